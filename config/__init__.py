@@ -1,0 +1,1 @@
+"""The default configuration, shipped as package data (config/default.toml)."""
