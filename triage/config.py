@@ -1,0 +1,155 @@
+"""Settings: config/default.toml < user config file < environment < command-line flags, validated once."""
+
+from __future__ import annotations
+
+import copy
+import os
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Settings", "ConfigError", "load_settings", "default_config_text", "user_config_path"]
+
+APP_NAME = "triage"
+
+
+class ConfigError(Exception):
+    """A configuration file that cannot be read or holds a value of the wrong kind."""
+
+
+def default_config_text() -> str:
+    """The text of the shipped config/default.toml (package data triage.config_default)."""
+    return resources.files("triage.config_default").joinpath("default.toml").read_text(encoding="utf-8")
+
+
+def user_config_path() -> Path:
+    """Where a user's own config file is looked for (platformdirs user config dir)."""
+    from platformdirs import user_config_path as _ucp
+
+    return _ucp(APP_NAME) / "config.toml"
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any], where: str, prefix: str = "") -> None:
+    """Merge `over` into `base` in place; unknown keys and wrong types are errors naming the file."""
+    for key, value in over.items():
+        dotted = f"{prefix}{key}"
+        if key not in base:
+            raise ConfigError(f"{where}: unknown setting {dotted!r}")
+        current = base[key]
+        if isinstance(current, dict):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: {dotted!r} must be a table")
+            _merge(current, value, where, dotted + ".")
+            continue
+        if isinstance(current, bool) != isinstance(value, bool) or (
+            not isinstance(current, bool)
+            and not (isinstance(current, (int, float)) and isinstance(value, (int, float)))
+            and type(current) is not type(value)
+        ):
+            raise ConfigError(
+                f"{where}: {dotted!r} must be {type(current).__name__}, not {type(value).__name__}"
+            )
+        base[key] = value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, merged and validated; `get("section.key")` reads one value."""
+
+    data: dict[str, Any]
+    config_files: tuple[Path, ...] = ()
+    data_dir: Path = field(default_factory=Path)
+    db_path: Path = field(default_factory=Path)
+    inbox: tuple[Path, ...] = ()
+
+    def get(self, dotted: str, default: Any = None) -> Any:
+        """One setting by its dotted name, e.g. settings.get("store.group_share")."""
+        node: Any = self.data
+        for part in dotted.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return default
+            node = node[part]
+        return node
+
+    def section(self, name: str) -> dict[str, Any]:
+        """A copy of one [section] of the config."""
+        return copy.deepcopy(self.data.get(name, {}))
+
+    @property
+    def feeds(self) -> list[dict[str, Any]]:
+        """The [[feeds]] entries: dicts with url and name."""
+        return list(self.data.get("feeds", []))
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file ({exc.strerror})") from None
+
+
+def load_settings(
+    config_file: str | os.PathLike[str] | None = None,
+    *,
+    db: str | os.PathLike[str] | None = None,
+    inbox: list[str] | tuple[str, ...] | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    overrides: dict[str, Any] | None = None,
+    use_user_config: bool = True,
+) -> Settings:
+    """Build Settings: defaults, then the user file (or `config_file`), env, then these arguments."""
+    data = tomllib.loads(default_config_text())
+    files: list[Path] = []
+    if config_file is not None:
+        files.append(Path(config_file).expanduser())
+    elif use_user_config and os.environ.get("TRIAGE_CONFIG"):
+        files.append(Path(os.environ["TRIAGE_CONFIG"]).expanduser())
+    elif use_user_config and user_config_path().is_file():
+        files.append(user_config_path())
+    for path in files:
+        _merge(data, _read_toml(path), str(path))
+    if overrides:
+        _merge(data, overrides, "overrides")
+
+    env_db = os.environ.get("TRIAGE_DB")
+    env_inbox = os.environ.get("TRIAGE_INBOX")
+    env_data = os.environ.get("TRIAGE_DATA_DIR")
+
+    if data_dir is None:
+        data_dir = env_data or data["paths"]["data_dir"] or None
+    if data_dir is None:
+        from platformdirs import user_data_path
+
+        resolved_data = user_data_path(APP_NAME)
+    else:
+        resolved_data = Path(data_dir).expanduser()
+
+    if db is None:
+        db = env_db or data["paths"]["db"] or None
+    resolved_db = Path(db).expanduser() if db else resolved_data / "decisions.json"
+
+    if inbox:
+        inbox_paths = tuple(Path(p).expanduser() for p in inbox)
+    elif env_inbox:
+        inbox_paths = tuple(Path(p).expanduser() for p in env_inbox.split(os.pathsep) if p)
+    else:
+        inbox_paths = tuple(Path(p).expanduser() for p in data["paths"]["inbox"])
+
+    for feed in data["feeds"]:
+        if not isinstance(feed, dict) or not isinstance(feed.get("url"), str):
+            raise ConfigError("[[feeds]]: every feed needs a url = \"...\" string")
+
+    return Settings(
+        data=data,
+        config_files=tuple(files),
+        data_dir=resolved_data,
+        db_path=resolved_db,
+        inbox=inbox_paths,
+    )
