@@ -1,0 +1,215 @@
+"""Command-line entry points (click). Builds Settings and the service, then runs; imports stay lazy."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from triage import __version__
+
+__all__ = ["main", "cli"]
+
+DEMO_CREDIT = (
+    "The demo inbox holds 45 articles from English Wikinews (2019-2020), (c) Wikinews contributors, "
+    "licensed CC BY 2.5 (https://creativecommons.org/licenses/by/2.5/), cleaned of page furniture (changes "
+    "made), and 5 NASA news releases (December 2023, public domain; credit: NASA). Sources, original URLs "
+    "and the full licence notes: SOURCES.md beside the demo inbox"
+)
+
+
+def demo_dir() -> Path:
+    """The bundled demo inbox (package data triage/demo/inbox)."""
+    from importlib import resources
+
+    return Path(str(resources.files("triage.demo").joinpath("inbox")))
+
+
+def _settings(ctx: click.Context, *, db: str | None = None, inbox: tuple[str, ...] = ()):
+    from triage.config import ConfigError, load_settings
+
+    obj = ctx.ensure_object(dict)
+    try:
+        return load_settings(obj.get("config"), db=db or obj.get("db"), inbox=list(inbox) or None)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+class TriageGroup(click.Group):
+    """A group whose bare `triage [OPTIONS] [INBOX...]` opens the TUI (the hidden `open` command)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value = {"--config", "--db"}
+        i = 0
+        while i < len(args):
+            arg = args[i]
+            if arg == "--":
+                break
+            if arg in takes_value:
+                i += 2
+                continue
+            if arg.startswith("-"):
+                i += 1
+                continue
+            if arg not in self.commands:
+                args = args[:i] + ["open"] + args[i:]
+            break
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=TriageGroup, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config", type=click.Path(dir_okay=False), help="A config file (TOML) to use instead of the user's.")
+@click.option("--db", "db", type=click.Path(dir_okay=False), help="The decisions file (TinyDB JSON).")
+@click.version_option(__version__, "-V", "--version", prog_name="triage")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None, db: str | None) -> None:
+    """triage: read, summarise and decide on incoming news, from the keyboard.
+
+    With no command, opens the TUI on INBOX folders (or the inbox from the config):
+
+        triage [--config FILE] [--db FILE] [INBOX...]
+
+    Try `triage demo` for the bundled sample inbox. Keys: j/k move, f follow up, a archive, x flag,
+    u undo, n note, / search, 1-5 views, r review, ? help, q quit.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = config
+    ctx.obj["db"] = db
+    ctx.obj["settings"] = _settings(ctx)
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(open_cmd)
+
+
+def _setup_logging(data_dir: Path) -> Path | None:
+    """Tracebacks go to a log file in the data dir, never onto the screen."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path = data_dir / "triage.log"
+        logging.basicConfig(filename=path, level=logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        return path
+    except OSError:
+        return None
+
+
+def run_tui(settings, inbox: list[Path], db_path: Path, *, start: str = "main") -> None:
+    """Open the decisions file, then run the app; a file that cannot be used stops here with a reason."""
+    from triage.service import TriageService
+    from triage.store import StoreError
+
+    _setup_logging(settings.data_dir)
+    for folder in inbox:
+        if not folder.exists() and not str(folder).startswith(("http://", "https://")):
+            raise click.UsageError(f"{folder}: no such inbox folder or file")
+    service = TriageService(settings, inbox=inbox, db_path=db_path)
+    try:
+        service.store  # noqa: B018 - opens (and checks) the decisions file before the screen takes over
+    except StoreError as exc:
+        click.echo(f"triage: {exc}", err=True)
+        sys.exit(1)
+    for problem in service.rules.errors:
+        click.echo(f"triage: config: {problem}", err=True)
+    from triage.tui.app import make_app
+
+    try:
+        make_app(service, start=start).run()
+    finally:
+        service.store.close()
+
+
+@cli.command("open", hidden=True)
+@click.argument("inbox", nargs=-1, type=click.Path())
+@click.pass_context
+def open_cmd(ctx: click.Context, inbox: tuple[str, ...] = ()) -> None:
+    """Open the TUI on INBOX folders (default: the inbox from the config)."""
+    settings = _settings(ctx, inbox=inbox)
+    if not settings.inbox and not settings.feeds:
+        raise click.UsageError("no inbox: give an INBOX folder, set [paths] inbox in the config, or try `triage demo`")
+    run_tui(settings, list(settings.inbox), settings.db_path)
+
+
+@cli.command("demo", help="Open the TUI on the bundled demo inbox with a temporary decisions file.\n\n"
+             + DEMO_CREDIT + ".")
+@click.option("--keep", is_flag=True, help="Keep the temporary decisions file (its path is printed at exit).")
+@click.pass_context
+def demo_cmd(ctx: click.Context, keep: bool) -> None:
+    """Open the TUI on the bundled demo inbox with a temporary decisions file."""
+    tmp = Path(tempfile.mkdtemp(prefix="triage-demo-"))
+    db = Path(ctx.obj["db"]) if ctx.obj.get("db") else tmp / "decisions.json"
+    settings = _settings(ctx, db=str(db))
+    try:
+        run_tui(settings, [demo_dir()], settings.db_path)
+    finally:
+        if db.exists():
+            click.echo(f"Demo decisions: {db}" + ("" if keep or ctx.obj.get("db") else " (temporary)"))
+
+
+@cli.command("review")
+@click.argument("inbox", nargs=-1, type=click.Path())
+@click.pass_context
+def review_cmd(ctx: click.Context, inbox: tuple[str, ...]) -> None:
+    """Open the review screen of past decisions (the TUI, starting on `r`)."""
+    settings = _settings(ctx, inbox=inbox)
+    run_tui(settings, list(settings.inbox), settings.db_path, start="review")
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind. Anything but loopback exposes your decisions to the network.")
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--demo", "use_demo", is_flag=True, help="Serve the demo inbox.")
+@click.argument("inbox", nargs=-1, type=click.Path())
+@click.pass_context
+def serve_cmd(ctx: click.Context, host: str, port: int, use_demo: bool, inbox: tuple[str, ...]) -> None:
+    """Serve the TUI in a web browser (textual-serve). NO AUTHENTICATION: anyone who can reach
+    HOST:PORT can read and decide. Binds 127.0.0.1 by default; reach it over SSH with a port forward
+    (ssh -L 8000:127.0.0.1:8000 host). Each browser visit starts a new triage process on the same
+    decisions file; cached summaries show at once."""
+    from textual_serve.server import Server
+
+    settings = _settings(ctx, inbox=inbox)
+    folders = [str(demo_dir())] if use_demo else [str(p) for p in settings.inbox]
+    if not folders:
+        raise click.UsageError("no inbox: give an INBOX folder or --demo")
+    parts = [sys.executable, "-m", "triage"]
+    if ctx.obj.get("config"):
+        parts += ["--config", ctx.obj["config"]]
+    parts += ["--db", str(settings.db_path), *folders]
+    click.echo(f"Serving on http://{host}:{port} (no authentication).", err=True)
+    Server(" ".join(shlex.quote(p) for p in parts), host=host, port=port, title="triage").serve()
+
+
+def _register_optional() -> None:
+    """Add the subcommands each layer provides (ingest, summarize, decide, ...)."""
+    import importlib
+
+    for module, names in (
+        ("triage.commands.ingest", ("ingest", "fetch")),
+        ("triage.commands.summarize", ("summarize",)),
+        ("triage.commands.decisions", ("decide", "decisions", "recover")),
+    ):
+        try:
+            mod = importlib.import_module(module)
+        except ImportError as exc:
+            if os.environ.get("TRIAGE_DEBUG"):
+                print(f"triage: {module} unavailable: {exc}", file=sys.stderr)
+            continue
+        for name in names:
+            for attr in (f"{name}_cmd", name, f"{name}_command"):
+                cmd = getattr(mod, attr, None)
+                if isinstance(cmd, click.Command):
+                    cli.add_command(cmd, name)
+                    break
+
+
+_register_optional()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="triage")

@@ -1,0 +1,91 @@
+"""Watchlist and mute rules from config: plain terms, `re:` regexes and `entity:` names, checked once."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from triage.model import Analysis, Article
+
+__all__ = ["Rule", "RuleSet", "compile_rules"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One compiled rule; `label` is what the user wrote."""
+
+    label: str
+    kind: str  # term | regex | entity
+    pattern: re.Pattern[str] | None = None
+    entity: str = ""
+
+    def matches(self, article: Article, analysis: Analysis | None = None) -> bool:
+        """True when the article's title or text (or, for entity rules, its entities) match."""
+        if self.kind == "entity":
+            wanted = self.entity.casefold()
+            if analysis is not None:
+                for group in analysis.entities.values():
+                    for ent in group:
+                        if ent.text.casefold() == wanted or any(v.casefold() == wanted for v in ent.variants):
+                            return True
+            # Without analysis yet, fall back to a whole-word text match so the rule is never silent.
+            return bool(re.search(rf"(?<!\w){re.escape(self.entity)}(?!\w)", article.title + "\n" + article.text, re.I))
+        assert self.pattern is not None
+        return bool(self.pattern.search(article.title) or self.pattern.search(article.text))
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """Compiled watch and mute rules plus the problems found while compiling them."""
+
+    watch: tuple[Rule, ...] = ()
+    mute: tuple[Rule, ...] = ()
+    errors: tuple[str, ...] = ()
+
+    def watched(self, article: Article, analysis: Analysis | None = None) -> list[str]:
+        """Labels of the watch rules the article matches."""
+        return [r.label for r in self.watch if r.matches(article, analysis)]
+
+    def muted(self, article: Article, analysis: Analysis | None = None) -> bool:
+        """True when any mute rule matches."""
+        return any(r.matches(article, analysis) for r in self.mute)
+
+
+def _compile_one(raw: object, where: str) -> tuple[Rule | None, str | None]:
+    if not isinstance(raw, str) or not raw.strip():
+        return None, f"{where}: rule {raw!r} is not a non-empty string; ignored"
+    text = raw.strip()
+    if text.startswith("re:"):
+        expr = text[3:]
+        if not expr:
+            return None, f"{where}: rule {raw!r} has an empty regex; ignored"
+        try:
+            pattern = re.compile(expr, re.I)
+        except re.error as exc:
+            return None, f"{where}: rule {raw!r} is not a valid regex ({exc}); ignored"
+        if pattern.search("") is not None:
+            return None, f"{where}: rule {raw!r} matches empty text, so it would match every article; ignored"
+        return Rule(text, "regex", pattern=pattern), None
+    if text.startswith("entity:"):
+        name = text[7:].strip()
+        if not name:
+            return None, f"{where}: rule {raw!r} names no entity; ignored"
+        return Rule(text, "entity", entity=name), None
+    return Rule(text, "term", pattern=re.compile(rf"(?<!\w){re.escape(text)}(?!\w)", re.I)), None
+
+
+def compile_rules(watch: object, mute: object) -> RuleSet:
+    """Compile the [rules] watch and mute lists; invalid rules are reported, never silently kept."""
+    errors: list[str] = []
+    out: dict[str, list[Rule]] = {"watch": [], "mute": []}
+    for name, raw_list in (("watch", watch), ("mute", mute)):
+        if not isinstance(raw_list, list):
+            errors.append(f"rules.{name}: must be a list of strings; ignored")
+            continue
+        for raw in raw_list:
+            rule, err = _compile_one(raw, f"rules.{name}")
+            if err:
+                errors.append(err)
+            elif rule:
+                out[name].append(rule)
+    return RuleSet(tuple(out["watch"]), tuple(out["mute"]), tuple(errors))

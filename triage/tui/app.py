@@ -1,0 +1,80 @@
+"""TriageApp and make_app(): the one way the CLI, the tests and `triage serve` build the app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+
+from triage.service import TriageService
+from triage.tui.screens.main import MainScreen
+
+__all__ = ["TriageApp", "make_app"]
+
+
+class TriageApp(App[None]):
+    """The triage TUI: one main screen, modal helpers, the review screen."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "triage"
+    BINDINGS = [("q", "quit", "Quit")]
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(self, service: TriageService, *, now: datetime | None = None, analyze: bool = True,
+                 loaded: bool = False, start: str = "main") -> None:
+        super().__init__()
+        self.service = service
+        self._now = now
+        self._analyze = analyze
+        self._loaded = loaded
+        self._start = start
+        theme = service.settings.get("ui.theme", "")
+        if theme and theme in self.available_themes:
+            self.theme = theme
+
+    def on_mount(self) -> None:
+        self.push_screen(MainScreen(self.service, now=self._now, analyze=self._analyze, loaded=self._loaded))
+        if self._start == "review":
+            self.call_after_refresh(self._run_main, "action_review")
+
+    def _run_main(self, name: str, *args: str) -> None:
+        screen = self.screen
+        while not isinstance(screen, MainScreen) and len(self.screen_stack) > 1:
+            self.pop_screen()
+            screen = self.screen
+        if isinstance(screen, MainScreen):
+            getattr(screen, name)(*args)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        run = self._run_main
+        commands = [
+            ("Follow up", "Mark the article (or the selection) for follow-up  [f]", "action_decide", ("follow-up",)),
+            ("Archive", "Archive the article (or the selection)  [a]", "action_decide", ("archive",)),
+            ("Flag", "Flag the article (or the selection)  [x]", "action_decide", ("flag",)),
+            ("Undo", "Undo the last decision or batch  [u]", "action_undo", ()),
+            ("Note", "Write a note on the article  [n]", "action_note", ()),
+            ("Search", "Search titles, text and entities  [/]", "action_search", ()),
+            ("Filter by entity", "Show articles naming an entity of this one  [e]", "action_entity_filter", ()),
+            ("View: inbox", "Undecided articles  [1]", "action_view", ("inbox",)),
+            ("View: follow-up", "Articles to follow up  [2]", "action_view", ("follow-up",)),
+            ("View: flagged", "Flagged articles  [3]", "action_view", ("flagged",)),
+            ("View: archived", "Archived articles  [4]", "action_view", ("archived",)),
+            ("View: all", "Every article, muted ones too  [5]", "action_view", ("all",)),
+            ("Sort", "Cycle the sort: newest, source, priority  [s]", "action_sort", ()),
+            ("Review decisions", "Table, filters and activity of past decisions  [r]", "action_review", ()),
+            ("Problems", "Files and feeds that could not be read  [p]", "action_problems", ()),
+            ("Copy URL", "Copy the article's URL to the terminal clipboard  [c]", "action_copy_url", ()),
+            ("Open URL", "Open the URL in a local browser, or show it  [o]", "action_open_url", ()),
+            ("Help", "Every key  [?]", "action_help", ()),
+        ]
+        for title, help_text, name, args in commands:
+            yield SystemCommand(title, help_text, lambda n=name, a=args: run(n, *a))
+
+
+def make_app(service: TriageService, *, now: datetime | None = None, analyze: bool = True,
+             loaded: bool = False, start: str = "main") -> TriageApp:
+    """Build the app around a service (the CLI, tests and snapshots all come through here)."""
+    return TriageApp(service, now=now, analyze=analyze, loaded=loaded, start=start)
