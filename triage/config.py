@@ -21,7 +21,10 @@ class ConfigError(Exception):
 
 def default_config_text() -> str:
     """The text of the shipped config/default.toml (package data triage.config_default)."""
-    return resources.files("triage.config_default").joinpath("default.toml").read_text(encoding="utf-8")
+    try:
+        return resources.files("triage.config_default").joinpath("default.toml").read_text(encoding="utf-8")
+    except ModuleNotFoundError:  # a source tree on sys.path that was never installed
+        return (Path(__file__).resolve().parents[1] / "config" / "default.toml").read_text(encoding="utf-8")
 
 
 def user_config_path() -> Path:
@@ -144,7 +147,8 @@ def load_settings(
 
     for feed in data["feeds"]:
         if not isinstance(feed, dict) or not isinstance(feed.get("url"), str):
-            raise ConfigError("[[feeds]]: every feed needs a url = \"...\" string")
+            where = ", ".join(str(f) for f in files) or "config"
+            raise ConfigError(f"{where}: [[feeds]]: every feed needs a url = \"...\" string")
 
     return Settings(
         data=data,

@@ -1,0 +1,75 @@
+"""Settings: the shipped defaults load from the installed package, overrides merge, bad files are named."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+
+import pytest
+
+from triage.config import ConfigError, default_config_text, load_settings
+
+
+def test_installed_package_ships_default_config(tmp_path):
+    # Run from an empty folder so that only the installed package can answer.
+    code = (
+        "import triage.config as c, importlib.resources as r, tomllib;"
+        "t = c.default_config_text(); tomllib.loads(t);"
+        "print(r.files('triage.config_default').joinpath('default.toml').is_file())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"
+
+
+def test_every_default_setting_is_commented():
+    lines = default_config_text().splitlines()
+    for i, line in enumerate(lines):
+        if "=" in line and not line.lstrip().startswith("#") and not line.startswith("["):
+            above = [ln for ln in lines[max(0, i - 6) : i] if ln.strip()]
+            assert any(ln.lstrip().startswith("#") for ln in above), f"setting without a comment: {line}"
+
+
+def test_user_file_overrides_defaults_and_flags_override_all(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[analysis]\nsentences = 3\n[paths]\ndb = "/nowhere/x.json"\n[[feeds]]\nurl = "http://127.0.0.1:1/f"\nname = "F"\n')
+    s = load_settings(cfg)
+    assert s.get("analysis.sentences") == 3
+    assert s.get("analysis.max_sentences") == 6
+    assert str(s.db_path) == "/nowhere/x.json"
+    assert s.feeds == [{"url": "http://127.0.0.1:1/f", "name": "F"}]
+    s2 = load_settings(cfg, db=tmp_path / "d.json")
+    assert s2.db_path == tmp_path / "d.json"
+
+
+def test_env_overrides_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRIAGE_DB", str(tmp_path / "env.json"))
+    assert load_settings(use_user_config=False).db_path == tmp_path / "env.json"
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("[analysis]\nsentences = 'four'\n", "'analysis.sentences' must be int"),
+        ("[nope]\nx = 1\n", "unknown setting 'nope'"),
+        ("[analysis\n", "not valid TOML"),
+        ("[[feeds]]\nname = 'no url'\n", "every feed needs a url"),
+    ],
+)
+def test_bad_config_is_named(tmp_path, body, message):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(body)
+    with pytest.raises(ConfigError) as err:
+        load_settings(cfg)
+    assert message in str(err.value)
+    assert str(cfg) in str(err.value)
+
+
+def test_missing_config_file_is_named(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_settings(tmp_path / "absent.toml")
+
+
+def test_defaults_parse():
+    data = tomllib.loads(default_config_text())
+    assert data["sources"]["max_file_bytes"] == 5_000_000
