@@ -1,0 +1,41 @@
+"""The top-level CLI: version, help, demo credit, usage errors for missing inboxes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from triage.cli import cli, demo_dir
+
+
+def test_version_and_help():
+    r = CliRunner().invoke(cli, ["--version"])
+    assert r.exit_code == 0 and "triage, version" in r.output
+    r = CliRunner().invoke(cli, ["--help"])
+    assert r.exit_code == 0 and "demo" in r.output
+
+
+def test_python_dash_m_runs_the_same_cli(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "triage", "--version"], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0 and "triage, version" in out.stdout
+
+
+def test_demo_help_credits_the_sources():
+    r = CliRunner().invoke(cli, ["demo", "--help"])
+    assert r.exit_code == 0
+    text = " ".join(r.output.split())
+    assert "Wikinews contributors" in text and "CC BY 2.5" in text and "NASA" in text
+
+
+def test_demo_inbox_ships_with_its_attribution():
+    inbox = demo_dir()
+    assert len(list(inbox.glob("*.txt"))) + len(list(inbox.glob("*.md"))) == 50
+    assert (inbox.parent / "SOURCES.md").is_file()
+
+
+def test_missing_inbox_folder_is_a_usage_error(tmp_path):
+    r = CliRunner().invoke(cli, ["--db", str(tmp_path / "d.json"), str(tmp_path / "absent")])
+    assert r.exit_code == 2
+    assert "absent" in r.output and "no such inbox" in r.output

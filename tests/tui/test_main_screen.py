@@ -1,0 +1,208 @@
+"""The main screen through the real app and pilot: keys, decisions in the real TinyDB file, safety."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from tinydb import TinyDB
+
+from triage.model import Article, Decision
+from triage.tui.app import make_app
+from triage.tui.screens.dialogs import HelpScreen, NoteScreen, ProblemsScreen
+from triage.tui.widgets.article_list import ArticleList
+from triage.tui.widgets.reader import ArticleText, SummaryPanel
+
+from .helpers import NOW, build_service, wait_for
+
+
+def _articles(n: int = 6) -> list[Article]:
+    return [
+        Article(
+            id=f"a{i}",
+            title=f"Story number {i} about {'Putin' if i % 2 else 'Zürich'}",
+            text=f"First paragraph of story {i}. It has two sentences.\n\nSecond paragraph {i} names Vladimir Putin.",
+            source="Wire" if i % 2 else "Desk",
+            url=f"https://example.org/{i}",
+            published=f"2023-12-{10 + i:02d}T09:00:00+00:00",
+            content_hash=f"h{i}",
+        )
+        for i in range(n)
+    ]
+
+
+def _list(app) -> ArticleList:
+    return app.screen.query_one(ArticleList)
+
+
+def _line_texts(app) -> list[str]:
+    lst = _list(app)
+    return [lst.render_line(y).text for y in range(lst.size.height)]
+
+
+def _events(path) -> list[dict]:
+    with TinyDB(path) as db:
+        return list(db.table("events").all())
+
+
+async def test_demo_move_down_follow_up_lands_in_tinydb(settings_factory, demo_inbox):
+    svc = build_service(settings_factory, inbox=demo_inbox)
+    app = make_app(svc, now=NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: len(_list(app).rows) >= 50)
+        await pilot.press("j")
+        target = _list(app).current.article
+        await pilot.press("f")
+        await wait_for(pilot, lambda: svc.decision(target.id) is Decision.FOLLOW_UP)
+        # The mark shows in the list: the decided row stays listed with its F mark.
+        row_index = [r.article.id for r in _list(app).rows].index(target.id)
+        assert _list(app).render_line(row_index - int(_list(app).scroll_y)).text[1] == "F"
+        # The summary panel shows the key sentences once the real model has analysed it.
+        await wait_for(pilot, lambda: svc.cached_analysis(target) is not None, timeout=60)
+    svc.store.close()
+    events = [e for e in _events(svc.db_path) if e["article_id"] == target.id]
+    assert events and events[-1]["decision"] == "follow-up"
+    assert events[-1]["title"] == target.title
+
+
+async def test_archive_flag_undo_and_views(settings_factory):
+    svc = build_service(settings_factory, articles=_articles())
+    app = make_app(svc, now=NOW, analyze=False, loaded=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: len(_list(app).rows) == 6)
+        first = _list(app).current.article.id
+        await pilot.press("a")
+        assert svc.decision(first) is Decision.ARCHIVE
+        second = _list(app).current.article.id
+        assert second != first  # moved on to the next undecided article
+        await pilot.press("x")
+        assert svc.decision(second) is Decision.FLAG
+        await pilot.press("u")  # undo the flag
+        assert svc.decision(second) is None
+        assert svc.decision(first) is Decision.ARCHIVE
+        await pilot.press("4")  # archived view
+        assert [r.article.id for r in _list(app).rows] == [first]
+        await pilot.press("1")  # inbox: undecided only
+        assert first not in [r.article.id for r in _list(app).rows]
+        assert len(_list(app).rows) == 5
+        await pilot.press("5")
+        assert len(_list(app).rows) == 6
+        await pilot.press("G")
+        assert _list(app).cursor == 5
+        await pilot.press("g")
+        assert _list(app).cursor == 0
+
+
+async def test_multi_select_decides_a_batch_and_undo_undoes_it(settings_factory):
+    svc = build_service(settings_factory, articles=_articles())
+    app = make_app(svc, now=NOW, analyze=False, loaded=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: len(_list(app).rows) == 6)
+        await pilot.press("v", "v", "shift+down")
+        chosen = set(_list(app).selected)
+        assert len(chosen) == 3
+        await pilot.press("f")
+        assert all(svc.decision(i) is Decision.FOLLOW_UP for i in chosen)
+        assert not _list(app).selected
+        await pilot.press("u")
+        assert all(svc.decision(i) is None for i in chosen)
+
+
+async def test_note_is_saved_with_the_decision(settings_factory):
+    svc = build_service(settings_factory, articles=_articles())
+    app = make_app(svc, now=NOW, analyze=False, loaded=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: len(_list(app).rows) == 6)
+        aid = _list(app).current.article.id
+        await pilot.press("n")
+        assert isinstance(app.screen, NoteScreen)
+        await pilot.press(*"call the desk")
+        await pilot.press("enter")
+        await pilot.press("f")
+        assert svc.note(aid) == "call the desk"
+        assert svc.decision(aid) is Decision.FOLLOW_UP
+    svc.store.close()
+    last = [e for e in _events(svc.db_path) if e["article_id"] == aid][-1]
+    assert last["note"] == "call the desk" and last["decision"] == "follow-up"
+
+
+async def test_incremental_search_and_escape(settings_factory):
+    svc = build_service(settings_factory, articles=_articles())
+    app = make_app(svc, now=NOW, analyze=False, loaded=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: len(_list(app).rows) == 6)
+        await pilot.press("slash", *"zürich")
+        assert {r.article.id for r in _list(app).rows} == {"a0", "a2", "a4"}
+        # Typing in the search box does not trigger decisions (f, a, x are letters here).
+        assert all(svc.decision(i) is None for i in ("a0", "a2", "a4"))
+        await pilot.press("enter")
+        assert _list(app).has_focus
+        await pilot.press("escape")
+        assert len(_list(app).rows) == 6
+
+
+async def test_help_problems_sort_copy_and_text_keys(settings_factory):
+    svc = build_service(settings_factory, articles=_articles())
+    app = make_app(svc, now=NOW, analyze=False, loaded=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: len(_list(app).rows) == 6)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.press("p")
+        assert isinstance(app.screen, ProblemsScreen)
+        await pilot.press("escape")
+        await pilot.press("s")  # newest -> source
+        assert [r.article.source for r in _list(app).rows] == ["Desk"] * 3 + ["Wire"] * 3
+        await pilot.press("c")
+        assert app.clipboard == _list(app).current.article.url
+        await pilot.press("o")  # no local browser in tests: the URL is shown instead
+        assert _list(app).current.article.url in str(app.screen.query("Static").first().render())
+        await pilot.press("escape")
+        await pilot.press("enter")
+        assert app.screen.query_one(ArticleText).has_focus
+        await pilot.press("tab")
+        assert _list(app).has_focus
+
+
+HOSTILE = [
+    "[bold red]x[/]",
+    "[link=file:///etc/passwd]click[/link]",
+    "[@click=app.quit]quit[/]",
+    "\x1b]52;c;ZXZpbA==\x07 osc52",
+    "\x1b[31mred\x1b[0m \x9b31m c1 \u202egnp.exe",
+]
+
+
+async def test_untrusted_text_shows_literally_and_never_acts(settings_factory):
+    arts = [
+        Article(id=f"h{i}", title=t, text=f"{t}\n\nBody {t}", source=t, content_hash=f"x{i}",
+                published=f"2023-01-0{i + 1}T00:00:00+00:00")
+        for i, t in enumerate(HOSTILE)
+    ]
+    arts.append(Article(id="long", title="T" * 5000, text="word " * 200_000, content_hash="long",
+                        published="2022-01-01T00:00:00+00:00"))
+    arts.append(Article(id="empty", title="", text="", content_hash="empty", published="2021-01-01T00:00:00+00:00"))
+    svc = build_service(settings_factory, articles=arts)
+    app = make_app(svc, now=NOW, analyze=False, loaded=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: len(_list(app).rows) == len(arts))
+        lines = "\n".join(_line_texts(app))
+        assert "[bold red]x[/]" in lines
+        assert "[@click=app.quit]quit[/]" in lines
+        assert "\x1b" not in lines and "\x9b" not in lines and "\u202e" not in lines
+        for _ in arts:
+            await pilot.press("j")
+        assert app.is_running  # nothing quit the app
+        summary = app.screen.query_one(SummaryPanel)
+        assert summary.size.height <= 24
+        # The 5,000-character title is cut to the list width.
+        assert all(len(t) <= _list(app).size.width for t in _line_texts(app))
+
+
+def test_markup_in_titles_reaches_the_tinydb_file_verbatim(settings_factory):
+    svc = build_service(settings_factory, articles=[Article(id="m", title="[b]x[/b]", text="t", content_hash="m")])
+    svc.decide(["m"], Decision.FLAG)
+    svc.store.close()
+    raw = json.loads(svc.db_path.read_text())
+    assert any(e["title"] == "[b]x[/b]" for e in raw["events"].values())
