@@ -1,0 +1,234 @@
+"""`triage decide`, `triage decisions` and `triage recover`: the decision store from the command line.
+
+Light on purpose: these import click and triage.store only (never spaCy or Textual), so scripts
+that record or export decisions start fast.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = ["decide", "decisions", "recover"]
+
+DECISION_CHOICES = ("follow-up", "archive", "flag", "clear")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"triage: {message}", err=True)
+    sys.exit(code)
+
+
+def _settings(ctx: click.Context) -> Any:
+    """Settings from the parent group when it built them, else loaded here."""
+    obj = ctx.find_root().obj if ctx.find_root().obj is not None else ctx.obj
+    if isinstance(obj, dict) and obj.get("settings") is not None:
+        return obj["settings"]
+    from triage.config import ConfigError, load_settings
+
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+
+
+def _db_path(ctx: click.Context, db: str | None) -> tuple[Path, bool]:
+    settings = _settings(ctx)
+    path = Path(db).expanduser() if db else Path(settings.db_path)
+    return path, bool(settings.get("store.group_share", False))
+
+
+def _parse_decision(ctx: click.Context, param: click.Parameter, value: str) -> str | None:
+    from triage.model import Decision
+
+    if value.strip().lower() == "clear":
+        return "clear"
+    try:
+        return Decision.parse(value).value
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: use one of {', '.join(DECISION_CHOICES)}") from None
+
+
+def _parse_filter_decision(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None or value.strip().lower() in ("clear", "all"):
+        return value.strip().lower() if value else None
+    return _parse_decision(ctx, param, value)
+
+
+def _parse_date(end: bool):
+    def parse(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+        if value is None:
+            return None
+        from triage.store import parse_when
+
+        try:
+            return parse_when(value, end=end)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+
+    return parse
+
+
+def _find_in_inbox(paths: list[Path], article_id: str) -> tuple[Any, str]:
+    """The article with this id in the inbox, or (None, why not)."""
+    try:
+        from triage.sources import load  # type: ignore[attr-defined]
+    except ImportError:
+        try:
+            from triage.sources.loader import load
+        except ImportError:
+            return None, "the inbox reader is not available"
+    try:
+        result = load([str(p) for p in paths])
+    except Exception as exc:  # a reader bug must not lose the decision
+        return None, f"the inbox could not be read ({exc})"
+    for article in getattr(result, "articles", ()):
+        if article.id == article_id:
+            return article, ""
+    return None, f"not found in {', '.join(str(p) for p in paths)}"
+
+
+def _open_store(path: Path, group_share: bool, *, must_exist: bool) -> Any:
+    from triage.store import DecisionStore, StoreError
+    from triage.store.storage import journal_path
+
+    if must_exist and not path.exists() and not journal_path(path).exists():
+        _fail(f"{path}: no such decisions file.")
+    try:
+        return DecisionStore(path, group_share=group_share)
+    except StoreError as exc:
+        _fail(str(exc))
+
+
+@click.command()
+@click.argument("article_id")
+@click.argument("decision", metavar="(follow-up|archive|flag|clear)", callback=_parse_decision)
+@click.argument("inbox", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--note", default="", help="A note kept with the decision (default: keep the current note).")
+@click.option("--db", type=click.Path(dir_okay=False), help="The decisions file (TinyDB JSON).")
+@click.pass_context
+def decide(ctx: click.Context, article_id: str, decision: str, inbox: tuple[Path, ...], note: str,
+           db: str | None) -> None:
+    """Record a decision for ARTICLE_ID; title, source and url come from INBOX when the id is found there."""
+    from triage.store import PendingWriteError, StoreError
+
+    path, group_share = _db_path(ctx, db)
+    paths = list(inbox) or list(_settings(ctx).inbox)
+    article, why = (None, "no inbox given")
+    if paths:
+        article, why = _find_in_inbox(paths, article_id)
+    store = _open_store(path, group_share, must_exist=False)
+    code = 0
+    try:
+        if article is None and store.current(article_id) is None:
+            click.echo(f"triage: warning: article {article_id}: {why}; recorded as it is.", err=True)
+        event = store.decide(article or article_id, None if decision == "clear" else decision, note)
+        label = event.decision.value if event.decision else "cleared"
+        click.echo(f"{article_id}: {label}" + (f" ({event.title})" if event.title else ""))
+    except PendingWriteError as exc:
+        click.echo(f"triage: {exc}", err=True)
+        code = 1
+    except StoreError as exc:
+        click.echo(f"triage: {exc}", err=True)
+        code = 1
+    try:
+        store.close()
+    except StoreError as exc:
+        click.echo(f"triage: {exc}", err=True)
+        code = 1
+    if store.last_error and code == 0:
+        click.echo(f"triage: warning: {store.last_error}", err=True)
+    sys.exit(code)
+
+
+def _read_summaries(path: Path) -> dict[str, list[str]]:
+    """Lines of {"id", "summary": [...]} as written by `triage summarize --jsonl`."""
+    out: dict[str, list[str]] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        _fail(f"{path}: cannot read the summaries file ({exc.strerror or exc}).")
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            out[str(row["id"])] = [str(s) for s in row.get("summary") or []]
+        except (ValueError, KeyError, TypeError):
+            _fail(f"{path}: line {number} is not a JSON object with id and summary.", 2)
+    return out
+
+
+@click.command()
+@click.option("--decision", "decision", callback=_parse_filter_decision,
+              help="follow-up, archive, flag, clear (cleared ones) or all.")
+@click.option("--since", callback=_parse_date(False), help="From: today, yesterday, 7d, 30d, 12h or an ISO date.")
+@click.option("--until", callback=_parse_date(True), help="Up to (inclusive): same forms as --since.")
+@click.option("--user", help="Only decisions by this login name.")
+@click.option("--source", help="Only sources containing this text.")
+@click.option("--text", help="Only events whose title, note, source, url or id contain this text.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "md"]), default="table",
+              show_default=True, help="table for people; csv and json for tools; md for a briefing.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@click.option("--history", is_flag=True, help="Every event, oldest first (default: one row per article).")
+@click.option("--summaries", type=click.Path(dir_okay=False, path_type=Path),
+              help="JSON lines from `triage summarize --jsonl`, shown in md and json output.")
+@click.option("--db", type=click.Path(dir_okay=False), help="The decisions file (TinyDB JSON).")
+@click.pass_context
+def decisions(ctx: click.Context, decision: str | None, since: datetime | None, until: datetime | None,
+              user: str | None, source: str | None, text: str | None, fmt: str, output: Path | None,
+              history: bool, summaries: Path | None, db: str | None) -> None:
+    """List decisions: one row per article with its current decision (--history: every event)."""
+    from triage.store.export import format_decisions
+
+    path, group_share = _db_path(ctx, db)
+    sums = _read_summaries(summaries) if summaries else None
+    store = _open_store(path, group_share, must_exist=True)
+    try:
+        events = store.query(decision=decision, since=since, until=until, user=user, source=source,
+                             text=text, history=history)
+    finally:
+        store.close(compact=False)
+    width = shutil.get_terminal_size((80, 24)).columns if output is None and sys.stdout.isatty() else 80
+    rendered = format_decisions(events, fmt, summaries=sums, width=width)
+    if output is None:
+        click.echo(rendered, nl=False)
+        return
+    try:
+        output.write_text(rendered, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"{output}: cannot write ({exc.strerror or exc}).")
+    click.echo(f"{len(events)} row(s) written to {output}", err=True)
+
+
+@click.command()
+@click.option("--db", type=click.Path(dir_okay=False), help="The damaged decisions file (default: from the config).")
+@click.option("--output", type=click.Path(dir_okay=False), help="The new file (default: beside it, dated).")
+@click.pass_context
+def recover(ctx: click.Context, db: str | None, output: str | None) -> None:
+    """Copy every event that still parses into a new decisions file; the damaged file is kept as it is."""
+    from triage.store import StoreError
+    from triage.store import recover as recover_events
+
+    path, _ = _db_path(ctx, db)
+    if output:
+        target = Path(output).expanduser()
+    else:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        target = path.with_name(f"{path.stem}.recovered-{stamp}{path.suffix or '.json'}")
+    try:
+        found, lost = recover_events(path, target)
+    except StoreError as exc:
+        _fail(str(exc))
+    click.echo(
+        f"Recovered {found} event(s) into {target} ({lost} damaged entr{'y' if lost == 1 else 'ies'} lost); "
+        f"{path} was left as it is. Use the new file with --db {target}."
+    )
+    if found == 0 and lost:
+        sys.exit(1)

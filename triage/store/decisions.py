@@ -1,0 +1,466 @@
+"""DecisionStore: append-only decision events in a TinyDB file, durable, shared and fast.
+
+Semantics (what the TUI and CLI rely on):
+
+* Every change is a new event; the current decision of an article is its latest event, whose
+  decision may be None (cleared or undone). Events are ordered by their TinyDB doc id, which is
+  assigned under the file lock, so all processes agree on the order.
+* ``decide`` never erases a note: an empty ``note`` keeps the article's current note; ``set_note``
+  replaces it (also with ""). ``decide`` with only an id carries title/source/url forward from the
+  article's latest event.
+* ``undo`` treats an article's history as a stack of states (decision, note): every decide, clear
+  or note event pushes a state, every undo event pops one. Undo writes a new event (action "undo")
+  holding the state below the top, so repeated undo walks further back, down to "no decision".
+  An article with nothing left to undo gets no event. Undo acts on the latest change of the
+  article, whoever made it (the file is shared).
+* A write is durable (fdatasync of the journal) before the call returns. If it cannot be written
+  (disk full, read-only, permission, lock timeout) the event is still accepted in memory (current()
+  and history() show it), ``pending`` counts it, a PendingWriteError says why, and it is retried
+  first on the next write, on ``refresh()``, ``retry_pending()`` and ``close()``.
+* Plain TinyDB readers see the events once compacted: ``close()`` compacts when this store wrote
+  anything, and writes compact automatically every ``compact_every`` journal records.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import secrets
+import socket
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from triage.model import Article, Decision, DecisionEvent
+from triage.store.errors import NewerSchemaError, PendingWriteError, StoreError
+from triage.store.events import SCHEMA_VERSION, at_key, normalise_doc, to_event, utc_now_iso
+from triage.store.storage import JournalStorage, Record, Tables
+
+__all__ = ["DecisionStore"]
+
+Doc = dict[str, Any]
+_CLEAR_WORDS = ("clear", "cleared", "none", "undecided")
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no USER/LOGNAME and no passwd entry (containers)
+        return str(os.getuid())
+
+
+def _decision_value(decision: Decision | str | None) -> str | None:
+    if decision is None:
+        return None
+    if isinstance(decision, Decision):
+        return decision.value
+    if decision.strip().lower() in _CLEAR_WORDS:
+        return None
+    return Decision.parse(decision).value
+
+
+class DecisionStore:
+    """Decision events for articles, kept in one TinyDB file that several processes may share."""
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, group_share: bool = False, compact_every: int = 1000,
+        user: str | None = None, host: str | None = None, lock_timeout: float = 10.0,
+    ) -> None:
+        self.path = Path(path).expanduser()
+        self.compact_every = compact_every
+        self.user = user if user is not None else _login_name()
+        self.host = host if host is not None else socket.gethostname()
+        self.last_error = ""  # the reason of the latest failed write or compaction, for the UI
+        self.migrated_backup: Path | None = None  # backup copy made when an older schema was upgraded
+        self._storage = JournalStorage(self.path, group_share=group_share, lock_timeout=lock_timeout)
+        self._mutex = threading.RLock()
+        self._docs: list[Doc] = []
+        self._ids: list[int] = []
+        self._hist: dict[str, list[int]] = {}
+        self._pending: list[Doc] = []
+        self._meta: dict[str, Any] = {}
+        self._extra: Tables = {}
+        self._max_id = 0
+        self._wrote = False
+        self._closed = False
+        self._compact_after = compact_every
+        with self._mutex, self._storage.locked(create=False):
+            self._reload(*self._storage.load())
+
+    # ---- loading ---------------------------------------------------------------------------------
+    def _reload(self, tables: Tables | None, records: list[Record]) -> None:
+        tables = dict(tables or {})
+        version = self._schema_version(tables)
+        if version > SCHEMA_VERSION:
+            raise NewerSchemaError(
+                f"{self.path}: written by a newer triage (schema {version}, this one reads up to "
+                f"{SCHEMA_VERSION}); it was not opened, so nothing in it is lost."
+            )
+        raw_events = tables.pop("events", {}) or {}
+        self._meta = tables.pop("meta", {}) or {}
+        self._extra = tables
+        if version < SCHEMA_VERSION and raw_events:
+            raw_events = self._migrate(version, raw_events)
+        items = []
+        for key, doc in raw_events.items():
+            try:
+                items.append((int(key), doc))
+            except ValueError:
+                continue
+        items.sort(key=lambda item: item[0])
+        self._docs, self._ids, self._hist, self._max_id = [], [], {}, 0
+        for doc_id, doc in items:
+            self._add(doc_id, doc)
+        self._apply(records)
+
+    def _schema_version(self, tables: Tables) -> int:
+        for doc in (tables.get("meta") or {}).values():
+            if isinstance(doc, dict) and isinstance(doc.get("schema_version"), int):
+                return doc["schema_version"]
+        return 1 if tables.get("events") else SCHEMA_VERSION
+
+    def _migrate(self, version: int, raw_events: dict[str, Any]) -> dict[str, Any]:
+        """Bring events of an older schema to the current one, after a backup copy of the file."""
+        migrated = {}
+        for key, doc in raw_events.items():
+            norm = normalise_doc(doc)
+            if norm is not None:
+                migrated[key] = norm
+        self._meta = self._new_meta()
+        if self.path.exists():
+            try:
+                with self._storage.locked():
+                    self.migrated_backup = self._storage.backup(f".v{version}.bak")
+                    self._storage.compact({"events": migrated, "meta": self._meta, **self._extra})
+            except OSError as exc:  # cannot write: use the migrated view in memory, file untouched
+                self.last_error = f"{self.path}: could not save the schema upgrade ({exc.strerror or exc})."
+        return migrated
+
+    def _new_meta(self) -> dict[str, Any]:
+        return {"1": {"schema_version": SCHEMA_VERSION, "app": "triage", "created": utc_now_iso()}}
+
+    def _add(self, doc_id: int, doc: Any) -> None:
+        if not isinstance(doc, dict) or not isinstance(doc.get("article_id"), str):
+            return
+        self._hist.setdefault(doc["article_id"], []).append(len(self._docs))
+        self._docs.append(doc)
+        self._ids.append(doc_id)
+        if doc_id > self._max_id:
+            self._max_id = doc_id
+
+    def _apply(self, records: list[Record]) -> None:
+        for table, doc_id, doc in records:
+            if table != "events":
+                self._extra.setdefault(table, {})[str(doc_id)] = doc
+            elif doc_id > self._max_id:
+                self._add(doc_id, doc)
+
+    def _sync_locked(self) -> bool:
+        """Take in what other processes wrote (caller holds the file lock); True if events changed."""
+        state = self._storage.poll()
+        if state == "same":
+            return False
+        before = (len(self._docs), self._max_id)
+        if state == "journal":
+            self._apply(self._storage.read_new())
+        else:
+            self._reload(*self._storage.load())
+        return (len(self._docs), self._max_id) != before
+
+    # ---- writing ---------------------------------------------------------------------------------
+    def _new_doc(self, article_id: str, decision: str | None, note: str, action: str, batch: str,
+                 title: str, source: str, url: str) -> Doc:
+        return {
+            "article_id": article_id, "decision": decision, "note": note, "user": self.user,
+            "host": self.host, "at": utc_now_iso(), "title": title, "source": source, "url": url,
+            "action": action, "batch": batch,
+        }
+
+    def _write(self, build: Callable[[], list[Doc]]) -> list[DecisionEvent]:
+        """Build events from fresh state under the lock and make them durable, or keep them pending."""
+        with self._mutex:
+            if self._closed:
+                raise StoreError(f"{self.path}: the decision store is closed.")
+            docs: list[Doc] | None = None
+            try:
+                with self._storage.locked():
+                    self._sync_locked()
+                    docs = build()
+                    self._flush_locked(docs)
+                    self._maybe_compact_locked()
+            except (OSError, StoreError) as exc:
+                if docs is None:
+                    docs = build()
+                self._pending.extend(docs)
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                self.last_error = reason
+                events = [to_event(d) for d in docs]
+                raise PendingWriteError(
+                    f"{self.path}: decision not saved yet ({reason}); {len(self._pending)} kept in memory "
+                    f"and retried.", events,
+                ) from exc
+            self.last_error = ""
+            return [to_event(d) for d in docs]
+
+    def _flush_locked(self, docs: list[Doc]) -> None:
+        """Append pending events and `docs` to the journal in one durable write (lock held)."""
+        batch = self._pending + docs
+        if not batch:
+            return
+        records = [("events", self._max_id + n, doc) for n, doc in enumerate(batch, 1)]
+        self._storage.append(records)
+        self._pending = []
+        self._apply(records)
+        self._wrote = True
+
+    def _maybe_compact_locked(self) -> None:
+        if self.compact_every <= 0 or self._storage.journal_records < self._compact_after:
+            return
+        try:
+            self._compact_locked()
+        except OSError as exc:  # the events are safe in the journal; try again a little later
+            self.last_error = f"could not compact {self.path} ({exc.strerror or exc})"
+            self._compact_after = self._storage.journal_records + max(1, self.compact_every // 4)
+
+    def _compact_locked(self) -> None:
+        events = {str(i): d for i, d in zip(self._ids, self._docs)}
+        meta = self._meta or self._new_meta()
+        self._storage.compact({"events": events, "meta": meta, **self._extra})
+        self._meta = meta
+        self._compact_after = self.compact_every
+
+    def _latest(self, article_id: str) -> Doc | None:
+        for doc in reversed(self._pending):
+            if doc["article_id"] == article_id:
+                return doc
+        hist = self._hist.get(article_id)
+        return self._docs[hist[-1]] if hist else None
+
+    def _history_docs(self, article_id: str) -> list[Doc]:
+        docs = [self._docs[i] for i in self._hist.get(article_id, ())]
+        docs.extend(d for d in self._pending if d["article_id"] == article_id)
+        return docs
+
+    def _decide_doc(self, article: Article | str, value: str | None, note: str, batch: str,
+                    title: str, source: str, url: str) -> Doc:
+        if isinstance(article, Article):
+            article_id = article.id
+            title, source, url = title or article.title, source or article.source, url or article.url
+        else:
+            article_id = str(article)
+        if not article_id:
+            raise ValueError("an article id is required")
+        latest = self._latest(article_id)
+        if latest is not None:
+            title, source, url = title or latest["title"], source or latest["source"], url or latest["url"]
+            note = note or latest["note"]
+        return self._new_doc(article_id, value, note, "decide" if value else "clear", batch, title, source, url)
+
+    # ---- public API: changes ---------------------------------------------------------------------
+    def decide(self, article: Article | str, decision: Decision | str | None, note: str = "", *,
+               batch: str = "", title: str = "", source: str = "", url: str = "") -> DecisionEvent:
+        """Record a decision (None or "clear": clear it) durably; returns the event written."""
+        value = _decision_value(decision)
+        return self._write(lambda: [self._decide_doc(article, value, note, batch, title, source, url)])[0]
+
+    def decide_many(self, articles: Sequence[Article | str], decision: Decision | str | None,
+                    note: str = "") -> list[DecisionEvent]:
+        """The same decision for several articles: one batch id, one durable write."""
+        value = _decision_value(decision)
+        batch = secrets.token_hex(6)
+        return self._write(lambda: [self._decide_doc(a, value, note, batch, "", "", "") for a in articles])
+
+    def undo(self, article_ids: str | Sequence[str]) -> list[DecisionEvent]:
+        """Return each article to the state before its latest change (see module docstring)."""
+        ids = [article_ids] if isinstance(article_ids, str) else list(article_ids)
+        batch = secrets.token_hex(6) if len(ids) > 1 else ""
+
+        def build() -> list[Doc]:
+            docs = []
+            for article_id in ids:
+                history = self._history_docs(article_id)
+                stack: list[tuple[str | None, str]] = [(None, "")]
+                for doc in history:
+                    if doc.get("action") == "undo":
+                        if len(stack) > 1:
+                            stack.pop()
+                        stack[-1] = (doc.get("decision"), doc.get("note", ""))
+                    else:
+                        stack.append((doc.get("decision"), doc.get("note", "")))
+                if len(stack) < 2:
+                    continue
+                decision, note = stack[-2]
+                last = history[-1]
+                docs.append(self._new_doc(article_id, decision, note, "undo", batch,
+                                          last["title"], last["source"], last["url"]))
+            return docs
+
+        return self._write(build)
+
+    def set_note(self, article_id: str, note: str) -> DecisionEvent:
+        """Replace the note of an article (also with ""), keeping its current decision."""
+
+        def build() -> list[Doc]:
+            latest = self._latest(article_id) or {"decision": None, "title": "", "source": "", "url": ""}
+            return [self._new_doc(article_id, latest["decision"], note, "note", "",
+                                  latest["title"], latest["source"], latest["url"])]
+
+        return self._write(build)[0]
+
+    # ---- public API: reading ---------------------------------------------------------------------
+    def current(self, article_id: str) -> DecisionEvent | None:
+        """The latest event of an article (its decision may be None: cleared), or None if never decided."""
+        with self._mutex:
+            doc = self._latest(article_id)
+            return to_event(doc) if doc is not None else None
+
+    def current_many(self, ids: Iterable[str] | None = None) -> dict[str, DecisionEvent]:
+        """Latest event per article, for the given ids (those with events) or for every article."""
+        with self._mutex:
+            latest = self._latest_docs()
+            if ids is None:
+                return {aid: to_event(doc) for aid, (_, doc) in latest.items()}
+            return {aid: to_event(latest[aid][1]) for aid in ids if aid in latest}
+
+    def _latest_docs(self) -> dict[str, tuple[int, Doc]]:
+        """article id -> (position in event order, latest doc), pending events included."""
+        latest = {aid: (h[-1], self._docs[h[-1]]) for aid, h in self._hist.items()}
+        base = len(self._docs)
+        for n, doc in enumerate(self._pending):
+            latest[doc["article_id"]] = (base + n, doc)
+        return latest
+
+    def history(self, article_id: str) -> list[DecisionEvent]:
+        """Every event of an article, oldest first."""
+        with self._mutex:
+            return [to_event(d) for d in self._history_docs(article_id)]
+
+    def query(self, *, decision: Decision | str | None = None, since: datetime | None = None,
+              until: datetime | None = None, user: str | None = None, source: str | None = None,
+              text: str | None = None, history: bool = False) -> list[DecisionEvent]:
+        """Filtered events, oldest first: the current one per article, or every event with history=True.
+
+        Without `decision`, current mode leaves out cleared articles; decision="clear" selects only
+        cleared ones, decision="all" every article. `since`/`until` are inclusive bounds on `at`;
+        `user` matches exactly, `source` and `text` (title, note, source, url, id) as case-insensitive
+        substrings.
+        """
+        want: Any = ...
+        if isinstance(decision, str) and decision.strip().lower() == "all":
+            want = ...
+        elif decision is not None:
+            want = _decision_value(decision)
+        elif not history:
+            want = "decided"
+        lo = at_key(since.isoformat()) if since else ""
+        hi = at_key(until.isoformat()) if until else ""
+        user_cf = user.casefold() if user else None
+        source_cf = source.casefold() if source else None
+        text_cf = text.casefold() if text else None
+
+        def keep(doc: Doc) -> bool:
+            value = doc.get("decision")
+            if want == "decided":
+                if value is None:
+                    return False
+            elif want is not ... and value != want:
+                return False
+            if lo or hi:
+                at = at_key(doc.get("at") or "")
+                if not at or (lo and at < lo) or (hi and at > hi):
+                    return False
+            if user_cf is not None and (doc.get("user") or "").casefold() != user_cf:
+                return False
+            if source_cf is not None and source_cf not in (doc.get("source") or "").casefold():
+                return False
+            if text_cf is not None:
+                hay = " ".join(str(doc.get(k) or "") for k in ("title", "note", "source", "url", "article_id"))
+                if text_cf not in hay.casefold():
+                    return False
+            return True
+
+        with self._mutex:
+            if history:
+                docs = [d for d in self._docs if keep(d)] + [d for d in self._pending if keep(d)]
+            else:
+                chosen = [(p, d) for p, d in self._latest_docs().values() if keep(d)]
+                chosen.sort(key=lambda item: item[0])
+                docs = [d for _, d in chosen]
+            return [to_event(d) for d in docs]
+
+    def __len__(self) -> int:
+        """Number of events, pending ones included."""
+        return len(self._docs) + len(self._pending)
+
+    # ---- sharing, pending writes, closing --------------------------------------------------------
+    @property
+    def pending(self) -> int:
+        """Events accepted in memory but not yet durable (they are retried)."""
+        return len(self._pending)
+
+    def refresh(self) -> bool:
+        """Cheap stat check for events other processes wrote; load them. True if events changed."""
+        with self._mutex:
+            if self._closed:
+                return False
+            if self._pending:
+                self.retry_pending()
+            if self._storage.poll() == "same":
+                return False
+            with self._storage.locked(create=False):
+                return self._sync_locked()
+
+    def retry_pending(self) -> int:
+        """Try to write pending events now; returns how many are still pending (0: all saved)."""
+        with self._mutex:
+            if not self._pending:
+                return 0
+            try:
+                with self._storage.locked():
+                    self._sync_locked()
+                    self._flush_locked([])
+                    self._maybe_compact_locked()
+                self.last_error = ""
+            except (OSError, StoreError) as exc:
+                self.last_error = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            return len(self._pending)
+
+    def compact(self) -> None:
+        """Fold the journal into the main TinyDB file now (atomic replace), so plain TinyDB sees everything."""
+        with self._mutex, self._storage.locked():
+            self._sync_locked()
+            self._compact_locked()
+
+    def close(self, compact: bool | None = None) -> None:
+        """Retry pending events, compact (by default when this store wrote anything), and close.
+
+        Raises PendingWriteError if events still could not be saved. A failed compaction does not
+        raise: the events are safe in the journal; `last_error` says why.
+        """
+        with self._mutex:
+            if self._closed:
+                return
+            self.retry_pending()
+            want = self._wrote if compact is None else compact
+            if want and not self._pending:
+                try:
+                    with self._storage.locked():
+                        self._sync_locked()
+                        if self._storage.journal_records:
+                            self._compact_locked()
+                except (OSError, StoreError) as exc:
+                    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                    self.last_error = f"{self.path}: could not compact ({reason}); events are safe in the journal."
+            self._closed = True
+            if self._pending:
+                lost = [to_event(d) for d in self._pending]
+                raise PendingWriteError(
+                    f"{self.path}: {len(lost)} decision(s) could not be saved ({self.last_error}).", lost
+                )
+
+    def __enter__(self) -> "DecisionStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,37 @@
+"""Errors raised by the decision store; each message is one sentence naming the file and the reason."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from triage.model import DecisionEvent
+
+__all__ = ["StoreError", "CorruptStoreError", "PendingWriteError", "NewerSchemaError"]
+
+
+class StoreError(Exception):
+    """The decisions file cannot be used: the message names the file and the reason."""
+
+
+class CorruptStoreError(StoreError):
+    """The decisions file (or its journal) does not parse; it is left exactly as it is."""
+
+    def __init__(self, message: str, path: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class NewerSchemaError(StoreError):
+    """The file was written by a newer triage; it is not opened, so nothing in it is lost."""
+
+
+class PendingWriteError(StoreError):
+    """A decision was accepted in memory but could not be made durable yet; it is retried later.
+
+    `events` are the accepted events (already visible through current()/history()).
+    """
+
+    def __init__(self, message: str, events: "list[DecisionEvent]") -> None:
+        super().__init__(message)
+        self.events = events

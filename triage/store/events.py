@@ -1,0 +1,81 @@
+"""Decision events as stored documents: field names, normalisation, fast conversion to DecisionEvent."""
+
+from __future__ import annotations
+
+from dataclasses import MISSING, fields
+from datetime import datetime, timezone
+from typing import Any
+
+from triage.model import Decision, DecisionEvent
+
+__all__ = ["EVENT_KEYS", "SCHEMA_VERSION", "to_event", "to_doc", "normalise_doc", "utc_now_iso", "at_key"]
+
+SCHEMA_VERSION = 2
+EVENT_KEYS = ("article_id", "decision", "note", "user", "host", "at", "title", "source", "url", "action", "batch")
+ACTIONS = ("decide", "clear", "undo", "note")
+
+_DECISIONS: dict[Any, Decision | None] = {d.value: d for d in Decision}
+_DEFAULTS: dict[str, Any] = {
+    f.name: (f.default if f.default is not MISSING else None) for f in fields(DecisionEvent)
+}
+_FAST = hasattr(DecisionEvent, "__dict__") and "__slots__" not in DecisionEvent.__dict__
+
+
+def utc_now_iso() -> str:
+    """Now, as the canonical event timestamp: UTC ISO 8601 with microseconds and a Z."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def at_key(value: str) -> str:
+    """A timestamp in canonical form, so timestamps compare as strings ("" when it does not parse)."""
+    if len(value) == 27 and value.endswith("Z") and value[10] == "T":
+        return value
+    try:
+        dt = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return ""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def to_event(doc: dict[str, Any]) -> DecisionEvent:
+    """A stored document as a DecisionEvent (missing fields take the dataclass defaults)."""
+    values = dict(_DEFAULTS)
+    for key in EVENT_KEYS:
+        if key in doc:
+            values[key] = doc[key]
+    values["decision"] = _DECISIONS.get(values["decision"])
+    if _FAST:
+        event = object.__new__(DecisionEvent)
+        event.__dict__.update(values)  # frozen: set once here, as dataclass __init__ would
+        return event
+    return DecisionEvent(**values)
+
+
+def to_doc(event: DecisionEvent) -> dict[str, Any]:
+    """A DecisionEvent as a stored document (decision as its string value, null when cleared)."""
+    doc = {key: getattr(event, key) for key in EVENT_KEYS}
+    doc["decision"] = event.decision.value if event.decision is not None else None
+    return doc
+
+
+def normalise_doc(doc: dict[str, Any]) -> dict[str, Any] | None:
+    """An event document from any schema version in the current shape; None if it is not an event."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("article_id"), (str, int)):
+        return None
+    out: dict[str, Any] = {key: "" for key in EVENT_KEYS}
+    for key in EVENT_KEYS:
+        value = doc.get(key)
+        if value is not None:
+            out[key] = value if isinstance(value, str) else str(value)
+    if not out["at"]:
+        out["at"] = str(doc.get("time") or doc.get("timestamp") or "")
+    raw = doc.get("decision")
+    try:
+        out["decision"] = Decision.parse(raw).value if isinstance(raw, str) and raw.strip() else None
+    except ValueError:
+        out["decision"] = None
+    if out["action"] not in ACTIONS:
+        out["action"] = "decide" if out["decision"] else "clear"
+    return out
