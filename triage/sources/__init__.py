@@ -1,1 +1,19 @@
-"""triage.sources"""
+"""Ingestion: every kind of incoming article (files, folders, feeds), bad input named and never fatal.
+
+    from triage.sources import load, read_file, IngestResult
+    result = load(["~/inbox", "https://example.org/rss"], cache_path=..., spool_dir=...)
+    result.articles   # list[Article], near-duplicates marked with duplicates_of=<leader id>
+    result.problems   # list[Problem], one plain line each
+    result.groups     # {leader id: [leader id, member ids...]} for groups of two or more
+
+Readers (one module per kind): plaintext (.txt wire copy, .md), html (.html/.htm, trafilatura),
+mail (.eml, mbox), jsonfiles (.json/.jsonl articles, JSON Feed), feedfile (RSS/Atom via feedparser),
+feeds (feed URLs via httpx, spool), watch (live folders, watchfiles). All untrusted text is cleaned by
+triage.text in `base.make_article`, the one place Articles are built.
+"""
+
+from triage.sources.base import IngestResult
+from triage.sources.loader import load
+from triage.sources.registry import read_file
+
+__all__ = ["IngestResult", "load", "read_file"]

@@ -1,0 +1,129 @@
+"""`triage ingest` (read sources, print articles) and `triage fetch` (fetch configured feeds into the spool)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = ["fetch", "ingest"]
+
+_KEYS = ("id", "title", "source", "url", "published", "text", "path")
+
+
+def _settings(ctx: click.Context) -> Any:
+    """Settings from the main group (ctx.obj["settings"]) or loaded here; None when config is broken."""
+    obj = ctx.find_root().obj if ctx.find_root().obj is not None else ctx.obj
+    if isinstance(obj, dict) and obj.get("settings") is not None:
+        return obj["settings"]
+    from triage.config import ConfigError, load_settings
+
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        click.echo(f"triage: {exc}", err=True)
+        raise SystemExit(2) from None
+
+
+def _one_line(s: str) -> str:
+    return " ".join(s.split())
+
+
+@click.command("ingest")
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line per article.")
+@click.option("--no-cache", is_flag=True, help="Parse every file again (no ingest cache in the data dir).")
+@click.pass_context
+def ingest(ctx: click.Context, sources: tuple[str, ...], as_json: bool, no_cache: bool) -> None:
+    """Read SOURCE files, folders or feed URLs and print their articles; problems go to stderr."""
+    from triage.sources import load
+
+    settings = _settings(ctx)
+    get = settings.get
+    data_dir = Path(settings.data_dir)
+    result = load(
+        list(sources),
+        max_file_bytes=int(get("sources.max_file_bytes", 5_000_000)),
+        follow_symlinks=bool(get("sources.follow_symlinks", True)),
+        ignore=tuple(get("sources.ignore", ())),
+        duplicate_threshold=float(get("sources.duplicate_threshold", 0.6)),
+        shingle_size=int(get("sources.shingle_size", 5)),
+        cache_path=None if no_cache else data_dir / "ingest-cache.sqlite",
+        spool_dir=data_dir / "spool",
+        fetch_timeout=float(get("fetch.timeout_seconds", 20)),
+        fetch_max_bytes=int(get("fetch.max_bytes", 10_000_000)),
+        user_agent=str(get("fetch.user_agent", "triage")),
+    )
+    for p in result.problems:
+        click.echo(f"triage: {_one_line(str(p))}", err=True)
+    if as_json:
+        out = sys.stdout
+        for a in result.articles:
+            row = {k: getattr(a, k) for k in _KEYS}
+            row.update(received=a.received, author=a.author, content_hash=a.content_hash, updated=a.updated)
+            if a.duplicates_of:
+                row["duplicates_of"] = a.duplicates_of
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        out.flush()
+    else:
+        _table(result.articles)
+        if result.articles:
+            groups = len(result.groups)
+            click.echo(f"{len(result.articles)} articles"
+                       + (f", {groups} duplicate groups" if groups else "")
+                       + (f", {len(result.problems)} problems" if result.problems else ""), err=True)
+    if not result.articles:
+        ctx.exit(1)
+
+
+def _table(articles: list[Any]) -> None:
+    """A plain table: id, published date, source, title (no markup: titles are printed as text)."""
+    import shutil
+
+    width = shutil.get_terminal_size((100, 24)).columns
+    src_w = min(18, max([len(a.source) for a in articles] + [6]))
+    title_w = max(20, width - 12 - 2 - 10 - 2 - src_w - 2 - 2)
+    click.echo(f"{'ID':<12}  {'DATE':<10}  {'SOURCE':<{src_w}}  TITLE")
+    for a in articles:
+        mark = "=" if a.duplicates_of else ("*" if a.updated else " ")
+        title = a.title if len(a.title) <= title_w else a.title[: title_w - 1] + "…"
+        source = a.source[:src_w]
+        click.echo(f"{a.id:<12}  {a.published[:10]:<10}  {source:<{src_w}}{mark} {title}")
+
+
+@click.command("fetch")
+@click.option("--timeout", type=float, default=None, help="Seconds per request (default: fetch.timeout_seconds).")
+@click.pass_context
+def fetch(ctx: click.Context, timeout: float | None) -> None:
+    """Fetch every configured [[feeds]] URL once into the spool in the data dir."""
+    from triage.sources.feeds import fetch_feeds
+
+    settings = _settings(ctx)
+    feeds = settings.feeds
+    if not feeds:
+        click.echo("triage: no feeds configured: add [[feeds]] url = \"...\" name = \"...\" to your config", err=True)
+        ctx.exit(1)
+    spool = Path(settings.data_dir) / "spool"
+
+    def progress(done: int, total: int, name: str) -> None:
+        click.echo(f"[{done}/{total}] {name}", err=True)
+
+    result = fetch_feeds(
+        feeds,
+        spool,
+        timeout=float(timeout if timeout is not None else settings.get("fetch.timeout_seconds", 20)),
+        max_bytes=int(settings.get("fetch.max_bytes", 10_000_000)),
+        user_agent=str(settings.get("fetch.user_agent", "triage")),
+        fetch_full_article=bool(settings.get("fetch.fetch_full_article", False)),
+        progress=progress,
+    )
+    for p in result.problems:
+        click.echo(f"triage: {_one_line(str(p))}", err=True)
+    failed = {p.where for p in result.problems}
+    ok = [f for f in feeds if str(f.get("url")) not in failed]
+    click.echo(f"{len(result.articles)} articles in the spool from {len(ok)} of {len(feeds)} feeds ({spool})")
+    if not result.articles and len(ok) == 0:
+        ctx.exit(1)

@@ -1,0 +1,156 @@
+"""What every reader shares: the result type, stable ids, and building a clean Article from raw fields.
+
+Identity (documented in triage/sources/README.md): an article's id is a 12-hex-digit SHA-256 of its
+*source identity*, never of its text, so a changed text under the same identity is a new version
+(same id, new content_hash, `updated=True` once a cache has seen the old one):
+
+* a feed entry / JSON item / mail: its guid (`guid`, JSON `id`, Message-ID) when it has one, else its URL;
+* any other file article with a URL (front matter `url:`, HTML canonical URL, JSON `url`): the URL;
+* otherwise: the source name (front matter `source:` or the folder the file is in) + the normalised title.
+
+Nothing machine-specific (no absolute path) enters an id, so ids agree across runs and machines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+from triage.model import Article, Problem
+from triage.text import clean_line, clean_text, normalise_title
+
+__all__ = ["IngestResult", "Rejected", "content_hash", "identity_id", "iso_date", "make_article"]
+
+
+class Rejected(Exception):
+    """Raised by a reader when a whole file is unusable; the message is the plain reason."""
+
+
+@dataclass
+class IngestResult:
+    """Articles read (duplicates grouped) and problems met, in one place.
+
+    `groups` maps a duplicate group's leader id to its member ids, leader first; articles that are
+    not near-duplicates of anything are not in `groups`. Every member keeps its own Article, with
+    `duplicates_of` set to the leader's id.
+    """
+
+    articles: list[Article] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    groups: dict[str, list[str]] = field(default_factory=dict)
+
+    def extend(self, other: IngestResult) -> None:
+        """Append another result's articles and problems (groups are recomputed by the caller)."""
+        self.articles.extend(other.articles)
+        self.problems.extend(other.problems)
+
+
+def _h(s: str, n: int = 12) -> str:
+    return hashlib.sha256(s.encode("utf-8", "surrogatepass")).hexdigest()[:n]
+
+
+def identity_id(*, guid: str = "", url: str = "", source: str = "", title: str = "", text: str = "") -> str:
+    """The stable id for an article identity (see the module docstring for the order)."""
+    guid = clean_line(guid)
+    url = clean_line(url)
+    if guid:
+        if not (re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", guid) or "/" in guid or "@" in guid or len(guid) >= 16):
+            guid = clean_line(source).casefold() + "#" + guid  # a bare "1234" is unique only in its feed
+        return _h("guid:" + guid)
+    if url:
+        return _h("url:" + url)
+    nt = normalise_title(title)
+    if nt:
+        return _h("title:" + clean_line(source).casefold() + "\x00" + nt)
+    # No title at all: the text is all there is.
+    return _h("text:" + clean_line(source).casefold() + "\x00" + " ".join(text.split())[:2000])
+
+
+def content_hash(title: str, text: str) -> str:
+    """Hash of title + text: a different value under the same id is a new version."""
+    return _h(title + "\n\n" + text, 16)
+
+
+def iso_date(value: object) -> str:
+    """A date in ISO 8601 (UTC when a zone is known), from ISO strings, RFC 2822, struct_time or datetime."""
+    if value is None or value == "":
+        return ""
+    try:
+        if isinstance(value, datetime):
+            dt = value
+        elif hasattr(value, "tm_year"):
+            dt = datetime(*value[:6], tzinfo=UTC)  # type: ignore[index]
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            dt = datetime.fromtimestamp(float(value), tz=UTC)
+        else:
+            s = clean_line(str(value))
+            if not s:
+                return ""
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
+                return s
+            try:
+                dt = datetime.fromisoformat(s)
+            except ValueError:
+                try:
+                    dt = parsedate_to_datetime(s)
+                except (TypeError, ValueError, IndexError):
+                    return ""
+                if dt is None:
+                    return ""
+    except (ValueError, OverflowError, OSError, TypeError):
+        return ""
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(UTC)
+        return dt.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return dt.replace(microsecond=0).isoformat()
+
+
+def as_text(value: object) -> str:
+    """A field of unknown type as text: strings as they are, numbers as digits, anything else ""."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def make_article(
+    *,
+    title: object,
+    text: object,
+    path: str | Path,
+    source: object = "",
+    url: object = "",
+    published: object = "",
+    author: object = "",
+    guid: object = "",
+    received: str = "",
+    article_id: str = "",
+) -> Article:
+    """Build an Article from raw fields: every string cleaned here, id and content hash computed."""
+    t = clean_line(as_text(title))
+    body = clean_text(as_text(text))
+    src = clean_line(as_text(source))
+    u = clean_line(as_text(url))
+    if u and not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", u):
+        u = ""  # a relative or junk link is not an identity
+    if not t:
+        first = body.split("\n", 1)[0] if body else ""
+        t = clean_line(first[:120]) if first else "(untitled)"
+    aid = article_id or identity_id(guid=as_text(guid), url=u, source=src, title=t, text=body)
+    return Article(
+        id=aid,
+        title=t,
+        text=body,
+        source=src,
+        url=u,
+        published=iso_date(published) if not isinstance(published, str) else (iso_date(published) or ""),
+        received=received,
+        path=str(path),
+        content_hash=content_hash(t, body),
+        author=clean_line(as_text(author)),
+    )

@@ -1,0 +1,130 @@
+"""The ingest cache: parsed articles by (path, size, mtime), first-seen times and hashes, groupings.
+
+One SQLite file (stdlib sqlite3, safe for several processes). A rescan of an inbox where nothing
+changed reads every article from here instead of parsing files again. Any cache failure is logged
+and the load goes on without it: the cache is a speed-up, never a source of truth.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from triage.model import Article
+
+__all__ = ["PARSER_VERSION", "IngestCache"]
+
+log = logging.getLogger(__name__)
+
+# Bump when a reader's output changes, so cached parses are redone.
+PARSER_VERSION = 3
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, version INTEGER,
+                                  articles TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, first_hash TEXT NOT NULL, received TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+_FIELDS = ("id", "title", "text", "source", "url", "published", "path", "content_hash", "author")
+
+
+def article_to_row(a: Article) -> dict[str, Any]:
+    """The parsed part of an Article (no received/updated/duplicates_of: those are per load)."""
+    d = asdict(a)
+    return {k: d[k] for k in _FIELDS}
+
+
+def row_to_article(d: dict[str, Any]) -> Article:
+    """Inverse of article_to_row (the stored text was cleaned when it was first parsed)."""
+    return Article(**{k: d.get(k, "") for k in _FIELDS})
+
+
+class IngestCache:
+    """Parsed files keyed by path with (size, mtime_ns); ids first seen with their first content hash."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.conn: sqlite3.Connection | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(self.path), timeout=10, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executescript(_SCHEMA)
+            self.conn = conn
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("ingest cache %s unusable (%s): loading without it", self.path, exc)
+            self.conn = None
+
+    def files(self) -> dict[str, tuple[int, int, str]]:
+        """path -> (size, mtime_ns, articles json) for rows of the current parser version."""
+        if self.conn is None:
+            return {}
+        try:
+            rows = self.conn.execute(
+                "SELECT path, size, mtime_ns, articles FROM files WHERE version = ?", (PARSER_VERSION,)
+            ).fetchall()
+        except sqlite3.Error as exc:
+            log.warning("ingest cache read failed: %s", exc)
+            return {}
+        return {p: (s, m, a) for p, s, m, a in rows}
+
+    def seen(self) -> dict[str, tuple[str, str]]:
+        """id -> (first content hash, received)."""
+        if self.conn is None:
+            return {}
+        try:
+            return {i: (h, r) for i, h, r in self.conn.execute("SELECT id, first_hash, received FROM seen")}
+        except sqlite3.Error as exc:
+            log.warning("ingest cache read failed: %s", exc)
+            return {}
+
+    def get(self, key: str) -> str | None:
+        """A stored value (e.g. a grouping), or None."""
+        if self.conn is None:
+            return None
+        try:
+            row = self.conn.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error:
+            return None
+        return row[0] if row else None
+
+    def write(
+        self,
+        files: list[tuple[str, int, int, list[Article]]],
+        seen: list[tuple[str, str, str]],
+        kv: dict[str, str] | None = None,
+        forget: list[str] | None = None,
+    ) -> None:
+        """Store parsed files, newly seen ids, key/values; drop rows of files that are gone."""
+        if self.conn is None or not (files or seen or kv or forget):
+            return
+        try:
+            with self.conn:
+                self.conn.execute("BEGIN IMMEDIATE")
+                self.conn.executemany(
+                    "INSERT OR REPLACE INTO files (path, size, mtime_ns, version, articles) VALUES (?,?,?,?,?)",
+                    [(p, s, m, PARSER_VERSION, json.dumps([article_to_row(a) for a in arts], ensure_ascii=False))
+                     for p, s, m, arts in files],
+                )
+                self.conn.executemany("INSERT OR IGNORE INTO seen (id, first_hash, received) VALUES (?,?,?)", seen)
+                if kv:
+                    self.conn.execute("DELETE FROM kv WHERE key LIKE 'groups:%'")
+                    self.conn.executemany("INSERT OR REPLACE INTO kv (key, value) VALUES (?,?)", list(kv.items()))
+                if forget:
+                    self.conn.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in forget])
+        except sqlite3.Error as exc:
+            log.warning("ingest cache write failed: %s", exc)
+
+    def close(self) -> None:
+        """Close the database connection."""
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except sqlite3.Error:
+                pass
+            self.conn = None

@@ -1,0 +1,123 @@
+"""Bytes to text: BOMs, UTF-8, UTF-16 without BOM, then the most plausible 8-bit code page.
+
+charset-normalizer alone reads an English cp1252/latin-1 text about a "Zürich café" as cp1250
+("crčme brűlée"), so among Latin candidates cp1252 is preferred; charset-normalizer is only asked
+when UTF-8 fails, and its answer is kept only for non-Latin scripts (Cyrillic, Greek, CJK ...).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from triage.sources.base import Rejected
+
+__all__ = ["decode_bytes", "looks_binary"]
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_LATIN = re.compile(r"^(cp125[02478]|windows-125[02478]|iso8859_(1|2|3|4|9|10|13|14|15|16)|latin_?1|mac_?(roman|latin2)|cp850|cp437|ascii)$")
+_SIGNATURES = (
+    b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"BZh", b"\xfd7zXZ",
+    b"7z\xbc\xaf", b"Rar!", b"\x7fELF", b"OggS", b"ID3", b"RIFF", b"\xd0\xcf\x11\xe0",
+    b"SQLite format 3",
+)
+
+
+def looks_binary(data: bytes) -> bool:
+    """True for bytes that are not text in any encoding we read: a known binary signature or NUL bytes
+    that are not UTF-16/32 text, or many control bytes."""
+    head = data[:4096]
+    if any(head.startswith(sig) for sig in _SIGNATURES):
+        return True
+    if b"\x00" in head and not _utf16_guess(head) and not head.startswith(tuple(b for b, _ in _BOMS)):
+        return True
+    if head:
+        ctrl = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
+        if ctrl / len(head) > 0.10:
+            return True
+    return False
+
+
+def _utf16_guess(data: bytes) -> str:
+    """'utf-16-le' / 'utf-16-be' when every other byte is mostly NUL (BOM-less UTF-16 Latin text)."""
+    sample = data[:4096]
+    if len(sample) < 4:
+        return ""
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.05 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
+        return "utf-16-be"
+    return ""
+
+
+def _bad_ratio(s: str) -> float:
+    if not s:
+        return 0.0
+    bad = sum(1 for ch in s if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\f") or 0x7F <= ord(ch) < 0xA0)
+    return bad / len(s)
+
+
+def decode_bytes(data: bytes, declared: str = "") -> tuple[str, str]:
+    """Decode file bytes to (text, encoding). Raises Rejected for binary or undecodable data.
+
+    `declared` is an encoding named by the file itself (XML declaration, HTML meta, MIME charset): tried
+    after BOMs and strict UTF-8, before guessing.
+    """
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(enc), enc
+            except UnicodeDecodeError as exc:
+                raise Rejected(f"starts with a {enc.upper()} byte-order mark but is not valid {enc.upper()} "
+                               f"(byte {exc.start + len(bom)})") from None
+    guess16 = _utf16_guess(data)
+    if guess16:
+        try:
+            return data.decode(guess16), guess16
+        except UnicodeDecodeError:
+            pass
+    if looks_binary(data):
+        raise Rejected("is a binary file, not text")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if declared:
+        try:
+            enc = codecs.lookup(declared).name
+            if enc not in ("utf-8", "ascii") and not enc.startswith("utf-16"):
+                text = data.decode(enc)
+                if _bad_ratio(text) < 0.01:
+                    return text, enc
+        except (LookupError, UnicodeDecodeError):
+            pass
+    enc = ""
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data[:200_000]).best()
+        enc = best.encoding if best is not None else ""
+    except Exception:  # a detector failure is a guess lost, not a file lost
+        enc = ""
+    if enc and not _LATIN.match(enc.replace("-", "_").lower()):
+        try:
+            text = data.decode(enc)
+            if _bad_ratio(text) < 0.01:
+                return text, enc
+        except (LookupError, UnicodeDecodeError):
+            pass
+    for cand in ("cp1252", "latin-1"):
+        try:
+            text = data.decode(cand)
+        except UnicodeDecodeError:
+            continue
+        if _bad_ratio(text) < 0.02:
+            return text, cand
+    raise Rejected("could not be decoded as text (not UTF-8, UTF-16 or a known 8-bit encoding)")

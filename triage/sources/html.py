@@ -1,0 +1,110 @@
+"""HTML articles (.html, .htm) via trafilatura, and a light HTML-to-text for feed and mail bodies."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from triage.model import Article, Problem
+from triage.sources.base import Rejected, make_article
+from triage.text import clean_text
+
+__all__ = ["extract_html", "html_to_text", "read_html"]
+
+_BLOCK = {
+    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr",
+    "table", "section", "article", "header", "footer", "figure", "figcaption", "dd", "dt", "dl", "hr",
+}
+_SKIP = {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math", "head", "form",
+         "button", "select", "textarea"}
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of an HTML fragment (feed content, mail body): block elements become paragraphs,
+    list items "- item", scripts and styles dropped. Uses lxml; never fetches anything."""
+    if not fragment or "<" not in fragment:
+        # Plain text, maybe with entities.
+        import html as _html
+
+        return clean_text(_html.unescape(fragment or ""))
+    from lxml import etree
+    from lxml import html as lhtml
+
+    try:
+        parser = lhtml.HTMLParser(remove_comments=True, remove_pis=True, no_network=True, recover=True)
+        root = lhtml.fragment_fromstring(fragment, create_parent="div", parser=parser)
+    except (etree.ParserError, ValueError, TypeError):
+        return clean_text(re.sub(r"<[^>]*>", " ", fragment))
+    parts: list[str] = []
+
+    def walk(el) -> None:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        tag = tag.lower()
+        if tag in _SKIP:
+            if el.tail:
+                parts.append(el.tail)
+            return
+        block = tag in _BLOCK
+        if block:
+            parts.append("\n\n")
+            if tag == "li":
+                parts.append("- ")
+        if el.text:
+            parts.append(el.text)
+        for child in el:
+            walk(child)
+        if block:
+            parts.append("\n\n")
+        if el.tail:
+            parts.append(el.tail)
+
+    walk(root)
+    text = "".join(parts)
+    text = re.sub(r"[ \t\r\f\v]*\n[ \t\r\f\v]*(?!\n)", "\n", text)
+    # Inside a paragraph, single newlines from source formatting are spaces.
+    paras = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text)]
+    return clean_text("\n\n".join(p for p in paras if p and p != "-"))
+
+
+def extract_html(html: str, url: str = "") -> dict[str, str]:
+    """Main text and metadata of a whole HTML page with trafilatura: title, text, date, author, url."""
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(
+        html, url=url or None, with_metadata=True, include_comments=False, include_tables=False,
+        favor_precision=True,
+    )
+    if doc is None:
+        return {}
+    get = (lambda k: doc.get(k)) if isinstance(doc, dict) else (lambda k: getattr(doc, k, None))
+    return {k: (get(k) or "") for k in ("title", "text", "date", "author", "url", "sitename")}
+
+
+def _looks_truncated(html: str) -> bool:
+    tail = html.rstrip()[-2000:].lower()
+    return "<html" in html[:5000].lower() and "</html>" not in tail and "</body>" not in tail
+
+
+def read_html(text: str, path: Path, source: str, problems: list[Problem]) -> list[Article]:
+    """A saved web page: trafilatura's main text (no navigation or boilerplate) and metadata."""
+    if not text.strip():
+        raise Rejected("is empty")
+    if "<" not in text:
+        raise Rejected("is not HTML (no markup found)")
+    meta = extract_html(text)
+    body = clean_text(meta.get("text", ""))
+    if not body:
+        raise Rejected("holds no article text that could be extracted (navigation or boilerplate only)"
+                       + (" and looks truncated" if _looks_truncated(text) else ""))
+    if _looks_truncated(text):
+        problems.append(Problem(str(path), "HTML looks truncated (no closing </html>): read what was there"))
+    paragraphs = [" ".join(p.split()) for p in body.split("\n") if p.strip()]
+    return [make_article(
+        title=meta.get("title", ""),
+        text="\n\n".join(paragraphs),
+        path=path,
+        source=meta.get("sitename") or source,
+        url=meta.get("url", ""),
+        published=meta.get("date", ""),
+        author=meta.get("author", ""),
+    )]

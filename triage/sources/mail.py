@@ -1,0 +1,113 @@
+"""E-mail: .eml files and mbox mailboxes; subject = title, text/plain part or the HTML part's main text."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from email.message import EmailMessage, Message
+from email.utils import parseaddr
+from pathlib import Path
+
+from triage.model import Article, Problem
+from triage.sources.base import Rejected, iso_date, make_article
+from triage.sources.html import extract_html, html_to_text
+
+__all__ = ["looks_like_mbox", "message_to_article", "read_eml", "read_mbox"]
+
+
+def looks_like_mbox(head: bytes) -> bool:
+    """True when bytes start like an mbox file ("From " envelope line, then headers)."""
+    return head.startswith(b"From ") and re.search(rb"\n[A-Za-z-]+: ", head[:4096]) is not None
+
+
+def _part_text(part: Message) -> str:
+    try:
+        if isinstance(part, EmailMessage):
+            return part.get_content()
+    except (LookupError, UnicodeDecodeError, AssertionError, KeyError, ValueError):
+        pass
+    payload = part.get_payload(decode=True) or b""
+    from triage.sources.decode import decode_bytes
+
+    try:
+        return decode_bytes(payload, part.get_content_charset() or "")[0]
+    except Exception:  # noqa: BLE001 - a part we cannot decode is left out, the rest still reads
+        return payload.decode("latin-1", "replace")
+
+
+def message_to_article(msg: Message, where: str | Path, source: str) -> Article:
+    """One message -> Article; raises Rejected when it has neither subject nor a text part."""
+    plain = html = ""
+    parts = msg.walk() if msg.is_multipart() else [msg]
+    for part in parts:
+        if part.is_multipart() or part.get_content_disposition() == "attachment":
+            continue
+        ctype = part.get_content_type()
+        if ctype == "text/plain" and not plain:
+            plain = _part_text(part)
+        elif ctype == "text/html" and not html:
+            html = _part_text(part)
+    text = plain
+    if not text.strip() and html.strip():
+        text = extract_html(html).get("text", "") or html_to_text(html)
+        text = "\n\n".join(line for line in text.split("\n") if line.strip())
+    subject = str(msg.get("subject", "") or "")
+    if not text.strip() and not subject.strip():
+        raise Rejected("holds a message with no subject and no text part")
+    name, addr = parseaddr(str(msg.get("from", "") or ""))
+    return make_article(
+        title=subject,
+        text=_reflow(text),
+        path=where,
+        source=source,
+        published=iso_date(str(msg.get("date", "") or "")),
+        author=name or addr,
+        guid=str(msg.get("message-id", "") or "").strip(),
+    )
+
+
+def _reflow(text: str) -> str:
+    """Mail text: drop quoted '>' lines and the signature, keep paragraphs."""
+    out: list[str] = []
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if line.rstrip() in ("-- ", "--"):
+            break
+        if line.startswith(">"):
+            continue
+        out.append(line)
+    return "\n".join(out)
+
+
+def read_eml(data: bytes, path: Path, source: str) -> list[Article]:
+    """An .eml file: one message."""
+    if not data.strip():
+        raise Rejected("is empty")
+    msg = email.message_from_bytes(data, policy=email.policy.default)
+    if not msg.keys():
+        raise Rejected("is not an e-mail message (no headers)")
+    return [message_to_article(msg, path, source)]
+
+
+def read_mbox(data: bytes, path: Path, source: str, problems: list[Problem]) -> list[Article]:
+    """An mbox file: every message an article; a bad message is a problem, the rest still load."""
+    if not data.strip():
+        raise Rejected("is empty")
+    chunks = re.split(rb"(?:^|\n)From [^\n]*\n", data)
+    articles: list[Article] = []
+    n = 0
+    for chunk in chunks:
+        if not chunk.strip():
+            continue
+        n += 1
+        chunk = re.sub(rb"\n>(>*From )", rb"\n\1", chunk)  # mboxrd unquoting
+        try:
+            msg = email.message_from_bytes(chunk, policy=email.policy.default)
+            articles.append(message_to_article(msg, path, source))
+        except Rejected as exc:
+            problems.append(Problem(str(path), f"message {n} {exc}: skipped"))
+        except Exception as exc:  # noqa: BLE001 - one bad message never stops the mailbox
+            problems.append(Problem(str(path), f"message {n} could not be read ({type(exc).__name__}): skipped"))
+    if not articles:
+        raise Rejected("holds no readable messages")
+    return articles

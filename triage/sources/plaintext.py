@@ -1,0 +1,147 @@
+"""Plain-text wire copy (.txt) and Markdown (.md): headline, front matter, paragraphs, furniture removed."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from triage.model import Article
+from triage.sources.base import Rejected, make_article
+from triage.text import byline_author, clean_text, dateline_date, is_furniture
+
+__all__ = ["read_markdown", "read_wire_text", "split_paragraphs", "strip_furniture"]
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Paragraphs of a cleaned text (blank-line separated); lines inside a paragraph are kept."""
+    return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+def strip_furniture(paragraphs: list[str]) -> tuple[list[str], str, str]:
+    """Drop wire furniture paragraphs; return (story paragraphs, byline author, dateline date).
+
+    Bylines and dateline-only lines are recognised near the top (first three paragraphs) so a
+    story sentence that happens to start with "By" is never lost; crossheads and disclaimers anywhere.
+    """
+    kept: list[str] = []
+    author = date = ""
+    for i, p in enumerate(paragraphs):
+        if is_furniture(p):
+            a = byline_author(p) if len(p) <= 80 else ""
+            d = dateline_date(p) if len(p) <= 80 else ""
+            if (a or d) and i > 2 and not (p.startswith(("(", "-"))):
+                kept.append(p)  # a date/name line deep in the story is story text
+                continue
+            author = author or a
+            date = date or d
+            continue
+        kept.append(p)
+    return kept, author, date
+
+
+def read_wire_text(text: str, path: Path, source: str) -> list[Article]:
+    """A .txt article: headline on the first non-empty line, paragraphs after."""
+    body = clean_text(text)
+    if not body:
+        raise Rejected("is empty")
+    head, _, rest = body.partition("\n")
+    title = head.strip()
+    paragraphs, author, date = strip_furniture(split_paragraphs(rest))
+    if not paragraphs:
+        # A one-line file: the line is the story.
+        paragraphs = [title]
+    return [make_article(title=title, text="\n\n".join(paragraphs), path=path, source=source,
+                         author=author, published=date)]
+
+
+_FM_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*)$")
+
+
+def parse_front_matter(text: str) -> tuple[dict[str, str], str]:
+    """YAML-style front matter (`---` ... `---`) as flat key -> string, and the rest of the text.
+
+    Only `key: value` lines are read (quotes removed); nested YAML is ignored, never executed.
+    """
+    if not text.startswith("---"):
+        return {}, text
+    lines = text.split("\n")
+    if lines[0].strip() != "---":
+        return {}, text
+    for end in range(1, min(len(lines), 200)):
+        if lines[end].strip() in ("---", "..."):
+            break
+    else:
+        return {}, text
+    meta: dict[str, str] = {}
+    for line in lines[1:end]:
+        m = _FM_LINE.match(line)
+        if not m:
+            continue
+        key, value = m.group(1).lower(), m.group(2).strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+            if m.group(2).strip()[0] == '"':
+                value = value.replace('\\"', '"')
+            else:
+                value = value.replace("''", "'")
+        meta[key] = value
+    return meta, "\n".join(lines[end + 1:])
+
+
+_MD_INLINE = [
+    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # images -> alt text
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # links -> link text
+    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),  # bold
+    (re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])"), r"\1"),  # *em*
+    (re.compile(r"`([^`\n]+)`"), r"\1"),  # code
+    (re.compile(r"<[^>\n]{1,200}>"), ""),  # inline HTML tags
+]
+
+
+def markdown_to_text(md: str) -> tuple[str, str]:
+    """(first `# ` heading, plain text) from Markdown: headings and inline markup removed, lists kept."""
+    title = ""
+    out: list[str] = []
+    for line in md.split("\n"):
+        m = re.match(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$", line)
+        if m:
+            if not title and len(m.group(1)) == 1:
+                title = m.group(2)
+                continue
+            line = m.group(2)
+            out.extend(["", line, ""])
+            continue
+        if re.match(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$", line):
+            out.append("")
+            continue
+        line = re.sub(r"^\s{0,3}>\s?", "", line)
+        line = re.sub(r"^(\s*)[*+]\s+", r"\1- ", line)
+        for rx, rep in _MD_INLINE:
+            line = rx.sub(rep, line)
+        out.append(line)
+    return title, "\n".join(out)
+
+
+def read_markdown(text: str, path: Path, source: str) -> list[Article]:
+    """A .md article: front matter (title, date, source, url, author) or a `# Title` heading."""
+    text = clean_text(text)
+    if not text:
+        raise Rejected("is empty")
+    meta, body = parse_front_matter(text)
+    heading, plain = markdown_to_text(body)
+    title = meta.get("title") or heading
+    paragraphs, author, date = strip_furniture(split_paragraphs(clean_text(plain)))
+    if not title and paragraphs:
+        title = paragraphs.pop(0)
+    if not paragraphs and not title:
+        raise Rejected("holds no article text")
+    return [make_article(
+        title=title,
+        text="\n\n".join(paragraphs),
+        path=path,
+        source=meta.get("source") or source,
+        url=meta.get("url") or meta.get("link") or "",
+        published=meta.get("date") or meta.get("published") or date,
+        author=meta.get("author") or author,
+        guid=meta.get("id") or meta.get("guid") or "",
+    )]

@@ -1,0 +1,215 @@
+"""Pick a reader for one file by extension and content, and read it without ever raising.
+
+`read_file` is the one door for a single file: size cap, permissions, binary and encoding checks,
+then the reader for its kind. Every failure becomes a Problem naming the file and the reason.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+from triage.model import Article, Problem
+from triage.sources.base import Rejected, make_article
+
+__all__ = ["KNOWN_EXTENSIONS", "SPOOL_STATE_SUFFIX", "SPOOL_SUFFIX", "read_file", "source_name"]
+
+log = logging.getLogger(__name__)
+
+SPOOL_SUFFIX = ".spool.jsonl"  # feed spool files written by triage.sources.feeds
+SPOOL_STATE_SUFFIX = ".spool-state.json"  # their fetch state (ETag ...): never an article
+
+_TEXT = {".txt", ".text", ".wire"}
+_MARKDOWN = {".md", ".markdown", ".mdown"}
+_HTML = {".html", ".htm", ".xhtml"}
+_FEED = {".xml", ".rss", ".atom", ".rdf"}
+_JSON = {".json"}
+_JSONL = {".jsonl", ".ndjson"}
+_EML = {".eml"}
+_MBOX = {".mbox", ".mbx"}
+KNOWN_EXTENSIONS = _TEXT | _MARKDOWN | _HTML | _FEED | _JSON | _JSONL | _EML | _MBOX
+
+
+def source_name(path: Path) -> str:
+    """The default source of a file: the name of the folder it is in."""
+    return path.parent.name or "inbox"
+
+
+def _read_bytes(path: Path, max_file_bytes: int) -> bytes:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise Rejected("does not exist (or is a broken symbolic link)") from None
+    except PermissionError:
+        raise Rejected("cannot be read: permission denied") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise Rejected("is a symbolic link loop") from None
+        raise Rejected(f"cannot be read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise Rejected("is a folder, not a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise Rejected("is not a regular file (device, socket or pipe): skipped")
+    if max_file_bytes and st.st_size > max_file_bytes:
+        raise Rejected(f"is {st.st_size:,} bytes, over the {max_file_bytes:,}-byte limit: skipped")
+    if st.st_size == 0:
+        raise Rejected("is empty")
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(max_file_bytes + 1 if max_file_bytes else -1)
+    except PermissionError:
+        raise Rejected("cannot be read: permission denied") from None
+    except IsADirectoryError:
+        raise Rejected("is a folder, not a file") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise Rejected("is a symbolic link loop") from None
+        raise Rejected(f"cannot be read ({exc.strerror or exc})") from None
+    if max_file_bytes and len(data) > max_file_bytes:
+        raise Rejected(f"grew over the {max_file_bytes:,}-byte limit while being read: skipped")
+    if not data.strip():
+        raise Rejected("is empty" if not data else "holds only white space")
+    return data
+
+
+def _kind(path: Path, data: bytes) -> str:
+    from triage.sources.feedfile import looks_like_feed
+    from triage.sources.mail import looks_like_mbox
+
+    name = path.name.lower()
+    if name.endswith(SPOOL_SUFFIX):
+        return "spool"
+    ext = path.suffix.lower()
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if ext in _FEED:
+        return "feed"
+    if ext in _JSON:
+        return "json"
+    if ext in _JSONL:
+        return "jsonl"
+    if ext in _EML:
+        return "eml"
+    if ext in _MBOX:
+        return "mbox"
+    if ext in _HTML:
+        return "html"
+    if ext in _MARKDOWN:
+        return "markdown"
+    # .txt or unknown: look at the content.
+    if looks_like_feed(head):
+        return "feed"
+    if head.startswith((b"<!doctype html", b"<html")):
+        return "html"
+    if looks_like_mbox(data[:4096]):
+        return "mbox"
+    if ext in _TEXT:
+        return "text"
+    return ""
+
+
+def _dispatch(path: Path, data: bytes, problems: list[Problem]) -> list[Article]:
+    from triage.sources.decode import decode_bytes, looks_binary
+
+    kind = _kind(path, data)
+    source = source_name(path)
+    if kind == "":
+        if looks_binary(data):
+            raise Rejected(f"is a binary file of an unsupported type ({path.suffix or 'no extension'}): skipped")
+        raise Rejected(f"has an unsupported file type ({path.suffix or 'no extension'}): skipped")
+    if kind == "feed":
+        from triage.sources.decode import looks_binary as _lb
+        from triage.sources.feedfile import read_feed_file
+
+        if _lb(data) and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise Rejected("is a binary file, not an RSS or Atom feed")
+        return read_feed_file(data, path, source, problems)
+    if kind == "eml":
+        from triage.sources.mail import read_eml
+
+        if looks_binary(data):
+            raise Rejected("is a binary file, not an e-mail message")
+        return read_eml(data, path, source)
+    if kind == "mbox":
+        from triage.sources.mail import read_mbox
+
+        if looks_binary(data):
+            raise Rejected("is a binary file, not a mailbox")
+        return read_mbox(data, path, source, problems)
+    text, _enc = decode_bytes(data, _declared_charset(data) if kind == "html" else "")
+    if kind == "text":
+        from triage.sources.plaintext import read_wire_text
+
+        return read_wire_text(text, path, source)
+    if kind == "markdown":
+        from triage.sources.plaintext import read_markdown
+
+        return read_markdown(text, path, source)
+    if kind == "html":
+        from triage.sources.html import read_html
+
+        return read_html(text, path, source, problems)
+    if kind == "json":
+        from triage.sources.jsonfiles import read_json
+
+        return read_json(text, path, source, problems)
+    if kind == "jsonl":
+        from triage.sources.jsonfiles import read_jsonl
+
+        return read_jsonl(text, path, source, problems)
+    if kind == "spool":
+        return _read_spool(text, path, problems)
+    raise Rejected("has an unsupported file type")  # pragma: no cover
+
+
+def _declared_charset(data: bytes) -> str:
+    import re
+
+    m = re.search(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_.:-]+)""", data[:8192], re.IGNORECASE)
+    return m.group(1).decode("ascii", "ignore") if m else ""
+
+
+def _read_spool(text: str, path: Path, problems: list[Problem]) -> list[Article]:
+    """A feed spool file: one stored Article a line (ids and received times kept)."""
+    out: list[Article] = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj: Any = json.loads(line)
+            if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
+                raise ValueError("not an article")
+        except ValueError:
+            problems.append(Problem(f"{path}:{n}", f"spool line {n} is damaged: skipped"))
+            continue
+        art = make_article(
+            title=obj.get("title"), text=obj.get("text"), path=obj.get("path") or str(path),
+            source=obj.get("source"), url=obj.get("url"), published=obj.get("published") or "",
+            author=obj.get("author"), received=obj.get("received") if isinstance(obj.get("received"), str) else "",
+            article_id=obj["id"],
+        )
+        out.append(art)
+    return out
+
+
+def read_file(path: str | os.PathLike[str], *, max_file_bytes: int = 5_000_000, **_opts: Any) -> tuple[list[Article], list[Problem]]:
+    """Read one file of any supported kind: (articles, problems). Never raises for bad input."""
+    p = Path(path)
+    problems: list[Problem] = []
+    try:
+        data = _read_bytes(p, max_file_bytes)
+        articles = _dispatch(p, data, problems)
+    except Rejected as exc:
+        return [], problems + [Problem(str(p), str(exc))]
+    except RecursionError:
+        return [], problems + [Problem(str(p), "is nested too deeply to read")]
+    except MemoryError:
+        return [], problems + [Problem(str(p), "needs too much memory to read")]
+    except Exception as exc:
+        log.exception("reading %s", p)
+        return [], problems + [Problem(str(p), f"could not be read ({type(exc).__name__}: {str(exc)[:120]})")]
+    return articles, problems

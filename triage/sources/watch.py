@@ -1,0 +1,142 @@
+"""Live inbox: watch folders with watchfiles and hand over the articles of new or changed files.
+
+Two forms over one core:
+
+* `watch_paths(paths, callback, stop_event=...)` blocks; run it in a thread worker. Each batch of file
+  changes becomes one `WatchUpdate` passed to `callback` (called in the watching thread: from a
+  Textual thread worker, forward it with `app.call_from_thread(...)` or `post_message`, both safe).
+  Set the `threading.Event` given as `stop_event` to end it; `ready` (an Event) is set once the
+  watcher is running.
+* `awatch_paths(paths, stop_event=...)` is an async iterator of `WatchUpdate` for an asyncio worker
+  (`stop_event` an `asyncio.Event`).
+
+A WatchUpdate holds the articles of the files that appeared or changed (read with the same loader as
+`load`, so ids, `received` and, with a cache, `updated` agree), their problems, and the paths removed.
+Duplicate grouping is not redone per batch: merge the articles into the full set (e.g.
+TriageService.merge_articles) and regroup there if wanted (triage.sources.dedupe.group_duplicates).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from triage.model import Article, Problem
+
+__all__ = ["WatchUpdate", "awatch_paths", "changes_to_update", "watch_paths"]
+
+
+@dataclass
+class WatchUpdate:
+    """One batch of inbox changes: articles of new/changed files, their problems, removed paths."""
+
+    articles: list[Article] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.articles or self.problems or self.removed)
+
+
+def _load_opts(opts: dict[str, Any]) -> dict[str, Any]:
+    allowed = {"max_file_bytes", "follow_symlinks", "ignore", "cache_path"}
+    return {k: v for k, v in opts.items() if k in allowed}
+
+
+def changes_to_update(changes: Iterable[tuple[Any, str]], **opts: Any) -> WatchUpdate:
+    """Turn watchfiles changes {(Change, path)} into a WatchUpdate (reads the changed files)."""
+    from watchfiles import Change
+
+    from triage.sources.loader import DEFAULT_IGNORE, _ignored, load
+
+    ignore = opts.get("ignore", DEFAULT_IGNORE)
+    to_read: list[str] = []
+    removed: list[str] = []
+    for change, path in sorted(changes, key=lambda c: c[1]):
+        name = os.path.basename(path)
+        if _ignored(name, ignore):
+            continue
+        if change == Change.deleted:
+            if not os.path.exists(path):
+                removed.append(path)
+            continue
+        if path not in to_read:
+            to_read.append(path)
+    update = WatchUpdate(removed=removed)
+    if to_read:
+        res = load(to_read, duplicate_threshold=0, **_load_opts(opts))
+        update.articles = res.articles
+        # A file deleted between the event and the read is a removal, not a problem.
+        for p in res.problems:
+            if p.reason == "does not exist":
+                update.removed.append(p.where)
+            else:
+                update.problems.append(p)
+    return update
+
+
+def _dirs(paths: Sequence[str | os.PathLike[str]]) -> list[str]:
+    return [os.fspath(p) for p in paths if os.path.isdir(os.fspath(p))]
+
+
+def watch_paths(
+    paths: Sequence[str | os.PathLike[str]],
+    callback: Callable[[WatchUpdate], None],
+    *,
+    stop_event: threading.Event | None = None,
+    ready: threading.Event | None = None,
+    debounce_ms: int = 300,
+    **opts: Any,
+) -> None:
+    """Watch folders until `stop_event` is set, calling `callback(update)` for each batch of changes.
+
+    `opts` are load options (max_file_bytes, follow_symlinks, ignore, cache_path).
+    """
+    from watchfiles import watch
+
+    dirs = _dirs(paths)
+    if not dirs:
+        return
+    stop = stop_event or threading.Event()
+    for changes in watch(*dirs, debounce=debounce_ms, step=50, stop_event=stop, rust_timeout=200,
+                         yield_on_timeout=True, raise_interrupt=False, watch_filter=None):
+        if ready is not None and not ready.is_set():
+            ready.set()
+        if not changes:
+            continue
+        update = changes_to_update(changes, **opts)
+        if update:
+            callback(update)
+
+
+async def awatch_paths(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    stop_event: Any = None,
+    ready: Any = None,
+    debounce_ms: int = 300,
+    **opts: Any,
+) -> AsyncIterator[WatchUpdate]:
+    """Async form of watch_paths: yields a WatchUpdate per batch until `stop_event` (asyncio.Event) is set.
+
+    Files are read in a thread so the event loop never waits on parsing.
+    """
+    import asyncio
+
+    from watchfiles import awatch
+
+    dirs = _dirs(paths)
+    if not dirs:
+        return
+    async for changes in awatch(*dirs, debounce=debounce_ms, step=50, stop_event=stop_event, rust_timeout=200,
+                                yield_on_timeout=True, watch_filter=None):
+        if ready is not None and not ready.is_set():
+            ready.set()
+        if not changes:
+            continue
+        update = await asyncio.to_thread(changes_to_update, changes, **opts)
+        if update:
+            yield update

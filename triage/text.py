@@ -1,0 +1,159 @@
+"""Cleaning of untrusted text, in one place: control characters, terminal escapes, bidi tricks, wire furniture.
+
+Every string that comes from outside (files, feeds, mail, JSON) goes through `clean_text` (bodies) or
+`clean_line` (titles, sources, authors, urls) before it reaches an Article, so the TUI can show it
+without a terminal escape or an invisible override taking effect. `is_furniture` recognises wire-copy
+paragraphs that are not story text (crossheads, syndication disclaimers, bylines, datelines); the
+sources drop them from plain-text wire copy and the analysis keeps them out of summaries.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["byline_author", "clean_line", "clean_text", "dateline_date", "is_furniture", "normalise_title"]
+
+# ESC-introduced sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), DCS/SOS/PM/APC
+# (ESC P/X/^/_ ... ST), and two-byte escapes (ESC + one char). 8-bit C1 controls are dropped one by
+# one below (never treated as introducers: a latin-1 byte must not swallow the text after it).
+_ESCAPES = re.compile(
+    r"""
+    \x1b\[[0-?]*[ -/]*[@-~]?                  # CSI ... final byte
+  | \x1b\][^\x07\x1b]{0,2048}(?:\x07|\x1b\\)?   # OSC ... BEL or ST (bounded when cut off)
+  | \x1b[PX^_][^\x1b]{0,2048}(?:\x1b\\)?       # DCS/SOS/PM/APC ... ST
+  | \x1b[ -/]*[0-~]?                          # other ESC sequences (and a lone ESC)
+    """,
+    re.VERBOSE,
+)
+
+# Characters removed outright: C0 controls except \t \n (\r handled first), DEL, C1 controls,
+# bidi embeddings/overrides/isolates and marks, zero-width and other invisible format characters,
+# the BOM, interlinear annotation marks, and the object replacement character.
+_DROP = (
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x9f"
+    "\u200b-\u200f"  # zero width space/non-joiner/joiner, LRM, RLM
+    "\u202a-\u202e"  # LRE RLE PDF LRO RLO
+    "\u2060-\u2064\u2066-\u206f"  # word joiner, invisible operators, isolates LRI RLI FSI PDI, deprecated formats
+    "\u061c"  # Arabic letter mark
+    "\ufeff\ufff9-\ufffc"
+    "\u00ad"  # soft hyphen
+    "\U000e0000-\U000e007f"  # tag characters
+    "]"
+)
+_DROP_RE = re.compile(_DROP)
+_SPACES_RE = re.compile(r"[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+_LINE_SEPS = re.compile(r"\r\n?|[\u2028\u2029\x85\x0b\x0c]")
+
+
+def _strip(s: str) -> str:
+    if not isinstance(s, str):
+        s = "" if s is None else str(s)
+    s = _LINE_SEPS.sub("\n", s)
+    s = _ESCAPES.sub("", s)
+    s = _DROP_RE.sub("", s)
+    return _SPACES_RE.sub(" ", s)
+
+
+def clean_text(s: str) -> str:
+    """Clean a body text: no controls or escape sequences, `\\n` newlines, paragraphs split by one blank line.
+
+    Lines are right-stripped and runs of spaces collapsed; three or more newlines become two;
+    the result has no leading or trailing blank lines.
+    """
+    s = _strip(s)
+    s = re.sub(r"[ ]{2,}", " ", s)
+    s = re.sub(r"[ ]+\n", "\n", s)
+    s = re.sub(r"\n[ ]+", "\n", s)
+    s = re.sub(r"\n{3,}", "\n\n", s)
+    return s.strip()
+
+
+def clean_line(s: str) -> str:
+    """Clean a one-line field (title, source, author, url): like clean_text, newlines become spaces."""
+    s = _strip(s)
+    return re.sub(r"\s+", " ", s).strip()
+
+
+def normalise_title(title: str) -> str:
+    """A title reduced for identity: NFKC, case-folded, punctuation and spacing ignored."""
+    s = unicodedata.normalize("NFKC", clean_line(title)).casefold()
+    s = "".join(ch if ch.isalnum() else " " for ch in s)
+    return " ".join(s.split())
+
+
+# --- wire furniture -------------------------------------------------------------------------------
+
+_DASHES = "\u2013\u2014\u2012\u2015-"
+# AFP-style crosshead: a short line between dashes, e.g. "– adding “vote” –" or "- Protests -".
+_CROSSHEAD = re.compile(rf"^[{_DASHES}]\s*(?P<body>[^\n]{{1,90}}?)\s*[{_DASHES}]$")
+_DISCLAIMERS = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"^\(?\s*(except for the headline,?\s*)?this (story|article|report) (has not been|was not|hasn't been) edited by .{0,80}staff",
+        r"(published|auto-generated|generated) (from|on|via) a syndicated (feed|channel)",
+        r"^\(?\s*this (story|article) (is|was) (auto-?generated|published) from a syndicated",
+        r"^(copyright|\(c\)|©)\s*(\d{4}\s*)?.{0,80}all rights reserved\.?\)?$",
+        r"^this material may not be published, broadcast, rewritten,? or redistributed",
+        r"^\(?\s*reporting by [^.]{2,200}(;|\s)\s*(additional reporting|editing|writing) by .{2,200}\)?$",
+        r"^\(?\s*(editing|writing|compiled) by [^()]{2,160}\)?$",
+        r"^[©(]?\s*(c\)\s*)?(agence france-presse|afp|associated press|reuters)( \d{4})?\)?\.?$",
+        r"^[-–—]*\s*(afp|ap|reuters)\s*[-–—]*$",
+        r"^-?\s*end\s*-?$",
+        r"^\d{1,3}\s+min(ute)?s?\s+read$",
+        r"^(click here|subscribe|sign up) (to|for) .{0,80}(newsletter|updates)",
+    )
+]
+_BYLINE = re.compile(
+    r"^(?:[Bb]y|BY)\s+(?P<name>[A-Z][\w'’.-]+(?:\s+(?:[A-Z][\w'’.-]+|de|van|von|der|al|bin|and|&)){0,5})"
+    r"(?:\s*(?:,|\||-|–|—)\s*(?:[A-Z][\w .&'’-]{0,60}))?\.?$"
+)
+_WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_DATELINE = re.compile(
+    rf"^(?:{_WEEKDAY},?\s+)?(?:(?P<m1>{_MONTH})\s+(?P<d1>\d{{1,2}}),?\s+(?P<y1>\d{{4}})"
+    rf"|(?P<d2>\d{{1,2}})\s+(?P<m2>{_MONTH}),?\s+(?P<y2>\d{{4}})"
+    rf"|(?P<iso>\d{{4}}-\d{{2}}-\d{{2}}))"
+    r"(?:[ ,T]+\d{1,2}[:.]\d{2}(?:[:.]\d{2})?\s*(?:[ap]\.?m\.?)?\s*(?:[A-Z]{2,4}|[+-]\d{2}:?\d{2}|Z)?)?\.?$",
+    re.IGNORECASE,
+)
+_MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
+
+
+def byline_author(paragraph: str) -> str:
+    """The name in a byline paragraph ("By Jane Doe, Reuters" -> "Jane Doe"), else ""."""
+    m = _BYLINE.match(paragraph.strip())
+    return m.group("name").strip() if m else ""
+
+
+def dateline_date(paragraph: str) -> str:
+    """The ISO date of a paragraph that is only a date ("Friday, January 4, 2019"), else ""."""
+    m = _DATELINE.match(paragraph.strip())
+    if not m:
+        return ""
+    if m.group("iso"):
+        return m.group("iso")
+    month = (m.group("m1") or m.group("m2") or "")[:3].lower()
+    day = int(m.group("d1") or m.group("d2"))
+    year = int(m.group("y1") or m.group("y2"))
+    if month not in _MONTHS or not 1 <= day <= 31:
+        return ""
+    return f"{year:04d}-{_MONTHS[month]:02d}-{day:02d}"
+
+
+def is_furniture(paragraph: str) -> bool:
+    """True for a wire-copy paragraph that is not story text: crosshead, syndication disclaimer,
+    byline, dateline-only line, agency credit."""
+    p = clean_line(paragraph)
+    if not p or len(p) > 400:
+        return False
+    m = _CROSSHEAD.match(p)
+    if m and not re.search(r"[.!?]\s+\S", m.group("body")):
+        return True
+    if any(rx.search(p) for rx in _DISCLAIMERS):
+        return True
+    return bool(len(p) <= 80 and (byline_author(p) or dateline_date(p)))
