@@ -1,0 +1,342 @@
+"""The review screen: filters, sorting, changing and clearing decisions, literal titles, 100k rows."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from rich.text import Text
+from textual.app import App
+from textual.geometry import Region
+from textual.widgets import DataTable
+
+from triage.config import load_settings
+from triage.model import Article, Decision, DecisionEvent
+from triage.service import TriageService
+from triage.tui.screens.article_view import ArticleViewScreen
+from triage.tui.screens.review import (
+    MAX_ROWS,
+    ReviewFilter,
+    ReviewScreen,
+    filter_events,
+    sort_events,
+    time_bounds,
+)
+from triage.tui.widgets.activity import day_counts, render_activity
+
+MARKUP_TITLE = "[bold red]x[/] and [@click=app.quit]quit[/]"
+
+
+def _article(aid: str, title: str, source: str, text: str = "") -> Article:
+    body = text or f"{title}. This is the first sentence of the story. A second sentence follows here."
+    return Article(id=aid, title=title, text=body, source=source, url=f"https://example.org/{aid}")
+
+
+ARTICLES = [
+    _article("a1", "Budget vote delayed in parliament", "Wire"),
+    _article("a2", "Storm closes the harbour", "Coast Post"),
+    _article("a3", MARKUP_TITLE, "Wire"),
+    _article("a4", "Budget talks resume next week", "Daily"),
+]
+
+
+@pytest.fixture
+def svc(tmp_path: Path) -> TriageService:
+    settings = load_settings(db=tmp_path / "d.json", data_dir=tmp_path / "data", use_user_config=False)
+    service = TriageService(settings, inbox=[], db_path=tmp_path / "d.json")
+    service.set_articles(ARTICLES)
+    service.decide(["a1"], Decision.FOLLOW_UP, note="ask the [b]desk[/b]")
+    service.decide(["a2"], Decision.ARCHIVE)
+    service.decide(["a3"], Decision.FLAG)
+    service.decide(["a4"], Decision.FOLLOW_UP)
+    service.decide(["gone1"], Decision.ARCHIVE)  # not in the inbox: review shows what the event kept
+    return service
+
+
+class ReviewApp(App):
+    """A bare app that opens the review screen, as the main app's `r` key does."""
+
+    def __init__(self, service: TriageService) -> None:
+        super().__init__()
+        self.service = service
+
+    def on_mount(self) -> None:
+        self.push_screen(ReviewScreen(self.service))
+
+
+async def _ready(pilot) -> ReviewScreen:
+    for _ in range(100):
+        await pilot.pause()
+        screen = pilot.app.screen
+        if isinstance(screen, ReviewScreen) and screen.loaded:
+            return screen
+    raise AssertionError("review screen did not load")
+
+
+def _ids(screen: ReviewScreen) -> list[str]:
+    table = screen.query_one("#rv-table", DataTable)
+    return [row.key.value for row in table.ordered_rows]
+
+
+def _table_text(screen: ReviewScreen) -> str:
+    table = screen.query_one("#rv-table", DataTable)
+    strips = table.render_lines(Region(0, 0, table.size.width, table.size.height))
+    return "\n".join("".join(seg.text for seg in strip) for strip in strips)
+
+
+async def _move_to(pilot, screen: ReviewScreen, aid: str) -> None:
+    table = screen.query_one("#rv-table", DataTable)
+    table.move_cursor(row=_ids(screen).index(aid))
+    await pilot.pause()
+
+
+def _current(svc: TriageService, aid: str) -> DecisionEvent:
+    return svc.store.history(aid)[-1]
+
+
+async def test_opens_at_80x24_with_narrow_columns(svc):
+    async with ReviewApp(svc).run_test(size=(80, 24)) as pilot:
+        screen = await _ready(pilot)
+        table = screen.query_one("#rv-table", DataTable)
+        assert [str(c.key.value) for c in table.ordered_columns] == ["when", "decision", "title", "source"]
+        assert sorted(_ids(screen)) == ["a1", "a2", "a3", "a4", "gone1"]
+        assert table.size.height >= 10  # the table keeps most of the screen at 80x24
+        assert "5 of 5 articles" in str(screen.query_one("#rv-status").render())
+
+
+async def test_wide_terminal_shows_user_and_note(svc):
+    async with ReviewApp(svc).run_test(size=(160, 48)) as pilot:
+        screen = await _ready(pilot)
+        table = screen.query_one("#rv-table", DataTable)
+        assert [str(c.key.value) for c in table.ordered_columns] == list(
+            ("when", "decision", "title", "source", "user", "note"))
+        assert "ask the [b]desk[/b]" in _table_text(screen)
+
+
+async def test_filter_by_decision_cycles(svc):
+    async with ReviewApp(svc).run_test(size=(80, 24)) as pilot:
+        screen = await _ready(pilot)
+        await pilot.press("d")  # follow-up
+        assert sorted(_ids(screen)) == ["a1", "a4"]
+        await pilot.press("d")  # flag
+        assert _ids(screen) == ["a3"]
+        await pilot.press("d")  # archive
+        assert sorted(_ids(screen)) == ["a2", "gone1"]
+        await pilot.press("d", "d")  # cleared, then all again
+        assert len(_ids(screen)) == 5
+
+
+async def test_filter_by_text_user_and_source(svc):
+    async with ReviewApp(svc).run_test(size=(80, 24)) as pilot:
+        screen = await _ready(pilot)
+        await pilot.press("slash", *"budget", "enter")
+        assert sorted(_ids(screen)) == ["a1", "a4"]
+        assert screen.focused is screen.query_one("#rv-table")
+        await pilot.press("slash", "ctrl+u", *"desk", "enter")  # notes are searched too
+        assert _ids(screen) == ["a1"]
+        await pilot.press("0")
+        assert len(_ids(screen)) == 5
+        await pilot.press("S", *"wire", "enter")
+        assert sorted(_ids(screen)) == ["a1", "a3"]
+        await pilot.press("0", "U", *"nobody-at-all", "enter")
+        assert _ids(screen) == []
+
+
+async def test_escape_cancels_the_filter_input_then_closes(svc):
+    async with ReviewApp(svc).run_test(size=(80, 24)) as pilot:
+        screen = await _ready(pilot)
+        await pilot.press("slash", *"quit", "escape")  # q is typed, not "close"; escape cancels
+        await pilot.pause(0.3)
+        assert screen.filter.text == ""
+        assert len(_ids(screen)) == 5
+        assert pilot.app.screen is screen
+        await pilot.press("escape")
+        assert not isinstance(pilot.app.screen, ReviewScreen)
+
+
+async def test_time_range_filters(svc):
+    async with ReviewApp(svc).run_test(size=(80, 24)) as pilot:
+        screen = await _ready(pilot)
+        await pilot.press("t")  # today: every event here was written just now
+        assert screen.filter.since == "today"
+        assert len(_ids(screen)) == 5
+        tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).date().isoformat()
+        await pilot.press("T", *tomorrow, "enter")
+        assert _ids(screen) == []
+        await pilot.press("T", "ctrl+u", *"nonsense", "enter")  # refused with a message, filter kept
+        assert screen.filter.since == tomorrow
+
+
+async def test_sort_keys_cycle_and_reverse(svc):
+    async with ReviewApp(svc).run_test(size=(80, 24)) as pilot:
+        screen = await _ready(pilot)
+        assert _ids(screen)[0] == "gone1"  # newest first
+        await pilot.press("s", "s")  # decision, then title
+        assert screen.sort_column == "title"
+        titles = [svc.store.history(i)[-1].title.casefold() for i in _ids(screen)]
+        assert titles == sorted(titles)
+        await pilot.press("r")
+        titles = [svc.store.history(i)[-1].title.casefold() for i in _ids(screen)]
+        assert titles == sorted(titles, reverse=True)
+
+
+async def test_change_and_clear_a_decision_from_the_table(svc):
+    async with ReviewApp(svc).run_test(size=(80, 24)) as pilot:
+        screen = await _ready(pilot)
+        await _move_to(pilot, screen, "a2")
+        before = len(svc.store.history("a2"))
+        await pilot.press("x")
+        hist = svc.store.history("a2")
+        assert len(hist) == before + 1 and hist[-1].decision is Decision.FLAG
+        table = screen.query_one("#rv-table", DataTable)
+        assert table.get_cell("a2", "decision").plain == "flag"
+        assert _ids(screen)[table.cursor_row] == "a2"  # the cursor stays on the article
+
+        await _move_to(pilot, screen, "a1")
+        await pilot.press("c")
+        now = _current(svc, "a1")
+        assert now.decision is None and now.note == "ask the [b]desk[/b]"  # cleared, note kept
+        assert table.get_cell("a1", "decision").plain == "cleared"
+        await pilot.press("d", "d", "d", "d")  # cleared view
+        assert _ids(screen) == ["a1"]
+
+
+async def test_markup_in_titles_and_notes_shows_literally(svc):
+    async with ReviewApp(svc).run_test(size=(80, 24)) as pilot:
+        screen = await _ready(pilot)
+        table = screen.query_one("#rv-table", DataTable)
+        cell = table.get_cell("a3", "title")
+        assert isinstance(cell, Text) and cell.plain.startswith("[bold red]x[/]")
+        assert "[bold red]x[/] and [@click=app.quit]" in _table_text(screen)
+        await pilot.press("slash", *"[@click", "enter")
+        assert _ids(screen) == ["a3"]
+        assert pilot.app.is_running
+
+
+async def test_enter_opens_article_with_history_and_decides(svc):
+    async with ReviewApp(svc).run_test(size=(80, 24)) as pilot:
+        screen = await _ready(pilot)
+        await _move_to(pilot, screen, "a3")
+        await pilot.press("enter")
+        await pilot.pause()
+        view = pilot.app.screen
+        assert isinstance(view, ArticleViewScreen) and view.in_inbox
+        history = str(view.query_one("#av-history").render())
+        assert "History (1 events" in history and "flag" in history
+        title = str(view.query_one("#av-title").render())
+        assert title == MARKUP_TITLE
+        assert "first sentence" in str(view.query_one("#av-text").render())
+        await pilot.press("a")
+        assert _current(svc, "a3").decision is Decision.ARCHIVE
+        assert "History (2 events" in str(view.query_one("#av-history").render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert pilot.app.screen is screen
+        assert screen.query_one("#rv-table", DataTable).get_cell("a3", "decision").plain == "archive"
+
+
+async def test_article_gone_from_inbox_uses_what_the_event_kept(svc):
+    async with ReviewApp(svc).run_test(size=(80, 24)) as pilot:
+        screen = await _ready(pilot)
+        await _move_to(pilot, screen, "gone1")
+        await pilot.press("enter")
+        await pilot.pause()
+        view = pilot.app.screen
+        assert isinstance(view, ArticleViewScreen) and not view.in_inbox
+        assert "no longer in the inbox" in str(view.query_one("#av-summary").render())
+        await pilot.press("c")
+        assert _current(svc, "gone1").decision is None
+        await pilot.press("q")
+        await pilot.pause()
+        assert screen.query_one("#rv-table", DataTable).get_cell("gone1", "decision").plain == "cleared"
+
+
+def _events(n: int, today: date) -> list[DecisionEvent]:
+    decisions = [Decision.FOLLOW_UP, Decision.ARCHIVE, Decision.FLAG, None]
+    out = []
+    for i in range(n):
+        day = today - timedelta(days=i % 60)
+        out.append(DecisionEvent(
+            article_id=f"id{i:06d}", decision=decisions[i % 4], note=f"note {i}" if i % 10 == 0 else "",
+            user=("alice", "bob", "carol")[i % 3], at=f"{day.isoformat()}T{i % 24:02d}:00:00.000000Z",
+            title=f"Story number {i} about {('budget', 'storm', 'election', 'harbour')[i % 4]}",
+            source=("Wire", "Coast Post", "Daily", "Radio")[i % 4], url=f"https://example.org/{i}",
+        ))
+    return out
+
+
+def test_filter_and_sort_functions(monkeypatch):
+    monkeypatch.setenv("TZ", "UTC")  # plain dates are local days: pin the zone so UTC days match them
+    time.tzset()
+    today = datetime.now(timezone.utc).date()
+    events = _events(400, today)
+    flags = filter_events(events, ReviewFilter(decision="flag"))
+    assert flags and all(e.decision is Decision.FLAG for e in flags)
+    cleared = filter_events(events, ReviewFilter(decision="cleared"))
+    assert cleared and all(e.decision is None for e in cleared)
+    since, until = time_bounds(ReviewFilter(since="7d"))
+    recent = filter_events(events, ReviewFilter(), since=since, until=until)
+    assert recent and all(e.at[:10] >= (today - timedelta(days=7)).isoformat() for e in recent)
+    one_day = (today - timedelta(days=3)).isoformat()
+    since, until = time_bounds(ReviewFilter(since=one_day, until=one_day))
+    got = filter_events(events, ReviewFilter(), since=since, until=until)
+    assert got and {e.at[:10] for e in got} == {one_day}  # an ISO date as `until` includes that day
+    by_user = filter_events(events, ReviewFilter(user="ALI", text="budget story"))
+    assert by_user and all(e.user == "alice" and "budget" in e.title for e in by_user)
+    ordered = sort_events(events, "source", descending=False)
+    assert [e.source for e in ordered] == sorted(e.source for e in events)
+    newest = sort_events(events, "when", descending=True)
+    assert newest[0].at == max(e.at for e in events)
+    counts = day_counts(events, today)
+    assert len(counts) == 30 and sum(counts) == sum(1 for e in events if e.at[:10] > (today - timedelta(days=30)).isoformat())
+    picture = render_activity(events, today, 78)
+    assert len(picture.plain.splitlines()) == 2
+    assert all(len(line) <= 78 for line in picture.plain.splitlines())
+
+
+@pytest.fixture
+def big_svc(tmp_path: Path) -> TriageService:
+    """A service over a real decision file holding 100,000 articles' decisions (4 batch writes)."""
+    settings = load_settings(db=tmp_path / "big.json", data_dir=tmp_path / "data", use_user_config=False)
+    service = TriageService(settings, inbox=[], db_path=tmp_path / "big.json")
+    words = ("budget", "storm", "election", "harbour")
+    for k, decision in enumerate((Decision.FOLLOW_UP, Decision.ARCHIVE, Decision.FLAG, None)):
+        ids = [f"id{i:06d}" for i in range(k * 25_000, (k + 1) * 25_000)]
+        arts = [Article(id=i, title=f"Story {i} about {words[k]}", text="", source=("Wire", "Daily")[n % 2])
+                for n, i in enumerate(ids)]
+        service.store.decide_many(arts, decision, note="")
+    assert len(service.store) == 100_000
+    return service
+
+
+async def test_100k_articles_open_and_filter_within_a_second(big_svc):
+    """100,000 current decisions in a real file: the table opens (capped) and filters in <= 1 s."""
+    async with ReviewApp(big_svc).run_test(size=(80, 24)) as pilot:
+        start = time.perf_counter()
+        screen = await _ready(pilot)
+        await pilot.pause()
+        opened = time.perf_counter() - start
+        assert screen.query_one("#rv-table", DataTable).row_count == MAX_ROWS
+        assert "showing first 2,000" in str(screen.query_one("#rv-status").render())
+        await pilot.press("slash", *"storm")
+        start = time.perf_counter()
+        await pilot.press("enter")
+        await pilot.pause()
+        filtered = time.perf_counter() - start
+        assert screen.filter.text == "storm" and len(screen._matched) == 25_000  # noqa: SLF001
+        start = time.perf_counter()
+        await pilot.press("d")  # follow-up: none of the storm stories
+        await pilot.pause()
+        by_decision = time.perf_counter() - start
+        assert screen._matched == []  # noqa: SLF001
+        await pilot.press("0")  # every row again
+        start = time.perf_counter()
+        await pilot.press("s")  # sorted by decision
+        await pilot.pause()
+        sorted_all = time.perf_counter() - start
+        print(f"100k: open {opened:.3f}s, text filter {filtered:.3f}s, decision filter {by_decision:.3f}s, "
+              f"sort {sorted_all:.3f}s")
+        assert opened <= 1.5  # reading 100k events from the store is most of it (worker thread)
+        assert filtered <= 1.0 and by_decision <= 1.0 and sorted_all <= 1.0

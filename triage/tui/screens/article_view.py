@@ -1,0 +1,255 @@
+"""One decided article from the review: its summary, its decision history, its text; decisions change here."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from triage.model import Analysis, Article, Decision, DecisionEvent
+from triage.tui.safe import plain, safe_text
+from triage.tui.widgets.activity import DECISION_NAMES, DECISION_STYLES
+
+__all__ = ["ArticleViewScreen", "format_when", "event_line"]
+
+log = logging.getLogger(__name__)
+
+# Longer texts are cut for display: the screen stays quick on a pasted book.
+MAX_TEXT_CHARS = 100_000
+
+
+def format_when(at: str, *, short: bool = False) -> str:
+    """An event's UTC ISO 8601 time as 'YYYY-MM-DD HH:MM' (short: 'MM-DD HH:MM'), UTC."""
+    if len(at) < 16:
+        return at
+    return at[5:16].replace("T", " ") if short else at[:16].replace("T", " ")
+
+
+_DECISION_TEXTS: dict[Decision | None, Text] = {}
+
+
+def decision_text(decision: Decision | None) -> Text:
+    """A decision as a styled word ('cleared' for None); shared instances: copy before changing one."""
+    got = _DECISION_TEXTS.get(decision)
+    if got is None:
+        got = _DECISION_TEXTS[decision] = Text(DECISION_NAMES[decision], style=DECISION_STYLES[decision], end="")
+    return got
+
+
+def event_line(ev: DecisionEvent) -> Text:
+    """One history line: when, what, who, note (untrusted parts as literal text)."""
+    out = Text()
+    out.append(format_when(ev.at) + " UTC  ", style="dim")
+    word = ev.action if ev.action in ("undo", "note") else ""
+    out.append_text(decision_text(ev.decision))
+    if word:
+        out.append(f" ({word})", style="dim")
+    if ev.user:
+        out.append("  by ")
+        out.append(plain(ev.user, one_line=True), style="bold")
+        if ev.host:
+            out.append("@" + plain(ev.host, one_line=True))
+    if ev.note:
+        out.append("  note: ", style="italic")
+        out.append(plain(ev.note, one_line=True))
+    return out
+
+
+def synthetic_article(article_id: str, event: DecisionEvent | None) -> Article:
+    """An Article rebuilt from what a decision event kept, for articles no longer in the inbox."""
+    if event is None:
+        return Article(id=article_id, title=article_id, text="")
+    return Article(id=article_id, title=event.title or article_id, text="", source=event.source, url=event.url)
+
+
+class ArticleViewScreen(Screen[list[DecisionEvent]]):
+    """The article behind a review row; dismisses with the decision events written while it was open."""
+
+    BINDINGS = [
+        Binding("escape,q", "close", "Back"),
+        Binding("f", "decide('follow-up')", "Follow up"),
+        Binding("a", "decide('archive')", "Archive"),
+        Binding("x", "decide('flag')", "Flag"),
+        Binding("c", "decide('clear')", "Clear"),
+        Binding("u", "undo", "Undo"),
+        Binding("j", "scroll(1)", "Down", show=False),
+        Binding("k", "scroll(-1)", "Up", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    ArticleViewScreen #av-title { padding: 0 1; text-style: bold; }
+    ArticleViewScreen #av-meta { padding: 0 1; color: $text-muted; }
+    ArticleViewScreen #av-body { height: 1fr; }
+    ArticleViewScreen #av-body > Static { padding: 0 1; margin-bottom: 1; }
+    """
+
+    @dataclass
+    class AnalysisReady(Message):
+        """The analysis of the shown article finished in the worker thread (None: it failed)."""
+
+        article_id: str
+        analysis: Analysis | None
+        error: str = ""
+
+    def __init__(self, service, article_id: str, event: DecisionEvent | None = None) -> None:
+        super().__init__()
+        self.service = service
+        self.article_id = article_id
+        self.event = event
+        self.written: list[DecisionEvent] = []
+        found = service.article(article_id)
+        self.in_inbox = found is not None
+        self.article: Article = found if found is not None else synthetic_article(article_id, event)
+        self.analysis: Analysis | None = None
+        self.status = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="av-title")
+        yield Static(id="av-meta")
+        with VerticalScroll(id="av-body"):
+            yield Static(id="av-decision")
+            yield Static(id="av-summary")
+            yield Static(id="av-history")
+            yield Static(id="av-text")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        art = self.article
+        self.query_one("#av-title", Static).update(safe_text(art.title or art.id, one_line=True))
+        meta = Text()
+        parts = [art.source, art.published[:16].replace("T", " ") if art.published else "", art.url, f"id {art.id}"]
+        meta.append(" · ".join(plain(p, one_line=True) for p in parts if p))
+        if not self.in_inbox:
+            meta.append("  (no longer in the inbox: shown from the decision record)", style="italic")
+        self.query_one("#av-meta", Static).update(meta)
+        if self.in_inbox and art.text.strip():
+            try:
+                self.analysis = self.service.cached_analysis(art)
+            except Exception as exc:  # noqa: BLE001 - a broken cache must not close the screen
+                log.exception("analysis cache failed for %s", art.id)
+                self.status = f"No summary: the analysis cache could not be read ({exc})."
+            else:
+                if self.analysis is None:
+                    self.status = "Analysing…"
+                    self.analyze()
+        elif self.in_inbox:
+            self.status = "No summary: the article has no text."
+        else:
+            self.status = "No summary: the article is no longer in the inbox."
+        self._draw()
+        self.query_one("#av-body", VerticalScroll).focus()
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def analyze(self) -> None:
+        """Analyse the article off the event loop (the first call loads the spaCy model)."""
+        try:
+            got = self.service.analyze(self.article)
+        except Exception as exc:  # noqa: BLE001 - reported on screen, logged with its traceback
+            log.exception("analysis failed for %s", self.article.id)
+            self.post_message(self.AnalysisReady(self.article.id, None, str(exc)))
+        else:
+            self.post_message(self.AnalysisReady(self.article.id, got))
+
+    def on_article_view_screen_analysis_ready(self, message: AnalysisReady) -> None:
+        if message.article_id != self.article.id:
+            return
+        self.analysis = message.analysis
+        self.status = "" if message.analysis else f"No summary: the analysis failed ({message.error})."
+        self._draw()
+
+    # -- drawing ---------------------------------------------------------------------------------
+    def _current(self) -> DecisionEvent | None:
+        hist = self._history()
+        return hist[-1] if hist else self.event
+
+    def _history(self) -> list[DecisionEvent]:
+        try:
+            return list(self.service.history(self.article_id))
+        except Exception:  # noqa: BLE001 - the store says why in its own problems; show what we have
+            log.exception("history failed for %s", self.article_id)
+            return [self.event] if self.event else []
+
+    def _draw(self) -> None:
+        history = self._history()
+        current = history[-1] if history else self.event
+        dec = Text("Decision: ", style="bold")
+        dec.append_text(decision_text(current.decision if current else None))
+        if current is not None and current.note:
+            dec.append("  note: ", style="bold")
+            dec.append(plain(current.note, one_line=True))
+        self.query_one("#av-decision", Static).update(dec)
+
+        summary = Text("Summary\n", style="bold underline")
+        if self.analysis is not None:
+            if not self.analysis.summary:
+                summary.append("No summary: no sentences to choose from.", style="italic")
+            for sentence in self.analysis.summary:
+                summary.append("• ", style="bold")
+                summary.append(plain(sentence, one_line=True) + "\n")
+            names = [e.text for kind in ("people", "places", "organisations") for e in self.analysis.entities.get(kind, ())[:4]]
+            if names:
+                summary.append("Names: ", style="bold")
+                summary.append(", ".join(plain(n, one_line=True) for n in names))
+        else:
+            summary.append(self.status, style="italic")
+        self.query_one("#av-summary", Static).update(summary.rstrip() or summary)
+
+        hist = Text(f"History ({len(history)} events, oldest first)\n", style="bold underline")
+        hist.append_text(Text("\n").join(event_line(ev) for ev in history) if history else Text("none", style="dim"))
+        self.query_one("#av-history", Static).update(hist)
+
+        body = Text("Text\n", style="bold underline")
+        text = self.article.text[:MAX_TEXT_CHARS]
+        if text.strip():
+            start = len(body)
+            body.append(plain(text))
+            if self.analysis is not None and len(plain(text)) == len(text):
+                for a, b in self.analysis.spans:
+                    if 0 <= a < b <= len(text):
+                        body.stylize("bold on #333300", start + a, start + b)
+            if len(self.article.text) > MAX_TEXT_CHARS:
+                body.append("\n… (text cut for display)", style="italic")
+        else:
+            body.append("(no text kept)", style="dim")
+        self.query_one("#av-text", Static).update(body)
+
+    # -- actions ---------------------------------------------------------------------------------
+    def action_scroll(self, lines: int) -> None:
+        self.query_one("#av-body", VerticalScroll).scroll_relative(y=lines, animate=False)
+
+    def action_decide(self, value: str) -> None:
+        """Record a new decision (or clear it) for this article, keeping its note."""
+        decision = None if value == "clear" else Decision(value)
+        current = self._current()
+        note = current.note if current is not None else ""
+        try:
+            events = self.service.decide([self.article_id], decision, note=note)
+        except Exception as exc:  # noqa: BLE001 - one sentence on screen, traceback in the log
+            log.exception("decision failed for %s", self.article_id)
+            self.notify(f"The decision was not saved: {exc}", severity="error")
+            return
+        self.written.extend(events)
+        self.notify(f"{DECISION_NAMES[decision]}: saved", timeout=2)
+        self._draw()
+
+    def action_undo(self) -> None:
+        """Return the article to its previous decision (a new event)."""
+        try:
+            events = self.service.undo([self.article_id])
+        except Exception as exc:  # noqa: BLE001
+            log.exception("undo failed for %s", self.article_id)
+            self.notify(f"Undo was not saved: {exc}", severity="error")
+            return
+        self.written.extend(events)
+        self._draw()
+
+    def action_close(self) -> None:
+        self.dismiss(list(self.written))

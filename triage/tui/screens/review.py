@@ -1,0 +1,534 @@
+"""Review screen: every article's current decision in a filterable, sortable table, with a picture of the work."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timezone
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from triage.model import Decision, DecisionEvent
+from triage.tui.safe import plain
+from triage.tui.screens.article_view import ArticleViewScreen, decision_text, format_when
+from triage.tui.widgets.activity import DECISION_NAMES, ActivityChart
+
+__all__ = [
+    "ReviewScreen",
+    "ReviewFilter",
+    "filter_events",
+    "sort_events",
+    "DECISION_FILTERS",
+    "RANGES",
+    "COLUMNS",
+    "MAX_ROWS",
+]
+
+log = logging.getLogger(__name__)
+
+DECISION_FILTERS = ("all", "follow-up", "flag", "archive", "cleared")
+RANGES = ("all", "today", "7d", "30d")
+COLUMNS = ("when", "decision", "title", "source", "user", "note")
+# The table never holds more rows than this: a DataTable of 100,000 rows is slow to build and no one
+# scrolls it. The status line says how many match; filters narrow it down.
+MAX_ROWS = 2000
+WIDE = 110  # from this terminal width on, the user and note columns are shown
+
+
+@dataclass(frozen=True)
+class ReviewFilter:
+    """What the review table shows: decision, time range (as typed), user, source and text filters."""
+
+    decision: str = "all"  # one of DECISION_FILTERS
+    since: str = ""  # '', 'today', '7d', '30d', an ISO date or date-time (what parse_when accepts)
+    until: str = ""
+    user: str = ""
+    source: str = ""
+    text: str = ""
+
+
+def _utc_key(value: datetime) -> str:
+    """A datetime as the canonical event timestamp ('YYYY-MM-DDTHH:MM:SS.ffffffZ', UTC): compares as text."""
+    dt = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def time_bounds(flt: ReviewFilter) -> tuple[str | None, str | None]:
+    """The filter's since/until as inclusive UTC keys; a whole day as `until` includes that day.
+
+    Uses the store's parse_when (today, yesterday, 7d, 30d, ISO dates: local days); ValueError
+    with a plain reason for anything else.
+    """
+    from triage.store import parse_when
+
+    since = _utc_key(parse_when(flt.since)) if flt.since.strip() else None
+    until = _utc_key(parse_when(flt.until, end=True)) if flt.until.strip() else None
+    return since, until
+
+
+def haystack(ev: DecisionEvent) -> str:
+    """The text the text filter looks in: title, note, source, user and id, casefolded."""
+    return "\n".join((ev.title, ev.note, ev.source, ev.user, ev.article_id)).casefold()
+
+
+def filter_events(
+    events: Iterable[DecisionEvent],
+    flt: ReviewFilter,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    hay: dict[str, str] | None = None,
+) -> list[DecisionEvent]:
+    """The events matching a filter (since/until: UTC keys from time_bounds); pure and fast."""
+    want_dec: object = ...
+    if flt.decision == "cleared":
+        want_dec = None
+    elif flt.decision != "all":
+        want_dec = Decision(flt.decision)
+    user = flt.user.strip().casefold()
+    source = flt.source.strip().casefold()
+    terms = flt.text.casefold().split()
+    out: list[DecisionEvent] = []
+    for ev in events:
+        if want_dec is not ... and ev.decision is not want_dec:
+            continue
+        if since is not None and ev.at < since:
+            continue
+        if until is not None and ev.at > until:
+            continue
+        if user and user not in ev.user.casefold():
+            continue
+        if source and source not in ev.source.casefold():
+            continue
+        if terms:
+            h = hay.get(ev.article_id) if hay is not None else None
+            if h is None:
+                h = haystack(ev)
+                if hay is not None:
+                    hay[ev.article_id] = h
+            if any(t not in h for t in terms):
+                continue
+        out.append(ev)
+    return out
+
+
+_SORT_KEYS = {
+    "when": lambda ev: ev.at,
+    "decision": lambda ev: DECISION_NAMES[ev.decision],
+    "title": lambda ev: ev.title.casefold(),
+    "source": lambda ev: ev.source.casefold(),
+    "user": lambda ev: ev.user.casefold(),
+    "note": lambda ev: ev.note.casefold(),
+}
+
+
+def sort_events(events: list[DecisionEvent], column: str, descending: bool) -> list[DecisionEvent]:
+    """Events sorted by one column; ties stay newest first."""
+    out = sorted(events, key=_SORT_KEYS["when"], reverse=True)
+    if column != "when":
+        out.sort(key=_SORT_KEYS[column], reverse=descending)
+    elif not descending:
+        out.reverse()
+    return out
+
+
+def _fit(value: str, width: int) -> Text:
+    """Untrusted one-line text as literal Text cut to `width` cells with an ellipsis."""
+    text = Text(plain(value, one_line=True), no_wrap=True, overflow="ellipsis", end="")
+    if text.cell_len > width:
+        text.truncate(width, overflow="ellipsis")
+    return text
+
+
+_PROMPTS = {
+    "text": ("text", "words in title, note, source, user or id"),
+    "user": ("user", "part of a user name (empty: everyone)"),
+    "source": ("source", "part of a source name (empty: all sources)"),
+    "range": ("range", "since [until]: today, 7d, 30d, 2026-11-01, 2026-11-01 2026-11-15 (empty: all)"),
+}
+
+
+class ReviewScreen(Screen):
+    """Decisions made so far: filter, sort, open an article, change or clear its decision."""
+
+    BINDINGS = [
+        Binding("escape,q", "close", "Back"),
+        Binding("enter", "open", "Open", show=False),
+        Binding("f", "decide('follow-up')", "Follow"),
+        Binding("a", "decide('archive')", "Archive"),
+        Binding("x", "decide('flag')", "Flag"),
+        Binding("c", "decide('clear')", "Clear"),
+        Binding("u", "undo", "Undo", show=False),
+        Binding("d", "cycle_decision", "Decision"),
+        Binding("t", "cycle_range", "Time"),
+        Binding("T", "ask('range')", "Range", show=False),
+        Binding("slash", "ask('text')", "Search"),
+        Binding("U", "ask('user')", "User", show=False),
+        Binding("S", "ask('source')", "Source", show=False),
+        Binding("s", "cycle_sort", "Sort"),
+        Binding("r", "reverse_sort", "Reverse"),
+        Binding("0", "reset_filters", "Reset", show=False),
+        Binding("ctrl+r", "reload", "Reload", show=False),
+        Binding("j", "cursor(1)", "Down", show=False),
+        Binding("k", "cursor(-1)", "Up", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    ReviewScreen #rv-status { height: 1; padding: 0 1; background: $panel; }
+    ReviewScreen #rv-filters { height: 1; padding: 0 1; color: $text-muted; }
+    ReviewScreen #rv-table { height: 1fr; }
+    ReviewScreen #rv-input { display: none; height: 3; }
+    ReviewScreen #rv-input.-shown { display: block; }
+    """
+
+    @dataclass
+    class Loaded(Message):
+        """The current decisions were read from the store (in a worker thread)."""
+
+        events: list[DecisionEvent]
+        hay: dict[str, str] | None = None  # article id -> haystack(event), built off the event loop
+        error: str = ""
+
+    def __init__(self, service, *, name: str | None = None, id: str | None = None) -> None:
+        super().__init__(name=name, id=id)
+        self.service = service
+        self.filter = ReviewFilter()
+        self.sort_column = "when"
+        self.sort_descending = True
+        self.today: date = datetime.now(timezone.utc).date()
+        self._by_id: dict[str, DecisionEvent] = {}
+        self._hay: dict[str, str] = {}
+        self._matched: list[DecisionEvent] = []
+        self._shown_ids: list[str] = []
+        self._layout: tuple[tuple[str, int], ...] = ()
+        self._asking = ""
+        self._before_ask = ""
+        self._debounce = None
+        self.loaded = False
+
+    # -- building --------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Review: loading decisions…"), id="rv-status")
+        yield Static(id="rv-filters")
+        yield ActivityChart(id="rv-chart")
+        table: DataTable = DataTable(id="rv-table", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Input(id="rv-input", compact=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#rv-table", DataTable).focus()
+        self._show_filters()
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="review-load")
+    def load(self) -> None:
+        """Read every article's current decision from the store, off the event loop."""
+        try:
+            events = list(self.service.store.current_many().values())  # cleared articles included
+            hay = {ev.article_id: haystack(ev) for ev in events}
+        except Exception as exc:  # noqa: BLE001 - one sentence on screen, traceback in the log
+            log.exception("review: reading decisions failed")
+            self.post_message(self.Loaded([], error=str(exc)))
+        else:
+            self.post_message(self.Loaded(events, hay))
+
+    def on_review_screen_loaded(self, message: Loaded) -> None:
+        if message.error:
+            self.query_one("#rv-status", Static).update(
+                Text(f"Review: the decisions could not be read ({plain(message.error, one_line=True)}).",
+                     style="bold red"))
+            return
+        self._by_id = {}
+        for ev in message.events:  # current per article; keep the newest if the store gave several
+            old = self._by_id.get(ev.article_id)
+            if old is None or ev.at >= old.at:
+                self._by_id[ev.article_id] = ev
+        self._hay = message.hay if message.hay is not None else {}
+        self.today = datetime.now(timezone.utc).date()
+        self.loaded = True
+        self.refresh_rows()
+
+    # -- rows ------------------------------------------------------------------------------------
+    def refresh_rows(self, keep: str | None = None) -> None:
+        """Filter, sort and redraw the table (at most MAX_ROWS rows) and the chart."""
+        try:
+            since, until = time_bounds(self.filter)
+        except ValueError as exc:
+            self.notify(f"Time range not understood: {exc}", severity="error")
+            self.filter = replace(self.filter, since="", until="")
+            since = until = None
+        matched = filter_events(self._by_id.values(), self.filter, since=since, until=until, hay=self._hay)
+        self._matched = sort_events(matched, self.sort_column, self.sort_descending)
+        self.query_one("#rv-chart", ActivityChart).show(matched, self.today)
+        self._fill_table(keep)
+        self._show_status()
+        self._show_filters()
+
+    def _columns_for(self, width: int) -> tuple[tuple[str, int], ...]:
+        usable = max(40, width - 2)  # the vertical scrollbar
+        if width < WIDE:
+            fixed = {"when": 11, "decision": 9, "source": 12}
+            title = usable - sum(fixed.values()) - 2 * 4
+            return (("when", 11), ("decision", 9), ("title", max(10, title)), ("source", 12))
+        fixed = {"when": 16, "decision": 9, "source": 16, "user": 10}
+        rest = usable - sum(fixed.values()) - 2 * 6
+        title = max(20, rest * 3 // 5)
+        note = max(10, rest - title)
+        return (("when", 16), ("decision", 9), ("title", title), ("source", 16), ("user", 10), ("note", note))
+
+    def _label(self, name: str) -> Text:
+        label = Text(name)
+        if name == self.sort_column:
+            label.append(" ▼" if self.sort_descending else " ▲", style="bold")
+        return label
+
+    def _fill_table(self, keep: str | None = None) -> None:
+        table = self.query_one("#rv-table", DataTable)
+        if keep is None and self._shown_ids and 0 <= table.cursor_row < len(self._shown_ids):
+            keep = self._shown_ids[table.cursor_row]
+        old_row = table.cursor_row
+        layout = self._columns_for(self.size.width or 80)
+        self._layout = layout
+        table.clear(columns=True)
+        for name, width in layout:
+            table.add_column(self._label(name), width=width, key=name)
+        short = layout[0][1] < 16
+        shown = self._matched[:MAX_ROWS]
+        self._shown_ids = [ev.article_id for ev in shown]
+        widths = dict(layout)
+        rows = []
+        for ev in shown:
+            cells = []
+            for name, width in layout:
+                if name == "when":
+                    cells.append(Text(format_when(ev.at, short=short), style="dim", end=""))
+                elif name == "decision":
+                    cells.append(decision_text(ev.decision))
+                else:
+                    cells.append(_fit(getattr(ev, name), widths[name]))
+            rows.append(cells)
+        for ev, cells in zip(shown, rows):
+            table.add_row(*cells, key=ev.article_id)
+        if not shown:
+            return
+        target = old_row
+        if keep is not None:
+            try:
+                target = self._shown_ids.index(keep)
+            except ValueError:
+                pass
+        table.move_cursor(row=max(0, min(target, len(shown) - 1)), animate=False)
+
+    def _show_status(self) -> None:
+        total, matched = len(self._by_id), len(self._matched)
+        out = Text("Review ", style="bold")
+        out.append(f"{matched:,} of {total:,} articles")
+        if matched > MAX_ROWS:
+            out.append(f" · showing first {MAX_ROWS:,}: refine the filter", style="yellow")
+        out.append("  ? keys: / text, U user, S source, T range, 0 reset", style="dim")
+        out.truncate(max(20, (self.size.width or 80) - 2), overflow="ellipsis")
+        self.query_one("#rv-status", Static).update(out)
+
+    def _show_filters(self) -> None:
+        f = self.filter
+        out = Text()
+
+        def part(label: str, value: str, default: str) -> None:
+            out.append(f"{label}:", style="bold" if value else "dim")
+            out.append(plain(value, one_line=True) if value else default, style="" if value else "dim")
+            out.append("  ")
+
+        part("decision", "" if f.decision == "all" else f.decision, "all")
+        when = f.since + (f" → {f.until}" if f.until else "")
+        part("when", when, "all")
+        part("user", f.user, "any")
+        part("source", f.source, "any")
+        part("text", f.text, "—")
+        out.append(f"sort:{self.sort_column}{' ▼' if self.sort_descending else ' ▲'}", style="dim")
+        self.query_one("#rv-filters", Static).update(out)
+
+    def on_resize(self) -> None:
+        if self.loaded and self._columns_for(self.size.width) != self._layout:
+            self._fill_table()
+            self._show_status()
+
+    # -- the row under the cursor ----------------------------------------------------------------
+    def _cursor_event(self) -> DecisionEvent | None:
+        table = self.query_one("#rv-table", DataTable)
+        if not self._shown_ids or not (0 <= table.cursor_row < len(self._shown_ids)):
+            return None
+        return self._by_id.get(self._shown_ids[table.cursor_row])
+
+    def _apply(self, events: Iterable[DecisionEvent], keep: str | None = None) -> None:
+        for ev in events:
+            old = self._by_id.get(ev.article_id)
+            if old is None or ev.at >= old.at:
+                self._by_id[ev.article_id] = ev
+                self._hay.pop(ev.article_id, None)
+        self.refresh_rows(keep)
+
+    # -- actions ---------------------------------------------------------------------------------
+    def action_cursor(self, step: int) -> None:
+        table = self.query_one("#rv-table", DataTable)
+        if table.row_count:
+            table.move_cursor(row=max(0, min(table.cursor_row + step, table.row_count - 1)), animate=False)
+
+    def on_data_table_row_selected(self, message: DataTable.RowSelected) -> None:
+        message.stop()
+        self.action_open()
+
+    def on_data_table_header_selected(self, message: DataTable.HeaderSelected) -> None:
+        message.stop()
+        name = str(message.column_key.value)
+        if name == self.sort_column:
+            self.sort_descending = not self.sort_descending
+        else:
+            self.sort_column, self.sort_descending = name, name == "when"
+        self.refresh_rows()
+
+    def action_open(self) -> None:
+        """Open the article under the cursor: summary, history, text."""
+        ev = self._cursor_event()
+        if ev is None:
+            return
+        aid = ev.article_id
+
+        def done(written: list[DecisionEvent] | None) -> None:
+            if written:
+                self._apply(written, keep=aid)
+
+        self.app.push_screen(ArticleViewScreen(self.service, aid, ev), done)
+
+    def action_decide(self, value: str) -> None:
+        """Change (f/a/x) or clear (c) the decision of the row under the cursor, keeping its note."""
+        ev = self._cursor_event()
+        if ev is None:
+            return
+        decision = None if value == "clear" else Decision(value)
+        try:
+            events = self.service.decide([ev.article_id], decision, note=ev.note)
+        except Exception as exc:  # noqa: BLE001 - one sentence on screen, traceback in the log
+            log.exception("review: decision failed for %s", ev.article_id)
+            self.notify(f"The decision was not saved: {exc}", severity="error")
+            return
+        self.notify(f"{DECISION_NAMES[decision]}: saved", timeout=2)
+        self._apply(events, keep=ev.article_id)
+
+    def action_undo(self) -> None:
+        """Return the row's article to its previous decision (a new event)."""
+        ev = self._cursor_event()
+        if ev is None:
+            return
+        try:
+            events = self.service.undo([ev.article_id])
+        except Exception as exc:  # noqa: BLE001
+            log.exception("review: undo failed for %s", ev.article_id)
+            self.notify(f"Undo was not saved: {exc}", severity="error")
+            return
+        self._apply(events, keep=ev.article_id)
+
+    def action_cycle_decision(self) -> None:
+        i = DECISION_FILTERS.index(self.filter.decision)
+        self.filter = replace(self.filter, decision=DECISION_FILTERS[(i + 1) % len(DECISION_FILTERS)])
+        self.refresh_rows()
+
+    def action_cycle_range(self) -> None:
+        current = self.filter.since if not self.filter.until else "custom"
+        i = RANGES.index(current) if current in RANGES else (0 if current else -1)
+        if current == "":
+            i = 0
+        nxt = RANGES[(i + 1) % len(RANGES)]
+        self.filter = replace(self.filter, since="" if nxt == "all" else nxt, until="")
+        self.refresh_rows()
+
+    def action_cycle_sort(self) -> None:
+        names = [name for name, _ in self._layout] or list(COLUMNS)
+        i = names.index(self.sort_column) if self.sort_column in names else -1
+        self.sort_column = names[(i + 1) % len(names)]
+        self.sort_descending = self.sort_column == "when"
+        self.refresh_rows()
+
+    def action_reverse_sort(self) -> None:
+        self.sort_descending = not self.sort_descending
+        self.refresh_rows()
+
+    def action_reset_filters(self) -> None:
+        self.filter = ReviewFilter()
+        self.refresh_rows()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    # -- the one-line filter input ---------------------------------------------------------------
+    def _field_value(self, what: str) -> str:
+        if what == "range":
+            return (self.filter.since + (" " + self.filter.until if self.filter.until else "")).strip()
+        return getattr(self.filter, what)
+
+    def action_ask(self, what: str) -> None:
+        """Show the input for one filter (text, user, source, range); Enter applies, Escape cancels."""
+        inp = self.query_one("#rv-input", Input)
+        label, hint = _PROMPTS[what]
+        self._asking = what
+        self._before_ask = self._field_value(what)
+        inp.border_title = f"filter by {label} (Enter apply, Esc cancel)"
+        inp.placeholder = hint
+        inp.value = self._before_ask
+        inp.add_class("-shown")
+        inp.focus()
+
+    def _set_field(self, what: str, value: str) -> None:
+        if what == "range":
+            parts = value.replace("..", " ").split()
+            since = parts[0] if parts else ""
+            until = parts[1] if len(parts) > 1 else ""
+            try:
+                time_bounds(ReviewFilter(since=since, until=until))
+            except ValueError as exc:
+                self.notify(f"Time range not understood: {exc}", severity="error")
+                return
+            self.filter = replace(self.filter, since=since, until=until)
+        else:
+            self.filter = replace(self.filter, **{what: value})
+        self.refresh_rows()
+
+    def on_input_changed(self, message: Input.Changed) -> None:
+        if not self._asking or self._asking == "range":
+            return
+        what, value = self._asking, message.value
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._debounce = self.set_timer(0.25, lambda: self._asking == what and self._set_field(what, value))
+
+    def on_input_submitted(self, message: Input.Submitted) -> None:
+        message.stop()
+        what = self._asking
+        self._hide_input()
+        if what:
+            self._set_field(what, message.value.strip() if what == "range" else message.value)
+
+    def _hide_input(self) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+            self._debounce = None
+        self._asking = ""
+        self.query_one("#rv-input", Input).remove_class("-shown")
+        self.query_one("#rv-table", DataTable).focus()
+
+    def action_close(self) -> None:
+        """Escape: cancel the filter input if it is open, else go back to the main screen."""
+        if self._asking:
+            what, before = self._asking, self._before_ask
+            self._hide_input()
+            if self._field_value(what) != before:
+                self._set_field(what, before)
+            return
+        self.app.pop_screen()

@@ -1,0 +1,108 @@
+"""A two-line picture of the work: decisions per day over 30 days, counts per decision and per source."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from rich.text import Text
+from textual.widgets import Static
+
+from triage.model import Decision, DecisionEvent
+from triage.tui.safe import plain
+
+__all__ = ["ActivityChart", "day_counts", "bars", "render_activity", "DECISION_STYLES"]
+
+BLOCKS = "▁▂▃▄▅▆▇█"
+DAYS = 30
+DECISION_STYLES = {
+    Decision.FOLLOW_UP: "bold yellow",
+    Decision.FLAG: "bold red",
+    Decision.ARCHIVE: "green",
+    None: "dim",
+}
+DECISION_NAMES = {Decision.FOLLOW_UP: "follow-up", Decision.FLAG: "flag", Decision.ARCHIVE: "archive", None: "cleared"}
+
+
+def day_counts(events: Iterable[DecisionEvent], today: date, days: int = DAYS) -> list[int]:
+    """How many events fall on each UTC day of the `days` days ending with `today` (oldest first)."""
+    first = today - timedelta(days=days - 1)
+    index = {(first + timedelta(days=i)).isoformat(): i for i in range(days)}
+    counts = [0] * days
+    for ev in events:
+        i = index.get(ev.at[:10])
+        if i is not None:
+            counts[i] += 1
+    return counts
+
+
+def bars(counts: list[int]) -> Text:
+    """One block character per value, scaled to the largest; zero days are a dim dot."""
+    top = max(counts, default=0)
+    out = Text()
+    for n in counts:
+        if n == 0:
+            out.append("·", style="dim")
+        else:
+            level = min(len(BLOCKS) - 1, (n * len(BLOCKS) - 1) // top) if top else 0
+            out.append(BLOCKS[level], style="cyan")
+    return out
+
+
+def render_activity(events: list[DecisionEvent], today: date, width: int = 80) -> Text:
+    """The chart as Text: line 1 the 30-day bars and totals, line 2 counts per decision and top sources."""
+    counts = day_counts(events, today)
+    line = Text()
+    line.append("30 days ", style="bold")
+    line.append_text(bars(counts))
+    line.append(f"  {sum(counts)} in 30d · today {counts[-1]} · busiest {max(counts, default=0)}/day")
+    line.truncate(max(10, width), overflow="ellipsis")
+    per_decision = Counter(ev.decision for ev in events)
+    second = Text()
+    for dec in (Decision.FOLLOW_UP, Decision.FLAG, Decision.ARCHIVE, None):
+        n = per_decision.get(dec, 0)
+        if n or dec is not None:
+            second.append(f"{DECISION_NAMES[dec]} ", style=DECISION_STYLES[dec])
+            second.append(f"{n}  ")
+    per_source = Counter(ev.source or "(no source)" for ev in events)
+    if per_source:
+        second.append("│ ", style="dim")
+        room = max(0, width - second.cell_len)
+        items = per_source.most_common()
+        for i, (name, n) in enumerate(items):
+            piece = f"{plain(name, one_line=True)[:20]} {n}  "
+            reserve = 10 if i < len(items) - 1 else 0
+            if i and len(piece) + reserve > room:
+                second.append(f"+{len(items) - i} more", style="dim")
+                break
+            second.append(piece)
+            room -= len(piece)
+    second.truncate(max(10, width), overflow="ellipsis")
+    return Text("\n").join([line, second])
+
+
+class ActivityChart(Static):
+    """Decisions per day (last 30 days) as block bars, with counts per decision and per source."""
+
+    DEFAULT_CSS = """
+    ActivityChart { height: 2; padding: 0 1; }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__("", id=id, classes=classes)
+        self._events: list[DecisionEvent] = []
+        self._today: date = date.today()
+
+    def show(self, events: list[DecisionEvent], today: date) -> None:
+        """Draw the picture of `events` (the rows the review table currently matches)."""
+        self._events = events
+        self._today = today
+        self._draw()
+
+    def on_resize(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        width = max(20, self.size.width - 2) if self.size.width else 78
+        self.update(render_activity(self._events, self._today, width))
