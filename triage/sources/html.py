@@ -93,7 +93,7 @@ def read_html(text: str, path: Path, source: str, problems: list[Problem]) -> li
         raise Rejected("is not HTML (no markup found)")
     meta = extract_html(text)
     body = clean_text(meta.get("text", ""))
-    if not body:
+    if len(body.split()) < 8:  # a menu word or two is not a story
         raise Rejected("holds no article text that could be extracted (navigation or boilerplate only)"
                        + (" and looks truncated" if _looks_truncated(text) else ""))
     if _looks_truncated(text):

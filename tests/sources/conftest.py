@@ -1,0 +1,75 @@
+"""Shared fixtures for the sources tests: paths to the real samples in ../shared, small builders."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO / ".." / "shared"
+SAMPLES = SHARED / "samples"
+DEMO = SAMPLES / "demo"
+FEEDS = SAMPLES / "feeds"
+AFP = SAMPLES / "wire-afp-mobilization.txt"
+BUNDLED_DEMO = REPO / "triage" / "demo"
+
+
+def demo_dir() -> Path:
+    """The real demo articles: ../shared/samples/demo, else the copy bundled in the package."""
+    if DEMO.is_dir():
+        return DEMO
+    if BUNDLED_DEMO.is_dir():
+        return BUNDLED_DEMO
+    pytest.skip("no demo articles (../shared/samples/demo or triage/demo)")
+
+
+def feeds_dir() -> Path:
+    """The real NASA RSS files."""
+    if not FEEDS.is_dir():
+        pytest.skip("../shared/samples/feeds is absent")
+    return FEEDS
+
+
+@pytest.fixture
+def demo() -> Path:
+    return demo_dir()
+
+
+@pytest.fixture
+def nasa_rss() -> Path:
+    return feeds_dir() / "nasa-news-release-2023-12.xml"
+
+
+@pytest.fixture
+def afp() -> Path:
+    if not AFP.is_file():
+        pytest.skip("../shared/samples/wire-afp-mobilization.txt is absent (AFP copy, never in the repo)")
+    return AFP
+
+
+@pytest.fixture
+def inbox(tmp_path: Path) -> Path:
+    d = tmp_path / "inbox"
+    d.mkdir()
+    return d
+
+
+def copy_demo(dest: Path, names: list[str]) -> list[Path]:
+    """Copy some demo articles (by name prefix, e.g. "01-") into dest."""
+    src = demo_dir()
+    out = []
+    for prefix in names:
+        for p in sorted(src.iterdir()):
+            if p.name.startswith(prefix):
+                out.append(Path(shutil.copy(p, dest / p.name)))
+    return out
+
+
+def demo_article(prefix: str) -> tuple[str, list[str]]:
+    """(title, paragraphs) of a demo .txt article."""
+    p = next(p for p in sorted(demo_dir().iterdir()) if p.name.startswith(prefix))
+    text = p.read_text(encoding="utf-8")
+    title, _, rest = text.partition("\n")
+    return title.strip(), [x.strip() for x in rest.split("\n\n") if x.strip()]
