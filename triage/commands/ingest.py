@@ -16,13 +16,14 @@ _KEYS = ("id", "title", "source", "url", "published", "text", "path")
 
 def _settings(ctx: click.Context) -> Any:
     """Settings from the main group (ctx.obj["settings"]) or loaded here; None when config is broken."""
-    obj = ctx.find_root().obj if ctx.find_root().obj is not None else ctx.obj
+    obj = ctx.find_root().obj
     if isinstance(obj, dict) and obj.get("settings") is not None:
         return obj["settings"]
     from triage.config import ConfigError, load_settings
 
+    config = obj.get("config") if isinstance(obj, dict) else None
     try:
-        return load_settings()
+        return load_settings(config)
     except ConfigError as exc:
         click.echo(f"triage: {exc}", err=True)
         raise SystemExit(2) from None

@@ -1,0 +1,66 @@
+"""Live inbox: a file dropped into a watched folder is read and handed over within 2 s."""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+import time
+from pathlib import Path
+
+from tests.sources.conftest import copy_demo, demo_article
+from triage.sources.watch import WatchUpdate, awatch_paths, watch_paths
+
+
+def test_watch_thread_new_changed_removed(inbox: Path, tmp_path: Path) -> None:
+    got: queue.Queue[WatchUpdate] = queue.Queue()
+    stop, ready = threading.Event(), threading.Event()
+    t = threading.Thread(target=watch_paths, args=([inbox], got.put),
+                         kwargs={"stop_event": stop, "ready": ready, "debounce_ms": 100,
+                                 "cache_path": tmp_path / "c.sqlite"}, daemon=True)
+    t.start()
+    try:
+        assert ready.wait(5)
+        t0 = time.perf_counter()
+        [path] = copy_demo(inbox, ["01-"])
+        update = got.get(timeout=2)
+        assert time.perf_counter() - t0 < 2
+        assert [a.title for a in update.articles] == [
+            "Magnitogorsk apartment building collapses after explosion, dozens dead"]
+        first = update.articles[0]
+        # A changed text: same id, a new content hash.
+        title, paras = demo_article("01-")
+        path.write_text(title + "\n\n" + "\n\n".join(paras[:2]) + "\n", encoding="utf-8")
+        update = got.get(timeout=2)
+        while not update.articles:
+            update = got.get(timeout=2)
+        assert update.articles[0].id == first.id and update.articles[0].content_hash != first.content_hash
+        assert update.articles[0].updated
+        # Ignored names produce nothing; a bad file is a problem; a removal is reported.
+        (inbox / ".partial.txt").write_text("x", encoding="utf-8")
+        (inbox / "bad.json").write_text("[", encoding="utf-8")
+        update = got.get(timeout=2)
+        assert [p.reason.split(" (")[0] for p in update.problems] == ["is not valid JSON"]
+        path.unlink()
+        update = got.get(timeout=2)
+        assert update.removed == [str(path)]
+    finally:
+        stop.set()
+        t.join(5)
+    assert not t.is_alive()
+
+
+async def test_awatch_async_iterator(inbox: Path) -> None:
+    stop, ready = asyncio.Event(), asyncio.Event()
+
+    async def first_update() -> WatchUpdate:
+        async for update in awatch_paths([inbox], stop_event=stop, ready=ready, debounce_ms=100):
+            return update
+        raise AssertionError("watch ended")
+
+    task = asyncio.create_task(first_update())
+    await asyncio.wait_for(ready.wait(), 5)
+    copy_demo(inbox, ["09-"])
+    update = await asyncio.wait_for(task, 2)
+    stop.set()
+    assert [a.source for a in update.articles] == ["Wikinews"]
