@@ -155,6 +155,8 @@ class DecisionStore:
                 self._extra.setdefault(table, {})[str(doc_id)] = doc
             elif doc_id > self._max_id:
                 self._add(doc_id, doc)
+                if self._pending and self._pending[0] == doc:
+                    self._pending.pop(0)  # a retried write that did land after all: keep it once
 
     def _sync_locked(self) -> bool:
         """Take in what other processes wrote (caller holds the file lock); True if events changed."""

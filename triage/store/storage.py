@@ -266,9 +266,12 @@ class JournalStorage(Storage):
                 self._j_offset, self.journal_records = 0, 0
             self._j_ino = st.st_ino
             os.lseek(fd, self._j_offset, os.SEEK_SET)
-            chunks = []
-            while chunk := os.read(fd, 1 << 20):
+            chunks, left = [], max(0, st.st_size - self._j_offset)  # what the size says: never read forever
+            while left > 0 and (chunk := os.read(fd, min(left, 1 << 22))):
                 chunks.append(chunk)
+                left -= len(chunk)
+        except OSError as exc:
+            raise StoreError(f"{self.journal}: cannot read the journal ({_reason(exc)}).") from None
         finally:
             os.close(fd)
         records, used = parse_journal(b"".join(chunks), self.journal)
@@ -299,6 +302,10 @@ class JournalStorage(Storage):
                 view = view[os.write(fd, view):]
             os.fdatasync(fd)
         except BaseException:
+            try:  # take back a partial append (disk full): the caller keeps the records and retries
+                os.ftruncate(fd, self._j_offset)
+            except OSError:
+                pass
             os.close(fd)
             raise
         os.close(fd)

@@ -1,0 +1,227 @@
+"""Crash, corruption and disk-error behaviour with real processes and real files (no mocks)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from triage.store import CorruptStoreError, DecisionStore, PendingWriteError, StoreError, recover
+from triage.store.storage import journal_path
+
+WRITER = Path(__file__).with_name("writer.py")
+
+
+def start_writer(db: Path, prefix: str, count: int, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, str(WRITER), str(db), prefix, str(count), *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def test_kill_9_loop_keeps_every_acknowledged_event(tmp_path):
+    """A few dozen writers killed at random instants (compaction every 7 events, so some die mid-compaction)."""
+    db = tmp_path / "d.json"
+    rng = random.Random(6)
+    acknowledged: set[str] = set()
+    kills = 0
+    for round_ in range(30):
+        proc = start_writer(db, f"r{round_}", 0, "--compact-every", "7")
+        # wait for the first acknowledged event (the process is up), then kill at a random instant
+        first = proc.stdout.readline()
+        time.sleep(rng.uniform(0.0, 0.08))
+        proc.send_signal(signal.SIGKILL)
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == -signal.SIGKILL, err
+        kills += 1
+        lines = (first + out).split()
+        acknowledged.update(f"r{round_}-{n}" for n in lines)
+        store = DecisionStore(db)  # opens after every kill, with every acknowledged event
+        missing = acknowledged - set(store.current_many())
+        store.close(compact=False)
+        assert not missing, f"round {round_}: lost {sorted(missing)[:5]}"
+    assert kills == 30 and len(acknowledged) >= 30
+    store = DecisionStore(db)
+    store.compact()
+    store.close()
+    data = json.loads(db.read_text())  # after compaction plain json sees them all
+    assert acknowledged <= {d["article_id"] for d in data["events"].values()}
+    ids = [int(k) for k in data["events"]]
+    assert ids == sorted(ids) and len(ids) == len(set(ids))
+    assert not list(tmp_path.glob(".d.json.tmp-*"))
+
+
+def test_torn_journal_tail_is_ignored_then_cut(tmp_path):
+    db = tmp_path / "d.json"
+    s = DecisionStore(db)
+    s.decide("a1", "flag")
+    s.close(compact=False)
+    with open(journal_path(db), "ab") as fh:
+        fh.write(b'{"t":"events","id":2,"doc":{"article_id":"torn"')  # a writer died mid-append
+    s = DecisionStore(db)
+    assert set(s.current_many()) == {"a1"}
+    s.decide("a2", "archive")
+    s.close(compact=False)
+    lines = journal_path(db).read_bytes().splitlines()
+    assert len(lines) == 2 and all(json.loads(line) for line in lines)
+    assert set(DecisionStore(db).current_many()) == {"a1", "a2"}
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage"])
+def test_corrupt_main_file_is_never_overwritten_and_recovers(tmp_path, damage):
+    db = tmp_path / "d.json"
+    s = DecisionStore(db)
+    for n in range(20):
+        s.decide(f"a{n}", "flag", f"note {n}")
+    s.close()
+    raw = db.read_bytes()
+    bad = raw[: len(raw) * 2 // 3] if damage == "truncate" else raw[:500] + b"\x00garbage}}" + raw[500:]
+    db.write_bytes(bad)
+    with pytest.raises(CorruptStoreError) as info:
+        DecisionStore(db)
+    message = str(info.value)
+    assert str(db) in message and "recover" in message and "\n" not in message
+    assert db.read_bytes() == bad  # never overwritten, not even by a later writer
+    found, lost = recover(db, tmp_path / "new.json")
+    assert db.read_bytes() == bad
+    assert lost >= 1 and 10 <= found < 20
+    fixed = DecisionStore(tmp_path / "new.json")
+    assert len(fixed.current_many()) == found
+    assert fixed.current("a0").note == "note 0"
+    fixed.close()
+    with pytest.raises(StoreError, match="already exists"):
+        recover(db, tmp_path / "new.json")
+
+
+def test_damaged_journal_line_is_corruption_and_recover_skips_it(tmp_path):
+    db = tmp_path / "d.json"
+    s = DecisionStore(db)
+    for n in range(3):
+        s.decide(f"a{n}", "flag")
+    s.close(compact=False)
+    lines = journal_path(db).read_bytes().splitlines(keepends=True)
+    lines[1] = b'{"t":"events","id":2,"doc":{"article_id":"a1","decis\n'
+    journal_path(db).write_bytes(b"".join(lines))
+    before = journal_path(db).read_bytes()
+    with pytest.raises(CorruptStoreError, match="line 2"):
+        DecisionStore(db)
+    assert journal_path(db).read_bytes() == before
+    assert recover(db, tmp_path / "r.json") == (2, 1)
+    assert set(DecisionStore(tmp_path / "r.json").current_many()) == {"a0", "a2"}
+
+
+def test_compaction_cut_short_does_not_duplicate(tmp_path):
+    """Main file replaced but journal not yet emptied (a kill in between): replay skips what is in main."""
+    db = tmp_path / "d.json"
+    s = DecisionStore(db)
+    s.decide("a1", "flag")
+    s.decide("a2", "flag")
+    s.close(compact=False)
+    journal = journal_path(db).read_bytes()
+    s = DecisionStore(db)
+    s.compact()
+    s.close()
+    journal_path(db).write_bytes(journal)  # as if the kill came right after os.replace
+    s = DecisionStore(db)
+    assert len(s) == 2
+    s.decide("a3", "archive")
+    s.close()
+    assert len(json.loads(db.read_text())["events"]) == 3
+
+
+def test_disk_full_keeps_decision_pending_and_retries(tmp_path):
+    """/dev/full gives a real ENOSPC even as root: the journal path points at it."""
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full on this system")
+    db = tmp_path / "d.json"
+    s = DecisionStore(db)
+    s.decide("a0", "archive")
+    s.compact()
+    main_before = db.read_bytes()
+    journal_path(db).unlink()
+    journal_path(db).symlink_to("/dev/full")
+    with pytest.raises(PendingWriteError) as info:
+        s.decide("a1", "flag", "urgent")
+    assert "No space left" in str(info.value) and str(db) in str(info.value)
+    assert s.pending == 1 and s.current("a1").decision.value == "flag"  # kept in memory, shown
+    with pytest.raises(PendingWriteError):
+        s.decide("a2", "archive")
+    assert s.pending == 2 and s.retry_pending() == 2
+    assert db.read_bytes() == main_before  # nothing corrupted
+    journal_path(db).unlink()  # space again
+    assert s.retry_pending() == 0 and s.last_error == ""
+    s.close()
+    again = DecisionStore(db)
+    assert {k: v.decision.value for k, v in again.current_many().items()} == {
+        "a0": "archive", "a1": "flag", "a2": "archive"}
+    assert again.current("a1").note == "urgent"
+
+
+def test_journal_path_is_a_directory_then_fixed_on_refresh(tmp_path):
+    db = tmp_path / "d.json"
+    s = DecisionStore(db)
+    journal_path(db).mkdir()
+    with pytest.raises(PendingWriteError, match="directory"):
+        s.decide("a1", "flag")
+    journal_path(db).rmdir()
+    s.refresh()  # the TUI polls refresh(): it retries pending writes too
+    assert s.pending == 0
+    s.close()
+    assert set(DecisionStore(db).current_many()) == {"a1"}
+
+
+def test_file_size_limit_partial_append_is_taken_back(tmp_path):
+    """RLIMIT_FSIZE in a subprocess: a write past the limit fails (EFBIG) part-way, like a full disk."""
+    db = tmp_path / "d.json"
+    s = DecisionStore(db)
+    s.decide("seed", "flag")
+    s.close(compact=False)
+    limit = journal_path(db).stat().st_size + 40  # room for part of the next line only
+    proc = subprocess.run([sys.executable, str(WRITER), str(db), "lim", "0", "--fsize-limit", str(limit)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0] == "pending 1 flag"
+    assert "File too large" in proc.stdout
+    assert "retry 0" in proc.stdout
+    data = json.loads(db.read_text())
+    notes = [d["note"] for d in data["events"].values()]
+    assert notes.count("over the limit") == 1 and len(notes) == 2  # written once, after the retry
+
+
+def test_failed_compaction_leaves_main_file_and_journal_intact(tmp_path):
+    db = tmp_path / "d.json"
+    s = DecisionStore(db)
+    for n in range(30):
+        s.decide(f"a{n}", "flag", "x" * 50)
+    s.close()
+    main_before = db.read_bytes()
+    code = (
+        "import resource, signal, sys\n"
+        "from triage.store import DecisionStore\n"
+        f"s = DecisionStore({str(db)!r})\n"
+        "s.decide('late', 'archive')\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (1000, resource.RLIM_INFINITY))\n"
+        "s.close()\n"
+        "print(s.last_error)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "could not compact" in proc.stdout and "journal" in proc.stdout
+    assert db.read_bytes() == main_before
+    assert not list(tmp_path.glob(".d.json.tmp-*"))
+    assert "late" in DecisionStore(db).current_many()
+
+
+def test_main_path_is_a_directory_is_a_clear_error(tmp_path):
+    db = tmp_path / "d.json"
+    db.mkdir()
+    with pytest.raises(StoreError, match="is a directory"):
+        DecisionStore(db)

@@ -1,0 +1,80 @@
+"""Several processes on one decisions file: no event overwrites another; open stores see the others."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from triage.store import DecisionStore
+
+WRITER = Path(__file__).with_name("writer.py")
+
+
+def test_concurrent_writer_processes_lose_nothing(tmp_path):
+    db = tmp_path / "d.json"
+    writers, count = 4, 200
+    go = tmp_path / "go"
+    procs = [
+        subprocess.Popen([sys.executable, str(WRITER), str(db), f"w{k}", str(count), "--compact-every", "45",
+                          "--user", f"user{k}", "--start-when", str(go)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for k in range(writers)
+    ]
+    time.sleep(0.5)  # all started and waiting at the barrier
+    go.touch()
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        assert len(out.split()) == count
+    data = json.loads(db.read_text())  # every writer closed, so the main file holds everything
+    events = data["events"]
+    assert sorted(int(k) for k in events) == list(range(1, writers * count + 1))  # unique, no gaps
+    by_writer: dict[str, list[int]] = {}
+    for key in sorted(events, key=int):
+        doc = events[key]
+        prefix, n = doc["article_id"].split("-")
+        assert doc["user"] == f"user{prefix[1:]}"
+        by_writer.setdefault(prefix, []).append(int(n))
+    assert by_writer == {f"w{k}": list(range(1, count + 1)) for k in range(writers)}  # each in its own order
+    owners = [events[k]["article_id"].split("-")[0] for k in sorted(events, key=int)]
+    switches = sum(1 for x, y in zip(owners, owners[1:]) if x != y)
+    assert switches > writers  # they really wrote at the same time
+
+
+def test_refresh_sees_another_process_within_a_poll(tmp_path):
+    db = tmp_path / "d.json"
+    mine = DecisionStore(db, user="ann")
+    mine.decide("a1", "flag")
+    assert mine.refresh() is False  # nothing new: a stat, no reload
+    proc = subprocess.run([sys.executable, str(WRITER), str(db), "other", "3", "--user", "bob"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    start = time.monotonic()
+    assert mine.refresh() is True
+    assert time.monotonic() - start < 2.0
+    cur = mine.current_many()
+    assert set(cur) == {"a1", "other-1", "other-2", "other-3"} and cur["other-2"].user == "bob"
+    assert mine.refresh() is False
+    # my next decision lands after theirs, and a reopened store agrees on the order
+    mine.decide("a1", "archive")
+    mine.close()
+    order = [e.article_id for e in DecisionStore(db).query(history=True)]
+    assert order == ["a1", "other-1", "other-2", "other-3", "a1"]
+
+
+def test_refresh_after_incremental_journal_growth(tmp_path):
+    db = tmp_path / "d.json"
+    a = DecisionStore(db, user="ann")
+    b = DecisionStore(db, user="bob")
+    b.decide("x1", "flag")
+    assert a.refresh() is True and a.current("x1").user == "bob"
+    a.decide("x1", "archive")
+    assert b.refresh() is True and b.current("x1").decision.value == "archive"
+    assert b.undo("x1")[0].decision.value == "flag"  # undo acts on the latest change, whoever made it
+    b.close()  # compacts: a sees a replaced main file and reloads
+    assert a.refresh() is True
+    assert [e.action for e in a.history("x1")] == ["decide", "decide", "undo"]
+    a.close()
