@@ -79,6 +79,7 @@ class TriageService:
         self._watched: dict[str, tuple[str, ...]] = {}
         self._muted: set[str] = set()
         self._search_text: dict[str, str] = {}
+        self.analysis_unavailable: str | None = None
 
     # -- parts -----------------------------------------------------------------------------------
     @property
@@ -198,7 +199,14 @@ class TriageService:
         """The analysis if it is known or in the cache: never loads the model."""
         got = self._analyses.get(article.id)
         if got is None:
-            got = self.analyzer.cached(article)
+            try:
+                analyzer = self.analyzer
+            except Exception as exc:  # noqa: BLE001 - a broken analysis install must not stop triage
+                if self.analysis_unavailable is None:
+                    log.exception("analysis unavailable")
+                    self.analysis_unavailable = f"analysis unavailable ({type(exc).__name__}: {exc})"
+                return None
+            got = analyzer.cached(article)
             if got is not None:
                 self._set_analysis(article.id, got)
         return got

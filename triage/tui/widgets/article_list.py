@@ -68,7 +68,7 @@ class ArticleList(ScrollView, can_focus=True):
         Binding("G,end", "last", "Bottom", show=False),
         Binding("pagedown,ctrl+d", "page_down", "Page down", show=False),
         Binding("pageup,ctrl+u", "page_up", "Page up", show=False),
-        Binding("v", "toggle_select", "Select"),
+        Binding("v", "toggle_select", "Select", show=False),
         Binding("shift+down,J", "select_down", "Select down", show=False),
         Binding("shift+up,K", "select_up", "Select up", show=False),
     ]
