@@ -1,0 +1,77 @@
+"""Every export format, checked against events written by a real store."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from triage.model import Article
+from triage.store import DecisionStore
+from triage.store.export import FORMATS, format_decisions
+
+KEYS = ["article_id", "decision", "note", "user", "host", "at", "title", "source", "url", "action", "batch"]
+
+
+@pytest.fixture
+def events(tmp_path):
+    store = DecisionStore(tmp_path / "d.json", user="ann", host="desk")
+    store.decide(Article(id="a1", title="Quake hits [coast] *again*", text="", source="Wire",
+                         url="https://x.test/a1"), "follow-up", "call the\nmayor")
+    store.decide(Article(id="a2", title="A very long headline " * 6, text="", source="Some Long Source Name"),
+                 "flag")
+    store.decide("a3", "archive")
+    store.decide("a4", "flag")
+    store.decide("a4", None)
+    out = store.query(decision="all")
+    store.close()
+    return out
+
+
+def test_json_is_one_array_with_stable_keys(events):
+    rows = json.loads(format_decisions(events, "json"))
+    assert [list(r) for r in rows] == [KEYS] * 4
+    assert [r["decision"] for r in rows] == ["follow-up", "flag", "archive", None]
+    assert rows[0]["at"].endswith("Z") and rows[0]["note"] == "call the\nmayor"
+    with_sums = json.loads(format_decisions(events, "json", summaries={"a1": ["One.", "Two."]}))
+    assert with_sums[0]["summary"] == ["One.", "Two."] and with_sums[1]["summary"] == []
+
+
+def test_csv_has_a_header_and_one_row_per_event(events):
+    rows = list(csv.DictReader(io.StringIO(format_decisions(events, "csv"))))
+    assert list(rows[0]) == KEYS and len(rows) == 4
+    assert rows[0]["note"] == "call the\nmayor" and rows[3]["decision"] == ""
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_table_is_aligned_and_fits_the_width(events, width):
+    text = format_decisions(events, "table", width=width)
+    lines = text.splitlines()
+    assert lines[0].startswith("WHEN (UTC)") and set(lines[1]) <= {"-", " "}
+    assert all(len(line) <= width for line in lines)
+    assert "…" in text and "cleared" in text and "Quake hits" in text
+    if width == 120:
+        assert "call the mayor" in text
+    assert len(lines) == 2 + 4
+    assert "\n" not in lines[2]  # the note's newline does not break the row
+
+
+def test_md_groups_by_decision_with_links_notes_and_summaries(events):
+    text = format_decisions(events, "md", summaries={"a1": ["The quake struck at dawn."]})
+    assert text.index("## Follow up (1)") < text.index("## Flagged (1)") < text.index("## Archived (1)")
+    assert "## Cleared (1)" in text
+    assert "### [Quake hits \\[coast\\] \\*again\\*](https://x.test/a1)" in text
+    assert "> call the mayor" in text and "- The quake struck at dawn." in text
+    assert "*Wire · ann " in text
+    assert "### `a3`" in text  # no title: the id
+
+
+def test_empty_and_unknown_format(events):
+    assert format_decisions([], "json") == "[]\n"
+    assert format_decisions([], "table") == "No decisions.\n"
+    assert format_decisions([], "csv").strip() == ",".join(KEYS)
+    assert set(FORMATS) == {"table", "csv", "json", "md"}
+    with pytest.raises(ValueError, match="unknown format"):
+        format_decisions(events, "xml")
