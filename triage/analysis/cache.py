@@ -1,0 +1,177 @@
+"""On-disk cache of analyses: one SQLite file, keyed by content hash + model + summariser settings.
+
+SQLite (stdlib) gives atomic, concurrent-safe writes from several processes. Everything is read
+once, lazily, into a dict so `get` is a dict lookup. A file that is not a readable cache is moved
+aside with a warning and a new one is started: never fatal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from ..model import Analysis, Entity
+
+__all__ = ["AnalysisCache", "content_hash", "analysis_to_dict", "analysis_from_dict"]
+
+log = logging.getLogger(__name__)
+_SCHEMA = 1
+
+
+def content_hash(title: str, text: str) -> str:
+    """Stable hash of an article's title and text."""
+    return hashlib.sha256(f"{title}\x00{text}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def analysis_to_dict(a: Analysis) -> dict[str, Any]:
+    """A JSON-ready dict of an Analysis."""
+    d = asdict(a)
+    d["entities"] = {k: [[e.text, e.count, list(e.variants)] for e in v] for k, v in a.entities.items()}
+    return d
+
+
+def analysis_from_dict(d: dict[str, Any]) -> Analysis:
+    """The Analysis a dict from analysis_to_dict describes."""
+    return Analysis(
+        summary=tuple(d["summary"]),
+        spans=tuple((int(a), int(b)) for a, b in d["spans"]),
+        entities={k: tuple(Entity(t, k, int(c), tuple(v)) for t, c, v in es) for k, es in d["entities"].items()},
+        key_terms=tuple(d.get("key_terms", ())),
+        model=d.get("model", ""),
+        entities_available=bool(d.get("entities_available", True)),
+        reading_minutes=float(d.get("reading_minutes", 0.0)),
+    )
+
+
+class AnalysisCache:
+    """Analyses by key in a SQLite file (or only in memory when path is None)."""
+
+    def __init__(self, path: Path | None):
+        self.path = Path(path) if path else None
+        self._mem: dict[str, Analysis] | None = None
+        self._raw: dict[str, str] = {}
+        self._pending: dict[str, str] = {}
+        self._lock = threading.RLock()
+
+    # -- reading
+    def _connect(self) -> sqlite3.Connection:
+        assert self.path is not None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(self.path, timeout=30)
+        con.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        con.execute("CREATE TABLE IF NOT EXISTS analyses (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        con.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(_SCHEMA),))
+        row = con.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        if row and row[0] != str(_SCHEMA):
+            con.execute("DELETE FROM analyses")
+            con.execute("UPDATE meta SET value=? WHERE key='schema'", (str(_SCHEMA),))
+        con.commit()
+        return con
+
+    def _discard(self, why: Exception) -> None:
+        assert self.path is not None
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
+        log.warning("analysis cache %s is unreadable (%s); moved aside to %s and starting a new one",
+                    self.path, why, aside.name)
+        try:
+            os.replace(self.path, aside)
+        except OSError:
+            try:
+                self.path.unlink()
+            except OSError:
+                pass
+        for extra in ("-journal", "-wal", "-shm"):
+            try:
+                Path(f"{self.path}{extra}").unlink()
+            except OSError:
+                pass
+
+    def _load(self) -> dict[str, str]:
+        if self.path is None:
+            return {}
+        for attempt in range(2):
+            try:
+                with self._connect() as con:
+                    rows = con.execute("SELECT key, value FROM analyses").fetchall()
+                con.close()
+                return dict(rows)
+            except sqlite3.DatabaseError as exc:  # not a database, malformed, ...
+                if attempt:
+                    log.warning("analysis cache %s cannot be used (%s); caching in memory only", self.path, exc)
+                    self.path = None
+                    return {}
+                self._discard(exc)
+        return {}
+
+    def _ensure(self) -> None:
+        if self._mem is None:
+            with self._lock:
+                if self._mem is None:
+                    self._raw = self._load()
+                    self._mem = {}
+
+    def get(self, key: str) -> Analysis | None:
+        """The cached Analysis for key, or None (the file is read on the first call)."""
+        self._ensure()
+        assert self._mem is not None
+        a = self._mem.get(key)
+        if a is None:
+            raw = self._raw.get(key)
+            if raw is None:
+                return None
+            try:
+                a = analysis_from_dict(json.loads(raw))
+            except (ValueError, KeyError, TypeError) as exc:
+                log.warning("analysis cache entry %s is unreadable (%s); it will be recomputed", key, exc)
+                self._raw.pop(key, None)
+                return None
+            self._mem[key] = a
+        return a
+
+    def put(self, key: str, analysis: Analysis) -> None:
+        """Remember an analysis (written to disk by flush)."""
+        self._ensure()
+        assert self._mem is not None
+        with self._lock:
+            self._mem[key] = analysis
+            self._pending[key] = json.dumps(analysis_to_dict(analysis), ensure_ascii=False)
+
+    def __len__(self) -> int:
+        self._ensure()
+        return len(set(self._raw) | set(self._mem or {}))
+
+    def flush(self) -> None:
+        """Write pending entries in one transaction; other processes' entries are kept."""
+        with self._lock:
+            if not self._pending or self.path is None:
+                self._pending.clear()
+                return
+            items = list(self._pending.items())
+            try:
+                con = self._connect()
+                with con:
+                    con.executemany("INSERT OR REPLACE INTO analyses VALUES (?, ?)", items)
+                con.close()
+            except sqlite3.DatabaseError as exc:
+                self._discard(exc)
+                try:
+                    con = self._connect()
+                    with con:
+                        con.executemany("INSERT OR REPLACE INTO analyses VALUES (?, ?)", items)
+                    con.close()
+                except sqlite3.Error as exc2:
+                    log.warning("analysis cache %s cannot be written (%s)", self.path, exc2)
+                    return
+            except sqlite3.Error as exc:  # locked for too long, disk full: keep them pending
+                log.warning("analysis cache %s cannot be written now (%s)", self.path, exc)
+                return
+            self._raw.update(items)
+            self._pending.clear()

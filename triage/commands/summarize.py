@@ -1,0 +1,180 @@
+"""`triage summarize`: key sentences and entities for files, or for JSON lines on stdin (--jsonl)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+
+__all__ = ["summarize"]
+
+
+def _settings(ctx: click.Context) -> Any:
+    """Settings from the main group, or loaded here; None when no config can be read (defaults apply)."""
+    obj = ctx.find_root().obj
+    if isinstance(obj, dict) and obj.get("settings") is not None:
+        return obj["settings"]
+    try:
+        from triage.config import ConfigError, load_settings
+    except ImportError:  # pragma: no cover
+        return None
+    try:
+        return load_settings(obj.get("config") if isinstance(obj, dict) else None)
+    except ConfigError as exc:
+        click.echo(f"triage: {exc}", err=True)
+        raise SystemExit(2) from None
+
+
+def _analyzer(settings: Any, sentences: int | None, no_cache: bool) -> Any:
+    from triage.analysis import Analyzer
+
+    get = settings.get if settings is not None else (lambda key, default=None: default)
+    cache = None
+    if not no_cache and settings is not None:
+        cache = Path(settings.data_dir) / "analysis-cache.sqlite"
+    return Analyzer(
+        cache_path=cache,
+        sentences=sentences if sentences else int(get("analysis.sentences", 4)),
+        ratio=0.0 if sentences else float(get("analysis.ratio", 0.0)),
+        min_sentences=int(get("analysis.min_sentences", 2)),
+        max_sentences=int(get("analysis.max_sentences", 6)),
+        model=str(get("analysis.model", "auto")),
+        batch_size=int(get("analysis.batch_size", 32)),
+        processes_above=int(get("analysis.processes_above", 400)),
+    )
+
+
+def _entities_json(analysis: Any) -> dict[str, list[dict[str, Any]]]:
+    return {kind: [{"text": e.text, "count": e.count} for e in ents] for kind, ents in analysis.entities.items()}
+
+
+def _parse_line(line: str, n: int) -> tuple[Any, Any, int | None, str]:
+    """(id, Article or None, k, error) for one stdin line."""
+    from triage.model import Article
+
+    try:
+        row = json.loads(line)
+    except ValueError as exc:
+        return None, None, None, f"not JSON ({exc})"
+    if not isinstance(row, dict):
+        return None, None, None, "not a JSON object"
+    rid = row.get("id")
+    title, text, k = row.get("title", ""), row.get("text"), row.get("k")
+    if not isinstance(text, str):
+        return rid, None, None, "no \"text\" string"
+    if title is None:
+        title = ""
+    if not isinstance(title, str):
+        return rid, None, None, "\"title\" is not a string"
+    if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 0):
+        return rid, None, None, f"\"k\" must be a whole number >= 0, not {k!r}"
+    return rid, Article(id=str(rid) if rid is not None else f"line-{n}", title=title, text=text), k, ""
+
+
+def _jsonl(analyzer: Any, stdin: TextIO, out: TextIO) -> int:
+    """Summarise JSON lines from stdin, in order; returns the number of bad lines."""
+    parsed = []
+    for n, line in enumerate(stdin, 1):
+        if not line.strip():
+            continue
+        rid, article, k, error = _parse_line(line, n)
+        if error:
+            click.echo(f"triage: stdin line {n}: {error}", err=True)
+        parsed.append((rid, article, k))
+    good = [(a, k) for _, a, k in parsed if a is not None]
+    results = analyzer.analyze_many([a for a, _ in good], k=[k for _, k in good]) if good else iter(())
+    bad = 0
+    for rid, article, _ in parsed:
+        row: dict[str, Any] = {"id": rid, "summary": [], "entities": {}}
+        if article is None:
+            bad += 1
+        else:
+            try:
+                _, analysis = next(results)
+            except Exception as exc:  # noqa: BLE001 - one bad article must not end the run
+                click.echo(f"triage: {rid}: analysis failed ({exc})", err=True)
+                bad += 1
+            else:
+                row["summary"] = list(analysis.summary)
+                row["entities"] = _entities_json(analysis)
+        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    out.flush()
+    return bad
+
+
+def _read_articles(settings: Any, sources: tuple[str, ...]) -> tuple[list[Any], list[str]]:
+    """Articles from files/folders via triage.sources, else plain .txt (headline line + paragraphs)."""
+    try:
+        from triage.sources import load
+    except ImportError:
+        load = None
+    if load is not None:
+        result = load(list(sources))
+        return list(result.articles), [" ".join(str(p).split()) for p in result.problems]
+    from triage.model import Article
+
+    articles, problems = [], []
+    for src in sources:
+        try:
+            raw = Path(src).read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            problems.append(f"{src}: cannot be read ({exc.strerror or exc})")
+            continue
+        title, _, body = raw.strip().partition("\n")
+        articles.append(Article(id=Path(src).stem, title=title.strip(), text=body.strip(), path=src))
+    return articles, problems
+
+
+def _print(article: Any, analysis: Any, out: TextIO, width: int = 100) -> None:
+    out.write(f"{article.title or article.id}\n")
+    where = article.source or article.path
+    out.write(f"  {where + ' · ' if where else ''}{analysis.reading_minutes:.0f} min read · {analysis.model}\n\n")
+    for s in analysis.summary:
+        out.write(textwrap.fill(" ".join(s.split()), width, initial_indent="  • ", subsequent_indent="    ") + "\n")
+    if analysis.entities:
+        out.write("\n")
+        for kind, ents in analysis.entities.items():
+            shown = ", ".join(f"{e.text} ({e.count})" if e.count > 1 else e.text for e in ents[:8])
+            out.write(textwrap.fill(shown, width, initial_indent=f"  {kind}: ", subsequent_indent="    ") + "\n")
+    elif not analysis.entities_available:
+        out.write("\n  (entities unavailable: no trained spaCy pipeline)\n")
+    if analysis.key_terms:
+        out.write(f"  key terms: {', '.join(analysis.key_terms)}\n")
+    out.write("\n")
+
+
+@click.command("summarize")
+@click.argument("sources", nargs=-1)
+@click.option("--sentences", "-n", type=click.IntRange(min=1), default=None,
+              help="Summary sentences per article (default: analysis.sentences from the config).")
+@click.option("--jsonl", is_flag=True,
+              help='Read lines of {"id","title","text","k"?} on stdin (or the SOURCES given) and write one '
+                   'line of {"id","summary","entities"} per article.')
+@click.option("--no-cache", is_flag=True, help="Analyse everything again (no analysis cache in the data dir).")
+@click.pass_context
+def summarize(ctx: click.Context, sources: tuple[str, ...], sentences: int | None, jsonl: bool, no_cache: bool) -> None:
+    """Summarise SOURCES (files or folders), or JSON lines on stdin with --jsonl."""
+    settings = _settings(ctx)
+    analyzer = _analyzer(settings, sentences, no_cache)
+    out = sys.stdout
+    if jsonl and not sources:
+        _jsonl(analyzer, click.get_text_stream("stdin"), out)
+        return
+    if not sources:
+        raise click.UsageError("give files or folders to summarise, or --jsonl to read JSON lines on stdin")
+    articles, problems = _read_articles(settings, sources)
+    for p in problems:
+        click.echo(f"triage: {p}", err=True)
+    if not articles:
+        ctx.exit(1)
+    for article, (_, analysis) in zip(articles, analyzer.analyze_many(articles)):
+        if jsonl:
+            row = {"id": article.id, "summary": list(analysis.summary), "entities": _entities_json(analysis)}
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        else:
+            _print(article, analysis, out)
+    out.flush()
