@@ -80,6 +80,8 @@ class TriageService:
         self._muted: set[str] = set()
         self._search_text: dict[str, str] = {}
         self.analysis_unavailable: str | None = None
+        self._loaded_decisions = False
+        self._signatures: dict[str, frozenset[int]] = {}  # shingle cache for regrouping live changes
 
     # -- parts -----------------------------------------------------------------------------------
     @property
@@ -153,11 +155,16 @@ class TriageService:
         self._search_text = {}
         self._recompute_rules(st.order)
 
-    def merge_articles(self, articles: Iterable[Article], problems: Iterable[Problem] = ()) -> list[str]:
-        """Add or update some articles (live watch, feed refresh); returns the ids that are new or changed."""
+    def merge_articles(self, articles: Iterable[Article], problems: Iterable[Problem] = (),
+                       removed_paths: Iterable[str] = ()) -> list[str]:
+        """Add or update articles (live watch, feed refresh), drop those of removed files, regroup
+        near-duplicates; returns the ids that are new or changed."""
+        from triage.sources.dedupe import group_duplicates
+
         changed: list[str] = []
-        merged = dict(self._state.articles)
-        order = list(self._state.order)
+        gone = set(removed_paths)
+        merged = {k: v for k, v in self._state.articles.items() if not (gone and v.path in gone)}
+        order = [i for i in self._state.order if i in merged]
         for art in articles:
             old = merged.get(art.id)
             if old is None:
@@ -168,8 +175,35 @@ class TriageService:
             changed.append(art.id)
         known = {str(p) for p in self._state.problems}
         new_problems = self._state.problems + [p for p in problems if str(p) not in known]
-        self.set_articles([merged[i] for i in order], new_problems)
+        if not changed and not gone and len(new_problems) == len(self._state.problems):
+            return []
+        src = self.settings.section("sources")
+        regrouped, _ = group_duplicates([merged[i] for i in order], float(src["duplicate_threshold"]),
+                                        int(src["shingle_size"]), self._signatures)
+        self.set_articles(regrouped, new_problems)
         return changed
+
+    def fetch_feeds(self, progress=None) -> list[str]:
+        """Fetch the configured feeds once (worker thread) and merge their entries; returns new/changed ids."""
+        from triage.sources.feeds import fetch_feeds
+
+        f = self.settings.section("fetch")
+        result = fetch_feeds(self.settings.feeds, self.settings.data_dir / "spool",
+                             timeout=float(f["timeout_seconds"]), max_bytes=int(f["max_bytes"]),
+                             user_agent=str(f["user_agent"]), fetch_full_article=bool(f["fetch_full_article"]),
+                             progress=progress)
+        return self.merge_articles(result.articles, result.problems)
+
+    def watch_options(self) -> dict:
+        """Options for triage.sources.watch.watch_paths matching how the inbox was loaded."""
+        src = self.settings.section("sources")
+        return {
+            "max_file_bytes": int(src["max_file_bytes"]),
+            "follow_symlinks": bool(src["follow_symlinks"]),
+            "ignore": tuple(src["ignore"]),
+            "cache_path": self.settings.data_dir / "ingest-cache.json",
+            "debounce_ms": int(self.settings.get("watch.debounce_ms", 300)),
+        }
 
     @property
     def problems(self) -> list[Problem]:
@@ -249,9 +283,10 @@ class TriageService:
     # -- decisions -------------------------------------------------------------------------------
     def refresh_decisions(self) -> bool:
         """Reload current decisions (after another process wrote some); True when anything changed."""
-        changed = self.store.refresh() if self._current else True
-        if changed:
+        changed = self.store.refresh()
+        if changed or not self._loaded_decisions:
             self._current = self.store.current_many()
+            self._loaded_decisions = True
         return changed
 
     def decision(self, article_id: str) -> Decision | None:

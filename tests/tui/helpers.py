@@ -23,7 +23,7 @@ async def wait_for(pilot, condition, timeout: float = 20.0) -> None:
 
 def build_service(settings_factory, inbox=None, articles=None, **overrides) -> TriageService:
     """A service on tmp paths; with `articles` the inbox is those hand-made Article objects."""
-    settings = settings_factory(inbox=inbox, overrides=overrides or None)
+    settings = settings_factory(inbox=[inbox] if inbox else None, overrides=overrides or None)
     svc = TriageService(settings, inbox=[inbox] if inbox else [], db_path=settings.db_path)
     if articles is not None:
         svc.set_articles(articles)

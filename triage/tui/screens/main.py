@@ -78,6 +78,20 @@ class MainScreen(Screen):
     class Loaded(Message):
         """The inbox finished loading (posted from the load thread)."""
 
+    class InboxChanged(Message):
+        """Files in a watched inbox folder appeared, changed or went away (from the watch thread)."""
+
+        def __init__(self, update) -> None:
+            self.update = update
+            super().__init__()
+
+    class FeedsFetched(Message):
+        """A feed refresh finished; `changed` ids are new or updated."""
+
+        def __init__(self, changed: list[str]) -> None:
+            self.changed = changed
+            super().__init__()
+
     def __init__(self, service: TriageService, *, now: datetime | None = None, analyze: bool = True,
                  loaded: bool = False) -> None:
         super().__init__()
@@ -98,6 +112,7 @@ class MainScreen(Screen):
         self._status = "Loading inbox…"
         self._analysis_error = ""
         self._shown_id: str | None = None
+        self._stop_watch = threading.Event()
 
     # -- layout ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -155,6 +170,67 @@ class MainScreen(Screen):
         if self._analyze:
             self._enqueue_uncached()
             self._analysis_loop()
+        settings = self.service.settings
+        if settings.get("watch.enabled", True) and self.service.inbox:
+            self._watch()
+        if settings.feeds:
+            self._fetch_feeds()
+            minutes = float(settings.get("fetch.refresh_minutes", 15))
+            if minutes > 0:
+                self.set_interval(minutes * 60, self._fetch_feeds)
+
+    def on_unmount(self) -> None:
+        self._stop_watch.set()
+
+    # -- live inbox and feeds --------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
+    def _watch(self) -> None:
+        from triage.sources.watch import watch_paths
+
+        try:
+            watch_paths(list(self.service.inbox), lambda update: self.post_message(self.InboxChanged(update)),
+                        stop_event=self._stop_watch, **self.service.watch_options())
+        except Exception as exc:  # noqa: BLE001 - live updates are a convenience; say so and go on
+            self.app.call_from_thread(self.notify, f"Live inbox updates stopped: {exc}", severity="warning")
+
+    def on_main_screen_inbox_changed(self, msg: InboxChanged) -> None:
+        u = msg.update
+        changed = self.service.merge_articles(u.articles, u.problems, removed_paths=u.removed)
+        self._merged(changed, len(u.problems))
+
+    @work(thread=True, exclusive=True, group="feeds", exit_on_error=False)
+    def _fetch_feeds(self) -> None:
+        def progress(done: int, total: int, name: str = "") -> None:
+            self._status = f"fetching feeds {done}/{total}" if done < total else ""
+            self.app.call_from_thread(self._render_topbar)
+
+        self._status = "fetching feeds…"
+        self.app.call_from_thread(self._render_topbar)
+        try:
+            changed = self.service.fetch_feeds(progress=progress)
+        except Exception as exc:  # noqa: BLE001
+            self.app.call_from_thread(self.notify, f"Feed refresh failed: {exc}", severity="error")
+            changed = []
+        self._status = ""
+        self.post_message(self.FeedsFetched(changed))
+
+    def on_main_screen_feeds_fetched(self, msg: FeedsFetched) -> None:
+        self._merged(msg.changed, 0)
+
+    def _merged(self, changed: list[str], problems: int) -> None:
+        self._reload_rows()
+        if changed:
+            self.notify(f"{len(changed)} new or updated article(s).", timeout=3)
+            if self._analyze:
+                for aid in changed:
+                    if aid not in self._queued:
+                        self._queue.append(aid)
+                        self._queued.add(aid)
+                self._progress = (self._progress[0], self._progress[1] + len(changed))
+                self._wake.set()
+        if problems:
+            self.notify(f"{problems} new problem(s): press p to see them.", severity="warning")
+        self._show(self._shown_id, scroll=False)
 
     def _reload_rows(self, keep_cursor: bool = True) -> None:
         lst = self.query_one(ArticleList)
