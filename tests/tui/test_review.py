@@ -300,9 +300,36 @@ def _events(n: int, today: date) -> list[DecisionEvent]:
     return out
 
 
-def test_filter_and_sort_functions(monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")  # plain dates are local days: pin the zone so UTC days match them
+@pytest.fixture
+def zone():
+    """Set the local time zone for one test (plain dates and chart days are local days)."""
+    import os
+
+    before = os.environ.get("TZ")
+
+    def use(name: str) -> None:
+        os.environ["TZ"] = name
+        time.tzset()
+
+    yield use
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
     time.tzset()
+
+
+def test_chart_days_are_local_days(zone):
+    zone("EST+5")  # POSIX form: UTC-5, no tz database needed
+    day = date(2026, 11, 25)
+    late = DecisionEvent("a", Decision.FLAG, at="2026-11-25T03:00:00.000000Z")  # 22:00 on the 24th, local
+    noon = DecisionEvent("b", Decision.FLAG, at="2026-11-25T17:00:00.000000Z")
+    counts = day_counts([late, noon], day)
+    assert counts[-1] == 1 and counts[-2] == 1
+
+
+def test_filter_and_sort_functions(zone):
+    zone("UTC")
     today = datetime.now(timezone.utc).date()
     events = _events(400, today)
     flags = filter_events(events, ReviewFilter(decision="flag"))
@@ -344,43 +371,53 @@ def big_svc(tmp_path: Path) -> TriageService:
     return service
 
 
+class _Clock:
+    """Wall and CPU time of one step: CPU time is what the step costs; wall time also holds the waits
+    for the other test runs that share this machine's two cores."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def stop(self) -> tuple[float, float]:
+        return time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+
 async def test_100k_articles_open_and_filter_within_a_second(big_svc):
     """100,000 current decisions in a real file: the table opens (capped) and filters in <= 1 s."""
+    steps: dict[str, tuple[float, float]] = {}
     async with ReviewApp(big_svc).run_test(size=(80, 24)) as pilot:
-        start = time.perf_counter()
+        clock = _Clock()
         screen = await _ready(pilot)
         await pilot.pause()
-        opened = time.perf_counter() - start  # includes reading 100k events from the store (a thread)
+        steps["open (store read in a thread + table)"] = clock.stop()
         assert screen.query_one("#rv-table", DataTable).row_count == MAX_ROWS
         assert f"showing first {MAX_ROWS:,}" in str(screen.query_one("#rv-status").render())
 
-        start = time.perf_counter()
+        clock = _Clock()
         events = list(big_svc.store.current_many().values())
-        read = time.perf_counter() - start
-        shown = 99.0
-        for _ in range(2):  # best of two: other test runs share the two cores
-            start = time.perf_counter()
-            screen.on_review_screen_loaded(ReviewScreen.Loaded(events))  # the screen's own share of opening
-            await pilot.pause()
-            shown = min(shown, time.perf_counter() - start)
+        steps["store read alone"] = clock.stop()
+        clock = _Clock()
+        screen.on_review_screen_loaded(ReviewScreen.Loaded(events))  # the screen's own share of opening
+        await pilot.pause()
+        steps["table + chart from 100k events"] = clock.stop()
 
         await pilot.press("slash", *"storm")
-        start = time.perf_counter()
+        clock = _Clock()
         await pilot.press("enter")
         await pilot.pause()
-        filtered = time.perf_counter() - start
+        steps["text filter"] = clock.stop()
         assert screen.filter.text == "storm" and len(screen._matched) == 25_000  # noqa: SLF001
-        start = time.perf_counter()
+        clock = _Clock()
         await pilot.press("d")  # follow-up: none of the storm stories
         await pilot.pause()
-        by_decision = time.perf_counter() - start
+        steps["decision filter"] = clock.stop()
         assert screen._matched == []  # noqa: SLF001
         await pilot.press("0")  # every row again
-        start = time.perf_counter()
-        await pilot.press("s")  # sorted by decision
+        clock = _Clock()
+        await pilot.press("s")  # 100k rows sorted by decision
         await pilot.pause()
-        sorted_all = time.perf_counter() - start
-        print(f"100k: open {opened:.3f}s (store read {read:.3f}s, table+chart {shown:.3f}s), "
-              f"text filter {filtered:.3f}s, decision filter {by_decision:.3f}s, sort {sorted_all:.3f}s")
-        assert shown <= 1.0 and filtered <= 1.0 and by_decision <= 1.0 and sorted_all <= 1.0
-        assert opened <= 3.0  # the store read dominates; generous: other test runs share the cores
+        steps["sort"] = clock.stop()
+    print("\n100k events:", "; ".join(f"{k} {w:.2f}s wall / {c:.2f}s cpu" for k, (w, c) in steps.items()))
+    for name, (wall, cpu) in steps.items():
+        assert cpu <= 1.0, name
+        assert wall <= 3.0, name  # generous: other test runs share the cores

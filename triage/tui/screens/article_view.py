@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from rich.text import Text
 from textual import work
@@ -27,10 +28,14 @@ MAX_TEXT_CHARS = 100_000
 
 
 def format_when(at: str, *, short: bool = False) -> str:
-    """An event's UTC ISO 8601 time as 'YYYY-MM-DD HH:MM' (short: 'MM-DD HH:MM'), UTC."""
-    if len(at) < 16:
-        return at
-    return at[5:16].replace("T", " ") if short else at[:16].replace("T", " ")
+    """An event's UTC ISO 8601 time in local time, 'YYYY-MM-DD HH:MM' (short: 'MM-DD HH:MM')."""
+    try:
+        dt = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    except ValueError:
+        return plain(at, one_line=True)[:16]
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone().strftime("%m-%d %H:%M" if short else "%Y-%m-%d %H:%M")
 
 
 _DECISION_TEXTS: dict[Decision | None, Text] = {}
@@ -47,7 +52,7 @@ def decision_text(decision: Decision | None) -> Text:
 def event_line(ev: DecisionEvent) -> Text:
     """One history line: when, what, who, note (untrusted parts as literal text)."""
     out = Text()
-    out.append(format_when(ev.at) + " UTC  ", style="dim")
+    out.append(format_when(ev.at) + "  ", style="dim")
     word = ev.action if ev.action in ("undo", "note") else ""
     out.append_text(decision_text(ev.decision))
     if word:
@@ -202,7 +207,7 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
             summary.append(self.status, style="italic")
         self.query_one("#av-summary", Static).update(summary.rstrip() or summary)
 
-        hist = Text(f"History ({len(history)} events, oldest first)\n", style="bold underline")
+        hist = Text(f"History ({len(history)} events, oldest first, local time)\n", style="bold underline")
         hist.append_text(Text("\n").join(event_line(ev) for ev in history) if history else Text("none", style="dim"))
         self.query_one("#av-history", Static).update(hist)
 

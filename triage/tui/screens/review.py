@@ -212,7 +212,7 @@ class ReviewScreen(Screen):
         self.filter = ReviewFilter()
         self.sort_column = "when"
         self.sort_descending = True
-        self.today: date = datetime.now(timezone.utc).date()
+        self.today: date = date.today()
         self._by_id: dict[str, DecisionEvent] = {}
         self._hay: dict[str, str] = {}
         self._matched: list[DecisionEvent] = []
@@ -290,7 +290,7 @@ class ReviewScreen(Screen):
                 self._by_id[ev.article_id] = ev
         self._hay = message.hay if message.hay is not None else {}
         self._seen = message.seen
-        self.today = datetime.now(timezone.utc).date()
+        self.today = date.today()  # local: the chart's days are local days
         self.loaded = True
         self.refresh_rows()
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import date, timedelta
+from bisect import bisect_right
+from datetime import date, datetime, time, timedelta, timezone
 
 from rich.text import Text
 from textual.widgets import Static
@@ -25,15 +26,25 @@ DECISION_STYLES = {
 DECISION_NAMES = {Decision.FOLLOW_UP: "follow-up", Decision.FLAG: "flag", Decision.ARCHIVE: "archive", None: "cleared"}
 
 
+def _local_midnight_utc(day: date) -> str:
+    """The UTC timestamp (as events write it) of local midnight starting `day`."""
+    return datetime.combine(day, time.min).astimezone().astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def day_counts(events: Iterable[DecisionEvent], today: date, days: int = DAYS) -> list[int]:
-    """How many events fall on each UTC day of the `days` days ending with `today` (oldest first)."""
+    """How many events fall on each local day of the `days` days ending with `today` (oldest first).
+
+    Event times are UTC text; each is placed by bisecting the UTC instants of local midnights, so
+    no timestamp is parsed (100,000 events take a few tens of ms) and DST changes are respected.
+    """
     first = today - timedelta(days=days - 1)
-    index = {(first + timedelta(days=i)).isoformat(): i for i in range(days)}
+    edges = [_local_midnight_utc(first + timedelta(days=i)) for i in range(days + 1)]
+    lo, hi = edges[0], edges[-1]
     counts = [0] * days
     for ev in events:
-        i = index.get(ev.at[:10])
-        if i is not None:
-            counts[i] += 1
+        at = ev.at
+        if lo <= at < hi:
+            counts[bisect_right(edges, at) - 1] += 1
     return counts
 
 
@@ -92,7 +103,7 @@ class ActivityChart(Static):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__("", id=id, classes=classes)
         self._events: list[DecisionEvent] = []
-        self._today: date = date.today()
+        self._today: date = date.today()  # local
 
     def show(self, events: list[DecisionEvent], today: date) -> None:
         """Draw the picture of `events` (the rows the review table currently matches)."""
