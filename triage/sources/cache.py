@@ -21,26 +21,32 @@ __all__ = ["PARSER_VERSION", "IngestCache"]
 log = logging.getLogger(__name__)
 
 # Bump when a reader's output changes, so cached parses are redone.
-PARSER_VERSION = 3
+PARSER_VERSION = 5
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, version INTEGER,
                                   articles TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, first_hash TEXT NOT NULL, received TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sigs (key TEXT PRIMARY KEY, sig BLOB NOT NULL);
 """
-_FIELDS = ("id", "title", "text", "source", "url", "published", "path", "content_hash", "author")
+_FIELDS = ("id", "title", "text", "source", "url", "published", "path", "content_hash", "author", "received")
 
 
 def article_to_row(a: Article) -> dict[str, Any]:
-    """The parsed part of an Article (no received/updated/duplicates_of: those are per load)."""
+    """The parsed part of an Article (received only when the reader set it, e.g. a spool; no
+    updated/duplicates_of: those are per load)."""
     d = asdict(a)
     return {k: d[k] for k in _FIELDS}
 
 
-def row_to_article(d: dict[str, Any]) -> Article:
-    """Inverse of article_to_row (the stored text was cleaned when it was first parsed)."""
-    return Article(**{k: d.get(k, "") for k in _FIELDS})
+def row_to_article(d: dict[str, Any], received: str = "") -> Article:
+    """Inverse of article_to_row (the stored text was cleaned when it was first parsed); `received`
+    fills in when the stored row has none."""
+    g = d.get
+    return Article(id=g("id", ""), title=g("title", ""), text=g("text", ""), source=g("source", ""),
+                   url=g("url", ""), published=g("published", ""), received=g("received") or received,
+                   path=g("path", ""), content_hash=g("content_hash", ""), author=g("author", ""))
 
 
 class IngestCache:
@@ -82,6 +88,37 @@ class IngestCache:
         except sqlite3.Error as exc:
             log.warning("ingest cache read failed: %s", exc)
             return {}
+
+    def signatures(self) -> dict[str, frozenset[int]]:
+        """Stored duplicate-detection signatures: "<shingle size>:<text key>" -> shingle hash sample."""
+        if self.conn is None:
+            return {}
+        from array import array
+
+        out: dict[str, frozenset[int]] = {}
+        try:
+            for key, blob in self.conn.execute("SELECT key, sig FROM sigs"):
+                a = array("I")
+                a.frombytes(blob)
+                out[key] = frozenset(a)
+        except (sqlite3.Error, ValueError) as exc:
+            log.warning("ingest cache read failed: %s", exc)
+            return {}
+        return out
+
+    def write_signatures(self, sigs: dict[str, frozenset[int]]) -> None:
+        """Store new signatures (existing keys are left as they are)."""
+        if self.conn is None or not sigs:
+            return
+        from array import array
+
+        try:
+            with self.conn:
+                self.conn.execute("BEGIN IMMEDIATE")
+                self.conn.executemany("INSERT OR IGNORE INTO sigs (key, sig) VALUES (?, ?)",
+                                      [(k, array("I", sorted(v)).tobytes()) for k, v in sigs.items()])
+        except sqlite3.Error as exc:
+            log.warning("ingest cache write failed: %s", exc)
 
     def get(self, key: str) -> str | None:
         """A stored value (e.g. a grouping), or None."""

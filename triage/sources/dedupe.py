@@ -1,13 +1,14 @@
 """Near-duplicate grouping: Jaccard similarity of hashed word shingles over the cleaned text.
 
-Candidates come from an inverted index over a 1-in-4 sample of each article's shingle hashes (a pair
-with Jaccard >= 0.3 shares a sampled shingle with near certainty at article lengths); each candidate
-pair is then scored exactly. Groups are the connected components of pairs at or above the threshold;
+Each article keeps a 1-in-4 sample of its shingle hashes (by hash value, so two texts keep the same
+sample of what they share; this is what the cache stores); an inverted index over the samples gives
+candidate pairs, which are then scored exactly on all their shingles. Identical texts are grouped first. Groups are the connected components of pairs at or above the threshold;
 the leader is the earliest published member (then the smallest id), so the choice is stable.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import zlib
 from collections import defaultdict
@@ -42,6 +43,18 @@ def jaccard(a: frozenset[int], b: frozenset[int]) -> float:
     return inter / (len(a) + len(b) - inter)
 
 
+def signature(text: str, size: int = 5) -> frozenset[int]:
+    """The shingle hashes indexed to find candidates: a 1-in-4 sample (all of them for short texts)."""
+    full = shingles(text, size)
+    sample = frozenset(h for h in full if h % _SAMPLE == 0)
+    return sample if len(sample) >= 16 else full
+
+
+def text_key(text: str) -> str:
+    """Hash of a text alone (titles differ between outlets running the same copy)."""
+    return hashlib.sha1(" ".join(text.split()).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
 def group_duplicates(
     articles: Sequence[Article],
     threshold: float = 0.6,
@@ -51,32 +64,13 @@ def group_duplicates(
     """Mark near-duplicates: members get `duplicates_of=<leader id>`; returns (articles, groups).
 
     `groups` maps leader id -> [leader id, member ids...] for groups of two or more. `signatures`
-    (content_hash -> shingles) is read and filled as a cache. threshold <= 0 turns grouping off.
+    ("<size>:<text_key>" -> signature) is read and filled as a cache. threshold <= 0 turns grouping off.
+    Identical texts are grouped first, so only one of each is compared.
     """
     arts = [replace(a, duplicates_of="") if a.duplicates_of else a for a in articles]
     if threshold <= 0 or len(arts) < 2:
         return arts, {}
     sigs = signatures if signatures is not None else {}
-    sets: list[frozenset[int]] = []
-    for a in arts:
-        key = f"{shingle_size}:{a.content_hash}"
-        s = sigs.get(key)
-        if s is None:
-            s = shingles(a.text, shingle_size)
-            sigs[key] = s
-        sets.append(s)
-    index: dict[int, list[int]] = defaultdict(list)
-    for i, s in enumerate(sets):
-        for h in s:
-            if h % _SAMPLE == 0:
-                index[h].append(i)
-    pairs: set[tuple[int, int]] = set()
-    for members in index.values():
-        if len(members) < 2 or len(members) > _MAX_BUCKET:
-            continue
-        for x in range(len(members)):
-            for y in range(x + 1, len(members)):
-                pairs.add((members[x], members[y]))
     parent = list(range(len(arts)))
 
     def find(i: int) -> int:
@@ -85,13 +79,57 @@ def group_duplicates(
             i = parent[i]
         return i
 
-    for i, j in pairs:
-        if arts[i].id == arts[j].id:
+    def union(i: int, j: int) -> None:
+        ri, rj = find(i), find(j)
+        if ri != rj:
+            parent[rj] = ri
+
+    reps: list[int] = []
+    rep_sets: list[frozenset[int]] = []
+    by_text: dict[str, int] = {}
+    for i, a in enumerate(arts):
+        tk = text_key(a.text)
+        if tk in by_text:
+            union(by_text[tk], i)
             continue
-        if jaccard(sets[i], sets[j]) >= threshold:
-            ri, rj = find(i), find(j)
-            if ri != rj:
-                parent[rj] = ri
+        by_text[tk] = i
+        key = f"{shingle_size}:{tk}"
+        s = sigs.get(key)
+        if s is None:
+            s = signature(a.text, shingle_size)
+            sigs[key] = s
+        reps.append(i)
+        rep_sets.append(s)
+    index: dict[int, list[int]] = defaultdict(list)
+    for r, s in enumerate(rep_sets):
+        for h in s:
+            index[h].append(r)
+    checked: set[tuple[int, int]] = set()
+    full_sets: dict[int, frozenset[int]] = {}
+
+    def full(i: int) -> frozenset[int]:
+        """All shingles of article i, computed only for candidates (exact score)."""
+        s = full_sets.get(i)
+        if s is None:
+            s = full_sets[i] = shingles(arts[i].text, shingle_size)
+        return s
+
+    for members in index.values():
+        if len(members) < 2 or len(members) > _MAX_BUCKET:
+            continue
+        for x in range(len(members)):
+            for y in range(x + 1, len(members)):
+                pair = (members[x], members[y])
+                if pair in checked:
+                    continue
+                checked.add(pair)
+                i, j = reps[pair[0]], reps[pair[1]]
+                if find(i) == find(j):
+                    continue
+                # The samples' Jaccard is a close estimate: only plausible pairs are scored exactly.
+                if jaccard(rep_sets[pair[0]], rep_sets[pair[1]]) >= threshold - 0.2 and \
+                        jaccard(full(i), full(j)) >= threshold:
+                    union(i, j)
     comps: dict[int, list[int]] = defaultdict(list)
     for i in range(len(arts)):
         comps[find(i)].append(i)
@@ -114,4 +152,5 @@ def group_duplicates(
 def apply_groups(articles: Iterable[Article], groups: dict[str, list[str]]) -> list[Article]:
     """Set duplicates_of from a known grouping (a cached result of group_duplicates)."""
     leader_of = {m: leader for leader, ids in groups.items() for m in ids[1:]}
-    return [replace(a, duplicates_of=leader_of.get(a.id, "")) for a in articles]
+    return [a if a.duplicates_of == leader_of.get(a.id, "") else replace(a, duplicates_of=leader_of.get(a.id, ""))
+            for a in articles]

@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import stat
 from collections.abc import Sequence
 from dataclasses import replace
@@ -29,8 +30,15 @@ def _is_url(s: str) -> bool:
     return s.lower().startswith(("http://", "https://"))
 
 
+_IGNORE_RX: dict[tuple[str, ...], re.Pattern[str]] = {}
+
+
 def _ignored(name: str, ignore: Sequence[str]) -> bool:
-    return name.endswith(SPOOL_STATE_SUFFIX) or any(fnmatch.fnmatchcase(name, pat) for pat in ignore)
+    key = tuple(ignore)
+    rx = _IGNORE_RX.get(key)
+    if rx is None:
+        rx = _IGNORE_RX[key] = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in key) or r"(?!x)x")
+    return name.endswith(SPOOL_STATE_SUFFIX) or rx.match(name) is not None
 
 
 def scan(
@@ -165,11 +173,13 @@ def load(
         hit = cached.get(key)
         if hit is not None and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
             try:
-                arts = [row_to_article(d) for d in json.loads(hit[2])]
-            except (ValueError, TypeError):
+                rows = json.loads(hit[2])
+                received = "" if all(d.get("received") for d in rows) else _iso(st.st_mtime)
+                arts = [row_to_article(d, received) for d in rows]
+            except (ValueError, TypeError, AttributeError):
                 arts = None
             if arts is not None:
-                articles.extend(replace(a, received=a.received or _iso(st.st_mtime)) for a in arts)
+                articles.extend(arts)
                 continue
         arts, probs = read_file(path, max_file_bytes=max_file_bytes)
         problems.extend(probs)
@@ -201,7 +211,8 @@ def load(
                 new_seen.append((a.id, a.content_hash, a.received or _now()))
                 out.append(a)
             else:
-                out.append(replace(a, received=known[1] or a.received, updated=known[0] != a.content_hash))
+                rec, upd = known[1] or a.received, known[0] != a.content_hash
+                out.append(a if (rec == a.received and not upd) else replace(a, received=rec, updated=upd))
         articles = out
 
     result = IngestResult(articles=articles, problems=problems)
@@ -225,9 +236,12 @@ def load(
             result.articles = apply_groups(articles, groups)
             result.groups = groups
         else:
-            result.articles, result.groups = group_duplicates(articles, duplicate_threshold, shingle_size)
+            sigs = cache.signatures() if cache is not None else {}
+            known_sigs = set(sigs)
+            result.articles, result.groups = group_duplicates(articles, duplicate_threshold, shingle_size, sigs)
             if cache is not None:
                 kv[gkey] = json.dumps(result.groups)
+                cache.write_signatures({k: v for k, v in sigs.items() if k not in known_sigs})
     if cache is not None:
         forget = [p for p in cached if p not in seen_paths and any(p.startswith(r) for r in roots)]
         cache.write(new_rows, new_seen, kv, forget)
