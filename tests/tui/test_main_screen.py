@@ -208,3 +208,42 @@ def test_markup_in_titles_reaches_the_tinydb_file_verbatim(settings_factory):
     svc.store.close()
     raw = json.loads(svc.db_path.read_text())
     assert any(e["title"] == "[b]x[/b]" for e in raw["events"].values())
+
+
+async def test_entity_filter_space_palette_and_review(settings_factory, demo_inbox):
+    svc = build_service(settings_factory, inbox=demo_inbox)
+    app = make_app(svc, now=NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: len(_list(app).rows) >= 50)
+        await pilot.press("g")
+        first = _list(app).current.article
+        await wait_for(pilot, lambda: svc.cached_analysis(first) is not None, timeout=60)
+        analysis = svc.cached_analysis(first)
+        people = analysis.entities.get("people") or analysis.entities.get("places")
+        assert people, "the demo article names people or places"
+        # e: pick the first entity offered; the list narrows to articles that name it.
+        await pilot.press("e")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: 0 < len(_list(app).rows) < 50)
+        assert first.id in [r.article.id for r in _list(app).rows]
+        await pilot.press("e")  # e again clears the filter
+        assert len(_list(app).rows) == 50
+        # space pages the text down without leaving the list.
+        text = app.screen.query_one(ArticleText)
+        await pilot.press("space")
+        await pilot.pause(0.1)
+        assert text.scroll_y > 0 or text.max_scroll_y == 0
+        assert _list(app).has_focus
+        # ctrl+p: the command palette offers our actions; running "Flag" flags the article.
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Flag")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: svc.decision(first.id) is Decision.FLAG)
+        # r: the review screen lists the decision.
+        await pilot.press("r")
+        from triage.tui.screens.review import ReviewScreen
+
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ReviewScreen))

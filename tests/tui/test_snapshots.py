@@ -1,0 +1,62 @@
+"""SVG snapshots of the main screen on the demo inbox at 80x24 and 160x48 (fixed clock, analysis cached)."""
+
+from __future__ import annotations
+
+import pytest
+
+from triage.tui.app import make_app
+from triage.tui.widgets.article_list import ArticleList
+
+from .helpers import NOW, build_service, wait_for
+
+
+@pytest.fixture(scope="module")
+def analysed_demo(tmp_path_factory):
+    """The demo inbox with every article analysed once by the real model (cache in a module tmp dir)."""
+    import shutil
+
+    from triage.cli import demo_dir
+    from triage.config import load_settings
+    from triage.service import TriageService
+
+    base = tmp_path_factory.mktemp("snap")
+    inbox = base / "inbox"
+    shutil.copytree(demo_dir(), inbox)
+    settings = load_settings(db=base / "d.json", data_dir=base / "data", inbox=[str(inbox)], use_user_config=False)
+    svc = TriageService(settings, inbox=[inbox], db_path=base / "d.json")
+    svc.load()
+    list(svc.analyze_many(svc.articles))
+    svc.analyzer.flush()
+    return base, inbox
+
+
+def _app(analysed_demo, tmp_path):
+    from triage.config import load_settings
+    from triage.service import TriageService
+
+    base, inbox = analysed_demo
+    # Fixed file times make the "age" column the same on every machine.
+    import os
+
+    for f in inbox.iterdir():
+        os.utime(f, (1_700_000_000, 1_700_000_000))
+    settings = load_settings(db=tmp_path / "d.json", data_dir=base / "data", inbox=[str(inbox)],
+                             use_user_config=False, overrides={"watch": {"enabled": False}})
+    svc = TriageService(settings, inbox=[inbox], db_path=tmp_path / "d.json")
+    svc.load()
+    return make_app(svc, now=NOW)
+
+
+async def _settle(pilot):
+    app = pilot.app
+    await wait_for(pilot, lambda: len(app.screen.query_one(ArticleList).rows) == 50)
+    await pilot.press("j")
+    await pilot.pause(0.2)
+
+
+def test_main_screen_80x24(snap_compare, analysed_demo, tmp_path):
+    assert snap_compare(_app(analysed_demo, tmp_path), terminal_size=(80, 24), run_before=_settle)
+
+
+def test_main_screen_160x48(snap_compare, analysed_demo, tmp_path):
+    assert snap_compare(_app(analysed_demo, tmp_path), terminal_size=(160, 48), run_before=_settle)
