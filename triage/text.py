@@ -87,23 +87,26 @@ def normalise_title(title: str) -> str:
 _DASHES = "\u2013\u2014\u2012\u2015-"
 # AFP-style crosshead: a short line between dashes, e.g. "– adding “vote” –" or "- Protests -".
 _CROSSHEAD = re.compile(rf"^[{_DASHES}]\s*(?P<body>[^\n]{{1,90}}?)\s*[{_DASHES}]$")
-_DISCLAIMERS = [
-    re.compile(p, re.IGNORECASE)
-    for p in (
-        r"^\(?\s*(except for the headline,?\s*)?this (story|article|report) (has not been|was not|hasn't been) edited by .{0,80}staff",
-        r"(published|auto-generated|generated) (from|on|via) a syndicated (feed|channel)",
-        r"^\(?\s*this (story|article) (is|was) (auto-?generated|published) from a syndicated",
-        r"^(copyright|\(c\)|©)\s*(\d{4}\s*)?.{0,80}all rights reserved\.?\)?$",
-        r"^this material may not be published, broadcast, rewritten,? or redistributed",
-        r"^\(?\s*reporting by [^.]{2,200}(;|\s)\s*(additional reporting|editing|writing) by .{2,200}\)?$",
-        r"^\(?\s*(editing|writing|compiled) by [^()]{2,160}\)?$",
-        r"^[©(]?\s*(c\)\s*)?(agence france-presse|afp|associated press|reuters)( \d{4})?\)?\.?$",
-        r"^[-–—]*\s*(afp|ap|reuters)\s*[-–—]*$",
-        r"^-?\s*end\s*-?$",
-        r"^\d{1,3}\s+min(ute)?s?\s+read$",
-        r"^(click here|subscribe|sign up) (to|for) .{0,80}(newsletter|updates)",
-    )
-]
+_DISCLAIMERS = re.compile(
+    "|".join(
+        f"(?:{p})"
+        for p in (
+            r"^\(?\s*(except for the headline,?\s*)?this (story|article|report) (has not been|was not|hasn't been) edited by .{0,80}staff",
+            r"(published|auto-generated|generated) (from|on|via) a syndicated (feed|channel)",
+            r"^\(?\s*this (story|article) (is|was) (auto-?generated|published) from a syndicated",
+            r"^(copyright|\(c\)|©)\s*(\d{4}\s*)?.{0,80}all rights reserved\.?\)?$",
+            r"^this material may not be published, broadcast, rewritten,? or redistributed",
+            r"^\(?\s*reporting by [^.]{2,200}(;|\s)\s*(additional reporting|editing|writing) by .{2,200}\)?$",
+            r"^\(?\s*(editing|writing|compiled) by [^()]{2,160}\)?$",
+            r"^[©(]?\s*(c\)\s*)?(agence france-presse|afp|associated press|reuters)( \d{4})?\)?\.?$",
+            r"^[-–—]*\s*(afp|ap|reuters)\s*[-–—]*$",
+            r"^-?\s*end\s*-?$",
+            r"^\d{1,3}\s+min(ute)?s?\s+read$",
+            r"^(click here|subscribe|sign up) (to|for) .{0,80}(newsletter|updates)",
+        )
+    ),
+    re.IGNORECASE,
+)
 _BYLINE = re.compile(
     r"^(?:[Bb]y|BY)\s+(?P<name>[A-Z][\w'’.-]+(?:\s+(?:[A-Z][\w'’.-]+|de|van|von|der|al|bin|and|&)){0,5})"
     r"(?:\s*(?:,|\||-|–|—)\s*(?:[A-Z][\w .&'’-]{0,60}))?\.?$"
@@ -148,12 +151,13 @@ def dateline_date(paragraph: str) -> str:
 def is_furniture(paragraph: str) -> bool:
     """True for a wire-copy paragraph that is not story text: crosshead, syndication disclaimer,
     byline, dateline-only line, agency credit."""
-    p = clean_line(paragraph)
+    p = " ".join(paragraph.split())
     if not p or len(p) > 400:
         return False
-    m = _CROSSHEAD.match(p)
-    if m and not re.search(r"[.!?]\s+\S", m.group("body")):
-        return True
-    if any(rx.search(p) for rx in _DISCLAIMERS):
+    if p[0] in _DASHES:
+        m = _CROSSHEAD.match(p)
+        if m and not re.search(r"[.!?]\s+\S", m.group("body")):
+            return True
+    if _DISCLAIMERS.search(p):
         return True
     return bool(len(p) <= 80 and (byline_author(p) or dateline_date(p)))

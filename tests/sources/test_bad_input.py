@@ -116,6 +116,41 @@ def test_bozo_feed_nothing_recoverable(inbox: Path) -> None:
     assert reason.startswith("is an ill-formed feed with nothing recoverable") or reason.startswith("is not an RSS")
 
 
+# Ill-formed cases in the style of feedparser's own tests/illformed suite (re-created here).
+ILLFORMED = {
+    "unclosed-root": (b'<rss version="2.0">\n<channel><item><title>Cut</title><link>http://link/get?a=1&amp;b=2</link>'
+                      b"<description>Body.</description></item></channel>\n</rss\n",
+                      "feed is not well-formed (<unknown>:4:0: unclosed token): read 1 recovered entries"),
+    "bare-ampersands": (b'<rss version="2.0"><channel><title>T & C</title><item><title>Fish & Chips</title>'
+                        b"<description>Fish and chips.</description></item></channel></rss>",
+                        "feed is not well-formed (<unknown>:"),
+    "windows-1255-undeclared": ("<rss><channel><item><title>כותרת</title><description>האם תדפיס נייר של אתר אינטרנט"
+                                "</description></item></channel></rss>".encode("cp1255"),
+                                "feed declares the wrong encoding (document declared as utf-8, but parsed as "
+                                "Windows-1255): read 1 recovered entries"),
+    "stray-end-tag": (b'<rss version="2.0"><channel><title>Desk</title><item><title>Stray end tag</title>'
+                      b"<description>Body text here.</description></width></item></channel></rss>",
+                      "is an ill-formed feed the feed parser failed on"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ILLFORMED))
+def test_feedparser_style_illformed_feeds(inbox: Path, case: str) -> None:
+    data, expected = ILLFORMED[case]
+    (inbox / f"{case}.xml").write_bytes(data)
+    arts, probs = read_file(inbox / f"{case}.xml")
+    assert len(probs) == 1 and probs[0].reason.startswith(expected), probs
+    if expected.startswith("feed "):
+        assert probs[0].reason.endswith("read 1 recovered entries")
+        assert len(arts) == 1 and arts[0].title
+    else:
+        assert arts == []
+    if case == "unclosed-root":
+        assert arts[0].url == "http://link/get?a=1&b=2"
+    if case == "windows-1255-undeclared":
+        assert arts[0].title == "כותרת"
+
+
 def test_feed_extension_holding_html_or_binary(inbox: Path) -> None:
     from tests.sources.test_kinds import html_page
 

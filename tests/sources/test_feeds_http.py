@@ -218,3 +218,40 @@ def test_refused_connection_and_bad_url(tmp_path: Path) -> None:
     assert len(res.problems) == 2
     assert res.problems[0].reason.startswith("feed could not be fetched")
     assert res.problems[1].reason == "feed 2 has no url: skipped"
+
+
+def test_fetch_full_article_for_teasers(server, tmp_path: Path) -> None:
+    from tests.sources.conftest import demo_article
+    from tests.sources.test_kinds import html_page
+
+    title, paras = demo_article("13-")
+    page = html_page(title, paras, url=url(server, "/story")).encode()
+    rss = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Teasers</title><item><title>{title}</title>'
+           f"<link>{url(server, '/story')}</link><guid>t-1</guid><description>{paras[0][:80]}…</description>"
+           "</item></channel></rss>").encode()
+
+    def send(body: bytes, ctype: str):
+        def route(h):
+            h.send_response(200)
+            h.send_header("Content-Type", ctype)
+            h.send_header("Content-Length", str(len(body)))
+            h.end_headers()
+            h.wfile.write(body)
+        return route
+
+    server.routes["/teasers.rss"] = send(rss, "application/rss+xml")
+    server.routes["/story"] = send(page, "text/html; charset=utf-8")
+    feeds = [{"url": url(server, "/teasers.rss"), "name": "Teasers"}]
+    off = fetch_feeds(feeds, None, timeout=5, max_bytes=1_000_000, user_agent="t")
+    assert len(off.articles[0].text) < 100 and not any(p == "/story" for p, _ in server.hits)
+    on = fetch_feeds(feeds, tmp_path / "spool", timeout=5, max_bytes=1_000_000, user_agent="t",
+                     fetch_full_article=True)
+    assert not on.problems
+    [a] = on.articles
+    assert paras[0] in a.text and paras[-1][:50] in a.text and "Section 3" not in a.text
+    # Next fetch: the full text comes from the spool, the page is not fetched again.
+    n_story = sum(1 for p, _ in server.hits if p == "/story")
+    again = fetch_feeds(feeds, tmp_path / "spool", timeout=5, max_bytes=1_000_000, user_agent="t",
+                        fetch_full_article=True)
+    assert again.articles[0].text == a.text
+    assert sum(1 for p, _ in server.hits if p == "/story") == n_story

@@ -107,7 +107,11 @@ def parse_feed_bytes(data: bytes, where: str | Path, source: str, problems: list
     data, defused = _defuse(data)
     if defused:
         problems.append(Problem(str(where), "declares XML entities (DOCTYPE removed; no external entity read)"))
-    parsed = feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
+    try:
+        parsed = feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
+    except Exception as exc:  # noqa: BLE001 - feedparser's loose parser can crash on stray tags
+        raise Rejected(f"is an ill-formed feed the feed parser failed on ({type(exc).__name__}: "
+                       f"{' '.join(str(exc).split())[:100]})") from None
     articles = entries_to_articles(parsed, where, source)
     version = parsed.get("version") or ""
     if parsed.get("bozo"):

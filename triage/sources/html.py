@@ -21,7 +21,8 @@ _SKIP = {"script", "style", "noscript", "template", "iframe", "object", "embed",
 
 def html_to_text(fragment: str) -> str:
     """Plain text of an HTML fragment (feed content, mail body): block elements become paragraphs,
-    list items "- item", scripts and styles dropped. Uses lxml; never fetches anything."""
+    list items "- item", scripts and styles dropped. Uses lxml; never fetches anything. The result
+    still needs triage.text.clean_text (make_article does it) before it is shown."""
     if not fragment or "<" not in fragment:
         # Plain text, maybe with entities.
         import html as _html
@@ -30,40 +31,23 @@ def html_to_text(fragment: str) -> str:
     from lxml import etree
     from lxml import html as lhtml
 
+    fragment = fragment.replace("\ue000", "")  # our paragraph marker below
     try:
         parser = lhtml.HTMLParser(remove_comments=True, remove_pis=True, no_network=True, recover=True)
         root = lhtml.fragment_fromstring(fragment, create_parent="div", parser=parser)
     except (etree.ParserError, ValueError, TypeError):
         return clean_text(re.sub(r"<[^>]*>", " ", fragment))
-    parts: list[str] = []
-
-    def walk(el) -> None:
-        tag = el.tag if isinstance(el.tag, str) else ""
-        tag = tag.lower()
-        if tag in _SKIP:
-            if el.tail:
-                parts.append(el.tail)
-            return
-        block = tag in _BLOCK
-        if block:
-            parts.append("\n\n")
-            if tag == "li":
-                parts.append("- ")
-        if el.text:
-            parts.append(el.text)
-        for child in el:
-            walk(child)
-        if block:
-            parts.append("\n\n")
-        if el.tail:
-            parts.append(el.tail)
-
-    walk(root)
-    text = "".join(parts)
-    text = re.sub(r"[ \t\r\f\v]*\n[ \t\r\f\v]*(?!\n)", "\n", text)
-    # Inside a paragraph, single newlines from source formatting are spaces.
-    paras = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text)]
-    return clean_text("\n\n".join(p for p in paras if p and p != "-"))
+    # C-level passes: drop scripts/styles, mark block boundaries with a paragraph break, then text.
+    etree.strip_elements(root, *_SKIP, with_tail=False)
+    for el in root.iter(*_BLOCK):
+        el.tail = "\ue000" + el.tail if el.tail else "\ue000"
+        first = "- " if el.tag == "li" else ""
+        el.text = "\ue000" + first + (el.text or "")
+    text = root.text_content()
+    # Inside a paragraph, newlines from source formatting are spaces.
+    paras = (" ".join(p.split()) for p in text.split("\ue000"))
+    # Controls and escapes are removed where the Article is built (base.make_article).
+    return "\n\n".join(p for p in paras if p and p != "-")
 
 
 def extract_html(html: str, url: str = "") -> dict[str, str]:
