@@ -207,7 +207,8 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
             summary.append(self.status, style="italic")
         self.query_one("#av-summary", Static).update(summary.rstrip() or summary)
 
-        hist = Text(f"History ({len(history)} events, oldest first, local time)\n", style="bold underline")
+        count = f"{len(history)} event" + ("" if len(history) == 1 else "s")
+        hist = Text(f"History ({count}, oldest first, local time)\n", style="bold underline")
         hist.append_text(Text("\n").join(event_line(ev) for ev in history) if history else Text("none", style="dim"))
         self.query_one("#av-history", Static).update(hist)
 

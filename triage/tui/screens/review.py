@@ -370,6 +370,10 @@ class ReviewScreen(Screen):
     def _show_status(self) -> None:
         total, matched = len(self._by_id), len(self._matched)
         out = Text("Review ", style="bold")
+        if not total:
+            out.append("no decisions recorded yet: decide with f, a, x on the main screen", style="italic")
+            self.query_one("#rv-status", Static).update(out)
+            return
         out.append(f"{matched:,} of {total:,} articles")
         if matched > MAX_ROWS:
             out.append(f" · showing first {MAX_ROWS:,}: refine the filter", style="yellow")
@@ -485,9 +489,10 @@ class ReviewScreen(Screen):
         self.refresh_rows()
 
     def action_cycle_range(self) -> None:
-        current = self.filter.since if not self.filter.until else "custom"
-        i = RANGES.index(current) if current in RANGES else (0 if current else -1)
-        if current == "":
+        """Cycle the time range: all, today, 7 days, 30 days (a custom range goes back to today)."""
+        current = self.filter.since if not self.filter.until and self.filter.since in RANGES else None
+        i = RANGES.index(current) if current is not None else (0 if self.filter.since else -1)
+        if not self.filter.since and not self.filter.until:
             i = 0
         nxt = RANGES[(i + 1) % len(RANGES)]
         self.filter = replace(self.filter, since="" if nxt == "all" else nxt, until="")
@@ -545,7 +550,7 @@ class ReviewScreen(Screen):
         self.refresh_rows()
 
     def on_input_changed(self, message: Input.Changed) -> None:
-        if not self._asking or self._asking == "range":
+        if not self._asking or self._asking == "range" or message.value == self._field_value(self._asking):
             return
         what, value = self._asking, message.value
         if self._debounce is not None:
