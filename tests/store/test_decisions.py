@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from tinydb import TinyDB
@@ -97,7 +97,7 @@ def test_current_many_and_query_filters(store):
     cur = store.current_many()
     assert set(cur) == {"a1", "a2", "a3", "a4"} and cur["a2"].decision is None
     assert set(store.current_many(["a1", "zz"])) == {"a1"}
-    ids = lambda evs: [e.article_id for e in evs]  # noqa: E731
+    ids = lambda evs: [e.article_id for e in evs]
     assert ids(store.query()) == ["a1", "a3", "a4"]  # cleared left out, oldest first
     assert ids(store.query(decision="flag")) == ["a1", "a4"]
     assert ids(store.query(decision=Decision.FOLLOW_UP)) == ["a3"]
@@ -108,7 +108,7 @@ def test_current_many_and_query_filters(store):
     assert ids(store.query(text="MAYOR")) == ["a1"]
     assert len(store.query(history=True)) == 5
     assert ids(store.query(history=True, decision="archive")) == ["a2"]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     assert len(store.query(since=now - timedelta(minutes=5))) == 3
     assert store.query(since=now + timedelta(minutes=5)) == []
     assert store.query(until=now - timedelta(days=1)) == []
@@ -116,10 +116,10 @@ def test_current_many_and_query_filters(store):
 
 
 def test_parse_when_forms():
-    now = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
     assert parse_when("7d", now=now) == now - timedelta(days=7)
     assert parse_when("12h", now=now) == now - timedelta(hours=12)
-    assert parse_when("2026-11-01T10:00:00+00:00") == datetime(2026, 11, 1, 10, tzinfo=timezone.utc)
+    assert parse_when("2026-11-01T10:00:00+00:00") == datetime(2026, 11, 1, 10, tzinfo=UTC)
     start, end = parse_when("2026-11-01"), parse_when("2026-11-01", end=True)
     assert end - start == timedelta(days=1, microseconds=-1) and start.tzinfo is not None
     assert parse_when("today", now=now) <= now <= parse_when("today", end=True, now=now)

@@ -9,8 +9,8 @@ fail with EFBIG like on a full disk; the writer then reports the pending count, 
 from __future__ import annotations
 
 import argparse
-import resource
 import os
+import resource
 import signal
 import sys
 import time

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +86,7 @@ def _find_in_inbox(paths: list[Path], article_id: str) -> tuple[Any, str]:
             return None, "the inbox reader is not available"
     try:
         result = load([str(p) for p in paths])
-    except Exception as exc:  # a reader bug must not lose the decision
+    except Exception as exc:  # noqa: BLE001 - a reader bug must not lose the decision
         return None, f"the inbox could not be read ({exc})"
     for article in getattr(result, "articles", ()):
         if article.id == article_id:
@@ -220,7 +220,7 @@ def recover(ctx: click.Context, db: str | None, output: str | None) -> None:
     if output:
         target = Path(output).expanduser()
     else:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         target = path.with_name(f"{path.stem}.recovered-{stamp}{path.suffix or '.json'}")
     try:
         found, lost = recover_events(path, target)

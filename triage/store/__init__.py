@@ -6,11 +6,11 @@ from triage.store.recover import recover
 from triage.store.when import parse_when
 
 __all__ = [
-    "DecisionStore",
-    "StoreError",
     "CorruptStoreError",
-    "PendingWriteError",
+    "DecisionStore",
     "NewerSchemaError",
-    "recover",
+    "PendingWriteError",
+    "StoreError",
     "parse_when",
+    "recover",
 ]

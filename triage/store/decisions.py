@@ -28,14 +28,15 @@ import os
 import secrets
 import socket
 import threading
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from triage.model import Article, Decision, DecisionEvent
 from triage.store.errors import NewerSchemaError, PendingWriteError, StoreError
 from triage.store.events import SCHEMA_VERSION, at_key, normalise_doc, to_event, utc_now_iso
-from triage.store.storage import JournalStorage, Record, Tables
+from triage.store.storage import JournalStorage, Record, Tables, gc_paused
 
 __all__ = ["DecisionStore"]
 
@@ -46,7 +47,7 @@ _CLEAR_WORDS = ("clear", "cleared", "none", "undecided")
 def _login_name() -> str:
     try:
         return getpass.getuser()
-    except Exception:  # no USER/LOGNAME and no passwd entry (containers)
+    except Exception:  # noqa: BLE001 - no USER/LOGNAME and no passwd entry (containers)
         return str(os.getuid())
 
 
@@ -85,7 +86,7 @@ class DecisionStore:
         self._wrote = False
         self._closed = False
         self._compact_after = compact_every
-        with self._mutex, self._storage.locked(create=False):
+        with self._mutex, self._storage.locked(create=False), gc_paused():
             self._reload(*self._storage.load())
 
     # ---- loading ---------------------------------------------------------------------------------
@@ -102,15 +103,34 @@ class DecisionStore:
         self._extra = tables
         if version < SCHEMA_VERSION and raw_events:
             raw_events = self._migrate(version, raw_events)
-        items = []
-        for key, doc in raw_events.items():
-            try:
-                items.append((int(key), doc))
-            except ValueError:
-                continue
-        items.sort(key=lambda item: item[0])
+        try:
+            ids = [int(key) for key in raw_events]
+        except ValueError:  # a hand-added table entry: keep the documents with numeric ids only
+            raw_events = {k: v for k, v in raw_events.items() if k.isdigit()}
+            ids = [int(key) for key in raw_events]
+        docs = list(raw_events.values())
+        if any(a >= b for a, b in zip(ids, ids[1:])):  # compaction writes id order; others may not
+            order = sorted(range(len(ids)), key=ids.__getitem__)
+            ids, docs = [ids[i] for i in order], [docs[i] for i in order]
+        hist: dict[str, list[int]] = {}
+        get = hist.get
+        for index, doc in enumerate(docs):
+            aid = doc.get("article_id") if type(doc) is dict else None
+            if type(aid) is not str:
+                break
+            known = get(aid)
+            if known is None:
+                hist[aid] = [index]
+            else:
+                known.append(index)
+        else:
+            self._docs, self._ids, self._hist = docs, ids, hist
+            self._max_id = ids[-1] if ids else 0
+            self._apply(records)
+            return
+        # some document is not an event: the slow, filtering path
         self._docs, self._ids, self._hist, self._max_id = [], [], {}, 0
-        for doc_id, doc in items:
+        for doc_id, doc in zip(ids, docs):
             self._add(doc_id, doc)
         self._apply(records)
 
@@ -146,8 +166,7 @@ class DecisionStore:
         self._hist.setdefault(doc["article_id"], []).append(len(self._docs))
         self._docs.append(doc)
         self._ids.append(doc_id)
-        if doc_id > self._max_id:
-            self._max_id = doc_id
+        self._max_id = max(self._max_id, doc_id)
 
     def _apply(self, records: list[Record]) -> None:
         for table, doc_id, doc in records:
@@ -167,7 +186,8 @@ class DecisionStore:
         if state == "journal":
             self._apply(self._storage.read_new())
         else:
-            self._reload(*self._storage.load())
+            with gc_paused():
+                self._reload(*self._storage.load())
         return (len(self._docs), self._max_id) != before
 
     # ---- writing ---------------------------------------------------------------------------------
@@ -461,7 +481,7 @@ class DecisionStore:
                     f"{self.path}: {len(lost)} decision(s) could not be saved ({self.last_error}).", lost
                 )
 
-    def __enter__(self) -> "DecisionStore":
+    def __enter__(self) -> DecisionStore:
         return self
 
     def __exit__(self, *exc: object) -> None:

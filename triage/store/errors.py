@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from triage.model import DecisionEvent
 
-__all__ = ["StoreError", "CorruptStoreError", "PendingWriteError", "NewerSchemaError"]
+__all__ = ["CorruptStoreError", "NewerSchemaError", "PendingWriteError", "StoreError"]
 
 
 class StoreError(Exception):
@@ -32,6 +32,6 @@ class PendingWriteError(StoreError):
     `events` are the accepted events (already visible through current()/history()).
     """
 
-    def __init__(self, message: str, events: "list[DecisionEvent]") -> None:
+    def __init__(self, message: str, events: list[DecisionEvent]) -> None:
         super().__init__(message)
         self.events = events

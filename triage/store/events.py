@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import MISSING, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from triage.model import Decision, DecisionEvent
 
-__all__ = ["EVENT_KEYS", "SCHEMA_VERSION", "to_event", "to_doc", "normalise_doc", "utc_now_iso", "at_key"]
+__all__ = ["EVENT_KEYS", "SCHEMA_VERSION", "at_key", "normalise_doc", "to_doc", "to_event", "utc_now_iso"]
 
 SCHEMA_VERSION = 2
 EVENT_KEYS = ("article_id", "decision", "note", "user", "host", "at", "title", "source", "url", "action", "batch")
@@ -18,12 +18,14 @@ _DECISIONS: dict[Any, Decision | None] = {d.value: d for d in Decision}
 _DEFAULTS: dict[str, Any] = {
     f.name: (f.default if f.default is not MISSING else None) for f in fields(DecisionEvent)
 }
+_KEYSET = frozenset(EVENT_KEYS)
+_EXTRA = {k: v for k, v in _DEFAULTS.items() if k not in _KEYSET}  # fields added to the model later
 _FAST = hasattr(DecisionEvent, "__dict__") and "__slots__" not in DecisionEvent.__dict__
 
 
 def utc_now_iso() -> str:
     """Now, as the canonical event timestamp: UTC ISO 8601 with microseconds and a Z."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def at_key(value: str) -> str:
@@ -35,16 +37,21 @@ def at_key(value: str) -> str:
     except (TypeError, ValueError):
         return ""
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def to_event(doc: dict[str, Any]) -> DecisionEvent:
     """A stored document as a DecisionEvent (missing fields take the dataclass defaults)."""
-    values = dict(_DEFAULTS)
-    for key in EVENT_KEYS:
-        if key in doc:
-            values[key] = doc[key]
+    if doc.keys() == _KEYSET:  # the normal case: every field stored
+        values = dict(doc)
+        if _EXTRA:
+            values.update(_EXTRA)
+    else:
+        values = dict(_DEFAULTS)
+        for key in EVENT_KEYS:
+            if key in doc:
+                values[key] = doc[key]
     values["decision"] = _DECISIONS.get(values["decision"])
     if _FAST:
         event = object.__new__(DecisionEvent)

@@ -6,12 +6,13 @@ import csv
 import io
 import json
 import re
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from triage.model import Decision, DecisionEvent
 from triage.store.events import EVENT_KEYS, to_doc
 
-__all__ = ["FORMATS", "format_decisions", "event_row"]
+__all__ = ["FORMATS", "event_row", "format_decisions"]
 
 FORMATS = ("table", "csv", "json", "md")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")

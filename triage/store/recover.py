@@ -35,7 +35,7 @@ def _salvage_main(text: str) -> tuple[dict[int, dict[str, Any]], int]:
                     found[int(key)] = norm
             return found, lost
     start = text.find('"events"')
-    pos = start if start >= 0 else 0
+    pos = max(start, 0)
     decoder = json.JSONDecoder()
     found, lost = {}, 0
     while match := _ENTRY.search(text, pos):

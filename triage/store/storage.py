@@ -21,20 +21,22 @@ Plain TinyDB readers see only compacted events; ``JournalStorage`` used as a Tin
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import secrets
 import shutil
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from filelock import FileLock, Timeout
 from tinydb.storages import Storage
 
 from triage.store.errors import CorruptStoreError, StoreError
 
-__all__ = ["JournalStorage", "Record", "read_main", "atomic_write_json", "journal_path", "lock_path"]
+__all__ = ["JournalStorage", "Record", "atomic_write_json", "journal_path", "lock_path", "read_main"]
 
 Record = tuple[str, int, dict[str, Any]]  # (table, doc id, document)
 Tables = dict[str, dict[str, Any]]
@@ -74,6 +76,18 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while loading ~10^5 acyclic dicts (it would rescan them many times)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def read_main(path: Path) -> Tables | None:
     """Parse the main TinyDB JSON file: None when absent, {} when empty; CorruptStoreError if it does not parse."""
     try:
@@ -87,7 +101,8 @@ def read_main(path: Path) -> Tables | None:
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw)
+        with gc_paused():  # parsing builds ~10^5 dicts: the cyclic GC would rescan them many times
+            data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise CorruptStoreError(_corrupt_message(path, f"not valid JSON: {exc}"), str(path)) from None
     if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 __all__ = ["parse_when"]
 
@@ -15,7 +15,7 @@ def _local_day(day: date, end: bool) -> datetime:
     start = datetime.combine(day, time.min).astimezone()  # local midnight
     if end:
         start = datetime.combine(day + timedelta(days=1), time.min).astimezone() - timedelta(microseconds=1)
-    return start.astimezone(timezone.utc)
+    return start.astimezone(UTC)
 
 
 def parse_when(text: str, *, end: bool = False, now: datetime | None = None) -> datetime:
@@ -25,17 +25,17 @@ def parse_when(text: str, *, end: bool = False, now: datetime | None = None) -> 
     long before now; ISO datetimes without an offset are local time. Raises ValueError otherwise.
     """
     raw = text.strip().lower()
-    current = (now or datetime.now(timezone.utc)).astimezone()
+    current = (now or datetime.now(UTC)).astimezone()
     if raw in ("now", ""):
         if not raw:
             raise ValueError("an empty date: use today, 7d, 30d, or a date like 2026-11-25")
-        return current.astimezone(timezone.utc)
+        return current.astimezone(UTC)
     if raw in ("today", "yesterday"):
         day = current.date() - timedelta(days=1 if raw == "yesterday" else 0)
         return _local_day(day, end)
     match = _AGO.match(raw)
     if match:
-        return (current - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})).astimezone(timezone.utc)
+        return (current - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})).astimezone(UTC)
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
         try:
             return _local_day(date.fromisoformat(raw), end)
@@ -49,5 +49,5 @@ def parse_when(text: str, *, end: bool = False, now: datetime | None = None) -> 
         else:
             if dt.tzinfo is None:
                 dt = dt.astimezone()  # naive: local time
-            return dt.astimezone(timezone.utc)
+            return dt.astimezone(UTC)
     raise ValueError(f"cannot read {text!r} as a date: use today, yesterday, 7d, 30d, 12h, or 2026-11-25")

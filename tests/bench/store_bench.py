@@ -1,0 +1,209 @@
+"""Decision store benchmark: the journaled store beside plain TinyDB JSONStorage at 1k, 10k, 100k events.
+
+Run from the repo root:  python tests/bench/store_bench.py   (about 2-4 minutes)
+Each size starts from the same seeded TinyDB file (events over 60 days, 10,000 articles at most).
+Measured per storage: open + current decisions of 10,000 articles, decide (durable: fdatasync, and
+compaction every 1000 events included in the timings), a filtered query. Plain TinyDB inserts are
+NOT fsynced (JSONStorage only flushes), so its figures flatter it. Then a kill -9 loop checks that
+every acknowledged decision survives. The last line is the summary the project checks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tinydb import TinyDB
+
+from triage.store import DecisionStore, parse_when
+from triage.store.events import SCHEMA_VERSION
+from triage.store.export import format_decisions
+
+WRITER = ROOT / "tests" / "store" / "writer.py"
+SOURCES = ["BBC News", "Reuters", "AFP", "AP", "Guardian", "Wire", "BBC World", "Local"]
+USERS = ["ann", "bob", "cho", "dev", "eli"]
+DECISIONS = ["follow-up", "archive", "flag", None]
+
+
+def seed(path: Path, events: int, articles: int, rng: random.Random) -> None:
+    """A TinyDB JSON file with `events` decision events over `articles` articles in the last 60 days."""
+    now = datetime.now(UTC)
+    start = now - timedelta(days=60)
+    step = (now - start) / events
+    docs = {}
+    for n in range(1, events + 1):
+        a = rng.randrange(articles)
+        decision = rng.choice(DECISIONS)
+        docs[str(n)] = {
+            "article_id": f"{a:012x}", "decision": decision,
+            "note": "call the desk back" if n % 7 == 0 else "",
+            "user": rng.choice(USERS), "host": "newsroom-1",
+            "at": (start + step * n).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "title": f"Headline {a}: officials respond to the storm damage in region {a % 97}",
+            "source": SOURCES[a % len(SOURCES)], "url": f"https://news.example/{a}",
+            "action": "decide" if decision else "clear", "batch": "",
+        }
+    meta = {"1": {"schema_version": SCHEMA_VERSION, "app": "triage", "created": now.isoformat()}}
+    path.write_text(json.dumps({"events": docs, "meta": meta}))
+    os.chmod(path, 0o600)
+
+
+def ms(seconds: float) -> float:
+    return seconds * 1000.0
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def bench_store(path: Path, decides: int, articles: int) -> dict[str, float]:
+    ids = [f"{a:012x}" for a in range(articles)]
+    t0, c0 = time.perf_counter(), time.process_time()
+    store = DecisionStore(path, user="bench")
+    current = store.current_many(ids[:10_000])
+    t_open, c_open = time.perf_counter() - t0, time.process_time() - c0
+    assert current
+    times = []
+    for n in range(decides):
+        t = time.perf_counter()
+        store.decide(ids[n % len(ids)], DECISIONS[n % 3], "bench")
+        times.append(time.perf_counter() - t)
+    t = time.perf_counter()
+    hits = store.query(decision="flag", since=parse_when("30d"), source="bbc", text="storm")
+    t_query = time.perf_counter() - t
+    t = time.perf_counter()
+    every = store.query(history=True, since=parse_when("7d"), user="ann")
+    format_decisions(every, "json")
+    t_hist = time.perf_counter() - t
+    t = time.perf_counter()
+    store.close()
+    t_close = time.perf_counter() - t
+    assert hits is not None
+    return {"open": t_open, "open_cpu": c_open, "median": statistics.median(times), "p99": pct(times, 0.99),
+            "max": max(times), "query": t_query, "history": t_hist, "close": t_close, "n": decides}
+
+
+def bench_plain(path: Path, decides: int, articles: int) -> dict[str, float]:
+    ids = [f"{a:012x}" for a in range(articles)]
+    t0, c0 = time.perf_counter(), time.process_time()
+    db = TinyDB(path)
+    table = db.table("events")
+    latest = {}
+    for doc in table.all():
+        latest[doc["article_id"]] = doc
+    current = {i: latest[i] for i in ids[:10_000] if i in latest}
+    t_open, c_open = time.perf_counter() - t0, time.process_time() - c0
+    assert current
+    times = []
+    for n in range(decides):
+        doc = {"article_id": ids[n % len(ids)], "decision": DECISIONS[n % 3], "note": "bench", "user": "bench",
+               "host": "h", "at": datetime.now(UTC).isoformat(), "title": "", "source": "", "url": "",
+               "action": "decide", "batch": ""}
+        t = time.perf_counter()
+        table.insert(doc)
+        times.append(time.perf_counter() - t)
+    t = time.perf_counter()
+    since = parse_when("30d").strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    hits = [d for d in table.all() if d["decision"] == "flag" and d["at"] >= since
+            and "bbc" in d["source"].lower() and "storm" in d["title"].lower()]
+    t_query = time.perf_counter() - t
+    db.close()
+    assert hits is not None
+    return {"open": t_open, "open_cpu": c_open, "median": statistics.median(times), "p99": pct(times, 0.99),
+            "max": max(times), "query": t_query, "history": float("nan"), "close": 0.0, "n": decides}
+
+
+def kill_loop(directory: Path, kills: int, rng: random.Random) -> tuple[int, int, int]:
+    """Writers killed with SIGKILL at random instants; returns (kills, acknowledged, missing)."""
+    db = directory / "kill.json"
+    acked: set[str] = set()
+    for k in range(kills):
+        proc = subprocess.Popen([sys.executable, str(WRITER), str(db), f"k{k}", "0", "--compact-every", "25"],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        first = proc.stdout.readline()
+        time.sleep(rng.uniform(0.0, 0.1))
+        proc.send_signal(signal.SIGKILL)
+        out, _ = proc.communicate()
+        acked.update(f"k{k}-{n}" for n in (first + out).split())
+    store = DecisionStore(db)
+    missing = len(acked - set(store.current_many()))
+    store.close()
+    return kills, len(acked), missing
+
+
+def cli_listing(path: Path) -> float:
+    """Wall time of `triage decisions` with filters on the file (a new process, imports included)."""
+    exe = Path(sys.executable).with_name("triage")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "triage"]
+    t = time.perf_counter()
+    proc = subprocess.run([*cmd, "decisions", "--db", str(path), "--decision", "flag", "--since", "30d",
+                           "--source", "bbc", "--format", "json"], check=False, capture_output=True, text=True)
+    elapsed = time.perf_counter() - t
+    return elapsed if proc.returncode == 0 else float("nan")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--decides", type=int, default=2000, help="durable decides timed per size (store)")
+    parser.add_argument("--kills", type=int, default=200, help="kill -9 rounds (0: skip)")
+    parser.add_argument("--seed", type=int, default=8)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rows = []
+    summary: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="store-bench-") as tmp:
+        directory = Path(tmp)
+        for size in sizes:
+            articles = min(10_000, size)
+            base = directory / f"seed-{size}.json"
+            seed(base, size, articles, rng)
+            ours, plain = directory / f"store-{size}.json", directory / f"plain-{size}.json"
+            for target in (ours, plain):
+                target.write_bytes(base.read_bytes())
+            plain_n = max(5, min(200, 2_000_000 // size))
+            store = bench_store(ours, args.decides, articles)
+            cli = cli_listing(ours)
+            tiny = bench_plain(plain, plain_n, articles)
+            rows.append((size, "triage journal", store, cli))
+            rows.append((size, "plain TinyDB", tiny, float("nan")))
+            if size == max(sizes):
+                summary = {"median": store["median"], "p99": store["p99"], "plain": tiny["median"], "size": size}
+            print(f"  ... {size} events done", file=sys.stderr, flush=True)
+        header = (f"{'events':>7}  {'storage':<15} {'open+cur10k (cpu)':>19} {'decides':>7} {'median':>8} {'p99':>8} "
+                  f"{'max':>8} {'query':>8} {'hist7d':>8} {'close':>8} {'cli list':>9}")
+        print(header)
+        print("-" * len(header))
+        for size, name, r, cli in rows:
+            print(f"{size:>7}  {name:<15} {ms(r['open']):>8.0f}ms ({ms(r['open_cpu']):>5.0f}ms) {int(r['n']):>7} {ms(r['median']):>6.2f}ms "
+                  f"{ms(r['p99']):>6.2f}ms {ms(r['max']):>6.1f}ms {ms(r['query']):>6.1f}ms "
+                  f"{ms(r['history']):>6.1f}ms {ms(r['close']):>6.1f}ms {ms(cli):>7.0f}ms")
+        print("(store decides are fdatasync'ed and include compaction every 1000; plain TinyDB inserts are not "
+              "fsync'ed; query = flag + 30d + source + text over all events; cli list = a new `triage "
+              "decisions` process with filters)")
+        if args.kills:
+            kills, acked, missing = kill_loop(directory, args.kills, rng)
+            print(f"kill -9 loop: {kills} kills, {acked} acknowledged events, {missing} missing")
+    print(f"store: decide median {ms(summary['median']):.2f} ms p99 {ms(summary['p99']):.2f} ms at "
+          f"{int(summary['size'])} events; plain TinyDB median {ms(summary['plain']):.2f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
