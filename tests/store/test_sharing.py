@@ -79,3 +79,18 @@ def test_refresh_after_incremental_journal_growth(tmp_path):
     assert a.refresh() is True
     assert [e.action for e in a.history("x1")] == ["decide", "decide", "undo"]
     a.close()
+
+
+def test_refresh_reports_events_taken_in_by_a_write(tmp_path):
+    db = tmp_path / "d.json"
+    a = DecisionStore(db, user="ann")
+    b = DecisionStore(db, user="bob")
+    a.decide("x1", "flag")
+    assert a.refresh() is False
+    b.decide("x2", "archive")
+    a.decide("x3", "flag")  # a's write reads b's event first
+    assert a.current("x2").user == "bob"
+    assert a.refresh() is True  # so a UI polling refresh() learns about x2
+    assert a.refresh() is False
+    a.close()
+    b.close()

@@ -84,6 +84,7 @@ class DecisionStore:
         self._extra: Tables = {}
         self._max_id = 0
         self._wrote = False
+        self._unreported = False  # events of other processes loaded since the last refresh()
         self._closed = False
         self._compact_after = compact_every
         with self._mutex, self._storage.locked(create=False), gc_paused():
@@ -188,7 +189,9 @@ class DecisionStore:
         else:
             with gc_paused():
                 self._reload(*self._storage.load())
-        return (len(self._docs), self._max_id) != before
+        changed = (len(self._docs), self._max_id) != before
+        self._unreported = self._unreported or changed
+        return changed
 
     # ---- writing ---------------------------------------------------------------------------------
     def _new_doc(self, article_id: str, decision: str | None, note: str, action: str, batch: str,
@@ -422,16 +425,22 @@ class DecisionStore:
         return len(self._pending)
 
     def refresh(self) -> bool:
-        """Cheap stat check for events other processes wrote; load them. True if events changed."""
+        """Cheap stat check for events other processes wrote; load them.
+
+        True if events of other processes arrived since the last refresh(), including those taken in
+        while this store was writing (every write first reads what others wrote).
+        """
         with self._mutex:
             if self._closed:
                 return False
             if self._pending:
                 self.retry_pending()
-            if self._storage.poll() == "same":
-                return False
-            with self._storage.locked(create=False):
-                return self._sync_locked()
+            if self._storage.poll() != "same":
+                with self._storage.locked(create=False):
+                    self._sync_locked()
+            # also report what other processes wrote that a decide() of ours took in on the way
+            changed, self._unreported = self._unreported, False
+            return changed
 
     def retry_pending(self) -> int:
         """Try to write pending events now; returns how many are still pending (0: all saved)."""
