@@ -187,6 +187,22 @@ def test_compaction_keeps_an_existing_files_mode(db):
     assert stat.S_IMODE(os.stat(db).st_mode) == 0o640
 
 
+def test_compaction_keeps_the_files_group(db):
+    s = DecisionStore(db, group_share=True)
+    s.decide("a1", "flag")
+    s.close()
+    other_gid = 65534 if os.stat(db).st_gid != 65534 else 1
+    try:
+        os.chown(db, -1, other_gid)
+    except PermissionError:
+        pytest.skip("cannot change the group here")
+    s = DecisionStore(db, group_share=True)
+    s.decide("a2", "flag")
+    s.close()  # the main file is replaced by a new one: same group, same mode
+    st = os.stat(db)
+    assert st.st_gid == other_gid and stat.S_IMODE(st.st_mode) == 0o660
+
+
 def test_older_schema_is_migrated_after_a_backup(db):
     with TinyDB(db) as tdb:  # schema 1: plain TinyDB events, no meta, older field names
         tdb.table("events").insert({"article_id": "old1", "decision": "Flag", "note": "n", "time": "2025-01-02T03:04:05+00:00"})

@@ -225,3 +225,17 @@ def test_main_path_is_a_directory_is_a_clear_error(tmp_path):
     db.mkdir()
     with pytest.raises(StoreError, match="is a directory"):
         DecisionStore(db)
+
+
+def test_close_with_unsaved_events_says_so(tmp_path):
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full on this system")
+    db = tmp_path / "d.json"
+    journal_path(db).symlink_to("/dev/full")
+    s = DecisionStore(db)
+    with pytest.raises(PendingWriteError) as info:
+        s.decide_many(["a1", "a2"], "flag")
+    assert [e.article_id for e in info.value.events] == ["a1", "a2"]
+    with pytest.raises(PendingWriteError, match="2 decision"):
+        s.close()
+    assert not db.exists()  # nothing half-written
