@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -111,8 +111,14 @@ async def test_wide_terminal_shows_user_and_note(svc):
     async with ReviewApp(svc).run_test(size=(160, 48)) as pilot:
         screen = await _ready(pilot)
         table = screen.query_one("#rv-table", DataTable)
-        assert [str(c.key.value) for c in table.ordered_columns] == list(
-            ("when", "decision", "title", "source", "user", "note"))
+        assert [str(c.key.value) for c in table.ordered_columns] == [
+            "when",
+            "decision",
+            "title",
+            "source",
+            "user",
+            "note",
+        ]
         assert "ask the [b]desk[/b]" in _table_text(screen)
 
 
@@ -203,7 +209,7 @@ async def test_time_range_filters(svc):
         await pilot.press("t")  # today: every event here was written just now
         assert screen.filter.since == "today"
         assert len(_ids(screen)) == 5
-        tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).date().isoformat()
+        tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
         await pilot.press("T", *tomorrow, "enter")
         assert _ids(screen) == []
         await pilot.press("T", "ctrl+u", *"nonsense", "enter")  # refused with a message, filter kept
@@ -352,12 +358,18 @@ def _events(n: int, today: date) -> list[DecisionEvent]:
     out = []
     for i in range(n):
         day = today - timedelta(days=i % 60)
-        out.append(DecisionEvent(
-            article_id=f"id{i:06d}", decision=decisions[i % 4], note=f"note {i}" if i % 10 == 0 else "",
-            user=("alice", "bob", "carol")[i % 3], at=f"{day.isoformat()}T{i % 24:02d}:00:00.000000Z",
-            title=f"Story number {i} about {('budget', 'storm', 'election', 'harbour')[i % 4]}",
-            source=("Wire", "Coast Post", "Daily", "Radio")[i % 4], url=f"https://example.org/{i}",
-        ))
+        out.append(
+            DecisionEvent(
+                article_id=f"id{i:06d}",
+                decision=decisions[i % 4],
+                note=f"note {i}" if i % 10 == 0 else "",
+                user=("alice", "bob", "carol")[i % 3],
+                at=f"{day.isoformat()}T{i % 24:02d}:00:00.000000Z",
+                title=f"Story number {i} about {('budget', 'storm', 'election', 'harbour')[i % 4]}",
+                source=("Wire", "Coast Post", "Daily", "Radio")[i % 4],
+                url=f"https://example.org/{i}",
+            )
+        )
     return out
 
 
@@ -391,7 +403,7 @@ def test_chart_days_are_local_days(zone):
 
 def test_filter_and_sort_functions(zone):
     zone("UTC")
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     events = _events(400, today)
     flags = filter_events(events, ReviewFilter(decision="flag"))
     assert flags and all(e.decision is Decision.FLAG for e in flags)
@@ -411,7 +423,9 @@ def test_filter_and_sort_functions(zone):
     newest = sort_events(events, "when", descending=True)
     assert newest[0].at == max(e.at for e in events)
     counts = day_counts(events, today)
-    assert len(counts) == 30 and sum(counts) == sum(1 for e in events if e.at[:10] > (today - timedelta(days=30)).isoformat())
+    assert len(counts) == 30 and sum(counts) == sum(
+        1 for e in events if e.at[:10] > (today - timedelta(days=30)).isoformat()
+    )
     picture = render_activity(events, today, 78)
     assert len(picture.plain.splitlines()) == 2
     assert all(len(line) <= 78 for line in picture.plain.splitlines())
@@ -425,8 +439,10 @@ def big_svc(tmp_path: Path) -> TriageService:
     words = ("budget", "storm", "election", "harbour")
     for k, decision in enumerate((Decision.FOLLOW_UP, Decision.ARCHIVE, Decision.FLAG, None)):
         ids = [f"id{i:06d}" for i in range(k * 25_000, (k + 1) * 25_000)]
-        arts = [Article(id=i, title=f"Story {i} about {words[k]}", text="", source=("Wire", "Daily")[n % 2])
-                for n, i in enumerate(ids)]
+        arts = [
+            Article(id=i, title=f"Story {i} about {words[k]}", text="", source=("Wire", "Daily")[n % 2])
+            for n, i in enumerate(ids)
+        ]
         service.store.decide_many(arts, decision, note="")
     assert len(service.store) == 100_000
     return service
@@ -472,12 +488,12 @@ async def test_100k_articles_open_and_filter_within_a_second(big_svc):
         await pilot.press("enter")
         await pilot.pause()
         steps["text filter"] = clock.stop()
-        assert screen.filter.text == "storm" and len(screen._matched) == 25_000  # noqa: SLF001
+        assert screen.filter.text == "storm" and len(screen._matched) == 25_000
         clock = _Clock()
         await pilot.press("d")  # follow-up: none of the storm stories
         await pilot.pause()
         steps["decision filter"] = clock.stop()
-        assert screen._matched == []  # noqa: SLF001
+        assert screen._matched == []
         await pilot.press("0")  # every row again
         clock = _Clock()
         await pilot.press("s")  # 100k rows sorted by decision

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import ClassVar
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
@@ -19,7 +20,7 @@ from triage.model import Analysis, Article, Decision, DecisionEvent
 from triage.tui.safe import plain, safe_text
 from triage.tui.widgets.activity import DECISION_NAMES, DECISION_STYLES
 
-__all__ = ["ArticleViewScreen", "format_when", "event_line"]
+__all__ = ["ArticleViewScreen", "event_line", "format_when"]
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +31,11 @@ MAX_TEXT_CHARS = 100_000
 def format_when(at: str, *, short: bool = False) -> str:
     """An event's UTC ISO 8601 time in local time, 'YYYY-MM-DD HH:MM' (short: 'MM-DD HH:MM')."""
     try:
-        dt = datetime.fromisoformat(at.replace("Z", "+00:00"))
+        dt = datetime.fromisoformat(at)
     except ValueError:
         return plain(at, one_line=True)[:16]
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return dt.astimezone().strftime("%m-%d %H:%M" if short else "%Y-%m-%d %H:%M")
 
 
@@ -45,7 +46,9 @@ def decision_text(decision: Decision | None) -> Text:
     """A decision as a styled word ('cleared' for None); shared instances: copy before changing one."""
     got = _DECISION_TEXTS.get(decision)
     if got is None:
-        got = _DECISION_TEXTS[decision] = Text(DECISION_NAMES[decision], style=DECISION_STYLES[decision], end="")
+        got = _DECISION_TEXTS[decision] = Text(
+            DECISION_NAMES[decision], style=DECISION_STYLES[decision], end=""
+        )
     return got
 
 
@@ -72,13 +75,15 @@ def synthetic_article(article_id: str, event: DecisionEvent | None) -> Article:
     """An Article rebuilt from what a decision event kept, for articles no longer in the inbox."""
     if event is None:
         return Article(id=article_id, title=article_id, text="")
-    return Article(id=article_id, title=event.title or article_id, text="", source=event.source, url=event.url)
+    return Article(
+        id=article_id, title=event.title or article_id, text="", source=event.source, url=event.url
+    )
 
 
 class ArticleViewScreen(Screen[list[DecisionEvent]]):
     """The article behind a review row; dismisses with the decision events written while it was open."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Back"),
         Binding("f", "decide('follow-up')", "Follow up"),
         Binding("a", "decide('archive')", "Archive"),
@@ -130,7 +135,12 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
         art = self.article
         self.query_one("#av-title", Static).update(safe_text(art.title or art.id, one_line=True))
         meta = Text()
-        parts = [art.source, art.published[:16].replace("T", " ") if art.published else "", art.url, f"id {art.id}"]
+        parts = [
+            art.source,
+            art.published[:16].replace("T", " ") if art.published else "",
+            art.url,
+            f"id {art.id}",
+        ]
         meta.append(" · ".join(plain(p, one_line=True) for p in parts if p))
         if not self.in_inbox:
             meta.append("  (no longer in the inbox: shown from the decision record)", style="italic")
@@ -138,7 +148,7 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
         if self.in_inbox and art.text.strip():
             try:
                 self.analysis = self.service.cached_analysis(art)
-            except Exception as exc:  # noqa: BLE001 - a broken cache must not close the screen
+            except Exception as exc:
                 log.exception("analysis cache failed for %s", art.id)
                 self.status = f"No summary: the analysis cache could not be read ({exc})."
             else:
@@ -157,7 +167,7 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
         """Analyse the article off the event loop (the first call loads the spaCy model)."""
         try:
             got = self.service.analyze(self.article)
-        except Exception as exc:  # noqa: BLE001 - reported on screen, logged with its traceback
+        except Exception as exc:
             log.exception("analysis failed for %s", self.article.id)
             self.post_message(self.AnalysisReady(self.article.id, None, str(exc)))
         else:
@@ -178,7 +188,7 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
     def _history(self) -> list[DecisionEvent]:
         try:
             return list(self.service.history(self.article_id))
-        except Exception:  # noqa: BLE001 - the store says why in its own problems; show what we have
+        except Exception:
             log.exception("history failed for %s", self.article_id)
             return [self.event] if self.event else []
 
@@ -199,7 +209,11 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
             for sentence in self.analysis.summary:
                 summary.append("• ", style="bold")
                 summary.append(plain(sentence, one_line=True) + "\n")
-            names = [e.text for kind in ("people", "places", "organisations") for e in self.analysis.entities.get(kind, ())[:4]]
+            names = [
+                e.text
+                for kind in ("people", "places", "organisations")
+                for e in self.analysis.entities.get(kind, ())[:4]
+            ]
             if names:
                 summary.append("Names: ", style="bold")
                 summary.append(", ".join(plain(n, one_line=True) for n in names))
@@ -209,7 +223,9 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
 
         count = f"{len(history)} event" + ("" if len(history) == 1 else "s")
         hist = Text(f"History ({count}, oldest first, local time)\n", style="bold underline")
-        hist.append_text(Text("\n").join(event_line(ev) for ev in history) if history else Text("none", style="dim"))
+        hist.append_text(
+            Text("\n").join(event_line(ev) for ev in history) if history else Text("none", style="dim")
+        )
         self.query_one("#av-history", Static).update(hist)
 
         body = Text("Text\n", style="bold underline")
@@ -238,9 +254,9 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
         note = current.note if current is not None else ""
         try:
             events = self.service.decide([self.article_id], decision, note=note)
-        except Exception as exc:  # noqa: BLE001 - one sentence on screen, traceback in the log
+        except Exception as exc:
             log.exception("decision failed for %s", self.article_id)
-            self.notify(f"The decision was not saved: {exc}", severity="error")
+            self.notify(f"The decision was not saved: {exc}", severity="error", markup=False)
             return
         self.written.extend(events)
         self.notify(f"{DECISION_NAMES[decision]}: saved", timeout=2)
@@ -250,9 +266,9 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
         """Return the article to its previous decision (a new event)."""
         try:
             events = self.service.undo([self.article_id])
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log.exception("undo failed for %s", self.article_id)
-            self.notify(f"Undo was not saved: {exc}", severity="error")
+            self.notify(f"Undo was not saved: {exc}", severity="error", markup=False)
             return
         self.written.extend(events)
         self._draw()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
+from typing import ClassVar
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
@@ -21,14 +22,14 @@ from triage.tui.screens.article_view import ArticleViewScreen, decision_text, fo
 from triage.tui.widgets.activity import DECISION_NAMES, ActivityChart
 
 __all__ = [
-    "ReviewScreen",
+    "COLUMNS",
+    "DECISION_FILTERS",
+    "MAX_ROWS",
+    "RANGES",
     "ReviewFilter",
+    "ReviewScreen",
     "filter_events",
     "sort_events",
-    "DECISION_FILTERS",
-    "RANGES",
-    "COLUMNS",
-    "MAX_ROWS",
 ]
 
 log = logging.getLogger(__name__)
@@ -56,8 +57,8 @@ class ReviewFilter:
 
 def _utc_key(value: datetime) -> str:
     """A datetime as the canonical event timestamp ('YYYY-MM-DDTHH:MM:SS.ffffffZ', UTC): compares as text."""
-    dt = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    dt = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def time_bounds(flt: ReviewFilter) -> tuple[str | None, str | None]:
@@ -75,7 +76,7 @@ def time_bounds(flt: ReviewFilter) -> tuple[str | None, str | None]:
 
 def haystack(ev: DecisionEvent) -> str:
     """The text the text filter looks in: title, note, source, user and id, casefolded."""
-    return "\n".join((ev.title, ev.note, ev.source, ev.user, ev.article_id)).casefold()
+    return f"{ev.title}\n{ev.note}\n{ev.source}\n{ev.user}\n{ev.article_id}".casefold()
 
 
 def filter_events(
@@ -161,7 +162,7 @@ class ReviewScreen(Screen):
     _DECIDE = Binding.Group("decide ")
     _FILTER = Binding.Group("filter ")
     _SORT = Binding.Group("sort ")
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Back"),
         Binding("enter", "open", "Open", show=False),
         Binding("f", "decide('follow-up')", "Follow up", group=_DECIDE),
@@ -252,7 +253,7 @@ class ReviewScreen(Screen):
         try:
             self.service.store.refresh()
             count = len(self.service.store)
-        except Exception:  # noqa: BLE001 - the main screen reports store trouble; keep what is shown
+        except Exception:
             log.exception("review: polling the store failed")
             return
         if count != self._seen:
@@ -271,7 +272,7 @@ class ReviewScreen(Screen):
             seen = len(store)
             events = list(store.current_many().values())  # cleared articles included
             hay = {ev.article_id: haystack(ev) for ev in events}
-        except Exception as exc:  # noqa: BLE001 - one sentence on screen, traceback in the log
+        except Exception as exc:
             log.exception("review: reading decisions failed")
             self.post_message(self.Loaded([], error=str(exc)))
         else:
@@ -280,8 +281,11 @@ class ReviewScreen(Screen):
     def on_review_screen_loaded(self, message: Loaded) -> None:
         if message.error:
             self.query_one("#rv-status", Static).update(
-                Text(f"Review: the decisions could not be read ({plain(message.error, one_line=True)}).",
-                     style="bold red"))
+                Text(
+                    f"Review: the decisions could not be read ({plain(message.error, one_line=True)}).",
+                    style="bold red",
+                )
+            )
             return
         self._by_id = {}
         for ev in message.events:  # current per article; keep the newest if the store gave several
@@ -300,7 +304,7 @@ class ReviewScreen(Screen):
         try:
             since, until = time_bounds(self.filter)
         except ValueError as exc:
-            self.notify(f"Time range not understood: {exc}", severity="error")
+            self.notify(f"Time range not understood: {exc}", severity="error", markup=False)
             self.filter = replace(self.filter, since="", until="")
             since = until = None
         matched = filter_events(self._by_id.values(), self.filter, since=since, until=until, hay=self._hay)
@@ -414,8 +418,8 @@ class ReviewScreen(Screen):
     def _apply(self, events: Iterable[DecisionEvent], keep: str | None = None) -> None:
         try:
             self._seen = len(self.service.store)  # our own writes need no reload
-        except Exception:  # noqa: BLE001
-            pass
+        except Exception:  # a store failing here failed the write already, and said so
+            log.exception("review: counting events failed")
         for ev in events:
             old = self._by_id.get(ev.article_id)
             if old is None or ev.at >= old.at:
@@ -463,9 +467,9 @@ class ReviewScreen(Screen):
         decision = None if value == "clear" else Decision(value)
         try:
             events = self.service.decide([ev.article_id], decision, note=ev.note)
-        except Exception as exc:  # noqa: BLE001 - one sentence on screen, traceback in the log
+        except Exception as exc:
             log.exception("review: decision failed for %s", ev.article_id)
-            self.notify(f"The decision was not saved: {exc}", severity="error")
+            self.notify(f"The decision was not saved: {exc}", severity="error", markup=False)
             return
         self.notify(f"{DECISION_NAMES[decision]}: saved", timeout=2)
         self._apply(events, keep=ev.article_id)
@@ -477,9 +481,9 @@ class ReviewScreen(Screen):
             return
         try:
             events = self.service.undo([ev.article_id])
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log.exception("review: undo failed for %s", ev.article_id)
-            self.notify(f"Undo was not saved: {exc}", severity="error")
+            self.notify(f"Undo was not saved: {exc}", severity="error", markup=False)
             return
         self._apply(events, keep=ev.article_id)
 
@@ -542,7 +546,7 @@ class ReviewScreen(Screen):
             try:
                 time_bounds(ReviewFilter(since=since, until=until))
             except ValueError as exc:
-                self.notify(f"Time range not understood: {exc}", severity="error")
+                self.notify(f"Time range not understood: {exc}", severity="error", markup=False)
                 return
             self.filter = replace(self.filter, since=since, until=until)
         else:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable
-from bisect import bisect_right
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from rich.text import Text
 from textual.widgets import Static
@@ -13,7 +13,7 @@ from textual.widgets import Static
 from triage.model import Decision, DecisionEvent
 from triage.tui.safe import plain
 
-__all__ = ["ActivityChart", "day_counts", "bars", "render_activity", "DECISION_STYLES"]
+__all__ = ["DECISION_STYLES", "ActivityChart", "bars", "day_counts", "render_activity"]
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 DAYS = 30
@@ -23,12 +23,17 @@ DECISION_STYLES = {
     Decision.ARCHIVE: "green",
     None: "dim",
 }
-DECISION_NAMES = {Decision.FOLLOW_UP: "follow-up", Decision.FLAG: "flag", Decision.ARCHIVE: "archive", None: "cleared"}
+DECISION_NAMES = {
+    Decision.FOLLOW_UP: "follow-up",
+    Decision.FLAG: "flag",
+    Decision.ARCHIVE: "archive",
+    None: "cleared",
+}
 
 
 def _local_midnight_utc(day: date) -> str:
     """The UTC timestamp (as events write it) of local midnight starting `day`."""
-    return datetime.combine(day, time.min).astimezone().astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return datetime.combine(day, time.min).astimezone().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def day_counts(events: Iterable[DecisionEvent], today: date, days: int = DAYS) -> list[int]:
