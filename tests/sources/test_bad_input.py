@@ -314,3 +314,13 @@ def test_one_bad_file_never_stops_the_folder(inbox: Path) -> None:
     assert len(res.problems) == 5
     assert all(str(inbox) in p.where for p in res.problems)
     assert any(p.reason == "does not exist" for p in res.problems)
+
+
+def test_hostile_links_and_huge_titles(inbox: Path) -> None:
+    rows = [{"title": "x" * 5000, "text": "Body one.", "url": "javascript:alert(1)"},
+            {"title": "Local", "text": "Body two.", "url": "file:///etc/passwd"},
+            {"title": "Fine", "text": "Body three.", "url": "https://example.org/a"}]
+    (inbox / "links.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    arts, probs = read_file(inbox / "links.jsonl")
+    assert not probs and [a.url for a in arts] == ["", "", "https://example.org/a"]
+    assert len(arts[0].title) == 300 and arts[0].title.endswith("…")

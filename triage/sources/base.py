@@ -49,6 +49,9 @@ class IngestResult:
         self.problems.extend(other.problems)
 
 
+_MAX_TITLE = 300
+
+
 def _h(s: str, n: int = 12) -> str:
     return hashlib.sha256(s.encode("utf-8", "surrogatepass")).hexdigest()[:n]
 
@@ -136,11 +139,13 @@ def make_article(
     body = clean_text(as_text(text))
     src = clean_line(as_text(source))
     u = clean_line(as_text(url))
-    if u and not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", u):
-        u = ""  # a relative or junk link is not an identity
+    if u and not re.match(r"^https?://[^\s/]", u, re.IGNORECASE):
+        u = ""  # relative, javascript:, file: ... links are neither an identity nor something to open
     if not t:
         first = body.split("\n", 1)[0] if body else ""
         t = clean_line(first[:120]) if first else "(untitled)"
+    if len(t) > _MAX_TITLE:
+        t = t[: _MAX_TITLE - 1].rstrip() + "…"
     aid = article_id or identity_id(guid=as_text(guid), url=u, source=src, title=t, text=body)
     return Article(
         id=aid,
