@@ -23,10 +23,10 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 DEV = ROOT / ".." / "shared" / "eval" / "bbc-dev.jsonl"
 
-from triage.analysis.features import FEATURES, sentence_features  # noqa: E402
-from triage.analysis.pipeline import load_pipeline  # noqa: E402
-from triage.analysis.sentences import split_sentences  # noqa: E402
-from triage.analysis.summarize import Weights, summarize_sentences  # noqa: E402
+from triage.analysis.features import FEATURES, sentence_features
+from triage.analysis.pipeline import load_pipeline
+from triage.analysis.sentences import split_sentences
+from triage.analysis.summarize import Weights, summarize_sentences
 
 
 def norm(s: str) -> str:

@@ -10,15 +10,16 @@ import logging
 import os
 import re
 import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from ..model import Analysis, Article
 from .cache import AnalysisCache, content_hash
 from .pipeline import Pipeline, load_pipeline, resolve_model
 from .version import summarizer_version
 
-__all__ = ["Analyzer", "doc_input", "WORDS_PER_MINUTE"]
+__all__ = ["WORDS_PER_MINUTE", "Analyzer", "doc_input"]
 
 log = logging.getLogger(__name__)
 WORDS_PER_MINUTE = 230
@@ -162,23 +163,37 @@ class Analyzer:
         total = len(articles)
         ks = list(k) if k is not None else [None] * total
         keys = [self.cache_key(a, ks[i]) for i, a in enumerate(articles)]
-        todo = [i for i in range(total) if self._cache.get(keys[i]) is None]
+        seen: set[str] = set()
+        todo = []  # the first index of each article version not in the cache
+        for i in range(total):
+            if keys[i] not in seen and self._cache.get(keys[i]) is None:
+                todo.append(i)
+            seen.add(keys[i])
         results: Iterator[Any] = iter(())
-        if todo:
+        processes = min(2, os.cpu_count() or 1) if self.processes_above and len(todo) > self.processes_above else 1
+        if todo and processes > 1:
+            from .workers import analyze_in_processes
+
+            pipe = self.pipeline  # the description and version in the keys come from the parent's load
+            keys = [self.cache_key(a, ks[i]) for i, a in enumerate(articles)]
+            options = dict(sentences=self.sentences, ratio=self.ratio, min_sentences=self.min_sentences,
+                           max_sentences=self.max_sentences, model=self.model, batch_size=self.batch_size)
+            computed = analyze_in_processes([(articles[i], ks[i]) for i in todo], options, processes,
+                                            chunk_size=4 * self.batch_size)
+            results = ((a, None) for a in computed)
+        elif todo:
             pipe = self.pipeline
             keys = [self.cache_key(a, ks[i]) for i, a in enumerate(articles)]  # now with the loaded version
-            n_process = 2 if (self.processes_above and len(todo) > self.processes_above
-                              and (os.cpu_count() or 1) > 1) else 1
             inputs = (doc_input(articles[i].title, articles[i].text) for i in todo)
-            results = pipe.nlp.pipe(((t, (off,)) for t, off in inputs), as_tuples=True,
-                                    batch_size=self.batch_size, n_process=n_process)
+            docs = pipe.nlp.pipe(((t, off) for t, off in inputs), as_tuples=True, batch_size=self.batch_size)
+            results = ((doc, off) for doc, off in docs)
         done = 0
         since_flush = 0
         for i, article in enumerate(articles):
             hit = self._cache.get(keys[i])
             if hit is None:
-                doc, (offset,) = next(results)
-                hit = self._build(doc, article, offset, ks[i])
+                doc, offset = next(results)
+                hit = doc if offset is None else self._build(doc, article, offset, ks[i])
                 self._cache.put(keys[i], hit)
                 since_flush += 1
                 if since_flush >= 8 * self.batch_size:

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..model import Analysis, Entity
 
-__all__ = ["AnalysisCache", "content_hash", "analysis_to_dict", "analysis_from_dict"]
+__all__ = ["AnalysisCache", "analysis_from_dict", "analysis_to_dict", "content_hash"]
 
 log = logging.getLogger(__name__)
 _SCHEMA = 1

@@ -9,12 +9,13 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ..model import ENTITY_KINDS, Entity
 from .sentences import STOP_WORDS, Sentence, stem
 
-__all__ = ["KIND_OF_LABEL", "group_entities", "key_terms", "entity_mentions"]
+__all__ = ["KIND_OF_LABEL", "entity_mentions", "group_entities", "key_terms"]
 
 KIND_OF_LABEL = {
     "PERSON": "people",
@@ -67,9 +68,7 @@ def _junk(text: str, kind: str) -> bool:
         return True
     if kind == "people" and (any(c.isdigit() for c in text) or text.islower()):
         return True
-    if kind in _NAMED and text.lower() in STOP_WORDS:
-        return True
-    return False
+    return kind in _NAMED and text.lower() in STOP_WORDS
 
 
 def entity_mentions(doc: Any) -> list[tuple[str, str]]:
@@ -156,7 +155,6 @@ def key_terms(sents: Sequence[Sentence], title: str, entity_texts: Sequence[str]
     """Key words and two-word phrases ranked by frequency x spread x headline presence; not entity names."""
     ents = {w.lower() for t in entity_texts for w in t.split()}
     title_stems = {stem(w) for w in _PHRASE_BREAK.split(title.lower()) if w}
-    n = len(sents) or 1
     count: Counter[str] = Counter()
     spread: dict[str, set[int]] = defaultdict(set)
     surface: dict[str, Counter[str]] = defaultdict(Counter)

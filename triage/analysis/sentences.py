@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Sentence", "split_sentences", "is_furniture", "stem", "STOP_WORDS"]
+__all__ = ["STOP_WORDS", "Sentence", "is_furniture", "split_sentences", "stem"]
 
 _PARA_BREAK = re.compile(r"\n[ \t]*\n\s*")
 _HAS_WORD = re.compile(r"\w")
@@ -49,8 +49,7 @@ def is_furniture(line: str) -> bool:
 def stem(word: str) -> str:
     """A cheap, stable English stem for lower-cased words (plural and common suffixes)."""
     w = word.lower().replace("’", "'")
-    if w.endswith("'s"):
-        w = w[:-2]
+    w = w.removesuffix("'s")
     if len(w) > 4:
         for suf, rep in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", "e"), ("s", "")):
             if w.endswith(suf) and not w.endswith("ss") and len(w) - len(suf) >= 3:

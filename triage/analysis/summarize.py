@@ -7,15 +7,16 @@ tests/bench/train_summary_weights.py; they are a few numbers, shipped in the pac
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from .features import FEATURES, sentence_features
 from .sentences import Sentence, split_sentences
-from .version import SUMMARIZER_VERSION, summarizer_version
+from .version import SUMMARIZER_VERSION
 
 __all__ = ["SUMMARIZER_VERSION", "Weights", "load_weights", "score_sentences", "select", "summarize_doc",
            "summarize_text", "summary_length"]
@@ -29,7 +30,7 @@ class Weights:
     def __init__(self, data: dict[str, Any]):
         names = list(data["features"])
         idx = [names.index(f) if f in names else -1 for f in FEATURES]
-        pick = lambda key, fill: np.array([data[key][i] if i >= 0 else fill for i in idx], dtype=np.float64)  # noqa: E731
+        pick = lambda key, fill: np.array([data[key][i] if i >= 0 else fill for i in idx], dtype=np.float64)
         self.mean = pick("mean", 0.0)
         self.std = pick("std", 1.0)
         self.coef = pick("coef", 0.0)

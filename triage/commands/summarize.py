@@ -48,6 +48,12 @@ def _analyzer(settings: Any, sentences: int | None, no_cache: bool) -> Any:
     )
 
 
+def _dumps(row: dict[str, Any]) -> str:
+    """One JSON line; non-ASCII kept as is when stdout can encode it."""
+    enc = (getattr(sys.stdout, "encoding", "") or "").lower().replace("-", "")
+    return json.dumps(row, ensure_ascii=enc not in ("utf8", "utf16", "utf32"))
+
+
 def _entities_json(analysis: Any) -> dict[str, list[dict[str, Any]]]:
     return {kind: [{"text": e.text, "count": e.count} for e in ents] for kind, ents in analysis.entities.items()}
 
@@ -101,7 +107,7 @@ def _jsonl(analyzer: Any, stdin: TextIO, out: TextIO) -> int:
             else:
                 row["summary"] = list(analysis.summary)
                 row["entities"] = _entities_json(analysis)
-        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        out.write(_dumps(row) + "\n")
     out.flush()
     return bad
 
@@ -133,8 +139,7 @@ def _print(article: Any, analysis: Any, out: TextIO, width: int = 100) -> None:
     out.write(f"{article.title or article.id}\n")
     where = article.source or article.path
     out.write(f"  {where + ' · ' if where else ''}{analysis.reading_minutes:.0f} min read · {analysis.model}\n\n")
-    for s in analysis.summary:
-        out.write(textwrap.fill(" ".join(s.split()), width, initial_indent="  • ", subsequent_indent="    ") + "\n")
+    out.writelines(textwrap.fill(" ".join(s.split()), width, initial_indent="  • ", subsequent_indent="    ") + "\n" for s in analysis.summary)
     if analysis.entities:
         out.write("\n")
         for kind, ents in analysis.entities.items():
@@ -162,7 +167,12 @@ def summarize(ctx: click.Context, sources: tuple[str, ...], sentences: int | Non
     analyzer = _analyzer(settings, sentences, no_cache)
     out = sys.stdout
     if jsonl and not sources:
-        _jsonl(analyzer, click.get_text_stream("stdin"), out)
+        stdin = sys.stdin
+        try:  # a stray byte that is not UTF-8 spoils one line, not the run
+            stdin.reconfigure(errors="replace")  # type: ignore[union-attr]
+        except (AttributeError, ValueError):
+            pass
+        _jsonl(analyzer, stdin, out)
         return
     if not sources:
         raise click.UsageError("give files or folders to summarise, or --jsonl to read JSON lines on stdin")
@@ -174,7 +184,7 @@ def summarize(ctx: click.Context, sources: tuple[str, ...], sentences: int | Non
     for article, (_, analysis) in zip(articles, analyzer.analyze_many(articles)):
         if jsonl:
             row = {"id": article.id, "summary": list(analysis.summary), "entities": _entities_json(analysis)}
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            out.write(_dumps(row) + "\n")
         else:
             _print(article, analysis, out)
     out.flush()

@@ -1,0 +1,38 @@
+"""Fixtures for the analysis tests: the real spaCy pipeline (loaded once) and sample texts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from triage.model import Article
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT / ".." / "shared"
+DEMO = ROOT / "triage" / "demo" / "inbox"
+
+
+@pytest.fixture(scope="module")
+def pipe():
+    """The pipeline "auto" resolves to (the real model), loaded once per process."""
+    from triage.analysis import load_pipeline
+
+    return load_pipeline("auto")
+
+
+@pytest.fixture(scope="module")
+def wire() -> Article:
+    """The AFP wire story, read raw: headline line, paragraphs, crossheads and disclaimer kept in."""
+    path = SHARED / "samples" / "wire-afp-mobilization.txt"
+    if not path.exists():
+        pytest.skip("../shared/samples/wire-afp-mobilization.txt is absent (development data only)")
+    title, _, body = path.read_text(encoding="utf-8").partition("\n")
+    return Article(id="wire", title=title.strip(), text=body.strip())
+
+
+def demo_article(n: int = 1) -> Article:
+    """A freely licensed demo article (Wikinews, CC BY 2.5) shipped in the package."""
+    path = sorted(DEMO.glob(f"{n:02d}-*"))[0]
+    title, _, body = path.read_text(encoding="utf-8").partition("\n")
+    return Article(id=path.stem, title=title.strip(), text=body.strip())
