@@ -274,6 +274,20 @@ def test_xxe_never_reads_local_files(inbox: Path, tmp_path: Path) -> None:
     assert any("declares XML entities" in p.reason for p in res.problems)
 
 
+def test_xxe_in_html_is_never_read(inbox: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-CONTENT", encoding="utf-8")
+    title, paras = demo_article("01-")
+    page = (f'<?xml version="1.0"?><!DOCTYPE html [<!ENTITY xxe SYSTEM "file://{secret}">]><html><head>'
+            f"<title>{title} &xxe;</title></head><body><article><h1>{title}</h1><p>&xxe; {paras[0]}</p>"
+            + "".join(f"<p>{p}</p>" for p in paras[1:]) + "</article></body></html>")
+    for name in ("x.html", "x.xhtml"):
+        (inbox / name).write_text(page, encoding="utf-8")
+        arts, _ = read_file(inbox / name)
+        assert len(arts) == 1 and "TOP-SECRET" not in repr(arts)
+        assert arts[0].text.startswith("&xxe; " + paras[0][:40])  # the headline is not repeated as text
+
+
 def test_entity_expansion_bomb_is_bounded(inbox: Path) -> None:
     ents = ['<!ENTITY lol "lol">'] + [f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10 if i > 1 else "&lol;" * 10}">'
                                       for i in range(1, 10)]

@@ -144,6 +144,10 @@ def make_article(
     if not t:
         first = body.split("\n", 1)[0] if body else ""
         t = clean_line(first[:120]) if first else "(untitled)"
+    elif body:
+        first, sep, rest = body.partition("\n\n")
+        if sep and rest.strip() and normalise_title(first) == normalise_title(t):
+            body = rest.strip()  # the headline repeated as the first paragraph (HTML h1, feed content)
     if len(t) > _MAX_TITLE:
         t = t[: _MAX_TITLE - 1].rstrip() + "…"
     aid = article_id or identity_id(guid=as_text(guid), url=u, source=src, title=t, text=body)

@@ -251,9 +251,11 @@ def _fetch_one(client: Any, url: str, name: str, spool_dir: Path | None, *, time
                     full = prev.text if prev is not None and len(prev.text) > len(a.text) else _full_text(
                         client, a.url, timeout=timeout, max_bytes=max_bytes, user_agent=user_agent)
                     if len(full) > len(a.text):
-                        from triage.sources.base import content_hash
+                        from triage.sources.base import make_article
 
-                        a = replace(a, text=full, content_hash=content_hash(a.title, full))
+                        a = make_article(title=a.title, text=full, path=a.path, source=a.source, url=a.url,
+                                         published=a.published, author=a.author, received=a.received,
+                                         article_id=a.id)
                 out.append(a)
             fresh = out
         if state_file is not None:
