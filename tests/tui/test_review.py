@@ -216,6 +216,31 @@ async def test_time_range_filters(svc):
         assert screen.filter.since == tomorrow
 
 
+async def test_markup_in_a_bad_time_range_is_reported_literally(svc):
+    async with ReviewApp(svc).run_test(size=(80, 24)) as pilot:
+        screen = await _ready(pilot)
+        await pilot.press("T", *"[/]x[@click=app.quit]", "enter")
+        await pilot.pause()
+        assert pilot.app.is_running and screen.filter.since == ""
+        assert len(_ids(screen)) == 5
+
+
+async def test_undo_and_resize(svc):
+    async with ReviewApp(svc).run_test(size=(80, 24)) as pilot:
+        screen = await _ready(pilot)
+        await _move_to(pilot, screen, "a2")
+        await pilot.press("f")
+        assert _current(svc, "a2").decision is Decision.FOLLOW_UP
+        await pilot.press("u")
+        assert _current(svc, "a2").decision is Decision.ARCHIVE
+        table = screen.query_one("#rv-table", DataTable)
+        assert table.get_cell("a2", "decision").plain == "archive"
+        await pilot.resize_terminal(160, 40)
+        await pilot.pause()
+        assert len(table.ordered_columns) == 6
+        assert _ids(screen)[table.cursor_row] == "a2"
+
+
 async def test_sort_keys_cycle_and_reverse(svc):
     async with ReviewApp(svc).run_test(size=(80, 24)) as pilot:
         screen = await _ready(pilot)

@@ -91,6 +91,7 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
         Binding("c", "decide('clear')", "Clear"),
         Binding("u", "undo", "Undo"),
         Binding("j", "scroll(1)", "Down", show=False),
+        Binding("question_mark", "keys", "Keys", show=False),
         Binding("k", "scroll(-1)", "Up", show=False),
     ]
 
@@ -272,6 +273,14 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
             return
         self.written.extend(events)
         self._draw()
+
+    def action_keys(self) -> None:
+        """Show or hide the panel listing every key of this screen."""
+        panels = self.query("HelpPanel")
+        if panels:
+            panels.remove()
+        else:
+            self.app.action_show_help_panel()
 
     def action_close(self) -> None:
         self.dismiss(list(self.written))

@@ -180,6 +180,7 @@ class ReviewScreen(Screen):
         Binding("s", "cycle_sort", "Sort column", group=_SORT),
         Binding("r", "reverse_sort", "Reverse sort", group=_SORT),
         Binding("ctrl+r", "reload", "Reload", show=False),
+        Binding("question_mark", "keys", "Keys", show=False),
         Binding("j", "cursor(1)", "Down", show=False),
         Binding("k", "cursor(-1)", "Up", show=False),
     ]
@@ -381,7 +382,7 @@ class ReviewScreen(Screen):
         out.append(f"{matched:,} of {total:,} articles")
         if matched > MAX_ROWS:
             out.append(f" · showing first {MAX_ROWS:,}: refine the filter", style="yellow")
-        out.append("  ⏎ open · d/t cycle · / S U T ask · 0 reset", style="dim")
+        out.append("  ⏎ open · ? keys · / S U T filter · 0 reset", style="dim")
         out.truncate(max(20, (self.size.width or 80) - 2), overflow="ellipsis")
         self.query_one("#rv-status", Static).update(out)
 
@@ -575,6 +576,14 @@ class ReviewScreen(Screen):
         self._asking = ""
         self.query_one("#rv-input", Input).remove_class("-shown")
         self.query_one("#rv-table", DataTable).focus()
+
+    def action_keys(self) -> None:
+        """Show or hide the panel listing every key of this screen."""
+        panels = self.query("HelpPanel")
+        if panels:
+            panels.remove()
+        else:
+            self.app.action_show_help_panel()
 
     def action_close(self) -> None:
         """Escape: cancel the filter input if it is open, else go back to the main screen."""
