@@ -17,7 +17,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from triage.sources import load, read_file  # noqa: E402
+from triage.sources import load, read_file
 
 SHARED = REPO / ".." / "shared" / "samples"
 

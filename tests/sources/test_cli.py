@@ -69,7 +69,7 @@ def test_fetch_configured_feeds(env, tmp_path: Path, nasa_rss: Path) -> None:
         def log_message(self, *a) -> None:
             pass
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             if self.path != "/rss":
                 self.send_error(500)
                 return

@@ -17,12 +17,10 @@ from triage.sources.feeds import fetch_feeds, read_spool
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "test"
-    routes: dict = {}
-
     def log_message(self, *args) -> None:  # quiet
         pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         srv = self.server
         srv.hits.append((self.path, dict(self.headers)))  # type: ignore[attr-defined]
         route = srv.routes.get(self.path)  # type: ignore[attr-defined]

@@ -46,8 +46,8 @@ def test_normalise_title() -> None:
     [
         "– adding “vote” –",
         "– “Everyone would like to leave” –",
-        "(Except for the headline, this story has not been edited by NDTV staff and is published "
-        "from a syndicated feed.)",
+        ("(Except for the headline, this story has not been edited by NDTV staff and is published "
+        "from a syndicated feed.)"),
         "By Jane Doe, Reuters",
         "Friday, January 4, 2019",
         "(Reporting by Guy Faulconbridge; Editing by Alex Richardson)",

@@ -30,7 +30,10 @@ def _settings(ctx: click.Context) -> Any:
 
 
 def _one_line(s: str) -> str:
-    return " ".join(s.split())
+    """One terminal-safe line (file names can hold escape sequences too)."""
+    from triage.text import clean_line
+
+    return clean_line(s)
 
 
 @click.command("ingest")
@@ -91,7 +94,7 @@ def _table(articles: list[Any]) -> None:
     for a in articles:
         mark = "=" if a.duplicates_of else ("*" if a.updated else " ")
         title = a.title if len(a.title) <= title_w else a.title[: title_w - 1] + "…"
-        source = a.source[:src_w]
+        source = a.source[:src_w]  # titles and sources were cleaned when the Article was built
         click.echo(f"{a.id:<12}  {a.published[:10]:<10}  {source:<{src_w}}{mark} {title}")
 
 

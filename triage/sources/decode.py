@@ -104,7 +104,7 @@ def decode_bytes(data: bytes, declared: str = "") -> tuple[str, str]:
 
         best = from_bytes(data[:200_000]).best()
         enc = best.encoding if best is not None else ""
-    except Exception:  # a detector failure is a guess lost, not a file lost
+    except Exception:  # noqa: BLE001 - a detector failure is a guess lost, not a file lost
         enc = ""
     if enc and not _LATIN.match(enc.replace("-", "_").lower()):
         try:

@@ -10,6 +10,7 @@ The loader reads `*.spool.jsonl` like any inbox file, so `load([spool_dir])` sho
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import tempfile
@@ -196,8 +197,8 @@ def fetch_feeds(
             if progress is not None:
                 try:
                     progress(n, total, name or url)
-                except Exception:  # noqa: BLE001 - a UI callback failure is not a feed failure
-                    pass
+                except Exception:  # a UI callback failure is not a feed failure
+                    logging.getLogger(__name__).exception("progress callback")
     return result
 
 

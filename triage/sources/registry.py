@@ -181,9 +181,9 @@ def _read_spool(text: str, path: Path, problems: list[Problem]) -> list[Article]
             continue
         try:
             obj: Any = json.loads(line)
-            if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
-                raise ValueError("not an article")
         except ValueError:
+            obj = None
+        if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
             problems.append(Problem(f"{path}:{n}", f"spool line {n} is damaged: skipped"))
             continue
         art = make_article(
