@@ -119,3 +119,20 @@ def test_lightly_edited_copy_is_grouped(inbox: Path) -> None:
     assert len(members) == 2
     line = json.dumps(res.groups)
     assert all(a.id in line for a in res.articles)
+
+
+def test_cache_hit_is_by_path_size_and_mtime(inbox: Path, tmp_path: Path) -> None:
+    """Same size and mtime -> the cached parse is used (the file is not read again)."""
+    cache = tmp_path / "c.sqlite"
+    title, paras = demo_article("01-")
+    f = inbox / "s.txt"
+    f.write_text(title + "\n\nAAAA " + paras[0], encoding="utf-8")
+    st = os.stat(f)
+    [before] = load([inbox], cache_path=cache).articles
+    f.write_text(title + "\n\nBBBB " + paras[0], encoding="utf-8")
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
+    [cached] = load([inbox], cache_path=cache).articles
+    assert cached.text.startswith("AAAA") and cached == before
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    [fresh] = load([inbox], cache_path=cache).articles
+    assert fresh.text.startswith("BBBB") and fresh.id == before.id and fresh.updated
