@@ -212,4 +212,6 @@ def read_file(path: str | os.PathLike[str], *, max_file_bytes: int = 5_000_000, 
     except Exception as exc:
         log.exception("reading %s", p)
         return [], problems + [Problem(str(p), f"could not be read ({type(exc).__name__}: {str(exc)[:120]})")]
+    if not articles and not problems:
+        problems.append(Problem(str(p), "holds no articles"))
     return articles, problems
