@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -239,3 +240,45 @@ def test_close_with_unsaved_events_says_so(tmp_path):
     with pytest.raises(PendingWriteError, match="2 decision"):
         s.close()
     assert not db.exists()  # nothing half-written
+
+
+def test_permission_denied_keeps_decision_pending_until_writable(tmp_path):
+    """Root ignores permission bits, so the writer runs as root without CAP_DAC_OVERRIDE (setpriv):
+    a read-only directory and read-only files then give a real EACCES."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("setpriv (util-linux) is not installed")
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    db = folder / "d.json"
+    s = DecisionStore(db)
+    s.decide("a0", "archive")
+    s.close()
+    files = [db, journal_path(db), Path(str(db) + ".lock")]
+    before = db.read_bytes()
+    for f in files:
+        f.chmod(0o400)
+    folder.chmod(0o555)
+    go = tmp_path / "go"
+    proc = subprocess.Popen(
+        [setpriv, "--bounding-set", "-dac_override,-dac_read_search,-fowner", sys.executable, str(WRITER),
+         str(db), "perm", "0", "--wait-for", str(go)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        first = proc.stdout.readline().strip()
+        error = proc.stdout.readline().strip()
+        assert first == "pending 1 flag", (first, error, proc.stderr.read() if proc.poll() is not None else "")
+        assert "Permission denied" in error and str(db) in error
+        assert db.read_bytes() == before and journal_path(db).stat().st_size == 0  # nothing touched
+    finally:
+        folder.chmod(0o755)
+        for f in files:
+            f.chmod(0o600)
+        go.touch()
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert out.strip() == "retry 0"
+    data = json.loads(db.read_text())
+    assert [(d["article_id"], d["note"]) for d in data["events"].values()] == [
+        ("a0", ""), ("perm-1", "while denied")]

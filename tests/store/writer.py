@@ -27,6 +27,7 @@ def main() -> int:
     parser.add_argument("--fsize-limit", type=int, default=0)
     parser.add_argument("--user", default="writer")
     parser.add_argument("--start-when", default="", help="wait until this file exists (a start barrier)")
+    parser.add_argument("--wait-for", default="", help="decide once, wait until this file exists, retry")
     args = parser.parse_args()
     decisions = ("follow-up", "archive", "flag")
     store = DecisionStore(args.db, compact_every=args.compact_every, user=args.user)
@@ -45,6 +46,18 @@ def main() -> int:
         return 0
     while args.start_when and not os.path.exists(args.start_when):
         time.sleep(0.005)
+    if args.wait_for:  # one decision that may not be writable yet; retried once the test says so
+        try:
+            store.decide(f"{args.prefix}-1", "flag", "while denied")
+            print("saved", flush=True)
+        except PendingWriteError as exc:
+            print(f"pending {store.pending} {store.current(f'{args.prefix}-1').decision.value}", flush=True)
+            print(f"error {exc}", flush=True)
+        while not os.path.exists(args.wait_for):
+            time.sleep(0.01)
+        print(f"retry {store.retry_pending()}", flush=True)
+        store.close()
+        return 0
     n = 0
     while args.count == 0 or n < args.count:
         n += 1
