@@ -64,6 +64,15 @@ def test_decide_writes_tinydb_and_warns_for_unknown_ids(run, tmp_path):
     assert result.exit_code == 0 and "cleared" in result.stdout and result.stderr == ""  # known now
 
 
+def test_decide_no_compact_leaves_the_event_in_the_journal(run, tmp_path):
+    path = tmp_path / "x.json"
+    run("decide", "a1", "flag", "--db", path)
+    assert run("decide", "a2", "archive", "--db", path, "--no-compact").exit_code == 0
+    assert len(json.loads(path.read_text())["events"]) == 1
+    rows = json.loads(run("decisions", "--db", path, "--format", "json").stdout)
+    assert [r["article_id"] for r in rows] == ["a1", "a2"]
+
+
 def test_decide_unknown_decision_is_usage_error(run, tmp_path):
     result = run("decide", "c4", "maybe", "--db", tmp_path / "d.json")
     assert result.exit_code == 2 and "maybe" in result.stderr

@@ -112,9 +112,12 @@ def _open_store(path: Path, group_share: bool, *, must_exist: bool) -> Any:
 @click.argument("inbox", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--note", default="", help="A note kept with the decision (default: keep the current note).")
 @click.option("--db", type=click.Path(dir_okay=False), help="The decisions file (TinyDB JSON).")
+@click.option("--no-compact", is_flag=True,
+              help="Leave the event in the journal (faster on big files; plain TinyDB readers see it after "
+                   "the next compaction).")
 @click.pass_context
 def decide(ctx: click.Context, article_id: str, decision: str, inbox: tuple[Path, ...], note: str,
-           db: str | None) -> None:
+           db: str | None, no_compact: bool) -> None:
     """Record a decision for ARTICLE_ID; title, source and url come from INBOX when the id is found there."""
     from triage.store import PendingWriteError, StoreError
 
@@ -138,7 +141,7 @@ def decide(ctx: click.Context, article_id: str, decision: str, inbox: tuple[Path
         click.echo(f"triage: {exc}", err=True)
         code = 1
     try:
-        store.close()
+        store.close(compact=False if no_compact else None)
     except StoreError as exc:
         click.echo(f"triage: {exc}", err=True)
         code = 1
