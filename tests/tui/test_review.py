@@ -287,6 +287,20 @@ async def test_markup_in_titles_and_notes_shows_literally(svc):
         assert pilot.app.is_running
 
 
+def test_why_cells_are_text_objects():
+    """Textual 8 parses str cells as markup: the review passes rich Text so titles show as written."""
+    from textual.widgets._data_table import default_cell_formatter
+
+    assert default_cell_formatter("[b]x[/b]").plain == "x"  # a str cell loses its brackets
+    assert default_cell_formatter(Text("[b]x[/b]")).plain == "[b]x[/b]"
+    chart = render_activity(
+        [DecisionEvent("s", Decision.FLAG, at="2026-11-25T10:00:00.000000Z", source="[red]Src[/]")],
+        date(2026, 11, 25),
+        78,
+    )
+    assert "[red]Src[/] 1" in chart.plain
+
+
 async def test_enter_opens_article_with_history_and_decides(svc):
     async with ReviewApp(svc).run_test(size=(80, 24)) as pilot:
         screen = await _ready(pilot)
