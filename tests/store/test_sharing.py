@@ -9,7 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from triage.store import DecisionStore
+import pytest
+
+from triage.store import DecisionStore, PendingWriteError
 
 WRITER = Path(__file__).with_name("writer.py")
 
@@ -94,3 +96,17 @@ def test_refresh_reports_events_taken_in_by_a_write(tmp_path):
     assert a.refresh() is False
     a.close()
     b.close()
+
+
+def test_a_file_replaced_by_a_newer_schema_stops_writes(tmp_path):
+    db = tmp_path / "d.json"
+    old = DecisionStore(db)
+    old.decide("a1", "flag")
+    newer = {"events": {}, "meta": {"1": {"schema_version": 99}}}
+    db.write_text(json.dumps(newer))  # as if a newer triage rewrote it
+    with pytest.raises(PendingWriteError, match="newer triage"):
+        old.decide("a2", "flag")
+    with pytest.raises(PendingWriteError):
+        old.decide("a3", "flag")  # still refused on the next try, not written over
+    assert json.loads(db.read_text()) == newer
+    assert old.pending == 2

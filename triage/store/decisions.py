@@ -187,8 +187,12 @@ class DecisionStore:
         if state == "journal":
             self._apply(self._storage.read_new())
         else:
-            with gc_paused():
-                self._reload(*self._storage.load())
+            try:
+                with gc_paused():
+                    self._reload(*self._storage.load())
+            except StoreError:
+                self._storage.forget()  # not taken in: look again next time, never write over it
+                raise
         changed = (len(self._docs), self._max_id) != before
         self._unreported = self._unreported or changed
         return changed
@@ -213,6 +217,7 @@ class DecisionStore:
                     self._sync_locked()
                     docs = build()
                     self._flush_locked(docs)
+                    self.last_error = ""
                     self._maybe_compact_locked()
             except (OSError, StoreError) as exc:
                 if docs is None:
@@ -225,7 +230,6 @@ class DecisionStore:
                     f"{self.path}: decision not saved yet ({reason}); {len(self._pending)} kept in memory "
                     f"and retried.", events,
                 ) from exc
-            self.last_error = ""
             return [to_event(d) for d in docs]
 
     def _flush_locked(self, docs: list[Doc]) -> None:

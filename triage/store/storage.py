@@ -258,6 +258,11 @@ class JournalStorage(Storage):
             return "journal"
         return "same" if st.st_size == self._j_offset else "reload"
 
+    def forget(self) -> None:
+        """Drop what is known about the files, so the next poll() says 'reload'."""
+        self._main_key = (-1, -1, -1)
+        self._j_ino, self._j_offset, self.journal_records = None, 0, 0
+
     def load(self) -> tuple[Tables | None, list[Record]]:
         """Read the main file and the whole journal (caller holds the lock)."""
         st = _stat(self.path)
