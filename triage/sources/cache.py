@@ -7,10 +7,8 @@ and the load goes on without it: the cache is a speed-up, never a source of trut
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -23,30 +21,24 @@ log = logging.getLogger(__name__)
 # Bump when a reader's output changes, so cached parses are redone.
 PARSER_VERSION = 5
 
+_SCHEMA_VERSION = 2
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, version INTEGER,
-                                  articles TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, version INTEGER);
+CREATE TABLE IF NOT EXISTS arts (path TEXT NOT NULL, idx INTEGER NOT NULL, id TEXT, title TEXT, text TEXT,
+    source TEXT, url TEXT, published TEXT, apath TEXT, content_hash TEXT, author TEXT, received TEXT,
+    PRIMARY KEY (path, idx)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, first_hash TEXT NOT NULL, received TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sigs (key TEXT PRIMARY KEY, sig BLOB NOT NULL);
 """
-_FIELDS = ("id", "title", "text", "source", "url", "published", "path", "content_hash", "author", "received")
+_DROP = "DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS arts; DROP TABLE IF EXISTS kv; DROP TABLE IF EXISTS sigs;"
 
 
-def article_to_row(a: Article) -> dict[str, Any]:
-    """The parsed part of an Article (received only when the reader set it, e.g. a spool; no
-    updated/duplicates_of: those are per load)."""
-    d = asdict(a)
-    return {k: d[k] for k in _FIELDS}
-
-
-def row_to_article(d: dict[str, Any], received: str = "") -> Article:
-    """Inverse of article_to_row (the stored text was cleaned when it was first parsed); `received`
-    fills in when the stored row has none."""
-    g = d.get
-    return Article(id=g("id", ""), title=g("title", ""), text=g("text", ""), source=g("source", ""),
-                   url=g("url", ""), published=g("published", ""), received=g("received") or received,
-                   path=g("path", ""), content_hash=g("content_hash", ""), author=g("author", ""))
+def _row(path: str, idx: int, a: Article) -> tuple[Any, ...]:
+    """The parsed part of an Article as a row (received only when the reader set it, e.g. a spool;
+    updated/duplicates_of are per load)."""
+    return (path, idx, a.id, a.title, a.text, a.source, a.url, a.published, a.path, a.content_hash, a.author,
+            a.received)
 
 
 class IngestCache:
@@ -60,24 +52,38 @@ class IngestCache:
             conn = sqlite3.connect(str(self.path), timeout=10, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            if conn.execute("PRAGMA user_version").fetchone()[0] != _SCHEMA_VERSION:
+                conn.executescript(_DROP)
+                conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
             conn.executescript(_SCHEMA)
             self.conn = conn
         except (sqlite3.Error, OSError) as exc:
             log.warning("ingest cache %s unusable (%s): loading without it", self.path, exc)
             self.conn = None
 
-    def files(self) -> dict[str, tuple[int, int, str]]:
-        """path -> (size, mtime_ns, articles json) for rows of the current parser version."""
+    def files(self) -> dict[str, tuple[int, int, list[Article]]]:
+        """path -> (size, mtime_ns, articles) for files parsed by the current parser version."""
         if self.conn is None:
             return {}
         try:
-            rows = self.conn.execute(
-                "SELECT path, size, mtime_ns, articles FROM files WHERE version = ?", (PARSER_VERSION,)
-            ).fetchall()
+            meta = {p: (s, m) for p, s, m in self.conn.execute(
+                "SELECT path, size, mtime_ns FROM files WHERE version = ?", (PARSER_VERSION,))}
+            out: dict[str, tuple[int, int, list[Article]]] = {}
+            for (path, _i, aid, title, text, source, url, published, apath, chash, author, received) in \
+                    self.conn.execute("SELECT * FROM arts ORDER BY path, idx"):
+                m = meta.get(path)
+                if m is None:
+                    continue
+                entry = out.get(path)
+                if entry is None:
+                    entry = out[path] = (m[0], m[1], [])
+                entry[2].append(Article(id=aid, title=title, text=text, source=source, url=url,
+                                        published=published, received=received, path=apath,
+                                        content_hash=chash, author=author))
         except sqlite3.Error as exc:
             log.warning("ingest cache read failed: %s", exc)
             return {}
-        return {p: (s, m, a) for p, s, m, a in rows}
+        return out
 
     def seen(self) -> dict[str, tuple[str, str]]:
         """id -> (first content hash, received)."""
@@ -143,11 +149,14 @@ class IngestCache:
         try:
             with self.conn:
                 self.conn.execute("BEGIN IMMEDIATE")
+                gone = [(p,) for p, _s, _m, _a in files] + [(p,) for p in (forget or [])]
+                self.conn.executemany("DELETE FROM arts WHERE path = ?", gone)
                 self.conn.executemany(
-                    "INSERT OR REPLACE INTO files (path, size, mtime_ns, version, articles) VALUES (?,?,?,?,?)",
-                    [(p, s, m, PARSER_VERSION, json.dumps([article_to_row(a) for a in arts], ensure_ascii=False))
-                     for p, s, m, arts in files],
+                    "INSERT OR REPLACE INTO files (path, size, mtime_ns, version) VALUES (?,?,?,?)",
+                    [(p, s, m, PARSER_VERSION) for p, s, m, _arts in files],
                 )
+                self.conn.executemany("INSERT INTO arts VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                                      [_row(p, i, a) for p, _s, _m, arts in files for i, a in enumerate(arts)])
                 self.conn.executemany("INSERT OR IGNORE INTO seen (id, first_hash, received) VALUES (?,?,?)", seen)
                 if kv:
                     self.conn.execute("DELETE FROM kv WHERE key LIKE 'groups:%'")

@@ -135,7 +135,7 @@ def load(
     first time an id was seen and `updated` is True for an id whose content changed since then.
     Near-duplicates are grouped (see IngestResult.groups) when `duplicate_threshold` > 0.
     """
-    from triage.sources.cache import IngestCache, row_to_article
+    from triage.sources.cache import IngestCache
 
     problems: list[Problem] = []
     files: list[tuple[Path, os.stat_result]] = []
@@ -172,15 +172,12 @@ def load(
         seen_paths.add(key)
         hit = cached.get(key)
         if hit is not None and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
-            try:
-                rows = json.loads(hit[2])
-                received = "" if all(d.get("received") for d in rows) else _iso(st.st_mtime)
-                arts = [row_to_article(d, received) for d in rows]
-            except (ValueError, TypeError, AttributeError):
-                arts = None
-            if arts is not None:
-                articles.extend(arts)
-                continue
+            arts = hit[2]
+            if not all(a.received for a in arts):
+                received = _iso(st.st_mtime)
+                arts = [a if a.received else replace(a, received=received) for a in arts]
+            articles.extend(arts)
+            continue
         arts, probs = read_file(path, max_file_bytes=max_file_bytes)
         problems.extend(probs)
         arts = [a if a.received else replace(a, received=_iso(st.st_mtime)) for a in arts]
