@@ -105,6 +105,7 @@ async def test_opens_at_80x24_with_narrow_columns(svc):
         assert sorted(_ids(screen)) == ["a1", "a2", "a3", "a4", "gone1"]
         assert table.size.height >= 10  # the table keeps most of the screen at 80x24
         assert "5 of 5 articles" in str(screen.query_one("#rv-status").render())
+        assert table.get_cell("a1", "title").plain.startswith("✎ Budget vote")  # it has a note
 
 
 async def test_wide_terminal_shows_user_and_note(svc):

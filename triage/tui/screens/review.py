@@ -75,8 +75,8 @@ def time_bounds(flt: ReviewFilter) -> tuple[str | None, str | None]:
 
 
 def haystack(ev: DecisionEvent) -> str:
-    """The text the text filter looks in: title, note, source, user and id, casefolded."""
-    return f"{ev.title}\n{ev.note}\n{ev.source}\n{ev.user}\n{ev.article_id}".casefold()
+    """The text the text filter looks in: title, note, source, user, id and url, casefolded."""
+    return f"{ev.title}\n{ev.note}\n{ev.source}\n{ev.user}\n{ev.article_id}\n{ev.url}".casefold()
 
 
 def filter_events(
@@ -347,6 +347,7 @@ class ReviewScreen(Screen):
         shown = self._matched[:MAX_ROWS]
         self._shown_ids = [ev.article_id for ev in shown]
         widths = dict(layout)
+        show_notes = "note" in widths
         rows = []
         for ev in shown:
             cells = []
@@ -357,6 +358,10 @@ class ReviewScreen(Screen):
                     cells.append(decision_text(ev.decision))
                 elif name == "title" and not ev.title:
                     cells.append(Text(plain(ev.article_id, one_line=True), style="dim italic", end=""))
+                elif name == "title" and ev.note and not show_notes:  # the note column is hidden
+                    cell = Text("✎ ", style="bold", end="")
+                    cell.append_text(_fit(ev.title, widths[name] - 2))
+                    cells.append(cell)
                 else:
                     cells.append(_fit(getattr(ev, name), widths[name]))
             rows.append(cells)
