@@ -24,6 +24,7 @@ Semantics (what the TUI and CLI rely on):
 from __future__ import annotations
 
 import getpass
+import itertools
 import os
 import secrets
 import socket
@@ -31,17 +32,17 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from triage.model import Article, Decision, DecisionEvent
 from triage.store.errors import NewerSchemaError, PendingWriteError, StoreError
-from triage.store.events import SCHEMA_VERSION, at_key, normalise_doc, to_event, utc_now_iso
+from triage.store.events import SCHEMA_VERSION, normalise_doc, to_event, undo_target, utc_now_iso
+from triage.store.query import decision_value, event_filter
 from triage.store.storage import JournalStorage, Record, Tables, gc_paused
 
 __all__ = ["DecisionStore"]
 
 Doc = dict[str, Any]
-_CLEAR_WORDS = ("clear", "cleared", "none", "undecided")
 
 
 def _login_name() -> str:
@@ -49,16 +50,6 @@ def _login_name() -> str:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 - no USER/LOGNAME and no passwd entry (containers)
         return str(os.getuid())
-
-
-def _decision_value(decision: Decision | str | None) -> str | None:
-    if decision is None:
-        return None
-    if isinstance(decision, Decision):
-        return decision.value
-    if decision.strip().lower() in _CLEAR_WORDS:
-        return None
-    return Decision.parse(decision).value
 
 
 class DecisionStore:
@@ -110,7 +101,7 @@ class DecisionStore:
             raw_events = {k: v for k, v in raw_events.items() if k.isdigit()}
             ids = [int(key) for key in raw_events]
         docs = list(raw_events.values())
-        if any(a >= b for a, b in zip(ids, ids[1:])):  # compaction writes id order; others may not
+        if any(a >= b for a, b in itertools.pairwise(ids)):  # compaction writes id order; others may not
             order = sorted(range(len(ids)), key=ids.__getitem__)
             ids, docs = [ids[i] for i in order], [docs[i] for i in order]
         hist: dict[str, list[int]] = {}
@@ -290,13 +281,13 @@ class DecisionStore:
     def decide(self, article: Article | str, decision: Decision | str | None, note: str = "", *,
                batch: str = "", title: str = "", source: str = "", url: str = "") -> DecisionEvent:
         """Record a decision (None or "clear": clear it) durably; returns the event written."""
-        value = _decision_value(decision)
+        value = decision_value(decision)
         return self._write(lambda: [self._decide_doc(article, value, note, batch, title, source, url)])[0]
 
     def decide_many(self, articles: Sequence[Article | str], decision: Decision | str | None,
                     note: str = "") -> list[DecisionEvent]:
         """The same decision for several articles: one batch id, one durable write."""
-        value = _decision_value(decision)
+        value = decision_value(decision)
         batch = secrets.token_hex(6)
         return self._write(lambda: [self._decide_doc(a, value, note, batch, "", "", "") for a in articles])
 
@@ -309,17 +300,10 @@ class DecisionStore:
             docs = []
             for article_id in ids:
                 history = self._history_docs(article_id)
-                stack: list[tuple[str | None, str]] = [(None, "")]
-                for doc in history:
-                    if doc.get("action") == "undo":
-                        if len(stack) > 1:
-                            stack.pop()
-                        stack[-1] = (doc.get("decision"), doc.get("note", ""))
-                    else:
-                        stack.append((doc.get("decision"), doc.get("note", "")))
-                if len(stack) < 2:
+                target = undo_target(history)
+                if target is None:
                     continue
-                decision, note = stack[-2]
+                decision, note = target
                 last = history[-1]
                 docs.append(self._new_doc(article_id, decision, note, "undo", batch,
                                           last["title"], last["source"], last["url"]))
@@ -375,40 +359,8 @@ class DecisionStore:
         `user` matches exactly, `source` and `text` (title, note, source, url, id) as case-insensitive
         substrings.
         """
-        want: Any = ...
-        if isinstance(decision, str) and decision.strip().lower() == "all":
-            want = ...
-        elif decision is not None:
-            want = _decision_value(decision)
-        elif not history:
-            want = "decided"
-        lo = at_key(since.isoformat()) if since else ""
-        hi = at_key(until.isoformat()) if until else ""
-        user_cf = user.casefold() if user else None
-        source_cf = source.casefold() if source else None
-        text_cf = text.casefold() if text else None
-
-        def keep(doc: Doc) -> bool:
-            value = doc.get("decision")
-            if want == "decided":
-                if value is None:
-                    return False
-            elif want is not ... and value != want:
-                return False
-            if lo or hi:
-                at = at_key(doc.get("at") or "")
-                if not at or (lo and at < lo) or (hi and at > hi):
-                    return False
-            if user_cf is not None and (doc.get("user") or "").casefold() != user_cf:
-                return False
-            if source_cf is not None and source_cf not in (doc.get("source") or "").casefold():
-                return False
-            if text_cf is not None:
-                hay = " ".join(str(doc.get(k) or "") for k in ("title", "note", "source", "url", "article_id"))
-                if text_cf not in hay.casefold():
-                    return False
-            return True
-
+        keep = event_filter(decision=decision, since=since, until=until, user=user, source=source,
+                            text=text, history=history)
         with self._mutex:
             if history:
                 docs = [d for d in self._docs if keep(d)] + [d for d in self._pending if keep(d)]
@@ -494,7 +446,7 @@ class DecisionStore:
                     f"{self.path}: {len(lost)} decision(s) could not be saved ({self.last_error}).", lost
                 )
 
-    def __enter__(self) -> DecisionStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

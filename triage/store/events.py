@@ -86,3 +86,19 @@ def normalise_doc(doc: dict[str, Any]) -> dict[str, Any] | None:
     if out["action"] not in ACTIONS:
         out["action"] = "decide" if out["decision"] else "clear"
     return out
+
+
+def undo_target(history: list[dict[str, Any]]) -> tuple[str | None, str] | None:
+    """The (decision, note) an undo returns an article to, or None when there is nothing to undo.
+
+    The history is a stack of states: decide, clear and note events push one, undo events pop one.
+    """
+    stack: list[tuple[str | None, str]] = [(None, "")]
+    for doc in history:
+        if doc.get("action") == "undo":
+            if len(stack) > 1:
+                stack.pop()
+            stack[-1] = (doc.get("decision"), doc.get("note", ""))
+        else:
+            stack.append((doc.get("decision"), doc.get("note", "")))
+    return stack[-2] if len(stack) >= 2 else None

@@ -137,7 +137,7 @@ def parse_journal(raw: bytes, path: Path) -> tuple[list[Record], int]:
             obj = json.loads(line)
             record = (str(obj["t"]), int(obj["id"]), obj["doc"])
             if not isinstance(record[2], dict):
-                raise ValueError("doc is not an object")
+                raise TypeError("doc is not an object")
         except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
             raise CorruptStoreError(
                 _corrupt_message(path, f"line {number} of the journal is damaged: {exc}"), str(path)
