@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import webbrowser
 from collections import deque
 from datetime import datetime
@@ -28,6 +29,7 @@ from triage.tui.widgets.reader import KIND_LABELS, ArticleText, SummaryPanel
 __all__ = ["MainScreen"]
 
 VIEW_LABELS = {"inbox": "Inbox", "follow-up": "Follow-up", "flagged": "Flagged", "archived": "Archived", "all": "All"}
+READER_DEBOUNCE = 0.08  # seconds: moves closer than this are "key held down"
 SAVED_WORDS = {Decision.FOLLOW_UP: "follow-up", Decision.ARCHIVE: "archived", Decision.FLAG: "flagged", None: "cleared"}
 
 
@@ -113,6 +115,8 @@ class MainScreen(Screen):
         self._analysis_error = ""
         self._shown_id: str | None = None
         self._stop_watch = threading.Event()
+        self._last_move = 0.0
+        self._reader_timer = None
 
     # -- layout ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -168,8 +172,7 @@ class MainScreen(Screen):
         if problems:
             self.notify(f"{len(problems)} item(s) could not be read: press p to see them.", severity="warning")
         if self._analyze:
-            self._enqueue_uncached()
-            self._analysis_loop()
+            self._analysis_loop(enqueue=True)
         settings = self.service.settings
         if settings.get("watch.enabled", True) and self.service.inbox:
             self._watch()
@@ -259,8 +262,10 @@ class MainScreen(Screen):
             self._wake.set()
 
     @work(thread=True, exclusive=True, group="analysis", exit_on_error=False)
-    def _analysis_loop(self) -> None:
+    def _analysis_loop(self, enqueue: bool = False) -> None:
         worker = get_current_worker()
+        if enqueue:  # here, not on the event loop: reading 10,000 cache entries must not delay first paint
+            self._enqueue_uncached()
         done = 0
         batch = max(1, min(8, int(self.service.settings.get("analysis.batch_size", 32))))
         while not worker.is_cancelled:
@@ -296,7 +301,18 @@ class MainScreen(Screen):
     # -- showing ---------------------------------------------------------------------------------
     @on(ArticleList.Highlighted)
     def _highlighted(self, msg: ArticleList.Highlighted) -> None:
-        self._show(msg.article_id)
+        # While a key is held (moves closer than READER_DEBOUNCE apart) only the list repaints; the
+        # reading pane follows as soon as the cursor rests. A single keypress shows at once.
+        now = time.monotonic()
+        quick = now - self._last_move < READER_DEBOUNCE
+        self._last_move = now
+        if self._reader_timer is not None:
+            self._reader_timer.stop()
+            self._reader_timer = None
+        if quick:
+            self._reader_timer = self.set_timer(READER_DEBOUNCE, lambda: self._show(msg.article_id))
+        else:
+            self._show(msg.article_id)
 
     def _show(self, article_id: str | None, scroll: bool = True) -> None:
         self._shown_id = article_id
