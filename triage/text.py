@@ -61,7 +61,8 @@ def clean_text(s: str) -> str:
     Lines are right-stripped and runs of spaces collapsed; three or more newlines become two;
     the result has no leading or trailing blank lines.
     """
-    s = _strip(s)
+    if not isinstance(s, str) or not s.replace("\n", "").isprintable():
+        s = _strip(s)  # printable text (the common case) has no controls, escapes or format characters
     s = re.sub(r"[ ]{2,}", " ", s)
     s = re.sub(r"[ ]+\n", "\n", s)
     s = re.sub(r"\n[ ]+", "\n", s)
@@ -71,6 +72,8 @@ def clean_text(s: str) -> str:
 
 def clean_line(s: str) -> str:
     """Clean a one-line field (title, source, author, url): like clean_text, newlines become spaces."""
+    if isinstance(s, str) and s.isprintable():
+        return " ".join(s.split())
     s = _strip(s)
     return re.sub(r"\s+", " ", s).strip()
 
@@ -87,12 +90,12 @@ def normalise_title(title: str) -> str:
 _DASHES = "\u2013\u2014\u2012\u2015-"
 # AFP-style crosshead: a short line between dashes, e.g. "– adding “vote” –" or "- Protests -".
 _CROSSHEAD = re.compile(rf"^[{_DASHES}]\s*(?P<body>[^\n]{{1,90}}?)\s*[{_DASHES}]$")
+# Disclaimers and credits: whole-paragraph patterns (matched at the start), and phrases found anywhere.
 _DISCLAIMERS = re.compile(
     "|".join(
         f"(?:{p})"
         for p in (
             r"^\(?\s*(except for the headline,?\s*)?this (story|article|report) (has not been|was not|hasn't been) edited by .{0,80}staff",
-            r"(published|auto-generated|generated) (from|on|via) a syndicated (feed|channel)",
             r"^\(?\s*this (story|article) (is|was) (auto-?generated|published) from a syndicated",
             r"^(copyright|\(c\)|©)\s*(\d{4}\s*)?.{0,80}all rights reserved\.?\)?$",
             r"^this material may not be published, broadcast, rewritten,? or redistributed",
@@ -103,6 +106,15 @@ _DISCLAIMERS = re.compile(
             r"^-?\s*end\s*-?$",
             r"^\d{1,3}\s+min(ute)?s?\s+read$",
             r"^(click here|subscribe|sign up) (to|for) .{0,80}(newsletter|updates)",
+        )
+    ),
+    re.IGNORECASE,
+)
+_DISCLAIMER_PHRASES = re.compile(
+    "|".join(
+        f"(?:{p})"
+        for p in (
+            r"(published|auto-generated|generated) (from|on|via) a syndicated (feed|channel)",
         )
     ),
     re.IGNORECASE,
@@ -158,6 +170,6 @@ def is_furniture(paragraph: str) -> bool:
         m = _CROSSHEAD.match(p)
         if m and not re.search(r"[.!?]\s+\S", m.group("body")):
             return True
-    if _DISCLAIMERS.search(p):
+    if _DISCLAIMERS.match(p) or ("syndicated" in p.lower() and _DISCLAIMER_PHRASES.search(p)):
         return True
     return bool(len(p) <= 80 and (byline_author(p) or dateline_date(p)))

@@ -29,6 +29,9 @@ _SIGNATURES = (
 )
 
 
+_CTRL = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
+
+
 def looks_binary(data: bytes) -> bool:
     """True for bytes that are not text in any encoding we read: a known binary signature or NUL bytes
     that are not UTF-16/32 text, or many control bytes."""
@@ -38,7 +41,7 @@ def looks_binary(data: bytes) -> bool:
     if b"\x00" in head and not _utf16_guess(head) and not head.startswith(tuple(b for b, _ in _BOMS)):
         return True
     if head:
-        ctrl = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
+        ctrl = len(head) - len(head.translate(None, _CTRL))
         if ctrl / len(head) > 0.10:
             return True
     return False
