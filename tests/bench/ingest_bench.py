@@ -76,7 +76,7 @@ def bench_rescan(n: int) -> dict[str, float]:
             "one_new": t_one_new, "groups": float(len(warm.groups))}
 
 
-def bench_feeds(rounds: int = 5) -> dict[str, float]:
+def bench_feeds(rounds: int = 20) -> dict[str, float]:
     import feedparser
 
     files = sorted((SHARED / "feeds").glob("*.xml"))

@@ -338,3 +338,13 @@ def test_hostile_links_and_huge_titles(inbox: Path) -> None:
     arts, probs = read_file(inbox / "links.jsonl")
     assert not probs and [a.url for a in arts] == ["", "", "https://example.org/a"]
     assert len(arts[0].title) == 300 and arts[0].title.endswith("…")
+
+
+def test_deeply_nested_json_and_fifo(inbox: Path) -> None:
+    (inbox / "deep.json").write_text("[" * 200_000, encoding="utf-8")
+    assert only_problem(inbox / "deep.json") in ("is nested too deeply to read",) or \
+        only_problem(inbox / "deep.json").startswith("is not valid JSON")
+    os.mkfifo(inbox / "pipe.txt")
+    res = load([inbox])  # must not block on the pipe
+    assert [p.reason for p in res.problems if p.where.endswith("pipe.txt")] == [
+        "is not a regular file (device, socket or pipe): skipped"]
