@@ -38,9 +38,15 @@ def test_watch_thread_new_changed_removed(inbox: Path, tmp_path: Path) -> None:
         assert update.articles[0].updated
         # Ignored names produce nothing; a bad file is a problem; a removal is reported.
         (inbox / ".partial.txt").write_text("x", encoding="utf-8")
+        (inbox / ".git").mkdir()
+        (inbox / ".git" / "HEAD.txt").write_text("ref: x", encoding="utf-8")
         (inbox / "bad.json").write_text("[", encoding="utf-8")
-        update = got.get(timeout=2)
-        assert [p.reason.split(" (")[0] for p in update.problems] == ["is not valid JSON"]
+        batch = [got.get(timeout=2)]
+        time.sleep(0.5)
+        while not got.empty():
+            batch.append(got.get())
+        assert [a for u in batch for a in u.articles] == []
+        assert [p.reason.split(" (")[0] for u in batch for p in u.problems] == ["is not valid JSON"]
         path.unlink()
         update = got.get(timeout=2)
         assert update.removed == [str(path)]

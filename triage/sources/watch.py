@@ -46,8 +46,21 @@ def _load_opts(opts: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in opts.items() if k in allowed}
 
 
-def changes_to_update(changes: Iterable[tuple[Any, str]], **opts: Any) -> WatchUpdate:
-    """Turn watchfiles changes {(Change, path)} into a WatchUpdate (reads the changed files)."""
+def _in_ignored_folder(path: str, roots: Sequence[str], ignore: Sequence[str]) -> bool:
+    from triage.sources.loader import _ignored
+
+    for root in roots:
+        rel = os.path.relpath(path, root)
+        if not rel.startswith(".." + os.sep) and rel != "..":
+            return any(_ignored(part, ignore) for part in rel.split(os.sep)[:-1])
+    return False
+
+
+def changes_to_update(changes: Iterable[tuple[Any, str]], roots: Sequence[str] = (), **opts: Any) -> WatchUpdate:
+    """Turn watchfiles changes {(Change, path)} into a WatchUpdate (reads the changed files).
+
+    `roots` are the watched folders: files inside an ignored sub-folder (e.g. `.git`) are skipped, as
+    a scan would skip them."""
     from watchfiles import Change
 
     from triage.sources.loader import DEFAULT_IGNORE, _ignored, load
@@ -57,7 +70,7 @@ def changes_to_update(changes: Iterable[tuple[Any, str]], **opts: Any) -> WatchU
     removed: list[str] = []
     for change, path in sorted(changes, key=lambda c: c[1]):
         name = os.path.basename(path)
-        if _ignored(name, ignore):
+        if _ignored(name, ignore) or _in_ignored_folder(path, roots, ignore):
             continue
         if change == Change.deleted:
             if not os.path.exists(path):
@@ -107,7 +120,7 @@ def watch_paths(
             ready.set()
         if not changes:
             continue
-        update = changes_to_update(changes, **opts)
+        update = changes_to_update(changes, dirs, **opts)
         if update:
             callback(update)
 
@@ -137,6 +150,6 @@ async def awatch_paths(
             ready.set()
         if not changes:
             continue
-        update = await asyncio.to_thread(changes_to_update, changes, **opts)
+        update = await asyncio.to_thread(changes_to_update, changes, dirs, **opts)
         if update:
             yield update
