@@ -142,7 +142,8 @@ class AnalysisCache:
         assert self._mem is not None
         with self._lock:
             self._mem[key] = analysis
-            self._pending[key] = json.dumps(analysis_to_dict(analysis), ensure_ascii=False)
+            if self.path is not None:
+                self._pending[key] = json.dumps(analysis_to_dict(analysis), ensure_ascii=False)
 
     def __len__(self) -> int:
         self._ensure()

@@ -71,11 +71,17 @@ def _junk(text: str, kind: str) -> bool:
     return kind in _NAMED and text.lower() in STOP_WORDS
 
 
+_PLACE_PREPOSITIONS = {"in", "into", "near", "across", "throughout", "outside"}
+
+
 def entity_mentions(doc: Any) -> list[tuple[str, str]]:
     """(cleaned text, kind) for every entity mention in a processed Doc."""
     out = []
     for ent in doc.ents:
         kind = KIND_OF_LABEL.get(ent.label_, "other")
+        if kind == "people" and len(ent) == 1 and ent.start > 0 \
+                and doc[ent.start - 1].lower_ in _PLACE_PREPOSITIONS:
+            kind = "places"  # "in Kherson": the small model often calls a lone place name a person
         text = _clean(ent.text)
         if kind in ("people",):
             text = _strip_titles(text)
@@ -94,32 +100,51 @@ def group_entities(mentions: Sequence[tuple[str, str]], limit: int = 12) -> dict
     """Merge variants, count mentions, choose the kind by majority; kind -> entities, most mentioned first."""
     # 1. exact groups (case-insensitive); dates and numbers only merge with their own kind
     groups: dict[str, dict[str, Any]] = {}
+    plural_groups = {t.lower() for t, k in mentions if k == "groups"}
     for text, kind in mentions:
+        text = " ".join(text.split())
+        if _junk(text, kind):
+            continue
         key = text.lower() if kind in _NAMED else f"{kind}:{text.lower()}"
+        if kind == "groups" and key.endswith("s") and key[:-1] in plural_groups:
+            key = key[:-1]  # "Russians" with "Russian"
         g = groups.setdefault(key, {"forms": Counter(), "kinds": Counter(), "named": kind in _NAMED})
         g["forms"][text] += 1
         g["kinds"][kind] += 1
     # 2. a shorter name that is the tail, head or acronym of a longer one joins the longest, most
     #    mentioned such name ("Putin" -> "Vladimir Putin", "UN" -> "United Nations")
-    keys = sorted((k for k, g in groups.items() if g["named"]), key=lambda k: (-len(k.split()), k))
+    keys = [k for k, g in groups.items() if g["named"]]
+    info = {}
+    for k in keys:
+        g = groups[k]
+        form = g["forms"].most_common(1)[0][0]
+        info[k] = (tuple(k.split()), g["kinds"].most_common(1)[0][0], form, sum(g["forms"].values()))
+    by_tail: dict[str, list[str]] = defaultdict(list)
+    by_head: dict[str, list[str]] = defaultdict(list)
+    by_acronym: dict[str, list[str]] = defaultdict(list)
+    for k in keys:
+        words, kind, form, _ = info[k]
+        if len(words) > 1:
+            by_tail[words[-1]].append(k)
+            by_head[words[0]].append(k)
+            by_acronym[_acronym(form.split()).lower()].append(k)
     parent: dict[str, str] = {}
-    for short in sorted(keys, key=lambda k: len(k.split())):
-        sw = short.split()
+    for short in sorted(keys, key=lambda k: len(info[k][0])):
+        sw = info[short][0]
         best, best_n = None, 0
-        for long in keys:
-            lw = long.split()
+        candidates = set(by_tail.get(sw[-1], ())) | set(by_head.get(sw[0], ()))
+        short_form = info[short][2]
+        if len(sw) == 1 and len(short) >= 2 and short_form.isupper():
+            candidates |= set(by_acronym.get(short, ()))
+        for long in candidates:
+            lw, lkind, lform, n = info[long]
             if len(lw) <= len(sw) or long in parent:
                 continue
-            gl = groups[long]
             tail = lw[-len(sw):] == sw
-            head = lw[: len(sw)] == sw and gl["kinds"].most_common(1)[0][0] != "people"
-            form = gl["forms"].most_common(1)[0][0]
-            acro = len(sw) == 1 and len(short) >= 2 and short.upper() == _acronym(form.split()).upper() \
-                and groups[short]["forms"].most_common(1)[0][0].isupper()
-            if tail or head or acro:
-                n = sum(gl["forms"].values())
-                if best is None or n > best_n:
-                    best, best_n = long, n
+            head = lw[: len(sw)] == sw and lkind != "people"
+            acro = len(sw) == 1 and short_form.isupper() and short == _acronym(lform.split()).lower()
+            if (tail or head or acro) and (best is None or n > best_n or n == best_n and long < best):
+                best, best_n = long, n
         if best is not None:
             parent[short] = best
     merged: dict[str, dict[str, Any]] = {}
@@ -165,9 +190,7 @@ def key_terms(sents: Sequence[Sentence], title: str, entity_texts: Sequence[str]
         run: list[str] = []
         for w in words + [""]:
             low = w.lower().strip("'’-")
-            ok = bool(low) and low.isalpha() and len(low) > 2 and low not in STOP_WORDS and low not in ents \
-                and not (w[0].isupper() and run == [] and False)
-            if ok:
+            if low and low.isalpha() and len(low) > 2 and low not in STOP_WORDS and low not in ents:
                 run.append(w)
                 continue
             for j in range(len(run)):

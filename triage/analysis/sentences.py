@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 __all__ = ["STOP_WORDS", "Sentence", "is_furniture", "split_sentences", "stem"]
@@ -46,6 +47,7 @@ def is_furniture(line: str) -> bool:
     return bool(_CROSSHEAD.match(line) or _DISCLAIMER.search(line))
 
 
+@lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """A cheap, stable English stem for lower-cased words (plural and common suffixes)."""
     w = word.lower().replace("’", "'")
