@@ -112,6 +112,18 @@ def test_decisions_formats_and_filters(run, db):
     assert json.loads(run("decisions", "--db", db, "--user", "nobody-here", "--format", "json").stdout) == []
 
 
+def test_decisions_decision_filter_words(run, db):
+    def ids(*args):
+        return [r["article_id"] for r in json.loads(run("decisions", "--db", db, "--format", "json", *args).stdout)]
+
+    assert ids("--decision", "followup") == ["c1"]
+    run("decide", "c2", "clear", "--db", db)
+    assert ids("--decision", "clear") == ["c2"]
+    assert ids("--decision", "all") == ["c1", "c3", "c2"]
+    assert ids() == ["c1", "c3"]
+    assert run("decisions", "--db", db, "--decision", "maybe").exit_code == 2
+
+
 def test_decisions_output_file_and_summaries(run, db, tmp_path):
     sums = tmp_path / "s.jsonl"
     sums.write_text(json.dumps({"id": "c1", "summary": ["First key sentence."], "entities": {}}) + "\n")
