@@ -1,6 +1,6 @@
 """Near-duplicate grouping: Jaccard similarity of hashed word shingles over the cleaned text.
 
-Each article keeps a 1-in-4 sample of its shingle hashes (by hash value, so two texts keep the same
+Each article keeps a 1-in-8 sample of its shingle hashes (by hash value, so two texts keep the same
 sample of what they share; this is what the cache stores); an inverted index over the samples gives
 candidate pairs, which are then scored exactly on all their shingles. Identical texts are grouped first. Groups are the connected components of pairs at or above the threshold;
 the leader is the earliest published member (then the smallest id), so the choice is stable.
@@ -11,16 +11,17 @@ from __future__ import annotations
 import hashlib
 import re
 import zlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from itertools import combinations
 
 from triage.model import Article
 
 __all__ = ["group_duplicates", "jaccard", "shingles"]
 
 _WORD = re.compile(r"\w+")
-_SAMPLE = 4
+_SAMPLE = 8
 _MAX_BUCKET = 64  # a shingle shared by more articles than this is boilerplate, not evidence
 
 
@@ -44,7 +45,7 @@ def jaccard(a: frozenset[int], b: frozenset[int]) -> float:
 
 
 def signature(text: str, size: int = 5) -> frozenset[int]:
-    """The shingle hashes indexed to find candidates: a 1-in-4 sample (all of them for short texts)."""
+    """The shingle hashes indexed to find candidates: a 1-in-8 sample (all of them for short texts)."""
     full = shingles(text, size)
     sample = frozenset(h for h in full if h % _SAMPLE == 0)
     return sample if len(sample) >= 16 else full
@@ -52,7 +53,7 @@ def signature(text: str, size: int = 5) -> frozenset[int]:
 
 def text_key(text: str) -> str:
     """Hash of a text alone (titles differ between outlets running the same copy)."""
-    return hashlib.sha1(" ".join(text.split()).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]  # texts are already cleaned
 
 
 def group_duplicates(
@@ -64,7 +65,7 @@ def group_duplicates(
     """Mark near-duplicates: members get `duplicates_of=<leader id>`; returns (articles, groups).
 
     `groups` maps leader id -> [leader id, member ids...] for groups of two or more. `signatures`
-    ("<size>:<text_key>" -> signature) is read and filled as a cache. threshold <= 0 turns grouping off.
+    ("<size>/<sample rate>:<text_key>" -> signature) is read and filled as a cache. threshold <= 0 turns grouping off.
     Identical texts are grouped first, so only one of each is compared.
     """
     arts = [replace(a, duplicates_of="") if a.duplicates_of else a for a in articles]
@@ -93,7 +94,7 @@ def group_duplicates(
             union(by_text[tk], i)
             continue
         by_text[tk] = i
-        key = f"{shingle_size}:{tk}"
+        key = f"{shingle_size}/{_SAMPLE}:{tk}"
         s = sigs.get(key)
         if s is None:
             s = signature(a.text, shingle_size)
@@ -104,7 +105,6 @@ def group_duplicates(
     for r, s in enumerate(rep_sets):
         for h in s:
             index[h].append(r)
-    checked: set[tuple[int, int]] = set()
     full_sets: dict[int, frozenset[int]] = {}
 
     def full(i: int) -> frozenset[int]:
@@ -114,22 +114,20 @@ def group_duplicates(
             s = full_sets[i] = shingles(arts[i].text, shingle_size)
         return s
 
+    # Shared sampled hashes per candidate pair, counted at C speed: the count is the size of the
+    # samples' intersection, so the samples' Jaccard needs no set operation.
+    shared: Counter[tuple[int, int]] = Counter()
     for members in index.values():
-        if len(members) < 2 or len(members) > _MAX_BUCKET:
+        if 1 < len(members) <= _MAX_BUCKET:
+            shared.update(combinations(members, 2))
+    floor = max(threshold - 0.2, 0.05)
+    for (x, y), c in shared.items():
+        est = c / (len(rep_sets[x]) + len(rep_sets[y]) - c)
+        if est < floor:
             continue
-        for x in range(len(members)):
-            for y in range(x + 1, len(members)):
-                pair = (members[x], members[y])
-                if pair in checked:
-                    continue
-                checked.add(pair)
-                i, j = reps[pair[0]], reps[pair[1]]
-                if find(i) == find(j):
-                    continue
-                # The samples' Jaccard is a close estimate: only plausible pairs are scored exactly.
-                if jaccard(rep_sets[pair[0]], rep_sets[pair[1]]) >= threshold - 0.2 and \
-                        jaccard(full(i), full(j)) >= threshold:
-                    union(i, j)
+        i, j = reps[x], reps[y]
+        if find(i) != find(j) and jaccard(full(i), full(j)) >= threshold:
+            union(i, j)
     comps: dict[int, list[int]] = defaultdict(list)
     for i in range(len(arts)):
         comps[find(i)].append(i)
