@@ -247,3 +247,21 @@ async def test_entity_filter_space_palette_and_review(settings_factory, demo_inb
         await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen))
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, ReviewScreen))
+
+
+async def test_no_color_arrows_and_q(settings_factory, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    svc = build_service(settings_factory, articles=_articles())
+    app = make_app(svc, now=NOW, analyze=False, loaded=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: len(_list(app).rows) == 6)
+        assert app.no_color
+        await pilot.press("down", "down", "up")
+        assert _list(app).cursor == 1
+        await pilot.press("k")
+        assert _list(app).cursor == 0
+        await pilot.press("x")
+        # Without colour the decision is still readable: a letter, not only a colour.
+        assert _list(app).render_line(0).text[1] == "X"
+        await pilot.press("q")
+    assert not app.is_running
