@@ -282,3 +282,24 @@ def test_permission_denied_keeps_decision_pending_until_writable(tmp_path):
     data = json.loads(db.read_text())
     assert [(d["article_id"], d["note"]) for d in data["events"].values()] == [
         ("a0", ""), ("perm-1", "while denied")]
+
+
+def test_kill_9_two_writers_at_once(tmp_path):
+    """Two writers on one file, each killed at its own random instant: a dead lock holder, a torn
+    append or a half-done compaction of one must not cost the other any acknowledged event."""
+    db = tmp_path / "d.json"
+    rng = random.Random(9)
+    acknowledged: set[str] = set()
+    for round_ in range(12):
+        procs = [start_writer(db, f"r{round_}w{k}", 0, "--compact-every", "5") for k in range(2)]
+        firsts = [p.stdout.readline() for p in procs]
+        for k, proc in enumerate(procs):
+            time.sleep(rng.uniform(0.0, 0.05))
+            proc.send_signal(signal.SIGKILL)
+        for k, (proc, first) in enumerate(zip(procs, firsts)):
+            out, _ = proc.communicate(timeout=30)
+            acknowledged.update(f"r{round_}w{k}-{n}" for n in (first + out).split())
+    store = DecisionStore(db)
+    missing = acknowledged - set(store.current_many())
+    store.close()
+    assert not missing and len(acknowledged) >= 24
