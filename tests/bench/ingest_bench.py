@@ -1,7 +1,8 @@
 """Ingest benchmarks (not collected by pytest). Run: .venv/bin/python tests/bench/ingest_bench.py [N]
 
 1. Rescan of an inbox of N (default 10,000) text files with nothing new, with the ingest cache
-   (target <= 1 s). Each file is a headline and six real paragraphs drawn from the demo articles.
+   (target <= 1 s). Each file is a headline and six real paragraphs drawn from the demo articles;
+   every 100th file is a near-duplicate of the one before (shortest paragraph cut): N/100 groups.
 2. Feed file parsing: triage's read_file on the real NASA feeds vs feedparser.parse on the same bytes,
    measured in one run (target: within 1.5x of feedparser).
 """
@@ -47,12 +48,18 @@ def bench_rescan(n: int) -> dict[str, float]:
     demo = _demo()
     with tempfile.TemporaryDirectory() as tmp:
         inbox = Path(tmp) / "inbox"
+        prev: list[str] = []
         for i in range(n):
             sub = inbox / f"desk{i // 1000:02d}"
             if i % 1000 == 0:
                 sub.mkdir(parents=True)
             title = demo[i % len(demo)][0]
-            body = "\n\n".join(rng.sample(paras, 6))
+            if i % 100 == 99:  # every 100th file: another outlet's copy of the previous story, shortest paragraph cut
+                short = min(prev, key=len)
+                body = "\n\n".join(p for p in prev if p is not short)
+            else:
+                prev = rng.sample(paras, 6)
+                body = "\n\n".join(prev)
             (sub / f"{i:05d}.txt").write_text(f"{title} ({i})\n\n{body}\n", encoding="utf-8")
         cache = Path(tmp) / "cache.sqlite"
         t0 = time.perf_counter()
