@@ -31,7 +31,7 @@ def _paragraphs() -> list[str]:
 
 
 def _demo() -> list[tuple[str, str]]:
-    src = SHARED / "demo" if (SHARED / "demo").is_dir() else REPO / "triage" / "demo"
+    src = SHARED / "demo" if (SHARED / "demo").is_dir() else REPO / "triage" / "demo" / "inbox"
     out = []
     for p in sorted(src.glob("[0-9]*.txt")):
         title, _, rest = p.read_text(encoding="utf-8").partition("\n")

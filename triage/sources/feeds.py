@@ -29,6 +29,9 @@ __all__ = ["FetchError", "fetch_feeds", "read_spool", "spool_slug"]
 
 Progress = Callable[[int, int, str], None]
 
+# Entries kept per feed in the spool (the newest by arrival); a busy feed is not a disk leak.
+SPOOL_LIMIT = 5000
+
 
 class FetchError(Exception):
     """A feed or page could not be fetched; the message is the plain reason."""
@@ -155,6 +158,9 @@ def _spool_merge(spool_file: Path, fresh: list[Article]) -> list[Article]:
     for a in fresh:
         old = kept.get(a.id)
         kept[a.id] = replace(a, received=old.received) if old is not None and old.received else a
+    if len(kept) > SPOOL_LIMIT:  # newest first by when they arrived; the oldest leave the spool
+        newest = sorted(kept.values(), key=lambda a: (a.received, a.published), reverse=True)[:SPOOL_LIMIT]
+        kept = {a.id: a for a in newest}
     lines = [json.dumps({k: v for k, v in asdict(a).items() if k not in ("updated", "duplicates_of")},
                         ensure_ascii=False) for a in kept.values()]
     _write_atomic(spool_file, "\n".join(lines) + ("\n" if lines else ""))
