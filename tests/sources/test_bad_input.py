@@ -348,3 +348,11 @@ def test_deeply_nested_json_and_fifo(inbox: Path) -> None:
     res = load([inbox])  # must not block on the pipe
     assert [p.reason for p in res.problems if p.where.endswith("pipe.txt")] == [
         "is not a regular file (device, socket or pipe): skipped"]
+
+
+def test_load_never_raises_on_odd_arguments(inbox: Path) -> None:
+    copy_demo(inbox, ["01-"])
+    res = load([None, "bad\x00path", str(inbox), inbox / "nope.txt"])  # type: ignore[list-item]
+    assert len(res.articles) == 1
+    assert [p.reason for p in res.problems] == [
+        "is not a file, folder or feed URL", "is not a valid path (it holds a NUL byte)", "does not exist"]

@@ -142,7 +142,14 @@ def load(
     urls: list[str] = []
     roots: list[str] = []
     for raw in paths:
-        s = os.fspath(raw)
+        try:
+            s = os.fspath(raw)
+        except TypeError:
+            problems.append(Problem(repr(raw), "is not a file, folder or feed URL"))
+            continue
+        if "\x00" in s:
+            problems.append(Problem(s.replace("\x00", "\\0"), "is not a valid path (it holds a NUL byte)"))
+            continue
         if _is_url(s):
             urls.append(s)
             continue
@@ -154,7 +161,10 @@ def load(
             continue
         if stat.S_ISDIR(st.st_mode):
             roots.append(str(p).rstrip(os.sep) + os.sep)
-            found, probs = scan(p, follow_symlinks=follow_symlinks, ignore=ignore)
+            try:
+                found, probs = scan(p, follow_symlinks=follow_symlinks, ignore=ignore)
+            except RecursionError:
+                found, probs = [], [Problem(str(p), "folder tree is nested too deeply to scan")]
             files.extend(found)
             problems.extend(probs)
         else:
