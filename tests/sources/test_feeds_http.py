@@ -253,3 +253,16 @@ def test_fetch_full_article_for_teasers(server, tmp_path: Path) -> None:
                         fetch_full_article=True)
     assert again.articles[0].text == a.text
     assert sum(1 for p, _ in server.hits if p == "/story") == n_story
+
+
+def test_server_reason_phrase_is_cleaned(server, tmp_path: Path) -> None:
+    def route(h):
+        h.send_response(503, "Down \x1b[2J\x1b]0;pwned\x07 now")
+        h.send_header("Content-Length", "0")
+        h.end_headers()
+
+    server.routes["/evil"] = route
+    res = fetch_feeds([{"url": url(server, "/evil"), "name": "E"}], tmp_path, timeout=5, max_bytes=100,
+                      user_agent="t")
+    [p] = res.problems
+    assert "\x1b" not in p.reason and "\x07" not in p.reason and p.reason.startswith("feed returned HTTP 503 Down")

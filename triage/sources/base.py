@@ -52,6 +52,15 @@ class IngestResult:
 _MAX_TITLE = 300
 
 
+def clean_problems(problems: list[Problem]) -> list[Problem]:
+    """Problems safe to show: file names, server reason phrases and parser messages are untrusted too."""
+    out = []
+    for p in problems:
+        where, reason = clean_line(p.where), clean_line(p.reason)
+        out.append(p if (where, reason) == (p.where, p.reason) else Problem(where, reason))
+    return out
+
+
 def _h(s: str, n: int = 12) -> str:
     return hashlib.sha256(s.encode("utf-8", "surrogatepass")).hexdigest()[:n]
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from triage.model import Article, Problem
-from triage.sources.base import IngestResult, Rejected
+from triage.sources.base import IngestResult, Rejected, clean_problems
 from triage.sources.registry import SPOOL_STATE_SUFFIX, SPOOL_SUFFIX, read_file
 
 __all__ = ["FetchError", "fetch_feeds", "read_spool", "spool_slug"]
@@ -205,6 +205,7 @@ def fetch_feeds(
                     progress(n, total, name or url)
                 except Exception:  # a UI callback failure is not a feed failure
                     logging.getLogger(__name__).exception("progress callback")
+    result.problems = clean_problems(result.problems)
     return result
 
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from triage.model import Article, Problem
-from triage.sources.base import IngestResult
+from triage.sources.base import IngestResult, clean_problems
 from triage.sources.registry import SPOOL_STATE_SUFFIX, read_file
 
 __all__ = ["DEFAULT_IGNORE", "load", "scan"]
@@ -222,7 +222,7 @@ def load(
                 out.append(a if (rec == a.received and not upd) else replace(a, received=rec, updated=upd))
         articles = out
 
-    result = IngestResult(articles=articles, problems=problems)
+    result = IngestResult(articles=articles, problems=clean_problems(problems))
     kv: dict[str, str] = {}
     if duplicate_threshold > 0 and len(articles) > 1:
         from triage.sources.dedupe import apply_groups, group_duplicates

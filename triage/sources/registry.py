@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from triage.model import Article, Problem
-from triage.sources.base import Rejected, make_article
+from triage.sources.base import Rejected, clean_problems, make_article
 
 __all__ = ["KNOWN_EXTENSIONS", "SPOOL_STATE_SUFFIX", "SPOOL_SUFFIX", "read_file", "source_name"]
 
@@ -204,14 +204,15 @@ def read_file(path: str | os.PathLike[str], *, max_file_bytes: int = 5_000_000, 
         data = _read_bytes(p, max_file_bytes)
         articles = _dispatch(p, data, problems)
     except Rejected as exc:
-        return [], problems + [Problem(str(p), str(exc))]
+        return [], clean_problems(problems + [Problem(str(p), str(exc))])
     except RecursionError:
-        return [], problems + [Problem(str(p), "is nested too deeply to read")]
+        return [], clean_problems(problems + [Problem(str(p), "is nested too deeply to read")])
     except MemoryError:
-        return [], problems + [Problem(str(p), "needs too much memory to read")]
+        return [], clean_problems(problems + [Problem(str(p), "needs too much memory to read")])
     except Exception as exc:
         log.exception("reading %s", p)
-        return [], problems + [Problem(str(p), f"could not be read ({type(exc).__name__}: {str(exc)[:120]})")]
+        return [], clean_problems(problems + [Problem(str(p), f"could not be read ({type(exc).__name__}: "
+                                                               f"{str(exc)[:120]})")])
     if not articles and not problems:
         problems.append(Problem(str(p), "holds no articles"))
-    return articles, problems
+    return articles, clean_problems(problems)
