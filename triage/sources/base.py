@@ -23,7 +23,7 @@ from pathlib import Path
 from triage.model import Article, Problem
 from triage.text import clean_line, clean_text, normalise_title
 
-__all__ = ["IngestResult", "Rejected", "content_hash", "identity_id", "iso_date", "make_article"]
+__all__ = ["IngestResult", "Rejected", "clean_problems", "content_hash", "identity_id", "iso_date", "make_article"]
 
 
 class Rejected(Exception):
