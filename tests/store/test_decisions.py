@@ -145,13 +145,36 @@ def test_file_is_plain_tinydb_after_close_and_journal_storage_sees_all(db):
 
 
 def test_compaction_every_n_keeps_everything(db):
-    s = DecisionStore(db, compact_every=5)
+    s = DecisionStore(db, compact_every=5, background_compaction=False)
     for n in range(12):
         s.decide(f"a{n}", "flag")
     assert len(json.loads(db.read_text())["events"]) == 10  # compacted at 5 and 10
     s.close()
     again = DecisionStore(db)
     assert len(again) == 12 and len(again.current_many()) == 12
+
+
+def test_background_compaction_keeps_decisions_made_meanwhile(db):
+    seed = DecisionStore(db, background_compaction=False)
+    seed.decide_many([f"s{n}" for n in range(20_000)], "archive")  # a big file: compaction takes a while
+    seed.close()
+    s = DecisionStore(db, compact_every=10)
+    for n in range(10):
+        s.decide(f"a{n}", "flag")  # the 10th starts a compaction in a thread
+    for n in range(30):
+        s.decide(f"b{n}", "follow-up")  # ... and these land while it writes
+    s._join_compaction()
+    data = json.loads(db.read_text())
+    assert {f"a{n}" for n in range(10)} <= {d["article_id"] for d in data["events"].values()}
+    # what came after the snapshot moved to a fresh journal: main + journal hold each event once
+    assert len(data["events"]) + journal_path(db).read_bytes().count(b"\n") == 20_040
+    assert not s.last_error
+    s.close()
+    data = json.loads(db.read_text())
+    assert len(data["events"]) == 20_040 and os.path.getsize(journal_path(db)) == 0
+    ids = [int(k) for k in data["events"]]
+    assert ids == list(range(1, 20_041))
+    assert len(DecisionStore(db).current_many()) == 20_040
 
 
 def test_reading_creates_no_files(tmp_path):

@@ -58,6 +58,7 @@ class DecisionStore:
     def __init__(
         self, path: str | os.PathLike[str], *, group_share: bool = False, compact_every: int = 1000,
         user: str | None = None, host: str | None = None, lock_timeout: float = 10.0,
+        background_compaction: bool = True,
     ) -> None:
         self.path = Path(path).expanduser()
         self.compact_every = compact_every
@@ -78,6 +79,8 @@ class DecisionStore:
         self._unreported = False  # events of other processes loaded since the last refresh()
         self._closed = False
         self._compact_after = compact_every
+        self.background_compaction = background_compaction
+        self._compactor: threading.Thread | None = None
         with self._mutex, self._storage.locked(create=False), gc_paused():
             self._reload(*self._storage.load())
 
@@ -237,18 +240,57 @@ class DecisionStore:
     def _maybe_compact_locked(self) -> None:
         if self.compact_every <= 0 or self._storage.journal_records < self._compact_after:
             return
-        try:
-            self._compact_locked()
-        except OSError as exc:  # the events are safe in the journal; try again a little later
-            self.last_error = f"could not compact {self.path} ({exc.strerror or exc})"
-            self._compact_after = self._storage.journal_records + max(1, self.compact_every // 4)
+        if not self.background_compaction:
+            try:
+                self._compact_locked()
+            except OSError as exc:  # the events are safe in the journal; try again a little later
+                self._compaction_failed(exc)
+            return
+        if self._compactor is None or not self._compactor.is_alive():
+            self._compactor = threading.Thread(target=self._compact_in_background, name="triage-store-compact",
+                                               daemon=True)
+            self._compactor.start()
+
+    def _compaction_failed(self, exc: OSError) -> None:
+        self.last_error = f"could not compact {self.path} ({exc.strerror or exc}); events are safe in the journal"
+        self._compact_after = self._storage.journal_records + max(1, self.compact_every // 4)
+
+    def _tables(self) -> Tables:
+        """A snapshot of everything committed, as TinyDB tables (safe to encode without the mutex)."""
+        if not self._meta:
+            self._meta = self._new_meta()
+        tables: Tables = {"events": {str(i): d for i, d in zip(self._ids, self._docs)}, "meta": dict(self._meta)}
+        tables.update({name: dict(table) for name, table in self._extra.items()})
+        return tables
 
     def _compact_locked(self) -> None:
-        events = {str(i): d for i, d in zip(self._ids, self._docs)}
-        meta = self._meta or self._new_meta()
-        self._storage.compact({"events": events, "meta": meta, **self._extra})
-        self._meta = meta
+        self._storage.compact(self._tables())
         self._compact_after = self.compact_every
+
+    def _compact_in_background(self) -> None:
+        """Compaction off the caller's thread: only the snapshot and the final rename hold the locks."""
+        try:
+            with self._mutex:
+                if self._closed:
+                    return
+                with self._storage.locked():
+                    self._sync_locked()
+                    point, tables = self._storage.point(), self._tables()
+            tmp = self._storage.prepare(tables)  # the slow part: decisions go on meanwhile
+            with self._mutex, self._storage.locked():
+                self._sync_locked()
+                if self._storage.install(tmp, point):
+                    self._compact_after = self.compact_every
+        except OSError as exc:
+            with self._mutex:
+                self._compaction_failed(exc)
+        except StoreError as exc:
+            self.last_error = str(exc)
+
+    def _join_compaction(self) -> None:
+        compactor = self._compactor
+        if compactor is not None and compactor is not threading.current_thread():
+            compactor.join()
 
     def _latest(self, article_id: str) -> Doc | None:
         for doc in reversed(self._pending):
@@ -415,6 +457,7 @@ class DecisionStore:
 
     def compact(self) -> None:
         """Fold the journal into the main TinyDB file now (atomic replace), so plain TinyDB sees everything."""
+        self._join_compaction()
         with self._mutex, self._storage.locked():
             self._sync_locked()
             self._compact_locked()
@@ -425,6 +468,7 @@ class DecisionStore:
         Raises PendingWriteError if events still could not be saved. A failed compaction does not
         raise: the events are safe in the journal; `last_error` says why.
         """
+        self._join_compaction()  # outside the mutex: the compaction thread needs it to finish
         with self._mutex:
             if self._closed:
                 return

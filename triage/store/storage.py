@@ -26,6 +26,8 @@ import json
 import os
 import secrets
 import shutil
+import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -154,14 +156,28 @@ def encode_records(records: list[Record]) -> bytes:
     )
 
 
-def atomic_write_json(path: Path, data: Any, mode: int, like: os.stat_result | None = None) -> None:
-    """Write JSON to `path` atomically: temp file, fsync, os.replace, fsync of the directory.
+def encode_tables(tables: Tables) -> bytes:
+    """TinyDB JSON for some tables, byte for byte what ``json.dumps(tables)`` gives.
 
-    The new file gets the mode and group of `like` (the file it replaces) when given, else `mode`.
+    Encoded one document at a time, so a compaction in a background thread lets other threads
+    run between documents (one ``json.dumps`` of 10^5 documents would hold the GIL throughout).
     """
-    payload = json.dumps(data).encode()
-    directory = path.parent
-    tmp = directory / f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    dumps = json.dumps
+    parts = []
+    for name, table in tables.items():
+        body = ", ".join([f"{dumps(str(key))}: {dumps(doc)}" for key, doc in table.items()])
+        parts.append(f"{dumps(name)}: {{{body}}}")
+    return ("{" + ", ".join(parts) + "}").encode()
+
+
+def temp_name(path: Path) -> Path:
+    """A temp file beside `path`, named so a later compaction can tell whether its writer is gone."""
+    return path.with_name(f".{path.name}.tmp-{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}")
+
+
+def write_temp(path: Path, payload: bytes, mode: int, like: os.stat_result | None = None) -> Path:
+    """Write `payload` to a new fsynced temp file beside `path` (mode and group of `like` if given)."""
+    tmp = temp_name(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         try:
@@ -177,14 +193,35 @@ def atomic_write_json(path: Path, data: Any, mode: int, like: os.stat_result | N
             os.fsync(fd)
         finally:
             os.close(fd)
+    except BaseException:
+        _unlink(tmp)
+        raise
+    return tmp
+
+
+def _unlink(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def atomic_write_json(path: Path, data: Any, mode: int, like: os.stat_result | None = None) -> None:
+    """Write JSON to `path` atomically: temp file, fsync, os.replace, fsync of the directory.
+
+    The new file gets the mode and group of `like` (the file it replaces) when given, else `mode`.
+    """
+    tmp = write_temp(path, encode_tables(data) if _is_tables(data) else json.dumps(data).encode(), mode, like)
+    try:
         os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink(tmp)
         raise
-    fsync_dir(directory)
+    fsync_dir(path.parent)
+
+
+def _is_tables(data: Any) -> bool:
+    return isinstance(data, dict) and all(isinstance(t, dict) for t in data.values())
 
 
 class JournalStorage(Storage):
@@ -337,11 +374,50 @@ class JournalStorage(Storage):
 
     def compact(self, tables: Tables) -> None:
         """Write `tables` as the new main file atomically, then empty the journal (caller holds the lock)."""
+        point = self.point()
+        tmp = self.prepare(tables)
+        if not self.install(tmp, point):  # cannot happen while the lock is held throughout
+            raise StoreError(f"{self.path}: changed during compaction; not replaced.")
+
+    # A compaction in three steps, so the slow middle one can run without the lock (and off the UI
+    # thread): point() and install() with the lock held, prepare() without it.
+    def point(self) -> tuple[Any, ...]:
+        """What the files look like now, as far as this storage has read them (lock held, synced)."""
+        return (self._main_key, self._j_ino, self._j_offset)
+
+    def prepare(self, tables: Tables) -> Path:
+        """Encode and write `tables` to an fsynced temp file beside the main file (no lock needed)."""
+        return write_temp(self.path, encode_tables(tables), self.mode, _stat(self.path))
+
+    def install(self, tmp: Path, point: tuple[Any, ...]) -> bool:
+        """Replace the main file with `tmp` and keep only the journal lines written after `point`.
+
+        Lock held, and the caller has read the journal to its end. False (temp removed, nothing
+        changed) if another process compacted since `point`.
+        """
+        main_key, j_ino, j_offset = point
+        st = _stat(self.journal)
+        if _key(_stat(self.path)) != main_key or (st is not None and j_ino is not None and st.st_ino != j_ino):
+            _unlink(tmp)
+            return False
         self._remove_stale_temps()
-        like = _stat(self.path)
-        atomic_write_json(self.path, tables, self.mode, like)
+        try:
+            os.replace(tmp, self.path)
+        except BaseException:
+            _unlink(tmp)
+            raise
+        fsync_dir(self.path.parent)
         self._main_key = _key(_stat(self.path))
-        if self.journal.exists():
+        # A kill from here on leaves journal lines whose ids are in the main file: replay skips them.
+        tail = b""
+        if st is not None and st.st_size > j_offset:
+            with open(self.journal, "rb") as fh:
+                fh.seek(j_offset)
+                tail = fh.read(st.st_size - j_offset)
+            tail = tail[: tail.rfind(b"\n") + 1]  # an unfinished line (a dead writer's) is dropped
+        if st is None:
+            self._j_ino = None
+        elif not tail:
             fd = os.open(self.journal, os.O_WRONLY)
             try:
                 os.ftruncate(fd, 0)
@@ -349,7 +425,14 @@ class JournalStorage(Storage):
                 self._j_ino = os.fstat(fd).st_ino
             finally:
                 os.close(fd)
-        self._j_offset, self.journal_records = 0, 0
+        else:  # lines appended while the temp file was written move to a fresh journal
+            new = write_temp(self.journal, tail, self.mode, st)
+            os.replace(new, self.journal)
+            fsync_dir(self.journal.parent)
+            self._j_ino = _stat(self.journal).st_ino
+        self._j_offset = len(tail)
+        self.journal_records = tail.count(b"\n")
+        return True
 
     def backup(self, suffix: str) -> Path:
         """Copy the main file beside itself (e.g. before a migration); the copy is fsynced."""
@@ -368,12 +451,19 @@ class JournalStorage(Storage):
         return target
 
     def _remove_stale_temps(self) -> None:
-        # Under the lock nobody else is compacting, so any temp file left is from a killed compaction.
-        for stale in self.path.parent.glob(f".{self.path.name}.tmp-*"):
-            try:
-                stale.unlink()
-            except OSError:
-                pass
+        """Remove temp files of compactions whose process is gone (lock held)."""
+        host = socket.gethostname()
+        for pattern in (f".{self.path.name}.tmp-*", f".{self.journal.name}.tmp-*"):
+            for stale in self.path.parent.glob(pattern):
+                try:
+                    age = time.time() - stale.stat().st_mtime
+                except OSError:
+                    continue
+                rest = stale.name.split(".tmp-", 1)[1]
+                writer_host, _, pid_part = rest.rpartition("-")[0].rpartition("-")
+                alive = writer_host == host and pid_part.isdigit() and _pid_alive(int(pid_part))
+                if not alive and (writer_host == host or age > 3600):
+                    _unlink(stale)
 
     # ---- TinyDB Storage API ----------------------------------------------------------------------
     def read(self) -> Tables | None:
@@ -407,3 +497,15 @@ def apply_records(tables: Tables, records: list[Record]) -> list[Record]:
         top[table] = doc_id
         applied.append((table, doc_id, doc))
     return applied
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
