@@ -10,10 +10,16 @@ Layout for a store at ``decisions.json``:
                               Replayed on open; folded into the main file by :meth:`JournalStorage.compact`.
 * ``decisions.json.lock``     the filelock taken around every read-modify-write.
 
+Compaction (``point`` -> ``prepare`` -> ``install``): the events up to a point are written to an fsynced
+temp file, possibly without the lock and off the caller's thread; then, under the lock, the temp file
+replaces the main file (os.replace + fsync of the directory) unless another process compacted
+meanwhile, and the journal lines written after the point move to a fresh journal (or it is emptied).
+
 Crash safety: a kill during an append leaves at most an incomplete last line (no newline), which was
 never acknowledged; it is ignored by readers and cut off by the next writer (under the lock). A kill
 during compaction leaves either the old main file (the journal is intact) or the new one with the
-journal not yet emptied: journal records whose id is already in the main file are skipped on replay.
+journal not yet rewritten: journal records whose id is already in the main file are skipped on replay.
+Temp files of a killed compaction are removed by a later one once their process is gone.
 
 Plain TinyDB readers see only compacted events; ``JournalStorage`` used as a TinyDB storage
 (``TinyDB(path, storage=JournalStorage)``) sees everything.
