@@ -45,7 +45,7 @@ def demo_inbox(tmp_path: Path) -> Path:
     """A copy of the bundled demo inbox in tmp (tests may add files to it)."""
     from triage.cli import demo_dir
 
-    dest = tmp_path / "inbox"
+    dest = tmp_path / "demo"
     shutil.copytree(demo_dir(), dest)
     return dest
 

@@ -24,10 +24,10 @@ DEMO_CREDIT = (
 
 
 def demo_dir() -> Path:
-    """The bundled demo inbox (package data triage/demo/inbox)."""
+    """The bundled demo inbox (package data triage/demo/demo: the folder name is the articles' source)."""
     from importlib import resources
 
-    return Path(str(resources.files("triage.demo").joinpath("inbox")))
+    return Path(str(resources.files("triage.demo").joinpath("demo")))
 
 
 def _settings(ctx: click.Context, *, db: str | None = None, inbox: tuple[str, ...] = ()):

@@ -132,7 +132,7 @@ class TriageService:
             ignore=tuple(src["ignore"]),
             duplicate_threshold=float(src["duplicate_threshold"]),
             shingle_size=int(src["shingle_size"]),
-            cache_path=self.settings.data_dir / "ingest-cache.json",
+            cache_path=self.settings.data_dir / "ingest-cache.sqlite",
         )
         self.set_articles(result.articles, result.problems)
 
@@ -201,7 +201,7 @@ class TriageService:
             "max_file_bytes": int(src["max_file_bytes"]),
             "follow_symlinks": bool(src["follow_symlinks"]),
             "ignore": tuple(src["ignore"]),
-            "cache_path": self.settings.data_dir / "ingest-cache.json",
+            "cache_path": self.settings.data_dir / "ingest-cache.sqlite",
             "debounce_ms": int(self.settings.get("watch.debounce_ms", 300)),
         }
 

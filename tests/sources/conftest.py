@@ -13,7 +13,7 @@ SAMPLES = SHARED / "samples"
 DEMO = SAMPLES / "demo"
 FEEDS = SAMPLES / "feeds"
 AFP = SAMPLES / "wire-afp-mobilization.txt"
-BUNDLED_DEMO = REPO / "triage" / "demo" / "inbox"
+BUNDLED_DEMO = REPO / "triage" / "demo" / "demo"
 
 
 def demo_dir() -> Path:

@@ -20,7 +20,7 @@ def analysed_demo(tmp_path_factory):
     from triage.service import TriageService
 
     base = tmp_path_factory.mktemp("snap")
-    inbox = base / "inbox"
+    inbox = base / "demo"
     shutil.copytree(demo_dir(), inbox)
     settings = load_settings(db=base / "d.json", data_dir=base / "data", inbox=[str(inbox)], use_user_config=False)
     svc = TriageService(settings, inbox=[inbox], db_path=base / "d.json")
