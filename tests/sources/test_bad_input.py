@@ -124,10 +124,11 @@ ILLFORMED = {
     "bare-ampersands": ((b'<rss version="2.0"><channel><title>T & C</title><item><title>Fish & Chips</title>'
                         b"<description>Fish and chips.</description></item></channel></rss>"),
                         "feed is not well-formed (<unknown>:"),
-    "windows-1255-undeclared": ("<rss><channel><item><title>כותרת</title><description>האם תדפיס נייר של אתר אינטרנט"
-                                "</description></item></channel></rss>".encode("cp1255"),
-                                ("feed declares the wrong encoding (document declared as utf-8, but parsed as "
-                                "Windows-1255): read 1 recovered entries")),
+    "windows-1255-undeclared": (("<rss><channel><item><title>כותרת</title><description>"
+                                 + "האם תדפיס נייר של אתר אינטרנט. ראש הממשלה הודיע היום על תוכנית חדשה לחינוך "
+                                 "ולבריאות בכל הארץ, והשרים יתכנסו מחר כדי לדון בה. " * 3
+                                 + "</description></item></channel></rss>").encode("cp1255"),
+                                "feed declares the wrong encoding (read as cp1255): read 1 recovered entries"),
     "stray-end-tag": ((b'<rss version="2.0"><channel><title>Desk</title><item><title>Stray end tag</title>'
                       b"<description>Body text here.</description></width></item></channel></rss>"),
                       "is an ill-formed feed the feed parser failed on"),

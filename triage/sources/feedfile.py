@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from triage.model import Article, Problem
+from triage.sources.decode import decode_bytes
 from triage.sources.base import Rejected, make_article
 from triage.sources.html import html_to_text
 from triage.sources.plaintext import split_paragraphs, strip_furniture
@@ -112,6 +113,18 @@ def parse_feed_bytes(data: bytes, where: str | Path, source: str, problems: list
     except Exception as exc:  # noqa: BLE001 - feedparser's loose parser can crash on stray tags
         raise Rejected(f"is an ill-formed feed the feed parser failed on ({type(exc).__name__}: "
                        f"{' '.join(str(exc).split())[:100]})") from None
+    if parsed.get("bozo") and type(parsed.get("bozo_exception")).__name__ == "CharacterEncodingOverride":
+        # The declared encoding is wrong. feedparser's own fallback guess needs chardet (not a
+        # dependency); decode with charset-normalizer (triage.sources.decode) and parse the text.
+        try:
+            text, enc = decode_bytes(data)
+            reparsed = feedparser.parse(text, sanitize_html=False, resolve_relative_uris=False)
+        except Exception:  # noqa: BLE001 - keep feedparser's own reading
+            reparsed = None
+        if reparsed is not None and reparsed.entries:
+            problems.append(Problem(str(where), f"feed declares the wrong encoding (read as {enc}): "
+                                    f"read {len(reparsed.entries)} recovered entries"))
+            return entries_to_articles(reparsed, where, source), reparsed
     articles = entries_to_articles(parsed, where, source)
     version = parsed.get("version") or ""
     if parsed.get("bozo"):
