@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from triage.model import Article, Problem
-from triage.sources.decode import decode_bytes
 from triage.sources.base import Rejected, make_article
+from triage.sources.decode import decode_bytes
 from triage.sources.html import html_to_text
 from triage.sources.plaintext import split_paragraphs, strip_furniture
 
