@@ -10,7 +10,7 @@ from triage.model import Article
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT / ".." / "shared"
-DEMO = ROOT / "triage" / "demo" / "inbox"
+DEMO = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def wire() -> Article:
 
 
 def demo_article(n: int = 1) -> Article:
-    """A freely licensed demo article (Wikinews, CC BY 2.5) shipped in the package."""
+    """A freely licensed article (Wikinews, CC BY 2.5) from tests/analysis/data."""
     path = sorted(DEMO.glob(f"{n:02d}-*"))[0]
     title, _, body = path.read_text(encoding="utf-8").partition("\n")
     return Article(id=path.stem, title=title.strip(), text=body.strip())

@@ -54,7 +54,7 @@ class Analyzer:
     """Summaries, entities and key terms for Articles, cached by content, model and summariser version."""
 
     def __init__(self, *, cache_path: Path | None = None, sentences: int = 4, ratio: float = 0.0,
-                 min_sentences: int = 2, max_sentences: int = 6, model: str = "auto", batch_size: int = 32,
+                 min_sentences: int = 2, max_sentences: int = 6, model: str = "auto", batch_size: int = 16,
                  processes_above: int = 400):
         self.sentences = sentences
         self.ratio = ratio
@@ -156,6 +156,12 @@ class Analyzer:
         self._cache.put(self.cache_key(article, k), result)
         return result
 
+    def analyze_chunk(self, chunk: Sequence[tuple[Article, int | None]]) -> list[Analysis]:
+        """Analyses of one batch through nlp.pipe (no cache): the unit of work of analyze_many."""
+        inputs = [doc_input(a.title, a.text) for a, _ in chunk]
+        docs = self.pipeline.nlp.pipe([t for t, _ in inputs], batch_size=max(1, len(inputs)))
+        return [self._build(doc, a, off, k) for doc, (a, k), (_, off) in zip(docs, chunk, inputs)]
+
     def analyze_many(self, articles: Sequence[Article], progress: Callable[[int, int], None] | None = None,
                      k: Sequence[int | None] | None = None) -> Iterator[tuple[str, Analysis]]:
         """(article.id, Analysis) for each article, in input order; uncached ones run through nlp.pipe
@@ -169,31 +175,24 @@ class Analyzer:
             if keys[i] not in seen and self._cache.get(keys[i]) is None:
                 todo.append(i)
             seen.add(keys[i])
-        results: Iterator[Any] = iter(())
-        processes = min(2, os.cpu_count() or 1) if self.processes_above and len(todo) > self.processes_above else 1
-        if todo and processes > 1:
+        results: Iterator[Analysis] = iter(())
+        if todo:
             from .workers import analyze_in_processes
 
-            pipe = self.pipeline  # the description and version in the keys come from the parent's load
+            self.pipeline  # noqa: B018 - load before keys (they name the loaded version) and before forking
             keys = [self.cache_key(a, ks[i]) for i, a in enumerate(articles)]
-            options = dict(sentences=self.sentences, ratio=self.ratio, min_sentences=self.min_sentences,
-                           max_sentences=self.max_sentences, model=self.model, batch_size=self.batch_size)
-            computed = analyze_in_processes([(articles[i], ks[i]) for i in todo], options, processes,
-                                            chunk_size=4 * self.batch_size)
-            results = ((a, None) for a in computed)
-        elif todo:
-            pipe = self.pipeline
-            keys = [self.cache_key(a, ks[i]) for i, a in enumerate(articles)]  # now with the loaded version
-            inputs = (doc_input(articles[i].title, articles[i].text) for i in todo)
-            docs = pipe.nlp.pipe(((t, off) for t, off in inputs), as_tuples=True, batch_size=self.batch_size)
-            results = ((doc, off) for doc, off in docs)
+            big = self.processes_above and len(todo) > self.processes_above
+            processes = min(2, os.cpu_count() or 1) if big else 1
+            options = {"sentences": self.sentences, "ratio": self.ratio, "min_sentences": self.min_sentences,
+                       "max_sentences": self.max_sentences, "model": self.model, "batch_size": self.batch_size}
+            results = analyze_in_processes([(articles[i], ks[i]) for i in todo], options, processes,
+                                           self.batch_size, self.analyze_chunk)
         done = 0
         since_flush = 0
         for i, article in enumerate(articles):
             hit = self._cache.get(keys[i])
             if hit is None:
-                doc, offset = next(results)
-                hit = doc if offset is None else self._build(doc, article, offset, ks[i])
+                hit = next(results)
                 self._cache.put(keys[i], hit)
                 since_flush += 1
                 if since_flush >= 8 * self.batch_size:

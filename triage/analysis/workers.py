@@ -1,19 +1,41 @@
-"""Worker processes for large batches: each runs the whole analysis (spaCy + summary + entities)
-on chunks of articles and sends back small JSON-ready dicts, not spaCy Docs."""
+"""Batches and worker processes for large jobs.
+
+Batches are bounded by documents and by characters: spaCy pads a batch to its longest text, so a
+few long articles in a big batch cost a lot of memory. For large jobs the calling process and one
+worker process (per extra core) share the chunks; a worker runs the whole analysis and sends back
+small JSON-ready dicts, not spaCy Docs.
+"""
 
 from __future__ import annotations
 
 import multiprocessing
 import threading
-from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, Callable, Iterator, Sequence
 
 from ..model import Analysis, Article
 from .cache import analysis_from_dict, analysis_to_dict
 
-__all__ = ["analyze_in_processes"]
+__all__ = ["analyze_in_processes", "batches", "MAX_BATCH_CHARS"]
 
+MAX_BATCH_CHARS = 40_000
+
+Item = tuple[Article, "int | None"]
 _worker: Any = None
+
+
+def batches(items: Sequence[Item], max_docs: int, max_chars: int = MAX_BATCH_CHARS) -> Iterator[list[Item]]:
+    """Consecutive chunks of at most max_docs articles and (unless one article is longer) max_chars."""
+    chunk: list[Item] = []
+    size = 0
+    for item in items:
+        n = len(item[0].text) + len(item[0].title)
+        if chunk and (len(chunk) >= max_docs or size + n > max_chars):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(item)
+        size += n
+    if chunk:
+        yield chunk
 
 
 def _init(options: dict[str, Any]) -> None:
@@ -26,28 +48,30 @@ def _init(options: dict[str, Any]) -> None:
     _worker.pipeline  # noqa: B018 - load the model once per worker
 
 
-def _run(chunk: list[tuple[Article, int | None]]) -> list[dict[str, Any]]:
-    from .analyzer import doc_input
-
-    nlp = _worker.pipeline.nlp
-    texts = [doc_input(a.title, a.text) for a, _ in chunk]
-    docs = nlp.pipe([t for t, _ in texts], batch_size=_worker.batch_size)
-    return [analysis_to_dict(_worker._build(doc, a, off, k)) for doc, (a, k), (_, off) in zip(docs, chunk, texts)]
+def _run(chunk: list[Item]) -> list[dict[str, Any]]:
+    return [analysis_to_dict(a) for a in _worker.analyze_chunk(chunk)]
 
 
-def analyze_in_processes(items: Sequence[tuple[Article, int | None]], options: dict[str, Any], processes: int,
-                         chunk_size: int) -> Iterator[Analysis]:
-    """Analyses of `items`, in order, computed by `processes` worker processes.
+def analyze_in_processes(items: Sequence[Item], options: dict[str, Any], processes: int, max_docs: int,
+                         local: Callable[[list[Item]], list[Analysis]]) -> Iterator[Analysis]:
+    """Analyses of `items`, in order: this process (`local`) and processes - 1 workers share the chunks.
 
     Forks when this process has a single thread (the CLI: the loaded model is shared copy-on-write);
     otherwise spawns fresh workers that load the model themselves (forking a threaded process is unsafe).
     """
-    method = "fork" if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    if method == "fork":
-        _init(options)
-    ctx = multiprocessing.get_context(method)
-    chunks = [list(items[i : i + chunk_size]) for i in range(0, len(items), chunk_size)]
-    with ctx.Pool(processes, initializer=_init, initargs=(options,)) as pool:
-        for result in pool.imap(_run, chunks):
-            for d in result:
-                yield analysis_from_dict(d)
+    chunks = list(batches(items, max_docs))
+    if processes < 2 or len(chunks) < 2:
+        for chunk in chunks:
+            yield from local(chunk)
+        return
+    forkable = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    ctx = multiprocessing.get_context("fork" if forkable else "spawn")
+    remote = [c for j, c in enumerate(chunks) if j % processes]
+    with ctx.Pool(processes - 1, initializer=_init, initargs=(options,)) as pool:
+        results = pool.imap(_run, remote)
+        for j, chunk in enumerate(chunks):
+            if j % processes:
+                for d in next(results):
+                    yield analysis_from_dict(d)
+            else:
+                yield from local(chunk)
