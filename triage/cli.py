@@ -13,7 +13,7 @@ import click
 
 from triage import __version__
 
-__all__ = ["main", "cli"]
+__all__ = ["cli", "main"]
 
 DEMO_CREDIT = (
     "The demo inbox holds 45 articles from English Wikinews (2019-2020), (c) Wikinews contributors, "

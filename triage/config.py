@@ -10,7 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Settings", "ConfigError", "load_settings", "default_config_text", "user_config_path"]
+__all__ = ["ConfigError", "Settings", "default_config_text", "load_settings", "user_config_path"]
 
 APP_NAME = "triage"
 

@@ -29,7 +29,7 @@ class Rule:
                         if ent.text.casefold() == wanted or any(v.casefold() == wanted for v in ent.variants):
                             return True
             # Without analysis yet, fall back to a whole-word text match so the rule is never silent.
-            return bool(re.search(rf"(?<!\w){re.escape(self.entity)}(?!\w)", article.title + "\n" + article.text, re.I))
+            return bool(re.search(rf"(?<!\w){re.escape(self.entity)}(?!\w)", article.title + "\n" + article.text, re.IGNORECASE))
         assert self.pattern is not None
         return bool(self.pattern.search(article.title) or self.pattern.search(article.text))
 
@@ -60,7 +60,7 @@ def _compile_one(raw: object, where: str) -> tuple[Rule | None, str | None]:
         if not expr:
             return None, f"{where}: rule {raw!r} has an empty regex; ignored"
         try:
-            pattern = re.compile(expr, re.I)
+            pattern = re.compile(expr, re.IGNORECASE)
         except re.error as exc:
             return None, f"{where}: rule {raw!r} is not a valid regex ({exc}); ignored"
         if pattern.search("") is not None:
@@ -71,7 +71,7 @@ def _compile_one(raw: object, where: str) -> tuple[Rule | None, str | None]:
         if not name:
             return None, f"{where}: rule {raw!r} names no entity; ignored"
         return Rule(text, "entity", entity=name), None
-    return Rule(text, "term", pattern=re.compile(rf"(?<!\w){re.escape(text)}(?!\w)", re.I)), None
+    return Rule(text, "term", pattern=re.compile(rf"(?<!\w){re.escape(text)}(?!\w)", re.IGNORECASE)), None
 
 
 def compile_rules(watch: object, mute: object) -> RuleSet:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # imported lazily at run time: keeps `triage --help` and the 
     from triage.config import Settings
     from triage.store import DecisionStore
 
-__all__ = ["TriageService", "View", "Row", "VIEWS", "SORTS"]
+__all__ = ["SORTS", "VIEWS", "Row", "TriageService", "View"]
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +60,12 @@ class TriageService:
 
     def __init__(
         self,
-        settings: "Settings",
+        settings: Settings,
         *,
         inbox: Sequence[Path] | None = None,
         db_path: Path | None = None,
-        analyzer: "Analyzer | None" = None,
-        store: "DecisionStore | None" = None,
+        analyzer: Analyzer | None = None,
+        store: DecisionStore | None = None,
     ) -> None:
         self.settings = settings
         self.inbox: tuple[Path, ...] = tuple(inbox if inbox is not None else settings.inbox)
@@ -85,7 +85,7 @@ class TriageService:
 
     # -- parts -----------------------------------------------------------------------------------
     @property
-    def store(self) -> "DecisionStore":
+    def store(self) -> DecisionStore:
         """The decision store, opened on first use."""
         if self._store is None:
             from triage.store import DecisionStore
@@ -98,7 +98,7 @@ class TriageService:
         return self._store
 
     @property
-    def analyzer(self) -> "Analyzer":
+    def analyzer(self) -> Analyzer:
         """The analyzer (cheap to build; the spaCy model loads on first analysis)."""
         if self._analyzer is None:
             from triage.analysis import Analyzer
@@ -235,7 +235,7 @@ class TriageService:
         if got is None:
             try:
                 analyzer = self.analyzer
-            except Exception as exc:  # noqa: BLE001 - a broken analysis install must not stop triage
+            except Exception as exc:
                 if self.analysis_unavailable is None:
                     log.exception("analysis unavailable")
                     self.analysis_unavailable = f"analysis unavailable ({type(exc).__name__}: {exc})"

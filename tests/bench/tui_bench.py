@@ -20,8 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-WORDS = ("minister council vote report city river storm market bank court police border energy price "
-         "school health water army airport union strike trade plant fire flood law budget deal").split()
+WORDS = ["minister", "council", "vote", "report", "city", "river", "storm", "market", "bank", "court", "police", "border", "energy", "price", "school", "health", "water", "army", "airport", "union", "strike", "trade", "plant", "fire", "flood", "law", "budget", "deal"]
 
 
 def make_inbox(folder: Path, n: int) -> None:

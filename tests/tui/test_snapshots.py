@@ -7,7 +7,7 @@ import pytest
 from triage.tui.app import make_app
 from triage.tui.widgets.article_list import ArticleList
 
-from .helpers import NOW, build_service, wait_for
+from .helpers import NOW, wait_for
 
 
 @pytest.fixture(scope="module")

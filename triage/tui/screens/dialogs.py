@@ -13,7 +13,7 @@ from textual.widgets.option_list import Option
 from triage.model import Problem
 from triage.tui.safe import plain
 
-__all__ = ["HelpScreen", "NoteScreen", "ProblemsScreen", "PickScreen", "MessageScreen", "KEY_HELP"]
+__all__ = ["KEY_HELP", "HelpScreen", "MessageScreen", "NoteScreen", "PickScreen", "ProblemsScreen"]
 
 KEY_HELP = [
     ("Move", [("j / k, ↓ / ↑", "next / previous article"), ("g / G", "top / bottom"),

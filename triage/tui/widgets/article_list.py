@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rich.segment import Segment
-from rich.style import Style
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
@@ -18,7 +17,7 @@ from triage.model import Decision
 from triage.service import Row
 from triage.tui.safe import plain
 
-__all__ = ["ArticleList", "MARKS", "age"]
+__all__ = ["MARKS", "ArticleList", "age"]
 
 MARKS = {Decision.FOLLOW_UP: "F", Decision.ARCHIVE: "A", Decision.FLAG: "X"}
 
@@ -32,7 +31,7 @@ def age(iso: str, now: datetime) -> str:
     except ValueError:
         return ""
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     secs = (now - when).total_seconds()
     if secs < 0:
         return "new"
@@ -123,7 +122,7 @@ class ArticleList(ScrollView, can_focus=True):
     # -- data ------------------------------------------------------------------------------------
     def set_rows(self, rows: list[Row], keep: str | None = None) -> None:
         """Show these rows; keep the cursor on article `keep` when it is still listed."""
-        now = self._now or datetime.now(timezone.utc)
+        now = self._now or datetime.now(UTC)
         self._lines = [
             _Line(r, plain(r.article.title, one_line=True) or "(untitled)", plain(r.article.source, one_line=True),
                   age(r.article.published or r.article.received, now))

@@ -9,7 +9,7 @@ from textual.widgets import Static
 from triage.model import Analysis, Article, Decision, DecisionEvent
 from triage.tui.safe import plain, safe_text
 
-__all__ = ["SummaryPanel", "ArticleText", "MAX_DISPLAY_CHARS", "KIND_LABELS"]
+__all__ = ["KIND_LABELS", "MAX_DISPLAY_CHARS", "ArticleText", "SummaryPanel"]
 
 # Longer texts are cut for display (the whole text stays in the article and in search).
 MAX_DISPLAY_CHARS = 200_000
