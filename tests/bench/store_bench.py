@@ -2,8 +2,8 @@
 
 Run from the repo root:  python tests/bench/store_bench.py   (about 2-4 minutes)
 Each size starts from the same seeded TinyDB file (events over 60 days, 10,000 articles at most).
-Measured per storage: open + current decisions of 10,000 articles, decide (durable: fdatasync, and
-compaction every 1000 events included in the timings), a filtered query. Plain TinyDB inserts are
+Measured per storage: open + current decisions of 10,000 articles, decide (durable: fdatasync; the
+store compacts every 1000 events in a thread meanwhile), a filtered query. Plain TinyDB inserts are
 NOT fsynced (JSONStorage only flushes), so its figures flatter it. Then a kill -9 loop checks that
 every acknowledged decision survives. The last line is the summary the project checks.
 """
@@ -198,7 +198,7 @@ def main() -> int:
             print(f"{size:>7}  {name:<15} {ms(r['open']):>8.0f}ms ({ms(r['open_cpu']):>5.0f}ms) {int(r['n']):>7} {ms(r['median']):>6.2f}ms "
                   f"{ms(r['p99']):>6.2f}ms {ms(r['max']):>6.1f}ms {ms(r['query']):>6.1f}ms "
                   f"{ms(r['history']):>6.1f}ms {ms(r['close']):>6.1f}ms {ms(cli[0]):>6.0f}ms ({ms(cli[1]):>4.0f}ms)")
-        print("(store decides are fdatasync'ed and include compaction every 1000; plain TinyDB inserts are not "
+        print("(store decides are fdatasync'ed; a compaction every 1000 runs in a thread meanwhile; plain TinyDB inserts are not "
               "fsync'ed; query = flag + 30d + source + text over all events; cli list = a new `triage "
               "decisions` process with filters; (cpu) = CPU time, which does not grow when other work "
               "shares the machine)")
