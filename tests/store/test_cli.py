@@ -175,3 +175,14 @@ print(heavy)
     proc = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_decide_on_a_full_disk_says_not_saved(run, tmp_path):
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    path = tmp_path / "d.json"
+    Path(str(path) + ".journal").symlink_to("/dev/full")
+    result = run("decide", "a1", "flag", "--db", path)
+    assert result.exit_code == 1
+    lines = [line for line in result.stderr.splitlines() if "warning" not in line]
+    assert lines == [f"triage: {path}: the decision was not saved (No space left on device)."]

@@ -134,14 +134,16 @@ def decide(ctx: click.Context, article_id: str, decision: str, inbox: tuple[Path
         event = store.decide(article or article_id, None if decision == "clear" else decision, note)
         label = event.decision.value if event.decision else "cleared"
         click.echo(f"{article_id}: {label}" + (f" ({event.title})" if event.title else ""))
-    except PendingWriteError as exc:
-        click.echo(f"triage: {exc}", err=True)
+    except PendingWriteError:  # this process ends now: no later retry, so say plainly it is not saved
+        click.echo(f"triage: {path}: the decision was not saved ({store.last_error}).", err=True)
         code = 1
     except StoreError as exc:
         click.echo(f"triage: {exc}", err=True)
         code = 1
     try:
         store.close(compact=False if no_compact else None)
+    except PendingWriteError:
+        code = 1  # already said above
     except StoreError as exc:
         click.echo(f"triage: {exc}", err=True)
         code = 1
