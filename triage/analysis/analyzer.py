@@ -10,6 +10,7 @@ import logging
 import os
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,7 @@ class Analyzer:
 
     def __init__(self, *, cache_path: Path | None = None, sentences: int = 4, ratio: float = 0.0,
                  min_sentences: int = 2, max_sentences: int = 6, model: str = "auto", batch_size: int = 16,
-                 processes_above: int = 400):
+                 processes_above: int = 400, keep_in_memory: bool = True):
         self.sentences = sentences
         self.ratio = ratio
         self.min_sentences = min_sentences
@@ -63,7 +64,7 @@ class Analyzer:
         self.model = model
         self.batch_size = max(1, batch_size)
         self.processes_above = processes_above
-        self._cache = AnalysisCache(cache_path)
+        self._cache = AnalysisCache(cache_path, keep_in_memory=keep_in_memory)
         self._pipe: Pipeline | None = None
         self._lock = threading.Lock()
         self._model_key: str | None = None
@@ -187,18 +188,24 @@ class Analyzer:
                        "max_sentences": self.max_sentences, "model": self.model, "batch_size": self.batch_size}
             results = analyze_in_processes([(articles[i], ks[i]) for i in todo], options, processes,
                                            self.batch_size, self.analyze_chunk)
-        done = 0
+        todo_set = set(todo)
+        counts = Counter(keys)
+        repeated: dict[str, Analysis] = {}  # results of articles given more than once
         since_flush = 0
-        for i, article in enumerate(articles):
-            hit = self._cache.get(keys[i])
-            if hit is None:
+        for done, (i, article) in enumerate(enumerate(articles), 1):
+            if i in todo_set:
                 hit = next(results)
                 self._cache.put(keys[i], hit)
+                if counts[keys[i]] > 1:
+                    repeated[keys[i]] = hit
                 since_flush += 1
                 if since_flush >= 8 * self.batch_size:
                     self._cache.flush()
                     since_flush = 0
-            done += 1
+            else:
+                hit = repeated.get(keys[i]) or self._cache.get(keys[i])
+                if hit is None:  # evicted or unreadable meanwhile: compute it now
+                    hit = self.analyze(article, ks[i])
             if progress is not None:
                 progress(done, total)
             yield article.id, hit

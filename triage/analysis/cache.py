@@ -52,10 +52,11 @@ def analysis_from_dict(d: dict[str, Any]) -> Analysis:
 
 
 class AnalysisCache:
-    """Analyses by key in a SQLite file (or only in memory when path is None)."""
+    """Analyses by key in a SQLite file (or only in memory when path is None, unless keep_in_memory is False)."""
 
-    def __init__(self, path: Path | None):
+    def __init__(self, path: Path | None, keep_in_memory: bool = True):
         self.path = Path(path) if path else None
+        self.keep_in_memory = keep_in_memory
         self._mem: dict[str, Analysis] | None = None
         self._raw: dict[str, str] = {}
         self._pending: dict[str, str] = {}
@@ -141,9 +142,13 @@ class AnalysisCache:
         self._ensure()
         assert self._mem is not None
         with self._lock:
-            self._mem[key] = analysis
             if self.path is not None:
+                # kept as JSON (compact); parsed again, once, when asked for
                 self._pending[key] = json.dumps(analysis_to_dict(analysis), ensure_ascii=False)
+                self._raw[key] = self._pending[key]
+                self._mem.pop(key, None)
+            elif self.keep_in_memory:
+                self._mem[key] = analysis
 
     def __len__(self) -> int:
         self._ensure()

@@ -43,8 +43,9 @@ def _analyzer(settings: Any, sentences: int | None, no_cache: bool) -> Any:
         min_sentences=int(get("analysis.min_sentences", 2)),
         max_sentences=int(get("analysis.max_sentences", 6)),
         model=str(get("analysis.model", "auto")),
-        batch_size=int(get("analysis.batch_size", 32)),
+        batch_size=int(get("analysis.batch_size", 16)),
         processes_above=int(get("analysis.processes_above", 400)),
+        keep_in_memory=False,  # one pass over the input: nothing is asked for twice
     )
 
 
