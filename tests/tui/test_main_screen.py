@@ -177,7 +177,7 @@ HOSTILE = [
 
 async def test_untrusted_text_shows_literally_and_never_acts(settings_factory):
     arts = [
-        Article(id=f"h{i}", title=t, text=f"{t}\n\nBody {t}", source=t, content_hash=f"x{i}",
+        Article(id=f"h{i}", title=t, text=f"{t}\n\nBody {t}", source=t, content_hash=f"x{i}", url=f"https://x.test/{t}",
                 published=f"2023-01-0{i + 1}T00:00:00+00:00")
         for i, t in enumerate(HOSTILE)
     ]
@@ -186,15 +186,19 @@ async def test_untrusted_text_shows_literally_and_never_acts(settings_factory):
     arts.append(Article(id="empty", title="", text="", content_hash="empty", published="2021-01-01T00:00:00+00:00"))
     svc = build_service(settings_factory, articles=arts)
     app = make_app(svc, now=NOW, analyze=False, loaded=True)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await wait_for(pilot, lambda: len(_list(app).rows) == len(arts))
         lines = "\n".join(_line_texts(app))
         assert "[bold red]x[/]" in lines
         assert "[@click=app.quit]quit[/]" in lines
         assert "\x1b" not in lines and "\x9b" not in lines and "\u202e" not in lines
         for _ in arts:
+            await pilot.press("c")  # the URL (with markup in it) is echoed in a notification, literally
             await pilot.press("j")
         assert app.is_running  # nothing quit the app
+        await pilot.pause(0.2)
+        toasts = " ".join(str(t.render()) for t in app.screen.query("Toast"))
+        assert "[@click=app.quit]quit[/]" in toasts  # shown literally, not interpreted
         summary = app.screen.query_one(SummaryPanel)
         assert summary.size.height <= 24
         # The 5,000-character title is cut to the list width.

@@ -155,7 +155,7 @@ class MainScreen(Screen):
             self.service.load()
         except Exception as exc:  # noqa: BLE001 - shown to the user, logged
             self.app.log.error(f"loading failed: {exc!r}")
-            self.app.call_from_thread(self.notify, f"Could not load the inbox: {exc}", severity="error")
+            self.app.call_from_thread(self.notify, f"Could not load the inbox: {exc}", severity="error", markup=False)
         self.post_message(self.Loaded())
 
     def on_main_screen_loaded(self, _: Loaded) -> None:
@@ -165,12 +165,12 @@ class MainScreen(Screen):
         try:
             self.service.refresh_decisions()
         except Exception as exc:  # noqa: BLE001
-            self.notify(str(exc), title="Decisions file", severity="error", timeout=10)
+            self.notify(str(exc), title="Decisions file", severity="error", timeout=10, markup=False)
         self._status = ""
         self._reload_rows()
         problems = self.service.problems
         if problems:
-            self.notify(f"{len(problems)} item(s) could not be read: press p to see them.", severity="warning")
+            self.notify(f"{len(problems)} item(s) could not be read: press p to see them.", severity="warning", markup=False)
         if self._analyze:
             self._analysis_loop(enqueue=True)
         settings = self.service.settings
@@ -194,7 +194,7 @@ class MainScreen(Screen):
             watch_paths(list(self.service.inbox), lambda update: self.post_message(self.InboxChanged(update)),
                         stop_event=self._stop_watch, **self.service.watch_options())
         except Exception as exc:  # noqa: BLE001 - live updates are a convenience; say so and go on
-            self.app.call_from_thread(self.notify, f"Live inbox updates stopped: {exc}", severity="warning")
+            self.app.call_from_thread(self.notify, f"Live inbox updates stopped: {exc}", severity="warning", markup=False)
 
     def on_main_screen_inbox_changed(self, msg: InboxChanged) -> None:
         u = msg.update
@@ -212,7 +212,7 @@ class MainScreen(Screen):
         try:
             changed = self.service.fetch_feeds(progress=progress)
         except Exception as exc:  # noqa: BLE001
-            self.app.call_from_thread(self.notify, f"Feed refresh failed: {exc}", severity="error")
+            self.app.call_from_thread(self.notify, f"Feed refresh failed: {exc}", severity="error", markup=False)
             changed = []
         self._status = ""
         self.post_message(self.FeedsFetched(changed))
@@ -223,7 +223,7 @@ class MainScreen(Screen):
     def _merged(self, changed: list[str], problems: int) -> None:
         self._reload_rows()
         if changed:
-            self.notify(f"{len(changed)} new or updated article(s).", timeout=3)
+            self.notify(f"{len(changed)} new or updated article(s).", timeout=3, markup=False)
             if self._analyze:
                 for aid in changed:
                     if aid not in self._queued:
@@ -232,7 +232,7 @@ class MainScreen(Screen):
                 self._progress = (self._progress[0], self._progress[1] + len(changed))
                 self._wake.set()
         if problems:
-            self.notify(f"{problems} new problem(s): press p to see them.", severity="warning")
+            self.notify(f"{problems} new problem(s): press p to see them.", severity="warning", markup=False)
         self._show(self._shown_id, scroll=False)
 
     def _reload_rows(self, keep_cursor: bool = True) -> None:
@@ -295,7 +295,7 @@ class MainScreen(Screen):
 
     def on_main_screen_analysis_failed(self, msg: AnalysisFailed) -> None:
         self._analysis_error = msg.reason
-        self.notify(f"Summaries unavailable: {msg.reason}", severity="error", timeout=10)
+        self.notify(f"Summaries unavailable: {msg.reason}", severity="error", timeout=10, markup=False)
         self._show(self._shown_id, scroll=False)
 
     # -- showing ---------------------------------------------------------------------------------
@@ -399,9 +399,9 @@ class MainScreen(Screen):
         what = f"{n} articles" if n > 1 else "article"
         if pending:
             self.notify(f"NOT saved yet ({what} {word}): the decisions file cannot be written; "
-                        "it is kept in memory and retried.", severity="error", timeout=8)
+                        "it is kept in memory and retried.", severity="error", timeout=8, markup=False)
         else:
-            self.notify(f"Saved: {what} {word}.", timeout=2)
+            self.notify(f"Saved: {what} {word}.", timeout=2, markup=False)
         if advance and self.service.settings.get("ui.advance_after_decision", True):
             lst.select_next(lambda r: r.decision is None)
         self._show(self._shown_id, scroll=False)
@@ -410,13 +410,13 @@ class MainScreen(Screen):
     def action_decide(self, value: str) -> None:
         ids = self._targets()
         if not ids:
-            self.notify("No article selected.", severity="warning")
+            self.notify("No article selected.", severity="warning", markup=False)
             return
         decision = Decision.parse(value)
         try:
             events = self.service.decide(ids, decision)
         except Exception as exc:  # noqa: BLE001 - a store error is shown, never a crash
-            self.notify(f"Not saved: {exc}", severity="error", timeout=10)
+            self.notify(f"Not saved: {exc}", severity="error", timeout=10, markup=False)
             return
         self._undo.append([e.article_id for e in events])
         self._after_decision(ids, SAVED_WORDS[decision], advance=True)
@@ -428,10 +428,10 @@ class MainScreen(Screen):
         try:
             events = self.service.undo(ids)
         except Exception as exc:  # noqa: BLE001
-            self.notify(f"Undo failed: {exc}", severity="error", timeout=10)
+            self.notify(f"Undo failed: {exc}", severity="error", timeout=10, markup=False)
             return
         if not events:
-            self.notify("Nothing to undo.", timeout=2)
+            self.notify("Nothing to undo.", timeout=2, markup=False)
             return
         lst = self.query_one(ArticleList)
         if ids and ids[0] in {r.article.id for r in lst.rows}:
@@ -451,7 +451,7 @@ class MainScreen(Screen):
             try:
                 self.service.set_note(aid, note)
             except Exception as exc:  # noqa: BLE001
-                self.notify(f"Note not saved: {exc}", severity="error", timeout=10)
+                self.notify(f"Note not saved: {exc}", severity="error", timeout=10, markup=False)
                 return
             self._after_decision([aid], "noted" if note else "note cleared", advance=False)
 
@@ -498,7 +498,7 @@ class MainScreen(Screen):
         art = lst.current.article if lst.current else None
         analysis = self.service.cached_analysis(art) if art else None
         if analysis is None or not any(analysis.entities.values()):
-            self.notify("No entities known for this article yet.", severity="warning")
+            self.notify("No entities known for this article yet.", severity="warning", markup=False)
             return
         items = [(e.text, f"{KIND_LABELS.get(kind, kind)}: {e.text} ({e.count})")
                  for kind in ("people", "places", "organisations", "groups")
@@ -515,7 +515,7 @@ class MainScreen(Screen):
         nxt = SORTS[(SORTS.index(self.view_state.sort) + 1) % len(SORTS)] if self.view_state.sort in SORTS else SORTS[0]
         self.view_state = View(self.view_state.name, nxt, self.view_state.search, self.view_state.entity)
         self._reload_rows()
-        self.notify(f"Sorted by {nxt}.", timeout=2)
+        self.notify(f"Sorted by {nxt}.", timeout=2, markup=False)
 
     def action_review(self) -> None:
         from triage.tui.screens.review import ReviewScreen
@@ -536,7 +536,7 @@ class MainScreen(Screen):
         lst = self.query_one(ArticleList)
         url = lst.current.article.url if lst.current else ""
         if not url:
-            self.notify("This article has no URL.", severity="warning")
+            self.notify("This article has no URL.", severity="warning", markup=False)
             return None
         return plain(url, one_line=True)
 
@@ -544,7 +544,7 @@ class MainScreen(Screen):
         url = self._url()
         if url:
             self.app.copy_to_clipboard(url)
-            self.notify(f"Copied to the terminal clipboard: {url}", timeout=3)
+            self.notify(f"Copied to the terminal clipboard: {url}", timeout=3, markup=False)
 
     def action_open_url(self) -> None:
         url = self._url()
@@ -552,7 +552,7 @@ class MainScreen(Screen):
             return
         if local_browser_available():
             webbrowser.open(url)
-            self.notify(f"Opened {url}", timeout=3)
+            self.notify(f"Opened {url}", timeout=3, markup=False)
         else:
             self.app.push_screen(MessageScreen("No local browser here (press c to copy):", url))
 
