@@ -153,7 +153,8 @@ class DecisionStore:
         return migrated
 
     def _new_meta(self) -> dict[str, Any]:
-        return {"1": {"schema_version": SCHEMA_VERSION, "app": "triage", "created": utc_now_iso()}}
+        return {"1": {"schema_version": SCHEMA_VERSION, "app": "triage", "created": utc_now_iso(),
+                      "uuid": secrets.token_hex(8)}}
 
     def _add(self, doc_id: int, doc: Any) -> None:
         if not isinstance(doc, dict) or not isinstance(doc.get("article_id"), str):
@@ -178,18 +179,52 @@ class DecisionStore:
         if state == "same":
             return False
         before = (len(self._docs), self._max_id)
+        full = False
         if state == "journal":
             self._apply(self._storage.read_new())
-        else:
+        elif not self._reload_cheaply():
             try:
                 with gc_paused():
                     self._reload(*self._storage.load())
             except StoreError:
                 self._storage.forget()  # not taken in: look again next time, never write over it
                 raise
-        changed = (len(self._docs), self._max_id) != before
+            full = True  # maybe another file altogether (a restored or recovered one)
+        changed = full or (len(self._docs), self._max_id) != before
         self._unreported = self._unreported or changed
         return changed
+
+    def _reload_cheaply(self) -> bool:
+        """Catch up without parsing the main file when that is safe (lock held); False: do a full reload.
+
+        Safe when only the journal was replaced, or when another process compacted this same store
+        (same uuid in meta): the events this store lacks are then the last ones of the main file,
+        read from its end, and the rest is in the new journal.
+        """
+        if self._storage.main_unchanged():
+            self._apply(self._storage.reread_journal())
+            return True
+        tail = self._storage.tail_meta(self._max_id)
+        uuid = self._meta_doc().get("uuid")
+        if tail is None:
+            return False
+        meta, newer = tail
+        if (
+            not uuid or meta.get("uuid") != uuid or meta.get("schema_version") != SCHEMA_VERSION
+            or not isinstance(meta.get("through"), int) or newer is None
+        ):
+            return False
+        expected = list(range(self._max_id + 1, meta["through"] + 1))
+        if [doc_id for doc_id, _ in newer] != expected:
+            return False
+        records = self._storage.adopt_main()
+        self._apply([("events", doc_id, doc) for doc_id, doc in newer])
+        self._apply(records)
+        return True
+
+    def _meta_doc(self) -> dict[str, Any]:
+        doc = (self._meta or {}).get("1")
+        return doc if isinstance(doc, dict) else {}
 
     # ---- writing ---------------------------------------------------------------------------------
     def _new_doc(self, article_id: str, decision: str | None, note: str, action: str, batch: str,
@@ -257,9 +292,14 @@ class DecisionStore:
 
     def _tables(self) -> Tables:
         """A snapshot of everything committed, as TinyDB tables (safe to encode without the mutex)."""
-        if not self._meta:
+        if not self._meta_doc():
             self._meta = self._new_meta()
-        tables: Tables = {"events": {str(i): d for i, d in zip(self._ids, self._docs)}, "meta": dict(self._meta)}
+        meta = dict(self._meta)
+        doc = meta["1"] = dict(self._meta_doc())
+        doc.setdefault("uuid", secrets.token_hex(8))  # files from before uuids get one now
+        doc["through"] = self._max_id  # the newest event in the main file: see _reload_cheaply
+        self._meta = meta
+        tables: Tables = {"events": {str(i): d for i, d in zip(self._ids, self._docs)}, "meta": meta}
         tables.update({name: dict(table) for name, table in self._extra.items()})
         return tables
 

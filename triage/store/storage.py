@@ -254,6 +254,7 @@ class JournalStorage(Storage):
         self._j_ino: int | None = None
         self._j_offset = 0
         self.journal_records = 0  # complete records in the journal as of the last load/read/append
+        self.full_loads = 0  # how many times the main file was parsed (a figure for tests and benchmarks)
 
     # ---- locking -------------------------------------------------------------------------------
     @contextmanager
@@ -310,9 +311,69 @@ class JournalStorage(Storage):
         """Read the main file and the whole journal (caller holds the lock)."""
         st = _stat(self.path)
         tables = read_main(self.path)
+        self.full_loads += 1
         self._main_key = _key(st)
         self._j_ino, self._j_offset, self.journal_records = None, 0, 0
         return tables, self.read_new()
+
+    def main_unchanged(self) -> bool:
+        """True if the main file is the one last read (only the journal changed)."""
+        return _key(_stat(self.path)) == self._main_key
+
+    def reread_journal(self) -> list[Record]:
+        """Every record of the journal from its start, keeping what is known of the main file (lock held)."""
+        self._j_ino, self._j_offset, self.journal_records = None, 0, 0
+        return self.read_new()
+
+    def adopt_main(self) -> list[Record]:
+        """Take the current main file as read without parsing it (the caller knows its events), then
+        read the whole journal (lock held)."""
+        self._main_key = _key(_stat(self.path))
+        return self.reread_journal()
+
+    def tail_meta(self, known: int) -> tuple[dict[str, Any], list[tuple[int, Any]] | None] | None:
+        """From the end of the main file only: the meta document, and the events with ids above `known`.
+
+        Compaction writes the events in id order and the meta table after them, so a reader that
+        holds events 1..known can catch up after another process compacted without parsing the
+        whole file. Returns None when the file does not end that way; the event list is None when
+        they are not all within the last few MiB (the caller then reads the whole file).
+        """
+        try:
+            with open(self.path, "rb") as fh:
+                size = os.fstat(fh.fileno()).st_size
+                fh.seek(max(0, size - (1 << 22)))
+                chunk = fh.read()
+        except OSError:
+            return None
+        pos = chunk.rfind(b'"meta": {')
+        if pos < 0:
+            return None
+        try:
+            text = chunk[pos + 8:].decode("utf-8")
+            table, end = json.JSONDecoder().raw_decode(text)
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if not isinstance(table, dict) or not text[end:].lstrip().startswith(("}", ",")):
+            return None
+        doc = table.get("1")
+        if not isinstance(doc, dict):
+            return None
+        through = doc.get("through")
+        if not isinstance(through, int) or through <= known:
+            return doc, []
+        start = chunk.rfind(b'"%d": {' % (known + 1), 0, pos)
+        head = chunk[start:pos].rstrip()
+        if start < 0 or not head.endswith(b"},"):
+            return doc, None
+        try:  # '"5": {...}, "6": {...}},' -> the events table's last entries as one object
+            events = json.loads(b"{" + head[:-2] + b"}")
+            newer = [(int(k), v) for k, v in events.items()]
+        except (ValueError, UnicodeDecodeError):
+            return doc, None
+        if not all(isinstance(v, dict) for _, v in newer):
+            return doc, None
+        return doc, newer
 
     def read_new(self) -> list[Record]:
         """Records appended to the journal since the last read (caller holds the lock)."""
