@@ -149,3 +149,31 @@ def test_a_different_file_moved_in_is_read_in_full(tmp_path):
     assert tui.refresh() is True
     assert tui._storage.full_loads == loads + 1
     assert set(tui.current_many()) == {"b1"}
+
+
+def test_a_reader_refreshing_while_writers_compact_ends_with_the_same_view(tmp_path):
+    db = tmp_path / "d.json"
+    seed = DecisionStore(db)
+    seed.decide("seed", "flag")
+    seed.close()
+    stop, go = tmp_path / "stop", tmp_path / "go"
+    reader = subprocess.Popen([sys.executable, str(WRITER), str(db), "r", "0", "--read-until", str(stop)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    writers = [
+        subprocess.Popen([sys.executable, str(WRITER), str(db), f"w{k}", "150", "--compact-every", "7",
+                          "--start-when", str(go)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for k in range(3)
+    ]
+    time.sleep(0.5)
+    go.touch()
+    for proc in writers:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    stop.touch()
+    out, err = reader.communicate(timeout=60)
+    assert reader.returncode == 0, err
+    seen = json.loads(out)
+    truth = [[e.article_id, e.decision.value] for e in DecisionStore(db).query(history=True)]
+    assert len(truth) == 451 and seen["view"] == truth
+    assert seen["refreshes"] > 10
+    assert seen["full_loads"] < 5  # dozens of compactions, caught up from the end of the file

@@ -9,6 +9,7 @@ fail with EFBIG like on a full disk; the writer then reports the pending count, 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import signal
@@ -28,6 +29,7 @@ def main() -> int:
     parser.add_argument("--user", default="writer")
     parser.add_argument("--start-when", default="", help="wait until this file exists (a start barrier)")
     parser.add_argument("--wait-for", default="", help="decide once, wait until this file exists, retry")
+    parser.add_argument("--read-until", default="", help="only refresh until this file exists; print the view")
     args = parser.parse_args()
     decisions = ("follow-up", "archive", "flag")
     store = DecisionStore(args.db, compact_every=args.compact_every, user=args.user)
@@ -46,6 +48,16 @@ def main() -> int:
         return 0
     while args.start_when and not os.path.exists(args.start_when):
         time.sleep(0.005)
+    if args.read_until:  # a reader (an open TUI): refresh until told to stop, then print its view
+        refreshes = 0
+        while not os.path.exists(args.read_until):
+            store.refresh()
+            refreshes += 1
+        store.refresh()
+        view = [(e.article_id, e.decision.value if e.decision else None) for e in store.query(history=True)]
+        print(json.dumps({"refreshes": refreshes, "view": view, "full_loads": store._storage.full_loads}))
+        store.close()
+        return 0
     if args.wait_for:  # one decision that may not be writable yet; retried once the test says so
         try:
             store.decide(f"{args.prefix}-1", "flag", "while denied")
