@@ -8,7 +8,7 @@ from typing import Any
 
 from triage.model import Decision, DecisionEvent
 
-__all__ = ["EVENT_KEYS", "SCHEMA_VERSION", "at_key", "normalise_doc", "to_doc", "to_event", "utc_now_iso"]
+__all__ = ["EVENT_KEYS", "SCHEMA_VERSION", "at_key", "normalise_doc", "to_doc", "to_event", "undo_target", "utc_now_iso"]
 
 SCHEMA_VERSION = 2
 EVENT_KEYS = ("article_id", "decision", "note", "user", "host", "at", "title", "source", "url", "action", "batch")

@@ -27,10 +27,8 @@ Plain TinyDB readers see only compacted events; ``JournalStorage`` used as a Tin
 
 from __future__ import annotations
 
-import gc
 import json
 import os
-import secrets
 import shutil
 import socket
 import time
@@ -42,192 +40,32 @@ from typing import Any
 from filelock import FileLock, Timeout
 from tinydb.storages import Storage
 
-from triage.store.errors import CorruptStoreError, StoreError
+from triage.store.errors import StoreError
+from triage.store.files import (
+    Record,
+    Tables,
+    apply_records,
+    atomic_write_json,
+    encode_records,
+    encode_tables,
+    fsync_dir,
+    gc_paused,
+    journal_path,
+    lock_path,
+    os_reason,
+    parse_journal,
+    pid_alive,
+    read_main,
+    stat_key,
+    stat_or_none,
+    unlink_quietly,
+    write_temp,
+)
 
-__all__ = ["JournalStorage", "Record", "atomic_write_json", "journal_path", "lock_path", "read_main"]
-
-Record = tuple[str, int, dict[str, Any]]  # (table, doc id, document)
-Tables = dict[str, dict[str, Any]]
-
-
-def journal_path(path: Path) -> Path:
-    """The journal file that belongs to a main file."""
-    return path.with_name(path.name + ".journal")
-
-
-def lock_path(path: Path) -> Path:
-    """The lock file that belongs to a main file."""
-    return path.with_name(path.name + ".lock")
-
-
-def _reason(exc: OSError) -> str:
-    return exc.strerror or str(exc)
-
-
-def _stat(path: Path) -> os.stat_result | None:
-    try:
-        return os.stat(path)
-    except FileNotFoundError:
-        return None
-
-
-def _key(st: os.stat_result | None) -> tuple[int, int, int] | None:
-    return None if st is None else (st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-def fsync_dir(directory: Path) -> None:
-    """fsync a directory so a create/rename in it is durable."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while loading ~10^5 acyclic dicts (it would rescan them many times)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def read_main(path: Path) -> Tables | None:
-    """Parse the main TinyDB JSON file: None when absent, {} when empty; CorruptStoreError if it does not parse."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except IsADirectoryError:
-        raise StoreError(f"{path}: is a directory, not a decisions file.") from None
-    except OSError as exc:
-        raise StoreError(f"{path}: cannot read the decisions file ({_reason(exc)}).") from None
-    if not raw.strip():
-        return {}
-    try:
-        with gc_paused():  # parsing builds ~10^5 dicts: the cyclic GC would rescan them many times
-            data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CorruptStoreError(_corrupt_message(path, f"not valid JSON: {exc}"), str(path)) from None
-    if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
-        raise CorruptStoreError(
-            _corrupt_message(path, "not a TinyDB file (expected an object of tables)"), str(path)
-        )
-    return data
-
-
-def _corrupt_message(path: Path, why: str) -> str:
-    return (
-        f"{path}: the decisions file does not parse ({why}); it was left untouched: "
-        f"run `triage recover --db {path}` to copy every event that still parses into a new file, "
-        f"or use another file with --db."
-    )
-
-
-def parse_journal(raw: bytes, path: Path) -> tuple[list[Record], int]:
-    """Parse journal bytes: (records, bytes consumed up to the last newline).
-
-    The bytes after the last newline are an unfinished append (never acknowledged) and are ignored;
-    a complete line that does not parse is corruption (CorruptStoreError), because it was acknowledged.
-    """
-    end = raw.rfind(b"\n") + 1
-    records: list[Record] = []
-    if end == 0:
-        return records, 0
-    for number, line in enumerate(raw[:end].split(b"\n")[:-1], 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-            record = (str(obj["t"]), int(obj["id"]), obj["doc"])
-            if not isinstance(record[2], dict):
-                raise TypeError("doc is not an object")
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-            raise CorruptStoreError(
-                _corrupt_message(path, f"line {number} of the journal is damaged: {exc}"), str(path)
-            ) from None
-        records.append(record)
-    return records, end
-
-
-def encode_records(records: list[Record]) -> bytes:
-    """Journal lines for some records."""
-    return b"".join(
-        json.dumps({"t": t, "id": i, "doc": d}, separators=(",", ":")).encode() + b"\n"
-        for t, i, d in records
-    )
-
-
-def encode_tables(tables: Tables) -> bytes:
-    """TinyDB JSON for some tables, byte for byte what ``json.dumps(tables)`` gives.
-
-    Encoded one document at a time, so a compaction in a background thread lets other threads
-    run between documents (one ``json.dumps`` of 10^5 documents would hold the GIL throughout).
-    """
-    dumps = json.dumps
-    parts = []
-    for name, table in tables.items():
-        body = ", ".join([f"{dumps(str(key))}: {dumps(doc)}" for key, doc in table.items()])
-        parts.append(f"{dumps(name)}: {{{body}}}")
-    return ("{" + ", ".join(parts) + "}").encode()
-
-
-def temp_name(path: Path) -> Path:
-    """A temp file beside `path`, named so a later compaction can tell whether its writer is gone."""
-    return path.with_name(f".{path.name}.tmp-{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}")
-
-
-def write_temp(path: Path, payload: bytes, mode: int, like: os.stat_result | None = None) -> Path:
-    """Write `payload` to a new fsynced temp file beside `path` (mode and group of `like` if given)."""
-    tmp = temp_name(path)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        try:
-            os.fchmod(fd, (like.st_mode & 0o777) if like else mode)
-            if like is not None and like.st_gid != os.getegid():
-                try:
-                    os.fchown(fd, -1, like.st_gid)
-                except OSError:
-                    pass
-            view = memoryview(payload)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except BaseException:
-        _unlink(tmp)
-        raise
-    return tmp
-
-
-def _unlink(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
-
-
-def atomic_write_json(path: Path, data: Any, mode: int, like: os.stat_result | None = None) -> None:
-    """Write JSON to `path` atomically: temp file, fsync, os.replace, fsync of the directory.
-
-    The new file gets the mode and group of `like` (the file it replaces) when given, else `mode`.
-    """
-    tmp = write_temp(path, encode_tables(data) if _is_tables(data) else json.dumps(data).encode(), mode, like)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        _unlink(tmp)
-        raise
-    fsync_dir(path.parent)
-
-
-def _is_tables(data: Any) -> bool:
-    return isinstance(data, dict) and all(isinstance(t, dict) for t in data.values())
+__all__ = [
+    "JournalStorage", "Record", "Tables", "apply_records", "atomic_write_json", "gc_paused", "journal_path",
+    "lock_path", "read_main",
+]
 
 
 class JournalStorage(Storage):
@@ -291,9 +129,9 @@ class JournalStorage(Storage):
     # ---- change detection ------------------------------------------------------------------------
     def poll(self) -> str:
         """Cheap stat check: 'same', 'journal' (new journal bytes) or 'reload' (main file replaced)."""
-        if _key(_stat(self.path)) != self._main_key:
+        if stat_key(stat_or_none(self.path)) != self._main_key:
             return "reload"
-        st = _stat(self.journal)
+        st = stat_or_none(self.journal)
         if st is None:
             return "same" if self._j_ino is None else "reload"
         if self._j_ino is not None and st.st_ino != self._j_ino:
@@ -309,16 +147,16 @@ class JournalStorage(Storage):
 
     def load(self) -> tuple[Tables | None, list[Record]]:
         """Read the main file and the whole journal (caller holds the lock)."""
-        st = _stat(self.path)
+        st = stat_or_none(self.path)
         tables = read_main(self.path)
         self.full_loads += 1
-        self._main_key = _key(st)
+        self._main_key = stat_key(st)
         self._j_ino, self._j_offset, self.journal_records = None, 0, 0
         return tables, self.read_new()
 
     def main_unchanged(self) -> bool:
         """True if the main file is the one last read (only the journal changed)."""
-        return _key(_stat(self.path)) == self._main_key
+        return stat_key(stat_or_none(self.path)) == self._main_key
 
     def reread_journal(self) -> list[Record]:
         """Every record of the journal from its start, keeping what is known of the main file (lock held)."""
@@ -328,7 +166,7 @@ class JournalStorage(Storage):
     def adopt_main(self) -> list[Record]:
         """Take the current main file as read without parsing it (the caller knows its events), then
         read the whole journal (lock held)."""
-        self._main_key = _key(_stat(self.path))
+        self._main_key = stat_key(stat_or_none(self.path))
         return self.reread_journal()
 
     def tail_meta(self, known: int) -> tuple[dict[str, Any], list[tuple[int, Any]] | None] | None:
@@ -383,7 +221,7 @@ class JournalStorage(Storage):
             self._j_ino, self._j_offset = None, 0
             return []
         except OSError as exc:
-            raise StoreError(f"{self.journal}: cannot read the journal ({_reason(exc)}).") from None
+            raise StoreError(f"{self.journal}: cannot read the journal ({os_reason(exc)}).") from None
         try:
             st = os.fstat(fd)
             if st.st_ino != self._j_ino:
@@ -395,7 +233,7 @@ class JournalStorage(Storage):
                 chunks.append(chunk)
                 left -= len(chunk)
         except OSError as exc:
-            raise StoreError(f"{self.journal}: cannot read the journal ({_reason(exc)}).") from None
+            raise StoreError(f"{self.journal}: cannot read the journal ({os_reason(exc)}).") from None
         finally:
             os.close(fd)
         records, used = parse_journal(b"".join(chunks), self.journal)
@@ -454,7 +292,7 @@ class JournalStorage(Storage):
 
     def prepare(self, tables: Tables) -> Path:
         """Encode and write `tables` to an fsynced temp file beside the main file (no lock needed)."""
-        return write_temp(self.path, encode_tables(tables), self.mode, _stat(self.path))
+        return write_temp(self.path, encode_tables(tables), self.mode, stat_or_none(self.path))
 
     def install(self, tmp: Path, point: tuple[Any, ...]) -> bool:
         """Replace the main file with `tmp` and keep only the journal lines written after `point`.
@@ -463,18 +301,18 @@ class JournalStorage(Storage):
         changed) if another process compacted since `point`.
         """
         main_key, j_ino, j_offset = point
-        st = _stat(self.journal)
-        if _key(_stat(self.path)) != main_key or (st is not None and j_ino is not None and st.st_ino != j_ino):
-            _unlink(tmp)
+        st = stat_or_none(self.journal)
+        if stat_key(stat_or_none(self.path)) != main_key or (st is not None and j_ino is not None and st.st_ino != j_ino):
+            unlink_quietly(tmp)
             return False
         self._remove_stale_temps()
         try:
             os.replace(tmp, self.path)
         except BaseException:
-            _unlink(tmp)
+            unlink_quietly(tmp)
             raise
         fsync_dir(self.path.parent)
-        self._main_key = _key(_stat(self.path))
+        self._main_key = stat_key(stat_or_none(self.path))
         # A kill from here on leaves journal lines whose ids are in the main file: replay skips them.
         tail = b""
         if st is not None and st.st_size > j_offset:
@@ -496,7 +334,7 @@ class JournalStorage(Storage):
             new = write_temp(self.journal, tail, self.mode, st)
             os.replace(new, self.journal)
             fsync_dir(self.journal.parent)
-            self._j_ino = _stat(self.journal).st_ino
+            self._j_ino = stat_or_none(self.journal).st_ino
         self._j_offset = len(tail)
         self.journal_records = tail.count(b"\n")
         return True
@@ -528,9 +366,9 @@ class JournalStorage(Storage):
                     continue
                 rest = stale.name.split(".tmp-", 1)[1]
                 writer_host, _, pid_part = rest.rpartition("-")[0].rpartition("-")
-                alive = writer_host == host and pid_part.isdigit() and _pid_alive(int(pid_part))
+                alive = writer_host == host and pid_part.isdigit() and pid_alive(int(pid_part))
                 if not alive and (writer_host == host or age > 3600):
-                    _unlink(stale)
+                    unlink_quietly(stale)
 
     # ---- TinyDB Storage API ----------------------------------------------------------------------
     def read(self) -> Tables | None:
@@ -548,31 +386,3 @@ class JournalStorage(Storage):
 
     def close(self) -> None:
         """Nothing is held open between calls."""
-
-
-def apply_records(tables: Tables, records: list[Record]) -> list[Record]:
-    """Add journal records to tables, skipping ids already present (a compaction that was cut short)."""
-    applied = []
-    top: dict[str, int] = {}
-    for table, doc_id, doc in records:
-        current = tables.setdefault(table, {})
-        if table not in top:
-            top[table] = max((int(k) for k in current), default=0)
-        if doc_id <= top[table]:
-            continue
-        current[str(doc_id)] = doc
-        top[table] = doc_id
-        applied.append((table, doc_id, doc))
-    return applied
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
