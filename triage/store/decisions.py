@@ -24,7 +24,6 @@ Semantics (what the TUI and CLI rely on):
 from __future__ import annotations
 
 import getpass
-import itertools
 import os
 import secrets
 import socket
@@ -37,6 +36,7 @@ from typing import Any, Self
 from triage.model import Article, Decision, DecisionEvent
 from triage.store.errors import NewerSchemaError, PendingWriteError, StoreError
 from triage.store.events import SCHEMA_VERSION, normalise_doc, to_event, undo_target, utc_now_iso
+from triage.store.log import EventLog
 from triage.store.query import decision_value, event_filter
 from triage.store.storage import JournalStorage, Record, Tables, gc_paused
 
@@ -68,13 +68,9 @@ class DecisionStore:
         self.migrated_backup: Path | None = None  # backup copy made when an older schema was upgraded
         self._storage = JournalStorage(self.path, group_share=group_share, lock_timeout=lock_timeout)
         self._mutex = threading.RLock()
-        self._docs: list[Doc] = []
-        self._ids: list[int] = []
-        self._hist: dict[str, list[int]] = {}
-        self._pending: list[Doc] = []
+        self._log = EventLog()
         self._meta: dict[str, Any] = {}
         self._extra: Tables = {}
-        self._max_id = 0
         self._wrote = False
         self._unreported = False  # events of other processes loaded since the last refresh()
         self._closed = False
@@ -98,36 +94,8 @@ class DecisionStore:
         self._extra = tables
         if version < SCHEMA_VERSION and raw_events:
             raw_events = self._migrate(version, raw_events)
-        try:
-            ids = [int(key) for key in raw_events]
-        except ValueError:  # a hand-added table entry: keep the documents with numeric ids only
-            raw_events = {k: v for k, v in raw_events.items() if k.isdigit()}
-            ids = [int(key) for key in raw_events]
-        docs = list(raw_events.values())
-        if any(a >= b for a, b in itertools.pairwise(ids)):  # compaction writes id order; others may not
-            order = sorted(range(len(ids)), key=ids.__getitem__)
-            ids, docs = [ids[i] for i in order], [docs[i] for i in order]
-        hist: dict[str, list[int]] = {}
-        get = hist.get
-        for index, doc in enumerate(docs):
-            aid = doc.get("article_id") if type(doc) is dict else None
-            if type(aid) is not str:
-                break
-            known = get(aid)
-            if known is None:
-                hist[aid] = [index]
-            else:
-                known.append(index)
-        else:
-            self._docs, self._ids, self._hist = docs, ids, hist
-            self._max_id = ids[-1] if ids else 0
-            self._apply(records)
-            return
-        # some document is not an event: the slow, filtering path
-        self._docs, self._ids, self._hist, self._max_id = [], [], {}, 0
-        for doc_id, doc in zip(ids, docs):
-            self._add(doc_id, doc)
-        self._apply(records)
+        self._log.replace(raw_events)
+        self._log.apply(records, self._extra)
 
     def _schema_version(self, tables: Tables) -> int:
         for doc in (tables.get("meta") or {}).values():
@@ -156,32 +124,15 @@ class DecisionStore:
         return {"1": {"schema_version": SCHEMA_VERSION, "app": "triage", "created": utc_now_iso(),
                       "uuid": secrets.token_hex(8)}}
 
-    def _add(self, doc_id: int, doc: Any) -> None:
-        if not isinstance(doc, dict) or not isinstance(doc.get("article_id"), str):
-            return
-        self._hist.setdefault(doc["article_id"], []).append(len(self._docs))
-        self._docs.append(doc)
-        self._ids.append(doc_id)
-        self._max_id = max(self._max_id, doc_id)
-
-    def _apply(self, records: list[Record]) -> None:
-        for table, doc_id, doc in records:
-            if table != "events":
-                self._extra.setdefault(table, {})[str(doc_id)] = doc
-            elif doc_id > self._max_id:
-                self._add(doc_id, doc)
-                if self._pending and self._pending[0] == doc:
-                    self._pending.pop(0)  # a retried write that did land after all: keep it once
-
     def _sync_locked(self) -> bool:
         """Take in what other processes wrote (caller holds the file lock); True if events changed."""
         state = self._storage.poll()
         if state == "same":
             return False
-        before = (len(self._docs), self._max_id)
+        before = self._log.state()
         full = False
         if state == "journal":
-            self._apply(self._storage.read_new())
+            self._log.apply(self._storage.read_new(), self._extra)
         elif not self._reload_cheaply():
             try:
                 with gc_paused():
@@ -190,7 +141,7 @@ class DecisionStore:
                 self._storage.forget()  # not taken in: look again next time, never write over it
                 raise
             full = True  # maybe another file altogether (a restored or recovered one)
-        changed = full or (len(self._docs), self._max_id) != before
+        changed = full or self._log.state() != before
         self._unreported = self._unreported or changed
         return changed
 
@@ -202,9 +153,9 @@ class DecisionStore:
         read from its end, and the rest is in the new journal.
         """
         if self._storage.main_unchanged():
-            self._apply(self._storage.reread_journal())
+            self._log.apply(self._storage.reread_journal(), self._extra)
             return True
-        tail = self._storage.tail_meta(self._max_id)
+        tail = self._storage.tail_meta(self._log.max_id)
         uuid = self._meta_doc().get("uuid")
         if tail is None:
             return False
@@ -214,12 +165,12 @@ class DecisionStore:
             or not isinstance(meta.get("through"), int) or newer is None
         ):
             return False
-        expected = list(range(self._max_id + 1, meta["through"] + 1))
+        expected = list(range(self._log.max_id + 1, meta["through"] + 1))
         if [doc_id for doc_id, _ in newer] != expected:
             return False
         records = self._storage.adopt_main()
-        self._apply([("events", doc_id, doc) for doc_id, doc in newer])
-        self._apply(records)
+        self._log.apply([("events", doc_id, doc) for doc_id, doc in newer], self._extra)
+        self._log.apply(records, self._extra)
         return True
 
     def _meta_doc(self) -> dict[str, Any]:
@@ -251,25 +202,25 @@ class DecisionStore:
             except (OSError, StoreError) as exc:
                 if docs is None:
                     docs = build()
-                self._pending.extend(docs)
+                self._log.pending.extend(docs)
                 reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
                 self.last_error = reason
                 events = [to_event(d) for d in docs]
                 raise PendingWriteError(
-                    f"{self.path}: decision not saved yet ({reason}); {len(self._pending)} kept in memory "
+                    f"{self.path}: decision not saved yet ({reason}); {len(self._log.pending)} kept in memory "
                     f"and retried.", events,
                 ) from exc
             return [to_event(d) for d in docs]
 
     def _flush_locked(self, docs: list[Doc]) -> None:
         """Append pending events and `docs` to the journal in one durable write (lock held)."""
-        batch = self._pending + docs
+        batch = self._log.pending + docs
         if not batch:
             return
-        records = [("events", self._max_id + n, doc) for n, doc in enumerate(batch, 1)]
+        records = [("events", self._log.max_id + n, doc) for n, doc in enumerate(batch, 1)]
         self._storage.append(records)
-        self._pending = []
-        self._apply(records)
+        self._log.pending = []
+        self._log.apply(records, self._extra)
         self._wrote = True
 
     def _maybe_compact_locked(self) -> None:
@@ -297,9 +248,9 @@ class DecisionStore:
         meta = dict(self._meta)
         doc = meta["1"] = dict(self._meta_doc())
         doc.setdefault("uuid", secrets.token_hex(8))  # files from before uuids get one now
-        doc["through"] = self._max_id  # the newest event in the main file: see _reload_cheaply
+        doc["through"] = self._log.max_id  # the newest event in the main file: see _reload_cheaply
         self._meta = meta
-        tables: Tables = {"events": {str(i): d for i, d in zip(self._ids, self._docs)}, "meta": meta}
+        tables: Tables = {"events": self._log.events_table(), "meta": meta}
         tables.update({name: dict(table) for name, table in self._extra.items()})
         return tables
 
@@ -332,18 +283,6 @@ class DecisionStore:
         if compactor is not None and compactor is not threading.current_thread():
             compactor.join()
 
-    def _latest(self, article_id: str) -> Doc | None:
-        for doc in reversed(self._pending):
-            if doc["article_id"] == article_id:
-                return doc
-        hist = self._hist.get(article_id)
-        return self._docs[hist[-1]] if hist else None
-
-    def _history_docs(self, article_id: str) -> list[Doc]:
-        docs = [self._docs[i] for i in self._hist.get(article_id, ())]
-        docs.extend(d for d in self._pending if d["article_id"] == article_id)
-        return docs
-
     def _decide_doc(self, article: Article | str, value: str | None, note: str, batch: str,
                     title: str, source: str, url: str) -> Doc:
         if isinstance(article, Article):
@@ -353,7 +292,7 @@ class DecisionStore:
             article_id = str(article)
         if not article_id:
             raise ValueError("an article id is required")
-        latest = self._latest(article_id)
+        latest = self._log.latest(article_id)
         if latest is not None:
             title, source, url = title or latest["title"], source or latest["source"], url or latest["url"]
             note = note or latest["note"]
@@ -381,7 +320,7 @@ class DecisionStore:
         def build() -> list[Doc]:
             docs = []
             for article_id in ids:
-                history = self._history_docs(article_id)
+                history = self._log.history(article_id)
                 target = undo_target(history)
                 if target is None:
                     continue
@@ -397,7 +336,7 @@ class DecisionStore:
         """Replace the note of an article (also with ""), keeping its current decision."""
 
         def build() -> list[Doc]:
-            latest = self._latest(article_id) or {"decision": None, "title": "", "source": "", "url": ""}
+            latest = self._log.latest(article_id) or {"decision": None, "title": "", "source": "", "url": ""}
             return [self._new_doc(article_id, latest["decision"], note, "note", "",
                                   latest["title"], latest["source"], latest["url"])]
 
@@ -407,29 +346,21 @@ class DecisionStore:
     def current(self, article_id: str) -> DecisionEvent | None:
         """The latest event of an article (its decision may be None: cleared), or None if never decided."""
         with self._mutex:
-            doc = self._latest(article_id)
+            doc = self._log.latest(article_id)
             return to_event(doc) if doc is not None else None
 
     def current_many(self, ids: Iterable[str] | None = None) -> dict[str, DecisionEvent]:
         """Latest event per article, for the given ids (those with events) or for every article."""
         with self._mutex:
-            latest = self._latest_docs()
+            latest = self._log.latest_all()
             if ids is None:
                 return {aid: to_event(doc) for aid, (_, doc) in latest.items()}
             return {aid: to_event(latest[aid][1]) for aid in ids if aid in latest}
 
-    def _latest_docs(self) -> dict[str, tuple[int, Doc]]:
-        """article id -> (position in event order, latest doc), pending events included."""
-        latest = {aid: (h[-1], self._docs[h[-1]]) for aid, h in self._hist.items()}
-        base = len(self._docs)
-        for n, doc in enumerate(self._pending):
-            latest[doc["article_id"]] = (base + n, doc)
-        return latest
-
     def history(self, article_id: str) -> list[DecisionEvent]:
         """Every event of an article, oldest first."""
         with self._mutex:
-            return [to_event(d) for d in self._history_docs(article_id)]
+            return [to_event(d) for d in self._log.history(article_id)]
 
     def query(self, *, decision: Decision | str | None = None, since: datetime | None = None,
               until: datetime | None = None, user: str | None = None, source: str | None = None,
@@ -445,22 +376,22 @@ class DecisionStore:
                             text=text, history=history)
         with self._mutex:
             if history:
-                docs = [d for d in self._docs if keep(d)] + [d for d in self._pending if keep(d)]
+                docs = [d for d in self._log.docs if keep(d)] + [d for d in self._log.pending if keep(d)]
             else:
-                chosen = [(p, d) for p, d in self._latest_docs().values() if keep(d)]
+                chosen = [(p, d) for p, d in self._log.latest_all().values() if keep(d)]
                 chosen.sort(key=lambda item: item[0])
                 docs = [d for _, d in chosen]
             return [to_event(d) for d in docs]
 
     def __len__(self) -> int:
         """Number of events, pending ones included."""
-        return len(self._docs) + len(self._pending)
+        return len(self._log)
 
     # ---- sharing, pending writes, closing --------------------------------------------------------
     @property
     def pending(self) -> int:
         """Events accepted in memory but not yet durable (they are retried)."""
-        return len(self._pending)
+        return len(self._log.pending)
 
     def refresh(self) -> bool:
         """Cheap stat check for events other processes wrote; load them.
@@ -471,7 +402,7 @@ class DecisionStore:
         with self._mutex:
             if self._closed:
                 return False
-            if self._pending:
+            if self._log.pending:
                 self.retry_pending()
             if self._storage.poll() != "same":
                 with self._storage.locked(create=False):
@@ -483,7 +414,7 @@ class DecisionStore:
     def retry_pending(self) -> int:
         """Try to write pending events now; returns how many are still pending (0: all saved)."""
         with self._mutex:
-            if not self._pending:
+            if not self._log.pending:
                 return 0
             try:
                 with self._storage.locked():
@@ -493,7 +424,7 @@ class DecisionStore:
                 self.last_error = ""
             except (OSError, StoreError) as exc:
                 self.last_error = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            return len(self._pending)
+            return len(self._log.pending)
 
     def compact(self) -> None:
         """Fold the journal into the main TinyDB file now (atomic replace), so plain TinyDB sees everything."""
@@ -514,7 +445,7 @@ class DecisionStore:
                 return
             self.retry_pending()
             want = self._wrote if compact is None else compact
-            if want and not self._pending:
+            if want and not self._log.pending:
                 try:
                     with self._storage.locked():
                         self._sync_locked()
@@ -524,8 +455,8 @@ class DecisionStore:
                     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
                     self.last_error = f"{self.path}: could not compact ({reason}); events are safe in the journal."
             self._closed = True
-            if self._pending:
-                lost = [to_event(d) for d in self._pending]
+            if self._log.pending:
+                lost = [to_event(d) for d in self._log.pending]
                 raise PendingWriteError(
                     f"{self.path}: {len(lost)} decision(s) could not be saved ({self.last_error}).", lost
                 )

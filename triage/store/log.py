@@ -1,0 +1,108 @@
+"""EventLog: the decision events in memory, in file order, indexed by article, plus pending ones."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from triage.store.files import Record, Tables
+
+__all__ = ["EventLog"]
+
+Doc = dict[str, Any]
+
+
+class EventLog:
+    """Committed events in doc-id order with each article's positions, then pending (not yet durable) ones.
+
+    Documents are never changed once here, so snapshots may be encoded without a lock.
+    """
+
+    def __init__(self) -> None:
+        self.docs: list[Doc] = []
+        self.ids: list[int] = []
+        self.hist: dict[str, list[int]] = {}
+        self.pending: list[Doc] = []
+        self.max_id = 0
+
+    def __len__(self) -> int:
+        return len(self.docs) + len(self.pending)
+
+    def state(self) -> tuple[int, int]:
+        """What changes when events arrive: (committed count, newest id)."""
+        return len(self.docs), self.max_id
+
+    def replace(self, raw_events: dict[str, Any]) -> None:
+        """Take a TinyDB events table ({"1": doc, ...}) as the committed events; pending ones stay."""
+        try:
+            ids = [int(key) for key in raw_events]
+        except ValueError:  # a hand-added table entry: keep the documents with numeric ids only
+            raw_events = {k: v for k, v in raw_events.items() if k.isdigit()}
+            ids = [int(key) for key in raw_events]
+        docs = list(raw_events.values())
+        if any(a >= b for a, b in itertools.pairwise(ids)):  # compaction writes id order; others may not
+            order = sorted(range(len(ids)), key=ids.__getitem__)
+            ids, docs = [ids[i] for i in order], [docs[i] for i in order]
+        hist: dict[str, list[int]] = {}
+        get = hist.get
+        for index, doc in enumerate(docs):  # the common case in one tight loop (10^5 events)
+            aid = doc.get("article_id") if type(doc) is dict else None
+            if type(aid) is not str:
+                break
+            known = get(aid)
+            if known is None:
+                hist[aid] = [index]
+            else:
+                known.append(index)
+        else:
+            self.docs, self.ids, self.hist = docs, ids, hist
+            self.max_id = ids[-1] if ids else 0
+            return
+        self.docs, self.ids, self.hist, self.max_id = [], [], {}, 0  # some document is not an event
+        for doc_id, doc in zip(ids, docs):
+            self.add(doc_id, doc)
+
+    def add(self, doc_id: int, doc: Any) -> None:
+        """Append one committed event (documents that are not events are skipped)."""
+        if not isinstance(doc, dict) or not isinstance(doc.get("article_id"), str):
+            return
+        self.hist.setdefault(doc["article_id"], []).append(len(self.docs))
+        self.docs.append(doc)
+        self.ids.append(doc_id)
+        self.max_id = max(self.max_id, doc_id)
+
+    def apply(self, records: list[Record], extra: Tables) -> None:
+        """Journal records: new events are added (ids already held are skipped), other tables go to `extra`."""
+        for table, doc_id, doc in records:
+            if table != "events":
+                extra.setdefault(table, {})[str(doc_id)] = doc
+            elif doc_id > self.max_id:
+                self.add(doc_id, doc)
+                if self.pending and self.pending[0] == doc:
+                    self.pending.pop(0)  # a retried write that did land after all: keep it once
+
+    def latest(self, article_id: str) -> Doc | None:
+        """The latest event of an article, pending ones included."""
+        for doc in reversed(self.pending):
+            if doc["article_id"] == article_id:
+                return doc
+        hist = self.hist.get(article_id)
+        return self.docs[hist[-1]] if hist else None
+
+    def history(self, article_id: str) -> list[Doc]:
+        """Every event of an article, oldest first, pending ones last."""
+        docs = [self.docs[i] for i in self.hist.get(article_id, ())]
+        docs.extend(d for d in self.pending if d["article_id"] == article_id)
+        return docs
+
+    def latest_all(self) -> dict[str, tuple[int, Doc]]:
+        """article id -> (position in event order, latest event), pending events included."""
+        latest = {aid: (h[-1], self.docs[h[-1]]) for aid, h in self.hist.items()}
+        base = len(self.docs)
+        for n, doc in enumerate(self.pending):
+            latest[doc["article_id"]] = (base + n, doc)
+        return latest
+
+    def events_table(self) -> dict[str, Doc]:
+        """The committed events as a TinyDB table (a new dict; the documents are shared, never changed)."""
+        return {str(i): d for i, d in zip(self.ids, self.docs)}
