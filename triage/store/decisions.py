@@ -18,7 +18,10 @@ Semantics (what the TUI and CLI rely on):
   and history() show it), ``pending`` counts it, a PendingWriteError says why, and it is retried
   first on the next write, on ``refresh()``, ``retry_pending()`` and ``close()``.
 * Plain TinyDB readers see the events once compacted: ``close()`` compacts when this store wrote
-  anything, and writes compact automatically every ``compact_every`` journal records.
+  anything, and every ``compact_every`` journal records a compaction runs in a background thread
+  (``background_compaction=False``: in the writing call), holding the lock only to rename.
+* ``refresh()`` is a stat of two files when nothing changed; after another process compacted it
+  reads only the end of the main file (see ``_reload_cheaply``), so an open TUI can poll it often.
 """
 
 from __future__ import annotations
