@@ -163,6 +163,10 @@ def test_corrupt_file_message_and_recover_command(run, db, tmp_path):
 
 
 def test_store_commands_import_no_spacy_or_textual(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for sample in sorted(DEMO.rglob("*.txt"))[:2]:
+        shutil.copy(sample, inbox)
     code = f"""
 import sys
 from click.testing import CliRunner
@@ -170,6 +174,7 @@ from triage.cli import cli
 r = CliRunner()
 db = {str(tmp_path / "d.json")!r}
 assert r.invoke(cli, ["decide", "a1", "flag", "--db", db]).exit_code == 0
+assert r.invoke(cli, ["decide", "a2", "flag", {str(inbox)!r}, "--db", db]).exit_code == 0
 assert r.invoke(cli, ["decisions", "--db", db, "--format", "json"]).exit_code == 0
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("spacy", "textual", "thinc", "torch"))
 print(heavy)
