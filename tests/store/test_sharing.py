@@ -177,3 +177,20 @@ def test_a_reader_refreshing_while_writers_compact_ends_with_the_same_view(tmp_p
     assert len(truth) == 451 and seen["view"] == truth
     assert seen["refreshes"] > 10
     assert seen["full_loads"] < 5  # dozens of compactions, caught up from the end of the file
+
+
+def test_an_event_added_with_plain_tinydb_is_seen_and_kept(tmp_path):
+    from tinydb import TinyDB
+
+    db = tmp_path / "d.json"
+    s = DecisionStore(db)
+    s.decide_many(["a1", "a2"], "flag")
+    s.compact()
+    with TinyDB(db) as plain:  # plain JSONStorage: rewrites the file, meta untouched
+        plain.table("events").insert({"article_id": "hand", "decision": "archive", "note": "", "user": "x",
+                                      "host": "h", "at": "2026-01-01T00:00:00.000000Z", "title": "",
+                                      "source": "", "url": "", "action": "decide", "batch": ""})
+    assert s.refresh() is True and s.current("hand").decision.value == "archive"
+    s.decide("a3", "flag")
+    s.close()
+    assert [e.article_id for e in DecisionStore(db).query(history=True)] == ["a1", "a2", "hand", "a3"]

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import secrets
 import shutil
 import socket
 import time
@@ -66,6 +68,9 @@ __all__ = [
     "JournalStorage", "Record", "Tables", "apply_records", "atomic_write_json", "gc_paused", "journal_path",
     "lock_path", "read_main",
 ]
+
+
+_ENTRY_KEY = re.compile(rb'"(\d+)": \{')  # a document key in TinyDB JSON (outside strings: quotes there are escaped)
 
 
 class JournalStorage(Storage):
@@ -198,7 +203,16 @@ class JournalStorage(Storage):
         if not isinstance(doc, dict):
             return None
         through = doc.get("through")
-        if not isinstance(through, int) or through <= known:
+        if not isinstance(through, int):
+            return None
+        # the last key before the meta table must be event `through`: a document added by another
+        # writer (plain TinyDB) that did not update meta makes the caller read the whole file
+        last = None
+        for last in _ENTRY_KEY.finditer(chunk, max(0, pos - 65536), pos):
+            pass
+        if last is None or int(last.group(1)) != through:
+            return None
+        if through <= known:
             return doc, []
         start = chunk.rfind(b'"%d": {' % (known + 1), 0, pos)
         head = chunk[start:pos].rstrip()
@@ -380,7 +394,15 @@ class JournalStorage(Storage):
         return tables or None
 
     def write(self, data: Tables) -> None:
-        """Replace the whole database atomically (TinyDB calls this on every change: slow but safe)."""
+        """Replace the whole database atomically (TinyDB calls this on every change: slow but safe).
+
+        The meta document gets a new uuid: open decision stores then read the file in full, since
+        a TinyDB caller may have changed any document, not only appended.
+        """
+        meta = dict(data.get("meta") or {})
+        if isinstance(meta.get("1"), dict):
+            meta["1"] = {**meta["1"], "uuid": secrets.token_hex(8)}
+            data = {**data, "meta": meta}
         with self.locked():
             self.compact(data)
 
