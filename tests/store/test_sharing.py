@@ -194,3 +194,21 @@ def test_an_event_added_with_plain_tinydb_is_seen_and_kept(tmp_path):
     s.decide("a3", "flag")
     s.close()
     assert [e.article_id for e in DecisionStore(db).query(history=True)] == ["a1", "a2", "hand", "a3"]
+
+
+def test_a_plain_tinydb_insert_does_not_hide_a_journal_event(tmp_path):
+    from tinydb import TinyDB
+
+    db = tmp_path / "d.json"
+    s = DecisionStore(db)
+    s.decide("a1", "flag")
+    s.compact()
+    s.decide("a2", "archive")  # id 2, only in the journal so far
+    with TinyDB(db) as plain:  # sees only the main file, so takes id 2 too
+        plain.table("events").insert({"article_id": "hand", "decision": "flag"})
+    s.refresh()
+    assert {"a1", "a2", "hand"} <= set(s.current_many())
+    s.close()
+    again = DecisionStore(db)
+    assert sorted(again.current_many()) == ["a1", "a2", "hand"]
+    assert len(again) == 3

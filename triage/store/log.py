@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from typing import Any
 
@@ -80,6 +81,17 @@ class EventLog:
                 self.add(doc_id, doc)
                 if self.pending and self.pending[0] == doc:
                     self.pending.pop(0)  # a retried write that did land after all: keep it once
+            elif not self._holds(doc_id, doc):
+                # the id was taken by another document (a plain TinyDB insert into the main file while
+                # this line waited in the journal): keep the event, after the others
+                self.add(self.max_id + 1, doc)
+
+    def _holds(self, doc_id: int, doc: Doc) -> bool:
+        """True if this exact event is held (under `doc_id`, or later after an id clash)."""
+        at = bisect.bisect_left(self.ids, doc_id)
+        if at < len(self.ids) and self.ids[at] == doc_id and self.docs[at] == doc:
+            return True  # the usual case: a compaction cut short left the line in the journal
+        return any(self.docs[i] == doc for i in self.hist.get(doc.get("article_id"), ()))
 
     def latest(self, article_id: str) -> Doc | None:
         """The latest event of an article, pending ones included."""
