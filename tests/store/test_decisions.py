@@ -195,6 +195,11 @@ def test_new_files_mode_0600_and_0660_with_group_share(tmp_path):
             s.close()
             assert stat.S_IMODE(os.stat(db).st_mode) == mode
             assert stat.S_IMODE(os.stat(str(db) + ".lock").st_mode) == mode
+        nested = tmp_path / "new-dir" / "d.json"
+        s = DecisionStore(nested, group_share=True)
+        s.decide("a1", "flag")
+        s.close()
+        assert stat.S_IMODE(os.stat(nested.parent).st_mode) == 0o770
     finally:
         os.umask(old)
 

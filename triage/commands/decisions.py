@@ -171,9 +171,9 @@ def _read_summaries(path: Path) -> dict[str, list[str]]:
 
 
 @click.command()
-@click.option("--decision", "decision", callback=_parse_filter_decision,
+@click.option("--decision", "decision", metavar="DECISION", callback=_parse_filter_decision,
               help="follow-up, archive, flag, clear (cleared ones) or all.")
-@click.option("--since", callback=_parse_date(False), help="From: today, yesterday, 7d, 30d, 12h or an ISO date.")
+@click.option("--since", callback=_parse_date(False), help="From: today, yesterday, 7d, 30d, 12h or an ISO date (local days).")
 @click.option("--until", callback=_parse_date(True), help="Up to (inclusive): same forms as --since.")
 @click.option("--user", help="Only decisions by this login name.")
 @click.option("--source", help="Only sources containing this text.")

@@ -129,7 +129,12 @@ class JournalStorage(Storage):
     def _ensure_dir(self) -> None:
         directory = self.path.parent
         if not directory.is_dir():
-            directory.mkdir(parents=True, mode=0o770 if self.mode == 0o660 else 0o700, exist_ok=True)
+            mode = 0o770 if self.mode == 0o660 else 0o700
+            directory.mkdir(parents=True, mode=mode, exist_ok=True)
+            try:
+                os.chmod(directory, mode)  # exactly: the umask would take the group's write bit away
+            except OSError:
+                pass
 
     # ---- change detection ------------------------------------------------------------------------
     def poll(self) -> str:
