@@ -143,11 +143,9 @@ def demo_cmd(ctx: click.Context, keep: bool) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="triage-demo-"))
     db = Path(ctx.obj["db"]) if ctx.obj.get("db") else tmp / "decisions.json"
     settings = _settings(ctx, db=str(db))
-    try:
-        run_tui(settings, [demo_dir()], settings.db_path)
-    finally:
-        if db.exists():
-            click.echo(f"Demo decisions: {db}" + ("" if keep or ctx.obj.get("db") else " (temporary)"))
+    run_tui(settings, [demo_dir()], settings.db_path)
+    if db.exists():
+        click.echo(f"Demo decisions: {db}" + ("" if keep or ctx.obj.get("db") else " (temporary)"))
 
 
 @cli.command("review")

@@ -39,3 +39,14 @@ def test_missing_inbox_folder_is_a_usage_error(tmp_path):
     r = CliRunner().invoke(cli, ["--db", str(tmp_path / "d.json"), str(tmp_path / "absent")])
     assert r.exit_code == 2
     assert "absent" in r.output and "no such inbox" in r.output
+
+
+def test_a_decisions_file_that_does_not_parse_stops_before_the_screen_and_is_kept(tmp_path):
+    bad = tmp_path / "d.json"
+    bad.write_text('{"events": {"1": {"article_id": "x", "decis')
+    before = bad.read_bytes()
+    out = subprocess.run([sys.executable, "-m", "triage", "--db", str(bad), "demo"], capture_output=True, text=True,
+                         cwd=tmp_path, timeout=60, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 1
+    assert str(bad) in out.stderr and "does not parse" in out.stderr and "triage recover" in out.stderr
+    assert bad.read_bytes() == before
