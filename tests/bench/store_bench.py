@@ -57,7 +57,8 @@ def seed(path: Path, events: int, articles: int, rng: random.Random) -> None:
             "source": SOURCES[a % len(SOURCES)], "url": f"https://news.example/{a}",
             "action": "decide" if decision else "clear", "batch": "",
         }
-    meta = {"1": {"schema_version": SCHEMA_VERSION, "app": "triage", "created": now.isoformat()}}
+    meta = {"1": {"schema_version": SCHEMA_VERSION, "app": "triage", "created": now.isoformat(),
+                  "uuid": f"bench{events}", "through": events}}  # as the store's own compaction writes it
     path.write_text(json.dumps({"events": docs, "meta": meta}))
     os.chmod(path, 0o600)
 
@@ -147,6 +148,26 @@ def kill_loop(directory: Path, kills: int, rng: random.Random) -> tuple[int, int
     return kills, len(acked), missing
 
 
+def sharing(path: Path) -> tuple[float, float, float]:
+    """An open store (a TUI) while another process runs `triage decide` (which compacts at exit):
+    (wall time of that command, of the open store's refresh() that takes it in, of a refresh with
+    nothing new)."""
+    exe = Path(sys.executable).with_name("triage")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "triage"]
+    tui = DecisionStore(path)
+    t = time.perf_counter()
+    subprocess.run([*cmd, "decide", "shared-1", "flag", "--db", str(path)], capture_output=True, check=True)
+    t_cli = time.perf_counter() - t
+    t = time.perf_counter()
+    assert tui.refresh() and tui.current("shared-1") is not None
+    t_refresh = time.perf_counter() - t
+    t = time.perf_counter()
+    tui.refresh()
+    t_idle = time.perf_counter() - t
+    tui.close()
+    return t_cli, t_refresh, t_idle
+
+
 def cli_listing(path: Path) -> tuple[float, float]:
     """Wall time of `triage decisions` with filters on the file (a new process, imports included)."""
     exe = Path(sys.executable).with_name("triage")
@@ -171,6 +192,7 @@ def main() -> int:
     rng = random.Random(args.seed)
     sizes = [int(s) for s in args.sizes.split(",")]
     rows = []
+    shared: list[tuple[int, float, float, float]] = []
     summary: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="store-bench-") as tmp:
         directory = Path(tmp)
@@ -184,6 +206,7 @@ def main() -> int:
             plain_n = max(5, min(200, 2_000_000 // size))
             store = bench_store(ours, args.decides, articles)
             cli = cli_listing(ours)
+            shared.append((size, *sharing(ours)))
             tiny = bench_plain(plain, plain_n, articles)
             rows.append((size, "triage journal", store, cli))
             rows.append((size, "plain TinyDB", tiny, (float("nan"), float("nan"))))
@@ -202,6 +225,9 @@ def main() -> int:
               "fsync'ed; query = flag + 30d + source + text over all events; cli list = a new `triage "
               "decisions` process with filters; (cpu) = CPU time, which does not grow when other work "
               "shares the machine)")
+        for size, t_cli, t_refresh, t_idle in shared:
+            print(f"sharing at {size:>6} events: `triage decide` in another process {ms(t_cli):6.0f}ms; the open "
+                  f"store's refresh() then {ms(t_refresh):6.1f}ms; refresh() with nothing new {ms(t_idle):.3f}ms")
         if args.kills:
             kills, acked, missing = kill_loop(directory, args.kills, rng)
             print(f"kill -9 loop: {kills} kills, {acked} acknowledged events, {missing} missing")
