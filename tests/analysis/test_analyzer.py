@@ -101,3 +101,36 @@ def test_large_batches_use_worker_processes_with_the_same_result(pipe):
     single = dict(Analyzer(cache_path=None, processes_above=0).analyze_many(arts))
     multi = dict(Analyzer(cache_path=None, processes_above=2, batch_size=2).analyze_many(arts))
     assert multi == single
+
+
+def test_cached_is_fast_for_ten_thousand_articles(pipe, tmp_path):
+    path = tmp_path / "big.sqlite"
+    an = Analyzer(cache_path=path)
+    base = demo_article(1)
+    result = an.analyze(base)
+    arts = [Article(id=f"a{i}", title=f"{base.title} {i}", text=base.text) for i in range(10_000)]
+    for a in arts:
+        an._cache.put(an.cache_key(a), result)
+    an.flush()
+    again = Analyzer(cache_path=path)
+    t = time.perf_counter()
+    hits = [again.cached(a) for a in arts]
+    elapsed = time.perf_counter() - t
+    assert all(h == result for h in hits)
+    assert elapsed < 3.0, f"{elapsed:.2f}s for 10,000 cached() calls"
+
+
+def test_worker_processes_are_spawned_from_a_threaded_caller(pipe):
+    import threading
+
+    arts = _articles(4)
+    out: dict = {}
+
+    def work() -> None:
+        out.update(Analyzer(cache_path=None, processes_above=1, batch_size=1).analyze_many(arts))
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join(timeout=120)
+    single = dict(Analyzer(cache_path=None, processes_above=0).analyze_many(arts))
+    assert out == single

@@ -17,7 +17,7 @@ from .cache import analysis_from_dict, analysis_to_dict
 
 __all__ = ["analyze_in_processes", "batches", "MAX_BATCH_CHARS"]
 
-MAX_BATCH_CHARS = 40_000
+MAX_BATCH_CHARS = 30_000
 
 Item = tuple[Article, "int | None"]
 _worker: Any = None

@@ -82,12 +82,25 @@ def _parse_line(line: str, n: int) -> tuple[Any, Any, int | None, str]:
     return rid, Article(id=str(rid) if rid is not None else f"line-{n}", title=title, text=text), k, ""
 
 
-def _jsonl(analyzer: Any, stdin: TextIO, out: TextIO) -> int:
-    """Summarise JSON lines from stdin, in order; returns the number of bad lines."""
-    parsed = []
+def _jsonl(analyzer: Any, stdin: TextIO, out: TextIO, block: int = 2000) -> int:
+    """Summarise JSON lines from stdin, in order, a block of lines at a time; returns the number of bad lines."""
+    bad = 0
+    lines: list[tuple[int, str]] = []
     for n, line in enumerate(stdin, 1):
-        if not line.strip():
-            continue
+        if line.strip():
+            lines.append((n, line))
+        if len(lines) >= block:
+            bad += _jsonl_block(analyzer, lines, out)
+            lines = []
+    if lines:
+        bad += _jsonl_block(analyzer, lines, out)
+    out.flush()
+    return bad
+
+
+def _jsonl_block(analyzer: Any, lines: list[tuple[int, str]], out: TextIO) -> int:
+    parsed = []
+    for n, line in lines:
         rid, article, k, error = _parse_line(line, n)
         if error:
             click.echo(f"triage: stdin line {n}: {error}", err=True)
@@ -109,7 +122,6 @@ def _jsonl(analyzer: Any, stdin: TextIO, out: TextIO) -> int:
                 row["summary"] = list(analysis.summary)
                 row["entities"] = _entities_json(analysis)
         out.write(_dumps(row) + "\n")
-    out.flush()
     return bad
 
 
