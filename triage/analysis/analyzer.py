@@ -24,6 +24,8 @@ __all__ = ["WORDS_PER_MINUTE", "Analyzer", "doc_input"]
 
 log = logging.getLogger(__name__)
 WORDS_PER_MINUTE = 230
+# Only this much of a text is analysed (the model's memory grows with a text's length; news fits).
+MAX_ANALYSED_CHARS = 200_000
 _WORDS = re.compile(r"\S+")
 
 
@@ -33,7 +35,8 @@ def doc_input(title: str, text: str) -> tuple[str, int]:
     The headline is analysed with the text so its entity mentions count, but it is never a
     summary sentence.
     """
-    title = " ".join(title.split())
+    title = " ".join(title.split())[:1000]
+    text = text[:MAX_ANALYSED_CHARS]
     if not title:
         return text, 0
     head = title + "\n\n"
