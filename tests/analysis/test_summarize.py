@@ -59,3 +59,17 @@ def test_summary_never_picks_furniture_even_when_k_is_large(pipe, wire):
     summary = summarize_text(wire.title, wire.text, 40, nlp=pipe.nlp)
     assert summary and not any(re.match(r"^[–-] .* [–-]$", s) for s in summary)
     assert not any("syndicated channel" in s for s in summary)
+
+
+def test_short_summary_of_a_long_story_stays_in_the_lead(pipe, wire):
+    """Inverted pyramid: 3 sentences of a 35-sentence story come from its first 6, the first kept."""
+    sents = [s for s in split_sentences(pipe.nlp(wire.text)) if not s.furniture]
+    summary = summarize_text(wire.title, wire.text, 3, nlp=pipe.nlp)
+    first_six = [s.text for s in sents[:6]]
+    assert summary[0] == first_six[0]
+    assert all(s in first_six for s in summary)
+
+
+def test_newspaper_bylines_are_furniture():
+    assert is_furniture("By . Daily Mail Reporter . PUBLISHED: . 12:06 EST, 3 October 2013 . | . UPDATED: .")
+    assert not is_furniture("The report was published on Monday by the ministry.")

@@ -25,7 +25,8 @@ except ImportError:  # pragma: no cover - depends on the sources package
 _CROSSHEAD = re.compile(r"^\s*[-–—]\s*\S.{0,80}\s[-–—]\s*$")
 _DISCLAIMER = re.compile(
     r"has not been edited by .{0,40}staff|published (?:from|on) a syndicated (?:feed|channel)"
-    r"|^\s*\(?(?:AFP|AP|Reuters|PTI|IANS|ANI)\)?\s*$|^\s*(?:advertisement|read more|click here)\b",
+    r"|^\s*\(?(?:AFP|AP|Reuters|PTI|IANS|ANI)\)?\s*$|^\s*(?:advertisement|read more|click here)\b"
+    r"|\b(?:PUBLISHED|UPDATED):\s*\.|^\s*By\s+\.\s",
     re.IGNORECASE,
 )
 
