@@ -229,7 +229,10 @@ class DecisionStore:
     def _maybe_compact_locked(self) -> None:
         if self.compact_every <= 0 or self._storage.journal_records < self._compact_after:
             return
-        if not self.background_compaction:
+        # a journal ten times over (bulk writes: a script, a big multi-select) is compacted right here,
+        # so it stays bounded and no compaction is left running behind a burst
+        bulk = self._storage.journal_records >= 10 * self.compact_every
+        if not self.background_compaction or bulk:
             try:
                 self._compact_locked()
             except OSError as exc:  # the events are safe in the journal; try again a little later
