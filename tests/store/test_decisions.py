@@ -177,6 +177,14 @@ def test_background_compaction_keeps_decisions_made_meanwhile(db):
     assert len(DecisionStore(db).current_many()) == 20_040
 
 
+def test_a_bulk_write_is_compacted_before_the_call_returns(db):
+    s = DecisionStore(db, compact_every=5)  # background compaction, but 60 > 10 x 5
+    s.decide_many([f"a{n}" for n in range(60)], "flag")
+    assert len(json.loads(db.read_text())["events"]) == 60
+    assert os.path.getsize(journal_path(db)) == 0
+    s.close()
+
+
 def test_reading_creates_no_files(tmp_path):
     s = DecisionStore(tmp_path / "sub" / "d.json")
     assert s.current_many() == {} and s.query() == []
