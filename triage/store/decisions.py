@@ -274,10 +274,14 @@ class DecisionStore:
                     self._sync_locked()
                     point, tables = self._storage.point(), self._tables()
             tmp = self._storage.prepare(tables)  # the slow part: decisions go on meanwhile
-            with self._mutex, self._storage.locked():
-                self._sync_locked()
-                if self._storage.install(tmp, point):
-                    self._compact_after = self.compact_every
+            try:
+                with self._mutex, self._storage.locked():
+                    self._sync_locked()
+                    if self._storage.install(tmp, point):
+                        self._compact_after = self.compact_every
+            finally:
+                if tmp.exists():  # not installed (an error): do not leave it behind
+                    tmp.unlink(missing_ok=True)
         except OSError as exc:
             with self._mutex:
                 self._compaction_failed(exc)
