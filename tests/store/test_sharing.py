@@ -212,3 +212,48 @@ def test_a_plain_tinydb_insert_does_not_hide_a_journal_event(tmp_path):
     again = DecisionStore(db)
     assert sorted(again.current_many()) == ["a1", "a2", "hand"]
     assert len(again) == 3
+
+
+def test_threads_of_one_process_share_a_store(tmp_path):
+    import threading
+
+    db = tmp_path / "d.json"
+    store = DecisionStore(db, compact_every=50)  # background compactions while the threads write
+    errors: list[BaseException] = []
+
+    def work(k: int) -> None:
+        try:
+            for n in range(150):
+                store.decide(f"t{k}-{n}", "flag")
+                if n % 25 == 0:
+                    store.refresh()
+                    store.current_many()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    store.close()
+    data = json.loads(db.read_text())
+    assert sorted(int(k) for k in data["events"]) == list(range(1, 601))
+    assert len({d["article_id"] for d in data["events"].values()}) == 600
+
+
+def test_tinydb_api_writes_through_journal_storage_are_seen(tmp_path):
+    from tinydb import TinyDB
+
+    from triage.store.storage import JournalStorage
+
+    db = tmp_path / "d.json"
+    store = DecisionStore(db)
+    store.decide("a1", "flag")
+    store.compact()
+    with TinyDB(db, storage=JournalStorage) as tdb:
+        tdb.table("events").insert({"article_id": "via-tinydb", "decision": "archive"})
+    assert store.refresh() is True
+    assert store.current("via-tinydb").decision.value == "archive"
+    store.close()
