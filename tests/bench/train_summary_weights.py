@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 DEV = ROOT / ".." / "shared" / "eval" / "bbc-dev.jsonl"
 
+from triage.analysis.analyzer import doc_input  # noqa: E402
 from triage.analysis.features import FEATURES, sentence_features
 from triage.analysis.pipeline import load_pipeline
 from triage.analysis.sentences import split_sentences
@@ -36,10 +37,11 @@ def norm(s: str) -> str:
 def prepare(rows, nlp):
     """Per article: sentences, features, TF-ISF vectors, labels, reference sentences."""
     out = []
-    docs = nlp.pipe([r["text"] for r in rows], batch_size=32)
+    inputs = [doc_input(r["title"], r["text"]) for r in rows]
+    docs = nlp.pipe([t for t, _ in inputs], batch_size=16)
     refs = nlp.pipe([r["summary"] for r in rows], batch_size=32)
-    for r, d, rd in zip(rows, docs, refs):
-        sents = split_sentences(d)
+    for r, d, rd, (_, offset) in zip(rows, docs, refs, inputs):
+        sents = split_sentences(d, offset)  # as the Analyzer does: headline analysed, never chosen
         feats, vec = sentence_features(sents, r["title"])
         ref = norm(r["summary"])
         y = np.array([1.0 if norm(s.text) in ref else 0.0 for s in sents])
