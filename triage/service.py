@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from triage.model import Analysis, Article, Decision, DecisionEvent, Problem
 from triage.rules import RuleSet, compile_rules
+from triage.store.errors import PendingWriteError
 
 if TYPE_CHECKING:  # imported lazily at run time: keeps `triage --help` and the store CLI light
     from triage.analysis import Analyzer
@@ -322,24 +323,35 @@ class TriageService:
         keep_note = note if note is not None else ""
         if note is None and len(ids) == 1:
             keep_note = self.note(ids[0])
-        if len(ids) == 1:
-            events = [self.store.decide(self._targets(ids)[0], decision, keep_note)]
-        else:
-            events = self.store.decide_many(self._targets(ids), decision, keep_note)
+        try:
+            if len(ids) == 1:
+                events = [self.store.decide(self._targets(ids)[0], decision, keep_note)]
+            else:
+                events = self.store.decide_many(self._targets(ids), decision, keep_note)
+        except PendingWriteError as exc:  # held in memory and retried: shown, marked as not saved
+            events = list(exc.events)
         for ev in events:
             self._current[ev.article_id] = ev
         return events
 
     def set_note(self, article_id: str, note: str) -> list[DecisionEvent]:
         """Set the note on an article (and its group) keeping its decision."""
-        events = [self.store.set_note(aid, note) for aid in self._expand([article_id])]
+        events: list[DecisionEvent] = []
+        for aid in self._expand([article_id]):
+            try:
+                events.append(self.store.set_note(aid, note))
+            except PendingWriteError as exc:
+                events.extend(exc.events)
         for ev in events:
             self._current[ev.article_id] = ev
         return events
 
     def undo(self, article_ids: Sequence[str]) -> list[DecisionEvent]:
         """Return articles (and their groups) to their previous state, as new events."""
-        events = self.store.undo(self._expand(article_ids))
+        try:
+            events = self.store.undo(self._expand(article_ids))
+        except PendingWriteError as exc:
+            events = list(exc.events)
         for ev in events:
             self._current[ev.article_id] = ev
         return events
@@ -352,6 +364,13 @@ class TriageService:
     def pending(self) -> int:
         """Decisions held in memory because the disk refused them (retried)."""
         return self.store.pending if self._store is not None else 0
+
+    @property
+    def store_error(self) -> str:
+        """Why the last write failed (empty when the file is being written fine)."""
+        if self._store is None or not self._store.pending:
+            return ""
+        return str(self._store.last_error or "")
 
     def counts(self) -> dict[str, int]:
         """How many list rows each view holds (duplicate groups count once, muted only in all)."""

@@ -268,3 +268,34 @@ async def test_no_color_arrows_and_q(settings_factory, monkeypatch):
         assert _list(app).render_line(0).text[1] == "X"
         await pilot.press("q")
     assert not app.is_running
+
+
+async def test_disk_full_shows_not_saved_keeps_the_decision_and_saves_it_when_space_returns(settings_factory, tmp_path):
+    import os
+    from pathlib import Path
+
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full on this system")
+    svc = build_service(settings_factory, articles=_articles())
+    svc.store  # noqa: B018 - create the file first
+    journal = Path(str(svc.db_path) + ".journal")
+    if journal.exists():
+        journal.unlink()
+    journal.symlink_to("/dev/full")  # a real ENOSPC on every journal write, even as root
+    app = make_app(svc, now=NOW, analyze=False, loaded=True)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await wait_for(pilot, lambda: len(_list(app).rows) == 6)
+        aid = _list(app).current.article.id
+        await pilot.press("f")
+        assert svc.decision(aid) is Decision.FOLLOW_UP  # kept in memory and shown
+        assert svc.pending == 1
+        await pilot.pause(0.2)
+        toasts = " ".join(str(t.render()) for t in app.screen.query("Toast"))
+        assert "NOT saved yet" in toasts and "No space left" in toasts
+        assert "NOT SAVED" in str(app.screen.query_one("#topbar").render())
+        journal.unlink()  # space again: the store poll retries
+        await wait_for(pilot, lambda: svc.pending == 0, timeout=10)
+        await pilot.pause(0.1)
+        assert "NOT SAVED" not in str(app.screen.query_one("#topbar").render())
+    svc.store.close()
+    assert [e["decision"] for e in _events(svc.db_path) if e["article_id"] == aid] == ["follow-up"]

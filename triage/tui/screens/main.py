@@ -369,8 +369,12 @@ class MainScreen(Screen):
     # -- store -----------------------------------------------------------------------------------
     def _poll_store(self) -> None:
         try:
-            if self.service.pending:
-                self.service.store.retry_pending()
+            was_pending = self.service.pending
+            if was_pending:
+                if self.service.store.retry_pending() == 0:
+                    self.notify(f"Saved now: {was_pending} decision(s) that could not be written before.",
+                                timeout=4, markup=False)
+                self._render_topbar()
             changed = self.service.refresh_decisions()
         except Exception as exc:  # noqa: BLE001
             self.app.log.error(f"store poll failed: {exc!r}")
@@ -398,8 +402,9 @@ class MainScreen(Screen):
         n = len(ids)
         what = f"{n} articles" if n > 1 else "article"
         if pending:
-            self.notify(f"NOT saved yet ({what} {word}): the decisions file cannot be written; "
-                        "it is kept in memory and retried.", severity="error", timeout=8, markup=False)
+            reason = plain(self.service.store_error, one_line=True) or "the decisions file cannot be written"
+            self.notify(f"NOT saved yet ({what} {word}): {reason}. It is kept in memory and retried.",
+                        severity="error", timeout=8, markup=False)
         else:
             self.notify(f"Saved: {what} {word}.", timeout=2, markup=False)
         if advance and self.service.settings.get("ui.advance_after_decision", True):
