@@ -50,3 +50,23 @@ def test_a_decisions_file_that_does_not_parse_stops_before_the_screen_and_is_kep
     assert out.returncode == 1
     assert str(bad) in out.stderr and "does not parse" in out.stderr and "triage recover" in out.stderr
     assert bad.read_bytes() == before
+
+
+def test_md_report_takes_summaries_from_the_analysis_cache(settings_factory, tmp_path, demo_inbox, monkeypatch):
+    from triage.model import Decision
+    from triage.service import TriageService
+
+    settings = settings_factory(inbox=[demo_inbox])
+    svc = TriageService(settings, inbox=[demo_inbox], db_path=settings.db_path)
+    svc.load()
+    art = svc.articles[0]
+    analysis = svc.analyze(art)  # the real model, as the TUI would
+    svc.analyzer.flush()
+    svc.decide([art.id], Decision.FOLLOW_UP, "ring the desk")
+    svc.store.close()
+    monkeypatch.setenv("TRIAGE_DATA_DIR", str(settings.data_dir))
+    r = CliRunner().invoke(cli, ["decisions", "--db", str(settings.db_path), "--format", "md",
+                                 "--inbox", str(demo_inbox)], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert art.title in r.output and "ring the desk" in r.output
+    assert analysis.summary[0] in r.output

@@ -152,6 +152,28 @@ def decide(ctx: click.Context, article_id: str, decision: str, inbox: tuple[Path
     sys.exit(code)
 
 
+def _cached_summaries(ctx: click.Context, inbox: tuple[str, ...]) -> dict[str, list[str]] | None:
+    """Summary sentences the TUI already computed for articles still in the inbox (no model load)."""
+    settings = (ctx.obj or {}).get("settings") if ctx.obj else None
+    if settings is None:
+        from triage.config import load_settings
+
+        settings = load_settings()
+    folders = [Path(p) for p in inbox] or [p for p in settings.inbox if p.exists()]
+    if not folders:
+        return None
+    from triage.service import TriageService
+
+    service = TriageService(settings, inbox=folders)
+    service.load()
+    out: dict[str, list[str]] = {}
+    for article in service.articles:
+        analysis = service.cached_analysis(article)
+        if analysis is not None and analysis.summary:
+            out[article.id] = list(analysis.summary)
+    return out
+
+
 def _read_summaries(path: Path) -> dict[str, list[str]]:
     """Lines of {"id", "summary": [...]} as written by `triage summarize --jsonl`."""
     out: dict[str, list[str]] = {}
@@ -184,16 +206,21 @@ def _read_summaries(path: Path) -> dict[str, list[str]]:
 @click.option("--history", is_flag=True, help="Every event, oldest first (default: one row per article).")
 @click.option("--summaries", type=click.Path(dir_okay=False, path_type=Path),
               help="JSON lines from `triage summarize --jsonl`, shown in md and json output.")
+@click.option("--inbox", "inbox", multiple=True, type=click.Path(exists=True),
+              help="md: take summary sentences from the analysis cache of these inbox folders "
+                   "(default: the inbox from the config). Repeatable.")
 @click.option("--db", type=click.Path(dir_okay=False), help="The decisions file (TinyDB JSON).")
 @click.pass_context
 def decisions(ctx: click.Context, decision: str | None, since: datetime | None, until: datetime | None,
               user: str | None, source: str | None, text: str | None, fmt: str, output: Path | None,
-              history: bool, summaries: Path | None, db: str | None) -> None:
+              history: bool, summaries: Path | None, inbox: tuple[str, ...], db: str | None) -> None:
     """List decisions: one row per article with its current decision (--history: every event)."""
     from triage.store.export import format_decisions
 
     path, group_share = _db_path(ctx, db)
     sums = _read_summaries(summaries) if summaries else None
+    if sums is None and fmt == "md":
+        sums = _cached_summaries(ctx, inbox)
     store = _open_store(path, group_share, must_exist=True)
     try:
         events = store.query(decision=decision, since=since, until=until, user=user, source=source,
