@@ -58,8 +58,13 @@ def run_project(rows: list[dict], extra: list[str]) -> tuple[list[list[str]], fl
 
 
 def run_textrank(rows, model):
-    import pytextrank  # noqa: F401 - registers the "textrank" factory
+    import contextlib
+    import io
+
     import spacy
+
+    with contextlib.redirect_stdout(io.StringIO()):  # pytextrank prints its install path on import
+        import pytextrank  # noqa: F401 - registers the "textrank" factory
 
     nlp = spacy.load(model)
     nlp.add_pipe("textrank")
