@@ -174,6 +174,16 @@ def group_entities(mentions: Sequence[tuple[str, str]], limit: int = 12) -> dict
 
 
 _PHRASE_BREAK = re.compile(r"[^\w'’-]+")
+# Frequent verbs of news prose: not what a story is about (no tagger runs, to keep the pipeline fast).
+_VERBS = frozenset("""
+reported reporting including include includes included according announced announce stated state added
+owned owns lists listed supporting support supported alleged expected expect continued continue called
+call made make makes take takes took taken given give gives going used use uses using based held hold set
+put get gets got say saying told asked ask want wants wanted went came come comes began begin become
+became left known seen found find think thought believe believed help helped need needs needed show
+shows showed shown tried try trying run running told claimed claim claims described describe described
+""".split())
+_VERB_ENDINGS = ("ed", "ing", "ly")
 
 
 def key_terms(sents: Sequence[Sentence], title: str, entity_texts: Sequence[str] = (), limit: int = 8) -> tuple[str, ...]:
@@ -190,7 +200,8 @@ def key_terms(sents: Sequence[Sentence], title: str, entity_texts: Sequence[str]
         run: list[str] = []
         for w in words + [""]:
             low = w.lower().strip("'’-")
-            if low and low.isalpha() and len(low) > 2 and low not in STOP_WORDS and low not in ents:
+            if low and low.isalpha() and len(low) > 2 and low not in STOP_WORDS and low not in ents \
+                    and low not in _VERBS:
                 run.append(w)
                 continue
             for j in range(len(run)):
@@ -211,6 +222,8 @@ def key_terms(sents: Sequence[Sentence], title: str, entity_texts: Sequence[str]
         parts = key.split()
         score = c * (1 + math.log(len(spread[key]))) * (1.6 if set(parts) & title_stems else 1.0)
         score *= 1.5 if len(parts) == 2 else 1.0
+        if len(parts) == 1 and key.endswith(_VERB_ENDINGS) and not set(parts) & title_stems:
+            score *= 0.35  # "alleged", "continuing", "quickly": rarely a topic on their own
         scored.append((score, key))
     scored.sort(reverse=True)
     out: list[str] = []
