@@ -33,6 +33,6 @@ def wire() -> Article:
 
 def demo_article(n: int = 1) -> Article:
     """A freely licensed article (Wikinews, CC BY 2.5) from tests/analysis/data."""
-    path = sorted(DEMO.glob(f"{n:02d}-*"))[0]
+    path = min(DEMO.glob(f"{n:02d}-*"))
     title, _, body = path.read_text(encoding="utf-8").partition("\n")
     return Article(id=path.stem, title=title.strip(), text=body.strip())

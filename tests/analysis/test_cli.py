@@ -34,7 +34,7 @@ def test_jsonl_contract(pipe, tmp_path, monkeypatch):
     for r, a in ((rows[0], arts[0]), (rows[1], arts[1]), (rows[5], arts[2])):
         assert all(_norm(s) in _norm(a.text) for s in r["summary"])
         assert isinstance(r["entities"], dict)
-        for kind, ents in r["entities"].items():
+        for ents in r["entities"].values():
             assert all(set(e) == {"text", "count"} for e in ents)
     assert rows[2]["entities"] == {} and rows[3]["summary"] == []
     assert result.stderr.count("triage: stdin line") == 3
@@ -43,7 +43,7 @@ def test_jsonl_contract(pipe, tmp_path, monkeypatch):
 
 def test_files_are_printed_readably(pipe, tmp_path, monkeypatch):
     monkeypatch.setenv("TRIAGE_DATA_DIR", str(tmp_path))
-    path = sorted(DEMO.glob("01-*"))[0]
+    path = min(DEMO.glob("01-*"))
     result = CliRunner().invoke(summarize, [str(path), "--sentences", "2", "--no-cache"])
     assert result.exit_code == 0, result.output
     assert "•" in result.stdout and "places:" in result.stdout

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 DEV = ROOT / ".." / "shared" / "eval" / "bbc-dev.jsonl"
 
-from triage.analysis.analyzer import doc_input  # noqa: E402
+from triage.analysis.analyzer import doc_input
 from triage.analysis.features import FEATURES, sentence_features
 from triage.analysis.pipeline import load_pipeline
 from triage.analysis.sentences import split_sentences
@@ -45,8 +45,8 @@ def prepare(rows, nlp):
         feats, vec = sentence_features(sents, r["title"])
         ref = norm(r["summary"])
         y = np.array([1.0 if norm(s.text) in ref else 0.0 for s in sents])
-        out.append(dict(id=r["id"], k=r["k"], title=r["title"], sents=sents, X=feats, vec=vec, y=y,
-                        ref=[s.text.strip() for s in rd.sents if s.text.strip()]))
+        out.append({"id": r["id"], "k": r["k"], "title": r["title"], "sents": sents, "X": feats, "vec": vec, "y": y,
+                        "ref": [s.text.strip() for s in rd.sents if s.text.strip()]})
     return out
 
 
@@ -66,8 +66,8 @@ def fit_logreg(X, y, l2=1.0, iters=25):
         w -= step
         if np.abs(step).max() < 1e-7:
             break
-    return dict(features=list(FEATURES), mean=mean.tolist(), std=std.tolist(), coef=w[:-1].tolist(),
-                intercept=float(w[-1]))
+    return {"features": list(FEATURES), "mean": mean.tolist(), "std": std.tolist(), "coef": w[:-1].tolist(),
+                "intercept": float(w[-1])}
 
 
 _scorer = None

@@ -182,7 +182,7 @@ call made make makes take takes took taken given give gives going used use uses 
 put get gets got say saying told asked ask want wants wanted went came come comes began begin become
 became left known seen found find think thought believe believed help helped need needs needed show
 shows showed shown tried try trying run running told claimed claim claims described describe described
-""".split())
+""".split())  # noqa: SIM905
 _VERB_ENDINGS = ("ed", "ing", "ly")
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-from typing import Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from ..model import Analysis, Article
 from .cache import analysis_from_dict, analysis_to_dict
 
-__all__ = ["analyze_in_processes", "batches", "MAX_BATCH_CHARS"]
+__all__ = ["MAX_BATCH_CHARS", "analyze_in_processes", "batches"]
 
 MAX_BATCH_CHARS = 30_000
 
