@@ -158,6 +158,7 @@ class Analyzer:
         text, offset = doc_input(article.title, article.text)
         result = self._build(self.pipeline.nlp(text), article, offset, k)
         self._cache.put(self.cache_key(article, k), result)
+        self._cache.flush()  # one small transaction: a crash or kill later loses nothing
         return result
 
     def analyze_chunk(self, chunk: Sequence[tuple[Article, int | None]]) -> list[Analysis]:

@@ -39,10 +39,25 @@ def batches(items: Sequence[Item], max_docs: int, max_chars: int = MAX_BATCH_CHA
         yield chunk
 
 
-def _init(options: dict[str, Any]) -> None:
+def _silence(stderr: bool) -> None:
+    """Workers never write to stdout (the CLI's JSON lines) nor, under a TUI, to the terminal."""
+    import os
+    import sys
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for fd, stream in ((1, "stdout"), (2, "stderr")) if stderr else ((1, "stdout"),):
+        sys.stdout.flush() if fd == 1 else sys.stderr.flush()
+        os.dup2(devnull, fd)
+        setattr(sys, stream, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - lives as long as the worker
+    os.close(devnull)
+
+
+def _init(options: dict[str, Any], quiet: bool | None = None) -> None:
     global _worker
     from .analyzer import Analyzer
 
+    if quiet is not None:
+        _silence(stderr=quiet)
     if _worker is None or getattr(_worker, "_options", None) != options:
         _worker = Analyzer(cache_path=None, processes_above=0, **options)
         _worker._options = options
@@ -68,7 +83,7 @@ def analyze_in_processes(items: Sequence[Item], options: dict[str, Any], process
     forkable = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
     ctx = multiprocessing.get_context("fork" if forkable else "spawn")
     remote = [c for j, c in enumerate(chunks) if j % processes]
-    with ctx.Pool(processes - 1, initializer=_init, initargs=(options,)) as pool:
+    with ctx.Pool(processes - 1, initializer=_init, initargs=(options, not forkable)) as pool:
         results = pool.imap(_run, remote)
         for j, chunk in enumerate(chunks):
             if j % processes:
