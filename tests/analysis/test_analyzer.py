@@ -134,3 +134,12 @@ def test_worker_processes_are_spawned_from_a_threaded_caller(pipe):
     t.join(timeout=120)
     single = dict(Analyzer(cache_path=None, processes_above=0).analyze_many(arts))
     assert out == single
+
+
+def test_blank_pipeline_still_summarises_and_says_entities_are_unavailable(tmp_path):
+    an = Analyzer(cache_path=tmp_path / "c.sqlite", model="blank:en", sentences=2)
+    a = demo_article(4)
+    result = an.analyze(a)
+    assert len(result.summary) == 2 and all(s in a.text for s in result.summary)
+    assert result.entities == {} and result.entities_available is False
+    assert an.entities_available is False and result.model == "blank:en"
