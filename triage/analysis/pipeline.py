@@ -87,7 +87,7 @@ def load_pipeline(model: str = "auto") -> Pipeline:
             return _loaded[name]
         try:
             pipe = _load(name)
-        except (OSError, ImportError) as exc:
+        except Exception as exc:  # a broken model package must not stop the app
             if name.startswith("blank:"):
                 raise
             fallback = resolve_model("auto")
