@@ -141,7 +141,7 @@ def main() -> None:
     for name, c in zip(FEATURES, wd["coef"]):
         print(f"  {name:12s} {c:+.3f}")
     if args.write:
-        wd.update(mmr_lambda=best[0], lead_ratio=args.lead_ratio, version=time.strftime("%Y%m%d"), cv_mean=round(best[1], 2),
+        wd.update(mmr_lambda=best[0], lead_ratio=args.lead_ratio, version=time.strftime("%Y%m%d%H%M"), cv_mean=round(best[1], 2),
                   trained_on="bbc-dev (539 articles), logistic regression, labels from the extractive reference")
         path = ROOT / "triage" / "analysis" / "weights.json"
         path.write_text(json.dumps(wd, indent=1) + "\n", encoding="utf-8")
