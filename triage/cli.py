@@ -120,7 +120,7 @@ def run_tui(settings, inbox: list[Path], db_path: Path, *, start: str = "main") 
     try:
         make_app(service, start=start).run()
     finally:
-        service.store.close()
+        service.close()
 
 
 @cli.command("open", hidden=True)

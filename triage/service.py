@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,6 +83,7 @@ class TriageService:
         self._search_text: dict[str, str] = {}
         self.analysis_unavailable: str | None = None
         self._loaded_decisions = False
+        self._loading: Future[None] | None = None
         self._signatures: dict[str, frozenset[int]] = {}  # shingle cache for regrouping live changes
 
     # -- parts -----------------------------------------------------------------------------------
@@ -113,10 +115,19 @@ class TriageService:
                 max_sentences=int(a["max_sentences"]),
                 model=str(a["model"]),
                 batch_size=int(a["batch_size"]),
+                processes_above=int(a["processes_above"]),
             )
         return self._analyzer
 
     # -- articles --------------------------------------------------------------------------------
+    def start_loading(self) -> Future[None]:
+        """Begin load() in a background thread (once); the app starts up meanwhile."""
+        if self._loading is None:
+            executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-load")
+            self._loading = executor.submit(self.load)
+            executor.shutdown(wait=False)
+        return self._loading
+
     def load(self) -> None:
         """Read every inbox folder and configured feed spool; problems are kept, never raised."""
         from triage.sources import load
@@ -251,6 +262,16 @@ class TriageService:
         got = self.analyzer.analyze(article)
         self._set_analysis(article.id, got)
         return got
+
+    def close(self) -> None:
+        """Persist what is pending: analyses to their cache, the journal into the decisions file."""
+        if self._analyzer is not None:
+            try:
+                self._analyzer.flush()
+            except Exception:  # noqa: BLE001 - a cache is never worth a failed exit
+                log.exception("analysis cache flush failed")
+        if self._store is not None:
+            self._store.close()
 
     def analyze_many(self, articles: Sequence[Article], progress=None) -> Iterable[tuple[str, Analysis]]:
         """Analyse many articles in batches (worker thread); yields (id, Analysis) as they finish."""

@@ -90,8 +90,20 @@ async def pilot_run(settings, inbox: Path, keys: int) -> tuple[float, list[float
             lists = app.screen.query(ArticleList)
             if lists and len(lists.first().rows) == len(svc.articles) > 0:
                 break
-            await pilot.pause(0.005)
-        await pilot.pause()
+            await asyncio.sleep(0.002)
+        # The rows are set; the next screen update paints them (wait for it, not for idleness:
+        # the analysis thread keeps the process busy after the first paint).
+        painted = asyncio.Event()
+        original = Screen._compositor_refresh
+
+        def first_refresh(self):
+            result = original(self)
+            painted.set()
+            return result
+
+        Screen._compositor_refresh = first_refresh
+        await painted.wait()
+        Screen._compositor_refresh = refresh
         first_paint = time.perf_counter() - start
         for _ in range(keys):
             app.post_message(__import__("textual.events", fromlist=["Key"]).Key("j", "j"))

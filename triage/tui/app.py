@@ -76,5 +76,10 @@ class TriageApp(App[None]):
 
 def make_app(service: TriageService, *, now: datetime | None = None, analyze: bool = True,
              loaded: bool = False, start: str = "main") -> TriageApp:
-    """Build the app around a service (the CLI, tests and snapshots all come through here)."""
+    """Build the app around a service (the CLI, tests and snapshots all come through here).
+
+    Unless the service is already loaded, reading the inbox starts now, while Textual starts up.
+    """
+    if not loaded:
+        service.start_loading()
     return TriageApp(service, now=now, analyze=analyze, loaded=loaded, start=start)

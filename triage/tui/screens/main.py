@@ -152,7 +152,7 @@ class MainScreen(Screen):
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def _load(self) -> None:
         try:
-            self.service.load()
+            self.service.start_loading().result()
         except Exception as exc:  # noqa: BLE001 - shown to the user, logged
             self.app.log.error(f"loading failed: {exc!r}")
             self.app.call_from_thread(self.notify, f"Could not load the inbox: {exc}", severity="error", markup=False)
@@ -172,7 +172,8 @@ class MainScreen(Screen):
         if problems:
             self.notify(f"{len(problems)} item(s) could not be read: press p to see them.", severity="warning", markup=False)
         if self._analyze:
-            self._analysis_loop(enqueue=True)
+            # After the first paint: reading the analysis cache must not hold up the list.
+            self.call_after_refresh(self._analysis_loop, True)
         settings = self.service.settings
         if settings.get("watch.enabled", True) and self.service.inbox:
             self._watch()
