@@ -299,3 +299,17 @@ async def test_disk_full_shows_not_saved_keeps_the_decision_and_saves_it_when_sp
         assert "NOT SAVED" not in str(app.screen.query_one("#topbar").render())
     svc.store.close()
     assert [e["decision"] for e in _events(svc.db_path) if e["article_id"] == aid] == ["follow-up"]
+
+
+async def test_without_a_trained_model_the_panel_says_entities_are_unavailable(settings_factory):
+    # analysis.model = "blank:en" is what "auto" falls back to when no trained pipeline is installed.
+    svc = build_service(settings_factory, articles=_articles(2), analysis={"model": "blank:en"})
+    app = make_app(svc, now=NOW, loaded=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: len(_list(app).rows) == 2)
+        art = _list(app).current.article
+        await wait_for(pilot, lambda: svc.cached_analysis(art) is not None, timeout=60)
+        await pilot.pause(0.3)
+        panel = str(app.screen.query_one(SummaryPanel).render())
+        assert "Entities unavailable" in panel
+        assert "•" in panel  # the summary itself still works (sentencizer)
