@@ -6,7 +6,6 @@ import os
 import threading
 import time
 import webbrowser
-from collections import deque
 from datetime import datetime
 
 from rich.text import Text
@@ -25,6 +24,7 @@ from triage.tui.safe import plain
 from triage.tui.screens.dialogs import HelpScreen, MessageScreen, NoteScreen, PickScreen, ProblemsScreen
 from triage.tui.widgets.article_list import ArticleList
 from triage.tui.widgets.reader import KIND_LABELS, ArticleText, SummaryPanel
+from triage.tui.work_queue import AnalysisQueue
 
 __all__ = ["MainScreen"]
 
@@ -107,10 +107,7 @@ class MainScreen(Screen):
         self._preloaded = loaded
         self._keep: set[str] = set()  # decided on screen: stay listed until the view changes
         self._undo: list[list[str]] = []
-        self._queue: deque[str] = deque()
-        self._queued: set[str] = set()
-        self._wake = threading.Event()
-        self._progress = (0, 0)
+        self._queue = AnalysisQueue()
         self._status = "Loading inbox…"
         self._analysis_error = ""
         self._shown_id: str | None = None
@@ -226,12 +223,7 @@ class MainScreen(Screen):
         if changed:
             self.notify(f"{len(changed)} new or updated article(s).", timeout=3, markup=False)
             if self._analyze:
-                for aid in changed:
-                    if aid not in self._queued:
-                        self._queue.append(aid)
-                        self._queued.add(aid)
-                self._progress = (self._progress[0], self._progress[1] + len(changed))
-                self._wake.set()
+                self._queue.add(changed)
         if problems:
             self.notify(f"{problems} new problem(s): press p to see them.", severity="warning", markup=False)
         self._show(self._shown_id, scroll=False)
@@ -245,50 +237,28 @@ class MainScreen(Screen):
         self._render_topbar()
 
     # -- analysis --------------------------------------------------------------------------------
-    def _enqueue_uncached(self) -> None:
-        for art in self.service.articles:
-            if art.id not in self._queued and self.service.cached_analysis(art) is None:
-                self._queue.append(art.id)
-                self._queued.add(art.id)
-        self._progress = (0, len(self._queued))
-        self._wake.set()
-
-    def _prioritise(self, article_id: str) -> None:
-        if article_id in self._queued:
-            try:
-                self._queue.remove(article_id)
-            except ValueError:
-                return  # already taken by the worker
-            self._queue.appendleft(article_id)
-            self._wake.set()
-
     @work(thread=True, exclusive=True, group="analysis", exit_on_error=False)
     def _analysis_loop(self, enqueue: bool = False) -> None:
         worker = get_current_worker()
         if enqueue:  # here, not on the event loop: reading 10,000 cache entries must not delay first paint
-            self._enqueue_uncached()
-        done = 0
-        batch = max(1, min(8, int(self.service.settings.get("analysis.batch_size", 32))))
+            self._queue.add(a.id for a in self.service.articles if self.service.cached_analysis(a) is None)
+        batch = max(1, min(8, int(self.service.settings.get("analysis.batch_size", 16))))
         while not worker.is_cancelled:
-            ids: list[str] = []
-            while self._queue and len(ids) < batch:
-                ids.append(self._queue.popleft())
-            if not ids:
-                self._wake.clear()
-                self._wake.wait(0.5)
-                continue
+            ids = self._queue.take(batch)
             arts = [a for a in (self.service.article(i) for i in ids) if a is not None]
+            for gone in set(ids) - {a.id for a in arts}:
+                self._queue.finished(gone)
+            if not arts:
+                continue
             try:
                 for aid, analysis in self.service.analyze_many(arts):
-                    done += 1
-                    self._queued.discard(aid)
-                    self.post_message(self.AnalysisReady(aid, analysis, done, self._progress[1]))
+                    self._queue.finished(aid)
+                    self.post_message(self.AnalysisReady(aid, analysis, self._queue.done, self._queue.total))
             except Exception as exc:  # noqa: BLE001 - the app goes on without summaries
                 self.post_message(self.AnalysisFailed(f"{type(exc).__name__}: {exc}"))
                 return
 
     def on_main_screen_analysis_ready(self, msg: AnalysisReady) -> None:
-        self._progress = (msg.done, msg.total)
         if msg.article_id == self._shown_id:
             self._show(msg.article_id, scroll=False)
         if msg.done % 10 == 0 or msg.done >= msg.total:
@@ -320,7 +290,7 @@ class MainScreen(Screen):
         article = self.service.article(article_id) if article_id else None
         analysis = self.service.cached_analysis(article) if article else None
         if article is not None and analysis is None:
-            self._prioritise(article.id)
+            self._queue.prioritise(article.id)
         status = ""
         if analysis is None:
             if self._analysis_error:
@@ -357,7 +327,7 @@ class MainScreen(Screen):
         lst = self.query_one(ArticleList)
         if lst.selected:
             out.append(f"  {len(lst.selected)} selected", style="bold")
-        done, total = self._progress
+        done, total = self._queue.done, self._queue.total
         if self._status:
             out.append(f"  {self._status}", style="italic")
         elif total and done < total:
