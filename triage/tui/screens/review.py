@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import ClassVar
 
 from rich.text import Text
@@ -19,6 +19,17 @@ from textual.widgets import DataTable, Footer, Input, Static
 from triage.model import Decision, DecisionEvent
 from triage.tui.safe import plain
 from triage.tui.screens.article_view import ArticleViewScreen, decision_text, format_when
+from triage.tui.screens.review_filter import (
+    COLUMNS,
+    DECISION_FILTERS,
+    MAX_ROWS,
+    RANGES,
+    ReviewFilter,
+    filter_events,
+    haystack,
+    sort_events,
+    time_bounds,
+)
 from triage.tui.widgets.activity import DECISION_NAMES, ActivityChart
 
 __all__ = [
@@ -34,111 +45,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DECISION_FILTERS = ("all", "follow-up", "flag", "archive", "cleared")
-RANGES = ("all", "today", "7d", "30d")
-COLUMNS = ("when", "decision", "title", "source", "user", "note")
-# The table never holds more rows than this: a DataTable measures every cell it is given (about 0.1 ms
-# a row), and no one scrolls 100,000 rows. The status line says how many match; filters narrow it down.
-MAX_ROWS = 1000
+
 WIDE = 110  # from this terminal width on, the user and note columns are shown
-
-
-@dataclass(frozen=True)
-class ReviewFilter:
-    """What the review table shows: decision, time range (as typed), user, source and text filters."""
-
-    decision: str = "all"  # one of DECISION_FILTERS
-    since: str = ""  # '', 'today', '7d', '30d', an ISO date or date-time (what parse_when accepts)
-    until: str = ""
-    user: str = ""
-    source: str = ""
-    text: str = ""
-
-
-def _utc_key(value: datetime) -> str:
-    """A datetime as the canonical event timestamp ('YYYY-MM-DDTHH:MM:SS.ffffffZ', UTC): compares as text."""
-    dt = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def time_bounds(flt: ReviewFilter) -> tuple[str | None, str | None]:
-    """The filter's since/until as inclusive UTC keys; a whole day as `until` includes that day.
-
-    Uses the store's parse_when (today, yesterday, 7d, 30d, ISO dates: local days); ValueError
-    with a plain reason for anything else.
-    """
-    from triage.store import parse_when
-
-    since = _utc_key(parse_when(flt.since)) if flt.since.strip() else None
-    until = _utc_key(parse_when(flt.until, end=True)) if flt.until.strip() else None
-    return since, until
-
-
-def haystack(ev: DecisionEvent) -> str:
-    """The text the text filter looks in: title, note, source, user, id and url, casefolded."""
-    return f"{ev.title}\n{ev.note}\n{ev.source}\n{ev.user}\n{ev.article_id}\n{ev.url}".casefold()
-
-
-def filter_events(
-    events: Iterable[DecisionEvent],
-    flt: ReviewFilter,
-    *,
-    since: str | None = None,
-    until: str | None = None,
-    hay: dict[str, str] | None = None,
-) -> list[DecisionEvent]:
-    """The events matching a filter (since/until: UTC keys from time_bounds); pure and fast."""
-    want_dec: object = ...
-    if flt.decision == "cleared":
-        want_dec = None
-    elif flt.decision != "all":
-        want_dec = Decision(flt.decision)
-    user = flt.user.strip().casefold()
-    source = flt.source.strip().casefold()
-    terms = flt.text.casefold().split()
-    out: list[DecisionEvent] = []
-    for ev in events:
-        if want_dec is not ... and ev.decision is not want_dec:
-            continue
-        if since is not None and ev.at < since:
-            continue
-        if until is not None and ev.at > until:
-            continue
-        if user and user not in ev.user.casefold():
-            continue
-        if source and source not in ev.source.casefold():
-            continue
-        if terms:
-            h = hay.get(ev.article_id) if hay is not None else None
-            if h is None:
-                h = haystack(ev)
-                if hay is not None:
-                    hay[ev.article_id] = h
-            if any(t not in h for t in terms):
-                continue
-        out.append(ev)
-    return out
-
-
-_SORT_KEYS = {
-    "when": lambda ev: ev.at,
-    "decision": lambda ev: DECISION_NAMES[ev.decision],
-    "title": lambda ev: ev.title.casefold(),
-    "source": lambda ev: ev.source.casefold(),
-    "user": lambda ev: ev.user.casefold(),
-    "note": lambda ev: ev.note.casefold(),
-}
-
-
-def sort_events(events: list[DecisionEvent], column: str, descending: bool) -> list[DecisionEvent]:
-    """Events sorted by one column; ties stay newest first."""
-    out = sorted(events, key=_SORT_KEYS["when"], reverse=True)
-    if column != "when":
-        out.sort(key=_SORT_KEYS[column], reverse=descending)
-    elif not descending:
-        out.reverse()
-    return out
-
 
 def _fit(value: str, width: int) -> Text:
     """Untrusted one-line text as literal Text cut to `width` cells with an ellipsis."""
