@@ -7,7 +7,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from triage.model import Analysis, Article, Decision, DecisionEvent
-from triage.tui.safe import plain, safe_text
+from triage.tui.safe import plain
 
 __all__ = ["KIND_LABELS", "MAX_DISPLAY_CHARS", "ArticleText", "SummaryPanel"]
 
@@ -94,25 +94,24 @@ def article_text(article: Article, analysis: Analysis | None, highlight: str = "
     body = article.text
     cut = len(body) > MAX_DISPLAY_CHARS
     shown = body[:MAX_DISPLAY_CHARS] if cut else body
-    start = len(out)
-    body_text = Text(plain(shown))
-    if analysis is not None and len(plain(shown)) == len(shown):
+    cleaned = plain(shown)
+    body_text = Text(cleaned)
+    if analysis is not None and len(cleaned) == len(shown):
         for s, e in analysis.spans:
             if e <= len(shown):
                 body_text.stylize(highlight, s, e)
     elif analysis is not None:
         # Offsets no longer line up after stripping: highlight by searching the sentences instead.
-        text = body_text.plain
         for sentence in analysis.summary:
-            i = text.find(plain(sentence))
+            wanted = plain(sentence)
+            i = cleaned.find(wanted)
             if i >= 0:
-                body_text.stylize(highlight, i, i + len(plain(sentence)))
+                body_text.stylize(highlight, i, i + len(wanted))
     out.append_text(body_text)
     if not body.strip():
         out.append("(This article has no text.)", style="italic")
     if cut:
         out.append(f"\n\n… {len(body) - MAX_DISPLAY_CHARS:,} more characters not shown.", style="italic")
-    del start
     return out
 
 
@@ -140,8 +139,3 @@ class ArticleText(VerticalScroll, can_focus=True):
 
     def action_page_down(self) -> None:
         self.scroll_page_down(animate=False)
-
-
-def safe_line(value: str) -> Text:
-    """One untrusted line as Text."""
-    return safe_text(value, one_line=True)
