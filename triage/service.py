@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-import os
-from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -268,7 +267,7 @@ class TriageService:
         if self._analyzer is not None:
             try:
                 self._analyzer.flush()
-            except Exception:  # noqa: BLE001 - a cache is never worth a failed exit
+            except Exception:
                 log.exception("analysis cache flush failed")
         if self._store is not None:
             self._store.close()
@@ -474,12 +473,3 @@ class TriageService:
 def _date_key(article: Article) -> str:
     return article.published or article.received or ""
 
-
-def user_name() -> str:
-    """The login name (over SSH, the person)."""
-    try:
-        import getpass
-
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no passwd entry in some containers
-        return os.environ.get("USER", "unknown")
