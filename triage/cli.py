@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import shlex
 import sys
 import tempfile
@@ -182,30 +181,17 @@ def serve_cmd(ctx: click.Context, host: str, port: int, use_demo: bool, inbox: t
     Server(" ".join(shlex.quote(p) for p in parts), host=host, port=port, title="triage").serve()
 
 
-def _register_optional() -> None:
-    """Add the subcommands each layer provides (ingest, summarize, decide, ...)."""
-    import importlib
+def _register_subcommands() -> None:
+    """Add the subcommands each layer provides; their modules import nothing heavy until they run."""
+    from triage.commands.decisions import decide, decisions, recover
+    from triage.commands.ingest import fetch, ingest
+    from triage.commands.summarize import summarize
 
-    for module, names in (
-        ("triage.commands.ingest", ("ingest", "fetch")),
-        ("triage.commands.summarize", ("summarize",)),
-        ("triage.commands.decisions", ("decide", "decisions", "recover")),
-    ):
-        try:
-            mod = importlib.import_module(module)
-        except ImportError as exc:
-            if os.environ.get("TRIAGE_DEBUG"):
-                print(f"triage: {module} unavailable: {exc}", file=sys.stderr)
-            continue
-        for name in names:
-            for attr in (f"{name}_cmd", name, f"{name}_command"):
-                cmd = getattr(mod, attr, None)
-                if isinstance(cmd, click.Command):
-                    cli.add_command(cmd, name)
-                    break
+    for command in (ingest, fetch, summarize, decide, decisions, recover):
+        cli.add_command(command)
 
 
-_register_optional()
+_register_subcommands()
 
 
 def main() -> None:
