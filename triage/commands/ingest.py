@@ -87,6 +87,8 @@ def _table(articles: list[Any]) -> None:
     """A plain table: id, published date, source, title (no markup: titles are printed as text)."""
     import shutil
 
+    if not articles:
+        return
     width = shutil.get_terminal_size((100, 24)).columns
     src_w = min(18, max([len(a.source) for a in articles] + [6]))
     title_w = max(20, width - 12 - 2 - 10 - 2 - src_w - 2 - 2)
