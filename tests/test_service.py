@@ -79,3 +79,15 @@ def test_live_merge_adds_updates_and_removes(settings_factory):
     svc.merge_articles([p])
     svc.merge_articles([], removed_paths=["/in/f.txt"])
     assert svc.article("a9") is None
+
+
+def test_screen_text_keeps_joiners_but_drops_controls():
+    from triage.text import clean_text
+    from triage.tui.safe import plain
+
+    persian = "می\u200cخواهم"  # ZWNJ is part of the word
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # an emoji ZWJ sequence
+    for clean in (plain, clean_text):
+        assert clean(persian) == persian
+        assert clean(family) == family
+        assert clean("a\x1b[31mb\u202ec\u200bd") in ("a[31mbcd", "abcd")

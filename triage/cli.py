@@ -139,12 +139,21 @@ def open_cmd(ctx: click.Context, inbox: tuple[str, ...] = ()) -> None:
 @click.pass_context
 def demo_cmd(ctx: click.Context, keep: bool) -> None:
     """Open the TUI on the bundled demo inbox with a temporary decisions file."""
-    tmp = Path(tempfile.mkdtemp(prefix="triage-demo-"))
-    db = Path(ctx.obj["db"]) if ctx.obj.get("db") else tmp / "decisions.json"
+    import shutil
+
+    own = ctx.obj.get("db")
+    tmp = None if own else Path(tempfile.mkdtemp(prefix="triage-demo-"))
+    db = Path(own) if own else tmp / "decisions.json"
     settings = _settings(ctx, db=str(db))
-    run_tui(settings, [demo_dir()], settings.db_path)
-    if db.exists():
-        click.echo(f"Demo decisions: {db}" + ("" if keep or ctx.obj.get("db") else " (temporary)"))
+    try:
+        run_tui(settings, [demo_dir()], settings.db_path)
+    finally:
+        if tmp is not None and not keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+    if own or keep:
+        click.echo(f"Demo decisions: {db}")
+    else:
+        click.echo("Demo decisions were temporary and are gone (use --keep, or --db FILE, to keep them).")
 
 
 @cli.command("review")

@@ -194,8 +194,9 @@ class TriageService:
         self.set_articles(regrouped, new_problems)
         return changed
 
-    def fetch_feeds(self, progress=None) -> list[str]:
-        """Fetch the configured feeds once (worker thread) and merge their entries; returns new/changed ids."""
+    def fetch_feeds(self, progress=None):
+        """Fetch the configured feeds once (worker thread); returns the IngestResult to merge_articles()
+        on the thread that owns the article set (the UI's), so two merges never race."""
         from triage.sources.feeds import fetch_feeds
 
         f = self.settings.section("fetch")
@@ -203,7 +204,7 @@ class TriageService:
                              timeout=float(f["timeout_seconds"]), max_bytes=int(f["max_bytes"]),
                              user_agent=str(f["user_agent"]), fetch_full_article=bool(f["fetch_full_article"]),
                              progress=progress)
-        return self.merge_articles(result.articles, result.problems)
+        return result
 
     def watch_options(self) -> dict:
         """Options for triage.sources.watch.watch_paths matching how the inbox was loaded."""
@@ -384,6 +385,13 @@ class TriageService:
     def pending(self) -> int:
         """Decisions held in memory because the disk refused them (retried)."""
         return self.store.pending if self._store is not None else 0
+
+    def save_message(self, what: str) -> tuple[str, str]:
+        """(message, severity) after a decision: "saved" only when it is on disk."""
+        if self.pending:
+            reason = self.store_error or "the decisions file cannot be written"
+            return (f"NOT saved yet ({what}): {reason}. It is kept in memory and retried.", "error")
+        return (f"Saved: {what}.", "information")
 
     @property
     def store_error(self) -> str:

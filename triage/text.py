@@ -32,7 +32,7 @@ _ESCAPES = re.compile(
 # the BOM, interlinear annotation marks, and the object replacement character.
 _DROP = (
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x9f"
-    "\u200b-\u200f"  # zero width space/non-joiner/joiner, LRM, RLM
+    "\u200b\u200e\u200f"  # zero width space, LRM, RLM (ZWNJ/ZWJ stay: Persian, Indic scripts, emoji need them)
     "\u202a-\u202e"  # LRE RLE PDF LRO RLO
     "\u2060-\u2064\u2066-\u206f"  # word joiner, invisible operators, isolates LRI RLI FSI PDI, deprecated formats
     "\u061c"  # Arabic letter mark

@@ -55,3 +55,31 @@ async def test_decisions_written_by_another_process_show_within_two_seconds(sett
         lst = app.screen.query_one(ArticleList)
         await pilot.press("5")
         assert lst.rows[0].decision is Decision.FLAG
+
+
+async def test_a_decision_made_elsewhere_keeps_the_readers_place(settings_factory, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    long_text = "\n\n".join(f"Paragraph {i} of a long story with enough words to wrap a line or two." for i in range(80))
+    (inbox / "a.txt").write_text("A long story being read\n\n" + long_text + "\n")
+    (inbox / "b.txt").write_text("Another story\n\nShort text.\n")
+    svc = build_service(settings_factory, inbox=inbox)
+    app = make_app(svc, now=NOW, analyze=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: len(_ids(app)) == 2)
+        lst = app.screen.query_one(ArticleList)
+        while lst.current.article.title != "A long story being read":
+            await pilot.press("j")
+        await pilot.press("enter", "space", "space")
+        from triage.tui.widgets.reader import ArticleText
+
+        text = app.screen.query_one(ArticleText)
+        await pilot.pause(0.1)
+        place = text.scroll_y
+        assert place > 0
+        other = next(r.article.id for r in lst.rows if r.article.title == "Another story")
+        subprocess.run([sys.executable, "-m", "triage", "decide", other, "archive", "--db", str(svc.db_path)],
+                       check=True, capture_output=True, timeout=60)
+        await wait_for(pilot, lambda: svc.decision(other) is Decision.ARCHIVE, timeout=10)
+        await pilot.pause(0.2)
+        assert text.scroll_y == place

@@ -100,6 +100,7 @@ async def test_multi_select_decides_a_batch_and_undo_undoes_it(settings_factory)
         await pilot.press("v", "shift+down")  # select row 0, then extend over rows 1 and 2
         chosen = set(_list(app).selected)
         assert len(chosen) == 3
+        assert "3 selected" in str(app.screen.query_one("#topbar").render())
         await pilot.press("f")
         assert all(svc.decision(i) is Decision.FOLLOW_UP for i in chosen)
         assert not _list(app).selected
@@ -293,12 +294,22 @@ async def test_disk_full_shows_not_saved_keeps_the_decision_and_saves_it_when_sp
         toasts = " ".join(str(t.render()) for t in app.screen.query("Toast"))
         assert "NOT saved yet" in toasts and "No space left" in toasts
         assert "NOT SAVED" in str(app.screen.query_one("#topbar").render())
+        # The review screen tells the truth too: a change there is "NOT saved yet", never "saved".
+        await pilot.press("r")
+        from triage.tui.screens.review import ReviewScreen
+
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.loaded)
+        await pilot.press("a")
+        await pilot.pause(0.2)
+        toasts = " ".join(str(t.render()) for t in app.screen.query("Toast"))
+        assert "NOT saved yet" in toasts and ": saved" not in toasts
+        await pilot.press("escape")
         journal.unlink()  # space again: the store poll retries
         await wait_for(pilot, lambda: svc.pending == 0, timeout=10)
         await pilot.pause(0.1)
         assert "NOT SAVED" not in str(app.screen.query_one("#topbar").render())
     svc.store.close()
-    assert [e["decision"] for e in _events(svc.db_path) if e["article_id"] == aid] == ["follow-up"]
+    assert [e["decision"] for e in _events(svc.db_path) if e["article_id"] == aid] == ["follow-up", "archive"]
 
 
 async def test_without_a_trained_model_the_panel_says_entities_are_unavailable(settings_factory):

@@ -82,20 +82,21 @@ def _parse_line(line: str, n: int) -> tuple[Any, Any, int | None, str]:
     return rid, Article(id=str(rid) if rid is not None else f"line-{n}", title=title, text=text), k, ""
 
 
-def _jsonl(analyzer: Any, stdin: TextIO, out: TextIO, block: int = 2000) -> int:
-    """Summarise JSON lines from stdin, in order, a block of lines at a time; returns the number of bad lines."""
-    bad = 0
+def _jsonl(analyzer: Any, stdin: TextIO, out: TextIO, block: int = 2000) -> tuple[int, int]:
+    """Summarise JSON lines from stdin, in order, a block of lines at a time; returns (lines, bad lines)."""
+    bad = total = 0
     lines: list[tuple[int, str]] = []
     for n, line in enumerate(stdin, 1):
         if line.strip():
             lines.append((n, line))
+            total += 1
         if len(lines) >= block:
             bad += _jsonl_block(analyzer, lines, out)
             lines = []
     if lines:
         bad += _jsonl_block(analyzer, lines, out)
     out.flush()
-    return bad
+    return total, bad
 
 
 def _jsonl_block(analyzer: Any, lines: list[tuple[int, str]], out: TextIO) -> int:
@@ -185,7 +186,9 @@ def summarize(ctx: click.Context, sources: tuple[str, ...], sentences: int | Non
             stdin.reconfigure(errors="replace")  # type: ignore[union-attr]
         except (AttributeError, ValueError):
             pass
-        _jsonl(analyzer, stdin, out)
+        total, bad = _jsonl(analyzer, stdin, out)
+        if total and bad == total:
+            ctx.exit(1)  # DESIGN.md: exit 1 when nothing usable was read (every line answered, empty)
         return
     if not sources:
         raise click.UsageError("give files or folders to summarise, or --jsonl to read JSON lines on stdin")

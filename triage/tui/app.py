@@ -41,10 +41,15 @@ class TriageApp(App[None]):
 
     def _run_main(self, name: str, *args: str) -> None:
         screen = self.screen
+        popped = False
         while not isinstance(screen, MainScreen) and len(self.screen_stack) > 1:
             self.pop_screen()
+            popped = True
             screen = self.screen
         if isinstance(screen, MainScreen):
+            if popped:  # pop_screen skips the screens' result callbacks: catch the list up here
+                self.service.refresh_decisions()
+                screen.refresh_view()
             getattr(screen, name)(*args)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

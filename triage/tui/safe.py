@@ -8,8 +8,9 @@ from rich.text import Text
 
 __all__ = ["plain", "safe_text"]
 
-# C0 (but \n and \t), DEL, C1, bidi embeddings/overrides/isolates, and zero-width joiners-in-disguise.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# C0 (but \n and \t), DEL, C1, bidi marks/embeddings/overrides/isolates, zero-width space and BOM.
+# ZWNJ/ZWJ (U+200C/D) stay: Persian, Indic scripts and emoji sequences need them.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def plain(value: str, *, one_line: bool = False) -> str:

@@ -260,7 +260,9 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
             self.notify(f"The decision was not saved: {exc}", severity="error", markup=False)
             return
         self.written.extend(events)
-        self.notify(f"{DECISION_NAMES[decision]}: saved", timeout=2)
+        message, severity = self.service.save_message(DECISION_NAMES[decision])
+        self.notify(plain(message, one_line=True), severity=severity, timeout=8 if severity == "error" else 2,
+                    markup=False)
         self._draw()
 
     def action_undo(self) -> None:

@@ -88,10 +88,10 @@ class MainScreen(Screen):
             super().__init__()
 
     class FeedsFetched(Message):
-        """A feed refresh finished; `changed` ids are new or updated."""
+        """A feed refresh finished; `result` (an IngestResult, None on failure) is merged on the UI side."""
 
-        def __init__(self, changed: list[str]) -> None:
-            self.changed = changed
+        def __init__(self, result) -> None:
+            self.result = result
             super().__init__()
 
     def __init__(self, service: TriageService, *, now: datetime | None = None, analyze: bool = True,
@@ -208,15 +208,20 @@ class MainScreen(Screen):
         self._status = "fetching feeds…"
         self.app.call_from_thread(self._render_topbar)
         try:
-            changed = self.service.fetch_feeds(progress=progress)
+            result = self.service.fetch_feeds(progress=progress)
         except Exception as exc:  # noqa: BLE001
             self.app.call_from_thread(self.notify, f"Feed refresh failed: {exc}", severity="error", markup=False)
-            changed = []
+            result = None
         self._status = ""
-        self.post_message(self.FeedsFetched(changed))
+        self.post_message(self.FeedsFetched(result))
 
     def on_main_screen_feeds_fetched(self, msg: FeedsFetched) -> None:
-        self._merged(msg.changed, 0)
+        # Merged here, on the event loop, like the inbox watcher's changes: one writer of the article set.
+        if msg.result is None:
+            self._render_topbar()
+            return
+        changed = self.service.merge_articles(msg.result.articles, msg.result.problems)
+        self._merged(changed, 0)
 
     def _merged(self, changed: list[str], problems: int) -> None:
         self._reload_rows()
@@ -226,6 +231,11 @@ class MainScreen(Screen):
                 self._queue.add(changed)
         if problems:
             self.notify(f"{problems} new problem(s): press p to see them.", severity="warning", markup=False)
+        self._show(self._shown_id, scroll=False)
+
+    def refresh_view(self) -> None:
+        """Rebuild the list from the service (decisions changed elsewhere), keeping cursor and reading place."""
+        self._reload_rows()
         self._show(self._shown_id, scroll=False)
 
     def _reload_rows(self, keep_cursor: bool = True) -> None:
@@ -270,6 +280,10 @@ class MainScreen(Screen):
         self._show(self._shown_id, scroll=False)
 
     # -- showing ---------------------------------------------------------------------------------
+    @on(ArticleList.SelectionChanged)
+    def _selection_changed(self, _: ArticleList.SelectionChanged) -> None:
+        self._render_topbar()
+
     @on(ArticleList.Highlighted)
     def _highlighted(self, msg: ArticleList.Highlighted) -> None:
         # While a key is held (moves closer than READER_DEBOUNCE apart) only the list repaints; the
@@ -280,6 +294,8 @@ class MainScreen(Screen):
         if self._reader_timer is not None:
             self._reader_timer.stop()
             self._reader_timer = None
+        if msg.article_id == self._shown_id:
+            return  # a reload kept the cursor on the article being read: keep the reader's place
         if quick:
             self._reader_timer = self.set_timer(READER_DEBOUNCE, lambda: self._show(msg.article_id))
         else:
@@ -369,15 +385,10 @@ class MainScreen(Screen):
             if row is not None:
                 lst.update_row(row)
         lst.clear_selection()
-        pending = self.service.pending
         n = len(ids)
-        what = f"{n} articles" if n > 1 else "article"
-        if pending:
-            reason = plain(self.service.store_error, one_line=True) or "the decisions file cannot be written"
-            self.notify(f"NOT saved yet ({what} {word}): {reason}. It is kept in memory and retried.",
-                        severity="error", timeout=8, markup=False)
-        else:
-            self.notify(f"Saved: {what} {word}.", timeout=2, markup=False)
+        message, severity = self.service.save_message(f"{n} articles {word}" if n > 1 else f"article {word}")
+        self.notify(plain(message, one_line=True), severity=severity, timeout=8 if severity == "error" else 2,
+                    markup=False)
         if advance and self.service.settings.get("ui.advance_after_decision", True):
             lst.select_next(lambda r: r.decision is None)
         self._show(self._shown_id, scroll=False)

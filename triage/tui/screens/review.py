@@ -160,7 +160,9 @@ class ReviewScreen(Screen):
     def poll_store(self) -> None:
         """Pick up decisions other processes wrote (a cheap stat when nothing changed)."""
         try:
-            self.service.store.refresh()
+            # Through the service, so the main screen's view of decisions is refreshed too (the store
+            # reports a change once: whoever asks first must pass it on).
+            self.service.refresh_decisions()
             count = len(self.service.store)
         except Exception:
             log.exception("review: polling the store failed")
@@ -385,7 +387,9 @@ class ReviewScreen(Screen):
             log.exception("review: decision failed for %s", ev.article_id)
             self.notify(f"The decision was not saved: {exc}", severity="error", markup=False)
             return
-        self.notify(f"{DECISION_NAMES[decision]}: saved", timeout=2)
+        message, severity = self.service.save_message(DECISION_NAMES[decision])
+        self.notify(plain(message, one_line=True), severity=severity, timeout=8 if severity == "error" else 2,
+                    markup=False)
         self._apply(events, keep=ev.article_id)
 
     def action_undo(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from textual.binding import Binding
 from textual.geometry import Size
@@ -42,11 +43,12 @@ def age(iso: str, now: datetime) -> str:
 
 
 def _fit(text: str, width: int) -> str:
+    """Pad or cut to exactly `width` terminal cells (wide CJK characters take two)."""
     if width <= 0:
         return ""
-    if len(text) <= width:
-        return text.ljust(width)
-    return text[: max(0, width - 1)] + "…"
+    if cell_len(text) <= width:
+        return set_cell_size(text, width)
+    return set_cell_size(text, width - 1) + "…"
 
 
 @dataclass
