@@ -152,7 +152,7 @@ class MainScreen(Screen):
             self.service.start_loading().result()
         except Exception as exc:  # noqa: BLE001 - shown to the user, logged
             self.app.log.error(f"loading failed: {exc!r}")
-            self.app.call_from_thread(self.notify, f"Could not load the inbox: {exc}", severity="error", markup=False)
+            self.app.call_from_thread(self._tell, f"Could not load the inbox: {exc}", severity="error")
         self.post_message(self.Loaded())
 
     def on_main_screen_loaded(self, _: Loaded) -> None:
@@ -162,12 +162,12 @@ class MainScreen(Screen):
         try:
             self.service.refresh_decisions()
         except Exception as exc:  # noqa: BLE001
-            self.notify(str(exc), title="Decisions file", severity="error", timeout=10, markup=False)
+            self._tell(str(exc), title="Decisions file", severity="error", timeout=10)
         self._status = ""
         self._reload_rows()
         problems = self.service.problems
         if problems:
-            self.notify(f"{len(problems)} item(s) could not be read: press p to see them.", severity="warning", markup=False)
+            self._tell(f"{len(problems)} item(s) could not be read: press p to see them.", severity="warning")
         if self._analyze:
             # After the first paint: reading the analysis cache must not hold up the list.
             self.call_after_refresh(self._analysis_loop, True)
@@ -192,7 +192,7 @@ class MainScreen(Screen):
             watch_paths(list(self.service.inbox), lambda update: self.post_message(self.InboxChanged(update)),
                         stop_event=self._stop_watch, **self.service.watch_options())
         except Exception as exc:  # noqa: BLE001 - live updates are a convenience; say so and go on
-            self.app.call_from_thread(self.notify, f"Live inbox updates stopped: {exc}", severity="warning", markup=False)
+            self.app.call_from_thread(self._tell, f"Live inbox updates stopped: {exc}", severity="warning")
 
     def on_main_screen_inbox_changed(self, msg: InboxChanged) -> None:
         u = msg.update
@@ -210,7 +210,7 @@ class MainScreen(Screen):
         try:
             result = self.service.fetch_feeds(progress=progress)
         except Exception as exc:  # noqa: BLE001
-            self.app.call_from_thread(self.notify, f"Feed refresh failed: {exc}", severity="error", markup=False)
+            self.app.call_from_thread(self._tell, f"Feed refresh failed: {exc}", severity="error")
             result = None
         self._status = ""
         self.post_message(self.FeedsFetched(result))
@@ -226,11 +226,11 @@ class MainScreen(Screen):
     def _merged(self, changed: list[str], problems: int) -> None:
         self._reload_rows()
         if changed:
-            self.notify(f"{len(changed)} new or updated article(s).", timeout=3, markup=False)
+            self._tell(f"{len(changed)} new or updated article(s).", timeout=3)
             if self._analyze:
                 self._queue.add(changed)
         if problems:
-            self.notify(f"{problems} new problem(s): press p to see them.", severity="warning", markup=False)
+            self._tell(f"{problems} new problem(s): press p to see them.", severity="warning")
         self._show(self._shown_id, scroll=False)
 
     def refresh_view(self) -> None:
@@ -276,7 +276,7 @@ class MainScreen(Screen):
 
     def on_main_screen_analysis_failed(self, msg: AnalysisFailed) -> None:
         self._analysis_error = msg.reason
-        self.notify(f"Summaries unavailable: {msg.reason}", severity="error", timeout=10, markup=False)
+        self._tell(f"Summaries unavailable: {msg.reason}", severity="error", timeout=10)
         self._show(self._shown_id, scroll=False)
 
     # -- showing ---------------------------------------------------------------------------------
@@ -359,8 +359,8 @@ class MainScreen(Screen):
             was_pending = self.service.pending
             if was_pending:
                 if self.service.store.retry_pending() == 0:
-                    self.notify(f"Saved now: {was_pending} decision(s) that could not be written before.",
-                                timeout=4, markup=False)
+                    self._tell(f"Saved now: {was_pending} decision(s) that could not be written before.",
+                                timeout=4)
                 self._render_topbar()
             changed = self.service.refresh_decisions()
         except Exception as exc:  # noqa: BLE001
@@ -369,6 +369,10 @@ class MainScreen(Screen):
         if changed:
             self._reload_rows()
             self._show(self._shown_id, scroll=False)
+
+    def _tell(self, message: str, *, severity: str = "information", timeout: float = 3, title: str = "") -> None:
+        """A notification that may quote untrusted text (URLs, file names, errors): cleaned, never markup."""
+        self.notify(plain(message, one_line=True), title=title, severity=severity, timeout=timeout, markup=False)
 
     # -- actions ---------------------------------------------------------------------------------
     def _targets(self) -> list[str]:
@@ -387,8 +391,7 @@ class MainScreen(Screen):
         lst.clear_selection()
         n = len(ids)
         message, severity = self.service.save_message(f"{n} articles {word}" if n > 1 else f"article {word}")
-        self.notify(plain(message, one_line=True), severity=severity, timeout=8 if severity == "error" else 2,
-                    markup=False)
+        self._tell(message, severity=severity, timeout=8 if severity == "error" else 2)
         if advance and self.service.settings.get("ui.advance_after_decision", True):
             lst.select_next(lambda r: r.decision is None)
         self._show(self._shown_id, scroll=False)
@@ -397,13 +400,13 @@ class MainScreen(Screen):
     def action_decide(self, value: str) -> None:
         ids = self._targets()
         if not ids:
-            self.notify("No article selected.", severity="warning", markup=False)
+            self._tell("No article selected.", severity="warning")
             return
         decision = Decision.parse(value)
         try:
             events = self.service.decide(ids, decision)
         except Exception as exc:  # noqa: BLE001 - a store error is shown, never a crash
-            self.notify(f"Not saved: {exc}", severity="error", timeout=10, markup=False)
+            self._tell(f"Not saved: {exc}", severity="error", timeout=10)
             return
         self._undo.append([e.article_id for e in events])
         self._after_decision(ids, SAVED_WORDS[decision], advance=True)
@@ -415,10 +418,10 @@ class MainScreen(Screen):
         try:
             events = self.service.undo(ids)
         except Exception as exc:  # noqa: BLE001
-            self.notify(f"Undo failed: {exc}", severity="error", timeout=10, markup=False)
+            self._tell(f"Undo failed: {exc}", severity="error", timeout=10)
             return
         if not events:
-            self.notify("Nothing to undo.", timeout=2, markup=False)
+            self._tell("Nothing to undo.", timeout=2)
             return
         lst = self.query_one(ArticleList)
         if ids and ids[0] in {r.article.id for r in lst.rows}:
@@ -438,7 +441,7 @@ class MainScreen(Screen):
             try:
                 self.service.set_note(aid, note)
             except Exception as exc:  # noqa: BLE001
-                self.notify(f"Note not saved: {exc}", severity="error", timeout=10, markup=False)
+                self._tell(f"Note not saved: {exc}", severity="error", timeout=10)
                 return
             self._after_decision([aid], "noted" if note else "note cleared", advance=False)
 
@@ -485,7 +488,7 @@ class MainScreen(Screen):
         art = lst.current.article if lst.current else None
         analysis = self.service.cached_analysis(art) if art else None
         if analysis is None or not any(analysis.entities.values()):
-            self.notify("No entities known for this article yet.", severity="warning", markup=False)
+            self._tell("No entities known for this article yet.", severity="warning")
             return
         items = [(e.text, f"{KIND_LABELS.get(kind, kind)}: {e.text} ({e.count})")
                  for kind in ("people", "places", "organisations", "groups")
@@ -502,7 +505,7 @@ class MainScreen(Screen):
         nxt = SORTS[(SORTS.index(self.view_state.sort) + 1) % len(SORTS)] if self.view_state.sort in SORTS else SORTS[0]
         self.view_state = View(self.view_state.name, nxt, self.view_state.search, self.view_state.entity)
         self._reload_rows()
-        self.notify(f"Sorted by {nxt}.", timeout=2, markup=False)
+        self._tell(f"Sorted by {nxt}.", timeout=2)
 
     def action_review(self) -> None:
         from triage.tui.screens.review import ReviewScreen
@@ -523,7 +526,7 @@ class MainScreen(Screen):
         lst = self.query_one(ArticleList)
         url = lst.current.article.url if lst.current else ""
         if not url:
-            self.notify("This article has no URL.", severity="warning", markup=False)
+            self._tell("This article has no URL.", severity="warning")
             return None
         return plain(url, one_line=True)
 
@@ -531,7 +534,7 @@ class MainScreen(Screen):
         url = self._url()
         if url:
             self.app.copy_to_clipboard(url)
-            self.notify(f"Copied to the terminal clipboard: {url}", timeout=3, markup=False)
+            self._tell(f"Copied to the terminal clipboard: {url}", timeout=3)
 
     def action_open_url(self) -> None:
         url = self._url()
@@ -539,7 +542,7 @@ class MainScreen(Screen):
             return
         if local_browser_available():
             webbrowser.open(url)
-            self.notify(f"Opened {url}", timeout=3, markup=False)
+            self._tell(f"Opened {url}", timeout=3)
         else:
             self.app.push_screen(MessageScreen("No local browser here (press c to copy):", url))
 
