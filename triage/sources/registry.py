@@ -40,17 +40,24 @@ def source_name(path: Path) -> str:
     return path.parent.name or "inbox"
 
 
+def _rejected(exc: OSError) -> Rejected:
+    """The plain reason for an OS error met while statting or opening a file."""
+    if isinstance(exc, FileNotFoundError):
+        return Rejected("does not exist (or is a broken symbolic link)")
+    if isinstance(exc, PermissionError):
+        return Rejected("cannot be read: permission denied")
+    if isinstance(exc, IsADirectoryError):
+        return Rejected("is a folder, not a file")
+    if exc.errno == errno.ELOOP:
+        return Rejected("is a symbolic link loop")
+    return Rejected(f"cannot be read ({exc.strerror or exc})")
+
+
 def _read_bytes(path: Path, max_file_bytes: int) -> bytes:
     try:
         st = os.stat(path)
-    except FileNotFoundError:
-        raise Rejected("does not exist (or is a broken symbolic link)") from None
-    except PermissionError:
-        raise Rejected("cannot be read: permission denied") from None
     except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise Rejected("is a symbolic link loop") from None
-        raise Rejected(f"cannot be read ({exc.strerror or exc})") from None
+        raise _rejected(exc) from None
     if stat.S_ISDIR(st.st_mode):
         raise Rejected("is a folder, not a file")
     if not stat.S_ISREG(st.st_mode):
@@ -62,14 +69,8 @@ def _read_bytes(path: Path, max_file_bytes: int) -> bytes:
     try:
         with open(path, "rb") as fh:
             data = fh.read(max_file_bytes + 1 if max_file_bytes else -1)
-    except PermissionError:
-        raise Rejected("cannot be read: permission denied") from None
-    except IsADirectoryError:
-        raise Rejected("is a folder, not a file") from None
     except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise Rejected("is a symbolic link loop") from None
-        raise Rejected(f"cannot be read ({exc.strerror or exc})") from None
+        raise _rejected(exc) from None
     if max_file_bytes and len(data) > max_file_bytes:
         raise Rejected(f"grew over the {max_file_bytes:,}-byte limit while being read: skipped")
     if not data.strip():
