@@ -18,6 +18,7 @@ from textual.widgets import Footer, Static
 
 from triage.model import Analysis, Article, Decision, DecisionEvent
 from triage.tui.safe import plain, safe_text
+from triage.tui.screens.dialogs import toggle_key_panel
 from triage.tui.widgets.activity import DECISION_NAMES, DECISION_STYLES
 
 __all__ = ["ArticleViewScreen", "event_line", "format_when"]
@@ -278,11 +279,7 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
 
     def action_keys(self) -> None:
         """Show or hide the panel listing every key of this screen."""
-        panels = self.query("HelpPanel")
-        if panels:
-            panels.remove()
-        else:
-            self.app.action_show_help_panel()
+        toggle_key_panel(self)
 
     def action_close(self) -> None:
         self.dismiss(list(self.written))

@@ -13,7 +13,16 @@ from textual.widgets.option_list import Option
 from triage.model import Problem
 from triage.tui.safe import plain
 
-__all__ = ["KEY_HELP", "HelpScreen", "MessageScreen", "NoteScreen", "PickScreen", "ProblemsScreen"]
+__all__ = ["KEY_HELP", "HelpScreen", "MessageScreen", "NoteScreen", "PickScreen", "ProblemsScreen", "toggle_key_panel"]
+
+
+def toggle_key_panel(screen) -> None:
+    """Show or hide Textual's panel of the keys of `screen` (its own bindings, always current)."""
+    panels = screen.query("HelpPanel")
+    if panels:
+        panels.remove()
+    else:
+        screen.app.action_show_help_panel()
 
 KEY_HELP = [
     ("Move", [("j / k, ↓ / ↑", "next / previous article"), ("g / G", "top / bottom"),

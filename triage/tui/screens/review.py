@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from triage.model import Decision, DecisionEvent
 from triage.tui.safe import plain
 from triage.tui.screens.article_view import ArticleViewScreen, decision_text, format_when
+from triage.tui.screens.dialogs import toggle_key_panel
 from triage.tui.screens.review_filter import (
     COLUMNS,
     DECISION_FILTERS,
@@ -496,11 +497,7 @@ class ReviewScreen(Screen):
 
     def action_keys(self) -> None:
         """Show or hide the panel listing every key of this screen."""
-        panels = self.query("HelpPanel")
-        if panels:
-            panels.remove()
-        else:
-            self.app.action_show_help_panel()
+        toggle_key_panel(self)
 
     def action_close(self) -> None:
         """Escape: cancel the filter input if it is open, else go back to the main screen."""
