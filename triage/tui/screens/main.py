@@ -294,8 +294,6 @@ class MainScreen(Screen):
         if self._reader_timer is not None:
             self._reader_timer.stop()
             self._reader_timer = None
-        if msg.article_id == self._shown_id:
-            return  # a reload kept the cursor on the article being read: keep the reader's place
         if quick:
             self._reader_timer = self.set_timer(READER_DEBOUNCE, lambda: self._show(msg.article_id))
         else:

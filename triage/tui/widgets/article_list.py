@@ -101,7 +101,7 @@ class ArticleList(ScrollView, can_focus=True):
     cursor: reactive[int] = reactive(0, always_update=True, init=False)
 
     class Highlighted(Message):
-        """The cursor moved to an article (or the list became empty: article_id is None)."""
+        """The cursor landed on another article (or the list became empty: article_id is None)."""
 
         def __init__(self, article_id: str | None) -> None:
             self.article_id = article_id
@@ -120,6 +120,7 @@ class ArticleList(ScrollView, can_focus=True):
         self._now = now
         self.selected: set[str] = set()
         self._anchor: int | None = None
+        self._posted: str | None = None  # the article id last announced with Highlighted
 
     # -- data ------------------------------------------------------------------------------------
     def set_rows(self, rows: list[Row], keep: str | None = None) -> None:
@@ -174,7 +175,11 @@ class ArticleList(ScrollView, can_focus=True):
         self._scroll_cursor_into_view()
         self.refresh()
         row = self.current
-        self.post_message(self.Highlighted(row.article.id if row else None))
+        article_id = row.article.id if row else None
+        if article_id != self._posted or not self._lines:
+            # Only when the article under the cursor changes: a reload that keeps it is not a move.
+            self._posted = article_id
+            self.post_message(self.Highlighted(article_id))
 
     def _scroll_cursor_into_view(self) -> None:
         height = self.scrollable_content_region.height or 1
