@@ -1,59 +1,65 @@
-"""TriageService: what the UI and CLI call. Pure Python: it wires sources, analysis and the store."""
+"""TriageService: what the UI and CLI call. Pure Python: it wires sources, analysis and the store.
+
+Three parts, each the one owner of its state and safe to use from several threads:
+
+* `catalog` (triage.catalog.Catalog): the articles, their duplicate groups, search index, rules and
+  list order;
+* `book` (triage.book.DecisionBook): the current decisions, optimistic, written by one writer thread;
+* the analysis: an Analyzer (cache, model) and, for the TUI, an AnalysisPool of worker processes.
+
+`start(listener)` runs the live side in background threads (progressive load, inbox watcher, feed
+refresh, search indexing, analysis, store poll) and tells the listener what changed; a UI swaps in
+what it is told and never waits on any of it. The blocking calls (`load`, `decide`, `rows` ...)
+serve the CLI and tests.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+import os
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from triage.book import Action, DecisionBook, Saved
+from triage.catalog import Catalog, Change
 from triage.model import Analysis, Article, Decision, DecisionEvent, Problem
 from triage.rules import RuleSet, compile_rules
-from triage.store.errors import PendingWriteError
+from triage.views import SORTS, VIEWS, Listing, Row, View
 
 if TYPE_CHECKING:  # imported lazily at run time: keeps `triage --help` and the store CLI light
     from triage.analysis import Analyzer
+    from triage.analysis.pool import AnalysisPool
     from triage.config import Settings
     from triage.store import DecisionStore
 
-__all__ = ["SORTS", "VIEWS", "Row", "TriageService", "View"]
+__all__ = ["SORTS", "VIEWS", "Event", "Listing", "Row", "TriageService", "View"]
 
 log = logging.getLogger(__name__)
 
-VIEWS = ("inbox", "follow-up", "flagged", "archived", "all")
-SORTS = ("newest", "source", "priority")
-_VIEW_DECISION = {"follow-up": Decision.FOLLOW_UP, "flagged": Decision.FLAG, "archived": Decision.ARCHIVE}
-
-
-@dataclass(frozen=True)
-class View:
-    """What the list shows: which decisions, which search, which entity, in which order."""
-
-    name: str = "inbox"
-    sort: str = "newest"
-    search: str = ""
-    entity: str = ""
-
-
-@dataclass(frozen=True)
-class Row:
-    """One list row: an article (the leader of its duplicate group) and what the list marks on it."""
-
-    article: Article
-    decision: Decision | None
-    sources: int = 1  # members in its near-duplicate group
-    watched: tuple[str, ...] = ()
-    muted: bool = False
-
 
 @dataclass
-class _State:
-    articles: dict[str, Article] = field(default_factory=dict)
-    order: list[str] = field(default_factory=list)
-    groups: dict[str, list[str]] = field(default_factory=dict)  # leader id -> member ids (leader first)
-    problems: list[Problem] = field(default_factory=list)
+class Event:
+    """Something the background side did, for the UI: `kind` names it, the fields say what.
+
+    kinds: "articles" (change), "progress" (done, total; finished), "analysed" (ids, failures),
+    "analysis-stopped" (text), "decisions" (others' decisions arrived; saved_now), "saved" (saved),
+    "notice" (text, severity)."""
+
+    kind: str
+    change: Change | None = None
+    done: int = 0
+    total: int = 0
+    finished: bool = False
+    ids: list[str] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    saved: Saved | None = None
+    saved_now: int = 0
+    text: str = ""
+    severity: str = "information"
 
 
 class TriageService:
@@ -73,30 +79,36 @@ class TriageService:
         self.db_path = Path(db_path or settings.db_path)
         self._analyzer = analyzer
         self._store = store
-        self._state = _State()
-        self._current: dict[str, DecisionEvent] = {}
-        self._analyses: dict[str, Analysis] = {}
+        self._store_lock = threading.Lock()
         self.rules: RuleSet = compile_rules(settings.get("rules.watch", []), settings.get("rules.mute", []))
-        self._watched: dict[str, tuple[str, ...]] = {}
-        self._muted: set[str] = set()
-        self._search_text: dict[str, str] = {}
+        self._analyses: dict[str, Analysis] = {}
         self.analysis_unavailable: str | None = None
-        self._loaded_decisions = False
+        self.catalog = Catalog(rules=self.rules, analysis_of=self._analyses.get, source_tags=_feed_tags(settings))
+        self._indexes_open = False
+        self.book = DecisionBook(lambda: self.store)
+        self.book.listeners.append(lambda saved: self._emit(Event("saved", saved=saved)))
+        self.listeners: list[Callable[[Event], None]] = []
+        self.actions: list[Action] = []  # this session's decisions and notes, the latest last (undo)
+        self.pool: AnalysisPool | None = None
+        self.progress = (0, 0, False)  # files read, files in all, finished
         self._loading: Future[None] | None = None
-        self._signatures: dict[str, frozenset[int]] = {}  # shingle cache for regrouping live changes
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
 
     # -- parts -----------------------------------------------------------------------------------
     @property
     def store(self) -> DecisionStore:
         """The decision store, opened on first use."""
         if self._store is None:
-            from triage.store import DecisionStore
+            with self._store_lock:
+                if self._store is None:
+                    from triage.store import DecisionStore
 
-            self._store = DecisionStore(
-                self.db_path,
-                group_share=bool(self.settings.get("store.group_share", False)),
-                compact_every=int(self.settings.get("store.compact_every", 1000)),
-            )
+                    self._store = DecisionStore(
+                        self.db_path,
+                        group_share=bool(self.settings.get("store.group_share", False)),
+                        compact_every=int(self.settings.get("store.compact_every", 1000)),
+                    )
         return self._store
 
     @property
@@ -118,264 +130,334 @@ class TriageService:
             )
         return self._analyzer
 
-    # -- articles --------------------------------------------------------------------------------
-    def start_loading(self) -> Future[None]:
-        """Begin load() in a background thread (once); the app starts up meanwhile."""
-        if self._loading is None:
-            executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-load")
-            self._loading = executor.submit(self.load)
-            executor.shutdown(wait=False)
-        return self._loading
-
-    def load(self) -> None:
-        """Read every inbox folder and configured feed spool; problems are kept, never raised."""
-        from triage.sources import load
+    def _open_indexes(self) -> None:
+        """The near-duplicate and search indexes beside the other caches (opened once)."""
+        if self._indexes_open:
+            return
+        self._indexes_open = True
+        from triage.search import SearchIndex
+        from triage.sources.dupindex import DuplicateIndex
 
         src = self.settings.section("sources")
+        threshold = float(src["duplicate_threshold"])
+        data = self.settings.data_dir
+        if threshold > 0:
+            self.catalog._dups = DuplicateIndex(data / "duplicates.sqlite", threshold=threshold,
+                                                shingle_size=int(src["shingle_size"]))
+        self.catalog._search = SearchIndex(data / "search-index.sqlite")
+
+    # -- listening -------------------------------------------------------------------------------
+    def _emit(self, event: Event) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(event)
+            except Exception:
+                log.exception("a listener failed on %s", event.kind)
+
+    # -- articles --------------------------------------------------------------------------------
+    def _load_options(self) -> dict[str, Any]:
+        src = self.settings.section("sources")
+        return {"max_file_bytes": int(src["max_file_bytes"]), "follow_symlinks": bool(src["follow_symlinks"]),
+                "ignore": tuple(src["ignore"]), "cache_path": self.settings.data_dir / "ingest-cache.sqlite"}
+
+    def _sources(self) -> list[Path]:
         paths: list[Path] = list(self.inbox)
         spool = self.settings.data_dir / "spool"
         if self.settings.feeds and spool.is_dir():
             paths.append(spool)
-        result = load(
-            paths,
-            max_file_bytes=int(src["max_file_bytes"]),
-            follow_symlinks=bool(src["follow_symlinks"]),
-            ignore=tuple(src["ignore"]),
-            duplicate_threshold=float(src["duplicate_threshold"]),
-            shingle_size=int(src["shingle_size"]),
-            cache_path=self.settings.data_dir / "ingest-cache.sqlite",
-        )
-        self.set_articles(result.articles, result.problems)
+        return paths
+
+    def load(self) -> None:
+        """Read every inbox folder and configured feed spool, progressively: each batch is in the
+        catalog (and told to listeners) as soon as it is read; problems are kept, never raised."""
+        from triage.sources.loader import iter_load
+
+        self._open_indexes()
+        first = True
+        done = total = 0
+        for part in iter_load(self._sources(), **self._load_options()):
+            if first:  # a reload replaces what was there
+                change = self.catalog.replace(part.articles, part.problems)
+                first = False
+            else:
+                change = self.catalog.add(part.articles, part.problems)
+            done, total = part.done, part.total
+            self.progress = (done, total, False)
+            self._forget_analyses(change.changed)
+            self._emit(Event("progress", done=done, total=total))
+            if change:
+                self._emit(Event("articles", change=change))
+                self._want_analysis(change.changed)
+        if first:
+            self.catalog.replace([])
+        self.progress = (done, total, True)
+        self._emit(Event("progress", done=done, total=total, finished=True))
+
+    def start_loading(self) -> Future[None]:
+        """Begin load() in a background thread (once); the app starts up meanwhile."""
+        if self._loading is None:
+            fut: Future[None] = Future()
+            self._loading = fut
+
+            def run() -> None:
+                try:
+                    self.load()
+                except Exception as exc:
+                    log.exception("loading failed")
+                    self._emit(Event("notice", text=f"Could not load the inbox: {exc}", severity="error"))
+                    self.progress = (self.progress[0], self.progress[1], True)
+                    self._emit(Event("progress", done=self.progress[0], total=self.progress[1], finished=True))
+                    fut.set_exception(exc)
+                else:
+                    fut.set_result(None)
+
+            threading.Thread(target=run, daemon=True, name="triage-load").start()
+        return self._loading
 
     def set_articles(self, articles: Iterable[Article], problems: Iterable[Problem] = ()) -> None:
-        """Replace the article set (after a load or a live change), keeping decisions and analyses."""
-        st = _State()
-        for art in articles:
-            if art.id in st.articles:
-                continue
-            st.articles[art.id] = art
-            st.order.append(art.id)
-        for aid in st.order:
-            art = st.articles[aid]
-            leader = art.duplicates_of if art.duplicates_of in st.articles else aid
-            st.groups.setdefault(leader, [leader] if leader != aid else [])
-            if aid not in st.groups[leader]:
-                st.groups[leader].append(aid)
-        st.problems = list(problems)
-        self._state = st
-        self._search_text = {}
-        self._recompute_rules(st.order)
+        """Replace the article set (hand-made articles: tests, tools); duplicates_of links are kept."""
+        self._open_indexes()
+        self.catalog.replace(articles, problems)
+        self.progress = (len(self.catalog), len(self.catalog), True)
 
     def merge_articles(self, articles: Iterable[Article], problems: Iterable[Problem] = (),
                        removed_paths: Iterable[str] = ()) -> list[str]:
-        """Add or update articles (live watch, feed refresh), drop those of removed files, regroup
-        near-duplicates; returns the ids that are new or changed."""
-        from triage.sources.dedupe import group_duplicates
-
-        changed: list[str] = []
-        gone = set(removed_paths)
-        merged = {k: v for k, v in self._state.articles.items() if not (gone and v.path in gone)}
-        order = [i for i in self._state.order if i in merged]
-        for art in articles:
-            old = merged.get(art.id)
-            if old is None:
-                order.append(art.id)
-            elif old.content_hash == art.content_hash and old.text == art.text:
-                continue
-            merged[art.id] = art
-            changed.append(art.id)
-        known = {str(p) for p in self._state.problems}
-        new_problems = self._state.problems + [p for p in problems if str(p) not in known]
-        if not changed and not gone and len(new_problems) == len(self._state.problems):
-            return []
-        src = self.settings.section("sources")
-        regrouped, _ = group_duplicates([merged[i] for i in order], float(src["duplicate_threshold"]),
-                                        int(src["shingle_size"]), self._signatures)
-        self.set_articles(regrouped, new_problems)
-        return changed
+        """Add or update articles (live watch, feed refresh), drop those of removed files, regroup the
+        groups they touch; returns the ids that are new or changed. Safe from any thread."""
+        self._open_indexes()
+        change = self.catalog.add(articles, problems, removed_paths)
+        self._forget_analyses(change.changed)
+        if change:
+            self._emit(Event("articles", change=change))
+            self._want_analysis(change.changed)
+        return change.changed
 
     def fetch_feeds(self, progress=None):
-        """Fetch the configured feeds once (worker thread); returns the IngestResult to merge_articles()
-        on the thread that owns the article set (the UI's), so two merges never race."""
+        """Fetch the configured feeds once (a worker thread); returns the IngestResult (not merged)."""
         from triage.sources.feeds import fetch_feeds
 
         f = self.settings.section("fetch")
-        result = fetch_feeds(self.settings.feeds, self.settings.data_dir / "spool",
-                             timeout=float(f["timeout_seconds"]), max_bytes=int(f["max_bytes"]),
-                             user_agent=str(f["user_agent"]), fetch_full_article=bool(f["fetch_full_article"]),
-                             progress=progress)
-        return result
+        return fetch_feeds(self.settings.feeds, self.settings.data_dir / "spool",
+                           timeout=float(f["timeout_seconds"]), max_bytes=int(f["max_bytes"]),
+                           user_agent=str(f["user_agent"]), fetch_full_article=bool(f["fetch_full_article"]),
+                           progress=progress)
+
+    def refresh_feeds(self) -> list[str]:
+        """Fetch the feeds and merge what they hold (a worker thread); returns new or changed ids."""
+        def progress(done: int, total: int, name: str = "") -> None:
+            self._emit(Event("notice", text=f"fetching feeds {done}/{total}" if done < total else "",
+                             severity="status"))
+
+        result = self.fetch_feeds(progress=progress)
+        return self.merge_articles(result.articles, result.problems)
 
     def watch_options(self) -> dict:
         """Options for triage.sources.watch.watch_paths matching how the inbox was loaded."""
-        src = self.settings.section("sources")
-        return {
-            "max_file_bytes": int(src["max_file_bytes"]),
-            "follow_symlinks": bool(src["follow_symlinks"]),
-            "ignore": tuple(src["ignore"]),
-            "cache_path": self.settings.data_dir / "ingest-cache.sqlite",
-            "debounce_ms": int(self.settings.get("watch.debounce_ms", 300)),
-        }
+        return {**self._load_options(), "debounce_ms": int(self.settings.get("watch.debounce_ms", 300))}
 
     @property
     def problems(self) -> list[Problem]:
-        """Problems from loading, from the rules, and from the store."""
+        """Problems from loading, from the rules, and from the analysis."""
         rule_problems = [Problem("config [rules]", e) for e in self.rules.errors]
-        return rule_problems + list(self._state.problems)
+        return rule_problems + self.catalog.problems
 
     def article(self, article_id: str) -> Article | None:
         """One article by id, or None."""
-        return self._state.articles.get(article_id)
+        return self.catalog.article(article_id)
 
     @property
     def articles(self) -> list[Article]:
         """Every article, in load order."""
-        return [self._state.articles[i] for i in self._state.order]
+        return self.catalog.articles()
 
     def group(self, article_id: str) -> list[str]:
-        """Ids of the article's near-duplicate group (itself first when it leads)."""
-        art = self._state.articles.get(article_id)
-        if art is None:
-            return [article_id]
-        leader = art.duplicates_of if art.duplicates_of in self._state.articles else article_id
-        return list(self._state.groups.get(leader, [article_id]))
+        """Ids of the article's near-duplicate group (its leader first)."""
+        return self.catalog.group(article_id)
+
+    # -- views -----------------------------------------------------------------------------------
+    def listing(self, view: View, keep: Iterable[str] = ()) -> Listing:
+        """The ids a view lists and every view's count (walks the inbox: call from a worker)."""
+        return self.catalog.listing(view, self.book.decision, keep)
+
+    def row(self, article_id: str) -> Row | None:
+        """The list row of one article as it is now (O(1): fine on the event loop)."""
+        return self.catalog.row(article_id, self.book.decision(article_id))
+
+    def rows(self, view: View, keep: frozenset[str] | set[str] = frozenset()) -> list[Row]:
+        """The list rows for a view: filtered by decision, search and entity, then sorted."""
+        out = []
+        for aid in self.listing(view, keep).ids:
+            row = self.row(aid)
+            if row is not None:
+                out.append(row)
+        return out
+
+    def counts(self) -> dict[str, int]:
+        """How many list rows each view holds (walks the inbox: the TUI takes them from a Listing)."""
+        return self.listing(View("all")).counts
+
+    def sources(self) -> list[tuple[str, int]]:
+        """(source name, stories) in the inbox, most stories first."""
+        return self.catalog.sources()
 
     # -- analysis --------------------------------------------------------------------------------
     def cached_analysis(self, article: Article) -> Analysis | None:
         """The analysis if it is known or in the cache: never loads the model."""
         got = self._analyses.get(article.id)
-        if got is None:
-            try:
-                analyzer = self.analyzer
-            except Exception as exc:
-                if self.analysis_unavailable is None:
-                    log.exception("analysis unavailable")
-                    self.analysis_unavailable = f"analysis unavailable ({type(exc).__name__}: {exc})"
-                return None
-            got = analyzer.cached(article)
-            if got is not None:
-                self._set_analysis(article.id, got)
+        if got is not None:
+            return got
+        try:
+            analyzer = self.analyzer
+        except Exception as exc:
+            if self.analysis_unavailable is None:
+                log.exception("analysis unavailable")
+                self.analysis_unavailable = f"analysis unavailable ({type(exc).__name__}: {exc})"
+            return None
+        got = analyzer.cached(article)
+        if got is not None:
+            self._analyses[article.id] = got
         return got
 
     def analyze(self, article: Article) -> Analysis:
         """Analyse one article (may load the spaCy model: call from a worker thread)."""
         got = self.analyzer.analyze(article)
-        self._set_analysis(article.id, got)
+        self._set_analyses([(article.id, got)])
         return got
-
-    def close(self) -> None:
-        """Persist what is pending: analyses to their cache, the journal into the decisions file."""
-        if self._analyzer is not None:
-            try:
-                self._analyzer.flush()
-            except Exception:
-                log.exception("analysis cache flush failed")
-        if self._store is not None:
-            self._store.close()
 
     def analyze_many(self, articles: Sequence[Article], progress=None) -> Iterable[tuple[str, Analysis]]:
         """Analyse many articles in batches (worker thread); yields (id, Analysis) as they finish."""
         for aid, analysis in self.analyzer.analyze_many(articles, progress=progress):
-            self._set_analysis(aid, analysis)
+            self._set_analyses([(aid, analysis)])
             yield aid, analysis
 
-    def _set_analysis(self, article_id: str, analysis: Analysis) -> None:
-        self._analyses[article_id] = analysis
-        self._search_text.pop(article_id, None)
-        art = self._state.articles.get(article_id)
-        if art is not None and (self.rules.watch or self.rules.mute):
-            self._recompute_rules([article_id])
-
-    def _recompute_rules(self, ids: Iterable[str]) -> None:
+    def _forget_analyses(self, ids: Iterable[str]) -> None:
+        """New versions of these articles: their old analyses no longer apply."""
         for aid in ids:
-            art = self._state.articles.get(aid)
-            if art is None:
+            self._analyses.pop(aid, None)
+
+    def _set_analyses(self, results: list[tuple[str, Analysis]]) -> None:
+        for aid, analysis in results:
+            self._analyses[aid] = analysis
+        if results:
+            self.catalog.analysed([aid for aid, _ in results])
+
+    def start_analysis(self) -> AnalysisPool:
+        """Start background analysis (worker processes, `analysis.processes`; 0: a thread here)."""
+        if self.pool is None:
+            from triage.analysis.pool import AnalysisPool
+
+            n = int(self.settings.get("analysis.processes", min(2, os.cpu_count() or 1)))
+
+            def done(ok: list[tuple[str, Analysis]], bad: list[tuple[str, str]]) -> None:
+                self._set_analyses(ok)
+                if bad:
+                    problems = [Problem(self._title_of(aid), f"could not be summarised ({why})") for aid, why in bad]
+                    self.catalog.add([], problems)
+                self._emit(Event("analysed", ids=[aid for aid, _ in ok], failures=bad,
+                                 done=self.pool.queue.done if self.pool else 0,
+                                 total=self.pool.queue.total if self.pool else 0))
+
+            def fatal(why: str) -> None:
+                self.analysis_unavailable = why
+                self._emit(Event("analysis-stopped", text=why))
+
+            self.pool = AnalysisPool(self.analyzer, article_of=self.catalog.article, on_done=done,
+                                     processes=n, on_fatal=fatal)
+            self.pool.start()
+            self._want_analysis(self.catalog.leaders())
+        return self.pool
+
+    def _title_of(self, article_id: str) -> str:
+        art = self.catalog.article(article_id)
+        return f"{art.title[:80]} ({art.path or article_id})" if art else article_id
+
+    def _want_analysis(self, ids: Iterable[str]) -> None:
+        """Queue the rows among `ids` that have no analysis yet (near-duplicates: their leader only)."""
+        if self.pool is None:
+            return
+        analyzer = self.analyzer
+        todo = []
+        for aid in ids:
+            if self.catalog.leader_of(aid) != aid or aid in self._analyses:
                 continue
-            analysis = self._analyses.get(aid)
-            watched = tuple(self.rules.watched(art, analysis)) if self.rules.watch else ()
-            if watched:
-                self._watched[aid] = watched
-            else:
-                self._watched.pop(aid, None)
-            if self.rules.mute and self.rules.muted(art, analysis):
-                self._muted.add(aid)
-            else:
-                self._muted.discard(aid)
+            art = self.catalog.article(aid)
+            if art is not None and not analyzer.is_cached(art):
+                todo.append(aid)
+        self.pool.queue.add(todo)
+
+    def prioritise(self, article_ids: Sequence[str]) -> None:
+        """Analyse these first (the story on screen and its neighbours)."""
+        if self.pool is not None:
+            self.pool.queue.add(a for a in article_ids if a not in self._analyses)
+            self.pool.queue.prioritise(article_ids)
 
     # -- decisions -------------------------------------------------------------------------------
     def refresh_decisions(self) -> bool:
-        """Reload current decisions (after another process wrote some); True when anything changed."""
-        changed = self.store.refresh()
-        if changed or not self._loaded_decisions:
-            self._current = self.store.current_many()
-            self._loaded_decisions = True
+        """Retry refused writes and reload decisions other processes wrote; True when anything changed."""
+        changed, _ = self.book.poll()
         return changed
 
     def decision(self, article_id: str) -> Decision | None:
         """The current decision of one article."""
-        ev = self._current.get(article_id)
-        return ev.decision if ev else None
+        return self.book.decision(article_id)
 
     def current_event(self, article_id: str) -> DecisionEvent | None:
         """The latest decision event of one article (None when never decided)."""
-        return self._current.get(article_id)
+        return self.book.event(article_id)
 
     def note(self, article_id: str) -> str:
         """The current note of one article."""
-        ev = self._current.get(article_id)
-        return ev.note if ev else ""
+        return self.book.note(article_id)
 
     def _expand(self, article_ids: Iterable[str]) -> list[str]:
-        out: list[str] = []
+        out: dict[str, None] = {}
         for aid in article_ids:
             for member in self.group(aid):
-                if member not in out:
-                    out.append(member)
-        return out
+                out[member] = None
+        return list(out)
 
     def _targets(self, ids: list[str]) -> list[Article | str]:
-        return [self._state.articles.get(i) or i for i in ids]
+        return [self.catalog.article(i) or i for i in ids]
+
+    def decide_soon(self, article_ids: Sequence[str], decision: Decision | None,
+                    note: str | None = None) -> Action:
+        """Decide for articles and their duplicate groups: shown at once, written by the writer thread."""
+        ids = self._expand(article_ids)
+        return self.book.decide(self._targets(ids), decision, note)
+
+    def note_soon(self, article_id: str, note: str) -> Action:
+        """Set the note on an article (and its group), keeping its decision."""
+        return self.book.set_note(self._expand([article_id]), note)
+
+    def undo_soon(self, action: Action | Sequence[str]) -> Action:
+        """Undo an Action of this session (its articles go back to their state before it), or return
+        articles (and their groups) to their previous state."""
+        if isinstance(action, Action):
+            return self.book.undo(action.ids, action.before)
+        return self.book.undo(self._expand(action))
+
+    def undo_last(self) -> Action | None:
+        """Undo this session's latest action (from any screen); None when there is nothing to undo."""
+        if not self.actions:
+            return None
+        return self.undo_soon(self.actions.pop())
+
+    def events_of(self, action: Action) -> list[DecisionEvent]:
+        """The current events of an action's articles (what the screens show right after it)."""
+        return [ev for ev in (self.book.event(aid) for aid in action.ids) if ev is not None]
 
     def decide(self, article_ids: Sequence[str], decision: Decision | None, note: str | None = None) -> list[DecisionEvent]:
-        """Record a decision for articles (and their duplicate groups); durable when it returns."""
-        ids = self._expand(article_ids)
-        if not ids:
-            return []
-        keep_note = note if note is not None else ""
-        if note is None and len(ids) == 1:
-            keep_note = self.note(ids[0])
-        try:
-            if len(ids) == 1:
-                events = [self.store.decide(self._targets(ids)[0], decision, keep_note)]
-            else:
-                events = self.store.decide_many(self._targets(ids), decision, keep_note)
-        except PendingWriteError as exc:  # held in memory and retried: shown, marked as not saved
-            events = list(exc.events)
-        for ev in events:
-            self._current[ev.article_id] = ev
-        return events
+        """Record a decision for articles (and their duplicate groups); durable (or held as not saved)
+        when it returns."""
+        return self.decide_soon(article_ids, decision, note).future.result().events
 
     def set_note(self, article_id: str, note: str) -> list[DecisionEvent]:
-        """Set the note on an article (and its group) keeping its decision."""
-        events: list[DecisionEvent] = []
-        for aid in self._expand([article_id]):
-            try:
-                events.append(self.store.set_note(aid, note))
-            except PendingWriteError as exc:
-                events.extend(exc.events)
-        for ev in events:
-            self._current[ev.article_id] = ev
-        return events
+        """Set the note on an article (and its group) keeping its decision; waits for the write."""
+        return self.note_soon(article_id, note).future.result().events
 
     def undo(self, article_ids: Sequence[str]) -> list[DecisionEvent]:
-        """Return articles (and their groups) to their previous state, as new events."""
-        try:
-            events = self.store.undo(self._expand(article_ids))
-        except PendingWriteError as exc:
-            events = list(exc.events)
-        for ev in events:
-            self._current[ev.article_id] = ev
-        return events
+        """Return articles (and their groups) to their previous state; waits for the write."""
+        return self.undo_soon(article_ids).future.result().events
 
     def history(self, article_id: str) -> list[DecisionEvent]:
         """Every event of an article, oldest first."""
@@ -383,8 +465,8 @@ class TriageService:
 
     @property
     def pending(self) -> int:
-        """Decisions held in memory because the disk refused them (retried)."""
-        return self.store.pending if self._store is not None else 0
+        """Decisions not durable yet: held in memory because the disk refused them, or still queued."""
+        return (self._store.pending if self._store is not None else 0)
 
     def save_message(self, what: str) -> tuple[str, str]:
         """(message, severity) after a decision: "saved" only when it is on disk."""
@@ -400,84 +482,122 @@ class TriageService:
             return ""
         return str(self._store.last_error or "")
 
-    def counts(self) -> dict[str, int]:
-        """How many list rows each view holds (duplicate groups count once, muted only in all)."""
-        counts = {v: 0 for v in VIEWS}
-        for leader in self._leaders():
-            dec = self.decision(leader)
-            counts["all"] += 1
-            if leader in self._muted:
+    # -- the live side ---------------------------------------------------------------------------
+    def start(self, listener: Callable[[Event], None] | None = None, *, analyze: bool = True,
+              load: bool = True) -> None:
+        """Run the live side in background threads: progressive load (unless already loaded), then
+        the inbox watcher, feed refreshes, search indexing, analysis and the store poll."""
+        if listener is not None:
+            self.listeners.append(listener)
+        self._stop.clear()
+        self._spawn(self._open_decisions, "triage-decisions")
+        if load:
+            fut = self.start_loading()
+        else:
+            fut = Future()
+            fut.set_result(None)
+        if analyze:
+            self.start_analysis()
+        self._spawn(self._after_load, "triage-live", fut)
+        self._spawn(self._index_loop, "triage-index")
+        poll = float(self.settings.get("store.poll_seconds", 1.0))
+        if poll > 0:
+            self._spawn(self._poll_loop, "triage-poll", poll)
+
+    def _spawn(self, target, name: str, *args) -> None:
+        t = threading.Thread(target=target, args=args, daemon=True, name=name)
+        t.start()
+        self._threads.append(t)
+
+    def _open_decisions(self) -> None:
+        try:
+            self.book.load()
+        except Exception as exc:
+            log.exception("reading decisions failed")
+            self._emit(Event("notice", text=f"Decisions file: {exc}", severity="error"))
+        self._emit(Event("decisions"))
+
+    def _after_load(self, loading: Future[None]) -> None:
+        try:
+            loading.result()
+        except Exception:
+            return
+        if self._stop.is_set():
+            return
+        if self.settings.feeds:
+            self._spawn(self._feeds_loop, "triage-feeds")
+        if self.settings.get("watch.enabled", True) and self.inbox:
+            self._watch()
+
+    def _watch(self) -> None:
+        from triage.sources.watch import watch_paths
+
+        def changed(update) -> None:
+            self.merge_articles(update.articles, update.problems, removed_paths=update.removed)
+
+        try:
+            watch_paths(list(self.inbox), changed, stop_event=self._stop, **self.watch_options())
+        except Exception as exc:
+            log.exception("watching the inbox failed")
+            self._emit(Event("notice", text=f"Live inbox updates stopped: {exc}", severity="warning"))
+
+    def _feeds_loop(self) -> None:
+        minutes = float(self.settings.get("fetch.refresh_minutes", 15))
+        while not self._stop.is_set():
+            try:
+                self.refresh_feeds()
+            except Exception as exc:
+                log.exception("feed refresh failed")
+                self._emit(Event("notice", text=f"Feed refresh failed: {exc}", severity="error"))
+            self._emit(Event("notice", text="", severity="status"))
+            if minutes <= 0 or self._stop.wait(minutes * 60):
+                return
+
+    def _index_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                n = self.catalog.index_some(500)
+            except Exception:
+                log.exception("search indexing failed")
+                n = 0
+            if not n and self._stop.wait(0.25):
+                return
+
+    def _poll_loop(self, seconds: float) -> None:
+        while not self._stop.wait(seconds):
+            try:
+                changed, saved_now = self.book.poll()
+            except Exception:
+                log.exception("store poll failed")
                 continue
-            if dec is None:
-                counts["inbox"] += 1
-            elif dec is Decision.FOLLOW_UP:
-                counts["follow-up"] += 1
-            elif dec is Decision.FLAG:
-                counts["flagged"] += 1
-            elif dec is Decision.ARCHIVE:
-                counts["archived"] += 1
-        return counts
+            if changed:
+                self._emit(Event("decisions", saved_now=saved_now))
 
-    # -- views -----------------------------------------------------------------------------------
-    def _leaders(self) -> list[str]:
-        arts = self._state.articles
-        return [i for i in self._state.order if not (arts[i].duplicates_of and arts[i].duplicates_of in arts)]
+    def stop(self) -> None:
+        """Stop the background threads and worker processes (the queued writes still finish)."""
+        self._stop.set()
+        if self.pool is not None:
+            self.pool.stop()
 
-    def _haystack(self, aid: str) -> str:
-        got = self._search_text.get(aid)
-        if got is None:
-            art = self._state.articles[aid]
-            parts = [art.title, art.source, art.text]
-            analysis = self._analyses.get(aid)
-            if analysis is not None:
-                parts += [e.text for group in analysis.entities.values() for e in group]
-            got = "\n".join(parts).casefold()
-            self._search_text[aid] = got
-        return got
-
-    def row(self, article_id: str) -> Row | None:
-        """The list row of one article as it is now (its decision changed, say)."""
-        art = self._state.articles.get(article_id)
-        if art is None:
-            return None
-        return Row(art, self.decision(article_id), len(self.group(article_id)), self._watched.get(article_id, ()),
-                   article_id in self._muted)
-
-    def rows(self, view: View, keep: frozenset[str] | set[str] = frozenset()) -> list[Row]:
-        """The list rows for a view: filtered by decision, search and entity, then sorted.
-
-        Articles in `keep` stay in the view whatever their decision (the ones just decided on screen).
-        """
-        wanted = _VIEW_DECISION.get(view.name)
-        terms = view.search.casefold().split()
-        entity = view.entity.casefold()
-        rows: list[Row] = []
-        for aid in self._leaders():
-            dec = self.decision(aid)
-            muted = aid in self._muted
-            if view.name != "all" and aid not in keep:
-                if muted:
-                    continue
-                if view.name == "inbox" and dec is not None:
-                    continue
-                if wanted is not None and dec is not wanted:
-                    continue
-            if terms or entity:
-                hay = self._haystack(aid)
-                if any(t not in hay for t in terms):
-                    continue
-                if entity and entity not in hay:
-                    continue
-            rows.append(Row(self._state.articles[aid], dec, len(self.group(aid)), self._watched.get(aid, ()), muted))
-        # Newest first everywhere; stable sorts then group by source or by priority.
-        rows.sort(key=lambda r: _date_key(r.article), reverse=True)
-        if view.sort == "source":
-            rows.sort(key=lambda r: r.article.source.casefold())
-        elif view.sort == "priority":
-            rows.sort(key=lambda r: (len(r.watched), r.sources), reverse=True)
-        return rows
+    def close(self) -> None:
+        """Persist what is pending: queued writes, analyses to their cache, the journal into the file."""
+        self.stop()
+        self.book.close()
+        if self._analyzer is not None:
+            try:
+                self._analyzer.flush()
+            except Exception:
+                log.exception("analysis cache flush failed")
+        if self._store is not None:
+            self._store.close()
 
 
-def _date_key(article: Article) -> str:
-    return article.published or article.received or ""
-
+def _feed_tags(settings: Settings) -> dict[str, tuple[str, ...]]:
+    """Feed name -> its tags (from the feeds configuration), for the source filter."""
+    out: dict[str, tuple[str, ...]] = {}
+    for feed in settings.feeds:
+        name = str(feed.get("name") or feed.get("url") or "")
+        tags = feed.get("tags") or ()
+        if name:
+            out[name] = tuple(str(t) for t in tags) if isinstance(tags, list | tuple) else ()
+    return out

@@ -80,12 +80,12 @@ async def test_archive_flag_undo_and_views(settings_factory):
         assert svc.decision(second) is None
         assert svc.decision(first) is Decision.ARCHIVE
         await pilot.press("4")  # archived view
-        assert [r.article.id for r in _list(app).rows] == [first]
+        await wait_for(pilot, lambda: [r.article.id for r in _list(app).rows] == [first])
         await pilot.press("1")  # inbox: undecided only
+        await wait_for(pilot, lambda: len(_list(app).rows) == 5)
         assert first not in [r.article.id for r in _list(app).rows]
-        assert len(_list(app).rows) == 5
         await pilot.press("5")
-        assert len(_list(app).rows) == 6
+        await wait_for(pilot, lambda: len(_list(app).rows) == 6)
         await pilot.press("G")
         assert _list(app).cursor == 5
         await pilot.press("g")
@@ -132,13 +132,14 @@ async def test_incremental_search_and_escape(settings_factory):
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: len(_list(app).rows) == 6)
         await pilot.press("slash", *"zürich")
-        assert {r.article.id for r in _list(app).rows} == {"a0", "a2", "a4"}
+        # The letters echo at once; the list follows from the search index a moment later.
+        await wait_for(pilot, lambda: {r.article.id for r in _list(app).rows} == {"a0", "a2", "a4"})
         # Typing in the search box does not trigger decisions (f, a, x are letters here).
         assert all(svc.decision(i) is None for i in ("a0", "a2", "a4"))
         await pilot.press("enter")
         assert _list(app).has_focus
         await pilot.press("escape")
-        assert len(_list(app).rows) == 6
+        await wait_for(pilot, lambda: len(_list(app).rows) == 6)
 
 
 async def test_help_problems_sort_copy_and_text_keys(settings_factory):

@@ -117,6 +117,14 @@ class Analyzer:
         """The cached Analysis of this article version, or None; never loads the model."""
         return self._cache.get(self.cache_key(article))
 
+    def is_cached(self, article: Article) -> bool:
+        """True when this article version's analysis is in the cache (nothing decoded, no model)."""
+        return self._cache.has(self.cache_key(article))
+
+    def remember(self, article: Article, analysis: Analysis) -> None:
+        """Put an analysis made elsewhere (a worker process) into the cache."""
+        self._cache.put(self.cache_key(article), analysis)
+
     def flush(self) -> None:
         """Write new analyses to the cache file."""
         self._cache.flush()

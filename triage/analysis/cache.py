@@ -152,6 +152,11 @@ class AnalysisCache:
             self._mem[key] = a
         return a
 
+    def has(self, key: str) -> bool:
+        """True when an analysis is cached under key (nothing is decoded)."""
+        self._ensure()
+        return key in self._raw or bool(self._mem and key in self._mem)
+
     def put(self, key: str, analysis: Analysis) -> None:
         """Remember an analysis (written to disk by flush)."""
         self._ensure()

@@ -61,28 +61,89 @@ class IngestCache:
             log.warning("ingest cache %s unusable (%s): loading without it", self.path, exc)
             self.conn = None
 
-    def files(self) -> dict[str, tuple[int, int, list[Article]]]:
-        """path -> (size, mtime_ns, articles) for files parsed by the current parser version."""
+    def _articles(self, rows) -> dict[str, list[Article]]:
+        out: dict[str, list[Article]] = {}
+        for (path, _i, aid, title, text, source, url, published, apath, chash, author, received) in rows:
+            out.setdefault(path, []).append(Article(id=aid, title=title, text=text, source=source, url=url,
+                                                    published=published, received=received, path=apath,
+                                                    content_hash=chash, author=author))
+        return out
+
+    def meta(self) -> dict[str, tuple[int, int]]:
+        """path -> (size, mtime_ns) of every file parsed by the current parser version (no texts read)."""
         if self.conn is None:
             return {}
         try:
-            meta = {p: (s, m) for p, s, m in self.conn.execute(
+            return {p: (s, m) for p, s, m in self.conn.execute(
                 "SELECT path, size, mtime_ns FROM files WHERE version = ?", (PARSER_VERSION,))}
-            out: dict[str, tuple[int, int, list[Article]]] = {}
-            for (path, _i, aid, title, text, source, url, published, apath, chash, author, received) in \
-                    self.conn.execute("SELECT * FROM arts ORDER BY path, idx"):
-                m = meta.get(path)
-                if m is None:
-                    continue
-                entry = out.get(path)
-                if entry is None:
-                    entry = out[path] = (m[0], m[1], [])
-                entry[2].append(Article(id=aid, title=title, text=text, source=source, url=url,
-                                        published=published, received=received, path=apath,
-                                        content_hash=chash, author=author))
         except sqlite3.Error as exc:
             log.warning("ingest cache read failed: %s", exc)
             return {}
+
+    def lookup(self, paths: list[str]) -> dict[str, tuple[int, int, list[Article]]]:
+        """path -> (size, mtime_ns, articles) for these paths only (what the watcher needs)."""
+        if self.conn is None or not paths:
+            return {}
+        out: dict[str, tuple[int, int, list[Article]]] = {}
+        try:
+            for i in range(0, len(paths), 500):
+                part = paths[i:i + 500]
+                marks = ",".join("?" * len(part))
+                meta = {p: (s, m) for p, s, m in self.conn.execute(
+                    f"SELECT path, size, mtime_ns FROM files WHERE version = ? AND path IN ({marks})",
+                    (PARSER_VERSION, *part))}
+                if not meta:
+                    continue
+                rows = self.conn.execute(
+                    f"SELECT * FROM arts WHERE path IN ({','.join('?' * len(meta))}) ORDER BY path, idx", list(meta))
+                for path, arts in self._articles(rows).items():
+                    out[path] = (meta[path][0], meta[path][1], arts)
+        except sqlite3.Error as exc:
+            log.warning("ingest cache read failed: %s", exc)
+            return {}
+        return out
+
+    def iter_articles(self, paths: set[str], chunk: int = 2000):
+        """(path, articles) for the cached files among `paths`, streamed in path order (a warm start
+        reads the whole table once, in chunks, without building one big dict first)."""
+        if self.conn is None or not paths:
+            return
+        try:
+            cur = self.conn.execute("SELECT * FROM arts ORDER BY path, idx")
+            while True:
+                rows = cur.fetchmany(chunk)
+                if not rows:
+                    break
+                wanted = [r for r in rows if r[0] in paths]
+                yield from self._articles(wanted).items()
+        except sqlite3.Error as exc:
+            log.warning("ingest cache read failed: %s", exc)
+
+    def files(self) -> dict[str, tuple[int, int, list[Article]]]:
+        """path -> (size, mtime_ns, articles) for files parsed by the current parser version (reads
+        everything: for tools and tests; the loader uses meta(), lookup() and iter_articles())."""
+        meta = self.meta()
+        out: dict[str, tuple[int, int, list[Article]]] = {}
+        for path, arts in self.iter_articles(set(meta)):
+            got = out.get(path)
+            if got is None:
+                out[path] = (meta[path][0], meta[path][1], list(arts))
+            else:
+                got[2].extend(arts)
+        return out
+
+    def seen_for(self, ids: list[str]) -> dict[str, tuple[str, str]]:
+        """id -> (first content hash, received) for these ids only."""
+        if self.conn is None or not ids:
+            return {}
+        out: dict[str, tuple[str, str]] = {}
+        try:
+            for i in range(0, len(ids), 500):
+                part = ids[i:i + 500]
+                out.update({r[0]: (r[1], r[2]) for r in self.conn.execute(
+                    f"SELECT id, first_hash, received FROM seen WHERE id IN ({','.join('?' * len(part))})", part)})
+        except sqlite3.Error as exc:
+            log.warning("ingest cache read failed: %s", exc)
         return out
 
     def seen(self) -> dict[str, tuple[str, str]]:

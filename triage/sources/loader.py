@@ -5,13 +5,12 @@ from __future__ import annotations
 import errno
 import fnmatch
 import hashlib
-import json
 import logging
 import os
 import re
 import stat
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from triage.model import Article, Problem
 from triage.sources.base import IngestResult, clean_problems
 from triage.sources.registry import SPOOL_STATE_SUFFIX, read_file
 
-__all__ = ["DEFAULT_IGNORE", "load", "scan"]
+__all__ = ["DEFAULT_IGNORE", "LoadBatch", "iter_load", "load", "scan"]
 
 log = logging.getLogger(__name__)
 
@@ -115,28 +114,17 @@ def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def load(
-    paths: Sequence[str | os.PathLike[str]],
-    *,
-    max_file_bytes: int = 5_000_000,
-    follow_symlinks: bool = True,
-    ignore: Sequence[str] = DEFAULT_IGNORE,
-    duplicate_threshold: float = 0.6,
-    shingle_size: int = 5,
-    cache_path: Path | None = None,
-    spool_dir: Path | None = None,
-    fetch_timeout: float = 20.0,
-    fetch_max_bytes: int = 10_000_000,
-    user_agent: str = "triage/0.1 (+news triage; feed reader)",
-) -> IngestResult:
-    """Read files, folders (recursively) and http(s) feed URLs into articles; never raises for bad input.
+@dataclass
+class LoadBatch:
+    """One step of a progressive load: articles ready to show, problems met, files done of total."""
 
-    With `cache_path`, unchanged files (same path, size, mtime) are not parsed again, `received` is the
-    first time an id was seen and `updated` is True for an id whose content changed since then.
-    Near-duplicates are grouped (see IngestResult.groups) when `duplicate_threshold` > 0.
-    """
-    from triage.sources.cache import IngestCache
+    articles: list[Article] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    done: int = 0
+    total: int = 0
 
+
+def _resolve(paths, follow_symlinks: bool, ignore: Sequence[str]):
     problems: list[Problem] = []
     files: list[tuple[Path, os.stat_result]] = []
     urls: list[str] = []
@@ -169,32 +157,164 @@ def load(
             problems.extend(probs)
         else:
             files.append((p, st))
-
-    cache = IngestCache(cache_path) if cache_path is not None else None
-    cached = cache.files() if cache is not None else {}
-    articles: list[Article] = []
-    new_rows: list[tuple[str, int, int, list[Article]]] = []
-    seen_paths: set[str] = set()
+    seen: set[str] = set()
+    unique = []
     for path, st in files:
-        key = str(path)
-        if key in seen_paths:
-            continue
-        seen_paths.add(key)
-        hit = cached.get(key)
-        if hit is not None and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
-            arts = hit[2]
-            if not all(a.received for a in arts):
-                received = _iso(st.st_mtime)
-                arts = [a if a.received else replace(a, received=received) for a in arts]
-            articles.extend(arts)
-            continue
-        arts, probs = read_file(path, max_file_bytes=max_file_bytes)
-        problems.extend(probs)
-        arts = [a if a.received else replace(a, received=_iso(st.st_mtime)) for a in arts]
-        articles.extend(arts)
-        if arts and cache is not None:
-            new_rows.append((key, st.st_size, st.st_mtime_ns, arts))
+        if str(path) not in seen:
+            seen.add(str(path))
+            unique.append((path, st))
+    return unique, urls, roots, problems
 
+
+class _Versions:
+    """Ids across a whole load: one article per id, `received` = first seen, `updated` when changed."""
+
+    def __init__(self, cache) -> None:
+        self.cache = cache
+        self.by_id: dict[str, Article] = {}
+        self.new_seen: list[tuple[str, str, str]] = []
+
+    def admit(self, articles: list[Article]) -> list[Article]:
+        unique = []
+        for a in articles:
+            first = self.by_id.get(a.id)
+            if first is not None:
+                if first.content_hash == a.content_hash:
+                    continue
+                where = Path(a.path)
+                nid = hashlib.sha256(f"{a.id}\x00{where.parent.name}/{where.name}".encode()).hexdigest()[:12]
+                if nid in self.by_id:
+                    continue
+                a = replace(a, id=nid)
+            self.by_id[a.id] = a
+            unique.append(a)
+        if self.cache is None:
+            return unique
+        seen = self.cache.seen_for([a.id for a in unique])
+        out = []
+        for a in unique:
+            known = seen.get(a.id)
+            if known is None:
+                self.new_seen.append((a.id, a.content_hash, a.received or _now()))
+                out.append(a)
+            else:
+                rec, upd = known[1] or a.received, known[0] != a.content_hash
+                out.append(a if (rec == a.received and not upd) else replace(a, received=rec, updated=upd))
+        return out
+
+
+def iter_load(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    max_file_bytes: int = 5_000_000,
+    follow_symlinks: bool = True,
+    ignore: Sequence[str] = DEFAULT_IGNORE,
+    cache_path: Path | None = None,
+    first_batch: int = 48,
+    batch: int = 400,
+    forget_missing: bool = True,
+) -> Iterator[LoadBatch]:
+    """Read files and folders progressively: cached files first (one read of the cache, no parsing),
+    then the others in batches (the first one small, so a screen can show something at once).
+
+    Feed URLs among `paths` are not fetched here (see load). No duplicate grouping. Each batch's
+    parses are written to the cache before it is yielded, so a kill loses at most one batch of work.
+    """
+    from triage.sources.cache import IngestCache
+
+    files, _urls, roots, problems = _resolve(paths, follow_symlinks, ignore)
+    total = len(files)
+    cache = IngestCache(cache_path) if cache_path is not None else None
+    versions = _Versions(cache)
+    try:
+        done = 0
+        if problems:
+            yield LoadBatch(problems=clean_problems(problems), done=0, total=total)
+        meta = cache.meta() if cache is not None and len(files) >= 200 else {}
+        hits: dict = {}
+        if len(files) < 200 and cache is not None:  # a few files (the watcher, a CLI call): look them up
+            hits = cache.lookup([str(p) for p, _ in files])
+            meta = {k: (v[0], v[1]) for k, v in hits.items()}
+        fresh_paths = {str(p) for p, st in files
+                       if meta.get(str(p)) == (st.st_size, st.st_mtime_ns)}
+        todo = [(p, st) for p, st in files if str(p) not in fresh_paths]
+        if fresh_paths:
+            mtimes = {str(p): st.st_mtime for p, st in files}
+            chunk: list[Article] = []
+            source = hits.items() if hits else cache.iter_articles(fresh_paths)
+            for path, entry in source:
+                arts = entry[2] if isinstance(entry, tuple) else entry
+                if path not in fresh_paths:
+                    continue
+                received = _iso(mtimes[path])
+                chunk.extend(a if a.received else replace(a, received=received) for a in arts)
+                if len(chunk) >= 5000:
+                    yield LoadBatch(versions.admit(chunk), [], done, total)
+                    chunk = []
+            done += len(fresh_paths)
+            yield LoadBatch(versions.admit(chunk), [], done, total)
+        size = first_batch
+        i = 0
+        while i < len(todo):
+            part = todo[i:i + size]
+            i += len(part)
+            arts_out: list[Article] = []
+            probs_out: list[Problem] = []
+            rows = []
+            for path, st in part:
+                arts, probs = read_file(path, max_file_bytes=max_file_bytes)
+                probs_out.extend(probs)
+                arts = [a if a.received else replace(a, received=_iso(st.st_mtime)) for a in arts]
+                arts_out.extend(arts)
+                if arts:
+                    rows.append((str(path), st.st_size, st.st_mtime_ns, arts))
+            admitted = versions.admit(arts_out)
+            if cache is not None:
+                cache.write(rows, versions.new_seen)
+                versions.new_seen = []
+            done += len(part)
+            yield LoadBatch(admitted, clean_problems(probs_out), done, total)
+            size = batch
+        if cache is not None:
+            if versions.new_seen:
+                cache.write([], versions.new_seen)
+            if forget_missing and roots and len(files) >= 200:
+                present = {str(p) for p, _ in files}
+                forget = [p for p in meta if p not in present and any(p.startswith(r) for r in roots)]
+                if forget:
+                    cache.write([], [], None, forget)
+    finally:
+        if cache is not None:
+            cache.close()
+
+
+def load(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    max_file_bytes: int = 5_000_000,
+    follow_symlinks: bool = True,
+    ignore: Sequence[str] = DEFAULT_IGNORE,
+    duplicate_threshold: float = 0.6,
+    shingle_size: int = 5,
+    cache_path: Path | None = None,
+    spool_dir: Path | None = None,
+    fetch_timeout: float = 20.0,
+    fetch_max_bytes: int = 10_000_000,
+    user_agent: str = "triage/0.1 (+news triage; feed reader)",
+) -> IngestResult:
+    """Read files, folders (recursively) and http(s) feed URLs into articles; never raises for bad input.
+
+    With `cache_path`, unchanged files (same path, size, mtime) are not parsed again, `received` is the
+    first time an id was seen and `updated` is True for an id whose content changed since then.
+    Near-duplicates are grouped (see IngestResult.groups) when `duplicate_threshold` > 0.
+    """
+    articles: list[Article] = []
+    problems: list[Problem] = []
+    for part in iter_load(paths, max_file_bytes=max_file_bytes, follow_symlinks=follow_symlinks,
+                          ignore=ignore, cache_path=cache_path, first_batch=400):
+        articles.extend(part.articles)
+        problems.extend(part.problems)
+    urls = [os.fspath(p) for p in paths if isinstance(p, str | os.PathLike) and _is_url(os.fspath(p))]
     if urls:
         from triage.sources.feeds import fetch_feeds
 
@@ -202,57 +322,18 @@ def load(
             [{"url": u, "name": ""} for u in urls], spool_dir, timeout=fetch_timeout,
             max_bytes=fetch_max_bytes, user_agent=user_agent,
         )
-        articles.extend(res.articles)
+        articles = _unique_ids(articles + list(res.articles))
         problems.extend(res.problems)
-
-    articles = _unique_ids(articles)
-
-    # Versions: an id seen before with another content hash is updated; received = first seen.
-    new_seen: list[tuple[str, str, str]] = []
-    if cache is not None:
-        seen = cache.seen()
-        out = []
-        for a in articles:
-            known = seen.get(a.id)
-            if known is None:
-                new_seen.append((a.id, a.content_hash, a.received or _now()))
-                out.append(a)
-            else:
-                rec, upd = known[1] or a.received, known[0] != a.content_hash
-                out.append(a if (rec == a.received and not upd) else replace(a, received=rec, updated=upd))
-        articles = out
-
     result = IngestResult(articles=articles, problems=clean_problems(problems))
-    kv: dict[str, str] = {}
     if duplicate_threshold > 0 and len(articles) > 1:
-        from triage.sources.dedupe import apply_groups, group_duplicates
+        from triage.sources.dupindex import DuplicateIndex, group_with_index
 
-        digest = hashlib.sha256()
-        digest.update(f"{duplicate_threshold}:{shingle_size}\n".encode())
-        for a in sorted(articles, key=lambda a: a.id):
-            digest.update(f"{a.id}:{a.content_hash}:{a.published}\n".encode())
-        gkey = "groups:" + digest.hexdigest()
-        stored = cache.get(gkey) if cache is not None else None
-        groups: dict[str, list[str]] | None = None
-        if stored is not None:
-            try:
-                groups = {str(k): [str(x) for x in v] for k, v in json.loads(stored).items()}
-            except (ValueError, AttributeError, TypeError):
-                groups = None
-        if groups is not None:
-            result.articles = apply_groups(articles, groups)
-            result.groups = groups
-        else:
-            sigs = cache.signatures() if cache is not None else {}
-            known_sigs = set(sigs)
-            result.articles, result.groups = group_duplicates(articles, duplicate_threshold, shingle_size, sigs)
-            if cache is not None:
-                kv[gkey] = json.dumps(result.groups)
-                cache.write_signatures({k: v for k, v in sigs.items() if k not in known_sigs})
-    if cache is not None:
-        forget = [p for p in cached if p not in seen_paths and any(p.startswith(r) for r in roots)]
-        cache.write(new_rows, new_seen, kv, forget)
-        cache.close()
+        where = cache_path.with_name("duplicates.sqlite") if cache_path is not None else None
+        index = DuplicateIndex(where, threshold=duplicate_threshold, shingle_size=shingle_size)
+        try:
+            result.articles, result.groups = group_with_index(articles, index)
+        finally:
+            index.close()
     return result
 
 

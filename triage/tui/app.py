@@ -48,7 +48,6 @@ class TriageApp(App[None]):
             screen = self.screen
         if isinstance(screen, MainScreen):
             if popped:  # pop_screen skips the screens' result callbacks: catch the list up here
-                self.service.refresh_decisions()
                 screen.refresh_view()
             getattr(screen, name)(*args)
 

@@ -111,12 +111,24 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
         analysis: Analysis | None
         error: str = ""
 
+    class HistoryLoaded(Message):
+        """The article's decision history, read from the store in a worker."""
+
+        def __init__(self, events: list[DecisionEvent] | None) -> None:
+            self.events = events
+            super().__init__()
+
+    class Written(Message):
+        """A decision made here reached the writer thread's end (saved, or held as NOT saved)."""
+
     def __init__(self, service, article_id: str, event: DecisionEvent | None = None) -> None:
         super().__init__()
         self.service = service
         self.article_id = article_id
         self.event = event
         self.written: list[DecisionEvent] = []
+        self._stored: list[DecisionEvent] | None = None  # the history as the store has it
+        self._unwritten: list[DecisionEvent] = []  # made here, not in _stored yet
         found = service.article(article_id)
         self.in_inbox = found is not None
         self.article: Article = found if found is not None else synthetic_article(article_id, event)
@@ -162,7 +174,38 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
         else:
             self.status = "No summary: the article is no longer in the inbox."
         self._draw()
+        self.load_history()
         self.query_one("#av-body", VerticalScroll).focus()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="history")
+    def load_history(self) -> None:
+        """Read the article's history from the store off the event loop (its lock may be busy)."""
+        try:
+            events = list(self.service.history(self.article_id))
+        except Exception:
+            log.exception("history failed for %s", self.article_id)
+            events = None
+        self.post_message(self.HistoryLoaded(events))
+
+    def on_article_view_screen_history_loaded(self, message: HistoryLoaded) -> None:
+        if message.events is not None:
+            self._stored = message.events
+            if not self.service.book.queued:
+                self._unwritten = []
+        self._draw()
+
+    def on_article_view_screen_written(self, _: Written) -> None:
+        self.load_history()
+
+    def _made(self, action) -> None:
+        """A decision or undo made here: shown at once, the history re-read once it is written."""
+        if action.what != "undo":
+            self.service.actions.append(action)
+        events = self.service.events_of(action)
+        self.written.extend(events)
+        self._unwritten.extend(events)
+        action.future.add_done_callback(lambda _f: self.post_message(self.Written()))
+        self._draw()
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def analyze(self) -> None:
@@ -188,11 +231,8 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
         return hist[-1] if hist else self.event
 
     def _history(self) -> list[DecisionEvent]:
-        try:
-            return list(self.service.history(self.article_id))
-        except Exception:
-            log.exception("history failed for %s", self.article_id)
-            return [self.event] if self.event else []
+        stored = self._stored if self._stored is not None else ([self.event] if self.event else [])
+        return stored + self._unwritten
 
     def _draw(self) -> None:
         history = self._history()
@@ -254,28 +294,16 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
         decision = None if value == "clear" else Decision(value)
         current = self._current()
         note = current.note if current is not None else ""
-        try:
-            events = self.service.decide([self.article_id], decision, note=note)
-        except Exception as exc:
-            log.exception("decision failed for %s", self.article_id)
-            self.notify(f"The decision was not saved: {exc}", severity="error", markup=False)
-            return
-        self.written.extend(events)
-        message, severity = self.service.save_message(DECISION_NAMES[decision])
-        self.notify(plain(message, one_line=True), severity=severity, timeout=8 if severity == "error" else 2,
-                    markup=False)
-        self._draw()
+        # Shown at once; the service's writer thread saves it and says saved or NOT saved.
+        self._made(self.service.decide_soon([self.article_id], decision, note=note))
 
     def action_undo(self) -> None:
-        """Return the article to its previous decision (a new event)."""
-        try:
-            events = self.service.undo([self.article_id])
-        except Exception as exc:
-            log.exception("undo failed for %s", self.article_id)
-            self.notify(f"Undo was not saved: {exc}", severity="error", markup=False)
+        """Undo this session's last action (a decision, a note or a batch), nothing else."""
+        action = self.service.undo_last()
+        if action is None:
+            self.notify("Nothing to undo in this session.", timeout=2, markup=False)
             return
-        self.written.extend(events)
-        self._draw()
+        self._made(action)
 
     def action_keys(self) -> None:
         """Show or hide the panel listing every key of this screen."""

@@ -31,7 +31,7 @@ from triage.tui.screens.review_filter import (
     sort_events,
     time_bounds,
 )
-from triage.tui.widgets.activity import DECISION_NAMES, ActivityChart
+from triage.tui.widgets.activity import ActivityChart
 
 __all__ = [
     "COLUMNS",
@@ -382,29 +382,18 @@ class ReviewScreen(Screen):
         if ev is None:
             return
         decision = None if value == "clear" else Decision(value)
-        try:
-            events = self.service.decide([ev.article_id], decision, note=ev.note)
-        except Exception as exc:
-            log.exception("review: decision failed for %s", ev.article_id)
-            self.notify(f"The decision was not saved: {exc}", severity="error", markup=False)
-            return
-        message, severity = self.service.save_message(DECISION_NAMES[decision])
-        self.notify(plain(message, one_line=True), severity=severity, timeout=8 if severity == "error" else 2,
-                    markup=False)
-        self._apply(events, keep=ev.article_id)
+        # Shown at once; the write happens on the service's writer thread, which says saved or NOT saved.
+        action = self.service.decide_soon([ev.article_id], decision, note=ev.note)
+        self.service.actions.append(action)
+        self._apply(self.service.events_of(action), keep=ev.article_id)
 
     def action_undo(self) -> None:
-        """Return the row's article to its previous decision (a new event)."""
-        ev = self._cursor_event()
-        if ev is None:
+        """Undo this session's last action (a decision, a note or a batch), nothing else."""
+        action = self.service.undo_last()
+        if action is None:
+            self.notify("Nothing to undo in this session.", timeout=2, markup=False)
             return
-        try:
-            events = self.service.undo([ev.article_id])
-        except Exception as exc:
-            log.exception("review: undo failed for %s", ev.article_id)
-            self.notify(f"Undo was not saved: {exc}", severity="error", markup=False)
-            return
-        self._apply(events, keep=ev.article_id)
+        self._apply(self.service.events_of(action), keep=action.ids[0] if action.ids else None)
 
     def action_cycle_decision(self) -> None:
         i = DECISION_FILTERS.index(self.filter.decision)

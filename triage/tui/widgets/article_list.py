@@ -1,8 +1,11 @@
-"""ArticleList: a virtualised list of articles (Line API), so 10,000 rows cost what one screenful does."""
+"""ArticleList: a virtualised list of articles (Line API), so 10,000 rows cost what one screenful does.
+
+It holds only the ids a view lists (a Listing made off the event loop) and asks for the Row of the
+few ids on screen when it paints, so a decision or an analysis shows without rebuilding anything."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from rich.cells import cell_len, set_cell_size
@@ -15,7 +18,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from triage.model import Decision
-from triage.service import Row
+from triage.views import Listing, Row
 from triage.tui.safe import plain
 
 __all__ = ["MARKS", "ArticleList", "age"]
@@ -49,14 +52,6 @@ def _fit(text: str, width: int) -> str:
     if cell_len(text) <= width:
         return set_cell_size(text, width)
     return set_cell_size(text, width - 1) + "…"
-
-
-@dataclass
-class _Line:
-    row: Row
-    title: str
-    source: str
-    age: str
 
 
 class ArticleList(ScrollView, can_focus=True):
@@ -114,58 +109,86 @@ class ArticleList(ScrollView, can_focus=True):
             self.count = count
             super().__init__()
 
-    def __init__(self, *, now: datetime | None = None, **kwargs) -> None:
+    def __init__(self, *, now: datetime | None = None, row_of: Callable[[str], Row | None] | None = None,
+                 **kwargs) -> None:
         super().__init__(**kwargs)
-        self._lines: list[_Line] = []
+        self._ids: tuple[str, ...] = ()
+        self._index: dict[str, int] = {}
+        self._row_of: Callable[[str], Row | None] = row_of or (lambda _aid: None)
         self._now = now
         self.selected: set[str] = set()
         self._anchor: int | None = None
         self._posted: str | None = None  # the article id last announced with Highlighted
 
     # -- data ------------------------------------------------------------------------------------
-    def set_rows(self, rows: list[Row], keep: str | None = None) -> None:
-        """Show these rows; keep the cursor on article `keep` when it is still listed."""
-        now = self._now or datetime.now(UTC)
-        self._lines = [
-            _Line(r, plain(r.article.title, one_line=True) or "(untitled)", plain(r.article.source, one_line=True),
-                  age(r.article.published or r.article.received, now))
-            for r in rows
-        ]
-        listed = {ln.row.article.id for ln in self._lines}
-        self.selected &= listed
-        self.virtual_size = Size(self.size.width, len(self._lines))
-        target = 0
-        if keep is not None:
-            target = next((i for i, ln in enumerate(self._lines) if ln.row.article.id == keep), min(self.cursor, len(self._lines) - 1))
-        self.cursor = max(0, min(target, len(self._lines) - 1))
+    def set_listing(self, listing: Listing, keep: str | None = None) -> None:
+        """Show these ids (O(1) here: the listing was built in a worker); the story `keep` stays under
+        the cursor, at the same place on screen, when it is still listed."""
+        old_offset = self.cursor - int(self.scroll_y)
+        self._ids = listing.ids
+        self._index = listing.index
+        if self.selected:
+            self.selected = {i for i in self.selected if i in self._index}
+        self.virtual_size = Size(self.size.width, len(self._ids))
+        target = listing.index.get(keep) if keep is not None else None
+        if target is None:
+            target = min(self.cursor, len(self._ids) - 1)
+        target = max(0, target)
+        if keep is not None and target == listing.index.get(keep):
+            height = self.scrollable_content_region.height or 1
+            offset = max(0, min(old_offset, height - 1))
+            self.scroll_to(y=max(0, target - offset), animate=False, immediate=True)
+        self.cursor = target
         self.refresh()
 
-    def update_row(self, row: Row) -> None:
-        """Replace one row in place (its decision changed) without re-sorting or moving the cursor."""
-        for ln in self._lines:
-            if ln.row.article.id == row.article.id:
-                ln.row = row
-                self.refresh()
-                return
+    def index_of(self, article_id: str) -> int | None:
+        """Where an article is listed (O(1))."""
+        return self._index.get(article_id)
+
+    def update_row(self, row: Row | None = None) -> None:
+        """A row's decision or marks changed: repaint (rows are read when painted)."""
+        self.refresh()
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """The listed ids, in order."""
+        return self._ids
 
     @property
     def rows(self) -> list[Row]:
-        """The rows, in list order."""
-        return [ln.row for ln in self._lines]
+        """The rows, in list order (builds every Row: for tests and small lists)."""
+        return [r for r in (self._row_of(i) for i in self._ids) if r is not None]
 
     @property
     def current(self) -> Row | None:
         """The row under the cursor."""
-        if 0 <= self.cursor < len(self._lines):
-            return self._lines[self.cursor].row
+        if 0 <= self.cursor < len(self._ids):
+            return self._row_of(self._ids[self.cursor])
         return None
+
+    @property
+    def current_id(self) -> str | None:
+        """The id under the cursor."""
+        if 0 <= self.cursor < len(self._ids):
+            return self._ids[self.cursor]
+        return None
+
+    def neighbours(self, before: int = 2, after: int = 6) -> list[str]:
+        """The ids around the cursor, the nearest first (what to analyse next)."""
+        out = []
+        for step in range(1, max(before, after) + 1):
+            for i in ((self.cursor + step) if step <= after else None, (self.cursor - step) if step <= before else None):
+                if i is not None and 0 <= i < len(self._ids):
+                    out.append(self._ids[i])
+        return out
 
     def select_next(self, predicate) -> bool:
         """Move the cursor to the next row after it (wrapping) for which predicate(row) holds."""
-        n = len(self._lines)
+        n = len(self._ids)
         for step in range(1, n + 1):
             i = (self.cursor + step) % n
-            if predicate(self._lines[i].row):
+            row = self._row_of(self._ids[i])
+            if row is not None and predicate(row):
                 self.cursor = i
                 return True
         return False
@@ -174,9 +197,8 @@ class ArticleList(ScrollView, can_focus=True):
     def watch_cursor(self, old: int, new: int) -> None:
         self._scroll_cursor_into_view()
         self.refresh()
-        row = self.current
-        article_id = row.article.id if row else None
-        if article_id != self._posted or not self._lines:
+        article_id = self.current_id
+        if article_id != self._posted or not self._ids:
             # Only when the article under the cursor changes: a reload that keeps it is not a move.
             self._posted = article_id
             self.post_message(self.Highlighted(article_id))
@@ -190,12 +212,12 @@ class ArticleList(ScrollView, can_focus=True):
             self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self._lines))
+        self.virtual_size = Size(self.size.width, len(self._ids))
         self._scroll_cursor_into_view()
 
     def _move(self, delta: int) -> None:
-        if self._lines:
-            self.cursor = max(0, min(len(self._lines) - 1, self.cursor + delta))
+        if self._ids:
+            self.cursor = max(0, min(len(self._ids) - 1, self.cursor + delta))
 
     def action_cursor_down(self) -> None:
         self._anchor = None
@@ -206,10 +228,10 @@ class ArticleList(ScrollView, can_focus=True):
         self._move(-1)
 
     def action_first(self) -> None:
-        self._move(-len(self._lines))
+        self._move(-len(self._ids))
 
     def action_last(self) -> None:
-        self._move(len(self._lines))
+        self._move(len(self._ids))
 
     def action_page_down(self) -> None:
         self._move(max(1, self.scrollable_content_region.height - 1))
@@ -218,24 +240,24 @@ class ArticleList(ScrollView, can_focus=True):
         self._move(-max(1, self.scrollable_content_region.height - 1))
 
     def action_toggle_select(self) -> None:
-        row = self.current
-        if row is None:
+        aid = self.current_id
+        if aid is None:
             return
-        self.selected ^= {row.article.id}
+        self.selected ^= {aid}
         self.refresh()
         self.post_message(self.SelectionChanged(len(self.selected)))
         self._move(1)
 
     def _extend(self, delta: int) -> None:
-        if not self._lines:
+        if not self._ids:
             return
         if self._anchor is None:
             self._anchor = self.cursor
-        self.selected.add(self._lines[self.cursor].row.article.id)
+        self.selected.add(self._ids[self.cursor])
         self._move(delta)
         lo, hi = sorted((self._anchor, self.cursor))
         for i in range(lo, hi + 1):
-            self.selected.add(self._lines[i].row.article.id)
+            self.selected.add(self._ids[i])
         self.refresh()
         self.post_message(self.SelectionChanged(len(self.selected)))
 
@@ -254,7 +276,7 @@ class ArticleList(ScrollView, can_focus=True):
 
     def on_click(self, event) -> None:  # mouse is optional, never required
         y = event.y + int(self.scroll_y)
-        if 0 <= y < len(self._lines):
+        if 0 <= y < len(self._ids):
             self.cursor = y
 
     # -- rendering -------------------------------------------------------------------------------
@@ -262,11 +284,13 @@ class ArticleList(ScrollView, can_focus=True):
         index = int(self.scroll_y) + y
         width = self.scrollable_content_region.width
         base = self.rich_style
-        if index >= len(self._lines):
+        row = self._row_of(self._ids[index]) if index < len(self._ids) else None
+        if row is None:
             return Strip.blank(width, base)
-        ln = self._lines[index]
-        row = ln.row
         aid = row.article.id
+        title_text = plain(row.article.title, one_line=True) or "(untitled)"
+        source_text = plain(row.article.source, one_line=True)
+        age_text = age(row.article.published or row.article.received, self._now or datetime.now(UTC))
         style = base
         if aid in self.selected:
             style = style + self.get_component_rich_style("article-list--selected")
@@ -283,13 +307,13 @@ class ArticleList(ScrollView, can_focus=True):
         extra_parts = []
         if row.sources > 1:
             extra_parts.append(f"{row.sources} sources")
-        if width >= 60 and ln.source:
-            extra_parts.append(ln.source[:14])
-        if ln.age:
-            extra_parts.append(ln.age.rjust(3))
+        if width >= 60 and source_text:
+            extra_parts.append(source_text[:14])
+        if age_text:
+            extra_parts.append(age_text.rjust(3))
         extra = " ".join(extra_parts)
         title_width = max(1, width - 4 - (len(extra) + 1 if extra else 0))
-        title = _fit(ln.title, title_width)
+        title = _fit(title_text, title_width)
         title_style = style
         if row.decision is not None and index != self.cursor:
             title_style = style + self.get_component_rich_style("article-list--decided")
@@ -306,4 +330,4 @@ class ArticleList(ScrollView, can_focus=True):
         return strip.adjust_cell_length(width, style)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(self._lines)
+        return len(self._ids)

@@ -1,0 +1,393 @@
+"""Background analysis for a long-running app: a priority queue fed by the UI, drained by worker processes.
+
+The TUI's own process never loads spaCy: each worker process (one per core, `processes`) loads the
+model once and analyses small batches (a few stories, so the story under the cursor waits at most one
+batch). Results come back as plain dicts and go into the analysis cache here. One story that fails,
+or even kills its worker, becomes a failure for that story alone: the batch is retried one story at a
+time in a fresh worker and the queue goes on. `processes=0` analyses in a thread of this process
+instead (tests, one-core machines).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from ..model import Analysis, Article
+from .cache import analysis_from_dict, analysis_to_dict
+
+__all__ = ["AnalysisPool", "AnalysisQueue"]
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH_DOCS = 4
+MAX_BATCH_CHARS = 16_000
+
+
+class AnalysisQueue:
+    """Thread-safe queue of article ids with progress counts (the UI adds, the workers take)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ids: deque[str] = deque()
+        self._queued: set[str] = set()
+        self._wake = threading.Event()
+        self.done = 0
+        self.total = 0
+
+    def add(self, ids: Iterable[str]) -> int:
+        """Queue ids not already waiting; returns how many were added."""
+        added = 0
+        with self._lock:
+            for aid in ids:
+                if aid not in self._queued:
+                    self._ids.append(aid)
+                    self._queued.add(aid)
+                    added += 1
+            self.total += added
+        if added:
+            self._wake.set()
+        return added
+
+    def prioritise(self, article_ids: str | Sequence[str]) -> None:
+        """Move waiting ids to the front, in the order given (the story on screen, then its neighbours)."""
+        ids = [article_ids] if isinstance(article_ids, str) else list(article_ids)
+        with self._lock:
+            front = [i for i in ids if i in self._queued]
+            if not front:
+                return
+            wanted = set(front)
+            rest = [i for i in self._ids if i not in wanted] if len(self._ids) < 50_000 else None
+            if rest is None:  # a very long queue: remove one by one instead of rebuilding it
+                for i in front:
+                    try:
+                        self._ids.remove(i)
+                    except ValueError:
+                        pass
+                self._ids.extendleft(reversed(front))
+            else:
+                taken = [i for i in front if i in self._ids]
+                self._ids = deque(taken + rest)
+        self._wake.set()
+
+    def take(self, n: int, timeout: float = 0.5, fits: Callable[[list[str], str], bool] | None = None) -> list[str]:
+        """Up to n ids from the front (while `fits(batch, next)` allows); waits up to `timeout` seconds
+        when there are none."""
+        with self._lock:
+            ids: list[str] = []
+            while self._ids and len(ids) < n:
+                if ids and fits is not None and not fits(ids, self._ids[0]):
+                    break
+                ids.append(self._ids.popleft())
+            if not ids:
+                self._wake.clear()
+        if not ids:
+            self._wake.wait(timeout)
+        return ids
+
+    def finished(self, article_id: str) -> None:
+        """An id has been analysed (or given up on)."""
+        with self._lock:
+            if article_id in self._queued:
+                self._queued.discard(article_id)
+                self.done += 1
+
+    def __contains__(self, article_id: object) -> bool:
+        return article_id in self._queued
+
+    @property
+    def busy(self) -> bool:
+        """True while queued ids remain unfinished."""
+        return self.done < self.total
+
+
+# -- the worker process ------------------------------------------------------------------------------
+def _serve(conn, options: dict[str, Any]) -> None:
+    """A worker process: load the model once, then analyse the batches it is sent until told to stop."""
+    from .workers import _silence
+
+    _silence(stderr=True)
+    from .analyzer import Analyzer
+
+    analyzer = Analyzer(cache_path=None, processes_above=0, **options)
+    try:
+        analyzer.pipeline  # noqa: B018 - load the model before saying ready
+        conn.send(("ready", analyzer.model_description))
+    except Exception as exc:  # noqa: BLE001 - reported to the app, which shows it
+        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+        return
+    while True:
+        try:
+            batch = conn.recv()
+        except (EOFError, OSError):
+            return
+        if batch is None:
+            return
+        conn.send(_analyse(analyzer, batch))
+
+
+def _analyse(analyzer, batch: list[Article]) -> list[tuple[str, str, Any]]:
+    """(id, "ok", analysis dict) or (id, "error", reason) for each article; a batch that fails is
+    retried one article at a time, so one bad story costs only itself."""
+    try:
+        done = analyzer.analyze_chunk([(a, None) for a in batch])
+        return [(a.id, "ok", analysis_to_dict(r)) for a, r in zip(batch, done)]
+    except Exception as exc:  # noqa: BLE001 - one at a time below
+        if len(batch) == 1:
+            return [(batch[0].id, "error", f"{type(exc).__name__}: {str(exc)[:200]}")]
+    out = []
+    for a in batch:
+        try:
+            out.append((a.id, "ok", analysis_to_dict(analyzer.analyze_chunk([(a, None)])[0])))
+        except Exception as exc:  # noqa: BLE001 - this story's problem, not the queue's
+            out.append((a.id, "error", f"{type(exc).__name__}: {str(exc)[:200]}"))
+    return out
+
+
+@contextlib.contextmanager
+def _real_std_streams():
+    """Start processes with the real stdout/stderr in place: under a TUI (or a test harness) sys.stderr
+    is a capture object without a usable file descriptor, which multiprocessing's spawn passes on."""
+    saved = sys.stdout, sys.stderr
+    try:
+        if sys.__stdout__ is not None:
+            sys.stdout = sys.__stdout__
+        if sys.__stderr__ is not None:
+            sys.stderr = sys.__stderr__
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+class _Worker:
+    """One worker process and the pipe to it, started on demand and restarted after a crash."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        self.proc = None
+        self.conn = None
+        self.model = ""
+
+    def start(self, stop: threading.Event) -> str:
+        """Start the process and wait until its model is loaded; returns "" or why it failed."""
+        ctx = multiprocessing.get_context("spawn")  # this process has threads: never fork it
+        parent, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_serve, args=(child, self.options), daemon=True, name="triage-analysis")
+        with _real_std_streams():
+            self.proc.start()
+        child.close()
+        self.conn = parent
+        got = self._recv(stop)
+        if got is None:
+            return "the analysis process stopped while loading the model"
+        if got[0] == "failed":
+            return f"the language model could not be loaded ({got[1]})"
+        self.model = got[1]
+        return ""
+
+    def _recv(self, stop: threading.Event):
+        while not stop.is_set():
+            try:
+                if self.conn.poll(0.2):
+                    return self.conn.recv()
+            except (EOFError, OSError):
+                return None
+            if self.proc is not None and not self.proc.is_alive():
+                try:
+                    if self.conn.poll(0):
+                        return self.conn.recv()
+                except (EOFError, OSError):
+                    pass
+                return None
+        return None
+
+    def run(self, batch: list[Article], stop: threading.Event):
+        """Send a batch; its results, or None when the process died (or we are stopping)."""
+        try:
+            self.conn.send(batch)
+        except (OSError, ValueError):
+            return None
+        return self._recv(stop)
+
+    def stop(self) -> None:
+        """Ask the process to end, then make sure it has."""
+        if self.conn is not None:
+            try:
+                self.conn.send(None)
+            except (OSError, ValueError):
+                pass
+        if self.proc is not None:
+            self.proc.join(timeout=2)
+            if self.proc.is_alive():
+                self.proc.kill()
+                self.proc.join(timeout=2)
+        if self.conn is not None:
+            self.conn.close()
+        self.proc = self.conn = None
+
+
+Done = Callable[[list[tuple[str, Analysis]], list[tuple[str, str]]], None]
+
+
+class AnalysisPool:
+    """Analyses queued articles in the background and reports them to `on_done(results, failures)`."""
+
+    def __init__(self, analyzer, *, article_of: Callable[[str], Article | None], on_done: Done,
+                 processes: int = 2, on_fatal: Callable[[str], None] | None = None) -> None:
+        self.analyzer = analyzer
+        self.queue = AnalysisQueue()
+        self._article_of = article_of
+        self._on_done = on_done
+        self._on_fatal = on_fatal
+        self.processes = max(0, int(processes))
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._workers: list[_Worker] = []
+        self.error = ""  # why analysis cannot run at all (model failed to load)
+        self.analysed = 0
+        self.failed = 0
+        self.started_at = 0.0
+
+    def start(self) -> None:
+        """Start the dispatcher threads (and, on demand, their processes)."""
+        if self._threads:
+            return
+        self.started_at = time.monotonic()
+        options = {"sentences": self.analyzer.sentences, "ratio": self.analyzer.ratio,
+                   "min_sentences": self.analyzer.min_sentences, "max_sentences": self.analyzer.max_sentences,
+                   "model": self.analyzer.model, "batch_size": self.analyzer.batch_size}
+        for n in range(max(1, self.processes)):
+            worker = _Worker(options) if self.processes else None
+            if worker is not None:
+                self._workers.append(worker)
+            t = threading.Thread(target=self._dispatch, args=(worker,), daemon=True, name=f"triage-analysis-{n}")
+            t.start()
+            self._threads.append(t)
+
+    def stop(self, timeout: float = 3.0) -> None:
+        """Stop taking work, end the worker processes."""
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout)
+        for w in self._workers:
+            w.stop()
+
+    @property
+    def rate(self) -> float:
+        """Stories analysed per second since the pool started."""
+        spent = time.monotonic() - self.started_at if self.started_at else 0
+        return self.analysed / spent if spent > 0 else 0.0
+
+    def _fits(self, batch: list[str], nxt: str) -> bool:
+        size = 0
+        for aid in [*batch, nxt]:
+            art = self._article_of(aid)
+            size += len(art.text) + len(art.title) if art is not None else 0
+        return size <= MAX_BATCH_CHARS
+
+    def _dispatch(self, worker: _Worker | None) -> None:
+        started = False
+        while not self._stop.is_set():
+            ids = self.queue.take(MAX_BATCH_DOCS, fits=self._fits)
+            if not ids:
+                continue
+            arts = []
+            for aid in ids:
+                art = self._article_of(aid)
+                if art is None:
+                    self.queue.finished(aid)
+                else:
+                    arts.append(art)
+            ready = [(a, self.analyzer.cached(a)) for a in arts]
+            hits = [(a.id, got) for a, got in ready if got is not None]
+            todo = [a for a, got in ready if got is None]
+            if hits:
+                self._deliver(hits, [])
+            if not todo:
+                continue
+            if worker is None:
+                self._deliver(*self._local(todo))
+                continue
+            if not started:
+                why = worker.start(self._stop)
+                if why:
+                    self._fatal(why, todo)
+                    return
+                started = True
+            results = worker.run(todo, self._stop)
+            if results is None and not self._stop.is_set():  # the process died: one at a time, fresh process
+                results = self._one_by_one(worker, todo)
+            if results is None:
+                return
+            ok = [(aid, analysis_from_dict(d)) for aid, status, d in results if status == "ok"]
+            bad = [(aid, d) for aid, status, d in results if status != "ok"]
+            self._deliver(ok, bad, todo)
+
+    def _one_by_one(self, worker: _Worker, todo: list[Article]):
+        out = []
+        for art in todo:
+            worker.stop()
+            why = worker.start(self._stop)
+            if why:
+                return None
+            got = worker.run([art], self._stop)
+            if got is None:
+                if self._stop.is_set():
+                    return None
+                out.append((art.id, "error", "the analysis process stopped while reading this story"))
+                continue
+            out.extend(got)
+        worker.stop()
+        if worker.start(self._stop):
+            return None
+        return out
+
+    def _local(self, todo: list[Article]):
+        try:
+            got = _analyse(self.analyzer, todo)
+        except Exception as exc:  # noqa: BLE001 - the model itself could not load
+            self._fatal(f"the language model could not be loaded ({type(exc).__name__}: {exc})", todo)
+            return [], []
+        ok = [(aid, analysis_from_dict(d)) for aid, status, d in got if status == "ok"]
+        bad = [(aid, d) for aid, status, d in got if status != "ok"]
+        return ok, bad, todo
+
+    def _deliver(self, ok: list[tuple[str, Analysis]], bad: list[tuple[str, str]],
+                 arts: list[Article] | None = None) -> None:
+        by_id = {a.id: a for a in arts or ()}
+        for aid, analysis in ok:
+            art = by_id.get(aid)
+            if art is not None:
+                self.analyzer.remember(art, analysis)
+        if by_id:
+            try:
+                self.analyzer.flush()
+            except Exception:  # noqa: BLE001 - the cache is a speed-up
+                log.exception("analysis cache flush failed")
+        for aid, _ in ok:
+            self.queue.finished(aid)
+        for aid, _ in bad:
+            self.queue.finished(aid)
+        self.analysed += sum(1 for aid, _ in ok if aid in by_id)
+        self.failed += len(bad)
+        try:
+            self._on_done(ok, bad)
+        except Exception:  # noqa: BLE001
+            log.exception("analysis result handler failed")
+
+    def _fatal(self, why: str, todo: list[Article]) -> None:
+        if not self.error:
+            self.error = why
+            log.error("analysis unavailable: %s", why)
+            if self._on_fatal is not None:
+                self._on_fatal(why)
+        for art in todo:
+            self.queue.finished(art.id)
+        self._stop.set()

@@ -1,0 +1,241 @@
+"""DecisionBook: every article's current decision as this session sees it, with the writes behind it.
+
+A decision shows at once (an optimistic event in memory) and is made durable by one writer thread,
+in order, so a slow lock holder (another process compacting 100,000 events) never freezes the
+screen. `saved` callbacks say when a write landed or why it did not; a write the disk refused stays
+in the store's memory (PendingWriteError) and is retried by `poll()`. Other processes' decisions
+come in through `poll()`, which a worker calls: it never overwrites an event this session has not
+written yet.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from triage.model import Article, Decision, DecisionEvent
+
+if TYPE_CHECKING:
+    from triage.store import DecisionStore
+
+__all__ = ["Action", "DecisionBook", "Saved"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Saved:
+    """The outcome of one write: the events as stored (or held in memory), and the reason it failed."""
+
+    what: str  # "decide" | "note" | "undo"
+    events: list[DecisionEvent] = field(default_factory=list)
+    error: str = ""  # empty when durable
+    pending: int = 0  # events held in memory after this write
+
+
+@dataclass
+class Action:
+    """One change made in this session (a decision, a note, a batch): what it was, the state of each
+    article before it, and the future of its write. Undo restores `before`."""
+
+    what: str
+    ids: list[str]
+    before: dict[str, tuple[Decision | None, str]]
+    future: Future[Saved]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+class DecisionBook:
+    """Current decisions by article id; optimistic marks, durable writes in order on a writer thread."""
+
+    def __init__(self, store: Callable[[], DecisionStore]) -> None:
+        self._store_factory = store
+        self._current: dict[str, DecisionEvent] = {}
+        self._lock = threading.Lock()
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-write")
+        self._unwritten: dict[str, int] = {}  # id -> writes queued and not finished
+        self.listeners: list[Callable[[Saved], None]] = []
+        self.loaded = False
+        self.last_error = ""
+
+    @property
+    def store(self) -> DecisionStore:
+        """The decision store (opened on first use: call from a worker)."""
+        return self._store_factory()
+
+    # -- reading (O(1), lock-free) ---------------------------------------------------------------
+    def decision(self, article_id: str) -> Decision | None:
+        """The current decision of one article."""
+        ev = self._current.get(article_id)
+        return ev.decision if ev else None
+
+    def event(self, article_id: str) -> DecisionEvent | None:
+        """The latest event of one article (None when never decided)."""
+        return self._current.get(article_id)
+
+    def note(self, article_id: str) -> str:
+        """The current note of one article."""
+        ev = self._current.get(article_id)
+        return ev.note if ev else ""
+
+    @property
+    def queued(self) -> int:
+        """Writes accepted and not finished yet."""
+        return sum(self._unwritten.values())
+
+    @property
+    def pending(self) -> int:
+        """Events the disk refused, held in memory and retried."""
+        return self._store_factory().pending if self.loaded else 0
+
+    # -- loading and polling (workers) ------------------------------------------------------------
+    def load(self) -> None:
+        """Read every current decision from the store (a worker: the file may be large)."""
+        store = self.store
+        current = store.current_many()
+        with self._lock:
+            for aid, ev in current.items():
+                if aid not in self._unwritten:
+                    self._current[aid] = ev
+            self.loaded = True
+
+    def poll(self) -> tuple[bool, int]:
+        """Retry refused writes and pick up other processes' decisions (a worker).
+
+        Returns (anything changed, events saved now that had been refused)."""
+        store = self.store
+        saved_now = 0
+        if store.pending:
+            before = store.pending
+            left = store.retry_pending()
+            saved_now = before - left
+        changed = store.refresh()
+        if changed or not self.loaded:
+            self.load()
+            return True, saved_now
+        return bool(saved_now), saved_now
+
+    # -- writing ---------------------------------------------------------------------------------
+    def _provisional(self, target: Article | str, decision: Decision | None, note: str, action: str,
+                     batch: str = "") -> DecisionEvent:
+        aid = target.id if isinstance(target, Article) else target
+        old = self._current.get(aid)
+        art = target if isinstance(target, Article) else None
+        return DecisionEvent(
+            article_id=aid, decision=decision, note=note, at=_now(), action=action, batch=batch,
+            title=art.title if art else (old.title if old else ""),
+            source=art.source if art else (old.source if old else ""),
+            url=art.url if art else (old.url if old else ""),
+        )
+
+    def _submit(self, ids: list[str], provisional: list[DecisionEvent], what: str,
+                write: Callable[[DecisionStore], list[DecisionEvent]]) -> Action:
+        before = {aid: (self.decision(aid), self.note(aid)) for aid in ids}
+        with self._lock:
+            for ev in provisional:
+                self._current[ev.article_id] = ev
+            for aid in ids:
+                self._unwritten[aid] = self._unwritten.get(aid, 0) + 1
+        return Action(what, ids, before, self._writer.submit(self._run, ids, provisional, what, write))
+
+    def _run(self, ids: list[str], provisional: list[DecisionEvent], what: str,
+             write: Callable[[DecisionStore], list[DecisionEvent]]) -> Saved:
+        from triage.store.errors import PendingWriteError
+
+        result = Saved(what)
+        try:
+            store = self.store
+            try:
+                result.events = write(store)
+            except PendingWriteError as exc:  # held in memory by the store and retried
+                result.events = list(exc.events)
+                result.error = str(exc) or str(store.last_error or "the decisions file cannot be written")
+            result.pending = store.pending
+        except Exception as exc:  # the UI says it; the mark stays with NOT SAVED
+            log.exception("writing %s failed", what)
+            result.error = f"{type(exc).__name__}: {exc}"
+            result.events = provisional
+            result.pending = len(provisional)
+        with self._lock:
+            for ev in result.events:
+                self._current[ev.article_id] = ev
+            for aid in ids:
+                n = self._unwritten.get(aid, 0) - 1
+                if n > 0:
+                    self._unwritten[aid] = n
+                else:
+                    self._unwritten.pop(aid, None)
+        self.last_error = result.error
+        for listener in list(self.listeners):
+            try:
+                listener(result)
+            except Exception:
+                log.exception("a save listener failed")
+        return result
+
+    def decide(self, targets: Sequence[Article | str], decision: Decision | None,
+               note: str | None = None) -> Action:
+        """Record a decision for these articles: shown at once, durable when the future completes.
+
+        A note of None keeps each article's current note."""
+        ids = [t.id if isinstance(t, Article) else t for t in targets]
+        if not ids:
+            done: Future[Saved] = Future()
+            done.set_result(Saved("decide"))
+            return Action("decide", [], {}, done)
+        notes = {aid: (note or self.note(aid)) for aid in ids}  # the store keeps the note when given none
+        batch = f"b{datetime.now(UTC).timestamp():.6f}" if len(ids) > 1 else ""
+        provisional = [self._provisional(t, decision, notes[aid], "decide" if decision else "clear", batch)
+                       for t, aid in zip(targets, ids)]
+        given = note or ""
+
+        def write(store: DecisionStore) -> list[DecisionEvent]:
+            if len(ids) == 1:
+                return [store.decide(targets[0], decision, given)]
+            return store.decide_many(list(targets), decision, given)
+
+        return self._submit(ids, provisional, "decide", write)
+
+    def set_note(self, article_ids: Sequence[str], note: str) -> Action:
+        """Set the note on these articles, keeping their decisions."""
+        ids = list(article_ids)
+        provisional = [self._provisional(aid, self.decision(aid), note, "note") for aid in ids]
+
+        def write(store: DecisionStore) -> list[DecisionEvent]:
+            return [store.set_note(aid, note) for aid in ids]
+
+        return self._submit(ids, provisional, "note", write)
+
+    def undo(self, article_ids: Sequence[str], before: dict[str, tuple[Decision | None, str]] | None = None
+             ) -> Action:
+        """Return these articles to their previous state (new events, written in order); with `before`
+        (an Action's), the marks show that state at once."""
+        ids = list(article_ids)
+        provisional = [self._provisional(aid, *before[aid], "undo") for aid in ids if aid in (before or {})]
+
+        def write(store: DecisionStore) -> list[DecisionEvent]:
+            return store.undo(ids)
+
+        return self._submit(ids, provisional, "undo", write)
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every accepted write has finished; False on timeout."""
+        done: Future[None] = self._writer.submit(lambda: None)
+        try:
+            done.result(timeout=timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    def close(self, timeout: float | None = 30.0) -> None:
+        """Finish the queued writes (up to `timeout` seconds) and stop the writer thread."""
+        self.flush(timeout)
+        self._writer.shutdown(wait=False, cancel_futures=False)

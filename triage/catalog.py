@@ -1,0 +1,471 @@
+"""Catalog: the one owner of the article set (articles, duplicate groups, search, rules, order, counts).
+
+Thread-safe and incremental. Writers (the loader, the inbox watcher, feed refreshes, the analysis
+results) call `add`/`analysed` from their own threads; the cost of an arriving story is that story's:
+its near-duplicates come from the MinHash LSH index (DuplicateIndex), its place in the list from a
+bisect into a date-sorted list, its group from a walk over its own group's links only.
+
+Readers come in two kinds. `listing()` (the ids a view shows, and every view's count) walks the
+whole inbox, so it runs in a worker thread, holding the lock only to copy the order. `article()`,
+`row()`, `group()` and `leader_of()` are O(1) dict reads without the lock, safe on the event loop.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from triage.model import Analysis, Article, Decision, Problem
+from triage.rules import RuleSet
+from triage.views import VIEW_DECISION, VIEWS, Listing, Row, View, date_key
+
+__all__ = ["Catalog", "Change"]
+
+log = logging.getLogger(__name__)
+
+DecisionOf = Callable[[str], "Decision | None"]
+
+
+@dataclass
+class Change:
+    """What one `add` changed: ids new or with new content, ids gone, new problems."""
+
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.changed or self.removed or self.problems)
+
+
+def _text_key(article: Article) -> str:
+    from triage.sources.dedupe import text_key
+
+    return text_key(article.text)
+
+
+class Catalog:
+    """Articles by id with their near-duplicate groups, search index, watch/mute marks and list order."""
+
+    def __init__(self, *, rules: RuleSet | None = None, duplicates=None, search=None,
+                 analysis_of: Callable[[str], Analysis | None] | None = None,
+                 source_tags: Mapping[str, Iterable[str]] | None = None) -> None:
+        self.rules = rules or RuleSet()
+        self._dups = duplicates  # DuplicateIndex or None (grouping off)
+        self._search = search  # SearchIndex or None (scan)
+        self._analysis_of = analysis_of or (lambda _aid: None)
+        self.source_tags: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in (source_tags or {}).items()}
+        self._lock = threading.RLock()
+        self._clear()
+
+    def _clear(self) -> None:
+        self._arts: dict[str, Article] = {}
+        self._seq: dict[str, int] = {}
+        self._next_seq = 0
+        self._sorted: list[tuple[str, int, str]] = []  # (date key, -arrival, id), ascending
+        self._by_path: dict[str, set[str]] = {}
+        self._tk: dict[str, str] = {}  # id -> text key
+        self._tk_ids: dict[str, set[str]] = {}
+        self._tk_any: dict[str, str] = {}  # text key -> one id holding it (for its text)
+        self._adj: dict[str, set[str]] = {}  # text key -> near-duplicate text keys
+        self._explicit: dict[str, str] = {}  # id -> leader id named by the source
+        self._explicit_rev: dict[str, set[str]] = {}
+        self._leader: dict[str, str] = {}  # member id -> leader id (groups of two or more)
+        self._members: dict[str, tuple[str, ...]] = {}  # leader id -> (leader, members...)
+        self._watched: dict[str, tuple[str, ...]] = {}
+        self._muted: set[str] = set()
+        self._unindexed: dict[str, None] = {}  # ids waiting for the search index, in arrival order
+        self._problems: list[Problem] = []
+        self._problem_keys: set[str] = set()
+        self.version = 0
+        self._edges_loaded = False
+
+    # -- reading (lock-free, O(1): safe on the event loop) -----------------------------------------
+    def article(self, article_id: str) -> Article | None:
+        """One article by id, or None."""
+        return self._arts.get(article_id)
+
+    def __len__(self) -> int:
+        return len(self._arts)
+
+    def __contains__(self, article_id: object) -> bool:
+        return article_id in self._arts
+
+    def leader_of(self, article_id: str) -> str:
+        """The id of the row that shows this article (its duplicate group's leader, else itself)."""
+        return self._leader.get(article_id, article_id)
+
+    def group(self, article_id: str) -> list[str]:
+        """Ids of the article's near-duplicate group, leader first ([id] when it has none)."""
+        return list(self._members.get(self.leader_of(article_id), (article_id,)))
+
+    def row(self, article_id: str, decision: Decision | None) -> Row | None:
+        """The list row of one article as it is now."""
+        art = self._arts.get(article_id)
+        if art is None:
+            return None
+        return Row(art, decision, len(self._members.get(article_id, (article_id,))),
+                   self._watched.get(article_id, ()), article_id in self._muted)
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Problems met while reading, in the order met."""
+        return list(self._problems)
+
+    def articles(self) -> list[Article]:
+        """Every article, in arrival order (a copy: call from a worker for large inboxes)."""
+        with self._lock:
+            return sorted(self._arts.values(), key=lambda a: self._seq[a.id])
+
+    def ids(self) -> list[str]:
+        """Every id in arrival order."""
+        with self._lock:
+            return sorted(self._arts, key=self._seq.__getitem__)
+
+    def leaders(self) -> list[str]:
+        """Ids of the rows (group leaders and ungrouped articles), newest first."""
+        with self._lock:
+            order = self._sorted[:]
+        lead = self._leader
+        return [aid for _d, _s, aid in reversed(order) if lead.get(aid, aid) == aid]
+
+    # -- writing ---------------------------------------------------------------------------------
+    def replace(self, articles: Iterable[Article], problems: Iterable[Problem] = ()) -> Change:
+        """Replace the whole set (a fresh load), keeping nothing of the old one."""
+        with self._lock:
+            self._clear()
+            return self.add(articles, problems)
+
+    def add(self, articles: Iterable[Article], problems: Iterable[Problem] = (),
+            removed_paths: Iterable[str] = ()) -> Change:
+        """Add new articles, replace changed ones (same id, other content), drop those of removed
+        files; regroup only the groups these touch. Returns what changed."""
+        with self._lock:
+            change = Change()
+            gone_paths = set(removed_paths)
+            for path in gone_paths:
+                for aid in list(self._by_path.get(path, ())):
+                    if aid in self._arts:
+                        change.removed.append(aid)
+            incoming: dict[str, Article] = {}
+            for art in articles:
+                old = incoming.get(art.id) or self._arts.get(art.id)
+                if old is not None and old.content_hash == art.content_hash and old.text == art.text \
+                        and old.title == art.title and old.path == art.path:
+                    continue
+                incoming[art.id] = art
+            for p in problems:
+                key = str(p)
+                if key not in self._problem_keys:
+                    self._problem_keys.add(key)
+                    self._problems.append(p)
+                    change.problems.append(p)
+            change.removed = [aid for aid in change.removed if aid not in incoming]
+            if not (incoming or change.removed):
+                if change.problems:
+                    self.version += 1
+                return change
+            touched: set[str] = set()
+            for aid in change.removed:
+                touched |= set(self.group(aid))
+                self._drop(aid)
+            new_texts: list[tuple[str, str]] = []
+            for aid, art in incoming.items():
+                if aid in self._arts:
+                    touched |= set(self.group(aid))
+                    self._drop(aid, keep_seq=True)
+                self._put(art)
+                touched.add(aid)
+                new_texts.append((self._tk[aid], art.text))
+                change.changed.append(aid)
+            self._link_new_texts(new_texts)
+            self._regroup(touched)
+            self._apply_rules(change.changed)
+            for aid in change.changed:
+                self._unindexed[aid] = None
+            self.version += 1
+            return change
+
+    def _put(self, art: Article) -> None:
+        aid = art.id
+        self._arts[aid] = art
+        if aid not in self._seq:
+            self._next_seq += 1
+            self._seq[aid] = self._next_seq
+        bisect.insort(self._sorted, (date_key(art), -self._seq[aid], aid))
+        if art.path:
+            self._by_path.setdefault(art.path, set()).add(aid)
+        tk = _text_key(art)
+        self._tk[aid] = tk
+        self._tk_ids.setdefault(tk, set()).add(aid)
+        self._tk_any.setdefault(tk, aid)
+        if art.duplicates_of and art.duplicates_of != aid:
+            self._explicit[aid] = art.duplicates_of
+            self._explicit_rev.setdefault(art.duplicates_of, set()).add(aid)
+
+    def _drop(self, aid: str, keep_seq: bool = False) -> None:
+        art = self._arts.pop(aid, None)
+        if art is None:
+            return
+        key = (date_key(art), -self._seq[aid], aid)
+        i = bisect.bisect_left(self._sorted, key)
+        if i < len(self._sorted) and self._sorted[i] == key:
+            del self._sorted[i]
+        if not keep_seq:
+            self._seq.pop(aid, None)
+        paths = self._by_path.get(art.path)
+        if paths is not None:
+            paths.discard(aid)
+            if not paths:
+                del self._by_path[art.path]
+        tk = self._tk.pop(aid, None)
+        if tk is not None:
+            ids = self._tk_ids.get(tk)
+            if ids is not None:
+                ids.discard(aid)
+                if not ids:
+                    del self._tk_ids[tk]
+                    self._tk_any.pop(tk, None)
+                elif self._tk_any.get(tk) == aid:
+                    self._tk_any[tk] = next(iter(ids))
+        leader = self._explicit.pop(aid, None)
+        if leader is not None:
+            self._explicit_rev.get(leader, set()).discard(aid)
+        self._watched.pop(aid, None)
+        self._muted.discard(aid)
+        self._unindexed.pop(aid, None)
+
+    # -- duplicate groups ------------------------------------------------------------------------
+    def _link_new_texts(self, texts: list[tuple[str, str]]) -> None:
+        if self._dups is None:
+            return
+        if not self._edges_loaded:  # once: the pairs found in earlier runs
+            self._edges_loaded = True
+            for a, b in self._dups.edges():
+                self._adj.setdefault(a, set()).add(b)
+                self._adj.setdefault(b, set()).add(a)
+
+        def text_of(tk: str) -> str | None:
+            aid = self._tk_any.get(tk)
+            art = self._arts.get(aid) if aid else None
+            return art.text if art is not None else None
+
+        try:
+            found = self._dups.add_many(texts, text_of)
+        except Exception:  # grouping is a convenience; the story still shows
+            log.exception("near-duplicate lookup failed")
+            return
+        for a, b in found:
+            self._adj.setdefault(a, set()).add(b)
+            self._adj.setdefault(b, set()).add(a)
+
+    def _neighbours(self, aid: str) -> set[str]:
+        out: set[str] = set()
+        tk = self._tk.get(aid)
+        if tk is not None:
+            out |= self._tk_ids.get(tk, set())
+            for other in self._adj.get(tk, ()):
+                out |= self._tk_ids.get(other, set())
+        named = self._explicit.get(aid)
+        if named is not None and named in self._arts:
+            out.add(named)
+        out |= {m for m in self._explicit_rev.get(aid, ()) if m in self._arts}
+        out.discard(aid)
+        return out
+
+    def _regroup(self, touched: set[str]) -> None:
+        """Recompute the groups of these ids (and of everything linked to them): a walk over their
+        own groups, not the inbox."""
+        for aid in list(touched):  # forget the old groups of the touched ids
+            leader = self._leader.pop(aid, None)
+            for lead in (leader, aid):
+                if lead is not None and lead in self._members:
+                    for m in self._members.pop(lead):
+                        self._leader.pop(m, None)
+                        touched.add(m)
+        seen: set[str] = set()
+        for start in touched:
+            if start in seen or start not in self._arts:
+                continue
+            comp = [start]
+            seen.add(start)
+            i = 0
+            while i < len(comp):
+                for nb in self._neighbours(comp[i]):
+                    if nb not in seen:
+                        seen.add(nb)
+                        comp.append(nb)
+                i += 1
+            if len(comp) < 2:
+                continue
+            arts = self._arts
+            comp.sort(key=lambda x: (arts[x].published or "9999", x))
+            leader = comp[0]
+            self._members[leader] = tuple(comp)
+            for m in comp[1:]:
+                self._leader[m] = leader
+
+    # -- rules, analyses, search -----------------------------------------------------------------
+    def _apply_rules(self, ids: Iterable[str]) -> None:
+        rules = self.rules
+        if not (rules.watch or rules.mute):
+            return
+        for aid in ids:
+            art = self._arts.get(aid)
+            if art is None:
+                continue
+            analysis = self._analysis_of(aid)
+            watched = tuple(rules.watched(art, analysis)) if rules.watch else ()
+            if watched:
+                self._watched[aid] = watched
+            else:
+                self._watched.pop(aid, None)
+            if rules.mute and rules.muted(art, analysis):
+                self._muted.add(aid)
+            else:
+                self._muted.discard(aid)
+
+    def analysed(self, ids: Iterable[str]) -> None:
+        """Analyses arrived for these ids: entity rules and the search index's entities follow."""
+        ids = list(ids)
+        with self._lock:
+            self._apply_rules(ids)
+            for aid in ids:
+                if aid in self._arts:
+                    self._unindexed[aid] = None
+            self.version += 1
+
+    def index_some(self, limit: int = 200) -> int:
+        """Put up to `limit` waiting articles into the search index (a worker calls this); returns
+        how many were waiting."""
+        if self._search is None:
+            return 0
+        with self._lock:
+            batch = []
+            for aid in list(self._unindexed)[:limit]:
+                art = self._arts.get(aid)
+                self._unindexed.pop(aid, None)
+                if art is not None:
+                    batch.append(art)
+        docs = [(a.id, a.title, a.source, a.text, _entity_words(self._analysis_of(a.id))) for a in batch]
+        try:
+            self._search.put_many(docs)
+        except Exception:  # search falls back to scanning these
+            log.exception("search indexing failed")
+            with self._lock:
+                for a in batch:
+                    if a.id in self._arts:
+                        self._unindexed[a.id] = None
+            return 0
+        return len(batch)
+
+    @property
+    def unindexed(self) -> int:
+        """How many articles wait for the search index."""
+        return len(self._unindexed)
+
+    def matching(self, search: str, entity: str = "") -> set[str] | None:
+        """Ids whose title, source, text or entities hold every search word (as a word prefix) and
+        the entity (as a phrase); None when there is nothing to filter on."""
+        from triage.search import fts_query
+
+        if not fts_query(search, entity):
+            return None
+        with self._lock:
+            pending = [self._arts[i] for i in self._unindexed if i in self._arts]
+        found: set[str] = set()
+        if self._search is not None:
+            found = self._search.search(search, entity) or set()
+        else:
+            pending = list(self._arts.values())
+        if pending:
+            found |= _scan(pending, search, entity, self._analysis_of)
+        return found
+
+    # -- listing (a worker's job: it walks the inbox) --------------------------------------------
+    def listing(self, view: View, decision_of: DecisionOf, keep: Iterable[str] = ()) -> Listing:
+        """The ids `view` lists, in order, and the count of every view (duplicate groups count once,
+        muted stories only in "all"). Ids in `keep` stay listed whatever their decision."""
+        keep = set(keep)
+        with self._lock:
+            order = self._sorted[:]
+        matched = self.matching(view.search, view.entity) if (view.search or view.entity) else None
+        wanted = VIEW_DECISION.get(view.name)
+        name = view.name
+        counts = dict.fromkeys(VIEWS, 0)
+        lead, muted, arts = self._leader, self._muted, self._arts
+        sources = self._source_filter(view.source)
+        ids: list[str] = []
+        for _d, _s, aid in reversed(order):
+            if lead.get(aid, aid) != aid:
+                continue
+            art = arts.get(aid)
+            if art is None:
+                continue
+            dec = decision_of(aid)
+            is_muted = aid in muted
+            counts["all"] += 1
+            if not is_muted:
+                counts["inbox" if dec is None else _VIEW_OF[dec]] += 1
+            if sources is not None and art.source not in sources:
+                continue
+            if name != "all" and aid not in keep and (
+                    is_muted or (name == "inbox" and dec is not None) or (wanted is not None and dec is not wanted)):
+                continue
+            if matched is not None and aid not in matched:
+                continue
+            ids.append(aid)
+        if view.sort == "source":
+            ids.sort(key=lambda i: arts[i].source.casefold() if i in arts else "")
+        elif view.sort == "priority":
+            members = self._members
+            ids.sort(key=lambda i: (len(self._watched.get(i, ())), len(members.get(i, (i,)))), reverse=True)
+        return Listing(view, tuple(ids), {aid: n for n, aid in enumerate(ids)}, counts)
+
+    def _source_filter(self, source: str) -> set[str] | None:
+        if not source:
+            return None
+        if source.startswith("tag:"):
+            tag = source[4:].casefold()
+            return {name for name, tags in self.source_tags.items() if tag in (t.casefold() for t in tags)}
+        return {source}
+
+    def sources(self) -> list[tuple[str, int]]:
+        """(source name, stories) for every source in the inbox, most stories first."""
+        with self._lock:
+            counts: dict[str, int] = {}
+            for art in self._arts.values():
+                if self._leader.get(art.id, art.id) == art.id:
+                    counts[art.source] = counts.get(art.source, 0) + 1
+        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].casefold()))
+
+
+_VIEW_OF = {dec: name for name, dec in VIEW_DECISION.items()}
+
+
+def _entity_words(analysis: Analysis | None) -> str:
+    if analysis is None:
+        return ""
+    return "\n".join(e.text for group in analysis.entities.values() for e in group)
+
+
+def _scan(articles: Iterable[Article], search: str, entity: str,
+          analysis_of: Callable[[str], Analysis | None]) -> set[str]:
+    """The same match as the index, by reading texts (for articles the index has not seen yet)."""
+    import re
+
+    words = re.findall(r"\w+", search.casefold())
+    phrase = " ".join(re.findall(r"\w+", entity.casefold()))
+    out = set()
+    for art in articles:
+        hay = "\n".join((art.title, art.source, art.text, _entity_words(analysis_of(art.id)))).casefold()
+        tokens = re.findall(r"\w+", hay)
+        if words and not all(any(t.startswith(w) for t in tokens) for w in words):
+            continue
+        if phrase and phrase not in " ".join(tokens):
+            continue
+        out.add(art.id)
+    return out

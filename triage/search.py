@@ -1,0 +1,150 @@
+"""SearchIndex: full-text search over titles, sources, texts and entities (SQLite FTS5, stdlib sqlite3).
+
+Search as you type asks the index, never every text: each word is a prefix ("pol" finds "police"),
+all words must match, case and accents are ignored ("zurich" finds "Zürich"). The index lives in a
+file beside the other caches, keyed by article id and a hash of what was indexed, so a warm start
+indexes nothing and a new story costs one insert. Any SQLite failure makes it an in-memory index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+__all__ = ["SearchIndex", "fts_query"]
+
+log = logging.getLogger(__name__)
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS docs (id TEXT PRIMARY KEY, rid INTEGER NOT NULL UNIQUE, digest TEXT NOT NULL);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(title, source, body, ents,
+    tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3');
+"""
+
+
+def fts_query(search: str = "", entity: str = "") -> str:
+    """An FTS5 MATCH expression: every word of `search` as a prefix, `entity` as a phrase; "" when
+    there is nothing to match on."""
+    parts = [f'"{w}"*' for w in _WORD.findall(search.casefold())]
+    words = _WORD.findall(entity.casefold())
+    if words:
+        parts.append('"' + " ".join(words) + '"')
+    return " AND ".join(parts)
+
+
+def digest(title: str, source: str, body: str, ents: str) -> str:
+    """What was indexed for a document, as a short hash (a change means re-index)."""
+    h = hashlib.blake2b(digest_size=8)
+    for part in (title, source, body, ents):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+class SearchIndex:
+    """Article id -> (title, source, text, entity names) in an FTS5 table; thread-safe."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._lock = threading.Lock()
+        self.conn = self._open(path)
+        self._digests: dict[str, str] | None = None
+
+    def _open(self, path: Path | None) -> sqlite3.Connection:
+        if path is not None:
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(str(path), timeout=10, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                return self._prepare(conn)
+            except sqlite3.Error as exc:
+                log.warning("search index %s unusable (%s): keeping it in memory", path, exc)
+            except OSError as exc:
+                log.warning("search index %s unusable (%s): keeping it in memory", path, exc)
+        return self._prepare(sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False))
+
+    @staticmethod
+    def _prepare(conn: sqlite3.Connection) -> sqlite3.Connection:
+        if conn.execute("PRAGMA user_version").fetchone()[0] != _SCHEMA_VERSION:
+            conn.executescript("DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS fts;")
+            conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+        conn.executescript(_SCHEMA)
+        return conn
+
+    def _known(self) -> dict[str, str]:
+        if self._digests is None:
+            try:
+                self._digests = dict(self.conn.execute("SELECT id, digest FROM docs"))
+            except sqlite3.Error as exc:
+                log.warning("search index read failed: %s", exc)
+                self._digests = {}
+        return self._digests
+
+    def stale(self, docs: Iterable[tuple[str, str]]) -> list[str]:
+        """Of (id, digest) pairs, the ids whose indexed version differs (or that are not indexed)."""
+        with self._lock:
+            known = self._known()
+            return [i for i, d in docs if known.get(i) != d]
+
+    def put_many(self, docs: Iterable[tuple[str, str, str, str, str]]) -> int:
+        """Index (id, title, source, body, entity names) documents whose content changed; returns how
+        many were written."""
+        with self._lock:
+            known = self._known()
+            rows = []
+            for aid, title, source, body, ents in docs:
+                d = digest(title, source, body, ents)
+                if known.get(aid) != d:
+                    rows.append((aid, title, source, body, ents, d))
+            if not rows:
+                return 0
+            try:
+                conn = self.conn
+                conn.execute("BEGIN IMMEDIATE")
+                for aid, title, source, body, ents, d in rows:
+                    old = conn.execute("SELECT rid FROM docs WHERE id = ?", (aid,)).fetchone()
+                    if old is not None:
+                        conn.execute("DELETE FROM fts WHERE rowid = ?", (old[0],))
+                        conn.execute("DELETE FROM docs WHERE id = ?", (aid,))
+                    cur = conn.execute("INSERT INTO fts (title, source, body, ents) VALUES (?, ?, ?, ?)",
+                                       (title, source, body, ents))
+                    conn.execute("INSERT INTO docs (id, rid, digest) VALUES (?, ?, ?)", (aid, cur.lastrowid, d))
+                    known[aid] = d
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                log.warning("search index write failed: %s", exc)
+                try:
+                    self.conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+                self._digests = None
+                return 0
+            return len(rows)
+
+    def search(self, search: str = "", entity: str = "") -> set[str] | None:
+        """Ids of the documents matching; None when the query has no words (everything matches)."""
+        expr = fts_query(search, entity)
+        if not expr:
+            return None
+        with self._lock:
+            try:
+                return {r[0] for r in self.conn.execute(
+                    "SELECT docs.id FROM fts JOIN docs ON docs.rid = fts.rowid WHERE fts MATCH ?", (expr,))}
+            except sqlite3.Error as exc:
+                log.warning("search failed for %r: %s", expr, exc)
+                return set()
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            try:
+                self.conn.close()
+            except sqlite3.Error:
+                pass

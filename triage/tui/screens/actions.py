@@ -1,0 +1,235 @@
+"""The main screen's keys: decide, undo, note, search, views, sort, review, URLs. Each handler is thin:
+it asks the service (which answers at once and writes in the background) and repaints what changed."""
+
+from __future__ import annotations
+
+import os
+import webbrowser
+from dataclasses import replace
+
+from textual.binding import Binding
+from textual.widgets import Input
+
+from triage.book import Saved
+from triage.model import Decision
+from triage.tui.safe import plain
+from triage.tui.screens.dialogs import HelpScreen, MessageScreen, NoteScreen, PickScreen, ProblemsScreen
+from triage.tui.widgets.article_list import ArticleList
+from triage.tui.widgets.reader import KIND_LABELS, ArticleText
+from triage.views import SORTS
+
+__all__ = ["BINDINGS", "MainActions", "local_browser_available"]
+
+BINDINGS = [
+    Binding("f", "decide('follow-up')", "Follow up"),
+    Binding("a", "decide('archive')", "Archive"),
+    Binding("x", "decide('flag')", "Flag"),
+    Binding("u", "undo", "Undo"),
+    Binding("n", "note", "Note"),
+    Binding("slash", "search", "Search"),
+    Binding("e", "entity_filter", "Entity", show=False),
+    Binding("1", "view('inbox')", "Inbox", show=False),
+    Binding("2", "view('follow-up')", "Follow-up", show=False),
+    Binding("3", "view('flagged')", "Flagged", show=False),
+    Binding("4", "view('archived')", "Archived", show=False),
+    Binding("5", "view('all')", "All", show=False),
+    Binding("s", "sort", "Sort", show=False),
+    Binding("r", "review", "Review"),
+    Binding("p", "problems", "Problems", show=False),
+    Binding("c", "copy_url", "Copy URL", show=False),
+    Binding("o", "open_url", "Open URL", show=False),
+    Binding("space", "page_text", "Page text", show=False),
+    Binding("enter", "focus_text", "Read", show=False),
+    Binding("escape", "escape", "Clear", show=False),
+    Binding("question_mark", "help", "Help"),
+]
+
+SAVED_WORDS = {Decision.FOLLOW_UP: "follow-up", Decision.ARCHIVE: "archived", Decision.FLAG: "flagged", None: "cleared"}
+
+
+class MainActions:
+    """Key handlers of MainScreen (a mixin: the screen provides service, view, _keep, _undo, _tell ...)."""
+
+    # -- decisions -------------------------------------------------------------------------------
+    def _targets(self) -> list[str]:
+        lst = self.query_one(ArticleList)
+        if lst.selected:
+            return [i for i in lst.ids if i in lst.selected]
+        return [lst.current_id] if lst.current_id else []
+
+    def _decided(self, ids: list[str], advance: bool) -> None:
+        """The marks are in the service already: repaint them, keep the rows listed, move on."""
+        lst = self.query_one(ArticleList)
+        self._keep.update(ids)
+        lst.update_row()
+        lst.clear_selection()
+        if advance and self.service.settings.get("ui.advance_after_decision", True):
+            lst.select_next(lambda r: r.decision is None)
+        self._show(self._shown_id, scroll=False)
+        self.request_listing()  # counts follow, off the event loop
+
+    def _saved(self, saved: Saved | None) -> None:
+        """A write finished (the service's writer thread): say saved, or NOT saved and why."""
+        if saved is None:
+            return
+        n = len({e.article_id for e in saved.events})
+        what = {"decide": "decided", "note": "noted", "undo": "restored"}.get(saved.what, saved.what)
+        if saved.events and saved.what == "decide":
+            what = SAVED_WORDS.get(saved.events[0].decision, what)
+        noun = f"{n} articles {what}" if n > 1 else f"article {what}"
+        if saved.error:
+            self._tell(f"NOT saved yet ({noun}): {saved.error}. It is kept in memory and retried.",
+                       severity="error", timeout=8)
+        else:
+            self._tell(f"Saved: {noun}.", timeout=2)
+        self._set_status()
+        self.query_one(ArticleList).update_row()
+        if self._shown_id in {e.article_id for e in saved.events}:
+            self._show(self._shown_id, scroll=False)
+
+    def action_decide(self, value: str) -> None:
+        ids = self._targets()
+        if not ids:
+            self._tell("No article selected.", severity="warning")
+            return
+        action = self.service.decide_soon(ids, Decision.parse(value))
+        self.service.actions.append(action)
+        self._decided(action.ids, advance=True)
+
+    def action_undo(self) -> None:
+        action = self.service.undo_last()
+        if action is None:
+            self._tell("Nothing to undo in this session.", timeout=2)
+            return
+        lst = self.query_one(ArticleList)
+        first = lst.index_of(self.service.catalog.leader_of(action.ids[0])) if action.ids else None
+        if first is not None:
+            lst.cursor = first
+        self._decided(action.ids, advance=False)
+
+    def action_note(self) -> None:
+        lst = self.query_one(ArticleList)
+        row = lst.current
+        if row is None:
+            return
+        aid = row.article.id
+
+        def save(note: str | None) -> None:
+            if note is None:
+                return
+            action = self.service.note_soon(aid, note)
+            self.service.actions.append(action)
+            self._decided(action.ids, advance=False)
+
+        self.app.push_screen(NoteScreen(row.article.title, self.service.note(aid)), save)
+
+    # -- search, filters, views ------------------------------------------------------------------
+    def action_search(self) -> None:
+        box = self.query_one("#search", Input)
+        box.display = True
+        box.focus()
+
+    def action_escape(self) -> None:
+        box = self.query_one("#search", Input)
+        lst = self.query_one(ArticleList)
+        if box.display and (box.has_focus or self.view.search or box.value):
+            if self._search_timer is not None:
+                self._search_timer.stop()
+                self._search_timer = None
+            box.value = ""
+            box.display = False
+            self.view = replace(self.view, search="")
+            lst.focus()
+        elif self.view.entity:
+            self.view = replace(self.view, entity="")
+        elif self.view.source:
+            self.view = replace(self.view, source="")
+        elif lst.selected:
+            lst.clear_selection()
+        elif not lst.has_focus:
+            lst.focus()
+
+    def action_entity_filter(self) -> None:
+        if self.view.entity:
+            self.view = replace(self.view, entity="")
+            return
+        lst = self.query_one(ArticleList)
+        art = lst.current.article if lst.current else None
+        analysis = self.service.cached_analysis(art) if art else None
+        if analysis is None or not any(analysis.entities.values()):
+            self._tell("No entities known for this article yet.", severity="warning")
+            return
+        items = [(e.text, f"{KIND_LABELS.get(kind, kind)}: {e.text} ({e.count})")
+                 for kind in ("people", "places", "organisations", "groups")
+                 for e in analysis.entities.get(kind, ())]
+        self.app.push_screen(PickScreen("Show articles naming:", items),
+                             lambda v: setattr(self, "view", replace(self.view, entity=v)) if v else None)
+
+    def action_view(self, name: str) -> None:
+        self._keep.clear()
+        self.view = replace(self.view, name=name)
+
+    def action_sort(self) -> None:
+        sort = self.view.sort
+        nxt = SORTS[(SORTS.index(sort) + 1) % len(SORTS)] if sort in SORTS else SORTS[0]
+        self.view = replace(self.view, sort=nxt)
+        self._tell(f"Sorted by {nxt}.", timeout=2)
+
+    # -- other screens ---------------------------------------------------------------------------
+    def action_review(self) -> None:
+        from triage.tui.screens.review import ReviewScreen
+
+        self.app.push_screen(ReviewScreen(self.service), lambda _=None: self.refresh_view())
+
+    def action_problems(self) -> None:
+        self.app.push_screen(ProblemsScreen(self.service.problems))
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen())
+
+    # -- URLs and the text -----------------------------------------------------------------------
+    def _url(self) -> str | None:
+        lst = self.query_one(ArticleList)
+        url = lst.current.article.url if lst.current else ""
+        if not url:
+            self._tell("This article has no URL.", severity="warning")
+            return None
+        return plain(url, one_line=True)
+
+    def action_copy_url(self) -> None:
+        url = self._url()
+        if url:
+            self.app.copy_to_clipboard(url)
+            self._tell(f"Copied to the terminal clipboard: {url}", timeout=3)
+
+    def action_open_url(self) -> None:
+        url = self._url()
+        if not url:
+            return
+        if local_browser_available():
+            webbrowser.open(url)
+            self._tell(f"Opened {url}", timeout=3)
+        else:
+            self.app.push_screen(MessageScreen("No local browser here (press c to copy):", url))
+
+    def action_page_text(self) -> None:
+        self.query_one(ArticleText).scroll_page_down(animate=False)
+
+    def action_focus_text(self) -> None:
+        self.query_one(ArticleText).focus()
+
+
+def local_browser_available() -> bool:
+    """True when a browser can open on this machine's own screen (never over SSH or without a display)."""
+    if os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_TTY"):
+        return False
+    if os.name == "posix" and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        import sys
+
+        if sys.platform != "darwin":
+            return False
+    try:
+        webbrowser.get()
+    except webbrowser.Error:
+        return False
+    return True

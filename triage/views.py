@@ -1,0 +1,64 @@
+"""What the list shows: View (which decisions, search, entity, order), Row (one list line), view names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from triage.model import Article, Decision
+
+__all__ = ["SORTS", "VIEWS", "VIEW_DECISION", "Listing", "Row", "View", "date_key"]
+
+VIEWS = ("inbox", "follow-up", "flagged", "archived", "all")
+SORTS = ("newest", "source", "priority")
+VIEW_DECISION = {"follow-up": Decision.FOLLOW_UP, "flagged": Decision.FLAG, "archived": Decision.ARCHIVE}
+DECISION_VIEW = {d: v for v, d in VIEW_DECISION.items()}
+
+
+@dataclass(frozen=True)
+class View:
+    """What the list shows: which decisions, which search, which entity, in which order.
+
+    Screens change it with dataclasses.replace (it is a reactive value there)."""
+
+    name: str = "inbox"
+    sort: str = "newest"
+    search: str = ""
+    entity: str = ""
+    source: str = ""  # a feed or folder name, or "tag:<tag>": only its stories
+
+
+@dataclass(frozen=True)
+class Row:
+    """One list row: an article (the leader of its duplicate group) and what the list marks on it."""
+
+    article: Article
+    decision: Decision | None
+    sources: int = 1  # members in its near-duplicate group
+    watched: tuple[str, ...] = ()
+    muted: bool = False
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The ids a view lists, in order, with a position index and the count of every view.
+
+    Built off the event loop (Catalog.listing); the screen swaps it in and asks for the Row of the
+    few ids on screen."""
+
+    view: View
+    ids: tuple[str, ...]
+    index: dict[str, int]
+    counts: dict[str, int]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def date_key(article: Article) -> str:
+    """The list's "newest" order: published date, else the time triage first saw it."""
+    return article.published or article.received or ""
+
+
+def view_of(decision: Decision | None) -> str:
+    """The view a decision puts an article in."""
+    return "inbox" if decision is None else DECISION_VIEW[decision]
