@@ -64,12 +64,15 @@ class DecisionBook:
         self._unwritten: dict[str, int] = {}  # id -> writes queued and not finished
         self.listeners: list[Callable[[Saved], None]] = []
         self.loaded = False
+        self._opened = False
         self.last_error = ""
 
     @property
     def store(self) -> DecisionStore:
         """The decision store (opened on first use: call from a worker)."""
-        return self._store_factory()
+        got = self._store_factory()
+        self._opened = True
+        return got
 
     # -- reading (O(1), lock-free) ---------------------------------------------------------------
     def decision(self, article_id: str) -> Decision | None:
@@ -94,7 +97,7 @@ class DecisionBook:
     @property
     def pending(self) -> int:
         """Events the disk refused, held in memory and retried."""
-        return self._store_factory().pending if self.loaded else 0
+        return self._store_factory().pending if self._opened else 0
 
     # -- loading and polling (workers) ------------------------------------------------------------
     def load(self) -> None:

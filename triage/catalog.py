@@ -455,17 +455,8 @@ def _entity_words(analysis: Analysis | None) -> str:
 def _scan(articles: Iterable[Article], search: str, entity: str,
           analysis_of: Callable[[str], Analysis | None]) -> set[str]:
     """The same match as the index, by reading texts (for articles the index has not seen yet)."""
-    import re
+    from triage.search import scan_match
 
-    words = re.findall(r"\w+", search.casefold())
-    phrase = " ".join(re.findall(r"\w+", entity.casefold()))
-    out = set()
-    for art in articles:
-        hay = "\n".join((art.title, art.source, art.text, _entity_words(analysis_of(art.id)))).casefold()
-        tokens = re.findall(r"\w+", hay)
-        if words and not all(any(t.startswith(w) for t in tokens) for w in words):
-            continue
-        if phrase and phrase not in " ".join(tokens):
-            continue
-        out.add(art.id)
-    return out
+    return {art.id for art in articles
+            if scan_match("\n".join((art.title, art.source, art.text, _entity_words(analysis_of(art.id)))),
+                          search, entity)}

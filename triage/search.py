@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["SearchIndex", "fts_query"]
+__all__ = ["SearchIndex", "fold", "fts_query", "scan_match"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,24 @@ def fts_query(search: str = "", entity: str = "") -> str:
     if words:
         parts.append('"' + " ".join(words) + '"')
     return " AND ".join(parts)
+
+
+def fold(text: str) -> str:
+    """Case and accents folded away, as the index does it ("Zürich" -> "zurich")."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def scan_match(hay: str, search: str = "", entity: str = "") -> bool:
+    """The index's match, by reading a text: every search word a word prefix, the entity a phrase."""
+    tokens = _WORD.findall(fold(hay))
+    for word in _WORD.findall(fold(search)):
+        if not any(t.startswith(word) for t in tokens):
+            return False
+    phrase = " ".join(_WORD.findall(fold(entity)))
+    return not phrase or f" {phrase} " in f" {' '.join(tokens)} "
 
 
 def digest(title: str, source: str, body: str, ents: str) -> str:

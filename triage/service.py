@@ -85,6 +85,7 @@ class TriageService:
         self.analysis_unavailable: str | None = None
         self.catalog = Catalog(rules=self.rules, analysis_of=self._analyses.get, source_tags=_feed_tags(settings))
         self._indexes_open = False
+        self._cache_read = threading.Event()  # the analysis cache file has been read (by a worker)
         self.book = DecisionBook(lambda: self.store)
         self.book.listeners.append(lambda saved: self._emit(Event("saved", saved=saved)))
         self.listeners: list[Callable[[Event], None]] = []
@@ -301,11 +302,14 @@ class TriageService:
         return self.catalog.sources()
 
     # -- analysis --------------------------------------------------------------------------------
-    def cached_analysis(self, article: Article) -> Analysis | None:
-        """The analysis if it is known or in the cache: never loads the model."""
+    def cached_analysis(self, article: Article, *, wait: bool = True) -> Analysis | None:
+        """The analysis if it is known or in the cache: never loads the model. With wait=False (the
+        event loop) it never reads the cache file either: None until a worker has read it."""
         got = self._analyses.get(article.id)
         if got is not None:
             return got
+        if not wait and not self._cache_read.is_set():
+            return None
         try:
             analyzer = self.analyzer
         except Exception as exc:
@@ -459,6 +463,13 @@ class TriageService:
         """Return articles (and their groups) to their previous state; waits for the write."""
         return self.undo_soon(article_ids).future.result().events
 
+    @staticmethod
+    def parse_when(text: str, *, end: bool = False):
+        """A date the user typed ("today", "7d", "2024-05-01") as a datetime; ValueError with a reason."""
+        from triage.store import parse_when
+
+        return parse_when(text, end=end)
+
     def history(self, article_id: str) -> list[DecisionEvent]:
         """Every event of an article, oldest first."""
         return self.store.history(article_id)
@@ -491,6 +502,7 @@ class TriageService:
             self.listeners.append(listener)
         self._stop.clear()
         self._spawn(self._open_decisions, "triage-decisions")
+        self._spawn(self._read_analysis_cache, "triage-analysis-cache")
         if load:
             fut = self.start_loading()
         else:
@@ -516,6 +528,14 @@ class TriageService:
             log.exception("reading decisions failed")
             self._emit(Event("notice", text=f"Decisions file: {exc}", severity="error"))
         self._emit(Event("decisions"))
+
+    def _read_analysis_cache(self) -> None:
+        try:
+            self.analyzer.is_cached(Article(id="", title="", text=""))  # reads the cache file once
+        except Exception:
+            log.exception("reading the analysis cache failed")
+        self._cache_read.set()
+        self._emit(Event("analysed", ids=[], done=0, total=0))
 
     def _after_load(self, loading: Future[None]) -> None:
         try:

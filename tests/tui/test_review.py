@@ -16,6 +16,7 @@ from textual.widgets import DataTable
 from triage.config import load_settings
 from triage.model import Article, Decision, DecisionEvent
 from triage.service import TriageService
+from triage.store import parse_when
 from triage.tui.screens.article_view import ArticleViewScreen
 from triage.tui.screens.review import (
     MAX_ROWS,
@@ -449,11 +450,11 @@ def test_filter_and_sort_functions(zone):
     assert flags and all(e.decision is Decision.FLAG for e in flags)
     cleared = filter_events(events, ReviewFilter(decision="cleared"))
     assert cleared and all(e.decision is None for e in cleared)
-    since, until = time_bounds(ReviewFilter(since="7d"))
+    since, until = time_bounds(ReviewFilter(since="7d"), parse_when)
     recent = filter_events(events, ReviewFilter(), since=since, until=until)
     assert recent and all(e.at[:10] >= (today - timedelta(days=7)).isoformat() for e in recent)
     one_day = (today - timedelta(days=3)).isoformat()
-    since, until = time_bounds(ReviewFilter(since=one_day, until=one_day))
+    since, until = time_bounds(ReviewFilter(since=one_day, until=one_day), parse_when)
     got = filter_events(events, ReviewFilter(), since=since, until=until)
     assert got and {e.at[:10] for e in got} == {one_day}  # an ISO date as `until` includes that day
     by_user = filter_events(events, ReviewFilter(user="ALI", text="budget story"))

@@ -32,24 +32,29 @@ MAX_BATCH_CHARS = 16_000
 
 
 class AnalysisQueue:
-    """Thread-safe queue of article ids with progress counts (the UI adds, the workers take)."""
+    """Thread-safe queue of article ids with progress counts (the UI adds, the workers take).
+
+    Every operation costs in proportion to the ids it is given, never to the queue's length:
+    `prioritise` puts ids on an urgent lane that `take` empties first (stale entries are skipped)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._ids: deque[str] = deque()
-        self._queued: set[str] = set()
+        self._urgent: deque[str] = deque()
+        self._waiting: set[str] = set()  # queued, not taken yet
+        self._taken: set[str] = set()  # taken, not finished yet
         self._wake = threading.Event()
         self.done = 0
         self.total = 0
 
     def add(self, ids: Iterable[str]) -> int:
-        """Queue ids not already waiting; returns how many were added."""
+        """Queue ids not already waiting or being analysed; returns how many were added."""
         added = 0
         with self._lock:
             for aid in ids:
-                if aid not in self._queued:
+                if aid not in self._waiting and aid not in self._taken:
                     self._ids.append(aid)
-                    self._queued.add(aid)
+                    self._waiting.add(aid)
                     added += 1
             self.total += added
         if added:
@@ -57,35 +62,46 @@ class AnalysisQueue:
         return added
 
     def prioritise(self, article_ids: str | Sequence[str]) -> None:
-        """Move waiting ids to the front, in the order given (the story on screen, then its neighbours)."""
+        """Take these waiting ids first, in the order given (the story on screen, then its neighbours)."""
         ids = [article_ids] if isinstance(article_ids, str) else list(article_ids)
         with self._lock:
-            front = [i for i in ids if i in self._queued]
+            front = [i for i in ids if i in self._waiting]
             if not front:
                 return
-            wanted = set(front)
-            rest = [i for i in self._ids if i not in wanted] if len(self._ids) < 50_000 else None
-            if rest is None:  # a very long queue: remove one by one instead of rebuilding it
-                for i in front:
-                    try:
-                        self._ids.remove(i)
-                    except ValueError:
-                        pass
-                self._ids.extendleft(reversed(front))
-            else:
-                taken = [i for i in front if i in self._ids]
-                self._ids = deque(taken + rest)
+            self._urgent.extendleft(reversed(front))
+            while len(self._urgent) > 256:  # old urgencies: still in the normal lane
+                self._urgent.pop()
         self._wake.set()
+
+    def _pop(self) -> str | None:
+        for lane in (self._urgent, self._ids):
+            while lane:
+                aid = lane.popleft()
+                if aid in self._waiting:
+                    return aid
+        return None
+
+    def _peek(self) -> str | None:
+        for lane in (self._urgent, self._ids):
+            while lane and lane[0] not in self._waiting:
+                lane.popleft()
+            if lane:
+                return lane[0]
+        return None
 
     def take(self, n: int, timeout: float = 0.5, fits: Callable[[list[str], str], bool] | None = None) -> list[str]:
         """Up to n ids from the front (while `fits(batch, next)` allows); waits up to `timeout` seconds
         when there are none."""
         with self._lock:
             ids: list[str] = []
-            while self._ids and len(ids) < n:
-                if ids and fits is not None and not fits(ids, self._ids[0]):
+            while len(ids) < n:
+                nxt = self._peek()
+                if nxt is None or (ids and fits is not None and not fits(ids, nxt)):
                     break
-                ids.append(self._ids.popleft())
+                aid = self._pop()
+                self._waiting.discard(aid)
+                self._taken.add(aid)
+                ids.append(aid)
             if not ids:
                 self._wake.clear()
         if not ids:
@@ -95,12 +111,13 @@ class AnalysisQueue:
     def finished(self, article_id: str) -> None:
         """An id has been analysed (or given up on)."""
         with self._lock:
-            if article_id in self._queued:
-                self._queued.discard(article_id)
+            if article_id in self._taken or article_id in self._waiting:
+                self._taken.discard(article_id)
+                self._waiting.discard(article_id)
                 self.done += 1
 
     def __contains__(self, article_id: object) -> bool:
-        return article_id in self._queued
+        return article_id in self._waiting or article_id in self._taken
 
     @property
     def busy(self) -> bool:
@@ -289,64 +306,77 @@ class AnalysisPool:
         size = 0
         for aid in [*batch, nxt]:
             art = self._article_of(aid)
-            size += len(art.text) + len(art.title) if art is not None else 0
+            size += len(art.text or "") + len(art.title or "") if art is not None else 0
         return size <= MAX_BATCH_CHARS
 
     def _dispatch(self, worker: _Worker | None) -> None:
-        started = False
+        """One dispatcher thread's loop: it never ends on an error, only when the pool stops."""
+        state = {"started": False}
         while not self._stop.is_set():
             ids = self.queue.take(MAX_BATCH_DOCS, fits=self._fits)
             if not ids:
                 continue
-            arts = []
-            for aid in ids:
-                art = self._article_of(aid)
-                if art is None:
-                    self.queue.finished(aid)
-                else:
-                    arts.append(art)
-            ready = [(a, self.analyzer.cached(a)) for a in arts]
-            hits = [(a.id, got) for a, got in ready if got is not None]
-            todo = [a for a, got in ready if got is None]
-            if hits:
-                self._deliver(hits, [])
-            if not todo:
-                continue
-            if worker is None:
-                self._deliver(*self._local(todo))
-                continue
-            if not started:
-                why = worker.start(self._stop)
-                if why:
-                    self._fatal(why, todo)
+            try:
+                if not self._one_batch(worker, ids, state):
                     return
-                started = True
-            results = worker.run(todo, self._stop)
-            if results is None and not self._stop.is_set():  # the process died: one at a time, fresh process
-                results = self._one_by_one(worker, todo)
-            if results is None:
-                return
-            ok = [(aid, analysis_from_dict(d)) for aid, status, d in results if status == "ok"]
-            bad = [(aid, d) for aid, status, d in results if status != "ok"]
-            self._deliver(ok, bad, todo)
+            except Exception as exc:
+                log.exception("analysis batch failed")
+                self._deliver([], [(aid, f"{type(exc).__name__}: {str(exc)[:200]}") for aid in ids])
 
-    def _one_by_one(self, worker: _Worker, todo: list[Article]):
-        out = []
-        for art in todo:
-            worker.stop()
+    def _one_batch(self, worker: _Worker | None, ids: list[str], state: dict) -> bool:
+        """Analyse one batch; False when the pool must stop (stopping, or the model cannot load)."""
+        arts = []
+        for aid in ids:
+            art = self._article_of(aid)
+            if art is None:
+                self.queue.finished(aid)
+            else:
+                arts.append(art)
+        ready = [(a, self.analyzer.cached(a)) for a in arts]
+        hits = [(a.id, got) for a, got in ready if got is not None]
+        todo = [a for a, got in ready if got is None]
+        if hits:
+            self._deliver(hits, [])
+        if not todo:
+            return True
+        if worker is None:
+            self._deliver(*self._local(todo))
+            return True
+        if not state["started"]:
             why = worker.start(self._stop)
             if why:
-                return None
+                self._fatal(why, todo)
+                return False
+            state["started"] = True
+        results = worker.run(todo, self._stop)
+        if results is None and not self._stop.is_set():  # the process died: one at a time, fresh process
+            results = self._one_by_one(worker, todo)
+        if results is None:
+            return False
+        ok = [(aid, analysis_from_dict(d)) for aid, status, d in results if status == "ok"]
+        bad = [(aid, d) for aid, status, d in results if status != "ok"]
+        self._deliver(ok, bad, todo)
+        return True
+
+    def _one_by_one(self, worker: _Worker, todo: list[Article]):
+        """After a worker died: the batch again, one story at a time, in a fresh process (a story that
+        kills it again fails alone)."""
+        out = []
+        restart = True
+        for art in todo:
+            if restart:
+                worker.stop()
+                if worker.start(self._stop):
+                    return None
+                restart = False
             got = worker.run([art], self._stop)
             if got is None:
                 if self._stop.is_set():
                     return None
                 out.append((art.id, "error", "the analysis process stopped while reading this story"))
+                restart = True
                 continue
             out.extend(got)
-        worker.stop()
-        if worker.start(self._stop):
-            return None
         return out
 
     def _local(self, todo: list[Article]):
@@ -369,7 +399,7 @@ class AnalysisPool:
         if by_id:
             try:
                 self.analyzer.flush()
-            except Exception:  # noqa: BLE001 - the cache is a speed-up
+            except Exception:
                 log.exception("analysis cache flush failed")
         for aid, _ in ok:
             self.queue.finished(aid)
@@ -379,7 +409,7 @@ class AnalysisPool:
         self.failed += len(bad)
         try:
             self._on_done(ok, bad)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("analysis result handler failed")
 
     def _fatal(self, why: str, todo: list[Article]) -> None:

@@ -241,6 +241,8 @@ def iter_load(
         if fresh_paths:
             mtimes = {str(p): st.st_mtime for p, st in files}
             chunk: list[Article] = []
+            paths_in_chunk: set[str] = set()
+            limit = first_batch * 20  # the first chunk small: a screen shows it at once
             source = hits.items() if hits else cache.iter_articles(fresh_paths)
             for path, entry in source:
                 arts = entry[2] if isinstance(entry, tuple) else entry
@@ -248,10 +250,12 @@ def iter_load(
                     continue
                 received = _iso(mtimes[path])
                 chunk.extend(a if a.received else replace(a, received=received) for a in arts)
-                if len(chunk) >= 5000:
+                paths_in_chunk.add(path)
+                if len(chunk) >= limit:
+                    done += len(paths_in_chunk)
                     yield LoadBatch(versions.admit(chunk), [], done, total)
-                    chunk = []
-            done += len(fresh_paths)
+                    chunk, paths_in_chunk, limit = [], set(), 5000
+            done = len(fresh_paths)
             yield LoadBatch(versions.admit(chunk), [], done, total)
         size = first_batch
         i = 0

@@ -53,8 +53,8 @@ class MainActions:
     # -- decisions -------------------------------------------------------------------------------
     def _targets(self) -> list[str]:
         lst = self.query_one(ArticleList)
-        if lst.selected:
-            return [i for i in lst.ids if i in lst.selected]
+        if lst.selected:  # in list order, without walking the list
+            return sorted((i for i in lst.selected if lst.index_of(i) is not None), key=lst.index_of)
         return [lst.current_id] if lst.current_id else []
 
     def _decided(self, ids: list[str], advance: bool) -> None:
@@ -155,7 +155,7 @@ class MainActions:
             return
         lst = self.query_one(ArticleList)
         art = lst.current.article if lst.current else None
-        analysis = self.service.cached_analysis(art) if art else None
+        analysis = self.service.cached_analysis(art, wait=False) if art else None
         if analysis is None or not any(analysis.entities.values()):
             self._tell("No entities known for this article yet.", severity="warning")
             return

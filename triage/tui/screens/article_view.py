@@ -161,7 +161,7 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
         self.query_one("#av-meta", Static).update(meta)
         if self.in_inbox and art.text.strip():
             try:
-                self.analysis = self.service.cached_analysis(art)
+                self.analysis = self.service.cached_analysis(art, wait=False)
             except Exception as exc:
                 log.exception("analysis cache failed for %s", art.id)
                 self.status = f"No summary: the analysis cache could not be read ({exc})."

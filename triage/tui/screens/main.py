@@ -142,7 +142,7 @@ class MainScreen(MainActions, Screen):
             self._show(self._shown_id, scroll=False)
             self._set_status()
         elif kind == "analysed":
-            if self._shown_id in ev.ids:
+            if self._shown_id in ev.ids or not ev.ids:
                 self._show(self._shown_id, scroll=False)
             now = time.monotonic()
             if now - self._last_progress_paint > 0.25 or ev.done >= ev.total:
@@ -199,7 +199,7 @@ class MainScreen(MainActions, Screen):
         lst.set_listing(listing, keep=keep)
         if not listing.ids:
             self._show(None)
-        self._set_status(counts=listing.counts, selected=len(lst.selected))
+        self._set_status(counts=listing.counts, selected=len(lst.selected), matches=len(listing.ids))
 
     def refresh_view(self) -> None:
         """Rebuild the list (decisions changed elsewhere), keeping cursor and reading place."""
@@ -207,16 +207,17 @@ class MainScreen(MainActions, Screen):
         self._show(self._shown_id, scroll=False)
 
     def watch_view(self, old: View, new: View) -> None:
-        self._set_status(view=new)
+        self._set_status(view=new, matches=None)
         self.request_listing()
 
     # -- status ----------------------------------------------------------------------------------
     _UNSET = object()
 
     def _set_status(self, *, counts=_UNSET, selected=_UNSET, loading=_UNSET, analysing=_UNSET,
-                    activity=_UNSET, view=_UNSET) -> None:
+                    activity=_UNSET, view=_UNSET, matches=_UNSET) -> None:
         changes = {k: v for k, v in (("counts", counts), ("selected", selected), ("loading", loading),
-                                     ("analysing", analysing), ("activity", activity), ("view", view))
+                                     ("analysing", analysing), ("activity", activity), ("view", view),
+                                     ("matches", matches))
                    if v is not MainScreen._UNSET}
         self._status = replace(self._status, not_saved=self.service.pending, **changes)
         self._paint_status()
@@ -251,7 +252,7 @@ class MainScreen(MainActions, Screen):
         self._shown_id = article_id
         svc = self.service
         article = svc.article(article_id) if article_id else None
-        analysis = svc.cached_analysis(article) if article else None
+        analysis = svc.cached_analysis(article, wait=False) if article else None
         if article is not None and analysis is None and self._analyze:
             svc.prioritise([article.id, *self.query_one(ArticleList).neighbours()])
         status = ""

@@ -214,7 +214,7 @@ class ReviewScreen(Screen):
     def refresh_rows(self, keep: str | None = None) -> None:
         """Filter, sort and redraw the table (at most MAX_ROWS rows) and the chart."""
         try:
-            since, until = time_bounds(self.filter)
+            since, until = time_bounds(self.filter, self.service.parse_when)
         except ValueError as exc:
             self.notify(f"Time range not understood: {exc}", severity="error", markup=False)
             self.filter = replace(self.filter, since="", until="")
@@ -452,7 +452,7 @@ class ReviewScreen(Screen):
             since = parts[0] if parts else ""
             until = parts[1] if len(parts) > 1 else ""
             try:
-                time_bounds(ReviewFilter(since=since, until=until))
+                time_bounds(ReviewFilter(since=since, until=until), self.service.parse_when)
             except ValueError as exc:
                 self.notify(f"Time range not understood: {exc}", severity="error", markup=False)
                 return

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -47,14 +47,12 @@ def _utc_key(value: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def time_bounds(flt: ReviewFilter) -> tuple[str | None, str | None]:
+def time_bounds(flt: ReviewFilter, parse_when: Callable[..., datetime]) -> tuple[str | None, str | None]:
     """The filter's since/until as inclusive UTC keys; a whole day as `until` includes that day.
 
-    Uses the store's parse_when (today, yesterday, 7d, 30d, ISO dates: local days); ValueError
+    `parse_when` is the service's (today, yesterday, 7d, 30d, ISO dates: local days); ValueError
     with a plain reason for anything else.
     """
-    from triage.store import parse_when
-
     since = _utc_key(parse_when(flt.since)) if flt.since.strip() else None
     until = _utc_key(parse_when(flt.until, end=True)) if flt.until.strip() else None
     return since, until

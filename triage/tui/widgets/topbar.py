@@ -26,6 +26,7 @@ class Status:
     analysing: tuple[int, int] | None = None  # done, total (while the queue is busy)
     activity: str = ""  # e.g. "fetching feeds 2/5"
     not_saved: int = 0
+    matches: int | None = None  # stories the search or filter found (None: not known yet, or no filter)
 
 
 class TopBar(Static):
@@ -42,9 +43,13 @@ class TopBar(Static):
             out.append(f"{i} {label} {status.counts.get(name, 0)}", style=style)
         out.append(f"  ↕{status.view.sort}", style="dim")
         v = status.view
+        filtered = False
         for prefix, value in (("/", v.search), ("e:", v.entity), ("src:", v.source)):
             if value:
+                filtered = True
                 out.append(f"  {prefix}{plain(value, one_line=True)[:20]}", style="bold")
+        if filtered:
+            out.append(f" ({status.matches:,})" if status.matches is not None else " (…)", style="bold")
         if status.selected:
             out.append(f"  {status.selected} selected", style="bold")
         if status.loading is not None:

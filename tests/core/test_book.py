@@ -1,0 +1,108 @@
+"""DecisionBook: decisions show at once, are written in order by one thread, and a slow lock holder or a
+full disk never holds up the caller."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tinydb import TinyDB
+
+from triage.book import DecisionBook
+from triage.model import Article, Decision
+from triage.store import DecisionStore
+from triage.store.storage import lock_path
+
+HOLD_LOCK = """
+import sys, time
+from filelock import FileLock
+lock = FileLock(sys.argv[1])
+lock.acquire()
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+lock.release()
+"""
+
+
+def _book(db: Path) -> tuple[DecisionBook, list]:
+    store = DecisionStore(db, lock_timeout=20)
+    book = DecisionBook(lambda: store)
+    seen: list = []
+    book.listeners.append(seen.append)
+    return book, seen
+
+
+def _events(db: Path) -> list[dict]:
+    with TinyDB(db) as tdb:
+        return list(tdb.table("events").all())
+
+
+def test_a_decision_shows_at_once_while_another_process_holds_the_lock(tmp_path):
+    db = tmp_path / "d.json"
+    book, seen = _book(db)
+    book.decide(["warm-up"], Decision.ARCHIVE).future.result(10)  # the file exists, the lock file too
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(lock_path(db)), "2.0"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        t0 = time.perf_counter()
+        action = book.decide([Article(id="a1", title="T", text="x", source="S", url="https://e/1")], Decision.FLAG)
+        book.set_note(["a1"], "call the desk")
+        returned = time.perf_counter() - t0
+        assert returned < 0.2  # the caller never waits for the lock
+        assert book.decision("a1") is Decision.FLAG and book.note("a1") == "call the desk"
+        assert not action.future.done()
+        saved = action.future.result(15)
+        assert saved.error == "" and time.perf_counter() - t0 >= 1.5  # it waited for the holder
+    finally:
+        holder.wait(10)
+    book.flush(10)
+    book.store.close()
+    rows = [e for e in _events(db) if e["article_id"] == "a1"]
+    assert [r["action"] for r in rows] == ["decide", "note"]  # written in the order made
+    assert rows[-1]["note"] == "call the desk" and rows[-1]["decision"] == "flag"
+    assert rows[0]["title"] == "T" and rows[0]["url"] == "https://e/1"
+    assert [s.what for s in seen[-2:]] == ["decide", "note"]
+
+
+def test_undo_shows_the_state_before_the_action_at_once_and_writes_it(tmp_path):
+    db = tmp_path / "d.json"
+    book, _ = _book(db)
+    book.decide(["a1"], Decision.FOLLOW_UP, note="first").future.result(10)
+    action = book.decide(["a1"], Decision.ARCHIVE)
+    assert action.before == {"a1": (Decision.FOLLOW_UP, "first")}
+    undo = book.undo(action.ids, action.before)
+    assert book.decision("a1") is Decision.FOLLOW_UP and book.note("a1") == "first"
+    undo.future.result(10)
+    assert book.decision("a1") is Decision.FOLLOW_UP
+
+
+def test_a_full_disk_is_reported_and_the_mark_stays(tmp_path):
+    db = tmp_path / "d.json"
+    book, seen = _book(db)
+    book.decide(["a0"], Decision.FLAG).future.result(10)
+    journal = Path(f"{db}.journal")
+    journal.unlink(missing_ok=True)
+    os.symlink("/dev/full", journal)
+    saved = book.decide(["a1"], Decision.ARCHIVE).future.result(10)
+    assert saved.error and saved.pending == 1
+    assert book.decision("a1") is Decision.ARCHIVE and book.pending == 1
+    journal.unlink()
+    changed, saved_now = book.poll()
+    assert saved_now == 1 and book.pending == 0
+    book.store.close()
+    assert any(e["article_id"] == "a1" and e["decision"] == "archive" for e in _events(db))
+
+
+def test_poll_brings_other_processes_decisions_but_never_hides_an_unwritten_one(tmp_path):
+    db = tmp_path / "d.json"
+    book, _ = _book(db)
+    book.load()
+    other = DecisionStore(db, user="other")
+    other.decide("b1", Decision.FLAG)
+    other.close()
+    changed, _ = book.poll()
+    assert changed and book.decision("b1") is Decision.FLAG
