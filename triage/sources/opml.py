@@ -86,11 +86,12 @@ def _checked_xml(data: bytes):
     try:
         return fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except EntitiesForbidden as exc:
-        target = f", pointing at {_shown(exc.system_id)}" if exc.system_id else ""
+        sysid = getattr(exc, "sysid", None)
+        target = f", pointing at {_shown(sysid)}" if sysid else ""
         raise ListError(f"declares an XML entity ({_shown(exc.name or '')!r}{target}): refused, since OPML never "
                         "needs one and it could read local files (XXE) or expand without bound") from None
     except ExternalReferenceForbidden as exc:
-        raise ListError(f"refers to an external resource ({_shown(exc.sysid or '')}): refused") from None
+        raise ListError(f"refers to an external resource ({_shown(getattr(exc, 'sysid', None) or '')}): refused") from None
     except DefusedXmlException as exc:
         raise ListError(f"uses XML features OPML never needs ({type(exc).__name__}): refused") from None
     except ET.ParseError as exc:
