@@ -89,7 +89,7 @@ def import_cmd(ctx: click.Context, file: str) -> None:
     shown = "stdin" if file == "-" else file
     try:
         if file == "-":
-            data = click.get_binary_stream("stdin").read(MAX_BYTES + 1)
+            data = sys.stdin.buffer.read(MAX_BYTES + 1)
         else:
             with open(file, "rb") as fh:
                 data = fh.read(MAX_BYTES + 1)
@@ -148,7 +148,7 @@ def export_cmd(ctx: click.Context) -> None:
 
     settings = _settings(ctx)
     feeds_ = _all_feeds(settings)
-    out = click.get_binary_stream("stdout")
+    out = sys.stdout.buffer
     out.write(to_opml(feeds_).encode("utf-8"))
     out.flush()
     if not feeds_:
