@@ -86,7 +86,8 @@ class Settings:
         """Every feed: config.toml's [[feeds]] then feeds.toml's, one per URL. Each a dict with url,
         name, tags (list of str: every folder name), folders (list of folder paths, outer first),
         site (web page, may be "") and file (the file it came from)."""
-        return copy.deepcopy(self.data.get("feeds", []))
+        return [dict(f, tags=list(f["tags"]), folders=[list(p) for p in f["folders"]])
+                for f in self.data.get("feeds", [])]
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

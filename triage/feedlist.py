@@ -154,7 +154,7 @@ def url_key(url: str) -> str:
     host = (p.hostname or "").rstrip(".")
     if ":" in host:
         host = f"[{host}]"
-    if port and not (scheme, port) in (("http", 80), ("https", 443)):
+    if port and (scheme, port) not in (("http", 80), ("https", 443)):
         host = f"{host}:{port}"
     userinfo = p.netloc.rpartition("@")[0]
     netloc = f"{userinfo}@{host}" if userinfo else host
@@ -175,34 +175,36 @@ def clean_name(raw: Any, limit: int = MAX_NAME) -> str:
 
 def _str_list(value: Any, what: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError(f"{what} must be a list of strings")
+        raise TypeError(f"{what} must be a list of strings")
     return value
 
 
 def feed_from_entry(entry: Any, n: int, file: str = "") -> Feed:
-    """One [[feeds]] table as a Feed; ValueError naming feed `n` and the field that is wrong."""
+    """One [[feeds]] table as a Feed; TypeError/ValueError naming feed `n` and the field that is wrong."""
     if not isinstance(entry, dict):
-        raise ValueError(f"feed {n} is not a table")
+        raise TypeError(f"feed {n} is not a table")
     url = entry.get("url")
     if not isinstance(url, str) or not url.strip():
         raise ValueError(f"feed {n}: every feed needs a url = \"...\" string")
     name = entry.get("name", "")
     site = entry.get("site", "")
     if not isinstance(name, str) or not isinstance(site, str):
-        raise ValueError(f"feed {n} ({url}): name and site must be strings")
+        raise TypeError(f"feed {n} ({url}): name and site must be strings")
     tags = _str_list(entry.get("tags", []), f"feed {n} ({url}): tags")
     raw_folders = entry.get("folders", [])
     if not isinstance(raw_folders, list):
-        raise ValueError(f"feed {n} ({url}): folders must be a list of lists of strings")
+        raise TypeError(f"feed {n} ({url}): folders must be a list of lists of strings")
     paths: list[tuple[str, ...]] = []
     for p in raw_folders:
         parts = tuple(x for x in (clean_name(v) for v in _str_list(p, f"feed {n} ({url}): folders")) if x)
         if parts and parts not in paths:
             paths.append(parts)
-    try:
-        url = check_url(url)  # feed:// becomes http://; anything else odd is kept for fetch to report
-    except ValueError:
-        url = url.strip()
+    url = url.strip()
+    if url[:5].lower() == "feed:":
+        try:
+            url = check_url(url)  # feed:// becomes http://; anything else odd is kept for fetch to report
+        except ValueError:
+            pass
     feed = Feed(url, clean_name(name), tuple(paths), clean_line(site), file)
     return feed.with_folders((t,) for t in (clean_name(t) for t in tags) if t and t not in feed.tags)
 
@@ -214,7 +216,7 @@ def feeds_from_data(data: Any, where: str) -> list[Feed]:
         raise FeedListError(f"{where}: feeds must be an array of [[feeds]] tables")
     try:
         return [feed_from_entry(e, n, where) for n, e in enumerate(raw, start=1)]
-    except ValueError as exc:
+    except (TypeError, ValueError) as exc:
         raise FeedListError(f"{where}: [[feeds]]: {exc}") from None
 
 
@@ -266,37 +268,54 @@ def find_feeds(feeds: Iterable[Feed], what: str) -> list[Feed]:
 # --- the feeds file: locked, comment-keeping, atomic edits ----------------------------------------------
 
 class FeedFile:
-    """An open feeds file (a tomlkit document) and its feeds, edited in place; see `edit_feeds`."""
+    """An open feeds file and its feeds, edited in place; see `edit_feeds`.
 
-    def __init__(self, path: Path, doc: Any, feeds: list[Feed]) -> None:
+    The feeds are read with tomllib (fast); the comment-keeping tomlkit document is parsed only when
+    something changes, so an import that adds nothing costs one quick read.
+    """
+
+    def __init__(self, path: Path, text: str | None, feeds: list[Feed]) -> None:
         self.path = path
-        self.doc = doc
         self.feeds = feeds
         self.changed = False
+        self._text = text  # None: no file yet
+        self._doc: Any = None
 
     @classmethod
     def read(cls, path: Path) -> FeedFile:
-        """Parse the file keeping its comments and layout; a missing file is a new, empty one."""
-        import tomlkit
-        from tomlkit.exceptions import TOMLKitError
-
+        """Read the file; a missing file is a new, empty one."""
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            doc = tomlkit.document()
-            for line in HEADER:
-                doc.add(tomlkit.comment(line))
-            doc.add(tomlkit.nl())
-            return cls(path, doc, [])
+            return cls(path, None, [])
         except UnicodeDecodeError:
             raise FeedListError(f"{path}: not UTF-8 text: fix it or move it aside") from None
         except OSError as exc:
             raise FeedListError(f"{path}: cannot read the feeds file ({exc.strerror or exc})") from None
         try:
-            doc = tomlkit.parse(text)
-        except TOMLKitError as exc:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
             raise FeedListError(f"{path}: not valid TOML ({exc}): fix it or move it aside") from None
-        return cls(path, doc, feeds_from_data(doc.unwrap(), str(path)))
+        return cls(path, text, feeds_from_data(data, str(path)))
+
+    @property
+    def doc(self) -> Any:
+        """The tomlkit document (comments and layout kept), parsed on first use."""
+        import tomlkit
+        from tomlkit.exceptions import TOMLKitError
+
+        if self._doc is None:
+            if self._text is None:
+                self._doc = tomlkit.document()
+                for line in HEADER:
+                    self._doc.add(tomlkit.comment(line))
+                self._doc.add(tomlkit.nl())
+            else:
+                try:
+                    self._doc = tomlkit.parse(self._text)
+                except TOMLKitError as exc:
+                    raise FeedListError(f"{self.path}: not valid TOML ({exc}): fix it or move it aside") from None
+        return self._doc
 
     def _entry(self, feed: Feed, inline: bool) -> Any:
         import tomlkit
@@ -359,13 +378,15 @@ class FeedFile:
         """Remove feed `index`; comments right above it go with it, comments about the next one stay."""
         import tomlkit
 
-        arr = self.doc["feeds"]
-        if isinstance(arr, tomlkit.items.AoT):
-            self.doc = _remove_table(self.doc, arr, index)
-            if "feeds" in self.doc and not len(self.doc["feeds"]):
-                del self.doc["feeds"]
+        doc = self.doc
+        arr = doc["feeds"]
+        new = _remove_table(doc, arr, index) if isinstance(arr, tomlkit.items.AoT) else None
+        if new is not None:
+            self._text, self._doc = new, None
         else:
             del arr[index]
+            if not len(arr):
+                del doc["feeds"]
         self.changed = True
         return self.feeds.pop(index)
 
@@ -373,7 +394,7 @@ class FeedFile:
         """The file's new text."""
         import tomlkit
 
-        return tomlkit.dumps(self.doc)
+        return tomlkit.dumps(self._doc) if self._doc is not None else self._text or ""
 
     def save(self) -> None:
         """Write atomically (temp file, fsync, os.replace, fsync of the folder); a symlink is followed."""
@@ -383,20 +404,23 @@ class FeedFile:
 _ATTACHED = re.compile(r"(?:^[ \t]*#[^\n]*\n)+\Z", re.MULTILINE)
 
 
-def _remove_table(doc: Any, aot: Any, index: int) -> Any:
+def _remove_table(doc: Any, aot: Any, index: int) -> str | None:
     """Delete one table of the feeds array, keeping the comments that belong to the others.
 
     tomlkit keeps the lines between two tables inside the first one. The comment lines right above the
     removed table's header (no blank line between) and right under its keys go with it; its other
     trailing lines (after a blank line: about what follows) stay where they were. Works on the text
-    and parses it again; where the layout is too unusual for that, the table is simply deleted.
-    Returns the new document.
+    and checks the result with tomllib. Returns the new text, or None where the layout is too unusual
+    (the caller then simply deletes the table).
     """
-    import tomlkit
     from tomlkit.items import Whitespace
 
-    want = [t.unwrap() for j, t in enumerate(aot.body) if j != index]
     text = doc.as_string()
+    try:
+        old = tomllib.loads(text).get("feeds", [])
+    except tomllib.TOMLDecodeError:
+        return None
+    want = old[:index] + old[index + 1:]
     # Each table's text: its header line ([[feeds]], rendered by the document) and its body.
     starts, cursor, end = [], 0, 0
     for t in aot.body:
@@ -422,13 +446,11 @@ def _remove_table(doc: Any, aot: Any, index: int) -> Any:
             joined = joined[:-1]  # no run of blank lines where the table was
         new = joined + rest
         try:
-            doc2 = tomlkit.parse(new)
-            if doc2.unwrap().get("feeds", []) == want:
-                return doc2
-        except Exception:  # noqa: BLE001 - an unusual layout: fall back to a plain delete below
+            if tomllib.loads(new).get("feeds", []) == want:
+                return new
+        except tomllib.TOMLDecodeError:
             pass
-    del aot[index]
-    return doc
+    return None
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -19,7 +19,7 @@ from triage.config import load_settings
 from triage.feedlist import Feed, edit_feeds, read_feeds
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "opml"
-CONTROL = [chr(c) for c in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]] + [
+CONTROL = [chr(c) for c in [*range(0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]] + [
     "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"]
 CONFIG = """\
 # My triage settings. Keep this comment!
@@ -61,8 +61,8 @@ def env(tmp_path):
 def run_installed(args: list[str], cwd: Path, **kw) -> subprocess.CompletedProcess:
     """The installed console script (python -m triage), as a user runs it."""
     env = {**os.environ, "COLUMNS": "80", "LINES": "24"}
-    return subprocess.run([sys.executable, "-m", "triage", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=60, env=env, **kw)
+    return subprocess.run([sys.executable, "-m", "triage", *args], check=False, capture_output=True, text=True,
+                          cwd=cwd, timeout=60, env=env, **kw)
 
 
 def cells(s: str) -> int:
@@ -148,7 +148,7 @@ def test_import_export_import_keeps_every_url_title_and_folder(env, tmp_path, re
     other.write_text("")
     r2 = env.run("import", str(exported), config=other)
     assert r2.exit_code == 0, r2.output
-    key = lambda row: (row["url"], row["name"], sorted(map(tuple, row["folders"])), row["site"])  # noqa: E731
+    key = lambda row: (row["url"], row["name"], sorted(map(tuple, row["folders"])), row["site"])
     assert sorted(map(key, env.listed(other))) == sorted(map(key, env.listed()))
 
 
@@ -174,8 +174,8 @@ def _hostile(tmp_path: Path) -> dict[str, tuple[bytes, str]]:
                       '<body><outline text="&x;" xmlUrl="https://a.example/rss"/></body></opml>').encode(), "entity"),
         "bomb.opml": ((f'<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY l0 "lol">{laughs}]><opml version="2.0"><body>'
                        '<outline text="&l9;" xmlUrl="https://a.example/rss"/></body></opml>').encode(), "entity"),
-        "broken.opml": (b'<opml version="2.0"><body><outline text="a" xmlUrl="https://a.example/rss">'
-                        b"</body></opml>", "not well-formed XML"),
+        "broken.opml": ((b'<opml version="2.0"><body><outline text="a" xmlUrl="https://a.example/rss">'
+                         b"</body></opml>"), "not well-formed XML"),
         "picture.opml": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binary data"),
         "feed.xml": (b'<?xml version="1.0"?><rss version="2.0"><channel/></rss>', "triage feeds add URL"),
         "notes.txt": (b"Things to read:\n- the newspaper\n", "neither OPML nor"),
@@ -251,6 +251,13 @@ def test_list_fits_80_columns_with_ellipses_and_never_wraps(env, tmp_path):
     jp = next(line for line in lines if line.startswith("日本"))
     assert "…" in jp and "https://jp.example/rss" in jp
     assert out.stderr.strip() == f"10 feeds (1 in {env.config}, 9 in {env.feeds})"
+
+
+def test_list_hides_a_password_in_a_url_but_json_keeps_it(env):
+    env.run("add", "https://me:s3cret@private.example/rss", "--name", "Private")
+    r = env.run("list")
+    assert "https://me:***@private.example/rss" in r.stdout and "s3cret" not in r.stdout
+    assert env.listed()[1]["url"] == "https://me:s3cret@private.example/rss"
 
 
 def test_list_json_for_tools_and_an_empty_list(env, tmp_path):
@@ -375,10 +382,9 @@ def test_edits_are_atomic_and_keep_the_mode_of_the_file(tmp_path):
         ff.add(Feed("https://a.example/rss", "A"))
     assert oct(path.stat().st_mode & 0o777) == "0o600"  # feed URLs can hold private tokens
     path.chmod(0o640)
-    with pytest.raises(RuntimeError):
-        with edit_feeds(path) as ff:
-            ff.add(Feed("https://b.example/rss", "B"))
-            raise RuntimeError("the caller failed half-way")
+    with pytest.raises(RuntimeError), edit_feeds(path) as ff:
+        ff.add(Feed("https://b.example/rss", "B"))
+        raise RuntimeError("the caller failed half-way")
     assert [f.url for f in read_feeds(path)] == ["https://a.example/rss"]
     with edit_feeds(path) as ff:
         ff.remove(0)

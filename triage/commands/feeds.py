@@ -155,31 +155,35 @@ def export_cmd(ctx: click.Context) -> None:
         _say("triage: no feeds to export (an empty list was written)", err=True)
 
 
-def _cells(s: str) -> int:
-    from rich.cells import cell_len
-
-    return cell_len(s)
-
-
 def _fit(s: str, width: int, *, pad: bool = True) -> str:
     """`s` in exactly `width` terminal cells (wide characters count two): cut with an ellipsis."""
-    from rich.cells import set_cell_size
+    from rich.cells import cell_len, set_cell_size
 
-    if _cells(s) > width:
+    n = len(s) if s.isascii() else cell_len(s)
+    if n > width:
         s = set_cell_size(s, max(width - 1, 0)).rstrip() + "…"
-    return s + " " * (width - _cells(s)) if pad else s
+        n = cell_len(s)
+    return s + " " * (width - n) if pad else s
+
+
+def _shown_url(url: str) -> str:
+    """A URL for the screen: a password in it (https://user:secret@host/) is not shown."""
+    from triage.text import clean_line
+
+    return re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/@:]*):[^/@]*@", r"\1:***@", clean_line(url))
 
 
 def _table(rows: list[dict[str, Any]], width: int) -> list[str]:
     """NAME, TAGS, URL columns in `width` cells; long cells end in an ellipsis, no line wraps."""
+    from rich.cells import cell_len
+
     from triage.feedlist import clean_name
-    from triage.text import clean_line
 
     width = max(width, 40) - 1  # never write into the last column: some terminals wrap there
     cells = [(clean_name(r.get("name", "")) or "(untitled)", clean_name(", ".join(r.get("tags", [])), 400),
-              clean_line(r.get("url", ""))) for r in rows]
-    name_w = min(max([_cells(c[0]) for c in cells] + [4]), 30)
-    tags_w = min(max([_cells(c[1]) for c in cells] + [4]), 20) if any(c[1] for c in cells) else 0
+              _shown_url(r.get("url", ""))) for r in rows]
+    name_w = min(max([cell_len(c[0][:31]) for c in cells] + [4]), 30)
+    tags_w = min(max([cell_len(c[1][:21]) for c in cells] + [4]), 20) if any(c[1] for c in cells) else 0
     gaps = 2 * (2 if tags_w else 1)
     url_w = width - name_w - tags_w - gaps
     if url_w < 24:  # a narrow terminal: the URL keeps 24 cells, the name gives way
