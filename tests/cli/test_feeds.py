@@ -410,6 +410,44 @@ def test_concurrent_adds_from_several_processes_all_land(env, tmp_path):
     assert sorted(f.name for f in read_feeds(env.feeds)) == [f"N{i}" for i in range(6)]
 
 
+def test_an_added_feed_is_fetched_by_triage_fetch(tmp_path, monkeypatch):
+    """Settings.feeds carries feeds.toml's feeds to the fetcher (a server of the test's own on 127.0.0.1)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    rss = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>Local desk</title><link>http://127.0.0.1/</link>'
+           b"<item><title>Harbour reopens after storm</title><link>http://127.0.0.1/a</link><guid>a</guid>"
+           b"<description>The harbour reopened on Monday after the storm. Ferries resumed at noon.</description>"
+           b"</item></channel></rss>")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Length", str(len(rss)))
+            self.end_headers()
+            self.wfile.write(rss)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        cfg = tmp_path / "config.toml"
+        cfg.write_text("")
+        monkeypatch.setenv("TRIAGE_DATA_DIR", str(tmp_path / "data"))
+        url = f"http://127.0.0.1:{server.server_port}/rss.xml"
+        assert CliRunner().invoke(cli, ["--config", str(cfg), "feeds", "add", url, "--name", "Local", "--tag", "t"]
+                                  ).exit_code == 0
+        r = CliRunner().invoke(cli, ["--config", str(cfg), "fetch", "--timeout", "5"])
+        assert r.exit_code == 0, r.output
+        assert "1 articles in the spool from 1 of 1 feeds" in r.stdout
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_help_names_the_commands():
     r = CliRunner().invoke(cli, ["feeds", "--help"])
     assert r.exit_code == 0
