@@ -86,7 +86,7 @@ class Settings:
         """Every feed: config.toml's [[feeds]] then feeds.toml's, one per URL. Each a dict with url,
         name, tags (list of str: every folder name), folders (list of folder paths, outer first),
         site (web page, may be "") and file (the file it came from)."""
-        return [dict(f, tags=list(f["tags"]), folders=[list(p) for p in f["folders"]])
+        return [dict(f, tags=list(f.get("tags", [])), folders=[list(p) for p in f.get("folders", [])])
                 for f in self.data.get("feeds", [])]
 
 

@@ -24,7 +24,6 @@ from datetime import UTC, datetime
 
 from triage.feedlist import Feed, check_url, clean_name, merge_feeds
 from triage.model import Problem
-from triage.text import clean_line
 
 __all__ = ["ListError", "Subscriptions", "parse_newsboat_urls", "parse_opml", "read_subscriptions", "to_opml"]
 
