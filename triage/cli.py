@@ -193,10 +193,11 @@ def serve_cmd(ctx: click.Context, host: str, port: int, use_demo: bool, inbox: t
 def _register_subcommands() -> None:
     """Add the subcommands each layer provides; their modules import nothing heavy until they run."""
     from triage.commands.decisions import decide, decisions, recover
+    from triage.commands.feeds import feeds
     from triage.commands.ingest import fetch, ingest
     from triage.commands.summarize import summarize
 
-    for command in (ingest, fetch, summarize, decide, decisions, recover):
+    for command in (ingest, fetch, summarize, decide, decisions, recover, feeds):
         cli.add_command(command)
 
 

@@ -10,7 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ConfigError", "Settings", "default_config_text", "load_settings", "user_config_path"]
+__all__ = ["ConfigError", "Settings", "default_config_text", "feeds_file_for", "load_settings", "user_config_path"]
 
 APP_NAME = "triage"
 
@@ -66,6 +66,7 @@ class Settings:
     data_dir: Path = field(default_factory=Path)
     db_path: Path = field(default_factory=Path)
     inbox: tuple[Path, ...] = ()
+    feeds_file: Path | None = None  # triage's own feed list (feeds.toml beside the config file)
 
     def get(self, dotted: str, default: Any = None) -> Any:
         """One setting by its dotted name, e.g. settings.get("store.group_share")."""
@@ -82,8 +83,11 @@ class Settings:
 
     @property
     def feeds(self) -> list[dict[str, Any]]:
-        """The [[feeds]] entries: dicts with url and name."""
-        return list(self.data.get("feeds", []))
+        """Every feed: config.toml's [[feeds]] then feeds.toml's, one per URL. Each a dict with url,
+        name, tags (list of str: every folder name), folders (list of folder paths, outer first),
+        site (web page, may be "") and file (the file it came from)."""
+        return [dict(f, tags=list(f.get("tags", [])), folders=[list(p) for p in f.get("folders", [])])
+                for f in self.data.get("feeds", [])]
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -96,6 +100,26 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file ({exc.strerror})") from None
+
+
+def feeds_file_for(config_file: Path | None) -> Path:
+    """Where triage keeps its own feed list: feeds.toml beside the config file in use (or the user's)."""
+    from triage.feedlist import FEEDS_FILE_NAME
+
+    return (config_file.parent if config_file is not None else user_config_path().parent) / FEEDS_FILE_NAME
+
+
+def _load_feeds(data: dict[str, Any], files: list[Path], feeds_file: Path | None) -> list[dict[str, Any]]:
+    """config.toml's [[feeds]] merged with feeds.toml's (first of each URL wins, folders are joined)."""
+    from triage.feedlist import FeedListError, feeds_from_data, merge_feeds, read_feeds
+
+    where = ", ".join(str(f) for f in files) or "config"
+    try:
+        configured = feeds_from_data({"feeds": data["feeds"]}, where)
+        own = read_feeds(feeds_file) if feeds_file is not None else []
+    except FeedListError as exc:
+        raise ConfigError(str(exc)) from None
+    return [f.as_dict() for f in merge_feeds(configured, own)]
 
 
 def load_settings(
@@ -145,10 +169,8 @@ def load_settings(
     else:
         inbox_paths = tuple(Path(p).expanduser() for p in data["paths"]["inbox"])
 
-    for feed in data["feeds"]:
-        if not isinstance(feed, dict) or not isinstance(feed.get("url"), str):
-            where = ", ".join(str(f) for f in files) or "config"
-            raise ConfigError(f"{where}: [[feeds]]: every feed needs a url = \"...\" string")
+    feeds_file = feeds_file_for(files[0] if files else None) if files or use_user_config else None
+    data["feeds"] = _load_feeds(data, files, feeds_file)
 
     return Settings(
         data=data,
@@ -156,4 +178,5 @@ def load_settings(
         data_dir=resolved_data,
         db_path=resolved_db,
         inbox=inbox_paths,
+        feeds_file=feeds_file,
     )
