@@ -37,7 +37,7 @@ def test_user_file_overrides_defaults_and_flags_override_all(tmp_path):
     assert s.get("analysis.sentences") == 3
     assert s.get("analysis.max_sentences") == 6
     assert str(s.db_path) == "/nowhere/x.json"
-    assert s.feeds == [{"url": "http://127.0.0.1:1/f", "name": "F"}]
+    assert [(f["url"], f["name"], f["tags"]) for f in s.feeds] == [("http://127.0.0.1:1/f", "F", [])]
     s2 = load_settings(cfg, db=tmp_path / "d.json")
     assert s2.db_path == tmp_path / "d.json"
 
