@@ -93,7 +93,10 @@ def test_bozo_feed_truncated_recovers_entries_and_reports(inbox: Path, nasa_rss:
     cut = data[: data.index(b"</item>", len(data) // 2) + len(b"</item>") + 40]
     (inbox / "cut.xml").write_bytes(cut)
     arts, probs = read_file(inbox / "cut.xml")
+    import feedparser
+
     assert 3 <= len(arts) < 10
+    assert len(arts) == len(feedparser.parse(cut).entries)  # the item cut short loads too, untitled
     assert len(probs) == 1 and probs[0].reason.startswith("feed is not well-formed")
     assert f"read {len(arts)} recovered entries" in probs[0].reason
 
@@ -111,9 +114,22 @@ def test_bozo_feed_wrong_encoding_declaration(inbox: Path) -> None:
 
 
 def test_bozo_feed_nothing_recoverable(inbox: Path) -> None:
-    (inbox / "junk.xml").write_bytes(b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item><ti')
+    (inbox / "junk.xml").write_bytes(b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><ite')
     reason = only_problem(inbox / "junk.xml")
     assert reason.startswith(("is an ill-formed feed with nothing recoverable", "is not an RSS"))
+
+
+def test_bozo_feed_cut_inside_an_item_keeps_what_feedparser_recovers(inbox: Path) -> None:
+    """feedparser recovers the item cut at `<ti` as an empty entry: it loads, untitled, and is named."""
+    import feedparser
+
+    data = b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item><ti'
+    (inbox / "cut.xml").write_bytes(data)
+    arts, probs = read_file(inbox / "cut.xml")
+    assert len(arts) == len(feedparser.parse(data).entries) == 1
+    assert arts[0].title == "(untitled)" and arts[0].text == "" and arts[0].source == "T"
+    assert [p.reason for p in probs] == ["feed is not well-formed (<unknown>:1:88: unclosed token): "
+                                         "read 1 recovered entries (1 with no title or text, loaded as untitled)"]
 
 
 # Ill-formed cases in the style of feedparser's own tests/illformed suite (re-created here).

@@ -15,6 +15,7 @@ _BLOCK = {
     "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr",
     "table", "section", "article", "header", "footer", "figure", "figcaption", "dd", "dt", "dl", "hr",
 }
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SKIP = {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math", "head", "form",
          "button", "select", "textarea"}
 
@@ -31,6 +32,10 @@ def html_to_text(fragment: str) -> str:
     from lxml import etree
 
     fragment = fragment.replace("\ue000", "")  # our paragraph marker below
+    if _NOT_XML.search(fragment):
+        # lxml refuses C0 controls, lone surrogates and U+FFFE/U+FFFF in text. The sanitiser removes the
+        # controls with the escape sequences they introduce; what XML cannot hold goes too.
+        fragment = _NOT_XML.sub("", clean_text(fragment))
     try:
         # Plain lxml elements (not lxml.html's element classes): the same parse, far fewer Python objects.
         parser = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True, recover=True)
@@ -38,19 +43,31 @@ def html_to_text(fragment: str) -> str:
     except (etree.ParserError, etree.XMLSyntaxError, ValueError, TypeError):
         doc = None
     if doc is None:
-        return re.sub(r"<[^>]*>", " ", fragment).strip()
-    # C-level passes: drop scripts/styles, mark block boundaries with a paragraph break, then text.
-    etree.strip_elements(doc, *_SKIP, with_tail=False)
-    root = doc.find("body") if doc.find("body") is not None else doc
-    for el in root.iter(*_BLOCK):
-        el.tail = "\ue000" + el.tail if el.tail else "\ue000"
-        first = "- " if el.tag == "li" else ""
-        el.text = "\ue000" + first + (el.text or "")
-    text = "".join(root.itertext())
+        return _tags_removed(fragment)
+    try:
+        # C-level passes: drop scripts/styles, mark block boundaries with a paragraph break, then text.
+        etree.strip_elements(doc, *_SKIP, with_tail=False)
+        root = doc.find("body") if doc.find("body") is not None else doc
+        for el in root.iter(*_BLOCK):
+            el.tail = "\ue000" + el.tail if el.tail else "\ue000"
+            first = "- " if el.tag == "li" else ""
+            el.text = "\ue000" + first + (el.text or "")
+        text = "".join(root.itertext())
+    except (ValueError, TypeError):  # anything lxml refuses to hold: the fragment without its tags
+        return _tags_removed(fragment)
     # Inside a paragraph, newlines from source formatting are spaces.
     paras = (" ".join(p.split()) for p in text.split("\ue000"))
     # Controls and escapes are removed where the Article is built (base.make_article).
     return "\n\n".join(p for p in paras if p and p != "-")
+
+
+def _tags_removed(fragment: str) -> str:
+    """A fragment lxml could not take: scripts and styles dropped, tags removed, entities decoded."""
+    import html as _html
+
+    text = re.sub(r"(?is)<(script|style)\b.*?(</\1\s*>|$)", " ", fragment)
+    text = re.sub(r"<[^>]*>", " ", text)
+    return " ".join(_html.unescape(text).split())
 
 
 def extract_html(html: str, url: str = "") -> dict[str, str]:
