@@ -68,7 +68,6 @@ def _decode_feed(data: bytes) -> tuple[str, str]:
     """(text, encoding) of feed bytes: byte-order mark, then the declared encoding, UTF-8, then a guess."""
     import codecs
 
-    from triage.sources.decode import decode_bytes
 
     declared = _declared_encoding(data)
     try:
