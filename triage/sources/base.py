@@ -121,12 +121,22 @@ def iso_date(value: object) -> str:
     return dt.replace(microsecond=0).isoformat()
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def as_text(value: object) -> str:
-    """A field of unknown type as text: strings as they are, numbers as digits, anything else ""."""
+    """A field of unknown type as text: strings as they are, numbers as digits, anything else "".
+
+    Lone surrogates (JSON "\\ud800", undecodable mail header bytes) become U+FFFD: they cannot be
+    written as UTF-8, so they would break every later print, export or save.
+    """
     if isinstance(value, str):
-        return value
+        return _SURROGATE.sub("\ufffd", value) if not value.isprintable() and _SURROGATE.search(value) else value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
+        try:
+            return str(value)
+        except ValueError:  # an int of more than 4,300 digits
+            return ""
     return ""
 
 

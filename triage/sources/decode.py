@@ -49,9 +49,8 @@ def looks_binary(data: bytes) -> bool:
     """True for bytes that are not text in any encoding we read: a known binary signature, many control
     bytes, or NUL bytes in data that is neither UTF-16/32 nor plausible text.
 
-    A few stray NULs in UTF-8 or mostly-ASCII text (a damaged feed or page) do not make it binary: such
-    text is read and the controls removed. Compressed or machine data (about half its bytes above 0x7F,
-    not UTF-8) does.
+    A few stray NULs in text (a damaged feed or page, UTF-8 or a legacy encoding) do not make it
+    binary: such text is read and the controls removed. Compressed or machine data does.
     """
     head = data[:4096]
     if any(head.startswith(sig) for sig in _SIGNATURES) or head[4:8] == b"ftyp":
@@ -61,9 +60,11 @@ def looks_binary(data: bytes) -> bool:
     ctrl = len(head) - len(head.translate(None, _CTRL))
     if ctrl / len(head) > 0.10:
         return True
-    if b"\x00" in head:
+    if b"\x00" in head and ctrl / len(head) > 0.03 and not _is_utf8_head(head):
+        # Compressed or machine data: about 1 byte in 10 a control, half above 0x7F. Text in a legacy
+        # 8-bit or CJK encoding with a stray NUL has almost no controls.
         high = len(head) - len(head.translate(None, _HIGH))
-        return not (_is_utf8_head(head) or high / len(head) < 0.3)
+        return high / len(head) >= 0.3
     return False
 
 
@@ -81,9 +82,11 @@ def _utf16_guess(data: bytes) -> str:
 
 
 def _bad_ratio(s: str) -> float:
+    """Share of characters a wrong decoding produces: U+FFFD and C1 controls. (C0 controls are the same
+    bytes in every candidate encoding, so they say nothing about which one is right.)"""
     if not s:
         return 0.0
-    bad = sum(1 for ch in s if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\f") or 0x7F <= ord(ch) < 0xA0)
+    bad = sum(1 for ch in s if ch == "\ufffd" or 0x80 <= ord(ch) < 0xA0)
     return bad / len(s)
 
 

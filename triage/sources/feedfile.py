@@ -20,7 +20,7 @@ from triage.sources.html import html_to_text
 from triage.sources.plaintext import split_paragraphs, strip_furniture
 from triage.text import clean_line
 
-__all__ = ["entries_to_articles", "looks_like_feed", "parse_feed_bytes"]
+__all__ = ["entries_to_articles", "is_binary_not_feed", "looks_like_feed", "parse_feed_bytes"]
 
 _DOCTYPE = re.compile(rb"<!DOCTYPE[^\[>]*(\[.*?\]\s*)?>", re.DOTALL | re.IGNORECASE)
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
@@ -30,6 +30,17 @@ def looks_like_feed(head: bytes) -> bool:
     """True when the first bytes look like an RSS/RDF/Atom document."""
     h = head[:2048].lstrip().lower()
     return bool(re.search(rb"<(rss|rdf:rdf|feed)[\s>]", h))
+
+
+def is_binary_not_feed(data: bytes) -> bool:
+    """True for bytes that are binary (a known signature, or machine data) and do not open like a feed.
+    A document that opens with a feed's root element is parsed whatever controls it holds."""
+    from triage.sources.decode import _SIGNATURES, looks_binary
+
+    if data.startswith(_SIGNATURES):
+        return True
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return not looks_like_feed(head) and looks_binary(data)
 
 
 def _defuse(data: bytes) -> tuple[bytes, bool]:
@@ -225,11 +236,9 @@ def parse_feed_bytes(data: bytes, where: str | Path, source: str, problems: list
     Every entry feedparser recovers becomes an article (never fewer than feedparser.parse finds).
     Raises Rejected when nothing is recoverable or the bytes are not a feed at all.
     """
-    from triage.sources.decode import looks_binary
-
     if not data.strip():
         raise Rejected("is empty")
-    if looks_binary(data):
+    if is_binary_not_feed(data):
         raise Rejected("is a binary file, not an RSS or Atom feed")
     data, defused = _defuse(data)
     if defused:

@@ -28,7 +28,8 @@ def html_to_text(fragment: str) -> str:
         # Plain text, maybe with entities.
         import html as _html
 
-        return clean_text(_html.unescape(fragment or ""))
+        text = clean_text(_html.unescape(fragment or ""))
+        return _NOT_XML.sub("", text) if not text.isprintable() else text
     from lxml import etree
 
     fragment = fragment.replace("\ue000", "")  # our paragraph marker below

@@ -127,10 +127,10 @@ def _dispatch(path: Path, data: bytes, problems: list[Problem]) -> list[Article]
             raise Rejected(f"is a binary file of an unsupported type ({path.suffix or 'no extension'}): skipped")
         raise Rejected(f"has an unsupported file type ({path.suffix or 'no extension'}): skipped")
     if kind == "feed":
-        from triage.sources.feedfile import read_feed_file
+        from triage.sources.feedfile import is_binary_not_feed, read_feed_file
 
         # A text feed with a few NUL or other control bytes is not binary (its controls are removed).
-        if looks_binary(data):
+        if is_binary_not_feed(data):
             raise Rejected("is a binary file, not an RSS or Atom feed")
         return read_feed_file(data, path, source, problems)
     if kind == "eml":
