@@ -289,3 +289,17 @@ def test_utf16_feed_with_controls(tmp_path: Path) -> None:
     [a], problems = read_file(tmp_path / "u16.xml")
     assert (a.title, a.text) == ("Title red", "Text.")
     assert [p.reason for p in problems] == ["read 1 feed entry (3 control characters removed)"]
+
+
+def test_deeply_nested_markup_keeps_its_text_in_bounded_time(tmp_path: Path) -> None:
+    import time
+
+    from triage.sources.html import html_to_text
+
+    assert html_to_text("<div>" * 100_000 + "deep text") == "deep text"  # libxml2 stops at 256 levels
+    nested = "&lt;b&gt;" * 20_000 + "Deep body."
+    (tmp_path / "deep.rss").write_text(rss([("Deep", nested), ("Shallow", "Fine.")]), encoding="utf-8")
+    t0 = time.perf_counter()
+    articles, _ = read_file(tmp_path / "deep.rss")
+    assert time.perf_counter() - t0 < 10
+    assert [(a.title, a.text) for a in articles] == [("Deep", "Deep body."), ("Shallow", "Fine.")]

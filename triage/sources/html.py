@@ -59,7 +59,11 @@ def html_to_text(fragment: str) -> str:
     # Inside a paragraph, newlines from source formatting are spaces.
     paras = (" ".join(p.split()) for p in text.split("\ue000"))
     # Controls and escapes are removed where the Article is built (base.make_article).
-    return "\n\n".join(p for p in paras if p and p != "-")
+    out = "\n\n".join(p for p in paras if p and p != "-")
+    if not out and len(fragment) > 2000 and ">" in fragment:
+        # libxml2 stops at 256 levels of nesting: a hostile fragment nested deeper would lose its text.
+        return _tags_removed(fragment)
+    return out
 
 
 def _tags_removed(fragment: str) -> str:
