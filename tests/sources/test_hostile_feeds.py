@@ -303,3 +303,24 @@ def test_deeply_nested_markup_keeps_its_text_in_bounded_time(tmp_path: Path) -> 
     articles, _ = read_file(tmp_path / "deep.rss")
     assert time.perf_counter() - t0 < 10
     assert [(a.title, a.text) for a in articles] == [("Deep", "Deep body."), ("Shallow", "Fine.")]
+
+
+def test_escape_sequences_in_html_pages_and_mail_leave_no_tail(tmp_path: Path) -> None:
+    """libxml2 drops a raw ESC and keeps "[2J": the whole sequence must go, in pages and in HTML mail."""
+    para = "The council \x1b[2Jmet\x00 on Tuesday \x1b]0;owned\x07to discuss the budget for the coming year in detail."
+    page = f"<html><head><title>Budget\x1b[31m day</title></head><body><article><h1>Budget day</h1><p>{para}</p></article></body></html>"
+    (tmp_path / "p.html").write_text(page, encoding="utf-8")
+    [a], _ = read_file(tmp_path / "p.html")
+    assert a.title == "Budget day"
+    assert a.text == "The council met on Tuesday to discuss the budget for the coming year in detail."
+    mail = f"From: a@example.org\r\nSubject: Budget\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{page}\r\n"
+    (tmp_path / "m.eml").write_bytes(mail.encode())
+    [m], _ = read_file(tmp_path / "m.eml")
+    assert m.text.endswith("\n\nThe council met on Tuesday to discuss the budget for the coming year in detail.")
+    assert "[2J" not in m.text and "owned" not in m.text
+    # A control picture in ordinary text (no raw controls in the page) is text, kept as it is.
+    clean = ("<html><head><title>Budget day</title></head><body><article><h1>Budget day</h1><p>The symbol ␛ stands "
+             "for escape in the council's old manual, the chair said on Tuesday.</p></article></body></html>")
+    (tmp_path / "c.html").write_text(clean, encoding="utf-8")
+    [c], _ = read_file(tmp_path / "c.html")
+    assert "␛" in c.text

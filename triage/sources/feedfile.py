@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from triage.model import Article, Problem
-from triage.sources.base import Rejected, make_article
+from triage.sources.base import Rejected, controls_restored, controls_to_stand_ins, make_article
 from triage.sources.decode import decode_bytes
 from triage.sources.html import html_to_text
 from triage.sources.plaintext import split_paragraphs, strip_furniture
@@ -57,15 +57,9 @@ def _defuse(data: bytes) -> tuple[bytes, bool]:
     return data[: m.start()] + data[m.end():], True
 
 
-# C0 controls XML 1.0 forbids (all but tab, LF, CR). A feed holding them is not well-formed, and
-# feedparser's loose fallback then loses entries; lxml refuses them in HTML. Before parsing, each one is
-# swapped for a private-use stand-in (U+E800 + code), which XML allows; after parsing, the stand-ins are
-# turned back into the controls so that the one sanitiser (triage.text) removes them together with
-# the escape sequences they introduce ("\x1b]0;title\x07"), inside the field they belong to.
+# Forbidden C0 controls go through the parser as stand-ins (see base.controls_to_stand_ins) and come back
+# in each field for the sanitiser: a feed holding them stays well-formed, so no entry is lost.
 _C0_BYTES = bytes(b for b in range(32) if b not in (9, 10, 13))
-_C0_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_STAND_IN = 0xE800
-_RESTORE = {_STAND_IN + c: c for c in _C0_BYTES}
 _XML_DECL = re.compile(rb"^(\s*<\?xml[^>]*?\sencoding\s*=\s*)([\"'])([^\"'<>]{0,40})\2", re.IGNORECASE)
 _XML_DECL_STR = re.compile(r"^(\s*<\?xml[^>]*?\sencoding\s*=\s*)([\"'])([^\"'<>]{0,40})\2", re.IGNORECASE)
 
@@ -120,17 +114,16 @@ def _stand_in_controls(data: bytes) -> tuple[bytes, int]:
         # Undecodable as a whole: drop the control bytes themselves (ASCII-compatible bytes).
         out = data.translate(None, _C0_BYTES)
         return out, len(data) - len(out)
-    n = len(_C0_RE.findall(text))
+    text, n = controls_to_stand_ins(text)
     if not n:
         return (data if not utf16 else _utf8_document(text)), 0
-    text = _C0_RE.sub(lambda m: chr(_STAND_IN + ord(m.group())), text)
     return _utf8_document(text), n
 
 
 def _field(value: Any, restore: bool) -> str:
     """A feedparser field as a string, with control stand-ins turned back into controls."""
     s = value if isinstance(value, str) else ""
-    return s.translate(_RESTORE) if restore and s else s
+    return controls_restored(s) if restore else s
 
 
 def _entry_text(entry: Any, restore: bool = False) -> tuple[str, bool]:

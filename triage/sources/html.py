@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 from triage.model import Article, Problem
-from triage.sources.base import Rejected, make_article
-from triage.text import clean_text
+from triage.sources.base import Rejected, controls_restored, controls_to_stand_ins, make_article
+from triage.text import clean_line, clean_text
 
 __all__ = ["extract_html", "html_to_text", "read_html"]
 
@@ -16,6 +16,7 @@ _BLOCK = {
     "table", "section", "article", "header", "footer", "figure", "figcaption", "dd", "dt", "dl", "hr",
 }
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_NOT_XML_EXTRA = re.compile("[\ud800-\udfff\ufffe\uffff]")  # what XML cannot hold besides the controls
 _SKIP = {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math", "head", "form",
          "button", "select", "textarea"}
 
@@ -79,6 +80,9 @@ def extract_html(html: str, url: str = "") -> dict[str, str]:
     """Main text and metadata of a whole HTML page with trafilatura: title, text, date, author, url."""
     import trafilatura
 
+    # libxml2 drops raw controls, leaving an escape sequence's tail ("[2J") in the text: carry them
+    # through as stand-ins so the sanitiser removes each whole sequence (see base.controls_to_stand_ins).
+    html, controls = controls_to_stand_ins(_NOT_XML_EXTRA.sub("", html) if _NOT_XML_EXTRA.search(html) else html)
     doc = trafilatura.bare_extraction(
         html, url=url or None, with_metadata=True, include_comments=False, include_tables=False,
         favor_precision=True,
@@ -86,7 +90,11 @@ def extract_html(html: str, url: str = "") -> dict[str, str]:
     if doc is None:
         return {}
     get = (lambda k: doc.get(k)) if isinstance(doc, dict) else (lambda k: getattr(doc, k, None))
-    return {k: (get(k) or "") for k in ("title", "text", "date", "author", "url", "sitename")}
+    out = {k: (v if isinstance(v := get(k), str) else "") for k in ("title", "text", "date", "author", "url", "sitename")}
+    if controls:
+        out = {k: clean_text(controls_restored(v)) if k == "text" else clean_line(controls_restored(v))
+               for k, v in out.items()}
+    return out
 
 
 def _looks_truncated(html: str) -> bool:
