@@ -73,7 +73,6 @@ def _decode_feed(data: bytes) -> tuple[str, str]:
     """(text, encoding) of feed bytes: byte-order mark, then the declared encoding, UTF-8, then a guess."""
     import codecs
 
-
     declared = _declared_encoding(data)
     try:
         name = codecs.lookup(declared).name if declared else ""
