@@ -142,9 +142,13 @@ def test_an_unreadable_spool_is_kept_aside_not_overwritten(feed, tmp_path: Path,
     spool_file.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)  # not ours to destroy
     res = fetch(feeds, spool)
     assert sorted(a.title for a in res.articles) == ["Story 0", "Story 1"]
-    [aside] = spool.glob(spool_file.name + ".unreadable-*")
+    [aside] = spool.glob("." + spool_file.name + ".unreadable-*")
     assert aside.read_bytes().startswith(b"\x89PNG")
     assert [p.reason.split(":")[0] for p in res.problems] == ["spool could not be read (is a binary file, not text)"]
+    assert aside.name in res.problems[0].reason
+    from triage.sources import load
+
+    assert not load([spool]).problems  # the lock and the file kept aside are not read as articles
 
 
 def test_the_spool_write_fsyncs_the_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

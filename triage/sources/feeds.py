@@ -174,7 +174,8 @@ def _spool_merge(spool_file: Path, fresh: list[Article], problems: list[Problem]
     cannot be written (the caller then keeps the old fetch state).
 
     A spool that exists but cannot be read as a whole is never overwritten: it is moved aside
-    (`<name>.unreadable-<time>`) with a problem line, and a new spool is started.
+    (`.<name>.unreadable-<time>`, hidden so a load of the folder does not read it) with a problem
+    line naming it, and a new spool is started.
     """
     from filelock import FileLock, Timeout
 
@@ -191,7 +192,7 @@ def _spool_merge_locked(spool_file: Path, fresh: list[Article], problems: list[P
     if spool_file.exists():
         arts, probs = read_file(spool_file, max_file_bytes=0)
         if not arts and probs and spool_file.stat().st_size > 0:
-            aside = spool_file.with_name(f"{spool_file.name}.unreadable-{int(time.time())}")
+            aside = spool_file.with_name(f".{spool_file.name}.unreadable-{int(time.time())}")  # hidden: not re-read
             os.replace(spool_file, aside)
             problems.append(Problem(str(spool_file), f"spool could not be read ({probs[-1].reason}): kept as "
                                     f"{aside.name}, a new spool started"))
