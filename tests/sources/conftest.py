@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO / ".." / "shared"
+# ../shared beside the repo; TRIAGE_SHARED_DIR points elsewhere (a worktree one level deeper).
+SHARED = Path(os.environ.get("TRIAGE_SHARED_DIR") or REPO / ".." / "shared")
 SAMPLES = SHARED / "samples"
 DEMO = SAMPLES / "demo"
 FEEDS = SAMPLES / "feeds"

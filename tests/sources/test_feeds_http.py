@@ -179,10 +179,10 @@ def test_ten_megabytes_of_garbage(server, tmp_path: Path) -> None:
     reasons = [p.reason for p in res.problems]
     assert reasons == ["feed sent more than the 10,000,000-byte limit: stopped",
                        "feed is 10,485,760 bytes, over the 10,000,000-byte limit"]
-    # Under the cap, garbage is read and named as not a feed.
+    # Under the cap, garbage is read and named as binary, not a feed.
     res = fetch_feeds([{"url": url(server, "/garbage"), "name": "G"}], tmp_path, timeout=5, max_bytes=20_000_000,
                       user_agent="t")
-    assert res.articles == [] and res.problems[0].reason.startswith("feed is not an RSS or Atom feed")
+    assert res.articles == [] and res.problems[0].reason == "feed is a binary file, not an RSS or Atom feed"
 
 
 def test_json_feed_by_url_and_load_with_url(server, tmp_path: Path) -> None:

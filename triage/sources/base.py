@@ -23,7 +23,8 @@ from pathlib import Path
 from triage.model import Article, Problem
 from triage.text import clean_line, clean_text, normalise_title
 
-__all__ = ["IngestResult", "Rejected", "clean_problems", "content_hash", "identity_id", "iso_date", "make_article"]
+__all__ = ["IngestResult", "Rejected", "clean_problems", "content_hash", "controls_restored", "controls_to_stand_ins",
+           "identity_id", "iso_date", "make_article"]
 
 
 class Rejected(Exception):
@@ -121,12 +122,43 @@ def iso_date(value: object) -> str:
     return dt.replace(microsecond=0).isoformat()
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+# C0 controls that XML 1.0 forbids (all but tab, LF, CR). Markup parsers (expat for feeds, libxml2 for
+# HTML) refuse or silently drop them, which breaks a feed or leaves an escape sequence's tail ("[31m")
+# in the text. Readers swap each for its Control Pictures stand-in (U+2400 + code, "␛" for ESC: XML
+# allows it and no parser or extractor drops it) and turn the stand-ins back into controls in each
+# extracted field, so the one sanitiser (triage.text) removes them with the sequences they introduce.
+# Only a document that held raw controls is restored: a "␛" in ordinary text is never touched.
+_C0_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_STAND_IN = 0x2400  # the Control Pictures block: "␛" for ESC, printable, kept by every parser
+_RESTORE = {_STAND_IN + c: c for c in range(32) if c not in (9, 10, 13)}
+
+
+def controls_to_stand_ins(text: str) -> tuple[str, int]:
+    """(text with forbidden C0 controls replaced by their stand-ins, how many there were)."""
+    n = len(_C0_RE.findall(text))
+    return (_C0_RE.sub(lambda m: chr(_STAND_IN + ord(m.group())), text), n) if n else (text, 0)
+
+
+def controls_restored(text: str) -> str:
+    """A parsed field with its control stand-ins turned back into the controls (for the sanitiser)."""
+    return text.translate(_RESTORE) if text else text
+
+
 def as_text(value: object) -> str:
-    """A field of unknown type as text: strings as they are, numbers as digits, anything else ""."""
+    """A field of unknown type as text: strings as they are, numbers as digits, anything else "".
+
+    Lone surrogates (JSON "\\ud800", undecodable mail header bytes) become U+FFFD: they cannot be
+    written as UTF-8, so they would break every later print, export or save.
+    """
     if isinstance(value, str):
-        return value
+        return _SURROGATE.sub("\ufffd", value) if not value.isprintable() and _SURROGATE.search(value) else value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
+        try:
+            return str(value)
+        except ValueError:  # an int of more than 4,300 digits
+            return ""
     return ""
 
 

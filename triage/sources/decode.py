@@ -1,8 +1,9 @@
 """Bytes to text: BOMs, UTF-8, UTF-16 without BOM, then the most plausible 8-bit code page.
 
 charset-normalizer alone reads an English cp1252/latin-1 text about a "Zürich café" as cp1250
-("crčme brűlée"), so among Latin candidates cp1252 is preferred; charset-normalizer is only asked
-when UTF-8 fails, and its answer is kept only for non-Latin scripts (Cyrillic, Greek, CJK ...).
+("crčme brűlée"), and a mostly-ASCII text with one "ü" as cp775 ("³"), so among Latin candidates
+cp1252 is preferred; charset-normalizer is only asked when UTF-8 fails, and its answer is kept only
+when it reads the text as a non-Latin script (Cyrillic, Greek, Hebrew, Arabic, CJK ...).
 """
 
 from __future__ import annotations
@@ -25,25 +26,45 @@ _LATIN = re.compile(r"^(cp125[02478]|windows-125[02478]|iso8859_(1|2|3|4|9|10|13
 _SIGNATURES = (
     b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"BZh", b"\xfd7zXZ",
     b"7z\xbc\xaf", b"Rar!", b"\x7fELF", b"OggS", b"ID3", b"RIFF", b"\xd0\xcf\x11\xe0",
-    b"SQLite format 3",
+    b"SQLite format 3", b"\x28\xb5\x2f\xfd", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe",
+    b"wOFF", b"wOF2", b"\x00asm", b"fLaC", b"MZ\x90\x00",
 )
 
 
+_WORD = re.compile(r"[^\W\d_]+")
 _CTRL = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
+_HIGH = bytes(range(0x80, 0x100))
+
+
+def _is_utf8_head(head: bytes) -> bool:
+    """True when a head of bytes is UTF-8 (a character cut at the end of the sample is allowed)."""
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.reason == "unexpected end of data" and exc.start >= len(head) - 3
+    return True
 
 
 def looks_binary(data: bytes) -> bool:
-    """True for bytes that are not text in any encoding we read: a known binary signature or NUL bytes
-    that are not UTF-16/32 text, or many control bytes."""
+    """True for bytes that are not text in any encoding we read: a known binary signature, many control
+    bytes, or NUL bytes in data that is neither UTF-16/32 nor plausible text.
+
+    A few stray NULs in text (a damaged feed or page, UTF-8 or a legacy encoding) do not make it
+    binary: such text is read and the controls removed. Compressed or machine data does.
+    """
     head = data[:4096]
-    if any(head.startswith(sig) for sig in _SIGNATURES):
+    if any(head.startswith(sig) for sig in _SIGNATURES) or head[4:8] == b"ftyp":
         return True
-    if b"\x00" in head and not _utf16_guess(head) and not head.startswith(tuple(b for b, _ in _BOMS)):
+    if not head or head.startswith(tuple(b for b, _ in _BOMS)) or _utf16_guess(head):
+        return False  # UTF-16/32 text is mostly NUL bytes; decoding it tells whether it is text
+    ctrl = len(head) - len(head.translate(None, _CTRL))
+    if ctrl / len(head) > 0.10:
         return True
-    if head:
-        ctrl = len(head) - len(head.translate(None, _CTRL))
-        if ctrl / len(head) > 0.10:
-            return True
+    if b"\x00" in head and ctrl / len(head) > 0.03 and not _is_utf8_head(head):
+        # Compressed or machine data: about 1 byte in 10 a control, half above 0x7F. Text in a legacy
+        # 8-bit or CJK encoding with a stray NUL has almost no controls.
+        high = len(head) - len(head.translate(None, _HIGH))
+        return high / len(head) >= 0.3
     return False
 
 
@@ -61,10 +82,43 @@ def _utf16_guess(data: bytes) -> str:
 
 
 def _bad_ratio(s: str) -> float:
+    """Share of characters a wrong decoding produces: U+FFFD and C1 controls. (C0 controls are the same
+    bytes in every candidate encoding, so they say nothing about which one is right.)"""
     if not s:
         return 0.0
-    bad = sum(1 for ch in s if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\f") or 0x7F <= ord(ch) < 0xA0)
+    bad = sum(1 for ch in s if ch == "\ufffd" or 0x80 <= ord(ch) < 0xA0)
     return bad / len(s)
+
+
+def _non_latin_script(text: str) -> bool:
+    """True when most non-ASCII letters of a decoded text are of a non-Latin script (Cyrillic, Greek,
+    Hebrew, Arabic, Thai, CJK ...). A guess such as cp775 or hp-roman8 for a Latin-1 text turns "ü"
+    into "³": it adds no letter of another script, so the cp1252 / Latin-1 reading is kept."""
+    import unicodedata
+
+    latin = other = 0
+    for ch in text:
+        if ch < "\x80" or not ch.isalpha():
+            continue
+        if unicodedata.name(ch, "").startswith("LATIN"):
+            latin += 1
+        else:
+            other += 1
+        if latin + other >= 2000:
+            break
+    return other > latin
+
+
+def _plausible_latin(text: str) -> bool:
+    """True when a Latin-1 reading looks like a Latin-script language: accented letters sit inside
+    mostly-ASCII words ("café", "Zürich"). Cyrillic, Greek, Hebrew or CJK bytes read as Latin-1 make
+    words of accented letters only ("Ïðèâåò")."""
+    shares = []
+    for word in _WORD.findall(text[:200_000]):
+        n = len(word) - len(word.encode("ascii", "ignore"))
+        if n:
+            shares.append(n / len(word))
+    return not shares or sum(shares) / len(shares) <= 0.6
 
 
 def decode_bytes(data: bytes, declared: str = "") -> tuple[str, str]:
@@ -112,7 +166,7 @@ def decode_bytes(data: bytes, declared: str = "") -> tuple[str, str]:
     if enc and not _LATIN.match(enc.replace("-", "_").lower()):
         try:
             text = data.decode(enc)
-            if _bad_ratio(text) < 0.01:
+            if _bad_ratio(text) < 0.01 and _non_latin_script(text) and not _plausible_latin(data.decode("latin-1")):
                 return text, enc
         except (LookupError, UnicodeDecodeError):
             pass

@@ -29,6 +29,12 @@ __all__ = ["FetchError", "fetch_feeds", "read_spool", "spool_slug"]
 
 Progress = Callable[[int, int, str], None]
 
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())  # a library logger: never a traceback on the terminal (see registry.py)
+
+# What a saved ETag / Last-Modified may hold to be sent back (a damaged state file never breaks a fetch).
+_VALIDATOR = re.compile(r"[\x20-\x7e]{1,1024}")
+
 # Entries kept per feed in the spool (the newest by arrival); a busy feed is not a disk leak.
 SPOOL_LIMIT = 5000
 
@@ -91,12 +97,12 @@ def _parse_body(body: bytes, url: str, name: str, problems: list[Problem]) -> tu
 
     stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped[:1] == b"{":
-        from triage.sources.jsonfiles import is_json_feed, read_json_feed
+        from triage.sources.jsonfiles import is_json_feed, loads, read_json_feed
 
         try:
-            obj = json.loads(stripped.decode("utf-8", "replace"))
-        except ValueError:
-            raise Rejected("sent JSON that does not parse") from None
+            obj = loads(stripped.decode("utf-8", "replace"))
+        except Rejected as exc:
+            raise Rejected("sent " + str(exc).removeprefix("is ").replace("not valid JSON", "JSON that does not parse")) from None
         if not is_json_feed(obj):
             raise Rejected("sent JSON that is not a JSON Feed")
         return read_json_feed(obj, url, name, problems), None
@@ -130,10 +136,11 @@ def read_spool(spool_dir: Path) -> IngestResult:
 
 
 def _write_atomic(path: Path, text: str) -> None:
+    """Replace a file durably: temp file in the same folder, fsync, os.replace, fsync of the folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogatepass") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
@@ -144,14 +151,53 @@ def _write_atomic(path: Path, text: str) -> None:
         except OSError:
             pass
         raise
+    _fsync_dir(path.parent)
 
 
-def _spool_merge(spool_file: Path, fresh: list[Article]) -> list[Article]:
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename in `folder` durable (a no-op where folders cannot be opened, e.g. Windows)."""
+    try:
+        dfd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dfd)
+
+
+def _spool_merge(spool_file: Path, fresh: list[Article], problems: list[Problem] | None = None) -> list[Article]:
     """Merge fetched articles into the spool file: new ids added, changed ones replaced (first received
-    kept), ids no longer in the feed kept. Returns every spooled article."""
+    kept), ids no longer in the feed kept. Returns every spooled article. Raises OSError when the spool
+    cannot be written (the caller then keeps the old fetch state).
+
+    A spool that exists but cannot be read as a whole is never overwritten: it is moved aside
+    (`.<name>.unreadable-<time>`, hidden so a load of the folder does not read it) with a problem
+    line naming it, and a new spool is started.
+    """
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(spool_file.parent / f".{spool_file.name}.lock"), timeout=30)
+    try:
+        with lock:
+            return _spool_merge_locked(spool_file, fresh, problems if problems is not None else [])
+    except Timeout:
+        raise OSError(f"another triage process holds the spool lock of {spool_file.name}") from None
+
+
+def _spool_merge_locked(spool_file: Path, fresh: list[Article], problems: list[Problem]) -> list[Article]:
     kept: dict[str, Article] = {}
     if spool_file.exists():
-        arts, _probs = read_file(spool_file, max_file_bytes=0)
+        arts, probs = read_file(spool_file, max_file_bytes=0)
+        if not arts and probs and spool_file.stat().st_size > 0:
+            aside = spool_file.with_name(f".{spool_file.name}.unreadable-{int(time.time())}")  # hidden: not re-read
+            os.replace(spool_file, aside)
+            problems.append(Problem(str(spool_file), f"spool could not be read ({probs[-1].reason}): kept as "
+                                    f"{aside.name}, a new spool started"))
+        else:
+            problems.extend(probs)
         kept = {a.id: a for a in arts}
     if not fresh:
         return list(kept.values())
@@ -204,7 +250,7 @@ def fetch_feeds(
                 try:
                     progress(n, total, name or url)
                 except Exception:  # a UI callback failure is not a feed failure
-                    logging.getLogger(__name__).exception("progress callback")
+                    log.exception("progress callback")
     result.problems = clean_problems(result.problems)
     return result
 
@@ -224,10 +270,10 @@ def _fetch_one(client: Any, url: str, name: str, spool_dir: Path | None, *, time
             state = {}
     headers: dict[str, str] = {}
     have_spool = spool_file is not None and spool_file.exists()
-    if have_spool and isinstance(state.get("etag"), str):
-        headers["If-None-Match"] = state["etag"]
-    if have_spool and isinstance(state.get("last_modified"), str):
-        headers["If-Modified-Since"] = state["last_modified"]
+    for key, header in (("etag", "If-None-Match"), ("last_modified", "If-Modified-Since")):
+        value = state.get(key)
+        if have_spool and isinstance(value, str) and _VALIDATOR.fullmatch(value):
+            headers[header] = value
     try:
         status, resp_headers, body = _get(client, url, headers, timeout=timeout, max_bytes=max_bytes)
     except FetchError as exc:
@@ -237,13 +283,15 @@ def _fetch_one(client: Any, url: str, name: str, spool_dir: Path | None, *, time
             result.articles.extend(spooled)
         return result
     fresh: list[Article] = []
+    parsed_ok = False
+    now = _now()
     if status != 304:
         try:
             fresh, parsed = _parse_body(body, url, name, result.problems)
-        except Rejected as exc:
+            parsed_ok = True
+        except Rejected as exc:  # no validators saved: the next fetch reads the whole body again
             result.problems.append(Problem(url, f"feed {exc}"))
             fresh, parsed = [], None
-        now = _now()
         fresh = [replace(a, received=a.received or now, source=name or a.source) for a in fresh]
         if fetch_full_article and parsed is not None:
             from triage.sources.feedfile import teaser_links
@@ -266,19 +314,26 @@ def _fetch_one(client: Any, url: str, name: str, spool_dir: Path | None, *, time
                                          article_id=a.id)
                 out.append(a)
             fresh = out
-        if state_file is not None:
-            new_state = {"url": url, "name": name, "fetched": now, "status": status,
-                         "etag": resp_headers.get("etag"), "last_modified": resp_headers.get("last-modified")}
-            try:
-                _write_atomic(state_file, json.dumps(new_state))
-            except OSError as exc:
-                result.problems.append(Problem(str(state_file), f"spool state could not be written ({exc.strerror})"))
+    # The spool is made durable FIRST (temp file, fsync, rename, directory fsync); only then is the
+    # conditional-request state written. A crash or a failed write in between leaves the old ETag /
+    # Last-Modified, so the next fetch gets the entries again instead of a 304 that hides them.
+    spooled = True
     if spool_file is not None:
         try:
-            result.articles.extend(_spool_merge(spool_file, fresh))
+            result.articles.extend(_spool_merge(spool_file, fresh, result.problems))
         except OSError as exc:
-            result.problems.append(Problem(str(spool_file), f"spool could not be written ({exc.strerror})"))
+            spooled = False
+            result.problems.append(Problem(str(spool_file), f"spool could not be written ({exc.strerror or exc}): "
+                                           "the entries will be fetched again next time"))
             result.articles.extend(fresh)
     else:
         result.articles.extend(fresh)
+    if status != 304 and state_file is not None and spooled:
+        new_state = {"url": url, "name": name, "fetched": now, "status": status,
+                     "etag": resp_headers.get("etag") if parsed_ok else None,
+                     "last_modified": resp_headers.get("last-modified") if parsed_ok else None}
+        try:
+            _write_atomic(state_file, json.dumps(new_state))
+        except OSError as exc:
+            result.problems.append(Problem(str(state_file), f"spool state could not be written ({exc.strerror or exc})"))
     return result

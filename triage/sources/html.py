@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 from triage.model import Article, Problem
-from triage.sources.base import Rejected, make_article
-from triage.text import clean_text
+from triage.sources.base import Rejected, controls_restored, controls_to_stand_ins, make_article
+from triage.text import clean_line, clean_text
 
 __all__ = ["extract_html", "html_to_text", "read_html"]
 
@@ -15,6 +15,8 @@ _BLOCK = {
     "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr",
     "table", "section", "article", "header", "footer", "figure", "figcaption", "dd", "dt", "dl", "hr",
 }
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_NOT_XML_EXTRA = re.compile("[\ud800-\udfff\ufffe\uffff]")  # what XML cannot hold besides the controls
 _SKIP = {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math", "head", "form",
          "button", "select", "textarea"}
 
@@ -27,10 +29,15 @@ def html_to_text(fragment: str) -> str:
         # Plain text, maybe with entities.
         import html as _html
 
-        return clean_text(_html.unescape(fragment or ""))
+        text = clean_text(_html.unescape(fragment or ""))
+        return _NOT_XML.sub("", text) if not text.isprintable() else text
     from lxml import etree
 
     fragment = fragment.replace("\ue000", "")  # our paragraph marker below
+    if _NOT_XML.search(fragment):
+        # lxml refuses C0 controls, lone surrogates and U+FFFE/U+FFFF in text. The sanitiser removes the
+        # controls with the escape sequences they introduce; what XML cannot hold goes too.
+        fragment = _NOT_XML.sub("", clean_text(fragment))
     try:
         # Plain lxml elements (not lxml.html's element classes): the same parse, far fewer Python objects.
         parser = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True, recover=True)
@@ -38,25 +45,44 @@ def html_to_text(fragment: str) -> str:
     except (etree.ParserError, etree.XMLSyntaxError, ValueError, TypeError):
         doc = None
     if doc is None:
-        return re.sub(r"<[^>]*>", " ", fragment).strip()
-    # C-level passes: drop scripts/styles, mark block boundaries with a paragraph break, then text.
-    etree.strip_elements(doc, *_SKIP, with_tail=False)
-    root = doc.find("body") if doc.find("body") is not None else doc
-    for el in root.iter(*_BLOCK):
-        el.tail = "\ue000" + el.tail if el.tail else "\ue000"
-        first = "- " if el.tag == "li" else ""
-        el.text = "\ue000" + first + (el.text or "")
-    text = "".join(root.itertext())
+        return _tags_removed(fragment)
+    try:
+        # C-level passes: drop scripts/styles, mark block boundaries with a paragraph break, then text.
+        etree.strip_elements(doc, *_SKIP, with_tail=False)
+        root = doc.find("body") if doc.find("body") is not None else doc
+        for el in root.iter(*_BLOCK):
+            el.tail = "\ue000" + el.tail if el.tail else "\ue000"
+            first = "- " if el.tag == "li" else ""
+            el.text = "\ue000" + first + (el.text or "")
+        text = "".join(root.itertext())
+    except (ValueError, TypeError):  # anything lxml refuses to hold: the fragment without its tags
+        return _tags_removed(fragment)
     # Inside a paragraph, newlines from source formatting are spaces.
     paras = (" ".join(p.split()) for p in text.split("\ue000"))
     # Controls and escapes are removed where the Article is built (base.make_article).
-    return "\n\n".join(p for p in paras if p and p != "-")
+    out = "\n\n".join(p for p in paras if p and p != "-")
+    if not out and len(fragment) > 2000 and ">" in fragment:
+        # libxml2 stops at 256 levels of nesting: a hostile fragment nested deeper would lose its text.
+        return _tags_removed(fragment)
+    return out
+
+
+def _tags_removed(fragment: str) -> str:
+    """A fragment lxml could not take: scripts and styles dropped, tags removed, entities decoded."""
+    import html as _html
+
+    text = re.sub(r"(?is)<(script|style)\b.*?(</\1\s*>|$)", " ", fragment)
+    text = re.sub(r"<[^>]*>", " ", text)
+    return " ".join(_html.unescape(text).split())
 
 
 def extract_html(html: str, url: str = "") -> dict[str, str]:
     """Main text and metadata of a whole HTML page with trafilatura: title, text, date, author, url."""
     import trafilatura
 
+    # libxml2 drops raw controls, leaving an escape sequence's tail ("[2J") in the text: carry them
+    # through as stand-ins so the sanitiser removes each whole sequence (see base.controls_to_stand_ins).
+    html, controls = controls_to_stand_ins(_NOT_XML_EXTRA.sub("", html) if _NOT_XML_EXTRA.search(html) else html)
     doc = trafilatura.bare_extraction(
         html, url=url or None, with_metadata=True, include_comments=False, include_tables=False,
         favor_precision=True,
@@ -64,7 +90,11 @@ def extract_html(html: str, url: str = "") -> dict[str, str]:
     if doc is None:
         return {}
     get = (lambda k: doc.get(k)) if isinstance(doc, dict) else (lambda k: getattr(doc, k, None))
-    return {k: (get(k) or "") for k in ("title", "text", "date", "author", "url", "sitename")}
+    out = {k: (v if isinstance(v := get(k), str) else "") for k in ("title", "text", "date", "author", "url", "sitename")}
+    if controls:
+        out = {k: clean_text(controls_restored(v)) if k == "text" else clean_line(controls_restored(v))
+               for k, v in out.items()}
+    return out
 
 
 def _looks_truncated(html: str) -> bool:

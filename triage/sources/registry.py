@@ -20,6 +20,10 @@ from triage.sources.base import Rejected, clean_problems, make_article
 __all__ = ["KNOWN_EXTENSIONS", "SPOOL_STATE_SUFFIX", "SPOOL_SUFFIX", "read_file", "source_name"]
 
 log = logging.getLogger(__name__)
+# A library logger: with no handler configured anywhere (`triage ingest` in a script), Python's
+# last-resort handler would print a reader's traceback onto the terminal. The NullHandler stops that;
+# an application that configures logging (the TUI's log file) still receives every record.
+log.addHandler(logging.NullHandler())
 
 SPOOL_SUFFIX = ".spool.jsonl"  # feed spool files written by triage.sources.feeds
 SPOOL_STATE_SUFFIX = ".spool-state.json"  # their fetch state (ETag ...): never an article
@@ -123,10 +127,10 @@ def _dispatch(path: Path, data: bytes, problems: list[Problem]) -> list[Article]
             raise Rejected(f"is a binary file of an unsupported type ({path.suffix or 'no extension'}): skipped")
         raise Rejected(f"has an unsupported file type ({path.suffix or 'no extension'}): skipped")
     if kind == "feed":
-        from triage.sources.decode import looks_binary as _lb
-        from triage.sources.feedfile import read_feed_file
+        from triage.sources.feedfile import is_binary_not_feed, read_feed_file
 
-        if _lb(data) and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # A text feed with a few NUL or other control bytes is not binary (its controls are removed).
+        if is_binary_not_feed(data):
             raise Rejected("is a binary file, not an RSS or Atom feed")
         return read_feed_file(data, path, source, problems)
     if kind == "eml":
