@@ -42,9 +42,11 @@ class Change:
 
 
 def _text_key(article: Article) -> str:
+    """The key of an article's text; an article without text (a title-only feed entry) is nobody's
+    duplicate, so it gets a key of its own."""
     from triage.sources.dedupe import text_key
 
-    return text_key(article.text)
+    return text_key(article.text) if article.text.strip() else f"id:{article.id}"
 
 
 class Catalog:
@@ -179,7 +181,8 @@ class Catalog:
                     self._drop(aid, keep_seq=True)
                 self._put(art)
                 touched.add(aid)
-                new_texts.append((self._tk[aid], art.text))
+                if art.text.strip():
+                    new_texts.append((self._tk[aid], art.text))
                 change.changed.append(aid)
             self._link_new_texts(new_texts)
             self._regroup(touched)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import shlex
 import sys
 import tempfile
@@ -85,24 +84,13 @@ def cli(ctx: click.Context, config: str | None, db: str | None) -> None:
         ctx.invoke(open_cmd)
 
 
-def _setup_logging(data_dir: Path) -> Path | None:
-    """Tracebacks go to a log file in the data dir, never onto the screen."""
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path = data_dir / "triage.log"
-        logging.basicConfig(filename=path, level=logging.INFO,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        return path
-    except OSError:
-        return None
-
-
 def run_tui(settings, inbox: list[Path], db_path: Path, *, start: str = "main") -> None:
     """Open the decisions file, then run the app; a file that cannot be used stops here with a reason."""
+    from triage.logfile import setup_logging
     from triage.service import TriageService
     from triage.store import StoreError
 
-    _setup_logging(settings.data_dir)
+    setup_logging(settings.data_dir)
     for folder in inbox:
         if not folder.exists() and not str(folder).startswith(("http://", "https://")):
             raise click.UsageError(f"{folder}: no such inbox folder or file")

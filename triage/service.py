@@ -192,6 +192,9 @@ class TriageService:
         if first:
             self.catalog.replace([])
         self.progress = (done, total, True)
+        if self._loading is None:  # loaded by hand (CLI, tests): start_loading() must not read again
+            self._loading = Future()
+            self._loading.set_result(None)
         self._emit(Event("progress", done=done, total=total, finished=True))
 
     def start_loading(self) -> Future[None]:
@@ -212,7 +215,11 @@ class TriageService:
                 else:
                     fut.set_result(None)
 
-            threading.Thread(target=run, daemon=True, name="triage-load").start()
+            def low_run() -> None:
+                background_priority()
+                run()
+
+            threading.Thread(target=low_run, daemon=True, name="triage-load").start()
         return self._loading
 
     def set_articles(self, articles: Iterable[Article], problems: Iterable[Problem] = ()) -> None:
@@ -517,7 +524,11 @@ class TriageService:
             self._spawn(self._poll_loop, "triage-poll", poll)
 
     def _spawn(self, target, name: str, *args) -> None:
-        t = threading.Thread(target=target, args=args, daemon=True, name=name)
+        def run() -> None:
+            background_priority()
+            target(*args)
+
+        t = threading.Thread(target=run, daemon=True, name=name)
         t.start()
         self._threads.append(t)
 
@@ -610,6 +621,15 @@ class TriageService:
                 log.exception("analysis cache flush failed")
         if self._store is not None:
             self._store.close()
+
+
+def background_priority() -> None:
+    """Lower this thread's CPU priority (Linux: threads have their own nice value), so reading,
+    indexing and polling never take the CPU from the thread that draws the screen."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass
 
 
 def _feed_tags(settings: Settings) -> dict[str, tuple[str, ...]]:

@@ -196,3 +196,9 @@ def test_writers_and_listings_on_several_threads(catalog):
     # The three editions of each story share all but one line: one row each.
     assert listing.counts["all"] == 40
     assert sorted(len(catalog.group(i)) for i in listing.ids) == [3] * 40
+
+
+def test_title_only_entries_are_nobodys_duplicates(catalog):
+    catalog.add([Article(id=f"t{i}", title=f"Headline {i}", text="", content_hash=f"t{i}") for i in range(3)])
+    assert all(catalog.group(f"t{i}") == [f"t{i}"] for i in range(3))
+    assert len(catalog.listing(View("all"), _undecided).ids) == 3

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import os
 import sys
 import threading
 import time
@@ -126,11 +127,20 @@ class AnalysisQueue:
 
 
 # -- the worker process ------------------------------------------------------------------------------
+def _lower_priority() -> None:
+    """Background work yields the CPU to the screen: the kernel runs the UI first when both want it."""
+    try:
+        os.nice(10)
+    except (AttributeError, OSError):
+        pass
+
+
 def _serve(conn, options: dict[str, Any]) -> None:
     """A worker process: load the model once, then analyse the batches it is sent until told to stop."""
     from .workers import _silence
 
     _silence(stderr=True)
+    _lower_priority()
     from .analyzer import Analyzer
 
     analyzer = Analyzer(cache_path=None, processes_above=0, **options)

@@ -43,11 +43,13 @@ def _one_line(s: str) -> str:
 @click.pass_context
 def ingest(ctx: click.Context, sources: tuple[str, ...], as_json: bool, no_cache: bool) -> None:
     """Read SOURCE files, folders or feed URLs and print their articles; problems go to stderr."""
+    from triage.logfile import setup_logging
     from triage.sources import load
 
     settings = _settings(ctx)
     get = settings.get
     data_dir = Path(settings.data_dir)
+    setup_logging(data_dir)  # a reader's unexpected error goes to the log file, never the terminal
     result = load(
         list(sources),
         max_file_bytes=int(get("sources.max_file_bytes", 5_000_000)),
@@ -105,12 +107,15 @@ def _table(articles: list[Any]) -> None:
 @click.pass_context
 def fetch(ctx: click.Context, timeout: float | None) -> None:
     """Fetch every configured [[feeds]] URL once into the spool in the data dir."""
+    from triage.logfile import setup_logging
     from triage.sources.feeds import fetch_feeds
 
     settings = _settings(ctx)
+    setup_logging(Path(settings.data_dir))
     feeds = settings.feeds
     if not feeds:
-        click.echo("triage: no feeds configured: add [[feeds]] url = \"...\" name = \"...\" to your config", err=True)
+        click.echo("triage: no feeds configured: add one with `triage feeds add URL` or import your reader's "
+                   "OPML with `triage feeds import FILE`", err=True)
         ctx.exit(1)
     spool = Path(settings.data_dir) / "spool"
 

@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import sqlite3
 import threading
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-
-import re
-import zlib
 
 __all__ = ["BANDS", "DuplicateIndex", "group_with_index", "jaccard_arrays", "minhash", "shingle_array"]
 
@@ -282,11 +281,11 @@ def group_with_index(articles: Sequence, index: DuplicateIndex):
     arts = [replace(a, duplicates_of="") if a.duplicates_of else a for a in articles]
     if len(arts) < 2:
         return arts, {}
-    keys = [text_key(a.text) for a in arts]
+    keys = [text_key(a.text) if a.text.strip() else f"id:{a.id}" for a in arts]  # no text: nobody's duplicate
     by_key: dict[str, list[int]] = {}
     for i, k in enumerate(keys):
         by_key.setdefault(k, []).append(i)
-    texts = {k: arts[ids[0]].text for k, ids in by_key.items()}
+    texts = {k: arts[ids[0]].text for k, ids in by_key.items() if not k.startswith("id:")}
     index.add_many(list(texts.items()), texts.get)
     parent = list(range(len(arts)))
 

@@ -18,8 +18,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from triage.model import Decision
-from triage.views import Listing, Row
 from triage.tui.safe import plain
+from triage.views import Listing, Row
 
 __all__ = ["MARKS", "ArticleList", "age"]
 
@@ -119,6 +119,7 @@ class ArticleList(ScrollView, can_focus=True):
         self.selected: set[str] = set()
         self._anchor: int | None = None
         self._posted: str | None = None  # the article id last announced with Highlighted
+        self._text_cache: dict[tuple, tuple] = {}
 
     # -- data ------------------------------------------------------------------------------------
     def set_listing(self, listing: Listing, keep: str | None = None) -> None:
@@ -288,9 +289,6 @@ class ArticleList(ScrollView, can_focus=True):
         if row is None:
             return Strip.blank(width, base)
         aid = row.article.id
-        title_text = plain(row.article.title, one_line=True) or "(untitled)"
-        source_text = plain(row.article.source, one_line=True)
-        age_text = age(row.article.published or row.article.received, self._now or datetime.now(UTC))
         style = base
         if aid in self.selected:
             style = style + self.get_component_rich_style("article-list--selected")
@@ -304,16 +302,7 @@ class ArticleList(ScrollView, can_focus=True):
         }.get(row.decision)  # type: ignore[arg-type]
         sel = "▌" if aid in self.selected else " "
         star = "★" if row.watched else (" " if not row.muted else "∅")
-        extra_parts = []
-        if row.sources > 1:
-            extra_parts.append(f"{row.sources} sources")
-        if width >= 60 and source_text:
-            extra_parts.append(source_text[:14])
-        if age_text:
-            extra_parts.append(age_text.rjust(3))
-        extra = " ".join(extra_parts)
-        title_width = max(1, width - 4 - (len(extra) + 1 if extra else 0))
-        title = _fit(title_text, title_width)
+        title, extra = self._texts(row, width)
         title_style = style
         if row.decision is not None and index != self.cursor:
             title_style = style + self.get_component_rich_style("article-list--decided")
@@ -328,6 +317,32 @@ class ArticleList(ScrollView, can_focus=True):
             segments.append(Segment(" " + extra, style + self.get_component_rich_style("article-list--dim")))
         strip = Strip(segments)
         return strip.adjust_cell_length(width, style)
+
+    def _texts(self, row: Row, width: int) -> tuple[str, str]:
+        """The row's title fitted to the width and its right-hand part (sources, source, age),
+        remembered per article and width: a repaint of the same rows formats nothing again."""
+        art = row.article
+        now = self._now or datetime.now(UTC)
+        key = (art.id, width, row.sources, now.replace(second=0, microsecond=0))
+        got = self._text_cache.get(key)
+        if got is not None and got[0] is art:
+            return got[1], got[2]
+        title_text = plain(art.title, one_line=True) or "(untitled)"
+        source_text = plain(art.source, one_line=True)
+        age_text = age(art.published or art.received, now)
+        extra_parts = []
+        if row.sources > 1:
+            extra_parts.append(f"{row.sources} sources")
+        if width >= 60 and source_text:
+            extra_parts.append(source_text[:14])
+        if age_text:
+            extra_parts.append(age_text.rjust(3))
+        extra = " ".join(extra_parts)
+        title = _fit(title_text, max(1, width - 4 - (len(extra) + 1 if extra else 0)))
+        if len(self._text_cache) > 4000:
+            self._text_cache.clear()
+        self._text_cache[key] = (art, title, extra)
+        return title, extra
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self._ids)
