@@ -16,7 +16,7 @@ import bisect
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from triage.model import Analysis, Article, Decision, Problem
 from triage.rules import RuleSet
@@ -68,7 +68,10 @@ class Catalog:
         self._seq: dict[str, int] = {}
         self._next_seq = 0
         self._sorted: list[tuple[str, int, str]] = []  # (date key, -arrival, id), ascending
-        self._by_path: dict[str, set[str]] = {}
+        self._versions: dict[str, dict[str, Article]] = {}  # story id -> version key -> article as read
+        self._vpaths: dict[str, set[tuple[str, str]]] = {}  # file path -> (story, version key)
+        self._story_of: dict[str, str] = dict(getattr(self, "_story_of", {}))  # article id -> story id
+        self.new_aliases: list[tuple[str, str]] = []  # links made since the caller last took them
         self._tk: dict[str, str] = {}  # id -> text key
         self._tk_ids: dict[str, set[str]] = {}
         self._tk_any: dict[str, str] = {}  # text key -> one id holding it (for its text)
@@ -143,54 +146,174 @@ class Catalog:
 
     def add(self, articles: Iterable[Article], problems: Iterable[Problem] = (),
             removed_paths: Iterable[str] = ()) -> Change:
-        """Add new articles, replace changed ones (same id, other content), drop those of removed
-        files; regroup only the groups these touch. Returns what changed."""
+        """Add stories and new versions of stories, drop the versions of removed files; regroup only
+        the groups these touch. Returns the story ids that changed (new, new current version) or went.
+
+        A story is what one list row shows: its versions are the articles that carry its id, that
+        came from the same file under a rewritten headline, or that nearly repeat it from the same
+        source later (an agency resend); the latest is the current version."""
         with self._lock:
             change = Change()
-            gone_paths = set(removed_paths)
-            for path in gone_paths:
-                for aid in list(self._by_path.get(path, ())):
-                    if aid in self._arts:
-                        change.removed.append(aid)
-            incoming: dict[str, Article] = {}
-            for art in articles:
-                old = incoming.get(art.id) or self._arts.get(art.id)
-                if old is not None and old.content_hash == art.content_hash and old.text == art.text \
-                        and old.title == art.title and old.path == art.path:
-                    continue
-                incoming[art.id] = art
             for p in problems:
                 key = str(p)
                 if key not in self._problem_keys:
                     self._problem_keys.add(key)
                     self._problems.append(p)
                     change.problems.append(p)
-            change.removed = [aid for aid in change.removed if aid not in incoming]
-            if not (incoming or change.removed):
+            touched: set[str] = set()
+            for path in set(removed_paths):
+                for story, vkey in self._vpaths.pop(path, set()):
+                    if self._versions.get(story, {}).pop(vkey, None) is not None:
+                        touched.add(story)
+            placed, fresh = self._place(list(articles), touched)
+            texts = [(_text_key(a), a.text) for a in (*fresh, *(a for _s, a in placed)) if a.text.strip()]
+            if texts:
+                self._link_new_texts(texts)
+            for art in sorted(fresh, key=_arrival):
+                story = self._earlier_same_source(art, placed)
+                if story is None:
+                    story = art.id
+                else:
+                    self._alias(art.id, story)
+                placed.append((story, art))
+            for story, art in placed:
+                vkey = _vkey(art)
+                versions = self._versions.setdefault(story, {})
+                old = versions.get(vkey)
+                if old is not None and old.content_hash == art.content_hash and old.text == art.text \
+                        and old.title == art.title and old.updated_at == art.updated_at:
+                    continue
+                versions[vkey] = art
+                if art.path:
+                    self._vpaths.setdefault(art.path, set()).add((story, vkey))
+                touched.add(story)
+            regroup: set[str] = set()
+            for story in touched:
+                current = self._current_of(story)
+                old = self._arts.get(story)
+                if current is None:
+                    self._versions.pop(story, None)
+                    if old is not None:
+                        regroup |= set(self.group(story))
+                        self._drop(story)
+                        change.removed.append(story)
+                    continue
+                if old is not None and _same(old, current):
+                    continue
+                if old is not None:
+                    regroup |= set(self.group(story))
+                    self._drop(story, keep_seq=True)
+                self._put(current)
+                regroup.add(story)
+                change.changed.append(story)
+            if not (change.changed or change.removed):
                 if change.problems:
                     self.version += 1
                 return change
-            touched: set[str] = set()
-            for aid in change.removed:
-                touched |= set(self.group(aid))
-                self._drop(aid)
-            new_texts: list[tuple[str, str]] = []
-            for aid, art in incoming.items():
-                if aid in self._arts:
-                    touched |= set(self.group(aid))
-                    self._drop(aid, keep_seq=True)
-                self._put(art)
-                touched.add(aid)
-                if art.text.strip():
-                    new_texts.append((self._tk[aid], art.text))
-                change.changed.append(aid)
-            self._link_new_texts(new_texts)
-            self._regroup(touched)
+            self._regroup(regroup)
             self._apply_rules(change.changed)
             for aid in change.changed:
                 self._unindexed[aid] = None
             self.version += 1
             return change
+
+    def _place(self, articles: list[Article], touched: set[str]) -> tuple[list[tuple[str, Article]], list[Article]]:
+        """The story of each incoming article when it is known (its id, an alias, or the only article of
+        a file re-read under a new headline); the others are returned as fresh. A re-read file's
+        versions that it no longer holds are dropped."""
+        by_path: dict[str, list[Article]] = {}
+        for art in articles:
+            by_path.setdefault(art.path, []).append(art)
+        placed: list[tuple[str, Article]] = []
+        fresh: list[Article] = []
+        for path, arts in by_path.items():
+            held = self._vpaths.get(path, set()) if path else set()
+            now = {_vkey(a) for a in arts}
+            gone = [(s, k) for s, k in held if k not in now]
+            rewritten = gone[0][0] if (len(held) == 1 and len(arts) == 1 and gone) else None
+            for story, vkey in gone:
+                self._versions.get(story, {}).pop(vkey, None)
+                held.discard((story, vkey))
+                touched.add(story)
+            for art in arts:
+                story = self._story_of.get(art.id) or (art.id if art.id in self._versions else None)
+                if story is None and rewritten is not None and rewritten != art.id:
+                    story = rewritten
+                    self._alias(art.id, story)
+                if story is None:
+                    fresh.append(art)
+                else:
+                    placed.append((story, art))
+        return placed, fresh
+
+    def _earlier_same_source(self, art: Article, placed: list[tuple[str, Article]]) -> str | None:
+        """The story `art` is a later version of: one from the same source whose current text it nearly
+        repeats (or repeats) and that arrived before it."""
+        tk = _text_key(art)
+        if tk.startswith("id:"):
+            return None
+        keys = {tk, *self._adj.get(tk, ())}
+        candidates = set()
+        for k in keys:
+            candidates |= self._tk_ids.get(k, set())
+        pending = {s for s, a in placed if _text_key(a) in keys}
+        mine = _arrival(art)
+        best = None
+        for story in sorted(candidates | pending):
+            cur = self._arts.get(story)
+            if cur is None:
+                versions = self._versions.get(story)
+                cur = next(iter(versions.values())) if versions else None
+            if cur is None or cur.source != art.source or story == art.id:
+                continue
+            if (cur.received or "") <= mine:
+                best = story
+                break
+        return best
+
+    def _alias(self, article_id: str, story: str) -> None:
+        if self._story_of.get(article_id) != story:
+            self._story_of[article_id] = story
+            self.new_aliases.append((article_id, story))
+
+    def set_aliases(self, aliases: Mapping[str, str]) -> None:
+        """Known article id -> story id links (kept by the caller across runs)."""
+        with self._lock:
+            self._story_of.update(aliases)
+
+    def story_of(self, article_id: str) -> str:
+        """The story (list row id) an article id belongs to."""
+        return self._story_of.get(article_id, article_id)
+
+    def aliases_of(self, story: str) -> list[str]:
+        """Every article id that is (or was) a version of this story, the story's own id first."""
+        with self._lock:
+            return [story, *sorted(a for a, s in self._story_of.items() if s == story and a != story)]
+
+    def take_aliases(self) -> list[tuple[str, str]]:
+        """The article id -> story links made since the last call (for the caller to keep)."""
+        with self._lock:
+            out, self.new_aliases = self.new_aliases, []
+            return out
+
+    def versions(self, story: str) -> list[Article]:
+        """The versions of a story present in the inbox, oldest first."""
+        with self._lock:
+            return sorted(self._versions.get(story, {}).values(), key=_arrival)
+
+    def _current_of(self, story: str) -> Article | None:
+        versions = list(self._versions.get(story, {}).values())
+        if not versions:
+            return None
+        latest = max(versions, key=lambda a: (_arrival(a), a.content_hash))
+        first = min((a.received for a in versions if a.received), default=latest.received)
+        several = len({a.content_hash for a in versions}) > 1 or latest.id != story
+        updated = latest.updated or several
+        when = latest.updated_at or (_arrival(latest) if several else "")
+        if latest.id == story and latest.received == first and latest.updated == updated \
+                and latest.updated_at == when:
+            return latest
+        return replace(latest, id=story, received=first, updated=updated, updated_at=when if updated else "")
 
     def _put(self, art: Article) -> None:
         aid = art.id
@@ -199,8 +322,6 @@ class Catalog:
             self._next_seq += 1
             self._seq[aid] = self._next_seq
         bisect.insort(self._sorted, (date_key(art), -self._seq[aid], aid))
-        if art.path:
-            self._by_path.setdefault(art.path, set()).add(aid)
         tk = _text_key(art)
         self._tk[aid] = tk
         self._tk_ids.setdefault(tk, set()).add(aid)
@@ -219,11 +340,6 @@ class Catalog:
             del self._sorted[i]
         if not keep_seq:
             self._seq.pop(aid, None)
-        paths = self._by_path.get(art.path)
-        if paths is not None:
-            paths.discard(aid)
-            if not paths:
-                del self._by_path[art.path]
         tk = self._tk.pop(aid, None)
         if tk is not None:
             ids = self._tk_ids.get(tk)
@@ -447,6 +563,20 @@ class Catalog:
 
 
 _VIEW_OF = {dec: name for name, dec in VIEW_DECISION.items()}
+
+
+def _vkey(art: Article) -> str:
+    return f"{art.path}\x00{art.id}"
+
+
+def _arrival(art: Article) -> str:
+    """When this version arrived: an update's own time, else when the story was first seen."""
+    return art.updated_at or art.received or ""
+
+
+def _same(a: Article, b: Article) -> bool:
+    return (a.content_hash == b.content_hash and a.text == b.text and a.title == b.title and a.path == b.path
+            and a.updated == b.updated and a.updated_at == b.updated_at and a.received == b.received)
 
 
 def _entity_words(analysis: Analysis | None) -> str:

@@ -51,6 +51,7 @@ class Article:
     updated: bool = False  # a newer version of an article seen before under the same id
     author: str = ""
     duplicates_of: str = ""  # id of the group leader when this is a near-duplicate
+    updated_at: str = ""  # ISO 8601 UTC: when this version arrived, for a story seen before in another version
 
     @property
     def paragraphs(self) -> list[str]:

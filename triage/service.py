@@ -32,6 +32,7 @@ from triage.views import SORTS, VIEWS, Listing, Row, View
 
 if TYPE_CHECKING:  # imported lazily at run time: keeps `triage --help` and the store CLI light
     from triage.analysis import Analyzer
+    from triage.changes import Update
     from triage.analysis.pool import AnalysisPool
     from triage.config import Settings
     from triage.store import DecisionStore
@@ -90,6 +91,9 @@ class TriageService:
         self.book.listeners.append(lambda saved: self._emit(Event("saved", saved=saved)))
         self.listeners: list[Callable[[Event], None]] = []
         self.actions: list[Action] = []  # this session's decisions and notes, the latest last (undo)
+        self._updates: dict[tuple[str, str, str], tuple[Update, str]] = {}
+        self._read_marks: dict[str, tuple[str, str]] = {}  # story -> (version hash, when) the user read
+        self._unsaved_marks: list[tuple[str, str, str]] = []
         self.pool: AnalysisPool | None = None
         self.progress = (0, 0, False)  # files read, files in all, finished
         self._loading: Future[None] | None = None
@@ -174,6 +178,8 @@ class TriageService:
         from triage.sources.loader import iter_load
 
         self._open_indexes()
+        self.catalog.set_aliases(self._ingest_cache(lambda c: c.aliases()) or {})
+        self._read_marks.update(self._ingest_cache(lambda c: c.read_marks()) or {})
         first = True
         done = total = 0
         for part in iter_load(self._sources(), **self._load_options()):
@@ -182,6 +188,7 @@ class TriageService:
                 first = False
             else:
                 change = self.catalog.add(part.articles, part.problems)
+            self._keep_aliases()
             done, total = part.done, part.total
             self.progress = (done, total, False)
             self._forget_analyses(change.changed)
@@ -234,6 +241,7 @@ class TriageService:
         groups they touch; returns the ids that are new or changed. Safe from any thread."""
         self._open_indexes()
         change = self.catalog.add(articles, problems, removed_paths)
+        self._keep_aliases()
         self._forget_analyses(change.changed)
         if change:
             self._emit(Event("articles", change=change))
@@ -262,6 +270,85 @@ class TriageService:
     def watch_options(self) -> dict:
         """Options for triage.sources.watch.watch_paths matching how the inbox was loaded."""
         return {**self._load_options(), "debounce_ms": int(self.settings.get("watch.debounce_ms", 300))}
+
+    def _ingest_cache(self, use):
+        """Run `use(cache)` on a short-lived connection to the ingest cache (any thread); None on failure."""
+        from triage.sources.cache import IngestCache
+
+        cache = IngestCache(self.settings.data_dir / "ingest-cache.sqlite")
+        try:
+            return use(cache)
+        except Exception:
+            log.exception("ingest cache use failed")
+            return None
+        finally:
+            cache.close()
+
+    def _keep_aliases(self) -> None:
+        links = self.catalog.take_aliases()
+        if links:
+            self._ingest_cache(lambda c: c.add_aliases(links))
+
+    # -- versions of a story ---------------------------------------------------------------------
+    def update_of(self, story_id: str, since: str = "") -> tuple[Update, str] | None:
+        """What the current version of an updated story added since the version with content hash
+        `since` (default: the one the user last saw or decided, else the version before the current
+        one), and when the current version arrived; None when there is nothing to compare.
+
+        Reads the kept versions (SQLite) and compares texts: call from a worker."""
+        from triage.changes import compare
+
+        art = self.catalog.article(story_id)
+        if art is None or not art.updated:
+            return None
+        baseline = since or self.baseline_version(story_id)
+        key = (story_id, art.content_hash, baseline)
+        got = self._updates.get(key)
+        if got is not None:
+            return got
+        ids = self.catalog.aliases_of(story_id)
+        versions = self._ingest_cache(lambda c: c.version_list(ids)) or []
+        older = [v for v in versions if v[1] != art.content_hash]
+        if not older:
+            return None
+        pick = next((v for v in older if v[1] == baseline), None) or older[-1]
+        found = self._ingest_cache(lambda c: c.version(pick[0], pick[1]))
+        if found is None:
+            return None
+        title, text, _received = found
+        result = (compare(text, art.text, title, art.title), art.updated_at)
+        if len(self._updates) > 2000:
+            self._updates.clear()
+        self._updates[key] = result
+        return result
+
+    def baseline_version(self, story_id: str) -> str:
+        """The content hash of the version the user last saw or decided (whichever came later), or ""."""
+        seen = self._read_marks.get(story_id)
+        event = self.book.event(story_id)
+        decided = (getattr(event, "version", "") or "", event.at) if event is not None else ("", "")
+        if seen and (not decided[0] or seen[1] >= decided[1]):
+            return seen[0]
+        return decided[0]
+
+    def mark_read(self, story_id: str) -> None:
+        """The user has seen the current version of this story (kept for "new since you last read")."""
+        art = self.catalog.article(story_id)
+        if art is None or not art.updated:
+            return
+        from triage.book import _now
+
+        previous = self._read_marks.get(story_id)
+        if previous and previous[0] == art.content_hash:
+            return
+        mark = (art.content_hash, _now())
+        self._read_marks[story_id] = mark
+        self._unsaved_marks.append((story_id, *mark))  # written by the poll thread, never the caller
+
+    def _save_read_marks(self) -> None:
+        marks, self._unsaved_marks = self._unsaved_marks, []
+        if marks:
+            self._ingest_cache(lambda c: c.add_read_marks(marks))
 
     @property
     def problems(self) -> list[Problem]:
@@ -596,6 +683,7 @@ class TriageService:
 
     def _poll_loop(self, seconds: float) -> None:
         while not self._stop.wait(seconds):
+            self._save_read_marks()
             try:
                 changed, saved_now = self.book.poll()
             except Exception:
@@ -613,6 +701,7 @@ class TriageService:
     def close(self) -> None:
         """Persist what is pending: queued writes, analyses to their cache, the journal into the file."""
         self.stop()
+        self._save_read_marks()
         self.book.close()
         if self._analyzer is not None:
             try:

@@ -55,8 +55,10 @@ class Listing:
 
 
 def date_key(article: Article) -> str:
-    """The list's "newest" order: published date, else the time triage first saw it."""
-    return article.published or article.received or ""
+    """The list's "newest" order: published date, else the time triage first saw it; an update that
+    arrived later counts from its own arrival (it is news again)."""
+    first = article.published or article.received or ""
+    return max(first, article.updated_at) if article.updated_at else first
 
 
 def view_of(decision: Decision | None) -> str:

@@ -167,7 +167,8 @@ def test_writers_and_listings_on_several_threads(catalog):
     def writer(offset: int) -> None:
         try:
             for i, (t, x) in enumerate(texts):
-                catalog.add([_art(offset + i, f"{t} {offset}", f"{x}\n\nEdition {offset}.", day=1 + i % 20)])
+                catalog.add([_art(offset + i, f"{t} {offset}", f"{x}\n\nEdition {offset}.", day=1 + i % 20,
+                                  source=f"Outlet {offset}")])
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -193,7 +194,7 @@ def test_writers_and_listings_on_several_threads(catalog):
     assert errors == []
     assert len(catalog) == 120
     listing = catalog.listing(View("all"), _undecided)
-    # The three editions of each story share all but one line: one row each.
+    # The three outlets' copies of each story share all but one line: one row each, "3 sources".
     assert listing.counts["all"] == 40
     assert sorted(len(catalog.group(i)) for i in listing.ids) == [3] * 40
 
@@ -202,3 +203,48 @@ def test_title_only_entries_are_nobodys_duplicates(catalog):
     catalog.add([Article(id=f"t{i}", title=f"Headline {i}", text="", content_hash=f"t{i}") for i in range(3)])
     assert all(catalog.group(f"t{i}") == [f"t{i}"] for i in range(3))
     assert len(catalog.listing(View("all"), _undecided).ids) == 3
+
+
+def _version(i: int, title: str, text: str, received: str, *, path: str, source: str = "AFP") -> Article:
+    return Article(id=f"v{i}", title=title, text=text, source=source, received=received, path=path,
+                   content_hash=f"v{i}")
+
+
+def test_a_resend_under_a_rewritten_headline_is_a_new_version_of_the_same_story(catalog):
+    title, text = _demo_texts(3)[1]
+    first = _version(1, title, text, "2024-01-01T10:00:00Z", path="/in/a.txt")
+    catalog.add([first, _art(9, "Other story", "Nothing to do with it at all, really.", day=1)])
+    resend = _version(2, "NEW HEADLINE: " + title, text + "\n\nA new paragraph with the latest news from the scene.",
+                      "2024-01-01T11:00:00Z", path="/in/b.txt")
+    change = catalog.add([resend])
+    assert change.changed == ["v1"]  # the same story (and row), not a second one
+    story = catalog.article("v1")
+    assert story.title.startswith("NEW HEADLINE") and story.updated and story.updated_at == "2024-01-01T11:00:00Z"
+    assert story.received == "2024-01-01T10:00:00Z"
+    assert [v.id for v in catalog.versions("v1")] == ["v1", "v2"]
+    assert catalog.story_of("v2") == "v1" and catalog.new_aliases == [("v2", "v1")]
+    listing = catalog.listing(View("all"), _undecided)
+    assert listing.ids[0] == "v1" and len(listing.ids) == 2  # the update is news again: on top
+    # The resend's file goes: the story is back to its first version, still one row.
+    catalog.add([], removed_paths=["/in/b.txt"])
+    assert catalog.article("v1").title == title and len(catalog.listing(View("all"), _undecided).ids) == 2
+
+
+def test_the_same_story_from_another_source_stays_a_duplicate_and_a_rewritten_file_stays_its_story(catalog):
+    title, text = _demo_texts(4)[2]
+    catalog.add([_version(1, title, text, "2024-01-01T10:00:00Z", path="/in/a.txt")])
+    catalog.add([_version(2, title, text + "\n\nOne more line.", "2024-01-01T12:00:00Z", path="/in/x.txt",
+                          source="Reuters")])
+    assert catalog.group("v1") == ["v1", "v2"] or set(catalog.group("v1")) == {"v1", "v2"}
+    # The agency rewrites its own file with a new headline (so a new id): still story v1.
+    catalog.add([_version(3, "Rewritten: " + title, text + "\n\nLatest.", "2024-01-01T13:00:00Z",
+                          path="/in/a.txt")])
+    assert catalog.article("v3") is None and catalog.article("v1").title.startswith("Rewritten")
+    assert catalog.story_of("v3") == "v1"
+
+
+def test_known_aliases_place_a_version_before_its_first_story_arrives(tmp_path):
+    cat = Catalog()
+    cat.set_aliases({"v2": "v1"})
+    cat.add([_version(2, "Later", "Second version text here.", "2024-01-02T00:00:00Z", path="/in/b.txt")])
+    assert cat.article("v1") is not None and cat.article("v2") is None

@@ -30,6 +30,10 @@ CREATE TABLE IF NOT EXISTS arts (path TEXT NOT NULL, idx INTEGER NOT NULL, id TE
 CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, first_hash TEXT NOT NULL, received TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sigs (key TEXT PRIMARY KEY, sig BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS versions (id TEXT NOT NULL, hash TEXT NOT NULL, received TEXT NOT NULL,
+    title TEXT NOT NULL, text TEXT NOT NULL, PRIMARY KEY (id, hash)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS aliases (id TEXT PRIMARY KEY, story TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS read_marks (story TEXT PRIMARY KEY, hash TEXT NOT NULL, at TEXT NOT NULL);
 """
 _DROP = "DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS arts; DROP TABLE IF EXISTS kv; DROP TABLE IF EXISTS sigs;"
 
@@ -131,6 +135,99 @@ class IngestCache:
             else:
                 got[2].extend(arts)
         return out
+
+    def versions_for(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """(id, content hash) -> when that version was first seen, for these versions only."""
+        if self.conn is None or not keys:
+            return {}
+        out: dict[tuple[str, str], str] = {}
+        try:
+            for i in range(0, len(keys), 400):
+                part = keys[i:i + 400]
+                where = " OR ".join("(id = ? AND hash = ?)" for _ in part)
+                args = [x for k in part for x in k]
+                out.update({(r[0], r[1]): r[2] for r in self.conn.execute(
+                    f"SELECT id, hash, received FROM versions WHERE {where}", args)})
+        except sqlite3.Error as exc:
+            log.warning("ingest cache read failed: %s", exc)
+        return out
+
+    def add_versions(self, rows: list[tuple[str, str, str, str, str]]) -> None:
+        """Keep versions (id, hash, received, title, text); a version kept already stays as it was."""
+        if self.conn is None or not rows:
+            return
+        try:
+            with self.conn:
+                self.conn.execute("BEGIN IMMEDIATE")
+                self.conn.executemany("INSERT OR IGNORE INTO versions VALUES (?,?,?,?,?)", rows)
+        except sqlite3.Error as exc:
+            log.warning("ingest cache write failed: %s", exc)
+
+    def version(self, article_id: str, content_hash: str) -> tuple[str, str, str] | None:
+        """(title, text, received) of one kept version, or None."""
+        if self.conn is None:
+            return None
+        try:
+            row = self.conn.execute("SELECT title, text, received FROM versions WHERE id = ? AND hash = ?",
+                                    (article_id, content_hash)).fetchone()
+        except sqlite3.Error as exc:
+            log.warning("ingest cache read failed: %s", exc)
+            return None
+        return (row[0], row[1], row[2]) if row else None
+
+    def version_list(self, article_ids: list[str]) -> list[tuple[str, str, str]]:
+        """(id, hash, received) of every kept version of these ids, oldest first."""
+        if self.conn is None or not article_ids:
+            return []
+        try:
+            marks = ",".join("?" * len(article_ids))
+            return [(r[0], r[1], r[2]) for r in self.conn.execute(
+                f"SELECT id, hash, received FROM versions WHERE id IN ({marks}) ORDER BY received", article_ids)]
+        except sqlite3.Error as exc:
+            log.warning("ingest cache read failed: %s", exc)
+            return []
+
+    def aliases(self) -> dict[str, str]:
+        """Article id -> story id links found in earlier runs (a resend under a new headline)."""
+        if self.conn is None:
+            return {}
+        try:
+            return dict(self.conn.execute("SELECT id, story FROM aliases"))
+        except sqlite3.Error as exc:
+            log.warning("ingest cache read failed: %s", exc)
+            return {}
+
+    def add_aliases(self, links: list[tuple[str, str]]) -> None:
+        """Remember article id -> story id links."""
+        if self.conn is None or not links:
+            return
+        try:
+            with self.conn:
+                self.conn.execute("BEGIN IMMEDIATE")
+                self.conn.executemany("INSERT OR REPLACE INTO aliases (id, story) VALUES (?, ?)", links)
+        except sqlite3.Error as exc:
+            log.warning("ingest cache write failed: %s", exc)
+
+    def read_marks(self) -> dict[str, tuple[str, str]]:
+        """story id -> (content hash, when) of the version this user last read."""
+        if self.conn is None:
+            return {}
+        try:
+            return {r[0]: (r[1], r[2]) for r in self.conn.execute("SELECT story, hash, at FROM read_marks")}
+        except sqlite3.Error as exc:
+            log.warning("ingest cache read failed: %s", exc)
+            return {}
+
+    def add_read_marks(self, marks: list[tuple[str, str, str]]) -> None:
+        """Remember (story, content hash, when) read marks."""
+        if self.conn is None or not marks:
+            return
+        try:
+            with self.conn:
+                self.conn.execute("BEGIN IMMEDIATE")
+                self.conn.executemany("INSERT OR REPLACE INTO read_marks (story, hash, at) VALUES (?,?,?)", marks)
+        except sqlite3.Error as exc:
+            log.warning("ingest cache write failed: %s", exc)
 
     def seen_for(self, ids: list[str]) -> dict[str, tuple[str, str]]:
         """id -> (first content hash, received) for these ids only."""

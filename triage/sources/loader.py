@@ -173,6 +173,7 @@ class _Versions:
         self.cache = cache
         self.by_id: dict[str, Article] = {}
         self.new_seen: list[tuple[str, str, str]] = []
+        self.new_versions: list[tuple[str, str, str, str, str]] = []
 
     def admit(self, articles: list[Article]) -> list[Article]:
         unique = []
@@ -191,15 +192,28 @@ class _Versions:
         if self.cache is None:
             return unique
         seen = self.cache.seen_for([a.id for a in unique])
+        changed = [(a.id, a.content_hash) for a in unique if a.id in seen and seen[a.id][0] != a.content_hash]
+        known_versions = self.cache.versions_for(changed)
         out = []
         for a in unique:
             known = seen.get(a.id)
             if known is None:
-                self.new_seen.append((a.id, a.content_hash, a.received or _now()))
+                when = a.received or _now()
+                self.new_seen.append((a.id, a.content_hash, when))
+                self.new_versions.append((a.id, a.content_hash, when, a.title, a.text))
                 out.append(a)
-            else:
-                rec, upd = known[1] or a.received, known[0] != a.content_hash
-                out.append(a if (rec == a.received and not upd) else replace(a, received=rec, updated=upd))
+                continue
+            first_hash, first_received = known
+            rec = first_received or a.received
+            if first_hash == a.content_hash:
+                out.append(a if rec == a.received else replace(a, received=rec))
+                continue
+            # A new version of an article seen before: kept, with the time it arrived.
+            when = known_versions.get((a.id, a.content_hash))
+            if when is None:
+                when = a.received if a.received and a.received > rec else _now()
+                self.new_versions.append((a.id, a.content_hash, when, a.title, a.text))
+            out.append(replace(a, received=rec, updated=True, updated_at=when))
         return out
 
 
@@ -275,13 +289,15 @@ def iter_load(
             admitted = versions.admit(arts_out)
             if cache is not None:
                 cache.write(rows, versions.new_seen)
-                versions.new_seen = []
+                cache.add_versions(versions.new_versions)
+                versions.new_seen, versions.new_versions = [], []
             done += len(part)
             yield LoadBatch(admitted, clean_problems(probs_out), done, total)
             size = batch
         if cache is not None:
             if versions.new_seen:
                 cache.write([], versions.new_seen)
+            cache.add_versions(versions.new_versions)
             if forget_missing and roots and len(files) >= 200:
                 present = {str(p) for p, _ in files}
                 forget = [p for p in meta if p not in present and any(p.startswith(r) for r in roots)]
