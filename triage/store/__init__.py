@@ -3,6 +3,8 @@
 from triage.store.decisions import DecisionStore
 from triage.store.errors import CorruptStoreError, NewerSchemaError, PendingWriteError, StoreError
 from triage.store.recover import recover
+from triage.store.rescue import ReplayReport, RescueResult
+from triage.store.undo import UndoConflict, UndoResult
 from triage.store.when import parse_when
 
 __all__ = [
@@ -10,7 +12,11 @@ __all__ = [
     "DecisionStore",
     "NewerSchemaError",
     "PendingWriteError",
+    "ReplayReport",
+    "RescueResult",
     "StoreError",
+    "UndoConflict",
+    "UndoResult",
     "parse_when",
     "recover",
 ]

@@ -31,21 +31,37 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
 
 from triage.model import Article, Decision, DecisionEvent
 from triage.store.errors import NewerSchemaError, PendingWriteError, StoreError
-from triage.store.events import SCHEMA_VERSION, normalise_doc, to_event, undo_target, utc_now_iso
+from triage.store.events import (
+    SCHEMA_VERSION,
+    decision_or_none,
+    new_uid,
+    normalise_doc,
+    to_event,
+    undo_target,
+    utc_now_iso,
+)
 from triage.store.log import EventLog
 from triage.store.query import decision_value, event_filter
+from triage.store.replay import replay_rescue
+from triage.store.rescue import ReplayReport, RescueResult, default_rescue_dirs, write_rescue
 from triage.store.storage import JournalStorage, Record, Tables, gc_paused
+from triage.store.undo import UndoConflict, UndoResult, plan_undo
 
 __all__ = ["DecisionStore"]
 
 Doc = dict[str, Any]
+
+
+def _text(value: Any) -> str:
+    """A stored text field as a string (a document written by hand may hold anything)."""
+    return value if isinstance(value, str) else ("" if value is None else str(value))
 
 
 def _login_name() -> str:
@@ -61,7 +77,8 @@ class DecisionStore:
     def __init__(
         self, path: str | os.PathLike[str], *, group_share: bool = False, compact_every: int = 1000,
         user: str | None = None, host: str | None = None, lock_timeout: float = 10.0,
-        background_compaction: bool = True,
+        background_compaction: bool = True, rescue_dirs: Sequence[str | os.PathLike[str]] | None = None,
+        replay: bool = True,
     ) -> None:
         self.path = Path(path).expanduser()
         self.compact_every = compact_every
@@ -80,8 +97,13 @@ class DecisionStore:
         self._compact_after = compact_every
         self.background_compaction = background_compaction
         self._compactor: threading.Thread | None = None
+        self._own_uids: set[str] = set()  # events this instance wrote: what undo_own may take back
+        self.rescue_dirs = [Path(d) for d in rescue_dirs] if rescue_dirs is not None else default_rescue_dirs()
+        self.replayed: ReplayReport | None = None  # what opening replayed from rescue files (None: none found)
         with self._mutex, self._storage.locked(create=False), gc_paused():
             self._reload(*self._storage.load())
+        if replay:
+            self.replayed = replay_rescue(self)
 
     # ---- loading ---------------------------------------------------------------------------------
     def _reload(self, tables: Tables | None, records: list[Record]) -> None:
@@ -182,11 +204,13 @@ class DecisionStore:
 
     # ---- writing ---------------------------------------------------------------------------------
     def _new_doc(self, article_id: str, decision: str | None, note: str, action: str, batch: str,
-                 title: str, source: str, url: str) -> Doc:
+                 title: Any, source: Any, url: Any) -> Doc:
+        uid = new_uid()
+        self._own_uids.add(uid)
         return {
-            "article_id": article_id, "decision": decision, "note": note, "user": self.user,
-            "host": self.host, "at": utc_now_iso(), "title": title, "source": source, "url": url,
-            "action": action, "batch": batch,
+            "article_id": article_id, "decision": decision, "note": _text(note), "user": self.user,
+            "host": self.host, "at": utc_now_iso(), "title": _text(title), "source": _text(source),
+            "url": _text(url), "action": action, "batch": batch, "uid": uid,
         }
 
     def _write(self, build: Callable[[], list[Doc]]) -> list[DecisionEvent]:
@@ -304,8 +328,8 @@ class DecisionStore:
             raise ValueError("an article id is required")
         latest = self._log.latest(article_id)
         if latest is not None:
-            title, source, url = title or latest["title"], source or latest["source"], url or latest["url"]
-            note = note or latest["note"]
+            title, source, url = title or latest.get("title"), source or latest.get("source"), url or latest.get("url")
+            note = note or latest.get("note")
         return self._new_doc(article_id, value, note, "decide" if value else "clear", batch, title, source, url)
 
     # ---- public API: changes ---------------------------------------------------------------------
@@ -337,7 +361,7 @@ class DecisionStore:
                 decision, note = target
                 last = history[-1]
                 docs.append(self._new_doc(article_id, decision, note, "undo", batch,
-                                          last["title"], last["source"], last["url"]))
+                                          last.get("title"), last.get("source"), last.get("url")))
             return docs
 
         return self._write(build)
@@ -346,11 +370,39 @@ class DecisionStore:
         """Replace the note of an article (also with ""), keeping its current decision."""
 
         def build() -> list[Doc]:
-            latest = self._log.latest(article_id) or {"decision": None, "title": "", "source": "", "url": ""}
-            return [self._new_doc(article_id, latest["decision"], note, "note", "",
-                                  latest["title"], latest["source"], latest["url"])]
+            latest = self._log.latest(article_id) or {}
+            return [self._new_doc(article_id, decision_or_none(latest.get("decision")), note, "note", "",
+                                  latest.get("title"), latest.get("source"), latest.get("url"))]
 
         return self._write(build)[0]
+
+    def undo_own(self, events: Sequence[DecisionEvent], *,
+                 states: Mapping[str, tuple[Decision | str | None, str]] | None = None) -> UndoResult:
+        """Take back events this store instance wrote (a decision, a note, a batch), never anyone else's.
+
+        Atomic: under the file lock, after reading what other processes wrote, each article goes back
+        to the state just before its event (or to ``states[article_id]`` = (decision, note) when
+        given) only while no other writer changed it since; those are returned as conflicts and left
+        alone. One "undo" event per article, all in one durable write (several: one batch id). Never
+        raises for I/O: when the write cannot be made durable the events are kept pending (shown,
+        retried) and ``saved`` is False.
+        """
+        wanted = list(events)
+        given = {k: (decision_value(d), n) for k, (d, n) in states.items()} if states is not None else None
+        conflicts: list[UndoConflict] = []
+
+        def build() -> list[Doc]:
+            plan, found = plan_undo(wanted, self._log.history, self._own_uids, given)
+            conflicts[:] = found
+            batch = secrets.token_hex(6) if len(plan) > 1 else ""
+            return [self._new_doc(aid, decision, note, "undo", batch, last.get("title"), last.get("source"),
+                                  last.get("url")) for aid, decision, note, last in plan]
+
+        try:
+            written = self._write(build)
+        except PendingWriteError as exc:
+            return UndoResult(tuple(exc.events), tuple(conflicts), saved=False, error=self.last_error)
+        return UndoResult(tuple(written), tuple(conflicts))
 
     # ---- public API: reading ---------------------------------------------------------------------
     def current(self, article_id: str) -> DecisionEvent | None:
@@ -435,6 +487,40 @@ class DecisionStore:
             except (OSError, StoreError) as exc:
                 self.last_error = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             return len(self._log.pending)
+
+    def discard_pending(self) -> list[DecisionEvent]:
+        """Give up the events that are not durable: they are never written later (not by close() either).
+
+        For a caller that reports failure and ends (``triage decide`` exits 1: a script that retries
+        must not find the event written twice). Returns the events dropped.
+        """
+        with self._mutex:
+            dropped, self._log.pending = self._log.pending, []
+            return [to_event(d) for d in dropped]
+
+    def rescue(self, *, timeout: float = 2.0) -> RescueResult | None:
+        """Write the events that are not durable to a rescue file, replayed by the next start; None if none.
+
+        ``<decisions file>.rescue`` (0600, JSON lines, fsynced), else a private fallback place (see
+        triage.store.rescue); the result says where. The events written there leave the pending list,
+        so close() does not write them as well (a replay skips any it finds already saved, by uid).
+        Safe in a signal handler and at interpreter exit: no lock is waited for longer than `timeout`
+        seconds (if another thread holds the store, the pending events are read without it). Never
+        raises for I/O: with no writable place ``path`` is None and the events stay pending.
+        """
+        got = self._mutex.acquire(timeout=max(0.0, timeout))
+        try:
+            docs = list(self._log.pending)
+            if not docs:
+                return None
+            result = write_rescue(self.path, docs, dirs=self.rescue_dirs, timeout=timeout)
+            if result.path is not None and got:
+                moved = {id(d) for d in docs}
+                self._log.pending = [d for d in self._log.pending if id(d) not in moved]
+            return result
+        finally:
+            if got:
+                self._mutex.release()
 
     def compact(self) -> None:
         """Fold the journal into the main TinyDB file now (atomic replace), so plain TinyDB sees everything."""
