@@ -104,14 +104,17 @@ def _find_in_inbox(paths: list[Path], article_id: str) -> tuple[Any, str]:
     return None, f"not found in {', '.join(str(p) for p in paths)}"
 
 
-def _open_store(path: Path, group_share: bool, *, must_exist: bool) -> Any:
+def _open_store(ctx: click.Context, path: Path, group_share: bool, *, must_exist: bool) -> Any:
+    """The decision store, after replaying what an earlier session could not write (said on stderr)."""
     from triage.store import DecisionStore, StoreError
+    from triage.store.rescue import default_rescue_dirs
     from triage.store.storage import journal_path
 
     if must_exist and not path.exists() and not journal_path(path).exists():
         _fail(f"{path}: no such decisions file.")
     try:
-        store = DecisionStore(path, group_share=group_share)
+        store = DecisionStore(path, group_share=group_share,
+                              rescue_dirs=default_rescue_dirs(_settings(ctx).data_dir))
     except StoreError as exc:
         _fail(str(exc))
     if store.replayed is not None:  # decisions an earlier session could not write, saved now (or why not)
@@ -163,7 +166,7 @@ def decide(ctx: click.Context, article_id: str, decision: str, inbox: tuple[Path
     article, why = (None, "no inbox given")
     if paths:
         article, why = _find_in_inbox(paths, article_id)
-    store = _open_store(path, group_share, must_exist=False)
+    store = _open_store(ctx, path, group_share, must_exist=False)
     code = 0
     try:
         if article is None and store.current(article_id) is None:
@@ -263,7 +266,7 @@ def decisions(ctx: click.Context, decision: str | None, since: datetime | None, 
     sums = _read_summaries(summaries) if summaries else None
     if sums is None and fmt == "md":
         sums = _cached_summaries(ctx, inbox)
-    store = _open_store(path, group_share, must_exist=True)
+    store = _open_store(ctx, path, group_share, must_exist=True)
     try:
         events = store.query(decision=decision, since=since, until=until, user=user, source=source,
                              text=text, history=history)

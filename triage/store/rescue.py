@@ -105,9 +105,10 @@ def rescue_path(path: Path) -> Path:
     return path.with_name(path.name + RESCUE_SUFFIX)
 
 
-def default_rescue_dirs() -> list[Path]:
-    """Private folders for rescue files that cannot go beside the decisions file, in order of preference."""
-    dirs = []
+def default_rescue_dirs(data_dir: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Private folders for rescue files that cannot go beside the decisions file, in order of preference:
+    ``<data_dir>/rescue`` when given (the app's data dir), the platformdirs state and runtime dirs, the temp dir."""
+    dirs = [Path(data_dir) / "rescue"] if data_dir is not None else []
     try:
         from platformdirs import user_runtime_path, user_state_path
 
