@@ -40,7 +40,8 @@ def replay_rescue(store: DecisionStore, *, timeout: float = 2.0) -> ReplayReport
         if not files:
             if not problems:
                 return None
-            return ReplayReport(error="; ".join(problems))
+            return ReplayReport(paths=tuple(p for p, _ in problems), error="; ".join(r for _, r in problems),
+                                kept=tuple(p for p, _ in problems))
         paths = tuple(f.path for f in files)
         damaged = sum(f.damaged for f in files)
         replayed: list[dict[str, Any]] = []

@@ -276,12 +276,12 @@ def _read_locked(target: Path, fallback: bool, store: str, deadline: float) -> R
 
 @contextmanager
 def locked_rescue_files(path: Path, dirs: Sequence[Path], *, timeout: float = 2.0
-                        ) -> Iterator[tuple[list[RescueFile], list[str]]]:
-    """The rescue files of a decisions file, read and held locked: ([files], [problems opening some])."""
+                        ) -> Iterator[tuple[list[RescueFile], list[tuple[Path, str]]]]:
+    """The rescue files of a decisions file, read and held locked: ([files], [(path, why it was not read)])."""
     store = os.path.abspath(path)
     deadline = time.monotonic() + timeout
     files: list[RescueFile] = []
-    problems: list[str] = []
+    problems: list[tuple[Path, str]] = []
     try:
         for target, fallback in rescue_candidates(path, dirs):
             try:
@@ -289,7 +289,8 @@ def locked_rescue_files(path: Path, dirs: Sequence[Path], *, timeout: float = 2.
             except PermissionError:
                 continue  # another user's rescue file (a shared decisions file): theirs to replay
             except OSError as exc:
-                problems.append(f"{target}: {_reason(exc)}")
+                reason = "a symbolic link, not followed" if exc.errno == errno.ELOOP else _reason(exc)
+                problems.append((target, reason))
                 continue
             if found is not None:
                 files.append(found)
