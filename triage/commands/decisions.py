@@ -289,9 +289,12 @@ def decisions(ctx: click.Context, decision: str | None, since: datetime | None, 
 @click.option("--output", type=click.Path(dir_okay=False), help="The new file (default: beside it, dated).")
 @click.pass_context
 def recover(ctx: click.Context, db: str | None, output: str | None) -> None:
-    """Copy every event that still parses into a new decisions file; the damaged file is kept as it is."""
+    """Copy every event that still parses into a new decisions file; the damaged file is kept as it is.
+
+    Decisions an earlier session could not write (its rescue file) are copied in as well."""
     from triage.store import StoreError
-    from triage.store import recover as recover_events
+    from triage.store.recover import recover_events
+    from triage.store.rescue import default_rescue_dirs
 
     path, _ = _db_path(ctx, db)
     if output:
@@ -300,12 +303,18 @@ def recover(ctx: click.Context, db: str | None, output: str | None) -> None:
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         target = path.with_name(f"{path.stem}.recovered-{stamp}{path.suffix or '.json'}")
     try:
-        found, lost = recover_events(path, target)
+        report = recover_events(path, target, rescue_dirs=default_rescue_dirs(_settings(ctx).data_dir))
     except StoreError as exc:
         _fail(str(exc))
+    lost = report.lost
+    rescued = ""
+    if report.rescued:
+        where = ", ".join(str(p) for p in report.rescue_paths)
+        rescued = f", {report.rescued} of them from {where} (decisions an earlier session could not write)"
     _say(
-        f"Recovered {found} event(s) into {target} ({lost} damaged entr{'y' if lost == 1 else 'ies'} lost); "
-        f"{path} was left as it is. Use the new file with --db {target}.", err=False
+        f"Recovered {report.found} event(s) into {target}{rescued} ({lost} damaged "
+        f"entr{'y' if lost == 1 else 'ies'} lost); {path} was left as it is. Use the new file with --db {target}.",
+        err=False,
     )
-    if found == 0 and lost:
+    if report.found == 0 and lost:
         sys.exit(1)
