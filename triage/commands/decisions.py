@@ -153,9 +153,8 @@ def _save_or_drop(store: Any) -> bool:
 def decide(ctx: click.Context, article_id: str, decision: str, inbox: tuple[Path, ...], note: str,
            db: str | None, no_compact: bool) -> None:
     """Record a decision for ARTICLE_ID; title, source and url come from INBOX when the id is found there."""
-    from triage.store import PendingWriteError, StoreError
-
     from triage.sanitize import has_forbidden, sanitize
+    from triage.store import PendingWriteError, StoreError
 
     if not article_id.strip() or has_forbidden(article_id):
         _fail(f"article id {article_id!r} is empty or holds control, escape or bidi characters; "

@@ -17,6 +17,9 @@ Semantics (what the TUI and CLI rely on):
   (disk full, read-only, permission, lock timeout) the event is still accepted in memory (current()
   and history() show it), ``pending`` counts it, a PendingWriteError says why, and it is retried
   first on the next write, on ``refresh()``, ``retry_pending()`` and ``close()``.
+* Every event has a unique ``uid``. ``undo_own`` takes back only this instance's own events (see
+  undo.py); ``rescue()`` moves events that cannot be made durable to a rescue file (rescue.py), and
+  opening a store replays rescue files once (replay.py; ``replayed`` says what it did).
 * Plain TinyDB readers see the events once compacted: ``close()`` compacts when this store wrote
   anything, and every ``compact_every`` journal records a compaction runs in a background thread
   (``background_compaction=False``: in the writing call), holding the lock only to rename.
@@ -37,12 +40,10 @@ from pathlib import Path
 from typing import Any, Self
 
 from triage.model import Article, Decision, DecisionEvent
-from triage.store.errors import NewerSchemaError, PendingWriteError, StoreError
+from triage.store.errors import PendingWriteError, StoreError
 from triage.store.events import (
-    SCHEMA_VERSION,
     decision_or_none,
     new_uid,
-    normalise_doc,
     to_event,
     undo_target,
     utc_now_iso,
@@ -51,7 +52,8 @@ from triage.store.log import EventLog
 from triage.store.query import decision_value, event_filter
 from triage.store.replay import replay_rescue
 from triage.store.rescue import ReplayReport, RescueResult, default_rescue_dirs, write_rescue
-from triage.store.storage import JournalStorage, Record, Tables, gc_paused
+from triage.store.storage import JournalStorage, Tables, gc_paused
+from triage.store.sync import StoreSync
 from triage.store.undo import UndoConflict, UndoResult, plan_undo
 
 __all__ = ["DecisionStore"]
@@ -71,7 +73,7 @@ def _login_name() -> str:
         return str(os.getuid())
 
 
-class DecisionStore:
+class DecisionStore(StoreSync):
     """Decision events for articles, kept in one TinyDB file that several processes may share."""
 
     def __init__(
@@ -104,103 +106,6 @@ class DecisionStore:
             self._reload(*self._storage.load())
         if replay:
             self.replayed = replay_rescue(self)
-
-    # ---- loading ---------------------------------------------------------------------------------
-    def _reload(self, tables: Tables | None, records: list[Record]) -> None:
-        tables = dict(tables or {})
-        version = self._schema_version(tables)
-        if version > SCHEMA_VERSION:
-            raise NewerSchemaError(
-                f"{self.path}: written by a newer triage (schema {version}, this one reads up to "
-                f"{SCHEMA_VERSION}); it was not opened, so nothing in it is lost."
-            )
-        raw_events = tables.pop("events", {}) or {}
-        self._meta = tables.pop("meta", {}) or {}
-        self._extra = tables
-        if version < SCHEMA_VERSION and raw_events:
-            raw_events = self._migrate(version, raw_events)
-        self._log.replace(raw_events)
-        self._log.apply(records, self._extra)
-
-    def _schema_version(self, tables: Tables) -> int:
-        for doc in (tables.get("meta") or {}).values():
-            if isinstance(doc, dict) and isinstance(doc.get("schema_version"), int):
-                return doc["schema_version"]
-        return 1 if tables.get("events") else SCHEMA_VERSION
-
-    def _migrate(self, version: int, raw_events: dict[str, Any]) -> dict[str, Any]:
-        """Bring events of an older schema to the current one, after a backup copy of the file."""
-        migrated = {}
-        for key, doc in raw_events.items():
-            norm = normalise_doc(doc)
-            if norm is not None:
-                migrated[key] = norm
-        self._meta = self._new_meta()
-        if self.path.exists():
-            try:
-                with self._storage.locked():
-                    self.migrated_backup = self._storage.backup(f".v{version}.bak")
-                    self._storage.compact({"events": migrated, "meta": self._meta, **self._extra})
-            except OSError as exc:  # cannot write: use the migrated view in memory, file untouched
-                self.last_error = f"{self.path}: could not save the schema upgrade ({exc.strerror or exc})."
-        return migrated
-
-    def _new_meta(self) -> dict[str, Any]:
-        return {"1": {"schema_version": SCHEMA_VERSION, "app": "triage", "created": utc_now_iso(),
-                      "uuid": secrets.token_hex(8)}}
-
-    def _sync_locked(self) -> bool:
-        """Take in what other processes wrote (caller holds the file lock); True if events changed."""
-        state = self._storage.poll()
-        if state == "same":
-            return False
-        before = self._log.state()
-        full = False
-        if state == "journal":
-            self._log.apply(self._storage.read_new(), self._extra)
-        elif not self._reload_cheaply():
-            try:
-                with gc_paused():
-                    self._reload(*self._storage.load())
-            except StoreError:
-                self._storage.forget()  # not taken in: look again next time, never write over it
-                raise
-            full = True  # maybe another file altogether (a restored or recovered one)
-        changed = full or self._log.state() != before
-        self._unreported = self._unreported or changed
-        return changed
-
-    def _reload_cheaply(self) -> bool:
-        """Catch up without parsing the main file when that is safe (lock held); False: do a full reload.
-
-        Safe when only the journal was replaced, or when another process compacted this same store
-        (same uuid in meta): the events this store lacks are then the last ones of the main file,
-        read from its end, and the rest is in the new journal.
-        """
-        if self._storage.main_unchanged():
-            self._log.apply(self._storage.reread_journal(), self._extra)
-            return True
-        tail = self._storage.tail_meta(self._log.max_id)
-        uuid = self._meta_doc().get("uuid")
-        if tail is None:
-            return False
-        meta, newer = tail
-        if (
-            not uuid or meta.get("uuid") != uuid or meta.get("schema_version") != SCHEMA_VERSION
-            or not isinstance(meta.get("through"), int) or newer is None
-        ):
-            return False
-        expected = list(range(self._log.max_id + 1, meta["through"] + 1))
-        if [doc_id for doc_id, _ in newer] != expected:
-            return False
-        records = self._storage.adopt_main()
-        self._log.apply([("events", doc_id, doc) for doc_id, doc in newer], self._extra)
-        self._log.apply(records, self._extra)
-        return True
-
-    def _meta_doc(self) -> dict[str, Any]:
-        doc = (self._meta or {}).get("1")
-        return doc if isinstance(doc, dict) else {}
 
     # ---- writing ---------------------------------------------------------------------------------
     def _new_doc(self, article_id: str, decision: str | None, note: str, action: str, batch: str,

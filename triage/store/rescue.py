@@ -115,7 +115,7 @@ def default_rescue_dirs(data_dir: str | os.PathLike[str] | None = None) -> list[
         dirs.append(user_state_path("triage") / "rescue")
         if os.environ.get("XDG_RUNTIME_DIR"):  # otherwise platformdirs warns and guesses a /tmp folder
             dirs.append(user_runtime_path("triage") / "rescue")
-    except Exception:  # noqa: BLE001 - no home directory: the temp dir is still there
+    except Exception:  # noqa: BLE001, S110 - no home directory: the temp dir is still there
         pass
     dirs.append(Path(tempfile.gettempdir()) / f"triage-rescue-{os.geteuid()}")
     return dirs
