@@ -322,3 +322,68 @@ def test_uid_is_stored_and_old_documents_without_one_still_load(tmp_path, dirs):
     store.close()
     docs = json.loads(db.read_text())["events"]
     assert "uid" not in docs["1"] and docs["2"]["uid"] == new.uid
+
+
+def test_events_never_handed_to_the_store_can_be_rescued_with_their_uids(tmp_path, dirs):
+    """A writer queue (the TUI's) gives its not-yet-written events as `extra`; uids made up front with
+    new_uid() make the rescue and a write that lands anyway the same event: saved once."""
+    from triage.model import Decision, DecisionEvent
+    from triage.store import new_uid
+
+    db = tmp_path / "d.json"
+    store = DecisionStore(db, rescue_dirs=dirs, user="ann")
+    uid = new_uid()
+    queued = [DecisionEvent("q1", Decision.FLAG, note="queued", uid=uid), DecisionEvent("q2", None, action="clear")]
+    result = store.rescue(extra=queued)
+    assert result.count == 2
+    docs = [line["doc"] for line in rescued_lines(result.path)]
+    assert docs[0]["uid"] == uid and docs[1]["uid"] and docs[0]["user"] == "ann" and docs[0]["at"]
+    landed = store.decide("q1", "flag", "queued", uid=uid)  # the queued write ran after all
+    assert landed.uid == uid and store.current("q1").uid == uid
+    store.close()
+    report = DecisionStore(db, rescue_dirs=dirs).replayed
+    assert report.count == 1 and report.already == 1  # q1 once; q2 replayed
+    assert [e.article_id for e in DecisionStore(db, rescue_dirs=dirs).query(history=True)] == ["q1", "q2"]
+
+
+def test_caller_uids_for_batches_notes_and_undo(tmp_path, dirs):
+    from triage.store import new_uid
+
+    store = DecisionStore(tmp_path / "d.json", rescue_dirs=dirs)
+    uids = [new_uid(), new_uid()]
+    events = store.decide_many(["a1", "a2"], "flag", uids=uids)
+    assert [e.uid for e in events] == uids
+    assert store.set_note("a1", "n", uid="n" * 16).uid == "n" * 16
+    undo = store.undo_own(events[1:], uids={"a2": "u" * 16})
+    assert undo.events[0].uid == "u" * 16
+    with pytest.raises(ValueError, match="one id per article"):
+        store.decide_many(["a1", "a2"], "flag", uids=["x"])
+    store.close()
+
+
+def test_a_write_in_progress_on_another_thread_is_rescued(tmp_path, dirs):
+    """The journal is a FIFO nobody reads: the writer thread blocks inside the write, holding the store
+    (as a write stuck on a slow disk would); rescue() cannot take the store and still gets the event."""
+    db = tmp_path / "d.json"
+    store = DecisionStore(db, rescue_dirs=dirs)
+    os.mkfifo(journal_path(db))
+    outcome = {}
+
+    def write():
+        try:
+            outcome["event"] = store.decide("stuck", "flag", "mid-write")
+        except PendingWriteError as exc:
+            outcome["pending"] = exc.events
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    deadline = time.monotonic() + 10
+    while not store._inflight and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert store._inflight, "the writer never reached the write"
+    result = store.rescue(timeout=0.2)
+    assert result.count == 1 and rescued_lines(result.path)[0]["doc"]["note"] == "mid-write"
+    reader = os.open(journal_path(db), os.O_RDONLY | os.O_NONBLOCK)  # let the stuck write go on
+    writer.join(10)
+    os.close(reader)
+    assert not writer.is_alive()

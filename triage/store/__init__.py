@@ -2,6 +2,7 @@
 
 from triage.store.decisions import DecisionStore
 from triage.store.errors import CorruptStoreError, NewerSchemaError, PendingWriteError, StoreError
+from triage.store.events import new_uid
 from triage.store.recover import recover
 from triage.store.rescue import ReplayReport, RescueResult
 from triage.store.undo import UndoConflict, UndoResult
@@ -17,6 +18,7 @@ __all__ = [
     "StoreError",
     "UndoConflict",
     "UndoResult",
+    "new_uid",
     "parse_when",
     "recover",
 ]

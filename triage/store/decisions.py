@@ -44,6 +44,7 @@ from triage.store.errors import PendingWriteError, StoreError
 from triage.store.events import (
     decision_or_none,
     new_uid,
+    to_doc,
     to_event,
     undo_target,
     utc_now_iso,
@@ -100,6 +101,7 @@ class DecisionStore(StoreSync):
         self.background_compaction = background_compaction
         self._compactor: threading.Thread | None = None
         self._own_uids: set[str] = set()  # events this instance wrote: what undo_own may take back
+        self._inflight: list[Doc] = []  # events being written right now (the mutex is held meanwhile)
         self.rescue_dirs = [Path(d) for d in rescue_dirs] if rescue_dirs is not None else default_rescue_dirs()
         self.replayed: ReplayReport | None = None  # what opening replayed from rescue files (None: none found)
         with self._mutex, self._storage.locked(create=False), gc_paused():
@@ -109,8 +111,8 @@ class DecisionStore(StoreSync):
 
     # ---- writing ---------------------------------------------------------------------------------
     def _new_doc(self, article_id: str, decision: str | None, note: str, action: str, batch: str,
-                 title: Any, source: Any, url: Any) -> Doc:
-        uid = new_uid()
+                 title: Any, source: Any, url: Any, uid: str = "") -> Doc:
+        uid = uid or new_uid()
         self._own_uids.add(uid)
         return {
             "article_id": article_id, "decision": decision, "note": _text(note), "user": self.user,
@@ -127,7 +129,7 @@ class DecisionStore(StoreSync):
             try:
                 with self._storage.locked():
                     self._sync_locked()
-                    docs = build()
+                    docs = self._inflight = build()  # seen by a rescue() that cannot take the mutex
                     self._flush_locked(docs)
                     self.last_error = ""
                     self._maybe_compact_locked()
@@ -135,6 +137,7 @@ class DecisionStore(StoreSync):
                 if docs is None:
                     docs = build()
                 self._log.pending.extend(docs)
+                self._inflight = []
                 reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
                 self.last_error = reason
                 events = [to_event(d) for d in docs]
@@ -142,6 +145,8 @@ class DecisionStore(StoreSync):
                     f"{self.path}: decision not saved yet ({reason}); {len(self._log.pending)} kept in memory "
                     f"and retried.", events,
                 ) from exc
+            finally:
+                self._inflight = []
             return [to_event(d) for d in docs]
 
     def _flush_locked(self, docs: list[Doc]) -> None:
@@ -223,7 +228,7 @@ class DecisionStore(StoreSync):
             compactor.join()
 
     def _decide_doc(self, article: Article | str, value: str | None, note: str, batch: str,
-                    title: str, source: str, url: str) -> Doc:
+                    title: str, source: str, url: str, uid: str = "") -> Doc:
         if isinstance(article, Article):
             article_id = article.id
             title, source, url = title or article.title, source or article.source, url or article.url
@@ -235,21 +240,30 @@ class DecisionStore(StoreSync):
         if latest is not None:
             title, source, url = title or latest.get("title"), source or latest.get("source"), url or latest.get("url")
             note = note or latest.get("note")
-        return self._new_doc(article_id, value, note, "decide" if value else "clear", batch, title, source, url)
+        return self._new_doc(article_id, value, note, "decide" if value else "clear", batch, title, source, url,
+                             uid)
 
     # ---- public API: changes ---------------------------------------------------------------------
     def decide(self, article: Article | str, decision: Decision | str | None, note: str = "", *,
-               batch: str = "", title: str = "", source: str = "", url: str = "") -> DecisionEvent:
-        """Record a decision (None or "clear": clear it) durably; returns the event written."""
+               batch: str = "", title: str = "", source: str = "", url: str = "", uid: str = "") -> DecisionEvent:
+        """Record a decision (None or "clear": clear it) durably; returns the event written.
+
+        `uid`: the event's id when the caller made one (new_uid()) to know the event before it is
+        written, e.g. to rescue it if the write never happens; by default a new one.
+        """
         value = decision_value(decision)
-        return self._write(lambda: [self._decide_doc(article, value, note, batch, title, source, url)])[0]
+        return self._write(lambda: [self._decide_doc(article, value, note, batch, title, source, url, uid)])[0]
 
     def decide_many(self, articles: Sequence[Article | str], decision: Decision | str | None,
-                    note: str = "") -> list[DecisionEvent]:
-        """The same decision for several articles: one batch id, one durable write."""
+                    note: str = "", *, uids: Sequence[str] | None = None) -> list[DecisionEvent]:
+        """The same decision for several articles: one batch id, one durable write (`uids`: as in decide)."""
         value = decision_value(decision)
         batch = secrets.token_hex(6)
-        return self._write(lambda: [self._decide_doc(a, value, note, batch, "", "", "") for a in articles])
+        given = list(uids) if uids is not None else [""] * len(articles)
+        if len(given) != len(articles):
+            raise ValueError("uids must give one id per article")
+        return self._write(lambda: [self._decide_doc(a, value, note, batch, "", "", "", u)
+                                    for a, u in zip(articles, given)])
 
     def undo(self, article_ids: str | Sequence[str]) -> list[DecisionEvent]:
         """Return each article to the state before its latest change (see module docstring)."""
@@ -271,18 +285,19 @@ class DecisionStore(StoreSync):
 
         return self._write(build)
 
-    def set_note(self, article_id: str, note: str) -> DecisionEvent:
-        """Replace the note of an article (also with ""), keeping its current decision."""
+    def set_note(self, article_id: str, note: str, *, uid: str = "") -> DecisionEvent:
+        """Replace the note of an article (also with ""), keeping its current decision (`uid`: as in decide)."""
 
         def build() -> list[Doc]:
             latest = self._log.latest(article_id) or {}
             return [self._new_doc(article_id, decision_or_none(latest.get("decision")), note, "note", "",
-                                  latest.get("title"), latest.get("source"), latest.get("url"))]
+                                  latest.get("title"), latest.get("source"), latest.get("url"), uid)]
 
         return self._write(build)[0]
 
     def undo_own(self, events: Sequence[DecisionEvent], *,
-                 states: Mapping[str, tuple[Decision | str | None, str]] | None = None) -> UndoResult:
+                 states: Mapping[str, tuple[Decision | str | None, str]] | None = None,
+                 uids: Mapping[str, str] | None = None) -> UndoResult:
         """Take back events this store instance wrote (a decision, a note, a batch), never anyone else's.
 
         Atomic: under the file lock, after reading what other processes wrote, each article goes back
@@ -290,9 +305,10 @@ class DecisionStore(StoreSync):
         given) only while no other writer changed it since; those are returned as conflicts and left
         alone. One "undo" event per article, all in one durable write (several: one batch id). Never
         raises for I/O: when the write cannot be made durable the events are kept pending (shown,
-        retried) and ``saved`` is False.
+        retried) and ``saved`` is False. `uids`: article id -> the id of its undo event (as in decide).
         """
         wanted = list(events)
+        made = dict(uids or {})
         given = {k: (decision_value(d), n) for k, (d, n) in states.items()} if states is not None else None
         conflicts: list[UndoConflict] = []
 
@@ -301,7 +317,7 @@ class DecisionStore(StoreSync):
             conflicts[:] = found
             batch = secrets.token_hex(6) if len(plan) > 1 else ""
             return [self._new_doc(aid, decision, note, "undo", batch, last.get("title"), last.get("source"),
-                                  last.get("url")) for aid, decision, note, last in plan]
+                                  last.get("url"), made.get(aid, "")) for aid, decision, note, last in plan]
 
         try:
             written = self._write(build)
@@ -403,29 +419,46 @@ class DecisionStore(StoreSync):
             dropped, self._log.pending = self._log.pending, []
             return [to_event(d) for d in dropped]
 
-    def rescue(self, *, timeout: float = 2.0) -> RescueResult | None:
+    def rescue(self, *, extra: Sequence[DecisionEvent] = (), timeout: float = 2.0) -> RescueResult | None:
         """Write the events that are not durable to a rescue file, replayed by the next start; None if none.
 
         ``<decisions file>.rescue`` (0600, JSON lines, fsynced), else a private fallback place (see
-        triage.store.rescue); the result says where. The events written there leave the pending list,
-        so close() does not write them as well (a replay skips any it finds already saved, by uid).
+        triage.store.rescue); the result says where. Written are: the pending events, an event being
+        written by another thread right now, and `extra` (events the caller accepted but never handed
+        to the store, e.g. a writer queue's; one without a uid gets one). Pending events written
+        there leave the pending list, so close() does not write them as well; the replay skips any
+        event whose uid is already saved, so one that lands after all is never written twice.
         Safe in a signal handler and at interpreter exit: no lock is waited for longer than `timeout`
-        seconds (if another thread holds the store, the pending events are read without it). Never
+        seconds (if another thread holds the store, its state is read without the lock). Never
         raises for I/O: with no writable place ``path`` is None and the events stay pending.
         """
         got = self._mutex.acquire(timeout=max(0.0, timeout))
         try:
-            docs = list(self._log.pending)
+            inflight = list(self._inflight)  # before pending: a failed write moves its docs there, then clears this
+            pending = list(self._log.pending)
+            docs, seen = [], set()
+            for doc in inflight + pending + [self._extra_doc(e) for e in extra]:
+                if doc["uid"] not in seen:
+                    seen.add(doc["uid"])
+                    docs.append(doc)
             if not docs:
                 return None
             result = write_rescue(self.path, docs, dirs=self.rescue_dirs, timeout=timeout)
             if result.path is not None and got:
-                moved = {id(d) for d in docs}
+                moved = {id(d) for d in pending}
                 self._log.pending = [d for d in self._log.pending if id(d) not in moved]
             return result
         finally:
             if got:
                 self._mutex.release()
+
+    def _extra_doc(self, event: DecisionEvent) -> Doc:
+        doc = to_doc(event)
+        doc["uid"] = doc["uid"] or new_uid()
+        doc["user"] = doc["user"] or self.user
+        doc["host"] = doc["host"] or self.host
+        doc["at"] = doc["at"] or utc_now_iso()
+        return doc
 
     def compact(self) -> None:
         """Fold the journal into the main TinyDB file now (atomic replace), so plain TinyDB sees everything."""
