@@ -100,11 +100,17 @@ def test_the_other_cleaners_are_this_one():
     assert plain("a\tb\x1b[1mc") == "a bc"
 
 
+# Character classes with another job than terminal safety, and why they are not the sanitiser's.
+OTHER_JOBS = {
+    "sources/opml.py": "characters XML 1.0 forbids, removed so a subscription list parses",
+}
+
+
 def test_no_other_module_defines_its_own_control_character_class():
     """One definition: no regex of controls or escapes outside triage/sanitize.py (grep the source)."""
     offenders = []
     for path in sorted(PKG.rglob("*.py")):
-        if path.name == "sanitize.py":
+        if path.name == "sanitize.py" or str(path.relative_to(PKG)) in OTHER_JOBS:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
