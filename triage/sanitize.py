@@ -12,8 +12,8 @@ sequences (CSI, OSC ... BEL/ST, DCS/SOS/PM/APC ... ST, two-byte escapes, a lone 
 embeddings, overrides, isolates and marks (U+202A-202E, U+2066-2069, U+200E/200F, U+061C), and
 invisible format characters (zero-width space, word joiner and invisible operators, soft hyphen,
 BOM, interlinear annotation marks, object replacement, tag characters). Zero-width non-joiner and
-joiner (U+200C/D) stay: Persian, Indic scripts and emoji sequences need them. A lone surrogate
-(only possible from a decoded JSON escape) becomes U+FFFD, since no terminal encoding can carry it.
+joiner (U+200C/D) stay: Persian, Indic scripts and emoji sequences need them. Lone surrogates (only
+possible from a decoded JSON escape or surrogateescape) go too: no terminal encoding can carry them.
 """
 
 from __future__ import annotations
@@ -39,8 +39,7 @@ FORBIDDEN_CHARS = (
     "\ud800-\udfff"  # lone surrogates
 )
 FORBIDDEN = re.compile(f"[{FORBIDDEN_CHARS}]")
-_DROP = re.compile(f"[{FORBIDDEN_CHARS.replace(chr(0xD800) + '-' + chr(0xDFFF), '')}]+")
-_SURROGATES = re.compile("[\ud800-\udfff]")
+_DROP = re.compile(f"[{FORBIDDEN_CHARS}]+")
 
 # ESC-introduced sequences, removed whole so their parameters do not show as text: CSI (ESC [ ...
 # final), OSC (ESC ] ... BEL or ST, bounded when cut off), DCS/SOS/PM/APC (ESC P/X/^/_ ... ST), and
@@ -81,8 +80,6 @@ def sanitize(value: Any, *, one_line: bool = False) -> str:
         if "\x1b" in text:
             text = _ESCAPES.sub("", text)
         text = _DROP.sub("", text)
-        if _SURROGATES.search(text) is not None:
-            text = _SURROGATES.sub("\ufffd", text)
     if one_line:
         return " ".join(text.split())
     return text
