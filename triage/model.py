@@ -111,3 +111,4 @@ class DecisionEvent:
     url: str = ""
     action: str = "decide"  # decide | undo | clear | note
     batch: str = ""  # events written together (multi-select) share a batch id
+    uid: str = ""  # unique per event ("" in files from before uids): replays and session undo match on it

@@ -12,47 +12,17 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from triage.sanitize import sanitize
+
 __all__ = ["byline_author", "clean_line", "clean_text", "dateline_date", "is_furniture", "normalise_title"]
 
-# ESC-introduced sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), DCS/SOS/PM/APC
-# (ESC P/X/^/_ ... ST), and two-byte escapes (ESC + one char). 8-bit C1 controls are dropped one by
-# one below (never treated as introducers: a latin-1 byte must not swallow the text after it).
-_ESCAPES = re.compile(
-    r"""
-    \x1b\[[0-?]*[ -/]*[@-~]?                  # CSI ... final byte
-  | \x1b\][^\x07\x1b]{0,2048}(?:\x07|\x1b\\)?   # OSC ... BEL or ST (bounded when cut off)
-  | \x1b[PX^_][^\x1b]{0,2048}(?:\x1b\\)?       # DCS/SOS/PM/APC ... ST
-  | \x1b[ -/]*[0-~]?                          # other ESC sequences (and a lone ESC)
-    """,
-    re.VERBOSE,
-)
-
-# Characters removed outright: C0 controls except \t \n (\r handled first), DEL, C1 controls,
-# bidi embeddings/overrides/isolates and marks, zero-width and other invisible format characters,
-# the BOM, interlinear annotation marks, and the object replacement character.
-_DROP = (
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x9f"
-    "\u200b\u200e\u200f"  # zero width space, LRM, RLM (ZWNJ/ZWJ stay: Persian, Indic scripts, emoji need them)
-    "\u202a-\u202e"  # LRE RLE PDF LRO RLO
-    "\u2060-\u2064\u2066-\u206f"  # word joiner, invisible operators, isolates LRI RLI FSI PDI, deprecated formats
-    "\u061c"  # Arabic letter mark
-    "\ufeff\ufff9-\ufffc"
-    "\u00ad"  # soft hyphen
-    "\U000e0000-\U000e007f"  # tag characters
-    "]"
-)
-_DROP_RE = re.compile(_DROP)
+# Tabs and the other spaces become plain spaces in article text; what a terminal could act on is
+# removed by the one sanitiser (triage.sanitize), which also turns CR, VT, FF and U+2028/9 into newlines.
 _SPACES_RE = re.compile(r"[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
-_LINE_SEPS = re.compile(r"\r\n?|[\u2028\u2029\x85\x0b\x0c]")
 
 
 def _strip(s: str) -> str:
-    if not isinstance(s, str):
-        s = "" if s is None else str(s)
-    s = _LINE_SEPS.sub("\n", s)
-    s = _ESCAPES.sub("", s)
-    s = _DROP_RE.sub("", s)
-    return _SPACES_RE.sub(" ", s)
+    return _SPACES_RE.sub(" ", sanitize(s))
 
 
 def clean_text(s: str) -> str:
@@ -61,8 +31,7 @@ def clean_text(s: str) -> str:
     Lines are right-stripped and runs of spaces collapsed; three or more newlines become two;
     the result has no leading or trailing blank lines.
     """
-    if not isinstance(s, str) or not s.replace("\n", "").isprintable():
-        s = _strip(s)  # printable text (the common case) has no controls, escapes or format characters
+    s = _strip(s)
     s = re.sub(r"[ ]{2,}", " ", s)
     s = re.sub(r"[ ]+\n", "\n", s)
     s = re.sub(r"\n[ ]+", "\n", s)
@@ -72,10 +41,7 @@ def clean_text(s: str) -> str:
 
 def clean_line(s: str) -> str:
     """Clean a one-line field (title, source, author, url): like clean_text, newlines become spaces."""
-    if isinstance(s, str) and s.isprintable():
-        return " ".join(s.split())
-    s = _strip(s)
-    return re.sub(r"\s+", " ", s).strip()
+    return sanitize(s, one_line=True)
 
 
 def normalise_title(title: str) -> str:

@@ -192,4 +192,5 @@ def test_decide_on_a_full_disk_says_not_saved(run, tmp_path):
     result = run("decide", "a1", "flag", "--db", path)
     assert result.exit_code == 1
     lines = [line for line in result.stderr.splitlines() if "warning" not in line]
-    assert lines == [f"triage: {path}: the decision was not saved (No space left on device)."]
+    assert lines == [(f"triage: {path}: the decision was not saved (No space left on device); nothing was "
+                      f"written, run the command again when the file can be written.")]

@@ -12,7 +12,7 @@ from triage.model import Article
 from triage.store import DecisionStore
 from triage.store.export import FORMATS, format_decisions
 
-KEYS = ["article_id", "decision", "note", "user", "host", "at", "title", "source", "url", "action", "batch"]
+KEYS = ["article_id", "decision", "note", "user", "host", "at", "title", "source", "url", "action", "batch", "uid"]
 
 
 @pytest.fixture
@@ -75,3 +75,44 @@ def test_empty_and_unknown_format(events):
     assert set(FORMATS) == {"table", "csv", "json", "md"}
     with pytest.raises(ValueError, match="unknown format"):
         format_decisions(events, "xml")
+
+
+@pytest.mark.parametrize("cell, guarded", [
+    ("=cmd|' /C calc'!A0", True), ("+1", True), ("-1", True), ("@SUM(A1)", True), ("\t=1", True),
+    ("\r=1", True), ("  =1", True), ("\n-2", True), ("\uff1d1+1", True), ("a=b", False), ("", False),
+    ("ok - fine", False),
+])
+def test_csv_cell_formula_guard(cell, guarded):
+    from triage.store.export import csv_cell
+
+    out = csv_cell(cell)
+    assert out.startswith("'") == guarded
+    assert "\r" not in out and "\x1b" not in out
+
+
+def test_csv_cell_drops_controls_but_keeps_newlines_and_tabs():
+    from triage.store.export import csv_cell
+
+    assert csv_cell("a\x1b]0;t\x07b\x9bc\u202ed\ne\tf") == "abcd\ne\tf"
+
+
+@pytest.mark.parametrize("url, link", [
+    ("https://x.test/a", "https://x.test/a"),
+    ("HTTP://X.test/a b(c)<d>", "HTTP://X.test/a%20b%28c%29%3Cd%3E"),
+    ("javascript:alert(1)", ""), ("data:text/html,x", ""), ("file:///etc/passwd", ""), ("//x.test", ""),
+    ("http://", ""), ("https://x.test/\x1b]0;t\x07", "https://x.test/"), ("http://[::1", ""),
+])
+def test_md_url_links_only_http_and_https(url, link):
+    from triage.store.export import md_url
+
+    assert md_url(url) == link
+
+
+def test_md_escape_neutralises_markdown_html_entities_and_autolinks():
+    from triage.store.export import md_escape
+
+    assert md_escape("# [a](b) <i> | ~~x~~ &amp; `c` *d* _e_ \\") == (
+        "\\# \\[a\\](b) \\<i\\> \\| \\~\\~x\\~\\~ \\&amp; \\`c\\` \\*d\\* \\_e\\_ \\\\")
+    assert md_escape("see https://e.test, www.e.test or me@e.test") == (
+        "see https\\://e.test, www\\.e.test or me\\@e.test")
+    assert md_escape("two\nlines\x1b[2J") == "two lines"

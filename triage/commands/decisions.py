@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,19 @@ import click
 __all__ = ["decide", "decisions", "recover"]
 
 DECISION_CHOICES = ("follow-up", "archive", "flag", "clear")
+RETRY_SECONDS = 1.0  # how long `triage decide` keeps retrying a write the disk refused before it gives up
+_pause = time.sleep  # between retries (a test frees the disk here)
+
+
+def _say(message: str, *, err: bool = True) -> None:
+    """One line to the terminal, sanitised: ids, titles, paths and reasons may come from a shared file."""
+    from triage.sanitize import sanitize_line
+
+    click.echo(sanitize_line(message), err=err)
 
 
 def _fail(message: str, code: int = 1) -> None:
-    click.echo(f"triage: {message}", err=True)
+    _say(f"triage: {message}")
     sys.exit(code)
 
 
@@ -94,16 +104,40 @@ def _find_in_inbox(paths: list[Path], article_id: str) -> tuple[Any, str]:
     return None, f"not found in {', '.join(str(p) for p in paths)}"
 
 
-def _open_store(path: Path, group_share: bool, *, must_exist: bool) -> Any:
+def _open_store(ctx: click.Context, path: Path, group_share: bool, *, must_exist: bool) -> Any:
+    """The decision store, after replaying what an earlier session could not write (said on stderr)."""
     from triage.store import DecisionStore, StoreError
+    from triage.store.rescue import default_rescue_dirs
     from triage.store.storage import journal_path
 
     if must_exist and not path.exists() and not journal_path(path).exists():
         _fail(f"{path}: no such decisions file.")
     try:
-        return DecisionStore(path, group_share=group_share)
+        store = DecisionStore(path, group_share=group_share,
+                              rescue_dirs=default_rescue_dirs(_settings(ctx).data_dir))
     except StoreError as exc:
         _fail(str(exc))
+    if store.replayed is not None:  # decisions an earlier session could not write, saved now (or why not)
+        _say(f"triage: {store.replayed.message}")
+    return store
+
+
+def _save_or_drop(store: Any) -> bool:
+    """Retry a write the disk refused for up to RETRY_SECONDS; if it is still not durable, drop it.
+
+    Dropped means never written later (not by close() either), so exit 1 means "not saved" exactly
+    and a script that runs the command again records the decision once.
+    """
+    deadline = time.monotonic() + RETRY_SECONDS
+    delay = 0.1
+    while store.pending:
+        if time.monotonic() >= deadline:
+            store.discard_pending()
+            return False
+        _pause(delay)
+        delay = min(delay * 2, 0.4)
+        store.retry_pending()
+    return True
 
 
 @click.command()
@@ -119,36 +153,46 @@ def _open_store(path: Path, group_share: bool, *, must_exist: bool) -> Any:
 def decide(ctx: click.Context, article_id: str, decision: str, inbox: tuple[Path, ...], note: str,
            db: str | None, no_compact: bool) -> None:
     """Record a decision for ARTICLE_ID; title, source and url come from INBOX when the id is found there."""
+    from triage.sanitize import has_forbidden, sanitize
     from triage.store import PendingWriteError, StoreError
 
+    if not article_id.strip() or has_forbidden(article_id):
+        _fail(f"article id {article_id!r} is empty or holds control, escape or bidi characters; "
+              f"nothing was recorded.", 2)
+    note = sanitize(note).strip()
     path, group_share = _db_path(ctx, db)
     paths = list(inbox) or list(_settings(ctx).inbox)
     article, why = (None, "no inbox given")
     if paths:
         article, why = _find_in_inbox(paths, article_id)
-    store = _open_store(path, group_share, must_exist=False)
+    store = _open_store(ctx, path, group_share, must_exist=False)
     code = 0
     try:
         if article is None and store.current(article_id) is None:
-            click.echo(f"triage: warning: article {article_id}: {why}; recorded as it is.", err=True)
-        event = store.decide(article or article_id, None if decision == "clear" else decision, note)
-        label = event.decision.value if event.decision else "cleared"
-        click.echo(f"{article_id}: {label}" + (f" ({event.title})" if event.title else ""))
-    except PendingWriteError:  # this process ends now: no later retry, so say plainly it is not saved
-        click.echo(f"triage: {path}: the decision was not saved ({store.last_error}).", err=True)
-        code = 1
+            _say(f"triage: warning: article {article_id}: {why}; recorded as it is.")
+        try:
+            event = store.decide(article or article_id, None if decision == "clear" else decision, note)
+        except PendingWriteError as exc:  # retried here; if still refused, dropped: never written later
+            event = exc.events[0]
+            if not _save_or_drop(store):
+                _say(f"triage: {path}: the decision was not saved ({store.last_error}); nothing was written, "
+                     f"run the command again when the file can be written.")
+                code = 1
+        if code == 0:
+            label = event.decision.value if event.decision else "cleared"
+            _say(f"{article_id}: {label}" + (f" ({event.title})" if event.title else ""), err=False)
     except StoreError as exc:
-        click.echo(f"triage: {exc}", err=True)
+        _say(f"triage: {exc}")
         code = 1
     try:
         store.close(compact=False if no_compact else None)
-    except PendingWriteError:
-        code = 1  # already said above
+    except PendingWriteError:  # cannot happen: nothing is left pending above
+        code = 1
     except StoreError as exc:
-        click.echo(f"triage: {exc}", err=True)
+        _say(f"triage: {exc}")
         code = 1
     if store.last_error and code == 0:
-        click.echo(f"triage: warning: {store.last_error}", err=True)
+        _say(f"triage: warning: {store.last_error}")
     sys.exit(code)
 
 
@@ -221,7 +265,7 @@ def decisions(ctx: click.Context, decision: str | None, since: datetime | None, 
     sums = _read_summaries(summaries) if summaries else None
     if sums is None and fmt == "md":
         sums = _cached_summaries(ctx, inbox)
-    store = _open_store(path, group_share, must_exist=True)
+    store = _open_store(ctx, path, group_share, must_exist=True)
     try:
         events = store.query(decision=decision, since=since, until=until, user=user, source=source,
                              text=text, history=history)
@@ -236,7 +280,7 @@ def decisions(ctx: click.Context, decision: str | None, since: datetime | None, 
         output.write_text(rendered, encoding="utf-8")
     except OSError as exc:
         _fail(f"{output}: cannot write ({exc.strerror or exc}).")
-    click.echo(f"{len(events)} row(s) written to {output}", err=True)
+    _say(f"{len(events)} row(s) written to {output}")
 
 
 @click.command()
@@ -244,9 +288,12 @@ def decisions(ctx: click.Context, decision: str | None, since: datetime | None, 
 @click.option("--output", type=click.Path(dir_okay=False), help="The new file (default: beside it, dated).")
 @click.pass_context
 def recover(ctx: click.Context, db: str | None, output: str | None) -> None:
-    """Copy every event that still parses into a new decisions file; the damaged file is kept as it is."""
+    """Copy every event that still parses into a new decisions file; the damaged file is kept as it is.
+
+    Decisions an earlier session could not write (its rescue file) are copied in as well."""
     from triage.store import StoreError
-    from triage.store import recover as recover_events
+    from triage.store.recover import recover_events
+    from triage.store.rescue import default_rescue_dirs
 
     path, _ = _db_path(ctx, db)
     if output:
@@ -255,12 +302,18 @@ def recover(ctx: click.Context, db: str | None, output: str | None) -> None:
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         target = path.with_name(f"{path.stem}.recovered-{stamp}{path.suffix or '.json'}")
     try:
-        found, lost = recover_events(path, target)
+        report = recover_events(path, target, rescue_dirs=default_rescue_dirs(_settings(ctx).data_dir))
     except StoreError as exc:
         _fail(str(exc))
-    click.echo(
-        f"Recovered {found} event(s) into {target} ({lost} damaged entr{'y' if lost == 1 else 'ies'} lost); "
-        f"{path} was left as it is. Use the new file with --db {target}."
+    lost = report.lost
+    rescued = ""
+    if report.rescued:
+        where = ", ".join(str(p) for p in report.rescue_paths)
+        rescued = f", {report.rescued} of them from {where} (decisions an earlier session could not write)"
+    _say(
+        f"Recovered {report.found} event(s) into {target}{rescued} ({lost} damaged "
+        f"entr{'y' if lost == 1 else 'ies'} lost); {path} was left as it is. Use the new file with --db {target}.",
+        err=False,
     )
-    if found == 0 and lost:
+    if report.found == 0 and lost:
         sys.exit(1)

@@ -2,7 +2,10 @@
 
 from triage.store.decisions import DecisionStore
 from triage.store.errors import CorruptStoreError, NewerSchemaError, PendingWriteError, StoreError
+from triage.store.events import new_uid
 from triage.store.recover import recover
+from triage.store.rescue import ReplayReport, RescueResult
+from triage.store.undo import UndoConflict, UndoResult
 from triage.store.when import parse_when
 
 __all__ = [
@@ -10,7 +13,12 @@ __all__ = [
     "DecisionStore",
     "NewerSchemaError",
     "PendingWriteError",
+    "ReplayReport",
+    "RescueResult",
     "StoreError",
+    "UndoConflict",
+    "UndoResult",
+    "new_uid",
     "parse_when",
     "recover",
 ]

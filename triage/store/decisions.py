@@ -17,6 +17,9 @@ Semantics (what the TUI and CLI rely on):
   (disk full, read-only, permission, lock timeout) the event is still accepted in memory (current()
   and history() show it), ``pending`` counts it, a PendingWriteError says why, and it is retried
   first on the next write, on ``refresh()``, ``retry_pending()`` and ``close()``.
+* Every event has a unique ``uid``. ``undo_own`` takes back only this instance's own events (see
+  undo.py); ``rescue()`` moves events that cannot be made durable to a rescue file (rescue.py), and
+  opening a store replays rescue files once (replay.py; ``replayed`` says what it did).
 * Plain TinyDB readers see the events once compacted: ``close()`` compacts when this store wrote
   anything, and every ``compact_every`` journal records a compaction runs in a background thread
   (``background_compaction=False``: in the writing call), holding the lock only to rename.
@@ -31,21 +34,37 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
 
 from triage.model import Article, Decision, DecisionEvent
-from triage.store.errors import NewerSchemaError, PendingWriteError, StoreError
-from triage.store.events import SCHEMA_VERSION, normalise_doc, to_event, undo_target, utc_now_iso
+from triage.store.errors import PendingWriteError, StoreError
+from triage.store.events import (
+    decision_or_none,
+    new_uid,
+    to_doc,
+    to_event,
+    undo_target,
+    utc_now_iso,
+)
 from triage.store.log import EventLog
 from triage.store.query import decision_value, event_filter
-from triage.store.storage import JournalStorage, Record, Tables, gc_paused
+from triage.store.replay import replay_rescue
+from triage.store.rescue import ReplayReport, RescueResult, default_rescue_dirs, write_rescue
+from triage.store.storage import JournalStorage, Tables, gc_paused
+from triage.store.sync import StoreSync
+from triage.store.undo import UndoConflict, UndoResult, plan_undo
 
 __all__ = ["DecisionStore"]
 
 Doc = dict[str, Any]
+
+
+def _text(value: Any) -> str:
+    """A stored text field as a string (a document written by hand may hold anything)."""
+    return value if isinstance(value, str) else ("" if value is None else str(value))
 
 
 def _login_name() -> str:
@@ -55,13 +74,14 @@ def _login_name() -> str:
         return str(os.getuid())
 
 
-class DecisionStore:
+class DecisionStore(StoreSync):
     """Decision events for articles, kept in one TinyDB file that several processes may share."""
 
     def __init__(
         self, path: str | os.PathLike[str], *, group_share: bool = False, compact_every: int = 1000,
         user: str | None = None, host: str | None = None, lock_timeout: float = 10.0,
-        background_compaction: bool = True,
+        background_compaction: bool = True, rescue_dirs: Sequence[str | os.PathLike[str]] | None = None,
+        replay: bool = True,
     ) -> None:
         self.path = Path(path).expanduser()
         self.compact_every = compact_every
@@ -80,113 +100,24 @@ class DecisionStore:
         self._compact_after = compact_every
         self.background_compaction = background_compaction
         self._compactor: threading.Thread | None = None
+        self._own_uids: set[str] = set()  # events this instance wrote: what undo_own may take back
+        self._inflight: list[Doc] = []  # events being written right now (the mutex is held meanwhile)
+        self.rescue_dirs = [Path(d) for d in rescue_dirs] if rescue_dirs is not None else default_rescue_dirs()
+        self.replayed: ReplayReport | None = None  # what opening replayed from rescue files (None: none found)
         with self._mutex, self._storage.locked(create=False), gc_paused():
             self._reload(*self._storage.load())
-
-    # ---- loading ---------------------------------------------------------------------------------
-    def _reload(self, tables: Tables | None, records: list[Record]) -> None:
-        tables = dict(tables or {})
-        version = self._schema_version(tables)
-        if version > SCHEMA_VERSION:
-            raise NewerSchemaError(
-                f"{self.path}: written by a newer triage (schema {version}, this one reads up to "
-                f"{SCHEMA_VERSION}); it was not opened, so nothing in it is lost."
-            )
-        raw_events = tables.pop("events", {}) or {}
-        self._meta = tables.pop("meta", {}) or {}
-        self._extra = tables
-        if version < SCHEMA_VERSION and raw_events:
-            raw_events = self._migrate(version, raw_events)
-        self._log.replace(raw_events)
-        self._log.apply(records, self._extra)
-
-    def _schema_version(self, tables: Tables) -> int:
-        for doc in (tables.get("meta") or {}).values():
-            if isinstance(doc, dict) and isinstance(doc.get("schema_version"), int):
-                return doc["schema_version"]
-        return 1 if tables.get("events") else SCHEMA_VERSION
-
-    def _migrate(self, version: int, raw_events: dict[str, Any]) -> dict[str, Any]:
-        """Bring events of an older schema to the current one, after a backup copy of the file."""
-        migrated = {}
-        for key, doc in raw_events.items():
-            norm = normalise_doc(doc)
-            if norm is not None:
-                migrated[key] = norm
-        self._meta = self._new_meta()
-        if self.path.exists():
-            try:
-                with self._storage.locked():
-                    self.migrated_backup = self._storage.backup(f".v{version}.bak")
-                    self._storage.compact({"events": migrated, "meta": self._meta, **self._extra})
-            except OSError as exc:  # cannot write: use the migrated view in memory, file untouched
-                self.last_error = f"{self.path}: could not save the schema upgrade ({exc.strerror or exc})."
-        return migrated
-
-    def _new_meta(self) -> dict[str, Any]:
-        return {"1": {"schema_version": SCHEMA_VERSION, "app": "triage", "created": utc_now_iso(),
-                      "uuid": secrets.token_hex(8)}}
-
-    def _sync_locked(self) -> bool:
-        """Take in what other processes wrote (caller holds the file lock); True if events changed."""
-        state = self._storage.poll()
-        if state == "same":
-            return False
-        before = self._log.state()
-        full = False
-        if state == "journal":
-            self._log.apply(self._storage.read_new(), self._extra)
-        elif not self._reload_cheaply():
-            try:
-                with gc_paused():
-                    self._reload(*self._storage.load())
-            except StoreError:
-                self._storage.forget()  # not taken in: look again next time, never write over it
-                raise
-            full = True  # maybe another file altogether (a restored or recovered one)
-        changed = full or self._log.state() != before
-        self._unreported = self._unreported or changed
-        return changed
-
-    def _reload_cheaply(self) -> bool:
-        """Catch up without parsing the main file when that is safe (lock held); False: do a full reload.
-
-        Safe when only the journal was replaced, or when another process compacted this same store
-        (same uuid in meta): the events this store lacks are then the last ones of the main file,
-        read from its end, and the rest is in the new journal.
-        """
-        if self._storage.main_unchanged():
-            self._log.apply(self._storage.reread_journal(), self._extra)
-            return True
-        tail = self._storage.tail_meta(self._log.max_id)
-        uuid = self._meta_doc().get("uuid")
-        if tail is None:
-            return False
-        meta, newer = tail
-        if (
-            not uuid or meta.get("uuid") != uuid or meta.get("schema_version") != SCHEMA_VERSION
-            or not isinstance(meta.get("through"), int) or newer is None
-        ):
-            return False
-        expected = list(range(self._log.max_id + 1, meta["through"] + 1))
-        if [doc_id for doc_id, _ in newer] != expected:
-            return False
-        records = self._storage.adopt_main()
-        self._log.apply([("events", doc_id, doc) for doc_id, doc in newer], self._extra)
-        self._log.apply(records, self._extra)
-        return True
-
-    def _meta_doc(self) -> dict[str, Any]:
-        doc = (self._meta or {}).get("1")
-        return doc if isinstance(doc, dict) else {}
+        if replay:
+            self.replayed = replay_rescue(self)
 
     # ---- writing ---------------------------------------------------------------------------------
     def _new_doc(self, article_id: str, decision: str | None, note: str, action: str, batch: str,
-                 title: str, source: str, url: str) -> Doc:
+                 title: Any, source: Any, url: Any, uid: str = "") -> Doc:
+        uid = uid or new_uid()
+        self._own_uids.add(uid)
         return {
-            "article_id": article_id, "decision": decision, "note": note, "user": self.user,
-            "host": self.host, "at": utc_now_iso(), "title": title, "source": source, "url": url,
-            "action": action, "batch": batch,
+            "article_id": article_id, "decision": decision, "note": _text(note), "user": self.user,
+            "host": self.host, "at": utc_now_iso(), "title": _text(title), "source": _text(source),
+            "url": _text(url), "action": action, "batch": batch, "uid": uid,
         }
 
     def _write(self, build: Callable[[], list[Doc]]) -> list[DecisionEvent]:
@@ -198,7 +129,7 @@ class DecisionStore:
             try:
                 with self._storage.locked():
                     self._sync_locked()
-                    docs = build()
+                    docs = self._inflight = build()  # seen by a rescue() that cannot take the mutex
                     self._flush_locked(docs)
                     self.last_error = ""
                     self._maybe_compact_locked()
@@ -206,6 +137,7 @@ class DecisionStore:
                 if docs is None:
                     docs = build()
                 self._log.pending.extend(docs)
+                self._inflight = []
                 reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
                 self.last_error = reason
                 events = [to_event(d) for d in docs]
@@ -213,6 +145,8 @@ class DecisionStore:
                     f"{self.path}: decision not saved yet ({reason}); {len(self._log.pending)} kept in memory "
                     f"and retried.", events,
                 ) from exc
+            finally:
+                self._inflight = []
             return [to_event(d) for d in docs]
 
     def _flush_locked(self, docs: list[Doc]) -> None:
@@ -294,7 +228,7 @@ class DecisionStore:
             compactor.join()
 
     def _decide_doc(self, article: Article | str, value: str | None, note: str, batch: str,
-                    title: str, source: str, url: str) -> Doc:
+                    title: str, source: str, url: str, uid: str = "") -> Doc:
         if isinstance(article, Article):
             article_id = article.id
             title, source, url = title or article.title, source or article.source, url or article.url
@@ -304,23 +238,32 @@ class DecisionStore:
             raise ValueError("an article id is required")
         latest = self._log.latest(article_id)
         if latest is not None:
-            title, source, url = title or latest["title"], source or latest["source"], url or latest["url"]
-            note = note or latest["note"]
-        return self._new_doc(article_id, value, note, "decide" if value else "clear", batch, title, source, url)
+            title, source, url = title or latest.get("title"), source or latest.get("source"), url or latest.get("url")
+            note = note or latest.get("note")
+        return self._new_doc(article_id, value, note, "decide" if value else "clear", batch, title, source, url,
+                             uid)
 
     # ---- public API: changes ---------------------------------------------------------------------
     def decide(self, article: Article | str, decision: Decision | str | None, note: str = "", *,
-               batch: str = "", title: str = "", source: str = "", url: str = "") -> DecisionEvent:
-        """Record a decision (None or "clear": clear it) durably; returns the event written."""
+               batch: str = "", title: str = "", source: str = "", url: str = "", uid: str = "") -> DecisionEvent:
+        """Record a decision (None or "clear": clear it) durably; returns the event written.
+
+        `uid`: the event's id when the caller made one (new_uid()) to know the event before it is
+        written, e.g. to rescue it if the write never happens; by default a new one.
+        """
         value = decision_value(decision)
-        return self._write(lambda: [self._decide_doc(article, value, note, batch, title, source, url)])[0]
+        return self._write(lambda: [self._decide_doc(article, value, note, batch, title, source, url, uid)])[0]
 
     def decide_many(self, articles: Sequence[Article | str], decision: Decision | str | None,
-                    note: str = "") -> list[DecisionEvent]:
-        """The same decision for several articles: one batch id, one durable write."""
+                    note: str = "", *, uids: Sequence[str] | None = None) -> list[DecisionEvent]:
+        """The same decision for several articles: one batch id, one durable write (`uids`: as in decide)."""
         value = decision_value(decision)
         batch = secrets.token_hex(6)
-        return self._write(lambda: [self._decide_doc(a, value, note, batch, "", "", "") for a in articles])
+        given = list(uids) if uids is not None else [""] * len(articles)
+        if len(given) != len(articles):
+            raise ValueError("uids must give one id per article")
+        return self._write(lambda: [self._decide_doc(a, value, note, batch, "", "", "", u)
+                                    for a, u in zip(articles, given)])
 
     def undo(self, article_ids: str | Sequence[str]) -> list[DecisionEvent]:
         """Return each article to the state before its latest change (see module docstring)."""
@@ -337,20 +280,50 @@ class DecisionStore:
                 decision, note = target
                 last = history[-1]
                 docs.append(self._new_doc(article_id, decision, note, "undo", batch,
-                                          last["title"], last["source"], last["url"]))
+                                          last.get("title"), last.get("source"), last.get("url")))
             return docs
 
         return self._write(build)
 
-    def set_note(self, article_id: str, note: str) -> DecisionEvent:
-        """Replace the note of an article (also with ""), keeping its current decision."""
+    def set_note(self, article_id: str, note: str, *, uid: str = "") -> DecisionEvent:
+        """Replace the note of an article (also with ""), keeping its current decision (`uid`: as in decide)."""
 
         def build() -> list[Doc]:
-            latest = self._log.latest(article_id) or {"decision": None, "title": "", "source": "", "url": ""}
-            return [self._new_doc(article_id, latest["decision"], note, "note", "",
-                                  latest["title"], latest["source"], latest["url"])]
+            latest = self._log.latest(article_id) or {}
+            return [self._new_doc(article_id, decision_or_none(latest.get("decision")), note, "note", "",
+                                  latest.get("title"), latest.get("source"), latest.get("url"), uid)]
 
         return self._write(build)[0]
+
+    def undo_own(self, events: Sequence[DecisionEvent], *,
+                 states: Mapping[str, tuple[Decision | str | None, str]] | None = None,
+                 uids: Mapping[str, str] | None = None) -> UndoResult:
+        """Take back events this store instance wrote (a decision, a note, a batch), never anyone else's.
+
+        Atomic: under the file lock, after reading what other processes wrote, each article goes back
+        to the state just before its event (or to ``states[article_id]`` = (decision, note) when
+        given) only while no other writer changed it since; those are returned as conflicts and left
+        alone. One "undo" event per article, all in one durable write (several: one batch id). Never
+        raises for I/O: when the write cannot be made durable the events are kept pending (shown,
+        retried) and ``saved`` is False. `uids`: article id -> the id of its undo event (as in decide).
+        """
+        wanted = list(events)
+        made = dict(uids or {})
+        given = {k: (decision_value(d), n) for k, (d, n) in states.items()} if states is not None else None
+        conflicts: list[UndoConflict] = []
+
+        def build() -> list[Doc]:
+            plan, found = plan_undo(wanted, self._log.history, self._own_uids, given)
+            conflicts[:] = found
+            batch = secrets.token_hex(6) if len(plan) > 1 else ""
+            return [self._new_doc(aid, decision, note, "undo", batch, last.get("title"), last.get("source"),
+                                  last.get("url"), made.get(aid, "")) for aid, decision, note, last in plan]
+
+        try:
+            written = self._write(build)
+        except PendingWriteError as exc:
+            return UndoResult(tuple(exc.events), tuple(conflicts), saved=False, error=self.last_error)
+        return UndoResult(tuple(written), tuple(conflicts))
 
     # ---- public API: reading ---------------------------------------------------------------------
     def current(self, article_id: str) -> DecisionEvent | None:
@@ -435,6 +408,57 @@ class DecisionStore:
             except (OSError, StoreError) as exc:
                 self.last_error = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             return len(self._log.pending)
+
+    def discard_pending(self) -> list[DecisionEvent]:
+        """Give up the events that are not durable: they are never written later (not by close() either).
+
+        For a caller that reports failure and ends (``triage decide`` exits 1: a script that retries
+        must not find the event written twice). Returns the events dropped.
+        """
+        with self._mutex:
+            dropped, self._log.pending = self._log.pending, []
+            return [to_event(d) for d in dropped]
+
+    def rescue(self, *, extra: Sequence[DecisionEvent] = (), timeout: float = 2.0) -> RescueResult | None:
+        """Write the events that are not durable to a rescue file, replayed by the next start; None if none.
+
+        ``<decisions file>.rescue`` (0600, JSON lines, fsynced), else a private fallback place (see
+        triage.store.rescue); the result says where. Written are: the pending events, an event being
+        written by another thread right now, and `extra` (events the caller accepted but never handed
+        to the store, e.g. a writer queue's; one without a uid gets one). Pending events written
+        there leave the pending list, so close() does not write them as well; the replay skips any
+        event whose uid is already saved, so one that lands after all is never written twice.
+        Safe in a signal handler and at interpreter exit: no lock is waited for longer than `timeout`
+        seconds (if another thread holds the store, its state is read without the lock). Never
+        raises for I/O: with no writable place ``path`` is None and the events stay pending.
+        """
+        got = self._mutex.acquire(timeout=max(0.0, timeout))
+        try:
+            inflight = list(self._inflight)  # before pending: a failed write moves its docs there, then clears this
+            pending = list(self._log.pending)
+            docs, seen = [], set()
+            for doc in inflight + pending + [self._extra_doc(e) for e in extra]:
+                if doc["uid"] not in seen:
+                    seen.add(doc["uid"])
+                    docs.append(doc)
+            if not docs:
+                return None
+            result = write_rescue(self.path, docs, dirs=self.rescue_dirs, timeout=timeout)
+            if result.path is not None and got:
+                moved = {id(d) for d in pending}
+                self._log.pending = [d for d in self._log.pending if id(d) not in moved]
+            return result
+        finally:
+            if got:
+                self._mutex.release()
+
+    def _extra_doc(self, event: DecisionEvent) -> Doc:
+        doc = to_doc(event)
+        doc["uid"] = doc["uid"] or new_uid()
+        doc["user"] = doc["user"] or self.user
+        doc["host"] = doc["host"] or self.host
+        doc["at"] = doc["at"] or utc_now_iso()
+        return doc
 
     def compact(self) -> None:
         """Fold the journal into the main TinyDB file now (atomic replace), so plain TinyDB sees everything."""

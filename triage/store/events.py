@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import MISSING, fields
 from datetime import UTC, datetime
 from typing import Any
 
 from triage.model import Decision, DecisionEvent
 
-__all__ = ["EVENT_KEYS", "SCHEMA_VERSION", "at_key", "normalise_doc", "to_doc", "to_event", "undo_target", "utc_now_iso"]
+__all__ = [
+    "EVENT_KEYS", "SCHEMA_VERSION", "at_key", "decision_or_none", "new_uid", "normalise_doc", "to_doc", "to_event", "undo_target",
+    "utc_now_iso",
+]
 
 SCHEMA_VERSION = 2
-EVENT_KEYS = ("article_id", "decision", "note", "user", "host", "at", "title", "source", "url", "action", "batch")
+EVENT_KEYS = ("article_id", "decision", "note", "user", "host", "at", "title", "source", "url", "action", "batch",
+              "uid")
 ACTIONS = ("decide", "clear", "undo", "note")
 
 _DECISIONS: dict[Any, Decision | None] = {d.value: d for d in Decision}
@@ -19,8 +24,14 @@ _DEFAULTS: dict[str, Any] = {
     f.name: (f.default if f.default is not MISSING else None) for f in fields(DecisionEvent)
 }
 _KEYSET = frozenset(EVENT_KEYS)
+_KEYSET_NO_UID = _KEYSET - {"uid"}  # events written before uids existed
 _EXTRA = {k: v for k, v in _DEFAULTS.items() if k not in _KEYSET}  # fields added to the model later
 _FAST = hasattr(DecisionEvent, "__dict__") and "__slots__" not in DecisionEvent.__dict__
+
+
+def new_uid() -> str:
+    """A unique event id (64 random bits as hex): a replayed or retried event is recognised by it."""
+    return secrets.token_hex(8)
 
 
 def utc_now_iso() -> str:
@@ -30,6 +41,8 @@ def utc_now_iso() -> str:
 
 def at_key(value: str) -> str:
     """A timestamp in canonical form, so timestamps compare as strings ("" when it does not parse)."""
+    if not isinstance(value, str):
+        return ""
     if len(value) == 27 and value.endswith("Z") and value[10] == "T":
         return value
     try:
@@ -41,18 +54,32 @@ def at_key(value: str) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def decision_or_none(value: Any) -> str | None:
+    """A stored decision value if it is a known one, else None (a document written by hand may hold anything)."""
+    try:
+        return value if value in _DECISIONS else None
+    except TypeError:  # unhashable
+        return None
+
+
 def to_event(doc: dict[str, Any]) -> DecisionEvent:
     """A stored document as a DecisionEvent (missing fields take the dataclass defaults)."""
-    if doc.keys() == _KEYSET:  # the normal case: every field stored
+    keys = doc.keys()
+    if keys == _KEYSET or keys == _KEYSET_NO_UID:  # the normal case: every field stored
         values = dict(doc)
         if _EXTRA:
             values.update(_EXTRA)
+        if "uid" not in values:
+            values["uid"] = ""
     else:
         values = dict(_DEFAULTS)
         for key in EVENT_KEYS:
             if key in doc:
                 values[key] = doc[key]
-    values["decision"] = _DECISIONS.get(values["decision"])
+    try:
+        values["decision"] = _DECISIONS.get(values["decision"])
+    except TypeError:  # an unhashable value written by hand (a list): no decision
+        values["decision"] = None
     if _FAST:
         event = object.__new__(DecisionEvent)
         event.__dict__.update(values)  # frozen: set once here, as dataclass __init__ would

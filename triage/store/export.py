@@ -6,16 +6,18 @@ import csv
 import io
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from triage.model import Decision, DecisionEvent
+from triage.sanitize import escape_forbidden, sanitize, sanitize_line
 from triage.store.events import EVENT_KEYS, to_doc
 
-__all__ = ["FORMATS", "event_row", "format_decisions"]
+__all__ = ["FORMATS", "csv_cell", "event_row", "format_decisions", "md_escape", "md_url"]
 
 FORMATS = ("table", "csv", "json", "md")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _GROUPS: tuple[tuple[str | None, str], ...] = (
     (Decision.FOLLOW_UP.value, "Follow up"),
     (Decision.FLAG.value, "Flagged"),
@@ -25,25 +27,55 @@ _GROUPS: tuple[tuple[str | None, str], ...] = (
 
 
 def event_row(event: DecisionEvent) -> dict[str, Any]:
-    """The stable export record of an event (json keys and csv columns, in this order)."""
-    return to_doc(event)
+    """The stable export record of an event (json keys and csv columns, in this order).
+
+    Text fields are strings (a document written by hand into the shared file may hold other types).
+    """
+    row = to_doc(event)
+    for key, value in row.items():
+        if key != "decision" and not isinstance(value, str):
+            row[key] = "" if value is None else str(value)
+    return row
 
 
-def _one_line(value: str) -> str:
-    return _CONTROL.sub(" ", value or "").strip()
+def _one_line(value: Any) -> str:
+    return sanitize_line(value)
 
 
-def _when(at: str) -> str:
+def _when(at: Any) -> str:
     """'2026-11-25T12:15:31.123456Z' -> '2026-11-25 12:15' (UTC)."""
+    at = sanitize_line(at)
     return at[:16].replace("T", " ") if len(at) >= 16 else at
 
 
+def _cells(ch: str) -> int:
+    """Terminal columns of one character: 2 for wide East Asian ones, 0 for combining marks and joiners."""
+    if ch < "\u0300":
+        return 1
+    if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def _width(value: str) -> int:
+    return len(value) if value.isascii() else sum(_cells(ch) for ch in value)
+
+
 def _fit(value: str, width: int) -> str:
+    """`value` cut or padded to exactly `width` terminal columns (a cut ends with an ellipsis)."""
     if width <= 0:
         return ""
-    if len(value) <= width:
-        return value.ljust(width)
-    return value[: width - 1] + "…"
+    used = _width(value)
+    if used <= width:
+        return value + " " * (width - used)
+    out, used = [], 0
+    for ch in value:
+        w = _cells(ch)
+        if used + w > width - 1:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out) + "…" + " " * (width - 1 - used)
 
 
 def _table(events: Sequence[DecisionEvent], width: int) -> str:
@@ -53,14 +85,14 @@ def _table(events: Sequence[DecisionEvent], width: int) -> str:
         {
             "WHEN (UTC)": _when(e.at),
             "DECISION": e.decision.value if e.decision else "cleared",
-            "TITLE": _one_line(e.title) or e.article_id,
+            "TITLE": _one_line(e.title) or _one_line(e.article_id),
             "SOURCE": _one_line(e.source),
             "USER": _one_line(e.user),
             "NOTE": _one_line(e.note),
         }
         for e in events
     ]
-    natural = {k: max(len(k), *(len(r[k]) for r in rows)) for k in rows[0]}
+    natural = {k: max(len(k), *(_width(r[k]) for r in rows)) for k in rows[0]}
     widths = {
         "WHEN (UTC)": 16,
         "DECISION": min(natural["DECISION"], 9),
@@ -81,29 +113,70 @@ def _table(events: Sequence[DecisionEvent], width: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Cells a spreadsheet would run as a formula (OWASP CSV injection): =, +, -, @, tab and CR first, also
+# after leading spaces or newlines, and their full-width forms, which some spreadsheets convert.
+_FORMULA = re.compile(r"[\s]*[=+\-@\t\r\uff1d\uff0b\uff0d\uff20]")
+
+
+def csv_cell(value: Any) -> str:
+    """A CSV cell that is safe to open: no control characters (newlines and tabs stay inside the quoted
+    cell), and a ' before anything a spreadsheet would take as a formula."""
+    text = sanitize(value)
+    return "'" + text if _FORMULA.match(text) else text
+
+
 def _csv(events: Iterable[DecisionEvent]) -> str:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(EVENT_KEYS), lineterminator="\n")
-    writer.writeheader()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(EVENT_KEYS)
     for event in events:
         row = event_row(event)
         row["decision"] = row["decision"] or ""
-        writer.writerow(row)
+        writer.writerow([csv_cell(row[key]) for key in EVENT_KEYS])
     return buf.getvalue()
 
 
 def _json(events: Iterable[DecisionEvent], summaries: Mapping[str, Sequence[str]] | None) -> str:
+    """One JSON array; characters a terminal could act on are written as \\u escapes (same data)."""
     rows = []
     for event in events:
         row = event_row(event)
         if summaries is not None:
-            row["summary"] = list(summaries.get(event.article_id, ()))
+            row["summary"] = [str(s) for s in summaries.get(row["article_id"], ())]
         rows.append(row)
-    return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+    return escape_forbidden(json.dumps(rows, indent=2, ensure_ascii=False)) + "\n"
 
 
-def _md_escape(value: str) -> str:
-    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", _one_line(value))
+# Markdown syntax in text: inline code, emphasis, links and images, raw HTML and autolinks, headings,
+# table cells, strikethrough, entities (&#x202e; would make a bidi override), and the bare URL, www.
+# and e-mail autolinks of GitHub-flavoured Markdown (a backslash escape keeps them plain text).
+_MD_SPECIAL = re.compile(r"[\\`*_\[\]<>#|~&@]|:(?=//)|(?<=\bwww)\.", re.IGNORECASE)
+
+
+def md_escape(value: Any) -> str:
+    """One line of plain text for Markdown: sanitised, its own syntax backslash-escaped."""
+    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(), _one_line(value))
+
+
+def md_url(value: Any) -> str:
+    """`value` as a Markdown link destination if it is an http(s) URL with a host, else ""."""
+    url = _one_line(value)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return ""
+    return quote(url, safe="/:?#@!$&'*+,;=%-._~")
+
+
+def _code_span(value: Any) -> str:
+    """Inline code holding `value` literally (the fence is longer than any run of backticks in it)."""
+    text = _one_line(value)
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _md(events: Sequence[DecisionEvent], summaries: Mapping[str, Sequence[str]] | None) -> str:
@@ -116,16 +189,20 @@ def _md(events: Sequence[DecisionEvent], summaries: Mapping[str, Sequence[str]] 
             continue
         out += [f"## {heading} ({len(group)})", ""]
         for e in group:
-            title = _md_escape(e.title) or f"`{_one_line(e.article_id)}`"
-            url = _one_line(e.url).replace(")", "%29").replace(" ", "%20")
+            title = md_escape(e.title) or _code_span(e.article_id)
+            url = md_url(e.url)
             out.append(f"### [{title}]({url})" if url else f"### {title}")
-            byline = " · ".join(x for x in (_md_escape(e.source), f"{_md_escape(e.user)} {_when(e.at)} UTC") if x)
-            out += [f"*{byline.strip()}*", ""]
-            if e.note.strip():
-                out += [f"> {_md_escape(e.note)}", ""]
-            sentences = (summaries or {}).get(e.article_id, ())
+            parts = [md_escape(e.source), f"{md_escape(e.user)} {md_escape(_when(e.at))} UTC".strip()]
+            if not url and _one_line(e.url):
+                parts.append(md_escape(e.url))  # not http(s): shown as text, never a link
+            byline = " · ".join(x for x in parts if x)
+            out += [f"*{byline}*", ""]
+            note = md_escape(e.note)
+            if note:
+                out += [f"> {note}", ""]
+            sentences = [s for s in map(md_escape, (summaries or {}).get(e.article_id, ())) if s]
             if sentences:
-                out += [f"- {_one_line(s)}" for s in sentences] + [""]
+                out += [f"- {s}" for s in sentences] + [""]
     return "\n".join(out)
 
 

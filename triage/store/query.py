@@ -54,9 +54,9 @@ def event_filter(*, decision: Decision | str | None = None, since: datetime | No
             at = at_key(doc.get("at") or "")
             if not at or (lo and at < lo) or (hi and at > hi):
                 return False
-        if user_cf is not None and (doc.get("user") or "").casefold() != user_cf:
+        if user_cf is not None and str(doc.get("user") or "").casefold() != user_cf:
             return False
-        if source_cf is not None and source_cf not in (doc.get("source") or "").casefold():
+        if source_cf is not None and source_cf not in str(doc.get("source") or "").casefold():
             return False
         if text_cf is not None:
             hay = " ".join(str(doc.get(k) or "") for k in _TEXT_FIELDS)

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from triage.store.errors import StoreError
 from triage.store.events import SCHEMA_VERSION, normalise_doc, utc_now_iso
+from triage.store.rescue import default_rescue_dirs, locked_rescue_files
 from triage.store.storage import atomic_write_json, journal_path
 
-__all__ = ["recover", "salvage"]
+__all__ = ["RecoverReport", "recover", "recover_events", "salvage"]
 
 _ENTRY = re.compile(r'"(\d+)"\s*:\s*\{')
 
@@ -92,10 +95,34 @@ def salvage(src: Path) -> tuple[list[dict[str, Any]], int]:
     return ordered, lost + jlost
 
 
-def recover(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> tuple[int, int]:
-    """Write every event that still parses in `src` (+ journal) to the new file `dst`; src is never modified.
+@dataclass(frozen=True)
+class RecoverReport:
+    """What recover_events copied: events that still parse, entries lost, events added from rescue files."""
 
-    Returns (events recovered, entries lost). `dst` must not exist yet.
+    found: int  # events written to the new file (rescued ones included)
+    lost: int  # damaged entries that could not be read
+    rescued: int = 0  # of `found`, events taken from rescue files (decisions an earlier session could not write)
+    rescue_paths: tuple[Path, ...] = ()
+
+
+def _rescued(src: Path, dirs: Sequence[Path], known: set[str]) -> tuple[list[dict[str, Any]], tuple[Path, ...]]:
+    """Events of the rescue files of `src` whose uid is not among `known` (the files are left as they are)."""
+    with locked_rescue_files(src, dirs) as (files, _problems):
+        out = []
+        for found in files:
+            for doc in found.docs:
+                if doc["uid"] not in known:
+                    known.add(doc["uid"])
+                    out.append(doc)
+        return out, tuple(f.path for f in files)
+
+
+def recover_events(src: str | os.PathLike[str], dst: str | os.PathLike[str], *,
+                   rescue_dirs: Sequence[str | os.PathLike[str]] | None = None) -> RecoverReport:
+    """Write every event that still parses in `src` (+ journal), and the events of its rescue files not
+    already among them, to the new file `dst`; `src` and the rescue files are never modified.
+
+    `dst` must not exist yet. `rescue_dirs`: the fallback rescue places (default: default_rescue_dirs()).
     """
     src, dst = Path(src).expanduser(), Path(dst).expanduser()
     if dst.exists() or journal_path(dst).exists():
@@ -103,6 +130,9 @@ def recover(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> tuple[i
     if dst.resolve() == src.resolve():
         raise StoreError(f"{dst}: is the damaged file itself; recover writes a new file.")
     events, lost = salvage(src)
+    dirs = [Path(d) for d in rescue_dirs] if rescue_dirs is not None else default_rescue_dirs()
+    extra, paths = _rescued(src, dirs, {d["uid"] for d in events if d.get("uid")})
+    events += extra
     tables = {
         "events": {str(n): doc for n, doc in enumerate(events, 1)},
         "meta": {"1": {"schema_version": SCHEMA_VERSION, "app": "triage", "created": utc_now_iso(),
@@ -114,4 +144,11 @@ def recover(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> tuple[i
         atomic_write_json(dst, tables, mode)
     except OSError as exc:
         raise StoreError(f"{dst}: cannot write the recovered file ({exc.strerror or exc}).") from None
-    return len(events), lost
+    return RecoverReport(len(events), lost, len(extra), paths)
+
+
+def recover(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> tuple[int, int]:
+    """Write every event that still parses in `src` (+ journal, + rescue files) to the new file `dst`;
+    src is never modified. Returns (events recovered, entries lost). `dst` must not exist yet."""
+    report = recover_events(src, dst)
+    return report.found, report.lost
