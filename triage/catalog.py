@@ -160,11 +160,11 @@ class Catalog:
                     self._problem_keys.add(key)
                     self._problems.append(p)
                     change.problems.append(p)
-            touched: set[str] = set()
-            for path in set(removed_paths):
-                for story, vkey in self._vpaths.pop(path, set()):
+            touched: dict[str, None] = {}  # stories to look at again, in the order met (ties keep it)
+            for path in sorted(set(removed_paths)):
+                for story, vkey in sorted(self._vpaths.pop(path, set())):
                     if self._versions.get(story, {}).pop(vkey, None) is not None:
-                        touched.add(story)
+                        touched[story] = None
             placed, fresh = self._place(list(articles), touched)
             texts = [(_text_key(a), a.text) for a in (*fresh, *(a for _s, a in placed)) if a.text.strip()]
             if texts:
@@ -186,7 +186,7 @@ class Catalog:
                 versions[vkey] = art
                 if art.path:
                     self._vpaths.setdefault(art.path, set()).add((story, vkey))
-                touched.add(story)
+                touched[story] = None
             regroup: set[str] = set()
             for story in touched:
                 current = self._current_of(story)
@@ -217,7 +217,8 @@ class Catalog:
             self.version += 1
             return change
 
-    def _place(self, articles: list[Article], touched: set[str]) -> tuple[list[tuple[str, Article]], list[Article]]:
+    def _place(self, articles: list[Article], touched: dict[str, None]
+               ) -> tuple[list[tuple[str, Article]], list[Article]]:
         """The story of each incoming article when it is known (its id, an alias, or the only article of
         a file re-read under a new headline); the others are returned as fresh. A re-read file's
         versions that it no longer holds are dropped."""
@@ -229,12 +230,12 @@ class Catalog:
         for path, arts in by_path.items():
             held = self._vpaths.get(path, set()) if path else set()
             now = {_vkey(a) for a in arts}
-            gone = [(s, k) for s, k in held if k not in now]
+            gone = sorted((s, k) for s, k in held if k not in now)
             rewritten = gone[0][0] if (len(held) == 1 and len(arts) == 1 and gone) else None
             for story, vkey in gone:
                 self._versions.get(story, {}).pop(vkey, None)
                 held.discard((story, vkey))
-                touched.add(story)
+                touched[story] = None
             for art in arts:
                 story = self._story_of.get(art.id) or (art.id if art.id in self._versions else None)
                 if story is None and rewritten is not None and rewritten != art.id:

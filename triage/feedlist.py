@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from triage.sanitize import has_forbidden
 from triage.text import clean_line
 
 __all__ = [
@@ -102,7 +103,6 @@ class Feed:
 
 # --- URLs -----------------------------------------------------------------------------------------
 
-_BAD_URL_CHARS = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def check_url(raw: str) -> str:
@@ -115,7 +115,7 @@ def check_url(raw: str) -> str:
         raise ValueError("has no URL")
     if len(s) > MAX_URL:
         raise ValueError(f"URL is longer than {MAX_URL} characters")
-    if _BAD_URL_CHARS.search(s):
+    if has_forbidden(s) or any(ch.isspace() or ch in "\u200c\u200d" for ch in s):
         raise ValueError("URL contains spaces or control characters")
     low = s.lower()
     if low.startswith("feed://"):

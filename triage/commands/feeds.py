@@ -18,7 +18,6 @@ import click
 __all__ = ["feeds"]
 
 MAX_PROBLEMS_SHOWN = 20
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def _settings(ctx: click.Context) -> Any:
@@ -206,7 +205,9 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
     rows = settings.feeds
     if as_json:
         text = json.dumps(rows, ensure_ascii=False, indent=2)
-        click.echo(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+        from triage.sanitize import escape_forbidden
+
+        click.echo(escape_forbidden(text))
         return
     if not rows:
         _say("triage: no feeds yet: `triage feeds import FILE` (OPML, newsboat urls) or `triage feeds add URL`",
