@@ -36,6 +36,8 @@ class Saved:
     events: list[DecisionEvent] = field(default_factory=list)
     error: str = ""  # empty when durable
     pending: int = 0  # events held in memory after this write
+    conflicts: list[str] = field(default_factory=list)  # undo: articles someone else changed since (reasons)
+    lost: bool = False  # the write raised: the store does not hold these events (the book keeps them)
 
 
 @dataclass
@@ -62,6 +64,8 @@ class DecisionBook:
         self._lock = threading.Lock()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-write")
         self._unwritten: dict[str, int] = {}  # id -> writes queued and not finished
+        self._conflicts: list[str] = []  # the running undo's articles changed by someone else
+        self._failed: list[DecisionEvent] = []  # shown, but their write raised: the store never got them
         self.listeners: list[Callable[[Saved], None]] = []
         self.loaded = False
         self._opened = False
@@ -129,11 +133,13 @@ class DecisionBook:
     # -- writing ---------------------------------------------------------------------------------
     def _provisional(self, target: Article | str, decision: Decision | None, note: str, action: str,
                      batch: str = "") -> DecisionEvent:
+        from triage.store import new_uid
+
         aid = target.id if isinstance(target, Article) else target
         old = self._current.get(aid)
         art = target if isinstance(target, Article) else None
         return DecisionEvent(
-            article_id=aid, decision=decision, note=note, at=_now(), action=action, batch=batch,
+            article_id=aid, decision=decision, note=note, at=_now(), action=action, batch=batch, uid=new_uid(),
             title=art.title if art else (old.title if old else ""),
             source=art.source if art else (old.source if old else ""),
             url=art.url if art else (old.url if old else ""),
@@ -154,6 +160,7 @@ class DecisionBook:
         from triage.store.errors import PendingWriteError
 
         result = Saved(what)
+        self._conflicts = []
         try:
             store = self.store
             try:
@@ -167,6 +174,10 @@ class DecisionBook:
             result.error = f"{type(exc).__name__}: {exc}"
             result.events = provisional
             result.pending = len(provisional)
+            result.lost = True
+            with self._lock:
+                self._failed.extend(provisional)  # never dropped: rescued on quit
+        result.conflicts = list(self._conflicts)
         with self._lock:
             for ev in result.events:
                 self._current[ev.article_id] = ev
@@ -199,11 +210,12 @@ class DecisionBook:
         provisional = [self._provisional(t, decision, notes[aid], "decide" if decision else "clear", batch)
                        for t, aid in zip(targets, ids)]
         given = note or ""
+        uids = [ev.uid for ev in provisional]  # the events are known (and rescuable) before they are written
 
         def write(store: DecisionStore) -> list[DecisionEvent]:
             if len(ids) == 1:
-                return [store.decide(targets[0], decision, given)]
-            return store.decide_many(list(targets), decision, given)
+                return [store.decide(targets[0], decision, given, uid=uids[0])]
+            return store.decide_many(list(targets), decision, given, uids=uids)
 
         return self._submit(ids, provisional, "decide", write)
 
@@ -213,7 +225,7 @@ class DecisionBook:
         provisional = [self._provisional(aid, self.decision(aid), note, "note") for aid in ids]
 
         def write(store: DecisionStore) -> list[DecisionEvent]:
-            return [store.set_note(aid, note) for aid in ids]
+            return [store.set_note(ev.article_id, note, uid=ev.uid) for ev in provisional]
 
         return self._submit(ids, provisional, "note", write)
 
@@ -228,6 +240,36 @@ class DecisionBook:
             return store.undo(ids)
 
         return self._submit(ids, provisional, "undo", write)
+
+    def undo_action(self, action: Action) -> Action:
+        """Take back one of this session's actions, and nothing else: each article returns to its state
+        before it only where no one else has changed the article since (those are reported as
+        conflicts and keep what the other person did). Shown at once, written in order."""
+        ids = list(action.ids)
+        provisional = [self._provisional(aid, *action.before[aid], "undo") for aid in ids if aid in action.before]
+        uids = {ev.article_id: ev.uid for ev in provisional}
+
+        def write(store: DecisionStore) -> list[DecisionEvent]:
+            done = action.future.result()  # written before this job: one writer thread, in order
+            result = store.undo_own(done.events, uids=uids)
+            self._conflicts = [c.reason for c in result.conflicts]
+            for conflict in result.conflicts:  # show what the other person did, not our guess
+                latest = conflict.latest or store.current(conflict.article_id)
+                if latest is not None:
+                    self._current[conflict.article_id] = latest
+            if not result.saved:
+                from triage.store.errors import PendingWriteError
+
+                raise PendingWriteError(result.error or "the undo could not be written", list(result.events))
+            return list(result.events)
+
+        return self._submit(ids, provisional, "undo", write)
+
+    def unwritten_events(self) -> list[DecisionEvent]:
+        """Events shown but not handed to the store yet (their writes are queued): what a rescue must add."""
+        with self._lock:
+            queued = [ev for aid, ev in self._current.items() if aid in self._unwritten and ev.uid]
+            return [*self._failed, *queued]
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every accepted write has finished; False on timeout."""

@@ -104,10 +104,51 @@ def run_tui(settings, inbox: list[Path], db_path: Path, *, start: str = "main") 
         click.echo(f"triage: config: {problem}", err=True)
     from triage.tui.app import make_app
 
+    app = make_app(service, start=start)
+    restore = _rescue_on_signals(service, app)
     try:
-        make_app(service, start=start).run()
+        app.run()
     finally:
+        restore()
         service.close()
+        if service.rescued is not None:
+            click.echo(f"triage: {service.rescued.message}", err=True)
+
+
+def _rescue_on_signals(service, app):
+    """SIGTERM and SIGHUP (an SSH connection that drops) end the app without losing a decision: what is
+    not durable goes to the rescue file first, then the app exits (or the process, if it cannot).
+    Returns a function that puts the old handlers back."""
+    import os
+    import signal
+    import threading
+
+    def handler(signum, _frame) -> None:
+        service.rescue_now(timeout=1.0)
+        if getattr(handler, "fired", False):  # a second signal: go now
+            os._exit(128 + signum)
+        handler.fired = True
+        threading.Timer(5.0, os._exit, args=(128 + signum,)).start()  # the app did not end by itself
+        try:
+            app.call_later(app.exit)
+        except Exception:  # no running app any more
+            os._exit(128 + signum)
+
+    old = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            old[sig] = signal.signal(sig, handler)
+        except (ValueError, OSError):  # not the main thread, or no such signal here
+            pass
+
+    def restore() -> None:
+        for sig, previous in old.items():
+            try:
+                signal.signal(sig, previous)
+            except (ValueError, OSError):
+                pass
+
+    return restore
 
 
 @cli.command("open", hidden=True)

@@ -88,9 +88,10 @@ class TriageService:
         self._indexes_open = False
         self._cache_read = threading.Event()  # the analysis cache file has been read (by a worker)
         self.book = DecisionBook(lambda: self.store)
-        self.book.listeners.append(lambda saved: self._emit(Event("saved", saved=saved)))
+        self.book.listeners.append(self._saved)
         self.listeners: list[Callable[[Event], None]] = []
         self.actions: list[Action] = []  # this session's decisions and notes, the latest last (undo)
+        self.rescued = None  # a RescueResult when decisions went to a rescue file
         self._updates: dict[tuple[str, str, str], tuple[Update, str]] = {}
         self._read_marks: dict[str, tuple[str, str]] = {}  # story -> (version hash, when) the user read
         self._unsaved_marks: list[tuple[str, str, str]] = []
@@ -108,11 +109,14 @@ class TriageService:
             with self._store_lock:
                 if self._store is None:
                     from triage.store import DecisionStore
+                    from triage.store.rescue import default_rescue_dirs
 
+                    # Decisions an earlier session could not write are replayed here (store.replayed).
                     self._store = DecisionStore(
                         self.db_path,
                         group_share=bool(self.settings.get("store.group_share", False)),
                         compact_every=int(self.settings.get("store.compact_every", 1000)),
+                        rescue_dirs=default_rescue_dirs(self.settings.data_dir),
                     )
         return self._store
 
@@ -152,6 +156,12 @@ class TriageService:
         self.catalog._search = SearchIndex(data / "search-index.sqlite")
 
     # -- listening -------------------------------------------------------------------------------
+    def _saved(self, saved: Saved) -> None:
+        self._emit(Event("saved", saved=saved))
+        if saved.conflicts:  # an undo that left someone else's later change alone says so
+            reasons = "; ".join(saved.conflicts[:3]) + (" …" if len(saved.conflicts) > 3 else "")
+            self._emit(Event("notice", text=f"Not undone: {reasons}.", severity="warning"))
+
     def _emit(self, event: Event) -> None:
         for listener in list(self.listeners):
             try:
@@ -444,7 +454,7 @@ class TriageService:
         if self.pool is None:
             from triage.analysis.pool import AnalysisPool
 
-            n = int(self.settings.get("analysis.processes", min(2, os.cpu_count() or 1)))
+            n = min(int(self.settings.get("analysis.processes", 2)), os.cpu_count() or 1)
 
             def done(ok: list[tuple[str, Analysis]], bad: list[tuple[str, str]]) -> None:
                 self._set_analyses(ok)
@@ -535,10 +545,49 @@ class TriageService:
         return self.book.undo(self._expand(action))
 
     def undo_last(self) -> Action | None:
-        """Undo this session's latest action (from any screen); None when there is nothing to undo."""
+        """Undo this session's latest action (a decision, a note or a batch, from any screen) and
+        nothing else: never another process's event. None when this session has nothing to undo.
+        An undo that fails outright keeps its entry (it can be tried again)."""
         if not self.actions:
             return None
-        return self.undo_soon(self.actions.pop())
+        action = self.actions.pop()
+        undo = self.book.undo_action(action)
+
+        def keep_if_lost(fut: Future[Saved]) -> None:
+            if fut.result().lost:
+                self.actions.append(action)
+
+        undo.future.add_done_callback(keep_if_lost)
+        return undo
+
+    @property
+    def replayed(self) -> str:
+        """What opening the decisions file replayed from an earlier session's rescue file ("" if nothing)."""
+        report = getattr(self._store, "replayed", None) if self._store is not None else None
+        return report.message if report is not None and report.count else ""
+
+    def unsaved(self) -> tuple[int, str]:
+        """(decisions not durable yet, why): held by the store after a refused write, or still queued."""
+        held = self._store.pending if self._store is not None else 0
+        queued = len(self.book.unwritten_events())
+        return held + queued, self.store_error or ("still being written" if queued else "")
+
+    def rescue_now(self, timeout: float = 1.0):
+        """Write every decision that is not durable to the rescue file beside the decisions file, at once
+        (signal handlers, "quit anyway"); returns the RescueResult, or None when nothing needed it."""
+        if self._store is None:
+            return None
+        extra = self.book.unwritten_events()
+        if not (self._store.pending or extra):
+            return None
+        try:
+            result = self._store.rescue(extra=extra, timeout=timeout)
+        except Exception:
+            log.exception("rescue failed")
+            return None
+        if result is not None:
+            self.rescued = result
+        return result
 
     def events_of(self, action: Action) -> list[DecisionEvent]:
         """The current events of an action's articles (what the screens show right after it)."""
@@ -625,6 +674,8 @@ class TriageService:
         except Exception as exc:
             log.exception("reading decisions failed")
             self._emit(Event("notice", text=f"Decisions file: {exc}", severity="error"))
+        if self.replayed:
+            self._emit(Event("notice", text=self.replayed, severity="warning"))
         self._emit(Event("decisions"))
 
     def _read_analysis_cache(self) -> None:
@@ -698,18 +749,36 @@ class TriageService:
         if self.pool is not None:
             self.pool.stop()
 
-    def close(self) -> None:
-        """Persist what is pending: queued writes, analyses to their cache, the journal into the file."""
+    def close(self, timeout: float = 10.0) -> None:
+        """Persist what is pending: queued writes, analyses to their cache, the journal into the file.
+
+        A decision the disk still refuses is never lost: it goes to the rescue file (self.rescued says
+        where), which the next start replays. Never raises for a write that failed."""
+        from triage.store.errors import PendingWriteError
+
         self.stop()
         self._save_read_marks()
-        self.book.close()
+        self.book.close(timeout)
         if self._analyzer is not None:
             try:
                 self._analyzer.flush()
             except Exception:
                 log.exception("analysis cache flush failed")
-        if self._store is not None:
+        if self._store is None:
+            return
+        try:
+            if self._store.pending:
+                self._store.retry_pending()
+        except Exception:
+            log.exception("retrying refused writes failed")
+        self.rescue_now(timeout=2.0)
+        try:
             self._store.close()
+        except PendingWriteError:  # refused again after the rescue: rescue what is left, once more
+            log.exception("closing the decisions file")
+            self.rescue_now(timeout=2.0)
+        except Exception:
+            log.exception("closing the decisions file")
 
 
 def background_priority() -> None:

@@ -107,14 +107,16 @@ def _find_in_inbox(paths: list[Path], article_id: str) -> tuple[Any, str]:
 def _open_store(ctx: click.Context, path: Path, group_share: bool, *, must_exist: bool) -> Any:
     """The decision store, after replaying what an earlier session could not write (said on stderr)."""
     from triage.store import DecisionStore, StoreError
-    from triage.store.rescue import default_rescue_dirs
+    from triage.store.rescue import default_rescue_dirs, rescue_candidates
     from triage.store.storage import journal_path
 
-    if must_exist and not path.exists() and not journal_path(path).exists():
+    dirs = default_rescue_dirs(_settings(ctx).data_dir)
+    rescued = any(p.exists() for p, _fallback in rescue_candidates(path, dirs))
+    if must_exist and not path.exists() and not journal_path(path).exists() and not rescued:
+        # (a rescue file alone counts: its decisions were made, the disk only refused them)
         _fail(f"{path}: no such decisions file.")
     try:
-        store = DecisionStore(path, group_share=group_share,
-                              rescue_dirs=default_rescue_dirs(_settings(ctx).data_dir))
+        store = DecisionStore(path, group_share=group_share, rescue_dirs=dirs)
     except StoreError as exc:
         _fail(str(exc))
     if store.replayed is not None:  # decisions an earlier session could not write, saved now (or why not)

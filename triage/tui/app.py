@@ -10,6 +10,7 @@ from textual.screen import Screen
 
 from triage.service import TriageService
 from triage.tui.screens.main import MainScreen
+from triage.tui.screens.quit import QuitScreen
 
 __all__ = ["TriageApp", "make_app"]
 
@@ -19,7 +20,7 @@ class TriageApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "triage"
-    BINDINGS = [("q", "quit", "Quit")]
+    BINDINGS = [("q", "quit", "Quit"), ("ctrl+c", "quit", "Quit"), ("ctrl+q", "quit", "Quit")]
     ENABLE_COMMAND_PALETTE = True
 
     def __init__(self, service: TriageService, *, now: datetime | None = None, analyze: bool = True,
@@ -33,6 +34,21 @@ class TriageApp(App[None]):
         theme = service.settings.get("ui.theme", "")
         if theme and theme in self.available_themes:
             self.theme = theme
+
+    async def action_quit(self) -> None:
+        """Quit; with decisions not saved, say how many and why first, and never lose them."""
+        count, _why = self.service.unsaved()
+        if not count:
+            self.exit()
+            return
+        if isinstance(self.screen, QuitScreen):
+            return
+        def answered(go: bool | None) -> None:
+            if go:
+                self.service.rescue_now(timeout=2.0)  # durable before the screen goes
+                self.exit()
+
+        self.push_screen(QuitScreen(self.service), answered)
 
     def on_mount(self) -> None:
         self.push_screen(MainScreen(self.service, now=self._now, analyze=self._analyze, loaded=self._loaded))

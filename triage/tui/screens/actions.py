@@ -70,16 +70,17 @@ class MainActions:
 
     def _saved(self, saved: Saved | None) -> None:
         """A write finished (the service's writer thread): say saved, or NOT saved and why."""
-        if saved is None:
-            return
+        if saved is None or (saved.what == "undo" and not saved.events and not saved.error):
+            return  # an undo that changed nothing (someone else changed it since) is told by the service
         n = len({e.article_id for e in saved.events})
         what = {"decide": "decided", "note": "noted", "undo": "restored"}.get(saved.what, saved.what)
         if saved.events and saved.what == "decide":
             what = SAVED_WORDS.get(saved.events[0].decision, what)
         noun = f"{n} articles {what}" if n > 1 else f"article {what}"
         if saved.error:
-            self._tell(f"NOT saved yet ({noun}): {saved.error}. It is kept in memory and retried.",
-                       severity="error", timeout=8)
+            why = saved.error.rstrip(".")
+            kept = "" if "retried" in why else ". It is kept in memory and retried"
+            self._tell(f"NOT saved yet ({noun}): {why}{kept}.", severity="error", timeout=8)
         else:
             self._tell(f"Saved: {noun}.", timeout=2)
         self._set_status()
