@@ -57,18 +57,16 @@ class _Group:
     kinds: Counter = field(default_factory=Counter)
     cues: Counter = field(default_factory=Counter)
     acronyms: set = field(default_factory=set)
+    n: int = 0  # mentions
+    kind: str = ""  # the majority kind
+    form: str = ""  # the most common spelling
 
-    @property
-    def n(self) -> int:
-        return sum(self.forms.values())
-
-    @property
-    def kind(self) -> str:
-        return self.kinds.most_common(1)[0][0]
-
-    @property
-    def form(self) -> str:
-        return self.forms.most_common(1)[0][0]
+    def finish(self) -> _Group:
+        """Fix n, kind and form once all mentions are in (they are read many times)."""
+        self.n = sum(self.forms.values())
+        self.kind = self.kinds.most_common(1)[0][0]
+        self.form = self.forms.most_common(1)[0][0]
+        return self
 
     def any(self, cue: str) -> bool:
         return self.cues[cue] > 0
@@ -137,12 +135,21 @@ def _links(groups: dict[str, _Group]) -> tuple[dict[str, str], dict[str, str]]:
     heads: dict[str, list[str]] = defaultdict(list)
     for k in personish:
         heads[groups[k].words[0]].append(k)
+    containing: dict[str, list[_Group]] = defaultdict(list)  # word -> the longer names holding it
+    for g in named:
+        if len(g.words) > 1:
+            for w in {*g.words, g.words[-1].split("-")[0]}:
+                containing[w].append(g)
+    longer = [g for g in named if len(g.words) > 1]
     for short in sorted(named, key=lambda g: len(g.words)):
         if short.key in by_acronym and by_acronym[short.key] != short.key:
             parent[short.key] = by_acronym[short.key]
             continue
         best, best_n, person, company = None, -1, False, False
-        for long in named:
+        acronym_like = len(short.words) == 1 and short.form.isupper()
+        candidates = longer if acronym_like else {id(g): g for w in (short.words[0], short.words[-1])
+                                                  for g in containing.get(w, ())}.values()
+        for long in candidates:
             if len(long.words) <= len(short.words) or long.key in parent:
                 continue
             ok = False
@@ -256,6 +263,8 @@ def group_entities(mentions: Sequence[Mention | tuple[str, str]], limit: int = 1
         g.cues.update(m.cues)
         if m.acronym:
             g.acronyms.add(m.acronym)
+    for g in groups.values():
+        g.finish()
     parent, root_kinds = _links(groups)
     surnames = {g.words[-1] for g in groups.values() if len(g.words) > 1 and g.kind == "people" and _personish(g)}
     members: dict[str, list[_Group]] = defaultdict(list)

@@ -59,6 +59,7 @@ _EDGE = re.compile(r"^[\W_]+|[\W_]+$")
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 _AND = re.compile(r"\s+(?:and|&)\s+")
 _INNER_POSSESSIVE = re.compile(r"(?:'s|’s|s'|s’)\s+(?=[A-Z])")
+_LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z]+(?![\w'’-])")
 _ACRONYM = re.compile(r"^[A-Z][A-Za-z0-9&.-]{1,9}$")
 
 
@@ -176,10 +177,11 @@ def entity_mentions(doc: Any, body_start: int = 0) -> list[Mention]:
     ents = list(doc.ents)
     if not ents:
         return []
-    if body_start and _title_case(doc.text[:body_start]):
-        body = doc.text[body_start:]
+    full = doc.text  # a property that joins every token: read once
+    if body_start and _title_case(full[:body_start]):
+        body = full[body_start:]
         ents = [e for e in ents if e.start_char >= body_start or e.text in body]
-    lower_words = {t.text for t in doc if t.is_lower and t.is_alpha}
+    lower_words = set(_LOWER_WORD.findall(full))
     out: list[Mention] = []
     prev_end, prev_cues = -10, frozenset()  # of the last place mention
     for ent in ents:
@@ -194,11 +196,11 @@ def entity_mentions(doc: Any, body_start: int = 0) -> list[Mention]:
             acronym = doc[ent.end + 1].text
         cues = _cues(doc, ent.start, ent.end, lower_words, raw.strip())
         # a list of places shares its preposition: "the towns of Beni, Butembo, Mangina, and Katwa"
-        gap = doc[prev_end:ent.start].text.strip() if 0 <= prev_end <= ent.start else "?"
+        gap = full[prev_end:ent.start_char].strip() if 0 <= prev_end <= ent.start_char else "?"
         if gap in (",", "and", "or", ", and", ", or") and "wide" in prev_cues:
             cues |= prev_cues & {"wide", "near"}
         if kind == "places":
-            prev_end, prev_cues = ent.end, frozenset(cues)
+            prev_end, prev_cues = ent.end_char, frozenset(cues)
         for part, part_kind in _parts(clean_name(raw, kind), kind):
             text = clean_name(part, part_kind)
             if not is_junk(text, part_kind):

@@ -148,27 +148,31 @@ def split_sentences(doc: Any, offset: int = 0) -> list[Sentence]:
         sents.append(Sentence(a, b, t, len(sents), p, pi, para_furniture[p] or is_furniture(t)))
     if not sents:
         return sents
-    # token facts, one pass over the doc
+    # token facts, one pass over the doc's attribute array (no Token objects: this runs on every token)
+    from spacy.attrs import ENT_TYPE, IDX, IS_ALPHA, IS_PUNCT, IS_SPACE, IS_STOP, LENGTH, LIKE_NUM
+
+    rows = doc.to_array([IDX, LENGTH, IS_SPACE, IS_PUNCT, ENT_TYPE, LIKE_NUM, IS_ALPHA, IS_STOP]).tolist()
     i = 0
-    for tok in doc:
-        if tok.is_space or tok.is_punct:
+    n_sents = len(sents)
+    for c, length, space, punct, ent, num, alpha, stop in rows:
+        if space or punct:
             continue
-        c = tok.idx
-        while i < len(sents) and c >= sents[i].end:
+        while i < n_sents and c >= sents[i].end:
             i += 1
-        if i >= len(sents):
+        if i >= n_sents:
             break
-        if c < sents[i].start:
-            continue
         s = sents[i]
+        if c < s.start:
+            continue
         s.n_tokens += 1
-        if tok.ent_type:
+        if ent:
             s.n_entity_tokens += 1
-        if tok.like_num:
+        if num:
             s.n_numbers += 1
-        low = tok.lower_
-        if tok.is_alpha and len(low) > 1 and low not in STOP_WORDS and not tok.is_stop:
-            s.words.append(stem(low))
+        if alpha and length > 1 and not stop:
+            low = text[c : c + length].lower()
+            if low not in STOP_WORDS:
+                s.words.append(stem(low))
     if offset:
         for s in sents:
             s.start -= offset
