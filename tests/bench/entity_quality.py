@@ -38,7 +38,7 @@ def norm(name: str) -> str:
     s = unicodedata.normalize("NFKD", name.replace("’", "'"))
     s = "".join(c for c in s if not unicodedata.combining(c)).casefold()
     s = " ".join(s.split())
-    return s[4:] if s.startswith("the ") else s
+    return s.removeprefix("the ")
 
 
 def load_gold(path: Path = GOLD) -> dict[str, dict]:
@@ -85,7 +85,7 @@ def score(gold: dict[str, dict], predicted: dict[str, dict[str, list[tuple[str, 
                 if i in found or any(norm(v) in forms for text, vs in shown.get(kind, []) for v in (text, *vs)):
                     stats[kind]["found"] += 1
                 else:
-                    missed.append((name, kind, sorted(forms)[0]))
+                    missed.append((name, kind, min(forms)))
             stats[kind]["gold"] += len(g[kind])
     return stats, mistakes, missed
 

@@ -24,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,7 +51,7 @@ def near_repeat_rate(cands: list[list[str]]) -> float:
     import re
 
     def bad(summary: list[str]) -> bool:
-        grams = [set(zip(w, w[1:])) for w in (re.findall(r"\w+", s.lower()) for s in summary)]
+        grams = [set(pairwise(w)) for w in (re.findall(r"\w+", s.lower()) for s in summary)]
         return any(a and b and len(a & b) >= 0.5 * min(len(a), len(b)) for i, a in enumerate(grams) for b in grams[i + 1:])
 
     return 100 * sum(bad(c) for c in cands) / max(1, len(cands))
@@ -63,11 +64,18 @@ def split_paragraph_sentences(doc) -> list[str]:
     return out
 
 
-def run_project(rows: list[dict], extra: list[str]) -> tuple[list[list[str]], float]:
+def run_project(rows: list[dict], extra: list[str], one_process: bool = False) -> tuple[list[list[str]], float]:
     lines = "".join(json.dumps({k: r[k] for k in ("id", "title", "text", "k")}) + "\n" for r in rows)
+    env = dict(os.environ)
+    if one_process:  # the CLI shares large jobs with a second process; this measures one, like the baselines
+        import tempfile
+
+        cfg = Path(tempfile.mkdtemp()) / "one-process.toml"
+        cfg.write_text("[analysis]\nprocesses_above = 0\n", encoding="utf-8")
+        env["TRIAGE_CONFIG"] = str(cfg)
     t = time.perf_counter()
     p = subprocess.run([sys.executable, "-m", "triage", "summarize", "--jsonl", "--no-cache", *extra],
-                       input=lines, capture_output=True, text=True, check=False, cwd=ROOT)
+                       input=lines, capture_output=True, text=True, check=False, cwd=ROOT, env=env)
     dt = time.perf_counter() - t
     if p.returncode != 0:
         sys.exit(f"triage summarize failed (exit {p.returncode}): {p.stderr.strip()[-500:]}")
@@ -178,14 +186,15 @@ def bench_set(name: str, args, model: str) -> None:
             except ImportError as exc:
                 print(f"TextRank skipped: {exc}", file=sys.stderr)
                 args.no_textrank = True
-        ours, dt = run_project(rows, [])
+        ours, dt = run_project(rows, [], args.one_process)
         our_times.append(dt)
     if tr is not None:
         table.append(("TextRank (pytextrank)", tr, len(rows) / min(tr_times)))
     table.append(("triage summarize --jsonl", ours, len(rows) / min(our_times)))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    procs = "one process" if args.one_process else "the CLI's own setting (a second process above analysis.processes_above)"
     print(f"\n{name}: {len(rows)} articles, k from the reference, sentences from {model}, "
-          f"{os.cpu_count()} cpus, load average {load:.1f}")
+          f"{os.cpu_count()} cpus, load average {load:.1f}; triage in {procs}")
     print(f"{'system':28s} {'R1':>6s} {'R2':>6s} {'RLsum':>6s} {'mean':>6s} {'repeat%':>8s} {'empty':>6s} {'art/s':>7s}")
     for sys_name, cands, speed in table:
         r1, r2, rl, mean = rouge(cands, refs)
@@ -205,6 +214,8 @@ def main() -> None:
     ap.add_argument("--no-textrank", action="store_true")
     ap.add_argument("--no-lexrank", action="store_true")
     ap.add_argument("--repeat", type=int, default=1, help="alternate TextRank and this project N times, best speed")
+    ap.add_argument("--one-process", action="store_true",
+                    help="run triage in one process (the CLI adds a second one above analysis.processes_above articles)")
     ap.add_argument("--model", default="", help="spaCy model for the baselines (default: the project's choice)")
     args = ap.parse_args()
     if not (EVAL / "bbc-dev.jsonl").exists():

@@ -26,6 +26,7 @@ import pickle
 import statistics
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -37,11 +38,11 @@ EVAL = next((p / "eval" for p in (ROOT.parent / "shared", ROOT.parent.parent / "
             ROOT.parent / "shared" / "eval")
 SETS = ("bbc-dev", "cnndm-dev")
 
-from triage.analysis.analyzer import doc_input  # noqa: E402
-from triage.analysis.features import FEATURES, sentence_features  # noqa: E402
-from triage.analysis.pipeline import load_pipeline  # noqa: E402
-from triage.analysis.sentences import split_sentences  # noqa: E402
-from triage.analysis.summarize import Weights, summarize_sentences  # noqa: E402
+from triage.analysis.analyzer import doc_input
+from triage.analysis.features import FEATURES, sentence_features
+from triage.analysis.pipeline import load_pipeline
+from triage.analysis.sentences import split_sentences
+from triage.analysis.summarize import Weights, summarize_sentences
 
 _scorer = None
 
@@ -142,7 +143,7 @@ def repeats(summary: list[str]) -> bool:
     grams = []
     for s in summary:
         w = re.findall(r"\w+", s.lower())
-        grams.append(set(zip(w, w[1:])))
+        grams.append(set(pairwise(w)))
     return any(a and b and len(a & b) >= 0.5 * min(len(a), len(b))
                for i, a in enumerate(grams) for b in grams[i + 1:])
 

@@ -37,12 +37,12 @@ organisation bureau board authority administration movement coalition alliance c
 investment investments engineering holdings capital partners ventures industries systems technologies
 solutions consultancy consulting excavators media studio studios records entertainment energy
 adventures aquatics commissioners challenges brands stores
-""".split())
+""".split())  # noqa: SIM905
 PLACE_WORDS = frozenset("""
 island islands county city town village province region state district street avenue road square
 mountain mount river lake bay sea ocean gulf coast valley peninsula desert airport palace park bridge
 mall cay point harbour harbor port pole
-""".split())
+""".split())  # noqa: SIM905
 _DOMAIN = re.compile(r"\w\.(?:com|org|net|co|gov|edu|io|au|uk|hu|de|fr|in|ru)\b", re.IGNORECASE)
 _ROMAN = re.compile(r"^(?:I{1,3}|IV|V|VI{1,3}|IX|X)$")
 _PARTICLES = frozenset({"de", "da", "do", "dos", "das", "del", "della", "di", "du", "van", "von", "der", "den",

@@ -40,13 +40,13 @@ _LEADING = re.compile(
             # Daily Mail bylines, the page's line breaks turned into " . ": "By . Jane Doe . "
             rf"By\s+\.\s+(?:{_NAME_WORD}\s+){{1,8}}?\.\s+(?:\|\s+\.\s+)?",
             # the tail of such a byline when its start was cut: "and Hugo Gye . "
-            rf"and\s+(?:[A-Z][\w'’-]*\s+){{1,4}}\.\s+",
+            r"and\s+(?:[A-Z][\w'’-]*\s+){1,4}\.\s+",
             # "PUBLISHED: . 12:06 EST, 3 October 2013 . | . UPDATED: . 13:47 EST, 4 January 2012 . "
-            r"(?:PUBLISHED|UPDATED|Last updated(?: at)?)\s*:?\s*\.?\s*\d{1,2}[:.]\d{2}\s*(?:[AP]M\s*)?"
-            r"(?:[A-Z]{2,4}\s*)?,?\s*(?:\d{1,2}\s+[A-Z][a-z]+|[A-Z][a-z]+\s+\d{1,2}),?\s+\d{4}\s*\.?\s*(?:\|\s*\.?\s*)?",
+            (r"(?:PUBLISHED|UPDATED|Last updated(?: at)?)\s*:?\s*\.?\s*\d{1,2}[:.]\d{2}\s*(?:[AP]M\s*)?"
+             r"(?:[A-Z]{2,4}\s*)?,?\s*(?:\d{1,2}\s+[A-Z][a-z]+|[A-Z][a-z]+\s+\d{1,2}),?\s+\d{4}\s*\.?\s*(?:\|\s*\.?\s*)?"),
             # agency datelines: "Beirut (CNN) -- ", "WASHINGTON (Reuters) - ", "(CNN)"
-            r"(?:[A-Z][\w'’.-]*(?:[ ,]+[A-Z][\w'’.-]*){0,4}\s*)?\((?:CNN|AP|AFP|Reuters|UPI|dpa|Xinhua|PTI|IANS)\)"
-            r"\s*(?:--|—|–|-|:)?\s*",
+            (r"(?:[A-Z][\w'’.-]*(?:[ ,]+[A-Z][\w'’.-]*){0,4}\s*)?\((?:CNN|AP|AFP|Reuters|UPI|dpa|Xinhua|PTI|IANS)\)"
+             r"\s*(?:--|—|–|-|:)?\s*"),
         )
     )
 )

@@ -26,7 +26,7 @@ def _load(name: str, key: str = "names") -> frozenset[str]:
 
 def _norm(name: str) -> str:
     n = " ".join(name.replace("’", "'").split()).lower()
-    return n[4:] if n.startswith("the ") else n
+    return n.removeprefix("the ")
 
 
 def is_country(name: str) -> bool:

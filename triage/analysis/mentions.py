@@ -40,7 +40,7 @@ astronomer scientist researcher artist singer guitarist bassist drummer actor ac
 cde comrade monsenor monsignor saint st pastor rabbi uncle aunt wife husband son daughter brother
 sister mother widow nephew niece grandson granddaughter technologist counsel lawyer attorney
 prosecutor councillor councilor delegate candidate activist fellow
-""".split())
+""".split())  # noqa: SIM905
 _TITLE_PREFIX = PERSON_TITLES | {"former", "the", "of", "us", "u.s.", "state", "foreign", "interior",
                                  "finance", "defence", "defense", "health", "executive", "first"}
 # Before a place: "in Kherson", "near Dover" (narrow); the wide set also takes "from", "to", "of" ...

@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -63,7 +64,7 @@ def score_sentences(feats: np.ndarray, weights: Weights | None = None) -> np.nda
 def word_bigrams(text: str) -> frozenset[tuple[str, str]]:
     """The set of lower-cased word bigrams of a text."""
     words = _WORD.findall(text.lower())
-    return frozenset(zip(words, words[1:]))
+    return frozenset(pairwise(words))
 
 
 def near_repeat(a: frozenset, b: frozenset, share: float = REPEAT_SHARE) -> bool:
