@@ -124,7 +124,7 @@ def _person_link(short: _Group, long: _Group) -> str:
 
 def _links(groups: dict[str, _Group]) -> tuple[dict[str, str], dict[str, str]]:
     """parent[key] = the longer name a group joins; and the kind of roots known by their links
-    (a full name that a surname joined is a person's; a name that a first word or acronym joined is
+    (a full name that a surname joined is a person's; a company name that its first word joined is
     an organisation's)."""
     named = [g for g in groups.values() if g.kind in NAMED_KINDS]
     personish = {g.key for g in named if _personish(g) and ("people" in g.kinds or is_given_name(g.words[0]) or any(
