@@ -9,7 +9,8 @@ import pytest
 from triage.model import Article
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT / ".." / "shared"
+# ../shared beside the repository (a git worktree one level deeper finds it beside its parent)
+SHARED = next((p for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if p.is_dir()), ROOT.parent / "shared")
 DEMO = Path(__file__).resolve().parent / "data"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from triage.analysis.analyzer import doc_input
 from triage.analysis.entities import entity_mentions, group_entities, key_terms
+from triage.analysis.mentions import Mention
 from triage.analysis.sentences import split_sentences
 from triage.model import ENTITY_KINDS
 
@@ -46,7 +47,113 @@ def test_wire_story_entities(pipe, wire):
         assert counts == sorted(counts, reverse=True)
         for e in es:
             assert len(e.text) > 1 and e.text == e.text.strip()
-    terms = key_terms(split_sentences(doc, offset), wire.title, [m for m, _ in entity_mentions(doc)])
+    terms = key_terms(split_sentences(doc, offset), wire.title, [m.text for m in entity_mentions(doc)])
     assert 3 <= len(terms) <= 8
     assert "war" in terms
     assert not {"said", "the", "putin"} & {t.lower() for t in terms}
+
+
+# -- names tied together, kinds corrected, junk dropped (synthetic mentions, then real stories)
+
+def _people(groups):
+    return {e.text: e for e in groups.get("people", ())}
+
+
+def test_a_first_name_joins_the_only_full_name_that_starts_with_it():
+    groups = group_entities([Mention("Brigid Kosgei", "people"), Mention("Kosgei", "people"),
+                             Mention("Kosgei", "people"), Mention("Brigid", "people")])
+    assert [(e.text, e.count) for e in groups["people"]] == [("Brigid Kosgei", 4)]
+
+
+def test_a_first_name_shared_by_two_full_names_joins_neither():
+    groups = group_entities([Mention("John Smith", "people"), Mention("John Brown", "people"),
+                             Mention("John", "people"), Mention("John", "people")])
+    assert {(e.text, e.count) for e in groups["people"]} == {("John Smith", 1), ("John Brown", 1)}
+
+
+def test_someone_known_by_a_given_name_only_is_not_merged_into_a_namesake():
+    """ "Sergei, 44," is not Sergei Lavrov; "a man named Dmitri" is nobody a reader can look up."""
+    groups = group_entities([Mention("Sergei Lavrov", "people"), Mention("Lavrov", "people"),
+                             Mention("Sergei", "people", frozenset({"anon"})),
+                             Mention("Dmitri", "people", frozenset({"anon"}))])
+    assert [(e.text, e.count) for e in groups["people"]] == [("Sergei Lavrov", 2)]
+
+
+def test_a_middle_name_joins_and_the_group_is_a_person_whatever_the_short_form_was_tagged():
+    groups = group_entities([Mention("Ricardo Rosselló Nevares", "organisations")]
+                            + [Mention("Rosselló", "people")] * 3 + [Mention("Rosselló", "organisations")] * 2)
+    assert [(e.text, e.count) for e in groups["people"]] == [("Ricardo Rosselló Nevares", 6)]
+    assert "organisations" not in groups
+
+
+def test_a_company_short_name_joins_the_company():
+    groups = group_entities([Mention("Mahan Air", "organisations")] + [Mention("Mahan", "people")] * 3)
+    assert [(e.text, e.count) for e in groups["organisations"]] == [("Mahan Air", 4)]
+    assert "people" not in groups
+
+
+def test_a_known_place_tagged_as_a_person_is_a_place():
+    groups = group_entities([Mention("Kherson", "people"), Mention("Kherson", "people"),
+                             Mention("Yerevan", "people", frozenset({"initial"}))])
+    assert {e.text for e in groups["places"]} == {"Kherson", "Yerevan"}
+    assert "people" not in groups
+
+
+def test_a_place_never_disappears_into_an_organisation_named_after_it():
+    groups = group_entities([Mention("Puerto Rico", "places"), Mention("Puerto Rico", "places"),
+                             Mention("Puerto Rico Senate", "organisations"), Mention("Zimbabwe", "places"),
+                             Mention("Youth Forum Zimbabwe", "organisations")])
+    assert {e.text for e in groups["places"]} == {"Puerto Rico", "Zimbabwe"}
+    assert {e.text for e in groups["organisations"]} == {"Puerto Rico Senate", "Youth Forum Zimbabwe"}
+
+
+def test_offices_and_words_capitalised_by_position_are_dropped():
+    groups = group_entities([Mention("State", "organisations", frozenset({"office"})),
+                             Mention("Photographs", "people", frozenset({"initial"})),
+                             Mention("Measles", "people", frozenset({"initial", "common"})),
+                             Mention("Measles", "people", frozenset({"initial", "common"})),
+                             Mention("Majesty", "people", frozenset({"pronoun"})),
+                             Mention("UTC", "organisations"), Mention("a.m.", "places")])
+    assert groups == {}
+
+
+def test_a_parenthesised_acronym_joins_its_name():
+    groups = group_entities([Mention("Federal Security Service", "organisations", acronym="FSB"),
+                             Mention("FSB", "organisations"), Mention("FSB", "organisations")])
+    assert [(e.text, e.count) for e in groups["organisations"]] == [("Federal Security Service", 3)]
+
+
+def test_wire_story_places_are_not_people_and_namesakes_stay_apart(pipe, wire):
+    text, offset = doc_input(wire.title, wire.text)
+    groups = group_entities(entity_mentions(pipe.nlp(text), offset), limit=100)
+    people = _people(groups)
+    places = {e.text for e in groups["places"]}
+    for town in ("Kherson", "Kiev", "Luhansk", "Yerevan"):
+        assert town not in people
+        assert town in places
+    assert "Dmitri" not in people and "Sergei" not in people
+    assert people["Sergei Lavrov"].count == 2  # the 44-year-old Sergei at the airport is someone else
+    assert "Dmitry Medvedev" in people
+    assert not {"State", "state"} & {e.text for e in groups.get("organisations", ())}
+
+
+def _demo(prefix: str):
+    from importlib import resources
+
+    from triage.model import Article
+
+    folder = resources.files("triage.demo").joinpath("demo")
+    path = next(p for p in folder.iterdir() if p.name.startswith(prefix))
+    title, _, body = path.read_text(encoding="utf-8").partition("\n")
+    return Article(id=prefix, title=title.strip(), text=body.strip())
+
+
+def test_rossello_resignation_story_names_pierluisi_as_a_person(pipe):
+    article = _demo("12-")
+    text, offset = doc_input(article.title, article.text)
+    groups = group_entities(entity_mentions(pipe.nlp(text), offset))
+    people = _people(groups)
+    orgs = {e.text.lower() for e in groups.get("organisations", ())}
+    assert people["Pedro Pierluisi"].count == 8
+    assert "Ricardo Rosselló Nevares" in people and "Rosselló" not in people
+    assert not {"pedro pierluisi", "pierluisi", "state", "ricardo rosselló nevares"} & orgs

@@ -146,7 +146,7 @@ class Analyzer:
         sents = split_sentences(doc, offset)
         n_story = sum(1 for s in sents if not s.furniture)
         chosen = summarize_sentences(sents, article.title, self._length(n_story, k))
-        mentions = entity_mentions(doc) if pipe.has_ner else []
+        mentions = entity_mentions(doc, offset) if pipe.has_ner else []
         return Analysis(
             summary=tuple(s.text for s in chosen),
             spans=tuple((s.start, s.end) for s in chosen),

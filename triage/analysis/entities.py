@@ -1,239 +1,304 @@
-"""Named entities grouped by kind with variants merged, and key terms ranked by salience.
+"""Named entities grouped by kind, variants merged, kinds corrected, junk dropped.
 
 "Putin", "Vladimir Putin" and "President Vladimir Putin's" are one person, "Vladimir Putin", with
-every mention counted; the kind is the majority label over the merged mentions.
+every mention counted. A surname, a middle name ("Rosselló" in "Ricardo Rosselló Nevares"), a first
+name that only one full name in the story starts with, or a shorter form of the full name joins it,
+and the group is a person whatever the model called the short form ("Pierluisi" tagged ORG seven
+times is still Pedro Pierluisi). A company's first word joins its name ("Mahan" -> "Mahan Air"); an
+acronym joins the name it stands for. A name never tied to a full name is kept as a person only with
+a title before it ("President Erdoğan"); one that is a known place (the gazetteer) or follows "in",
+"near" ... is a place ("Kherson", "Yerevan"); the rest (a given name alone, "Photographs") is dropped.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import ENTITY_KINDS, Entity
-from .sentences import STOP_WORDS, Sentence, stem
+from .gazetteer import is_country, is_given_name, is_place
+from .keyterms import key_terms
+from .mentions import KIND_OF_LABEL, NAMED_KINDS, PERSON_TITLES, Mention, entity_mentions, is_junk
 
 __all__ = ["KIND_OF_LABEL", "entity_mentions", "group_entities", "key_terms"]
 
-KIND_OF_LABEL = {
-    "PERSON": "people",
-    "GPE": "places",
-    "LOC": "places",
-    "FAC": "places",
-    "ORG": "organisations",
-    "NORP": "groups",
-    "DATE": "dates",
-    "TIME": "dates",
-    "CARDINAL": "numbers",
-    "MONEY": "numbers",
-    "PERCENT": "numbers",
-    "QUANTITY": "numbers",
-    "ORDINAL": "numbers",
-}
-_NAMED = {"people", "places", "organisations", "groups", "other"}
-_TITLES = {
-    "president", "prime", "minister", "secretary", "mr", "mrs", "ms", "miss", "dr", "sir", "dame", "lord",
-    "lady", "king", "queen", "prince", "princess", "pope", "general", "gen", "colonel", "col", "captain",
-    "capt", "senator", "sen", "rep", "governor", "gov", "judge", "justice", "chancellor", "foreign",
-    "former", "leader", "chief", "executive", "chairman", "professor", "prof", "st", "saint", "vice",
-    "deputy", "state", "of", "the", "us", "u.s.", "russian", "ukrainian", "defence", "defense", "interior",
-    "finance", "secretary-general", "ceo", "coach", "manager", "striker", "midfielder", "mayor",
-}
-_POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
-_SPACE = re.compile(r"\s+")
-_EDGE = re.compile(r"^[\W_]+|[\W_]+$")
+# Last words that make a name an organisation's / a place's, whatever the model said.
+ORG_WORDS = frozenset("""
+air airlines airways bank group inc inc. corp corp. corporation company co co. ltd ltd. limited llc plc
+kft kft. gmbh ag sa university college institute institution school academy agency ministry department
+office council committee commission party union association federation society foundation fund trust
+court senate assembly parliament congress police army navy force forces guard guards service services
+news times post tv radio network press herald journal magazine review today telegraph guardian club
+team fc united center centre laboratory lab program programme initiative directorate organization
+organisation bureau board authority administration movement coalition alliance church hospital
+investment investments engineering holdings capital partners ventures industries systems technologies
+solutions consultancy consulting excavators media studio studios records entertainment energy
+adventures aquatics commissioners challenges brands stores
+""".split())  # noqa: SIM905
+PLACE_WORDS = frozenset("""
+island islands county city town village province region state district street avenue road square
+mountain mount river lake bay sea ocean gulf coast valley peninsula desert airport palace park bridge
+mall cay point harbour harbor port pole
+""".split())  # noqa: SIM905
+_DOMAIN = re.compile(r"\w\.(?:com|org|net|co|gov|edu|io|au|uk|hu|de|fr|in|ru)\b", re.IGNORECASE)
+_ROMAN = re.compile(r"^(?:I{1,3}|IV|V|VI{1,3}|IX|X)$")
+_PARTICLES = frozenset({"de", "da", "do", "dos", "das", "del", "della", "di", "du", "van", "von", "der", "den",
+                        "ter", "le", "la", "bin", "ibn", "al", "el", "y"})
 
 
-def _clean(text: str) -> str:
-    t = _SPACE.sub(" ", text).strip()
-    t = _EDGE.sub("", t) if not t.endswith((".", ")")) or len(t) < 3 else _EDGE.sub("", t[:-1]) + t[-1]
-    t = _POSSESSIVE.sub("", t).strip()
-    return _EDGE.sub("", t) if t.endswith(".") and t.count(".") == 1 else t
+@dataclass
+class _Group:
+    key: str
+    words: tuple[str, ...]
+    forms: Counter = field(default_factory=Counter)
+    kinds: Counter = field(default_factory=Counter)
+    cues: Counter = field(default_factory=Counter)
+    acronyms: set = field(default_factory=set)
+    n: int = 0  # mentions
+    kind: str = ""  # the majority kind
+    form: str = ""  # the most common spelling
+
+    def finish(self) -> _Group:
+        """Fix n, kind and form once all mentions are in (they are read many times)."""
+        self.n = sum(self.forms.values())
+        self.kind = self.kinds.most_common(1)[0][0]
+        self.form = self.forms.most_common(1)[0][0]
+        return self
+
+    def any(self, cue: str) -> bool:
+        return self.cues[cue] > 0
 
 
-def _strip_titles(text: str) -> str:
-    """'President Vladimir Putin' -> 'Vladimir Putin' (leading titles and articles only)."""
-    words = text.split(" ")
-    i = 0
-    while i < len(words) - 1 and words[i].lower().rstrip(".") in _TITLES:
-        i += 1
-    return " ".join(words[i:])
+def _as_mention(m: Mention | Sequence[Any]) -> Mention:
+    return m if isinstance(m, Mention) else Mention(str(m[0]), str(m[1]))
 
 
-def _junk(text: str, kind: str) -> bool:
-    letters = sum(c.isalpha() for c in text)
-    if len(text) < 2 or (kind in _NAMED and letters < 2):
-        return True
-    if kind == "people" and (any(c.isdigit() for c in text) or text.islower()):
-        return True
-    return kind in _NAMED and text.lower() in STOP_WORDS
+def _personish(g: _Group) -> bool:
+    """2-4 capitalised words, no organisation or place word, not a known place: could be a full name."""
+    words = g.form.split(" ")
+    if not 2 <= len(words) <= 4 or is_place(g.form) or words[-1].lower() in PERSON_TITLES:
+        return False
+    for w in words:
+        low = w.lower()
+        if low in _PARTICLES or low.startswith(("al-", "el-")):
+            continue
+        if not w[:1].isupper() or any(c.isdigit() for c in w) or low in ORG_WORDS or low in PLACE_WORDS:
+            return False
+        if low.endswith("ics") and w is words[-1]:  # "Ridgeback Biotherapeutics", "Starpath Robotics"
+            return False
+        if _ROMAN.match(w) and w is not words[0]:
+            continue  # "Elizabeth II"
+        if _camel(w):  # "SpaceX", "UC", "IRAD"; not "McMaster"
+            return False
+    return True
 
 
-_PLACE_PREPOSITIONS = {"in", "into", "near", "across", "throughout", "outside"}
-
-
-def entity_mentions(doc: Any) -> list[tuple[str, str]]:
-    """(cleaned text, kind) for every entity mention in a processed Doc."""
-    out = []
-    for ent in doc.ents:
-        kind = KIND_OF_LABEL.get(ent.label_, "other")
-        if kind == "people" and len(ent) == 1 and ent.start > 0 \
-                and doc[ent.start - 1].lower_ in _PLACE_PREPOSITIONS:
-            kind = "places"  # "in Kherson": the small model often calls a lone place name a person
-        text = _clean(ent.text)
-        if kind in ("people",):
-            text = _strip_titles(text)
-        elif kind in _NAMED and text.lower().startswith("the "):
-            text = text[4:]
-        if not _junk(text, kind):
-            out.append((text, kind))
-    return out
+def _camel(word: str) -> bool:
+    """An acronym or brand spelling ("NASA", "SpaceX", "EastMed"), not a name like "McMaster" or "DeSantis"."""
+    caps = sum(c.isupper() for c in word)
+    return caps > 1 and (word[-1].isupper() or caps > 2) and "-" not in word
 
 
 def _acronym(words: Sequence[str]) -> str:
     return "".join(w[0] for w in words if w and w[0].isupper())
 
 
-def group_entities(mentions: Sequence[tuple[str, str]], limit: int = 12) -> dict[str, tuple[Entity, ...]]:
-    """Merge variants, count mentions, choose the kind by majority; kind -> entities, most mentioned first."""
-    # 1. exact groups (case-insensitive); dates and numbers only merge with their own kind
-    groups: dict[str, dict[str, Any]] = {}
-    plural_groups = {t.lower() for t, k in mentions if k == "groups"}
-    for text, kind in mentions:
-        text = " ".join(text.split())
-        if _junk(text, kind):
-            continue
-        key = text.lower() if kind in _NAMED else f"{kind}:{text.lower()}"
-        if kind == "groups" and key.endswith("s") and key[:-1] in plural_groups:
-            key = key[:-1]  # "Russians" with "Russian"
-        g = groups.setdefault(key, {"forms": Counter(), "kinds": Counter(), "named": kind in _NAMED})
-        g["forms"][text] += 1
-        g["kinds"][kind] += 1
-    # 2. a shorter name that is the tail, head or acronym of a longer one joins the longest, most
-    #    mentioned such name ("Putin" -> "Vladimir Putin", "UN" -> "United Nations")
-    keys = [k for k, g in groups.items() if g["named"]]
-    info = {}
-    for k in keys:
-        g = groups[k]
-        form = g["forms"].most_common(1)[0][0]
-        info[k] = (tuple(k.split()), g["kinds"].most_common(1)[0][0], form, sum(g["forms"].values()))
-    by_tail: dict[str, list[str]] = defaultdict(list)
-    by_head: dict[str, list[str]] = defaultdict(list)
-    by_acronym: dict[str, list[str]] = defaultdict(list)
-    for k in keys:
-        words, kind, form, _ = info[k]
-        if len(words) > 1:
-            by_tail[words[-1]].append(k)
-            by_head[words[0]].append(k)
-            by_acronym[_acronym(form.split()).lower()].append(k)
+def _person_link(short: _Group, long: _Group) -> str:
+    """How a shorter name is a form of a longer personal name: tail, middle, first-last, head, or ""."""
+    sw, lw = short.words, long.words
+    if len(sw) >= len(lw):
+        return ""
+    if lw[-len(sw):] == sw or (len(sw) == 1 and sw[0] == lw[-1].split("-")[0]):
+        return "tail"
+    if len(sw) == 1 and sw[0] in lw[1:-1]:
+        return "middle"
+    if len(sw) == 2 and sw[0] == lw[0] and sw[1] == lw[-1]:
+        return "first-last"  # "Robert Mugabe" in "Robert Gabriel Mugabe"
+    if lw[: len(sw)] == sw:
+        return "head"
+    return ""
+
+
+def _links(groups: dict[str, _Group]) -> tuple[dict[str, str], dict[str, str]]:
+    """parent[key] = the longer name a group joins; and the kind of roots known by their links
+    (a full name that a surname joined is a person's; a company name that its first word joined is
+    an organisation's)."""
+    named = [g for g in groups.values() if g.kind in NAMED_KINDS]
+    personish = {g.key for g in named if _personish(g) and ("people" in g.kinds or is_given_name(g.words[0]) or any(
+        sub in groups and "people" in groups[sub].kinds for sub in g.words))}
+    by_acronym = {a.lower(): g.key for g in named for a in g.acronyms}
     parent: dict[str, str] = {}
-    for short in sorted(keys, key=lambda k: len(info[k][0])):
-        sw = info[short][0]
-        best, best_n = None, 0
-        candidates = set(by_tail.get(sw[-1], ())) | set(by_head.get(sw[0], ()))
-        short_form = info[short][2]
-        if len(sw) == 1 and len(short) >= 2 and short_form.isupper():
-            candidates |= set(by_acronym.get(short, ()))
+    roots: dict[str, str] = {}
+    heads: dict[str, list[str]] = defaultdict(list)
+    for k in personish:
+        heads[groups[k].words[0]].append(k)
+    containing: dict[str, list[_Group]] = defaultdict(list)  # word -> the longer names holding it
+    for g in named:
+        if len(g.words) > 1:
+            for w in {*g.words, g.words[-1].split("-")[0]}:
+                containing[w].append(g)
+    longer = [g for g in named if len(g.words) > 1]
+    for short in sorted(named, key=lambda g: len(g.words)):
+        if short.key in by_acronym and by_acronym[short.key] != short.key:
+            parent[short.key] = by_acronym[short.key]
+            continue
+        best, best_n, person, company = None, -1, False, False
+        acronym_like = len(short.words) == 1 and short.form.isupper()
+        candidates = longer if acronym_like else {id(g): g for w in (short.words[0], short.words[-1])
+                                                  for g in containing.get(w, ())}.values()
         for long in candidates:
-            lw, lkind, lform, n = info[long]
-            if len(lw) <= len(sw) or long in parent:
+            if len(long.words) <= len(short.words) or long.key in parent:
                 continue
-            tail = lw[-len(sw):] == sw
-            head = lw[: len(sw)] == sw and lkind != "people"
-            acro = len(sw) == 1 and short_form.isupper() and short == _acronym(lform.split()).lower()
-            if (tail or head or acro) and (best is None or n > best_n or n == best_n and long < best):
-                best, best_n = long, n
+            ok = False
+            if long.key in personish and ("people" in short.kinds or "people" in long.kinds
+                                          or is_given_name(long.words[0]) and short.kind != "places"):
+                link = _person_link(short, long)
+                if link == "head":
+                    ok = (len(short.words) > 1 or len(heads[short.words[0]]) == 1) and not short.any("anon")
+                else:
+                    ok = bool(link)
+                is_person = ok
+            else:
+                is_person = False
+            is_company = False
+            if not ok and long.kind == "organisations" and short.kind in ("people", "organisations", "other") \
+                    and not is_place(short.form):
+                # a company's first word(s): "Mahan" -> "Mahan Air", "Saha" -> "Saha Airlines"
+                lw, sw = long.words, short.words
+                ok = lw[: len(sw)] == sw and lw[-1].rstrip(".") in ORG_WORDS
+                is_company = ok
+            if not ok and len(short.words) == 1 and short.form.isupper() and long.kind != "people":
+                ok = short.key.replace(".", "") == _acronym(long.form.split()).lower()
+            if not ok and long.kind == short.kind == "places" and len(short.words) < len(long.words) \
+                    and long.words[: len(short.words)] == short.words and long.words[-1] in PLACE_WORDS:
+                ok = True  # "Abaco" -> "Abaco Islands", "Blenheim" -> "Blenheim Palace"
+            if ok and (long.n > best_n or long.n == best_n and best is not None and long.key < best):
+                best, best_n, person, company = long.key, long.n, is_person, is_company
         if best is not None:
-            parent[short] = best
-    merged: dict[str, dict[str, Any]] = {}
+            parent[short.key] = best
+            if person:
+                roots[best] = "people"
+            elif company and best not in roots:
+                roots[best] = "organisations"
+    return parent, roots
+
+
+def _decide_single(g: _Group, kind: str) -> str | None:
+    """The kind of a one-word name that joined no longer name (None: drop it)."""
+    if _DOMAIN.search(g.form):
+        return "organisations"
+    if kind == "people":
+        if g.form.lower().rstrip(".") in PERSON_TITLES:
+            return None  # "Cde" (comrade) tagged alone
+        if g.any("pronoun") or g.any("common") or g.any("anon"):
+            return None  # "Her Majesty", "Measles", "a man named Dmitri", "Sergei, 44,"
+        if g.any("title"):
+            return "people"  # "President Erdoğan"
+        if is_place(g.form) or g.any("near"):
+            return "places"  # "in Kherson"; "Yerevan has become ..."
+        if _camel(g.form):
+            return "organisations"  # "SpaceX", "ALDI", "EastMed"
+        if is_given_name(g.form) or g.kinds["people"] < 2 or g.cues["initial"] >= g.n:
+            return None  # a given name alone, a one-off or a word capitalised by its position ("Bloody hell")
+        return "people"  # a surname the story keeps using ("Rosselló" eight times, never in full)
+    if kind == "organisations":
+        if g.any("common") or g.any("office") or g.form.lower() in PERSON_TITLES:
+            return None  # "State" in "Secretary of State", "Measles" at a sentence start
+        if is_country(g.form) or is_place(g.form) and (g.any("wide") or g.any("near")):
+            return "places"  # "Slovakia"; "in Niamey", "a man from Cheltenham"
+        return kind
+    if kind == "other" and (g.any("near") or is_country(g.form)):
+        return "places"  # "in Sangatte" tagged as a product
+    if kind == "places":
+        if g.any("common") or not (is_place(g.form) or g.any("wide") or g.any("near")):
+            return None  # unknown to the gazetteer and never "in"/"at"/"from" it: "Universo", "Zrínyi"
+        return kind
+    return kind
+
+
+def _decide_multi(g: _Group, kind: str, surnames: set[str]) -> str | None:
+    """The kind of a name of several words that no shorter form tied to a person or company."""
+    words = g.form.split(" ")
+    last = words[-1].lower().rstrip(".")
+    if _DOMAIN.search(g.form):
+        return "organisations"  # "News.com.au", "Portfolio.hu"
+    if kind == "organisations" and (is_country(g.form) or last in PLACE_WORDS and last != "state"
+                                    and not any(w.lower() in ORG_WORDS for w in words)):
+        return "places"  # "United States", "Sandy Point" tagged as organisations
+    if kind == "organisations" and last in PERSON_TITLES:
+        return None  # "Royal Society University Research Fellow": a job
+    if kind in ("places", "organisations") and _personish(g) and not g.any("near") and last not in PLACE_WORDS \
+            and (is_given_name(words[0]) and g.words[0] not in _PARTICLES or g.words[-1] in surnames):
+        return "people"  # "Dominic Hare" tagged a place; "Thaksin Shinawatra" beside "Yingluck Shinawatra"
+    if kind != "people":
+        return kind
+    if last in PERSON_TITLES:
+        return None  # "Goddard Heliophysicist": a place or employer and a job, not a name
+    if is_place(g.form) or last in PLACE_WORDS or (g.any("near") and not g.any("title")):
+        return "places"  # "Sultan Kudarat", "Gaisano Mall", "in Tuna el-Gebel"
+    if not _personish(g):
+        return "organisations"  # "UC Davis", "NASA Glenn", "Védelmi Ipari Kft"
+    return kind
+
+
+def group_entities(mentions: Sequence[Mention | tuple[str, str]], limit: int = 12) -> dict[str, tuple[Entity, ...]]:
+    """Merge variants, count mentions, correct kinds; kind -> entities, most mentioned first."""
+    groups: dict[str, _Group] = {}
+    plural_groups = {m.text.lower() for m in map(_as_mention, mentions) if m.kind == "groups"}
+    for m in map(_as_mention, mentions):
+        text = " ".join(m.text.split())
+        if is_junk(text, m.kind):
+            continue
+        key = text.lower() if m.kind in NAMED_KINDS else f"{m.kind}:{text.lower()}"
+        if m.kind == "groups" and key.endswith("s") and key[:-1] in plural_groups:
+            key = key[:-1]  # "Russians" with "Russian"
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = _Group(key, tuple(key.split(" ")))
+        g.forms[text] += 1
+        g.kinds[m.kind] += 1
+        g.cues.update(m.cues)
+        if m.acronym:
+            g.acronyms.add(m.acronym)
+    for g in groups.values():
+        g.finish()
+    parent, root_kinds = _links(groups)
+    surnames = {g.words[-1] for g in groups.values() if len(g.words) > 1 and g.kind == "people" and _personish(g)}
+    members: dict[str, list[_Group]] = defaultdict(list)
     for key, g in groups.items():
         root = key
-        while root in parent:
+        seen = {root}
+        while root in parent and parent[root] not in seen:
             root = parent[root]
-        m = merged.setdefault(root, {"forms": Counter(), "kinds": Counter(), "main": Counter()})
-        m["forms"].update(g["forms"])
-        m["kinds"].update(g["kinds"])
-        if root == key:
-            m["main"].update(g["forms"])
+            seen.add(root)
+        members[root].append(g)
     out: dict[str, list[Entity]] = defaultdict(list)
-    for root, m in merged.items():
-        kind = m["kinds"].most_common(1)[0][0]
-        text = (m["main"] or m["forms"]).most_common(1)[0][0]
-        if _junk(text, kind):
+    for root, gs in members.items():
+        main = groups[root]
+        kinds = Counter()
+        for g in gs:
+            kinds.update(g.kinds)
+        kind = root_kinds.get(root) or kinds.most_common(1)[0][0]
+        if len(gs) == 1 and len(main.words) == 1 and kind != "people" and kinds["people"] * 5 >= 2 * sum(kinds.values()):
+            kind = "people"  # one word the model calls a person as often as not: decided below
+        if root not in root_kinds and kind in NAMED_KINDS:
+            decided = _decide_single(main, kind) if len(main.words) == 1 else _decide_multi(main, kind, surnames)
+            if decided is None:
+                continue
+            kind = decided
+        text = main.form
+        if is_junk(text, kind):
             continue
-        count = sum(m["forms"].values())
-        variants = tuple(sorted(f for f in m["forms"] if f != text))
-        out[kind].append(Entity(text=text, kind=kind, count=count, variants=variants))
+        forms = Counter()
+        for g in gs:
+            forms.update(g.forms)
+        variants = tuple(sorted(f for f in forms if f != text))
+        out[kind].append(Entity(text=text, kind=kind, count=sum(forms.values()), variants=variants))
     return {
         kind: tuple(sorted(out[kind], key=lambda e: (-e.count, e.text))[:limit])
         for kind in ENTITY_KINDS
         if out.get(kind)
     }
-
-
-_PHRASE_BREAK = re.compile(r"[^\w'’-]+")
-# Frequent verbs of news prose: not what a story is about (no tagger runs, to keep the pipeline fast).
-_VERBS = frozenset("""
-reported reporting including include includes included according announced announce stated state added
-owned owns lists listed supporting support supported alleged expected expect continued continue called
-call made make makes take takes took taken given give gives going used use uses using based held hold set
-put get gets got say saying told asked ask want wants wanted went came come comes began begin become
-became left known seen found find think thought believe believed help helped need needs needed show
-shows showed shown tried try trying run running told claimed claim claims described describe described
-""".split())  # noqa: SIM905
-_VERB_ENDINGS = ("ed", "ing", "ly")
-
-
-def key_terms(sents: Sequence[Sentence], title: str, entity_texts: Sequence[str] = (), limit: int = 8) -> tuple[str, ...]:
-    """Key words and two-word phrases ranked by frequency x spread x headline presence; not entity names."""
-    ents = {w.lower() for t in entity_texts for w in t.split()}
-    title_stems = {stem(w) for w in _PHRASE_BREAK.split(title.lower()) if w}
-    count: Counter[str] = Counter()
-    spread: dict[str, set[int]] = defaultdict(set)
-    surface: dict[str, Counter[str]] = defaultdict(Counter)
-    for i, s in enumerate(sents):
-        if s.furniture:
-            continue
-        words = [w for w in _PHRASE_BREAK.split(s.text) if w]
-        run: list[str] = []
-        for w in words + [""]:
-            low = w.lower().strip("'’-")
-            if low and low.isalpha() and len(low) > 2 and low not in STOP_WORDS and low not in ents \
-                    and low not in _VERBS:
-                run.append(w)
-                continue
-            for j in range(len(run)):
-                for size in (1, 2):
-                    if j + size <= len(run):
-                        grams = run[j : j + size]
-                        key = " ".join(stem(g.lower()) for g in grams)
-                        count[key] += 1
-                        spread[key].add(i)
-                        surface[key][" ".join(g.lower() if not g.isupper() else g for g in grams)] += 1
-            run = []
-    scored = []
-    for key, c in count.items():
-        if c < 2 and " " not in key:
-            continue
-        if " " in key and c < 2:
-            continue
-        parts = key.split()
-        score = c * (1 + math.log(len(spread[key]))) * (1.6 if set(parts) & title_stems else 1.0)
-        score *= 1.5 if len(parts) == 2 else 1.0
-        if len(parts) == 1 and key.endswith(_VERB_ENDINGS) and not set(parts) & title_stems:
-            score *= 0.35  # "alleged", "continuing", "quickly": rarely a topic on their own
-        scored.append((score, key))
-    scored.sort(reverse=True)
-    out: list[str] = []
-    seen: set[str] = set()
-    for _, key in scored:
-        parts = set(key.split())
-        if parts <= seen and len(parts) == 1:
-            continue
-        out.append(surface[key].most_common(1)[0][0])
-        seen |= parts
-        if len(out) >= limit:
-            break
-    return tuple(out)

@@ -7,28 +7,19 @@ summariser and the entity/key-term code need, so nothing downstream holds spaCy 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
+
+from .furniture import is_furniture, leading_furniture
 
 __all__ = ["STOP_WORDS", "Sentence", "is_furniture", "split_sentences", "stem"]
 
 _PARA_BREAK = re.compile(r"\n[ \t]*\n\s*")
 _HAS_WORD = re.compile(r"\w")
 _QUOTES = "\"“”«»„‟"
-
-try:  # the sources' cleaning knows wire furniture best; fall back to a small check of our own
-    from triage.text import is_furniture as _sources_is_furniture
-except ImportError:  # pragma: no cover - depends on the sources package
-    _sources_is_furniture = None
-
-_CROSSHEAD = re.compile(r"^\s*[-–—]\s*\S.{0,80}\s[-–—]\s*$")
-_DISCLAIMER = re.compile(
-    r"has not been edited by .{0,40}staff|published (?:from|on) a syndicated (?:feed|channel)"
-    r"|^\s*\(?(?:AFP|AP|Reuters|PTI|IANS|ANI)\)?\s*$|^\s*(?:advertisement|read more|click here)\b"
-    r"|\b(?:PUBLISHED|UPDATED):\s*\.|^\s*By\s+\.\s",
-    re.IGNORECASE,
-)
 
 # spaCy's English stop words plus reporting verbs that carry no topic.
 try:
@@ -39,13 +30,6 @@ STOP_WORDS = frozenset(_SPACY_STOP) | {
     "said", "says", "told", "added", "according", "like", "year", "years", "mr", "mrs", "ms", "also",
     "new", "would", "could", "one", "two", "week", "time",
 }
-
-
-def is_furniture(line: str) -> bool:
-    """True for a wire-copy line that is not story text (crosshead, disclaimer, agency credit)."""
-    if _sources_is_furniture is not None and _sources_is_furniture(line):
-        return True
-    return bool(_CROSSHEAD.match(line) or _DISCLAIMER.search(line))
 
 
 @lru_cache(maxsize=1 << 16)
@@ -94,28 +78,66 @@ def _trimmed(text: str, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
+def _fragment(prev: str, nxt: str) -> bool:
+    """True when `nxt` continues `prev`: it starts in lower case ("... lowered his ." + "voice, grown ...").
+
+    The Daily Mail's pages turned line breaks into " . ", which the sentence model often takes for
+    sentence ends; a sentence does not start with a lower-case word ("iPhone" excepted).
+    """
+    c = nxt[0]
+    if not c.islower() or (len(nxt) > 1 and nxt[1].isupper()):
+        return False
+    return not prev.rstrip().endswith(("?", "!", ":")) or prev.endswith(" .")
+
+
+def _boundaries(doc: Any, text: str, paras: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sentence (start, end) offsets: the model's sentences cut at paragraph breaks, furniture that
+    starts a sentence (byline, time stamp, dateline) cut off, lower-case fragments joined to the
+    sentence before them."""
+    cuts: list[tuple[int, int]] = []
+    p = 0
+    skip = 0  # story text starts again here (after a run of leading furniture)
+    for s in doc.sents:
+        a, b = s.start_char, s.end_char
+        while p < len(paras) and paras[p][1] <= a:
+            p += 1
+        q = p
+        while q < len(paras) and paras[q][0] < b:
+            pa, pb = paras[q]
+            lo, hi = max(a, pa), min(b, pb)
+            if lo >= skip:
+                skip = leading_furniture(text, lo, pb)
+            lo = max(lo, skip)
+            if lo < hi:
+                lo, hi = _trimmed(text, lo, hi)
+                if lo < hi and _HAS_WORD.search(text, lo, hi):
+                    prev = cuts[-1] if cuts else None
+                    if prev and pa <= prev[0] and _fragment(text[prev[0]:prev[1]], text[lo:hi]):
+                        cuts[-1] = (prev[0], hi)
+                    else:
+                        cuts.append((lo, hi))
+            q += 1
+    return cuts
+
+
 def split_sentences(doc: Any, offset: int = 0) -> list[Sentence]:
     """The sentences of a processed Doc, never crossing a paragraph break, with token facts.
 
     With `offset`, the Doc's text is a headline block followed by the article text from that
     character on: only the article's sentences are returned, with offsets into the article text.
+    Bylines, time stamps and datelines at the start of a paragraph are left out of its first
+    sentence; a short paragraph or sentence that is furniture as a whole is marked `furniture`.
     """
     text = doc.text
     paras = [(max(a, offset), b) for a, b in _paragraph_spans(text) if b > offset]
-    # sentence boundaries from the model, cut again at every paragraph break
-    cuts: list[tuple[int, int]] = []
-    for s in doc.sents:
-        a, b = s.start_char, s.end_char
-        for pa, pb in paras:
-            lo, hi = max(a, pa), min(b, pb)
-            if lo < hi:
-                lo, hi = _trimmed(text, lo, hi)
-                if lo < hi and _HAS_WORD.search(text, lo, hi):
-                    cuts.append((lo, hi))
-    cuts.sort()
+    paras = [(a, b) for a, b in paras if a < b]
+    cuts = _boundaries(doc, text, paras)
     sents: list[Sentence] = []
     p = 0
-    para_furniture = {i: is_furniture(text[a:b]) for i, (a, b) in enumerate(paras)}
+    # a guess costs one sentence at most: a paragraph is judged whole only when it is one sentence
+    per_para = Counter(bisect_right([pa for pa, _ in paras], a) - 1 for a, _ in cuts)
+    para_furniture = [per_para[i] == 1 and is_furniture(text[leading_furniture(text, a, b):b])
+                      for i, (a, b) in enumerate(paras)]
     last_para = -1
     for a, b in cuts:
         while p + 1 < len(paras) and a >= paras[p][1]:
@@ -126,27 +148,31 @@ def split_sentences(doc: Any, offset: int = 0) -> list[Sentence]:
         sents.append(Sentence(a, b, t, len(sents), p, pi, para_furniture[p] or is_furniture(t)))
     if not sents:
         return sents
-    # token facts, one pass over the doc
+    # token facts, one pass over the doc's attribute array (no Token objects: this runs on every token)
+    from spacy.attrs import ENT_TYPE, IDX, IS_ALPHA, IS_PUNCT, IS_SPACE, IS_STOP, LENGTH, LIKE_NUM
+
+    rows = doc.to_array([IDX, LENGTH, IS_SPACE, IS_PUNCT, ENT_TYPE, LIKE_NUM, IS_ALPHA, IS_STOP]).tolist()
     i = 0
-    for tok in doc:
-        if tok.is_space or tok.is_punct:
+    n_sents = len(sents)
+    for c, length, space, punct, ent, num, alpha, stop in rows:
+        if space or punct:
             continue
-        c = tok.idx
-        while i < len(sents) and c >= sents[i].end:
+        while i < n_sents and c >= sents[i].end:
             i += 1
-        if i >= len(sents):
+        if i >= n_sents:
             break
-        if c < sents[i].start:
-            continue
         s = sents[i]
+        if c < s.start:
+            continue
         s.n_tokens += 1
-        if tok.ent_type:
+        if ent:
             s.n_entity_tokens += 1
-        if tok.like_num:
+        if num:
             s.n_numbers += 1
-        low = tok.lower_
-        if tok.is_alpha and len(low) > 1 and low not in STOP_WORDS and not tok.is_stop:
-            s.words.append(stem(low))
+        if alpha and length > 1 and not stop:
+            low = text[c : c + length].lower()
+            if low not in STOP_WORDS:
+                s.words.append(stem(low))
     if offset:
         for s in sents:
             s.start -= offset

@@ -1,0 +1,93 @@
+"""Page furniture inside story text: wire crossheads and disclaimers, bylines, time stamps, datelines, captions.
+
+Two kinds of guesses, each cheap to get wrong:
+- `is_furniture(line)`: a whole short paragraph or sentence that is not story text (it is never
+  chosen for a summary, so a wrong guess costs that one sentence);
+- `leading_furniture(text)`: how many characters at the start of a paragraph are a byline, a time
+  stamp or a dateline ("By . Daily Mail Reporter . ", "UPDATED: . 13:47 EST, 4 January 2012 . ",
+  "Beirut (CNN) -- "); only that prefix is cut, never the sentence it is glued to.
+`caption_score(sentence)` says how much a sentence looks like a picture caption (a summary feature).
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["MAX_FURNITURE_CHARS", "caption_score", "is_furniture", "leading_furniture"]
+
+try:  # the sources' cleaning knows wire furniture best; fall back to a small check of our own
+    from triage.text import is_furniture as _sources_is_furniture
+except ImportError:  # pragma: no cover - depends on the sources package
+    _sources_is_furniture = None
+
+# A paragraph longer than this is story text, whatever it starts with: furniture is short.
+MAX_FURNITURE_CHARS = 400
+
+_CROSSHEAD = re.compile(r"^\s*[-–—]\s*\S.{0,80}\s[-–—]\s*$")
+_DISCLAIMER = re.compile(
+    r"has not been edited by .{0,40}staff|published (?:from|on) a syndicated (?:feed|channel)"
+    r"|^\s*\(?(?:AFP|AP|Reuters|PTI|IANS|ANI)\)?\s*$|^\s*(?:advertisement|read more|click here)\b"
+    r"|^\s*scroll down (?:for|to)\b|^\s*(?:PUBLISHED|UPDATED|Last updated)\s*:|^\s*By\s+\.\s",
+    re.IGNORECASE,
+)
+
+# Leading furniture, matched again and again at the start of a paragraph.
+_NAME_WORD = r"(?:[A-Z][\w'’.-]*|and|of|for|the|de|van|von|der|al|&)"
+_LEADING = re.compile(
+    "|".join(
+        f"(?:{p})"
+        for p in (
+            # Daily Mail bylines, the page's line breaks turned into " . ": "By . Jane Doe . "
+            rf"By\s+\.\s+(?:{_NAME_WORD}\s+){{1,8}}?\.\s+(?:\|\s+\.\s+)?",
+            # the tail of such a byline when its start was cut: "and Hugo Gye . "
+            r"and\s+(?:[A-Z][\w'’-]*\s+){1,4}\.\s+",
+            # "PUBLISHED: . 12:06 EST, 3 October 2013 . | . UPDATED: . 13:47 EST, 4 January 2012 . "
+            (r"(?:PUBLISHED|UPDATED|Last updated(?: at)?)\s*:?\s*\.?\s*\d{1,2}[:.]\d{2}\s*(?:[AP]M\s*)?"
+             r"(?:[A-Z]{2,4}\s*)?,?\s*(?:\d{1,2}\s+[A-Z][a-z]+|[A-Z][a-z]+\s+\d{1,2}),?\s+\d{4}\s*\.?\s*(?:\|\s*\.?\s*)?"),
+            # agency datelines: "Beirut (CNN) -- ", "WASHINGTON (Reuters) - ", "(CNN)"
+            (r"(?:[A-Z][\w'’.-]*(?:[ ,]+[A-Z][\w'’.-]*){0,4}\s*)?\((?:CNN|AP|AFP|Reuters|UPI|dpa|Xinhua|PTI|IANS)\)"
+             r"\s*(?:--|—|–|-|:)?\s*"),
+        )
+    )
+)
+
+_CAPTION_MARKS = re.compile(r"\((?:pictured|left|right|centre|center|above|below|top|bottom|inset|file photo)"
+                            r"(?:[ ,]+(?:left|right|centre|center|above|below|top|bottom|with \w+))*\)",
+                            re.IGNORECASE)
+_CAPTION_LABEL = re.compile(r"^(?:[A-Z][\w'’-]*\s?){1,3}:\s+\S")  # "Retread: David Cameron with ..."
+_CAPTION_WORDS = re.compile(r"^(?:pictured|picture|photo|photograph|video|watch|file)\b", re.IGNORECASE)
+
+
+def is_furniture(line: str) -> bool:
+    """True for a short wire-copy line that is not story text (crosshead, disclaimer, byline, credit)."""
+    if len(line) > MAX_FURNITURE_CHARS:
+        return False
+    if _sources_is_furniture is not None and _sources_is_furniture(line):
+        return True
+    return bool(_CROSSHEAD.match(line) or _DISCLAIMER.search(line))
+
+
+def leading_furniture(text: str, start: int = 0, end: int | None = None) -> int:
+    """The offset where story text starts in text[start:end], past bylines, time stamps and datelines."""
+    end = len(text) if end is None else end
+    pos = start
+    while pos < end:
+        while pos < end and text[pos].isspace():
+            pos += 1
+        m = _LEADING.match(text, pos, end)
+        if not m or m.end() == pos:
+            break
+        pos = m.end()
+    return pos if pos > start and any(c.isalnum() for c in text[pos:end]) else start
+
+
+def caption_score(sentence: str) -> float:
+    """0..1: how much a sentence reads like a picture caption ("Bishop John Folda (pictured) ...")."""
+    score = 0.0
+    if _CAPTION_MARKS.search(sentence):
+        score += 0.6
+    if _CAPTION_LABEL.match(sentence):
+        score += 0.5
+    if _CAPTION_WORDS.match(sentence):
+        score += 0.5
+    return min(score, 1.0)
