@@ -59,6 +59,10 @@ SAVED_WORDS = {Decision.FOLLOW_UP: "follow-up", Decision.ARCHIVE: "archived", De
 class MainActions:
     """Key handlers of MainScreen (a mixin: the screen provides service, view, _keep, _undo, _tell ...)."""
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """In the reading view `enter` (read) has nothing more to do: hidden from the footer there."""
+        return not (action == "focus_text" and self.reading)
+
     # -- decisions -------------------------------------------------------------------------------
     def _targets(self) -> list[str]:
         lst = self.query_one(ArticleList)

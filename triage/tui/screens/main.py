@@ -23,8 +23,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from triage.service import Event, TriageService
-from triage.tui.safe import plain
 from triage.tui.layout import plan_layout
+from triage.tui.safe import plain
 from triage.tui.screens.actions import BINDINGS, MainActions
 from triage.tui.widgets.article_list import ArticleList
 from triage.tui.widgets.reader import ArticleText, SummaryPanel
@@ -164,6 +164,7 @@ class MainScreen(MainActions, Screen):
 
     def watch_reading(self, reading: bool) -> None:
         self.set_class(reading, "-reading")
+        self.refresh_bindings()
         text = self.query_one(ArticleText)
         lst = self.query_one(ArticleList)
         if reading:

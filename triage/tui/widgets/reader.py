@@ -143,7 +143,8 @@ class ArticleText(VerticalScroll, can_focus=True):
     def compose(self):
         yield Static(id="article-body")
 
-    def show(self, article: Article | None, analysis: Analysis | None, event: DecisionEvent | None = None) -> None:
+    def show(self, article: Article | None, analysis: Analysis | None,
+             event: DecisionEvent | None = None) -> None:
         """Render an article's full text (scrolled to the top); with `event`, its decision and note."""
         body = self.query_one("#article-body", Static)
         if article is None:

@@ -47,6 +47,13 @@ def _wrap(text: Text, width: int) -> list[Text]:
     return lines or [Text()]
 
 
+def _label(text: str) -> Text:
+    """A bold lead-in whose style stays its own (a Text's base style would run on into what follows)."""
+    out = Text()
+    out.append(text, style="bold")
+    return out
+
+
 def _bullet(bullet: Text, body: Text, width: int) -> list[Text]:
     """`bullet` (two cells) then `body` wrapped beside it, later lines indented to match."""
     out = []
@@ -171,9 +178,10 @@ def build_summary(article: Article | None, analysis: Analysis | None, width: int
         return SummaryLines(head=tuple(head))
     sentences: list[tuple[Text, ...]] = []
     if not analysis.summary:
-        head.extend(_wrap(Text("No summary: the article has no sentences to choose from.", style="italic"), width))
+        empty = Text("No summary: the article has no sentences to choose from.", style="italic")
+        head.extend(_wrap(empty, width))
     for sentence in analysis.summary:
-        sentences.append(tuple(_bullet(Text("• ", style="bold"), Text(plain(sentence, one_line=True)), width)))
+        sentences.append(tuple(_bullet(_label("• "), Text(plain(sentence, one_line=True)), width)))
     chips: list[tuple[Text, ...]] = []
     if analysis.entities_available:
         for kind in CHIP_KINDS:
@@ -186,7 +194,7 @@ def build_summary(article: Article | None, analysis: Analysis | None, width: int
                 if ent.count > 1:
                     chip.append(f" {ent.count}", style="dim")
                 items.append(chip)
-            label = Text(f"{KIND_LABELS[kind]}: ", style="bold")
+            label = _label(f"{KIND_LABELS[kind]}: ")
             chips.append(tuple(flow(label, items, " · ", width, max_lines=1 if compact else None)))
     else:
         note = Text(f"Entities unavailable: no trained spaCy model ({plain(analysis.model, one_line=True)}).",
@@ -195,6 +203,6 @@ def build_summary(article: Article | None, analysis: Analysis | None, width: int
     terms: tuple[Text, ...] = ()
     if analysis.key_terms:
         items = [Text(plain(t, one_line=True), style="dim") for t in analysis.key_terms[:MAX_TERMS]]
-        terms = tuple(flow(Text("Terms: ", style="bold"), items, ", ", width, max_lines=1 if compact else None))
+        terms = tuple(flow(_label("Terms: "), items, ", ", width, max_lines=1 if compact else None))
     return SummaryLines(head=tuple(head), sentences=tuple(sentences), chips=tuple(chips), terms=terms)
 

@@ -33,7 +33,8 @@ from triage.views import VIEWS, View
 
 __all__ = ["DEGRADE", "VIEW_LABELS", "Status", "TopBar", "compact_count", "render_status"]
 
-VIEW_LABELS = {"inbox": "Inbox", "follow-up": "Follow-up", "flagged": "Flagged", "archived": "Archived", "all": "All"}
+VIEW_LABELS = {"inbox": "Inbox", "follow-up": "Follow-up", "flagged": "Flagged", "archived": "Archived",
+               "all": "All"}
 # Deliberate short labels: whole words, never a word cut in half.
 SHORT_LABELS = {**VIEW_LABELS, "follow-up": "Follow"}
 # The tightest form: the decided views by the marks the list shows for them (see help).
