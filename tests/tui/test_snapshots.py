@@ -1,4 +1,5 @@
-"""SVG snapshots of the main screen on the demo inbox at 80x24 and 160x48 (fixed clock, analysis cached)."""
+"""SVG snapshots on the demo inbox (fixed clock, analysis cached): the triage view at 80x24, 120x40 and
+160x48, the reading view and help at 80x24."""
 
 from __future__ import annotations
 
@@ -60,3 +61,27 @@ def test_main_screen_80x24(snap_compare, analysed_demo, tmp_path):
 
 def test_main_screen_160x48(snap_compare, analysed_demo, tmp_path):
     assert snap_compare(_app(analysed_demo, tmp_path), terminal_size=(160, 48), run_before=_settle)
+
+
+def test_main_screen_120x40(snap_compare, analysed_demo, tmp_path):
+    assert snap_compare(_app(analysed_demo, tmp_path), terminal_size=(120, 40), run_before=_settle)
+
+
+async def _reading(pilot):
+    await _settle(pilot)
+    await pilot.press("enter")
+    await pilot.pause(0.2)
+
+
+def test_reading_view_80x24(snap_compare, analysed_demo, tmp_path):
+    assert snap_compare(_app(analysed_demo, tmp_path), terminal_size=(80, 24), run_before=_reading)
+
+
+async def _help(pilot):
+    await _settle(pilot)
+    await pilot.press("question_mark")
+    await pilot.pause(0.2)
+
+
+def test_help_80x24(snap_compare, analysed_demo, tmp_path):
+    assert snap_compare(_app(analysed_demo, tmp_path), terminal_size=(80, 24), run_before=_help)

@@ -20,13 +20,23 @@ from triage.views import SORTS
 
 __all__ = ["BINDINGS", "MainActions", "local_browser_available"]
 
+# The footer shows these in this order (at 80 columns the first ones): deciding, help, reading.
+WITH_NOTE = Binding.Group("+note")
 BINDINGS = [
     Binding("f", "decide('follow-up')", "Follow up"),
     Binding("a", "decide('archive')", "Archive"),
     Binding("x", "decide('flag')", "Flag"),
+    # Decide and say why in one go: the note prompt first, then one event with both, on this story.
+    Binding("F", "decide_note('follow-up')", "Follow up with a note", group=WITH_NOTE),
+    Binding("A", "decide_note('archive')", "Archive with a note", group=WITH_NOTE),
+    Binding("X", "decide_note('flag')", "Flag with a note", group=WITH_NOTE),
     Binding("u", "undo", "Undo"),
     Binding("n", "note", "Note"),
+    Binding("question_mark", "help", "Help"),
+    Binding("enter", "focus_text", "Read"),
     Binding("slash", "search", "Search"),
+    Binding("r", "review", "Review"),
+    Binding("z", "zoom", "Read full screen", show=False),
     Binding("e", "entity_filter", "Entity", show=False),
     Binding("1", "view('inbox')", "Inbox", show=False),
     Binding("2", "view('follow-up')", "Follow-up", show=False),
@@ -34,21 +44,24 @@ BINDINGS = [
     Binding("4", "view('archived')", "Archived", show=False),
     Binding("5", "view('all')", "All", show=False),
     Binding("s", "sort", "Sort", show=False),
-    Binding("r", "review", "Review"),
     Binding("p", "problems", "Problems", show=False),
     Binding("c", "copy_url", "Copy URL", show=False),
     Binding("o", "open_url", "Open URL", show=False),
     Binding("space", "page_text", "Page text", show=False),
-    Binding("enter", "focus_text", "Read", show=False),
+    Binding("tab", "tab", "Read", show=False),
     Binding("escape", "escape", "Clear", show=False),
-    Binding("question_mark", "help", "Help"),
 ]
 
+DECIDE_VERBS = {Decision.FOLLOW_UP: "Follow up", Decision.ARCHIVE: "Archive", Decision.FLAG: "Flag"}
 SAVED_WORDS = {Decision.FOLLOW_UP: "follow-up", Decision.ARCHIVE: "archived", Decision.FLAG: "flagged", None: "cleared"}
 
 
 class MainActions:
     """Key handlers of MainScreen (a mixin: the screen provides service, view, _keep, _undo, _tell ...)."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """In the reading view `enter` (read) has nothing more to do: hidden from the footer there."""
+        return not (action == "focus_text" and self.reading)
 
     # -- decisions -------------------------------------------------------------------------------
     def _targets(self) -> list[str]:
@@ -97,6 +110,32 @@ class MainActions:
         self.service.actions.append(action)
         self._decided(action.ids, advance=True)
 
+    def action_decide_note(self, value: str) -> None:
+        """Decide and say why in one go: ask for the note first, then write the decision and the note
+        as one event on the story (or selection) that was under the cursor when the key was pressed."""
+        ids = self._targets()
+        if not ids:
+            self._tell("No article selected.", severity="warning")
+            return
+        decision = Decision.parse(value)
+        verb = DECIDE_VERBS[decision]
+        if len(ids) == 1:
+            article = self.service.article(ids[0])
+            title = article.title if article else ids[0]
+            prompt, note = f"{verb}, with a note: ", self.service.note(ids[0])
+        else:
+            title, prompt, note = f"{len(ids)} selected articles", f"{verb}, with a note: ", ""
+
+        def decide(text: str | None) -> None:
+            if text is None:  # escape: nothing decided
+                return
+            action = self.service.decide_soon(ids, decision, text or None)
+            self.service.actions.append(action)
+            self._decided(action.ids, advance=True)
+
+        self.app.push_screen(NoteScreen(title, note, prompt=prompt,
+                                        placeholder="why? enter decides with this note, esc cancels"), decide)
+
     def action_undo(self) -> None:
         action = self.service.undo_last()
         if action is None:
@@ -126,6 +165,7 @@ class MainActions:
 
     # -- search, filters, views ------------------------------------------------------------------
     def action_search(self) -> None:
+        self.reading = False
         box = self.query_one("#search", Input)
         box.display = True
         box.focus()
@@ -133,7 +173,9 @@ class MainActions:
     def action_escape(self) -> None:
         box = self.query_one("#search", Input)
         lst = self.query_one(ArticleList)
-        if box.display and (box.has_focus or self.view.search or box.value):
+        if self.reading:  # back to the list, the same story under the cursor
+            self.reading = False
+        elif box.display and (box.has_focus or self.view.search or box.value):
             if self._search_timer is not None:
                 self._search_timer.stop()
                 self._search_timer = None
@@ -151,6 +193,7 @@ class MainActions:
             lst.focus()
 
     def action_entity_filter(self) -> None:
+        self.reading = False
         if self.view.entity:
             self.view = replace(self.view, entity="")
             return
@@ -167,6 +210,7 @@ class MainActions:
                              lambda v: setattr(self, "view", replace(self.view, entity=v)) if v else None)
 
     def action_view(self, name: str) -> None:
+        self.reading = False
         self._keep.clear()
         self.view = replace(self.view, name=name)
 
@@ -214,10 +258,31 @@ class MainActions:
             self.app.push_screen(MessageScreen("No local browser here (press c to copy):", url))
 
     def action_page_text(self) -> None:
-        self.query_one(ArticleText).scroll_page_down(animate=False)
+        text = self.query_one(ArticleText)
+        if not text.display:  # small terminals: the text is in the reading view
+            self.reading = True
+        else:
+            text.scroll_page_down(animate=False)
 
     def action_focus_text(self) -> None:
-        self.query_one(ArticleText).focus()
+        """enter: read. Small terminals open the reading view; wide ones focus the text beside the list."""
+        if self.stacked or not self.query_one(ArticleText).display:
+            self.reading = True
+        else:
+            self.query_one(ArticleText).focus()
+
+    def action_zoom(self) -> None:
+        """z: the reading view on or off, at any size."""
+        self.reading = not self.reading
+
+    def action_tab(self) -> None:
+        """tab: into the text and back (the reading view on small terminals)."""
+        if self.reading:
+            self.reading = False
+        elif self.query_one(ArticleList).has_focus and self.stacked:
+            self.reading = True
+        else:
+            self.focus_next()
 
 
 def local_browser_available() -> bool:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Container, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -13,7 +14,7 @@ from textual.widgets.option_list import Option
 from triage.model import Problem
 from triage.tui.safe import plain
 
-__all__ = ["KEY_HELP", "HelpScreen", "MessageScreen", "NoteScreen", "PickScreen", "ProblemsScreen", "toggle_key_panel"]
+__all__ = ["KEY_HELP", "KEY_LEGEND", "HelpScreen", "MessageScreen", "NoteScreen", "PickScreen", "ProblemsScreen", "toggle_key_panel"]
 
 
 def toggle_key_panel(screen) -> None:
@@ -25,51 +26,108 @@ def toggle_key_panel(screen) -> None:
         screen.app.action_show_help_panel()
 
 KEY_HELP = [
-    ("Move", [("j / k, ↓ / ↑", "next / previous article"), ("g / G", "top / bottom"),
-              ("PgDn / PgUp", "page through the list"), ("enter, tab", "focus the text; tab again: back"),
-              ("space", "page down in the text")]),
-    ("Decide", [("f", "follow up"), ("a", "archive"), ("x", "flag"), ("u", "undo the last decision (or batch)"),
-                ("n", "note (saved with the decision)"), ("v", "select / unselect (then f, a, x act on all)"),
-                ("shift+↓ / shift+↑", "extend the selection")]),
-    ("Find", [("/", "search title, text and entities as you type (esc clears)"),
-              ("e", "filter by an entity of this article (e again clears)"),
-              ("1 2 3 4 5", "views: inbox, follow-up, flagged, archived, all"),
-              ("s", "sort: newest, source, priority")]),
-    ("More", [("c", "copy the URL (terminal clipboard, OSC 52: works over SSH)"),
-              ("o", "open the URL (or show it when no local browser)"), ("r", "review past decisions"),
-              ("p", "problems reading the inbox"), ("ctrl+p", "command palette: every action"),
-              ("?", "this help"), ("q", "quit")]),
+    ("Move", [("j k ↓ ↑", "next / previous story"), ("g G", "top / bottom"), ("PgDn PgUp", "page the list"),
+              ("enter", "read the story"), ("z", "full-screen text on / off"), ("space", "page down the text"),
+              ("esc", "back to the list")]),
+    ("Decide", [("f a x", "follow up, archive, flag"), ("F A X", "the same, with a note: why"),
+                ("u", "undo (a whole batch too)"), ("n", "note on this story"),
+                ("v", "select; f a x act on all"), ("shift+↓ ↑", "extend the selection")]),
+    ("Find", [("/", "search as you type"), ("e", "filter by a name in it"),
+              ("1 … 5", "views: inbox, follow-up, flagged, archived, all"), ("s", "next sort order")]),
+    ("More", [("c", "copy the URL"), ("o", "open the URL"), ("r", "review past decisions"),
+              ("p", "problems reading files"), ("ctrl+p", "every action, by name"), ("?", "this help"),
+              ("q", "quit")]),
 ]
+KEY_LEGEND = ("After f, a or x the cursor moves on to the next undecided story; F, A or X ask for a note "
+              "first and keep it with the decision. List marks: F follow-up, A archived, X flagged, "
+              "★ watched, ∅ muted. Summary sentences are highlighted in the text.")
+TWO_COLUMNS_FROM = 72  # columns: narrower terminals get one column (it scrolls)
+
+
+def _key_table(groups) -> Table:
+    """Groups of (key, what) as a grid: keys in one column, what they do wrapped beside them."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True, style="bold")
+    table.add_column()
+    for i, (group, keys) in enumerate(groups):
+        if i:
+            table.add_row("", "")
+        table.add_row(Text(group, style="bold underline"), "")
+        for key, what in keys:
+            table.add_row(Text(" " + key), Text(what))
+    return table
 
 
 class HelpScreen(ModalScreen[None]):
-    """Every key, grouped; any of escape, q or ? closes it."""
+    """Every key, grouped, in two columns where they fit (80x24 shows it all); when it does not fit,
+    the frame says it scrolls. Any of escape, q or ? closes it."""
 
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+    BINDINGS = [
+        Binding("escape,q,question_mark", "dismiss", "Close"),
+        Binding("j", "scroll('down')", "Down", show=False),
+        Binding("k", "scroll('up')", "Up", show=False),
+    ]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll { width: 76; max-width: 100%; height: auto; max-height: 90%;
-        border: round $accent; background: $panel; padding: 0 1; }
+    HelpScreen > VerticalScroll { width: 84; max-width: 100%; height: auto; max-height: 100%;
+        border: round $accent; background: $panel; padding: 0 1; border-subtitle-align: right; }
+    HelpScreen #help-columns { layout: horizontal; height: auto; }
+    HelpScreen .help-column { width: 1fr; height: auto; }
+    HelpScreen #help-left { margin-right: 2; }
+    HelpScreen.-narrow #help-columns { layout: vertical; }
+    HelpScreen.-narrow #help-left { margin: 0 0 1 0; }
+    HelpScreen #help-legend { margin-top: 1; color: $text-muted; }
     """
 
     def compose(self) -> ComposeResult:
-        text = Text()
-        for group, keys in KEY_HELP:
-            text.append(f"{group}\n", style="bold underline")
-            for key, what in keys:
-                text.append(f"  {key:<20}", style="bold")
-                text.append(f"{what}\n")
-        text.append("\nSummary sentences are highlighted in the text. Marks: F follow-up, A archived, "
-                    "X flagged, ★ on the watchlist, ∅ muted.", style="dim")
-        with VerticalScroll():
-            yield Static(text)
+        half = (len(KEY_HELP) + 1) // 2
+        with VerticalScroll(id="help-scroll") as scroll:
+            scroll.border_title = "Keys"
+            with Container(id="help-columns"):
+                yield Static(_key_table(KEY_HELP[:half]), id="help-left", classes="help-column")
+                yield Static(_key_table(KEY_HELP[half:]), id="help-right", classes="help-column")
+            yield Static(Text(KEY_LEGEND), id="help-legend")
+
+    def on_mount(self) -> None:
+        scroll = self.query_one("#help-scroll", VerticalScroll)
+        self.watch(scroll, "scroll_y", self._say_where, init=False)
+        self.watch(scroll, "max_scroll_y", self._say_where, init=False)
+        self._fit(self.app.size.width)
+
+    def on_resize(self, event) -> None:
+        self._fit(event.size.width)
+
+    def _fit(self, width: int) -> None:
+        self.set_class(width < TWO_COLUMNS_FROM, "-narrow")
+        self.call_after_refresh(self._say_where)
+
+    def _say_where(self, *_args) -> None:
+        """The frame's subtitle: how to close it and, when it does not all fit, that it scrolls."""
+        scroll = self.query_one("#help-scroll", VerticalScroll)
+        if scroll.max_scroll_y <= 0:
+            where = "esc closes"
+        elif scroll.scroll_y <= 0:
+            where = "↓ more below: j / ↓ / PgDn · esc closes"
+        elif scroll.scroll_y >= scroll.max_scroll_y:
+            where = "↑ more above: k / ↑ · esc closes"
+        else:
+            where = "↑↓ more: j / k · esc closes"
+        scroll.border_subtitle = where
+
+    def action_scroll(self, direction: str) -> None:
+        scroll = self.query_one("#help-scroll", VerticalScroll)
+        if direction == "down":
+            scroll.scroll_down(animate=False)
+        else:
+            scroll.scroll_up(animate=False)
 
     def action_dismiss(self) -> None:
         self.dismiss(None)
 
 
 class NoteScreen(ModalScreen[str | None]):
-    """Ask for a note; enter saves (empty clears), escape cancels."""
+    """Ask for a note; enter saves (empty clears), escape cancels. The prompt names the story (and,
+    for a decision with a note, the decision)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = """
@@ -78,15 +136,20 @@ class NoteScreen(ModalScreen[str | None]):
         background: $panel; padding: 0 1; }
     """
 
-    def __init__(self, title: str, note: str = "") -> None:
+    def __init__(self, title: str, note: str = "", *, prompt: str = "Note for: ",
+                 placeholder: str = "enter saves, empty clears, esc cancels") -> None:
         super().__init__()
         self._title = title
         self._note = note
+        self._prompt = prompt
+        self._placeholder = placeholder
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(Text("Note for: " + plain(self._title, one_line=True)[:120]))
-            yield Input(value=self._note, placeholder="enter saves, empty clears, esc cancels", id="note-input")
+            label = Text(self._prompt, style="bold")
+            label.append(plain(self._title, one_line=True)[:200])
+            yield Static(label, id="note-title")
+            yield Input(value=self._note, placeholder=self._placeholder, id="note-input")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value.strip())

@@ -1,4 +1,5 @@
-"""The triage screen: article list | summary over full text.
+"""The triage screen: article list | summary over full text; the list and the summary on small
+terminals; the full text alone in the reading view (`reading`).
 
 The screen only swaps in what the background prepared. The service's threads load, watch, fetch,
 index, analyse and poll the store, and tell the screen through `ServiceEvent`; the list's ids for a
@@ -22,6 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from triage.service import Event, TriageService
+from triage.tui.layout import plan_layout
 from triage.tui.safe import plain
 from triage.tui.screens.actions import BINDINGS, MainActions
 from triage.tui.widgets.article_list import ArticleList
@@ -40,6 +42,8 @@ class MainScreen(MainActions, Screen):
 
     BINDINGS = BINDINGS
     view: reactive[View] = reactive(View, init=False)
+    reading: reactive[bool] = reactive(False, init=False)
+    """The reading view: the full text takes the screen (enter on small terminals, z anywhere)."""
 
     class ServiceEvent(Message):
         """Something the service's background threads did (posted from those threads)."""
@@ -71,6 +75,7 @@ class MainScreen(MainActions, Screen):
         self._analysis_error = ""
         self._failed: dict[str, str] = {}  # stories whose analysis failed, and why
         self._shown_id: str | None = None
+        self._shown: tuple = (None, None, None)  # article, analysis, decision event on screen
         self._last_move = 0.0
         self._reader_timer = None
         self._search_timer = None
@@ -78,6 +83,8 @@ class MainScreen(MainActions, Screen):
         self._listing_busy = False
         self._listing_again = False
         self._last_progress_paint = 0.0
+        self._text_stale = False  # the text pane was hidden when the story changed
+        self._list_offset = 0  # the cursor's row in the list when the reading view opened
 
     # -- layout ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -113,8 +120,73 @@ class MainScreen(MainActions, Screen):
         self._apply_layout(event.size.width)
         self._paint_status()
 
+    @property
+    def stacked(self) -> bool:
+        """True below `ui.stack_below_columns`: the list above the summary, the text in the reading view."""
+        return self.has_class("-stacked")
+
     def _apply_layout(self, width: int) -> None:
         self.set_class(width < int(self.service.settings.get("ui.stack_below_columns", 100)), "-stacked")
+        self.call_after_refresh(self._relayout)
+
+    def _relayout(self) -> None:
+        """Give the panes their heights for this terminal and this story (see triage.tui.layout)."""
+        body = self.query_one("#body")
+        lst = self.query_one(ArticleList)
+        summary = self.query_one(SummaryPanel)
+        text = self.query_one(ArticleText)
+        if self.reading:
+            text.display = True
+            self._refresh_text()
+            return
+        if not body.size.height:
+            return
+        stacked = self.stacked
+        lines = summary.lines_for()
+        plan = plan_layout(body.size.height, stacked=stacked, needed=lines.needed, full=lines.full)
+        lst.styles.height = plan.list_rows + 1 if stacked else None  # +1: the border under it
+        summary.styles.height = plan.summary_rows + (1 if plan.text else 0)
+        self.set_class(not plan.text, "-notext")
+        summary.fit_to(plan.summary_rows, compact=stacked)
+        if text.display != plan.text:
+            text.display = plan.text
+            if plan.text:
+                self._refresh_text()
+
+    def _refresh_text(self) -> None:
+        if self._text_stale:
+            self._text_stale = False
+            self._paint_text(scroll=True)
+
+    @on(SummaryPanel.WidthChanged)
+    def _summary_width(self) -> None:
+        self._relayout()
+
+    def watch_reading(self, reading: bool) -> None:
+        self.set_class(reading, "-reading")
+        self.refresh_bindings()
+        text = self.query_one(ArticleText)
+        lst = self.query_one(ArticleList)
+        if reading:
+            self._list_offset = lst.cursor - int(lst.scroll_y)  # the cursor's row on screen, kept for later
+            self.query_one("#search", Input).display = False
+            text.display = True
+            stale, self._text_stale = self._text_stale, False
+            self._paint_text(scroll=stale)  # with the decision line; at the top unless it was on screen
+            text.focus()
+        else:
+            self._paint_text(scroll=False)
+            lst.focus()
+            self.call_after_refresh(self._back_to_list)
+
+    def _back_to_list(self) -> None:
+        """Out of the reading view: the story read (or decided on to) under the cursor, on the row
+        where the cursor was before."""
+        self._relayout()
+        lst = self.query_one(ArticleList)
+        rows = lst.scrollable_content_region.height or 1
+        offset = max(0, min(self._list_offset, rows - 1))
+        lst.scroll_to(y=max(0, lst.cursor - offset), animate=False, immediate=True)
 
     # -- what the service tells ------------------------------------------------------------------
     def on_main_screen_service_event(self, msg: ServiceEvent) -> None:
@@ -268,12 +340,21 @@ class MainScreen(MainActions, Screen):
                 status = "Analysing… (the summary appears here when ready)"
         event = svc.current_event(article_id) if article_id else None
         self.query_one(SummaryPanel).show(article, analysis, status=status, event=event)
+        self._shown = (article, analysis, event)
+        if self.query_one(ArticleText).display:
+            self._paint_text(scroll)
+        else:  # hidden (small terminals, outside the reading view): painted when it shows
+            self._text_stale = True
+        self._relayout()
+
+    def _paint_text(self, scroll: bool) -> None:
+        article, analysis, event = self._shown
         text = self.query_one(ArticleText)
         if scroll:
-            text.show(article, analysis)
+            text.show(article, analysis, event if self.reading else None)
         else:
             y = text.scroll_y
-            text.show(article, analysis)
+            text.show(article, analysis, event if self.reading else None)
             text.scroll_to(y=y, animate=False)
 
     def _tell(self, message: str, *, severity: str = "information", timeout: float = 3, title: str = "") -> None:

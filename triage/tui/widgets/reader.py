@@ -3,84 +3,88 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.widgets import Static
 
-from triage.model import Analysis, Article, Decision, DecisionEvent
+from triage.model import Analysis, Article, DecisionEvent
 from triage.tui.safe import plain
+from triage.tui.widgets.summary_lines import DECISION_LABELS, KIND_LABELS, SummaryLines, build_summary
 
-__all__ = ["KIND_LABELS", "MAX_DISPLAY_CHARS", "ArticleText", "SummaryPanel"]
+__all__ = ["KIND_LABELS", "MAX_DISPLAY_CHARS", "ArticleText", "SummaryPanel", "article_text"]
 
 # Longer texts are cut for display (the whole text stays in the article and in search).
 MAX_DISPLAY_CHARS = 200_000
 
-KIND_LABELS = {
-    "people": "People",
-    "places": "Places",
-    "organisations": "Orgs",
-    "groups": "Groups",
-    "dates": "Dates",
-    "numbers": "Numbers",
-    "other": "Other",
-}
-DECISION_LABELS = {Decision.FOLLOW_UP: "follow-up", Decision.ARCHIVE: "archived", Decision.FLAG: "flagged"}
-
 
 class SummaryPanel(Static):
-    """Key sentences of the article and the people, places and organisations it names."""
+    """Key sentences of the article and the people, places and organisations it names.
+
+    The screen gives it a height (`fit_to`); it shows what fits there, sentences always whole (see
+    summary_lines). Compact (small terminals): each kind of chips on one line."""
 
     DEFAULT_CSS = """
     SummaryPanel { padding: 0 1; }
     """
 
+    class WidthChanged(Message):
+        """The panel's width changed: the lines it needs did too (the screen sizes the panes again)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._width = 0
+        self._content: tuple = (None, None, "", None)
+        self._height: int | None = None
+        self._compact = False
+        self._lines: dict[tuple[int, bool], SummaryLines] = {}
+
     def show(self, article: Article | None, analysis: Analysis | None, *, status: str = "",
              event: DecisionEvent | None = None) -> None:
-        """Render the summary of `article` (or a status line while it is being analysed)."""
-        out = Text()
-        if article is None:
-            self.update(Text("No article selected.", style="italic"))
-            return
-        if event is not None and (event.decision is not None or event.note):
-            label = DECISION_LABELS.get(event.decision, "undecided") if event.decision else "undecided"
-            out.append(f"● {label}", style="bold")
-            if event.note:
-                out.append("  note: ", style="bold")
-                out.append(plain(event.note, one_line=True))
-            out.append("\n")
-        if analysis is None:
-            out.append(status or "Analysing…", style="italic")
-            self.update(out)
-            return
-        if not analysis.summary:
-            out.append("No summary: the article has no sentences to choose from.", style="italic")
-        for sentence in analysis.summary:
-            out.append("• ", style="bold")
-            out.append(plain(sentence, one_line=True))
-            out.append("\n")
-        if analysis.entities_available:
-            for kind, label in KIND_LABELS.items():
-                ents = analysis.entities.get(kind, ())
-                if not ents or kind in ("dates", "numbers", "other"):
-                    continue
-                out.append(f"{label}: ", style="bold")
-                for i, ent in enumerate(ents[:6]):
-                    if i:
-                        out.append(" · ")
-                    out.append(plain(ent.text, one_line=True), style="underline")
-                    if ent.count > 1:
-                        out.append(f" {ent.count}", style="dim")
-                out.append("\n")
-        else:
-            out.append(f"Entities unavailable: no trained spaCy model ({plain(analysis.model)}).\n", style="italic")
-        if analysis.key_terms:
-            out.append("Terms: ", style="bold")
-            out.append(", ".join(plain(t, one_line=True) for t in analysis.key_terms[:8]), style="dim")
-        out.rstrip()
-        self.update(out)
+        """Show `article`'s summary (or a status line while it is being analysed)."""
+        self._content = (article, analysis, status, event)
+        self._lines.clear()
+        self._paint()
+
+    def lines_for(self, width: int | None = None) -> SummaryLines:
+        """The current story's summary wrapped for `width` cells (default: this panel's own width)."""
+        if width is None:
+            width = self.text_width
+        key = (width, self._compact)
+        got = self._lines.get(key)
+        if got is None:
+            article, analysis, status, event = self._content
+            got = self._lines[key] = build_summary(article, analysis, width, status=status, event=event,
+                                                   compact=self._compact)
+        return got
+
+    @property
+    def text_width(self) -> int:
+        """Cells a line of text has (the panel's width less its padding; 78 before the first layout)."""
+        width = self.size.width - self.styles.padding.left - self.styles.padding.right
+        return width if self.size.width else 78
+
+    def fit_to(self, height: int | None, *, compact: bool = False) -> None:
+        """Show what fits in `height` lines (None: everything), in the compact form or not."""
+        if (height, compact) != (self._height, self._compact):
+            self._height, self._compact = height, compact
+            self._paint()
+
+    def on_resize(self) -> None:
+        self._paint()
+        if self.size.width != self._width:
+            self._width = self.size.width
+            self.post_message(self.WidthChanged())
+
+    def _paint(self) -> None:
+        width = self.text_width
+        self.update(self.lines_for(width).fit(self._height, width))
 
 
-def article_text(article: Article, analysis: Analysis | None, highlight: str = "bold underline") -> Text:
-    """Title, meta line and full text, with the summary sentences highlighted."""
+def article_text(article: Article, analysis: Analysis | None, highlight: str = "bold underline",
+                 event: DecisionEvent | None = None) -> Text:
+    """Title, meta line (and the decision and note, when given) and full text, summary sentences
+    highlighted."""
     out = Text()
     out.append(plain(article.title, one_line=True) or "(untitled)", style="bold")
     out.append("\n")
@@ -89,6 +93,12 @@ def article_text(article: Article, analysis: Analysis | None, highlight: str = "
         meta.insert(0, "UPDATED")
     if meta:
         out.append(plain(" · ".join(meta), one_line=True), style="dim")
+        out.append("\n")
+    if event is not None and (event.decision is not None or event.note):
+        out.append(f"● {DECISION_LABELS.get(event.decision, 'undecided')}", style="bold")
+        if event.note:
+            out.append("  note: ", style="bold")
+            out.append(plain(event.note, one_line=True))
         out.append("\n")
     out.append("\n")
     body = article.text
@@ -123,18 +133,24 @@ class ArticleText(VerticalScroll, can_focus=True):
     ArticleText > Static { width: 1fr; }
     """
 
-    BINDINGS = [("j", "scroll_down", "Down"), ("k", "scroll_up", "Up"), ("space", "page_down", "Page down")]
+    BINDINGS = [
+        Binding("escape", "screen.escape", "List"),
+        Binding("space", "page_down", "Page down"),
+        Binding("j", "scroll_down", "Down", show=False),
+        Binding("k", "scroll_up", "Up", show=False),
+    ]
 
     def compose(self):
         yield Static(id="article-body")
 
-    def show(self, article: Article | None, analysis: Analysis | None) -> None:
-        """Render an article's full text (scrolled to the top)."""
+    def show(self, article: Article | None, analysis: Analysis | None,
+             event: DecisionEvent | None = None) -> None:
+        """Render an article's full text (scrolled to the top); with `event`, its decision and note."""
         body = self.query_one("#article-body", Static)
         if article is None:
             body.update(Text(""))
         else:
-            body.update(article_text(article, analysis))
+            body.update(article_text(article, analysis, event=event))
         self.scroll_home(animate=False)
 
     def action_page_down(self) -> None:

@@ -1,4 +1,25 @@
-"""TopBar: the one-line status at the top: view counts, sort, filters, progress, NOT SAVED."""
+"""TopBar: the one-line status at the top: view counts, sort, filters, progress, NOT SAVED.
+
+The bar fits the terminal by degrading one step at a time, in the order of `DEGRADE`, until it
+fits; no label is ever cut in the middle of a word. In words, from the first thing to give way:
+
+ 1. the " triage " badge goes (the terminal's title names the app);
+ 2. "Follow-up" becomes "Follow" (every label stays a whole word);
+ 3. the sort ("↕newest") goes: a standing setting, named in a toast when `s` changes it;
+ 4. progress becomes a percentage ("reading 12%", "analysing 60%");
+ 5. search, entity and source filter texts are cut to 12 characters (their match count stays);
+ 6. progress goes (the list fills in as it arrives);
+ 7. the view keys 1-5 go ("Inbox 50 Follow 0 ..."; the keys are in help and the palette);
+ 8. counts are shown in thousands ("12,345" -> "12k");
+ 9. filter texts go; the filter marks and the match count stay ("/ (12)");
+10. the decided views are shown by their list marks: "Inbox 50 F 3 X 1 A 9 All 63".
+
+NOT SAVED is never dropped (decisions the disk refused: the one thing a person must not miss).
+The five view counts come next: in their tightest form they and NOT SAVED take at most 60 cells,
+so at 80 columns all five always show. Only on narrower terminals are whole parts dropped, the
+least important first (brand, sort, progress, filters, selection), then whole view counts from
+the right; NOT SAVED stays to the last cell.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +31,31 @@ from textual.widgets import Static
 from triage.tui.safe import plain
 from triage.views import VIEWS, View
 
-__all__ = ["Status", "TopBar", "VIEW_LABELS"]
+__all__ = ["DEGRADE", "VIEW_LABELS", "Status", "TopBar", "compact_count", "render_status"]
 
-VIEW_LABELS = {"inbox": "Inbox", "follow-up": "Follow-up", "flagged": "Flagged", "archived": "Archived", "all": "All"}
+VIEW_LABELS = {"inbox": "Inbox", "follow-up": "Follow-up", "flagged": "Flagged", "archived": "Archived",
+               "all": "All"}
+# Deliberate short labels: whole words, never a word cut in half.
+SHORT_LABELS = {**VIEW_LABELS, "follow-up": "Follow"}
+# The tightest form: the decided views by the marks the list shows for them (see help).
+MARK_LABELS = {**SHORT_LABELS, "follow-up": "F", "flagged": "X", "archived": "A"}
+
+# (part, level): applied in this order until the bar fits (see the module docstring).
+DEGRADE: tuple[tuple[str, int], ...] = (
+    ("brand", 1),
+    ("views", 1),
+    ("sort", 1),
+    ("progress", 1),
+    ("filter", 1),
+    ("progress", 2),
+    ("views", 2),
+    ("views", 3),
+    ("filter", 2),
+    ("views", 4),
+)
+# Last resort (very narrow terminals): parts dropped whole, least important first.
+DROP_ORDER = ("brand", "sort", "progress", "filter", "selected", "views")
+FILTER_CHARS = (20, 12)
 
 
 @dataclass(frozen=True)
@@ -29,37 +72,126 @@ class Status:
     matches: int | None = None  # stories the search or filter found (None: not known yet, or no filter)
 
 
+def compact_count(n: int) -> str:
+    """A count in at most four or five cells: 999, 1.2k, 12k, 123k, 1.2M."""
+    if n < 1000:
+        return str(n)
+    for size, unit in ((1_000_000, "M"), (1_000, "k")):
+        if n >= size:
+            value = n / size
+            return f"{value:.1f}{unit}".replace(".0", "") if value < 10 else f"{int(value)}{unit}"
+    return str(n)  # pragma: no cover
+
+
+def _views(status: Status, level: int) -> list[Text]:
+    labels = VIEW_LABELS if level == 0 else MARK_LABELS if level >= 4 else SHORT_LABELS
+    items = []
+    for i, name in enumerate(VIEWS, 1):
+        n = status.counts.get(name, 0)
+        count = compact_count(n) if level >= 3 else f"{n:,}"
+        key = f"{i} " if level <= 1 else ""
+        style = "bold reverse" if name == status.view.name else ""
+        items.append(Text(f"{key}{labels[name]} {count}", style=style))
+    return items
+
+
+def _progress(status: Status, level: int) -> str:
+    if level >= 2:
+        return ""
+    if status.loading is not None:
+        done, total = status.loading
+        if not total:
+            return "reading inbox…"
+        return f"reading {done:,}/{total:,}" if level == 0 else f"reading {done * 100 // total}%"
+    if status.activity:
+        return plain(status.activity, one_line=True)
+    if status.analysing is not None:
+        done, total = status.analysing
+        if level == 0 or not total:
+            return f"analysing {done:,}/{total:,}"
+        return f"analysing {done * 100 // total}%"
+    return ""
+
+
+def _filter(status: Status, level: int) -> Text:
+    v = status.view
+    out = Text()
+    for prefix, value in (("/", v.search), ("e:", v.entity), ("src:", v.source)):
+        if not value:
+            continue
+        out.append(" " if out else "")
+        text = plain(value, one_line=True)
+        if level < 2:
+            limit = FILTER_CHARS[level]
+            text = text if len(text) <= limit else text[: limit - 1] + "…"
+        else:
+            text = ""
+        out.append(prefix + text, style="bold")
+    if out:
+        out.append(f" ({status.matches:,})" if status.matches is not None else " (…)", style="bold")
+    return out
+
+
+def _parts(status: Status, levels: dict[str, int]) -> dict[str, Text | list[Text]]:
+    """Every part of the bar at the given levels (an empty Text: not shown)."""
+    parts: dict[str, Text | list[Text]] = {}
+    parts["brand"] = Text(" triage ", style="bold reverse") if levels["brand"] == 0 else Text()
+    parts["views"] = _views(status, levels["views"])
+    parts["sort"] = Text(f"↕{status.view.sort}", style="dim") if levels["sort"] == 0 else Text()
+    parts["filter"] = _filter(status, levels["filter"])
+    parts["selected"] = Text(f"{status.selected:,} selected", style="bold") if status.selected else Text()
+    parts["progress"] = Text(_progress(status, levels["progress"]), style="italic")
+    parts["not_saved"] = (Text(f"{status.not_saved:,} NOT SAVED", style="bold reverse")
+                          if status.not_saved else Text())
+    return parts
+
+
+def _join(parts: dict[str, Text | list[Text]], dropped: set[str], view_items: int | None = None) -> Text:
+    out = Text()
+    if "brand" not in dropped and parts["brand"]:
+        out.append_text(parts["brand"])
+    views = parts["views"] if "views" not in dropped else []
+    for item in views[:view_items]:
+        out.append(" ")
+        out.append_text(item)
+    for name in ("sort", "filter", "selected", "progress", "not_saved"):
+        part = parts[name]
+        if name in dropped or not part:
+            continue
+        out.append("  " if out else " ")
+        out.append_text(part)
+    return out
+
+
+def render_status(status: Status, width: int) -> Text:
+    """The bar for `width` cells: the widest form that fits, degraded in the `DEGRADE` order."""
+    levels = {"brand": 0, "views": 0, "sort": 0, "progress": 0, "filter": 0}
+    out = _join(_parts(status, levels), set())
+    for part, level in DEGRADE:
+        if out.cell_len <= width:
+            return out
+        levels[part] = level
+        out = _join(_parts(status, levels), set())
+    if out.cell_len <= width:
+        return out
+    parts = _parts(status, levels)
+    dropped: set[str] = set()
+    for name in DROP_ORDER[:-1]:
+        dropped.add(name)
+        out = _join(parts, dropped)
+        if out.cell_len <= width:
+            return out
+    for keep in range(len(VIEWS) - 1, -1, -1):  # whole view counts, from the right
+        out = _join(parts, dropped, view_items=keep)
+        if out.cell_len <= width:
+            return out
+    out.truncate(width)  # only NOT SAVED is left, in fewer cells than it needs
+    return out
+
+
 class TopBar(Static):
     """Counts per view, the view's sort and filters, progress, and how many decisions are NOT SAVED."""
 
     def show(self, status: Status, width: int) -> None:
         """Render `status` for a terminal `width` columns wide."""
-        out = Text()
-        out.append(" triage ", style="bold reverse")
-        for i, name in enumerate(VIEWS, 1):
-            label = VIEW_LABELS[name] if width >= 100 else VIEW_LABELS[name][:6]
-            style = "bold reverse" if name == status.view.name else ""
-            out.append(" ")
-            out.append(f"{i} {label} {status.counts.get(name, 0)}", style=style)
-        out.append(f"  ↕{status.view.sort}", style="dim")
-        v = status.view
-        filtered = False
-        for prefix, value in (("/", v.search), ("e:", v.entity), ("src:", v.source)):
-            if value:
-                filtered = True
-                out.append(f"  {prefix}{plain(value, one_line=True)[:20]}", style="bold")
-        if filtered:
-            out.append(f" ({status.matches:,})" if status.matches is not None else " (…)", style="bold")
-        if status.selected:
-            out.append(f"  {status.selected} selected", style="bold")
-        if status.loading is not None:
-            done, total = status.loading
-            out.append(f"  reading {done:,}/{total:,}" if total else "  reading inbox…", style="italic")
-        elif status.activity:
-            out.append(f"  {plain(status.activity, one_line=True)}", style="italic")
-        elif status.analysing is not None:
-            done, total = status.analysing
-            out.append(f"  analysing {done:,}/{total:,}", style="italic")
-        if status.not_saved:
-            out.append(f"  {status.not_saved} NOT SAVED", style="bold reverse")
-        self.update(out)
+        self.update(render_status(status, width))
