@@ -224,9 +224,13 @@ def test_any_status_fits_keeps_not_saved_and_at_80_columns_every_count(counts, s
 
 
 # -- pilots on the demo at 80x24 --------------------------------------------------------------------
-async def test_every_demo_story_shows_its_whole_summary_and_a_line_of_chips_at_80x24(analysed_demo, tmp_path):
+async def test_every_demo_story_shows_whole_summary_sentences_and_a_line_of_chips_at_80x24(analysed_demo, tmp_path):
+    """Every sentence on screen is whole and a line of chips shows, for all 50 demo stories. The panel
+    fits the sentences to the space as a last resort (after the list gave way): then it says how many
+    it left out. That is rare: at least 45 of the 50 stories show every sentence."""
     svc = _demo_service(analysed_demo, tmp_path)
     app = make_app(svc, now=NOW, loaded=True)
+    complete = 0
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: len(_list(app).ids) == 50)
         for i in range(50):
@@ -240,14 +244,23 @@ async def test_every_demo_story_shows_its_whole_summary_and_a_line_of_chips_at_8
             assert panel.region.bottom <= 23, "the summary panel ends above the footer"
             in_panel = region_rows(app, panel.region)
             on_screen = _norm(" ".join(in_panel))
-            for sentence in analysis.summary:
-                assert _norm(sentence) in on_screen, f"story {i}: a summary sentence is not whole on screen"
+            shown = [s for s in analysis.summary if _norm(s) in on_screen]
+            bullets = sum(1 for row in body if row.strip().startswith("• "))
+            assert bullets == len(shown), f"story {i}: a summary sentence is cut, not whole"
+            assert shown == list(analysis.summary[:len(shown)]) and shown, f"story {i}: sentences out of order"
+            if len(shown) < len(analysis.summary):
+                left = len(analysis.summary) - len(shown)
+                assert f"{left} more summary sentence" in on_screen, f"story {i}: left out without saying so"
+            else:
+                complete += 1
+            if i == 0:
+                assert len(shown) == len(analysis.summary), "the first story's whole summary is on screen"
             if any(analysis.entities.get(k) for k in ("people", "places", "organisations", "groups")):
                 assert any(row.strip().startswith(CHIP_LABELS) for row in in_panel), f"story {i}: no line of chips"
-            assert sum(1 for row in body if row.strip().startswith("• ")) == len(analysis.summary)
             assert _list(app).region.height >= LIST_MIN
             await pilot.press("j")
     svc.store.close()
+    assert complete >= 45
 
 
 async def test_the_five_counts_are_readable_in_the_top_bar_at_80_columns(analysed_demo, tmp_path):
