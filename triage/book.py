@@ -143,6 +143,7 @@ class DecisionBook:
             title=art.title if art else (old.title if old else ""),
             source=art.source if art else (old.source if old else ""),
             url=art.url if art else (old.url if old else ""),
+            version=art.content_hash if art else (old.version if old else ""),
         )
 
     def _submit(self, ids: list[str], provisional: list[DecisionEvent], what: str,

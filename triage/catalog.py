@@ -107,13 +107,13 @@ class Catalog:
         """Ids of the article's near-duplicate group, leader first ([id] when it has none)."""
         return list(self._members.get(self.leader_of(article_id), (article_id,)))
 
-    def row(self, article_id: str, decision: Decision | None) -> Row | None:
+    def row(self, article_id: str, decision: Decision | None, reopened: bool = False) -> Row | None:
         """The list row of one article as it is now."""
         art = self._arts.get(article_id)
         if art is None:
             return None
         return Row(art, decision, len(self._members.get(article_id, (article_id,))),
-                   self._watched.get(article_id, ()), article_id in self._muted)
+                   self._watched.get(article_id, ()), article_id in self._muted, reopened)
 
     @property
     def problems(self) -> list[Problem]:

@@ -112,3 +112,4 @@ class DecisionEvent:
     action: str = "decide"  # decide | undo | clear | note
     batch: str = ""  # events written together (multi-select) share a batch id
     uid: str = ""  # unique per event ("" in files from before uids): replays and session undo match on it
+    version: str = ""  # content hash of the story version the decision was made on ("" when unknown)

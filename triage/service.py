@@ -93,6 +93,11 @@ class TriageService:
         self.actions: list[Action] = []  # this session's decisions and notes, the latest last (undo)
         self.rescued = None  # a RescueResult when decisions went to a rescue file
         self._updates: dict[tuple[str, str, str], tuple[Update, str]] = {}
+        self._reopen_on = {str(v).strip().lower() for v in settings.get("ui.reopen_on_update", ["archive"]) or ()}
+        aliases = {"followup": "follow-up", "follow": "follow-up", "archived": "archive", "flagged": "flag"}
+        self._reopen_on = {aliases.get(v, v) for v in self._reopen_on}
+        self._reopened: set[str] = set()  # decided stories back in the inbox: an update added news
+        self._news_since: dict[tuple[str, str, str], bool] = {}
         self._read_marks: dict[str, tuple[str, str]] = {}  # story -> (version hash, when) the user read
         self._unsaved_marks: list[tuple[str, str, str]] = []
         self.pool: AnalysisPool | None = None
@@ -382,11 +387,38 @@ class TriageService:
     # -- views -----------------------------------------------------------------------------------
     def listing(self, view: View, keep: Iterable[str] = ()) -> Listing:
         """The ids a view lists and every view's count (walks the inbox: call from a worker)."""
-        return self.catalog.listing(view, self.book.decision, keep)
+        return self.catalog.listing(view, self._effective_decision, keep)
 
     def row(self, article_id: str) -> Row | None:
         """The list row of one article as it is now (O(1): fine on the event loop)."""
-        return self.catalog.row(article_id, self.book.decision(article_id))
+        reopened = article_id in self._reopened
+        decision = None if reopened else self.book.decision(article_id)
+        return self.catalog.row(article_id, decision, reopened)
+
+    def _effective_decision(self, article_id: str) -> Decision | None:
+        """The decision the views go by: a story decided in a way `ui.reopen_on_update` names comes back
+        to the inbox (None) when an update added news since the version that was decided. Reads kept
+        versions for the few updated, decided stories: runs in the listing's worker."""
+        event = self.book.event(article_id)
+        if event is None or event.decision is None:
+            self._reopened.discard(article_id)
+            return None
+        decision = event.decision
+        art = self.catalog.article(article_id)
+        if (decision.value not in self._reopen_on or art is None or not art.updated or not event.version
+                or event.version == art.content_hash):
+            self._reopened.discard(article_id)
+            return decision
+        key = (article_id, event.version, art.content_hash)
+        news = self._news_since.get(key)
+        if news is None:
+            got = self.update_of(article_id, since=event.version)
+            news = self._news_since[key] = bool(got and got[0].news)
+        if news:
+            self._reopened.add(article_id)
+            return None
+        self._reopened.discard(article_id)
+        return decision
 
     def rows(self, view: View, keep: frozenset[str] | set[str] = frozenset()) -> list[Row]:
         """The list rows for a view: filtered by decision, search and entity, then sorted."""

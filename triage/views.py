@@ -36,6 +36,7 @@ class Row:
     sources: int = 1  # members in its near-duplicate group
     watched: tuple[str, ...] = ()
     muted: bool = False
+    reopened: bool = False  # decided, and back in the inbox because an update added news
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,8 @@ def test_corrupt_main_file_is_never_overwritten_and_recovers(tmp_path, damage):
         s.decide(f"a{n}", "flag", f"note {n}")
     s.close()
     raw = db.read_bytes()
-    bad = raw[: len(raw) * 2 // 3] if damage == "truncate" else raw[:500] + b"\x00garbage}}" + raw[500:]
+    cut = raw.index(b'"a4"')  # inside the fifth event, whatever the events' length
+    bad = raw[: len(raw) * 2 // 3] if damage == "truncate" else raw[:cut] + b"\x00garbage}}" + raw[cut:]
     db.write_bytes(bad)
     with pytest.raises(CorruptStoreError) as info:
         DecisionStore(db)

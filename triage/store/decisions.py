@@ -111,13 +111,15 @@ class DecisionStore(StoreSync):
 
     # ---- writing ---------------------------------------------------------------------------------
     def _new_doc(self, article_id: str, decision: str | None, note: str, action: str, batch: str,
-                 title: Any, source: Any, url: Any, uid: str = "") -> Doc:
+                 title: Any, source: Any, url: Any, uid: str = "", version: Any = None) -> Doc:
         uid = uid or new_uid()
         self._own_uids.add(uid)
+        if version is None:  # a note or an undo: about the version the article's last event was on
+            version = (self._log.latest(article_id) or {}).get("version", "")
         return {
             "article_id": article_id, "decision": decision, "note": _text(note), "user": self.user,
             "host": self.host, "at": utc_now_iso(), "title": _text(title), "source": _text(source),
-            "url": _text(url), "action": action, "batch": batch, "uid": uid,
+            "url": _text(url), "action": action, "batch": batch, "uid": uid, "version": _text(version),
         }
 
     def _write(self, build: Callable[[], list[Doc]]) -> list[DecisionEvent]:
@@ -229,9 +231,11 @@ class DecisionStore(StoreSync):
 
     def _decide_doc(self, article: Article | str, value: str | None, note: str, batch: str,
                     title: str, source: str, url: str, uid: str = "") -> Doc:
+        version = ""
         if isinstance(article, Article):
             article_id = article.id
             title, source, url = title or article.title, source or article.source, url or article.url
+            version = article.content_hash  # which version of the story was decided
         else:
             article_id = str(article)
         if not article_id:
@@ -241,7 +245,7 @@ class DecisionStore(StoreSync):
             title, source, url = title or latest.get("title"), source or latest.get("source"), url or latest.get("url")
             note = note or latest.get("note")
         return self._new_doc(article_id, value, note, "decide" if value else "clear", batch, title, source, url,
-                             uid)
+                             uid, version)
 
     # ---- public API: changes ---------------------------------------------------------------------
     def decide(self, article: Article | str, decision: Decision | str | None, note: str = "", *,

@@ -16,7 +16,7 @@ __all__ = [
 
 SCHEMA_VERSION = 2
 EVENT_KEYS = ("article_id", "decision", "note", "user", "host", "at", "title", "source", "url", "action", "batch",
-              "uid")
+              "uid", "version")
 ACTIONS = ("decide", "clear", "undo", "note")
 
 _DECISIONS: dict[Any, Decision | None] = {d.value: d for d in Decision}
@@ -24,7 +24,8 @@ _DEFAULTS: dict[str, Any] = {
     f.name: (f.default if f.default is not MISSING else None) for f in fields(DecisionEvent)
 }
 _KEYSET = frozenset(EVENT_KEYS)
-_KEYSET_NO_UID = _KEYSET - {"uid"}  # events written before uids existed
+_KEYSET_NO_UID = _KEYSET - {"uid", "version"}  # events written before uids existed
+_KEYSET_NO_VERSION = _KEYSET - {"version"}  # events written before versions were recorded
 _EXTRA = {k: v for k, v in _DEFAULTS.items() if k not in _KEYSET}  # fields added to the model later
 _FAST = hasattr(DecisionEvent, "__dict__") and "__slots__" not in DecisionEvent.__dict__
 
@@ -65,12 +66,14 @@ def decision_or_none(value: Any) -> str | None:
 def to_event(doc: dict[str, Any]) -> DecisionEvent:
     """A stored document as a DecisionEvent (missing fields take the dataclass defaults)."""
     keys = doc.keys()
-    if keys == _KEYSET or keys == _KEYSET_NO_UID:  # the normal case: every field stored
+    if keys == _KEYSET or keys == _KEYSET_NO_VERSION or keys == _KEYSET_NO_UID:  # every field stored
         values = dict(doc)
         if _EXTRA:
             values.update(_EXTRA)
         if "uid" not in values:
             values["uid"] = ""
+        if "version" not in values:
+            values["version"] = ""
     else:
         values = dict(_DEFAULTS)
         for key in EVENT_KEYS:

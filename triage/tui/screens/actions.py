@@ -212,6 +212,8 @@ class MainActions:
     def action_view(self, name: str) -> None:
         self.reading = False
         self._keep.clear()
+        if self.view.name == name:  # the same view again: a fresh look (decided rows leave it)
+            self.request_listing()
         self.view = replace(self.view, name=name)
 
     def action_sort(self) -> None:

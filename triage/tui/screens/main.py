@@ -74,8 +74,9 @@ class MainScreen(MainActions, Screen):
         self._status = Status(view=self.view)
         self._analysis_error = ""
         self._failed: dict[str, str] = {}  # stories whose analysis failed, and why
+        self._updates: dict[tuple[str, str], object] = {}  # (id, version) -> what the update added
         self._shown_id: str | None = None
-        self._shown: tuple = (None, None, None)  # article, analysis, decision event on screen
+        self._shown: tuple = (None, None, None, None)  # article, analysis, decision event, update on screen
         self._last_move = 0.0
         self._reader_timer = None
         self._search_timer = None
@@ -339,8 +340,15 @@ class MainScreen(MainActions, Screen):
             else:
                 status = "Analysing… (the summary appears here when ready)"
         event = svc.current_event(article_id) if article_id else None
-        self.query_one(SummaryPanel).show(article, analysis, status=status, event=event)
-        self._shown = (article, analysis, event)
+        update = None
+        if article is not None and article.updated:
+            key = (article.id, article.content_hash)
+            if key not in self._updates:
+                self._updates[key] = None  # being compared (once)
+                self._load_update(article.id, article.content_hash)
+            update = self._updates[key] or None
+        self.query_one(SummaryPanel).show(article, analysis, status=status, event=event, update=update)
+        self._shown = (article, analysis, event, update)
         if self.query_one(ArticleText).display:
             self._paint_text(scroll)
         else:  # hidden (small terminals, outside the reading view): painted when it shows
@@ -348,14 +356,40 @@ class MainScreen(MainActions, Screen):
         self._relayout()
 
     def _paint_text(self, scroll: bool) -> None:
-        article, analysis, event = self._shown
+        article, analysis, event, update = self._shown
         text = self.query_one(ArticleText)
         if scroll:
-            text.show(article, analysis, event if self.reading else None)
+            text.show(article, analysis, event if self.reading else None, update)
         else:
             y = text.scroll_y
-            text.show(article, analysis, event if self.reading else None)
+            text.show(article, analysis, event if self.reading else None, update)
             text.scroll_to(y=y, animate=False)
+
+    class UpdateReady(Message):
+        """What an updated story's latest version added, compared in a worker."""
+
+        def __init__(self, article_id: str, content_hash: str, update) -> None:
+            self.article_id = article_id
+            self.content_hash = content_hash
+            self.update = update
+            super().__init__()
+
+    @work(thread=True, group="update", exit_on_error=False)
+    def _load_update(self, article_id: str, content_hash: str) -> None:
+        """Compare the story with the version the reader last saw or decided (kept versions: SQLite),
+        then remember that they have now seen this one."""
+        try:
+            got = self.service.update_of(article_id)
+        except Exception as exc:
+            self.app.log.error(f"update comparison failed: {exc!r}")
+            got = None
+        self.service.mark_read(article_id)
+        self.post_message(self.UpdateReady(article_id, content_hash, got[0] if got else None))
+
+    def on_main_screen_update_ready(self, msg: UpdateReady) -> None:
+        self._updates[(msg.article_id, msg.content_hash)] = msg.update
+        if msg.article_id == self._shown_id:
+            self._show(msg.article_id, scroll=False)
 
     def _tell(self, message: str, *, severity: str = "information", timeout: float = 3, title: str = "") -> None:
         """A notification that may quote untrusted text (URLs, file names, errors): cleaned, never markup."""

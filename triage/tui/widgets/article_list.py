@@ -328,6 +328,8 @@ class ArticleList(ScrollView, can_focus=True):
         if got is not None and got[0] is art:
             return got[1], got[2]
         title_text = plain(art.title, one_line=True) or "(untitled)"
+        if art.updated:  # a story that changed since it first came: marked, in colour or none
+            title_text = "↻ " + title_text
         source_text = plain(art.source, one_line=True)
         age_text = age(art.published or art.received, now)
         extra_parts = []

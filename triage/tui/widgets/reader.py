@@ -10,7 +10,13 @@ from textual.widgets import Static
 
 from triage.model import Analysis, Article, DecisionEvent
 from triage.tui.safe import plain
-from triage.tui.widgets.summary_lines import DECISION_LABELS, KIND_LABELS, SummaryLines, build_summary
+from triage.tui.widgets.summary_lines import (
+    DECISION_LABELS,
+    KIND_LABELS,
+    SummaryLines,
+    build_summary,
+    update_line,
+)
 
 __all__ = ["KIND_LABELS", "MAX_DISPLAY_CHARS", "ArticleText", "SummaryPanel", "article_text"]
 
@@ -34,15 +40,16 @@ class SummaryPanel(Static):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._width = 0
-        self._content: tuple = (None, None, "", None)
+        self._content: tuple = (None, None, "", None, None)
         self._height: int | None = None
         self._compact = False
         self._lines: dict[tuple[int, bool], SummaryLines] = {}
 
     def show(self, article: Article | None, analysis: Analysis | None, *, status: str = "",
-             event: DecisionEvent | None = None) -> None:
-        """Show `article`'s summary (or a status line while it is being analysed)."""
-        self._content = (article, analysis, status, event)
+             event: DecisionEvent | None = None, update=None) -> None:
+        """Show `article`'s summary (or a status line while it is being analysed); `update`: what its
+        latest version added (an updated story)."""
+        self._content = (article, analysis, status, event, update)
         self._lines.clear()
         self._paint()
 
@@ -53,9 +60,9 @@ class SummaryPanel(Static):
         key = (width, self._compact)
         got = self._lines.get(key)
         if got is None:
-            article, analysis, status, event = self._content
+            article, analysis, status, event, update = self._content
             got = self._lines[key] = build_summary(article, analysis, width, status=status, event=event,
-                                                   compact=self._compact)
+                                                   compact=self._compact, update=update)
         return got
 
     @property
@@ -81,16 +88,24 @@ class SummaryPanel(Static):
         self.update(self.lines_for(width).fit(self._height, width))
 
 
+NEW_STYLE = "reverse"  # sentences new since the version the reader last saw or decided
+
+
 def article_text(article: Article, analysis: Analysis | None, highlight: str = "bold underline",
-                 event: DecisionEvent | None = None) -> Text:
+                 event: DecisionEvent | None = None, update=None) -> Text:
     """Title, meta line (and the decision and note, when given) and full text, summary sentences
-    highlighted."""
+    highlighted; with `update`, the sentences it added marked as new."""
     out = Text()
     out.append(plain(article.title, one_line=True) or "(untitled)", style="bold")
     out.append("\n")
     meta = [m for m in (article.source, article.published[:10] if article.published else "", article.url) if m]
     if article.updated:
-        meta.insert(0, "UPDATED")
+        out.append_text(update_line(article, update))
+        if update is not None and update.spans:
+            out.append("  (new sentences: ", style="dim")
+            out.append("marked", style=NEW_STYLE)
+            out.append(")", style="dim")
+        out.append("\n")
     if meta:
         out.append(plain(" · ".join(meta), one_line=True), style="dim")
         out.append("\n")
@@ -117,6 +132,10 @@ def article_text(article: Article, analysis: Analysis | None, highlight: str = "
             i = cleaned.find(wanted)
             if i >= 0:
                 body_text.stylize(highlight, i, i + len(wanted))
+    if update is not None and len(cleaned) == len(shown):
+        for s, e in update.spans:
+            if e <= len(shown):
+                body_text.stylize(NEW_STYLE, s, e)
     out.append_text(body_text)
     if not body.strip():
         out.append("(This article has no text.)", style="italic")
@@ -140,17 +159,19 @@ class ArticleText(VerticalScroll, can_focus=True):
         Binding("k", "scroll_up", "Up", show=False),
     ]
 
+    shown_text: Text = Text("")  # what the pane shows now, as rich Text (with its highlights)
+
     def compose(self):
         yield Static(id="article-body")
 
     def show(self, article: Article | None, analysis: Analysis | None,
-             event: DecisionEvent | None = None) -> None:
-        """Render an article's full text (scrolled to the top); with `event`, its decision and note."""
+             event: DecisionEvent | None = None, update=None) -> None:
+        """Render an article's full text (scrolled to the top); with `event`, its decision and note;
+        with `update`, the sentences its latest version added marked."""
         body = self.query_one("#article-body", Static)
-        if article is None:
-            body.update(Text(""))
-        else:
-            body.update(article_text(article, analysis, event=event))
+        self.shown_text = Text("") if article is None else article_text(article, analysis, event=event,
+                                                                         update=update)
+        body.update(self.shown_text)
         self.scroll_home(animate=False)
 
     def action_page_down(self) -> None:

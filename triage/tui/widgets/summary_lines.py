@@ -157,14 +157,46 @@ class SummaryLines:
         return Text("\n").join(rows[:height])
 
 
+def update_line(article: Article, update=None) -> Text:
+    """"↻ updated 10:42: adds 2 sentences: “…”" (the update and what it added), for an updated story."""
+    line = Text("↻ updated", style="bold")
+    when = local_time(article.updated_at)
+    if when:
+        line.append(f" {when}", style="bold")
+    if update is not None:
+        line.append(": ")
+        words = update.line()
+        if words.startswith("Update adds"):
+            words = "adds" + words[len("Update adds"):]
+        line.append(plain(words, one_line=True), style="" if update.news else "dim")
+    return line
+
+
+def local_time(iso: str) -> str:
+    """An ISO time as the reader's local "HH:MM" (today) or "26 Nov HH:MM"; "" when not a time."""
+    from datetime import datetime
+
+    if not iso:
+        return ""
+    try:
+        when = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone()
+    except ValueError:
+        return ""
+    today = datetime.now().astimezone().date()
+    return when.strftime("%H:%M") if when.date() == today else when.strftime("%d %b %H:%M").lstrip("0")
+
+
 def build_summary(article: Article | None, analysis: Analysis | None, width: int, *, status: str = "",
-                  event: DecisionEvent | None = None, compact: bool = False) -> SummaryLines:
+                  event: DecisionEvent | None = None, compact: bool = False, update=None) -> SummaryLines:
     """Wrap a story's summary for `width` cells. Compact: each kind of chips and the terms on one
-    line (whole chips, "+N" for the rest), for small terminals."""
+    line (whole chips, "+N" for the rest), for small terminals. `update` (triage.changes.Update):
+    what the story's latest version added, said in one line at the top."""
     width = max(10, width)
     if article is None:
         return SummaryLines(head=(Text("No article selected.", style="italic"),))
     head: list[Text] = []
+    if article.updated:
+        head.extend(_wrap(update_line(article, update), width)[:2])
     if event is not None and (event.decision is not None or event.note):
         line = Text()
         label = DECISION_LABELS.get(event.decision, "undecided") if event.decision else "undecided"
