@@ -54,12 +54,15 @@ class Catalog:
 
     def __init__(self, *, rules: RuleSet | None = None, duplicates=None, search=None,
                  analysis_of: Callable[[str], Analysis | None] | None = None,
-                 source_tags: Mapping[str, Iterable[str]] | None = None) -> None:
+                 source_tags: Mapping[str, Iterable[str]] | None = None,
+                 file_tags: Mapping[str, Iterable[str]] | None = None) -> None:
         self.rules = rules or RuleSet()
         self._dups = duplicates  # DuplicateIndex or None (grouping off)
         self._search = search  # SearchIndex or None (scan)
         self._analysis_of = analysis_of or (lambda _aid: None)
         self.source_tags: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in (source_tags or {}).items()}
+        # a feed's spool file name -> its tags (a feed whose name is its own title is known by its file)
+        self.file_tags: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in (file_tags or {}).items()}
         self._lock = threading.RLock()
         self._clear()
 
@@ -517,7 +520,7 @@ class Catalog:
         name = view.name
         counts = dict.fromkeys(VIEWS, 0)
         lead, muted, arts = self._leader, self._muted, self._arts
-        sources = self._source_filter(view.source)
+        wanted_source = self._source_filter(view.source)
         ids: list[str] = []
         for _d, _s, aid in reversed(order):
             if lead.get(aid, aid) != aid:
@@ -530,7 +533,7 @@ class Catalog:
             counts["all"] += 1
             if not is_muted:
                 counts["inbox" if dec is None else _VIEW_OF[dec]] += 1
-            if sources is not None and art.source not in sources:
+            if wanted_source is not None and not wanted_source(art):
                 continue
             if name != "all" and aid not in keep and (
                     is_muted or (name == "inbox" and dec is not None) or (wanted is not None and dec is not wanted)):
@@ -545,13 +548,21 @@ class Catalog:
             ids.sort(key=lambda i: (len(self._watched.get(i, ())), len(members.get(i, (i,)))), reverse=True)
         return Listing(view, tuple(ids), {aid: n for n, aid in enumerate(ids)}, counts)
 
-    def _source_filter(self, source: str) -> set[str] | None:
+    def _source_filter(self, source: str) -> Callable[[Article], bool] | None:
+        """A test for View.source: one source (feed or folder name), or "tag:T" (the feeds tagged T)."""
         if not source:
             return None
         if source.startswith("tag:"):
             tag = source[4:].casefold()
-            return {name for name, tags in self.source_tags.items() if tag in (t.casefold() for t in tags)}
-        return {source}
+            names = {n for n, tags in self.source_tags.items() if tag in (t.casefold() for t in tags)}
+            files = {f for f, tags in self.file_tags.items() if tag in (t.casefold() for t in tags)}
+            return lambda art: art.source in names or art.path.rsplit("/", 1)[-1] in files
+        return lambda art: art.source == source
+
+    def tags(self) -> list[str]:
+        """Every feed tag (folder) named in the configuration, sorted."""
+        return sorted({t for tags in (*self.source_tags.values(), *self.file_tags.values()) for t in tags},
+                      key=str.casefold)
 
     def sources(self) -> list[tuple[str, int]]:
         """(source name, stories) for every source in the inbox, most stories first."""

@@ -84,7 +84,8 @@ class TriageService:
         self.rules: RuleSet = compile_rules(settings.get("rules.watch", []), settings.get("rules.mute", []))
         self._analyses: dict[str, Analysis] = {}
         self.analysis_unavailable: str | None = None
-        self.catalog = Catalog(rules=self.rules, analysis_of=self._analyses.get, source_tags=_feed_tags(settings))
+        names, files = _feed_tags(settings)
+        self.catalog = Catalog(rules=self.rules, analysis_of=self._analyses.get, source_tags=names, file_tags=files)
         self._indexes_open = False
         self._cache_read = threading.Event()  # the analysis cache file has been read (by a worker)
         self.book = DecisionBook(lambda: self.store)
@@ -822,12 +823,22 @@ def background_priority() -> None:
         pass
 
 
-def _feed_tags(settings: Settings) -> dict[str, tuple[str, ...]]:
-    """Feed name -> its tags (from the feeds configuration), for the source filter."""
-    out: dict[str, tuple[str, ...]] = {}
+def _feed_tags(settings: Settings) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """Feed name -> its tags, and spool file name -> its tags (from the feeds configuration), for the
+    source filter (a feed without a name of its own is known by its spool file)."""
+    names: dict[str, tuple[str, ...]] = {}
+    files: dict[str, tuple[str, ...]] = {}
+    if not settings.feeds:
+        return names, files
+    from triage.sources.feeds import spool_slug
+    from triage.sources.registry import SPOOL_SUFFIX
+
     for feed in settings.feeds:
-        name = str(feed.get("name") or feed.get("url") or "")
-        tags = feed.get("tags") or ()
+        url, name = str(feed.get("url") or ""), str(feed.get("name") or "")
+        raw = feed.get("tags") or ()
+        tags = tuple(str(t) for t in raw) if isinstance(raw, list | tuple) else ()
         if name:
-            out[name] = tuple(str(t) for t in tags) if isinstance(tags, list | tuple) else ()
-    return out
+            names[name] = tags
+        if url:
+            files[spool_slug(url, name) + SPOOL_SUFFIX] = tags
+    return names, files

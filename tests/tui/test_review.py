@@ -546,3 +546,13 @@ async def test_100k_articles_open_and_filter_within_a_second(big_svc):
         # and in README; this only catches a step that got several times slower (a pathology).
         assert cpu <= 5.0, name
         assert wall <= 10.0, name
+
+
+def test_the_source_filter_takes_a_feed_folder_as_tag():
+    events = [DecisionEvent("a", Decision.FLAG, source="World Wire", at="2026-11-25T10:00:00.000000Z"),
+              DecisionEvent("b", Decision.FLAG, source="City Desk", at="2026-11-25T10:00:00.000000Z"),
+              DecisionEvent("c", Decision.FLAG, source="Blog", at="2026-11-25T10:00:00.000000Z")]
+    tags = {"World Wire": ("world", "wires"), "City Desk": ("local",)}
+    assert [e.article_id for e in filter_events(events, ReviewFilter(source="tag:WIRES"), tags=tags)] == ["a"]
+    assert [e.article_id for e in filter_events(events, ReviewFilter(source="desk"), tags=tags)] == ["b"]
+    assert filter_events(events, ReviewFilter(source="tag:nothing"), tags=tags) == []

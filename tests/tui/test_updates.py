@@ -163,3 +163,40 @@ def _list_title(screen: str) -> str:
     """The first list row's title, as the person sees it (cut titles end with an ellipsis)."""
     line = screen.splitlines()[1]
     return line[4:].split("…")[0].split("  ")[0].strip()
+
+
+async def test_feed_names_and_folders_filter_the_list(settings_factory, tmp_path):
+    """S picks one source, or the feeds of one folder (tag); escape clears it. A feed that cannot be
+    fetched is a problem line with its reason (the feeds point at a closed port on 127.0.0.1)."""
+    from triage.model import Article
+    from triage.tui.screens.dialogs import PickScreen
+
+    feeds = [{"url": "http://127.0.0.1:9/world.xml", "name": "World Wire", "tags": ["world", "wires"]},
+             {"url": "http://127.0.0.1:9/local.xml", "name": "City Desk", "tags": ["local"]}]
+    settings = settings_factory()
+    settings.data["feeds"] = feeds
+    svc = TriageService(settings, inbox=[], db_path=settings.db_path)
+    svc.catalog.source_tags, svc.catalog.file_tags = __import__("triage.service", fromlist=["x"])._feed_tags(settings)
+    svc.set_articles([Article(id=f"w{i}", title=f"World {i}", text=f"World story number {i}.", source="World Wire",
+                              content_hash=f"w{i}") for i in range(2)]
+                     + [Article(id="c0", title="City", text="A city story.", source="City Desk", content_hash="c0")])
+    app = make_app(svc, now=NOW, analyze=False, loaded=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: len(_list(app).ids) == 3)
+        await wait_for(pilot, lambda: any("127.0.0.1:9/world.xml" in p.where and "could not be fetched" in p.reason
+                                          for p in svc.problems))
+        await pilot.press("S")
+        await wait_for(pilot, lambda: isinstance(app.screen, PickScreen))
+        labels = str(app.screen.query_one("OptionList").get_option_at_index(0).prompt)
+        assert "Folder (tag): local" in labels
+        await pilot.press("down", "down", "enter")  # tags come first (local, wires, world): "world"
+        await wait_for(pilot, lambda: set(_list(app).ids) == {"w0", "w1"})
+        assert "src:tag:world" in str(app.screen.query_one("#topbar").render())
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: len(_list(app).ids) == 3)
+        await pilot.press("S")
+        await wait_for(pilot, lambda: isinstance(app.screen, PickScreen))
+        await pilot.press("end", "enter")  # the last choice: a source by name
+        await wait_for(pilot, lambda: len(_list(app).ids) < 3)
+        assert {svc.article(i).source for i in _list(app).ids} in ({"City Desk"}, {"World Wire"})
+    svc.close()

@@ -7,6 +7,7 @@ import os
 import webbrowser
 from dataclasses import replace
 
+from textual import work
 from textual.binding import Binding
 from textual.widgets import Input
 
@@ -38,6 +39,7 @@ BINDINGS = [
     Binding("r", "review", "Review"),
     Binding("z", "zoom", "Read full screen", show=False),
     Binding("e", "entity_filter", "Entity", show=False),
+    Binding("S", "source_filter", "Source", show=False),
     Binding("1", "view('inbox')", "Inbox", show=False),
     Binding("2", "view('follow-up')", "Follow-up", show=False),
     Binding("3", "view('flagged')", "Flagged", show=False),
@@ -208,6 +210,29 @@ class MainActions:
                  for e in analysis.entities.get(kind, ())]
         self.app.push_screen(PickScreen("Show articles naming:", items),
                              lambda v: setattr(self, "view", replace(self.view, entity=v)) if v else None)
+
+    def action_source_filter(self) -> None:
+        """Only the stories of one source (a feed or folder) or of the feeds in one folder (tag); again
+        (or escape) clears it. The choices are counted in a worker: they walk the inbox."""
+        if self.view.source:
+            self.view = replace(self.view, source="")
+            return
+        self._count_sources()
+
+    @work(thread=True, exclusive=True, group="sources", exit_on_error=False)
+    def _count_sources(self) -> None:
+        sources = self.service.sources()
+        tags = self.service.catalog.tags()
+        items = [(f"tag:{t}", f"Folder (tag): {plain(t, one_line=True)}") for t in tags]
+        items += [(name, f"{plain(name, one_line=True) or '(no source)'}  ({n:,})") for name, n in sources]
+        self.app.call_from_thread(self._pick_source, items)
+
+    def _pick_source(self, items: list[tuple[str, str]]) -> None:
+        if not items:
+            self._tell("No sources yet.", severity="warning")
+            return
+        self.app.push_screen(PickScreen("Show only stories from:", items),
+                             lambda v: setattr(self, "view", replace(self.view, source=v)) if v else None)
 
     def action_view(self, name: str) -> None:
         self.reading = False

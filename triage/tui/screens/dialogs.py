@@ -30,9 +30,9 @@ KEY_HELP = [
               ("enter", "read the story"), ("z", "full-screen text on / off"), ("space", "page down the text"),
               ("esc", "back to the list")]),
     ("Decide", [("f a x", "follow up, archive, flag"), ("F A X", "the same, with a note: why"),
-                ("u", "undo (a whole batch too)"), ("n", "note on this story"),
+                ("u", "undo this session's last (a batch too)"), ("n", "note on this story"),
                 ("v", "select; f a x act on all"), ("shift+↓ ↑", "extend the selection")]),
-    ("Find", [("/", "search as you type"), ("e", "filter by a name in it"),
+    ("Find", [("/", "search as you type"), ("e", "filter by a name in it"), ("S", "one source, feed or folder"),
               ("1 … 5", "views: inbox, follow-up, flagged, archived, all"), ("s", "next sort order")]),
     ("More", [("c", "copy the URL"), ("o", "open the URL"), ("r", "review past decisions"),
               ("p", "problems reading files"), ("ctrl+p", "every action, by name"), ("?", "this help"),
@@ -40,7 +40,8 @@ KEY_HELP = [
 ]
 KEY_LEGEND = ("After f, a or x the cursor moves on to the next undecided story; F, A or X ask for a note "
               "first and keep it with the decision. List marks: F follow-up, A archived, X flagged, "
-              "★ watched, ∅ muted. Summary sentences are highlighted in the text.")
+              "★ watched, ∅ muted, ↻ updated since it came. Summary sentences are highlighted in the text; "
+              "an update's new sentences are marked.")
 TWO_COLUMNS_FROM = 72  # columns: narrower terminals get one column (it scrolls)
 
 

@@ -60,7 +60,7 @@ def _fit(value: str, width: int) -> Text:
 _PROMPTS = {
     "text": ("text", "words in title, note, source, user or id"),
     "user": ("user", "part of a user name (empty: everyone)"),
-    "source": ("source", "part of a source name (empty: all sources)"),
+    "source": ("source", "part of a source or feed name, or tag:NAME for a feed folder (empty: all)"),
     "range": ("range", "since [until]: today, 7d, 30d, 2026-11-01, 2026-11-01 2026-11-15 (empty: all)"),
 }
 
@@ -219,7 +219,8 @@ class ReviewScreen(Screen):
             self.notify(f"Time range not understood: {exc}", severity="error", markup=False)
             self.filter = replace(self.filter, since="", until="")
             since = until = None
-        matched = filter_events(self._by_id.values(), self.filter, since=since, until=until, hay=self._hay)
+        matched = filter_events(self._by_id.values(), self.filter, since=since, until=until, hay=self._hay,
+                                tags=self.service.catalog.source_tags)
         self._matched = sort_events(matched, self.sort_column, self.sort_descending)
         self.query_one("#rv-chart", ActivityChart).show(matched, self.today)
         self._fill_table(keep)

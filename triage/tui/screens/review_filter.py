@@ -70,8 +70,11 @@ def filter_events(
     since: str | None = None,
     until: str | None = None,
     hay: dict[str, str] | None = None,
+    tags: dict[str, tuple[str, ...]] | None = None,
 ) -> list[DecisionEvent]:
-    """The events matching a filter (since/until: UTC keys from time_bounds); pure and fast."""
+    """The events matching a filter (since/until: UTC keys from time_bounds); pure and fast.
+
+    A source filter "tag:T" matches the sources (feeds) tagged T in `tags` (source name -> tags)."""
     want_dec: object = ...
     if flt.decision == "cleared":
         want_dec = None
@@ -79,6 +82,10 @@ def filter_events(
         want_dec = Decision(flt.decision)
     user = flt.user.strip().casefold()
     source = flt.source.strip().casefold()
+    tagged: set[str] | None = None
+    if source.startswith("tag:"):
+        tag = source[4:].strip()
+        tagged = {name.casefold() for name, ts in (tags or {}).items() if tag in (t.casefold() for t in ts)}
     terms = flt.text.casefold().split()
     out: list[DecisionEvent] = []
     for ev in events:
@@ -90,7 +97,10 @@ def filter_events(
             continue
         if user and user not in ev.user.casefold():
             continue
-        if source and source not in ev.source.casefold():
+        if tagged is not None:
+            if ev.source.casefold() not in tagged:
+                continue
+        elif source and source not in ev.source.casefold():
             continue
         if terms:
             h = hay.get(ev.article_id) if hay is not None else None
