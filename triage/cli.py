@@ -234,5 +234,20 @@ _register_subcommands()
 
 
 def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="triage")
+    """Console-script entry point. click's own messages quote what was typed (an unknown option, a bad
+    value): they go through the one sanitiser, so a hostile argument cannot drive the terminal."""
+    import io
+
+    try:
+        code = cli.main(prog_name="triage", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted!", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        from triage.sanitize import sanitize
+
+        buf = io.StringIO()
+        exc.show(file=buf)
+        sys.stderr.write(sanitize(buf.getvalue()))
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
