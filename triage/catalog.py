@@ -169,16 +169,21 @@ class Catalog:
                     if self._versions.get(story, {}).pop(vkey, None) is not None:
                         touched[story] = None
             placed, fresh = self._place(list(articles), touched)
-            texts = [(_text_key(a), a.text) for a in (*fresh, *(a for _s, a in placed)) if a.text.strip()]
+            keys = {id(a): _text_key(a) for a in (*fresh, *(a for _s, a in placed))}  # each text hashed once
+            texts = [(keys[id(a)], a.text) for a in (*fresh, *(a for _s, a in placed)) if a.text.strip()]
             if texts:
                 self._link_new_texts(texts)
+            pending: dict[str, list[str]] = {}  # text key -> stories placed in this call
+            for story, art in placed:
+                pending.setdefault(keys[id(art)], []).append(story)
             for art in sorted(fresh, key=_arrival):
-                story = self._earlier_same_source(art, placed)
+                story = self._earlier_same_source(art, keys[id(art)], pending)
                 if story is None:
                     story = art.id
                 else:
                     self._alias(art.id, story)
                 placed.append((story, art))
+                pending.setdefault(keys[id(art)], []).append(story)
             for story, art in placed:
                 vkey = _vkey(art)
                 versions = self._versions.setdefault(story, {})
@@ -250,20 +255,18 @@ class Catalog:
                     placed.append((story, art))
         return placed, fresh
 
-    def _earlier_same_source(self, art: Article, placed: list[tuple[str, Article]]) -> str | None:
+    def _earlier_same_source(self, art: Article, tk: str, pending: dict[str, list[str]]) -> str | None:
         """The story `art` is a later version of: one from the same source whose current text it nearly
-        repeats (or repeats) and that arrived before it."""
-        tk = _text_key(art)
+        repeats (or repeats) and that arrived before it. Looks only at its own near-duplicates."""
         if tk.startswith("id:"):
             return None
         keys = {tk, *self._adj.get(tk, ())}
-        candidates = set()
+        candidates: set[str] = set()
         for k in keys:
             candidates |= self._tk_ids.get(k, set())
-        pending = {s for s, a in placed if _text_key(a) in keys}
+            candidates.update(pending.get(k, ()))
         mine = _arrival(art)
-        best = None
-        for story in sorted(candidates | pending):
+        for story in sorted(candidates):
             cur = self._arts.get(story)
             if cur is None:
                 versions = self._versions.get(story)
@@ -271,9 +274,8 @@ class Catalog:
             if cur is None or cur.source != art.source or story == art.id:
                 continue
             if (cur.received or "") <= mine:
-                best = story
-                break
-        return best
+                return story
+        return None
 
     def _alias(self, article_id: str, story: str) -> None:
         if self._story_of.get(article_id) != story:

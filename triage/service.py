@@ -106,6 +106,8 @@ class TriageService:
         self._loading: Future[None] | None = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self.more_started = False
+        self._analyze_on = True
 
     # -- parts -----------------------------------------------------------------------------------
     @property
@@ -505,7 +507,8 @@ class TriageService:
             self.pool = AnalysisPool(self.analyzer, article_of=self.catalog.article, on_done=done,
                                      processes=n, on_fatal=fatal)
             self.pool.start()
-            self._want_analysis(self.catalog.leaders())
+            # What is already loaded: queued from a thread (reading the analysis cache walks the inbox).
+            self._spawn(lambda: self._want_analysis(self.catalog.leaders()), "triage-analysis-queue")
         return self.pool
 
     def _title_of(self, article_id: str) -> str:
@@ -671,22 +674,34 @@ class TriageService:
 
     # -- the live side ---------------------------------------------------------------------------
     def start(self, listener: Callable[[Event], None] | None = None, *, analyze: bool = True,
-              load: bool = True) -> None:
-        """Run the live side in background threads: progressive load (unless already loaded), then
-        the inbox watcher, feed refreshes, search indexing, analysis and the store poll."""
+              load: bool = True, defer: bool = False) -> None:
+        """Run the live side in background threads: the progressive load (unless already loaded) and
+        the decisions at once; then the inbox watcher, feed refreshes, search indexing, analysis and
+        the store poll. With `defer`, those wait for start_more() (a screen calls it once it has
+        painted: they would only slow the first paint down)."""
         if listener is not None:
             self.listeners.append(listener)
         self._stop.clear()
+        self._analyze_on = analyze
         self._spawn(self._open_decisions, "triage-decisions")
-        self._spawn(self._read_analysis_cache, "triage-analysis-cache")
         if load:
-            fut = self.start_loading()
-        else:
-            fut = Future()
-            fut.set_result(None)
-        if analyze:
+            self.start_loading()
+        elif self._loading is None:
+            self._loading = Future()
+            self._loading.set_result(None)
+        if not defer:
+            self.start_more()
+
+    def start_more(self) -> None:
+        """The rest of the live side (once): analysis, search indexing, the store poll, then the inbox
+        watcher and feed refreshes when the inbox is read."""
+        if self.more_started:
+            return
+        self.more_started = True
+        self._spawn(self._read_analysis_cache, "triage-analysis-cache")
+        if self._analyze_on:
             self.start_analysis()
-        self._spawn(self._after_load, "triage-live", fut)
+        self._spawn(self._after_load, "triage-live", self.start_loading())
         self._spawn(self._index_loop, "triage-index")
         poll = float(self.settings.get("store.poll_seconds", 1.0))
         if poll > 0:

@@ -217,6 +217,54 @@ class _Versions:
         return out
 
 
+def _cached_first(paths, meta: dict[str, tuple[int, int]], cache, ignore: Sequence[str], size: int):
+    """(articles, paths) chunks of the cached files under `paths` that are unchanged on disk (a stat
+    each), for a big inbox only (200 files and more); the scan that follows finds the rest."""
+    roots: list[str] = []
+    singles: set[str] = set()
+    for raw in paths:
+        try:
+            s = os.fspath(raw)
+        except TypeError:
+            continue
+        if _is_url(s) or "\x00" in s:
+            continue
+        p = str(Path(s).expanduser())
+        if os.path.isdir(p):
+            roots.append(p.rstrip(os.sep) + os.sep)
+        else:
+            singles.add(p)
+    under = {p for p in meta if p in singles or any(p.startswith(r) for r in roots)}
+    if len(under) < 200:
+        return
+    chunk: list[Article] = []
+    received: dict[str, str] = {}  # path -> its file's time, for every path passed so far
+    fresh: set[str] = set()  # paths in this chunk
+    for path, arts in cache.iter_articles(under):
+        if path not in received:
+            received[path] = ""
+            rel = next((path[len(r):] for r in roots if path.startswith(r)), os.path.basename(path))
+            if any(_ignored(part, ignore) for part in rel.split(os.sep)):
+                continue  # ignored since it was cached: the scan will not list it either
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue  # gone (or unreadable): the scan says which
+            if (st.st_size, st.st_mtime_ns) != meta[path]:
+                continue  # changed: read again after the scan
+            received[path] = _iso(st.st_mtime)
+        when = received[path]
+        if not when:
+            continue
+        fresh.add(path)
+        chunk.extend(a if a.received else replace(a, received=when) for a in arts)
+        if len(chunk) >= size:
+            yield chunk, fresh
+            fresh, chunk, size = set(), [], 5000
+    if chunk or fresh:
+        yield chunk, fresh
+
+
 def iter_load(
     paths: Sequence[str | os.PathLike[str]],
     *,
@@ -236,22 +284,30 @@ def iter_load(
     """
     from triage.sources.cache import IngestCache
 
-    files, _urls, roots, problems = _resolve(paths, follow_symlinks, ignore)
-    total = len(files)
     cache = IngestCache(cache_path) if cache_path is not None else None
     versions = _Versions(cache)
     try:
+        # A warm start shows the cached stories first: each is checked with one stat of its own file,
+        # before the folders are scanned for what is new (a big inbox paints at once).
+        early: set[str] = set()
         done = 0
+        meta = cache.meta() if cache is not None else {}
+        if meta:
+            for part in _cached_first(paths, meta, cache, ignore, first_batch * 5):
+                early.update(part[1])
+                done += len(part[1])
+                yield LoadBatch(versions.admit(part[0]), [], done, max(done, len(meta)))
+        files, _urls, roots, problems = _resolve(paths, follow_symlinks, ignore)
+        total = len(files)
         if problems:
-            yield LoadBatch(problems=clean_problems(problems), done=0, total=total)
-        meta = cache.meta() if cache is not None and len(files) >= 200 else {}
+            yield LoadBatch(problems=clean_problems(problems), done=done, total=total)
         hits: dict = {}
-        if len(files) < 200 and cache is not None:  # a few files (the watcher, a CLI call): look them up
+        if len(files) < 200 and cache is not None and not early:  # a few files (the watcher, a CLI call)
             hits = cache.lookup([str(p) for p, _ in files])
             meta = {k: (v[0], v[1]) for k, v in hits.items()}
         fresh_paths = {str(p) for p, st in files
-                       if meta.get(str(p)) == (st.st_size, st.st_mtime_ns)}
-        todo = [(p, st) for p, st in files if str(p) not in fresh_paths]
+                       if str(p) not in early and meta.get(str(p)) == (st.st_size, st.st_mtime_ns)}
+        todo = [(p, st) for p, st in files if str(p) not in fresh_paths and str(p) not in early]
         if fresh_paths:
             mtimes = {str(p): st.st_mtime for p, st in files}
             chunk: list[Article] = []
@@ -269,7 +325,7 @@ def iter_load(
                     done += len(paths_in_chunk)
                     yield LoadBatch(versions.admit(chunk), [], done, total)
                     chunk, paths_in_chunk, limit = [], set(), 5000
-            done = len(fresh_paths)
+            done = len(fresh_paths) + len(early)
             yield LoadBatch(versions.admit(chunk), [], done, total)
         size = first_batch
         i = 0
@@ -299,7 +355,7 @@ def iter_load(
                 cache.write([], versions.new_seen)
             cache.add_versions(versions.new_versions)
             if forget_missing and roots and len(files) >= 200:
-                present = {str(p) for p, _ in files}
+                present = {str(p) for p, _ in files} | early
                 forget = [p for p in meta if p not in present and any(p.startswith(r) for r in roots)]
                 if forget:
                     cache.write([], [], None, forget)

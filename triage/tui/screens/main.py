@@ -106,7 +106,9 @@ class MainScreen(MainActions, Screen):
         done, total, finished = svc.progress
         self._set_status(loading=None if (finished or self._preloaded) else (done, total))
         svc.listeners.append(self._from_service)
-        svc.start(analyze=self._analyze, load=not self._preloaded)
+        # The rest of the background (analysis, indexing, polling) once the list has painted.
+        svc.start(analyze=self._analyze, load=not self._preloaded, defer=True)
+        self.set_timer(1.5, svc.start_more)  # at the latest
         self.request_listing()
 
     def on_unmount(self) -> None:
@@ -272,6 +274,8 @@ class MainScreen(MainActions, Screen):
         lst.set_listing(listing, keep=keep)
         if not listing.ids:
             self._show(None)
+        elif not self.service.more_started:
+            self.call_after_refresh(self.service.start_more)
         self._set_status(counts=listing.counts, selected=len(lst.selected), matches=len(listing.ids))
 
     def refresh_view(self) -> None:
