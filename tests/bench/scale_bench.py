@@ -227,20 +227,25 @@ def run(n: int, root: Path, size: str, triage: Path) -> dict[str, object]:
     tmux("send-keys", "-t", SESSION, "Escape")
     time.sleep(1)
 
-    # The summary of the story under the cursor: page down into stories not analysed yet (analysis
-    # goes from the first read, at the bottom of the newest-first list, and from the cursor).
-    tmux("send-keys", "-t", SESSION, "g")
-    time.sleep(1)
-    for _ in range(3):
-        tmux("send-keys", "-t", SESSION, "PageDown")
-        time.sleep(0.05)
-    before = cursor_row(capture(True))
-    tmux("send-keys", "-t", SESSION, "PageDown")
-    t2 = time.perf_counter()
-    moved = wait_screen(lambda ls: (cursor_row([*ls]) or (0, ""))[1] != (before or (0, ""))[1], 10, escapes=True)
-    got = wait_screen(lambda ls: any("• " in strip(x) for x in ls) and not any("Analysing" in strip(x) for x in ls),
-                      60, step=0.01) if moved is not None else None
-    row["summary s"] = round(time.perf_counter() - t2, 2) if got is not None else None
+    # The summary of the story under the cursor: from the bottom of the list (read last, so analysed
+    # last), page up until the cursor lands on a story not analysed yet ("Analysing…" in the panel),
+    # then time until its summary shows.
+    row["summary s"] = None
+    tmux("send-keys", "-t", SESSION, "G")
+    time.sleep(0.5)
+    for _ in range(80):
+        before = cursor_row(capture(True))
+        tmux("send-keys", "-t", SESSION, "PageUp")
+        t2 = time.perf_counter()
+        if wait_screen(lambda ls: (cursor_row(ls) or (0, ""))[1] != (before or (0, ""))[1], 10, escapes=True) is None:
+            break
+        if not any("Analysing" in strip(x) for x in capture()):
+            time.sleep(0.05)
+            continue
+        got = wait_screen(lambda ls: any("• " in strip(x) for x in ls) and not any("Analysing" in strip(x) for x in ls),
+                          60, step=0.01)
+        row["summary s"] = round(time.perf_counter() - t2, 2) if got is not None else None
+        break
 
     first = analysing(capture())
     time.sleep(20)

@@ -146,6 +146,9 @@ def _serve(conn, options: dict[str, Any]) -> None:
     analyzer = Analyzer(cache_path=None, processes_above=0, **options)
     try:
         analyzer.pipeline  # noqa: B018 - load the model before saying ready
+        import gc
+
+        gc.freeze()  # the model lives as long as the process: full GC passes skip it
         conn.send(("ready", analyzer.model_description))
     except Exception as exc:  # noqa: BLE001 - reported to the app, which shows it
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
