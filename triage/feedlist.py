@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import tomllib
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from triage.atomic import write_text_atomic
 from triage.sanitize import has_forbidden
 from triage.text import clean_line
 
@@ -466,25 +466,7 @@ def atomic_write_text(path: Path, text: str) -> None:
             mode = os.stat(target).st_mode & 0o777
         except FileNotFoundError:
             mode = 0o600
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fchmod(fh.fileno(), mode)
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
-        dfd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+        write_text_atomic(target, text, mode=mode)
     except OSError as exc:
         raise FeedListError(f"{path}: cannot write the feeds file ({exc.strerror or exc}); "
                             "it was left as it was") from None

@@ -850,7 +850,7 @@ def background_priority() -> None:
     """Lower this thread's CPU priority (Linux: threads have their own nice value), so reading,
     indexing and polling never take the CPU from the thread that draws the screen."""
     try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 5)
     except (AttributeError, OSError):
         pass
 

@@ -25,7 +25,7 @@ from triage.tui.widgets.summary_lines import build_summary, flow
 from triage.tui.widgets.topbar import DEGRADE, Status, compact_count, render_status
 from triage.views import VIEWS, View
 
-from .helpers import NOW, build_service, wait_for
+from .helpers import HAVE_TMUX, NOW, Tmux, build_service, wait_for
 
 CHIP_LABELS = ("People:", "Places:", "Orgs:", "Groups:")
 
@@ -469,32 +469,15 @@ async def test_larger_terminals_keep_three_panes(analysed_demo, tmp_path, size):
 
 
 # -- the "done when", as a person tries it: the installed command in tmux at 80x24 -----------
-def _keys(session: str, *keys: str, literal: bool = False) -> None:
-    import subprocess
-
-    subprocess.run(["tmux", "send-keys", "-t", session, *(["-l"] if literal else []), *keys], check=True)
-
-
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+@pytest.mark.skipif(not HAVE_TMUX, reason="tmux is not installed")
 def test_done_when_at_80x24_in_tmux(tmp_path):
     import subprocess
-    import sys
     import time
-    import uuid
-    from pathlib import Path
 
-    from .test_tmux_e2e import _capture, _wait
-
-    triage = Path(sys.executable).with_name("triage")
     db = tmp_path / "decisions.json"
-    session = f"triage-80x24-{uuid.uuid4().hex[:8]}"
-    env = {"HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
-           "TERM": "xterm-256color", "PATH": f"{triage.parent}:/usr/bin:/bin", "LANG": "C.UTF-8"}
-    cmd = " ".join(f"{k}={v}" for k, v in env.items()) + f" {triage} --db {db} demo; sleep 30"
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24", cmd], check=True)
-    try:
+    with Tmux(tmp_path, f"--db {db} demo") as term:
         # The first story's whole summary and a line of its entity chips, with no key pressed.
-        screen = _wait(session, lambda s: any(r.lstrip().startswith(CHIP_LABELS) for r in s.splitlines()))
+        screen = term.wait(lambda s: any(r.lstrip().startswith(CHIP_LABELS) for r in s.splitlines()))
         rows = screen.splitlines()
         bullets = [i for i, r in enumerate(rows) if r.lstrip().startswith("• ")]
         chips = next(i for i, r in enumerate(rows) if r.lstrip().startswith(CHIP_LABELS))
@@ -508,25 +491,23 @@ def test_done_when_at_80x24_in_tmux(tmp_path):
         assert "Follow-up 0" in top or "Follow 0" in top
         first_title = rows[1].strip()[:30]
         # Enter: at least 14 lines of the story; Escape: back to the list.
-        _keys(session, "Enter")
-        screen = _wait(session, lambda s: "esc List" in s)
+        term.keys("Enter")
+        screen = term.wait(lambda s: "esc List" in s)
         body = screen.splitlines()[1:23]
         blank = next(i for i, r in enumerate(body) if not r.strip())  # after the title and source lines
         assert len([r for r in body[blank:] if r.strip()]) >= 14
-        _keys(session, "Escape")
-        _wait(session, lambda s: "• " in s and "esc List" not in s)
+        term.keys("Escape")
+        term.wait(lambda s: "• " in s and "esc List" not in s)
         # Decide with a note: the note lands on the story decided (the first), not the next one.
-        _keys(session, "X")
-        _wait(session, lambda s: "with a note" in s)
-        assert first_title[:20] in _capture(session).replace("\n", " ")
-        _keys(session, "ask the desk", literal=True)
-        _keys(session, "Enter")
-        _wait(session, lambda s: "Flagged 1" in s)
+        term.keys("X")
+        term.wait(lambda s: "with a note" in s)
+        assert first_title[:20] in term.screen().replace("\n", " ")
+        subprocess.run(["tmux", "send-keys", "-t", term.session, "-l", "ask the desk"], check=True)
+        term.keys("Enter")
+        term.wait(lambda s: "Flagged 1" in s)
         time.sleep(0.3)
-        _keys(session, "q")
-        _wait(session, lambda s: "Demo decisions:" in s, timeout=20)
-    finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        term.keys("q")
+        term.wait(lambda s: "Demo decisions:" in s, timeout=20)
     events = _events(db)
     assert [(e["decision"], e["note"]) for e in events] == [("flag", "ask the desk")]
     assert events[0]["title"].startswith(first_title[:20].rstrip("…"))

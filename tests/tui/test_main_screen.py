@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from tinydb import TinyDB
 
 from triage.model import Article, Decision

@@ -6,71 +6,51 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import stat
 import subprocess
-import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
 from triage.store import DecisionStore
 
-TRIAGE = Path(sys.executable).with_name("triage")
+from .helpers import HAVE_TMUX, TRIAGE, Tmux
 
 pytestmark = [
-    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+    pytest.mark.skipif(not HAVE_TMUX, reason="tmux is not installed"),
     pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system"),
 ]
 
 
-def _capture(session: str) -> str:
-    return subprocess.run(["tmux", "capture-pane", "-pt", session], capture_output=True, text=True).stdout
-
-
-def _wait(predicate, what: str, timeout: float = 60.0, screen: str = ""):
+def _until(predicate, what: str, timeout: float = 60.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         got = predicate()
         if got:
             return got
         time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}" + (f"; the screen was:\n{_capture(screen)}" if screen else ""))
-
-
-def _pane_pid(session: str) -> int | None:
-    """The pane's process: triage itself (the shell `exec`s it)."""
-    out = subprocess.run(["tmux", "display-message", "-p", "-t", session, "#{pane_pid}"],
-                         capture_output=True, text=True).stdout.strip()
-    return int(out) if out.isdigit() else None
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.parametrize("how", ["sighup", "sigterm"])
 def test_a_decision_the_disk_refused_survives_the_terminal_going_away(tmp_path, how):
     db = tmp_path / "decisions.json"
-    DecisionStore(db).close()  # the file exists; every journal write now fails with ENOSPC
+    DecisionStore(db).close()  # every journal write from now on fails with ENOSPC
     Path(f"{db}.journal").symlink_to("/dev/full")
-    session = f"triage-rescue-{uuid.uuid4().hex[:8]}"
-    env = {"HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
-           "TERM": "xterm-256color", "PATH": f"{TRIAGE.parent}:/usr/bin:/bin", "LANG": "C.UTF-8"}
-    cmd = " ".join(f"{k}={v}" for k, v in env.items()) + f" exec {TRIAGE} --db {db} demo"
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24", cmd], check=True)
-    try:
-        _wait(lambda: "Inbox 50" in _capture(session), "the list")
-        subprocess.run(["tmux", "send-keys", "-t", session, "f"], check=True)
-        _wait(lambda: "NOT SAVED" in _capture(session), "NOT SAVED in the top bar", screen=session)
-        pid = _wait(lambda: _pane_pid(session), "the triage process")
+    with Tmux(tmp_path, f"--db {db} demo", exec_=True) as term:
+        term.wait(lambda s: "Inbox 50" in s)
+        term.keys("f")
+        term.wait(lambda s: "NOT SAVED" in s)
+        pid = _until(term.pane_pid, "the triage process")
         assert b"triage" in Path(f"/proc/{pid}/cmdline").read_bytes()
         if how == "sighup":
-            subprocess.run(["tmux", "kill-session", "-t", session], check=True)  # the terminal is gone
+            term.kill()  # the terminal is gone
         else:
             os.kill(pid, signal.SIGTERM)
-        _wait(lambda: not Path(f"/proc/{pid}").exists(), "the process to end", timeout=30)
-    finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        _until(lambda: not Path(f"/proc/{pid}").exists(), "the process to end", timeout=30)
+        env = term.env
     rescue = Path(f"{db}.rescue")
     assert rescue.exists(), "the decision went to the rescue file beside the decisions file"
     assert stat.S_IMODE(rescue.stat().st_mode) == 0o600

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -20,7 +17,7 @@ from triage.tui.app import make_app
 from triage.tui.widgets.article_list import ArticleList
 from triage.tui.widgets.reader import NEW_STYLE, ArticleText, SummaryPanel
 
-from .helpers import NOW, wait_for
+from .helpers import HAVE_TMUX, NOW, Tmux, wait_for
 
 NEW_PARA = ("Later on Thursday officials in the region said that rescue teams had found two more survivors "
             "under the rubble of the collapsed building.")
@@ -119,84 +116,23 @@ async def test_follow_up_stays_in_its_view_and_a_quiet_update_reopens_nothing(se
     svc.close()
 
 
-TRIAGE = Path(sys.executable).with_name("triage")
-
-
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+@pytest.mark.skipif(not HAVE_TMUX, reason="tmux is not installed")
 def test_in_tmux_an_archived_wire_story_comes_back_when_a_paragraph_is_added(tmp_path):
     inbox = _inbox(tmp_path, 2)
     db = tmp_path / "decisions.json"
-    session = f"triage-upd-{uuid.uuid4().hex[:8]}"
-    env = {"HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
-           "TERM": "xterm-256color", "PATH": f"{TRIAGE.parent}:/usr/bin:/bin", "LANG": "C.UTF-8"}
-    cmd = " ".join(f"{k}={v}" for k, v in env.items()) + f" {TRIAGE} --db {db} {inbox}; sleep 30"
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24", cmd], check=True)
-
-    def screen() -> str:
-        return subprocess.run(["tmux", "capture-pane", "-pt", session], capture_output=True, text=True).stdout
-
-    def wait(pred, timeout=60.0) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            got = screen()
-            if pred(got):
-                return got
-            time.sleep(0.2)
-        raise AssertionError("timed out; the screen was:\n" + screen())
-
-    try:
-        wait(lambda s: "Inbox 2" in s)
-        first_title = _list_title(screen())
-        subprocess.run(["tmux", "send-keys", "-t", session, "a"], check=True)
-        wait(lambda s: "Inbox 1" in s)
+    with Tmux(tmp_path, f"--db {db} {inbox}") as term:
+        first_title = _list_title(term.wait(lambda s: "Inbox 2" in s))
+        term.keys("a")
+        term.wait(lambda s: "Inbox 1" in s)
         _append(_story_file(inbox, first_title), NEW_PARA)
-        got = wait(lambda s: "Inbox 2" in s and "↻" in s, timeout=30)
+        got = term.wait(lambda s: "Inbox 2" in s and "↻" in s, timeout=30)
         assert "↻ " + first_title[:20] in got
-        subprocess.run(["tmux", "send-keys", "-t", session, "g"], check=True)
-        got = wait(lambda s: "↻ updated" in s and "adds 1 sentence" in s)
-        subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
-    finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        term.keys("g")
+        term.wait(lambda s: "↻ updated" in s and "adds 1 sentence" in s)
+        term.keys("q")
 
 
 def _list_title(screen: str) -> str:
     """The first list row's title, as the person sees it (cut titles end with an ellipsis)."""
     line = screen.splitlines()[1]
     return line[4:].split("…")[0].split("  ")[0].strip()
-
-
-async def test_feed_names_and_folders_filter_the_list(settings_factory, tmp_path):
-    """S picks one source, or the feeds of one folder (tag); escape clears it. A feed that cannot be
-    fetched is a problem line with its reason (the feeds point at a closed port on 127.0.0.1)."""
-    from triage.model import Article
-    from triage.tui.screens.dialogs import PickScreen
-
-    feeds = [{"url": "http://127.0.0.1:9/world.xml", "name": "World Wire", "tags": ["world", "wires"]},
-             {"url": "http://127.0.0.1:9/local.xml", "name": "City Desk", "tags": ["local"]}]
-    settings = settings_factory()
-    settings.data["feeds"] = feeds
-    svc = TriageService(settings, inbox=[], db_path=settings.db_path)
-    svc.catalog.source_tags, svc.catalog.file_tags = __import__("triage.service", fromlist=["x"])._feed_tags(settings)
-    svc.set_articles([Article(id=f"w{i}", title=f"World {i}", text=f"World story number {i}.", source="World Wire",
-                              content_hash=f"w{i}") for i in range(2)]
-                     + [Article(id="c0", title="City", text="A city story.", source="City Desk", content_hash="c0")])
-    app = make_app(svc, now=NOW, analyze=False, loaded=True)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await wait_for(pilot, lambda: len(_list(app).ids) == 3)
-        await wait_for(pilot, lambda: any("127.0.0.1:9/world.xml" in p.where and "could not be fetched" in p.reason
-                                          for p in svc.problems))
-        await pilot.press("S")
-        await wait_for(pilot, lambda: isinstance(app.screen, PickScreen))
-        labels = str(app.screen.query_one("OptionList").get_option_at_index(0).prompt)
-        assert "Folder (tag): local" in labels
-        await pilot.press("down", "down", "enter")  # tags come first (local, wires, world): "world"
-        await wait_for(pilot, lambda: set(_list(app).ids) == {"w0", "w1"})
-        assert "src:tag:world" in str(app.screen.query_one("#topbar").render())
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: len(_list(app).ids) == 3)
-        await pilot.press("S")
-        await wait_for(pilot, lambda: isinstance(app.screen, PickScreen))
-        await pilot.press("end", "enter")  # the last choice: a source by name
-        await wait_for(pilot, lambda: len(_list(app).ids) < 3)
-        assert {svc.article(i).source for i in _list(app).ids} in ({"City Desk"}, {"World Wire"})
-    svc.close()

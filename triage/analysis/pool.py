@@ -130,7 +130,7 @@ class AnalysisQueue:
 def _lower_priority() -> None:
     """Background work yields the CPU to the screen: the kernel runs the UI first when both want it."""
     try:
-        os.nice(10)
+        os.nice(15)  # below the TUI and its reading threads (5): the list comes first, then summaries
     except (AttributeError, OSError):
         pass
 

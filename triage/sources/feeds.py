@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
@@ -21,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from triage.atomic import write_text_atomic
 from triage.model import Article, Problem
 from triage.sources.base import IngestResult, Rejected, clean_problems
 from triage.sources.registry import SPOOL_STATE_SUFFIX, SPOOL_SUFFIX, read_file
@@ -136,36 +136,8 @@ def read_spool(spool_dir: Path) -> IngestResult:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    """Replace a file durably: temp file in the same folder, fsync, os.replace, fsync of the folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogatepass") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a rename in `folder` durable (a no-op where folders cannot be opened, e.g. Windows)."""
-    try:
-        dfd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
+    """Replace a file durably (temp file, fsync, os.replace, fsync of the folder)."""
+    write_text_atomic(path, text, errors="surrogatepass")
 
 
 def _spool_merge(spool_file: Path, fresh: list[Article], problems: list[Problem] | None = None) -> list[Article]:

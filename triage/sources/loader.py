@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import fnmatch
 import hashlib
+import itertools
 import logging
 import os
 import re
@@ -44,16 +45,23 @@ def scan(
     root: Path, *, follow_symlinks: bool = True, ignore: Sequence[str] = DEFAULT_IGNORE
 ) -> tuple[list[tuple[Path, os.stat_result]], list[Problem]]:
     """Every file under a folder (sorted), with its stat; symlink loops and unreadable folders are problems."""
-    files: list[tuple[Path, os.stat_result]] = []
     problems: list[Problem] = []
+    files = list(iter_scan(root, problems, follow_symlinks=follow_symlinks, ignore=ignore))
+    return files, problems
+
+
+def iter_scan(root: Path, problems: list[Problem], *, follow_symlinks: bool = True,
+              ignore: Sequence[str] = DEFAULT_IGNORE) -> Iterator[tuple[Path, os.stat_result]]:
+    """The files under a folder (sorted), each with its stat, as they are found (a reader can start on
+    the first ones before the folder is walked); problems are appended to `problems`."""
     try:
         st = os.stat(root)
     except OSError as exc:
         problems.append(Problem(str(root), _os_reason(exc)))
-        return files, problems
+        return
     visited = {(st.st_dev, st.st_ino)}
 
-    def walk(folder: Path) -> None:
+    def walk(folder: Path) -> Iterator[tuple[Path, os.stat_result]]:
         try:
             with os.scandir(folder) as it:
                 entries = sorted(it, key=lambda e: e.name)
@@ -86,14 +94,13 @@ def scan(
                     problems.append(Problem(str(path), "is a symbolic link loop (a folder that contains itself): skipped"))
                     continue
                 visited.add(key)
-                walk(path)
+                yield from walk(path)
             elif stat.S_ISREG(est.st_mode):
-                files.append((path, est))
+                yield path, est
             else:
                 problems.append(Problem(str(path), "is not a regular file (device, socket or pipe): skipped"))
 
-    walk(root)
-    return files, problems
+    yield from walk(root)
 
 
 def _os_reason(exc: OSError) -> str:
@@ -125,10 +132,19 @@ class LoadBatch:
 
 
 def _resolve(paths, follow_symlinks: bool, ignore: Sequence[str]):
+    """(files with their stat, feed URLs, folder roots, problems) for what `paths` name."""
     problems: list[Problem] = []
-    files: list[tuple[Path, os.stat_result]] = []
     urls: list[str] = []
     roots: list[str] = []
+    files = list(_iter_resolve(paths, follow_symlinks, ignore, problems, urls, roots))
+    return files, urls, roots, problems
+
+
+def _iter_resolve(paths, follow_symlinks: bool, ignore: Sequence[str], problems: list[Problem],
+                  urls: list[str], roots: list[str]) -> Iterator[tuple[Path, os.stat_result]]:
+    """The files `paths` name (folders walked as they go), each once; URLs, folder roots and problems
+    are appended to the lists given."""
+    seen: set[str] = set()
     for raw in paths:
         try:
             s = os.fspath(raw)
@@ -149,21 +165,16 @@ def _resolve(paths, follow_symlinks: bool, ignore: Sequence[str]):
             continue
         if stat.S_ISDIR(st.st_mode):
             roots.append(str(p).rstrip(os.sep) + os.sep)
-            try:
-                found, probs = scan(p, follow_symlinks=follow_symlinks, ignore=ignore)
-            except RecursionError:
-                found, probs = [], [Problem(str(p), "folder tree is nested too deeply to scan")]
-            files.extend(found)
-            problems.extend(probs)
+            found = iter_scan(p, problems, follow_symlinks=follow_symlinks, ignore=ignore)
         else:
-            files.append((p, st))
-    seen: set[str] = set()
-    unique = []
-    for path, st in files:
-        if str(path) not in seen:
-            seen.add(str(path))
-            unique.append((path, st))
-    return unique, urls, roots, problems
+            found = iter([(p, st)])
+        try:
+            for path, fst in found:
+                if str(path) not in seen:
+                    seen.add(str(path))
+                    yield path, fst
+        except RecursionError:
+            problems.append(Problem(str(p), "folder tree is nested too deeply to scan"))
 
 
 class _Versions:
@@ -265,6 +276,28 @@ def _cached_first(paths, meta: dict[str, tuple[int, int]], cache, ignore: Sequen
         yield chunk, fresh
 
 
+def _read_batch(part: list[tuple[Path, os.stat_result]], max_file_bytes: int, versions: _Versions,
+                cache) -> tuple[list[Article], list[Problem]]:
+    """Parse some files, keep their parses (and first-seen times, versions) in the cache: the articles
+    and problems, ready to show."""
+    arts_out: list[Article] = []
+    probs_out: list[Problem] = []
+    rows = []
+    for path, st in part:
+        arts, probs = read_file(path, max_file_bytes=max_file_bytes)
+        probs_out.extend(probs)
+        arts = [a if a.received else replace(a, received=_iso(st.st_mtime)) for a in arts]
+        arts_out.extend(arts)
+        if arts:
+            rows.append((str(path), st.st_size, st.st_mtime_ns, arts))
+    admitted = versions.admit(arts_out)
+    if cache is not None:
+        cache.write(rows, versions.new_seen)
+        cache.add_versions(versions.new_versions)
+        versions.new_seen, versions.new_versions = [], []
+    return admitted, clean_problems(probs_out)
+
+
 def iter_load(
     paths: Sequence[str | os.PathLike[str]],
     *,
@@ -291,13 +324,30 @@ def iter_load(
         # before the folders are scanned for what is new (a big inbox paints at once).
         early: set[str] = set()
         done = 0
-        meta = cache.meta() if cache is not None else {}
+        folders = any(os.path.isdir(os.path.expanduser(os.fspath(p))) for p in paths
+                      if isinstance(p, str | os.PathLike) and not _is_url(os.fspath(p)))
+        # (a few named files, as the watcher reads them, are looked up one by one below instead)
+        meta = cache.meta() if cache is not None and folders else {}
         if meta:
             for part in _cached_first(paths, meta, cache, ignore, first_batch * 5):
                 early.update(part[1])
                 done += len(part[1])
                 yield LoadBatch(versions.admit(part[0]), [], done, max(done, len(meta)))
-        files, _urls, roots, problems = _resolve(paths, follow_symlinks, ignore)
+        problems: list[Problem] = []
+        roots: list[str] = []
+        stream = _iter_resolve(paths, follow_symlinks, ignore, problems, [], roots)
+        read_early: set[str] = set()
+        if not early and folders:  # nothing shown yet: read the first files found before walking the rest
+            head = list(itertools.islice(stream, first_batch))
+            todo_now = [(p, st) for p, st in head if meta.get(str(p)) != (st.st_size, st.st_mtime_ns)]
+            if len(todo_now) == len(head) and head:
+                batch_out = _read_batch(todo_now, max_file_bytes, versions, cache)
+                read_early = {str(p) for p, _ in todo_now}
+                done += len(todo_now)
+                yield LoadBatch(batch_out[0], batch_out[1], done, 0)
+            files = head + list(stream)
+        else:
+            files = list(stream)
         total = len(files)
         if problems:
             yield LoadBatch(problems=clean_problems(problems), done=done, total=total)
@@ -307,7 +357,8 @@ def iter_load(
             meta = {k: (v[0], v[1]) for k, v in hits.items()}
         fresh_paths = {str(p) for p, st in files
                        if str(p) not in early and meta.get(str(p)) == (st.st_size, st.st_mtime_ns)}
-        todo = [(p, st) for p, st in files if str(p) not in fresh_paths and str(p) not in early]
+        todo = [(p, st) for p, st in files
+                if str(p) not in fresh_paths and str(p) not in early and str(p) not in read_early]
         if fresh_paths:
             mtimes = {str(p): st.st_mtime for p, st in files}
             chunk: list[Article] = []
@@ -325,30 +376,16 @@ def iter_load(
                     done += len(paths_in_chunk)
                     yield LoadBatch(versions.admit(chunk), [], done, total)
                     chunk, paths_in_chunk, limit = [], set(), 5000
-            done = len(fresh_paths) + len(early)
+            done = len(fresh_paths) + len(early) + len(read_early)
             yield LoadBatch(versions.admit(chunk), [], done, total)
-        size = first_batch
+        size = first_batch if not read_early else batch
         i = 0
         while i < len(todo):
             part = todo[i:i + size]
             i += len(part)
-            arts_out: list[Article] = []
-            probs_out: list[Problem] = []
-            rows = []
-            for path, st in part:
-                arts, probs = read_file(path, max_file_bytes=max_file_bytes)
-                probs_out.extend(probs)
-                arts = [a if a.received else replace(a, received=_iso(st.st_mtime)) for a in arts]
-                arts_out.extend(arts)
-                if arts:
-                    rows.append((str(path), st.st_size, st.st_mtime_ns, arts))
-            admitted = versions.admit(arts_out)
-            if cache is not None:
-                cache.write(rows, versions.new_seen)
-                cache.add_versions(versions.new_versions)
-                versions.new_seen, versions.new_versions = [], []
+            admitted, probs_out = _read_batch(part, max_file_bytes, versions, cache)
             done += len(part)
-            yield LoadBatch(admitted, clean_problems(probs_out), done, total)
+            yield LoadBatch(admitted, probs_out, done, total)
             size = batch
         if cache is not None:
             if versions.new_seen:

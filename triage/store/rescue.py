@@ -33,6 +33,7 @@ from typing import Any
 from triage.model import DecisionEvent
 from triage.sanitize import sanitize_line
 from triage.store.events import normalise_doc
+from triage.store.files import fsync_dir
 
 __all__ = [
     "RESCUE_SUFFIX", "ReplayReport", "RescueResult", "default_rescue_dirs", "locked_rescue_files",
@@ -157,14 +158,6 @@ def _flock(fd: int, deadline: float) -> None:
             time.sleep(0.005)
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _append(target: Path, payload: bytes, deadline: float) -> None:
     """Append `payload` to `target` (created 0600) under its flock, then fsync file and folder."""
     for _ in range(5):  # the file may be replayed and removed between open and lock: open it again
@@ -195,7 +188,7 @@ def _append(target: Path, payload: bytes, deadline: float) -> None:
                 raise
         finally:
             os.close(fd)  # releases the flock
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
         return
     raise OSError(errno.EAGAIN, "the rescue file kept being replaced", str(target))
 
@@ -308,5 +301,5 @@ def retire(found: RescueFile) -> Path | None:
     else:
         kept = None
         os.unlink(found.path)
-    _fsync_dir(found.path.parent)
+    fsync_dir(found.path.parent)
     return kept
