@@ -16,11 +16,13 @@ import bisect
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
+from triage.catalog_stories import StoryPlacement, arrival, same_version, vkey
+from triage.catalog_views import CatalogViews, entity_words
 from triage.model import Analysis, Article, Decision, Problem
 from triage.rules import RuleSet
-from triage.views import VIEW_DECISION, VIEWS, Listing, Row, View, date_key
+from triage.views import Row, date_key
 
 __all__ = ["Catalog", "Change"]
 
@@ -49,7 +51,7 @@ def _text_key(article: Article) -> str:
     return text_key(article.text) if article.text.strip() else f"id:{article.id}"
 
 
-class Catalog:
+class Catalog(StoryPlacement, CatalogViews):
     """Articles by id with their near-duplicate groups, search index, watch/mute marks and list order."""
 
     def __init__(self, *, rules: RuleSet | None = None, duplicates=None, search=None,
@@ -165,8 +167,8 @@ class Catalog:
                     change.problems.append(p)
             touched: dict[str, None] = {}  # stories to look at again, in the order met (ties keep it)
             for path in sorted(set(removed_paths)):
-                for story, vkey in sorted(self._vpaths.pop(path, set())):
-                    if self._versions.get(story, {}).pop(vkey, None) is not None:
+                for story, key in sorted(self._vpaths.pop(path, set())):
+                    if self._versions.get(story, {}).pop(key, None) is not None:
                         touched[story] = None
             placed, fresh = self._place(list(articles), touched)
             keys = {id(a): _text_key(a) for a in (*fresh, *(a for _s, a in placed))}  # each text hashed once
@@ -176,7 +178,7 @@ class Catalog:
             pending: dict[str, list[str]] = {}  # text key -> stories placed in this call
             for story, art in placed:
                 pending.setdefault(keys[id(art)], []).append(story)
-            for art in sorted(fresh, key=_arrival):
+            for art in sorted(fresh, key=arrival):
                 story = self._earlier_same_source(art, keys[id(art)], pending)
                 if story is None:
                     story = art.id
@@ -185,15 +187,15 @@ class Catalog:
                 placed.append((story, art))
                 pending.setdefault(keys[id(art)], []).append(story)
             for story, art in placed:
-                vkey = _vkey(art)
+                key = vkey(art)
                 versions = self._versions.setdefault(story, {})
-                old = versions.get(vkey)
+                old = versions.get(key)
                 if old is not None and old.content_hash == art.content_hash and old.text == art.text \
                         and old.title == art.title and old.updated_at == art.updated_at:
                     continue
-                versions[vkey] = art
+                versions[key] = art
                 if art.path:
-                    self._vpaths.setdefault(art.path, set()).add((story, vkey))
+                    self._vpaths.setdefault(art.path, set()).add((story, key))
                 touched[story] = None
             regroup: set[str] = set()
             for story in touched:
@@ -206,7 +208,7 @@ class Catalog:
                         self._drop(story)
                         change.removed.append(story)
                     continue
-                if old is not None and _same(old, current):
+                if old is not None and same_version(old, current):
                     continue
                 if old is not None:
                     regroup |= set(self.group(story))
@@ -224,102 +226,6 @@ class Catalog:
                 self._unindexed[aid] = None
             self.version += 1
             return change
-
-    def _place(self, articles: list[Article], touched: dict[str, None]
-               ) -> tuple[list[tuple[str, Article]], list[Article]]:
-        """The story of each incoming article when it is known (its id, an alias, or the only article of
-        a file re-read under a new headline); the others are returned as fresh. A re-read file's
-        versions that it no longer holds are dropped."""
-        by_path: dict[str, list[Article]] = {}
-        for art in articles:
-            by_path.setdefault(art.path, []).append(art)
-        placed: list[tuple[str, Article]] = []
-        fresh: list[Article] = []
-        for path, arts in by_path.items():
-            held = self._vpaths.get(path, set()) if path else set()
-            now = {_vkey(a) for a in arts}
-            gone = sorted((s, k) for s, k in held if k not in now)
-            rewritten = gone[0][0] if (len(held) == 1 and len(arts) == 1 and gone) else None
-            for story, vkey in gone:
-                self._versions.get(story, {}).pop(vkey, None)
-                held.discard((story, vkey))
-                touched[story] = None
-            for art in arts:
-                story = self._story_of.get(art.id) or (art.id if art.id in self._versions else None)
-                if story is None and rewritten is not None and rewritten != art.id:
-                    story = rewritten
-                    self._alias(art.id, story)
-                if story is None:
-                    fresh.append(art)
-                else:
-                    placed.append((story, art))
-        return placed, fresh
-
-    def _earlier_same_source(self, art: Article, tk: str, pending: dict[str, list[str]]) -> str | None:
-        """The story `art` is a later version of: one from the same source whose current text it nearly
-        repeats (or repeats) and that arrived before it. Looks only at its own near-duplicates."""
-        if tk.startswith("id:"):
-            return None
-        keys = {tk, *self._adj.get(tk, ())}
-        candidates: set[str] = set()
-        for k in keys:
-            candidates |= self._tk_ids.get(k, set())
-            candidates.update(pending.get(k, ()))
-        mine = _arrival(art)
-        for story in sorted(candidates):
-            cur = self._arts.get(story)
-            if cur is None:
-                versions = self._versions.get(story)
-                cur = next(iter(versions.values())) if versions else None
-            if cur is None or cur.source != art.source or story == art.id:
-                continue
-            if (cur.received or "") <= mine:
-                return story
-        return None
-
-    def _alias(self, article_id: str, story: str) -> None:
-        if self._story_of.get(article_id) != story:
-            self._story_of[article_id] = story
-            self.new_aliases.append((article_id, story))
-
-    def set_aliases(self, aliases: Mapping[str, str]) -> None:
-        """Known article id -> story id links (kept by the caller across runs)."""
-        with self._lock:
-            self._story_of.update(aliases)
-
-    def story_of(self, article_id: str) -> str:
-        """The story (list row id) an article id belongs to."""
-        return self._story_of.get(article_id, article_id)
-
-    def aliases_of(self, story: str) -> list[str]:
-        """Every article id that is (or was) a version of this story, the story's own id first."""
-        with self._lock:
-            return [story, *sorted(a for a, s in self._story_of.items() if s == story and a != story)]
-
-    def take_aliases(self) -> list[tuple[str, str]]:
-        """The article id -> story links made since the last call (for the caller to keep)."""
-        with self._lock:
-            out, self.new_aliases = self.new_aliases, []
-            return out
-
-    def versions(self, story: str) -> list[Article]:
-        """The versions of a story present in the inbox, oldest first."""
-        with self._lock:
-            return sorted(self._versions.get(story, {}).values(), key=_arrival)
-
-    def _current_of(self, story: str) -> Article | None:
-        versions = list(self._versions.get(story, {}).values())
-        if not versions:
-            return None
-        latest = max(versions, key=lambda a: (_arrival(a), a.content_hash))
-        first = min((a.received for a in versions if a.received), default=latest.received)
-        several = len({a.content_hash for a in versions}) > 1 or latest.id != story
-        updated = latest.updated or several
-        when = latest.updated_at or (_arrival(latest) if several else "")
-        if latest.id == story and latest.received == first and latest.updated == updated \
-                and latest.updated_at == when:
-            return latest
-        return replace(latest, id=story, received=first, updated=updated, updated_at=when if updated else "")
 
     def _put(self, art: Article) -> None:
         aid = art.id
@@ -475,7 +381,7 @@ class Catalog:
                 self._unindexed.pop(aid, None)
                 if art is not None:
                     batch.append(art)
-        docs = [(a.id, a.title, a.source, a.text, _entity_words(self._analysis_of(a.id))) for a in batch]
+        docs = [(a.id, a.title, a.source, a.text, entity_words(self._analysis_of(a.id))) for a in batch]
         try:
             self._search.put_many(docs)
         except Exception:  # search falls back to scanning these
@@ -492,118 +398,3 @@ class Catalog:
         """How many articles wait for the search index."""
         return len(self._unindexed)
 
-    def matching(self, search: str, entity: str = "") -> set[str] | None:
-        """Ids whose title, source, text or entities hold every search word (as a word prefix) and
-        the entity (as a phrase); None when there is nothing to filter on."""
-        from triage.search import fts_query
-
-        if not fts_query(search, entity):
-            return None
-        with self._lock:
-            pending = [self._arts[i] for i in self._unindexed if i in self._arts]
-        found: set[str] = set()
-        if self._search is not None:
-            found = self._search.search(search, entity) or set()
-        else:
-            pending = list(self._arts.values())
-        if pending:
-            found |= _scan(pending, search, entity, self._analysis_of)
-        return found
-
-    # -- listing (a worker's job: it walks the inbox) --------------------------------------------
-    def listing(self, view: View, decision_of: DecisionOf, keep: Iterable[str] = ()) -> Listing:
-        """The ids `view` lists, in order, and the count of every view (duplicate groups count once,
-        muted stories only in "all"). Ids in `keep` stay listed whatever their decision."""
-        keep = set(keep)
-        with self._lock:
-            order = self._sorted[:]
-        matched = self.matching(view.search, view.entity) if (view.search or view.entity) else None
-        wanted = VIEW_DECISION.get(view.name)
-        name = view.name
-        counts = dict.fromkeys(VIEWS, 0)
-        lead, muted, arts = self._leader, self._muted, self._arts
-        wanted_source = self._source_filter(view.source)
-        ids: list[str] = []
-        for _d, _s, aid in reversed(order):
-            if lead.get(aid, aid) != aid:
-                continue
-            art = arts.get(aid)
-            if art is None:
-                continue
-            dec = decision_of(aid)
-            is_muted = aid in muted
-            counts["all"] += 1
-            if not is_muted:
-                counts["inbox" if dec is None else _VIEW_OF[dec]] += 1
-            if wanted_source is not None and not wanted_source(art):
-                continue
-            if name != "all" and aid not in keep and (
-                    is_muted or (name == "inbox" and dec is not None) or (wanted is not None and dec is not wanted)):
-                continue
-            if matched is not None and aid not in matched:
-                continue
-            ids.append(aid)
-        if view.sort == "source":
-            ids.sort(key=lambda i: arts[i].source.casefold() if i in arts else "")
-        elif view.sort == "priority":
-            members = self._members
-            ids.sort(key=lambda i: (len(self._watched.get(i, ())), len(members.get(i, (i,)))), reverse=True)
-        return Listing(view, tuple(ids), {aid: n for n, aid in enumerate(ids)}, counts)
-
-    def _source_filter(self, source: str) -> Callable[[Article], bool] | None:
-        """A test for View.source: one source (feed or folder name), or "tag:T" (the feeds tagged T)."""
-        if not source:
-            return None
-        if source.startswith("tag:"):
-            tag = source[4:].casefold()
-            names = {n for n, tags in self.source_tags.items() if tag in (t.casefold() for t in tags)}
-            files = {f for f, tags in self.file_tags.items() if tag in (t.casefold() for t in tags)}
-            return lambda art: art.source in names or art.path.rsplit("/", 1)[-1] in files
-        return lambda art: art.source == source
-
-    def tags(self) -> list[str]:
-        """Every feed tag (folder) named in the configuration, sorted."""
-        return sorted({t for tags in (*self.source_tags.values(), *self.file_tags.values()) for t in tags},
-                      key=str.casefold)
-
-    def sources(self) -> list[tuple[str, int]]:
-        """(source name, stories) for every source in the inbox, most stories first."""
-        with self._lock:
-            counts: dict[str, int] = {}
-            for art in self._arts.values():
-                if self._leader.get(art.id, art.id) == art.id:
-                    counts[art.source] = counts.get(art.source, 0) + 1
-        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].casefold()))
-
-
-_VIEW_OF = {dec: name for name, dec in VIEW_DECISION.items()}
-
-
-def _vkey(art: Article) -> str:
-    return f"{art.path}\x00{art.id}"
-
-
-def _arrival(art: Article) -> str:
-    """When this version arrived: an update's own time, else when the story was first seen."""
-    return art.updated_at or art.received or ""
-
-
-def _same(a: Article, b: Article) -> bool:
-    return (a.content_hash == b.content_hash and a.text == b.text and a.title == b.title and a.path == b.path
-            and a.updated == b.updated and a.updated_at == b.updated_at and a.received == b.received)
-
-
-def _entity_words(analysis: Analysis | None) -> str:
-    if analysis is None:
-        return ""
-    return "\n".join(e.text for group in analysis.entities.values() for e in group)
-
-
-def _scan(articles: Iterable[Article], search: str, entity: str,
-          analysis_of: Callable[[str], Analysis | None]) -> set[str]:
-    """The same match as the index, by reading texts (for articles the index has not seen yet)."""
-    from triage.search import scan_match
-
-    return {art.id for art in articles
-            if scan_match("\n".join((art.title, art.source, art.text, _entity_words(analysis_of(art.id)))),
-                          search, entity)}

@@ -1,0 +1,126 @@
+"""The service's view of stories that change: versions kept, what an update added, read marks, and
+decided stories that an update re-opens. A mixin of TriageService (it uses its catalog, book and settings)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from triage.model import Decision
+
+if TYPE_CHECKING:
+    from triage.changes import Update
+
+__all__ = ["StoryVersions"]
+
+log = logging.getLogger(__name__)
+
+
+class StoryVersions:
+    """Versions of stories for TriageService: what changed, since when, and whether it re-opens a decision."""
+
+    def _ingest_cache(self, use):
+        """Run `use(cache)` on a short-lived connection to the ingest cache (any thread); None on failure."""
+        from triage.sources.cache import IngestCache
+
+        cache = IngestCache(self.settings.data_dir / "ingest-cache.sqlite")
+        try:
+            return use(cache)
+        except Exception:
+            log.exception("ingest cache use failed")
+            return None
+        finally:
+            cache.close()
+
+    def _keep_aliases(self) -> None:
+        links = self.catalog.take_aliases()
+        if links:
+            self._ingest_cache(lambda c: c.add_aliases(links))
+
+    # -- versions of a story ---------------------------------------------------------------------
+    def update_of(self, story_id: str, since: str = "") -> tuple[Update, str] | None:
+        """What the current version of an updated story added since the version with content hash
+        `since` (default: the one the user last saw or decided, else the version before the current
+        one), and when the current version arrived; None when there is nothing to compare.
+
+        Reads the kept versions (SQLite) and compares texts: call from a worker."""
+        from triage.changes import compare
+
+        art = self.catalog.article(story_id)
+        if art is None or not art.updated:
+            return None
+        baseline = since or self.baseline_version(story_id)
+        key = (story_id, art.content_hash, baseline)
+        got = self._updates.get(key)
+        if got is not None:
+            return got
+        ids = self.catalog.aliases_of(story_id)
+        versions = self._ingest_cache(lambda c: c.version_list(ids)) or []
+        older = [v for v in versions if v[1] != art.content_hash]
+        if not older:
+            return None
+        pick = next((v for v in older if v[1] == baseline), None) or older[-1]
+        found = self._ingest_cache(lambda c: c.version(pick[0], pick[1]))
+        if found is None:
+            return None
+        title, text, _received = found
+        result = (compare(text, art.text, title, art.title), art.updated_at)
+        if len(self._updates) > 2000:
+            self._updates.clear()
+        self._updates[key] = result
+        return result
+
+    def baseline_version(self, story_id: str) -> str:
+        """The content hash of the version the user last saw or decided (whichever came later), or ""."""
+        seen = self._read_marks.get(story_id)
+        event = self.book.event(story_id)
+        decided = (getattr(event, "version", "") or "", event.at) if event is not None else ("", "")
+        if seen and (not decided[0] or seen[1] >= decided[1]):
+            return seen[0]
+        return decided[0]
+
+    def mark_read(self, story_id: str) -> None:
+        """The user has seen the current version of this story (kept for "new since you last read")."""
+        art = self.catalog.article(story_id)
+        if art is None or not art.updated:
+            return
+        from triage.book import _now
+
+        previous = self._read_marks.get(story_id)
+        if previous and previous[0] == art.content_hash:
+            return
+        mark = (art.content_hash, _now())
+        self._read_marks[story_id] = mark
+        self._unsaved_marks.append((story_id, *mark))  # written by the poll thread, never the caller
+
+    def _save_read_marks(self) -> None:
+        marks, self._unsaved_marks = self._unsaved_marks, []
+        if marks:
+            self._ingest_cache(lambda c: c.add_read_marks(marks))
+
+
+    def _effective_decision(self, article_id: str) -> Decision | None:
+        """The decision the views go by: a story decided in a way `ui.reopen_on_update` names comes back
+        to the inbox (None) when an update added news since the version that was decided. Reads kept
+        versions for the few updated, decided stories: runs in the listing's worker."""
+        event = self.book.event(article_id)
+        if event is None or event.decision is None:
+            self._reopened.discard(article_id)
+            return None
+        decision = event.decision
+        art = self.catalog.article(article_id)
+        if (decision.value not in self._reopen_on or art is None or not art.updated or not event.version
+                or event.version == art.content_hash):
+            self._reopened.discard(article_id)
+            return decision
+        key = (article_id, event.version, art.content_hash)
+        news = self._news_since.get(key)
+        if news is None:
+            got = self.update_of(article_id, since=event.version)
+            news = self._news_since[key] = bool(got and got[0].news)
+        if news:
+            self._reopened.add(article_id)
+            return None
+        self._reopened.discard(article_id)
+        return decision
+
