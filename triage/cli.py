@@ -9,8 +9,6 @@ from pathlib import Path
 
 import click
 
-from triage import __version__
-
 __all__ = ["cli", "main"]
 
 DEMO_CREDIT = (
@@ -64,7 +62,7 @@ class TriageGroup(click.Group):
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config", type=click.Path(dir_okay=False), help="A config file (TOML) to use instead of the user's.")
 @click.option("--db", "db", type=click.Path(dir_okay=False), help="The decisions file (TinyDB JSON).")
-@click.version_option(__version__, "-V", "--version", prog_name="triage")
+@click.version_option(None, "-V", "--version", package_name="triage", prog_name="triage")
 @click.pass_context
 def cli(ctx: click.Context, config: str | None, db: str | None) -> None:
     """triage: read, summarise and decide on incoming news, from the keyboard.
