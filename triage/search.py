@@ -16,6 +16,8 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+from triage.sqlitedb import open_index
+
 __all__ = ["SearchIndex", "fold", "fts_query", "scan_match"]
 
 log = logging.getLogger(__name__)
@@ -71,22 +73,8 @@ class SearchIndex:
 
     def __init__(self, path: Path | None) -> None:
         self._lock = threading.Lock()
-        self.conn = self._open(path)
+        self.conn = open_index(path, self._prepare, "search index")
         self._digests: dict[str, str] | None = None
-
-    def _open(self, path: Path | None) -> sqlite3.Connection:
-        if path is not None:
-            try:
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(str(path), timeout=10, isolation_level=None, check_same_thread=False)
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")
-                return self._prepare(conn)
-            except sqlite3.Error as exc:
-                log.warning("search index %s unusable (%s): keeping it in memory", path, exc)
-            except OSError as exc:
-                log.warning("search index %s unusable (%s): keeping it in memory", path, exc)
-        return self._prepare(sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False))
 
     @staticmethod
     def _prepare(conn: sqlite3.Connection) -> sqlite3.Connection:

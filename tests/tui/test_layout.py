@@ -6,7 +6,6 @@ is on the screen (the composed rows of the terminal), not what a widget holds.""
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 from hypothesis import given, settings
@@ -48,24 +47,6 @@ def _norm(text: str) -> str:
 
 def _list(app) -> ArticleList:
     return app.screen.query_one(ArticleList)
-
-
-@pytest.fixture(scope="module")
-def analysed_demo(tmp_path_factory):
-    """The demo inbox with every article analysed once by the real model (cache in a module tmp dir)."""
-    from triage.cli import demo_dir
-    from triage.config import load_settings
-    from triage.service import TriageService
-
-    base = tmp_path_factory.mktemp("layout")
-    inbox = base / "demo"
-    shutil.copytree(demo_dir(), inbox)
-    settings = load_settings(db=base / "d.json", data_dir=base / "data", inbox=[str(inbox)], use_user_config=False)
-    svc = TriageService(settings, inbox=[inbox], db_path=base / "d.json")
-    svc.load()
-    list(svc.analyze_many(svc.articles))
-    svc.analyzer.flush()
-    return base, inbox
 
 
 def _demo_service(analysed_demo, tmp_path):

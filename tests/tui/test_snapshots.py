@@ -3,32 +3,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 from triage.tui.app import make_app
 from triage.tui.widgets.article_list import ArticleList
 
 from .helpers import NOW, wait_for
-
-
-@pytest.fixture(scope="module")
-def analysed_demo(tmp_path_factory):
-    """The demo inbox with every article analysed once by the real model (cache in a module tmp dir)."""
-    import shutil
-
-    from triage.cli import demo_dir
-    from triage.config import load_settings
-    from triage.service import TriageService
-
-    base = tmp_path_factory.mktemp("snap")
-    inbox = base / "demo"
-    shutil.copytree(demo_dir(), inbox)
-    settings = load_settings(db=base / "d.json", data_dir=base / "data", inbox=[str(inbox)], use_user_config=False)
-    svc = TriageService(settings, inbox=[inbox], db_path=base / "d.json")
-    svc.load()
-    list(svc.analyze_many(svc.articles))
-    svc.analyzer.flush()
-    return base, inbox
 
 
 def _app(analysed_demo, tmp_path):

@@ -25,6 +25,8 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from triage.sqlitedb import open_index
+
 __all__ = ["BANDS", "DuplicateIndex", "group_with_index", "jaccard_arrays", "minhash", "shingle_array"]
 
 log = logging.getLogger(__name__)
@@ -139,19 +141,7 @@ class DuplicateIndex:
         self.shingle_size = shingle_size
         self._lock = threading.Lock()
         self._params = f"v2 t={threshold} s={shingle_size} r={ROWS} b={BANDS}"
-        self.conn = self._open(path)
-
-    def _open(self, path: Path | None) -> sqlite3.Connection:
-        if path is not None:
-            try:
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(str(path), timeout=10, isolation_level=None, check_same_thread=False)
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")
-                return self._prepare(conn)
-            except (sqlite3.Error, OSError) as exc:
-                log.warning("duplicate index %s unusable (%s): keeping it in memory", path, exc)
-        return self._prepare(sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False))
+        self.conn = open_index(path, self._prepare, "duplicate index")
 
     def _prepare(self, conn: sqlite3.Connection) -> sqlite3.Connection:
         conn.executescript(_SCHEMA)

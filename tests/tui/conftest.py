@@ -1,0 +1,26 @@
+"""Fixtures of the TUI tests: the demo inbox analysed once by the real model."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def analysed_demo(tmp_path_factory):
+    """The demo inbox with every article analysed once by the real model (cache in a module tmp dir):
+    (base folder, inbox); tests point their own settings' data dir at base / "data"."""
+    from triage.cli import demo_dir
+    from triage.config import load_settings
+    from triage.service import TriageService
+
+    base = tmp_path_factory.mktemp("analysed-demo")
+    inbox = base / "demo"
+    shutil.copytree(demo_dir(), inbox)
+    settings = load_settings(db=base / "d.json", data_dir=base / "data", inbox=[str(inbox)], use_user_config=False)
+    svc = TriageService(settings, inbox=[inbox], db_path=base / "d.json")
+    svc.load()
+    list(svc.analyze_many(svc.articles))
+    svc.analyzer.flush()
+    return base, inbox
