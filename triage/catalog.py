@@ -68,6 +68,12 @@ class Catalog(StoryPlacement, CatalogViews):
         self._lock = threading.RLock()
         self._clear()
 
+    def attach(self, *, duplicates=None, search=None) -> None:
+        """Use these indexes from now on (a DuplicateIndex, a SearchIndex; None: grouping off, scan)."""
+        with self._lock:
+            self._dups = duplicates
+            self._search = search
+
     def _clear(self) -> None:
         self._arts: dict[str, Article] = {}
         self._seq: dict[str, int] = {}

@@ -143,10 +143,9 @@ class TriageService(LiveSide, StoryVersions, AnalysisSide, Decisions):
         src = self.settings.section("sources")
         threshold = float(src["duplicate_threshold"])
         data = self.settings.data_dir
-        if threshold > 0:
-            self.catalog._dups = DuplicateIndex(data / "duplicates.sqlite", threshold=threshold,
-                                                shingle_size=int(src["shingle_size"]))
-        self.catalog._search = SearchIndex(data / "search-index.sqlite")
+        dups = DuplicateIndex(data / "duplicates.sqlite", threshold=threshold,
+                              shingle_size=int(src["shingle_size"])) if threshold > 0 else None
+        self.catalog.attach(duplicates=dups, search=SearchIndex(data / "search-index.sqlite"))
 
     # -- listening -------------------------------------------------------------------------------
     def _saved(self, saved: Saved) -> None:
@@ -180,7 +179,7 @@ class TriageService(LiveSide, StoryVersions, AnalysisSide, Decisions):
         catalog (and told to listeners) as soon as it is read; problems are kept, never raised."""
         from triage.sources.loader import iter_load
 
-        if self.catalog._dups is None and float(self.settings.get("sources.duplicate_threshold", 0.6)) > 0:
+        if not self._indexes_open and float(self.settings.get("sources.duplicate_threshold", 0.6)) > 0:
             # numpy (the near-duplicate signatures) imports while the folders are scanned, not after
             threading.Thread(target=lambda: __import__("numpy"), daemon=True, name="triage-import").start()
         self._open_indexes()
@@ -310,6 +309,7 @@ class TriageService(LiveSide, StoryVersions, AnalysisSide, Decisions):
         reopened = article_id in self._reopened
         decision = None if reopened else self.book.decision(article_id)
         return self.catalog.row(article_id, decision, reopened)
+
     def rows(self, view: View, keep: frozenset[str] | set[str] = frozenset()) -> list[Row]:
         """The list rows for a view: filtered by decision, search and entity, then sorted."""
         out = []
@@ -326,6 +326,7 @@ class TriageService(LiveSide, StoryVersions, AnalysisSide, Decisions):
     def sources(self) -> list[tuple[str, int]]:
         """(source name, stories) in the inbox, most stories first."""
         return self.catalog.sources()
+
     def close(self, timeout: float = 10.0) -> None:
         """Persist what is pending: queued writes, analyses to their cache, the journal into the file.
 
@@ -356,6 +357,7 @@ class TriageService(LiveSide, StoryVersions, AnalysisSide, Decisions):
             self.rescue_now(timeout=2.0)
         except Exception:
             log.exception("closing the decisions file")
+
 
 def _feed_tags(settings: Settings) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
     """Feed name -> its tags, and spool file name -> its tags (from the feeds configuration), for the
