@@ -69,7 +69,6 @@ class DecisionBook:
         self.listeners: list[Callable[[Saved], None]] = []
         self.loaded = False
         self._opened = False
-        self.last_error = ""
 
     @property
     def store(self) -> DecisionStore:
@@ -188,7 +187,6 @@ class DecisionBook:
                     self._unwritten[aid] = n
                 else:
                     self._unwritten.pop(aid, None)
-        self.last_error = result.error
         for listener in list(self.listeners):
             try:
                 listener(result)
@@ -230,17 +228,15 @@ class DecisionBook:
 
         return self._submit(ids, provisional, "note", write)
 
-    def undo(self, article_ids: Sequence[str], before: dict[str, tuple[Decision | None, str]] | None = None
-             ) -> Action:
-        """Return these articles to their previous state (new events, written in order); with `before`
-        (an Action's), the marks show that state at once."""
+    def undo(self, article_ids: Sequence[str]) -> Action:
+        """Return these articles to the state before their latest change, whoever made it (the CLI's
+        and tools' undo; the TUI's `u` is undo_action)."""
         ids = list(article_ids)
-        provisional = [self._provisional(aid, *before[aid], "undo") for aid in ids if aid in (before or {})]
 
         def write(store: DecisionStore) -> list[DecisionEvent]:
             return store.undo(ids)
 
-        return self._submit(ids, provisional, "undo", write)
+        return self._submit(ids, [], "undo", write)
 
     def undo_action(self, action: Action) -> Action:
         """Take back one of this session's actions, and nothing else: each article returns to its state

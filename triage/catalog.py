@@ -96,7 +96,6 @@ class Catalog(StoryPlacement, CatalogViews):
         self._unindexed: dict[str, None] = {}  # ids waiting for the search index, in arrival order
         self._problems: list[Problem] = []
         self._problem_keys: set[str] = set()
-        self.version = 0
         self._edges_loaded = False
 
     # -- reading (lock-free, O(1): safe on the event loop) -----------------------------------------
@@ -135,11 +134,6 @@ class Catalog(StoryPlacement, CatalogViews):
         """Every article, in arrival order (a copy: call from a worker for large inboxes)."""
         with self._lock:
             return sorted(self._arts.values(), key=lambda a: self._seq[a.id])
-
-    def ids(self) -> list[str]:
-        """Every id in arrival order."""
-        with self._lock:
-            return sorted(self._arts, key=self._seq.__getitem__)
 
     def leaders(self) -> list[str]:
         """Ids of the rows (group leaders and ungrouped articles), newest first."""
@@ -223,14 +217,11 @@ class Catalog(StoryPlacement, CatalogViews):
                 regroup.add(story)
                 change.changed.append(story)
             if not (change.changed or change.removed):
-                if change.problems:
-                    self.version += 1
                 return change
             self._regroup(regroup)
             self._apply_rules(change.changed)
             for aid in change.changed:
                 self._unindexed[aid] = None
-            self.version += 1
             return change
 
     def _put(self, art: Article) -> None:
@@ -373,7 +364,6 @@ class Catalog(StoryPlacement, CatalogViews):
             for aid in ids:
                 if aid in self._arts:
                     self._unindexed[aid] = None
-            self.version += 1
 
     def index_some(self, limit: int = 200) -> int:
         """Put up to `limit` waiting articles into the search index (a worker calls this); returns

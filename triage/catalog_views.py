@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from triage.model import Analysis, Article, Decision
-from triage.views import VIEW_DECISION, VIEWS, Listing, View
+from triage.views import DECISION_VIEW, VIEW_DECISION, VIEWS, Listing, View
 
 __all__ = ["CatalogViews", "entity_words"]
 
@@ -59,7 +59,7 @@ class CatalogViews:
             is_muted = aid in muted
             counts["all"] += 1
             if not is_muted:
-                counts["inbox" if dec is None else _VIEW_OF[dec]] += 1
+                counts["inbox" if dec is None else DECISION_VIEW[dec]] += 1
             if wanted_source is not None and not wanted_source(art):
                 continue
             if name != "all" and aid not in keep and (
@@ -102,7 +102,6 @@ class CatalogViews:
 
 
 
-_VIEW_OF = {dec: name for name, dec in VIEW_DECISION.items()}
 
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from triage.text import is_furniture
 
-__all__ = ["Update", "compare", "new_sentence_spans"]
+__all__ = ["Update", "compare"]
 
 # A sentence ends at . ! ? (or a closing quote after one) followed by space and a capital, quote or
 # digit; paragraphs always end one. Good enough to tell which sentences are new: both versions are
@@ -86,7 +86,3 @@ def compare(old_text: str, new_text: str, old_title: str = "", new_title: str = 
     removed = sum(1 for k in old_keys if k and k not in new_keys and k != _key(old_title))
     return Update(tuple(fresh), tuple(new_text[a:b] for a, b in fresh), removed)
 
-
-def new_sentence_spans(old_text: str, new_text: str) -> tuple[tuple[int, int], ...]:
-    """Char spans in `new_text` of the sentences that are new since `old_text`."""
-    return compare(old_text, new_text).spans

@@ -93,12 +93,6 @@ class SearchIndex:
                 self._digests = {}
         return self._digests
 
-    def stale(self, docs: Iterable[tuple[str, str]]) -> list[str]:
-        """Of (id, digest) pairs, the ids whose indexed version differs (or that are not indexed)."""
-        with self._lock:
-            known = self._known()
-            return [i for i, d in docs if known.get(i) != d]
-
     def put_many(self, docs: Iterable[tuple[str, str, str, str, str]]) -> int:
         """Index (id, title, source, body, entity names) documents whose content changed; returns how
         many were written."""

@@ -56,13 +56,6 @@ class Decisions:
         """Set the note on an article (and its group), keeping its decision."""
         return self.book.set_note(self._expand([article_id]), note)
 
-    def undo_soon(self, action: Action | Sequence[str]) -> Action:
-        """Undo an Action of this session (its articles go back to their state before it), or return
-        articles (and their groups) to their previous state."""
-        if isinstance(action, Action):
-            return self.book.undo(action.ids, action.before)
-        return self.book.undo(self._expand(action))
-
     def undo_last(self) -> Action | None:
         """Undo this session's latest action (a decision, a note or a batch, from any screen) and
         nothing else: never another process's event. None when this session has nothing to undo.
@@ -123,7 +116,7 @@ class Decisions:
 
     def undo(self, article_ids: Sequence[str]) -> list[DecisionEvent]:
         """Return articles (and their groups) to their previous state; waits for the write."""
-        return self.undo_soon(article_ids).future.result().events
+        return self.book.undo(self._expand(article_ids)).future.result().events
 
     @staticmethod
     def parse_when(text: str, *, end: bool = False):
@@ -140,13 +133,6 @@ class Decisions:
     def pending(self) -> int:
         """Decisions not durable yet: held in memory because the disk refused them, or still queued."""
         return (self._store.pending if self._store is not None else 0)
-
-    def save_message(self, what: str) -> tuple[str, str]:
-        """(message, severity) after a decision: "saved" only when it is on disk."""
-        if self.pending:
-            reason = self.store_error or "the decisions file cannot be written"
-            return (f"NOT saved yet ({what}): {reason}. It is kept in memory and retried.", "error")
-        return (f"Saved: {what}.", "information")
 
     @property
     def store_error(self) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from triage.model import Article, Decision
 
-__all__ = ["SORTS", "VIEWS", "VIEW_DECISION", "Listing", "Row", "View", "date_key"]
+__all__ = ["DECISION_VIEW", "SORTS", "VIEWS", "VIEW_DECISION", "Listing", "Row", "View", "date_key"]
 
 VIEWS = ("inbox", "follow-up", "flagged", "archived", "all")
 SORTS = ("newest", "source", "priority")
@@ -61,7 +61,3 @@ def date_key(article: Article) -> str:
     first = article.published or article.received or ""
     return max(first, article.updated_at) if article.updated_at else first
 
-
-def view_of(decision: Decision | None) -> str:
-    """The view a decision puts an article in."""
-    return "inbox" if decision is None else DECISION_VIEW[decision]

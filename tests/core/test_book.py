@@ -74,10 +74,11 @@ def test_undo_shows_the_state_before_the_action_at_once_and_writes_it(tmp_path):
     book.decide(["a1"], Decision.FOLLOW_UP, note="first").future.result(10)
     action = book.decide(["a1"], Decision.ARCHIVE)
     assert action.before == {"a1": (Decision.FOLLOW_UP, "first")}
-    undo = book.undo(action.ids, action.before)
-    assert book.decision("a1") is Decision.FOLLOW_UP and book.note("a1") == "first"
-    undo.future.result(10)
-    assert book.decision("a1") is Decision.FOLLOW_UP
+    undo = book.undo_action(action)
+    assert book.decision("a1") is Decision.FOLLOW_UP and book.note("a1") == "first"  # shown at once
+    saved = undo.future.result(10)
+    assert saved.error == "" and saved.conflicts == [] and [e.action for e in saved.events] == ["undo"]
+    assert book.store.current("a1").decision is Decision.FOLLOW_UP  # and on disk
 
 
 def test_a_full_disk_is_reported_and_the_mark_stays(tmp_path):
@@ -101,8 +102,14 @@ def test_poll_brings_other_processes_decisions_but_never_hides_an_unwritten_one(
     db = tmp_path / "d.json"
     book, _ = _book(db)
     book.load()
+    book._writer.submit(time.sleep, 1.0)  # the writer is busy: the next decision waits in the queue
+    mine = book.decide(["a1"], Decision.FOLLOW_UP)
     other = DecisionStore(db, user="other")
     other.decide("b1", Decision.FLAG)
+    other.decide("a1", Decision.ARCHIVE)  # before ours reaches the file
     other.close()
     changed, _ = book.poll()
     assert changed and book.decision("b1") is Decision.FLAG
+    assert book.decision("a1") is Decision.FOLLOW_UP  # what this session just did stays on screen
+    mine.future.result(10)
+    assert book.decision("a1") is Decision.FOLLOW_UP  # and it is the latest event once written

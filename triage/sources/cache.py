@@ -28,8 +28,6 @@ CREATE TABLE IF NOT EXISTS arts (path TEXT NOT NULL, idx INTEGER NOT NULL, id TE
     source TEXT, url TEXT, published TEXT, apath TEXT, content_hash TEXT, author TEXT, received TEXT,
     PRIMARY KEY (path, idx)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, first_hash TEXT NOT NULL, received TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sigs (key TEXT PRIMARY KEY, sig BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS versions (id TEXT NOT NULL, hash TEXT NOT NULL, received TEXT NOT NULL,
     title TEXT NOT NULL, text TEXT NOT NULL, PRIMARY KEY (id, hash)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS aliases (id TEXT PRIMARY KEY, story TEXT NOT NULL);
@@ -123,186 +121,88 @@ class IngestCache:
         except sqlite3.Error as exc:
             log.warning("ingest cache read failed: %s", exc)
 
-    def files(self) -> dict[str, tuple[int, int, list[Article]]]:
-        """path -> (size, mtime_ns, articles) for files parsed by the current parser version (reads
-        everything: for tools and tests; the loader uses meta(), lookup() and iter_articles())."""
-        meta = self.meta()
-        out: dict[str, tuple[int, int, list[Article]]] = {}
-        for path, arts in self.iter_articles(set(meta)):
-            got = out.get(path)
-            if got is None:
-                out[path] = (meta[path][0], meta[path][1], list(arts))
-            else:
-                got[2].extend(arts)
-        return out
-
-    def versions_for(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
-        """(id, content hash) -> when that version was first seen, for these versions only."""
-        if self.conn is None or not keys:
-            return {}
-        out: dict[tuple[str, str], str] = {}
+    # -- small reads and writes: any failure is logged, and the caller goes on without the cache ---
+    def _rows(self, sql: str, args=()) -> list[tuple]:
+        if self.conn is None:
+            return []
         try:
-            for i in range(0, len(keys), 400):
-                part = keys[i:i + 400]
-                where = " OR ".join("(id = ? AND hash = ?)" for _ in part)
-                args = [x for k in part for x in k]
-                out.update({(r[0], r[1]): r[2] for r in self.conn.execute(
-                    f"SELECT id, hash, received FROM versions WHERE {where}", args)})
+            return list(self.conn.execute(sql, args))
         except sqlite3.Error as exc:
             log.warning("ingest cache read failed: %s", exc)
-        return out
+            return []
 
-    def add_versions(self, rows: list[tuple[str, str, str, str, str]]) -> None:
-        """Keep versions (id, hash, received, title, text); a version kept already stays as it was."""
+    def _write_many(self, sql: str, rows: list[tuple]) -> None:
         if self.conn is None or not rows:
             return
         try:
             with self.conn:
                 self.conn.execute("BEGIN IMMEDIATE")
-                self.conn.executemany("INSERT OR IGNORE INTO versions VALUES (?,?,?,?,?)", rows)
+                self.conn.executemany(sql, rows)
         except sqlite3.Error as exc:
             log.warning("ingest cache write failed: %s", exc)
+
+    def _in_chunks(self, sql: str, keys: list, width: int = 1) -> list[tuple]:
+        """`sql` with "{marks}" run on the keys 500 (or 400 pairs) at a time."""
+        out: list[tuple] = []
+        step = 500 // width
+        for i in range(0, len(keys), step):
+            part = keys[i:i + step]
+            marks = ",".join(["(" + ",".join("?" * width) + ")" if width > 1 else "?"] * len(part))
+            args = [x for k in part for x in k] if width > 1 else part
+            out.extend(self._rows(sql.format(marks=marks), args))
+        return out
+
+    # -- versions, links between ids, read marks ------------------------------------------------
+    def versions_for(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """(id, content hash) -> when that version was first seen, for these versions only."""
+        rows = self._in_chunks("SELECT id, hash, received FROM versions WHERE (id, hash) IN (VALUES {marks})",
+                               keys, width=2)
+        return {(r[0], r[1]): r[2] for r in rows}
+
+    def add_versions(self, rows: list[tuple[str, str, str, str, str]]) -> None:
+        """Keep versions (id, hash, received, title, text); a version kept already stays as it was."""
+        self._write_many("INSERT OR IGNORE INTO versions VALUES (?,?,?,?,?)", rows)
 
     def version(self, article_id: str, content_hash: str) -> tuple[str, str, str] | None:
         """(title, text, received) of one kept version, or None."""
-        if self.conn is None:
-            return None
-        try:
-            row = self.conn.execute("SELECT title, text, received FROM versions WHERE id = ? AND hash = ?",
-                                    (article_id, content_hash)).fetchone()
-        except sqlite3.Error as exc:
-            log.warning("ingest cache read failed: %s", exc)
-            return None
-        return (row[0], row[1], row[2]) if row else None
+        rows = self._rows("SELECT title, text, received FROM versions WHERE id = ? AND hash = ?",
+                          (article_id, content_hash))
+        return tuple(rows[0]) if rows else None
 
     def version_list(self, article_ids: list[str]) -> list[tuple[str, str, str]]:
         """(id, hash, received) of every kept version of these ids, oldest first."""
-        if self.conn is None or not article_ids:
-            return []
-        try:
-            marks = ",".join("?" * len(article_ids))
-            return [(r[0], r[1], r[2]) for r in self.conn.execute(
-                f"SELECT id, hash, received FROM versions WHERE id IN ({marks}) ORDER BY received", article_ids)]
-        except sqlite3.Error as exc:
-            log.warning("ingest cache read failed: %s", exc)
-            return []
+        rows = self._in_chunks("SELECT id, hash, received FROM versions WHERE id IN ({marks})", article_ids)
+        return sorted(((r[0], r[1], r[2]) for r in rows), key=lambda r: r[2])
 
     def aliases(self) -> dict[str, str]:
         """Article id -> story id links found in earlier runs (a resend under a new headline)."""
-        if self.conn is None:
-            return {}
-        try:
-            return dict(self.conn.execute("SELECT id, story FROM aliases"))
-        except sqlite3.Error as exc:
-            log.warning("ingest cache read failed: %s", exc)
-            return {}
+        return dict(self._rows("SELECT id, story FROM aliases"))
 
     def add_aliases(self, links: list[tuple[str, str]]) -> None:
         """Remember article id -> story id links."""
-        if self.conn is None or not links:
-            return
-        try:
-            with self.conn:
-                self.conn.execute("BEGIN IMMEDIATE")
-                self.conn.executemany("INSERT OR REPLACE INTO aliases (id, story) VALUES (?, ?)", links)
-        except sqlite3.Error as exc:
-            log.warning("ingest cache write failed: %s", exc)
+        self._write_many("INSERT OR REPLACE INTO aliases (id, story) VALUES (?, ?)", links)
 
     def read_marks(self) -> dict[str, tuple[str, str]]:
         """story id -> (content hash, when) of the version this user last read."""
-        if self.conn is None:
-            return {}
-        try:
-            return {r[0]: (r[1], r[2]) for r in self.conn.execute("SELECT story, hash, at FROM read_marks")}
-        except sqlite3.Error as exc:
-            log.warning("ingest cache read failed: %s", exc)
-            return {}
+        return {r[0]: (r[1], r[2]) for r in self._rows("SELECT story, hash, at FROM read_marks")}
 
     def add_read_marks(self, marks: list[tuple[str, str, str]]) -> None:
         """Remember (story, content hash, when) read marks."""
-        if self.conn is None or not marks:
-            return
-        try:
-            with self.conn:
-                self.conn.execute("BEGIN IMMEDIATE")
-                self.conn.executemany("INSERT OR REPLACE INTO read_marks (story, hash, at) VALUES (?,?,?)", marks)
-        except sqlite3.Error as exc:
-            log.warning("ingest cache write failed: %s", exc)
+        self._write_many("INSERT OR REPLACE INTO read_marks (story, hash, at) VALUES (?,?,?)", marks)
 
     def seen_for(self, ids: list[str]) -> dict[str, tuple[str, str]]:
         """id -> (first content hash, received) for these ids only."""
-        if self.conn is None or not ids:
-            return {}
-        out: dict[str, tuple[str, str]] = {}
-        try:
-            for i in range(0, len(ids), 500):
-                part = ids[i:i + 500]
-                out.update({r[0]: (r[1], r[2]) for r in self.conn.execute(
-                    f"SELECT id, first_hash, received FROM seen WHERE id IN ({','.join('?' * len(part))})", part)})
-        except sqlite3.Error as exc:
-            log.warning("ingest cache read failed: %s", exc)
-        return out
-
-    def seen(self) -> dict[str, tuple[str, str]]:
-        """id -> (first content hash, received)."""
-        if self.conn is None:
-            return {}
-        try:
-            return {i: (h, r) for i, h, r in self.conn.execute("SELECT id, first_hash, received FROM seen")}
-        except sqlite3.Error as exc:
-            log.warning("ingest cache read failed: %s", exc)
-            return {}
-
-    def signatures(self) -> dict[str, frozenset[int]]:
-        """Stored duplicate-detection signatures: "<shingle size>:<text key>" -> shingle hash sample."""
-        if self.conn is None:
-            return {}
-        from array import array
-
-        out: dict[str, frozenset[int]] = {}
-        try:
-            for key, blob in self.conn.execute("SELECT key, sig FROM sigs"):
-                a = array("I")
-                a.frombytes(blob)
-                out[key] = frozenset(a)
-        except (sqlite3.Error, ValueError) as exc:
-            log.warning("ingest cache read failed: %s", exc)
-            return {}
-        return out
-
-    def write_signatures(self, sigs: dict[str, frozenset[int]]) -> None:
-        """Store new signatures (existing keys are left as they are)."""
-        if self.conn is None or not sigs:
-            return
-        from array import array
-
-        try:
-            with self.conn:
-                self.conn.execute("BEGIN IMMEDIATE")
-                self.conn.executemany("INSERT OR IGNORE INTO sigs (key, sig) VALUES (?, ?)",
-                                      [(k, array("I", sorted(v)).tobytes()) for k, v in sigs.items()])
-        except sqlite3.Error as exc:
-            log.warning("ingest cache write failed: %s", exc)
-
-    def get(self, key: str) -> str | None:
-        """A stored value (e.g. a grouping), or None."""
-        if self.conn is None:
-            return None
-        try:
-            row = self.conn.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
-        except sqlite3.Error:
-            return None
-        return row[0] if row else None
+        rows = self._in_chunks("SELECT id, first_hash, received FROM seen WHERE id IN ({marks})", ids)
+        return {r[0]: (r[1], r[2]) for r in rows}
 
     def write(
         self,
         files: list[tuple[str, int, int, list[Article]]],
         seen: list[tuple[str, str, str]],
-        kv: dict[str, str] | None = None,
         forget: list[str] | None = None,
     ) -> None:
-        """Store parsed files, newly seen ids, key/values; drop rows of files that are gone."""
-        if self.conn is None or not (files or seen or kv or forget):
+        """Store parsed files and newly seen ids; drop the rows of files that are gone."""
+        if self.conn is None or not (files or seen or forget):
             return
         try:
             with self.conn:
@@ -316,9 +216,6 @@ class IngestCache:
                 self.conn.executemany("INSERT INTO arts VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                                       [_row(p, i, a) for p, _s, _m, arts in files for i, a in enumerate(arts)])
                 self.conn.executemany("INSERT OR IGNORE INTO seen (id, first_hash, received) VALUES (?,?,?)", seen)
-                if kv:
-                    self.conn.execute("DELETE FROM kv WHERE key LIKE 'groups:%'")
-                    self.conn.executemany("INSERT OR REPLACE INTO kv (key, value) VALUES (?,?)", list(kv.items()))
                 if forget:
                     self.conn.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in forget])
         except sqlite3.Error as exc:

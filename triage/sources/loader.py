@@ -19,7 +19,7 @@ from triage.model import Article, Problem
 from triage.sources.base import IngestResult, clean_problems
 from triage.sources.registry import SPOOL_STATE_SUFFIX, read_file
 
-__all__ = ["DEFAULT_IGNORE", "LoadBatch", "iter_load", "load", "scan"]
+__all__ = ["DEFAULT_IGNORE", "LoadBatch", "iter_load", "iter_scan", "load"]
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +39,6 @@ def _ignored(name: str, ignore: Sequence[str]) -> bool:
     if rx is None:
         rx = _IGNORE_RX[key] = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in key) or r"(?!x)x")
     return name.endswith(SPOOL_STATE_SUFFIX) or rx.match(name) is not None
-
-
-def scan(
-    root: Path, *, follow_symlinks: bool = True, ignore: Sequence[str] = DEFAULT_IGNORE
-) -> tuple[list[tuple[Path, os.stat_result]], list[Problem]]:
-    """Every file under a folder (sorted), with its stat; symlink loops and unreadable folders are problems."""
-    problems: list[Problem] = []
-    files = list(iter_scan(root, problems, follow_symlinks=follow_symlinks, ignore=ignore))
-    return files, problems
 
 
 def iter_scan(root: Path, problems: list[Problem], *, follow_symlinks: bool = True,
@@ -129,15 +120,6 @@ class LoadBatch:
     problems: list[Problem] = field(default_factory=list)
     done: int = 0
     total: int = 0
-
-
-def _resolve(paths, follow_symlinks: bool, ignore: Sequence[str]):
-    """(files with their stat, feed URLs, folder roots, problems) for what `paths` name."""
-    problems: list[Problem] = []
-    urls: list[str] = []
-    roots: list[str] = []
-    files = list(_iter_resolve(paths, follow_symlinks, ignore, problems, urls, roots))
-    return files, urls, roots, problems
 
 
 def _iter_resolve(paths, follow_symlinks: bool, ignore: Sequence[str], problems: list[Problem],
@@ -395,7 +377,7 @@ def iter_load(
                 present = {str(p) for p, _ in files} | early
                 forget = [p for p in meta if p not in present and any(p.startswith(r) for r in roots)]
                 if forget:
-                    cache.write([], [], None, forget)
+                    cache.write([], [], forget)
     finally:
         if cache is not None:
             cache.close()
@@ -435,7 +417,7 @@ def load(
             [{"url": u, "name": ""} for u in urls], spool_dir, timeout=fetch_timeout,
             max_bytes=fetch_max_bytes, user_agent=user_agent,
         )
-        articles = _unique_ids(articles + list(res.articles))
+        articles = _Versions(None).admit(articles + list(res.articles))  # one article per id
         problems.extend(res.problems)
     result = IngestResult(articles=articles, problems=clean_problems(problems))
     if duplicate_threshold > 0 and len(articles) > 1:
@@ -449,25 +431,3 @@ def load(
             index.close()
     return result
 
-
-def _unique_ids(articles: list[Article]) -> list[Article]:
-    """One article per id: the same story twice (same content) is kept once; two different texts
-    under one identity in the same load both stay, the later one with an id derived from its path."""
-    by_id: dict[str, Article] = {}
-    out: list[Article] = []
-    for a in articles:
-        first = by_id.get(a.id)
-        if first is None:
-            by_id[a.id] = a
-            out.append(a)
-            continue
-        if first.content_hash == a.content_hash:
-            continue
-        where = Path(a.path)
-        nid = hashlib.sha256(f"{a.id}\x00{where.parent.name}/{where.name}".encode()).hexdigest()[:12]
-        if nid in by_id:
-            continue
-        a = replace(a, id=nid)
-        by_id[nid] = a
-        out.append(a)
-    return out
