@@ -13,6 +13,7 @@ whole inbox, so it runs in a worker thread, holding the lock only to copy the or
 from __future__ import annotations
 
 import bisect
+import itertools
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -367,12 +368,13 @@ class Catalog(StoryPlacement, CatalogViews):
 
     def index_some(self, limit: int = 200) -> int:
         """Put up to `limit` waiting articles into the search index (a worker calls this); returns
-        how many were waiting."""
+        how many were waiting. When the index refuses them (a full disk) they stay waiting, so search
+        still finds them by scanning, and the error is raised for the caller to wait before retrying."""
         if self._search is None:
             return 0
         with self._lock:
             batch = []
-            for aid in list(self._unindexed)[:limit]:
+            for aid in list(itertools.islice(self._unindexed, limit)):
                 art = self._arts.get(aid)
                 self._unindexed.pop(aid, None)
                 if art is not None:
@@ -380,13 +382,12 @@ class Catalog(StoryPlacement, CatalogViews):
         docs = [(a.id, a.title, a.source, a.text, entity_words(self._analysis_of(a.id))) for a in batch]
         try:
             self._search.put_many(docs)
-        except Exception:  # search falls back to scanning these
-            log.exception("search indexing failed")
+        except Exception:
             with self._lock:
                 for a in batch:
                     if a.id in self._arts:
                         self._unindexed[a.id] = None
-            return 0
+            raise
         return len(batch)
 
     @property

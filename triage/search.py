@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from triage.sqlitedb import open_index
+from triage.sqlitedb import open_index, transaction
 
 __all__ = ["SearchIndex", "fold", "fts_query", "scan_match"]
 
@@ -95,7 +95,7 @@ class SearchIndex:
 
     def put_many(self, docs: Iterable[tuple[str, str, str, str, str]]) -> int:
         """Index (id, title, source, body, entity names) documents whose content changed; returns how
-        many were written."""
+        many were written. Raises sqlite3.Error when they could not be (nothing is half-written)."""
         with self._lock:
             known = self._known()
             rows = []
@@ -106,26 +106,21 @@ class SearchIndex:
             if not rows:
                 return 0
             try:
-                conn = self.conn
-                conn.execute("BEGIN IMMEDIATE")
-                for aid, title, source, body, ents, d in rows:
-                    old = conn.execute("SELECT rid FROM docs WHERE id = ?", (aid,)).fetchone()
-                    if old is not None:
-                        conn.execute("DELETE FROM fts WHERE rowid = ?", (old[0],))
-                        conn.execute("DELETE FROM docs WHERE id = ?", (aid,))
-                    cur = conn.execute("INSERT INTO fts (title, source, body, ents) VALUES (?, ?, ?, ?)",
-                                       (title, source, body, ents))
-                    conn.execute("INSERT INTO docs (id, rid, digest) VALUES (?, ?, ?)", (aid, cur.lastrowid, d))
-                    known[aid] = d
-                conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                log.warning("search index write failed: %s", exc)
-                try:
-                    self.conn.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass
-                self._digests = None
-                return 0
+                with transaction(self.conn) as conn:
+                    for aid, title, source, body, ents, d in rows:
+                        old = conn.execute("SELECT rid FROM docs WHERE id = ?", (aid,)).fetchone()
+                        if old is not None:
+                            conn.execute("DELETE FROM fts WHERE rowid = ?", (old[0],))
+                            conn.execute("DELETE FROM docs WHERE id = ?", (aid,))
+                        cur = conn.execute("INSERT INTO fts (title, source, body, ents) VALUES (?, ?, ?, ?)",
+                                           (title, source, body, ents))
+                        conn.execute("INSERT INTO docs (id, rid, digest) VALUES (?, ?, ?)",
+                                     (aid, cur.lastrowid, d))
+            except sqlite3.Error:
+                self._digests = None  # re-read: the rolled-back rows are not in the file
+                raise
+            for aid, *_rest, d in rows:
+                known[aid] = d
             return len(rows)
 
     def search(self, search: str = "", entity: str = "") -> set[str] | None:

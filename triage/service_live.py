@@ -148,9 +148,11 @@ class LiveSide:
         while not self._stop.is_set():
             try:
                 n = self.catalog.index_some(500)
-            except Exception:
-                log.exception("search indexing failed")
-                n = 0
+            except Exception as exc:  # a full disk, say: search scans what is not indexed meanwhile
+                log.warning("search indexing failed (%s); trying again in 30 s", exc)
+                if self._stop.wait(30):
+                    return
+                continue
             if not n and self._stop.wait(0.25):
                 return
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["open_index"]
+__all__ = ["open_index", "transaction"]
 
 log = logging.getLogger(__name__)
 
@@ -27,3 +28,19 @@ def open_index(path: Path | None, prepare: Callable[[sqlite3.Connection], sqlite
         except (sqlite3.Error, OSError) as exc:
             log.warning("%s %s unusable (%s): keeping it in memory", what, path, exc)
     return prepare(sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False))
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction on an autocommit connection: committed at the end, rolled back (and the
+    error raised) when anything in it, or the commit itself, fails (a full disk, say)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+        raise

@@ -248,3 +248,19 @@ def test_known_aliases_place_a_version_before_its_first_story_arrives(tmp_path):
     cat.set_aliases({"v2": "v1"})
     cat.add([_version(2, "Later", "Second version text here.", "2024-01-02T00:00:00Z", path="/in/b.txt")])
     assert cat.article("v1") is not None and cat.article("v2") is None
+
+
+def test_a_search_index_that_refuses_writes_never_loses_a_story_from_search(catalog):
+    """A full disk (here: SQLite refusing every write) leaves the stories waiting, and search finds them
+    by scanning; once the index takes writes again they are indexed."""
+    import sqlite3
+
+    catalog._search.conn.execute("PRAGMA query_only = ON")  # every write now fails, as on a full disk
+    catalog.add([_art(1, "Harbour strike", "Dockers in Antwerp stopped work on Monday.")])
+    with pytest.raises(sqlite3.Error):
+        catalog.index_some()
+    assert catalog.unindexed == 1
+    assert catalog.matching("antwerp") == {"a1"}
+    catalog._search.conn.execute("PRAGMA query_only = OFF")
+    assert catalog.index_some() == 1 and catalog.unindexed == 0
+    assert catalog.matching("antwerp") == {"a1"}

@@ -25,7 +25,7 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from triage.sqlitedb import open_index
+from triage.sqlitedb import open_index, transaction
 
 __all__ = ["BANDS", "DuplicateIndex", "group_with_index", "jaccard_arrays", "minhash", "shingle_array"]
 
@@ -103,7 +103,7 @@ def minhash(hashes):
     import numpy as np
 
     a, b = _perms()
-    hv = np.asarray(hashes, dtype=np.uint64) if not isinstance(hashes, np.ndarray) else hashes.astype(np.uint64)
+    hv = np.asarray(hashes).astype(np.uint64)
     if hv.size == 0:
         return np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
     # Multiply-shift hashing: the high 32 bits of (a*h + b) mod 2^64 (no division: fast in numpy).
@@ -125,7 +125,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sig (tk TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS band (key INTEGER NOT NULL, tk TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS band_key ON band (key);
-CREATE TABLE IF NOT EXISTS edge (a TEXT NOT NULL, b TEXT NOT NULL, score REAL NOT NULL, PRIMARY KEY (a, b)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS edge (a TEXT NOT NULL, b TEXT NOT NULL, score REAL NOT NULL,
+    PRIMARY KEY (a, b)) WITHOUT ROWID;
 """
 
 
@@ -189,8 +190,6 @@ class DuplicateIndex:
         fresh = [(tk, text) for tk, text in todo.items() if tk not in known]
         if not fresh:
             return []
-        import numpy as np
-
         texts = dict(fresh)
         full: dict[str, object] = {}
 
@@ -206,42 +205,43 @@ class DuplicateIndex:
             return got
 
         sigs = {tk: minhash(shingles_of(tk)) for tk, _text in fresh}
-        floor = max(0.0, self.threshold - 0.2)  # the signatures' estimate first: exact scores only near the line
         found: list[tuple[str, str, float]] = []
         with self._lock:
             try:
-                conn = self.conn
-                conn.execute("BEGIN IMMEDIATE")
-                for tk, _text in fresh:
-                    sig = sigs[tk]
-                    keys = _band_keys(sig)
-                    q = f"SELECT DISTINCT tk FROM band WHERE key IN ({','.join('?' * len(keys))})"
-                    candidates = [r[0] for r in conn.execute(q, keys) if r[0] != tk]
-                    if candidates:
-                        self._load_sigs([c for c in candidates if c not in sigs], sigs, np)
-                    for other in candidates:
-                        other_sig = sigs.get(other)
-                        if other_sig is None:
-                            continue
-                        estimate = float(np.count_nonzero(sig == other_sig)) / NUM_PERM
-                        if estimate < floor:
-                            continue
-                        mine, theirs = shingles_of(tk), shingles_of(other)
-                        score = jaccard_arrays(mine, theirs) if theirs is not None else estimate
-                        if score >= self.threshold:
-                            a, b = sorted((tk, other))
-                            found.append((a, b, score))
-                    conn.execute("INSERT OR REPLACE INTO sig (tk, value) VALUES (?, ?)", (tk, sig.tobytes()))
-                    conn.executemany("INSERT INTO band (key, tk) VALUES (?, ?)", [(k, tk) for k in keys])
-                conn.executemany("INSERT OR REPLACE INTO edge (a, b, score) VALUES (?, ?, ?)", found)
-                conn.execute("COMMIT")
-            except sqlite3.Error as exc:
+                with transaction(self.conn) as conn:
+                    for tk, _text in fresh:
+                        keys = _band_keys(sigs[tk])
+                        found += self._pairs(conn, tk, keys, sigs, shingles_of)
+                        conn.execute("INSERT OR REPLACE INTO sig (tk, value) VALUES (?, ?)",
+                                     (tk, sigs[tk].tobytes()))
+                        conn.executemany("INSERT INTO band (key, tk) VALUES (?, ?)", [(k, tk) for k in keys])
+                    conn.executemany("INSERT OR REPLACE INTO edge (a, b, score) VALUES (?, ?, ?)", found)
+            except sqlite3.Error as exc:  # the pairs found still group this session; a later run finds them
                 log.warning("duplicate index write failed: %s", exc)
-                try:
-                    self.conn.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass
         return [(a, b) for a, b, _s in found]
+
+    def _pairs(self, conn, tk: str, keys: list[int], sigs: dict, shingles_of) -> list[tuple[str, str, float]]:
+        """The texts sharing a band with `tk` whose similarity reaches the threshold: the signatures'
+        estimate first, the exact score on shingles only near the line."""
+        import numpy as np
+
+        q = f"SELECT DISTINCT tk FROM band WHERE key IN ({','.join('?' * len(keys))})"
+        candidates = [r[0] for r in conn.execute(q, keys) if r[0] != tk]
+        self._load_sigs([c for c in candidates if c not in sigs], sigs, np)
+        floor = max(0.0, self.threshold - 0.2)
+        out = []
+        for other in candidates:
+            other_sig = sigs.get(other)
+            if other_sig is None:
+                continue
+            estimate = float(np.count_nonzero(sigs[tk] == other_sig)) / NUM_PERM
+            if estimate < floor:
+                continue
+            theirs = shingles_of(other)
+            score = jaccard_arrays(shingles_of(tk), theirs) if theirs is not None else estimate
+            if score >= self.threshold:
+                out.append((*sorted((tk, other)), score))
+        return out
 
     def _load_sigs(self, tks: list[str], into: dict, np) -> None:
         for i in range(0, len(tks), 500):
