@@ -265,7 +265,7 @@ class DecisionBook:
     def unwritten_events(self) -> list[DecisionEvent]:
         """Events shown but not handed to the store yet (their writes are queued): what a rescue must add."""
         with self._lock:
-            queued = [ev for aid, ev in self._current.items() if aid in self._unwritten and ev.uid]
+            queued = [ev for ev in (self._current.get(aid) for aid in self._unwritten) if ev is not None and ev.uid]
             return [*self._failed, *queued]
 
     def flush(self, timeout: float | None = None) -> bool:

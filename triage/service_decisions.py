@@ -48,13 +48,19 @@ class Decisions:
 
     def decide_soon(self, article_ids: Sequence[str], decision: Decision | None,
                     note: str | None = None) -> Action:
-        """Decide for articles and their duplicate groups: shown at once, written by the writer thread."""
+        """Decide for articles and their duplicate groups: shown at once, written by the writer thread,
+        and kept as this session's last action (undo)."""
         ids = self._expand(article_ids)
-        return self.book.decide(self._targets(ids), decision, note)
+        return self._record(self.book.decide(self._targets(ids), decision, note))
 
     def note_soon(self, article_id: str, note: str) -> Action:
-        """Set the note on an article (and its group), keeping its decision."""
-        return self.book.set_note(self._expand([article_id]), note)
+        """Set the note on an article (and its group), keeping its decision (an action: undoable)."""
+        return self._record(self.book.set_note(self._expand([article_id]), note))
+
+    def _record(self, action: Action) -> Action:
+        if action.ids:
+            self.actions.append(action)
+        return action
 
     def undo_last(self) -> Action | None:
         """Undo this session's latest action (a decision, a note or a batch, from any screen) and

@@ -80,18 +80,18 @@ def _run_pool(tmp_path, articles, processes: int, until, kill_after: int | None 
     pool = AnalysisPool(analyzer, article_of=by_id.get, on_done=done, processes=processes)
     pool.queue.add(list(by_id))
     pool.start()
-    killed = False
+    killed = None  # the pid of the worker killed
     try:
         deadline = time.monotonic() + timeout
         while not until(ok, bad):
             assert time.monotonic() < deadline, f"pool did not finish: {len(ok)} ok, {len(bad)} failed"
-            if kill_after is not None and not killed and len(ok) >= kill_after:
-                proc = pool._workers[0].proc
-                os.kill(proc.pid, signal.SIGKILL)  # the worker dies in the middle of the queue
-                killed = True
+            if kill_after is not None and killed is None and len(ok) >= kill_after:
+                killed = pool._workers[0].proc.pid
+                os.kill(killed, signal.SIGKILL)  # the worker dies in the middle of the queue
             time.sleep(0.05)
     finally:
         pool.stop()
+    pool.killed = killed
     return analyzer, ok, bad, pool
 
 
@@ -114,3 +114,4 @@ def test_a_worker_process_that_dies_is_replaced_and_nothing_is_lost(tmp_path):
     assert len(ok) + len(bad) == 24
     assert len(ok) >= 20, bad  # at most the batch in flight is reported as failed, and only if it fails again
     assert pool.error == ""
+    assert pool.killed is not None  # the kill did happen mid-queue, and the queue still finished

@@ -110,6 +110,8 @@ async def test_u_undoes_this_sessions_last_action_and_nothing_else(settings_fact
         await pilot.pause(0.1)
         assert "Nothing to undo in this session" in _toasts(app)
         assert all(svc.decision(i) is None for i in lst.ids)  # the row under the cursor was not touched
+        await pilot.pause(0.3)
+        assert not svc.db_path.exists() or _events(svc.db_path) == []  # and nothing was written
         first = lst.current_id
         await pilot.press("f")  # first -> follow-up, the cursor moves on
         second = lst.current_id

@@ -556,3 +556,25 @@ def test_the_source_filter_takes_a_feed_folder_as_tag():
     assert [e.article_id for e in filter_events(events, ReviewFilter(source="tag:WIRES"), tags=tags)] == ["a"]
     assert [e.article_id for e in filter_events(events, ReviewFilter(source="desk"), tags=tags)] == ["b"]
     assert filter_events(events, ReviewFilter(source="tag:nothing"), tags=tags) == []
+
+
+async def test_u_on_an_article_page_that_undoes_another_story_leaves_this_page_alone(svc):
+    """`u` undoes this session's last action, which may be another story's: the page keeps showing its
+    own decision and says where the undo went."""
+    async with ReviewApp(svc).run_test(size=(100, 30), notifications=True) as pilot:
+        screen = await _ready(pilot)
+        await _move_to(pilot, screen, "a1")
+        await pilot.press("enter")
+        await pilot.pause()
+        view = pilot.app.screen
+        assert isinstance(view, ArticleViewScreen) and view.article_id == "a1"
+        await pilot.press("u")  # the session's last action was the archive of "gone1"
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if svc.decision("gone1") is None and not svc.book.queued:
+                break
+        assert svc.decision("gone1") is None and svc.decision("a1") is Decision.FOLLOW_UP
+        decision_line = str(view.query_one("#av-decision").render())
+        assert "follow-up" in decision_line and "undecided" not in decision_line
+        toasts = " ".join(str(t.render()) for t in pilot.app.screen.query("Toast"))
+        assert "Undone on another story" in toasts

@@ -16,7 +16,6 @@ import multiprocessing
 import os
 import sys
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -117,9 +116,6 @@ class AnalysisQueue:
                 self._waiting.discard(article_id)
                 self.done += 1
 
-    def __contains__(self, article_id: object) -> bool:
-        return article_id in self._waiting or article_id in self._taken
-
     @property
     def busy(self) -> bool:
         """True while queued ids remain unfinished."""
@@ -203,7 +199,6 @@ class _Worker:
         self.options = options
         self.proc = None
         self.conn = None
-        self.model = ""
 
     def start(self, stop: threading.Event) -> str:
         """Start the process and wait until its model is loaded; returns "" or why it failed."""
@@ -219,7 +214,6 @@ class _Worker:
             return "the analysis process stopped while loading the model"
         if got[0] == "failed":
             return f"the language model could not be loaded ({got[1]})"
-        self.model = got[1]
         return ""
 
     def _recv(self, stop: threading.Event):
@@ -281,15 +275,11 @@ class AnalysisPool:
         self._threads: list[threading.Thread] = []
         self._workers: list[_Worker] = []
         self.error = ""  # why analysis cannot run at all (model failed to load)
-        self.analysed = 0
-        self.failed = 0
-        self.started_at = 0.0
 
     def start(self) -> None:
         """Start the dispatcher threads (and, on demand, their processes)."""
         if self._threads:
             return
-        self.started_at = time.monotonic()
         options = {"sentences": self.analyzer.sentences, "ratio": self.analyzer.ratio,
                    "min_sentences": self.analyzer.min_sentences, "max_sentences": self.analyzer.max_sentences,
                    "model": self.analyzer.model, "batch_size": self.analyzer.batch_size}
@@ -308,12 +298,6 @@ class AnalysisPool:
             t.join(timeout)
         for w in self._workers:
             w.stop()
-
-    @property
-    def rate(self) -> float:
-        """Stories analysed per second since the pool started."""
-        spent = time.monotonic() - self.started_at if self.started_at else 0
-        return self.analysed / spent if spent > 0 else 0.0
 
     def _fits(self, batch: list[str], nxt: str) -> bool:
         size = 0
@@ -376,10 +360,14 @@ class AnalysisPool:
         kills it again fails alone)."""
         out = []
         restart = True
-        for art in todo:
+        for i, art in enumerate(todo):
             if restart:
                 worker.stop()
-                if worker.start(self._stop):
+                why = worker.start(self._stop)
+                if why:  # no worker can start any more: keep what was done, say why the rest cannot be
+                    self._deliver([(aid, analysis_from_dict(d)) for aid, status, d in out if status == "ok"],
+                                  [(aid, d) for aid, status, d in out if status != "ok"], todo[:i])
+                    self._fatal(why, todo[i:])
                     return None
                 restart = False
             got = worker.run([art], self._stop)
@@ -392,12 +380,12 @@ class AnalysisPool:
             out.extend(got)
         return out
 
-    def _local(self, todo: list[Article]):
+    def _local(self, todo: list[Article]) -> tuple[list, list, list[Article]]:
         try:
             got = _analyse(self.analyzer, todo)
         except Exception as exc:  # noqa: BLE001 - the model itself could not load
             self._fatal(f"the language model could not be loaded ({type(exc).__name__}: {exc})", todo)
-            return [], []
+            return [], [], []
         ok = [(aid, analysis_from_dict(d)) for aid, status, d in got if status == "ok"]
         bad = [(aid, d) for aid, status, d in got if status != "ok"]
         return ok, bad, todo
@@ -418,8 +406,6 @@ class AnalysisPool:
             self.queue.finished(aid)
         for aid, _ in bad:
             self.queue.finished(aid)
-        self.analysed += sum(1 for aid, _ in ok if aid in by_id)
-        self.failed += len(bad)
         try:
             self._on_done(ok, bad)
         except Exception:

@@ -103,21 +103,26 @@ class MainActions:
         if self._shown_id in {e.article_id for e in saved.events}:
             self._show(self._shown_id, scroll=False)
 
-    def action_decide(self, value: str) -> None:
+    def _targets_or_say(self) -> list[str]:
         ids = self._targets()
         if not ids:
             self._tell("No article selected.", severity="warning")
-            return
-        action = self.service.decide_soon(ids, Decision.parse(value))
-        self.service.actions.append(action)
-        self._decided(action.ids, advance=True)
+        return ids
+
+    def _decide(self, ids: list[str], decision: Decision, note: str | None = None) -> None:
+        """Decide (shown at once, written by the service), then move on to the next undecided story."""
+        self._decided(self.service.decide_soon(ids, decision, note).ids, advance=True)
+
+    def action_decide(self, value: str) -> None:
+        ids = self._targets_or_say()
+        if ids:
+            self._decide(ids, Decision.parse(value))
 
     def action_decide_note(self, value: str) -> None:
         """Decide and say why in one go: ask for the note first, then write the decision and the note
         as one event on the story (or selection) that was under the cursor when the key was pressed."""
-        ids = self._targets()
+        ids = self._targets_or_say()
         if not ids:
-            self._tell("No article selected.", severity="warning")
             return
         decision = Decision.parse(value)
         verb = DECIDE_VERBS[decision]
@@ -131,9 +136,7 @@ class MainActions:
         def decide(text: str | None) -> None:
             if text is None:  # escape: nothing decided
                 return
-            action = self.service.decide_soon(ids, decision, text or None)
-            self.service.actions.append(action)
-            self._decided(action.ids, advance=True)
+            self._decide(ids, decision, text or None)
 
         self.app.push_screen(NoteScreen(title, note, prompt=prompt,
                                         placeholder="why? enter decides with this note, esc cancels"), decide)
@@ -159,9 +162,7 @@ class MainActions:
         def save(note: str | None) -> None:
             if note is None:
                 return
-            action = self.service.note_soon(aid, note)
-            self.service.actions.append(action)
-            self._decided(action.ids, advance=False)
+            self._decided(self.service.note_soon(aid, note).ids, advance=False)
 
         self.app.push_screen(NoteScreen(row.article.title, self.service.note(aid)), save)
 

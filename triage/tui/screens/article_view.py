@@ -190,8 +190,8 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
     def on_article_view_screen_history_loaded(self, message: HistoryLoaded) -> None:
         if message.events is not None:
             self._stored = message.events
-            if not self.service.book.queued:
-                self._unwritten = []
+            stored = {ev.uid for ev in message.events if ev.uid}
+            self._unwritten = [ev for ev in self._unwritten if ev.uid not in stored]  # in the file now
         self._draw()
 
     def on_article_view_screen_written(self, _: Written) -> None:
@@ -199,11 +199,12 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
 
     def _made(self, action) -> None:
         """A decision or undo made here: shown at once, the history re-read once it is written."""
-        if action.what != "undo":
-            self.service.actions.append(action)
         events = self.service.events_of(action)
-        self.written.extend(events)
-        self._unwritten.extend(events)
+        self.written.extend(events)  # the review screen applies them by article
+        self._unwritten.extend(ev for ev in events if ev.article_id == self.article_id)
+        if events and not any(ev.article_id == self.article_id for ev in events):
+            self.notify(plain(f"Undone on another story: {events[0].title or events[0].article_id}",
+                              one_line=True), timeout=3, markup=False)
         action.future.add_done_callback(lambda _f: self.post_message(self.Written()))
         self._draw()
 
@@ -260,7 +261,7 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
                 summary.append("Names: ", style="bold")
                 summary.append(", ".join(plain(n, one_line=True) for n in names))
         else:
-            summary.append(self.status, style="italic")
+            summary.append(plain(self.status, one_line=True), style="italic")
         self.query_one("#av-summary", Static).update(summary.rstrip() or summary)
 
         count = f"{len(history)} event" + ("" if len(history) == 1 else "s")

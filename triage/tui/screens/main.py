@@ -55,9 +55,8 @@ class MainScreen(MainActions, Screen):
     class ListingReady(Message):
         """A listing built in a worker, for the view it was asked for."""
 
-        def __init__(self, listing: Listing, generation: int) -> None:
+        def __init__(self, listing: Listing) -> None:
             self.listing = listing
-            self.generation = generation
             super().__init__()
 
     def __init__(self, service: TriageService, *, now: datetime | None = None, analyze: bool = True,
@@ -77,10 +76,10 @@ class MainScreen(MainActions, Screen):
         self._updates: dict[tuple[str, str], object] = {}  # (id, version) -> what the update added
         self._shown_id: str | None = None
         self._shown: tuple = (None, None, None, None)  # article, analysis, decision event, update on screen
+        self._shown_status = ""
         self._last_move = 0.0
         self._reader_timer = None
         self._search_timer = None
-        self._generation = 0  # listings asked for; only the latest one is shown
         self._listing_busy = False
         self._listing_again = False
         self._last_progress_paint = 0.0
@@ -243,21 +242,20 @@ class MainScreen(MainActions, Screen):
     # -- the list: built in a worker, swapped in here ---------------------------------------------
     def request_listing(self) -> None:
         """Rebuild the list for the current view in a worker (coalesced: one at a time, the latest wins)."""
-        self._generation += 1
         if self._listing_busy:
             self._listing_again = True
             return
         self._listing_busy = True
-        self._build_listing(self.view, frozenset(self._keep), self._generation)
+        self._build_listing(self.view, frozenset(self._keep))
 
     @work(thread=True, group="listing", exit_on_error=False)
-    def _build_listing(self, view: View, keep: frozenset[str], generation: int) -> None:
+    def _build_listing(self, view: View, keep: frozenset[str]) -> None:
         try:
             listing = self.service.listing(view, keep)
         except Exception as exc:  # shown, never a crash
             self.app.log.error(f"listing failed: {exc!r}")
             listing = Listing(view, (), {}, {})
-        self.post_message(self.ListingReady(listing, generation))
+        self.post_message(self.ListingReady(listing))
 
     def on_main_screen_listing_ready(self, msg: ListingReady) -> None:
         self._listing_busy = False
@@ -351,8 +349,13 @@ class MainScreen(MainActions, Screen):
                 self._updates[key] = None  # being compared (once)
                 self._load_update(article.id, article.content_hash)
             update = self._updates[key] or None
+        same = (self._shown_status == status
+                and all(a is b for a, b in zip((article, analysis, event, update), self._shown, strict=True)))
+        if same and not scroll:  # an event about other stories: nothing to draw again
+            return
         self.query_one(SummaryPanel).show(article, analysis, status=status, event=event, update=update)
         self._shown = (article, analysis, event, update)
+        self._shown_status = status
         if self.query_one(ArticleText).display:
             self._paint_text(scroll)
         else:  # hidden (small terminals, outside the reading view): painted when it shows

@@ -385,7 +385,6 @@ class ReviewScreen(Screen):
         decision = None if value == "clear" else Decision(value)
         # Shown at once; the write happens on the service's writer thread, which says saved or NOT saved.
         action = self.service.decide_soon([ev.article_id], decision, note=ev.note)
-        self.service.actions.append(action)
         self._apply(self.service.events_of(action), keep=ev.article_id)
 
     def action_undo(self) -> None:

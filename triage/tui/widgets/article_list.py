@@ -117,7 +117,6 @@ class ArticleList(ScrollView, can_focus=True):
         self._row_of: Callable[[str], Row | None] = row_of or (lambda _aid: None)
         self._now = now
         self.selected: set[str] = set()
-        self._anchor: int | None = None
         self._posted: str | None = None  # the article id last announced with Highlighted
         self._text_cache: dict[tuple, tuple] = {}
 
@@ -146,7 +145,7 @@ class ArticleList(ScrollView, can_focus=True):
         """Where an article is listed (O(1))."""
         return self._index.get(article_id)
 
-    def update_row(self, row: Row | None = None) -> None:
+    def update_row(self) -> None:
         """A row's decision or marks changed: repaint (rows are read when painted)."""
         self.refresh()
 
@@ -183,15 +182,18 @@ class ArticleList(ScrollView, can_focus=True):
                     out.append(self._ids[i])
         return out
 
-    def select_next(self, predicate) -> bool:
-        """Move the cursor to the next row after it (wrapping) for which predicate(row) holds."""
+    def select_next(self, predicate, *, look: int = 500) -> bool:
+        """Move the cursor to the next row after it (wrapping) for which predicate(row) holds, looking at
+        most `look` rows ahead (a keypress never walks a long list); else just to the next row."""
         n = len(self._ids)
-        for step in range(1, n + 1):
+        for step in range(1, min(n, look) + 1):
             i = (self.cursor + step) % n
             row = self._row_of(self._ids[i])
             if row is not None and predicate(row):
                 self.cursor = i
                 return True
+        if n:
+            self.cursor = min(self.cursor + 1, n - 1)
         return False
 
     # -- cursor ----------------------------------------------------------------------------------
@@ -221,11 +223,9 @@ class ArticleList(ScrollView, can_focus=True):
             self.cursor = max(0, min(len(self._ids) - 1, self.cursor + delta))
 
     def action_cursor_down(self) -> None:
-        self._anchor = None
         self._move(1)
 
     def action_cursor_up(self) -> None:
-        self._anchor = None
         self._move(-1)
 
     def action_first(self) -> None:
@@ -252,13 +252,9 @@ class ArticleList(ScrollView, can_focus=True):
     def _extend(self, delta: int) -> None:
         if not self._ids:
             return
-        if self._anchor is None:
-            self._anchor = self.cursor
         self.selected.add(self._ids[self.cursor])
-        self._move(delta)
-        lo, hi = sorted((self._anchor, self.cursor))
-        for i in range(lo, hi + 1):
-            self.selected.add(self._ids[i])
+        self._move(delta)  # one row at a time: the rows between are selected already
+        self.selected.add(self._ids[self.cursor])
         self.refresh()
         self.post_message(self.SelectionChanged(len(self.selected)))
 
@@ -336,11 +332,11 @@ class ArticleList(ScrollView, can_focus=True):
         if row.sources > 1:
             extra_parts.append(f"{row.sources} sources")
         if width >= 60 and source_text:
-            extra_parts.append(source_text[:14])
+            extra_parts.append(_fit(source_text, 14).rstrip() if cell_len(source_text) > 14 else source_text)
         if age_text:
             extra_parts.append(age_text.rjust(3))
         extra = " ".join(extra_parts)
-        title = _fit(title_text, max(1, width - 4 - (len(extra) + 1 if extra else 0)))
+        title = _fit(title_text, max(1, width - 4 - (cell_len(extra) + 1 if extra else 0)))
         if len(self._text_cache) > 4000:
             self._text_cache.clear()
         self._text_cache[key] = (art, title, extra)

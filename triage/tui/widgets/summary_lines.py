@@ -206,7 +206,7 @@ def build_summary(article: Article | None, analysis: Analysis | None, width: int
             line.append(plain(event.note, one_line=True))
         head.extend(_wrap(line, width)[:2] if compact else _wrap(line, width))
     if analysis is None:
-        head.extend(_wrap(Text(status or "Analysing…", style="italic"), width))
+        head.extend(_wrap(Text(plain(status, one_line=True) or "Analysing…", style="italic"), width))
         return SummaryLines(head=tuple(head))
     sentences: list[tuple[Text, ...]] = []
     if not analysis.summary:
