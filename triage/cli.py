@@ -85,6 +85,7 @@ def cli(ctx: click.Context, config: str | None, db: str | None) -> None:
 def run_tui(settings, inbox: list[Path], db_path: Path, *, start: str = "main") -> None:
     """Open the decisions file, then run the app; a file that cannot be used stops here with a reason."""
     from triage.logfile import setup_logging
+    from triage.sanitize import sanitize_line
     from triage.service import TriageService
     from triage.store import StoreError
 
@@ -96,57 +97,68 @@ def run_tui(settings, inbox: list[Path], db_path: Path, *, start: str = "main") 
     try:
         service.store  # noqa: B018 - opens (and checks) the decisions file before the screen takes over
     except StoreError as exc:
-        click.echo(f"triage: {exc}", err=True)
+        click.echo(f"triage: {sanitize_line(exc)}", err=True)
         sys.exit(1)
     for problem in service.rules.errors:
-        click.echo(f"triage: config: {problem}", err=True)
+        click.echo(f"triage: config: {sanitize_line(problem)}", err=True)
     from triage.tui.app import make_app
 
     app = make_app(service, start=start)
-    restore = _rescue_on_signals(service, app)
+    signals = _Signals(service, app)
     try:
         app.run()
     finally:
-        restore()
+        signals.restore()
         service.close()
         if service.rescued is not None:
-            click.echo(f"triage: {service.rescued.message}", err=True)
+            click.echo(f"triage: {sanitize_line(service.rescued.message)}", err=True)
+    if signals.signum:
+        sys.exit(128 + signals.signum)
 
 
-def _rescue_on_signals(service, app):
+class _Signals:
     """SIGTERM and SIGHUP (an SSH connection that drops) end the app without losing a decision: what is
-    not durable goes to the rescue file first, then the app exits (or the process, if it cannot).
-    Returns a function that puts the old handlers back."""
-    import os
-    import signal
-    import threading
+    not durable goes to the rescue file first, then the app is asked to exit; a watchdog ends the process
+    if closing hangs (a lock held elsewhere), and a second signal ends it at once."""
 
-    def handler(signum, _frame) -> None:
-        service.rescue_now(timeout=1.0)
-        if getattr(handler, "fired", False):  # a second signal: go now
-            os._exit(128 + signum)
-        handler.fired = True
-        threading.Timer(5.0, os._exit, args=(128 + signum,)).start()  # the app did not end by itself
-        try:
-            app.call_later(app.exit)
-        except Exception:  # no running app any more
-            os._exit(128 + signum)
+    def __init__(self, service, app) -> None:
+        import signal
 
-    old = {}
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        try:
-            old[sig] = signal.signal(sig, handler)
-        except (ValueError, OSError):  # not the main thread, or no such signal here
+        self.service, self.app = service, app
+        self.signum = 0
+        self._old = {}
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            try:
+                self._old[sig] = signal.signal(sig, self._handle)
+            except (ValueError, OSError):  # not the main thread, or no such signal here
+                pass
+
+    def _handle(self, signum, _frame) -> None:
+        import asyncio
+        import os
+        import threading
+
+        self.service.rescue_now(timeout=1.0)  # durable first, whatever happens next
+        if self.signum:
+            os._exit(128 + signum)
+        self.signum = signum
+        watchdog = threading.Timer(10.0, os._exit, args=(128 + signum,))
+        watchdog.daemon = True  # never keeps the process alive by itself
+        watchdog.start()
+        try:  # wakes the event loop even when it is idle in select()
+            asyncio.get_running_loop().call_soon_threadsafe(self.app.exit)
+        except RuntimeError:  # the app is not running (closing already): the finally below ends it
             pass
 
-    def restore() -> None:
-        for sig, previous in old.items():
+    def restore(self) -> None:
+        """Put the previous handlers back."""
+        import signal
+
+        for sig, previous in self._old.items():
             try:
                 signal.signal(sig, previous)
             except (ValueError, OSError):
                 pass
-
-    return restore
 
 
 @cli.command("open", hidden=True)

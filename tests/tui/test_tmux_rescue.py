@@ -49,7 +49,9 @@ def test_a_decision_the_disk_refused_survives_the_terminal_going_away(tmp_path, 
             term.kill()  # the terminal is gone
         else:
             os.kill(pid, signal.SIGTERM)
+        told = time.monotonic()
         _until(lambda: not Path(f"/proc/{pid}").exists(), "the process to end", timeout=30)
+        assert time.monotonic() - told < 5, "it ends promptly, not by the watchdog"
         env = term.env
     rescue = Path(f"{db}.rescue")
     assert rescue.exists(), "the decision went to the rescue file beside the decisions file"
