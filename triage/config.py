@@ -67,6 +67,7 @@ class Settings:
     db_path: Path = field(default_factory=Path)
     inbox: tuple[Path, ...] = ()
     feeds_file: Path | None = None  # triage's own feed list (feeds.toml beside the config file)
+    _feeds: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # read once, on use
 
     def get(self, dotted: str, default: Any = None) -> Any:
         """One setting by its dotted name, e.g. settings.get("store.group_share")."""
@@ -85,9 +86,33 @@ class Settings:
     def feeds(self) -> list[dict[str, Any]]:
         """Every feed: config.toml's [[feeds]] then feeds.toml's, one per URL. Each a dict with url,
         name, tags (list of str: every folder name), folders (list of folder paths, outer first),
-        site (web page, may be "") and file (the file it came from)."""
+        site (web page, may be "") and file (the file it came from).
+
+        feeds.toml is read on first use, not by every command: one that does not parse costs its feeds
+        (feeds_problem says why), never a command that has nothing to do with feeds."""
+        if "list" not in self._feeds:
+            self._feeds["problem"] = ""
+            own: list = []
+            if self.feeds_file is not None:
+                from triage.feedlist import FeedListError, read_feeds
+
+                try:
+                    own = read_feeds(self.feeds_file)
+                except FeedListError as exc:
+                    self._feeds["problem"] = str(exc)
+            from triage.feedlist import feeds_from_data, merge_feeds
+
+            where = ", ".join(str(f) for f in self.config_files) or "config"
+            configured = feeds_from_data({"feeds": self.data.get("feeds", [])}, where)
+            self._feeds["list"] = [f.as_dict() for f in merge_feeds(configured, own)]
         return [dict(f, tags=list(f.get("tags", [])), folders=[list(p) for p in f.get("folders", [])])
-                for f in self.data.get("feeds", [])]
+                for f in self._feeds["list"]]
+
+    @property
+    def feeds_problem(self) -> str:
+        """Why feeds.toml could not be read ("" when it could, or there is none)."""
+        self.feeds  # noqa: B018 - reads it once
+        return self._feeds["problem"]
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -109,17 +134,16 @@ def feeds_file_for(config_file: Path | None) -> Path:
     return (config_file.parent if config_file is not None else user_config_path().parent) / FEEDS_FILE_NAME
 
 
-def _load_feeds(data: dict[str, Any], files: list[Path], feeds_file: Path | None) -> list[dict[str, Any]]:
-    """config.toml's [[feeds]] merged with feeds.toml's (first of each URL wins, folders are joined)."""
-    from triage.feedlist import FeedListError, feeds_from_data, merge_feeds, read_feeds
+def _check_feeds(data: dict[str, Any], files: list[Path]) -> None:
+    """The config file's own [[feeds]] tables are settings like any other: wrong ones stop here."""
+    if not data.get("feeds"):
+        return
+    from triage.feedlist import FeedListError, feeds_from_data
 
-    where = ", ".join(str(f) for f in files) or "config"
     try:
-        configured = feeds_from_data({"feeds": data["feeds"]}, where)
-        own = read_feeds(feeds_file) if feeds_file is not None else []
+        feeds_from_data({"feeds": data["feeds"]}, ", ".join(str(f) for f in files) or "config")
     except FeedListError as exc:
         raise ConfigError(str(exc)) from None
-    return [f.as_dict() for f in merge_feeds(configured, own)]
 
 
 def load_settings(
@@ -170,7 +194,7 @@ def load_settings(
         inbox_paths = tuple(Path(p).expanduser() for p in data["paths"]["inbox"])
 
     feeds_file = feeds_file_for(files[0] if files else None) if files or use_user_config else None
-    data["feeds"] = _load_feeds(data, files, feeds_file)
+    _check_feeds(data, files)
 
     return Settings(
         data=data,

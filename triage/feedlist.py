@@ -200,6 +200,8 @@ def feed_from_entry(entry: Any, n: int, file: str = "") -> Feed:
         if parts and parts not in paths:
             paths.append(parts)
     url = url.strip()
+    if has_forbidden(url):  # it would reach terminals and OPML files as it is
+        raise ValueError(f"feed {n}: its url holds control, escape or bidi characters")
     if url[:5].lower() == "feed:":
         try:
             url = check_url(url)  # feed:// becomes http://; anything else odd is kept for fetch to report

@@ -284,6 +284,8 @@ class TriageService(LiveSide, StoryVersions, AnalysisSide, Decisions):
     def problems(self) -> list[Problem]:
         """Problems from loading, from the rules, and from the analysis."""
         rule_problems = [Problem("config [rules]", e) for e in self.rules.errors]
+        if self.settings.feeds_problem:
+            rule_problems.append(Problem(str(self.settings.feeds_file), self.settings.feeds_problem))
         return rule_problems + self.catalog.problems
 
     def article(self, article_id: str) -> Article | None:

@@ -90,3 +90,34 @@ def test_disk_full_throughout_exits_1_and_writes_nothing(run, tmp_path):
     assert events_of(path) == [("a0", "flag")]
     assert not list(tmp_path.glob("*.rescue"))  # the command never leaves a rescue file to replay later
     assert json.loads(path.read_text())["events"]
+
+
+def test_a_lock_held_elsewhere_is_waited_for_once_not_once_per_retry(tmp_path):
+    """The store already waits lock_timeout for a busy lock; the command's retry loop adds no more waits."""
+    import subprocess
+    import sys
+    import time
+
+    from triage.store import PendingWriteError
+    from triage.store.storage import lock_path
+
+    db = tmp_path / "d.json"
+    store = DecisionStore(db, lock_timeout=0.5)
+    store.decide("warm", "flag")
+    hold = ("import sys, time\nfrom filelock import FileLock\n"
+            "lock = FileLock(sys.argv[1]); lock.acquire(); print('held', flush=True); time.sleep(20)")
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(lock_path(db))], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(PendingWriteError):
+            store.decide("a1", "archive")
+        assert store.lock_busy
+        t0 = time.monotonic()
+        assert decisions_cmd._save_or_drop(store) is False  # not saved, said, and dropped
+        assert time.monotonic() - t0 < 0.4
+        assert store.pending == 0
+    finally:
+        holder.kill()
+        holder.wait()
+    store.close()

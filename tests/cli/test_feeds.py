@@ -358,8 +358,21 @@ def test_a_broken_feeds_file_is_named_and_never_overwritten(env, tmp_path):
     before = env.feeds.read_bytes()
     out = run_installed(["--config", str(env.config), "feeds", "import", str(DATA / "newsboat" / "example.opml")],
                         tmp_path)
-    assert out.returncode == 2 and str(env.feeds) in out.stderr and "not valid TOML" in out.stderr
+    assert out.returncode == 1 and str(env.feeds) in out.stderr and "not valid TOML" in out.stderr
     assert "Traceback" not in out.stderr and env.feeds.read_bytes() == before
+    # It costs its own feeds, never a command that has nothing to do with feeds.
+    db = tmp_path / "d.json"
+    out = run_installed(["--config", str(env.config), "decide", "a1", "flag", "--db", str(db)], tmp_path)
+    assert out.returncode == 0, out.stderr
+    out = run_installed(["--config", str(env.config), "feeds", "list"], tmp_path)
+    assert "not valid TOML" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_url_with_control_or_bidi_characters_is_refused_not_exported(env, tmp_path):
+    env.feeds.write_text('[[feeds]]\nurl = "https://a.example/\u009b31m\u202erss"\n', encoding="utf-8")
+    out = run_installed(["--config", str(env.config), "feeds", "export"], tmp_path)
+    assert "control, escape or bidi" in out.stderr
+    assert "\u009b" not in out.stdout and "\u202e" not in out.stdout and "\x9b" not in out.stdout
 
 
 def test_a_failed_write_leaves_the_list_as_it_was(env, monkeypatch, tmp_path):

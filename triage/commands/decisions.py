@@ -133,7 +133,8 @@ def _save_or_drop(store: Any) -> bool:
     deadline = time.monotonic() + RETRY_SECONDS
     delay = 0.1
     while store.pending:
-        if time.monotonic() >= deadline:
+        # A lock held elsewhere was waited for already (lock_timeout, each try): no second wait.
+        if time.monotonic() >= deadline or store.lock_busy:
             store.discard_pending()
             return False
         _pause(delay)

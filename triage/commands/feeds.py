@@ -146,12 +146,21 @@ def export_cmd(ctx: click.Context) -> None:
     from triage.sources.opml import to_opml
 
     settings = _settings(ctx)
+    _feed_rows(settings)  # says what could not be read
     feeds_ = _all_feeds(settings)
     out = sys.stdout.buffer
     out.write(to_opml(feeds_).encode("utf-8"))
     out.flush()
     if not feeds_:
         _say("triage: no feeds to export (an empty list was written)", err=True)
+
+
+def _feed_rows(settings: Any) -> list[dict[str, Any]]:
+    """Settings.feeds; a feeds.toml that cannot be read is said on stderr (its feeds are left out)."""
+    rows = settings.feeds
+    if settings.feeds_problem:
+        _say(f"triage: {settings.feeds_problem}", err=True)
+    return rows
 
 
 def _fit(s: str, width: int, *, pad: bool = True) -> str:
@@ -202,7 +211,7 @@ def _table(rows: list[dict[str, Any]], width: int) -> list[str]:
 def list_cmd(ctx: click.Context, as_json: bool) -> None:
     """Show every feed: name, tags and URL, in a table that fits the terminal (80 columns is fine)."""
     settings = _settings(ctx)
-    rows = settings.feeds
+    rows = _feed_rows(settings)
     if as_json:
         text = json.dumps(rows, ensure_ascii=False, indent=2)
         from triage.sanitize import escape_forbidden

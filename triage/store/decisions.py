@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from triage.model import Article, Decision, DecisionEvent
-from triage.store.errors import PendingWriteError, StoreError
+from triage.store.errors import LockTimeoutError, PendingWriteError, StoreError
 from triage.store.events import (
     decision_or_none,
     new_uid,
@@ -88,6 +88,7 @@ class DecisionStore(StoreSync):
         self.user = user if user is not None else _login_name()
         self.host = host if host is not None else socket.gethostname()
         self.last_error = ""  # the reason of the latest failed write or compaction, for the UI
+        self.lock_busy = False  # that failure was the lock, held elsewhere past lock_timeout
         self.migrated_backup: Path | None = None  # backup copy made when an older schema was upgraded
         self._storage = JournalStorage(self.path, group_share=group_share, lock_timeout=lock_timeout)
         self._mutex = threading.RLock()
@@ -142,6 +143,7 @@ class DecisionStore(StoreSync):
                 self._inflight = []
                 reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
                 self.last_error = reason
+                self.lock_busy = isinstance(exc, LockTimeoutError)
                 events = [to_event(d) for d in docs]
                 raise PendingWriteError(
                     f"{self.path}: decision not saved yet ({reason}); {len(self._log.pending)} kept in memory "
@@ -409,8 +411,10 @@ class DecisionStore(StoreSync):
                     self._flush_locked([])
                     self._maybe_compact_locked()
                 self.last_error = ""
+                self.lock_busy = False
             except (OSError, StoreError) as exc:
                 self.last_error = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                self.lock_busy = isinstance(exc, LockTimeoutError)
             return len(self._log.pending)
 
     def discard_pending(self) -> list[DecisionEvent]:

@@ -7,11 +7,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from triage.model import DecisionEvent
 
-__all__ = ["CorruptStoreError", "NewerSchemaError", "PendingWriteError", "StoreError"]
+__all__ = ["CorruptStoreError", "LockTimeoutError", "NewerSchemaError", "PendingWriteError", "StoreError"]
 
 
 class StoreError(Exception):
     """The decisions file cannot be used: the message names the file and the reason."""
+
+
+class LockTimeoutError(StoreError):
+    """Another process held the file lock for longer than the store waits (it is busy, not broken)."""
 
 
 class CorruptStoreError(StoreError):

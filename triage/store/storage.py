@@ -42,7 +42,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 from tinydb.storages import Storage
 
-from triage.store.errors import StoreError
+from triage.store.errors import LockTimeoutError, StoreError
 from triage.store.files import (
     Record,
     Tables,
@@ -113,7 +113,7 @@ class JournalStorage(Storage):
             self._lock.acquire()
             acquired = True
         except Timeout:
-            raise StoreError(
+            raise LockTimeoutError(
                 f"{self.path}: locked by another process for more than {self.lock_timeout:g} s."
             ) from None
         except OSError:
