@@ -1,48 +1,86 @@
-"""Durable file replacement, in one place: a reader sees the old file or the new one, never a mix,
-and after a crash the new one is there once the call returned."""
+"""Durable file replacement, in one place for the whole project (the decisions store, the feeds file,
+the feed spool): a reader sees the old file or the new one, never a mix, and once a call returns the new
+one survives a crash. Pure standard library."""
 
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
+import socket
+from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["fsync_dir", "write_text_atomic"]
+__all__ = ["fsync_dir", "replace", "temp_name", "unlink_quietly", "write_temp", "write_text_atomic"]
 
 
-def fsync_dir(folder: str | os.PathLike[str]) -> None:
-    """Make a create or rename in `folder` durable (a no-op where folders cannot be opened)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
+def fsync_dir(directory: str | os.PathLike[str]) -> None:
+    """fsync a directory so a create or rename in it is durable (raises OSError like any write)."""
+    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
         os.fsync(fd)
-    except OSError:
-        pass
     finally:
         os.close(fd)
 
 
+def temp_name(path: Path) -> Path:
+    """A temp file beside `path`, named so a later reader can tell whether its writer is gone."""
+    return path.with_name(f".{path.name}.tmp-{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}")
+
+
+def unlink_quietly(path: str | os.PathLike[str]) -> None:
+    """Remove a file if it is there."""
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def write_temp(path: Path, payload: bytes, mode: int, like: os.stat_result | None = None,
+               name: Callable[[Path], Path] = temp_name) -> Path:
+    """Write `payload` to a new fsynced temp file beside `path` (mode and group of `like` if given)."""
+    tmp = name(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        try:
+            os.fchmod(fd, (like.st_mode & 0o777) if like else mode)
+            if like is not None and like.st_gid != os.getegid():
+                try:
+                    os.fchown(fd, -1, like.st_gid)
+                except OSError:
+                    pass
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except BaseException:
+        unlink_quietly(tmp)
+        raise
+    return tmp
+
+
+def replace(tmp: Path, path: Path) -> None:
+    """Put a written temp file in place of `path` and make that durable (the temp goes on failure)."""
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        unlink_quietly(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
 def write_text_atomic(path: str | os.PathLike[str], text: str, *, mode: int | None = None,
                       errors: str = "strict") -> None:
-    """Replace `path` with `text`: a temp file in the same folder, fsync, os.replace, fsync of the
-    folder. `mode` sets the new file's permissions (default: the temp file's, 0600). Raises OSError."""
+    """Replace `path` with `text` (UTF-8). The new file keeps the mode and group of the one it replaces;
+    a new one gets `mode` (default 0600). Raises OSError."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", errors=errors, newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            if mode is not None:
-                os.fchmod(fh.fileno(), mode)
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    fsync_dir(target.parent)
+        like = os.stat(target)
+    except FileNotFoundError:
+        like = None
+    if mode is not None:
+        like = None
+    tmp = write_temp(target, text.encode("utf-8", errors), 0o600 if mode is None else mode, like)
+    replace(tmp, target)

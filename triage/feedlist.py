@@ -460,15 +460,9 @@ def atomic_write_text(path: Path, text: str) -> None:
 
     A new file gets mode 0600 (feed URLs can carry private tokens); an existing one keeps its mode.
     """
-    target = Path(os.path.realpath(path))
-    folder = target.parent
+    target = Path(os.path.realpath(path))  # a symlinked feeds file stays a symlink
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        try:
-            mode = os.stat(target).st_mode & 0o777
-        except FileNotFoundError:
-            mode = 0o600
-        write_text_atomic(target, text, mode=mode)
+        write_text_atomic(target, text)  # keeps the mode and group of the file it replaces; new: 0600
     except OSError as exc:
         raise FeedListError(f"{path}: cannot write the feeds file ({exc.strerror or exc}); "
                             "it was left as it was") from None

@@ -6,14 +6,13 @@ from __future__ import annotations
 import gc
 import json
 import os
-import secrets
-import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from triage.atomic import fsync_dir, replace, temp_name, unlink_quietly, write_temp  # noqa: F401 - re-exported
 from triage.store.errors import CorruptStoreError, StoreError
 
 __all__ = [
@@ -65,15 +64,6 @@ def stat_or_none(path: Path) -> os.stat_result | None:
 
 def stat_key(st: os.stat_result | None) -> tuple[int, int, int] | None:
     return None if st is None else (st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-def fsync_dir(directory: Path) -> None:
-    """fsync a directory so a create/rename in it is durable."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @contextmanager
@@ -173,54 +163,13 @@ def encode_tables(tables: Tables) -> bytes:
     return ("{" + ", ".join(parts) + "}").encode()
 
 
-def temp_name(path: Path) -> Path:
-    """A temp file beside `path`, named so a later compaction can tell whether its writer is gone."""
-    return path.with_name(f".{path.name}.tmp-{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}")
-
-
-def write_temp(path: Path, payload: bytes, mode: int, like: os.stat_result | None = None) -> Path:
-    """Write `payload` to a new fsynced temp file beside `path` (mode and group of `like` if given)."""
-    tmp = temp_name(path)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        try:
-            os.fchmod(fd, (like.st_mode & 0o777) if like else mode)
-            if like is not None and like.st_gid != os.getegid():
-                try:
-                    os.fchown(fd, -1, like.st_gid)
-                except OSError:
-                    pass
-            view = memoryview(payload)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except BaseException:
-        unlink_quietly(tmp)
-        raise
-    return tmp
-
-
-def unlink_quietly(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
-
-
 def atomic_write_json(path: Path, data: Any, mode: int, like: os.stat_result | None = None) -> None:
     """Write JSON to `path` atomically: temp file, fsync, os.replace, fsync of the directory.
 
     The new file gets the mode and group of `like` (the file it replaces) when given, else `mode`.
     """
-    tmp = write_temp(path, encode_tables(data) if _is_tables(data) else json.dumps(data).encode(), mode, like)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        unlink_quietly(tmp)
-        raise
-    fsync_dir(path.parent)
+    replace(write_temp(path, encode_tables(data) if _is_tables(data) else json.dumps(data).encode(), mode, like),
+            path)
 
 
 def _is_tables(data: Any) -> bool:
