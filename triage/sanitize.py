@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["FORBIDDEN", "FORBIDDEN_CHARS", "escape_forbidden", "has_forbidden", "sanitize", "sanitize_line"]
+__all__ = ["FORBIDDEN", "FORBIDDEN_CHARS", "XML_ILLEGAL", "escape_forbidden", "has_forbidden", "sanitize", "sanitize_line"]
 
 # Every character that never reaches a terminal (as a regex character class body).
 FORBIDDEN_CHARS = (
@@ -40,6 +40,9 @@ FORBIDDEN_CHARS = (
 )
 FORBIDDEN = re.compile(f"[{FORBIDDEN_CHARS}]")
 _DROP = re.compile(f"[{FORBIDDEN_CHARS}]+")
+# What XML 1.0 cannot hold (C0 but tab/newline/CR, lone surrogates, U+FFFE/FFFF): a different job from
+# FORBIDDEN (which is about terminals), kept here so there is one list of each.
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 # ESC-introduced sequences, removed whole so their parameters do not show as text: CSI (ESC [ ...
 # final), OSC (ESC ] ... BEL or ST, bounded when cut off), DCS/SOS/PM/APC (ESC P/X/^/_ ... ST), and

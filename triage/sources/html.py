@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from triage.model import Article, Problem
+from triage.sanitize import XML_ILLEGAL
 from triage.sources.base import Rejected, controls_restored, controls_to_stand_ins, make_article
 from triage.text import clean_line, clean_text
 
@@ -15,7 +16,6 @@ _BLOCK = {
     "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr",
     "table", "section", "article", "header", "footer", "figure", "figcaption", "dd", "dt", "dl", "hr",
 }
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _NOT_XML_EXTRA = re.compile("[\ud800-\udfff\ufffe\uffff]")  # what XML cannot hold besides the controls
 _SKIP = {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math", "head", "form",
          "button", "select", "textarea"}
@@ -30,14 +30,14 @@ def html_to_text(fragment: str) -> str:
         import html as _html
 
         text = clean_text(_html.unescape(fragment or ""))
-        return _NOT_XML.sub("", text) if not text.isprintable() else text
+        return XML_ILLEGAL.sub("", text) if not text.isprintable() else text
     from lxml import etree
 
     fragment = fragment.replace("\ue000", "")  # our paragraph marker below
-    if _NOT_XML.search(fragment):
+    if XML_ILLEGAL.search(fragment):
         # lxml refuses C0 controls, lone surrogates and U+FFFE/U+FFFF in text. The sanitiser removes the
         # controls with the escape sequences they introduce; what XML cannot hold goes too.
-        fragment = _NOT_XML.sub("", clean_text(fragment))
+        fragment = XML_ILLEGAL.sub("", clean_text(fragment))
     try:
         # Plain lxml elements (not lxml.html's element classes): the same parse, far fewer Python objects.
         parser = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True, recover=True)

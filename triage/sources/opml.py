@@ -17,13 +17,13 @@ leaves an entity reference as the literal text "&xxe;", and guesses Latin-1 for 
 from __future__ import annotations
 
 import codecs
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from triage.feedlist import Feed, check_url, clean_name, merge_feeds
 from triage.model import Problem
+from triage.sanitize import XML_ILLEGAL
 
 __all__ = ["ListError", "Subscriptions", "parse_newsboat_urls", "parse_opml", "read_subscriptions", "to_opml"]
 
@@ -32,7 +32,6 @@ MAX_DEPTH = 64  # folders inside folders; real exports use two or three levels
 
 _UTF16_32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _FEED_DOCUMENTS = {"rss": "an RSS feed", "feed": "an Atom feed", "RDF": "an RSS 1.0 feed"}
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class ListError(Exception):
@@ -184,7 +183,7 @@ def to_opml(feeds: Iterable[Feed], *, title: str = "triage feeds", created: date
     from email.utils import format_datetime
 
     def safe(s: str) -> str:
-        return _XML_ILLEGAL.sub("", s)
+        return XML_ILLEGAL.sub("", s)
 
     root = ET.Element("opml", version="2.0")
     head = ET.SubElement(root, "head")
