@@ -13,10 +13,12 @@ from textual.widgets import Input
 
 from triage.book import Saved
 from triage.model import Decision
+from triage.tui.keys import decision_bindings
 from triage.tui.safe import plain
 from triage.tui.screens.dialogs import HelpScreen, MessageScreen, NoteScreen, PickScreen, ProblemsScreen
 from triage.tui.widgets.article_list import ArticleList
 from triage.tui.widgets.reader import KIND_LABELS, ArticleText
+from triage.tui.widgets.summary_lines import DECISION_LABELS
 from triage.views import SORTS
 
 __all__ = ["BINDINGS", "MainActions", "local_browser_available"]
@@ -24,9 +26,7 @@ __all__ = ["BINDINGS", "MainActions", "local_browser_available"]
 # The footer shows these in this order (at 80 columns the first ones): deciding, help, reading.
 WITH_NOTE = Binding.Group("+note")
 BINDINGS = [
-    Binding("f", "decide('follow-up')", "Follow up"),
-    Binding("a", "decide('archive')", "Archive"),
-    Binding("x", "decide('flag')", "Flag"),
+    *decision_bindings(),
     # Decide and say why in one go: the note prompt first, then one event with both, on this story.
     Binding("F", "decide_note('follow-up')", "Follow up with a note", group=WITH_NOTE),
     Binding("A", "decide_note('archive')", "Archive with a note", group=WITH_NOTE),
@@ -55,7 +55,7 @@ BINDINGS = [
 ]
 
 DECIDE_VERBS = {Decision.FOLLOW_UP: "Follow up", Decision.ARCHIVE: "Archive", Decision.FLAG: "Flag"}
-SAVED_WORDS = {Decision.FOLLOW_UP: "follow-up", Decision.ARCHIVE: "archived", Decision.FLAG: "flagged", None: "cleared"}
+SAVED_WORDS = {**DECISION_LABELS, None: "cleared"}
 
 
 class MainActions:

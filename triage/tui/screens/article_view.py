@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from triage.model import Analysis, Article, Decision, DecisionEvent
+from triage.tui.keys import decision_bindings
 from triage.tui.safe import plain, safe_text
 from triage.tui.screens.dialogs import toggle_key_panel
 from triage.tui.widgets.activity import DECISION_NAMES, DECISION_STYLES
@@ -86,10 +87,7 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Back"),
-        Binding("f", "decide('follow-up')", "Follow up"),
-        Binding("a", "decide('archive')", "Archive"),
-        Binding("x", "decide('flag')", "Flag"),
-        Binding("c", "decide('clear')", "Clear"),
+        *decision_bindings(clear=True),
         Binding("u", "undo", "Undo"),
         Binding("j", "scroll(1)", "Down", show=False),
         Binding("question_mark", "keys", "Keys", show=False),

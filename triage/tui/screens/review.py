@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from triage.model import Decision, DecisionEvent
+from triage.tui.keys import decision_bindings
 from triage.tui.safe import plain
 from triage.tui.screens.article_view import ArticleViewScreen, decision_text, format_when
 from triage.tui.screens.dialogs import toggle_key_panel
@@ -74,10 +75,7 @@ class ReviewScreen(Screen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Back"),
         Binding("enter", "open", "Open", show=False),
-        Binding("f", "decide('follow-up')", "Follow up", group=_DECIDE),
-        Binding("a", "decide('archive')", "Archive", group=_DECIDE),
-        Binding("x", "decide('flag')", "Flag", group=_DECIDE),
-        Binding("c", "decide('clear')", "Clear", group=_DECIDE),
+        *decision_bindings(clear=True, group=_DECIDE),
         Binding("u", "undo", "Undo"),
         Binding("d", "cycle_decision", "Decision", group=_FILTER),
         Binding("t", "cycle_range", "Today/7d/30d/all", group=_FILTER),

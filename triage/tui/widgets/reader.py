@@ -11,10 +11,10 @@ from textual.widgets import Static
 from triage.model import Analysis, Article, DecisionEvent
 from triage.tui.safe import plain
 from triage.tui.widgets.summary_lines import (
-    DECISION_LABELS,
     KIND_LABELS,
     SummaryLines,
     build_summary,
+    decision_line,
     update_line,
 )
 
@@ -109,11 +109,9 @@ def article_text(article: Article, analysis: Analysis | None, highlight: str = "
     if meta:
         out.append(plain(" · ".join(meta), one_line=True), style="dim")
         out.append("\n")
-    if event is not None and (event.decision is not None or event.note):
-        out.append(f"● {DECISION_LABELS.get(event.decision, 'undecided')}", style="bold")
-        if event.note:
-            out.append("  note: ", style="bold")
-            out.append(plain(event.note, one_line=True))
+    line = decision_line(event)
+    if line is not None:
+        out.append_text(line)
         out.append("\n")
     out.append("\n")
     body = article.text

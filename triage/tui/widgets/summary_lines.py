@@ -15,7 +15,7 @@ from rich.text import Text
 from triage.model import Analysis, Article, Decision, DecisionEvent
 from triage.tui.safe import plain
 
-__all__ = ["CHIP_KINDS", "DECISION_LABELS", "KIND_LABELS", "SummaryLines", "build_summary", "flow"]
+__all__ = ["CHIP_KINDS", "DECISION_LABELS", "KIND_LABELS", "SummaryLines", "build_summary", "decision_line", "flow"]
 
 KIND_LABELS = {
     "people": "People",
@@ -186,6 +186,17 @@ def local_time(iso: str) -> str:
     return when.strftime("%H:%M") if when.date() == today else when.strftime("%d %b %H:%M").lstrip("0")
 
 
+def decision_line(event: DecisionEvent | None) -> Text | None:
+    """"● flagged  note: …" for a story with a decision or a note (the note as literal text), else None."""
+    if event is None or (event.decision is None and not event.note):
+        return None
+    line = Text(f"● {DECISION_LABELS.get(event.decision, 'undecided')}", style="bold")
+    if event.note:
+        line.append("  note: ", style="bold")
+        line.append(plain(event.note, one_line=True))
+    return line
+
+
 def build_summary(article: Article | None, analysis: Analysis | None, width: int, *, status: str = "",
                   event: DecisionEvent | None = None, compact: bool = False, update=None) -> SummaryLines:
     """Wrap a story's summary for `width` cells. Compact: each kind of chips and the terms on one
@@ -197,13 +208,8 @@ def build_summary(article: Article | None, analysis: Analysis | None, width: int
     head: list[Text] = []
     if article.updated:
         head.extend(_wrap(update_line(article, update), width)[:2])
-    if event is not None and (event.decision is not None or event.note):
-        line = Text()
-        label = DECISION_LABELS.get(event.decision, "undecided") if event.decision else "undecided"
-        line.append(f"● {label}", style="bold")
-        if event.note:
-            line.append("  note: ", style="bold")
-            line.append(plain(event.note, one_line=True))
+    line = decision_line(event)
+    if line is not None:
         head.extend(_wrap(line, width)[:2] if compact else _wrap(line, width))
     if analysis is None:
         head.extend(_wrap(Text(plain(status, one_line=True) or "Analysing…", style="italic"), width))
