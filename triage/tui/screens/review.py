@@ -32,7 +32,7 @@ from triage.tui.screens.review_filter import (
     sort_events,
     time_bounds,
 )
-from triage.tui.widgets.activity import ActivityChart
+from triage.tui.widgets.activity import Activity, ActivityChart, activity_of
 
 __all__ = [
     "COLUMNS",
@@ -104,10 +104,19 @@ class ReviewScreen(Screen):
     class Loaded(Message):
         """The current decisions were read from the store (in a worker thread)."""
 
-        events: list[DecisionEvent]
+        by_id: dict[str, DecisionEvent]  # article id -> its current decision event (cleared included)
         hay: dict[str, str] | None = None  # article id -> haystack(event), built off the event loop
         seen: int = -1  # events in the store when read
         error: str = ""
+
+    @dataclass
+    class Rows(Message):
+        """The rows matching the filter, sorted, and the chart's counts (worked out in a worker thread)."""
+
+        generation: int
+        matched: list[DecisionEvent]
+        activity: Activity
+        keep: str | None
 
     @dataclass
     class StoreChanged(Message):
@@ -131,7 +140,14 @@ class ReviewScreen(Screen):
         self._before_ask = ""
         self._debounce = None
         self._seen = -1
+        self._asked = 0  # generation of the last refresh_rows; the Rows of an older one are dropped
+        self._answered = 0  # generation of the rows shown
         self.loaded = False
+
+    @property
+    def settled(self) -> bool:
+        """Loaded, and the table shows the current filter and sort (no rows being worked out)."""
+        return self.loaded and self._answered == self._asked
 
     # -- building --------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -180,13 +196,17 @@ class ReviewScreen(Screen):
         try:
             store = self.service.store
             seen = len(store)
-            events = list(store.current_many().values())  # cleared articles included
-            hay = {ev.article_id: haystack(ev) for ev in events}
+            by_id: dict[str, DecisionEvent] = {}
+            for ev in store.current_many().values():  # cleared articles included; the newest wins
+                old = by_id.get(ev.article_id)
+                if old is None or ev.at >= old.at:
+                    by_id[ev.article_id] = ev
+            hay = {aid: haystack(ev) for aid, ev in by_id.items()}
         except Exception as exc:
             log.exception("review: reading decisions failed")
-            self.post_message(self.Loaded([], error=str(exc)))
+            self.post_message(self.Loaded({}, error=str(exc)))
         else:
-            self.post_message(self.Loaded(events, hay, seen))
+            self.post_message(self.Loaded(by_id, hay, seen))
 
     def on_review_screen_loaded(self, message: Loaded) -> None:
         if message.error:
@@ -197,11 +217,7 @@ class ReviewScreen(Screen):
                 )
             )
             return
-        self._by_id = {}
-        for ev in message.events:  # current per article; keep the newest if the store gave several
-            old = self._by_id.get(ev.article_id)
-            if old is None or ev.at >= old.at:
-                self._by_id[ev.article_id] = ev
+        self._by_id = message.by_id
         self._hay = message.hay if message.hay is not None else {}
         self._seen = message.seen
         self.today = date.today()  # local: the chart's days are local days
@@ -210,20 +226,46 @@ class ReviewScreen(Screen):
 
     # -- rows ------------------------------------------------------------------------------------
     def refresh_rows(self, keep: str | None = None) -> None:
-        """Filter, sort and redraw the table (at most MAX_ROWS rows) and the chart."""
+        """Filter, sort and redraw the table (at most MAX_ROWS rows) and the chart.
+
+        The filter line changes at once; matching, sorting and counting (whose cost grows with the
+        decisions: 100,000 take about a second) run in a worker thread, and the table follows."""
         try:
             since, until = time_bounds(self.filter, self.service.parse_when)
         except ValueError as exc:
             self.notify(f"Time range not understood: {exc}", severity="error", markup=False)
             self.filter = replace(self.filter, since="", until="")
             since = until = None
-        matched = filter_events(self._by_id.values(), self.filter, since=since, until=until, hay=self._hay,
-                                tags=self.service.catalog.source_tags)
-        self._matched = sort_events(matched, self.sort_column, self.sort_descending)
-        self.query_one("#rv-chart", ActivityChart).show(matched, self.today)
-        self._fill_table(keep)
-        self._show_status()
         self._show_filters()
+        self._asked += 1
+        self._match(self._asked, list(self._by_id.values()), self.filter, (since, until),
+                    (self.sort_column, self.sort_descending), keep)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="review-rows")
+    def _match(self, generation: int, events: list[DecisionEvent], flt: ReviewFilter,
+               bounds: tuple[str | None, str | None], sort: tuple[str, bool], keep: str | None) -> None:
+        # Everything it reads is a snapshot taken on the event loop, but for the haystack cache, which
+        # it only reads (the loop replaces single entries when it changes a row).
+        try:
+            matched = filter_events(events, flt, since=bounds[0], until=bounds[1], hay=self._hay,
+                                    tags=self.service.catalog.source_tags)
+            rows = sort_events(matched, *sort)
+            activity = activity_of(matched, self.today)
+        except Exception:  # a bug here must not leave the table stale without a word
+            log.exception("review: matching the decisions failed")
+            self.app.call_from_thread(self.notify, "Review: the rows could not be worked out (see the log).",
+                                      severity="error", markup=False)
+            return
+        self.post_message(self.Rows(generation, rows, activity, keep))
+
+    def on_review_screen_rows(self, message: Rows) -> None:
+        if message.generation != self._asked:
+            return  # a newer filter or sort is being worked out
+        self._answered = message.generation
+        self._matched = message.matched
+        self.query_one("#rv-chart", ActivityChart).show(message.activity)
+        self._fill_table(message.keep)
+        self._show_status()
 
     def _columns_for(self, width: int) -> tuple[tuple[str, int], ...]:
         usable = max(40, width - 2)  # the vertical scrollbar
@@ -340,7 +382,7 @@ class ReviewScreen(Screen):
             old = self._by_id.get(ev.article_id)
             if old is None or ev.at >= old.at:
                 self._by_id[ev.article_id] = ev
-                self._hay.pop(ev.article_id, None)
+                self._hay[ev.article_id] = haystack(ev)
         self.refresh_rows(keep)
 
     # -- actions ---------------------------------------------------------------------------------

@@ -72,7 +72,8 @@ def filter_events(
     hay: dict[str, str] | None = None,
     tags: dict[str, tuple[str, ...]] | None = None,
 ) -> list[DecisionEvent]:
-    """The events matching a filter (since/until: UTC keys from time_bounds); pure and fast.
+    """The events matching a filter (since/until: UTC keys from time_bounds); pure (`hay`, article id
+    -> haystack(event), is only read: a missing entry is worked out).
 
     A source filter "tag:T" matches the sources (feeds) tagged T in `tags` (source name -> tags)."""
     want_dec: object = ...
@@ -106,8 +107,6 @@ def filter_events(
             h = hay.get(ev.article_id) if hay is not None else None
             if h is None:
                 h = haystack(ev)
-                if hay is not None:
-                    hay[ev.article_id] = h
             if any(t not in h for t in terms):
                 continue
         out.append(ev)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from rich.text import Text
@@ -13,7 +14,7 @@ from textual.widgets import Static
 from triage.model import Decision, DecisionEvent
 from triage.tui.safe import plain
 
-__all__ = ["DECISION_STYLES", "ActivityChart", "bars", "day_counts", "render_activity"]
+__all__ = ["DECISION_STYLES", "Activity", "ActivityChart", "activity_of", "bars", "day_counts", "render_activity"]
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 DAYS = 30
@@ -66,26 +67,45 @@ def bars(counts: list[int]) -> Text:
     return out
 
 
-def render_activity(events: list[DecisionEvent], today: date, width: int = 80) -> Text:
-    """The chart as Text: line 1 the 30-day bars and totals, line 2 counts per decision and top sources."""
-    counts = day_counts(events, today)
+@dataclass(frozen=True)
+class Activity:
+    """What the chart shows, counted once (off the event loop: the cost grows with the decisions)."""
+
+    days: list[int] = field(default_factory=lambda: [0] * DAYS)  # the last DAYS local days, oldest first
+    per_decision: dict[Decision | None, int] = field(default_factory=dict)
+    per_source: list[tuple[str, int]] = field(default_factory=list)  # most first
+
+
+def activity_of(events: Iterable[DecisionEvent], today: date) -> Activity:
+    """Count `events` for the chart: per day of the last 30 (local days), per decision, per source."""
+    events = list(events)
+    return Activity(
+        days=day_counts(events, today),
+        per_decision=dict(Counter(ev.decision for ev in events)),
+        per_source=Counter(ev.source or "(no source)" for ev in events).most_common(),
+    )
+
+
+def render_activity(activity: Activity, width: int = 80) -> Text:
+    """The chart as Text: line 1 the 30-day bars and totals, line 2 counts per decision and top sources.
+    Its cost does not grow with the decisions (only the sources named are walked, up to the width)."""
+    counts = activity.days
     line = Text()
     line.append("30 days ", style="bold")
     line.append_text(bars(counts))
     line.append(f"  {sum(counts)} in 30d · today {counts[-1]} · busiest {max(counts, default=0)}/day")
     line.truncate(max(10, width), overflow="ellipsis")
-    per_decision = Counter(ev.decision for ev in events)
+    per_decision = activity.per_decision
     second = Text()
     for dec in (Decision.FOLLOW_UP, Decision.FLAG, Decision.ARCHIVE, None):
         n = per_decision.get(dec, 0)
         if n or dec is not None:
             second.append(f"{DECISION_NAMES[dec]} ", style=DECISION_STYLES[dec])
             second.append(f"{n}  ")
-    per_source = Counter(ev.source or "(no source)" for ev in events)
-    if per_source:
+    if activity.per_source:
         second.append("│ ", style="dim")
         room = max(0, width - second.cell_len)
-        items = per_source.most_common()
+        items = activity.per_source
         for i, (name, n) in enumerate(items):
             piece = f"{plain(name, one_line=True)[:20]} {n}  "
             reserve = 10 if i < len(items) - 1 else 0
@@ -107,13 +127,11 @@ class ActivityChart(Static):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__("", id=id, classes=classes)
-        self._events: list[DecisionEvent] = []
-        self._today: date = date.today()  # local
+        self._activity = Activity()
 
-    def show(self, events: list[DecisionEvent], today: date) -> None:
-        """Draw the picture of `events` (the rows the review table currently matches)."""
-        self._events = events
-        self._today = today
+    def show(self, activity: Activity) -> None:
+        """Draw the picture of the rows the review table currently matches (counted by activity_of)."""
+        self._activity = activity
         self._draw()
 
     def on_resize(self) -> None:
@@ -121,4 +139,4 @@ class ActivityChart(Static):
 
     def _draw(self) -> None:
         width = max(20, self.size.width - 2) if self.size.width else 78
-        self.update(render_activity(self._events, self._today, width))
+        self.update(render_activity(self._activity, width))
