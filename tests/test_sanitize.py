@@ -1,4 +1,4 @@
-"""triage.sanitize: the one definition of what never reaches a terminal, with examples and properties."""
+"""triage.infra.sanitize: the one definition of what never reaches a terminal, with examples and properties."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import triage
-from triage.sanitize import FORBIDDEN, escape_forbidden, has_forbidden, sanitize, sanitize_line
-from triage.text import clean_line, clean_text
+from triage.infra.sanitize import FORBIDDEN, escape_forbidden, has_forbidden, sanitize, sanitize_line
+from triage.infra.text import clean_line, clean_text
 
 PKG = Path(triage.__file__).resolve().parent
 

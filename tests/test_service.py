@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from triage.model import Article, Decision
-from triage.rules import compile_rules
-from triage.service import TriageService, View
+from triage.catalog.rules import compile_rules
+from triage.core.service import TriageService, View
 
 
 def _art(i, title, text="", source="Wire", dup=""):
@@ -82,7 +82,7 @@ def test_live_merge_adds_updates_and_removes(settings_factory):
 
 
 def test_screen_text_keeps_joiners_but_drops_controls():
-    from triage.text import clean_text
+    from triage.infra.text import clean_text
     from triage.tui.safe import plain
 
     persian = "می\u200cخواهم"  # ZWNJ is part of the word

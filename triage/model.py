@@ -13,26 +13,82 @@ __all__ = [
     "Decision",
     "DecisionEvent",
     "ENTITY_KINDS",
+    "CLEAR_LABEL",
+    "CLEAR_WORDS",
+    "PubStatus",
 ]
 
 
 class Decision(str, enum.Enum):
-    """A triage decision; the value is what the CLI and the TinyDB file use."""
+    """A triage decision; the value is what the CLI and the TinyDB file use.
+
+    The one vocabulary: `label` (past tense, as the list and the review say it), `verb` (the action),
+    `mark` (the list letter, readable without colour), `view` (the view that lists it), `parse()`.
+    """
 
     FOLLOW_UP = "follow-up"
     ARCHIVE = "archive"
     FLAG = "flag"
 
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+    @property
+    def verb(self) -> str:
+        return _VERBS[self]
+
+    @property
+    def mark(self) -> str:
+        return _MARKS[self]
+
+    @property
+    def view(self) -> str:
+        return _VIEWS[self]
+
     @classmethod
-    def parse(cls, value: str) -> "Decision":
-        """Turn user input ('follow-up', 'followup', 'flag', ...) into a Decision or raise ValueError."""
-        norm = value.strip().lower().replace("_", "-")
-        if norm in ("followup", "follow"):
-            norm = "follow-up"
-        for member in cls:
-            if member.value == norm:
-                return member
-        raise ValueError(f"unknown decision {value!r}: use follow-up, archive or flag")
+    def parse(cls, value: str) -> Decision:
+        """Turn user input ('follow-up', 'followup', 'flagged', 'F', ...) into a Decision or raise ValueError."""
+        norm = value.strip().lower().replace("_", "-").replace(" ", "-")
+        found = _ALIASES.get(norm)
+        if found is None:
+            raise ValueError(f"unknown decision {value!r}: use follow-up, archive or flag")
+        return found
+
+    @classmethod
+    def parse_or_clear(cls, value: str) -> Decision | None:
+        """As parse(), with 'clear' (and 'none', 'cleared') meaning no decision."""
+        if value.strip().lower() in CLEAR_WORDS:
+            return None
+        return cls.parse(value)
+
+    @classmethod
+    def from_view(cls, view: str) -> Decision | None:
+        """The decision a view lists ('flagged' -> FLAG); None for 'inbox' and 'all'."""
+        return _BY_VIEW.get(view)
+
+
+_LABELS = {Decision.FOLLOW_UP: "follow-up", Decision.ARCHIVE: "archived", Decision.FLAG: "flagged"}
+_VERBS = {Decision.FOLLOW_UP: "Follow up", Decision.ARCHIVE: "Archive", Decision.FLAG: "Flag"}
+_MARKS = {Decision.FOLLOW_UP: "F", Decision.ARCHIVE: "A", Decision.FLAG: "X"}
+_VIEWS = {Decision.FOLLOW_UP: "follow-up", Decision.ARCHIVE: "archived", Decision.FLAG: "flagged"}
+_BY_VIEW = {v: d for d, v in _VIEWS.items()}
+_ALIASES = {
+    **{d.value: d for d in Decision},
+    **{d.label: d for d in Decision},
+    **{d.mark.lower(): d for d in Decision},
+    "followup": Decision.FOLLOW_UP, "follow": Decision.FOLLOW_UP,
+}
+CLEAR_WORDS = frozenset({"clear", "cleared", "none", "undecided"})
+CLEAR_LABEL = "cleared"
+
+
+class PubStatus(str, enum.Enum):
+    """What the agency says of an item's use (ninjs `pubstatus`)."""
+
+    USABLE = "usable"
+    WITHHELD = "withheld"
+    CANCELED = "canceled"
 
 
 @dataclass(frozen=True)
@@ -52,6 +108,24 @@ class Article:
     author: str = ""
     duplicates_of: str = ""  # id of the group leader when this is a near-duplicate
     updated_at: str = ""  # ISO 8601 UTC: when this version arrived, for a story seen before in another version
+    # What the wire says, named as IPTC's ninjs names it ("" / None when the item does not say).
+    urgency: int | None = None  # IPTC 1 (flash) .. 9; see triage.sources.readers.urgency for the mapping
+    slugline: str = ""
+    version: str = ""  # the agency's own version or revision ("1", "2", "1stLd-Writethru" ...)
+    pubstatus: str = "usable"  # PubStatus value: usable | withheld | canceled
+    embargoed: str = ""  # UTC ISO 8601: not for use before this time
+    ednote: str = ""  # the editors' note, never part of the text
+    dateline: str = ""
+    language: str = ""  # BCP 47 ("en", "de", "nb-NO")
+    guid: str = ""  # the agency's item id
+    subjects: tuple[tuple[str, str], ...] = ()  # (code, name) pairs where the item gives them
+    provider: str = ""  # the agency
+    correction: bool = False  # this version corrects an earlier one
+
+    @property
+    def killed(self) -> bool:
+        """The agency withdrew or withholds the item: do not use."""
+        return self.pubstatus in (PubStatus.WITHHELD.value, PubStatus.CANCELED.value)
 
     @property
     def paragraphs(self) -> list[str]:
@@ -113,3 +187,6 @@ class DecisionEvent:
     batch: str = ""  # events written together (multi-select) share a batch id
     uid: str = ""  # unique per event ("" in files from before uids): replays and session undo match on it
     version: str = ""  # content hash of the story version the decision was made on ("" when unknown)
+    urgency: int | None = None  # the wire's urgency of the story when decided (exports carry it)
+    slugline: str = ""
+    wire_version: str = ""  # the agency's version of the story when decided

@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from triage.commands.summarize import summarize
+from triage.cli.summarize import summarize
 
 from .conftest import DEMO, demo_article
 

@@ -58,7 +58,7 @@ async def pilot_run(settings, inbox: Path, keys: int) -> tuple[float, list[float
     next screen update that follows it (Screen._compositor_refresh), at a 30 Hz key repeat."""
     from textual.screen import Screen
 
-    from triage.service import TriageService
+    from triage.core.service import TriageService
     from triage.tui.app import make_app
     from triage.tui.widgets.article_list import ArticleList
 
@@ -145,7 +145,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from triage.config import load_settings
-    from triage.service import TriageService
+    from triage.core.service import TriageService
 
     tmp = Path(tempfile.mkdtemp(prefix="triage-tui-bench-"))
     try:

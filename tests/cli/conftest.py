@@ -11,7 +11,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from triage.commands.decisions import decide, decisions, recover
+from triage.cli.decisions import decide, decisions, recover
 
 
 @click.group()

@@ -7,7 +7,7 @@ import sys
 
 from click.testing import CliRunner
 
-from triage.cli import cli, demo_dir
+from triage.cli.main import cli, demo_dir
 
 
 def test_version_and_help():
@@ -54,7 +54,7 @@ def test_a_decisions_file_that_does_not_parse_stops_before_the_screen_and_is_kep
 
 def test_md_report_takes_summaries_from_the_analysis_cache(settings_factory, tmp_path, demo_inbox, monkeypatch):
     from triage.model import Decision
-    from triage.service import TriageService
+    from triage.core.service import TriageService
 
     settings = settings_factory(inbox=[demo_inbox])
     svc = TriageService(settings, inbox=[demo_inbox], db_path=settings.db_path)

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 import pytest
 
-import triage.commands.decisions as decisions_cmd
+import triage.cli.decisions as decisions_cmd
 from triage.store import DecisionStore
 from triage.store.storage import journal_path
 

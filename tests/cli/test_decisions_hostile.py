@@ -12,7 +12,7 @@ import pytest
 from tinydb import TinyDB
 
 from tests.cli.conftest import write_tinydb
-from triage.sanitize import has_forbidden
+from triage.infra.sanitize import has_forbidden
 
 RETITLE = "\x1b]0;pwned\x07"
 TITLE = f"{RETITLE}Quake \x1b[2J\x1b[1;1Hhits\x07 coast \x9b31m red\u202ereversed\u2066isolated\u2069"

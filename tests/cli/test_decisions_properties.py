@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.cli.conftest import invoke, isolate, write_tinydb
-from triage.sanitize import has_forbidden
+from triage.infra.sanitize import has_forbidden
 
 SNIPPETS = [
     "\x1b]0;pwned\x07", "\x1b]8;;http://evil\x1b\\", "\x1b[2J", "\x1b[31m", "\x1bP1;2q\x1b\\", "\x1b", "\x07",

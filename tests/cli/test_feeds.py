@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from triage.cli import cli
+from triage.cli.main import cli
 from triage.config import load_settings
-from triage.feedlist import Feed, edit_feeds, read_feeds
+from triage.sources.feedlist import Feed, edit_feeds, read_feeds
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "opml"
 CONTROL = [chr(c) for c in [*range(0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]] + [

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tinydb import TinyDB
 
-from triage.book import DecisionBook
+from triage.core.book import DecisionBook
 from triage.model import Article, Decision
 from triage.store import DecisionStore
 from triage.store.storage import lock_path

@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from triage.catalog import Catalog
+from triage.catalog.catalog import Catalog
 from triage.model import Article, Decision
-from triage.rules import compile_rules
-from triage.search import SearchIndex
-from triage.sources import dupindex
-from triage.sources.dupindex import DuplicateIndex
-from triage.views import View
+from triage.catalog.rules import compile_rules
+from triage.catalog.search import SearchIndex
+from triage.catalog import dupindex
+from triage.catalog.dupindex import DuplicateIndex
+from triage.catalog.listing import View
 
 
 def _demo_texts(n: int) -> list[tuple[str, str]]:
-    from triage.cli import demo_dir
+    from triage.cli.main import demo_dir
 
     out = []
     for path in sorted(demo_dir().glob("*.txt"))[:n]:

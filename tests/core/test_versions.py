@@ -7,10 +7,10 @@ import os
 import time
 from pathlib import Path
 
-from triage.changes import compare
-from triage.service import TriageService
+from triage.catalog.changes import compare
+from triage.core.service import TriageService
 from triage.sources.loader import iter_load
-from triage.text import is_furniture
+from triage.infra.text import is_furniture
 
 NEW_PARA = ("Later on Thursday officials in the region said the first ballots had been printed and "
             "delivered to polling stations across the four districts.")
@@ -38,7 +38,7 @@ def _wire(folder: Path, name: str, title: str, paras: list[str], mtime: float) -
 
 
 def _demo_story() -> tuple[str, list[str]]:
-    from triage.cli import demo_dir
+    from triage.cli.main import demo_dir
 
     text = (demo_dir() / "01-magnitogorsk-apartment-building-collapses-after-explosion-dozens.txt")
     if not text.exists():

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.sources.conftest import copy_demo
-from triage.commands.ingest import fetch, ingest
+from triage.cli.ingest import fetch, ingest
 
 
 @pytest.fixture

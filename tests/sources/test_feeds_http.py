@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from triage.sources import load
-from triage.sources.feeds import fetch_feeds, read_spool
+from triage.sources.fetch import fetch_feeds, read_spool
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -57,7 +57,7 @@ def test_esc_and_bel_in_titles_load_with_the_controls_removed(tmp_path: Path) ->
 
 
 def test_triage_ingest_on_esc_feed_prints_no_traceback(env, tmp_path: Path) -> None:
-    from triage.commands.ingest import ingest
+    from triage.cli.ingest import ingest
 
     (tmp_path / "esc.xml").write_bytes(ESC_FEED.encode())
     r = CliRunner().invoke(ingest, [str(tmp_path / "esc.xml"), "--json", "--no-cache"])
@@ -68,7 +68,7 @@ def test_triage_ingest_on_esc_feed_prints_no_traceback(env, tmp_path: Path) -> N
 
 
 def test_html_to_text_with_controls_never_raises() -> None:
-    from triage.sources.html import html_to_text
+    from triage.sources.readers.html import html_to_text
 
     assert html_to_text("<p>a \x1b[31mred\x1b[0m b</p><p>\x00second\x07</p>") == "a red b\n\nsecond"
     assert html_to_text("<div>\ud800 lone surrogate \ufffe</div>") == "lone surrogate"
@@ -294,7 +294,7 @@ def test_utf16_feed_with_controls(tmp_path: Path) -> None:
 def test_deeply_nested_markup_keeps_its_text_in_bounded_time(tmp_path: Path) -> None:
     import time
 
-    from triage.sources.html import html_to_text
+    from triage.sources.readers.html import html_to_text
 
     assert html_to_text("<div>" * 100_000 + "deep text") == "deep text"  # libxml2 stops at 256 levels
     nested = "&lt;b&gt;" * 20_000 + "Deep body."

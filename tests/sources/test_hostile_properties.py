@@ -25,10 +25,10 @@ from hypothesis import strategies as st
 from triage.model import Article, Problem
 from triage.sources import read_file
 from triage.sources.base import Rejected
-from triage.sources.feedfile import parse_feed_bytes
-from triage.sources.html import html_to_text, read_html
-from triage.sources.jsonfiles import read_json, read_json_feed, read_jsonl
-from triage.text import clean_line, clean_text
+from triage.sources.readers.feedfile import parse_feed_bytes
+from triage.sources.readers.html import html_to_text, read_html
+from triage.sources.readers.jsonfiles import read_json, read_json_feed, read_jsonl
+from triage.infra.text import clean_line, clean_text
 
 # What must never come out: C0 controls but tab and newline, DEL, C1, bidi embeddings/overrides
 # (U+202A-202E) and isolates (U+2066-2069); and lone surrogates, which cannot even be written as UTF-8.

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tests.sources.conftest import REPO, copy_demo, demo_article
 from triage.sources import load, read_file
-from triage.sources.dupindex import DuplicateIndex, group_with_index
+from triage.catalog.dupindex import DuplicateIndex, group_with_index
 
 
 def test_ids_stable_across_folders_machines_and_processes(tmp_path: Path) -> None:

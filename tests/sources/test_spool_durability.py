@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.sources.test_feeds_http import server, url  # noqa: F401 - the fixture and its helper
-from triage.sources import feeds as feeds_mod
-from triage.sources.feeds import fetch_feeds, spool_slug
+from triage.sources import fetch as feeds_mod
+from triage.sources.fetch import fetch_feeds, spool_slug
 from triage.sources.registry import SPOOL_STATE_SUFFIX, SPOOL_SUFFIX
 
 
@@ -71,7 +71,7 @@ CRASH_AFTER_FIRST_REPLACE = textwrap.dedent(f"""
             os._exit(17)  # killed right after the first of the two files reached the disk
 
     os.replace = replace_then_die
-    from triage.sources.feeds import fetch_feeds
+    from triage.sources.fetch import fetch_feeds
     fetch_feeds([{{"url": sys.argv[1], "name": "Desk"}}], Path(sys.argv[2]), timeout=5, max_bytes=1_000_000,
                 user_agent="t")
     os._exit(0)

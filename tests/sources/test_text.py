@@ -1,10 +1,10 @@
-"""triage.text: the one place untrusted text is cleaned, and wire furniture recognised."""
+"""triage.infra.text: the one place untrusted text is cleaned, and wire furniture recognised."""
 
 from __future__ import annotations
 
 import pytest
 
-from triage.text import byline_author, clean_line, clean_text, dateline_date, is_furniture, normalise_title
+from triage.infra.text import byline_author, clean_line, clean_text, dateline_date, is_furniture, normalise_title
 
 
 def test_clean_text_strips_terminal_escapes_and_controls() -> None:

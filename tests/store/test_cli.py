@@ -14,7 +14,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from triage.commands.decisions import decide, decisions, recover
+from triage.cli.decisions import decide, decisions, recover
 from triage.store import DecisionStore
 
 DEMO = Path(__file__).resolve().parents[2] / "triage" / "demo"  # the bundled demo articles, in a sub folder
@@ -170,7 +170,7 @@ def test_store_commands_import_no_spacy_or_textual(tmp_path):
     code = f"""
 import sys
 from click.testing import CliRunner
-from triage.cli import cli
+from triage.cli.main import cli
 r = CliRunner()
 db = {str(tmp_path / "d.json")!r}
 assert r.invoke(cli, ["decide", "a1", "flag", "--db", db]).exit_code == 0

@@ -11,9 +11,9 @@ import pytest
 def analysed_demo(tmp_path_factory):
     """The demo inbox with every article analysed once by the real model (cache in a module tmp dir):
     (base folder, inbox); tests point their own settings' data dir at base / "data"."""
-    from triage.cli import demo_dir
+    from triage.cli.main import demo_dir
     from triage.config import load_settings
-    from triage.service import TriageService
+    from triage.core.service import TriageService
 
     base = tmp_path_factory.mktemp("analysed-demo")
     inbox = base / "demo"

@@ -6,7 +6,7 @@ import asyncio
 import time
 from datetime import UTC, datetime
 
-from triage.service import TriageService
+from triage.core.service import TriageService
 
 NOW = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -22,7 +22,7 @@ from triage.tui.widgets.article_list import ArticleList
 from triage.tui.widgets.reader import ArticleText, SummaryPanel
 from triage.tui.widgets.summary_lines import build_summary, flow
 from triage.tui.widgets.topbar import Status, compact_count, render_status
-from triage.views import VIEWS, View
+from triage.catalog.listing import VIEWS, View
 
 from .helpers import HAVE_TMUX, NOW, Tmux, build_service, wait_for
 
@@ -51,7 +51,7 @@ def _list(app) -> ArticleList:
 
 def _demo_service(analysed_demo, tmp_path):
     from triage.config import load_settings
-    from triage.service import TriageService
+    from triage.core.service import TriageService
 
     base, inbox = analysed_demo
     settings = load_settings(db=tmp_path / "d.json", data_dir=base / "data", inbox=[str(inbox)],

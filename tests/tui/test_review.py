@@ -16,7 +16,7 @@ from textual.widgets import DataTable
 
 from triage.config import load_settings
 from triage.model import Article, Decision, DecisionEvent
-from triage.service import TriageService
+from triage.core.service import TriageService
 from triage.store import parse_when
 from triage.tui.screens.article_view import ArticleViewScreen
 from triage.tui.screens.review import (

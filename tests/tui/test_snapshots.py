@@ -11,7 +11,7 @@ from .helpers import NOW, wait_for
 
 def _app(analysed_demo, tmp_path):
     from triage.config import load_settings
-    from triage.service import TriageService
+    from triage.core.service import TriageService
 
     base, inbox = analysed_demo
     # Fixed file times make the "age" column the same on every machine.

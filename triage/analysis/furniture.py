@@ -16,7 +16,7 @@ import re
 __all__ = ["MAX_FURNITURE_CHARS", "caption_score", "is_furniture", "leading_furniture"]
 
 try:  # the sources' cleaning knows wire furniture best; fall back to a small check of our own
-    from triage.text import is_furniture as _sources_is_furniture
+    from triage.infra.text import is_furniture as _sources_is_furniture
 except ImportError:  # pragma: no cover - depends on the sources package
     _sources_is_furniture = None
 

@@ -9,7 +9,7 @@
 Readers (one module per kind): plaintext (.txt wire copy, .md), html (.html/.htm, trafilatura),
 mail (.eml, mbox), jsonfiles (.json/.jsonl articles, JSON Feed), feedfile (RSS/Atom via feedparser),
 feeds (feed URLs via httpx, spool), watch (live folders, watchfiles). All untrusted text is cleaned by
-triage.text in `base.make_article`, the one place Articles are built.
+triage.infra.text in `base.make_article`, the one place Articles are built.
 """
 
 from triage.sources.base import IngestResult

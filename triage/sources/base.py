@@ -21,7 +21,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from triage.model import Article, Problem
-from triage.text import clean_line, clean_text, normalise_title
+from triage.infra.text import clean_line, clean_text, normalise_title
 
 __all__ = ["IngestResult", "Rejected", "clean_problems", "content_hash", "controls_restored", "controls_to_stand_ins",
            "identity_id", "iso_date", "make_article"]
@@ -128,7 +128,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # HTML) refuse or silently drop them, which breaks a feed or leaves an escape sequence's tail ("[31m")
 # in the text. Readers swap each for its Control Pictures stand-in (U+2400 + code, "␛" for ESC: XML
 # allows it and no parser or extractor drops it) and turn the stand-ins back into controls in each
-# extracted field, so the one sanitiser (triage.text) removes them with the sequences they introduce.
+# extracted field, so the one sanitiser (triage.infra.text) removes them with the sequences they introduce.
 # Only a document that held raw controls is restored: a "␛" in ordinary text is never touched.
 _C0_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _STAND_IN = 0x2400  # the Control Pictures block: "␛" for ESC, printable, kept by every parser

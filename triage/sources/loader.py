@@ -411,7 +411,7 @@ def load(
         problems.extend(part.problems)
     urls = [os.fspath(p) for p in paths if isinstance(p, str | os.PathLike) and _is_url(os.fspath(p))]
     if urls:
-        from triage.sources.feeds import fetch_feeds
+        from triage.sources.fetch import fetch_feeds
 
         res = fetch_feeds(
             [{"url": u, "name": ""} for u in urls], spool_dir, timeout=fetch_timeout,
@@ -421,7 +421,7 @@ def load(
         problems.extend(res.problems)
     result = IngestResult(articles=articles, problems=clean_problems(problems))
     if duplicate_threshold > 0 and len(articles) > 1:
-        from triage.sources.dupindex import DuplicateIndex, group_with_index
+        from triage.catalog.dupindex import DuplicateIndex, group_with_index
 
         where = cache_path.with_name("duplicates.sqlite") if cache_path is not None else None
         index = DuplicateIndex(where, threshold=duplicate_threshold, shingle_size=shingle_size)

@@ -21,9 +21,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from triage.feedlist import Feed, check_url, clean_name, merge_feeds
+from triage.sources.feedlist import Feed, check_url, clean_name, merge_feeds
 from triage.model import Problem
-from triage.sanitize import XML_ILLEGAL
+from triage.infra.sanitize import XML_ILLEGAL
 
 __all__ = ["ListError", "Subscriptions", "parse_newsboat_urls", "parse_opml", "read_subscriptions", "to_opml"]
 

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 # an application that configures logging (the TUI's log file) still receives every record.
 log.addHandler(logging.NullHandler())
 
-SPOOL_SUFFIX = ".spool.jsonl"  # feed spool files written by triage.sources.feeds
+SPOOL_SUFFIX = ".spool.jsonl"  # feed spool files written by triage.sources.fetch
 SPOOL_STATE_SUFFIX = ".spool-state.json"  # their fetch state (ETag ...): never an article
 
 _TEXT = {".txt", ".text", ".wire"}
@@ -83,8 +83,8 @@ def _read_bytes(path: Path, max_file_bytes: int) -> bytes:
 
 
 def _kind(path: Path, data: bytes) -> str:
-    from triage.sources.feedfile import looks_like_feed
-    from triage.sources.mail import looks_like_mbox
+    from triage.sources.readers.feedfile import looks_like_feed
+    from triage.sources.readers.mail import looks_like_mbox
 
     name = path.name.lower()
     if name.endswith(SPOOL_SUFFIX):
@@ -127,43 +127,43 @@ def _dispatch(path: Path, data: bytes, problems: list[Problem]) -> list[Article]
             raise Rejected(f"is a binary file of an unsupported type ({path.suffix or 'no extension'}): skipped")
         raise Rejected(f"has an unsupported file type ({path.suffix or 'no extension'}): skipped")
     if kind == "feed":
-        from triage.sources.feedfile import is_binary_not_feed, read_feed_file
+        from triage.sources.readers.feedfile import is_binary_not_feed, read_feed_file
 
         # A text feed with a few NUL or other control bytes is not binary (its controls are removed).
         if is_binary_not_feed(data):
             raise Rejected("is a binary file, not an RSS or Atom feed")
         return read_feed_file(data, path, source, problems)
     if kind == "eml":
-        from triage.sources.mail import read_eml
+        from triage.sources.readers.mail import read_eml
 
         if looks_binary(data):
             raise Rejected("is a binary file, not an e-mail message")
         return read_eml(data, path, source)
     if kind == "mbox":
-        from triage.sources.mail import read_mbox
+        from triage.sources.readers.mail import read_mbox
 
         if looks_binary(data):
             raise Rejected("is a binary file, not a mailbox")
         return read_mbox(data, path, source, problems)
     text, _enc = decode_bytes(data, _declared_charset(data) if kind == "html" else "")
     if kind == "text":
-        from triage.sources.plaintext import read_wire_text
+        from triage.sources.readers.plaintext import read_wire_text
 
         return read_wire_text(text, path, source)
     if kind == "markdown":
-        from triage.sources.plaintext import read_markdown
+        from triage.sources.readers.plaintext import read_markdown
 
         return read_markdown(text, path, source)
     if kind == "html":
-        from triage.sources.html import read_html
+        from triage.sources.readers.html import read_html
 
         return read_html(text, path, source, problems)
     if kind == "json":
-        from triage.sources.jsonfiles import read_json
+        from triage.sources.readers.jsonfiles import read_json
 
         return read_json(text, path, source, problems)
     if kind == "jsonl":
-        from triage.sources.jsonfiles import read_jsonl
+        from triage.sources.readers.jsonfiles import read_jsonl
 
         return read_jsonl(text, path, source, problems)
     if kind == "spool":

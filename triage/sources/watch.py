@@ -13,7 +13,7 @@ Two forms over one core:
 A WatchUpdate holds the articles of the files that appeared or changed (read with the same loader as
 `load`, so ids, `received` and, with a cache, `updated` agree), their problems, and the paths removed.
 Duplicate grouping is not redone per batch: merge the articles into the full set (e.g.
-TriageService.merge_articles), whose catalog regroups incrementally (triage.sources.dupindex).
+TriageService.merge_articles), whose catalog regroups incrementally (triage.catalog.dupindex).
 """
 
 from __future__ import annotations

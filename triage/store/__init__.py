@@ -6,7 +6,7 @@ from triage.store.events import new_uid
 from triage.store.recover import recover
 from triage.store.rescue import ReplayReport, RescueResult
 from triage.store.undo import UndoConflict, UndoResult
-from triage.store.when import parse_when
+from triage.infra.when import parse_when
 
 __all__ = [
     "CorruptStoreError",

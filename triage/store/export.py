@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from triage.model import Decision, DecisionEvent
-from triage.sanitize import escape_forbidden, sanitize, sanitize_line
+from triage.infra.sanitize import escape_forbidden, sanitize, sanitize_line
 from triage.store.events import EVENT_KEYS, to_doc
 
 __all__ = ["FORMATS", "csv_cell", "event_row", "format_decisions", "md_escape", "md_url"]

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from triage.atomic import fsync_dir, replace, temp_name, unlink_quietly, write_temp  # noqa: F401 - re-exported
+from triage.infra.atomic import fsync_dir, replace, temp_name, unlink_quietly, write_temp  # noqa: F401 - re-exported
 from triage.store.errors import CorruptStoreError, StoreError
 
 __all__ = [

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from triage.model import DecisionEvent
-from triage.sanitize import sanitize_line
+from triage.infra.sanitize import sanitize_line
 from triage.store.events import normalise_doc
 from triage.store.files import fsync_dir
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from triage.model import DecisionEvent
-from triage.sanitize import sanitize_line
+from triage.infra.sanitize import sanitize_line
 from triage.store.events import decision_or_none, to_event
 
 __all__ = ["UndoConflict", "UndoResult", "plan_undo"]

@@ -8,7 +8,7 @@ from datetime import datetime
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
-from triage.service import TriageService
+from triage.core.service import TriageService
 from triage.tui.screens.main import MainScreen
 from triage.tui.screens.quit import QuitScreen
 

@@ -6,13 +6,13 @@ from typing import Any
 
 from rich.text import Text
 
-from triage.sanitize import sanitize
+from triage.infra.sanitize import sanitize
 
 __all__ = ["plain", "safe_text"]
 
 
 def plain(value: Any, *, one_line: bool = False) -> str:
-    """Strip what a terminal could act on (the one sanitiser, triage.sanitize); tabs become spaces."""
+    """Strip what a terminal could act on (the one sanitiser, triage.infra.sanitize); tabs become spaces."""
     return sanitize(value, one_line=one_line).replace("\t", " ")
 
 

@@ -11,15 +11,15 @@ from textual import work
 from textual.binding import Binding
 from textual.widgets import Input
 
-from triage.book import Saved
+from triage.core.book import Saved
 from triage.model import Decision
-from triage.tui.keys import decision_bindings
+from triage.tui.keymap import decision_bindings
 from triage.tui.safe import plain
 from triage.tui.screens.dialogs import HelpScreen, MessageScreen, NoteScreen, PickScreen, ProblemsScreen
 from triage.tui.widgets.article_list import ArticleList
 from triage.tui.widgets.reader import KIND_LABELS, ArticleText
 from triage.tui.widgets.summary_lines import DECISION_LABELS
-from triage.views import SORTS
+from triage.core import SORTS
 
 __all__ = ["BINDINGS", "MainActions", "local_browser_available"]
 
@@ -147,7 +147,7 @@ class MainActions:
             self._tell("Nothing to undo in this session.", timeout=2)
             return
         lst = self.query_one(ArticleList)
-        first = lst.index_of(self.service.catalog.leader_of(action.ids[0])) if action.ids else None
+        first = lst.index_of(self.service.leader_of(action.ids[0])) if action.ids else None
         if first is not None:
             lst.cursor = first
         self._decided(action.ids, advance=False)
@@ -223,7 +223,7 @@ class MainActions:
     @work(thread=True, exclusive=True, group="sources", exit_on_error=False)
     def _count_sources(self) -> None:
         sources = self.service.sources()
-        tags = self.service.catalog.tags()
+        tags = self.service.tags()
         items = [(f"tag:{t}", f"Folder (tag): {plain(t, one_line=True)}") for t in tags]
         items += [(name, f"{plain(name, one_line=True) or '(no source)'}  ({n:,})") for name, n in sources]
         self.app.call_from_thread(self._pick_source, items)

@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from triage.model import Analysis, Article, Decision, DecisionEvent
-from triage.tui.keys import decision_bindings
+from triage.tui.keymap import decision_bindings
 from triage.tui.safe import plain, safe_text
 from triage.tui.screens.dialogs import toggle_key_panel
 from triage.tui.widgets.activity import DECISION_NAMES, DECISION_STYLES

@@ -22,14 +22,25 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from triage.service import Event, TriageService
+from triage.core.events import (
+    Analysed,
+    AnalysisStopped,
+    ArticlesChanged,
+    DecisionsChanged,
+    LoadProgress,
+    Notice,
+    ServiceEvent,
+    StatusText,
+    WriteSettled,
+)
+from triage.core.service import TriageService
 from triage.tui.layout import plan_layout
 from triage.tui.safe import plain
 from triage.tui.screens.actions import BINDINGS, MainActions
 from triage.tui.widgets.article_list import ArticleList
 from triage.tui.widgets.reader import ArticleText, SummaryPanel
 from triage.tui.widgets.topbar import Status, TopBar
-from triage.views import VIEWS, Listing, View
+from triage.core import VIEWS, Listing, View
 
 __all__ = ["MainScreen"]
 
@@ -45,10 +56,10 @@ class MainScreen(MainActions, Screen):
     reading: reactive[bool] = reactive(False, init=False)
     """The reading view: the full text takes the screen (enter on small terminals, z anywhere)."""
 
-    class ServiceEvent(Message):
+    class FromService(Message):
         """Something the service's background threads did (posted from those threads)."""
 
-        def __init__(self, event: Event) -> None:
+        def __init__(self, event: ServiceEvent) -> None:
             self.event = event
             super().__init__()
 
@@ -114,9 +125,9 @@ class MainScreen(MainActions, Screen):
         if self._from_service in self.service.listeners:
             self.service.listeners.remove(self._from_service)
 
-    def _from_service(self, event: Event) -> None:
+    def _from_service(self, event: ServiceEvent) -> None:
         """Called on the service's threads: hand the event to the event loop."""
-        self.post_message(self.ServiceEvent(event))
+        self.post_message(self.FromService(event))
 
     def on_resize(self, event) -> None:
         self._apply_layout(event.size.width)
@@ -191,53 +202,62 @@ class MainScreen(MainActions, Screen):
         lst.scroll_to(y=max(0, lst.cursor - offset), animate=False, immediate=True)
 
     # -- what the service tells ------------------------------------------------------------------
-    def on_main_screen_service_event(self, msg: ServiceEvent) -> None:
-        ev = msg.event
-        kind = ev.kind
-        if kind == "articles":
-            self.request_listing()
-            if ev.change and ev.change.problems and self.service.progress[2]:
-                self._tell(f"{len(ev.change.problems)} new problem(s): press p to see them.", severity="warning")
-            if ev.change and self.service.progress[2] and ev.change.changed:
-                self._tell(f"{len(ev.change.changed)} new or updated article(s).", timeout=3)
-            if self._shown_id and ev.change and self._shown_id in ev.change.changed:
-                self._show(self._shown_id, scroll=False)
-        elif kind == "progress":
-            self._set_status(loading=None if ev.finished else (ev.done, ev.total))
-            if ev.finished:
-                self.request_listing()
-                problems = self.service.problems
-                if problems:
-                    self._tell(f"{len(problems)} item(s) could not be read: press p to see them.", severity="warning")
-        elif kind == "decisions":
-            self.request_listing()
-            if ev.saved_now:
-                self._tell(f"Saved now: {ev.saved_now} decision(s) that could not be written before.", timeout=4)
+    def on_main_screen_from_service(self, msg: FromService) -> None:
+        """One handler per kind of service event: ArticlesChanged -> on_articles_changed, and so on."""
+        getattr(self, msg.event.handler_name())(msg.event)
+
+    def on_articles_changed(self, ev: ArticlesChanged) -> None:
+        self.request_listing()
+        change, loaded = ev.change, self.service.progress[2]
+        if change.problems and loaded:
+            self._tell(f"{len(change.problems)} new problem(s): press p to see them.", severity="warning")
+        if change.changed and loaded:
+            self._tell(f"{len(change.changed)} new or updated article(s).", timeout=3)
+        if self._shown_id and self._shown_id in change.changed:
             self._show(self._shown_id, scroll=False)
-            self._set_status()
-        elif kind == "analysed":
-            if self._shown_id in ev.ids or not ev.ids:
-                self._show(self._shown_id, scroll=False)
-            now = time.monotonic()
-            if now - self._last_progress_paint > 0.25 or ev.done >= ev.total:
-                self._last_progress_paint = now
-                self._set_status(analysing=(ev.done, ev.total) if ev.done < ev.total else None)
-            for aid, why in ev.failures:
-                self._failed[aid] = why
-                if aid == self._shown_id:
-                    self._show(aid, scroll=False)
-        elif kind == "analysis-stopped":
-            self._analysis_error = ev.text
-            self._tell(f"Summaries unavailable: {ev.text}", severity="error", timeout=10)
-            self._set_status(analysing=None)
+
+    def on_load_progress(self, ev: LoadProgress) -> None:
+        self._set_status(loading=None if ev.finished else (ev.done, ev.total))
+        if ev.finished:
+            self.request_listing()
+            problems = self.service.problems
+            if problems:
+                self._tell(f"{len(problems)} item(s) could not be read: press p to see them.", severity="warning")
+
+    def on_decisions_changed(self, ev: DecisionsChanged) -> None:
+        self.request_listing()
+        if ev.saved_now:
+            self._tell(f"Saved now: {ev.saved_now} decision(s) that could not be written before.", timeout=4)
+        self._show(self._shown_id, scroll=False)
+        self._set_status()
+
+    def on_analysed(self, ev: Analysed) -> None:
+        if self._shown_id in ev.ids or not ev.ids:
             self._show(self._shown_id, scroll=False)
-        elif kind == "saved":
-            self._saved(ev.saved)
-        elif kind == "notice":
-            if ev.severity == "status":
-                self._set_status(activity=ev.text)
-            elif ev.text:
-                self._tell(ev.text, severity=ev.severity, timeout=10 if ev.severity == "error" else 4)
+        now = time.monotonic()
+        if now - self._last_progress_paint > 0.25 or ev.done >= ev.total:
+            self._last_progress_paint = now
+            self._set_status(analysing=(ev.done, ev.total) if ev.done < ev.total else None)
+        for aid, why in ev.failures:
+            self._failed[aid] = why
+            if aid == self._shown_id:
+                self._show(aid, scroll=False)
+
+    def on_analysis_stopped(self, ev: AnalysisStopped) -> None:
+        self._analysis_error = ev.reason
+        self._tell(f"Summaries unavailable: {ev.reason}", severity="error", timeout=10)
+        self._set_status(analysing=None)
+        self._show(self._shown_id, scroll=False)
+
+    def on_write_settled(self, ev: WriteSettled) -> None:
+        self._saved(ev.saved)
+
+    def on_notice(self, ev: Notice) -> None:
+        if ev.text:
+            self._tell(ev.text, severity=ev.severity, timeout=10 if ev.severity == "error" else 4)
+
+    def on_status_text(self, ev: StatusText) -> None:
+        self._set_status(activity=ev.text)
 
     # -- the list: built in a worker, swapped in here ---------------------------------------------
     def request_listing(self) -> None:
@@ -268,7 +288,7 @@ class MainScreen(MainActions, Screen):
     def _apply_listing(self, listing: Listing) -> None:
         lst = self.query_one(ArticleList)
         current = lst.current_id
-        keep = self.service.catalog.leader_of(current) if current else None
+        keep = self.service.leader_of(current) if current else None
         lst.set_listing(listing, keep=keep)
         if not listing.ids:
             self._show(None)

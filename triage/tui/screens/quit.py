@@ -77,7 +77,7 @@ class QuitScreen(ModalScreen[bool]):
     def _retry(self) -> None:
         """Finish queued writes and retry refused ones, off the event loop (the lock may be busy)."""
         try:
-            self.service.book.flush(5)
+            self.service.flush_writes(5)
             self.service.refresh_decisions()
         except Exception:  # the count below says what is left
             pass

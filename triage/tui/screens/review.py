@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from triage.model import Decision, DecisionEvent
-from triage.tui.keys import decision_bindings
+from triage.tui.keymap import decision_bindings
 from triage.tui.safe import plain
 from triage.tui.screens.article_view import ArticleViewScreen, decision_text, format_when
 from triage.tui.screens.dialogs import toggle_key_panel
@@ -178,7 +178,7 @@ class ReviewScreen(Screen):
             # Through the service, so the main screen's view of decisions is refreshed too (the store
             # reports a change once: whoever asks first must pass it on).
             self.service.refresh_decisions()
-            count = len(self.service.store)
+            count = self.service.event_count()
         except Exception:
             log.exception("review: polling the store failed")
             return
@@ -194,10 +194,9 @@ class ReviewScreen(Screen):
     def load(self) -> None:
         """Read every article's current decision from the store, off the event loop."""
         try:
-            store = self.service.store
-            seen = len(store)
+            seen = self.service.event_count()
             by_id: dict[str, DecisionEvent] = {}
-            for ev in store.current_many().values():  # cleared articles included; the newest wins
+            for ev in self.service.current_events().values():  # cleared articles included; the newest wins
                 old = by_id.get(ev.article_id)
                 if old is None or ev.at >= old.at:
                     by_id[ev.article_id] = ev
@@ -248,7 +247,7 @@ class ReviewScreen(Screen):
         # it only reads (the loop replaces single entries when it changes a row).
         try:
             matched = filter_events(events, flt, since=bounds[0], until=bounds[1], hay=self._hay,
-                                    tags=self.service.catalog.source_tags)
+                                    tags=self.service.source_tags)
             rows = sort_events(matched, *sort)
             activity = activity_of(matched, self.today)
         except Exception:  # a bug here must not leave the table stale without a word
@@ -375,7 +374,7 @@ class ReviewScreen(Screen):
 
     def _apply(self, events: Iterable[DecisionEvent], keep: str | None = None) -> None:
         try:
-            self._seen = len(self.service.store)  # our own writes need no reload
+            self._seen = self.service.event_count()  # our own writes need no reload
         except Exception:  # a store failing here failed the write already, and said so
             log.exception("review: counting events failed")
         for ev in events:

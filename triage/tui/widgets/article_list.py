@@ -19,7 +19,7 @@ from textual.strip import Strip
 
 from triage.model import Decision
 from triage.tui.safe import plain
-from triage.views import Listing, Row
+from triage.core import Listing, Row
 
 __all__ = ["MARKS", "ArticleList", "age"]
 

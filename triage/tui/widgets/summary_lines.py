@@ -200,7 +200,7 @@ def decision_line(event: DecisionEvent | None) -> Text | None:
 def build_summary(article: Article | None, analysis: Analysis | None, width: int, *, status: str = "",
                   event: DecisionEvent | None = None, compact: bool = False, update=None) -> SummaryLines:
     """Wrap a story's summary for `width` cells. Compact: each kind of chips and the terms on one
-    line (whole chips, "+N" for the rest), for small terminals. `update` (triage.changes.Update):
+    line (whole chips, "+N" for the rest), for small terminals. `update` (triage.catalog.changes.Update):
     what the story's latest version added, said in one line at the top."""
     width = max(10, width)
     if article is None:

@@ -29,7 +29,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from triage.tui.safe import plain
-from triage.views import VIEWS, View
+from triage.core import VIEWS, View
 
 __all__ = ["DEGRADE", "VIEW_LABELS", "Status", "TopBar", "compact_count", "render_status"]
 

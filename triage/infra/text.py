@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from triage.sanitize import sanitize
+from triage.infra.sanitize import sanitize
 
 __all__ = ["byline_author", "clean_line", "clean_text", "dateline_date", "is_furniture", "normalise_title"]
 
 # Tabs and the other spaces become plain spaces in article text; what a terminal could act on is
-# removed by the one sanitiser (triage.sanitize), which also turns CR, VT, FF and U+2028/9 into newlines.
+# removed by the one sanitiser (triage.infra.sanitize), which also turns CR, VT, FF and U+2028/9 into newlines.
 _SPACES_RE = re.compile(r"[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 
 

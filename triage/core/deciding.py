@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 
-from triage.book import Action, Saved
+from triage.core.book import Action, Saved
 from triage.model import Article, Decision, DecisionEvent
 
 __all__ = ["Decisions"]

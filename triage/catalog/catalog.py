@@ -19,11 +19,11 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from triage.catalog_stories import StoryPlacement, arrival, same_version, vkey
-from triage.catalog_views import CatalogViews, entity_words
+from triage.catalog.stories import StoryPlacement, arrival, same_version, vkey
+from triage.catalog.views import CatalogViews, entity_words
 from triage.model import Analysis, Article, Decision, Problem
-from triage.rules import RuleSet
-from triage.views import Row, date_key
+from triage.catalog.rules import RuleSet
+from triage.catalog.listing import Row, date_key
 
 __all__ = ["Catalog", "Change"]
 
@@ -47,7 +47,7 @@ class Change:
 def _text_key(article: Article) -> str:
     """The key of an article's text; an article without text (a title-only feed entry) is nobody's
     duplicate, so it gets a key of its own."""
-    from triage.sources.dedupe import text_key
+    from triage.catalog.dedupe import text_key
 
     return text_key(article.text) if article.text.strip() else f"id:{article.id}"
 

@@ -8,46 +8,25 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from triage.core.events import Analysed, DecisionsChanged, Notice, ServiceEvent, StatusText
 from triage.model import Article
 
 if TYPE_CHECKING:
-    from triage.book import Saved
-    from triage.catalog import Change
+    from triage.core.book import Saved
+    from triage.catalog.catalog import Change
 
-__all__ = ["Event", "LiveSide", "background_priority", "settle_memory"]
+__all__ = ["LiveSide", "background_priority", "settle_memory"]
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Event:
-    """Something the background side did, for the UI: `kind` names it, the fields say what.
-
-    kinds: "articles" (change), "progress" (done, total; finished), "analysed" (ids, failures),
-    "analysis-stopped" (text), "decisions" (others' decisions arrived; saved_now), "saved" (saved),
-    "notice" (text, severity)."""
-
-    kind: str
-    change: Change | None = None
-    done: int = 0
-    total: int = 0
-    finished: bool = False
-    ids: list[str] = field(default_factory=list)
-    failures: list[tuple[str, str]] = field(default_factory=list)
-    saved: Saved | None = None
-    saved_now: int = 0
-    text: str = ""
-    severity: str = "information"
-
-
 class LiveSide:
-    """Background threads for TriageService; they tell listeners what changed (Event)."""
+    """Background threads for TriageService; they tell listeners what changed (triage.core.events)."""
 
     # -- the live side ---------------------------------------------------------------------------
-    def start(self, listener: Callable[[Event], None] | None = None, *, analyze: bool = True,
+    def start(self, listener: Callable[[ServiceEvent], None] | None = None, *, analyze: bool = True,
               load: bool = True, defer: bool = False) -> None:
         """Run the live side in background threads: the progressive load (unless already loaded) and
         the decisions at once; then the inbox watcher, feed refreshes, search indexing, analysis and
@@ -95,10 +74,10 @@ class LiveSide:
             self.book.load()
         except Exception as exc:
             log.exception("reading decisions failed")
-            self._emit(Event("notice", text=f"Decisions file: {exc}", severity="error"))
+            self._emit(Notice(f"Decisions file: {exc}", "error"))
         if self.replayed:
-            self._emit(Event("notice", text=self.replayed, severity="warning"))
-        self._emit(Event("decisions"))
+            self._emit(Notice(self.replayed, "warning"))
+        self._emit(DecisionsChanged())
 
     def _read_analysis_cache(self) -> None:
         try:
@@ -106,7 +85,7 @@ class LiveSide:
         except Exception:
             log.exception("reading the analysis cache failed")
         self._cache_read.set()
-        self._emit(Event("analysed", ids=[], done=0, total=0))
+        self._emit(Analysed())
 
     def _after_load(self, loading: Future[None]) -> None:
         try:
@@ -130,7 +109,7 @@ class LiveSide:
             watch_paths(list(self.inbox), changed, stop_event=self._stop, **self.watch_options())
         except Exception as exc:
             log.exception("watching the inbox failed")
-            self._emit(Event("notice", text=f"Live inbox updates stopped: {exc}", severity="warning"))
+            self._emit(Notice(f"Live inbox updates stopped: {exc}", "warning"))
 
     def _feeds_loop(self) -> None:
         minutes = float(self.settings.get("fetch.refresh_minutes", 15))
@@ -139,8 +118,8 @@ class LiveSide:
                 self.refresh_feeds()
             except Exception as exc:
                 log.exception("feed refresh failed")
-                self._emit(Event("notice", text=f"Feed refresh failed: {exc}", severity="error"))
-            self._emit(Event("notice", text="", severity="status"))
+                self._emit(Notice(f"Feed refresh failed: {exc}", "error"))
+            self._emit(StatusText(""))
             if minutes <= 0 or self._stop.wait(minutes * 60):
                 return
 
@@ -165,7 +144,7 @@ class LiveSide:
                 log.exception("store poll failed")
                 continue
             if changed:
-                self._emit(Event("decisions", saved_now=saved_now))
+                self._emit(DecisionsChanged(saved_now=saved_now))
 
     def stop(self) -> None:
         """Stop the background threads and worker processes (the queued writes still finish)."""

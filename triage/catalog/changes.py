@@ -12,7 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from triage.text import is_furniture
+from triage.infra.text import is_furniture
 
 __all__ = ["Update", "compare"]
 

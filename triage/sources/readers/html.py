@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 
 from triage.model import Article, Problem
-from triage.sanitize import XML_ILLEGAL
+from triage.infra.sanitize import XML_ILLEGAL
 from triage.sources.base import Rejected, controls_restored, controls_to_stand_ins, make_article
-from triage.text import clean_line, clean_text
+from triage.infra.text import clean_line, clean_text
 
 __all__ = ["extract_html", "html_to_text", "read_html"]
 
@@ -24,7 +24,7 @@ _SKIP = {"script", "style", "noscript", "template", "iframe", "object", "embed",
 def html_to_text(fragment: str) -> str:
     """Plain text of an HTML fragment (feed content, mail body): block elements become paragraphs,
     list items "- item", scripts and styles dropped. Uses lxml; never fetches anything. The result
-    still needs triage.text.clean_text (make_article does it) before it is shown."""
+    still needs triage.infra.text.clean_text (make_article does it) before it is shown."""
     if not fragment or "<" not in fragment:
         # Plain text, maybe with entities.
         import html as _html

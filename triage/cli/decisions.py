@@ -25,7 +25,7 @@ _pause = time.sleep  # between retries (a test frees the disk here)
 
 def _say(message: str, *, err: bool = True) -> None:
     """One line to the terminal, sanitised: ids, titles, paths and reasons may come from a shared file."""
-    from triage.sanitize import sanitize_line
+    from triage.infra.sanitize import sanitize_line
 
     click.echo(sanitize_line(message), err=err)
 
@@ -156,7 +156,7 @@ def _save_or_drop(store: Any) -> bool:
 def decide(ctx: click.Context, article_id: str, decision: str, inbox: tuple[Path, ...], note: str,
            db: str | None, no_compact: bool) -> None:
     """Record a decision for ARTICLE_ID; title, source and url come from INBOX when the id is found there."""
-    from triage.sanitize import has_forbidden, sanitize
+    from triage.infra.sanitize import has_forbidden, sanitize
     from triage.store import PendingWriteError, StoreError
 
     if not article_id.strip() or has_forbidden(article_id):
@@ -209,7 +209,7 @@ def _cached_summaries(ctx: click.Context, inbox: tuple[str, ...]) -> dict[str, l
     folders = [Path(p) for p in inbox] or [p for p in settings.inbox if p.exists()]
     if not folders:
         return None
-    from triage.service import TriageService
+    from triage.core.service import TriageService
 
     service = TriageService(settings, inbox=folders)
     service.load()

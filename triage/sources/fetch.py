@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from triage.atomic import write_text_atomic
+from triage.infra.atomic import write_text_atomic
 from triage.model import Article, Problem
 from triage.sources.base import IngestResult, Rejected, clean_problems
 from triage.sources.registry import SPOOL_STATE_SUFFIX, SPOOL_SUFFIX, read_file
@@ -93,11 +93,11 @@ def _get(client: Any, url: str, headers: dict[str, str], *, timeout: float, max_
 
 
 def _parse_body(body: bytes, url: str, name: str, problems: list[Problem]) -> tuple[list[Article], Any]:
-    from triage.sources.feedfile import parse_feed_bytes
+    from triage.sources.readers.feedfile import parse_feed_bytes
 
     stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped[:1] == b"{":
-        from triage.sources.jsonfiles import is_json_feed, loads, read_json_feed
+        from triage.sources.readers.jsonfiles import is_json_feed, loads, read_json_feed
 
         try:
             obj = loads(stripped.decode("utf-8", "replace"))
@@ -112,7 +112,7 @@ def _parse_body(body: bytes, url: str, name: str, problems: list[Problem]) -> tu
 def _full_text(client: Any, link: str, *, timeout: float, max_bytes: int, user_agent: str) -> str:
     """Main text of a linked article page (trafilatura), or "" when it cannot be had."""
     from triage.sources.decode import decode_bytes
-    from triage.sources.html import extract_html
+    from triage.sources.readers.html import extract_html
 
     try:
         _status, _h, body = _get(client, link, {"User-Agent": user_agent}, timeout=timeout, max_bytes=max_bytes)
@@ -266,7 +266,7 @@ def _fetch_one(client: Any, url: str, name: str, spool_dir: Path | None, *, time
             fresh, parsed = [], None
         fresh = [replace(a, received=a.received or now, source=name or a.source) for a in fresh]
         if fetch_full_article and parsed is not None:
-            from triage.sources.feedfile import teaser_links
+            from triage.sources.readers.feedfile import teaser_links
 
             teasers = teaser_links(parsed)
             known = {}

@@ -84,9 +84,9 @@ def cli(ctx: click.Context, config: str | None, db: str | None) -> None:
 
 def run_tui(settings, inbox: list[Path], db_path: Path, *, start: str = "main") -> None:
     """Open the decisions file, then run the app; a file that cannot be used stops here with a reason."""
-    from triage.logfile import setup_logging
-    from triage.sanitize import sanitize_line
-    from triage.service import TriageService
+    from triage.infra.log import setup_logging
+    from triage.infra.sanitize import sanitize_line
+    from triage.core.service import TriageService
     from triage.store import StoreError
 
     setup_logging(settings.data_dir)
@@ -231,10 +231,10 @@ def serve_cmd(ctx: click.Context, host: str, port: int, use_demo: bool, inbox: t
 
 def _register_subcommands() -> None:
     """Add the subcommands each layer provides; their modules import nothing heavy until they run."""
-    from triage.commands.decisions import decide, decisions, recover
-    from triage.commands.feeds import feeds
-    from triage.commands.ingest import fetch, ingest
-    from triage.commands.summarize import summarize
+    from triage.cli.decisions import decide, decisions, recover
+    from triage.cli.feeds import feeds
+    from triage.cli.ingest import fetch, ingest
+    from triage.cli.summarize import summarize
 
     for command in (ingest, fetch, summarize, decide, decisions, recover, feeds):
         cli.add_command(command)
@@ -254,7 +254,7 @@ def main() -> None:
         click.echo("Aborted!", err=True)
         sys.exit(1)
     except click.ClickException as exc:
-        from triage.sanitize import sanitize
+        from triage.infra.sanitize import sanitize
 
         buf = io.StringIO()
         exc.show(file=buf)

@@ -15,7 +15,7 @@ from typing import Any
 
 from triage.model import Article, Problem
 from triage.sources.base import Rejected, as_text, make_article
-from triage.sources.html import html_to_text
+from triage.sources.readers.html import html_to_text
 
 __all__ = ["article_from_object", "is_json_feed", "loads", "read_json", "read_json_feed", "read_jsonl"]
 

@@ -13,7 +13,7 @@ from triage.model import Analysis, Article, Problem
 if TYPE_CHECKING:
     from triage.analysis.pool import AnalysisPool
 
-from triage.service_live import Event
+from triage.core.events import Analysed, AnalysisStopped
 
 __all__ = ["AnalysisSide"]
 
@@ -79,13 +79,13 @@ class AnalysisSide:
                 if bad:
                     problems = [Problem(self._title_of(aid), f"could not be summarised ({why})") for aid, why in bad]
                     self.catalog.add([], problems)
-                self._emit(Event("analysed", ids=[aid for aid, _ in ok], failures=bad,
+                self._emit(Analysed(ids=tuple(aid for aid, _ in ok), failures=tuple(bad),
                                  done=self.pool.queue.done if self.pool else 0,
                                  total=self.pool.queue.total if self.pool else 0))
 
             def fatal(why: str) -> None:
                 self.analysis_unavailable = why
-                self._emit(Event("analysis-stopped", text=why))
+                self._emit(AnalysisStopped(why))
 
             self.pool = AnalysisPool(self.analyzer, article_of=self.catalog.article, on_done=done,
                                      processes=n, on_fatal=fatal)

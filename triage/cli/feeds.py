@@ -35,14 +35,14 @@ def _settings(ctx: click.Context) -> Any:
 
 def _fail(message: str, code: int = 1) -> None:
     """One clean line on stderr, then exit with `code`."""
-    from triage.text import clean_line
+    from triage.infra.text import clean_line
 
     click.echo(f"triage: {clean_line(message)}", err=True)
     sys.exit(code)
 
 
 def _say(message: str, *, err: bool = False) -> None:
-    from triage.text import clean_line
+    from triage.infra.text import clean_line
 
     click.echo(clean_line(message), err=err)
 
@@ -55,7 +55,7 @@ def _feeds_file(settings: Any) -> Path:
 
 def _all_feeds(settings: Any) -> list:
     """Settings.feeds (config.toml's, then feeds.toml's) as Feed objects."""
-    from triage.feedlist import Feed
+    from triage.sources.feedlist import Feed
 
     return [Feed(d["url"], d.get("name", ""), tuple(tuple(p) for p in d.get("folders", [])), d.get("site", ""),
                  d.get("file", "")) for d in settings.feeds]
@@ -81,7 +81,7 @@ def feeds() -> None:
 def import_cmd(ctx: click.Context, file: str) -> None:
     """Add the feeds of FILE: OPML 1.0/2.0 (newsboat, Miniflux, NetNewsWire, Feedly ...) or newsboat's
     urls file ('-' reads stdin). Folders become tags; feeds already in the list are not added again."""
-    from triage.feedlist import FeedListError, edit_feeds
+    from triage.sources.feedlist import FeedListError, edit_feeds
     from triage.sources.opml import MAX_BYTES, ListError, read_subscriptions
 
     settings = _settings(ctx)
@@ -176,7 +176,7 @@ def _fit(s: str, width: int, *, pad: bool = True) -> str:
 
 def _shown_url(url: str) -> str:
     """A URL for the screen: a password in it (https://user:secret@host/) is not shown."""
-    from triage.text import clean_line
+    from triage.infra.text import clean_line
 
     return re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/@:]*):[^/@]*@", r"\1:***@", clean_line(url))
 
@@ -185,7 +185,7 @@ def _table(rows: list[dict[str, Any]], width: int) -> list[str]:
     """NAME, TAGS, URL columns in `width` cells; long cells end in an ellipsis, no line wraps."""
     from rich.cells import cell_len
 
-    from triage.feedlist import clean_name
+    from triage.sources.feedlist import clean_name
 
     width = max(width, 40) - 1  # never write into the last column: some terminals wrap there
     cells = [(clean_name(r.get("name", "")) or "(untitled)", clean_name(", ".join(r.get("tags", [])), 400),
@@ -214,7 +214,7 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
     rows = _feed_rows(settings)
     if as_json:
         text = json.dumps(rows, ensure_ascii=False, indent=2)
-        from triage.sanitize import escape_forbidden
+        from triage.infra.sanitize import escape_forbidden
 
         click.echo(escape_forbidden(text))
         return
@@ -238,7 +238,7 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def add_cmd(ctx: click.Context, url: str, name: str, tags: tuple[str, ...]) -> None:
     """Add the feed at URL (http or https; feed:// is read as http://)."""
-    from triage.feedlist import Feed, FeedListError, check_url, clean_name, edit_feeds, url_key
+    from triage.sources.feedlist import Feed, FeedListError, check_url, clean_name, edit_feeds, url_key
 
     settings = _settings(ctx)
     try:
@@ -273,7 +273,7 @@ def add_cmd(ctx: click.Context, url: str, name: str, tags: tuple[str, ...]) -> N
 @click.pass_context
 def remove_cmd(ctx: click.Context, feed: str) -> None:
     """Remove one feed, given by its URL or its name (as `triage feeds list` shows it)."""
-    from triage.feedlist import FeedListError, edit_feeds, find_feeds
+    from triage.sources.feedlist import FeedListError, edit_feeds, find_feeds
 
     settings = _settings(ctx)
     target = _feeds_file(settings)

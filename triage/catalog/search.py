@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from triage.sqlitedb import open_index, transaction
+from triage.infra.sqlitedb import open_index, transaction
 
 __all__ = ["SearchIndex", "fold", "fts_query", "scan_match"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from triage.model import Article
 from triage.sources.base import Rejected, make_article
-from triage.text import byline_author, clean_text, dateline_date, is_furniture
+from triage.infra.text import byline_author, clean_text, dateline_date, is_furniture
 
 __all__ = ["read_markdown", "read_wire_text", "split_paragraphs", "strip_furniture"]
 

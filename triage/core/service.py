@@ -2,9 +2,9 @@
 
 Three parts, each the one owner of its state and safe to use from several threads:
 
-* `catalog` (triage.catalog.Catalog): the articles, their duplicate groups, search index, rules and
+* `catalog` (triage.catalog.catalog.Catalog): the articles, their duplicate groups, search index, rules and
   list order;
-* `book` (triage.book.DecisionBook): the current decisions, optimistic, written by one writer thread;
+* `book` (triage.core.book.DecisionBook): the current decisions, optimistic, written by one writer thread;
 * the analysis: an Analyzer (cache, model) and, for the TUI, an AnalysisPool of worker processes.
 
 `start(listener)` runs the live side in background threads (progressive load, inbox watcher, feed
@@ -26,24 +26,32 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from triage.book import Action, DecisionBook, Saved
-from triage.catalog import Catalog
-from triage.model import Analysis, Article, Problem
-from triage.rules import RuleSet, compile_rules
-from triage.service_analysis import AnalysisSide
-from triage.service_decisions import Decisions
-from triage.service_live import Event, LiveSide, background_priority, settle_memory
-from triage.service_versions import StoryVersions
-from triage.views import SORTS, VIEWS, Listing, Row, View
+from triage.core.book import Action, DecisionBook, Saved
+from triage.catalog.catalog import Catalog
+from triage.model import Analysis, Article, DecisionEvent, Problem
+from triage.catalog.rules import RuleSet, compile_rules
+from triage.core.analysing import AnalysisSide
+from triage.core.deciding import Decisions
+from triage.core.events import (
+    ArticlesChanged,
+    LoadProgress,
+    Notice,
+    ServiceEvent,
+    StatusText,
+    WriteSettled,
+)
+from triage.core.live import LiveSide, background_priority, settle_memory
+from triage.core.versions import StoryVersions
+from triage.catalog.listing import SORTS, VIEWS, Listing, Row, View
 
 if TYPE_CHECKING:  # imported lazily at run time: keeps `triage --help` and the store CLI light
     from triage.analysis import Analyzer
     from triage.analysis.pool import AnalysisPool
-    from triage.changes import Update
+    from triage.catalog.changes import Update
     from triage.config import Settings
     from triage.store import DecisionStore
 
-__all__ = ["SORTS", "VIEWS", "Event", "Listing", "Row", "TriageService", "View"]
+__all__ = ["SORTS", "VIEWS", "Listing", "Row", "TriageService", "View"]
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +83,7 @@ class TriageService(LiveSide, StoryVersions, AnalysisSide, Decisions):
         self._cache_read = threading.Event()  # the analysis cache file has been read (by a worker)
         self.book = DecisionBook(lambda: self.store)
         self.book.listeners.append(self._saved)
-        self.listeners: list[Callable[[Event], None]] = []
+        self.listeners: list[Callable[[ServiceEvent], None]] = []
         self.actions: list[Action] = []  # this session's decisions and notes, the latest last (undo)
         self.rescued = None  # a RescueResult when decisions went to a rescue file
         self._updates: dict[tuple[str, str, str], tuple[Update, str]] = {}
@@ -137,8 +145,8 @@ class TriageService(LiveSide, StoryVersions, AnalysisSide, Decisions):
         if self._indexes_open:
             return
         self._indexes_open = True
-        from triage.search import SearchIndex
-        from triage.sources.dupindex import DuplicateIndex
+        from triage.catalog.search import SearchIndex
+        from triage.catalog.dupindex import DuplicateIndex
 
         src = self.settings.section("sources")
         threshold = float(src["duplicate_threshold"])
@@ -149,12 +157,12 @@ class TriageService(LiveSide, StoryVersions, AnalysisSide, Decisions):
 
     # -- listening -------------------------------------------------------------------------------
     def _saved(self, saved: Saved) -> None:
-        self._emit(Event("saved", saved=saved))
+        self._emit(WriteSettled(saved))
         if saved.conflicts:  # an undo that left someone else's later change alone says so
             reasons = "; ".join(saved.conflicts[:3]) + (" …" if len(saved.conflicts) > 3 else "")
-            self._emit(Event("notice", text=f"Not undone: {reasons}.", severity="warning"))
+            self._emit(Notice(f"Not undone: {reasons}.", "warning"))
 
-    def _emit(self, event: Event) -> None:
+    def _emit(self, event: ServiceEvent) -> None:
         for listener in list(self.listeners):
             try:
                 listener(event)
@@ -199,9 +207,9 @@ class TriageService(LiveSide, StoryVersions, AnalysisSide, Decisions):
             done, total = part.done, part.total
             self.progress = (done, total, False)
             self._forget_analyses(change.changed)
-            self._emit(Event("progress", done=done, total=total))
+            self._emit(LoadProgress(done, total))
             if change:
-                self._emit(Event("articles", change=change))
+                self._emit(ArticlesChanged(change))
                 self._want_analysis(change.changed)
         if first:
             self.catalog.replace([])
@@ -211,7 +219,7 @@ class TriageService(LiveSide, StoryVersions, AnalysisSide, Decisions):
         if self._loading is None:  # loaded by hand (CLI, tests): start_loading() must not read again
             self._loading = Future()
             self._loading.set_result(None)
-        self._emit(Event("progress", done=done, total=total, finished=True))
+        self._emit(LoadProgress(done, total, finished=True))
 
     def start_loading(self) -> Future[None]:
         """Begin load() in a background thread (once); the app starts up meanwhile."""
@@ -224,9 +232,9 @@ class TriageService(LiveSide, StoryVersions, AnalysisSide, Decisions):
                     self.load()
                 except Exception as exc:
                     log.exception("loading failed")
-                    self._emit(Event("notice", text=f"Could not load the inbox: {exc}", severity="error"))
+                    self._emit(Notice(f"Could not load the inbox: {exc}", "error"))
                     self.progress = (self.progress[0], self.progress[1], True)
-                    self._emit(Event("progress", done=self.progress[0], total=self.progress[1], finished=True))
+                    self._emit(LoadProgress(self.progress[0], self.progress[1], finished=True))
                     fut.set_exception(exc)
                 else:
                     fut.set_result(None)
@@ -253,13 +261,13 @@ class TriageService(LiveSide, StoryVersions, AnalysisSide, Decisions):
         self._keep_aliases()
         self._forget_analyses(change.changed)
         if change:
-            self._emit(Event("articles", change=change))
+            self._emit(ArticlesChanged(change))
             self._want_analysis(change.changed)
         return change.changed
 
     def fetch_feeds(self, progress=None):
         """Fetch the configured feeds once (a worker thread); returns the IngestResult (not merged)."""
-        from triage.sources.feeds import fetch_feeds
+        from triage.sources.fetch import fetch_feeds
 
         f = self.settings.section("fetch")
         return fetch_feeds(self.settings.feeds, self.settings.data_dir / "spool",
@@ -270,8 +278,7 @@ class TriageService(LiveSide, StoryVersions, AnalysisSide, Decisions):
     def refresh_feeds(self) -> list[str]:
         """Fetch the feeds and merge what they hold (a worker thread); returns new or changed ids."""
         def progress(done: int, total: int, name: str = "") -> None:
-            self._emit(Event("notice", text=f"fetching feeds {done}/{total}" if done < total else "",
-                             severity="status"))
+            self._emit(StatusText(f"fetching feeds {done}/{total}" if done < total else ""))
 
         result = self.fetch_feeds(progress=progress)
         return self.merge_articles(result.articles, result.problems)
@@ -329,6 +336,32 @@ class TriageService(LiveSide, StoryVersions, AnalysisSide, Decisions):
         """(source name, stories) in the inbox, most stories first."""
         return self.catalog.sources()
 
+    def leader_of(self, article_id: str) -> str:
+        """The id of the list row that shows the article (its duplicate group's leader)."""
+        return self.catalog.leader_of(article_id)
+
+    def tags(self) -> list[tuple[str, int]]:
+        """Feed folders (tags) with their story counts, for the source filter."""
+        return self.catalog.tags()
+
+    @property
+    def source_tags(self) -> dict[str, tuple[str, ...]]:
+        """Each source's tags (its feed folders), for filters over decided stories."""
+        return self.catalog.source_tags
+
+    # -- the decisions file, for the review side ---------------------------------------------------
+    def event_count(self) -> int:
+        """How many events the decisions file holds (cheap: a reload is due when it changes)."""
+        return len(self.store)
+
+    def current_events(self) -> dict[str, DecisionEvent]:
+        """The latest event of every article in the decisions file, cleared ones included."""
+        return self.store.current_many()
+
+    def flush_writes(self, timeout: float = 5.0) -> None:
+        """Wait up to `timeout` s for queued writes and retry refused ones (call from a worker)."""
+        self.book.flush(timeout)
+
     def close(self, timeout: float = 10.0) -> None:
         """Persist what is pending: queued writes, analyses to their cache, the journal into the file.
 
@@ -368,7 +401,7 @@ def _feed_tags(settings: Settings) -> tuple[dict[str, tuple[str, ...]], dict[str
     files: dict[str, tuple[str, ...]] = {}
     if not settings.feeds:
         return names, files
-    from triage.sources.feeds import spool_slug
+    from triage.sources.fetch import spool_slug
     from triage.sources.registry import SPOOL_SUFFIX
 
     for feed in settings.feeds:

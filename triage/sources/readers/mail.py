@@ -11,7 +11,7 @@ from pathlib import Path
 
 from triage.model import Article, Problem
 from triage.sources.base import Rejected, iso_date, make_article
-from triage.sources.html import extract_html, html_to_text
+from triage.sources.readers.html import extract_html, html_to_text
 
 __all__ = ["looks_like_mbox", "message_to_article", "read_eml", "read_mbox"]
 

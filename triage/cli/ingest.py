@@ -31,7 +31,7 @@ def _settings(ctx: click.Context) -> Any:
 
 def _one_line(s: str) -> str:
     """One terminal-safe line (file names can hold escape sequences too)."""
-    from triage.text import clean_line
+    from triage.infra.text import clean_line
 
     return clean_line(s)
 
@@ -43,7 +43,7 @@ def _one_line(s: str) -> str:
 @click.pass_context
 def ingest(ctx: click.Context, sources: tuple[str, ...], as_json: bool, no_cache: bool) -> None:
     """Read SOURCE files, folders or feed URLs and print their articles; problems go to stderr."""
-    from triage.logfile import setup_logging
+    from triage.infra.log import setup_logging
     from triage.sources import load
 
     settings = _settings(ctx)
@@ -107,8 +107,8 @@ def _table(articles: list[Any]) -> None:
 @click.pass_context
 def fetch(ctx: click.Context, timeout: float | None) -> None:
     """Fetch every configured [[feeds]] URL once into the spool in the data dir."""
-    from triage.logfile import setup_logging
-    from triage.sources.feeds import fetch_feeds
+    from triage.infra.log import setup_logging
+    from triage.sources.fetch import fetch_feeds
 
     settings = _settings(ctx)
     setup_logging(Path(settings.data_dir))

@@ -3,7 +3,7 @@
 Untrusted text (feeds, files, a decisions file that others can write) may hold characters a terminal
 acts on instead of showing: controls, escape sequences that move the cursor, retitle the window or
 ring the bell, and bidi controls that reorder what is shown. `sanitize` removes them; it is used at
-ingestion (triage.text) and again on output of anything read back from a shared file (the CLI, the
+ingestion (triage.infra.text) and again on output of anything read back from a shared file (the CLI, the
 TUI). Pure Python, no third-party imports.
 
 What goes (FORBIDDEN): C0 controls except tab and newline (CR, VT, FF and the Unicode line and

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from triage.model import Analysis, Article, Decision
-from triage.views import DECISION_VIEW, VIEW_DECISION, VIEWS, Listing, View
+from triage.catalog.listing import DECISION_VIEW, VIEW_DECISION, VIEWS, Listing, View
 
 __all__ = ["CatalogViews", "entity_words"]
 
@@ -20,7 +20,7 @@ class CatalogViews:
     def matching(self, search: str, entity: str = "") -> set[str] | None:
         """Ids whose title, source, text or entities hold every search word (as a word prefix) and
         the entity (as a phrase); None when there is nothing to filter on."""
-        from triage.search import fts_query
+        from triage.catalog.search import fts_query
 
         if not fts_query(search, entity):
             return None
@@ -114,7 +114,7 @@ def entity_words(analysis: Analysis | None) -> str:
 def _scan(articles: Iterable[Article], search: str, entity: str,
           analysis_of: Callable[[str], Analysis | None]) -> set[str]:
     """The same match as the index, by reading texts (for articles the index has not seen yet)."""
-    from triage.search import scan_match
+    from triage.catalog.search import scan_match
 
     return {art.id for art in articles
             if scan_match("\n".join((art.title, art.source, art.text, entity_words(analysis_of(art.id)))),

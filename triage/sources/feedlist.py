@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from triage.atomic import write_text_atomic
-from triage.sanitize import has_forbidden
-from triage.text import clean_line
+from triage.infra.atomic import write_text_atomic
+from triage.infra.sanitize import has_forbidden
+from triage.infra.text import clean_line
 
 __all__ = [
     "FEEDS_FILE_NAME",

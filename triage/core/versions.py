@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from triage.model import Decision
 
 if TYPE_CHECKING:
-    from triage.changes import Update
+    from triage.catalog.changes import Update
 
 __all__ = ["StoryVersions"]
 
@@ -44,7 +44,7 @@ class StoryVersions:
         one), and when the current version arrived; None when there is nothing to compare.
 
         Reads the kept versions (SQLite) and compares texts: call from a worker."""
-        from triage.changes import compare
+        from triage.catalog.changes import compare
 
         art = self.catalog.article(story_id)
         if art is None or not art.updated:
@@ -84,7 +84,7 @@ class StoryVersions:
         art = self.catalog.article(story_id)
         if art is None or not art.updated:
             return
-        from triage.book import _now
+        from triage.core.book import _now
 
         previous = self._read_marks.get(story_id)
         if previous and previous[0] == art.content_hash:

@@ -1,4 +1,4 @@
-"""The identity of a text, for near-duplicate grouping (triage.sources.dupindex does the grouping:
+"""The identity of a text, for near-duplicate grouping (triage.catalog.dupindex does the grouping:
 MinHash LSH over word shingles, kept in SQLite)."""
 
 from __future__ import annotations

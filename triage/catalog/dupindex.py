@@ -25,7 +25,7 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from triage.sqlitedb import open_index, transaction
+from triage.infra.sqlitedb import open_index, transaction
 
 __all__ = ["BANDS", "DuplicateIndex", "group_with_index", "jaccard_arrays", "minhash", "shingle_array"]
 
@@ -266,7 +266,7 @@ def group_with_index(articles: Sequence, index: DuplicateIndex):
     The leader is the earliest published member, then the smallest id, so the choice is stable."""
     from dataclasses import replace
 
-    from triage.sources.dedupe import text_key
+    from triage.catalog.dedupe import text_key
 
     arts = [replace(a, duplicates_of="") if a.duplicates_of else a for a in articles]
     if len(arts) < 2:

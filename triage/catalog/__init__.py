@@ -1,0 +1,1 @@
+"""The article set: stories and their versions, duplicate groups, search, rules, listing."""

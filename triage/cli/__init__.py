@@ -1,0 +1,1 @@
+"""Command-line entry points (click), one module per area."""

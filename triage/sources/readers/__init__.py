@@ -1,0 +1,1 @@
+"""One module per input format; `triage.sources.registry` picks one by content."""
