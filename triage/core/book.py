@@ -143,6 +143,9 @@ class DecisionBook:
             source=art.source if art else (old.source if old else ""),
             url=art.url if art else (old.url if old else ""),
             version=art.content_hash if art else (old.version if old else ""),
+            urgency=art.urgency if art else (old.urgency if old else None),
+            slugline=art.slugline if art else (old.slugline if old else ""),
+            wire_version=art.version if art else (old.wire_version if old else ""),
         )
 
     def _submit(self, ids: list[str], provisional: list[DecisionEvent], what: str,
