@@ -45,7 +45,7 @@ def wire_story(shared: Path) -> Path:
 @pytest.fixture
 def demo_inbox(tmp_path: Path) -> Path:
     """A copy of the bundled demo inbox in tmp (tests may add files to it)."""
-    from triage.cli.main import demo_dir
+    from triage.cli.common import demo_dir
 
     dest = tmp_path / "demo"
     shutil.copytree(demo_dir(), dest)

@@ -7,7 +7,8 @@ import sys
 
 from click.testing import CliRunner
 
-from triage.cli.main import cli, demo_dir
+from triage.cli.common import demo_dir
+from triage.cli.main import cli
 
 
 def test_version_and_help():

@@ -17,7 +17,7 @@ from triage.catalog.listing import View
 
 
 def _demo_texts(n: int) -> list[tuple[str, str]]:
-    from triage.cli.main import demo_dir
+    from triage.cli.common import demo_dir
 
     out = []
     for path in sorted(demo_dir().glob("*.txt"))[:n]:

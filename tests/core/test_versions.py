@@ -38,7 +38,7 @@ def _wire(folder: Path, name: str, title: str, paras: list[str], mtime: float) -
 
 
 def _demo_story() -> tuple[str, list[str]]:
-    from triage.cli.main import demo_dir
+    from triage.cli.common import demo_dir
 
     text = (demo_dir() / "01-magnitogorsk-apartment-building-collapses-after-explosion-dozens.txt")
     if not text.exists():

@@ -11,7 +11,7 @@ import pytest
 def analysed_demo(tmp_path_factory):
     """The demo inbox with every article analysed once by the real model (cache in a module tmp dir):
     (base folder, inbox); tests point their own settings' data dir at base / "data"."""
-    from triage.cli.main import demo_dir
+    from triage.cli.common import demo_dir
     from triage.config import load_settings
     from triage.core.service import TriageService
 

@@ -25,7 +25,7 @@ NEW_PARA = ("Later on Thursday officials in the region said that rescue teams ha
 
 def _inbox(tmp_path: Path, n: int = 3) -> Path:
     """A wire folder of real demo stories (Wikinews, CC BY 2.5), old enough that an update is news."""
-    from triage.cli.main import demo_dir
+    from triage.cli.common import demo_dir
 
     inbox = tmp_path / "wire"
     inbox.mkdir()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 import sys
 import tempfile
 from pathlib import Path
@@ -11,29 +10,7 @@ import click
 
 __all__ = ["cli", "main"]
 
-DEMO_CREDIT = (
-    "The demo inbox holds 45 articles from English Wikinews (2019-2020), (c) Wikinews contributors, "
-    "licensed CC BY 2.5 (https://creativecommons.org/licenses/by/2.5/), cleaned of page furniture (changes "
-    "made), and 5 NASA news releases (December 2023, public domain; credit: NASA). Sources, original URLs "
-    "and the full licence notes: SOURCES.md beside the demo inbox"
-)
-
-
-def demo_dir() -> Path:
-    """The bundled demo inbox (package data triage/demo/demo: the folder name is the articles' source)."""
-    from importlib import resources
-
-    return Path(str(resources.files("triage.demo").joinpath("demo")))
-
-
-def _settings(ctx: click.Context, *, db: str | None = None, inbox: tuple[str, ...] = ()):
-    from triage.config import ConfigError, load_settings
-
-    obj = ctx.ensure_object(dict)
-    try:
-        return load_settings(obj.get("config"), db=db or obj.get("db"), inbox=list(inbox) or None)
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
+from triage.cli.common import DEMO_CREDIT, demo_dir, settings_of
 
 
 class TriageGroup(click.Group):
@@ -77,7 +54,7 @@ def cli(ctx: click.Context, config: str | None, db: str | None) -> None:
     ctx.ensure_object(dict)
     ctx.obj["config"] = config
     ctx.obj["db"] = db
-    ctx.obj["settings"] = _settings(ctx)
+    ctx.obj["settings"] = settings_of(ctx)
     if ctx.invoked_subcommand is None:
         ctx.invoke(open_cmd)
 
@@ -166,7 +143,7 @@ class _Signals:
 @click.pass_context
 def open_cmd(ctx: click.Context, inbox: tuple[str, ...] = ()) -> None:
     """Open the TUI on INBOX folders (default: the inbox from the config)."""
-    settings = _settings(ctx, inbox=inbox)
+    settings = settings_of(ctx, inbox=inbox)
     if not settings.inbox and not settings.feeds:
         raise click.UsageError("no inbox: give an INBOX folder, set [paths] inbox in the config, or try `triage demo`")
     run_tui(settings, list(settings.inbox), settings.db_path)
@@ -183,7 +160,7 @@ def demo_cmd(ctx: click.Context, keep: bool) -> None:
     own = ctx.obj.get("db")
     tmp = None if own else Path(tempfile.mkdtemp(prefix="triage-demo-"))
     db = Path(own) if own else tmp / "decisions.json"
-    settings = _settings(ctx, db=str(db))
+    settings = settings_of(ctx, db=str(db))
     try:
         run_tui(settings, [demo_dir()], settings.db_path)
     finally:
@@ -200,33 +177,8 @@ def demo_cmd(ctx: click.Context, keep: bool) -> None:
 @click.pass_context
 def review_cmd(ctx: click.Context, inbox: tuple[str, ...]) -> None:
     """Open the review screen of past decisions (the TUI, starting on `r`)."""
-    settings = _settings(ctx, inbox=inbox)
+    settings = settings_of(ctx, inbox=inbox)
     run_tui(settings, list(settings.inbox), settings.db_path, start="review")
-
-
-@cli.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind. Anything but loopback exposes your decisions to the network.")
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--demo", "use_demo", is_flag=True, help="Serve the demo inbox.")
-@click.argument("inbox", nargs=-1, type=click.Path())
-@click.pass_context
-def serve_cmd(ctx: click.Context, host: str, port: int, use_demo: bool, inbox: tuple[str, ...]) -> None:
-    """Serve the TUI in a web browser (textual-serve). NO AUTHENTICATION: anyone who can reach
-    HOST:PORT can read and decide. Binds 127.0.0.1 by default; reach it over SSH with a port forward
-    (ssh -L 8000:127.0.0.1:8000 host). Each browser visit starts a new triage process on the same
-    decisions file; cached summaries show at once."""
-    from textual_serve.server import Server
-
-    settings = _settings(ctx, inbox=inbox)
-    folders = [str(demo_dir())] if use_demo else [str(p) for p in settings.inbox]
-    if not folders:
-        raise click.UsageError("no inbox: give an INBOX folder or --demo")
-    parts = [sys.executable, "-m", "triage"]
-    if ctx.obj.get("config"):
-        parts += ["--config", ctx.obj["config"]]
-    parts += ["--db", str(settings.db_path), *folders]
-    click.echo(f"Serving on http://{host}:{port} (no authentication).", err=True)
-    Server(" ".join(shlex.quote(p) for p in parts), host=host, port=port, title="triage").serve()
 
 
 def _register_subcommands() -> None:
@@ -234,9 +186,10 @@ def _register_subcommands() -> None:
     from triage.cli.decisions import decide, decisions, recover
     from triage.cli.feeds import feeds
     from triage.cli.ingest import fetch, ingest
+    from triage.cli.serve import serve
     from triage.cli.summarize import summarize
 
-    for command in (ingest, fetch, summarize, decide, decisions, recover, feeds):
+    for command in (ingest, fetch, summarize, decide, decisions, recover, feeds, serve):
         cli.add_command(command)
 
 

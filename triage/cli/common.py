@@ -1,0 +1,34 @@
+"""What the commands share: the demo inbox and Settings built from the main group's options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+__all__ = ["DEMO_CREDIT", "demo_dir", "settings_of"]
+
+DEMO_CREDIT = (
+    "The demo inbox holds 45 articles from English Wikinews (2019-2020), (c) Wikinews contributors, "
+    "licensed CC BY 2.5 (https://creativecommons.org/licenses/by/2.5/), cleaned of page furniture (changes "
+    "made), and 5 NASA news releases (December 2023, public domain; credit: NASA). Sources, original URLs "
+    "and the full licence notes: SOURCES.md beside the demo inbox"
+)
+
+
+def demo_dir() -> Path:
+    """The bundled demo inbox (package data triage/demo/demo: the folder name is the articles' source)."""
+    from importlib import resources
+
+    return Path(str(resources.files("triage.demo").joinpath("demo")))
+
+
+def settings_of(ctx: click.Context, *, db: str | None = None, inbox: tuple[str, ...] = ()):
+    """Settings for a command: the main group's --config and --db, this command's inbox."""
+    from triage.config import ConfigError, load_settings
+
+    obj = ctx.ensure_object(dict)
+    try:
+        return load_settings(obj.get("config"), db=db or obj.get("db"), inbox=list(inbox) or None)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
