@@ -20,6 +20,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from triage.infra.priority import ANALYSIS, lower_priority
+
 from ..model import Analysis, Article
 from .cache import analysis_from_dict, analysis_to_dict
 
@@ -125,10 +127,7 @@ class AnalysisQueue:
 # -- the worker process ------------------------------------------------------------------------------
 def _lower_priority() -> None:
     """Background work yields the CPU to the screen: the kernel runs the UI first when both want it."""
-    try:
-        os.nice(15)  # below the TUI and its reading threads (5): the list comes first, then summaries
-    except (AttributeError, OSError):
-        pass
+    lower_priority(ANALYSIS, whole_process=True)
 
 
 def _serve(conn, options: dict[str, Any]) -> None:

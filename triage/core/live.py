@@ -10,6 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
+from triage.infra.priority import READING, lower_priority
 from triage.core.events import Analysed, DecisionsChanged, Notice, ServiceEvent, StatusText
 from triage.model import Article
 
@@ -164,11 +165,7 @@ def settle_memory() -> None:
 
 
 def background_priority() -> None:
-    """Lower this thread's CPU priority (Linux: threads have their own nice value), so reading,
-    indexing and polling never take the CPU from the thread that draws the screen."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 5)
-    except (AttributeError, OSError):
-        pass
+    """Lower this thread's CPU priority below the screen's (reading, indexing, polling threads)."""
+    lower_priority(READING)
 
 
