@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from triage.model import Analysis, Article, Decision
 from triage.catalog.listing import DECISION_VIEW, VIEW_DECISION, VIEWS, Listing, View
 
-__all__ = ["CatalogViews", "entity_words"]
+__all__ = ["FACETS", "CatalogViews", "entity_words", "facet_value"]
 
 DecisionOf = Callable[[str], "Decision | None"]
 
@@ -68,7 +68,9 @@ class CatalogViews:
             if matched is not None and aid not in matched:
                 continue
             ids.append(aid)
-        if view.sort == "source":
+        if view.sort == "newest":
+            ids = _flashes_first(ids, arts, decision_of, keep)
+        elif view.sort == "source":
             ids.sort(key=lambda i: arts[i].source.casefold() if i in arts else "")
         elif view.sort == "priority":
             members = self._members
@@ -76,15 +78,35 @@ class CatalogViews:
         return Listing(view, tuple(ids), {aid: n for n, aid in enumerate(ids)}, counts)
 
     def _source_filter(self, source: str) -> Callable[[Article], bool] | None:
-        """A test for View.source: one source (feed or folder name), or "tag:T" (the feeds tagged T)."""
+        """A test for View.source: one source (feed or folder name), "tag:T" (the feeds tagged T),
+        "provider:P" (the agency), "language:L" (BCP 47, its primary subtag matches too) or "urgency:N"."""
         if not source:
             return None
+        kind, _, value = source.partition(":")
+        if kind in FACETS and value:
+            return _facet_filter(kind, value)
         if source.startswith("tag:"):
             tag = source[4:].casefold()
             names = {n for n, tags in self.source_tags.items() if tag in (t.casefold() for t in tags)}
             files = {f for f, tags in self.file_tags.items() if tag in (t.casefold() for t in tags)}
             return lambda art: art.source in names or art.path.rsplit("/", 1)[-1] in files
         return lambda art: art.source == source
+
+    def facets(self) -> dict[str, list[tuple[str, int]]]:
+        """(value, stories) for each facet the wire gives (provider, language, urgency), most first;
+        urgency in its own order, flash first. Walks the inbox: call from a worker."""
+        with self._lock:
+            counts: dict[str, dict[str, int]] = {k: {} for k in FACETS}
+            for art in self._arts.values():
+                if self._leader.get(art.id, art.id) != art.id:
+                    continue
+                for kind in FACETS:
+                    value = facet_value(art, kind)
+                    if value:
+                        counts[kind][value] = counts[kind].get(value, 0) + 1
+        out = {k: sorted(v.items(), key=lambda kv: (-kv[1], kv[0].casefold())) for k, v in counts.items()}
+        out["urgency"] = sorted(counts["urgency"].items(), key=lambda kv: int(kv[0]))
+        return out
 
     def tags(self) -> list[str]:
         """Every feed tag (folder) named in the configuration, sorted."""
@@ -103,6 +125,41 @@ class CatalogViews:
 
 
 
+
+
+FACETS = ("provider", "language", "urgency")
+# Undecided stories at or above this urgency (1 flash, 2 bulletin) lead the default order.
+FLASH_URGENCY = 2
+
+
+def facet_value(art: Article, kind: str) -> str:
+    """The article's value for a facet, as a filter names it ("" when the item does not say)."""
+    if kind == "provider":
+        return art.provider
+    if kind == "language":
+        return art.language.split("-")[0].casefold() if art.language else ""
+    return str(art.urgency) if art.urgency is not None else ""
+
+
+def _facet_filter(kind: str, value: str) -> Callable[[Article], bool]:
+    want = value.casefold().split("-")[0] if kind == "language" else value
+    return lambda art: facet_value(art, kind) == want
+
+
+def _flashes_first(ids: list[str], arts: dict[str, Article], decision_of: DecisionOf,
+                   keep: set[str]) -> list[str]:
+    """Undecided flashes and bulletins first (flash before bulletin), each newest first; then the rest
+    in their order. A decided one (or one kept on screen after a decision) goes back to its date."""
+    top: list[tuple[int, int, str]] = []
+    for n, aid in enumerate(ids):
+        urgency = arts[aid].urgency
+        if urgency is not None and urgency <= FLASH_URGENCY and aid not in keep and decision_of(aid) is None:
+            top.append((urgency, n, aid))
+    if not top:
+        return ids
+    top.sort()
+    lead = {aid for _u, _n, aid in top}
+    return [aid for _u, _n, aid in top] + [aid for aid in ids if aid not in lead]
 
 
 def entity_words(analysis: Analysis | None) -> str:

@@ -340,9 +340,13 @@ class TriageService(LiveSide, StoryVersions, AnalysisSide, Decisions):
         """The id of the list row that shows the article (its duplicate group's leader)."""
         return self.catalog.leader_of(article_id)
 
-    def tags(self) -> list[tuple[str, int]]:
-        """Feed folders (tags) with their story counts, for the source filter."""
+    def tags(self) -> list[str]:
+        """Every feed folder (tag) the configuration names, for the source filter."""
         return self.catalog.tags()
+
+    def facets(self) -> dict[str, list[tuple[str, int]]]:
+        """(value, stories) by provider, language and urgency, for the source filter (call from a worker)."""
+        return self.catalog.facets()
 
     @property
     def source_tags(self) -> dict[str, tuple[str, ...]]:

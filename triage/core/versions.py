@@ -109,6 +109,11 @@ class StoryVersions:
             return None
         decision = event.decision
         art = self.catalog.article(article_id)
+        if art is not None and art.killed and event.version != art.content_hash:
+            # The agency killed or withheld a story after it was decided: it is back in front of the
+            # desk whatever ui.reopen_on_update says (a follow-up on a killed story must not be missed).
+            self._reopened.add(article_id)
+            return None
         if (decision.value not in self._reopen_on or art is None or not art.updated or not event.version
                 or event.version == art.content_hash):
             self._reopened.discard(article_id)
