@@ -421,12 +421,13 @@ def load(
         problems.extend(res.problems)
     result = IngestResult(articles=articles, problems=clean_problems(problems))
     if duplicate_threshold > 0 and len(articles) > 1:
-        from triage.catalog.dupindex import DuplicateIndex, group_with_index
+        from triage.catalog.dupindex import DuplicateIndex
+        from triage.catalog.groups import group_articles
 
         where = cache_path.with_name("duplicates.sqlite") if cache_path is not None else None
         index = DuplicateIndex(where, threshold=duplicate_threshold, shingle_size=shingle_size)
         try:
-            result.articles, result.groups = group_with_index(articles, index)
+            result.articles, result.groups = group_articles(articles, index)
         finally:
             index.close()
     return result
