@@ -337,8 +337,9 @@ def iter_load(
         if len(files) < 200 and cache is not None and not early:  # a few files (the watcher, a CLI call)
             hits = cache.lookup([str(p) for p, _ in files])
             meta = {k: (v[0], v[1]) for k, v in hits.items()}
-        fresh_paths = {str(p) for p, st in files
-                       if str(p) not in early and meta.get(str(p)) == (st.st_size, st.st_mtime_ns)}
+        fresh_paths = {str(p) for p, st in files  # (files read early are shown already)
+                       if str(p) not in early and str(p) not in read_early
+                       and meta.get(str(p)) == (st.st_size, st.st_mtime_ns)}
         todo = [(p, st) for p, st in files
                 if str(p) not in fresh_paths and str(p) not in early and str(p) not in read_early]
         if fresh_paths:
