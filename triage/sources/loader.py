@@ -361,6 +361,8 @@ def iter_load(
                     chunk, paths_in_chunk, limit = [], set(), 5000
             done = len(fresh_paths) + len(early) + len(read_early)
             yield LoadBatch(versions.admit(chunk), [], done, total)
+        if read_early and not todo and not fresh_paths and not problems:
+            yield LoadBatch([], [], done, total)  # everything was read early: say how many there were
         size = first_batch if not read_early else batch
         i = 0
         while i < len(todo):
