@@ -10,7 +10,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ConfigError", "Settings", "default_config_text", "feeds_file_for", "load_settings", "user_config_path"]
+__all__ = ["RANGES", "ConfigError", "Settings", "default_config_text", "feeds_file_for", "load_settings",
+           "user_config_path"]
 
 APP_NAME = "triage"
 
@@ -34,6 +35,39 @@ def user_config_path() -> Path:
     return _ucp(APP_NAME) / "config.toml"
 
 
+# Numbers that must lie in a range: (smallest, largest), both allowed. 0 never means "no limit".
+RANGES: dict[str, tuple[float, float]] = {
+    "sources.max_file_bytes": (1, 2_000_000_000),
+    "sources.duplicate_threshold": (0, 1),
+    "sources.shingle_size": (1, 50),
+    "sources.max_depth": (1, 256),
+    "fetch.refresh_minutes": (0, 10_080),
+    "fetch.timeout_seconds": (0.1, 600),
+    "fetch.max_bytes": (1, 2_000_000_000),
+    "fetch.concurrency": (1, 32),
+    "fetch.spool_max_entries": (1, 10_000_000),
+    "fetch.spool_max_bytes": (1, 20_000_000_000),
+    "serve.port": (1, 65_535),
+    "serve.max_sessions": (1, 64),
+}
+LISTS_OF_STRINGS = frozenset({"sources.ignore", "sources.allowed_roots"})
+
+
+def _check_range(dotted: str, value: Any, where: str) -> None:
+    if dotted in LISTS_OF_STRINGS and not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: {dotted!r} must be a list of strings")
+    bounds = RANGES.get(dotted)
+    if bounds is None or isinstance(value, bool):
+        return
+    low, high = bounds
+    if not low <= value <= high:
+        def shown(x: float) -> str:
+            return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
+
+        raise ConfigError(f"{where}: {dotted!r} must be between {shown(low)} and {shown(high)}, "
+                          f"not {value!r}")
+
+
 def _merge(base: dict[str, Any], over: dict[str, Any], where: str, prefix: str = "") -> None:
     """Merge `over` into `base` in place; unknown keys and wrong types are errors naming the file."""
     for key, value in over.items():
@@ -54,6 +88,7 @@ def _merge(base: dict[str, Any], over: dict[str, Any], where: str, prefix: str =
             raise ConfigError(
                 f"{where}: {dotted!r} must be {type(current).__name__}, not {type(value).__name__}"
             )
+        _check_range(dotted, value, where)
         base[key] = value
 
 
