@@ -41,26 +41,55 @@ def _ignored(name: str, ignore: Sequence[str]) -> bool:
     return name.endswith(SPOOL_STATE_SUFFIX) or rx.match(name) is not None
 
 
+def shown(path: str | os.PathLike[str]) -> str:
+    """A path as a problem line shows it: a name that is not UTF-8 keeps its odd bytes as \\xNN."""
+    return os.fspath(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _inside(real: str, roots: Sequence[str]) -> bool:
+    return any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+
+
+def confinement(roots: Sequence[str | os.PathLike[str]], allowed_roots: Sequence[str] = ()) -> list[str]:
+    """The real folders links found in `roots` may lead to: the roots themselves and `allowed_roots`."""
+    out = []
+    for r in [*roots, *allowed_roots]:
+        try:
+            out.append(os.path.realpath(os.path.expanduser(os.fspath(r))))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+LINK_OUT = "is a symbolic link out of the inbox: skipped (sources.allowed_roots names other folders links may reach)"
+
+
 def iter_scan(root: Path, problems: list[Problem], *, follow_symlinks: bool = True,
-              ignore: Sequence[str] = DEFAULT_IGNORE) -> Iterator[tuple[Path, os.stat_result]]:
+              ignore: Sequence[str] = DEFAULT_IGNORE, allowed_roots: Sequence[str] = (),
+              max_depth: int = 32) -> Iterator[tuple[Path, os.stat_result]]:
     """The files under a folder (sorted), each with its stat, as they are found (a reader can start on
-    the first ones before the folder is walked); problems are appended to `problems`."""
+    the first ones before the folder is walked); problems are appended to `problems`.
+
+    Symbolic links are followed (with `follow_symlinks`) only to what lies inside `root` or
+    `allowed_roots`; folders deeper than `max_depth` are one problem each; a bad entry, name or folder
+    costs that entry alone."""
     try:
         st = os.stat(root)
     except OSError as exc:
-        problems.append(Problem(str(root), _os_reason(exc)))
+        problems.append(Problem(shown(root), _os_reason(exc)))
         return
     visited = {(st.st_dev, st.st_ino)}
+    roots = confinement([root], allowed_roots)
 
-    def walk(folder: Path) -> Iterator[tuple[Path, os.stat_result]]:
+    def walk(folder: Path, depth: int) -> Iterator[tuple[Path, os.stat_result]]:
         try:
             with os.scandir(folder) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except PermissionError:
-            problems.append(Problem(str(folder), "folder cannot be read: permission denied"))
+            problems.append(Problem(shown(folder), "folder cannot be read: permission denied"))
             return
         except OSError as exc:
-            problems.append(Problem(str(folder), f"folder cannot be read ({_os_reason(exc)})"))
+            problems.append(Problem(shown(folder), f"folder cannot be read ({_os_reason(exc)})"))
             return
         for entry in entries:
             if _ignored(entry.name, ignore):
@@ -70,28 +99,39 @@ def iter_scan(root: Path, problems: list[Problem], *, follow_symlinks: bool = Tr
                 is_link = entry.is_symlink()
                 if is_link and not follow_symlinks:
                     continue
+                if is_link and not _inside(os.path.realpath(entry.path), roots):
+                    problems.append(Problem(shown(path), LINK_OUT))
+                    continue
                 est = entry.stat(follow_symlinks=True)
             except OSError as exc:
                 if exc.errno == errno.ELOOP:
-                    problems.append(Problem(str(path), "is a symbolic link loop: skipped"))
+                    problems.append(Problem(shown(path), "is a symbolic link loop: skipped"))
                 elif exc.errno == errno.ENOENT and entry.is_symlink():
-                    problems.append(Problem(str(path), "is a broken symbolic link: skipped"))
+                    problems.append(Problem(shown(path), "is a broken symbolic link: skipped"))
                 else:
-                    problems.append(Problem(str(path), f"cannot be read ({_os_reason(exc)})"))
+                    problems.append(Problem(shown(path), f"cannot be read ({_os_reason(exc)})"))
+                continue
+            except ValueError:  # a name the OS hands back that Python cannot use
+                problems.append(Problem(shown(path), "has a name that cannot be used: skipped"))
                 continue
             if stat.S_ISDIR(est.st_mode):
                 key = (est.st_dev, est.st_ino)
                 if key in visited:
-                    problems.append(Problem(str(path), "is a symbolic link loop (a folder that contains itself): skipped"))
+                    problems.append(Problem(shown(path), "is a symbolic link loop (a folder that contains itself): "
+                                                         "skipped"))
+                    continue
+                if depth >= max_depth:
+                    problems.append(Problem(shown(path), f"is nested more than {max_depth} folders deep: skipped "
+                                                         "(sources.max_depth)"))
                     continue
                 visited.add(key)
-                yield from walk(path)
+                yield from walk(path, depth + 1)
             elif stat.S_ISREG(est.st_mode):
                 yield path, est
             else:
-                problems.append(Problem(str(path), "is not a regular file (device, socket or pipe): skipped"))
+                problems.append(Problem(shown(path), "is not a regular file (device, socket or pipe): skipped"))
 
-    yield from walk(root)
+    yield from walk(root, 0)
 
 
 def _os_reason(exc: OSError) -> str:
@@ -123,9 +163,11 @@ class LoadBatch:
 
 
 def _iter_resolve(paths, follow_symlinks: bool, ignore: Sequence[str], problems: list[Problem],
-                  urls: list[str], roots: list[str]) -> Iterator[tuple[Path, os.stat_result]]:
+                  urls: list[str], roots: list[str], allowed_roots: Sequence[str] = (), max_depth: int = 32,
+                  confine: Sequence[str] | None = None) -> Iterator[tuple[Path, os.stat_result]]:
     """The files `paths` name (folders walked as they go), each once; URLs, folder roots and problems
-    are appended to the lists given."""
+    are appended to the lists given. With `confine` (real folders), a named file whose real path
+    is outside them is refused (what the watcher reads: a link planted in the inbox)."""
     seen: set[str] = set()
     for raw in paths:
         try:
@@ -143,11 +185,17 @@ def _iter_resolve(paths, follow_symlinks: bool, ignore: Sequence[str], problems:
         try:
             st = os.stat(p)
         except OSError as exc:
-            problems.append(Problem(str(p), _os_reason(exc)))
+            problems.append(Problem(shown(p), _os_reason(exc)))
             continue
         if stat.S_ISDIR(st.st_mode):
             roots.append(str(p).rstrip(os.sep) + os.sep)
-            found = iter_scan(p, problems, follow_symlinks=follow_symlinks, ignore=ignore)
+            found = iter_scan(p, problems, follow_symlinks=follow_symlinks, ignore=ignore,
+                              allowed_roots=allowed_roots, max_depth=max_depth)
+        elif confine is not None and not follow_symlinks and os.path.islink(p):
+            continue  # a scan would not list it either
+        elif confine is not None and not _inside(os.path.realpath(p), confine):
+            problems.append(Problem(shown(p), LINK_OUT))
+            continue
         else:
             found = iter([(p, st)])
         try:
@@ -156,7 +204,7 @@ def _iter_resolve(paths, follow_symlinks: bool, ignore: Sequence[str], problems:
                     seen.add(str(path))
                     yield path, fst
         except RecursionError:
-            problems.append(Problem(str(p), "folder tree is nested too deeply to scan"))
+            problems.append(Problem(shown(p), "folder tree is nested too deeply to scan"))
 
 
 class _Versions:
@@ -267,7 +315,7 @@ def _read_batch(part: list[tuple[Path, os.stat_result]], max_file_bytes: int, ve
     rows = []
     for path, st in part:
         arts, probs = read_file(path, max_file_bytes=max_file_bytes)
-        probs_out.extend(probs)
+        probs_out.extend(Problem(shown(p.where), p.reason) for p in probs)
         arts = [a if a.received else replace(a, received=_iso(st.st_mtime)) for a in arts]
         arts_out.extend(arts)
         if arts:
@@ -290,6 +338,9 @@ def iter_load(
     first_batch: int = 48,
     batch: int = 400,
     forget_missing: bool = True,
+    allowed_roots: Sequence[str] = (),
+    max_depth: int = 32,
+    confine: Sequence[str] | None = None,
 ) -> Iterator[LoadBatch]:
     """Read files and folders progressively: cached files first (one read of the cache, no parsing),
     then the others in batches (the first one small, so a screen can show something at once).
@@ -317,7 +368,8 @@ def iter_load(
                 yield LoadBatch(versions.admit(part[0]), [], done, max(done, len(meta)))
         problems: list[Problem] = []
         roots: list[str] = []
-        stream = _iter_resolve(paths, follow_symlinks, ignore, problems, [], roots)
+        stream = _iter_resolve(paths, follow_symlinks, ignore, problems, [], roots, allowed_roots, max_depth,
+                               confine)
         read_early: set[str] = set()
         if not early and folders:  # nothing shown yet: read the first files found before walking the rest
             head = list(itertools.islice(stream, first_batch))
@@ -396,6 +448,9 @@ def load(
     fetch_timeout: float = 20.0,
     fetch_max_bytes: int = 10_000_000,
     user_agent: str = "triage/0.1 (+news triage; feed reader)",
+    allowed_roots: Sequence[str] = (),
+    max_depth: int = 32,
+    confine: Sequence[str] | None = None,
 ) -> IngestResult:
     """Read files, folders (recursively) and http(s) feed URLs into articles; never raises for bad input.
 
@@ -406,7 +461,8 @@ def load(
     articles: list[Article] = []
     problems: list[Problem] = []
     for part in iter_load(paths, max_file_bytes=max_file_bytes, follow_symlinks=follow_symlinks,
-                          ignore=ignore, cache_path=cache_path, first_batch=400):
+                          ignore=ignore, cache_path=cache_path, first_batch=400, allowed_roots=allowed_roots,
+                          max_depth=max_depth, confine=confine):
         articles.extend(part.articles)
         problems.extend(part.problems)
     urls = [os.fspath(p) for p in paths if isinstance(p, str | os.PathLike) and _is_url(os.fspath(p))]
