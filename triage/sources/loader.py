@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import errno
-import fnmatch
 import hashlib
 import itertools
 import logging
 import os
-import re
 import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -17,131 +14,16 @@ from pathlib import Path
 
 from triage.model import Article, Problem
 from triage.sources.base import IngestResult, clean_problems
-from triage.sources.registry import SPOOL_STATE_SUFFIX, read_file
+from triage.sources.registry import read_file
+from triage.sources.scan import DEFAULT_IGNORE, LINK_OUT, ignored, inside, iter_scan, os_reason, shown
 
-__all__ = ["DEFAULT_IGNORE", "LoadBatch", "iter_load", "iter_scan", "load"]
+__all__ = ["DEFAULT_IGNORE", "LoadBatch", "iter_load", "iter_scan", "load", "shown"]
 
 log = logging.getLogger(__name__)
-
-DEFAULT_IGNORE = (".*", "*~", "*.swp", "*.tmp", "*.part")
 
 
 def _is_url(s: str) -> bool:
     return s.lower().startswith(("http://", "https://"))
-
-
-_IGNORE_RX: dict[tuple[str, ...], re.Pattern[str]] = {}
-
-
-def _ignored(name: str, ignore: Sequence[str]) -> bool:
-    key = tuple(ignore)
-    rx = _IGNORE_RX.get(key)
-    if rx is None:
-        rx = _IGNORE_RX[key] = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in key) or r"(?!x)x")
-    return name.endswith(SPOOL_STATE_SUFFIX) or rx.match(name) is not None
-
-
-def shown(path: str | os.PathLike[str]) -> str:
-    """A path as a problem line shows it: a name that is not UTF-8 keeps its odd bytes as \\xNN."""
-    return os.fspath(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-
-
-def _inside(real: str, roots: Sequence[str]) -> bool:
-    return any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
-
-
-def confinement(roots: Sequence[str | os.PathLike[str]], allowed_roots: Sequence[str] = ()) -> list[str]:
-    """The real folders links found in `roots` may lead to: the roots themselves and `allowed_roots`."""
-    out = []
-    for r in [*roots, *allowed_roots]:
-        try:
-            out.append(os.path.realpath(os.path.expanduser(os.fspath(r))))
-        except (OSError, ValueError):
-            continue
-    return out
-
-
-LINK_OUT = "is a symbolic link out of the inbox: skipped (sources.allowed_roots names other folders links may reach)"
-
-
-def iter_scan(root: Path, problems: list[Problem], *, follow_symlinks: bool = True,
-              ignore: Sequence[str] = DEFAULT_IGNORE, allowed_roots: Sequence[str] = (),
-              max_depth: int = 32) -> Iterator[tuple[Path, os.stat_result]]:
-    """The files under a folder (sorted), each with its stat, as they are found (a reader can start on
-    the first ones before the folder is walked); problems are appended to `problems`.
-
-    Symbolic links are followed (with `follow_symlinks`) only to what lies inside `root` or
-    `allowed_roots`; folders deeper than `max_depth` are one problem each; a bad entry, name or folder
-    costs that entry alone."""
-    try:
-        st = os.stat(root)
-    except OSError as exc:
-        problems.append(Problem(shown(root), _os_reason(exc)))
-        return
-    visited = {(st.st_dev, st.st_ino)}
-    roots = confinement([root], allowed_roots)
-
-    def walk(folder: Path, depth: int) -> Iterator[tuple[Path, os.stat_result]]:
-        try:
-            with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except PermissionError:
-            problems.append(Problem(shown(folder), "folder cannot be read: permission denied"))
-            return
-        except OSError as exc:
-            problems.append(Problem(shown(folder), f"folder cannot be read ({_os_reason(exc)})"))
-            return
-        for entry in entries:
-            if _ignored(entry.name, ignore):
-                continue
-            path = Path(entry.path)
-            try:
-                is_link = entry.is_symlink()
-                if is_link and not follow_symlinks:
-                    continue
-                if is_link and not _inside(os.path.realpath(entry.path), roots):
-                    problems.append(Problem(shown(path), LINK_OUT))
-                    continue
-                est = entry.stat(follow_symlinks=True)
-            except OSError as exc:
-                if exc.errno == errno.ELOOP:
-                    problems.append(Problem(shown(path), "is a symbolic link loop: skipped"))
-                elif exc.errno == errno.ENOENT and entry.is_symlink():
-                    problems.append(Problem(shown(path), "is a broken symbolic link: skipped"))
-                else:
-                    problems.append(Problem(shown(path), f"cannot be read ({_os_reason(exc)})"))
-                continue
-            except ValueError:  # a name the OS hands back that Python cannot use
-                problems.append(Problem(shown(path), "has a name that cannot be used: skipped"))
-                continue
-            if stat.S_ISDIR(est.st_mode):
-                key = (est.st_dev, est.st_ino)
-                if key in visited:
-                    problems.append(Problem(shown(path), "is a symbolic link loop (a folder that contains itself): "
-                                                         "skipped"))
-                    continue
-                if depth >= max_depth:
-                    problems.append(Problem(shown(path), f"is nested more than {max_depth} folders deep: skipped "
-                                                         "(sources.max_depth)"))
-                    continue
-                visited.add(key)
-                yield from walk(path, depth + 1)
-            elif stat.S_ISREG(est.st_mode):
-                yield path, est
-            else:
-                problems.append(Problem(shown(path), "is not a regular file (device, socket or pipe): skipped"))
-
-    yield from walk(root, 0)
-
-
-def _os_reason(exc: OSError) -> str:
-    if exc.errno == errno.ENOENT:
-        return "does not exist"
-    if exc.errno == errno.EACCES:
-        return "permission denied"
-    if exc.errno == errno.ELOOP:
-        return "is a symbolic link loop"
-    return exc.strerror or str(exc)
 
 
 def _iso(ts: float) -> str:
@@ -185,7 +67,7 @@ def _iter_resolve(paths, follow_symlinks: bool, ignore: Sequence[str], problems:
         try:
             st = os.stat(p)
         except OSError as exc:
-            problems.append(Problem(shown(p), _os_reason(exc)))
+            problems.append(Problem(shown(p), os_reason(exc)))
             continue
         if stat.S_ISDIR(st.st_mode):
             roots.append(str(p).rstrip(os.sep) + os.sep)
@@ -193,7 +75,7 @@ def _iter_resolve(paths, follow_symlinks: bool, ignore: Sequence[str], problems:
                               allowed_roots=allowed_roots, max_depth=max_depth)
         elif confine is not None and not follow_symlinks and os.path.islink(p):
             continue  # a scan would not list it either
-        elif confine is not None and not _inside(os.path.realpath(p), confine):
+        elif confine is not None and not inside(os.path.realpath(p), confine):
             problems.append(Problem(shown(p), LINK_OUT))
             continue
         else:
@@ -285,7 +167,7 @@ def _cached_first(paths, meta: dict[str, tuple[int, int]], cache, ignore: Sequen
         if path not in received:
             received[path] = ""
             rel = next((path[len(r):] for r in roots if path.startswith(r)), os.path.basename(path))
-            if any(_ignored(part, ignore) for part in rel.split(os.sep)):
+            if any(ignored(part, ignore) for part in rel.split(os.sep)):
                 continue  # ignored since it was cached: the scan will not list it either
             try:
                 st = os.stat(path)

@@ -47,12 +47,12 @@ def _load_opts(opts: dict[str, Any]) -> dict[str, Any]:
 
 
 def _in_ignored_folder(path: str, roots: Sequence[str], ignore: Sequence[str]) -> bool:
-    from triage.sources.loader import _ignored
+    from triage.sources.scan import ignored
 
     for root in roots:
         rel = os.path.relpath(path, root)
         if not rel.startswith(".." + os.sep) and rel != "..":
-            return any(_ignored(part, ignore) for part in rel.split(os.sep)[:-1])
+            return any(ignored(part, ignore) for part in rel.split(os.sep)[:-1])
     return False
 
 
@@ -65,14 +65,16 @@ def _too_deep(path: str, roots: Sequence[str], max_depth: int) -> bool:
     return False
 
 
-def changes_to_update(changes: Iterable[tuple[Any, str]], roots: Sequence[str] = (), **opts: Any) -> WatchUpdate:
+def changes_to_update(changes: Iterable[tuple[Any, str]], roots: Sequence[str] = (),
+                      **opts: Any) -> WatchUpdate:
     """Turn watchfiles changes {(Change, path)} into a WatchUpdate (reads the changed files).
 
     `roots` are the watched folders: files inside an ignored sub-folder (e.g. `.git`) are skipped, as
     a scan would skip them."""
     from watchfiles import Change
 
-    from triage.sources.loader import DEFAULT_IGNORE, _ignored, confinement, load
+    from triage.sources.loader import load
+    from triage.sources.scan import DEFAULT_IGNORE, confinement, ignored
 
     ignore = opts.get("ignore", DEFAULT_IGNORE)
     max_depth = int(opts.get("max_depth", 32))
@@ -80,7 +82,8 @@ def changes_to_update(changes: Iterable[tuple[Any, str]], roots: Sequence[str] =
     removed: list[str] = []
     for change, path in sorted(changes, key=lambda c: c[1]):
         name = os.path.basename(path)
-        if _ignored(name, ignore) or _in_ignored_folder(path, roots, ignore) or _too_deep(path, roots, max_depth):
+        if ignored(name, ignore) or _in_ignored_folder(path, roots, ignore) \
+                or _too_deep(path, roots, max_depth):
             continue
         if change == Change.deleted:
             if not os.path.exists(path):
