@@ -152,10 +152,32 @@ def test_the_tui_loader_with_its_cache_keeps_the_rest_of_the_inbox(tmp_path: Pat
 
 # --- attack 11: a folder nested 1,000 deep --------------------------------------------------------------
 
-def test_a_folder_nested_a_thousand_deep_hides_nothing_beside_it(tmp_path: Path) -> None:
+def _remove_deep(top: Path) -> None:
+    """Remove a folder chain too deep for shutil.rmtree (it recurses), from the bottom up."""
+    fds = [os.open(top, os.O_RDONLY)]
+    try:
+        while "d" in os.listdir(fds[-1]):
+            fds.append(os.open("d", os.O_RDONLY, dir_fd=fds[-1]))
+        while fds:
+            fd = fds.pop()
+            for name in os.listdir(fd):
+                (os.rmdir if name == "d" else os.unlink)(name, dir_fd=fd)
+            os.close(fd)
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+@pytest.fixture
+def deep(tmp_path: Path) -> Iterator[Path]:
+    top = tmp_path / "inbox" / "a-deep"
+    top.mkdir(parents=True)
+    yield top
+    _remove_deep(top)
+
+
+def test_a_folder_nested_a_thousand_deep_hides_nothing_beside_it(tmp_path: Path, deep: Path) -> None:
     inbox = tmp_path / "inbox"
-    deep = inbox / "a-deep"
-    deep.mkdir(parents=True)
     fd = os.open(deep, os.O_RDONLY)
     try:
         for _ in range(1000):  # relative mkdirs: the path itself is too long for one call
