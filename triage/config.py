@@ -129,13 +129,13 @@ class Settings:
             self._feeds["problem"] = ""
             own: list = []
             if self.feeds_file is not None:
-                from triage.sources.feedlist import FeedListError, read_feeds
+                from triage.sources.feedmodel import FeedListError, read_feeds
 
                 try:
                     own = read_feeds(self.feeds_file)
                 except FeedListError as exc:
                     self._feeds["problem"] = str(exc)
-            from triage.sources.feedlist import feeds_from_data, merge_feeds
+            from triage.sources.feedmodel import feeds_from_data, merge_feeds
 
             where = ", ".join(str(f) for f in self.config_files) or "config"
             configured = feeds_from_data({"feeds": self.data.get("feeds", [])}, where)
@@ -164,7 +164,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def feeds_file_for(config_file: Path | None) -> Path:
     """Where triage keeps its own feed list: feeds.toml beside the config file in use (or the user's)."""
-    from triage.sources.feedlist import FEEDS_FILE_NAME
+    from triage.sources.feedmodel import FEEDS_FILE_NAME
 
     return (config_file.parent if config_file is not None else user_config_path().parent) / FEEDS_FILE_NAME
 
@@ -173,7 +173,7 @@ def _check_feeds(data: dict[str, Any], files: list[Path]) -> None:
     """The config file's own [[feeds]] tables are settings like any other: wrong ones stop here."""
     if not data.get("feeds"):
         return
-    from triage.sources.feedlist import FeedListError, feeds_from_data
+    from triage.sources.feedmodel import FeedListError, feeds_from_data
 
     try:
         feeds_from_data({"feeds": data["feeds"]}, ", ".join(str(f) for f in files) or "config")
