@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import re
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
@@ -31,7 +30,7 @@ from triage.infra.atomic import write_text_atomic
 from triage.infra.private import file_mode, private_dir
 from triage.model import Article, Problem
 from triage.sources.base import IngestResult, Rejected, clean_problems
-from triage.sources.httpget import FetchError, Reach, get
+from triage.sources.httpget import FetchError, Reach, get, run_sync
 from triage.sources.registry import SPOOL_STATE_SUFFIX, SPOOL_SUFFIX, read_file
 
 __all__ = ["FetchError", "fetch_feeds", "fetch_options", "read_spool", "spool_slug"]
@@ -47,9 +46,6 @@ _VALIDATOR = re.compile(r"[\x20-\x7e]{1,1024}")
 # Entries and bytes kept per feed in the spool (the newest by arrival); a busy feed is not a disk leak.
 SPOOL_LIMIT = 5000
 SPOOL_BYTES = 50_000_000
-# Linked pages fetched per feed per fetch (fetch_full_article): a feed of a thousand teasers is not a
-# thousand requests; the rest come on later fetches.
-FULL_TEXT_PER_FETCH = 20
 
 
 def _now() -> str:
@@ -94,7 +90,8 @@ def _adopt_old_spool(spool_dir: Path, url: str, name: str) -> None:
 def fetch_options(section: dict[str, Any], group_share: bool = False) -> dict[str, Any]:
     """The keyword arguments of fetch_feeds from the config's [fetch] section."""
     return {"timeout": float(section["timeout_seconds"]), "max_bytes": int(section["max_bytes"]),
-            "user_agent": str(section["user_agent"]), "fetch_full_article": bool(section["fetch_full_article"]),
+            "user_agent": str(section["user_agent"]),
+            "fetch_full_article": bool(section["fetch_full_article"]),
             "concurrency": int(section.get("concurrency", 4)),
             "spool_max_entries": int(section.get("spool_max_entries", SPOOL_LIMIT)),
             "spool_max_bytes": int(section.get("spool_max_bytes", SPOOL_BYTES)), "group_share": group_share}
@@ -110,28 +107,12 @@ def _parse_body(body: bytes, url: str, name: str, problems: list[Problem]) -> tu
         try:
             obj = loads(stripped.decode("utf-8", "replace"))
         except Rejected as exc:
-            raise Rejected("sent " + str(exc).removeprefix("is ").replace("not valid JSON", "JSON that does not parse")) from None
+            reason = str(exc).removeprefix("is ").replace("not valid JSON", "JSON that does not parse")
+            raise Rejected("sent " + reason) from None
         if not is_json_feed(obj):
             raise Rejected("sent JSON that is not a JSON Feed")
         return read_json_feed(obj, url, name, problems), None
     return parse_feed_bytes(body, url, name, problems)
-
-
-async def _full_text(client: Any, link: str, feed_url: str, opts: dict[str, Any]) -> str:
-    """Main text of a linked article page (trafilatura), or "" when it cannot be had. The page and every
-    redirect must be on a public address or the feed's own origin (a feed cannot aim us at the host)."""
-    from triage.sources.decode import decode_bytes
-    from triage.sources.readers.html import extract_html
-
-    try:
-        resp = await get(client, link, {}, timeout=opts["timeout"], max_bytes=opts["max_bytes"],
-                         reach=Reach.for_page_of(feed_url))
-        html, _enc = decode_bytes(resp.body)
-    except (FetchError, Rejected) as exc:
-        log.info("full text of %s not fetched: %s", link, exc)
-        return ""
-    text = (await asyncio.to_thread(extract_html, html, url=link)).get("text", "")
-    return "\n\n".join(line.strip() for line in text.split("\n") if line.strip())
 
 
 def read_spool(spool_dir: Path) -> IngestResult:
@@ -161,7 +142,8 @@ def _write_private(path: Path, text: str, group: bool) -> None:
 
 
 def _spool_merge(spool_file: Path, fresh: list[Article], problems: list[Problem] | None = None, *,
-                 max_entries: int = SPOOL_LIMIT, max_bytes: int = SPOOL_BYTES, group: bool = False) -> list[Article]:
+                 max_entries: int = SPOOL_LIMIT, max_bytes: int = SPOOL_BYTES,
+                 group: bool = False) -> list[Article]:
     """Merge fetched articles into the spool file: new ids added, changed ones replaced (first received
     kept), ids no longer in the feed kept, the oldest dropped beyond `max_entries` or `max_bytes`.
     Returns every spooled article. Raises OSError when the spool cannot be written (the caller then
@@ -188,7 +170,8 @@ def _spool_merge_locked(spool_file: Path, fresh: list[Article], problems: list[P
     if spool_file.exists():
         arts, probs = read_file(spool_file, max_file_bytes=0)
         if not arts and probs and spool_file.stat().st_size > 0:
-            aside = spool_file.with_name(f".{spool_file.name}.unreadable-{int(time.time())}")  # hidden: not re-read
+            # hidden: a load of the folder does not read it
+            aside = spool_file.with_name(f".{spool_file.name}.unreadable-{int(time.time())}")
             os.replace(spool_file, aside)
             problems.append(Problem(str(spool_file), f"spool could not be read ({probs[-1].reason}): kept as "
                                     f"{aside.name}, a new spool started"))
@@ -219,28 +202,6 @@ def _spool_merge_locked(spool_file: Path, fresh: list[Article], problems: list[P
     return order
 
 
-def _run_coroutine(make: Callable[[], Any]) -> Any:
-    """asyncio.run of `make()` in this thread, or in a new one where this thread runs a loop already."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(make())
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["value"] = asyncio.run(make())
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
-            box["error"] = exc
-
-    t = threading.Thread(target=run, name="triage-fetch")
-    t.start()
-    t.join()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
-
-
 def fetch_feeds(
     feeds: list[dict[str, Any]],
     spool_dir: Path | None,
@@ -263,7 +224,8 @@ def fetch_feeds(
     `timeout` bounds each request as a whole. `progress(done, total, name)` is called, in the calling
     thread or a fetch thread of its own, as each feed is done (safe to forward to a UI thread).
     """
-    opts = {"timeout": max(float(timeout), 0.1), "max_bytes": max(int(max_bytes), 1), "user_agent": user_agent,
+    opts = {"timeout": max(float(timeout), 0.1), "max_bytes": max(int(max_bytes), 1),
+            "user_agent": user_agent,
             "full": fetch_full_article, "entries": max(int(spool_max_entries), 1),
             "bytes": max(int(spool_max_bytes), 1), "group": group_share}
     if spool_dir is not None:
@@ -271,7 +233,7 @@ def fetch_feeds(
             private_dir(spool_dir, group=group_share)
         except OSError as exc:
             log.warning("spool folder %s cannot be made: %s", spool_dir, exc)
-    parts = _run_coroutine(lambda: _fetch_all(feeds, spool_dir, opts, max(int(concurrency), 1), progress))
+    parts = run_sync(lambda: _fetch_all(feeds, spool_dir, opts, max(int(concurrency), 1), progress))
     result = IngestResult()
     for part in parts:
         result.extend(part)
@@ -279,8 +241,8 @@ def fetch_feeds(
     return result
 
 
-async def _fetch_all(feeds: list[dict[str, Any]], spool_dir: Path | None, opts: dict[str, Any], concurrency: int,
-                     progress: Progress | None) -> list[IngestResult]:
+async def _fetch_all(feeds: list[dict[str, Any]], spool_dir: Path | None, opts: dict[str, Any],
+                     concurrency: int, progress: Progress | None) -> list[IngestResult]:
     import httpx
 
     total = len(feeds)
@@ -288,9 +250,9 @@ async def _fetch_all(feeds: list[dict[str, Any]], spool_dir: Path | None, opts: 
     gate = asyncio.Semaphore(concurrency)
     limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency)
 
-    async with httpx.AsyncClient(timeout=httpx.Timeout(opts["timeout"]), follow_redirects=False, limits=limits,
-                                 headers={"User-Agent": opts["user_agent"], "Accept-Encoding": "gzip, deflate"},
-                                 trust_env=False) as client:
+    headers = {"User-Agent": opts["user_agent"], "Accept-Encoding": "gzip, deflate"}
+    async with httpx.AsyncClient(timeout=httpx.Timeout(opts["timeout"]), follow_redirects=False,
+                                 limits=limits, headers=headers) as client:
 
         async def one(n: int, feed: Any) -> IngestResult:
             nonlocal done
@@ -303,7 +265,8 @@ async def _fetch_all(feeds: list[dict[str, Any]], spool_dir: Path | None, opts: 
                     res = await _fetch_one(client, url, name, spool_dir, opts)
             except Exception as exc:  # noqa: BLE001 - one feed never stops the others
                 log.exception("feed %s", url)
-                res = IngestResult(problems=[Problem(url, f"feed could not be read ({type(exc).__name__}: {exc})")])
+                why = f"feed could not be read ({type(exc).__name__}: {exc})"
+                res = IngestResult(problems=[Problem(url, why)])
             done += 1
             if progress is not None:
                 try:
@@ -331,34 +294,8 @@ def _spooled(spool_file: Path | None) -> list[Article]:
     return read_file(spool_file, max_file_bytes=0)[0]
 
 
-async def _with_full_texts(client: Any, url: str, fresh: list[Article], parsed: Any, spool_file: Path | None,
-                           opts: dict[str, Any]) -> list[Article]:
-    """Teaser entries given the text of the page they link to (a few per fetch; kept ones reused)."""
-    from triage.sources.base import make_article
-    from triage.sources.readers.feedfile import teaser_links
-
-    teasers = teaser_links(parsed)
-    known = {a.url: a for a in await asyncio.to_thread(_spooled, spool_file)}
-    budget = FULL_TEXT_PER_FETCH
-    out = []
-    for a in fresh:
-        if a.url in teasers and len(a.text) < 1200:
-            prev = known.get(a.url)
-            if prev is not None and len(prev.text) > len(a.text):
-                full = prev.text
-            elif budget > 0:
-                budget -= 1
-                full = await _full_text(client, a.url, url, opts)
-            else:
-                full = ""
-            if len(full) > len(a.text):
-                a = make_article(title=a.title, text=full, path=a.path, source=a.source, url=a.url,
-                                 published=a.published, author=a.author, received=a.received, article_id=a.id)
-        out.append(a)
-    return out
-
-
-async def _fetch_one(client: Any, url: str, name: str, spool_dir: Path | None, opts: dict[str, Any]) -> IngestResult:
+async def _fetch_one(client: Any, url: str, name: str, spool_dir: Path | None,
+                     opts: dict[str, Any]) -> IngestResult:
     result = IngestResult()
     if spool_dir is not None:
         await asyncio.to_thread(_adopt_old_spool, spool_dir, url, name)
@@ -391,7 +328,10 @@ async def _fetch_one(client: Any, url: str, name: str, spool_dir: Path | None, o
             fresh, parsed = [], None
         fresh = [replace(a, received=a.received or now, source=name or a.source) for a in fresh]
         if opts["full"] and parsed is not None:
-            fresh = await _with_full_texts(client, url, fresh, parsed, spool_file, opts)
+            from triage.sources.fulltext import with_full_texts
+
+            spooled = await asyncio.to_thread(_spooled, spool_file)
+            fresh = await with_full_texts(client, url, fresh, parsed, spooled, opts)
     # The spool is made durable FIRST (temp file, fsync, rename, directory fsync); only then is the
     # conditional-request state written. A crash or a failed write in between leaves the old ETag /
     # Last-Modified, so the next fetch gets the entries again instead of a 304 that hides them.
@@ -403,8 +343,9 @@ async def _fetch_one(client: Any, url: str, name: str, spool_dir: Path | None, o
                 max_bytes=opts["bytes"], group=opts["group"]))
         except OSError as exc:
             spooled = False
-            result.problems.append(Problem(str(spool_file), f"spool could not be written ({exc.strerror or exc}): "
-                                           "the entries will be fetched again next time"))
+            why = (f"spool could not be written ({exc.strerror or exc}): "
+                   "the entries will be fetched again next time")
+            result.problems.append(Problem(str(spool_file), why))
             result.articles.extend(fresh)
     else:
         result.articles.extend(fresh)
@@ -415,5 +356,6 @@ async def _fetch_one(client: Any, url: str, name: str, spool_dir: Path | None, o
         try:
             await asyncio.to_thread(_write_private, state_file, json.dumps(new_state), opts["group"])
         except OSError as exc:
-            result.problems.append(Problem(str(state_file), f"spool state could not be written ({exc.strerror or exc})"))
+            why = f"spool state could not be written ({exc.strerror or exc})"
+            result.problems.append(Problem(str(state_file), why))
     return result

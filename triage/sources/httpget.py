@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import threading
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-__all__ = ["FetchError", "Reach", "Response", "get", "is_local_address"]
+__all__ = ["FetchError", "Reach", "Response", "get", "is_local_address", "run_sync"]
 
 MAX_REDIRECTS = 5
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -104,7 +106,7 @@ class _Decoder:
     """Content decoding done here, counted against the limit as it goes (never after the fact)."""
 
     def __init__(self, encoding: str, max_bytes: int) -> None:
-        codings = [c.strip().lower() for c in encoding.split(",") if c.strip() and c.strip().lower() != "identity"]
+        codings = [c for c in (c.strip().lower() for c in encoding.split(",")) if c and c != "identity"]
         if len(codings) > 1:
             raise FetchError(f"sent a body compressed {len(codings)} times (Content-Encoding: "
                              f"{', '.join(codings)[:60]}): refused")
@@ -114,7 +116,8 @@ class _Decoder:
         elif coding == "deflate":
             self._z = zlib.decompressobj()
         elif coding:
-            raise FetchError(f"sent a body in an encoding triage does not read (Content-Encoding: {coding[:30]})")
+            raise FetchError("sent a body in an encoding triage does not read "
+                             f"(Content-Encoding: {coding[:30]})")
         else:
             self._z = None
         self.raw_deflate = coding == "deflate"
@@ -205,3 +208,25 @@ async def get(client: Any, url: str, headers: dict[str, str], *, timeout: float,
     except httpx.HTTPError as exc:
         reason = str(exc) or type(exc).__name__
         raise FetchError(f"could not be fetched ({reason[:120]})") from None
+
+
+def run_sync(make: Callable[[], Any]) -> Any:
+    """asyncio.run of `make()` in this thread, or in a new one where this thread runs a loop already."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = asyncio.run(make())
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            box["error"] = exc
+
+    t = threading.Thread(target=run, name="triage-fetch")
+    t.start()
+    t.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
