@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import json
 import os
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -219,3 +221,54 @@ def test_a_redirect_loop_is_cut(hostile) -> None:
     srv.routes["/a"] = respond(b"", status="302 Found", headers={"Location": srv.url("/a")})
     res = fetch_feeds([{"url": srv.url("/a"), "name": "L"}], None, timeout=5)
     assert [p.reason for p in res.problems] == ["feed redirects too many times"]
+
+
+# --- attack 8, the spool: private, named without secrets, bounded in bytes ----------------------------------
+
+def test_the_spool_is_private_and_its_names_hold_no_token(hostile, tmp_path: Path) -> None:
+    from triage.sources.fetch import spool_slug
+
+    body = _rss([(f"Story {i}", f"https://news.example/{i}", "Text.") for i in range(3)])
+    srv = hostile({"/feed": respond(body)})
+    url = srv.url("/feed?token=s3cr3tT0ken")
+    spool = tmp_path / "data" / "spool"
+    fetch_feeds([{"url": url, "name": ""}], spool, timeout=5)
+    names = sorted(p.name for p in spool.iterdir())
+    assert all("s3cr3t" not in n.lower() for n in names), names
+    assert f"{spool_slug(url)}.spool.jsonl" in names and spool_slug(url).startswith("127-0-0-1-feed-")
+    assert stat.S_IMODE(spool.stat().st_mode) == 0o700
+    assert {stat.S_IMODE(p.stat().st_mode) for p in spool.iterdir()} == {0o600}
+
+
+def test_a_spool_named_the_old_way_is_renamed_and_tightened(hostile, tmp_path: Path) -> None:
+    from triage.sources.fetch import _old_slug, spool_slug
+
+    srv = hostile({"/feed": respond(_rss([("New story", "https://news.example/n", "Text.")]))})
+    url = srv.url("/feed?token=abc123")
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    old = spool / (_old_slug(url, "") + ".spool.jsonl")
+    assert "abc123" in old.name
+    old.write_text(json.dumps({"id": "kept1", "title": "Kept story", "text": "Old.", "path": url}) + "\n",
+                   encoding="utf-8")
+    os.chmod(old, 0o644)
+    res = fetch_feeds([{"url": url, "name": ""}], spool, timeout=5)
+    assert sorted(a.title for a in res.articles) == ["Kept story", "New story"]
+    assert not old.exists()
+    new = spool / (spool_slug(url) + ".spool.jsonl")
+    assert stat.S_IMODE(new.stat().st_mode) == 0o600
+
+
+def test_the_spool_is_bounded_in_bytes_as_well_as_entries(hostile, tmp_path: Path) -> None:
+    big = "Long text. " * 2000  # some 22 kB an entry
+    srv = hostile({})
+    spool = tmp_path / "spool"
+    for batch in range(3):
+        srv.routes["/feed"] = respond(_rss([(f"Story {batch}-{i}", f"https://news.example/{batch}/{i}", big)
+                                            for i in range(5)]))
+        res = fetch_feeds([{"url": srv.url("/feed"), "name": "Big"}], spool, timeout=5, spool_max_bytes=200_000,
+                          spool_max_entries=1000)
+    [spool_file] = spool.glob("*.spool.jsonl")
+    assert spool_file.stat().st_size <= 200_000
+    assert {a.title for a in res.articles} >= {f"Story 2-{i}" for i in range(5)}  # the newest kept
+    assert len(res.articles) < 15

@@ -226,6 +226,9 @@ def serve(ctx: click.Context, host: str, port: int | None, socket_path: Path | N
     if socket_path is not None:
         socket_path = _check_socket_path(socket_path)
     setup_logging(settings.data_dir, group=bool(settings.get("store.group_share", False)))
+    if socket_path is None and host.strip("[]").lower() not in LOOPBACK_NAMES:
+        click.echo(f"triage: warning: serving on {host}, not loopback: the token crosses the network in "
+                   "clear text; prefer an SSH forward to 127.0.0.1 or --socket", err=True)
     parts = [sys.executable, "-m", "triage"]
     if ctx.obj.get("config"):
         parts += ["--config", ctx.obj["config"]]

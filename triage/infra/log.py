@@ -1,12 +1,15 @@
-"""The log file: tracebacks and warnings go to triage.log in the data dir (0600), never onto the screen,
-and no URL in it keeps its query string or its user name and password (feed tokens live there)."""
+"""The log file: tracebacks and warnings go to triage.log in the data dir (0600), never onto the screen;
+no URL in it keeps its query string or its user name and password (feed tokens live there), and it is
+rotated (two old files kept), so a feed that makes triage log on every fetch cannot fill the disk."""
 
 from __future__ import annotations
 
 import logging
+import logging.handlers
 import os
 import re
 from pathlib import Path
+from typing import IO
 
 from triage.infra.private import open_private, private_dir
 
@@ -29,9 +32,24 @@ def redact_urls(text: str) -> str:
     return _URL.sub(_redacted, text) if "://" in text else text
 
 
+LOG_BYTES = 5_000_000  # one log file's size before it is rotated
+
+
 class _RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return redact_urls(super().format(record))
+
+
+class _PrivateRotatingHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose files (the current one and each new one) are private."""
+
+    def __init__(self, path: Path, group: bool) -> None:
+        self._group = group
+        super().__init__(path, maxBytes=LOG_BYTES, backupCount=2, encoding="utf-8", errors="backslashreplace")
+
+    def _open(self) -> IO[str]:
+        fd = open_private(self.baseFilename, os.O_WRONLY | os.O_APPEND, group=self._group)
+        return os.fdopen(fd, "a", encoding="utf-8", errors="backslashreplace")
 
 
 def setup_logging(data_dir: Path, *, group: bool = False) -> Path | None:
@@ -46,8 +64,7 @@ def setup_logging(data_dir: Path, *, group: bool = False) -> Path | None:
                 return path
         if root.handlers:  # basicConfig's rule: a process that set up logging already keeps it
             return path
-        os.close(open_private(path, group=group))  # created 0600 (or tightened) before logging opens it
-        handler = logging.FileHandler(path, encoding="utf-8", errors="backslashreplace")
+        handler = _PrivateRotatingHandler(path, group)
         handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
         root.setLevel(logging.INFO)

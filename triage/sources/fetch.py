@@ -183,21 +183,20 @@ def _spool_merge_locked(spool_file: Path, fresh: list[Article], problems: list[P
     for a in fresh:
         old = kept.get(a.id)
         kept[a.id] = replace(a, received=old.received) if old is not None and old.received else a
-    # Newest first by when they arrived; the oldest leave the spool past either bound.
-    newest = sorted(kept.values(), key=lambda a: (a.received, a.published), reverse=True)[:max_entries]
-    lines: list[str] = []
+    # Newest first by when they arrived (on a tie, the later in the file: the fetched); the oldest
+    # leave the spool past either bound. The file keeps its order of arrival.
+    line = {aid: json.dumps({k: v for k, v in asdict(a).items() if k not in ("updated", "duplicates_of")},
+                            ensure_ascii=False) for aid, a in kept.items()}
+    place = {aid: n for n, aid in enumerate(kept)}
+    keep: set[str] = set()
     size = 0
-    for a in newest:
-        line = json.dumps({k: v for k, v in asdict(a).items() if k not in ("updated", "duplicates_of")},
-                          ensure_ascii=False)
-        size += len(line.encode("utf-8", "surrogatepass")) + 1
-        if size > max_bytes and lines:
+    for a in sorted(kept.values(), key=lambda a: (a.received, a.published, place[a.id]), reverse=True):
+        size += len(line[a.id].encode("utf-8", "surrogatepass")) + 1
+        if len(keep) >= max_entries or (size > max_bytes and keep):
             break
-        lines.append(line)
-    kept_ids = {json.loads(line)["id"] for line in lines} if len(lines) < len(kept) else set(kept)
-    order = [a for a in kept.values() if a.id in kept_ids]  # the file keeps its order of arrival
-    lines = [json.dumps({k: v for k, v in asdict(a).items() if k not in ("updated", "duplicates_of")},
-                        ensure_ascii=False) for a in order]
+        keep.add(a.id)
+    order = [a for a in kept.values() if a.id in keep]
+    lines = [line[a.id] for a in order]
     _write_private(spool_file, "\n".join(lines) + ("\n" if lines else ""), group)
     return order
 
