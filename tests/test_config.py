@@ -103,9 +103,10 @@ def test_allowed_roots_must_be_strings(tmp_path):
 
 
 def test_values_in_range_load():
-    s = load_settings(overrides={"fetch": {"timeout_seconds": 0.5, "concurrency": 1}, "serve": {"max_sessions": 1}},
-                      use_user_config=False)
-    assert (s.get("fetch.timeout_seconds"), s.get("fetch.concurrency"), s.get("serve.max_sessions")) == (0.5, 1, 1)
+    over = {"fetch": {"timeout_seconds": 0.5, "concurrency": 1}, "serve": {"max_sessions": 1}}
+    s = load_settings(overrides=over, use_user_config=False)
+    got = (s.get("fetch.timeout_seconds"), s.get("fetch.concurrency"), s.get("serve.max_sessions"))
+    assert got == (0.5, 1, 1)
 
 
 def test_a_catastrophic_regex_rule_is_bounded(tmp_path):
@@ -115,5 +116,6 @@ def test_a_catastrophic_regex_rule_is_bounded(tmp_path):
             "rules = compile_rules(['re:(a|aa)+$', 're:(a+)+$', 'plain'], [])\n"
             "art = Article(id='x', title='t', text='a' * 60 + 'b', source='s')\n"
             "print(rules.watched(art), rules.errors)\n")
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=60)
     assert out.stdout.strip() == "[] ()", out.stderr

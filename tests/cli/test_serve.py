@@ -32,11 +32,19 @@ def _start(tmp_path: Path, *args: str, max_sessions: int = 3) -> tuple[subproces
     """Start `triage serve --demo ARGS`; (process, the URL it printed)."""
     cfg = tmp_path / "config.toml"
     cfg.write_text(f"[serve]\nmax_sessions = {max_sessions}\n", encoding="utf-8")
-    env = dict(os.environ, HOME=str(tmp_path), XDG_DATA_HOME=str(tmp_path / "data"),
-               XDG_CONFIG_HOME=str(tmp_path / "cfg"))
-    proc = subprocess.Popen([*TRIAGE, "--config", str(cfg), "--db", str(tmp_path / "d.json"), "serve",
-                             "--demo", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    env = dict(
+        os.environ,
+        HOME=str(tmp_path),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_CONFIG_HOME=str(tmp_path / "cfg"),
+    )
+    proc = subprocess.Popen(
+        [*TRIAGE, "--config", str(cfg), "--db", str(tmp_path / "d.json"), "serve", "--demo", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         ready, _, _ = select.select([proc.stdout], [], [], 1)
@@ -201,12 +209,27 @@ def test_the_socket_is_0600_in_a_0700_folder_and_serves_with_the_token(on_socket
 @pytest.mark.skipif(SETPRIV is None or os.geteuid() != 0, reason="needs root and setpriv to act as uid 65534")
 def test_another_user_cannot_connect_to_the_socket(on_socket):
     path, _url = on_socket
-    probe = ("import socket,sys\ns=socket.socket(socket.AF_UNIX)\n"
-             "try:\n s.connect(sys.argv[1]); print('connected')\nexcept OSError as e: print(e.errno)\n")
+    probe = (
+        "import socket,sys\ns=socket.socket(socket.AF_UNIX)\n"
+        "try:\n s.connect(sys.argv[1]); print('connected')\nexcept OSError as e: print(e.errno)\n"
+    )
 
     def as_nobody() -> str:
-        out = subprocess.run([SETPRIV, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable,
-                              "-c", probe, str(path)], capture_output=True, text=True, timeout=30)
+        out = subprocess.run(
+            [
+                SETPRIV,
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                sys.executable,
+                "-c",
+                probe,
+                str(path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         return out.stdout.strip()
 
     assert as_nobody() == "13"  # EACCES: the folder is the owner's alone
@@ -218,15 +241,33 @@ def test_a_socket_in_a_folder_others_can_enter_is_refused(tmp_path):
     folder = tmp_path / "open"
     folder.mkdir(mode=0o755)
     os.chmod(folder, 0o755)
-    out = subprocess.run([*TRIAGE, "--db", str(tmp_path / "d.json"), "serve", "--demo", "--socket",
-                          str(folder / "s.sock")], capture_output=True, text=True, timeout=60,
-                         env=dict(os.environ, HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "cfg")))
+    out = subprocess.run(
+        [*TRIAGE, "--db", str(tmp_path / "d.json"), "serve", "--demo", "--socket", str(folder / "s.sock")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ, HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "cfg")),
+    )
     assert out.returncode == 2
     assert f"its folder {folder} is open to other users" in out.stderr
 
 
 def test_port_and_socket_together_are_a_usage_error(tmp_path):
-    out = subprocess.run([*TRIAGE, "--db", str(tmp_path / "d.json"), "serve", "--demo", "--port", "8000",
-                          "--socket", str(tmp_path / "s.sock")], capture_output=True, text=True, timeout=60,
-                         env=dict(os.environ, HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "cfg")))
+    out = subprocess.run(
+        [
+            *TRIAGE,
+            "--db",
+            str(tmp_path / "d.json"),
+            "serve",
+            "--demo",
+            "--port",
+            "8000",
+            "--socket",
+            str(tmp_path / "s.sock"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ, HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "cfg")),
+    )
     assert out.returncode == 2 and "give --port or --socket, not both" in out.stderr

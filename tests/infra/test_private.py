@@ -122,6 +122,7 @@ def test_read_regular_without_follow_refuses_a_link(tmp_path: Path) -> None:
 
 # --- the SQLite caches ------------------------------------------------------------------------------------
 
+
 def test_sqlite_caches_are_private_with_their_wal_files(tmp_path: Path) -> None:
     from triage.infra.sqlitedb import connect_private, open_index
 
@@ -152,19 +153,32 @@ def test_the_ingest_cache_is_private(tmp_path: Path) -> None:
 
 # --- the log ------------------------------------------------------------------------------------------------
 
+
 def _log_in_a_process(data: Path, *lines: str) -> str:
-    code = ("import logging,sys\nfrom triage.infra.log import setup_logging\n"
-            "p = setup_logging(sys.argv[1])\nfor line in sys.argv[2:]:\n"
-            "    logging.getLogger('t').warning(line)\nprint(p)\n")
-    out = subprocess.run([sys.executable, "-c", code, str(data), *lines], capture_output=True, text=True,
-                         timeout=60, check=True)
+    code = (
+        "import logging,sys\nfrom triage.infra.log import setup_logging\n"
+        "p = setup_logging(sys.argv[1])\nfor line in sys.argv[2:]:\n"
+        "    logging.getLogger('t').warning(line)\nprint(p)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(data), *lines],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     return out.stdout.strip()
 
 
 def test_the_log_is_0600_in_a_0700_folder_and_keeps_no_url_secrets(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    path = Path(_log_in_a_process(data, "GET https://alice:pw@feeds.example.org/rss?token=s3cret&x=1#f failed",
-                                  "page http://127.0.0.1:8000/?token=abc gone"))
+    path = Path(
+        _log_in_a_process(
+            data,
+            "GET https://alice:pw@feeds.example.org/rss?token=s3cret&x=1#f failed",
+            "page http://127.0.0.1:8000/?token=abc gone",
+        )
+    )
     assert mode(path) == 0o600 and mode(data) == 0o700
     text = path.read_text(encoding="utf-8")
     assert "https://feeds.example.org/rss?… failed" in text and "http://127.0.0.1:8000/?… gone" in text

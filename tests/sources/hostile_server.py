@@ -76,6 +76,7 @@ class HostileServer:
 
 def respond(body: bytes, *, status: str = "200 OK", headers: dict[str, str] | None = None) -> Handler:
     """A handler sending one complete response."""
+
     def handler(conn: socket.socket, _request: bytes) -> None:
         head = {"Content-Length": str(len(body)), "Connection": "close", **(headers or {})}
         lines = "".join(f"{k}: {v}\r\n" for k, v in head.items())

@@ -19,8 +19,9 @@ import pytest
 from triage.sources.loader import iter_load, load
 
 SETPRIV = shutil.which("setpriv")
-needs_second_user = pytest.mark.skipif(SETPRIV is None or os.geteuid() != 0,
-                                       reason="needs root and setpriv to act as uid 65534")
+needs_second_user = pytest.mark.skipif(
+    SETPRIV is None or os.geteuid() != 0, reason="needs root and setpriv to act as uid 65534"
+)
 NOBODY = [SETPRIV or "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ the victim's key\n"
 
@@ -29,13 +30,21 @@ def _ingest(tmp_path: Path, *sources: str, extra: str = "") -> subprocess.Comple
     cfg = tmp_path / "config.toml"
     cfg.write_text(extra, encoding="utf-8")
     env = dict(os.environ, TRIAGE_DATA_DIR=str(tmp_path / "data"), TRIAGE_CONFIG=str(cfg))
-    return subprocess.run([sys.executable, "-m", "triage", "ingest", "--json", *sources], capture_output=True,
-                          text=True, errors="replace", timeout=120, env=env, cwd=tmp_path)
+    return subprocess.run(
+        [sys.executable, "-m", "triage", "ingest", "--json", *sources],
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=120,
+        env=env,
+        cwd=tmp_path,
+    )
 
 
 def _good(inbox: Path) -> None:
-    (inbox / "good.txt").write_text("Council approves budget\n\nThe council approved the budget on Monday.\n",
-                                    encoding="utf-8")
+    (inbox / "good.txt").write_text(
+        "Council approves budget\n\nThe council approved the budget on Monday.\n", encoding="utf-8"
+    )
 
 
 @pytest.fixture
@@ -68,9 +77,11 @@ def victim_key(tmp_path: Path) -> Path:
 
 # --- attack 9: a link planted in the shared inbox ------------------------------------------------------
 
+
 @needs_second_user
-def test_a_link_planted_by_another_user_out_of_the_inbox_is_not_followed(shared_inbox, victim_key,
-                                                                         tmp_path: Path) -> None:
+def test_a_link_planted_by_another_user_out_of_the_inbox_is_not_followed(
+    shared_inbox, victim_key, tmp_path: Path
+) -> None:
     planted = shared_inbox / "leak.txt"
     subprocess.run([*NOBODY, "ln", "-s", str(victim_key), str(planted)], check=True, timeout=30)
     assert planted.is_symlink()
@@ -94,8 +105,10 @@ def test_links_inside_the_inbox_and_to_allowed_roots_are_followed(tmp_path: Path
     (inbox / "old.txt").symlink_to(archive / "old.txt")
     res = load([inbox], duplicate_threshold=0)
     assert [a.title for a in res.articles] == ["Council approves budget"] * 2  # the link inside is followed
-    assert [str(p) for p in res.problems] == [f"{inbox / 'old.txt'}: is a symbolic link out of the inbox: skipped "
-                                              "(sources.allowed_roots names other folders links may reach)"]
+    assert [str(p) for p in res.problems] == [
+        f"{inbox / 'old.txt'}: is a symbolic link out of the inbox: skipped "
+        "(sources.allowed_roots names other folders links may reach)"
+    ]
     res = load([inbox], duplicate_threshold=0, allowed_roots=[str(archive)])
     assert sorted(a.title for a in res.articles) == ["Council approves budget"] * 2 + ["Old story"]
     assert not res.problems
@@ -110,14 +123,20 @@ def test_the_watcher_refuses_a_planted_link_too(tmp_path: Path, victim_key) -> N
     inbox.mkdir()
     _good(inbox)
     (inbox / "leak.txt").symlink_to(victim_key)
-    update = changes_to_update({(Change.added, str(inbox / "leak.txt")), (Change.added, str(inbox / "good.txt"))},
-                               [str(inbox)], cache_path=tmp_path / "cache.sqlite")
+    update = changes_to_update(
+        {(Change.added, str(inbox / "leak.txt")), (Change.added, str(inbox / "good.txt"))},
+        [str(inbox)],
+        cache_path=tmp_path / "cache.sqlite",
+    )
     assert [a.title for a in update.articles] == ["Council approves budget"]
     assert [p.reason for p in update.problems] == [
-        "is a symbolic link out of the inbox: skipped (sources.allowed_roots names other folders links may reach)"]
+        "is a symbolic link out of the inbox: skipped "
+        "(sources.allowed_roots names other folders links may reach)"
+    ]
 
 
 # --- attack 10: one name that is not UTF-8 --------------------------------------------------------------
+
 
 def test_a_name_that_is_not_utf8_costs_nothing_else(tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
@@ -130,12 +149,17 @@ def test_a_name_that_is_not_utf8_costs_nothing_else(tmp_path: Path) -> None:
     out = _ingest(tmp_path, str(inbox))
     assert out.returncode == 0, out.stderr
     assert sorted(json.loads(line)["title"] for line in out.stdout.splitlines()) == [
-        "Council approves budget", "Odd name story"]
+        "Council approves budget",
+        "Odd name story",
+    ]
     assert out.stderr.splitlines() == [
-        f"triage: {inbox}/pipe\\xfe: is not a regular file (device, socket or pipe): skipped"]
+        f"triage: {inbox}/pipe\\xfe: is not a regular file (device, socket or pipe): skipped"
+    ]
     again = _ingest(tmp_path, str(inbox))  # the cache holds both, by their bytes
     assert sorted(json.loads(line)["title"] for line in again.stdout.splitlines()) == [
-        "Council approves budget", "Odd name story"]
+        "Council approves budget",
+        "Odd name story",
+    ]
 
 
 def test_the_tui_loader_with_its_cache_keeps_the_rest_of_the_inbox(tmp_path: Path) -> None:
@@ -151,6 +175,7 @@ def test_the_tui_loader_with_its_cache_keeps_the_rest_of_the_inbox(tmp_path: Pat
 
 
 # --- attack 11: a folder nested 1,000 deep --------------------------------------------------------------
+
 
 def _remove_deep(top: Path) -> None:
     """Remove a folder chain too deep for shutil.rmtree (it recurses), from the bottom up."""
@@ -207,17 +232,22 @@ def test_the_sources_settings_reach_the_loader(tmp_path: Path) -> None:
     (inbox / "x" / "y").mkdir(parents=True)
     (inbox / "x" / "y" / "deep.txt").write_text("Deep story\n\nTwo folders down.\n", encoding="utf-8")
     _good(inbox / "x")
-    settings = load_settings(overrides={"sources": {"max_depth": 1, "allowed_roots": [str(tmp_path)]}},
-                             use_user_config=False, data_dir=tmp_path / "data")
+    settings = load_settings(
+        overrides={"sources": {"max_depth": 1, "allowed_roots": [str(tmp_path)]}},
+        use_user_config=False,
+        data_dir=tmp_path / "data",
+    )
     opts = scan_options(settings.section("sources"))
     assert opts["max_depth"] == 1 and opts["allowed_roots"] == (str(tmp_path),)
     res = load([inbox], duplicate_threshold=0, **opts)
     assert [a.title for a in res.articles] == ["Council approves budget"]
     assert [str(p) for p in res.problems] == [
-        f"{inbox}/x/y: is nested more than 1 folders deep: skipped (sources.max_depth)"]
+        f"{inbox}/x/y: is nested more than 1 folders deep: skipped (sources.max_depth)"
+    ]
 
 
 # --- attack 8: what triage leaves on disk ---------------------------------------------------------------
+
 
 def _modes(folder: Path) -> dict[str, int]:
     return {p.name: stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()}

@@ -28,7 +28,8 @@ def connect_private(path: Path, *, group: bool = False, timeout: float = 10,
     os.close(open_private(path, os.O_RDWR, group=group))  # SQLite gives -wal and -shm the file's mode
     for extra in ("-wal", "-shm", "-journal"):
         tighten(f"{path}{extra}", group=group)
-    conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None, check_same_thread=check_same_thread)
+    conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None,
+                           check_same_thread=check_same_thread)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")

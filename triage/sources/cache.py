@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS versions (id TEXT NOT NULL, hash TEXT NOT NULL, recei
 CREATE TABLE IF NOT EXISTS aliases (id TEXT PRIMARY KEY, story TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS read_marks (story TEXT PRIMARY KEY, hash TEXT NOT NULL, at TEXT NOT NULL);
 """
-_DROP = "DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS arts; DROP TABLE IF EXISTS kv; DROP TABLE IF EXISTS sigs;"
+_DROP = ("DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS arts; DROP TABLE IF EXISTS kv; "
+         "DROP TABLE IF EXISTS sigs;")
 
 
 def _key(path: str) -> bytes:
@@ -60,8 +61,8 @@ def _storable(row: tuple[Any, ...]) -> bool:
 def _row(path: str, idx: int, a: Article) -> tuple[Any, ...]:
     """The parsed part of an Article as a row (received only when the reader set it, e.g. a spool;
     updated/duplicates_of are per load)."""
-    return (_key(path), idx, a.id, a.title, a.text, a.source, a.url, a.published, _key(a.path), a.content_hash,
-            a.author, a.received)
+    return (_key(path), idx, a.id, a.title, a.text, a.source, a.url, a.published, _key(a.path),
+            a.content_hash, a.author, a.received)
 
 
 class IngestCache:
@@ -87,7 +88,8 @@ class IngestCache:
         out: dict[str, list[Article]] = {}
         for (path, _i, aid, title, text, source, url, published, apath, chash, author, received) in rows:
             out.setdefault(_path(path), []).append(Article(
-                id=aid, title=title, text=text, source=source, url=url, published=published, received=received,
+                id=aid, title=title, text=text, source=source, url=url, published=published,
+                received=received,
                 path=_path(apath),
                                                     content_hash=chash, author=author))
         return out
@@ -243,7 +245,8 @@ class IngestCache:
                     [(_key(p), s, m, PARSER_VERSION) for p, s, m, _arts in files],
                 )
                 self.conn.executemany("INSERT INTO arts VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", arts)
-                self.conn.executemany("INSERT OR IGNORE INTO seen (id, first_hash, received) VALUES (?,?,?)", seen)
+                self.conn.executemany("INSERT OR IGNORE INTO seen (id, first_hash, received) VALUES (?,?,?)",
+                                      seen)
                 if forget:
                     self.conn.executemany("DELETE FROM files WHERE path = ?", [(_key(p),) for p in forget])
         except sqlite3.Error as exc:
