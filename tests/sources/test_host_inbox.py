@@ -275,3 +275,18 @@ def test_another_user_can_read_nothing_triage_keeps(host_dir: Path) -> None:
     for name in ("triage.log", "ingest-cache.sqlite"):
         peek = subprocess.run([*NOBODY, "cat", str(data / name)], capture_output=True, text=True, timeout=30)
         assert peek.returncode != 0 and "Permission denied" in peek.stderr
+
+
+def test_a_link_from_one_inbox_folder_into_another_is_followed(tmp_path: Path) -> None:
+    desk, wire = tmp_path / "desk", tmp_path / "wire"
+    desk.mkdir()
+    wire.mkdir()
+    (wire / "w.txt").write_text("Wire story\n\nFrom the wire folder.\n", encoding="utf-8")
+    (desk / "w.txt").symlink_to(wire / "w.txt")
+    res = load([desk, wire], duplicate_threshold=0)
+    assert [a.title for a in res.articles] == ["Wire story"] * 2 and not res.problems
+    res = load([desk], duplicate_threshold=0)
+    assert res.articles == [] and [p.reason for p in res.problems] == [
+        "is a symbolic link out of the inbox: skipped "
+        "(sources.allowed_roots names other folders links may reach)"
+    ]

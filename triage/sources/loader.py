@@ -49,8 +49,13 @@ def _iter_resolve(paths, follow_symlinks: bool, ignore: Sequence[str], problems:
                   confine: Sequence[str] | None = None) -> Iterator[tuple[Path, os.stat_result]]:
     """The files `paths` name (folders walked as they go), each once; URLs, folder roots and problems
     are appended to the lists given. With `confine` (real folders), a named file whose real path
-    is outside them is refused (what the watcher reads: a link planted in the inbox)."""
+    is outside them is refused (what the watcher reads: a link planted in the inbox). A link found in
+    one inbox folder may lead into another one named here."""
     seen: set[str] = set()
+    paths = list(paths)
+    inboxes = [os.fspath(p) for p in paths if isinstance(p, str | os.PathLike) and not _is_url(os.fspath(p))
+               and "\x00" not in os.fspath(p) and os.path.isdir(os.path.expanduser(os.fspath(p)))]
+    allowed_roots = [*allowed_roots, *inboxes]
     for raw in paths:
         try:
             s = os.fspath(raw)
