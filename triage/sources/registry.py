@@ -82,6 +82,28 @@ def _read_bytes(path: Path, max_file_bytes: int) -> bytes:
     return data
 
 
+def _wire_kind(data: bytes) -> str:
+    """A wire format told by content alone, whatever the file is called ("" when none)."""
+    from triage.sources.readers.anpa import looks_like_anpa
+    from triage.sources.readers.iptc7901 import looks_like_7901
+    from triage.sources.readers.mail import looks_like_message
+    from triage.sources.readers.wirexml import WIRE_ROOTS, root_name
+
+    head = data[:8192]
+    if looks_like_anpa(head):
+        return "anpa"
+    if looks_like_7901(head):
+        return "7901"
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped[:1] == b"<" or head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return WIRE_ROOTS.get(root_name(head), "")
+    if stripped[:1] in (b"{", b"[") and b'"uri"' in data[:200_000].lower().replace(b" ", b""):
+        return "ninjs?"
+    if looks_like_message(head):
+        return "eml"
+    return ""
+
+
 def _kind(path: Path, data: bytes) -> str:
     from triage.sources.readers.feedfile import looks_like_feed
     from triage.sources.readers.mail import looks_like_mbox
@@ -91,6 +113,11 @@ def _kind(path: Path, data: bytes) -> str:
         return "spool"
     ext = path.suffix.lower()
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    wire = _wire_kind(data) if ext not in _EML | _MBOX else ""
+    if wire == "ninjs?":
+        wire = "" if ext in _JSONL else "json"
+    if wire:
+        return wire
     if ext in _FEED:
         return "feed"
     if ext in _JSON:
@@ -133,6 +160,14 @@ def _dispatch(path: Path, data: bytes, problems: list[Problem]) -> list[Article]
         if is_binary_not_feed(data):
             raise Rejected("is a binary file, not an RSS or Atom feed")
         return read_feed_file(data, path, source, problems)
+    if kind in _WIRE_XML:
+        return _read_wire_xml(kind, data, path, source, problems)
+    if kind in ("anpa", "7901"):
+        from triage.sources.readers.anpa import read_anpa
+        from triage.sources.readers.iptc7901 import read_7901
+
+        text, _enc = decode_bytes(data, "")
+        return (read_anpa if kind == "anpa" else read_7901)(text, path, source)
     if kind == "eml":
         from triage.sources.readers.mail import read_eml
 
@@ -159,8 +194,16 @@ def _dispatch(path: Path, data: bytes, problems: list[Problem]) -> list[Article]
 
         return read_html(text, path, source, problems)
     if kind == "json":
-        from triage.sources.readers.jsonfiles import read_json
+        from triage.sources.readers.jsonfiles import loads, read_json
+        from triage.sources.readers.ninjs import looks_like_ninjs, read_ninjs
 
+        if text.lstrip().startswith(("{", "[")):
+            try:
+                obj = loads(text)
+            except Rejected:
+                obj = None
+            if looks_like_ninjs(obj):
+                return read_ninjs(obj, path, source, problems)
         return read_json(text, path, source, problems)
     if kind == "jsonl":
         from triage.sources.readers.jsonfiles import read_jsonl
@@ -169,6 +212,36 @@ def _dispatch(path: Path, data: bytes, problems: list[Problem]) -> list[Article]
     if kind == "spool":
         return _read_spool(text, path, problems)
     raise Rejected("has an unsupported file type")  # pragma: no cover
+
+
+_WIRE_XML = {"newsml-g2": "NewsML-G2", "newsml1": "NewsML 1", "nitf": "NITF"}
+
+
+def _read_wire_xml(kind: str, data: bytes, path: Path, source: str, problems: list[Problem]) -> list[Article]:
+    """NewsML-G2, NewsML 1 or NITF: decoded (declared charset after strict UTF-8), parsed safely, read."""
+    import re
+
+    from triage.sources.decode import decode_bytes, looks_binary
+    from triage.sources.readers.wirexml import parse_wire_xml
+
+    if looks_binary(data):
+        raise Rejected(f"is a binary file, not {_WIRE_XML[kind]}")
+    m = re.match(rb"""\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._:-]+)""", data.lstrip(b"\xef\xbb\xbf"))
+    text, _enc = decode_bytes(data, m.group(1).decode("ascii") if m else "")
+    root, problem = parse_wire_xml(text)
+    if problem:
+        problems.append(Problem(str(path), problem))
+    if kind == "newsml-g2":
+        from triage.sources.readers.newsmlg2 import read_newsml_g2
+
+        return read_newsml_g2(root, path, source, problems)
+    if kind == "newsml1":
+        from triage.sources.readers.newsml1 import read_newsml1
+
+        return read_newsml1(root, path, source, problems)
+    from triage.sources.readers.nitf import read_nitf
+
+    return read_nitf(root, path, source, problems)
 
 
 def _declared_charset(data: bytes) -> str:

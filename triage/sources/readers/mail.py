@@ -13,12 +13,36 @@ from triage.model import Article, Problem
 from triage.sources.base import Rejected, iso_date, make_article
 from triage.sources.readers.html import extract_html, html_to_text
 
-__all__ = ["looks_like_mbox", "message_to_article", "read_eml", "read_mbox"]
+__all__ = ["looks_like_mbox", "looks_like_message", "message_to_article", "read_eml", "read_mbox"]
 
 
 def looks_like_mbox(head: bytes) -> bool:
     """True when bytes start like an mbox file ("From " envelope line, then headers)."""
     return head.startswith(b"From ") and re.search(rb"\n[A-Za-z-]+: ", head[:4096]) is not None
+
+
+_HEADER_LINE = re.compile(rb"^([A-Za-z][A-Za-z0-9-]{0,60}):[ \t]?")
+_MAIL_HEADERS = {b"from", b"to", b"cc", b"subject", b"date", b"message-id", b"received", b"return-path",
+                 b"mime-version", b"content-type", b"delivered-to", b"reply-to", b"sender", b"x-mailer",
+                 b"content-transfer-encoding", b"in-reply-to", b"references", b"dkim-signature", b"user-agent"}
+
+
+def looks_like_message(head: bytes) -> bool:
+    """True when bytes open with an RFC 822 header block: every line a header or a continuation, with a
+    From (or Received / Return-Path) and at least two other headers that mail uses."""
+    seen: set[bytes] = set()
+    lines = head.lstrip(b"\xef\xbb\xbf").replace(b"\r\n", b"\n").split(b"\n")
+    for i, line in enumerate(lines[:200]):
+        if not line.strip():
+            break
+        if line[:1] in (b" ", b"\t") and i:
+            continue
+        m = _HEADER_LINE.match(line)
+        if not m:
+            return False
+        seen.add(m.group(1).lower())
+    known = seen & _MAIL_HEADERS
+    return bool(known & {b"from", b"received", b"return-path"}) and len(known) >= 3
 
 
 def _part_text(part: Message) -> str:

@@ -1,0 +1,68 @@
+"""Which of two versions of one story is newer, from what the agency says (never from arrival order).
+
+`version_rank(article)` is the one ordering the catalog uses: a greater tuple is a newer version.
+`take_key(text)` reads an ANPA take key or a 7901 keyword-line marker ("1stLd-Writethru", "2ndLd",
+"Correction", "Kill", "2. Neufassung", "Berichtigung") that the readers and the rank share.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from triage.model import Article
+
+__all__ = ["TakeKey", "take_key", "version_rank"]
+
+_ORDINAL = re.compile(r"\b(\d{1,2})\s*(?:st|nd|rd|th|\.)?\s*-?\s*(ld|lead|neufassung|zusammenfassung|fassung|"
+                      r"version|new)\b", re.IGNORECASE)
+_ADD = re.compile(r"\b(\d{1,2})?\s*(?:st|nd|rd|th)?\s*-?\s*add\b", re.IGNORECASE)
+_WRITETHRU = re.compile(r"writethru|write-thru|writethrough|neufassung", re.IGNORECASE)
+_CORRECTION = re.compile(r"\b(correct(?:ed|ion|s)?|corrective|berichtigung|korrektur|rectification|"
+                         r"rectificatif)\b", re.IGNORECASE)
+_KILL = re.compile(r"\b(kill|mandatory\s+kill|elimination|eliminate|withdrawn|withdrawal|withdraw|"
+                   r"annulation|sperrvermerk|story\s+killed)\b", re.IGNORECASE)
+_WITHHOLD = re.compile(r"\b(withhold|withheld|hold\s+for\s+release|sperrfrist\s+beachten)\b", re.IGNORECASE)
+_NUMERIC = re.compile(r"^\s*v?(\d{1,9})(?:[.:](\d{1,9}))?\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class TakeKey:
+    """What a take key or keyword-line marker says: lead number, writethru, add number, correction, kill."""
+
+    lead: int = 0
+    writethru: bool = False
+    add: int = 0
+    correction: bool = False
+    kill: bool = False
+    withhold: bool = False
+
+
+def take_key(text: str) -> TakeKey:
+    """Read a take key: "1stLd-Writethru" -> lead 1 + writethru; "2ndAdd" -> add 2; "Kill" -> kill."""
+    text = text or ""
+    lead = next((int(m.group(1)) for m in _ORDINAL.finditer(text)), 0)
+    if not lead and re.search(r"\blead\b|\bld\b", text, re.IGNORECASE):
+        lead = 1
+    m = _ADD.search(text)
+    add = (int(m.group(1)) if m.group(1) else 1) if m else 0
+    return TakeKey(lead=lead, writethru=bool(_WRITETHRU.search(text)), add=add,
+                   correction=bool(_CORRECTION.search(text)), kill=bool(_KILL.search(text)),
+                   withhold=bool(_WITHHOLD.search(text)))
+
+
+def version_rank(article: Article) -> tuple:
+    """A sortable rank of an article's version: compare two versions of one id, the greater is newer.
+
+    (agency version number, its minor part, status, lead, writethru, add, correction, published):
+    a numbered version (NewsML `version`, RevisionId, ninjs `version`) decides first, so version 3
+    never gives way to a 2 that arrives later; then a kill or withhold beats the copy it stops;
+    then the take key (2ndLd > 1stLd-Writethru > 1stLd > plain; an add or a correction after what it
+    adds to or corrects); the publication time breaks what is left.
+    """
+    m = _NUMERIC.match(article.version or "")
+    major, minor = (int(m.group(1)), int(m.group(2) or 0)) if m else (-1, 0)
+    key = take_key(article.version if not m else "") if article.version else TakeKey()
+    status = 2 if article.pubstatus == "canceled" else 1 if article.pubstatus == "withheld" else 0
+    return (major, minor, status, key.lead, int(key.writethru), key.add,
+            int(key.correction or article.correction), article.published or "")

@@ -1,0 +1,174 @@
+"""XML wire formats (NewsML-G2, NewsML 1, NITF): safe parsing, root sniffing and body text.
+
+Parsing is lxml with entities, DTD loading and network access off and huge_tree off: a document that
+declares entities is refused before anything is expanded; an external DTD is never read. The text is
+decoded by `decode.py` (declared charset tried only after strict UTF-8, so a file that says ISO-8859-1
+but is UTF-8 reads right) and handed to lxml as UTF-8, overriding the declaration.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from triage.sources.base import Rejected, controls_restored, controls_to_stand_ins
+
+__all__ = ["WIRE_ROOTS", "attr", "child", "children", "descendants", "el_text", "local", "paragraphs",
+           "parse_wire_xml", "root_name"]
+
+# Root element -> the kind of document. G2 items other than news items are named, then skipped.
+WIRE_ROOTS = {
+    "newsItem": "newsml-g2", "newsMessage": "newsml-g2", "packageItem": "newsml-g2", "conceptItem": "newsml-g2",
+    "knowledgeItem": "newsml-g2", "planningItem": "newsml-g2", "catalogItem": "newsml-g2", "conceptSet": "newsml-g2",
+    "NewsML": "newsml1", "nitf": "nitf",
+    # Fragments of a G2 item (IPTC's documentation shows them alone): named, then skipped.
+    "itemMeta": "newsml-g2", "contentMeta": "newsml-g2", "contentSet": "newsml-g2",
+}
+_PROLOG = re.compile(r"\s*(?:<\?[^>]{0,2000}\?>\s*|<!--.{0,20000}?-->\s*|<!DOCTYPE[^>\[]{0,2000}(?:\[.{0,20000}?\])?\s*>\s*)*"
+                     r"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)", re.DOTALL)
+_BLOCKS = {"p", "hl1", "hl2", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "block", "dd", "dt", "tr",
+           "blockquote", "caption", "nitf-table-summary"}
+_SKIP = {"media", "media-caption", "media-producer", "media-reference", "img", "script", "style", "object",
+         "tagline", "bibliography", "biblio", "table-reference", "iframe", "figure", "figcaption", "audio", "video"}
+
+
+def root_name(head: bytes) -> str:
+    """The local name of a document's root element from its first bytes ("" when not XML-like)."""
+    sample = head[:8192]
+    if sample[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(sample) > 3 and (sample[1] == 0 or sample[0] == 0)):
+        enc = "utf-16-le" if sample[:2] == b"\xff\xfe" or sample[1] == 0 else "utf-16-be"
+        text = sample.decode(enc, "ignore").lstrip("\ufeff")
+    else:
+        text = sample.decode("utf-8", "ignore").lstrip("\ufeff")
+    m = _PROLOG.match(text)
+    return m.group(1) if m else ""
+
+
+def local(el: object) -> str:
+    """An element's name without its namespace ("" for comments and processing instructions)."""
+    tag = getattr(el, "tag", None)
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def children(el, name: str) -> list:
+    """Child elements with this local name."""
+    return [c for c in el if local(c) == name] if el is not None else []
+
+
+def child(el, *path: str):
+    """The first element down this path of local names, or None."""
+    for name in path:
+        if el is None:
+            return None
+        el = next((c for c in el if local(c) == name), None)
+    return el
+
+
+def descendants(el, name: str) -> Iterator:
+    """Every element below `el` with this local name, in document order."""
+    if el is None:
+        return iter(())
+    return (d for d in el.iter() if local(d) == name)
+
+
+def attr(el, name: str) -> str:
+    """An attribute by local name ("" when absent), control stand-ins restored."""
+    if el is None:
+        return ""
+    for k, v in el.attrib.items():
+        if k.rsplit("}", 1)[-1] == name:
+            return controls_restored(v.strip())
+    return ""
+
+
+def el_text(el) -> str:
+    """All the text inside an element, white space collapsed."""
+    if el is None:
+        return ""
+    return controls_restored(" ".join("".join(el.itertext()).split()))
+
+
+def paragraphs(root, skip: Iterable[str] = ()) -> list[str]:
+    """Paragraphs of an NITF or XHTML body: each block element's text; loose text between blocks too."""
+    skipped = _SKIP | set(skip)
+    out: list[str] = []
+    loose: list[str] = []
+
+    def flush() -> None:
+        text = " ".join(" ".join(loose).split())
+        if text:
+            out.append(text)
+        loose.clear()
+
+    def walk(el) -> None:
+        for c in el:
+            name = local(c)
+            if name in skipped:
+                pass
+            elif name in _BLOCKS:
+                flush()
+                text = el_text_skipping(c, skipped)
+                if text:
+                    out.append(text)
+            elif name in ("br",):
+                flush()
+            elif name:
+                if c.text:
+                    loose.append(c.text)
+                walk(c)
+            if c.tail:
+                loose.append(c.tail)
+
+    if root is not None:
+        if root.text:
+            loose.append(root.text)
+        walk(root)
+    flush()
+    return [controls_restored(p) for p in out]
+
+
+def el_text_skipping(el, skipped: set[str]) -> str:
+    """An element's text without the text of skipped children (captions inside a paragraph)."""
+    parts: list[str] = [el.text or ""]
+    for c in el:
+        if local(c) not in skipped:
+            parts.append(el_text_skipping(c, skipped) if local(c) else "")
+        parts.append(c.tail or "")
+    return " ".join("".join(parts).split())
+
+
+def parse_wire_xml(text: str):
+    """Parse decoded XML text safely: (root element, problem or ""). Raises Rejected when unusable.
+
+    Entity declarations are refused; forbidden C0 controls are swapped for stand-ins first (restored in
+    each field by the helpers above). A document that is not well-formed is parsed again in lxml's
+    recover mode (still without entities or network), and the problem says so.
+    """
+    from lxml import etree
+
+    if re.search(r"<!ENTITY", text[:100_000]):
+        raise Rejected("declares XML entities: refused (a wire file never needs one, and they could read local "
+                       "files or expand without bound)")
+    text = re.sub(r"^\s*<\?xml[^>]{0,500}\?>", "", text.lstrip("\ufeff"), count=1)
+    text, _n = controls_to_stand_ins(text)
+    data = text.encode("utf-8", "replace")
+    opts = dict(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False, dtd_validation=False,
+                remove_comments=True, remove_pis=True, encoding="utf-8")
+    try:
+        return etree.fromstring(data, etree.XMLParser(**opts)), ""
+    except etree.XMLSyntaxError as exc:
+        reason = _syntax_reason(exc)
+    try:
+        root = etree.fromstring(data, etree.XMLParser(recover=True, **opts))
+    except etree.XMLSyntaxError:
+        root = None
+    if root is None:
+        raise Rejected(f"is not well-formed XML ({reason})")
+    return root, f"is not well-formed XML ({reason}): read what could be recovered"
+
+
+def _syntax_reason(exc: Exception) -> str:
+    msg = " ".join(str(getattr(exc, "msg", "") or exc).split())
+    msg = re.sub(r",? line \d+, column \d+$", "", msg)
+    line, col = getattr(exc, "lineno", 0), getattr(exc, "offset", 0)
+    return f"{msg[:100]} at line {line}, column {col}" if line else msg[:100]
