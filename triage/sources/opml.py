@@ -6,7 +6,8 @@ Pure functions over bytes and Feeds (no file or network access):
     subs.feeds, subs.problems, subs.notes
     text = to_opml(feeds)             # OPML 2.0, folders as nested outlines
 
-OPML goes through defusedxml first, which refuses any entity declaration (XXE, "billion laughs") or
+OPML goes through defusedxml first (a file that is ill-formed only by a bare "&" is read again with
+those escaped: nothing else is repaired and no entity is ever resolved), which refuses any entity declaration (XXE, "billion laughs") or
 external reference before anything is expanded or read, and checks that the file is well-formed XML.
 The checked document is then re-serialised as UTF-8 and read by listparser (feedparser's maintainer),
 which knows the OPML dialects (text vs title, folders, the category attribute, duplicate outlines).
@@ -17,6 +18,7 @@ leaves an entity reference as the literal text "&xxe;", and guesses Latin-1 for 
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -100,6 +102,28 @@ def _checked_xml(data: bytes):
         raise ListError(f"could not be decoded as XML ({_shown(str(exc))})") from None
 
 
+# "&" that starts neither a character reference nor a named one: exporters that forget to escape it
+# ("Business & Economy", "?a=1&b=2") write it bare. Escaping exactly these keeps every entity refused.
+_BARE_AMP = re.compile(rb"&(?!(?:[A-Za-z_][A-Za-z0-9_.-]*|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6});)")
+
+
+def _recovered_xml(data: bytes):
+    """(root, notes): the checked document; one with bare "&" is read again with them escaped."""
+    try:
+        return _checked_xml(data), ()
+    except ListError as exc:
+        if "not well-formed" not in str(exc):
+            raise
+        fixed, n = _BARE_AMP.subn(b"&amp;", data)
+        if not n:
+            raise
+        try:
+            root = _checked_xml(fixed)
+        except ListError:
+            raise exc from None
+    return root, (f"{n} unescaped '&' read as text (the exporter did not escape them)",)
+
+
 def _check_shape(root) -> None:
     """An <opml> root with a <body>, folders nested at most MAX_DEPTH deep."""
     tag = _local(root.tag)
@@ -133,7 +157,7 @@ def parse_opml(data: bytes) -> Subscriptions:
 
     if len(data) > MAX_BYTES:
         raise ListError(f"is {len(data):,} bytes, over the {MAX_BYTES:,}-byte limit for a subscription list")
-    root = _checked_xml(data)
+    root, notes = _recovered_xml(data)
     _check_shape(root)
     version = (root.get("version") or "").strip()
     kind = f"OPML {version}" if version in ("1.0", "1.1", "2.0") else "OPML"
@@ -173,7 +197,7 @@ def parse_opml(data: bytes) -> Subscriptions:
                                 "not followed; import that list itself"))
     if not feeds and not problems:
         raise ListError(f"is {kind} with no feeds in it (no <outline> has an xmlUrl)")
-    return Subscriptions(kind, tuple(merge_feeds(feeds)), tuple(problems))
+    return Subscriptions(kind, tuple(merge_feeds(feeds)), tuple(problems), notes)
 
 
 def to_opml(feeds: Iterable[Feed], *, title: str = "triage feeds", created: datetime | None = None) -> str:

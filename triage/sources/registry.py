@@ -84,6 +84,8 @@ def _read_bytes(path: Path, max_file_bytes: int) -> bytes:
 
 def _wire_kind(data: bytes) -> str:
     """A wire format told by content alone, whatever the file is called ("" when none)."""
+    import re
+
     from triage.sources.readers.anpa import looks_like_anpa
     from triage.sources.readers.iptc7901 import looks_like_7901
     from triage.sources.readers.mail import looks_like_message
@@ -97,7 +99,7 @@ def _wire_kind(data: bytes) -> str:
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped[:1] == b"<" or head[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return WIRE_ROOTS.get(root_name(head), "")
-    if stripped[:1] in (b"{", b"[") and b'"uri"' in data[:200_000].lower().replace(b" ", b""):
+    if stripped[:1] in (b"{", b"[") and re.search(rb'"(uri|\$schema|\$standard)"\s*:', data[:200_000]):
         return "ninjs?"
     if looks_like_message(head):
         return "eml"

@@ -16,9 +16,50 @@ from triage.sources.readers.newsmlg2 import strip_version
 
 __all__ = ["looks_like_ninjs", "read_ninjs"]
 
+# ninjs 1.x-3.x property names: an object with a "uri" and one of these is read as ninjs.
 _MARKERS = {"versioncreated", "pubstatus", "headlines", "bodies", "body_text", "body_html", "body_xhtml",
-            "firstcreated", "ednote", "urgency", "embargoed", "associations", "renditions"}
+            "firstcreated", "contentcreated", "ednote", "ednotes", "urgency", "embargoed", "associations",
+            "renditions", "type", "profile", "version", "headline", "byline", "by", "copyrightholder",
+            "copyrightnotice", "usageterms", "person", "people", "organisation", "organisations", "place", "places",
+            "subject", "subjects", "located", "description_text", "description_html", "description_xhtml",
+            "descriptions", "infosource", "altids", "genre", "expires", "representationtype", "rightsinfo",
+            "trustindicators", "slugline", "keywords", "events", "objects", "language"}
 _MEDIA = {"picture", "video", "audio", "graphic"}
+_TYPES = _MEDIA | {"text", "composite", "component", "event", "planning", "concept"}
+_STATUSES = {"usable", "withheld", "canceled"}
+_STRINGS = ("uri", "version", "headline", "byline", "by", "ednote", "language", "slugline", "pubstatus", "type",
+            "profile", "copyrightholder", "copyrightnotice", "usageterms", "body_text", "body_html", "body_xhtml",
+            "description_text", "description_html", "description_xhtml", "located")
+_DATES = ("versioncreated", "firstcreated", "contentcreated", "embargoed", "expires")
+
+
+def spec_problem(keys: dict[str, Any]) -> str:
+    """The first way an item breaks the ninjs rules triage relies on ("" when none): a missing uri, a
+    type or pubstatus ninjs does not define, a wrong-typed field, a date that is not ISO 8601."""
+    from triage.sources.base import iso_date
+
+    if not isinstance(keys.get("uri"), str) or not keys["uri"].strip():
+        return "has no 'uri', which ninjs requires"
+    for key in _STRINGS:
+        if key in keys and not isinstance(keys[key], str):
+            return f"has '{key}' that is not a string"
+    if "type" in keys and keys["type"] not in _TYPES:
+        return f"has type {keys['type'][:30]!r}, which ninjs does not define"
+    if "pubstatus" in keys and keys["pubstatus"].lower() not in _STATUSES:
+        return f"has pubstatus {keys['pubstatus'][:30]!r}, not usable, withheld or canceled"
+    urgency = keys.get("urgency")
+    if urgency is not None and (not isinstance(urgency, int) or isinstance(urgency, bool) or not 0 <= urgency <= 9):
+        return "has an urgency that is not a number from 1 to 9"
+    for key in _DATES:
+        if key in keys and not (isinstance(keys[key], str) and re_date(keys[key]) and iso_date(keys[key])):
+            return f"has '{key}' that is not an ISO 8601 date and time"
+    return ""
+
+
+def re_date(value: str) -> bool:
+    import re
+
+    return re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?", value.strip()) is not None
 
 
 def _keys(obj: dict[str, Any]) -> dict[str, Any]:
@@ -32,10 +73,10 @@ def looks_like_ninjs(obj: Any) -> bool:
     if not isinstance(obj, dict):
         return False
     keys = _keys(obj)
-    schema = as_text(keys.get("$schema")).lower()
+    schema = as_text(keys.get("$schema")).lower() + str(keys.get("$standard", ""))[:200].lower()
     if "ninjs" in schema:
         return True
-    return isinstance(keys.get("uri"), str) and bool(_MARKERS & keys.keys())
+    return "uri" in keys and bool(_MARKERS & keys.keys())
 
 
 def _values(value: Any, prefer: str = "main") -> list[dict[str, Any]]:
@@ -65,14 +106,6 @@ def _text(keys: dict[str, Any]) -> str:
     return ""
 
 
-def _people(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        return ", ".join(n for v in value if isinstance(v, dict) and (n := as_text(v.get("name"))))
-    return ""
-
-
 def _subjects(keys: dict[str, Any]) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for key in ("subject", "subjects"):
@@ -86,8 +119,11 @@ def _subjects(keys: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def _item(obj: dict[str, Any], path: Path, source: str) -> Article | str:
+def _item(obj: dict[str, Any], path: Path, source: str, problems: list[Problem], label: str) -> Article | str:
     keys = _keys(obj)
+    wrong = spec_problem(keys)
+    if wrong:
+        problems.append(Problem(str(path), f"{label}{wrong} (not valid ninjs): read as far as it goes"))
     kind = as_text(keys.get("type")).lower()
     if kind in _MEDIA:
         return f"skipped: {kind} item"
@@ -124,10 +160,12 @@ def read_ninjs(obj: Any, path: Path, source: str, problems: list[Problem]) -> li
     items = obj if isinstance(obj, list) else [obj]
     articles: list[Article] = []
     for n, item in enumerate(items, start=1):
-        got = _item(item, path, source) if isinstance(item, dict) else "is not an object: skipped"
-        if isinstance(got, str):
-            problems.append(Problem(str(path), f"item {n} {got}" if len(items) > 1 else got))
-        else:
+        label = f"item {n} " if len(items) > 1 else ""
+        before = len(problems)
+        got = _item(item, path, source, problems, label) if isinstance(item, dict) else "is not an object: skipped"
+        if isinstance(got, str) and len(problems) == before:
+            problems.append(Problem(str(path), f"{label}{got}"))
+        elif not isinstance(got, str):
             articles.append(got)
     if not articles and not problems:
         raise Rejected("is a ninjs file with no items")
