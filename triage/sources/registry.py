@@ -168,8 +168,10 @@ def _dispatch(path: Path, data: bytes, problems: list[Problem]) -> list[Article]
         from triage.sources.readers.anpa import read_anpa
         from triage.sources.readers.iptc7901 import read_7901
 
-        text, _enc = decode_bytes(data, "")
-        return (read_anpa if kind == "anpa" else read_7901)(text, path, source)
+        # The framing controls (SOH, STX, ETX, SYN, US, DC1-DC4) are the format, not a sign of binary data:
+        # the encoding is found without them, then the whole take is decoded with it.
+        _text, enc = decode_bytes(data.translate(_FRAMING_AS_SPACE), "")
+        return (read_anpa if kind == "anpa" else read_7901)(data.decode(enc, "replace"), path, source)
     if kind == "eml":
         from triage.sources.readers.mail import read_eml
 
@@ -216,6 +218,7 @@ def _dispatch(path: Path, data: bytes, problems: list[Problem]) -> list[Article]
     raise Rejected("has an unsupported file type")  # pragma: no cover
 
 
+_FRAMING_AS_SPACE = bytes.maketrans(bytes([1, 2, 3, 4, 0x11, 0x12, 0x13, 0x14, 0x16, 0x1F]), b" " * 10)
 _WIRE_XML = {"newsml-g2": "NewsML-G2", "newsml1": "NewsML 1", "nitf": "NITF"}
 
 

@@ -81,7 +81,7 @@ def _paras(lines: list[str]) -> list[str]:
     for line in lines:
         if not line.strip():
             out.append([])
-        elif line[:1] in (" ", "\t") and out[-1]:
+        elif (line[:1] in (" ", "\t") or _EDNOTE.match(line)) and out[-1]:
             out.append([line.strip()])
         else:
             out[-1].append(line.strip())

@@ -19,6 +19,26 @@ from triage.sources.readers.wirexml import attr, child, children, descendants, e
 __all__ = ["read_newsml1"]
 
 _TEXT_MEDIA = {"text", "html", "xhtml", "nitf", ""}
+_TEXT_FORMATS = {"", "text", "html", "xhtml", "nitf", "ascii", "iso-8859-1", "utf-8", "plain"}
+# Components that are not story text: styles, a repeated headline, contacts, pictures and their captions.
+_NOT_TEXT_ROLES = {"stylesheet", "headline", "logo", "caption", "contact", "thumbnail", "preview", "photo",
+                   "picture", "image", "graphic"}
+
+
+def _is_text(ci) -> bool:
+    """A ContentItem that carries story text (by MediaType, Format and MIME type, and its component's Role)."""
+    media = _formal(child(ci, "MediaType")).lower()
+    fmt = _formal(child(ci, "Format")).lower()
+    mime = _formal(child(ci, "MimeType")).lower()
+    parent = ci.getparent()
+    role = _formal(child(parent, "Role")).lower() if parent is not None else ""
+    if role in _NOT_TEXT_ROLES or (mime and not (mime.startswith("text/") or "xml" in mime or "html" in mime)):
+        return False
+    return media in _TEXT_MEDIA and fmt in _TEXT_FORMATS | {"nitf 3.x"} and mime != "text/css"
+
+
+def _first(item, name: str) -> str:
+    return next((t for el in descendants(item, name) if (t := el_text(el))), "")
 
 
 def _formal(el) -> str:
@@ -64,12 +84,12 @@ def _item(item, envelope, path: Path, source: str) -> Article | str:
     will_change = child(mgmt, "StatusWillChange")
     if will_change is not None and _formal(child(will_change, "FutureStatus")).lower() == "usable":
         w.embargoed = el_text(child(will_change, "DateAndTime"))
-    lines = next(descendants(item, "NewsLines"), None)
-    title = el_text(child(lines, "HeadLine"))
-    w.author = el_text(child(lines, "ByLine"))
-    w.dateline = el_text(child(lines, "DateLine"))
-    w.slugline = el_text(child(lines, "SlugLine"))
-    w.ednote = "\n\n".join(el_text(n) for n in descendants(item, "Comment") if el_text(n))
+    title = _first(item, "HeadLine")
+    w.author = _first(item, "ByLine")
+    w.dateline = _first(item, "DateLine")
+    w.slugline = _first(item, "SlugLine")
+    w.ednote = "\n\n".join(el_text(n) for n in descendants(item, "Comment")
+                            if el_text(n) and (not _formal(n) or "note" in _formal(n).lower()))
     lang = next((_formal(x) for x in descendants(item, "Language") if _formal(x)), "")
     w.language = lang or next((attr(x, "lang") for x in descendants(item, "HeadLine") if attr(x, "lang")), "")
     subjects: list[tuple[str, str]] = []
@@ -86,8 +106,7 @@ def _item(item, envelope, path: Path, source: str) -> Article | str:
     w.subjects = subjects
     paras: list[str] = []
     for ci in descendants(item, "ContentItem"):
-        media = _formal(child(ci, "MediaType")).lower()
-        if media in _TEXT_MEDIA:
+        if _is_text(ci):
             paras.extend(_content_text(ci))
     if not title and not paras:
         kinds = sorted({_formal(child(ci, "MediaType")).lower() for ci in descendants(item, "ContentItem")} - {""})

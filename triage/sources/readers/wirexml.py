@@ -131,8 +131,11 @@ def el_text_skipping(el, skipped: set[str]) -> str:
     """An element's text without the text of skipped children (captions inside a paragraph)."""
     parts: list[str] = [el.text or ""]
     for c in el:
-        if local(c) not in skipped:
-            parts.append(el_text_skipping(c, skipped) if local(c) else "")
+        name = local(c)
+        if name not in skipped:
+            parts.append(el_text_skipping(c, skipped) if name else "")
+        if name in ("td", "th", "br", "li"):
+            parts.append(" ")
         parts.append(c.tail or "")
     return " ".join("".join(parts).split())
 
