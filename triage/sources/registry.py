@@ -226,11 +226,9 @@ def _read_wire_xml(kind: str, data: bytes, path: Path, source: str, problems: li
     """NewsML-G2, NewsML 1 or NITF: decoded (declared charset after strict UTF-8), parsed safely, read."""
     import re
 
-    from triage.sources.decode import decode_bytes, looks_binary
+    from triage.sources.decode import decode_bytes
     from triage.sources.readers.wirexml import parse_wire_xml
 
-    if looks_binary(data):
-        raise Rejected(f"is a binary file, not {_WIRE_XML[kind]}")
     m = re.match(rb"""\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._:-]+)""", data.lstrip(b"\xef\xbb\xbf"))
     text, _enc = decode_bytes(data, m.group(1).decode("ascii") if m else "")
     root, problem = parse_wire_xml(text)

@@ -50,7 +50,7 @@ def _content_text(ci) -> list[str]:
     data = child(ci, "DataContent")
     if data is None:
         return []
-    nitf = next((d for d in data.iter() if local(d) == "nitf"), None)
+    nitf = next(descendants(data, "nitf"), None)
     if nitf is not None:
         return nitf_story(nitf).paragraphs
     if len(data):

@@ -14,7 +14,7 @@ from triage.model import Article, Problem
 from triage.sources.base import Rejected, WireFields, make_article
 from triage.sources.readers.html import html_to_text
 from triage.sources.readers.nitf import nitf_story
-from triage.sources.readers.wirexml import attr, child, children, el_text, local, paragraphs
+from triage.sources.readers.wirexml import Kids, attr, child, children, descendants, el_text, local, paragraphs
 
 __all__ = ["code_of", "read_newsml_g2", "strip_version"]
 
@@ -67,11 +67,11 @@ def _body(content_set) -> tuple[list[str], dict]:
     for rendition in content_set if content_set is not None else ():
         name, ctype = local(rendition), attr(rendition, "contenttype").lower()
         if name == "inlineXML":
-            nitf = next((d for d in rendition.iter() if local(d) == "nitf"), None)
+            nitf = next(descendants(rendition, "nitf"), None)
             if nitf is not None:
                 story = nitf_story(nitf)
                 return story.paragraphs, {"title": story.title, "wire": story.wire}
-            html_body = next((d for d in rendition.iter() if local(d) == "body"), None)
+            html_body = next(descendants(rendition, "body"), None)
             paras = paragraphs(html_body if html_body is not None else rendition)
             if paras:
                 return paras, {}
@@ -89,8 +89,9 @@ def _body(content_set) -> tuple[list[str], dict]:
 
 def _news_item(item, path: Path, source: str, inherited_lang: str) -> Article | str:
     """One newsItem -> Article, or the reason it is skipped."""
-    meta, cmeta = child(item, "itemMeta"), child(item, "contentMeta")
-    item_class = code_of(attr(child(meta, "itemClass"), "qcode") or attr(child(meta, "itemClass"), "uri"))
+    top = Kids(item)
+    m, c = Kids(top.one("itemMeta")), Kids(top.one("contentMeta"))
+    item_class = code_of(attr(m.one("itemClass"), "qcode") or attr(m.one("itemClass"), "uri"))
     guid = attr(item, "guid")
     if item_class not in _TEXT_CLASSES:
         return f"skipped: {item_class} item"
@@ -98,26 +99,26 @@ def _news_item(item, path: Path, source: str, inherited_lang: str) -> Article | 
     w.version = attr(item, "version")
     w.guid = guid
     w.identity = strip_version(guid, w.version)
-    w.language = attr(item, "lang") or attr(child(cmeta, "language"), "tag") or inherited_lang
-    w.provider = _party(child(meta, "provider"))
-    w.pubstatus = code_of(attr(child(meta, "pubStatus"), "qcode"))
-    w.embargoed = el_text(child(meta, "embargoed"))
-    w.ednote = "\n\n".join(el_text(n) for n in children(meta, "edNote") if el_text(n))
-    signals = {code_of(attr(s, "qcode")).lower() for s in children(meta, "signal")}
+    w.language = attr(item, "lang") or attr(c.one("language"), "tag") or inherited_lang
+    w.provider = _party(m.one("provider"))
+    w.pubstatus = code_of(attr(m.one("pubStatus"), "qcode"))
+    w.embargoed = el_text(m.one("embargoed"))
+    w.ednote = "\n\n".join(el_text(n) for n in m.all("edNote") if el_text(n))
+    signals = {code_of(attr(s, "qcode")).lower() for s in m.all("signal")}
     w.correction = bool(signals & {"correction", "correct"})
-    urg = el_text(child(cmeta, "urgency"))
+    urg = el_text(c.one("urgency"))
     w.urgency = int(urg) if urg.isdigit() else None
-    w.slugline = el_text(child(cmeta, "slugline"))
-    w.dateline = el_text(child(cmeta, "dateline"))
-    authors = [_party(c) for c in children(cmeta, "creator")] or [el_text(b) for b in children(cmeta, "by")]
+    w.slugline = el_text(c.one("slugline"))
+    w.dateline = el_text(c.one("dateline"))
+    authors = [_party(x) for x in c.all("creator")] or [el_text(b) for b in c.all("by")]
     w.author = ", ".join(a for a in authors if a)
     lang = w.language
-    w.subjects = [(attr(s, "qcode") or attr(s, "uri"), _name(s, lang)) for s in children(cmeta, "subject")
+    w.subjects = [(attr(s, "qcode") or attr(s, "uri"), _name(s, lang)) for s in c.all("subject")
                   if attr(s, "qcode") or attr(s, "uri")]
-    headlines = children(cmeta, "headline")
+    headlines = c.all("headline")
     main = next((h for h in headlines if not attr(h, "role") or code_of(attr(h, "role")) == "main"), None)
     title = el_text(main if main is not None else (headlines[0] if headlines else None))
-    paras, nitf = _body(child(item, "contentSet"))
+    paras, nitf = _body(top.one("contentSet"))
     inner: WireFields | None = nitf.get("wire")
     if inner is not None:
         title = title or nitf.get("title", "")
@@ -127,11 +128,11 @@ def _news_item(item, path: Path, source: str, inherited_lang: str) -> Article | 
         w.ednote = w.ednote or inner.ednote
         w.correction = w.correction or inner.correction
     if not paras:
-        paras = [el_text(d) for d in children(cmeta, "description") if el_text(d)]
+        paras = [el_text(d) for d in c.all("description") if el_text(d)]
     if not title and not paras:
         return "has neither a headline nor text: skipped"
-    published = el_text(child(meta, "versionCreated")) or el_text(child(meta, "firstCreated")) \
-        or el_text(child(cmeta, "contentCreated"))
+    published = el_text(m.one("versionCreated")) or el_text(m.one("firstCreated")) \
+        or el_text(c.one("contentCreated"))
     return make_article(title=title, text="\n\n".join(paras), path=path, source=source,
                         published=published, wire=w)
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 
 from triage.sources.base import Rejected, controls_restored, controls_to_stand_ins
 
-__all__ = ["WIRE_ROOTS", "attr", "child", "children", "descendants", "el_text", "local", "paragraphs",
-           "parse_wire_xml", "root_name"]
+__all__ = ["WIRE_ROOTS", "Kids", "attr", "child", "children", "descendants", "el_text", "local", "paragraphs",
+           "parse_wire_xml", "restored", "root_name"]
 
 # Root element -> the kind of document. G2 items other than news items are named, then skipped.
 WIRE_ROOTS = {
@@ -26,6 +27,9 @@ WIRE_ROOTS = {
 }
 _PROLOG = re.compile(r"\s*(?:<\?[^>]{0,2000}\?>\s*|<!--.{0,20000}?-->\s*|<!DOCTYPE[^>\[]{0,2000}(?:\[.{0,20000}?\])?\s*>\s*)*"
                      r"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)", re.DOTALL)
+# Set by parse_wire_xml: whether the document held raw controls, swapped for stand-ins before parsing.
+# Only then are stand-ins turned back into controls (a "␛" in ordinary text is never touched).
+_HAD_CONTROLS: ContextVar[bool] = ContextVar("wire_xml_had_controls", default=False)
 _BLOCKS = {"p", "hl1", "hl2", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "block", "dd", "dt", "tr",
            "blockquote", "caption", "nitf-table-summary"}
 _SKIP = {"media", "media-caption", "media-producer", "media-reference", "img", "script", "style", "object",
@@ -47,45 +51,68 @@ def root_name(head: bytes) -> str:
 def local(el: object) -> str:
     """An element's name without its namespace ("" for comments and processing instructions)."""
     tag = getattr(el, "tag", None)
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+    return tag[tag.rfind("}") + 1:] if isinstance(tag, str) else ""
 
 
 def children(el, name: str) -> list:
-    """Child elements with this local name."""
-    return [c for c in el if local(c) == name] if el is not None else []
+    """Child elements with this local name, in any namespace."""
+    return el.findall("{*}" + name) if el is not None else []
 
 
 def child(el, *path: str):
-    """The first element down this path of local names, or None."""
+    """The first element down this path of local names (any namespace), or None."""
     for name in path:
         if el is None:
             return None
-        el = next((c for c in el if local(c) == name), None)
+        el = el.find("{*}" + name)
     return el
 
 
 def descendants(el, name: str) -> Iterator:
     """Every element below `el` with this local name, in document order."""
-    if el is None:
-        return iter(())
-    return (d for d in el.iter() if local(d) == name)
+    return el.iter("{*}" + name) if el is not None else iter(())
+
+
+class Kids:
+    """An element's children by local name, indexed in one pass (items look up many optional fields)."""
+
+    def __init__(self, el) -> None:
+        self.by: dict[str, list] = {}
+        for c in el if el is not None else ():
+            name = local(c)
+            if name:
+                self.by.setdefault(name, []).append(c)
+
+    def one(self, name: str):
+        """The first child with this name, or None."""
+        found = self.by.get(name)
+        return found[0] if found else None
+
+    def all(self, name: str) -> list:
+        """Every child with this name."""
+        return self.by.get(name, [])
+
+
+def restored(text: str) -> str:
+    """A parsed field with its control stand-ins turned back into controls, when the document had any."""
+    return controls_restored(text) if _HAD_CONTROLS.get() else text
 
 
 def attr(el, name: str) -> str:
-    """An attribute by local name ("" when absent), control stand-ins restored."""
+    """An attribute by local name ("" when absent)."""
     if el is None:
         return ""
-    for k, v in el.attrib.items():
-        if k.rsplit("}", 1)[-1] == name:
-            return controls_restored(v.strip())
-    return ""
+    value = el.get(name)
+    if value is None:
+        value = next((v for k, v in el.attrib.items() if k[k.rfind("}") + 1:] == name), None)
+    return restored(value.strip()) if value else ""
 
 
 def el_text(el) -> str:
     """All the text inside an element, white space collapsed."""
     if el is None:
         return ""
-    return controls_restored(" ".join("".join(el.itertext()).split()))
+    return restored(" ".join("".join(el.itertext()).split()))
 
 
 def paragraphs(root, skip: Iterable[str] = ()) -> list[str]:
@@ -124,7 +151,7 @@ def paragraphs(root, skip: Iterable[str] = ()) -> list[str]:
             loose.append(root.text)
         walk(root)
     flush()
-    return [controls_restored(p) for p in out]
+    return [restored(p) for p in out] if _HAD_CONTROLS.get() else out
 
 
 def el_text_skipping(el, skipped: set[str]) -> str:
@@ -153,7 +180,8 @@ def parse_wire_xml(text: str):
         raise Rejected("declares XML entities: refused (a wire file never needs one, and they could read local "
                        "files or expand without bound)")
     text = re.sub(r"^\s*<\?xml[^>]{0,500}\?>", "", text.lstrip("\ufeff"), count=1)
-    text, _n = controls_to_stand_ins(text)
+    text, n = controls_to_stand_ins(text)
+    _HAD_CONTROLS.set(n > 0)
     data = text.encode("utf-8", "replace")
     opts = dict(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False, dtd_validation=False,
                 remove_comments=True, remove_pis=True, encoding="utf-8")
