@@ -36,11 +36,13 @@ def test_dpa_7901_regular_every_field():
     assert a.subjects == (("7901-category:i", ""),)
     assert a.guid == "eca062"
     assert a.paragraphs == [
-        "Berlin (dpa) - Germany's governing parties agreed on next year's budget early on Wednesday after talks "
+        "Berlin (dpa) - Germany's governing parties agreed on next year's budget early on "
+        "Wednesday after talks "
         "that ran through the night, the chancellor's office said.",
         "The deal closes a gap of several billion euros without new borrowing, government spokesman Steffen "
         "Hebestreit told reporters in Berlin.",
-        "Opposition leaders called the plan a collection of accounting tricks and said they would challenge it in "
+        "Opposition leaders called the plan a collection of accounting tricks and said "
+        "they would challenge it in "
         "the Bundestag.",
     ]
     for furniture in ("eca062", "ccccb", "Germany-politics/", "dpa ab xy", "020630", " =", "Note to editors"):
@@ -67,7 +69,15 @@ def test_anpa_writethru_every_field():
     assert a.published == "2026-12-02T05:07:00Z"
     assert a.subjects == (("anpa-category:i", ""),)
     assert len(a.paragraphs) == 3 and a.paragraphs[0].startswith("TOKYO (AP) _ A strong earthquake jolted")
-    for furniture in ("BC-Quake-Japan", "Writethru", "Eds:", "MARI", "Associated Press Writer", "AP-NY", "0412"):
+    for furniture in (
+        "BC-Quake-Japan",
+        "Writethru",
+        "Eds:",
+        "MARI",
+        "Associated Press Writer",
+        "AP-NY",
+        "0412",
+    ):
         assert furniture not in a.text
 
 
@@ -83,8 +93,12 @@ def test_anpa_flash_correction_kill():
 
 
 def test_wire_copy_is_read_whatever_the_name(tmp_path):
-    for src, name in (("ap-writethru.tst", "noext"), ("ap-writethru.tst", "story.xml"),
-                      ("dpa-7901-regular.txt", "dpa.json"), ("dpa-7901-regular.txt", "x")):
+    for src, name in (
+        ("ap-writethru.tst", "noext"),
+        ("ap-writethru.tst", "story.xml"),
+        ("dpa-7901-regular.txt", "dpa.json"),
+        ("dpa-7901-regular.txt", "x"),
+    ):
         shutil.copy(OWN / src, tmp_path / name)
         assert one(tmp_path / name).title == one(OWN / src).title
 
@@ -93,10 +107,12 @@ def test_a_take_without_text_start_is_one_plain_line(tmp_path):
     (tmp_path / "cut.tst").write_bytes(b"\x16\x16\x01a0421\x1f\r\nu i\x13\x11 BC-Quake 12-02 0412\r\n")
     articles, problems = read_file(tmp_path / "cut.tst")
     assert articles == [] and [p.reason for p in problems] == [
-        "looks like ANPA-1312 wire copy but has no start of text (STX): nothing to read"]
+        "looks like ANPA-1312 wire copy but has no start of text (STX): nothing to read"
+    ]
     (tmp_path / "cut.txt").write_bytes(b"\x01eca062 4 i 211 ccccb dpa 061\r\nGermany/\r\n")
     assert [p.reason for p in read_file(tmp_path / "cut.txt")[1]] == [
-        "looks like IPTC 7901 wire copy but has no start of text (STX): nothing to read"]
+        "looks like IPTC 7901 wire copy but has no start of text (STX): nothing to read"
+    ]
 
 
 def test_mailed_story_saved_as_txt():
@@ -114,10 +130,23 @@ def test_plain_text_that_only_mentions_a_header_stays_plain(tmp_path):
     assert a.title == "From: the desk"
 
 
-@pytest.mark.parametrize("code, scheme, urgency", [
-    ("1", "7901", 1), ("4", "7901", 4), ("9", "7901", 9), ("f", "anpa", 1), ("B", "anpa", 2), ("u", "anpa", 3),
-    ("r", "anpa", 4), ("d", "anpa", 5), ("x", "anpa", None), ("0", "7901", None),
-])
+@pytest.mark.parametrize(
+    "code, scheme, urgency",
+    [
+        ("1", "7901", 1),
+        ("4", "7901", 4),
+        ("9", "7901", 9),
+        ("f", "anpa", 1),
+        ("B", "anpa", 2),
+        ("u", "anpa", 3),
+        ("r", "anpa", 4),
+        ("d", "anpa", 5),
+        ("x", "anpa", None),
+        ("0", "7901", None),
+    ],
+)
 def test_one_urgency_table(code, scheme, urgency):
     assert urgency_of(code, scheme) == urgency
-    assert set(IPTC7901_PRIORITY.values()) <= set(range(1, 10)) and set(ANPA_PRIORITY.values()) <= set(range(1, 10))
+    assert set(IPTC7901_PRIORITY.values()) <= set(range(1, 10)) and set(ANPA_PRIORITY.values()) <= set(
+        range(1, 10)
+    )

@@ -34,8 +34,12 @@ def test_ninjs_2_1_ntb_every_field():
     assert a.slugline == "skien-google" and a.author == "NTB" and a.provider == "NTB"
     assert a.guid == "urn:8d19cf88-b3ab-4972-8fec-1207599f2872"
     assert a.published == "2019-08-09T09:46:53Z"
-    assert a.subjects == (("Innenriks", "Innenriks"), ("13010000", "Teknologi"), ("04011000", "Industri"),
-                          ("04005000", "Olje og energi"))
+    assert a.subjects == (
+        ("Innenriks", "Innenriks"),
+        ("13010000", "Teknologi"),
+        ("04011000", "Industri"),
+        ("04005000", "Olje og energi"),
+    )
     assert a.text.startswith("IT-giganten Google har kjøpt en tomt på nærmere 2.000 mål i Skien")
 
 
@@ -64,9 +68,17 @@ def test_ninjs_pictures_are_skipped():
 
 
 def test_ninjs_embargo_withhold_and_versions(tmp_path):
-    item = {"uri": "urn:newsml:example.com:20261202:abc", "version": "3", "type": "text",
-            "pubstatus": "withheld", "embargoed": "2026-12-03T08:00:00+01:00", "headline": "Embargoed report",
-            "body_text": "Text.", "ednote": "Embargoed until 0700 GMT", "language": "en-GB"}
+    item = {
+        "uri": "urn:newsml:example.com:20261202:abc",
+        "version": "3",
+        "type": "text",
+        "pubstatus": "withheld",
+        "embargoed": "2026-12-03T08:00:00+01:00",
+        "headline": "Embargoed report",
+        "body_text": "Text.",
+        "ednote": "Embargoed until 0700 GMT",
+        "language": "en-GB",
+    }
     (tmp_path / "v3.json").write_text(json.dumps(item))
     v3 = one(tmp_path / "v3.json")
     assert v3.pubstatus == "withheld" and v3.killed and v3.embargoed == "2026-12-03T07:00:00Z"
@@ -77,6 +89,8 @@ def test_ninjs_embargo_withhold_and_versions(tmp_path):
 
 
 def test_plain_article_json_is_still_read_as_before(tmp_path):
-    (tmp_path / "a.json").write_text(json.dumps({"title": "T", "text": "Body.", "url": "https://e.example/a"}))
+    (tmp_path / "a.json").write_text(
+        json.dumps({"title": "T", "text": "Body.", "url": "https://e.example/a"})
+    )
     a = one(tmp_path / "a.json")
     assert (a.title, a.text, a.url, a.version) == ("T", "Body.", "https://e.example/a", "")

@@ -34,18 +34,32 @@ def test_most_should_fail_files_say_why():
     assert said >= 69  # the rest break rules on fields triage does not read (associations, rights blocks)
 
 
-@pytest.mark.parametrize("rel, reason", [
-    ("newsinjson/test_suite/1.0/should_fail/002_type_invalid.json",
-     "has type 'invalid', which ninjs does not define (not valid ninjs): read as far as it goes"),
-    ("newsinjson/test_suite/1.0/should_fail/007_pubstatus_cancelled.json",
-     "has pubstatus 'cancelled', not usable, withheld or canceled (not valid ninjs): read as far as it goes"),
-    ("newsinjson/test_suite/1.2/should_fail/003_ednote_bad_type.json",
-     "has 'ednote' that is not a string (not valid ninjs): read as far as it goes"),
-    ("newsinjson/test_suite/3.0/should_fail/006_bad_urgency.json",
-     "has an urgency that is not a number from 1 to 9 (not valid ninjs): read as far as it goes"),
-    ("newsml-g2/2.29/should_fail/001_incomplete_file.xml", "has neither a headline nor text: skipped"),
-    ("newsml-g2/2.30/should_fail/CR00215_hasInstrument_on_concept.xml",
-     "is a NewsML-G2 concept item, not a news story: skipped"),
-])
+@pytest.mark.parametrize(
+    "rel, reason",
+    [
+        (
+            "newsinjson/test_suite/1.0/should_fail/002_type_invalid.json",
+            "has type 'invalid', which ninjs does not define (not valid ninjs): read as far as it goes",
+        ),
+        (
+            "newsinjson/test_suite/1.0/should_fail/007_pubstatus_cancelled.json",
+            "has pubstatus 'cancelled', not usable, withheld or canceled (not valid "
+            "ninjs): read as far as it goes",
+        ),
+        (
+            "newsinjson/test_suite/1.2/should_fail/003_ednote_bad_type.json",
+            "has 'ednote' that is not a string (not valid ninjs): read as far as it goes",
+        ),
+        (
+            "newsinjson/test_suite/3.0/should_fail/006_bad_urgency.json",
+            "has an urgency that is not a number from 1 to 9 (not valid ninjs): read as far as it goes",
+        ),
+        ("newsml-g2/2.29/should_fail/001_incomplete_file.xml", "has neither a headline nor text: skipped"),
+        (
+            "newsml-g2/2.30/should_fail/CR00215_hasInstrument_on_concept.xml",
+            "is a NewsML-G2 concept item, not a news story: skipped",
+        ),
+    ],
+)
 def test_should_fail_exact_lines(rel, reason):
     assert [p.reason for p in read_file(WIRE / rel)[1]] == [reason]

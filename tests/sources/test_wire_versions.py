@@ -16,25 +16,33 @@ OWN = Path(__file__).parent / "data" / "wire" / "own"
 def art(version: str = "", pubstatus: str = "usable", published: str = "", correction: bool = False):
     from triage.sources.base import WireFields
 
-    return make_article(title="T", text="x", path="p", published=published,
-                        wire=WireFields(version=version, pubstatus=pubstatus, correction=correction, identity="g"))
+    return make_article(
+        title="T",
+        text="x",
+        path="p",
+        published=published,
+        wire=WireFields(version=version, pubstatus=pubstatus, correction=correction, identity="g"),
+    )
 
 
-@pytest.mark.parametrize("older, newer", [
-    (art("2"), art("3")),
-    (art("9"), art("10")),  # numbers, not strings
-    (art("3", published="2026-12-02T10:00:00Z"), art("3", published="2026-12-02T11:00:00Z")),
-    (art("1"), art("2", "canceled")),
-    (art(""), art("1stLd")),
-    (art("1stLd"), art("1stLd-Writethru")),
-    (art("1stLd-Writethru"), art("2ndLd")),
-    (art("2ndLd-Writethru"), art("3rdLd-Writethru")),
-    (art(""), art("1stAdd")),
-    (art("2ndLd"), art("Kill", "canceled")),
-    (art("2ndLd"), art("2ndLd-Writethru,Correction", correction=True)),
-    (art(""), art("1. Neufassung")),
-    (art("1. Neufassung"), art("2. Neufassung")),
-])
+@pytest.mark.parametrize(
+    "older, newer",
+    [
+        (art("2"), art("3")),
+        (art("9"), art("10")),  # numbers, not strings
+        (art("3", published="2026-12-02T10:00:00Z"), art("3", published="2026-12-02T11:00:00Z")),
+        (art("1"), art("2", "canceled")),
+        (art(""), art("1stLd")),
+        (art("1stLd"), art("1stLd-Writethru")),
+        (art("1stLd-Writethru"), art("2ndLd")),
+        (art("2ndLd-Writethru"), art("3rdLd-Writethru")),
+        (art(""), art("1stAdd")),
+        (art("2ndLd"), art("Kill", "canceled")),
+        (art("2ndLd"), art("2ndLd-Writethru,Correction", correction=True)),
+        (art(""), art("1. Neufassung")),
+        (art("1. Neufassung"), art("2. Neufassung")),
+    ],
+)
 def test_newer_ranks_higher(older, newer):
     assert version_rank(newer) > version_rank(older)
     assert older.id == newer.id

@@ -30,12 +30,17 @@ def test_g2_news_item_listing_1_every_field():
     assert a.provider == "REUTERS"
     assert a.pubstatus == "usable" and not a.killed
     assert a.embargoed == "2018-10-23T12:00:00Z"
-    assert a.ednote == ("Note to editors: STRICTLY EMBARGOED. Not for public release until 12noon on Friday, "
-                        "October 23, 2018.")
+    assert a.ednote == (
+        "Note to editors: STRICTLY EMBARGOED. Not for public release until 12noon on Friday, "
+        "October 23, 2018."
+    )
     assert a.slugline == "US-Finance-Fed"
     assert a.author == "Meredith Jameson"
     assert a.published == "2018-10-21T21:25:32Z"  # versionCreated, in UTC
-    assert a.subjects == (("medtop:04000000", "economy, business and finance"), ("medtop:20000523", "labour market"))
+    assert a.subjects == (
+        ("medtop:04000000", "economy, business and finance"),
+        ("medtop:20000523", "labour market"),
+    )
     assert a.urgency is None
 
 
@@ -67,14 +72,19 @@ def test_same_item_under_a_reuters_name_without_extension(tmp_path):
     assert a.title == 'Fed to halt QE to avert "bubble"' and a.version == "11"
 
 
-@pytest.mark.parametrize("name, reason", [
-    ("LISTING_3_Photo_in_NewsML-G2.xml", "skipped: picture item"),
-    ("LISTING_4_Multiple_Renditions_of_a_Video_in_NewsML-G2.xml", "skipped: video item"),
-    ("LISTING_6_Simple_NewsML-G2_Package.xml", "is a NewsML-G2 package item, not a news story: skipped"),
-    ("LISTING_13_Complete_Catalog_Item.xml", "is a NewsML-G2 catalog item, not a news story: skipped"),
-    ("LISTING_28_Illustrating_Located_Subject_and_Dateline.xml",
-     "is a fragment of a NewsML-G2 item (<contentMeta> alone), not a whole item: skipped"),
-])
+@pytest.mark.parametrize(
+    "name, reason",
+    [
+        ("LISTING_3_Photo_in_NewsML-G2.xml", "skipped: picture item"),
+        ("LISTING_4_Multiple_Renditions_of_a_Video_in_NewsML-G2.xml", "skipped: video item"),
+        ("LISTING_6_Simple_NewsML-G2_Package.xml", "is a NewsML-G2 package item, not a news story: skipped"),
+        ("LISTING_13_Complete_Catalog_Item.xml", "is a NewsML-G2 catalog item, not a news story: skipped"),
+        (
+            "LISTING_28_Illustrating_Located_Subject_and_Dateline.xml",
+            "is a fragment of a NewsML-G2 item (<contentMeta> alone), not a whole item: skipped",
+        ),
+    ],
+)
 def test_g2_items_that_are_not_text_stories_are_named_and_skipped(name, reason):
     articles, problems = read_file(G2 / name)
     assert articles == [] and [p.reason for p in problems] == [reason]
@@ -84,18 +94,24 @@ def test_g2_news_message_names_each_item():
     articles, problems = read_file(G2 / "LISTING_24_News_Message_conveying_a_complete_News_Package.xml")
     assert articles == []
     assert [p.reason for p in problems] == ["item 1: skipped: package item"] + [
-        f"item {n + 1} (N{n}): has neither a headline nor text: skipped" for n in range(1, 5)]
+        f"item {n + 1} (N{n}): has neither a headline nor text: skipped" for n in range(1, 5)
+    ]
 
 
 def test_g2_news_message_with_two_stories(tmp_path):
     item = (G2 / "LISTING_2_NewsML-G2_Text_Document.xml").read_text(encoding="utf-8").split("?>", 1)[1]
     second = item.replace("US-FINANCE-FED", "US-FINANCE-ECB").replace("Fed to halt", "ECB to halt")
-    doc = ('<?xml version="1.0" encoding="UTF-8"?><newsMessage xmlns="http://iptc.org/std/nar/2006-10-01/">'
-           f"<header><sent>2018-10-19T11:17:00Z</sent></header><itemSet>{item}{second}</itemSet></newsMessage>")
+    doc = (
+        '<?xml version="1.0" encoding="UTF-8"?><newsMessage xmlns="http://iptc.org/std/nar/2006-10-01/">'
+        f"<header><sent>2018-10-19T11:17:00Z</sent></header><itemSet>{item}{second}</itemSet></newsMessage>"
+    )
     (tmp_path / "msg.xml").write_text(doc, encoding="utf-8")
     articles, problems = read_file(tmp_path / "msg.xml")
     assert not problems
-    assert [a.title for a in articles] == ['Fed to halt QE to avert "bubble"', 'ECB to halt QE to avert "bubble"']
+    assert [a.title for a in articles] == [
+        'Fed to halt QE to avert "bubble"',
+        'ECB to halt QE to avert "bubble"',
+    ]
     assert len({a.id for a in articles}) == 2
 
 
@@ -136,7 +152,9 @@ def test_newsml1_pynewsml_latin1_every_field():
 
 def test_newsml1_revisions_share_an_id(tmp_path):
     src = (WIRE / "pynewsml" / "fixtures" / "50812345.xml").read_bytes()
-    rev2 = src.replace(b'PreviousRevision="0">1<', b'PreviousRevision="1">2<').replace(b":50812345:1<", b":50812345:2<")
+    rev2 = src.replace(b'PreviousRevision="0">1<', b'PreviousRevision="1">2<').replace(
+        b":50812345:1<", b":50812345:2<"
+    )
     (tmp_path / "r2.xml").write_bytes(rev2)
     assert one(tmp_path / "r2.xml").id == one(WIRE / "pynewsml" / "fixtures" / "50812345.xml").id
     assert one(tmp_path / "r2.xml").version == "2"
@@ -144,8 +162,10 @@ def test_newsml1_revisions_share_an_id(tmp_path):
 
 def test_newsml1_businesswire_components():
     a = one(WIRE / "newsinjson" / "examples" / "NewsML" / "businesswire-newsml-20130515006361.xml")
-    assert a.title == ("Dell Redefines Workstation Computing Boundaries with Smallest Tower and Most Powerful "
-                       "Rack Workstations")
+    assert a.title == (
+        "Dell Redefines Workstation Computing Boundaries with Smallest Tower and Most Powerful "
+        "Rack Workstations"
+    )
     assert a.slugline == "TX-DELL" and a.dateline == "ROUND ROCK, Texas" and a.language == "en"
     assert a.provider == "businesswire.com" and a.version == "1"
     assert "bwlistitemmargb" not in a.text  # the style sheet component is not text
@@ -159,15 +179,21 @@ def test_nitf_full_featured():
     assert a.guid == "full-001" and a.urgency == 2 and a.published == "2024-12-15"
     assert a.author == "John Author" and a.dateline == "NEW YORK, Dec 15" and a.provider == "Wire Service"
     assert a.ednote == "Test message"
-    assert a.paragraphs[:2] == ["This is the lead paragraph with an emphasized word.", "Second paragraph with a link."]
+    assert a.paragraphs[:2] == [
+        "This is the lead paragraph with an emphasized word.",
+        "Second paragraph with a link.",
+    ]
     assert "Test caption" not in a.text and "Contact: test@example.com" not in a.text
 
 
-@pytest.mark.parametrize("name, title, first", [
-    ("simple_article.xml", None, None),
-    ("unicode_content.xml", None, None),
-    ("nested_entities.xml", None, None),
-])
+@pytest.mark.parametrize(
+    "name, title, first",
+    [
+        ("simple_article.xml", None, None),
+        ("unicode_content.xml", None, None),
+        ("nested_entities.xml", None, None),
+    ],
+)
 def test_nitf_fixtures_read_with_title_and_text(name, title, first):
     a = one(WIRE / "nitfr" / "fixtures" / name)
     assert a.title and a.title != "(untitled)"
@@ -175,11 +201,14 @@ def test_nitf_fixtures_read_with_title_and_text(name, title, first):
 
 
 def test_nitf_kill_and_embargo(tmp_path):
-    doc = ('<?xml version="1.0" encoding="UTF-8"?><nitf xml:lang="fr"><head><docdata management-status="embargoed">'
-           '<doc-id id-string="AFP-123"/><urgency ed-urg="3"/><date.release norm="20261203T060000Z"/>'
-           '<correction info="Corrige le chiffre du deuxième paragraphe"/></docdata></head><body><body.head>'
-           "<hedline><hl1>Grève à la SNCF</hl1></hedline><byline>Par Marie Dupont</byline></body.head>"
-           "<body.content><p>PARIS (AFP) - La grève continue.</p></body.content></body></nitf>")
+    doc = (
+        '<?xml version="1.0" encoding="UTF-8"?><nitf xml:lang="fr"><head><docdata '
+        'management-status="embargoed">'
+        '<doc-id id-string="AFP-123"/><urgency ed-urg="3"/><date.release norm="20261203T060000Z"/>'
+        '<correction info="Corrige le chiffre du deuxième paragraphe"/></docdata></head><body><body.head>'
+        "<hedline><hl1>Grève à la SNCF</hl1></hedline><byline>Par Marie Dupont</byline></body.head>"
+        "<body.content><p>PARIS (AFP) - La grève continue.</p></body.content></body></nitf>"
+    )
     (tmp_path / "a.xml").write_text(doc, encoding="utf-8")
     a = one(tmp_path / "a.xml")
     assert (a.language, a.urgency, a.guid, a.author) == ("fr", 3, "AFP-123", "Marie Dupont")
@@ -190,8 +219,10 @@ def test_nitf_kill_and_embargo(tmp_path):
 
 
 def test_declared_latin1_really_utf8(tmp_path):
-    doc = ('<?xml version="1.0" encoding="ISO-8859-1"?><nitf><body><body.head><hedline><hl1>Zürich: Café crème'
-           "</hl1></hedline></body.head><body.content><p>Grüße aus Zürich.</p></body.content></body></nitf>")
+    doc = (
+        '<?xml version="1.0" encoding="ISO-8859-1"?><nitf><body><body.head><hedline><hl1>Zürich: Café crème'
+        "</hl1></hedline></body.head><body.content><p>Grüße aus Zürich.</p></body.content></body></nitf>"
+    )
     (tmp_path / "a.xml").write_bytes(doc.encode("utf-8"))
     a = one(tmp_path / "a.xml")
     assert a.title == "Zürich: Café crème" and a.text == "Grüße aus Zürich."
@@ -200,14 +231,18 @@ def test_declared_latin1_really_utf8(tmp_path):
 def test_entities_are_refused_and_never_read(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-9931")
-    doc = (f'<?xml version="1.0"?><!DOCTYPE nitf [<!ENTITY x SYSTEM "file://{secret}">]>'
-           "<nitf><body><body.content><p>&x;</p></body.content></body></nitf>")
+    doc = (
+        f'<?xml version="1.0"?><!DOCTYPE nitf [<!ENTITY x SYSTEM "file://{secret}">]>'
+        "<nitf><body><body.content><p>&x;</p></body.content></body></nitf>"
+    )
     (tmp_path / "x.xml").write_text(doc)
     articles, problems = read_file(tmp_path / "x.xml")
     assert articles == [] and "TOP-SECRET" not in repr(problems)
     assert [p.reason for p in problems] == [
-        "declares XML entities: refused (a wire file never needs one, and they could read local files or expand "
-        "without bound)"]
+        "declares XML entities: refused (a wire file never needs one, and they could read "
+        "local files or expand "
+        "without bound)"
+    ]
 
 
 def test_broken_xml_is_recovered_with_a_problem(tmp_path):

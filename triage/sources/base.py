@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-from triage.model import Article, Problem
 from triage.infra.text import clean_line, clean_text, normalise_title
+from triage.model import Article, Problem
 
 __all__ = ["IngestResult", "Rejected", "WireFields", "clean_problems", "content_hash", "controls_restored",
            "controls_to_stand_ins", "identity_id", "iso_date", "language_tag", "make_article"]
@@ -197,7 +197,8 @@ def make_article(
     if len(t) > _MAX_TITLE:
         t = t[: _MAX_TITLE - 1].rstrip() + "…"
     w = wire or WireFields()
-    aid = article_id or identity_id(guid=w.identity or w.guid or as_text(guid), url=u, source=src, title=t, text=body)
+    identity = w.identity or w.guid or as_text(guid)
+    aid = article_id or identity_id(guid=identity, url=u, source=src, title=t, text=body)
     return Article(
         id=aid,
         title=t,

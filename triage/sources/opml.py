@@ -6,13 +6,14 @@ Pure functions over bytes and Feeds (no file or network access):
     subs.feeds, subs.problems, subs.notes
     text = to_opml(feeds)             # OPML 2.0, folders as nested outlines
 
-OPML goes through defusedxml first (a file that is ill-formed only by a bare "&" is read again with
-those escaped: nothing else is repaired and no entity is ever resolved), which refuses any entity declaration (XXE, "billion laughs") or
+OPML goes through defusedxml first, which refuses any entity declaration (XXE, "billion laughs") or
 external reference before anything is expanded or read, and checks that the file is well-formed XML.
 The checked document is then re-serialised as UTF-8 and read by listparser (feedparser's maintainer),
 which knows the OPML dialects (text vs title, folders, the category attribute, duplicate outlines).
 listparser alone would not do: it reads through lxml's forgiving HTML parser, which accepts anything,
 leaves an entity reference as the literal text "&xxe;", and guesses Latin-1 for an undeclared encoding.
+A file that is ill-formed only by bare "&" (exporters that forget to escape it) is read again with exactly
+those escaped: nothing else is repaired and no entity is ever resolved.
 """
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
-"""Pick a reader for one file by extension and content, and read it without ever raising.
+"""Pick a reader for one file by content, then extension, and read it without ever raising.
 
 `read_file` is the one door for a single file: size cap, permissions, binary and encoding checks,
-then the reader for its kind. Every failure becomes a Problem naming the file and the reason.
+then the reader for its kind. Wire formats are told by content whatever the file is called (ANPA-1312
+and IPTC 7901 by their framing, NewsML-G2 / NewsML 1 / NITF by the root element, ninjs by its keys,
+an RFC 822 message by its header block); other files by extension, then content. Every failure becomes
+a Problem naming the file and the reason.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from triage.model import Article, Problem
-from triage.sources.base import Rejected, clean_problems, make_article
+from triage.sources.base import Rejected, WireFields, clean_problems, make_article
 
 __all__ = ["KNOWN_EXTENSIONS", "SPOOL_STATE_SUFFIX", "SPOOL_SUFFIX", "read_file", "source_name"]
 
@@ -254,6 +257,23 @@ def _declared_charset(data: bytes) -> str:
     return m.group(1).decode("ascii", "ignore") if m else ""
 
 
+def _spooled_wire(obj: dict[str, Any]) -> WireFields:
+    """The wire fields of a spooled Article (written with dataclasses.asdict); wrong types are dropped."""
+    def text(key: str) -> str:
+        value = obj.get(key)
+        return value if isinstance(value, str) else ""
+
+    urgency = obj.get("urgency")
+    subjects = obj.get("subjects")
+    pairs = [(str(p[0]), str(p[1])) for p in subjects if isinstance(p, list | tuple) and len(p) == 2
+             and all(isinstance(x, str) for x in p)] if isinstance(subjects, list) else []
+    return WireFields(urgency=urgency if type(urgency) is int else None, slugline=text("slugline"),
+                      version=text("version"), pubstatus=text("pubstatus"), embargoed=text("embargoed"),
+                      ednote=text("ednote"), dateline=text("dateline"), language=text("language"),
+                      guid=text("guid"), subjects=pairs, provider=text("provider"),
+                      correction=obj.get("correction") is True)
+
+
 def _read_spool(text: str, path: Path, problems: list[Problem]) -> list[Article]:
     """A feed spool file: one stored Article a line (ids and received times kept)."""
     out: list[Article] = []
@@ -271,7 +291,7 @@ def _read_spool(text: str, path: Path, problems: list[Problem]) -> list[Article]
             title=obj.get("title"), text=obj.get("text"), path=obj.get("path") or str(path),
             source=obj.get("source"), url=obj.get("url"), published=obj.get("published") or "",
             author=obj.get("author"), received=obj.get("received") if isinstance(obj.get("received"), str) else "",
-            article_id=obj["id"],
+            article_id=obj["id"], wire=_spooled_wire(obj),
         )
         out.append(art)
     return out

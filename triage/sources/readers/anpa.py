@@ -23,11 +23,15 @@ _START = re.compile(rb"^[\r\n ]*\x16*\x01[A-Za-z]\d{4}\x1f")
 _SELECTOR = re.compile(r"^\s*([A-Za-z])\s([A-Za-z])[\x13\x14]?[\x11\x12]?\s+(?P<slug>\S+)(?P<rest>.*?)\s*$")
 _TAIL = re.compile(r"\s+(?P<date>\d{1,2}-\d{1,2})(?:\s+(?P<words>\d{1,5}))?\s*$")
 _CYCLE = re.compile(r"^(?:bc|am|pm|ap|ab|ad|dc)-", re.IGNORECASE)
-_CLOSING = re.compile(r"^\s*(?P<agency>[A-Z]{2,5})-(?P<desk>[A-Z]{2,4})-(?P<m>\d{2})-(?P<d>\d{2})-(?P<y>\d{2,4})\s+"
-                      r"(?P<hh>\d{2})(?P<mm>\d{2})\s*(?:GMT|UTC|EST|EDT)?")
+_CLOSING = re.compile(
+    r"^\s*(?P<agency>[A-Z]{2,5})-(?P<desk>[A-Z]{2,4})-(?P<m>\d{2})-(?P<d>\d{2})-(?P<y>\d{2,4})\s+"
+    r"(?P<hh>\d{2})(?P<mm>\d{2})\s*(?:GMT|UTC|EST|EDT)?"
+)
 _ALERTS = {"FLASH", "BULLETIN", "URGENT", "APNEWSALERT", "AP NEWS ALERT", "BC-APNEWSALERT"}
 _BY = re.compile(r"^\s*by\s+", re.IGNORECASE)
-_WRITER = re.compile(r"\b(associated press|ap)\b.*\b(writer|correspondent|reporter|editor)s?\b", re.IGNORECASE)
+_WRITER = re.compile(
+    r"\b(associated press|ap)\b.*\b(writer|correspondent|reporter|editor)s?\b", re.IGNORECASE
+)
 
 
 def looks_like_anpa(head: bytes) -> bool:
@@ -51,9 +55,13 @@ def read_anpa(text: str, path: Path, source: str) -> list[Article]:
         raise Rejected("looks like ANPA-1312 wire copy but has no start of text (STX): nothing to read")
     lines = text[:stx].replace("\r", "").split("\n")
     seq_m = re.search(r"\x01([A-Za-z])(\d{4})\x1f", text[:64])
-    selector = next((m for ln in lines[1:] + [lines[0].split("\x1f", 1)[-1]] if (m := _SELECTOR.match(ln))), None)
+    selector = next(
+        (m for ln in lines[1:] + [lines[0].split("\x1f", 1)[-1]] if (m := _SELECTOR.match(ln))), None
+    )
     if selector is None:
-        raise Rejected("looks like ANPA-1312 wire copy but its selector line (priority, category, slug) is not readable")
+        raise Rejected(
+            "looks like ANPA-1312 wire copy but its selector line (priority, category, slug) is not readable"
+        )
     w = WireFields(urgency=urgency_of(selector.group(1), "anpa"))
     rest = selector.group("rest")
     tail = _TAIL.search(rest)
@@ -61,8 +69,8 @@ def read_anpa(text: str, path: Path, source: str) -> list[Article]:
     keyword = _CYCLE.sub("", selector.group("slug"))
     take = (rest[: tail.start()] if tail else rest).strip()
     etx = text.find("\x03", stx)
-    body = text[stx + 1: etx if etx >= 0 else len(text)].replace("\r", "")
-    after = text[etx + 1:] if etx >= 0 else ""
+    body = text[stx + 1 : etx if etx >= 0 else len(text)].replace("\r", "")
+    after = text[etx + 1 :] if etx >= 0 else ""
     header: list[str] = []
     paras: list[str] = []
     for line in body.split("\n"):
@@ -74,8 +82,14 @@ def read_anpa(text: str, path: Path, source: str) -> list[Article]:
             paras[-1] += " " + " ".join(line.split())
         elif line.strip():
             paras.append(" ".join(line.split()))
-    slug_line = next((h for h in header if re.match(r"^[A-Za-z]{2}-[^\s,]+,", h) or h.lower().startswith(
-        selector.group("slug").lower())), "")
+    slug_line = next(
+        (
+            h
+            for h in header
+            if re.match(r"^[A-Za-z]{2}-[^\s,]+,", h) or h.lower().startswith(selector.group("slug").lower())
+        ),
+        "",
+    )
     notes: list[str] = []
     title = author = ""
     for h in header:
@@ -100,13 +114,16 @@ def read_anpa(text: str, path: Path, source: str) -> list[Article]:
     w.ednote = "\n\n".join([*notes, note] if note else notes)
     w.author = author
     w.dateline, agency = dateline_of(paras[0]) if paras else ("", "")
-    closing = next((m for ln in (after + "\n" + body).split("\n") if (m := _CLOSING.match(ln.strip("\x04")))), None)
+    closing = next(
+        (m for ln in (after + "\n" + body).split("\n") if (m := _CLOSING.match(ln.strip("\x04")))), None
+    )
     w.provider = closing.group("agency") if closing else agency
     published = ""
     if closing:
         y = closing.group("y")
         year = int(y) + (2000 if len(y) == 2 else 0)
-        published = f"{year:04d}-{closing.group('m')}-{closing.group('d')}T{closing.group('hh')}:{closing.group('mm')}:00Z"
+        day = f"{year:04d}-{closing.group('m')}-{closing.group('d')}"
+        published = f"{day}T{closing.group('hh')}:{closing.group('mm')}:00Z"
     w.correction = key.correction
     w.pubstatus = "canceled" if kill else "withheld" if key.withhold else "usable"
     w.guid = f"{seq_m.group(1)}{seq_m.group(2)}" if seq_m else ""
@@ -114,5 +131,13 @@ def read_anpa(text: str, path: Path, source: str) -> list[Article]:
     w.subjects = [(f"anpa-category:{selector.group(2).lower()}", "")]
     if not title and not paras:
         raise Rejected("is ANPA-1312 wire copy with neither a headline nor text")
-    return [make_article(title=title or keyword, text="\n\n".join(paras), path=path, source=source,
-                         published=published, wire=w)]
+    return [
+        make_article(
+            title=title or keyword,
+            text="\n\n".join(paras),
+            path=path,
+            source=source,
+            published=published,
+            wire=w,
+        )
+    ]

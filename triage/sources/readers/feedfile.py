@@ -13,12 +13,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+from triage.infra.text import clean_line
 from triage.model import Article, Problem
 from triage.sources.base import Rejected, controls_restored, controls_to_stand_ins, make_article
 from triage.sources.decode import decode_bytes
 from triage.sources.readers.html import html_to_text
 from triage.sources.readers.plaintext import split_paragraphs, strip_furniture
-from triage.infra.text import clean_line
 
 __all__ = ["entries_to_articles", "is_binary_not_feed", "looks_like_feed", "parse_feed_bytes"]
 

@@ -25,16 +25,45 @@ __all__ = ["closing_time", "dateline_of", "ednote_split", "looks_like_7901", "re
 SOH, STX, ETX, EOT = "\x01", "\x02", "\x03", "\x04"
 _HEADER = re.compile(r"^\s*([A-Za-z]{1,12})(\d{1,6})\s+(\d)\s+([A-Za-z]{1,3})\s+(\d{1,6})\b[ \t]*(.*)$")
 _HEADER_B = re.compile(rb"^[\x16\x00\r\n ]*\x01\s*[A-Za-z]{1,12}\d{1,6}\s+\d\s+[A-Za-z]{1,3}\s+\d{1,6}\b")
-_DATELINE = re.compile(r"^(?P<place>[^\W\d][\w .,'/-]{0,60}?)\s*\((?P<agency>[^()\n]{2,30})\)\s*(?:[-\u2013\u2014]+|_)\s*")
-_MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
-_MONTHS.update({"mrz": 3, "mär": 3, "mai": 5, "okt": 10, "dez": 12, "avr": 4, "fév": 2, "déc": 12, "gen": 1,
-                "ene": 1, "abr": 4, "ago": 8, "dic": 12, "set": 9, "out": 10, "mag": 5, "giu": 6, "lug": 7})
+_DATELINE = re.compile(
+    r"^(?P<place>[^\W\d][\w .,'/-]{0,60}?)\s*\((?P<agency>[^()\n]{2,30})\)\s*(?:[-\u2013\u2014]+|_)\s*"
+)
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1
+    )
+}
+_MONTHS.update(
+    {
+        "mrz": 3,
+        "mär": 3,
+        "mai": 5,
+        "okt": 10,
+        "dez": 12,
+        "avr": 4,
+        "fév": 2,
+        "déc": 12,
+        "gen": 1,
+        "ene": 1,
+        "abr": 4,
+        "ago": 8,
+        "dic": 12,
+        "set": 9,
+        "out": 10,
+        "mag": 5,
+        "giu": 6,
+        "lug": 7,
+    }
+)
 _TIME_LINE = re.compile(r"^\s*(\d{2})(\d{2})(\d{2})\s+([^\W\d]{3,4})\.?\s+(\d{2}|\d{4})\s*$")
 _SIGN_OFF = re.compile(r"^\s*[A-Za-z]{2,5}(?:/[A-Za-z]{2,5})*(?:\s+[a-z]{1,4}){1,4}\s*$")
-_EDNOTE = re.compile(r"^\s*(?:notes?\s+to\s+editors?|eds?\s*:|editor'?s\s+note|hinweis\s+(?:an|für)\s+die\s+redaktion|"
-                     r"anmerkung\s+(?:an\s+)?die\s+redaktion|the\s+following\s+information\s+is\s+not\s+"
-                     r"(?:intended\s+)?for\s+publication|note\s+aux\s+rédactions)\b[\s:.-]*", re.IGNORECASE)
+_EDNOTE = re.compile(
+    r"^\s*(?:notes?\s+to\s+editors?|eds?\s*:|editor'?s\s+note|hinweis\s+(?:an|für)\s+die\s+redaktion|"
+    r"anmerkung\s+(?:an\s+)?die\s+redaktion|the\s+following\s+information\s+is\s+not\s+"
+    r"(?:intended\s+)?for\s+publication|note\s+aux\s+rédactions)\b[\s:.-]*",
+    re.IGNORECASE,
+)
 
 
 def looks_like_7901(head: bytes) -> bool:
@@ -70,7 +99,7 @@ def ednote_split(paragraphs: list[str]) -> tuple[list[str], str]:
     """(story paragraphs, editors' note): a note paragraph and what follows it are the note."""
     for i, p in enumerate(paragraphs):
         if _EDNOTE.match(p) and (i > 0 or len(paragraphs) > 1):
-            note = [_EDNOTE.sub("", p, count=1).strip(), *paragraphs[i + 1:]]
+            note = [_EDNOTE.sub("", p, count=1).strip(), *paragraphs[i + 1 :]]
             return paragraphs[:i], "\n\n".join(n for n in note if n)
     return paragraphs, ""
 
@@ -91,8 +120,12 @@ def _paras(lines: list[str]) -> list[str]:
 def _strip_tail(lines: list[str]) -> tuple[list[str], str]:
     """Drop the closing lines (time line, sign-off, NNNN) at the end; return (lines, time as ISO)."""
     when = ""
-    while lines and (not lines[-1].strip() or closing_time(lines[-1]) or _SIGN_OFF.match(lines[-1])
-                     or lines[-1].strip() in ("NNNN", "=", "ENDS", "Ende")):
+    while lines and (
+        not lines[-1].strip()
+        or closing_time(lines[-1])
+        or _SIGN_OFF.match(lines[-1])
+        or lines[-1].strip() in ("NNNN", "=", "ENDS", "Ende")
+    ):
         when = when or closing_time(lines[-1])
         lines = lines[:-1]
     return lines, when
@@ -104,22 +137,24 @@ def read_7901(text: str, path: Path, source: str) -> list[Article]:
     stx = text.find(STX, start + 1)
     if start < 0 or stx < 0:
         raise Rejected("looks like IPTC 7901 wire copy but has no start of text (STX): nothing to read")
-    head_lines = [ln for ln in text[start + 1:stx].replace("\r", "").split("\n") if ln.strip()]
+    head_lines = [ln for ln in text[start + 1 : stx].replace("\r", "").split("\n") if ln.strip()]
     m = _HEADER.match(head_lines[0]) if head_lines else None
     if not m:
         raise Rejected("looks like IPTC 7901 wire copy but its header line is not readable")
     sid, seq, prio, category, _words, rest = m.groups()
     end = text.find(ETX, stx)
-    body = text[stx + 1: end if end >= 0 else len(text)]
-    after = text[end + 1:] if end >= 0 else ""
+    body = text[stx + 1 : end if end >= 0 else len(text)]
+    after = text[end + 1 :] if end >= 0 else ""
     lines, when = _strip_tail(body.replace("\r", "").split("\n"))
     when = when or next((t for ln in after.split("\n") if (t := closing_time(ln.strip(SOH + EOT)))), "")
     keyword = " ".join(ln.strip() for ln in head_lines[1:]).strip().rstrip("/").strip()
-    h_end = next((i for i, ln in enumerate(lines[:8]) if ln.rstrip().endswith(" =") or ln.rstrip() == "="), -1)
+    h_end = next(
+        (i for i, ln in enumerate(lines[:8]) if ln.rstrip().endswith(" =") or ln.rstrip() == "="), -1
+    )
     if h_end < 0:
         h_end = next((i for i, ln in enumerate(lines) if ln.strip()), 0)
     title = " ".join(ln.strip() for ln in lines[: h_end + 1] if ln.strip()).removesuffix("=").strip()
-    paras, note = ednote_split(_paras(lines[h_end + 1:]))
+    paras, note = ednote_split(_paras(lines[h_end + 1 :]))
     w = WireFields(urgency=urgency_of(prio, "7901"), ednote=note)
     w.dateline, agency = dateline_of(paras[0]) if paras else ("", "")
     w.provider = agency or sid
@@ -139,5 +174,6 @@ def read_7901(text: str, path: Path, source: str) -> list[Article]:
     if keyword:
         w.identity = f"7901:{w.provider.lower()}:{keyword.lower()}:{when[:10]}"
     w.subjects = [(f"7901-category:{category.lower()}", "")]
-    return [make_article(title=title, text="\n\n".join(paras), path=path, source=source,
-                         published=when, wire=w)]
+    return [
+        make_article(title=title, text="\n\n".join(paras), path=path, source=source, published=when, wire=w)
+    ]

@@ -24,7 +24,8 @@ def looks_like_mbox(head: bytes) -> bool:
 _HEADER_LINE = re.compile(rb"^([A-Za-z][A-Za-z0-9-]{0,60}):[ \t]?")
 _MAIL_HEADERS = {b"from", b"to", b"cc", b"subject", b"date", b"message-id", b"received", b"return-path",
                  b"mime-version", b"content-type", b"delivered-to", b"reply-to", b"sender", b"x-mailer",
-                 b"content-transfer-encoding", b"in-reply-to", b"references", b"dkim-signature", b"user-agent"}
+                 b"content-transfer-encoding", b"in-reply-to", b"references", b"dkim-signature",
+                 b"user-agent"}
 
 
 def looks_like_message(head: bytes) -> bool:

@@ -14,25 +14,38 @@ from triage.sources.base import Rejected, WireFields, make_article
 from triage.sources.readers.html import html_to_text
 from triage.sources.readers.newsmlg2 import strip_version
 from triage.sources.readers.nitf import nitf_story
-from triage.sources.readers.wirexml import attr, child, children, descendants, el_text, local, paragraphs
+from triage.sources.readers.wirexml import attr, child, children, descendants, el_text, paragraphs
 
 __all__ = ["read_newsml1"]
 
 _TEXT_MEDIA = {"text", "html", "xhtml", "nitf", ""}
 _TEXT_FORMATS = {"", "text", "html", "xhtml", "nitf", "ascii", "iso-8859-1", "utf-8", "plain"}
 # Components that are not story text: styles, a repeated headline, contacts, pictures and their captions.
-_NOT_TEXT_ROLES = {"stylesheet", "headline", "logo", "caption", "contact", "thumbnail", "preview", "photo",
-                   "picture", "image", "graphic"}
+_NOT_TEXT_ROLES = {
+    "stylesheet",
+    "headline",
+    "logo",
+    "caption",
+    "contact",
+    "thumbnail",
+    "preview",
+    "photo",
+    "picture",
+    "image",
+    "graphic",
+}
 
 
 def _is_text(ci) -> bool:
-    """A ContentItem that carries story text (by MediaType, Format and MIME type, and its component's Role)."""
+    """A ContentItem that carries story text (by MediaType, Format, MIME type and its component's Role)."""
     media = _formal(child(ci, "MediaType")).lower()
     fmt = _formal(child(ci, "Format")).lower()
     mime = _formal(child(ci, "MimeType")).lower()
     parent = ci.getparent()
     role = _formal(child(parent, "Role")).lower() if parent is not None else ""
-    if role in _NOT_TEXT_ROLES or (mime and not (mime.startswith("text/") or "xml" in mime or "html" in mime)):
+    if role in _NOT_TEXT_ROLES or (
+        mime and not (mime.startswith("text/") or "xml" in mime or "html" in mime)
+    ):
         return False
     return media in _TEXT_MEDIA and fmt in _TEXT_FORMATS | {"nitf 3.x"} and mime != "text/css"
 
@@ -88,8 +101,11 @@ def _item(item, envelope, path: Path, source: str) -> Article | str:
     w.author = _first(item, "ByLine")
     w.dateline = _first(item, "DateLine")
     w.slugline = _first(item, "SlugLine")
-    w.ednote = "\n\n".join(el_text(n) for n in descendants(item, "Comment")
-                            if el_text(n) and (not _formal(n) or "note" in _formal(n).lower()))
+    w.ednote = "\n\n".join(
+        el_text(n)
+        for n in descendants(item, "Comment")
+        if el_text(n) and (not _formal(n) or "note" in _formal(n).lower())
+    )
     lang = next((_formal(x) for x in descendants(item, "Language") if _formal(x)), "")
     w.language = lang or next((attr(x, "lang") for x in descendants(item, "HeadLine") if attr(x, "lang")), "")
     subjects: list[tuple[str, str]] = []
@@ -109,11 +125,14 @@ def _item(item, envelope, path: Path, source: str) -> Article | str:
         if _is_text(ci):
             paras.extend(_content_text(ci))
     if not title and not paras:
-        kinds = sorted({_formal(child(ci, "MediaType")).lower() for ci in descendants(item, "ContentItem")} - {""})
+        kinds = sorted(
+            {_formal(child(ci, "MediaType")).lower() for ci in descendants(item, "ContentItem")} - {""}
+        )
         return f"skipped: {kinds[0]} item" if kinds else "has neither a headline nor text: skipped"
     published = el_text(child(mgmt, "ThisRevisionCreated")) or el_text(child(mgmt, "FirstCreated"))
-    return make_article(title=title, text="\n\n".join(paras), path=path, source=source,
-                        published=published, wire=w)
+    return make_article(
+        title=title, text="\n\n".join(paras), path=path, source=source, published=published, wire=w
+    )
 
 
 def read_newsml1(root, path: Path, source: str, problems: list[Problem]) -> list[Article]:

@@ -14,17 +14,32 @@ from triage.model import Article, Problem
 from triage.sources.base import Rejected, WireFields, make_article
 from triage.sources.readers.html import html_to_text
 from triage.sources.readers.nitf import nitf_story
-from triage.sources.readers.wirexml import Kids, attr, child, children, descendants, el_text, local, paragraphs
+from triage.sources.readers.wirexml import (
+    Kids,
+    attr,
+    child,
+    children,
+    descendants,
+    el_text,
+    local,
+    paragraphs,
+)
 
 __all__ = ["code_of", "read_newsml_g2", "strip_version"]
 
-_SKIPPED = {"packageItem": "package item", "conceptItem": "concept item", "knowledgeItem": "knowledge item",
-            "planningItem": "planning item", "catalogItem": "catalog item", "conceptSet": "concept set"}
+_SKIPPED = {
+    "packageItem": "package item",
+    "conceptItem": "concept item",
+    "knowledgeItem": "knowledge item",
+    "planningItem": "planning item",
+    "catalogItem": "catalog item",
+    "conceptSet": "concept set",
+}
 _TEXT_CLASSES = {"text", "composite", ""}
 
 
 def code_of(qcode: str) -> str:
-    """The code of a QCode or a NewsCodes URI: "stat:usable" -> "usable", ".../ninature/picture" -> "picture"."""
+    """The code of QCode or NewsCodes URI: "stat:usable" -> "usable", ".../ninature/picture" -> "picture"."""
     q = qcode.strip()
     if "://" in q:
         return q.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
@@ -113,8 +128,11 @@ def _news_item(item, path: Path, source: str, inherited_lang: str) -> Article | 
     authors = [_party(x) for x in c.all("creator")] or [el_text(b) for b in c.all("by")]
     w.author = ", ".join(a for a in authors if a)
     lang = w.language
-    w.subjects = [(attr(s, "qcode") or attr(s, "uri"), _name(s, lang)) for s in c.all("subject")
-                  if attr(s, "qcode") or attr(s, "uri")]
+    w.subjects = [
+        (attr(s, "qcode") or attr(s, "uri"), _name(s, lang))
+        for s in c.all("subject")
+        if attr(s, "qcode") or attr(s, "uri")
+    ]
     headlines = c.all("headline")
     main = next((h for h in headlines if not attr(h, "role") or code_of(attr(h, "role")) == "main"), None)
     title = el_text(main if main is not None else (headlines[0] if headlines else None))
@@ -131,10 +149,12 @@ def _news_item(item, path: Path, source: str, inherited_lang: str) -> Article | 
         paras = [el_text(d) for d in c.all("description") if el_text(d)]
     if not title and not paras:
         return "has neither a headline nor text: skipped"
-    published = el_text(m.one("versionCreated")) or el_text(m.one("firstCreated")) \
-        or el_text(c.one("contentCreated"))
-    return make_article(title=title, text="\n\n".join(paras), path=path, source=source,
-                        published=published, wire=w)
+    published = (
+        el_text(m.one("versionCreated")) or el_text(m.one("firstCreated")) or el_text(c.one("contentCreated"))
+    )
+    return make_article(
+        title=title, text="\n\n".join(paras), path=path, source=source, published=published, wire=w
+    )
 
 
 def read_newsml_g2(root, path: Path, source: str, problems: list[Problem]) -> list[Article]:

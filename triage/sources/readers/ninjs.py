@@ -17,19 +17,83 @@ from triage.sources.readers.newsmlg2 import strip_version
 __all__ = ["looks_like_ninjs", "read_ninjs"]
 
 # ninjs 1.x-3.x property names: an object with a "uri" and one of these is read as ninjs.
-_MARKERS = {"versioncreated", "pubstatus", "headlines", "bodies", "body_text", "body_html", "body_xhtml",
-            "firstcreated", "contentcreated", "ednote", "ednotes", "urgency", "embargoed", "associations",
-            "renditions", "type", "profile", "version", "headline", "byline", "by", "copyrightholder",
-            "copyrightnotice", "usageterms", "person", "people", "organisation", "organisations", "place", "places",
-            "subject", "subjects", "located", "description_text", "description_html", "description_xhtml",
-            "descriptions", "infosource", "altids", "genre", "expires", "representationtype", "rightsinfo",
-            "trustindicators", "slugline", "keywords", "events", "objects", "language"}
+_MARKERS = {
+    "versioncreated",
+    "pubstatus",
+    "headlines",
+    "bodies",
+    "body_text",
+    "body_html",
+    "body_xhtml",
+    "firstcreated",
+    "contentcreated",
+    "ednote",
+    "ednotes",
+    "urgency",
+    "embargoed",
+    "associations",
+    "renditions",
+    "type",
+    "profile",
+    "version",
+    "headline",
+    "byline",
+    "by",
+    "copyrightholder",
+    "copyrightnotice",
+    "usageterms",
+    "person",
+    "people",
+    "organisation",
+    "organisations",
+    "place",
+    "places",
+    "subject",
+    "subjects",
+    "located",
+    "description_text",
+    "description_html",
+    "description_xhtml",
+    "descriptions",
+    "infosource",
+    "altids",
+    "genre",
+    "expires",
+    "representationtype",
+    "rightsinfo",
+    "trustindicators",
+    "slugline",
+    "keywords",
+    "events",
+    "objects",
+    "language",
+}
 _MEDIA = {"picture", "video", "audio", "graphic"}
 _TYPES = _MEDIA | {"text", "composite", "component", "event", "planning", "concept"}
 _STATUSES = {"usable", "withheld", "canceled"}
-_STRINGS = ("uri", "version", "headline", "byline", "by", "ednote", "language", "slugline", "pubstatus", "type",
-            "profile", "copyrightholder", "copyrightnotice", "usageterms", "body_text", "body_html", "body_xhtml",
-            "description_text", "description_html", "description_xhtml", "located")
+_STRINGS = (
+    "uri",
+    "version",
+    "headline",
+    "byline",
+    "by",
+    "ednote",
+    "language",
+    "slugline",
+    "pubstatus",
+    "type",
+    "profile",
+    "copyrightholder",
+    "copyrightnotice",
+    "usageterms",
+    "body_text",
+    "body_html",
+    "body_xhtml",
+    "description_text",
+    "description_html",
+    "description_xhtml",
+    "located",
+)
 _DATES = ("versioncreated", "firstcreated", "contentcreated", "embargoed", "expires")
 
 
@@ -48,7 +112,9 @@ def spec_problem(keys: dict[str, Any]) -> str:
     if "pubstatus" in keys and keys["pubstatus"].lower() not in _STATUSES:
         return f"has pubstatus {keys['pubstatus'][:30]!r}, not usable, withheld or canceled"
     urgency = keys.get("urgency")
-    if urgency is not None and (not isinstance(urgency, int) or isinstance(urgency, bool) or not 0 <= urgency <= 9):
+    if urgency is not None and (
+        not isinstance(urgency, int) or isinstance(urgency, bool) or not 0 <= urgency <= 9
+    ):
         return "has an urgency that is not a number from 1 to 9"
     for key in _DATES:
         if key in keys and not (isinstance(keys[key], str) and re_date(keys[key]) and iso_date(keys[key])):
@@ -59,7 +125,10 @@ def spec_problem(keys: dict[str, Any]) -> str:
 def re_date(value: str) -> bool:
     import re
 
-    return re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?", value.strip()) is not None
+    return (
+        re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?", value.strip())
+        is not None
+    )
 
 
 def _keys(obj: dict[str, Any]) -> dict[str, Any]:
@@ -92,7 +161,11 @@ def _text(keys: dict[str, Any]) -> str:
         ctype = as_text(body.get("contenttype")).lower()
         role = as_text(body.get("role")).lower()
         value = body["value"]
-        return html_to_text(value) if "html" in ctype or "html" in role or value.lstrip().startswith("<") else value
+        return (
+            html_to_text(value)
+            if "html" in ctype or "html" in role or value.lstrip().startswith("<")
+            else value
+        )
     for key in ("body_xhtml", "body_html"):
         if isinstance(keys.get(key), str) and keys[key].strip():
             return html_to_text(keys[key])
@@ -136,7 +209,9 @@ def _item(obj: dict[str, Any], path: Path, source: str, problems: list[Problem],
     w.urgency = urgency if isinstance(urgency, int) and not isinstance(urgency, bool) else None
     w.embargoed = as_text(keys.get("embargoed"))
     notes = keys.get("ednote")
-    w.ednote = notes if isinstance(notes, str) else "\n\n".join(v["value"] for v in _values(keys.get("ednotes")))
+    w.ednote = (
+        notes if isinstance(notes, str) else "\n\n".join(v["value"] for v in _values(keys.get("ednotes")))
+    )
     w.language = as_text(keys.get("language"))
     w.slugline = as_text(keys.get("slugline"))
     w.author = as_text(keys.get("byline")) or as_text(keys.get("by"))
@@ -151,8 +226,7 @@ def _item(obj: dict[str, Any], path: Path, source: str, problems: list[Problem],
     if not title.strip() and not text.strip():
         return "has neither a headline nor text: skipped"
     published = as_text(keys.get("versioncreated")) or as_text(keys.get("firstcreated"))
-    return make_article(title=title, text=text, path=path, source=source, published=published,
-                        wire=w)
+    return make_article(title=title, text=text, path=path, source=source, published=published, wire=w)
 
 
 def read_ninjs(obj: Any, path: Path, source: str, problems: list[Problem]) -> list[Article]:
@@ -162,7 +236,11 @@ def read_ninjs(obj: Any, path: Path, source: str, problems: list[Problem]) -> li
     for n, item in enumerate(items, start=1):
         label = f"item {n} " if len(items) > 1 else ""
         before = len(problems)
-        got = _item(item, path, source, problems, label) if isinstance(item, dict) else "is not an object: skipped"
+        got = (
+            _item(item, path, source, problems, label)
+            if isinstance(item, dict)
+            else "is not an object: skipped"
+        )
         if isinstance(got, str) and len(problems) == before:
             problems.append(Problem(str(path), f"{label}{got}"))
         elif not isinstance(got, str):

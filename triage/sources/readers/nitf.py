@@ -13,8 +13,13 @@ from triage.sources.readers.wirexml import attr, child, children, descendants, e
 
 __all__ = ["NitfStory", "nitf_date", "nitf_story", "read_nitf"]
 
-_STATUS = {"usable": "usable", "embargoed": "usable", "withheld": "withheld", "canceled": "canceled",
-           "cancelled": "canceled"}
+_STATUS = {
+    "usable": "usable",
+    "embargoed": "usable",
+    "withheld": "withheld",
+    "canceled": "canceled",
+    "cancelled": "canceled",
+}
 _BY = re.compile(r"^\s*(by|von|par|por|di|av|door)\s+", re.IGNORECASE)
 
 
@@ -76,8 +81,11 @@ def nitf_story(root) -> NitfStory:
         if any(attr(m, "msg-type").lower() in ("kill", "withdrawal") for m in children(docdata, "ed-msg")):
             w.pubstatus = "canceled"
         w.ednote = "\n\n".join(notes)
-        w.subjects = [(attr(c, "value") or el_text(c), el_text(c)) for c in descendants(docdata, "classifier")
-                      if attr(c, "type").lower() in ("subject", "") and el_text(c)]
+        w.subjects = [
+            (attr(c, "value") or el_text(c), el_text(c))
+            for c in descendants(docdata, "classifier")
+            if attr(c, "type").lower() in ("subject", "") and el_text(c)
+        ]
         w.slugline = attr(child(docdata, "du-key"), "key")
     bhead = child(body, "body.head")
     hed = child(bhead, "hedline")
@@ -98,5 +106,13 @@ def read_nitf(root, path: Path, source: str, problems: list[Problem]) -> list[Ar
     story = nitf_story(root)
     if story.wire.correction is False and re.search(r"\bcorrect(ed|ion)\b", story.title, re.IGNORECASE):
         story.wire.correction = True
-    return [make_article(title=story.title, text="\n\n".join(story.paragraphs), path=path, source=source,
-                         published=story.published, wire=story.wire)]
+    return [
+        make_article(
+            title=story.title,
+            text="\n\n".join(story.paragraphs),
+            path=path,
+            source=source,
+            published=story.published,
+            wire=story.wire,
+        )
+    ]

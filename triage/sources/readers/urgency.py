@@ -1,4 +1,4 @@
-"""The one table from wire priority codes (IPTC 7901 digits, ANPA-1312 letters) to IPTC urgency (1 flash .. 9).
+"""The one table from wire priority codes (IPTC 7901 digits, ANPA-1312 letters) to IPTC urgency (1 .. 9).
 
 Sources:
 * IPTC 7901 ("Recommended Message Format for Exchange of Text between News Agencies and Newspapers",

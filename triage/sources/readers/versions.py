@@ -14,14 +14,23 @@ from triage.model import Article
 
 __all__ = ["TakeKey", "take_key", "version_rank"]
 
-_ORDINAL = re.compile(r"\b(\d{1,2})\s*(?:st|nd|rd|th|\.)?\s*-?\s*(ld|lead|neufassung|zusammenfassung|fassung|"
-                      r"version|new)\b", re.IGNORECASE)
+_ORDINAL = re.compile(
+    r"\b(\d{1,2})\s*(?:st|nd|rd|th|\.)?\s*-?\s*(ld|lead|neufassung|zusammenfassung|fassung|"
+    r"version|new)\b",
+    re.IGNORECASE,
+)
 _ADD = re.compile(r"\b(\d{1,2})?\s*(?:st|nd|rd|th)?\s*-?\s*add\b", re.IGNORECASE)
 _WRITETHRU = re.compile(r"writethru|write-thru|writethrough|neufassung", re.IGNORECASE)
-_CORRECTION = re.compile(r"\b(correct(?:ed|ion|s)?|corrective|berichtigung|korrektur|rectification|"
-                         r"rectificatif)\b", re.IGNORECASE)
-_KILL = re.compile(r"\b(kill|mandatory\s+kill|elimination|eliminate|withdrawn|withdrawal|withdraw|"
-                   r"annulation|sperrvermerk|story\s+killed)\b", re.IGNORECASE)
+_CORRECTION = re.compile(
+    r"\b(correct(?:ed|ion|s)?|corrective|berichtigung|korrektur|rectification|"
+    r"rectificatif)\b",
+    re.IGNORECASE,
+)
+_KILL = re.compile(
+    r"\b(kill|mandatory\s+kill|elimination|eliminate|withdrawn|withdrawal|withdraw|"
+    r"annulation|sperrvermerk|story\s+killed)\b",
+    re.IGNORECASE,
+)
 _WITHHOLD = re.compile(r"\b(withhold|withheld|hold\s+for\s+release|sperrfrist\s+beachten)\b", re.IGNORECASE)
 _NUMERIC = re.compile(r"^\s*v?(\d{1,9})(?:[.:](\d{1,9}))?\s*$", re.IGNORECASE)
 
@@ -46,9 +55,14 @@ def take_key(text: str) -> TakeKey:
         lead = 1
     m = _ADD.search(text)
     add = (int(m.group(1)) if m.group(1) else 1) if m else 0
-    return TakeKey(lead=lead, writethru=bool(_WRITETHRU.search(text)), add=add,
-                   correction=bool(_CORRECTION.search(text)), kill=bool(_KILL.search(text)),
-                   withhold=bool(_WITHHOLD.search(text)))
+    return TakeKey(
+        lead=lead,
+        writethru=bool(_WRITETHRU.search(text)),
+        add=add,
+        correction=bool(_CORRECTION.search(text)),
+        kill=bool(_KILL.search(text)),
+        withhold=bool(_WITHHOLD.search(text)),
+    )
 
 
 def version_rank(article: Article) -> tuple:
@@ -64,5 +78,13 @@ def version_rank(article: Article) -> tuple:
     major, minor = (int(m.group(1)), int(m.group(2) or 0)) if m else (-1, 0)
     key = take_key(article.version if not m else "") if article.version else TakeKey()
     status = 2 if article.pubstatus == "canceled" else 1 if article.pubstatus == "withheld" else 0
-    return (major, minor, status, key.lead, int(key.writethru), key.add,
-            int(key.correction or article.correction), article.published or "")
+    return (
+        major,
+        minor,
+        status,
+        key.lead,
+        int(key.writethru),
+        key.add,
+        int(key.correction or article.correction),
+        article.published or "",
+    )

@@ -14,26 +14,85 @@ from contextvars import ContextVar
 
 from triage.sources.base import Rejected, controls_restored, controls_to_stand_ins
 
-__all__ = ["WIRE_ROOTS", "Kids", "attr", "child", "children", "descendants", "el_text", "local", "paragraphs",
-           "parse_wire_xml", "restored", "root_name"]
+__all__ = [
+    "WIRE_ROOTS",
+    "Kids",
+    "attr",
+    "child",
+    "children",
+    "descendants",
+    "el_text",
+    "local",
+    "paragraphs",
+    "parse_wire_xml",
+    "restored",
+    "root_name",
+]
 
 # Root element -> the kind of document. G2 items other than news items are named, then skipped.
 WIRE_ROOTS = {
-    "newsItem": "newsml-g2", "newsMessage": "newsml-g2", "packageItem": "newsml-g2", "conceptItem": "newsml-g2",
-    "knowledgeItem": "newsml-g2", "planningItem": "newsml-g2", "catalogItem": "newsml-g2", "conceptSet": "newsml-g2",
-    "NewsML": "newsml1", "nitf": "nitf",
+    "newsItem": "newsml-g2",
+    "newsMessage": "newsml-g2",
+    "packageItem": "newsml-g2",
+    "conceptItem": "newsml-g2",
+    "knowledgeItem": "newsml-g2",
+    "planningItem": "newsml-g2",
+    "catalogItem": "newsml-g2",
+    "conceptSet": "newsml-g2",
+    "NewsML": "newsml1",
+    "nitf": "nitf",
     # Fragments of a G2 item (IPTC's documentation shows them alone): named, then skipped.
-    "itemMeta": "newsml-g2", "contentMeta": "newsml-g2", "contentSet": "newsml-g2",
+    "itemMeta": "newsml-g2",
+    "contentMeta": "newsml-g2",
+    "contentSet": "newsml-g2",
 }
-_PROLOG = re.compile(r"\s*(?:<\?[^>]{0,2000}\?>\s*|<!--.{0,20000}?-->\s*|<!DOCTYPE[^>\[]{0,2000}(?:\[.{0,20000}?\])?\s*>\s*)*"
-                     r"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)", re.DOTALL)
+_PROLOG = re.compile(
+    r"\s*(?:<\?[^>]{0,2000}\?>\s*|<!--.{0,20000}?-->\s*|<!DOCTYPE[^>\[]{0,2000}(?:\[.{0,20000}?\])?\s*>\s*)*"
+    r"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)",
+    re.DOTALL,
+)
 # Set by parse_wire_xml: whether the document held raw controls, swapped for stand-ins before parsing.
 # Only then are stand-ins turned back into controls (a "␛" in ordinary text is never touched).
 _HAD_CONTROLS: ContextVar[bool] = ContextVar("wire_xml_had_controls", default=False)
-_BLOCKS = {"p", "hl1", "hl2", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "block", "dd", "dt", "tr",
-           "blockquote", "caption", "nitf-table-summary"}
-_SKIP = {"media", "media-caption", "media-producer", "media-reference", "img", "script", "style", "object",
-         "tagline", "bibliography", "biblio", "table-reference", "iframe", "figure", "figcaption", "audio", "video"}
+_BLOCKS = {
+    "p",
+    "hl1",
+    "hl2",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "pre",
+    "block",
+    "dd",
+    "dt",
+    "tr",
+    "blockquote",
+    "caption",
+    "nitf-table-summary",
+}
+_SKIP = {
+    "media",
+    "media-caption",
+    "media-producer",
+    "media-reference",
+    "img",
+    "script",
+    "style",
+    "object",
+    "tagline",
+    "bibliography",
+    "biblio",
+    "table-reference",
+    "iframe",
+    "figure",
+    "figcaption",
+    "audio",
+    "video",
+}
 
 
 def root_name(head: bytes) -> str:
@@ -51,7 +110,7 @@ def root_name(head: bytes) -> str:
 def local(el: object) -> str:
     """An element's name without its namespace ("" for comments and processing instructions)."""
     tag = getattr(el, "tag", None)
-    return tag[tag.rfind("}") + 1:] if isinstance(tag, str) else ""
+    return tag[tag.rfind("}") + 1 :] if isinstance(tag, str) else ""
 
 
 def children(el, name: str) -> list:
@@ -104,7 +163,7 @@ def attr(el, name: str) -> str:
         return ""
     value = el.get(name)
     if value is None:
-        value = next((v for k, v in el.attrib.items() if k[k.rfind("}") + 1:] == name), None)
+        value = next((v for k, v in el.attrib.items() if k[k.rfind("}") + 1 :] == name), None)
     return restored(value.strip()) if value else ""
 
 
@@ -177,14 +236,24 @@ def parse_wire_xml(text: str):
     from lxml import etree
 
     if re.search(r"<!ENTITY", text[:100_000]):
-        raise Rejected("declares XML entities: refused (a wire file never needs one, and they could read local "
-                       "files or expand without bound)")
+        raise Rejected(
+            "declares XML entities: refused (a wire file never needs one, and they could read local "
+            "files or expand without bound)"
+        )
     text = re.sub(r"^\s*<\?xml[^>]{0,500}\?>", "", text.lstrip("\ufeff"), count=1)
     text, n = controls_to_stand_ins(text)
     _HAD_CONTROLS.set(n > 0)
     data = text.encode("utf-8", "replace")
-    opts = dict(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False, dtd_validation=False,
-                remove_comments=True, remove_pis=True, encoding="utf-8")
+    opts = dict(
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        load_dtd=False,
+        dtd_validation=False,
+        remove_comments=True,
+        remove_pis=True,
+        encoding="utf-8",
+    )
     try:
         return etree.fromstring(data, etree.XMLParser(**opts)), ""
     except etree.XMLSyntaxError as exc:
