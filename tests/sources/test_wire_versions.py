@@ -71,3 +71,31 @@ def test_real_takes_order_and_share_an_id():
     (fix,), _ = read_file(OWN / "ap-correction.tst")
     (kill,), _ = read_file(OWN / "ap-kill.tst")
     assert fix.id == kill.id and version_rank(kill) > version_rank(fix)
+
+
+def test_story_words_are_not_signals():
+    from triage.sources.readers.versions import advisory
+
+    for story in (
+        "Police kill suspect in Ohio",
+        "Rebels withdraw from the city",
+        "Court corrects record",
+        "Minister to withhold comment",
+    ):
+        assert advisory(story) == advisory(""), story
+    assert advisory("KILL: House passes spending bill").kill
+    assert advisory("The story has been withdrawn.").kill
+    assert advisory("CORRECTED-UPDATE 2-Oil rises").correction
+    assert advisory("Eds: CORRECTS vote count").correction
+    assert advisory("WITHHOLD until further notice").withhold
+
+
+def test_a_7901_headline_with_kill_as_a_story_word(tmp_path):
+    src = (
+        (OWN / "dpa-7901-flash.txt")
+        .read_bytes()
+        .replace(b"FLASH: German chancellor resigns", b"Police kill gunman")
+    )
+    (tmp_path / "a.txt").write_bytes(src)
+    (a,), _ = read_file(tmp_path / "a.txt")
+    assert a.title == "Police kill gunman" and a.pubstatus == "usable"

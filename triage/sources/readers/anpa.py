@@ -15,7 +15,7 @@ from triage.model import Article
 from triage.sources.base import Rejected, WireFields, make_article
 from triage.sources.readers.iptc7901 import dateline_of, ednote_split
 from triage.sources.readers.urgency import urgency_of
-from triage.sources.readers.versions import take_key
+from triage.sources.readers.versions import advisory, take_key
 
 __all__ = ["looks_like_anpa", "read_anpa"]
 
@@ -108,7 +108,8 @@ def read_anpa(text: str, path: Path, source: str) -> list[Article]:
         take = next((p for p in parts[1:] if not p.isdigit()), "")
     paras, note = ednote_split(paras)
     key = take_key(take)
-    kill = key.kill or take_key(title).kill or any(take_key(n).kill for n in notes)
+    signals = [advisory(t) for t in (title, *notes)]
+    kill = key.kill or any(s.kill for s in signals)
     w.version = take
     w.slugline = keyword
     w.ednote = "\n\n".join([*notes, note] if note else notes)
@@ -124,8 +125,9 @@ def read_anpa(text: str, path: Path, source: str) -> list[Article]:
         year = int(y) + (2000 if len(y) == 2 else 0)
         day = f"{year:04d}-{closing.group('m')}-{closing.group('d')}"
         published = f"{day}T{closing.group('hh')}:{closing.group('mm')}:00Z"
-    w.correction = key.correction
-    w.pubstatus = "canceled" if kill else "withheld" if key.withhold else "usable"
+    w.correction = key.correction or any(s.correction for s in signals)
+    withhold = key.withhold or any(s.withhold for s in signals)
+    w.pubstatus = "canceled" if kill else "withheld" if withhold else "usable"
     w.guid = f"{seq_m.group(1)}{seq_m.group(2)}" if seq_m else ""
     w.identity = f"anpa:{w.provider.lower()}:{keyword.lower()}:{date}"
     w.subjects = [(f"anpa-category:{selector.group(2).lower()}", "")]

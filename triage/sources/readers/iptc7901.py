@@ -18,7 +18,7 @@ from pathlib import Path
 from triage.model import Article
 from triage.sources.base import Rejected, WireFields, make_article
 from triage.sources.readers.urgency import urgency_of
-from triage.sources.readers.versions import take_key
+from triage.sources.readers.versions import TakeKey, advisory, take_key
 
 __all__ = ["closing_time", "dateline_of", "ednote_split", "looks_like_7901", "read_7901"]
 
@@ -158,18 +158,19 @@ def read_7901(text: str, path: Path, source: str) -> list[Article]:
     w = WireFields(urgency=urgency_of(prio, "7901"), ednote=note)
     w.dateline, agency = dateline_of(paras[0]) if paras else ("", "")
     w.provider = agency or sid
+    # A version marker closes the keyword line in parentheses: "(1. Neufassung)", "(Berichtigung)".
     marker = re.search(r"\(([^()]*)\)\s*$", keyword)
-    key = take_key(marker.group(1) if marker else keyword)
-    if marker and (key.lead or key.add or key.correction or key.kill or key.writethru):
+    key = take_key(marker.group(1)) if marker else TakeKey()
+    if marker and (key.lead or key.add or key.correction or key.kill or key.writethru or key.withhold):
         w.version = marker.group(1).strip()
         keyword = keyword[: marker.start()].strip().rstrip("/").strip()
-    headline_key = take_key(title)
+    signals = [key, advisory(keyword), advisory(title), advisory(note)]
     w.slugline = keyword
     w.guid = f"{sid}{seq}"
-    w.correction = key.correction or headline_key.correction
-    if key.kill or headline_key.kill:
+    w.correction = any(s.correction for s in signals)
+    if any(s.kill for s in signals):
         w.pubstatus = "canceled"
-    elif key.withhold:
+    elif any(s.withhold for s in signals):
         w.pubstatus = "withheld"
     if keyword:
         w.identity = f"7901:{w.provider.lower()}:{keyword.lower()}:{when[:10]}"

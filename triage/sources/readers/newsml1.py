@@ -14,6 +14,7 @@ from triage.sources.base import Rejected, WireFields, make_article
 from triage.sources.readers.html import html_to_text
 from triage.sources.readers.newsmlg2 import strip_version
 from triage.sources.readers.nitf import nitf_story
+from triage.sources.readers.versions import advisory
 from triage.sources.readers.wirexml import attr, child, children, descendants, el_text, paragraphs
 
 __all__ = ["read_newsml1"]
@@ -91,7 +92,10 @@ def _item(item, envelope, path: Path, source: str) -> Article | str:
     urgency = _formal(child(mgmt, "Urgency")) or _formal(child(envelope, "Priority"))
     w.urgency = int(urgency) if urgency.isdigit() else None
     instructions = {_formal(i).lower() for i in children(mgmt, "Instruction")}
-    w.correction = bool(instructions & {"correction", "rectify", "correct"})
+    w.correction = (
+        bool(instructions & {"correction", "rectify", "correct"})
+        or advisory(_first(item, "HeadLine")).correction
+    )
     if "kill" in instructions or "withdraw" in instructions:
         w.pubstatus = "canceled"
     will_change = child(mgmt, "StatusWillChange")

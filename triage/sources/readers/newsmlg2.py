@@ -14,6 +14,7 @@ from triage.model import Article, Problem
 from triage.sources.base import Rejected, WireFields, make_article
 from triage.sources.readers.html import html_to_text
 from triage.sources.readers.nitf import nitf_story
+from triage.sources.readers.versions import advisory
 from triage.sources.readers.wirexml import (
     Kids,
     attr,
@@ -149,6 +150,8 @@ def _news_item(item, path: Path, source: str, inherited_lang: str) -> Article | 
         paras = [el_text(d) for d in c.all("description") if el_text(d)]
     if not title and not paras:
         return "has neither a headline nor text: skipped"
+    signal = advisory(title)  # Reuters-style "CORRECTED-..." headlines
+    w.correction = w.correction or signal.correction
     published = (
         el_text(m.one("versionCreated")) or el_text(m.one("firstCreated")) or el_text(c.one("contentCreated"))
     )

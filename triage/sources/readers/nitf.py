@@ -9,6 +9,7 @@ from pathlib import Path
 
 from triage.model import Article, Problem
 from triage.sources.base import WireFields, make_article
+from triage.sources.readers.versions import advisory
 from triage.sources.readers.wirexml import attr, child, children, descendants, el_text, local, paragraphs
 
 __all__ = ["NitfStory", "nitf_date", "nitf_story", "read_nitf"]
@@ -104,8 +105,10 @@ def nitf_story(root) -> NitfStory:
 def read_nitf(root, path: Path, source: str, problems: list[Problem]) -> list[Article]:
     """A standalone NITF file: one article."""
     story = nitf_story(root)
-    if story.wire.correction is False and re.search(r"\bcorrect(ed|ion)\b", story.title, re.IGNORECASE):
-        story.wire.correction = True
+    signal = advisory(story.title)
+    story.wire.correction = story.wire.correction or signal.correction
+    if signal.kill:
+        story.wire.pubstatus = "canceled"
     return [
         make_article(
             title=story.title,

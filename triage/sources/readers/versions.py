@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from triage.model import Article
 
-__all__ = ["TakeKey", "take_key", "version_rank"]
+__all__ = ["TakeKey", "advisory", "take_key", "version_rank"]
 
 _ORDINAL = re.compile(
     r"\b(\d{1,2})\s*(?:st|nd|rd|th|\.)?\s*-?\s*(ld|lead|neufassung|zusammenfassung|fassung|"
@@ -62,6 +62,36 @@ def take_key(text: str) -> TakeKey:
         correction=bool(_CORRECTION.search(text)),
         kill=bool(_KILL.search(text)),
         withhold=bool(_WITHHOLD.search(text)),
+    )
+
+
+# In running text (a headline, an editors' note, a keyword line) only what agencies write as a signal counts:
+# the word in capitals ("KILL", "CORRECTED", "WITHDRAWN") or an explicit phrase. "Police kill suspect" and
+# "rebels withdraw" are stories, not kills.
+_KILL_CAPS = re.compile(
+    r"\b(?:MANDATORY KILL|KILL|KILLED|ELIMINATION|ELIMINATE|WITHDRAWN|WITHDRAWAL|STORNO|"
+    r"ANNULATION)\b"
+)
+_KILL_PHRASE = re.compile(
+    r"\b(?:kill|eliminate|withdraw)\s+(?:this|the)\s+(?:story|item|report|dispatch)\b|"
+    r"\b(?:story|item|report|dispatch|meldung)\s+(?:is|has\s+been|was|wird)\s+"
+    r"(?:killed|withdrawn|eliminated|zurückgezogen)\b",
+    re.IGNORECASE,
+)
+_CORRECTION_CAPS = re.compile(
+    r"\b(?:CORRECTED|CORRECTION|CORRECTS|CORRECTIVE|BERICHTIGUNG|KORREKTUR|"
+    r"RECTIFICATIF)\b|^\s*(?:Correction|Corrected|Berichtigung|Korrektur)\b"
+)
+_WITHHOLD_CAPS = re.compile(r"\b(?:WITHHOLD|WITHHELD|HOLD FOR RELEASE)\b")
+
+
+def advisory(text: str) -> TakeKey:
+    """What a headline, editors' note or keyword line signals: kill, withhold or correction (strictly)."""
+    text = text or ""
+    return TakeKey(
+        kill=bool(_KILL_CAPS.search(text) or _KILL_PHRASE.search(text)),
+        correction=bool(_CORRECTION_CAPS.search(text)),
+        withhold=bool(_WITHHOLD_CAPS.search(text)),
     )
 
 
