@@ -58,12 +58,9 @@ _MONTHS.update(
 )
 _TIME_LINE = re.compile(r"^\s*(\d{2})(\d{2})(\d{2})\s+([^\W\d]{3,4})\.?\s+(\d{2}|\d{4})\s*$")
 _SIGN_OFF = re.compile(r"^\s*[A-Za-z]{2,5}(?:/[A-Za-z]{2,5})*(?:\s+[a-z]{1,4}){1,4}\s*$")
-_EDNOTE = re.compile(
-    r"^\s*(?:notes?\s+to\s+editors?|eds?\s*:|editor'?s\s+note|hinweis\s+(?:an|für)\s+die\s+redaktion|"
-    r"anmerkung\s+(?:an\s+)?die\s+redaktion|the\s+following\s+information\s+is\s+not\s+"
-    r"(?:intended\s+)?for\s+publication|note\s+aux\s+rédactions)\b[\s:.-]*",
-    re.IGNORECASE,
-)
+_EDNOTE = re.compile(r"^\s*(?:notes?\s+to\s+editors?|eds?\s*:|editor'?s\s+note|hinweis\s+(?:an|für)\s+die\s+"
+                     r"redaktion|anmerkung\s+(?:an\s+)?die\s+redaktion|the\s+following\s+information\s+is\s+not\s+"
+                     r"(?:intended\s+)?for\s+publication|note\s+aux\s+rédactions)\b[\s:.-]*", re.IGNORECASE)
 
 
 def looks_like_7901(head: bytes) -> bool:

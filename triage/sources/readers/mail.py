@@ -77,19 +77,29 @@ def message_to_article(msg: Message, where: str | Path, source: str) -> Article:
     if not text.strip() and html.strip():
         text = extract_html(html).get("text", "") or html_to_text(html)
         text = "\n\n".join(line for line in text.split("\n") if line.strip())
-    subject = str(msg.get("subject", "") or "")
+    subject = _header(msg, "subject")
     if not text.strip() and not subject.strip():
         raise Rejected("holds a message with no subject and no text part")
-    name, addr = parseaddr(str(msg.get("from", "") or ""))
+    name, addr = parseaddr(_header(msg, "from"))
     return make_article(
         title=subject,
         text=_reflow(text),
         path=where,
         source=source,
-        published=iso_date(str(msg.get("date", "") or "")),
+        published=iso_date(_header(msg, "date")),
         author=name or addr,
-        guid=str(msg.get("message-id", "") or "").strip(),
+        guid=_header(msg, "message-id").strip(),
     )
+
+
+def _header(msg: Message, name: str) -> str:
+    """A header as text; the raw value when the email package's parser fails on it ("From: . <a@b>"
+    raises AttributeError in CPython's header registry)."""
+    try:
+        return str(msg.get(name, "") or "")
+    except Exception:  # noqa: BLE001 - a header the parser chokes on is read raw, the message still loads
+        raw = next((v for k, v in msg.raw_items() if k.lower() == name), "") if hasattr(msg, "raw_items") else ""
+        return str(raw)
 
 
 def _reflow(text: str) -> str:

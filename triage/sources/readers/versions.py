@@ -14,24 +14,16 @@ from triage.model import Article
 
 __all__ = ["TakeKey", "advisory", "take_key", "version_rank"]
 
-_ORDINAL = re.compile(
-    r"\b(\d{1,2})\s*(?:st|nd|rd|th|\.)?\s*-?\s*(ld|lead|neufassung|zusammenfassung|fassung|"
-    r"version|new)\b",
-    re.IGNORECASE,
-)
-_ADD = re.compile(r"\b(\d{1,2})?\s*(?:st|nd|rd|th)?\s*-?\s*add\b", re.IGNORECASE)
-_WRITETHRU = re.compile(r"writethru|write-thru|writethrough|neufassung", re.IGNORECASE)
-_CORRECTION = re.compile(
-    r"\b(correct(?:ed|ion|s)?|corrective|berichtigung|korrektur|rectification|"
-    r"rectificatif)\b",
-    re.IGNORECASE,
-)
-_KILL = re.compile(
-    r"\b(kill|mandatory\s+kill|elimination|eliminate|withdrawn|withdrawal|withdraw|"
-    r"annulation|sperrvermerk|story\s+killed)\b",
-    re.IGNORECASE,
-)
-_WITHHOLD = re.compile(r"\b(withhold|withheld|hold\s+for\s+release|sperrfrist\s+beachten)\b", re.IGNORECASE)
+_I = re.IGNORECASE
+_ORDINAL = re.compile(r"\b(\d{1,2})\s*(?:st|nd|rd|th|\.)?\s*-?\s*"
+                      r"(ld|lead|neufassung|zusammenfassung|fassung|version|new)\b", _I)
+_ADD = re.compile(r"\b(\d{1,2})?\s*(?:st|nd|rd|th)?\s*-?\s*add\b", _I)
+_WRITETHRU = re.compile(r"writethru|write-thru|writethrough|neufassung", _I)
+_CORRECTION = re.compile(r"\b(correct(?:ed|ion|s)?|corrective|berichtigung|korrektur|rectification|"
+                         r"rectificatif)\b", _I)
+_KILL = re.compile(r"\b(kill|mandatory\s+kill|elimination|eliminate|withdrawn|withdrawal|withdraw|annulation|"
+                   r"sperrvermerk|story\s+killed)\b", _I)
+_WITHHOLD = re.compile(r"\b(withhold|withheld|hold\s+for\s+release|sperrfrist\s+beachten)\b", _I)
 _NUMERIC = re.compile(r"^\s*v?(\d{1,9})(?:[.:](\d{1,9}))?\s*$", re.IGNORECASE)
 
 

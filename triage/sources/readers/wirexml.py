@@ -244,16 +244,8 @@ def parse_wire_xml(text: str):
     text, n = controls_to_stand_ins(text)
     _HAD_CONTROLS.set(n > 0)
     data = text.encode("utf-8", "replace")
-    opts = dict(
-        resolve_entities=False,
-        no_network=True,
-        huge_tree=False,
-        load_dtd=False,
-        dtd_validation=False,
-        remove_comments=True,
-        remove_pis=True,
-        encoding="utf-8",
-    )
+    opts = dict(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False,
+                dtd_validation=False, remove_comments=True, remove_pis=True, encoding="utf-8")
     try:
         return etree.fromstring(data, etree.XMLParser(**opts)), ""
     except etree.XMLSyntaxError as exc:
