@@ -137,8 +137,10 @@ _RESTORE = {_STAND_IN + c: c for c in range(32) if c not in (9, 10, 13)}
 
 def controls_to_stand_ins(text: str) -> tuple[str, int]:
     """(text with forbidden C0 controls replaced by their stand-ins, how many there were)."""
+    if _C0_RE.search(text) is None:  # the usual case: one scan, no copy
+        return text, 0
     n = len(_C0_RE.findall(text))
-    return (_C0_RE.sub(lambda m: chr(_STAND_IN + ord(m.group())), text), n) if n else (text, 0)
+    return _C0_RE.sub(lambda m: chr(_STAND_IN + ord(m.group())), text), n
 
 
 def controls_restored(text: str) -> str:
