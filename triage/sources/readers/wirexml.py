@@ -109,28 +109,28 @@ def root_name(head: bytes) -> str:
 
 
 def local(el: object) -> str:
-    """An element's name without its namespace ("" for comments and processing instructions)."""
+    """An element's name ("" for comments and processing instructions); namespaces are gone after parsing."""
     tag = getattr(el, "tag", None)
-    return tag[tag.rfind("}") + 1 :] if isinstance(tag, str) else ""
+    return tag if isinstance(tag, str) else ""
 
 
 def children(el, name: str) -> list:
-    """Child elements with this local name, in any namespace."""
-    return el.findall("{*}" + name) if el is not None else []
+    """Child elements with this name."""
+    return el.findall(name) if el is not None else []
 
 
 def child(el, *path: str):
-    """The first element down this path of local names (any namespace), or None."""
+    """The first element down this path of names, or None."""
     for name in path:
         if el is None:
             return None
-        el = el.find("{*}" + name)
+        el = el.find(name)
     return el
 
 
 def descendants(el, name: str) -> Iterator:
-    """Every element below `el` with this local name, in document order."""
-    return el.iter("{*}" + name) if el is not None else iter(())
+    """Every element below `el` (itself included) with this name, in document order."""
+    return el.iter(name) if el is not None else iter(())
 
 
 class Kids:
@@ -249,7 +249,7 @@ def parse_wire_xml(text: str):
     opts = dict(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False,
                 dtd_validation=False, remove_comments=True, remove_pis=True, encoding="utf-8")
     try:
-        return etree.fromstring(data, etree.XMLParser(**opts)), ""
+        return _local_names(etree.fromstring(data, etree.XMLParser(**opts))), ""
     except etree.XMLSyntaxError as exc:
         reason = _syntax_reason(exc)
     try:
@@ -258,7 +258,17 @@ def parse_wire_xml(text: str):
         root = None
     if root is None:
         raise Rejected(f"is not well-formed XML ({reason})")
-    return root, f"is not well-formed XML ({reason}): read what could be recovered"
+    return _local_names(root), f"is not well-formed XML ({reason}): read what could be recovered"
+
+
+def _local_names(root):
+    """Drop element namespaces in one pass: G2, NITF and XHTML are told apart by local names, and plain
+    names let every later lookup be one of lxml's own finds."""
+    for el in root.iter():
+        tag = el.tag
+        if isinstance(tag, str) and tag[:1] == "{":
+            el.tag = tag[tag.index("}") + 1:]
+    return root
 
 
 def _syntax_reason(exc: Exception) -> str:
