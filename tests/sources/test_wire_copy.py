@@ -157,3 +157,11 @@ def test_a_from_header_the_email_package_chokes_on(tmp_path):
                                      b"Date: Wed, 02 Dec 2026 06:11:58 +0000\n\nDock workers went back.\n")
     a = one(tmp_path / "m.txt")
     assert a.title == "Strike ends" and a.text == "Dock workers went back." and a.author == "."  # the display name, as written
+
+
+def test_7901_with_its_framing_stripped(tmp_path):
+    raw = (OWN / "dpa-7901-regular.txt").read_bytes()
+    (tmp_path / "bare.txt").write_bytes(raw.translate(None, b"\x01\x02\x03\x04"))
+    a, b = one(tmp_path / "bare.txt"), one(OWN / "dpa-7901-regular.txt")
+    assert (a.title, a.urgency, a.slugline, a.dateline, a.text, a.published) == (
+        b.title, b.urgency, b.slugline, b.dateline, b.text, b.published)

@@ -24,6 +24,7 @@ __all__ = ["closing_time", "dateline_of", "ednote_split", "looks_like_7901", "re
 
 SOH, STX, ETX, EOT = "\x01", "\x02", "\x03", "\x04"
 _HEADER = re.compile(r"^\s*([A-Za-z]{1,12})(\d{1,6})\s+(\d)\s+([A-Za-z]{1,3})\s+(\d{1,6})\b[ \t]*(.*)$")
+_BARE_HEADER_B = re.compile(rb"^[a-z]{2,8}\d{2,6} \d [a-z]{1,3} \d{1,5}\b[^\r\n]*\r?\n")
 _HEADER_B = re.compile(rb"^[\x16\x00\r\n ]*\x01\s*[A-Za-z]{1,12}\d{1,6}\s+\d\s+[A-Za-z]{1,3}\s+\d{1,6}\b")
 _DATELINE = re.compile(
     r"^(?P<place>[^\W\d][\w .,'/-]{0,60}?)\s*\((?P<agency>[^()\n]{2,30})\)\s*(?:[-\u2013\u2014]+|_)\s*"
@@ -64,8 +65,11 @@ _EDNOTE = re.compile(r"^\s*(?:notes?\s+to\s+editors?|eds?\s*:|editor'?s\s+note|h
 
 
 def looks_like_7901(head: bytes) -> bool:
-    """True when bytes open with the SOH and a 7901 header line."""
-    return _HEADER_B.match(head[:400]) is not None
+    """True when bytes open with the SOH and a 7901 header line, or (the framing stripped by the
+    receiving system) with a lower-case header line and a headline ending in " =" soon after."""
+    if _HEADER_B.match(head[:400]) is not None:
+        return True
+    return _BARE_HEADER_B.match(head[:200]) is not None and re.search(rb" =\r?\n", head[:2000]) is not None
 
 
 def dateline_of(paragraph: str) -> tuple[str, str]:
@@ -132,7 +136,11 @@ def read_7901(text: str, path: Path, source: str) -> list[Article]:
     """One 7901 message (the first one when a file holds several)."""
     start = text.find(SOH)
     stx = text.find(STX, start + 1)
-    if start < 0 or stx < 0:
+    if start < 0 and stx < 0:  # framing stripped: the keyword lines end with "/", then the text starts
+        lines = text.split("\n")
+        n = 1 + next((i for i, ln in enumerate(lines[1:6]) if not ln.rstrip().endswith("/")), 0)
+        start, stx = -1, len("\n".join(lines[:n]))
+    elif start < 0 or stx < 0:
         raise Rejected("looks like IPTC 7901 wire copy but has no start of text (STX): nothing to read")
     head_lines = [ln for ln in text[start + 1 : stx].replace("\r", "").split("\n") if ln.strip()]
     m = _HEADER.match(head_lines[0]) if head_lines else None
