@@ -113,7 +113,7 @@ def bench_feeds(rounds: int = 20) -> dict[str, float]:
 
 
 BBC = REPO / ".." / "shared" / "eval" / "bbc-dev.jsonl"
-G2_EXAMPLE = REPO / "tests" / "sources" / "data" / "wire" / "newsml-g2" / "examples" / "LISTING_2_NewsML-G2_Text_Document.xml"
+G2_EXAMPLE = REPO / "tests/sources/data/wire/newsml-g2/examples/LISTING_2_NewsML-G2_Text_Document.xml"
 
 
 def _g2_item(template: str, n: int, title: str, paragraphs: list[str]) -> str:
@@ -121,11 +121,13 @@ def _g2_item(template: str, n: int, title: str, paragraphs: list[str]) -> str:
 
     head, rest = template.split("<contentSet>", 1)
     tail = rest.split("</contentSet>", 1)[1]
-    head = head.replace("US-FINANCE-FED", f"BBC-{n:05d}").replace('Fed to halt QE to avert "bubble"', escape(title))
+    head = head.replace("US-FINANCE-FED", f"BBC-{n:05d}")
+    head = head.replace('Fed to halt QE to avert "bubble"', escape(title))
     body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
     return (f'{head}<contentSet><inlineXML contenttype="application/nitf+xml"><nitf '
-            f'xmlns="http://iptc.org/std/NITF/2006-10-18/"><body><body.head><hedline><hl1>{escape(title)}</hl1>'
-            f"</hedline></body.head><body.content>{body}</body.content></body></nitf></inlineXML></contentSet>{tail}")
+            f'xmlns="http://iptc.org/std/NITF/2006-10-18/"><body><body.head><hedline><hl1>{escape(title)}'
+            f"</hl1></hedline></body.head><body.content>{body}</body.content></body></nitf></inlineXML>"
+            f"</contentSet>{tail}")
 
 
 def bench_newsml(n: int, rounds: int = 3) -> dict[str, float]:
@@ -154,8 +156,9 @@ def bench_newsml(n: int, rounds: int = 3) -> dict[str, float]:
             t0 = time.perf_counter()
             rt = load([txt], duplicate_threshold=0)
             t_txt.append(time.perf_counter() - t0)
-        assert len(rg.articles) == len(rt.articles) == n and not rg.problems, (len(rg.articles), rg.problems[:3])
-        assert all(a.version == "11" and a.guid.endswith(f"BBC-{int(Path(a.path).stem):05d}") for a in rg.articles)
+        assert len(rg.articles) == len(rt.articles) == n and not rg.problems, rg.problems[:3]
+        assert all(a.version == "11" and a.guid.endswith(f"BBC-{int(Path(a.path).stem):05d}")
+                   for a in rg.articles)
     g, t = min(t_g2), min(t_txt)
     return {"g2_ms": g / n * 1000, "txt_ms": t / n * 1000, "ratio": g / t}
 

@@ -156,7 +156,8 @@ def test_a_from_header_the_email_package_chokes_on(tmp_path):
     (tmp_path / "m.txt").write_bytes(b"Received: from x\nFrom: . <a@b.example>\nSubject: Strike ends\n"
                                      b"Date: Wed, 02 Dec 2026 06:11:58 +0000\n\nDock workers went back.\n")
     a = one(tmp_path / "m.txt")
-    assert a.title == "Strike ends" and a.text == "Dock workers went back." and a.author == "."  # the display name, as written
+    assert a.title == "Strike ends" and a.text == "Dock workers went back."
+    assert a.author == "."  # the display name, as written
 
 
 def test_7901_with_its_framing_stripped(tmp_path):
