@@ -246,26 +246,31 @@ class WireFields:
     def article_fields(self) -> dict[str, object]:
         """The Article keyword arguments, every string through the one sanitiser."""
         urgency = self.urgency if isinstance(self.urgency, int) and 1 <= self.urgency <= 9 else None
-        status = _PUBSTATUS.get(clean_line(self.pubstatus).lower().removeprefix("stat:"), "usable")
+        status = _PUBSTATUS.get(_line(self.pubstatus).lower().removeprefix("stat:"), "usable")
         subjects: dict[tuple[str, str], None] = {}
         for code, name in self.subjects[:200]:
-            pair = (clean_line(as_text(code)), clean_line(as_text(name)))
+            pair = (_line(as_text(code)), _line(as_text(name)))
             if any(pair):
                 subjects[pair] = None
         return {
             "urgency": urgency,
-            "slugline": clean_line(self.slugline)[:_MAX_TITLE],
-            "version": clean_line(self.version)[:80],
+            "slugline": _line(self.slugline)[:_MAX_TITLE],
+            "version": _line(self.version)[:80],
             "pubstatus": status,
             "embargoed": iso_date(self.embargoed) if self.embargoed else "",
-            "ednote": clean_text(self.ednote)[:4000],
-            "dateline": clean_line(self.dateline)[:_MAX_TITLE],
-            "language": language_tag(self.language),
-            "guid": clean_line(self.guid)[:_MAX_TITLE],
+            "ednote": clean_text(self.ednote)[:4000] if self.ednote else "",
+            "dateline": _line(self.dateline)[:_MAX_TITLE],
+            "language": language_tag(self.language) if self.language else "",
+            "guid": _line(self.guid)[:_MAX_TITLE],
             "subjects": tuple(subjects),
-            "provider": clean_line(self.provider)[:120],
+            "provider": _line(self.provider)[:120],
             "correction": bool(self.correction),
         }
+
+
+def _line(s: str) -> str:
+    """clean_line, without its work for the many fields an item leaves empty."""
+    return clean_line(s) if s else ""
 
 
 def language_tag(value: str) -> str:
