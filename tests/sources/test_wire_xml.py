@@ -252,3 +252,12 @@ def test_broken_xml_is_recovered_with_a_problem(tmp_path):
     assert [a.title for a in articles] == ["Cut off"] and articles[0].text == "First."
     assert len(problems) == 1 and problems[0].reason.startswith("is not well-formed XML (")
     assert problems[0].reason.endswith("): read what could be recovered")
+
+
+def test_html_named_entities_of_the_nitf_dtd_without_loading_it(tmp_path):
+    doc = ('<?xml version="1.0"?>\n<!DOCTYPE nitf SYSTEM "nitf-3-2.dtd">\n<nitf><body><body.head><hedline>'
+           "<hl1>Rates &mdash; up</hl1></hedline></body.head><body.content>"
+           "<p>Caf&eacute; &amp; bar&nbsp;open.</p></body.content></body></nitf>\n")
+    (tmp_path / "n.xml").write_text(doc)
+    a = one(tmp_path / "n.xml")
+    assert a.title == "Rates — up" and a.text == "Café & bar open."

@@ -243,6 +243,8 @@ def parse_wire_xml(text: str):
     if text.startswith("<?xml"):
         end = text.find("?>", 0, 500)
         text = text[end + 2:] if end > 0 else text
+    if "&" in text:
+        text = _HTML_ENTITY.sub(_entity_as_reference, text)
     text, n = controls_to_stand_ins(text)
     _HAD_CONTROLS.set(n > 0)
     data = text.encode("utf-8", "replace")
@@ -259,6 +261,21 @@ def parse_wire_xml(text: str):
     if root is None:
         raise Rejected(f"is not well-formed XML ({reason})")
     return _local_names(root), f"is not well-formed XML ({reason}): read what could be recovered"
+
+
+# NITF and XHTML bodies use HTML's named entities (&nbsp; &mdash; &eacute;) that their DTDs declare; the
+# DTD is never loaded, so each known name becomes its numeric character reference from Python's fixed
+# table before parsing. Nothing is looked up in the document, so no entity can be defined or expanded.
+_HTML_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]{1,31});")
+_XML_PREDEFINED = {"amp", "lt", "gt", "quot", "apos"}
+
+
+def _entity_as_reference(m: re.Match[str]) -> str:
+    from html.entities import name2codepoint
+
+    name = m.group(1)
+    code = name2codepoint.get(name) if name not in _XML_PREDEFINED else None
+    return f"&#{code};" if code else m.group(0)
 
 
 def _local_names(root):
