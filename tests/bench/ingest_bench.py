@@ -5,6 +5,10 @@
    every 100th file is a near-duplicate of the one before (shortest paragraph cut): N/100 groups.
 2. Feed file parsing: triage's read_file on the real NASA feeds vs feedparser.parse on the same bytes,
    measured in one run (target: within 1.5x of feedparser).
+3. NewsML-G2: a folder of N news items made from IPTC's LISTING 2 example (varied guids, the BBC texts
+   of /work/shared/eval/bbc-dev.jsonl as NITF bodies) vs the same stories as plain text files, read
+   in one run (target: at most 2x per item). Generated in a temp dir, never committed.
+   `ingest_bench.py N newsml` runs this one alone.
 """
 
 from __future__ import annotations
@@ -108,8 +112,62 @@ def bench_feeds(rounds: int = 20) -> dict[str, float]:
             "ratio": min(ours) / min(theirs), "ratio_same_options": min(ours) / min(theirs_plain)}
 
 
+BBC = REPO / ".." / "shared" / "eval" / "bbc-dev.jsonl"
+G2_EXAMPLE = REPO / "tests/sources/data/wire/newsml-g2/examples/LISTING_2_NewsML-G2_Text_Document.xml"
+
+
+def _g2_item(template: str, n: int, title: str, paragraphs: list[str]) -> str:
+    from xml.sax.saxutils import escape
+
+    head, rest = template.split("<contentSet>", 1)
+    tail = rest.split("</contentSet>", 1)[1]
+    head = head.replace("US-FINANCE-FED", f"BBC-{n:05d}")
+    head = head.replace('Fed to halt QE to avert "bubble"', escape(title))
+    body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    return (f'{head}<contentSet><inlineXML contenttype="application/nitf+xml"><nitf '
+            f'xmlns="http://iptc.org/std/NITF/2006-10-18/"><body><body.head><hedline><hl1>{escape(title)}'
+            f"</hl1></hedline></body.head><body.content>{body}</body.content></body></nitf></inlineXML>"
+            f"</contentSet>{tail}")
+
+
+def bench_newsml(n: int, rounds: int = 3) -> dict[str, float]:
+    """N NewsML-G2 items vs the same N stories as .txt, each read with `load` (no cache, no grouping)."""
+    import json
+
+    if not BBC.is_file():
+        return {}
+    stories = [json.loads(line) for line in BBC.read_text(encoding="utf-8").splitlines() if line.strip()]
+    template = G2_EXAMPLE.read_text(encoding="utf-8")
+    with tempfile.TemporaryDirectory() as tmp:
+        g2, txt = Path(tmp) / "g2", Path(tmp) / "txt"
+        g2.mkdir()
+        txt.mkdir()
+        for i in range(n):
+            s = stories[i % len(stories)]
+            title = f"{s['title']} ({i})"
+            paras = [p.strip() for p in s["text"].split("\n\n") if p.strip()]
+            (g2 / f"{i:05d}.xml").write_text(_g2_item(template, i, title, paras), encoding="utf-8")
+            (txt / f"{i:05d}.txt").write_text(title + "\n\n" + "\n\n".join(paras) + "\n", encoding="utf-8")
+        t_g2, t_txt = [], []
+        for _ in range(rounds):  # interleaved, so both see the same machine load
+            t0 = time.perf_counter()
+            rg = load([g2], duplicate_threshold=0)
+            t_g2.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            rt = load([txt], duplicate_threshold=0)
+            t_txt.append(time.perf_counter() - t0)
+        assert len(rg.articles) == len(rt.articles) == n and not rg.problems, rg.problems[:3]
+        assert all(a.version == "11" and a.guid.endswith(f"BBC-{int(Path(a.path).stem):05d}")
+                   for a in rg.articles)
+    g, t = min(t_g2), min(t_txt)
+    return {"g2_ms": g / n * 1000, "txt_ms": t / n * 1000, "ratio": g / t}
+
+
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    if "newsml" in sys.argv[2:]:
+        _print_newsml(n)
+        return
     r = bench_rescan(n)
     print(f"rescan {n} text files: cold {r['cold']:.2f} s, nothing new {r['warm']:.3f} s "
           f"(median {r['warm_median']:.3f} s; target <= 1 s), one new file {r['one_new']:.2f} s, "
@@ -120,6 +178,14 @@ def main() -> None:
               f"{f['feedparser_same_options'] * 1000:.1f} ms (sanitize_html=False as triage uses it); "
               f"triage read_file {f['triage'] * 1000:.1f} ms: {f['ratio']:.2f}x / "
               f"{f['ratio_same_options']:.2f}x (target <= 1.5x)")
+    _print_newsml(n)
+
+
+def _print_newsml(n: int) -> None:
+    g = bench_newsml(n)
+    if g:
+        print(f"NewsML-G2 {n} items: {g['g2_ms']:.2f} ms per item; same stories as .txt {g['txt_ms']:.2f} ms "
+              f"per item: {g['ratio']:.2f}x (target <= 2x)")
 
 
 if __name__ == "__main__":

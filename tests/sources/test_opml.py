@@ -320,3 +320,41 @@ def test_feed_scheme_and_url_normalisation():
     assert url_key("HTTP://Example.ORG:80") == url_key("http://example.org/") == "http://example.org/"
     assert url_key("https://example.org:443/a?b=1#frag") == "https://example.org/a?b=1"
     assert url_key("https://example.org/a/") != url_key("https://example.org/a")  # a server may tell them apart
+
+
+# --- bare "&" (exporters that forget to escape it) --------------------------------------------------
+
+@pytest.mark.parametrize("unescaped, original", [
+    ("bare-ampersand/netnewswire-Subs-unescaped.opml", "netnewswire/Subs.opml"),
+    ("bare-ampersand/miniflux-without-categories-unescaped.opml", "miniflux/without-categories.opml"),
+])
+def test_bare_ampersand_imports_every_feed_of_the_original(unescaped, original):
+    subs, orig = read(unescaped), read(original)
+    assert subs.feeds == orig.feeds and subs.problems == orig.problems
+    assert len(subs.notes) == 1 and "unescaped '&' read as text" in subs.notes[0]
+
+
+def test_plenary_export_with_bare_ampersands():
+    subs = read("bare-ampersand/plenary-export.opml")
+    assert subs.kind == "OPML 1.0" and len(subs.feeds) == 6 and not subs.problems
+    feeds = by_url(subs)
+    sky = feeds["https://www.skyandtelescope.com/feed/"]
+    assert sky.name == "Sky & Telescope" and sky.folders == (("Space",),)
+    assert feeds["https://www.forbes.com/business/feed/"].folders == (("Business & Economy",),)
+    assert feeds["https://www.loksatta.com/desh-videsh/feed/"].name == "Loksatta – देश-विदेश"  # &#8211; kept
+    assert subs.notes == ("5 unescaped '&' read as text (the exporter did not escape them)",)
+
+
+@pytest.mark.parametrize("doc, message", [
+    # Escaping bare "&" never lets an entity through: declared ones are refused as before ...
+    ('<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY a "x">]><opml version="2.0"><body>'
+     '<outline text="A & B &a;" xmlUrl="https://a.example/rss"/></body></opml>', "declares an XML entity"),
+    # ... undeclared ones are not made into text, and other damage is not repaired.
+    ('<opml version="2.0"><body><outline text="A & B &nbsp;" xmlUrl="https://a.example/rss"/></body></opml>',
+     "not well-formed XML"),
+    ("<opml version='2.0'><body><outline text='A & B'></body></opml>", "not well-formed XML"),
+])
+def test_bare_ampersand_recovery_stays_safe(doc, message):
+    with pytest.raises(ListError) as err:
+        read_subscriptions(doc.encode())
+    assert message in str(err.value)

@@ -11,7 +11,8 @@ import click
 
 __all__ = ["fetch", "ingest"]
 
-_KEYS = ("id", "title", "source", "url", "published", "text", "path")
+_KEYS = ("id", "title", "source", "url", "published", "text", "path", "urgency", "slugline", "version",
+         "pubstatus", "embargoed", "ednote", "author", "dateline", "language", "guid", "provider")
 
 
 def _settings(ctx: click.Context) -> Any:
@@ -69,7 +70,9 @@ def ingest(ctx: click.Context, sources: tuple[str, ...], as_json: bool, no_cache
         out = sys.stdout
         for a in result.articles:
             row = {k: getattr(a, k) for k in _KEYS}
-            row.update(received=a.received, author=a.author, content_hash=a.content_hash, updated=a.updated)
+            row["subjects"] = [{"code": code, "name": name} for code, name in a.subjects]
+            row.update(correction=a.correction, received=a.received, content_hash=a.content_hash,
+                       updated=a.updated)
             if a.duplicates_of:
                 row["duplicates_of"] = a.duplicates_of
             out.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -20,11 +20,11 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-from triage.model import Article, Problem
 from triage.infra.text import clean_line, clean_text, normalise_title
+from triage.model import Article, Problem
 
-__all__ = ["IngestResult", "Rejected", "clean_problems", "content_hash", "controls_restored", "controls_to_stand_ins",
-           "identity_id", "iso_date", "make_article"]
+__all__ = ["IngestResult", "Rejected", "WireFields", "clean_problems", "content_hash", "controls_restored",
+           "controls_to_stand_ins", "identity_id", "iso_date", "language_tag", "make_article"]
 
 
 class Rejected(Exception):
@@ -137,8 +137,10 @@ _RESTORE = {_STAND_IN + c: c for c in range(32) if c not in (9, 10, 13)}
 
 def controls_to_stand_ins(text: str) -> tuple[str, int]:
     """(text with forbidden C0 controls replaced by their stand-ins, how many there were)."""
+    if _C0_RE.search(text) is None:  # the usual case: one scan, no copy
+        return text, 0
     n = len(_C0_RE.findall(text))
-    return (_C0_RE.sub(lambda m: chr(_STAND_IN + ord(m.group())), text), n) if n else (text, 0)
+    return _C0_RE.sub(lambda m: chr(_STAND_IN + ord(m.group())), text), n
 
 
 def controls_restored(text: str) -> str:
@@ -174,8 +176,13 @@ def make_article(
     guid: object = "",
     received: str = "",
     article_id: str = "",
+    wire: WireFields | None = None,
 ) -> Article:
-    """Build an Article from raw fields: every string cleaned here, id and content hash computed."""
+    """Build an Article from raw fields: every string cleaned here, id and content hash computed.
+
+    `wire` carries what a wire item says of itself (urgency, version, status ...); its guid, when set,
+    is the identity (see `WireFields`).
+    """
     t = clean_line(as_text(title))
     body = clean_text(as_text(text))
     src = clean_line(as_text(source))
@@ -191,7 +198,9 @@ def make_article(
             body = rest.strip()  # the headline repeated as the first paragraph (HTML h1, feed content)
     if len(t) > _MAX_TITLE:
         t = t[: _MAX_TITLE - 1].rstrip() + "…"
-    aid = article_id or identity_id(guid=as_text(guid), url=u, source=src, title=t, text=body)
+    w = wire or WireFields()
+    identity = w.identity or w.guid or as_text(guid)
+    aid = article_id or identity_id(guid=identity, url=u, source=src, title=t, text=body)
     return Article(
         id=aid,
         title=t,
@@ -202,5 +211,75 @@ def make_article(
         received=received,
         path=str(path),
         content_hash=content_hash(t, body),
-        author=clean_line(as_text(author)),
+        author=clean_line(as_text(author)) or clean_line(w.author),
+        **w.article_fields(),
     )
+
+
+_PUBSTATUS = {"usable": "usable", "withheld": "withheld", "canceled": "canceled", "cancelled": "canceled"}
+
+
+@dataclass
+class WireFields:
+    """What a wire item says of itself, as raw strings from the file; cleaned by `article_fields`.
+
+    `identity` is the agency's id of the story without its version (a NewsML-G2 guid, a NewsML 1
+    ProviderId:DateId:NewsItemId, an ANPA slug keyword): when set, it is the Article id's basis, so every
+    version of one story has the same id. `guid` is the item id as the agency wrote it.
+    """
+
+    urgency: int | None = None
+    slugline: str = ""
+    version: str = ""
+    pubstatus: str = ""
+    embargoed: str = ""
+    ednote: str = ""
+    author: str = ""
+    dateline: str = ""
+    language: str = ""
+    guid: str = ""
+    identity: str = ""
+    subjects: list[tuple[str, str]] = field(default_factory=list)
+    provider: str = ""
+    correction: bool = False
+
+    def article_fields(self) -> dict[str, object]:
+        """The Article keyword arguments, every string through the one sanitiser."""
+        urgency = self.urgency if isinstance(self.urgency, int) and 1 <= self.urgency <= 9 else None
+        status = _PUBSTATUS.get(_line(self.pubstatus).lower().removeprefix("stat:"), "usable")
+        subjects: dict[tuple[str, str], None] = {}
+        for code, name in self.subjects[:200]:
+            pair = (_line(as_text(code)), _line(as_text(name)))
+            if any(pair):
+                subjects[pair] = None
+        return {
+            "urgency": urgency,
+            "slugline": _line(self.slugline)[:_MAX_TITLE],
+            "version": _line(self.version)[:80],
+            "pubstatus": status,
+            "embargoed": iso_date(self.embargoed) if self.embargoed else "",
+            "ednote": clean_text(self.ednote)[:4000] if self.ednote else "",
+            "dateline": _line(self.dateline)[:_MAX_TITLE],
+            "language": language_tag(self.language) if self.language else "",
+            "guid": _line(self.guid)[:_MAX_TITLE],
+            "subjects": tuple(subjects),
+            "provider": _line(self.provider)[:120],
+            "correction": bool(self.correction),
+        }
+
+
+def _line(s: str) -> str:
+    """clean_line, without its work for the many fields an item leaves empty."""
+    return clean_line(s) if s else ""
+
+
+def language_tag(value: str) -> str:
+    """A BCP 47 tag from what an item states ("en-GB", "PT", "de_DE", "x-default" -> ""): "" when none."""
+    tag = clean_line(value).replace("_", "-")
+    if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*", tag):
+        return ""
+    first, *rest = tag.split("-")
+    out = [first.lower()]
+    for part in rest:
+        out.append(part.upper() if len(part) == 2 else part.title() if len(part) == 4 else part.lower())
+    return "-".join(out)

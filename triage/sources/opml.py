@@ -12,11 +12,14 @@ The checked document is then re-serialised as UTF-8 and read by listparser (feed
 which knows the OPML dialects (text vs title, folders, the category attribute, duplicate outlines).
 listparser alone would not do: it reads through lxml's forgiving HTML parser, which accepts anything,
 leaves an entity reference as the literal text "&xxe;", and guesses Latin-1 for an undeclared encoding.
+A file that is ill-formed only by bare "&" (exporters that forget to escape it) is read again with exactly
+those escaped: nothing else is repaired and no entity is ever resolved.
 """
 
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -100,6 +103,28 @@ def _checked_xml(data: bytes):
         raise ListError(f"could not be decoded as XML ({_shown(str(exc))})") from None
 
 
+# "&" that starts neither a character reference nor a named one: exporters that forget to escape it
+# ("Business & Economy", "?a=1&b=2") write it bare. Escaping exactly these keeps every entity refused.
+_BARE_AMP = re.compile(rb"&(?!(?:[A-Za-z_][A-Za-z0-9_.-]*|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6});)")
+
+
+def _recovered_xml(data: bytes):
+    """(root, notes): the checked document; one with bare "&" is read again with them escaped."""
+    try:
+        return _checked_xml(data), ()
+    except ListError as exc:
+        if "not well-formed" not in str(exc):
+            raise
+        fixed, n = _BARE_AMP.subn(b"&amp;", data)
+        if not n:
+            raise
+        try:
+            root = _checked_xml(fixed)
+        except ListError:
+            raise exc from None
+    return root, (f"{n} unescaped '&' read as text (the exporter did not escape them)",)
+
+
 def _check_shape(root) -> None:
     """An <opml> root with a <body>, folders nested at most MAX_DEPTH deep."""
     tag = _local(root.tag)
@@ -133,7 +158,7 @@ def parse_opml(data: bytes) -> Subscriptions:
 
     if len(data) > MAX_BYTES:
         raise ListError(f"is {len(data):,} bytes, over the {MAX_BYTES:,}-byte limit for a subscription list")
-    root = _checked_xml(data)
+    root, notes = _recovered_xml(data)
     _check_shape(root)
     version = (root.get("version") or "").strip()
     kind = f"OPML {version}" if version in ("1.0", "1.1", "2.0") else "OPML"
@@ -173,7 +198,7 @@ def parse_opml(data: bytes) -> Subscriptions:
                                 "not followed; import that list itself"))
     if not feeds and not problems:
         raise ListError(f"is {kind} with no feeds in it (no <outline> has an xmlUrl)")
-    return Subscriptions(kind, tuple(merge_feeds(feeds)), tuple(problems))
+    return Subscriptions(kind, tuple(merge_feeds(feeds)), tuple(problems), notes)
 
 
 def to_opml(feeds: Iterable[Feed], *, title: str = "triage feeds", created: datetime | None = None) -> str:

@@ -1,7 +1,10 @@
-"""Pick a reader for one file by extension and content, and read it without ever raising.
+"""Pick a reader for one file by content, then extension, and read it without ever raising.
 
 `read_file` is the one door for a single file: size cap, permissions, binary and encoding checks,
-then the reader for its kind. Every failure becomes a Problem naming the file and the reason.
+then the reader for its kind. Wire formats are told by content whatever the file is called (ANPA-1312
+and IPTC 7901 by their framing, NewsML-G2 / NewsML 1 / NITF by the root element, ninjs by its keys,
+an RFC 822 message by its header block); other files by extension, then content. Every failure becomes
+a Problem naming the file and the reason.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from triage.model import Article, Problem
-from triage.sources.base import Rejected, clean_problems, make_article
+from triage.sources.base import Rejected, WireFields, clean_problems, make_article
 
 __all__ = ["KNOWN_EXTENSIONS", "SPOOL_STATE_SUFFIX", "SPOOL_SUFFIX", "read_file", "source_name"]
 
@@ -82,6 +85,30 @@ def _read_bytes(path: Path, max_file_bytes: int) -> bytes:
     return data
 
 
+def _wire_kind(data: bytes) -> str:
+    """A wire format told by content alone, whatever the file is called ("" when none)."""
+    import re
+
+    from triage.sources.readers.anpa import looks_like_anpa
+    from triage.sources.readers.iptc7901 import looks_like_7901
+    from triage.sources.readers.mail import looks_like_message
+    from triage.sources.readers.wirexml import WIRE_ROOTS, root_name
+
+    head = data[:8192]
+    if looks_like_anpa(head):
+        return "anpa"
+    if looks_like_7901(head):
+        return "7901"
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped[:1] == b"<" or head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return WIRE_ROOTS.get(root_name(head), "")
+    if stripped[:1] in (b"{", b"[") and re.search(rb'"(uri|\$schema|\$standard)"\s*:', data[:200_000]):
+        return "ninjs?"
+    if looks_like_message(head):
+        return "eml"
+    return ""
+
+
 def _kind(path: Path, data: bytes) -> str:
     from triage.sources.readers.feedfile import looks_like_feed
     from triage.sources.readers.mail import looks_like_mbox
@@ -91,6 +118,11 @@ def _kind(path: Path, data: bytes) -> str:
         return "spool"
     ext = path.suffix.lower()
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    wire = _wire_kind(data) if ext not in _EML | _MBOX else ""
+    if wire == "ninjs?":
+        wire = "" if ext in _JSONL else "json"
+    if wire:
+        return wire
     if ext in _FEED:
         return "feed"
     if ext in _JSON:
@@ -133,6 +165,16 @@ def _dispatch(path: Path, data: bytes, problems: list[Problem]) -> list[Article]
         if is_binary_not_feed(data):
             raise Rejected("is a binary file, not an RSS or Atom feed")
         return read_feed_file(data, path, source, problems)
+    if kind in _WIRE_XML:
+        return _read_wire_xml(kind, data, path, source, problems)
+    if kind in ("anpa", "7901"):
+        from triage.sources.readers.anpa import read_anpa
+        from triage.sources.readers.iptc7901 import read_7901
+
+        # The framing controls (SOH, STX, ETX, SYN, US, DC1-DC4) are the format, not a sign of binary data:
+        # the encoding is found without them, then the whole take is decoded with it.
+        _text, enc = decode_bytes(data.translate(_FRAMING_AS_SPACE), "")
+        return (read_anpa if kind == "anpa" else read_7901)(data.decode(enc, "replace"), path, source)
     if kind == "eml":
         from triage.sources.readers.mail import read_eml
 
@@ -159,8 +201,16 @@ def _dispatch(path: Path, data: bytes, problems: list[Problem]) -> list[Article]
 
         return read_html(text, path, source, problems)
     if kind == "json":
-        from triage.sources.readers.jsonfiles import read_json
+        from triage.sources.readers.jsonfiles import loads, read_json
+        from triage.sources.readers.ninjs import looks_like_ninjs, read_ninjs
 
+        if text.lstrip().startswith(("{", "[")):
+            try:
+                obj = loads(text)
+            except Rejected:
+                obj = None
+            if looks_like_ninjs(obj):
+                return read_ninjs(obj, path, source, problems)
         return read_json(text, path, source, problems)
     if kind == "jsonl":
         from triage.sources.readers.jsonfiles import read_jsonl
@@ -171,11 +221,57 @@ def _dispatch(path: Path, data: bytes, problems: list[Problem]) -> list[Article]
     raise Rejected("has an unsupported file type")  # pragma: no cover
 
 
+_FRAMING_AS_SPACE = bytes.maketrans(bytes([1, 2, 3, 4, 0x11, 0x12, 0x13, 0x14, 0x16, 0x1F]), b" " * 10)
+_WIRE_XML = {"newsml-g2": "NewsML-G2", "newsml1": "NewsML 1", "nitf": "NITF"}
+
+
+def _read_wire_xml(kind: str, data: bytes, path: Path, source: str, problems: list[Problem]) -> list[Article]:
+    """NewsML-G2, NewsML 1 or NITF: decoded (declared charset after strict UTF-8), parsed safely, read."""
+    import re
+
+    from triage.sources.decode import decode_bytes
+    from triage.sources.readers.wirexml import parse_wire_xml
+
+    m = re.match(rb"""\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._:-]+)""", data.lstrip(b"\xef\xbb\xbf"))
+    text, _enc = decode_bytes(data, m.group(1).decode("ascii") if m else "")
+    root, problem = parse_wire_xml(text)
+    if problem:
+        problems.append(Problem(str(path), problem))
+    if kind == "newsml-g2":
+        from triage.sources.readers.newsmlg2 import read_newsml_g2
+
+        return read_newsml_g2(root, path, source, problems)
+    if kind == "newsml1":
+        from triage.sources.readers.newsml1 import read_newsml1
+
+        return read_newsml1(root, path, source, problems)
+    from triage.sources.readers.nitf import read_nitf
+
+    return read_nitf(root, path, source, problems)
+
+
 def _declared_charset(data: bytes) -> str:
     import re
 
     m = re.search(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_.:-]+)""", data[:8192], re.IGNORECASE)
     return m.group(1).decode("ascii", "ignore") if m else ""
+
+
+def _spooled_wire(obj: dict[str, Any]) -> WireFields:
+    """The wire fields of a spooled Article (written with dataclasses.asdict); wrong types are dropped."""
+    def text(key: str) -> str:
+        value = obj.get(key)
+        return value if isinstance(value, str) else ""
+
+    urgency = obj.get("urgency")
+    subjects = obj.get("subjects")
+    pairs = [(str(p[0]), str(p[1])) for p in subjects if isinstance(p, list | tuple) and len(p) == 2
+             and all(isinstance(x, str) for x in p)] if isinstance(subjects, list) else []
+    return WireFields(urgency=urgency if type(urgency) is int else None, slugline=text("slugline"),
+                      version=text("version"), pubstatus=text("pubstatus"), embargoed=text("embargoed"),
+                      ednote=text("ednote"), dateline=text("dateline"), language=text("language"),
+                      guid=text("guid"), subjects=pairs, provider=text("provider"),
+                      correction=obj.get("correction") is True)
 
 
 def _read_spool(text: str, path: Path, problems: list[Problem]) -> list[Article]:
@@ -195,7 +291,7 @@ def _read_spool(text: str, path: Path, problems: list[Problem]) -> list[Article]
             title=obj.get("title"), text=obj.get("text"), path=obj.get("path") or str(path),
             source=obj.get("source"), url=obj.get("url"), published=obj.get("published") or "",
             author=obj.get("author"), received=obj.get("received") if isinstance(obj.get("received"), str) else "",
-            article_id=obj["id"],
+            article_id=obj["id"], wire=_spooled_wire(obj),
         )
         out.append(art)
     return out

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from triage.model import Article, Problem
 from triage.infra.sanitize import XML_ILLEGAL
-from triage.sources.base import Rejected, controls_restored, controls_to_stand_ins, make_article
 from triage.infra.text import clean_line, clean_text
+from triage.model import Article, Problem
+from triage.sources.base import Rejected, controls_restored, controls_to_stand_ins, make_article
 
 __all__ = ["extract_html", "html_to_text", "read_html"]
 

@@ -13,12 +13,37 @@ from triage.model import Article, Problem
 from triage.sources.base import Rejected, iso_date, make_article
 from triage.sources.readers.html import extract_html, html_to_text
 
-__all__ = ["looks_like_mbox", "message_to_article", "read_eml", "read_mbox"]
+__all__ = ["looks_like_mbox", "looks_like_message", "message_to_article", "read_eml", "read_mbox"]
 
 
 def looks_like_mbox(head: bytes) -> bool:
     """True when bytes start like an mbox file ("From " envelope line, then headers)."""
     return head.startswith(b"From ") and re.search(rb"\n[A-Za-z-]+: ", head[:4096]) is not None
+
+
+_HEADER_LINE = re.compile(rb"^([A-Za-z][A-Za-z0-9-]{0,60}):[ \t]?")
+_MAIL_HEADERS = {b"from", b"to", b"cc", b"subject", b"date", b"message-id", b"received", b"return-path",
+                 b"mime-version", b"content-type", b"delivered-to", b"reply-to", b"sender", b"x-mailer",
+                 b"content-transfer-encoding", b"in-reply-to", b"references", b"dkim-signature",
+                 b"user-agent"}
+
+
+def looks_like_message(head: bytes) -> bool:
+    """True when bytes open with an RFC 822 header block: every line a header or a continuation, with a
+    From (or Received / Return-Path) and at least two other headers that mail uses."""
+    seen: set[bytes] = set()
+    lines = head.lstrip(b"\xef\xbb\xbf").replace(b"\r\n", b"\n").split(b"\n")
+    for i, line in enumerate(lines[:200]):
+        if not line.strip():
+            break
+        if line[:1] in (b" ", b"\t") and i:
+            continue
+        m = _HEADER_LINE.match(line)
+        if not m:
+            return False
+        seen.add(m.group(1).lower())
+    known = seen & _MAIL_HEADERS
+    return bool(known & {b"from", b"received", b"return-path"}) and len(known) >= 3
 
 
 def _part_text(part: Message) -> str:
@@ -52,19 +77,29 @@ def message_to_article(msg: Message, where: str | Path, source: str) -> Article:
     if not text.strip() and html.strip():
         text = extract_html(html).get("text", "") or html_to_text(html)
         text = "\n\n".join(line for line in text.split("\n") if line.strip())
-    subject = str(msg.get("subject", "") or "")
+    subject = _header(msg, "subject")
     if not text.strip() and not subject.strip():
         raise Rejected("holds a message with no subject and no text part")
-    name, addr = parseaddr(str(msg.get("from", "") or ""))
+    name, addr = parseaddr(_header(msg, "from"))
     return make_article(
         title=subject,
         text=_reflow(text),
         path=where,
         source=source,
-        published=iso_date(str(msg.get("date", "") or "")),
+        published=iso_date(_header(msg, "date")),
         author=name or addr,
-        guid=str(msg.get("message-id", "") or "").strip(),
+        guid=_header(msg, "message-id").strip(),
     )
+
+
+def _header(msg: Message, name: str) -> str:
+    """A header as text; the raw value when the email package's parser fails on it ("From: . <a@b>"
+    raises AttributeError in CPython's header registry)."""
+    try:
+        return str(msg.get(name, "") or "")
+    except Exception:  # noqa: BLE001 - a header the parser chokes on is read raw, the message still loads
+        raw = next((v for k, v in msg.raw_items() if k.lower() == name), "") if hasattr(msg, "raw_items") else ""
+        return str(raw)
 
 
 def _reflow(text: str) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from triage.infra.text import byline_author, clean_text, dateline_date, is_furniture
 from triage.model import Article
 from triage.sources.base import Rejected, make_article
-from triage.infra.text import byline_author, clean_text, dateline_date, is_furniture
 
 __all__ = ["read_markdown", "read_wire_text", "split_paragraphs", "strip_furniture"]
 

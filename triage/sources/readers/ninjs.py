@@ -1,0 +1,250 @@
+"""ninjs 1.x-3.x (IPTC's news in JSON): headline(s), bodies, and what the item says of itself.
+
+Keys are read case-insensitively (ninjs 3 writes `pubStatus`, 1.x `pubstatus`). Pictures, video,
+audio and graphics are named and skipped; a composite item's text is read, its associations are not.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from triage.model import Article, Problem
+from triage.sources.base import Rejected, WireFields, as_text, make_article
+from triage.sources.readers.html import html_to_text
+from triage.sources.readers.newsmlg2 import strip_version
+
+__all__ = ["looks_like_ninjs", "read_ninjs"]
+
+# ninjs 1.x-3.x property names: an object with a "uri" and one of these is read as ninjs.
+_MARKERS = {
+    "versioncreated",
+    "pubstatus",
+    "headlines",
+    "bodies",
+    "body_text",
+    "body_html",
+    "body_xhtml",
+    "firstcreated",
+    "contentcreated",
+    "ednote",
+    "ednotes",
+    "urgency",
+    "embargoed",
+    "associations",
+    "renditions",
+    "type",
+    "profile",
+    "version",
+    "headline",
+    "byline",
+    "by",
+    "copyrightholder",
+    "copyrightnotice",
+    "usageterms",
+    "person",
+    "people",
+    "organisation",
+    "organisations",
+    "place",
+    "places",
+    "subject",
+    "subjects",
+    "located",
+    "description_text",
+    "description_html",
+    "description_xhtml",
+    "descriptions",
+    "infosource",
+    "altids",
+    "genre",
+    "expires",
+    "representationtype",
+    "rightsinfo",
+    "trustindicators",
+    "slugline",
+    "keywords",
+    "events",
+    "objects",
+    "language",
+}
+_MEDIA = {"picture", "video", "audio", "graphic"}
+_TYPES = _MEDIA | {"text", "composite", "component", "event", "planning", "concept"}
+_STATUSES = {"usable", "withheld", "canceled"}
+_STRINGS = (
+    "uri",
+    "version",
+    "headline",
+    "byline",
+    "by",
+    "ednote",
+    "language",
+    "slugline",
+    "pubstatus",
+    "type",
+    "profile",
+    "copyrightholder",
+    "copyrightnotice",
+    "usageterms",
+    "body_text",
+    "body_html",
+    "body_xhtml",
+    "description_text",
+    "description_html",
+    "description_xhtml",
+    "located",
+)
+_DATES = ("versioncreated", "firstcreated", "contentcreated", "embargoed", "expires")
+
+
+def spec_problem(keys: dict[str, Any]) -> str:
+    """The first way an item breaks the ninjs rules triage relies on ("" when none): a missing uri, a
+    type or pubstatus ninjs does not define, a wrong-typed field, a date that is not ISO 8601."""
+    from triage.sources.base import iso_date
+
+    if not isinstance(keys.get("uri"), str) or not keys["uri"].strip():
+        return "has no 'uri', which ninjs requires"
+    for key in _STRINGS:
+        if key in keys and not isinstance(keys[key], str):
+            return f"has '{key}' that is not a string"
+    if "type" in keys and keys["type"] not in _TYPES:
+        return f"has type {keys['type'][:30]!r}, which ninjs does not define"
+    if "pubstatus" in keys and keys["pubstatus"].lower() not in _STATUSES:
+        return f"has pubstatus {keys['pubstatus'][:30]!r}, not usable, withheld or canceled"
+    urgency = keys.get("urgency")
+    if urgency is not None and (
+        not isinstance(urgency, int) or isinstance(urgency, bool) or not 0 <= urgency <= 9
+    ):
+        return "has an urgency that is not a number from 1 to 9"
+    for key in _DATES:
+        if key in keys and not (isinstance(keys[key], str) and re_date(keys[key]) and iso_date(keys[key])):
+            return f"has '{key}' that is not an ISO 8601 date and time"
+    return ""
+
+
+def re_date(value: str) -> bool:
+    import re
+
+    return (
+        re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?", value.strip())
+        is not None
+    )
+
+
+def _keys(obj: dict[str, Any]) -> dict[str, Any]:
+    return {k.lower(): v for k, v in obj.items() if isinstance(k, str)}
+
+
+def looks_like_ninjs(obj: Any) -> bool:
+    """A ninjs item (or a list of them): an object with a `uri` (or a ninjs $schema) and ninjs fields."""
+    if isinstance(obj, list):
+        return bool(obj) and all(isinstance(o, dict) for o in obj[:50]) and looks_like_ninjs(obj[0])
+    if not isinstance(obj, dict):
+        return False
+    keys = _keys(obj)
+    schema = as_text(keys.get("$schema")).lower() + str(keys.get("$standard", ""))[:200].lower()
+    if "ninjs" in schema:
+        return True
+    return "uri" in keys and bool(_MARKERS & keys.keys())
+
+
+def _values(value: Any, prefer: str = "main") -> list[dict[str, Any]]:
+    """ninjs 2/3 lists of {role, value, contenttype}; the `prefer` role first."""
+    if not isinstance(value, list):
+        return []
+    items = [_keys(v) for v in value if isinstance(v, dict) and isinstance(v.get("value"), str)]
+    return sorted(items, key=lambda v: v.get("role") != prefer)
+
+
+def _text(keys: dict[str, Any]) -> str:
+    for body in _values(keys.get("bodies")):
+        ctype = as_text(body.get("contenttype")).lower()
+        role = as_text(body.get("role")).lower()
+        value = body["value"]
+        return (
+            html_to_text(value)
+            if "html" in ctype or "html" in role or value.lstrip().startswith("<")
+            else value
+        )
+    for key in ("body_xhtml", "body_html"):
+        if isinstance(keys.get(key), str) and keys[key].strip():
+            return html_to_text(keys[key])
+    if isinstance(keys.get("body_text"), str):
+        return keys["body_text"]
+    for desc in _values(keys.get("descriptions"), "text"):
+        return desc["value"]
+    for key in ("description_text", "description_xhtml", "description_html"):
+        if isinstance(keys.get(key), str):
+            return html_to_text(keys[key]) if key != "description_text" else keys[key]
+    return ""
+
+
+def _subjects(keys: dict[str, Any]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for key in ("subject", "subjects"):
+        for s in keys.get(key) or []:
+            if isinstance(s, dict):
+                s = _keys(s)
+                code = as_text(s.get("code")) or as_text(s.get("uri")) or as_text(s.get("literal"))
+                if as_text(s.get("scheme")) and as_text(s.get("code")) and ":" not in code:
+                    code = f"{as_text(s.get('scheme'))}{code}" if "://" in as_text(s.get("scheme")) else code
+                out.append((code, as_text(s.get("name"))))
+    return out
+
+
+def _item(obj: dict[str, Any], path: Path, source: str, problems: list[Problem], label: str) -> Article | str:
+    keys = _keys(obj)
+    wrong = spec_problem(keys)
+    if wrong:
+        problems.append(Problem(str(path), f"{label}{wrong} (not valid ninjs): read as far as it goes"))
+    kind = as_text(keys.get("type")).lower()
+    if kind in _MEDIA:
+        return f"skipped: {kind} item"
+    w = WireFields()
+    w.guid = as_text(keys.get("uri")) or as_text(keys.get("guid"))
+    w.version = as_text(keys.get("version"))
+    w.identity = strip_version(w.guid, w.version)
+    w.pubstatus = as_text(keys.get("pubstatus"))
+    urgency = keys.get("urgency")
+    w.urgency = urgency if isinstance(urgency, int) and not isinstance(urgency, bool) else None
+    w.embargoed = as_text(keys.get("embargoed"))
+    notes = keys.get("ednote")
+    w.ednote = (
+        notes if isinstance(notes, str) else "\n\n".join(v["value"] for v in _values(keys.get("ednotes")))
+    )
+    w.language = as_text(keys.get("language"))
+    w.slugline = as_text(keys.get("slugline"))
+    w.author = as_text(keys.get("byline")) or as_text(keys.get("by"))
+    located = keys.get("located")
+    w.dateline = located if isinstance(located, str) else ""
+    holder = keys.get("copyrightholder")
+    w.provider = as_text(holder) or as_text(keys.get("provider"))
+    w.subjects = _subjects(keys)
+    heads = _values(keys.get("headlines"))
+    title = heads[0]["value"] if heads else as_text(keys.get("headline"))
+    text = _text(keys)
+    if not title.strip() and not text.strip():
+        return "has neither a headline nor text: skipped"
+    published = as_text(keys.get("versioncreated")) or as_text(keys.get("firstcreated"))
+    return make_article(title=title, text=text, path=path, source=source, published=published, wire=w)
+
+
+def read_ninjs(obj: Any, path: Path, source: str, problems: list[Problem]) -> list[Article]:
+    """A ninjs file: one item or a list of items."""
+    items = obj if isinstance(obj, list) else [obj]
+    articles: list[Article] = []
+    for n, item in enumerate(items, start=1):
+        label = f"item {n} " if len(items) > 1 else ""
+        before = len(problems)
+        got = (
+            _item(item, path, source, problems, label)
+            if isinstance(item, dict)
+            else "is not an object: skipped"
+        )
+        if isinstance(got, str) and len(problems) == before:
+            problems.append(Problem(str(path), f"{label}{got}"))
+        elif not isinstance(got, str):
+            articles.append(got)
+    if not articles and not problems:
+        raise Rejected("is a ninjs file with no items")
+    return articles

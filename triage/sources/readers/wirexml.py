@@ -1,0 +1,295 @@
+"""XML wire formats (NewsML-G2, NewsML 1, NITF): safe parsing, root sniffing and body text.
+
+Parsing is lxml with entities, DTD loading and network access off and huge_tree off: a document that
+declares entities is refused before anything is expanded; an external DTD is never read. The text is
+decoded by `decode.py` (declared charset tried only after strict UTF-8, so a file that says ISO-8859-1
+but is UTF-8 reads right) and handed to lxml as UTF-8, overriding the declaration.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
+
+from triage.sources.base import Rejected, controls_restored, controls_to_stand_ins
+
+__all__ = [
+    "WIRE_ROOTS",
+    "Kids",
+    "attr",
+    "child",
+    "children",
+    "descendants",
+    "el_text",
+    "local",
+    "paragraphs",
+    "parse_wire_xml",
+    "restored",
+    "root_name",
+]
+
+# Root element -> the kind of document. G2 items other than news items are named, then skipped.
+WIRE_ROOTS = {
+    "newsItem": "newsml-g2",
+    "newsMessage": "newsml-g2",
+    "packageItem": "newsml-g2",
+    "conceptItem": "newsml-g2",
+    "knowledgeItem": "newsml-g2",
+    "planningItem": "newsml-g2",
+    "catalogItem": "newsml-g2",
+    "conceptSet": "newsml-g2",
+    "NewsML": "newsml1",
+    "nitf": "nitf",
+    # Fragments of a G2 item (IPTC's documentation shows them alone): named, then skipped.
+    "itemMeta": "newsml-g2",
+    "contentMeta": "newsml-g2",
+    "contentSet": "newsml-g2",
+}
+_PROLOG = re.compile(
+    r"\s*(?:<\?[^>]{0,2000}\?>\s*|<!--.{0,20000}?-->\s*|<!DOCTYPE[^>\[]{0,2000}(?:\[.{0,20000}?\])?\s*>\s*)*"
+    r"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)",
+    re.DOTALL,
+)
+# Set by parse_wire_xml: whether the document held raw controls, swapped for stand-ins before parsing.
+# Only then are stand-ins turned back into controls (a "␛" in ordinary text is never touched).
+_HAD_CONTROLS: ContextVar[bool] = ContextVar("wire_xml_had_controls", default=False)
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_BLOCKS = {
+    "p",
+    "hl1",
+    "hl2",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "pre",
+    "block",
+    "dd",
+    "dt",
+    "tr",
+    "blockquote",
+    "caption",
+    "nitf-table-summary",
+}
+_SKIP = {
+    "media",
+    "media-caption",
+    "media-producer",
+    "media-reference",
+    "img",
+    "script",
+    "style",
+    "object",
+    "tagline",
+    "bibliography",
+    "biblio",
+    "table-reference",
+    "iframe",
+    "figure",
+    "figcaption",
+    "audio",
+    "video",
+}
+
+
+def root_name(head: bytes) -> str:
+    """The local name of a document's root element from its first bytes ("" when not XML-like)."""
+    sample = head[:8192]
+    if sample[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(sample) > 3 and (sample[1] == 0 or sample[0] == 0)):
+        enc = "utf-16-le" if sample[:2] == b"\xff\xfe" or sample[1] == 0 else "utf-16-be"
+        text = sample.decode(enc, "ignore").lstrip("\ufeff")
+    else:
+        text = sample.decode("utf-8", "ignore").lstrip("\ufeff")
+    m = _PROLOG.match(text)
+    return m.group(1) if m else ""
+
+
+def local(el: object) -> str:
+    """An element's name ("" for comments and processing instructions); namespaces are gone after parsing."""
+    tag = getattr(el, "tag", None)
+    return tag if isinstance(tag, str) else ""
+
+
+def children(el, name: str) -> list:
+    """Child elements with this name."""
+    return el.findall(name) if el is not None else []
+
+
+def child(el, *path: str):
+    """The first element down this path of names, or None."""
+    for name in path:
+        if el is None:
+            return None
+        el = el.find(name)
+    return el
+
+
+def descendants(el, name: str) -> Iterator:
+    """Every element below `el` (itself included) with this name, in document order."""
+    return el.iter(name) if el is not None else iter(())
+
+
+class Kids:
+    """An element's children by local name, indexed in one pass (items look up many optional fields)."""
+
+    def __init__(self, el) -> None:
+        self.by: dict[str, list] = {}
+        for c in el if el is not None else ():
+            name = local(c)
+            if name:
+                self.by.setdefault(name, []).append(c)
+
+    def one(self, name: str):
+        """The first child with this name, or None."""
+        found = self.by.get(name)
+        return found[0] if found else None
+
+    def all(self, name: str) -> list:
+        """Every child with this name."""
+        return self.by.get(name, [])
+
+
+def restored(text: str) -> str:
+    """A parsed field with its control stand-ins turned back into controls, when the document had any."""
+    return controls_restored(text) if _HAD_CONTROLS.get() else text
+
+
+def attr(el, name: str) -> str:
+    """An attribute by name ("" when absent); "lang" is xml:lang (wire formats namespace no other)."""
+    if el is None:
+        return ""
+    value = el.get(_XML_LANG if name == "lang" else name)
+    return restored(value.strip()) if value else ""
+
+
+def el_text(el) -> str:
+    """All the text inside an element, white space collapsed."""
+    if el is None:
+        return ""
+    return restored(" ".join("".join(el.itertext()).split()))
+
+
+def paragraphs(root, skip: Iterable[str] = ()) -> list[str]:
+    """Paragraphs of an NITF or XHTML body: each block element's text; loose text between blocks too."""
+    skipped = _SKIP | set(skip)
+    out: list[str] = []
+    loose: list[str] = []
+
+    def flush() -> None:
+        text = " ".join(" ".join(loose).split())
+        if text:
+            out.append(text)
+        loose.clear()
+
+    def walk(el) -> None:
+        for c in el:
+            name = local(c)
+            if name in skipped:
+                pass
+            elif name in _BLOCKS:
+                flush()
+                text = el_text_skipping(c, skipped)
+                if text:
+                    out.append(text)
+            elif name in ("br",):
+                flush()
+            elif name:
+                if c.text:
+                    loose.append(c.text)
+                walk(c)
+            if c.tail:
+                loose.append(c.tail)
+
+    if root is not None:
+        if root.text:
+            loose.append(root.text)
+        walk(root)
+    flush()
+    return [restored(p) for p in out] if _HAD_CONTROLS.get() else out
+
+
+def el_text_skipping(el, skipped: set[str]) -> str:
+    """An element's text without the text of skipped children (captions inside a paragraph)."""
+    parts: list[str] = [el.text or ""]
+    for c in el:
+        name = local(c)
+        if name not in skipped:
+            parts.append(el_text_skipping(c, skipped) if name else "")
+        if name in ("td", "th", "br", "li"):
+            parts.append(" ")
+        parts.append(c.tail or "")
+    return " ".join("".join(parts).split())
+
+
+def parse_wire_xml(text: str):
+    """Parse decoded XML text safely: (root element, problem or ""). Raises Rejected when unusable.
+
+    Entity declarations are refused; forbidden C0 controls are swapped for stand-ins first (restored in
+    each field by the helpers above). A document that is not well-formed is parsed again in lxml's
+    recover mode (still without entities or network), and the problem says so.
+    """
+    from lxml import etree
+
+    if "<!ENTITY" in text:
+        raise Rejected(
+            "declares XML entities: refused (a wire file never needs one, and they could read local "
+            "files or expand without bound)"
+        )
+    text = text.lstrip("\ufeff \t\r\n")
+    if text.startswith("<?xml"):
+        end = text.find("?>", 0, 500)
+        text = text[end + 2:] if end > 0 else text
+    if "&" in text:
+        text = _HTML_ENTITY.sub(_entity_as_reference, text)
+    text, n = controls_to_stand_ins(text)
+    _HAD_CONTROLS.set(n > 0)
+    data = text.encode("utf-8", "replace")
+    opts = dict(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False,
+                dtd_validation=False, remove_comments=True, remove_pis=True, encoding="utf-8")
+    try:
+        return _local_names(etree.fromstring(data, etree.XMLParser(**opts))), ""
+    except etree.XMLSyntaxError as exc:
+        reason = _syntax_reason(exc)
+    try:
+        root = etree.fromstring(data, etree.XMLParser(recover=True, **opts))
+    except etree.XMLSyntaxError:
+        root = None
+    if root is None:
+        raise Rejected(f"is not well-formed XML ({reason})")
+    return _local_names(root), f"is not well-formed XML ({reason}): read what could be recovered"
+
+
+# NITF and XHTML bodies use HTML's named entities (&nbsp; &mdash; &eacute;) that their DTDs declare; the
+# DTD is never loaded, so each known name becomes its numeric character reference from Python's fixed
+# table before parsing. Nothing is looked up in the document, so no entity can be defined or expanded.
+_HTML_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]{1,31});")
+_XML_PREDEFINED = {"amp", "lt", "gt", "quot", "apos"}
+
+
+def _entity_as_reference(m: re.Match[str]) -> str:
+    from html.entities import name2codepoint
+
+    name = m.group(1)
+    code = name2codepoint.get(name) if name not in _XML_PREDEFINED else None
+    return f"&#{code};" if code else m.group(0)
+
+
+def _local_names(root):
+    """Drop element namespaces in one pass: G2, NITF and XHTML are told apart by local names, and plain
+    names let every later lookup be one of lxml's own finds."""
+    for el in root.iter():
+        tag = el.tag
+        if isinstance(tag, str) and tag[:1] == "{":
+            el.tag = tag[tag.index("}") + 1:]
+    return root
+
+
+def _syntax_reason(exc: Exception) -> str:
+    msg = " ".join(str(getattr(exc, "msg", "") or exc).split())
+    msg = re.sub(r",? line \d+, column \d+$", "", msg)
+    line, col = getattr(exc, "lineno", 0), getattr(exc, "offset", 0)
+    return f"{msg[:100]} at line {line}, column {col}" if line else msg[:100]
