@@ -20,7 +20,7 @@ ALLOWED: dict[str, set[str]] = {
     "infra": {"model"},
     "config": {"infra", "model", "sources"},  # the feeds file is read through sources.feedlist
     "sources": {"infra", "model"},
-    "catalog": {"infra", "model"},
+    "catalog": {"infra", "model", "sources"},  # an agency's version order: sources.readers.versions
     "analysis": {"infra", "model"},
     "store": {"infra", "model"},
     "core": {"infra", "model", "config", "sources", "catalog", "analysis", "store"},

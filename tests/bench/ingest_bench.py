@@ -151,10 +151,10 @@ def bench_newsml(n: int, rounds: int = 3) -> dict[str, float]:
         t_g2, t_txt = [], []
         for _ in range(rounds):  # interleaved, so both see the same machine load
             t0 = time.perf_counter()
-            rg = load([g2], duplicate_threshold=0)
+            rg = load([g2])
             t_g2.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
-            rt = load([txt], duplicate_threshold=0)
+            rt = load([txt])
             t_txt.append(time.perf_counter() - t0)
         assert len(rg.articles) == len(rt.articles) == n and not rg.problems, rg.problems[:3]
         assert all(a.version == "11" and a.guid.endswith(f"BBC-{int(Path(a.path).stem):05d}")

@@ -259,7 +259,7 @@ def test_unreadable_permissions(tmp_path: Path) -> None:
                 os.setgroups([])
                 os.setgid(65534)
                 os.setuid(65534)
-                r = load([d], duplicate_threshold=0)
+                r = load([d])
                 os.write(wfd, json.dumps([len(r.articles), [str(p) for p in r.problems]]).encode())
             finally:
                 os._exit(0)
@@ -326,7 +326,7 @@ def test_rich_markup_and_escapes_in_titles(inbox: Path) -> None:
     (inbox / "h.txt").write_text(hostile + "\n\n" + "\n\n".join(paras), encoding="utf-8")
     rows = [{"title": hostile, "text": "Body \x1b[31mred\x1b[0m text.", "source": "[link=file:///etc]x[/link]\x07"}]
     (inbox / "h.jsonl").write_text(json.dumps(rows[0]), encoding="utf-8")
-    res = load([inbox], duplicate_threshold=0)
+    res = load([inbox])
     assert len(res.articles) == 2
     for a in res.articles:
         for value in (a.title, a.text, a.source):

@@ -103,13 +103,13 @@ def test_links_inside_the_inbox_and_to_allowed_roots_are_followed(tmp_path: Path
     archive.mkdir()
     (archive / "old.txt").write_text("Old story\n\nFrom the archive.\n", encoding="utf-8")
     (inbox / "old.txt").symlink_to(archive / "old.txt")
-    res = load([inbox], duplicate_threshold=0)
+    res = load([inbox])
     assert [a.title for a in res.articles] == ["Council approves budget"] * 2  # the link inside is followed
     assert [str(p) for p in res.problems] == [
         f"{inbox / 'old.txt'}: is a symbolic link out of the inbox: skipped "
         "(sources.allowed_roots names other folders links may reach)"
     ]
-    res = load([inbox], duplicate_threshold=0, allowed_roots=[str(archive)])
+    res = load([inbox], allowed_roots=[str(archive)])
     assert sorted(a.title for a in res.articles) == ["Council approves budget"] * 2 + ["Old story"]
     assert not res.problems
 
@@ -217,7 +217,7 @@ def test_a_folder_nested_a_thousand_deep_hides_nothing_beside_it(tmp_path: Path,
     (inbox / "b-desk").mkdir()
     _good(inbox / "b-desk")
     (inbox / "c.txt").write_text("Third story\n\nBeside the deep folder.\n", encoding="utf-8")
-    res = load([inbox], duplicate_threshold=0)
+    res = load([inbox])
     assert sorted(a.title for a in res.articles) == ["Council approves budget", "Third story"]
     [problem] = res.problems
     assert problem.where == str(deep / "/".join(["d"] * 32))
@@ -239,7 +239,7 @@ def test_the_sources_settings_reach_the_loader(tmp_path: Path) -> None:
     )
     opts = scan_options(settings.section("sources"))
     assert opts["max_depth"] == 1 and opts["allowed_roots"] == (str(tmp_path),)
-    res = load([inbox], duplicate_threshold=0, **opts)
+    res = load([inbox], **opts)
     assert [a.title for a in res.articles] == ["Council approves budget"]
     assert [str(p) for p in res.problems] == [
         f"{inbox}/x/y: is nested more than 1 folders deep: skipped (sources.max_depth)"
@@ -283,9 +283,9 @@ def test_a_link_from_one_inbox_folder_into_another_is_followed(tmp_path: Path) -
     wire.mkdir()
     (wire / "w.txt").write_text("Wire story\n\nFrom the wire folder.\n", encoding="utf-8")
     (desk / "w.txt").symlink_to(wire / "w.txt")
-    res = load([desk, wire], duplicate_threshold=0)
+    res = load([desk, wire])
     assert [a.title for a in res.articles] == ["Wire story"] * 2 and not res.problems
-    res = load([desk], duplicate_threshold=0)
+    res = load([desk])
     assert res.articles == [] and [p.reason for p in res.problems] == [
         "is a symbolic link out of the inbox: skipped "
         "(sources.allowed_roots names other folders links may reach)"

@@ -12,7 +12,7 @@ from triage.sources import load, read_file
 
 
 def test_demo_inbox_loads_every_article(demo: Path) -> None:
-    res = load([demo], duplicate_threshold=0)
+    res = load([demo])
     names = {Path(a.path).name for a in res.articles}
     real = {p.name for p in demo.iterdir() if p.name[:2].isdigit()}
     assert real <= names
@@ -202,6 +202,6 @@ def test_load_mixed_folder_recursive(inbox: Path, nasa_rss: Path) -> None:
     shutil.copy(nasa_rss, inbox / "nasa.xml")
     (inbox / ".hidden.txt").write_text("Hidden\n\nnot read", encoding="utf-8")
     (inbox / "notes.txt~").write_text("Backup\n\nnot read", encoding="utf-8")
-    res = load([inbox], duplicate_threshold=0)
+    res = load([inbox])
     assert len(res.articles) == 13 and not res.problems
     assert {a.source for a in res.articles} >= {"wire", "Wikinews", "NASA"}

@@ -5,14 +5,14 @@ then by arrival."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import replace
 
 from triage.catalog.groups import Groups
 from triage.model import Article
+from triage.sources.readers.versions import version_rank
 
-__all__ = ["Stories", "arrival", "same_version", "vkey", "wire_rank"]
+__all__ = ["Stories", "arrival", "same_version", "vkey"]
 
 
 class Stories:
@@ -130,7 +130,9 @@ class Stories:
         versions = list(self._versions.get(story, {}).values())
         if not versions:
             return None
-        latest = max(versions, key=lambda a: (wire_rank(a.version), arrival(a), a.content_hash))
+        # The agency's order first (a late "2" never replaces "3"; a kill beats the copy it stops),
+        # then arrival; the publication time is not used: a resend may carry the original one.
+        latest = max(versions, key=lambda a: (version_rank(a)[:-1], arrival(a), a.content_hash))
         first = min((a.received for a in versions if a.received), default=latest.received)
         several = len({a.content_hash for a in versions}) > 1 or latest.id != story
         updated = latest.updated or several
@@ -139,20 +141,6 @@ class Stories:
                 and latest.updated_at == when:
             return latest
         return replace(latest, id=story, received=first, updated=updated, updated_at=when if updated else "")
-
-
-_ORDINAL = re.compile(r"(\d+)\s*(?:st|nd|rd|th)?", re.IGNORECASE)
-_REWRITE = re.compile(r"writethru|write-thru|rewrite|corrected|correction|update|sub", re.IGNORECASE)
-
-
-def wire_rank(version: str) -> tuple[int, int]:
-    """How late an agency version is, for ordering: "3" > "2"; ANPA take keys "2ndLd" > "1stLd" and a
-    writethru or correction above the take it rewrites; no version is the first. A version that arrives
-    out of order (3 before 2) therefore never gives way to an older one."""
-    if not version:
-        return (0, 0)
-    m = _ORDINAL.search(version)
-    return (int(m.group(1)) if m else 0, 1 if _REWRITE.search(version) else 0)
 
 
 def vkey(art: Article) -> str:

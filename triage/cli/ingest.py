@@ -9,32 +9,28 @@ from typing import Any
 
 import click
 
+from triage.cli.common import group_settings, say
+
 __all__ = ["fetch", "ingest"]
 
 _KEYS = ("id", "title", "source", "url", "published", "text", "path", "urgency", "slugline", "version",
          "pubstatus", "embargoed", "ednote", "author", "dateline", "language", "guid", "provider")
 
 
-def _settings(ctx: click.Context) -> Any:
-    """Settings from the main group (ctx.obj["settings"]) or loaded here; None when config is broken."""
-    obj = ctx.find_root().obj
-    if isinstance(obj, dict) and obj.get("settings") is not None:
-        return obj["settings"]
-    from triage.config import ConfigError, load_settings
+def _groups(articles: list[Any], settings: Any, data_dir: Path | None):
+    """Near-duplicates marked as the catalog groups them (triage.catalog.groups): (articles, groups)."""
+    threshold = float(settings.get("sources.duplicate_threshold", 0.6))
+    if threshold <= 0 or len(articles) < 2:
+        return articles, {}
+    from triage.catalog.dupindex import DuplicateIndex
+    from triage.catalog.groups import group_articles
 
-    config = obj.get("config") if isinstance(obj, dict) else None
+    where = data_dir / "duplicates.sqlite" if data_dir is not None else None
+    index = DuplicateIndex(where, threshold=threshold, shingle_size=int(settings.get("sources.shingle_size", 5)))
     try:
-        return load_settings(config)
-    except ConfigError as exc:
-        click.echo(f"triage: {exc}", err=True)
-        raise SystemExit(2) from None
-
-
-def _one_line(s: str) -> str:
-    """One terminal-safe line (file names can hold escape sequences too)."""
-    from triage.infra.text import clean_line
-
-    return clean_line(s)
+        return group_articles(articles, index)
+    finally:
+        index.close()
 
 
 @click.command("ingest")
@@ -46,26 +42,25 @@ def ingest(ctx: click.Context, sources: tuple[str, ...], as_json: bool, no_cache
     """Read SOURCE files, folders or feed URLs and print their articles; problems go to stderr."""
     from triage.infra.log import setup_logging
     from triage.sources import load
+    from triage.sources.scan import scan_options
 
-    settings = _settings(ctx)
+    settings = group_settings(ctx)
     get = settings.get
     data_dir = Path(settings.data_dir)
-    setup_logging(data_dir)  # a reader's unexpected error goes to the log file, never the terminal
+    # a reader's unexpected error goes to the log file, never the terminal
+    setup_logging(data_dir, group=bool(get("store.group_share", False)))
     result = load(
         list(sources),
-        max_file_bytes=int(get("sources.max_file_bytes", 5_000_000)),
-        follow_symlinks=bool(get("sources.follow_symlinks", True)),
-        ignore=tuple(get("sources.ignore", ())),
-        duplicate_threshold=float(get("sources.duplicate_threshold", 0.6)),
-        shingle_size=int(get("sources.shingle_size", 5)),
+        **scan_options(settings.section("sources")),
         cache_path=None if no_cache else data_dir / "ingest-cache.sqlite",
         spool_dir=data_dir / "spool",
         fetch_timeout=float(get("fetch.timeout_seconds", 20)),
         fetch_max_bytes=int(get("fetch.max_bytes", 10_000_000)),
         user_agent=str(get("fetch.user_agent", "triage")),
     )
+    result.articles, result.groups = _groups(result.articles, settings, None if no_cache else data_dir)
     for p in result.problems:
-        click.echo(f"triage: {_one_line(str(p))}", err=True)
+        say(f"triage: {p}", err=True)
     if as_json:
         out = sys.stdout
         for a in result.articles:
@@ -111,10 +106,11 @@ def _table(articles: list[Any]) -> None:
 def fetch(ctx: click.Context, timeout: float | None) -> None:
     """Fetch every configured [[feeds]] URL once into the spool in the data dir."""
     from triage.infra.log import setup_logging
-    from triage.sources.fetch import fetch_feeds
+    from triage.sources.fetch import fetch_feeds, fetch_options
 
-    settings = _settings(ctx)
-    setup_logging(Path(settings.data_dir))
+    settings = group_settings(ctx)
+    group = bool(settings.get("store.group_share", False))
+    setup_logging(Path(settings.data_dir), group=group)
     feeds = settings.feeds
     if not feeds:
         click.echo("triage: no feeds configured: add one with `triage feeds add URL` or import your reader's "
@@ -123,19 +119,14 @@ def fetch(ctx: click.Context, timeout: float | None) -> None:
     spool = Path(settings.data_dir) / "spool"
 
     def progress(done: int, total: int, name: str) -> None:
-        click.echo(f"[{done}/{total}] {name}", err=True)
+        say(f"[{done}/{total}] {name}", err=True)
 
-    result = fetch_feeds(
-        feeds,
-        spool,
-        timeout=float(timeout if timeout is not None else settings.get("fetch.timeout_seconds", 20)),
-        max_bytes=int(settings.get("fetch.max_bytes", 10_000_000)),
-        user_agent=str(settings.get("fetch.user_agent", "triage")),
-        fetch_full_article=bool(settings.get("fetch.fetch_full_article", False)),
-        progress=progress,
-    )
+    options = fetch_options(settings.section("fetch"), group_share=group)
+    if timeout is not None:
+        options["timeout"] = float(timeout)
+    result = fetch_feeds(feeds, spool, progress=progress, **options)
     for p in result.problems:
-        click.echo(f"triage: {_one_line(str(p))}", err=True)
+        say(f"triage: {p}", err=True)
     failed = {p.where for p in result.problems}
     ok = [f for f in feeds if str(f.get("url")) not in failed]
     click.echo(f"{len(result.articles)} articles in the spool from {len(ok)} of {len(feeds)} feeds ({spool})")

@@ -7,6 +7,7 @@ and the load goes on without it: the cache is a speed-up, never a source of trut
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sqlite3
@@ -20,14 +21,14 @@ __all__ = ["PARSER_VERSION", "IngestCache"]
 log = logging.getLogger(__name__)
 
 # Bump when a reader's output changes, so cached parses are redone.
-PARSER_VERSION = 5
+PARSER_VERSION = 6
 
-_SCHEMA_VERSION = 3  # 3: file paths stored as their bytes (os.fsencode), any name a folder can hold
+_SCHEMA_VERSION = 4  # 3: paths stored as their bytes (os.fsencode); 4: what the wire says, kept (arts.wire)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (path BLOB PRIMARY KEY, size INTEGER, mtime_ns INTEGER, version INTEGER);
 CREATE TABLE IF NOT EXISTS arts (path BLOB NOT NULL, idx INTEGER NOT NULL, id TEXT, title TEXT, text TEXT,
     source TEXT, url TEXT, published TEXT, apath BLOB, content_hash TEXT, author TEXT, received TEXT,
-    PRIMARY KEY (path, idx)) WITHOUT ROWID;
+    wire TEXT, PRIMARY KEY (path, idx)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, first_hash TEXT NOT NULL, received TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS versions (id TEXT NOT NULL, hash TEXT NOT NULL, received TEXT NOT NULL,
     title TEXT NOT NULL, text TEXT NOT NULL, PRIMARY KEY (id, hash)) WITHOUT ROWID;
@@ -58,11 +59,37 @@ def _storable(row: tuple[Any, ...]) -> bool:
     return True
 
 
+# What the wire says (Article fields), kept as one JSON object per row: only the fields an item states.
+_WIRE_FIELDS = ("urgency", "slugline", "version", "pubstatus", "embargoed", "ednote", "dateline", "language",
+                "guid", "subjects", "provider", "correction")
+_PLAIN = Article(id="", title="", text="")
+
+
+def _wire(a: Article) -> str | None:
+    stated = {k: getattr(a, k) for k in _WIRE_FIELDS if getattr(a, k) != getattr(_PLAIN, k)}
+    return json.dumps(stated, ensure_ascii=False) if stated else None
+
+
+def _unwire(value: Any) -> dict[str, Any]:
+    if not value:
+        return {}
+    try:
+        stated = json.loads(value)
+    except (TypeError, ValueError):
+        return {}
+    if not isinstance(stated, dict):
+        return {}
+    out = {k: v for k, v in stated.items() if k in _WIRE_FIELDS}
+    if "subjects" in out:
+        out["subjects"] = tuple(tuple(s) for s in out["subjects"] if isinstance(s, list) and len(s) == 2)
+    return out
+
+
 def _row(path: str, idx: int, a: Article) -> tuple[Any, ...]:
     """The parsed part of an Article as a row (received only when the reader set it, e.g. a spool;
     updated/duplicates_of are per load)."""
     return (_key(path), idx, a.id, a.title, a.text, a.source, a.url, a.published, _key(a.path),
-            a.content_hash, a.author, a.received)
+            a.content_hash, a.author, a.received, _wire(a))
 
 
 class IngestCache:
@@ -86,12 +113,10 @@ class IngestCache:
 
     def _articles(self, rows) -> dict[str, list[Article]]:
         out: dict[str, list[Article]] = {}
-        for (path, _i, aid, title, text, source, url, published, apath, chash, author, received) in rows:
+        for (path, _i, aid, title, text, source, url, published, apath, chash, author, received, wire) in rows:
             out.setdefault(_path(path), []).append(Article(
                 id=aid, title=title, text=text, source=source, url=url, published=published,
-                received=received,
-                path=_path(apath),
-                                                    content_hash=chash, author=author))
+                received=received, path=_path(apath), content_hash=chash, author=author, **_unwire(wire)))
         return out
 
     def meta(self) -> dict[str, tuple[int, int]]:
@@ -244,7 +269,7 @@ class IngestCache:
                     "INSERT OR REPLACE INTO files (path, size, mtime_ns, version) VALUES (?,?,?,?)",
                     [(_key(p), s, m, PARSER_VERSION) for p, s, m, _arts in files],
                 )
-                self.conn.executemany("INSERT INTO arts VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", arts)
+                self.conn.executemany("INSERT INTO arts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", arts)
                 self.conn.executemany("INSERT OR IGNORE INTO seen (id, first_hash, received) VALUES (?,?,?)",
                                       seen)
                 if forget:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from triage.model import Article, Problem
 from triage.sources.base import IngestResult, clean_problems
+from triage.sources.readers.versions import version_rank
 from triage.sources.registry import read_file
 from triage.sources.scan import DEFAULT_IGNORE, LINK_OUT, ignored, inside, iter_scan, os_reason, shown
 
@@ -109,6 +110,13 @@ class _Versions:
             first = self.by_id.get(a.id)
             if first is not None:
                 if first.content_hash == a.content_hash:
+                    continue
+                if a.version or first.version or a.killed or first.killed:
+                    # Versions the agency numbered (a flash and its writethru, a kill): one story
+                    # under the agency's id; the catalog keeps them all and shows the newest.
+                    if version_rank(a) > version_rank(first):
+                        self.by_id[a.id] = a
+                    unique.append(a)
                     continue
                 where = Path(a.path)
                 nid = hashlib.sha256(f"{a.id}\x00{where.parent.name}/{where.name}".encode()).hexdigest()[:12]
@@ -331,8 +339,6 @@ def load(
     max_file_bytes: int = 5_000_000,
     follow_symlinks: bool = True,
     ignore: Sequence[str] = DEFAULT_IGNORE,
-    duplicate_threshold: float = 0.6,
-    shingle_size: int = 5,
     cache_path: Path | None = None,
     spool_dir: Path | None = None,
     fetch_timeout: float = 20.0,
@@ -346,7 +352,7 @@ def load(
 
     With `cache_path`, unchanged files (same path, size, mtime) are not parsed again, `received` is the
     first time an id was seen and `updated` is True for an id whose content changed since then.
-    Near-duplicates are grouped (see IngestResult.groups) when `duplicate_threshold` > 0.
+    Near-duplicates are not grouped here: that is the catalog's (triage.catalog.groups).
     """
     articles: list[Article] = []
     problems: list[Problem] = []
@@ -366,15 +372,5 @@ def load(
         articles = _Versions(None).admit(articles + list(res.articles))  # one article per id
         problems.extend(res.problems)
     result = IngestResult(articles=articles, problems=clean_problems(problems))
-    if duplicate_threshold > 0 and len(articles) > 1:
-        from triage.catalog.dupindex import DuplicateIndex
-        from triage.catalog.groups import group_articles
-
-        where = cache_path.with_name("duplicates.sqlite") if cache_path is not None else None
-        index = DuplicateIndex(where, threshold=duplicate_threshold, shingle_size=shingle_size)
-        try:
-            result.articles, result.groups = group_articles(articles, index)
-        finally:
-            index.close()
     return result
 

@@ -73,9 +73,12 @@ def _read_bytes(path: Path, max_file_bytes: int) -> bytes:
         raise Rejected(f"is {st.st_size:,} bytes, over the {max_file_bytes:,}-byte limit: skipped")
     if st.st_size == 0:
         raise Rejected("is empty")
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(max_file_bytes + 1 if max_file_bytes else -1)
+    from triage.infra.private import NotRegular, read_regular
+
+    try:  # one non-blocking descriptor, checked with fstat: a FIFO or device swapped in now cannot block
+        data = read_regular(path, max_file_bytes)
+    except NotRegular:
+        raise Rejected("is not a regular file (device, socket or pipe): skipped") from None
     except OSError as exc:
         raise _rejected(exc) from None
     if max_file_bytes and len(data) > max_file_bytes:

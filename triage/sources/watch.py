@@ -96,7 +96,7 @@ def changes_to_update(changes: Iterable[tuple[Any, str]], roots: Sequence[str] =
         # Only what lies inside the watched folders (or allowed_roots) is read: a link planted in the
         # inbox is refused here as a scan refuses it.
         confine = confinement(roots, opts.get("allowed_roots", ())) if roots else None
-        res = load(to_read, duplicate_threshold=0, confine=confine, **_load_opts(opts))
+        res = load(to_read, confine=confine, **_load_opts(opts))
         update.articles = res.articles
         # A file deleted between the event and the read is a removal, not a problem.
         for p in res.problems:

@@ -16,7 +16,7 @@ from typing import Any
 
 from triage.infra.text import clean_line
 from triage.model import Article, Problem
-from triage.sources.base import Rejected, controls_restored, controls_to_stand_ins, make_article
+from triage.sources.base import Rejected, WireFields, controls_restored, controls_to_stand_ins, make_article
 from triage.sources.decode import decode_bytes
 from triage.sources.readers.html import html_to_text
 from triage.sources.readers.plaintext import split_paragraphs, strip_furniture
@@ -151,6 +151,7 @@ def _convert(parsed: Any, where: str | Path, source: str, restore: bool) -> tupl
     """(articles, how many entries had neither title nor text)."""
     feed = parsed.get("feed") or {}
     feed_title = clean_line(_field(feed.get("title") if hasattr(feed, "get") else "", restore))
+    feed_language = feed.get("language") if hasattr(feed, "get") else ""
     src = feed_title or source
     articles: list[Article] = []
     empty = 0
@@ -181,6 +182,8 @@ def _convert(parsed: Any, where: str | Path, source: str, restore: bool) -> tupl
             published=published,
             author=_field(entry.get("author"), restore),
             guid=guid,
+            wire=WireFields(language=_field(entry.get("language") or feed_language, restore)) if (
+                entry.get("language") or feed_language) else None,
         ))
     return articles, empty
 
