@@ -163,7 +163,7 @@ def test_background_compaction_keeps_decisions_made_meanwhile(db):
         s.decide(f"a{n}", "flag")  # the 10th starts a compaction in a thread
     for n in range(30):
         s.decide(f"b{n}", "follow-up")  # ... and these land while it writes
-    s._join_compaction()
+    s._compactor.join()
     data = json.loads(db.read_text())
     assert {f"a{n}" for n in range(10)} <= {d["article_id"] for d in data["events"].values()}
     # what came after the snapshot moved to a fresh journal: main + journal hold each event once

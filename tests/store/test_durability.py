@@ -102,7 +102,7 @@ def test_corrupt_main_file_is_never_overwritten_and_recovers(tmp_path, damage):
         recover(db, tmp_path / "new.json")
 
 
-def test_damaged_journal_line_is_corruption_and_recover_skips_it(tmp_path):
+def test_damaged_journal_line_is_skipped_kept_and_recover_sets_it_aside(tmp_path):
     db = tmp_path / "d.json"
     s = DecisionStore(db)
     for n in range(3):
@@ -112,11 +112,15 @@ def test_damaged_journal_line_is_corruption_and_recover_skips_it(tmp_path):
     lines[1] = b'{"t":"events","id":2,"doc":{"article_id":"a1","decis\n'
     journal_path(db).write_bytes(b"".join(lines))
     before = journal_path(db).read_bytes()
-    with pytest.raises(CorruptStoreError, match="line 2"):
-        DecisionStore(db)
-    assert journal_path(db).read_bytes() == before
-    assert recover(db, tmp_path / "r.json") == (2, 1)
-    assert set(DecisionStore(tmp_path / "r.json").current_many()) == {"a0", "a2"}
+    store = DecisionStore(db)
+    assert set(store.current_many()) == {"a0", "a2"}
+    assert store.damage.startswith(f"{journal_path(db)}: line 2 is damaged (not valid JSON: ")
+    assert store.damage.endswith(f"run `triage recover --db {db}` to set it aside and keep every other event.")
+    store.decide("a3", "archive")  # appends still work; the damaged line is never compacted away
+    store.close()
+    assert journal_path(db).read_bytes().startswith(before)
+    assert recover(db, tmp_path / "r.json") == (3, 1)
+    assert set(DecisionStore(tmp_path / "r.json").current_many()) == {"a0", "a2", "a3"}
 
 
 def test_compaction_cut_short_does_not_duplicate(tmp_path):

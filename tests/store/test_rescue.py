@@ -4,6 +4,7 @@ next start replays them exactly once. Real files, a real full disk (/dev/full), 
 from __future__ import annotations
 
 import json
+import errno
 import os
 import signal
 import stat
@@ -166,7 +167,9 @@ def test_a_symlink_is_never_followed_and_a_file_of_others_is_never_replayed(tmp_
     result.path.write_text(content.replace('"a1"', '"a9"').replace('"uid":"', '"uid":"9'))
     result.path.chmod(0o666)  # a fallback file others may have written: not trusted
     third = DecisionStore(db, rescue_dirs=dirs)
-    assert third.replayed is None and third.current("a9") is None
+    assert third.replayed.count == 0 and third.current("a9") is None
+    assert third.replayed.message == (f"{result.path}: not replayed (mode 0666: others may write it); "
+                                      f"it was left as it is.")
     assert result.path.exists()  # left alone, not deleted
 
 
@@ -225,7 +228,7 @@ def test_rescue_does_not_wait_for_a_thread_that_holds_the_store(tmp_path, dirs):
     held, release = threading.Event(), threading.Event()
 
     def stuck_worker():
-        with store._mutex:
+        with store._journal.mutex:
             held.set()
             release.wait(30)
 
@@ -362,11 +365,20 @@ def test_caller_uids_for_batches_notes_and_undo(tmp_path, dirs):
 
 
 def test_a_write_in_progress_on_another_thread_is_rescued(tmp_path, dirs):
-    """The journal is a FIFO nobody reads: the writer thread blocks inside the write, holding the store
-    (as a write stuck on a slow disk would); rescue() cannot take the store and still gets the event."""
+    """The writer thread blocks inside the journal write, holding the store (as a write stuck on a slow
+    disk would); rescue() cannot take the store and still gets the event."""
     db = tmp_path / "d.json"
     store = DecisionStore(db, rescue_dirs=dirs)
-    os.mkfifo(journal_path(db))
+    stuck, release = threading.Event(), threading.Event()
+    storage = store._journal.storage
+    real_append = storage.append
+
+    def slow_append(records):
+        stuck.set()
+        release.wait(10)
+        raise OSError(errno.EIO, "Input/output error")
+
+    storage.append = slow_append
     outcome = {}
 
     def write():
@@ -377,13 +389,11 @@ def test_a_write_in_progress_on_another_thread_is_rescued(tmp_path, dirs):
 
     writer = threading.Thread(target=write, daemon=True)
     writer.start()
-    deadline = time.monotonic() + 10
-    while not store._inflight and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert store._inflight, "the writer never reached the write"
+    assert stuck.wait(10), "the writer never reached the write"
+    assert store._journal.inflight
     result = store.rescue(timeout=0.2)
     assert result.count == 1 and rescued_lines(result.path)[0]["doc"]["note"] == "mid-write"
-    reader = os.open(journal_path(db), os.O_RDONLY | os.O_NONBLOCK)  # let the stuck write go on
+    release.set()  # let the stuck write fail
     writer.join(10)
-    os.close(reader)
+    storage.append = real_append
     assert not writer.is_alive()

@@ -55,7 +55,7 @@ def main() -> int:
             refreshes += 1
         store.refresh()
         view = [(e.article_id, e.decision.value if e.decision else None) for e in store.query(history=True)]
-        print(json.dumps({"refreshes": refreshes, "view": view, "full_loads": store._storage.full_loads}))
+        print(json.dumps({"refreshes": refreshes, "view": view, "full_loads": store._journal.storage.full_loads}))
         store.close()
         return 0
     if args.wait_for:  # one decision that may not be writable yet; retried once the test says so

@@ -13,11 +13,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from triage.model import DecisionEvent
 from triage.infra.sanitize import sanitize_line
+from triage.model import DecisionEvent
 from triage.store.events import decision_or_none, to_event
 
-__all__ = ["UndoConflict", "UndoResult", "plan_undo"]
+__all__ = ["SessionUndo", "UndoConflict", "UndoResult", "plan_undo"]
 
 Doc = dict[str, Any]
 
@@ -93,3 +93,20 @@ def plan_undo(
             decision, note = None, ""
         plan.append((article_id, decision, note if isinstance(note, str) else "", docs[-1]))
     return plan, conflicts
+
+
+class SessionUndo:
+    """The events one store instance wrote: what its undo_own may take back (and nothing else)."""
+
+    def __init__(self) -> None:
+        self._own: set[str] = set()
+
+    def remember(self, uid: str) -> None:
+        """Note an event this instance wrote."""
+        self._own.add(uid)
+
+    def plan(self, targets: Sequence[DecisionEvent], history: Callable[[str], list[Doc]],
+             states: Mapping[str, tuple[str | None, str]] | None
+             ) -> tuple[list[tuple[str, str | None, str, Doc]], list[UndoConflict]]:
+        """plan_undo over this instance's own events."""
+        return plan_undo(targets, history, self._own, states)
