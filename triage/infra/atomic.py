@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -73,14 +74,18 @@ def replace(tmp: Path, path: Path) -> None:
 def write_text_atomic(path: str | os.PathLike[str], text: str, *, mode: int | None = None,
                       errors: str = "strict") -> None:
     """Replace `path` with `text` (UTF-8). The new file keeps the mode and group of the one it replaces;
-    a new one gets `mode` (default 0600). Raises OSError."""
+    a new one gets `mode` (default 0600); with `mode` given, exactly that. A symbolic link at `path` is
+    replaced itself, its target never written. Folders made for it are 0700. Raises OSError."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        like = os.stat(target)
-    except FileNotFoundError:
-        like = None
-    if mode is not None:
-        like = None
+    if not target.parent.is_dir():
+        target.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+    like = None
+    if mode is None:
+        try:
+            like = os.stat(target, follow_symlinks=False)
+        except FileNotFoundError:
+            pass
+        if like is not None and not stat.S_ISREG(like.st_mode):
+            like = None  # a link or something else there: a new private file, never its target's mode
     tmp = write_temp(target, text.encode("utf-8", errors), 0o600 if mode is None else mode, like)
     replace(tmp, target)

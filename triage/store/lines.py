@@ -94,9 +94,10 @@ def decode_json(text: str, *, max_depth: int | None = MAX_DEPTH, strict: bool = 
         obj = (_DECODER if strict else _LENIENT).decode(text)
     except RecursionError:
         raise ValueError("nested too deeply") from None
-    except ValueError as exc:
-        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-        raise ValueError(f"not valid JSON: {reason}") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON: {exc.msg}") from None
+    except ValueError as exc:  # a number refused by the hooks, or too long for int()
+        raise ValueError(str(exc).split(";")[0]) from None
     if strict and _SURROGATE.search(text) and not _encodable(obj):
         raise ValueError("a lone surrogate (\\ud800-\\udfff), which UTF-8 cannot hold")
     return obj
@@ -184,9 +185,10 @@ def decode_prefix(text: str, pos: int = 0) -> tuple[Any, int]:
         obj, end = _DECODER.raw_decode(text, pos)
     except RecursionError:
         raise ValueError("nested too deeply") from None
-    except ValueError as exc:
-        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-        raise ValueError(f"not valid JSON: {reason}") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON: {exc.msg}") from None
+    except ValueError as exc:  # a number refused by the hooks, or too long for int()
+        raise ValueError(str(exc).split(";")[0]) from None
     if _SURROGATE.search(text, pos, end) and not _encodable(obj):
         raise ValueError("a lone surrogate (\\ud800-\\udfff), which UTF-8 cannot hold")
     return obj, end
