@@ -97,7 +97,8 @@ def test_current_many_and_query_filters(store):
     cur = store.current_many()
     assert set(cur) == {"a1", "a2", "a3", "a4"} and cur["a2"].decision is None
     assert set(store.current_many(["a1", "zz"])) == {"a1"}
-    ids = lambda evs: [e.article_id for e in evs]
+    def ids(evs):
+        return [e.article_id for e in evs]
     assert ids(store.query()) == ["a1", "a3", "a4"]  # cleared left out, oldest first
     assert ids(store.query(decision="flag")) == ["a1", "a4"]
     assert ids(store.query(decision=Decision.FOLLOW_UP)) == ["a3"]

@@ -298,10 +298,10 @@ def test_kill_9_two_writers_at_once(tmp_path):
     for round_ in range(12):
         procs = [start_writer(db, f"r{round_}w{k}", 0, "--compact-every", "5") for k in range(2)]
         firsts = [p.stdout.readline() for p in procs]
-        for k, proc in enumerate(procs):
+        for proc in procs:
             time.sleep(rng.uniform(0.0, 0.05))
             proc.send_signal(signal.SIGKILL)
-        for k, (proc, first) in enumerate(zip(procs, firsts)):
+        for k, (proc, first) in enumerate(zip(procs, firsts, strict=False)):
             out, _ = proc.communicate(timeout=30)
             acknowledged.update(f"r{round_}w{k}-{n}" for n in (first + out).split())
     store = DecisionStore(db)

@@ -3,8 +3,8 @@ next start replays them exactly once. Real files, a real full disk (/dev/full), 
 
 from __future__ import annotations
 
-import json
 import errno
+import json
 import os
 import signal
 import stat

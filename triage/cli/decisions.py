@@ -245,15 +245,18 @@ def _read_summaries(path: Path) -> dict[str, list[str]]:
 @click.command()
 @click.option("--decision", "decision", metavar="DECISION", callback=_parse_filter_decision,
               help="follow-up, archive, flag, clear (cleared ones) or all.")
-@click.option("--since", callback=_parse_date(False), help="From: today, yesterday, 7d, 30d, 12h or an ISO date (local days).")
+@click.option("--since", callback=_parse_date(False),
+              help="From: today, yesterday, 7d, 30d, 12h or an ISO date (local days).")
 @click.option("--until", callback=_parse_date(True), help="Up to (inclusive): same forms as --since.")
 @click.option("--user", help="Only decisions by this exact login name (case does not matter: ann = Ann, "
                              "never joanna).")
 @click.option("--source", help="Only sources containing this text; tag:NAME for the feeds tagged NAME.")
-@click.option("--text", help="Only events whose title, note, source, user, url or id contain every word of this text.")
+@click.option("--text", help="Only events whose title, note, source, user, url or id contain every word "
+                             "of this text.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "md"]), default="table",
               show_default=True, help="table for people; csv and json for tools; md for a briefing.")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write here instead of stdout (replaced atomically, with the decisions file's mode).")
 @click.option("--history", is_flag=True, help="Every event, oldest first (default: one row per article).")
 @click.option("--summaries", type=click.Path(dir_okay=False, path_type=Path),
               help="JSON lines from `triage summarize --jsonl`, shown in md and json output.")
@@ -274,8 +277,9 @@ def decisions(ctx: click.Context, decision: str | None, since: datetime | None, 
     if sums is None and fmt == "md":
         sums = _cached_summaries(ctx, inbox)
     store = _open_store(ctx, path, group_share, must_exist=True)
+    tags = _feed_tags(ctx) if (source or "").strip().lower().startswith("tag:") else None
     where = EventQuery(decision=decision, since=since, until=until, user=user, source=source, text=text,
-                       history=history, tags=_feed_tags(ctx) if (source or "").strip().lower().startswith("tag:") else None)
+                       history=history, tags=tags)
     try:
         events = store.query(where)
     finally:
@@ -312,7 +316,8 @@ def _feed_tags(ctx: click.Context) -> dict[str, tuple[str, ...]]:
 
 
 @click.command()
-@click.option("--db", type=click.Path(dir_okay=False), help="The damaged decisions file (default: from the config).")
+@click.option("--db", type=click.Path(dir_okay=False),
+              help="The damaged decisions file (default: from the config).")
 @click.option("--output", type=click.Path(dir_okay=False), help="The new file (default: beside it, dated).")
 @click.pass_context
 def recover(ctx: click.Context, db: str | None, output: str | None) -> None:
@@ -323,14 +328,15 @@ def recover(ctx: click.Context, db: str | None, output: str | None) -> None:
     from triage.store.recover import recover_events
     from triage.store.rescue import default_rescue_dirs
 
-    path, _ = _db_path(ctx, db)
+    path, group_share = _db_path(ctx, db)
     if output:
         target = Path(output).expanduser()
     else:
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         target = path.with_name(f"{path.stem}.recovered-{stamp}{path.suffix or '.json'}")
     try:
-        report = recover_events(path, target, rescue_dirs=default_rescue_dirs(_settings(ctx).data_dir))
+        report = recover_events(path, target, rescue_dirs=default_rescue_dirs(_settings(ctx).data_dir),
+                                group_share=group_share)
     except StoreError as exc:
         _fail(str(exc))
     lost = report.lost

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import os
 import secrets
-import stat
 import socket
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["fsync_dir", "replace", "temp_name", "unlink_quietly", "write_temp", "write_text_atomic"]
+__all__ = [
+    "fsync_dir", "make_dirs", "replace", "temp_name", "unlink_quietly", "write_temp", "write_text_atomic",
+]
 
 
 def fsync_dir(directory: str | os.PathLike[str]) -> None:
@@ -21,6 +23,26 @@ def fsync_dir(directory: str | os.PathLike[str]) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def make_dirs(directory: str | os.PathLike[str], mode: int = 0o700) -> None:
+    """Create `directory` and any missing parent, each with exactly `mode` (the umask is not applied);
+    folders already there are left as they are. Raises OSError."""
+    missing = []
+    folder = Path(directory)
+    while not folder.is_dir():
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=mode)
+        except FileExistsError:
+            if not folder.is_dir():
+                raise
+            continue
+        os.chmod(folder, mode)
 
 
 def temp_name(path: Path) -> Path:
@@ -77,8 +99,7 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, *, mode: int | No
     a new one gets `mode` (default 0600); with `mode` given, exactly that. A symbolic link at `path` is
     replaced itself, its target never written. Folders made for it are 0700. Raises OSError."""
     target = Path(path)
-    if not target.parent.is_dir():
-        target.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+    make_dirs(target.parent)
     like = None
     if mode is None:
         try:

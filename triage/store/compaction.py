@@ -38,11 +38,12 @@ class Compactor:
         if not self.background or bulk:
             try:
                 self.compact_locked()
-            except (OSError, StoreError) as exc:  # the events are safe in the journal; try again a little later
+            except (OSError, StoreError) as exc:  # the events are safe in the journal; try again later
                 self._failed(exc)
             return
         if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self._in_background, name="triage-store-compact", daemon=True)
+            self._thread = threading.Thread(target=self._in_background, name="triage-store-compact",
+                                            daemon=True)
             self._thread.start()
 
     def _failed(self, exc: OSError | StoreError) -> None:
@@ -103,4 +104,5 @@ class Compactor:
                 if journal.storage.journal_records and not journal.storage.damage:
                     self.compact_locked()
         except (OSError, StoreError) as exc:
-            journal.last_error = f"{journal.path}: could not compact ({reason_of(exc)}); events are safe in the journal."
+            journal.last_error = (f"{journal.path}: could not compact ({reason_of(exc)}); "
+                                  f"events are safe in the journal.")

@@ -18,13 +18,16 @@ Semantics (what the TUI and CLI rely on):
   and history() show it), ``pending`` counts it, a PendingWriteError says why, and it is retried
   first on the next write, on ``refresh()``, ``retry_pending()`` and ``close()``.
 * Every event has a unique ``uid``. ``undo_own`` takes back only this instance's own events (see
-  undo.py); ``rescue()`` moves events that cannot be made durable to a rescue file (rescue.py), and
-  opening a store replays rescue files once (replay.py; ``replayed`` says what it did).
+  undo.py); ``rescue()`` moves events that cannot be made durable to a rescue file, and opening a
+  store replays this user's own rescue files once (replay.py; ``replayed`` says what it did).
 * Plain TinyDB readers see the events once compacted: ``close()`` compacts when this store wrote
   anything, and every ``compact_every`` journal records a compaction runs in a background thread
-  (``background_compaction=False``: in the writing call), holding the lock only to rename.
+  (``background_compaction=False``: in the writing call), holding the lock only to rename
+  (compaction.py).
+* A damaged journal line (anything another user may have written: see lines.py) is skipped and
+  kept; ``damage`` says so in one sentence, and nothing is compacted until ``triage recover``.
 * ``refresh()`` is a stat of two files when nothing changed; after another process compacted it
-  reads only the end of the main file (see ``_reload_cheaply``), so an open TUI can poll it often.
+  reads only the end of the main file (see sync.py), so an open TUI can poll it often.
 """
 
 from __future__ import annotations
@@ -88,7 +91,8 @@ class DecisionStore:
         self.user = user if user is not None else _login_name()
         self.host = host if host is not None else socket.gethostname()
         self._journal = EventJournal(self.path, group_share=group_share, lock_timeout=lock_timeout)
-        self._compactor = Compactor(self._journal, compact_every=compact_every, background=background_compaction)
+        self._compactor = Compactor(self._journal, compact_every=compact_every,
+                                    background=background_compaction)
         dirs = [Path(d) for d in rescue_dirs] if rescue_dirs is not None else default_rescue_dirs()
         self._rescuer = Rescuer(self._journal, dirs, user=self.user, host=self.host)
         self._undo = SessionUndo()
@@ -136,7 +140,8 @@ class DecisionStore:
         return {
             "article_id": article_id, "decision": decision, "note": _text(note, "note"), "user": self.user,
             "host": self.host, "at": utc_now_iso(), "title": _text(title, "title"), "source": _text(source),
-            "url": _text(url), "action": action, "batch": batch, "uid": uid, "version": _text(wire.get("version")),
+            "url": _text(url), "action": action, "batch": batch, "uid": uid,
+            "version": _text(wire.get("version")),
             "urgency": _urgency(wire.get("urgency")), "slugline": _text(wire.get("slugline")),
             "wire_version": _text(wire.get("wire_version")),
         }
@@ -155,23 +160,26 @@ class DecisionStore:
             raise ValueError("an article id is required")
         latest = self._journal.log.latest(article_id)
         if latest is not None:
-            title, source, url = title or latest.get("title"), source or latest.get("source"), url or latest.get("url")
+            title, source = title or latest.get("title"), source or latest.get("source")
+            url = url or latest.get("url")
             note = note or latest.get("note")
             if not isinstance(article, Article):  # by id only: the story's wire fields carry forward
                 wire = {**latest, "version": ""}
-        return self._new_doc(article_id, value, note, "decide" if value else "clear", batch, title, source, url,
-                             uid, wire)
+        action = "decide" if value else "clear"
+        return self._new_doc(article_id, value, note, action, batch, title, source, url, uid, wire)
 
     # ---- public API: changes ---------------------------------------------------------------------
     def decide(self, article: Article | str, decision: Decision | str | None, note: str = "", *,
-               batch: str = "", title: str = "", source: str = "", url: str = "", uid: str = "") -> DecisionEvent:
+               batch: str = "", title: str = "", source: str = "", url: str = "",
+               uid: str = "") -> DecisionEvent:
         """Record a decision (None or "clear": clear it) durably; returns the event written.
 
         `uid`: the event's id when the caller made one (new_uid()) to know the event before it is
         written, e.g. to rescue it if the write never happens; by default a new one.
         """
         value = decision_value(decision)
-        return self._journal.write(lambda: [self._decide_doc(article, value, note, batch, title, source, url, uid)])[0]
+        return self._journal.write(
+            lambda: [self._decide_doc(article, value, note, batch, title, source, url, uid)])[0]
 
     def decide_many(self, articles: Sequence[Article | str], decision: Decision | str | None,
                     note: str = "", *, uids: Sequence[str] | None = None) -> list[DecisionEvent]:
@@ -182,7 +190,7 @@ class DecisionStore:
         if len(given) != len(articles):
             raise ValueError("uids must give one id per article")
         return self._journal.write(lambda: [self._decide_doc(a, value, note, batch, "", "", "", u)
-                                    for a, u in zip(articles, given)])
+                                    for a, u in zip(articles, given, strict=False)])
 
     def undo(self, article_ids: str | Sequence[str]) -> list[DecisionEvent]:
         """Return each article to the state before its latest change (see module docstring)."""
@@ -205,7 +213,7 @@ class DecisionStore:
         return self._journal.write(build)
 
     def set_note(self, article_id: str, note: str, *, uid: str = "") -> DecisionEvent:
-        """Replace the note of an article (also with ""), keeping its current decision (`uid`: as in decide)."""
+        """Replace the note of an article (also with ""), keeping its decision (`uid`: as in decide)."""
 
         def build() -> list[Doc]:
             latest = self._journal.log.latest(article_id) or {}
@@ -266,7 +274,8 @@ class DecisionStore:
 
     def query(self, where: EventQuery | None = None, *, decision: Decision | str | None = None,
               since: datetime | None = None, until: datetime | None = None, user: str | None = None,
-              source: str | None = None, text: str | None = None, history: bool = False) -> list[DecisionEvent]:
+              source: str | None = None, text: str | None = None,
+              history: bool = False) -> list[DecisionEvent]:
         """Filtered events, oldest first: the current one per article, or every event with history=True.
 
         `where` is an EventQuery (triage.store.query says what each filter means); the keywords build

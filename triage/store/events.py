@@ -10,14 +10,14 @@ from typing import Any
 from triage.model import Decision, DecisionEvent
 
 __all__ = [
-    "EVENT_KEYS", "SCHEMA_VERSION", "WIRE_KEYS", "at_key", "decision_or_none", "iso_key", "new_uid", "normalise_doc",
-    "to_doc", "to_event", "undo_target", "utc_now_iso",
+    "EVENT_KEYS", "SCHEMA_VERSION", "WIRE_KEYS", "at_key", "decision_or_none", "iso_key", "new_uid",
+    "normalise_doc", "to_doc", "to_event", "undo_target", "utc_now_iso",
 ]
 
 SCHEMA_VERSION = 2
 WIRE_KEYS = ("urgency", "slugline", "wire_version")  # optional: events written before them lack them
-EVENT_KEYS = ("article_id", "decision", "note", "user", "host", "at", "title", "source", "url", "action", "batch",
-              "uid", "version", *WIRE_KEYS)
+EVENT_KEYS = ("article_id", "decision", "note", "user", "host", "at", "title", "source", "url", "action",
+              "batch", "uid", "version", *WIRE_KEYS)
 ACTIONS = ("decide", "clear", "undo", "note")
 
 _DECISIONS: dict[Any, Decision | None] = {d.value: d for d in Decision}
@@ -63,7 +63,7 @@ def at_key(value: Any) -> str:
 
 
 def decision_or_none(value: Any) -> str | None:
-    """A stored decision value if it is a known one, else None (a document written by hand may hold anything)."""
+    """A stored decision value if it is a known one, else None (a hand-written document may hold anything)."""
     try:
         return value if value in _DECISIONS else None
     except TypeError:  # unhashable

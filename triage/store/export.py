@@ -177,7 +177,9 @@ def md_url(value: Any) -> str:
         return ""
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return ""
-    return quote(url, safe="/:?#@!$&'*+,;=%-._~")
+    # '&' is backslash-escaped (CommonMark allows it in a link destination): '&#x202e;' in a URL
+    # must stay text, never become a character reference
+    return quote(url, safe="/:?#@!$&'*+,;=%-._~").replace("&", "\\&")
 
 
 def _code_span(value: Any) -> str:

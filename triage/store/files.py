@@ -61,7 +61,8 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def open_regular(path: str | os.PathLike[str], flags: int, mode: int = 0o600, *, one_link: bool = False) -> int:
+def open_regular(path: str | os.PathLike[str], flags: int, mode: int = 0o600, *,
+                 one_link: bool = False) -> int:
     """Open a file of the store without blocking on a FIFO; it must be a regular file (with `one_link`,
     without another hard link: it is written in place). A symbolic link is followed only when it is
     this user's own (ELOOP otherwise: another user's link in a shared folder may point anywhere).
@@ -98,7 +99,8 @@ def os_reason(exc: OSError) -> str:
 
 
 def read_main(path: Path) -> Tables | None:
-    """Parse the main TinyDB JSON file: None when absent, {} when empty; CorruptStoreError if it does not parse."""
+    """Parse the main TinyDB JSON file: None when absent, {} when empty; CorruptStoreError if it does not
+    parse."""
     try:
         fd = open_regular(path, os.O_RDONLY)
     except FileNotFoundError:
@@ -121,7 +123,8 @@ def _parse_main(path: Path, raw: bytes) -> Tables:
         with gc_paused():  # parsing builds ~10^5 dicts: the cyclic GC would rescan them many times
             data = decode_json(text, max_depth=None, strict=False)
     except UnicodeDecodeError as exc:
-        raise CorruptStoreError(_corrupt_message(path, f"bytes that are not UTF-8 at {exc.start}"), str(path)) from None
+        why = f"bytes that are not UTF-8 at {exc.start}"
+        raise CorruptStoreError(_corrupt_message(path, why), str(path)) from None
     except ValueError as exc:
         raise CorruptStoreError(_corrupt_message(path, str(exc)), str(path)) from None
     if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
@@ -144,12 +147,13 @@ def damaged_message(db: Path, journal: Path, damaged: list[tuple[int, str]]) -> 
     number, why = damaged[0]
     more = f" and {len(damaged) - 1} more line(s)" if len(damaged) > 1 else ""
     return (f"{journal}: line {number} is damaged ({why}){more}; skipped and kept as it is (the file is not "
-            f"compacted meanwhile): run `triage recover --db {db}` to set it aside and keep every other event.")
+            f"compacted meanwhile): run `triage recover --db {db}` to set it aside and keep every "
+            f"other event.")
 
 
 def parse_journal(read: Callable[[int], bytes], first_line: int = 1
                   ) -> tuple[list[Record], int, int, list[tuple[int, str]]]:
-    """Parse journal lines from a reader: (records, bytes consumed, lines consumed, [(line number, why damaged)]).
+    """Parse journal lines from a reader: (records, bytes consumed, lines consumed, [(line, why damaged)]).
 
     The bytes after the last newline are an unfinished append (never acknowledged) and are not
     consumed; a complete line that is not a journal record is damaged: reported, never raised.

@@ -20,12 +20,14 @@ __all__ = [
     "split_lines",
 ]
 
-MAX_LINE = 1 << 20  # bytes one journal or rescue line may take; a longer one is damaged (only its head is read)
+# bytes one journal or rescue line may take; a longer one is damaged (only its head is read)
+MAX_LINE = 1 << 20
 MAX_DEPTH = 64  # nesting a line may have (an event has two levels)
 TEXT_FIELDS = ("note", "user", "host", "at", "title", "source", "url", "action", "batch", "uid", "version",
                "slugline", "wire_version")
 DECISION_VALUES = ("follow-up", "archive", "flag")
 _MAX_ID = 1 << 53
+_SPACE = re.compile(r"[ \t\n\r]*")
 _SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")  # a surrogate escape: paired ones are fine, lone ones are not
 
 
@@ -47,7 +49,8 @@ def _constant(name: str) -> Any:
 
 
 _DECODER = json.JSONDecoder(parse_float=_finite, parse_int=_short_int, parse_constant=_constant)
-_LENIENT = json.JSONDecoder()  # NaN, Infinity and long integers are values Python holds (a main file may have them)
+# NaN, Infinity and long integers are values Python holds (a main file may have them)
+_LENIENT = json.JSONDecoder()
 
 
 def _encodable(obj: Any) -> bool:
@@ -82,6 +85,20 @@ def _depth_ok(text: str, limit: int) -> bool:
     return True
 
 
+def _decode(text: str, pos: int, strict: bool) -> tuple[Any, int]:
+    try:
+        obj, end = (_DECODER if strict else _LENIENT).raw_decode(text, pos)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON: {exc.msg}") from None
+    except ValueError as exc:  # a number refused by the hooks, or too long for int()
+        raise ValueError(str(exc).split(";")[0]) from None
+    if strict and _SURROGATE.search(text, pos, end) and not _encodable(obj):
+        raise ValueError("a lone surrogate (\\ud800-\\udfff), which UTF-8 cannot hold")
+    return obj, end
+
+
 def decode_json(text: str, *, max_depth: int | None = MAX_DEPTH, strict: bool = True) -> Any:
     """Parse JSON text into values Python and UTF-8 can hold; ValueError with a plain reason otherwise.
 
@@ -90,17 +107,15 @@ def decode_json(text: str, *, max_depth: int | None = MAX_DEPTH, strict: bool = 
     wherever it is shown) only what does not parse at all."""
     if max_depth is not None and not _depth_ok(text, max_depth):
         raise ValueError(f"nested more than {max_depth} levels deep")
-    try:
-        obj = (_DECODER if strict else _LENIENT).decode(text)
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON: {exc.msg}") from None
-    except ValueError as exc:  # a number refused by the hooks, or too long for int()
-        raise ValueError(str(exc).split(";")[0]) from None
-    if strict and _SURROGATE.search(text) and not _encodable(obj):
-        raise ValueError("a lone surrogate (\\ud800-\\udfff), which UTF-8 cannot hold")
+    obj, end = _decode(text, _SPACE.match(text).end(), strict)
+    if text[end:].strip():
+        raise ValueError("not valid JSON: Extra data")
     return obj
+
+
+def decode_prefix(text: str, pos: int = 0) -> tuple[Any, int]:
+    """The JSON value starting at `pos` in `text` and where it ends, under the same rules as decode_json."""
+    return _decode(text, pos, True)
 
 
 def decode_line(raw: bytes) -> Any:
@@ -177,18 +192,3 @@ def split_lines(read: Callable[[int], bytes], limit: int = MAX_LINE, chunk: int 
             kept += len(rest)
             if kept > limit:
                 head, over = [b"".join(head)[: limit + 1]], True
-
-
-def decode_prefix(text: str, pos: int = 0) -> tuple[Any, int]:
-    """The JSON value starting at `pos` in `text` and where it ends, under the same rules as decode_json."""
-    try:
-        obj, end = _DECODER.raw_decode(text, pos)
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON: {exc.msg}") from None
-    except ValueError as exc:  # a number refused by the hooks, or too long for int()
-        raise ValueError(str(exc).split(";")[0]) from None
-    if _SURROGATE.search(text, pos, end) and not _encodable(obj):
-        raise ValueError("a lone surrogate (\\ud800-\\udfff), which UTF-8 cannot hold")
-    return obj, end

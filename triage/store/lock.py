@@ -7,6 +7,7 @@ truncated file or a wait that lasts forever. The file is kept between uses (its 
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import threading
@@ -15,11 +16,23 @@ from pathlib import Path
 
 from triage.store.files import open_regular
 
-__all__ = ["LockTimeout", "StoreLock"]
+__all__ = ["LockTimeout", "StoreLock", "flock_until"]
 
 
 class LockTimeout(TimeoutError):
     """The lock was held elsewhere for longer than the timeout."""
+
+
+def flock_until(fd: int, deadline: float, interval: float = 0.005) -> None:
+    """An exclusive flock on `fd`, waited for until `deadline` (time.monotonic) at most: LockTimeout after."""
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise LockTimeout(errno.ETIMEDOUT, "locked by another process") from None
+            time.sleep(interval)
 
 
 class StoreLock:
@@ -52,15 +65,7 @@ class StoreLock:
                     os.fchmod(fd, self.mode)  # exactly the store's mode: the umask may have taken bits away
                 except OSError:
                     pass
-            deadline = time.monotonic() + max(0.0, self.timeout)
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise LockTimeout(f"{self.path}: held by another process") from None
-                    time.sleep(self.poll_interval)
+            flock_until(fd, time.monotonic() + max(0.0, self.timeout), self.poll_interval)
         except BaseException:
             os.close(fd)
             raise

@@ -64,7 +64,7 @@ class EventLog:
             self.max_id = ids[-1] if ids else 0
             return skipped
         self.docs, self.ids, self.hist, self.max_id = [], [], {}, 0  # some document is not an event
-        for doc_id, doc in zip(ids, docs):
+        for doc_id, doc in zip(ids, docs, strict=False):
             skipped += not self.add(doc_id, doc)
         return skipped
 
@@ -79,7 +79,7 @@ class EventLog:
         return True
 
     def apply(self, records: list[Record], extra: Tables) -> None:
-        """Journal records: new events are added (ids already held are skipped), other tables go to `extra`."""
+        """Journal records: new events are added (ids already held are skipped), other tables to `extra`."""
         for table, doc_id, doc in records:
             if table != "events":
                 extra.setdefault(table, {})[str(doc_id)] = doc
@@ -123,4 +123,4 @@ class EventLog:
 
     def events_table(self) -> dict[str, Doc]:
         """The committed events as a TinyDB table (a new dict; the documents are shared, never changed)."""
-        return {str(i): d for i, d in zip(self.ids, self.docs)}
+        return {str(i): d for i, d in zip(self.ids, self.docs, strict=False)}

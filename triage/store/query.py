@@ -30,7 +30,7 @@ _DECIDED = object()  # any but cleared
 
 
 def decision_value(decision: Decision | str | None) -> str | None:
-    """The stored value of a decision: 'follow-up' | 'archive' | 'flag', or None for clear; ValueError else."""
+    """The stored value of a decision ('follow-up', 'archive', 'flag'; None: clear); ValueError else."""
     if decision is None:
         return None
     if isinstance(decision, Decision):
@@ -51,7 +51,8 @@ def haystack(event: DecisionEvent) -> str:
 
 
 def _doc_haystack(doc: Mapping[str, Any]) -> str:
-    return "\n".join(_text(doc.get(k)) for k in ("title", "note", "source", "user", "article_id", "url")).casefold()
+    keys = ("title", "note", "source", "user", "article_id", "url")
+    return "\n".join(_text(doc.get(k)) for k in keys).casefold()
 
 
 def _bound(value: datetime | str | None) -> str:
@@ -139,7 +140,8 @@ class EventQuery:
             return all(t in hay for t in self._terms)
         return True
 
-    def select(self, events: Iterable[DecisionEvent], hay: Mapping[str, str] | None = None) -> list[DecisionEvent]:
+    def select(self, events: Iterable[DecisionEvent],
+               hay: Mapping[str, str] | None = None) -> list[DecisionEvent]:
         """The events that match, in their order (`hay`: article id -> haystack(), read only)."""
         if hay is None:
             return [e for e in events if self.matches(e)]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from triage.infra.atomic import replace, write_temp
+from triage.infra.atomic import make_dirs, replace, write_temp
 from triage.store.errors import StoreError
 from triage.store.events import SCHEMA_VERSION, normalise_doc, utc_now_iso
 from triage.store.files import encode_tables, journal_path, open_regular, os_reason
@@ -151,12 +151,13 @@ class RecoverReport:
 
     found: int  # events written to the new file (rescued ones included)
     lost: int  # damaged entries that could not be read (kept in `damaged_path`)
-    rescued: int = 0  # of `found`, events taken from rescue files (decisions an earlier session could not write)
+    rescued: int = 0  # of `found`, events from rescue files (decisions an earlier session could not write)
     rescue_paths: tuple[Path, ...] = ()
     damaged_path: Path | None = None  # the damaged lines, byte for byte (None: there were none)
 
 
-def _rescued(src: Path, dirs: Sequence[Path], known: set[str]) -> tuple[list[dict[str, Any]], tuple[Path, ...]]:
+def _rescued(src: Path, dirs: Sequence[Path],
+             known: set[str]) -> tuple[list[dict[str, Any]], tuple[Path, ...]]:
     """Events of the rescue files of `src` whose uid is not among `known` (the files are left as they are)."""
     with locked_rescue_files(src, dirs) as (files, _problems, _refused):
         out = []
@@ -168,17 +169,14 @@ def _rescued(src: Path, dirs: Sequence[Path], known: set[str]) -> tuple[list[dic
         return out, tuple(f.path for f in files)
 
 
-def _private_parent(path: Path) -> None:
-    if not path.parent.is_dir():
-        path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
-
-
 def recover_events(src: str | os.PathLike[str], dst: str | os.PathLike[str], *,
-                   rescue_dirs: Sequence[str | os.PathLike[str]] | None = None) -> RecoverReport:
+                   rescue_dirs: Sequence[str | os.PathLike[str]] | None = None,
+                   group_share: bool = False) -> RecoverReport:
     """Write every event that still parses in `src` (+ journal), and the events of its rescue files not
     already among them, to the new file `dst`; `src` and the rescue files are never modified.
 
     `dst` must not exist yet. `rescue_dirs`: the fallback rescue places (default: default_rescue_dirs()).
+    The new file is 0600 (0660 with `group_share`); the damaged lines set aside are always 0600.
     """
     src, dst = Path(src).expanduser(), Path(dst).expanduser()
     if os.path.lexists(dst) or os.path.lexists(journal_path(dst)):
@@ -195,13 +193,10 @@ def recover_events(src: str | os.PathLike[str], dst: str | os.PathLike[str], *,
         "meta": {"1": {"schema_version": SCHEMA_VERSION, "app": "triage", "created": utc_now_iso(),
                        "recovered_from": str(src)}},
     }
-    try:
-        mode = os.stat(src).st_mode & 0o660 or 0o600
-    except OSError:
-        mode = 0o600
+    mode = 0o660 if group_share else 0o600
     damaged_path = None
     try:
-        _private_parent(dst)
+        make_dirs(dst.parent, 0o770 if group_share else 0o700)
         if aside:
             damaged_path = dst.with_name(f"{dst.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}.jsonl")
             replace(write_temp(damaged_path, b"".join(line + b"\n" for line in aside), 0o600), damaged_path)

@@ -58,7 +58,8 @@ class Rescuer:
         journal = self.journal
         got = journal.mutex.acquire(timeout=max(0.0, timeout))
         try:
-            inflight = list(journal.inflight)  # before pending: a failed write moves its docs there, then clears this
+            # before pending: a failed write moves its docs there, then clears this
+            inflight = list(journal.inflight)
             pending = list(journal.log.pending)
             docs, seen = [], set()
             for doc in inflight + pending + [self._extra_doc(e) for e in extra]:
@@ -86,7 +87,7 @@ class Rescuer:
 
     # ---- replaying -------------------------------------------------------------------------------
     def replay(self, *, timeout: float = 2.0) -> ReplayReport | None:
-        """Replay the rescue files into the journal; None when there are none (the usual case: a few stats)."""
+        """Replay the rescue files into the journal; None when there are none (the usual case)."""
         if not self._any_exists():
             return None
         journal = self.journal
@@ -95,8 +96,8 @@ class Rescuer:
             if not files:
                 if not problems and not refused:
                     return None
-                return ReplayReport(paths=kept_aside, error="; ".join(r for _, r in problems), kept=kept_aside,
-                                    refused=tuple(refused))
+                return ReplayReport(paths=kept_aside, error="; ".join(r for _, r in problems),
+                                    kept=kept_aside, refused=tuple(refused))
             paths = tuple(f.path for f in files)
             damaged = sum(f.damaged for f in files)
             counts = {"already": 0, "superseded": 0}

@@ -16,7 +16,6 @@ changes nothing.
 from __future__ import annotations
 
 import errno
-import fcntl
 import hashlib
 import json
 import os
@@ -30,11 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from triage.infra.atomic import fsync_dir
+from triage.infra.atomic import fsync_dir, make_dirs
 from triage.infra.sanitize import sanitize_line
 from triage.model import DecisionEvent
 from triage.store.events import normalise_doc
 from triage.store.lines import decode_line, split_lines
+from triage.store.lock import flock_until
 
 __all__ = [
     "RESCUE_SUFFIX", "ReplayReport", "RescueResult", "default_rescue_dirs", "locked_rescue_files",
@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 RESCUE_SUFFIX = ".rescue"
+Problem = tuple[Path, str]  # a rescue file and why it was not read
 _OPEN_FLAGS = os.O_NOFOLLOW | os.O_CLOEXEC
 
 
@@ -61,7 +62,9 @@ class RescueResult:
             return (f"{self.count} decision(s) could not be saved and no rescue file could be written "
                     f"({sanitize_line(self.error)}).")
         where = sanitize_line(self.path)
-        extra = f" (beside the decisions file: {sanitize_line(self.error)})" if self.fallback and self.error else ""
+        extra = ""
+        if self.fallback and self.error:
+            extra = f" (beside the decisions file: {sanitize_line(self.error)})"
         return (f"{self.count} decision(s) that could not be saved were written to {where}{extra}; "
                 f"the next start replays them.")
 
@@ -77,7 +80,7 @@ class ReplayReport:
     damaged: int = 0  # lines that did not parse (the file is then kept, renamed, not deleted)
     error: str = ""  # why the events could not be written now (the files stay for the next start)
     kept: tuple[Path, ...] = field(default=())  # files kept (not replayed now, or renamed when damaged)
-    refused: tuple[tuple[Path, str], ...] = ()  # rescue files not replayed: of another user, or writable by others
+    refused: tuple[tuple[Path, str], ...] = ()  # not replayed: another user's, or others may write them
 
     @property
     def count(self) -> int:
@@ -102,16 +105,19 @@ class ReplayReport:
         where = ", ".join(sanitize_line(p) for p in self.paths)
         if self.error:
             return (f"Decisions saved in {where} when an earlier session could not write them are not "
-                    f"replayed yet ({sanitize_line(self.error)}); they stay there and are tried at the next start.")
+                    f"replayed yet ({sanitize_line(self.error)}); they stay there and are tried at the "
+                    f"next start.")
         n = self.count
-        text = f"Replayed {n} decision{'' if n == 1 else 's'} saved in {where} when the last session could not write them"
+        text = (f"Replayed {n} decision{'' if n == 1 else 's'} saved in {where} when the last session "
+                f"could not write them")
         notes = []
         if self.already:
             notes.append(f"{self.already} already saved")
         if self.superseded:
             notes.append(f"{self.superseded} left out: changed later")
         if self.damaged:
-            notes.append(f"{self.damaged} damaged line(s) kept in {', '.join(sanitize_line(p) for p in self.kept)}")
+            kept = ", ".join(sanitize_line(p) for p in self.kept)
+            notes.append(f"{self.damaged} damaged line(s) kept in {kept}")
         return text + (f" ({'; '.join(notes)})." if notes else ".")
 
 
@@ -122,7 +128,8 @@ def rescue_path(path: Path) -> Path:
 
 def default_rescue_dirs(data_dir: str | os.PathLike[str] | None = None) -> list[Path]:
     """Private folders for rescue files that cannot go beside the decisions file, in order of preference:
-    ``<data_dir>/rescue`` when given (the app's data dir), the platformdirs state and runtime dirs, the temp dir."""
+    ``<data_dir>/rescue`` when given (the app's data dir), the platformdirs state and runtime dirs, the
+    temp dir."""
     dirs = [Path(data_dir) / "rescue"] if data_dir is not None else []
     try:
         from platformdirs import user_runtime_path, user_state_path
@@ -154,22 +161,10 @@ def _reason(exc: OSError) -> str:
 
 def _private_dir(directory: Path) -> None:
     """Create `directory` (0700) or check that it is this user's own and not writable by others."""
-    directory.mkdir(parents=True, mode=0o700, exist_ok=True)
+    make_dirs(directory)
     st = os.lstat(directory)
     if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o022:
         raise PermissionError(errno.EACCES, "not a private folder of this user", str(directory))
-
-
-def _flock(fd: int, deadline: float) -> None:
-    """An exclusive flock, waited for until `deadline` (time.monotonic) at most."""
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                raise TimeoutError(errno.ETIMEDOUT, "locked by another process") from None
-            time.sleep(0.005)
 
 
 def _append(target: Path, payload: bytes, deadline: float) -> None:
@@ -180,9 +175,9 @@ def _append(target: Path, payload: bytes, deadline: float) -> None:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_nlink > 1:
                 raise PermissionError(errno.EACCES, "a rescue file of another user is there", str(target))
-            if st.st_mode & 0o022:  # others may have written lines into it: never add ours (it is not replayed)
+            if st.st_mode & 0o022:  # others may have written lines into it (it is not replayed): not ours
                 raise PermissionError(errno.EACCES, "a rescue file others may write is there", str(target))
-            _flock(fd, deadline)
+            flock_until(fd, deadline)
             try:
                 now = os.stat(target, follow_symlinks=False)
             except FileNotFoundError:
@@ -246,7 +241,8 @@ class Refused(PermissionError):
 
 
 def _owned(st: os.stat_result) -> str:
-    """Why a rescue file may not be replayed ("" when it may): it must be this user's, writable by no one else."""
+    """Why a rescue file may not be replayed ("" when it may): it must be this user's, writable by no one
+    else."""
     if not stat.S_ISREG(st.st_mode):
         return "not a regular file"
     if st.st_uid != os.geteuid():
@@ -265,7 +261,7 @@ def _read_locked(target: Path, fallback: bool, store: str, deadline: float) -> R
         why = _owned(os.fstat(fd))
         if why:
             raise Refused(errno.EACCES, why, str(target))
-        _flock(fd, deadline)
+        flock_until(fd, deadline)
         lines = list(split_lines(lambda n: os.read(fd, n)))
         st = os.fstat(fd)
     except BaseException:
@@ -298,7 +294,7 @@ def _read_locked(target: Path, fallback: bool, store: str, deadline: float) -> R
 
 @contextmanager
 def locked_rescue_files(path: Path, dirs: Sequence[Path], *, timeout: float = 2.0
-                        ) -> Iterator[tuple[list[RescueFile], list[tuple[Path, str]], list[tuple[Path, str]]]]:
+                        ) -> Iterator[tuple[list[RescueFile], list[Problem], list[Problem]]]:
     """The rescue files of a decisions file, read and held locked: ([files], [(path, why it was not read)],
     [(path, why it is refused)]); refused ones are not this user's own, or others may write them."""
     store = os.path.abspath(path)

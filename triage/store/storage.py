@@ -8,7 +8,7 @@ Layout for a store at ``decisions.json``:
 * ``decisions.json.journal``  one JSON line per change ``{"t": table, "id": doc_id, "doc": {...}}``,
                               appended with one write + fdatasync per change (the fast durable path).
                               Replayed on open; folded into the main file by :meth:`JournalStorage.compact`.
-* ``decisions.json.lock``     the filelock taken around every read-modify-write.
+* ``decisions.json.lock``     the flock taken around every read-modify-write (lock.py).
 
 Compaction (``point`` -> ``prepare`` -> ``install``): the events up to a point are written to an fsynced
 temp file, possibly without the lock and off the caller's thread; then, under the lock, the temp file
@@ -39,7 +39,7 @@ from typing import Any
 
 from tinydb.storages import Storage
 
-from triage.infra.atomic import fsync_dir, replace, unlink_quietly, write_temp
+from triage.infra.atomic import fsync_dir, make_dirs, replace, unlink_quietly, write_temp
 from triage.store.errors import LockTimeoutError, StoreError
 from triage.store.files import (
     Record,
@@ -62,7 +62,10 @@ from triage.store.files import (
 from triage.store.lock import LockTimeout, StoreLock
 from triage.store.tail import tail_meta
 
-__all__ = ["JournalStorage", "Record", "Tables", "apply_records", "gc_paused", "journal_path", "lock_path", "read_main"]
+__all__ = [
+    "JournalStorage", "Record", "Tables", "apply_records", "gc_paused", "journal_path", "lock_path",
+    "read_main",
+]
 
 
 class JournalStorage(Storage):
@@ -87,7 +90,7 @@ class JournalStorage(Storage):
         self._j_offset = 0
         self._j_lines = 0  # lines of the journal read so far (damaged ones are named by number)
         self.journal_records = 0  # complete records in the journal as of the last load/read/append
-        self.damaged: list[tuple[int, str]] = []  # damaged journal lines: (line number, why); no compaction then
+        self.damaged: list[tuple[int, str]] = []  # damaged journal lines (number, why): no compaction then
         self.held_back = ""  # why the main file must not be rewritten now ("" when it may)
         self.full_loads = 0  # how many times the main file was parsed (a figure for tests and benchmarks)
 
@@ -119,14 +122,7 @@ class JournalStorage(Storage):
                 self._lock.release()
 
     def _ensure_dir(self) -> None:
-        directory = self.path.parent
-        if not directory.is_dir():
-            mode = 0o770 if self.mode == 0o660 else 0o700
-            directory.mkdir(parents=True, mode=mode, exist_ok=True)
-            try:
-                os.chmod(directory, mode)  # exactly: the umask would take the group's write bit away
-            except OSError:
-                pass
+        make_dirs(self.path.parent, 0o770 if self.mode == 0o660 else 0o700)
 
     # ---- change detection ------------------------------------------------------------------------
     def poll(self) -> str:
@@ -290,7 +286,8 @@ class JournalStorage(Storage):
         """
         main_key, j_ino, j_offset = point
         st = stat_or_none(self.journal)
-        if stat_key(stat_or_none(self.path)) != main_key or (st is not None and j_ino is not None and st.st_ino != j_ino):
+        replaced = st is not None and j_ino is not None and st.st_ino != j_ino
+        if stat_key(stat_or_none(self.path)) != main_key or replaced:
             unlink_quietly(tmp)
             return False
         self._remove_stale_temps()

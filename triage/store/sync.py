@@ -73,8 +73,9 @@ class EventJournal:
         if version < SCHEMA_VERSION and raw_events:
             raw_events = self._migrate(version, raw_events)
         skipped = self.log.replace(raw_events)
+        entries = f"{skipped} entr{'y' if skipped == 1 else 'ies'}"
         self.storage.held_back = (
-            f"{self.path}: {skipped} entr{'y' if skipped == 1 else 'ies'} of the events table are not events; "
+            f"{self.path}: {entries} of the events table are not events; "
             f"the file is kept as it is (not compacted): run `triage recover --db {self.path}` to set them "
             f"aside and keep every event." if skipped else ""
         )
@@ -226,7 +227,7 @@ class EventJournal:
             return len(self.log.pending)
 
     def refresh(self) -> bool:
-        """Retry pending events, take in what others wrote; True if events of others arrived (see take_news)."""
+        """Retry pending events, take in what others wrote; True if others' events arrived (take_news)."""
         with self.mutex:
             if self.closed:
                 return False

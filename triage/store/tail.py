@@ -13,7 +13,8 @@ from triage.store.lines import decode_json, decode_prefix
 
 __all__ = ["tail_meta"]
 
-_ENTRY_KEY = re.compile(rb'"(\d+)": \{')  # a document key in TinyDB JSON (outside strings: quotes there are escaped)
+# a document key in TinyDB JSON (outside strings: quotes there are escaped)
+_ENTRY_KEY = re.compile(rb'"(\d+)": \{')
 
 
 def tail_meta(path: Path, known: int) -> tuple[dict[str, Any], list[tuple[int, Any]] | None] | None:
@@ -54,9 +55,8 @@ def tail_meta(path: Path, known: int) -> tuple[dict[str, Any], list[tuple[int, A
         return None
     # the last key before the meta table must be event `through`: a document added by another
     # writer (plain TinyDB) that did not update meta makes the caller read the whole file
-    last = None
-    for last in _ENTRY_KEY.finditer(chunk, max(0, pos - 65536), pos):
-        pass
+    keys = list(_ENTRY_KEY.finditer(chunk, max(0, pos - 65536), pos))
+    last = keys[-1] if keys else None
     if last is None or int(last.group(1)) != through:
         return None
     if through <= known:

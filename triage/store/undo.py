@@ -72,12 +72,12 @@ def plan_undo(
         docs = history(article_id)
         at = next((i for i in range(len(docs) - 1, -1, -1) if docs[i].get("uid") == event.uid), None)
         if not event.uid or at is None:
-            conflicts.append(UndoConflict(article_id, None, f"{sanitize_line(article_id)}: the change to undo "
-                                                            f"is not in the decisions file"))
+            why = f"{sanitize_line(article_id)}: the change to undo is not in the decisions file"
+            conflicts.append(UndoConflict(article_id, None, why))
             continue
         if event.uid not in own:
-            conflicts.append(UndoConflict(article_id, None, f"{sanitize_line(article_id)}: the change to undo "
-                                                            f"was not made in this session"))
+            why = f"{sanitize_line(article_id)}: the change to undo was not made in this session"
+            conflicts.append(UndoConflict(article_id, None, why))
             continue
         other = next((d for d in docs[at + 1:] if d.get("uid") not in own), None)
         if other is not None:
