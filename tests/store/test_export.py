@@ -12,8 +12,8 @@ from triage.model import Article
 from triage.store import DecisionStore
 from triage.store.export import FORMATS, format_decisions
 
-KEYS = ["article_id", "decision", "note", "user", "host", "at", "title", "source", "url", "action", "batch", "uid",
-        "version", "urgency", "slugline", "wire_version"]
+KEYS = ["article_id", "decision", "note", "user", "host", "at", "title", "source", "url", "action", "batch",
+        "uid", "version", "urgency", "slugline", "wire_version"]
 
 
 @pytest.fixture

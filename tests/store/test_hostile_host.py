@@ -27,8 +27,8 @@ needs_setpriv = pytest.mark.skipif(shutil.which("setpriv") is None or os.geteuid
 
 def as_nobody(code: str, *args: str) -> None:
     """Run Python code as uid/gid 65534 (another local user)."""
-    subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", sys.executable, "-c",
-                    code, *args], check=True, timeout=60)
+    subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", sys.executable,
+                    "-c", code, *args], check=True, timeout=60)
 
 
 def forged_line(db: Path, article_id: str) -> str:
@@ -66,7 +66,8 @@ def test_a_rescue_file_of_another_user_is_never_replayed_and_left_alone(run, sha
     result = run("decisions", "--db", shared, "--format", "csv", "--decision", "all")
     assert result.exit_code == 0 and "forged1" not in result.stdout
     assert result.stderr.splitlines() == [
-        f"triage: {rescue_path(shared)}: not replayed (owned by uid {NOBODY}, not by you); it was left as it is."
+        f"triage: {rescue_path(shared)}: not replayed (owned by uid {NOBODY}, not by you); it was left as "
+        f"it is."
     ]
     assert rescue_path(shared).exists()
 
@@ -94,7 +95,8 @@ def test_a_rescue_file_others_may_write_in_a_fallback_place_is_never_replayed(tm
     target.chmod(0o622)
     again = DecisionStore(shared, rescue_dirs=[fallback])
     assert again.current("forged3") is None
-    assert again.replayed.message == f"{target}: not replayed (mode 0622: others may write it); it was left as it is."
+    assert again.replayed.message == (f"{target}: not replayed (mode 0622: others may write it); it was left "
+                                      f"as it is.")
     again.close()
 
 
@@ -126,7 +128,8 @@ def test_new_store_files_are_0600_and_new_folders_0700(tmp_path):
         store = DecisionStore(db, rescue_dirs=[tmp_path / "fallback"])
         store.decide("a1", "flag")
         store.close(compact=False)
-        assert stat.S_IMODE(db.parent.stat().st_mode) == stat.S_IMODE(db.parent.parent.stat().st_mode) == 0o700
+        for folder in (db.parent, db.parent.parent):
+            assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
         for path in (journal_path(db), lock_path(db)):
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
         store = DecisionStore(db)
@@ -179,8 +182,8 @@ def test_a_journal_replaced_by_a_fifo_never_hangs(run, shared):
     os.mkfifo(journal_path(shared))
     result = run("decisions", "--db", shared)
     assert result.exit_code == 1
-    assert result.stderr == (f"triage: {journal_path(shared)}: cannot read the journal (a FIFO, not a regular "
-                             f"file).\n")
+    assert result.stderr == (f"triage: {journal_path(shared)}: cannot read the journal (a FIFO, not a "
+                             f"regular file).\n")
 
 
 @needs_setpriv
@@ -192,8 +195,8 @@ def test_a_journal_linked_by_another_user_to_dev_zero_or_our_file_is_not_followe
         as_nobody("import os, sys; os.symlink(sys.argv[1], sys.argv[2])", target, str(journal_path(shared)))
         result = run("decide", "a2", "flag", "--db", shared)
         assert result.exit_code == 1
-        assert result.stderr.splitlines()[-1] == (f"triage: {journal_path(shared)}: cannot read the journal (a "
-                                                  f"symbolic link of another user, not followed).")
+        assert result.stderr.splitlines()[-1] == (f"triage: {journal_path(shared)}: cannot read the journal "
+                                                  f"(a symbolic link of another user, not followed).")
     assert victim.read_text() == "mine\n"
 
 

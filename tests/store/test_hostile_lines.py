@@ -17,22 +17,27 @@ MAX_LINE = 1 << 20  # (as triage.store.lines says; written here so the test also
 
 _DOC = b'{"t":"events","id":2,"doc":'
 CASES = {
-    "overflow": (_DOC + b'{"article_id":"a1","decision":"flag","at":1e999}}', "the number 1e999 is out of range"),
+    "overflow": (_DOC + b'{"article_id":"a1","decision":"flag","at":1e999}}',
+                 "the number 1e999 is out of range"),
     "negative overflow": (_DOC + b'{"article_id":"a1","decision":"flag","at":-1e999}}',
                           "the number -1e999 is out of range"),
-    "huge int": (b'{"t":"events","id":1' + b"0" * 5000 + b',"doc":{"article_id":"a1"}}', "an integer of 5001 digits"),
+    "huge int": (b'{"t":"events","id":1' + b"0" * 5000 + b',"doc":{"article_id":"a1"}}',
+                 "an integer of 5001 digits"),
     "deep nesting": (_DOC + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested more than 64 levels deep"),
     "lone surrogate": (_DOC + b'{"article_id":"a1","title":"\\ud800"}}',
                        "a lone surrogate (\\ud800-\\udfff), which UTF-8 cannot hold"),
     "NaN": (_DOC + b'{"article_id":"a1","decision":"flag","at":NaN}}', "NaN is not a JSON number"),
     "Infinity": (_DOC + b'{"article_id":"a1","at":Infinity}}', "Infinity is not a JSON number"),
-    "wrong type": (_DOC + b'{"article_id":"a1","decision":"flag","title":5}}', "not an event (title is not text)"),
-    "wrong decision": (_DOC + b'{"article_id":"a1","decision":["flag"]}}', "not an event (an unknown decision)"),
+    "wrong type": (_DOC + b'{"article_id":"a1","decision":"flag","title":5}}',
+                   "not an event (title is not text)"),
+    "wrong decision": (_DOC + b'{"article_id":"a1","decision":["flag"]}}',
+                       "not an event (an unknown decision)"),
     "NUL byte": (_DOC + b'{"article_id":"a1\x00"}}', "a NUL byte"),
     "not UTF-8": (_DOC + b'{"article_id":"a1\xff\xfe"}}', "bytes that are not UTF-8 at 44"),
     "not a record": (b"[1, 2, 3]", "not a journal record"),
     "not an event": (_DOC + b'{"foo":1}}', "not an event (no article_id)"),
-    "too long": (_DOC + b'{"article_id":"a1","note":"' + b"x" * MAX_LINE + b'"}}', f"longer than {MAX_LINE} bytes"),
+    "too long": (_DOC + b'{"article_id":"a1","note":"' + b"x" * MAX_LINE + b'"}}',
+                 f"longer than {MAX_LINE} bytes"),
 }
 
 
@@ -63,8 +68,9 @@ def test_a_damaged_journal_line_is_named_skipped_kept_and_recovered_aside(run, t
     assert result.exit_code == 0
     assert [r["article_id"] for r in json.loads(result.stdout)] == ["a0", "a2"]
     assert result.stderr.splitlines() == [
-        f"triage: warning: {journal_path(db)}: line 2 is damaged ({reason}); skipped and kept as it is (the file "
-        f"is not compacted meanwhile): run `triage recover --db {db}` to set it aside and keep every other event."
+        f"triage: warning: {journal_path(db)}: line 2 is damaged ({reason}); skipped and kept as it is "
+        f"(the file is not compacted meanwhile): run `triage recover --db {db}` to set it aside and keep "
+        f"every other event."
     ]
     assert run("decide", "a3", "archive", "--db", db).exit_code == 0  # others still decide
     assert journal_path(db).read_bytes().startswith(before)  # the damaged line is never compacted away
@@ -74,7 +80,8 @@ def test_a_damaged_journal_line_is_named_skipped_kept_and_recovered_aside(run, t
     aside = list(tmp_path.glob("r.json.damaged-*.jsonl"))
     assert len(aside) == 1 and stat.S_IMODE(aside[0].stat().st_mode) == 0o600
     assert aside[0].read_bytes() == line[:MAX_LINE] + b"\n"
-    assert result.stdout.startswith(f"Recovered 3 event(s) into {out} (1 damaged entry set aside (kept in {aside[0]}))")
+    assert result.stdout.startswith(f"Recovered 3 event(s) into {out} (1 damaged entry set aside "
+                                    f"(kept in {aside[0]}))")
     recovered = DecisionStore(out)
     assert sorted(recovered.current_many()) == ["a0", "a2", "a3"] and not recovered.damage
     recovered.close()
@@ -88,13 +95,15 @@ def test_a_truncated_last_line_is_an_unfinished_append_and_recover_keeps_it_asid
     assert result.exit_code == 0 and result.stderr == ""  # never acknowledged: not damage
     assert [row.split(",")[0] for row in result.stdout.splitlines()[1:]] == ["a0", "a1"]
     result = run("recover", "--db", db, "--output", tmp_path / "r.json")
-    assert result.exit_code == 0 and "2 event(s)" in result.stdout and "1 damaged entry set aside" in result.stdout
+    assert result.exit_code == 0 and "2 event(s)" in result.stdout
+    assert "1 damaged entry set aside" in result.stdout
 
 
 @pytest.mark.parametrize(("content", "why"), [
     (b'{"events": {"1": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}", "nested too deeply"),
     (b'{"events": {"1": {"article_id": "a1\xff"}}}', "bytes that are not UTF-8 at 35"),
-    (b'{"events": {"1": {"article_id": "a1", "n": 1' + b"0" * 5000 + b"}}}", "Exceeds the limit (4300 digits)"),
+    (b'{"events": {"1": {"article_id": "a1", "n": 1' + b"0" * 5000 + b"}}}",
+     "Exceeds the limit (4300 digits)"),
 ])
 def test_a_damaged_main_file_is_refused_untouched_and_recover_gets_out(run, tmp_path, content, why):
     db = tmp_path / "d.json"
@@ -112,10 +121,11 @@ def test_a_damaged_main_file_is_refused_untouched_and_recover_gets_out(run, tmp_
 
 def test_entries_of_the_main_file_that_are_not_events_block_compaction(run, tmp_path):
     db = tmp_path / "d.json"
-    db.write_text(json.dumps({"events": {"1": {"article_id": "a1", "decision": "flag"}, "2": {"not": "an event"}},
-                              "meta": {"1": {"schema_version": 2}}}))
+    events = {"1": {"article_id": "a1", "decision": "flag"}, "2": {"not": "an event"}}
+    db.write_text(json.dumps({"events": events, "meta": {"1": {"schema_version": 2}}}))
     before = db.read_bytes()
     result = run("decide", "a2", "archive", "--db", db)
     assert result.exit_code == 0
-    assert f"triage: warning: {db}: 1 entry of the events table are not events; the file is kept" in result.stderr
+    assert f"triage: warning: {db}: 1 entry of the events table are not events; the file is kept" in (
+        result.stderr)
     assert db.read_bytes() == before  # never rewritten without the entry

@@ -133,7 +133,8 @@ def test_refresh_after_another_process_compacts_does_not_reparse(tmp_path):
     assert {k for k in tui.current_many() if k.startswith("x")} == {"x1", "x2", "x3", "x4"}
     tui.close()
     fresh = DecisionStore(db)
-    assert len(fresh) == 504 and [e.article_id for e in fresh.query(history=True)][-4:] == ["x1", "x2", "x3", "x4"]
+    assert len(fresh) == 504
+    assert [e.article_id for e in fresh.query(history=True)][-4:] == ["x1", "x2", "x3", "x4"]
 
 
 def test_a_different_file_moved_in_is_read_in_full(tmp_path):

@@ -42,12 +42,12 @@ def test_an_article_decision_stores_its_wire_fields_and_notes_and_undo_keep_them
 
 def test_files_from_before_the_wire_fields_still_load(tmp_path):
     db = tmp_path / "d.json"
-    db.write_text(json.dumps({"events": {"1": {
-        "article_id": "old", "decision": "flag", "note": "", "user": "u", "host": "h", "at": "2026-01-01T00:00:00Z",
-        "title": "Old", "source": "S", "url": "", "action": "decide", "batch": "", "uid": "x1", "version": ""}},
-        "meta": {"1": {"schema_version": 2}}}))
-    journal_path(db).write_text(json.dumps({"t": "events", "id": 2, "doc": {"article_id": "j", "decision": "archive"}})
-                                + "\n")
+    old = {"article_id": "old", "decision": "flag", "note": "", "user": "u", "host": "h",
+           "at": "2026-01-01T00:00:00Z", "title": "Old", "source": "S", "url": "", "action": "decide",
+           "batch": "", "uid": "x1", "version": ""}
+    db.write_text(json.dumps({"events": {"1": old}, "meta": {"1": {"schema_version": 2}}}))
+    line = {"t": "events", "id": 2, "doc": {"article_id": "j", "decision": "archive"}}
+    journal_path(db).write_text(json.dumps(line) + "\n")
     store = DecisionStore(db)
     old, j = store.current("old"), store.current("j")
     assert (old.urgency, old.slugline, old.wire_version) == (None, "", "")
@@ -62,9 +62,11 @@ def test_exports_carry_urgency_slugline_and_wire_version(tmp_path):
     events = store.query(decision="all")
     store.close()
     rows = json.loads(format_decisions(events, "json"))
-    assert [(r["urgency"], r["slugline"], r["wire_version"]) for r in rows] == [(1, "QUAKE-COAST", "2"), (None, "", "")]
+    wire = [(r["urgency"], r["slugline"], r["wire_version"]) for r in rows]
+    assert wire == [(1, "QUAKE-COAST", "2"), (None, "", "")]
     table = list(csv.DictReader(io.StringIO(format_decisions(events, "csv"))))
-    assert [(r["urgency"], r["slugline"], r["wire_version"]) for r in table] == [("1", "QUAKE-COAST", "2"), ("", "", "")]
+    wire = [(r["urgency"], r["slugline"], r["wire_version"]) for r in table]
+    assert wire == [("1", "QUAKE-COAST", "2"), ("", "", "")]
     md = format_decisions(events, "md")
     assert "### [Quake hits coast](https://x.test/w1) (urgency 1 · QUAKE-COAST)" in md
     assert "### plain" not in md and "### `plain`" in md
@@ -104,7 +106,8 @@ def test_text_terms_source_tags_decision_and_time_bounds():
     events = [ev("1", "ann", "Reuters World", "Quake hits coast"), ev("2", "bob", "AP", "Coast guard", None),
               ev("3", "cy", "Local", "Mayor quits", at="2026-11-20T00:00:00.000000Z")]
     assert [e.article_id for e in EventQuery(text="coast quake").select(events)] == ["1"]
-    assert [e.article_id for e in EventQuery(text="BOB", decision="all").select(events)] == ["2"]  # user is searched
+    by_user = EventQuery(text="BOB", decision="all").select(events)  # the user is searched too
+    assert [e.article_id for e in by_user] == ["2"]
     assert [e.article_id for e in EventQuery(source="reuters").select(events)] == ["1"]
     tags = {"Reuters World": ("world",), "Local": ("city", "World")}
     assert [e.article_id for e in EventQuery(source="tag:world", tags=tags).select(events)] == ["1", "3"]
