@@ -223,3 +223,31 @@ def test_a_gigabyte_journal_line_costs_one_mebibyte_of_memory(tmp_path, shared):
     assert store.damage.startswith(f"{journal_path(shared)}: line 1 is damaged (longer than 1048576 bytes)")
     assert store.current("a1") is not None
     store.close()
+
+
+def test_a_main_file_replaced_by_a_fifo_is_one_sentence_and_recover_still_gets_out(run, tmp_path, shared):
+    store = DecisionStore(shared, rescue_dirs=[])
+    store.decide("a2", "flag")
+    store.close(compact=False)  # a2 is in the journal only
+    shared.unlink()
+    os.mkfifo(shared)
+    result = run("decisions", "--db", shared)
+    assert result.exit_code == 1
+    assert result.stderr == (f"triage: {shared}: cannot read the decisions file (a FIFO, not a regular "
+                             f"file).\n")
+    out = tmp_path / "r.json"
+    result = run("recover", "--db", shared, "--output", out)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == (f"triage: warning: {shared}: not read (a FIFO, not a regular file); its events "
+                             f"could not be recovered.\n")
+    assert list(DecisionStore(out).current_many()) == ["a2"]
+
+
+def test_recover_with_a_fifo_for_a_journal_still_writes_a_usable_file(run, tmp_path, shared):
+    journal_path(shared).unlink(missing_ok=True)
+    os.mkfifo(journal_path(shared))
+    out = tmp_path / "r.json"
+    result = run("recover", "--db", shared, "--output", out)
+    assert result.exit_code == 0, result.stderr
+    assert "(a FIFO, not a regular file); its events could not be recovered." in result.stderr
+    assert list(DecisionStore(out).current_many()) == ["a1"]

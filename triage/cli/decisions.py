@@ -341,6 +341,8 @@ def recover(ctx: click.Context, db: str | None, output: str | None) -> None:
         _fail(str(exc))
     lost = report.lost
     aside = f" (kept in {report.damaged_path})" if report.damaged_path is not None else ""
+    for problem in report.unreadable:  # a FIFO, a directory, another user's link: named, then left out
+        _say(f"triage: warning: {problem}; its events could not be recovered.")
     rescued = ""
     if report.rescued:
         where = ", ".join(str(p) for p in report.rescue_paths)

@@ -62,14 +62,16 @@ def _salvage_main(text: str, aside: list[bytes]) -> tuple[dict[int, dict[str, An
     return found, lost
 
 
-def _salvage_journal(path: Path, aside: list[bytes]) -> tuple[list[tuple[int, dict[str, Any]]], int]:
+def _salvage_journal(path: Path, aside: list[bytes], problems: list[str]
+                     ) -> tuple[list[tuple[int, dict[str, Any]]], int]:
     found, lost = [], 0
     try:
         fd = open_regular(path, os.O_RDONLY)
     except FileNotFoundError:
         return found, lost
-    except OSError as exc:
-        raise StoreError(f"{path}: cannot read the journal ({os_reason(exc)}).") from None
+    except OSError as exc:  # a FIFO, a directory, another user's link: nothing in it can be read
+        problems.append(f"{path}: not read ({os_reason(exc)})")
+        return found, lost
     try:
         size = os.fstat(fd).st_size
         left = [size]
@@ -86,7 +88,8 @@ def _salvage_journal(path: Path, aside: list[bytes]) -> tuple[list[tuple[int, di
             os.lseek(fd, used, os.SEEK_SET)
             tail = os.read(fd, MAX_LINE + 1)
     except OSError as exc:
-        raise StoreError(f"{path}: cannot read the journal ({os_reason(exc)}).") from None
+        problems.append(f"{path}: not read to its end ({os_reason(exc)})")
+        return found, lost
     finally:
         os.close(fd)
     items = [(line, too_long) for line, too_long, _ in lines]
@@ -110,39 +113,44 @@ def _salvage_journal(path: Path, aside: list[bytes]) -> tuple[list[tuple[int, di
     return found, lost
 
 
-def _read_main(src: Path) -> str:
+def _read_main(src: Path, problems: list[str]) -> str:
     try:
         fd = open_regular(src, os.O_RDONLY)
     except FileNotFoundError:
         return ""
-    except OSError as exc:
-        raise StoreError(f"{src}: cannot read the decisions file ({os_reason(exc)}).") from None
+    except OSError as exc:  # a FIFO, a directory, another user's link: nothing in it can be read
+        problems.append(f"{src}: not read ({os_reason(exc)})")
+        return ""
     try:
         with open(fd, "rb", closefd=False) as fh:
             return fh.read().decode("utf-8", errors="replace")
     except OSError as exc:
-        raise StoreError(f"{src}: cannot read the decisions file ({os_reason(exc)}).") from None
+        problems.append(f"{src}: not read ({os_reason(exc)})")
+        return ""
     finally:
         os.close(fd)
 
 
-def salvage(src: Path, aside: list[bytes] | None = None) -> tuple[list[dict[str, Any]], int]:
+def salvage(src: Path, aside: list[bytes] | None = None, problems: list[str] | None = None
+            ) -> tuple[list[dict[str, Any]], int]:
     """Every event that still parses in `src` and its journal, in order; (events, entries lost).
 
-    The raw bytes of each lost entry or line are added to `aside`."""
+    The raw bytes of each lost entry or line are added to `aside`; a file that cannot be read at all
+    (a FIFO, a directory, another user's link) is named in `problems` and counts as one lost entry."""
     journal = journal_path(src)
     if not os.path.lexists(src) and not os.path.lexists(journal):
         raise StoreError(f"{src}: no such decisions file.")
     aside = [] if aside is None else aside
-    main, lost = _salvage_main(_read_main(src), aside)
-    jfound, jlost = _salvage_journal(journal, aside)
+    problems = [] if problems is None else problems
+    main, lost = _salvage_main(_read_main(src, problems), aside)
+    jfound, jlost = _salvage_journal(journal, aside, problems)
     top = max(main, default=0)
     ordered = [main[k] for k in sorted(main)]
     for doc_id, doc in jfound:
         if doc_id > top:  # ids at or below the main file's were compacted into it already
             ordered.append(doc)
             top = doc_id
-    return ordered, lost + jlost
+    return ordered, lost + jlost + len(problems)
 
 
 @dataclass(frozen=True)
@@ -154,6 +162,7 @@ class RecoverReport:
     rescued: int = 0  # of `found`, events from rescue files (decisions an earlier session could not write)
     rescue_paths: tuple[Path, ...] = ()
     damaged_path: Path | None = None  # the damaged lines, byte for byte (None: there were none)
+    unreadable: tuple[str, ...] = ()  # files that could not be read at all, each with the reason
 
 
 def _rescued(src: Path, dirs: Sequence[Path],
@@ -184,7 +193,8 @@ def recover_events(src: str | os.PathLike[str], dst: str | os.PathLike[str], *,
     if dst.resolve() == src.resolve():
         raise StoreError(f"{dst}: is the damaged file itself; recover writes a new file.")
     aside: list[bytes] = []
-    events, lost = salvage(src, aside)
+    problems: list[str] = []
+    events, lost = salvage(src, aside, problems)
     dirs = [Path(d) for d in rescue_dirs] if rescue_dirs is not None else default_rescue_dirs()
     extra, paths = _rescued(src, dirs, {d["uid"] for d in events if d.get("uid")})
     events += extra
@@ -203,7 +213,7 @@ def recover_events(src: str | os.PathLike[str], dst: str | os.PathLike[str], *,
         replace(write_temp(dst, encode_tables(tables), mode), dst)
     except OSError as exc:
         raise StoreError(f"{dst}: cannot write the recovered file ({os_reason(exc)}).") from None
-    return RecoverReport(len(events), lost, len(extra), paths, damaged_path)
+    return RecoverReport(len(events), lost, len(extra), paths, damaged_path, tuple(problems))
 
 
 def recover(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> tuple[int, int]:
