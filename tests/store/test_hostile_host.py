@@ -251,3 +251,18 @@ def test_recover_with_a_fifo_for_a_journal_still_writes_a_usable_file(run, tmp_p
     assert result.exit_code == 0, result.stderr
     assert "(a FIFO, not a regular file); its events could not be recovered." in result.stderr
     assert list(DecisionStore(out).current_many()) == ["a1"]
+
+
+def test_a_main_file_of_3_gib_is_refused_without_reading_it(run, tmp_path, shared):
+    """Sparse, so it costs no disk: the store says so in one sentence, never loading it into memory."""
+    with open(shared, "r+b") as fh:
+        fh.seek(3 << 30)
+        fh.write(b"}")
+    result = run("decisions", "--db", shared)
+    assert result.exit_code == 1
+    assert result.stderr == (f"triage: {shared}: larger than 2 GiB, not read as a decisions file; it was "
+                             f"left untouched (use another file with --db).\n")
+    result = run("recover", "--db", shared, "--output", tmp_path / "r.json")
+    assert f"{shared}: not read (larger than 2 GiB)" in result.stderr
+    assert result.exit_code == 1  # nothing usable in it: the new file is there, empty
+    assert len(DecisionStore(tmp_path / "r.json")) == 0

@@ -19,12 +19,13 @@ from triage.store.errors import CorruptStoreError, StoreError
 from triage.store.lines import MAX_LINE, decode_json, decode_record, split_lines
 
 __all__ = [
-    "Record", "Tables", "apply_records", "damaged_message", "encode_records", "encode_tables", "gc_paused",
-    "journal_path", "lock_path", "open_regular", "os_reason", "parse_journal", "pid_alive", "read_main",
-    "stat_key", "stat_or_none",
+    "MAX_MAIN", "Record", "Tables", "apply_records", "damaged_message", "encode_records", "encode_tables",
+    "gc_paused", "journal_path", "lock_path", "open_regular", "os_reason", "parse_journal", "pid_alive",
+    "read_main", "stat_key", "stat_or_none",
 ]
 
 Record = tuple[str, int, dict[str, Any]]  # (table, doc id, document)
+MAX_MAIN = 2 << 30  # bytes of a main file the store reads (10^6 events take about 400 MiB)
 Tables = dict[str, dict[str, Any]]
 
 
@@ -109,9 +110,14 @@ def read_main(path: Path) -> Tables | None:
         raise StoreError(f"{path}: cannot read the decisions file ({os_reason(exc)}).") from None
     try:
         with open(fd, "rb", closefd=True) as fh:
+            if os.fstat(fh.fileno()).st_size > MAX_MAIN:
+                raise StoreError(f"{path}: larger than {MAX_MAIN >> 30} GiB, not read as a decisions file; "
+                                 f"it was left untouched (use another file with --db).")
             raw = fh.read()
     except OSError as exc:
         raise StoreError(f"{path}: cannot read the decisions file ({os_reason(exc)}).") from None
+    except MemoryError:
+        raise StoreError(f"{path}: too large to read into memory; it was left untouched.") from None
     return _parse_main(path, raw)
 
 

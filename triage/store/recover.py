@@ -17,7 +17,7 @@ from typing import Any
 from triage.infra.atomic import make_dirs, replace, write_temp
 from triage.store.errors import StoreError
 from triage.store.events import SCHEMA_VERSION, normalise_doc, utc_now_iso
-from triage.store.files import encode_tables, journal_path, open_regular, os_reason
+from triage.store.files import MAX_MAIN, encode_tables, journal_path, open_regular, os_reason
 from triage.store.lines import MAX_LINE, decode_json, decode_prefix, decode_record, split_lines
 from triage.store.rescue import default_rescue_dirs, locked_rescue_files
 
@@ -122,8 +122,14 @@ def _read_main(src: Path, problems: list[str]) -> str:
         problems.append(f"{src}: not read ({os_reason(exc)})")
         return ""
     try:
+        if os.fstat(fd).st_size > MAX_MAIN:
+            problems.append(f"{src}: not read (larger than {MAX_MAIN >> 30} GiB)")
+            return ""
         with open(fd, "rb", closefd=False) as fh:
             return fh.read().decode("utf-8", errors="replace")
+    except MemoryError:
+        problems.append(f"{src}: not read (too large to read into memory)")
+        return ""
     except OSError as exc:
         problems.append(f"{src}: not read ({os_reason(exc)})")
         return ""
