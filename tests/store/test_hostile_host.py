@@ -38,6 +38,16 @@ def forged_line(db: Path, article_id: str) -> str:
     return json.dumps({"store": os.path.abspath(db), "doc": doc}) + "\n"
 
 
+def refused(db: Path) -> str:
+    """Why a decision on `db` was not written (it must not be): the PendingWriteError's sentence."""
+    store = DecisionStore(db, rescue_dirs=[])
+    with pytest.raises(PendingWriteError) as caught:
+        store.decide("a2", "flag")
+    store.discard_pending()
+    store.close()
+    return str(caught.value)
+
+
 @pytest.fixture
 def run(tmp_path, monkeypatch):
     isolate(monkeypatch, tmp_path)
@@ -169,12 +179,7 @@ def test_a_lock_file_linked_by_another_user_to_our_file_is_never_truncated(tmp_p
 def test_a_lock_file_that_is_a_directory_is_one_sentence(tmp_path, shared):
     lock_path(shared).unlink()
     lock_path(shared).mkdir()
-    store = DecisionStore(shared, rescue_dirs=[])
-    with pytest.raises(PendingWriteError) as caught:
-        store.decide("a2", "flag")
-    assert f"{lock_path(shared)}: cannot use the lock file (Is a directory)." in str(caught.value)
-    store.discard_pending()
-    store.close()
+    assert f"{lock_path(shared)}: cannot use the lock file (Is a directory)." in refused(shared)
 
 
 def test_a_journal_replaced_by_a_fifo_never_hangs(run, shared):
@@ -205,11 +210,7 @@ def test_a_journal_hard_linked_to_another_file_is_never_written(tmp_path, shared
     victim.write_text("")
     journal_path(shared).unlink(missing_ok=True)
     os.link(victim, journal_path(shared))
-    store = DecisionStore(shared, rescue_dirs=[])
-    with pytest.raises(PendingWriteError, match="a hard link to another file, not written"):
-        store.decide("a2", "flag")
-    store.discard_pending()
-    store.close()
+    assert "cannot write the journal (a hard link to another file, not written)" in refused(shared)
     assert victim.read_text() == ""
 
 
