@@ -73,10 +73,17 @@ def open_regular(path: str | os.PathLike[str], flags: int, mode: int = 0o600, *,
         fd = os.open(path, base | os.O_NOFOLLOW, mode)
         own_link = False
     except OSError as exc:
-        if exc.errno != errno.ELOOP or os.lstat(path).st_uid != os.geteuid():
+        if exc.errno != errno.ELOOP:
+            raise
+        link = os.lstat(path)
+        if link.st_uid != os.geteuid():
             raise
         fd = os.open(path, base, mode)  # the user's own link (e.g. a file kept elsewhere, or /dev/full)
         own_link = True
+        again = os.lstat(path)  # still the same link of ours: not swapped for another user's meanwhile
+        if (again.st_ino, again.st_dev, again.st_uid) != (link.st_ino, link.st_dev, link.st_uid):
+            os.close(fd)
+            raise OSError(errno.ELOOP, "a symbolic link that changed while opened", str(path)) from None
     try:
         st = os.fstat(fd)
         if not (stat.S_ISREG(st.st_mode) or (own_link and stat.S_ISCHR(st.st_mode))):
