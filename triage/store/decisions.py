@@ -284,7 +284,7 @@ class DecisionStore:
         if where is None:
             where = EventQuery(decision=decision, since=since, until=until, user=user, source=source,
                                text=text, history=history)
-        keep = where.matches_doc
+        keep = where.doc_test()
         log = self._journal.log
         with self._journal.mutex:
             if where.history:

@@ -14,7 +14,7 @@ Used by DecisionStore.query, ``triage decisions`` and the review screen alike:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -104,36 +104,52 @@ class EventQuery:
         set_(self, "_tagged", tagged)
         set_(self, "_terms", tuple((self.text or "").casefold().split()))
 
-    def _keep(self, decision: Any, at: Any, user: Any, source: Any) -> bool:
-        want = self._want
-        if want is _DECIDED:
-            if decision is None:
+    def _keeper(self) -> Callable[[Any, Any, Any, Any], bool]:
+        """The test on (decision value, at, user, source), each filter bound to a local (the hot loop)."""
+        want, lo, hi, user_cf = self._want, self._lo, self._hi, self._user
+        source_cf, tagged = self._source, self._tagged
+
+        def keep(decision: Any, at: Any, user: Any, source: Any) -> bool:
+            if want is _DECIDED:
+                if decision is None:
+                    return False
+            elif want is not _ANY and decision != want:
                 return False
-        elif want is not _ANY and decision != want:
-            return False
-        if self._lo or self._hi:
-            key = at_key(at)
-            if not key or (self._lo and key < self._lo) or (self._hi and key > self._hi):
+            if lo or hi:
+                key = at_key(at)
+                if not key or (lo and key < lo) or (hi and key > hi):
+                    return False
+            if user_cf is not None and _text(user).casefold() != user_cf:
                 return False
-        if self._user is not None and _text(user).casefold() != self._user:
-            return False
-        if self._tagged is not None:
-            return _text(source).casefold() in self._tagged
-        return self._source is None or self._source in _text(source).casefold()
+            if tagged is not None:
+                return _text(source).casefold() in tagged
+            return source_cf is None or source_cf in _text(source).casefold()
+
+        return keep
+
+    def doc_test(self) -> Callable[[Mapping[str, Any]], bool]:
+        """`matches_doc` as a plain function, for a loop over many documents."""
+        keep, terms = self._keeper(), self._terms
+
+        def test(doc: Mapping[str, Any]) -> bool:
+            get = doc.get
+            if not keep(get("decision"), get("at"), get("user"), get("source")):
+                return False
+            if terms:
+                hay = _doc_haystack(doc)
+                return all(t in hay for t in terms)
+            return True
+
+        return test
 
     def matches_doc(self, doc: Mapping[str, Any]) -> bool:
         """True if a stored event document passes every filter."""
-        if not self._keep(doc.get("decision"), doc.get("at"), doc.get("user"), doc.get("source")):
-            return False
-        if self._terms:
-            hay = _doc_haystack(doc)
-            return all(t in hay for t in self._terms)
-        return True
+        return self.doc_test()(doc)
 
     def matches(self, event: DecisionEvent, hay: str | None = None) -> bool:
         """True if an event passes every filter (`hay`: its haystack(), when the caller keeps them)."""
         value = event.decision.value if isinstance(event.decision, Decision) else None
-        if not self._keep(value, event.at, event.user, event.source):
+        if not self._keeper()(value, event.at, event.user, event.source):
             return False
         if self._terms:
             hay = haystack(event) if hay is None else hay
@@ -143,6 +159,16 @@ class EventQuery:
     def select(self, events: Iterable[DecisionEvent],
                hay: Mapping[str, str] | None = None) -> list[DecisionEvent]:
         """The events that match, in their order (`hay`: article id -> haystack(), read only)."""
-        if hay is None:
-            return [e for e in events if self.matches(e)]
-        return [e for e in events if self.matches(e, hay.get(e.article_id))]
+        keep, terms, known = self._keeper(), self._terms, hay or {}
+        out = []
+        for event in events:
+            value = event.decision.value if isinstance(event.decision, Decision) else None
+            if not keep(value, event.at, event.user, event.source):
+                continue
+            if terms:
+                text = known.get(event.article_id)
+                text = haystack(event) if text is None else text
+                if not all(t in text for t in terms):
+                    continue
+            out.append(event)
+        return out
