@@ -129,3 +129,19 @@ def test_entries_of_the_main_file_that_are_not_events_block_compaction(run, tmp_
     assert f"triage: warning: {db}: 1 entry of the events table are not events; the file is kept" in (
         result.stderr)
     assert db.read_bytes() == before  # never rewritten without the entry
+
+
+def test_our_own_longest_event_stays_a_readable_line(tmp_path):
+    """Notes, titles and URLs are clipped so that no event this store writes is ever a damaged line,
+    even when every character takes twelve bytes in the journal (astral characters, escaped)."""
+    db = tmp_path / "d.json"
+    store = DecisionStore(db, user="\U0001f600" * 5000, host="\U0001f600" * 5000)
+    event = store.decide("a1", "flag", "\U0001f600" * 100_000, title="\U0001f600" * 5000,
+                         source="\U0001f600" * 5000, url="https://x.test/" + "\U0001f600" * 20_000)
+    store.close(compact=False)
+    assert len(event.note) == 60_000 and len(event.title) == 2048 and len(event.url) == 8192
+    longest = max(len(line) for line in journal_path(db).read_bytes().splitlines())
+    assert longest <= MAX_LINE
+    again = DecisionStore(db)
+    assert again.damage == "" and again.current("a1").note == event.note
+    again.close()

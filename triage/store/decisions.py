@@ -54,7 +54,7 @@ from triage.store.undo import SessionUndo, UndoResult
 __all__ = ["DecisionStore"]
 
 Doc = dict[str, Any]
-_CLIP = {"note": 16384, "title": 2048}  # characters a text field may keep (a line must stay small)
+_CLIP = {"note": 60000, "title": 2048, "url": 8192}  # characters a field keeps: a line stays under 1 MiB
 
 
 def _text(value: Any, key: str = "") -> str:
@@ -140,7 +140,7 @@ class DecisionStore:
         return {
             "article_id": article_id, "decision": decision, "note": _text(note, "note"), "user": self.user,
             "host": self.host, "at": utc_now_iso(), "title": _text(title, "title"), "source": _text(source),
-            "url": _text(url), "action": action, "batch": batch, "uid": uid,
+            "url": _text(url, "url"), "action": action, "batch": batch, "uid": uid,
             "version": _text(wire.get("version")),
             "urgency": _urgency(wire.get("urgency")), "slugline": _text(wire.get("slugline")),
             "wire_version": _text(wire.get("wire_version")),
