@@ -35,7 +35,8 @@ def events_of(path: Path) -> list[tuple[str, str | None]]:
 
 
 def test_disk_freed_right_after_not_saved_is_still_not_saved(run, tmp_path, monkeypatch):
-    """Today's bug: exit 1 and "not saved", then close() saves it anyway; a retrying script writes it twice."""
+    """Today's bug: exit 1 and "not saved", then close() saves it anyway; a retrying script writes it
+    twice."""
     path = tmp_path / "d.json"
     journal = full_disk(path)
     echo = click.echo

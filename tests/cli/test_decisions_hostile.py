@@ -39,8 +39,8 @@ def planted(request, tmp_path, run):
         assert run("decide", "seed", "archive", "--db", path).exit_code == 0
     db = TinyDB(path)
     db.table("events").insert(hostile_doc())
-    db.table("events").insert(hostile_doc("a2", decision="follow-up", title="[click](javascript:alert(1)) <img "
-                                          "src=x onerror=alert(1)> | a | b | &#x202e; ![i](http://x)",
+    title = "[click](javascript:alert(1)) <img src=x onerror=alert(1)> | a | b | &#x202e; ![i](http://x)"
+    db.table("events").insert(hostile_doc("a2", decision="follow-up", title=title,
                                           url="https://news.test/a2?q=1 (x)", note="-1", source="\tTab"))
     db.table("events").insert(hostile_doc("a3", decision="archive"))
     db.close()
@@ -157,7 +157,8 @@ def test_wrong_types_written_by_hand_do_not_crash_any_format(run, tmp_path):
         {"not": "an event"},
     ])
     for fmt in ("table", "csv", "json", "md"):
-        for extra in ((), ("--history",), ("--since", "7d"), ("--user", "x"), ("--source", "y"), ("--text", "z")):
+        for extra in ((), ("--history",), ("--since", "7d"), ("--user", "x"), ("--source", "y"),
+                      ("--text", "z")):
             result = run("decisions", "--db", path, "--format", fmt, "--decision", "all", *extra)
             assert result.exit_code == 0, (fmt, extra, result.stderr)
             assert_terminal_safe(result.stdout + result.stderr)

@@ -23,7 +23,8 @@ from triage.infra.sanitize import has_forbidden
 
 SNIPPETS = [
     "\x1b]0;pwned\x07", "\x1b]8;;http://evil\x1b\\", "\x1b[2J", "\x1b[31m", "\x1bP1;2q\x1b\\", "\x1b", "\x07",
-    "\x9b31m", "\x9d0;x\x9c", "\x00", "\x7f", "\x08", "\r", "\n", "\t", "\u2028", "\u202e", "\u2066", "\u2069",
+    "\x9b31m", "\x9d0;x\x9c", "\x00", "\x7f", "\x08", "\r", "\n", "\t", "\u2028", "\u202e", "\u2066",
+    "\u2069",
     "\u200e", "\u061c", "\u200b", "\ufeff", "\U000e0041", "\u200d", "\u200c", "\ud800", "\udfff",
     "=cmd|' /C calc'!A0", "+1", "-1", "@SUM(A1)", "\uff1d1+1", "[x](javascript:alert(1))", "<script>", "# ",
     "| a |", "`", "``", "*", "_", "~~", "&#x202e;", "http://evil.test", "www.evil.test", "a@b.test", "\\",
@@ -54,7 +55,10 @@ def expected_text(value: object) -> str:
 
 def unescaped(text: str, pattern: str) -> list[re.Match[str]]:
     """Matches of `pattern` not preceded by a backslash escape (an odd run of backslashes)."""
-    return [m for m in re.finditer(pattern, text) if (len(text[: m.start()]) - len(text[: m.start()].rstrip("\\"))) % 2 == 0]
+    def backslashes(before: str) -> int:
+        return len(before) - len(before.rstrip("\\"))
+
+    return [m for m in re.finditer(pattern, text) if backslashes(text[: m.start()]) % 2 == 0]
 
 
 @pytest.fixture(scope="module")
@@ -91,12 +95,13 @@ def test_every_format_is_terminal_safe_on_random_hostile_files(root, docs):
 
     rows = json.loads(out["json"])  # JSON: valid, every character back (escaped, not dropped)
     assert len(rows) == len(events)
-    for row, doc in zip(rows, events):
+    for row, doc in zip(rows, events, strict=False):
         assert row["article_id"] == expected_text(doc["article_id"])
         for name in FIELDS:
             if name in doc and not (isinstance(doc[name], float) and math.isnan(doc[name])):
                 assert row[name] == expected_text(doc[name]), name
-        assert row["decision"] == (doc["decision"] if doc["decision"] in ("follow-up", "archive", "flag") else None)
+        known = doc["decision"] in ("follow-up", "archive", "flag")
+        assert row["decision"] == (doc["decision"] if known else None)
 
     table = list(csv.reader(io.StringIO(out["csv"])))  # CSV: one row per event, no formula anywhere
     assert len(table) == 1 + len(events)
@@ -111,7 +116,8 @@ def test_every_format_is_terminal_safe_on_random_hostile_files(root, docs):
     md = out["md"]  # Markdown: only our headings and http(s) links; no raw HTML, autolinks or entities
     for line in md.splitlines():
         if line.startswith("#"):
-            assert re.match(r"(# Decisions|## (Follow up|Flagged|Archived|Cleared) \(\d+\)|### \S)", line), line
+            heading = r"(# Decisions|## (Follow up|Flagged|Archived|Cleared) \(\d+\)|### \S)"
+            assert re.match(heading, line), line
     text = CODE_SPAN.sub("", md)  # code spans are literal text in Markdown: nothing inside them is syntax
     for m in unescaped(text, r"\]\("):
         assert text[m.end():].lower().startswith(("http://", "https://")), text[m.start():m.start() + 40]

@@ -110,13 +110,15 @@ def test_decisions_formats_and_filters(run, db):
     assert json.loads(run("decisions", "--db", db, "--since", "1d",
                           "--format", "json").stdout).__len__() == 3
     assert json.loads(run("decisions", "--db", db, "--until", "2000-01-01", "--format", "json").stdout) == []
-    assert json.loads(run("decisions", "--db", db, "--text", "CALL", "--format", "json").stdout)[0]["article_id"] == "c1"
+    found = json.loads(run("decisions", "--db", db, "--text", "CALL", "--format", "json").stdout)
+    assert found[0]["article_id"] == "c1"
     assert json.loads(run("decisions", "--db", db, "--user", "nobody-here", "--format", "json").stdout) == []
 
 
 def test_decisions_decision_filter_words(run, db):
     def ids(*args):
-        return [r["article_id"] for r in json.loads(run("decisions", "--db", db, "--format", "json", *args).stdout)]
+        rows = json.loads(run("decisions", "--db", db, "--format", "json", *args).stdout)
+        return [r["article_id"] for r in rows]
 
     assert ids("--decision", "followup") == ["c1"]
     run("decide", "c2", "clear", "--db", db)
@@ -179,7 +181,8 @@ assert r.invoke(cli, ["decisions", "--db", db, "--format", "json"]).exit_code ==
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("spacy", "textual", "thinc", "torch"))
 print(heavy)
 """
-    proc = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True,
+                          timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
 

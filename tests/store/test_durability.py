@@ -28,7 +28,7 @@ def start_writer(db: Path, prefix: str, count: int, *extra: str) -> subprocess.P
 
 
 def test_kill_9_loop_keeps_every_acknowledged_event(tmp_path):
-    """A few dozen writers killed at random instants (compaction every 7 events, so some die mid-compaction)."""
+    """A few dozen writers killed at random instants (compaction every 7 events: some die mid-compaction)."""
     db = tmp_path / "d.json"
     rng = random.Random(6)
     acknowledged: set[str] = set()
@@ -102,7 +102,7 @@ def test_corrupt_main_file_is_never_overwritten_and_recovers(tmp_path, damage):
         recover(db, tmp_path / "new.json")
 
 
-def test_damaged_journal_line_is_corruption_and_recover_skips_it(tmp_path):
+def test_damaged_journal_line_is_skipped_kept_and_recover_sets_it_aside(tmp_path):
     db = tmp_path / "d.json"
     s = DecisionStore(db)
     for n in range(3):
@@ -112,11 +112,16 @@ def test_damaged_journal_line_is_corruption_and_recover_skips_it(tmp_path):
     lines[1] = b'{"t":"events","id":2,"doc":{"article_id":"a1","decis\n'
     journal_path(db).write_bytes(b"".join(lines))
     before = journal_path(db).read_bytes()
-    with pytest.raises(CorruptStoreError, match="line 2"):
-        DecisionStore(db)
-    assert journal_path(db).read_bytes() == before
-    assert recover(db, tmp_path / "r.json") == (2, 1)
-    assert set(DecisionStore(tmp_path / "r.json").current_many()) == {"a0", "a2"}
+    store = DecisionStore(db)
+    assert set(store.current_many()) == {"a0", "a2"}
+    assert store.damage.startswith(f"{journal_path(db)}: line 2 is damaged (not valid JSON: ")
+    assert store.damage.endswith(f"run `triage recover --db {db}` to set it aside and keep every other "
+                                 f"event.")
+    store.decide("a3", "archive")  # appends still work; the damaged line is never compacted away
+    store.close()
+    assert journal_path(db).read_bytes().startswith(before)
+    assert recover(db, tmp_path / "r.json") == (3, 1)
+    assert set(DecisionStore(tmp_path / "r.json").current_many()) == {"a0", "a2", "a3"}
 
 
 def test_compaction_cut_short_does_not_duplicate(tmp_path):
@@ -214,7 +219,8 @@ def test_failed_compaction_leaves_main_file_and_journal_intact(tmp_path):
         "s.close()\n"
         "print(s.last_error)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True,
+                          timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "could not compact" in proc.stdout and "journal" in proc.stdout
     assert db.read_bytes() == main_before
@@ -269,7 +275,8 @@ def test_permission_denied_keeps_decision_pending_until_writable(tmp_path):
     try:
         first = proc.stdout.readline().strip()
         error = proc.stdout.readline().strip()
-        assert first == "pending 1 flag", (first, error, proc.stderr.read() if proc.poll() is not None else "")
+        why = proc.stderr.read() if proc.poll() is not None else ""
+        assert first == "pending 1 flag", (first, error, why)
         assert "Permission denied" in error and str(db) in error
         assert db.read_bytes() == before and journal_path(db).stat().st_size == 0  # nothing touched
     finally:
@@ -294,10 +301,10 @@ def test_kill_9_two_writers_at_once(tmp_path):
     for round_ in range(12):
         procs = [start_writer(db, f"r{round_}w{k}", 0, "--compact-every", "5") for k in range(2)]
         firsts = [p.stdout.readline() for p in procs]
-        for k, proc in enumerate(procs):
+        for proc in procs:
             time.sleep(rng.uniform(0.0, 0.05))
             proc.send_signal(signal.SIGKILL)
-        for k, (proc, first) in enumerate(zip(procs, firsts)):
+        for k, (proc, first) in enumerate(zip(procs, firsts, strict=False)):
             out, _ = proc.communicate(timeout=30)
             acknowledged.update(f"r{round_}w{k}-{n}" for n in (first + out).split())
     store = DecisionStore(db)

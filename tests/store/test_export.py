@@ -12,7 +12,8 @@ from triage.model import Article
 from triage.store import DecisionStore
 from triage.store.export import FORMATS, format_decisions
 
-KEYS = ["article_id", "decision", "note", "user", "host", "at", "title", "source", "url", "action", "batch", "uid", "version"]
+KEYS = ["article_id", "decision", "note", "user", "host", "at", "title", "source", "url", "action", "batch",
+        "uid", "version", "urgency", "slugline", "wire_version"]
 
 
 @pytest.fixture
@@ -101,6 +102,7 @@ def test_csv_cell_drops_controls_but_keeps_newlines_and_tabs():
     ("HTTP://X.test/a b(c)<d>", "HTTP://X.test/a%20b%28c%29%3Cd%3E"),
     ("javascript:alert(1)", ""), ("data:text/html,x", ""), ("file:///etc/passwd", ""), ("//x.test", ""),
     ("http://", ""), ("https://x.test/\x1b]0;t\x07", "https://x.test/"), ("http://[::1", ""),
+    ("https://x.test/?a=1&b=&#x202e;", "https://x.test/?a=1\\&b=\\&#x202e;"),  # never a character reference
 ])
 def test_md_url_links_only_http_and_https(url, link):
     from triage.store.export import md_url

@@ -3,6 +3,7 @@ next start replays them exactly once. Real files, a real full disk (/dev/full), 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -83,8 +84,8 @@ def test_rescue_writes_0600_json_lines_beside_the_file_and_the_next_start_replay
     again = DecisionStore(db, rescue_dirs=dirs)
     report = again.replayed
     assert report is not None and report.count == 2 and report.error == ""
-    assert report.message == (f"Replayed 2 decisions saved in {rescue_path(db)} when the last session could not "
-                              f"write them.")
+    assert report.message == (f"Replayed 2 decisions saved in {rescue_path(db)} when the last session "
+                              f"could not write them.")
     assert [e.article_id for e in report.replayed] == ["a1", "a2"]
     assert again.current("a1").note == "note 0" and again.current("a2").decision.value == "follow-up"
     assert not rescue_path(db).exists()
@@ -160,13 +161,16 @@ def test_a_symlink_is_never_followed_and_a_file_of_others_is_never_replayed(tmp_
     report = DecisionStore(db, rescue_dirs=dirs).replayed  # the link beside is reported, never followed
     assert report.count == 1 and report.paths == (result.path,)
     again = DecisionStore(db, rescue_dirs=dirs)
-    assert "a symbolic link, not followed" in again.replayed.error and str(rescue_path(db)) in again.replayed.message
+    assert "a symbolic link, not followed" in again.replayed.error
+    assert str(rescue_path(db)) in again.replayed.message
     assert victim.read_text() == "keep me\n"
     rescue_path(db).unlink()
     result.path.write_text(content.replace('"a1"', '"a9"').replace('"uid":"', '"uid":"9'))
     result.path.chmod(0o666)  # a fallback file others may have written: not trusted
     third = DecisionStore(db, rescue_dirs=dirs)
-    assert third.replayed is None and third.current("a9") is None
+    assert third.replayed.count == 0 and third.current("a9") is None
+    assert third.replayed.message == (f"{result.path}: not replayed (mode 0666: others may write it); "
+                                      f"it was left as it is.")
     assert result.path.exists()  # left alone, not deleted
 
 
@@ -203,16 +207,19 @@ def test_an_event_changed_later_by_someone_else_is_not_replayed_over_it(tmp_path
 def test_torn_and_damaged_lines(tmp_path, dirs):
     db = tmp_path / "d.json"
     DecisionStore(db, rescue_dirs=dirs).close()
-    good = {"store": str(db), "doc": {"article_id": "a1", "decision": "flag", "uid": "u1", "at": "2030-01-01T00:00:00Z"}}
+    good = {"store": str(db), "doc": {"article_id": "a1", "decision": "flag", "uid": "u1",
+                                      "at": "2030-01-01T00:00:00Z"}}
     path = rescue_path(db)
-    path.write_text(json.dumps(good) + "\n" + '{"store": "x", "doc": {"article_id": "a2", "deci')  # cut mid-write
+    cut = '{"store": "x", "doc": {"article_id": "a2", "deci'  # cut mid-write
+    path.write_text(json.dumps(good) + "\n" + cut)
     report = DecisionStore(db, rescue_dirs=dirs).replayed
     assert report.count == 1 and report.damaged == 0 and not path.exists()
     good["doc"].update(article_id="a3", uid="u3")
     path.write_text("not json\n" + json.dumps(good) + "\n")
     report = DecisionStore(db, rescue_dirs=dirs).replayed
     assert report.count == 1 and report.damaged == 1
-    assert not path.exists() and len(report.kept) == 1 and report.kept[0].name.startswith("d.json.rescue.damaged-")
+    assert not path.exists() and len(report.kept) == 1
+    assert report.kept[0].name.startswith("d.json.rescue.damaged-")
     assert "1 damaged line(s) kept in" in report.message
     assert set(decided(db, dirs)) == {"a1", "a3"}
 
@@ -225,7 +232,7 @@ def test_rescue_does_not_wait_for_a_thread_that_holds_the_store(tmp_path, dirs):
     held, release = threading.Event(), threading.Event()
 
     def stuck_worker():
-        with store._mutex:
+        with store._journal.mutex:
             held.set()
             release.wait(30)
 
@@ -333,7 +340,8 @@ def test_events_never_handed_to_the_store_can_be_rescued_with_their_uids(tmp_pat
     db = tmp_path / "d.json"
     store = DecisionStore(db, rescue_dirs=dirs, user="ann")
     uid = new_uid()
-    queued = [DecisionEvent("q1", Decision.FLAG, note="queued", uid=uid), DecisionEvent("q2", None, action="clear")]
+    queued = [DecisionEvent("q1", Decision.FLAG, note="queued", uid=uid),
+              DecisionEvent("q2", None, action="clear")]
     result = store.rescue(extra=queued)
     assert result.count == 2
     docs = [line["doc"] for line in rescued_lines(result.path)]
@@ -362,11 +370,20 @@ def test_caller_uids_for_batches_notes_and_undo(tmp_path, dirs):
 
 
 def test_a_write_in_progress_on_another_thread_is_rescued(tmp_path, dirs):
-    """The journal is a FIFO nobody reads: the writer thread blocks inside the write, holding the store
-    (as a write stuck on a slow disk would); rescue() cannot take the store and still gets the event."""
+    """The writer thread blocks inside the journal write, holding the store (as a write stuck on a slow
+    disk would); rescue() cannot take the store and still gets the event."""
     db = tmp_path / "d.json"
     store = DecisionStore(db, rescue_dirs=dirs)
-    os.mkfifo(journal_path(db))
+    stuck, release = threading.Event(), threading.Event()
+    storage = store._journal.storage
+    real_append = storage.append
+
+    def slow_append(records):
+        stuck.set()
+        release.wait(10)
+        raise OSError(errno.EIO, "Input/output error")
+
+    storage.append = slow_append
     outcome = {}
 
     def write():
@@ -377,13 +394,11 @@ def test_a_write_in_progress_on_another_thread_is_rescued(tmp_path, dirs):
 
     writer = threading.Thread(target=write, daemon=True)
     writer.start()
-    deadline = time.monotonic() + 10
-    while not store._inflight and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert store._inflight, "the writer never reached the write"
+    assert stuck.wait(10), "the writer never reached the write"
+    assert store._journal.inflight
     result = store.rescue(timeout=0.2)
     assert result.count == 1 and rescued_lines(result.path)[0]["doc"]["note"] == "mid-write"
-    reader = os.open(journal_path(db), os.O_RDONLY | os.O_NONBLOCK)  # let the stuck write go on
+    release.set()  # let the stuck write fail
     writer.join(10)
-    os.close(reader)
+    storage.append = real_append
     assert not writer.is_alive()

@@ -118,7 +118,7 @@ def test_refresh_after_another_process_compacts_does_not_reparse(tmp_path):
     seed.decide_many([f"s{n}" for n in range(500)], "archive")
     seed.close()
     tui = DecisionStore(db, user="ann")
-    loads = tui._storage.full_loads
+    loads = tui._journal.storage.full_loads
     cli = DecisionStore(db, user="bob")
     cli.decide("x1", "flag")
     assert tui.refresh() is True  # a journal line: read incrementally
@@ -129,11 +129,12 @@ def test_refresh_after_another_process_compacts_does_not_reparse(tmp_path):
     other.decide("x4", "archive")
     other.close()
     assert tui.refresh() is True
-    assert tui._storage.full_loads == loads  # caught up from the meta at the end of the file
+    assert tui._journal.storage.full_loads == loads  # caught up from the meta at the end of the file
     assert {k for k in tui.current_many() if k.startswith("x")} == {"x1", "x2", "x3", "x4"}
     tui.close()
     fresh = DecisionStore(db)
-    assert len(fresh) == 504 and [e.article_id for e in fresh.query(history=True)][-4:] == ["x1", "x2", "x3", "x4"]
+    assert len(fresh) == 504
+    assert [e.article_id for e in fresh.query(history=True)][-4:] == ["x1", "x2", "x3", "x4"]
 
 
 def test_a_different_file_moved_in_is_read_in_full(tmp_path):
@@ -145,9 +146,9 @@ def test_a_different_file_moved_in_is_read_in_full(tmp_path):
     other.decide("b1", "archive")
     other.close()
     (tmp_path / "other.json").replace(db)  # e.g. a recovered file put in place
-    loads = tui._storage.full_loads
+    loads = tui._journal.storage.full_loads
     assert tui.refresh() is True
-    assert tui._storage.full_loads == loads + 1
+    assert tui._journal.storage.full_loads == loads + 1
     assert set(tui.current_many()) == {"b1"}
 
 

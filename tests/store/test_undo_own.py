@@ -109,7 +109,8 @@ def test_an_event_from_another_process_is_a_conflict(db, tmp_path):
         "import sys; from triage.store import DecisionStore\n"
         f"s = DecisionStore({str(db)!r}, user='carl'); e = s.decide('a1', 'flag'); print(e.uid); s.close()\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          check=True)
     ann = store_for(db, "ann")
     theirs = ann.current("a1")
     assert theirs.uid == proc.stdout.strip()

@@ -29,7 +29,8 @@ def main() -> int:
     parser.add_argument("--user", default="writer")
     parser.add_argument("--start-when", default="", help="wait until this file exists (a start barrier)")
     parser.add_argument("--wait-for", default="", help="decide once, wait until this file exists, retry")
-    parser.add_argument("--read-until", default="", help="only refresh until this file exists; print the view")
+    parser.add_argument("--read-until", default="",
+                        help="only refresh until this file exists; print the view")
     args = parser.parse_args()
     decisions = ("follow-up", "archive", "flag")
     store = DecisionStore(args.db, compact_every=args.compact_every, user=args.user)
@@ -55,7 +56,8 @@ def main() -> int:
             refreshes += 1
         store.refresh()
         view = [(e.article_id, e.decision.value if e.decision else None) for e in store.query(history=True)]
-        print(json.dumps({"refreshes": refreshes, "view": view, "full_loads": store._storage.full_loads}))
+        loads = store._journal.storage.full_loads
+        print(json.dumps({"refreshes": refreshes, "view": view, "full_loads": loads}))
         store.close()
         return 0
     if args.wait_for:  # one decision that may not be writable yet; retried once the test says so

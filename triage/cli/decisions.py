@@ -120,7 +120,10 @@ def _open_store(ctx: click.Context, path: Path, group_share: bool, *, must_exist
     except StoreError as exc:
         _fail(str(exc))
     if store.replayed is not None:  # decisions an earlier session could not write, saved now (or why not)
-        _say(f"triage: {store.replayed.message}")
+        for line in store.replayed.message.splitlines():
+            _say(f"triage: {line}")
+    if store.damage:  # damaged lines were skipped (and kept): say which, and the way out
+        _say(f"triage: warning: {store.damage}")
     return store
 
 
@@ -242,14 +245,18 @@ def _read_summaries(path: Path) -> dict[str, list[str]]:
 @click.command()
 @click.option("--decision", "decision", metavar="DECISION", callback=_parse_filter_decision,
               help="follow-up, archive, flag, clear (cleared ones) or all.")
-@click.option("--since", callback=_parse_date(False), help="From: today, yesterday, 7d, 30d, 12h or an ISO date (local days).")
+@click.option("--since", callback=_parse_date(False),
+              help="From: today, yesterday, 7d, 30d, 12h or an ISO date (local days).")
 @click.option("--until", callback=_parse_date(True), help="Up to (inclusive): same forms as --since.")
-@click.option("--user", help="Only decisions by this login name.")
-@click.option("--source", help="Only sources containing this text.")
-@click.option("--text", help="Only events whose title, note, source, url or id contain this text.")
+@click.option("--user", help="Only decisions by this exact login name (case does not matter: ann = Ann, "
+                             "never joanna).")
+@click.option("--source", help="Only sources containing this text; tag:NAME for the feeds tagged NAME.")
+@click.option("--text", help="Only events whose title, note, source, user, url or id contain every word "
+                             "of this text.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "md"]), default="table",
               show_default=True, help="table for people; csv and json for tools; md for a briefing.")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write here instead of stdout (replaced atomically, with the decisions file's mode).")
 @click.option("--history", is_flag=True, help="Every event, oldest first (default: one row per article).")
 @click.option("--summaries", type=click.Path(dir_okay=False, path_type=Path),
               help="JSON lines from `triage summarize --jsonl`, shown in md and json output.")
@@ -262,6 +269,7 @@ def decisions(ctx: click.Context, decision: str | None, since: datetime | None, 
               user: str | None, source: str | None, text: str | None, fmt: str, output: Path | None,
               history: bool, summaries: Path | None, inbox: tuple[str, ...], db: str | None) -> None:
     """List decisions: one row per article with its current decision (--history: every event)."""
+    from triage.store import EventQuery
     from triage.store.export import format_decisions
 
     path, group_share = _db_path(ctx, db)
@@ -269,9 +277,11 @@ def decisions(ctx: click.Context, decision: str | None, since: datetime | None, 
     if sums is None and fmt == "md":
         sums = _cached_summaries(ctx, inbox)
     store = _open_store(ctx, path, group_share, must_exist=True)
+    tags = _feed_tags(ctx) if (source or "").strip().lower().startswith("tag:") else None
+    where = EventQuery(decision=decision, since=since, until=until, user=user, source=source, text=text,
+                       history=history, tags=tags)
     try:
-        events = store.query(decision=decision, since=since, until=until, user=user, source=source,
-                             text=text, history=history)
+        events = store.query(where)
     finally:
         store.close(compact=False)
     width = shutil.get_terminal_size((80, 24)).columns if output is None and sys.stdout.isatty() else 80
@@ -279,15 +289,35 @@ def decisions(ctx: click.Context, decision: str | None, since: datetime | None, 
     if output is None:
         click.echo(rendered, nl=False)
         return
-    try:
-        output.write_text(rendered, encoding="utf-8")
-    except OSError as exc:
-        _fail(f"{output}: cannot write ({exc.strerror or exc}).")
+    _write_output(output, rendered, path, group_share)
     _say(f"{len(events)} row(s) written to {output}")
 
 
+def _write_output(output: Path, text: str, db: Path, group_share: bool) -> None:
+    """Replace `output` atomically (a link planted there is replaced, its target never written) with the
+    decisions file's mode: 0600, or 0660 with store.group_share."""
+    from triage.infra.atomic import write_text_atomic
+
+    mode = 0o660 if group_share else 0o600
+    try:
+        write_text_atomic(output, text, mode=mode)
+    except OSError as exc:
+        _fail(f"{output}: cannot write ({exc.strerror or exc}).")
+
+
+def _feed_tags(ctx: click.Context) -> dict[str, tuple[str, ...]]:
+    """Source name -> tags of the feeds list, for --source tag:NAME ({} when there is none)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for feed in getattr(_settings(ctx), "feeds", None) or ():
+        name, raw = str(feed.get("name") or ""), feed.get("tags") or ()
+        if name and isinstance(raw, list | tuple):
+            out[name] = tuple(str(t) for t in raw)
+    return out
+
+
 @click.command()
-@click.option("--db", type=click.Path(dir_okay=False), help="The damaged decisions file (default: from the config).")
+@click.option("--db", type=click.Path(dir_okay=False),
+              help="The damaged decisions file (default: from the config).")
 @click.option("--output", type=click.Path(dir_okay=False), help="The new file (default: beside it, dated).")
 @click.pass_context
 def recover(ctx: click.Context, db: str | None, output: str | None) -> None:
@@ -298,24 +328,29 @@ def recover(ctx: click.Context, db: str | None, output: str | None) -> None:
     from triage.store.recover import recover_events
     from triage.store.rescue import default_rescue_dirs
 
-    path, _ = _db_path(ctx, db)
+    path, group_share = _db_path(ctx, db)
     if output:
         target = Path(output).expanduser()
     else:
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         target = path.with_name(f"{path.stem}.recovered-{stamp}{path.suffix or '.json'}")
     try:
-        report = recover_events(path, target, rescue_dirs=default_rescue_dirs(_settings(ctx).data_dir))
+        report = recover_events(path, target, rescue_dirs=default_rescue_dirs(_settings(ctx).data_dir),
+                                group_share=group_share)
     except StoreError as exc:
         _fail(str(exc))
     lost = report.lost
+    aside = f" (kept in {report.damaged_path})" if report.damaged_path is not None else ""
+    for problem in report.unreadable:  # a FIFO, a directory, another user's link: named, then left out
+        _say(f"triage: warning: {problem}; its events could not be recovered.")
     rescued = ""
     if report.rescued:
         where = ", ".join(str(p) for p in report.rescue_paths)
         rescued = f", {report.rescued} of them from {where} (decisions an earlier session could not write)"
     _say(
         f"Recovered {report.found} event(s) into {target}{rescued} ({lost} damaged "
-        f"entr{'y' if lost == 1 else 'ies'} lost); {path} was left as it is. Use the new file with --db {target}.",
+        f"entr{'y' if lost == 1 else 'ies'} set aside{aside}); {path} was left as it is. "
+        f"Use the new file with --db {target}.",
         err=False,
     )
     if report.found == 0 and lost:

@@ -7,10 +7,13 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["fsync_dir", "replace", "temp_name", "unlink_quietly", "write_temp", "write_text_atomic"]
+__all__ = [
+    "fsync_dir", "make_dirs", "replace", "temp_name", "unlink_quietly", "write_temp", "write_text_atomic",
+]
 
 
 def fsync_dir(directory: str | os.PathLike[str]) -> None:
@@ -20,6 +23,26 @@ def fsync_dir(directory: str | os.PathLike[str]) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def make_dirs(directory: str | os.PathLike[str], mode: int = 0o700) -> None:
+    """Create `directory` and any missing parent, each with exactly `mode` (the umask is not applied);
+    folders already there are left as they are. Raises OSError."""
+    missing = []
+    folder = Path(directory)
+    while not folder.is_dir():
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=mode)
+        except FileExistsError:
+            if not folder.is_dir():
+                raise
+            continue
+        os.chmod(folder, mode)
 
 
 def temp_name(path: Path) -> Path:
@@ -73,14 +96,17 @@ def replace(tmp: Path, path: Path) -> None:
 def write_text_atomic(path: str | os.PathLike[str], text: str, *, mode: int | None = None,
                       errors: str = "strict") -> None:
     """Replace `path` with `text` (UTF-8). The new file keeps the mode and group of the one it replaces;
-    a new one gets `mode` (default 0600). Raises OSError."""
+    a new one gets `mode` (default 0600); with `mode` given, exactly that. A symbolic link at `path` is
+    replaced itself, its target never written. Folders made for it are 0700. Raises OSError."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        like = os.stat(target)
-    except FileNotFoundError:
-        like = None
-    if mode is not None:
-        like = None
+    make_dirs(target.parent)
+    like = None
+    if mode is None:
+        try:
+            like = os.stat(target, follow_symlinks=False)
+        except FileNotFoundError:
+            pass
+        if like is not None and not stat.S_ISREG(like.st_mode):
+            like = None  # a link or something else there: a new private file, never its target's mode
     tmp = write_temp(target, text.encode("utf-8", errors), 0o600 if mode is None else mode, like)
     replace(tmp, target)

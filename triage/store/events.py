@@ -10,24 +10,24 @@ from typing import Any
 from triage.model import Decision, DecisionEvent
 
 __all__ = [
-    "EVENT_KEYS", "SCHEMA_VERSION", "at_key", "decision_or_none", "new_uid", "normalise_doc", "to_doc", "to_event", "undo_target",
-    "utc_now_iso",
+    "EVENT_KEYS", "SCHEMA_VERSION", "WIRE_KEYS", "at_key", "decision_or_none", "iso_key", "new_uid",
+    "normalise_doc", "to_doc", "to_event", "undo_target", "utc_now_iso",
 ]
 
 SCHEMA_VERSION = 2
-EVENT_KEYS = ("article_id", "decision", "note", "user", "host", "at", "title", "source", "url", "action", "batch",
-              "uid", "version")
+WIRE_KEYS = ("urgency", "slugline", "wire_version")  # optional: events written before them lack them
+EVENT_KEYS = ("article_id", "decision", "note", "user", "host", "at", "title", "source", "url", "action",
+              "batch", "uid", "version", *WIRE_KEYS)
 ACTIONS = ("decide", "clear", "undo", "note")
 
 _DECISIONS: dict[Any, Decision | None] = {d.value: d for d in Decision}
 _DEFAULTS: dict[str, Any] = {
     f.name: (f.default if f.default is not MISSING else None) for f in fields(DecisionEvent)
 }
+_DEFAULTS.update(uid="", version="")
 _KEYSET = frozenset(EVENT_KEYS)
-_KEYSET_NO_UID = _KEYSET - {"uid", "version"}  # events written before uids existed
-_KEYSET_NO_VERSION = _KEYSET - {"version"}  # events written before versions were recorded
-_EXTRA = {k: v for k, v in _DEFAULTS.items() if k not in _KEYSET}  # fields added to the model later
 _FAST = hasattr(DecisionEvent, "__dict__") and "__slots__" not in DecisionEvent.__dict__
+_CANONICAL = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def new_uid() -> str:
@@ -37,11 +37,17 @@ def new_uid() -> str:
 
 def utc_now_iso() -> str:
     """Now, as the canonical event timestamp: UTC ISO 8601 with microseconds and a Z."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).strftime(_CANONICAL)
 
 
-def at_key(value: str) -> str:
-    """A timestamp in canonical form, so timestamps compare as strings ("" when it does not parse)."""
+def iso_key(value: datetime) -> str:
+    """A datetime as the canonical event timestamp (naive: taken as UTC), so it compares as text with `at`."""
+    dt = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime(_CANONICAL)
+
+
+def at_key(value: Any) -> str:
+    """A stored timestamp in canonical form, so timestamps compare as strings ("" when it does not parse)."""
     if not isinstance(value, str):
         return ""
     if len(value) == 27 and value.endswith("Z") and value[10] == "T":
@@ -50,13 +56,14 @@ def at_key(value: str) -> str:
         dt = datetime.fromisoformat(value)
     except (TypeError, ValueError):
         return ""
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    try:
+        return iso_key(dt)
+    except (OverflowError, ValueError):  # year 1 in a zone east of UTC, and the like
+        return ""
 
 
 def decision_or_none(value: Any) -> str | None:
-    """A stored decision value if it is a known one, else None (a document written by hand may hold anything)."""
+    """A stored decision value if it is a known one, else None (a hand-written document may hold anything)."""
     try:
         return value if value in _DECISIONS else None
     except TypeError:  # unhashable
@@ -65,17 +72,10 @@ def decision_or_none(value: Any) -> str | None:
 
 def to_event(doc: dict[str, Any]) -> DecisionEvent:
     """A stored document as a DecisionEvent (missing fields take the dataclass defaults)."""
-    keys = doc.keys()
-    if keys == _KEYSET or keys == _KEYSET_NO_VERSION or keys == _KEYSET_NO_UID:  # every field stored
-        values = dict(doc)
-        if _EXTRA:
-            values.update(_EXTRA)
-        if "uid" not in values:
-            values["uid"] = ""
-        if "version" not in values:
-            values["version"] = ""
+    values = dict(_DEFAULTS)
+    if doc.keys() <= _KEYSET:  # the usual case: nothing but event fields (some may be missing)
+        values.update(doc)
     else:
-        values = dict(_DEFAULTS)
         for key in EVENT_KEYS:
             if key in doc:
                 values[key] = doc[key]
@@ -106,6 +106,8 @@ def normalise_doc(doc: dict[str, Any]) -> dict[str, Any] | None:
         value = doc.get(key)
         if value is not None:
             out[key] = value if isinstance(value, str) else str(value)
+    urgency = doc.get("urgency")
+    out["urgency"] = urgency if type(urgency) is int and 0 <= urgency <= 9 else None
     if not out["at"]:
         out["at"] = str(doc.get("time") or doc.get("timestamp") or "")
     raw = doc.get("decision")

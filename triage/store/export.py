@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from triage.model import Decision, DecisionEvent
 from triage.infra.sanitize import escape_forbidden, sanitize, sanitize_line
+from triage.model import Decision, DecisionEvent
 from triage.store.events import EVENT_KEYS, to_doc
 
 __all__ = ["FORMATS", "csv_cell", "event_row", "format_decisions", "md_escape", "md_url"]
@@ -33,7 +33,9 @@ def event_row(event: DecisionEvent) -> dict[str, Any]:
     """
     row = to_doc(event)
     for key, value in row.items():
-        if key != "decision" and not isinstance(value, str):
+        if key == "urgency":
+            row[key] = value if type(value) is int else None
+        elif key != "decision" and not isinstance(value, str):
             row[key] = "" if value is None else str(value)
     return row
 
@@ -85,6 +87,8 @@ def _table(events: Sequence[DecisionEvent], width: int) -> str:
         {
             "WHEN (UTC)": _when(e.at),
             "DECISION": e.decision.value if e.decision else "cleared",
+            "U": str(e.urgency) if type(e.urgency) is int else "",
+            "SLUG": _one_line(e.slugline),
             "TITLE": _one_line(e.title) or _one_line(e.article_id),
             "SOURCE": _one_line(e.source),
             "USER": _one_line(e.user),
@@ -96,14 +100,19 @@ def _table(events: Sequence[DecisionEvent], width: int) -> str:
     widths = {
         "WHEN (UTC)": 16,
         "DECISION": min(natural["DECISION"], 9),
+        "U": 1,
         "SOURCE": min(natural["SOURCE"], 14),
         "USER": min(natural["USER"], 10),
     }
-    room = max(width - sum(widths.values()) - 5, 20)  # 5 single-space gaps between 6 columns
+    order = ["WHEN (UTC)", "DECISION", "U", "SLUG", "TITLE", "SOURCE", "USER", "NOTE"]
+    if width >= 100 and natural["SLUG"] > len("SLUG"):  # the slugline where there is room for it
+        widths["SLUG"] = min(natural["SLUG"], 16)
+    else:
+        order.remove("SLUG")
+    room = max(width - sum(widths.values()) - (len(order) - 1), 20)  # single-space gaps between columns
     title = min(natural["TITLE"], max(12, room - min(natural["NOTE"], room // 3)))
     widths["TITLE"] = title
     widths["NOTE"] = max(0, min(natural["NOTE"], room - title))
-    order = ["WHEN (UTC)", "DECISION", "TITLE", "SOURCE", "USER", "NOTE"]
     if widths["NOTE"] < 4:
         order.remove("NOTE")
     lines = [" ".join(_fit(k, widths[k]) for k in order).rstrip()]
@@ -132,6 +141,7 @@ def _csv(events: Iterable[DecisionEvent]) -> str:
     for event in events:
         row = event_row(event)
         row["decision"] = row["decision"] or ""
+        row["urgency"] = "" if row["urgency"] is None else str(row["urgency"])
         writer.writerow([csv_cell(row[key]) for key in EVENT_KEYS])
     return buf.getvalue()
 
@@ -167,7 +177,9 @@ def md_url(value: Any) -> str:
         return ""
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return ""
-    return quote(url, safe="/:?#@!$&'*+,;=%-._~")
+    # '&' is backslash-escaped (CommonMark allows it in a link destination): '&#x202e;' in a URL
+    # must stay text, never become a character reference
+    return quote(url, safe="/:?#@!$&'*+,;=%-._~").replace("&", "\\&")
 
 
 def _code_span(value: Any) -> str:
@@ -191,7 +203,10 @@ def _md(events: Sequence[DecisionEvent], summaries: Mapping[str, Sequence[str]] 
         for e in group:
             title = md_escape(e.title) or _code_span(e.article_id)
             url = md_url(e.url)
-            out.append(f"### [{title}]({url})" if url else f"### {title}")
+            wire = " · ".join(x for x in (f"urgency {e.urgency}" if type(e.urgency) is int else "",
+                                          md_escape(e.slugline)) if x)
+            heading = f"[{title}]({url})" if url else title
+            out.append(f"### {heading} ({wire})" if wire else f"### {heading}")
             parts = [md_escape(e.source), f"{md_escape(e.user)} {md_escape(_when(e.at))} UTC".strip()]
             if not url and _one_line(e.url):
                 parts.append(md_escape(e.url))  # not http(s): shown as text, never a link

@@ -1,43 +1,31 @@
-"""File primitives of the decision store: parse and encode TinyDB JSON and journal lines, fsynced
-temp files and atomic replacement. No state; JournalStorage (storage.py) puts them together."""
+"""File primitives of the decision store: safe opening, parsing and encoding of TinyDB JSON and
+journal lines. No state; JournalStorage (storage.py) puts them together (atomic replacement is
+triage.infra.atomic's)."""
 
 from __future__ import annotations
 
+import errno
 import gc
 import json
 import os
+import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from triage.infra.atomic import fsync_dir, replace, temp_name, unlink_quietly, write_temp  # noqa: F401 - re-exported
 from triage.store.errors import CorruptStoreError, StoreError
+from triage.store.lines import MAX_LINE, decode_json, decode_record, split_lines
 
 __all__ = [
-    "Record",
-    "Tables",
-    "apply_records",
-    "atomic_write_json",
-    "encode_records",
-    "encode_tables",
-    "fsync_dir",
-    "gc_paused",
-    "journal_path",
-    "lock_path",
-    "os_reason",
-    "parse_journal",
-    "pid_alive",
-    "read_main",
-    "stat_key",
-    "stat_or_none",
-    "temp_name",
-    "unlink_quietly",
-    "write_temp",
+    "MAX_MAIN", "Record", "Tables", "apply_records", "damaged_message", "encode_records", "encode_tables",
+    "gc_paused", "journal_path", "lock_path", "open_regular", "os_reason", "parse_journal", "pid_alive",
+    "read_main", "stat_key", "stat_or_none",
 ]
 
 Record = tuple[str, int, dict[str, Any]]  # (table, doc id, document)
+MAX_MAIN = 2 << 30  # bytes of a main file the store reads (10^6 events take about 400 MiB)
 Tables = dict[str, dict[str, Any]]
 
 
@@ -49,10 +37,6 @@ def journal_path(path: Path) -> Path:
 def lock_path(path: Path) -> Path:
     """The lock file that belongs to a main file."""
     return path.with_name(path.name + ".lock")
-
-
-def os_reason(exc: OSError) -> str:
-    return exc.strerror or str(exc)
 
 
 def stat_or_none(path: Path) -> os.stat_result | None:
@@ -78,23 +62,84 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def read_main(path: Path) -> Tables | None:
-    """Parse the main TinyDB JSON file: None when absent, {} when empty; CorruptStoreError if it does not parse."""
+def open_regular(path: str | os.PathLike[str], flags: int, mode: int = 0o600, *,
+                 one_link: bool = False) -> int:
+    """Open a file of the store without blocking on a FIFO; it must be a regular file (with `one_link`,
+    without another hard link: it is written in place). A symbolic link is followed only when it is
+    this user's own (ELOOP otherwise: another user's link in a shared folder may point anywhere).
+    Raises OSError."""
+    base = flags | os.O_NONBLOCK | os.O_CLOEXEC
     try:
-        raw = path.read_bytes()
+        fd = os.open(path, base | os.O_NOFOLLOW, mode)
+        own_link = False
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        link = os.lstat(path)
+        if link.st_uid != os.geteuid():
+            raise
+        fd = os.open(path, base, mode)  # the user's own link (e.g. a file kept elsewhere, or /dev/full)
+        own_link = True
+        again = os.lstat(path)  # still the same link of ours: not swapped for another user's meanwhile
+        if (again.st_ino, again.st_dev, again.st_uid) != (link.st_ino, link.st_dev, link.st_uid):
+            os.close(fd)
+            raise OSError(errno.ELOOP, "a symbolic link that changed while opened", str(path)) from None
+    try:
+        st = os.fstat(fd)
+        if not (stat.S_ISREG(st.st_mode) or (own_link and stat.S_ISCHR(st.st_mode))):
+            if stat.S_ISDIR(st.st_mode):
+                raise OSError(errno.EISDIR, "is a directory", str(path))
+            kind = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a device or socket"
+            raise OSError(errno.EINVAL, f"{kind}, not a regular file", str(path))
+        if one_link and st.st_nlink > 1 and stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EMLINK, "a hard link to another file, not written", str(path))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def os_reason(exc: OSError) -> str:
+    """The reason of an OSError in a few words (a link that was not followed says so)."""
+    if exc.errno == errno.ELOOP:
+        return "a symbolic link of another user, not followed"
+    return exc.strerror or str(exc)
+
+
+def read_main(path: Path) -> Tables | None:
+    """Parse the main TinyDB JSON file: None when absent, {} when empty; CorruptStoreError if it does not
+    parse."""
+    try:
+        fd = open_regular(path, os.O_RDONLY)
     except FileNotFoundError:
         return None
-    except IsADirectoryError:
-        raise StoreError(f"{path}: is a directory, not a decisions file.") from None
     except OSError as exc:
         raise StoreError(f"{path}: cannot read the decisions file ({os_reason(exc)}).") from None
+    try:
+        with open(fd, "rb", closefd=True) as fh:
+            if os.fstat(fh.fileno()).st_size > MAX_MAIN:
+                raise StoreError(f"{path}: larger than {MAX_MAIN >> 30} GiB, not read as a decisions file; "
+                                 f"it was left untouched (use another file with --db).")
+            raw = fh.read()
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read the decisions file ({os_reason(exc)}).") from None
+    except MemoryError:
+        raise StoreError(f"{path}: too large to read into memory; it was left untouched.") from None
+    return _parse_main(path, raw)
+
+
+def _parse_main(path: Path, raw: bytes) -> Tables:
     if not raw.strip():
         return {}
     try:
+        text = raw.decode("utf-8")
         with gc_paused():  # parsing builds ~10^5 dicts: the cyclic GC would rescan them many times
-            data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CorruptStoreError(_corrupt_message(path, f"not valid JSON: {exc}"), str(path)) from None
+            data = decode_json(text, max_depth=None, strict=False)
+    except UnicodeDecodeError as exc:
+        why = f"bytes that are not UTF-8 at {exc.start}"
+        raise CorruptStoreError(_corrupt_message(path, why), str(path)) from None
+    except ValueError as exc:
+        raise CorruptStoreError(_corrupt_message(path, str(exc)), str(path)) from None
     if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
         raise CorruptStoreError(
             _corrupt_message(path, "not a TinyDB file (expected an object of tables)"), str(path)
@@ -110,30 +155,39 @@ def _corrupt_message(path: Path, why: str) -> str:
     )
 
 
-def parse_journal(raw: bytes, path: Path) -> tuple[list[Record], int]:
-    """Parse journal bytes: (records, bytes consumed up to the last newline).
+def damaged_message(db: Path, journal: Path, damaged: list[tuple[int, str]]) -> str:
+    """One sentence about damaged journal lines: which, why, and the way out."""
+    number, why = damaged[0]
+    more = f" and {len(damaged) - 1} more line(s)" if len(damaged) > 1 else ""
+    return (f"{journal}: line {number} is damaged ({why}){more}; skipped and kept as it is (the file is not "
+            f"compacted meanwhile): run `triage recover --db {db}` to set it aside and keep every "
+            f"other event.")
 
-    The bytes after the last newline are an unfinished append (never acknowledged) and are ignored;
-    a complete line that does not parse is corruption (CorruptStoreError), because it was acknowledged.
+
+def parse_journal(read: Callable[[int], bytes], first_line: int = 1
+                  ) -> tuple[list[Record], int, int, list[tuple[int, str]]]:
+    """Parse journal lines from a reader: (records, bytes consumed, lines consumed, [(line, why damaged)]).
+
+    The bytes after the last newline are an unfinished append (never acknowledged) and are not
+    consumed; a complete line that is not a journal record is damaged: reported, never raised.
     """
-    end = raw.rfind(b"\n") + 1
     records: list[Record] = []
-    if end == 0:
-        return records, 0
-    for number, line in enumerate(raw[:end].split(b"\n")[:-1], 1):
+    damaged: list[tuple[int, str]] = []
+    used = lines = 0
+    for line, too_long, taken in split_lines(read):
+        number = first_line + lines
+        used += taken
+        lines += 1
+        if too_long:
+            damaged.append((number, f"longer than {MAX_LINE} bytes"))
+            continue
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
-            record = (str(obj["t"]), int(obj["id"]), obj["doc"])
-            if not isinstance(record[2], dict):
-                raise TypeError("doc is not an object")
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-            raise CorruptStoreError(
-                _corrupt_message(path, f"line {number} of the journal is damaged: {exc}"), str(path)
-            ) from None
-        records.append(record)
-    return records, end
+            records.append(decode_record(line))
+        except ValueError as exc:
+            damaged.append((number, str(exc)))
+    return records, used, lines, damaged
 
 
 def encode_records(records: list[Record]) -> bytes:
@@ -161,19 +215,6 @@ def encode_tables(tables: Tables) -> bytes:
             time.sleep(0)  # give the GIL to a thread that waits for it
         parts.append(f"{dumps(name)}: {{{', '.join(chunks)}}}")
     return ("{" + ", ".join(parts) + "}").encode()
-
-
-def atomic_write_json(path: Path, data: Any, mode: int, like: os.stat_result | None = None) -> None:
-    """Write JSON to `path` atomically: temp file, fsync, os.replace, fsync of the directory.
-
-    The new file gets the mode and group of `like` (the file it replaces) when given, else `mode`.
-    """
-    replace(write_temp(path, encode_tables(data) if _is_tables(data) else json.dumps(data).encode(), mode, like),
-            path)
-
-
-def _is_tables(data: Any) -> bool:
-    return isinstance(data, dict) and all(isinstance(t, dict) for t in data.values())
 
 
 def apply_records(tables: Tables, records: list[Record]) -> list[Record]:

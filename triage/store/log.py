@@ -33,12 +33,16 @@ class EventLog:
         """What changes when events arrive: (committed count, newest id)."""
         return len(self.docs), self.max_id
 
-    def replace(self, raw_events: dict[str, Any]) -> None:
-        """Take a TinyDB events table ({"1": doc, ...}) as the committed events; pending ones stay."""
+    def replace(self, raw_events: dict[str, Any]) -> int:
+        """Take a TinyDB events table ({"1": doc, ...}) as the committed events; pending ones stay.
+
+        Returns how many entries were left out (not events, or not under a numeric id)."""
+        skipped = 0
         try:
             ids = [int(key) for key in raw_events]
         except ValueError:  # a hand-added table entry: keep the documents with numeric ids only
-            raw_events = {k: v for k, v in raw_events.items() if k.isdigit()}
+            kept = {k: v for k, v in raw_events.items() if k.isascii() and k.isdigit() and len(k) < 16}
+            skipped, raw_events = len(raw_events) - len(kept), kept
             ids = [int(key) for key in raw_events]
         docs = list(raw_events.values())
         if any(a >= b for a, b in itertools.pairwise(ids)):  # compaction writes id order; others may not
@@ -58,22 +62,24 @@ class EventLog:
         else:
             self.docs, self.ids, self.hist = docs, ids, hist
             self.max_id = ids[-1] if ids else 0
-            return
+            return skipped
         self.docs, self.ids, self.hist, self.max_id = [], [], {}, 0  # some document is not an event
-        for doc_id, doc in zip(ids, docs):
-            self.add(doc_id, doc)
+        for doc_id, doc in zip(ids, docs, strict=False):
+            skipped += not self.add(doc_id, doc)
+        return skipped
 
-    def add(self, doc_id: int, doc: Any) -> None:
-        """Append one committed event (documents that are not events are skipped)."""
+    def add(self, doc_id: int, doc: Any) -> bool:
+        """Append one committed event; False (skipped) for a document that is not an event."""
         if not isinstance(doc, dict) or not isinstance(doc.get("article_id"), str):
-            return
+            return False
         self.hist.setdefault(doc["article_id"], []).append(len(self.docs))
         self.docs.append(doc)
         self.ids.append(doc_id)
         self.max_id = max(self.max_id, doc_id)
+        return True
 
     def apply(self, records: list[Record], extra: Tables) -> None:
-        """Journal records: new events are added (ids already held are skipped), other tables go to `extra`."""
+        """Journal records: new events are added (ids already held are skipped), other tables to `extra`."""
         for table, doc_id, doc in records:
             if table != "events":
                 extra.setdefault(table, {})[str(doc_id)] = doc
@@ -117,4 +123,4 @@ class EventLog:
 
     def events_table(self) -> dict[str, Doc]:
         """The committed events as a TinyDB table (a new dict; the documents are shared, never changed)."""
-        return {str(i): d for i, d in zip(self.ids, self.docs)}
+        return {str(i): d for i, d in zip(self.ids, self.docs, strict=False)}

@@ -16,7 +16,6 @@ changes nothing.
 from __future__ import annotations
 
 import errno
-import fcntl
 import hashlib
 import json
 import os
@@ -30,10 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from triage.model import DecisionEvent
+from triage.infra.atomic import fsync_dir, make_dirs
 from triage.infra.sanitize import sanitize_line
+from triage.model import DecisionEvent
 from triage.store.events import normalise_doc
-from triage.store.files import fsync_dir
+from triage.store.lines import decode_line, split_lines
+from triage.store.lock import flock_until
 
 __all__ = [
     "RESCUE_SUFFIX", "ReplayReport", "RescueResult", "default_rescue_dirs", "locked_rescue_files",
@@ -41,6 +42,7 @@ __all__ = [
 ]
 
 RESCUE_SUFFIX = ".rescue"
+Problem = tuple[Path, str]  # a rescue file and why it was not read
 _OPEN_FLAGS = os.O_NOFOLLOW | os.O_CLOEXEC
 
 
@@ -60,7 +62,9 @@ class RescueResult:
             return (f"{self.count} decision(s) could not be saved and no rescue file could be written "
                     f"({sanitize_line(self.error)}).")
         where = sanitize_line(self.path)
-        extra = f" (beside the decisions file: {sanitize_line(self.error)})" if self.fallback and self.error else ""
+        extra = ""
+        if self.fallback and self.error:
+            extra = f" (beside the decisions file: {sanitize_line(self.error)})"
         return (f"{self.count} decision(s) that could not be saved were written to {where}{extra}; "
                 f"the next start replays them.")
 
@@ -76,6 +80,7 @@ class ReplayReport:
     damaged: int = 0  # lines that did not parse (the file is then kept, renamed, not deleted)
     error: str = ""  # why the events could not be written now (the files stay for the next start)
     kept: tuple[Path, ...] = field(default=())  # files kept (not replayed now, or renamed when damaged)
+    refused: tuple[tuple[Path, str], ...] = ()  # not replayed: another user's, or others may write them
 
     @property
     def count(self) -> int:
@@ -83,21 +88,36 @@ class ReplayReport:
         return len(self.replayed)
 
     @property
+    def refusals(self) -> list[str]:
+        """One sentence per rescue file that was not replayed because it is not this user's own."""
+        return [f"{sanitize_line(p)}: not replayed ({sanitize_line(why)}); it was left as it is."
+                for p, why in self.refused]
+
+    @property
     def message(self) -> str:
-        """One line to show (stderr in the CLI, a notification in the TUI)."""
+        """What opening replayed, one sentence a line (stderr in the CLI, a notification in the TUI)."""
+        lines = self.refusals
+        if self.paths or not lines:
+            lines.insert(0, self._replay_message())
+        return "\n".join(lines)
+
+    def _replay_message(self) -> str:
         where = ", ".join(sanitize_line(p) for p in self.paths)
         if self.error:
             return (f"Decisions saved in {where} when an earlier session could not write them are not "
-                    f"replayed yet ({sanitize_line(self.error)}); they stay there and are tried at the next start.")
+                    f"replayed yet ({sanitize_line(self.error)}); they stay there and are tried at the "
+                    f"next start.")
         n = self.count
-        text = f"Replayed {n} decision{'' if n == 1 else 's'} saved in {where} when the last session could not write them"
+        text = (f"Replayed {n} decision{'' if n == 1 else 's'} saved in {where} when the last session "
+                f"could not write them")
         notes = []
         if self.already:
             notes.append(f"{self.already} already saved")
         if self.superseded:
             notes.append(f"{self.superseded} left out: changed later")
         if self.damaged:
-            notes.append(f"{self.damaged} damaged line(s) kept in {', '.join(sanitize_line(p) for p in self.kept)}")
+            kept = ", ".join(sanitize_line(p) for p in self.kept)
+            notes.append(f"{self.damaged} damaged line(s) kept in {kept}")
         return text + (f" ({'; '.join(notes)})." if notes else ".")
 
 
@@ -108,7 +128,8 @@ def rescue_path(path: Path) -> Path:
 
 def default_rescue_dirs(data_dir: str | os.PathLike[str] | None = None) -> list[Path]:
     """Private folders for rescue files that cannot go beside the decisions file, in order of preference:
-    ``<data_dir>/rescue`` when given (the app's data dir), the platformdirs state and runtime dirs, the temp dir."""
+    ``<data_dir>/rescue`` when given (the app's data dir), the platformdirs state and runtime dirs, the
+    temp dir."""
     dirs = [Path(data_dir) / "rescue"] if data_dir is not None else []
     try:
         from platformdirs import user_runtime_path, user_state_path
@@ -140,22 +161,10 @@ def _reason(exc: OSError) -> str:
 
 def _private_dir(directory: Path) -> None:
     """Create `directory` (0700) or check that it is this user's own and not writable by others."""
-    directory.mkdir(parents=True, mode=0o700, exist_ok=True)
+    make_dirs(directory)
     st = os.lstat(directory)
     if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o022:
         raise PermissionError(errno.EACCES, "not a private folder of this user", str(directory))
-
-
-def _flock(fd: int, deadline: float) -> None:
-    """An exclusive flock, waited for until `deadline` (time.monotonic) at most."""
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                raise TimeoutError(errno.ETIMEDOUT, "locked by another process") from None
-            time.sleep(0.005)
 
 
 def _append(target: Path, payload: bytes, deadline: float) -> None:
@@ -164,9 +173,11 @@ def _append(target: Path, payload: bytes, deadline: float) -> None:
         fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _OPEN_FLAGS, 0o600)
         try:
             st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
+            if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_nlink > 1:
                 raise PermissionError(errno.EACCES, "a rescue file of another user is there", str(target))
-            _flock(fd, deadline)
+            if st.st_mode & 0o022:  # others may have written lines into it (it is not replayed): not ours
+                raise PermissionError(errno.EACCES, "a rescue file others may write is there", str(target))
+            flock_until(fd, deadline)
             try:
                 now = os.stat(target, follow_symlinks=False)
             except FileNotFoundError:
@@ -225,41 +236,55 @@ class RescueFile:
     damaged: int
 
 
+class Refused(PermissionError):
+    """A rescue file that is not this user's own, or that others may write: never replayed."""
+
+
+def _owned(st: os.stat_result) -> str:
+    """Why a rescue file may not be replayed ("" when it may): it must be this user's, writable by no one
+    else."""
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file"
+    if st.st_uid != os.geteuid():
+        return f"owned by uid {st.st_uid}, not by you"
+    if st.st_mode & 0o022:
+        return f"mode {stat.S_IMODE(st.st_mode):04o}: others may write it"
+    return ""
+
+
 def _read_locked(target: Path, fallback: bool, store: str, deadline: float) -> RescueFile | None:
     try:
-        fd = os.open(target, os.O_RDONLY | _OPEN_FLAGS)
+        fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | _OPEN_FLAGS)
     except FileNotFoundError:
         return None
     try:
+        why = _owned(os.fstat(fd))
+        if why:
+            raise Refused(errno.EACCES, why, str(target))
+        flock_until(fd, deadline)
+        lines = list(split_lines(lambda n: os.read(fd, n)))
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise PermissionError(errno.EACCES, "not a regular file", str(target))
-        if fallback and (st.st_uid != os.geteuid() or st.st_mode & 0o022):
-            raise PermissionError(errno.EACCES, "not this user's own file", str(target))
-        _flock(fd, deadline)
-        chunks = []
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
     except BaseException:
         os.close(fd)
         raise
-    raw = b"".join(chunks)
-    end = raw.rfind(b"\n") + 1
-    docs, damaged = [], 0
-    lines = raw[:end].split(b"\n")[:-1]
-    unfinished = bool(raw[end:].strip())
-    if unfinished:
-        lines.append(raw[end:])  # a rescue cut off mid-write: used if it parses, else not counted as damage
-    for number, line in enumerate(lines, 1):
+    used = sum(taken for _, _, taken in lines)
+    items = [line for line, too_long, _ in lines if not too_long]
+    damaged = len(lines) - len(items)
+    unfinished = st.st_size > used
+    if unfinished:  # a rescue cut off mid-write: used if it parses, else not counted as damage
+        os.lseek(fd, used, os.SEEK_SET)
+        items.append(os.read(fd, 1 << 20))
+    docs = []
+    for number, line in enumerate(items, 1):
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = decode_line(line)
             doc = normalise_doc(obj["doc"])
         except (ValueError, KeyError, TypeError):
             doc = None
         if doc is None or not doc.get("uid"):
-            damaged += 0 if unfinished and number == len(lines) else 1
+            damaged += 0 if unfinished and number == len(items) else 1
             continue
         if fallback and obj.get("store") != store:
             continue  # a name clash with another decisions file's rescue file: not ours
@@ -269,25 +294,28 @@ def _read_locked(target: Path, fallback: bool, store: str, deadline: float) -> R
 
 @contextmanager
 def locked_rescue_files(path: Path, dirs: Sequence[Path], *, timeout: float = 2.0
-                        ) -> Iterator[tuple[list[RescueFile], list[tuple[Path, str]]]]:
-    """The rescue files of a decisions file, read and held locked: ([files], [(path, why it was not read)])."""
+                        ) -> Iterator[tuple[list[RescueFile], list[Problem], list[Problem]]]:
+    """The rescue files of a decisions file, read and held locked: ([files], [(path, why it was not read)],
+    [(path, why it is refused)]); refused ones are not this user's own, or others may write them."""
     store = os.path.abspath(path)
     deadline = time.monotonic() + timeout
     files: list[RescueFile] = []
     problems: list[tuple[Path, str]] = []
+    refused: list[tuple[Path, str]] = []
     try:
         for target, fallback in rescue_candidates(path, dirs):
             try:
                 found = _read_locked(target, fallback, store, deadline)
-            except PermissionError:
-                continue  # another user's rescue file (a shared decisions file): theirs to replay
+            except Refused as exc:
+                refused.append((target, exc.strerror or "not your own file"))
+                continue
             except OSError as exc:
                 reason = "a symbolic link, not followed" if exc.errno == errno.ELOOP else _reason(exc)
                 problems.append((target, reason))
                 continue
             if found is not None:
                 files.append(found)
-        yield files, problems
+        yield files, problems, refused
     finally:
         for found in files:
             os.close(found.fd)

@@ -8,7 +8,7 @@ Layout for a store at ``decisions.json``:
 * ``decisions.json.journal``  one JSON line per change ``{"t": table, "id": doc_id, "doc": {...}}``,
                               appended with one write + fdatasync per change (the fast durable path).
                               Replayed on open; folded into the main file by :meth:`JournalStorage.compact`.
-* ``decisions.json.lock``     the filelock taken around every read-modify-write.
+* ``decisions.json.lock``     the flock taken around every read-modify-write (lock.py).
 
 Compaction (``point`` -> ``prepare`` -> ``install``): the events up to a point are written to an fsynced
 temp file, possibly without the lock and off the caller's thread; then, under the lock, the temp file
@@ -27,11 +27,9 @@ Plain TinyDB readers see only compacted events; ``JournalStorage`` used as a Tin
 
 from __future__ import annotations
 
-import json
+import errno
 import os
-import re
 import secrets
-import shutil
 import socket
 import time
 from collections.abc import Iterator
@@ -39,38 +37,35 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
 from tinydb.storages import Storage
 
+from triage.infra.atomic import fsync_dir, make_dirs, replace, unlink_quietly, write_temp
 from triage.store.errors import LockTimeoutError, StoreError
 from triage.store.files import (
     Record,
     Tables,
     apply_records,
-    atomic_write_json,
+    damaged_message,
     encode_records,
     encode_tables,
-    fsync_dir,
     gc_paused,
     journal_path,
     lock_path,
+    open_regular,
     os_reason,
     parse_journal,
     pid_alive,
     read_main,
     stat_key,
     stat_or_none,
-    unlink_quietly,
-    write_temp,
 )
+from triage.store.lock import LockTimeout, StoreLock
+from triage.store.tail import tail_meta
 
 __all__ = [
-    "JournalStorage", "Record", "Tables", "apply_records", "atomic_write_json", "gc_paused", "journal_path",
-    "lock_path", "read_main",
+    "JournalStorage", "Record", "Tables", "apply_records", "gc_paused", "journal_path", "lock_path",
+    "read_main",
 ]
-
-
-_ENTRY_KEY = re.compile(rb'"(\d+)": \{')  # a document key in TinyDB JSON (outside strings: quotes there are escaped)
 
 
 class JournalStorage(Storage):
@@ -88,15 +83,15 @@ class JournalStorage(Storage):
         self.path = Path(path)
         self.journal = journal_path(self.path)
         self.mode = 0o660 if group_share else 0o600
-        self._lock = FileLock(
-            str(lock_path(self.path)), timeout=lock_timeout, mode=self.mode,
-            preserve_lock_file=True, poll_interval=0.002,
-        )
+        self._lock = StoreLock(lock_path(self.path), mode=self.mode, timeout=lock_timeout)
         self.lock_timeout = lock_timeout
         self._main_key: tuple[int, int, int] | None = None
         self._j_ino: int | None = None
         self._j_offset = 0
+        self._j_lines = 0  # lines of the journal read so far (damaged ones are named by number)
         self.journal_records = 0  # complete records in the journal as of the last load/read/append
+        self.damaged: list[tuple[int, str]] = []  # damaged journal lines (number, why): no compaction then
+        self.held_back = ""  # why the main file must not be rewritten now ("" when it may)
         self.full_loads = 0  # how many times the main file was parsed (a figure for tests and benchmarks)
 
     # ---- locking -------------------------------------------------------------------------------
@@ -112,13 +107,13 @@ class JournalStorage(Storage):
         try:
             self._lock.acquire()
             acquired = True
-        except Timeout:
+        except LockTimeout:
             raise LockTimeoutError(
                 f"{self.path}: locked by another process for more than {self.lock_timeout:g} s."
             ) from None
-        except OSError:
+        except OSError as exc:
             if create:
-                raise
+                raise StoreError(f"{self._lock.path}: cannot use the lock file ({os_reason(exc)}).") from None
             # e.g. a read-only directory: read without the lock (appends are whole lines anyway)
         try:
             yield acquired
@@ -127,14 +122,7 @@ class JournalStorage(Storage):
                 self._lock.release()
 
     def _ensure_dir(self) -> None:
-        directory = self.path.parent
-        if not directory.is_dir():
-            mode = 0o770 if self.mode == 0o660 else 0o700
-            directory.mkdir(parents=True, mode=mode, exist_ok=True)
-            try:
-                os.chmod(directory, mode)  # exactly: the umask would take the group's write bit away
-            except OSError:
-                pass
+        make_dirs(self.path.parent, 0o770 if self.mode == 0o660 else 0o700)
 
     # ---- change detection ------------------------------------------------------------------------
     def poll(self) -> str:
@@ -153,7 +141,18 @@ class JournalStorage(Storage):
     def forget(self) -> None:
         """Drop what is known about the files, so the next poll() says 'reload'."""
         self._main_key = (-1, -1, -1)
-        self._j_ino, self._j_offset, self.journal_records = None, 0, 0
+        self._restart_journal()
+
+    def _restart_journal(self) -> None:
+        self._j_ino, self._j_offset, self._j_lines, self.journal_records = None, 0, 0, 0
+        self.damaged = []
+
+    @property
+    def damage(self) -> str:
+        """One sentence about what is damaged and kept as it is ("" when nothing is)."""
+        if self.damaged:
+            return damaged_message(self.path, self.journal, self.damaged)
+        return self.held_back
 
     def load(self) -> tuple[Tables | None, list[Record]]:
         """Read the main file and the whole journal (caller holds the lock)."""
@@ -161,7 +160,7 @@ class JournalStorage(Storage):
         tables = read_main(self.path)
         self.full_loads += 1
         self._main_key = stat_key(st)
-        self._j_ino, self._j_offset, self.journal_records = None, 0, 0
+        self._restart_journal()
         return tables, self.read_new()
 
     def main_unchanged(self) -> bool:
@@ -170,7 +169,7 @@ class JournalStorage(Storage):
 
     def reread_journal(self) -> list[Record]:
         """Every record of the journal from its start, keeping what is known of the main file (lock held)."""
-        self._j_ino, self._j_offset, self.journal_records = None, 0, 0
+        self._restart_journal()
         return self.read_new()
 
     def adopt_main(self) -> list[Record]:
@@ -180,62 +179,14 @@ class JournalStorage(Storage):
         return self.reread_journal()
 
     def tail_meta(self, known: int) -> tuple[dict[str, Any], list[tuple[int, Any]] | None] | None:
-        """From the end of the main file only: the meta document, and the events with ids above `known`.
-
-        Compaction writes the events in id order and the meta table after them, so a reader that
-        holds events 1..known can catch up after another process compacted without parsing the
-        whole file. Returns None when the file does not end that way; the event list is None when
-        they are not all within the last few MiB (the caller then reads the whole file).
-        """
-        try:
-            with open(self.path, "rb") as fh:
-                size = os.fstat(fh.fileno()).st_size
-                fh.seek(max(0, size - (1 << 22)))
-                chunk = fh.read()
-        except OSError:
-            return None
-        pos = chunk.rfind(b'"meta": {')
-        if pos < 0:
-            return None
-        try:
-            text = chunk[pos + 8:].decode("utf-8")
-            table, end = json.JSONDecoder().raw_decode(text)
-        except (ValueError, UnicodeDecodeError):
-            return None
-        if not isinstance(table, dict) or not text[end:].lstrip().startswith(("}", ",")):
-            return None
-        doc = table.get("1")
-        if not isinstance(doc, dict):
-            return None
-        through = doc.get("through")
-        if not isinstance(through, int):
-            return None
-        # the last key before the meta table must be event `through`: a document added by another
-        # writer (plain TinyDB) that did not update meta makes the caller read the whole file
-        last = None
-        for last in _ENTRY_KEY.finditer(chunk, max(0, pos - 65536), pos):
-            pass
-        if last is None or int(last.group(1)) != through:
-            return None
-        if through <= known:
-            return doc, []
-        start = chunk.rfind(b'"%d": {' % (known + 1), 0, pos)
-        head = chunk[start:pos].rstrip()
-        if start < 0 or not head.endswith(b"},"):
-            return doc, None
-        try:  # '"5": {...}, "6": {...}},' -> the events table's last entries as one object
-            events = json.loads(b"{" + head[:-2] + b"}")
-            newer = [(int(k), v) for k, v in events.items()]
-        except (ValueError, UnicodeDecodeError):
-            return doc, None
-        if not all(isinstance(v, dict) for _, v in newer):
-            return doc, None
-        return doc, newer
+        """The meta document and newer events from the end of the main file (see triage.store.tail)."""
+        return tail_meta(self.path, known)
 
     def read_new(self) -> list[Record]:
-        """Records appended to the journal since the last read (caller holds the lock)."""
+        """Records appended to the journal since the last read (caller holds the lock); damaged lines
+        are skipped and listed in `damaged`."""
         try:
-            fd = os.open(self.journal, os.O_RDONLY)
+            fd = open_regular(self.journal, os.O_RDONLY)
         except FileNotFoundError:
             self._j_ino, self._j_offset = None, 0
             return []
@@ -244,20 +195,25 @@ class JournalStorage(Storage):
         try:
             st = os.fstat(fd)
             if st.st_ino != self._j_ino:
-                self._j_offset, self.journal_records = 0, 0
+                self._restart_journal()
             self._j_ino = st.st_ino
             os.lseek(fd, self._j_offset, os.SEEK_SET)
-            chunks, left = [], max(0, st.st_size - self._j_offset)  # what the size says: never read forever
-            while left > 0 and (chunk := os.read(fd, min(left, 1 << 22))):
-                chunks.append(chunk)
-                left -= len(chunk)
+            left = [max(0, st.st_size - self._j_offset)]  # what the size says: never read forever
+
+            def read(n: int) -> bytes:
+                data = os.read(fd, min(n, left[0])) if left[0] > 0 else b""
+                left[0] -= len(data)
+                return data
+
+            records, used, lines, damaged = parse_journal(read, self._j_lines + 1)
         except OSError as exc:
             raise StoreError(f"{self.journal}: cannot read the journal ({os_reason(exc)}).") from None
         finally:
             os.close(fd)
-        records, used = parse_journal(b"".join(chunks), self.journal)
         self._j_offset += used
-        self.journal_records += len(records)
+        self._j_lines += lines
+        self.damaged.extend(damaged)
+        self.journal_records += len(records) + len(damaged)
         return records
 
     # ---- writing ---------------------------------------------------------------------------------
@@ -269,7 +225,12 @@ class JournalStorage(Storage):
         """
         data = encode_records(records)
         existed = self._j_ino is not None or self.journal.exists()
-        fd = os.open(self.journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, self.mode)
+        try:
+            fd = open_regular(self.journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, self.mode, one_link=True)
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.EINVAL, errno.EMLINK):
+                raise StoreError(f"{self.journal}: cannot write the journal ({os_reason(exc)}).") from None
+            raise
         try:
             st = os.fstat(fd)
             if not existed:
@@ -310,7 +271,11 @@ class JournalStorage(Storage):
         return (self._main_key, self._j_ino, self._j_offset)
 
     def prepare(self, tables: Tables) -> Path:
-        """Encode and write `tables` to an fsynced temp file beside the main file (no lock needed)."""
+        """Encode and write `tables` to an fsynced temp file beside the main file (no lock needed).
+
+        Refused (StoreError) while something is damaged: rewriting would drop it (see `damage`)."""
+        if self.damage:
+            raise StoreError(self.damage)
         return write_temp(self.path, encode_tables(tables), self.mode, stat_or_none(self.path))
 
     def install(self, tmp: Path, point: tuple[Any, ...]) -> bool:
@@ -321,28 +286,27 @@ class JournalStorage(Storage):
         """
         main_key, j_ino, j_offset = point
         st = stat_or_none(self.journal)
-        if stat_key(stat_or_none(self.path)) != main_key or (st is not None and j_ino is not None and st.st_ino != j_ino):
+        replaced = st is not None and j_ino is not None and st.st_ino != j_ino
+        if stat_key(stat_or_none(self.path)) != main_key or replaced:
             unlink_quietly(tmp)
             return False
         self._remove_stale_temps()
-        try:
-            os.replace(tmp, self.path)
-        except BaseException:
-            unlink_quietly(tmp)
-            raise
-        fsync_dir(self.path.parent)
+        replace(tmp, self.path)
         self._main_key = stat_key(stat_or_none(self.path))
         # A kill from here on leaves journal lines whose ids are in the main file: replay skips them.
         tail = b""
         if st is not None and st.st_size > j_offset:
-            with open(self.journal, "rb") as fh:
-                fh.seek(j_offset)
-                tail = fh.read(st.st_size - j_offset)
+            fd = open_regular(self.journal, os.O_RDONLY)
+            try:
+                os.lseek(fd, j_offset, os.SEEK_SET)
+                tail = os.read(fd, st.st_size - j_offset)
+            finally:
+                os.close(fd)
             tail = tail[: tail.rfind(b"\n") + 1]  # an unfinished line (a dead writer's) is dropped
         if st is None:
             self._j_ino = None
         elif not tail:
-            fd = os.open(self.journal, os.O_WRONLY)
+            fd = open_regular(self.journal, os.O_WRONLY, one_link=True)
             try:
                 os.ftruncate(fd, 0)
                 os.fsync(fd)
@@ -350,24 +314,34 @@ class JournalStorage(Storage):
             finally:
                 os.close(fd)
         else:  # lines appended while the temp file was written move to a fresh journal
-            new = write_temp(self.journal, tail, self.mode, st)
-            os.replace(new, self.journal)
-            fsync_dir(self.journal.parent)
+            replace(write_temp(self.journal, tail, self.mode, st), self.journal)
             self._j_ino = stat_or_none(self.journal).st_ino
         self._j_offset = len(tail)
-        self.journal_records = tail.count(b"\n")
+        self._j_lines = self.journal_records = tail.count(b"\n")
         return True
 
     def backup(self, suffix: str) -> Path:
         """Copy the main file beside itself (e.g. before a migration); the copy is fsynced."""
+        src = open_regular(self.path, os.O_RDONLY)
+        try:
+            st = os.fstat(src)
+            with open(src, "rb", closefd=False) as fh:
+                payload = fh.read()
+        finally:
+            os.close(src)
         target = self.path.with_name(self.path.name + suffix)
         n = 1
-        while target.exists():
-            n += 1
-            target = self.path.with_name(f"{self.path.name}{suffix}.{n}")
-        shutil.copy2(self.path, target)
-        fd = os.open(target, os.O_RDONLY)
+        while True:  # O_EXCL: a name taken (a planted link too) is never written through
+            try:
+                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, st.st_mode & 0o777)
+                break
+            except FileExistsError:
+                n += 1
+                target = self.path.with_name(f"{self.path.name}{suffix}.{n}")
         try:
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(fd, view):]
             os.fsync(fd)
         finally:
             os.close(fd)

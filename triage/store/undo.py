@@ -13,11 +13,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from triage.model import DecisionEvent
 from triage.infra.sanitize import sanitize_line
+from triage.model import DecisionEvent
 from triage.store.events import decision_or_none, to_event
 
-__all__ = ["UndoConflict", "UndoResult", "plan_undo"]
+__all__ = ["SessionUndo", "UndoConflict", "UndoResult", "plan_undo"]
 
 Doc = dict[str, Any]
 
@@ -72,12 +72,12 @@ def plan_undo(
         docs = history(article_id)
         at = next((i for i in range(len(docs) - 1, -1, -1) if docs[i].get("uid") == event.uid), None)
         if not event.uid or at is None:
-            conflicts.append(UndoConflict(article_id, None, f"{sanitize_line(article_id)}: the change to undo "
-                                                            f"is not in the decisions file"))
+            why = f"{sanitize_line(article_id)}: the change to undo is not in the decisions file"
+            conflicts.append(UndoConflict(article_id, None, why))
             continue
         if event.uid not in own:
-            conflicts.append(UndoConflict(article_id, None, f"{sanitize_line(article_id)}: the change to undo "
-                                                            f"was not made in this session"))
+            why = f"{sanitize_line(article_id)}: the change to undo was not made in this session"
+            conflicts.append(UndoConflict(article_id, None, why))
             continue
         other = next((d for d in docs[at + 1:] if d.get("uid") not in own), None)
         if other is not None:
@@ -93,3 +93,20 @@ def plan_undo(
             decision, note = None, ""
         plan.append((article_id, decision, note if isinstance(note, str) else "", docs[-1]))
     return plan, conflicts
+
+
+class SessionUndo:
+    """The events one store instance wrote: what its undo_own may take back (and nothing else)."""
+
+    def __init__(self) -> None:
+        self._own: set[str] = set()
+
+    def remember(self, uid: str) -> None:
+        """Note an event this instance wrote."""
+        self._own.add(uid)
+
+    def plan(self, targets: Sequence[DecisionEvent], history: Callable[[str], list[Doc]],
+             states: Mapping[str, tuple[str | None, str]] | None
+             ) -> tuple[list[tuple[str, str | None, str, Doc]], list[UndoConflict]]:
+        """plan_undo over this instance's own events."""
+        return plan_undo(targets, history, self._own, states)

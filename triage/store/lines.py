@@ -1,0 +1,194 @@
+"""What one line of a shared store file may hold: JSON decoding that never raises anything but
+ValueError with a plain reason, the shape of a journal record and of an event document.
+
+Another user who can write the shared folder may put anything in a line: numbers Python cannot hold
+(``1e999``, NaN, 5000-digit integers), nesting deep enough to exhaust the stack, lone surrogates that
+UTF-8 cannot encode, NUL bytes, bytes that are not UTF-8, a line of a gigabyte, JSON that is not an
+event. Each is one damaged line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+__all__ = [
+    "MAX_LINE", "TEXT_FIELDS", "check_event", "decode_json", "decode_line", "decode_prefix", "decode_record",
+    "split_lines",
+]
+
+# bytes one journal or rescue line may take; a longer one is damaged (only its head is read)
+MAX_LINE = 1 << 20
+MAX_DEPTH = 64  # nesting a line may have (an event has two levels)
+TEXT_FIELDS = ("note", "user", "host", "at", "title", "source", "url", "action", "batch", "uid", "version",
+               "slugline", "wire_version")
+DECISION_VALUES = ("follow-up", "archive", "flag")
+_MAX_ID = 1 << 53
+_SPACE = re.compile(r"[ \t\n\r]*")
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")  # a surrogate escape: paired ones are fine, lone ones are not
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:24]} is out of range")
+    return value
+
+
+def _short_int(text: str) -> int:
+    if len(text.lstrip("-")) > 20:
+        raise ValueError(f"an integer of {len(text)} digits")
+    return int(text)
+
+
+def _constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+_DECODER = json.JSONDecoder(parse_float=_finite, parse_int=_short_int, parse_constant=_constant)
+# NaN, Infinity and long integers are values Python holds (a main file may have them)
+_LENIENT = json.JSONDecoder()
+
+
+def _encodable(obj: Any) -> bool:
+    try:
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError, ValueError):
+        return False
+    return True
+
+
+def _depth_ok(text: str, limit: int) -> bool:
+    """False if brackets nest deeper than `limit` (counted outside strings)."""
+    if text.count("[") + text.count("{") <= limit:  # the usual case: too few brackets to nest that deep
+        return True
+    depth, in_string, escaped = 0, False, False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return False
+        elif ch in "]}":
+            depth -= 1
+    return True
+
+
+def _decode(text: str, pos: int, strict: bool) -> tuple[Any, int]:
+    try:
+        obj, end = (_DECODER if strict else _LENIENT).raw_decode(text, pos)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON: {exc.msg}") from None
+    except ValueError as exc:  # a number refused by the hooks, or too long for int()
+        raise ValueError(str(exc).split(";")[0]) from None
+    if strict and _SURROGATE.search(text, pos, end) and not _encodable(obj):
+        raise ValueError("a lone surrogate (\\ud800-\\udfff), which UTF-8 cannot hold")
+    return obj, end
+
+
+def decode_json(text: str, *, max_depth: int | None = MAX_DEPTH, strict: bool = True) -> Any:
+    """Parse JSON text into values Python and UTF-8 can hold; ValueError with a plain reason otherwise.
+
+    `strict`: also refuse NaN, Infinity, numbers out of a float's range, integers of over 20 digits and
+    lone surrogates (what a journal line never holds); without it (a main file, whose text is sanitised
+    wherever it is shown) only what does not parse at all."""
+    if max_depth is not None and not _depth_ok(text, max_depth):
+        raise ValueError(f"nested more than {max_depth} levels deep")
+    obj, end = _decode(text, _SPACE.match(text).end(), strict)
+    if text[end:].strip():
+        raise ValueError("not valid JSON: Extra data")
+    return obj
+
+
+def decode_prefix(text: str, pos: int = 0) -> tuple[Any, int]:
+    """The JSON value starting at `pos` in `text` and where it ends, under the same rules as decode_json."""
+    return _decode(text, pos, True)
+
+
+def decode_line(raw: bytes) -> Any:
+    """One line of a JSON-lines file (without its newline) as a value; ValueError with the reason."""
+    if len(raw) > MAX_LINE:
+        raise ValueError(f"longer than {MAX_LINE} bytes")
+    if b"\0" in raw:
+        raise ValueError("a NUL byte")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"bytes that are not UTF-8 at {exc.start}") from None
+    return decode_json(text)
+
+
+def check_event(doc: Any) -> str:
+    """Why `doc` is not an event document ("" when it is one)."""
+    if type(doc) is not dict:
+        return "not an object"
+    aid = doc.get("article_id")
+    if type(aid) is not str or not aid:
+        return "no article_id"
+    decision = doc.get("decision")
+    if decision is not None and (type(decision) is not str or decision not in DECISION_VALUES):
+        return "an unknown decision"
+    for key in TEXT_FIELDS:
+        value = doc.get(key)
+        if value is not None and type(value) is not str:
+            return f"{key} is not text"
+    urgency = doc.get("urgency")
+    if urgency is not None and (type(urgency) is not int or not 0 <= urgency <= 9):
+        return "urgency is not a number from 0 to 9"
+    return ""
+
+
+def decode_record(raw: bytes) -> tuple[str, int, dict[str, Any]]:
+    """A journal line as (table, doc id, document); ValueError with the reason it is damaged."""
+    obj = decode_line(raw)
+    if type(obj) is not dict or not {"t", "id", "doc"} <= obj.keys():
+        raise ValueError("not a journal record")
+    table, doc_id, doc = obj["t"], obj["id"], obj["doc"]
+    if type(table) is not str or type(doc_id) is not int or not 0 < doc_id < _MAX_ID or type(doc) is not dict:
+        raise ValueError("not a journal record")
+    if table == "events" and (why := check_event(doc)):
+        raise ValueError(f"not an event ({why})")
+    return table, doc_id, doc
+
+
+def split_lines(read: Callable[[int], bytes], limit: int = MAX_LINE, chunk: int = 1 << 22
+                ) -> Iterator[tuple[bytes, bool, int]]:
+    """Complete lines from a reader: (line, longer than `limit`, bytes it took with its newline).
+
+    Of a line longer than `limit` only the first `limit` + 1 bytes are kept in memory. Bytes after the
+    last newline (an unfinished append) are not yielded.
+    """
+    head: list[bytes] = []
+    kept = taken = 0
+    over = False
+    while data := read(chunk):
+        start = 0
+        while (end := data.find(b"\n", start)) >= 0:
+            piece = data[start:end]
+            taken += len(piece) + 1
+            if not over:
+                head.append(piece)
+            line = b"".join(head)
+            yield line[: limit + 1], over or len(line) > limit, taken
+            head, kept, taken, over = [], 0, 0, False
+            start = end + 1
+        rest = data[start:]
+        taken += len(rest)
+        if not over:
+            head.append(rest)
+            kept += len(rest)
+            if kept > limit:
+                head, over = [b"".join(head)[: limit + 1]], True
