@@ -4,5 +4,6 @@ What the TUI may know of the list comes from here: the view, its rows and the li
 """
 
 from triage.catalog.listing import SORTS, VIEWS, Listing, Row, View
+from triage.store.query import EventQuery, haystack
 
-__all__ = ["SORTS", "VIEWS", "Listing", "Row", "View"]
+__all__ = ["SORTS", "VIEWS", "EventQuery", "Listing", "Row", "View", "haystack"]

@@ -142,7 +142,14 @@ class Decisions:
     def replayed(self) -> str:
         """What opening the file replayed from an earlier session's rescue file ("" if nothing)."""
         report = getattr(self._store, "replayed", None) if self._store is not None else None
-        return report.message if report is not None and report.count else ""
+        if report is None or not (report.count or report.refused or report.error or report.damaged):
+            return ""
+        return report.message
+
+    @property
+    def damage(self) -> str:
+        """One sentence when the decisions file holds lines that could not be read ("" if none)."""
+        return str(getattr(self._store, "damage", "") or "") if self._store is not None else ""
 
     @property
     def pending(self) -> int:

@@ -29,6 +29,7 @@ class Live:
         self._threads: list[threading.Thread] = []
         self.more_started = False
         self._analyze_on = True
+        self._damage = ""  # the decisions file's damage last told
 
     @property
     def stopping(self) -> threading.Event:
@@ -87,6 +88,9 @@ class Live:
             svc.emit(Notice(f"Decisions file: {exc}", "error"))
         if svc.replayed:
             svc.emit(Notice(svc.replayed, "warning"))
+        self._damage = svc.damage
+        if self._damage:
+            svc.emit(Notice(self._damage, "warning"))
         svc.emit(DecisionsChanged())
 
     def _after_load(self, loading: Future[None]) -> None:
@@ -153,6 +157,10 @@ class Live:
                 continue
             if changed:
                 svc.emit(DecisionsChanged(saved_now=saved_now))
+                damage = svc.damage
+                if damage and damage != self._damage:
+                    svc.emit(Notice(damage, "warning"))
+                self._damage = damage
 
     def stop(self) -> None:
         """Stop the background threads and worker processes (the queued writes still finish)."""

@@ -335,6 +335,11 @@ class TriageService:
         return self.decisions.replayed
 
     @property
+    def damage(self) -> str:
+        """One sentence when the decisions file holds damaged lines (and how to recover), else ""."""
+        return self.decisions.damage
+
+    @property
     def pending(self) -> int:
         """Decisions held in memory because the disk refused them."""
         return self.decisions.pending

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-__all__ = ["now_iso", "parse_iso", "utc_key"]
+__all__ = ["datetime_key", "now_iso", "parse_iso", "utc_key"]
 
 _KEY_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -32,9 +32,20 @@ def parse_iso(value: object) -> datetime | None:
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
+def datetime_key(value: datetime) -> str:
+    """A datetime in the canonical stamp form (naive: taken as UTC), so it compares with stored stamps."""
+    dt = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime(_KEY_FORMAT)
+
+
 def utc_key(value: object) -> str:
     """A stamp in canonical form, so stamps compare as strings ("" when it does not parse)."""
     if isinstance(value, str) and len(value) == 27 and value.endswith("Z") and value[10] == "T":
         return value
     dt = parse_iso(value)
-    return dt.astimezone(UTC).strftime(_KEY_FORMAT) if dt is not None else ""
+    if dt is None:
+        return ""
+    try:
+        return datetime_key(dt)
+    except (OverflowError, ValueError):  # year 1 in a zone east of UTC, and the like
+        return ""

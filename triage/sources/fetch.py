@@ -21,12 +21,12 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from triage.infra.atomic import write_text_atomic
+from triage.infra.clock import now_iso
 from triage.infra.private import file_mode, private_dir
 from triage.model import Article, Problem
 from triage.sources.base import IngestResult, Rejected, clean_problems
@@ -46,10 +46,6 @@ _VALIDATOR = re.compile(r"[\x20-\x7e]{1,1024}")
 # Entries and bytes kept per feed in the spool (the newest by arrival); a busy feed is not a disk leak.
 SPOOL_LIMIT = 5000
 SPOOL_BYTES = 50_000_000
-
-
-def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _slug_base(text: str) -> str:
@@ -317,7 +313,7 @@ async def _fetch_one(client: Any, url: str, name: str, spool_dir: Path | None,
         return result
     fresh: list[Article] = []
     parsed_ok = False
-    now = _now()
+    now = now_iso(seconds=True)
     if resp.status != 304:
         try:
             fresh, parsed = await asyncio.to_thread(_parse_body, resp.body, url, name, result.problems)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from triage.infra.clock import now_iso
 from triage.model import Article, Problem
 from triage.sources.base import IngestResult, clean_problems
 from triage.sources.readers.versions import version_rank
@@ -29,10 +30,6 @@ def _is_url(s: str) -> bool:
 
 def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 @dataclass
@@ -134,7 +131,7 @@ class _Versions:
         for a in unique:
             known = seen.get(a.id)
             if known is None:
-                when = a.received or _now()
+                when = a.received or now_iso(seconds=True)
                 self.new_seen.append((a.id, a.content_hash, when))
                 self.new_versions.append((a.id, a.content_hash, when, a.title, a.text))
                 out.append(a)
@@ -147,7 +144,7 @@ class _Versions:
             # A new version of an article seen before: kept, with the time it arrived.
             when = known_versions.get((a.id, a.content_hash))
             if when is None:
-                when = a.received if a.received and a.received > rec else _now()
+                when = a.received if a.received and a.received > rec else now_iso(seconds=True)
                 self.new_versions.append((a.id, a.content_hash, when, a.title, a.text))
             out.append(replace(a, received=rec, updated=True, updated_at=when))
         return out

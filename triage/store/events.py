@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import MISSING, fields
-from datetime import UTC, datetime
 from typing import Any
 
+from triage.infra.clock import datetime_key, now_iso, utc_key
 from triage.model import Decision, DecisionEvent
 
 __all__ = [
@@ -27,7 +27,6 @@ _DEFAULTS: dict[str, Any] = {
 _DEFAULTS.update(uid="", version="")
 _KEYSET = frozenset(EVENT_KEYS)
 _FAST = hasattr(DecisionEvent, "__dict__") and "__slots__" not in DecisionEvent.__dict__
-_CANONICAL = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def new_uid() -> str:
@@ -35,31 +34,10 @@ def new_uid() -> str:
     return secrets.token_hex(8)
 
 
-def utc_now_iso() -> str:
-    """Now, as the canonical event timestamp: UTC ISO 8601 with microseconds and a Z."""
-    return datetime.now(UTC).strftime(_CANONICAL)
-
-
-def iso_key(value: datetime) -> str:
-    """A datetime as the canonical event timestamp (naive: taken as UTC), so it compares as text with `at`."""
-    dt = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).strftime(_CANONICAL)
-
-
-def at_key(value: Any) -> str:
-    """A stored timestamp in canonical form, so timestamps compare as strings ("" when it does not parse)."""
-    if not isinstance(value, str):
-        return ""
-    if len(value) == 27 and value.endswith("Z") and value[10] == "T":
-        return value
-    try:
-        dt = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        return ""
-    try:
-        return iso_key(dt)
-    except (OverflowError, ValueError):  # year 1 in a zone east of UTC, and the like
-        return ""
+# The clock is written once (triage.infra.clock); the store's names for it.
+utc_now_iso = now_iso
+iso_key = datetime_key
+at_key = utc_key
 
 
 def decision_or_none(value: Any) -> str | None:
