@@ -20,6 +20,7 @@ __all__ = ["MAX_ANALYSED_CHARS", "WORDS_PER_MINUTE", "Engine", "doc_input"]
 WORDS_PER_MINUTE = 230
 # Only this much of a text is analysed (the model's memory grows with a text's length; news fits).
 MAX_ANALYSED_CHARS = 200_000
+KEY_TERMS = 8
 _WORDS = re.compile(r"\S+")
 
 Item = tuple[Article, "int | None"]
@@ -132,10 +133,13 @@ class Engine:
         n_story = sum(1 for s in sents if not s.furniture)
         chosen = summarize_sentences(sents, article.title, self._length(n_story, k))
         mentions = entity_mentions(doc, offset) if pipe.has_ner else []
-        terms = key_terms(sents, article.title, [m for m, _ in mentions])
-        if model_language(pipe.name) != "en":  # the key-term rules know English stop words only
+        names = [m for m, _ in mentions]
+        if model_language(pipe.name) == "en":
+            terms = key_terms(sents, article.title, names, limit=KEY_TERMS)
+        else:  # the key-term rules know English stop words only: leave out this language's
             stop = pipe.nlp.Defaults.stop_words
-            terms = tuple(t for t in terms if not any(w.lower() in stop for w in t.split()))
+            terms = tuple([t for t in key_terms(sents, article.title, names, limit=3 * KEY_TERMS)
+                           if not any(w.lower() in stop for w in t.split())][:KEY_TERMS])
         return Analysis(
             summary=tuple(s.text for s in chosen),
             spans=tuple((s.start, s.end) for s in chosen),
