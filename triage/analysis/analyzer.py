@@ -40,6 +40,8 @@ class Analyzer:
         self.processes_above = processes_above
         self._cache = AnalysisCache(cache_path, keep_in_memory=keep_in_memory)
         self._length_key = f"r{ratio}:{min_sentences}-{max_sentences}" if ratio > 0 else f"k{sentences}"
+        self._keys: dict[str, str] = {}  # language tag -> the rest of its cache key
+        self._keys_loaded = False
 
     @property
     def sentences(self) -> int:
@@ -77,11 +79,21 @@ class Analyzer:
         return self.engine.pipeline()
 
     # -- cache
+    def _settings_key(self, language: str) -> str:
+        loaded = self.engine.entities_available is not None  # the loaded model may name another version
+        if loaded != self._keys_loaded or len(self._keys) > 256:
+            self._keys.clear()
+            self._keys_loaded = loaded
+        got = self._keys.get(language)
+        if got is None:
+            got = self._keys[language] = (f"{self.engine.description(language)}|{summarizer_version()}"
+                                          f"|{self._length_key}")
+        return got
+
     def cache_key(self, article: Article, k: int | None = None) -> str:
         """(content hash, its language's pipeline + version, summariser version, length) as one string."""
         h = article.content_hash or content_hash(article.title, article.text)
-        key = f"{h}|{self.engine.description(article.language)}|{summarizer_version()}|{self._length_key}"
-        return key + (f"|k{k}" if k is not None else "")
+        return f"{h}|{self._settings_key(article.language)}" + (f"|k{k}" if k is not None else "")
 
     def cached(self, article: Article) -> Analysis | None:
         """The cached Analysis of this article version, or None; never loads the model."""
