@@ -13,11 +13,12 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from ..model import Analysis, Article
+from .batching import BULK_CHARS, BatchLimit, batches
 from .cache import AnalysisCache, content_hash
 from .engine import WORDS_PER_MINUTE, Engine, doc_input
 from .pipeline import Pipeline
 from .version import summarizer_version
-from .workers import BULK_CHARS, BatchLimit, WorkerPool, batches
+from .workers import WorkerPool
 
 __all__ = ["WORDS_PER_MINUTE", "AnalysisFailed", "Analyzer", "doc_input"]
 

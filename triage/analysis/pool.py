@@ -15,7 +15,8 @@ import threading
 from collections.abc import Callable
 
 from ..model import Analysis, Article
-from .workers import LIVE, Lane, LaneDown, Outcome, WorkerPool, size_of
+from .batching import LIVE, Outcome, size_of
+from .workers import Lane, LaneDown, WorkerPool
 from .workqueue import AnalysisQueue
 
 __all__ = ["AnalysisPool", "AnalysisQueue"]
