@@ -117,16 +117,24 @@ class WorkerProcess:
                 return None
         return None
 
-    def run(self, batch: list[Item], stop: threading.Event) -> list[Outcome] | None:
-        """Send a batch; its outcomes, or None when the process died (or we are stopping)."""
+    def send(self, batch: list[Item]) -> bool:
+        """Queue a batch in the process (it takes them in order); False when it has died."""
         try:
             self.conn.send(batch)
         except (OSError, ValueError):
-            return None
+            return False
+        return True
+
+    def receive(self, stop: threading.Event) -> list[Outcome] | None:
+        """The outcomes of the oldest batch sent, or None when the process died (or we are stopping)."""
         got = self._recv(stop)
         if got is None:
             return None
         return [(aid, analysis_from_dict(d) if d is not None else None, why) for aid, d, why in got]
+
+    def run(self, batch: list[Item], stop: threading.Event) -> list[Outcome] | None:
+        """Send a batch; its outcomes, or None when the process died (or we are stopping)."""
+        return self.receive(stop) if self.send(batch) else None
 
     def stop(self) -> None:
         """Ask the process to end, then make sure it has."""

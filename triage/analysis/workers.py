@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from .batching import Chunk, Item, Outcome, isolated
@@ -26,6 +27,7 @@ class LaneDown(Exception):
         super().__init__(why)
         self.why = why
         self.done = list(done)
+        self.pending: list[int] = []  # chunks of WorkerPool.map it leaves to the other lanes
 
 
 class Lane:
@@ -62,6 +64,43 @@ class Lane:
         if got is None and not self.stop.is_set():  # the process died: one at a time, fresh process
             got = self._one_by_one(items)
         return got
+
+    def stream(self, take: Callable[[], tuple[int, list[Item]] | None],
+               deliver: Callable[[int, list[Outcome]], None]) -> None:
+        """Run the chunks `take()` gives (None: none left) and `deliver(j, outcomes)` each; a worker
+        process always has the next batch queued, so it never waits for this one between batches.
+        Raises LaneDown with `pending`, the chunks not delivered."""
+        if self.process is None:
+            while (got := take()) is not None:
+                deliver(got[0], isolated(self.analyze, got[1]))
+            return
+        flight: deque[tuple[int, list[Item]]] = deque()
+        try:
+            self.start()
+            while not self.stop.is_set():
+                while len(flight) < 2 and (got := take()) is not None:
+                    flight.append(got)
+                    if not self.process.send(got[1]):
+                        break
+                if not flight:
+                    return
+                res = self.process.receive(self.stop)
+                if res is None:  # the process died: what was in it, one story at a time
+                    if self.stop.is_set():
+                        return
+                    while flight:
+                        j, items = flight[0]
+                        res = self._one_by_one(items)
+                        if res is None:
+                            return
+                        flight.popleft()
+                        deliver(j, res)
+                    continue
+                j, _ = flight.popleft()
+                deliver(j, res)
+        except LaneDown as down:
+            down.pending = [j for j, _ in flight]
+            raise
 
     def _one_by_one(self, items: list[Item]) -> list[Outcome] | None:
         """After a worker died: the batch again, one story at a time, in a fresh process (a story that
@@ -112,14 +151,15 @@ class WorkerPool:
         return [p for p in (lane.pid for lane in self.lanes) if p is not None]
 
     def map(self, chunks: Sequence[list[Item]]) -> Iterator[list[Outcome]]:
-        """The outcomes of each chunk, in order; each lane takes the next chunk when it finishes one,
-        and a lane that goes down leaves its chunk to the others.
+        """The outcomes of each chunk, in order; the lanes take chunks as they go, and a lane that goes
+        down leaves its chunks to the others.
 
         The processes start here, before any thread (so a single-threaded caller forks them)."""
         todo: queue.SimpleQueue[int] = queue.SimpleQueue()
         for j in range(len(chunks)):
             todo.put(j)
-        done: dict[int, list[Outcome] | BaseException] = {}
+        done: dict[int, list[Outcome]] = {}
+        errors: list[BaseException] = []  # what ended a lane unexpectedly: raised to the reader
         ready = threading.Condition()
         quit_ = threading.Event()
         lanes, why = [], ""
@@ -139,22 +179,36 @@ class WorkerPool:
                 yield got
             return
 
+        def take() -> tuple[int, list[Item]] | None:
+            if quit_.is_set():
+                return None
+            try:
+                j = todo.get_nowait()
+            except queue.Empty:
+                return None
+            return j, chunks[j]
+
+        def deliver(j: int, got: list[Outcome]) -> None:
+            with ready:
+                done[j] = got
+                ready.notify_all()
+
         def drain(lane: Lane) -> None:
             while not quit_.is_set():
                 try:
-                    j = todo.get(timeout=0.2)
-                except queue.Empty:
-                    continue
-                try:
-                    got: list[Outcome] | BaseException | None = lane.run(chunks[j])
-                except LaneDown:
-                    todo.put(j)
+                    lane.stream(take, deliver)
+                except LaneDown as down:
+                    for j in down.pending:
+                        todo.put(j)  # the other lanes take them
                     return
                 except BaseException as exc:  # noqa: BLE001 - handed to the reader below
-                    got = exc
-                with ready:
-                    done[j] = got if got is not None else LaneDown("the analysis was stopped")
-                    ready.notify_all()
+                    with ready:
+                        errors.append(exc)
+                        ready.notify_all()
+                    return
+                if self.stop_event.is_set():
+                    return
+                quit_.wait(0.05)
 
         threads = [threading.Thread(target=drain, args=(lane,), daemon=True, name="triage-analysis-batch")
                    for lane in lanes]
@@ -163,13 +217,13 @@ class WorkerPool:
         try:
             for j in range(len(chunks)):
                 with ready:
-                    while j not in done:
+                    while j not in done and not errors:
                         ready.wait(0.5)
                         if j not in done and not any(t.is_alive() for t in threads):
-                            done[j] = LaneDown("no analysis process is left to analyse the rest")
+                            errors.append(LaneDown("no analysis process is left to analyse the rest"))
+                    if j not in done:
+                        raise errors[0]
                     got = done.pop(j)
-                if isinstance(got, BaseException):
-                    raise got
                 yield got
         finally:
             quit_.set()
