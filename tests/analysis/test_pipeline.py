@@ -38,6 +38,7 @@ def test_importing_and_constructing_the_analyzer_loads_no_model(tmp_path):
         "print(an.model_description, an.entities_available)\n"
         "assert 'spacy' not in sys.modules and 'numpy' not in sys.modules, 'heavy import'\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         check=False)
     assert out.returncode == 0, out.stderr
     assert "None" in out.stdout and "3." in out.stdout

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from triage.analysis.pool import AnalysisQueue
+from triage.analysis.workqueue import AnalysisQueue
 
 
 def test_order_priority_and_progress():
@@ -86,7 +86,7 @@ def _run_pool(tmp_path, articles, processes: int, until, kill_after: int | None 
         while not until(ok, bad):
             assert time.monotonic() < deadline, f"pool did not finish: {len(ok)} ok, {len(bad)} failed"
             if kill_after is not None and killed is None and len(ok) >= kill_after:
-                killed = pool._workers[0].proc.pid
+                killed = pool.worker_pids()[0]
                 os.kill(killed, signal.SIGKILL)  # the worker dies in the middle of the queue
             time.sleep(0.05)
     finally:

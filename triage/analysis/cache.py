@@ -62,7 +62,7 @@ def analysis_from_dict(d: dict[str, Any]) -> Analysis:
 
 
 class AnalysisCache:
-    """Analyses by key in a SQLite file (or only in memory when path is None, unless keep_in_memory is False)."""
+    """Analyses by key in a SQLite file (or only in memory: path None, unless keep_in_memory is False)."""
 
     def __init__(self, path: Path | None, keep_in_memory: bool = True):
         self.path = Path(path) if path else None
@@ -116,7 +116,8 @@ class AnalysisCache:
                 return dict(rows)
             except sqlite3.DatabaseError as exc:  # not a database, malformed, ...
                 if attempt:
-                    log.warning("analysis cache %s cannot be used (%s); caching in memory only", self.path, exc)
+                    log.warning("analysis cache %s cannot be used (%s); caching in memory only",
+                                self.path, exc)
                     self.path = None
                     return {}
                 self._discard(exc)
