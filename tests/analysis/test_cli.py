@@ -54,3 +54,21 @@ def test_files_are_printed_readably(pipe, tmp_path, monkeypatch):
 def test_no_input_is_a_usage_error():
     result = CliRunner().invoke(summarize, [])
     assert result.exit_code == 2
+
+
+def test_jsonl_lines_name_their_language(pipe, tmp_path, monkeypatch):
+    """A German line goes through a German pipeline: German sentences, no English entities; a language
+    that is not a string is one bad line."""
+    monkeypatch.setenv("TRIAGE_DATA_DIR", str(tmp_path))
+    german = ("Die Regierung in Berlin hat am Dienstag neue Regeln beschlossen. Sie sollen ab dem 3. März "
+              "gelten, z. B. für Busse. Die Opposition kritisierte den Plan scharf.")
+    lines = [json.dumps({"id": "de", "title": "Regeln", "text": german, "language": "de", "k": 2}),
+             json.dumps({"id": "bad", "text": "x", "language": 5})]
+    result = CliRunner().invoke(summarize, ["--jsonl", "--no-cache"], input="\n".join(lines) + "\n")
+    rows = [json.loads(x) for x in result.stdout.splitlines() if x.startswith("{")]
+    assert [r["id"] for r in rows] == ["de", "bad"]
+    assert rows[0]["summary"] and all(s in german for s in rows[0]["summary"])
+    assert not any(s.rstrip().endswith(("dem 3.", "z. B.")) for s in rows[0]["summary"])  # German rules
+    assert rows[0]["entities"] == {}
+    assert rows[1]["summary"] == []
+    assert '"language" is not a string' in result.stderr

@@ -65,7 +65,12 @@ def _parse_line(line: str, n: int) -> tuple[Any, Any, int | None, str]:
         return rid, None, None, "\"title\" is not a string"
     if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 0):
         return rid, None, None, f"\"k\" must be a whole number >= 0, not {k!r}"
-    return rid, Article(id=str(rid) if rid is not None else f"line-{n}", title=title, text=text), k, ""
+    language = row.get("language")
+    if language is not None and not isinstance(language, str):
+        return rid, None, None, "\"language\" is not a string (a BCP 47 tag such as \"de\")"
+    article = Article(id=str(rid) if rid is not None else f"line-{n}", title=title, text=text,
+                      language=language or "")
+    return rid, article, k, ""
 
 
 def _jsonl(analyzer: Any, stdin: TextIO, out: TextIO, block: int = 2000) -> tuple[int, int]:
