@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 
 import pytest
 
@@ -24,3 +26,20 @@ def analysed_demo(tmp_path_factory):
     list(svc.analyze_many(svc.articles))
     svc.analyzer.flush()
     return base, inbox
+
+
+@pytest.fixture
+def zone():
+    """Set the local time zone for one test (plain dates and chart days are local days)."""
+    before = os.environ.get("TZ")
+
+    def use(name: str) -> None:
+        os.environ["TZ"] = name
+        time.tzset()
+
+    yield use
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
+    time.tzset()

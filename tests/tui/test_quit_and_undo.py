@@ -86,14 +86,14 @@ async def test_q_with_unsaved_decisions_retries_and_quits_once_they_are_saved(se
         await wait_for(pilot, lambda: svc.pending == 1)
         await pilot.press("q")
         await wait_for(pilot, lambda: isinstance(app.screen, QuitScreen))
-        await pilot.press("r")  # still full: says so and stays
+        await pilot.press("w")  # still full: says so and stays
         await wait_for(pilot, lambda: "Still not saved" in str(app.screen.query_one("#quit-status").render()))
         await pilot.press("escape")  # stay
         await wait_for(pilot, lambda: not isinstance(app.screen, QuitScreen))
         journal.unlink()  # space again
         await pilot.press("q")
         if isinstance(app.screen, QuitScreen):  # the poll may not have saved it yet
-            await pilot.press("r")
+            await pilot.press("w")
         await wait_for(pilot, lambda: not app.is_running)
     svc.close()
     assert svc.rescued is None and not Path(str(svc.db_path) + ".rescue").exists()

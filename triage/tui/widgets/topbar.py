@@ -28,17 +28,18 @@ from dataclasses import dataclass, field
 from rich.text import Text
 from textual.widgets import Static
 
-from triage.tui.safe import plain
 from triage.core import VIEWS, View
+from triage.model import Decision
+from triage.tui.keymap import KEYS
+from triage.tui.safe import plain
 
 __all__ = ["DEGRADE", "VIEW_LABELS", "Status", "TopBar", "compact_count", "render_status"]
 
-VIEW_LABELS = {"inbox": "Inbox", "follow-up": "Follow-up", "flagged": "Flagged", "archived": "Archived",
-               "all": "All"}
+VIEW_LABELS = {k.args[0]: k.label for k in KEYS if k.action == "view"}  # the keys 1-5 name them
 # Deliberate short labels: whole words, never a word cut in half.
 SHORT_LABELS = {**VIEW_LABELS, "follow-up": "Follow"}
 # The tightest form: the decided views by the marks the list shows for them (see help).
-MARK_LABELS = {**SHORT_LABELS, "follow-up": "F", "flagged": "X", "archived": "A"}
+MARK_LABELS = {name: (d.mark if (d := Decision.from_view(name)) else label) for name, label in SHORT_LABELS.items()}
 
 # (part, level): applied in this order until the bar fits (see the module docstring).
 DEGRADE: tuple[tuple[str, int], ...] = (

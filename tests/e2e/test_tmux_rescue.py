@@ -16,9 +16,10 @@ import pytest
 
 from triage.store import DecisionStore
 
-from .helpers import HAVE_TMUX, TRIAGE, Tmux
+from .tmux import HAVE_TMUX, TRIAGE, Tmux
 
 pytestmark = [
+    pytest.mark.e2e,
     pytest.mark.skipif(not HAVE_TMUX, reason="tmux is not installed"),
     pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system"),
 ]
