@@ -114,7 +114,7 @@ KEYS: tuple[Key, ...] = (
         show=(MAIN,), palette=True, rank=4),
     Key("quit", "q", "Quit", "More", ("app", REVIEW, ARTICLE, "help", "problems", "message", "quit"),
         help="quit", show=("quit",)),
-    Key("quit", "ctrl+q", "Quit", "", ("app",)),
+    Key("quit", "ctrl+q", "Quit", "", ("app",), show=("app",)),
     Key("quit", "ctrl+c", "Quit", "", ("app",)),
 )
 
