@@ -1,4 +1,5 @@
-"""End to end, the installed `triage` in tmux: a full disk, a decision, then the terminal goes away (SIGHUP, an
+"""End to end, the installed `triage` in tmux: a full disk, a decision, then the terminal goes away
+(SIGHUP, an
 SSH connection that drops) or the process is told to stop (SIGTERM). The decision is never lost: it is in
 the rescue file, and the next command replays it and says so."""
 
@@ -61,8 +62,13 @@ def test_a_decision_the_disk_refused_survives_the_terminal_going_away(tmp_path, 
     assert json.loads(line)["doc"]["decision"] == "follow-up"
     # Space again: the next command replays it, says so, and the rescue file is gone.
     Path(f"{db}.journal").unlink()
-    out = subprocess.run([str(TRIAGE), "decisions", "--db", str(db), "--format", "json"], capture_output=True,
-                         text=True, env={**os.environ, **env}, timeout=60)
+    out = subprocess.run(
+        [str(TRIAGE), "decisions", "--db", str(db), "--format", "json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     assert "Replayed 1 decision" in out.stderr
     assert [row["decision"] for row in json.loads(out.stdout)] == ["follow-up"]

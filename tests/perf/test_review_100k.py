@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-from textual.app import App
 from textual.widgets import DataTable
 
 from triage.config import load_settings
@@ -17,25 +16,7 @@ from triage.core.service import TriageService
 from triage.model import Article, Decision
 from triage.tui.screens.review import MAX_ROWS, ReviewScreen
 
-
-class ReviewApp(App):
-    """A bare app that opens the review screen, as the main app's `r` key does."""
-
-    def __init__(self, service: TriageService) -> None:
-        super().__init__()
-        self.service = service
-
-    def on_mount(self) -> None:
-        self.push_screen(ReviewScreen(self.service))
-
-
-async def _ready(pilot) -> ReviewScreen:
-    for _ in range(400):
-        await pilot.pause()
-        screen = pilot.app.screen
-        if isinstance(screen, ReviewScreen) and screen.settled:
-            return screen
-    raise AssertionError("review screen did not load")
+from ..tui.test_review import ReviewApp, _ready
 
 
 @pytest.fixture

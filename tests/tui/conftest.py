@@ -20,7 +20,9 @@ def analysed_demo(tmp_path_factory):
     base = tmp_path_factory.mktemp("analysed-demo")
     inbox = base / "demo"
     shutil.copytree(demo_dir(), inbox)
-    settings = load_settings(db=base / "d.json", data_dir=base / "data", inbox=[str(inbox)], use_user_config=False)
+    settings = load_settings(
+        db=base / "d.json", data_dir=base / "data", inbox=[str(inbox)], use_user_config=False
+    )
     svc = TriageService(settings, inbox=[inbox], db_path=base / "d.json")
     svc.load()
     list(svc.analyze_many(svc.articles))

@@ -63,7 +63,10 @@ def test_an_embargo_counts_down_and_goes_when_it_passes():
     assert embargo_short(art, NOW) == "EMB 14:30"
     later = NOW + timedelta(minutes=40)
     assert embargo_line(art, later) == "EMBARGO until 14:30 UTC (in 2 min)"
-    assert embargo_line(art, NOW + timedelta(minutes=42)) == "" and embargo_short(art, later + timedelta(hours=1)) == ""
+    assert (
+        embargo_line(art, NOW + timedelta(minutes=42)) == ""
+        and embargo_short(art, later + timedelta(hours=1)) == ""
+    )
     far = _art(embargoed="2026-12-03T09:00:00Z")
     assert embargo_line(far, NOW) == "EMBARGO until 3 Dec 09:00 UTC (in 1 d 19 h)"
     assert embargo_short(far, NOW) == "EMB 3 Dec"
@@ -72,7 +75,9 @@ def test_an_embargo_counts_down_and_goes_when_it_passes():
 
 def test_kills_and_withholds_are_loud_words():
     assert (kill_word(_art(pubstatus="canceled")), kill_banner(_art(pubstatus="canceled"))) == (
-        "KILLED", "KILLED: do not use")
+        "KILLED",
+        "KILLED: do not use",
+    )
     assert kill_word(_art(pubstatus="withheld")) == "WITHHELD"
     assert kill_banner(_art()) == "" and kill_word(_art()) == ""
 

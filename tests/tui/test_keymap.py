@@ -17,9 +17,20 @@ from triage.tui.screens.review import ReviewScreen
 from triage.tui.widgets.article_list import ArticleList
 from triage.tui.widgets.reader import ArticleText
 
-OWNERS = {"app": TriageApp, "main": MainScreen, "list": ArticleList, "text": ArticleText, "review": ReviewScreen,
-          "article": ArticleViewScreen, "help": HelpScreen, "note": NoteScreen, "pick": PickScreen,
-          "problems": ProblemsScreen, "message": MessageScreen, "quit": QuitScreen}
+OWNERS = {
+    "app": TriageApp,
+    "main": MainScreen,
+    "list": ArticleList,
+    "text": ArticleText,
+    "review": ReviewScreen,
+    "article": ArticleViewScreen,
+    "help": HelpScreen,
+    "note": NoteScreen,
+    "pick": PickScreen,
+    "problems": ProblemsScreen,
+    "message": MessageScreen,
+    "quit": QuitScreen,
+}
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
@@ -32,7 +43,9 @@ def _pairs(cls):
 def test_every_screen_binds_what_the_keymap_says():
     assert set(OWNERS) == set(keymap.SCREENS)
     for name, cls in OWNERS.items():
-        assert sorted(_pairs(cls)) == sorted((k, b.action) for b in keymap.bindings(name) for k in b.key.split(","))
+        assert sorted(_pairs(cls)) == sorted(
+            (k, b.action) for b in keymap.bindings(name) for k in b.key.split(",")
+        )
 
 
 def test_a_key_means_one_action_on_every_screen():
@@ -56,18 +69,50 @@ def test_every_bound_action_has_its_handler():
 def test_the_palette_offers_the_main_screens_actions_with_their_keys():
     entries = keymap.palette_entries()
     titles = [title for title, *_ in entries]
-    assert {"Follow up", "Archive", "Flag", "Undo", "Note", "Search", "Copy URL", "Review", "Help"} <= set(titles)
+    assert {"Follow up", "Archive", "Flag", "Undo", "Note", "Search", "Copy URL", "Review", "Help"} <= set(
+        titles
+    )
     for title, help_text, action, _args in entries:
         assert callable(getattr(MainScreen, f"action_{action}")), title
         assert "(key " in help_text
-    assert ("Follow up, with a note", "The same, with a note: why (key F)", "decide_note", ("follow-up",)) in entries
+    assert (
+        "Follow up, with a note",
+        "Follow up, with a note (key F)",
+        "decide_note",
+        ("follow-up",),
+    ) in entries
 
 
 def test_the_help_screen_names_every_main_key_once():
     lines = [(keys, what) for _group, rows in keymap.help_groups() for keys, what in rows]
     keys = " ".join(k for k, _ in lines).split()
-    for key in ("j", "k", "f", "a", "x", "F", "A", "X", "u", "n", "/", "e", "S", "1", "5", "s", "c", "o", "r",
-                "p", "?", "q", "z", "esc", "enter"):
+    for key in (
+        "j",
+        "k",
+        "f",
+        "a",
+        "x",
+        "F",
+        "A",
+        "X",
+        "u",
+        "n",
+        "/",
+        "e",
+        "S",
+        "1",
+        "5",
+        "s",
+        "c",
+        "o",
+        "r",
+        "p",
+        "?",
+        "q",
+        "z",
+        "esc",
+        "enter",
+    ):
         assert key in keys, key
     assert ("f a x", "follow up, archive, flag") in lines
     assert ("1 … 5", "views: inbox, follow-up, flagged, archived, all") in lines
@@ -83,4 +128,6 @@ def test_the_readme_key_table_is_the_keymaps():
     if start not in text or end not in text:
         pytest.skip("README.md has no <!-- keys:start --> / <!-- keys:end --> markers yet")
     shown = text.split(start, 1)[1].split(end, 1)[0].strip()
-    assert shown == table.strip(), "README's key table drifted from triage.tui.keymap: paste readme_key_table()"
+    assert shown == table.strip(), (
+        "README's key table drifted from triage.tui.keymap: paste readme_key_table()"
+    )

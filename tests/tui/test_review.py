@@ -1,4 +1,5 @@
-"""The review screen: filters, sorting, changing and clearing decisions, literal titles (100k rows: tests/perf)."""
+"""The review screen: filters, sorting, changing and clearing decisions, literal titles (100k rows:
+tests/perf)."""
 
 from __future__ import annotations
 
@@ -292,10 +293,13 @@ def test_why_cells_are_text_objects():
 
     assert default_cell_formatter("[b]x[/b]").plain == "x"  # a str cell loses its brackets
     assert default_cell_formatter(Text("[b]x[/b]")).plain == "[b]x[/b]"
-    chart = render_activity(activity_of(
-        [DecisionEvent("s", Decision.FLAG, at="2026-11-25T10:00:00.000000Z", source="[red]Src[/]")],
-        date(2026, 11, 25),
-    ), 78)
+    chart = render_activity(
+        activity_of(
+            [DecisionEvent("s", Decision.FLAG, at="2026-11-25T10:00:00.000000Z", source="[red]Src[/]")],
+            date(2026, 11, 25),
+        ),
+        78,
+    )
     assert "[red]Src[/] 1" in chart.plain
 
 
@@ -450,9 +454,11 @@ def test_filter_and_sort_functions(zone):
 
 
 def test_the_source_filter_takes_a_feed_folder_as_tag():
-    events = [DecisionEvent("a", Decision.FLAG, source="World Wire", at="2026-11-25T10:00:00.000000Z"),
-              DecisionEvent("b", Decision.FLAG, source="City Desk", at="2026-11-25T10:00:00.000000Z"),
-              DecisionEvent("c", Decision.FLAG, source="Blog", at="2026-11-25T10:00:00.000000Z")]
+    events = [
+        DecisionEvent("a", Decision.FLAG, source="World Wire", at="2026-11-25T10:00:00.000000Z"),
+        DecisionEvent("b", Decision.FLAG, source="City Desk", at="2026-11-25T10:00:00.000000Z"),
+        DecisionEvent("c", Decision.FLAG, source="Blog", at="2026-11-25T10:00:00.000000Z"),
+    ]
     tags = {"World Wire": ("world", "wires"), "City Desk": ("local",)}
     assert [e.article_id for e in filter_events(events, ReviewFilter(source="tag:WIRES"), tags=tags)] == ["a"]
     assert [e.article_id for e in filter_events(events, ReviewFilter(source="desk"), tags=tags)] == ["b"]

@@ -29,15 +29,35 @@ HOSTILE = f"{MARKUP} {OSC}Storm{CSI} hits{C1} the {BIDI}coast{BEL} {CLICK}"
 
 
 def _articles() -> list[Article]:
-    text = (f"Chancellor Angela Merkel{OSC} met Emmanuel {BIDI}Macron in Paris on Monday. {HOSTILE} closed the "
-            f"port of Hamburg{CSI} for a day. Officials in Berlin{C1} said the talks would go on next week.")
-    first = Article(id="evil1", title=HOSTILE + " " + "L" * 5000, text=text, source=f"Feed {OSC}{MARKUP}",
-                    url=f"https://example.org/a{OSC}", published="2023-12-31T10:00:00Z", author=HOSTILE,
-                    urgency=1, ednote=HOSTILE, dateline=HOSTILE, language=f"de{CSI}", provider=HOSTILE,
-                    embargoed="2024-01-01T12:42:00Z", slugline=HOSTILE)
-    second = Article(id="evil2", title=f"{CLICK} second {BEL}story", text="A second story, about harbours and "
-                     "ships, with a paragraph of its own that nobody else has written.", source=HOSTILE,
-                     pubstatus="canceled", published="2023-12-31T09:00:00Z")
+    text = (
+        f"Chancellor Angela Merkel{OSC} met Emmanuel {BIDI}Macron in Paris on Monday. {HOSTILE} closed the "
+        f"port of Hamburg{CSI} for a day. Officials in Berlin{C1} said the talks would go on next week."
+    )
+    first = Article(
+        id="evil1",
+        title=HOSTILE + " " + "L" * 5000,
+        text=text,
+        source=f"Feed {OSC}{MARKUP}",
+        url=f"https://example.org/a{OSC}",
+        published="2023-12-31T10:00:00Z",
+        author=HOSTILE,
+        urgency=1,
+        ednote=HOSTILE,
+        dateline=HOSTILE,
+        language=f"de{CSI}",
+        provider=HOSTILE,
+        embargoed="2024-01-01T12:42:00Z",
+        slugline=HOSTILE,
+    )
+    second = Article(
+        id="evil2",
+        title=f"{CLICK} second {BEL}story",
+        text="A second story, about harbours and "
+        "ships, with a paragraph of its own that nobody else has written.",
+        source=HOSTILE,
+        pubstatus="canceled",
+        published="2023-12-31T09:00:00Z",
+    )
     return [first, second]
 
 

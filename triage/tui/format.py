@@ -66,7 +66,9 @@ def decision_text(decision: Decision | None) -> Text:
     """A decision as a styled word; shared instances: copy before changing one."""
     got = _DECISION_TEXTS.get(decision)
     if got is None:
-        got = _DECISION_TEXTS[decision] = Text(decision_word(decision), style=DECISION_STYLES[decision], end="")
+        got = _DECISION_TEXTS[decision] = Text(
+            decision_word(decision), style=DECISION_STYLES[decision], end=""
+        )
     return got
 
 

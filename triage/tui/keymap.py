@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from textual.binding import Binding
 
+from triage.model import Decision
+
 __all__ = ["KEYS", "SCREENS", "Key", "bindings", "help_groups", "key_names", "palette_entries",
            "readme_key_table"]
 
@@ -47,6 +49,8 @@ class Key:
 
 
 _VIEW_HELP = "views: inbox, follow-up, flagged, archived, all"
+_VIEWS = (("inbox", "Inbox"), ("follow-up", "Follow-up"), ("flagged", "Flagged"), ("archived", "Archived"),
+          ("all", "All"))
 _EVERY = (REVIEW, ARTICLE, *DIALOGS)
 
 KEYS: tuple[Key, ...] = (
@@ -66,22 +70,18 @@ KEYS: tuple[Key, ...] = (
     Key("back", "escape", "Back", "Move", (MAIN, TEXT, *_EVERY), help="back to the list",
         show=(TEXT, REVIEW, ARTICLE)),
     # -- deciding --------------------------------------------------------------------------------
-    Key("decide", "f", "Follow up", "Decide", DECIDING, ("follow-up",), "follow up, archive, flag",
-        show=DECIDING, palette=True, joint="decide", rank=0),
-    Key("decide", "a", "Archive", "Decide", DECIDING, ("archive",), show=DECIDING, palette=True, joint="decide",
-        rank=0),
-    Key("decide", "x", "Flag", "Decide", DECIDING, ("flag",), show=DECIDING, palette=True, joint="decide", rank=0),
-    Key("decide_note", "F", "Follow up, with a note", "Decide", (MAIN,), ("follow-up",),
-        "the same, with a note: why", show=(MAIN,), footer="+note", palette=True, joint="note", rank=1),
-    Key("decide_note", "A", "Archive, with a note", "Decide", (MAIN,), ("archive",), show=(MAIN,),
-        footer="+note", palette=True, joint="note", rank=1),
-    Key("decide_note", "X", "Flag, with a note", "Decide", (MAIN,), ("flag",), show=(MAIN,), footer="+note",
-        palette=True, joint="note", rank=1),
+    # f a x decide, F A X decide with a note: the keys are the list's marks (triage.model.Decision).
+    *(Key("decide", d.mark.lower(), d.verb, "Decide", DECIDING, (d.value,), "follow up, archive, flag",
+          show=DECIDING, palette=True, joint="decide", rank=0) for d in Decision),
+    *(Key("decide_note", d.mark, f"{d.verb}, with a note", "Decide", (MAIN,), (d.value,),
+          "the same, with a note: why", show=(MAIN,), footer="+note", palette=True, joint="note", rank=1)
+      for d in Decision),
     Key("clear", "backspace,delete", "Clear", "Decide", (REVIEW, ARTICLE), help="clear the decision (review)",
         show=(REVIEW, ARTICLE)),
     Key("undo", "u", "Undo", "Decide", DECIDING, help="undo this session's last (a batch too)", show=DECIDING,
         palette=True, rank=2),
-    Key("note", "n", "Note", "Decide", (MAIN,), help="note on this story", show=(MAIN,), palette=True, rank=3),
+    Key("note", "n", "Note", "Decide", (MAIN,), help="note on this story", show=(MAIN,), palette=True,
+        rank=3),
     Key("select", "v", "Select", "Decide", (LIST,), help="select; f a x act on all"),
     Key("select_down", "J,shift+down", "Select down", "Decide", (LIST,), help="extend the selection",
         joint="extend"),
@@ -93,8 +93,7 @@ KEYS: tuple[Key, ...] = (
     Key("source_filter", "S", "Source", "Find", (MAIN, REVIEW),
         help="source, provider, language…", show=(REVIEW,), palette=True),
     *(Key("view", str(i), label, "Find", (MAIN,), (name,), _VIEW_HELP, palette=True, joint="views")
-      for i, (name, label) in enumerate((("inbox", "Inbox"), ("follow-up", "Follow-up"), ("flagged", "Flagged"),
-                                         ("archived", "Archived"), ("all", "All")), 1)),
+      for i, (name, label) in enumerate(_VIEWS, 1)),
     Key("sort", "s", "Sort", "Find", (MAIN, REVIEW), help="next sort order",
         show=(REVIEW,), palette=True),
     Key("reverse_sort", "R", "Reverse sort", "Review", (REVIEW,), help="reverse the sort", show=(REVIEW,)),
@@ -107,7 +106,8 @@ KEYS: tuple[Key, ...] = (
     # -- more ------------------------------------------------------------------------------------
     Key("copy_url", "c", "Copy URL", "More", (MAIN,), help="copy the URL", palette=True),
     Key("open_url", "o", "Open URL", "More", (MAIN,), help="open the URL", palette=True),
-    Key("review", "r", "Review", "More", (MAIN,), help="review past decisions", show=(MAIN,), palette=True, rank=7),
+    Key("review", "r", "Review", "More", (MAIN,), help="review past decisions", show=(MAIN,), palette=True,
+        rank=7),
     Key("problems", "p", "Problems", "More", (MAIN, "problems"), help="problems reading files", palette=True),
     Key("retry", "w", "Write again", "", ("quit",), help="try to save again now", show=("quit",)),
     Key("help", "question_mark", "Help", "More", (MAIN, REVIEW, ARTICLE, "help"), help="this help",
@@ -159,7 +159,10 @@ def key_names(keys: str) -> str:
     return " ".join(_SHOWN.get(k, k) for k in keys.split(","))
 
 
-def help_groups(screens: tuple[str, ...] = ("app", MAIN, LIST, TEXT)) -> list[tuple[str, list[tuple[str, str]]]]:
+HelpGroups = list[tuple[str, list[tuple[str, str]]]]
+
+
+def help_groups(screens: tuple[str, ...] = ("app", MAIN, LIST, TEXT)) -> HelpGroups:
     """(group, [(keys, what)]) for the help screen: the keys bound on `screens`, the rows of a joint
     on one line ("f a x"; "j k ↓ ↑"; "1 … 5"), groups in the table's order."""
     groups: dict[str, list[tuple[str, str]]] = {}
@@ -189,7 +192,7 @@ def palette_entries() -> list[tuple[str, str, str, tuple[str, ...]]]:
     out = []
     for k in KEYS:
         if k.palette:
-            what = k.help if not k.joint or k.help else k.label
+            what = k.label if k.joint else k.help or k.label
             out.append((k.label, f"{what[:1].upper()}{what[1:]} (key {key_names(k.keys.split(',')[0])})",
                         k.action, k.args))
     return out

@@ -13,7 +13,9 @@ __all__ = ["FlashBell"]
 class FlashBell:
     """Rings `ring` once for the new urgency-1 stories among the ids of an arrival."""
 
-    def __init__(self, enabled: bool, article: Callable[[str], Article | None], ring: Callable[[], None]) -> None:
+    def __init__(
+        self, enabled: bool, article: Callable[[str], Article | None], ring: Callable[[], None]
+    ) -> None:
         self.enabled = enabled
         self._article = article
         self._ring = ring
@@ -23,8 +25,11 @@ class FlashBell:
         """Ring (once) if `ids` hold a flash not rung for before; True when it rang."""
         if not self.enabled:
             return False
-        flashes = [aid for aid in ids if aid not in self._rung
-                   and (art := self._article(aid)) is not None and art.urgency == 1]
+        flashes = [
+            aid
+            for aid in ids
+            if aid not in self._rung and (art := self._article(aid)) is not None and art.urgency == 1
+        ]
         if not flashes:
             return False
         self._rung.update(flashes)

@@ -14,8 +14,15 @@ from triage.model import Decision, Problem
 from triage.tui.keymap import bindings, help_groups
 from triage.tui.safe import plain, safe_text
 
-__all__ = ["KEY_LEGEND", "HelpScreen", "MessageScreen", "NoteScreen", "PickScreen", "ProblemsScreen",
-           "toggle_key_panel"]
+__all__ = [
+    "KEY_LEGEND",
+    "HelpScreen",
+    "MessageScreen",
+    "NoteScreen",
+    "PickScreen",
+    "ProblemsScreen",
+    "toggle_key_panel",
+]
 
 
 def toggle_key_panel(screen) -> None:
@@ -26,10 +33,13 @@ def toggle_key_panel(screen) -> None:
     else:
         screen.app.action_show_help_panel()
 
+
 _MARKS = ", ".join(f"{d.mark} {d.label}" for d in Decision)
-KEY_LEGEND = ("After f, a or x the cursor moves on to the next undecided story; F, A or X ask for a note "
-              f"first and keep it with the decision. List marks: {_MARKS}, ★ watched, ∅ muted, "
-              "↻ updated, !! flash, ! bulletin, KILLED / WITHHELD do not use, EMB embargoed (UTC).")
+KEY_LEGEND = (
+    "After f, a or x the cursor moves on to the next undecided story; F, A or X ask for a note "
+    f"first and keep it with the decision. List marks: {_MARKS}, ★ watched, ∅ muted, "
+    "↻ updated, !! flash, ! bulletin, KILLED / WITHHELD do not use, EMB embargoed (UTC)."
+)
 TWO_COLUMNS_FROM = 72  # columns: narrower terminals get one column (it scrolls)
 
 
@@ -123,8 +133,14 @@ class NoteScreen(ModalScreen[str | None]):
         background: $panel; padding: 0 1; }
     """
 
-    def __init__(self, title: str, note: str = "", *, prompt: str = "Note for: ",
-                 placeholder: str = "enter saves, empty clears, esc cancels") -> None:
+    def __init__(
+        self,
+        title: str,
+        note: str = "",
+        *,
+        prompt: str = "Note for: ",
+        placeholder: str = "enter saves, empty clears, esc cancels",
+    ) -> None:
         super().__init__()
         self._title = title
         self._note = note
@@ -137,8 +153,11 @@ class NoteScreen(ModalScreen[str | None]):
             label.append(plain(self._title, one_line=True)[:200])
             yield Static(label, id="note-title")
             # The stored note may be anyone's text: cleaned before the Input holds it, one line.
-            yield Input(value=plain(self._note, one_line=True), placeholder=plain(self._placeholder, one_line=True),
-                        id="note-input")
+            yield Input(
+                value=plain(self._note, one_line=True),
+                placeholder=plain(self._placeholder, one_line=True),
+                id="note-input",
+            )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value.strip())
@@ -166,7 +185,10 @@ class ProblemsScreen(ModalScreen[None]):
         if not self._problems:
             text.append("No problems: every file and feed was read.")
         else:
-            text.append(f"{len(self._problems)} item(s) could not be read (or were read only in part):\n\n", style="bold")
+            text.append(
+                f"{len(self._problems)} item(s) could not be read (or were read only in part):\n\n",
+                style="bold",
+            )
             for p in self._problems:
                 text.append(plain(p.where, one_line=True), style="bold")
                 text.append(": " + plain(p.reason, one_line=True) + "\n")
@@ -199,10 +221,14 @@ class PickScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(safe_text(self._title, "bold", one_line=True))
-            yield OptionList(*[
-                Option(safe_text(label, "bold underline", one_line=True), id=str(i), disabled=True) if value is None
-                else Option(safe_text(label, one_line=True), id=str(i))
-                for i, (value, label) in enumerate(self._items)])
+            yield OptionList(
+                *[
+                    Option(safe_text(label, "bold underline", one_line=True), id=str(i), disabled=True)
+                    if value is None
+                    else Option(safe_text(label, one_line=True), id=str(i))
+                    for i, (value, label) in enumerate(self._items)
+                ]
+            )
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(self._items[int(event.option.id or 0)][0])

@@ -28,8 +28,9 @@ def _facet_label(kind: str, value: str, count: int) -> str:
     return f"{plain(value, one_line=True) or '(none)'}  ({count:,})"
 
 
-def source_items(sources: list[tuple[str, int]], tags: list, facets: dict[str, list[tuple[str, int]]]
-                 ) -> list[tuple[str | None, str]]:
+def source_items(
+    sources: list[tuple[str, int]], tags: list, facets: dict[str, list[tuple[str, int]]]
+) -> list[tuple[str | None, str]]:
     """The source picker's entries as (value, label), in sections (value None: a section's heading);
     values are what View.source takes: a source name, "tag:T", "provider:P", "language:L", "urgency:N"."""
     items: list[tuple[str | None, str]] = []
@@ -126,9 +127,12 @@ class Finding:
             return
         items: list[tuple[str | None, str]] = [
             (e.text, f"{KIND_LABELS.get(kind, kind)}: {e.text} ({e.count})")
-            for kind in ("people", "places", "organisations", "groups") for e in analysis.entities.get(kind, ())]
-        screen.app.push_screen(PickScreen("Show articles naming:", items),
-                               lambda v: self._set_view(entity=v) if v else None)
+            for kind in ("people", "places", "organisations", "groups")
+            for e in analysis.entities.get(kind, ())
+        ]
+        screen.app.push_screen(
+            PickScreen("Show articles naming:", items), lambda v: self._set_view(entity=v) if v else None
+        )
 
     def source_filter(self) -> None:
         """Only one source, folder (tag), provider, language or urgency; again (or escape) clears it.
@@ -136,8 +140,9 @@ class Finding:
         if self.screen.view.source:
             self._set_view(source="")
             return
-        self.screen.run_worker(self._count_sources, thread=True, exclusive=True, group="sources",
-                               exit_on_error=False)
+        self.screen.run_worker(
+            self._count_sources, thread=True, exclusive=True, group="sources", exit_on_error=False
+        )
 
     def _count_sources(self) -> None:
         svc = self.service
@@ -149,8 +154,9 @@ class Finding:
         if not items:
             self.screen.tell("No sources yet.", severity="warning")
             return
-        self.screen.app.push_screen(PickScreen("Show only stories from:", items),
-                                    lambda v: self._set_view(source=v) if v else None)
+        self.screen.app.push_screen(
+            PickScreen("Show only stories from:", items), lambda v: self._set_view(source=v) if v else None
+        )
 
     # -- views and sort --------------------------------------------------------------------------
     def view(self, name: str) -> None:

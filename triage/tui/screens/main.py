@@ -78,8 +78,14 @@ class MainScreen(Screen):
             self.listing = listing
             super().__init__()
 
-    def __init__(self, service: TriageService, *, now: datetime | None = None, analyze: bool = True,
-                 loaded: bool = False) -> None:
+    def __init__(
+        self,
+        service: TriageService,
+        *,
+        now: datetime | None = None,
+        analyze: bool = True,
+        loaded: bool = False,
+    ) -> None:
         super().__init__()
         self.service = service
         s = service.settings
@@ -92,7 +98,9 @@ class MainScreen(Screen):
         self.finding = Finding(self)
         self.story = StoryPane(self, analyze=analyze)
         self._status = Status(view=self.view)
-        self.bell = FlashBell(bool(s.get("ui.bell_on_flash", False)), service.article, lambda: self.app.bell())
+        self.bell = FlashBell(
+            bool(s.get("ui.bell_on_flash", False)), service.article, lambda: self.app.bell()
+        )
         self._last_move = 0.0
         self._reader_timer = None
         self._listing_busy = False
@@ -104,8 +112,12 @@ class MainScreen(Screen):
     def compose(self) -> ComposeResult:
         yield TopBar(id="topbar")
         with Horizontal(id="body"):
-            yield ArticleList(id="list", clock=self.clock, row_of=self.service.row,
-                              default_language=str(self.service.settings.get("ui.default_language", "en")))
+            yield ArticleList(
+                id="list",
+                clock=self.clock,
+                row_of=self.service.row,
+                default_language=str(self.service.settings.get("ui.default_language", "en")),
+            )
             with Vertical(id="reader"):
                 yield SummaryPanel(id="summary", clock=self.clock)
                 yield ArticleText(id="text")
@@ -185,7 +197,9 @@ class MainScreen(Screen):
             self.request_listing()
             problems = self.service.problems
             if problems:
-                self.tell(f"{len(problems)} item(s) could not be read: press p to see them.", severity="warning")
+                self.tell(
+                    f"{len(problems)} item(s) could not be read: press p to see them.", severity="warning"
+                )
 
     def on_decisions_changed(self, ev: DecisionsChanged) -> None:
         self.request_listing()
@@ -271,12 +285,30 @@ class MainScreen(Screen):
     # -- status ----------------------------------------------------------------------------------
     _UNSET = object()
 
-    def set_status(self, *, counts=_UNSET, selected=_UNSET, loading=_UNSET, analysing=_UNSET,
-                    activity=_UNSET, view=_UNSET, matches=_UNSET) -> None:
-        changes = {k: v for k, v in (("counts", counts), ("selected", selected), ("loading", loading),
-                                     ("analysing", analysing), ("activity", activity), ("view", view),
-                                     ("matches", matches))
-                   if v is not MainScreen._UNSET}
+    def set_status(
+        self,
+        *,
+        counts=_UNSET,
+        selected=_UNSET,
+        loading=_UNSET,
+        analysing=_UNSET,
+        activity=_UNSET,
+        view=_UNSET,
+        matches=_UNSET,
+    ) -> None:
+        changes = {
+            k: v
+            for k, v in (
+                ("counts", counts),
+                ("selected", selected),
+                ("loading", loading),
+                ("analysing", analysing),
+                ("activity", activity),
+                ("view", view),
+                ("matches", matches),
+            )
+            if v is not MainScreen._UNSET
+        }
         self._status = replace(self._status, not_saved=self.service.pending, **changes)
         self._paint_status()
 
@@ -306,9 +338,13 @@ class MainScreen(Screen):
         else:
             self.story.show(msg.article_id)
 
-    def tell(self, message: str, *, severity: str = "information", timeout: float = 3, title: str = "") -> None:
+    def tell(
+        self, message: str, *, severity: str = "information", timeout: float = 3, title: str = ""
+    ) -> None:
         """A notification that may quote untrusted text (URLs, file names, errors): cleaned, never markup."""
-        self.notify(plain(message, one_line=True), title=title, severity=severity, timeout=timeout, markup=False)
+        self.notify(
+            plain(message, one_line=True), title=title, severity=severity, timeout=timeout, markup=False
+        )
 
     # -- search ----------------------------------------------------------------------------------
     @on(Input.Changed, "#search")

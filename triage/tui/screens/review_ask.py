@@ -62,8 +62,9 @@ class FilterAsk:
             try:
                 time_bounds(ReviewFilter(since=since, until=until), screen.service.parse_when)
             except ValueError as exc:
-                screen.notify(plain(f"Time range not understood: {exc}", one_line=True), severity="error",
-                              markup=False)
+                screen.notify(
+                    plain(f"Time range not understood: {exc}", one_line=True), severity="error", markup=False
+                )
                 return
             screen.filter = replace(screen.filter, since=since, until=until)
         else:
@@ -76,7 +77,9 @@ class FilterAsk:
         what = self.asking
         if self._debounce is not None:
             self._debounce.stop()
-        self._debounce = self.screen.set_timer(DEBOUNCE, lambda: self.asking == what and self.set(what, value))
+        self._debounce = self.screen.set_timer(
+            DEBOUNCE, lambda: self.asking == what and self.set(what, value)
+        )
 
     def submitted(self, value: str) -> None:
         what = self.asking

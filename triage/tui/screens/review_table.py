@@ -32,8 +32,14 @@ def columns_for(width: int) -> tuple[tuple[str, int], ...]:
         return (("when", 11), ("decision", 9), ("title", max(10, title)), ("source", 12))
     rest = usable - (16 + 9 + 16 + 10) - 2 * 6
     title = max(20, rest * 3 // 5)
-    return (("when", 16), ("decision", 9), ("title", title), ("source", 16), ("user", 10),
-            ("note", max(10, rest - title)))
+    return (
+        ("when", 16),
+        ("decision", 9),
+        ("title", title),
+        ("source", 16),
+        ("user", 10),
+        ("note", max(10, rest - title)),
+    )
 
 
 def _cells(ev: DecisionEvent, layout: tuple[tuple[str, int], ...]) -> list[Text]:
@@ -71,7 +77,9 @@ class ReviewTable:
         row = self.table.cursor_row
         return self.shown_ids[row] if self.shown_ids and 0 <= row < len(self.shown_ids) else None
 
-    def fill(self, matched: list[DecisionEvent], width: int, sort: tuple[str, bool], keep: str | None = None) -> None:
+    def fill(
+        self, matched: list[DecisionEvent], width: int, sort: tuple[str, bool], keep: str | None = None
+    ) -> None:
         """Show the first MAX_ROWS of `matched`; the row `keep` (else the cursor's) stays under the cursor."""
         table = self.table
         if keep is None:

@@ -58,11 +58,16 @@ class StoryPane:
             key = (article.id, article.content_hash)
             if key not in self._updates:
                 self._updates[key] = None  # being compared (once)
-                screen.run_worker(lambda: self._load_update(article.id, article.content_hash), thread=True,
-                                  group="update", exit_on_error=False)
+                screen.run_worker(
+                    lambda: self._load_update(article.id, article.content_hash),
+                    thread=True,
+                    group="update",
+                    exit_on_error=False,
+                )
             update = self._updates[key] or None
-        same = (self._shown_status == status
-                and all(a is b for a, b in zip((article, analysis, event, update), self._shown, strict=True)))
+        same = self._shown_status == status and all(
+            a is b for a, b in zip((article, analysis, event, update), self._shown, strict=True)
+        )
         if same and not scroll:  # an event about other stories: nothing to draw again
             return
         screen.query_one(SummaryPanel).show(article, analysis, status=status, event=event, update=update)
@@ -100,7 +105,9 @@ class StoryPane:
             self.screen.app.log.error(f"update comparison failed: {exc!r}")
             got = None
         self.service.mark_read(article_id)
-        self.screen.app.call_from_thread(self._update_ready, article_id, content_hash, got[0] if got else None)
+        self.screen.app.call_from_thread(
+            self._update_ready, article_id, content_hash, got[0] if got else None
+        )
 
     def _update_ready(self, article_id: str, content_hash: str, update) -> None:
         self._updates[(article_id, content_hash)] = update

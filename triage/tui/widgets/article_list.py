@@ -53,7 +53,9 @@ class ArticleList(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     ArticleList { background: $surface; }
     ArticleList > .article-list--cursor { background: $block-cursor-blurred-background; }
-    ArticleList:focus > .article-list--cursor { background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold; }
+    ArticleList:focus > .article-list--cursor {
+        background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold;
+    }
     ArticleList > .article-list--selected { text-style: reverse; }
     ArticleList > .article-list--follow-up { color: $success; text-style: bold; }
     ArticleList > .article-list--flag { color: $error; text-style: bold; }
@@ -80,8 +82,14 @@ class ArticleList(ScrollView, can_focus=True):
             self.count = count
             super().__init__()
 
-    def __init__(self, *, clock: Clock | None = None, default_language: str = "en", row_of: Callable[[str], Row | None] | None = None,
-                 **kwargs) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        default_language: str = "en",
+        row_of: Callable[[str], Row | None] | None = None,
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         self._ids: tuple[str, ...] = ()
         self._index: dict[str, int] = {}
@@ -149,7 +157,10 @@ class ArticleList(ScrollView, can_focus=True):
         """The ids around the cursor, the nearest first (what to analyse next)."""
         out = []
         for step in range(1, max(before, after) + 1):
-            for i in ((self.cursor + step) if step <= after else None, (self.cursor - step) if step <= before else None):
+            for i in (
+                (self.cursor + step) if step <= after else None,
+                (self.cursor - step) if step <= before else None,
+            ):
                 if i is not None and 0 <= i < len(self._ids):
                     out.append(self._ids[i])
         return out
@@ -277,12 +288,17 @@ class ArticleList(ScrollView, can_focus=True):
         segments = [
             Segment(sel, style),
             Segment(mark, style + self.get_component_rich_style(mark_style) if mark_style else style),
-            Segment(star, style + self.get_component_rich_style("article-list--watched") if row.watched else style),
+            Segment(
+                star, style + self.get_component_rich_style("article-list--watched") if row.watched else style
+            ),
             Segment(" ", style),
         ]
         for flag, loud in flags:  # urgency, kill, embargo: words and marks, readable without colour
-            segments.append(Segment(flag, style + self.get_component_rich_style("article-list--banner")
-                                    if loud else style))
+            segments.append(
+                Segment(
+                    flag, style + self.get_component_rich_style("article-list--banner") if loud else style
+                )
+            )
             segments.append(Segment(" ", style))
         segments.append(Segment(title, title_style))
         if extra:
@@ -307,7 +323,8 @@ class ArticleList(ScrollView, can_focus=True):
 
     def _texts(self, row: Row, width: int) -> tuple[str, str, list[tuple[str, bool]]]:
         """The row's title fitted to the width, its right-hand part (sources, language, source, age) and
-        its flags, remembered per article, width and minute: a repaint of the same rows formats nothing again."""
+        its flags, remembered per article, width and minute: a repaint of the same rows formats nothing
+        again."""
         art = row.article
         now = self.clock.now()
         key = (art.id, width, row.sources, row.reopened, now.replace(second=0, microsecond=0))

@@ -47,8 +47,15 @@ class SummaryPanel(Static):
         self._compact = False
         self._lines: dict[tuple[int, bool], SummaryLines] = {}
 
-    def show(self, article: Article | None, analysis: Analysis | None, *, status: str = "",
-             event: DecisionEvent | None = None, update=None) -> None:
+    def show(
+        self,
+        article: Article | None,
+        analysis: Analysis | None,
+        *,
+        status: str = "",
+        event: DecisionEvent | None = None,
+        update=None,
+    ) -> None:
         """Show `article`'s summary (or a status line while it is being analysed); `update`: what its
         latest version added (an updated story)."""
         self._content = (article, analysis, status, event, update)
@@ -63,8 +70,16 @@ class SummaryPanel(Static):
         got = self._lines.get(key)
         if got is None:
             article, analysis, status, event, update = self._content
-            got = self._lines[key] = build_summary(article, analysis, width, status=status, event=event,
-                                                   compact=self._compact, update=update, now=self.clock.now())
+            got = self._lines[key] = build_summary(
+                article,
+                analysis,
+                width,
+                status=status,
+                event=event,
+                compact=self._compact,
+                update=update,
+                now=self.clock.now(),
+            )
         return got
 
     @property
@@ -98,14 +113,27 @@ class SummaryPanel(Static):
 NEW_STYLE = "reverse"  # sentences new since the version the reader last saw or decided
 
 
-def article_text(article: Article, analysis: Analysis | None, highlight: str = "bold underline",
-                 event: DecisionEvent | None = None, update=None) -> Text:
+def article_text(
+    article: Article,
+    analysis: Analysis | None,
+    highlight: str = "bold underline",
+    event: DecisionEvent | None = None,
+    update=None,
+) -> Text:
     """Title, meta line (and the decision and note, when given) and full text, summary sentences
     highlighted; with `update`, the sentences it added marked as new."""
     out = Text()
     out.append(plain(article.title, one_line=True) or "(untitled)", style="bold")
     out.append("\n")
-    meta = [m for m in (article.source, local_when(article.published, "date") if article.published else "", article.url) if m]
+    meta = [
+        m
+        for m in (
+            article.source,
+            local_when(article.published, "date") if article.published else "",
+            article.url,
+        )
+        if m
+    ]
     if article.updated:
         out.append_text(update_line(article, update))
         if update is not None and update.spans:
@@ -164,13 +192,19 @@ class ArticleText(VerticalScroll, can_focus=True):
     def compose(self):
         yield Static(id="article-body")
 
-    def show(self, article: Article | None, analysis: Analysis | None,
-             event: DecisionEvent | None = None, update=None) -> None:
+    def show(
+        self,
+        article: Article | None,
+        analysis: Analysis | None,
+        event: DecisionEvent | None = None,
+        update=None,
+    ) -> None:
         """Render an article's full text (scrolled to the top); with `event`, its decision and note;
         with `update`, the sentences its latest version added marked."""
         body = self.query_one("#article-body", Static)
-        self.shown_text = Text("") if article is None else article_text(article, analysis, event=event,
-                                                                         update=update)
+        self.shown_text = (
+            Text("") if article is None else article_text(article, analysis, event=event, update=update)
+        )
         body.update(self.shown_text)
         self.scroll_home(animate=False)
 

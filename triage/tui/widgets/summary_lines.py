@@ -17,7 +17,15 @@ from triage.model import Analysis, Article, DecisionEvent
 from triage.tui.format import BANNER_STYLE, kill_banner, local_when, wire_flags
 from triage.tui.safe import plain
 
-__all__ = ["CHIP_KINDS", "KIND_LABELS", "SummaryLines", "build_summary", "decision_line", "flow", "wire_lines"]
+__all__ = [
+    "CHIP_KINDS",
+    "KIND_LABELS",
+    "SummaryLines",
+    "build_summary",
+    "decision_line",
+    "flow",
+    "wire_lines",
+]
 
 KIND_LABELS = {
     "people": "People",
@@ -123,15 +131,23 @@ class SummaryLines:
     @property
     def full(self) -> int:
         """Lines for everything."""
-        return (len(self.head) + sum(len(s) for s in self.sentences) + sum(len(c) for c in self.chips)
-                + len(self.terms))
+        return (
+            len(self.head)
+            + sum(len(s) for s in self.sentences)
+            + sum(len(c) for c in self.chips)
+            + len(self.terms)
+        )
 
     def fit(self, height: int | None, width: int) -> Text:
         """Everything that fits in `height` lines (None: everything): the head, whole sentences (a
         line counts those left out), the first line of chips, then more chips and the terms."""
         if height is None or height >= self.full:
-            rows = [*self.head, *(r for s in self.sentences for r in s), *(r for c in self.chips for r in c),
-                    *self.terms]
+            rows = [
+                *self.head,
+                *(r for s in self.sentences for r in s),
+                *(r for c in self.chips for r in c),
+                *self.terms,
+            ]
             return Text("\n").join(rows)
         rows = list(self.head)[: max(1, height)]
         reserve = 1 if self.chips else 0
@@ -159,7 +175,7 @@ class SummaryLines:
 
 
 def update_line(article: Article, update=None, now: datetime | None = None) -> Text:
-    """"↻ updated 10:42: adds 2 sentences: “…”" (the update and what it added), for an updated story."""
+    """ "↻ updated 10:42: adds 2 sentences: “…”" (the update and what it added), for an updated story."""
     line = Text("↻ updated", style="bold")
     when = local_when(article.updated_at, "clock", now=now) if article.updated_at else ""
     if when:
@@ -168,7 +184,7 @@ def update_line(article: Article, update=None, now: datetime | None = None) -> T
         line.append(": ")
         words = update.line()
         if words.startswith("Update adds"):
-            words = "adds" + words[len("Update adds"):]
+            words = "adds" + words[len("Update adds") :]
         line.append(plain(words, one_line=True), style="" if update.news else "dim")
     return line
 
@@ -191,7 +207,7 @@ def wire_lines(article: Article, now: datetime) -> list[Text]:
 
 
 def decision_line(event: DecisionEvent | None) -> Text | None:
-    """"● flagged  note: …" for a story with a decision or a note (the note as literal text), else None."""
+    """ "● flagged  note: …" for a story with a decision or a note (the note as literal text), else None."""
     if event is None or (event.decision is None and not event.note):
         return None
     line = Text(f"● {event.decision.label if event.decision else 'undecided'}", style="bold")
@@ -201,9 +217,17 @@ def decision_line(event: DecisionEvent | None) -> Text | None:
     return line
 
 
-def build_summary(article: Article | None, analysis: Analysis | None, width: int, *, status: str = "",
-                  event: DecisionEvent | None = None, compact: bool = False, update=None,
-                  now: datetime | None = None) -> SummaryLines:
+def build_summary(
+    article: Article | None,
+    analysis: Analysis | None,
+    width: int,
+    *,
+    status: str = "",
+    event: DecisionEvent | None = None,
+    compact: bool = False,
+    update=None,
+    now: datetime | None = None,
+) -> SummaryLines:
     """Wrap a story's summary for `width` cells. Compact: each kind of chips and the terms on one
     line (whole chips, "+N" for the rest), for small terminals. `update` (triage.catalog.changes.Update):
     what the story's latest version added, said in one line at the top."""
@@ -246,12 +270,13 @@ def build_summary(article: Article | None, analysis: Analysis | None, width: int
             label = _label(f"{KIND_LABELS[kind]}: ")
             chips.append(tuple(flow(label, items, " · ", width, max_lines=1 if compact else None)))
     else:
-        note = Text(f"Entities unavailable: no trained spaCy model ({plain(analysis.model, one_line=True)}).",
-                    style="italic")
+        note = Text(
+            f"Entities unavailable: no trained spaCy model ({plain(analysis.model, one_line=True)}).",
+            style="italic",
+        )
         chips.append(tuple(_wrap(note, width)))
     terms: tuple[Text, ...] = ()
     if analysis.key_terms:
         items = [Text(plain(t, one_line=True), style="dim") for t in analysis.key_terms[:MAX_TERMS]]
         terms = tuple(flow(_label("Terms: "), items, ", ", width, max_lines=1 if compact else None))
     return SummaryLines(head=tuple(head), sentences=tuple(sentences), chips=tuple(chips), terms=terms)
-

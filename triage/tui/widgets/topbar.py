@@ -39,7 +39,9 @@ VIEW_LABELS = {k.args[0]: k.label for k in KEYS if k.action == "view"}  # the ke
 # Deliberate short labels: whole words, never a word cut in half.
 SHORT_LABELS = {**VIEW_LABELS, "follow-up": "Follow"}
 # The tightest form: the decided views by the marks the list shows for them (see help).
-MARK_LABELS = {name: (d.mark if (d := Decision.from_view(name)) else label) for name, label in SHORT_LABELS.items()}
+MARK_LABELS = {
+    name: (d.mark if (d := Decision.from_view(name)) else label) for name, label in SHORT_LABELS.items()
+}
 
 # (part, level): applied in this order until the bar fits (see the module docstring).
 DEGRADE: tuple[tuple[str, int], ...] = (
@@ -142,8 +144,9 @@ def _parts(status: Status, levels: dict[str, int]) -> dict[str, Text | list[Text
     parts["filter"] = _filter(status, levels["filter"])
     parts["selected"] = Text(f"{status.selected:,} selected", style="bold") if status.selected else Text()
     parts["progress"] = Text(_progress(status, levels["progress"]), style="italic")
-    parts["not_saved"] = (Text(f"{status.not_saved:,} NOT SAVED", style="bold reverse")
-                          if status.not_saved else Text())
+    parts["not_saved"] = (
+        Text(f"{status.not_saved:,} NOT SAVED", style="bold reverse") if status.not_saved else Text()
+    )
     return parts
 
 
