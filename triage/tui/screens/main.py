@@ -15,7 +15,7 @@ import time
 from dataclasses import replace
 from datetime import datetime
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
@@ -23,7 +23,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from triage.core import VIEWS, Listing, View
+from triage.core import VIEWS, View
 from triage.core.events import (
     Analysed,
     AnalysisStopped,
@@ -44,6 +44,7 @@ from triage.tui.screens.bell import FlashBell
 from triage.tui.screens.deciding import Deciding
 from triage.tui.screens.dialogs import HelpScreen, ProblemsScreen
 from triage.tui.screens.finding import Finding
+from triage.tui.screens.listing_feed import ListingFeed
 from triage.tui.screens.panes import Panes
 from triage.tui.screens.story import StoryPane
 from triage.tui.widgets.article_list import ArticleList
@@ -71,13 +72,6 @@ class MainScreen(Screen):
             self.event = event
             super().__init__()
 
-    class ListingReady(Message):
-        """A listing built in a worker, for the view it was asked for."""
-
-        def __init__(self, listing: Listing) -> None:
-            self.listing = listing
-            super().__init__()
-
     def __init__(
         self,
         service: TriageService,
@@ -103,8 +97,7 @@ class MainScreen(Screen):
         )
         self._last_move = 0.0
         self._reader_timer = None
-        self._listing_busy = False
-        self._listing_again = False
+        self.listing = ListingFeed(self)
         self._last_progress_paint = 0.0
         self.panes = Panes(self)
 
@@ -236,42 +229,10 @@ class MainScreen(Screen):
     def on_status_text(self, ev: StatusText) -> None:
         self.set_status(activity=ev.text)
 
-    # -- the list: built in a worker, swapped in here ---------------------------------------------
+    # -- the list: built in a worker (ListingFeed), swapped in ----------------------------------
     def request_listing(self) -> None:
         """Rebuild the list for the current view in a worker (coalesced: one at a time, the latest wins)."""
-        if self._listing_busy:
-            self._listing_again = True
-            return
-        self._listing_busy = True
-        self._build_listing(self.view, frozenset(self.deciding.keep))
-
-    @work(thread=True, group="listing", exit_on_error=False)
-    def _build_listing(self, view: View, keep: frozenset[str]) -> None:
-        try:
-            listing = self.service.listing(view, keep)
-        except Exception as exc:  # shown, never a crash
-            self.app.log.error(f"listing failed: {exc!r}")
-            listing = Listing(view, (), {}, {})
-        self.post_message(self.ListingReady(listing))
-
-    def on_main_screen_listing_ready(self, msg: ListingReady) -> None:
-        self._listing_busy = False
-        if msg.listing.view == self.view:
-            self._apply_listing(msg.listing)
-        if self._listing_again or msg.listing.view != self.view:
-            self._listing_again = False
-            self.request_listing()
-
-    def _apply_listing(self, listing: Listing) -> None:
-        lst = self.query_one(ArticleList)
-        current = lst.current_id
-        keep = self.service.leader_of(current) if current else None
-        lst.set_listing(listing, keep=keep)
-        if not listing.ids:
-            self.story.show(None)
-        elif not self.service.more_started:
-            self.call_after_refresh(self.service.start_more)
-        self.set_status(counts=listing.counts, selected=len(lst.selected), matches=len(listing.ids))
+        self.listing.request()
 
     def refresh_view(self) -> None:
         """Rebuild the list (decisions changed elsewhere), keeping cursor and reading place."""
@@ -283,32 +244,8 @@ class MainScreen(Screen):
         self.request_listing()
 
     # -- status ----------------------------------------------------------------------------------
-    _UNSET = object()
-
-    def set_status(
-        self,
-        *,
-        counts=_UNSET,
-        selected=_UNSET,
-        loading=_UNSET,
-        analysing=_UNSET,
-        activity=_UNSET,
-        view=_UNSET,
-        matches=_UNSET,
-    ) -> None:
-        changes = {
-            k: v
-            for k, v in (
-                ("counts", counts),
-                ("selected", selected),
-                ("loading", loading),
-                ("analysing", analysing),
-                ("activity", activity),
-                ("view", view),
-                ("matches", matches),
-            )
-            if v is not MainScreen._UNSET
-        }
+    def set_status(self, **changes) -> None:
+        """Change some of the top bar's fields (see topbar.Status); NOT SAVED is always read afresh."""
         self._status = replace(self._status, not_saved=self.service.pending, **changes)
         self._paint_status()
 

@@ -194,48 +194,29 @@ class ReviewScreen(Screen):
         try:
             since, until = time_bounds(self.filter, self.service.parse_when)
         except ValueError as exc:
-            self.notify(
-                plain(f"Time range not understood: {exc}", one_line=True), severity="error", markup=False
-            )
+            self.notify(plain(f"Time range not understood: {exc}", one_line=True), severity="error",
+                        markup=False)
             self.filter = replace(self.filter, since="", until="")
             since = until = None
         self._show_filters()
         self._asked += 1
-        self._match(
-            self._asked,
-            list(self._by_id.values()),
-            self.filter,
-            (since, until),
-            (self.sort_column, self.sort_descending),
-            keep,
-        )
+        self._match(self._asked, list(self._by_id.values()), self.filter, (since, until),
+                    (self.sort_column, self.sort_descending), keep)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="review-rows")
-    def _match(
-        self,
-        generation: int,
-        events: list[DecisionEvent],
-        flt: ReviewFilter,
-        bounds: tuple[str | None, str | None],
-        sort: tuple[str, bool],
-        keep: str | None,
-    ) -> None:
+    def _match(self, generation: int, events: list[DecisionEvent], flt: ReviewFilter,
+               bounds: tuple[str | None, str | None], sort: tuple[str, bool], keep: str | None) -> None:
         # Everything it reads is a snapshot taken on the event loop, but for the haystack cache, which
         # it only reads (the loop replaces single entries when it changes a row).
         try:
-            matched = filter_events(
-                events, flt, since=bounds[0], until=bounds[1], hay=self._hay, tags=self.service.source_tags
-            )
+            matched = filter_events(events, flt, since=bounds[0], until=bounds[1], hay=self._hay,
+                                    tags=self.service.source_tags)
             rows = sort_events(matched, *sort)
             activity = activity_of(matched, self.today)
         except Exception:  # a bug here must not leave the table stale without a word
             log.exception("review: matching the decisions failed")
-            self.app.call_from_thread(
-                self.notify,
-                "Review: the rows could not be worked out (see the log).",
-                severity="error",
-                markup=False,
-            )
+            self.app.call_from_thread(self.notify, "Review: the rows could not be worked out (see the log).",
+                                      severity="error", markup=False)
             return
         self.post_message(self.Rows(generation, rows, activity, keep))
 
