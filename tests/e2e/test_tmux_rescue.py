@@ -53,7 +53,7 @@ def test_a_decision_the_disk_refused_survives_the_terminal_going_away(tmp_path, 
             os.kill(pid, signal.SIGTERM)
         told = time.monotonic()
         _until(lambda: not Path(f"/proc/{pid}").exists(), "the process to end", timeout=30)
-        assert time.monotonic() - told < 5, "it ends promptly, not by the watchdog"
+        assert time.monotonic() - told < 9.5, "it ends by closing, not by the 10 s watchdog"
         env = term.env
     rescue = Path(f"{db}.rescue")
     assert rescue.exists(), "the decision went to the rescue file beside the decisions file"
