@@ -55,11 +55,26 @@ def _modules() -> dict[str, Path]:
 MODULES = _modules()
 
 
+def _runtime_nodes(tree: ast.AST):
+    """Every node of the file but those under `if TYPE_CHECKING:` (annotations only, never imported)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and getattr(child.test, "id", getattr(child.test, "attr", "")) == \
+                    "TYPE_CHECKING":
+                stack.extend(child.orelse)
+                continue
+            stack.append(child)
+
+
 def _imports(mod: str, path: Path) -> set[str]:
-    """Every triage module (or third-party top name) `mod` imports, at any depth of the file."""
+    """Every triage module (or third-party top name) `mod` imports at run time, at any depth of the
+    file: function-level imports count, `if TYPE_CHECKING:` blocks do not."""
     names: set[str] = set()
     package = mod if path.name == "__init__.py" else mod.rsplit(".", 1)[0]
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             names.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom):

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from tests.sources.conftest import REPO, copy_demo, demo_article
 from triage.sources import load, read_file
-from triage.catalog.dupindex import DuplicateIndex, group_with_index
+from triage.catalog.dupindex import DuplicateIndex
+from triage.catalog.groups import group_articles
 
 
 def test_ids_stable_across_folders_machines_and_processes(tmp_path: Path) -> None:
@@ -102,7 +103,7 @@ def test_duplicates_grouped_across_sources(tmp_path: Path, nasa_rss: Path) -> No
 def test_related_but_different_stories_not_grouped(demo: Path) -> None:
     """Puerto Rico governor stories 11, 12, 14 are related, not duplicates."""
     arts = [read_file(p)[0][0] for p in sorted(demo.iterdir()) if p.name[:3] in ("11-", "12-", "14-")]
-    _, groups = group_with_index(arts, DuplicateIndex(None, threshold=0.6, shingle_size=5))
+    _, groups = group_articles(arts, DuplicateIndex(None, threshold=0.6, shingle_size=5))
     assert groups == {}
 
 

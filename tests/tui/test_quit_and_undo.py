@@ -154,7 +154,7 @@ class _FailsOn(Analyzer):
 async def test_one_story_that_cannot_be_summarised_does_not_stop_the_others(settings_factory, tmp_path):
     arts = _articles(4)
     svc = build_service(settings_factory, articles=arts, analysis={"processes": 0})
-    svc._analyzer = _FailsOn(cache_path=tmp_path / "cache.sqlite")
+    svc.analyzer = _FailsOn(cache_path=tmp_path / "cache.sqlite")
     app = make_app(svc, now=NOW, analyze=True, loaded=True)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: svc.pool is not None and svc.pool.queue.done == 4, timeout=90)

@@ -19,11 +19,12 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from triage.catalog.stories import StoryPlacement, arrival, same_version, vkey
-from triage.catalog.views import CatalogViews, entity_words
-from triage.model import Analysis, Article, Decision, Problem
+from triage.catalog import views
+from triage.catalog.groups import Groups, text_key
+from triage.catalog.listing import Listing, Row, View, date_key
 from triage.catalog.rules import RuleSet
-from triage.catalog.listing import Row, date_key
+from triage.catalog.stories import Stories, arrival, same_version
+from triage.model import Analysis, Article, Decision, Problem
 
 __all__ = ["Catalog", "Change"]
 
@@ -44,15 +45,7 @@ class Change:
         return bool(self.changed or self.removed or self.problems)
 
 
-def _text_key(article: Article) -> str:
-    """The key of an article's text; an article without text (a title-only feed entry) is nobody's
-    duplicate, so it gets a key of its own."""
-    from triage.catalog.dedupe import text_key
-
-    return text_key(article.text) if article.text.strip() else f"id:{article.id}"
-
-
-class Catalog(StoryPlacement, CatalogViews):
+class Catalog:
     """Articles by id with their near-duplicate groups, search index, watch/mute marks and list order."""
 
     def __init__(self, *, rules: RuleSet | None = None, duplicates=None, search=None,
@@ -60,44 +53,35 @@ class Catalog(StoryPlacement, CatalogViews):
                  source_tags: Mapping[str, Iterable[str]] | None = None,
                  file_tags: Mapping[str, Iterable[str]] | None = None) -> None:
         self.rules = rules or RuleSet()
-        self._dups = duplicates  # DuplicateIndex or None (grouping off)
         self._search = search  # SearchIndex or None (scan)
         self._analysis_of = analysis_of or (lambda _aid: None)
         self.source_tags: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in (source_tags or {}).items()}
         # a feed's spool file name -> its tags (a feed whose name is its own title is known by its file)
         self.file_tags: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in (file_tags or {}).items()}
         self._lock = threading.RLock()
+        self._arts: dict[str, Article] = {}
+        self.groups = Groups(self._arts, duplicates)
+        self.stories = Stories(self._arts, self.groups)
         self._clear()
 
     def attach(self, *, duplicates=None, search=None) -> None:
         """Use these indexes from now on (a DuplicateIndex, a SearchIndex; None: grouping off, scan)."""
         with self._lock:
-            self._dups = duplicates
+            self.groups.index = duplicates
             self._search = search
 
     def _clear(self) -> None:
-        self._arts: dict[str, Article] = {}
+        self._arts.clear()
         self._seq: dict[str, int] = {}
         self._next_seq = 0
         self._sorted: list[tuple[str, int, str]] = []  # (date key, -arrival, id), ascending
-        self._versions: dict[str, dict[str, Article]] = {}  # story id -> version key -> article as read
-        self._vpaths: dict[str, set[tuple[str, str]]] = {}  # file path -> (story, version key)
-        self._story_of: dict[str, str] = dict(getattr(self, "_story_of", {}))  # article id -> story id
-        self.new_aliases: list[tuple[str, str]] = []  # links made since the caller last took them
-        self._tk: dict[str, str] = {}  # id -> text key
-        self._tk_ids: dict[str, set[str]] = {}
-        self._tk_any: dict[str, str] = {}  # text key -> one id holding it (for its text)
-        self._adj: dict[str, set[str]] = {}  # text key -> near-duplicate text keys
-        self._explicit: dict[str, str] = {}  # id -> leader id named by the source
-        self._explicit_rev: dict[str, set[str]] = {}
-        self._leader: dict[str, str] = {}  # member id -> leader id (groups of two or more)
-        self._members: dict[str, tuple[str, ...]] = {}  # leader id -> (leader, members...)
+        self.groups.clear()
+        self.stories.clear()
         self._watched: dict[str, tuple[str, ...]] = {}
         self._muted: set[str] = set()
         self._unindexed: dict[str, None] = {}  # ids waiting for the search index, in arrival order
         self._problems: list[Problem] = []
         self._problem_keys: set[str] = set()
-        self._edges_loaded = False
 
     # -- reading (lock-free, O(1): safe on the event loop) -----------------------------------------
     def article(self, article_id: str) -> Article | None:
@@ -112,18 +96,18 @@ class Catalog(StoryPlacement, CatalogViews):
 
     def leader_of(self, article_id: str) -> str:
         """The id of the row that shows this article (its duplicate group's leader, else itself)."""
-        return self._leader.get(article_id, article_id)
+        return self.groups.leader_of(article_id)
 
     def group(self, article_id: str) -> list[str]:
         """Ids of the article's near-duplicate group, leader first ([id] when it has none)."""
-        return list(self._members.get(self.leader_of(article_id), (article_id,)))
+        return self.groups.group(article_id)
 
     def row(self, article_id: str, decision: Decision | None, reopened: bool = False) -> Row | None:
         """The list row of one article as it is now."""
         art = self._arts.get(article_id)
         if art is None:
             return None
-        return Row(art, decision, len(self._members.get(article_id, (article_id,))),
+        return Row(art, decision, self.groups.size(article_id),
                    self._watched.get(article_id, ()), article_id in self._muted, reopened)
 
     @property
@@ -140,7 +124,7 @@ class Catalog(StoryPlacement, CatalogViews):
         """Ids of the rows (group leaders and ungrouped articles), newest first."""
         with self._lock:
             order = self._sorted[:]
-        lead = self._leader
+        lead = self.groups.leader
         return [aid for _d, _s, aid in reversed(order) if lead.get(aid, aid) == aid]
 
     # -- writing ---------------------------------------------------------------------------------
@@ -167,43 +151,34 @@ class Catalog(StoryPlacement, CatalogViews):
                     self._problems.append(p)
                     change.problems.append(p)
             touched: dict[str, None] = {}  # stories to look at again, in the order met (ties keep it)
+            stories, groups = self.stories, self.groups
             for path in sorted(set(removed_paths)):
-                for story, key in sorted(self._vpaths.pop(path, set())):
-                    if self._versions.get(story, {}).pop(key, None) is not None:
-                        touched[story] = None
-            placed, fresh = self._place(list(articles), touched)
-            keys = {id(a): _text_key(a) for a in (*fresh, *(a for _s, a in placed))}  # each text hashed once
+                stories.drop_path(path, touched)
+            placed, fresh = stories.place(list(articles), touched)
+            keys = {id(a): text_key(a) for a in (*fresh, *(a for _s, a in placed))}  # each text hashed once
             texts = [(keys[id(a)], a.text) for a in (*fresh, *(a for _s, a in placed)) if a.text.strip()]
             if texts:
-                self._link_new_texts(texts)
+                groups.link_new_texts(texts)
             pending: dict[str, list[str]] = {}  # text key -> stories placed in this call
             for story, art in placed:
                 pending.setdefault(keys[id(art)], []).append(story)
             for art in sorted(fresh, key=arrival):
-                story = self._earlier_same_source(art, keys[id(art)], pending)
+                story = stories.earlier_same_source(art, keys[id(art)], pending)
                 if story is None:
                     story = art.id
                 else:
-                    self._alias(art.id, story)
+                    stories.alias(art.id, story)
                 placed.append((story, art))
                 pending.setdefault(keys[id(art)], []).append(story)
             for story, art in placed:
-                key = vkey(art)
-                versions = self._versions.setdefault(story, {})
-                old = versions.get(key)
-                if old is not None and old.content_hash == art.content_hash and old.text == art.text \
-                        and old.title == art.title and old.updated_at == art.updated_at:
-                    continue
-                versions[key] = art
-                if art.path:
-                    self._vpaths.setdefault(art.path, set()).add((story, key))
-                touched[story] = None
+                if stories.keep(story, art):
+                    touched[story] = None
             regroup: set[str] = set()
             for story in touched:
-                current = self._current_of(story)
+                current = stories.current_of(story)
                 old = self._arts.get(story)
                 if current is None:
-                    self._versions.pop(story, None)
+                    stories.forget(story)
                     if old is not None:
                         regroup |= set(self.group(story))
                         self._drop(story)
@@ -219,7 +194,7 @@ class Catalog(StoryPlacement, CatalogViews):
                 change.changed.append(story)
             if not (change.changed or change.removed):
                 return change
-            self._regroup(regroup)
+            groups.regroup(regroup)
             self._apply_rules(change.changed)
             for aid in change.changed:
                 self._unindexed[aid] = None
@@ -232,13 +207,7 @@ class Catalog(StoryPlacement, CatalogViews):
             self._next_seq += 1
             self._seq[aid] = self._next_seq
         bisect.insort(self._sorted, (date_key(art), -self._seq[aid], aid))
-        tk = _text_key(art)
-        self._tk[aid] = tk
-        self._tk_ids.setdefault(tk, set()).add(aid)
-        self._tk_any.setdefault(tk, aid)
-        if art.duplicates_of and art.duplicates_of != aid:
-            self._explicit[aid] = art.duplicates_of
-            self._explicit_rev.setdefault(art.duplicates_of, set()).add(aid)
+        self.groups.put(art)
 
     def _drop(self, aid: str, keep_seq: bool = False) -> None:
         art = self._arts.pop(aid, None)
@@ -250,92 +219,58 @@ class Catalog(StoryPlacement, CatalogViews):
             del self._sorted[i]
         if not keep_seq:
             self._seq.pop(aid, None)
-        tk = self._tk.pop(aid, None)
-        if tk is not None:
-            ids = self._tk_ids.get(tk)
-            if ids is not None:
-                ids.discard(aid)
-                if not ids:
-                    del self._tk_ids[tk]
-                    self._tk_any.pop(tk, None)
-                elif self._tk_any.get(tk) == aid:
-                    self._tk_any[tk] = next(iter(ids))
-        leader = self._explicit.pop(aid, None)
-        if leader is not None:
-            self._explicit_rev.get(leader, set()).discard(aid)
+        self.groups.drop(aid)
         self._watched.pop(aid, None)
         self._muted.discard(aid)
         self._unindexed.pop(aid, None)
 
-    # -- duplicate groups ------------------------------------------------------------------------
-    def _link_new_texts(self, texts: list[tuple[str, str]]) -> None:
-        if self._dups is None:
-            return
-        if not self._edges_loaded:  # once: the pairs found in earlier runs
-            self._edges_loaded = True
-            for a, b in self._dups.edges():
-                self._adj.setdefault(a, set()).add(b)
-                self._adj.setdefault(b, set()).add(a)
+    # -- stories and their versions -------------------------------------------------------------
+    def set_aliases(self, aliases: Mapping[str, str]) -> None:
+        """Known article id -> story id links (kept by the caller across runs)."""
+        with self._lock:
+            self.stories.set_aliases(aliases)
 
-        def text_of(tk: str) -> str | None:
-            aid = self._tk_any.get(tk)
-            art = self._arts.get(aid) if aid else None
-            return art.text if art is not None else None
+    def story_of(self, article_id: str) -> str:
+        """The story (list row id) an article id belongs to."""
+        return self.stories.story_of(article_id)
 
-        try:
-            found = self._dups.add_many(texts, text_of)
-        except Exception:  # grouping is a convenience; the story still shows
-            log.exception("near-duplicate lookup failed")
-            return
-        for a, b in found:
-            self._adj.setdefault(a, set()).add(b)
-            self._adj.setdefault(b, set()).add(a)
+    def aliases_of(self, story: str) -> list[str]:
+        """Every article id that is (or was) a version of this story, the story's own id first."""
+        with self._lock:
+            return self.stories.aliases_of(story)
 
-    def _neighbours(self, aid: str) -> set[str]:
-        out: set[str] = set()
-        tk = self._tk.get(aid)
-        if tk is not None:
-            out |= self._tk_ids.get(tk, set())
-            for other in self._adj.get(tk, ()):
-                out |= self._tk_ids.get(other, set())
-        named = self._explicit.get(aid)
-        if named is not None and named in self._arts:
-            out.add(named)
-        out |= {m for m in self._explicit_rev.get(aid, ()) if m in self._arts}
-        out.discard(aid)
-        return out
+    def take_aliases(self) -> list[tuple[str, str]]:
+        """The article id -> story links made since the last call (for the caller to keep)."""
+        with self._lock:
+            return self.stories.take_aliases()
 
-    def _regroup(self, touched: set[str]) -> None:
-        """Recompute the groups of these ids (and of everything linked to them): a walk over their
-        own groups, not the inbox."""
-        for aid in list(touched):  # forget the old groups of the touched ids
-            leader = self._leader.pop(aid, None)
-            for lead in (leader, aid):
-                if lead is not None and lead in self._members:
-                    for m in self._members.pop(lead):
-                        self._leader.pop(m, None)
-                        touched.add(m)
-        seen: set[str] = set()
-        for start in touched:
-            if start in seen or start not in self._arts:
-                continue
-            comp = [start]
-            seen.add(start)
-            i = 0
-            while i < len(comp):
-                for nb in self._neighbours(comp[i]):
-                    if nb not in seen:
-                        seen.add(nb)
-                        comp.append(nb)
-                i += 1
-            if len(comp) < 2:
-                continue
-            arts = self._arts
-            comp.sort(key=lambda x: (arts[x].published or "9999", x))
-            leader = comp[0]
-            self._members[leader] = tuple(comp)
-            for m in comp[1:]:
-                self._leader[m] = leader
+    def versions(self, story: str) -> list[Article]:
+        """The versions of a story present in the inbox, oldest first."""
+        with self._lock:
+            return self.stories.versions(story)
+
+    # -- views (walks of the inbox: workers call these) ------------------------------------------
+    def matching(self, search: str, entity: str = "") -> set[str] | None:
+        """Ids whose title, source, text or entities hold every search word (as a word prefix) and
+        the entity (as a phrase); None when there is nothing to filter on."""
+        return views.matching(self, search, entity)
+
+    def listing(self, view: View, decision_of: DecisionOf, keep: Iterable[str] = ()) -> Listing:
+        """The ids `view` lists, in order, and every view's count."""
+        return views.listing(self, view, decision_of, keep)
+
+    def facets(self) -> dict[str, list[tuple[str, int]]]:
+        """(value, stories) for provider, language and urgency."""
+        return views.facets(self)
+
+    def sources(self) -> list[tuple[str, int]]:
+        """(source name, stories) for every source in the inbox, most stories first."""
+        return views.sources(self)
+
+    def tags(self) -> list[str]:
+        """Every feed tag (folder) named in the configuration, sorted."""
+        return sorted({t for tags in (*self.source_tags.values(), *self.file_tags.values()) for t in tags},
+                      key=str.casefold)
 
     # -- rules, analyses, search -----------------------------------------------------------------
     def _apply_rules(self, ids: Iterable[str]) -> None:
@@ -379,7 +314,7 @@ class Catalog(StoryPlacement, CatalogViews):
                 self._unindexed.pop(aid, None)
                 if art is not None:
                     batch.append(art)
-        docs = [(a.id, a.title, a.source, a.text, entity_words(self._analysis_of(a.id))) for a in batch]
+        docs = [(a.id, a.title, a.source, a.text, views.entity_words(self._analysis_of(a.id))) for a in batch]
         try:
             self._search.put_many(docs)
         except Exception:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from triage.infra.sqlitedb import open_index, transaction
 
-__all__ = ["BANDS", "DuplicateIndex", "group_with_index", "jaccard_arrays", "minhash", "shingle_array"]
+__all__ = ["BANDS", "DuplicateIndex", "jaccard_arrays", "minhash", "shingle_array"]
 
 log = logging.getLogger(__name__)
 
@@ -257,54 +257,3 @@ class DuplicateIndex:
                 self.conn.close()
             except sqlite3.Error:
                 pass
-
-
-def group_with_index(articles: Sequence, index: DuplicateIndex):
-    """Mark near-duplicates among `articles` (identical texts, and pairs the index finds at or above its
-    threshold): members get `duplicates_of=<leader id>`; returns (articles, {leader: [leader, members]}).
-
-    The leader is the earliest published member, then the smallest id, so the choice is stable."""
-    from dataclasses import replace
-
-    from triage.catalog.dedupe import text_key
-
-    arts = [replace(a, duplicates_of="") if a.duplicates_of else a for a in articles]
-    if len(arts) < 2:
-        return arts, {}
-    keys = [text_key(a.text) if a.text.strip() else f"id:{a.id}" for a in arts]  # no text: nobody's duplicate
-    by_key: dict[str, list[int]] = {}
-    for i, k in enumerate(keys):
-        by_key.setdefault(k, []).append(i)
-    texts = {k: arts[ids[0]].text for k, ids in by_key.items() if not k.startswith("id:")}
-    index.add_many(list(texts.items()), texts.get)
-    parent = list(range(len(arts)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for ids in by_key.values():
-        for j in ids[1:]:
-            parent[find(j)] = find(ids[0])
-    for a, b in index.edges():
-        if a in by_key and b in by_key:
-            parent[find(by_key[b][0])] = find(by_key[a][0])
-    comps: dict[int, list[int]] = {}
-    for i in range(len(arts)):
-        comps.setdefault(find(i), []).append(i)
-    groups: dict[str, list[str]] = {}
-    for members in comps.values():
-        if len(members) < 2:
-            continue
-        members.sort(key=lambda i: (arts[i].published or "9999", arts[i].id))
-        leader = arts[members[0]].id
-        ids_out = [leader]
-        for i in members[1:]:
-            if arts[i].id != leader:
-                arts[i] = replace(arts[i], duplicates_of=leader)
-                ids_out.append(arts[i].id)
-        if len(ids_out) > 1:
-            groups[leader] = ids_out
-    return arts, groups

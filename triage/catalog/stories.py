@@ -1,21 +1,36 @@
 """Which story an arriving article belongs to: its own id, an alias kept from an earlier run, the only
 article of a file re-read under a new headline, or an earlier story from the same source that it
-nearly repeats (an agency resend). A mixin of Catalog; the latest version is the story's current one."""
+nearly repeats (an agency resend). The story's current version is its latest by the agency's version,
+then by arrival."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 
+from triage.catalog.groups import Groups
 from triage.model import Article
 
-__all__ = ["StoryPlacement", "arrival", "same_version", "vkey"]
+__all__ = ["Stories", "arrival", "same_version", "vkey", "wire_rank"]
 
 
-class StoryPlacement:
-    """Stories and their versions for Catalog (it holds _versions, _vpaths, _story_of, _arts, ...)."""
+class Stories:
+    """Stories and their versions: which versions each story has, from which files, under which ids.
+    The catalog holds the lock around every call."""
 
-    def _place(self, articles: list[Article], touched: dict[str, None]
+    def __init__(self, articles: Mapping[str, Article], groups: Groups) -> None:
+        self._arts = articles  # the catalog's current versions by story id (read only here)
+        self._groups = groups
+        self._story_of: dict[str, str] = {}  # article id -> story id (kept across runs by the caller)
+        self.clear()
+
+    def clear(self) -> None:
+        self._versions: dict[str, dict[str, Article]] = {}  # story id -> version key -> article as read
+        self._vpaths: dict[str, set[tuple[str, str]]] = {}  # file path -> (story, version key)
+        self.new_aliases: list[tuple[str, str]] = []  # links made since the caller last took them
+
+    def place(self, articles: list[Article], touched: dict[str, None]
                ) -> tuple[list[tuple[str, Article]], list[Article]]:
         """The story of each incoming article when it is known (its id, an alias, or the only article of
         a file re-read under a new headline); the others are returned as fresh. A re-read file's
@@ -38,23 +53,41 @@ class StoryPlacement:
                 story = self._story_of.get(art.id) or (art.id if art.id in self._versions else None)
                 if story is None and rewritten is not None and rewritten != art.id:
                     story = rewritten
-                    self._alias(art.id, story)
+                    self.alias(art.id, story)
                 if story is None:
                     fresh.append(art)
                 else:
                     placed.append((story, art))
         return placed, fresh
 
-    def _earlier_same_source(self, art: Article, tk: str, pending: dict[str, list[str]]) -> str | None:
+    def drop_path(self, path: str, touched: dict[str, None]) -> None:
+        """A file went: its versions go, and the stories they belonged to are looked at again."""
+        for story, key in sorted(self._vpaths.pop(path, set())):
+            if self._versions.get(story, {}).pop(key, None) is not None:
+                touched[story] = None
+
+    def keep(self, story: str, art: Article) -> bool:
+        """Keep `art` as a version of `story`; False when that very version was kept already."""
+        key = vkey(art)
+        versions = self._versions.setdefault(story, {})
+        old = versions.get(key)
+        if old is not None and old.content_hash == art.content_hash and old.text == art.text \
+                and old.title == art.title and old.updated_at == art.updated_at:
+            return False
+        versions[key] = art
+        if art.path:
+            self._vpaths.setdefault(art.path, set()).add((story, key))
+        return True
+
+    def forget(self, story: str) -> None:
+        self._versions.pop(story, None)
+
+    def earlier_same_source(self, art: Article, tk: str, pending: dict[str, list[str]]) -> str | None:
         """The story `art` is a later version of: one from the same source whose current text it nearly
         repeats (or repeats) and that arrived before it. Looks only at its own near-duplicates."""
         if tk.startswith("id:"):
             return None
-        keys = {tk, *self._adj.get(tk, ())}
-        candidates: set[str] = set()
-        for k in keys:
-            candidates |= self._tk_ids.get(k, set())
-            candidates.update(pending.get(k, ()))
+        candidates = self._groups.candidates(tk, pending)
         mine = arrival(art)
         for story in sorted(candidates):
             cur = self._arts.get(story)
@@ -67,15 +100,14 @@ class StoryPlacement:
                 return story
         return None
 
-    def _alias(self, article_id: str, story: str) -> None:
+    def alias(self, article_id: str, story: str) -> None:
         if self._story_of.get(article_id) != story:
             self._story_of[article_id] = story
             self.new_aliases.append((article_id, story))
 
     def set_aliases(self, aliases: Mapping[str, str]) -> None:
         """Known article id -> story id links (kept by the caller across runs)."""
-        with self._lock:
-            self._story_of.update(aliases)
+        self._story_of.update(aliases)
 
     def story_of(self, article_id: str) -> str:
         """The story (list row id) an article id belongs to."""
@@ -83,25 +115,22 @@ class StoryPlacement:
 
     def aliases_of(self, story: str) -> list[str]:
         """Every article id that is (or was) a version of this story, the story's own id first."""
-        with self._lock:
-            return [story, *sorted(a for a, s in self._story_of.items() if s == story and a != story)]
+        return [story, *sorted(a for a, s in self._story_of.items() if s == story and a != story)]
 
     def take_aliases(self) -> list[tuple[str, str]]:
         """The article id -> story links made since the last call (for the caller to keep)."""
-        with self._lock:
-            out, self.new_aliases = self.new_aliases, []
-            return out
+        out, self.new_aliases = self.new_aliases, []
+        return out
 
     def versions(self, story: str) -> list[Article]:
         """The versions of a story present in the inbox, oldest first."""
-        with self._lock:
-            return sorted(self._versions.get(story, {}).values(), key=arrival)
+        return sorted(self._versions.get(story, {}).values(), key=arrival)
 
-    def _current_of(self, story: str) -> Article | None:
+    def current_of(self, story: str) -> Article | None:
         versions = list(self._versions.get(story, {}).values())
         if not versions:
             return None
-        latest = max(versions, key=lambda a: (arrival(a), a.content_hash))
+        latest = max(versions, key=lambda a: (wire_rank(a.version), arrival(a), a.content_hash))
         first = min((a.received for a in versions if a.received), default=latest.received)
         several = len({a.content_hash for a in versions}) > 1 or latest.id != story
         updated = latest.updated or several
@@ -110,6 +139,20 @@ class StoryPlacement:
                 and latest.updated_at == when:
             return latest
         return replace(latest, id=story, received=first, updated=updated, updated_at=when if updated else "")
+
+
+_ORDINAL = re.compile(r"(\d+)\s*(?:st|nd|rd|th)?", re.IGNORECASE)
+_REWRITE = re.compile(r"writethru|write-thru|rewrite|corrected|correction|update|sub", re.IGNORECASE)
+
+
+def wire_rank(version: str) -> tuple[int, int]:
+    """How late an agency version is, for ordering: "3" > "2"; ANPA take keys "2ndLd" > "1stLd" and a
+    writethru or correction above the take it rewrites; no version is the first. A version that arrives
+    out of order (3 before 2) therefore never gives way to an older one."""
+    if not version:
+        return (0, 0)
+    m = _ORDINAL.search(version)
+    return (int(m.group(1)) if m else 0, 1 if _REWRITE.search(version) else 0)
 
 
 def vkey(art: Article) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
-__all__ = ["DEMO_CREDIT", "demo_dir", "settings_of"]
+__all__ = ["DEMO_CREDIT", "demo_dir", "fail", "group_settings", "say", "settings_of"]
 
 DEMO_CREDIT = (
     "The demo inbox holds 45 articles from English Wikinews (2019-2020), (c) Wikinews contributors, "
@@ -32,3 +34,30 @@ def settings_of(ctx: click.Context, *, db: str | None = None, inbox: tuple[str, 
         return load_settings(obj.get("config"), db=db or obj.get("db"), inbox=list(inbox) or None)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
+
+
+def group_settings(ctx: click.Context) -> Any:
+    """The Settings the main group built, or loaded here when a subcommand runs on its own; a config
+    that cannot be read exits 2 with one line naming it."""
+    obj = ctx.find_root().obj
+    if isinstance(obj, dict) and obj.get("settings") is not None:
+        return obj["settings"]
+    from triage.config import ConfigError, load_settings
+
+    try:
+        return load_settings(obj.get("config") if isinstance(obj, dict) else None)
+    except ConfigError as exc:
+        fail(str(exc), 2)
+
+
+def say(message: str, *, err: bool = False) -> None:
+    """One line to the terminal, sanitised: names, titles and reasons may come from shared files."""
+    from triage.infra.sanitize import sanitize_line
+
+    click.echo(sanitize_line(message), err=err)
+
+
+def fail(message: str, code: int = 1) -> None:
+    """One clean line on stderr, then exit with `code`."""
+    say(f"triage: {message}", err=True)
+    sys.exit(code)

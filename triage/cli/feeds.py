@@ -15,36 +15,12 @@ from typing import Any
 
 import click
 
+from triage.cli.common import fail, group_settings, say
+from triage.infra.cells import fit
+
 __all__ = ["feeds"]
 
 MAX_PROBLEMS_SHOWN = 20
-
-
-def _settings(ctx: click.Context) -> Any:
-    """Settings from the main group, or loaded here when a command runs on its own."""
-    obj = ctx.find_root().obj
-    if isinstance(obj, dict) and obj.get("settings") is not None:
-        return obj["settings"]
-    from triage.config import ConfigError, load_settings
-
-    try:
-        return load_settings(obj.get("config") if isinstance(obj, dict) else None)
-    except ConfigError as exc:
-        _fail(str(exc), 2)
-
-
-def _fail(message: str, code: int = 1) -> None:
-    """One clean line on stderr, then exit with `code`."""
-    from triage.infra.text import clean_line
-
-    click.echo(f"triage: {clean_line(message)}", err=True)
-    sys.exit(code)
-
-
-def _say(message: str, *, err: bool = False) -> None:
-    from triage.infra.text import clean_line
-
-    click.echo(clean_line(message), err=err)
 
 
 def _feeds_file(settings: Any) -> Path:
@@ -84,7 +60,7 @@ def import_cmd(ctx: click.Context, file: str) -> None:
     from triage.sources.feedlist import FeedListError, edit_feeds
     from triage.sources.opml import MAX_BYTES, ListError, read_subscriptions
 
-    settings = _settings(ctx)
+    settings = group_settings(ctx)
     shown = "stdin" if file == "-" else file
     try:
         if file == "-":
@@ -93,23 +69,23 @@ def import_cmd(ctx: click.Context, file: str) -> None:
             with open(file, "rb") as fh:
                 data = fh.read(MAX_BYTES + 1)
     except FileNotFoundError:
-        _fail(f"{shown}: no such file")
+        fail(f"{shown}: no such file")
     except IsADirectoryError:
-        _fail(f"{shown}: is a folder, not a subscription list")
+        fail(f"{shown}: is a folder, not a subscription list")
     except OSError as exc:
-        _fail(f"{shown}: cannot read it ({exc.strerror or exc})")
+        fail(f"{shown}: cannot read it ({exc.strerror or exc})")
     try:
         subs = read_subscriptions(data)
     except ListError as exc:
-        _fail(f"{shown}: {exc}")
+        fail(f"{shown}: {exc}")
     for p in subs.problems[:MAX_PROBLEMS_SHOWN]:
-        _say(f"triage: {shown}: {p.where}: {p.reason}", err=True)
+        say(f"triage: {shown}: {p.where}: {p.reason}", err=True)
     if len(subs.problems) > MAX_PROBLEMS_SHOWN:
-        _say(f"triage: {shown}: ... and {len(subs.problems) - MAX_PROBLEMS_SHOWN} more entries skipped", err=True)
+        say(f"triage: {shown}: ... and {len(subs.problems) - MAX_PROBLEMS_SHOWN} more entries skipped", err=True)
     for note in subs.notes:
-        _say(f"triage: {shown}: {note}", err=True)
+        say(f"triage: {shown}: {note}", err=True)
     if not subs.feeds:
-        _fail(f"{shown}: no usable feeds ({len(subs.problems)} skipped); the feed list is unchanged")
+        fail(f"{shown}: no usable feeds ({len(subs.problems)} skipped); the feed list is unchanged")
 
     target = _feeds_file(settings)
     elsewhere = {f.key for f in _others(settings, target)}
@@ -133,9 +109,9 @@ def import_cmd(ctx: click.Context, file: str) -> None:
                     index[feed.key] = len(ff.feeds) - 1
                     added += 1
     except FeedListError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     parts = [f"{added} added"] + ([f"{updated} given new folders"] if updated else []) + [f"{present} already there"]
-    _say(f"{shown} ({subs.kind}): {len(subs.feeds)} feeds: {', '.join(parts)}"
+    say(f"{shown} ({subs.kind}): {len(subs.feeds)} feeds: {', '.join(parts)}"
          + (f" -> {target}" if added or updated else ""))
 
 
@@ -145,33 +121,22 @@ def export_cmd(ctx: click.Context) -> None:
     """Write every feed as OPML 2.0 to stdout, with titles and folders (redirect it to a file)."""
     from triage.sources.opml import to_opml
 
-    settings = _settings(ctx)
+    settings = group_settings(ctx)
     _feed_rows(settings)  # says what could not be read
     feeds_ = _all_feeds(settings)
     out = sys.stdout.buffer
     out.write(to_opml(feeds_).encode("utf-8"))
     out.flush()
     if not feeds_:
-        _say("triage: no feeds to export (an empty list was written)", err=True)
+        say("triage: no feeds to export (an empty list was written)", err=True)
 
 
 def _feed_rows(settings: Any) -> list[dict[str, Any]]:
     """Settings.feeds; a feeds.toml that cannot be read is said on stderr (its feeds are left out)."""
     rows = settings.feeds
     if settings.feeds_problem:
-        _say(f"triage: {settings.feeds_problem}", err=True)
+        say(f"triage: {settings.feeds_problem}", err=True)
     return rows
-
-
-def _fit(s: str, width: int, *, pad: bool = True) -> str:
-    """`s` in exactly `width` terminal cells (wide characters count two): cut with an ellipsis."""
-    from rich.cells import cell_len, set_cell_size
-
-    n = len(s) if s.isascii() else cell_len(s)
-    if n > width:
-        s = set_cell_size(s, max(width - 1, 0)).rstrip() + "…"
-        n = cell_len(s)
-    return s + " " * (width - n) if pad else s
 
 
 def _shown_url(url: str) -> str:
@@ -197,10 +162,10 @@ def _table(rows: list[dict[str, Any]], width: int) -> list[str]:
     if url_w < 24:  # a narrow terminal: the URL keeps 24 cells, the name gives way
         name_w = max(8, name_w - (24 - url_w))
         url_w = width - name_w - tags_w - gaps
-    head = [_fit("NAME", name_w)] + ([_fit("TAGS", tags_w)] if tags_w else []) + ["URL"]
+    head = [fit("NAME", name_w)] + ([fit("TAGS", tags_w)] if tags_w else []) + ["URL"]
     lines = ["  ".join(head)]
     for name, tags, url in cells:
-        row = [_fit(name, name_w)] + ([_fit(tags, tags_w)] if tags_w else []) + [_fit(url, url_w, pad=False)]
+        row = [fit(name, name_w)] + ([fit(tags, tags_w)] if tags_w else []) + [fit(url, url_w, pad=False)]
         lines.append("  ".join(row).rstrip())
     return lines
 
@@ -210,7 +175,7 @@ def _table(rows: list[dict[str, Any]], width: int) -> list[str]:
 @click.pass_context
 def list_cmd(ctx: click.Context, as_json: bool) -> None:
     """Show every feed: name, tags and URL, in a table that fits the terminal (80 columns is fine)."""
-    settings = _settings(ctx)
+    settings = group_settings(ctx)
     rows = _feed_rows(settings)
     if as_json:
         text = json.dumps(rows, ensure_ascii=False, indent=2)
@@ -219,7 +184,7 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
         click.echo(escape_forbidden(text))
         return
     if not rows:
-        _say("triage: no feeds yet: `triage feeds import FILE` (OPML, newsboat urls) or `triage feeds add URL`",
+        say("triage: no feeds yet: `triage feeds import FILE` (OPML, newsboat urls) or `triage feeds add URL`",
              err=True)
         return
     for line in _table(rows, shutil.get_terminal_size((80, 24)).columns):
@@ -228,7 +193,7 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
     for r in rows:
         by_file[r.get("file", "")] = by_file.get(r.get("file", ""), 0) + 1
     where = ", ".join(f"{n} in {f}" for f, n in by_file.items())
-    _say(f"{len(rows)} feed{'s' if len(rows) != 1 else ''} ({where})", err=True)
+    say(f"{len(rows)} feed{'s' if len(rows) != 1 else ''} ({where})", err=True)
 
 
 @feeds.command("add")
@@ -240,18 +205,18 @@ def add_cmd(ctx: click.Context, url: str, name: str, tags: tuple[str, ...]) -> N
     """Add the feed at URL (http or https; feed:// is read as http://)."""
     from triage.sources.feedlist import Feed, FeedListError, check_url, clean_name, edit_feeds, url_key
 
-    settings = _settings(ctx)
+    settings = group_settings(ctx)
     try:
         url = check_url(url)
     except ValueError as exc:
-        _fail(f"{url}: {exc}", 2)
+        fail(f"{url}: {exc}", 2)
     clean_tags = [t for t in (clean_name(t) for t in tags) if t]
     feed = Feed(url, clean_name(name), tuple((t,) for t in dict.fromkeys(clean_tags)))
     target = _feeds_file(settings)
     key = url_key(url)
     for other in _others(settings, target):
         if other.key == key:
-            _fail(f"{url} is already in {other.file} (as \"{other.name or other.url}\"); change it there", 1)
+            fail(f"{url} is already in {other.file} (as \"{other.name or other.url}\"); change it there", 1)
     try:
         with edit_feeds(target) as ff:
             at = next((i for i, f in enumerate(ff.feeds) if f.key == key), None)
@@ -264,8 +229,8 @@ def add_cmd(ctx: click.Context, url: str, name: str, tags: tuple[str, ...]) -> N
                 result = (f"updated {new.name or new.url}" + (f" [{', '.join(new.tags)}]" if new.tags else "")
                           if ff.changed else f"{old.name or old.url} is already in the feed list")
     except FeedListError as exc:
-        _fail(str(exc))
-    _say(f"{result} ({target})")
+        fail(str(exc))
+    say(f"{result} ({target})")
 
 
 @feeds.command("remove")
@@ -275,24 +240,24 @@ def remove_cmd(ctx: click.Context, feed: str) -> None:
     """Remove one feed, given by its URL or its name (as `triage feeds list` shows it)."""
     from triage.sources.feedlist import FeedListError, edit_feeds, find_feeds
 
-    settings = _settings(ctx)
+    settings = group_settings(ctx)
     target = _feeds_file(settings)
     matches = find_feeds(_all_feeds(settings), feed)
     if not matches:
-        _fail(f"no feed has the URL or name \"{feed}\" (see `triage feeds list`)")
+        fail(f"no feed has the URL or name \"{feed}\" (see `triage feeds list`)")
     if len(matches) > 1:
         names = ", ".join(m.url for m in matches[:3]) + (" ..." if len(matches) > 3 else "")
-        _fail(f"\"{feed}\" names {len(matches)} feeds ({names}): give the URL", 2)
+        fail(f"\"{feed}\" names {len(matches)} feeds ({names}): give the URL", 2)
     found = matches[0]
     if found.file != str(target):
-        _fail(f"{found.url} is set in {found.file}: remove its [[feeds]] table there "
+        fail(f"{found.url} is set in {found.file}: remove its [[feeds]] table there "
               "(triage does not rewrite your config file)")
     try:
         with edit_feeds(target) as ff:
             at = next((i for i, f in enumerate(ff.feeds) if f.key == found.key), None)
             if at is None:
-                _fail(f"{found.url} is no longer in {target}")
+                fail(f"{found.url} is no longer in {target}")
             gone = ff.remove(at)
     except FeedListError as exc:
-        _fail(str(exc))
-    _say(f"removed {gone.name or gone.url} ({gone.url})")
+        fail(str(exc))
+    say(f"removed {gone.name or gone.url} ({gone.url})")

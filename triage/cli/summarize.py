@@ -10,23 +10,9 @@ from typing import Any, TextIO
 
 import click
 
+from triage.cli.common import group_settings
+
 __all__ = ["summarize"]
-
-
-def _settings(ctx: click.Context) -> Any:
-    """Settings from the main group, or loaded here; None when no config can be read (defaults apply)."""
-    obj = ctx.find_root().obj
-    if isinstance(obj, dict) and obj.get("settings") is not None:
-        return obj["settings"]
-    try:
-        from triage.config import ConfigError, load_settings
-    except ImportError:  # pragma: no cover
-        return None
-    try:
-        return load_settings(obj.get("config") if isinstance(obj, dict) else None)
-    except ConfigError as exc:
-        click.echo(f"triage: {exc}", err=True)
-        raise SystemExit(2) from None
 
 
 def _analyzer(settings: Any, sentences: int | None, no_cache: bool) -> Any:
@@ -177,7 +163,7 @@ def _print(article: Any, analysis: Any, out: TextIO, width: int = 100) -> None:
 @click.pass_context
 def summarize(ctx: click.Context, sources: tuple[str, ...], sentences: int | None, jsonl: bool, no_cache: bool) -> None:
     """Summarise SOURCES (files or folders), or JSON lines on stdin with --jsonl."""
-    settings = _settings(ctx)
+    settings = group_settings(ctx)
     analyzer = _analyzer(settings, sentences, no_cache)
     out = sys.stdout
     if jsonl and not sources:

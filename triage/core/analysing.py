@@ -1,120 +1,170 @@
-"""The service's analysis side: the cache in front of the model, the background pool and its queue.
-A mixin of TriageService."""
+"""Summaries as the service keeps them: the analyses known, the cache in front of the model, and the
+background pool of worker processes fed with the story on screen first."""
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from triage.core.events import Analysed, AnalysisStopped, ServiceEvent
 from triage.model import Analysis, Article, Problem
 
 if TYPE_CHECKING:
+    from triage.analysis import Analyzer
     from triage.analysis.pool import AnalysisPool
+    from triage.catalog.catalog import Catalog
+    from triage.config import Settings
 
-from triage.core.events import Analysed, AnalysisStopped
-
-__all__ = ["AnalysisSide"]
+__all__ = ["Analyses"]
 
 log = logging.getLogger(__name__)
 
 
-class AnalysisSide:
-    """Summaries for TriageService: cached ones at once, the others from worker processes, the story on screen first."""
+class Analyses:
+    """Cached analyses at once, the others from worker processes; nothing here loads spaCy itself."""
 
-    # -- analysis --------------------------------------------------------------------------------
-    def cached_analysis(self, article: Article, *, wait: bool = True) -> Analysis | None:
-        """The analysis if it is known or in the cache: never loads the model. With wait=False (the
-        event loop) it never reads the cache file either: None until a worker has read it."""
-        got = self._analyses.get(article.id)
+    def __init__(self, settings: Settings, catalog: Catalog, *, emit: Callable[[ServiceEvent], None],
+                 spawn: Callable[..., None], analyzer: Analyzer | None = None) -> None:
+        self._settings = settings
+        self._catalog = catalog
+        self._emit = emit
+        self._spawn = spawn
+        self._analyzer = analyzer
+        self.known: dict[str, Analysis] = {}
+        self.cache_read = threading.Event()  # the analysis cache file has been read (by a worker)
+        self.unavailable: str | None = None
+        self.pool: AnalysisPool | None = None
+
+    @property
+    def analyzer(self) -> Analyzer:
+        """The analyzer (cheap to build; the spaCy model loads on first analysis)."""
+        if self._analyzer is None:
+            from triage.analysis import Analyzer
+
+            a = self._settings.section("analysis")
+            self._analyzer = Analyzer(
+                cache_path=self._settings.data_dir / "analysis-cache.sqlite",
+                sentences=int(a["sentences"]), ratio=float(a["ratio"]),
+                min_sentences=int(a["min_sentences"]), max_sentences=int(a["max_sentences"]),
+                model=str(a["model"]), batch_size=int(a["batch_size"]),
+                processes_above=int(a["processes_above"]),
+            )
+        return self._analyzer
+
+    @analyzer.setter
+    def analyzer(self, analyzer: Analyzer) -> None:
+        self._analyzer = analyzer
+
+    def cached(self, article: Article, *, wait: bool = True) -> Analysis | None:
+        """Known or in the cache: never loads the model. With wait=False (the event loop) it never
+        reads the cache file either: None until a worker has read it."""
+        got = self.known.get(article.id)
         if got is not None:
             return got
-        if not wait and not self._cache_read.is_set():
+        if not wait and not self.cache_read.is_set():
             return None
         try:
             analyzer = self.analyzer
         except Exception as exc:
-            if self.analysis_unavailable is None:
+            if self.unavailable is None:
                 log.exception("analysis unavailable")
-                self.analysis_unavailable = f"analysis unavailable ({type(exc).__name__}: {exc})"
+                self.unavailable = f"analysis unavailable ({type(exc).__name__}: {exc})"
             return None
         got = analyzer.cached(article)
         if got is not None:
-            self._analyses[article.id] = got
+            self.known[article.id] = got
         return got
 
+    def read_cache(self) -> None:
+        """Read the cache file once (a worker), then say that summaries may show."""
+        try:
+            self.analyzer.is_cached(Article(id="", title="", text=""))
+        except Exception:
+            log.exception("reading the analysis cache failed")
+        self.cache_read.set()
+        self._emit(Analysed())
+
     def analyze(self, article: Article) -> Analysis:
-        """Analyse one article (may load the spaCy model: call from a worker thread)."""
         got = self.analyzer.analyze(article)
-        self._set_analyses([(article.id, got)])
+        self._set([(article.id, got)])
         return got
 
     def analyze_many(self, articles: Sequence[Article], progress=None) -> Iterable[tuple[str, Analysis]]:
-        """Analyse many articles in batches (worker thread); yields (id, Analysis) as they finish."""
         for aid, analysis in self.analyzer.analyze_many(articles, progress=progress):
-            self._set_analyses([(aid, analysis)])
+            self._set([(aid, analysis)])
             yield aid, analysis
 
-    def _forget_analyses(self, ids: Iterable[str]) -> None:
+    def forget(self, ids: Iterable[str]) -> None:
         """New versions of these articles: their old analyses no longer apply."""
         for aid in ids:
-            self._analyses.pop(aid, None)
+            self.known.pop(aid, None)
 
-    def _set_analyses(self, results: list[tuple[str, Analysis]]) -> None:
+    def _set(self, results: list[tuple[str, Analysis]]) -> None:
         for aid, analysis in results:
-            self._analyses[aid] = analysis
+            self.known[aid] = analysis
         if results:
-            self.catalog.analysed([aid for aid, _ in results])
+            self._catalog.analysed([aid for aid, _ in results])
 
-    def start_analysis(self) -> AnalysisPool:
-        """Start background analysis (worker processes, `analysis.processes`; 0: a thread here)."""
+    def start(self) -> AnalysisPool:
+        """Background analysis in `analysis.processes` worker processes (0: a thread here)."""
         if self.pool is None:
             from triage.analysis.pool import AnalysisPool
 
-            n = min(int(self.settings.get("analysis.processes", 2)), os.cpu_count() or 1)
-
-            def done(ok: list[tuple[str, Analysis]], bad: list[tuple[str, str]]) -> None:
-                self._set_analyses(ok)
-                if bad:
-                    problems = [Problem(self._title_of(aid), f"could not be summarised ({why})") for aid, why in bad]
-                    self.catalog.add([], problems)
-                self._emit(Analysed(ids=tuple(aid for aid, _ in ok), failures=tuple(bad),
-                                 done=self.pool.queue.done if self.pool else 0,
-                                 total=self.pool.queue.total if self.pool else 0))
-
-            def fatal(why: str) -> None:
-                self.analysis_unavailable = why
-                self._emit(AnalysisStopped(why))
-
-            self.pool = AnalysisPool(self.analyzer, article_of=self.catalog.article, on_done=done,
-                                     processes=n, on_fatal=fatal)
+            n = min(int(self._settings.get("analysis.processes", 2)), os.cpu_count() or 1)
+            self.pool = AnalysisPool(self.analyzer, article_of=self._catalog.article, on_done=self._done,
+                                     processes=n, on_fatal=self._fatal)
             self.pool.start()
             # What is already loaded: queued from a thread (reading the analysis cache walks the inbox).
-            self._spawn(lambda: self._want_analysis(self.catalog.leaders()), "triage-analysis-queue")
+            self._spawn(lambda: self.want(self._catalog.leaders()), "triage-analysis-queue")
         return self.pool
 
+    def _done(self, ok: list[tuple[str, Analysis]], bad: list[tuple[str, str]]) -> None:
+        self._set(ok)
+        if bad:
+            self._catalog.add([], [Problem(self._title_of(aid), f"could not be summarised ({why})")
+                                   for aid, why in bad])
+        queue = self.pool.queue if self.pool else None
+        self._emit(Analysed(ids=tuple(aid for aid, _ in ok), failures=tuple(bad),
+                            done=queue.done if queue else 0, total=queue.total if queue else 0))
+
+    def _fatal(self, why: str) -> None:
+        self.unavailable = why
+        self._emit(AnalysisStopped(why))
+
     def _title_of(self, article_id: str) -> str:
-        art = self.catalog.article(article_id)
+        art = self._catalog.article(article_id)
         return f"{art.title[:80]} ({art.path or article_id})" if art else article_id
 
-    def _want_analysis(self, ids: Iterable[str]) -> None:
+    def want(self, ids: Iterable[str]) -> None:
         """Queue the rows among `ids` that have no analysis yet (near-duplicates: their leader only)."""
         if self.pool is None:
             return
-        analyzer = self.analyzer
+        analyzer, catalog = self.analyzer, self._catalog
         todo = []
         for aid in ids:
-            if self.catalog.leader_of(aid) != aid or aid in self._analyses:
+            if catalog.leader_of(aid) != aid or aid in self.known:
                 continue
-            art = self.catalog.article(aid)
+            art = catalog.article(aid)
             if art is not None and not analyzer.is_cached(art):
                 todo.append(aid)
         self.pool.queue.add(todo)
 
     def prioritise(self, article_ids: Sequence[str]) -> None:
-        """Analyse these first (the story on screen and its neighbours)."""
         if self.pool is not None:
-            self.pool.queue.add(a for a in article_ids if a not in self._analyses)
+            self.pool.queue.add(a for a in article_ids if a not in self.known)
             self.pool.queue.prioritise(article_ids)
 
+    def stop(self) -> None:
+        if self.pool is not None:
+            self.pool.stop()
+
+    def flush(self) -> None:
+        """Write analyses still in memory to their cache."""
+        if self._analyzer is not None:
+            try:
+                self._analyzer.flush()
+            except Exception:
+                log.exception("analysis cache flush failed")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from triage.infra.clock import now_iso
 from triage.model import Article, Decision, DecisionEvent
 
 if TYPE_CHECKING:
@@ -49,10 +50,6 @@ class Action:
     ids: list[str]
     before: dict[str, tuple[Decision | None, str]]
     future: Future[Saved]
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 class DecisionBook:
@@ -138,7 +135,7 @@ class DecisionBook:
         old = self._current.get(aid)
         art = target if isinstance(target, Article) else None
         return DecisionEvent(
-            article_id=aid, decision=decision, note=note, at=_now(), action=action, batch=batch, uid=new_uid(),
+            article_id=aid, decision=decision, note=note, at=now_iso(), action=action, batch=batch, uid=new_uid(),
             title=art.title if art else (old.title if old else ""),
             source=art.source if art else (old.source if old else ""),
             url=art.url if art else (old.url if old else ""),

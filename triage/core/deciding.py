@@ -1,14 +1,22 @@
-"""The service's decisions: optimistic, for whole duplicate groups, undone per session action, rescued when
-the disk refuses them. A mixin of TriageService."""
+"""Decisions, as the service keeps them: the store (opened on first use), the book of optimistic marks
+and its writer thread, this session's actions (undo), and the rescue when the disk refuses them."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from triage.core.book import Action, Saved
+from triage.core.book import Action, DecisionBook, Saved
+from triage.core.events import Notice, ServiceEvent, WriteSettled
 from triage.model import Article, Decision, DecisionEvent
+
+if TYPE_CHECKING:
+    from triage.config import Settings
+    from triage.store import DecisionStore
 
 __all__ = ["Decisions"]
 
@@ -16,46 +24,96 @@ log = logging.getLogger(__name__)
 
 
 class Decisions:
-    """Decisions for TriageService: shown at once, written in order by the book's writer thread."""
+    """Shown at once, written in order by one writer thread; whole duplicate groups at a time.
 
-    # -- decisions -------------------------------------------------------------------------------
-    def refresh_decisions(self) -> bool:
-        """Retry refused writes and reload decisions other processes wrote; True when anything changed."""
-        changed, _ = self.book.poll()
-        return changed
+    `expand` turns ids into the ids of their duplicate groups and `article_of` finds the story a
+    decision copies its title, source and wire fields from."""
+
+    def __init__(self, settings: Settings, db_path: Path, *, expand: Callable[[Sequence[str]], list[str]],
+                 article_of: Callable[[str], Article | None], emit: Callable[[ServiceEvent], None],
+                 store: DecisionStore | None = None) -> None:
+        self._settings = settings
+        self.db_path = db_path
+        self._expand = expand
+        self._article_of = article_of
+        self._emit = emit
+        self._store = store
+        self._store_lock = threading.Lock()
+        self.book = DecisionBook(lambda: self.store)
+        self.book.listeners.append(self._settled)
+        self.actions: list[Action] = []  # this session's decisions and notes, the latest last (undo)
+        self.rescued = None  # a RescueResult when decisions went to a rescue file
+
+    @property
+    def store(self) -> DecisionStore:
+        """The decision store, opened on first use (replaying an earlier session's rescue file)."""
+        if self._store is None:
+            with self._store_lock:
+                if self._store is None:
+                    from triage.store import DecisionStore
+                    from triage.store.rescue import default_rescue_dirs
+
+                    self._store = DecisionStore(
+                        self.db_path,
+                        group_share=bool(self._settings.get("store.group_share", False)),
+                        compact_every=int(self._settings.get("store.compact_every", 1000)),
+                        rescue_dirs=default_rescue_dirs(self._settings.data_dir),
+                    )
+        return self._store
+
+    @property
+    def opened(self) -> bool:
+        return self._store is not None
+
+    def _settled(self, saved: Saved) -> None:
+        self._emit(WriteSettled(saved))
+        if saved.conflicts:  # an undo that left someone else's later change alone says so
+            reasons = "; ".join(saved.conflicts[:3]) + (" …" if len(saved.conflicts) > 3 else "")
+            self._emit(Notice(f"Not undone: {reasons}.", "warning"))
+
+    # -- reading ---------------------------------------------------------------------------------
+    def load(self) -> None:
+        self.book.load()
+
+    def poll(self) -> tuple[bool, int]:
+        """Retry refused writes and read what other processes wrote: (changed, saved now)."""
+        return self.book.poll()
 
     def decision(self, article_id: str) -> Decision | None:
-        """The current decision of one article."""
         return self.book.decision(article_id)
 
-    def current_event(self, article_id: str) -> DecisionEvent | None:
-        """The latest decision event of one article (None when never decided)."""
+    def event(self, article_id: str) -> DecisionEvent | None:
         return self.book.event(article_id)
 
     def note(self, article_id: str) -> str:
-        """The current note of one article."""
         return self.book.note(article_id)
 
-    def _expand(self, article_ids: Iterable[str]) -> list[str]:
-        out: dict[str, None] = {}
-        for aid in article_ids:
-            for member in self.group(aid):
-                out[member] = None
-        return list(out)
+    def history(self, article_id: str) -> list[DecisionEvent]:
+        return self.store.history(article_id)
 
+    def event_count(self) -> int:
+        return len(self.store)
+
+    def current_events(self) -> dict[str, DecisionEvent]:
+        return self.store.current_many()
+
+    def events_of(self, action: Action) -> list[DecisionEvent]:
+        return [ev for ev in (self.book.event(aid) for aid in action.ids) if ev is not None]
+
+    # -- writing ---------------------------------------------------------------------------------
     def _targets(self, ids: list[str]) -> list[Article | str]:
-        return [self.catalog.article(i) or i for i in ids]
+        return [self._article_of(i) or i for i in ids]
 
     def decide_soon(self, article_ids: Sequence[str], decision: Decision | None,
                     note: str | None = None) -> Action:
-        """Decide for articles and their duplicate groups: shown at once, written by the writer thread,
-        and kept as this session's last action (undo)."""
         ids = self._expand(article_ids)
         return self._record(self.book.decide(self._targets(ids), decision, note))
 
     def note_soon(self, article_id: str, note: str) -> Action:
-        """Set the note on an article (and its group), keeping its decision (an action: undoable)."""
         return self._record(self.book.set_note(self._expand([article_id]), note))
+
+    def undo_soon(self, article_ids: Sequence[str]) -> Action:
+        return self.book.undo(self._expand(article_ids))
 
     def _record(self, action: Action) -> Action:
         if action.ids:
@@ -63,9 +121,7 @@ class Decisions:
         return action
 
     def undo_last(self) -> Action | None:
-        """Undo this session's latest action (a decision, a note or a batch, from any screen) and
-        nothing else: never another process's event. None when this session has nothing to undo.
-        An undo that fails outright keeps its entry (it can be tried again)."""
+        """Undo this session's latest action and nothing else; an undo that fails outright keeps it."""
         if not self.actions:
             return None
         action = self.actions.pop()
@@ -78,21 +134,32 @@ class Decisions:
         undo.future.add_done_callback(keep_if_lost)
         return undo
 
+    def flush(self, timeout: float) -> None:
+        self.book.flush(timeout)
+
+    # -- what is not durable yet -----------------------------------------------------------------
     @property
     def replayed(self) -> str:
-        """What opening the decisions file replayed from an earlier session's rescue file ("" if nothing)."""
+        """What opening the file replayed from an earlier session's rescue file ("" if nothing)."""
         report = getattr(self._store, "replayed", None) if self._store is not None else None
         return report.message if report is not None and report.count else ""
 
+    @property
+    def pending(self) -> int:
+        return self._store.pending if self._store is not None else 0
+
+    @property
+    def store_error(self) -> str:
+        if self._store is None or not self._store.pending:
+            return ""
+        return str(self._store.last_error or "")
+
     def unsaved(self) -> tuple[int, str]:
-        """(decisions not durable yet, why): held by the store after a refused write, or still queued."""
-        held = self._store.pending if self._store is not None else 0
         queued = len(self.book.unwritten_events())
-        return held + queued, self.store_error or ("still being written" if queued else "")
+        return self.pending + queued, self.store_error or ("still being written" if queued else "")
 
     def rescue_now(self, timeout: float = 1.0):
-        """Write every decision that is not durable to the rescue file beside the decisions file, at once
-        (signal handlers, "quit anyway"); returns the RescueResult, or None when nothing needed it."""
+        """Write every decision that is not durable to the rescue file at once; the RescueResult or None."""
         if self._store is None:
             return None
         extra = self.book.unwritten_events()
@@ -107,43 +174,23 @@ class Decisions:
             self.rescued = result
         return result
 
-    def events_of(self, action: Action) -> list[DecisionEvent]:
-        """The current events of an action's articles (what the screens show right after it)."""
-        return [ev for ev in (self.book.event(aid) for aid in action.ids) if ev is not None]
+    def close(self, timeout: float) -> None:
+        """Finish queued writes, retry refused ones, rescue what the disk still refuses, close the file."""
+        from triage.store.errors import PendingWriteError
 
-    def decide(self, article_ids: Sequence[str], decision: Decision | None, note: str | None = None) -> list[DecisionEvent]:
-        """Record a decision for articles (and their duplicate groups); durable (or held as not saved)
-        when it returns."""
-        return self.decide_soon(article_ids, decision, note).future.result().events
-
-    def set_note(self, article_id: str, note: str) -> list[DecisionEvent]:
-        """Set the note on an article (and its group) keeping its decision; waits for the write."""
-        return self.note_soon(article_id, note).future.result().events
-
-    def undo(self, article_ids: Sequence[str]) -> list[DecisionEvent]:
-        """Return articles (and their groups) to their previous state; waits for the write."""
-        return self.book.undo(self._expand(article_ids)).future.result().events
-
-    @staticmethod
-    def parse_when(text: str, *, end: bool = False):
-        """A date the user typed ("today", "7d", "2024-05-01") as a datetime; ValueError with a reason."""
-        from triage.store import parse_when
-
-        return parse_when(text, end=end)
-
-    def history(self, article_id: str) -> list[DecisionEvent]:
-        """Every event of an article, oldest first."""
-        return self.store.history(article_id)
-
-    @property
-    def pending(self) -> int:
-        """Decisions not durable yet: held in memory because the disk refused them, or still queued."""
-        return (self._store.pending if self._store is not None else 0)
-
-    @property
-    def store_error(self) -> str:
-        """Why the last write failed (empty when the file is being written fine)."""
-        if self._store is None or not self._store.pending:
-            return ""
-        return str(self._store.last_error or "")
-
+        self.book.close(timeout)
+        if self._store is None:
+            return
+        try:
+            if self._store.pending:
+                self._store.retry_pending()
+        except Exception:
+            log.exception("retrying refused writes failed")
+        self.rescue_now(timeout=2.0)
+        try:
+            self._store.close()
+        except PendingWriteError:  # refused again after the rescue: rescue what is left, once more
+            log.exception("closing the decisions file")
+            self.rescue_now(timeout=2.0)
+        except Exception:
+            log.exception("closing the decisions file")

@@ -1,29 +1,57 @@
-"""The service's view of stories that change: versions kept, what an update added, read marks, and
-decided stories that an update re-opens. A mixin of TriageService (it uses its catalog, book and settings)."""
+"""Stories that change, as the service sees them: versions kept, what an update added, read marks, and
+decided stories that an update (or a kill) puts back in the inbox."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from triage.model import Decision
+from triage.infra.clock import now_iso
+from triage.model import Decision, DecisionEvent
 
 if TYPE_CHECKING:
+    from triage.catalog.catalog import Catalog
     from triage.catalog.changes import Update
+    from triage.config import Settings
 
-__all__ = ["StoryVersions"]
+__all__ = ["Versions"]
 
 log = logging.getLogger(__name__)
 
 
-class StoryVersions:
-    """Versions of stories for TriageService: what changed, since when, and whether it re-opens a decision."""
+class Versions:
+    """What changed in a story, since when, and whether it re-opens a decision.
+
+    `event_of` gives an article's current decision event (the book's)."""
+
+    def __init__(self, settings: Settings, catalog: Catalog,
+                 event_of: Callable[[str], DecisionEvent | None]) -> None:
+        self._data_dir = settings.data_dir
+        self.catalog = catalog
+        self._event_of = event_of
+        self._updates: dict[tuple[str, str, str], tuple[Update, str]] = {}
+        self._reopen_on: set[Decision] = set()
+        for value in settings.get("ui.reopen_on_update", ["archive"]) or ():
+            try:
+                self._reopen_on.add(Decision.parse(str(value)))
+            except ValueError:
+                log.warning("ui.reopen_on_update: %s is not a decision", value)
+        self.reopened: set[str] = set()  # decided stories back in the inbox: an update added news
+        self._news_since: dict[tuple[str, str, str], bool] = {}
+        self._read_marks: dict[str, tuple[str, str]] = {}  # story -> (version hash, when) the user read
+        self._unsaved_marks: list[tuple[str, str, str]] = []
+
+    def prepare(self) -> None:
+        """Before a load: the links and read marks kept from earlier runs."""
+        self.catalog.set_aliases(self._ingest_cache(lambda c: c.aliases()) or {})
+        self._read_marks.update(self._ingest_cache(lambda c: c.read_marks()) or {})
 
     def _ingest_cache(self, use):
         """Run `use(cache)` on a short-lived connection to the ingest cache (any thread); None on failure."""
         from triage.sources.cache import IngestCache
 
-        cache = IngestCache(self.settings.data_dir / "ingest-cache.sqlite")
+        cache = IngestCache(self._data_dir / "ingest-cache.sqlite")
         try:
             return use(cache)
         except Exception:
@@ -32,7 +60,7 @@ class StoryVersions:
         finally:
             cache.close()
 
-    def _keep_aliases(self) -> None:
+    def keep_aliases(self) -> None:
         links = self.catalog.take_aliases()
         if links:
             self._ingest_cache(lambda c: c.add_aliases(links))
@@ -73,7 +101,7 @@ class StoryVersions:
     def baseline_version(self, story_id: str) -> str:
         """The content hash of the version the user last saw or decided (whichever came later), or ""."""
         seen = self._read_marks.get(story_id)
-        event = self.book.event(story_id)
+        event = self._event_of(story_id)
         decided = (getattr(event, "version", "") or "", event.at) if event is not None else ("", "")
         if seen and (not decided[0] or seen[1] >= decided[1]):
             return seen[0]
@@ -84,34 +112,36 @@ class StoryVersions:
         art = self.catalog.article(story_id)
         if art is None or not art.updated:
             return
-        from triage.core.book import _now
-
         previous = self._read_marks.get(story_id)
         if previous and previous[0] == art.content_hash:
             return
-        mark = (art.content_hash, _now())
+        mark = (art.content_hash, now_iso())
         self._read_marks[story_id] = mark
         self._unsaved_marks.append((story_id, *mark))  # written by the poll thread, never the caller
 
-    def _save_read_marks(self) -> None:
+    def save_read_marks(self) -> None:
         marks, self._unsaved_marks = self._unsaved_marks, []
         if marks:
             self._ingest_cache(lambda c: c.add_read_marks(marks))
 
-
-    def _effective_decision(self, article_id: str) -> Decision | None:
+    def effective_decision(self, article_id: str) -> Decision | None:
         """The decision the views go by: a story decided in a way `ui.reopen_on_update` names comes back
         to the inbox (None) when an update added news since the version that was decided. Reads kept
         versions for the few updated, decided stories: runs in the listing's worker."""
-        event = self.book.event(article_id)
+        event = self._event_of(article_id)
         if event is None or event.decision is None:
-            self._reopened.discard(article_id)
+            self.reopened.discard(article_id)
             return None
         decision = event.decision
         art = self.catalog.article(article_id)
-        if (decision.value not in self._reopen_on or art is None or not art.updated or not event.version
+        if art is not None and art.killed and event.version != art.content_hash:
+            # The agency killed or withheld a story after it was decided: it is back in front of the
+            # desk whatever ui.reopen_on_update says (a follow-up on a killed story must not be missed).
+            self.reopened.add(article_id)
+            return None
+        if (decision not in self._reopen_on or art is None or not art.updated or not event.version
                 or event.version == art.content_hash):
-            self._reopened.discard(article_id)
+            self.reopened.discard(article_id)
             return decision
         key = (article_id, event.version, art.content_hash)
         news = self._news_since.get(key)
@@ -119,8 +149,8 @@ class StoryVersions:
             got = self.update_of(article_id, since=event.version)
             news = self._news_since[key] = bool(got and got[0].news)
         if news:
-            self._reopened.add(article_id)
+            self.reopened.add(article_id)
             return None
-        self._reopened.discard(article_id)
+        self.reopened.discard(article_id)
         return decision
 

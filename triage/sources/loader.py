@@ -337,8 +337,9 @@ def iter_load(
         if len(files) < 200 and cache is not None and not early:  # a few files (the watcher, a CLI call)
             hits = cache.lookup([str(p) for p, _ in files])
             meta = {k: (v[0], v[1]) for k, v in hits.items()}
-        fresh_paths = {str(p) for p, st in files
-                       if str(p) not in early and meta.get(str(p)) == (st.st_size, st.st_mtime_ns)}
+        fresh_paths = {str(p) for p, st in files  # (files read early are shown already)
+                       if str(p) not in early and str(p) not in read_early
+                       and meta.get(str(p)) == (st.st_size, st.st_mtime_ns)}
         todo = [(p, st) for p, st in files
                 if str(p) not in fresh_paths and str(p) not in early and str(p) not in read_early]
         if fresh_paths:
@@ -360,6 +361,8 @@ def iter_load(
                     chunk, paths_in_chunk, limit = [], set(), 5000
             done = len(fresh_paths) + len(early) + len(read_early)
             yield LoadBatch(versions.admit(chunk), [], done, total)
+        if read_early and not todo and not fresh_paths and not problems:
+            yield LoadBatch([], [], done, total)  # everything was read early: say how many there were
         size = first_batch if not read_early else batch
         i = 0
         while i < len(todo):
@@ -421,12 +424,13 @@ def load(
         problems.extend(res.problems)
     result = IngestResult(articles=articles, problems=clean_problems(problems))
     if duplicate_threshold > 0 and len(articles) > 1:
-        from triage.catalog.dupindex import DuplicateIndex, group_with_index
+        from triage.catalog.dupindex import DuplicateIndex
+        from triage.catalog.groups import group_articles
 
         where = cache_path.with_name("duplicates.sqlite") if cache_path is not None else None
         index = DuplicateIndex(where, threshold=duplicate_threshold, shingle_size=shingle_size)
         try:
-            result.articles, result.groups = group_with_index(articles, index)
+            result.articles, result.groups = group_articles(articles, index)
         finally:
             index.close()
     return result

@@ -52,7 +52,7 @@ def _undecided(_aid: str) -> Decision | None:
 def test_near_duplicates_join_one_group_incrementally_and_leave_when_their_file_goes(catalog):
     texts = _demo_texts(12)
     catalog.add([_art(i, t, x, day=i + 2) for i, (t, x) in enumerate(texts)])
-    assert not catalog._members  # twelve different stories
+    assert not catalog.groups.members  # twelve different stories
     title, text = texts[3]
     copy = _art(50, title + " (update)", _rewrite(text), source="Other", day=1, path="/in/copy.txt")
     change = catalog.add([copy])
@@ -222,7 +222,7 @@ def test_a_resend_under_a_rewritten_headline_is_a_new_version_of_the_same_story(
     assert story.title.startswith("NEW HEADLINE") and story.updated and story.updated_at == "2024-01-01T11:00:00Z"
     assert story.received == "2024-01-01T10:00:00Z"
     assert [v.id for v in catalog.versions("v1")] == ["v1", "v2"]
-    assert catalog.story_of("v2") == "v1" and catalog.new_aliases == [("v2", "v1")]
+    assert catalog.story_of("v2") == "v1" and catalog.take_aliases() == [("v2", "v1")]
     listing = catalog.listing(View("all"), _undecided)
     assert listing.ids[0] == "v1" and len(listing.ids) == 2  # the update is news again: on top
     # The resend's file goes: the story is back to its first version, still one row.

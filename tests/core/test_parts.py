@@ -1,0 +1,171 @@
+"""The service's parts on their own, with real files: the inbox loads progressively and tells what it
+read, decisions show at once and undo only this session's own, a refused write is rescued and replayed,
+the analyses never read the cache file on the event loop, and the live side starts and stops."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+
+from triage.core import events
+from triage.core.service import TriageService
+from triage.model import Article, Decision
+
+STORY = ("{title}\n\nThe council voted on Tuesday to close the old bridge to cars from next month, "
+         "officials said.\n\nRepairs are expected to take two years and cost about 40 million euros.\n")
+
+
+def _inbox(tmp_path: Path, n: int) -> Path:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for i in range(n):
+        (inbox / f"story-{i:02d}.txt").write_text(STORY.format(title=f"Bridge story number {i}"), encoding="utf-8")
+    return inbox
+
+
+def _service(settings_factory, inbox: Path | None, **over) -> tuple[TriageService, list]:
+    overrides = {"watch": {"enabled": False}, "store": {"poll_seconds": 0}, **over}
+    settings = settings_factory(inbox=[inbox] if inbox else None, overrides=overrides)
+    svc = TriageService(settings, inbox=[inbox] if inbox else [], db_path=settings.db_path)
+    heard: list = []
+    svc.listeners.append(heard.append)
+    return svc, heard
+
+
+def test_the_inbox_loads_progressively_and_says_how_far_it_got(settings_factory, tmp_path):
+    inbox = _inbox(tmp_path, 7)
+    (inbox / "broken.json").write_bytes(b"{not json")
+    svc, heard = _service(settings_factory, inbox)
+    try:
+        svc.load()
+        progress = [e for e in heard if isinstance(e, events.LoadProgress)]
+        assert progress[-1].finished and progress[-1].done == progress[-1].total == 8
+        assert all(not e.finished for e in progress[:-1])
+        changed = [i for e in heard if isinstance(e, events.ArticlesChanged) for i in e.change.changed]
+        assert len(changed) == len(set(changed)) == 7 == len(svc.articles)
+        assert svc.progress == (8, 8, True)
+        assert [p.where for p in svc.problems] == [str(inbox / "broken.json")]
+        assert svc.start_loading().done()  # loaded by hand: nothing is read again
+    finally:
+        svc.close()
+
+
+def test_a_merge_tells_only_what_changed(settings_factory, tmp_path):
+    svc, heard = _service(settings_factory, None)
+    try:
+        art = Article(id="x", title="T", text="Body.", content_hash="h1")
+        assert svc.merge_articles([art]) == ["x"]
+        assert svc.merge_articles([art]) == []
+        told = [e for e in heard if isinstance(e, events.ArticlesChanged)]
+        assert len(told) == 1 and told[0].change.changed == ["x"]
+    finally:
+        svc.close()
+
+
+def test_a_decision_shows_at_once_and_undo_takes_back_only_this_sessions_own(settings_factory, tmp_path):
+    svc, heard = _service(settings_factory, None)
+    other = None
+    try:
+        svc.set_articles([Article(id=i, title=i, text="Body.", content_hash=i) for i in ("a", "b")])
+        action = svc.decide_soon(["a"], Decision.FLAG, "check the figures")
+        assert svc.decision("a") is Decision.FLAG and svc.note("a") == "check the figures"  # before the write
+        action.future.result(timeout=10)
+        assert any(isinstance(e, events.WriteSettled) for e in heard)
+        # Another process decides on b; this session's undo leaves it alone.
+        other = TriageService(svc.settings, inbox=[], db_path=svc.db_path)
+        other.decide(["b"], Decision.ARCHIVE)
+        svc.refresh_decisions()
+        assert svc.decision("b") is Decision.ARCHIVE
+        undo = svc.undo_last()
+        undo.future.result(timeout=10)
+        assert svc.decision("a") is None and svc.decision("b") is Decision.ARCHIVE
+        assert svc.undo_last() is None  # nothing of ours is left to undo
+    finally:
+        svc.close()
+        if other is not None:
+            other.close()
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full for a real ENOSPC")
+def test_a_refused_write_is_held_rescued_on_close_and_replayed_by_the_next_start(settings_factory, tmp_path):
+    svc, heard = _service(settings_factory, None)
+    svc.set_articles([Article(id="a", title="A story", text="Body.", content_hash="h")])
+    svc.refresh_decisions()  # the store exists
+    journal = Path(str(svc.db_path) + ".journal")
+    journal.unlink(missing_ok=True)
+    journal.symlink_to("/dev/full")
+    saved = svc.decide_soon(["a"], Decision.FOLLOW_UP).future.result(timeout=10)
+    assert saved.lost or svc.unsaved()[0] == 1
+    count, why = svc.unsaved()
+    assert count == 1 and why
+    svc.close()
+    rescue = svc.rescued
+    assert rescue is not None and Path(rescue.path).exists()
+    assert stat.S_IMODE(os.stat(rescue.path).st_mode) == 0o600
+    journal.unlink()
+    again, _ = _service(settings_factory, None)
+    try:
+        again.refresh_decisions()
+        assert again.decision("a") is Decision.FOLLOW_UP
+        assert "Replayed 1" in again.replayed
+    finally:
+        again.close()
+
+
+def test_the_event_loop_never_waits_on_the_analysis_cache(settings_factory, tmp_path):
+    art = Article(id="s", title="Bridge closed", text=STORY.format(title="Bridge closed").split("\n\n", 1)[1],
+                  content_hash="c1")
+    first, _ = _service(settings_factory, None, analysis={"processes": 0})
+    try:
+        first.analyze(art)  # real model, written to the cache file
+    finally:
+        first.close()
+    svc, heard = _service(settings_factory, None, analysis={"processes": 0})
+    try:
+        svc.set_articles([art])
+        assert svc.cached_analysis(art, wait=False) is None  # the file is not read on the event loop
+        svc.analyses.read_cache()
+        assert any(isinstance(e, events.Analysed) and not e.ids for e in heard)
+        got = svc.cached_analysis(art, wait=False)
+        assert got is not None and got.summary
+    finally:
+        svc.close()
+
+
+def test_the_live_side_starts_its_threads_and_stops_them(settings_factory, tmp_path):
+    inbox = _inbox(tmp_path, 3)
+    svc, heard = _service(settings_factory, inbox, store={"poll_seconds": 0.05})
+    done = threading.Event()
+    svc.listeners.append(lambda e: done.set() if isinstance(e, events.LoadProgress) and e.finished else None)
+    try:
+        svc.start(analyze=False)
+        assert done.wait(30)
+        assert any(isinstance(e, events.DecisionsChanged) for e in heard)
+        assert svc.more_started
+        threads = list(svc.live._threads)
+        assert {t.name for t in threads} >= {"triage-decisions", "triage-index", "triage-poll"}
+    finally:
+        svc.close()
+    for t in threads:
+        t.join(10)
+    assert not [t.name for t in threads if t.is_alive()]
+
+
+def test_every_event_is_a_frozen_dataclass_with_a_handler_name():
+    kinds = [c for c in vars(events).values()
+             if isinstance(c, type) and issubclass(c, events.ServiceEvent) and c is not events.ServiceEvent]
+    assert len(kinds) >= 8
+    for kind in kinds:
+        assert dataclasses.is_dataclass(kind) and kind.__dataclass_params__.frozen
+        assert kind.__doc__
+    assert events.ArticlesChanged.handler_name() == "on_articles_changed"
+    assert events.AnalysisStopped.handler_name() == "on_analysis_stopped"
+    from triage.tui.screens.main import MainScreen
+
+    missing = [k.handler_name() for k in kinds if not callable(getattr(MainScreen, k.handler_name(), None))]
+    assert not missing, f"the main screen does not handle {missing}"

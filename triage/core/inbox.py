@@ -1,0 +1,185 @@
+"""The inbox as the service reads it: the folders and the feed spool, loaded progressively into the
+catalog, merged as files and feeds change, with the progress and problems of reading."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from triage.core.events import ArticlesChanged, LoadProgress, Notice, ServiceEvent, StatusText
+from triage.infra.priority import READING, lower_priority
+from triage.model import Article, Problem
+
+if TYPE_CHECKING:
+    from triage.catalog.catalog import Catalog, Change
+    from triage.config import Settings
+
+__all__ = ["Inbox", "settle_memory"]
+
+log = logging.getLogger(__name__)
+
+# Above this many stories, what is loaded is taken out of the garbage collector's full passes.
+SETTLE_ABOVE = 2000
+
+
+class Inbox:
+    """Reads the inbox into the catalog. `prepare` runs before a load; `changed(change)` after every
+    batch or merge that changed something (the service queues analysis and keeps version links)."""
+
+    def __init__(self, settings: Settings, folders: Sequence[Path], catalog: Catalog, *,
+                 emit: Callable[[ServiceEvent], None], prepare: Callable[[], None],
+                 changed: Callable[[Change], None]) -> None:
+        self._settings = settings
+        self.folders: tuple[Path, ...] = tuple(folders)
+        self._catalog = catalog
+        self._emit = emit
+        self._prepare = prepare
+        self._changed = changed
+        self._indexes_open = False
+        self.progress = (0, 0, False)  # files read, files in all, finished
+        self._loading: Future[None] | None = None
+
+    # -- options ---------------------------------------------------------------------------------
+    def load_options(self) -> dict[str, Any]:
+        src = self._settings.section("sources")
+        return {"max_file_bytes": int(src["max_file_bytes"]), "follow_symlinks": bool(src["follow_symlinks"]),
+                "ignore": tuple(src["ignore"]), "cache_path": self._settings.data_dir / "ingest-cache.sqlite"}
+
+    def watch_options(self) -> dict:
+        return {**self.load_options(), "debounce_ms": int(self._settings.get("watch.debounce_ms", 300))}
+
+    def _paths(self) -> list[Path]:
+        paths: list[Path] = list(self.folders)
+        spool = self._settings.data_dir / "spool"
+        if self._settings.feeds and spool.is_dir():
+            paths.append(spool)
+        return paths
+
+    def open_indexes(self) -> None:
+        """The near-duplicate and search indexes beside the other caches (opened once)."""
+        if self._indexes_open:
+            return
+        self._indexes_open = True
+        from triage.catalog.dupindex import DuplicateIndex
+        from triage.catalog.search import SearchIndex
+
+        src = self._settings.section("sources")
+        threshold = float(src["duplicate_threshold"])
+        data = self._settings.data_dir
+        dups = DuplicateIndex(data / "duplicates.sqlite", threshold=threshold,
+                              shingle_size=int(src["shingle_size"])) if threshold > 0 else None
+        self._catalog.attach(duplicates=dups, search=SearchIndex(data / "search-index.sqlite"))
+
+    # -- loading ---------------------------------------------------------------------------------
+    def load(self) -> None:
+        """Read every folder and the feed spool, progressively: each batch is in the catalog (and
+        told to listeners) as soon as it is read; problems are kept, never raised."""
+        from triage.sources.loader import iter_load
+
+        if not self._indexes_open and float(self._settings.get("sources.duplicate_threshold", 0.6)) > 0:
+            # numpy (the near-duplicate signatures) imports while the folders are scanned, not after
+            threading.Thread(target=lambda: __import__("numpy"), daemon=True, name="triage-import").start()
+        self.open_indexes()
+        self._prepare()
+        first = True
+        done = total = 0
+        catalog = self._catalog
+        for part in iter_load(self._paths(), **self.load_options()):
+            if first:  # a reload replaces what was there
+                change = catalog.replace(part.articles, part.problems)
+                first = False
+            else:
+                change = catalog.add(part.articles, part.problems)
+            if len(catalog) >= SETTLE_ABOVE:
+                settle_memory()
+            done, total = part.done, part.total
+            self.progress = (done, total, False)
+            self._emit(LoadProgress(done, total))
+            self._told(change)
+        if first:
+            catalog.replace([])
+        self.progress = (done, total, True)
+        if len(catalog) >= SETTLE_ABOVE:
+            settle_memory()
+        if self._loading is None:  # loaded by hand (CLI, tests): start_loading() must not read again
+            self._loading = Future()
+            self._loading.set_result(None)
+        self._emit(LoadProgress(done, total, finished=True))
+
+    def _told(self, change: Change) -> None:
+        self._changed(change)
+        if change:
+            self._emit(ArticlesChanged(change))
+
+    def start_loading(self) -> Future[None]:
+        """Begin load() in a background thread (once); the app starts up meanwhile."""
+        if self._loading is None:
+            fut: Future[None] = Future()
+            self._loading = fut
+
+            def run() -> None:
+                lower_priority(READING)
+                try:
+                    self.load()
+                except Exception as exc:
+                    log.exception("loading failed")
+                    self._emit(Notice(f"Could not load the inbox: {exc}", "error"))
+                    self.progress = (self.progress[0], self.progress[1], True)
+                    self._emit(LoadProgress(self.progress[0], self.progress[1], finished=True))
+                    fut.set_exception(exc)
+                else:
+                    fut.set_result(None)
+
+            threading.Thread(target=run, daemon=True, name="triage-load").start()
+        return self._loading
+
+    def loaded_already(self) -> None:
+        """The articles were set by hand: start_loading() must not read the folders."""
+        if self._loading is None:
+            self._loading = Future()
+            self._loading.set_result(None)
+
+    def set_articles(self, articles: Iterable[Article], problems: Iterable[Problem] = ()) -> None:
+        self.open_indexes()
+        self._catalog.replace(articles, problems)
+        self.progress = (len(self._catalog), len(self._catalog), True)
+
+    def merge(self, articles: Iterable[Article], problems: Iterable[Problem] = (),
+              removed_paths: Iterable[str] = ()) -> list[str]:
+        """Add or update articles, drop those of removed files; the ids new or changed (any thread)."""
+        self.open_indexes()
+        change = self._catalog.add(articles, problems, removed_paths)
+        self._told(change)
+        return change.changed
+
+    # -- feeds -----------------------------------------------------------------------------------
+    def fetch_feeds(self, progress=None):
+        """Fetch the configured feeds once (a worker thread); returns the IngestResult (not merged)."""
+        from triage.sources.fetch import fetch_feeds
+
+        f = self._settings.section("fetch")
+        return fetch_feeds(self._settings.feeds, self._settings.data_dir / "spool",
+                           timeout=float(f["timeout_seconds"]), max_bytes=int(f["max_bytes"]),
+                           user_agent=str(f["user_agent"]), fetch_full_article=bool(f["fetch_full_article"]),
+                           progress=progress)
+
+    def refresh_feeds(self) -> list[str]:
+        """Fetch the feeds and merge what they hold (a worker thread); the new or changed ids."""
+        def progress(done: int, total: int, name: str = "") -> None:
+            self._emit(StatusText(f"fetching feeds {done}/{total}" if done < total else ""))
+
+        result = self.fetch_feeds(progress=progress)
+        return self.merge(result.articles, result.problems)
+
+
+def settle_memory() -> None:
+    """After loading a batch: the stories live as long as the app, so take what exists now out of the
+    cyclic garbage collector's full passes (gc.freeze, O(1); a gc.collect would itself hold the
+    interpreter). Those passes walk every object and froze the screen several times a minute."""
+    import gc
+
+    gc.freeze()
