@@ -10,7 +10,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ConfigError", "Settings", "default_config_text", "feeds_file_for", "load_settings", "user_config_path"]
+__all__ = ["RANGES", "ConfigError", "Settings", "default_config_text", "feeds_file_for", "load_settings",
+           "user_config_path"]
 
 APP_NAME = "triage"
 
@@ -34,6 +35,39 @@ def user_config_path() -> Path:
     return _ucp(APP_NAME) / "config.toml"
 
 
+# Numbers that must lie in a range: (smallest, largest), both allowed. 0 never means "no limit".
+RANGES: dict[str, tuple[float, float]] = {
+    "sources.max_file_bytes": (1, 2_000_000_000),
+    "sources.duplicate_threshold": (0, 1),
+    "sources.shingle_size": (1, 50),
+    "sources.max_depth": (1, 256),
+    "fetch.refresh_minutes": (0, 10_080),
+    "fetch.timeout_seconds": (0.1, 600),
+    "fetch.max_bytes": (1, 2_000_000_000),
+    "fetch.concurrency": (1, 32),
+    "fetch.spool_max_entries": (1, 10_000_000),
+    "fetch.spool_max_bytes": (1, 20_000_000_000),
+    "serve.port": (1, 65_535),
+    "serve.max_sessions": (1, 64),
+}
+LISTS_OF_STRINGS = frozenset({"sources.ignore", "sources.allowed_roots"})
+
+
+def _check_range(dotted: str, value: Any, where: str) -> None:
+    if dotted in LISTS_OF_STRINGS and not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: {dotted!r} must be a list of strings")
+    bounds = RANGES.get(dotted)
+    if bounds is None or isinstance(value, bool):
+        return
+    low, high = bounds
+    if not low <= value <= high:
+        def shown(x: float) -> str:
+            return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
+
+        raise ConfigError(f"{where}: {dotted!r} must be between {shown(low)} and {shown(high)}, "
+                          f"not {value!r}")
+
+
 def _merge(base: dict[str, Any], over: dict[str, Any], where: str, prefix: str = "") -> None:
     """Merge `over` into `base` in place; unknown keys and wrong types are errors naming the file."""
     for key, value in over.items():
@@ -54,6 +88,7 @@ def _merge(base: dict[str, Any], over: dict[str, Any], where: str, prefix: str =
             raise ConfigError(
                 f"{where}: {dotted!r} must be {type(current).__name__}, not {type(value).__name__}"
             )
+        _check_range(dotted, value, where)
         base[key] = value
 
 
@@ -94,13 +129,13 @@ class Settings:
             self._feeds["problem"] = ""
             own: list = []
             if self.feeds_file is not None:
-                from triage.sources.feedlist import FeedListError, read_feeds
+                from triage.sources.feedmodel import FeedListError, read_feeds
 
                 try:
                     own = read_feeds(self.feeds_file)
                 except FeedListError as exc:
                     self._feeds["problem"] = str(exc)
-            from triage.sources.feedlist import feeds_from_data, merge_feeds
+            from triage.sources.feedmodel import feeds_from_data, merge_feeds
 
             where = ", ".join(str(f) for f in self.config_files) or "config"
             configured = feeds_from_data({"feeds": self.data.get("feeds", [])}, where)
@@ -129,7 +164,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def feeds_file_for(config_file: Path | None) -> Path:
     """Where triage keeps its own feed list: feeds.toml beside the config file in use (or the user's)."""
-    from triage.sources.feedlist import FEEDS_FILE_NAME
+    from triage.sources.feedmodel import FEEDS_FILE_NAME
 
     return (config_file.parent if config_file is not None else user_config_path().parent) / FEEDS_FILE_NAME
 
@@ -138,7 +173,7 @@ def _check_feeds(data: dict[str, Any], files: list[Path]) -> None:
     """The config file's own [[feeds]] tables are settings like any other: wrong ones stop here."""
     if not data.get("feeds"):
         return
-    from triage.sources.feedlist import FeedListError, feeds_from_data
+    from triage.sources.feedmodel import FeedListError, feeds_from_data
 
     try:
         feeds_from_data({"feeds": data["feeds"]}, ", ".join(str(f) for f in files) or "config")

@@ -1,11 +1,30 @@
-"""Watchlist and mute rules from config: plain terms, `re:` regexes and `entity:` names, checked once."""
+"""Watchlist and mute rules from config: plain terms, `re:` regexes and `entity:` names, checked once.
+
+A `re:` rule runs on the `regex` module with a time bound per text (REGEX_SECONDS): a pattern that
+backtracks catastrophically (`(a|aa)+$` on a long run of a's) stops there, counts as no match and is
+logged, instead of holding a thread for ever. Without `regex` installed, the standard `re` is used.
+"""
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from triage.model import Analysis, Article
+
+try:
+    import regex as _rx
+
+    _ERRORS: tuple[type[Exception], ...] = (re.error, _rx.error)
+except ImportError:  # pragma: no cover - regex comes with trafilatura's dependencies
+    _rx = None
+    _ERRORS = (re.error,)
+
+log = logging.getLogger(__name__)
+
+REGEX_SECONDS = 0.25  # the most one `re:` rule may spend on one title or text
 
 __all__ = ["Rule", "RuleSet", "compile_rules"]
 
@@ -16,8 +35,18 @@ class Rule:
 
     label: str
     kind: str  # term | regex | entity
-    pattern: re.Pattern[str] | None = None
+    pattern: Any = None  # a compiled re (terms) or regex (re: rules) pattern
     entity: str = ""
+
+    def _search(self, text: str) -> bool:
+        if self.kind != "regex" or _rx is None:
+            return bool(self.pattern.search(text))
+        try:
+            return bool(self.pattern.search(text, timeout=REGEX_SECONDS))
+        except TimeoutError:
+            log.warning("rule %r took longer than %s s on one text: counted as no match", self.label,
+                        REGEX_SECONDS)
+            return False
 
     def matches(self, article: Article, analysis: Analysis | None = None) -> bool:
         """True when the article's title or text (or, for entity rules, its entities) match."""
@@ -31,7 +60,7 @@ class Rule:
             # Without analysis yet, fall back to a whole-word text match so the rule is never silent.
             return bool(re.search(rf"(?<!\w){re.escape(self.entity)}(?!\w)", article.title + "\n" + article.text, re.IGNORECASE))
         assert self.pattern is not None
-        return bool(self.pattern.search(article.title) or self.pattern.search(article.text))
+        return self._search(article.title) or self._search(article.text)
 
 
 @dataclass(frozen=True)
@@ -60,8 +89,9 @@ def _compile_one(raw: object, where: str) -> tuple[Rule | None, str | None]:
         if not expr:
             return None, f"{where}: rule {raw!r} has an empty regex; ignored"
         try:
-            pattern = re.compile(expr, re.IGNORECASE)
-        except re.error as exc:
+            engine: Any = _rx if _rx is not None else re
+            pattern = engine.compile(expr, engine.IGNORECASE)
+        except _ERRORS as exc:
             return None, f"{where}: rule {raw!r} is not a valid regex ({exc}); ignored"
         if pattern.search("") is not None:
             return None, f"{where}: rule {raw!r} matches empty text, so it would match every article; ignored"

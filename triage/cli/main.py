@@ -66,7 +66,7 @@ def run_tui(settings, inbox: list[Path], db_path: Path, *, start: str = "main") 
     from triage.core.service import TriageService
     from triage.store import StoreError
 
-    setup_logging(settings.data_dir)
+    setup_logging(settings.data_dir, group=bool(settings.get("store.group_share", False)))
     for folder in inbox:
         if not folder.exists() and not str(folder).startswith(("http://", "https://")):
             raise click.UsageError(f"{folder}: no such inbox folder or file")

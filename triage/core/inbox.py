@@ -45,9 +45,10 @@ class Inbox:
 
     # -- options ---------------------------------------------------------------------------------
     def load_options(self) -> dict[str, Any]:
-        src = self._settings.section("sources")
-        return {"max_file_bytes": int(src["max_file_bytes"]), "follow_symlinks": bool(src["follow_symlinks"]),
-                "ignore": tuple(src["ignore"]), "cache_path": self._settings.data_dir / "ingest-cache.sqlite"}
+        from triage.sources.scan import scan_options
+
+        return {**scan_options(self._settings.section("sources")),
+                "cache_path": self._settings.data_dir / "ingest-cache.sqlite"}
 
     def watch_options(self) -> dict:
         return {**self.load_options(), "debounce_ms": int(self._settings.get("watch.debounce_ms", 300))}
@@ -159,13 +160,11 @@ class Inbox:
     # -- feeds -----------------------------------------------------------------------------------
     def fetch_feeds(self, progress=None):
         """Fetch the configured feeds once (a worker thread); returns the IngestResult (not merged)."""
-        from triage.sources.fetch import fetch_feeds
+        from triage.sources.fetch import fetch_feeds, fetch_options
 
-        f = self._settings.section("fetch")
-        return fetch_feeds(self._settings.feeds, self._settings.data_dir / "spool",
-                           timeout=float(f["timeout_seconds"]), max_bytes=int(f["max_bytes"]),
-                           user_agent=str(f["user_agent"]), fetch_full_article=bool(f["fetch_full_article"]),
-                           progress=progress)
+        options = fetch_options(self._settings.section("fetch"),
+                                group_share=bool(self._settings.get("store.group_share", False)))
+        return fetch_feeds(self._settings.feeds, self._settings.data_dir / "spool", progress=progress, **options)
 
     def refresh_feeds(self) -> list[str]:
         """Fetch the feeds and merge what they hold (a worker thread); the new or changed ids."""

@@ -1,21 +1,73 @@
-"""The log file: tracebacks and warnings go to triage.log in the data dir, never onto the screen."""
+"""The log file: tracebacks and warnings go to triage.log in the data dir (0600), never onto the screen;
+no URL in it keeps its query string or its user name and password (feed tokens live there), and it is
+rotated (two old files kept), so a feed that makes triage log on every fetch cannot fill the disk."""
 
 from __future__ import annotations
 
 import logging
+import logging.handlers
+import os
+import re
 from pathlib import Path
+from typing import IO
 
-__all__ = ["setup_logging"]
+from triage.infra.private import open_private, private_dir
+
+__all__ = ["redact_url", "redact_urls", "setup_logging"]
+
+_URL = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,15}://)([^\s/?#@]*@)?([^\s/?#]*)([^\s?#]*)(\?[^\s#]*)?(#\S*)?")
 
 
-def setup_logging(data_dir: Path) -> Path | None:
-    """Send log records to <data dir>/triage.log (once per process); None when it cannot be written."""
+def _redacted(m: re.Match[str]) -> str:
+    return m.group(1) + m.group(3) + m.group(4) + ("?…" if m.group(5) else "")
+
+
+def redact_url(url: str) -> str:
+    """A URL fit for a log or a file name: no user name, password, query string or fragment."""
+    return _URL.sub(_redacted, url)
+
+
+def redact_urls(text: str) -> str:
+    """`text` with every URL in it redacted (see redact_url)."""
+    return _URL.sub(_redacted, text) if "://" in text else text
+
+
+LOG_BYTES = 5_000_000  # one log file's size before it is rotated
+
+
+class _RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact_urls(super().format(record))
+
+
+class _PrivateRotatingHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose files (the current one and each new one) are private."""
+
+    def __init__(self, path: Path, group: bool) -> None:
+        self._group = group
+        super().__init__(path, maxBytes=LOG_BYTES, backupCount=2, encoding="utf-8", errors="backslashreplace")
+
+    def _open(self) -> IO[str]:
+        fd = open_private(self.baseFilename, os.O_WRONLY | os.O_APPEND, group=self._group)
+        return os.fdopen(fd, "a", encoding="utf-8", errors="backslashreplace")
+
+
+def setup_logging(data_dir: Path, *, group: bool = False) -> Path | None:
+    """Send log records to <data dir>/triage.log (once per process; the folder 0700 and the file 0600,
+    or 0770/0660 with `group`); None when it cannot be written."""
+    root = logging.getLogger()
     try:
-        data_dir = Path(data_dir)
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir = private_dir(Path(data_dir), group=group)
         path = data_dir / "triage.log"
-        logging.basicConfig(filename=path, level=logging.INFO,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        for h in root.handlers:
+            if isinstance(h, logging.FileHandler) and Path(h.baseFilename) == path.absolute():
+                return path
+        if root.handlers:  # basicConfig's rule: a process that set up logging already keeps it
+            return path
+        handler = _PrivateRotatingHandler(path, group)
+        handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
         return path
     except OSError:
         return None

@@ -1,30 +1,51 @@
-"""Opening the SQLite files that are speed-ups (search and duplicate indexes): WAL, shared by threads,
-and an in-memory database when the file cannot be used, since nothing in them is a source of truth."""
+"""Opening the SQLite files that are speed-ups (ingest cache, search and duplicate indexes, analyses):
+private (folder 0700, the file and its -wal/-shm 0600, or 0770/0660 with a shared group; older, more
+open files we own are tightened), WAL, shared by threads, and an in-memory database when the file
+cannot be used, since nothing in them is a source of truth."""
 
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["open_index", "transaction"]
+from triage.infra.private import open_private, private_dir, tighten
+
+__all__ = ["connect_private", "open_index", "transaction"]
 
 log = logging.getLogger(__name__)
 
 
+def connect_private(path: Path, *, group: bool = False, timeout: float = 10,
+                    check_same_thread: bool = True) -> sqlite3.Connection:
+    """An autocommit connection to the SQLite file `path`, in WAL mode, made private first (see above).
+    Raises sqlite3.Error or OSError."""
+    path = Path(path)
+    private_dir(path.parent, group=group)
+    os.close(open_private(path, os.O_RDWR, group=group))  # SQLite gives -wal and -shm the file's mode
+    for extra in ("-wal", "-shm", "-journal"):
+        tighten(f"{path}{extra}", group=group)
+    conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None,
+                           check_same_thread=check_same_thread)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+    except sqlite3.Error:
+        conn.close()
+        raise
+    return conn
+
+
 def open_index(path: Path | None, prepare: Callable[[sqlite3.Connection], sqlite3.Connection],
-               what: str) -> sqlite3.Connection:
+               what: str, *, group: bool = False) -> sqlite3.Connection:
     """A connection (autocommit, usable from any thread under the caller's lock) to `path`, prepared by
     `prepare`; in memory when `path` is None or the file cannot be used (said in the log, `what` names it)."""
     if path is not None:
         try:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(path), timeout=10, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            return prepare(conn)
+            return prepare(connect_private(Path(path), group=group, check_same_thread=False))
         except (sqlite3.Error, OSError) as exc:
             log.warning("%s %s unusable (%s): keeping it in memory", what, path, exc)
     return prepare(sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False))

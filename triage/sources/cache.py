@@ -8,6 +8,7 @@ and the load goes on without it: the cache is a speed-up, never a source of trut
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,11 @@ log = logging.getLogger(__name__)
 # Bump when a reader's output changes, so cached parses are redone.
 PARSER_VERSION = 5
 
-_SCHEMA_VERSION = 2
+_SCHEMA_VERSION = 3  # 3: file paths stored as their bytes (os.fsencode), any name a folder can hold
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, version INTEGER);
-CREATE TABLE IF NOT EXISTS arts (path TEXT NOT NULL, idx INTEGER NOT NULL, id TEXT, title TEXT, text TEXT,
-    source TEXT, url TEXT, published TEXT, apath TEXT, content_hash TEXT, author TEXT, received TEXT,
+CREATE TABLE IF NOT EXISTS files (path BLOB PRIMARY KEY, size INTEGER, mtime_ns INTEGER, version INTEGER);
+CREATE TABLE IF NOT EXISTS arts (path BLOB NOT NULL, idx INTEGER NOT NULL, id TEXT, title TEXT, text TEXT,
+    source TEXT, url TEXT, published TEXT, apath BLOB, content_hash TEXT, author TEXT, received TEXT,
     PRIMARY KEY (path, idx)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, first_hash TEXT NOT NULL, received TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS versions (id TEXT NOT NULL, hash TEXT NOT NULL, received TEXT NOT NULL,
@@ -33,27 +34,47 @@ CREATE TABLE IF NOT EXISTS versions (id TEXT NOT NULL, hash TEXT NOT NULL, recei
 CREATE TABLE IF NOT EXISTS aliases (id TEXT PRIMARY KEY, story TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS read_marks (story TEXT PRIMARY KEY, hash TEXT NOT NULL, at TEXT NOT NULL);
 """
-_DROP = "DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS arts; DROP TABLE IF EXISTS kv; DROP TABLE IF EXISTS sigs;"
+_DROP = ("DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS arts; DROP TABLE IF EXISTS kv; "
+         "DROP TABLE IF EXISTS sigs;")
+
+
+def _key(path: str) -> bytes:
+    """A path as stored: its bytes, so a name that is not UTF-8 is kept like any other."""
+    return os.fsencode(path)
+
+
+def _path(value: Any) -> str:
+    return os.fsdecode(value) if isinstance(value, bytes) else str(value)
+
+
+def _storable(row: tuple[Any, ...]) -> bool:
+    """False for a row with text SQLite cannot hold (a lone surrogate): it is left out of the cache."""
+    try:
+        for v in row:
+            if isinstance(v, str):
+                v.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _row(path: str, idx: int, a: Article) -> tuple[Any, ...]:
     """The parsed part of an Article as a row (received only when the reader set it, e.g. a spool;
     updated/duplicates_of are per load)."""
-    return (path, idx, a.id, a.title, a.text, a.source, a.url, a.published, a.path, a.content_hash, a.author,
-            a.received)
+    return (_key(path), idx, a.id, a.title, a.text, a.source, a.url, a.published, _key(a.path),
+            a.content_hash, a.author, a.received)
 
 
 class IngestCache:
     """Parsed files keyed by path with (size, mtime_ns); ids first seen with their first content hash."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, group: bool = False) -> None:
+        from triage.infra.sqlitedb import connect_private
+
         self.path = Path(path)
         self.conn: sqlite3.Connection | None = None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(self.path), timeout=10, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
+            conn = connect_private(self.path, group=group)  # it holds the text of every story read: 0600
             if conn.execute("PRAGMA user_version").fetchone()[0] != _SCHEMA_VERSION:
                 conn.executescript(_DROP)
                 conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
@@ -66,8 +87,10 @@ class IngestCache:
     def _articles(self, rows) -> dict[str, list[Article]]:
         out: dict[str, list[Article]] = {}
         for (path, _i, aid, title, text, source, url, published, apath, chash, author, received) in rows:
-            out.setdefault(path, []).append(Article(id=aid, title=title, text=text, source=source, url=url,
-                                                    published=published, received=received, path=apath,
+            out.setdefault(_path(path), []).append(Article(
+                id=aid, title=title, text=text, source=source, url=url, published=published,
+                received=received,
+                path=_path(apath),
                                                     content_hash=chash, author=author))
         return out
 
@@ -76,7 +99,7 @@ class IngestCache:
         if self.conn is None:
             return {}
         try:
-            return {p: (s, m) for p, s, m in self.conn.execute(
+            return {_path(p): (s, m) for p, s, m in self.conn.execute(
                 "SELECT path, size, mtime_ns FROM files WHERE version = ?", (PARSER_VERSION,))}
         except sqlite3.Error as exc:
             log.warning("ingest cache read failed: %s", exc)
@@ -91,13 +114,13 @@ class IngestCache:
             for i in range(0, len(paths), 500):
                 part = paths[i:i + 500]
                 marks = ",".join("?" * len(part))
-                meta = {p: (s, m) for p, s, m in self.conn.execute(
+                meta = {_path(p): (s, m) for p, s, m in self.conn.execute(
                     f"SELECT path, size, mtime_ns FROM files WHERE version = ? AND path IN ({marks})",
-                    (PARSER_VERSION, *part))}
+                    (PARSER_VERSION, *map(_key, part)))}
                 if not meta:
                     continue
-                rows = self.conn.execute(
-                    f"SELECT * FROM arts WHERE path IN ({','.join('?' * len(meta))}) ORDER BY path, idx", list(meta))
+                rows = self.conn.execute(f"SELECT * FROM arts WHERE path IN ({','.join('?' * len(meta))}) "
+                                         "ORDER BY path, idx", [_key(p) for p in meta])
                 for path, arts in self._articles(rows).items():
                     out[path] = (meta[path][0], meta[path][1], arts)
         except sqlite3.Error as exc:
@@ -116,7 +139,7 @@ class IngestCache:
                 rows = cur.fetchmany(chunk)
                 if not rows:
                     break
-                wanted = [r for r in rows if r[0] in paths]
+                wanted = [r for r in rows if _path(r[0]) in paths]
                 yield from self._articles(wanted).items()
         except sqlite3.Error as exc:
             log.warning("ingest cache read failed: %s", exc)
@@ -132,6 +155,7 @@ class IngestCache:
             return []
 
     def _write_many(self, sql: str, rows: list[tuple]) -> None:
+        rows = [r for r in rows if _storable(r)]
         if self.conn is None or not rows:
             return
         try:
@@ -204,20 +228,27 @@ class IngestCache:
         """Store parsed files and newly seen ids; drop the rows of files that are gone."""
         if self.conn is None or not (files or seen or forget):
             return
+        arts = [_row(p, i, a) for p, _s, _m, arts in files for i, a in enumerate(arts)]
+        bad = {r[0] for r in arts if not _storable(r)}
+        if bad:  # a file whose text SQLite cannot hold is parsed again next time; the others are kept
+            log.warning("ingest cache: %d file(s) not cached (text that is not valid Unicode)", len(bad))
+            arts = [r for r in arts if r[0] not in bad]
+            files = [f for f in files if _key(f[0]) not in bad]
+        seen = [r for r in seen if _storable(r)]
         try:
             with self.conn:
                 self.conn.execute("BEGIN IMMEDIATE")
-                gone = [(p,) for p, _s, _m, _a in files] + [(p,) for p in (forget or [])]
+                gone = [(_key(p),) for p, _s, _m, _a in files] + [(_key(p),) for p in (forget or [])]
                 self.conn.executemany("DELETE FROM arts WHERE path = ?", gone)
                 self.conn.executemany(
                     "INSERT OR REPLACE INTO files (path, size, mtime_ns, version) VALUES (?,?,?,?)",
-                    [(p, s, m, PARSER_VERSION) for p, s, m, _arts in files],
+                    [(_key(p), s, m, PARSER_VERSION) for p, s, m, _arts in files],
                 )
-                self.conn.executemany("INSERT INTO arts VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                                      [_row(p, i, a) for p, _s, _m, arts in files for i, a in enumerate(arts)])
-                self.conn.executemany("INSERT OR IGNORE INTO seen (id, first_hash, received) VALUES (?,?,?)", seen)
+                self.conn.executemany("INSERT INTO arts VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", arts)
+                self.conn.executemany("INSERT OR IGNORE INTO seen (id, first_hash, received) VALUES (?,?,?)",
+                                      seen)
                 if forget:
-                    self.conn.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in forget])
+                    self.conn.executemany("DELETE FROM files WHERE path = ?", [(_key(p),) for p in forget])
         except sqlite3.Error as exc:
             log.warning("ingest cache write failed: %s", exc)
 

@@ -1,14 +1,19 @@
-"""Feeds by URL: httpx with timeouts, a size cap and conditional requests, kept in a local spool.
+"""Feeds by URL: fetched concurrently (a small bound), each request bounded in time and size (see
+httpget), conditional requests, entries kept in a local spool.
 
-Spool layout (inside the data dir, e.g. ~/.local/share/triage/spool/):
+Spool layout (inside the data dir, e.g. ~/.local/share/triage/spool/, folder 0700, files 0600):
   <slug>.spool.jsonl       one stored Article a line (id, title, text, source, url, published,
-                           received, path=<feed url>, author); entries that leave the feed stay here
+                           received, path=<feed url>, author); entries that leave the feed stay here,
+                           the newest kept, bounded in entries and in bytes
   <slug>.spool-state.json  {url, name, etag, last_modified, fetched, status}
-The loader reads `*.spool.jsonl` like any inbox file, so `load([spool_dir])` shows every spooled item.
+The slug is the feed's name (or host and path) and a hash of its URL: never its query string, which
+may hold a token. The loader reads `*.spool.jsonl` like any inbox file.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
 import logging
 import os
@@ -19,13 +24,16 @@ from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from triage.infra.atomic import write_text_atomic
+from triage.infra.private import file_mode, private_dir
 from triage.model import Article, Problem
 from triage.sources.base import IngestResult, Rejected, clean_problems
+from triage.sources.httpget import FetchError, Reach, get, run_sync
 from triage.sources.registry import SPOOL_STATE_SUFFIX, SPOOL_SUFFIX, read_file
 
-__all__ = ["FetchError", "fetch_feeds", "read_spool", "spool_slug"]
+__all__ = ["FetchError", "fetch_feeds", "fetch_options", "read_spool", "spool_slug"]
 
 Progress = Callable[[int, int, str], None]
 
@@ -35,61 +43,58 @@ log.addHandler(logging.NullHandler())  # a library logger: never a traceback on 
 # What a saved ETag / Last-Modified may hold to be sent back (a damaged state file never breaks a fetch).
 _VALIDATOR = re.compile(r"[\x20-\x7e]{1,1024}")
 
-# Entries kept per feed in the spool (the newest by arrival); a busy feed is not a disk leak.
+# Entries and bytes kept per feed in the spool (the newest by arrival); a busy feed is not a disk leak.
 SPOOL_LIMIT = 5000
-
-
-class FetchError(Exception):
-    """A feed or page could not be fetched; the message is the plain reason."""
+SPOOL_BYTES = 50_000_000
 
 
 def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def spool_slug(url: str, name: str = "") -> str:
-    """A file-name-safe, stable name for a feed's spool files."""
-    import hashlib
+def _slug_base(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "feed"
 
-    base = re.sub(r"[^a-z0-9]+", "-", (name or re.sub(r"^https?://", "", url)).lower()).strip("-")[:40] or "feed"
+
+def spool_slug(url: str, name: str = "") -> str:
+    """A file-name-safe, stable name for a feed's spool files: no query string, user name or password
+    of the URL in it (those can be secrets), a hash of the whole URL to tell feeds apart."""
+    try:
+        parts = urlsplit(url)
+        where = (parts.hostname or "") + parts.path
+    except ValueError:
+        where = ""
+    return f"{_slug_base(name or where)}-{hashlib.sha256(url.encode()).hexdigest()[:8]}"
+
+
+def _old_slug(url: str, name: str) -> str:
+    """The spool name earlier versions used (it kept the URL's query string in the file name)."""
+    base = _slug_base(name or re.sub(r"^https?://", "", url))
     return f"{base}-{hashlib.sha256(url.encode()).hexdigest()[:8]}"
 
 
-def _get(client: Any, url: str, headers: dict[str, str], *, timeout: float, max_bytes: int) -> tuple[int, dict[str, str], bytes]:
-    """GET with an overall deadline and a size cap; returns (status, headers, body)."""
-    import httpx
+def _adopt_old_spool(spool_dir: Path, url: str, name: str) -> None:
+    """Rename a feed's spool files from the old naming to the new one (once)."""
+    old, new = _old_slug(url, name), spool_slug(url, name)
+    if old == new:
+        return
+    for suffix in (SPOOL_SUFFIX, SPOOL_STATE_SUFFIX):
+        src, dst = spool_dir / (old + suffix), spool_dir / (new + suffix)
+        if src.is_file() and not dst.exists():
+            try:
+                os.replace(src, dst)
+            except OSError:
+                pass
 
-    deadline = time.monotonic() + max(timeout, 0.1) * 2
-    try:
-        with client.stream("GET", url, headers=headers) as resp:
-            length = resp.headers.get("content-length")
-            if resp.status_code == 304:
-                return 304, dict(resp.headers), b""
-            if resp.status_code >= 400:
-                raise FetchError(f"returned HTTP {resp.status_code} {resp.reason_phrase}".rstrip())
-            if length and length.isdigit() and int(length) > max_bytes:
-                raise FetchError(f"is {int(length):,} bytes, over the {max_bytes:,}-byte limit")
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in resp.iter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise FetchError(f"sent more than the {max_bytes:,}-byte limit: stopped")
-                if time.monotonic() > deadline:
-                    raise FetchError(f"took longer than {timeout * 2:g} s to send: stopped")
-                chunks.append(chunk)
-            return resp.status_code, dict(resp.headers), b"".join(chunks)
-    except httpx.TimeoutException:
-        raise FetchError(f"did not answer within {timeout:g} s") from None
-    except httpx.TooManyRedirects:
-        raise FetchError("redirects too many times") from None
-    except httpx.InvalidURL as exc:
-        raise FetchError(f"is not a valid URL ({exc})") from None
-    except httpx.UnsupportedProtocol:
-        raise FetchError("is not an http(s) URL") from None
-    except httpx.HTTPError as exc:
-        reason = str(exc) or type(exc).__name__
-        raise FetchError(f"could not be fetched ({reason[:120]})") from None
+
+def fetch_options(section: dict[str, Any], group_share: bool = False) -> dict[str, Any]:
+    """The keyword arguments of fetch_feeds from the config's [fetch] section."""
+    return {"timeout": float(section["timeout_seconds"]), "max_bytes": int(section["max_bytes"]),
+            "user_agent": str(section["user_agent"]),
+            "fetch_full_article": bool(section["fetch_full_article"]),
+            "concurrency": int(section.get("concurrency", 4)),
+            "spool_max_entries": int(section.get("spool_max_entries", SPOOL_LIMIT)),
+            "spool_max_bytes": int(section.get("spool_max_bytes", SPOOL_BYTES)), "group_share": group_share}
 
 
 def _parse_body(body: bytes, url: str, name: str, problems: list[Problem]) -> tuple[list[Article], Any]:
@@ -102,25 +107,12 @@ def _parse_body(body: bytes, url: str, name: str, problems: list[Problem]) -> tu
         try:
             obj = loads(stripped.decode("utf-8", "replace"))
         except Rejected as exc:
-            raise Rejected("sent " + str(exc).removeprefix("is ").replace("not valid JSON", "JSON that does not parse")) from None
+            reason = str(exc).removeprefix("is ").replace("not valid JSON", "JSON that does not parse")
+            raise Rejected("sent " + reason) from None
         if not is_json_feed(obj):
             raise Rejected("sent JSON that is not a JSON Feed")
         return read_json_feed(obj, url, name, problems), None
     return parse_feed_bytes(body, url, name, problems)
-
-
-def _full_text(client: Any, link: str, *, timeout: float, max_bytes: int, user_agent: str) -> str:
-    """Main text of a linked article page (trafilatura), or "" when it cannot be had."""
-    from triage.sources.decode import decode_bytes
-    from triage.sources.readers.html import extract_html
-
-    try:
-        _status, _h, body = _get(client, link, {"User-Agent": user_agent}, timeout=timeout, max_bytes=max_bytes)
-        html, _enc = decode_bytes(body)
-    except (FetchError, Rejected):
-        return ""
-    text = extract_html(html, url=link).get("text", "")
-    return "\n\n".join(line.strip() for line in text.split("\n") if line.strip())
 
 
 def read_spool(spool_dir: Path) -> IngestResult:
@@ -140,10 +132,22 @@ def _write_atomic(path: Path, text: str) -> None:
     write_text_atomic(path, text, errors="surrogatepass")
 
 
-def _spool_merge(spool_file: Path, fresh: list[Article], problems: list[Problem] | None = None) -> list[Article]:
+def _write_private(path: Path, text: str, group: bool) -> None:
+    """_write_atomic, the file 0600 (0660 with group) even where an older one was more open."""
+    from triage.infra.private import tighten
+
+    tighten(path, group=group)  # the new file takes the old one's mode
+    _write_atomic(path, text)
+    tighten(path, group=group)
+
+
+def _spool_merge(spool_file: Path, fresh: list[Article], problems: list[Problem] | None = None, *,
+                 max_entries: int = SPOOL_LIMIT, max_bytes: int = SPOOL_BYTES,
+                 group: bool = False) -> list[Article]:
     """Merge fetched articles into the spool file: new ids added, changed ones replaced (first received
-    kept), ids no longer in the feed kept. Returns every spooled article. Raises OSError when the spool
-    cannot be written (the caller then keeps the old fetch state).
+    kept), ids no longer in the feed kept, the oldest dropped beyond `max_entries` or `max_bytes`.
+    Returns every spooled article. Raises OSError when the spool cannot be written (the caller then
+    keeps the old fetch state).
 
     A spool that exists but cannot be read as a whole is never overwritten: it is moved aside
     (`.<name>.unreadable-<time>`, hidden so a load of the folder does not read it) with a problem
@@ -151,20 +155,23 @@ def _spool_merge(spool_file: Path, fresh: list[Article], problems: list[Problem]
     """
     from filelock import FileLock, Timeout
 
-    lock = FileLock(str(spool_file.parent / f".{spool_file.name}.lock"), timeout=30)
+    lock = FileLock(str(spool_file.parent / f".{spool_file.name}.lock"), timeout=30, mode=file_mode(group))
     try:
         with lock:
-            return _spool_merge_locked(spool_file, fresh, problems if problems is not None else [])
+            return _spool_merge_locked(spool_file, fresh, problems if problems is not None else [],
+                                       max_entries, max_bytes, group)
     except Timeout:
         raise OSError(f"another triage process holds the spool lock of {spool_file.name}") from None
 
 
-def _spool_merge_locked(spool_file: Path, fresh: list[Article], problems: list[Problem]) -> list[Article]:
+def _spool_merge_locked(spool_file: Path, fresh: list[Article], problems: list[Problem], max_entries: int,
+                        max_bytes: int, group: bool) -> list[Article]:
     kept: dict[str, Article] = {}
     if spool_file.exists():
         arts, probs = read_file(spool_file, max_file_bytes=0)
         if not arts and probs and spool_file.stat().st_size > 0:
-            aside = spool_file.with_name(f".{spool_file.name}.unreadable-{int(time.time())}")  # hidden: not re-read
+            # hidden: a load of the folder does not read it
+            aside = spool_file.with_name(f".{spool_file.name}.unreadable-{int(time.time())}")
             os.replace(spool_file, aside)
             problems.append(Problem(str(spool_file), f"spool could not be read ({probs[-1].reason}): kept as "
                                     f"{aside.name}, a new spool started"))
@@ -176,13 +183,22 @@ def _spool_merge_locked(spool_file: Path, fresh: list[Article], problems: list[P
     for a in fresh:
         old = kept.get(a.id)
         kept[a.id] = replace(a, received=old.received) if old is not None and old.received else a
-    if len(kept) > SPOOL_LIMIT:  # newest first by when they arrived; the oldest leave the spool
-        newest = sorted(kept.values(), key=lambda a: (a.received, a.published), reverse=True)[:SPOOL_LIMIT]
-        kept = {a.id: a for a in newest}
-    lines = [json.dumps({k: v for k, v in asdict(a).items() if k not in ("updated", "duplicates_of")},
-                        ensure_ascii=False) for a in kept.values()]
-    _write_atomic(spool_file, "\n".join(lines) + ("\n" if lines else ""))
-    return list(kept.values())
+    # Newest first by when they arrived (on a tie, the later in the file: the fetched); the oldest
+    # leave the spool past either bound. The file keeps its order of arrival.
+    line = {aid: json.dumps({k: v for k, v in asdict(a).items() if k not in ("updated", "duplicates_of")},
+                            ensure_ascii=False) for aid, a in kept.items()}
+    place = {aid: n for n, aid in enumerate(kept)}
+    keep: set[str] = set()
+    size = 0
+    for a in sorted(kept.values(), key=lambda a: (a.received, a.published, place[a.id]), reverse=True):
+        size += len(line[a.id].encode("utf-8", "surrogatepass")) + 1
+        if len(keep) >= max_entries or (size > max_bytes and keep):
+            break
+        keep.add(a.id)
+    order = [a for a in kept.values() if a.id in keep]
+    lines = [line[a.id] for a in order]
+    _write_private(spool_file, "\n".join(lines) + ("\n" if lines else ""), group)
+    return order
 
 
 def fetch_feeds(
@@ -194,52 +210,98 @@ def fetch_feeds(
     user_agent: str = "triage/0.1 (+news triage; feed reader)",
     fetch_full_article: bool = False,
     progress: Progress | None = None,
+    concurrency: int = 4,
+    spool_max_entries: int = SPOOL_LIMIT,
+    spool_max_bytes: int = SPOOL_BYTES,
+    group_share: bool = False,
 ) -> IngestResult:
-    """Fetch each feed once; with a spool_dir, use and keep ETag/Last-Modified and spool the entries.
+    """Fetch each feed once, `concurrency` at a time; with a spool_dir, use and keep ETag/Last-Modified
+    and spool the entries (see fetch_options for the config's names).
 
     Returns every article of the fetched feeds (with a spool: also entries that left the feed) and
-    one problem line per feed that failed. Never raises for a bad feed. `progress(done, total, name)`
-    is called after each feed (safe to forward to a UI thread).
+    one problem line per feed that failed, in the order of `feeds`. Never raises for a bad feed.
+    `timeout` bounds each request as a whole. `progress(done, total, name)` is called, in the calling
+    thread or a fetch thread of its own, as each feed is done (safe to forward to a UI thread).
     """
-    import httpx
-
+    opts = {"timeout": max(float(timeout), 0.1), "max_bytes": max(int(max_bytes), 1),
+            "user_agent": user_agent,
+            "full": fetch_full_article, "entries": max(int(spool_max_entries), 1),
+            "bytes": max(int(spool_max_bytes), 1), "group": group_share}
+    if spool_dir is not None:
+        try:
+            private_dir(spool_dir, group=group_share)
+        except OSError as exc:
+            log.warning("spool folder %s cannot be made: %s", spool_dir, exc)
+    parts = run_sync(lambda: _fetch_all(feeds, spool_dir, opts, max(int(concurrency), 1), progress))
     result = IngestResult()
-    total = len(feeds)
-    with httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=True, max_redirects=5,
-                      headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"}) as client:
-        for n, feed in enumerate(feeds, start=1):
-            url = str(feed.get("url") or "") if isinstance(feed, dict) else ""
-            name = str(feed.get("name") or "") if isinstance(feed, dict) else ""
-            if not url:
-                result.problems.append(Problem("[[feeds]]", f"feed {n} has no url: skipped"))
-                continue
-            try:
-                result.extend(_fetch_one(client, url, name, spool_dir, timeout=timeout, max_bytes=max_bytes,
-                                         user_agent=user_agent, fetch_full_article=fetch_full_article))
-            except Exception as exc:  # noqa: BLE001 - one feed never stops the others
-                result.problems.append(Problem(url, f"feed could not be read ({type(exc).__name__}: {exc})"))
-            if progress is not None:
-                try:
-                    progress(n, total, name or url)
-                except Exception:  # a UI callback failure is not a feed failure
-                    log.exception("progress callback")
+    for part in parts:
+        result.extend(part)
     result.problems = clean_problems(result.problems)
     return result
 
 
-def _fetch_one(client: Any, url: str, name: str, spool_dir: Path | None, *, timeout: float, max_bytes: int,
-               user_agent: str, fetch_full_article: bool) -> IngestResult:
+async def _fetch_all(feeds: list[dict[str, Any]], spool_dir: Path | None, opts: dict[str, Any],
+                     concurrency: int, progress: Progress | None) -> list[IngestResult]:
+    import httpx
+
+    total = len(feeds)
+    done = 0
+    gate = asyncio.Semaphore(concurrency)
+    limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency)
+
+    headers = {"User-Agent": opts["user_agent"], "Accept-Encoding": "gzip, deflate"}
+    async with httpx.AsyncClient(timeout=httpx.Timeout(opts["timeout"]), follow_redirects=False,
+                                 limits=limits, headers=headers) as client:
+
+        async def one(n: int, feed: Any) -> IngestResult:
+            nonlocal done
+            url = str(feed.get("url") or "") if isinstance(feed, dict) else ""
+            name = str(feed.get("name") or "") if isinstance(feed, dict) else ""
+            if not url:
+                return IngestResult(problems=[Problem("[[feeds]]", f"feed {n} has no url: skipped")])
+            try:
+                async with gate:
+                    res = await _fetch_one(client, url, name, spool_dir, opts)
+            except Exception as exc:  # noqa: BLE001 - one feed never stops the others
+                log.exception("feed %s", url)
+                why = f"feed could not be read ({type(exc).__name__}: {exc})"
+                res = IngestResult(problems=[Problem(url, why)])
+            done += 1
+            if progress is not None:
+                try:
+                    progress(done, total, name or url)
+                except Exception:  # a UI callback failure is not a feed failure
+                    log.exception("progress callback")
+            return res
+
+        return list(await asyncio.gather(*(one(n, f) for n, f in enumerate(feeds, start=1))))
+
+
+def _read_state(state_file: Path | None) -> dict[str, Any]:
+    if state_file is None or not state_file.exists():
+        return {}
+    try:
+        loaded = json.loads(state_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _spooled(spool_file: Path | None) -> list[Article]:
+    if spool_file is None or not spool_file.exists():
+        return []
+    return read_file(spool_file, max_file_bytes=0)[0]
+
+
+async def _fetch_one(client: Any, url: str, name: str, spool_dir: Path | None,
+                     opts: dict[str, Any]) -> IngestResult:
     result = IngestResult()
+    if spool_dir is not None:
+        await asyncio.to_thread(_adopt_old_spool, spool_dir, url, name)
     slug = spool_slug(url, name)
     state_file = spool_dir / (slug + SPOOL_STATE_SUFFIX) if spool_dir else None
     spool_file = spool_dir / (slug + SPOOL_SUFFIX) if spool_dir else None
-    state: dict[str, Any] = {}
-    if state_file is not None and state_file.exists():
-        try:
-            loaded = json.loads(state_file.read_text(encoding="utf-8"))
-            state = loaded if isinstance(loaded, dict) else {}
-        except (OSError, ValueError):
-            state = {}
+    state = _read_state(state_file)
     headers: dict[str, str] = {}
     have_spool = spool_file is not None and spool_file.exists()
     for key, header in (("etag", "If-None-Match"), ("last_modified", "If-Modified-Since")):
@@ -247,65 +309,52 @@ def _fetch_one(client: Any, url: str, name: str, spool_dir: Path | None, *, time
         if have_spool and isinstance(value, str) and _VALIDATOR.fullmatch(value):
             headers[header] = value
     try:
-        status, resp_headers, body = _get(client, url, headers, timeout=timeout, max_bytes=max_bytes)
+        resp = await get(client, url, headers, timeout=opts["timeout"], max_bytes=opts["max_bytes"],
+                         reach=Reach.for_feed(url))
     except FetchError as exc:
         result.problems.append(Problem(url, f"feed {exc}"))
-        if spool_file is not None and spool_file.exists():
-            spooled = read_file(spool_file, max_file_bytes=0)[0]
-            result.articles.extend(spooled)
+        result.articles.extend(await asyncio.to_thread(_spooled, spool_file))
         return result
     fresh: list[Article] = []
     parsed_ok = False
     now = _now()
-    if status != 304:
+    if resp.status != 304:
         try:
-            fresh, parsed = _parse_body(body, url, name, result.problems)
+            fresh, parsed = await asyncio.to_thread(_parse_body, resp.body, url, name, result.problems)
             parsed_ok = True
         except Rejected as exc:  # no validators saved: the next fetch reads the whole body again
             result.problems.append(Problem(url, f"feed {exc}"))
             fresh, parsed = [], None
         fresh = [replace(a, received=a.received or now, source=name or a.source) for a in fresh]
-        if fetch_full_article and parsed is not None:
-            from triage.sources.readers.feedfile import teaser_links
+        if opts["full"] and parsed is not None:
+            from triage.sources.fulltext import with_full_texts
 
-            teasers = teaser_links(parsed)
-            known = {}
-            if spool_file is not None and spool_file.exists():
-                known = {a.url: a for a in read_file(spool_file, max_file_bytes=0)[0]}
-            out = []
-            for a in fresh:
-                if a.url in teasers and len(a.text) < 1200:
-                    prev = known.get(a.url)
-                    full = prev.text if prev is not None and len(prev.text) > len(a.text) else _full_text(
-                        client, a.url, timeout=timeout, max_bytes=max_bytes, user_agent=user_agent)
-                    if len(full) > len(a.text):
-                        from triage.sources.base import make_article
-
-                        a = make_article(title=a.title, text=full, path=a.path, source=a.source, url=a.url,
-                                         published=a.published, author=a.author, received=a.received,
-                                         article_id=a.id)
-                out.append(a)
-            fresh = out
+            spooled = await asyncio.to_thread(_spooled, spool_file)
+            fresh = await with_full_texts(client, url, fresh, parsed, spooled, opts)
     # The spool is made durable FIRST (temp file, fsync, rename, directory fsync); only then is the
     # conditional-request state written. A crash or a failed write in between leaves the old ETag /
     # Last-Modified, so the next fetch gets the entries again instead of a 304 that hides them.
     spooled = True
     if spool_file is not None:
         try:
-            result.articles.extend(_spool_merge(spool_file, fresh, result.problems))
+            result.articles.extend(await asyncio.to_thread(
+                _spool_merge, spool_file, fresh, result.problems, max_entries=opts["entries"],
+                max_bytes=opts["bytes"], group=opts["group"]))
         except OSError as exc:
             spooled = False
-            result.problems.append(Problem(str(spool_file), f"spool could not be written ({exc.strerror or exc}): "
-                                           "the entries will be fetched again next time"))
+            why = (f"spool could not be written ({exc.strerror or exc}): "
+                   "the entries will be fetched again next time")
+            result.problems.append(Problem(str(spool_file), why))
             result.articles.extend(fresh)
     else:
         result.articles.extend(fresh)
-    if status != 304 and state_file is not None and spooled:
-        new_state = {"url": url, "name": name, "fetched": now, "status": status,
-                     "etag": resp_headers.get("etag") if parsed_ok else None,
-                     "last_modified": resp_headers.get("last-modified") if parsed_ok else None}
+    if resp.status != 304 and state_file is not None and spooled:
+        new_state = {"url": url, "name": name, "fetched": now, "status": resp.status,
+                     "etag": resp.headers.get("etag") if parsed_ok else None,
+                     "last_modified": resp.headers.get("last-modified") if parsed_ok else None}
         try:
-            _write_atomic(state_file, json.dumps(new_state))
+            await asyncio.to_thread(_write_private, state_file, json.dumps(new_state), opts["group"])
         except OSError as exc:
-            result.problems.append(Problem(str(state_file), f"spool state could not be written ({exc.strerror or exc})"))
+            why = f"spool state could not be written ({exc.strerror or exc})"
+            result.problems.append(Problem(str(state_file), why))
     return result

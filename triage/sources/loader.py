@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import errno
-import fnmatch
 import hashlib
 import itertools
 import logging
 import os
-import re
 import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -17,91 +14,16 @@ from pathlib import Path
 
 from triage.model import Article, Problem
 from triage.sources.base import IngestResult, clean_problems
-from triage.sources.registry import SPOOL_STATE_SUFFIX, read_file
+from triage.sources.registry import read_file
+from triage.sources.scan import DEFAULT_IGNORE, LINK_OUT, ignored, inside, iter_scan, os_reason, shown
 
-__all__ = ["DEFAULT_IGNORE", "LoadBatch", "iter_load", "iter_scan", "load"]
+__all__ = ["DEFAULT_IGNORE", "LoadBatch", "iter_load", "iter_scan", "load", "shown"]
 
 log = logging.getLogger(__name__)
-
-DEFAULT_IGNORE = (".*", "*~", "*.swp", "*.tmp", "*.part")
 
 
 def _is_url(s: str) -> bool:
     return s.lower().startswith(("http://", "https://"))
-
-
-_IGNORE_RX: dict[tuple[str, ...], re.Pattern[str]] = {}
-
-
-def _ignored(name: str, ignore: Sequence[str]) -> bool:
-    key = tuple(ignore)
-    rx = _IGNORE_RX.get(key)
-    if rx is None:
-        rx = _IGNORE_RX[key] = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in key) or r"(?!x)x")
-    return name.endswith(SPOOL_STATE_SUFFIX) or rx.match(name) is not None
-
-
-def iter_scan(root: Path, problems: list[Problem], *, follow_symlinks: bool = True,
-              ignore: Sequence[str] = DEFAULT_IGNORE) -> Iterator[tuple[Path, os.stat_result]]:
-    """The files under a folder (sorted), each with its stat, as they are found (a reader can start on
-    the first ones before the folder is walked); problems are appended to `problems`."""
-    try:
-        st = os.stat(root)
-    except OSError as exc:
-        problems.append(Problem(str(root), _os_reason(exc)))
-        return
-    visited = {(st.st_dev, st.st_ino)}
-
-    def walk(folder: Path) -> Iterator[tuple[Path, os.stat_result]]:
-        try:
-            with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except PermissionError:
-            problems.append(Problem(str(folder), "folder cannot be read: permission denied"))
-            return
-        except OSError as exc:
-            problems.append(Problem(str(folder), f"folder cannot be read ({_os_reason(exc)})"))
-            return
-        for entry in entries:
-            if _ignored(entry.name, ignore):
-                continue
-            path = Path(entry.path)
-            try:
-                is_link = entry.is_symlink()
-                if is_link and not follow_symlinks:
-                    continue
-                est = entry.stat(follow_symlinks=True)
-            except OSError as exc:
-                if exc.errno == errno.ELOOP:
-                    problems.append(Problem(str(path), "is a symbolic link loop: skipped"))
-                elif exc.errno == errno.ENOENT and entry.is_symlink():
-                    problems.append(Problem(str(path), "is a broken symbolic link: skipped"))
-                else:
-                    problems.append(Problem(str(path), f"cannot be read ({_os_reason(exc)})"))
-                continue
-            if stat.S_ISDIR(est.st_mode):
-                key = (est.st_dev, est.st_ino)
-                if key in visited:
-                    problems.append(Problem(str(path), "is a symbolic link loop (a folder that contains itself): skipped"))
-                    continue
-                visited.add(key)
-                yield from walk(path)
-            elif stat.S_ISREG(est.st_mode):
-                yield path, est
-            else:
-                problems.append(Problem(str(path), "is not a regular file (device, socket or pipe): skipped"))
-
-    yield from walk(root)
-
-
-def _os_reason(exc: OSError) -> str:
-    if exc.errno == errno.ENOENT:
-        return "does not exist"
-    if exc.errno == errno.EACCES:
-        return "permission denied"
-    if exc.errno == errno.ELOOP:
-        return "is a symbolic link loop"
-    return exc.strerror or str(exc)
 
 
 def _iso(ts: float) -> str:
@@ -123,10 +45,17 @@ class LoadBatch:
 
 
 def _iter_resolve(paths, follow_symlinks: bool, ignore: Sequence[str], problems: list[Problem],
-                  urls: list[str], roots: list[str]) -> Iterator[tuple[Path, os.stat_result]]:
+                  urls: list[str], roots: list[str], allowed_roots: Sequence[str] = (), max_depth: int = 32,
+                  confine: Sequence[str] | None = None) -> Iterator[tuple[Path, os.stat_result]]:
     """The files `paths` name (folders walked as they go), each once; URLs, folder roots and problems
-    are appended to the lists given."""
+    are appended to the lists given. With `confine` (real folders), a named file whose real path
+    is outside them is refused (what the watcher reads: a link planted in the inbox). A link found in
+    one inbox folder may lead into another one named here."""
     seen: set[str] = set()
+    paths = list(paths)
+    inboxes = [os.fspath(p) for p in paths if isinstance(p, str | os.PathLike) and not _is_url(os.fspath(p))
+               and "\x00" not in os.fspath(p) and os.path.isdir(os.path.expanduser(os.fspath(p)))]
+    allowed_roots = [*allowed_roots, *inboxes]
     for raw in paths:
         try:
             s = os.fspath(raw)
@@ -143,11 +72,17 @@ def _iter_resolve(paths, follow_symlinks: bool, ignore: Sequence[str], problems:
         try:
             st = os.stat(p)
         except OSError as exc:
-            problems.append(Problem(str(p), _os_reason(exc)))
+            problems.append(Problem(shown(p), os_reason(exc)))
             continue
         if stat.S_ISDIR(st.st_mode):
             roots.append(str(p).rstrip(os.sep) + os.sep)
-            found = iter_scan(p, problems, follow_symlinks=follow_symlinks, ignore=ignore)
+            found = iter_scan(p, problems, follow_symlinks=follow_symlinks, ignore=ignore,
+                              allowed_roots=allowed_roots, max_depth=max_depth)
+        elif confine is not None and not follow_symlinks and os.path.islink(p):
+            continue  # a scan would not list it either
+        elif confine is not None and not inside(os.path.realpath(p), confine):
+            problems.append(Problem(shown(p), LINK_OUT))
+            continue
         else:
             found = iter([(p, st)])
         try:
@@ -156,7 +91,7 @@ def _iter_resolve(paths, follow_symlinks: bool, ignore: Sequence[str], problems:
                     seen.add(str(path))
                     yield path, fst
         except RecursionError:
-            problems.append(Problem(str(p), "folder tree is nested too deeply to scan"))
+            problems.append(Problem(shown(p), "folder tree is nested too deeply to scan"))
 
 
 class _Versions:
@@ -237,7 +172,7 @@ def _cached_first(paths, meta: dict[str, tuple[int, int]], cache, ignore: Sequen
         if path not in received:
             received[path] = ""
             rel = next((path[len(r):] for r in roots if path.startswith(r)), os.path.basename(path))
-            if any(_ignored(part, ignore) for part in rel.split(os.sep)):
+            if any(ignored(part, ignore) for part in rel.split(os.sep)):
                 continue  # ignored since it was cached: the scan will not list it either
             try:
                 st = os.stat(path)
@@ -267,7 +202,7 @@ def _read_batch(part: list[tuple[Path, os.stat_result]], max_file_bytes: int, ve
     rows = []
     for path, st in part:
         arts, probs = read_file(path, max_file_bytes=max_file_bytes)
-        probs_out.extend(probs)
+        probs_out.extend(Problem(shown(p.where), p.reason) for p in probs)
         arts = [a if a.received else replace(a, received=_iso(st.st_mtime)) for a in arts]
         arts_out.extend(arts)
         if arts:
@@ -290,6 +225,9 @@ def iter_load(
     first_batch: int = 48,
     batch: int = 400,
     forget_missing: bool = True,
+    allowed_roots: Sequence[str] = (),
+    max_depth: int = 32,
+    confine: Sequence[str] | None = None,
 ) -> Iterator[LoadBatch]:
     """Read files and folders progressively: cached files first (one read of the cache, no parsing),
     then the others in batches (the first one small, so a screen can show something at once).
@@ -317,7 +255,8 @@ def iter_load(
                 yield LoadBatch(versions.admit(part[0]), [], done, max(done, len(meta)))
         problems: list[Problem] = []
         roots: list[str] = []
-        stream = _iter_resolve(paths, follow_symlinks, ignore, problems, [], roots)
+        stream = _iter_resolve(paths, follow_symlinks, ignore, problems, [], roots, allowed_roots, max_depth,
+                               confine)
         read_early: set[str] = set()
         if not early and folders:  # nothing shown yet: read the first files found before walking the rest
             head = list(itertools.islice(stream, first_batch))
@@ -399,6 +338,9 @@ def load(
     fetch_timeout: float = 20.0,
     fetch_max_bytes: int = 10_000_000,
     user_agent: str = "triage/0.1 (+news triage; feed reader)",
+    allowed_roots: Sequence[str] = (),
+    max_depth: int = 32,
+    confine: Sequence[str] | None = None,
 ) -> IngestResult:
     """Read files, folders (recursively) and http(s) feed URLs into articles; never raises for bad input.
 
@@ -409,7 +351,8 @@ def load(
     articles: list[Article] = []
     problems: list[Problem] = []
     for part in iter_load(paths, max_file_bytes=max_file_bytes, follow_symlinks=follow_symlinks,
-                          ignore=ignore, cache_path=cache_path, first_batch=400):
+                          ignore=ignore, cache_path=cache_path, first_batch=400, allowed_roots=allowed_roots,
+                          max_depth=max_depth, confine=confine):
         articles.extend(part.articles)
         problems.extend(part.problems)
     urls = [os.fspath(p) for p in paths if isinstance(p, str | os.PathLike) and _is_url(os.fspath(p))]

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from triage.sources.feedlist import Feed, check_url, clean_name, merge_feeds
+from triage.sources.feedmodel import Feed, check_url, clean_name, merge_feeds
 from triage.model import Problem
 from triage.infra.sanitize import XML_ILLEGAL
 

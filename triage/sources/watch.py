@@ -42,35 +42,48 @@ class WatchUpdate:
 
 
 def _load_opts(opts: dict[str, Any]) -> dict[str, Any]:
-    allowed = {"max_file_bytes", "follow_symlinks", "ignore", "cache_path"}
+    allowed = {"max_file_bytes", "follow_symlinks", "ignore", "cache_path", "allowed_roots", "max_depth"}
     return {k: v for k, v in opts.items() if k in allowed}
 
 
 def _in_ignored_folder(path: str, roots: Sequence[str], ignore: Sequence[str]) -> bool:
-    from triage.sources.loader import _ignored
+    from triage.sources.scan import ignored
 
     for root in roots:
         rel = os.path.relpath(path, root)
         if not rel.startswith(".." + os.sep) and rel != "..":
-            return any(_ignored(part, ignore) for part in rel.split(os.sep)[:-1])
+            return any(ignored(part, ignore) for part in rel.split(os.sep)[:-1])
     return False
 
 
-def changes_to_update(changes: Iterable[tuple[Any, str]], roots: Sequence[str] = (), **opts: Any) -> WatchUpdate:
+def _too_deep(path: str, roots: Sequence[str], max_depth: int) -> bool:
+    """True for a file in a folder nested deeper than a scan goes (sources.max_depth)."""
+    for root in roots:
+        rel = os.path.relpath(path, root)
+        if not rel.startswith(".." + os.sep) and rel != "..":
+            return rel.count(os.sep) > max_depth
+    return False
+
+
+def changes_to_update(changes: Iterable[tuple[Any, str]], roots: Sequence[str] = (),
+                      **opts: Any) -> WatchUpdate:
     """Turn watchfiles changes {(Change, path)} into a WatchUpdate (reads the changed files).
 
     `roots` are the watched folders: files inside an ignored sub-folder (e.g. `.git`) are skipped, as
     a scan would skip them."""
     from watchfiles import Change
 
-    from triage.sources.loader import DEFAULT_IGNORE, _ignored, load
+    from triage.sources.loader import load
+    from triage.sources.scan import DEFAULT_IGNORE, confinement, ignored
 
     ignore = opts.get("ignore", DEFAULT_IGNORE)
+    max_depth = int(opts.get("max_depth", 32))
     to_read: list[str] = []
     removed: list[str] = []
     for change, path in sorted(changes, key=lambda c: c[1]):
         name = os.path.basename(path)
-        if _ignored(name, ignore) or _in_ignored_folder(path, roots, ignore):
+        if ignored(name, ignore) or _in_ignored_folder(path, roots, ignore) \
+                or _too_deep(path, roots, max_depth):
             continue
         if change == Change.deleted:
             if not os.path.exists(path):
@@ -80,7 +93,10 @@ def changes_to_update(changes: Iterable[tuple[Any, str]], roots: Sequence[str] =
             to_read.append(path)
     update = WatchUpdate(removed=removed)
     if to_read:
-        res = load(to_read, duplicate_threshold=0, **_load_opts(opts))
+        # Only what lies inside the watched folders (or allowed_roots) is read: a link planted in the
+        # inbox is refused here as a scan refuses it.
+        confine = confinement(roots, opts.get("allowed_roots", ())) if roots else None
+        res = load(to_read, duplicate_threshold=0, confine=confine, **_load_opts(opts))
         update.articles = res.articles
         # A file deleted between the event and the read is a removal, not a problem.
         for p in res.problems:

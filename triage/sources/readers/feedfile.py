@@ -3,7 +3,8 @@
 Safety: feedparser parses with expat, which never fetches external entities (Python >= 3.7.1
 `feature_external_ges` is off) and bounds entity expansion (expat >= 2.4 billion-laughs protection);
 feedparser's loose fallback parser keeps only entities whose values are plain text. On top of that,
-any DOCTYPE with ENTITY declarations is removed before parsing (a feed has no use for one), so a
+any DOCTYPE with ENTITY declarations is removed before parsing (a feed has no use for one), and
+feedparser always gets a file object, never bytes it could take for a path or URL to open, so a
 hostile feed costs bounded time and memory and no local file is ever read.
 """
 
@@ -13,12 +14,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+from triage.infra.text import clean_line
 from triage.model import Article, Problem
 from triage.sources.base import Rejected, controls_restored, controls_to_stand_ins, make_article
 from triage.sources.decode import decode_bytes
 from triage.sources.readers.html import html_to_text
 from triage.sources.readers.plaintext import split_paragraphs, strip_furniture
-from triage.infra.text import clean_line
 
 __all__ = ["entries_to_articles", "is_binary_not_feed", "looks_like_feed", "parse_feed_bytes"]
 
@@ -196,11 +197,15 @@ def teaser_links(parsed: Any) -> dict[str, str]:
 
 
 def _feedparser(data: bytes) -> Any:
-    """feedparser.parse on bytes; its own crashes (the loose parser on stray tags) become Rejected."""
+    """feedparser.parse on bytes, given as a file object: feedparser takes bytes or a string that looks
+    like a path or URL for a file to open or fetch (a body of "/home/u/private.xml" would be read).
+    Its own crashes (the loose parser on stray tags) become Rejected."""
+    import io
+
     import feedparser
 
     try:
-        return feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
+        return feedparser.parse(io.BytesIO(data), sanitize_html=False, resolve_relative_uris=False)
     except RecursionError:
         raise Rejected("is an ill-formed feed nested too deeply to read") from None
     except Exception as exc:  # noqa: BLE001 - feedparser's loose parser can crash on stray tags

@@ -1,4 +1,5 @@
-"""`triage serve` end to end: headless Chromium opens the page and receives the article list."""
+"""`triage serve` end to end: headless Chromium opens the printed URL (with its token) and receives the
+article list."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ import httpx
 import pytest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed (Debian package 'chromium')")
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(
+    CHROMIUM is None, reason="no Chromium installed (Debian package 'chromium')")]
 
 # Record what the page's websocket receives: textual-serve draws on a canvas, so the terminal stream
 # the browser gets is the observable "what the user sees".
@@ -42,6 +44,21 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _printed_url(server: subprocess.Popen, timeout: float) -> str:
+    """The URL (with its secret token) that `triage serve` prints once it listens."""
+    import select
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if select.select([server.stdout], [], [], 1)[0]:
+            line = server.stdout.readline()
+            if "token=" in line:
+                return line.split()[-1]
+            if not line:
+                break
+    raise AssertionError("triage serve printed no URL")
 
 
 def _wait_http(url: str, timeout: float) -> httpx.Response:
@@ -90,12 +107,15 @@ def test_serve_shows_the_article_list_in_headless_chromium(tmp_path):
     env = dict(os.environ, HOME=str(tmp_path), XDG_DATA_HOME=str(tmp_path / "data"),
                XDG_CONFIG_HOME=str(tmp_path / "cfg"))
     triage = Path(sys.executable).with_name("triage")
-    server = subprocess.Popen([str(triage), "--db", str(tmp_path / "d.json"), "serve", "--demo", "--port", str(port)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen([str(triage), "--db", str(tmp_path / "d.json"), "serve", "--demo",
+                               "--port", str(port)],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     browser = None
     try:
-        page = _wait_http(f"http://127.0.0.1:{port}/", timeout=30)
-        assert page.status_code == 200
+        url = _printed_url(server, timeout=60)
+        assert _wait_http(f"http://127.0.0.1:{port}/", timeout=30).status_code == 403  # no token, no page
+        with httpx.Client(follow_redirects=True) as client:  # the token becomes a cookie, the page loads
+            assert client.get(url, timeout=10).status_code == 200
         browser = subprocess.Popen(
             [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -103,7 +123,7 @@ def test_serve_shows_the_article_list_in_headless_chromium(tmp_path):
              "--window-size=1280,900", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _wait_http(f"http://127.0.0.1:{devtools}/json/version", timeout=30)
-        text = asyncio.run(_received_text(devtools, f"http://127.0.0.1:{port}/", "Inbox 50", timeout=90))
+        text = asyncio.run(_received_text(devtools, url, "Inbox 50", timeout=90))
         assert "Inbox 50" in text
         assert "Magnitogorsk" in text or "NASA" in text
     finally:
