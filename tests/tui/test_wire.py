@@ -21,8 +21,9 @@ def _iso(delta: timedelta) -> str:
 
 def _art(aid: str, title: str, minutes_old: int, **wire) -> Article:
     text = f"{title} was reported on {aid}. " + BODY  # stories of their own: no near-duplicates
-    return Article(id=aid, title=title, text=text, source="Wire", published=_iso(timedelta(minutes=-minutes_old)),
-                   **wire)
+    return Article(
+        id=aid, title=title, text=text, source="Wire", published=_iso(timedelta(minutes=-minutes_old)), **wire
+    )
 
 
 def _wire_articles() -> list[Article]:
@@ -33,8 +34,14 @@ def _wire_articles() -> list[Article]:
         _art("emb1", "Budget figures", 50, embargoed=_iso(timedelta(minutes=42))),
         _art("kill1", "Wrong mayor named", 60, pubstatus="canceled"),
         _art("held1", "Court case held back", 70, pubstatus="withheld"),
-        _art("note1", "Wahl in Berlin", 80, ednote="Corrects the spelling of the mayor's name", correction=True,
-             language="de"),
+        _art(
+            "note1",
+            "Wahl in Berlin",
+            80,
+            ednote="Corrects the spelling of the mayor's name",
+            correction=True,
+            language="de",
+        ),
     ]
 
 
@@ -58,7 +65,9 @@ async def _open(pilot, app, aid: str) -> None:
     await pilot.pause(0.1)
 
 
-async def test_flash_bulletin_kill_withhold_and_embargo_marks_read_without_colour(settings_factory, monkeypatch):
+async def test_flash_bulletin_kill_withhold_and_embargo_marks_read_without_colour(
+    settings_factory, monkeypatch
+):
     monkeypatch.setenv("NO_COLOR", "1")
     svc = build_service(settings_factory, articles=_wire_articles())
     app = make_app(svc, now=NOW, analyze=False, loaded=True)
@@ -121,19 +130,28 @@ async def test_the_ednote_is_in_the_panel_apart_from_the_copy(settings_factory):
 
 
 async def _bells(settings_factory, enabled: bool) -> int:
-    svc = build_service(settings_factory, articles=[_art("plain1", "Council meets on roads", 5)],
-                        ui={"bell_on_flash": enabled})
+    svc = build_service(
+        settings_factory,
+        articles=[_art("plain1", "Council meets on roads", 5)],
+        ui={"bell_on_flash": enabled},
+    )
     app = make_app(svc, now=NOW, analyze=False, loaded=True)
     rung = []
     app.bell = lambda: rung.append(1)
     async with app.run_test(size=(100, 30)) as pilot:
         lst = app.screen.query_one(ArticleList)
         await wait_for(pilot, lambda: len(lst.ids) == 1)
-        svc.merge_articles([_art("flash1", "Quake hits the coast", 1, urgency=1),
-                            _art("flash2", "Second quake", 1, urgency=1), _art("bull1", "Minister resigns", 1,
-                                                                                urgency=2)])
+        svc.merge_articles(
+            [
+                _art("flash1", "Quake hits the coast", 1, urgency=1),
+                _art("flash2", "Second quake", 1, urgency=1),
+                _art("bull1", "Minister resigns", 1, urgency=2),
+            ]
+        )
         await wait_for(pilot, lambda: len(lst.ids) == 4)
-        svc.merge_articles([_art("flash1", "Quake hits the coast again", 1, urgency=1)])  # its update: rung already
+        svc.merge_articles(
+            [_art("flash1", "Quake hits the coast again", 1, urgency=1)]
+        )  # its update: rung already
         await wait_for(pilot, lambda: any("again" in r.article.title for r in lst.rows))
         svc.merge_articles([_art("bull2", "Another bulletin", 1, urgency=2)])
         await wait_for(pilot, lambda: len(lst.ids) == 5)
@@ -148,3 +166,70 @@ async def test_the_bell_rings_once_for_a_flash_when_enabled(settings_factory):
 
 async def test_no_bell_when_disabled(settings_factory):
     assert await _bells(settings_factory, False) == 0
+
+
+# -- with the service's wire side: urgency-first order, facets, kills that reopen -----------------
+async def test_a_flash_that_arrived_first_is_the_top_row_of_the_inbox(settings_factory):
+    arts = [_art("new1", "Newest council story", 1), _art("new2", "Another fresh story", 2),
+            _art("flash1", "Quake hits the coast", 90, urgency=1)]
+    svc = build_service(settings_factory, articles=arts)
+    app = make_app(svc, now=NOW, analyze=False, loaded=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        lst = app.screen.query_one(ArticleList)
+        await wait_for(pilot, lambda: len(lst.ids) == 3)
+        assert lst.ids[0] == "flash1"
+        assert _rows(app)[1].lstrip().startswith("!! Quake hits the coast")
+    svc.close()
+
+
+async def test_s_offers_provider_language_and_urgency_and_filters_by_one(settings_factory):
+    from triage.tui.screens.dialogs import PickScreen
+
+    arts = [_art("en1", "Council meets on roads", 5, provider="AP", language="en"),
+            _art("de1", "Wahl in Berlin", 10, provider="dpa", language="de"),
+            _art("fl1", "Quake hits the coast", 20, provider="AP", language="en", urgency=1)]
+    svc = build_service(settings_factory, articles=arts)
+    app = make_app(svc, now=NOW, analyze=False, loaded=True)
+    async with app.run_test(size=(100, 40)) as pilot:
+        lst = app.screen.query_one(ArticleList)
+        await wait_for(pilot, lambda: len(lst.ids) == 3)
+        await pilot.press("S")
+        await wait_for(pilot, lambda: isinstance(app.screen, PickScreen))
+        picker = app.screen
+        labels = [label for _value, label in picker._items]
+        for heading in ("Sources", "Providers", "Languages", "Urgency"):
+            assert heading in labels
+        values = [value for value, _label in picker._items]
+        assert {"provider:dpa", "provider:AP", "language:de", "urgency:1"} <= set(values)
+        picker.dismiss("language:de")
+        await wait_for(pilot, lambda: lst.ids == ("de1",))
+        assert app.screen.view.source == "language:de"
+        await pilot.press("escape")  # the filter goes
+        await wait_for(pilot, lambda: len(lst.ids) == 3)
+    svc.close()
+
+
+async def test_a_followed_up_story_killed_by_a_later_version_comes_back_with_the_banner(settings_factory):
+    from triage.model import Decision
+
+    first = _art("story1", "Mayor resigns", 60, guid="urn:wire:1", version="1", content_hash="v1")
+    svc = build_service(settings_factory, articles=[first, _art("other1", "Council meets on roads", 30)])
+    app = make_app(svc, now=NOW, analyze=False, loaded=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        lst = app.screen.query_one(ArticleList)
+        await wait_for(pilot, lambda: "story1" in lst.ids)
+        lst.cursor = lst.index_of("story1")
+        await pilot.press("f")
+        await wait_for(pilot, lambda: svc.decision("story1") is Decision.FOLLOW_UP)
+        await pilot.press("1")
+        await wait_for(pilot, lambda: "story1" not in lst.ids)
+        kill = _art("story1", "Mayor resigns", 1, guid="urn:wire:1", version="2", pubstatus="canceled",
+                    content_hash="v2", updated=True)
+        svc.merge_articles([kill])
+        await wait_for(pilot, lambda: "story1" in lst.ids)
+        row = svc.row("story1")
+        assert row.reopened and row.article.killed
+        assert "KILLED ↻ Mayor resigns" in _row_of(app, "Mayor resigns")  # killed, and a later version
+        lst.cursor = lst.index_of("story1")
+        await wait_for(pilot, lambda: "KILLED: do not use" in _panel(app))
+    svc.close()

@@ -146,8 +146,7 @@ class Finding:
 
     def _count_sources(self) -> None:
         svc = self.service
-        facets = svc.facets() if hasattr(svc, "facets") else {}
-        items = source_items(svc.sources(), svc.tags(), facets)
+        items = source_items(svc.sources(), svc.tags(), svc.facets())
         self.screen.app.call_from_thread(self._pick_source, items)
 
     def _pick_source(self, items: list[tuple[str | None, str]]) -> None:
