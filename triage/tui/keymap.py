@@ -206,6 +206,6 @@ def readme_key_table() -> str:
     for k in KEYS:
         where = ", ".join(dict.fromkeys(where_names.get(s, "dialogs") for s in k.screens))
         keys = " ".join(f"`{name}`" for name in key_names(k.keys).split(" "))
-        what = k.label if not k.help or k.joint else f"{k.label}: {k.help}"
+        what = k.label if not k.help or k.joint or k.help == k.label.lower() else f"{k.label}: {k.help}"
         lines.append(f"| {keys} | {what.replace('|', '/')} | {where} |")
     return "\n".join(lines) + "\n"
