@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 
 import pytest
 
@@ -18,9 +20,28 @@ def analysed_demo(tmp_path_factory):
     base = tmp_path_factory.mktemp("analysed-demo")
     inbox = base / "demo"
     shutil.copytree(demo_dir(), inbox)
-    settings = load_settings(db=base / "d.json", data_dir=base / "data", inbox=[str(inbox)], use_user_config=False)
+    settings = load_settings(
+        db=base / "d.json", data_dir=base / "data", inbox=[str(inbox)], use_user_config=False
+    )
     svc = TriageService(settings, inbox=[inbox], db_path=base / "d.json")
     svc.load()
     list(svc.analyze_many(svc.articles))
     svc.analyzer.flush()
     return base, inbox
+
+
+@pytest.fixture
+def zone():
+    """Set the local time zone for one test (plain dates and chart days are local days)."""
+    before = os.environ.get("TZ")
+
+    def use(name: str) -> None:
+        os.environ["TZ"] = name
+        time.tzset()
+
+    yield use
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
+    time.tzset()

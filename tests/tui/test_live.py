@@ -21,7 +21,9 @@ def _titles(app) -> list[str]:
     return [r.article.title for r in app.screen.query_one(ArticleList).rows]
 
 
-async def test_a_file_dropped_into_the_inbox_appears_within_two_seconds(settings_factory, tmp_path):
+async def file_dropped(settings_factory, tmp_path) -> float:
+    """A file dropped into the watched inbox shows in the list, the reader's place kept; returns the
+    seconds it took (tests/perf holds it to two)."""
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "one.txt").write_text("First story headline\n\nThe first story has a paragraph of text.\n")
@@ -34,11 +36,13 @@ async def test_a_file_dropped_into_the_inbox_appears_within_two_seconds(settings
         (inbox / "two.txt").write_text("Second story arrives live\n\nIt was dropped while the app ran.\n")
         start = time.monotonic()
         await wait_for(pilot, lambda: "Second story arrives live" in _titles(app), timeout=10)
-        assert time.monotonic() - start <= 2.0 + 0.5  # 2 s goal, plus the test's own polling
+        took = time.monotonic() - start
         assert app.screen.query_one(ArticleList).current.article.title == "First story headline"
+    return took
 
 
-async def test_decisions_written_by_another_process_show_within_two_seconds(settings_factory, tmp_path):
+async def decided_elsewhere(settings_factory, tmp_path) -> float:
+    """A decision `triage decide` writes from another process shows; returns the seconds it took."""
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "one.txt").write_text("A shared story\n\nTwo editors look at the same inbox.\n")
@@ -47,20 +51,31 @@ async def test_decisions_written_by_another_process_show_within_two_seconds(sett
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: len(_ids(app)) == 1)
         aid = _ids(app)[0]
-        subprocess.run([sys.executable, "-m", "triage", "decide", aid, "flag", "--db", str(svc.db_path)],
-                       check=True, capture_output=True, timeout=60)
+        command = [sys.executable, "-m", "triage", "decide", aid, "flag", "--db", str(svc.db_path)]
+        subprocess.run(command, check=True, capture_output=True, timeout=60)
         start = time.monotonic()
         await wait_for(pilot, lambda: svc.decision(aid) is Decision.FLAG, timeout=10)
-        assert time.monotonic() - start <= 2.5
+        took = time.monotonic() - start
         lst = app.screen.query_one(ArticleList)
         await pilot.press("5")
         assert lst.rows[0].decision is Decision.FLAG
+    return took
+
+
+async def test_a_file_dropped_into_the_inbox_appears(settings_factory, tmp_path):
+    await file_dropped(settings_factory, tmp_path)
+
+
+async def test_decisions_written_by_another_process_show(settings_factory, tmp_path):
+    await decided_elsewhere(settings_factory, tmp_path)
 
 
 async def test_a_decision_made_elsewhere_keeps_the_readers_place(settings_factory, tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    long_text = "\n\n".join(f"Paragraph {i} of a long story with enough words to wrap a line or two." for i in range(80))
+    long_text = "\n\n".join(
+        f"Paragraph {i} of a long story with enough words to wrap a line or two." for i in range(80)
+    )
     (inbox / "a.txt").write_text("A long story being read\n\n" + long_text + "\n")
     (inbox / "b.txt").write_text("Another story\n\nShort text.\n")
     svc = build_service(settings_factory, inbox=inbox)
@@ -78,8 +93,12 @@ async def test_a_decision_made_elsewhere_keeps_the_readers_place(settings_factor
         place = text.scroll_y
         assert place > 0
         other = next(r.article.id for r in lst.rows if r.article.title == "Another story")
-        subprocess.run([sys.executable, "-m", "triage", "decide", other, "archive", "--db", str(svc.db_path)],
-                       check=True, capture_output=True, timeout=60)
+        subprocess.run(
+            [sys.executable, "-m", "triage", "decide", other, "archive", "--db", str(svc.db_path)],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
         await wait_for(pilot, lambda: svc.decision(other) is Decision.ARCHIVE, timeout=10)
         await pilot.pause(0.2)
         assert text.scroll_y == place

@@ -21,7 +21,8 @@ def _articles(n: int = 6) -> list[Article]:
         Article(
             id=f"a{i}",
             title=f"Story number {i} about {'Putin' if i % 2 else 'Zürich'}",
-            text=f"First paragraph of story {i}. It has two sentences.\n\nSecond paragraph {i} names Vladimir Putin.",
+            text=f"First paragraph of story {i}. It has two sentences.\n\n"
+            f"Second paragraph {i} names Vladimir Putin.",
             source="Wire" if i % 2 else "Desk",
             url=f"https://example.org/{i}",
             published=f"2023-12-{10 + i:02d}T09:00:00+00:00",
@@ -180,13 +181,29 @@ HOSTILE = [
 
 async def test_untrusted_text_shows_literally_and_never_acts(settings_factory):
     arts = [
-        Article(id=f"h{i}", title=t, text=f"{t}\n\nBody {t}", source=t, content_hash=f"x{i}", url=f"https://x.test/{t}",
-                published=f"2023-01-0{i + 1}T00:00:00+00:00")
+        Article(
+            id=f"h{i}",
+            title=t,
+            text=f"{t}\n\nBody {t}",
+            source=t,
+            content_hash=f"x{i}",
+            url=f"https://x.test/{t}",
+            published=f"2023-01-0{i + 1}T00:00:00+00:00",
+        )
         for i, t in enumerate(HOSTILE)
     ]
-    arts.append(Article(id="long", title="T" * 5000, text="word " * 200_000, content_hash="long",
-                        published="2022-01-01T00:00:00+00:00"))
-    arts.append(Article(id="empty", title="", text="", content_hash="empty", published="2021-01-01T00:00:00+00:00"))
+    arts.append(
+        Article(
+            id="long",
+            title="T" * 5000,
+            text="word " * 200_000,
+            content_hash="long",
+            published="2022-01-01T00:00:00+00:00",
+        )
+    )
+    arts.append(
+        Article(id="empty", title="", text="", content_hash="empty", published="2021-01-01T00:00:00+00:00")
+    )
     svc = build_service(settings_factory, articles=arts)
     app = make_app(svc, now=NOW, analyze=False, loaded=True)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
@@ -209,7 +226,9 @@ async def test_untrusted_text_shows_literally_and_never_acts(settings_factory):
 
 
 def test_markup_in_titles_reaches_the_tinydb_file_verbatim(settings_factory):
-    svc = build_service(settings_factory, articles=[Article(id="m", title="[b]x[/b]", text="t", content_hash="m")])
+    svc = build_service(
+        settings_factory, articles=[Article(id="m", title="[b]x[/b]", text="t", content_hash="m")]
+    )
     svc.decide(["m"], Decision.FLAG)
     svc.store.close()
     raw = json.loads(svc.db_path.read_text())
@@ -273,7 +292,9 @@ async def test_no_color_arrows_and_q(settings_factory, monkeypatch):
     assert not app.is_running
 
 
-async def test_disk_full_shows_not_saved_keeps_the_decision_and_saves_it_when_space_returns(settings_factory, tmp_path):
+async def test_disk_full_shows_not_saved_keeps_the_decision_and_saves_it_when_space_returns(
+    settings_factory, tmp_path
+):
     import os
     from pathlib import Path
 

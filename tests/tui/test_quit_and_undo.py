@@ -24,9 +24,17 @@ pytestmark = pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev
 
 
 def _articles(n: int = 4) -> list[Article]:
-    return [Article(id=f"a{i}", title=f"Story {i}", text=f"Text of story {i}. It has two sentences.",
-                    source="Wire", published=f"2023-12-{10 + i:02d}T09:00:00+00:00", content_hash=f"h{i}")
-            for i in range(n)]
+    return [
+        Article(
+            id=f"a{i}",
+            title=f"Story {i}",
+            text=f"Text of story {i}. It has two sentences.",
+            source="Wire",
+            published=f"2023-12-{10 + i:02d}T09:00:00+00:00",
+            content_hash=f"h{i}",
+        )
+        for i in range(n)
+    ]
 
 
 def _events(path) -> list[dict]:
@@ -57,7 +65,9 @@ async def test_disk_full_then_q_asks_and_quit_anyway_rescues_the_decision(settin
         await wait_for(pilot, lambda: svc.pending == 1)
         await pilot.press("q")
         await wait_for(pilot, lambda: isinstance(app.screen, QuitScreen))
-        shown = str(app.screen.query_one("#quit-title").render()) + str(app.screen.query_one("#quit-body").render())
+        shown = str(app.screen.query_one("#quit-title").render()) + str(
+            app.screen.query_one("#quit-body").render()
+        )
         assert "1 decision is NOT saved" in shown and "No space left" in shown
         await pilot.press("q")  # quit anyway
         await wait_for(pilot, lambda: not app.is_running)
@@ -86,14 +96,14 @@ async def test_q_with_unsaved_decisions_retries_and_quits_once_they_are_saved(se
         await wait_for(pilot, lambda: svc.pending == 1)
         await pilot.press("q")
         await wait_for(pilot, lambda: isinstance(app.screen, QuitScreen))
-        await pilot.press("r")  # still full: says so and stays
+        await pilot.press("w")  # still full: says so and stays
         await wait_for(pilot, lambda: "Still not saved" in str(app.screen.query_one("#quit-status").render()))
         await pilot.press("escape")  # stay
         await wait_for(pilot, lambda: not isinstance(app.screen, QuitScreen))
         journal.unlink()  # space again
         await pilot.press("q")
         if isinstance(app.screen, QuitScreen):  # the poll may not have saved it yet
-            await pilot.press("r")
+            await pilot.press("w")
         await wait_for(pilot, lambda: not app.is_running)
     svc.close()
     assert svc.rescued is None and not Path(str(svc.db_path) + ".rescue").exists()
@@ -149,11 +159,14 @@ async def test_one_story_that_cannot_be_summarised_does_not_stop_the_others(sett
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: svc.pool is not None and svc.pool.queue.done == 4, timeout=90)
         assert {a.id for a in arts if svc.cached_analysis(a) is not None} == {"a0", "a2", "a3"}
-        assert any("could not be summarised" in p.reason and "breaks the pipeline" in p.reason
-                   for p in svc.problems)
+        assert any(
+            "could not be summarised" in p.reason and "breaks the pipeline" in p.reason for p in svc.problems
+        )
         lst = app.screen.query_one(ArticleList)
         lst.cursor = lst.index_of("a1")
-        await wait_for(pilot, lambda: "could not be summarised" in str(app.screen.query_one(SummaryPanel).render()))
+        await wait_for(
+            pilot, lambda: "could not be summarised" in str(app.screen.query_one(SummaryPanel).render())
+        )
         lst.cursor = lst.index_of("a2")
         await wait_for(pilot, lambda: "•" in str(app.screen.query_one(SummaryPanel).render()))
         assert "analysing" not in str(app.screen.query_one("#topbar").render())

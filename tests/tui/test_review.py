@@ -1,10 +1,8 @@
-"""The review screen: filters, sorting, changing and clearing decisions, literal titles, 100k rows."""
+"""The review screen: filters, sorting, changing and clearing decisions, literal titles (100k rows:
+tests/perf)."""
 
 from __future__ import annotations
 
-import asyncio
-import gc
-import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -15,12 +13,11 @@ from textual.geometry import Region
 from textual.widgets import DataTable
 
 from triage.config import load_settings
-from triage.model import Article, Decision, DecisionEvent
 from triage.core.service import TriageService
+from triage.model import Article, Decision, DecisionEvent
 from triage.store import parse_when
 from triage.tui.screens.article_view import ArticleViewScreen
 from triage.tui.screens.review import (
-    MAX_ROWS,
     ReviewFilter,
     ReviewScreen,
     filter_events,
@@ -202,7 +199,7 @@ async def test_empty_store_says_so(tmp_path):
     async with ReviewApp(service).run_test(size=(80, 24)) as pilot:
         screen = await _ready(pilot)
         assert "no decisions recorded yet" in str(screen.query_one("#rv-status").render())
-        await pilot.press("f", "enter", "c", "s", "r", "d", "t")  # nothing to act on: no error
+        await pilot.press("f", "enter", "backspace", "s", "R", "d", "t")  # nothing to act on: no error
         assert pilot.app.screen is screen
 
 
@@ -237,7 +234,7 @@ async def test_undo_and_resize(svc):
         await pilot.press("u")
         assert _current(svc, "a2").decision is Decision.ARCHIVE
         table = screen.query_one("#rv-table", DataTable)
-        assert table.get_cell("a2", "decision").plain == "archive"
+        assert table.get_cell("a2", "decision").plain == "archived"
         await pilot.resize_terminal(160, 40)
         await pilot.pause()
         assert len(table.ordered_columns) == 6
@@ -252,7 +249,7 @@ async def test_sort_keys_cycle_and_reverse(svc):
         assert screen.sort_column == "title"
         titles = [svc.store.history(i)[-1].title.casefold() for i in _ids(screen)]
         assert titles == sorted(titles)
-        await pilot.press("r")
+        await pilot.press("R")
         titles = [svc.store.history(i)[-1].title.casefold() for i in _ids(screen)]
         assert titles == sorted(titles, reverse=True)
 
@@ -266,11 +263,11 @@ async def test_change_and_clear_a_decision_from_the_table(svc):
         hist = svc.store.history("a2")
         assert len(hist) == before + 1 and hist[-1].decision is Decision.FLAG
         table = screen.query_one("#rv-table", DataTable)
-        assert table.get_cell("a2", "decision").plain == "flag"
+        assert table.get_cell("a2", "decision").plain == "flagged"
         assert _ids(screen)[table.cursor_row] == "a2"  # the cursor stays on the article
 
         await _move_to(pilot, screen, "a1")
-        await pilot.press("c")
+        await pilot.press("backspace")
         now = _current(svc, "a1")
         assert now.decision is None and now.note == "ask the [b]desk[/b]"  # cleared, note kept
         assert table.get_cell("a1", "decision").plain == "cleared"
@@ -296,10 +293,13 @@ def test_why_cells_are_text_objects():
 
     assert default_cell_formatter("[b]x[/b]").plain == "x"  # a str cell loses its brackets
     assert default_cell_formatter(Text("[b]x[/b]")).plain == "[b]x[/b]"
-    chart = render_activity(activity_of(
-        [DecisionEvent("s", Decision.FLAG, at="2026-11-25T10:00:00.000000Z", source="[red]Src[/]")],
-        date(2026, 11, 25),
-    ), 78)
+    chart = render_activity(
+        activity_of(
+            [DecisionEvent("s", Decision.FLAG, at="2026-11-25T10:00:00.000000Z", source="[red]Src[/]")],
+            date(2026, 11, 25),
+        ),
+        78,
+    )
     assert "[red]Src[/] 1" in chart.plain
 
 
@@ -322,7 +322,7 @@ async def test_enter_opens_article_with_history_and_decides(svc):
         await pilot.press("escape")
         await pilot.pause()
         assert pilot.app.screen is screen
-        assert screen.query_one("#rv-table", DataTable).get_cell("a3", "decision").plain == "archive"
+        assert screen.query_one("#rv-table", DataTable).get_cell("a3", "decision").plain == "archived"
 
 
 async def test_article_view_summarises_in_a_worker(svc):
@@ -354,7 +354,7 @@ async def test_article_gone_from_inbox_uses_what_the_event_kept(svc):
         view = pilot.app.screen
         assert isinstance(view, ArticleViewScreen) and not view.in_inbox
         assert "no longer in the inbox" in str(view.query_one("#av-summary").render())
-        await pilot.press("c")
+        await pilot.press("backspace")
         assert _current(svc, "gone1").decision is None
         await pilot.press("q")
         await pilot.pause()
@@ -414,25 +414,6 @@ def _events(n: int, today: date) -> list[DecisionEvent]:
     return out
 
 
-@pytest.fixture
-def zone():
-    """Set the local time zone for one test (plain dates and chart days are local days)."""
-    import os
-
-    before = os.environ.get("TZ")
-
-    def use(name: str) -> None:
-        os.environ["TZ"] = name
-        time.tzset()
-
-    yield use
-    if before is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = before
-    time.tzset()
-
-
 def test_chart_days_are_local_days(zone):
     zone("EST+5")  # POSIX form: UTC-5, no tz database needed
     day = date(2026, 11, 25)
@@ -457,7 +438,7 @@ def test_filter_and_sort_functions(zone):
     since, until = time_bounds(ReviewFilter(since=one_day, until=one_day), parse_when)
     got = filter_events(events, ReviewFilter(), since=since, until=until)
     assert got and {e.at[:10] for e in got} == {one_day}  # an ISO date as `until` includes that day
-    by_user = filter_events(events, ReviewFilter(user="ALI", text="budget story"))
+    by_user = filter_events(events, ReviewFilter(user="ALICE", text="budget story"))
     assert by_user and all(e.user == "alice" and "budget" in e.title for e in by_user)
     ordered = sort_events(events, "source", descending=False)
     assert [e.source for e in ordered] == sorted(e.source for e in events)
@@ -472,110 +453,12 @@ def test_filter_and_sort_functions(zone):
     assert all(len(line) <= 78 for line in picture.plain.splitlines())
 
 
-@pytest.fixture
-def big_svc(tmp_path: Path) -> TriageService:
-    """A service over a real decision file holding 100,000 articles' decisions (4 batch writes)."""
-    settings = load_settings(db=tmp_path / "big.json", data_dir=tmp_path / "data", use_user_config=False)
-    service = TriageService(settings, inbox=[], db_path=tmp_path / "big.json")
-    words = ("budget", "storm", "election", "harbour")
-    for k, decision in enumerate((Decision.FOLLOW_UP, Decision.ARCHIVE, Decision.FLAG, None)):
-        ids = [f"id{i:06d}" for i in range(k * 25_000, (k + 1) * 25_000)]
-        arts = [
-            Article(id=i, title=f"Story {i} about {words[k]}", text="", source=("Wire", "Daily")[n % 2])
-            for n, i in enumerate(ids)
-        ]
-        service.store.decide_many(arts, decision, note="")
-    assert len(service.store) == 100_000
-    return service
-
-
-class _Clock:
-    """Wall and CPU time of one step: CPU time is what the step costs; wall time also holds the waits
-    for the other test runs that share this machine's two cores."""
-
-    def __init__(self) -> None:
-        self.wall, self.cpu = time.perf_counter(), time.process_time()
-
-    def stop(self) -> tuple[float, float]:
-        return time.perf_counter() - self.wall, time.process_time() - self.cpu
-
-
-class _Stalls:
-    """The longest the event loop went without running a 5 ms ticker: what a keypress would wait."""
-
-    def __init__(self) -> None:
-        self.worst = 0.0
-        self._task = asyncio.get_running_loop().create_task(self._tick())
-
-    async def _tick(self) -> None:
-        last = time.perf_counter()
-        while True:
-            await asyncio.sleep(0.005)
-            now = time.perf_counter()
-            self.worst = max(self.worst, now - last - 0.005)
-            last = now
-
-    def take(self) -> float:
-        worst, self.worst = self.worst, 0.0
-        return worst
-
-    def stop(self) -> None:
-        self._task.cancel()
-
-
-async def _settle(pilot, screen: ReviewScreen) -> None:
-    for _ in range(2000):
-        await pilot.pause(0.005)
-        if screen.settled:
-            return
-    raise AssertionError("the review rows were not worked out")
-
-
-async def test_100k_articles_open_and_filter_within_a_second(big_svc):
-    """100,000 current decisions in a real file: the table opens (capped) and filters in <= 1 s, and
-    the event loop is never held for long (matching and sorting run in a worker thread)."""
-    steps: dict[str, tuple[float, float, float]] = {}
-    async with ReviewApp(big_svc).run_test(size=(80, 24)) as pilot:
-        stalls = _Stalls()
-        clock = _Clock()
-        screen = await _ready(pilot)
-        steps["open (store read + rows in threads, table)"] = (*clock.stop(), stalls.take())
-        assert screen.query_one("#rv-table", DataTable).row_count == MAX_ROWS
-        assert f"showing first {MAX_ROWS:,}" in str(screen.query_one("#rv-status").render())
-
-        async def step(name: str, *keys: str) -> None:
-            gc.collect()
-            stalls.take()
-            clock = _Clock()
-            await pilot.press(*keys)
-            await _settle(pilot, screen)
-            steps[name] = (*clock.stop(), stalls.take())
-
-        await pilot.press("slash", *"storm")
-        await step("text filter", "enter")
-        assert screen.filter.text == "storm" and len(screen._matched) == 25_000
-        await step("decision filter", "d")  # follow-up: none of the storm stories
-        assert screen._matched == []
-        await pilot.press("0")  # every row again
-        await _settle(pilot, screen)
-        await step("sort", "s")  # 100k rows sorted by decision
-        assert screen.sort_column == "decision" and len(screen._matched) == 100_000
-        stalls.stop()
-    print("\n100k events:", "; ".join(f"{k} {w:.2f}s wall / {c:.2f}s cpu, loop held {s:.2f}s at most"
-                                      for k, (w, c, s) in steps.items()))
-    for name, (wall, cpu, stall) in steps.items():
-        # Timed tests are noisy on shared CI cores: the <= 1 s figures are measured and printed here
-        # and in README; this only catches a step that got several times slower (a pathology).
-        assert cpu <= 5.0, name
-        assert wall <= 10.0, name
-        if name != "open (store read + rows in threads, table)":  # opening also builds the screen
-            assert stall <= 1.0, name
-
-
 def test_the_source_filter_takes_a_feed_folder_as_tag():
-    events = [DecisionEvent("a", Decision.FLAG, source="World Wire", at="2026-11-25T10:00:00.000000Z"),
-              DecisionEvent("b", Decision.FLAG, source="City Desk", at="2026-11-25T10:00:00.000000Z"),
-              DecisionEvent("c", Decision.FLAG, source="Blog", at="2026-11-25T10:00:00.000000Z")]
+    events = [
+        DecisionEvent("a", Decision.FLAG, source="World Wire", at="2026-11-25T10:00:00.000000Z"),
+        DecisionEvent("b", Decision.FLAG, source="City Desk", at="2026-11-25T10:00:00.000000Z"),
+        DecisionEvent("c", Decision.FLAG, source="Blog", at="2026-11-25T10:00:00.000000Z"),
+    ]
     tags = {"World Wire": ("world", "wires"), "City Desk": ("local",)}
     assert [e.article_id for e in filter_events(events, ReviewFilter(source="tag:WIRES"), tags=tags)] == ["a"]
     assert [e.article_id for e in filter_events(events, ReviewFilter(source="desk"), tags=tags)] == ["b"]

@@ -9,15 +9,13 @@ import shutil
 import time
 from pathlib import Path
 
-import pytest
-
-from triage.model import Decision
 from triage.core.service import TriageService
+from triage.model import Decision
 from triage.tui.app import make_app
 from triage.tui.widgets.article_list import ArticleList
 from triage.tui.widgets.reader import NEW_STYLE, ArticleText, SummaryPanel
 
-from .helpers import HAVE_TMUX, NOW, Tmux, wait_for
+from .helpers import NOW, wait_for
 
 NEW_PARA = ("Later on Thursday officials in the region said that rescue teams had found two more survivors "
             "under the rubble of the collapsed building.")
@@ -114,25 +112,3 @@ async def test_follow_up_stays_in_its_view_and_a_quiet_update_reopens_nothing(se
         assert first not in _list(app).ids and second not in _list(app).ids  # the quiet one stays archived
         assert not svc.row(second).reopened
     svc.close()
-
-
-@pytest.mark.skipif(not HAVE_TMUX, reason="tmux is not installed")
-def test_in_tmux_an_archived_wire_story_comes_back_when_a_paragraph_is_added(tmp_path):
-    inbox = _inbox(tmp_path, 2)
-    db = tmp_path / "decisions.json"
-    with Tmux(tmp_path, f"--db {db} {inbox}") as term:
-        first_title = _list_title(term.wait(lambda s: "Inbox 2" in s))
-        term.keys("a")
-        term.wait(lambda s: "Inbox 1" in s)
-        _append(_story_file(inbox, first_title), NEW_PARA)
-        got = term.wait(lambda s: "Inbox 2" in s and "↻" in s, timeout=30)
-        assert "↻ " + first_title[:20] in got
-        term.keys("g")
-        term.wait(lambda s: "↻ updated" in s and "adds 1 sentence" in s)
-        term.keys("q")
-
-
-def _list_title(screen: str) -> str:
-    """The first list row's title, as the person sees it (cut titles end with an ellipsis)."""
-    line = screen.splitlines()[1]
-    return line[4:].split("…")[0].split("  ")[0].strip()

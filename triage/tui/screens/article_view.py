@@ -10,19 +10,20 @@ from typing import ClassVar
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from triage.model import Analysis, Article, Decision, DecisionEvent
-from triage.tui.keymap import decision_bindings
+from triage.tui.format import decision_text, local_when
+from triage.tui.keymap import bindings
 from triage.tui.safe import plain, safe_text
 from triage.tui.screens.dialogs import toggle_key_panel
-from triage.tui.widgets.activity import DECISION_NAMES, DECISION_STYLES
+from triage.tui.widgets.summary_lines import wire_lines
 
-__all__ = ["ArticleViewScreen", "event_line", "format_when"]
+__all__ = ["ArticleViewScreen", "event_line"]
 
 log = logging.getLogger(__name__)
 
@@ -30,34 +31,10 @@ log = logging.getLogger(__name__)
 MAX_TEXT_CHARS = 100_000
 
 
-def format_when(at: str, *, short: bool = False) -> str:
-    """An event's UTC ISO 8601 time in local time, 'YYYY-MM-DD HH:MM' (short: 'MM-DD HH:MM')."""
-    try:
-        dt = datetime.fromisoformat(at)
-    except ValueError:
-        return plain(at, one_line=True)[:16]
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone().strftime("%m-%d %H:%M" if short else "%Y-%m-%d %H:%M")
-
-
-_DECISION_TEXTS: dict[Decision | None, Text] = {}
-
-
-def decision_text(decision: Decision | None) -> Text:
-    """A decision as a styled word ('cleared' for None); shared instances: copy before changing one."""
-    got = _DECISION_TEXTS.get(decision)
-    if got is None:
-        got = _DECISION_TEXTS[decision] = Text(
-            DECISION_NAMES[decision], style=DECISION_STYLES[decision], end=""
-        )
-    return got
-
-
 def event_line(ev: DecisionEvent) -> Text:
     """One history line: when, what, who, note (untrusted parts as literal text)."""
     out = Text()
-    out.append(format_when(ev.at) + "  ", style="dim")
+    out.append(local_when(ev.at) + "  ", style="dim")
     word = ev.action if ev.action in ("undo", "note") else ""
     out.append_text(decision_text(ev.decision))
     if word:
@@ -85,14 +62,7 @@ def synthetic_article(article_id: str, event: DecisionEvent | None) -> Article:
 class ArticleViewScreen(Screen[list[DecisionEvent]]):
     """The article behind a review row; dismisses with the decision events written while it was open."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "close", "Back"),
-        *decision_bindings(clear=True),
-        Binding("u", "undo", "Undo"),
-        Binding("j", "scroll(1)", "Down", show=False),
-        Binding("question_mark", "keys", "Keys", show=False),
-        Binding("k", "scroll(-1)", "Up", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("article")
 
     DEFAULT_CSS = """
     ArticleViewScreen #av-title { padding: 0 1; text-style: bold; }
@@ -149,7 +119,7 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
         meta = Text()
         parts = [
             art.source,
-            art.published[:16].replace("T", " ") if art.published else "",
+            local_when(art.published) if art.published else "",
             art.url,
             f"id {art.id}",
         ]
@@ -236,7 +206,11 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
     def _draw(self) -> None:
         history = self._history()
         current = history[-1] if history else self.event
-        dec = Text("Decision: ", style="bold")
+        dec = Text()
+        for line in wire_lines(self.article, datetime.now(UTC)):  # kill banner, flash, embargo, ed. note
+            dec.append_text(line)
+            dec.append("\n")
+        dec.append("Decision: ", style="bold")
         dec.append_text(decision_text(current.decision if current else None))
         if current is not None and current.note:
             dec.append("  note: ", style="bold")
@@ -285,12 +259,18 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
         self.query_one("#av-text", Static).update(body)
 
     # -- actions ---------------------------------------------------------------------------------
-    def action_scroll(self, lines: int) -> None:
-        self.query_one("#av-body", VerticalScroll).scroll_relative(y=lines, animate=False)
+    def action_down(self) -> None:
+        self.query_one("#av-body", VerticalScroll).scroll_relative(y=1, animate=False)
+
+    def action_up(self) -> None:
+        self.query_one("#av-body", VerticalScroll).scroll_relative(y=-1, animate=False)
+
+    def action_clear(self) -> None:
+        self.action_decide("clear")
 
     def action_decide(self, value: str) -> None:
         """Record a new decision (or clear it) for this article, keeping its note."""
-        decision = None if value == "clear" else Decision(value)
+        decision = None if value == "clear" else Decision.parse(value)
         current = self._current()
         note = current.note if current is not None else ""
         # Shown at once; the service's writer thread saves it and says saved or NOT saved.
@@ -304,9 +284,11 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
             return
         self._made(action)
 
-    def action_keys(self) -> None:
+    def action_help(self) -> None:
         """Show or hide the panel listing every key of this screen."""
         toggle_key_panel(self)
 
-    def action_close(self) -> None:
+    def action_back(self) -> None:
         self.dismiss(list(self.written))
+
+    action_quit = action_back

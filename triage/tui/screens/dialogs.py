@@ -5,16 +5,24 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Container, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from triage.model import Problem
-from triage.tui.safe import plain
+from triage.model import Decision, Problem
+from triage.tui.keymap import bindings, help_groups
+from triage.tui.safe import plain, safe_text
 
-__all__ = ["KEY_HELP", "KEY_LEGEND", "HelpScreen", "MessageScreen", "NoteScreen", "PickScreen", "ProblemsScreen", "toggle_key_panel"]
+__all__ = [
+    "KEY_LEGEND",
+    "HelpScreen",
+    "MessageScreen",
+    "NoteScreen",
+    "PickScreen",
+    "ProblemsScreen",
+    "toggle_key_panel",
+]
 
 
 def toggle_key_panel(screen) -> None:
@@ -25,23 +33,13 @@ def toggle_key_panel(screen) -> None:
     else:
         screen.app.action_show_help_panel()
 
-KEY_HELP = [
-    ("Move", [("j k ↓ ↑", "next / previous story"), ("g G", "top / bottom"), ("PgDn PgUp", "page the list"),
-              ("enter", "read the story"), ("z", "full-screen text on / off"), ("space", "page down the text"),
-              ("esc", "back to the list")]),
-    ("Decide", [("f a x", "follow up, archive, flag"), ("F A X", "the same, with a note: why"),
-                ("u", "undo this session's last (a batch too)"), ("n", "note on this story"),
-                ("v", "select; f a x act on all"), ("shift+↓ ↑", "extend the selection")]),
-    ("Find", [("/", "search as you type"), ("e", "filter by a name in it"), ("S", "one source, feed or folder"),
-              ("1 … 5", "views: inbox, follow-up, flagged, archived, all"), ("s", "next sort order")]),
-    ("More", [("c", "copy the URL"), ("o", "open the URL"), ("r", "review past decisions"),
-              ("p", "problems reading files"), ("ctrl+p", "every action, by name"), ("?", "this help"),
-              ("q", "quit")]),
-]
-KEY_LEGEND = ("After f, a or x the cursor moves on to the next undecided story; F, A or X ask for a note "
-              "first and keep it with the decision. List marks: F follow-up, A archived, X flagged, "
-              "★ watched, ∅ muted, ↻ updated since it came. Summary sentences are highlighted in the text; "
-              "an update's new sentences are marked.")
+
+_MARKS = ", ".join(f"{d.mark} {d.label}" for d in Decision)
+KEY_LEGEND = (
+    "After f, a or x the cursor moves on to the next undecided story; F, A or X ask for a note "
+    f"first and keep it with the decision. List marks: {_MARKS}, ★ watched, ∅ muted, "
+    "↻ updated, !! flash, ! bulletin, KILLED / WITHHELD do not use, EMB embargoed (UTC)."
+)
 TWO_COLUMNS_FROM = 72  # columns: narrower terminals get one column (it scrolls)
 
 
@@ -63,11 +61,7 @@ class HelpScreen(ModalScreen[None]):
     """Every key, grouped, in two columns where they fit (80x24 shows it all); when it does not fit,
     the frame says it scrolls. Any of escape, q or ? closes it."""
 
-    BINDINGS = [
-        Binding("escape,q,question_mark", "dismiss", "Close"),
-        Binding("j", "scroll('down')", "Down", show=False),
-        Binding("k", "scroll('up')", "Up", show=False),
-    ]
+    BINDINGS = bindings("help")
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll { width: 84; max-width: 100%; height: auto; max-height: 100%;
@@ -81,12 +75,13 @@ class HelpScreen(ModalScreen[None]):
     """
 
     def compose(self) -> ComposeResult:
-        half = (len(KEY_HELP) + 1) // 2
+        groups = help_groups()
+        half = (len(groups) + 1) // 2
         with VerticalScroll(id="help-scroll") as scroll:
             scroll.border_title = "Keys"
             with Container(id="help-columns"):
-                yield Static(_key_table(KEY_HELP[:half]), id="help-left", classes="help-column")
-                yield Static(_key_table(KEY_HELP[half:]), id="help-right", classes="help-column")
+                yield Static(_key_table(groups[:half]), id="help-left", classes="help-column")
+                yield Static(_key_table(groups[half:]), id="help-right", classes="help-column")
             yield Static(Text(KEY_LEGEND), id="help-legend")
 
     def on_mount(self) -> None:
@@ -115,30 +110,37 @@ class HelpScreen(ModalScreen[None]):
             where = "↑↓ more: j / k · esc closes"
         scroll.border_subtitle = where
 
-    def action_scroll(self, direction: str) -> None:
-        scroll = self.query_one("#help-scroll", VerticalScroll)
-        if direction == "down":
-            scroll.scroll_down(animate=False)
-        else:
-            scroll.scroll_up(animate=False)
+    def action_down(self) -> None:
+        self.query_one("#help-scroll", VerticalScroll).scroll_down(animate=False)
 
-    def action_dismiss(self) -> None:
+    def action_up(self) -> None:
+        self.query_one("#help-scroll", VerticalScroll).scroll_up(animate=False)
+
+    def action_back(self) -> None:
         self.dismiss(None)
+
+    action_quit = action_help = action_back
 
 
 class NoteScreen(ModalScreen[str | None]):
     """Ask for a note; enter saves (empty clears), escape cancels. The prompt names the story (and,
     for a decision with a note, the decision)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = bindings("note")
     DEFAULT_CSS = """
     NoteScreen { align: center middle; }
     NoteScreen > Vertical { width: 70; max-width: 100%; height: auto; border: round $accent;
         background: $panel; padding: 0 1; }
     """
 
-    def __init__(self, title: str, note: str = "", *, prompt: str = "Note for: ",
-                 placeholder: str = "enter saves, empty clears, esc cancels") -> None:
+    def __init__(
+        self,
+        title: str,
+        note: str = "",
+        *,
+        prompt: str = "Note for: ",
+        placeholder: str = "enter saves, empty clears, esc cancels",
+    ) -> None:
         super().__init__()
         self._title = title
         self._note = note
@@ -147,22 +149,27 @@ class NoteScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            label = Text(self._prompt, style="bold")
+            label = Text(plain(self._prompt, one_line=True), style="bold")
             label.append(plain(self._title, one_line=True)[:200])
             yield Static(label, id="note-title")
-            yield Input(value=self._note, placeholder=self._placeholder, id="note-input")
+            # The stored note may be anyone's text: cleaned before the Input holds it, one line.
+            yield Input(
+                value=plain(self._note, one_line=True),
+                placeholder=plain(self._placeholder, one_line=True),
+                id="note-input",
+            )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value.strip())
 
-    def action_cancel(self) -> None:
+    def action_back(self) -> None:
         self.dismiss(None)
 
 
 class ProblemsScreen(ModalScreen[None]):
     """Every item that could not be read, one plain line each."""
 
-    BINDINGS = [Binding("escape,q,p", "dismiss", "Close")]
+    BINDINGS = bindings("problems")
     DEFAULT_CSS = """
     ProblemsScreen { align: center middle; }
     ProblemsScreen > VerticalScroll { width: 100; max-width: 100%; height: auto; max-height: 90%;
@@ -178,21 +185,27 @@ class ProblemsScreen(ModalScreen[None]):
         if not self._problems:
             text.append("No problems: every file and feed was read.")
         else:
-            text.append(f"{len(self._problems)} item(s) could not be read (or were read only in part):\n\n", style="bold")
+            text.append(
+                f"{len(self._problems)} item(s) could not be read (or were read only in part):\n\n",
+                style="bold",
+            )
             for p in self._problems:
                 text.append(plain(p.where, one_line=True), style="bold")
                 text.append(": " + plain(p.reason, one_line=True) + "\n")
         with VerticalScroll():
             yield Static(text)
 
-    def action_dismiss(self) -> None:
+    def action_back(self) -> None:
         self.dismiss(None)
+
+    action_quit = action_problems = action_back
 
 
 class PickScreen(ModalScreen[str | None]):
-    """Pick one item from a list (entities to filter by); escape cancels."""
+    """Pick one item from a list (entities, sources); items whose value is None are section headings.
+    Escape cancels."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = bindings("pick")
     DEFAULT_CSS = """
     PickScreen { align: center middle; }
     PickScreen > Vertical { width: 60; max-width: 100%; height: auto; max-height: 80%;
@@ -200,27 +213,34 @@ class PickScreen(ModalScreen[str | None]):
     PickScreen OptionList { height: auto; max-height: 18; }
     """
 
-    def __init__(self, title: str, items: list[tuple[str, str]]) -> None:
+    def __init__(self, title: str, items: list[tuple[str | None, str]]) -> None:
         super().__init__()
         self._title = title
         self._items = items  # (value, label)
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(Text(self._title, style="bold"))
-            yield OptionList(*[Option(Text(plain(label, one_line=True)), id=str(i)) for i, (_, label) in enumerate(self._items)])
+            yield Label(safe_text(self._title, "bold", one_line=True))
+            yield OptionList(
+                *[
+                    Option(safe_text(label, "bold underline", one_line=True), id=str(i), disabled=True)
+                    if value is None
+                    else Option(safe_text(label, one_line=True), id=str(i))
+                    for i, (value, label) in enumerate(self._items)
+                ]
+            )
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(self._items[int(event.option.id or 0)][0])
 
-    def action_cancel(self) -> None:
+    def action_back(self) -> None:
         self.dismiss(None)
 
 
 class MessageScreen(ModalScreen[None]):
     """Show a text (a URL, an error) until a key closes it."""
 
-    BINDINGS = [Binding("escape,enter,q", "dismiss", "Close")]
+    BINDINGS = bindings("message")
     DEFAULT_CSS = """
     MessageScreen { align: center middle; }
     MessageScreen > Vertical { width: 90; max-width: 100%; height: auto; border: round $accent;
@@ -234,9 +254,11 @@ class MessageScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(Text(self._title, style="bold"))
-            yield Static(Text(plain(self._body)))
+            yield Label(safe_text(self._title, "bold", one_line=True))
+            yield Static(safe_text(self._body))
             yield Label(Text("esc closes", style="dim"))
 
-    def action_dismiss(self) -> None:
+    def action_back(self) -> None:
         self.dismiss(None)
+
+    action_quit = action_back

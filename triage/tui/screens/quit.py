@@ -5,12 +5,12 @@ from __future__ import annotations
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from triage.tui.keymap import bindings
 from triage.tui.safe import plain
 
 __all__ = ["QuitScreen"]
@@ -19,11 +19,7 @@ __all__ = ["QuitScreen"]
 class QuitScreen(ModalScreen[bool]):
     """Dismissed with True to quit (what is not saved goes to the rescue file), False to stay."""
 
-    BINDINGS = [
-        Binding("r", "retry", "Try again"),
-        Binding("q", "quit_anyway", "Quit anyway"),
-        Binding("escape", "stay", "Stay"),
-    ]
+    BINDINGS = bindings("quit")
     DEFAULT_CSS = """
     QuitScreen { align: center middle; }
     QuitScreen > Vertical { width: 74; max-width: 100%; height: auto; border: round $error;
@@ -59,7 +55,7 @@ class QuitScreen(ModalScreen[bool]):
         body.append("Why: ", style="bold")
         body.append(plain(why or "the decisions file cannot be written", one_line=True))
         body.append("\n\n")
-        body.append(" r ", style="bold reverse")
+        body.append(" w ", style="bold reverse")
         body.append(" try to save again now\n")
         body.append(" q ", style="bold reverse")
         body.append(" quit anyway: they go to a rescue file beside the decisions file,\n"
@@ -89,8 +85,8 @@ class QuitScreen(ModalScreen[bool]):
             return
         self._show(msg.left, msg.why, "Still not saved.")
 
-    def action_quit_anyway(self) -> None:
+    def action_quit(self) -> None:
         self.dismiss(True)
 
-    def action_stay(self) -> None:
+    def action_back(self) -> None:
         self.dismiss(False)

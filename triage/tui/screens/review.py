@@ -1,4 +1,5 @@
-"""Review screen: every article's current decision in a filterable, sortable table, with a picture of the work."""
+"""Review screen: every article's current decision in a filterable, sortable table, with a picture of
+the work."""
 
 from __future__ import annotations
 
@@ -11,16 +12,17 @@ from typing import ClassVar
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from triage.model import Decision, DecisionEvent
-from triage.tui.keymap import decision_bindings
+from triage.tui.keymap import bindings
 from triage.tui.safe import plain
-from triage.tui.screens.article_view import ArticleViewScreen, decision_text, format_when
+from triage.tui.screens.article_view import ArticleViewScreen
 from triage.tui.screens.dialogs import toggle_key_panel
+from triage.tui.screens.review_ask import FilterAsk
 from triage.tui.screens.review_filter import (
     COLUMNS,
     DECISION_FILTERS,
@@ -32,6 +34,7 @@ from triage.tui.screens.review_filter import (
     sort_events,
     time_bounds,
 )
+from triage.tui.screens.review_table import ReviewTable, filters_line, status_line
 from triage.tui.widgets.activity import Activity, ActivityChart, activity_of
 
 __all__ = [
@@ -48,49 +51,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-WIDE = 110  # from this terminal width on, the user and note columns are shown
-
-def _fit(value: str, width: int) -> Text:
-    """Untrusted one-line text as literal Text cut to `width` cells with an ellipsis."""
-    text = Text(plain(value, one_line=True), no_wrap=True, overflow="ellipsis", end="")
-    if text.cell_len > width:
-        text.truncate(width, overflow="ellipsis")
-    return text
-
-
-_PROMPTS = {
-    "text": ("text", "words in title, note, source, user or id"),
-    "user": ("user", "part of a user name (empty: everyone)"),
-    "source": ("source", "part of a source or feed name, or tag:NAME for a feed folder (empty: all)"),
-    "range": ("range", "since [until]: today, 7d, 30d, 2026-11-01, 2026-11-01 2026-11-15 (empty: all)"),
-}
-
-
 class ReviewScreen(Screen):
     """Decisions made so far: filter, sort, open an article, change or clear its decision."""
 
-    _DECIDE = Binding.Group("decide ")
-    _FILTER = Binding.Group("filter ")
-    _SORT = Binding.Group("sort ")
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "close", "Back"),
-        Binding("enter", "open", "Open", show=False),
-        *decision_bindings(clear=True, group=_DECIDE),
-        Binding("u", "undo", "Undo"),
-        Binding("d", "cycle_decision", "Decision", group=_FILTER),
-        Binding("t", "cycle_range", "Today/7d/30d/all", group=_FILTER),
-        Binding("slash", "ask('text')", "Search text", group=_FILTER),
-        Binding("S", "ask('source')", "Source", group=_FILTER),
-        Binding("U", "ask('user')", "User", group=_FILTER),
-        Binding("T", "ask('range')", "Date range", group=_FILTER),
-        Binding("0", "reset_filters", "Reset filters", group=_FILTER),
-        Binding("s", "cycle_sort", "Sort column", group=_SORT),
-        Binding("r", "reverse_sort", "Reverse sort", group=_SORT),
-        Binding("ctrl+r", "reload", "Reload", show=False),
-        Binding("question_mark", "keys", "Keys", show=False),
-        Binding("j", "cursor(1)", "Down", show=False),
-        Binding("k", "cursor(-1)", "Up", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("review")
 
     DEFAULT_CSS = """
     ReviewScreen #rv-status { height: 1; padding: 0 1; background: $panel; }
@@ -134,11 +98,8 @@ class ReviewScreen(Screen):
         self._by_id: dict[str, DecisionEvent] = {}
         self._hay: dict[str, str] = {}
         self._matched: list[DecisionEvent] = []
-        self._shown_ids: list[str] = []
-        self._layout: tuple[tuple[str, int], ...] = ()
-        self._asking = ""
-        self._before_ask = ""
-        self._debounce = None
+        self.ask = FilterAsk(self)
+        self.rows: ReviewTable | None = None  # the table's part, once composed
         self._seen = -1
         self._asked = 0  # generation of the last refresh_rows; the Rows of an older one are dropped
         self._answered = 0  # generation of the rows shown
@@ -160,7 +121,8 @@ class ReviewScreen(Screen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#rv-table", DataTable).focus()
+        self.rows = ReviewTable(self.query_one("#rv-table", DataTable))
+        self.rows.table.focus()
         self._show_filters()
         self.load()
         seconds = float(self.service.settings.get("store.poll_seconds", 1.0) or 0)
@@ -168,7 +130,7 @@ class ReviewScreen(Screen):
             self.set_interval(max(0.5, seconds), self._poll)
 
     def _poll(self) -> None:
-        if self.loaded and not self._asking and self.app.screen is self:
+        if self.loaded and not self.ask.asking and self.app.screen is self:
             self.poll_store()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="review-poll")
@@ -232,7 +194,8 @@ class ReviewScreen(Screen):
         try:
             since, until = time_bounds(self.filter, self.service.parse_when)
         except ValueError as exc:
-            self.notify(f"Time range not understood: {exc}", severity="error", markup=False)
+            self.notify(plain(f"Time range not understood: {exc}", one_line=True), severity="error",
+                        markup=False)
             self.filter = replace(self.filter, since="", until="")
             since = until = None
         self._show_filters()
@@ -266,111 +229,27 @@ class ReviewScreen(Screen):
         self._fill_table(message.keep)
         self._show_status()
 
-    def _columns_for(self, width: int) -> tuple[tuple[str, int], ...]:
-        usable = max(40, width - 2)  # the vertical scrollbar
-        if width < WIDE:
-            fixed = {"when": 11, "decision": 9, "source": 12}
-            title = usable - sum(fixed.values()) - 2 * 4
-            return (("when", 11), ("decision", 9), ("title", max(10, title)), ("source", 12))
-        fixed = {"when": 16, "decision": 9, "source": 16, "user": 10}
-        rest = usable - sum(fixed.values()) - 2 * 6
-        title = max(20, rest * 3 // 5)
-        note = max(10, rest - title)
-        return (("when", 16), ("decision", 9), ("title", title), ("source", 16), ("user", 10), ("note", note))
-
-    def _label(self, name: str) -> Text:
-        label = Text(name)
-        if name == self.sort_column:
-            label.append(" ▼" if self.sort_descending else " ▲", style="bold")
-        return label
-
     def _fill_table(self, keep: str | None = None) -> None:
-        table = self.query_one("#rv-table", DataTable)
-        if keep is None and self._shown_ids and 0 <= table.cursor_row < len(self._shown_ids):
-            keep = self._shown_ids[table.cursor_row]
-        old_row = table.cursor_row
-        layout = self._columns_for(self.size.width or 80)
-        self._layout = layout
-        table.clear(columns=True)
-        for name, width in layout:
-            table.add_column(self._label(name), width=width, key=name)
-        short = layout[0][1] < 16
-        shown = self._matched[:MAX_ROWS]
-        self._shown_ids = [ev.article_id for ev in shown]
-        widths = dict(layout)
-        show_notes = "note" in widths
-        rows = []
-        for ev in shown:
-            cells = []
-            for name, width in layout:
-                if name == "when":
-                    cells.append(Text(format_when(ev.at, short=short), style="dim", end=""))
-                elif name == "decision":
-                    cells.append(decision_text(ev.decision))
-                elif name == "title" and not ev.title:
-                    cells.append(Text(plain(ev.article_id, one_line=True), style="dim italic", end=""))
-                elif name == "title" and ev.note and not show_notes:  # the note column is hidden
-                    cell = Text("✎ ", style="bold", end="")
-                    cell.append_text(_fit(ev.title, widths[name] - 2))
-                    cells.append(cell)
-                else:
-                    cells.append(_fit(getattr(ev, name), widths[name]))
-            rows.append(cells)
-        for ev, cells in zip(shown, rows):
-            table.add_row(*cells, key=ev.article_id)
-        if not shown:
-            return
-        target = old_row
-        if keep is not None:
-            try:
-                target = self._shown_ids.index(keep)
-            except ValueError:
-                pass
-        table.move_cursor(row=max(0, min(target, len(shown) - 1)), animate=False)
+        if self.rows is not None:
+            self.rows.fill(self._matched, self.size.width, (self.sort_column, self.sort_descending), keep)
 
     def _show_status(self) -> None:
-        total, matched = len(self._by_id), len(self._matched)
-        out = Text("Review ", style="bold")
-        if not total:
-            out.append("no decisions recorded yet: decide with f, a, x on the main screen", style="italic")
-            self.query_one("#rv-status", Static).update(out)
-            return
-        out.append(f"{matched:,} of {total:,} articles")
-        if matched > MAX_ROWS:
-            out.append(f" · showing first {MAX_ROWS:,}: refine the filter", style="yellow")
-        out.append("  ⏎ open · ? keys · / S U T filter · 0 reset", style="dim")
-        out.truncate(max(20, (self.size.width or 80) - 2), overflow="ellipsis")
-        self.query_one("#rv-status", Static).update(out)
+        line = status_line(len(self._matched), len(self._by_id), self.size.width or 80)
+        self.query_one("#rv-status", Static).update(line)
 
     def _show_filters(self) -> None:
-        f = self.filter
-        out = Text()
-
-        def part(label: str, value: str, default: str) -> None:
-            out.append(f"{label}:", style="bold" if value else "dim")
-            out.append(plain(value, one_line=True) if value else default, style="" if value else "dim")
-            out.append("  ")
-
-        part("decision", "" if f.decision == "all" else f.decision, "all")
-        when = f.since + (f" → {f.until}" if f.until else "")
-        part("when", when, "all")
-        part("user", f.user, "any")
-        part("source", f.source, "any")
-        part("text", f.text, "—")
-        out.append(f"sort:{self.sort_column}{' ▼' if self.sort_descending else ' ▲'}", style="dim")
-        self.query_one("#rv-filters", Static).update(out)
+        line = filters_line(self.filter, self.sort_column, self.sort_descending)
+        self.query_one("#rv-filters", Static).update(line)
 
     def on_resize(self) -> None:
-        if self.loaded and self._columns_for(self.size.width) != self._layout:
+        if self.loaded and self.rows is not None and not self.rows.fits(self.size.width):
             self._fill_table()
             self._show_status()
 
     # -- the row under the cursor ----------------------------------------------------------------
     def _cursor_event(self) -> DecisionEvent | None:
-        table = self.query_one("#rv-table", DataTable)
-        if not self._shown_ids or not (0 <= table.cursor_row < len(self._shown_ids)):
-            return None
-        return self._by_id.get(self._shown_ids[table.cursor_row])
+        aid = self.rows.cursor_id() if self.rows is not None else None
+        return self._by_id.get(aid) if aid else None
 
     def _apply(self, events: Iterable[DecisionEvent], keep: str | None = None) -> None:
         try:
@@ -385,10 +264,16 @@ class ReviewScreen(Screen):
         self.refresh_rows(keep)
 
     # -- actions ---------------------------------------------------------------------------------
-    def action_cursor(self, step: int) -> None:
+    def _step(self, step: int) -> None:
         table = self.query_one("#rv-table", DataTable)
         if table.row_count:
             table.move_cursor(row=max(0, min(table.cursor_row + step, table.row_count - 1)), animate=False)
+
+    def action_down(self) -> None:
+        self._step(1)
+
+    def action_up(self) -> None:
+        self._step(-1)
 
     def on_data_table_row_selected(self, message: DataTable.RowSelected) -> None:
         message.stop()
@@ -416,12 +301,15 @@ class ReviewScreen(Screen):
 
         self.app.push_screen(ArticleViewScreen(self.service, aid, ev), done)
 
+    def action_clear(self) -> None:
+        self.action_decide("clear")
+
     def action_decide(self, value: str) -> None:
-        """Change (f/a/x) or clear (c) the decision of the row under the cursor, keeping its note."""
+        """Change (f/a/x) or clear (backspace) the decision of the row under the cursor, keeping its note."""
         ev = self._cursor_event()
         if ev is None:
             return
-        decision = None if value == "clear" else Decision(value)
+        decision = None if value == "clear" else Decision.parse(value)
         # Shown at once; the write happens on the service's writer thread, which says saved or NOT saved.
         action = self.service.decide_soon([ev.article_id], decision, note=ev.note)
         self._apply(self.service.events_of(action), keep=ev.article_id)
@@ -434,12 +322,12 @@ class ReviewScreen(Screen):
             return
         self._apply(self.service.events_of(action), keep=action.ids[0] if action.ids else None)
 
-    def action_cycle_decision(self) -> None:
+    def action_filter_decision(self) -> None:
         i = DECISION_FILTERS.index(self.filter.decision)
         self.filter = replace(self.filter, decision=DECISION_FILTERS[(i + 1) % len(DECISION_FILTERS)])
         self.refresh_rows()
 
-    def action_cycle_range(self) -> None:
+    def action_filter_days(self) -> None:
         """Cycle the time range: all, today, 7 days, 30 days (a custom range goes back to today)."""
         current = self.filter.since if not self.filter.until and self.filter.since in RANGES else None
         i = RANGES.index(current) if current is not None else (0 if self.filter.since else -1)
@@ -449,8 +337,8 @@ class ReviewScreen(Screen):
         self.filter = replace(self.filter, since="" if nxt == "all" else nxt, until="")
         self.refresh_rows()
 
-    def action_cycle_sort(self) -> None:
-        names = [name for name, _ in self._layout] or list(COLUMNS)
+    def action_sort(self) -> None:
+        names = [name for name, _ in (self.rows.layout if self.rows else ())] or list(COLUMNS)
         i = names.index(self.sort_column) if self.sort_column in names else -1
         self.sort_column = names[(i + 1) % len(names)]
         self.sort_descending = self.sort_column == "when"
@@ -467,72 +355,34 @@ class ReviewScreen(Screen):
     def action_reload(self) -> None:
         self.load()
 
-    # -- the one-line filter input ---------------------------------------------------------------
-    def _field_value(self, what: str) -> str:
-        if what == "range":
-            return (self.filter.since + (" " + self.filter.until if self.filter.until else "")).strip()
-        return getattr(self.filter, what)
+    # -- the one-line filter input (FilterAsk) --------------------------------------------------
+    def action_search(self) -> None:
+        self.ask.ask("text")
 
-    def action_ask(self, what: str) -> None:
-        """Show the input for one filter (text, user, source, range); Enter applies, Escape cancels."""
-        inp = self.query_one("#rv-input", Input)
-        label, hint = _PROMPTS[what]
-        self._asking = what
-        self._before_ask = self._field_value(what)
-        inp.border_title = f"filter by {label} (Enter apply, Esc cancel)"
-        inp.placeholder = hint
-        inp.value = self._before_ask
-        inp.add_class("-shown")
-        inp.focus()
+    def action_source_filter(self) -> None:
+        self.ask.ask("source")
 
-    def _set_field(self, what: str, value: str) -> None:
-        if what == "range":
-            parts = value.replace("..", " ").split()
-            since = parts[0] if parts else ""
-            until = parts[1] if len(parts) > 1 else ""
-            try:
-                time_bounds(ReviewFilter(since=since, until=until), self.service.parse_when)
-            except ValueError as exc:
-                self.notify(f"Time range not understood: {exc}", severity="error", markup=False)
-                return
-            self.filter = replace(self.filter, since=since, until=until)
-        else:
-            self.filter = replace(self.filter, **{what: value})
-        self.refresh_rows()
+    def action_filter_user(self) -> None:
+        self.ask.ask("user")
+
+    def action_filter_range(self) -> None:
+        self.ask.ask("range")
 
     def on_input_changed(self, message: Input.Changed) -> None:
-        if not self._asking or self._asking == "range" or message.value == self._field_value(self._asking):
-            return
-        what, value = self._asking, message.value
-        if self._debounce is not None:
-            self._debounce.stop()
-        self._debounce = self.set_timer(0.25, lambda: self._asking == what and self._set_field(what, value))
+        self.ask.changed(message.value)
 
     def on_input_submitted(self, message: Input.Submitted) -> None:
         message.stop()
-        what = self._asking
-        self._hide_input()
-        if what:
-            self._set_field(what, message.value.strip() if what == "range" else message.value)
+        self.ask.submitted(message.value)
 
-    def _hide_input(self) -> None:
-        if self._debounce is not None:
-            self._debounce.stop()
-            self._debounce = None
-        self._asking = ""
-        self.query_one("#rv-input", Input).remove_class("-shown")
-        self.query_one("#rv-table", DataTable).focus()
-
-    def action_keys(self) -> None:
+    def action_help(self) -> None:
         """Show or hide the panel listing every key of this screen."""
         toggle_key_panel(self)
 
-    def action_close(self) -> None:
+    def action_back(self) -> None:
         """Escape: cancel the filter input if it is open, else go back to the main screen."""
-        if self._asking:
-            what, before = self._asking, self._before_ask
-            self._hide_input()
-            if self._field_value(what) != before:
-                self._set_field(what, before)
-            return
+        if not self.ask.cancel():
+            self.dismiss(None)
+
+    def action_quit(self) -> None:
         self.dismiss(None)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from triage.model import Decision, DecisionEvent
-from triage.tui.widgets.activity import DECISION_NAMES
+from triage.tui.format import decision_word, utc_key
 
 __all__ = [
     "COLUMNS",
@@ -41,20 +41,14 @@ class ReviewFilter:
     text: str = ""
 
 
-def _utc_key(value: datetime) -> str:
-    """A datetime as the canonical event timestamp ('YYYY-MM-DDTHH:MM:SS.ffffffZ', UTC): compares as text."""
-    dt = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def time_bounds(flt: ReviewFilter, parse_when: Callable[..., datetime]) -> tuple[str | None, str | None]:
     """The filter's since/until as inclusive UTC keys; a whole day as `until` includes that day.
 
     `parse_when` is the service's (today, yesterday, 7d, 30d, ISO dates: local days); ValueError
     with a plain reason for anything else.
     """
-    since = _utc_key(parse_when(flt.since)) if flt.since.strip() else None
-    until = _utc_key(parse_when(flt.until, end=True)) if flt.until.strip() else None
+    since = utc_key(parse_when(flt.since)) if flt.since.strip() else None
+    until = utc_key(parse_when(flt.until, end=True)) if flt.until.strip() else None
     return since, until
 
 
@@ -75,7 +69,9 @@ def filter_events(
     """The events matching a filter (since/until: UTC keys from time_bounds); pure (`hay`, article id
     -> haystack(event), is only read: a missing entry is worked out).
 
-    A source filter "tag:T" matches the sources (feeds) tagged T in `tags` (source name -> tags)."""
+    `user` matches one user exactly (casefolded); a source filter "tag:T" matches the sources (feeds)
+    tagged T in `tags` (source name -> tags), any other a part of the source's name. The one place the
+    review screen matches events: the store's event query replaces it at this call."""
     want_dec: object = ...
     if flt.decision == "cleared":
         want_dec = None
@@ -96,7 +92,7 @@ def filter_events(
             continue
         if until is not None and ev.at > until:
             continue
-        if user and user not in ev.user.casefold():
+        if user and user != ev.user.casefold():
             continue
         if tagged is not None:
             if ev.source.casefold() not in tagged:
@@ -115,7 +111,7 @@ def filter_events(
 
 _SORT_KEYS = {
     "when": lambda ev: ev.at,
-    "decision": lambda ev: DECISION_NAMES[ev.decision],
+    "decision": lambda ev: decision_word(ev.decision),
     "title": lambda ev: ev.title.casefold(),
     "source": lambda ev: ev.source.casefold(),
     "user": lambda ev: ev.user.casefold(),

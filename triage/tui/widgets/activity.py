@@ -6,35 +6,24 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from rich.text import Text
 from textual.widgets import Static
 
 from triage.model import Decision, DecisionEvent
+from triage.tui.format import DECISION_STYLES, decision_word, utc_key
 from triage.tui.safe import plain
 
-__all__ = ["DECISION_STYLES", "Activity", "ActivityChart", "activity_of", "bars", "day_counts", "render_activity"]
+__all__ = ["Activity", "ActivityChart", "activity_of", "bars", "day_counts", "render_activity"]
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 DAYS = 30
-DECISION_STYLES = {
-    Decision.FOLLOW_UP: "bold yellow",
-    Decision.FLAG: "bold red",
-    Decision.ARCHIVE: "green",
-    None: "dim",
-}
-DECISION_NAMES = {
-    Decision.FOLLOW_UP: "follow-up",
-    Decision.FLAG: "flag",
-    Decision.ARCHIVE: "archive",
-    None: "cleared",
-}
 
 
 def _local_midnight_utc(day: date) -> str:
     """The UTC timestamp (as events write it) of local midnight starting `day`."""
-    return datetime.combine(day, time.min).astimezone().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return utc_key(datetime.combine(day, time.min).astimezone())
 
 
 def day_counts(events: Iterable[DecisionEvent], today: date, days: int = DAYS) -> list[int]:
@@ -100,7 +89,7 @@ def render_activity(activity: Activity, width: int = 80) -> Text:
     for dec in (Decision.FOLLOW_UP, Decision.FLAG, Decision.ARCHIVE, None):
         n = per_decision.get(dec, 0)
         if n or dec is not None:
-            second.append(f"{DECISION_NAMES[dec]} ", style=DECISION_STYLES[dec])
+            second.append(f"{decision_word(dec)} ", style=DECISION_STYLES[dec])
             second.append(f"{n}  ")
     if activity.per_source:
         second.append("│ ", style="dim")

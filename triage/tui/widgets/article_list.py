@@ -6,43 +6,22 @@ few ids on screen when it paints, so a decision or an analysis shows without reb
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from triage.model import Decision
-from triage.tui.safe import plain
 from triage.core import Listing, Row
+from triage.model import Decision
+from triage.tui.format import Clock, age, embargo_short, kill_word, urgency_mark
+from triage.tui.keymap import bindings
+from triage.tui.safe import plain
 
-__all__ = ["MARKS", "ArticleList", "age"]
-
-MARKS = {Decision.FOLLOW_UP: "F", Decision.ARCHIVE: "A", Decision.FLAG: "X"}
-
-
-def age(iso: str, now: datetime) -> str:
-    """A short age for the list ('5m', '3h', '4d', '2mo', '6y'); '' when the date is unknown."""
-    if not iso:
-        return ""
-    try:
-        when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    except ValueError:
-        return ""
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    secs = (now - when).total_seconds()
-    if secs < 0:
-        return "new"
-    for unit, size in (("y", 31_536_000), ("mo", 2_592_000), ("d", 86_400), ("h", 3_600), ("m", 60)):
-        if secs >= size:
-            return f"{int(secs // size)}{unit}"
-    return "now"
+__all__ = ["ArticleList"]
 
 
 def _fit(text: str, width: int) -> str:
@@ -57,17 +36,7 @@ def _fit(text: str, width: int) -> str:
 class ArticleList(ScrollView, can_focus=True):
     """The article list; posts `ArticleList.Highlighted` when the cursor lands on an article."""
 
-    BINDINGS = [
-        Binding("j,down", "cursor_down", "Down", show=False),
-        Binding("k,up", "cursor_up", "Up", show=False),
-        Binding("g,home", "first", "Top", show=False),
-        Binding("G,end", "last", "Bottom", show=False),
-        Binding("pagedown,ctrl+d", "page_down", "Page down", show=False),
-        Binding("pageup,ctrl+u", "page_up", "Page up", show=False),
-        Binding("v", "toggle_select", "Select", show=False),
-        Binding("shift+down,J", "select_down", "Select down", show=False),
-        Binding("shift+up,K", "select_up", "Select up", show=False),
-    ]
+    BINDINGS = bindings("list")
 
     COMPONENT_CLASSES = {
         "article-list--cursor",
@@ -78,12 +47,15 @@ class ArticleList(ScrollView, can_focus=True):
         "article-list--decided",
         "article-list--watched",
         "article-list--dim",
+        "article-list--banner",
     }
 
     DEFAULT_CSS = """
     ArticleList { background: $surface; }
     ArticleList > .article-list--cursor { background: $block-cursor-blurred-background; }
-    ArticleList:focus > .article-list--cursor { background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold; }
+    ArticleList:focus > .article-list--cursor {
+        background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold;
+    }
     ArticleList > .article-list--selected { text-style: reverse; }
     ArticleList > .article-list--follow-up { color: $success; text-style: bold; }
     ArticleList > .article-list--flag { color: $error; text-style: bold; }
@@ -91,6 +63,7 @@ class ArticleList(ScrollView, can_focus=True):
     ArticleList > .article-list--decided { color: $text-muted; }
     ArticleList > .article-list--watched { color: $warning; text-style: bold; }
     ArticleList > .article-list--dim { color: $text-muted; }
+    ArticleList > .article-list--banner { text-style: bold reverse; }
     """
 
     cursor: reactive[int] = reactive(0, always_update=True, init=False)
@@ -109,13 +82,20 @@ class ArticleList(ScrollView, can_focus=True):
             self.count = count
             super().__init__()
 
-    def __init__(self, *, now: datetime | None = None, row_of: Callable[[str], Row | None] | None = None,
-                 **kwargs) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        default_language: str = "en",
+        row_of: Callable[[str], Row | None] | None = None,
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         self._ids: tuple[str, ...] = ()
         self._index: dict[str, int] = {}
         self._row_of: Callable[[str], Row | None] = row_of or (lambda _aid: None)
-        self._now = now
+        self.clock = clock or Clock()
+        self._default_language = default_language.casefold()
         self.selected: set[str] = set()
         self._posted: str | None = None  # the article id last announced with Highlighted
         self._text_cache: dict[tuple, tuple] = {}
@@ -177,7 +157,10 @@ class ArticleList(ScrollView, can_focus=True):
         """The ids around the cursor, the nearest first (what to analyse next)."""
         out = []
         for step in range(1, max(before, after) + 1):
-            for i in ((self.cursor + step) if step <= after else None, (self.cursor - step) if step <= before else None):
+            for i in (
+                (self.cursor + step) if step <= after else None,
+                (self.cursor - step) if step <= before else None,
+            ):
                 if i is not None and 0 <= i < len(self._ids):
                     out.append(self._ids[i])
         return out
@@ -222,16 +205,16 @@ class ArticleList(ScrollView, can_focus=True):
         if self._ids:
             self.cursor = max(0, min(len(self._ids) - 1, self.cursor + delta))
 
-    def action_cursor_down(self) -> None:
+    def action_down(self) -> None:
         self._move(1)
 
-    def action_cursor_up(self) -> None:
+    def action_up(self) -> None:
         self._move(-1)
 
-    def action_first(self) -> None:
+    def action_top(self) -> None:
         self._move(-len(self._ids))
 
-    def action_last(self) -> None:
+    def action_bottom(self) -> None:
         self._move(len(self._ids))
 
     def action_page_down(self) -> None:
@@ -240,7 +223,7 @@ class ArticleList(ScrollView, can_focus=True):
     def action_page_up(self) -> None:
         self._move(-max(1, self.scrollable_content_region.height - 1))
 
-    def action_toggle_select(self) -> None:
+    def action_select(self) -> None:
         aid = self.current_id
         if aid is None:
             return
@@ -290,7 +273,7 @@ class ArticleList(ScrollView, can_focus=True):
             style = style + self.get_component_rich_style("article-list--selected")
         if index == self.cursor:
             style = style + self.get_component_rich_style("article-list--cursor")
-        mark = MARKS.get(row.decision, " ") if row.decision else " "
+        mark = row.decision.mark if row.decision else " "
         mark_style = {
             Decision.FOLLOW_UP: "article-list--follow-up",
             Decision.FLAG: "article-list--flag",
@@ -298,31 +281,57 @@ class ArticleList(ScrollView, can_focus=True):
         }.get(row.decision)  # type: ignore[arg-type]
         sel = "▌" if aid in self.selected else " "
         star = "★" if row.watched else (" " if not row.muted else "∅")
-        title, extra = self._texts(row, width)
+        title, extra, flags = self._texts(row, width)
         title_style = style
         if row.decision is not None and index != self.cursor:
             title_style = style + self.get_component_rich_style("article-list--decided")
         segments = [
             Segment(sel, style),
             Segment(mark, style + self.get_component_rich_style(mark_style) if mark_style else style),
-            Segment(star, style + self.get_component_rich_style("article-list--watched") if row.watched else style),
+            Segment(
+                star, style + self.get_component_rich_style("article-list--watched") if row.watched else style
+            ),
             Segment(" ", style),
-            Segment(title, title_style),
         ]
+        for flag, loud in flags:  # urgency, kill, embargo: words and marks, readable without colour
+            segments.append(
+                Segment(
+                    flag, style + self.get_component_rich_style("article-list--banner") if loud else style
+                )
+            )
+            segments.append(Segment(" ", style))
+        segments.append(Segment(title, title_style))
         if extra:
             segments.append(Segment(" " + extra, style + self.get_component_rich_style("article-list--dim")))
         strip = Strip(segments)
         return strip.adjust_cell_length(width, style)
 
-    def _texts(self, row: Row, width: int) -> tuple[str, str]:
-        """The row's title fitted to the width and its right-hand part (sources, source, age),
-        remembered per article and width: a repaint of the same rows formats nothing again."""
+    def _flags(self, row: Row, now) -> list[tuple[str, bool]]:
+        """The marks before the title: '!!' flash / '!' bulletin, KILLED / WITHHELD (loud), EMB 14:30."""
         art = row.article
-        now = self._now or datetime.now(UTC)
-        key = (art.id, width, row.sources, now.replace(second=0, microsecond=0))
+        out: list[tuple[str, bool]] = []
+        mark = urgency_mark(art.urgency).rstrip()
+        if mark:
+            out.append((mark, art.urgency == 1))
+        killed = kill_word(art)
+        if killed:
+            out.append((killed, True))
+        embargo = embargo_short(art, now)
+        if embargo:
+            out.append((embargo, True))
+        return out
+
+    def _texts(self, row: Row, width: int) -> tuple[str, str, list[tuple[str, bool]]]:
+        """The row's title fitted to the width, its right-hand part (sources, language, source, age) and
+        its flags, remembered per article, width and minute: a repaint of the same rows formats nothing
+        again."""
+        art = row.article
+        now = self.clock.now()
+        key = (art.id, width, row.sources, row.reopened, now.replace(second=0, microsecond=0))
         got = self._text_cache.get(key)
         if got is not None and got[0] is art:
-            return got[1], got[2]
+            return got[1], got[2], got[3]
+        flags = self._flags(row, now)
         title_text = plain(art.title, one_line=True) or "(untitled)"
         if art.updated:  # a story that changed since it first came: marked, in colour or none
             title_text = "↻ " + title_text
@@ -331,16 +340,20 @@ class ArticleList(ScrollView, can_focus=True):
         extra_parts = []
         if row.sources > 1:
             extra_parts.append(f"{row.sources} sources")
+        lang = plain(art.language, one_line=True)[:5]
+        if lang and lang.casefold() != self._default_language:
+            extra_parts.append(lang)
         if width >= 60 and source_text:
             extra_parts.append(_fit(source_text, 14).rstrip() if cell_len(source_text) > 14 else source_text)
         if age_text:
             extra_parts.append(age_text.rjust(3))
         extra = " ".join(extra_parts)
-        title = _fit(title_text, max(1, width - 4 - (cell_len(extra) + 1 if extra else 0)))
+        used = 4 + (cell_len(extra) + 1 if extra else 0) + sum(cell_len(f) + 1 for f, _ in flags)
+        title = _fit(title_text, max(1, width - used))
         if len(self._text_cache) > 4000:
             self._text_cache.clear()
-        self._text_cache[key] = (art, title, extra)
-        return title, extra
+        self._text_cache[key] = (art, title, extra, flags)
+        return title, extra, flags
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self._ids)

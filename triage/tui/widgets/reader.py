@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
 from triage.model import Analysis, Article, DecisionEvent
+from triage.tui.format import Clock, local_when
+from triage.tui.keymap import bindings
 from triage.tui.safe import plain
 from triage.tui.widgets.summary_lines import (
     KIND_LABELS,
@@ -37,16 +38,24 @@ class SummaryPanel(Static):
     class WidthChanged(Message):
         """The panel's width changed: the lines it needs did too (the screen sizes the panes again)."""
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, clock: Clock | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.clock = clock or Clock()
         self._width = 0
         self._content: tuple = (None, None, "", None, None)
         self._height: int | None = None
         self._compact = False
         self._lines: dict[tuple[int, bool], SummaryLines] = {}
 
-    def show(self, article: Article | None, analysis: Analysis | None, *, status: str = "",
-             event: DecisionEvent | None = None, update=None) -> None:
+    def show(
+        self,
+        article: Article | None,
+        analysis: Analysis | None,
+        *,
+        status: str = "",
+        event: DecisionEvent | None = None,
+        update=None,
+    ) -> None:
         """Show `article`'s summary (or a status line while it is being analysed); `update`: what its
         latest version added (an updated story)."""
         self._content = (article, analysis, status, event, update)
@@ -61,8 +70,16 @@ class SummaryPanel(Static):
         got = self._lines.get(key)
         if got is None:
             article, analysis, status, event, update = self._content
-            got = self._lines[key] = build_summary(article, analysis, width, status=status, event=event,
-                                                   compact=self._compact, update=update)
+            got = self._lines[key] = build_summary(
+                article,
+                analysis,
+                width,
+                status=status,
+                event=event,
+                compact=self._compact,
+                update=update,
+                now=self.clock.now(),
+            )
         return got
 
     @property
@@ -70,6 +87,11 @@ class SummaryPanel(Static):
         """Cells a line of text has (the panel's width less its padding; 78 before the first layout)."""
         width = self.size.width - self.styles.padding.left - self.styles.padding.right
         return width if self.size.width else 78
+
+    def repaint(self) -> None:
+        """Lay the same story out again (the clock moved: an embargo may have passed)."""
+        self._lines.clear()
+        self._paint()
 
     def fit_to(self, height: int | None, *, compact: bool = False) -> None:
         """Show what fits in `height` lines (None: everything), in the compact form or not."""
@@ -91,14 +113,27 @@ class SummaryPanel(Static):
 NEW_STYLE = "reverse"  # sentences new since the version the reader last saw or decided
 
 
-def article_text(article: Article, analysis: Analysis | None, highlight: str = "bold underline",
-                 event: DecisionEvent | None = None, update=None) -> Text:
+def article_text(
+    article: Article,
+    analysis: Analysis | None,
+    highlight: str = "bold underline",
+    event: DecisionEvent | None = None,
+    update=None,
+) -> Text:
     """Title, meta line (and the decision and note, when given) and full text, summary sentences
     highlighted; with `update`, the sentences it added marked as new."""
     out = Text()
     out.append(plain(article.title, one_line=True) or "(untitled)", style="bold")
     out.append("\n")
-    meta = [m for m in (article.source, article.published[:10] if article.published else "", article.url) if m]
+    meta = [
+        m
+        for m in (
+            article.source,
+            local_when(article.published, "date") if article.published else "",
+            article.url,
+        )
+        if m
+    ]
     if article.updated:
         out.append_text(update_line(article, update))
         if update is not None and update.spans:
@@ -150,27 +185,37 @@ class ArticleText(VerticalScroll, can_focus=True):
     ArticleText > Static { width: 1fr; }
     """
 
-    BINDINGS = [
-        Binding("escape", "screen.escape", "List"),
-        Binding("space", "page_down", "Page down"),
-        Binding("j", "scroll_down", "Down", show=False),
-        Binding("k", "scroll_up", "Up", show=False),
-    ]
+    BINDINGS = bindings("text")
 
     shown_text: Text = Text("")  # what the pane shows now, as rich Text (with its highlights)
 
     def compose(self):
         yield Static(id="article-body")
 
-    def show(self, article: Article | None, analysis: Analysis | None,
-             event: DecisionEvent | None = None, update=None) -> None:
+    def show(
+        self,
+        article: Article | None,
+        analysis: Analysis | None,
+        event: DecisionEvent | None = None,
+        update=None,
+    ) -> None:
         """Render an article's full text (scrolled to the top); with `event`, its decision and note;
         with `update`, the sentences its latest version added marked."""
         body = self.query_one("#article-body", Static)
-        self.shown_text = Text("") if article is None else article_text(article, analysis, event=event,
-                                                                         update=update)
+        self.shown_text = (
+            Text("") if article is None else article_text(article, analysis, event=event, update=update)
+        )
         body.update(self.shown_text)
         self.scroll_home(animate=False)
 
-    def action_page_down(self) -> None:
+    def action_page_text(self) -> None:
         self.scroll_page_down(animate=False)
+
+    def action_back(self) -> None:
+        self.screen.action_back()
+
+    def action_down(self) -> None:
+        self.scroll_down()
+
+    def action_up(self) -> None:
+        self.scroll_up()

@@ -8,14 +8,24 @@ before any more sentences: a person decides from the sentences and the names tog
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from rich.console import Console
 from rich.text import Text
 
-from triage.model import Analysis, Article, Decision, DecisionEvent
+from triage.model import Analysis, Article, DecisionEvent
+from triage.tui.format import BANNER_STYLE, kill_banner, local_when, wire_flags
 from triage.tui.safe import plain
 
-__all__ = ["CHIP_KINDS", "DECISION_LABELS", "KIND_LABELS", "SummaryLines", "build_summary", "decision_line", "flow"]
+__all__ = [
+    "CHIP_KINDS",
+    "KIND_LABELS",
+    "SummaryLines",
+    "build_summary",
+    "decision_line",
+    "flow",
+    "wire_lines",
+]
 
 KIND_LABELS = {
     "people": "People",
@@ -27,7 +37,6 @@ KIND_LABELS = {
     "other": "Other",
 }
 CHIP_KINDS = ("people", "places", "organisations", "groups")  # shown as chips, in this order
-DECISION_LABELS = {Decision.FOLLOW_UP: "follow-up", Decision.ARCHIVE: "archived", Decision.FLAG: "flagged"}
 MAX_CHIPS = 6  # per kind, in the full form (the compact form shows what fits on one line)
 MAX_TERMS = 8
 INDENT = "  "
@@ -122,15 +131,23 @@ class SummaryLines:
     @property
     def full(self) -> int:
         """Lines for everything."""
-        return (len(self.head) + sum(len(s) for s in self.sentences) + sum(len(c) for c in self.chips)
-                + len(self.terms))
+        return (
+            len(self.head)
+            + sum(len(s) for s in self.sentences)
+            + sum(len(c) for c in self.chips)
+            + len(self.terms)
+        )
 
     def fit(self, height: int | None, width: int) -> Text:
         """Everything that fits in `height` lines (None: everything): the head, whole sentences (a
         line counts those left out), the first line of chips, then more chips and the terms."""
         if height is None or height >= self.full:
-            rows = [*self.head, *(r for s in self.sentences for r in s), *(r for c in self.chips for r in c),
-                    *self.terms]
+            rows = [
+                *self.head,
+                *(r for s in self.sentences for r in s),
+                *(r for c in self.chips for r in c),
+                *self.terms,
+            ]
             return Text("\n").join(rows)
         rows = list(self.head)[: max(1, height)]
         reserve = 1 if self.chips else 0
@@ -157,48 +174,60 @@ class SummaryLines:
         return Text("\n").join(rows[:height])
 
 
-def update_line(article: Article, update=None) -> Text:
-    """"↻ updated 10:42: adds 2 sentences: “…”" (the update and what it added), for an updated story."""
+def update_line(article: Article, update=None, now: datetime | None = None) -> Text:
+    """ "↻ updated 10:42: adds 2 sentences: “…”" (the update and what it added), for an updated story."""
     line = Text("↻ updated", style="bold")
-    when = local_time(article.updated_at)
+    when = local_when(article.updated_at, "clock", now=now) if article.updated_at else ""
     if when:
         line.append(f" {when}", style="bold")
     if update is not None:
         line.append(": ")
         words = update.line()
         if words.startswith("Update adds"):
-            words = "adds" + words[len("Update adds"):]
+            words = "adds" + words[len("Update adds") :]
         line.append(plain(words, one_line=True), style="" if update.news else "dim")
     return line
 
 
-def local_time(iso: str) -> str:
-    """An ISO time as the reader's local "HH:MM" (today) or "26 Nov HH:MM"; "" when not a time."""
-    from datetime import datetime
-
-    if not iso:
-        return ""
-    try:
-        when = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone()
-    except ValueError:
-        return ""
-    today = datetime.now().astimezone().date()
-    return when.strftime("%H:%M") if when.date() == today else when.strftime("%d %b %H:%M").lstrip("0")
+def wire_lines(article: Article, now: datetime) -> list[Text]:
+    """What the wire says of the item, apart from its copy: the kill banner, FLASH / CORRECTION /
+    language / embargo, the editors' note. Words in reverse video: readable without colour."""
+    out = []
+    banner = kill_banner(article)
+    if banner:
+        out.append(Text(f" {banner} ", style=BANNER_STYLE))
+    flags = wire_flags(article, now)
+    if flags:
+        out.append(flags)
+    if article.ednote:
+        line = _label("Ed. note: ")
+        line.append(plain(article.ednote, one_line=True), style="italic")
+        out.append(line)
+    return out
 
 
 def decision_line(event: DecisionEvent | None) -> Text | None:
-    """"● flagged  note: …" for a story with a decision or a note (the note as literal text), else None."""
+    """ "● flagged  note: …" for a story with a decision or a note (the note as literal text), else None."""
     if event is None or (event.decision is None and not event.note):
         return None
-    line = Text(f"● {DECISION_LABELS.get(event.decision, 'undecided')}", style="bold")
+    line = Text(f"● {event.decision.label if event.decision else 'undecided'}", style="bold")
     if event.note:
         line.append("  note: ", style="bold")
         line.append(plain(event.note, one_line=True))
     return line
 
 
-def build_summary(article: Article | None, analysis: Analysis | None, width: int, *, status: str = "",
-                  event: DecisionEvent | None = None, compact: bool = False, update=None) -> SummaryLines:
+def build_summary(
+    article: Article | None,
+    analysis: Analysis | None,
+    width: int,
+    *,
+    status: str = "",
+    event: DecisionEvent | None = None,
+    compact: bool = False,
+    update=None,
+    now: datetime | None = None,
+) -> SummaryLines:
     """Wrap a story's summary for `width` cells. Compact: each kind of chips and the terms on one
     line (whole chips, "+N" for the rest), for small terminals. `update` (triage.catalog.changes.Update):
     what the story's latest version added, said in one line at the top."""
@@ -206,8 +235,14 @@ def build_summary(article: Article | None, analysis: Analysis | None, width: int
     if article is None:
         return SummaryLines(head=(Text("No article selected.", style="italic"),))
     head: list[Text] = []
+    if now is None:
+        from datetime import UTC
+
+        now = datetime.now(UTC)
+    for wire in wire_lines(article, now):
+        head.extend(_wrap(wire, width)[:2] if compact else _wrap(wire, width))
     if article.updated:
-        head.extend(_wrap(update_line(article, update), width)[:2])
+        head.extend(_wrap(update_line(article, update, now), width)[:2])
     line = decision_line(event)
     if line is not None:
         head.extend(_wrap(line, width)[:2] if compact else _wrap(line, width))
@@ -235,12 +270,13 @@ def build_summary(article: Article | None, analysis: Analysis | None, width: int
             label = _label(f"{KIND_LABELS[kind]}: ")
             chips.append(tuple(flow(label, items, " · ", width, max_lines=1 if compact else None)))
     else:
-        note = Text(f"Entities unavailable: no trained spaCy model ({plain(analysis.model, one_line=True)}).",
-                    style="italic")
+        note = Text(
+            f"Entities unavailable: no trained spaCy model ({plain(analysis.model, one_line=True)}).",
+            style="italic",
+        )
         chips.append(tuple(_wrap(note, width)))
     terms: tuple[Text, ...] = ()
     if analysis.key_terms:
         items = [Text(plain(t, one_line=True), style="dim") for t in analysis.key_terms[:MAX_TERMS]]
         terms = tuple(flow(_label("Terms: "), items, ", ", width, max_lines=1 if compact else None))
     return SummaryLines(head=tuple(head), sentences=tuple(sentences), chips=tuple(chips), terms=terms)
-

@@ -28,17 +28,20 @@ from dataclasses import dataclass, field
 from rich.text import Text
 from textual.widgets import Static
 
-from triage.tui.safe import plain
 from triage.core import VIEWS, View
+from triage.model import Decision
+from triage.tui.keymap import KEYS
+from triage.tui.safe import plain
 
 __all__ = ["DEGRADE", "VIEW_LABELS", "Status", "TopBar", "compact_count", "render_status"]
 
-VIEW_LABELS = {"inbox": "Inbox", "follow-up": "Follow-up", "flagged": "Flagged", "archived": "Archived",
-               "all": "All"}
+VIEW_LABELS = {k.args[0]: k.label for k in KEYS if k.action == "view"}  # the keys 1-5 name them
 # Deliberate short labels: whole words, never a word cut in half.
 SHORT_LABELS = {**VIEW_LABELS, "follow-up": "Follow"}
 # The tightest form: the decided views by the marks the list shows for them (see help).
-MARK_LABELS = {**SHORT_LABELS, "follow-up": "F", "flagged": "X", "archived": "A"}
+MARK_LABELS = {
+    name: (d.mark if (d := Decision.from_view(name)) else label) for name, label in SHORT_LABELS.items()
+}
 
 # (part, level): applied in this order until the bar fits (see the module docstring).
 DEGRADE: tuple[tuple[str, int], ...] = (
@@ -141,8 +144,9 @@ def _parts(status: Status, levels: dict[str, int]) -> dict[str, Text | list[Text
     parts["filter"] = _filter(status, levels["filter"])
     parts["selected"] = Text(f"{status.selected:,} selected", style="bold") if status.selected else Text()
     parts["progress"] = Text(_progress(status, levels["progress"]), style="italic")
-    parts["not_saved"] = (Text(f"{status.not_saved:,} NOT SAVED", style="bold reverse")
-                          if status.not_saved else Text())
+    parts["not_saved"] = (
+        Text(f"{status.not_saved:,} NOT SAVED", style="bold reverse") if status.not_saved else Text()
+    )
     return parts
 
 

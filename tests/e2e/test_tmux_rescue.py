@@ -1,4 +1,5 @@
-"""End to end, the installed `triage` in tmux: a full disk, a decision, then the terminal goes away (SIGHUP, an
+"""End to end, the installed `triage` in tmux: a full disk, a decision, then the terminal goes away
+(SIGHUP, an
 SSH connection that drops) or the process is told to stop (SIGTERM). The decision is never lost: it is in
 the rescue file, and the next command replays it and says so."""
 
@@ -16,9 +17,10 @@ import pytest
 
 from triage.store import DecisionStore
 
-from .helpers import HAVE_TMUX, TRIAGE, Tmux
+from .tmux import HAVE_TMUX, TRIAGE, Tmux
 
 pytestmark = [
+    pytest.mark.e2e,
     pytest.mark.skipif(not HAVE_TMUX, reason="tmux is not installed"),
     pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system"),
 ]
@@ -51,7 +53,7 @@ def test_a_decision_the_disk_refused_survives_the_terminal_going_away(tmp_path, 
             os.kill(pid, signal.SIGTERM)
         told = time.monotonic()
         _until(lambda: not Path(f"/proc/{pid}").exists(), "the process to end", timeout=30)
-        assert time.monotonic() - told < 5, "it ends promptly, not by the watchdog"
+        assert time.monotonic() - told < 9.5, "it ends by closing, not by the 10 s watchdog"
         env = term.env
     rescue = Path(f"{db}.rescue")
     assert rescue.exists(), "the decision went to the rescue file beside the decisions file"
@@ -60,8 +62,13 @@ def test_a_decision_the_disk_refused_survives_the_terminal_going_away(tmp_path, 
     assert json.loads(line)["doc"]["decision"] == "follow-up"
     # Space again: the next command replays it, says so, and the rescue file is gone.
     Path(f"{db}.journal").unlink()
-    out = subprocess.run([str(TRIAGE), "decisions", "--db", str(db), "--format", "json"], capture_output=True,
-                         text=True, env={**os.environ, **env}, timeout=60)
+    out = subprocess.run(
+        [str(TRIAGE), "decisions", "--db", str(db), "--format", "json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     assert "Replayed 1 decision" in out.stderr
     assert [row["decision"] for row in json.loads(out.stdout)] == ["follow-up"]

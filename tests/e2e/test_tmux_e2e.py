@@ -7,9 +7,9 @@ import time
 import pytest
 from tinydb import TinyDB
 
-from .helpers import HAVE_TMUX, TRIAGE, Tmux
+from .tmux import HAVE_TMUX, TRIAGE, Tmux
 
-pytestmark = pytest.mark.skipif(not HAVE_TMUX, reason="tmux is not installed")
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not HAVE_TMUX, reason="tmux is not installed")]
 
 
 def test_installed_demo_in_tmux_records_a_decision(tmp_path):

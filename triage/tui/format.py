@@ -1,0 +1,208 @@
+"""How the TUI words things, written once: decisions (from triage.model.Decision), times and ages,
+and the wire's marks (urgency, embargo, kills), each readable without colour."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from rich.text import Text
+
+from triage.model import CLEAR_LABEL, Article, Decision
+from triage.tui.safe import plain
+
+__all__ = [
+    "BANNER_STYLE",
+    "DECISION_STYLES",
+    "Clock",
+    "age",
+    "decision_text",
+    "decision_word",
+    "duration",
+    "embargo_line",
+    "embargo_short",
+    "kill_banner",
+    "kill_word",
+    "local_when",
+    "parse_iso",
+    "urgency_mark",
+    "urgency_word",
+    "utc_key",
+    "wire_flags",
+]
+
+DECISION_STYLES: dict[Decision | None, str] = {
+    Decision.FOLLOW_UP: "bold yellow",
+    Decision.FLAG: "bold red",
+    Decision.ARCHIVE: "green",
+    None: "dim",
+}
+BANNER_STYLE = "bold reverse"
+
+
+class Clock:
+    """The screen's idea of now: the real time, or a fixed one (tests and snapshots) that can be moved."""
+
+    def __init__(self, fixed: datetime | None = None) -> None:
+        self.fixed = fixed
+
+    def now(self) -> datetime:
+        return self.fixed if self.fixed is not None else datetime.now(UTC)
+
+    def set(self, when: datetime) -> None:
+        """Fix the clock at `when` (the screen's timer repaints what depends on it)."""
+        self.fixed = when
+
+
+# -- decisions -----------------------------------------------------------------------------------
+def decision_word(decision: Decision | None) -> str:
+    """'follow-up', 'archived', 'flagged', or 'cleared' for no decision."""
+    return decision.label if decision is not None else CLEAR_LABEL
+
+
+_DECISION_TEXTS: dict[Decision | None, Text] = {}
+
+
+def decision_text(decision: Decision | None) -> Text:
+    """A decision as a styled word; shared instances: copy before changing one."""
+    got = _DECISION_TEXTS.get(decision)
+    if got is None:
+        got = _DECISION_TEXTS[decision] = Text(
+            decision_word(decision), style=DECISION_STYLES[decision], end=""
+        )
+    return got
+
+
+# -- times ---------------------------------------------------------------------------------------
+def parse_iso(iso: str) -> datetime | None:
+    """An ISO 8601 time as an aware datetime (naive ones are UTC); None when it is not one."""
+    if not iso:
+        return None
+    try:
+        when = datetime.fromisoformat(iso.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+_STYLES = {"full": "%Y-%m-%d %H:%M", "short": "%m-%d %H:%M", "date": "%Y-%m-%d"}
+
+
+def local_when(iso: str, style: str = "full", *, now: datetime | None = None) -> str:
+    """An ISO time in local time: 'full' 2026-11-26 10:42, 'short' 11-26 10:42, 'date' 2026-11-26, or
+    'clock' (10:42 today, else 26 Nov 10:42). Text that is no time comes back cut, as it was."""
+    when = parse_iso(iso)
+    if when is None:
+        return plain(iso, one_line=True)[:16]
+    local = when.astimezone()
+    if style == "clock":
+        today = (now or datetime.now(UTC)).astimezone().date()
+        return local.strftime("%H:%M") if local.date() == today else local.strftime("%d %b %H:%M").lstrip("0")
+    return local.strftime(_STYLES[style])
+
+
+def utc_key(value: datetime) -> str:
+    """A datetime as events write their time ('YYYY-MM-DDTHH:MM:SS.ffffffZ', UTC): compares as text."""
+    dt = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+_AGE_UNITS = (("y", 31_536_000), ("mo", 2_592_000), ("d", 86_400), ("h", 3_600), ("m", 60))
+
+
+def age(iso: str, now: datetime) -> str:
+    """A short age for the list ('5m', '3h', '4d', '2mo', '6y'); '' when the date is unknown."""
+    when = parse_iso(iso)
+    if when is None:
+        return ""
+    secs = (now - when).total_seconds()
+    if secs < 0:
+        return "new"
+    for unit, size in _AGE_UNITS:
+        if secs >= size:
+            return f"{int(secs // size)}{unit}"
+    return "now"
+
+
+def duration(seconds: float) -> str:
+    """A time still to go, in words a desk reads at a glance: '42 min', '2 h 5 min', '3 d 4 h'."""
+    minutes = max(1, int(seconds // 60) + (1 if seconds % 60 else 0))
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+# -- the wire ------------------------------------------------------------------------------------
+def urgency_mark(urgency: int | None) -> str:
+    """The list's mark, two cells: '!!' a flash (urgency 1), '! ' a bulletin (2), else blank."""
+    return {1: "!!", 2: "! "}.get(urgency or 0, "  ")
+
+
+def urgency_word(urgency: int | None) -> str:
+    """'FLASH' (urgency 1), 'BULLETIN' (2), '' otherwise."""
+    return {1: "FLASH", 2: "BULLETIN"}.get(urgency or 0, "")
+
+
+def _embargo(article: Article, now: datetime) -> datetime | None:
+    until = parse_iso(article.embargoed)
+    return until if until is not None and until > now else None
+
+
+def embargo_short(article: Article, now: datetime) -> str:
+    """'EMB 14:30' (UTC) for an item still under embargo ('EMB 3 Dec' beyond a day); '' once it is not."""
+    until = _embargo(article, now)
+    if until is None:
+        return ""
+    if (until - now).total_seconds() >= 86_400:
+        return "EMB " + until.strftime("%d %b").lstrip("0")
+    return "EMB " + until.astimezone(UTC).strftime("%H:%M")
+
+
+def embargo_line(article: Article, now: datetime) -> str:
+    """'EMBARGO until 14:30 UTC (in 42 min)'; '' once the embargo has passed (or there is none)."""
+    until = _embargo(article, now)
+    if until is None:
+        return ""
+    utc = until.astimezone(UTC)
+    day = "" if utc.date() == now.astimezone(UTC).date() else utc.strftime("%d %b ").lstrip("0")
+    return f"EMBARGO until {day}{utc:%H:%M} UTC (in {duration((until - now).total_seconds())})"
+
+
+def kill_word(article: Article) -> str:
+    """'KILLED' (canceled), 'WITHHELD' (withheld), '' for a usable item: the list's banner."""
+    if article.pubstatus == "canceled":
+        return "KILLED"
+    return "WITHHELD" if article.pubstatus == "withheld" else ""
+
+
+def kill_banner(article: Article) -> str:
+    """'KILLED: do not use' (canceled), 'WITHHELD: do not use for now' (withheld), '' otherwise."""
+    if article.pubstatus == "canceled":
+        return "KILLED: do not use"
+    return "WITHHELD: do not use for now" if article.pubstatus == "withheld" else ""
+
+
+def wire_flags(article: Article, now: datetime) -> Text:
+    """The panel's wire line: FLASH / BULLETIN, CORRECTION, the language, the embargo (words, so it
+    reads without colour); an empty Text when the item says none of these."""
+    parts: list[tuple[str, str]] = []
+    word = urgency_word(article.urgency)
+    if word:
+        parts.append((word, BANNER_STYLE))
+    if article.correction:
+        parts.append(("CORRECTION", "bold"))
+    lang = plain(article.language, one_line=True)[:12]
+    if lang:
+        parts.append((lang, "bold"))
+    emb = embargo_line(article, now)
+    if emb:
+        parts.append((emb, BANNER_STYLE))
+    out = Text()
+    for i, (text, style) in enumerate(parts):
+        if i:
+            out.append(" · ", style="dim")
+        out.append(text, style=style)
+    return out

@@ -1,0 +1,122 @@
+"""Deciding on the main screen: which stories a key acts on, decide (with a note), note, undo, and
+saying saved or NOT saved. The service answers at once and writes in the background."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from triage.core.book import Saved
+from triage.model import CLEAR_LABEL, Decision
+from triage.tui.screens.dialogs import NoteScreen
+from triage.tui.widgets.article_list import ArticleList
+
+__all__ = ["Deciding"]
+
+
+class Deciding:
+    """The main screen's decisions; owns the set of stories decided on screen (they stay listed
+    until the view changes)."""
+
+    def __init__(self, screen: Any) -> None:
+        self.screen = screen
+        self.service = screen.service
+        self.keep: set[str] = set()
+
+    @property
+    def _list(self) -> ArticleList:
+        return self.screen.query_one(ArticleList)
+
+    def targets(self) -> list[str]:
+        """The selection in list order (without walking the list), else the story under the cursor."""
+        lst = self._list
+        if lst.selected:
+            return sorted((i for i in lst.selected if lst.index_of(i) is not None), key=lst.index_of)
+        return [lst.current_id] if lst.current_id else []
+
+    def _targets_or_say(self) -> list[str]:
+        ids = self.targets()
+        if not ids:
+            self.screen.tell("No article selected.", severity="warning")
+        return ids
+
+    def decided(self, ids: list[str], advance: bool) -> None:
+        """The marks are in the service already: repaint them, keep the rows listed, move on."""
+        lst = self._list
+        self.keep.update(ids)
+        lst.update_row()
+        lst.clear_selection()
+        if advance and self.service.settings.get("ui.advance_after_decision", True):
+            lst.select_next(lambda r: r.decision is None)
+        self.screen.story.reshow()
+        self.screen.request_listing()  # counts follow, off the event loop
+
+    def saved(self, saved: Saved | None) -> None:
+        """A write finished (the service's writer thread): say saved, or NOT saved and why."""
+        if saved is None or (saved.what == "undo" and not saved.events and not saved.error):
+            return  # an undo that changed nothing (someone else changed it since) is told by the service
+        n = len({e.article_id for e in saved.events})
+        what = {"decide": "decided", "note": "noted", "undo": "restored"}.get(saved.what, saved.what)
+        if saved.events and saved.what == "decide":
+            decision = saved.events[0].decision
+            what = decision.label if decision is not None else CLEAR_LABEL
+        noun = f"{n} articles {what}" if n > 1 else f"article {what}"
+        if saved.error:
+            why = saved.error.rstrip(".")
+            kept = "" if "retried" in why else ". It is kept in memory and retried"
+            self.screen.tell(f"NOT saved yet ({noun}): {why}{kept}.", severity="error", timeout=8)
+        else:
+            self.screen.tell(f"Saved: {noun}.", timeout=2)
+        self.screen.set_status()
+        self._list.update_row()
+        if self.screen.story.shown_id in {e.article_id for e in saved.events}:
+            self.screen.story.reshow()
+
+    def decide(self, value: str, note: str | None = None, ids: list[str] | None = None) -> None:
+        """Decide (shown at once, written by the service), then move on to the next undecided story."""
+        ids = ids if ids is not None else self._targets_or_say()
+        if ids:
+            self.decided(self.service.decide_soon(ids, Decision.parse(value), note).ids, advance=True)
+
+    def decide_note(self, value: str) -> None:
+        """Ask for the note first, then write the decision and the note as one event on the story (or
+        selection) that was under the cursor when the key was pressed."""
+        ids = self._targets_or_say()
+        if not ids:
+            return
+        verb = Decision.parse(value).verb
+        if len(ids) == 1:
+            article = self.service.article(ids[0])
+            title, note = (article.title if article else ids[0]), self.service.note(ids[0])
+        else:
+            title, note = f"{len(ids)} selected articles", ""
+
+        def decide(text: str | None) -> None:
+            if text is not None:  # None: escape, nothing decided
+                self.decide(value, text or None, ids)
+
+        self.screen.app.push_screen(NoteScreen(title, note, prompt=f"{verb}, with a note: ",
+                                               placeholder="why? enter decides with this note, esc cancels"),
+                                    decide)
+
+    def undo(self) -> None:
+        action = self.service.undo_last()
+        if action is None:
+            self.screen.tell("Nothing to undo in this session.", timeout=2)
+            return
+        lst = self._list
+        first = lst.index_of(self.service.leader_of(action.ids[0])) if action.ids else None
+        if first is not None:
+            lst.cursor = first
+        self.decided(action.ids, advance=False)
+
+    def note(self) -> None:
+        row = self._list.current
+        if row is None:
+            return
+        aid = row.article.id
+
+        def save(note: str | None) -> None:
+            if note is not None:
+                self.decided(self.service.note_soon(aid, note).ids, advance=False)
+
+        self.screen.app.push_screen(NoteScreen(row.article.title, self.service.note(aid)), save)

@@ -1,0 +1,173 @@
+"""Finding on the main screen: the search box, the entity and source filters (with provider,
+language and urgency), the views and the sort, and what escape backs out of."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from textual.widgets import Input
+
+from triage.core import SORTS
+from triage.tui.format import urgency_word
+from triage.tui.safe import plain
+from triage.tui.screens.dialogs import PickScreen
+from triage.tui.widgets.article_list import ArticleList
+from triage.tui.widgets.summary_lines import KIND_LABELS
+
+__all__ = ["SEARCH_DEBOUNCE", "Finding", "source_items"]
+
+SEARCH_DEBOUNCE = 0.12  # seconds after the last typed letter before the list is filtered
+FACETS = (("provider", "Providers"), ("language", "Languages"), ("urgency", "Urgency"))
+
+
+def _facet_label(kind: str, value: str, count: int) -> str:
+    if kind == "urgency":
+        word = urgency_word(int(value)) if value.isdigit() else ""
+        return f"urgency {value}{' ' + word if word else ''}  ({count:,})"
+    return f"{plain(value, one_line=True) or '(none)'}  ({count:,})"
+
+
+def source_items(
+    sources: list[tuple[str, int]], tags: list, facets: dict[str, list[tuple[str, int]]]
+) -> list[tuple[str | None, str]]:
+    """The source picker's entries as (value, label), in sections (value None: a section's heading);
+    values are what View.source takes: a source name, "tag:T", "provider:P", "language:L", "urgency:N"."""
+    items: list[tuple[str | None, str]] = []
+    if sources:
+        items.append((None, "Sources"))
+        items += [(name, f"{plain(name, one_line=True) or '(no source)'}  ({n:,})") for name, n in sources]
+    names = [t[0] if isinstance(t, tuple) else t for t in tags]
+    if names:
+        items.append((None, "Folders (tags)"))
+        items += [(f"tag:{t}", f"Folder (tag): {plain(t, one_line=True)}") for t in names]
+    for kind, heading in FACETS:
+        values = facets.get(kind) or []
+        if values:
+            items.append((None, heading))
+            items += [(f"{kind}:{v}", _facet_label(kind, str(v), n)) for v, n in values]
+    return items
+
+
+class Finding:
+    """The main screen's search, filters, views and sort; owns the search box's debounce timer."""
+
+    def __init__(self, screen: Any) -> None:
+        self.screen = screen
+        self.service = screen.service
+        self._timer = None
+
+    @property
+    def _box(self) -> Input:
+        return self.screen.query_one("#search", Input)
+
+    def _set_view(self, **changes) -> None:
+        self.screen.view = replace(self.screen.view, **changes)
+
+    # -- search ----------------------------------------------------------------------------------
+    def search(self) -> None:
+        self.screen.reading = False
+        box = self._box
+        box.display = True
+        box.focus()
+
+    def typed(self, value: str) -> None:
+        """A letter in the search box: it shows at once; the list follows a moment after the last one."""
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.screen.set_timer(SEARCH_DEBOUNCE, lambda: self._set_search(value))
+
+    def _set_search(self, value: str) -> None:
+        self._timer = None
+        if value != self.screen.view.search:
+            self._set_view(search=value)
+
+    def submitted(self, value: str) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._set_search(value)
+        self.screen.query_one(ArticleList).focus()
+
+    def back(self) -> None:
+        """escape: out of the reading view, the search, the entity filter, the source filter, the
+        selection, in that order."""
+        screen, box, lst = self.screen, self._box, self.screen.query_one(ArticleList)
+        view = screen.view
+        if screen.reading:  # back to the list, the same story under the cursor
+            screen.reading = False
+        elif box.display and (box.has_focus or view.search or box.value):
+            if self._timer is not None:
+                self._timer.stop()
+                self._timer = None
+            box.value = ""
+            box.display = False
+            self._set_view(search="")
+            lst.focus()
+        elif view.entity:
+            self._set_view(entity="")
+        elif view.source:
+            self._set_view(source="")
+        elif lst.selected:
+            lst.clear_selection()
+        elif not lst.has_focus:
+            lst.focus()
+
+    # -- filters ---------------------------------------------------------------------------------
+    def entity_filter(self) -> None:
+        screen = self.screen
+        screen.reading = False
+        if screen.view.entity:
+            self._set_view(entity="")
+            return
+        lst = screen.query_one(ArticleList)
+        art = lst.current.article if lst.current else None
+        analysis = self.service.cached_analysis(art, wait=False) if art else None
+        if analysis is None or not any(analysis.entities.values()):
+            screen.tell("No entities known for this article yet.", severity="warning")
+            return
+        items: list[tuple[str | None, str]] = [
+            (e.text, f"{KIND_LABELS.get(kind, kind)}: {e.text} ({e.count})")
+            for kind in ("people", "places", "organisations", "groups")
+            for e in analysis.entities.get(kind, ())
+        ]
+        screen.app.push_screen(
+            PickScreen("Show articles naming:", items), lambda v: self._set_view(entity=v) if v else None
+        )
+
+    def source_filter(self) -> None:
+        """Only one source, folder (tag), provider, language or urgency; again (or escape) clears it.
+        The choices are counted in a worker: they walk the inbox."""
+        if self.screen.view.source:
+            self._set_view(source="")
+            return
+        self.screen.run_worker(
+            self._count_sources, thread=True, exclusive=True, group="sources", exit_on_error=False
+        )
+
+    def _count_sources(self) -> None:
+        svc = self.service
+        items = source_items(svc.sources(), svc.tags(), svc.facets())
+        self.screen.app.call_from_thread(self._pick_source, items)
+
+    def _pick_source(self, items: list[tuple[str | None, str]]) -> None:
+        if not items:
+            self.screen.tell("No sources yet.", severity="warning")
+            return
+        self.screen.app.push_screen(
+            PickScreen("Show only stories from:", items), lambda v: self._set_view(source=v) if v else None
+        )
+
+    # -- views and sort --------------------------------------------------------------------------
+    def view(self, name: str) -> None:
+        screen = self.screen
+        screen.reading = False
+        screen.deciding.keep.clear()
+        if screen.view.name == name:  # the same view again: a fresh look (decided rows leave it)
+            screen.request_listing()
+        self._set_view(name=name)
+
+    def sort(self) -> None:
+        sort = self.screen.view.sort
+        nxt = SORTS[(SORTS.index(sort) + 1) % len(SORTS)] if sort in SORTS else SORTS[0]
+        self._set_view(sort=nxt)
+        self.screen.tell(f"Sorted by {nxt}.", timeout=2)
