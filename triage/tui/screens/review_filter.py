@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from triage.model import Decision, DecisionEvent
+from triage.core import EventQuery, haystack
+from triage.model import DecisionEvent
 from triage.tui.format import decision_word, utc_key
 
 __all__ = [
@@ -52,11 +53,6 @@ def time_bounds(flt: ReviewFilter, parse_when: Callable[..., datetime]) -> tuple
     return since, until
 
 
-def haystack(ev: DecisionEvent) -> str:
-    """The text the text filter looks in: title, note, source, user, id and url, casefolded."""
-    return f"{ev.title}\n{ev.note}\n{ev.source}\n{ev.user}\n{ev.article_id}\n{ev.url}".casefold()
-
-
 def filter_events(
     events: Iterable[DecisionEvent],
     flt: ReviewFilter,
@@ -66,47 +62,13 @@ def filter_events(
     hay: dict[str, str] | None = None,
     tags: dict[str, tuple[str, ...]] | None = None,
 ) -> list[DecisionEvent]:
-    """The events matching a filter (since/until: UTC keys from time_bounds); pure (`hay`, article id
-    -> haystack(event), is only read: a missing entry is worked out).
-
-    `user` matches one user exactly (casefolded); a source filter "tag:T" matches the sources (feeds)
-    tagged T in `tags` (source name -> tags), any other a part of the source's name. The one place the
-    review screen matches events: the store's event query replaces it at this call."""
-    want_dec: object = ...
-    if flt.decision == "cleared":
-        want_dec = None
-    elif flt.decision != "all":
-        want_dec = Decision(flt.decision)
-    user = flt.user.strip().casefold()
-    source = flt.source.strip().casefold()
-    tagged: set[str] | None = None
-    if source.startswith("tag:"):
-        tag = source[4:].strip()
-        tagged = {name.casefold() for name, ts in (tags or {}).items() if tag in (t.casefold() for t in ts)}
-    terms = flt.text.casefold().split()
-    out: list[DecisionEvent] = []
-    for ev in events:
-        if want_dec is not ... and ev.decision is not want_dec:
-            continue
-        if since is not None and ev.at < since:
-            continue
-        if until is not None and ev.at > until:
-            continue
-        if user and user != ev.user.casefold():
-            continue
-        if tagged is not None:
-            if ev.source.casefold() not in tagged:
-                continue
-        elif source and source not in ev.source.casefold():
-            continue
-        if terms:
-            h = hay.get(ev.article_id) if hay is not None else None
-            if h is None:
-                h = haystack(ev)
-            if any(t not in h for t in terms):
-                continue
-        out.append(ev)
-    return out
+    """The events matching a filter (since/until: UTC keys from time_bounds), through the one event
+    query the store and `triage decisions` use (`hay`: article id -> haystack(event), read only):
+    `user` is one login name (casefolded), a source "tag:T" the feeds tagged T in `tags`."""
+    query = EventQuery(decision=flt.decision, since=since, until=until, user=flt.user.strip() or None,
+                       source=flt.source.strip() or None, text=flt.text.strip() or None, tags=tags,
+                       history=True)
+    return query.select(events, hay=hay)
 
 
 _SORT_KEYS = {
