@@ -7,6 +7,7 @@ and lead and adds paragraphs of other stories, so duplicate grouping cannot fold
 then drives the installed app in tmux and prints one table row:
 
   cold / warm first paint    launch -> the first story on screen, nothing cached / everything cached
+  cold read                  launch -> the top bar's "reading N/M" gone (every story read), nothing cached
   j median / slowest idle    keystroke -> the cursor row moved on screen, 40 presses 0.3 s apart
   j slowest, arrivals        the same while three new stories land in the inbox and another process
                              writes decisions to the same file (`triage decide` in a loop)
@@ -131,7 +132,8 @@ def press_j(count: int, gap: float) -> list[float]:
         tmux("send-keys", "-t", SESSION, "j")
         while time.perf_counter() - t0 < 10:
             now = cursor_row(capture(True))
-            if now is not None and now[1] != before[1] and (below is None or now[1] == below or now[0] != before[0]):
+            moved = now is not None and now[1] != before[1]
+            if moved and (below is None or now[1] == below or now[0] != before[0]):
                 times.append((time.perf_counter() - t0) * 1000)
                 break
             time.sleep(0.003)
@@ -141,8 +143,10 @@ def press_j(count: int, gap: float) -> list[float]:
 
 def rss_mb(root_cmd: str) -> float:
     """RSS of the triage process and its children, MB."""
-    out = subprocess.run(["ps", "-eo", "pid,ppid,rss,args"], capture_output=True, text=True).stdout.splitlines()[1:]
-    procs = [(int(p[0]), int(p[1]), int(p[2]), p[3] if len(p) > 3 else "") for p in (x.split(None, 3) for x in out)]
+    out = subprocess.run(["ps", "-eo", "pid,ppid,rss,args"], capture_output=True,
+                         text=True).stdout.splitlines()[1:]
+    procs = [(int(p[0]), int(p[1]), int(p[2]), p[3] if len(p) > 3 else "")
+             for p in (x.split(None, 3) for x in out)]
     roots = [p for p in procs if root_cmd in p[3] and "tmux" not in p[3] and "sh -c" not in p[3]]
     if not roots:
         return 0.0
@@ -172,7 +176,8 @@ def run(n: int, root: Path, size: str, triage: Path) -> dict[str, object]:
     shutil.rmtree(data, ignore_errors=True)
     db.unlink(missing_ok=True)
     subprocess.run(["sync"])
-    subprocess.run(["sh", "-c", "echo 3 > /proc/sys/vm/drop_caches"], capture_output=True)  # cold page cache too
+    # a cold page cache too
+    subprocess.run(["sh", "-c", "echo 3 > /proc/sys/vm/drop_caches"], capture_output=True)
     cmd = f"TRIAGE_DATA_DIR={data} {triage} --db {db} {inbox}; sleep 600"
     row: dict[str, object] = {"articles": n}
 
@@ -180,8 +185,10 @@ def run(n: int, root: Path, size: str, triage: Path) -> dict[str, object]:
     got = wait_screen(first_story_shown, 120)
     row["cold paint s"] = round(time.perf_counter() - start, 2) if got is not None else None
     print(f"[{n}] cold first paint {row['cold paint s']} s", flush=True)
-    # Wait until the whole inbox is read.
-    wait_screen(lambda ls: bool(ls) and "reading" not in strip(ls[0]), 900, step=0.5)
+    # Wait until the whole inbox is read (the top bar's "reading N/M" gone).
+    got = wait_screen(lambda ls: bool(ls) and "reading" not in strip(ls[0]), 900, step=0.1)
+    row["cold read s"] = round(time.perf_counter() - start, 1) if got is not None else None
+    print(f"[{n}] cold read {row['cold read s']} s", flush=True)
     time.sleep(2)
 
     idle = press_j(40, 0.3)
@@ -190,7 +197,8 @@ def run(n: int, root: Path, size: str, triage: Path) -> dict[str, object]:
 
     # Three stories arrive (and another process writes decisions) while j is pressed.
     writer = subprocess.Popen(
-        ["sh", "-c", f"while true; do {triage} decide scale-bench-{{$$}} flag --db {db} >/dev/null 2>&1; sleep 0.5; done"],
+        ["sh", "-c", f"while true; do {triage} decide scale-bench-{{$$}} flag --db {db} >/dev/null 2>&1; "
+                     "sleep 0.5; done"],
         start_new_session=True)
     arrivals = []
     t0 = time.perf_counter()
@@ -215,13 +223,14 @@ def run(n: int, root: Path, size: str, triage: Path) -> dict[str, object]:
         t1 = time.perf_counter()
         tmux("send-keys", "-t", SESSION, word[k - 1])
         typed = word[:k]
-        got = wait_screen(lambda ls, typed=typed: any(strip(x).startswith("▊") and strip(x).strip("▊▎ ") == typed
-                                                      for x in ls[-5:]), 5, step=0.002)
+        got = wait_screen(lambda ls, typed=typed: any(
+            strip(x).startswith("▊") and strip(x).strip("▊▎ ") == typed for x in ls[-5:]), 5, step=0.002)
         if got is not None:
             echoes.append((time.perf_counter() - t1) * 1000)
         time.sleep(0.08)
     t_last = time.perf_counter()
-    got = wait_screen(lambda ls: bool(ls) and re.search(rf"/{word} \(\d[\d,]*\)", strip(ls[0])) is not None, 10)
+    shown = re.compile(rf"/{word} \(\d[\d,]*\)")
+    got = wait_screen(lambda ls: bool(ls) and shown.search(strip(ls[0])) is not None, 10)
     row["search echo ms"] = round(statistics.median(echoes), 1) if echoes else None
     row["search result ms"] = round((time.perf_counter() - t_last) * 1000, 1) if got is not None else None
     tmux("send-keys", "-t", SESSION, "Escape")
@@ -237,13 +246,14 @@ def run(n: int, root: Path, size: str, triage: Path) -> dict[str, object]:
         before = cursor_row(capture(True))
         tmux("send-keys", "-t", SESSION, "PageUp")
         t2 = time.perf_counter()
-        if wait_screen(lambda ls: (cursor_row(ls) or (0, ""))[1] != (before or (0, ""))[1], 10, escapes=True) is None:
+        was = (before or (0, ""))[1]
+        if wait_screen(lambda ls, was=was: (cursor_row(ls) or (0, ""))[1] != was, 10, escapes=True) is None:
             break
         if not any("Analysing" in strip(x) for x in capture()):
             time.sleep(0.05)
             continue
-        got = wait_screen(lambda ls: any("• " in strip(x) for x in ls) and not any("Analysing" in strip(x) for x in ls),
-                          60, step=0.01)
+        got = wait_screen(lambda ls: any("• " in strip(x) for x in ls)
+                          and not any("Analysing" in strip(x) for x in ls), 60, step=0.01)
         row["summary s"] = round(time.perf_counter() - t2, 2) if got is not None else None
         break
 

@@ -20,7 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-WORDS = ["minister", "council", "vote", "report", "city", "river", "storm", "market", "bank", "court", "police", "border", "energy", "price", "school", "health", "water", "army", "airport", "union", "strike", "trade", "plant", "fire", "flood", "law", "budget", "deal"]
+WORDS = ["minister", "council", "vote", "report", "city", "river", "storm", "market", "bank", "court",
+         "police", "border", "energy", "price", "school", "health", "water", "army", "airport", "union",
+         "strike", "trade", "plant", "fire", "flood", "law", "budget", "deal"]
 
 
 def make_inbox(folder: Path, n: int) -> None:
@@ -48,7 +50,8 @@ def seed_cache(service) -> None:
             spans.append((i, i + len(s)))
         analyzer._cache.put(analyzer.cache_key(art), Analysis(
             summary=summary, spans=tuple(spans),
-            entities={"people": (Entity("Ana Lopez", "people", 3),), "places": (Entity("Lyon", "places", 2),)},
+            entities={"people": (Entity("Ana Lopez", "people", 3),),
+                      "places": (Entity("Lyon", "places", 2),)},
             key_terms=("council", "vote"), model="bench"))
     analyzer.flush()
 
@@ -126,7 +129,8 @@ def tmux_first_paint(inbox: Path, db: Path, data: Path, n: int) -> float | None:
     subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "160", "-y", "48", cmd], check=True)
     try:
         while time.perf_counter() - start < 60:
-            out = subprocess.run(["tmux", "capture-pane", "-pt", session], capture_output=True, text=True).stdout
+            out = subprocess.run(["tmux", "capture-pane", "-pt", session], capture_output=True,
+                                 text=True).stdout
             if f"Inbox {n}" in out and "Story" in out:
                 return time.perf_counter() - start
             time.sleep(0.02)
@@ -153,7 +157,8 @@ def main() -> None:
         t = time.perf_counter()
         make_inbox(inbox, args.articles)
         print(f"wrote {args.articles} article files in {time.perf_counter() - t:.1f} s")
-        settings = load_settings(db=tmp / "d.json", data_dir=tmp / "data", inbox=[str(inbox)], use_user_config=False,
+        settings = load_settings(db=tmp / "d.json", data_dir=tmp / "data", inbox=[str(inbox)],
+                                 use_user_config=False,
                                  overrides={"watch": {"enabled": False}})
         warm = TriageService(settings, inbox=[inbox], db_path=tmp / "d.json")
         t = time.perf_counter()
@@ -162,8 +167,10 @@ def main() -> None:
         seed_cache(warm)
         first_paint, times = asyncio.run(pilot_run(settings, inbox, args.keys))
         times.sort()
-        print(f"pilot: start -> full list painted ({args.articles} articles, cached analysis): {first_paint:.2f} s")
-        print(f"pilot: j held down, keystroke -> repaint over {len(times)} keys: median {statistics.median(times):.1f} ms, "
+        print(f"pilot: start -> full list painted ({args.articles} articles, cached analysis): "
+              f"{first_paint:.2f} s")
+        print(f"pilot: j held down, keystroke -> repaint over {len(times)} keys: "
+              f"median {statistics.median(times):.1f} ms, "
               f"p90 {times[int(len(times) * 0.9)]:.1f} ms, max {times[-1]:.1f} ms")
         if not args.no_tmux:
             real = tmux_first_paint(inbox, tmp / "d2.json", tmp / "data", args.articles)

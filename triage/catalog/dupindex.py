@@ -36,6 +36,9 @@ BANDS = 20
 NUM_PERM = ROWS * BANDS
 _PRIME = (1 << 61) - 1
 _PERMS: tuple[object, object] | None = None
+# Shingle arrays kept across calls (about 2 KB a story): enough for the stories a new one is scored
+# against during a load and for the day's arrivals, a bounded share of memory at any inbox size.
+SHINGLE_CACHE_BYTES = 16 << 20
 
 
 def _perms():
@@ -51,41 +54,59 @@ def _perms():
 
 
 _WORD = re.compile(r"\w+")
+_NON_ASCII = re.compile(r"[\u0080-\U0010ffff]")  # any character beyond ASCII
 _MIX = 0x9E3779B1  # odd multiplier for combining word hashes into shingle hashes
+# ASCII bytes that are not word characters (as `\w` defines them) become spaces; the rest stay.
+_SPLIT = bytes(c if c >= 0x80 or c == 0x5F or chr(c).isalnum() else 0x20 for c in range(256))
+_IS_WORD: dict[str, bool] = {}  # non-ASCII character -> is it a `\w` character (few distinct ones)
 
 
-class _WordHashes(dict):
-    """crc32 of each word, computed once per word (news vocabulary is small; lookups are C-speed)."""
+def _words(text: str) -> list[bytes]:
+    r"""The UTF-8 bytes of each `\w+` run of the case-folded text, as `_WORD.findall` would find them.
 
-    def __missing__(self, word: str) -> int:
-        if len(self) > 500_000:
-            self.clear()
-        value = self[word] = zlib.crc32(word.encode("utf-8", "surrogatepass"))
-        return value
-
-
-_WORD_HASHES = _WordHashes()
+    The text is case-folded, its non-ASCII non-word characters turned into spaces (each distinct one
+    replaced once), and the UTF-8 bytes split on a translation table: C-speed passes, no regex match
+    per word."""
+    folded = text.lower() if text.isascii() else text.casefold()
+    if folded.isascii():
+        return folded.encode("ascii").translate(_SPLIT).split()
+    for ch in set(_NON_ASCII.findall(folded)):
+        word = _IS_WORD.get(ch)
+        if word is None:
+            if len(_IS_WORD) > 100_000:
+                _IS_WORD.clear()
+            word = _IS_WORD[ch] = ch.isalnum()  # `\w` is alphanumeric or "_" (ASCII)
+        if not word:
+            folded = folded.replace(ch, " ")
+    return folded.encode("utf-8", "surrogatepass").translate(_SPLIT).split()
 
 
 def shingle_array(text: str, size: int = 5):
     """The distinct hashes of a text's word `size`-grams (case-folded), as a sorted numpy uint32 array.
 
-    Each word is hashed once (crc32) and the grams are combined with numpy, so a 600-word story
-    takes a fraction of a millisecond."""
+    Each word is hashed (crc32 of its UTF-8) and the grams are combined with numpy."""
     import numpy as np
 
-    words = _WORD.findall(text.casefold())
+    words = _words(text)
     if not words:
         return np.zeros(0, dtype=np.uint32)
-    wh = np.fromiter(map(_WORD_HASHES.__getitem__, words), dtype=np.uint64, count=len(words))
+    wh = np.fromiter(map(zlib.crc32, words), dtype=np.uint64, count=len(words))
     n = len(words) - size + 1
     if n <= 0:
         n, size = 1, len(words)
     mask = np.uint64(0xFFFFFFFF)
     sh = wh[0:n].copy()
     for k in range(1, size):
-        sh = (sh * np.uint64(_MIX) + wh[k:k + n]) & mask
-    return np.unique(sh.astype(np.uint32))
+        sh *= np.uint64(_MIX)
+        sh += wh[k:k + n]
+        sh &= mask
+    out = np.sort(sh.astype(np.uint32))
+    if out.size > 1:  # distinct values (np.unique, without its hashing pass on small arrays)
+        keep = np.empty(out.size, dtype=bool)
+        keep[0] = True
+        np.not_equal(out[1:], out[:-1], out=keep[1:])
+        out = out[keep]
+    return out
 
 
 def jaccard_arrays(a, b) -> float:
@@ -106,18 +127,22 @@ def minhash(hashes):
     hv = np.asarray(hashes).astype(np.uint64)
     if hv.size == 0:
         return np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
-    # Multiply-shift hashing: the high 32 bits of (a*h + b) mod 2^64 (no division: fast in numpy).
-    return ((np.outer(hv, a) + b) >> np.uint64(32)).min(axis=0).astype(np.uint32)
+    # Multiply-shift hashing: the high 32 bits of (a*h + b) mod 2^64 (no division: fast in numpy). The
+    # shift is monotonic, so the minimum is taken first and only NUM_PERM values are shifted.
+    values = np.multiply.outer(hv, a)
+    values += b
+    return (values.min(axis=0) >> np.uint64(32)).astype(np.uint32)
+
+
+_BAND_PREFIX = [bytes([band]) for band in range(BANDS)]
 
 
 def _band_keys(sig) -> list[int]:
     raw = sig.tobytes()
-    keys = []
     width = ROWS * 4
-    for band in range(BANDS):
-        digest = hashlib.blake2b(bytes([band]) + raw[band * width:(band + 1) * width], digest_size=8).digest()
-        keys.append(int.from_bytes(digest, "little", signed=True))
-    return keys
+    return [int.from_bytes(hashlib.blake2b(_BAND_PREFIX[band] + raw[band * width:(band + 1) * width],
+                                           digest_size=8).digest(), "little", signed=True)
+            for band in range(BANDS)]
 
 
 _SCHEMA = """
@@ -143,6 +168,8 @@ class DuplicateIndex:
         self._lock = threading.Lock()
         self._params = f"v2 t={threshold} s={shingle_size} r={ROWS} b={BANDS}"
         self.conn = open_index(path, self._prepare, "duplicate index")
+        self._shingles: dict[str, object] = {}  # text key -> shingle array, oldest first
+        self._shingle_bytes = 0
 
     def _prepare(self, conn: sqlite3.Connection) -> sqlite3.Connection:
         conn.executescript(_SCHEMA)
@@ -190,51 +217,60 @@ class DuplicateIndex:
         fresh = [(tk, text) for tk, text in todo.items() if tk not in known]
         if not fresh:
             return []
-        texts = dict(fresh)
-        full: dict[str, object] = {}
-
-        def shingles_of(tk: str):
-            got = full.get(tk)
-            if got is None:
-                text = texts.get(tk)
-                if text is None and text_of is not None:
-                    text = text_of(tk)
-                if text is None:
-                    return None
-                got = full[tk] = shingle_array(text, self.shingle_size)
-            return got
-
-        sigs = {tk: minhash(shingles_of(tk)) for tk, _text in fresh}
         found: list[tuple[str, str, float]] = []
         with self._lock:
+            mine = {tk: self._shingles.get(tk) for tk, _text in fresh}
+            for tk, text in fresh:
+                if mine[tk] is None:
+                    mine[tk] = self._remember(tk, shingle_array(text, self.shingle_size))
+            sigs = {tk: minhash(sh) for tk, sh in mine.items()}
+            keys = {tk: _band_keys(sig) for tk, sig in sigs.items()}
+
+            def shingles_of(tk: str):
+                got = mine.get(tk)
+                if got is None:
+                    got = self._shingles.get(tk)
+                if got is None and text_of is not None:
+                    text = text_of(tk)
+                    if text is not None:
+                        got = self._remember(tk, shingle_array(text, self.shingle_size))
+                return got
+
             try:
                 with transaction(self.conn) as conn:
+                    stored = self._stored_bands(conn, {k for ks in keys.values() for k in ks})
+                    self._load_sigs({c for tks in stored.values() for c in tks if c not in sigs}, sigs)
+                    batch: dict[int, list[str]] = {}  # band key -> the items of this call already placed
                     for tk, _text in fresh:
-                        keys = _band_keys(sigs[tk])
-                        found += self._pairs(conn, tk, keys, sigs, shingles_of)
-                        conn.execute("INSERT OR REPLACE INTO sig (tk, value) VALUES (?, ?)",
-                                     (tk, sigs[tk].tobytes()))
-                        conn.executemany("INSERT INTO band (key, tk) VALUES (?, ?)", [(k, tk) for k in keys])
+                        candidates: set[str] = set()
+                        for k in keys[tk]:
+                            candidates.update(stored.get(k, ()))
+                            candidates.update(batch.get(k, ()))
+                            batch.setdefault(k, []).append(tk)
+                        candidates.discard(tk)
+                        found += self._pairs(tk, candidates, sigs, shingles_of)
+                    conn.executemany("INSERT OR REPLACE INTO sig (tk, value) VALUES (?, ?)",
+                                     [(tk, sigs[tk].tobytes()) for tk, _text in fresh])
+                    conn.executemany("INSERT INTO band (key, tk) VALUES (?, ?)",
+                                     [(k, tk) for tk, _text in fresh for k in keys[tk]])
                     conn.executemany("INSERT OR REPLACE INTO edge (a, b, score) VALUES (?, ?, ?)", found)
             except sqlite3.Error as exc:  # the pairs found still group this session; a later run finds them
                 log.warning("duplicate index write failed: %s", exc)
         return [(a, b) for a, b, _s in found]
 
-    def _pairs(self, conn, tk: str, keys: list[int], sigs: dict, shingles_of) -> list[tuple[str, str, float]]:
-        """The texts sharing a band with `tk` whose similarity reaches the threshold: the signatures'
-        estimate first, the exact score on shingles only near the line."""
+    def _pairs(self, tk: str, candidates: set[str], sigs: dict, shingles_of) -> list[tuple[str, str, float]]:
+        """The candidates whose similarity with `tk` reaches the threshold: the signatures' estimate
+        first (all candidates at once), the exact score on shingles only for those not far below it."""
         import numpy as np
 
-        q = f"SELECT DISTINCT tk FROM band WHERE key IN ({','.join('?' * len(keys))})"
-        candidates = [r[0] for r in conn.execute(q, keys) if r[0] != tk]
-        self._load_sigs([c for c in candidates if c not in sigs], sigs, np)
+        others = [c for c in candidates if c in sigs]
+        if not others:
+            return []
+        agree = np.count_nonzero(np.stack([sigs[c] for c in others]) == sigs[tk], axis=1)
+        estimates = (agree / NUM_PERM).tolist()
         floor = max(0.0, self.threshold - 0.2)
         out = []
-        for other in candidates:
-            other_sig = sigs.get(other)
-            if other_sig is None:
-                continue
-            estimate = float(np.count_nonzero(sigs[tk] == other_sig)) / NUM_PERM
+        for other, estimate in zip(others, estimates, strict=True):
             if estimate < floor:
                 continue
             theirs = shingles_of(other)
@@ -243,9 +279,33 @@ class DuplicateIndex:
                 out.append((*sorted((tk, other)), score))
         return out
 
-    def _load_sigs(self, tks: list[str], into: dict, np) -> None:
-        for i in range(0, len(tks), 500):
-            part = tks[i:i + 500]
+    def _remember(self, tk: str, shingles):
+        """Keep a text's shingles for later calls (a story's near-duplicates are scored against them),
+        the oldest dropped beyond SHINGLE_CACHE_BYTES."""
+        self._shingles[tk] = shingles
+        self._shingle_bytes += shingles.nbytes
+        while self._shingle_bytes > SHINGLE_CACHE_BYTES and self._shingles:
+            old = self._shingles.pop(next(iter(self._shingles)))
+            self._shingle_bytes -= old.nbytes
+        return shingles
+
+    @staticmethod
+    def _stored_bands(conn, keys: set[int]) -> dict[int, list[str]]:
+        out: dict[int, list[str]] = {}
+        wanted = list(keys)
+        for i in range(0, len(wanted), 500):
+            part = wanted[i:i + 500]
+            q = f"SELECT key, tk FROM band WHERE key IN ({','.join('?' * len(part))})"
+            for key, tk in conn.execute(q, part):
+                out.setdefault(key, []).append(tk)
+        return out
+
+    def _load_sigs(self, tks: set[str], into: dict) -> None:
+        import numpy as np
+
+        wanted = list(tks)
+        for i in range(0, len(wanted), 500):
+            part = wanted[i:i + 500]
             q = f"SELECT tk, value FROM sig WHERE tk IN ({','.join('?' * len(part))})"
             for tk, blob in self.conn.execute(q, part):
                 into[tk] = np.frombuffer(blob, dtype=np.uint32)

@@ -5,6 +5,8 @@ they read the catalog under its lock and run in workers."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from itertools import filterfalse
+from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING
 
 from triage.catalog.listing import VIEWS, Listing, View
@@ -38,46 +40,97 @@ def matching(cat: Catalog, search: str, entity: str = "") -> set[str] | None:
 
 
 # -- listing (a worker's job: it walks the inbox) --------------------------------------------
-def listing(cat: Catalog, view: View, decision_of: DecisionOf, keep: Iterable[str] = ()) -> Listing:
+# The walk is a handful of C-level passes (map, filter, set and dict builds) rather than Python code per
+# story: it runs after every arrival and decision, in a thread that shares the interpreter with the screen.
+def listing(cat: Catalog, view: View, decision_of: DecisionOf, keep: Iterable[str] = (),
+            decided: Iterable[str] | None = None) -> Listing:
     """The ids `view` lists, in order, and the count of every view (duplicate groups count once,
-    muted stories only in "all"). Ids in `keep` stay listed whatever their decision."""
+    muted stories only in "all"). Ids in `keep` stay listed whatever their decision.
+
+    `decided`, when given, holds every id that may have a decision (the others have none): then
+    `decision_of` is asked about those only, not about every row."""
     keep = set(keep)
-    with cat._lock:
-        order = cat._sorted[:]
+    lead, arts = cat.groups.leader, cat._arts
+    with cat._lock:  # articles, order, groups and marks agree with each other under the lock
+        # The rows: group leaders and ungrouped stories (a member maps to its leader, a leader to nothing).
+        rows = list(filterfalse(lead.__contains__, map(_ID, reversed(cat._sorted))))
+        muted = {aid for aid in cat._muted if aid in arts and aid not in lead}
+        flashes = _flashes(rows, arts)
+        if decided is not None:
+            decided = [aid for aid in decided if aid in arts and aid not in lead]
     matched = cat.matching(view.search, view.entity) if (view.search or view.entity) else None
-    wanted = Decision.from_view(view.name)
-    name = view.name
+    decs = _decisions(rows if decided is None else decided, decision_of)
     counts = dict.fromkeys(VIEWS, 0)
-    lead, muted, arts = cat.groups.leader, cat._muted, cat._arts
+    counts["all"] = len(rows)
+    inbox = len(rows) - len(muted)
+    for aid, dec in decs.items():
+        if aid not in muted:
+            counts[dec.view] += 1
+            inbox -= 1
+    counts["inbox"] += inbox
+    ids = _in_view(rows, view.name, decs, muted, keep)
     wanted_source = _source_filter(cat, view.source)
-    ids: list[str] = []
-    for _d, _s, aid in reversed(order):
-        if lead.get(aid, aid) != aid:
-            continue
-        art = arts.get(aid)
-        if art is None:
-            continue
-        dec = decision_of(aid)
-        is_muted = aid in muted
-        counts["all"] += 1
-        if not is_muted:
-            counts["inbox" if dec is None else dec.view] += 1
-        if wanted_source is not None and not wanted_source(art):
-            continue
-        if name != "all" and aid not in keep and (
-                is_muted or (name == "inbox" and dec is not None) or (wanted is not None and dec is not wanted)):
-            continue
-        if matched is not None and aid not in matched:
-            continue
-        ids.append(aid)
+    if wanted_source is not None:
+        ids = [aid for aid in ids if (art := arts.get(aid)) is not None and wanted_source(art)]
+    if matched is not None:
+        ids = list(filter(matched.__contains__, ids))
+    index = dict(zip(ids, range(len(ids)), strict=True))
     if view.sort == "newest":
-        ids = _flashes_first(ids, arts, decision_of, keep)
-    elif view.sort == "source":
-        ids.sort(key=lambda i: arts[i].source.casefold() if i in arts else "")
-    elif view.sort == "priority":
-        members = cat.groups.members
-        ids.sort(key=lambda i: (len(cat._watched.get(i, ())), len(members.get(i, (i,)))), reverse=True)
-    return Listing(view, tuple(ids), {aid: n for n, aid in enumerate(ids)}, counts)
+        # Undecided flashes and bulletins first (flash before bulletin), each newest first; then the
+        # rest in their order. A decided one (or one kept on screen) stays at its date.
+        top = sorted((urgency, index[aid], aid) for aid, urgency in flashes.items()
+                     if aid in index and aid not in keep and aid not in decs)
+        if top:
+            first = {aid for _u, _n, aid in top}
+            ids = [aid for _u, _n, aid in top] + list(filterfalse(first.__contains__, ids))
+            index = dict(zip(ids, range(len(ids)), strict=True))
+    elif view.sort in ("source", "priority"):
+        if view.sort == "source":
+            ids.sort(key=lambda i: arts[i].source.casefold() if i in arts else "")
+        else:
+            members = cat.groups.members
+            ids.sort(key=lambda i: (len(cat._watched.get(i, ())), len(members.get(i, (i,)))), reverse=True)
+        index = dict(zip(ids, range(len(ids)), strict=True))
+    return Listing(view, tuple(ids), index, counts)
+
+
+_ID = itemgetter(2)  # the id in an entry of the catalog's date order
+_URGENCY = attrgetter("urgency")
+
+
+def _flashes(rows: list[str], arts: dict[str, Article]) -> dict[str, int]:
+    """The rows at flash or bulletin urgency, with it: the urgencies are read in one pass and only the
+    few rows that hold one at or above FLASH_URGENCY are looked at one by one."""
+    urgencies = list(map(_URGENCY, map(arts.__getitem__, rows)))
+    out: dict[str, int] = {}
+    for value in set(urgencies):
+        if value is None or value > FLASH_URGENCY:
+            continue
+        at = -1
+        for _ in range(urgencies.count(value)):
+            at = urgencies.index(value, at + 1)
+            out[rows[at]] = value
+    return out
+
+
+def _decisions(ids: Iterable[str], decision_of: DecisionOf) -> dict[str, Decision]:
+    """The decided ones among `ids`, with their decision (one call of decision_of per id)."""
+    return {aid: dec for aid, dec in zip(ids, map(decision_of, ids), strict=True) if dec is not None}
+
+
+def _in_view(rows: list[str], name: str, decs: dict[str, Decision], muted: set[str],
+             keep: set[str]) -> list[str]:
+    """The rows a view lists by decision: "all" every one; the others leave muted stories out, "inbox"
+    the decided ones, a decision's view the others; ids in `keep` stay whatever their decision."""
+    if name == "all":
+        return rows[:]
+    wanted = Decision.from_view(name)
+    if wanted is None:  # "inbox", or a view of no decision: what is left out, the few
+        out = (muted | decs.keys() if name == "inbox" else muted) - keep
+        return list(filterfalse(out.__contains__, rows)) if out else rows[:]
+    chosen = {aid for aid, dec in decs.items() if dec is wanted and aid not in muted} | keep
+    return list(filter(chosen.__contains__, rows))
+
 
 def _source_filter(cat: Catalog, source: str) -> Callable[[Article], bool] | None:
     """A test for View.source: one source (feed or folder name), "tag:T" (the feeds tagged T),
@@ -137,22 +190,6 @@ def facet_value(art: Article, kind: str) -> str:
 def _facet_filter(kind: str, value: str) -> Callable[[Article], bool]:
     want = value.casefold().split("-")[0] if kind == "language" else value
     return lambda art: facet_value(art, kind) == want
-
-
-def _flashes_first(ids: list[str], arts: dict[str, Article], decision_of: DecisionOf,
-                   keep: set[str]) -> list[str]:
-    """Undecided flashes and bulletins first (flash before bulletin), each newest first; then the rest
-    in their order. A decided one (or one kept on screen after a decision) goes back to its date."""
-    top: list[tuple[int, int, str]] = []
-    for n, aid in enumerate(ids):
-        urgency = arts[aid].urgency
-        if urgency is not None and urgency <= FLASH_URGENCY and aid not in keep and decision_of(aid) is None:
-            top.append((urgency, n, aid))
-    if not top:
-        return ids
-    top.sort()
-    lead = {aid for _u, _n, aid in top}
-    return [aid for _u, _n, aid in top] + [aid for aid in ids if aid not in lead]
 
 
 def entity_words(analysis: Analysis | None) -> str:

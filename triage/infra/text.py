@@ -1,4 +1,5 @@
-"""Cleaning of untrusted text, in one place: control characters, terminal escapes, bidi tricks, wire furniture.
+"""Cleaning of untrusted text, in one place: control characters, terminal escapes, bidi tricks, wire
+furniture.
 
 Every string that comes from outside (files, feeds, mail, JSON) goes through `clean_text` (bodies) or
 `clean_line` (titles, sources, authors, urls) before it reaches an Article, so the TUI can show it
@@ -17,12 +18,20 @@ from triage.infra.sanitize import sanitize
 __all__ = ["byline_author", "clean_line", "clean_text", "dateline_date", "is_furniture", "normalise_title"]
 
 # Tabs and the other spaces become plain spaces in article text; what a terminal could act on is
-# removed by the one sanitiser (triage.infra.sanitize), which also turns CR, VT, FF and U+2028/9 into newlines.
+# removed by the one sanitiser (triage.infra.sanitize), which also turns CR, VT, FF and U+2028/9 into
+# newlines.
 _SPACES_RE = re.compile(r"[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+_EDGE_SPACES = re.compile(r" *\n *")  # spaces at either end of a line
+_SPACE_RUNS = re.compile(r" {2,}")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+_NOT_ALNUM = re.compile(r"[\W_]+")  # `\w` is alphanumeric or "_": this is what str.isalnum() refuses
 
 
 def _strip(s: str) -> str:
-    return _SPACES_RE.sub(" ", sanitize(s))
+    s = sanitize(s)
+    if s.isascii():  # the only ASCII character _SPACES_RE names is the tab
+        return s.replace("\t", " ") if "\t" in s else s
+    return _SPACES_RE.sub(" ", s)
 
 
 def clean_text(s: str) -> str:
@@ -32,10 +41,13 @@ def clean_text(s: str) -> str:
     the result has no leading or trailing blank lines.
     """
     s = _strip(s)
-    s = re.sub(r"[ ]{2,}", " ", s)
-    s = re.sub(r"[ ]+\n", "\n", s)
-    s = re.sub(r"\n[ ]+", "\n", s)
-    s = re.sub(r"\n{3,}", "\n\n", s)
+    # Each pass runs only when the text holds what it changes (substring tests are C-speed scans).
+    if " \n" in s or "\n " in s:
+        s = _EDGE_SPACES.sub("\n", s)
+    if "  " in s:
+        s = _SPACE_RUNS.sub(" ", s)
+    if "\n\n\n" in s:
+        s = _BLANK_RUNS.sub("\n\n", s)
     return s.strip()
 
 
@@ -46,9 +58,10 @@ def clean_line(s: str) -> str:
 
 def normalise_title(title: str) -> str:
     """A title reduced for identity: NFKC, case-folded, punctuation and spacing ignored."""
-    s = unicodedata.normalize("NFKC", clean_line(title)).casefold()
-    s = "".join(ch if ch.isalnum() else " " for ch in s)
-    return " ".join(s.split())
+    s = clean_line(title)
+    if not s.isascii():  # NFKC leaves ASCII as it is
+        s = unicodedata.normalize("NFKC", s)
+    return " ".join(_NOT_ALNUM.sub(" ", s.casefold()).split())
 
 
 # --- wire furniture -------------------------------------------------------------------------------
@@ -61,7 +74,8 @@ _DISCLAIMERS = re.compile(
     "|".join(
         f"(?:{p})"
         for p in (
-            r"^\(?\s*(except for the headline,?\s*)?this (story|article|report) (has not been|was not|hasn't been) edited by .{0,80}staff",
+            r"^\(?\s*(except for the headline,?\s*)?this (story|article|report) "
+            r"(has not been|was not|hasn't been) edited by .{0,80}staff",
             r"^\(?\s*this (story|article) (is|was) (auto-?generated|published) from a syndicated",
             r"^(copyright|\(c\)|©)\s*(\d{4}\s*)?.{0,80}all rights reserved\.?\)?$",
             r"^this material may not be published, broadcast, rewritten,? or redistributed",
