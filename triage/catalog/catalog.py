@@ -255,9 +255,11 @@ class Catalog:
         the entity (as a phrase); None when there is nothing to filter on."""
         return views.matching(self, search, entity)
 
-    def listing(self, view: View, decision_of: DecisionOf, keep: Iterable[str] = ()) -> Listing:
-        """The ids `view` lists, in order, and every view's count."""
-        return views.listing(self, view, decision_of, keep)
+    def listing(self, view: View, decision_of: DecisionOf, keep: Iterable[str] = (),
+                decided: Iterable[str] | None = None) -> Listing:
+        """The ids `view` lists, in order, and every view's count (`decided`: every id that may have a
+        decision, when the caller knows; `decision_of` is then asked about those only)."""
+        return views.listing(self, view, decision_of, keep, decided)
 
     def facets(self) -> dict[str, list[tuple[str, int]]]:
         """(value, stories) for provider, language and urgency."""

@@ -80,6 +80,11 @@ class DecisionBook:
         ev = self._current.get(article_id)
         return ev.decision if ev else None
 
+    def ids(self) -> list[str]:
+        """Every article id with a decision event (decided, cleared or undone): the others have none."""
+        with self._lock:
+            return list(self._current)
+
     def event(self, article_id: str) -> DecisionEvent | None:
         """The latest event of one article (None when never decided)."""
         return self._current.get(article_id)

@@ -85,6 +85,10 @@ class Decisions:
     def event(self, article_id: str) -> DecisionEvent | None:
         return self.book.event(article_id)
 
+    def decided_ids(self) -> list[str]:
+        """Every id that may have a decision (the others have none), for listings."""
+        return self.book.ids()
+
     def note(self, article_id: str) -> str:
         return self.book.note(article_id)
 

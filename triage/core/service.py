@@ -186,7 +186,8 @@ class TriageService:
     # -- views -----------------------------------------------------------------------------------
     def listing(self, view: View, keep: Iterable[str] = ()) -> Listing:
         """The ids a view lists and every view's count (walks the inbox: call from a worker)."""
-        return self.catalog.listing(view, self.versions.effective_decision, keep)
+        return self.catalog.listing(view, self.versions.effective_decision, keep,
+                                    decided=self.decisions.decided_ids())
 
     def row(self, article_id: str) -> Row | None:
         """The list row of one article as it is now (O(1): fine on the event loop)."""
