@@ -67,7 +67,7 @@ async def pilot_run(settings, inbox: Path, keys: int) -> tuple[float, list[float
 
     pending: list[float] = []
     times: list[float] = []
-    original_action = ArticleList.action_cursor_down
+    original_action = ArticleList.action_down
     original_refresh = Screen._compositor_refresh
 
     def action(self):
@@ -82,7 +82,7 @@ async def pilot_run(settings, inbox: Path, keys: int) -> tuple[float, list[float
             pending.clear()
         return result
 
-    ArticleList.action_cursor_down = action
+    ArticleList.action_down = action
     Screen._compositor_refresh = refresh
 
     start = time.perf_counter()
@@ -112,7 +112,7 @@ async def pilot_run(settings, inbox: Path, keys: int) -> tuple[float, list[float
             app.post_message(__import__("textual.events", fromlist=["Key"]).Key("j", "j"))
             await asyncio.sleep(1 / 30)
         await pilot.pause(0.5)
-    ArticleList.action_cursor_down = original_action
+    ArticleList.action_down = original_action
     Screen._compositor_refresh = original_refresh
     svc.store.close()
     return first_paint, times
