@@ -248,7 +248,7 @@ def test_unreadable_permissions(tmp_path: Path) -> None:
         (d / "open.txt").chmod(0o644)
         (d / "closed").mkdir(mode=0o700)
         # Fork and drop to `nobody` in the child: the interpreter and modules are already loaded.
-        from triage.sources import loader, registry
+        from triage.sources import loader, registry  # noqa: F401 - loaded before the fork
         from triage.sources.readers import plaintext  # noqa: F401 - loaded before the fork
 
         rfd, wfd = os.pipe()
