@@ -157,3 +157,42 @@ def test_rossello_resignation_story_names_pierluisi_as_a_person(pipe):
     assert people["Pedro Pierluisi"].count == 8
     assert "Ricardo Rosselló Nevares" in people and "Rosselló" not in people
     assert not {"pedro pierluisi", "pierluisi", "state", "ricardo rosselló nevares"} & orgs
+
+
+def test_regions_and_admin_areas_are_places_not_organisations():
+    groups = group_entities([("Chelyabinsk", "organisations"), ("Chelyabinsk", "organisations"),
+                             ("Sverdlovsk Oblast", "organisations"), ("Davao del Sur", "organisations"),
+                             ("Republic of Karelia", "organisations"), ("Kremlin", "organisations")])
+    assert {e.text for e in groups["places"]} == {"Chelyabinsk", "Sverdlovsk Oblast", "Davao del Sur",
+                                                  "Republic of Karelia"}
+    assert [e.text for e in groups["organisations"]] == ["Kremlin"]
+
+
+def test_magnitogorsk_story_lists_chelyabinsk_as_a_place(pipe):
+    from tests.analysis.conftest import demo_article
+
+    article = demo_article(1)
+    text, offset = doc_input(article.title, article.text)
+    groups = group_entities(entity_mentions(pipe.nlp(text), offset))
+    assert "Chelyabinsk" in {e.text for e in groups["places"]}
+    assert "Chelyabinsk" not in {e.text for e in groups.get("organisations", ())}
+
+
+def test_a_body_named_alone_or_twice_is_one_chip():
+    groups = group_entities([("Puerto Rico Senate", "organisations"), ("Senate", "organisations"),
+                             ("U.S. Embassy", "organisations"), ("United States Embassy", "organisations"),
+                             ("Council", "organisations"), ("Defence Forces", "organisations"),
+                             ("Defence Force", "organisations")])
+    orgs = {e.text: e.count for e in groups["organisations"]}
+    assert orgs["Puerto Rico Senate"] == 2 and orgs["Defence Forces"] == 2
+    assert sum(1 for t in orgs if "Embassy" in t) == 1
+    assert not {"Council", "Senate"} & set(orgs)
+    assert "organisations" not in group_entities([("Senates", "organisations"), ("Order", "organisations")])
+
+
+def test_glued_spans_are_split(pipe):
+    doc = pipe.nlp("Shoppers in Poznan saw Tesco — Netto Poland signs. The Speaker of the House Nancy Pelosi "
+                   "spoke. Ships sailed between Crete and Cyprus on Monday.")
+    texts = {m.text for m in entity_mentions(doc)}
+    assert "Tesco — Netto Poland" not in texts and "House Nancy Pelosi" not in texts
+    assert "Nancy Pelosi" in texts

@@ -51,3 +51,11 @@ def test_people_and_places_are_right_nine_times_in_ten_on_the_demo_articles():
         precision = s["right"] / (s["right"] + s["wrong"])
         assert precision >= 0.90, (kind, precision, [m for m in mistakes if m[1] == kind])
         assert s["found"] / s["gold"] >= 0.80, kind
+
+
+def test_organisations_are_right_nearly_nine_times_in_ten_on_the_demo_articles():
+    bench = _bench()
+    stats, mistakes, _ = bench.score(bench.load_gold(), bench.predict(False))
+    s = stats["organisations"]
+    assert s["right"] / (s["right"] + s["wrong"]) >= 0.88, [m for m in mistakes if m[1] == "organisations"]
+    assert s["found"] / s["gold"] >= 0.76

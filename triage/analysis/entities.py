@@ -43,6 +43,18 @@ island islands county city town village province region state district street av
 mountain mount river lake bay sea ocean gulf coast valley peninsula desert airport palace park bridge
 mall cay point harbour harbor port pole
 """.split())  # noqa: SIM905
+# The last words of a region's or an administrative area's name.
+_ADMIN_AREA = re.compile(
+    r"\s(?:Oblast|Krai|Kray|Okrug|Governorate|Prefecture|Voivodeship|Province|Region|Territory|Municipality"
+    r"|Canton|Raion|Emirate)$|\s(?:del|de) (?:Sur|Norte|Oriental|Occidental)$|^(?:Republic|Oblast) of \S+$"
+)
+# A body's generic name, capitalised alone ("the Council", "Order"): no name a reader can look up.
+_GENERIC_BODIES = frozenset("""
+council order assembly court committee commission agency ministry department office board authority
+government administration bureau directorate
+""".split())  # noqa: SIM905
+_ORDINAL = re.compile(r"^\d+(?:st|nd|rd|th)\b")
+_PEOPLE_ENDINGS = ("ians", "ists")  # "Egyptologists", "Ancient Egyptians": a group of people
 _DOMAIN = re.compile(r"\w\.(?:com|org|net|co|gov|edu|io|au|uk|hu|de|fr|in|ru)\b", re.IGNORECASE)
 _ROMAN = re.compile(r"^(?:I{1,3}|IV|V|VI{1,3}|IX|X)$")
 _PARTICLES = frozenset({"de", "da", "do", "dos", "das", "del", "della", "di", "du", "van", "von", "der", "den",
@@ -70,6 +82,15 @@ class _Group:
 
     def any(self, cue: str) -> bool:
         return self.cues[cue] > 0
+
+
+_COUNTRY_SHORT = re.compile(r"^(?:u\.s\.|us|u\.k\.|uk)(?= )")
+_COUNTRY_LONG = {"u.s.": "united states", "us": "united states", "u.k.": "united kingdom", "uk": "united kingdom"}
+
+
+def _canonical(key: str) -> str:
+    """One key for "U.S. Embassy" and "United States Embassy"."""
+    return _COUNTRY_SHORT.sub(lambda m: _COUNTRY_LONG[m.group()], key)
 
 
 def _as_mention(m: Mention | Sequence[Any]) -> Mention:
@@ -183,7 +204,30 @@ def _links(groups: dict[str, _Group]) -> tuple[dict[str, str], dict[str, str]]:
                 roots[best] = "people"
             elif company and best not in roots:
                 roots[best] = "organisations"
+    orgs = [g for g in named if g.kind == "organisations" and g.key not in parent]
+    for short in orgs:
+        if short.key in roots or is_place(short.form):
+            continue
+        holders = [g for g in orgs if len(g.words) > len(short.words) and _part_of(short.words, g.words)
+                   and "and" not in g.words or g.key == short.key + "s"]  # "Defence Force(s)"
+        if len(holders) == 1:  # "Senate" in "Puerto Rico Senate", "Salling Group" in "Salling Group A/S"
+            parent[short.key] = holders[0].key
     return parent, roots
+
+
+def _drop_glued_people(groups: dict[str, _Group]) -> None:
+    """An organisation's name that ends with a person's full name the story uses is two names glued
+    ("House Nancy Pelosi", "Amnesty International Man-kei Tam"): it is dropped, the person stays."""
+    people = {g.words for g in groups.values() if g.kind == "people" and len(g.words) > 1}
+    for key, g in list(groups.items()):
+        if g.kind == "organisations" and any(len(g.words) > len(p) and g.words[-len(p):] == p for p in people):
+            del groups[key]
+
+
+def _part_of(short: Sequence[str], long: Sequence[str]) -> bool:
+    """True when `short` starts or ends `long` (word for word)."""
+    n = len(short)
+    return tuple(long[:n]) == tuple(short) or tuple(long[-n:]) == tuple(short)
 
 
 def _decide_single(g: _Group, kind: str) -> str | None:
@@ -205,10 +249,12 @@ def _decide_single(g: _Group, kind: str) -> str | None:
             return None  # a given name alone, a one-off or a word capitalised by its position ("Bloody hell")
         return "people"  # a surname the story keeps using ("Rosselló" eight times, never in full)
     if kind == "organisations":
-        if g.any("common") or g.any("office") or g.form.lower() in PERSON_TITLES:
+        if g.any("common") or g.any("office") or g.form.lower() in PERSON_TITLES \
+                or g.key.endswith(_PEOPLE_ENDINGS) or g.key.rstrip("s") in _GENERIC_BODIES \
+                or g.key.endswith("s") and g.key[:-1] in ORG_WORDS:  # "Senates"
             return None  # "State" in "Secretary of State", "Measles" at a sentence start
-        if is_country(g.form) or is_place(g.form) and (g.any("wide") or g.any("near")):
-            return "places"  # "Slovakia"; "in Niamey", "a man from Cheltenham"
+        if is_country(g.form) or is_place(g.form) and not _camel(g.form) or g.any("placenoun"):
+            return "places"  # "Slovakia"; "Chelyabinsk", "in Niamey", "a man from Cheltenham"
         return kind
     if kind == "other" and (g.any("near") or is_country(g.form)):
         return "places"  # "in Sangatte" tagged as a product
@@ -219,7 +265,7 @@ def _decide_single(g: _Group, kind: str) -> str | None:
     return kind
 
 
-def _decide_multi(g: _Group, kind: str, surnames: set[str]) -> str | None:
+def _decide_multi(g: _Group, kind: str, surnames: set[str], firsts: frozenset[str] | set[str] = frozenset()) -> str | None:
     """The kind of a name of several words that no shorter form tied to a person or company."""
     words = g.form.split(" ")
     last = words[-1].lower().rstrip(".")
@@ -228,10 +274,17 @@ def _decide_multi(g: _Group, kind: str, surnames: set[str]) -> str | None:
     if kind == "organisations" and (is_country(g.form) or last in PLACE_WORDS and last != "state"
                                     and not any(w.lower() in ORG_WORDS for w in words)):
         return "places"  # "United States", "Sandy Point" tagged as organisations
-    if kind == "organisations" and last in PERSON_TITLES:
-        return None  # "Royal Society University Research Fellow": a job
+    if kind == "organisations" and (last in PERSON_TITLES or _ORDINAL.match(g.form)):
+        return None  # "Royal Society University Research Fellow": a job; "3rd Place"
+    if kind == "organisations" and _ADMIN_AREA.search(g.form) and not any(w.lower() in ORG_WORDS for w in words):
+        return "places"  # "Chelyabinsk Oblast", "Davao del Sur", "Republic of Karelia"
+    if kind == "organisations" and last.endswith(_PEOPLE_ENDINGS):
+        return None  # "Ancient Egyptians": people, not a body
+    if kind == "organisations" and _personish(g) and g.any("title") and not g.any("near"):
+        return "people"  # "Foreign Minister Nikos Christodoulides" tagged an organisation
     if kind in ("places", "organisations") and _personish(g) and not g.any("near") and last not in PLACE_WORDS \
-            and (is_given_name(words[0]) and g.words[0] not in _PARTICLES or g.words[-1] in surnames):
+            and (is_given_name(words[0]) and g.words[0] not in _PARTICLES or g.words[-1] in surnames
+                 or g.words[0] in firsts):
         return "people"  # "Dominic Hare" tagged a place; "Thaksin Shinawatra" beside "Yingluck Shinawatra"
     if kind != "people":
         return kind
@@ -252,7 +305,7 @@ def group_entities(mentions: Sequence[Mention | tuple[str, str]], limit: int = 1
         text = " ".join(m.text.split())
         if is_junk(text, m.kind):
             continue
-        key = text.lower() if m.kind in NAMED_KINDS else f"{m.kind}:{text.lower()}"
+        key = _canonical(text.lower()) if m.kind in NAMED_KINDS else f"{m.kind}:{text.lower()}"
         if m.kind == "groups" and key.endswith("s") and key[:-1] in plural_groups:
             key = key[:-1]  # "Russians" with "Russian"
         g = groups.get(key)
@@ -265,8 +318,11 @@ def group_entities(mentions: Sequence[Mention | tuple[str, str]], limit: int = 1
             g.acronyms.add(m.acronym)
     for g in groups.values():
         g.finish()
+    _drop_glued_people(groups)
     parent, root_kinds = _links(groups)
-    surnames = {g.words[-1] for g in groups.values() if len(g.words) > 1 and g.kind == "people" and _personish(g)}
+    full = [g for g in groups.values() if len(g.words) > 1 and g.kind == "people" and _personish(g)]
+    surnames = {g.words[-1] for g in full}
+    firsts = {g.words[0] for g in full}
     members: dict[str, list[_Group]] = defaultdict(list)
     for key, g in groups.items():
         root = key
@@ -285,7 +341,7 @@ def group_entities(mentions: Sequence[Mention | tuple[str, str]], limit: int = 1
         if len(gs) == 1 and len(main.words) == 1 and kind != "people" and kinds["people"] * 5 >= 2 * sum(kinds.values()):
             kind = "people"  # one word the model calls a person as often as not: decided below
         if root not in root_kinds and kind in NAMED_KINDS:
-            decided = _decide_single(main, kind) if len(main.words) == 1 else _decide_multi(main, kind, surnames)
+            decided = _decide_single(main, kind) if len(main.words) == 1 else _decide_multi(main, kind, surnames, firsts)
             if decided is None:
                 continue
             kind = decided

@@ -47,6 +47,7 @@ _TITLE_PREFIX = PERSON_TITLES | {"former", "the", "of", "us", "u.s.", "state", "
 NARROW_PREPOSITIONS = frozenset({"in", "into", "near", "across", "throughout", "outside", "inside", "at"})
 WIDE_PREPOSITIONS = NARROW_PREPOSITIONS | {"from", "to", "of", "on", "around", "towards", "toward", "via",
                                            "within", "between", "off", "over", "through", "visit", "visited"}
+_PLACE_NOUNS = frozenset({"island", "city", "town", "village", "province", "region", "port", "capital"})
 _ANON_BEFORE = frozenset({"named", "called", "nicknamed", "pseudonym", "alias"})
 _PRONOUNS = frozenset({"her", "his", "their", "its", "your", "my", "our"})
 _TIME_WORDS = frozenset({"a.m.", "p.m.", "am", "pm", "utc", "gmt", "bst", "ist", "est", "edt", "cet", "cest",
@@ -60,6 +61,14 @@ _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 _AND = re.compile(r"\s+(?:and|&)\s+")
 _INNER_POSSESSIVE = re.compile(r"(?:'s|’s|s'|s’)\s+(?=[A-Z])")
 _LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z]+(?![\w'’-])")
+# Two names glued in one span: "Tesco — Netto Poland", "Public Image Ltd. Cream",
+# "Blues Incorporated for The Rolling Stones"; a score glued to a team: "Caboolture 43–5".
+_GLUE = re.compile(r"\s+[—–-]\s+|(?:(?<=\bLtd\.)|(?<=\bInc\.)|(?<=\bCo\.))\s+(?=[A-Z])|\s+(?:for|with|and|of)\s+(?=The\s)")
+# "Amnesty International Man-kei Tam", "House Nancy Pelosi": a body's name, then a person's.
+_BODY_ENDS = frozenset({"house", "senate", "congress", "parliament", "party", "international", "council", "union"})
+_HYPHEN_GIVEN = re.compile(r"^[A-Z][a-z]+-[a-z]+$")  # "Man-kei", "Jae-in"
+_COMPANY_SUFFIX = re.compile(r",\s*(?:Inc|Ltd|LLC|Corp|Co)\.?$")  # "Hungarian National Asset Management, Inc"
+_SCORE = re.compile(r"\s+\d+[–-]\d+$")
 _ACRONYM = re.compile(r"^[A-Z][A-Za-z0-9&.-]{1,9}$")
 
 
@@ -96,6 +105,8 @@ def clean_name(text: str, kind: str) -> str:
                 i += 1
             words = words[i:]
         t = " ".join(words)
+        if kind == "organisations":
+            t = _COMPANY_SUFFIX.sub("", t)
     return t
 
 
@@ -126,6 +137,8 @@ def _cues(doc: Any, start: int, end: int, lower_words: set[str], text: str) -> s
         cues.add("anon")
     if end + 1 < len(doc) and doc[end].text == "," and doc[end + 1].like_num and len(doc[end + 1]) <= 3:
         cues.add("anon")  # "Sergei, 44,": someone known by a given name only
+    if prev in _PLACE_NOUNS:
+        cues.add("placenoun")  # "the island Crete", "the city of X" is "of": not this
     if prev in _PRONOUNS:
         cues.add("pronoun")
     if " " not in text and text.lower() in lower_words:
@@ -142,6 +155,15 @@ def _parts(text: str, kind: str) -> list[tuple[str, str]]:
     "Scotland Nicola Sturgeon", "the Presidential Spokesperson Harry Roque" (a person at the end)."""
     if kind == "people" and _AND.search(text):
         return [(t, kind) for t in _AND.split(text)]
+    if kind in NAMED_KINDS:
+        pieces = [p for p in _GLUE.split(_SCORE.sub("", text)) if p]
+        if kind != "people" and len(pieces) == 1 and _AND.search(text):
+            both = _AND.split(text)
+            if len(both) == 2 and all(" " not in b for b in both) and any(is_place(b) for b in both):
+                pieces = both  # "Crete and Cyprus"
+        if len(pieces) > 1:
+            return [(p, kind) for p in pieces]
+        text = pieces[0] if pieces else text
     if kind == "places" and ", " in text:
         head, _, tail = text.rpartition(", ")
         if "." not in tail and len(tail) >= 3 and (is_place(tail) or tail[0].isupper() and " " not in tail):
@@ -153,12 +175,14 @@ def _parts(text: str, kind: str) -> list[tuple[str, str]]:
     if kind in NAMED_KINDS and len(words) >= 3:
         for i in range(1, len(words) - 1):
             rest = words[i:]
-            if is_given_name(words[i]) and len(rest) <= 3 and all(w[:1].isupper() and w.isalpha() or "-" in w
-                                                                   for w in rest):
+            if (is_given_name(words[i]) or _HYPHEN_GIVEN.match(words[i])) and len(rest) <= 3 \
+                    and all(w[:1].isupper() and w.isalpha() or "-" in w for w in rest):
                 head = " ".join(words[:i])
-                if not (is_place(head) or words[i - 1].lower() in PERSON_TITLES):
+                if not (is_place(head) or words[i - 1].lower() in PERSON_TITLES or kind == "organisations"
+                        and words[i - 1].lower() in _BODY_ENDS):
                     break  # "Santa Barbara County", "Air India Express": one name
-                return ([(head, kind)] if is_place(head) else []) + [(" ".join(rest), "people")]
+                keep = is_place(head) or kind == "organisations" and words[i - 1].lower() in _BODY_ENDS
+                return ([(head, kind)] if keep else []) + [(" ".join(rest), "people")]
     return [(text, kind)]
 
 
