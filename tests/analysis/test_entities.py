@@ -160,12 +160,21 @@ def test_rossello_resignation_story_names_pierluisi_as_a_person(pipe):
 
 
 def test_regions_and_admin_areas_are_places_not_organisations():
-    groups = group_entities([("Chelyabinsk", "organisations"), ("Chelyabinsk", "organisations"),
-                             ("Sverdlovsk Oblast", "organisations"), ("Davao del Sur", "organisations"),
+    regional = Mention("Chelyabinsk", "organisations", frozenset({"placenoun"}))  # "Chelyabinsk regional ..."
+    groups = group_entities([regional, ("Chelyabinsk", "organisations"), ("Sverdlovsk Oblast", "organisations"), ("Davao del Sur", "organisations"),
                              ("Republic of Karelia", "organisations"), ("Kremlin", "organisations")])
     assert {e.text for e in groups["places"]} == {"Chelyabinsk", "Sverdlovsk Oblast", "Davao del Sur",
                                                   "Republic of Karelia"}
     assert [e.text for e in groups["organisations"]] == ["Kremlin"]
+    assert "places" not in group_entities([("Princeton", "organisations")])  # a town's name for a university
+
+
+def test_place_cues_after_a_name(pipe):
+    doc = pipe.nlp("Police arrested a 36-year-old Cheltenham man. Terra Engineering (Gardena, CA) won. "
+                   "Chelyabinsk's governor promised help.")
+    cues = {m.text: m.cues for m in entity_mentions(doc)}
+    assert all("placenoun" in cues[n] for n in ("Cheltenham", "Gardena", "Chelyabinsk") if n in cues)
+    assert sum(n in cues for n in ("Cheltenham", "Gardena", "Chelyabinsk")) >= 2
 
 
 def test_magnitogorsk_story_lists_chelyabinsk_as_a_place(pipe):

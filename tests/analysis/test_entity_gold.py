@@ -59,3 +59,29 @@ def test_organisations_are_right_nearly_nine_times_in_ten_on_the_demo_articles()
     s = stats["organisations"]
     assert s["right"] / (s["right"] + s["wrong"]) >= 0.88, [m for m in mistakes if m[1] == "organisations"]
     assert s["found"] / s["gold"] >= 0.76
+
+
+CNN_GOLD = ROOT / "tests" / "data" / "entities-cnndm-dev2-gold.jsonl"
+
+
+def test_cnn_gold_holds_ids_and_names_only():
+    rows = [json.loads(line) for line in CNN_GOLD.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 50 and len({r["id"] for r in rows}) == 50
+    for r in rows:
+        assert set(r) == {"id", "people", "places", "organisations", "optional"}
+        assert r["id"].startswith("cnndm-validation-")
+        names = [n for k in ("people", "places", "organisations", "optional") for e in r[k] for n in e.split("|")]
+        assert all(n and n == n.strip() and len(n) < 60 for n in names)  # names, never story text
+
+
+def test_organisations_on_the_cnn_gold_stories():
+    bench = _bench()
+    if not bench.CNN_TEXTS.exists():
+        import pytest
+
+        pytest.skip(f"{bench.CNN_TEXTS} is absent: the CNN texts are evaluation data, not in the repository")
+    stats, mistakes, _ = bench.score(bench.load_gold(CNN_GOLD), bench.predict(False, "cnndm-dev2"))
+    s = stats["organisations"]
+    assert s["right"] / (s["right"] + s["wrong"]) >= 0.75, [m for m in mistakes if m[1] == "organisations"]
+    for kind in ("people", "places"):
+        assert stats[kind]["right"] / (stats[kind]["right"] + stats[kind]["wrong"]) >= 0.82, kind

@@ -253,8 +253,8 @@ def _decide_single(g: _Group, kind: str) -> str | None:
                 or g.key.endswith(_PEOPLE_ENDINGS) or g.key.rstrip("s") in _GENERIC_BODIES \
                 or g.key.endswith("s") and g.key[:-1] in ORG_WORDS:  # "Senates"
             return None  # "State" in "Secretary of State", "Measles" at a sentence start
-        if is_country(g.form) or is_place(g.form) and not _camel(g.form) or g.any("placenoun"):
-            return "places"  # "Slovakia"; "Chelyabinsk", "in Niamey", "a man from Cheltenham"
+        if is_country(g.form) or g.any("placenoun") or is_place(g.form) and (g.any("wide") or g.any("near")):
+            return "places"  # "Slovakia"; "Chelyabinsk's governor", "in Niamey", "a man from Cheltenham"
         return kind
     if kind == "other" and (g.any("near") or is_country(g.form)):
         return "places"  # "in Sangatte" tagged as a product

@@ -48,6 +48,10 @@ NARROW_PREPOSITIONS = frozenset({"in", "into", "near", "across", "throughout", "
 WIDE_PREPOSITIONS = NARROW_PREPOSITIONS | {"from", "to", "of", "on", "around", "towards", "toward", "via",
                                            "within", "between", "off", "over", "through", "visit", "visited"}
 _PLACE_NOUNS = frozenset({"island", "city", "town", "village", "province", "region", "port", "capital"})
+_PLACE_AFTER = frozenset({"region", "regional", "province", "provincial", "oblast", "governor", "mayor",
+                          "county", "district", "municipality", "prefecture", "man", "woman", "resident",
+                          "residents", "native"})  # "a Cheltenham man"
+_STATE = re.compile(r"^[A-Z]{2}$|^[A-Z][a-z]{1,3}\.$")  # "Gardena, CA", "Hammond, La."
 _ANON_BEFORE = frozenset({"named", "called", "nicknamed", "pseudonym", "alias"})
 _PRONOUNS = frozenset({"her", "his", "their", "its", "your", "my", "our"})
 _TIME_WORDS = frozenset({"a.m.", "p.m.", "am", "pm", "utc", "gmt", "bst", "ist", "est", "edt", "cet", "cest",
@@ -67,6 +71,8 @@ _GLUE = re.compile(r"\s+[—–-]\s+|(?:(?<=\bLtd\.)|(?<=\bInc\.)|(?<=\bCo\.))\s
 # "Amnesty International Man-kei Tam", "House Nancy Pelosi": a body's name, then a person's.
 _BODY_ENDS = frozenset({"house", "senate", "congress", "parliament", "party", "international", "council", "union"})
 _HYPHEN_GIVEN = re.compile(r"^[A-Z][a-z]+-[a-z]+$")  # "Man-kei", "Jae-in"
+# A dateline's credit glued to the first word: "(CNN)Singer-songwriter David Crosby ..."
+_AGENCY_PREFIX = re.compile(r"^\(?(?:CNN|AP|AFP|Reuters|UPI)\)\s*(?=\S)")
 _COMPANY_SUFFIX = re.compile(r",\s*(?:Inc|Ltd|LLC|Corp|Co)\.?$")  # "Hungarian National Asset Management, Inc"
 _SCORE = re.compile(r"\s+\d+[–-]\d+$")
 _ACRONYM = re.compile(r"^[A-Z][A-Za-z0-9&.-]{1,9}$")
@@ -87,7 +93,7 @@ class Mention:
 
 def clean_name(text: str, kind: str) -> str:
     """Spacing, edge punctuation, possessives, a leading article, titles (people), trailing lower-case words."""
-    t = _SPACE.sub(" ", text).strip()
+    t = _AGENCY_PREFIX.sub("", _SPACE.sub(" ", text).strip())
     if "(" in t and ")" not in t:
         t = t[: t.index("(")].strip()
     t = _EDGE.sub("", t) if not t.endswith((".", ")")) or len(t) < 3 else _EDGE.sub("", t[:-1]) + t[-1]
@@ -137,8 +143,10 @@ def _cues(doc: Any, start: int, end: int, lower_words: set[str], text: str) -> s
         cues.add("anon")
     if end + 1 < len(doc) and doc[end].text == "," and doc[end + 1].like_num and len(doc[end + 1]) <= 3:
         cues.add("anon")  # "Sergei, 44,": someone known by a given name only
-    if prev in _PLACE_NOUNS:
-        cues.add("placenoun")  # "the island Crete", "the city of X" is "of": not this
+    after = end + 1 if end < len(doc) and doc[end].lower_ in ("'s", "’s") else end
+    state = after + 1 < len(doc) and doc[after].text == "," and _STATE.match(doc[after + 1].text)
+    if prev in _PLACE_NOUNS or after < len(doc) and doc[after].lower_ in _PLACE_AFTER or state:
+        cues.add("placenoun")  # "the island Crete"; "Chelyabinsk regional", "Chelyabinsk's governor"
     if prev in _PRONOUNS:
         cues.add("pronoun")
     if " " not in text and text.lower() in lower_words:
@@ -181,7 +189,7 @@ def _parts(text: str, kind: str) -> list[tuple[str, str]]:
                 if not (is_place(head) or words[i - 1].lower() in PERSON_TITLES or kind == "organisations"
                         and words[i - 1].lower() in _BODY_ENDS):
                     break  # "Santa Barbara County", "Air India Express": one name
-                keep = is_place(head) or kind == "organisations" and words[i - 1].lower() in _BODY_ENDS
+                keep = is_place(head) or kind == "organisations" and words[i - 1].lower() in _BODY_ENDS and i > 1
                 return ([(head, kind)] if keep else []) + [(" ".join(rest), "people")]
     return [(text, kind)]
 
