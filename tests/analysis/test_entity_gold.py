@@ -12,7 +12,9 @@ GOLD = ROOT / "tests" / "data" / "entities-demo-gold.jsonl"
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("entity_quality", ROOT / "tests" / "bench" / "entity_quality.py")
+    spec = importlib.util.spec_from_file_location(
+        "entity_quality", ROOT / "tests" / "bench" / "entity_quality.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -32,10 +34,21 @@ def test_gold_list_covers_every_demo_article_once():
 
 def test_scoring_counts_right_wrong_optional_and_duplicates():
     bench = _bench()
-    gold = {"a.txt": {"people": [{"vladimir putin", "putin"}], "places": [{"moscow"}], "organisations": [],
-                      "optional": [({"places", "organisations"}, {"kremlin"})]}}
-    shown = {"a.txt": {"people": [("Vladimir Putin", ("Putin",)), ("Putin", ()), ("Moscow", ())],
-                       "places": [("Kremlin", ())], "organisations": []}}
+    gold = {
+        "a.txt": {
+            "people": [{"vladimir putin", "putin"}],
+            "places": [{"moscow"}],
+            "organisations": [],
+            "optional": [({"places", "organisations"}, {"kremlin"})],
+        }
+    }
+    shown = {
+        "a.txt": {
+            "people": [("Vladimir Putin", ("Putin",)), ("Putin", ()), ("Moscow", ())],
+            "places": [("Kremlin", ())],
+            "organisations": [],
+        }
+    }
     stats, mistakes, missed = bench.score(gold, shown)
     assert stats["people"]["right"] == 1 and stats["people"]["wrong"] == 2  # a second chip, a place
     assert stats["places"]["ignored"] == 1 and stats["places"]["found"] == 0
@@ -70,7 +83,9 @@ def test_cnn_gold_holds_ids_and_names_only():
     for r in rows:
         assert set(r) == {"id", "people", "places", "organisations", "optional"}
         assert r["id"].startswith("cnndm-validation-")
-        names = [n for k in ("people", "places", "organisations", "optional") for e in r[k] for n in e.split("|")]
+        names = [
+            n for k in ("people", "places", "organisations", "optional") for e in r[k] for n in e.split("|")
+        ]
         assert all(n and n == n.strip() and len(n) < 60 for n in names)  # names, never story text
 
 

@@ -34,32 +34,50 @@ including how to pay for new rail lines and for the upgrade of the electricity g
 The finance ministry said it expected the economy to grow by 0.3 percent next year."""
 
 
-@pytest.mark.parametrize("line", [
-    "BC-Germany-Politics,1stLd-Writethru", "^AM-Germany-Politics,0412<", "AP-WF-1201",
-    "Eds: UPDATES with comment from the chancellor's office.", "EDITOR'S NOTE: This story contains strong language.",
-    "By JOHN DOE", "By JOHN DOE, Associated Press Writer", "BERLIN", "BERLIN, Germany", "BERLIN, Dec. 1 (Reuters) -",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "BC-Germany-Politics,1stLd-Writethru",
+        "^AM-Germany-Politics,0412<",
+        "AP-WF-1201",
+        "Eds: UPDATES with comment from the chancellor's office.",
+        "EDITOR'S NOTE: This story contains strong language.",
+        "By JOHN DOE",
+        "By JOHN DOE, Associated Press Writer",
+        "BERLIN",
+        "BERLIN, Germany",
+        "BERLIN, Dec. 1 (Reuters) -",
+    ],
+)
 def test_wire_transmission_lines_are_furniture(line):
     assert is_furniture(line)
 
 
-@pytest.mark.parametrize("line", [
-    "Germany's governing coalition survived a tense budget vote in parliament on Tuesday.",
-    "NATO said no.", "The U.S.-Mexico-Canada agreement took effect in July.", "A CNN-ORC poll found otherwise.",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Germany's governing coalition survived a tense budget vote in parliament on Tuesday.",
+        "NATO said no.",
+        "The U.S.-Mexico-Canada agreement took effect in July.",
+        "A CNN-ORC poll found otherwise.",
+    ],
+)
 def test_story_sentences_are_not_furniture(line):
     assert not is_furniture(line)
 
 
-@pytest.mark.parametrize(("text", "story"), [
-    ("BERLIN (AP) — The vote failed.", "The vote failed."),
-    ("BERLIN, Dec. 1 (Reuters) - The vote failed.", "The vote failed."),
-    ("WASHINGTON — The vote failed.", "The vote failed."),
-    ("WASHINGTON, Dec. 1 -- The vote failed.", "The vote failed."),
-    ("Eds: UPDATES with quotes. BERLIN (AP) — The vote failed.", "The vote failed."),
-])
+@pytest.mark.parametrize(
+    ("text", "story"),
+    [
+        ("BERLIN (AP) — The vote failed.", "The vote failed."),
+        ("BERLIN, Dec. 1 (Reuters) - The vote failed.", "The vote failed."),
+        ("WASHINGTON — The vote failed.", "The vote failed."),
+        ("WASHINGTON, Dec. 1 -- The vote failed.", "The vote failed."),
+        ("Eds: UPDATES with quotes. BERLIN (AP) — The vote failed.", "The vote failed."),
+    ],
+)
 def test_a_dateline_glued_to_the_story_is_cut_off(text, story):
-    assert text[leading_furniture(text):] == story
+    assert text[leading_furniture(text) :] == story
 
 
 def test_summary_of_raw_wire_copy_takes_story_sentences_only(pipe):
@@ -67,7 +85,14 @@ def test_summary_of_raw_wire_copy_takes_story_sentences_only(pipe):
         summary = summarize_text("", WIRE, k, nlp=pipe.nlp)
         assert len(summary) == k
         joined = " ".join(summary)
-        for furniture in ("BC-Germany", "Writethru", "Eds:", "By JOHN DOE", "Associated Press", "BERLIN (AP)"):
+        for furniture in (
+            "BC-Germany",
+            "Writethru",
+            "Eds:",
+            "By JOHN DOE",
+            "Associated Press",
+            "BERLIN (AP)",
+        ):
             assert furniture not in joined, (k, furniture, summary)
     lead = summarize_text("", WIRE, 1, nlp=pipe.nlp)[0]
     assert lead.startswith("Germany's governing coalition survived")

@@ -32,8 +32,10 @@ sys.path.insert(0, str(ROOT))
 GOLD = ROOT / "tests" / "data" / "entities-demo-gold.jsonl"
 CNN_GOLD = ROOT / "tests" / "data" / "entities-cnndm-dev2-gold.jsonl"
 # ../shared beside the repository (a git worktree one level deeper finds it beside its parent)
-EVAL = next((p / "eval" for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if p.is_dir()),
-            ROOT.parent / "shared" / "eval")
+EVAL = next(
+    (p / "eval" for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if p.is_dir()),
+    ROOT.parent / "shared" / "eval",
+)
 CNN_TEXTS = EVAL / "cnndm-dev2.jsonl"
 DEMO = ROOT / "triage" / "demo" / "demo"
 KINDS = ("people", "places", "organisations")
@@ -58,7 +60,7 @@ def load_gold(path: Path = GOLD) -> dict[str, dict]:
             kinds = {"places", "organisations", "groups", "other"}
             if e.startswith("people:"):
                 kinds.add("people")
-                e = e[len("people:"):]
+                e = e[len("people:") :]
             opt.append((kinds, {norm(a) for a in e.split("|")}))
         entry["optional"] = opt
         out[row.get("file") or row["id"]] = entry
@@ -84,8 +86,13 @@ def score(gold: dict[str, dict], predicted: dict[str, dict[str, list[tuple[str, 
                     stats[kind]["ignored"] += 1
                     continue
                 stats[kind]["wrong"] += 1
-                why = "shown twice" if hit is not None else next(
-                    (f"is {k}" for k in KINDS if k != kind and any(t in f for f in g[k])), "not in gold")
+                why = (
+                    "shown twice"
+                    if hit is not None
+                    else next(
+                        (f"is {k}" for k in KINDS if k != kind and any(t in f for f in g[k])), "not in gold"
+                    )
+                )
                 mistakes.append((name, kind, text, why))
             for i, forms in enumerate(g[kind]):  # recall: by text or by a merged variant
                 shown_forms = {norm(v) for text, vs in shown.get(kind, []) for v in (text, *vs)}
@@ -132,13 +139,18 @@ def report(title: str, gold: dict, predicted: dict, args) -> None:
         sys.exit(f"articles not read: {sorted(missing)}")
     stats, mistakes, missed = score(gold, predicted)
     print(f"entities on {title} ({'all' if args.all else 'as shown, 12 per kind'})")
-    print(f"{'kind':14s} {'precision':>9s} {'recall':>7s} {'right':>6s} {'wrong':>6s} {'optional':>8s} {'gold':>5s}")
+    print(
+        f"{'kind':14s} {'precision':>9s} {'recall':>7s} {'right':>6s} {'wrong':>6s} {'optional':>8s} "
+        f"{'gold':>5s}"
+    )
     for kind in KINDS:
         s = stats[kind]
         shown = s["right"] + s["wrong"]
         p = s["right"] / shown if shown else 0.0
         r = s["found"] / s["gold"] if s["gold"] else 0.0
-        print(f"{kind:14s} {p:9.3f} {r:7.3f} {s['right']:6d} {s['wrong']:6d} {s['ignored']:8d} {s['gold']:5d}")
+        print(
+            f"{kind:14s} {p:9.3f} {r:7.3f} {s['right']:6d} {s['wrong']:6d} {s['ignored']:8d} {s['gold']:5d}"
+        )
     if args.errors:
         for name, kind, text, why in mistakes:
             print(f"  {name[:40]:40s} {kind:13s} {text!r}: {why}")
@@ -157,8 +169,12 @@ def main() -> None:
     if args.gold in ("demo", "all"):
         t = time.perf_counter()
         predicted = predict(args.all)
-        report(f"{len(load_gold())} demo articles, {time.perf_counter() - t:.1f}s with model load", load_gold(),
-               predicted, args)
+        report(
+            f"{len(load_gold())} demo articles, {time.perf_counter() - t:.1f}s with model load",
+            load_gold(),
+            predicted,
+            args,
+        )
     if args.gold in ("cnndm-dev2", "all"):
         if not CNN_TEXTS.exists():
             print(f"{CNN_TEXTS} not found: the CNN gold set is skipped", file=sys.stderr)

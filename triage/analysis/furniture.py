@@ -54,11 +54,15 @@ _LEADING = re.compile(
             # the tail of such a byline when its start was cut: "and Hugo Gye . "
             r"and\s+(?:[A-Z][\w'’-]*\s+){1,4}\.\s+",
             # "PUBLISHED: . 12:06 EST, 3 October 2013 . | . UPDATED: . 13:47 EST, 4 January 2012 . "
-            (r"(?:PUBLISHED|UPDATED|Last updated(?: at)?)\s*:?\s*\.?\s*\d{1,2}[:.]\d{2}\s*(?:[AP]M\s*)?"
-             r"(?:[A-Z]{2,4}\s*)?,?\s*(?:\d{1,2}\s+[A-Z][a-z]+|[A-Z][a-z]+\s+\d{1,2}),?\s+\d{4}\s*\.?\s*(?:\|\s*\.?\s*)?"),
+            (
+                r"(?:PUBLISHED|UPDATED|Last updated(?: at)?)\s*:?\s*\.?\s*\d{1,2}[:.]\d{2}\s*(?:[AP]M\s*)?"
+                r"(?:[A-Z]{2,4}\s*)?,?\s*(?:\d{1,2}\s+[A-Z][a-z]+|[A-Z][a-z]+\s+\d{1,2}),?\s+\d{4}\s*\.?\s*(?:\|\s*\.?\s*)?"
+            ),
             # agency datelines: "Beirut (CNN) -- ", "WASHINGTON (Reuters) - ", "(CNN)"
-            (r"(?:[A-Z][\w'’.-]*(?:[ ,]+(?:[A-Z][\w'’.-]*|\d{1,2}\b)){0,4}\s*)?"
-             r"\((?:CNN|AP|AFP|Reuters|UPI|dpa|Xinhua|PTI|IANS)\)\s*(?:--|—|–|-|:)?\s*"),
+            (
+                r"(?:[A-Z][\w'’.-]*(?:[ ,]+(?:[A-Z][\w'’.-]*|\d{1,2}\b)){0,4}\s*)?"
+                r"\((?:CNN|AP|AFP|Reuters|UPI|dpa|Xinhua|PTI|IANS)\)\s*(?:--|—|–|-|:)?\s*"
+            ),
             # a dateline in capitals before a dash: "BERLIN — ", "WASHINGTON, Dec. 1 -- "
             r"[A-Z]{3,}(?:[ ,]+[A-Z]{2,}\.?)*(?:,\s*[A-Z][a-z]+\.?(?:\s+\d{1,2})?)?\s+(?:--|—|–)\s+",
             # an editor's note glued to the story: "Eds: UPDATES with quotes. "
@@ -67,9 +71,11 @@ _LEADING = re.compile(
     )
 )
 
-_CAPTION_MARKS = re.compile(r"\((?:pictured|left|right|centre|center|above|below|top|bottom|inset|file photo)"
-                            r"(?:[ ,]+(?:left|right|centre|center|above|below|top|bottom|with \w+))*\)",
-                            re.IGNORECASE)
+_CAPTION_MARKS = re.compile(
+    r"\((?:pictured|left|right|centre|center|above|below|top|bottom|inset|file photo)"
+    r"(?:[ ,]+(?:left|right|centre|center|above|below|top|bottom|with \w+))*\)",
+    re.IGNORECASE,
+)
 _CAPTION_LABEL = re.compile(r"^(?:[A-Z][\w'’-]*\s?){1,3}:\s+\S")  # "Retread: David Cameron with ..."
 _CAPTION_WORDS = re.compile(r"^(?:pictured|picture|photo|photograph|video|watch|file)\b", re.IGNORECASE)
 
@@ -80,8 +86,13 @@ def is_furniture(line: str) -> bool:
         return False
     if _sources_is_furniture is not None and _sources_is_furniture(line):
         return True
-    return bool(_CROSSHEAD.match(line) or _DISCLAIMER.search(line) or _EDNOTE.match(line) or _SLUG.match(line)
-                or _LONE_DATELINE.match(line))
+    return bool(
+        _CROSSHEAD.match(line)
+        or _DISCLAIMER.search(line)
+        or _EDNOTE.match(line)
+        or _SLUG.match(line)
+        or _LONE_DATELINE.match(line)
+    )
 
 
 def leading_furniture(text: str, start: int = 0, end: int | None = None) -> int:
