@@ -277,7 +277,7 @@ def main() -> None:
         "--lead-bonus", type=float, default=None, help="the bonus to write (default: the best by CV)"
     )
     ap.add_argument("--write", action="store_true", help="fit on all sets and write weights.json")
-    ap.add_argument("--no-cv", action="store_true", help="no cross-validation (to --write a chosen --lead-bonus)")
+    ap.add_argument("--no-cv", action="store_true", help="no CV (--write a chosen --lead-bonus)")
     ap.add_argument("--limit", type=int, default=0, help="only the first N articles of each set")
     ap.add_argument("--sets", default=",".join(SETS), help="which sets, comma-separated")
     ap.add_argument("--cache", default="", help="a local file (outside the repo) to keep parsed sentences")
