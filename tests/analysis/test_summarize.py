@@ -148,3 +148,18 @@ def test_a_repeated_caption_is_never_chosen_twice(pipe):
         grams = [word_bigrams(s) for s in summary]
         assert not any(near_repeat(a, b) for i, a in enumerate(grams) for b in grams[i + 1 :])
         assert summary.count(lead) <= 1
+
+
+def test_the_brief_regime_saturates_and_marks_the_lead(pipe):
+    from triage.analysis.features import regime
+    from triage.analysis.summarize import lead_mask, load_weights
+
+    assert regime(7, 16, 0.5) == 0.0 and regime(3, 33, 0.5) == 1.0  # BBC-like; highlights of a long story
+    assert 0.0 < regime(3, 12, 0.5) < 1.0  # in between, the two models are blended
+    text = "By JOHN DOE\n\n" + " ".join(f"Sentence number {i} tells the story of the vote." for i in range(30))
+    sents = split_sentences(pipe.nlp(text))
+    mask = lead_mask(sents, 3, 0.5)
+    assert sents[0].furniture and mask[0] == 0.0
+    assert list(mask[1:4]) == [1.0, 1.0, 1.0] and mask[4:].sum() == 0.0
+    weights = load_weights()
+    assert weights.brief is not None and weights.saturate > 0  # the shipped model has both regimes
