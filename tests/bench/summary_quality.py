@@ -82,15 +82,8 @@ def run_project(
         cfg.write_text("[analysis]\nprocesses_above = 0\n", encoding="utf-8")
         env["TRIAGE_CONFIG"] = str(cfg)
     t = time.perf_counter()
-    p = subprocess.run(
-        [sys.executable, "-m", "triage", "summarize", "--jsonl", "--no-cache", *extra],
-        input=lines,
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-        env=env,
-    )
+    cmd = [sys.executable, "-m", "triage", "summarize", "--jsonl", "--no-cache", *extra]
+    p = subprocess.run(cmd, input=lines, capture_output=True, text=True, check=False, cwd=ROOT, env=env)
     dt = time.perf_counter() - t
     if p.returncode != 0:
         sys.exit(f"triage summarize failed (exit {p.returncode}): {p.stderr.strip()[-500:]}")
