@@ -156,7 +156,8 @@ def test_the_brief_regime_saturates_and_marks_the_lead(pipe):
 
     assert regime(7, 16, 0.5) == 0.0 and regime(3, 33, 0.5) == 1.0  # BBC-like; highlights of a long story
     assert 0.0 < regime(3, 12, 0.5) < 1.0  # in between, the two models are blended
-    text = "By JOHN DOE\n\n" + " ".join(f"Sentence number {i} tells the story of the vote." for i in range(30))
+    body = " ".join(f"Sentence number {i} tells the story of the vote." for i in range(30))
+    text = "By JOHN DOE\n\n" + body
     sents = split_sentences(pipe.nlp(text))
     mask = lead_mask(sents, 3, 0.5)
     assert sents[0].furniture and mask[0] == 0.0
