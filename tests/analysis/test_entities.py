@@ -10,8 +10,14 @@ from triage.model import ENTITY_KINDS
 
 
 def test_variants_merge_into_one_person_with_all_mentions():
-    mentions = [("Putin", "people"), ("Vladimir Putin", "people"), ("Vladimir Putin", "people"),
-                ("Putin", "organisations"), ("Putin", "people"), ("Moscow", "places")]
+    mentions = [
+        ("Putin", "people"),
+        ("Vladimir Putin", "people"),
+        ("Vladimir Putin", "people"),
+        ("Putin", "organisations"),
+        ("Putin", "people"),
+        ("Moscow", "places"),
+    ]
     groups = group_entities(mentions)
     people = groups["people"]
     assert [(e.text, e.count) for e in people] == [("Vladimir Putin", 5)]
@@ -20,8 +26,9 @@ def test_variants_merge_into_one_person_with_all_mentions():
 
 
 def test_junk_is_dropped():
-    groups = group_entities([("A", "people"), ("42", "people"), ("  ", "places"), ("the", "organisations"),
-                             ("Kyiv", "places")])
+    groups = group_entities(
+        [("A", "people"), ("42", "people"), ("  ", "places"), ("the", "organisations"), ("Kyiv", "places")]
+    )
     assert [e.text for es in groups.values() for e in es] == ["Kyiv"]
 
 
@@ -55,33 +62,54 @@ def test_wire_story_entities(pipe, wire):
 
 # -- names tied together, kinds corrected, junk dropped (synthetic mentions, then real stories)
 
+
 def _people(groups):
     return {e.text: e for e in groups.get("people", ())}
 
 
 def test_a_first_name_joins_the_only_full_name_that_starts_with_it():
-    groups = group_entities([Mention("Brigid Kosgei", "people"), Mention("Kosgei", "people"),
-                             Mention("Kosgei", "people"), Mention("Brigid", "people")])
+    groups = group_entities(
+        [
+            Mention("Brigid Kosgei", "people"),
+            Mention("Kosgei", "people"),
+            Mention("Kosgei", "people"),
+            Mention("Brigid", "people"),
+        ]
+    )
     assert [(e.text, e.count) for e in groups["people"]] == [("Brigid Kosgei", 4)]
 
 
 def test_a_first_name_shared_by_two_full_names_joins_neither():
-    groups = group_entities([Mention("John Smith", "people"), Mention("John Brown", "people"),
-                             Mention("John", "people"), Mention("John", "people")])
+    groups = group_entities(
+        [
+            Mention("John Smith", "people"),
+            Mention("John Brown", "people"),
+            Mention("John", "people"),
+            Mention("John", "people"),
+        ]
+    )
     assert {(e.text, e.count) for e in groups["people"]} == {("John Smith", 1), ("John Brown", 1)}
 
 
 def test_someone_known_by_a_given_name_only_is_not_merged_into_a_namesake():
     """ "Sergei, 44," is not Sergei Lavrov; "a man named Dmitri" is nobody a reader can look up."""
-    groups = group_entities([Mention("Sergei Lavrov", "people"), Mention("Lavrov", "people"),
-                             Mention("Sergei", "people", frozenset({"anon"})),
-                             Mention("Dmitri", "people", frozenset({"anon"}))])
+    groups = group_entities(
+        [
+            Mention("Sergei Lavrov", "people"),
+            Mention("Lavrov", "people"),
+            Mention("Sergei", "people", frozenset({"anon"})),
+            Mention("Dmitri", "people", frozenset({"anon"})),
+        ]
+    )
     assert [(e.text, e.count) for e in groups["people"]] == [("Sergei Lavrov", 2)]
 
 
 def test_a_middle_name_joins_and_the_group_is_a_person_whatever_the_short_form_was_tagged():
-    groups = group_entities([Mention("Ricardo Rosselló Nevares", "organisations")]
-                            + [Mention("Rosselló", "people")] * 3 + [Mention("Rosselló", "organisations")] * 2)
+    groups = group_entities(
+        [Mention("Ricardo Rosselló Nevares", "organisations")]
+        + [Mention("Rosselló", "people")] * 3
+        + [Mention("Rosselló", "organisations")] * 2
+    )
     assert [(e.text, e.count) for e in groups["people"]] == [("Ricardo Rosselló Nevares", 6)]
     assert "organisations" not in groups
 
@@ -93,33 +121,54 @@ def test_a_company_short_name_joins_the_company():
 
 
 def test_a_known_place_tagged_as_a_person_is_a_place():
-    groups = group_entities([Mention("Kherson", "people"), Mention("Kherson", "people"),
-                             Mention("Yerevan", "people", frozenset({"initial"}))])
+    groups = group_entities(
+        [
+            Mention("Kherson", "people"),
+            Mention("Kherson", "people"),
+            Mention("Yerevan", "people", frozenset({"initial"})),
+        ]
+    )
     assert {e.text for e in groups["places"]} == {"Kherson", "Yerevan"}
     assert "people" not in groups
 
 
 def test_a_place_never_disappears_into_an_organisation_named_after_it():
-    groups = group_entities([Mention("Puerto Rico", "places"), Mention("Puerto Rico", "places"),
-                             Mention("Puerto Rico Senate", "organisations"), Mention("Zimbabwe", "places"),
-                             Mention("Youth Forum Zimbabwe", "organisations")])
+    groups = group_entities(
+        [
+            Mention("Puerto Rico", "places"),
+            Mention("Puerto Rico", "places"),
+            Mention("Puerto Rico Senate", "organisations"),
+            Mention("Zimbabwe", "places"),
+            Mention("Youth Forum Zimbabwe", "organisations"),
+        ]
+    )
     assert {e.text for e in groups["places"]} == {"Puerto Rico", "Zimbabwe"}
     assert {e.text for e in groups["organisations"]} == {"Puerto Rico Senate", "Youth Forum Zimbabwe"}
 
 
 def test_offices_and_words_capitalised_by_position_are_dropped():
-    groups = group_entities([Mention("State", "organisations", frozenset({"office"})),
-                             Mention("Photographs", "people", frozenset({"initial"})),
-                             Mention("Measles", "people", frozenset({"initial", "common"})),
-                             Mention("Measles", "people", frozenset({"initial", "common"})),
-                             Mention("Majesty", "people", frozenset({"pronoun"})),
-                             Mention("UTC", "organisations"), Mention("a.m.", "places")])
+    groups = group_entities(
+        [
+            Mention("State", "organisations", frozenset({"office"})),
+            Mention("Photographs", "people", frozenset({"initial"})),
+            Mention("Measles", "people", frozenset({"initial", "common"})),
+            Mention("Measles", "people", frozenset({"initial", "common"})),
+            Mention("Majesty", "people", frozenset({"pronoun"})),
+            Mention("UTC", "organisations"),
+            Mention("a.m.", "places"),
+        ]
+    )
     assert groups == {}
 
 
 def test_a_parenthesised_acronym_joins_its_name():
-    groups = group_entities([Mention("Federal Security Service", "organisations", acronym="FSB"),
-                             Mention("FSB", "organisations"), Mention("FSB", "organisations")])
+    groups = group_entities(
+        [
+            Mention("Federal Security Service", "organisations", acronym="FSB"),
+            Mention("FSB", "organisations"),
+            Mention("FSB", "organisations"),
+        ]
+    )
     assert [(e.text, e.count) for e in groups["organisations"]] == [("Federal Security Service", 3)]
 
 
@@ -157,3 +206,74 @@ def test_rossello_resignation_story_names_pierluisi_as_a_person(pipe):
     assert people["Pedro Pierluisi"].count == 8
     assert "Ricardo Rosselló Nevares" in people and "Rosselló" not in people
     assert not {"pedro pierluisi", "pierluisi", "state", "ricardo rosselló nevares"} & orgs
+
+
+def test_regions_and_admin_areas_are_places_not_organisations():
+    regional = Mention("Chelyabinsk", "organisations", frozenset({"placenoun"}))  # "Chelyabinsk regional ..."
+    groups = group_entities(
+        [
+            regional,
+            ("Chelyabinsk", "organisations"),
+            ("Sverdlovsk Oblast", "organisations"),
+            ("Davao del Sur", "organisations"),
+            ("Republic of Karelia", "organisations"),
+            ("Kremlin", "organisations"),
+        ]
+    )
+    assert {e.text for e in groups["places"]} == {
+        "Chelyabinsk",
+        "Sverdlovsk Oblast",
+        "Davao del Sur",
+        "Republic of Karelia",
+    }
+    assert [e.text for e in groups["organisations"]] == ["Kremlin"]
+    assert "places" not in group_entities([("Princeton", "organisations")])  # a town's name for a university
+
+
+def test_place_cues_after_a_name(pipe):
+    doc = pipe.nlp(
+        "Police arrested a 36-year-old Cheltenham man. Terra Engineering (Gardena, CA) won. "
+        "Chelyabinsk's governor promised help."
+    )
+    cues = {m.text: m.cues for m in entity_mentions(doc)}
+    assert all("placenoun" in cues[n] for n in ("Cheltenham", "Gardena", "Chelyabinsk") if n in cues)
+    assert sum(n in cues for n in ("Cheltenham", "Gardena", "Chelyabinsk")) >= 2
+
+
+def test_magnitogorsk_story_lists_chelyabinsk_as_a_place(pipe):
+    from tests.analysis.conftest import demo_article
+
+    article = demo_article(1)
+    text, offset = doc_input(article.title, article.text)
+    groups = group_entities(entity_mentions(pipe.nlp(text), offset))
+    assert "Chelyabinsk" in {e.text for e in groups["places"]}
+    assert "Chelyabinsk" not in {e.text for e in groups.get("organisations", ())}
+
+
+def test_a_body_named_alone_or_twice_is_one_chip():
+    groups = group_entities(
+        [
+            ("Puerto Rico Senate", "organisations"),
+            ("Senate", "organisations"),
+            ("U.S. Embassy", "organisations"),
+            ("United States Embassy", "organisations"),
+            ("Council", "organisations"),
+            ("Defence Forces", "organisations"),
+            ("Defence Force", "organisations"),
+        ]
+    )
+    orgs = {e.text: e.count for e in groups["organisations"]}
+    assert orgs["Puerto Rico Senate"] == 2 and orgs["Defence Forces"] == 2
+    assert sum(1 for t in orgs if "Embassy" in t) == 1
+    assert not {"Council", "Senate"} & set(orgs)
+    assert "organisations" not in group_entities([("Senates", "organisations"), ("Order", "organisations")])
+
+
+def test_glued_spans_are_split(pipe):
+    doc = pipe.nlp(
+        "Shoppers in Poznan saw Tesco — Netto Poland signs. The Speaker of the House Nancy Pelosi "
+        "spoke. Ships sailed between Crete and Cyprus on Monday."
+    )
+    texts = {m.text for m in entity_mentions(doc)}
+    assert "Tesco — Netto Poland" not in texts and "House Nancy Pelosi" not in texts
+    assert "Nancy Pelosi" in texts

@@ -23,7 +23,10 @@ def test_summary_is_k_exact_sentences_in_article_order(pipe):
 
 
 def test_paragraph_breaks_are_sentence_boundaries(pipe):
-    text = "First paragraph has no final stop\n\nsecond paragraph continues the thought here. Another one follows."
+    text = (
+        "First paragraph has no final stop\n\n"
+        "second paragraph continues the thought here. Another one follows."
+    )
     sents = split_sentences(pipe.nlp(text))
     assert sents[0].text == "First paragraph has no final stop"
     assert all("\n" not in s.text for s in sents)
@@ -53,14 +56,16 @@ def test_wire_story_says_each_thing_once(pipe, wire):
         summary = summarize_text(wire.title, wire.text, k, nlp=pipe.nlp)
         assert sum("10,000" in s for s in summary) <= 1
         grams = [word_bigrams(s) for s in summary]
-        assert not any(near_repeat(a, b) for i, a in enumerate(grams) for b in grams[i + 1:])
+        assert not any(near_repeat(a, b) for i, a in enumerate(grams) for b in grams[i + 1 :])
 
 
 def test_furniture_lines_are_recognised():
     assert is_furniture("– adding “vote” –")
     assert is_furniture("– “Everyone would like to leave” –")
-    assert is_furniture("(Except for the headline, this story has not been edited by NDTV staff and is "
-                        "published on a syndicated channel.)")
+    assert is_furniture(
+        "(Except for the headline, this story has not been edited by NDTV staff and is "
+        "published on a syndicated channel.)"
+    )
     assert not is_furniture("Moscow began a mandatory call-up of troops on Thursday.")
 
 
@@ -82,10 +87,12 @@ def test_newspaper_bylines_are_furniture():
 
 
 # Texts below are written for these tests in the style of web news pages (no copyrighted text).
-_BYLINE_GLUED = ("By . Daily Mail Reporter . This is the moment a bus driver sang to his passengers over the "
-                 "speakers as the traffic stood still. The driver, who works on a route through the city centre, "
-                 "said he wanted to cheer people up. Passengers filmed the song and shared it online. "
-                 "The bus company said it was proud of him.")
+_BYLINE_GLUED = (
+    "By . Daily Mail Reporter . This is the moment a bus driver sang to his passengers over the "
+    "speakers as the traffic stood still. The driver, who works on a route through the city centre, "
+    "said he wanted to cheer people up. Passengers filmed the song and shared it online. "
+    "The bus company said it was proud of him."
+)
 
 
 def test_byline_glued_to_the_lead_is_cut_off_not_the_story(pipe):
@@ -98,8 +105,10 @@ def test_byline_glued_to_the_lead_is_cut_off_not_the_story(pipe):
 
 
 def test_time_stamps_and_datelines_are_cut_off(pipe):
-    text = ("UPDATED: . 13:47 EST, 4 January 2012 . The fashion house unveiled its spring campaign in shop "
-            "windows on Wednesday. Millions of followers watched the launch online. The company said sales rose.")
+    text = (
+        "UPDATED: . 13:47 EST, 4 January 2012 . The fashion house unveiled its spring campaign in shop "
+        "windows on Wednesday. Millions of followers watched the launch online. The company said sales rose."
+    )
     sents = split_sentences(pipe.nlp(text))
     assert sents[0].text.startswith("The fashion house unveiled")
     assert summarize_text("", text, 2, nlp=pipe.nlp)
@@ -108,8 +117,11 @@ def test_time_stamps_and_datelines_are_cut_off(pipe):
 
 
 def test_line_break_fragments_are_joined(pipe):
-    text = ("His treatment has lowered his . voice and changed the way he walks, which . helps him feel at ease . "
-            "He said he was happy.")
+    text = (
+        "His treatment has lowered his . voice and changed the way he walks, "
+        "which . helps him feel at ease . "
+        "He said he was happy."
+    )
     sents = split_sentences(pipe.nlp(text))
     assert sents[0].text.startswith("His treatment") and "helps him feel at ease" in sents[0].text
 
@@ -120,13 +132,35 @@ def test_a_text_that_looks_all_furniture_still_gets_a_summary(pipe):
 
 
 def test_a_repeated_caption_is_never_chosen_twice(pipe):
-    lead = "The council has closed the old bridge over the river after engineers found deep cracks in its arches."
-    text = (f"{lead} Drivers face a detour of twelve miles until repairs are done. "
-            f"Engineers found deep cracks in the arches of the old bridge over the river, and the council has closed it . "
-            "Local shops say trade has already fallen. The council said repairs would start in spring. "
-            f"{lead} A public meeting will be held next week.")
+    lead = (
+        "The council has closed the old bridge over the river after engineers found deep cracks "
+        "in its arches."
+    )
+    text = (
+        f"{lead} Drivers face a detour of twelve miles until repairs are done. "
+        "Engineers found deep cracks in the arches of the old bridge over the river, "
+        "and the council has closed it . "
+        "Local shops say trade has already fallen. The council said repairs would start in spring. "
+        f"{lead} A public meeting will be held next week."
+    )
     for k in (2, 3, 4):
         summary = summarize_text("Council closes old bridge", text, k, nlp=pipe.nlp)
         grams = [word_bigrams(s) for s in summary]
-        assert not any(near_repeat(a, b) for i, a in enumerate(grams) for b in grams[i + 1:])
+        assert not any(near_repeat(a, b) for i, a in enumerate(grams) for b in grams[i + 1 :])
         assert summary.count(lead) <= 1
+
+
+def test_the_brief_regime_saturates_and_marks_the_lead(pipe):
+    from triage.analysis.features import regime
+    from triage.analysis.summarize import lead_mask, load_weights
+
+    assert regime(7, 16, 0.5) == 0.0 and regime(3, 33, 0.5) == 1.0  # BBC-like; highlights of a long story
+    assert 0.0 < regime(3, 12, 0.5) < 1.0  # in between, the two models are blended
+    body = " ".join(f"Sentence number {i} tells the story of the vote." for i in range(30))
+    text = "By JOHN DOE\n\n" + body
+    sents = split_sentences(pipe.nlp(text))
+    mask = lead_mask(sents, 3, 0.5)
+    assert sents[0].furniture and mask[0] == 0.0
+    assert list(mask[1:4]) == [1.0, 1.0, 1.0] and mask[4:].sum() == 0.0
+    weights = load_weights()
+    assert weights.brief is not None and weights.saturate > 0  # the shipped model has both regimes

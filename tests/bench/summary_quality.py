@@ -1,6 +1,6 @@
 """Summary quality and speed on the dev sets in ../shared/eval, every system in one run.
 
-    python tests/bench/summary_quality.py [--set bbc-dev|cnndm-dev|all] [--limit N] [--repeat N]
+    python tests/bench/summary_quality.py [--set bbc-dev|cnndm-dev|cnndm-dev2|all] [--limit N] [--repeat N]
                                           [--no-lexrank] [--no-textrank]
 
 Prints one table per set: Lead-k (the first k sentences of spaCy's segmentation, and the first k
@@ -11,8 +11,8 @@ the share of summaries holding two sentences that share at least half of the sho
 bigrams (a near-repeat), empty summaries, and articles per second. Every system gets the
 reference's k. Candidate and reference sentences are joined by newlines for ROUGE-Lsum; references
 are split into sentences by the same spaCy model. bbc-dev has headlines and paragraphs; cnndm-dev
-(CNN/DailyMail) is one paragraph with no headline, k = 3. The texts are not in the repository: the
-script exits with a message when ../shared is absent.
+and cnndm-dev2 (CNN/DailyMail; dev2 is CNN only) are one paragraph with no headline, k = 3. The
+texts are not in the repository: the script exits with a message when ../shared is absent.
 """
 
 from __future__ import annotations
@@ -29,9 +29,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # ../shared beside the repository (a git worktree one level deeper finds it beside its parent)
-EVAL = next((p / "eval" for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if p.is_dir()),
-            ROOT.parent / "shared" / "eval")
-SETS = ("bbc-dev", "cnndm-dev")
+EVAL = next(
+    (p / "eval" for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if p.is_dir()),
+    ROOT.parent / "shared" / "eval",
+)
+SETS = ("bbc-dev", "cnndm-dev", "cnndm-dev2")
 
 
 def rouge(cands: list[list[str]], refs: list[list[str]]) -> list[float]:
@@ -39,7 +41,7 @@ def rouge(cands: list[list[str]], refs: list[list[str]]) -> list[float]:
 
     sc = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeLsum"], use_stemmer=True)
     vals = []
-    for c, r in zip(cands, refs):
+    for c, r in zip(cands, refs, strict=True):
         s = sc.score("\n".join(r), "\n".join(c))
         vals.append([s[m].fmeasure for m in ("rouge1", "rouge2", "rougeLsum")])
     m = [100 * statistics.mean(v[i] for v in vals) for i in range(3)]
@@ -52,7 +54,11 @@ def near_repeat_rate(cands: list[list[str]]) -> float:
 
     def bad(summary: list[str]) -> bool:
         grams = [set(pairwise(w)) for w in (re.findall(r"\w+", s.lower()) for s in summary)]
-        return any(a and b and len(a & b) >= 0.5 * min(len(a), len(b)) for i, a in enumerate(grams) for b in grams[i + 1:])
+        return any(
+            a and b and len(a & b) >= 0.5 * min(len(a), len(b))
+            for i, a in enumerate(grams)
+            for b in grams[i + 1 :]
+        )
 
     return 100 * sum(bad(c) for c in cands) / max(1, len(cands))
 
@@ -64,7 +70,9 @@ def split_paragraph_sentences(doc) -> list[str]:
     return out
 
 
-def run_project(rows: list[dict], extra: list[str], one_process: bool = False) -> tuple[list[list[str]], float]:
+def run_project(
+    rows: list[dict], extra: list[str], one_process: bool = False
+) -> tuple[list[list[str]], float]:
     lines = "".join(json.dumps({k: r[k] for k in ("id", "title", "text", "k")}) + "\n" for r in rows)
     env = dict(os.environ)
     if one_process:  # the CLI shares large jobs with a second process; this measures one, like the baselines
@@ -74,12 +82,12 @@ def run_project(rows: list[dict], extra: list[str], one_process: bool = False) -
         cfg.write_text("[analysis]\nprocesses_above = 0\n", encoding="utf-8")
         env["TRIAGE_CONFIG"] = str(cfg)
     t = time.perf_counter()
-    p = subprocess.run([sys.executable, "-m", "triage", "summarize", "--jsonl", "--no-cache", *extra],
-                       input=lines, capture_output=True, text=True, check=False, cwd=ROOT, env=env)
+    cmd = [sys.executable, "-m", "triage", "summarize", "--jsonl", "--no-cache", *extra]
+    p = subprocess.run(cmd, input=lines, capture_output=True, text=True, check=False, cwd=ROOT, env=env)
     dt = time.perf_counter() - t
     if p.returncode != 0:
         sys.exit(f"triage summarize failed (exit {p.returncode}): {p.stderr.strip()[-500:]}")
-    got = [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
+    got = [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
     assert [g["id"] for g in got] == [r["id"] for r in rows], "ids out of order"
     return [g["summary"] for g in got], dt
 
@@ -97,8 +105,10 @@ def run_textrank(rows, model):
     nlp.add_pipe("textrank")
     t = time.perf_counter()
     out = []
-    for r, doc in zip(rows, nlp.pipe([r["text"] for r in rows], batch_size=32)):
-        out.append([s.text.strip() for s in doc._.textrank.summary(limit_sentences=r["k"], preserve_order=True)])
+    for r, doc in zip(rows, nlp.pipe([r["text"] for r in rows], batch_size=32), strict=True):
+        out.append(
+            [s.text.strip() for s in doc._.textrank.summary(limit_sentences=r["k"], preserve_order=True)]
+        )
     return out, time.perf_counter() - t
 
 
@@ -127,7 +137,7 @@ def run_lexrank(rows, sentences: list[list[str]]):
     summ.stop_words = get_stop_words("english")
     t = time.perf_counter()
     out = []
-    for r, sents in zip(rows, sentences):
+    for r, sents in zip(rows, sentences, strict=True):
         doc = ObjectDocumentModel([Paragraph([Sentence(s, tok) for s in sents])])
         out.append([str(s) for s in summ(doc, r["k"])])
     return out, time.perf_counter() - t
@@ -143,7 +153,7 @@ def run_own_lead(rows: list[dict]) -> tuple[list[list[str]], float]:
     t = time.perf_counter()
     inputs = [doc_input(r["title"], r["text"]) for r in rows]
     out = []
-    for r, doc, (_, off) in zip(rows, nlp.pipe([x for x, _ in inputs], batch_size=16), inputs):
+    for r, doc, (_, off) in zip(rows, nlp.pipe([x for x, _ in inputs], batch_size=16), inputs, strict=True):
         out.append([s.text for s in split_sentences(doc, off) if not s.furniture][: r["k"]])
     return out, time.perf_counter() - t
 
@@ -153,19 +163,21 @@ def bench_set(name: str, args, model: str) -> None:
     if not path.exists():
         print(f"{path} not found: {name} skipped", file=sys.stderr)
         return
-    rows = [json.loads(l) for l in path.open(encoding="utf-8")]
+    rows = [json.loads(line) for line in path.open(encoding="utf-8")]
     if args.limit:
         rows = rows[: args.limit]
     import spacy
 
     seg = spacy.load(model, exclude=["parser", "tagger", "attribute_ruler", "lemmatizer", "ner"])
     seg.enable_pipe("senter")
-    refs = [[s.text.strip() for s in d.sents if s.text.strip()] for d in seg.pipe([r["summary"] for r in rows])]
+    refs = [
+        [s.text.strip() for s in d.sents if s.text.strip()] for d in seg.pipe([r["summary"] for r in rows])
+    ]
     t = time.perf_counter()
     sents = [split_paragraph_sentences(d) for d in seg.pipe([r["text"] for r in rows], batch_size=32)]
     seg_time = time.perf_counter() - t
     table = []
-    lead = [s[: r["k"]] for s, r in zip(sents, rows)]
+    lead = [s[: r["k"]] for s, r in zip(sents, rows, strict=True)]
     table.append(("Lead-k (spaCy sentences)", lead, len(rows) / seg_time))
     own, dt = run_own_lead(rows)
     table.append(("Lead-k (triage sentences)", own, len(rows) / dt))
@@ -192,19 +204,30 @@ def bench_set(name: str, args, model: str) -> None:
         table.append(("TextRank (pytextrank)", tr, len(rows) / min(tr_times)))
     table.append(("triage summarize --jsonl", ours, len(rows) / min(our_times)))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    procs = "one process" if args.one_process else "the CLI's own setting (a second process above analysis.processes_above)"
-    print(f"\n{name}: {len(rows)} articles, k from the reference, sentences from {model}, "
-          f"{os.cpu_count()} cpus, load average {load:.1f}; triage in {procs}")
-    print(f"{'system':28s} {'R1':>6s} {'R2':>6s} {'RLsum':>6s} {'mean':>6s} {'repeat%':>8s} {'empty':>6s} {'art/s':>7s}")
+    procs = (
+        "one process"
+        if args.one_process
+        else "the CLI's own setting (a second process above analysis.processes_above)"
+    )
+    print(
+        f"\n{name}: {len(rows)} articles, k from the reference, sentences from {model}, "
+        f"{os.cpu_count()} cpus, load average {load:.1f}; triage in {procs}"
+    )
+    head = ("system", "R1", "R2", "RLsum", "mean", "repeat%", "empty", "art/s")
+    widths = (6, 6, 6, 6, 8, 6, 7)
+    print(f"{head[0]:28s} " + " ".join(f"{h:>{w}s}" for h, w in zip(head[1:], widths, strict=True)))
     for sys_name, cands, speed in table:
         r1, r2, rl, mean = rouge(cands, refs)
         empty = sum(not c for c in cands)
-        print(f"{sys_name:28s} {r1:6.2f} {r2:6.2f} {rl:6.2f} {mean:6.2f} {near_repeat_rate(cands):8.1f} {empty:6d} "
-              f"{speed:7.1f}")
+        rep = near_repeat_rate(cands)
+        print(f"{sys_name:28s} {r1:6.2f} {r2:6.2f} {rl:6.2f} {mean:6.2f} {rep:8.1f} {empty:6d} {speed:7.1f}")
     tr_speed = next((s for n, _, s in table if n.startswith("TextRank")), None)
     if tr_speed:
-        print(f"speed vs TextRank: {table[-1][2] / tr_speed:.2f}x (best of {max(1, args.repeat)} alternating runs; "
-              "Lead-k and LexRank speeds: sentence split only)")
+        ratio = table[-1][2] / tr_speed
+        print(
+            f"speed vs TextRank: {ratio:.2f}x (best of {max(1, args.repeat)} alternating runs; "
+            "Lead-k and LexRank speeds: sentence split only)"
+        )
 
 
 def main() -> None:
@@ -213,13 +236,22 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0, help="only the first N articles")
     ap.add_argument("--no-textrank", action="store_true")
     ap.add_argument("--no-lexrank", action="store_true")
-    ap.add_argument("--repeat", type=int, default=1, help="alternate TextRank and this project N times, best speed")
-    ap.add_argument("--one-process", action="store_true",
-                    help="run triage in one process (the CLI adds a second one above analysis.processes_above articles)")
-    ap.add_argument("--model", default="", help="spaCy model for the baselines (default: the project's choice)")
+    ap.add_argument(
+        "--repeat", type=int, default=1, help="alternate TextRank and this project N times, best speed"
+    )
+    ap.add_argument(
+        "--one-process",
+        action="store_true",
+        help="run triage in one process (the CLI adds a second one above analysis.processes_above articles)",
+    )
+    ap.add_argument(
+        "--model", default="", help="spaCy model for the baselines (default: the project's choice)"
+    )
     args = ap.parse_args()
     if not (EVAL / "bbc-dev.jsonl").exists():
-        sys.exit(f"{EVAL / 'bbc-dev.jsonl'} not found: the dev sets live in ../shared/eval beside the repository")
+        sys.exit(
+            f"{EVAL / 'bbc-dev.jsonl'} not found: the dev sets live in ../shared/eval beside the repository"
+        )
     sys.path.insert(0, str(ROOT))
     from triage.analysis.pipeline import resolve_model
 

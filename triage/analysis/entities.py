@@ -26,7 +26,8 @@ from .mentions import KIND_OF_LABEL, NAMED_KINDS, PERSON_TITLES, Mention, entity
 __all__ = ["KIND_OF_LABEL", "entity_mentions", "group_entities", "key_terms"]
 
 # Last words that make a name an organisation's / a place's, whatever the model said.
-ORG_WORDS = frozenset("""
+ORG_WORDS = frozenset(
+    """
 air airlines airways bank group inc inc. corp corp. corporation company co co. ltd ltd. limited llc plc
 kft kft. gmbh ag sa university college institute institution school academy agency ministry department
 office council committee commission party union association federation society foundation fund trust
@@ -37,16 +38,56 @@ organisation bureau board authority administration movement coalition alliance c
 investment investments engineering holdings capital partners ventures industries systems technologies
 solutions consultancy consulting excavators media studio studios records entertainment energy
 adventures aquatics commissioners challenges brands stores
-""".split())  # noqa: SIM905
-PLACE_WORDS = frozenset("""
+""".split()
+)  # noqa: SIM905
+PLACE_WORDS = frozenset(
+    """
 island islands county city town village province region state district street avenue road square
 mountain mount river lake bay sea ocean gulf coast valley peninsula desert airport palace park bridge
 mall cay point harbour harbor port pole
-""".split())  # noqa: SIM905
+""".split()
+)  # noqa: SIM905
+# The last words of a region's or an administrative area's name.
+_ADMIN_AREA = re.compile(
+    r"\s(?:Oblast|Krai|Kray|Okrug|Governorate|Prefecture|Voivodeship|Province|Region|Territory|Municipality"
+    r"|Canton|Raion|Emirate)$|\s(?:del|de) (?:Sur|Norte|Oriental|Occidental)$|^(?:Republic|Oblast) of \S+$"
+)
+# A body's generic name, capitalised alone ("the Council", "Order"): no name a reader can look up.
+_GENERIC_BODIES = frozenset(
+    """
+council order assembly court committee commission agency ministry department office board authority
+government administration bureau directorate
+""".split()
+)  # noqa: SIM905
+_ORDINAL = re.compile(r"^\d+(?:st|nd|rd|th)\b")
+_PEOPLE_ENDINGS = ("ians", "ists")  # "Egyptologists", "Ancient Egyptians": a group of people
 _DOMAIN = re.compile(r"\w\.(?:com|org|net|co|gov|edu|io|au|uk|hu|de|fr|in|ru)\b", re.IGNORECASE)
 _ROMAN = re.compile(r"^(?:I{1,3}|IV|V|VI{1,3}|IX|X)$")
-_PARTICLES = frozenset({"de", "da", "do", "dos", "das", "del", "della", "di", "du", "van", "von", "der", "den",
-                        "ter", "le", "la", "bin", "ibn", "al", "el", "y"})
+_PARTICLES = frozenset(
+    {
+        "de",
+        "da",
+        "do",
+        "dos",
+        "das",
+        "del",
+        "della",
+        "di",
+        "du",
+        "van",
+        "von",
+        "der",
+        "den",
+        "ter",
+        "le",
+        "la",
+        "bin",
+        "ibn",
+        "al",
+        "el",
+        "y",
+    }
+)
 
 
 @dataclass
@@ -70,6 +111,20 @@ class _Group:
 
     def any(self, cue: str) -> bool:
         return self.cues[cue] > 0
+
+
+_COUNTRY_SHORT = re.compile(r"^(?:u\.s\.|us|u\.k\.|uk)(?= )")
+_COUNTRY_LONG = {
+    "u.s.": "united states",
+    "us": "united states",
+    "u.k.": "united kingdom",
+    "uk": "united kingdom",
+}
+
+
+def _canonical(key: str) -> str:
+    """One key for "U.S. Embassy" and "United States Embassy"."""
+    return _COUNTRY_SHORT.sub(lambda m: _COUNTRY_LONG[m.group()], key)
 
 
 def _as_mention(m: Mention | Sequence[Any]) -> Mention:
@@ -97,7 +152,7 @@ def _personish(g: _Group) -> bool:
 
 
 def _camel(word: str) -> bool:
-    """An acronym or brand spelling ("NASA", "SpaceX", "EastMed"), not a name like "McMaster" or "DeSantis"."""
+    """An acronym or brand spelling ("NASA", "SpaceX", "EastMed"), not a name like "McMaster"."""
     caps = sum(c.isupper() for c in word)
     return caps > 1 and (word[-1].isupper() or caps > 2) and "-" not in word
 
@@ -111,7 +166,7 @@ def _person_link(short: _Group, long: _Group) -> str:
     sw, lw = short.words, long.words
     if len(sw) >= len(lw):
         return ""
-    if lw[-len(sw):] == sw or (len(sw) == 1 and sw[0] == lw[-1].split("-")[0]):
+    if lw[-len(sw) :] == sw or (len(sw) == 1 and sw[0] == lw[-1].split("-")[0]):
         return "tail"
     if len(sw) == 1 and sw[0] in lw[1:-1]:
         return "middle"
@@ -127,8 +182,16 @@ def _links(groups: dict[str, _Group]) -> tuple[dict[str, str], dict[str, str]]:
     (a full name that a surname joined is a person's; a company name that its first word joined is
     an organisation's)."""
     named = [g for g in groups.values() if g.kind in NAMED_KINDS]
-    personish = {g.key for g in named if _personish(g) and ("people" in g.kinds or is_given_name(g.words[0]) or any(
-        sub in groups and "people" in groups[sub].kinds for sub in g.words))}
+    personish = {
+        g.key
+        for g in named
+        if _personish(g)
+        and (
+            "people" in g.kinds
+            or is_given_name(g.words[0])
+            or any(sub in groups and "people" in groups[sub].kinds for sub in g.words)
+        )
+    }
     by_acronym = {a.lower(): g.key for g in named for a in g.acronyms}
     parent: dict[str, str] = {}
     roots: dict[str, str] = {}
@@ -147,14 +210,21 @@ def _links(groups: dict[str, _Group]) -> tuple[dict[str, str], dict[str, str]]:
             continue
         best, best_n, person, company = None, -1, False, False
         acronym_like = len(short.words) == 1 and short.form.isupper()
-        candidates = longer if acronym_like else {id(g): g for w in (short.words[0], short.words[-1])
-                                                  for g in containing.get(w, ())}.values()
+        candidates = (
+            longer
+            if acronym_like
+            else {id(g): g for w in (short.words[0], short.words[-1]) for g in containing.get(w, ())}.values()
+        )
         for long in candidates:
             if len(long.words) <= len(short.words) or long.key in parent:
                 continue
             ok = False
-            if long.key in personish and ("people" in short.kinds or "people" in long.kinds
-                                          or is_given_name(long.words[0]) and short.kind != "places"):
+            if long.key in personish and (
+                "people" in short.kinds
+                or "people" in long.kinds
+                or is_given_name(long.words[0])
+                and short.kind != "places"
+            ):
                 link = _person_link(short, long)
                 if link == "head":
                     ok = (len(short.words) > 1 or len(heads[short.words[0]]) == 1) and not short.any("anon")
@@ -164,16 +234,25 @@ def _links(groups: dict[str, _Group]) -> tuple[dict[str, str], dict[str, str]]:
             else:
                 is_person = False
             is_company = False
-            if not ok and long.kind == "organisations" and short.kind in ("people", "organisations", "other") \
-                    and not is_place(short.form):
+            if (
+                not ok
+                and long.kind == "organisations"
+                and short.kind in ("people", "organisations", "other")
+                and not is_place(short.form)
+            ):
                 # a company's first word(s): "Mahan" -> "Mahan Air", "Saha" -> "Saha Airlines"
                 lw, sw = long.words, short.words
                 ok = lw[: len(sw)] == sw and lw[-1].rstrip(".") in ORG_WORDS
                 is_company = ok
             if not ok and len(short.words) == 1 and short.form.isupper() and long.kind != "people":
                 ok = short.key.replace(".", "") == _acronym(long.form.split()).lower()
-            if not ok and long.kind == short.kind == "places" and len(short.words) < len(long.words) \
-                    and long.words[: len(short.words)] == short.words and long.words[-1] in PLACE_WORDS:
+            if (
+                not ok
+                and long.kind == short.kind == "places"
+                and len(short.words) < len(long.words)
+                and long.words[: len(short.words)] == short.words
+                and long.words[-1] in PLACE_WORDS
+            ):
                 ok = True  # "Abaco" -> "Abaco Islands", "Blenheim" -> "Blenheim Palace"
             if ok and (long.n > best_n or long.n == best_n and best is not None and long.key < best):
                 best, best_n, person, company = long.key, long.n, is_person, is_company
@@ -183,7 +262,38 @@ def _links(groups: dict[str, _Group]) -> tuple[dict[str, str], dict[str, str]]:
                 roots[best] = "people"
             elif company and best not in roots:
                 roots[best] = "organisations"
+    orgs = [g for g in named if g.kind == "organisations" and g.key not in parent]
+    for short in orgs:
+        if short.key in roots or is_place(short.form):
+            continue
+        holders = [
+            g
+            for g in orgs
+            if len(g.words) > len(short.words)
+            and _part_of(short.words, g.words)
+            and "and" not in g.words
+            or g.key == short.key + "s"
+        ]  # "Defence Force(s)"
+        if len(holders) == 1:  # "Senate" in "Puerto Rico Senate", "Salling Group" in "Salling Group A/S"
+            parent[short.key] = holders[0].key
     return parent, roots
+
+
+def _drop_glued_people(groups: dict[str, _Group]) -> None:
+    """An organisation's name that ends with a person's full name the story uses is two names glued
+    ("House Nancy Pelosi", "Amnesty International Man-kei Tam"): it is dropped, the person stays."""
+    people = {g.words for g in groups.values() if g.kind == "people" and len(g.words) > 1}
+    for key, g in list(groups.items()):
+        if g.kind == "organisations" and any(
+            len(g.words) > len(p) and g.words[-len(p) :] == p for p in people
+        ):
+            del groups[key]
+
+
+def _part_of(short: Sequence[str], long: Sequence[str]) -> bool:
+    """True when `short` starts or ends `long` (word for word)."""
+    n = len(short)
+    return tuple(long[:n]) == tuple(short) or tuple(long[-n:]) == tuple(short)
 
 
 def _decide_single(g: _Group, kind: str) -> str | None:
@@ -205,10 +315,18 @@ def _decide_single(g: _Group, kind: str) -> str | None:
             return None  # a given name alone, a one-off or a word capitalised by its position ("Bloody hell")
         return "people"  # a surname the story keeps using ("Rosselló" eight times, never in full)
     if kind == "organisations":
-        if g.any("common") or g.any("office") or g.form.lower() in PERSON_TITLES:
+        if (
+            g.any("common")
+            or g.any("office")
+            or g.form.lower() in PERSON_TITLES
+            or g.key.endswith(_PEOPLE_ENDINGS)
+            or g.key.rstrip("s") in _GENERIC_BODIES
+            or g.key.endswith("s")
+            and g.key[:-1] in ORG_WORDS
+        ):  # "Senates"
             return None  # "State" in "Secretary of State", "Measles" at a sentence start
-        if is_country(g.form) or is_place(g.form) and (g.any("wide") or g.any("near")):
-            return "places"  # "Slovakia"; "in Niamey", "a man from Cheltenham"
+        if is_country(g.form) or g.any("placenoun") or is_place(g.form) and (g.any("wide") or g.any("near")):
+            return "places"  # "Slovakia"; "Chelyabinsk's governor", "in Niamey", "a man from Cheltenham"
         return kind
     if kind == "other" and (g.any("near") or is_country(g.form)):
         return "places"  # "in Sangatte" tagged as a product
@@ -219,19 +337,45 @@ def _decide_single(g: _Group, kind: str) -> str | None:
     return kind
 
 
-def _decide_multi(g: _Group, kind: str, surnames: set[str]) -> str | None:
+def _decide_multi(
+    g: _Group, kind: str, surnames: set[str], firsts: frozenset[str] | set[str] = frozenset()
+) -> str | None:
     """The kind of a name of several words that no shorter form tied to a person or company."""
     words = g.form.split(" ")
     last = words[-1].lower().rstrip(".")
     if _DOMAIN.search(g.form):
         return "organisations"  # "News.com.au", "Portfolio.hu"
-    if kind == "organisations" and (is_country(g.form) or last in PLACE_WORDS and last != "state"
-                                    and not any(w.lower() in ORG_WORDS for w in words)):
+    if kind == "organisations" and (
+        is_country(g.form)
+        or last in PLACE_WORDS
+        and last != "state"
+        and not any(w.lower() in ORG_WORDS for w in words)
+    ):
         return "places"  # "United States", "Sandy Point" tagged as organisations
-    if kind == "organisations" and last in PERSON_TITLES:
-        return None  # "Royal Society University Research Fellow": a job
-    if kind in ("places", "organisations") and _personish(g) and not g.any("near") and last not in PLACE_WORDS \
-            and (is_given_name(words[0]) and g.words[0] not in _PARTICLES or g.words[-1] in surnames):
+    if kind == "organisations" and (last in PERSON_TITLES or _ORDINAL.match(g.form)):
+        return None  # "Royal Society University Research Fellow": a job; "3rd Place"
+    if (
+        kind == "organisations"
+        and _ADMIN_AREA.search(g.form)
+        and not any(w.lower() in ORG_WORDS for w in words)
+    ):
+        return "places"  # "Chelyabinsk Oblast", "Davao del Sur", "Republic of Karelia"
+    if kind == "organisations" and last.endswith(_PEOPLE_ENDINGS):
+        return None  # "Ancient Egyptians": people, not a body
+    if kind == "organisations" and _personish(g) and g.any("title") and not g.any("near"):
+        return "people"  # "Foreign Minister Nikos Christodoulides" tagged an organisation
+    if (
+        kind in ("places", "organisations")
+        and _personish(g)
+        and not g.any("near")
+        and last not in PLACE_WORDS
+        and (
+            is_given_name(words[0])
+            and g.words[0] not in _PARTICLES
+            or g.words[-1] in surnames
+            or g.words[0] in firsts
+        )
+    ):
         return "people"  # "Dominic Hare" tagged a place; "Thaksin Shinawatra" beside "Yingluck Shinawatra"
     if kind != "people":
         return kind
@@ -244,7 +388,9 @@ def _decide_multi(g: _Group, kind: str, surnames: set[str]) -> str | None:
     return kind
 
 
-def group_entities(mentions: Sequence[Mention | tuple[str, str]], limit: int = 12) -> dict[str, tuple[Entity, ...]]:
+def group_entities(
+    mentions: Sequence[Mention | tuple[str, str]], limit: int = 12
+) -> dict[str, tuple[Entity, ...]]:
     """Merge variants, count mentions, correct kinds; kind -> entities, most mentioned first."""
     groups: dict[str, _Group] = {}
     plural_groups = {m.text.lower() for m in map(_as_mention, mentions) if m.kind == "groups"}
@@ -252,7 +398,7 @@ def group_entities(mentions: Sequence[Mention | tuple[str, str]], limit: int = 1
         text = " ".join(m.text.split())
         if is_junk(text, m.kind):
             continue
-        key = text.lower() if m.kind in NAMED_KINDS else f"{m.kind}:{text.lower()}"
+        key = _canonical(text.lower()) if m.kind in NAMED_KINDS else f"{m.kind}:{text.lower()}"
         if m.kind == "groups" and key.endswith("s") and key[:-1] in plural_groups:
             key = key[:-1]  # "Russians" with "Russian"
         g = groups.get(key)
@@ -265,8 +411,11 @@ def group_entities(mentions: Sequence[Mention | tuple[str, str]], limit: int = 1
             g.acronyms.add(m.acronym)
     for g in groups.values():
         g.finish()
+    _drop_glued_people(groups)
     parent, root_kinds = _links(groups)
-    surnames = {g.words[-1] for g in groups.values() if len(g.words) > 1 and g.kind == "people" and _personish(g)}
+    full = [g for g in groups.values() if len(g.words) > 1 and g.kind == "people" and _personish(g)]
+    surnames = {g.words[-1] for g in full}
+    firsts = {g.words[0] for g in full}
     members: dict[str, list[_Group]] = defaultdict(list)
     for key, g in groups.items():
         root = key
@@ -282,10 +431,19 @@ def group_entities(mentions: Sequence[Mention | tuple[str, str]], limit: int = 1
         for g in gs:
             kinds.update(g.kinds)
         kind = root_kinds.get(root) or kinds.most_common(1)[0][0]
-        if len(gs) == 1 and len(main.words) == 1 and kind != "people" and kinds["people"] * 5 >= 2 * sum(kinds.values()):
+        if (
+            len(gs) == 1
+            and len(main.words) == 1
+            and kind != "people"
+            and kinds["people"] * 5 >= 2 * sum(kinds.values())
+        ):
             kind = "people"  # one word the model calls a person as often as not: decided below
         if root not in root_kinds and kind in NAMED_KINDS:
-            decided = _decide_single(main, kind) if len(main.words) == 1 else _decide_multi(main, kind, surnames)
+            decided = (
+                _decide_single(main, kind)
+                if len(main.words) == 1
+                else _decide_multi(main, kind, surnames, firsts)
+            )
             if decided is None:
                 continue
             kind = decided

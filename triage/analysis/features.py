@@ -19,7 +19,15 @@ import numpy as np
 from .furniture import caption_score
 from .sentences import STOP_WORDS, Sentence, quote_share, stem
 
-__all__ = ["BASE_FEATURES", "FEATURES", "brevity", "sentence_features", "tfisf_matrix", "title_words"]
+__all__ = [
+    "BASE_FEATURES",
+    "FEATURES",
+    "brevity",
+    "regime",
+    "sentence_features",
+    "tfisf_matrix",
+    "title_words",
+]
 
 BASE_FEATURES = (
     "first",  # the first sentence of the text
@@ -82,9 +90,18 @@ def brevity(k: int, n: int) -> float:
     return min(1.0, max(0.0, 1.0 - 2.5 * k / n)) if n > 0 else 0.0
 
 
-def sentence_features(sents: Sequence[Sentence], title: str, k: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def regime(k: int, n: int, saturate: float = 1.0) -> float:
+    """The weight of the brief regime: brevity / saturate, at most 1 (saturate 0.5: every summary of
+    a fifth of the story or less is wholly brief)."""
+    return min(1.0, brevity(k, n) / saturate) if saturate > 0 else brevity(k, n)
+
+
+def sentence_features(
+    sents: Sequence[Sentence], title: str, k: int = 0, saturate: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
     """(features [n, len(FEATURES)], TF-ISF sentence vectors [n, vocab]) for the sentences of one text,
-    for a summary of k sentences (k = 0: no brevity columns, they stay 0).
+    for a summary of k sentences (k = 0: no brevity columns, they stay 0); the brief columns are the
+    base ones times `regime(k, n, saturate)`.
 
     Positions count story sentences only: furniture (bylines, crossheads) does not push the lead down.
     """
@@ -134,7 +151,7 @@ def sentence_features(sents: Sequence[Sentence], title: str, k: int = 0) -> tupl
             1.0 if (i == n - 1 or s.para == last_para and n > 3) else 0.0,
             caption_score(text),
         )
-    b = brevity(k, n_story)
+    b = regime(k, n_story, saturate)
     if b > 0:
         f[:, nb:] = f[:, :nb] * b
     return f, vec

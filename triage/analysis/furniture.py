@@ -1,4 +1,5 @@
-"""Page furniture inside story text: wire crossheads and disclaimers, bylines, time stamps, datelines, captions.
+"""Page furniture inside story text: wire slugs, editor's notes, crossheads, disclaimers, bylines, time
+stamps, datelines, captions.
 
 Two kinds of guesses, each cheap to get wrong:
 - `is_furniture(line)`: a whole short paragraph or sentence that is not story text (it is never
@@ -23,10 +24,21 @@ except ImportError:  # pragma: no cover - depends on the sources package
 # A paragraph longer than this is story text, whatever it starts with: furniture is short.
 MAX_FURNITURE_CHARS = 400
 
+# Wire-service transmission lines: slug and take key ("BC-Germany-Politics,1stLd-Writethru",
+# "^AM-Germany-Politics,0412<"), an editor's note ("Eds: UPDATES with ..."), a dateline alone
+# ("BERLIN", "BERLIN, Germany", "BERLIN, Dec. 1 (Reuters) -").
+_SLUG = re.compile(r"^\s*\^?[A-Za-z0-9&]+(?:[-,/][A-Za-z0-9&]+){2,}\s*<?\s*$")
+_EDNOTE = re.compile(r"^\s*(?:Eds?|EDS|Editors?|Editor['’]s [Nn]ote|EDITOR['’]S NOTE|Editorial [Nn]ote)\s*:")
+_AGENCY = r"\((?:CNN|AP|AFP|Reuters|UPI|dpa|Xinhua|PTI|IANS)\)"
+_LONE_DATELINE = re.compile(
+    rf"^\s*[A-Z][A-Z.'’-]+(?:\s+[A-Z][A-Z.'’-]+){{0,3}}(?:,\s*[A-Z][\w.]*(?:\s+[A-Z\d][\w.]*){{0,2}})?"
+    rf"\s*(?:{_AGENCY})?\s*(?:--|—|–|-|:)?\s*$"
+)
 _CROSSHEAD = re.compile(r"^\s*[-–—]\s*\S.{0,80}\s[-–—]\s*$")
 _DISCLAIMER = re.compile(
     r"has not been edited by .{0,40}staff|published (?:from|on) a syndicated (?:feed|channel)"
     r"|^\s*\(?(?:AFP|AP|Reuters|PTI|IANS|ANI)\)?\s*$|^\s*(?:advertisement|read more|click here)\b"
+    r"|^\s*With (?:AP |AFP |Reuters )?(?:Photos?|Video|Graphics?|Audio)\b"
     r"|^\s*scroll down (?:for|to)\b|^\s*(?:PUBLISHED|UPDATED|Last updated)\s*:|^\s*By\s+\.\s",
     re.IGNORECASE,
 )
@@ -42,18 +54,28 @@ _LEADING = re.compile(
             # the tail of such a byline when its start was cut: "and Hugo Gye . "
             r"and\s+(?:[A-Z][\w'’-]*\s+){1,4}\.\s+",
             # "PUBLISHED: . 12:06 EST, 3 October 2013 . | . UPDATED: . 13:47 EST, 4 January 2012 . "
-            (r"(?:PUBLISHED|UPDATED|Last updated(?: at)?)\s*:?\s*\.?\s*\d{1,2}[:.]\d{2}\s*(?:[AP]M\s*)?"
-             r"(?:[A-Z]{2,4}\s*)?,?\s*(?:\d{1,2}\s+[A-Z][a-z]+|[A-Z][a-z]+\s+\d{1,2}),?\s+\d{4}\s*\.?\s*(?:\|\s*\.?\s*)?"),
+            (
+                r"(?:PUBLISHED|UPDATED|Last updated(?: at)?)\s*:?\s*\.?\s*\d{1,2}[:.]\d{2}\s*(?:[AP]M\s*)?"
+                r"(?:[A-Z]{2,4}\s*)?,?\s*(?:\d{1,2}\s+[A-Z][a-z]+|[A-Z][a-z]+\s+\d{1,2}),?\s+\d{4}\s*\.?\s*(?:\|\s*\.?\s*)?"
+            ),
             # agency datelines: "Beirut (CNN) -- ", "WASHINGTON (Reuters) - ", "(CNN)"
-            (r"(?:[A-Z][\w'’.-]*(?:[ ,]+[A-Z][\w'’.-]*){0,4}\s*)?\((?:CNN|AP|AFP|Reuters|UPI|dpa|Xinhua|PTI|IANS)\)"
-             r"\s*(?:--|—|–|-|:)?\s*"),
+            (
+                r"(?:[A-Z][\w'’.-]*(?:[ ,]+(?:[A-Z][\w'’.-]*|\d{1,2}\b)){0,4}\s*)?"
+                r"\((?:CNN|AP|AFP|Reuters|UPI|dpa|Xinhua|PTI|IANS)\)\s*(?:--|—|–|-|:)?\s*"
+            ),
+            # a dateline in capitals before a dash: "BERLIN — ", "WASHINGTON, Dec. 1 -- "
+            r"[A-Z]{3,}(?:[ ,]+[A-Z]{2,}\.?)*(?:,\s*[A-Z][a-z]+\.?(?:\s+\d{1,2})?)?\s+(?:--|—|–)\s+",
+            # an editor's note glued to the story: "Eds: UPDATES with quotes. "
+            r"(?:Eds?|EDS)\s*:[^.]{0,200}\.\s+",
         )
     )
 )
 
-_CAPTION_MARKS = re.compile(r"\((?:pictured|left|right|centre|center|above|below|top|bottom|inset|file photo)"
-                            r"(?:[ ,]+(?:left|right|centre|center|above|below|top|bottom|with \w+))*\)",
-                            re.IGNORECASE)
+_CAPTION_MARKS = re.compile(
+    r"\((?:pictured|left|right|centre|center|above|below|top|bottom|inset|file photo)"
+    r"(?:[ ,]+(?:left|right|centre|center|above|below|top|bottom|with \w+))*\)",
+    re.IGNORECASE,
+)
 _CAPTION_LABEL = re.compile(r"^(?:[A-Z][\w'’-]*\s?){1,3}:\s+\S")  # "Retread: David Cameron with ..."
 _CAPTION_WORDS = re.compile(r"^(?:pictured|picture|photo|photograph|video|watch|file)\b", re.IGNORECASE)
 
@@ -64,7 +86,13 @@ def is_furniture(line: str) -> bool:
         return False
     if _sources_is_furniture is not None and _sources_is_furniture(line):
         return True
-    return bool(_CROSSHEAD.match(line) or _DISCLAIMER.search(line))
+    return bool(
+        _CROSSHEAD.match(line)
+        or _DISCLAIMER.search(line)
+        or _EDNOTE.match(line)
+        or _SLUG.match(line)
+        or _LONE_DATELINE.match(line)
+    )
 
 
 def leading_furniture(text: str, start: int = 0, end: int | None = None) -> int:

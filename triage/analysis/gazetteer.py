@@ -11,8 +11,9 @@ from importlib import resources
 
 __all__ = ["CELESTIAL", "is_country", "is_given_name", "is_place"]
 
-CELESTIAL = frozenset({"earth", "moon", "sun", "mars", "venus", "mercury", "jupiter", "saturn", "uranus",
-                       "neptune", "pluto"})
+CELESTIAL = frozenset(
+    {"earth", "moon", "sun", "mars", "venus", "mercury", "jupiter", "saturn", "uranus", "neptune", "pluto"}
+)
 
 
 @lru_cache(maxsize=4)

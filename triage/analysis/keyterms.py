@@ -13,18 +13,22 @@ __all__ = ["key_terms"]
 
 _PHRASE_BREAK = re.compile(r"[^\w'’-]+")
 # Frequent verbs of news prose: not what a story is about (no tagger runs, to keep the pipeline fast).
-_VERBS = frozenset("""
+_VERBS = frozenset(
+    """
 reported reporting including include includes included according announced announce stated state added
 owned owns lists listed supporting support supported alleged expected expect continued continue called
 call made make makes take takes took taken given give gives going used use uses using based held hold set
 put get gets got say saying told asked ask want wants wanted went came come comes began begin become
 became left known seen found find think thought believe believed help helped need needs needed show
 shows showed shown tried try trying run running told claimed claim claims described describe described
-""".split())  # noqa: SIM905
+""".split()
+)  # noqa: SIM905
 _VERB_ENDINGS = ("ed", "ing", "ly")
 
 
-def key_terms(sents: Sequence[Sentence], title: str, entity_texts: Sequence[str] = (), limit: int = 8) -> tuple[str, ...]:
+def key_terms(
+    sents: Sequence[Sentence], title: str, entity_texts: Sequence[str] = (), limit: int = 8
+) -> tuple[str, ...]:
     """Key words and two-word phrases ranked by frequency x spread x headline presence; not entity names."""
     ents = {w.lower() for t in entity_texts for w in t.split()}
     title_stems = {stem(w) for w in _PHRASE_BREAK.split(title.lower()) if w}
@@ -38,19 +42,32 @@ def key_terms(sents: Sequence[Sentence], title: str, entity_texts: Sequence[str]
         run: list[str] = []
         for w in words + [""]:
             low = w.lower().strip("'’-")
-            if low and low.isalpha() and len(low) > 2 and low not in STOP_WORDS and low not in ents \
-                    and low not in _VERBS:
+            if (
+                low
+                and low.isalpha()
+                and len(low) > 2
+                and low not in STOP_WORDS
+                and low not in ents
+                and low not in _VERBS
+            ):
                 run.append(w)
                 continue
-            for j in range(len(run)):
-                for size in (1, 2):
-                    if j + size <= len(run):
-                        grams = run[j : j + size]
-                        key = " ".join(stem(g.lower()) for g in grams)
+            if run:
+                stems = [stem(g.lower()) for g in run]
+                shown = [g if g.isupper() else g.lower() for g in run]
+                for j in range(len(run)):
+                    for key, form in (
+                        ((stems[j], shown[j]),)
+                        if j + 1 == len(run)
+                        else (
+                            (stems[j], shown[j]),
+                            (f"{stems[j]} {stems[j + 1]}", f"{shown[j]} {shown[j + 1]}"),
+                        )
+                    ):
                         count[key] += 1
                         spread[key].add(i)
-                        surface[key][" ".join(g.lower() if not g.isupper() else g for g in grams)] += 1
-            run = []
+                        surface[key][form] += 1
+                run = []
     scored = []
     for key, c in count.items():
         if c < 2 and " " not in key:

@@ -16,19 +16,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .gazetteer import is_given_name, is_place
-from .sentences import STOP_WORDS
+from .sentences import STOP_WORDS, doc_text
 
 __all__ = ["KIND_OF_LABEL", "NAMED_KINDS", "PERSON_TITLES", "Mention", "clean_name", "entity_mentions"]
 
 KIND_OF_LABEL = {
-    "PERSON": "people", "GPE": "places", "LOC": "places", "FAC": "places", "ORG": "organisations",
-    "NORP": "groups", "DATE": "dates", "TIME": "dates", "CARDINAL": "numbers", "MONEY": "numbers",
-    "PERCENT": "numbers", "QUANTITY": "numbers", "ORDINAL": "numbers",
+    "PERSON": "people",
+    "GPE": "places",
+    "LOC": "places",
+    "FAC": "places",
+    "ORG": "organisations",
+    "NORP": "groups",
+    "DATE": "dates",
+    "TIME": "dates",
+    "CARDINAL": "numbers",
+    "MONEY": "numbers",
+    "PERCENT": "numbers",
+    "QUANTITY": "numbers",
+    "ORDINAL": "numbers",
 }
 NAMED_KINDS = frozenset({"people", "places", "organisations", "groups", "other"})
 
 # Words that, right before a name or at its start, say the name is a person's.
-PERSON_TITLES = frozenset("""
+PERSON_TITLES = frozenset(
+    """
 president presidents prime minister ministers secretary mr mrs ms miss mx dr sir dame lord lady king queen
 prince princess pope general gen colonel col captain capt senator sen rep representative congressman
 congresswoman governor gov judge justice chancellor ambassador spokesperson spokesman spokeswoman
@@ -40,18 +51,100 @@ astronomer scientist researcher artist singer guitarist bassist drummer actor ac
 cde comrade monsenor monsignor saint st pastor rabbi uncle aunt wife husband son daughter brother
 sister mother widow nephew niece grandson granddaughter technologist counsel lawyer attorney
 prosecutor councillor councilor delegate candidate activist fellow
-""".split())  # noqa: SIM905
-_TITLE_PREFIX = PERSON_TITLES | {"former", "the", "of", "us", "u.s.", "state", "foreign", "interior",
-                                 "finance", "defence", "defense", "health", "executive", "first"}
+""".split()
+)  # noqa: SIM905
+_TITLE_PREFIX = PERSON_TITLES | {
+    "former",
+    "the",
+    "of",
+    "us",
+    "u.s.",
+    "state",
+    "foreign",
+    "interior",
+    "finance",
+    "defence",
+    "defense",
+    "health",
+    "executive",
+    "first",
+}
 # Before a place: "in Kherson", "near Dover" (narrow); the wide set also takes "from", "to", "of" ...
 NARROW_PREPOSITIONS = frozenset({"in", "into", "near", "across", "throughout", "outside", "inside", "at"})
-WIDE_PREPOSITIONS = NARROW_PREPOSITIONS | {"from", "to", "of", "on", "around", "towards", "toward", "via",
-                                           "within", "between", "off", "over", "through", "visit", "visited"}
+WIDE_PREPOSITIONS = NARROW_PREPOSITIONS | {
+    "from",
+    "to",
+    "of",
+    "on",
+    "around",
+    "towards",
+    "toward",
+    "via",
+    "within",
+    "between",
+    "off",
+    "over",
+    "through",
+    "visit",
+    "visited",
+}
+_PLACE_NOUNS = frozenset({"island", "city", "town", "village", "province", "region", "port", "capital"})
+_PLACE_AFTER = frozenset(
+    {
+        "region",
+        "regional",
+        "province",
+        "provincial",
+        "oblast",
+        "governor",
+        "mayor",
+        "county",
+        "district",
+        "municipality",
+        "prefecture",
+        "man",
+        "woman",
+        "resident",
+        "residents",
+        "native",
+    }
+)  # "a Cheltenham man"
+_STATE = re.compile(r"^[A-Z]{2}$|^[A-Z][a-z]{1,3}\.$")  # "Gardena, CA", "Hammond, La."
 _ANON_BEFORE = frozenset({"named", "called", "nicknamed", "pseudonym", "alias"})
 _PRONOUNS = frozenset({"her", "his", "their", "its", "your", "my", "our"})
-_TIME_WORDS = frozenset({"a.m.", "p.m.", "am", "pm", "utc", "gmt", "bst", "ist", "est", "edt", "cet", "cest",
-                         "pst", "pdt", "cst", "cdt", "mst", "mdt", "aest", "aedt", "jst", "hkt", "msk", "c.e.",
-                         "b.c.", "b.c.e.", "a.d.", "bc", "ad"})
+_TIME_WORDS = frozenset(
+    {
+        "a.m.",
+        "p.m.",
+        "am",
+        "pm",
+        "utc",
+        "gmt",
+        "bst",
+        "ist",
+        "est",
+        "edt",
+        "cet",
+        "cest",
+        "pst",
+        "pdt",
+        "cst",
+        "cdt",
+        "mst",
+        "mdt",
+        "aest",
+        "aedt",
+        "jst",
+        "hkt",
+        "msk",
+        "c.e.",
+        "b.c.",
+        "b.c.e.",
+        "a.d.",
+        "bc",
+        "ad",
+    }
+)
 
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 _SPACE = re.compile(r"\s+")
@@ -60,6 +153,20 @@ _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 _AND = re.compile(r"\s+(?:and|&)\s+")
 _INNER_POSSESSIVE = re.compile(r"(?:'s|’s|s'|s’)\s+(?=[A-Z])")
 _LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z]+(?![\w'’-])")
+# Two names glued in one span: "Tesco — Netto Poland", "Public Image Ltd. Cream",
+# "Blues Incorporated for The Rolling Stones"; a score glued to a team: "Caboolture 43–5".
+_GLUE = re.compile(
+    r"\s+[—–-]\s+|(?:(?<=\bLtd\.)|(?<=\bInc\.)|(?<=\bCo\.))\s+(?=[A-Z])|\s+(?:for|with|and|of)\s+(?=The\s)"
+)
+# "Amnesty International Man-kei Tam", "House Nancy Pelosi": a body's name, then a person's.
+_BODY_ENDS = frozenset(
+    {"house", "senate", "congress", "parliament", "party", "international", "council", "union"}
+)
+_HYPHEN_GIVEN = re.compile(r"^[A-Z][a-z]+-[a-z]+$")  # "Man-kei", "Jae-in"
+# A dateline's credit glued to the first word: "(CNN)Singer-songwriter David Crosby ..."
+_AGENCY_PREFIX = re.compile(r"^\(?(?:CNN|AP|AFP|Reuters|UPI)\)\s*(?=\S)")
+_COMPANY_SUFFIX = re.compile(r",\s*(?:Inc|Ltd|LLC|Corp|Co)\.?$")  # "Hungarian National Asset Management, Inc"
+_SCORE = re.compile(r"\s+\d+[–-]\d+$")
 _ACRONYM = re.compile(r"^[A-Z][A-Za-z0-9&.-]{1,9}$")
 
 
@@ -69,7 +176,9 @@ class Mention:
 
     text: str
     kind: str
-    cues: frozenset[str] = field(default_factory=frozenset)  # title, near, wide, anon, pronoun, common, initial
+    cues: frozenset[str] = field(
+        default_factory=frozenset
+    )  # title, near, wide, anon, pronoun, common, initial
     acronym: str = ""  # "FSB" for "Federal Security Service (FSB)"
 
     def __iter__(self):  # unpacks as (text, kind), like the plain pairs tests and callers pass
@@ -77,8 +186,9 @@ class Mention:
 
 
 def clean_name(text: str, kind: str) -> str:
-    """Spacing, edge punctuation, possessives, a leading article, titles (people), trailing lower-case words."""
-    t = _SPACE.sub(" ", text).strip()
+    """Spacing, edge punctuation, possessives, a leading article, titles (people), trailing lower-case
+    words, a glued dateline credit, a company suffix."""
+    t = _AGENCY_PREFIX.sub("", _SPACE.sub(" ", text).strip())
     if "(" in t and ")" not in t:
         t = t[: t.index("(")].strip()
     t = _EDGE.sub("", t) if not t.endswith((".", ")")) or len(t) < 3 else _EDGE.sub("", t[:-1]) + t[-1]
@@ -96,6 +206,8 @@ def clean_name(text: str, kind: str) -> str:
                 i += 1
             words = words[i:]
         t = " ".join(words)
+        if kind == "organisations":
+            t = _COMPANY_SUFFIX.sub("", t)
     return t
 
 
@@ -105,7 +217,9 @@ def is_junk(text: str, kind: str) -> bool:
     if len(text) < 2 or (kind in NAMED_KINDS and letters < 2):
         return True
     low = text.lower()
-    if kind in NAMED_KINDS and (not any(c.isupper() for c in text) or low in STOP_WORDS or low in _TIME_WORDS):
+    if kind in NAMED_KINDS and (
+        not any(c.isupper() for c in text) or low in STOP_WORDS or low in _TIME_WORDS
+    ):
         return True
     if kind in NAMED_KINDS and all(w.rstrip(".") in PERSON_TITLES for w in low.split(" ")):
         return True  # "Detective Inspector", "Monsenor"
@@ -122,17 +236,27 @@ def _cues(doc: Any, start: int, end: int, lower_words: set[str], text: str) -> s
         cues.add("near")
     if prev in WIDE_PREPOSITIONS:
         cues.add("wide")
-    if prev in _ANON_BEFORE or (prev == "as" and start > 1 and doc[start - 2].lower_ in ("only", "identified")):
+    if prev in _ANON_BEFORE or (
+        prev == "as" and start > 1 and doc[start - 2].lower_ in ("only", "identified")
+    ):
         cues.add("anon")
     if end + 1 < len(doc) and doc[end].text == "," and doc[end + 1].like_num and len(doc[end + 1]) <= 3:
         cues.add("anon")  # "Sergei, 44,": someone known by a given name only
+    after = end + 1 if end < len(doc) and doc[end].lower_ in ("'s", "’s") else end
+    state = after + 1 < len(doc) and doc[after].text == "," and _STATE.match(doc[after + 1].text)
+    if prev in _PLACE_NOUNS or after < len(doc) and doc[after].lower_ in _PLACE_AFTER or state:
+        cues.add("placenoun")  # "the island Crete"; "Chelyabinsk regional", "Chelyabinsk's governor"
     if prev in _PRONOUNS:
         cues.add("pronoun")
     if " " not in text and text.lower() in lower_words:
         cues.add("common")
     if doc[start].is_sent_start or (start > 0 and doc[start - 1].is_punct and doc[start - 1].is_sent_start):
         cues.add("initial")
-    if prev == "of" and start > 1 and doc[start - 2].lower_ in ("secretary", "minister", "ministry", "department"):
+    if (
+        prev == "of"
+        and start > 1
+        and doc[start - 2].lower_ in ("secretary", "minister", "ministry", "department")
+    ):
         cues.add("office")  # "Secretary of State": an office, not the organisation "State"
     return cues
 
@@ -142,23 +266,43 @@ def _parts(text: str, kind: str) -> list[tuple[str, str]]:
     "Scotland Nicola Sturgeon", "the Presidential Spokesperson Harry Roque" (a person at the end)."""
     if kind == "people" and _AND.search(text):
         return [(t, kind) for t in _AND.split(text)]
+    if kind in NAMED_KINDS:
+        pieces = [p for p in _GLUE.split(_SCORE.sub("", text)) if p]
+        if kind != "people" and len(pieces) == 1 and _AND.search(text):
+            both = _AND.split(text)
+            if len(both) == 2 and all(" " not in b for b in both) and any(is_place(b) for b in both):
+                pieces = both  # "Crete and Cyprus"
+        if len(pieces) > 1:
+            return [(p, kind) for p in pieces]
+        text = pieces[0] if pieces else text
     if kind == "places" and ", " in text:
         head, _, tail = text.rpartition(", ")
         if "." not in tail and len(tail) >= 3 and (is_place(tail) or tail[0].isupper() and " " not in tail):
             return [(head, kind), (tail, kind)]  # not "Washington, D.C."
     m = _INNER_POSSESSIVE.search(text)
     if kind in NAMED_KINDS and m:  # "Goddard’s Detector Development Laboratory"
-        return [(text[: m.start()], kind), (text[m.end():], kind)]
+        return [(text[: m.start()], kind), (text[m.end() :], kind)]
     words = text.split(" ")
     if kind in NAMED_KINDS and len(words) >= 3:
         for i in range(1, len(words) - 1):
             rest = words[i:]
-            if is_given_name(words[i]) and len(rest) <= 3 and all(w[:1].isupper() and w.isalpha() or "-" in w
-                                                                   for w in rest):
+            if (
+                (is_given_name(words[i]) or _HYPHEN_GIVEN.match(words[i]))
+                and len(rest) <= 3
+                and all(w[:1].isupper() and w.isalpha() or "-" in w for w in rest)
+            ):
                 head = " ".join(words[:i])
-                if not (is_place(head) or words[i - 1].lower() in PERSON_TITLES):
+                if not (
+                    is_place(head)
+                    or words[i - 1].lower() in PERSON_TITLES
+                    or kind == "organisations"
+                    and words[i - 1].lower() in _BODY_ENDS
+                ):
                     break  # "Santa Barbara County", "Air India Express": one name
-                return ([(head, kind)] if is_place(head) else []) + [(" ".join(rest), "people")]
+                keep = (
+                    is_place(head) or kind == "organisations" and words[i - 1].lower() in _BODY_ENDS and i > 1
+                )
+                return ([(head, kind)] if keep else []) + [(" ".join(rest), "people")]
     return [(text, kind)]
 
 
@@ -177,7 +321,7 @@ def entity_mentions(doc: Any, body_start: int = 0) -> list[Mention]:
     ents = list(doc.ents)
     if not ents:
         return []
-    full = doc.text  # a property that joins every token: read once
+    full = doc_text(doc)
     if body_start and _title_case(full[:body_start]):
         body = full[body_start:]
         ents = [e for e in ents if e.start_char >= body_start or e.text in body]
@@ -189,14 +333,18 @@ def entity_mentions(doc: Any, body_start: int = 0) -> list[Mention]:
         raw = ent.text
         acronym = ""
         if "(" in raw and ")" not in raw:
-            inner = raw[raw.index("(") + 1:].strip()
+            inner = raw[raw.index("(") + 1 :].strip()
             acronym = inner if _ACRONYM.match(inner) else ""
-        elif ent.end + 2 < len(doc) and doc[ent.end].text == "(" and doc[ent.end + 2].text == ")" \
-                and _ACRONYM.match(doc[ent.end + 1].text):
+        elif (
+            ent.end + 2 < len(doc)
+            and doc[ent.end].text == "("
+            and doc[ent.end + 2].text == ")"
+            and _ACRONYM.match(doc[ent.end + 1].text)
+        ):
             acronym = doc[ent.end + 1].text
         cues = _cues(doc, ent.start, ent.end, lower_words, raw.strip())
         # a list of places shares its preposition: "the towns of Beni, Butembo, Mangina, and Katwa"
-        gap = full[prev_end:ent.start_char].strip() if 0 <= prev_end <= ent.start_char else "?"
+        gap = full[prev_end : ent.start_char].strip() if 0 <= prev_end <= ent.start_char else "?"
         if gap in (",", "and", "or", ", and", ", or") and "wide" in prev_cues:
             cues |= prev_cues & {"wide", "near"}
         if kind == "places":

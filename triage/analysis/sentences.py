@@ -15,11 +15,11 @@ from typing import Any
 
 from .furniture import is_furniture, leading_furniture
 
-__all__ = ["STOP_WORDS", "Sentence", "is_furniture", "split_sentences", "stem"]
+__all__ = ["STOP_WORDS", "Sentence", "doc_text", "is_furniture", "split_sentences", "stem"]
 
 _PARA_BREAK = re.compile(r"\n[ \t]*\n\s*")
 _HAS_WORD = re.compile(r"\w")
-_QUOTES = "\"“”«»„‟"
+_QUOTES = '"“”«»„‟'
 
 # spaCy's English stop words plus reporting verbs that carry no topic.
 try:
@@ -27,8 +27,25 @@ try:
 except ImportError:  # pragma: no cover
     _SPACY_STOP = frozenset()
 STOP_WORDS = frozenset(_SPACY_STOP) | {
-    "said", "says", "told", "added", "according", "like", "year", "years", "mr", "mrs", "ms", "also",
-    "new", "would", "could", "one", "two", "week", "time",
+    "said",
+    "says",
+    "told",
+    "added",
+    "according",
+    "like",
+    "year",
+    "years",
+    "mr",
+    "mrs",
+    "ms",
+    "also",
+    "new",
+    "would",
+    "could",
+    "one",
+    "two",
+    "week",
+    "time",
 }
 
 
@@ -61,6 +78,14 @@ class Sentence:
     n_numbers: int = 0
 
 
+def doc_text(doc: Any) -> str:
+    """doc.text, joined once per Doc (the property joins every token each time it is read)."""
+    text = doc.user_data.get("triage_text")
+    if text is None:
+        text = doc.user_data["triage_text"] = doc.text
+    return text
+
+
 def _paragraph_spans(text: str) -> list[tuple[int, int]]:
     spans, pos = [], 0
     for m in _PARA_BREAK.finditer(text):
@@ -90,6 +115,26 @@ def _fragment(prev: str, nxt: str) -> bool:
     return not prev.rstrip().endswith(("?", "!", ":")) or prev.endswith(" .")
 
 
+def _sentence_spans(doc: Any) -> list[tuple[int, int]]:
+    """(start_char, end_char) of the model's sentences, as doc.sents gives them, from one attribute
+    array (doc.sents makes a Token object for every token)."""
+    from spacy.attrs import IDX, LENGTH, SENT_START
+
+    # SENT_START is -1 inside a sentence: as uint64 that is a big int, slow to convert
+    rows = doc.to_array([SENT_START, IDX, LENGTH]).astype("int64").tolist()
+    spans: list[tuple[int, int]] = []
+    start = end = -1
+    for i, (sent_start, idx, length) in enumerate(rows):
+        if i == 0 or sent_start == 1:
+            if start >= 0:
+                spans.append((start, end))
+            start = idx
+        end = idx + length
+    if start >= 0:
+        spans.append((start, end))
+    return spans
+
+
 def _boundaries(doc: Any, text: str, paras: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Sentence (start, end) offsets: the model's sentences cut at paragraph breaks, furniture that
     starts a sentence (byline, time stamp, dateline) cut off, lower-case fragments joined to the
@@ -97,8 +142,7 @@ def _boundaries(doc: Any, text: str, paras: list[tuple[int, int]]) -> list[tuple
     cuts: list[tuple[int, int]] = []
     p = 0
     skip = 0  # story text starts again here (after a run of leading furniture)
-    for s in doc.sents:
-        a, b = s.start_char, s.end_char
+    for a, b in _sentence_spans(doc):
         while p < len(paras) and paras[p][1] <= a:
             p += 1
         q = p
@@ -112,7 +156,7 @@ def _boundaries(doc: Any, text: str, paras: list[tuple[int, int]]) -> list[tuple
                 lo, hi = _trimmed(text, lo, hi)
                 if lo < hi and _HAS_WORD.search(text, lo, hi):
                     prev = cuts[-1] if cuts else None
-                    if prev and pa <= prev[0] and _fragment(text[prev[0]:prev[1]], text[lo:hi]):
+                    if prev and pa <= prev[0] and _fragment(text[prev[0] : prev[1]], text[lo:hi]):
                         cuts[-1] = (prev[0], hi)
                     else:
                         cuts.append((lo, hi))
@@ -128,7 +172,7 @@ def split_sentences(doc: Any, offset: int = 0) -> list[Sentence]:
     Bylines, time stamps and datelines at the start of a paragraph are left out of its first
     sentence; a short paragraph or sentence that is furniture as a whole is marked `furniture`.
     """
-    text = doc.text
+    text = doc_text(doc)
     paras = [(max(a, offset), b) for a, b in _paragraph_spans(text) if b > offset]
     paras = [(a, b) for a, b in paras if a < b]
     cuts = _boundaries(doc, text, paras)
@@ -136,8 +180,10 @@ def split_sentences(doc: Any, offset: int = 0) -> list[Sentence]:
     p = 0
     # a guess costs one sentence at most: a paragraph is judged whole only when it is one sentence
     per_para = Counter(bisect_right([pa for pa, _ in paras], a) - 1 for a, _ in cuts)
-    para_furniture = [per_para[i] == 1 and is_furniture(text[leading_furniture(text, a, b):b])
-                      for i, (a, b) in enumerate(paras)]
+    para_furniture = [
+        per_para[i] == 1 and is_furniture(text[leading_furniture(text, a, b) : b])
+        for i, (a, b) in enumerate(paras)
+    ]
     last_para = -1
     for a, b in cuts:
         while p + 1 < len(paras) and a >= paras[p][1]:

@@ -20,12 +20,27 @@ from typing import Any
 
 import numpy as np
 
-from .features import FEATURES, sentence_features
+from .features import FEATURES, regime, sentence_features
 from .sentences import Sentence, split_sentences
 from .version import SUMMARIZER_VERSION
 
-__all__ = ["REPEAT_SHARE", "SUMMARIZER_VERSION", "Weights", "load_weights", "near_repeat", "score_sentences",
-           "select", "summarize_doc", "summarize_sentences", "summarize_text", "summary_length", "word_bigrams"]
+__all__ = [
+    "Linear",
+    "REPEAT_SHARE",
+    "SUMMARIZER_VERSION",
+    "Weights",
+    "choose",
+    "lead_mask",
+    "load_weights",
+    "near_repeat",
+    "score_sentences",
+    "select",
+    "summarize_doc",
+    "summarize_sentences",
+    "summarize_text",
+    "summary_length",
+    "word_bigrams",
+]
 
 MIN_TOKENS = 4  # shorter sentences are chosen only when nothing else is left
 # Two sentences that share at least this share of the shorter one's word bigrams say the same thing.
@@ -33,17 +48,36 @@ REPEAT_SHARE = 0.5
 _WORD = re.compile(r"\w+")
 
 
-class Weights:
-    """Standardisation and linear coefficients for FEATURES (missing features weigh 0)."""
+class Linear:
+    """Standardisation and linear coefficients over FEATURES (features it does not name weigh 0)."""
 
     def __init__(self, data: dict[str, Any]):
         names = list(data["features"])
         idx = [names.index(f) if f in names else -1 for f in FEATURES]
-        pick = lambda key, fill: np.array([data[key][i] if i >= 0 else fill for i in idx], dtype=np.float64)
+
+        def pick(key: str, fill: float) -> np.ndarray:
+            return np.array([data[key][i] if i >= 0 else fill for i in idx], dtype=np.float64)
+
         self.mean = pick("mean", 0.0)
         self.std = pick("std", 1.0)
         self.coef = pick("coef", 0.0)
         self.intercept = float(data.get("intercept", 0.0))
+
+    def logit(self, feats: np.ndarray) -> np.ndarray:
+        return ((feats - self.mean) / self.std) @ self.coef + self.intercept
+
+
+class Weights:
+    """The shipped model: one linear model over FEATURES, or two ("long" for summaries that are long
+    for the story, "brief" for short ones) blended by features.regime; the lead bonus; the regime's
+    saturation."""
+
+    def __init__(self, data: dict[str, Any]):
+        self.long = Linear(data["long"] if "long" in data else data)
+        self.brief = Linear(data["brief"]) if "brief" in data else None
+        # logit added to the lead (the first k story sentences), times the brief regime's weight
+        self.lead_bonus = float(data.get("lead_bonus", 0.0))
+        self.saturate = float(data.get("saturate", 1.0))  # see features.regime
         self.version = str(data.get("version", "0"))
 
 
@@ -54,11 +88,36 @@ def load_weights() -> Weights:
     return Weights(json.loads(text))
 
 
-def score_sentences(feats: np.ndarray, weights: Weights | None = None) -> np.ndarray:
-    """Probability-like score (0..1) of each sentence belonging in the summary."""
+def score_sentences(
+    feats: np.ndarray, weights: Weights | None = None, lead: np.ndarray | None = None, beta: float = 0.0
+) -> np.ndarray:
+    """Probability-like score (0..1) of each sentence belonging in the summary: with two models,
+    (1 - beta) long + beta brief logits (beta: the brief regime's weight); `lead` (that weight on the
+    lead sentences, 0 elsewhere) raises the lead's logit by the weights' lead bonus."""
     w = weights or load_weights()
-    z = ((feats - w.mean) / w.std) @ w.coef + w.intercept
+    z = w.long.logit(feats)
+    if w.brief is not None and beta > 0:
+        z = (1.0 - beta) * z + beta * w.brief.logit(feats)
+    if lead is not None and w.lead_bonus:
+        z = z + w.lead_bonus * lead
     return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+
+
+def lead_mask(sents: Sequence[Sentence], k: int, saturate: float = 1.0) -> np.ndarray:
+    """The brief regime's weight (features.regime) on the first k story sentences of a fair length,
+    0 elsewhere."""
+    out = np.zeros(len(sents))
+    b = regime(k, sum(1 for s in sents if not s.furniture), saturate)
+    if b <= 0:
+        return out
+    taken = 0
+    for i, s in enumerate(sents):
+        if taken >= k:
+            break
+        if not s.furniture and s.n_tokens >= MIN_TOKENS:
+            out[i] = b
+            taken += 1
+    return out
 
 
 def word_bigrams(text: str) -> frozenset[tuple[str, str]]:
@@ -75,8 +134,13 @@ def near_repeat(a: frozenset, b: frozenset, share: float = REPEAT_SHARE) -> bool
     return len(small & big) >= share * len(small)
 
 
-def select(scores: np.ndarray, k: int, eligible: Sequence[bool], bigrams: Sequence[frozenset],
-           chosen: Sequence[int] = ()) -> list[int]:
+def select(
+    scores: np.ndarray,
+    k: int,
+    eligible: Sequence[bool],
+    bigrams: Sequence[frozenset],
+    chosen: Sequence[int] = (),
+) -> list[int]:
     """Add sentences to `chosen`, best score first, until k: only eligible ones, never a near-repeat
     of one already chosen. Returned in text order."""
     out = list(chosen)
@@ -90,8 +154,9 @@ def select(scores: np.ndarray, k: int, eligible: Sequence[bool], bigrams: Sequen
     return sorted(out)
 
 
-def summary_length(n_sentences: int, sentences: int, ratio: float = 0.0, min_sentences: int = 2,
-                   max_sentences: int = 6) -> int:
+def summary_length(
+    n_sentences: int, sentences: int, ratio: float = 0.0, min_sentences: int = 2, max_sentences: int = 6
+) -> int:
     """How many sentences to show: `sentences`, or `ratio` of the text bounded by min/max."""
     if ratio > 0:
         k = round(ratio * n_sentences)
@@ -99,18 +164,30 @@ def summary_length(n_sentences: int, sentences: int, ratio: float = 0.0, min_sen
     return max(1, sentences)
 
 
-def summarize_sentences(sents: Sequence[Sentence], title: str, k: int, weights: Weights | None = None) -> list[Sentence]:
+def summarize_sentences(
+    sents: Sequence[Sentence], title: str, k: int, weights: Weights | None = None
+) -> list[Sentence]:
     """The k best sentences, in text order: never furniture while story sentences are left, never two
     that repeat each other, never none when the text has a sentence."""
     if not sents or k <= 0:
         return []
-    feats, _ = sentence_features(sents, title, k)
-    scores = score_sentences(feats, weights)
+    w = weights or load_weights()
+    feats, _ = sentence_features(sents, title, k, w.saturate)
+    beta = regime(k, sum(1 for s in sents if not s.furniture), w.saturate)
+    return choose(sents, score_sentences(feats, w, lead_mask(sents, k, w.saturate), beta), k)
+
+
+def choose(sents: Sequence[Sentence], scores: np.ndarray, k: int) -> list[Sentence]:
+    """The k best-scored sentences under the furniture, length and no-repeat rules, in text order."""
+    if not sents or k <= 0:
+        return []
     bigrams = [word_bigrams(s.text) for s in sents]
     story = [not s.furniture for s in sents]
     # story sentences of a fair length first, then short ones; furniture only for a text that has
     # nothing else by our guess (a wrong guess must not empty the summary)
-    chosen = select(scores, k, [ok and s.n_tokens >= MIN_TOKENS for ok, s in zip(story, sents)], bigrams)
+    chosen = select(
+        scores, k, [ok and s.n_tokens >= MIN_TOKENS for ok, s in zip(story, sents, strict=True)], bigrams
+    )
     if len(chosen) < k:
         chosen = select(scores, k, story, bigrams, chosen)
     if not chosen:

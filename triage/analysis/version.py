@@ -9,14 +9,16 @@ from importlib import resources
 __all__ = ["SUMMARIZER_VERSION", "summarizer_version"]
 
 # Bump when a change to the code changes what the analysis returns.
-SUMMARIZER_VERSION = "2"
+SUMMARIZER_VERSION = "3"
 
 
 @lru_cache(maxsize=1)
 def summarizer_version() -> str:
     """Code version + weights version, e.g. "1.20261125"."""
     try:
-        data = json.loads(resources.files("triage.analysis").joinpath("weights.json").read_text(encoding="utf-8"))
+        data = json.loads(
+            resources.files("triage.analysis").joinpath("weights.json").read_text(encoding="utf-8")
+        )
         return f"{SUMMARIZER_VERSION}.{data.get('version', '0')}"
     except (OSError, ValueError):
         return SUMMARIZER_VERSION
