@@ -16,10 +16,7 @@ import re
 
 __all__ = ["MAX_FURNITURE_CHARS", "caption_score", "is_furniture", "leading_furniture"]
 
-try:  # the sources' cleaning knows wire furniture best; fall back to a small check of our own
-    from triage.infra.text import is_furniture as _sources_is_furniture
-except ImportError:  # pragma: no cover - depends on the sources package
-    _sources_is_furniture = None
+from triage.infra.text import is_furniture as _wire_furniture  # crossheads, disclaimers, bylines, datelines
 
 # A paragraph longer than this is story text, whatever it starts with: furniture is short.
 MAX_FURNITURE_CHARS = 400
@@ -34,7 +31,6 @@ _LONE_DATELINE = re.compile(
     rf"^\s*[A-Z][A-Z.'’-]+(?:\s+[A-Z][A-Z.'’-]+){{0,3}}(?:,\s*[A-Z][\w.]*(?:\s+[A-Z\d][\w.]*){{0,2}})?"
     rf"\s*(?:{_AGENCY})?\s*(?:--|—|–|-|:)?\s*$"
 )
-_CROSSHEAD = re.compile(r"^\s*[-–—]\s*\S.{0,80}\s[-–—]\s*$")
 _DISCLAIMER = re.compile(
     r"has not been edited by .{0,40}staff|published (?:from|on) a syndicated (?:feed|channel)"
     r"|^\s*\(?(?:AFP|AP|Reuters|PTI|IANS|ANI)\)?\s*$|^\s*(?:advertisement|read more|click here)\b"
@@ -81,14 +77,15 @@ _CAPTION_WORDS = re.compile(r"^(?:pictured|picture|photo|photograph|video|watch|
 
 
 def is_furniture(line: str) -> bool:
-    """True for a short wire-copy line that is not story text (crosshead, disclaimer, byline, credit)."""
+    """True for a short wire-copy line that is not story text. The wire's crossheads, disclaimers,
+    bylines and datelines are the text cleaner's rule (triage.infra.text); added here is what only a
+    summary must never take: page disclaimers, slugs and take keys, editors' notes, a lone dateline."""
     if len(line) > MAX_FURNITURE_CHARS:
         return False
-    if _sources_is_furniture is not None and _sources_is_furniture(line):
+    if _wire_furniture(line):
         return True
     return bool(
-        _CROSSHEAD.match(line)
-        or _DISCLAIMER.search(line)
+        _DISCLAIMER.search(line)
         or _EDNOTE.match(line)
         or _SLUG.match(line)
         or _LONE_DATELINE.match(line)
