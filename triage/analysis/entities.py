@@ -15,103 +15,16 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import ENTITY_KINDS, Entity
-from .gazetteer import is_country, is_given_name, is_place
+from .gazetteer import is_given_name, is_place
 from .keyterms import key_terms
-from .mentions import KIND_OF_LABEL, NAMED_KINDS, PERSON_TITLES, Mention, entity_mentions, is_junk
+from .kinds import ORG_WORDS, PLACE_WORDS, Group, decide_multi, decide_single
+from .kinds import personish as is_personish
+from .mentions import KIND_OF_LABEL, NAMED_KINDS, Mention, entity_mentions, is_junk
 
 __all__ = ["KIND_OF_LABEL", "entity_mentions", "group_entities", "key_terms"]
-
-# Last words that make a name an organisation's / a place's, whatever the model said.
-ORG_WORDS = frozenset(
-    """
-air airlines airways bank group inc inc. corp corp. corporation company co co. ltd ltd. limited llc plc
-kft kft. gmbh ag sa university college institute institution school academy agency ministry department
-office council committee commission party union association federation society foundation fund trust
-court senate assembly parliament congress police army navy force forces guard guards service services
-news times post tv radio network press herald journal magazine review today telegraph guardian club
-team fc united center centre laboratory lab program programme initiative directorate organization
-organisation bureau board authority administration movement coalition alliance church hospital
-investment investments engineering holdings capital partners ventures industries systems technologies
-solutions consultancy consulting excavators media studio studios records entertainment energy
-adventures aquatics commissioners challenges brands stores
-""".split()
-)  # noqa: SIM905
-PLACE_WORDS = frozenset(
-    """
-island islands county city town village province region state district street avenue road square
-mountain mount river lake bay sea ocean gulf coast valley peninsula desert airport palace park bridge
-mall cay point harbour harbor port pole
-""".split()
-)  # noqa: SIM905
-# The last words of a region's or an administrative area's name.
-_ADMIN_AREA = re.compile(
-    r"\s(?:Oblast|Krai|Kray|Okrug|Governorate|Prefecture|Voivodeship|Province|Region|Territory|Municipality"
-    r"|Canton|Raion|Emirate)$|\s(?:del|de) (?:Sur|Norte|Oriental|Occidental)$|^(?:Republic|Oblast) of \S+$"
-)
-# A body's generic name, capitalised alone ("the Council", "Order"): no name a reader can look up.
-_GENERIC_BODIES = frozenset(
-    """
-council order assembly court committee commission agency ministry department office board authority
-government administration bureau directorate
-""".split()
-)  # noqa: SIM905
-_ORDINAL = re.compile(r"^\d+(?:st|nd|rd|th)\b")
-_PEOPLE_ENDINGS = ("ians", "ists")  # "Egyptologists", "Ancient Egyptians": a group of people
-_DOMAIN = re.compile(r"\w\.(?:com|org|net|co|gov|edu|io|au|uk|hu|de|fr|in|ru)\b", re.IGNORECASE)
-_ROMAN = re.compile(r"^(?:I{1,3}|IV|V|VI{1,3}|IX|X)$")
-_PARTICLES = frozenset(
-    {
-        "de",
-        "da",
-        "do",
-        "dos",
-        "das",
-        "del",
-        "della",
-        "di",
-        "du",
-        "van",
-        "von",
-        "der",
-        "den",
-        "ter",
-        "le",
-        "la",
-        "bin",
-        "ibn",
-        "al",
-        "el",
-        "y",
-    }
-)
-
-
-@dataclass
-class _Group:
-    key: str
-    words: tuple[str, ...]
-    forms: Counter = field(default_factory=Counter)
-    kinds: Counter = field(default_factory=Counter)
-    cues: Counter = field(default_factory=Counter)
-    acronyms: set = field(default_factory=set)
-    n: int = 0  # mentions
-    kind: str = ""  # the majority kind
-    form: str = ""  # the most common spelling
-
-    def finish(self) -> _Group:
-        """Fix n, kind and form once all mentions are in (they are read many times)."""
-        self.n = sum(self.forms.values())
-        self.kind = self.kinds.most_common(1)[0][0]
-        self.form = self.forms.most_common(1)[0][0]
-        return self
-
-    def any(self, cue: str) -> bool:
-        return self.cues[cue] > 0
-
 
 _COUNTRY_SHORT = re.compile(r"^(?:u\.s\.|us|u\.k\.|uk)(?= )")
 _COUNTRY_LONG = {
@@ -131,37 +44,11 @@ def _as_mention(m: Mention | Sequence[Any]) -> Mention:
     return m if isinstance(m, Mention) else Mention(str(m[0]), str(m[1]))
 
 
-def _personish(g: _Group) -> bool:
-    """2-4 capitalised words, no organisation or place word, not a known place: could be a full name."""
-    words = g.form.split(" ")
-    if not 2 <= len(words) <= 4 or is_place(g.form) or words[-1].lower() in PERSON_TITLES:
-        return False
-    for w in words:
-        low = w.lower()
-        if low in _PARTICLES or low.startswith(("al-", "el-")):
-            continue
-        if not w[:1].isupper() or any(c.isdigit() for c in w) or low in ORG_WORDS or low in PLACE_WORDS:
-            return False
-        if low.endswith("ics") and w is words[-1]:  # "Ridgeback Biotherapeutics", "Starpath Robotics"
-            return False
-        if _ROMAN.match(w) and w is not words[0]:
-            continue  # "Elizabeth II"
-        if _camel(w):  # "SpaceX", "UC", "IRAD"; not "McMaster"
-            return False
-    return True
-
-
-def _camel(word: str) -> bool:
-    """An acronym or brand spelling ("NASA", "SpaceX", "EastMed"), not a name like "McMaster"."""
-    caps = sum(c.isupper() for c in word)
-    return caps > 1 and (word[-1].isupper() or caps > 2) and "-" not in word
-
-
 def _acronym(words: Sequence[str]) -> str:
     return "".join(w[0] for w in words if w and w[0].isupper())
 
 
-def _person_link(short: _Group, long: _Group) -> str:
+def _person_link(short: Group, long: Group) -> str:
     """How a shorter name is a form of a longer personal name: tail, middle, first-last, head, or ""."""
     sw, lw = short.words, long.words
     if len(sw) >= len(lw):
@@ -177,7 +64,7 @@ def _person_link(short: _Group, long: _Group) -> str:
     return ""
 
 
-def _links(groups: dict[str, _Group]) -> tuple[dict[str, str], dict[str, str]]:
+def _links(groups: dict[str, Group]) -> tuple[dict[str, str], dict[str, str]]:
     """parent[key] = the longer name a group joins; and the kind of roots known by their links
     (a full name that a surname joined is a person's; a company name that its first word joined is
     an organisation's)."""
@@ -185,7 +72,7 @@ def _links(groups: dict[str, _Group]) -> tuple[dict[str, str], dict[str, str]]:
     personish = {
         g.key
         for g in named
-        if _personish(g)
+        if is_personish(g)
         and (
             "people" in g.kinds
             or is_given_name(g.words[0])
@@ -198,7 +85,7 @@ def _links(groups: dict[str, _Group]) -> tuple[dict[str, str], dict[str, str]]:
     heads: dict[str, list[str]] = defaultdict(list)
     for k in personish:
         heads[groups[k].words[0]].append(k)
-    containing: dict[str, list[_Group]] = defaultdict(list)  # word -> the longer names holding it
+    containing: dict[str, list[Group]] = defaultdict(list)  # word -> the longer names holding it
     for g in named:
         if len(g.words) > 1:
             for w in {*g.words, g.words[-1].split("-")[0]}:
@@ -279,7 +166,7 @@ def _links(groups: dict[str, _Group]) -> tuple[dict[str, str], dict[str, str]]:
     return parent, roots
 
 
-def _drop_glued_people(groups: dict[str, _Group]) -> None:
+def _drop_glued_people(groups: dict[str, Group]) -> None:
     """An organisation's name that ends with a person's full name the story uses is two names glued
     ("House Nancy Pelosi", "Amnesty International Man-kei Tam"): it is dropped, the person stays."""
     people = {g.words for g in groups.values() if g.kind == "people" and len(g.words) > 1}
@@ -296,103 +183,11 @@ def _part_of(short: Sequence[str], long: Sequence[str]) -> bool:
     return tuple(long[:n]) == tuple(short) or tuple(long[-n:]) == tuple(short)
 
 
-def _decide_single(g: _Group, kind: str) -> str | None:
-    """The kind of a one-word name that joined no longer name (None: drop it)."""
-    if _DOMAIN.search(g.form):
-        return "organisations"
-    if kind == "people":
-        if g.form.lower().rstrip(".") in PERSON_TITLES:
-            return None  # "Cde" (comrade) tagged alone
-        if g.any("pronoun") or g.any("common") or g.any("anon"):
-            return None  # "Her Majesty", "Measles", "a man named Dmitri", "Sergei, 44,"
-        if g.any("title"):
-            return "people"  # "President Erdoğan"
-        if is_place(g.form) or g.any("near"):
-            return "places"  # "in Kherson"; "Yerevan has become ..."
-        if _camel(g.form):
-            return "organisations"  # "SpaceX", "ALDI", "EastMed"
-        if is_given_name(g.form) or g.kinds["people"] < 2 or g.cues["initial"] >= g.n:
-            return None  # a given name alone, a one-off or a word capitalised by its position ("Bloody hell")
-        return "people"  # a surname the story keeps using ("Rosselló" eight times, never in full)
-    if kind == "organisations":
-        if (
-            g.any("common")
-            or g.any("office")
-            or g.form.lower() in PERSON_TITLES
-            or g.key.endswith(_PEOPLE_ENDINGS)
-            or g.key.rstrip("s") in _GENERIC_BODIES
-            or g.key.endswith("s")
-            and g.key[:-1] in ORG_WORDS
-        ):  # "Senates"
-            return None  # "State" in "Secretary of State", "Measles" at a sentence start
-        if is_country(g.form) or g.any("placenoun") or is_place(g.form) and (g.any("wide") or g.any("near")):
-            return "places"  # "Slovakia"; "Chelyabinsk's governor", "in Niamey", "a man from Cheltenham"
-        return kind
-    if kind == "other" and (g.any("near") or is_country(g.form)):
-        return "places"  # "in Sangatte" tagged as a product
-    if kind == "places":
-        if g.any("common") or not (is_place(g.form) or g.any("wide") or g.any("near")):
-            return None  # unknown to the gazetteer and never "in"/"at"/"from" it: "Universo", "Zrínyi"
-        return kind
-    return kind
-
-
-def _decide_multi(
-    g: _Group, kind: str, surnames: set[str], firsts: frozenset[str] | set[str] = frozenset()
-) -> str | None:
-    """The kind of a name of several words that no shorter form tied to a person or company."""
-    words = g.form.split(" ")
-    last = words[-1].lower().rstrip(".")
-    if _DOMAIN.search(g.form):
-        return "organisations"  # "News.com.au", "Portfolio.hu"
-    if kind == "organisations" and (
-        is_country(g.form)
-        or last in PLACE_WORDS
-        and last != "state"
-        and not any(w.lower() in ORG_WORDS for w in words)
-    ):
-        return "places"  # "United States", "Sandy Point" tagged as organisations
-    if kind == "organisations" and (last in PERSON_TITLES or _ORDINAL.match(g.form)):
-        return None  # "Royal Society University Research Fellow": a job; "3rd Place"
-    if (
-        kind == "organisations"
-        and _ADMIN_AREA.search(g.form)
-        and not any(w.lower() in ORG_WORDS for w in words)
-    ):
-        return "places"  # "Chelyabinsk Oblast", "Davao del Sur", "Republic of Karelia"
-    if kind == "organisations" and last.endswith(_PEOPLE_ENDINGS):
-        return None  # "Ancient Egyptians": people, not a body
-    if kind == "organisations" and _personish(g) and g.any("title") and not g.any("near"):
-        return "people"  # "Foreign Minister Nikos Christodoulides" tagged an organisation
-    if (
-        kind in ("places", "organisations")
-        and _personish(g)
-        and not g.any("near")
-        and last not in PLACE_WORDS
-        and (
-            is_given_name(words[0])
-            and g.words[0] not in _PARTICLES
-            or g.words[-1] in surnames
-            or g.words[0] in firsts
-        )
-    ):
-        return "people"  # "Dominic Hare" tagged a place; "Thaksin Shinawatra" beside "Yingluck Shinawatra"
-    if kind != "people":
-        return kind
-    if last in PERSON_TITLES:
-        return None  # "Goddard Heliophysicist": a place or employer and a job, not a name
-    if is_place(g.form) or last in PLACE_WORDS or (g.any("near") and not g.any("title")):
-        return "places"  # "Sultan Kudarat", "Gaisano Mall", "in Tuna el-Gebel"
-    if not _personish(g):
-        return "organisations"  # "UC Davis", "NASA Glenn", "Védelmi Ipari Kft"
-    return kind
-
-
 def group_entities(
     mentions: Sequence[Mention | tuple[str, str]], limit: int = 12
 ) -> dict[str, tuple[Entity, ...]]:
     """Merge variants, count mentions, correct kinds; kind -> entities, most mentioned first."""
-    groups: dict[str, _Group] = {}
+    groups: dict[str, Group] = {}
     plural_groups = {m.text.lower() for m in map(_as_mention, mentions) if m.kind == "groups"}
     for m in map(_as_mention, mentions):
         text = " ".join(m.text.split())
@@ -403,7 +198,7 @@ def group_entities(
             key = key[:-1]  # "Russians" with "Russian"
         g = groups.get(key)
         if g is None:
-            g = groups[key] = _Group(key, tuple(key.split(" ")))
+            g = groups[key] = Group(key, tuple(key.split(" ")))
         g.forms[text] += 1
         g.kinds[m.kind] += 1
         g.cues.update(m.cues)
@@ -413,10 +208,10 @@ def group_entities(
         g.finish()
     _drop_glued_people(groups)
     parent, root_kinds = _links(groups)
-    full = [g for g in groups.values() if len(g.words) > 1 and g.kind == "people" and _personish(g)]
+    full = [g for g in groups.values() if len(g.words) > 1 and g.kind == "people" and is_personish(g)]
     surnames = {g.words[-1] for g in full}
     firsts = {g.words[0] for g in full}
-    members: dict[str, list[_Group]] = defaultdict(list)
+    members: dict[str, list[Group]] = defaultdict(list)
     for key, g in groups.items():
         root = key
         seen = {root}
@@ -440,9 +235,9 @@ def group_entities(
             kind = "people"  # one word the model calls a person as often as not: decided below
         if root not in root_kinds and kind in NAMED_KINDS:
             decided = (
-                _decide_single(main, kind)
+                decide_single(main, kind)
                 if len(main.words) == 1
-                else _decide_multi(main, kind, surnames, firsts)
+                else decide_multi(main, kind, surnames, firsts)
             )
             if decided is None:
                 continue
