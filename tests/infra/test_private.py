@@ -217,3 +217,18 @@ def test_another_user_cannot_read_the_log() -> None:
         assert out.returncode != 0 and "Permission denied" in out.stderr
     finally:
         shutil.rmtree(top, ignore_errors=True)
+
+
+def test_the_analysis_cache_is_private_too(tmp_path: Path) -> None:
+    """It holds the summary of every story read: 0600 in a 0700 folder, like the other caches."""
+    from triage.analysis import Analyzer
+    from triage.model import Article
+
+    where = tmp_path / "data" / "analysis-cache.sqlite"
+    analyzer = Analyzer(cache_path=where)
+    art = Article(id="a", title="Bridge closed", text="The council closed the bridge on Tuesday. Repairs start soon.")
+    analyzer.analyze(art)
+    analyzer.flush()
+    assert stat.S_IMODE(where.stat().st_mode) == 0o600
+    assert stat.S_IMODE(where.parent.stat().st_mode) == 0o700
+    assert analyzer.cached(art) is not None

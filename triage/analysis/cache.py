@@ -19,6 +19,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from triage.infra.sqlitedb import make_private_file
+
 from ..model import Analysis, Entity
 
 __all__ = ["AnalysisCache", "analysis_from_dict", "analysis_to_dict", "content_hash"]
@@ -75,7 +77,7 @@ class AnalysisCache:
     # -- reading
     def _connect(self) -> sqlite3.Connection:
         assert self.path is not None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_file(self.path)  # it holds the summary of every story read: 0600 in a 0700 folder
         con = sqlite3.connect(self.path, timeout=30)
         con.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         con.execute("CREATE TABLE IF NOT EXISTS analyses (key TEXT PRIMARY KEY, value TEXT NOT NULL)")

@@ -14,9 +14,19 @@ from pathlib import Path
 
 from triage.infra.private import open_private, private_dir, tighten
 
-__all__ = ["connect_private", "open_index", "transaction"]
+__all__ = ["make_private_file", "connect_private", "open_index", "transaction"]
 
 log = logging.getLogger(__name__)
+
+
+def make_private_file(path: Path, *, group: bool = False) -> None:
+    """Create the SQLite file `path` private (0600 in a 0700 folder; 0660/0770 with `group`) before
+    SQLite opens it, and tighten its -wal, -shm and -journal files. Raises OSError."""
+    path = Path(path)
+    private_dir(path.parent, group=group)
+    os.close(open_private(path, os.O_RDWR, group=group))  # SQLite gives -wal and -shm the file's mode
+    for extra in ("-wal", "-shm", "-journal"):
+        tighten(f"{path}{extra}", group=group)
 
 
 def connect_private(path: Path, *, group: bool = False, timeout: float = 10,
@@ -24,10 +34,7 @@ def connect_private(path: Path, *, group: bool = False, timeout: float = 10,
     """An autocommit connection to the SQLite file `path`, in WAL mode, made private first (see above).
     Raises sqlite3.Error or OSError."""
     path = Path(path)
-    private_dir(path.parent, group=group)
-    os.close(open_private(path, os.O_RDWR, group=group))  # SQLite gives -wal and -shm the file's mode
-    for extra in ("-wal", "-shm", "-journal"):
-        tighten(f"{path}{extra}", group=group)
+    make_private_file(path, group=group)
     conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None,
                            check_same_thread=check_same_thread)
     try:
