@@ -62,8 +62,10 @@ def _runtime_nodes(tree: ast.AST):
         node = stack.pop()
         yield node
         for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.If) and getattr(child.test, "id", getattr(child.test, "attr", "")) == \
-                    "TYPE_CHECKING":
+            if (
+                isinstance(child, ast.If)
+                and getattr(child.test, "id", getattr(child.test, "attr", "")) == "TYPE_CHECKING"
+            ):
                 stack.extend(child.orelse)
                 continue
             stack.append(child)
@@ -102,8 +104,10 @@ def _resolve(name: str) -> str | None:
     return name or None
 
 
-GRAPH = {m: {r for n in _imports(m, p) if n.startswith("triage") and (r := _resolve(n)) and r != m}
-         for m, p in MODULES.items()}
+GRAPH = {
+    m: {r for n in _imports(m, p) if n.startswith("triage") and (r := _resolve(n)) and r != m}
+    for m, p in MODULES.items()
+}
 
 
 @pytest.mark.parametrize("mod", sorted(m for m in MODULES if _part(m) in ALLOWED))
@@ -131,7 +135,7 @@ def test_no_import_cycles():
             if n == "triage" or m.startswith(n + "."):  # a package's own __init__ is not a cycle
                 continue
             if seen.get(n) == 1:
-                cycles.append(stack[stack.index(n):] + [n])
+                cycles.append(stack[stack.index(n) :] + [n])
             elif n not in seen:
                 visit(n)
         stack.pop()
@@ -144,7 +148,7 @@ def test_no_import_cycles():
 
 
 def test_tui_does_not_reach_past_the_service():
-    """`service.store`, `self.service.catalog`, `svc.book.flush()`: attribute access the import check misses."""
+    """`service.store`, `self.service.catalog`, `svc.book.flush()`: what the import check cannot see."""
     bad = []
     for mod, path in MODULES.items():
         if _part(mod) != "tui":
@@ -170,5 +174,7 @@ def test_light_commands_do_not_import_spacy_or_textual(args, tmp_path):
         f"try:\n    cli({args!r}, prog_name='triage')\nexcept SystemExit:\n    pass\n"
         "print(sorted(m for m in ('spacy', 'textual') if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr

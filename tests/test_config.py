@@ -18,7 +18,9 @@ def test_installed_package_ships_default_config(tmp_path):
         "t = c.default_config_text(); tomllib.loads(t);"
         "print(r.files('triage.config_default').joinpath('default.toml').is_file())"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "True"
 
 
@@ -32,7 +34,9 @@ def test_every_default_setting_is_commented():
 
 def test_user_file_overrides_defaults_and_flags_override_all(tmp_path):
     cfg = tmp_path / "c.toml"
-    cfg.write_text('[analysis]\nsentences = 3\n[paths]\ndb = "/nowhere/x.json"\n[[feeds]]\nurl = "http://127.0.0.1:1/f"\nname = "F"\n')
+    cfg.write_text(
+        '[analysis]\nsentences = 3\n[paths]\ndb = "/nowhere/x.json"\n[[feeds]]\nurl = "http://127.0.0.1:1/f"\nname = "F"\n'
+    )
     s = load_settings(cfg)
     assert s.get("analysis.sentences") == 3
     assert s.get("analysis.max_sentences") == 6
@@ -77,18 +81,37 @@ def test_defaults_parse():
 
 # --- issue 19: values out of their sane range are refused, naming the key ---------------------------------
 
-@pytest.mark.parametrize(("section", "key", "value", "message"), [
-    ("fetch", "timeout_seconds", 0, "'fetch.timeout_seconds' must be between 0.1 and 600, not 0"),
-    ("fetch", "timeout_seconds", -5, "'fetch.timeout_seconds' must be between 0.1 and 600, not -5"),
-    ("fetch", "max_bytes", 0, "'fetch.max_bytes' must be between 1 and 2,000,000,000, not 0"),
-    ("fetch", "concurrency", 0, "'fetch.concurrency' must be between 1 and 32, not 0"),
-    ("fetch", "spool_max_bytes", 0, "'fetch.spool_max_bytes' must be between 1 and 20,000,000,000, not 0"),
-    ("sources", "max_file_bytes", 0, "'sources.max_file_bytes' must be between 1 and 2,000,000,000, not 0"),
-    ("sources", "max_depth", 0, "'sources.max_depth' must be between 1 and 256, not 0"),
-    ("sources", "duplicate_threshold", 1.5, "'sources.duplicate_threshold' must be between 0 and 1, not 1.5"),
-    ("serve", "max_sessions", 0, "'serve.max_sessions' must be between 1 and 64, not 0"),
-    ("serve", "port", 70000, "'serve.port' must be between 1 and 65,535, not 70000"),
-])
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "message"),
+    [
+        ("fetch", "timeout_seconds", 0, "'fetch.timeout_seconds' must be between 0.1 and 600, not 0"),
+        ("fetch", "timeout_seconds", -5, "'fetch.timeout_seconds' must be between 0.1 and 600, not -5"),
+        ("fetch", "max_bytes", 0, "'fetch.max_bytes' must be between 1 and 2,000,000,000, not 0"),
+        ("fetch", "concurrency", 0, "'fetch.concurrency' must be between 1 and 32, not 0"),
+        (
+            "fetch",
+            "spool_max_bytes",
+            0,
+            "'fetch.spool_max_bytes' must be between 1 and 20,000,000,000, not 0",
+        ),
+        (
+            "sources",
+            "max_file_bytes",
+            0,
+            "'sources.max_file_bytes' must be between 1 and 2,000,000,000, not 0",
+        ),
+        ("sources", "max_depth", 0, "'sources.max_depth' must be between 1 and 256, not 0"),
+        (
+            "sources",
+            "duplicate_threshold",
+            1.5,
+            "'sources.duplicate_threshold' must be between 0 and 1, not 1.5",
+        ),
+        ("serve", "max_sessions", 0, "'serve.max_sessions' must be between 1 and 64, not 0"),
+        ("serve", "port", 70000, "'serve.port' must be between 1 and 65,535, not 70000"),
+    ],
+)
 def test_a_value_out_of_range_is_refused_naming_the_key(tmp_path, section, key, value, message):
     cfg = tmp_path / "config.toml"
     cfg.write_text(f"[{section}]\n{key} = {value}\n", encoding="utf-8")
@@ -112,10 +135,13 @@ def test_values_in_range_load():
 def test_a_catastrophic_regex_rule_is_bounded(tmp_path):
     """`re:(a|aa)+$` against a long run of a's backtracks for ever with the standard re module; the rule
     runs with a time bound and counts as no match (in a subprocess: the old code never returned)."""
-    code = ("from triage.catalog.rules import compile_rules\nfrom triage.model import Article\n"
-            "rules = compile_rules(['re:(a|aa)+$', 're:(a+)+$', 'plain'], [])\n"
-            "art = Article(id='x', title='t', text='a' * 60 + 'b', source='s')\n"
-            "print(rules.watched(art), rules.errors)\n")
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
-                         timeout=60)
+    code = (
+        "from triage.catalog.rules import compile_rules\nfrom triage.model import Article\n"
+        "rules = compile_rules(['re:(a|aa)+$', 're:(a+)+$', 'plain'], [])\n"
+        "art = Article(id='x', title='t', text='a' * 60 + 'b', source='s')\n"
+        "print(rules.watched(art), rules.errors)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert out.stdout.strip() == "[] ()", out.stderr

@@ -48,7 +48,7 @@ class Decision(str, enum.Enum):
 
     @classmethod
     def parse(cls, value: str) -> Decision:
-        """Turn user input ('follow-up', 'followup', 'flagged', 'F', ...) into a Decision or raise ValueError."""
+        """User input ('follow-up', 'followup', 'flagged', 'F', ...) as a Decision; ValueError else."""
         norm = value.strip().lower().replace("_", "-").replace(" ", "-")
         found = _ALIASES.get(norm)
         if found is None:
@@ -77,7 +77,8 @@ _ALIASES = {
     **{d.value: d for d in Decision},
     **{d.label: d for d in Decision},
     **{d.mark.lower(): d for d in Decision},
-    "followup": Decision.FOLLOW_UP, "follow": Decision.FOLLOW_UP,
+    "followup": Decision.FOLLOW_UP,
+    "follow": Decision.FOLLOW_UP,
 }
 CLEAR_WORDS = frozenset({"clear", "cleared", "none", "undecided"})
 CLEAR_LABEL = "cleared"
@@ -107,7 +108,9 @@ class Article:
     updated: bool = False  # a newer version of an article seen before under the same id
     author: str = ""
     duplicates_of: str = ""  # id of the group leader when this is a near-duplicate
-    updated_at: str = ""  # ISO 8601 UTC: when this version arrived, for a story seen before in another version
+    updated_at: str = (
+        ""  # ISO 8601 UTC: when this version arrived, for a story seen before in another version
+    )
     # What the wire says, named as IPTC's ninjs names it ("" / None when the item does not say).
     urgency: int | None = None  # IPTC 1 (flash) .. 9; see triage.sources.readers.urgency for the mapping
     slugline: str = ""
@@ -163,7 +166,9 @@ class Analysis:
 
     summary: tuple[str, ...]  # key sentences, in article order
     spans: tuple[tuple[int, int], ...]  # (start, end) char offsets of the summary sentences in Article.text
-    entities: dict[str, tuple[Entity, ...]] = field(default_factory=dict)  # kind -> entities, most mentioned first
+    entities: dict[str, tuple[Entity, ...]] = field(
+        default_factory=dict
+    )  # kind -> entities, most mentioned first
     key_terms: tuple[str, ...] = ()
     model: str = ""  # e.g. "en_core_web_sm 3.8.0" or "blank:en"
     entities_available: bool = True

@@ -10,7 +10,9 @@ from triage.model import Article
 
 ROOT = Path(__file__).resolve().parents[2]
 # ../shared beside the repository (a git worktree one level deeper finds it beside its parent)
-SHARED = next((p for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if p.is_dir()), ROOT.parent / "shared")
+SHARED = next(
+    (p for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if p.is_dir()), ROOT.parent / "shared"
+)
 DEMO = Path(__file__).resolve().parent / "data"
 
 

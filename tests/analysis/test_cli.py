@@ -28,7 +28,7 @@ def test_jsonl_contract(pipe, tmp_path, monkeypatch):
     ]
     result = CliRunner().invoke(summarize, ["--jsonl", "--sentences", "3"], input="\n".join(lines) + "\n")
     assert result.exit_code == 0, result.output
-    rows = [json.loads(l) for l in result.stdout.splitlines() if l.strip()]
+    rows = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
     assert [r["id"] for r in rows] == [arts[0].id, arts[1].id, None, "no-text", "bad-k", arts[2].id]
     assert [len(r["summary"]) for r in rows] == [3, 2, 0, 0, 0, 1]
     for r, a in ((rows[0], arts[0]), (rows[1], arts[1]), (rows[5], arts[2])):

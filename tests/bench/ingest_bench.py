@@ -58,7 +58,9 @@ def bench_rescan(n: int) -> dict[str, float]:
             if i % 1000 == 0:
                 sub.mkdir(parents=True)
             title = demo[i % len(demo)][0]
-            if i % 100 == 99:  # every 100th file: another outlet's copy of the previous story, shortest paragraph cut
+            if (
+                i % 100 == 99
+            ):  # every 100th file: another outlet's copy of the previous story, shortest paragraph cut
                 short = min(prev, key=len)
                 body = "\n\n".join(p for p in prev if p is not short)
             else:
@@ -83,8 +85,13 @@ def bench_rescan(n: int) -> dict[str, float]:
         one_new = load([inbox], cache_path=cache)
         t_one_new = time.perf_counter() - t0
         assert len(one_new.articles) == n + 1
-    return {"cold": t_cold, "warm": min(warm_times), "warm_median": statistics.median(warm_times),
-            "one_new": t_one_new, "groups": float(len(warm.groups))}
+    return {
+        "cold": t_cold,
+        "warm": min(warm_times),
+        "warm_median": statistics.median(warm_times),
+        "one_new": t_one_new,
+        "groups": float(len(warm.groups)),
+    }
 
 
 def bench_feeds(rounds: int = 20) -> dict[str, float]:
@@ -108,8 +115,13 @@ def bench_feeds(rounds: int = 20) -> dict[str, float]:
         for f in files:
             read_file(f)
         ours.append(time.perf_counter() - t0)
-    return {"feedparser": min(theirs), "feedparser_same_options": min(theirs_plain), "triage": min(ours),
-            "ratio": min(ours) / min(theirs), "ratio_same_options": min(ours) / min(theirs_plain)}
+    return {
+        "feedparser": min(theirs),
+        "feedparser_same_options": min(theirs_plain),
+        "triage": min(ours),
+        "ratio": min(ours) / min(theirs),
+        "ratio_same_options": min(ours) / min(theirs_plain),
+    }
 
 
 BBC = REPO / ".." / "shared" / "eval" / "bbc-dev.jsonl"
@@ -124,10 +136,12 @@ def _g2_item(template: str, n: int, title: str, paragraphs: list[str]) -> str:
     head = head.replace("US-FINANCE-FED", f"BBC-{n:05d}")
     head = head.replace('Fed to halt QE to avert "bubble"', escape(title))
     body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
-    return (f'{head}<contentSet><inlineXML contenttype="application/nitf+xml"><nitf '
-            f'xmlns="http://iptc.org/std/NITF/2006-10-18/"><body><body.head><hedline><hl1>{escape(title)}'
-            f"</hl1></hedline></body.head><body.content>{body}</body.content></body></nitf></inlineXML>"
-            f"</contentSet>{tail}")
+    return (
+        f'{head}<contentSet><inlineXML contenttype="application/nitf+xml"><nitf '
+        f'xmlns="http://iptc.org/std/NITF/2006-10-18/"><body><body.head><hedline><hl1>{escape(title)}'
+        f"</hl1></hedline></body.head><body.content>{body}</body.content></body></nitf></inlineXML>"
+        f"</contentSet>{tail}"
+    )
 
 
 def bench_newsml(n: int, rounds: int = 3) -> dict[str, float]:
@@ -157,8 +171,9 @@ def bench_newsml(n: int, rounds: int = 3) -> dict[str, float]:
             rt = load([txt])
             t_txt.append(time.perf_counter() - t0)
         assert len(rg.articles) == len(rt.articles) == n and not rg.problems, rg.problems[:3]
-        assert all(a.version == "11" and a.guid.endswith(f"BBC-{int(Path(a.path).stem):05d}")
-                   for a in rg.articles)
+        assert all(
+            a.version == "11" and a.guid.endswith(f"BBC-{int(Path(a.path).stem):05d}") for a in rg.articles
+        )
     g, t = min(t_g2), min(t_txt)
     return {"g2_ms": g / n * 1000, "txt_ms": t / n * 1000, "ratio": g / t}
 
@@ -169,23 +184,29 @@ def main() -> None:
         _print_newsml(n)
         return
     r = bench_rescan(n)
-    print(f"rescan {n} text files: cold {r['cold']:.2f} s, nothing new {r['warm']:.3f} s "
-          f"(median {r['warm_median']:.3f} s; target <= 1 s), one new file {r['one_new']:.2f} s, "
-          f"{int(r['groups'])} duplicate groups")
+    print(
+        f"rescan {n} text files: cold {r['cold']:.2f} s, nothing new {r['warm']:.3f} s "
+        f"(median {r['warm_median']:.3f} s; target <= 1 s), one new file {r['one_new']:.2f} s, "
+        f"{int(r['groups'])} duplicate groups"
+    )
     f = bench_feeds()
     if f:
-        print(f"feed files (NASA x2): feedparser.parse {f['feedparser'] * 1000:.1f} ms (defaults), "
-              f"{f['feedparser_same_options'] * 1000:.1f} ms (sanitize_html=False as triage uses it); "
-              f"triage read_file {f['triage'] * 1000:.1f} ms: {f['ratio']:.2f}x / "
-              f"{f['ratio_same_options']:.2f}x (target <= 1.5x)")
+        print(
+            f"feed files (NASA x2): feedparser.parse {f['feedparser'] * 1000:.1f} ms (defaults), "
+            f"{f['feedparser_same_options'] * 1000:.1f} ms (sanitize_html=False as triage uses it); "
+            f"triage read_file {f['triage'] * 1000:.1f} ms: {f['ratio']:.2f}x / "
+            f"{f['ratio_same_options']:.2f}x (target <= 1.5x)"
+        )
     _print_newsml(n)
 
 
 def _print_newsml(n: int) -> None:
     g = bench_newsml(n)
     if g:
-        print(f"NewsML-G2 {n} items: {g['g2_ms']:.2f} ms per item; same stories as .txt {g['txt_ms']:.2f} ms "
-              f"per item: {g['ratio']:.2f}x (target <= 2x)")
+        print(
+            f"NewsML-G2 {n} items: {g['g2_ms']:.2f} ms per item; same stories as .txt {g['txt_ms']:.2f} ms "
+            f"per item: {g['ratio']:.2f}x (target <= 2x)"
+        )
 
 
 if __name__ == "__main__":

@@ -49,16 +49,27 @@ def seed(path: Path, events: int, articles: int, rng: random.Random) -> None:
         a = rng.randrange(articles)
         decision = rng.choice(DECISIONS)
         docs[str(n)] = {
-            "article_id": f"{a:012x}", "decision": decision,
+            "article_id": f"{a:012x}",
+            "decision": decision,
             "note": "call the desk back" if n % 7 == 0 else "",
-            "user": rng.choice(USERS), "host": "newsroom-1",
+            "user": rng.choice(USERS),
+            "host": "newsroom-1",
             "at": (start + step * n).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "title": f"Headline {a}: officials respond to the storm damage in region {a % 97}",
-            "source": SOURCES[a % len(SOURCES)], "url": f"https://news.example/{a}",
-            "action": "decide" if decision else "clear", "batch": "",
+            "source": SOURCES[a % len(SOURCES)],
+            "url": f"https://news.example/{a}",
+            "action": "decide" if decision else "clear",
+            "batch": "",
         }
-    meta = {"1": {"schema_version": SCHEMA_VERSION, "app": "triage", "created": now.isoformat(),
-                  "uuid": f"bench{events}", "through": events}}  # as the store's own compaction writes it
+    meta = {
+        "1": {
+            "schema_version": SCHEMA_VERSION,
+            "app": "triage",
+            "created": now.isoformat(),
+            "uuid": f"bench{events}",
+            "through": events,
+        }
+    }  # as the store's own compaction writes it
     path.write_text(json.dumps({"events": docs, "meta": meta}))
     os.chmod(path, 0o600)
 
@@ -95,8 +106,17 @@ def bench_store(path: Path, decides: int, articles: int) -> dict[str, float]:
     store.close()
     t_close = time.perf_counter() - t
     assert hits is not None
-    return {"open": t_open, "open_cpu": c_open, "median": statistics.median(times), "p99": pct(times, 0.99),
-            "max": max(times), "query": t_query, "history": t_hist, "close": t_close, "n": decides}
+    return {
+        "open": t_open,
+        "open_cpu": c_open,
+        "median": statistics.median(times),
+        "p99": pct(times, 0.99),
+        "max": max(times),
+        "query": t_query,
+        "history": t_hist,
+        "close": t_close,
+        "n": decides,
+    }
 
 
 def bench_plain(path: Path, decides: int, articles: int) -> dict[str, float]:
@@ -112,21 +132,46 @@ def bench_plain(path: Path, decides: int, articles: int) -> dict[str, float]:
     assert current
     times = []
     for n in range(decides):
-        doc = {"article_id": ids[n % len(ids)], "decision": DECISIONS[n % 3], "note": "bench", "user": "bench",
-               "host": "h", "at": datetime.now(UTC).isoformat(), "title": "", "source": "", "url": "",
-               "action": "decide", "batch": ""}
+        doc = {
+            "article_id": ids[n % len(ids)],
+            "decision": DECISIONS[n % 3],
+            "note": "bench",
+            "user": "bench",
+            "host": "h",
+            "at": datetime.now(UTC).isoformat(),
+            "title": "",
+            "source": "",
+            "url": "",
+            "action": "decide",
+            "batch": "",
+        }
         t = time.perf_counter()
         table.insert(doc)
         times.append(time.perf_counter() - t)
     t = time.perf_counter()
     since = parse_when("30d").strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    hits = [d for d in table.all() if d["decision"] == "flag" and d["at"] >= since
-            and "bbc" in d["source"].lower() and "storm" in d["title"].lower()]
+    hits = [
+        d
+        for d in table.all()
+        if d["decision"] == "flag"
+        and d["at"] >= since
+        and "bbc" in d["source"].lower()
+        and "storm" in d["title"].lower()
+    ]
     t_query = time.perf_counter() - t
     db.close()
     assert hits is not None
-    return {"open": t_open, "open_cpu": c_open, "median": statistics.median(times), "p99": pct(times, 0.99),
-            "max": max(times), "query": t_query, "history": float("nan"), "close": 0.0, "n": decides}
+    return {
+        "open": t_open,
+        "open_cpu": c_open,
+        "median": statistics.median(times),
+        "p99": pct(times, 0.99),
+        "max": max(times),
+        "query": t_query,
+        "history": float("nan"),
+        "close": 0.0,
+        "n": decides,
+    }
 
 
 def kill_loop(directory: Path, kills: int, rng: random.Random) -> tuple[int, int, int]:
@@ -134,9 +179,13 @@ def kill_loop(directory: Path, kills: int, rng: random.Random) -> tuple[int, int
     db = directory / "kill.json"
     acked: set[str] = set()
     for k in range(kills):
-        proc = subprocess.Popen([sys.executable, str(WRITER), str(db), f"k{k}", "0", "--compact-every", "25"],
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        proc = subprocess.Popen(
+            [sys.executable, str(WRITER), str(db), f"k{k}", "0", "--compact-every", "25"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         first = proc.stdout.readline()
         time.sleep(rng.uniform(0.0, 0.1))
         proc.send_signal(signal.SIGKILL)
@@ -174,8 +223,25 @@ def cli_listing(path: Path) -> tuple[float, float]:
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "triage"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    proc = subprocess.run([*cmd, "decisions", "--db", str(path), "--decision", "flag", "--since", "30d",
-                           "--source", "bbc", "--format", "json"], check=False, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            *cmd,
+            "decisions",
+            "--db",
+            str(path),
+            "--decision",
+            "flag",
+            "--since",
+            "30d",
+            "--source",
+            "bbc",
+            "--format",
+            "json",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     elapsed = time.perf_counter() - t
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -211,28 +277,43 @@ def main() -> int:
             rows.append((size, "triage journal", store, cli))
             rows.append((size, "plain TinyDB", tiny, (float("nan"), float("nan"))))
             if size == max(sizes):
-                summary = {"median": store["median"], "p99": store["p99"], "plain": tiny["median"], "size": size}
+                summary = {
+                    "median": store["median"],
+                    "p99": store["p99"],
+                    "plain": tiny["median"],
+                    "size": size,
+                }
             print(f"  ... {size} events done", file=sys.stderr, flush=True)
-        header = (f"{'events':>7}  {'storage':<15} {'open+cur10k (cpu)':>19} {'decides':>7} {'median':>8} {'p99':>8} "
-                  f"{'max':>8} {'query':>8} {'hist7d':>8} {'close':>8} {'cli list (cpu)':>16}")
+        header = (
+            f"{'events':>7}  {'storage':<15} {'open+cur10k (cpu)':>19} {'decides':>7} {'median':>8} {'p99':>8} "
+            f"{'max':>8} {'query':>8} {'hist7d':>8} {'close':>8} {'cli list (cpu)':>16}"
+        )
         print(header)
         print("-" * len(header))
         for size, name, r, cli in rows:
-            print(f"{size:>7}  {name:<15} {ms(r['open']):>8.0f}ms ({ms(r['open_cpu']):>5.0f}ms) {int(r['n']):>7} {ms(r['median']):>6.2f}ms "
-                  f"{ms(r['p99']):>6.2f}ms {ms(r['max']):>6.1f}ms {ms(r['query']):>6.1f}ms "
-                  f"{ms(r['history']):>6.1f}ms {ms(r['close']):>6.1f}ms {ms(cli[0]):>6.0f}ms ({ms(cli[1]):>4.0f}ms)")
-        print("(store decides are fdatasync'ed; a compaction every 1000 runs in a thread meanwhile; plain TinyDB inserts are not "
-              "fsync'ed; query = flag + 30d + source + text over all events; cli list = a new `triage "
-              "decisions` process with filters; (cpu) = CPU time, which does not grow when other work "
-              "shares the machine)")
+            print(
+                f"{size:>7}  {name:<15} {ms(r['open']):>8.0f}ms ({ms(r['open_cpu']):>5.0f}ms) {int(r['n']):>7} {ms(r['median']):>6.2f}ms "
+                f"{ms(r['p99']):>6.2f}ms {ms(r['max']):>6.1f}ms {ms(r['query']):>6.1f}ms "
+                f"{ms(r['history']):>6.1f}ms {ms(r['close']):>6.1f}ms {ms(cli[0]):>6.0f}ms ({ms(cli[1]):>4.0f}ms)"
+            )
+        print(
+            "(store decides are fdatasync'ed; a compaction every 1000 runs in a thread meanwhile; plain TinyDB inserts are not "
+            "fsync'ed; query = flag + 30d + source + text over all events; cli list = a new `triage "
+            "decisions` process with filters; (cpu) = CPU time, which does not grow when other work "
+            "shares the machine)"
+        )
         for size, t_cli, t_refresh, t_idle in shared:
-            print(f"sharing at {size:>6} events: `triage decide` in another process {ms(t_cli):6.0f}ms; the open "
-                  f"store's refresh() then {ms(t_refresh):6.1f}ms; refresh() with nothing new {ms(t_idle):.3f}ms")
+            print(
+                f"sharing at {size:>6} events: `triage decide` in another process {ms(t_cli):6.0f}ms; the open "
+                f"store's refresh() then {ms(t_refresh):6.1f}ms; refresh() with nothing new {ms(t_idle):.3f}ms"
+            )
         if args.kills:
             kills, acked, missing = kill_loop(directory, args.kills, rng)
             print(f"kill -9 loop: {kills} kills, {acked} acknowledged events, {missing} missing")
-    print(f"store: decide median {ms(summary['median']):.2f} ms p99 {ms(summary['p99']):.2f} ms at "
-          f"{int(summary['size'])} events; plain TinyDB median {ms(summary['plain']):.2f} ms")
+    print(
+        f"store: decide median {ms(summary['median']):.2f} ms p99 {ms(summary['p99']):.2f} ms at "
+        f"{int(summary['size'])} events; plain TinyDB median {ms(summary['plain']):.2f} ms"
+    )
     return 0
 
 

@@ -56,17 +56,24 @@ def main() -> None:
     args = ap.parse_args()
     if not DEV.exists():
         sys.exit(f"{DEV} not found: the BBC dev set lives in ../shared/eval beside the repository")
-    rows = [json.loads(l) for l in DEV.open(encoding="utf-8")]
+    rows = [json.loads(line) for line in DEV.open(encoding="utf-8")]
     tmp = Path(os.environ.get("TMPDIR", "/tmp")) / f"triage-bench-{os.getpid()}.jsonl"
     with tmp.open("w", encoding="utf-8") as f:
         for i in range(args.articles):
             r = rows[i % len(rows)]
-            f.write(json.dumps({"id": f"{r['id']}-{i}", "title": f"{r['title']} ({i})", "text": r["text"]}) + "\n")
+            f.write(
+                json.dumps({"id": f"{r['id']}-{i}", "title": f"{r['title']} ({i})", "text": r["text"]}) + "\n"
+            )
     peak = {"rss": 0, "pss": 0}
     t = time.perf_counter()
     with tmp.open("rb") as stdin:
-        proc = subprocess.Popen([sys.executable, "-m", "triage", "summarize", "--jsonl", "--no-cache"],
-                                stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "triage", "summarize", "--jsonl", "--no-cache"],
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=ROOT,
+        )
         done = threading.Event()
 
         def sample() -> None:

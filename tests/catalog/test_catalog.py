@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from triage.catalog.catalog import Catalog
-from triage.model import Article, Decision
-from triage.catalog.rules import compile_rules
-from triage.catalog.search import SearchIndex
 from triage.catalog import dupindex
+from triage.catalog.catalog import Catalog
 from triage.catalog.dupindex import DuplicateIndex
 from triage.catalog.listing import View
+from triage.catalog.rules import compile_rules
+from triage.catalog.search import SearchIndex
+from triage.model import Article, Decision
 
 
 def _demo_texts(n: int) -> list[tuple[str, str]]:
@@ -27,8 +27,15 @@ def _demo_texts(n: int) -> list[tuple[str, str]]:
 
 
 def _art(i: int, title: str, text: str, *, source: str = "Wire", day: int = 1, path: str = "") -> Article:
-    return Article(id=f"a{i}", title=title, text=text, source=source, published=f"2024-01-{day:02d}T00:00:00Z",
-                   content_hash=f"h{i}-{hash(text) & 0xFFFF}", path=path or f"/in/{i}.txt")
+    return Article(
+        id=f"a{i}",
+        title=title,
+        text=text,
+        source=source,
+        published=f"2024-01-{day:02d}T00:00:00Z",
+        content_hash=f"h{i}-{hash(text) & 0xFFFF}",
+        path=path or f"/in/{i}.txt",
+    )
 
 
 def _rewrite(text: str) -> str:
@@ -40,9 +47,11 @@ def _rewrite(text: str) -> str:
 
 @pytest.fixture
 def catalog(tmp_path: Path) -> Catalog:
-    return Catalog(duplicates=DuplicateIndex(tmp_path / "dups.sqlite", threshold=0.6),
-                   search=SearchIndex(tmp_path / "search.sqlite"),
-                   source_tags={"Reuters World": ["world", "wires"], "Desk": ["local"]})
+    return Catalog(
+        duplicates=DuplicateIndex(tmp_path / "dups.sqlite", threshold=0.6),
+        search=SearchIndex(tmp_path / "search.sqlite"),
+        source_tags={"Reuters World": ["world", "wires"], "Desk": ["local"]},
+    )
 
 
 def _undecided(_aid: str) -> Decision | None:
@@ -100,20 +109,24 @@ def test_a_second_start_groups_from_stored_edges_without_comparing(tmp_path, mon
 
 
 def test_identical_texts_and_source_links_group(catalog):
-    catalog.add([
-        _art(1, "Story", "Exactly the same words in both copies of this story.", day=3),
-        _art(2, "Story again", "Exactly the same words in both copies of this story.", day=4),
-        Article(id="m", title="Member", text="Different", duplicates_of="a1", content_hash="m"),
-    ])
+    catalog.add(
+        [
+            _art(1, "Story", "Exactly the same words in both copies of this story.", day=3),
+            _art(2, "Story again", "Exactly the same words in both copies of this story.", day=4),
+            Article(id="m", title="Member", text="Different", duplicates_of="a1", content_hash="m"),
+        ]
+    )
     assert catalog.group("a2") == ["a1", "m", "a2"] or set(catalog.group("a2")) == {"a1", "a2", "m"}
     assert catalog.leader_of("m") == "a1"
 
 
 def test_search_is_word_prefix_accent_blind_and_finds_unindexed_stories(catalog):
-    catalog.add([
-        _art(1, "Zürich council votes", "The council met on Tuesday.", day=2),
-        _art(2, "Police report", "Officers in Lyon said nothing.", day=3),
-    ])
+    catalog.add(
+        [
+            _art(1, "Zürich council votes", "The council met on Tuesday.", day=2),
+            _art(2, "Police report", "Officers in Lyon said nothing.", day=3),
+        ]
+    )
     # Before the indexer ran: the same answer from a scan.
     assert catalog.matching("zurich") == {"a1"}
     assert catalog.index_some() == 2 and catalog.unindexed == 0
@@ -126,11 +139,13 @@ def test_search_is_word_prefix_accent_blind_and_finds_unindexed_stories(catalog)
 
 
 def test_views_counts_keep_sort_and_source_filters(catalog):
-    catalog.add([
-        _art(1, "One", "Text one about water.", source="Reuters World", day=1),
-        _art(2, "Two", "Text two about fire.", source="Desk", day=2),
-        _art(3, "Three", "Text three about wind.", source="Blog", day=3),
-    ])
+    catalog.add(
+        [
+            _art(1, "One", "Text one about water.", source="Reuters World", day=1),
+            _art(2, "Two", "Text two about fire.", source="Desk", day=2),
+            _art(3, "Three", "Text three about wind.", source="Blog", day=3),
+        ]
+    )
     decided = {"a2": Decision.FLAG}
     listing = catalog.listing(View("inbox"), decided.get)
     assert listing.ids == ("a3", "a1")  # newest first, flagged one out
@@ -167,8 +182,17 @@ def test_writers_and_listings_on_several_threads(catalog):
     def writer(offset: int) -> None:
         try:
             for i, (t, x) in enumerate(texts):
-                catalog.add([_art(offset + i, f"{t} {offset}", f"{x}\n\nEdition {offset}.", day=1 + i % 20,
-                                  source=f"Outlet {offset}")])
+                catalog.add(
+                    [
+                        _art(
+                            offset + i,
+                            f"{t} {offset}",
+                            f"{x}\n\nEdition {offset}.",
+                            day=1 + i % 20,
+                            source=f"Outlet {offset}",
+                        )
+                    ]
+                )
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -206,20 +230,30 @@ def test_title_only_entries_are_nobodys_duplicates(catalog):
 
 
 def _version(i: int, title: str, text: str, received: str, *, path: str, source: str = "AFP") -> Article:
-    return Article(id=f"v{i}", title=title, text=text, source=source, received=received, path=path,
-                   content_hash=f"v{i}")
+    return Article(
+        id=f"v{i}", title=title, text=text, source=source, received=received, path=path, content_hash=f"v{i}"
+    )
 
 
 def test_a_resend_under_a_rewritten_headline_is_a_new_version_of_the_same_story(catalog):
     title, text = _demo_texts(3)[1]
     first = _version(1, title, text, "2024-01-01T10:00:00Z", path="/in/a.txt")
     catalog.add([first, _art(9, "Other story", "Nothing to do with it at all, really.", day=1)])
-    resend = _version(2, "NEW HEADLINE: " + title, text + "\n\nA new paragraph with the latest news from the scene.",
-                      "2024-01-01T11:00:00Z", path="/in/b.txt")
+    resend = _version(
+        2,
+        "NEW HEADLINE: " + title,
+        text + "\n\nA new paragraph with the latest news from the scene.",
+        "2024-01-01T11:00:00Z",
+        path="/in/b.txt",
+    )
     change = catalog.add([resend])
     assert change.changed == ["v1"]  # the same story (and row), not a second one
     story = catalog.article("v1")
-    assert story.title.startswith("NEW HEADLINE") and story.updated and story.updated_at == "2024-01-01T11:00:00Z"
+    assert (
+        story.title.startswith("NEW HEADLINE")
+        and story.updated
+        and story.updated_at == "2024-01-01T11:00:00Z"
+    )
     assert story.received == "2024-01-01T10:00:00Z"
     assert [v.id for v in catalog.versions("v1")] == ["v1", "v2"]
     assert catalog.story_of("v2") == "v1" and catalog.take_aliases() == [("v2", "v1")]
@@ -233,12 +267,23 @@ def test_a_resend_under_a_rewritten_headline_is_a_new_version_of_the_same_story(
 def test_the_same_story_from_another_source_stays_a_duplicate_and_a_rewritten_file_stays_its_story(catalog):
     title, text = _demo_texts(4)[2]
     catalog.add([_version(1, title, text, "2024-01-01T10:00:00Z", path="/in/a.txt")])
-    catalog.add([_version(2, title, text + "\n\nOne more line.", "2024-01-01T12:00:00Z", path="/in/x.txt",
-                          source="Reuters")])
+    catalog.add(
+        [
+            _version(
+                2,
+                title,
+                text + "\n\nOne more line.",
+                "2024-01-01T12:00:00Z",
+                path="/in/x.txt",
+                source="Reuters",
+            )
+        ]
+    )
     assert catalog.group("v1") == ["v1", "v2"] or set(catalog.group("v1")) == {"v1", "v2"}
     # The agency rewrites its own file with a new headline (so a new id): still story v1.
-    catalog.add([_version(3, "Rewritten: " + title, text + "\n\nLatest.", "2024-01-01T13:00:00Z",
-                          path="/in/a.txt")])
+    catalog.add(
+        [_version(3, "Rewritten: " + title, text + "\n\nLatest.", "2024-01-01T13:00:00Z", path="/in/a.txt")]
+    )
     assert catalog.article("v3") is None and catalog.article("v1").title.startswith("Rewritten")
     assert catalog.story_of("v3") == "v1"
 

@@ -19,7 +19,9 @@ def test_version_and_help():
 
 
 def test_python_dash_m_runs_the_same_cli(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "triage", "--version"], capture_output=True, text=True, cwd=tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-m", "triage", "--version"], capture_output=True, text=True, cwd=tmp_path
+    )
     assert out.returncode == 0 and "triage, version" in out.stdout
 
 
@@ -46,16 +48,24 @@ def test_a_decisions_file_that_does_not_parse_stops_before_the_screen_and_is_kep
     bad = tmp_path / "d.json"
     bad.write_text('{"events": {"1": {"article_id": "x", "decis')
     before = bad.read_bytes()
-    out = subprocess.run([sys.executable, "-m", "triage", "--db", str(bad), "demo"], capture_output=True, text=True,
-                         cwd=tmp_path, timeout=60, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    out = subprocess.run(
+        [sys.executable, "-m", "triage", "--db", str(bad), "demo"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
     assert out.returncode == 1
     assert str(bad) in out.stderr and "does not parse" in out.stderr and "triage recover" in out.stderr
     assert bad.read_bytes() == before
 
 
-def test_md_report_takes_summaries_from_the_analysis_cache(settings_factory, tmp_path, demo_inbox, monkeypatch):
-    from triage.model import Decision
+def test_md_report_takes_summaries_from_the_analysis_cache(
+    settings_factory, tmp_path, demo_inbox, monkeypatch
+):
     from triage.core.service import TriageService
+    from triage.model import Decision
 
     settings = settings_factory(inbox=[demo_inbox])
     svc = TriageService(settings, inbox=[demo_inbox], db_path=settings.db_path)
@@ -66,8 +76,11 @@ def test_md_report_takes_summaries_from_the_analysis_cache(settings_factory, tmp
     svc.decide([art.id], Decision.FOLLOW_UP, "ring the desk")
     svc.store.close()
     monkeypatch.setenv("TRIAGE_DATA_DIR", str(settings.data_dir))
-    r = CliRunner().invoke(cli, ["decisions", "--db", str(settings.db_path), "--format", "md",
-                                 "--inbox", str(demo_inbox)], catch_exceptions=False)
+    r = CliRunner().invoke(
+        cli,
+        ["decisions", "--db", str(settings.db_path), "--format", "md", "--inbox", str(demo_inbox)],
+        catch_exceptions=False,
+    )
     assert r.exit_code == 0, r.output
     assert art.title in r.output and "ring the desk" in r.output
     assert analysis.summary[0] in r.output

@@ -19,7 +19,16 @@ from triage.sources.feedlist import Feed, edit_feeds, read_feeds
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "opml"
 CONTROL = [chr(c) for c in [*range(0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]] + [
-    "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"]
+    "\u202a",
+    "\u202b",
+    "\u202c",
+    "\u202d",
+    "\u202e",
+    "\u2066",
+    "\u2067",
+    "\u2068",
+    "\u2069",
+]
 CONFIG = """\
 # My triage settings. Keep this comment!
 [analysis]
@@ -60,8 +69,16 @@ def env(tmp_path):
 def run_installed(args: list[str], cwd: Path, **kw) -> subprocess.CompletedProcess:
     """The installed console script (python -m triage), as a user runs it."""
     env = {**os.environ, "COLUMNS": "80", "LINES": "24"}
-    return subprocess.run([sys.executable, "-m", "triage", *args], check=False, capture_output=True, text=True,
-                          cwd=cwd, timeout=60, env=env, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "triage", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+        env=env,
+        **kw,
+    )
 
 
 def cells(s: str) -> int:
@@ -71,6 +88,7 @@ def cells(s: str) -> int:
 
 
 # --- import -------------------------------------------------------------------------------------------
+
 
 def test_import_writes_feeds_toml_beside_the_config_and_never_touches_config_toml(env):
     r = env.run("import", str(DATA / "newsboat" / "example.opml"))
@@ -111,8 +129,10 @@ def test_the_same_feeds_from_another_reader_are_matched_by_normalised_url(env):
 
 def test_a_feed_set_in_config_toml_is_not_imported_again(env, tmp_path):
     opml = tmp_path / "l.opml"
-    opml.write_text('<opml version="2.0"><body><outline text="Wire!" xmlUrl="HTTPS://WIRE.example.com:443/rss"/>'
-                    "</body></opml>")
+    opml.write_text(
+        '<opml version="2.0"><body><outline text="Wire!" xmlUrl="HTTPS://WIRE.example.com:443/rss"/>'
+        "</body></opml>"
+    )
     r = env.run("import", str(opml))
     assert r.exit_code == 0 and "1 already there" in r.stdout
     assert len(env.listed()) == 1
@@ -122,7 +142,9 @@ def test_import_reports_skipped_entries_and_query_feeds_on_stderr(env):
     r = env.run("import", str(DATA / "own" / "urls"))
     assert r.exit_code == 0
     lines = r.stderr.splitlines()
-    assert len(lines) == 5 and all(line.startswith(f"triage: {DATA / 'own' / 'urls'}: line ") for line in lines)
+    assert len(lines) == 5 and all(
+        line.startswith(f"triage: {DATA / 'own' / 'urls'}: line ") for line in lines
+    )
     assert sum("query feed" in line for line in lines) == 2
     assert "5 added" in r.stdout
 
@@ -132,8 +154,17 @@ def test_newsboat_urls_from_stdin(env):
     assert r.exit_code == 0 and "stdin (newsboat urls): 3 feeds: 3 added" in r.stdout
 
 
-@pytest.mark.parametrize("rel", ["newsboat/example2.opml", "netnewswire/Subs.opml", "miniflux/export.opml",
-                                 "own/feedly.opml", "own/urls", "listparser/cats-3-multiple.opml"])
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "newsboat/example2.opml",
+        "netnewswire/Subs.opml",
+        "miniflux/export.opml",
+        "own/feedly.opml",
+        "own/urls",
+        "listparser/cats-3-multiple.opml",
+    ],
+)
 def test_import_export_import_keeps_every_url_title_and_folder(env, tmp_path, rel):
     assert env.run("import", str(DATA / rel)).exit_code == 0
     r = env.run("export")
@@ -147,7 +178,9 @@ def test_import_export_import_keeps_every_url_title_and_folder(env, tmp_path, re
     other.write_text("")
     r2 = env.run("import", str(exported), config=other)
     assert r2.exit_code == 0, r2.output
-    key = lambda row: (row["url"], row["name"], sorted(map(tuple, row["folders"])), row["site"])
+    def key(row):
+        return row["url"], row["name"], sorted(map(tuple, row["folders"])), row["site"]
+
     assert sorted(map(key, env.listed(other))) == sorted(map(key, env.listed()))
 
 
@@ -164,22 +197,37 @@ def test_export_writes_titles_and_folders_as_utf8_opml(env):
 
 # --- hostile and broken files ----------------------------------------------------------------------------
 
+
 def _hostile(tmp_path: Path) -> dict[str, tuple[bytes, str]]:
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-CONTENT-4821")
     laughs = "".join(f'<!ENTITY l{i} "{("&l" + str(i - 1) + ";") * 10}">' for i in range(1, 10))
     return {
-        "xxe.opml": ((f'<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY x SYSTEM "file://{secret}">]><opml version="2.0">'
-                      '<body><outline text="&x;" xmlUrl="https://a.example/rss"/></body></opml>').encode(), "entity"),
-        "bomb.opml": ((f'<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY l0 "lol">{laughs}]><opml version="2.0"><body>'
-                       '<outline text="&l9;" xmlUrl="https://a.example/rss"/></body></opml>').encode(), "entity"),
-        "broken.opml": ((b'<opml version="2.0"><body><outline text="a" xmlUrl="https://a.example/rss">'
-                         b"</body></opml>"), "not well-formed XML"),
+        "xxe.opml": (
+            (
+                f'<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY x SYSTEM "file://{secret}">]><opml version="2.0">'
+                '<body><outline text="&x;" xmlUrl="https://a.example/rss"/></body></opml>'
+            ).encode(),
+            "entity",
+        ),
+        "bomb.opml": (
+            (
+                f'<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY l0 "lol">{laughs}]><opml version="2.0"><body>'
+                '<outline text="&l9;" xmlUrl="https://a.example/rss"/></body></opml>'
+            ).encode(),
+            "entity",
+        ),
+        "broken.opml": (
+            (b'<opml version="2.0"><body><outline text="a" xmlUrl="https://a.example/rss"></body></opml>'),
+            "not well-formed XML",
+        ),
         "picture.opml": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binary data"),
         "feed.xml": (b'<?xml version="1.0"?><rss version="2.0"><channel/></rss>', "triage feeds add URL"),
         "notes.txt": (b"Things to read:\n- the newspaper\n", "neither OPML nor"),
-        "esc\x1b[31m.opml": (b'<opml version="2.0"><body><outline text="&#27;]0;x" xmlUrl="https://a/"/></body></opml>',
-                             "not well-formed XML"),
+        "esc\x1b[31m.opml": (
+            b'<opml version="2.0"><body><outline text="&#27;]0;x" xmlUrl="https://a/"/></body></opml>',
+            "not well-formed XML",
+        ),
     }
 
 
@@ -213,11 +261,15 @@ def test_missing_file_folder_and_nothing_usable(env, tmp_path):
 
 def test_escape_sequences_and_markup_in_titles_are_stored_and_printed_neutralised(env, tmp_path):
     urls = tmp_path / "urls"
-    urls.write_bytes(b'https://evil.example/rss "~\x1b]0;owned\x07\x1b[31mRed\x1b[0m \xc2\x9b2J \xe2\x80\xaeabc'
-                     b' [bold red]LOUD[/bold red]" "tag\x07"\n')
+    urls.write_bytes(
+        b'https://evil.example/rss "~\x1b]0;owned\x07\x1b[31mRed\x1b[0m \xc2\x9b2J \xe2\x80\xaeabc'
+        b' [bold red]LOUD[/bold red]" "tag\x07"\n'
+    )
     opml = tmp_path / "list.opml"
-    opml.write_text('<opml version="2.0"><body><outline text="[link=file:///etc/passwd]x[/link] &#133;&#8238;Z" '
-                    'xmlUrl="https://evil2.example/rss"/></body></opml>')
+    opml.write_text(
+        '<opml version="2.0"><body><outline text="[link=file:///etc/passwd]x[/link] &#133;&#8238;Z" '
+        'xmlUrl="https://evil2.example/rss"/></body></opml>'
+    )
     assert env.run("import", str(urls)).exit_code == 0
     assert env.run("import", str(opml)).exit_code == 0
     stored = env.feeds.read_text()
@@ -234,12 +286,25 @@ def test_escape_sequences_and_markup_in_titles_are_stored_and_printed_neutralise
 
 # --- list ---------------------------------------------------------------------------------------------------
 
+
 def test_list_fits_80_columns_with_ellipses_and_never_wraps(env, tmp_path):
     env.run("import", str(DATA / "own" / "feedly.opml"))
-    env.run("add", "https://very-long-host-name.example.org/" + "section/" * 12 + "rss.xml",
-            "--name", "A feed whose name is far too long for any column of a table at all " * 2,
-            "--tag", "Politics", "--tag", "International affairs and diplomacy")
-    env.run("add", "https://jp.example/rss", "--name", "日本経済新聞 電子版 速報 ニュース 一覧 日本経済新聞 電子版")
+    env.run(
+        "add",
+        "https://very-long-host-name.example.org/" + "section/" * 12 + "rss.xml",
+        "--name",
+        "A feed whose name is far too long for any column of a table at all " * 2,
+        "--tag",
+        "Politics",
+        "--tag",
+        "International affairs and diplomacy",
+    )
+    env.run(
+        "add",
+        "https://jp.example/rss",
+        "--name",
+        "日本経済新聞 電子版 速報 ニュース 一覧 日本経済新聞 電子版",
+    )
     out = run_installed(["--config", str(env.config), "feeds", "list"], tmp_path)
     assert out.returncode == 0
     lines = out.stdout.splitlines()
@@ -268,11 +333,18 @@ def test_list_json_for_tools_and_an_empty_list(env, tmp_path):
     assert env.listed(empty) == []
     env.run("add", "https://a.example/rss", "--tag", "x")
     rows = env.listed()
-    assert rows[1] == {"url": "https://a.example/rss", "name": "", "tags": ["x"], "folders": [["x"]], "site": "",
-                       "file": str(env.feeds)}
+    assert rows[1] == {
+        "url": "https://a.example/rss",
+        "name": "",
+        "tags": ["x"],
+        "folders": [["x"]],
+        "site": "",
+        "file": str(env.feeds),
+    }
 
 
-# --- add and remove -------------------------------------------------------------------------------------------
+# --- add and remove ---------------------------------------------------------------------------------
+
 
 def test_add_with_name_and_repeated_tags_then_merge(env):
     r = env.run("add", "feed://news.example.org/rss", "--name", "News", "--tag", "world", "--tag", "daily")
@@ -286,7 +358,9 @@ def test_add_with_name_and_repeated_tags_then_merge(env):
     assert len(env.listed()) == 2
 
 
-@pytest.mark.parametrize("url", ["ftp://example.org/rss", "file:///etc/passwd", "javascript:alert(1)", "not a url"])
+@pytest.mark.parametrize(
+    "url", ["ftp://example.org/rss", "file:///etc/passwd", "javascript:alert(1)", "not a url"]
+)
 def test_add_refuses_what_is_not_http(env, url):
     r = env.run("add", url)
     assert r.exit_code == 2 and len(r.stderr.splitlines()) == 1 and "triage: " in r.stderr
@@ -316,18 +390,23 @@ def test_remove_an_ambiguous_name_or_a_config_feed(env):
     r = env.run("remove", "Same")
     assert r.exit_code == 2 and "names 2 feeds" in r.stderr and "give the URL" in r.stderr
     r = env.run("remove", "Wire")
-    assert r.exit_code == 1 and str(env.config) in r.stderr and "triage does not rewrite your config" in r.stderr
+    assert (
+        r.exit_code == 1 and str(env.config) in r.stderr and "triage does not rewrite your config" in r.stderr
+    )
     assert env.config.read_text() == CONFIG and len(env.listed()) == 3
 
 
 # --- the feeds file ---------------------------------------------------------------------------------------
+
 
 def test_settings_feeds_merge_config_and_feeds_file(env):
     env.run("add", "https://a.example/rss", "--name", "A", "--tag", "t")
     s = load_settings(env.config)
     assert s.feeds_file == env.feeds
     assert [(f["url"], f["name"], f["tags"]) for f in s.feeds] == [
-        ("https://wire.example.com/rss", "Wire", ["agency"]), ("https://a.example/rss", "A", ["t"])]
+        ("https://wire.example.com/rss", "Wire", ["agency"]),
+        ("https://a.example/rss", "A", ["t"]),
+    ]
     assert set(s.feeds[0]) >= {"url", "name", "tags", "folders", "site", "file"}
 
 
@@ -341,9 +420,11 @@ def test_user_config_dir_is_used_without_config(tmp_path):
 
 
 def test_comments_in_feeds_toml_survive_adds_and_removes(env):
-    env.feeds.write_text('# my feeds\n\n# the BBC, for the elections\n[[feeds]]\nurl = "https://bbc.example/rss"\n'
-                         'name = "BBC"  # short name\n\n# ---- local ----\n\n# our paper\n[[feeds]]\n'
-                         'url = "https://paper.example/rss"\nname = "Paper"\n')
+    env.feeds.write_text(
+        '# my feeds\n\n# the BBC, for the elections\n[[feeds]]\nurl = "https://bbc.example/rss"\n'
+        'name = "BBC"  # short name\n\n# ---- local ----\n\n# our paper\n[[feeds]]\n'
+        'url = "https://paper.example/rss"\nname = "Paper"\n'
+    )
     env.run("add", "https://new.example/rss", "--name", "New")
     env.run("remove", "BBC")
     text = env.feeds.read_text()
@@ -355,8 +436,9 @@ def test_comments_in_feeds_toml_survive_adds_and_removes(env):
 def test_a_broken_feeds_file_is_named_and_never_overwritten(env, tmp_path):
     env.feeds.write_text('[[feeds]]\nurl = "https://a.example/rss\n')
     before = env.feeds.read_bytes()
-    out = run_installed(["--config", str(env.config), "feeds", "import", str(DATA / "newsboat" / "example.opml")],
-                        tmp_path)
+    out = run_installed(
+        ["--config", str(env.config), "feeds", "import", str(DATA / "newsboat" / "example.opml")], tmp_path
+    )
     assert out.returncode == 1 and str(env.feeds) in out.stderr and "not valid TOML" in out.stderr
     assert "Traceback" not in out.stderr and env.feeds.read_bytes() == before
     # It costs its own feeds, never a command that has nothing to do with feeds.
@@ -385,7 +467,11 @@ def test_a_failed_write_leaves_the_list_as_it_was(env, monkeypatch, tmp_path):
     r = env.run("import", str(DATA / "own" / "feedly.opml"))
     assert r.exit_code == 1 and "No space left on device" in r.stderr and "left as it was" in r.stderr
     assert env.feeds.read_bytes() == before
-    assert sorted(p.name for p in env.feeds.parent.iterdir()) == ["config.toml", "feeds.toml", "feeds.toml.lock"]
+    assert sorted(p.name for p in env.feeds.parent.iterdir()) == [
+        "config.toml",
+        "feeds.toml",
+        "feeds.toml.lock",
+    ]
 
 
 def test_edits_are_atomic_and_keep_the_mode_of_the_file(tmp_path):
@@ -413,9 +499,26 @@ def test_a_symlinked_feeds_file_stays_a_symlink(env, tmp_path):
 
 
 def test_concurrent_adds_from_several_processes_all_land(env, tmp_path):
-    procs = [subprocess.Popen([sys.executable, "-m", "triage", "--config", str(env.config), "feeds", "add",
-                               f"https://n{i}.example/rss", "--name", f"N{i}"], cwd=tmp_path,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(6)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "triage",
+                "--config",
+                str(env.config),
+                "feeds",
+                "add",
+                f"https://n{i}.example/rss",
+                "--name",
+                f"N{i}",
+            ],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for i in range(6)
+    ]
     for p in procs:
         p.wait(timeout=60)
         assert p.returncode == 0, p.stderr.read()
@@ -427,10 +530,12 @@ def test_an_added_feed_is_fetched_by_triage_fetch(tmp_path, monkeypatch):
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    rss = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>Local desk</title><link>http://127.0.0.1/</link>'
-           b"<item><title>Harbour reopens after storm</title><link>http://127.0.0.1/a</link><guid>a</guid>"
-           b"<description>The harbour reopened on Monday after the storm. Ferries resumed at noon.</description>"
-           b"</item></channel></rss>")
+    rss = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>Local desk</title><link>http://127.0.0.1/</link>'
+        b"<item><title>Harbour reopens after storm</title><link>http://127.0.0.1/a</link><guid>a</guid>"
+        b"<description>The harbour reopened on Monday after the storm. Ferries resumed at noon.</description>"
+        b"</item></channel></rss>"
+    )
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
@@ -450,8 +555,12 @@ def test_an_added_feed_is_fetched_by_triage_fetch(tmp_path, monkeypatch):
         cfg.write_text("")
         monkeypatch.setenv("TRIAGE_DATA_DIR", str(tmp_path / "data"))
         url = f"http://127.0.0.1:{server.server_port}/rss.xml"
-        assert CliRunner().invoke(cli, ["--config", str(cfg), "feeds", "add", url, "--name", "Local", "--tag", "t"]
-                                  ).exit_code == 0
+        assert (
+            CliRunner()
+            .invoke(cli, ["--config", str(cfg), "feeds", "add", url, "--name", "Local", "--tag", "t"])
+            .exit_code
+            == 0
+        )
         r = CliRunner().invoke(cli, ["--config", str(cfg), "fetch", "--timeout", "5"])
         assert r.exit_code == 0, r.output
         assert "1 articles in the spool from 1 of 1 feeds" in r.stdout

@@ -44,12 +44,15 @@ def test_a_decision_shows_at_once_while_another_process_holds_the_lock(tmp_path)
     db = tmp_path / "d.json"
     book, seen = _book(db)
     book.decide(["warm-up"], Decision.ARCHIVE).future.result(10)  # the file exists, the lock file too
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(lock_path(db)), "2.0"],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(lock_path(db)), "2.0"], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         t0 = time.perf_counter()
-        action = book.decide([Article(id="a1", title="T", text="x", source="S", url="https://e/1")], Decision.FLAG)
+        action = book.decide(
+            [Article(id="a1", title="T", text="x", source="S", url="https://e/1")], Decision.FLAG
+        )
         book.set_note(["a1"], "call the desk")
         returned = time.perf_counter() - t0
         assert returned < 0.2  # the caller never waits for the lock

@@ -16,15 +16,19 @@ from triage.core import events
 from triage.core.service import TriageService
 from triage.model import Article, Decision
 
-STORY = ("{title}\n\nThe council voted on Tuesday to close the old bridge to cars from next month, "
-         "officials said.\n\nRepairs are expected to take two years and cost about 40 million euros.\n")
+STORY = (
+    "{title}\n\nThe council voted on Tuesday to close the old bridge to cars from next month, "
+    "officials said.\n\nRepairs are expected to take two years and cost about 40 million euros.\n"
+)
 
 
 def _inbox(tmp_path: Path, n: int) -> Path:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     for i in range(n):
-        (inbox / f"story-{i:02d}.txt").write_text(STORY.format(title=f"Bridge story number {i}"), encoding="utf-8")
+        (inbox / f"story-{i:02d}.txt").write_text(
+            STORY.format(title=f"Bridge story number {i}"), encoding="utf-8"
+        )
     return inbox
 
 
@@ -118,8 +122,12 @@ def test_a_refused_write_is_held_rescued_on_close_and_replayed_by_the_next_start
 
 
 def test_the_event_loop_never_waits_on_the_analysis_cache(settings_factory, tmp_path):
-    art = Article(id="s", title="Bridge closed", text=STORY.format(title="Bridge closed").split("\n\n", 1)[1],
-                  content_hash="c1")
+    art = Article(
+        id="s",
+        title="Bridge closed",
+        text=STORY.format(title="Bridge closed").split("\n\n", 1)[1],
+        content_hash="c1",
+    )
     first, _ = _service(settings_factory, None, analysis={"processes": 0})
     try:
         first.analyze(art)  # real model, written to the cache file
@@ -157,8 +165,11 @@ def test_the_live_side_starts_its_threads_and_stops_them(settings_factory, tmp_p
 
 
 def test_every_event_is_a_frozen_dataclass_with_a_handler_name():
-    kinds = [c for c in vars(events).values()
-             if isinstance(c, type) and issubclass(c, events.ServiceEvent) and c is not events.ServiceEvent]
+    kinds = [
+        c
+        for c in vars(events).values()
+        if isinstance(c, type) and issubclass(c, events.ServiceEvent) and c is not events.ServiceEvent
+    ]
     assert len(kinds) >= 8
     for kind in kinds:
         assert dataclasses.is_dataclass(kind) and kind.__dataclass_params__.frozen

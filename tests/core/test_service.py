@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from triage.model import Article, Decision
 from triage.catalog.rules import compile_rules
 from triage.core.service import TriageService, View
+from triage.model import Article, Decision
 
 
 def _art(i, title, text="", source="Wire", dup=""):
-    return Article(id=f"a{i}", title=title, text=text or f"Body of {title}.", source=source,
-                   published=f"2024-01-{i + 1:02d}T00:00:00+00:00", content_hash=f"h{i}", duplicates_of=dup)
+    return Article(
+        id=f"a{i}",
+        title=title,
+        text=text or f"Body of {title}.",
+        source=source,
+        published=f"2024-01-{i + 1:02d}T00:00:00+00:00",
+        content_hash=f"h{i}",
+        duplicates_of=dup,
+    )
 
 
 def _svc(settings_factory, articles, **rules):
@@ -53,7 +60,13 @@ def test_views_counts_and_search(settings_factory):
     assert (c["inbox"], c["follow-up"], c["flagged"], c["archived"], c["all"]) == (2, 1, 1, 1, 5)
     assert [r.article.id for r in svc.rows(View("inbox"))] == ["a4", "a3"]  # newest first
     assert [r.article.id for r in svc.rows(View("all", search="story 3"))] == ["a3"]
-    assert [r.article.source for r in svc.rows(View("all", "source"))] == ["Desk", "Desk", "Wire", "Wire", "Wire"]
+    assert [r.article.source for r in svc.rows(View("all", "source"))] == [
+        "Desk",
+        "Desk",
+        "Wire",
+        "Wire",
+        "Wire",
+    ]
     # Kept rows stay in the inbox view after their decision (until the view changes).
     assert "a0" in [r.article.id for r in svc.rows(View("inbox"), keep={"a0"})]
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from triage.catalog.changes import compare
 from triage.core.service import TriageService
-from triage.sources.loader import iter_load
 from triage.infra.text import is_furniture
+from triage.sources.loader import iter_load
 
 NEW_PARA = ("Later on Thursday officials in the region said the first ballots had been printed and "
             "delivered to polling stations across the four districts.")

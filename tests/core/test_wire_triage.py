@@ -10,35 +10,48 @@ from triage.core import View
 from triage.core.service import TriageService
 from triage.model import Article, Decision
 
-BODY = ("The ministry said on Tuesday that the new rules would take effect next month after a vote in "
-        "parliament. Officials in the capital said the measures were aimed at {what}.\n\n"
-        "Opposition leaders criticised the plan and called for further talks on {what}.")
+BODY = (
+    "The ministry said on Tuesday that the new rules would take effect next month after a vote in "
+    "parliament. Officials in the capital said the measures were aimed at {what}.\n\n"
+    "Opposition leaders criticised the plan and called for further talks on {what}."
+)
 
 
 def _art(aid: str, *, hours: int, what: str, **wire) -> Article:
     stamp = f"2026-12-01T{hours:02d}:00:00+00:00"
     text = BODY.format(what=what)
-    return Article(id=aid, title=f"Story about {what}", text=text, source="wire", published=stamp,
-                   received=stamp, content_hash=f"h-{aid}-{wire.get('version', '')}-{wire.get('pubstatus', '')}",
-                   path=f"/inbox/{aid}-{wire.get('version', '0')}.xml", **wire)
+    return Article(
+        id=aid,
+        title=f"Story about {what}",
+        text=text,
+        source="wire",
+        published=stamp,
+        received=stamp,
+        content_hash=f"h-{aid}-{wire.get('version', '')}-{wire.get('pubstatus', '')}",
+        path=f"/inbox/{aid}-{wire.get('version', '0')}.xml",
+        **wire,
+    )
 
 
 def _service(settings_factory, tmp_path: Path, **ui) -> TriageService:
-    settings = settings_factory(inbox=[tmp_path], overrides={"watch": {"enabled": False},
-                                                               "sources": {"duplicate_threshold": 0},
-                                                               "ui": ui})
+    settings = settings_factory(
+        inbox=[tmp_path],
+        overrides={"watch": {"enabled": False}, "sources": {"duplicate_threshold": 0}, "ui": ui},
+    )
     return TriageService(settings, inbox=[tmp_path], db_path=settings.db_path)
 
 
 def test_undecided_flashes_and_bulletins_lead_the_inbox_then_newest_first(settings_factory, tmp_path):
     svc = _service(settings_factory, tmp_path)
-    svc.set_articles([
-        _art("old-flash", hours=1, what="a flood", urgency=1),
-        _art("bulletin", hours=3, what="an election", urgency=2),
-        _art("newest", hours=9, what="a football match", urgency=5),
-        _art("plain", hours=5, what="a museum"),
-        _art("urgent3", hours=7, what="a strike", urgency=3),
-    ])
+    svc.set_articles(
+        [
+            _art("old-flash", hours=1, what="a flood", urgency=1),
+            _art("bulletin", hours=3, what="an election", urgency=2),
+            _art("newest", hours=9, what="a football match", urgency=5),
+            _art("plain", hours=5, what="a museum"),
+            _art("urgent3", hours=7, what="a strike", urgency=3),
+        ]
+    )
     try:
         ids = svc.listing(View("inbox")).ids
         assert ids == ("old-flash", "bulletin", "newest", "urgent3", "plain")
@@ -50,12 +63,14 @@ def test_undecided_flashes_and_bulletins_lead_the_inbox_then_newest_first(settin
 
 def test_provider_language_and_urgency_facets_filter_the_list(settings_factory, tmp_path):
     svc = _service(settings_factory, tmp_path)
-    svc.set_articles([
-        _art("a", hours=1, what="trains", provider="AFP", language="fr-FR", urgency=3),
-        _art("b", hours=2, what="ports", provider="dpa", language="de", urgency=1),
-        _art("c", hours=3, what="roads", provider="dpa", language="de-AT", urgency=4),
-        _art("d", hours=4, what="bridges"),
-    ])
+    svc.set_articles(
+        [
+            _art("a", hours=1, what="trains", provider="AFP", language="fr-FR", urgency=3),
+            _art("b", hours=2, what="ports", provider="dpa", language="de", urgency=1),
+            _art("c", hours=3, what="roads", provider="dpa", language="de-AT", urgency=4),
+            _art("d", hours=4, what="bridges"),
+        ]
+    )
     try:
         facets = svc.facets()
         assert facets["provider"] == [("dpa", 2), ("AFP", 1)]

@@ -17,8 +17,10 @@ import httpx
 import pytest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = [pytest.mark.e2e, pytest.mark.skipif(
-    CHROMIUM is None, reason="no Chromium installed (Debian package 'chromium')")]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed (Debian package 'chromium')"),
+]
 
 # Record what the page's websocket receives: textual-serve draws on a canvas, so the terminal stream
 # the browser gets is the observable "what the user sees".
@@ -94,7 +96,9 @@ async def _received_text(devtools_port: int, page_url: str, needle: str, timeout
         deadline = time.monotonic() + timeout
         text = ""
         while time.monotonic() < deadline:
-            res = await call("Runtime.evaluate", expression="(window.__frames || []).join('')", returnByValue=True)
+            res = await call(
+                "Runtime.evaluate", expression="(window.__frames || []).join('')", returnByValue=True
+            )
             text = res.get("result", {}).get("value") or ""
             if needle in text:
                 return text
@@ -104,12 +108,20 @@ async def _received_text(devtools_port: int, page_url: str, needle: str, timeout
 
 def test_serve_shows_the_article_list_in_headless_chromium(tmp_path):
     port, devtools = _free_port(), _free_port()
-    env = dict(os.environ, HOME=str(tmp_path), XDG_DATA_HOME=str(tmp_path / "data"),
-               XDG_CONFIG_HOME=str(tmp_path / "cfg"))
+    env = dict(
+        os.environ,
+        HOME=str(tmp_path),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_CONFIG_HOME=str(tmp_path / "cfg"),
+    )
     triage = Path(sys.executable).with_name("triage")
-    server = subprocess.Popen([str(triage), "--db", str(tmp_path / "d.json"), "serve", "--demo",
-                               "--port", str(port)],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    server = subprocess.Popen(
+        [str(triage), "--db", str(tmp_path / "d.json"), "serve", "--demo", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     browser = None
     try:
         url = _printed_url(server, timeout=60)
@@ -117,11 +129,24 @@ def test_serve_shows_the_article_list_in_headless_chromium(tmp_path):
         with httpx.Client(follow_redirects=True) as client:  # the token becomes a cookie, the page loads
             assert client.get(url, timeout=10).status_code == 200
         browser = subprocess.Popen(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'chrome'}", f"--remote-debugging-port={devtools}",
-             "--window-size=1280,900", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={tmp_path / 'chrome'}",
+                f"--remote-debugging-port={devtools}",
+                "--window-size=1280,900",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         _wait_http(f"http://127.0.0.1:{devtools}/json/version", timeout=30)
         text = asyncio.run(_received_text(devtools, url, "Inbox 50", timeout=90))
         assert "Inbox 50" in text

@@ -226,7 +226,9 @@ def test_the_analysis_cache_is_private_too(tmp_path: Path) -> None:
 
     where = tmp_path / "data" / "analysis-cache.sqlite"
     analyzer = Analyzer(cache_path=where)
-    art = Article(id="a", title="Bridge closed", text="The council closed the bridge on Tuesday. Repairs start soon.")
+    art = Article(
+        id="a", title="Bridge closed", text="The council closed the bridge on Tuesday. Repairs start soon."
+    )
     analyzer.analyze(art)
     analyzer.flush()
     assert stat.S_IMODE(where.stat().st_mode) == 0o600

@@ -1,4 +1,4 @@
-"""triage.infra.sanitize: the one definition of what never reaches a terminal, with examples and properties."""
+"""triage.infra.sanitize: the one definition of what never reaches a terminal, examples and properties."""
 
 from __future__ import annotations
 
@@ -131,7 +131,10 @@ def _printable_alphabet() -> st.SearchStrategy[str]:
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.text(alphabet=st.characters(codec=None, categories=None)) | st.binary().map(lambda b: b.decode("latin-1")))
+@given(
+    st.text(alphabet=st.characters(codec=None, categories=None))
+    | st.binary().map(lambda b: b.decode("latin-1"))
+)
 @example("\x1b]0;" + "x" * 5000 + "\x07tail")
 @example("\x1b[" + "1;" * 3000)
 def test_random_unicode_never_raises_never_leaves_a_forbidden_character(text):

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from triage.infra.text import byline_author, clean_line, clean_text, dateline_date, is_furniture, normalise_title
+from triage.infra.text import (
+    byline_author,
+    clean_line,
+    clean_text,
+    dateline_date,
+    is_furniture,
+    normalise_title,
+)
 
 
 def test_clean_text_strips_terminal_escapes_and_controls() -> None:
@@ -38,7 +45,9 @@ def test_clean_line_one_line_and_markup_kept_literal() -> None:
 
 
 def test_normalise_title() -> None:
-    assert normalise_title("  Russia BEGINS mobilizing — troops!\u200b ") == normalise_title("russia begins mobilizing troops")
+    assert normalise_title("  Russia BEGINS mobilizing — troops!\u200b ") == normalise_title(
+        "russia begins mobilizing troops"
+    )
 
 
 @pytest.mark.parametrize(
@@ -46,8 +55,10 @@ def test_normalise_title() -> None:
     [
         "– adding “vote” –",
         "– “Everyone would like to leave” –",
-        ("(Except for the headline, this story has not been edited by NDTV staff and is published "
-        "from a syndicated feed.)"),
+        (
+            "(Except for the headline, this story has not been edited by NDTV staff and is published "
+            "from a syndicated feed.)"
+        ),
         "By Jane Doe, Reuters",
         "Friday, January 4, 2019",
         "(Reporting by Guy Faulconbridge; Editing by Alex Richardson)",

@@ -62,8 +62,12 @@ def test_encodings_read_correctly(inbox: Path, encoding: str) -> None:
 def test_cp1252_smart_quotes_and_mislabelled_html(inbox: Path) -> None:
     title, paras = demo_article("01-")
     text = "“Quoted” – Zürich café crème brûlée. " + paras[0]
-    html = (f'<html><head><meta charset="utf-8"><title>{title}</title></head><body><article>'
-            f"<h1>{title}</h1><p>{text}</p>" + "".join(f"<p>{p}</p>" for p in paras[1:]) + "</article></body></html>")
+    html = (
+        f'<html><head><meta charset="utf-8"><title>{title}</title></head><body><article>'
+        f"<h1>{title}</h1><p>{text}</p>"
+        + "".join(f"<p>{p}</p>" for p in paras[1:])
+        + "</article></body></html>"
+    )
     (inbox / "mislabelled.html").write_bytes(html.encode("cp1252", "replace"))
     [a], probs = read_file(inbox / "mislabelled.html")
     assert not probs and "“Quoted” – Zürich café crème brûlée." in a.text
@@ -83,8 +87,9 @@ def test_truncated_html_loads_what_is_there_and_says_so(inbox: Path) -> None:
     arts, probs = read_file(inbox / "cut.html")
     assert len(arts) == 1 and paras[0] in arts[0].text
     assert [p.reason for p in probs] == ["HTML looks truncated (no closing </html>): read what was there"]
-    (inbox / "nothing.html").write_text("<html><head><title>x</title></head><body><nav><a href='/'>Home</a>",
-                                        encoding="utf-8")
+    (inbox / "nothing.html").write_text(
+        "<html><head><title>x</title></head><body><nav><a href='/'>Home</a>", encoding="utf-8"
+    )
     assert "holds no article text" in only_problem(inbox / "nothing.html")
 
 
@@ -103,9 +108,11 @@ def test_bozo_feed_truncated_recovers_entries_and_reports(inbox: Path, nasa_rss:
 
 def test_bozo_feed_wrong_encoding_declaration(inbox: Path) -> None:
     title, paras = demo_article("01-")
-    rss = (f'<?xml version="1.0" encoding="us-ascii"?><rss version="2.0"><channel><title>Zürich Desk</title>'
-           f"<item><title>Café {title}</title><guid>zd-1</guid><description>{paras[0]} crème brûlée</description></item>"
-           "</channel></rss>")
+    rss = (
+        f'<?xml version="1.0" encoding="us-ascii"?><rss version="2.0"><channel><title>Zürich Desk</title>'
+        f"<item><title>Café {title}</title><guid>zd-1</guid><description>{paras[0]} crème brûlée</description></item>"
+        "</channel></rss>"
+    )
     (inbox / "enc.rss").write_bytes(rss.encode("utf-8"))
     arts, probs = read_file(inbox / "enc.rss")
     assert len(arts) == 1 and arts[0].text.endswith("crème brûlée") and arts[0].source == "Zürich Desk"
@@ -128,26 +135,45 @@ def test_bozo_feed_cut_inside_an_item_keeps_what_feedparser_recovers(inbox: Path
     arts, probs = read_file(inbox / "cut.xml")
     assert len(arts) == len(feedparser.parse(data).entries) == 1
     assert arts[0].title == "(untitled)" and arts[0].text == "" and arts[0].source == "T"
-    assert [p.reason for p in probs] == [("feed is not well-formed (<unknown>:1:88: unclosed token): "
-                                          "read 1 recovered entries (1 with no title or text, loaded as untitled)")]
+    assert [p.reason for p in probs] == [
+        (
+            "feed is not well-formed (<unknown>:1:88: unclosed token): "
+            "read 1 recovered entries (1 with no title or text, loaded as untitled)"
+        )
+    ]
 
 
 # Ill-formed cases in the style of feedparser's own tests/illformed suite (re-created here).
 ILLFORMED = {
-    "unclosed-root": ((b'<rss version="2.0">\n<channel><item><title>Cut</title><link>http://link/get?a=1&amp;b=2</link>'
-                      b"<description>Body.</description></item></channel>\n</rss\n"),
-                      "feed is not well-formed (<unknown>:4:0: unclosed token): read 1 recovered entries"),
-    "bare-ampersands": ((b'<rss version="2.0"><channel><title>T & C</title><item><title>Fish & Chips</title>'
-                        b"<description>Fish and chips.</description></item></channel></rss>"),
-                        "feed is not well-formed (<unknown>:"),
-    "windows-1255-undeclared": (("<rss><channel><item><title>כותרת</title><description>"
-                                 + "האם תדפיס נייר של אתר אינטרנט. ראש הממשלה הודיע היום על תוכנית חדשה לחינוך "
-                                 "ולבריאות בכל הארץ, והשרים יתכנסו מחר כדי לדון בה. " * 3
-                                 + "</description></item></channel></rss>").encode("cp1255"),
-                                "feed declares the wrong encoding (read as cp1255): read 1 recovered entries"),
-    "stray-end-tag": ((b'<rss version="2.0"><channel><title>Desk</title><item><title>Stray end tag</title>'
-                      b"<description>Body text here.</description></width></item></channel></rss>"),
-                      "is an ill-formed feed the feed parser failed on"),
+    "unclosed-root": (
+        (
+            b'<rss version="2.0">\n<channel><item><title>Cut</title><link>http://link/get?a=1&amp;b=2</link>'
+            b"<description>Body.</description></item></channel>\n</rss\n"
+        ),
+        "feed is not well-formed (<unknown>:4:0: unclosed token): read 1 recovered entries",
+    ),
+    "bare-ampersands": (
+        (
+            b'<rss version="2.0"><channel><title>T & C</title><item><title>Fish & Chips</title>'
+            b"<description>Fish and chips.</description></item></channel></rss>"
+        ),
+        "feed is not well-formed (<unknown>:",
+    ),
+    "windows-1255-undeclared": (
+        (
+            "<rss><channel><item><title>כותרת</title><description>"
+            + "האם תדפיס נייר של אתר אינטרנט. ראש הממשלה הודיע היום על תוכנית חדשה לחינוך "
+            "ולבריאות בכל הארץ, והשרים יתכנסו מחר כדי לדון בה. " * 3 + "</description></item></channel></rss>"
+        ).encode("cp1255"),
+        "feed declares the wrong encoding (read as cp1255): read 1 recovered entries",
+    ),
+    "stray-end-tag": (
+        (
+            b'<rss version="2.0"><channel><title>Desk</title><item><title>Stray end tag</title>'
+            b"<description>Body text here.</description></width></item></channel></rss>"
+        ),
+        "is an ill-formed feed the feed parser failed on",
+    ),
 }
 
 
@@ -183,13 +209,23 @@ def test_feed_extension_holding_html_or_binary(inbox: Path) -> None:
 def test_json_wrong_types_and_bad_lines(inbox: Path) -> None:
     title, paras = demo_article("02-")
     good = {"title": title, "text": "\n\n".join(paras)}
-    lines = [json.dumps(good), "{not json", json.dumps([1, 2]), json.dumps({"title": 5, "body": 7}),
-             json.dumps({"title": ["x"], "content": "Some text.", "url": {"no": 1}, "published": 2019})]
+    lines = [
+        json.dumps(good),
+        "{not json",
+        json.dumps([1, 2]),
+        json.dumps({"title": 5, "body": 7}),
+        json.dumps({"title": ["x"], "content": "Some text.", "url": {"no": 1}, "published": 2019}),
+    ]
     (inbox / "mixed.jsonl").write_text("\n".join(lines), encoding="utf-8")
     arts, probs = read_file(inbox / "mixed.jsonl")
     assert len(arts) == 2 and arts[0].title == title
     # A list-of-strings title is read as its words; a URL that is an object and a numeric date are ignored.
-    assert arts[1].title == "x" and arts[1].text == "Some text." and arts[1].url == "" and arts[1].published == ""
+    assert (
+        arts[1].title == "x"
+        and arts[1].text == "Some text."
+        and arts[1].url == ""
+        and arts[1].published == ""
+    )
     reasons = [p.reason for p in probs]
     assert reasons[0].startswith("line 2 is not valid JSON")
     assert reasons[1] == "line 3 is a list, not an article object: skipped"
@@ -297,9 +333,12 @@ def test_xxe_in_html_is_never_read(inbox: Path, tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-CONTENT", encoding="utf-8")
     title, paras = demo_article("01-")
-    page = (f'<?xml version="1.0"?><!DOCTYPE html [<!ENTITY xxe SYSTEM "file://{secret}">]><html><head>'
-            f"<title>{title} &xxe;</title></head><body><article><h1>{title}</h1><p>&xxe; {paras[0]}</p>"
-            + "".join(f"<p>{p}</p>" for p in paras[1:]) + "</article></body></html>")
+    page = (
+        f'<?xml version="1.0"?><!DOCTYPE html [<!ENTITY xxe SYSTEM "file://{secret}">]><html><head>'
+        f"<title>{title} &xxe;</title></head><body><article><h1>{title}</h1><p>&xxe; {paras[0]}</p>"
+        + "".join(f"<p>{p}</p>" for p in paras[1:])
+        + "</article></body></html>"
+    )
     for name in ("x.html", "x.xhtml"):
         (inbox / name).write_text(page, encoding="utf-8")
         arts, _ = read_file(inbox / name)
@@ -308,10 +347,16 @@ def test_xxe_in_html_is_never_read(inbox: Path, tmp_path: Path) -> None:
 
 
 def test_entity_expansion_bomb_is_bounded(inbox: Path) -> None:
-    ents = ['<!ENTITY lol "lol">'] + [f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10 if i > 1 else "&lol;" * 10}">'
-                                      for i in range(1, 10)]
-    bomb = ('<?xml version="1.0"?>\n<!DOCTYPE rss [' + "".join(ents) + ']>\n<rss version="2.0"><channel><title>B</title>'
-            "<item><title>&lol9;</title><guid>b1</guid><description>Bomb &lol9;</description></item></channel></rss>")
+    ents = ['<!ENTITY lol "lol">'] + [
+        f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10 if i > 1 else "&lol;" * 10}">'
+        for i in range(1, 10)
+    ]
+    bomb = (
+        '<?xml version="1.0"?>\n<!DOCTYPE rss ['
+        + "".join(ents)
+        + ']>\n<rss version="2.0"><channel><title>B</title>'
+        "<item><title>&lol9;</title><guid>b1</guid><description>Bomb &lol9;</description></item></channel></rss>"
+    )
     (inbox / "bomb.rss").write_text(bomb, encoding="utf-8")
     t0 = time.perf_counter()
     arts, probs = read_file(inbox / "bomb.rss")
@@ -324,7 +369,13 @@ def test_rich_markup_and_escapes_in_titles(inbox: Path) -> None:
     title, paras = demo_article("01-")
     hostile = f"[bold red]{title}[/] \x1b[2J\x1b]0;owned\x07\u202egnp.exe"
     (inbox / "h.txt").write_text(hostile + "\n\n" + "\n\n".join(paras), encoding="utf-8")
-    rows = [{"title": hostile, "text": "Body \x1b[31mred\x1b[0m text.", "source": "[link=file:///etc]x[/link]\x07"}]
+    rows = [
+        {
+            "title": hostile,
+            "text": "Body \x1b[31mred\x1b[0m text.",
+            "source": "[link=file:///etc]x[/link]\x07",
+        }
+    ]
     (inbox / "h.jsonl").write_text(json.dumps(rows[0]), encoding="utf-8")
     res = load([inbox])
     assert len(res.articles) == 2
@@ -350,9 +401,11 @@ def test_one_bad_file_never_stops_the_folder(inbox: Path) -> None:
 
 
 def test_hostile_links_and_huge_titles(inbox: Path) -> None:
-    rows = [{"title": "x" * 5000, "text": "Body one.", "url": "javascript:alert(1)"},
-            {"title": "Local", "text": "Body two.", "url": "file:///etc/passwd"},
-            {"title": "Fine", "text": "Body three.", "url": "https://example.org/a"}]
+    rows = [
+        {"title": "x" * 5000, "text": "Body one.", "url": "javascript:alert(1)"},
+        {"title": "Local", "text": "Body two.", "url": "file:///etc/passwd"},
+        {"title": "Fine", "text": "Body three.", "url": "https://example.org/a"},
+    ]
     (inbox / "links.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
     arts, probs = read_file(inbox / "links.jsonl")
     assert not probs and [a.url for a in arts] == ["", "", "https://example.org/a"]
@@ -365,7 +418,8 @@ def test_deeply_nested_json_and_fifo(inbox: Path) -> None:
     os.mkfifo(inbox / "pipe.txt")
     res = load([inbox])  # must not block on the pipe
     assert [p.reason for p in res.problems if p.where.endswith("pipe.txt")] == [
-        "is not a regular file (device, socket or pipe): skipped"]
+        "is not a regular file (device, socket or pipe): skipped"
+    ]
 
 
 def test_load_never_raises_on_odd_arguments(inbox: Path) -> None:
@@ -373,4 +427,7 @@ def test_load_never_raises_on_odd_arguments(inbox: Path) -> None:
     res = load([None, "bad\x00path", str(inbox), inbox / "nope.txt"])  # type: ignore[list-item]
     assert len(res.articles) == 1
     assert [p.reason for p in res.problems] == [
-        "is not a file, folder or feed URL", "is not a valid path (it holds a NUL byte)", "does not exist"]
+        "is not a file, folder or feed URL",
+        "is not a valid path (it holds a NUL byte)",
+        "does not exist",
+    ]

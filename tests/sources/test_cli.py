@@ -44,7 +44,8 @@ def test_ingest_json_contract(env, inbox: Path, afp: Path, nasa_rss: Path) -> No
     assert wire["title"].startswith("Russia begins mobilizing")
     assert sum(1 for row in rows if row.get("duplicates_of")) == 1
     assert r.stderr.strip().splitlines() == [
-        f"triage: {inbox / 'broken.json'}: is not valid JSON (Expecting value at line 1 column 2)"]
+        f"triage: {inbox / 'broken.json'}: is not valid JSON (Expecting value at line 1 column 2)"
+    ]
     assert (Path(env["TRIAGE_DATA_DIR"]) / "ingest-cache.sqlite").exists()
 
 
@@ -85,7 +86,8 @@ def test_fetch_configured_feeds(env, tmp_path: Path, nasa_rss: Path) -> None:
         base = f"http://127.0.0.1:{srv.server_address[1]}"
         Path(env["TRIAGE_CONFIG"]).write_text(
             f'[[feeds]]\nurl = "{base}/rss"\nname = "NASA"\n\n[[feeds]]\nurl = "{base}/down"\nname = "Down"\n',
-            encoding="utf-8")
+            encoding="utf-8",
+        )
         r = run(fetch, [])
         assert r.exit_code == 0, r.output
         assert "10 articles in the spool from 1 of 2 feeds" in r.stdout

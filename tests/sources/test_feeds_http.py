@@ -17,6 +17,7 @@ from triage.sources.fetch import fetch_feeds, read_spool
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "test"
+
     def log_message(self, *args) -> None:  # quiet
         pass
 
@@ -74,8 +75,14 @@ def test_fetch_spool_conditional_and_items_kept(server, tmp_path: Path, nasa_rss
     spool = tmp_path / "spool"
     feeds = [{"url": url(server, "/nasa.xml"), "name": "NASA releases"}]
     seen = []
-    res = fetch_feeds(feeds, spool, timeout=5, max_bytes=1_000_000, user_agent="triage-test/1",
-                      progress=lambda d, t, n: seen.append((d, t, n)))
+    res = fetch_feeds(
+        feeds,
+        spool,
+        timeout=5,
+        max_bytes=1_000_000,
+        user_agent="triage-test/1",
+        progress=lambda d, t, n: seen.append((d, t, n)),
+    )
     assert not res.problems and len(res.articles) == 10
     assert seen == [(1, 1, "NASA releases")]
     assert all(a.source == "NASA releases" and a.received for a in res.articles)
@@ -108,10 +115,13 @@ def test_http_500(server, tmp_path: Path) -> None:
         h.wfile.write(b"oops!")
 
     server.routes["/broken"] = route
-    res = fetch_feeds([{"url": url(server, "/broken"), "name": "B"}], tmp_path, timeout=5, max_bytes=10_000,
-                      user_agent="t")
+    res = fetch_feeds(
+        [{"url": url(server, "/broken"), "name": "B"}], tmp_path, timeout=5, max_bytes=10_000, user_agent="t"
+    )
     assert res.articles == []
-    assert [str(p) for p in res.problems] == [f"{url(server, '/broken')}: feed returned HTTP 500 Internal Server Error"]
+    assert [str(p) for p in res.problems] == [
+        f"{url(server, '/broken')}: feed returned HTTP 500 Internal Server Error"
+    ]
 
 
 def test_hanging_server_times_out(server, tmp_path: Path, nasa_rss: Path) -> None:
@@ -124,8 +134,13 @@ def test_hanging_server_times_out(server, tmp_path: Path, nasa_rss: Path) -> Non
     server.routes["/ok"] = serve_feed({"body": nasa_rss.read_bytes(), "etag": '"x"'})
     t0 = time.perf_counter()
     try:
-        res = fetch_feeds([{"url": url(server, "/hang"), "name": "H"}, {"url": url(server, "/ok"), "name": "OK"}],
-                          tmp_path, timeout=0.5, max_bytes=1_000_000, user_agent="t")
+        res = fetch_feeds(
+            [{"url": url(server, "/hang"), "name": "H"}, {"url": url(server, "/ok"), "name": "OK"}],
+            tmp_path,
+            timeout=0.5,
+            max_bytes=1_000_000,
+            user_agent="t",
+        )
     finally:
         release.set()
     assert time.perf_counter() - t0 < 4
@@ -147,8 +162,9 @@ def test_trickling_server_stopped_by_deadline(server, tmp_path: Path) -> None:
 
     server.routes["/slow"] = trickle
     t0 = time.perf_counter()
-    res = fetch_feeds([{"url": url(server, "/slow"), "name": "S"}], tmp_path, timeout=0.5, max_bytes=10_000,
-                      user_agent="t")
+    res = fetch_feeds(
+        [{"url": url(server, "/slow"), "name": "S"}], tmp_path, timeout=0.5, max_bytes=10_000, user_agent="t"
+    )
     assert time.perf_counter() - t0 < 4
     assert len(res.problems) == 1 and "took longer than 0.5 s to send: stopped" in res.problems[0].reason
 
@@ -173,22 +189,45 @@ def test_ten_megabytes_of_garbage(server, tmp_path: Path) -> None:
 
     server.routes["/garbage"] = garbage
     server.routes["/declared"] = declared
-    res = fetch_feeds([{"url": url(server, "/garbage"), "name": "G"}, {"url": url(server, "/declared"), "name": "D"}],
-                      tmp_path, timeout=5, max_bytes=10_000_000, user_agent="t")
+    res = fetch_feeds(
+        [{"url": url(server, "/garbage"), "name": "G"}, {"url": url(server, "/declared"), "name": "D"}],
+        tmp_path,
+        timeout=5,
+        max_bytes=10_000_000,
+        user_agent="t",
+    )
     assert res.articles == []
     reasons = [p.reason for p in res.problems]
-    assert reasons == ["feed sent more than the 10,000,000-byte limit: stopped",
-                       "feed is 10,485,760 bytes, over the 10,000,000-byte limit"]
+    assert reasons == [
+        "feed sent more than the 10,000,000-byte limit: stopped",
+        "feed is 10,485,760 bytes, over the 10,000,000-byte limit",
+    ]
     # Under the cap, garbage is read and named as binary, not a feed.
-    res = fetch_feeds([{"url": url(server, "/garbage"), "name": "G"}], tmp_path, timeout=5, max_bytes=20_000_000,
-                      user_agent="t")
+    res = fetch_feeds(
+        [{"url": url(server, "/garbage"), "name": "G"}],
+        tmp_path,
+        timeout=5,
+        max_bytes=20_000_000,
+        user_agent="t",
+    )
     assert res.articles == [] and res.problems[0].reason == "feed is a binary file, not an RSS or Atom feed"
 
 
 def test_json_feed_by_url_and_load_with_url(server, tmp_path: Path) -> None:
-    body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "JF", "items": [
-        {"id": "https://example.org/1", "url": "https://example.org/1", "title": "One", "content_text": "First item."}
-    ]}).encode()
+    body = json.dumps(
+        {
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": "JF",
+            "items": [
+                {
+                    "id": "https://example.org/1",
+                    "url": "https://example.org/1",
+                    "title": "One",
+                    "content_text": "First item.",
+                }
+            ],
+        }
+    ).encode()
 
     def route(h):
         h.send_response(200)
@@ -211,8 +250,13 @@ def test_refused_connection_and_bad_url(tmp_path: Path) -> None:
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
-    res = fetch_feeds([{"url": f"http://127.0.0.1:{port}/x", "name": "R"}, {"name": "no url"}], tmp_path, timeout=2,
-                      max_bytes=1000, user_agent="t")
+    res = fetch_feeds(
+        [{"url": f"http://127.0.0.1:{port}/x", "name": "R"}, {"name": "no url"}],
+        tmp_path,
+        timeout=2,
+        max_bytes=1000,
+        user_agent="t",
+    )
     assert len(res.problems) == 2
     assert res.problems[0].reason.startswith("feed could not be fetched")
     assert res.problems[1].reason == "feed 2 has no url: skipped"
@@ -224,9 +268,11 @@ def test_fetch_full_article_for_teasers(server, tmp_path: Path) -> None:
 
     title, paras = demo_article("13-")
     page = html_page(title, paras, url=url(server, "/story")).encode()
-    rss = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Teasers</title><item><title>{title}</title>'
-           f"<link>{url(server, '/story')}</link><guid>t-1</guid><description>{paras[0][:80]}…</description>"
-           "</item></channel></rss>").encode()
+    rss = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Teasers</title><item><title>{title}</title>'
+        f"<link>{url(server, '/story')}</link><guid>t-1</guid><description>{paras[0][:80]}…</description>"
+        "</item></channel></rss>"
+    ).encode()
 
     def send(body: bytes, ctype: str):
         def route(h):
@@ -235,6 +281,7 @@ def test_fetch_full_article_for_teasers(server, tmp_path: Path) -> None:
             h.send_header("Content-Length", str(len(body)))
             h.end_headers()
             h.wfile.write(body)
+
         return route
 
     server.routes["/teasers.rss"] = send(rss, "application/rss+xml")
@@ -242,15 +289,17 @@ def test_fetch_full_article_for_teasers(server, tmp_path: Path) -> None:
     feeds = [{"url": url(server, "/teasers.rss"), "name": "Teasers"}]
     off = fetch_feeds(feeds, None, timeout=5, max_bytes=1_000_000, user_agent="t")
     assert len(off.articles[0].text) < 100 and not any(p == "/story" for p, _ in server.hits)
-    on = fetch_feeds(feeds, tmp_path / "spool", timeout=5, max_bytes=1_000_000, user_agent="t",
-                     fetch_full_article=True)
+    on = fetch_feeds(
+        feeds, tmp_path / "spool", timeout=5, max_bytes=1_000_000, user_agent="t", fetch_full_article=True
+    )
     assert not on.problems
     [a] = on.articles
     assert paras[0] in a.text and paras[-1][:50] in a.text and "Section 3" not in a.text
     # Next fetch: the full text comes from the spool, the page is not fetched again.
     n_story = sum(1 for p, _ in server.hits if p == "/story")
-    again = fetch_feeds(feeds, tmp_path / "spool", timeout=5, max_bytes=1_000_000, user_agent="t",
-                        fetch_full_article=True)
+    again = fetch_feeds(
+        feeds, tmp_path / "spool", timeout=5, max_bytes=1_000_000, user_agent="t", fetch_full_article=True
+    )
     assert again.articles[0].text == a.text
     assert sum(1 for p, _ in server.hits if p == "/story") == n_story
 
@@ -262,7 +311,12 @@ def test_server_reason_phrase_is_cleaned(server, tmp_path: Path) -> None:
         h.end_headers()
 
     server.routes["/evil"] = route
-    res = fetch_feeds([{"url": url(server, "/evil"), "name": "E"}], tmp_path, timeout=5, max_bytes=100,
-                      user_agent="t")
+    res = fetch_feeds(
+        [{"url": url(server, "/evil"), "name": "E"}], tmp_path, timeout=5, max_bytes=100, user_agent="t"
+    )
     [p] = res.problems
-    assert "\x1b" not in p.reason and "\x07" not in p.reason and p.reason.startswith("feed returned HTTP 503 Down")
+    assert (
+        "\x1b" not in p.reason
+        and "\x07" not in p.reason
+        and p.reason.startswith("feed returned HTTP 503 Down")
+    )

@@ -27,9 +27,16 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRIAGE_CONFIG", str(cfg))
 
 
-def rss(items: list[tuple[str, str]], *, channel: str = "Desk", decl: str = '<?xml version="1.0" encoding="utf-8"?>') -> str:
-    body = "".join(f"<item><title>{t}</title><link>https://news.example.org/{i}</link><description>{d}</description></item>\n"
-                   for i, (t, d) in enumerate(items))
+def rss(
+    items: list[tuple[str, str]],
+    *,
+    channel: str = "Desk",
+    decl: str = '<?xml version="1.0" encoding="utf-8"?>',
+) -> str:
+    body = "".join(
+        f"<item><title>{t}</title><link>https://news.example.org/{i}</link><description>{d}</description></item>\n"
+        for i, (t, d) in enumerate(items)
+    )
     return f'{decl}\n<rss version="2.0"><channel><title>{channel}</title>\n{body}</channel></rss>\n'
 
 
@@ -41,10 +48,15 @@ def assert_no_controls(articles) -> None:
 
 # --- raw ESC / BEL: a traceback on main --------------------------------------------------------------
 
-ESC_FEED = rss([
-    (f"Breaking &amp; story {i} \x1b]0;owned\x07now \x1b[31mred\x1b[0m", f"&lt;p&gt;Body {i} with a \x07 bell and a \x1b[2J clear.&lt;/p&gt;")
-    for i in range(3)
-])
+ESC_FEED = rss(
+    [
+        (
+            f"Breaking &amp; story {i} \x1b]0;owned\x07now \x1b[31mred\x1b[0m",
+            f"&lt;p&gt;Body {i} with a \x07 bell and a \x1b[2J clear.&lt;/p&gt;",
+        )
+        for i in range(3)
+    ]
+)
 
 
 def test_esc_and_bel_in_titles_load_with_the_controls_removed(tmp_path: Path) -> None:
@@ -62,7 +74,11 @@ def test_triage_ingest_on_esc_feed_prints_no_traceback(env, tmp_path: Path) -> N
     (tmp_path / "esc.xml").write_bytes(ESC_FEED.encode())
     r = CliRunner().invoke(ingest, [str(tmp_path / "esc.xml"), "--json", "--no-cache"])
     assert r.exit_code == 0, r.output
-    assert "Traceback" not in r.stderr and "\x1b" not in r.stdout + r.stderr and "\x07" not in r.stdout + r.stderr
+    assert (
+        "Traceback" not in r.stderr
+        and "\x1b" not in r.stdout + r.stderr
+        and "\x07" not in r.stdout + r.stderr
+    )
     rows = [json.loads(line) for line in r.stdout.splitlines()]
     assert [row["title"] for row in rows] == [f"Breaking & story {i} now red" for i in range(3)]
 
@@ -76,6 +92,7 @@ def test_html_to_text_with_controls_never_raises() -> None:
 
 # --- NUL bytes: "a binary file" on main --------------------------------------------------------------
 
+
 def test_nul_bytes_in_titles_give_the_entries_feedparser_recovers(tmp_path: Path) -> None:
     data = rss([(f"Nul\x00 story {i}", f"Body {i}\x00 text.") for i in range(3)]).encode()
     (tmp_path / "nul.xml").write_bytes(data)
@@ -88,7 +105,9 @@ def test_nul_bytes_in_titles_give_the_entries_feedparser_recovers(tmp_path: Path
 
 def test_other_c0_controls_anywhere_in_a_feed(tmp_path: Path) -> None:
     controls = "".join(chr(c) for c in range(32) if chr(c) not in "\t\n\r")
-    data = rss([(f"Title {controls} {i}", f"Text {controls} {i}.") for i in range(4)], channel=f"Desk{controls}").encode()
+    data = rss(
+        [(f"Title {controls} {i}", f"Text {controls} {i}.") for i in range(4)], channel=f"Desk{controls}"
+    ).encode()
     (tmp_path / "c0.rss").write_bytes(data)
     articles, problems = read_file(tmp_path / "c0.rss")
     assert [a.title for a in articles] == [f"Title {i}" for i in range(4)]
@@ -97,11 +116,17 @@ def test_other_c0_controls_anywhere_in_a_feed(tmp_path: Path) -> None:
     assert problems and "control characters removed" in problems[0].reason
 
 
-@pytest.mark.parametrize("name, data", [
-    ("png.xml", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8),
-    ("pdf.rss", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" + bytes(range(256)) * 4),
-    ("feed.atom", gzip.compress(rss([("Zipped", "A gzipped feed is not a feed file.")]).encode() * 20)),
-])
+@pytest.mark.parametrize(
+    "name, data",
+    [
+        ("png.xml", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8),
+        (
+            "pdf.rss",
+            b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" + bytes(range(256)) * 4,
+        ),
+        ("feed.atom", gzip.compress(rss([("Zipped", "A gzipped feed is not a feed file.")]).encode() * 20)),
+    ],
+)
 def test_real_binaries_with_feed_names_stay_problems(tmp_path: Path, name: str, data: bytes) -> None:
     (tmp_path / name).write_bytes(data)
     articles, problems = read_file(tmp_path / name)
@@ -109,7 +134,9 @@ def test_real_binaries_with_feed_names_stay_problems(tmp_path: Path, name: str, 
 
 
 def test_text_with_a_stray_nul_is_text_not_binary(tmp_path: Path) -> None:
-    (tmp_path / "story.txt").write_bytes(b"Council approves budget\n\nThe council met on Tuesday\x00 and agreed.\n")
+    (tmp_path / "story.txt").write_bytes(
+        b"Council approves budget\n\nThe council met on Tuesday\x00 and agreed.\n"
+    )
     [a], problems = read_file(tmp_path / "story.txt")
     assert not problems and a.text == "The council met on Tuesday and agreed."
     cyrillic = "Совет утвердил бюджет\n\nСовет собрался во вторник и согласился.\x00\n".encode("cp1251")
@@ -120,23 +147,41 @@ def test_text_with_a_stray_nul_is_text_not_binary(tmp_path: Path) -> None:
 
 # --- JSON that is neither a feed nor articles: an article on main ------------------------------------
 
+
 def test_package_manifest_is_a_problem_not_an_article(tmp_path: Path) -> None:
-    manifest = {"name": "left-pad", "version": "1.3.0", "description": "String left pad", "main": "index.js",
-                "scripts": {"test": "node test"}, "license": "WTFPL"}
+    manifest = {
+        "name": "left-pad",
+        "version": "1.3.0",
+        "description": "String left pad",
+        "main": "index.js",
+        "scripts": {"test": "node test"},
+        "license": "WTFPL",
+    }
     (tmp_path / "package.json").write_text(json.dumps(manifest), encoding="utf-8")
     articles, problems = read_file(tmp_path / "package.json")
     assert articles == []
     assert [p.reason for p in problems] == [
-        ("is neither a feed nor article objects: it looks like a package manifest ('name' and 'version', "
-         "no title or article text)")]
+        (
+            "is neither a feed nor article objects: it looks like a package manifest ('name' and 'version', "
+            "no title or article text)"
+        )
+    ]
 
 
-@pytest.mark.parametrize("obj", [
-    {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "Product", "description": "A product",
-     "type": "object", "properties": {"id": {"type": "integer"}}},
-    {"compilerOptions": {"strict": True}, "description": "tsconfig"},
-    {"editor.fontSize": 14, "summary": "settings"},
-])
+@pytest.mark.parametrize(
+    "obj",
+    [
+        {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": "Product",
+            "description": "A product",
+            "type": "object",
+            "properties": {"id": {"type": "integer"}},
+        },
+        {"compilerOptions": {"strict": True}, "description": "tsconfig"},
+        {"editor.fontSize": 14, "summary": "settings"},
+    ],
+)
 def test_other_non_article_objects_are_problems(tmp_path: Path, obj: dict) -> None:
     (tmp_path / "x.json").write_text(json.dumps(obj), encoding="utf-8")
     articles, problems = read_file(tmp_path / "x.json")
@@ -145,13 +190,22 @@ def test_other_non_article_objects_are_problems(tmp_path: Path, obj: dict) -> No
 
 
 def test_a_lone_article_object_still_loads(tmp_path: Path) -> None:
-    (tmp_path / "a.json").write_text(json.dumps({"title": "Council", "description": "The council met.",
-                                                 "url": "https://news.example.org/c"}), encoding="utf-8")
+    (tmp_path / "a.json").write_text(
+        json.dumps(
+            {"title": "Council", "description": "The council met.", "url": "https://news.example.org/c"}
+        ),
+        encoding="utf-8",
+    )
     [a], problems = read_file(tmp_path / "a.json")
-    assert not problems and (a.title, a.text, a.url) == ("Council", "The council met.", "https://news.example.org/c")
+    assert not problems and (a.title, a.text, a.url) == (
+        "Council",
+        "The council met.",
+        "https://news.example.org/c",
+    )
 
 
 # --- feedparser's own ill-formed suite: 0 entries where feedparser recovers 1, on main -------------------
+
 
 def test_incomplete_cdata_bare_ampersand_and_short_polygon_recover_their_entry() -> None:
     cdata, _ = read_file(ILLFORMED / "rss_incomplete_cdata.xml")
@@ -160,10 +214,14 @@ def test_incomplete_cdata_bare_ampersand_and_short_polygon_recover_their_entry()
     assert len(cdata) == len(amp) == len(geo) == 1
     assert cdata[0].source == "can feedparser read this xml" and cdata[0].title == "(untitled)"
     assert amp[0].url == "http://link/get?a=1&b=2" and amp[0].title == "http://link/get?a=1&b=2"
-    assert amp_problems[0].reason.endswith("read 1 recovered entries (1 with no title or text, loaded as untitled)")
+    assert amp_problems[0].reason.endswith(
+        "read 1 recovered entries (1 with no title or text, loaded as untitled)"
+    )
 
 
-@pytest.mark.parametrize("path", sorted(ILLFORMED.rglob("*.xml")), ids=lambda p: str(p.relative_to(ILLFORMED)))
+@pytest.mark.parametrize(
+    "path", sorted(ILLFORMED.rglob("*.xml")), ids=lambda p: str(p.relative_to(ILLFORMED))
+)
 def test_never_fewer_entries_than_feedparser_on_its_illformed_suite(path: Path) -> None:
     articles, problems = read_file(path)
     assert len(articles) >= len(feedparser.parse(path.read_bytes()).entries)
@@ -177,12 +235,17 @@ def test_untitled_entries_get_distinct_ids(tmp_path: Path) -> None:
     articles, problems = read_file(tmp_path / "empty.rss")
     assert [a.title for a in articles] == ["(untitled)", "(untitled)", "Real"]
     assert len({a.id for a in articles}) == 3
-    assert [p.reason for p in problems] == ["read 3 feed entries (2 with no title or text, loaded as untitled)"]
+    assert [p.reason for p in problems] == [
+        "read 3 feed entries (2 with no title or text, loaded as untitled)"
+    ]
 
 
 # --- undeclared Latin-1: wrong characters (and a lost entry) on main -----------------------------------
 
-LATIN1_ENTRIES = [(f"Council report {i}", f"The council met on Tuesday to discuss item {i} of the budget.") for i in range(10)]
+LATIN1_ENTRIES = [
+    (f"Council report {i}", f"The council met on Tuesday to discuss item {i} of the budget.")
+    for i in range(10)
+]
 LATIN1_ENTRIES[2] = ("Mayor visits the café", "<![CDATA[The mayor had lunch at the new café]]>")
 LATIN1_ENTRIES[5] = ("Zürich twin town", "A delegation from Zürich arrived on Monday.")
 LATIN1_ENTRIES[7] = ("Twin town visit ends", "The delegation flew home from Zürich.")
@@ -192,20 +255,27 @@ def test_undeclared_latin1_feed_loads_all_ten_with_correct_characters(tmp_path: 
     (tmp_path / "latin1.rss").write_bytes(rss(LATIN1_ENTRIES, channel="Town news", decl="").encode("latin-1"))
     articles, problems = read_file(tmp_path / "latin1.rss")
     assert [(a.title, a.text) for a in articles] == [
-        (t, d.removeprefix("<![CDATA[").removesuffix("]]>")) for t, d in LATIN1_ENTRIES]
-    assert [p.reason for p in problems] == ["feed declares the wrong encoding (read as cp1252): read 10 recovered entries"]
+        (t, d.removeprefix("<![CDATA[").removesuffix("]]>")) for t, d in LATIN1_ENTRIES
+    ]
+    assert [p.reason for p in problems] == [
+        "feed declares the wrong encoding (read as cp1252): read 10 recovered entries"
+    ]
 
 
 def test_dense_latin1_text_in_an_undeclared_feed(tmp_path: Path) -> None:
-    entries = [("Señor Muñoz, año 2024", "Crème brûlée, naïve façade, ±5 °C, ½ price, « Ørsted », ß, þ, ÿ.")] * 3
+    entries = [
+        ("Señor Muñoz, año 2024", "Crème brûlée, naïve façade, ±5 °C, ½ price, « Ørsted », ß, þ, ÿ.")
+    ] * 3
     (tmp_path / "dense.rss").write_bytes(rss(entries, decl="").encode("latin-1"))
     articles, _ = read_file(tmp_path / "dense.rss")
     assert [(a.title, a.text) for a in articles] == entries
 
 
 def test_cyrillic_and_greek_undeclared_feeds_keep_their_script(tmp_path: Path) -> None:
-    for name, enc, title, text in (("ru.rss", "cp1251", "Совет утвердил бюджет", "Совет собрался во вторник."),
-                                   ("el.rss", "cp1253", "Το συμβούλιο ενέκρινε", "Το συμβούλιο συνεδρίασε την Τρίτη.")):
+    for name, enc, title, text in (
+        ("ru.rss", "cp1251", "Совет утвердил бюджет", "Совет собрался во вторник."),
+        ("el.rss", "cp1253", "Το συμβούλιο ενέκρινε", "Το συμβούλιο συνεδρίασε την Τρίτη."),
+    ):
         (tmp_path / name).write_bytes(rss([(title, text)] * 3, decl="").encode(enc))
         articles, _ = read_file(tmp_path / name)
         assert [(a.title, a.text) for a in articles] == [(title, text)] * 3
@@ -213,18 +283,30 @@ def test_cyrillic_and_greek_undeclared_feeds_keep_their_script(tmp_path: Path) -
 
 # --- JSON Feed with wrong types: one object item lost on main --------------------------------------------
 
+
 def test_json_feed_wrong_types_recover_every_item_with_content(tmp_path: Path) -> None:
-    feed = {"version": "https://jsonfeed.org/version/1.1", "title": ["City", "desk"], "authors": "desk",
-            "items": [
-                {"id": 1, "title": "Council approves budget", "content_text": "The council met on Tuesday."},
-                {"id": {"x": 2}, "title": {"rendered": "Mayor &amp; council"}, "content_text": ["Para one.", "Para two."],
-                 "url": ["https://news.example.org/2"], "date_published": 20240101, "authors": [{"name": 5}, {"name": "Ann"}],
-                 "tags": "not-a-list", "summary": {"no": "text"}},
-                {"id": 3, "title": 2024, "content_html": {"rendered": "<p>Year in review.</p>"}},
-                {"id": 4, "url": "https://news.example.org/link-only"},
-                {"id": 5, "title": None, "content_text": None},
-                "a string item",
-            ]}
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": ["City", "desk"],
+        "authors": "desk",
+        "items": [
+            {"id": 1, "title": "Council approves budget", "content_text": "The council met on Tuesday."},
+            {
+                "id": {"x": 2},
+                "title": {"rendered": "Mayor &amp; council"},
+                "content_text": ["Para one.", "Para two."],
+                "url": ["https://news.example.org/2"],
+                "date_published": 20240101,
+                "authors": [{"name": 5}, {"name": "Ann"}],
+                "tags": "not-a-list",
+                "summary": {"no": "text"},
+            },
+            {"id": 3, "title": 2024, "content_html": {"rendered": "<p>Year in review.</p>"}},
+            {"id": 4, "url": "https://news.example.org/link-only"},
+            {"id": 5, "title": None, "content_text": None},
+            "a string item",
+        ],
+    }
     (tmp_path / "feed.json").write_text(json.dumps(feed), encoding="utf-8")
     articles, problems = read_file(tmp_path / "feed.json")
     assert [(a.title, a.text, a.url) for a in articles] == [
@@ -234,15 +316,25 @@ def test_json_feed_wrong_types_recover_every_item_with_content(tmp_path: Path) -
         ("https://news.example.org/link-only", "", "https://news.example.org/link-only"),
     ]
     assert {a.source for a in articles} == {"City desk"}
-    assert articles[1].author == "Ann" and articles[1].published == "2024-01-01T00:00:00"  # a number read as a date
-    assert [p.reason for p in problems] == ["JSON Feed item 5 has neither title nor content: skipped",
-                                           "JSON Feed item 6 is a string, not an object: skipped"]
+    assert (
+        articles[1].author == "Ann" and articles[1].published == "2024-01-01T00:00:00"
+    )  # a number read as a date
+    assert [p.reason for p in problems] == [
+        "JSON Feed item 5 has neither title nor content: skipped",
+        "JSON Feed item 6 is a string, not an object: skipped",
+    ]
 
 
 def test_wordpress_style_rendered_objects(tmp_path: Path) -> None:
-    posts = [{"id": 12, "date": "2024-01-02T10:00:00", "link": "https://news.example.org/wp/12",
-              "title": {"rendered": "Council&#8217;s budget"},
-              "content": {"rendered": "<p>The council met.</p><p>It agreed.</p>"}}]
+    posts = [
+        {
+            "id": 12,
+            "date": "2024-01-02T10:00:00",
+            "link": "https://news.example.org/wp/12",
+            "title": {"rendered": "Council&#8217;s budget"},
+            "content": {"rendered": "<p>The council met.</p><p>It agreed.</p>"},
+        }
+    ]
     (tmp_path / "posts.json").write_text(json.dumps(posts), encoding="utf-8")
     [a], problems = read_file(tmp_path / "posts.json")
     assert not problems and a.title == "Council’s budget" and a.text == "The council met.\n\nIt agreed."
@@ -250,11 +342,14 @@ def test_wordpress_style_rendered_objects(tmp_path: Path) -> None:
 
 # --- other hostile input found while reading the code ----------------------------------------------------
 
+
 def test_json_surrogates_huge_numbers_and_deep_lines(tmp_path: Path) -> None:
-    lines = ['{"title": "Lone \\ud800 surrogate", "text": "Body \\udfff here.", "author": "\\udc80"}',
-             '{"title": "Big id", "text": "A huge id.", "id": ' + "9" * 5000 + "}",
-             "[" * 50_000,
-             '{"title": "Inf", "text": "Infinite number.", "published": 1e999}']
+    lines = [
+        '{"title": "Lone \\ud800 surrogate", "text": "Body \\udfff here.", "author": "\\udc80"}',
+        '{"title": "Big id", "text": "A huge id.", "id": ' + "9" * 5000 + "}",
+        "[" * 50_000,
+        '{"title": "Inf", "text": "Infinite number.", "published": 1e999}',
+    ]
     (tmp_path / "odd.jsonl").write_text("\n".join(lines), encoding="utf-8")
     articles, problems = read_file(tmp_path / "odd.jsonl")
     assert [a.title for a in articles] == ["Lone \ufffd surrogate", "Big id", "Inf"]
@@ -266,8 +361,10 @@ def test_json_surrogates_huge_numbers_and_deep_lines(tmp_path: Path) -> None:
 
 
 def test_mail_header_with_raw_bytes_and_controls(tmp_path: Path) -> None:
-    msg = (b"From: \xff\xfe Reporter <r@example.org>\r\nSubject: Council \x1b]0;owned\x07\xe9t\xe9 budget\r\n"
-           b"Message-ID: <m1@example.org>\r\n\r\nThe council met on Tuesday.\r\n")
+    msg = (
+        b"From: \xff\xfe Reporter <r@example.org>\r\nSubject: Council \x1b]0;owned\x07\xe9t\xe9 budget\r\n"
+        b"Message-ID: <m1@example.org>\r\n\r\nThe council met on Tuesday.\r\n"
+    )
     (tmp_path / "m.eml").write_bytes(msg)
     [a], _problems = read_file(tmp_path / "m.eml")
     assert "\x1b" not in a.title and "owned" not in a.title and a.title.startswith("Council")
@@ -313,14 +410,20 @@ def test_escape_sequences_in_html_pages_and_mail_leave_no_tail(tmp_path: Path) -
     [a], _ = read_file(tmp_path / "p.html")
     assert a.title == "Budget day"
     assert a.text == "The council met on Tuesday to discuss the budget for the coming year in detail."
-    mail = f"From: a@example.org\r\nSubject: Budget\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{page}\r\n"
+    mail = (
+        f"From: a@example.org\r\nSubject: Budget\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{page}\r\n"
+    )
     (tmp_path / "m.eml").write_bytes(mail.encode())
     [m], _ = read_file(tmp_path / "m.eml")
-    assert m.text.endswith("\n\nThe council met on Tuesday to discuss the budget for the coming year in detail.")
+    assert m.text.endswith(
+        "\n\nThe council met on Tuesday to discuss the budget for the coming year in detail."
+    )
     assert "[2J" not in m.text and "owned" not in m.text
     # A control picture in ordinary text (no raw controls in the page) is text, kept as it is.
-    clean = ("<html><head><title>Budget day</title></head><body><article><h1>Budget day</h1><p>The symbol ␛ stands "
-             "for escape in the council's old manual, the chair said on Tuesday.</p></article></body></html>")
+    clean = (
+        "<html><head><title>Budget day</title></head><body><article><h1>Budget day</h1><p>The symbol ␛ stands "
+        "for escape in the council's old manual, the chair said on Tuesday.</p></article></body></html>"
+    )
     (tmp_path / "c.html").write_text(clean, encoding="utf-8")
     [c], _ = read_file(tmp_path / "c.html")
     assert "␛" in c.text

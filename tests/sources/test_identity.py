@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 from tests.sources.conftest import REPO, copy_demo, demo_article
-from triage.sources import load, read_file
 from triage.catalog.dupindex import DuplicateIndex
 from triage.catalog.groups import group_articles
+from triage.sources import load, read_file
 
 
 def test_ids_stable_across_folders_machines_and_processes(tmp_path: Path) -> None:
@@ -25,9 +25,17 @@ def test_ids_stable_across_folders_machines_and_processes(tmp_path: Path) -> Non
     ids_a = sorted(x.id for x in load([a]).articles)
     ids_b = sorted(x.id for x in load([b]).articles)
     assert ids_a == ids_b
-    code = "import sys; from triage.sources import load; print(sorted(a.id for a in load([sys.argv[1]]).articles))"
-    out = subprocess.run([sys.executable, "-c", code, str(a)], check=False, capture_output=True, text=True, cwd=REPO,
-                         env={**os.environ, "PYTHONHASHSEED": "123"}, timeout=60)
+    code = ("import sys; from triage.sources import load; "
+            "print(sorted(a.id for a in load([sys.argv[1]]).articles))")
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(a)],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONHASHSEED": "123"},
+        timeout=60,
+    )
     assert out.stdout.strip() == str(ids_a)
 
 
@@ -69,7 +77,9 @@ def test_cache_reuses_parsed_files_and_notices_changes(inbox: Path, tmp_path: Pa
     copy_demo(inbox, ["01-", "02-", "09-"])
     first = load([inbox], cache_path=cache)
     second = load([inbox], cache_path=cache)
-    assert [(a.id, a.text, a.received) for a in first.articles] == [(a.id, a.text, a.received) for a in second.articles]
+    assert [(a.id, a.text, a.received) for a in first.articles] == [
+        (a.id, a.text, a.received) for a in second.articles
+    ]
     (inbox / "01-magnitogorsk-apartment-building-collapses-after-explosion.txt").unlink()
     copy_demo(inbox, ["03-"])
     third = load([inbox], cache_path=cache)
@@ -113,8 +123,12 @@ def test_lightly_edited_copy_is_grouped(inbox: Path) -> None:
     (inbox / "reuters").mkdir()
     (inbox / "afp" / "mugabe.txt").write_text(title + "\n\n" + "\n\n".join(paras), encoding="utf-8")
     edited = [p.replace("Mugabe", "Robert Mugabe", 1) for p in paras[:-1]]
-    (inbox / "reuters" / "mugabe.txt").write_text("Zimbabwe's Mugabe dies\n\n" + "\n\n".join(edited), encoding="utf-8")
-    articles, groups = group_articles(load([inbox]).articles, DuplicateIndex(None, threshold=0.6, shingle_size=5))
+    (inbox / "reuters" / "mugabe.txt").write_text(
+        "Zimbabwe's Mugabe dies\n\n" + "\n\n".join(edited), encoding="utf-8"
+    )
+    articles, groups = group_articles(
+        load([inbox]).articles, DuplicateIndex(None, threshold=0.6, shingle_size=5)
+    )
     assert len(groups) == 1
     [members] = groups.values()
     assert len(members) == 2

@@ -38,8 +38,10 @@ def test_wire_txt_headline_and_furniture(afp: Path) -> None:
 
 def test_wire_txt_byline_and_dateline(inbox: Path) -> None:
     title, paras = demo_article("01-")
-    (inbox / "w.txt").write_text(f"{title}\n\nBy Jane Doe, Reuters\n\nFriday, January 4, 2019\n\n"
-                                 + "\n\n".join(paras) + "\n", encoding="utf-8")
+    (inbox / "w.txt").write_text(
+        f"{title}\n\nBy Jane Doe, Reuters\n\nFriday, January 4, 2019\n\n" + "\n\n".join(paras) + "\n",
+        encoding="utf-8",
+    )
     [a], _ = read_file(inbox / "w.txt")
     assert a.author == "Jane Doe" and a.published == "2019-01-04"
     assert a.text == "\n\n".join(paras)
@@ -57,15 +59,18 @@ def test_markdown_front_matter(demo: Path) -> None:
 
 def test_markdown_heading_title(inbox: Path) -> None:
     title, paras = demo_article("03-")
-    (inbox / "a.md").write_text(f"# {title}\n\n" + "\n\n".join(f"**{p}**" if i == 0 else p for i, p in enumerate(paras)),
-                                encoding="utf-8")
+    (inbox / "a.md").write_text(
+        f"# {title}\n\n" + "\n\n".join(f"**{p}**" if i == 0 else p for i, p in enumerate(paras)),
+        encoding="utf-8",
+    )
     [a], _ = read_file(inbox / "a.md")
     assert a.title == title and a.source == "inbox"
     assert a.text.startswith(paras[0]) and "**" not in a.text
 
 
-def html_page(title: str, paras: list[str], *, url: str = "https://example.org/news/story-1",
-              truncate: bool = False) -> str:
+def html_page(
+    title: str, paras: list[str], *, url: str = "https://example.org/news/story-1", truncate: bool = False
+) -> str:
     nav = "".join(f'<li><a href="/s{i}">Section {i}</a></li>' for i in range(12))
     body = "".join(f"<p>{p}</p>" for p in paras)
     page = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title} | Example News</title>
@@ -133,8 +138,15 @@ def test_json_and_jsonl(inbox: Path) -> None:
     rows = []
     for prefix in ("07-", "08-"):
         title, paras = demo_article(prefix)
-        rows.append({"title": title, "body": "\n\n".join(paras), "url": f"https://example.org/{prefix}",
-                     "source": "Wikinews", "published": "2019-03-05"})
+        rows.append(
+            {
+                "title": title,
+                "body": "\n\n".join(paras),
+                "url": f"https://example.org/{prefix}",
+                "source": "Wikinews",
+                "published": "2019-03-05",
+            }
+        )
     (inbox / "list.json").write_text(json.dumps(rows), encoding="utf-8")
     (inbox / "one.json").write_text(json.dumps({**rows[0], "text": rows[0]["body"]}), encoding="utf-8")
     (inbox / "lines.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
@@ -152,16 +164,25 @@ def test_json_feed(inbox: Path) -> None:
         "version": "https://jsonfeed.org/version/1.1",
         "title": "Wikinews",
         "items": [
-            {"id": "https://en.wikinews.org/wiki/Benin", "url": "https://en.wikinews.org/wiki/Benin",
-             "title": title, "content_html": "".join(f"<p>{p}</p>" for p in paras),
-             "date_published": "2019-07-10T12:00:00+02:00", "authors": [{"name": "Wikinews contributors"}]},
+            {
+                "id": "https://en.wikinews.org/wiki/Benin",
+                "url": "https://en.wikinews.org/wiki/Benin",
+                "title": title,
+                "content_html": "".join(f"<p>{p}</p>" for p in paras),
+                "date_published": "2019-07-10T12:00:00+02:00",
+                "authors": [{"name": "Wikinews contributors"}],
+            },
             {"id": 2, "title": "Plain item", "content_text": "Text only item.", "tags": "wrong type"},
         ],
     }
     (inbox / "feed.json").write_text(json.dumps(feed), encoding="utf-8")
     arts, probs = read_file(inbox / "feed.json")
     assert not probs and len(arts) == 2
-    assert arts[0].title == title and arts[0].source == "Wikinews" and arts[0].published == "2019-07-10T10:00:00Z"
+    assert (
+        arts[0].title == title
+        and arts[0].source == "Wikinews"
+        and arts[0].published == "2019-07-10T10:00:00Z"
+    )
     assert arts[0].text.split("\n\n") == paras and arts[0].author == "Wikinews contributors"
     assert arts[1].text == "Text only item."
 
@@ -187,7 +208,7 @@ def test_legacy_rss_and_atom(inbox: Path) -> None:
 <updated>2023-12-05T19:26:02Z</updated>
 <entry><title>{title}</title><id>urn:x-nasa:goddard:1</id><link href="https://www.nasa.gov/x"/>
 <updated>2023-12-05T19:26:02Z</updated><author><name>Karl B. Hille</name></author>
-<content type="html">{''.join('&lt;p&gt;' + p.replace('&', '&amp;amp;').replace('<', '&amp;lt;') + '&lt;/p&gt;' for p in paras)}</content></entry></feed>"""
+<content type="html">{"".join("&lt;p&gt;" + p.replace("&", "&amp;amp;").replace("<", "&amp;lt;") + "&lt;/p&gt;" for p in paras)}</content></entry></feed>"""
     (inbox / "goddard.atom").write_text(atom, encoding="utf-8")
     [a], probs = read_file(inbox / "goddard.atom")
     assert not probs and a.title == title and a.author == "Karl B. Hille" and a.source == "NASA Goddard"

@@ -16,7 +16,18 @@ from triage.sources.opml import MAX_BYTES, ListError, parse_opml, read_subscript
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "opml"
 BAD_CHARS = [chr(c) for c in [*range(0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]] + [
-    "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069", "\u200e", "\u200f"]
+    "\u202a",
+    "\u202b",
+    "\u202c",
+    "\u202d",
+    "\u202e",
+    "\u2066",
+    "\u2067",
+    "\u2068",
+    "\u2069",
+    "\u200e",
+    "\u200f",
+]
 
 
 def read(rel: str):
@@ -29,13 +40,16 @@ def by_url(subs) -> dict:
 
 # --- real exports -----------------------------------------------------------------------------------
 
+
 def test_newsboat_opml_1_nested_folders_and_text_over_title():
     subs = read("newsboat/example.opml")
     assert subs.kind == "OPML 1.0" and len(subs.feeds) == 7 and not subs.problems
     feeds = by_url(subs)
     mike = feeds["https://blogs.example.com/~mike/.rss"]
     assert mike.name == "Notes by Mike"
-    assert mike.folders == (("Blogs", "friends"),)  # the folder's text="Blogs" wins over title="should be ignored"
+    assert mike.folders == (
+        ("Blogs", "friends"),
+    )  # the folder's text="Blogs" wins over title="should be ignored"
     assert mike.tags == ("Blogs", "friends")
     assert feeds["https://example.com/feed.xml"].folders == ()
     assert feeds["https://fred.example.com/writing/index.php?type=rss"].tags == ("eloquent",)
@@ -54,7 +68,9 @@ def test_newsboat_urls_file_from_its_test_suite():
     feeds = by_url(subs)
     assert feeds["http://test1.url.cc/feed.xml"].name == "title"
     assert feeds["http://test1.url.cc/feed.xml"].tags == ("tag1", "tag2")
-    assert feeds["http://onemorefeed.at/feed/"].name == "another title"  # "~another title", quoted, tab-separated
+    assert (
+        feeds["http://onemorefeed.at/feed/"].name == "another title"
+    )  # "~another title", quoted, tab-separated
     assert feeds["http://onemorefeed.at/feed/"].tags == ("tag1", "tag3")
     assert feeds["http://anotherfeed.com/"].tags == ()
 
@@ -75,12 +91,16 @@ def test_newsboat_urls_every_feature():
     assert feeds["https://www.lemonde.fr/rss/une.xml"].tags == ("français", "world")
     sz = feeds["https://rss.sueddeutsche.de/rss/Politik"]
     assert sz.name == 'SZ "Politik"' and sz.tags == ("world", "deutsch sprachig")
-    assert feeds["https://feeds.arstechnica.com/arstechnica/index"].tags == ("tech",)  # "!" (hidden) dropped, comment cut
+    assert feeds["https://feeds.arstechnica.com/arstechnica/index"].tags == (
+        "tech",
+    )  # "!" (hidden) dropped, comment cut
     assert [n.split(":")[0] for n in subs.notes] == ["line 10", "line 11"]
     assert all("query feed" in n for n in subs.notes)
     reasons = {p.where: p.reason for p in subs.problems}
     assert set(reasons) == {"line 12", "line 13", "line 14"}
-    assert "exec:" in reasons["line 12"] and "filter:" in reasons["line 13"] and "gopher:" in reasons["line 14"]
+    assert (
+        "exec:" in reasons["line 12"] and "filter:" in reasons["line 13"] and "gopher:" in reasons["line 14"]
+    )
 
 
 def test_newsboat_exec_only_file_has_no_usable_feed():
@@ -108,7 +128,13 @@ def test_netnewswire_export_206_feeds_in_four_folders_with_non_ascii_titles():
     folders = {}
     for f in subs.feeds:
         folders[f.folders] = folders.get(f.folders, 0) + 1
-    assert folders == {(("Weblogs",),): 97, (): 68, (("Programming",),): 33, (("Macintosh",),): 5, (("Writers",),): 3}
+    assert folders == {
+        (("Weblogs",),): 97,
+        (): 68,
+        (("Programming",),): 33,
+        (("Macintosh",),): 5,
+        (("Writers",),): 3,
+    }
     names = {f.name for f in subs.feeds}
     assert {"Learn Swift ↯", "Susan × Blog", "kt zine — Medium", "⌥⇧K", "Stratēchery"} <= names
     assert by_url(subs)["http://daringfireball.net/feeds/main"].site == "http://daringfireball.net/"
@@ -140,7 +166,9 @@ def test_miniflux_iso_8859_1_list_and_escaped_characters():
 
 def test_rssowl_namespaced_attributes_and_two_folder_levels():
     subs = read("miniflux/rssowl-nested.opml")
-    assert [f.folders for f in subs.feeds] == [(("My Feeds", "Some Category"),)] * 2 + [(("My Feeds", "Another Category"),)]
+    assert [f.folders for f in subs.feeds] == [(("My Feeds", "Some Category"),)] * 2 + [
+        (("My Feeds", "Another Category"),)
+    ]
 
 
 def test_feedly_export_non_ascii_titles_and_a_feed_in_two_folders():
@@ -158,19 +186,26 @@ def test_feedly_export_non_ascii_titles_and_a_feed_in_two_folders():
 def test_encodings_are_read_as_declared_or_as_xml_defaults(rel):
     (feed,) = read(rel).feeds
     expected = {"own/latin1.opml": ("Café de la Presse « Actualités »", "Français")}.get(
-        rel, ("Süddeutsche – Überblick 日本", "Nachrichten"))
+        rel, ("Süddeutsche – Überblick 日本", "Nachrichten")
+    )
     assert (feed.name, feed.tags[0]) == expected
 
 
-@pytest.mark.parametrize("rel, check", [
-    ("listparser/cats-3-multiple.opml", lambda f: f.folders == (("root1", "node1"), ("root2", "node2"))),
-    ("listparser/hier-2-nested.opml", lambda f: f.folders == (("grouping1", "grouping2"),)),
-    ("listparser/hier-4-mixed.opml", lambda f: set(f.folders) == {("tag",), ("parent", "child"), ("grouping",)}),
-    ("listparser/hier-5-title.opml", lambda f: f.folders == (("wordpress",),)),
-    ("listparser/outline-duplication-2.opml", lambda f: f.folders == (("hier1",), ("hier2",))),
-    ("listparser/outline_title-text_missing.opml", lambda f: f.name == "feedname"),
-    ("listparser/outline_xmlUrl-miscapitalized.opml", lambda f: f.url == "http://domain/feed"),
-])
+@pytest.mark.parametrize(
+    "rel, check",
+    [
+        ("listparser/cats-3-multiple.opml", lambda f: f.folders == (("root1", "node1"), ("root2", "node2"))),
+        ("listparser/hier-2-nested.opml", lambda f: f.folders == (("grouping1", "grouping2"),)),
+        (
+            "listparser/hier-4-mixed.opml",
+            lambda f: set(f.folders) == {("tag",), ("parent", "child"), ("grouping",)},
+        ),
+        ("listparser/hier-5-title.opml", lambda f: f.folders == (("wordpress",),)),
+        ("listparser/outline-duplication-2.opml", lambda f: f.folders == (("hier1",), ("hier2",))),
+        ("listparser/outline_title-text_missing.opml", lambda f: f.name == "feedname"),
+        ("listparser/outline_xmlUrl-miscapitalized.opml", lambda f: f.url == "http://domain/feed"),
+    ],
+)
 def test_listparser_suite_cases(rel, check):
     (feed,) = read(rel).feeds
     assert check(feed)
@@ -188,10 +223,22 @@ def test_opml_with_only_folders_has_no_feeds():
 
 # --- round trip -------------------------------------------------------------------------------------
 
-ROUND_TRIP = ["newsboat/example.opml", "newsboat/example2.opml", "newsboat/category.opml", "newsboat/test-urls+.opml",
-              "newsboat/test-urls", "netnewswire/Subs.opml", "miniflux/export.opml", "miniflux/rssowl-nested.opml",
-              "miniflux/without-categories.opml", "own/feedly.opml", "own/urls", "own/latin1.opml",
-              "listparser/hier-4-mixed.opml", "listparser/cats-3-multiple.opml"]
+ROUND_TRIP = [
+    "newsboat/example.opml",
+    "newsboat/example2.opml",
+    "newsboat/category.opml",
+    "newsboat/test-urls+.opml",
+    "newsboat/test-urls",
+    "netnewswire/Subs.opml",
+    "miniflux/export.opml",
+    "miniflux/rssowl-nested.opml",
+    "miniflux/without-categories.opml",
+    "own/feedly.opml",
+    "own/urls",
+    "own/latin1.opml",
+    "listparser/hier-4-mixed.opml",
+    "listparser/cats-3-multiple.opml",
+]
 
 
 @pytest.mark.parametrize("rel", ROUND_TRIP)
@@ -202,14 +249,18 @@ def test_export_then_import_keeps_every_url_title_and_folder(rel):
     assert root.tag == "opml" and root.get("version") == "2.0" and root.find("head/title") is not None
     again = parse_opml(text.encode("utf-8"))
     assert again.kind == "OPML 2.0" and not again.problems
-    key = lambda f: (f.url, f.name, tuple(sorted(f.folders)), f.site)
+    def key(f):
+        return f.url, f.name, tuple(sorted(f.folders)), f.site
+
     assert sorted(map(key, again.feeds)) == sorted(map(key, first))
 
 
 def test_export_nests_folders_and_lists_a_feed_in_each_of_its_folders():
     text = to_opml(read("own/feedly.opml").feeds)
     root = ET.fromstring(text.encode())
-    bbc = [o for o in root.iter("outline") if o.get("xmlUrl") == "https://feeds.bbci.co.uk/news/world/rss.xml"]
+    bbc = [
+        o for o in root.iter("outline") if o.get("xmlUrl") == "https://feeds.bbci.co.uk/news/world/rss.xml"
+    ]
     assert len(bbc) == 2 and all(o.get("text") == o.get("title") == "BBC News - World" for o in bbc)
     nested = to_opml(read("newsboat/example.opml").feeds)
     blogs = next(o for o in ET.fromstring(nested.encode()).find("body") if o.get("text") == "Blogs")
@@ -219,31 +270,42 @@ def test_export_nests_folders_and_lists_a_feed_in_each_of_its_folders():
 
 # --- hostile and broken input -----------------------------------------------------------------------
 
+
 def test_xxe_pointing_at_a_local_file_is_refused_and_nothing_is_read(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-CONTENT-4821")
     for doc in (
-        (f'<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY xxe SYSTEM "file://{secret}">]>'
-         '<opml version="2.0"><body><outline text="&xxe;" xmlUrl="https://a.example/rss"/></body></opml>'),
-        (f'<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY % p SYSTEM "file://{secret}"> %p;]>'
-         '<opml version="2.0"><body/></opml>'),
+        (
+            f'<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY xxe SYSTEM "file://{secret}">]>'
+            '<opml version="2.0"><body><outline text="&xxe;" xmlUrl="https://a.example/rss"/></body></opml>'
+        ),
+        (
+            f'<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY % p SYSTEM "file://{secret}"> %p;]>'
+            '<opml version="2.0"><body/></opml>'
+        ),
     ):
         with pytest.raises(ListError) as err:
             read_subscriptions(doc.encode())
         assert "entity" in str(err.value) and "TOP-SECRET" not in str(err.value)
     # An external DTD is never fetched: the document parses and the secret appears nowhere.
-    doc = (f'<?xml version="1.0"?><!DOCTYPE opml SYSTEM "file://{secret}"><opml version="2.0"><body>'
-           '<outline text="A" xmlUrl="https://a.example/rss"/></body></opml>')
+    doc = (
+        f'<?xml version="1.0"?><!DOCTYPE opml SYSTEM "file://{secret}"><opml version="2.0"><body>'
+        '<outline text="A" xmlUrl="https://a.example/rss"/></body></opml>'
+    )
     subs = read_subscriptions(doc.encode())
     assert "TOP-SECRET" not in repr(subs)
 
 
 def test_billion_laughs_is_refused_in_bounded_time_and_memory():
     levels = "".join(f'<!ENTITY l{i} "{("&l" + str(i - 1) + ";") * 10}">' for i in range(1, 10))
-    bomb = (f'<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY l0 "lol">{levels}]>'
-            '<opml version="2.0"><body><outline text="&l9;" xmlUrl="https://a.example/rss"/></body></opml>')
-    quadratic = ('<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY a "' + "x" * 50_000 + '">]><opml version="2.0">'
-                 '<body><outline text="' + "&a;" * 20_000 + '" xmlUrl="https://a.example/rss"/></body></opml>')
+    bomb = (
+        f'<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY l0 "lol">{levels}]>'
+        '<opml version="2.0"><body><outline text="&l9;" xmlUrl="https://a.example/rss"/></body></opml>'
+    )
+    quadratic = (
+        '<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY a "' + "x" * 50_000 + '">]><opml version="2.0">'
+        '<body><outline text="' + "&a;" * 20_000 + '" xmlUrl="https://a.example/rss"/></body></opml>'
+    )
     for doc in (bomb, quadratic):
         tracemalloc.start()
         t0 = time.perf_counter()
@@ -255,19 +317,24 @@ def test_billion_laughs_is_refused_in_bounded_time_and_memory():
         assert elapsed < 1.0 and peak < 20_000_000
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"<opml version='2.0'><body><outline text='x'></body></opml>", "not well-formed XML"),
-    (b"<opml", "not well-formed XML"),
-    (b"<html><body><p>a web page</p></body></html>", "not OPML"),
-    (b'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title></channel></rss>', "an RSS feed"),
-    (b'<feed xmlns="http://www.w3.org/2005/Atom"><title>x</title></feed>', "an Atom feed"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary data"),
-    (b"\xff\xd8\xff\xe0 not utf-8 at all \xfe", "not UTF-8"),
-    (b"Dear editor,\nplease find attached the list.\n", "neither OPML nor a newsboat urls file"),
-    (b'<?xml version="1.0" encoding="no-such-encoding"?><opml/>', "XML"),
-    (b'<opml version="2.0"><body><outline text="&#27;[31mred" xmlUrl="https://a.example/"/></body></opml>',
-     "not well-formed XML"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"<opml version='2.0'><body><outline text='x'></body></opml>", "not well-formed XML"),
+        (b"<opml", "not well-formed XML"),
+        (b"<html><body><p>a web page</p></body></html>", "not OPML"),
+        (b'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title></channel></rss>', "an RSS feed"),
+        (b'<feed xmlns="http://www.w3.org/2005/Atom"><title>x</title></feed>', "an Atom feed"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary data"),
+        (b"\xff\xd8\xff\xe0 not utf-8 at all \xfe", "not UTF-8"),
+        (b"Dear editor,\nplease find attached the list.\n", "neither OPML nor a newsboat urls file"),
+        (b'<?xml version="1.0" encoding="no-such-encoding"?><opml/>', "XML"),
+        (
+            b'<opml version="2.0"><body><outline text="&#27;[31mred" xmlUrl="https://a.example/"/></body></opml>',
+            "not well-formed XML",
+        ),
+    ],
+)
 def test_unusable_files_give_one_plain_line(data, message):
     with pytest.raises(ListError) as err:
         read_subscriptions(data)
@@ -284,9 +351,11 @@ def test_deep_nesting_and_huge_files_are_refused():
 
 
 def test_controls_bidi_and_markup_in_titles_are_neutralised():
-    doc = ('<opml version="2.0"><body><outline text="Evil&#155;31m &#8238;txt.exe [bold red]loud[/]">'
-           '<outline text="Feed&#133;&#x202E;&#x2066; [link=file:///etc]x[/link]" xmlUrl="https://a.example/rss"/>'
-           "</outline></body></opml>")
+    doc = (
+        '<opml version="2.0"><body><outline text="Evil&#155;31m &#8238;txt.exe [bold red]loud[/]">'
+        '<outline text="Feed&#133;&#x202E;&#x2066; [link=file:///etc]x[/link]" xmlUrl="https://a.example/rss"/>'
+        "</outline></body></opml>"
+    )
     (feed,) = read_subscriptions(doc.encode()).feeds
     for s in (feed.name, *feed.tags):
         assert not any(c in s for c in BAD_CHARS), repr(s)
@@ -297,15 +366,18 @@ def test_controls_bidi_and_markup_in_titles_are_neutralised():
     assert feed.name == "Title31m" and feed.tags == ("tag",)
 
 
-@pytest.mark.parametrize("url, reason", [
-    ("javascript:alert(1)", "not an http(s) URL"),
-    ("file:///etc/passwd", "not an http(s) URL"),
-    ("data:text/xml,<rss/>", "not an http(s) URL"),
-    ("/relative/feed.xml", "not an http(s) URL"),
-    ("http://", "no host"),
-    ("http://exa mple.org/rss", "spaces or control"),
-    ("https://example.org:99999/rss", "not a valid URL"),
-])
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("javascript:alert(1)", "not an http(s) URL"),
+        ("file:///etc/passwd", "not an http(s) URL"),
+        ("data:text/xml,<rss/>", "not an http(s) URL"),
+        ("/relative/feed.xml", "not an http(s) URL"),
+        ("http://", "no host"),
+        ("http://exa mple.org/rss", "spaces or control"),
+        ("https://example.org:99999/rss", "not a valid URL"),
+    ],
+)
 def test_only_http_and_https_urls_are_accepted(url, reason):
     with pytest.raises(ValueError, match=re.escape(reason)):
         check_url(url)
@@ -319,15 +391,21 @@ def test_feed_scheme_and_url_normalisation():
     assert check_url("feed:https://example.org/rss") == "https://example.org/rss"
     assert url_key("HTTP://Example.ORG:80") == url_key("http://example.org/") == "http://example.org/"
     assert url_key("https://example.org:443/a?b=1#frag") == "https://example.org/a?b=1"
-    assert url_key("https://example.org/a/") != url_key("https://example.org/a")  # a server may tell them apart
+    assert url_key("https://example.org/a/") != url_key(
+        "https://example.org/a"
+    )  # a server may tell them apart
 
 
 # --- bare "&" (exporters that forget to escape it) --------------------------------------------------
 
-@pytest.mark.parametrize("unescaped, original", [
-    ("bare-ampersand/netnewswire-Subs-unescaped.opml", "netnewswire/Subs.opml"),
-    ("bare-ampersand/miniflux-without-categories-unescaped.opml", "miniflux/without-categories.opml"),
-])
+
+@pytest.mark.parametrize(
+    "unescaped, original",
+    [
+        ("bare-ampersand/netnewswire-Subs-unescaped.opml", "netnewswire/Subs.opml"),
+        ("bare-ampersand/miniflux-without-categories-unescaped.opml", "miniflux/without-categories.opml"),
+    ],
+)
 def test_bare_ampersand_imports_every_feed_of_the_original(unescaped, original):
     subs, orig = read(unescaped), read(original)
     assert subs.feeds == orig.feeds and subs.problems == orig.problems
@@ -345,15 +423,23 @@ def test_plenary_export_with_bare_ampersands():
     assert subs.notes == ("5 unescaped '&' read as text (the exporter did not escape them)",)
 
 
-@pytest.mark.parametrize("doc, message", [
-    # Escaping bare "&" never lets an entity through: declared ones are refused as before ...
-    ('<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY a "x">]><opml version="2.0"><body>'
-     '<outline text="A & B &a;" xmlUrl="https://a.example/rss"/></body></opml>', "declares an XML entity"),
-    # ... undeclared ones are not made into text, and other damage is not repaired.
-    ('<opml version="2.0"><body><outline text="A & B &nbsp;" xmlUrl="https://a.example/rss"/></body></opml>',
-     "not well-formed XML"),
-    ("<opml version='2.0'><body><outline text='A & B'></body></opml>", "not well-formed XML"),
-])
+@pytest.mark.parametrize(
+    "doc, message",
+    [
+        # Escaping bare "&" never lets an entity through: declared ones are refused as before ...
+        (
+            '<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY a "x">]><opml version="2.0"><body>'
+            '<outline text="A & B &a;" xmlUrl="https://a.example/rss"/></body></opml>',
+            "declares an XML entity",
+        ),
+        # ... undeclared ones are not made into text, and other damage is not repaired.
+        (
+            '<opml version="2.0"><body><outline text="A & B &nbsp;" xmlUrl="https://a.example/rss"/></body></opml>',
+            "not well-formed XML",
+        ),
+        ("<opml version='2.0'><body><outline text='A & B'></body></opml>", "not well-formed XML"),
+    ],
+)
 def test_bare_ampersand_recovery_stays_safe(doc, message):
     with pytest.raises(ListError) as err:
         read_subscriptions(doc.encode())

@@ -20,13 +20,17 @@ from triage.sources.registry import SPOOL_STATE_SUFFIX, SPOOL_SUFFIX
 
 
 def feed_body(n: int) -> bytes:
-    items = "".join(f"<item><guid>story-{i}</guid><title>Story {i}</title><link>https://news.example.org/{i}</link>"
-                    f"<description>The council met about item {i}.</description></item>" for i in range(n))
+    items = "".join(
+        f"<item><guid>story-{i}</guid><title>Story {i}</title><link>https://news.example.org/{i}</link>"
+        f"<description>The council met about item {i}.</description></item>"
+        for i in range(n)
+    )
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Desk</title>{items}</channel></rss>'.encode()
 
 
 def conditional(state: dict):
     """A feed route that honours If-None-Match like a real server."""
+
     def route(h) -> None:
         if h.headers.get("If-None-Match") == state["etag"]:
             h.send_response(304)
@@ -84,8 +88,13 @@ def test_killed_between_spool_and_state_loses_no_entry(feed, tmp_path: Path, ser
     assert len(fetch(feeds, spool).articles) == 2
     # The feed gains a story; a fetch is killed between its two durable writes.
     state.update(body=feed_body(3), etag='"v2"', modified="Thu, 07 Dec 2023 08:00:00 GMT")
-    child = subprocess.run([sys.executable, "-c", CRASH_AFTER_FIRST_REPLACE, feeds[0]["url"], str(spool)],
-                           check=False, capture_output=True, text=True, timeout=60)
+    child = subprocess.run(
+        [sys.executable, "-c", CRASH_AFTER_FIRST_REPLACE, feeds[0]["url"], str(spool)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert child.returncode == 17, child.stderr
     # The next fetch must still deliver "Story 2": either it is in the spool already, or the old
     # validators make the server send the body again (never a 304 over entries that were not stored).
@@ -95,8 +104,9 @@ def test_killed_between_spool_and_state_loses_no_entry(feed, tmp_path: Path, ser
     assert not res.problems
 
 
-def test_failed_spool_write_keeps_the_old_fetch_state(feed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                       server) -> None:  # noqa: F811
+def test_failed_spool_write_keeps_the_old_fetch_state(
+    feed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server  # noqa: F811 - the fixture, by name
+) -> None:
     state, feeds = feed
     spool = tmp_path / "spool"
     fetch(feeds, spool)
@@ -115,7 +125,8 @@ def test_failed_spool_write_keeps_the_old_fetch_state(feed, tmp_path: Path, monk
     assert sorted(a.title for a in res.articles) == ["Story 0", "Story 1", "Story 2"]  # shown this time
     assert json.loads(state_file.read_text(encoding="utf-8"))["etag"] == '"v1"'  # not the new ETag
     assert [p.reason for p in res.problems] == [
-        "spool could not be written (No space left on device): the entries will be fetched again next time"]
+        "spool could not be written (No space left on device): the entries will be fetched again next time"
+    ]
     monkeypatch.setattr(feeds_mod, "_write_atomic", real_write)
     res = fetch(feeds, spool)
     assert server.hits[-1][1].get("If-None-Match") == '"v1"'  # so the server sends the body, not a 304
@@ -144,7 +155,9 @@ def test_an_unreadable_spool_is_kept_aside_not_overwritten(feed, tmp_path: Path,
     assert sorted(a.title for a in res.articles) == ["Story 0", "Story 1"]
     [aside] = spool.glob("." + spool_file.name + ".unreadable-*")
     assert aside.read_bytes().startswith(b"\x89PNG")
-    assert [p.reason.split(":")[0] for p in res.problems] == ["spool could not be read (is a binary file, not text)"]
+    assert [p.reason.split(":")[0] for p in res.problems] == [
+        "spool could not be read (is a binary file, not text)"
+    ]
     assert aside.name in res.problems[0].reason
     from triage.sources import load
 

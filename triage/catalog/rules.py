@@ -44,8 +44,9 @@ class Rule:
         try:
             return bool(self.pattern.search(text, timeout=REGEX_SECONDS))
         except TimeoutError:
-            log.warning("rule %r took longer than %s s on one text: counted as no match", self.label,
-                        REGEX_SECONDS)
+            log.warning(
+                "rule %r took longer than %s s on one text: counted as no match", self.label, REGEX_SECONDS
+            )
             return False
 
     def matches(self, article: Article, analysis: Analysis | None = None) -> bool:
@@ -58,7 +59,13 @@ class Rule:
                         if ent.text.casefold() == wanted or any(v.casefold() == wanted for v in ent.variants):
                             return True
             # Without analysis yet, fall back to a whole-word text match so the rule is never silent.
-            return bool(re.search(rf"(?<!\w){re.escape(self.entity)}(?!\w)", article.title + "\n" + article.text, re.IGNORECASE))
+            return bool(
+                re.search(
+                    rf"(?<!\w){re.escape(self.entity)}(?!\w)",
+                    article.title + "\n" + article.text,
+                    re.IGNORECASE,
+                )
+            )
         assert self.pattern is not None
         return self._search(article.title) or self._search(article.text)
 

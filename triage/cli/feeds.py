@@ -33,8 +33,16 @@ def _all_feeds(settings: Any) -> list:
     """Settings.feeds (config.toml's, then feeds.toml's) as Feed objects."""
     from triage.sources.feedlist import Feed
 
-    return [Feed(d["url"], d.get("name", ""), tuple(tuple(p) for p in d.get("folders", [])), d.get("site", ""),
-                 d.get("file", "")) for d in settings.feeds]
+    return [
+        Feed(
+            d["url"],
+            d.get("name", ""),
+            tuple(tuple(p) for p in d.get("folders", [])),
+            d.get("site", ""),
+            d.get("file", ""),
+        )
+        for d in settings.feeds
+    ]
 
 
 def _others(settings: Any, feeds_file: Path) -> list:
@@ -81,7 +89,10 @@ def import_cmd(ctx: click.Context, file: str) -> None:
     for p in subs.problems[:MAX_PROBLEMS_SHOWN]:
         say(f"triage: {shown}: {p.where}: {p.reason}", err=True)
     if len(subs.problems) > MAX_PROBLEMS_SHOWN:
-        say(f"triage: {shown}: ... and {len(subs.problems) - MAX_PROBLEMS_SHOWN} more entries skipped", err=True)
+        say(
+            f"triage: {shown}: ... and {len(subs.problems) - MAX_PROBLEMS_SHOWN} more entries skipped",
+            err=True,
+        )
     for note in subs.notes:
         say(f"triage: {shown}: {note}", err=True)
     if not subs.feeds:
@@ -110,9 +121,15 @@ def import_cmd(ctx: click.Context, file: str) -> None:
                     added += 1
     except FeedListError as exc:
         fail(str(exc))
-    parts = [f"{added} added"] + ([f"{updated} given new folders"] if updated else []) + [f"{present} already there"]
-    say(f"{shown} ({subs.kind}): {len(subs.feeds)} feeds: {', '.join(parts)}"
-         + (f" -> {target}" if added or updated else ""))
+    parts = (
+        [f"{added} added"]
+        + ([f"{updated} given new folders"] if updated else [])
+        + [f"{present} already there"]
+    )
+    say(
+        f"{shown} ({subs.kind}): {len(subs.feeds)} feeds: {', '.join(parts)}"
+        + (f" -> {target}" if added or updated else "")
+    )
 
 
 @feeds.command("export")
@@ -153,8 +170,14 @@ def _table(rows: list[dict[str, Any]], width: int) -> list[str]:
     from triage.sources.feedlist import clean_name
 
     width = max(width, 40) - 1  # never write into the last column: some terminals wrap there
-    cells = [(clean_name(r.get("name", "")) or "(untitled)", clean_name(", ".join(r.get("tags", [])), 400),
-              _shown_url(r.get("url", ""))) for r in rows]
+    cells = [
+        (
+            clean_name(r.get("name", "")) or "(untitled)",
+            clean_name(", ".join(r.get("tags", [])), 400),
+            _shown_url(r.get("url", "")),
+        )
+        for r in rows
+    ]
     name_w = min(max([cell_len(c[0][:31]) for c in cells] + [4]), 30)
     tags_w = min(max([cell_len(c[1][:21]) for c in cells] + [4]), 20) if any(c[1] for c in cells) else 0
     gaps = 2 * (2 if tags_w else 1)
@@ -184,8 +207,11 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
         click.echo(escape_forbidden(text))
         return
     if not rows:
-        say("triage: no feeds yet: `triage feeds import FILE` (OPML, newsboat urls) or `triage feeds add URL`",
-             err=True)
+        say(
+            "triage: no feeds yet: `triage feeds import FILE` (OPML, newsboat urls) or "
+            "`triage feeds add URL`",
+            err=True,
+        )
         return
     for line in _table(rows, shutil.get_terminal_size((80, 24)).columns):
         click.echo(line)
@@ -198,7 +224,9 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
 
 @feeds.command("add")
 @click.argument("url")
-@click.option("--name", "name", default="", help="The name shown for the feed (default: the feed's own title).")
+@click.option(
+    "--name", "name", default="", help="The name shown for the feed (default: the feed's own title)."
+)
 @click.option("--tag", "tags", multiple=True, help="A tag (a folder in OPML); repeat for more.")
 @click.pass_context
 def add_cmd(ctx: click.Context, url: str, name: str, tags: tuple[str, ...]) -> None:
@@ -216,18 +244,23 @@ def add_cmd(ctx: click.Context, url: str, name: str, tags: tuple[str, ...]) -> N
     key = url_key(url)
     for other in _others(settings, target):
         if other.key == key:
-            fail(f"{url} is already in {other.file} (as \"{other.name or other.url}\"); change it there", 1)
+            fail(f'{url} is already in {other.file} (as "{other.name or other.url}"); change it there', 1)
     try:
         with edit_feeds(target) as ff:
             at = next((i for i, f in enumerate(ff.feeds) if f.key == key), None)
             if at is None:
                 ff.add(feed)
-                result = f"added {feed.name or feed.url}" + (f" [{', '.join(feed.tags)}]" if feed.tags else "")
+                result = f"added {feed.name or feed.url}" + (
+                    f" [{', '.join(feed.tags)}]" if feed.tags else ""
+                )
             else:
                 old = ff.feeds[at]
                 new = ff.update(at, name=feed.name or None, folders=old.with_folders(feed.folders).folders)
-                result = (f"updated {new.name or new.url}" + (f" [{', '.join(new.tags)}]" if new.tags else "")
-                          if ff.changed else f"{old.name or old.url} is already in the feed list")
+                result = (
+                    f"updated {new.name or new.url}" + (f" [{', '.join(new.tags)}]" if new.tags else "")
+                    if ff.changed
+                    else f"{old.name or old.url} is already in the feed list"
+                )
     except FeedListError as exc:
         fail(str(exc))
     say(f"{result} ({target})")
@@ -244,14 +277,16 @@ def remove_cmd(ctx: click.Context, feed: str) -> None:
     target = _feeds_file(settings)
     matches = find_feeds(_all_feeds(settings), feed)
     if not matches:
-        fail(f"no feed has the URL or name \"{feed}\" (see `triage feeds list`)")
+        fail(f'no feed has the URL or name "{feed}" (see `triage feeds list`)')
     if len(matches) > 1:
         names = ", ".join(m.url for m in matches[:3]) + (" ..." if len(matches) > 3 else "")
-        fail(f"\"{feed}\" names {len(matches)} feeds ({names}): give the URL", 2)
+        fail(f'"{feed}" names {len(matches)} feeds ({names}): give the URL', 2)
     found = matches[0]
     if found.file != str(target):
-        fail(f"{found.url} is set in {found.file}: remove its [[feeds]] table there "
-              "(triage does not rewrite your config file)")
+        fail(
+            f"{found.url} is set in {found.file}: remove its [[feeds]] table there "
+            "(triage does not rewrite your config file)"
+        )
     try:
         with edit_feeds(target) as ff:
             at = next((i for i, f in enumerate(ff.feeds) if f.key == found.key), None)

@@ -1,4 +1,4 @@
-"""`triage ingest` (read sources, print articles) and `triage fetch` (fetch configured feeds into the spool)."""
+"""`triage ingest` (read sources, print articles) and `triage fetch` (configured feeds into the spool)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,26 @@ from triage.cli.common import group_settings, say
 
 __all__ = ["fetch", "ingest"]
 
-_KEYS = ("id", "title", "source", "url", "published", "text", "path", "urgency", "slugline", "version",
-         "pubstatus", "embargoed", "ednote", "author", "dateline", "language", "guid", "provider")
+_KEYS = (
+    "id",
+    "title",
+    "source",
+    "url",
+    "published",
+    "text",
+    "path",
+    "urgency",
+    "slugline",
+    "version",
+    "pubstatus",
+    "embargoed",
+    "ednote",
+    "author",
+    "dateline",
+    "language",
+    "guid",
+    "provider",
+)
 
 
 def _groups(articles: list[Any], settings: Any, data_dir: Path | None):
@@ -26,7 +44,9 @@ def _groups(articles: list[Any], settings: Any, data_dir: Path | None):
     from triage.catalog.groups import group_articles
 
     where = data_dir / "duplicates.sqlite" if data_dir is not None else None
-    index = DuplicateIndex(where, threshold=threshold, shingle_size=int(settings.get("sources.shingle_size", 5)))
+    index = DuplicateIndex(
+        where, threshold=threshold, shingle_size=int(settings.get("sources.shingle_size", 5))
+    )
     try:
         return group_articles(articles, index)
     finally:
@@ -66,8 +86,9 @@ def ingest(ctx: click.Context, sources: tuple[str, ...], as_json: bool, no_cache
         for a in result.articles:
             row = {k: getattr(a, k) for k in _KEYS}
             row["subjects"] = [{"code": code, "name": name} for code, name in a.subjects]
-            row.update(correction=a.correction, received=a.received, content_hash=a.content_hash,
-                       updated=a.updated)
+            row.update(
+                correction=a.correction, received=a.received, content_hash=a.content_hash, updated=a.updated
+            )
             if a.duplicates_of:
                 row["duplicates_of"] = a.duplicates_of
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -76,9 +97,12 @@ def ingest(ctx: click.Context, sources: tuple[str, ...], as_json: bool, no_cache
         _table(result.articles)
         if result.articles:
             groups = len(result.groups)
-            click.echo(f"{len(result.articles)} articles"
-                       + (f", {groups} duplicate groups" if groups else "")
-                       + (f", {len(result.problems)} problems" if result.problems else ""), err=True)
+            click.echo(
+                f"{len(result.articles)} articles"
+                + (f", {groups} duplicate groups" if groups else "")
+                + (f", {len(result.problems)} problems" if result.problems else ""),
+                err=True,
+            )
     if not result.articles:
         ctx.exit(1)
 
@@ -101,7 +125,9 @@ def _table(articles: list[Any]) -> None:
 
 
 @click.command("fetch")
-@click.option("--timeout", type=float, default=None, help="Seconds per request (default: fetch.timeout_seconds).")
+@click.option(
+    "--timeout", type=float, default=None, help="Seconds per request (default: fetch.timeout_seconds)."
+)
 @click.pass_context
 def fetch(ctx: click.Context, timeout: float | None) -> None:
     """Fetch every configured [[feeds]] URL once into the spool in the data dir."""
@@ -113,8 +139,11 @@ def fetch(ctx: click.Context, timeout: float | None) -> None:
     setup_logging(Path(settings.data_dir), group=group)
     feeds = settings.feeds
     if not feeds:
-        click.echo("triage: no feeds configured: add one with `triage feeds add URL` or import your reader's "
-                   "OPML with `triage feeds import FILE`", err=True)
+        click.echo(
+            "triage: no feeds configured: add one with `triage feeds add URL` or import your reader's "
+            "OPML with `triage feeds import FILE`",
+            err=True,
+        )
         ctx.exit(1)
     spool = Path(settings.data_dir) / "spool"
 

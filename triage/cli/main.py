@@ -35,9 +35,15 @@ class TriageGroup(click.Group):
         return super().parse_args(ctx, args)
 
 
-@click.group(cls=TriageGroup, invoke_without_command=True,
-             context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config", type=click.Path(dir_okay=False), help="A config file (TOML) to use instead of the user's.")
+@click.group(
+    cls=TriageGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]}
+)
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(dir_okay=False),
+    help="A config file (TOML) to use instead of the user's.",
+)
 @click.option("--db", "db", type=click.Path(dir_okay=False), help="The decisions file (TinyDB JSON).")
 @click.version_option(None, "-V", "--version", package_name="triage", prog_name="triage")
 @click.pass_context
@@ -61,9 +67,9 @@ def cli(ctx: click.Context, config: str | None, db: str | None) -> None:
 
 def run_tui(settings, inbox: list[Path], db_path: Path, *, start: str = "main") -> None:
     """Open the decisions file, then run the app; a file that cannot be used stops here with a reason."""
+    from triage.core.service import TriageService
     from triage.infra.log import setup_logging
     from triage.infra.sanitize import sanitize_line
-    from triage.core.service import TriageService
     from triage.store import StoreError
 
     setup_logging(settings.data_dir, group=bool(settings.get("store.group_share", False)))
@@ -145,12 +151,16 @@ def open_cmd(ctx: click.Context, inbox: tuple[str, ...] = ()) -> None:
     """Open the TUI on INBOX folders (default: the inbox from the config)."""
     settings = settings_of(ctx, inbox=inbox)
     if not settings.inbox and not settings.feeds:
-        raise click.UsageError("no inbox: give an INBOX folder, set [paths] inbox in the config, or try `triage demo`")
+        raise click.UsageError(
+            "no inbox: give an INBOX folder, set [paths] inbox in the config, or try `triage demo`"
+        )
     run_tui(settings, list(settings.inbox), settings.db_path)
 
 
-@cli.command("demo", help="Open the TUI on the bundled demo inbox with a temporary decisions file.\n\n"
-             + DEMO_CREDIT + ".")
+@cli.command(
+    "demo",
+    help="Open the TUI on the bundled demo inbox with a temporary decisions file.\n\n" + DEMO_CREDIT + ".",
+)
 @click.option("--keep", is_flag=True, help="Keep the temporary decisions file (its path is printed at exit).")
 @click.pass_context
 def demo_cmd(ctx: click.Context, keep: bool) -> None:

@@ -42,7 +42,9 @@ def _dumps(row: dict[str, Any]) -> str:
 
 
 def _entities_json(analysis: Any) -> dict[str, list[dict[str, Any]]]:
-    return {kind: [{"text": e.text, "count": e.count} for e in ents] for kind, ents in analysis.entities.items()}
+    return {
+        kind: [{"text": e.text, "count": e.count} for e in ents] for kind, ents in analysis.entities.items()
+    }
 
 
 def _parse_line(line: str, n: int) -> tuple[Any, Any, int | None, str]:
@@ -58,18 +60,19 @@ def _parse_line(line: str, n: int) -> tuple[Any, Any, int | None, str]:
     rid = row.get("id")
     title, text, k = row.get("title", ""), row.get("text"), row.get("k")
     if not isinstance(text, str):
-        return rid, None, None, "no \"text\" string"
+        return rid, None, None, 'no "text" string'
     if title is None:
         title = ""
     if not isinstance(title, str):
-        return rid, None, None, "\"title\" is not a string"
+        return rid, None, None, '"title" is not a string'
     if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 0):
-        return rid, None, None, f"\"k\" must be a whole number >= 0, not {k!r}"
+        return rid, None, None, f'"k" must be a whole number >= 0, not {k!r}'
     language = row.get("language")
     if language is not None and not isinstance(language, str):
-        return rid, None, None, "\"language\" is not a string (a BCP 47 tag such as \"de\")"
-    article = Article(id=str(rid) if rid is not None else f"line-{n}", title=title, text=text,
-                      language=language or "")
+        return rid, None, None, '"language" is not a string (a BCP 47 tag such as "de")'
+    article = Article(
+        id=str(rid) if rid is not None else f"line-{n}", title=title, text=text, language=language or ""
+    )
     return rid, article, k, ""
 
 
@@ -143,13 +146,20 @@ def _read_articles(settings: Any, sources: tuple[str, ...]) -> tuple[list[Any], 
 def _print(article: Any, analysis: Any, out: TextIO, width: int = 100) -> None:
     out.write(f"{article.title or article.id}\n")
     where = article.source or article.path
-    out.write(f"  {where + ' · ' if where else ''}{analysis.reading_minutes:.0f} min read · {analysis.model}\n\n")
-    out.writelines(textwrap.fill(" ".join(s.split()), width, initial_indent="  • ", subsequent_indent="    ") + "\n" for s in analysis.summary)
+    out.write(
+        f"  {where + ' · ' if where else ''}{analysis.reading_minutes:.0f} min read · {analysis.model}\n\n"
+    )
+    out.writelines(
+        textwrap.fill(" ".join(s.split()), width, initial_indent="  • ", subsequent_indent="    ") + "\n"
+        for s in analysis.summary
+    )
     if analysis.entities:
         out.write("\n")
         for kind, ents in analysis.entities.items():
             shown = ", ".join(f"{e.text} ({e.count})" if e.count > 1 else e.text for e in ents[:8])
-            out.write(textwrap.fill(shown, width, initial_indent=f"  {kind}: ", subsequent_indent="    ") + "\n")
+            out.write(
+                textwrap.fill(shown, width, initial_indent=f"  {kind}: ", subsequent_indent="    ") + "\n"
+            )
     elif not analysis.entities_available:
         out.write("\n  (entities unavailable: no trained spaCy pipeline)\n")
     if analysis.key_terms:
@@ -159,14 +169,26 @@ def _print(article: Any, analysis: Any, out: TextIO, width: int = 100) -> None:
 
 @click.command("summarize")
 @click.argument("sources", nargs=-1)
-@click.option("--sentences", "-n", type=click.IntRange(min=1), default=None,
-              help="Summary sentences per article (default: analysis.sentences from the config).")
-@click.option("--jsonl", is_flag=True,
-              help='Read lines of {"id","title","text","k"?} on stdin (or the SOURCES given) and write one '
-                   'line of {"id","summary","entities"} per article.')
-@click.option("--no-cache", is_flag=True, help="Analyse everything again (no analysis cache in the data dir).")
+@click.option(
+    "--sentences",
+    "-n",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Summary sentences per article (default: analysis.sentences from the config).",
+)
+@click.option(
+    "--jsonl",
+    is_flag=True,
+    help='Read lines of {"id","title","text","k"?} on stdin (or the SOURCES given) and write one '
+    'line of {"id","summary","entities"} per article.',
+)
+@click.option(
+    "--no-cache", is_flag=True, help="Analyse everything again (no analysis cache in the data dir)."
+)
 @click.pass_context
-def summarize(ctx: click.Context, sources: tuple[str, ...], sentences: int | None, jsonl: bool, no_cache: bool) -> None:
+def summarize(
+    ctx: click.Context, sources: tuple[str, ...], sentences: int | None, jsonl: bool, no_cache: bool
+) -> None:
     """Summarise SOURCES (files or folders), or JSON lines on stdin with --jsonl."""
     settings = group_settings(ctx)
     analyzer = _analyzer(settings, sentences, no_cache)
@@ -188,7 +210,7 @@ def summarize(ctx: click.Context, sources: tuple[str, ...], sentences: int | Non
         click.echo(f"triage: {p}", err=True)
     if not articles:
         ctx.exit(1)
-    for article, (_, analysis) in zip(articles, analyzer.analyze_many(articles)):
+    for article, (_, analysis) in zip(articles, analyzer.analyze_many(articles), strict=True):
         if jsonl:
             row = {"id": article.id, "summary": list(analysis.summary), "entities": _entities_json(analysis)}
             out.write(_dumps(row) + "\n")

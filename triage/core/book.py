@@ -132,15 +132,22 @@ class DecisionBook:
         return bool(saved_now), saved_now
 
     # -- writing ---------------------------------------------------------------------------------
-    def _provisional(self, target: Article | str, decision: Decision | None, note: str, action: str,
-                     batch: str = "") -> DecisionEvent:
+    def _provisional(
+        self, target: Article | str, decision: Decision | None, note: str, action: str, batch: str = ""
+    ) -> DecisionEvent:
         from triage.store import new_uid
 
         aid = target.id if isinstance(target, Article) else target
         old = self._current.get(aid)
         art = target if isinstance(target, Article) else None
         return DecisionEvent(
-            article_id=aid, decision=decision, note=note, at=now_iso(), action=action, batch=batch, uid=new_uid(),
+            article_id=aid,
+            decision=decision,
+            note=note,
+            at=now_iso(),
+            action=action,
+            batch=batch,
+            uid=new_uid(),
             title=art.title if art else (old.title if old else ""),
             source=art.source if art else (old.source if old else ""),
             url=art.url if art else (old.url if old else ""),
@@ -150,8 +157,13 @@ class DecisionBook:
             wire_version=art.version if art else (old.wire_version if old else ""),
         )
 
-    def _submit(self, ids: list[str], provisional: list[DecisionEvent], what: str,
-                write: Callable[[DecisionStore], list[DecisionEvent]]) -> Action:
+    def _submit(
+        self,
+        ids: list[str],
+        provisional: list[DecisionEvent],
+        what: str,
+        write: Callable[[DecisionStore], list[DecisionEvent]],
+    ) -> Action:
         before = {aid: (self.decision(aid), self.note(aid)) for aid in ids}
         with self._lock:
             for ev in provisional:
@@ -160,8 +172,13 @@ class DecisionBook:
                 self._unwritten[aid] = self._unwritten.get(aid, 0) + 1
         return Action(what, ids, before, self._writer.submit(self._run, ids, provisional, what, write))
 
-    def _run(self, ids: list[str], provisional: list[DecisionEvent], what: str,
-             write: Callable[[DecisionStore], list[DecisionEvent]]) -> Saved:
+    def _run(
+        self,
+        ids: list[str],
+        provisional: list[DecisionEvent],
+        what: str,
+        write: Callable[[DecisionStore], list[DecisionEvent]],
+    ) -> Saved:
         from triage.store.errors import PendingWriteError
 
         result = Saved(what)
@@ -199,8 +216,9 @@ class DecisionBook:
                 log.exception("a save listener failed")
         return result
 
-    def decide(self, targets: Sequence[Article | str], decision: Decision | None,
-               note: str | None = None) -> Action:
+    def decide(
+        self, targets: Sequence[Article | str], decision: Decision | None, note: str | None = None
+    ) -> Action:
         """Record a decision for these articles: shown at once, durable when the future completes.
 
         A note of None keeps each article's current note."""
@@ -211,8 +229,10 @@ class DecisionBook:
             return Action("decide", [], {}, done)
         notes = {aid: (note or self.note(aid)) for aid in ids}  # the store keeps the note when given none
         batch = f"b{datetime.now(UTC).timestamp():.6f}" if len(ids) > 1 else ""
-        provisional = [self._provisional(t, decision, notes[aid], "decide" if decision else "clear", batch)
-                       for t, aid in zip(targets, ids)]
+        provisional = [
+            self._provisional(t, decision, notes[aid], "decide" if decision else "clear", batch)
+            for t, aid in zip(targets, ids, strict=True)
+        ]
         given = note or ""
         uids = [ev.uid for ev in provisional]  # the events are known (and rescuable) before they are written
 
@@ -248,7 +268,9 @@ class DecisionBook:
         before it only where no one else has changed the article since (those are reported as
         conflicts and keep what the other person did). Shown at once, written in order."""
         ids = list(action.ids)
-        provisional = [self._provisional(aid, *action.before[aid], "undo") for aid in ids if aid in action.before]
+        provisional = [
+            self._provisional(aid, *action.before[aid], "undo") for aid in ids if aid in action.before
+        ]
         uids = {ev.article_id: ev.uid for ev in provisional}
 
         def write(store: DecisionStore) -> list[DecisionEvent]:
@@ -270,7 +292,9 @@ class DecisionBook:
     def unwritten_events(self) -> list[DecisionEvent]:
         """Events shown but not handed to the store yet (their writes are queued): what a rescue must add."""
         with self._lock:
-            queued = [ev for ev in (self._current.get(aid) for aid in self._unwritten) if ev is not None and ev.uid]
+            queued = [
+                ev for ev in (self._current.get(aid) for aid in self._unwritten) if ev is not None and ev.uid
+            ]
             return [*self._failed, *queued]
 
     def flush(self, timeout: float | None = None) -> bool:

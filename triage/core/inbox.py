@@ -30,9 +30,16 @@ class Inbox:
     """Reads the inbox into the catalog. `prepare` runs before a load; `changed(change)` after every
     batch or merge that changed something (the service queues analysis and keeps version links)."""
 
-    def __init__(self, settings: Settings, folders: Sequence[Path], catalog: Catalog, *,
-                 emit: Callable[[ServiceEvent], None], prepare: Callable[[], None],
-                 changed: Callable[[Change], None]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        folders: Sequence[Path],
+        catalog: Catalog,
+        *,
+        emit: Callable[[ServiceEvent], None],
+        prepare: Callable[[], None],
+        changed: Callable[[Change], None],
+    ) -> None:
         self._settings = settings
         self.folders: tuple[Path, ...] = tuple(folders)
         self._catalog = catalog
@@ -47,8 +54,10 @@ class Inbox:
     def load_options(self) -> dict[str, Any]:
         from triage.sources.scan import scan_options
 
-        return {**scan_options(self._settings.section("sources")),
-                "cache_path": self._settings.data_dir / "ingest-cache.sqlite"}
+        return {
+            **scan_options(self._settings.section("sources")),
+            "cache_path": self._settings.data_dir / "ingest-cache.sqlite",
+        }
 
     def watch_options(self) -> dict:
         return {**self.load_options(), "debounce_ms": int(self._settings.get("watch.debounce_ms", 300))}
@@ -71,8 +80,13 @@ class Inbox:
         src = self._settings.section("sources")
         threshold = float(src["duplicate_threshold"])
         data = self._settings.data_dir
-        dups = DuplicateIndex(data / "duplicates.sqlite", threshold=threshold,
-                              shingle_size=int(src["shingle_size"])) if threshold > 0 else None
+        dups = (
+            DuplicateIndex(
+                data / "duplicates.sqlite", threshold=threshold, shingle_size=int(src["shingle_size"])
+            )
+            if threshold > 0
+            else None
+        )
         self._catalog.attach(duplicates=dups, search=SearchIndex(data / "search-index.sqlite"))
 
     # -- loading ---------------------------------------------------------------------------------
@@ -149,8 +163,9 @@ class Inbox:
         self._catalog.replace(articles, problems)
         self.progress = (len(self._catalog), len(self._catalog), True)
 
-    def merge(self, articles: Iterable[Article], problems: Iterable[Problem] = (),
-              removed_paths: Iterable[str] = ()) -> list[str]:
+    def merge(
+        self, articles: Iterable[Article], problems: Iterable[Problem] = (), removed_paths: Iterable[str] = ()
+    ) -> list[str]:
         """Add or update articles, drop those of removed files; the ids new or changed (any thread)."""
         self.open_indexes()
         change = self._catalog.add(articles, problems, removed_paths)
@@ -162,12 +177,16 @@ class Inbox:
         """Fetch the configured feeds once (a worker thread); returns the IngestResult (not merged)."""
         from triage.sources.fetch import fetch_feeds, fetch_options
 
-        options = fetch_options(self._settings.section("fetch"),
-                                group_share=bool(self._settings.get("store.group_share", False)))
-        return fetch_feeds(self._settings.feeds, self._settings.data_dir / "spool", progress=progress, **options)
+        options = fetch_options(
+            self._settings.section("fetch"), group_share=bool(self._settings.get("store.group_share", False))
+        )
+        return fetch_feeds(
+            self._settings.feeds, self._settings.data_dir / "spool", progress=progress, **options
+        )
 
     def refresh_feeds(self) -> list[str]:
         """Fetch the feeds and merge what they hold (a worker thread); the new or changed ids."""
+
         def progress(done: int, total: int, name: str = "") -> None:
             self._emit(StatusText(f"fetching feeds {done}/{total}" if done < total else ""))
 

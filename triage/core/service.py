@@ -46,8 +46,15 @@ log = logging.getLogger(__name__)
 class TriageService:
     """The domain API of the app: articles, their analysis, decisions, and list views."""
 
-    def __init__(self, settings: Settings, *, inbox: Sequence[Path] | None = None, db_path: Path | None = None,
-                 analyzer: Analyzer | None = None, store: DecisionStore | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        inbox: Sequence[Path] | None = None,
+        db_path: Path | None = None,
+        analyzer: Analyzer | None = None,
+        store: DecisionStore | None = None,
+    ) -> None:
         self.settings = settings
         self.inbox: tuple[Path, ...] = tuple(inbox if inbox is not None else settings.inbox)
         self.db_path = Path(db_path or settings.db_path)
@@ -57,13 +64,27 @@ class TriageService:
         known: dict[str, Analysis] = {}
         self.catalog = Catalog(rules=self.rules, analysis_of=known.get, source_tags=names, file_tags=files)
         self.live = Live(self)
-        self.analyses = Analyses(settings, self.catalog, emit=self.emit, spawn=self.live.spawn, analyzer=analyzer)
+        self.analyses = Analyses(
+            settings, self.catalog, emit=self.emit, spawn=self.live.spawn, analyzer=analyzer
+        )
         self.analyses.known = known
-        self.decisions = Decisions(settings, self.db_path, expand=self._expand, article_of=self.catalog.article,
-                                   emit=self.emit, store=store)
+        self.decisions = Decisions(
+            settings,
+            self.db_path,
+            expand=self._expand,
+            article_of=self.catalog.article,
+            emit=self.emit,
+            store=store,
+        )
         self.versions = Versions(settings, self.catalog, self.decisions.event)
-        self.inbox_part = Inbox(settings, self.inbox, self.catalog, emit=self.emit,
-                                prepare=self.versions.prepare, changed=self._changed)
+        self.inbox_part = Inbox(
+            settings,
+            self.inbox,
+            self.catalog,
+            emit=self.emit,
+            prepare=self.versions.prepare,
+            changed=self._changed,
+        )
 
     # -- listening -------------------------------------------------------------------------------
     def emit(self, event: ServiceEvent) -> None:
@@ -109,8 +130,14 @@ class TriageService:
         return self.analyses.pool
 
     # -- the live side ---------------------------------------------------------------------------
-    def start(self, listener: Callable[[ServiceEvent], None] | None = None, *, analyze: bool = True,
-              load: bool = True, defer: bool = False) -> None:
+    def start(
+        self,
+        listener: Callable[[ServiceEvent], None] | None = None,
+        *,
+        analyze: bool = True,
+        load: bool = True,
+        defer: bool = False,
+    ) -> None:
         """Run the background threads; see core.live.Live.start."""
         self.live.start(listener, analyze=analyze, load=load, defer=defer)
 
@@ -141,8 +168,9 @@ class TriageService:
         """Replace the article set (hand-made articles: tests, tools); duplicates_of links are kept."""
         self.inbox_part.set_articles(articles, problems)
 
-    def merge_articles(self, articles: Iterable[Article], problems: Iterable[Problem] = (),
-                       removed_paths: Iterable[str] = ()) -> list[str]:
+    def merge_articles(
+        self, articles: Iterable[Article], problems: Iterable[Problem] = (), removed_paths: Iterable[str] = ()
+    ) -> list[str]:
         """Add or update articles (live watch, feed refresh); the ids new or changed. Any thread."""
         return self.inbox_part.merge(articles, problems, removed_paths)
 
@@ -186,8 +214,9 @@ class TriageService:
     # -- views -----------------------------------------------------------------------------------
     def listing(self, view: View, keep: Iterable[str] = ()) -> Listing:
         """The ids a view lists and every view's count (walks the inbox: call from a worker)."""
-        return self.catalog.listing(view, self.versions.effective_decision, keep,
-                                    decided=self.decisions.decided_ids())
+        return self.catalog.listing(
+            view, self.versions.effective_decision, keep, decided=self.decisions.decided_ids()
+        )
 
     def row(self, article_id: str) -> Row | None:
         """The list row of one article as it is now (O(1): fine on the event loop)."""
@@ -268,8 +297,9 @@ class TriageService:
     def note(self, article_id: str) -> str:
         return self.decisions.note(article_id)
 
-    def decide_soon(self, article_ids: Sequence[str], decision: Decision | None,
-                    note: str | None = None) -> Action:
+    def decide_soon(
+        self, article_ids: Sequence[str], decision: Decision | None, note: str | None = None
+    ) -> Action:
         """Decide for articles and their duplicate groups: shown at once, written by the writer
         thread, kept as this session's last action (undo)."""
         return self.decisions.decide_soon(article_ids, decision, note)
@@ -278,8 +308,9 @@ class TriageService:
         """Set the note on an article (and its group), keeping its decision (undoable)."""
         return self.decisions.note_soon(article_id, note)
 
-    def decide(self, article_ids: Sequence[str], decision: Decision | None,
-               note: str | None = None) -> list[DecisionEvent]:
+    def decide(
+        self, article_ids: Sequence[str], decision: Decision | None, note: str | None = None
+    ) -> list[DecisionEvent]:
         """Record a decision and wait until it is durable (or held as not saved)."""
         return self.decide_soon(article_ids, decision, note).future.result().events
 

@@ -21,7 +21,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["FORBIDDEN", "FORBIDDEN_CHARS", "XML_ILLEGAL", "escape_forbidden", "has_forbidden", "sanitize", "sanitize_line"]
+__all__ = [
+    "FORBIDDEN",
+    "FORBIDDEN_CHARS",
+    "XML_ILLEGAL",
+    "escape_forbidden",
+    "has_forbidden",
+    "sanitize",
+    "sanitize_line",
+]
 
 # Every character that never reaches a terminal (as a regex character class body).
 FORBIDDEN_CHARS = (
@@ -33,7 +41,8 @@ FORBIDDEN_CHARS = (
     "\u200b\u200e\u200f"  # zero width space, LRM, RLM (ZWNJ/ZWJ U+200C/D stay)
     "\u2028\u2029"  # line and paragraph separators (turned into newlines before this applies)
     "\u202a-\u202e"  # LRE RLE PDF LRO RLO
-    "\u2060-\u2064\u2066-\u206f"  # word joiner, invisible operators, isolates LRI RLI FSI PDI, deprecated formats
+    # word joiner, invisible operators, isolates LRI RLI FSI PDI, deprecated formats
+    "\u2060-\u2064\u2066-\u206f"
     "\ufeff\ufff9-\ufffc"  # BOM, interlinear annotation marks, object replacement character
     "\U000e0000-\U000e007f"  # tag characters
     "\ud800-\udfff"  # lone surrogates

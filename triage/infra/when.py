@@ -1,4 +1,4 @@
-"""Parse the dates people type for filters: 'today', 'yesterday', '7d', '12h', '2w', ISO dates and datetimes."""
+"""The dates people type for filters: 'today', 'yesterday', '7d', '12h', '2w', ISO dates and times."""
 
 from __future__ import annotations
 

@@ -23,8 +23,19 @@ from pathlib import Path
 from triage.infra.text import clean_line, clean_text, normalise_title
 from triage.model import Article, Problem
 
-__all__ = ["IngestResult", "Rejected", "WireFields", "clean_problems", "content_hash", "controls_restored",
-           "controls_to_stand_ins", "identity_id", "iso_date", "language_tag", "make_article"]
+__all__ = [
+    "IngestResult",
+    "Rejected",
+    "WireFields",
+    "clean_problems",
+    "content_hash",
+    "controls_restored",
+    "controls_to_stand_ins",
+    "identity_id",
+    "iso_date",
+    "language_tag",
+    "make_article",
+]
 
 
 class Rejected(Exception):
@@ -71,7 +82,9 @@ def identity_id(*, guid: str = "", url: str = "", source: str = "", title: str =
     guid = clean_line(guid)
     url = clean_line(url)
     if guid:
-        if not (re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", guid) or "/" in guid or "@" in guid or len(guid) >= 16):
+        if not (
+            re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", guid) or "/" in guid or "@" in guid or len(guid) >= 16
+        ):
             guid = clean_line(source).casefold() + "#" + guid  # a bare "1234" is unique only in its feed
         return _h("guid:" + guid)
     if url:
@@ -155,7 +168,9 @@ def as_text(value: object) -> str:
     written as UTF-8, so they would break every later print, export or save.
     """
     if isinstance(value, str):
-        return _SURROGATE.sub("\ufffd", value) if not value.isprintable() and _SURROGATE.search(value) else value
+        return (
+            _SURROGATE.sub("\ufffd", value) if not value.isprintable() and _SURROGATE.search(value) else value
+        )
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
             return str(value)

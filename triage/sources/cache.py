@@ -35,8 +35,10 @@ CREATE TABLE IF NOT EXISTS versions (id TEXT NOT NULL, hash TEXT NOT NULL, recei
 CREATE TABLE IF NOT EXISTS aliases (id TEXT PRIMARY KEY, story TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS read_marks (story TEXT PRIMARY KEY, hash TEXT NOT NULL, at TEXT NOT NULL);
 """
-_DROP = ("DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS arts; DROP TABLE IF EXISTS kv; "
-         "DROP TABLE IF EXISTS sigs;")
+_DROP = (
+    "DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS arts; DROP TABLE IF EXISTS kv; "
+    "DROP TABLE IF EXISTS sigs;"
+)
 
 
 def _key(path: str) -> bytes:
@@ -60,8 +62,20 @@ def _storable(row: tuple[Any, ...]) -> bool:
 
 
 # What the wire says (Article fields), kept as one JSON object per row: only the fields an item states.
-_WIRE_FIELDS = ("urgency", "slugline", "version", "pubstatus", "embargoed", "ednote", "dateline", "language",
-                "guid", "subjects", "provider", "correction")
+_WIRE_FIELDS = (
+    "urgency",
+    "slugline",
+    "version",
+    "pubstatus",
+    "embargoed",
+    "ednote",
+    "dateline",
+    "language",
+    "guid",
+    "subjects",
+    "provider",
+    "correction",
+)
 _PLAIN = Article(id="", title="", text="")
 
 
@@ -88,8 +102,21 @@ def _unwire(value: Any) -> dict[str, Any]:
 def _row(path: str, idx: int, a: Article) -> tuple[Any, ...]:
     """The parsed part of an Article as a row (received only when the reader set it, e.g. a spool;
     updated/duplicates_of are per load)."""
-    return (_key(path), idx, a.id, a.title, a.text, a.source, a.url, a.published, _key(a.path),
-            a.content_hash, a.author, a.received, _wire(a))
+    return (
+        _key(path),
+        idx,
+        a.id,
+        a.title,
+        a.text,
+        a.source,
+        a.url,
+        a.published,
+        _key(a.path),
+        a.content_hash,
+        a.author,
+        a.received,
+        _wire(a),
+    )
 
 
 class IngestCache:
@@ -113,10 +140,22 @@ class IngestCache:
 
     def _articles(self, rows) -> dict[str, list[Article]]:
         out: dict[str, list[Article]] = {}
-        for (path, _i, aid, title, text, source, url, published, apath, chash, author, received, wire) in rows:
-            out.setdefault(_path(path), []).append(Article(
-                id=aid, title=title, text=text, source=source, url=url, published=published,
-                received=received, path=_path(apath), content_hash=chash, author=author, **_unwire(wire)))
+        for path, _i, aid, title, text, source, url, published, apath, chash, author, received, wire in rows:
+            out.setdefault(_path(path), []).append(
+                Article(
+                    id=aid,
+                    title=title,
+                    text=text,
+                    source=source,
+                    url=url,
+                    published=published,
+                    received=received,
+                    path=_path(apath),
+                    content_hash=chash,
+                    author=author,
+                    **_unwire(wire),
+                )
+            )
         return out
 
     def meta(self) -> dict[str, tuple[int, int]]:
@@ -124,8 +163,12 @@ class IngestCache:
         if self.conn is None:
             return {}
         try:
-            return {_path(p): (s, m) for p, s, m in self.conn.execute(
-                "SELECT path, size, mtime_ns FROM files WHERE version = ?", (PARSER_VERSION,))}
+            return {
+                _path(p): (s, m)
+                for p, s, m in self.conn.execute(
+                    "SELECT path, size, mtime_ns FROM files WHERE version = ?", (PARSER_VERSION,)
+                )
+            }
         except sqlite3.Error as exc:
             log.warning("ingest cache read failed: %s", exc)
             return {}
@@ -137,15 +180,21 @@ class IngestCache:
         out: dict[str, tuple[int, int, list[Article]]] = {}
         try:
             for i in range(0, len(paths), 500):
-                part = paths[i:i + 500]
+                part = paths[i : i + 500]
                 marks = ",".join("?" * len(part))
-                meta = {_path(p): (s, m) for p, s, m in self.conn.execute(
-                    f"SELECT path, size, mtime_ns FROM files WHERE version = ? AND path IN ({marks})",
-                    (PARSER_VERSION, *map(_key, part)))}
+                meta = {
+                    _path(p): (s, m)
+                    for p, s, m in self.conn.execute(
+                        f"SELECT path, size, mtime_ns FROM files WHERE version = ? AND path IN ({marks})",
+                        (PARSER_VERSION, *map(_key, part)),
+                    )
+                }
                 if not meta:
                     continue
-                rows = self.conn.execute(f"SELECT * FROM arts WHERE path IN ({','.join('?' * len(meta))}) "
-                                         "ORDER BY path, idx", [_key(p) for p in meta])
+                rows = self.conn.execute(
+                    f"SELECT * FROM arts WHERE path IN ({','.join('?' * len(meta))}) ORDER BY path, idx",
+                    [_key(p) for p in meta],
+                )
                 for path, arts in self._articles(rows).items():
                     out[path] = (meta[path][0], meta[path][1], arts)
         except sqlite3.Error as exc:
@@ -195,7 +244,7 @@ class IngestCache:
         out: list[tuple] = []
         step = 500 // width
         for i in range(0, len(keys), step):
-            part = keys[i:i + step]
+            part = keys[i : i + step]
             marks = ",".join(["(" + ",".join("?" * width) + ")" if width > 1 else "?"] * len(part))
             args = [x for k in part for x in k] if width > 1 else part
             out.extend(self._rows(sql.format(marks=marks), args))
@@ -204,8 +253,9 @@ class IngestCache:
     # -- versions, links between ids, read marks ------------------------------------------------
     def versions_for(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
         """(id, content hash) -> when that version was first seen, for these versions only."""
-        rows = self._in_chunks("SELECT id, hash, received FROM versions WHERE (id, hash) IN (VALUES {marks})",
-                               keys, width=2)
+        rows = self._in_chunks(
+            "SELECT id, hash, received FROM versions WHERE (id, hash) IN (VALUES {marks})", keys, width=2
+        )
         return {(r[0], r[1]): r[2] for r in rows}
 
     def add_versions(self, rows: list[tuple[str, str, str, str, str]]) -> None:
@@ -214,8 +264,9 @@ class IngestCache:
 
     def version(self, article_id: str, content_hash: str) -> tuple[str, str, str] | None:
         """(title, text, received) of one kept version, or None."""
-        rows = self._rows("SELECT title, text, received FROM versions WHERE id = ? AND hash = ?",
-                          (article_id, content_hash))
+        rows = self._rows(
+            "SELECT title, text, received FROM versions WHERE id = ? AND hash = ?", (article_id, content_hash)
+        )
         return tuple(rows[0]) if rows else None
 
     def version_list(self, article_ids: list[str]) -> list[tuple[str, str, str]]:
@@ -270,8 +321,9 @@ class IngestCache:
                     [(_key(p), s, m, PARSER_VERSION) for p, s, m, _arts in files],
                 )
                 self.conn.executemany("INSERT INTO arts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", arts)
-                self.conn.executemany("INSERT OR IGNORE INTO seen (id, first_hash, received) VALUES (?,?,?)",
-                                      seen)
+                self.conn.executemany(
+                    "INSERT OR IGNORE INTO seen (id, first_hash, received) VALUES (?,?,?)", seen
+                )
                 if forget:
                     self.conn.executemany("DELETE FROM files WHERE path = ?", [(_key(p),) for p in forget])
         except sqlite3.Error as exc:

@@ -22,12 +22,35 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-_LATIN = re.compile(r"^(cp125[02478]|windows-125[02478]|iso8859_(1|2|3|4|9|10|13|14|15|16)|latin_?1|mac_?(roman|latin2)|cp850|cp437|ascii)$")
+_LATIN = re.compile(
+    r"^(cp125[02478]|windows-125[02478]|iso8859_(1|2|3|4|9|10|13|14|15|16)|latin_?1|mac_?(roman|latin2)|cp850|cp437|ascii)$"
+)
 _SIGNATURES = (
-    b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"BZh", b"\xfd7zXZ",
-    b"7z\xbc\xaf", b"Rar!", b"\x7fELF", b"OggS", b"ID3", b"RIFF", b"\xd0\xcf\x11\xe0",
-    b"SQLite format 3", b"\x28\xb5\x2f\xfd", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe",
-    b"wOFF", b"wOF2", b"\x00asm", b"fLaC", b"MZ\x90\x00",
+    b"\x89PNG",
+    b"GIF8",
+    b"\xff\xd8\xff",
+    b"%PDF",
+    b"PK\x03\x04",
+    b"\x1f\x8b",
+    b"BZh",
+    b"\xfd7zXZ",
+    b"7z\xbc\xaf",
+    b"Rar!",
+    b"\x7fELF",
+    b"OggS",
+    b"ID3",
+    b"RIFF",
+    b"\xd0\xcf\x11\xe0",
+    b"SQLite format 3",
+    b"\x28\xb5\x2f\xfd",
+    b"\xca\xfe\xba\xbe",
+    b"\xcf\xfa\xed\xfe",
+    b"\xce\xfa\xed\xfe",
+    b"wOFF",
+    b"wOF2",
+    b"\x00asm",
+    b"fLaC",
+    b"MZ\x90\x00",
 )
 
 
@@ -130,10 +153,12 @@ def decode_bytes(data: bytes, declared: str = "") -> tuple[str, str]:
     for bom, enc in _BOMS:
         if data.startswith(bom):
             try:
-                return data[len(bom):].decode(enc), enc
+                return data[len(bom) :].decode(enc), enc
             except UnicodeDecodeError as exc:
-                raise Rejected(f"starts with a {enc.upper()} byte-order mark but is not valid {enc.upper()} "
-                               f"(byte {exc.start + len(bom)})") from None
+                raise Rejected(
+                    f"starts with a {enc.upper()} byte-order mark but is not valid {enc.upper()} "
+                    f"(byte {exc.start + len(bom)})"
+                ) from None
     guess16 = _utf16_guess(data)
     if guess16:
         try:
@@ -166,7 +191,11 @@ def decode_bytes(data: bytes, declared: str = "") -> tuple[str, str]:
     if enc and not _LATIN.match(enc.replace("-", "_").lower()):
         try:
             text = data.decode(enc)
-            if _bad_ratio(text) < 0.01 and _non_latin_script(text) and not _plausible_latin(data.decode("latin-1")):
+            if (
+                _bad_ratio(text) < 0.01
+                and _non_latin_script(text)
+                and not _plausible_latin(data.decode("latin-1"))
+            ):
                 return text, enc
         except (LookupError, UnicodeDecodeError):
             pass

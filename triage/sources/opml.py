@@ -24,9 +24,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from triage.sources.feedmodel import Feed, check_url, clean_name, merge_feeds
-from triage.model import Problem
 from triage.infra.sanitize import XML_ILLEGAL
+from triage.model import Problem
+from triage.sources.feedmodel import Feed, check_url, clean_name, merge_feeds
 
 __all__ = ["ListError", "Subscriptions", "parse_newsboat_urls", "parse_opml", "read_subscriptions", "to_opml"]
 
@@ -73,6 +73,7 @@ def read_subscriptions(data: bytes) -> Subscriptions:
 
 # --- OPML ------------------------------------------------------------------------------------------
 
+
 def _local(tag: object) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
@@ -89,10 +90,14 @@ def _checked_xml(data: bytes):
     except EntitiesForbidden as exc:
         sysid = getattr(exc, "sysid", None)
         target = f", pointing at {_shown(sysid)}" if sysid else ""
-        raise ListError(f"declares an XML entity ({_shown(exc.name or '')!r}{target}): refused, since OPML never "
-                        "needs one and it could read local files (XXE) or expand without bound") from None
+        raise ListError(
+            f"declares an XML entity ({_shown(exc.name or '')!r}{target}): refused, since OPML never "
+            "needs one and it could read local files (XXE) or expand without bound"
+        ) from None
     except ExternalReferenceForbidden as exc:
-        raise ListError(f"refers to an external resource ({_shown(getattr(exc, 'sysid', None) or '')}): refused") from None
+        raise ListError(
+            f"refers to an external resource ({_shown(getattr(exc, 'sysid', None) or '')}): refused"
+        ) from None
     except DefusedXmlException as exc:
         raise ListError(f"uses XML features OPML never needs ({type(exc).__name__}): refused") from None
     except ET.ParseError as exc:
@@ -130,7 +135,9 @@ def _check_shape(root) -> None:
     tag = _local(root.tag)
     if tag != "opml":
         if tag in _FEED_DOCUMENTS:
-            raise ListError(f"is {_FEED_DOCUMENTS[tag]}, not a list of feeds: add its URL with `triage feeds add URL`")
+            raise ListError(
+                f"is {_FEED_DOCUMENTS[tag]}, not a list of feeds: add its URL with `triage feeds add URL`"
+            )
         raise ListError(f"is XML but not OPML (its root element is <{_shown(tag, 30)}>)")
     if not any(_local(child.tag) == "body" for child in root):
         raise ListError("is OPML without a <body>, so it lists no feeds")
@@ -167,7 +174,9 @@ def parse_opml(data: bytes) -> Subscriptions:
         if _local(el.tag) == "outline" and _attr(el, "xmlurl"):
             sites.setdefault(_attr(el, "xmlurl"), _attr(el, "htmlurl"))
     # Only what defusedxml accepted, as UTF-8 with a declaration (lxml's HTML parser would guess Latin-1).
-    clean = b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode").encode("utf-8")
+    clean = b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode").encode(
+        "utf-8"
+    )
     parsed = listparser.parse(clean)  # bytes: a str starting with http:// would be fetched
 
     feeds: list[Feed] = []
@@ -183,8 +192,11 @@ def parse_opml(data: bytes) -> Subscriptions:
             continue
         if title in (url, raw_url):
             title = ""  # a reader that had no title wrote the URL as the text
-        folders = tuple(p for p in (tuple(x for x in map(clean_name, path) if x)
-                                    for path in entry.get("categories", [])) if p)
+        folders = tuple(
+            p
+            for p in (tuple(x for x in map(clean_name, path) if x) for path in entry.get("categories", []))
+            if p
+        )
         site = sites.get(raw_url, "")
         try:
             site = check_url(site) if site else ""
@@ -193,9 +205,13 @@ def parse_opml(data: bytes) -> Subscriptions:
         feeds.append(Feed(url, title, tuple(dict.fromkeys(folders)), site))
     for entry in parsed.get("lists", []):
         title = clean_name(entry.get("title") or "")
-        problems.append(Problem(f'outline "{_shown(title)}"' if title else "outline",
-                                f"links to another subscription list ({_shown(entry.get('url') or '')}): "
-                                "not followed; import that list itself"))
+        problems.append(
+            Problem(
+                f'outline "{_shown(title)}"' if title else "outline",
+                f"links to another subscription list ({_shown(entry.get('url') or '')}): "
+                "not followed; import that list itself",
+            )
+        )
     if not feeds and not problems:
         raise ListError(f"is {kind} with no feeds in it (no <outline> has an xmlUrl)")
     return Subscriptions(kind, tuple(merge_feeds(feeds)), tuple(problems), notes)
@@ -213,7 +229,9 @@ def to_opml(feeds: Iterable[Feed], *, title: str = "triage feeds", created: date
     root = ET.Element("opml", version="2.0")
     head = ET.SubElement(root, "head")
     ET.SubElement(head, "title").text = safe(title)
-    ET.SubElement(head, "dateCreated").text = format_datetime(created or datetime.now(UTC).replace(microsecond=0))
+    ET.SubElement(head, "dateCreated").text = format_datetime(
+        created or datetime.now(UTC).replace(microsecond=0)
+    )
     body = ET.SubElement(root, "body")
     folders: dict[tuple[str, ...], ET.Element] = {(): body}
 
@@ -286,13 +304,20 @@ def parse_newsboat_urls(text: str) -> Subscriptions:
         if first.startswith("query:"):
             url_like += 1
             name = first.split(":", 2)[1] if first.count(":") >= 2 else first[6:]
-            notes.append(f'{where}: query feed "{_shown(name)}" left out: it is a search over newsboat\'s own '
-                         "articles, not a feed to fetch")
+            notes.append(
+                f'{where}: query feed "{_shown(name)}" left out: it is a search over newsboat\'s own '
+                "articles, not a feed to fetch"
+            )
             continue
         if first.startswith(("exec:", "filter:")):
             url_like += 1
-            problems.append(Problem(where, f"{first.split(':', 1)[0]}: feeds run a local command; triage fetches "
-                                           "only http(s) URLs: skipped"))
+            problems.append(
+                Problem(
+                    where,
+                    f"{first.split(':', 1)[0]}: feeds run a local command; triage fetches "
+                    "only http(s) URLs: skipped",
+                )
+            )
             continue
         if "://" in first or first.lower().startswith("feed:"):
             url_like += 1

@@ -159,7 +159,9 @@ def _dispatch(path: Path, data: bytes, problems: list[Problem]) -> list[Article]
     source = source_name(path)
     if kind == "":
         if looks_binary(data):
-            raise Rejected(f"is a binary file of an unsupported type ({path.suffix or 'no extension'}): skipped")
+            raise Rejected(
+                f"is a binary file of an unsupported type ({path.suffix or 'no extension'}): skipped"
+            )
         raise Rejected(f"has an unsupported file type ({path.suffix or 'no extension'}): skipped")
     if kind == "feed":
         from triage.sources.readers.feedfile import is_binary_not_feed, read_feed_file
@@ -262,19 +264,36 @@ def _declared_charset(data: bytes) -> str:
 
 def _spooled_wire(obj: dict[str, Any]) -> WireFields:
     """The wire fields of a spooled Article (written with dataclasses.asdict); wrong types are dropped."""
+
     def text(key: str) -> str:
         value = obj.get(key)
         return value if isinstance(value, str) else ""
 
     urgency = obj.get("urgency")
     subjects = obj.get("subjects")
-    pairs = [(str(p[0]), str(p[1])) for p in subjects if isinstance(p, list | tuple) and len(p) == 2
-             and all(isinstance(x, str) for x in p)] if isinstance(subjects, list) else []
-    return WireFields(urgency=urgency if type(urgency) is int else None, slugline=text("slugline"),
-                      version=text("version"), pubstatus=text("pubstatus"), embargoed=text("embargoed"),
-                      ednote=text("ednote"), dateline=text("dateline"), language=text("language"),
-                      guid=text("guid"), subjects=pairs, provider=text("provider"),
-                      correction=obj.get("correction") is True)
+    pairs = (
+        [
+            (str(p[0]), str(p[1]))
+            for p in subjects
+            if isinstance(p, list | tuple) and len(p) == 2 and all(isinstance(x, str) for x in p)
+        ]
+        if isinstance(subjects, list)
+        else []
+    )
+    return WireFields(
+        urgency=urgency if type(urgency) is int else None,
+        slugline=text("slugline"),
+        version=text("version"),
+        pubstatus=text("pubstatus"),
+        embargoed=text("embargoed"),
+        ednote=text("ednote"),
+        dateline=text("dateline"),
+        language=text("language"),
+        guid=text("guid"),
+        subjects=pairs,
+        provider=text("provider"),
+        correction=obj.get("correction") is True,
+    )
 
 
 def _read_spool(text: str, path: Path, problems: list[Problem]) -> list[Article]:
@@ -291,16 +310,24 @@ def _read_spool(text: str, path: Path, problems: list[Problem]) -> list[Article]
             problems.append(Problem(f"{path}:{n}", f"spool line {n} is damaged: skipped"))
             continue
         art = make_article(
-            title=obj.get("title"), text=obj.get("text"), path=obj.get("path") or str(path),
-            source=obj.get("source"), url=obj.get("url"), published=obj.get("published") or "",
-            author=obj.get("author"), received=obj.get("received") if isinstance(obj.get("received"), str) else "",
-            article_id=obj["id"], wire=_spooled_wire(obj),
+            title=obj.get("title"),
+            text=obj.get("text"),
+            path=obj.get("path") or str(path),
+            source=obj.get("source"),
+            url=obj.get("url"),
+            published=obj.get("published") or "",
+            author=obj.get("author"),
+            received=obj.get("received") if isinstance(obj.get("received"), str) else "",
+            article_id=obj["id"],
+            wire=_spooled_wire(obj),
         )
         out.append(art)
     return out
 
 
-def read_file(path: str | os.PathLike[str], *, max_file_bytes: int = 5_000_000, **_opts: Any) -> tuple[list[Article], list[Problem]]:
+def read_file(
+    path: str | os.PathLike[str], *, max_file_bytes: int = 5_000_000, **_opts: Any
+) -> tuple[list[Article], list[Problem]]:
     """Read one file of any supported kind: (articles, problems). Never raises for bad input."""
     p = Path(path)
     problems: list[Problem] = []
@@ -315,8 +342,9 @@ def read_file(path: str | os.PathLike[str], *, max_file_bytes: int = 5_000_000, 
         return [], clean_problems(problems + [Problem(str(p), "needs too much memory to read")])
     except Exception as exc:
         log.exception("reading %s", p)
-        return [], clean_problems(problems + [Problem(str(p), f"could not be read ({type(exc).__name__}: "
-                                                               f"{str(exc)[:120]})")])
+        return [], clean_problems(
+            problems + [Problem(str(p), f"could not be read ({type(exc).__name__}: {str(exc)[:120]})")]
+        )
     if not articles and not problems:
         problems.append(Problem(str(p), "holds no articles"))
     return articles, clean_problems(problems)

@@ -55,7 +55,7 @@ def _defuse(data: bytes) -> tuple[bytes, bool]:
     removed = bool(_ENTITY_DECL.search(m.group(0)))
     if not removed:
         return data, False
-    return data[: m.start()] + data[m.end():], True
+    return data[: m.start()] + data[m.end() :], True
 
 
 # Forbidden C0 controls go through the parser as stand-ins (see base.controls_to_stand_ins) and come back
@@ -79,8 +79,11 @@ def _decode_feed(data: bytes) -> tuple[str, str]:
         name = codecs.lookup(declared).name if declared else ""
     except LookupError:
         name = ""
-    if name and not data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) \
-            and not name.startswith(("utf-16", "utf-32")):
+    if (
+        name
+        and not data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+        and not name.startswith(("utf-16", "utf-32"))
+    ):
         try:
             return data.decode(name), name
         except UnicodeDecodeError:
@@ -92,7 +95,8 @@ def _utf8_document(text: str) -> bytes:
     """A decoded feed as UTF-8 bytes whose XML declaration (if any) says so."""
     text = text.lstrip("\ufeff")
     return _XML_DECL_STR.sub(lambda m: f"{m.group(1)}{m.group(2)}utf-8{m.group(2)}", text, count=1).encode(
-        "utf-8", "surrogatepass")
+        "utf-8", "surrogatepass"
+    )
 
 
 def _stand_in_controls(data: bytes) -> tuple[bytes, int]:
@@ -140,7 +144,9 @@ def _entry_text(entry: Any, restore: bool = False) -> tuple[str, bool]:
     return html_to_text(_field(summary, restore)), True
 
 
-def entries_to_articles(parsed: Any, where: str | Path, source: str, *, restore: bool = False) -> list[Article]:
+def entries_to_articles(
+    parsed: Any, where: str | Path, source: str, *, restore: bool = False
+) -> list[Article]:
     """Articles from a feedparser result, one per entry feedparser recovered; the feed's title is the
     source when it has one. An entry with neither title nor text still loads (titled by its link, or
     "(untitled)"), so nothing the feed holds is silently dropped."""
@@ -172,19 +178,24 @@ def _convert(parsed: Any, where: str | Path, source: str, restore: bool) -> tupl
             title = link
             if not guid and not link:
                 guid = f"untitled-entry-{n}"  # a bare id: prefixed with the source, unique in this feed
-        published = entry.get("published_parsed") or entry.get("updated_parsed") or entry.get("published") or ""
-        articles.append(make_article(
-            title=title,
-            text=text,
-            path=where,
-            source=src,
-            url=link,
-            published=published,
-            author=_field(entry.get("author"), restore),
-            guid=guid,
-            wire=WireFields(language=_field(entry.get("language") or feed_language, restore)) if (
-                entry.get("language") or feed_language) else None,
-        ))
+        published = (
+            entry.get("published_parsed") or entry.get("updated_parsed") or entry.get("published") or ""
+        )
+        articles.append(
+            make_article(
+                title=title,
+                text=text,
+                path=where,
+                source=src,
+                url=link,
+                published=published,
+                author=_field(entry.get("author"), restore),
+                guid=guid,
+                wire=WireFields(language=_field(entry.get("language") or feed_language, restore))
+                if (entry.get("language") or feed_language)
+                else None,
+            )
+        )
     return articles, empty
 
 
@@ -212,8 +223,10 @@ def _feedparser(data: bytes) -> Any:
     except RecursionError:
         raise Rejected("is an ill-formed feed nested too deeply to read") from None
     except Exception as exc:  # noqa: BLE001 - feedparser's loose parser can crash on stray tags
-        raise Rejected(f"is an ill-formed feed the feed parser failed on ({type(exc).__name__}: "
-                       f"{' '.join(str(exc).split())[:100]})") from None
+        raise Rejected(
+            f"is an ill-formed feed the feed parser failed on ({type(exc).__name__}: "
+            f"{' '.join(str(exc).split())[:100]})"
+        ) from None
 
 
 def _one_line(exc: object) -> str:
@@ -230,7 +243,9 @@ def _notes(empty: int, controls: int) -> str:
     return f" ({'; '.join(notes)})" if notes else ""
 
 
-def parse_feed_bytes(data: bytes, where: str | Path, source: str, problems: list[Problem]) -> tuple[list[Article], Any]:
+def parse_feed_bytes(
+    data: bytes, where: str | Path, source: str, problems: list[Problem]
+) -> tuple[list[Article], Any]:
     """Parse RSS/Atom bytes; recovered entries of an ill-formed feed load AND a problem is reported.
 
     Every entry feedparser recovers becomes an article (never fewer than feedparser.parse finds).
@@ -242,7 +257,9 @@ def parse_feed_bytes(data: bytes, where: str | Path, source: str, problems: list
         raise Rejected("is a binary file, not an RSS or Atom feed")
     data, defused = _defuse(data)
     if defused:
-        problems.append(Problem(str(where), "declares XML entities (DOCTYPE removed; no external entity read)"))
+        problems.append(
+            Problem(str(where), "declares XML entities (DOCTYPE removed; no external entity read)")
+        )
     data, controls = _stand_in_controls(data)
     parsed = _feedparser(data)
     exc = parsed.get("bozo_exception") if parsed.get("bozo") else None
@@ -258,8 +275,13 @@ def parse_feed_bytes(data: bytes, where: str | Path, source: str, problems: list
             reparsed = None
         if reparsed is not None and reparsed.entries and len(reparsed.entries) >= len(parsed.entries):
             articles, empty = _convert(reparsed, where, source, False)
-            problems.append(Problem(str(where), f"feed declares the wrong encoding (read as {enc}): "
-                                    f"read {len(articles)} recovered entries{_notes(empty, 0)}"))
+            problems.append(
+                Problem(
+                    str(where),
+                    f"feed declares the wrong encoding (read as {enc}): "
+                    f"read {len(articles)} recovered entries{_notes(empty, 0)}",
+                )
+            )
             return articles, reparsed
     articles, empty = _convert(parsed, where, source, controls > 0)
     version = parsed.get("version") or ""
@@ -269,15 +291,29 @@ def parse_feed_bytes(data: bytes, where: str | Path, source: str, problems: list
             if not version and not looks_like_feed(data[:4096]):
                 raise Rejected("is not an RSS or Atom feed" + (f" ({why})" if why else ""))
             raise Rejected(f"is an ill-formed feed with nothing recoverable ({why})")
-        kind = "declares the wrong encoding" if name in ("CharacterEncodingOverride", "NonXMLContentType") else "is not well-formed"
-        problems.append(Problem(str(where), f"feed {kind} ({why}): read {len(articles)} recovered entries"
-                                + _notes(empty, controls)))
+        kind = (
+            "declares the wrong encoding"
+            if name in ("CharacterEncodingOverride", "NonXMLContentType")
+            else "is not well-formed"
+        )
+        problems.append(
+            Problem(
+                str(where),
+                f"feed {kind} ({why}): read {len(articles)} recovered entries" + _notes(empty, controls),
+            )
+        )
     elif not articles:
         if not version:
             raise Rejected("is not an RSS or Atom feed")
         problems.append(Problem(str(where), "feed has no entries"))
     elif empty or controls:
-        problems.append(Problem(str(where), f"read {len(articles)} feed entr{'y' if len(articles) == 1 else 'ies'}{_notes(empty, controls)}"))
+        problems.append(
+            Problem(
+                str(where),
+                f"read {len(articles)} feed entr{'y' if len(articles) == 1 else 'ies'}"
+                f"{_notes(empty, controls)}",
+            )
+        )
     return articles, parsed
 
 

@@ -13,12 +13,50 @@ from triage.sources.base import Rejected, controls_restored, controls_to_stand_i
 __all__ = ["extract_html", "html_to_text", "read_html"]
 
 _BLOCK = {
-    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr",
-    "table", "section", "article", "header", "footer", "figure", "figcaption", "dd", "dt", "dl", "hr",
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "tr",
+    "table",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "figure",
+    "figcaption",
+    "dd",
+    "dt",
+    "dl",
+    "hr",
 }
 _NOT_XML_EXTRA = re.compile("[\ud800-\udfff\ufffe\uffff]")  # what XML cannot hold besides the controls
-_SKIP = {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math", "head", "form",
-         "button", "select", "textarea"}
+_SKIP = {
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "iframe",
+    "object",
+    "embed",
+    "svg",
+    "math",
+    "head",
+    "form",
+    "button",
+    "select",
+    "textarea",
+}
 
 
 def html_to_text(fragment: str) -> str:
@@ -82,18 +120,29 @@ def extract_html(html: str, url: str = "") -> dict[str, str]:
 
     # libxml2 drops raw controls, leaving an escape sequence's tail ("[2J") in the text: carry them
     # through as stand-ins so the sanitiser removes each whole sequence (see base.controls_to_stand_ins).
-    html, controls = controls_to_stand_ins(_NOT_XML_EXTRA.sub("", html) if _NOT_XML_EXTRA.search(html) else html)
+    html, controls = controls_to_stand_ins(
+        _NOT_XML_EXTRA.sub("", html) if _NOT_XML_EXTRA.search(html) else html
+    )
     doc = trafilatura.bare_extraction(
-        html, url=url or None, with_metadata=True, include_comments=False, include_tables=False,
+        html,
+        url=url or None,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
         favor_precision=True,
     )
     if doc is None:
         return {}
     get = (lambda k: doc.get(k)) if isinstance(doc, dict) else (lambda k: getattr(doc, k, None))
-    out = {k: (v if isinstance(v := get(k), str) else "") for k in ("title", "text", "date", "author", "url", "sitename")}
+    out = {
+        k: (v if isinstance(v := get(k), str) else "")
+        for k in ("title", "text", "date", "author", "url", "sitename")
+    }
     if controls:
-        out = {k: clean_text(controls_restored(v)) if k == "text" else clean_line(controls_restored(v))
-               for k, v in out.items()}
+        out = {
+            k: clean_text(controls_restored(v)) if k == "text" else clean_line(controls_restored(v))
+            for k, v in out.items()
+        }
     return out
 
 
@@ -111,17 +160,21 @@ def read_html(text: str, path: Path, source: str, problems: list[Problem]) -> li
     meta = extract_html(text)
     body = clean_text(meta.get("text", ""))
     if len(body.split()) < 8:  # a menu word or two is not a story
-        raise Rejected("holds no article text that could be extracted (navigation or boilerplate only)"
-                       + (" and looks truncated" if _looks_truncated(text) else ""))
+        raise Rejected(
+            "holds no article text that could be extracted (navigation or boilerplate only)"
+            + (" and looks truncated" if _looks_truncated(text) else "")
+        )
     if _looks_truncated(text):
         problems.append(Problem(str(path), "HTML looks truncated (no closing </html>): read what was there"))
     paragraphs = [" ".join(p.split()) for p in body.split("\n") if p.strip()]
-    return [make_article(
-        title=meta.get("title", ""),
-        text="\n\n".join(paragraphs),
-        path=path,
-        source=meta.get("sitename") or source,
-        url=meta.get("url", ""),
-        published=meta.get("date", ""),
-        author=meta.get("author", ""),
-    )]
+    return [
+        make_article(
+            title=meta.get("title", ""),
+            text="\n\n".join(paragraphs),
+            path=path,
+            source=meta.get("sitename") or source,
+            url=meta.get("url", ""),
+            published=meta.get("date", ""),
+            author=meta.get("author", ""),
+        )
+    ]

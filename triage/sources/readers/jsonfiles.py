@@ -25,8 +25,24 @@ _BODY_KEYS = ("text", "body", "content", "content_text", "articleBody", "article
 _HTML_KEYS = ("content_html", "html", "body_html")
 _LEAD_KEYS = ("description", "summary", "abstract", "excerpt", "lede", "lead")
 _TITLE_KEYS = ("title", "headline")
-_META_KEYS = ("url", "link", "published", "date", "date_published", "publishedAt", "published_at", "pubDate",
-              "author", "byline", "source", "guid", "id", "received", "created_at", "updated")
+_META_KEYS = (
+    "url",
+    "link",
+    "published",
+    "date",
+    "date_published",
+    "publishedAt",
+    "published_at",
+    "pubDate",
+    "author",
+    "byline",
+    "source",
+    "guid",
+    "id",
+    "received",
+    "created_at",
+    "updated",
+)
 # Objects that wrap a string: WordPress {"rendered"}, XML-to-JSON {"#text"}/{"$t"}/{"_"}, {"value"}.
 _WRAPPER_KEYS = ("rendered", "text", "value", "#text", "$t", "_", "html", "content")
 _CONTAINERS = ("articles", "items", "entries", "stories", "posts")
@@ -50,7 +66,8 @@ def json_type(value: Any) -> str:
     if value is None:
         return "null"
     name = {bool: "boolean", int: "number", float: "number", str: "string", list: "list", dict: "object"}.get(
-        type(value), type(value).__name__)
+        type(value), type(value).__name__
+    )
     return ("an " if name[0] in "aeiou" else "a ") + name
 
 
@@ -60,7 +77,11 @@ def _parse_int(digits: str) -> int | str:
 
 def is_json_feed(obj: Any) -> bool:
     """True for a JSON Feed document (a `version` URL under jsonfeed.org)."""
-    return isinstance(obj, dict) and isinstance(obj.get("version"), str) and "jsonfeed.org/version" in obj["version"]
+    return (
+        isinstance(obj, dict)
+        and isinstance(obj.get("version"), str)
+        and "jsonfeed.org/version" in obj["version"]
+    )
 
 
 def text_of(value: Any, sep: str = "\n\n") -> str:
@@ -75,7 +96,9 @@ def text_of(value: Any, sep: str = "\n\n") -> str:
                 return inner
         return ""
     if isinstance(value, list):
-        parts = [v if isinstance(v, str) else text_of(v, sep) if isinstance(v, dict) else "" for v in value[:1000]]
+        parts = [
+            v if isinstance(v, str) else text_of(v, sep) if isinstance(v, dict) else "" for v in value[:1000]
+        ]
         return sep.join(p for p in parts if p.strip())
     return ""
 
@@ -130,10 +153,13 @@ def _not_an_article(obj: dict[str, Any]) -> str:
     """Why a lone object is not an article, in words a user recognises."""
     if "name" in obj and "version" in obj and not any(k in obj for k in _TITLE_KEYS):
         return "it looks like a package manifest ('name' and 'version', no title or article text)"
-    return "no article text (expected a string in 'text', 'body' or 'content', or a 'title' with a 'description')"
+    return ("no article text (expected a string in 'text', 'body' or 'content', "
+            "or a 'title' with a 'description')")
 
 
-def article_from_object(obj: Any, path: Path, source: str, where: str, *, strict: bool = False) -> tuple[Article | None, str]:
+def article_from_object(
+    obj: Any, path: Path, source: str, where: str, *, strict: bool = False
+) -> tuple[Article | None, str]:
     """One article object -> (Article, "") or (None, reason). Fields of the wrong type are ignored.
 
     `strict` (a lone object that is the whole file): a title with only a description or summary is an
@@ -160,8 +186,14 @@ def article_from_object(obj: Any, path: Path, source: str, where: str, *, strict
         path=path,
         source=_scalar(obj.get("source")) or source,
         url=_link(obj.get("url")) or _link(obj.get("link")),
-        published=next((d for k in ("published", "date", "date_published", "publishedAt", "pubDate")
-                        if (d := as_text(obj.get(k)))), ""),
+        published=next(
+            (
+                d
+                for k in ("published", "date", "date_published", "publishedAt", "pubDate")
+                if (d := as_text(obj.get(k)))
+            ),
+            "",
+        ),
         author=_author(obj.get("author")) or _author(obj.get("authors")) or _author(obj.get("byline")),
         guid=_scalar(obj.get("guid")) or as_text(obj.get("id")),
         received=as_text(obj.get("received")),
@@ -235,7 +267,9 @@ def read_json(text: str, path: Path, source: str, problems: list[Problem]) -> li
     return articles
 
 
-def read_json_feed(obj: dict[str, Any], path: Path | str, source: str, problems: list[Problem]) -> list[Article]:
+def read_json_feed(
+    obj: dict[str, Any], path: Path | str, source: str, problems: list[Problem]
+) -> list[Article]:
     """JSON Feed 1 / 1.1 items as articles. An item that is not an object is skipped with a problem;
     an object item with a title, a text or a URL loads whatever the types of its other fields."""
     items = obj.get("items")
@@ -246,7 +280,9 @@ def read_json_feed(obj: dict[str, Any], path: Path | str, source: str, problems:
     articles: list[Article] = []
     for i, item in enumerate(items, start=1):
         if not isinstance(item, dict):
-            problems.append(Problem(str(path), f"JSON Feed item {i} is {json_type(item)}, not an object: skipped"))
+            problems.append(
+                Problem(str(path), f"JSON Feed item {i} is {json_type(item)}, not an object: skipped")
+            )
             continue
         text = text_of(item.get("content_text"))
         if not text.strip():
@@ -258,19 +294,23 @@ def read_json_feed(obj: dict[str, Any], path: Path | str, source: str, problems:
         url = _link(item.get("url")) or _link(item.get("external_url"))
         if not text.strip() and not title.strip():
             if not url:
-                problems.append(Problem(str(path), f"JSON Feed item {i} has neither title nor content: skipped"))
+                problems.append(
+                    Problem(str(path), f"JSON Feed item {i} has neither title nor content: skipped")
+                )
                 continue
             title = url  # a link-only item, as feed readers show it
-        articles.append(make_article(
-            title=title,
-            text=text,
-            path=path,
-            source=feed_title,
-            url=url,
-            published=as_text(item.get("date_published")) or as_text(item.get("date_modified")),
-            author=_author(item.get("authors")) or _author(item.get("author")) or feed_author,
-            guid=_scalar(item.get("id")),
-        ))
+        articles.append(
+            make_article(
+                title=title,
+                text=text,
+                path=path,
+                source=feed_title,
+                url=url,
+                published=as_text(item.get("date_published")) or as_text(item.get("date_modified")),
+                author=_author(item.get("authors")) or _author(item.get("author")) or feed_author,
+                guid=_scalar(item.get("id")),
+            )
+        )
     if not articles and items:
         raise Rejected("is a JSON Feed with no readable items")
     return articles

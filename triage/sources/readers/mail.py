@@ -22,10 +22,27 @@ def looks_like_mbox(head: bytes) -> bool:
 
 
 _HEADER_LINE = re.compile(rb"^([A-Za-z][A-Za-z0-9-]{0,60}):[ \t]?")
-_MAIL_HEADERS = {b"from", b"to", b"cc", b"subject", b"date", b"message-id", b"received", b"return-path",
-                 b"mime-version", b"content-type", b"delivered-to", b"reply-to", b"sender", b"x-mailer",
-                 b"content-transfer-encoding", b"in-reply-to", b"references", b"dkim-signature",
-                 b"user-agent"}
+_MAIL_HEADERS = {
+    b"from",
+    b"to",
+    b"cc",
+    b"subject",
+    b"date",
+    b"message-id",
+    b"received",
+    b"return-path",
+    b"mime-version",
+    b"content-type",
+    b"delivered-to",
+    b"reply-to",
+    b"sender",
+    b"x-mailer",
+    b"content-transfer-encoding",
+    b"in-reply-to",
+    b"references",
+    b"dkim-signature",
+    b"user-agent",
+}
 
 
 def looks_like_message(head: bytes) -> bool:
@@ -98,7 +115,11 @@ def _header(msg: Message, name: str) -> str:
     try:
         return str(msg.get(name, "") or "")
     except Exception:  # noqa: BLE001 - a header the parser chokes on is read raw, the message still loads
-        raw = next((v for k, v in msg.raw_items() if k.lower() == name), "") if hasattr(msg, "raw_items") else ""
+        raw = (
+            next((v for k, v in msg.raw_items() if k.lower() == name), "")
+            if hasattr(msg, "raw_items")
+            else ""
+        )
         return str(raw)
 
 
@@ -142,7 +163,9 @@ def read_mbox(data: bytes, path: Path, source: str, problems: list[Problem]) -> 
         except Rejected as exc:
             problems.append(Problem(str(path), f"message {n} {exc}: skipped"))
         except Exception as exc:  # noqa: BLE001 - one bad message never stops the mailbox
-            problems.append(Problem(str(path), f"message {n} could not be read ({type(exc).__name__}): skipped"))
+            problems.append(
+                Problem(str(path), f"message {n} could not be read ({type(exc).__name__}): skipped")
+            )
     if not articles:
         raise Rejected("holds no readable messages")
     return articles
