@@ -1,0 +1,63 @@
+"""The installed `triage` in tmux on a wire desk's drop folder: a flash that arrived first is the top row,
+an embargo counts down in the list, and a story followed up and then killed by the agency comes back to
+the inbox with the kill banner. Real ANPA takes from tests/sources/data/wire/own."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from .tmux import HAVE_TMUX, TRIAGE, Tmux
+
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not HAVE_TMUX, reason="tmux is not installed")]
+
+WIRE = Path(__file__).resolve().parents[1] / "sources" / "data" / "wire" / "own"
+
+
+def _ninjs_embargoed(folder: Path, minutes: int) -> None:
+    until = (datetime.now(UTC) + timedelta(minutes=minutes)).replace(second=0, microsecond=0)
+    item = {
+        "uri": "urn:example:embargo-1", "type": "text", "version": "1", "pubstatus": "usable",
+        "headline": "Central bank sets new interest rate", "urgency": 4,
+        "embargoed": until.isoformat().replace("+00:00", "Z"),
+        "body_text": "The central bank will announce its new rate at the time of the embargo.\n\n"
+                     "Analysts expect a cut of a quarter point after months of slowing growth.",
+    }
+    (folder / "embargo.json").write_text(json.dumps(item), encoding="utf-8")
+
+
+def _decisions(db: Path) -> list[dict]:
+    """What `triage decisions` says is decided in the file (journal included), as JSON rows."""
+    out = subprocess.run([str(TRIAGE), "decisions", "--db", str(db), "--format", "json"],
+                         capture_output=True, text=True, timeout=60)
+    return json.loads(out.stdout or "[]")
+
+
+def test_in_tmux_a_flash_leads_an_embargo_counts_and_a_killed_follow_up_comes_back(tmp_path):
+    inbox = tmp_path / "wire"
+    inbox.mkdir()
+    for name in ("ap-flash.tst", "ap-correction.tst"):
+        shutil.copy(WIRE / name, inbox / name)
+    _ninjs_embargoed(inbox, 42)
+    db = tmp_path / "decisions.json"
+    with Tmux(tmp_path, f"--db {db} {inbox}", size=(80, 24)) as term:
+        screen = term.wait(lambda s: "!!" in s and "EMB" in s)
+        rows = screen.splitlines()[1:5]
+        assert "!!" in rows[0]  # the flash is the top row of the inbox
+        assert any("EMB" in r and "Central bank" in r for r in rows)
+        budget = next(i for i, r in enumerate(rows) if "spending bill" in r.lower() or "budget" in r.lower())
+        term.keys(*["j"] * budget, "f")  # follow up the budget story
+        term.wait(lambda s: "Follow-up 1" in s or "Follow 1" in s)
+        decided = _decisions(db)
+        assert [(d["decision"], d["slugline"]) for d in decided] == [("follow-up", "Budget-Vote")]
+        shutil.copy(WIRE / "ap-kill.tst", inbox / "ap-kill.tst")  # the agency kills it
+        back = term.wait(lambda s: "KILLED" in s and ("Follow-up 0" in s or "Follow 0" in s), timeout=30)
+        killed = next(i for i, line in enumerate(back.splitlines()[1:6]) if "KILLED" in line)
+        term.keys("g", *["j"] * killed)
+        term.wait(lambda s: "KILLED: do not use" in s)  # the panel's banner on the story back in the inbox
+        term.keys("q")
