@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from triage.catalog.catalog import Catalog, Change
     from triage.config import Settings
 
-__all__ = ["Inbox", "settle_memory"]
+__all__ = ["Inbox", "feed_tags", "settle_memory"]
 
 log = logging.getLogger(__name__)
 
@@ -201,3 +201,24 @@ def settle_memory() -> None:
     import gc
 
     gc.freeze()
+
+
+def feed_tags(settings: Settings) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """Feed name -> its tags, and spool file name -> its tags (from the feeds configuration), for the
+    source filter (a feed without a name of its own is known by its spool file)."""
+    names: dict[str, tuple[str, ...]] = {}
+    files: dict[str, tuple[str, ...]] = {}
+    if not settings.feeds:
+        return names, files
+    from triage.sources.fetch import spool_slug
+    from triage.sources.registry import SPOOL_SUFFIX
+
+    for feed in settings.feeds:
+        url, name = str(feed.get("url") or ""), str(feed.get("name") or "")
+        raw = feed.get("tags") or ()
+        tags = tuple(str(t) for t in raw) if isinstance(raw, list | tuple) else ()
+        if name:
+            names[name] = tags
+        if url:
+            files[spool_slug(url, name) + SPOOL_SUFFIX] = tags
+    return names, files

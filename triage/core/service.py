@@ -26,7 +26,7 @@ from triage.core.analysing import Analyses
 from triage.core.book import Action
 from triage.core.deciding import Decisions
 from triage.core.events import ServiceEvent
-from triage.core.inbox import Inbox
+from triage.core.inbox import Inbox, feed_tags
 from triage.core.live import Live
 from triage.core.versions import Versions
 from triage.model import Analysis, Article, Decision, DecisionEvent, Problem
@@ -60,7 +60,7 @@ class TriageService:
         self.db_path = Path(db_path or settings.db_path)
         self.listeners: list[Callable[[ServiceEvent], None]] = []
         self.rules: RuleSet = compile_rules(settings.get("rules.watch", []), settings.get("rules.mute", []))
-        names, files = _feed_tags(settings)
+        names, files = feed_tags(settings)
         known: dict[str, Analysis] = {}
         self.catalog = Catalog(rules=self.rules, analysis_of=known.get, source_tags=names, file_tags=files)
         self.live = Live(self)
@@ -109,13 +109,8 @@ class TriageService:
         return list(out)
 
     # -- parts the CLI and tests reach (the TUI may not: tests/test_architecture.py) ---------------
-    @property
-    def store(self) -> DecisionStore:
-        return self.decisions.store
-
-    @property
-    def book(self):
-        return self.decisions.book
+    store = property(lambda self: self.decisions.store, doc="The decision store (CLI and tests).")
+    book = property(lambda self: self.decisions.book, doc="The book of optimistic marks (CLI and tests).")
 
     @property
     def analyzer(self) -> Analyzer:
@@ -125,9 +120,7 @@ class TriageService:
     def analyzer(self, analyzer: Analyzer) -> None:
         self.analyses.analyzer = analyzer
 
-    @property
-    def pool(self):
-        return self.analyses.pool
+    pool = property(lambda self: self.analyses.pool, doc="The analysis pool, once started.")
 
     # -- the live side ---------------------------------------------------------------------------
     def start(
@@ -389,9 +382,7 @@ class TriageService:
         """Write every decision that is not durable to the rescue file at once (signals, quit anyway)."""
         return self.decisions.rescue_now(timeout)
 
-    @property
-    def rescued(self):
-        return self.decisions.rescued
+    rescued = property(lambda self: self.decisions.rescued, doc="Where decisions were rescued, if they were.")
 
     def close(self, timeout: float = 10.0) -> None:
         """Persist what is pending: queued writes, analyses to their cache, the journal into the file.
@@ -400,24 +391,3 @@ class TriageService:
         self.versions.save_read_marks()
         self.decisions.close(timeout)
         self.analyses.flush()
-
-
-def _feed_tags(settings: Settings) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
-    """Feed name -> its tags, and spool file name -> its tags (from the feeds configuration), for the
-    source filter (a feed without a name of its own is known by its spool file)."""
-    names: dict[str, tuple[str, ...]] = {}
-    files: dict[str, tuple[str, ...]] = {}
-    if not settings.feeds:
-        return names, files
-    from triage.sources.fetch import spool_slug
-    from triage.sources.registry import SPOOL_SUFFIX
-
-    for feed in settings.feeds:
-        url, name = str(feed.get("url") or ""), str(feed.get("name") or "")
-        raw = feed.get("tags") or ()
-        tags = tuple(str(t) for t in raw) if isinstance(raw, list | tuple) else ()
-        if name:
-            names[name] = tags
-        if url:
-            files[spool_slug(url, name) + SPOOL_SUFFIX] = tags
-    return names, files
