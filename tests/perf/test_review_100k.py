@@ -116,7 +116,9 @@ async def test_100k_articles_open_and_filter_within_a_second(big_svc):
         # and in README; this only catches a step that got several times slower (a pathology).
         assert cpu <= 5.0, name
         assert wall <= 10.0, name
+        # The loop is held while the table takes its (at most 1,000) rows: 0.5-1.1 s measured here on 2
+        # shared cores; a step holding it several seconds means matching or sorting came back onto it.
         if name != "open (store read + rows in threads, table)":  # opening also builds the screen
-            assert stall <= 1.0, name
+            assert stall <= 3.0, name
 
 
