@@ -27,13 +27,14 @@ class Analyses:
     """Cached analyses at once, the others from worker processes; nothing here loads spaCy itself."""
 
     def __init__(self, settings: Settings, catalog: Catalog, *, emit: Callable[[ServiceEvent], None],
-                 spawn: Callable[..., None], analyzer: Analyzer | None = None) -> None:
+                 spawn: Callable[..., None], analyzer: Analyzer | None = None,
+                 known: dict[str, Analysis] | None = None) -> None:
         self._settings = settings
         self._catalog = catalog
         self._emit = emit
         self._spawn = spawn
         self._analyzer = analyzer
-        self.known: dict[str, Analysis] = {}
+        self.known: dict[str, Analysis] = known if known is not None else {}  # shared with the catalog
         self.cache_read = threading.Event()  # the analysis cache file has been read (by a worker)
         self.unavailable: str | None = None
         self.pool: AnalysisPool | None = None

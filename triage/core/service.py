@@ -65,9 +65,8 @@ class TriageService:
         self.catalog = Catalog(rules=self.rules, analysis_of=known.get, source_tags=names, file_tags=files)
         self.live = Live(self)
         self.analyses = Analyses(
-            settings, self.catalog, emit=self.emit, spawn=self.live.spawn, analyzer=analyzer
+            settings, self.catalog, emit=self.emit, spawn=self.live.spawn, analyzer=analyzer, known=known
         )
-        self.analyses.known = known
         self.decisions = Decisions(
             settings,
             self.db_path,
