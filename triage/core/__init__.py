@@ -4,6 +4,15 @@ What the TUI may know of the list comes from here: the view, its rows and the li
 """
 
 from triage.catalog.listing import SORTS, VIEWS, Listing, Row, View
-from triage.store.query import EventQuery, haystack
 
 __all__ = ["SORTS", "VIEWS", "EventQuery", "Listing", "Row", "View", "haystack"]
+
+
+def __getattr__(name: str):
+    """The store's event query, imported when first asked for: the TUI's start-up does not load the
+    store (and TinyDB) before the first paint."""
+    if name in ("EventQuery", "haystack"):
+        from triage.store import query
+
+        return getattr(query, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,7 +6,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from triage.core import EventQuery, haystack
 from triage.model import DecisionEvent
 from triage.tui.format import decision_word, utc_key
 
@@ -53,6 +52,13 @@ def time_bounds(flt: ReviewFilter, parse_when: Callable[..., datetime]) -> tuple
     return since, until
 
 
+def haystack(ev: DecisionEvent) -> str:
+    """What the text filter looks in (the store's rule: title, note, source, user, id, url)."""
+    from triage.core import haystack as store_haystack
+
+    return store_haystack(ev)
+
+
 def filter_events(
     events: Iterable[DecisionEvent],
     flt: ReviewFilter,
@@ -65,6 +71,8 @@ def filter_events(
     """The events matching a filter (since/until: UTC keys from time_bounds), through the one event
     query the store and `triage decisions` use (`hay`: article id -> haystack(event), read only):
     `user` is one login name (casefolded), a source "tag:T" the feeds tagged T in `tags`."""
+    from triage.core import EventQuery
+
     query = EventQuery(decision=flt.decision, since=since, until=until, user=flt.user.strip() or None,
                        source=flt.source.strip() or None, text=flt.text.strip() or None, tags=tags,
                        history=True)
