@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 __all__ = [
+    "write_all",
     "fsync_dir", "make_dirs", "replace", "temp_name", "unlink_quietly", "write_temp", "write_text_atomic",
 ]
 
@@ -45,6 +46,14 @@ def make_dirs(directory: str | os.PathLike[str], mode: int = 0o700) -> None:
         os.chmod(folder, mode)
 
 
+def write_all(fd: int, payload: bytes) -> None:
+    """Write every byte of `payload` to `fd` (os.write may write fewer), then fsync it."""
+    view = memoryview(payload)
+    while view:
+        view = view[os.write(fd, view):]
+    os.fsync(fd)
+
+
 def temp_name(path: Path) -> Path:
     """A temp file beside `path`, named so a later reader can tell whether its writer is gone."""
     return path.with_name(f".{path.name}.tmp-{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}")
@@ -71,10 +80,7 @@ def write_temp(path: Path, payload: bytes, mode: int, like: os.stat_result | Non
                     os.fchown(fd, -1, like.st_gid)
                 except OSError:
                     pass
-            view = memoryview(payload)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
+            write_all(fd, payload)
         finally:
             os.close(fd)
     except BaseException:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from triage.infra.atomic import fsync_dir, make_dirs
+from triage.infra.atomic import fsync_dir, make_dirs, write_all
 from triage.infra.sanitize import sanitize_line
 from triage.model import DecisionEvent
 from triage.store.events import normalise_doc
@@ -187,10 +187,7 @@ def _append(target: Path, payload: bytes, deadline: float) -> None:
             if now.st_mode & 0o077:
                 os.fchmod(fd, 0o600)
             try:
-                view = memoryview(payload)
-                while view:
-                    view = view[os.write(fd, view):]
-                os.fsync(fd)
+                write_all(fd, payload)
             except BaseException:
                 try:  # take back a partial line (disk full), so the next append starts a clean line
                     os.ftruncate(fd, now.st_size)

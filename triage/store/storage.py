@@ -39,7 +39,7 @@ from typing import Any
 
 from tinydb.storages import Storage
 
-from triage.infra.atomic import fsync_dir, make_dirs, replace, unlink_quietly, write_temp
+from triage.infra.atomic import fsync_dir, make_dirs, replace, unlink_quietly, write_all, write_temp
 from triage.store.errors import LockTimeoutError, StoreError
 from triage.store.files import (
     Record,
@@ -339,10 +339,7 @@ class JournalStorage(Storage):
                 n += 1
                 target = self.path.with_name(f"{self.path.name}{suffix}.{n}")
         try:
-            view = memoryview(payload)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
+            write_all(fd, payload)
         finally:
             os.close(fd)
         fsync_dir(target.parent)
