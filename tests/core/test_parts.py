@@ -103,8 +103,7 @@ def test_a_refused_write_is_held_rescued_on_close_and_replayed_by_the_next_start
     journal = Path(str(svc.db_path) + ".journal")
     journal.unlink(missing_ok=True)
     journal.symlink_to("/dev/full")
-    saved = svc.decide_soon(["a"], Decision.FOLLOW_UP).future.result(timeout=10)
-    assert saved.lost or svc.unsaved()[0] == 1
+    svc.decide_soon(["a"], Decision.FOLLOW_UP).future.result(timeout=10)
     count, why = svc.unsaved()
     assert count == 1 and why
     svc.close()

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from triage.catalog import views
-from triage.catalog.groups import Groups, text_key
+from triage.catalog.groups import Groups, article_key
 from triage.catalog.listing import Listing, Row, View, date_key
 from triage.catalog.rules import RuleSet
 from triage.catalog.stories import Stories, arrival, same_version
@@ -155,7 +155,7 @@ class Catalog:
             for path in sorted(set(removed_paths)):
                 stories.drop_path(path, touched)
             placed, fresh = stories.place(list(articles), touched)
-            keys = {id(a): text_key(a) for a in (*fresh, *(a for _s, a in placed))}  # each text hashed once
+            keys = {id(a): article_key(a) for a in (*fresh, *(a for _s, a in placed))}  # hashed once
             texts = [(keys[id(a)], a.text) for a in (*fresh, *(a for _s, a in placed)) if a.text.strip()]
             if texts:
                 groups.link_new_texts(texts)

@@ -12,18 +12,18 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
-from triage.catalog.dedupe import text_key as _hash_text
+from triage.catalog.dedupe import text_key
 from triage.model import Article
 
-__all__ = ["Groups", "group_articles", "text_key"]
+__all__ = ["Groups", "article_key", "group_articles"]
 
 log = logging.getLogger(__name__)
 
 
-def text_key(article: Article) -> str:
+def article_key(article: Article) -> str:
     """The key of an article's text; an article without text (a title-only feed entry) is nobody's
     duplicate, so it gets a key of its own."""
-    return _hash_text(article.text) if article.text.strip() else f"id:{article.id}"
+    return text_key(article.text) if article.text.strip() else f"id:{article.id}"
 
 
 class Groups:
@@ -58,7 +58,7 @@ class Groups:
     # -- writing (the caller holds its lock) -----------------------------------------------------
     def put(self, art: Article, key: str | None = None) -> None:
         aid = art.id
-        tk = key or text_key(art)
+        tk = key or article_key(art)
         self.key_of[aid] = tk
         self.ids_of.setdefault(tk, set()).add(aid)
         self._any.setdefault(tk, aid)
@@ -169,7 +169,7 @@ def group_articles(articles: Sequence[Article], index=None) -> tuple[list[Articl
     for a in articles:
         by_id.setdefault(a.id, a)
     groups = Groups(by_id, index)
-    keyed = [(a, text_key(a)) for a in by_id.values()]
+    keyed = [(a, article_key(a)) for a in by_id.values()]
     for a, key in keyed:
         groups.put(a, key)
     texts: dict[str, str] = {k: a.text for a, k in keyed if not k.startswith("id:")}
