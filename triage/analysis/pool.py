@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from ..model import Analysis, Article
@@ -57,11 +58,14 @@ class AnalysisPool:
         return self._workers.pids()
 
     def stop(self, timeout: float = 3.0) -> None:
-        """Stop taking work, end the worker processes."""
+        """Stop taking work, end the worker processes; `timeout` seconds at most in all. A worker
+        holds nothing to save (results are cached here), so one still busy after half a second is
+        killed rather than waited for: quitting, or a dropped SSH connection, is never held up."""
+        deadline = time.monotonic() + timeout
         self._stop.set()
+        self._workers.close(grace=0.5)
         for t in self._threads:
-            t.join(timeout)
-        self._workers.close()
+            t.join(max(0.0, deadline - time.monotonic()))
 
     def _fits(self, batch: list[str], nxt: str) -> bool:
         size = 0

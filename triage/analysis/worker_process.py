@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import sys
 import threading
+import time
 from typing import Any
 
 from triage.infra.priority import ANALYSIS, lower_priority
@@ -102,16 +103,19 @@ class WorkerProcess:
         return ""
 
     def _recv(self, stop: threading.Event):
+        conn, proc = self.conn, self.proc  # end() may clear them from another thread
+        if conn is None:
+            return None
         while not stop.is_set():
             try:
-                if self.conn.poll(0.2):
-                    return self.conn.recv()
+                if conn.poll(0.2):
+                    return conn.recv()
             except (EOFError, OSError):
                 return None
-            if self.proc is not None and not self.proc.is_alive():
+            if proc is not None and not proc.is_alive():
                 try:
-                    if self.conn.poll(0):
-                        return self.conn.recv()
+                    if conn.poll(0):
+                        return conn.recv()
                 except (EOFError, OSError):
                     pass
                 return None
@@ -119,8 +123,11 @@ class WorkerProcess:
 
     def send(self, batch: list[Item]) -> bool:
         """Queue a batch in the process (it takes them in order); False when it has died."""
+        conn = self.conn
+        if conn is None:
+            return False
         try:
-            self.conn.send(batch)
+            conn.send(batch)
         except (OSError, ValueError):
             return False
         return True
@@ -136,18 +143,26 @@ class WorkerProcess:
         """Send a batch; its outcomes, or None when the process died (or we are stopping)."""
         return self.receive(stop) if self.send(batch) else None
 
-    def stop(self) -> None:
-        """Ask the process to end, then make sure it has."""
+    def ask_stop(self) -> None:
+        """Ask the process to end after its current batch (returns at once)."""
         if self.conn is not None:
             try:
                 self.conn.send(None)
             except (OSError, ValueError):
                 pass
+
+    def end(self, deadline: float) -> None:
+        """Make sure the process has ended by `deadline` (time.monotonic()): killed if it has not."""
         if self.proc is not None:
-            self.proc.join(timeout=2)
+            self.proc.join(timeout=max(0.0, deadline - time.monotonic()))
             if self.proc.is_alive():
                 self.proc.kill()
-                self.proc.join(timeout=2)
+                self.proc.join(timeout=1.0)
         if self.conn is not None:
             self.conn.close()
         self.proc = self.conn = None
+
+    def stop(self, grace: float = 2.0) -> None:
+        """Ask the process to end, then make sure it has (killed after `grace` seconds)."""
+        self.ask_stop()
+        self.end(time.monotonic() + grace)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -127,8 +128,18 @@ class Lane:
 
     def close(self) -> None:
         """End the worker process, if any."""
+        self.ask_stop()
+        self.end(time.monotonic() + 2.0)
+
+    def ask_stop(self) -> None:
+        """Ask the worker process to end after its batch (returns at once)."""
         if self.process is not None:
-            self.process.stop()
+            self.process.ask_stop()
+
+    def end(self, deadline: float) -> None:
+        """Make sure the worker process has ended by `deadline`, killing it if not."""
+        if self.process is not None:
+            self.process.end(deadline)
             self._started = False
 
 
@@ -230,8 +241,12 @@ class WorkerPool:
             for t in threads:
                 t.join()
 
-    def close(self) -> None:
-        """Stop taking work and end the worker processes."""
+    def close(self, grace: float = 2.0) -> None:
+        """Stop taking work and end the worker processes: all are asked at once and share one
+        deadline, so closing takes `grace` seconds at most however many there are."""
         self.stop_event.set()
         for lane in self.lanes:
-            lane.close()
+            lane.ask_stop()
+        deadline = time.monotonic() + grace
+        for lane in self.lanes:
+            lane.end(deadline)

@@ -92,7 +92,9 @@ def run_tui(settings, inbox: list[Path], db_path: Path, *, start: str = "main") 
         app.run()
     finally:
         signals.restore()
-        service.close()
+        # After SIGTERM/SIGHUP the rescue file already holds what is not durable: close within the
+        # watchdog's time rather than waiting out a refusing disk.
+        service.close(timeout=3.0 if signals.signum else 10.0)
         if service.rescued is not None:
             click.echo(f"triage: {sanitize_line(service.rescued.message)}", err=True)
     if signals.signum:
