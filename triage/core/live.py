@@ -135,6 +135,11 @@ class Live:
 
     def _index_loop(self) -> None:
         catalog = self._svc.catalog
+        # A cold start reads first: indexing meanwhile would take CPU and disk from the reading (a
+        # search during the load scans what is not indexed yet).
+        while not self._svc.progress[2]:
+            if self._stop.wait(0.25):
+                return
         while not self._stop.is_set():
             try:
                 n = catalog.index_some(500)

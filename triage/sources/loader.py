@@ -15,13 +15,15 @@ from pathlib import Path
 from triage.infra.clock import now_iso
 from triage.model import Article, Problem
 from triage.sources.base import IngestResult, clean_problems
+from triage.sources.parsers import Parsed, ParserPool, parse_files
 from triage.sources.readers.versions import version_rank
-from triage.sources.registry import read_file
 from triage.sources.scan import DEFAULT_IGNORE, LINK_OUT, ignored, inside, iter_scan, os_reason, shown
 
 __all__ = ["DEFAULT_IGNORE", "LoadBatch", "iter_load", "iter_scan", "load", "shown"]
 
 log = logging.getLogger(__name__)
+
+PARALLEL_FROM = 1000  # files to parse before helper processes pay for their start
 
 
 def _is_url(s: str) -> bool:
@@ -200,13 +202,17 @@ def _cached_first(paths, meta: dict[str, tuple[int, int]], cache, ignore: Sequen
 
 def _read_batch(part: list[tuple[Path, os.stat_result]], max_file_bytes: int, versions: _Versions,
                 cache) -> tuple[list[Article], list[Problem]]:
-    """Parse some files, keep their parses (and first-seen times, versions) in the cache: the articles
-    and problems, ready to show."""
+    """Parse some files here and record them (see _record)."""
+    return _record(parse_files(part, max_file_bytes), versions, cache)
+
+
+def _record(parsed: list[Parsed], versions: _Versions, cache) -> tuple[list[Article], list[Problem]]:
+    """Keep some files' parses (and first-seen times, versions) in the cache: the articles and
+    problems, ready to show."""
     arts_out: list[Article] = []
     probs_out: list[Problem] = []
     rows = []
-    for path, st in part:
-        arts, probs = read_file(path, max_file_bytes=max_file_bytes)
+    for path, st, arts, probs in parsed:
         probs_out.extend(Problem(shown(p.where), p.reason) for p in probs)
         arts = [a if a.received else replace(a, received=_iso(st.st_mtime)) for a in arts]
         arts_out.extend(arts)
@@ -218,6 +224,14 @@ def _read_batch(part: list[tuple[Path, os.stat_result]], max_file_bytes: int, ve
         cache.add_versions(versions.new_versions)
         versions.new_seen, versions.new_versions = [], []
     return admitted, clean_problems(probs_out)
+
+
+def _parsers_for(files: int, processes: int | None) -> int:
+    """How many helper processes parse `files` files: none for a few (starting one costs more than
+    it saves), else one per core unless `processes` says otherwise."""
+    if processes is not None:
+        return max(0, processes) if files >= PARALLEL_FROM else 0
+    return min(4, os.cpu_count() or 1) if files >= PARALLEL_FROM else 0
 
 
 def iter_load(
@@ -233,11 +247,14 @@ def iter_load(
     allowed_roots: Sequence[str] = (),
     max_depth: int = 32,
     confine: Sequence[str] | None = None,
+    parse_processes: int | None = None,
 ) -> Iterator[LoadBatch]:
     """Read files and folders progressively: cached files first (one read of the cache, no parsing),
     then the others in batches (the first one small, so a screen can show something at once).
 
-    Feed URLs among `paths` are not fetched here (see load). No duplicate grouping. Each batch's
+    Feed URLs among `paths` are not fetched here (see load). No duplicate grouping. A big batch of
+    files is parsed in helper processes (`parse_processes`; None: one per core, from PARALLEL_FROM
+    files on). Each batch's
     parses are written to the cache before it is yielded, so a kill loses at most one batch of work.
     """
     from triage.sources.cache import IngestCache
@@ -308,14 +325,17 @@ def iter_load(
         if read_early and not todo and not fresh_paths and not problems:
             yield LoadBatch([], [], done, total)  # everything was read early: say how many there were
         size = first_batch if not read_early else batch
+        parts = []
         i = 0
         while i < len(todo):
-            part = todo[i:i + size]
-            i += len(part)
-            admitted, probs_out = _read_batch(part, max_file_bytes, versions, cache)
-            done += len(part)
-            yield LoadBatch(admitted, probs_out, done, total)
+            parts.append(todo[i:i + size])
+            i += size
             size = batch
+        with ParserPool(_parsers_for(len(todo), parse_processes)) as parsers:
+            for parsed in parsers.map(parts, max_file_bytes):
+                admitted, probs_out = _record(parsed, versions, cache)
+                done += len(parsed)
+                yield LoadBatch(admitted, probs_out, done, total)
         if cache is not None:
             if versions.new_seen:
                 cache.write([], versions.new_seen)

@@ -1,0 +1,70 @@
+"""A big inbox is parsed in helper processes: the same stories, problems and cache as parsing in the
+loader's thread, in order, and a helper that dies costs only speed."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from triage.sources import loader
+from triage.sources.parsers import ParserPool, parse_files
+
+from .conftest import demo_dir
+
+
+def _inbox(tmp_path, copies: int):
+    """The real demo articles, `copies` times over (each copy a distinct file), plus a bad file."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    demo = sorted(p for p in demo_dir().iterdir() if p.is_file())
+    for k in range(copies):
+        for p in demo:
+            (inbox / f"{k:02d}-{p.name}").write_bytes(p.read_bytes() + f"\n\nCopy {k}.\n".encode())
+    (inbox / "zz-binary.txt").write_bytes(b"\x00\x01\x02 not a story \xff" * 50)
+    return inbox
+
+
+def _read(inbox, cache, processes):
+    arts, probs = [], []
+    for batch in loader.iter_load([inbox], cache_path=cache, parse_processes=processes, first_batch=10,
+                                  batch=40):
+        arts += batch.articles
+        probs += batch.problems
+    return arts, probs
+
+
+def test_helper_processes_give_what_the_loader_thread_gives(tmp_path, monkeypatch):
+    monkeypatch.setattr(loader, "PARALLEL_FROM", 20)
+    inbox = _inbox(tmp_path, 3)
+    here_arts, here_probs = _read(inbox, tmp_path / "here.sqlite", 0)
+    pool_arts, pool_probs = _read(inbox, tmp_path / "pool.sqlite", 2)
+    assert len(here_arts) >= 100
+    assert [(a.id, a.title, a.text, a.path) for a in pool_arts] == [
+        (a.id, a.title, a.text, a.path) for a in here_arts]
+    assert [(p.where, p.reason) for p in pool_probs] == [(p.where, p.reason) for p in here_probs]
+    assert any("zz-binary.txt" in p.where for p in pool_probs)
+    # the cache holds every parse: a second start parses nothing
+    warm, _ = _read(inbox, tmp_path / "pool.sqlite", 2)
+    assert {a.id for a in warm} == {a.id for a in here_arts}
+
+
+def test_a_helper_that_dies_costs_only_speed(tmp_path):
+    inbox = _inbox(tmp_path, 2)
+    files = sorted(inbox.iterdir())
+    parts = [[(p, p.stat()) for p in files[i:i + 5]] for i in range(0, len(files), 5)]
+    expected = [[(p, [a.id for a in arts], [x.reason for x in probs]) for p, _st, arts, probs in got]
+                for got in (parse_files(part, 5_000_000) for part in parts)]
+    with ParserPool(2) as pool:
+        out = []
+        for got in pool.map(parts, 5_000_000):
+            if not out:  # after the first batch, every helper is killed
+                for pid in list(pool._pool._processes):  # noqa: SLF001 - the test plays the OOM killer
+                    os.kill(pid, signal.SIGKILL)
+            out.append([(p, [a.id for a in arts], [x.reason for x in probs]) for p, _st, arts, probs in got])
+    assert out == expected
+
+
+def test_few_files_start_no_helper():
+    assert loader._parsers_for(loader.PARALLEL_FROM - 1, None) == 0
+    assert loader._parsers_for(loader.PARALLEL_FROM, 0) == 0
+    assert loader._parsers_for(loader.PARALLEL_FROM, None) >= 1
