@@ -102,3 +102,26 @@ async def test_a_decision_made_elsewhere_keeps_the_readers_place(settings_factor
         await wait_for(pilot, lambda: svc.decision(other) is Decision.ARCHIVE, timeout=10)
         await pilot.pause(0.2)
         assert text.scroll_y == place
+
+
+async def test_the_first_read_is_not_announced_as_news_but_an_arrival_is(settings_factory, tmp_path):
+    """Stories read at start (several batches) raise no "new or updated" toast; a file that lands
+    while the app runs does."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for i in range(120):  # more than the first batch: the last batch lands as the load finishes
+        (inbox / f"{i:03d}.txt").write_text(f"Story number {i} of the morning\n\nIts own paragraph {i}.\n")
+    svc = build_service(settings_factory, inbox=inbox)
+    app = make_app(svc, now=NOW, analyze=False)
+
+    def news() -> list[str]:
+        return [n.message for n in app._notifications if "new or updated" in n.message]
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: len(_ids(app)) == 120 and svc.progress[2])
+        await pilot.pause(0.6)  # every event of the load handled, the watcher started
+        assert news() == []
+        (inbox / "late.txt").write_text("A late story lands\n\nIt was dropped while the app ran.\n")
+        await wait_for(pilot, lambda: "A late story lands" in _titles(app), timeout=10)
+        await wait_for(pilot, lambda: news() != [], timeout=5)
+        assert news() == ["1 new or updated article(s)."]

@@ -39,9 +39,11 @@ class ServiceEvent:
 
 @dataclass(frozen=True)
 class ArticlesChanged(ServiceEvent):
-    """Stories arrived, changed or left (a load batch, the watcher, a feed refresh)."""
+    """Stories arrived, changed or left (a load batch, the watcher, a feed refresh). `loading` is
+    True for a batch of the inbox's first read (not news to announce)."""
 
     change: Change
+    loading: bool = False
 
 
 @dataclass(frozen=True)

@@ -114,7 +114,7 @@ class Inbox:
             done, total = part.done, part.total
             self.progress = (done, total, False)
             self._emit(LoadProgress(done, total))
-            self._told(change)
+            self._told(change, loading=True)
         if first:
             catalog.replace([])
         self.progress = (done, total, True)
@@ -125,10 +125,10 @@ class Inbox:
             self._loading.set_result(None)
         self._emit(LoadProgress(done, total, finished=True))
 
-    def _told(self, change: Change) -> None:
+    def _told(self, change: Change, *, loading: bool = False) -> None:
         self._changed(change)
         if change:
-            self._emit(ArticlesChanged(change))
+            self._emit(ArticlesChanged(change, loading=loading))
 
     def start_loading(self) -> Future[None]:
         """Begin load() in a background thread (once); the app starts up meanwhile."""

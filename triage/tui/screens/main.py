@@ -175,7 +175,7 @@ class MainScreen(Screen):
 
     def on_articles_changed(self, ev: ArticlesChanged) -> None:
         self.request_listing()
-        change, loaded = ev.change, self.service.progress[2]
+        change, loaded = ev.change, not ev.loading and self.service.progress[2]
         if change.problems and loaded:
             self.tell(f"{len(change.problems)} new problem(s): press p to see them.", severity="warning")
         if change.changed and loaded:
