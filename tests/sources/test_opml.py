@@ -4,7 +4,6 @@ and a Feedly-style export (tests/data/opml/NOTICE.md), round trips, and hostile 
 from __future__ import annotations
 
 import re
-import time
 import tracemalloc
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -308,13 +307,13 @@ def test_billion_laughs_is_refused_in_bounded_time_and_memory():
     )
     for doc in (bomb, quadratic):
         tracemalloc.start()
-        t0 = time.perf_counter()
-        with pytest.raises(ListError, match="entity"):
-            read_subscriptions(doc.encode())
-        elapsed = time.perf_counter() - t0
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        assert elapsed < 1.0 and peak < 20_000_000
+        try:
+            with pytest.raises(ListError, match="entity"):
+                read_subscriptions(doc.encode())
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 20_000_000  # the time it takes is measured in tests/perf
 
 
 @pytest.mark.parametrize(

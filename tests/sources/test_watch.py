@@ -21,10 +21,8 @@ def test_watch_thread_new_changed_removed(inbox: Path, tmp_path: Path) -> None:
     t.start()
     try:
         assert ready.wait(5)
-        t0 = time.perf_counter()
         [path] = copy_demo(inbox, ["01-"])
-        update = got.get(timeout=2)
-        assert time.perf_counter() - t0 < 2
+        update = got.get(timeout=10)  # a hang fails; how fast it comes is tests/perf's job
         assert [a.title for a in update.articles] == [
             "Magnitogorsk apartment building collapses after explosion, dozens dead"]
         first = update.articles[0]
