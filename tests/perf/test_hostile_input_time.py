@@ -3,8 +3,6 @@ the same inputs by what comes out and by memory, not by the clock)."""
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
 from pathlib import Path
 
@@ -12,9 +10,8 @@ import pytest
 
 from triage.sources import read_file
 from triage.sources.opml import ListError, read_subscriptions
-from triage.sources.watch import WatchUpdate, watch_paths
 
-from ..sources.conftest import copy_demo
+from ..sources.conftest import copy_demo, watching
 
 pytestmark = pytest.mark.slow
 
@@ -45,18 +42,8 @@ def test_an_entity_bomb_in_opml_is_refused_within_a_second() -> None:
 def test_a_dropped_file_is_handed_over_within_two_seconds(tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    got: queue.Queue[WatchUpdate] = queue.Queue()
-    stop, ready = threading.Event(), threading.Event()
-    t = threading.Thread(target=watch_paths, args=([inbox], got.put),
-                         kwargs={"stop_event": stop, "ready": ready, "debounce_ms": 100,
-                                 "cache_path": tmp_path / "c.sqlite"}, daemon=True)
-    t.start()
-    try:
-        assert ready.wait(5)
+    with watching(inbox, tmp_path / "c.sqlite") as got:
         t0 = time.perf_counter()
         copy_demo(inbox, ["01-"])
         update = got.get(timeout=5)
         assert update.articles and time.perf_counter() - t0 < 2.0
-    finally:
-        stop.set()
-        t.join(5)

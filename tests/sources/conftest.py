@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import queue
 import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -56,6 +60,27 @@ def inbox(tmp_path: Path) -> Path:
     d = tmp_path / "inbox"
     d.mkdir()
     return d
+
+
+@contextmanager
+def watching(inbox: Path, cache_path: Path) -> Iterator[queue.Queue]:
+    """The real watcher on inbox in a thread (debounce 100 ms); yields the queue of its updates once it
+    is ready, and stops it on the way out."""
+    from triage.sources.watch import watch_paths
+
+    got: queue.Queue = queue.Queue()
+    stop, ready = threading.Event(), threading.Event()
+    t = threading.Thread(target=watch_paths, args=([inbox], got.put),
+                         kwargs={"stop_event": stop, "ready": ready, "debounce_ms": 100,
+                                 "cache_path": cache_path}, daemon=True)
+    t.start()
+    try:
+        assert ready.wait(5), "the watcher did not start"
+        yield got
+    finally:
+        stop.set()
+        t.join(5)
+    assert not t.is_alive(), "the watcher did not stop"
 
 
 def copy_demo(dest: Path, names: list[str]) -> list[Path]:

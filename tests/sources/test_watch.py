@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import queue
-import threading
 import time
 from pathlib import Path
 
-from tests.sources.conftest import copy_demo, demo_article
-from triage.sources.watch import WatchUpdate, awatch_paths, watch_paths
+from tests.sources.conftest import copy_demo, demo_article, watching
+from triage.sources.watch import WatchUpdate, awatch_paths
 
 
 def test_watch_thread_new_changed_removed(inbox: Path, tmp_path: Path) -> None:
-    got: queue.Queue[WatchUpdate] = queue.Queue()
-    stop, ready = threading.Event(), threading.Event()
-    t = threading.Thread(target=watch_paths, args=([inbox], got.put),
-                         kwargs={"stop_event": stop, "ready": ready, "debounce_ms": 100,
-                                 "cache_path": tmp_path / "c.sqlite"}, daemon=True)
-    t.start()
-    try:
-        assert ready.wait(5)
+    with watching(inbox, tmp_path / "c.sqlite") as got:
         [path] = copy_demo(inbox, ["01-"])
         update = got.get(timeout=10)  # a hang fails; how fast it comes is tests/perf's job
         assert [a.title for a in update.articles] == [
@@ -48,10 +39,6 @@ def test_watch_thread_new_changed_removed(inbox: Path, tmp_path: Path) -> None:
         path.unlink()
         update = got.get(timeout=2)
         assert update.removed == [str(path)]
-    finally:
-        stop.set()
-        t.join(5)
-    assert not t.is_alive()
 
 
 async def test_awatch_async_iterator(inbox: Path) -> None:
