@@ -80,12 +80,12 @@ def _name(el, lang: str) -> str:
 
 def _subject(el, lang: str) -> tuple[str, str]:
     """A subject's (code, name): its QCode, URI or literal; a faceted subject's main concept."""
+    code = attr(el, "qcode") or attr(el, "uri") or attr(el, "literal")
+    if code:
+        return code, _name(el, lang)
     main = child(el, "mainConcept")
-    for concept in (el, main):
-        code = attr(concept, "qcode") or attr(concept, "uri") or attr(concept, "literal")
-        if code:
-            return code, _name(concept, lang) or _name(el, lang)
-    return "", ""
+    code = attr(main, "qcode") or attr(main, "uri") or attr(main, "literal")
+    return (code, _name(main, lang) or _name(el, lang)) if code else ("", "")
 
 
 def _body(content_set) -> tuple[list[str], dict]:
