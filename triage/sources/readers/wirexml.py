@@ -218,6 +218,8 @@ def paragraphs(root, skip: Iterable[str] = ()) -> list[str]:
 
 def el_text_skipping(el, skipped: set[str]) -> str:
     """An element's text without the text of skipped children (captions inside a paragraph)."""
+    if not len(el):  # the usual paragraph: text alone
+        return " ".join(el.text.split()) if el.text else ""
     parts: list[str] = [el.text or ""]
     for c in el:
         name = local(c)
