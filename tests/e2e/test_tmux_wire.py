@@ -5,6 +5,7 @@ the inbox with the kill banner. Real ANPA takes from tests/sources/data/wire/own
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
@@ -19,8 +20,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not HAVE_TMUX, reason="tmux is
 WIRE = Path(__file__).resolve().parents[1] / "sources" / "data" / "wire" / "own"
 
 
-def _ninjs_embargoed(folder: Path, minutes: int) -> None:
-    until = (datetime.now(UTC) + timedelta(minutes=minutes)).replace(second=0, microsecond=0)
+def _ninjs_embargoed(folder: Path, seconds: int) -> None:
+    until = (datetime.now(UTC) + timedelta(seconds=seconds)).replace(microsecond=0)
     item = {
         "uri": "urn:example:embargo-1", "type": "text", "version": "1", "pubstatus": "usable",
         "headline": "Central bank sets new interest rate", "urgency": 4,
@@ -43,13 +44,19 @@ def test_in_tmux_a_flash_leads_an_embargo_counts_and_a_killed_follow_up_comes_ba
     inbox.mkdir()
     for name in ("ap-flash.tst", "ap-correction.tst"):
         shutil.copy(WIRE / name, inbox / name)
-    _ninjs_embargoed(inbox, 42)
+    _ninjs_embargoed(inbox, 150)  # lifts in 2.5 min: the once-a-minute repaint shows it count down
     db = tmp_path / "decisions.json"
     with Tmux(tmp_path, f"--db {db} {inbox}", size=(80, 24)) as term:
         screen = term.wait(lambda s: "!!" in s and "EMB" in s)
         rows = screen.splitlines()[1:5]
         assert "!!" in rows[0]  # the flash is the top row of the inbox
-        assert any("EMB" in r and "Central bank" in r for r in rows)
+        emb = next(i for i, r in enumerate(rows) if "EMB" in r and "Central bank" in r)
+        term.keys(*["j"] * emb)
+        shown = term.wait(lambda s: re.search(r"EMBARGO until \d\d:\d\d UTC \(in \d min\)", s) is not None)
+        left = int(re.search(r"\(in (\d) min\)", shown).group(1))
+        assert left in (2, 3)
+        term.wait(lambda s: f"(in {left - 1} min)" in s, timeout=90)  # the embargo counts down
+        term.keys("g")
         budget = next(i for i, r in enumerate(rows) if "spending bill" in r.lower() or "budget" in r.lower())
         term.keys(*["j"] * budget, "f")  # follow up the budget story
         term.wait(lambda s: "Follow-up 1" in s or "Follow 1" in s)

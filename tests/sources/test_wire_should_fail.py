@@ -63,3 +63,23 @@ def test_most_should_fail_files_say_why():
 )
 def test_should_fail_exact_lines(rel, reason):
     assert [p.reason for p in read_file(WIRE / rel)[1]] == [reason]
+
+
+def test_triage_ingest_on_every_should_fail_file_is_at_most_one_plain_line_each(tmp_path):
+    """The installed command, as a desk would run it: problems on stderr, one line a file at most, no
+    traceback, nothing but the files' own lines and the closing count."""
+    import subprocess
+    import sys
+
+    env = {"HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "d"),
+           "XDG_CONFIG_HOME": str(tmp_path / "c"), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-m", "triage", "ingest", "--no-cache", *map(str, SHOULD_FAIL)],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert "Traceback" not in out.stderr and out.returncode in (0, 1)
+    lines = out.stderr.splitlines()
+    per_file = {str(p): [ln for ln in lines if ln.startswith(f"triage: {p}: ")] for p in SHOULD_FAIL}
+    assert all(len(found) <= 1 for found in per_file.values()), per_file
+    said = sum(1 for found in per_file.values() if found)
+    assert said == 69
+    others = [ln for ln in lines if not any(ln in found for found in per_file.values())]
+    assert len(others) <= 1 and all(ln.isprintable() for ln in lines), others

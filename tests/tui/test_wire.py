@@ -213,7 +213,8 @@ async def test_a_followed_up_story_killed_by_a_later_version_comes_back_with_the
     from triage.model import Decision
 
     first = _art("story1", "Mayor resigns", 60, guid="urn:wire:1", version="1", content_hash="v1")
-    svc = build_service(settings_factory, articles=[first, _art("other1", "Council meets on roads", 30)])
+    svc = build_service(settings_factory, articles=[first, _art("other1", "Council meets on roads", 30)],
+                        ui={"reopen_on_update": []})  # updates re-open nothing: only the kill may
     app = make_app(svc, now=NOW, analyze=False, loaded=True)
     async with app.run_test(size=(80, 24)) as pilot:
         lst = app.screen.query_one(ArticleList)
@@ -223,8 +224,14 @@ async def test_a_followed_up_story_killed_by_a_later_version_comes_back_with_the
         await wait_for(pilot, lambda: svc.decision("story1") is Decision.FOLLOW_UP)
         await pilot.press("1")
         await wait_for(pilot, lambda: "story1" not in lst.ids)
-        kill = _art("story1", "Mayor resigns", 1, guid="urn:wire:1", version="2", pubstatus="canceled",
-                    content_hash="v2", updated=True)
+        update = _art("story1", "Mayor resigns, deputy takes over", 30, guid="urn:wire:1", version="2",
+                      content_hash="v2", updated=True)
+        svc.merge_articles([update])  # a plain update of a followed-up story stays where it is
+        await wait_for(pilot, lambda: svc.row("story1").article.version == "2")
+        await pilot.pause(0.2)
+        assert "story1" not in lst.ids
+        kill = _art("story1", "Mayor resigns", 1, guid="urn:wire:1", version="3", pubstatus="canceled",
+                    content_hash="v3", updated=True)
         svc.merge_articles([kill])
         await wait_for(pilot, lambda: "story1" in lst.ids)
         row = svc.row("story1")

@@ -13,6 +13,7 @@ import errno
 import json
 import logging
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Any
@@ -90,7 +91,6 @@ def _read_bytes(path: Path, max_file_bytes: int) -> bytes:
 
 def _wire_kind(data: bytes) -> str:
     """A wire format told by content alone, whatever the file is called ("" when none)."""
-    import re
 
     from triage.sources.readers.anpa import looks_like_anpa
     from triage.sources.readers.iptc7901 import looks_like_7901
@@ -179,7 +179,8 @@ def _dispatch(path: Path, data: bytes, problems: list[Problem]) -> list[Article]
         # The framing controls (SOH, STX, ETX, SYN, US, DC1-DC4) are the format, not a sign of binary data:
         # the encoding is found without them, then the whole take is decoded with it.
         _text, enc = decode_bytes(data.translate(_FRAMING_AS_SPACE), "")
-        return (read_anpa if kind == "anpa" else read_7901)(data.decode(enc, "replace"), path, source)
+        reader = read_anpa if kind == "anpa" else read_7901
+        return _read_framed(reader, kind, data.decode(enc, "replace"), path, source, problems)
     if kind == "eml":
         from triage.sources.readers.mail import read_eml
 
@@ -226,13 +227,48 @@ def _dispatch(path: Path, data: bytes, problems: list[Problem]) -> list[Article]
     raise Rejected("has an unsupported file type")  # pragma: no cover
 
 
+_MESSAGE_START = {"anpa": re.compile(r"\x16*\x01[A-Za-z]\d{4}\x1f"), "7901": re.compile(r"\x01")}
+
+
+def _read_framed(
+    reader, kind: str, text: str, path: Path, source: str, problems: list[Problem]
+) -> list[Article]:
+    """ANPA-1312 or IPTC 7901 copy: each message in the file (a capture of the line can hold several,
+    each opened by SOH). A message whose text starts (STX) but never ends (ETX) may be cut off: it is
+    read as far as it goes, and a problem line says so. A file of one message that cannot be read is
+    one plain line; in a file of several, each unreadable message is one line."""
+    starts = [m.start() for m in _MESSAGE_START[kind].finditer(text)]
+    bounds = [0, *starts[1:], len(text)]
+    chunks = [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if text[a:b].strip()]
+    several = len(chunks) > 1
+    articles: list[Article] = []
+    failed: list[str] = []
+    for n, chunk in enumerate(chunks, start=1):
+        label = f"message {n} of {len(chunks)}: " if several else ""
+        try:
+            got = reader(chunk, path, source)
+        except Rejected as exc:
+            if not several:
+                raise
+            failed.append(f"{label}{exc}")
+            continue
+        stx = chunk.find("\x02")
+        if stx >= 0 and chunk.find("\x03", stx) < 0:
+            problems.append(Problem(str(path), f"{label}has no end of text (ETX), so it may be cut off: "
+                                               "read as far as it goes"))
+        articles.extend(got)
+    if not articles and failed:
+        raise Rejected(f"holds {len(chunks)} wire messages and none can be read ({failed[0]})")
+    problems.extend(Problem(str(path), reason) for reason in failed)
+    return articles
+
+
 _FRAMING_AS_SPACE = bytes.maketrans(bytes([1, 2, 3, 4, 0x11, 0x12, 0x13, 0x14, 0x16, 0x1F]), b" " * 10)
 _WIRE_XML = {"newsml-g2": "NewsML-G2", "newsml1": "NewsML 1", "nitf": "NITF"}
 
 
 def _read_wire_xml(kind: str, data: bytes, path: Path, source: str, problems: list[Problem]) -> list[Article]:
     """NewsML-G2, NewsML 1 or NITF: decoded (declared charset after strict UTF-8), parsed safely, read."""
-    import re
 
     from triage.sources.decode import decode_bytes
     from triage.sources.readers.wirexml import parse_wire_xml
@@ -240,23 +276,28 @@ def _read_wire_xml(kind: str, data: bytes, path: Path, source: str, problems: li
     m = re.match(rb"""\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._:-]+)""", data.lstrip(b"\xef\xbb\xbf"))
     text, _enc = decode_bytes(data, m.group(1).decode("ascii") if m else "")
     root, problem = parse_wire_xml(text)
-    if problem:
-        problems.append(Problem(str(path), problem))
     if kind == "newsml-g2":
-        from triage.sources.readers.newsmlg2 import read_newsml_g2
-
-        return read_newsml_g2(root, path, source, problems)
-    if kind == "newsml1":
-        from triage.sources.readers.newsml1 import read_newsml1
-
-        return read_newsml1(root, path, source, problems)
-    from triage.sources.readers.nitf import read_nitf
-
-    return read_nitf(root, path, source, problems)
+        from triage.sources.readers.newsmlg2 import read_newsml_g2 as read
+    elif kind == "newsml1":
+        from triage.sources.readers.newsml1 import read_newsml1 as read
+    else:
+        from triage.sources.readers.nitf import read_nitf as read
+    found: list[Problem] = []
+    try:
+        articles = read(root, path, source, found)
+    except Rejected:
+        if not problem:
+            raise
+        articles = []
+    if problem and not articles:  # broken, and nothing recovered: the breakage is the one thing to say
+        broken = problem.removesuffix(": read what could be recovered")
+        raise Rejected(f"{broken}: nothing could be recovered")
+    problems.extend([Problem(str(path), problem)] if problem else [])
+    problems.extend(found)
+    return articles
 
 
 def _declared_charset(data: bytes) -> str:
-    import re
 
     m = re.search(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_.:-]+)""", data[:8192], re.IGNORECASE)
     return m.group(1).decode("ascii", "ignore") if m else ""

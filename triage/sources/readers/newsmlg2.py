@@ -65,7 +65,7 @@ def _party(el) -> str:
         return attr(el, "literal")
     if attr(el, "qcode"):
         return code_of(attr(el, "qcode"))
-    host = urlsplit(attr(el, "uri")).hostname or ""
+    host = urlsplit(attr(el, "uri")).netloc.rpartition("@")[2].split(":")[0]  # as written, case kept
     return host.removeprefix("www.")
 
 
@@ -76,6 +76,16 @@ def _name(el, lang: str) -> str:
         if lang and attr(n, "lang").lower().startswith(lang.lower()[:2]):
             return el_text(n)
     return el_text(names[0]) if names else ""
+
+
+def _subject(el, lang: str) -> tuple[str, str]:
+    """A subject's (code, name): its QCode, URI or literal; a faceted subject's main concept."""
+    code = attr(el, "qcode") or attr(el, "uri") or attr(el, "literal")
+    if code:
+        return code, _name(el, lang)
+    main = child(el, "mainConcept")
+    code = attr(main, "qcode") or attr(main, "uri") or attr(main, "literal")
+    return (code, _name(main, lang) or _name(el, lang)) if code else ("", "")
 
 
 def _body(content_set) -> tuple[list[str], dict]:
@@ -129,11 +139,7 @@ def _news_item(item, path: Path, source: str, inherited_lang: str) -> Article | 
     authors = [_party(x) for x in c.all("creator")] or [el_text(b) for b in c.all("by")]
     w.author = ", ".join(a for a in authors if a)
     lang = w.language
-    w.subjects = [
-        (attr(s, "qcode") or attr(s, "uri"), _name(s, lang))
-        for s in c.all("subject")
-        if attr(s, "qcode") or attr(s, "uri")
-    ]
+    w.subjects = [pair for s in c.all("subject") if (pair := _subject(s, lang))[0]]
     headlines = c.all("headline")
     main = next((h for h in headlines if not attr(h, "role") or code_of(attr(h, "role")) == "main"), None)
     title = el_text(main if main is not None else (headlines[0] if headlines else None))
@@ -160,11 +166,23 @@ def _news_item(item, path: Path, source: str, inherited_lang: str) -> Article | 
     )
 
 
+def _fragment_story(content_set, path: Path, source: str) -> Article | None:
+    """A <contentSet> alone that carries a whole NITF or XHTML story (IPTC's documentation shows one):
+    the story, without the item's metadata; None when it holds no text."""
+    paras, nitf = _body(content_set)
+    title = nitf.get("title", "")
+    if not paras and not title:
+        return None
+    return make_article(title=title, text="\n\n".join(paras), path=path, source=source, wire=nitf.get("wire"))
+
+
 def read_newsml_g2(root, path: Path, source: str, problems: list[Problem]) -> list[Article]:
     """A newsItem, or a newsMessage's items; every other G2 item is named and skipped."""
     name = local(root)
     if name in _SKIPPED:
         raise Rejected(f"is a NewsML-G2 {_SKIPPED[name]}, not a news story: skipped")
+    if name == "contentSet" and (story := _fragment_story(root, path, source)) is not None:
+        return [story]
     if name in ("itemMeta", "contentMeta", "contentSet"):
         raise Rejected(f"is a fragment of a NewsML-G2 item (<{name}> alone), not a whole item: skipped")
     item_set = child(root, "itemSet")

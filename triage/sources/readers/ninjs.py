@@ -69,6 +69,7 @@ _MARKERS = {
     "language",
 }
 _MEDIA = {"picture", "video", "audio", "graphic"}
+_NOT_STORIES = _MEDIA | {"event", "planning", "concept"}  # named and skipped, as G2's own items are
 _TYPES = _MEDIA | {"text", "composite", "component", "event", "planning", "concept"}
 _STATUSES = {"usable", "withheld", "canceled"}
 _STRINGS = (
@@ -192,13 +193,24 @@ def _subjects(keys: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+def _infosource(keys: dict[str, Any]) -> str:
+    """The first named infosource (ninjs 1.2+: the parties that provided the content)."""
+    for key in ("infosource", "infosources"):
+        sources = keys.get(key)
+        for src in sources if isinstance(sources, list) else [sources] if isinstance(sources, dict) else []:
+            name = as_text(_keys(src).get("name")) if isinstance(src, dict) else ""
+            if name.strip():
+                return name
+    return ""
+
+
 def _item(obj: dict[str, Any], path: Path, source: str, problems: list[Problem], label: str) -> Article | str:
     keys = _keys(obj)
     wrong = spec_problem(keys)
     if wrong:
         problems.append(Problem(str(path), f"{label}{wrong} (not valid ninjs): read as far as it goes"))
     kind = as_text(keys.get("type")).lower()
-    if kind in _MEDIA:
+    if kind in _NOT_STORIES:
         return f"skipped: {kind} item"
     w = WireFields()
     w.guid = as_text(keys.get("uri")) or as_text(keys.get("guid"))
@@ -217,8 +229,7 @@ def _item(obj: dict[str, Any], path: Path, source: str, problems: list[Problem],
     w.author = as_text(keys.get("byline")) or as_text(keys.get("by"))
     located = keys.get("located")
     w.dateline = located if isinstance(located, str) else ""
-    holder = keys.get("copyrightholder")
-    w.provider = as_text(holder) or as_text(keys.get("provider"))
+    w.provider = _infosource(keys) or as_text(keys.get("copyrightholder")) or as_text(keys.get("provider"))
     w.subjects = _subjects(keys)
     heads = _values(keys.get("headlines"))
     title = heads[0]["value"] if heads else as_text(keys.get("headline"))

@@ -95,6 +95,8 @@ def nitf_story(root) -> NitfStory:
     w.author = ", ".join(a for a in (byline_text(b) for b in children(bhead, "byline")) if a)
     w.dateline = el_text(child(bhead, "dateline"))
     w.provider = el_text(child(bhead, "distributor"))
+    # NITF's slug is docdata's du-key; some producers (amerine/nitfr's fixtures) write a <slugline> instead.
+    w.slugline = w.slugline or el_text(child(bhead, "slugline")) or el_text(child(head, "slugline"))
     content = child(body, "body.content")
     story.paragraphs = paragraphs(content) if content is not None else []
     if not story.paragraphs:

@@ -137,11 +137,15 @@ class Kids:
     """An element's children by local name, indexed in one pass (items look up many optional fields)."""
 
     def __init__(self, el) -> None:
-        self.by: dict[str, list] = {}
+        by: dict[str, list] = {}
         for c in el if el is not None else ():
-            name = local(c)
-            if name:
-                self.by.setdefault(name, []).append(c)
+            name = c.tag
+            if isinstance(name, str):  # not a comment, processing instruction or entity reference
+                if name in by:
+                    by[name].append(c)
+                else:
+                    by[name] = [c]
+        self.by = by
 
     def one(self, name: str):
         """The first child with this name, or None."""
@@ -214,6 +218,8 @@ def paragraphs(root, skip: Iterable[str] = ()) -> list[str]:
 
 def el_text_skipping(el, skipped: set[str]) -> str:
     """An element's text without the text of skipped children (captions inside a paragraph)."""
+    if not len(el):  # the usual paragraph: text alone
+        return " ".join(el.text.split()) if el.text else ""
     parts: list[str] = [el.text or ""]
     for c in el:
         name = local(c)
@@ -245,13 +251,21 @@ def parse_wire_xml(text: str):
         text = text[end + 2:] if end > 0 else text
     if "&" in text:
         text = _HTML_ENTITY.sub(_entity_as_reference, text)
-    text, n = controls_to_stand_ins(text)
+    n = 0
+    if text.encode("utf-8", "replace").translate(None, _ALL_BUT_FORBIDDEN_C0):  # C speed; usually empty
+        text, n = controls_to_stand_ins(text)
     _HAD_CONTROLS.set(n > 0)
+    # Readers look elements up by local name. Without prefixed elements, dropping the default namespace
+    # declarations before parsing makes every name local already; otherwise each element is renamed after.
+    plain = _PREFIXED_ELEMENT.search(text) is None
+    if plain:
+        text = _without_default_namespaces(text)
     data = text.encode("utf-8", "replace")
     opts = dict(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False,
                 dtd_validation=False, remove_comments=True, remove_pis=True, encoding="utf-8")
     try:
-        return _local_names(etree.fromstring(data, etree.XMLParser(**opts))), ""
+        root = etree.fromstring(data, etree.XMLParser(**opts))
+        return (root if plain else _local_names(root)), ""
     except etree.XMLSyntaxError as exc:
         reason = _syntax_reason(exc)
     try:
@@ -262,6 +276,29 @@ def parse_wire_xml(text: str):
         raise Rejected(f"is not well-formed XML ({reason})")
     return _local_names(root), f"is not well-formed XML ({reason}): read what could be recovered"
 
+
+_ALL_BUT_FORBIDDEN_C0 = bytes(b for b in range(256) if b >= 32 or b in (9, 10, 13))
+_PREFIXED_ELEMENT = re.compile(r"</?[A-Za-z_][\w.-]*:")
+
+
+def _without_default_namespaces(text: str) -> str:
+    """Text with each default namespace declaration (` xmlns="..."` inside a start tag) removed; the same
+    words in the story's text (outside any tag) are left alone. str.find, not a regex: it runs per file."""
+    parts: list[str] = []
+    pos = 0
+    i = text.find("xmlns=")
+    while i > 0:
+        quote = text[i + 6 : i + 7]
+        end = text.find(quote, i + 7) if quote in ("'", '"') else -1
+        in_tag = text.rfind("<", 0, i) > text.rfind(">", 0, i)
+        if end > 0 and text[i - 1].isspace() and in_tag:
+            parts.append(text[pos : i - 1])
+            pos = end + 1
+        i = text.find("xmlns=", max(i + 6, end + 1))
+    if not parts:
+        return text
+    parts.append(text[pos:])
+    return "".join(parts)
 
 # NITF and XHTML bodies use HTML's named entities (&nbsp; &mdash; &eacute;) that their DTDs declare; the
 # DTD is never loaded, so each known name becomes its numeric character reference from Python's fixed
