@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from triage.infra.atomic import write_text_atomic
 from triage.infra.clock import now_iso
-from triage.infra.private import file_mode, private_dir
+from triage.infra.private import NotPrivate, file_mode, private_dir
 from triage.model import Article, Problem
 from triage.sources.base import IngestResult, Rejected, clean_problems
 from triage.sources.httpget import FetchError, Reach, get, run_sync
@@ -223,13 +223,17 @@ def fetch_feeds(
             "user_agent": user_agent,
             "full": fetch_full_article, "entries": max(int(spool_max_entries), 1),
             "bytes": max(int(spool_max_bytes), 1), "group": group_share}
+    result = IngestResult()
     if spool_dir is not None:
         try:
             private_dir(spool_dir, group=group_share)
+        except NotPrivate as exc:  # another user's folder: nothing is kept or read there
+            why = f"spool folder {exc.strerror}: entries are not kept"
+            result.problems.append(Problem(str(spool_dir), why))
+            spool_dir = None
         except OSError as exc:
             log.warning("spool folder %s cannot be made: %s", spool_dir, exc)
     parts = run_sync(lambda: _fetch_all(feeds, spool_dir, opts, max(int(concurrency), 1), progress))
-    result = IngestResult()
     for part in parts:
         result.extend(part)
     result.problems = clean_problems(result.problems)
