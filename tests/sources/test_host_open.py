@@ -194,3 +194,33 @@ def test_a_spool_folder_of_another_user_is_not_written(host_dir: Path) -> None:
     res = fetch_feeds([], spool)
     assert os.listdir(spool) == []
     assert any("belongs to another user" in p.reason and p.where == str(spool) for p in res.problems)
+
+
+# --- the watcher: a link to a folder out of the inbox -------------------------------------------------
+
+
+@needs_second_user
+def test_the_watcher_never_walks_a_folder_linked_out_of_the_inbox(host_dir: Path, victim_key: Path) -> None:
+    """The other user plants `leakdir -> ~victim/.ssh` in the shared inbox; the watcher hears of a new
+    entry, which is a folder: it was walked as a folder of its own (found on this branch)."""
+    from watchfiles import Change
+
+    from triage.sources.watch import changes_to_update
+
+    inbox = host_dir / "inbox"
+    inbox.mkdir()
+    os.chmod(inbox, 0o1777)
+    _story(inbox / "good.txt", "Good story")
+    _as_nobody("ln", "-s", str(victim_key.parent), str(inbox / "leakdir"))
+    events = {(Change.added, str(inbox / "leakdir")), (Change.added, str(inbox / "good.txt"))}
+    update = changes_to_update(events, [str(inbox)], cache_path=host_dir / "cache.sqlite")
+    assert [a.title for a in update.articles] == ["Good story"]
+    assert [str(p) for p in update.problems] == [
+        f"{inbox}/leakdir: is a symbolic link out of the inbox: skipped "
+        "(sources.allowed_roots names other folders links may reach)"
+    ]
+    # a folder really inside the inbox, new since the scan, is still read
+    (inbox / "desk").mkdir()
+    _story(inbox / "desk" / "new.txt", "New story")
+    update = changes_to_update({(Change.added, str(inbox / "desk"))}, [str(inbox)])
+    assert [a.title for a in update.articles] == ["New story"] and not update.problems

@@ -68,9 +68,10 @@ def read_confinement(paths: Sequence[object], allowed_roots: Sequence[str] = (),
             continue
         if "\x00" not in s and not s.lower().startswith(("http://", "https://")) and os.path.isdir(s):
             folders.append(s)
-    roots = confinement(folders, allowed_roots) + [os.path.realpath(r) for r in confine or ()]
-    under = None if confine is not None else tuple(os.path.abspath(f) for f in folders)
-    return Confinement(tuple(roots), under, follow_symlinks)
+    if confine is not None:  # a folder named here (a link to one, say) does not widen the confinement
+        return Confinement(tuple(os.path.realpath(r) for r in confine), None, follow_symlinks)
+    roots = confinement(folders, allowed_roots)
+    return Confinement(tuple(roots), tuple(os.path.abspath(f) for f in folders), follow_symlinks)
 
 
 NOT_REGULAR = "is not a regular file (device, socket or pipe): skipped"
