@@ -129,6 +129,13 @@ def _no_length_endless(conn: socket.socket, _request: bytes) -> None:
 
 
 def _measured(url: str, max_bytes: int) -> tuple[object, int]:
+    """What a GET of `url` gives (body or FetchError) and the peak of memory it took (Python's), the
+    modules a first request imports already in (a warm-up request to a server of its own)."""
+    warm = HostileServer({"/": respond(b"ok")})
+    try:
+        assert _get(warm.url("/"), Reach.for_feed(warm.url("/"))) == b"ok"
+    finally:
+        warm.close()
     tracemalloc.start()
     try:
         try:
