@@ -351,7 +351,9 @@ class JournalStorage(Storage):
         n = 1
         while True:  # O_EXCL: a name taken (a planted link too) is never written through
             try:
-                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, st.st_mode & 0o777)
+                # our own file's mode; never another member's (a group-shared file may be more open)
+                mode = st.st_mode & 0o777 if st.st_uid == os.geteuid() else self.mode
+                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
                 break
             except FileExistsError:
                 n += 1
