@@ -155,7 +155,7 @@ def make_client(*, timeout: float, max_connections: int, headers: dict[str, str]
     transport = httpx.AsyncHTTPTransport(trust_env=False)
     # httpx has no public way to give its pool a network backend: the transport gets a pool built so.
     transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=httpx.create_ssl_context(trust_env=False), max_connections=max_connections,
+        ssl_context=httpx.create_ssl_context(), max_connections=max_connections,  # SSL_CERT_FILE honoured
         max_keepalive_connections=0, network_backend=_guarded_backend())
     return httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(timeout), follow_redirects=False,
                              headers=headers, trust_env=False)
