@@ -66,6 +66,8 @@ def setup_logging(data_dir: Path, *, group: bool = False) -> Path | None:
 
             print(f"triage: {sanitize_line(f'{exc.filename}: {exc.strerror}')}; "
                   "no log or cache is kept there", file=sys.stderr)
+            if not root.handlers:  # no log: records go nowhere, never onto the screen (logging's lastResort)
+                root.addHandler(logging.NullHandler())
             return None
         path = data_dir / "triage.log"
         for h in root.handlers:
