@@ -49,7 +49,20 @@ RANGES: dict[str, tuple[float, float]] = {
     "fetch.spool_max_bytes": (1, 20_000_000_000),
     "serve.port": (1, 65_535),
     "serve.max_sessions": (1, 64),
+    "watch.debounce_ms": (10, 60_000),
+    "analysis.sentences": (1, 50),
+    "analysis.ratio": (0, 1),
+    "analysis.min_sentences": (1, 50),
+    "analysis.max_sentences": (1, 50),
+    "analysis.batch_size": (1, 10_000),
+    "analysis.processes_above": (0, 100_000_000),
+    "analysis.processes": (0, 64),
+    "store.compact_every": (10, 100_000_000),
+    "store.poll_seconds": (0, 3_600),  # 0: never
+    "ui.stack_below_columns": (0, 10_000),
 }
+# Pairs that must be in order: (smaller, larger).
+ORDERED = (("analysis.min_sentences", "analysis.max_sentences"),)
 LISTS_OF_STRINGS = frozenset({"sources.ignore", "sources.allowed_roots"})
 
 
@@ -66,6 +79,14 @@ def _check_range(dotted: str, value: Any, where: str) -> None:
 
         raise ConfigError(f"{where}: {dotted!r} must be between {shown(low)} and {shown(high)}, "
                           f"not {value!r}")
+
+
+def _check_order(data: dict[str, Any], where: str) -> None:
+    for low_key, high_key in ORDERED:
+        (ls, lk), (hs, hk) = low_key.split("."), high_key.split(".")
+        low, high = data[ls][lk], data[hs][hk]
+        if low > high:
+            raise ConfigError(f"{where}: {low_key!r} ({low}) must not be above {high_key!r} ({high})")
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any], where: str, prefix: str = "") -> None:
@@ -203,6 +224,7 @@ def load_settings(
         _merge(data, _read_toml(path), str(path))
     if overrides:
         _merge(data, overrides, "overrides")
+    _check_order(data, ", ".join([*map(str, files), *(["overrides"] if overrides else [])]) or "config")
 
     env_db = os.environ.get("TRIAGE_DB")
     env_inbox = os.environ.get("TRIAGE_INBOX")

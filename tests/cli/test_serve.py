@@ -271,3 +271,134 @@ def test_port_and_socket_together_are_a_usage_error(tmp_path):
         env=dict(os.environ, HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "cfg")),
     )
     assert out.returncode == 2 and "give --port or --socket, not both" in out.stderr
+
+
+# --- odd bytes in the cookie or the token ------------------------------------------------------------
+
+
+def _raw(port: int, head: bytes) -> bytes:
+    """The status line of one raw HTTP request (bytes no well-behaved client would send)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(head + b"\r\nConnection: close\r\n\r\n")
+        data = b""
+        while b"\r\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    return data.split(b"\r\n", 1)[0]
+
+
+def test_a_cookie_that_is_not_utf8_or_a_malformed_token_is_refused_never_a_traceback(tmp_path):
+    port = _free_port()
+    proc, url = _start(tmp_path, "--port", str(port))
+    try:
+        host = f"Host: 127.0.0.1:{port}".encode()
+        name = f"triage-serve-{port}".encode()
+        token = _token(url).encode()
+        refused = [
+            b"GET / HTTP/1.1\r\n" + host + b"\r\nCookie: " + name + b"=\xff\xfe\xfd",  # not UTF-8
+            b"GET / HTTP/1.1\r\n" + host + b"\r\nCookie: " + name + b"=\xed\xa0\x80",  # a lone surrogate
+            b"GET / HTTP/1.1\r\n" + host + b"\r\nCookie: " + name + b"=" + token + "é".encode(),
+            b"GET / HTTP/1.1\r\n" + host + b"\r\nCookie: " + name + b'="' + token[:-1] + b'"',
+            b"GET / HTTP/1.1\r\n" + host + b"\r\nCookie: " + name + b"=; " + name + b"=x",
+            b"GET /?token=%FF%FE HTTP/1.1\r\n" + host,
+            b"GET /?token=%ED%A0%80 HTTP/1.1\r\n" + host,
+            b"GET /?token=" + token + b"%00 HTTP/1.1\r\n" + host,
+            b"GET /?token=&token= HTTP/1.1\r\n" + host,
+            b"GET /ws?token=" + token[:-1] + b" HTTP/1.1\r\n" + host + b"\r\nOrigin: http://" + host[6:],
+            b"GET / HTTP/1.1\r\nHost: \xff\xfe",
+            b"GET /ws HTTP/1.1\r\n" + host + b"\r\nOrigin: http://[::1",
+        ]
+        for head in refused:
+            assert _raw(port, head).startswith(b"HTTP/1.1 403"), head
+        # bytes HTTP itself forbids (a control character) are aiohttp's own 400, logged in one line
+        control = b"GET / HTTP/1.1\r\n" + host + b"\r\nCookie: " + name + b"=\x01"
+        assert _raw(port, control).split()[1] == b"400"
+        # the redirect that swaps the token for a cookie stays on this server
+        status = _raw(port, b"GET //evil.example/?token=" + token + b" HTTP/1.1\r\n" + host)
+        assert status.startswith(b"HTTP/1.1 303")
+    finally:
+        _stop(proc)
+    log = (tmp_path / "data" / "triage" / "triage.log").read_text(encoding="utf-8", errors="replace")
+    assert "Traceback" not in log and "500" not in log
+
+
+# --- attack 1, as the other user would replay it -----------------------------------------------------------
+
+_ATTACK = r"""
+import asyncio, json, os, re, sys
+import aiohttp
+
+port, tokenlen = int(sys.argv[1]), int(sys.argv[2])
+base = f"http://127.0.0.1:{port}"
+
+async def ws(headers, cookies=None):
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(cookie_jar=jar, cookies=cookies) as s:
+        try:
+            async with s.ws_connect(f"ws://127.0.0.1:{port}/ws?width=80&height=24", headers=headers) as w:
+                await w.send_str(json.dumps(["stdin", "x"]))  # the flag key, if anything got through
+                await asyncio.sleep(3)
+                return 101
+        except aiohttp.WSServerHandshakeError as exc:
+            return exc.status
+
+async def page():
+    async with aiohttp.ClientSession() as s:
+        async with s.get(base + "/", allow_redirects=False) as r:
+            return r.status
+
+async def main():
+    out = {"page": await page()}
+    out["ws_foreign_origin"] = await ws({"Origin": "http://evil.example"})
+    out["ws_own_origin_no_token"] = await ws({"Origin": base})
+    out["ws_guessed_cookie"] = await ws({"Origin": base}, {f"triage-serve-{port}": "A" * tokenlen})
+    out["ws_no_origin"] = await ws({})
+    seen = []
+    for pid in os.listdir("/proc"):  # the token is in no command line the other user can read
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                seen.append(fh.read())
+        except OSError:
+            pass
+    out["cmdlines"] = len(seen)
+    out["token_in_a_cmdline"] = any(re.search(rb"token=[A-Za-z0-9_-]{40}", c) for c in seen)
+    print(json.dumps(out))
+
+asyncio.run(main())
+"""
+
+
+NOBODY = [SETPRIV or "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+@pytest.fixture
+def nobody_python() -> list[str]:
+    """This Python, run as uid 65534 (skipped where that cannot be done)."""
+    if SETPRIV is None or os.geteuid() != 0:
+        pytest.skip("needs root and setpriv to act as uid 65534")
+    probe = subprocess.run([*NOBODY, sys.executable, "-c", "import aiohttp"], capture_output=True, timeout=60)
+    if probe.returncode != 0:
+        pytest.skip("uid 65534 cannot run this Python with aiohttp")
+    return [*NOBODY, sys.executable]
+
+
+def test_attack_1_another_local_user_cannot_read_or_drive_the_served_tui(tmp_path, nobody_python):
+    import json
+
+    port = _free_port()
+    proc, url = _start(tmp_path, "--port", str(port))
+    try:
+        out = subprocess.run([*nobody_python, "-c", _ATTACK, str(port), str(len(_token(url)))],
+                             capture_output=True, text=True, timeout=120, cwd="/")
+        assert out.returncode == 0, out.stderr
+        seen = json.loads(out.stdout)
+    finally:
+        _stop(proc)
+    assert seen["page"] == 403
+    assert seen["ws_foreign_origin"] == 403 and seen["ws_own_origin_no_token"] == 403
+    assert seen["ws_guessed_cookie"] == 403 and seen["ws_no_origin"] == 403
+    assert seen["cmdlines"] > 0 and not seen["token_in_a_cmdline"]
+    db = tmp_path / "d.json"
+    assert not db.exists() or '"flag"' not in db.read_text(encoding="utf-8")  # no flag "by" the owner

@@ -239,13 +239,12 @@ def test_rescue_does_not_wait_for_a_thread_that_holds_the_store(tmp_path, dirs):
     worker = threading.Thread(target=stuck_worker, daemon=True)
     worker.start()
     held.wait(5)
-    start = time.monotonic()
     result = store.rescue(timeout=0.3)
-    elapsed = time.monotonic() - start
+    still_held = worker.is_alive() and not release.is_set()  # rescue returned while the store was held
     release.set()
     worker.join()
     assert result.path == rescue_path(db) and result.count == 1
-    assert elapsed < 2.0
+    assert still_held
 
 
 def test_a_rescue_racing_a_replay_is_not_lost(tmp_path, dirs):

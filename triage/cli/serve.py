@@ -41,6 +41,16 @@ def _split_host(value: str) -> tuple[str, str]:
     return host, port
 
 
+def _one_line_for_bad_requests(record: Any) -> bool:
+    """A logging filter: aiohttp's "Error handling request" for a malformed request loses its traceback."""
+    exc = record.exc_info[1] if record.exc_info else None
+    if exc is not None and type(exc).__module__.startswith("aiohttp.http_exceptions"):
+        first = " ".join(str(exc).split())[:200]
+        record.msg, record.args = f"{record.getMessage()}: {type(exc).__name__}: {first}", ()
+        record.exc_info = record.exc_text = None
+    return True
+
+
 def make_server(command: str, *, host: str, port: int, socket_path: Path | None, max_sessions: int,
                 token: str, announce: Any = lambda: None) -> Any:
     """A textual-serve Server that checks the token, Host and Origin and caps the sessions."""
@@ -69,11 +79,24 @@ def make_server(command: str, *, host: str, port: int, socket_path: Path | None,
             return parts.scheme in ("http", "https") and parts.netloc.lower() == request.headers.get(
                 "Host", "").strip().lower()
 
-        def _token_ok(self, given: str | None) -> bool:
-            return given is not None and hmac.compare_digest(given.encode(), token.encode())
+        def _token_ok(self, given: object) -> bool:
+            """The token, compared in constant time; anything else (not text, not ASCII, a lone
+            surrogate from bytes that are not UTF-8) is simply not it."""
+            if not isinstance(given, str) or not given.isascii():
+                return False
+            return hmac.compare_digest(given.encode("ascii"), token.encode("ascii"))
 
         @web.middleware
         async def guard(self, request: web.Request, handler: Any) -> web.StreamResponse:
+            try:
+                refused = self._refusal(request)
+            except Exception:  # noqa: BLE001 - a request too odd to check is refused, never a 500
+                refused = web.Response(status=403, text="triage serve: refused: a request that cannot be "
+                                                        "checked\n")
+            return refused if refused is not None else await handler(request)
+
+        def _refusal(self, request: web.Request) -> web.StreamResponse | None:
+            """The response that refuses `request`, or None to serve it."""
             if not self._host_ok(request):
                 return web.Response(status=403, text="triage serve: refused: the Host header names another "
                                                      "site (open the URL triage serve printed)\n")
@@ -83,13 +106,14 @@ def make_server(command: str, *, host: str, port: int, socket_path: Path | None,
             if self._token_ok(request.query.get("token")):
                 query = {k: v for k, v in request.query.items() if k != "token"}
                 target = request.rel_url.with_query(query) if query else request.rel_url.with_query(None)
-                response = web.Response(status=303, headers={"Location": str(target)})
+                # a path only, on this server ("//site/x" would send the browser to another site)
+                response = web.Response(status=303, headers={"Location": "/" + str(target).lstrip("/")})
                 response.set_cookie(cookie, token, httponly=True, samesite="Strict", path="/")
                 return response
             if not self._token_ok(request.cookies.get(cookie)):
                 return web.Response(status=403, text="triage serve: refused: open the URL with the secret "
                                                      "token that `triage serve` printed\n")
-            return await handler(request)
+            return None
 
         async def _make_app(self) -> web.Application:
             app = await super()._make_app()
@@ -124,12 +148,18 @@ def make_server(command: str, *, host: str, port: int, socket_path: Path | None,
             """Nothing printed: the command line holds paths, the URL was printed already."""
 
         def initialize_logging(self) -> None:
-            """triage's own log (set up by the command); no access log (URLs hold the token)."""
+            """triage's own log (set up by the command); no access log (URLs hold the token). A request
+            so malformed that aiohttp answers 400 itself is one log line, not a traceback: anyone on the
+            host can send those."""
+            import logging
+
+            logging.getLogger("aiohttp.server").addFilter(_one_line_for_bad_requests)
 
         def serve(self, debug: bool = False) -> None:
             import asyncio
 
             self.debug = debug
+            self.initialize_logging()
             asyncio.run(self._run())
 
         async def _run(self) -> None:

@@ -69,13 +69,16 @@ def unlink_quietly(path: str | os.PathLike[str]) -> None:
 
 def write_temp(path: Path, payload: bytes, mode: int, like: os.stat_result | None = None,
                name: Callable[[Path], Path] = temp_name) -> Path:
-    """Write `payload` to a new fsynced temp file beside `path` (mode and group of `like` if given)."""
+    """Write `payload` to a new fsynced temp file beside `path`, with the mode and group of `like` when
+    it is our own file. Another user's file lends nothing: the new file gets `mode`, and that file's
+    group only when `mode` itself shares with a group (a group-shared store keeps its group)."""
     tmp = name(path)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    own = like is not None and like.st_uid == os.geteuid()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
     try:
         try:
-            os.fchmod(fd, (like.st_mode & 0o777) if like else mode)
-            if like is not None and like.st_gid != os.getegid():
+            os.fchmod(fd, (like.st_mode & 0o777) if own and like is not None else mode)
+            if like is not None and like.st_gid != os.getegid() and (own or mode & 0o070):
                 try:
                     os.fchown(fd, -1, like.st_gid)
                 except OSError:

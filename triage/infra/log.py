@@ -8,10 +8,11 @@ import logging
 import logging.handlers
 import os
 import re
+import sys
 from pathlib import Path
 from typing import IO
 
-from triage.infra.private import open_private, private_dir
+from triage.infra.private import NotPrivate, open_private, private_dir
 
 __all__ = ["redact_url", "redact_urls", "setup_logging"]
 
@@ -54,10 +55,20 @@ class _PrivateRotatingHandler(logging.handlers.RotatingFileHandler):
 
 def setup_logging(data_dir: Path, *, group: bool = False) -> Path | None:
     """Send log records to <data dir>/triage.log (once per process; the folder 0700 and the file 0600,
-    or 0770/0660 with `group`); None when it cannot be written."""
+    or 0770/0660 with `group`); None when it cannot be written. A data folder of another user, or one
+    others may write to, is refused: one line on stderr says so (the caches then stay in memory)."""
     root = logging.getLogger()
     try:
-        data_dir = private_dir(Path(data_dir), group=group)
+        try:
+            data_dir = private_dir(Path(data_dir), group=group)
+        except NotPrivate as exc:
+            from triage.infra.sanitize import sanitize_line
+
+            print(f"triage: {sanitize_line(f'{exc.filename}: {exc.strerror}')}; "
+                  "no log or cache is kept there", file=sys.stderr)
+            if not root.handlers:  # no log: records go nowhere, never onto the screen (logging's lastResort)
+                root.addHandler(logging.NullHandler())
+            return None
         path = data_dir / "triage.log"
         for h in root.handlers:
             if isinstance(h, logging.FileHandler) and Path(h.baseFilename) == path.absolute():

@@ -1,18 +1,75 @@
 """Private folders and files on a shared host: folders 0700 and files 0600 (0770 / 0660 when a Unix
-group shares them), created so and tightened when we own them; and reading a file that must be a
-regular one, without ever blocking on a pipe or opening a device."""
+group shares them), created so and tightened when we own them, and a folder another user owns or may
+write to refused; and reading a file that must be a regular one, without ever blocking on a pipe or
+opening a device, and (when confined) only where its opened descriptor really lies inside given roots."""
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["NotRegular", "dir_mode", "file_mode", "open_private", "private_dir", "read_regular", "tighten"]
+__all__ = ["Confinement", "NotPrivate", "NotRegular", "OutsideRoots", "check_private_dir", "confined_reads",
+           "dir_mode", "file_mode", "inside", "open_private", "private_dir", "read_regular", "real_path_of",
+           "tighten"]
 
 
 class NotRegular(OSError):
     """The path names a folder, a device, a socket or a pipe, not a regular file."""
+
+
+class NotPrivate(OSError):
+    """A folder for private files that another user owns, or that others may write to."""
+
+
+class OutsideRoots(OSError):
+    """The file opened really lies outside the folders it must be read from (a link swapped in)."""
+
+
+def inside(real: str, roots: Sequence[str]) -> bool:
+    """True when the real path `real` is one of `roots` or under one."""
+    return any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+
+
+@dataclass(frozen=True)
+class Confinement:
+    """Where files may be read from: each file read whose path lies (as written) under one of `under`
+    (every file when `under` is None) must really lie inside one of `roots` once opened, whatever
+    links or renamed folders its path went through; `follow` False opens no link as the last part."""
+
+    roots: tuple[str, ...]
+    under: tuple[str, ...] | None = None
+    follow: bool = True
+
+    def applies_to(self, path: str | os.PathLike[str]) -> bool:
+        return self.under is None or inside(os.path.abspath(path), self.under)
+
+
+_CONFINED: ContextVar[Confinement | None] = ContextVar("triage_confined_reads", default=None)
+
+
+@contextmanager
+def confined_reads(rules: Confinement | None) -> Iterator[None]:
+    """Within the block (this thread or task), read_regular applies `rules` (None: no confinement)."""
+    token = _CONFINED.set(rules)
+    try:
+        yield
+    finally:
+        _CONFINED.reset(token)
+
+
+def real_path_of(fd: int, path: str | os.PathLike[str]) -> str:
+    """The real path of the file open on `fd` (Linux: what /proc says of the descriptor itself, so no
+    rename or link swapped in after the open can fool it; elsewhere the path's realpath)."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return os.path.realpath(path)
 
 
 def dir_mode(group: bool = False) -> int:
@@ -44,9 +101,26 @@ def tighten(path: str | os.PathLike[str], *, group: bool = False) -> None:
             pass
 
 
+def check_private_dir(path: str | os.PathLike[str], *, group: bool = False) -> None:
+    """NotPrivate when another user owns the folder (unless `group`: a folder a Unix group shares, that
+    not everyone may write to) or when others than its owner (and, with `group`, the group) may write to
+    it: private files there could be read, swapped or planted by someone else."""
+    st = os.stat(path)
+    mode = stat.S_IMODE(st.st_mode)
+    if st.st_uid != os.geteuid() and not (group and not mode & 0o002):
+        raise NotPrivate(errno.EPERM, f"belongs to another user (uid {st.st_uid}), so triage keeps nothing "
+                         "private in it; use a folder of your own (paths.data_dir, TRIAGE_DATA_DIR)"
+                         + ("" if group else ", or set store.group_share for a folder a group shares"),
+                         os.fspath(path))
+    if mode & (0o002 if group else 0o022):
+        raise NotPrivate(errno.EPERM, f"may be written by other users (mode {mode:04o}), so triage keeps "
+                         "nothing private in it; make it 0700 (chmod 700)", os.fspath(path))
+
+
 def private_dir(path: str | os.PathLike[str], *, group: bool = False) -> Path:
     """Make a folder (and missing parents, which get the same mode) and tighten it; returns it.
-    Raises OSError when it cannot be made."""
+    Raises NotPrivate for a folder of another user or one others may write to (see check_private_dir),
+    OSError when it cannot be made."""
     p = Path(path)
     missing = []
     probe = p
@@ -59,6 +133,7 @@ def private_dir(path: str | os.PathLike[str], *, group: bool = False) -> Path:
         except FileExistsError:
             pass
     tighten(p, group=group)
+    check_private_dir(p, group=group)
     return p
 
 
@@ -77,10 +152,20 @@ def open_private(path: str | os.PathLike[str], flags: int = os.O_WRONLY | os.O_A
     return fd
 
 
-def read_regular(path: str | os.PathLike[str], max_bytes: int = 0, *, follow: bool = True) -> bytes:
+def read_regular(path: str | os.PathLike[str], max_bytes: int = 0, *, follow: bool = True,
+                 within: Confinement | None = None) -> bytes:
     """The bytes of a regular file, read through one descriptor: opened non-blocking (a pipe put in its
     place cannot hang us), checked with fstat (a device, pipe, socket or folder raises NotRegular) and
-    read up to `max_bytes` + 1 (0: no cap). `follow=False` refuses a symbolic link (ELOOP)."""
+    read up to `max_bytes` + 1 (0: no cap). `follow=False` refuses a symbolic link (ELOOP).
+
+    Confined (`within`, or the confined_reads block around the call), the descriptor's real path must
+    lie inside the roots (OutsideRoots otherwise): a link or folder swapped in between the scan and
+    this open cannot lead the read out of the inbox."""
+    rules = within if within is not None else _CONFINED.get()
+    if rules is not None and not rules.applies_to(path):
+        rules = None
+    if rules is not None and not rules.follow:
+        follow = False
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
     if not follow:
         flags |= getattr(os, "O_NOFOLLOW", 0)
@@ -92,6 +177,9 @@ def read_regular(path: str | os.PathLike[str], max_bytes: int = 0, *, follow: bo
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise NotRegular(0, "is not a regular file (device, socket or pipe)", os.fspath(path))
+        if rules is not None and not inside(real_path_of(fd, path), rules.roots):
+            raise OutsideRoots(errno.EXDEV, "a link out of the inbox, swapped in after the scan",
+                               os.fspath(path))
         os.set_blocking(fd, True)
         limit = max_bytes + 1 if max_bytes else -1
         chunks = []

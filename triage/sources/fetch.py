@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from triage.infra.atomic import write_text_atomic
 from triage.infra.clock import now_iso
-from triage.infra.private import file_mode, private_dir
+from triage.infra.private import NotPrivate, file_mode, private_dir
 from triage.model import Article, Problem
 from triage.sources.base import IngestResult, Rejected, clean_problems
 from triage.sources.httpget import FetchError, Reach, get, run_sync
@@ -88,6 +88,7 @@ def fetch_options(section: dict[str, Any], group_share: bool = False) -> dict[st
     return {"timeout": float(section["timeout_seconds"]), "max_bytes": int(section["max_bytes"]),
             "user_agent": str(section["user_agent"]),
             "fetch_full_article": bool(section["fetch_full_article"]),
+            "local_pages": bool(section.get("local_pages", False)),
             "concurrency": int(section.get("concurrency", 4)),
             "spool_max_entries": int(section.get("spool_max_entries", SPOOL_LIMIT)),
             "spool_max_bytes": int(section.get("spool_max_bytes", SPOOL_BYTES)), "group_share": group_share}
@@ -205,6 +206,7 @@ def fetch_feeds(
     max_bytes: int = 10_000_000,
     user_agent: str = "triage/0.1 (+news triage; feed reader)",
     fetch_full_article: bool = False,
+    local_pages: bool = False,
     progress: Progress | None = None,
     concurrency: int = 4,
     spool_max_entries: int = SPOOL_LIMIT,
@@ -216,20 +218,26 @@ def fetch_feeds(
 
     Returns every article of the fetched feeds (with a spool: also entries that left the feed) and
     one problem line per feed that failed, in the order of `feeds`. Never raises for a bad feed.
-    `timeout` bounds each request as a whole. `progress(done, total, name)` is called, in the calling
+    `timeout` bounds each request as a whole. Linked article pages (`fetch_full_article`) are fetched
+    from public addresses or the feed's own origin only (`local_pages`: from local ones too), checked
+    where each connection is made. `progress(done, total, name)` is called, in the calling
     thread or a fetch thread of its own, as each feed is done (safe to forward to a UI thread).
     """
     opts = {"timeout": max(float(timeout), 0.1), "max_bytes": max(int(max_bytes), 1),
             "user_agent": user_agent,
-            "full": fetch_full_article, "entries": max(int(spool_max_entries), 1),
+            "full": fetch_full_article, "local_pages": local_pages, "entries": max(int(spool_max_entries), 1),
             "bytes": max(int(spool_max_bytes), 1), "group": group_share}
+    result = IngestResult()
     if spool_dir is not None:
         try:
             private_dir(spool_dir, group=group_share)
+        except NotPrivate as exc:  # another user's folder: nothing is kept or read there
+            why = f"spool folder {exc.strerror}: entries are not kept"
+            result.problems.append(Problem(str(spool_dir), why))
+            spool_dir = None
         except OSError as exc:
             log.warning("spool folder %s cannot be made: %s", spool_dir, exc)
     parts = run_sync(lambda: _fetch_all(feeds, spool_dir, opts, max(int(concurrency), 1), progress))
-    result = IngestResult()
     for part in parts:
         result.extend(part)
     result.problems = clean_problems(result.problems)
@@ -238,16 +246,17 @@ def fetch_feeds(
 
 async def _fetch_all(feeds: list[dict[str, Any]], spool_dir: Path | None, opts: dict[str, Any],
                      concurrency: int, progress: Progress | None) -> list[IngestResult]:
-    import httpx
+    from triage.sources.fulltext import PAGE_CONCURRENCY
+    from triage.sources.httpget import make_client
 
     total = len(feeds)
     done = 0
     gate = asyncio.Semaphore(concurrency)
-    limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency)
+    opts = dict(opts, page_gate=asyncio.Semaphore(PAGE_CONCURRENCY))  # article pages, across all feeds
 
     headers = {"User-Agent": opts["user_agent"], "Accept-Encoding": "gzip, deflate"}
-    async with httpx.AsyncClient(timeout=httpx.Timeout(opts["timeout"]), follow_redirects=False,
-                                 limits=limits, headers=headers) as client:
+    async with make_client(timeout=opts["timeout"], max_connections=concurrency + PAGE_CONCURRENCY,
+                           headers=headers) as client:
 
         async def one(n: int, feed: Any) -> IngestResult:
             nonlocal done

@@ -3,8 +3,10 @@
 What a hostile server cannot do here: hold a request past its one deadline (connecting, headers sent a
 byte at a time, body, redirects: all of it runs under one `asyncio.timeout`); grow the body past the
 byte limit (the raw stream is read and decompressed here, counted after decompression, one content
-encoding at most); lead a request to an address it should not reach (each redirect hop is resolved
-and checked: see `Reach`).
+encoding at most, whatever Content-Length says); lead a request to an address it should not reach
+(each hop is checked against `Reach`, and again at the connect itself: the client's network backend
+resolves the name once, checks every address and connects to a checked one, so neither a redirect nor
+DNS rebinding gets past it).
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ import socket
 import threading
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-__all__ = ["FetchError", "Reach", "Response", "get", "is_local_address", "run_sync"]
+__all__ = ["FetchError", "Reach", "Response", "get", "is_local_address", "make_client", "run_sync"]
 
 MAX_REDIRECTS = 5
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -63,10 +66,12 @@ class Reach:
     """Where a request may go. `trusted` is the origin (scheme, host, port) the user configured (the
     feed's own URL): it is always allowed, local or not. Any other hop must resolve to public
     addresses only, except for a feed whose own host is local (`feed`): a local setup may redirect
-    within itself. Article pages a feed links to (`feed` False) get no such exception."""
+    within itself. Article pages a feed links to (`feed` False) get no such exception, unless the user
+    allows local pages (`local`, the setting fetch.local_pages)."""
 
     trusted: tuple[str, str, int]
     feed: bool = True
+    local: bool = False  # any local or private address may be reached
 
     @classmethod
     def for_feed(cls, url: str) -> Reach:
@@ -74,9 +79,86 @@ class Reach:
         return cls(_origin(url), feed=True)
 
     @classmethod
-    def for_page_of(cls, feed_url: str) -> Reach:
-        """An article page a feed links to: public addresses, or the feed's own origin."""
-        return cls(_origin(feed_url), feed=False)
+    def for_page_of(cls, feed_url: str, *, local: bool = False) -> Reach:
+        """An article page a feed links to: public addresses, or the feed's own origin (`local`: any)."""
+        return cls(_origin(feed_url), feed=False, local=local)
+
+    def allows(self, host: str, port: int, ip: str) -> bool:
+        """May a connection to `host`:`port`, resolved to `ip`, be made?"""
+        if self.local or not is_local_address(ip):
+            return True
+        return (_ascii_host(host), port) == (_ascii_host(self.trusted[1]), self.trusted[2])
+
+
+def _ascii_host(host: str) -> str:
+    host = host.lower().rstrip(".").strip("[]")
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
+
+
+# The Reach of the request this task is making, read by the network backend when it connects.
+_REACH: ContextVar[Reach | None] = ContextVar("triage_reach", default=None)
+
+
+def _guarded_backend() -> Any:
+    """An httpcore network backend that resolves a host once, refuses it when any of its addresses may
+    not be reached under the current request's Reach, and connects to a checked address (never the
+    name again: a second lookup could answer otherwise)."""
+    import httpcore
+
+    class GuardedBackend(httpcore.AsyncNetworkBackend):
+        def __init__(self) -> None:
+            self._inner = httpcore.AnyIOBackend()
+
+        async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                              local_address: str | None = None, socket_options: Any = None) -> Any:
+            reach = _REACH.get()
+            if reach is None:  # only get() makes requests with this client
+                raise FetchError("a request made outside triage's fetch: refused")
+            try:
+                infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            except (OSError, UnicodeError):
+                raise FetchError(f"names a host that does not resolve ({host[:80]})") from None
+            addresses = list(dict.fromkeys(info[4][0] for info in infos))
+            refused = [ip for ip in addresses if not reach.allows(host, port, ip)]
+            if refused or not addresses:
+                raise FetchError(f"leads to a local or private address ({host[:80]} is "
+                                 f"{(refused or ['nothing'])[0]}): refused")
+            error: Exception | None = None
+            for ip in addresses:
+                try:
+                    return await self._inner.connect_tcp(
+                        ip, port, timeout=timeout, local_address=local_address, socket_options=socket_options)
+                except httpcore.ConnectError as exc:
+                    error = exc
+            raise error if error is not None else httpcore.ConnectError(f"cannot connect to {host[:80]}")
+
+        async def connect_unix_socket(self, path: str, timeout: float | None = None,
+                                      socket_options: Any = None) -> Any:
+            raise FetchError("a request to a Unix socket: refused")
+
+        async def sleep(self, seconds: float) -> None:
+            await self._inner.sleep(seconds)
+
+    return GuardedBackend()
+
+
+def make_client(*, timeout: float, max_connections: int, headers: dict[str, str]) -> Any:
+    """An httpx client for get(): no redirects of its own, no environment proxy, no connection kept
+    open between requests (a connection made under one request's Reach is never reused under
+    another's), and every connection checked where it is made (see _guarded_backend)."""
+    import httpcore
+    import httpx
+
+    transport = httpx.AsyncHTTPTransport(trust_env=False)
+    # httpx has no public way to give its pool a network backend: the transport gets a pool built so.
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=httpx.create_ssl_context(), max_connections=max_connections,  # SSL_CERT_FILE honoured
+        max_keepalive_connections=0, network_backend=_guarded_backend())
+    return httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(timeout), follow_redirects=False,
+                             headers=headers, trust_env=False)
 
 
 async def _local_addresses(host: str, port: int) -> list[str]:
@@ -89,17 +171,23 @@ async def _local_addresses(host: str, port: int) -> list[str]:
 
 
 async def _check_hop(url: str, reach: Reach, local_ok: bool) -> None:
-    """Raise FetchError when `url` may not be requested under `reach`."""
+    """Raise FetchError when `url` may not be requested under `reach`: not http(s), no host, or an
+    address written in the URL that may not be reached. A host name is checked where the connection
+    is made (after its one lookup: a name may resolve otherwise the second time)."""
     origin = _origin(url)
     if origin[0] not in ("http", "https"):
         raise FetchError(f"redirects to a {origin[0] or 'schemeless'} URL: refused (only http and https)")
     if not origin[1]:
         raise FetchError("redirects to a URL with no host: refused")
-    if origin == reach.trusted or local_ok:
+    if origin == reach.trusted or local_ok or reach.local:
         return
-    local = await _local_addresses(origin[1], origin[2])
-    if local:
-        raise FetchError(f"leads to a local or private address ({origin[1][:80]} is {local[0]}): refused")
+    try:
+        ipaddress.ip_address(origin[1].split("%", 1)[0])
+    except ValueError:
+        return  # a name: see _guarded_backend
+    if is_local_address(origin[1]):
+        host = origin[1][:80]
+        raise FetchError(f"leads to a local or private address ({host} is {host}): refused")
 
 
 class _Decoder:
@@ -180,10 +268,13 @@ async def get(client: Any, url: str, headers: dict[str, str], *, timeout: float,
     import httpx
 
     stage: list[str] = []  # "body" once headers have arrived
+    token = _REACH.set(reach)
     try:
         async with asyncio.timeout(timeout):
             current = url
             local_ok = reach.feed and bool(await _local_addresses(reach.trusted[1], reach.trusted[2]))
+            if local_ok:  # a local feed may redirect within the local network: its connects too
+                _REACH.set(replace(reach, local=True))
             for _hop in range(MAX_REDIRECTS + 1):
                 await _check_hop(current, reach, local_ok)
                 stage.clear()
@@ -208,6 +299,8 @@ async def get(client: Any, url: str, headers: dict[str, str], *, timeout: float,
     except httpx.HTTPError as exc:
         reason = str(exc) or type(exc).__name__
         raise FetchError(f"could not be fetched ({reason[:120]})") from None
+    finally:
+        _REACH.reset(token)
 
 
 def run_sync(make: Callable[[], Any]) -> Any:

@@ -201,9 +201,9 @@ def _cached_first(paths, meta: dict[str, tuple[int, int]], cache, ignore: Sequen
 
 
 def _read_batch(part: list[tuple[Path, os.stat_result]], max_file_bytes: int, versions: _Versions,
-                cache) -> tuple[list[Article], list[Problem]]:
+                cache, confine=None) -> tuple[list[Article], list[Problem]]:
     """Parse some files here and record them (see _record)."""
-    return _record(parse_files(part, max_file_bytes), versions, cache)
+    return _record(parse_files(part, max_file_bytes, confine), versions, cache)
 
 
 def _record(parsed: list[Parsed], versions: _Versions, cache) -> tuple[list[Article], list[Problem]]:
@@ -258,6 +258,7 @@ def iter_load(
     parses are written to the cache before it is yielded, so a kill loses at most one batch of work.
     """
     from triage.sources.cache import IngestCache
+    from triage.sources.scan import read_confinement
 
     cache = IngestCache(cache_path) if cache_path is not None else None
     versions = _Versions(cache)
@@ -279,12 +280,13 @@ def iter_load(
         roots: list[str] = []
         stream = _iter_resolve(paths, follow_symlinks, ignore, problems, [], roots, allowed_roots, max_depth,
                                confine)
+        reads = read_confinement(paths, allowed_roots, confine, follow_symlinks)  # checked again at each open
         read_early: set[str] = set()
         if not early and folders:  # nothing shown yet: read the first files found before walking the rest
             head = list(itertools.islice(stream, first_batch))
             todo_now = [(p, st) for p, st in head if meta.get(str(p)) != (st.st_size, st.st_mtime_ns)]
             if len(todo_now) == len(head) and head:
-                batch_out = _read_batch(todo_now, max_file_bytes, versions, cache)
+                batch_out = _read_batch(todo_now, max_file_bytes, versions, cache, reads)
                 read_early = {str(p) for p, _ in todo_now}
                 done += len(todo_now)
                 yield LoadBatch(batch_out[0], batch_out[1], done, 0)
@@ -332,7 +334,7 @@ def iter_load(
             i += size
             size = batch
         with ParserPool(_parsers_for(len(todo), parse_processes)) as parsers:
-            for parsed in parsers.map(parts, max_file_bytes):
+            for parsed in parsers.map(parts, max_file_bytes, reads):
                 admitted, probs_out = _record(parsed, versions, cache)
                 done += len(parsed)
                 yield LoadBatch(admitted, probs_out, done, total)

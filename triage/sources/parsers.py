@@ -16,6 +16,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 from triage.infra.priority import READING, lower_priority
+from triage.infra.private import Confinement, confined_reads
 from triage.model import Article, Problem
 from triage.sources.registry import read_file
 
@@ -27,12 +28,15 @@ log = logging.getLogger(__name__)
 Parsed = tuple[Path, os.stat_result, list[Article], list[Problem]]
 
 
-def parse_files(part: Sequence[tuple[Path, os.stat_result]], max_file_bytes: int) -> list[Parsed]:
-    """Read each file of `part` (never raises for a bad file: its problems come back instead)."""
+def parse_files(part: Sequence[tuple[Path, os.stat_result]], max_file_bytes: int,
+                confine: Confinement | None = None) -> list[Parsed]:
+    """Read each file of `part` (never raises for a bad file: its problems come back instead); with
+    `confine`, each file opened must really lie where it says (see triage.infra.private)."""
     out: list[Parsed] = []
-    for path, st in part:
-        arts, probs = read_file(path, max_file_bytes=max_file_bytes)
-        out.append((path, st, arts, probs))
+    with confined_reads(confine):
+        for path, st in part:
+            arts, probs = read_file(path, max_file_bytes=max_file_bytes)
+            out.append((path, st, arts, probs))
     return out
 
 
@@ -54,13 +58,13 @@ class ParserPool:
             except (OSError, ValueError) as exc:
                 log.warning("parsing in this process only: %s", exc)
 
-    def map(self, parts: Sequence[Sequence[tuple[Path, os.stat_result]]], max_file_bytes: int
-            ) -> Iterator[list[Parsed]]:
+    def map(self, parts: Sequence[Sequence[tuple[Path, os.stat_result]]], max_file_bytes: int,
+            confine: Confinement | None = None) -> Iterator[list[Parsed]]:
         """The parses of each part, in order; a few parts are in flight ahead of the one yielded."""
         pool = self._pool
         if pool is None:
             for part in parts:
-                yield parse_files(part, max_file_bytes)
+                yield parse_files(part, max_file_bytes, confine)
             return
         ahead = self.processes * 2
         flight: deque[tuple[Sequence, Future | None]] = deque()
@@ -75,7 +79,7 @@ class ParserPool:
             fut = None
             if not broken:
                 try:
-                    fut = pool.submit(parse_files, part, max_file_bytes)
+                    fut = pool.submit(parse_files, part, max_file_bytes, confine)
                 except Exception as exc:  # noqa: BLE001 - a broken pool: parse here from now on
                     log.warning("parser processes unavailable, parsing here: %s", exc)
                     broken = True
@@ -93,7 +97,7 @@ class ParserPool:
                 except Exception as exc:  # noqa: BLE001 - a helper died: this batch is parsed here
                     log.warning("a parser process failed, parsing its batch here: %s", exc)
                     broken = True
-            yield got if got is not None else parse_files(part, max_file_bytes)
+            yield got if got is not None else parse_files(part, max_file_bytes, confine)
             submit()
 
     def close(self) -> None:

@@ -16,11 +16,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from triage.infra.private import Confinement, inside
 from triage.model import Problem
 from triage.sources.registry import SPOOL_STATE_SUFFIX
 
 __all__ = ["DEFAULT_IGNORE", "LINK_OUT", "confinement", "ignored", "inside", "iter_scan", "os_reason",
-           "scan_options", "shown"]
+           "read_confinement", "scan_options", "shown"]
 
 DEFAULT_IGNORE = (".*", "*~", "*.swp", "*.tmp", "*.part")
 
@@ -42,11 +43,6 @@ def shown(path: str | os.PathLike[str]) -> str:
     return os.fspath(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def inside(real: str, roots: Sequence[str]) -> bool:
-    """True when the real path `real` is one of `roots` or under one."""
-    return any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
-
-
 def confinement(roots: Sequence[str | os.PathLike[str]], allowed_roots: Sequence[str] = ()) -> list[str]:
     """The real folders links found in `roots` may lead to: the roots themselves and `allowed_roots`."""
     out = []
@@ -56,6 +52,26 @@ def confinement(roots: Sequence[str | os.PathLike[str]], allowed_roots: Sequence
         except (OSError, ValueError):
             continue
     return out
+
+
+def read_confinement(paths: Sequence[object], allowed_roots: Sequence[str] = (),
+                     confine: Sequence[str] | None = None, follow_symlinks: bool = True) -> Confinement:
+    """What the reads of a load must keep to (read_regular checks it on the opened descriptor): a file
+    under a folder named in `paths` must really lie in those folders or `allowed_roots` (a link or
+    folder swapped in after the scan is caught at the open); with `confine` (the watcher's named
+    files), every file must lie there. Files named one by one are otherwise the user's own choice."""
+    folders = []
+    for raw in paths:
+        try:
+            s = os.path.expanduser(os.fspath(raw))  # type: ignore[call-overload]
+        except (TypeError, ValueError):
+            continue
+        if "\x00" not in s and not s.lower().startswith(("http://", "https://")) and os.path.isdir(s):
+            folders.append(s)
+    if confine is not None:  # a folder named here (a link to one, say) does not widen the confinement
+        return Confinement(tuple(os.path.realpath(r) for r in confine), None, follow_symlinks)
+    roots = confinement(folders, allowed_roots)
+    return Confinement(tuple(roots), tuple(os.path.abspath(f) for f in folders), follow_symlinks)
 
 
 NOT_REGULAR = "is not a regular file (device, socket or pipe): skipped"

@@ -74,7 +74,7 @@ def changes_to_update(changes: Iterable[tuple[Any, str]], roots: Sequence[str] =
     from watchfiles import Change
 
     from triage.sources.loader import load
-    from triage.sources.scan import DEFAULT_IGNORE, confinement, ignored
+    from triage.sources.scan import DEFAULT_IGNORE, LINK_OUT, confinement, ignored, inside, shown
 
     ignore = opts.get("ignore", DEFAULT_IGNORE)
     max_depth = int(opts.get("max_depth", 32))
@@ -94,8 +94,14 @@ def changes_to_update(changes: Iterable[tuple[Any, str]], roots: Sequence[str] =
     update = WatchUpdate(removed=removed)
     if to_read:
         # Only what lies inside the watched folders (or allowed_roots) is read: a link planted in the
-        # inbox is refused here as a scan refuses it.
+        # inbox, to a file or to a folder, is refused here as a scan refuses it (and the read itself
+        # checks again where each opened file really lies).
         confine = confinement(roots, opts.get("allowed_roots", ())) if roots else None
+        if confine is not None:
+            out = [p for p in to_read if os.path.lexists(p) and not inside(os.path.realpath(p), confine)]
+            update.problems.extend(Problem(shown(p), LINK_OUT) for p in out
+                                   if opts.get("follow_symlinks", True) or not os.path.islink(p))
+            to_read = [p for p in to_read if p not in out]
         res = load(to_read, confine=confine, **_load_opts(opts))
         update.articles = res.articles
         # A file deleted between the event and the read is a removal, not a problem.

@@ -2,7 +2,9 @@
 
 The lock file is opened without following a symbolic link and must be a regular file: another user
 who plants a link there (to a file of ours) or a directory gets a one-sentence error, never a
-truncated file or a wait that lasts forever. The file is kept between uses (its mode is the store's).
+truncated file or a wait that lasts forever. A lock file another user owns is refused too, unless the
+store is shared by a group (its mode lets the group in): whoever owns the lock file decides who may
+take it. The file is kept between uses (its mode is the store's).
 """
 
 from __future__ import annotations
@@ -16,11 +18,15 @@ from pathlib import Path
 
 from triage.store.files import open_regular
 
-__all__ = ["LockTimeout", "StoreLock", "flock_until"]
+__all__ = ["ForeignLock", "LockTimeout", "StoreLock", "flock_until"]
 
 
 class LockTimeout(TimeoutError):
     """The lock was held elsewhere for longer than the timeout."""
+
+
+class ForeignLock(PermissionError):
+    """The lock file belongs to another user and the store is not shared by a group."""
 
 
 def flock_until(fd: int, deadline: float, interval: float = 0.005) -> None:
@@ -60,6 +66,9 @@ class StoreLock:
         fd = open_regular(self.path, os.O_RDWR | os.O_CREAT, self.mode)
         try:
             st = os.fstat(fd)
+            if st.st_uid != os.geteuid() and not self.mode & 0o070:
+                raise ForeignLock(errno.EPERM, f"it belongs to another user (uid {st.st_uid}); remove it, or "
+                                  "set store.group_share for a decisions file a group shares", str(self.path))
             if st.st_uid == os.geteuid() and st.st_mode & 0o777 != self.mode:
                 try:
                     os.fchmod(fd, self.mode)  # exactly the store's mode: the umask may have taken bits away

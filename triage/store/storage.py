@@ -31,6 +31,7 @@ import errno
 import os
 import secrets
 import socket
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -116,10 +117,27 @@ class JournalStorage(Storage):
                 raise StoreError(f"{self._lock.path}: cannot use the lock file ({os_reason(exc)}).") from None
             # e.g. a read-only directory: read without the lock (appends are whole lines anyway)
         try:
+            self._check_owners()
             yield acquired
         finally:
             if acquired:
                 self._lock.release()
+
+    def _check_owners(self) -> None:
+        """StoreError when the main file or the journal of a store that is not group-shared belongs to
+        another user: planted beside ours in a shared folder, its lines would be read as our decisions
+        and ours written where that user can change them."""
+        if self.mode & 0o070:
+            return
+        for path in (self.path, self.journal):
+            try:
+                st = os.lstat(path)
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode) and st.st_uid != os.geteuid():
+                raise StoreError(f"{path}: belongs to another user (uid {st.st_uid}), so it is not used as "
+                                 "your private decisions file; use a file of your own (--db), or set "
+                                 "store.group_share for a file a group shares.")
 
     def _ensure_dir(self) -> None:
         make_dirs(self.path.parent, 0o770 if self.mode == 0o660 else 0o700)
@@ -333,7 +351,9 @@ class JournalStorage(Storage):
         n = 1
         while True:  # O_EXCL: a name taken (a planted link too) is never written through
             try:
-                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, st.st_mode & 0o777)
+                # our own file's mode; never another member's (a group-shared file may be more open)
+                mode = st.st_mode & 0o777 if st.st_uid == os.geteuid() else self.mode
+                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
                 break
             except FileExistsError:
                 n += 1
