@@ -251,6 +251,12 @@ def test_a_feed_on_a_public_host_cannot_redirect_to_a_local_one() -> None:
         "224.0.0.1",
         "::ffff:127.0.0.1",
         "240.0.0.1",
+        "100.64.0.1",  # shared address space (carrier-grade NAT)
+        "2002:7f00:1::1",  # 6to4 around 127.0.0.1
+        "2002:c0a8:101::1",  # 6to4 around 192.168.1.1
+        "64:ff9b::7f00:1",  # NAT64 around 127.0.0.1
+        "64:ff9b::a9fe:a9fe",  # NAT64 around 169.254.169.254
+        "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo whose client is 127.0.0.1
     ],
 )
 def test_local_addresses_are_known(ip: str) -> None:
@@ -262,9 +268,9 @@ def test_local_addresses_are_known(ip: str) -> None:
 def test_public_addresses_are_not_local() -> None:
     from triage.sources.httpget import is_local_address
 
-    assert not is_local_address("93.184.215.14") and not is_local_address(
-        "2606:2800:21f:cb07:6820:80da:af6b:8b2c"
-    )
+    for ip in ("93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c", "64:ff9b::5db8:d70e",
+               "2002:5db8:d70e::1"):
+        assert not is_local_address(ip), ip
 
 
 def test_a_redirect_loop_is_cut(hostile) -> None:

@@ -43,16 +43,34 @@ class Response:
     reason: str = ""
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _embedded_ipv4(addr: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries to another host: mapped (::ffff:a.b.c.d), 6to4
+    (2002::/16), Teredo (2001::/32, server and client) and the NAT64 well-known prefix (64:ff9b::/96)."""
+    out = [a for a in (addr.ipv4_mapped, addr.sixtofour) if a is not None]
+    if addr.teredo is not None:
+        out.extend(addr.teredo)
+    if addr in _NAT64:
+        out.append(ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF))
+    return out
+
+
 def is_local_address(ip: str) -> bool:
-    """True for loopback, private, link-local, reserved, multicast and unspecified addresses."""
+    """True for loopback, private, shared (CGNAT), link-local, reserved, multicast and unspecified
+    addresses, and for an IPv6 address that carries one of those inside it."""
     try:
         addr = ipaddress.ip_address(ip.split("%", 1)[0])
     except ValueError:
         return True
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        addr = addr.ipv4_mapped
+    if isinstance(addr, ipaddress.IPv6Address):
+        if any(is_local_address(str(v4)) for v4 in _embedded_ipv4(addr)):
+            return True
+        if addr in _NAT64:  # a public IPv4 host reached through a NAT64 gateway (IPv6-only networks)
+            return False
     return (addr.is_private or addr.is_loopback or addr.is_link_local or addr.is_reserved
-            or addr.is_multicast or addr.is_unspecified)
+            or addr.is_multicast or addr.is_unspecified or not addr.is_global)
 
 
 def _origin(url: str) -> tuple[str, str, int]:
