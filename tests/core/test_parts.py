@@ -179,3 +179,29 @@ def test_every_event_is_a_frozen_dataclass_with_a_handler_name():
 
     missing = [k.handler_name() for k in kinds if not callable(getattr(MainScreen, k.handler_name(), None))]
     assert not missing, f"the main screen does not handle {missing}"
+
+
+@pytest.mark.parametrize("owner", ["mine", "another user's"])
+def test_the_feed_spool_is_read_only_from_a_data_folder_of_ones_own(settings_factory, tmp_path, owner):
+    """A data folder another user owns (and could plant stories in) is refused by the fetcher; the
+    inbox does not read its spool as the user's feeds either."""
+    if owner != "mine" and os.geteuid() != 0:
+        pytest.skip("needs root to give the data folder to another uid")
+    inbox = _inbox(tmp_path, 1)
+    spool = tmp_path / "data" / "spool"
+    spool.mkdir(parents=True, mode=0o700)
+    os.chmod(tmp_path / "data", 0o700)
+    (spool / "planted.txt").write_text(STORY.format(title="A story in the spool"), encoding="utf-8")
+    if owner != "mine":
+        for folder in (tmp_path / "data", spool):
+            os.chown(folder, 65534, 65534)
+    svc, _ = _service(settings_factory, inbox, feeds=[{"url": "http://127.0.0.1:9/feed.xml"}])
+    try:
+        svc.load()
+        titles = sorted(a.title for a in svc.articles)
+        if owner == "mine":
+            assert titles == ["A story in the spool", "Bridge story number 0"]
+        else:
+            assert titles == ["Bridge story number 0"]
+    finally:
+        svc.close()

@@ -65,9 +65,23 @@ class Inbox:
     def _paths(self) -> list[Path]:
         paths: list[Path] = list(self.folders)
         spool = self._settings.data_dir / "spool"
-        if self._settings.feeds and spool.is_dir():
+        if self._settings.feeds and spool.is_dir() and self._spool_is_ours(spool):
             paths.append(spool)
         return paths
+
+    def _spool_is_ours(self, spool: Path) -> bool:
+        """The spool is read as the user's feeds only when it and the data folder are private (another
+        user could plant stories there otherwise); the fetcher refuses to write there in that case."""
+        from triage.infra.private import check_private_dir
+
+        group = bool(self._settings.get("store.group_share", False))
+        try:
+            check_private_dir(self._settings.data_dir, group=group)
+            check_private_dir(spool, group=group)
+        except OSError as exc:
+            log.warning("feed spool not read: %s: %s", exc.filename or spool, exc.strerror or exc)
+            return False
+        return True
 
     def open_indexes(self) -> None:
         """The near-duplicate and search indexes beside the other caches (opened once)."""
