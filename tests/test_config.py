@@ -145,3 +145,18 @@ def test_a_catastrophic_regex_rule_is_bounded(tmp_path):
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
     assert out.stdout.strip() == "[] ()", out.stderr
+
+
+def test_a_catastrophic_regex_rule_is_turned_off_after_a_few_texts():
+    """Each timeout costs REGEX_SECONDS of a reading thread; after REGEX_STRIKES texts the rule is off,
+    so an inbox of long texts does not pay it for every story. A sane rule beside it keeps working."""
+    from triage.catalog.rules import REGEX_STRIKES, compile_rules
+    from triage.model import Article
+
+    rules = compile_rules(["re:(a|aa)+$", "re:^harbour"], [])
+    slow, sane = rules.watch
+    hostile = [Article(id=f"x{i}", title="t", text="a" * 60 + "b", source="s") for i in range(6)]
+    for art in hostile:
+        assert rules.watched(art) == []
+    assert slow.strikes == [REGEX_STRIKES]  # tried on three texts, then never again
+    assert rules.watched(Article(id="h", title="harbour opens", text="x", source="s")) == [sane.label]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from triage.model import Analysis, Article
@@ -25,6 +25,7 @@ except ImportError:  # pragma: no cover - regex comes with trafilatura's depende
 log = logging.getLogger(__name__)
 
 REGEX_SECONDS = 0.25  # the most one `re:` rule may spend on one title or text
+REGEX_STRIKES = 3  # a rule that runs out of time on this many texts is turned off until the next start
 
 __all__ = ["Rule", "RuleSet", "compile_rules"]
 
@@ -37,16 +38,24 @@ class Rule:
     kind: str  # term | regex | entity
     pattern: Any = None  # a compiled re (terms) or regex (re: rules) pattern
     entity: str = ""
+    # Texts this `re:` rule ran out of time on (shared by copies of the rule; not part of its identity).
+    strikes: list[int] = field(default_factory=lambda: [0], compare=False, repr=False)
 
     def _search(self, text: str) -> bool:
         if self.kind != "regex" or _rx is None:
             return bool(self.pattern.search(text))
+        if self.strikes[0] >= REGEX_STRIKES:
+            return False
         try:
             return bool(self.pattern.search(text, timeout=REGEX_SECONDS))
         except TimeoutError:
-            log.warning(
-                "rule %r took longer than %s s on one text: counted as no match", self.label, REGEX_SECONDS
-            )
+            self.strikes[0] += 1
+            if self.strikes[0] >= REGEX_STRIKES:
+                log.warning("rule %r ran out of time (%s s) on %d texts: turned off until triage starts "
+                            "again; simplify it", self.label, REGEX_SECONDS, REGEX_STRIKES)
+            else:
+                log.warning("rule %r took longer than %s s on one text: counted as no match",
+                            self.label, REGEX_SECONDS)
             return False
 
     def matches(self, article: Article, analysis: Analysis | None = None) -> bool:
