@@ -45,6 +45,7 @@ WIRE_ROOTS = {
     "itemMeta": "newsml-g2",
     "contentMeta": "newsml-g2",
     "contentSet": "newsml-g2",
+    "groupSet": "newsml-g2",  # a package's groups
 }
 _PROLOG = re.compile(
     r"\s*(?:<\?[^>]{0,2000}\?>\s*|<!--.{0,20000}?-->\s*|<!DOCTYPE[^>\[]{0,2000}(?:\[.{0,20000}?\])?\s*>\s*)*"
