@@ -75,9 +75,11 @@ def _party(el) -> str:
 def _name(el, lang: str) -> str:
     """A concept's name in the item's language when it has several."""
     names = children(el, "name")
-    for n in names:
-        if lang and attr(n, "lang").lower().startswith(lang.lower()[:2]):
-            return el_text(n)
+    if len(names) > 1 and lang:
+        want = lang.lower()[:2]
+        for n in names:
+            if attr(n, "lang").lower().startswith(want):
+                return el_text(n)
     return el_text(names[0]) if names else ""
 
 
