@@ -88,6 +88,18 @@ def test_should_fail_gives_exactly_one_plain_line(path: Path):
             0,
         ),
         (
+            "newsinjson/test_suite/1.0/should_fail/004_representationtype_invalid.json",
+            "has representationtype 'invalid', not complete, incomplete, full or partial (not valid ninjs); "
+            "it has neither a headline nor text: skipped",
+            0,
+        ),
+        (
+            "newsinjson/test_suite/1.3/should_fail/005_bad_altids.json",
+            "has 'altids' that is a string, where ninjs 1.x wants an object (not valid ninjs); "
+            "it has neither a headline nor text: skipped",
+            0,
+        ),
+        (
             "newsml-g2/2.34/should_fail/CR00218_too_many_nested_related.xml",
             "has <related> nested 4 deep, where NewsML-G2 2.34 allows 3 (not valid NewsML-G2): read as far "
             "as it goes",

@@ -103,7 +103,59 @@ def part_problem(obj: dict[str, Any], keys: dict[str, Any]) -> str:
             return "has type 'component', which ninjs defines only from 1.2, and declares no version"
         if version[1] < 2:
             return f"has type 'component', which ninjs defines only from 1.2 (it declares {_said(version)})"
-    return _associations(keys, version) or _genres(keys) or _rights(keys)
+    return (
+        _representation(keys, version)
+        or _lists(keys, version)
+        or _associations(keys, version)
+        or _genres(keys)
+        or _rights(keys)
+    )
+
+
+# representationtype: 1.x "complete" / "incomplete", 2.x and later "full" / "partial".
+_REPRESENTATIONS = {1: ("complete", "incomplete"), 2: ("full", "partial"), 3: ("full", "partial")}
+# Parts that are lists of objects (people, places, subjects ...): 1.x singular names, 2.x and 3.x plural.
+_OBJECT_LISTS = (
+    "person organisation place object subject infosource "
+    "people organisations places objects subjects infosources".split()
+)
+
+
+def _representation(keys: dict[str, Any], version: Version | None) -> str:
+    value = keys.get("representationtype")
+    if value is None:
+        return ""
+    allowed = _REPRESENTATIONS.get(version[0], ()) if version is not None else ()
+    allowed = allowed or ("complete", "incomplete", "full", "partial")
+    if value not in allowed:
+        shown = repr(value[:30]) if isinstance(value, str) else json_type(value)
+        return f"has representationtype {shown}, not {', '.join(allowed[:-1])} or {allowed[-1]}"
+    return ""
+
+
+def _lists(keys: dict[str, Any], version: Version | None) -> str:
+    for key in _OBJECT_LISTS:
+        if key in keys and (problem := _object_list(key, keys[key])):
+            return problem
+    altids = keys.get("altids")
+    if altids is None or version is None:
+        return ""
+    if version[0] == 1:
+        return (
+            ""
+            if isinstance(altids, dict)
+            else f"has 'altids' that is {json_type(altids)}, where ninjs 1.x wants an object"
+        )
+    return _object_list("altids", altids)
+
+
+def _object_list(key: str, value: Any) -> str:
+    if not isinstance(value, list):
+        return f"has '{key}' that is {json_type(value)}, where ninjs wants a list of objects"
+    for n, item in enumerate(value, start=1):
+        if not isinstance(item, dict):
+            return f"has '{key}' whose item {n} is {json_type(item)}, not an object"
+    return ""
 
 
 def _associations(keys: dict[str, Any], version: Version | None) -> str:
@@ -156,14 +208,8 @@ def _associations(keys: dict[str, Any], version: Version | None) -> str:
 
 def _genres(keys: dict[str, Any]) -> str:
     for key in ("genre", "genres"):
-        value = keys.get(key)
-        if value is None:
-            continue
-        if not isinstance(value, list):
-            return f"has '{key}' that is {json_type(value)}, where ninjs wants a list of objects"
-        for n, genre in enumerate(value, start=1):
-            if not isinstance(genre, dict):
-                return f"has '{key}' whose item {n} is {json_type(genre)}, not an object"
+        if key in keys and (problem := _object_list(key, keys[key])):
+            return problem
     return ""
 
 
