@@ -211,8 +211,10 @@ def _item(obj: dict[str, Any], path: Path, source: str, problems: list[Problem],
     wrong = spec_problem(obj, keys)
     got = _story(keys, path, source)
     if wrong:  # one line: the fault, then what became of the item
-        then = "read as far as it goes" if not isinstance(got, str) else f"it {got}" if got.startswith(
-            "has") else got
+        if isinstance(got, str):
+            then = f"it {got}" if got.startswith("has") else got
+        else:
+            then = "read as far as it goes"
         problems.append(Problem(str(path), f"{label}{wrong} (not valid ninjs); {then}"))
     return got
 
