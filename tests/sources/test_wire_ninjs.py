@@ -94,3 +94,17 @@ def test_plain_article_json_is_still_read_as_before(tmp_path):
     )
     a = one(tmp_path / "a.json")
     assert (a.title, a.text, a.url, a.version) == ("T", "Body.", "https://e.example/a", "")
+
+
+def test_ninjs_3_embargoed_until(tmp_path):
+    item = {
+        "standard": {"name": "ninjs", "version": "3.0"},
+        "uri": "urn:newsml:example.com:20261202:emb",
+        "type": "text",
+        "pubStatus": "usable",
+        "embargoedUntil": "2026-12-03T08:00:00+01:00",
+        "headlines": [{"role": "main", "value": "Embargoed report"}],
+        "bodies": [{"role": "main", "contenttype": "text/plain", "value": "Text."}],
+    }
+    (tmp_path / "emb.json").write_text(json.dumps(item))
+    assert one(tmp_path / "emb.json").embargoed == "2026-12-03T07:00:00Z"

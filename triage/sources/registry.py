@@ -89,6 +89,10 @@ def _read_bytes(path: Path, max_file_bytes: int) -> bytes:
     return data
 
 
+# Roots other formats use too (an OASIS XML catalog): NewsML-G2 only in the G2 namespace, then skipped.
+_G2_IN_NAMESPACE = {"catalog"}
+
+
 def _wire_kind(data: bytes) -> str:
     """A wire format told by content alone, whatever the file is called ("" when none)."""
 
@@ -104,7 +108,10 @@ def _wire_kind(data: bytes) -> str:
         return "7901"
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped[:1] == b"<" or head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return WIRE_ROOTS.get(root_name(head), "")
+        root = root_name(head)
+        if root in _G2_IN_NAMESPACE and b"iptc.org/std/nar/" in head:
+            return "newsml-g2"
+        return WIRE_ROOTS.get(root, "")
     if stripped[:1] in (b"{", b"[") and re.search(rb'"(uri|\$schema|\$standard)"\s*:', data[:200_000]):
         return "ninjs?"
     if looks_like_message(head):

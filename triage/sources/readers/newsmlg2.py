@@ -35,8 +35,11 @@ _SKIPPED = {
     "planningItem": "planning item",
     "catalogItem": "catalog item",
     "conceptSet": "concept set",
+    "catalog": "catalog",
 }
 _TEXT_CLASSES = {"text", "composite", ""}
+# How deep <related> may nest in <related>: 2 levels until NewsML-G2 2.33, 3 from 2.34 (CR00218).
+_RELATED_DEPTH = ((2, 34), 3, 2)
 
 
 def code_of(qcode: str) -> str:
@@ -72,9 +75,11 @@ def _party(el) -> str:
 def _name(el, lang: str) -> str:
     """A concept's name in the item's language when it has several."""
     names = children(el, "name")
-    for n in names:
-        if lang and attr(n, "lang").lower().startswith(lang.lower()[:2]):
-            return el_text(n)
+    if len(names) > 1 and lang:
+        want = lang.lower()[:2]
+        for n in names:
+            if attr(n, "lang").lower().startswith(want):
+                return el_text(n)
     return el_text(names[0]) if names else ""
 
 
@@ -86,6 +91,26 @@ def _subject(el, lang: str) -> tuple[str, str]:
     main = child(el, "mainConcept")
     code = attr(main, "qcode") or attr(main, "uri") or attr(main, "literal")
     return (code, _name(main, lang) or _name(el, lang)) if code else ("", "")
+
+
+def _related_problem(item) -> str:
+    """A <related> nested deeper than the item's declared NewsML-G2 version allows ("" when none);
+    an item that declares no version is held to the newest rule."""
+    deepest = 0
+    for el in item.iter("related"):
+        depth, up = 1, el.getparent()
+        while up is not None and up.tag == "related":
+            depth, up = depth + 1, up.getparent()
+        deepest = max(deepest, depth)
+    since, newest, older = _RELATED_DEPTH
+    declared = attr(item, "standardversion")
+    m = re.match(r"(\d+)\.(\d+)", declared)
+    limit = older if m and (int(m.group(1)), int(m.group(2))) < since else newest
+    if deepest <= limit:
+        return ""
+    said = f"NewsML-G2 {declared}" if m else "NewsML-G2"
+    return (f"has <related> nested {deepest} deep, where {said} allows {limit} "
+            "(not valid NewsML-G2): read as far as it goes")
 
 
 def _body(content_set) -> tuple[list[str], dict]:
@@ -183,7 +208,7 @@ def read_newsml_g2(root, path: Path, source: str, problems: list[Problem]) -> li
         raise Rejected(f"is a NewsML-G2 {_SKIPPED[name]}, not a news story: skipped")
     if name == "contentSet" and (story := _fragment_story(root, path, source)) is not None:
         return [story]
-    if name in ("itemMeta", "contentMeta", "contentSet"):
+    if name in ("itemMeta", "contentMeta", "contentSet", "groupSet"):
         raise Rejected(f"is a fragment of a NewsML-G2 item (<{name}> alone), not a whole item: skipped")
     item_set = child(root, "itemSet")
     items = [root] if name == "newsItem" else list(item_set) if item_set is not None else []
@@ -199,8 +224,10 @@ def read_newsml_g2(root, path: Path, source: str, problems: list[Problem]) -> li
         got = _news_item(item, path, source, lang)
         if isinstance(got, str):
             problems.append(Problem(str(path), f"{label}: {got}" if len(items) > 1 else got))
-        else:
-            articles.append(got)
+            continue
+        articles.append(got)
+        if wrong := _related_problem(item):
+            problems.append(Problem(str(path), f"{label}: {wrong}" if len(items) > 1 else wrong))
     if not articles and not problems:
         raise Rejected("is a NewsML-G2 news message with no items")
     return articles

@@ -13,6 +13,7 @@ from triage.model import Article, Problem
 from triage.sources.base import Rejected, WireFields, as_text, make_article
 from triage.sources.readers.html import html_to_text
 from triage.sources.readers.newsmlg2 import strip_version
+from triage.sources.readers.ninjs_rules import part_problem
 
 __all__ = ["looks_like_ninjs", "read_ninjs"]
 
@@ -95,12 +96,13 @@ _STRINGS = (
     "description_xhtml",
     "located",
 )
-_DATES = ("versioncreated", "firstcreated", "contentcreated", "embargoed", "expires")
+_DATES = ("versioncreated", "firstcreated", "contentcreated", "embargoed", "embargoeduntil", "expires")
 
 
-def spec_problem(keys: dict[str, Any]) -> str:
-    """The first way an item breaks the ninjs rules triage relies on ("" when none): a missing uri, a
-    type or pubstatus ninjs does not define, a wrong-typed field, a date that is not ISO 8601."""
+def spec_problem(obj: dict[str, Any], keys: dict[str, Any]) -> str:
+    """The first way an item breaks the ninjs rules ("" when none): a missing uri, a type or pubstatus
+    ninjs does not define, a wrong-typed field, a date that is not ISO 8601; then the rules on parts
+    triage does not read and those tied to the item's version (ninjs_rules)."""
     from triage.sources.base import iso_date
 
     if not isinstance(keys.get("uri"), str) or not keys["uri"].strip():
@@ -120,7 +122,7 @@ def spec_problem(keys: dict[str, Any]) -> str:
     for key in _DATES:
         if key in keys and not (isinstance(keys[key], str) and re_date(keys[key]) and iso_date(keys[key])):
             return f"has '{key}' that is not an ISO 8601 date and time"
-    return ""
+    return part_problem(obj, keys)
 
 
 def re_date(value: str) -> bool:
@@ -206,9 +208,18 @@ def _infosource(keys: dict[str, Any]) -> str:
 
 def _item(obj: dict[str, Any], path: Path, source: str, problems: list[Problem], label: str) -> Article | str:
     keys = _keys(obj)
-    wrong = spec_problem(keys)
-    if wrong:
-        problems.append(Problem(str(path), f"{label}{wrong} (not valid ninjs): read as far as it goes"))
+    wrong = spec_problem(obj, keys)
+    got = _story(keys, path, source)
+    if wrong:  # one line: the fault, then what became of the item
+        if isinstance(got, str):
+            then = f"it {got}" if got.startswith("has") else got
+        else:
+            then = "read as far as it goes"
+        problems.append(Problem(str(path), f"{label}{wrong} (not valid ninjs); {then}"))
+    return got
+
+
+def _story(keys: dict[str, Any], path: Path, source: str) -> Article | str:
     kind = as_text(keys.get("type")).lower()
     if kind in _NOT_STORIES:
         return f"skipped: {kind} item"
@@ -219,7 +230,7 @@ def _item(obj: dict[str, Any], path: Path, source: str, problems: list[Problem],
     w.pubstatus = as_text(keys.get("pubstatus"))
     urgency = keys.get("urgency")
     w.urgency = urgency if isinstance(urgency, int) and not isinstance(urgency, bool) else None
-    w.embargoed = as_text(keys.get("embargoed"))
+    w.embargoed = as_text(keys.get("embargoed")) or as_text(keys.get("embargoeduntil"))  # 3.x: embargoedUntil
     notes = keys.get("ednote")
     w.ednote = (
         notes if isinstance(notes, str) else "\n\n".join(v["value"] for v in _values(keys.get("ednotes")))

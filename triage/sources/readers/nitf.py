@@ -10,7 +10,16 @@ from pathlib import Path
 from triage.model import Article, Problem
 from triage.sources.base import WireFields, make_article
 from triage.sources.readers.versions import advisory
-from triage.sources.readers.wirexml import attr, child, children, descendants, el_text, local, paragraphs
+from triage.sources.readers.wirexml import (
+    Kids,
+    attr,
+    child,
+    children,
+    descendants,
+    el_text,
+    local,
+    paragraphs,
+)
 
 __all__ = ["NitfStory", "nitf_date", "nitf_story", "read_nitf"]
 
@@ -88,19 +97,19 @@ def nitf_story(root) -> NitfStory:
             if attr(c, "type").lower() in ("subject", "") and el_text(c)
         ]
         w.slugline = attr(child(docdata, "du-key"), "key")
-    bhead = child(body, "body.head")
-    hed = child(bhead, "hedline")
-    hed = child(bhead, "headline") if hed is None else hed
+    bhead = Kids(child(body, "body.head"))  # its children by name, indexed once
+    hed = bhead.one("hedline")
+    hed = bhead.one("headline") if hed is None else hed
     story.title = el_text(child(hed, "hl1")) or el_text(child(head, "title"))
-    w.author = ", ".join(a for a in (byline_text(b) for b in children(bhead, "byline")) if a)
-    w.dateline = el_text(child(bhead, "dateline"))
-    w.provider = el_text(child(bhead, "distributor"))
+    w.author = ", ".join(a for a in (byline_text(b) for b in bhead.all("byline")) if a)
+    w.dateline = el_text(bhead.one("dateline"))
+    w.provider = el_text(bhead.one("distributor"))
     # NITF's slug is docdata's du-key; some producers (amerine/nitfr's fixtures) write a <slugline> instead.
-    w.slugline = w.slugline or el_text(child(bhead, "slugline")) or el_text(child(head, "slugline"))
+    w.slugline = w.slugline or el_text(bhead.one("slugline")) or el_text(child(head, "slugline"))
     content = child(body, "body.content")
     story.paragraphs = paragraphs(content) if content is not None else []
     if not story.paragraphs:
-        story.paragraphs = paragraphs(child(bhead, "abstract"))
+        story.paragraphs = paragraphs(bhead.one("abstract"))
     return story
 
 

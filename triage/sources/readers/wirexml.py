@@ -45,6 +45,7 @@ WIRE_ROOTS = {
     "itemMeta": "newsml-g2",
     "contentMeta": "newsml-g2",
     "contentSet": "newsml-g2",
+    "groupSet": "newsml-g2",  # a package's groups
 }
 _PROLOG = re.compile(
     r"\s*(?:<\?[^>]{0,2000}\?>\s*|<!--.{0,20000}?-->\s*|<!DOCTYPE[^>\[]{0,2000}(?:\[.{0,20000}?\])?\s*>\s*)*"
@@ -170,11 +171,34 @@ def attr(el, name: str) -> str:
     return restored(value.strip()) if value else ""
 
 
+def squash(text: str) -> str:
+    """`" ".join(text.split())`, without the split for a text whose only white space is single spaces
+    (the usual paragraph), which is only stripped. Checked with C-speed scans: for ASCII, substring tests
+    for the other ASCII white space; otherwise isprintable(), false for all white space but the space."""
+    if len(text) > 40 and "  " not in text:
+        if text.isascii():
+            if (
+                "\n" not in text
+                and "\t" not in text
+                and "\r" not in text
+                and "\x0b" not in text
+                and "\x0c" not in text
+                and "\x1c" not in text
+                and "\x1d" not in text
+                and "\x1e" not in text
+                and "\x1f" not in text
+            ):
+                return text.strip(" ")
+        elif text.isprintable():
+            return text.strip(" ")
+    return " ".join(text.split())
+
+
 def el_text(el) -> str:
     """All the text inside an element, white space collapsed."""
     if el is None:
         return ""
-    return restored(" ".join("".join(el.itertext()).split()))
+    return restored(squash("".join(el.itertext())))
 
 
 def paragraphs(root, skip: Iterable[str] = ()) -> list[str]:
@@ -184,7 +208,7 @@ def paragraphs(root, skip: Iterable[str] = ()) -> list[str]:
     loose: list[str] = []
 
     def flush() -> None:
-        text = " ".join(" ".join(loose).split())
+        text = squash(" ".join(loose))
         if text:
             out.append(text)
         loose.clear()
@@ -219,7 +243,7 @@ def paragraphs(root, skip: Iterable[str] = ()) -> list[str]:
 def el_text_skipping(el, skipped: set[str]) -> str:
     """An element's text without the text of skipped children (captions inside a paragraph)."""
     if not len(el):  # the usual paragraph: text alone
-        return " ".join(el.text.split()) if el.text else ""
+        return squash(el.text) if el.text else ""
     parts: list[str] = [el.text or ""]
     for c in el:
         name = local(c)
@@ -228,7 +252,7 @@ def el_text_skipping(el, skipped: set[str]) -> str:
         if name in ("td", "th", "br", "li"):
             parts.append(" ")
         parts.append(c.tail or "")
-    return " ".join("".join(parts).split())
+    return squash("".join(parts))
 
 
 def parse_wire_xml(text: str):
@@ -251,16 +275,17 @@ def parse_wire_xml(text: str):
         text = text[end + 2:] if end > 0 else text
     if "&" in text:
         text = _HTML_ENTITY.sub(_entity_as_reference, text)
-    n = 0
-    if text.encode("utf-8", "replace").translate(None, _ALL_BUT_FORBIDDEN_C0):  # C speed; usually empty
-        text, n = controls_to_stand_ins(text)
-    _HAD_CONTROLS.set(n > 0)
     # Readers look elements up by local name. Without prefixed elements, dropping the default namespace
     # declarations before parsing makes every name local already; otherwise each element is renamed after.
-    plain = _PREFIXED_ELEMENT.search(text) is None
+    plain = not _has_prefixed_elements(text)
     if plain:
         text = _without_default_namespaces(text)
     data = text.encode("utf-8", "replace")
+    n = 0
+    if data.translate(None, _ALL_BUT_FORBIDDEN_C0):  # C speed; usually empty
+        text, n = controls_to_stand_ins(text)
+        data = text.encode("utf-8", "replace")
+    _HAD_CONTROLS.set(n > 0)
     opts = dict(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False,
                 dtd_validation=False, remove_comments=True, remove_pis=True, encoding="utf-8")
     try:
@@ -278,7 +303,20 @@ def parse_wire_xml(text: str):
 
 
 _ALL_BUT_FORBIDDEN_C0 = bytes(b for b in range(256) if b >= 32 or b in (9, 10, 13))
-_PREFIXED_ELEMENT = re.compile(r"</?[A-Za-z_][\w.-]*:")
+_PREFIX_DECLARATION = re.compile(r"xmlns:([A-Za-z_][\w.-]*)\s*=")
+
+
+def _has_prefixed_elements(text: str) -> bool:
+    """Whether an element name carries a prefix: a prefix must be declared (`xmlns:p=`), so only the
+    declared ones are looked for, as "<p:" (an end tag has its start tag; a document where it does not
+    is not well-formed and is renamed in recover mode anyway)."""
+    i = text.find("xmlns:")
+    while i >= 0:  # str.find, not a regex over the whole text: it runs per file
+        m = _PREFIX_DECLARATION.match(text, i)
+        if m is not None and f"<{m.group(1)}:" in text:
+            return True
+        i = text.find("xmlns:", i + 6)
+    return False
 
 
 def _without_default_namespaces(text: str) -> str:
