@@ -20,6 +20,11 @@ __all__ = ["STOP_WORDS", "Sentence", "doc_text", "is_furniture", "split_sentence
 _PARA_BREAK = re.compile(r"\n[ \t]*\n\s*")
 _HAS_WORD = re.compile(r"\w")
 _QUOTES = '"“”«»„‟'
+# A line of its own (ended by a single line break) that is no sentence: short, no closing punctuation,
+# no list bullet. Above a story's first sentence that is a header: the headline repeated, a kicker, a
+# desk line ("Försvar TT").
+_HEADER_LINE = re.compile(r"[^\S\n]*([^\s•*–—-][^\n]{0,79})\n(?=[^\S\n]*\S)")
+_HEADER_WORDS = 6
 
 # spaCy's English stop words plus reporting verbs that carry no topic.
 try:
@@ -93,6 +98,17 @@ def _paragraph_spans(text: str) -> list[tuple[int, int]]:
         pos = m.end()
     spans.append((pos, len(text)))
     return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
+def _past_header_lines(text: str, a: int, b: int, title: str) -> int:
+    """Where the story starts in its first paragraph text[a:b], past header lines above it."""
+    pos = a
+    while m := _HEADER_LINE.match(text, pos, b):
+        line = m.group(1).strip()
+        if line != title and (len(line.split()) > _HEADER_WORDS or line[-1] in ".!?:;,\"”’)"):
+            break
+        pos = m.end()
+    return pos
 
 
 def _trimmed(text: str, a: int, b: int) -> tuple[int, int]:
@@ -175,6 +191,8 @@ def split_sentences(doc: Any, offset: int = 0) -> list[Sentence]:
     text = doc_text(doc)
     paras = [(max(a, offset), b) for a, b in _paragraph_spans(text) if b > offset]
     paras = [(a, b) for a, b in paras if a < b]
+    if paras:  # header lines above the first sentence (the headline repeated, a desk line) are no story
+        paras[0] = (_past_header_lines(text, *paras[0], " ".join(text[:offset].split())), paras[0][1])
     cuts = _boundaries(doc, text, paras)
     sents: list[Sentence] = []
     p = 0
