@@ -110,3 +110,25 @@ def test_numpy_imported_before_the_model_keeps_blis():
     got = _probe(before="import numpy")
     assert got["kinds"] == [["NumpyOps", True]]
     assert got["same"] and got["n"] >= 5
+
+
+def test_the_default_tokenizer_kept_is_the_one_the_model_ships(pipe):
+    """The known English packages are loaded without reading their tokenizer from disk (spaCy's
+    English defaults are built anyway): the rules, patterns and tokens must be theirs."""
+    import spacy
+
+    shipped = spacy.load(pipe.name, exclude=["tok2vec", "tagger", "parser", "senter", "attribute_ruler",
+                                             "lemmatizer", "ner"]).tokenizer
+    used = pipe.nlp.tokenizer
+    assert used is not shipped and len(used.rules) > 1000
+    assert used.rules == shipped.rules
+    def pattern(tokenizer, attr):
+        found = getattr(tokenizer, attr)
+        return found and found.__self__.pattern
+
+    for attr in ("prefix_search", "suffix_search", "infix_finditer", "token_match", "url_match"):
+        assert pattern(used, attr) == pattern(shipped, attr), attr
+    assert pattern(used, "prefix_search") and pattern(used, "url_match")
+    text = ("Dr. Smith's U.S.-based firm can't pay $5.2bn (£4bn) by 3 p.m. -- see https://example.com/a?b=1 "
+            "or e-mail ops@example.com :-) ... \"Don't!\" she said; 1990s-era 'rock'n'roll' won't die.")
+    assert [t.text for t in used(text)] == [t.text for t in shipped(text)]
