@@ -15,7 +15,7 @@ from typing import Any
 
 from .furniture import is_furniture, leading_furniture
 
-__all__ = ["STOP_WORDS", "Sentence", "doc_text", "is_furniture", "split_sentences", "stem"]
+__all__ = ["STOP_WORDS", "Sentence", "doc_text", "is_furniture", "remember_text", "split_sentences", "stem"]
 
 _PARA_BREAK = re.compile(r"\n[ \t]*\n\s*")
 _HAS_WORD = re.compile(r"\w")
@@ -84,11 +84,21 @@ class Sentence:
 
 
 def doc_text(doc: Any) -> str:
-    """doc.text, joined once per Doc (the property joins every token each time it is read)."""
+    """doc.text, joined once per Doc (the property makes a Token for every token each time it is read),
+    or the text the Doc was made from, as `remember_text` kept it (spaCy's tokenizer keeps every
+    character: they are the same)."""
     text = doc.user_data.get("triage_text")
     if text is None:
         text = doc.user_data["triage_text"] = doc.text
     return text
+
+
+def remember_text(doc: Any, text: str) -> Any:
+    """The Doc, knowing the text it was made from (so that `doc_text` need not join its tokens)."""
+    last = doc[-1] if len(doc) else None
+    if (last.idx + len(last.text_with_ws) if last is not None else 0) == len(text):
+        doc.user_data["triage_text"] = text
+    return doc
 
 
 def _paragraph_spans(text: str) -> list[tuple[int, int]]:
