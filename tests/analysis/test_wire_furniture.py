@@ -3,6 +3,9 @@ dateline or the byline, and the story sentence a dateline is glued to keeps its 
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from triage.analysis import summarize_text
@@ -74,6 +77,14 @@ def test_story_sentences_are_not_furniture(line):
         ("WASHINGTON — The vote failed.", "The vote failed."),
         ("WASHINGTON, Dec. 1 -- The vote failed.", "The vote failed."),
         ("Eds: UPDATES with quotes. BERLIN (AP) — The vote failed.", "The vote failed."),
+        ("WASHINGTON (AP) _ The vote failed.", "The vote failed."),  # ANPA: 7-bit, no dash
+        ("BERLIN _ The vote failed.", "The vote failed."),
+        ("ROTTERDAM, Dec 2 - The vote failed.", "The vote failed."),
+        ("(Sports Network) - The vote failed.", "The vote failed."),
+        ("Lisboa, 28 jan 2025 (NewsAgency) -- The vote failed.", "The vote failed."),
+        ("(New York, NY - October 21) The vote failed.", "The vote failed."),
+        ("NATO - the alliance said no.", "NATO - the alliance said no."),
+        ("Obama said on Dec 2 - in a speech - that he would.",) * 2,
     ],
 )
 def test_a_dateline_glued_to_the_story_is_cut_off(text, story):
@@ -104,3 +115,59 @@ def test_wire_sentences_mark_the_furniture(pipe):
     assert {"BC-Germany-Politics,1stLd-Writethru", "By JOHN DOE", "Associated Press"} <= marked
     assert all(s.furniture for s in sents if s.text.startswith("Eds:")) and "With AP Photos." in marked
     assert not any(s.text.startswith("BERLIN") for s in sents)
+
+
+WIRE_DATA = Path(__file__).resolve().parents[1] / "sources" / "data" / "wire"
+REAL_WIRE = [
+    *sorted((WIRE_DATA / "own").glob("*")),  # ANPA (.tst), IPTC 7901 (dpa), a mailed story
+    *sorted((WIRE_DATA / "newsml-g2" / "examples").glob("*.xml")),
+    *sorted((WIRE_DATA / "nitfr" / "fixtures").glob("*.xml")),  # NITF
+    *sorted((WIRE_DATA / "pynewsml" / "fixtures").glob("*.xml")),  # NewsML 1
+    *sorted((WIRE_DATA / "newsinjson" / "examples").glob("*/*")),  # ninjs, NewsML
+]
+_TAKE_KEY = re.compile(r"\bBC-|\bWritethru\b|\b\d+(?:st|nd|rd|th)Ld\b|\^|<$")
+_EDNOTE_START = re.compile(r"\s*(?:Eds?|EDS|Note to editors|Editor['’]s note)\s*:", re.IGNORECASE)
+
+
+def test_summaries_of_real_wire_files_take_no_furniture(pipe):
+    """Each wire fixture through the real readers and the real analysis: no summary sentence holds the
+    slug, the take key, the editor's note, the dateline header or the byline the reader found."""
+    from triage.analysis.engine import Engine
+    from triage.sources import load
+
+    result = load([str(p) for p in REAL_WIRE])
+    articles = [a for a in result.articles if a.text.strip()]
+    assert len(articles) >= 25
+    engine = Engine(sentences=4)
+    analyses = engine.analyze_chunk([(a, None) for a in articles])
+    summaries = {Path(a.path).name: an.summary for a, an in zip(articles, analyses, strict=True)}
+    checked = 0
+    for article, analysis in zip(articles, analyses, strict=True):
+        assert analysis.summary, article.path
+        slug = article.slugline if re.search(r"[-/,]", article.slugline or "") else ""
+        for sentence in analysis.summary:
+            where = (Path(article.path).name, sentence)
+            assert re.search(r"\w\w", sentence), where  # never a lone "_" or dash
+            assert not _TAKE_KEY.search(sentence), where
+            assert not _EDNOTE_START.match(sentence) and not sentence.startswith("("), where
+            if slug:
+                assert not re.search(rf"(?<![\w-]){re.escape(slug)}(?![\w-])", sentence), where
+            for field in (article.ednote, article.author):
+                if field and len(field) > 3:
+                    assert field not in sentence, where
+            if article.dateline:
+                assert not sentence.lower().startswith(article.dateline.lower()), where
+            checked += 1
+    assert checked >= 60
+    # the sentences the furniture was glued to are kept, without it
+    assert summaries["ap-correction.tst"][0].startswith("The House passed a sweeping spending bill")
+    assert summaries["ap-writethru.tst"][0].startswith("A strong earthquake jolted northern Japan")
+    assert summaries["dpa-7901-regular.txt"][0].startswith("Germany's governing parties agreed")
+    assert summaries["dpa-7901-berichtigung.txt"] == (
+        "Der FC Bayern München hat das Spitzenspiel der Fußball-Bundesliga gegen Borussia Dortmund mit "
+        "3:1 gewonnen.",
+        "Vor 75 000 Zuschauern in der ausverkauften Arena trafen Harry Kane zweimal und Jamal Musiala.",
+    )
+    assert summaries["mailed-story.txt"][0].startswith("Dock workers at Europe's largest port")
+    assert summaries["LISTING_22_Sports_story_in_NewsML-G2NITF.xml"][0].startswith("A pair of teams")
+    assert summaries["tt_text_image_3.json"][0].startswith("Pandemin satte stopp")

@@ -228,6 +228,17 @@ def bench_set(name: str, args, model: str) -> None:
             f"speed vs TextRank: {ratio:.2f}x (best of {max(1, args.repeat)} alternating runs; "
             "Lead-k and LexRank speeds: sentence split only)"
         )
+        if len(our_times) > 1:
+            pairs = [t / o for t, o in zip(tr_times, our_times, strict=True)]
+            print(
+                "each run, art/s (TextRank / triage = ratio): "
+                + ", ".join(
+                    f"{len(rows) / t:.1f} / {len(rows) / o:.1f} = {t / o:.2f}x"
+                    for t, o in zip(tr_times, our_times, strict=True)
+                )
+                + f"; median ratio {statistics.median(pairs):.2f}x, median speeds "
+                f"{len(rows) / statistics.median(tr_times):.1f} / {len(rows) / statistics.median(our_times):.1f}"
+            )
 
 
 def main() -> None:

@@ -156,10 +156,13 @@ class Engine:
         groups: dict[str, list[int]] = {}  # pipeline name -> indexes of its stories
         for i, (a, _) in enumerate(chunk):
             groups.setdefault(self.pipeline_name(a.language), []).append(i)
+        from .sentences import remember_text
+
         out: list[Analysis | None] = [None] * len(chunk)
         for idx in groups.values():
             pipe = self.pipeline(chunk[idx[0]][0].language)
             docs = pipe.nlp.pipe([inputs[i][0] for i in idx], batch_size=max(1, len(idx)))
             for i, doc in zip(idx, docs, strict=True):
+                remember_text(doc, inputs[i][0])
                 out[i] = self._build(doc, pipe, chunk[i][0], inputs[i][1], chunk[i][1])
         return out  # type: ignore[return-value]

@@ -26,10 +26,20 @@ MAX_FURNITURE_CHARS = 400
 # ("BERLIN", "BERLIN, Germany", "BERLIN, Dec. 1 (Reuters) -").
 _SLUG = re.compile(r"^\s*\^?[A-Za-z0-9&]+(?:[-,/][A-Za-z0-9&]+){2,}\s*<?\s*$")
 _EDNOTE = re.compile(r"^\s*(?:Eds?|EDS|Editors?|Editor['’]s [Nn]ote|EDITOR['’]S NOTE|Editorial [Nn]ote)\s*:")
+# A correction or repeat note in brackets, a sentence of its own: "(Berichtigt wird im ersten Satz das
+# Ergebnis.)" (dpa), "(Corrects spelling of name in 3rd paragraph)".
+_NOTE = re.compile(
+    r"^\s*\(\s*(?:Berichtig|Korrig|Klarstell|Wiederhol|Neu\s*:|Corrects?\b|Correction|Clarif|Updates?\b|"
+    r"Repeats?\b|Recasts?\b|Adds\b|Fixes\b)[^()]*\)\s*$",
+    re.IGNORECASE,
+)
 _AGENCY = r"\((?:CNN|AP|AFP|Reuters|UPI|dpa|Xinhua|PTI|IANS)\)"
+# The place and date before an agency's name: capitalised words, day and year numbers, a month in
+# lower case ("Beirut", "WASHINGTON, Dec. 1", "Lisboa, 28 jan 2025").
+_PLACE_DATE = r"(?:[A-Z][\w'’.-]*(?:[ ,]+(?:[A-Z][\w'’.-]*|\d{1,4}\b|[a-z]{3}\.?(?=[ ,]))){0,4}\s*)?"
 _LONE_DATELINE = re.compile(
     rf"^\s*[A-Z][A-Z.'’-]+(?:\s+[A-Z][A-Z.'’-]+){{0,3}}(?:,\s*[A-Z][\w.]*(?:\s+[A-Z\d][\w.]*){{0,2}})?"
-    rf"\s*(?:{_AGENCY})?\s*(?:--|—|–|-|:)?\s*$"
+    rf"\s*(?:{_AGENCY})?\s*(?:--|—|–|-|_|:)?\s*$"
 )
 _DISCLAIMER = re.compile(
     r"has not been edited by .{0,40}staff|published (?:from|on) a syndicated (?:feed|channel)"
@@ -54,13 +64,18 @@ _LEADING = re.compile(
                 r"(?:PUBLISHED|UPDATED|Last updated(?: at)?)\s*:?\s*\.?\s*\d{1,2}[:.]\d{2}\s*(?:[AP]M\s*)?"
                 r"(?:[A-Z]{2,4}\s*)?,?\s*(?:\d{1,2}\s+[A-Z][a-z]+|[A-Z][a-z]+\s+\d{1,2}),?\s+\d{4}\s*\.?\s*(?:\|\s*\.?\s*)?"
             ),
-            # agency datelines: "Beirut (CNN) -- ", "WASHINGTON (Reuters) - ", "(CNN)"
-            (
-                r"(?:[A-Z][\w'’.-]*(?:[ ,]+(?:[A-Z][\w'’.-]*|\d{1,2}\b)){0,4}\s*)?"
-                r"\((?:CNN|AP|AFP|Reuters|UPI|dpa|Xinhua|PTI|IANS)\)\s*(?:--|—|–|-|:)?\s*"
-            ),
-            # a dateline in capitals before a dash: "BERLIN — ", "WASHINGTON, Dec. 1 -- "
-            r"[A-Z]{3,}(?:[ ,]+[A-Z]{2,}\.?)*(?:,\s*[A-Z][a-z]+\.?(?:\s+\d{1,2})?)?\s+(?:--|—|–)\s+",
+            # agency datelines: "Beirut (CNN) -- ", "WASHINGTON (Reuters) - ", "(CNN)", ANPA's
+            # "WASHINGTON (AP) _ " (7-bit copy has no dash), "Lisboa, 28 jan 2025 (NewsAgency) -- "
+            rf"{_PLACE_DATE}{_AGENCY}\s*(?:--|—|–|-|_|:)?\s*",
+            # another agency's credit, before a dash: "(Sports Network) - "
+            rf"{_PLACE_DATE}\((?:[A-Z][\w&'’.-]*\s?){{1,4}}\)\s*(?:--|—|–|-|_)\s+",
+            # a dateline in capitals before a dash: "BERLIN — ", "WASHINGTON, Dec. 1 -- ", "BERLIN _ "
+            r"[A-Z]{3,}(?:[ ,]+[A-Z]{2,}\.?)*(?:,\s*[A-Z][a-z]+\.?(?:\s+\d{1,2})?)?\s+(?:--|—|–|_)\s+",
+            # ... and before a hyphen when a date says it is one: "ROTTERDAM, Dec 2 - "
+            r"[A-Z]{3,}(?:[ ,]+[A-Z]{2,}\.?)*,\s*[A-Z][a-z]{2,}\.?\s+\d{1,2}\s+-\s+",
+            # a dateline in brackets: "(New York, NY - October 21) "
+            r"\([A-Z][\w'’.]*(?:\s+[A-Z][\w'’.]*){0,3}(?:,\s*[A-Z][\w.]*)?\s*(?:--|—|–|-)\s*"
+            r"[A-Z][a-z]+\.?\s+\d{1,2}(?:,\s*\d{4})?\)\s*",
             # an editor's note glued to the story: "Eds: UPDATES with quotes. "
             r"(?:Eds?|EDS)\s*:[^.]{0,200}\.\s+",
         )
@@ -87,6 +102,7 @@ def is_furniture(line: str) -> bool:
     return bool(
         _DISCLAIMER.search(line)
         or _EDNOTE.match(line)
+        or _NOTE.match(line)
         or _SLUG.match(line)
         or _LONE_DATELINE.match(line)
     )

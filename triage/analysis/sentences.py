@@ -15,11 +15,16 @@ from typing import Any
 
 from .furniture import is_furniture, leading_furniture
 
-__all__ = ["STOP_WORDS", "Sentence", "doc_text", "is_furniture", "split_sentences", "stem"]
+__all__ = ["STOP_WORDS", "Sentence", "doc_text", "is_furniture", "remember_text", "split_sentences", "stem"]
 
 _PARA_BREAK = re.compile(r"\n[ \t]*\n\s*")
 _HAS_WORD = re.compile(r"\w")
 _QUOTES = '"“”«»„‟'
+# A line of its own (ended by a single line break) that is no sentence: short, no closing punctuation,
+# no list bullet. Above a story's first sentence that is a header: the headline repeated, a kicker, a
+# desk line ("Försvar TT").
+_HEADER_LINE = re.compile(r"[^\S\n]*([^\s•*–—-][^\n]{0,79})\n(?=[^\S\n]*\S)")
+_HEADER_WORDS = 6
 
 # spaCy's English stop words plus reporting verbs that carry no topic.
 try:
@@ -79,11 +84,21 @@ class Sentence:
 
 
 def doc_text(doc: Any) -> str:
-    """doc.text, joined once per Doc (the property joins every token each time it is read)."""
+    """doc.text, joined once per Doc (the property makes a Token for every token each time it is read),
+    or the text the Doc was made from, as `remember_text` kept it (spaCy's tokenizer keeps every
+    character: they are the same)."""
     text = doc.user_data.get("triage_text")
     if text is None:
         text = doc.user_data["triage_text"] = doc.text
     return text
+
+
+def remember_text(doc: Any, text: str) -> Any:
+    """The Doc, knowing the text it was made from (so that `doc_text` need not join its tokens)."""
+    last = doc[-1] if len(doc) else None
+    if (last.idx + len(last.text_with_ws) if last is not None else 0) == len(text):
+        doc.user_data["triage_text"] = text
+    return doc
 
 
 def _paragraph_spans(text: str) -> list[tuple[int, int]]:
@@ -93,6 +108,17 @@ def _paragraph_spans(text: str) -> list[tuple[int, int]]:
         pos = m.end()
     spans.append((pos, len(text)))
     return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
+def _past_header_lines(text: str, a: int, b: int, title: str) -> int:
+    """Where the story starts in its first paragraph text[a:b], past header lines above it."""
+    pos = a
+    while m := _HEADER_LINE.match(text, pos, b):
+        line = m.group(1).strip()
+        if line != title and (len(line.split()) > _HEADER_WORDS or line[-1] in ".!?:;,\"”’)"):
+            break
+        pos = m.end()
+    return pos
 
 
 def _trimmed(text: str, a: int, b: int) -> tuple[int, int]:
@@ -175,6 +201,8 @@ def split_sentences(doc: Any, offset: int = 0) -> list[Sentence]:
     text = doc_text(doc)
     paras = [(max(a, offset), b) for a, b in _paragraph_spans(text) if b > offset]
     paras = [(a, b) for a, b in paras if a < b]
+    if paras:  # header lines above the first sentence (the headline repeated, a desk line) are no story
+        paras[0] = (_past_header_lines(text, *paras[0], " ".join(text[:offset].split())), paras[0][1])
     cuts = _boundaries(doc, text, paras)
     sents: list[Sentence] = []
     p = 0
