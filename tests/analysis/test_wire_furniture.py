@@ -170,4 +170,7 @@ def test_summaries_of_real_wire_files_take_no_furniture(pipe):
     )
     assert summaries["mailed-story.txt"][0].startswith("Dock workers at Europe's largest port")
     assert summaries["LISTING_22_Sports_story_in_NewsML-G2NITF.xml"][0].startswith("A pair of teams")
-    assert summaries["tt_text_image_3.json"][0].startswith("Pandemin satte stopp")
+    # TT's item comes in three files (ninjs 2.1, 3.0 and a schema extension) with one guid and version:
+    # the load keeps one of them
+    [tt] = [an.summary for a, an in zip(articles, analyses, strict=True) if "tt.se/media/text" in a.guid]
+    assert tt[0].startswith("Pandemin satte stopp")
