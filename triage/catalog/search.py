@@ -8,6 +8,7 @@ indexes nothing and a new story costs one insert. Any SQLite failure makes it an
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -41,21 +42,40 @@ def fts_query(search: str = "", entity: str = "") -> str:
     return " AND ".join(parts)
 
 
-def fold(text: str) -> str:
-    """Case and accents folded away, as the index does it ("Zürich" -> "zurich")."""
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+@functools.lru_cache(maxsize=65536)
+def _fold_run(run: str) -> str:
     import unicodedata
 
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return "".join(ch for ch in unicodedata.normalize("NFKD", run) if not unicodedata.combining(ch))
+
+
+def fold(text: str) -> str:
+    """Case and accents folded away, as the index does it ("Zürich" -> "zurich"): casefold, NFKD, and
+    every combining mark dropped. Only the runs of non-ASCII characters need the last two (NFKD leaves
+    ASCII alone and decomposes character by character), and the same runs recur (quotes, dashes,
+    accented letters), so each run's fold is remembered."""
+    low = text.casefold()
+    if low.isascii():
+        return low
+    return _NON_ASCII.sub(lambda m: _fold_run(m.group()), low)
 
 
 def scan_match(hay: str, search: str = "", entity: str = "") -> bool:
-    """The index's match, by reading a text: every search word a word prefix, the entity a phrase."""
-    tokens = _WORD.findall(fold(hay))
-    for word in _WORD.findall(fold(search)):
+    """The index's match, by reading a text: every search word a word prefix, the entity a phrase.
+    A word that is not even a substring rules the text out before it is split into words."""
+    folded = fold(hay)
+    words = _WORD.findall(fold(search))
+    phrase_words = _WORD.findall(fold(entity))
+    if any(w not in folded for w in words) or any(w not in folded for w in phrase_words):
+        return False
+    tokens = _WORD.findall(folded)
+    for word in words:
         if not any(t.startswith(word) for t in tokens):
             return False
-    phrase = " ".join(_WORD.findall(fold(entity)))
+    phrase = " ".join(phrase_words)
     return not phrase or f" {phrase} " in f" {' '.join(tokens)} "
 
 
