@@ -205,3 +205,36 @@ def test_the_feed_spool_is_read_only_from_a_data_folder_of_ones_own(settings_fac
             assert titles == ["Bridge story number 0"]
     finally:
         svc.close()
+
+
+def _wait_until(cond, seconds: float) -> bool:
+    end = threading.Event()
+    for _ in range(int(seconds * 10)):
+        if cond():
+            return True
+        end.wait(0.1)
+    return cond()
+
+
+@pytest.mark.parametrize("long_load", [False, True])
+def test_search_indexing_waits_for_a_short_load_and_runs_alongside_a_long_one(
+    settings_factory, tmp_path, monkeypatch, long_load
+):
+    """While the inbox is still being read, the search index waits (the reading has the CPU), unless
+    the load has gone on for INDEX_DURING_LOAD_AFTER seconds: then it is indexed alongside."""
+    from triage.core import live
+
+    inbox = _inbox(tmp_path, 12)
+    svc, _ = _service(settings_factory, inbox)
+    try:
+        svc.load()
+        assert svc.catalog.unindexed == 12
+        svc.inbox_part.progress = (12, 20, False)  # as if eight files were still to read
+        monkeypatch.setattr(live, "INDEX_DURING_LOAD_AFTER", 0.0 if long_load else 3600.0)
+        threading.Thread(target=svc.live._index_loop, daemon=True).start()
+        indexed = _wait_until(lambda: svc.catalog.unindexed == 0, 5.0 if long_load else 1.0)
+        assert indexed == long_load
+        svc.inbox_part.progress = (20, 20, True)  # the load ends: everything is indexed
+        assert _wait_until(lambda: svc.catalog.unindexed == 0, 5.0)
+    finally:
+        svc.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
@@ -18,6 +19,9 @@ if TYPE_CHECKING:
 __all__ = ["Live", "background_priority"]
 
 log = logging.getLogger(__name__)
+
+# A load still running after this many seconds (a big inbox) is indexed for search alongside.
+INDEX_DURING_LOAD_AFTER = 15.0
 
 
 class Live:
@@ -134,22 +138,29 @@ class Live:
                 return
 
     def _index_loop(self) -> None:
-        catalog = self._svc.catalog
         # A cold start reads first: indexing meanwhile would take CPU and disk from the reading (a
-        # search during the load scans what is not indexed yet).
+        # search during the load scans what is not indexed yet). A long load (a big inbox) is indexed
+        # alongside, a batch at a time with a pause, so that the index is nearly whole when it ends.
+        started = time.monotonic()
         while not self._svc.progress[2]:
-            if self._stop.wait(0.25):
+            if time.monotonic() - started < INDEX_DURING_LOAD_AFTER:
+                pause = 0.25
+            else:
+                pause = 0.5 if self._index_batch() else 0.25
+            if self._stop.wait(pause):
                 return
         while not self._stop.is_set():
-            try:
-                n = catalog.index_some(500)
-            except Exception as exc:  # a full disk, say: search scans what is not indexed meanwhile
-                log.warning("search indexing failed (%s); trying again in 30 s", exc)
-                if self._stop.wait(30):
-                    return
-                continue
-            if not n and self._stop.wait(0.25):
+            if not self._index_batch() and self._stop.wait(0.25):
                 return
+
+    def _index_batch(self) -> int:
+        """Index up to 500 waiting stories; how many there were (0 after a failure, which waits)."""
+        try:
+            return self._svc.catalog.index_some(500)
+        except Exception as exc:  # a full disk, say: search scans what is not indexed meanwhile
+            log.warning("search indexing failed (%s); trying again in 30 s", exc)
+            self._stop.wait(30)
+            return 0
 
     def _poll_loop(self, seconds: float) -> None:
         svc = self._svc
