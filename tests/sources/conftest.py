@@ -100,3 +100,30 @@ def demo_article(prefix: str) -> tuple[str, list[str]]:
     text = p.read_text(encoding="utf-8")
     title, _, rest = text.partition("\n")
     return title.strip(), [x.strip() for x in rest.split("\n\n") if x.strip()]
+
+
+@pytest.fixture
+def hostile():
+    """hostile(routes, **kw) starts a HostileServer on 127.0.0.1 (closed after the test)."""
+    from tests.sources.hostile_server import HostileServer
+
+    servers: list[HostileServer] = []
+
+    def make(routes, **kw) -> HostileServer:
+        servers.append(HostileServer(routes, **kw))
+        return servers[-1]
+
+    yield make
+    for s in servers:
+        s.close()
+
+
+@pytest.fixture
+def host_dir() -> Iterator[Path]:
+    """A folder other users can enter (pytest's own temporary folders are its owner's alone)."""
+    import tempfile
+
+    top = Path(tempfile.mkdtemp(prefix="triage-host-"))
+    os.chmod(top, 0o755)
+    yield top
+    shutil.rmtree(top, ignore_errors=True)

@@ -30,19 +30,6 @@ def _rss(items: list[tuple[str, str, str]]) -> bytes:
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{body}</channel></rss>'.encode()
 
 
-@pytest.fixture
-def hostile():
-    servers: list[HostileServer] = []
-
-    def make(routes, **kw) -> HostileServer:
-        servers.append(HostileServer(routes, **kw))
-        return servers[-1]
-
-    yield make
-    for s in servers:
-        s.close()
-
-
 def _get(url: str, reach: Reach, *, max_bytes: int = 1_000_000, timeout: float = 10) -> bytes:
     async def go() -> bytes:
         async with make_client(timeout=timeout, max_connections=4, headers={}) as client:

@@ -20,7 +20,7 @@ import pytest
 
 from triage.sources.fetch import fetch_feeds
 
-from .hostile_server import HostileServer, respond
+from .hostile_server import respond
 
 SECRET = "Private memo the feed server must never see"
 
@@ -40,19 +40,6 @@ def private_feed(tmp_path: Path) -> Path:
     p.parent.mkdir()
     p.write_bytes(_rss([(SECRET, "https://intra.example/memo", "Salaries for next year.")]))
     return p
-
-
-@pytest.fixture
-def hostile():
-    servers: list[HostileServer] = []
-
-    def make(routes, **kw) -> HostileServer:
-        servers.append(HostileServer(routes, **kw))
-        return servers[-1]
-
-    yield make
-    for s in servers:
-        s.close()
 
 
 # --- attack 2: a body that is a path ------------------------------------------------------------------

@@ -10,7 +10,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,15 +44,6 @@ def _good(inbox: Path) -> None:
     (inbox / "good.txt").write_text(
         "Council approves budget\n\nThe council approved the budget on Monday.\n", encoding="utf-8"
     )
-
-
-@pytest.fixture
-def host_dir() -> Iterator[Path]:
-    """A folder other users can enter (pytest's own temporary folders are its owner's alone)."""
-    top = Path(tempfile.mkdtemp(prefix="triage-host-"))
-    os.chmod(top, 0o755)
-    yield top
-    shutil.rmtree(top, ignore_errors=True)
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,15 +39,6 @@ def _folder_of_nobody(path: Path, mode: int) -> None:
     path.mkdir()
     os.chown(path, 65534, 65534)
     _as_nobody("chmod", f"{mode:o}", str(path))
-
-
-@pytest.fixture
-def host_dir() -> Iterator[Path]:
-    """A folder other users can enter (pytest's own temporary folders are its owner's alone)."""
-    top = Path(tempfile.mkdtemp(prefix="triage-open-"))
-    os.chmod(top, 0o755)
-    yield top
-    shutil.rmtree(top, ignore_errors=True)
 
 
 @pytest.fixture

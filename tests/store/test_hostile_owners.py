@@ -9,7 +9,6 @@ import os
 import shutil
 import stat
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -20,14 +19,9 @@ from triage.infra.atomic import write_text_atomic
 from triage.store import DecisionStore, PendingWriteError, StoreError
 from triage.store.storage import journal_path, lock_path
 
-NOBODY = 65534
-pytestmark = pytest.mark.skipif(shutil.which("setpriv") is None or os.geteuid() != 0,
-                                reason="needs root and setpriv to act as another user")
+from .test_hostile_host import NOBODY, as_nobody, needs_setpriv
 
-
-def as_nobody(code: str, *args: str) -> None:
-    subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", sys.executable,
-                    "-c", code, *args], check=True, timeout=60)
+pytestmark = needs_setpriv
 
 
 PLANT = "import os, sys; fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o666); os.write(fd, sys.argv[2].encode()); os.fchmod(fd, 0o666)"  # noqa: E501
