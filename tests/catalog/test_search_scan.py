@@ -61,3 +61,9 @@ def test_the_scan_finds_what_the_index_finds(tmp_path: Path):
                            ("", "Zurich"), ("storm coast", "")):
         by_scan = {i for i, d in docs.items() if scan_match("\n".join(d), search, entity)}
         assert by_scan == (index.search(search, entity) or set()), (search, entity)
+
+
+def test_a_long_run_without_spaces_folds_like_a_short_one():
+    """A script written without spaces makes long non-ASCII runs (folded without the run cache)."""
+    for text in ("がぎぐげご" * 40, "Ünïcödé " * 30 + "ｶﾞ" * 60):
+        assert fold(text) == fold_by_definition(text)

@@ -45,11 +45,20 @@ def fts_query(search: str = "", entity: str = "") -> str:
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
-@functools.lru_cache(maxsize=65536)
-def _fold_run(run: str) -> str:
+def _fold_chars(run: str) -> str:
     import unicodedata
 
     return "".join(ch for ch in unicodedata.normalize("NFKD", run) if not unicodedata.combining(ch))
+
+
+_fold_short = functools.lru_cache(maxsize=65536)(_fold_chars)
+
+
+def _fold_run(match: re.Match[str]) -> str:
+    """A run's fold; short runs (words, quotes, dashes) recur and are remembered, long ones (text in a
+    script written without spaces) are not, so the memory stays small."""
+    run = match.group()
+    return _fold_short(run) if len(run) <= 40 else _fold_chars(run)
 
 
 def fold(text: str) -> str:
@@ -60,7 +69,7 @@ def fold(text: str) -> str:
     low = text.casefold()
     if low.isascii():
         return low
-    return _NON_ASCII.sub(lambda m: _fold_run(m.group()), low)
+    return _NON_ASCII.sub(_fold_run, low)
 
 
 def scan_match(hay: str, search: str = "", entity: str = "") -> bool:
