@@ -18,7 +18,7 @@ import threading
 import zlib
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -101,11 +101,30 @@ class Reach:
         """An article page a feed links to: public addresses, or the feed's own origin (`local`: any)."""
         return cls(_origin(feed_url), feed=False, local=local)
 
+    def is_trusted(self, host: str, port: int) -> bool:
+        """Is `host`:`port` the origin the user configured?"""
+        return (_ascii_host(host), port) == (_ascii_host(self.trusted[1]), self.trusted[2])
+
+
+@dataclass
+class _Request:
+    """The request a task is making: its Reach, and whether the feed's own server turned out to be on
+    a local address (learnt from the connection actually made to it, never from a lookup of its own:
+    a name may resolve otherwise the second time)."""
+
+    reach: Reach
+    local_server: bool = False
+
     def allows(self, host: str, port: int, ip: str) -> bool:
         """May a connection to `host`:`port`, resolved to `ip`, be made?"""
-        if self.local or not is_local_address(ip):
+        reach = self.reach
+        if reach.local or not is_local_address(ip) or reach.is_trusted(host, port):
             return True
-        return (_ascii_host(host), port) == (_ascii_host(self.trusted[1]), self.trusted[2])
+        return reach.feed and self.local_server  # a local feed may lead within the local network
+
+    def connected(self, host: str, port: int, ip: str) -> None:
+        if self.reach.is_trusted(host, port):
+            self.local_server = is_local_address(ip)
 
 
 def _ascii_host(host: str) -> str:
@@ -116,8 +135,8 @@ def _ascii_host(host: str) -> str:
         return host
 
 
-# The Reach of the request this task is making, read by the network backend when it connects.
-_REACH: ContextVar[Reach | None] = ContextVar("triage_reach", default=None)
+# The request this task is making, read by the network backend when it connects.
+_REQUEST: ContextVar[_Request | None] = ContextVar("triage_request", default=None)
 
 
 def _guarded_backend() -> Any:
@@ -132,25 +151,28 @@ def _guarded_backend() -> Any:
 
         async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                               local_address: str | None = None, socket_options: Any = None) -> Any:
-            reach = _REACH.get()
-            if reach is None:  # only get() makes requests with this client
+            request = _REQUEST.get()
+            if request is None:  # only get() makes requests with this client
                 raise FetchError("a request made outside triage's fetch: refused")
             try:
                 infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
             except (OSError, UnicodeError):
                 raise FetchError(f"names a host that does not resolve ({host[:80]})") from None
             addresses = list(dict.fromkeys(info[4][0] for info in infos))
-            refused = [ip for ip in addresses if not reach.allows(host, port, ip)]
+            refused = [ip for ip in addresses if not request.allows(host, port, ip)]
             if refused or not addresses:
                 raise FetchError(f"leads to a local or private address ({host[:80]} is "
                                  f"{(refused or ['nothing'])[0]}): refused")
             error: Exception | None = None
             for ip in addresses:
                 try:
-                    return await self._inner.connect_tcp(
+                    stream = await self._inner.connect_tcp(
                         ip, port, timeout=timeout, local_address=local_address, socket_options=socket_options)
                 except httpcore.ConnectError as exc:
                     error = exc
+                    continue
+                request.connected(host, port, ip)
+                return stream
             raise error if error is not None else httpcore.ConnectError(f"cannot connect to {host[:80]}")
 
         async def connect_unix_socket(self, path: str, timeout: float | None = None,
@@ -179,15 +201,6 @@ def make_client(*, timeout: float, max_connections: int, headers: dict[str, str]
                              headers=headers, trust_env=False)
 
 
-async def _local_addresses(host: str, port: int) -> list[str]:
-    """The local addresses `host` resolves to (FetchError when it does not resolve)."""
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        raise FetchError(f"names a host that does not resolve ({host[:80]})") from None
-    return sorted({info[4][0] for info in infos if is_local_address(info[4][0])})
-
-
 async def _check_hop(url: str, reach: Reach, local_ok: bool) -> None:
     """Raise FetchError when `url` may not be requested under `reach`: not http(s), no host, or an
     address written in the URL that may not be reached. A host name is checked where the connection
@@ -197,15 +210,14 @@ async def _check_hop(url: str, reach: Reach, local_ok: bool) -> None:
         raise FetchError(f"redirects to a {origin[0] or 'schemeless'} URL: refused (only http and https)")
     if not origin[1]:
         raise FetchError("redirects to a URL with no host: refused")
-    if origin == reach.trusted or local_ok or reach.local:
+    if origin == reach.trusted or (reach.feed and local_ok) or reach.local:
         return
     try:
         ipaddress.ip_address(origin[1].split("%", 1)[0])
     except ValueError:
         return  # a name: see _guarded_backend
     if is_local_address(origin[1]):
-        host = origin[1][:80]
-        raise FetchError(f"leads to a local or private address ({host} is {host}): refused")
+        raise FetchError(f"leads to a local or private address ({origin[1][:80]}): refused")
 
 
 class _Decoder:
@@ -286,15 +298,13 @@ async def get(client: Any, url: str, headers: dict[str, str], *, timeout: float,
     import httpx
 
     stage: list[str] = []  # "body" once headers have arrived
-    token = _REACH.set(reach)
+    request = _Request(reach)
+    token = _REQUEST.set(request)
     try:
         async with asyncio.timeout(timeout):
             current = url
-            local_ok = reach.feed and bool(await _local_addresses(reach.trusted[1], reach.trusted[2]))
-            if local_ok:  # a local feed may redirect within the local network: its connects too
-                _REACH.set(replace(reach, local=True))
             for _hop in range(MAX_REDIRECTS + 1):
-                await _check_hop(current, reach, local_ok)
+                await _check_hop(current, reach, request.local_server)
                 stage.clear()
                 resp = await _one(client, current, headers, max_bytes, stage)
                 if resp.status not in _REDIRECTS:
@@ -318,7 +328,7 @@ async def get(client: Any, url: str, headers: dict[str, str], *, timeout: float,
         reason = str(exc) or type(exc).__name__
         raise FetchError(f"could not be fetched ({reason[:120]})") from None
     finally:
-        _REACH.reset(token)
+        _REQUEST.reset(token)
 
 
 def run_sync(make: Callable[[], Any]) -> Any:
