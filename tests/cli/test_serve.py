@@ -276,17 +276,19 @@ def test_port_and_socket_together_are_a_usage_error(tmp_path):
 # --- odd bytes in the cookie or the token ------------------------------------------------------------
 
 
-def _raw(port: int, head: bytes) -> bytes:
-    """The status line of one raw HTTP request (bytes no well-behaved client would send)."""
+def _raw(port: int, head: bytes, *, whole_head: bool = False) -> bytes:
+    """The status line (or the whole response head) of one raw HTTP request (bytes no well-behaved
+    client would send)."""
+    end = b"\r\n\r\n" if whole_head else b"\r\n"
     with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
         s.sendall(head + b"\r\nConnection: close\r\n\r\n")
         data = b""
-        while b"\r\n" not in data:
+        while end not in data:
             chunk = s.recv(4096)
             if not chunk:
                 break
             data += chunk
-    return data.split(b"\r\n", 1)[0]
+    return data.split(end, 1)[0]
 
 
 def test_a_cookie_that_is_not_utf8_or_a_malformed_token_is_refused_never_a_traceback(tmp_path):
@@ -316,8 +318,13 @@ def test_a_cookie_that_is_not_utf8_or_a_malformed_token_is_refused_never_a_trace
         control = b"GET / HTTP/1.1\r\n" + host + b"\r\nCookie: " + name + b"=\x01"
         assert _raw(port, control).split()[1] == b"400"
         # the redirect that swaps the token for a cookie stays on this server
-        status = _raw(port, b"GET //evil.example/?token=" + token + b" HTTP/1.1\r\n" + host)
-        assert status.startswith(b"HTTP/1.1 303")
+        for path in (b"//evil.example/", b"/\\evil.example/", b"/%5Cevil.example/", b"///evil.example/"):
+            got = _raw(port, b"GET " + path + b"?token=" + token + b" HTTP/1.1\r\n" + host, whole_head=True)
+            assert got.startswith(b"HTTP/1.1 303"), path
+            [location] = [line.split(b":", 1)[1].strip() for line in got.split(b"\r\n")
+                          if line.lower().startswith(b"location:")]
+            # a path on this server: a browser reads "//x" and "/\\x" as another site
+            assert location.startswith(b"/") and location[1:2] not in (b"/", b"\\"), (path, location)
     finally:
         _stop(proc)
     log = (tmp_path / "data" / "triage" / "triage.log").read_text(encoding="utf-8", errors="replace")

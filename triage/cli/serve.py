@@ -106,8 +106,8 @@ def make_server(command: str, *, host: str, port: int, socket_path: Path | None,
             if self._token_ok(request.query.get("token")):
                 query = {k: v for k, v in request.query.items() if k != "token"}
                 target = request.rel_url.with_query(query) if query else request.rel_url.with_query(None)
-                # a path only, on this server ("//site/x" would send the browser to another site)
-                response = web.Response(status=303, headers={"Location": "/" + str(target).lstrip("/")})
+                # a path only, on this server (a browser reads "//site/x" and "/\\site/x" as another site)
+                response = web.Response(status=303, headers={"Location": "/" + str(target).lstrip("/\\")})
                 response.set_cookie(cookie, token, httponly=True, samesite="Strict", path="/")
                 return response
             if not self._token_ok(request.cookies.get(cookie)):
