@@ -95,7 +95,6 @@ _G2_IN_NAMESPACE = {"catalog"}
 
 def _wire_kind(data: bytes) -> str:
     """A wire format told by content alone, whatever the file is called ("" when none)."""
-
     from triage.sources.readers.anpa import looks_like_anpa
     from triage.sources.readers.iptc7901 import looks_like_7901
     from triage.sources.readers.mail import looks_like_message
@@ -276,7 +275,6 @@ _WIRE_XML = {"newsml-g2": "NewsML-G2", "newsml1": "NewsML 1", "nitf": "NITF"}
 
 def _read_wire_xml(kind: str, data: bytes, path: Path, source: str, problems: list[Problem]) -> list[Article]:
     """NewsML-G2, NewsML 1 or NITF: decoded (declared charset after strict UTF-8), parsed safely, read."""
-
     from triage.sources.decode import decode_bytes
     from triage.sources.readers.wirexml import parse_wire_xml
 
@@ -305,7 +303,6 @@ def _read_wire_xml(kind: str, data: bytes, path: Path, source: str, problems: li
 
 
 def _declared_charset(data: bytes) -> str:
-
     m = re.search(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_.:-]+)""", data[:8192], re.IGNORECASE)
     return m.group(1).decode("ascii", "ignore") if m else ""
 

@@ -98,8 +98,8 @@ def changes_to_update(changes: Iterable[tuple[Any, str]], roots: Sequence[str] =
         # checks again where each opened file really lies).
         confine = confinement(roots, opts.get("allowed_roots", ())) if roots else None
         if confine is not None:
-            out = [p for p in to_read if os.path.lexists(p) and not inside(os.path.realpath(p), confine)]
-            update.problems.extend(Problem(shown(p), LINK_OUT) for p in out
+            out = {p for p in to_read if os.path.lexists(p) and not inside(os.path.realpath(p), confine)}
+            update.problems.extend(Problem(shown(p), LINK_OUT) for p in sorted(out)
                                    if opts.get("follow_symlinks", True) or not os.path.islink(p))
             to_read = [p for p in to_read if p not in out]
         res = load(to_read, confine=confine, **_load_opts(opts))
