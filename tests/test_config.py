@@ -38,8 +38,8 @@ def test_user_file_overrides_defaults_and_flags_override_all(tmp_path):
         '[analysis]\nsentences = 3\n[paths]\ndb = "/nowhere/x.json"\n[[feeds]]\nurl = "http://127.0.0.1:1/f"\nname = "F"\n'
     )
     s = load_settings(cfg)
-    assert s.get("analysis.sentences") == 3
-    assert s.get("analysis.max_sentences") == 6
+    assert s.analysis.sentences == 3
+    assert s.analysis.max_sentences == 6
     assert str(s.db_path) == "/nowhere/x.json"
     assert [(f["url"], f["name"], f["tags"]) for f in s.feeds] == [("http://127.0.0.1:1/f", "F", [])]
     s2 = load_settings(cfg, db=tmp_path / "d.json")
@@ -128,7 +128,7 @@ def test_allowed_roots_must_be_strings(tmp_path):
 def test_values_in_range_load():
     over = {"fetch": {"timeout_seconds": 0.5, "concurrency": 1}, "serve": {"max_sessions": 1}}
     s = load_settings(overrides=over, use_user_config=False)
-    got = (s.get("fetch.timeout_seconds"), s.get("fetch.concurrency"), s.get("serve.max_sessions"))
+    got = (s.fetch.timeout_seconds, s.fetch.concurrency, s.serve.max_sessions)
     assert got == (0.5, 1, 1)
 
 
@@ -160,3 +160,66 @@ def test_a_catastrophic_regex_rule_is_turned_off_after_a_few_texts():
         assert rules.watched(art) == []
     assert slow.strikes == [REGEX_STRIKES]  # tried on three texts, then never again
     assert rules.watched(Article(id="h", title="harbour opens", text="x", source="s")) == [sane.label]
+
+
+# --- issue 25: typed settings, each default once, a misspelt key an error at start -------------------------
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("[store]\ngroup_shar = true\n", "unknown setting 'store.group_shar'"),
+        ("[ui]\nsort = 'oldest'\n", "'ui.sort' must be one of newest, source, priority, not 'oldest'"),
+        ("[ui]\nview = 'flag'\n", "'ui.view' must be one of inbox, follow-up, flagged, archived, all"),
+        ("[ui]\nreopen_on_update = ['archived']\n", "'ui.reopen_on_update' may hold only archive, follow-up, flag"),
+        ("[sources]\nmax_depth = 2.5\n", "'sources.max_depth' must be a whole number, not 2.5"),
+        ("[store]\ngroup_share = 1\n", "'store.group_share' must be bool, not int"),
+        ("[rules]\nwatch = 'x'\n", "'rules.watch' must be a list of strings"),
+        ("store = 3\n", "'store' must be a table"),
+    ],
+)
+def test_a_wrong_setting_is_an_error_at_start_naming_it(tmp_path, body, message):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(body)
+    with pytest.raises(ConfigError) as err:
+        load_settings(cfg)
+    assert str(err.value).startswith(f"{cfg}: ")
+    assert message in str(err.value)
+
+
+def test_settings_are_typed_frozen_sections():
+    import dataclasses
+
+    s = load_settings(use_user_config=False, overrides={"fetch": {"timeout_seconds": 3}, "sources": {"max_depth": 4.0}})
+    assert s.fetch.timeout_seconds == 3.0 and isinstance(s.fetch.timeout_seconds, float)
+    assert s.sources.max_depth == 4 and isinstance(s.sources.max_depth, int)
+    assert s.rules.watch == () and s.ui.reopen_on_update == ("archive",)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.store.group_share = True  # type: ignore[misc]
+
+
+def test_every_default_is_stated_once_in_default_toml():
+    """The dataclasses state types and ranges, default.toml every value: each field has exactly one
+    entry there and default.toml has nothing the dataclasses do not know."""
+    import dataclasses
+
+    from triage.config import SECTIONS
+
+    data = tomllib.loads(default_config_text())
+    for name, cls in SECTIONS.items():
+        assert {f.name for f in dataclasses.fields(cls)} == set(data[name]), name
+        assert all(f.default is dataclasses.MISSING for f in dataclasses.fields(cls)), name
+    assert set(data) == {*SECTIONS, "feeds"}
+
+
+def test_no_setting_is_read_by_a_dotted_string_outside_config():
+    import re
+    from pathlib import Path
+
+    import triage
+
+    pkg = Path(triage.__file__).resolve().parent
+    found = [f"{f.relative_to(pkg)}:{i}" for f in pkg.rglob("*.py") if f.name != "config.py"
+             for i, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1)
+             if re.search(r"settings\.(get|section)\(", line)]
+    assert found == []

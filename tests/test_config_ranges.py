@@ -76,5 +76,5 @@ def test_zero_where_zero_has_a_meaning_of_its_own_still_loads():
     over = {"fetch": {"refresh_minutes": 0}, "store": {"poll_seconds": 0},
             "analysis": {"processes": 0, "ratio": 0.0, "processes_above": 0}}
     s = load_settings(overrides=over, use_user_config=False)
-    got = (s.get("fetch.refresh_minutes"), s.get("store.poll_seconds"), s.get("analysis.processes"))
+    got = (s.fetch.refresh_minutes, s.store.poll_seconds, s.analysis.processes)
     assert got == (0, 0, 0)

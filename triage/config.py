@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import copy
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
-__all__ = ["RANGES", "ConfigError", "Settings", "default_config_text", "feeds_file_for", "load_settings",
-           "user_config_path"]
+__all__ = ["RANGES", "SECTIONS", "AnalysisSettings", "ConfigError", "FetchSettings", "PathsSettings",
+           "RulesSettings", "ServeSettings", "Settings", "SourcesSettings", "StoreSettings", "UiSettings",
+           "WatchSettings", "default_config_text", "feeds_file_for", "load_settings", "user_config_path"]
 
 APP_NAME = "triage"
 
@@ -35,50 +35,201 @@ def user_config_path() -> Path:
     return _ucp(APP_NAME) / "config.toml"
 
 
-# Numbers that must lie in a range: (smallest, largest), both allowed. 0 never means "no limit".
+# --- the settings, one frozen dataclass a section ------------------------------------------------------
+# Every default is stated once, in config/default.toml; these classes state each setting's type and,
+# for numbers, its range: (smallest, largest), both allowed. 0 never means "no limit".
+
+
+def _range(low: float, high: float) -> dict[str, Any]:
+    return {"range": (low, high)}
+
+
+def _choices(*values: str) -> dict[str, Any]:
+    return {"choices": values}
+
+
+@dataclass(frozen=True)
+class PathsSettings:
+    """[paths]: where the inbox, the decisions file and the data folder are ("" means the default)."""
+
+    inbox: tuple[str, ...]
+    db: str
+    data_dir: str
+
+
+@dataclass(frozen=True)
+class SourcesSettings:
+    """[sources]: how inbox folders are scanned and read."""
+
+    max_file_bytes: int = field(metadata=_range(1, 2_000_000_000))
+    follow_symlinks: bool
+    allowed_roots: tuple[str, ...]
+    max_depth: int = field(metadata=_range(1, 256))
+    ignore: tuple[str, ...]
+    duplicate_threshold: float = field(metadata=_range(0, 1))
+    shingle_size: int = field(metadata=_range(1, 50))
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """[fetch]: feeds fetched by URL."""
+
+    refresh_minutes: float = field(metadata=_range(0, 10_080))
+    timeout_seconds: float = field(metadata=_range(0.1, 600))
+    max_bytes: int = field(metadata=_range(1, 2_000_000_000))
+    concurrency: int = field(metadata=_range(1, 32))
+    spool_max_entries: int = field(metadata=_range(1, 10_000_000))
+    spool_max_bytes: int = field(metadata=_range(1, 20_000_000_000))
+    fetch_full_article: bool
+    local_pages: bool
+    user_agent: str
+
+
+@dataclass(frozen=True)
+class WatchSettings:
+    """[watch]: the open TUI watching its inbox folders."""
+
+    enabled: bool
+    debounce_ms: int = field(metadata=_range(10, 60_000))
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """[analysis]: summaries and the worker processes that make them."""
+
+    sentences: int = field(metadata=_range(1, 50))
+    ratio: float = field(metadata=_range(0, 1))
+    min_sentences: int = field(metadata=_range(1, 50))
+    max_sentences: int = field(metadata=_range(1, 50))
+    model: str
+    batch_size: int = field(metadata=_range(1, 10_000))
+    processes_above: int = field(metadata=_range(0, 100_000_000))
+    processes: int = field(metadata=_range(0, 64))
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """[store]: the decisions file."""
+
+    group_share: bool
+    compact_every: int = field(metadata=_range(10, 100_000_000))
+    poll_seconds: float = field(metadata=_range(0, 3_600))  # 0: never
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """[serve]: `triage serve`."""
+
+    port: int = field(metadata=_range(1, 65_535))
+    max_sessions: int = field(metadata=_range(1, 64))
+
+
+@dataclass(frozen=True)
+class UiSettings:
+    """[ui]: the TUI."""
+
+    theme: str
+    advance_after_decision: bool
+    sort: str = field(metadata=_choices("newest", "source", "priority"))
+    view: str = field(metadata=_choices("inbox", "follow-up", "flagged", "archived", "all"))
+    reopen_on_update: tuple[str, ...] = field(metadata=_choices("archive", "follow-up", "flag"))
+    stack_below_columns: int = field(metadata=_range(0, 10_000))
+    default_language: str
+    bell_on_flash: bool
+
+
+@dataclass(frozen=True)
+class RulesSettings:
+    """[rules]: watch and mute rules (plain terms, "re:<regex>", "entity:<name>")."""
+
+    watch: tuple[str, ...]
+    mute: tuple[str, ...]
+
+
+SECTIONS: dict[str, type] = {
+    "paths": PathsSettings, "sources": SourcesSettings, "fetch": FetchSettings, "watch": WatchSettings,
+    "analysis": AnalysisSettings, "store": StoreSettings, "serve": ServeSettings, "ui": UiSettings,
+    "rules": RulesSettings,
+}
+# Every number's range by its dotted name (for messages and tests).
 RANGES: dict[str, tuple[float, float]] = {
-    "sources.max_file_bytes": (1, 2_000_000_000),
-    "sources.duplicate_threshold": (0, 1),
-    "sources.shingle_size": (1, 50),
-    "sources.max_depth": (1, 256),
-    "fetch.refresh_minutes": (0, 10_080),
-    "fetch.timeout_seconds": (0.1, 600),
-    "fetch.max_bytes": (1, 2_000_000_000),
-    "fetch.concurrency": (1, 32),
-    "fetch.spool_max_entries": (1, 10_000_000),
-    "fetch.spool_max_bytes": (1, 20_000_000_000),
-    "serve.port": (1, 65_535),
-    "serve.max_sessions": (1, 64),
-    "watch.debounce_ms": (10, 60_000),
-    "analysis.sentences": (1, 50),
-    "analysis.ratio": (0, 1),
-    "analysis.min_sentences": (1, 50),
-    "analysis.max_sentences": (1, 50),
-    "analysis.batch_size": (1, 10_000),
-    "analysis.processes_above": (0, 100_000_000),
-    "analysis.processes": (0, 64),
-    "store.compact_every": (10, 100_000_000),
-    "store.poll_seconds": (0, 3_600),  # 0: never
-    "ui.stack_below_columns": (0, 10_000),
+    f"{name}.{f.name}": f.metadata["range"]
+    for name, cls in SECTIONS.items() for f in fields(cls) if "range" in f.metadata
 }
 # Pairs that must be in order: (smaller, larger).
 ORDERED = (("analysis.min_sentences", "analysis.max_sentences"),)
-LISTS_OF_STRINGS = frozenset({"sources.ignore", "sources.allowed_roots"})
 
 
-def _check_range(dotted: str, value: Any, where: str) -> None:
-    if dotted in LISTS_OF_STRINGS and not all(isinstance(v, str) for v in value):
+def _shown(x: float) -> str:
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
+
+
+def _value(dotted: str, kind: Any, spec: Any, value: Any, where: str) -> Any:
+    """`value` checked against its field's type, range and choices; raises ConfigError naming the key."""
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: {dotted!r} must be bool, not {type(value).__name__}")
+        return value
+    if kind in (int, float):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{where}: {dotted!r} must be {kind.__name__}, not {type(value).__name__}")
+        low, high = spec.metadata["range"]
+        if not low <= value <= high:
+            raise ConfigError(f"{where}: {dotted!r} must be between {_shown(low)} and {_shown(high)}, "
+                              f"not {value!r}")
+        if kind is int and not float(value).is_integer():
+            raise ConfigError(f"{where}: {dotted!r} must be a whole number, not {value!r}")
+        return kind(value)
+    if kind is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: {dotted!r} must be str, not {type(value).__name__}")
+        choices = spec.metadata.get("choices")
+        if choices and value not in choices:
+            raise ConfigError(f"{where}: {dotted!r} must be one of {', '.join(choices)}, not {value!r}")
+        return value
+    # tuple[str, ...]: a list of strings
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{where}: {dotted!r} must be a list of strings")
-    bounds = RANGES.get(dotted)
-    if bounds is None or isinstance(value, bool):
-        return
-    low, high = bounds
-    if not low <= value <= high:
-        def shown(x: float) -> str:
-            return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
+    choices = spec.metadata.get("choices")
+    for v in value:
+        if choices and v not in choices:
+            raise ConfigError(f"{where}: {dotted!r} may hold only {', '.join(choices)}, not {v!r}")
+    return tuple(value)
 
-        raise ConfigError(f"{where}: {dotted!r} must be between {shown(low)} and {shown(high)}, "
-                          f"not {value!r}")
+
+def _merge(base: dict[str, Any], over: dict[str, Any], where: str) -> None:
+    """Merge `over` into `base` in place, checking each value as it comes: unknown keys and wrong types
+    are errors naming the file (`where`) and the key."""
+    for key, value in over.items():
+        if key == "feeds":
+            if not isinstance(value, list):
+                raise ConfigError(f"{where}: 'feeds' must be a list of tables ([[feeds]])")
+            base[key] = value
+            continue
+        cls = SECTIONS.get(key)
+        if cls is None:
+            raise ConfigError(f"{where}: unknown setting {key!r}")
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: {key!r} must be a table")
+        specs = {f.name: f for f in fields(cls)}
+        hints = get_type_hints(cls)
+        for name, item in value.items():
+            dotted = f"{key}.{name}"
+            if name not in specs:
+                raise ConfigError(f"{where}: unknown setting {dotted!r}")
+            base.setdefault(key, {})[name] = _value(dotted, hints[name], specs[name], item, where)
+
+
+def _build(data: dict[str, Any]) -> dict[str, Any]:
+    """One frozen dataclass a section, from merged and checked data."""
+    out: dict[str, Any] = {}
+    for name, cls in SECTIONS.items():
+        section = data.get(name, {})
+        missing = [f.name for f in fields(cls) if f.name not in section]
+        if missing:  # the shipped default.toml lacks a setting: a packaging fault, said plainly
+            raise ConfigError(f"default.toml: missing setting {name}.{missing[0]}")
+        out[name] = cls(**section)
+    return out
 
 
 def _check_order(data: dict[str, Any], where: str) -> None:
@@ -89,54 +240,26 @@ def _check_order(data: dict[str, Any], where: str) -> None:
             raise ConfigError(f"{where}: {low_key!r} ({low}) must not be above {high_key!r} ({high})")
 
 
-def _merge(base: dict[str, Any], over: dict[str, Any], where: str, prefix: str = "") -> None:
-    """Merge `over` into `base` in place; unknown keys and wrong types are errors naming the file."""
-    for key, value in over.items():
-        dotted = f"{prefix}{key}"
-        if key not in base:
-            raise ConfigError(f"{where}: unknown setting {dotted!r}")
-        current = base[key]
-        if isinstance(current, dict):
-            if not isinstance(value, dict):
-                raise ConfigError(f"{where}: {dotted!r} must be a table")
-            _merge(current, value, where, dotted + ".")
-            continue
-        if isinstance(current, bool) != isinstance(value, bool) or (
-            not isinstance(current, bool)
-            and not (isinstance(current, (int, float)) and isinstance(value, (int, float)))
-            and type(current) is not type(value)
-        ):
-            raise ConfigError(
-                f"{where}: {dotted!r} must be {type(current).__name__}, not {type(value).__name__}"
-            )
-        _check_range(dotted, value, where)
-        base[key] = value
-
-
 @dataclass(frozen=True)
 class Settings:
-    """Every setting, merged and validated; `get("section.key")` reads one value."""
+    """Every setting, merged and checked once: `settings.store.group_share`, `settings.ui.sort`..."""
 
-    data: dict[str, Any]
+    paths: PathsSettings
+    sources: SourcesSettings
+    fetch: FetchSettings
+    watch: WatchSettings
+    analysis: AnalysisSettings
+    store: StoreSettings
+    serve: ServeSettings
+    ui: UiSettings
+    rules: RulesSettings
+    configured_feeds: tuple[dict[str, Any], ...] = ()  # the config files' own [[feeds]] tables
     config_files: tuple[Path, ...] = ()
     data_dir: Path = field(default_factory=Path)
     db_path: Path = field(default_factory=Path)
     inbox: tuple[Path, ...] = ()
     feeds_file: Path | None = None  # triage's own feed list (feeds.toml beside the config file)
     _feeds: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # read once, on use
-
-    def get(self, dotted: str, default: Any = None) -> Any:
-        """One setting by its dotted name, e.g. settings.get("store.group_share")."""
-        node: Any = self.data
-        for part in dotted.split("."):
-            if not isinstance(node, dict) or part not in node:
-                return default
-            node = node[part]
-        return node
-
-    def section(self, name: str) -> dict[str, Any]:
-        """A copy of one [section] of the config."""
-        return copy.deepcopy(self.data.get(name, {}))
 
     @property
     def feeds(self) -> list[dict[str, Any]]:
@@ -148,7 +271,7 @@ class Settings:
         (feeds_problem says why), never a command that has nothing to do with feeds."""
         if "list" not in self._feeds:
             self._feeds["problem"] = ""
-            own: list = []
+            own: list[Any] = []
             if self.feeds_file is not None:
                 from triage.sources.feedmodel import FeedListError, read_feeds
 
@@ -159,7 +282,7 @@ class Settings:
             from triage.sources.feedmodel import feeds_from_data, merge_feeds
 
             where = ", ".join(str(f) for f in self.config_files) or "config"
-            configured = feeds_from_data({"feeds": self.data.get("feeds", [])}, where)
+            configured = feeds_from_data({"feeds": list(self.configured_feeds)}, where)
             self._feeds["list"] = [f.as_dict() for f in merge_feeds(configured, own)]
         return [dict(f, tags=list(f.get("tags", [])), folders=[list(p) for p in f.get("folders", [])])
                 for f in self._feeds["list"]]
@@ -168,7 +291,7 @@ class Settings:
     def feeds_problem(self) -> str:
         """Why feeds.toml could not be read ("" when it could, or there is none)."""
         self.feeds  # noqa: B018 - reads it once
-        return self._feeds["problem"]
+        return str(self._feeds["problem"])
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -212,7 +335,8 @@ def load_settings(
     use_user_config: bool = True,
 ) -> Settings:
     """Build Settings: defaults, then the user file (or `config_file`), env, then these arguments."""
-    data = tomllib.loads(default_config_text())
+    data: dict[str, Any] = {}
+    _merge(data, tomllib.loads(default_config_text()), "default.toml")
     files: list[Path] = []
     if config_file is not None:
         files.append(Path(config_file).expanduser())
@@ -254,7 +378,8 @@ def load_settings(
     _check_feeds(data, files)
 
     return Settings(
-        data=data,
+        **_build(data),
+        configured_feeds=tuple(data.get("feeds", ())),
         config_files=tuple(files),
         data_dir=resolved_data,
         db_path=resolved_db,

@@ -11,6 +11,7 @@ import stat
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -227,7 +228,7 @@ def test_the_sources_settings_reach_the_loader(tmp_path: Path) -> None:
         use_user_config=False,
         data_dir=tmp_path / "data",
     )
-    opts = scan_options(settings.section("sources"))
+    opts = scan_options(asdict(settings.sources))
     assert opts["max_depth"] == 1 and opts["allowed_roots"] == (str(tmp_path),)
     res = load([inbox], **opts)
     assert [a.title for a in res.articles] == ["Council approves budget"]

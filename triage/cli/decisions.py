@@ -51,7 +51,7 @@ def _settings(ctx: click.Context) -> Any:
 def _db_path(ctx: click.Context, db: str | None) -> tuple[Path, bool]:
     settings = _settings(ctx)
     path = Path(db).expanduser() if db else Path(settings.db_path)
-    return path, bool(settings.get("store.group_share", False))
+    return path, settings.store.group_share
 
 
 def _parse_decision(ctx: click.Context, param: click.Parameter, value: str) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ _KEYS = (
 
 def _groups(articles: list[Any], settings: Any, data_dir: Path | None):
     """Near-duplicates marked as the catalog groups them (triage.catalog.groups): (articles, groups)."""
-    threshold = float(settings.get("sources.duplicate_threshold", 0.6))
+    threshold = settings.sources.duplicate_threshold
     if threshold <= 0 or len(articles) < 2:
         return articles, {}
     from triage.catalog.dupindex import DuplicateIndex
@@ -45,7 +46,7 @@ def _groups(articles: list[Any], settings: Any, data_dir: Path | None):
 
     where = data_dir / "duplicates.sqlite" if data_dir is not None else None
     index = DuplicateIndex(
-        where, threshold=threshold, shingle_size=int(settings.get("sources.shingle_size", 5))
+        where, threshold=threshold, shingle_size=settings.sources.shingle_size
     )
     try:
         return group_articles(articles, index)
@@ -71,7 +72,7 @@ def ingest(ctx: click.Context, sources: tuple[str, ...], as_json: bool, no_cache
     setup_logging(data_dir, group=bool(get("store.group_share", False)))
     result = load(
         list(sources),
-        **scan_options(settings.section("sources")),
+        **scan_options(asdict(settings.sources)),
         cache_path=None if no_cache else data_dir / "ingest-cache.sqlite",
         spool_dir=data_dir / "spool",
         fetch_timeout=float(get("fetch.timeout_seconds", 20)),
@@ -135,7 +136,7 @@ def fetch(ctx: click.Context, timeout: float | None) -> None:
     from triage.sources.fetch import fetch_feeds, fetch_options
 
     settings = group_settings(ctx)
-    group = bool(settings.get("store.group_share", False))
+    group = settings.store.group_share
     setup_logging(Path(settings.data_dir), group=group)
     feeds = settings.feeds
     if not feeds:
@@ -150,7 +151,7 @@ def fetch(ctx: click.Context, timeout: float | None) -> None:
     def progress(done: int, total: int, name: str) -> None:
         say(f"[{done}/{total}] {name}", err=True)
 
-    options = fetch_options(settings.section("fetch"), group_share=group)
+    options = fetch_options(asdict(settings.fetch), group_share=group)
     if timeout is not None:
         options["timeout"] = float(timeout)
     result = fetch_feeds(feeds, spool, progress=progress, **options)

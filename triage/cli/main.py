@@ -72,7 +72,7 @@ def run_tui(settings, inbox: list[Path], db_path: Path, *, start: str = "main") 
     from triage.infra.sanitize import sanitize_line
     from triage.store import StoreError
 
-    setup_logging(settings.data_dir, group=bool(settings.get("store.group_share", False)))
+    setup_logging(settings.data_dir, group=settings.store.group_share)
     for folder in inbox:
         if not folder.exists() and not str(folder).startswith(("http://", "https://")):
             raise click.UsageError(f"{folder}: no such inbox folder or file")

@@ -252,10 +252,10 @@ def serve(ctx: click.Context, host: str, port: int | None, socket_path: Path | N
     folders = [str(demo_dir())] if use_demo else [str(p) for p in settings.inbox]
     if not folders:
         raise click.UsageError("no inbox: give an INBOX folder or --demo")
-    port = int(port if port is not None else settings.get("serve.port", 8000))
+    port = int(port if port is not None else settings.serve.port)
     if socket_path is not None:
         socket_path = _check_socket_path(socket_path)
-    setup_logging(settings.data_dir, group=bool(settings.get("store.group_share", False)))
+    setup_logging(settings.data_dir, group=settings.store.group_share)
     if socket_path is None and host.strip("[]").lower() not in LOOPBACK_NAMES:
         click.echo(f"triage: warning: serving on {host}, not loopback: the token crosses the network in "
                    "clear text; prefer an SSH forward to 127.0.0.1 or --socket", err=True)
@@ -276,7 +276,7 @@ def serve(ctx: click.Context, host: str, port: int | None, socket_path: Path | N
         sys.stdout.flush()
 
     server = make_server(" ".join(shlex.quote(p) for p in parts), host=host, port=port,
-                         socket_path=socket_path, max_sessions=int(settings.get("serve.max_sessions", 3)),
+                         socket_path=socket_path, max_sessions=settings.serve.max_sessions,
                          token=token, announce=announce)
     try:
         server.serve()

@@ -45,13 +45,12 @@ class Analyses:
         if self._analyzer is None:
             from triage.analysis import Analyzer
 
-            a = self._settings.section("analysis")
+            a = self._settings.analysis
             self._analyzer = Analyzer(
                 cache_path=self._settings.data_dir / "analysis-cache.sqlite",
-                sentences=int(a["sentences"]), ratio=float(a["ratio"]),
-                min_sentences=int(a["min_sentences"]), max_sentences=int(a["max_sentences"]),
-                model=str(a["model"]), batch_size=int(a["batch_size"]),
-                processes_above=int(a["processes_above"]),
+                sentences=a.sentences, ratio=a.ratio, min_sentences=a.min_sentences,
+                max_sentences=a.max_sentences, model=a.model, batch_size=a.batch_size,
+                processes_above=a.processes_above,
             )
         return self._analyzer
 
@@ -114,7 +113,7 @@ class Analyses:
         if self.pool is None:
             from triage.analysis.pool import AnalysisPool
 
-            n = min(int(self._settings.get("analysis.processes", 2)), os.cpu_count() or 1)
+            n = min(self._settings.analysis.processes, os.cpu_count() or 1)
             self.pool = AnalysisPool(self.analyzer, article_of=self._catalog.article, on_done=self._done,
                                      processes=n, on_fatal=self._fatal)
             self.pool.start()

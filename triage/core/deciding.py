@@ -55,8 +55,8 @@ class Decisions:
 
                     self._store = DecisionStore(
                         self.db_path,
-                        group_share=bool(self._settings.get("store.group_share", False)),
-                        compact_every=int(self._settings.get("store.compact_every", 1000)),
+                        group_share=self._settings.store.group_share,
+                        compact_every=self._settings.store.compact_every,
                         rescue_dirs=default_rescue_dirs(self._settings.data_dir),
                     )
         return self._store

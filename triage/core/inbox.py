@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,12 +56,12 @@ class Inbox:
         from triage.sources.scan import scan_options
 
         return {
-            **scan_options(self._settings.section("sources")),
+            **scan_options(asdict(self._settings.sources)),
             "cache_path": self._settings.data_dir / "ingest-cache.sqlite",
         }
 
     def watch_options(self) -> dict:
-        return {**self.load_options(), "debounce_ms": int(self._settings.get("watch.debounce_ms", 300))}
+        return {**self.load_options(), "debounce_ms": self._settings.watch.debounce_ms}
 
     def _paths(self) -> list[Path]:
         paths: list[Path] = list(self.folders)
@@ -74,7 +75,7 @@ class Inbox:
         user could plant stories there otherwise); the fetcher refuses to write there in that case."""
         from triage.infra.private import check_private_dir
 
-        group = bool(self._settings.get("store.group_share", False))
+        group = self._settings.store.group_share
         try:
             check_private_dir(self._settings.data_dir, group=group)
             check_private_dir(spool, group=group)
@@ -91,12 +92,12 @@ class Inbox:
         from triage.catalog.dupindex import DuplicateIndex
         from triage.catalog.search import SearchIndex
 
-        src = self._settings.section("sources")
-        threshold = float(src["duplicate_threshold"])
+        src = self._settings.sources
+        threshold = src.duplicate_threshold
         data = self._settings.data_dir
         dups = (
             DuplicateIndex(
-                data / "duplicates.sqlite", threshold=threshold, shingle_size=int(src["shingle_size"])
+                data / "duplicates.sqlite", threshold=threshold, shingle_size=src.shingle_size
             )
             if threshold > 0
             else None
@@ -109,7 +110,7 @@ class Inbox:
         told to listeners) as soon as it is read; problems are kept, never raised."""
         from triage.sources.loader import iter_load
 
-        if not self._indexes_open and float(self._settings.get("sources.duplicate_threshold", 0.6)) > 0:
+        if not self._indexes_open and self._settings.sources.duplicate_threshold > 0:
             # numpy (the near-duplicate signatures) imports while the folders are scanned, not after
             threading.Thread(target=lambda: __import__("numpy"), daemon=True, name="triage-import").start()
         self.open_indexes()
@@ -192,7 +193,7 @@ class Inbox:
         from triage.sources.fetch import fetch_feeds, fetch_options
 
         options = fetch_options(
-            self._settings.section("fetch"), group_share=bool(self._settings.get("store.group_share", False))
+            asdict(self._settings.fetch), group_share=self._settings.store.group_share
         )
         return fetch_feeds(
             self._settings.feeds, self._settings.data_dir / "spool", progress=progress, **options

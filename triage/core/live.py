@@ -69,7 +69,7 @@ class Live:
             svc.start_analysis()
         self.spawn(self._after_load, "triage-live", svc.start_loading())
         self.spawn(self._index_loop, "triage-index")
-        poll = float(svc.settings.get("store.poll_seconds", 1.0))
+        poll = svc.settings.store.poll_seconds
         if poll > 0:
             self.spawn(self._poll_loop, "triage-poll", poll)
 
@@ -107,7 +107,7 @@ class Live:
             return
         if svc.settings.feeds:
             self.spawn(self._feeds_loop, "triage-feeds")
-        if svc.settings.get("watch.enabled", True) and svc.inbox:
+        if svc.settings.watch.enabled and svc.inbox:
             self._watch()
 
     def _watch(self) -> None:
@@ -126,7 +126,7 @@ class Live:
 
     def _feeds_loop(self) -> None:
         svc = self._svc
-        minutes = float(svc.settings.get("fetch.refresh_minutes", 15))
+        minutes = svc.settings.fetch.refresh_minutes
         while not self._stop.is_set():
             try:
                 svc.refresh_feeds()

@@ -59,7 +59,7 @@ class TriageService:
         self.inbox: tuple[Path, ...] = tuple(inbox if inbox is not None else settings.inbox)
         self.db_path = Path(db_path or settings.db_path)
         self.listeners: list[Callable[[ServiceEvent], None]] = []
-        self.rules: RuleSet = compile_rules(settings.get("rules.watch", []), settings.get("rules.mute", []))
+        self.rules: RuleSet = compile_rules(list(settings.rules.watch), list(settings.rules.mute))
         names, files = feed_tags(settings)
         known: dict[str, Analysis] = {}
         self.catalog = Catalog(rules=self.rules, analysis_of=known.get, source_tags=names, file_tags=files)

@@ -32,7 +32,7 @@ class Versions:
         self._event_of = event_of
         self._updates: dict[tuple[str, str, str], tuple[Update, str]] = {}
         self._reopen_on: set[Decision] = set()
-        for value in settings.get("ui.reopen_on_update", ["archive"]) or ():
+        for value in settings.ui.reopen_on_update:
             try:
                 self._reopen_on.add(Decision.parse(str(value)))
             except ValueError:

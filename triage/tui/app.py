@@ -32,7 +32,7 @@ class TriageApp(App[None]):
         self._analyze = analyze
         self._loaded = loaded
         self._start = start
-        theme = service.settings.get("ui.theme", "")
+        theme = service.settings.ui.theme
         if theme and theme in self.available_themes:
             self.theme = theme
 

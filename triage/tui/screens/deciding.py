@@ -45,7 +45,7 @@ class Deciding:
         self.keep.update(ids)
         lst.update_row()
         lst.clear_selection()
-        if advance and self.service.settings.get("ui.advance_after_decision", True):
+        if advance and self.service.settings.ui.advance_after_decision:
             lst.select_next(lambda r: r.decision is None)
         self.screen.story.reshow()
         self.screen.request_listing()  # counts follow, off the event loop

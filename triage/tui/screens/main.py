@@ -83,7 +83,7 @@ class MainScreen(Screen):
         super().__init__()
         self.service = service
         s = service.settings
-        start = View(name=s.get("ui.view", "inbox"), sort=s.get("ui.sort", "newest"))
+        start = View(name=s.ui.view, sort=s.ui.sort)
         self.set_reactive(MainScreen.view, start if start.name in VIEWS else View())
         self.clock = Clock(now)
         self._analyze = analyze
@@ -93,7 +93,7 @@ class MainScreen(Screen):
         self.story = StoryPane(self, analyze=analyze)
         self._status = Status(view=self.view)
         self.bell = FlashBell(
-            bool(s.get("ui.bell_on_flash", False)), service.article, lambda: self.app.bell()
+            s.ui.bell_on_flash, service.article, lambda: self.app.bell()
         )
         self._last_move = 0.0
         self._reader_timer = None
@@ -109,7 +109,7 @@ class MainScreen(Screen):
                 id="list",
                 clock=self.clock,
                 row_of=self.service.row,
-                default_language=str(self.service.settings.get("ui.default_language", "en")),
+                default_language=self.service.settings.ui.default_language,
             )
             with Vertical(id="reader"):
                 yield SummaryPanel(id="summary", clock=self.clock)
@@ -154,7 +154,7 @@ class MainScreen(Screen):
         return self.has_class("-stacked")
 
     def _apply_layout(self, width: int) -> None:
-        self.set_class(width < int(self.service.settings.get("ui.stack_below_columns", 100)), "-stacked")
+        self.set_class(width < self.service.settings.ui.stack_below_columns, "-stacked")
         self.call_after_refresh(self.relayout)
 
     def relayout(self) -> None:

@@ -125,7 +125,7 @@ class ReviewScreen(Screen):
         self.rows.table.focus()
         self._show_filters()
         self.load()
-        seconds = float(self.service.settings.get("store.poll_seconds", 1.0) or 0)
+        seconds = self.service.settings.store.poll_seconds
         if seconds > 0:
             self.set_interval(max(0.5, seconds), self._poll)
 
