@@ -84,11 +84,11 @@ def key_terms(
     out: list[str] = []
     seen: set[str] = set()
     for _, key in scored:
-        parts = set(key.split())
-        if parts <= seen and len(parts) == 1:
+        key_words = set(key.split())
+        if key_words <= seen and len(key_words) == 1:
             continue
         out.append(surface[key].most_common(1)[0][0])
-        seen |= parts
+        seen |= key_words
         if len(out) >= limit:
             break
     return tuple(out)

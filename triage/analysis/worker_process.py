@@ -13,6 +13,7 @@ import os
 import sys
 import threading
 import time
+from multiprocessing.connection import Connection
 from typing import Any
 
 from triage.infra.priority import ANALYSIS, lower_priority
@@ -81,18 +82,19 @@ class WorkerProcess:
     def __init__(self, options: dict[str, Any], background: bool) -> None:
         self.options = options
         self.background = background
-        self.proc = None
-        self.conn = None
+        self.proc: multiprocessing.process.BaseProcess | None = None
+        self.conn: Connection | None = None
 
     def start(self, stop: threading.Event) -> str:
         """Start the process and wait until its model is loaded; returns "" or why it failed."""
         fork = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
         ctx = multiprocessing.get_context("fork" if fork else "spawn")
         parent, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_serve, args=(child, self.options, self.background, fork),
-                                daemon=True, name="triage-analysis")
+        proc = ctx.Process(target=_serve, args=(child, self.options, self.background, fork),  # type: ignore[attr-defined]
+                           daemon=True, name="triage-analysis")
+        self.proc = proc
         with _real_std_streams():
-            self.proc.start()
+            proc.start()
         child.close()
         self.conn = parent
         got = self._recv(stop)

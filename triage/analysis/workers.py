@@ -56,10 +56,16 @@ class Lane:
                 raise LaneDown(why)
             self._started = True
 
+    def _here(self) -> Chunk:
+        """The in-process analysis of a lane made without a worker process."""
+        if self.analyze is None:
+            raise LaneDown("this lane analyses in its worker process")
+        return self.analyze
+
     def run(self, items: list[Item]) -> list[Outcome] | None:
         """The outcomes of a batch, in order; None when the pool is stopping."""
         if self.process is None:
-            return isolated(self.analyze, items)
+            return isolated(self._here(), items)
         self.start()
         got = self.process.run(items, self.stop)
         if got is None and not self.stop.is_set():  # the process died: one at a time, fresh process
@@ -73,7 +79,7 @@ class Lane:
         Raises LaneDown with `pending`, the chunks not delivered."""
         if self.process is None:
             while (got := take()) is not None:
-                deliver(got[0], isolated(self.analyze, got[1]))
+                deliver(got[0], isolated(self._here(), got[1]))
             return
         flight: deque[tuple[int, list[Item]]] = deque()
         try:

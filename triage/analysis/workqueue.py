@@ -78,6 +78,8 @@ class AnalysisQueue:
                 if nxt is None or (ids and fits is not None and not fits(ids, nxt)):
                     break
                 aid = self._pop()
+                if aid is None:
+                    break
                 self._waiting.discard(aid)
                 self._taken.add(aid)
                 ids.append(aid)

@@ -17,6 +17,7 @@ from triage.model import Article, Decision, DecisionEvent
 if TYPE_CHECKING:
     from triage.config import Settings
     from triage.store import DecisionStore
+    from triage.store.rescue import RescueResult
 
 __all__ = ["Decisions"]
 
@@ -42,7 +43,7 @@ class Decisions:
         self.book = DecisionBook(lambda: self.store)
         self.book.listeners.append(self._settled)
         self.actions: list[Action] = []  # this session's decisions and notes, the latest last (undo)
-        self.rescued = None  # a RescueResult when decisions went to a rescue file
+        self.rescued: RescueResult | None = None  # when decisions went to a rescue file
 
     @property
     def store(self) -> DecisionStore:

@@ -160,9 +160,10 @@ class DecisionStore:
             raise ValueError("an article id is required")
         latest = self._journal.log.latest(article_id)
         if latest is not None:
-            title, source = title or latest.get("title"), source or latest.get("source")
-            url = url or latest.get("url")
-            note = note or latest.get("note")
+            title = title or _text(latest.get("title"), "title")
+            source = source or _text(latest.get("source"))
+            url = url or _text(latest.get("url"), "url")
+            note = note or _text(latest.get("note"), "note")
             if not isinstance(article, Article):  # by id only: the story's wire fields carry forward
                 wire = {**latest, "version": ""}
         action = "decide" if value else "clear"

@@ -88,11 +88,15 @@ def plan_undo(
             decision, note = states[article_id]
         elif at > 0:
             before = docs[at - 1]
-            decision, note = decision_or_none(before.get("decision")), before.get("note")
+            decision, note = decision_or_none(before.get("decision")), _text_or_empty(before.get("note"))
         else:
             decision, note = None, ""
-        plan.append((article_id, decision, note if isinstance(note, str) else "", docs[-1]))
+        plan.append((article_id, decision, note, docs[-1]))
     return plan, conflicts
+
+
+def _text_or_empty(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 class SessionUndo:
