@@ -230,6 +230,8 @@ def make_article(
     u = clean_line(as_text(url))
     if u and not re.match(r"^https?://[^\s/]", u, re.IGNORECASE):
         u = ""  # relative, javascript:, file: ... links are neither an identity nor something to open
+    if wire is not None:
+        t, body = _tidy_wire(t, body, wire)
     if not t:
         first = body.split("\n", 1)[0] if body else ""
         t = clean_line(first[:120]) if first else "(untitled)"
@@ -255,6 +257,33 @@ def make_article(
         author=clean_line(as_text(author)) or clean_line(w.author),
         **w.article_fields(),
     )
+
+
+def _tidy_wire(title: str, body: str, w: WireFields) -> tuple[str, str]:
+    """A wire item's headline and text without the agency's furniture (see readers.agency_copy): take
+    designators become marks, a byline in the headline the byline, a dateline opening the text the
+    dateline, advisories and notebook notes the editors' note; the provider gets its one name and the
+    declared language is checked against the text."""
+    from triage.sources.providers import provider_name
+    from triage.sources.readers.agency_copy import tidy_text, tidy_title
+    from triage.sources.readers.textlanguage import checked_language
+
+    w.provider = provider_name(w.provider, w.guid or w.identity)
+    head, marks, byline = tidy_title(title)
+    if head or (title and body):  # "" for a keyword in the headline's place: the text's first line is it
+        title = head
+    elif title:
+        title = re.sub(r"^(?:BC|AM|PM|AP)-", "", title, flags=re.IGNORECASE)
+    w.marks = list(dict.fromkeys([*w.marks, *marks]))
+    w.author = re.sub(r"^\s*by\s+", "", w.author, flags=re.IGNORECASE) or byline  # "By Henning Gloystein"
+    if body:
+        tidied = tidy_text(body.split("\n\n"), provider=w.provider, dateline=w.dateline, title=title)
+        body = "\n\n".join(tidied.paragraphs)
+        w.dateline = w.dateline or tidied.dateline
+        if tidied.notes:
+            w.ednote = "\n\n".join(n for n in [w.ednote, *tidied.notes] if n and n not in w.ednote)
+    w.language = checked_language(language_tag(w.language) if w.language else "", f"{title}\n\n{body}")
+    return title, body
 
 
 _PUBSTATUS = {"usable": "usable", "withheld": "withheld", "canceled": "canceled", "cancelled": "canceled"}
@@ -283,6 +312,7 @@ class WireFields:
     subjects: list[tuple[str, str]] = field(default_factory=list)
     provider: str = ""
     correction: bool = False
+    marks: list[str] = field(default_factory=list)  # take designators: "REFILE", "1ST LEAD", "EXTRA" ...
 
     def article_fields(self) -> dict[str, object]:
         """The Article keyword arguments, every string through the one sanitiser (see `_clean_lines`)."""
@@ -306,6 +336,7 @@ class WireFields:
             "subjects": tuple(subjects),
             "provider": provider[:120],
             "correction": bool(self.correction),
+            "marks": tuple(m for m in _clean_lines([as_text(m) for m in self.marks[:20]]) if m),
         }
 
 
