@@ -279,7 +279,9 @@ def _tidy_wire(title: str, body: str, w: WireFields) -> tuple[str, str]:
     if body:
         tidied = tidy_text(body.split("\n\n"), provider=w.provider, dateline=w.dateline, title=title)
         body = "\n\n".join(tidied.paragraphs)
-        w.dateline = w.dateline or tidied.dateline
+        stated = w.dateline.rstrip(" -–—_:")  # "London (dpa) -", "STOCKHOLM, Aug 29, 2014 (AFP) -"
+        # EFE's <dateline> holds a time stamp ("20170102T222800+0000"): the text's dateline is the place
+        w.dateline = stated if re.search(r"[^\dTZ:+.\s-]", stated) else tidied.dateline or stated
         if tidied.notes:
             w.ednote = "\n\n".join(n for n in [w.ednote, *tidied.notes] if n and n not in w.ednote)
     w.language = checked_language(language_tag(w.language) if w.language else "", f"{title}\n\n{body}")

@@ -41,6 +41,8 @@ WIRE_ROOTS = {
     "conceptSet": "newsml-g2",
     "NewsML": "newsml1",
     "nitf": "nitf",
+    "RBNews": "ritzau",  # Ritzau's XML news service: one story, or a queue response of them
+    "XMLNewsQueuedResponse": "ritzau",
     # Fragments of a G2 item (IPTC's documentation shows them alone): named, then skipped.
     "itemMeta": "newsml-g2",
     "contentMeta": "newsml-g2",
