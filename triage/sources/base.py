@@ -277,7 +277,7 @@ def _tidy_wire(title: str, body: str, w: WireFields) -> tuple[str, str]:
     w.marks = list(dict.fromkeys([*w.marks, *marks]))
     w.author = re.sub(r"^\s*by\s+", "", w.author, flags=re.IGNORECASE) or byline  # "By Henning Gloystein"
     if body:
-        tidied = tidy_text(body.split("\n\n"), provider=w.provider, dateline=w.dateline, title=title)
+        tidied = tidy_text(body.split("\n\n"), provider=w.provider, title=title)
         body = "\n\n".join(tidied.paragraphs)
         stated = w.dateline.rstrip(" -–—_:")  # "London (dpa) -", "STOCKHOLM, Aug 29, 2014 (AFP) -"
         # EFE's <dateline> holds a time stamp ("20170102T222800+0000"): the text's dateline is the place

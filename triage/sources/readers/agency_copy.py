@@ -34,7 +34,7 @@ _DESIGNATOR = (
     r"REFILE|EXTRA|URGENT|CORRECTED|CORRECTION|CORRECTS|UPDATE\s+\d{1,2}|UPDATE|\d{1,2}(?:ST|ND|RD|TH)\s+LEAD"
     r"|LEAD|WRAPUP(?:\s+\d{1,2})?|RPT|REPEAT|FLASH|BULLETIN|ADVISORY|RECASTS?|NEWSALERT|APNEWSALERT"
     r"|EXCLUSIVE|INSIGHT|ANALYSIS|FACTBOX|BREAKINGVIEWS|RECAST|WRITETHRU|\d{1,2}(?:ST|ND|RD|TH)\s+ADD"
-    r"|EILMELDUNG|BLITZ|ZUSAMMENFASSUNG|KORREKTUR|BERICHTIGUNG"
+    r"|EILMELDUNG|BLITZ|ZUSAMMENFASSUNG|KORREKTUR|BERICHTIGUNG|MANDATORY\s+KILL|KILL|WITHDRAWN|ELIMINATION"
 )
 _DESIGNATORS = re.compile(rf"^\s*((?:(?:{_DESIGNATOR})(?:\s+|\s*[-:/]\s*|$))+)")
 # A designator line alone in a keyword or headline block: "1ST LEAD", "REFILE", "(Achtung)".
@@ -209,7 +209,7 @@ def _clean_paragraph(p: str) -> str:
     return p
 
 
-def tidy_text(paragraphs: list[str], *, provider: str = "", dateline: str = "", title: str = "") -> Tidied:
+def tidy_text(paragraphs: list[str], *, provider: str = "", title: str = "") -> Tidied:
     """A story's paragraphs without wire furniture: the rules every agency shares, then the provider's."""
     rules = FURNITURE["*"] + FURNITURE.get(provider, [])
     out = Tidied([])
@@ -241,7 +241,7 @@ def tidy_text(paragraphs: list[str], *, provider: str = "", dateline: str = "", 
             m = rule.match(paras[0])
             if m and m.end() < len(paras[0]):
                 found = m.group(0).strip().rstrip("-–—_:").rstrip(" .").strip()
-                out.dateline = dateline or found
+                out.dateline = found
                 paras[0] = paras[0][m.end():].lstrip(" -–—_.")
                 paras[0] = paras[0][:1].upper() + paras[0][1:] if paras[0][:1].islower() else paras[0]
                 break
