@@ -255,6 +255,7 @@ def make_article(
         path=str(path),
         content_hash=content_hash(t, body),
         author=clean_line(as_text(author)) or clean_line(w.author),
+        marks=w.article_marks(),
         **w.article_fields(),
     )
 
@@ -338,8 +339,11 @@ class WireFields:
             "subjects": tuple(subjects),
             "provider": provider[:120],
             "correction": bool(self.correction),
-            "marks": tuple(m for m in _clean_lines([as_text(m) for m in self.marks[:20]]) if m),
         }
+
+    def article_marks(self) -> tuple[str, ...]:
+        """The take designators, each through the one sanitiser."""
+        return tuple(m for m in _clean_lines([as_text(m) for m in self.marks[:20]]) if m)
 
 
 def _clean_lines(values: list[str]) -> list[str]:

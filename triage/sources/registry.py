@@ -274,7 +274,8 @@ _WIRE_XML = {"newsml-g2": "NewsML-G2", "newsml1": "NewsML 1", "nitf": "NITF", "r
 
 
 def _read_wire_xml(kind: str, data: bytes, path: Path, source: str, problems: list[Problem]) -> list[Article]:
-    """NewsML-G2, NewsML 1, NITF or Ritzau's XML: decoded (declared charset after strict UTF-8), parsed safely, read."""
+    """NewsML-G2, NewsML 1, NITF or Ritzau's XML: decoded (declared charset after strict UTF-8), parsed
+    safely, read."""
     from triage.sources.decode import decode_bytes
     from triage.sources.readers.wirexml import parse_wire_xml
 

@@ -165,6 +165,9 @@ _ADVISORY = re.compile(
     r"Clarifies|Combines|Moves|Deletes|Writes through|Versión|Corrige|Amplía|Actualiza|Berichtigt|Neu:|"
     r"Wiederholung|Aktualisiert)[^()]{0,300})\)\s*"
 )
+_TRAILING_ADVISORY = re.compile(
+    r"\s\(\s*((?:Berichtigt|Korrigiert|Klargestellt|Corrects|Corrected|Clarifies|Adds|Updates)\b[^()]{0,300})\)\s*$"
+)
 # Markdown links in dpa copy: "[UN migration pact](http://dpaq.de/hKivX)" -> "UN migration pact".
 _MD_LINK = re.compile(r"\[([^\[\]\n]{1,300})\]\((?:https?://|mailto:|www\.)[^()\s]{1,500}\)")
 # STT's escaped pseudo-markup: "35<endash>-</endash>40" -> "35–40"; the same for em dashes.
@@ -233,6 +236,12 @@ def tidy_text(paragraphs: list[str], *, provider: str = "", title: str = "") -> 
         if not paras[0]:
             paras.pop(0)
     paras = [p for p in paras if not any(rule.match(p) for rule in rules)]
+    # An advisory closing a paragraph: dpa's "... gewonnen. (Berichtigt wird im ersten Satz das Ergebnis.)"
+    for i, p in enumerate(paras):
+        m = _TRAILING_ADVISORY.search(p)
+        if m and m.start() > 0:
+            out.notes.append(m.group(1).strip())
+            paras[i] = p[: m.start()].rstrip()
     # The headline repeated as the first paragraph (dpa NewsML-G2, STT): once is enough.
     if title and paras and _same(paras[0], title) and len(paras) > 1:
         paras.pop(0)

@@ -74,8 +74,8 @@ def _story(item, path: Path, source: str) -> Article | str:
     title = html.unescape(text_of("headline"))
     if not title and not text:
         return "has neither a headline nor text: skipped"
-    return make_article(title=title, text=text, path=path, source=source, published=_utc(text_of("PublishDate")),
-                        wire=w)
+    published = _utc(text_of("PublishDate"))
+    return make_article(title=title, text=text, path=path, source=source, published=published, wire=w)
 
 
 def read_ritzau(root, path: Path, source: str, problems: list[Problem]) -> list[Article]:
