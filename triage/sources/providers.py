@@ -52,7 +52,7 @@ PROVIDERS: dict[str, tuple[str, ...]] = {
     ),
     "EFE": ("efe", "agencia efe", "efe.com"),
     "NTB": ("ntb", "ntb.no", "norsk telegrambyrå"),
-    "PA": ("pa", "pa media", "press association", "pa.press.net"),
+    "PA": ("pa", "pa media", "press association", "pa sport", "pa.press.net"),
     "Reuters": ("reuters", "reuters.com", "thomson reuters", "rtrs"),
     "Ritzau": ("ritzau", "ritzaus bureau", "/ritzau/", "via ritzau"),
     "STT": ("stt", "stt.fi", "stt-info", "suomen tietotoimisto"),

@@ -242,6 +242,9 @@ def tidy_text(paragraphs: list[str], *, provider: str = "", title: str = "") -> 
         if m and m.start() > 0:
             out.notes.append(m.group(1).strip())
             paras[i] = p[: m.start()].rstrip()
+    # AP's NITF repeats its keyword as the first block: "BC-BBN--Top Ten".
+    while paras and KEYWORD_TITLE.match(paras[0]) and len(paras[0]) < 120 and len(paras) > 1:
+        paras.pop(0)
     # The headline repeated as the first paragraph (dpa NewsML-G2, STT): once is enough.
     if title and paras and _same(paras[0], title) and len(paras) > 1:
         paras.pop(0)
