@@ -124,6 +124,7 @@ class Article:
     subjects: tuple[tuple[str, str], ...] = ()  # (code, name) pairs where the item gives them
     provider: str = ""  # the agency
     correction: bool = False  # this version corrects an earlier one
+    marks: tuple[str, ...] = ()  # the agency's take designators, out of the headline: "REFILE", "1ST LEAD"
 
     @property
     def killed(self) -> bool:

@@ -59,7 +59,7 @@ def test_ingest_json_carries_the_wire_fields(tmp_path):
     assert (
         g2["embargoed"] == "2018-10-23T12:00:00Z"
         and g2["language"] == "en-GB"
-        and g2["provider"] == "REUTERS"
+        and g2["provider"] == "Reuters"  # REUTERS in the file: one name per provider
     )
     assert g2["subjects"][0] == {"code": "medtop:04000000", "name": "economy, business and finance"}
     assert kill["pubstatus"] == "canceled" and kill["urgency"] == 2 and kill["slugline"] == "Budget-Vote"

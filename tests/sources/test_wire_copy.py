@@ -36,7 +36,7 @@ def test_dpa_7901_regular_every_field():
     assert a.subjects == (("7901-category:i", ""),)
     assert a.guid == "eca062"
     assert a.paragraphs == [
-        "Berlin (dpa) - Germany's governing parties agreed on next year's budget early on "
+        "Germany's governing parties agreed on next year's budget early on "
         "Wednesday after talks "
         "that ran through the night, the chancellor's office said.",
         "The deal closes a gap of several billion euros without new borrowing, government spokesman Steffen "
@@ -51,7 +51,7 @@ def test_dpa_7901_regular_every_field():
 
 def test_dpa_7901_flash_and_correction():
     flash = one(OWN / "dpa-7901-flash.txt")
-    assert flash.urgency == 1 and flash.title == "FLASH: German chancellor resigns"
+    assert flash.urgency == 1 and flash.title == "German chancellor resigns" and flash.marks == ("FLASH",)
     fix = one(OWN / "dpa-7901-berichtigung.txt")  # ISO-8859-1
     assert fix.title == "Bayern München gewinnt Spitzenspiel gegen Dortmund"
     assert fix.correction and fix.version == "Berichtigung" and fix.slugline == "Fußball/Bundesliga/Bayern"
@@ -68,7 +68,7 @@ def test_anpa_writethru_every_field():
     assert a.dateline == "TOKYO (AP)" and a.provider == "AP"
     assert a.published == "2026-12-02T05:07:00Z"
     assert a.subjects == (("anpa-category:i", ""),)
-    assert len(a.paragraphs) == 3 and a.paragraphs[0].startswith("TOKYO (AP) _ A strong earthquake jolted")
+    assert len(a.paragraphs) == 3 and a.paragraphs[0].startswith("A strong earthquake jolted")
     for furniture in (
         "BC-Quake-Japan",
         "Writethru",

@@ -22,6 +22,7 @@ import pytest
 from lxml import etree
 
 from triage.sources import read_file
+from triage.sources.providers import provider_name
 
 WIRE = Path(__file__).parent / "data" / "wire"
 NAR = "http://iptc.org/std/nar/2006-10-01/"
@@ -305,6 +306,13 @@ def _stated(path: Path) -> list[Stated | str]:
     return list(g2_stated(root))
 
 
+def desk_name(values: dict[str, object]) -> dict[str, object]:
+    """The stated provider under the one name the desk knows it by ("REUTERS" -> "Reuters")."""
+    if "provider" in values:
+        values["provider"] = provider_name(str(values["provider"]))
+    return values
+
+
 def got(article, name: str) -> object:
     value = getattr(article, "title" if name == "headline" else name)
     if name == "subjects":
@@ -317,6 +325,13 @@ def got(article, name: str) -> object:
 
 
 TALLY = {"files": 0, "stories": 0, "skipped": 0, "checked": 0, "right": 0}
+# Stated fields checked and right, per format and agency (the agency as the file names its provider).
+TABLE: dict[tuple[str, str], list[int]] = {}
+
+
+def format_of(path: Path) -> str:
+    top = str(path.relative_to(WIRE)).split("/", 1)[0]
+    return {"newsml-g2": "NewsML-G2", "newsinjson": "ninjs", "nitfr": "NITF", "pynewsml": "NewsML 1"}[top]
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: str(p.relative_to(WIRE)))
@@ -330,12 +345,17 @@ def test_every_field_a_real_example_states_comes_out_as_stated(path: Path):
     assert len(problems) == len(skipped), problems
     assert all("\n" not in p.reason and "Traceback" not in p.reason for p in problems)
     wrong = []
+    fmt = format_of(path)
     for want, article in zip(stories, articles, strict=True):
-        checks = {"headline": want.headline, **want.values} if want.headline else dict(want.values)
+        row = TABLE.setdefault((fmt, article.provider or "(none named)"), [0, 0])
+        stated_values = desk_name(dict(want.values))
+        checks = {"headline": want.headline, **stated_values} if want.headline else stated_values
         for name, value in checks.items():
             TALLY["checked"] += 1
+            row[0] += 1
             if got(article, name) == value:
                 TALLY["right"] += 1
+                row[1] += 1
             else:
                 wrong.append((name, value, got(article, name)))
     TALLY["files"] += 1
@@ -358,3 +378,9 @@ def test_the_corpus_is_all_here_and_the_tally(capsys):
     assert len(CORPUS) == sum(kinds.values())
     with capsys.disabled():
         print(f"\nwire corpus: {TALLY}")
+        print(f"{'format':<11} {'agency':<32} {'stated':>6} {'right':>6}")
+        for (fmt, agency), (stated, right) in sorted(TABLE.items()):
+            print(f"{fmt:<11} {agency[:32]:<32} {stated:>6} {right:>6}")
+    if TABLE:  # the parametrized tests ran in this session: the table adds up to the tally
+        assert sum(r[0] for r in TABLE.values()) == TALLY["checked"]
+        assert sum(r[1] for r in TABLE.values()) == TALLY["right"]

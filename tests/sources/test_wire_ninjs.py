@@ -23,7 +23,8 @@ def test_ninjs_1_4_simple_text():
     assert a.author == "Paulo Santalucia and Frances d'Emilio"
     assert a.published == "2013-07-09T10:37:00Z"
     assert len(a.paragraphs) == 4  # body_xhtml's paragraphs, not the one-block body_text
-    assert a.paragraphs[0].startswith("GROSSETO, Italy (AP) -- The trial of the captain")
+    assert a.paragraphs[0].startswith("The trial of the captain")  # the dateline is not text
+    assert a.dateline == "GROSSETO, Italy (AP)"  # the item states no `located`: the text's dateline
 
 
 def test_ninjs_2_1_ntb_every_field():

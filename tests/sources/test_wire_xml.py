@@ -27,7 +27,7 @@ def test_g2_news_item_listing_1_every_field():
     assert a.guid == "urn:newsml:acmenews.com:20161018:US-FINANCE-FED"
     assert a.version == "11"
     assert a.language == "en-GB"
-    assert a.provider == "REUTERS"
+    assert a.provider == "Reuters"  # "REUTERS" in the file: one name per provider
     assert a.pubstatus == "usable" and not a.killed
     assert a.embargoed == "2018-10-23T12:00:00Z"
     assert a.ednote == (
@@ -145,7 +145,8 @@ def test_newsml1_pynewsml_latin1_every_field():
     assert a.author == "Maria Antunes" and a.dateline == "28/01/2025"
     assert a.published == "2025-01-28T10:15:30"
     assert a.subjects == (("06000000", "Tecnologia"), ("06002000", "Inovações"))
-    assert a.paragraphs[0] == "Lisboa, 28 jan 2025 (NewsAgency) -- Notícias breves de tecnologia:"
+    assert a.paragraphs[0] == "Notícias breves de tecnologia:"  # the dateline is not text
+    assert a.dateline == "28/01/2025"  # the file's own dateline is kept
     assert "Startup portuguesa desenvolve ferramenta para otimizar entregas" in a.paragraphs
     assert "Property" not in a.text and "Photo" not in a.text  # the photo ContentItem is not text
 

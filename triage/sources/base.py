@@ -230,6 +230,8 @@ def make_article(
     u = clean_line(as_text(url))
     if u and not re.match(r"^https?://[^\s/]", u, re.IGNORECASE):
         u = ""  # relative, javascript:, file: ... links are neither an identity nor something to open
+    if wire is not None:
+        t, body = _tidy_wire(t, body, wire)
     if not t:
         first = body.split("\n", 1)[0] if body else ""
         t = clean_line(first[:120]) if first else "(untitled)"
@@ -253,8 +255,38 @@ def make_article(
         path=str(path),
         content_hash=content_hash(t, body),
         author=clean_line(as_text(author)) or clean_line(w.author),
+        marks=w.article_marks(),
         **w.article_fields(),
     )
+
+
+def _tidy_wire(title: str, body: str, w: WireFields) -> tuple[str, str]:
+    """A wire item's headline and text without the agency's furniture (see readers.agency_copy): take
+    designators become marks, a byline in the headline the byline, a dateline opening the text the
+    dateline, advisories and notebook notes the editors' note; the provider gets its one name and the
+    declared language is checked against the text."""
+    from triage.sources.providers import provider_name
+    from triage.sources.readers.agency_copy import tidy_text, tidy_title
+    from triage.sources.readers.textlanguage import checked_language
+
+    w.provider = provider_name(w.provider, w.guid or w.identity)
+    head, marks, byline = tidy_title(title)
+    if head or (title and body):  # "" for a keyword in the headline's place: the text's first line is it
+        title = head
+    elif title:
+        title = re.sub(r"^(?:BC|AM|PM|AP)-", "", title, flags=re.IGNORECASE)
+    w.marks = list(dict.fromkeys([*w.marks, *marks]))
+    w.author = re.sub(r"^\s*by\s+", "", w.author, flags=re.IGNORECASE) or byline  # "By Henning Gloystein"
+    if body:
+        tidied = tidy_text(body.split("\n\n"), provider=w.provider, title=title)
+        body = "\n\n".join(tidied.paragraphs)
+        stated = w.dateline.rstrip(" -–—_:")  # "London (dpa) -", "STOCKHOLM, Aug 29, 2014 (AFP) -"
+        # EFE's <dateline> holds a time stamp ("20170102T222800+0000"): the text's dateline is the place
+        w.dateline = stated if re.search(r"[^\dTZ:+.\s-]", stated) else tidied.dateline or stated
+        if tidied.notes:
+            w.ednote = "\n\n".join(n for n in [w.ednote, *tidied.notes] if n and n not in w.ednote)
+    w.language = checked_language(language_tag(w.language) if w.language else "", f"{title}\n\n{body}")
+    return title, body
 
 
 _PUBSTATUS = {"usable": "usable", "withheld": "withheld", "canceled": "canceled", "cancelled": "canceled"}
@@ -283,6 +315,7 @@ class WireFields:
     subjects: list[tuple[str, str]] = field(default_factory=list)
     provider: str = ""
     correction: bool = False
+    marks: list[str] = field(default_factory=list)  # take designators: "REFILE", "1ST LEAD", "EXTRA" ...
 
     def article_fields(self) -> dict[str, object]:
         """The Article keyword arguments, every string through the one sanitiser (see `_clean_lines`)."""
@@ -307,6 +340,10 @@ class WireFields:
             "provider": provider[:120],
             "correction": bool(self.correction),
         }
+
+    def article_marks(self) -> tuple[str, ...]:
+        """The take designators, each through the one sanitiser."""
+        return tuple(m for m in _clean_lines([as_text(m) for m in self.marks[:20]]) if m)
 
 
 def _clean_lines(values: list[str]) -> list[str]:

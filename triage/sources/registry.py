@@ -270,11 +270,12 @@ def _read_framed(
 
 
 _FRAMING_AS_SPACE = bytes.maketrans(bytes([1, 2, 3, 4, 0x11, 0x12, 0x13, 0x14, 0x16, 0x1F]), b" " * 10)
-_WIRE_XML = {"newsml-g2": "NewsML-G2", "newsml1": "NewsML 1", "nitf": "NITF"}
+_WIRE_XML = {"newsml-g2": "NewsML-G2", "newsml1": "NewsML 1", "nitf": "NITF", "ritzau": "Ritzau"}
 
 
 def _read_wire_xml(kind: str, data: bytes, path: Path, source: str, problems: list[Problem]) -> list[Article]:
-    """NewsML-G2, NewsML 1 or NITF: decoded (declared charset after strict UTF-8), parsed safely, read."""
+    """NewsML-G2, NewsML 1, NITF or Ritzau's XML: decoded (declared charset after strict UTF-8), parsed
+    safely, read."""
     from triage.sources.decode import decode_bytes
     from triage.sources.readers.wirexml import parse_wire_xml
 
@@ -285,6 +286,8 @@ def _read_wire_xml(kind: str, data: bytes, path: Path, source: str, problems: li
         from triage.sources.readers.newsmlg2 import read_newsml_g2 as read
     elif kind == "newsml1":
         from triage.sources.readers.newsml1 import read_newsml1 as read
+    elif kind == "ritzau":
+        from triage.sources.readers.ritzau import read_ritzau as read
     else:
         from triage.sources.readers.nitf import read_nitf as read
     found: list[Problem] = []

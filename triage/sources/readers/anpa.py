@@ -27,11 +27,24 @@ _CLOSING = re.compile(
     r"^\s*(?P<agency>[A-Z]{2,5})-(?P<desk>[A-Z]{2,4})-(?P<m>\d{2})-(?P<d>\d{2})-(?P<y>\d{2,4})\s+"
     r"(?P<hh>\d{2})(?P<mm>\d{2})\s*(?:GMT|UTC|EST|EDT)?"
 )
-_ALERTS = {"FLASH", "BULLETIN", "URGENT", "APNEWSALERT", "AP NEWS ALERT", "BC-APNEWSALERT"}
+_ALERTS = {"FLASH", "BULLETIN", "URGENT", "APNEWSALERT", "AP NEWS ALERT", "BC-APNEWSALERT", "END", "(END)",
+           "MORE",
+           "ENDIT", "ENDS"}
 _BY = re.compile(r"^\s*by\s+", re.IGNORECASE)
 _WRITER = re.compile(
     r"\b(associated press|ap)\b.*\b(writer|correspondent|reporter|editor)s?\b", re.IGNORECASE
 )
+
+
+# The keyword (slug) line that opens the header: "BC-LT--Argentina-Cancer Beauty,466",
+# "BC-US--Giant Lobster Death, 1st Ld-Writethru,127", "*9006< ^AP-Top-Entertainment-Headlines,0176". It is
+# the story's keyword and take key, never its headline.
+_KEYWORD_LINE = re.compile(r"^(?:\*\d{1,6}<\s*\^?)?(?:bc|am|pm|ap|ab|ad|dc)-\S", re.IGNORECASE)
+
+
+def _is_keyword_line(line: str, slug: str) -> bool:
+    squeezed = re.sub(r"\s+", "", line).lower()
+    return bool(_KEYWORD_LINE.match(line)) or squeezed.startswith(re.sub(r"\s+", "", slug).lower())
 
 
 def looks_like_anpa(head: bytes) -> bool:
@@ -82,14 +95,7 @@ def read_anpa(text: str, path: Path, source: str) -> list[Article]:
             paras[-1] += " " + " ".join(line.split())
         elif line.strip():
             paras.append(" ".join(line.split()))
-    slug_line = next(
-        (
-            h
-            for h in header
-            if re.match(r"^[A-Za-z]{2}-[^\s,]+,", h) or h.lower().startswith(selector.group("slug").lower())
-        ),
-        "",
-    )
+    slug_line = next((h for h in header if _is_keyword_line(h, selector.group("slug"))), "")
     notes: list[str] = []
     title = author = ""
     for h in header:
@@ -101,7 +107,7 @@ def read_anpa(text: str, path: Path, source: str) -> list[Article]:
             author = author or _name(h)
         elif _WRITER.search(h) or h.upper() in _ALERTS:
             continue
-        elif not title:
+        elif not title and not _is_keyword_line(h, selector.group("slug")):
             title = h
     if slug_line and not take:
         parts = [p.strip() for p in slug_line.split(",")]
@@ -135,7 +141,7 @@ def read_anpa(text: str, path: Path, source: str) -> list[Article]:
         raise Rejected("is ANPA-1312 wire copy with neither a headline nor text")
     return [
         make_article(
-            title=title or keyword,
+            title=title,  # never the keyword: with no headline line, the text's first sentence is it
             text="\n\n".join(paras),
             path=path,
             source=source,

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from triage.model import Article
 from triage.sources.base import Rejected, WireFields, make_article
+from triage.sources.readers.agency_copy import NOTEBOOK, designator_line, is_filler, notebook_note
 from triage.sources.readers.urgency import urgency_of
 from triage.sources.readers.versions import TakeKey, advisory, take_key
 
@@ -57,7 +58,10 @@ _MONTHS.update(
         "lug": 7,
     }
 )
-_TIME_LINE = re.compile(r"^\s*(\d{2})(\d{2})(\d{2})\s+([^\W\d]{3,4})\.?\s+(\d{2}|\d{4})\s*$")
+# "021530 Dec 20", and dpa's "212322 GMT Nov 18" (day, hour, minute, zone, month, year).
+_TIME_LINE = re.compile(
+    r"^\s*(\d{2})(\d{2})(\d{2})\s+(?:GMT\s+|UTC\s+)?([^\W\d]{3,4})\.?\s+(\d{2}|\d{4})\s*$"
+)
 _SIGN_OFF = re.compile(r"^\s*[A-Za-z]{2,5}(?:/[A-Za-z]{2,5})*(?:\s+[a-z]{1,4}){1,4}\s*$")
 _EDNOTE = re.compile(r"^\s*(?:notes?\s+to\s+editors?|eds?\s*:|editor'?s\s+note|hinweis\s+(?:an|für)\s+die\s+"
                      r"redaktion|anmerkung\s+(?:an\s+)?die\s+redaktion|the\s+following\s+information\s+is\s+not\s+"
@@ -158,9 +162,22 @@ def read_7901(text: str, path: Path, source: str) -> list[Article]:
     )
     if h_end < 0:
         h_end = next((i for i, ln in enumerate(lines) if ln.strip()), 0)
-    title = " ".join(ln.strip() for ln in lines[: h_end + 1] if ln.strip()).removesuffix("=").strip()
-    paras, note = ednote_split(_paras(lines[h_end + 1 :]))
-    w = WireFields(urgency=urgency_of(prio, "7901"), ednote=note)
+    head = [ln.strip().removesuffix("=").strip() for ln in lines[: h_end + 1] if ln.strip()]
+    marks: list[str] = []
+    while len(head) > 1 and (found := designator_line(head[0])):  # "REFILE" / "1ST LEAD" above the headline
+        marks.extend(found)
+        head.pop(0)
+    byline = head.pop()[3:].strip() if len(head) > 1 and head[-1].startswith("By ") else ""
+    title = " ".join(h for h in head if h)
+    body_lines = lines[h_end + 1 :]
+    notebook = next((i for i, ln in enumerate(body_lines) if NOTEBOOK.match(ln.strip())), -1)
+    book_note, book_marks = notebook_note(body_lines[notebook + 1 :]) if notebook >= 0 else ("", [])
+    paras, note = ednote_split(_paras(body_lines[:notebook] if notebook >= 0 else body_lines))
+    if is_filler(title, "\n".join(paras)):
+        raise Rejected("is the agency's copyright filler (Impressum), not a story: skipped")
+    w = WireFields(urgency=urgency_of(prio, "7901"), ednote=book_note or note)
+    w.marks = [*marks, *book_marks]
+    w.author = byline.split(",")[0].strip() if byline else ""
     w.dateline, agency = dateline_of(paras[0]) if paras else ("", "")
     w.provider = agency or sid
     # A version marker closes the keyword line in parentheses: "(1. Neufassung)", "(Berichtigung)".

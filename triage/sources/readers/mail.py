@@ -13,7 +13,14 @@ from triage.model import Article, Problem
 from triage.sources.base import Rejected, iso_date, make_article
 from triage.sources.readers.html import extract_html, html_to_text
 
-__all__ = ["looks_like_mbox", "looks_like_message", "message_to_article", "read_eml", "read_mbox"]
+__all__ = [
+    "decode_header_text",
+    "looks_like_mbox",
+    "looks_like_message",
+    "message_to_article",
+    "read_eml",
+    "read_mbox",
+]
 
 
 def looks_like_mbox(head: bytes) -> bool:
@@ -49,7 +56,7 @@ def looks_like_message(head: bytes) -> bool:
     """True when bytes open with an RFC 822 header block: every line a header or a continuation, with a
     From (or Received / Return-Path) and at least two other headers that mail uses."""
     seen: set[bytes] = set()
-    lines = head.lstrip(b"\xef\xbb\xbf").replace(b"\r\n", b"\n").split(b"\n")
+    lines = _without_leading_space(head).replace(b"\r\n", b"\n").split(b"\n")
     for i, line in enumerate(lines[:200]):
         if not line.strip():
             break
@@ -61,6 +68,53 @@ def looks_like_message(head: bytes) -> bool:
         seen.add(m.group(1).lower())
     known = seen & _MAIL_HEADERS
     return bool(known & {b"from", b"received", b"return-path"}) and len(known) >= 3
+
+
+def _without_leading_space(data: bytes) -> bytes:
+    """A message without what some systems put before its headers: a BOM, blank lines, a line of spaces."""
+    return data.lstrip(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
+
+
+_ENCODED_WORD = re.compile(r"=\?([^?\s]{1,40})\?([QqBb])\?([^?]*)\?=")
+_BETWEEN_WORDS = re.compile(r"(\?=)\s+(=\?)")
+
+
+def decode_header_text(raw: str) -> str:
+    """A header value with its RFC 2047 encoded words decoded. The bytes decide over the label: a word
+    that says windows-1252 but holds UTF-8 ("TravTalk’s" sent as "=?windows-1252?Q?TravTalk’s?=") is read
+    as UTF-8, so it never comes out as "TravTalkâ€™s"; raw 8-bit text outside encoded words too."""
+    import base64
+    import binascii
+    import quopri
+
+    def text_of(data: bytes, declared: str) -> str:
+        if not data.isascii():
+            try:
+                return data.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+        for charset in (declared, "cp1252", "latin-1"):
+            try:
+                return data.decode(charset)
+            except (LookupError, UnicodeDecodeError):
+                continue
+        return data.decode("latin-1")  # pragma: no cover - latin-1 decodes every byte
+
+    def word(m: re.Match[str]) -> str:
+        charset, kind, payload = m.group(1).split("*", 1)[0], m.group(2).upper(), m.group(3)
+        data = payload.encode("utf-8", "surrogateescape")
+        try:
+            data = (quopri.decodestring(data.replace(b"_", b" "), header=True) if kind == "Q"
+                    else base64.b64decode(data + b"=" * (-len(data) % 4)))
+        except (binascii.Error, ValueError):
+            return m.group(0)
+        return text_of(data, charset)
+
+    raw = _BETWEEN_WORDS.sub(r"\1\2", raw)  # white space between encoded words is not text (RFC 2047 6.2)
+    out = _ENCODED_WORD.sub(word, raw)
+    if any("\udc80" <= c <= "\udcff" for c in out):  # undecoded 8-bit bytes
+        out = text_of(out.encode("utf-8", "surrogateescape"), "utf-8")
+    return " ".join(out.split())
 
 
 def _part_text(part: Message) -> str:
@@ -110,8 +164,12 @@ def message_to_article(msg: Message, where: str | Path, source: str) -> Article:
 
 
 def _header(msg: Message, name: str) -> str:
-    """A header as text; the raw value when the email package's parser fails on it ("From: . <a@b>"
-    raises AttributeError in CPython's header registry)."""
+    """A header as text, decoded by `decode_header_text`; the raw value when the email package's parser
+    fails on it ("From: . <a@b>" raises AttributeError in CPython's header registry)."""
+    items = msg.raw_items() if hasattr(msg, "raw_items") else []
+    raw = next((v for k, v in items if k.lower() == name), None)
+    if isinstance(raw, str) and name in ("subject", "from"):
+        return decode_header_text(raw)
     try:
         return str(msg.get(name, "") or "")
     except Exception:  # noqa: BLE001 - a header the parser chokes on is read raw, the message still loads
@@ -139,7 +197,7 @@ def read_eml(data: bytes, path: Path, source: str) -> list[Article]:
     """An .eml file: one message."""
     if not data.strip():
         raise Rejected("is empty")
-    msg = email.message_from_bytes(data, policy=email.policy.default)
+    msg = email.message_from_bytes(_without_leading_space(data), policy=email.policy.default)
     if not msg.keys():
         raise Rejected("is not an e-mail message (no headers)")
     return [message_to_article(msg, path, source)]

@@ -48,7 +48,9 @@ def _is_text(ci) -> bool:
         mime and not (mime.startswith("text/") or "xml" in mime or "html" in mime)
     ):
         return False
-    return media in _TEXT_MEDIA and fmt in _TEXT_FORMATS | {"nitf 3.x"} and mime != "text/css"
+    # AFP names its NITF flavour with a version: "NITF3.1", "bcNITF2.5".
+    known = fmt in _TEXT_FORMATS or "nitf" in fmt or "html" in fmt
+    return media in _TEXT_MEDIA and known and mime != "text/css"
 
 
 def _first(item, name: str) -> str:

@@ -113,6 +113,29 @@ def _related_problem(item) -> str:
             "(not valid NewsML-G2): read as far as it goes")
 
 
+_NOTE_HEADS = ("redaktionelle hinweise", "note to editors", "notes to editors", "hinweis an die redaktion")
+
+
+def _ednote(el) -> str:
+    """An edNote as the agency's note: dpa's "notepad" (an XHTML notebook of picture offers, links, places
+    and non-public contacts) gives only its editorial notes; its "closingline" (the sign-off) nothing."""
+    role = code_of(attr(el, "role")).lower()
+    if role == "closingline":
+        return ""
+    if next(descendants(el, "section"), None) is None:
+        return el_text(el)
+    notes: list[str] = []
+    for head in descendants(el, "h4"):
+        if el_text(head).lower() in _NOTE_HEADS:
+            follow = head.getnext()
+            while follow is not None and local(follow) != "h4":
+                notes.extend(t for li in descendants(follow, "li") if (t := el_text(li)))
+                if local(follow) == "p" and el_text(follow):
+                    notes.append(el_text(follow))
+                follow = follow.getnext()
+    return " ".join(notes)
+
+
 def _body(content_set) -> tuple[list[str], dict]:
     """Paragraphs of the first textual rendition, and the NITF story's fields if it was NITF."""
     for rendition in content_set if content_set is not None else ():
@@ -123,7 +146,8 @@ def _body(content_set) -> tuple[list[str], dict]:
                 story = nitf_story(nitf)
                 return story.paragraphs, {"title": story.title, "wire": story.wire}
             html_body = next(descendants(rendition, "body"), None)
-            paras = paragraphs(html_body if html_body is not None else rendition)
+            # dpa's XHTML opens with a <header> of keywords, a time and the headline: not the text
+            paras = paragraphs(html_body if html_body is not None else rendition, skip=("header",))
             if paras:
                 return paras, {}
         elif name == "inlineData":
@@ -154,7 +178,7 @@ def _news_item(item, path: Path, source: str, inherited_lang: str) -> Article | 
     w.provider = _party(m.one("provider"))
     w.pubstatus = code_of(attr(m.one("pubStatus"), "qcode"))
     w.embargoed = el_text(m.one("embargoed"))
-    w.ednote = "\n\n".join(el_text(n) for n in m.all("edNote") if el_text(n))
+    w.ednote = "\n\n".join(note for n in m.all("edNote") if (note := _ednote(n)))
     signals = {code_of(attr(s, "qcode")).lower() for s in m.all("signal")}
     w.correction = bool(signals & {"correction", "correct"})
     urg = el_text(c.one("urgency"))

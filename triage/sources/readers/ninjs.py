@@ -6,6 +6,7 @@ audio and graphics are named and skipped; a composite item's text is read, its a
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,9 @@ from triage.sources.base import Rejected, WireFields, as_text, make_article
 from triage.sources.readers.html import html_to_text
 from triage.sources.readers.newsmlg2 import strip_version
 from triage.sources.readers.ninjs_rules import part_problem
+from triage.sources.readers.urgency import urgency_of
 
-__all__ = ["looks_like_ninjs", "read_ninjs"]
+__all__ = ["looks_like_ninjs", "read_ninjs", "unwrap"]
 
 # ninjs 1.x-3.x property names: an object with a "uri" and one of these is read as ninjs.
 _MARKERS = {
@@ -69,6 +71,7 @@ _MARKERS = {
     "objects",
     "language",
 }
+_KEYWORD = re.compile(r"^(?:bc|am|pm|ap)-(?=\S)", re.IGNORECASE)  # an ANPA keyword's cycle prefix
 _MEDIA = {"picture", "video", "audio", "graphic"}
 _NOT_STORIES = _MEDIA | {"event", "planning", "concept"}  # named and skipped, as G2's own items are
 _TYPES = _MEDIA | {"text", "composite", "component", "event", "planning", "concept"}
@@ -126,8 +129,6 @@ def spec_problem(obj: dict[str, Any], keys: dict[str, Any]) -> str:
 
 
 def re_date(value: str) -> bool:
-    import re
-
     return (
         re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?", value.strip())
         is not None
@@ -138,8 +139,34 @@ def _keys(obj: dict[str, Any]) -> dict[str, Any]:
     return {k.lower(): v for k, v in obj.items() if isinstance(k, str)}
 
 
+# Properties only ninjs items carry (not JSON Feed, not a CMS export): with a `guid` in place of a `uri`
+# (Superdesk's ninjs, 2016 on), two of them make an object a ninjs item.
+_NINJS_ONLY = {"versioncreated", "firstcreated", "pubstatus", "urgency", "body_html", "body_text", "slugline",
+               "ednote", "located", "copyrightholder", "usageterms", "embargoed", "description_text"}
+
+
+def unwrap(obj: Any) -> tuple[Any, bool]:
+    """The ninjs items inside an agency API's envelope, and whether there was one: the BBC's
+    `{"total", "limit", "offset", "item": [...]}` and AP Media API's `{"api_version", "data": {"item"}}` or
+    `{"data": {"items": [{"item": ...}]}}`. Anything else is returned as it is."""
+    if not isinstance(obj, dict):
+        return obj, False
+    if "item" in obj and ("total" in obj or "offset" in obj) and isinstance(obj["item"], (list, dict)):
+        return obj["item"], True  # the BBC's content API
+    data = obj.get("data")
+    if "api_version" in obj and isinstance(data, dict):  # AP Media API
+        if isinstance(data.get("item"), dict):
+            return data["item"], True
+        items = data.get("items")
+        if isinstance(items, list):
+            return [i.get("item") if isinstance(i, dict) and "item" in i else i for i in items], True
+    return obj, False
+
+
 def looks_like_ninjs(obj: Any) -> bool:
-    """A ninjs item (or a list of them): an object with a `uri` (or a ninjs $schema) and ninjs fields."""
+    """A ninjs item (or a list of them, or an agency API's envelope of them): an object with a `uri` (or a
+    ninjs $schema) and ninjs fields, or with a `guid` and properties only ninjs has (Superdesk's)."""
+    obj, _ = unwrap(obj)
     if isinstance(obj, list):
         return bool(obj) and all(isinstance(o, dict) for o in obj[:50]) and looks_like_ninjs(obj[0])
     if not isinstance(obj, dict):
@@ -148,7 +175,9 @@ def looks_like_ninjs(obj: Any) -> bool:
     schema = as_text(keys.get("$schema")).lower() + str(keys.get("$standard", ""))[:200].lower()
     if "ninjs" in schema:
         return True
-    return "uri" in keys and bool(_MARKERS & keys.keys())
+    if "uri" in keys and bool(_MARKERS & keys.keys()):
+        return True
+    return "guid" in keys and len(_NINJS_ONLY & keys.keys()) >= 2
 
 
 def _values(value: Any, prefer: str = "main") -> list[dict[str, Any]]:
@@ -206,10 +235,15 @@ def _infosource(keys: dict[str, Any]) -> str:
     return ""
 
 
-def _item(obj: dict[str, Any], path: Path, source: str, problems: list[Problem], label: str) -> Article | str:
+def _item(
+    obj: dict[str, Any], path: Path, source: str, problems: list[Problem], label: str, dialect: bool = False
+) -> Article | str:
     keys = _keys(obj)
-    wrong = spec_problem(obj, keys)
-    got = _story(keys, path, source)
+    # An agency's own dialect (Superdesk's guid in place of a uri, the BBC's and AP's API items) is read as
+    # the agency sends it; IPTC's rules are held against items that claim to be plain ninjs.
+    dialect = dialect or ("uri" not in keys and "guid" in keys)
+    wrong = "" if dialect else spec_problem(obj, keys)
+    got = _story(keys, path, source, dialect)
     if wrong:  # one line: the fault, then what became of the item
         if isinstance(got, str):
             then = f"it {got}" if got.startswith("has") else got
@@ -219,17 +253,25 @@ def _item(obj: dict[str, Any], path: Path, source: str, problems: list[Problem],
     return got
 
 
-def _story(keys: dict[str, Any], path: Path, source: str) -> Article | str:
+def _story(keys: dict[str, Any], path: Path, source: str, dialect: bool = False) -> Article | str:
     kind = as_text(keys.get("type")).lower()
     if kind in _NOT_STORIES:
         return f"skipped: {kind} item"
     w = WireFields()
-    w.guid = as_text(keys.get("uri")) or as_text(keys.get("guid"))
-    w.version = as_text(keys.get("version"))
+    altids = keys.get("altids")
+    # AP Media API: its item id is the identity (its `uri` carries a session's query string)
+    itemid = as_text(_keys(altids).get("itemid")) if dialect and isinstance(altids, dict) else ""
+    w.guid = itemid or as_text(keys.get("uri")) or as_text(keys.get("guid"))
+    version = keys.get("version")
+    w.version = as_text(version) if not isinstance(version, bool) else ""
     w.identity = strip_version(w.guid, w.version)
     w.pubstatus = as_text(keys.get("pubstatus"))
     urgency = keys.get("urgency")
     w.urgency = urgency if isinstance(urgency, int) and not isinstance(urgency, bool) else None
+    if w.urgency is None and isinstance(urgency, str) and urgency.strip().isdigit():
+        w.urgency = int(urgency)  # Superdesk and BBC exports write it as a string at times
+    if w.urgency is None:  # AP Media API: its editorial priority letter, on the ANPA scale
+        w.urgency = urgency_of(as_text(keys.get("editorialpriority")), "anpa")
     w.embargoed = as_text(keys.get("embargoed")) or as_text(keys.get("embargoeduntil"))  # 3.x: embargoedUntil
     notes = keys.get("ednote")
     w.ednote = (
@@ -240,10 +282,13 @@ def _story(keys: dict[str, Any], path: Path, source: str) -> Article | str:
     w.author = as_text(keys.get("byline")) or as_text(keys.get("by"))
     located = keys.get("located")
     w.dateline = located if isinstance(located, str) else ""
-    w.provider = _infosource(keys) or as_text(keys.get("copyrightholder")) or as_text(keys.get("provider"))
+    w.provider = (as_text(keys.get("provider")) or _infosource(keys) or as_text(keys.get("copyrightholder"))
+                  or as_text(keys.get("source")))
     w.subjects = _subjects(keys)
     heads = _values(keys.get("headlines"))
     title = heads[0]["value"] if heads else as_text(keys.get("headline"))
+    if _KEYWORD.match(title):  # AP Media API's headline of a text item is its keyword "BC-BBN--Top Ten"
+        title = as_text(keys.get("headline_extended")) or _KEYWORD.sub("", title)
     text = _text(keys)
     if not title.strip() and not text.strip():
         return "has neither a headline nor text: skipped"
@@ -252,14 +297,16 @@ def _story(keys: dict[str, Any], path: Path, source: str) -> Article | str:
 
 
 def read_ninjs(obj: Any, path: Path, source: str, problems: list[Problem]) -> list[Article]:
-    """A ninjs file: one item or a list of items."""
-    items = obj if isinstance(obj, list) else [obj]
+    """A ninjs file: one item, a list of items, or an agency API's envelope of them."""
+    wrapped, dialect = unwrap(obj)
+    bbc = dialect and isinstance(obj, dict) and "total" in obj  # the BBC's API names no provider in its items
+    items = wrapped if isinstance(wrapped, list) else [wrapped]
     articles: list[Article] = []
     for n, item in enumerate(items, start=1):
         label = f"item {n} " if len(items) > 1 else ""
         before = len(problems)
         got = (
-            _item(item, path, source, problems, label)
+            _item({"provider": "BBC", **item} if bbc else item, path, source, problems, label, dialect)
             if isinstance(item, dict)
             else "is not an object: skipped"
         )

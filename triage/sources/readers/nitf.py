@@ -70,7 +70,7 @@ def nitf_story(root) -> NitfStory:
     head = child(root, "head")
     body = root if local(root) == "body" else child(root, "body")
     docdata = child(head, "docdata")
-    w.language = attr(root, "lang")
+    w.language = attr(root, "lang") or attr(root, "baselang")  # NTB: <nitf baselang="nb-NO">
     if docdata is not None:
         urg = attr(child(docdata, "urgency"), "ed-urg")
         w.urgency = int(urg) if urg.isdigit() else None
@@ -103,7 +103,8 @@ def nitf_story(root) -> NitfStory:
     story.title = el_text(child(hed, "hl1")) or el_text(child(head, "title"))
     w.author = ", ".join(a for a in (byline_text(b) for b in bhead.all("byline")) if a)
     w.dateline = el_text(bhead.one("dateline"))
-    w.provider = el_text(bhead.one("distributor"))
+    w.provider = (el_text(bhead.one("distributor")) or attr(child(docdata, "doc.copyright"), "holder")
+                  or attr(child(docdata, "doc-id"), "regsrc"))
     # NITF's slug is docdata's du-key; some producers (amerine/nitfr's fixtures) write a <slugline> instead.
     w.slugline = w.slugline or el_text(bhead.one("slugline")) or el_text(child(head, "slugline"))
     content = child(body, "body.content")

@@ -41,6 +41,8 @@ WIRE_ROOTS = {
     "conceptSet": "newsml-g2",
     "NewsML": "newsml1",
     "nitf": "nitf",
+    "RBNews": "ritzau",  # Ritzau's XML news service: one story, or a queue response of them
+    "XMLNewsQueuedResponse": "ritzau",
     # Fragments of a G2 item (IPTC's documentation shows them alone): named, then skipped.
     "itemMeta": "newsml-g2",
     "contentMeta": "newsml-g2",
@@ -244,15 +246,21 @@ def el_text_skipping(el, skipped: set[str]) -> str:
     """An element's text without the text of skipped children (captions inside a paragraph)."""
     if not len(el):  # the usual paragraph: text alone
         return squash(el.text) if el.text else ""
+    return squash(_raw_text_skipping(el, skipped))
+
+
+def _raw_text_skipping(el, skipped: set[str]) -> str:
+    """An element's text as written, white space kept: an inline element's closing space belongs to the
+    words around it (STT's "<Company>Vastaamon </Company>tietomurrosta" is two words)."""
     parts: list[str] = [el.text or ""]
     for c in el:
         name = local(c)
         if name not in skipped:
-            parts.append(el_text_skipping(c, skipped) if name else "")
+            parts.append(_raw_text_skipping(c, skipped) if name else "")
         if name in ("td", "th", "br", "li"):
             parts.append(" ")
         parts.append(c.tail or "")
-    return squash("".join(parts))
+    return "".join(parts)
 
 
 def parse_wire_xml(text: str):
