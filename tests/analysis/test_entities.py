@@ -277,3 +277,89 @@ def test_glued_spans_are_split(pipe):
     texts = {m.text for m in entity_mentions(doc)}
     assert "Tesco — Netto Poland" not in texts and "House Nancy Pelosi" not in texts
     assert "Nancy Pelosi" in texts
+
+
+# -- businesses are not people, airports and cities are places (issue 29: what a new user saw on the
+# demo's screens, here on stories written for these tests)
+
+_SHOPS = """Supermarkets limit flour sales as home baking booms
+
+British supermarket chains {a} and {b} limited flour to two bags a customer on Friday, after shelves \
+emptied in many stores. {a} said the limit would stay until suppliers caught up, and {b} asked shoppers \
+to buy only what they needed.
+
+Lidl and Asda said they had no plans to follow. {b}, in a statement on its website, said deliveries \
+were arriving every day. {a} also ordered extra stock from mills in Yorkshire.
+
+Andrew Opie of the British Retail Consortium said demand had doubled since March."""
+
+_AIRPORTS = """Cargo plane overshoots runway near Shiraz
+
+The aircraft came down in a field between Lar Airport, where it was trying to land, and {a} \
+International Airport. Lar Airport is run by the air force.
+
+The Aviation Herald reported that the landing at Lar, which has a much shorter runway than {a}, was a \
+mistake and that the jet was meant to land at {a}. It said the airline Qeshm Air owned the plane."""
+
+_QUAKE = """Strong earthquake shakes central Chile
+
+A magnitude 6.4 earthquake struck central Chile on Tuesday, the national emergency office said. The \
+quake was centred near Talca in the Maule region, about 250 kilometres south of Santiago, at a depth of \
+30 kilometres.
+
+Buildings swayed in Santiago, where residents ran into the streets. The emergency office said there \
+were no immediate reports of serious damage, and the navy ruled out a tsunami. Power was cut to parts \
+of the Maule region for several hours.
+
+President Gabriel Boric said on Twitter that the government was assessing the damage. Chile is one of \
+the most seismically active countries in the world; in 2010 a magnitude 8.8 quake off the Maule region \
+killed more than 500 people."""
+
+
+def _story_entities(pipe, story: str) -> dict[str, set[str]]:
+    title, _, body = story.partition("\n\n")
+    text, offset = doc_input(title, body)
+    groups = group_entities(entity_mentions(pipe.nlp(text), offset))
+    return {kind: {e.text for e in es} for kind, es in groups.items()}
+
+
+def test_retailers_named_after_their_founders_are_organisations_not_people(pipe):
+    for a, b in (("Fosters", "Whitfields"), ("Hendry", "Walsh")):
+        kinds = _story_entities(pipe, _SHOPS.format(a=a, b=b))
+        assert {a, b} <= kinds["organisations"], (a, b, kinds)
+        assert kinds["people"] == {"Andrew Opie"}, (a, b, kinds)
+
+
+def test_two_names_joined_by_and_are_two_when_each_also_stands_alone():
+    groups = group_entities(
+        [
+            ("Coles and Woolworths", "organisations"),
+            ("Coles", "organisations"),
+            ("Woolworths", "organisations"),
+            ("Marks and Spencer", "organisations"),
+            ("Marks", "organisations"),
+        ]
+    )
+    assert {(e.text, e.count) for e in groups["organisations"]} == {
+        ("Coles", 2), ("Woolworths", 2), ("Marks and Spencer", 1), ("Marks", 1)
+    }
+
+
+def test_an_airport_named_by_its_first_word_is_one_place(pipe):
+    for a in ("Mehran", "Dastgheib"):
+        kinds = _story_entities(pipe, _AIRPORTS.format(a=a))
+        assert f"{a} International Airport" in kinds["places"], kinds
+        assert a not in kinds["places"] and a not in kinds.get("organisations", ()), kinds
+        assert "Qeshm Air" in kinds["organisations"], kinds  # "the airline Qeshm Air"
+
+
+def test_a_city_and_a_region_are_places(pipe):
+    kinds = _story_entities(pipe, _QUAKE)
+    assert {"Santiago", "Maule", "Talca", "Chile"} <= kinds["places"], kinds
+    assert "Santiago" not in kinds.get("organisations", ())
+
+
+def test_a_business_noun_before_a_name_is_kept_with_the_mention(pipe):
+    doc = pipe.nlp("Shoppers queued at the retailer Ocado and the state news agency Xinhua reported it.")
+    cues = {m.text: m.cues for m in entity_mentions(doc)}
+    assert "business" in cues.get("Ocado", ()) and "business" in cues.get("Xinhua", ())

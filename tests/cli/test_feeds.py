@@ -81,6 +81,33 @@ def run_installed(args: list[str], cwd: Path, **kw) -> subprocess.CompletedProce
     )
 
 
+def run_in_terminal(args: list[str], cwd: Path, columns: int = 80) -> tuple[int, str]:
+    """The installed console script with stdout on a pseudo-terminal `columns` wide: (exit code, output)."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    main, side = pty.openpty()
+    fcntl.ioctl(side, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "triage", *args], stdout=side, stderr=subprocess.DEVNULL, cwd=cwd, env=env
+    )
+    os.close(side)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the other end closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main)
+    return proc.wait(timeout=60), b"".join(chunks).decode("utf-8").replace("\r\n", "\n")
+
+
 def cells(s: str) -> int:
     from rich.cells import cell_len
 
@@ -305,16 +332,38 @@ def test_list_fits_80_columns_with_ellipses_and_never_wraps(env, tmp_path):
         "--name",
         "日本経済新聞 電子版 速報 ニュース 一覧 日本経済新聞 電子版",
     )
-    out = run_installed(["--config", str(env.config), "feeds", "list"], tmp_path)
-    assert out.returncode == 0
-    lines = out.stdout.splitlines()
+    code, shown = run_in_terminal(["--config", str(env.config), "feeds", "list"], tmp_path)
+    assert code == 0
+    lines = shown.splitlines()
     assert lines[0].split() == ["NAME", "TAGS", "URL"] and len(lines) == 1 + 1 + 7 + 2
     assert all(cells(line) < 80 for line in lines), [cells(line) for line in lines]
     long = next(line for line in lines if line.startswith("A feed whose"))
     assert long.count("…") == 3  # name, tags and URL each cut with an ellipsis
     jp = next(line for line in lines if line.startswith("日本"))
     assert "…" in jp and "https://jp.example/rss" in jp
+    out = run_installed(["--config", str(env.config), "feeds", "list"], tmp_path)
+    assert out.returncode == 0
     assert out.stderr.strip() == f"10 feeds (1 in {env.config}, 9 in {env.feeds})"
+
+
+def test_list_into_a_pipe_or_a_file_cuts_nothing(env, tmp_path):
+    """Issue 25: the table was cut to 80 columns even into a pipe; a script gets every name and URL whole."""
+    url = "https://very-long-host-name.example.org/" + "section/" * 12 + "rss.xml"
+    name = "A feed whose name is far too long for any column of a table at all"
+    env.run("add", url, "--name", name, "--tag", "International affairs and diplomacy")
+    out = run_installed(["--config", str(env.config), "feeds", "list"], tmp_path)  # COLUMNS=80, a pipe
+    assert out.returncode == 0 and "…" not in out.stdout
+    lines = out.stdout.splitlines()
+    assert lines[0].split() == ["NAME", "TAGS", "URL"]
+    row = next(line for line in lines if line.startswith(name))
+    assert row.endswith(url) and "International affairs and diplomacy" in row
+    assert len({line.index("https://") for line in lines[1:]}) == 1  # the URL column still lines up
+    with (tmp_path / "feeds.txt").open("w") as f:
+        code = subprocess.run(
+            [sys.executable, "-m", "triage", "--config", str(env.config), "feeds", "list"],
+            stdout=f, stderr=subprocess.DEVNULL, cwd=tmp_path, timeout=60, check=False,
+        ).returncode
+    assert code == 0 and (tmp_path / "feeds.txt").read_text() == out.stdout
 
 
 def test_list_hides_a_password_in_a_url_but_json_keeps_it(env):
@@ -563,7 +612,7 @@ def test_an_added_feed_is_fetched_by_triage_fetch(tmp_path, monkeypatch):
         )
         r = CliRunner().invoke(cli, ["--config", str(cfg), "fetch", "--timeout", "5"])
         assert r.exit_code == 0, r.output
-        assert "1 articles in the spool from 1 of 1 feeds" in r.stdout
+        assert "1 article in the spool from 1 of 1 feeds" in r.stdout  # not "1 articles"
     finally:
         server.shutdown()
         server.server_close()

@@ -58,7 +58,9 @@ def test_ingest_table_and_exit_codes(env, inbox: Path) -> None:
     (empty / "x.txt").write_bytes(b"")
     r = run(ingest, [str(empty), "--json", "--no-cache"])
     assert r.exit_code == 1 and r.stdout == ""
-    assert r.stderr.strip() == f"triage: {empty / 'x.txt'}: is empty"
+    problem, summary = r.stderr.strip().split("\n")
+    assert problem == f"triage: {empty / 'x.txt'}: is empty"
+    assert summary.startswith(f"triage: No stories in {empty}; 1 file could not be read")
     r = run(ingest, [str(inbox / "nope")])
     assert r.exit_code == 1 and "does not exist" in r.stderr
 

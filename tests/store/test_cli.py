@@ -57,7 +57,7 @@ def test_decide_writes_tinydb_and_warns_for_unknown_ids(run, tmp_path):
     path = tmp_path / "x.json"
     result = run("decide", "zz9", "flag", "--note", "n", "--db", path)
     assert result.exit_code == 0
-    assert "zz9" in result.stderr and "recorded as it is" in result.stderr
+    assert "zz9" in result.stderr and "recorded by its id alone" in result.stderr
     data = json.loads(path.read_text())
     assert [e["article_id"] for e in data["events"].values()] == ["zz9"]
     result = run("decide", "zz9", "clear", "--db", path)
@@ -156,7 +156,7 @@ def test_corrupt_file_message_and_recover_command(run, db, tmp_path):
     assert result.exit_code == 1 and db.read_bytes() == raw[: len(raw) - 40]
     new = tmp_path / "fixed.json"
     result = run("recover", "--db", db, "--output", new)
-    assert result.exit_code == 0 and "Recovered 4 event(s)" in result.stdout
+    assert result.exit_code == 0 and "Recovered 4 events" in result.stdout
     assert db.read_bytes() == raw[: len(raw) - 40]
     rows = json.loads(run("decisions", "--db", new, "--format", "json", "--history").stdout)
     assert [r["article_id"] for r in rows] == ["c1", "c2", "c3", "c3"]

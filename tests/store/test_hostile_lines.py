@@ -80,7 +80,7 @@ def test_a_damaged_journal_line_is_named_skipped_kept_and_recovered_aside(run, t
     aside = list(tmp_path.glob("r.json.damaged-*.jsonl"))
     assert len(aside) == 1 and stat.S_IMODE(aside[0].stat().st_mode) == 0o600
     assert aside[0].read_bytes() == line[:MAX_LINE] + b"\n"
-    assert result.stdout.startswith(f"Recovered 3 event(s) into {out} (1 damaged entry set aside "
+    assert result.stdout.startswith(f"Recovered 3 events into {out} (1 damaged entry set aside "
                                     f"(kept in {aside[0]}))")
     recovered = DecisionStore(out)
     assert sorted(recovered.current_many()) == ["a0", "a2", "a3"] and not recovered.damage
@@ -95,7 +95,7 @@ def test_a_truncated_last_line_is_an_unfinished_append_and_recover_keeps_it_asid
     assert result.exit_code == 0 and result.stderr == ""  # never acknowledged: not damage
     assert [row.split(",")[0] for row in result.stdout.splitlines()[1:]] == ["a0", "a1"]
     result = run("recover", "--db", db, "--output", tmp_path / "r.json")
-    assert result.exit_code == 0 and "2 event(s)" in result.stdout
+    assert result.exit_code == 0 and "2 events" in result.stdout
     assert "1 damaged entry set aside" in result.stdout
 
 

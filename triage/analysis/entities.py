@@ -67,7 +67,7 @@ def _person_link(short: Group, long: Group) -> str:
 def _links(groups: dict[str, Group]) -> tuple[dict[str, str], dict[str, str]]:
     """parent[key] = the longer name a group joins; and the kind of roots known by their links
     (a full name that a surname joined is a person's; a company name that its first word joined is
-    an organisation's)."""
+    an organisation's; a name with a place word that its first word joined is a place's)."""
     named = [g for g in groups.values() if g.kind in NAMED_KINDS]
     personish = {
         g.key
@@ -95,7 +95,7 @@ def _links(groups: dict[str, Group]) -> tuple[dict[str, str], dict[str, str]]:
         if short.key in by_acronym and by_acronym[short.key] != short.key:
             parent[short.key] = by_acronym[short.key]
             continue
-        best, best_n, person, company = None, -1, False, False
+        best, best_n, person, company, place = None, -1, False, False, False
         acronym_like = len(short.words) == 1 and short.form.isupper()
         candidates = (
             longer
@@ -133,22 +133,26 @@ def _links(groups: dict[str, Group]) -> tuple[dict[str, str], dict[str, str]]:
                 is_company = ok
             if not ok and len(short.words) == 1 and short.form.isupper() and long.kind != "people":
                 ok = short.key.replace(".", "") == _acronym(long.form.split()).lower()
+            is_place_name = False
             if (
                 not ok
-                and long.kind == short.kind == "places"
+                and long.kind == "places"
+                and (short.kind == "places" or short.kinds["places"] or short.any("near"))
                 and len(short.words) < len(long.words)
                 and long.words[: len(short.words)] == short.words
                 and long.words[-1] in PLACE_WORDS
             ):
-                ok = True  # "Abaco" -> "Abaco Islands", "Blenheim" -> "Blenheim Palace"
+                ok = is_place_name = True  # "Abaco" -> "Abaco Islands", "at Payam" -> "Payam Airport"
             if ok and (long.n > best_n or long.n == best_n and best is not None and long.key < best):
-                best, best_n, person, company = long.key, long.n, is_person, is_company
+                best, best_n, person, company, place = long.key, long.n, is_person, is_company, is_place_name
         if best is not None:
             parent[short.key] = best
             if person:
                 roots[best] = "people"
             elif company and best not in roots:
                 roots[best] = "organisations"
+            elif place and best not in roots:
+                roots[best] = "places"
     orgs = [g for g in named if g.kind == "organisations" and g.key not in parent]
     for short in orgs:
         if short.key in roots or is_place(short.form):
@@ -183,13 +187,31 @@ def _part_of(short: Sequence[str], long: Sequence[str]) -> bool:
     return tuple(long[:n]) == tuple(short) or tuple(long[-n:]) == tuple(short)
 
 
+_AND = re.compile(r" and ")
+
+
+def _split_pairs(mentions: list[Mention]) -> list[Mention]:
+    """"Coles and Woolworths" is two names when the story also names each alone and neither is a given
+    name ("Marks and Spencer", whose "Spencer" never stands alone, stays one; so does "Ben and Jerry")."""
+    alone = {" ".join(m.text.split()).lower() for m in mentions if not _AND.search(m.text)}
+    out: list[Mention] = []
+    for m in mentions:
+        parts = _AND.split(" ".join(m.text.split()))
+        if len(parts) > 1 and all(p.lower() in alone and not is_given_name(p) for p in parts):
+            out.extend(Mention(p, m.kind, m.cues) for p in parts)
+        else:
+            out.append(m)
+    return out
+
+
 def group_entities(
     mentions: Sequence[Mention | tuple[str, str]], limit: int = 12
 ) -> dict[str, tuple[Entity, ...]]:
     """Merge variants, count mentions, correct kinds; kind -> entities, most mentioned first."""
     groups: dict[str, Group] = {}
-    plural_groups = {m.text.lower() for m in map(_as_mention, mentions) if m.kind == "groups"}
-    for m in map(_as_mention, mentions):
+    mentions = _split_pairs([_as_mention(m) for m in mentions])
+    plural_groups = {m.text.lower() for m in mentions if m.kind == "groups"}
+    for m in mentions:
         text = " ".join(m.text.split())
         if is_junk(text, m.kind):
             continue
@@ -222,7 +244,7 @@ def group_entities(
     out: dict[str, list[Entity]] = defaultdict(list)
     for root, gs in members.items():
         main = groups[root]
-        kinds = Counter()
+        kinds: Counter[str] = Counter()
         for g in gs:
             kinds.update(g.kinds)
         kind = root_kinds.get(root) or kinds.most_common(1)[0][0]
@@ -245,7 +267,7 @@ def group_entities(
         text = main.form
         if is_junk(text, kind):
             continue
-        forms = Counter()
+        forms: Counter[str] = Counter()
         for g in gs:
             forms.update(g.forms)
         variants = tuple(sorted(f for f in forms if f != text))

@@ -25,7 +25,8 @@ team fc united center centre laboratory lab program programme initiative directo
 organisation bureau board authority administration movement coalition alliance church hospital
 investment investments engineering holdings capital partners ventures industries systems technologies
 solutions consultancy consulting excavators media studio studios records entertainment energy
-adventures aquatics commissioners challenges brands stores
+adventures aquatics commissioners challenges brands stores supermarket supermarkets pharmacy pharmacies
+bulletin gazette gazeta tribune chronicle courier inquirer zeitung rovers wanderers
 """.split()
 )  # noqa: SIM905
 PLACE_WORDS = frozenset(
@@ -136,6 +137,8 @@ def decide_single(g: Group, kind: str) -> str | None:
             return None  # "Cde" (comrade) tagged alone
         if g.any("pronoun") or g.any("common") or g.any("anon"):
             return None  # "Her Majesty", "Measles", "a man named Dmitri", "Sergei, 44,"
+        if g.any("business") and not g.any("title"):
+            return "organisations"  # "supermarket chains Woolworths and Coles": shops, not shoppers
         if g.any("title"):
             return "people"  # "President Erdoğan"
         if is_place(g.form) or g.any("near"):
@@ -156,14 +159,27 @@ def decide_single(g: Group, kind: str) -> str | None:
             and g.key[:-1] in ORG_WORDS
         ):  # "Senates"
             return None  # "State" in "Secretary of State", "Measles" at a sentence start
-        if is_country(g.form) or g.any("placenoun") or is_place(g.form) and (g.any("wide") or g.any("near")):
-            return "places"  # "Slovakia"; "Chelyabinsk's governor", "in Niamey", "a man from Cheltenham"
+        if g.any("business") and not is_place(g.form):
+            return kind  # "the airline Saha", however often it follows "in" or "at"
+        if (
+            is_country(g.form)
+            or g.any("placenoun")
+            or (g.any("wide") or g.any("near"))
+            and (is_place(g.form) or 2 * g.kinds["places"] >= g.n)
+        ):
+            # "Slovakia"; "Chelyabinsk's governor", "in Niamey", "a man from Cheltenham"; a city the model
+            # calls a place as often as not ("in Santiago"), known or not
+            return "places"
         return kind
+    if kind == "groups" and g.any("business"):
+        return "organisations"  # "store chains Woolworths" read as a people's name
     if kind == "other" and (g.any("near") or is_country(g.form)):
         return "places"  # "in Sangatte" tagged as a product
     if kind == "places":
-        if g.any("common") or not (is_place(g.form) or g.any("wide") or g.any("near")):
-            return None  # unknown to the gazetteer and never "in"/"at"/"from" it: "Universo", "Zrínyi"
+        if g.any("business") and not is_place(g.form):
+            return "organisations"  # "state news agency Xinhua"; not "retailer Tesco and Denmark"
+        if g.any("common") or not (is_place(g.form) or g.any("wide") or g.any("near") or g.any("placenoun")):
+            return None  # unknown to the gazetteer, never "in"/"at"/"from" it nor "X region": "Universo"
         return kind
     return kind
 
@@ -193,6 +209,8 @@ def decide_multi(
         return "places"  # "Chelyabinsk Oblast", "Davao del Sur", "Republic of Karelia"
     if kind == "organisations" and last.endswith(_PEOPLE_ENDINGS):
         return None  # "Ancient Egyptians": people, not a body
+    if kind in ("people", "places") and g.any("business") and not g.any("title"):
+        return "organisations"  # "retailer John Lewis", "producer Who Gives a Crap"
     if kind == "organisations" and personish(g) and g.any("title") and not g.any("near"):
         return "people"  # "Foreign Minister Nikos Christodoulides" tagged an organisation
     if (

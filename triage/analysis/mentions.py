@@ -3,7 +3,8 @@
 The small English model's labels are a first guess. The context kept with each mention lets the
 grouping step (entities.py) correct it: a title before a name ("President", "Dr") says person; "in",
 "near", "at" before it say place; "a man named X", "X, 44," say someone known by a given name only;
-"Her Majesty" is not a name; a capitalised word that the story also uses in lower case ("State",
+"Her Majesty" is not a name; a business noun before it ("supermarket chains Woolworths and Coles",
+"news agency Xinhua") says organisation; a capitalised word that the story also uses in lower case ("State",
 "Measles") is a common word, capitalised by position. "Federal Security Service (FSB)" defines an
 acronym.
 """
@@ -91,6 +92,7 @@ WIDE_PREPOSITIONS = NARROW_PREPOSITIONS | {
 _PLACE_NOUNS = frozenset({"island", "city", "town", "village", "province", "region", "port", "capital"})
 _PLACE_AFTER = frozenset(
     {
+        "airport",
         "region",
         "regional",
         "province",
@@ -109,6 +111,19 @@ _PLACE_AFTER = frozenset(
         "native",
     }
 )  # "a Cheltenham man"
+# Nouns that, right before a name, say it names a business or an agency ("the airline Saha", "retailer
+# Ocado", "state news agency Xinhua"), whatever the model guessed: a person is not a supermarket chain.
+BUSINESS_NOUNS = frozenset(
+    """
+supermarket supermarkets chain chains retailer retailers grocer grocers store stores shop shops airline
+airlines carrier carriers agency agencies company companies firm firms brand brands bank banks insurer
+insurers lender lenders manufacturer manufacturers maker makers broadcaster broadcasters newspaper
+newspapers tabloid tabloids outlet outlets conglomerate conglomerates startup start-up startups subsidiary
+subsidiaries automaker carmaker chipmaker drugmaker distributor distributors wholesaler wholesalers
+"""
+    # not "producer", "publisher", "operator", "giant": people's jobs and nicknames too
+    .split()
+)  # noqa: SIM905
 _STATE = re.compile(r"^[A-Z]{2}$|^[A-Z][a-z]{1,3}\.$")  # "Gardena, CA", "Hammond, La."
 _ANON_BEFORE = frozenset({"named", "called", "nicknamed", "pseudonym", "alias"})
 _PRONOUNS = frozenset({"her", "his", "their", "its", "your", "my", "our"})
@@ -166,6 +181,7 @@ _HYPHEN_GIVEN = re.compile(r"^[A-Z][a-z]+-[a-z]+$")  # "Man-kei", "Jae-in"
 # A dateline's credit glued to the first word: "(CNN)Singer-songwriter David Crosby ..."
 _AGENCY_PREFIX = re.compile(r"^\(?(?:CNN|AP|AFP|Reuters|UPI)\)\s*(?=\S)")
 _COMPANY_SUFFIX = re.compile(r",\s*(?:Inc|Ltd|LLC|Corp|Co)\.?$")  # "Hungarian National Asset Management, Inc"
+_LIST_GAPS = frozenset({",", "and", "or", ", and", ", or"})
 _SCORE = re.compile(r"\s+\d+[–-]\d+$")
 _ACRONYM = re.compile(r"^[A-Z][A-Za-z0-9&.-]{1,9}$")
 
@@ -178,7 +194,7 @@ class Mention:
     kind: str
     cues: frozenset[str] = field(
         default_factory=frozenset
-    )  # title, near, wide, anon, pronoun, common, initial
+    )  # title, near, wide, placenoun, business, anon, pronoun, common, initial, office
     acronym: str = ""  # "FSB" for "Federal Security Service (FSB)"
 
     def __iter__(self):  # unpacks as (text, kind), like the plain pairs tests and callers pass
@@ -246,6 +262,8 @@ def _cues(doc: Any, start: int, end: int, lower_words: set[str], text: str) -> s
     state = after + 1 < len(doc) and doc[after].text == "," and _STATE.match(doc[after + 1].text)
     if prev in _PLACE_NOUNS or after < len(doc) and doc[after].lower_ in _PLACE_AFTER or state:
         cues.add("placenoun")  # "the island Crete"; "Chelyabinsk regional", "Chelyabinsk's governor"
+    if prev in BUSINESS_NOUNS:
+        cues.add("business")
     if prev in _PRONOUNS:
         cues.add("pronoun")
     if " " not in text and text.lower() in lower_words:
@@ -327,7 +345,8 @@ def entity_mentions(doc: Any, body_start: int = 0) -> list[Mention]:
         ents = [e for e in ents if e.start_char >= body_start or e.text in body]
     lower_words = set(_LOWER_WORD.findall(full))
     out: list[Mention] = []
-    prev_end, prev_cues = -10, frozenset()  # of the last place mention
+    prev_end, prev_cues = -10, frozenset[str]()  # of the last place mention
+    named_end, named_business = -10, False  # of the last name
     for ent in ents:
         kind = KIND_OF_LABEL.get(ent.label_, "other")
         raw = ent.text
@@ -345,8 +364,14 @@ def entity_mentions(doc: Any, body_start: int = 0) -> list[Mention]:
         cues = _cues(doc, ent.start, ent.end, lower_words, raw.strip())
         # a list of places shares its preposition: "the towns of Beni, Butembo, Mangina, and Katwa"
         gap = full[prev_end : ent.start_char].strip() if 0 <= prev_end <= ent.start_char else "?"
-        if gap in (",", "and", "or", ", and", ", or") and "wide" in prev_cues:
+        if gap in _LIST_GAPS and "wide" in prev_cues:
             cues |= prev_cues & {"wide", "near"}
+        # and its business noun: "supermarket chains Woolworths and Coles"
+        gap = full[named_end : ent.start_char].strip() if 0 <= named_end <= ent.start_char else "?"
+        if gap in _LIST_GAPS and named_business:
+            cues.add("business")
+        if kind in NAMED_KINDS:
+            named_end, named_business = ent.end_char, "business" in cues
         if kind == "places":
             prev_end, prev_cues = ent.end_char, frozenset(cues)
         for part, part_kind in _parts(clean_name(raw, kind), kind):

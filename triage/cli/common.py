@@ -8,7 +8,19 @@ from typing import Any
 
 import click
 
-__all__ = ["DEMO_CREDIT", "demo_dir", "fail", "group_settings", "say", "settings_of"]
+from triage.infra.counts import count_of
+
+__all__ = [
+    "DEMO_CREDIT",
+    "READS",
+    "demo_dir",
+    "fail",
+    "group_settings",
+    "no_stories",
+    "say",
+    "settings_of",
+    "terminal_width",
+]
 
 DEMO_CREDIT = (
     "The demo inbox holds 45 articles from English Wikinews (2019-2020), (c) Wikinews contributors, "
@@ -16,6 +28,19 @@ DEMO_CREDIT = (
     "made), and 5 NASA news releases (December 2023, public domain; credit: NASA). Sources, original URLs "
     "and the full licence notes: SOURCES.md beside the demo inbox"
 )
+
+# What triage reads, for the messages that say a folder held none of it.
+READS = (
+    "wire copy (ANPA-1312, IPTC 7901, NewsML-G2, NewsML 1, NITF, ninjs), RSS, Atom and JSON feeds, HTML "
+    "pages, e-mail (.eml, .mbox), JSON and JSON Lines articles, plain text and Markdown"
+)
+
+
+def no_stories(sources: tuple[str, ...] | list[str], problems: int = 0) -> str:
+    """One sentence for sources that gave no story: where, what triage reads, and why when files failed."""
+    where = ", ".join(sources)
+    failed = f"; {count_of(problems, 'file')} could not be read (see above)" if problems else ""
+    return f"No stories in {where}{failed}. triage reads {READS}."
 
 
 def demo_dir() -> Path:
@@ -61,3 +86,16 @@ def fail(message: str, code: int = 1) -> None:
     """One clean line on stderr, then exit with `code`."""
     say(f"triage: {message}", err=True)
     sys.exit(code)
+
+
+def terminal_width(fallback: int = 80) -> int | None:
+    """The width to fit a table to: the terminal's when stdout is one, None (cut nothing) when it is a
+    pipe or a file, whatever COLUMNS says."""
+    import shutil
+
+    try:
+        if not sys.stdout.isatty():
+            return None
+    except (AttributeError, ValueError):  # closed or detached: not a terminal
+        return None
+    return shutil.get_terminal_size((fallback, 24)).columns

@@ -168,14 +168,16 @@ def decide(ctx: click.Context, article_id: str, decision: str, inbox: tuple[Path
     note = sanitize(note).strip()
     path, group_share = _db_path(ctx, db)
     paths = list(inbox) or list(_settings(ctx).inbox)
-    article, why = (None, "no inbox given")
+    article, why = (None, "not looked up: no INBOX folder was given after the decision, nor [paths] inbox in "
+                          "the config")
     if paths:
         article, why = _find_in_inbox(paths, article_id)
     store = _open_store(ctx, path, group_share, must_exist=False)
     code = 0
     try:
         if article is None and store.current(article_id) is None:
-            _say(f"triage: warning: article {article_id}: {why}; recorded as it is.")
+            _say(f"triage: warning: article {article_id}: {why}; recorded by its id alone, without its "
+                 f"title, source or URL.")
         try:
             event = store.decide(article or article_id, None if decision == "clear" else decision, note)
         except PendingWriteError as exc:  # retried here; if still refused, dropped: never written later
@@ -324,6 +326,7 @@ def recover(ctx: click.Context, db: str | None, output: str | None) -> None:
     """Copy every event that still parses into a new decisions file; the damaged file is kept as it is.
 
     Decisions an earlier session could not write (its rescue file) are copied in as well."""
+    from triage.infra.counts import count_of
     from triage.store import StoreError
     from triage.store.recover import recover_events
     from triage.store.rescue import default_rescue_dirs
@@ -348,8 +351,8 @@ def recover(ctx: click.Context, db: str | None, output: str | None) -> None:
         where = ", ".join(str(p) for p in report.rescue_paths)
         rescued = f", {report.rescued} of them from {where} (decisions an earlier session could not write)"
     _say(
-        f"Recovered {report.found} event(s) into {target}{rescued} ({lost} damaged "
-        f"entr{'y' if lost == 1 else 'ies'} set aside{aside}); {path} was left as it is. "
+        f"Recovered {count_of(report.found, 'event')} into {target}{rescued} "
+        f"({count_of(lost, 'damaged entry')} set aside{aside}); {path} was left as it is. "
         f"Use the new file with --db {target}.",
         err=False,
     )

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from triage.cli.common import fail, group_settings, say
+from triage.cli.common import fail, group_settings, say, terminal_width
 from triage.infra.cells import fit
 
 __all__ = ["feeds"]
@@ -163,13 +162,13 @@ def _shown_url(url: str) -> str:
     return re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/@:]*):[^/@]*@", r"\1:***@", clean_line(url))
 
 
-def _table(rows: list[dict[str, Any]], width: int) -> list[str]:
-    """NAME, TAGS, URL columns in `width` cells; long cells end in an ellipsis, no line wraps."""
+def _table(rows: list[dict[str, Any]], width: int | None) -> list[str]:
+    """NAME, TAGS, URL columns in `width` cells, long cells ending in an ellipsis, no line wraps; with
+    no width (a pipe or a file), every cell whole."""
     from rich.cells import cell_len
 
     from triage.sources.feedlist import clean_name
 
-    width = max(width, 40) - 1  # never write into the last column: some terminals wrap there
     cells = [
         (
             clean_name(r.get("name", "")) or "(untitled)",
@@ -178,6 +177,15 @@ def _table(rows: list[dict[str, Any]], width: int) -> list[str]:
         )
         for r in rows
     ]
+    if width is None:
+        name_w = max([cell_len(c[0]) for c in cells] + [4])
+        tags_w = max([cell_len(c[1]) for c in cells] + [4]) if any(c[1] for c in cells) else 0
+        widths = [name_w] + ([tags_w] if tags_w else [])
+        lines = ["  ".join(fit(h, w) for h, w in zip(("NAME", "TAGS"), widths, strict=False)) + "  URL"]
+        for name, tags, url in cells:
+            lines.append("  ".join([fit(name, name_w)] + ([fit(tags, tags_w)] if tags_w else []) + [url]))
+        return lines
+    width = max(width, 40) - 1  # never write into the last column: some terminals wrap there
     name_w = min(max([cell_len(c[0][:31]) for c in cells] + [4]), 30)
     tags_w = min(max([cell_len(c[1][:21]) for c in cells] + [4]), 20) if any(c[1] for c in cells) else 0
     gaps = 2 * (2 if tags_w else 1)
@@ -197,7 +205,8 @@ def _table(rows: list[dict[str, Any]], width: int) -> list[str]:
 @click.option("--json", "as_json", is_flag=True, help="One JSON array of {url,name,tags,folders,site,file}.")
 @click.pass_context
 def list_cmd(ctx: click.Context, as_json: bool) -> None:
-    """Show every feed: name, tags and URL, in a table that fits the terminal (80 columns is fine)."""
+    """Show every feed: name, tags and URL, in a table that fits the terminal (80 columns is fine); into
+    a pipe or a file, every name and URL whole."""
     settings = group_settings(ctx)
     rows = _feed_rows(settings)
     if as_json:
@@ -213,7 +222,7 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
             err=True,
         )
         return
-    for line in _table(rows, shutil.get_terminal_size((80, 24)).columns):
+    for line in _table(rows, terminal_width()):
         click.echo(line)
     by_file: dict[str, int] = {}
     for r in rows:

@@ -10,7 +10,8 @@ from typing import Any
 
 import click
 
-from triage.cli.common import group_settings, say
+from triage.cli.common import group_settings, no_stories, say, terminal_width
+from triage.infra.counts import count_of
 
 __all__ = ["fetch", "ingest"]
 
@@ -99,28 +100,29 @@ def ingest(ctx: click.Context, sources: tuple[str, ...], as_json: bool, no_cache
         if result.articles:
             groups = len(result.groups)
             click.echo(
-                f"{len(result.articles)} articles"
-                + (f", {groups} duplicate groups" if groups else "")
-                + (f", {len(result.problems)} problems" if result.problems else ""),
+                count_of(len(result.articles), "article")
+                + (f", {count_of(groups, 'duplicate group')}" if groups else "")
+                + (f", {count_of(len(result.problems), 'problem')}" if result.problems else ""),
                 err=True,
             )
     if not result.articles:
+        say(f"triage: {no_stories(sources, len(result.problems))}", err=True)
         ctx.exit(1)
 
 
 def _table(articles: list[Any]) -> None:
-    """A plain table: id, published date, source, title (no markup: titles are printed as text)."""
-    import shutil
-
+    """A plain table: id, published date, source, title (no markup: titles are printed as text); cut to
+    the terminal's width, never in a pipe or a file."""
     if not articles:
         return
-    width = shutil.get_terminal_size((100, 24)).columns
-    src_w = min(18, max([len(a.source) for a in articles] + [6]))
-    title_w = max(20, width - 12 - 2 - 10 - 2 - src_w - 2 - 2)
+    width = terminal_width(100)
+    src_w = max([len(a.source) for a in articles] + [6])
+    src_w = min(18, src_w) if width else src_w
+    title_w = max(20, width - 12 - 2 - 10 - 2 - src_w - 2 - 2) if width else 0
     click.echo(f"{'ID':<12}  {'DATE':<10}  {'SOURCE':<{src_w}}  TITLE")
     for a in articles:
         mark = "=" if a.duplicates_of else ("*" if a.updated else " ")
-        title = a.title if len(a.title) <= title_w else a.title[: title_w - 1] + "…"
+        title = a.title if not title_w or len(a.title) <= title_w else a.title[: title_w - 1] + "…"
         source = a.source[:src_w]  # titles and sources were cleaned when the Article was built
         click.echo(f"{a.id:<12}  {a.published[:10]:<10}  {source:<{src_w}}{mark} {title}")
 
@@ -159,6 +161,7 @@ def fetch(ctx: click.Context, timeout: float | None) -> None:
         say(f"triage: {p}", err=True)
     failed = {p.where for p in result.problems}
     ok = [f for f in feeds if str(f.get("url")) not in failed]
-    click.echo(f"{len(result.articles)} articles in the spool from {len(ok)} of {len(feeds)} feeds ({spool})")
+    read = count_of(len(result.articles), "article")
+    click.echo(f"{read} in the spool from {len(ok)} of {len(feeds)} feeds ({spool})")
     if not result.articles and len(ok) == 0:
         ctx.exit(1)

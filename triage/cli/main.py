@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -14,9 +15,13 @@ from triage.cli.common import DEMO_CREDIT, demo_dir, settings_of
 
 
 class TriageGroup(click.Group):
-    """A group whose bare `triage [OPTIONS] [INBOX...]` opens the TUI (the hidden `open` command)."""
+    """A group whose bare `triage [OPTIONS] [INBOX...]` opens the TUI (the hidden `open` command).
+
+    `--config FILE` is read wherever it stands, before or after the command, as `--db` is; a first word
+    that is neither a command nor a path but close to a command's name is a mistyped command."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        args = _config_first(args)
         takes_value = {"--config", "--db"}
         i = 0
         while i < len(args):
@@ -30,9 +35,62 @@ class TriageGroup(click.Group):
                 i += 1
                 continue
             if arg not in self.commands:
+                self._check_not_a_typo(ctx, arg)
                 args = args[:i] + ["open"] + args[i:]
             break
         return super().parse_args(ctx, args)
+
+    def _check_not_a_typo(self, ctx: click.Context, word: str) -> None:
+        """Exit 2 with "did you mean" when `word` names no path but nearly names a command."""
+        import difflib
+
+        if "/" in word or "." in word or os.path.lexists(word):
+            return
+        names = [name for name, cmd in self.commands.items() if not cmd.hidden]
+        close = difflib.get_close_matches(word, names, n=1, cutoff=0.7)
+        if close:
+            raise click.UsageError(
+                f"{word}: no such command, nor an inbox folder or file; did you mean `{close[0]}`?", ctx
+            )
+
+
+def _config_first(args: list[str]) -> list[str]:
+    """`--config FILE` (or `--config=FILE`) moved in front of the command, where the group reads it."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        if arg == "--config" and i + 1 < len(args):
+            front += args[i : i + 2]
+            i += 2
+            continue
+        if arg.startswith("--config="):
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
+class _AsTheGroup(click.Context):
+    """The context of the hidden `open` command: its usage lines and help hint name `triage`, as typed."""
+
+    @property
+    def command_path(self) -> str:
+        return self.parent.command_path if self.parent is not None else super().command_path
+
+
+class _OpenCommand(click.Command):
+    """The hidden command behind a bare `triage [INBOX...]`: never named in a usage line."""
+
+    context_class = _AsTheGroup
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return ["[--config FILE] [--db FILE]", *super().collect_usage_pieces(ctx)[1:]]
 
 
 @click.group(
@@ -53,6 +111,8 @@ def cli(ctx: click.Context, config: str | None, db: str | None) -> None:
     With no command, opens the TUI on INBOX folders (or the inbox from the config):
 
         triage [--config FILE] [--db FILE] [INBOX...]
+
+    --config FILE may also follow the command, as --db does.
 
     Try `triage demo` for the bundled sample inbox. Keys: j/k move, f follow up, a archive, x flag,
     u undo, n note, / search, 1-5 views, r review, ? help, q quit.
@@ -146,7 +206,7 @@ class _Signals:
                 pass
 
 
-@cli.command("open", hidden=True)
+@cli.command("open", cls=_OpenCommand, hidden=True)
 @click.argument("inbox", nargs=-1, type=click.Path())
 @click.pass_context
 def open_cmd(ctx: click.Context, inbox: tuple[str, ...] = ()) -> None:

@@ -10,7 +10,8 @@ from typing import Any, TextIO
 
 import click
 
-from triage.cli.common import group_settings
+from triage.cli.common import group_settings, no_stories, say
+from triage.infra.counts import reading_time
 
 __all__ = ["summarize"]
 
@@ -147,7 +148,7 @@ def _print(article: Any, analysis: Any, out: TextIO, width: int = 100) -> None:
     out.write(f"{article.title or article.id}\n")
     where = article.source or article.path
     out.write(
-        f"  {where + ' · ' if where else ''}{analysis.reading_minutes:.0f} min read · {analysis.model}\n\n"
+        f"  {where + ' · ' if where else ''}{reading_time(analysis.reading_minutes)} · {analysis.model}\n\n"
     )
     out.writelines(
         textwrap.fill(" ".join(s.split()), width, initial_indent="  • ", subsequent_indent="    ") + "\n"
@@ -209,6 +210,7 @@ def summarize(
     for p in problems:
         click.echo(f"triage: {p}", err=True)
     if not articles:
+        say(f"triage: {no_stories(sources, len(problems))}", err=True)
         ctx.exit(1)
     for article, (_, analysis) in zip(articles, analyzer.analyze_many(articles), strict=True):
         if jsonl:

@@ -59,6 +59,9 @@ def _salvage_main(text: str, aside: list[bytes]) -> tuple[dict[int, dict[str, An
         norm = normalise_doc(doc)
         if norm is not None:  # documents of other tables (meta) are not events and not lost
             found[int(match.group(1))] = norm
+    if data is None and not found and not lost and text.strip():  # not JSON, and no entry in it at all
+        lost = 1
+        aside.append(text[:MAX_LINE].encode("utf-8", "replace"))
     return found, lost
 
 
