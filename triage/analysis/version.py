@@ -9,7 +9,7 @@ from importlib import resources
 __all__ = ["SUMMARIZER_VERSION", "summarizer_version"]
 
 # Bump when a change to the code changes what the analysis returns.
-SUMMARIZER_VERSION = "4"
+SUMMARIZER_VERSION = "5"
 
 
 @lru_cache(maxsize=1)
