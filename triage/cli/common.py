@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from triage.infra.counts import count_of
+
+if TYPE_CHECKING:
+    from triage.config import Settings
 
 __all__ = [
     "DEMO_CREDIT",
@@ -61,7 +64,7 @@ def settings_of(ctx: click.Context, *, db: str | None = None, inbox: tuple[str, 
         raise click.UsageError(str(exc)) from None
 
 
-def group_settings(ctx: click.Context) -> Any:
+def group_settings(ctx: click.Context) -> Settings:
     """The Settings the main group built, or loaded here when a subcommand runs on its own; a config
     that cannot be read exits 2 with one line naming it."""
     obj = ctx.find_root().obj
@@ -82,7 +85,7 @@ def say(message: str, *, err: bool = False) -> None:
     click.echo(sanitize_line(message), err=err)
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     """One clean line on stderr, then exit with `code`."""
     say(f"triage: {message}", err=True)
     sys.exit(code)

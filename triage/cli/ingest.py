@@ -67,18 +67,17 @@ def ingest(ctx: click.Context, sources: tuple[str, ...], as_json: bool, no_cache
     from triage.sources.scan import scan_options
 
     settings = group_settings(ctx)
-    get = settings.get
     data_dir = Path(settings.data_dir)
     # a reader's unexpected error goes to the log file, never the terminal
-    setup_logging(data_dir, group=bool(get("store.group_share", False)))
+    setup_logging(data_dir, group=settings.store.group_share)
     result = load(
         list(sources),
         **scan_options(asdict(settings.sources)),
         cache_path=None if no_cache else data_dir / "ingest-cache.sqlite",
         spool_dir=data_dir / "spool",
-        fetch_timeout=float(get("fetch.timeout_seconds", 20)),
-        fetch_max_bytes=int(get("fetch.max_bytes", 10_000_000)),
-        user_agent=str(get("fetch.user_agent", "triage")),
+        fetch_timeout=settings.fetch.timeout_seconds,
+        fetch_max_bytes=settings.fetch.max_bytes,
+        user_agent=settings.fetch.user_agent,
     )
     result.articles, result.groups = _groups(result.articles, settings, None if no_cache else data_dir)
     for p in result.problems:

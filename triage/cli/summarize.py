@@ -6,32 +6,33 @@ import json
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
 from triage.cli.common import group_settings, no_stories, say
 from triage.infra.counts import reading_time
 
+if TYPE_CHECKING:
+    from triage.analysis import Analyzer
+    from triage.config import Settings
+
 __all__ = ["summarize"]
 
 
-def _analyzer(settings: Any, sentences: int | None, no_cache: bool) -> Any:
+def _analyzer(settings: Settings, sentences: int | None, no_cache: bool) -> Analyzer:
     from triage.analysis import Analyzer
 
-    get = settings.get if settings is not None else (lambda key, default=None: default)
-    cache = None
-    if not no_cache and settings is not None:
-        cache = Path(settings.data_dir) / "analysis-cache.sqlite"
+    a = settings.analysis
     return Analyzer(
-        cache_path=cache,
-        sentences=sentences if sentences else int(get("analysis.sentences", 4)),
-        ratio=0.0 if sentences else float(get("analysis.ratio", 0.0)),
-        min_sentences=int(get("analysis.min_sentences", 2)),
-        max_sentences=int(get("analysis.max_sentences", 6)),
-        model=str(get("analysis.model", "auto")),
-        batch_size=int(get("analysis.batch_size", 16)),
-        processes_above=int(get("analysis.processes_above", 400)),
+        cache_path=None if no_cache else settings.data_dir / "analysis-cache.sqlite",
+        sentences=sentences if sentences else a.sentences,
+        ratio=0.0 if sentences else a.ratio,
+        min_sentences=a.min_sentences,
+        max_sentences=a.max_sentences,
+        model=a.model,
+        batch_size=a.batch_size,
+        processes_above=a.processes_above,
         keep_in_memory=False,  # one pass over the input: nothing is asked for twice
     )
 
