@@ -50,6 +50,7 @@ class Listing:
     ids: tuple[str, ...]
     index: dict[str, int]
     counts: dict[str, int]
+    kept: int = 0  # rows listed only because they were decided on screen (the view's count leaves them out)
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -10,7 +10,7 @@ from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING
 
 from triage.catalog.listing import VIEWS, Listing, View
-from triage.model import Analysis, Article, Decision
+from triage.model import Analysis, Article, Decision, PubStatus
 
 if TYPE_CHECKING:
     from triage.catalog.catalog import Catalog
@@ -55,7 +55,7 @@ def listing(cat: Catalog, view: View, decision_of: DecisionOf, keep: Iterable[st
         # The rows: group leaders and ungrouped stories (a member maps to its leader, a leader to nothing).
         rows = list(filterfalse(lead.__contains__, map(_ID, reversed(cat._sorted))))
         muted = {aid for aid in cat._muted if aid in arts and aid not in lead}
-        flashes = _flashes(rows, arts)
+        leading = _leading(rows, arts)
         if decided is not None:
             decided = [aid for aid in decided if aid in arts and aid not in lead]
     matched = cat.matching(view.search, view.entity) if (view.search or view.entity) else None
@@ -76,9 +76,10 @@ def listing(cat: Catalog, view: View, decision_of: DecisionOf, keep: Iterable[st
         ids = list(filter(matched.__contains__, ids))
     index = dict(zip(ids, range(len(ids)), strict=True))
     if view.sort == "newest":
-        # Undecided flashes and bulletins first (flash before bulletin), each newest first; then the
-        # rest in their order. A decided one (or one kept on screen) stays at its date.
-        top = sorted((urgency, index[aid], aid) for aid, urgency in flashes.items()
+        # Undecided kills and withholds first (whatever their date: a kill of a story never seen is
+        # still news to the desk), then flashes and bulletins (flash before bulletin), each newest
+        # first; then the rest in their order. A decided one (or one kept on screen) stays at its date.
+        top = sorted((rank, index[aid], aid) for aid, rank in leading.items()
                      if aid in index and aid not in keep and aid not in decs)
         if top:
             first = {aid for _u, _n, aid in top}
@@ -91,26 +92,38 @@ def listing(cat: Catalog, view: View, decision_of: DecisionOf, keep: Iterable[st
             members = cat.groups.members
             ids.sort(key=lambda i: (len(cat._watched.get(i, ())), len(members.get(i, (i,)))), reverse=True)
         index = dict(zip(ids, range(len(ids)), strict=True))
-    return Listing(view, tuple(ids), index, counts)
+    return Listing(view, tuple(ids), index, counts, kept=_kept(view.name, keep, index, decs, muted))
 
 
 _ID = itemgetter(2)  # the id in an entry of the catalog's date order
 _URGENCY = attrgetter("urgency")
+_STATUS = attrgetter("pubstatus")
+_STOPPED = (PubStatus.CANCELED.value, PubStatus.WITHHELD.value)
 
 
-def _flashes(rows: list[str], arts: dict[str, Article]) -> dict[str, int]:
-    """The rows at flash or bulletin urgency, with it: the urgencies are read in one pass and only the
-    few rows that hold one at or above FLASH_URGENCY are looked at one by one."""
-    urgencies = list(map(_URGENCY, map(arts.__getitem__, rows)))
+def _leading(rows: list[str], arts: dict[str, Article]) -> dict[str, int]:
+    """The rows that lead the default order, with their rank: 0 killed or withheld, else the urgency
+    of a flash or bulletin. Each field is read in one pass and only the few rows that hold a kill or
+    an urgency at or above FLASH_URGENCY are looked at one by one."""
+    stories = list(map(arts.__getitem__, rows))
     out: dict[str, int] = {}
+    urgencies = list(map(_URGENCY, stories))
     for value in set(urgencies):
         if value is None or value > FLASH_URGENCY:
             continue
-        at = -1
-        for _ in range(urgencies.count(value)):
-            at = urgencies.index(value, at + 1)
-            out[rows[at]] = value
+        _each(urgencies, value, lambda at, v=value: out.__setitem__(rows[at], v))
+    statuses = list(map(_STATUS, stories))
+    for status in _STOPPED:
+        _each(statuses, status, lambda at: out.__setitem__(rows[at], 0))
     return out
+
+
+def _each(values: list, value: object, do: Callable[[int], object]) -> None:
+    """do(i) for every position i where `values` holds `value` (list.index: C-level scans)."""
+    at = -1
+    for _ in range(values.count(value)):
+        at = values.index(value, at + 1)
+        do(at)
 
 
 def _decisions(ids: Iterable[str], decision_of: DecisionOf) -> dict[str, Decision]:
@@ -130,6 +143,16 @@ def _in_view(rows: list[str], name: str, decs: dict[str, Decision], muted: set[s
         return list(filterfalse(out.__contains__, rows)) if out else rows[:]
     chosen = {aid for aid, dec in decs.items() if dec is wanted and aid not in muted} | keep
     return list(filter(chosen.__contains__, rows))
+
+
+def _kept(name: str, keep: set[str], index: dict[str, int], decs: dict[str, Decision],
+          muted: set[str]) -> int:
+    """How many listed rows the view's count leaves out: decided (or muted) on screen, kept listed
+    until the view changes, so "Inbox 24" over 25 rows says "+1"."""
+    if name == "all" or not keep:
+        return 0
+    wanted = Decision.from_view(name)
+    return sum(1 for aid in keep if aid in index and (aid in muted or decs.get(aid) is not wanted))
 
 
 def _source_filter(cat: Catalog, source: str) -> Callable[[Article], bool] | None:
