@@ -50,7 +50,8 @@ def _rows(app) -> list[str]:
 
 
 def _row_of(app, title: str) -> str:
-    return next(r for r in _rows(app) if title in r)
+    """The list row that shows `title` (the list's part of the line, not the panel's beside it)."""
+    return next(left for r in _rows(app) if title in (left := r.split("▕")[0]))
 
 
 def _panel(app) -> str:
