@@ -4,18 +4,20 @@ they read the catalog under its lock and run in workers."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from itertools import filterfalse
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING
 
-from triage.catalog.listing import VIEWS, Listing, View
+from triage.catalog.listing import VIEWS, Listing, View, primary_language, shown_source
 from triage.model import Analysis, Article, Decision, PubStatus
 
 if TYPE_CHECKING:
     from triage.catalog.catalog import Catalog
 
-__all__ = ["FACETS", "entity_words", "facet_value", "facets", "listing", "matching", "sources"]
+__all__ = ["FACETS", "entity_words", "facet_value", "facets", "listing", "matching", "primary_language",
+           "shown_source", "sources", "split_query", "urgency_range"]
 
 DecisionOf = Callable[[str], "Decision | None"]
 
@@ -58,7 +60,8 @@ def listing(cat: Catalog, view: View, decision_of: DecisionOf, keep: Iterable[st
         leading = _leading(rows, arts)
         if decided is not None:
             decided = [aid for aid in decided if aid in arts and aid not in lead]
-    matched = cat.matching(view.search, view.entity) if (view.search or view.entity) else None
+    terms, words = split_query(view.search)
+    matched = cat.matching(words, view.entity) if (words or view.entity) else None
     decs = _decisions(rows if decided is None else decided, decision_of)
     counts = dict.fromkeys(VIEWS, 0)
     counts["all"] = len(rows)
@@ -69,9 +72,9 @@ def listing(cat: Catalog, view: View, decision_of: DecisionOf, keep: Iterable[st
             inbox -= 1
     counts["inbox"] += inbox
     ids = _in_view(rows, view.name, decs, muted, keep)
-    wanted_source = _source_filter(cat, view.source)
-    if wanted_source is not None:
-        ids = [aid for aid in ids if (art := arts.get(aid)) is not None and wanted_source(art)]
+    for wanted in filter(None, (_source_filter(cat, view.source),
+                                *(_facet_filter(cat, kind, value) for kind, value in terms))):
+        ids = [aid for aid in ids if (art := arts.get(aid)) is not None and wanted(art)]
     if matched is not None:
         ids = list(filter(matched.__contains__, ids))
     index = dict(zip(ids, range(len(ids)), strict=True))
@@ -87,7 +90,7 @@ def listing(cat: Catalog, view: View, decision_of: DecisionOf, keep: Iterable[st
             index = dict(zip(ids, range(len(ids)), strict=True))
     elif view.sort in ("source", "priority"):
         if view.sort == "source":
-            ids.sort(key=lambda i: arts[i].source.casefold() if i in arts else "")
+            ids.sort(key=lambda i: shown_source(arts[i]).casefold() if i in arts else "")
         else:
             members = cat.groups.members
             ids.sort(key=lambda i: (len(cat._watched.get(i, ())), len(members.get(i, (i,)))), reverse=True)
@@ -157,12 +160,13 @@ def _kept(name: str, keep: set[str], index: dict[str, int], decs: dict[str, Deci
 
 def _source_filter(cat: Catalog, source: str) -> Callable[[Article], bool] | None:
     """A test for View.source: one source (feed or folder name), "tag:T" (the feeds tagged T),
-    "provider:P" (the agency), "language:L" (BCP 47, its primary subtag matches too) or "urgency:N"."""
+    "provider:P" (the agency), "language:L" (by primary subtag: "en-GB" is "en") or "urgency:N" /
+    "urgency:N-M" (a range of levels, "1-2": flashes and bulletins)."""
     if not source:
         return None
     kind, _, value = source.partition(":")
     if kind in FACETS and value:
-        return _facet_filter(kind, value)
+        return _facet_filter(cat, kind, value)
     if source.startswith("tag:"):
         tag = source[4:].casefold()
         names = {n for n, tags in cat.source_tags.items() if tag in (t.casefold() for t in tags)}
@@ -179,7 +183,7 @@ def facets(cat: Catalog) -> dict[str, list[tuple[str, int]]]:
             if cat.groups.leader_of(art.id) != art.id:
                 continue
             for kind in FACETS:
-                value = facet_value(art, kind)
+                value = facet_value(art, kind, cat.default_language)
                 if value:
                     counts[kind][value] = counts[kind].get(value, 0) + 1
     out = {k: sorted(v.items(), key=lambda kv: (-kv[1], kv[0].casefold())) for k, v in counts.items()}
@@ -201,18 +205,47 @@ FACETS = ("provider", "language", "urgency")
 FLASH_URGENCY = 2
 
 
-def facet_value(art: Article, kind: str) -> str:
-    """The article's value for a facet, as a filter names it ("" when the item does not say)."""
+def facet_value(art: Article, kind: str, default_language: str = "") -> str:
+    """The article's value for a facet, as a filter names it ("" when the item does not say); a story
+    that states no language is in the desk's own (`default_language`), as the analysis takes it."""
     if kind == "provider":
         return art.provider
     if kind == "language":
-        return art.language.split("-")[0].casefold() if art.language else ""
+        return primary_language(art.language or default_language)
     return str(art.urgency) if art.urgency is not None else ""
 
 
-def _facet_filter(kind: str, value: str) -> Callable[[Article], bool]:
-    want = value.casefold().split("-")[0] if kind == "language" else value
-    return lambda art: facet_value(art, kind) == want
+_QUERY_TERM = re.compile(r"(?<!\S)(provider|language|urgency):(\S+)", re.IGNORECASE)
+_RANGE = re.compile(r"^(\d)(?:-(\d))?$")
+
+
+def split_query(text: str) -> tuple[list[tuple[str, str]], str]:
+    """The facet terms of a search or filter ("urgency:1-2", "language:de", "provider:AFP") and the
+    words left for the text search: `/` takes what `S` sets, in the same words."""
+    terms = [(m.group(1).casefold(), m.group(2)) for m in _QUERY_TERM.finditer(text or "")]
+    return terms, _QUERY_TERM.sub(" ", text or "").strip() if terms else (text or "")
+
+
+def urgency_range(value: str) -> tuple[int, int] | None:
+    """"2" -> (2, 2), "1-2" -> (1, 2) (either order), None when it is not a level or a range of levels."""
+    m = _RANGE.match(value.strip())
+    if m is None:
+        return None
+    low, high = int(m.group(1)), int(m.group(2) or m.group(1))
+    return (min(low, high), max(low, high))
+
+
+def _facet_filter(cat: Catalog, kind: str, value: str) -> Callable[[Article], bool]:
+    if kind == "urgency":
+        span = urgency_range(value)
+        if span is None:
+            return lambda art: False
+        low, high = span
+        return lambda art: art.urgency is not None and low <= art.urgency <= high
+    if kind == "language":
+        want, default = primary_language(value), cat.default_language
+        return lambda art: facet_value(art, kind, default) == want
+    return lambda art: facet_value(art, kind) == value
 
 
 def entity_words(analysis: Analysis | None) -> str:
