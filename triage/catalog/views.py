@@ -5,7 +5,7 @@ they read the catalog under its lock and run in workers."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from itertools import filterfalse
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING
@@ -112,21 +112,20 @@ def _leading(rows: list[str], arts: dict[str, Article]) -> dict[str, int]:
     out: dict[str, int] = {}
     urgencies = list(map(_URGENCY, stories))
     for value in set(urgencies):
-        if value is None or value > FLASH_URGENCY:
-            continue
-        _each(urgencies, value, lambda at, v=value: out.__setitem__(rows[at], v))
+        if value is not None and value <= FLASH_URGENCY:
+            out.update((rows[at], value) for at in _positions(urgencies, value))
     statuses = list(map(_STATUS, stories))
     for status in _STOPPED:
-        _each(statuses, status, lambda at: out.__setitem__(rows[at], 0))
+        out.update((rows[at], 0) for at in _positions(statuses, status))
     return out
 
 
-def _each(values: list, value: object, do: Callable[[int], object]) -> None:
-    """do(i) for every position i where `values` holds `value` (list.index: C-level scans)."""
+def _positions(values: list, value: object) -> Iterator[int]:
+    """Every position where `values` holds `value` (list.index: C-level scans)."""
     at = -1
     for _ in range(values.count(value)):
         at = values.index(value, at + 1)
-        do(at)
+        yield at
 
 
 def _decisions(ids: Iterable[str], decision_of: DecisionOf) -> dict[str, Decision]:
