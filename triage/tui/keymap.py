@@ -88,7 +88,7 @@ KEYS: tuple[Key, ...] = (
     Key("select_up", "K,shift+up", "Select up", "Decide", (LIST,), joint="extend"),
     # -- finding ---------------------------------------------------------------------------------
     Key("search", "slash", "Search", "Find", (MAIN, REVIEW),
-        help="search as you type; the list also takes urgency:1-2 language:de provider:AFP",
+        help="search; filters: urgency:1-2",
         show=(MAIN, REVIEW), palette=True, rank=6),
     Key("entity_filter", "e", "Entity", "Find", (MAIN,), help="filter by a name in it", palette=True),
     Key("source_filter", "S", "Source", "Find", (MAIN, REVIEW),

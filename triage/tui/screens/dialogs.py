@@ -38,9 +38,7 @@ _MARKS = ", ".join(f"{d.mark} {d.label}" for d in Decision)
 KEY_LEGEND = (
     "After f, a or x the cursor moves on to the next undecided story; F, A or X ask for a note "
     f"first and keep it with the decision. List marks: {_MARKS}, ★ watched, ∅ muted, "
-    "↻ updated, !! flash, ! bulletin, KILLED / WITHHELD do not use, EMB embargoed (UTC). Kills lead "
-    "the inbox; a decided story the wire kills comes back to it. \"Inbox 24+1\": one row decided here "
-    "stays listed until you change view."
+    "↻ updated, !! flash, ! bulletin, KILLED / WITHHELD do not use, EMB embargoed (UTC)."
 )
 TWO_COLUMNS_FROM = 72  # columns: narrower terminals get one column (it scrolls)
 
