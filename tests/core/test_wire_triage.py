@@ -74,7 +74,7 @@ def test_provider_language_and_urgency_facets_filter_the_list(settings_factory, 
     try:
         facets = svc.facets()
         assert facets["provider"] == [("dpa", 2), ("AFP", 1)]
-        assert facets["language"] == [("de", 2), ("fr", 1)]
+        assert facets["language"] == [("de", 2), ("en", 1), ("fr", 1)]  # "d" states none: the desk's
         assert facets["urgency"] == [("1", 1), ("3", 1), ("4", 1)]
         assert set(svc.listing(View("all", source="provider:dpa")).ids) == {"b", "c"}
         assert set(svc.listing(View("all", source="language:de")).ids) == {"b", "c"}
@@ -112,5 +112,48 @@ def test_a_decided_story_the_agency_kills_comes_back_to_the_inbox(settings_facto
         assert row.reopened and row.decision is None and row.article.killed
         svc.decide(["s"], Decision.ARCHIVE)  # decided on the killed version: it stays
         assert svc.listing(View("inbox")).ids == ()
+    finally:
+        svc.close()
+
+
+def test_languages_go_by_primary_subtag_and_a_story_stating_none_is_in_the_desks(settings_factory, tmp_path):
+    svc = _service(settings_factory, tmp_path)
+    svc.set_articles(
+        [
+            _art("us", hours=1, what="trains", language="en-US"),
+            _art("gb", hours=2, what="ports", language="en-GB"),
+            _art("none1", hours=3, what="roads"),
+            _art("none2", hours=4, what="bridges"),
+            _art("nb", hours=5, what="ferries", language="nb-NO"),
+            _art("no", hours=6, what="tunnels", language="nb_NO"),
+        ]
+    )
+    try:
+        assert svc.facets()["language"] == [("en", 4), ("nb", 2)]  # not "en (0)" beside "en-GB (1)"
+        assert set(svc.listing(View("all", source="language:en")).ids) == {"us", "gb", "none1", "none2"}
+        assert set(svc.listing(View("all", source="language:en-GB")).ids) == {"us", "gb", "none1", "none2"}
+        assert set(svc.listing(View("all", source="language:nb")).ids) == {"nb", "no"}
+    finally:
+        svc.close()
+
+
+def test_the_urgency_filter_takes_a_range_and_search_takes_the_same_words(settings_factory, tmp_path):
+    svc = _service(settings_factory, tmp_path)
+    svc.set_articles(
+        [
+            _art("flash", hours=1, what="a flood", urgency=1),
+            _art("bulletin", hours=2, what="an election", urgency=2),
+            _art("urgent", hours=3, what="a strike", urgency=3),
+            _art("plain", hours=4, what="a museum"),
+        ]
+    )
+    try:
+        assert set(svc.listing(View("all", source="urgency:1-2")).ids) == {"flash", "bulletin"}
+        assert set(svc.listing(View("all", source="urgency:2-1")).ids) == {"flash", "bulletin"}
+        assert svc.listing(View("all", source="urgency:2")).ids == ("bulletin",)
+        assert svc.listing(View("all", source="urgency:x")).ids == ()
+        assert set(svc.listing(View("all", search="urgency:1-3")).ids) == {"flash", "bulletin", "urgent"}
+        assert svc.listing(View("all", search="urgency:1-3 election")).ids == ("bulletin",)
+        assert svc.listing(View("all", search="election")).ids == ("bulletin",)
     finally:
         svc.close()

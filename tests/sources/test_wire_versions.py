@@ -30,6 +30,11 @@ def art(version: str = "", pubstatus: str = "usable", published: str = "", corre
     [
         (art("2"), art("3")),
         (art("9"), art("10")),  # numbers, not strings
+        (art("978556838"), art("1542761538", "canceled")),  # Reuters: 9 digits, then 10
+        (art("978556838"), art("1542761538")),
+        (art("99999999999999999999"), art("100000000000000000000")),  # any length
+        (art("1.9"), art("1.10")),
+        (art("v2"), art("v10")),
         (art("3", published="2026-12-02T10:00:00Z"), art("3", published="2026-12-02T11:00:00Z")),
         (art("1"), art("2", "canceled")),
         (art(""), art("1stLd")),
@@ -99,3 +104,20 @@ def test_a_7901_headline_with_kill_as_a_story_word(tmp_path):
     (tmp_path / "a.txt").write_bytes(src)
     (a,), _ = read_file(tmp_path / "a.txt")
     assert a.title == "Police kill gunman" and a.pubstatus == "usable"
+
+
+def test_a_version_number_of_any_length_is_a_number():
+    from triage.sources.readers.versions import version_number
+
+    assert version_number("1542761538") == (1542761538,)
+    assert version_number(" v12 ") == (12,)
+    assert version_number("2.0") == version_number("2") == (2,)
+    assert version_number("1:10") == (1, 10)
+    assert version_number("1stLd-Writethru") is None and version_number("") is None
+
+
+@pytest.mark.parametrize("digits", [1, 9, 10, 19, 40])
+def test_a_lower_version_that_arrives_later_never_wins(digits):
+    high = art("9" * digits, published="2026-12-02T10:00:00Z")
+    low = art("8" * digits, published="2026-12-02T12:00:00Z")
+    assert max([low, high], key=version_rank) is high and max([high, low], key=version_rank) is high

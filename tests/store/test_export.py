@@ -43,7 +43,9 @@ def test_json_is_one_array_with_stable_keys(events):
 def test_csv_has_a_header_and_one_row_per_event(events):
     rows = list(csv.DictReader(io.StringIO(format_decisions(events, "csv"))))
     assert list(rows[0]) == KEYS and len(rows) == 4
-    assert rows[0]["note"] == "call the\nmayor" and rows[3]["decision"] == ""
+    assert rows[0]["note"] == "call the\nmayor" and rows[3]["decision"] == "cleared"
+    # the words the screen says (the review, the list's views), not the stored values
+    assert [r["decision"] for r in rows] == ["follow-up", "flagged", "archived", "cleared"]
 
 
 @pytest.mark.parametrize("width", [80, 120])
@@ -118,3 +120,12 @@ def test_md_escape_neutralises_markdown_html_entities_and_autolinks():
     assert md_escape("see https://e.test, www.e.test or me@e.test") == (
         "see https\\://e.test, www\\.e.test or me\\@e.test")
     assert md_escape("two\nlines\x1b[2J") == "two lines"
+
+
+def test_the_table_says_the_decision_as_the_screen_does(events):
+    from triage.model import Decision
+
+    text = format_decisions(events, "table", width=120)
+    rows = text.splitlines()[2:]
+    assert [r.split()[2] for r in rows] == ["follow-up", "flagged", "archived", "cleared"]
+    assert [d.label for d in Decision] == ["follow-up", "archived", "flagged"]  # the review's words

@@ -168,7 +168,7 @@ def _view_counts_readable(plain: str, counts: dict[str, int]) -> bool:
         n = counts[name]
         numbers = {f"{n:,}", compact_count(n)}
         if not any(
-            re.search(rf"(^|\s)(\d )?{re.escape(label)} {re.escape(num)}(\s|$)", plain)
+            re.search(rf"(^|\s)(\d )?{re.escape(label)} {re.escape(num)}(\+[\d.,kM]+)?(\s|$)", plain)
             for label in LABEL_FORMS[name]
             for num in numbers
         ):
@@ -182,6 +182,13 @@ def test_the_demo_bar_at_80_columns_has_every_label_whole():
     for label in ("1 Inbox 49", "2 Follow-up 1", "3 Flagged 0", "4 Archived 0", "5 All 50"):
         assert label in plain
     assert len(plain) <= 80
+
+
+def test_rows_kept_on_screen_after_a_decision_show_as_plus_n_on_the_current_view():
+    counts = {"inbox": 24, "follow-up": 1, "flagged": 0, "archived": 0, "all": 25}
+    plain = render_status(Status(counts=counts, kept=1), 80).plain
+    assert "1 Inbox 24+1" in plain and "2 Follow-up 1 " in plain
+    assert "+" not in render_status(Status(counts=counts), 80).plain
 
 
 def test_the_bar_degrades_in_the_stated_order():
@@ -229,9 +236,10 @@ def test_the_bar_degrades_in_the_stated_order():
     not_saved=st.integers(0, 99_999),
     progress=st.one_of(st.none(), st.tuples(st.integers(0, 10**6), st.integers(0, 10**6))),
     width=st.integers(20, 220),
+    kept=st.integers(0, 5_000),
 )
 def test_any_status_fits_keeps_not_saved_and_at_80_columns_every_count(
-    counts, search, selected, not_saved, progress, width
+    counts, search, selected, not_saved, progress, width, kept
 ):
     count_map = dict(zip(VIEWS, counts, strict=False))
     status = Status(
@@ -241,6 +249,7 @@ def test_any_status_fits_keeps_not_saved_and_at_80_columns_every_count(
         analysing=progress,
         not_saved=not_saved,
         matches=counts[0] if search else None,
+        kept=kept,
     )
     text = render_status(status, width)
     assert text.cell_len <= width

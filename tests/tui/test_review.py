@@ -3,6 +3,7 @@ tests/perf)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from triage.tui.screens.review import (
     time_bounds,
 )
 from triage.tui.widgets.activity import activity_of, day_counts, render_activity
+
+from .helpers import wait_for
 
 MARKUP_TITLE = "[bold red]x[/] and [@click=app.quit]quit[/]"
 
@@ -485,3 +488,43 @@ async def test_u_on_an_article_page_that_undoes_another_story_leaves_this_page_a
         assert "follow-up" in decision_line and "undecided" not in decision_line
         toasts = " ".join(str(t.render()) for t in pilot.app.screen.query("Toast"))
         assert "Undone on another story" in toasts
+
+
+async def test_a_two_sources_row_archived_is_one_row_and_g_and_G_go_to_the_ends(tmp_path):
+    settings = load_settings(db=tmp_path / "d.json", data_dir=tmp_path / "data", use_user_config=False)
+    service = TriageService(settings, inbox=[], db_path=tmp_path / "d.json")
+    resend = replace(ARTICLES[1], id="a2b", source="Harbour Times", duplicates_of="a2")
+    service.set_articles([*ARTICLES, resend])
+    assert service.row("a2").sources == 2  # the list shows "2 sources"
+    service.decide(["a1"], Decision.FOLLOW_UP)
+    service.decide(["a2"], Decision.ARCHIVE)  # the row: both sources get the decision
+    service.decide(["a3"], Decision.FLAG)
+    assert service.decision("a2b") is Decision.ARCHIVE
+    async with ReviewApp(service).run_test(size=(80, 24)) as pilot:
+        screen = await _ready(pilot)
+        assert sorted(_ids(screen)) == ["a1", "a2", "a3"]
+        await _move_to(pilot, screen, "a2")
+        await pilot.press("x")  # changed on the review: still one row
+        await wait_for(pilot, lambda: service.decision("a2b") is Decision.FLAG)
+        for _ in range(20):
+            await pilot.pause()
+        assert sorted(_ids(screen)) == ["a1", "a2", "a3"]
+        table = screen.query_one("#rv-table", DataTable)
+        await pilot.press("G")
+        assert table.cursor_row == 2
+        await pilot.press("g")
+        assert table.cursor_row == 0
+    service.close()
+
+
+async def test_a_decided_story_the_wire_killed_is_marked_in_the_review(tmp_path):
+    settings = load_settings(db=tmp_path / "d.json", data_dir=tmp_path / "data", use_user_config=False)
+    service = TriageService(settings, inbox=[], db_path=tmp_path / "d.json")
+    service.set_articles(ARTICLES)
+    service.decide(["a1"], Decision.FOLLOW_UP)
+    service.merge_articles([replace(ARTICLES[0], pubstatus="canceled", content_hash="killed", version="2")])
+    async with ReviewApp(service).run_test(size=(80, 24)) as pilot:
+        screen = await _ready(pilot)
+        table = screen.query_one("#rv-table", DataTable)
+        assert table.get_cell("a1", "title").plain.startswith("KILLED Budget vote")
+    service.close()

@@ -21,9 +21,8 @@ def _iso(delta: timedelta) -> str:
 
 def _art(aid: str, title: str, minutes_old: int, **wire) -> Article:
     text = f"{title} was reported on {aid}. " + BODY  # stories of their own: no near-duplicates
-    return Article(
-        id=aid, title=title, text=text, source="Wire", published=_iso(timedelta(minutes=-minutes_old)), **wire
-    )
+    wire.setdefault("source", "Wire")
+    return Article(id=aid, title=title, text=text, published=_iso(timedelta(minutes=-minutes_old)), **wire)
 
 
 def _wire_articles() -> list[Article]:
@@ -50,7 +49,8 @@ def _rows(app) -> list[str]:
 
 
 def _row_of(app, title: str) -> str:
-    return next(r for r in _rows(app) if title in r)
+    """The list row that shows `title` (the list's part of the line, not the panel's beside it)."""
+    return next(left for r in _rows(app) if title in (left := r.split("▕")[0]))
 
 
 def _panel(app) -> str:
@@ -239,4 +239,49 @@ async def test_a_followed_up_story_killed_by_a_later_version_comes_back_with_the
         assert "KILLED ↻ Mayor resigns" in _row_of(app, "Mayor resigns")  # killed, and a later version
         lst.cursor = lst.index_of("story1")
         await wait_for(pilot, lambda: "KILLED: do not use" in _panel(app))
+    svc.close()
+
+
+async def test_english_variants_are_not_foreign_and_the_row_names_the_agency_not_the_folder(settings_factory):
+    arts = [_art("gb1", "Council meets on roads", 5, language="en-GB", provider="Reuters", source="inbox"),
+            _art("us1", "Storm closes the harbour", 6, language="en-US", source="inbox"),
+            _art("de1", "Wahl in Berlin", 7, language="de-DE", provider="dpa", source="inbox")]
+    svc = build_service(settings_factory, articles=arts)
+    app = make_app(svc, now=NOW, analyze=False, loaded=True)
+    async with app.run_test(size=(160, 40)) as pilot:
+        lst = app.screen.query_one(ArticleList)
+        await wait_for(pilot, lambda: len(lst.ids) == 3)
+        await pilot.pause(0.1)
+        gb, us, de = (_row_of(app, t) for t in ("Council meets", "Storm closes", "Wahl in Berlin"))
+        assert "en-GB" not in gb and "en-US" not in us and "de-DE" in de  # only the foreign one
+        assert "Reuters" in gb and "dpa" in de and "inbox" in us  # the agency; the folder without one
+        assert "inbox" not in gb and "inbox" not in de
+    svc.close()
+
+
+async def test_s_offers_flash_and_bulletin_together_and_search_takes_the_range(settings_factory):
+    from triage.tui.screens.dialogs import PickScreen
+
+    arts = [_art("fl1", "Quake hits the coast", 20, urgency=1),
+            _art("bu1", "Minister resigns", 30, urgency=2), _art("ur1", "Strike called", 40, urgency=3),
+            _art("pl1", "Council meets on roads", 5)]
+    svc = build_service(settings_factory, articles=arts)
+    app = make_app(svc, now=NOW, analyze=False, loaded=True)
+    async with app.run_test(size=(100, 40)) as pilot:
+        lst = app.screen.query_one(ArticleList)
+        await wait_for(pilot, lambda: len(lst.ids) == 4)
+        await pilot.press("S")
+        await wait_for(pilot, lambda: isinstance(app.screen, PickScreen))
+        picker = app.screen
+        assert "urgency:1-2" in [value for value, _label in picker._items]
+        picker.dismiss("urgency:1-2")
+        await wait_for(pilot, lambda: set(lst.ids) == {"fl1", "bu1"})
+        await wait_for(pilot, lambda: "src:urgency:1-2 (2)" in _rows(app)[0])
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: len(lst.ids) == 4)
+        await pilot.press("slash")
+        for key in "urgency:2-3":
+            await pilot.press(key if key not in ":-" else {"-": "minus", ":": "colon"}[key])
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: set(lst.ids) == {"bu1", "ur1"})
     svc.close()

@@ -51,8 +51,10 @@ class Catalog:
     def __init__(self, *, rules: RuleSet | None = None, duplicates=None, search=None,
                  analysis_of: Callable[[str], Analysis | None] | None = None,
                  source_tags: Mapping[str, Iterable[str]] | None = None,
-                 file_tags: Mapping[str, Iterable[str]] | None = None) -> None:
+                 file_tags: Mapping[str, Iterable[str]] | None = None, default_language: str = "") -> None:
         self.rules = rules or RuleSet()
+        # the desk's language (BCP 47): a story that states none is in it, for the language facet
+        self.default_language = default_language
         self._search = search  # SearchIndex or None (scan)
         self._analysis_of = analysis_of or (lambda _aid: None)
         self.source_tags: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in (source_tags or {}).items()}

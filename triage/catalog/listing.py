@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from triage.model import Article, Decision
 
-__all__ = ["DECISION_VIEW", "SORTS", "VIEWS", "VIEW_DECISION", "Listing", "Row", "View", "date_key"]
+__all__ = ["DECISION_VIEW", "SORTS", "VIEWS", "VIEW_DECISION", "Listing", "Row", "View", "date_key",
+           "primary_language", "shown_source"]
 
 VIEWS = ("inbox", "follow-up", "flagged", "archived", "all")
 SORTS = ("newest", "source", "priority")
@@ -38,6 +39,17 @@ class Row:
     muted: bool = False
     reopened: bool = False  # decided, and back in the inbox because an update added news
 
+    @property
+    def source(self) -> str:
+        """The source column: the agency where the wire names it, else the feed or folder."""
+        return shown_source(self.article)
+
+    def foreign_language(self, desk_language: str) -> str:
+        """The story's language tag when it is not the desk's (by primary subtag: en-GB is English on
+        an "en" desk), else "" (stated as the desk's, or not stated)."""
+        tag = self.article.language
+        return tag if tag and primary_language(tag) != primary_language(desk_language) else ""
+
 
 @dataclass(frozen=True)
 class Listing:
@@ -50,9 +62,22 @@ class Listing:
     ids: tuple[str, ...]
     index: dict[str, int]
     counts: dict[str, int]
+    kept: int = 0  # rows listed only because they were decided on screen (the view's count leaves them out)
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+def shown_source(art: Article) -> str:
+    """What the list's source column names: the agency (the wire's provider) where the item says, else
+    the feed or folder it came from."""
+    return art.provider or art.source
+
+
+def primary_language(tag: str) -> str:
+    """A BCP 47 tag's primary subtag, lower case ("en-GB" -> "en", "nb_NO" -> "nb"): a language is
+    foreign, and filtered, by it."""
+    return tag.replace("_", "-").split("-")[0].strip().casefold()
 
 
 def date_key(article: Article) -> str:

@@ -4,18 +4,20 @@ they read the catalog under its lock and run in workers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Iterator
 from itertools import filterfalse
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING
 
-from triage.catalog.listing import VIEWS, Listing, View
-from triage.model import Analysis, Article, Decision
+from triage.catalog.listing import VIEWS, Listing, View, primary_language, shown_source
+from triage.model import Analysis, Article, Decision, PubStatus
 
 if TYPE_CHECKING:
     from triage.catalog.catalog import Catalog
 
-__all__ = ["FACETS", "entity_words", "facet_value", "facets", "listing", "matching", "sources"]
+__all__ = ["FACETS", "entity_words", "facet_value", "facets", "listing", "matching", "primary_language",
+           "shown_source", "sources", "split_query", "urgency_range"]
 
 DecisionOf = Callable[[str], "Decision | None"]
 
@@ -55,10 +57,11 @@ def listing(cat: Catalog, view: View, decision_of: DecisionOf, keep: Iterable[st
         # The rows: group leaders and ungrouped stories (a member maps to its leader, a leader to nothing).
         rows = list(filterfalse(lead.__contains__, map(_ID, reversed(cat._sorted))))
         muted = {aid for aid in cat._muted if aid in arts and aid not in lead}
-        flashes = _flashes(rows, arts)
+        leading = _leading(rows, arts)
         if decided is not None:
             decided = [aid for aid in decided if aid in arts and aid not in lead]
-    matched = cat.matching(view.search, view.entity) if (view.search or view.entity) else None
+    terms, words = split_query(view.search)
+    matched = cat.matching(words, view.entity) if (words or view.entity) else None
     decs = _decisions(rows if decided is None else decided, decision_of)
     counts = dict.fromkeys(VIEWS, 0)
     counts["all"] = len(rows)
@@ -69,16 +72,17 @@ def listing(cat: Catalog, view: View, decision_of: DecisionOf, keep: Iterable[st
             inbox -= 1
     counts["inbox"] += inbox
     ids = _in_view(rows, view.name, decs, muted, keep)
-    wanted_source = _source_filter(cat, view.source)
-    if wanted_source is not None:
-        ids = [aid for aid in ids if (art := arts.get(aid)) is not None and wanted_source(art)]
+    for wanted in filter(None, (_source_filter(cat, view.source),
+                                *(_facet_filter(cat, kind, value) for kind, value in terms))):
+        ids = [aid for aid in ids if (art := arts.get(aid)) is not None and wanted(art)]
     if matched is not None:
         ids = list(filter(matched.__contains__, ids))
     index = dict(zip(ids, range(len(ids)), strict=True))
     if view.sort == "newest":
-        # Undecided flashes and bulletins first (flash before bulletin), each newest first; then the
-        # rest in their order. A decided one (or one kept on screen) stays at its date.
-        top = sorted((urgency, index[aid], aid) for aid, urgency in flashes.items()
+        # Undecided kills and withholds first (whatever their date: a kill of a story never seen is
+        # still news to the desk), then flashes and bulletins (flash before bulletin), each newest
+        # first; then the rest in their order. A decided one (or one kept on screen) stays at its date.
+        top = sorted((rank, index[aid], aid) for aid, rank in leading.items()
                      if aid in index and aid not in keep and aid not in decs)
         if top:
             first = {aid for _u, _n, aid in top}
@@ -86,31 +90,42 @@ def listing(cat: Catalog, view: View, decision_of: DecisionOf, keep: Iterable[st
             index = dict(zip(ids, range(len(ids)), strict=True))
     elif view.sort in ("source", "priority"):
         if view.sort == "source":
-            ids.sort(key=lambda i: arts[i].source.casefold() if i in arts else "")
+            ids.sort(key=lambda i: shown_source(arts[i]).casefold() if i in arts else "")
         else:
             members = cat.groups.members
             ids.sort(key=lambda i: (len(cat._watched.get(i, ())), len(members.get(i, (i,)))), reverse=True)
         index = dict(zip(ids, range(len(ids)), strict=True))
-    return Listing(view, tuple(ids), index, counts)
+    return Listing(view, tuple(ids), index, counts, kept=_kept(view.name, keep, index, decs, muted))
 
 
 _ID = itemgetter(2)  # the id in an entry of the catalog's date order
 _URGENCY = attrgetter("urgency")
+_STATUS = attrgetter("pubstatus")
+_STOPPED = (PubStatus.CANCELED.value, PubStatus.WITHHELD.value)
 
 
-def _flashes(rows: list[str], arts: dict[str, Article]) -> dict[str, int]:
-    """The rows at flash or bulletin urgency, with it: the urgencies are read in one pass and only the
-    few rows that hold one at or above FLASH_URGENCY are looked at one by one."""
-    urgencies = list(map(_URGENCY, map(arts.__getitem__, rows)))
+def _leading(rows: list[str], arts: dict[str, Article]) -> dict[str, int]:
+    """The rows that lead the default order, with their rank: 0 killed or withheld, else the urgency
+    of a flash or bulletin. Each field is read in one pass and only the few rows that hold a kill or
+    an urgency at or above FLASH_URGENCY are looked at one by one."""
+    stories = list(map(arts.__getitem__, rows))
     out: dict[str, int] = {}
+    urgencies = list(map(_URGENCY, stories))
     for value in set(urgencies):
-        if value is None or value > FLASH_URGENCY:
-            continue
-        at = -1
-        for _ in range(urgencies.count(value)):
-            at = urgencies.index(value, at + 1)
-            out[rows[at]] = value
+        if value is not None and value <= FLASH_URGENCY:
+            out.update((rows[at], value) for at in _positions(urgencies, value))
+    statuses = list(map(_STATUS, stories))
+    for status in _STOPPED:
+        out.update((rows[at], 0) for at in _positions(statuses, status))
     return out
+
+
+def _positions(values: list, value: object) -> Iterator[int]:
+    """Every position where `values` holds `value` (list.index: C-level scans)."""
+    at = -1
+    for _ in range(values.count(value)):
+        at = values.index(value, at + 1)
+        yield at
 
 
 def _decisions(ids: Iterable[str], decision_of: DecisionOf) -> dict[str, Decision]:
@@ -132,14 +147,25 @@ def _in_view(rows: list[str], name: str, decs: dict[str, Decision], muted: set[s
     return list(filter(chosen.__contains__, rows))
 
 
+def _kept(name: str, keep: set[str], index: dict[str, int], decs: dict[str, Decision],
+          muted: set[str]) -> int:
+    """How many listed rows the view's count leaves out: decided (or muted) on screen, kept listed
+    until the view changes, so "Inbox 24" over 25 rows says "+1"."""
+    if name == "all" or not keep:
+        return 0
+    wanted = Decision.from_view(name)
+    return sum(1 for aid in keep if aid in index and (aid in muted or decs.get(aid) is not wanted))
+
+
 def _source_filter(cat: Catalog, source: str) -> Callable[[Article], bool] | None:
     """A test for View.source: one source (feed or folder name), "tag:T" (the feeds tagged T),
-    "provider:P" (the agency), "language:L" (BCP 47, its primary subtag matches too) or "urgency:N"."""
+    "provider:P" (the agency), "language:L" (by primary subtag: "en-GB" is "en") or "urgency:N" /
+    "urgency:N-M" (a range of levels, "1-2": flashes and bulletins)."""
     if not source:
         return None
     kind, _, value = source.partition(":")
     if kind in FACETS and value:
-        return _facet_filter(kind, value)
+        return _facet_filter(cat, kind, value)
     if source.startswith("tag:"):
         tag = source[4:].casefold()
         names = {n for n, tags in cat.source_tags.items() if tag in (t.casefold() for t in tags)}
@@ -156,7 +182,7 @@ def facets(cat: Catalog) -> dict[str, list[tuple[str, int]]]:
             if cat.groups.leader_of(art.id) != art.id:
                 continue
             for kind in FACETS:
-                value = facet_value(art, kind)
+                value = facet_value(art, kind, cat.default_language)
                 if value:
                     counts[kind][value] = counts[kind].get(value, 0) + 1
     out = {k: sorted(v.items(), key=lambda kv: (-kv[1], kv[0].casefold())) for k, v in counts.items()}
@@ -178,18 +204,47 @@ FACETS = ("provider", "language", "urgency")
 FLASH_URGENCY = 2
 
 
-def facet_value(art: Article, kind: str) -> str:
-    """The article's value for a facet, as a filter names it ("" when the item does not say)."""
+def facet_value(art: Article, kind: str, default_language: str = "") -> str:
+    """The article's value for a facet, as a filter names it ("" when the item does not say); a story
+    that states no language is in the desk's own (`default_language`), as the analysis takes it."""
     if kind == "provider":
         return art.provider
     if kind == "language":
-        return art.language.split("-")[0].casefold() if art.language else ""
+        return primary_language(art.language or default_language)
     return str(art.urgency) if art.urgency is not None else ""
 
 
-def _facet_filter(kind: str, value: str) -> Callable[[Article], bool]:
-    want = value.casefold().split("-")[0] if kind == "language" else value
-    return lambda art: facet_value(art, kind) == want
+_QUERY_TERM = re.compile(r"(?<!\S)(provider|language|urgency):(\S+)", re.IGNORECASE)
+_RANGE = re.compile(r"^(\d)(?:-(\d))?$")
+
+
+def split_query(text: str) -> tuple[list[tuple[str, str]], str]:
+    """The facet terms of a search or filter ("urgency:1-2", "language:de", "provider:AFP") and the
+    words left for the text search: `/` takes what `S` sets, in the same words."""
+    terms = [(m.group(1).casefold(), m.group(2)) for m in _QUERY_TERM.finditer(text or "")]
+    return terms, _QUERY_TERM.sub(" ", text or "").strip() if terms else (text or "")
+
+
+def urgency_range(value: str) -> tuple[int, int] | None:
+    """"2" -> (2, 2), "1-2" -> (1, 2) (either order), None when it is not a level or a range of levels."""
+    m = _RANGE.match(value.strip())
+    if m is None:
+        return None
+    low, high = int(m.group(1)), int(m.group(2) or m.group(1))
+    return (min(low, high), max(low, high))
+
+
+def _facet_filter(cat: Catalog, kind: str, value: str) -> Callable[[Article], bool]:
+    if kind == "urgency":
+        span = urgency_range(value)
+        if span is None:
+            return lambda art: False
+        low, high = span
+        return lambda art: art.urgency is not None and low <= art.urgency <= high
+    if kind == "language":
+        want, default = primary_language(value), cat.default_language
+        return lambda art: facet_value(art, kind, default) == want
+    return lambda art: facet_value(art, kind) == value
 
 
 def entity_words(analysis: Analysis | None) -> str:

@@ -62,7 +62,8 @@ class TriageService:
         self.rules: RuleSet = compile_rules(list(settings.rules.watch), list(settings.rules.mute))
         names, files = feed_tags(settings)
         known: dict[str, Analysis] = {}
-        self.catalog = Catalog(rules=self.rules, analysis_of=known.get, source_tags=names, file_tags=files)
+        self.catalog = Catalog(rules=self.rules, analysis_of=known.get, source_tags=names, file_tags=files,
+                               default_language=str(settings.get("ui.default_language", "en") or ""))
         self.live = Live(self)
         self.analyses = Analyses(
             settings, self.catalog, emit=self.emit, spawn=self.live.spawn, analyzer=analyzer, known=known

@@ -12,10 +12,10 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from triage.infra.sanitize import escape_forbidden, sanitize, sanitize_line
-from triage.model import Decision, DecisionEvent
+from triage.model import CLEAR_LABEL, Decision, DecisionEvent
 from triage.store.events import EVENT_KEYS, to_doc
 
-__all__ = ["FORMATS", "csv_cell", "event_row", "format_decisions", "md_escape", "md_url"]
+__all__ = ["FORMATS", "csv_cell", "decision_word", "event_row", "format_decisions", "md_escape", "md_url"]
 
 FORMATS = ("table", "csv", "json", "md")
 _GROUPS: tuple[tuple[str | None, str], ...] = (
@@ -38,6 +38,12 @@ def event_row(event: DecisionEvent) -> dict[str, Any]:
         elif key != "decision" and not isinstance(value, str):
             row[key] = "" if value is None else str(value)
     return row
+
+
+def decision_word(decision: Decision | None) -> str:
+    """The decision as the screens say it ("flagged", "archived", "follow-up", "cleared"): the table and
+    the CSV are read by people beside the screen. JSON keeps the stored value, for tools."""
+    return decision.label if isinstance(decision, Decision) else CLEAR_LABEL
 
 
 def _one_line(value: Any) -> str:
@@ -86,7 +92,7 @@ def _table(events: Sequence[DecisionEvent], width: int) -> str:
     rows = [
         {
             "WHEN (UTC)": _when(e.at),
-            "DECISION": e.decision.value if e.decision else "cleared",
+            "DECISION": decision_word(e.decision),
             "U": str(e.urgency) if type(e.urgency) is int else "",
             "SLUG": _one_line(e.slugline),
             "TITLE": _one_line(e.title) or _one_line(e.article_id),
@@ -140,7 +146,7 @@ def _csv(events: Iterable[DecisionEvent]) -> str:
     writer.writerow(EVENT_KEYS)
     for event in events:
         row = event_row(event)
-        row["decision"] = row["decision"] or ""
+        row["decision"] = decision_word(event.decision)
         row["urgency"] = "" if row["urgency"] is None else str(row["urgency"])
         writer.writerow([csv_cell(row[key]) for key in EVENT_KEYS])
     return buf.getvalue()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from triage.model import Article
 
-__all__ = ["TakeKey", "advisory", "take_key", "version_rank"]
+__all__ = ["TakeKey", "advisory", "take_key", "version_number", "version_rank"]
 
 _I = re.IGNORECASE
 _ORDINAL = re.compile(r"\b(\d{1,2})\s*(?:st|nd|rd|th|\.)?\s*-?\s*"
@@ -24,7 +24,8 @@ _CORRECTION = re.compile(r"\b(correct(?:ed|ion|s)?|corrective|berichtigung|korre
 _KILL = re.compile(r"\b(kill|mandatory\s+kill|elimination|eliminate|withdrawn|withdrawal|withdraw|annulation|"
                    r"sperrvermerk|story\s+killed)\b", _I)
 _WITHHOLD = re.compile(r"\b(withhold|withheld|hold\s+for\s+release|sperrfrist\s+beachten)\b", _I)
-_NUMERIC = re.compile(r"^\s*v?(\d{1,9})(?:[.:](\d{1,9}))?\s*$", re.IGNORECASE)
+# A numbered version of any length: "3", "1542761538", "v2", "1.10", "2:3" (each part compared as a number).
+_NUMERIC = re.compile(r"^\s*v?(\d+(?:[.:]\d+)*)\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -87,22 +88,32 @@ def advisory(text: str) -> TakeKey:
     )
 
 
+def version_number(version: str) -> tuple[int, ...] | None:
+    """A numbered version as numbers, whatever its length ("1542761538" -> (1542761538,), "1.10" ->
+    (1, 10), "2.0" -> (2,)); None when the version is not a number (a take key, or nothing)."""
+    m = _NUMERIC.match(version or "")
+    if m is None:
+        return None
+    parts = [int(p) for p in re.split(r"[.:]", m.group(1))]
+    while len(parts) > 1 and parts[-1] == 0:  # "2.0" is "2"
+        parts.pop()
+    return tuple(parts)
+
+
 def version_rank(article: Article) -> tuple:
     """A sortable rank of an article's version: compare two versions of one id, the greater is newer.
 
-    (agency version number, its minor part, status, lead, writethru, add, correction, published):
-    a numbered version (NewsML `version`, RevisionId, ninjs `version`) decides first, so version 3
-    never gives way to a 2 that arrives later; then a kill or withhold beats the copy it stops;
-    then the take key (2ndLd > 1stLd-Writethru > 1stLd > plain; an add or a correction after what it
-    adds to or corrects); the publication time breaks what is left.
+    (agency version number, status, lead, writethru, add, correction, published): a numbered version
+    (NewsML `version`, RevisionId, ninjs `version`, of any length) decides first, so version 3 never
+    gives way to a 2 that arrives later, nor a 10-digit version to a 9-digit one; then a kill or
+    withhold beats the copy it stops; then the take key (2ndLd > 1stLd-Writethru > 1stLd > plain; an
+    add or a correction after what it adds to or corrects); the publication time breaks what is left.
     """
-    m = _NUMERIC.match(article.version or "")
-    major, minor = (int(m.group(1)), int(m.group(2) or 0)) if m else (-1, 0)
-    key = take_key(article.version if not m else "") if article.version else TakeKey()
+    number = version_number(article.version)
+    key = take_key(article.version) if article.version and number is None else TakeKey()
     status = 2 if article.pubstatus == "canceled" else 1 if article.pubstatus == "withheld" else 0
     return (
-        major,
-        minor,
+        number if number is not None else (-1,),
         status,
         key.lead,
         int(key.writethru),

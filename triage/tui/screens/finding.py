@@ -45,6 +45,10 @@ def source_items(
         values = facets.get(kind) or []
         if values:
             items.append((None, heading))
+            if kind == "urgency":
+                top = sum(n for v, n in values if str(v) in ("1", "2"))
+                if top and len(values) > 1:  # flashes and bulletins together: what a desk watches
+                    items.append(("urgency:1-2", f"urgency 1-2 FLASH and BULLETIN  ({top:,})"))
             items += [(f"{kind}:{v}", _facet_label(kind, str(v), n)) for v, n in values]
     return items
 

@@ -56,4 +56,5 @@ class ListingFeed:
             screen.story.show(None)
         elif not svc.more_started:
             screen.call_after_refresh(svc.start_more)
-        screen.set_status(counts=listing.counts, selected=len(lst.selected), matches=len(listing.ids))
+        screen.set_status(counts=listing.counts, selected=len(lst.selected), matches=len(listing.ids),
+                          kept=listing.kept)

@@ -240,7 +240,7 @@ class MainScreen(Screen):
         self.story.reshow()
 
     def watch_view(self, old: View, new: View) -> None:
-        self.set_status(view=new, matches=None)
+        self.set_status(view=new, matches=None, kept=0)
         self.request_listing()
 
     # -- status ----------------------------------------------------------------------------------

@@ -17,7 +17,9 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from triage.core.versions import one_row_per_story
 from triage.model import Decision, DecisionEvent
+from triage.tui.format import kill_word
 from triage.tui.keymap import bindings
 from triage.tui.safe import plain
 from triage.tui.screens.article_view import ArticleViewScreen
@@ -72,6 +74,7 @@ class ReviewScreen(Screen):
         hay: dict[str, str] | None = None  # article id -> haystack(event), built off the event loop
         seen: int = -1  # events in the store when read
         error: str = ""
+        marks: dict[str, str] | None = None  # article id -> KILLED / WITHHELD, for stories the wire stopped
 
     @dataclass
     class Rows(Message):
@@ -97,6 +100,7 @@ class ReviewScreen(Screen):
         self.today: date = date.today()
         self._by_id: dict[str, DecisionEvent] = {}
         self._hay: dict[str, str] = {}
+        self._marks: dict[str, str] = {}
         self._matched: list[DecisionEvent] = []
         self.ask = FilterAsk(self)
         self.rows: ReviewTable | None = None  # the table's part, once composed
@@ -162,12 +166,19 @@ class ReviewScreen(Screen):
                 old = by_id.get(ev.article_id)
                 if old is None or ev.at >= old.at:
                     by_id[ev.article_id] = ev
+            by_id = one_row_per_story(by_id, self.service.leader_of)
             hay = {aid: haystack(ev) for aid, ev in by_id.items()}
+            marks = {aid: word for aid in by_id if (word := self._mark_of(aid))}
         except Exception as exc:
             log.exception("review: reading decisions failed")
             self.post_message(self.Loaded({}, error=str(exc)))
         else:
-            self.post_message(self.Loaded(by_id, hay, seen))
+            self.post_message(self.Loaded(by_id, hay, seen, marks=marks))
+
+    def _mark_of(self, article_id: str) -> str:
+        """KILLED or WITHHELD when the wire stopped the story as it is in the inbox now, else ""."""
+        art = self.service.article(article_id)
+        return kill_word(art) if art is not None else ""
 
     def on_review_screen_loaded(self, message: Loaded) -> None:
         if message.error:
@@ -180,6 +191,7 @@ class ReviewScreen(Screen):
             return
         self._by_id = message.by_id
         self._hay = message.hay if message.hay is not None else {}
+        self._marks = message.marks or {}
         self._seen = message.seen
         self.today = date.today()  # local: the chart's days are local days
         self.loaded = True
@@ -231,7 +243,8 @@ class ReviewScreen(Screen):
 
     def _fill_table(self, keep: str | None = None) -> None:
         if self.rows is not None:
-            self.rows.fill(self._matched, self.size.width, (self.sort_column, self.sort_descending), keep)
+            self.rows.fill(self._matched, self.size.width, (self.sort_column, self.sort_descending), keep,
+                           marks=self._marks)
 
     def _show_status(self) -> None:
         line = status_line(len(self._matched), len(self._by_id), self.size.width or 80)
@@ -256,11 +269,25 @@ class ReviewScreen(Screen):
             self._seen = self.service.event_count()  # our own writes need no reload
         except Exception:  # a store failing here failed the write already, and said so
             log.exception("review: counting events failed")
+        events = list(events)
         for ev in events:
             old = self._by_id.get(ev.article_id)
             if old is None or ev.at >= old.at:
                 self._by_id[ev.article_id] = ev
                 self._hay[ev.article_id] = haystack(ev)
+        touched = {ev.article_id: ev for ev in events}
+        for aid, story in ((aid, self.service.leader_of(aid)) for aid in touched):
+            # one row per story: a member decided with its row goes back under it
+            if story != aid and story in self._by_id and aid in self._by_id:
+                mine, row = self._by_id[aid], self._by_id[story]
+                if (mine.decision, mine.note) == (row.decision, row.note):
+                    self._by_id.pop(aid)
+                    self._hay.pop(aid, None)
+            word = self._mark_of(aid)
+            if word:
+                self._marks[aid] = word
+            else:
+                self._marks.pop(aid, None)
         self.refresh_rows(keep)
 
     # -- actions ---------------------------------------------------------------------------------
@@ -274,6 +301,16 @@ class ReviewScreen(Screen):
 
     def action_up(self) -> None:
         self._step(-1)
+
+    def action_top(self) -> None:
+        table = self.query_one("#rv-table", DataTable)
+        if table.row_count:
+            table.move_cursor(row=0, animate=False)
+
+    def action_bottom(self) -> None:
+        table = self.query_one("#rv-table", DataTable)
+        if table.row_count:
+            table.move_cursor(row=table.row_count - 1, animate=False)
 
     def on_data_table_row_selected(self, message: DataTable.RowSelected) -> None:
         message.stop()

@@ -7,7 +7,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from triage.model import DecisionEvent
-from triage.tui.format import decision_text, local_when
+from triage.tui.format import BANNER_STYLE, decision_text, local_when
 from triage.tui.safe import plain
 from triage.tui.screens.review_filter import MAX_ROWS, ReviewFilter
 
@@ -42,7 +42,8 @@ def columns_for(width: int) -> tuple[tuple[str, int], ...]:
     )
 
 
-def _cells(ev: DecisionEvent, layout: tuple[tuple[str, int], ...]) -> list[Text]:
+def _cells(ev: DecisionEvent, layout: tuple[tuple[str, int], ...], mark: str = "") -> list[Text]:
+    """One row's cells; `mark` (KILLED, WITHHELD) goes before the title, loud, as in the list."""
     widths = dict(layout)
     short = layout[0][1] < 16
     cells = []
@@ -59,6 +60,12 @@ def _cells(ev: DecisionEvent, layout: tuple[tuple[str, int], ...]) -> list[Text]
             cells.append(cell)
         else:
             cells.append(fit_cell(getattr(ev, name), width))
+        if name == "title" and mark:
+            cell = Text(mark, style=BANNER_STYLE, end="")
+            cell.append(" ")
+            cell.append_text(cells[-1])
+            cell.truncate(width, overflow="ellipsis")
+            cells[-1] = cell
     return cells
 
 
@@ -78,9 +85,12 @@ class ReviewTable:
         return self.shown_ids[row] if self.shown_ids and 0 <= row < len(self.shown_ids) else None
 
     def fill(
-        self, matched: list[DecisionEvent], width: int, sort: tuple[str, bool], keep: str | None = None
+        self, matched: list[DecisionEvent], width: int, sort: tuple[str, bool], keep: str | None = None,
+        marks: dict[str, str] | None = None,
     ) -> None:
-        """Show the first MAX_ROWS of `matched`; the row `keep` (else the cursor's) stays under the cursor."""
+        """Show the first MAX_ROWS of `matched`; the row `keep` (else the cursor's) stays under the cursor;
+        `marks`: article id -> KILLED / WITHHELD."""
+        marks = marks or {}
         table = self.table
         if keep is None:
             keep = self.cursor_id()
@@ -96,7 +106,7 @@ class ReviewTable:
         shown = matched[:MAX_ROWS]
         self.shown_ids = [ev.article_id for ev in shown]
         for ev in shown:
-            table.add_row(*_cells(ev, layout), key=ev.article_id)
+            table.add_row(*_cells(ev, layout, marks.get(ev.article_id, "")), key=ev.article_id)
         if not shown:
             return
         target = old_row

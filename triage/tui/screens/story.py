@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from triage.tui.format import kill_word
 from triage.tui.widgets.article_list import ArticleList
 from triage.tui.widgets.reader import ArticleText, SummaryPanel
 
@@ -24,6 +25,7 @@ class StoryPane:
         self._updates: dict[tuple[str, str], object] = {}  # (id, version) -> what the update added
         self._shown: tuple = (None, None, None, None)  # article, analysis, decision event, update
         self._shown_status = ""
+        self._reopened = ""  # why the story on screen is back in the inbox (KILLED, WITHHELD, updated)
         self.text_stale = False  # the text pane was hidden when the story changed
 
     @property
@@ -53,6 +55,8 @@ class StoryPane:
             svc.prioritise([article.id, *screen.query_one(ArticleList).neighbours()])
         status = "" if analysis is not None else self._status(article_id)
         event = svc.current_event(article_id) if article_id else None
+        row = svc.row(article_id) if article_id else None
+        reopened = (kill_word(row.article) or "updated") if row is not None and row.reopened else ""
         update = None
         if article is not None and article.updated:
             key = (article.id, article.content_hash)
@@ -65,14 +69,16 @@ class StoryPane:
                     exit_on_error=False,
                 )
             update = self._updates[key] or None
-        same = self._shown_status == status and all(
+        same = self._shown_status == status and self._reopened == reopened and all(
             a is b for a, b in zip((article, analysis, event, update), self._shown, strict=True)
         )
         if same and not scroll:  # an event about other stories: nothing to draw again
             return
-        screen.query_one(SummaryPanel).show(article, analysis, status=status, event=event, update=update)
+        screen.query_one(SummaryPanel).show(article, analysis, status=status, event=event, update=update,
+                                            reopened=reopened)
         self._shown = (article, analysis, event, update)
         self._shown_status = status
+        self._reopened = reopened
         if screen.query_one(ArticleText).display:
             self.paint_text(scroll)
         else:  # hidden (small terminals, outside the reading view): painted when it shows
@@ -84,10 +90,10 @@ class StoryPane:
         text = self.screen.query_one(ArticleText)
         shown_event = event if self.screen.reading else None
         if scroll:
-            text.show(article, analysis, shown_event, update)
+            text.show(article, analysis, shown_event, update, self._reopened)
         else:
             y = text.scroll_y
-            text.show(article, analysis, shown_event, update)
+            text.show(article, analysis, shown_event, update, self._reopened)
             text.scroll_to(y=y, animate=False)
 
     def refresh_text(self) -> None:

@@ -95,7 +95,7 @@ class ArticleList(ScrollView, can_focus=True):
         self._index: dict[str, int] = {}
         self._row_of: Callable[[str], Row | None] = row_of or (lambda _aid: None)
         self.clock = clock or Clock()
-        self._default_language = default_language.casefold()
+        self._default_language = default_language
         self.selected: set[str] = set()
         self._posted: str | None = None  # the article id last announced with Highlighted
         self._text_cache: dict[tuple, tuple] = {}
@@ -335,13 +335,13 @@ class ArticleList(ScrollView, can_focus=True):
         title_text = plain(art.title, one_line=True) or "(untitled)"
         if art.updated:  # a story that changed since it first came: marked, in colour or none
             title_text = "↻ " + title_text
-        source_text = plain(art.source, one_line=True)
+        source_text = plain(row.source, one_line=True)
         age_text = age(art.published or art.received, now)
         extra_parts = []
         if row.sources > 1:
             extra_parts.append(f"{row.sources} sources")
-        lang = plain(art.language, one_line=True)[:5]
-        if lang and lang.casefold() != self._default_language:
+        lang = plain(row.foreign_language(self._default_language), one_line=True)[:5]
+        if lang:
             extra_parts.append(lang)
         if width >= 60 and source_text:
             extra_parts.append(_fit(source_text, 14).rstrip() if cell_len(source_text) > 14 else source_text)

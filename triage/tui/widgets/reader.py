@@ -8,7 +8,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from triage.model import Analysis, Article, DecisionEvent
-from triage.tui.format import Clock, local_when
+from triage.tui.format import BANNER_STYLE, Clock, kill_banner, local_when
 from triage.tui.keymap import bindings
 from triage.tui.safe import plain
 from triage.tui.widgets.summary_lines import (
@@ -42,7 +42,7 @@ class SummaryPanel(Static):
         super().__init__(*args, **kwargs)
         self.clock = clock or Clock()
         self._width = 0
-        self._content: tuple = (None, None, "", None, None)
+        self._content: tuple = (None, None, "", None, None, "")
         self._height: int | None = None
         self._compact = False
         self._lines: dict[tuple[int, bool], SummaryLines] = {}
@@ -55,10 +55,11 @@ class SummaryPanel(Static):
         status: str = "",
         event: DecisionEvent | None = None,
         update=None,
+        reopened: str = "",
     ) -> None:
         """Show `article`'s summary (or a status line while it is being analysed); `update`: what its
-        latest version added (an updated story)."""
-        self._content = (article, analysis, status, event, update)
+        latest version added (an updated story); `reopened`: why a decided story is back in the inbox."""
+        self._content = (article, analysis, status, event, update, reopened)
         self._lines.clear()
         self._paint()
 
@@ -69,7 +70,7 @@ class SummaryPanel(Static):
         key = (width, self._compact)
         got = self._lines.get(key)
         if got is None:
-            article, analysis, status, event, update = self._content
+            article, analysis, status, event, update, reopened = self._content
             got = self._lines[key] = build_summary(
                 article,
                 analysis,
@@ -79,6 +80,7 @@ class SummaryPanel(Static):
                 compact=self._compact,
                 update=update,
                 now=self.clock.now(),
+                reopened=reopened,
             )
         return got
 
@@ -119,10 +121,16 @@ def article_text(
     highlight: str = "bold underline",
     event: DecisionEvent | None = None,
     update=None,
+    reopened: str = "",
 ) -> Text:
     """Title, meta line (and the decision and note, when given) and full text, summary sentences
-    highlighted; with `update`, the sentences it added marked as new."""
+    highlighted; with `update`, the sentences it added marked as new. A killed or withheld item says
+    so above its title: its text is not for use."""
     out = Text()
+    banner = kill_banner(article)
+    if banner:
+        out.append(f" {banner} ", style=BANNER_STYLE)
+        out.append("\n")
     out.append(plain(article.title, one_line=True) or "(untitled)", style="bold")
     out.append("\n")
     meta = [
@@ -144,7 +152,7 @@ def article_text(
     if meta:
         out.append(plain(" · ".join(meta), one_line=True), style="dim")
         out.append("\n")
-    line = decision_line(event)
+    line = decision_line(event, reopened)
     if line is not None:
         out.append_text(line)
         out.append("\n")
@@ -198,12 +206,14 @@ class ArticleText(VerticalScroll, can_focus=True):
         analysis: Analysis | None,
         event: DecisionEvent | None = None,
         update=None,
+        reopened: str = "",
     ) -> None:
         """Render an article's full text (scrolled to the top); with `event`, its decision and note;
         with `update`, the sentences its latest version added marked."""
         body = self.query_one("#article-body", Static)
         self.shown_text = (
-            Text("") if article is None else article_text(article, analysis, event=event, update=update)
+            Text("") if article is None
+            else article_text(article, analysis, event=event, update=update, reopened=reopened)
         )
         body.update(self.shown_text)
         self.scroll_home(animate=False)

@@ -206,11 +206,18 @@ def wire_lines(article: Article, now: datetime) -> list[Text]:
     return out
 
 
-def decision_line(event: DecisionEvent | None) -> Text | None:
-    """ "● flagged  note: …" for a story with a decision or a note (the note as literal text), else None."""
+def decision_line(event: DecisionEvent | None, reopened: str = "") -> Text | None:
+    """ "● flagged  note: …" for a story with a decision or a note (the note as literal text), else None.
+
+    `reopened` (KILLED, WITHHELD, updated): the story is back in the inbox, so the line says the decision
+    no longer holds, as the list and its counts do."""
     if event is None or (event.decision is None and not event.note):
         return None
-    line = Text(f"● {event.decision.label if event.decision else 'undecided'}", style="bold")
+    if reopened and event.decision is not None:
+        was = event.decision.label
+        line = Text(f"● back in the inbox: {reopened} since it was marked {was}", style="bold")
+    else:
+        line = Text(f"● {event.decision.label if event.decision else 'undecided'}", style="bold")
     if event.note:
         line.append("  note: ", style="bold")
         line.append(plain(event.note, one_line=True))
@@ -227,10 +234,11 @@ def build_summary(
     compact: bool = False,
     update=None,
     now: datetime | None = None,
+    reopened: str = "",
 ) -> SummaryLines:
     """Wrap a story's summary for `width` cells. Compact: each kind of chips and the terms on one
     line (whole chips, "+N" for the rest), for small terminals. `update` (triage.catalog.changes.Update):
-    what the story's latest version added, said in one line at the top."""
+    what the story's latest version added, said in one line at the top; `reopened`: see decision_line."""
     width = max(10, width)
     if article is None:
         return SummaryLines(head=(Text("No article selected.", style="italic"),))
@@ -243,7 +251,7 @@ def build_summary(
         head.extend(_wrap(wire, width)[:2] if compact else _wrap(wire, width))
     if article.updated:
         head.extend(_wrap(update_line(article, update, now), width)[:2])
-    line = decision_line(event)
+    line = decision_line(event, reopened)
     if line is not None:
         head.extend(_wrap(line, width)[:2] if compact else _wrap(line, width))
     if analysis is None:

@@ -14,6 +14,9 @@ fits; no label is ever cut in the middle of a word. In words, from the first thi
  9. filter texts go; the filter marks and the match count stay ("/ (12)");
 10. the decided views are shown by their list marks: "Inbox 50 F 3 X 1 A 9 All 63".
 
+The current view's count says "+N" for the N rows decided on screen that stay listed until the view
+changes ("Inbox 24+1" over 25 rows): the count is of the view, the rows are what the list holds.
+
 NOT SAVED is never dropped (decisions the disk refused: the one thing a person must not miss).
 The five view counts come next: in their tightest form they and NOT SAVED take at most 60 cells,
 so at 80 columns all five always show. Only on narrower terminals are whole parts dropped, the
@@ -73,6 +76,7 @@ class Status:
     activity: str = ""  # e.g. "fetching feeds 2/5"
     not_saved: int = 0
     matches: int | None = None  # stories the search or filter found (None: not known yet, or no filter)
+    kept: int = 0  # rows decided on screen and still listed: the view's count leaves them out ("+1")
 
 
 def compact_count(n: int) -> str:
@@ -93,8 +97,11 @@ def _views(status: Status, level: int) -> list[Text]:
         n = status.counts.get(name, 0)
         count = compact_count(n) if level >= 3 else f"{n:,}"
         key = f"{i} " if level <= 1 else ""
-        style = "bold reverse" if name == status.view.name else ""
-        items.append(Text(f"{key}{labels[name]} {count}", style=style))
+        current = name == status.view.name
+        kept = ""
+        if current and status.kept:
+            kept = f"+{compact_count(status.kept) if level >= 3 else status.kept}"
+        items.append(Text(f"{key}{labels[name]} {count}{kept}", style="bold reverse" if current else ""))
     return items
 
 
