@@ -63,7 +63,7 @@ class TriageService:
         names, files = feed_tags(settings)
         known: dict[str, Analysis] = {}
         self.catalog = Catalog(rules=self.rules, analysis_of=known.get, source_tags=names, file_tags=files,
-                               default_language=str(settings.get("ui.default_language", "en") or ""))
+                               default_language=settings.ui.default_language)
         self.live = Live(self)
         self.analyses = Analyses(
             settings, self.catalog, emit=self.emit, spawn=self.live.spawn, analyzer=analyzer, known=known
