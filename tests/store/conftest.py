@@ -14,7 +14,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,8 @@ SERVER_UID = 65534  # nobody: the server never runs as root
 def pg_bindir() -> Path | None:
     """The folder of initdb and pg_ctl (PG_BINDIR, else Debian's newest), or None."""
     given = os.environ.get("PG_BINDIR")
-    candidates = [given] if given else sorted(glob.glob(PG_BIN_GLOB), key=lambda p: int(p.split("/")[-2]))[::-1]
+    found = sorted(glob.glob(PG_BIN_GLOB), key=lambda p: int(p.split("/")[-2]), reverse=True)
+    candidates = [given] if given else found
     for folder in candidates:
         if folder and os.access(os.path.join(folder, "initdb"), os.X_OK) and \
                 os.access(os.path.join(folder, "pg_ctl"), os.X_OK):

@@ -1,4 +1,5 @@
-"""DecisionStore semantics on real TinyDB files: decide, undo, notes, queries, modes, schema, plain TinyDB."""
+"""Store semantics on both backends (decide, undo, notes, queries), then the TinyDB file's own: modes,
+schema, plain TinyDB."""
 
 from __future__ import annotations
 
@@ -21,10 +22,9 @@ def db(tmp_path):
 
 
 @pytest.fixture
-def store(db):
-    s = DecisionStore(db, user="ann", host="h1")
-    yield s
-    s.close()
+def store(backend):
+    """A store of user ann on host h1: a TinyDB file, or PostgreSQL as the role ann."""
+    return backend.open(user="ann", host="h1")
 
 
 def article(n: int, source: str = "Wire") -> Article:
@@ -86,12 +86,12 @@ def test_decide_many_one_batch_and_undo_many(store):
     assert all(e.decision is None for e in undone)
 
 
-def test_current_many_and_query_filters(store):
+def test_current_many_and_query_filters(store, backend):
     store.decide(article(1, "BBC News"), "flag", "call the mayor")
     store.decide(article(2, "Reuters"), "archive")
     store.decide(article(3, "BBC World"), "follow-up")
     store.decide("a2", None)
-    other = DecisionStore(store.path, user="bob", host="h2")
+    other = backend.open(user="bob", host="h2")
     other.decide(article(4, "AFP"), "flag")
     other.close()
     store.refresh()
@@ -272,8 +272,8 @@ def test_unknown_decision_is_a_value_error(store):
     assert store.current("a1") is None
 
 
-def test_closed_store_refuses_writes(db):
-    s = DecisionStore(db)
+def test_closed_store_refuses_writes(backend):
+    s = backend.open()
     s.close()
     with pytest.raises(Exception, match="closed"):
         s.decide("a1", "flag")
