@@ -17,6 +17,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -95,7 +96,7 @@ class PgServer:
 
     def url(self, dbname: str, user: str | None = None, **params: str) -> str:
         query = "&".join([f"host={self.socket_dir}", f"port={self.port}",
-                          *(f"{k}={v}" for k, v in params.items())])
+                          *(f"{k}={quote(v, safe='')}" for k, v in params.items())])
         who = f"{user}@" if user else ""
         return f"postgresql://{who}/{dbname}?{query}"
 

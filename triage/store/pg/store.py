@@ -54,7 +54,7 @@ from triage.store.events import (
     utc_now_iso,
 )
 from triage.store.log import EventLog
-from triage.store.pg.conninfo import check_url, display_name, rescue_key
+from triage.store.pg.conninfo import UrlError, check_url, display_name, rescue_key
 from triage.store.pg.schema import SchemaMissingError, check_schema
 from triage.store.query import EventQuery, decision_value
 from triage.store.rescue import (
@@ -83,6 +83,7 @@ _ROW_KEYS = ("uid", "article_id", "decision", "note", "user", "host", "at", "tit
              "action", "batch", "version", "urgency", "slugline", "wire_version")
 _SAFETY_SECONDS = 5.0  # refresh() asks the server for new rows at least this often
 _RECONNECT_SECONDS = 0.5  # refresh() tries a lost server no more often than this
+STATEMENT_TIMEOUT = "5s"  # a write waits no longer (unless the URL's options set statement_timeout)
 
 
 def _reason(exc: BaseException) -> str:
@@ -115,7 +116,10 @@ class PostgresStore:
                  connect_timeout: float = 3.0) -> None:
         check_url(url)
         self.name = display_name(url)
-        params = conninfo_to_dict(url)
+        try:
+            params = conninfo_to_dict(url)
+        except psycopg.Error:  # libpq's reason may quote the URL: not repeated
+            raise UrlError(f"{self.name}: not a PostgreSQL URL libpq can read.") from None
         params.setdefault("connect_timeout", str(max(1, round(connect_timeout))))
         params.setdefault("application_name", "triage")
         self._conninfo = make_conninfo("", **params)
@@ -197,6 +201,8 @@ class PostgresStore:
         self._drop()
         conn = psycopg.connect(self._conninfo, autocommit=True)
         try:
+            if "statement_timeout" not in self._conninfo:
+                conn.execute(f"SET statement_timeout = '{STATEMENT_TIMEOUT}'")
             check_schema(conn, self.name)
             row = conn.execute("SELECT current_user").fetchone()
             listen = psycopg.connect(self._conninfo, autocommit=True)
