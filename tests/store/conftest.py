@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,6 +130,17 @@ class PgServer:
         name = f"desk_{next(self._dbs)}"
         self.sql(f"CREATE DATABASE {name} TEMPLATE triage_template")
         return name
+
+
+def caught_up(store: Any, timeout: float = 10.0) -> bool:
+    """refresh() until it takes something in (True), or False after `timeout`. After another's write
+    has returned, the file answers at once; the server's notification may still be on its way."""
+    deadline = time.monotonic() + timeout
+    while not store.refresh():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from tinydb import TinyDB
 
+from tests.store.conftest import caught_up
 from triage.model import Article, Decision
 from triage.store import CorruptStoreError, DecisionStore, NewerSchemaError, parse_when
 from triage.store.storage import JournalStorage, journal_path
@@ -94,7 +95,7 @@ def test_current_many_and_query_filters(store, backend):
     other = backend.open(user="bob", host="h2")
     other.decide(article(4, "AFP"), "flag")
     other.close()
-    store.refresh()
+    assert caught_up(store)
     cur = store.current_many()
     assert set(cur) == {"a1", "a2", "a3", "a4"} and cur["a2"].decision is None
     assert set(store.current_many(["a1", "zz"])) == {"a1"}

@@ -179,11 +179,13 @@ class PostgresStore:
 
     # ---- the connections -------------------------------------------------------------------------
     def _failed(self, exc: BaseException) -> None:
-        self._last_error = f"{self.name}: {_reason(exc)}"
+        error = f"{self.name}: {_reason(exc)}"
+        if error != self._last_error:  # a server that stays away is logged once, not every poll
+            log.warning("PostgreSQL store %s", error)
+        self._last_error = error
         self._lock_busy = _busy(exc)
         if self._conn is not None and (self._conn.broken or self._conn.closed):
             self._drop()
-        log.warning("PostgreSQL store %s: %s", self.name, _reason(exc))
 
     def _drop(self) -> None:
         for conn in (self._conn, self._listen):
@@ -213,8 +215,7 @@ class PostgresStore:
         self._conn, self._listen = conn, listen
         if row and isinstance(row[0], str):
             self.user = row[0]
-        with conn.transaction():
-            self._catch_up(conn)  # everything written while we were away: NOTIFY kept none of it
+        self._catch_up(conn)  # everything written while we were away: NOTIFY kept none of it
         self._next_check = time.monotonic() + _SAFETY_SECONDS
         if self._want_replay:
             self._want_replay = False
@@ -450,8 +451,7 @@ class PostgresStore:
                                   for d in chunk for key in columns]
                         cur = conn.execute(query.encode(), values)
                         added += max(cur.rowcount, 0)
-                with conn.transaction():
-                    self._catch_up(conn)
+                self._catch_up(conn)
             except pg_errors.InsufficientPrivilege as exc:
                 raise StoreError(f"{self.name}: only the schema's owner may copy other editors' events in "
                                  f"({_reason(exc)}).") from None
@@ -522,9 +522,7 @@ class PostgresStore:
                 if self._log.pending:
                     self.retry_pending()  # catches up as it writes
                 elif self._listener_news() or now >= self._next_check:
-                    conn = self._connect()
-                    with conn.transaction():
-                        self._catch_up(conn)
+                    self._catch_up(self._connect())  # one statement (autocommit)
                     self._next_check = now + _SAFETY_SECONDS
             except (psycopg.Error, StoreError) as exc:
                 self._failed(exc)
