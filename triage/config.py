@@ -14,6 +14,8 @@ __all__ = ["RANGES", "SECTIONS", "AnalysisSettings", "ConfigError", "FetchSettin
            "WatchSettings", "default_config_text", "feeds_file_for", "load_settings", "user_config_path"]
 
 APP_NAME = "triage"
+# A store location starting so is a PostgreSQL URL, not a file (as triage.store.open reads it).
+_SERVER_SCHEMES = ("postgresql://", "postgres://")
 
 
 class ConfigError(Exception):
@@ -256,10 +258,16 @@ class Settings:
     configured_feeds: tuple[dict[str, Any], ...] = ()  # the config files' own [[feeds]] tables
     config_files: tuple[Path, ...] = ()
     data_dir: Path = field(default_factory=Path)
-    db_path: Path = field(default_factory=Path)
+    db_path: Path = field(default_factory=Path)  # the TinyDB decisions file (unused when db_url is set)
+    db_url: str = ""  # the PostgreSQL store (--db / paths.db / TRIAGE_DB given a postgresql:// URL)
     inbox: tuple[Path, ...] = ()
     feeds_file: Path | None = None  # triage's own feed list (feeds.toml beside the config file)
     _feeds: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # read once, on use
+
+    @property
+    def db(self) -> str:
+        """The store as given to `--db` and the store factory: the PostgreSQL URL, else the file's path."""
+        return self.db_url or str(self.db_path)
 
     @property
     def feeds(self) -> list[dict[str, Any]]:
@@ -365,7 +373,8 @@ def load_settings(
 
     if db is None:
         db = env_db or data["paths"]["db"] or None
-    resolved_db = Path(db).expanduser() if db else resolved_data / "decisions.json"
+    db_url = str(db).strip() if isinstance(db, str) and db.strip().lower().startswith(_SERVER_SCHEMES) else ""
+    resolved_db = Path(db).expanduser() if db and not db_url else resolved_data / "decisions.json"
 
     if inbox:
         inbox_paths = tuple(Path(p).expanduser() for p in inbox)
@@ -383,6 +392,7 @@ def load_settings(
         config_files=tuple(files),
         data_dir=resolved_data,
         db_path=resolved_db,
+        db_url=db_url,
         inbox=inbox_paths,
         feeds_file=feeds_file,
     )

@@ -1,6 +1,11 @@
 """Decision store benchmark: the journaled store beside plain TinyDB JSONStorage at 1k, 10k, 100k events.
 
 Run from the repo root:  python tests/bench/store_bench.py   (about 2-4 minutes)
+With --db postgresql://... (or --start-server: a throwaway local cluster, as the tests start one) it
+measures the two backends in the same run instead: a durable decide on the TinyDB file and on
+PostgreSQL (median, p99), then a desk of simulated editors (50 by default, each deciding once every
+2 s and polling refresh() as an open TUI does): p99 decide and the slowest fan-out, the time until
+every other editor's refresh() has taken a decision in.
 Each size starts from the same seeded TinyDB file (events over 60 days, 10,000 articles at most).
 Measured per storage: open + current decisions of 10,000 articles, decide (durable: fdatasync; the
 store compacts every 1000 events in a thread meanwhile), a filtered query. Plain TinyDB inserts are
@@ -23,6 +28,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -248,13 +254,153 @@ def cli_listing(path: Path) -> tuple[float, float]:
     return (elapsed, cpu) if proc.returncode == 0 else (float("nan"), float("nan"))
 
 
+def durable_decides(location: str, decides: int, rescue: Path) -> dict[str, float]:
+    """`decides` durable decisions on one store, timed one by one."""
+    from triage.store.open import open_store
+
+    store = open_store(location, rescue_dirs=[rescue])
+    store.decide("warm-up", "flag")
+    times = []
+    for n in range(decides):
+        t = time.perf_counter()
+        store.decide(f"d{n % 500}", DECISIONS[n % 3], "bench")
+        times.append(time.perf_counter() - t)
+    store.close()
+    return {"median": statistics.median(times), "p99": pct(times, 0.99), "max": max(times), "n": decides}
+
+
+def _editor_process(location: str, names: list[str], everyone: list[str], seconds: float, period: float,
+                    poll: float, start: float, rescue: str, out: Any) -> None:
+    """Editors (threads of one process, each with its own store): decide every `period` seconds from
+    `start` for `seconds`, poll refresh() every `poll`; report decides and when others' were seen."""
+    import threading
+
+    from triage.store.open import open_store
+
+    records: list[tuple[str, str, str, float, float]] = []
+    lock = threading.Lock()
+
+    def editor(name: str, phase: float) -> None:
+        store = open_store(location, user=name, rescue_dirs=[f"{rescue}/{name}"])
+        expected = {other: 1 for other in everyone if other != name}  # the next decision of each other
+        next_decide = start + phase
+        n = 0
+        while time.monotonic() < start + seconds + 2.0:
+            now = time.monotonic()
+            if now >= next_decide and now < start + seconds:
+                n += 1
+                t = time.perf_counter()
+                store.decide(f"{name}-{n}", "flag", "desk")
+                took = time.perf_counter() - t
+                with lock:
+                    records.append(("decide", name, f"{name}-{n}", time.monotonic(), took))
+                next_decide += period
+            if store.refresh():  # look up what others decided next: a few lookups, not a scan
+                at = time.monotonic()
+                for other, k in expected.items():
+                    while store.current(f"{other}-{k}") is not None:
+                        with lock:
+                            records.append(("seen", name, f"{other}-{k}", at, 0.0))
+                        k += 1
+                    expected[other] = k
+            time.sleep(poll)
+        store.close()
+
+    rng = random.Random(hash(tuple(names)))
+    threads = [threading.Thread(target=editor, args=(nm, rng.uniform(0, period))) for nm in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out.put(records)
+
+
+def desk(location: str, editors: int, seconds: float, period: float, poll: float, tmp: Path,
+         processes: int = 5) -> dict[str, float]:
+    """A desk of `editors` on one store (see the module docstring); figures in seconds."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    names = [f"ed{n:02d}" for n in range(editors)]
+    start = time.monotonic() + 3.0  # every store opened before the first decision
+    procs = [ctx.Process(target=_editor_process, args=(location, names[k::processes], names, seconds, period,
+                                                       poll, start, str(tmp / "rescue"), queue))
+             for k in range(processes)]
+    for proc in procs:
+        proc.start()
+    records = [r for _ in procs for r in queue.get(timeout=seconds + 120)]
+    for proc in procs:
+        proc.join()
+    decided = {aid: (at, took) for kind, _, aid, at, took in records if kind == "decide"}
+    seen: dict[str, list[float]] = {}
+    for kind, _, aid, at, _ in records:
+        if kind == "seen" and aid in decided:
+            seen.setdefault(aid, []).append(at)
+    fanout = [max(times) - decided[aid][0] for aid, times in seen.items() if len(times) == editors - 1]
+    incomplete = sum(1 for aid in decided if len(seen.get(aid, ())) != editors - 1)
+    durations = [took for _, took in decided.values()]
+    return {"decides": len(decided), "median": statistics.median(durations), "p99": pct(durations, 0.99),
+            "fan_median": statistics.median(fanout), "fan_p99": pct(fanout, 0.99), "fan_max": max(fanout),
+            "incomplete": incomplete}
+
+
+def backends(url: str, decides: int, editors: int, seconds: float) -> int:
+    """The two backends in one run (see the module docstring)."""
+    from triage.store.open import store_name
+
+    with tempfile.TemporaryDirectory(prefix="store-bench-") as tmp:
+        directory = Path(tmp)
+        file_db = str(directory / "desk.json")
+        print(f"durable decide, {decides} each (the file: fdatasync of the journal; PostgreSQL: a commit)")
+        for name, location in (("TinyDB file", file_db), ("PostgreSQL", url)):
+            r = durable_decides(location, decides, directory / "rescue")
+            print(f"  {name:<12} median {ms(r['median']):6.2f} ms  p99 {ms(r['p99']):6.2f} ms  "
+                  f"max {ms(r['max']):6.1f} ms")
+        print(f"{editors} editors, each deciding once every 2 s for {seconds:.0f} s, refresh() every 0.1 s "
+              f"(an open TUI polls every 1 s: add up to that)")
+        for name, location in (("TinyDB file", str(directory / "desk2.json")), ("PostgreSQL", url)):
+            r = desk(location, editors, seconds, 2.0, 0.1, directory)
+            print(f"  {name:<12} {int(r['decides'])} decides: median {ms(r['median']):6.2f} ms  p99 "
+                  f"{ms(r['p99']):6.2f} ms; fan-out to all {editors - 1} others: median "
+                  f"{ms(r['fan_median']):6.0f} ms  p99 {ms(r['fan_p99']):6.0f} ms  slowest "
+                  f"{ms(r['fan_max']):6.0f} ms ({int(r['incomplete'])} not seen by all)")
+        print(f"(PostgreSQL: {store_name(url)})")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="", help="a postgresql:// URL: compare the two backends")
+    parser.add_argument("--start-server", action="store_true",
+                        help="start a throwaway PostgreSQL (Debian's initdb/pg_ctl) and compare on it")
+    parser.add_argument("--editors", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=20.0, help="how long the simulated desk decides")
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--decides", type=int, default=2000, help="durable decides timed per size (store)")
     parser.add_argument("--kills", type=int, default=200, help="kill -9 rounds (0: skip)")
     parser.add_argument("--seed", type=int, default=8)
     args = parser.parse_args()
+    if args.start_server:
+        from tests.store.conftest import PgServer, pg_bindir
+
+        bindir = pg_bindir()
+        if bindir is None:
+            print("no PostgreSQL server binaries (initdb, pg_ctl) here", file=sys.stderr)
+            return 1
+        server = PgServer(bindir, Path(tempfile.mkdtemp(prefix="triage-pg-bench-")))
+        server.init()
+        server.template()
+        try:
+            return backends(server.url(server.new_db(), server.role("bench")), args.decides, args.editors,
+                            args.seconds)
+        finally:
+            server.stop("fast")
+            import shutil
+
+            shutil.rmtree(server.root, ignore_errors=True)
+    if args.db:
+        return backends(args.db, args.decides, args.editors, args.seconds)
     rng = random.Random(args.seed)
     sizes = [int(s) for s in args.sizes.split(",")]
     rows = []

@@ -1,4 +1,5 @@
-"""DecisionStore semantics on real TinyDB files: decide, undo, notes, queries, modes, schema, plain TinyDB."""
+"""Store semantics on both backends (decide, undo, notes, queries), then the TinyDB file's own: modes,
+schema, plain TinyDB."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from tinydb import TinyDB
 
+from tests.store.conftest import caught_up
 from triage.model import Article, Decision
 from triage.store import CorruptStoreError, DecisionStore, NewerSchemaError, parse_when
 from triage.store.storage import JournalStorage, journal_path
@@ -21,10 +23,9 @@ def db(tmp_path):
 
 
 @pytest.fixture
-def store(db):
-    s = DecisionStore(db, user="ann", host="h1")
-    yield s
-    s.close()
+def store(backend):
+    """A store of user ann on host h1: a TinyDB file, or PostgreSQL as the role ann."""
+    return backend.open(user="ann", host="h1")
 
 
 def article(n: int, source: str = "Wire") -> Article:
@@ -86,15 +87,15 @@ def test_decide_many_one_batch_and_undo_many(store):
     assert all(e.decision is None for e in undone)
 
 
-def test_current_many_and_query_filters(store):
+def test_current_many_and_query_filters(store, backend):
     store.decide(article(1, "BBC News"), "flag", "call the mayor")
     store.decide(article(2, "Reuters"), "archive")
     store.decide(article(3, "BBC World"), "follow-up")
     store.decide("a2", None)
-    other = DecisionStore(store.path, user="bob", host="h2")
+    other = backend.open(user="bob", host="h2")
     other.decide(article(4, "AFP"), "flag")
     other.close()
-    store.refresh()
+    assert caught_up(store)
     cur = store.current_many()
     assert set(cur) == {"a1", "a2", "a3", "a4"} and cur["a2"].decision is None
     assert set(store.current_many(["a1", "zz"])) == {"a1"}
@@ -272,8 +273,8 @@ def test_unknown_decision_is_a_value_error(store):
     assert store.current("a1") is None
 
 
-def test_closed_store_refuses_writes(db):
-    s = DecisionStore(db)
+def test_closed_store_refuses_writes(backend):
+    s = backend.open()
     s.close()
     with pytest.raises(Exception, match="closed"):
         s.decide("a1", "flag")

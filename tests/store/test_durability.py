@@ -1,4 +1,5 @@
-"""Crash, corruption and disk-error behaviour with real processes and real files (no mocks)."""
+"""Crash, corruption and disk-error behaviour with real processes and real files (no mocks). The kill -9
+tests run on both backends; the server's own faults are in test_pg_faults.py."""
 
 from __future__ import annotations
 
@@ -20,16 +21,17 @@ from triage.store.storage import journal_path
 WRITER = Path(__file__).with_name("writer.py")
 
 
-def start_writer(db: Path, prefix: str, count: int, *extra: str) -> subprocess.Popen:
+def start_writer(db: Path | str, prefix: str, count: int, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, str(WRITER), str(db), prefix, str(count), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
 
-def test_kill_9_loop_keeps_every_acknowledged_event(tmp_path):
-    """A few dozen writers killed at random instants (compaction every 7 events: some die mid-compaction)."""
-    db = tmp_path / "d.json"
+def test_kill_9_loop_keeps_every_acknowledged_event(backend, tmp_path):
+    """A few dozen writers killed at random instants (the file: compaction every 7 events, so some die
+    mid-compaction; PostgreSQL: some die inside a transaction)."""
+    db = backend.where()
     rng = random.Random(6)
     acknowledged: set[str] = set()
     kills = 0
@@ -44,11 +46,14 @@ def test_kill_9_loop_keeps_every_acknowledged_event(tmp_path):
         kills += 1
         lines = (first + out).split()
         acknowledged.update(f"r{round_}-{n}" for n in lines)
-        store = DecisionStore(db)  # opens after every kill, with every acknowledged event
+        store = backend.open()  # opens after every kill, with every acknowledged event
         missing = acknowledged - set(store.current_many())
         store.close(compact=False)
         assert not missing, f"round {round_}: lost {sorted(missing)[:5]}"
     assert kills == 30 and len(acknowledged) >= 30
+    if backend.kind == "pg":
+        return
+    db = Path(db)
     store = DecisionStore(db)
     store.compact()
     store.close()
@@ -292,10 +297,10 @@ def test_permission_denied_keeps_decision_pending_until_writable(tmp_path):
         ("a0", ""), ("perm-1", "while denied")]
 
 
-def test_kill_9_two_writers_at_once(tmp_path):
-    """Two writers on one file, each killed at its own random instant: a dead lock holder, a torn
-    append or a half-done compaction of one must not cost the other any acknowledged event."""
-    db = tmp_path / "d.json"
+def test_kill_9_two_writers_at_once(backend):
+    """Two writers on one store, each killed at its own random instant: a dead lock holder, a torn
+    append, a half-done compaction or transaction of one must not cost the other any acknowledged event."""
+    db = backend.where()
     rng = random.Random(9)
     acknowledged: set[str] = set()
     for round_ in range(12):
@@ -307,7 +312,7 @@ def test_kill_9_two_writers_at_once(tmp_path):
         for k, (proc, first) in enumerate(zip(procs, firsts, strict=False)):
             out, _ = proc.communicate(timeout=30)
             acknowledged.update(f"r{round_}w{k}-{n}" for n in (first + out).split())
-    store = DecisionStore(db)
+    store = backend.open()
     missing = acknowledged - set(store.current_many())
     store.close()
     assert not missing and len(acknowledged) >= 24

@@ -1,4 +1,5 @@
-"""Several processes on one decisions file: no event overwrites another; open stores see the others."""
+"""Several processes on one store: no event overwrites another; open stores see the others. The first
+tests run on both backends (a TinyDB file, PostgreSQL), the rest on the file's own mechanics."""
 
 from __future__ import annotations
 
@@ -11,9 +12,37 @@ from pathlib import Path
 
 import pytest
 
+from tests.store.conftest import caught_up
 from triage.store import DecisionStore, PendingWriteError
 
 WRITER = Path(__file__).with_name("writer.py")
+
+
+def test_concurrent_writer_processes_lose_nothing_on_either_store(backend, tmp_path):
+    writers, count = 4, 150
+    go = tmp_path / "go"
+    procs = [
+        subprocess.Popen([sys.executable, str(WRITER), backend.where(f"user{k}"), f"w{k}", str(count),
+                          "--user", f"user{k}", "--start-when", str(go)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for k in range(writers)
+    ]
+    time.sleep(0.5)
+    go.touch()
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        assert len(out.split()) == count
+    events = backend.open().query(history=True)
+    assert len(events) == writers * count and len({e.uid for e in events}) == writers * count
+    by_writer: dict[str, list[int]] = {}
+    for event in events:
+        prefix, n = event.article_id.split("-")
+        assert event.user == f"user{prefix[1:]}"  # the file: the writer's login; PostgreSQL: its role
+        by_writer.setdefault(prefix, []).append(int(n))
+    assert by_writer == {f"w{k}": list(range(1, count + 1)) for k in range(writers)}
+    owners = [e.article_id.split("-")[0] for e in events]
+    assert sum(1 for x, y in itertools.pairwise(owners) if x != y) > writers  # at the same time
 
 
 def test_concurrent_writer_processes_lose_nothing(tmp_path):
@@ -68,25 +97,23 @@ def test_refresh_sees_another_process_within_a_poll(tmp_path):
     assert order == ["a1", "other-1", "other-2", "other-3", "a1"]
 
 
-def test_refresh_after_incremental_journal_growth(tmp_path):
-    db = tmp_path / "d.json"
-    a = DecisionStore(db, user="ann")
-    b = DecisionStore(db, user="bob")
+def test_refresh_after_incremental_growth(backend):
+    a = backend.open(user="ann")
+    b = backend.open(user="bob")
     b.decide("x1", "flag")
-    assert a.refresh() is True and a.current("x1").user == "bob"
+    assert caught_up(a) and a.current("x1").user == "bob"
     a.decide("x1", "archive")
-    assert b.refresh() is True and b.current("x1").decision.value == "archive"
+    assert caught_up(b) and b.current("x1").decision.value == "archive"
     assert b.undo("x1")[0].decision.value == "flag"  # undo acts on the latest change, whoever made it
-    b.close()  # compacts: a sees a replaced main file and reloads
-    assert a.refresh() is True
+    b.close()  # the file: compacts, so a sees a replaced main file and reloads
+    assert caught_up(a)
     assert [e.action for e in a.history("x1")] == ["decide", "decide", "undo"]
     a.close()
 
 
-def test_refresh_reports_events_taken_in_by_a_write(tmp_path):
-    db = tmp_path / "d.json"
-    a = DecisionStore(db, user="ann")
-    b = DecisionStore(db, user="bob")
+def test_refresh_reports_events_taken_in_by_a_write(backend):
+    a = backend.open(user="ann")
+    b = backend.open(user="bob")
     a.decide("x1", "flag")
     assert a.refresh() is False
     b.decide("x2", "archive")
@@ -215,11 +242,10 @@ def test_a_plain_tinydb_insert_does_not_hide_a_journal_event(tmp_path):
     assert len(again) == 3
 
 
-def test_threads_of_one_process_share_a_store(tmp_path):
+def test_threads_of_one_process_share_a_store(backend):
     import threading
 
-    db = tmp_path / "d.json"
-    store = DecisionStore(db, compact_every=50)  # background compactions while the threads write
+    store = backend.open(compact_every=50)  # the file: background compactions while the threads write
     errors: list[BaseException] = []
 
     def work(k: int) -> None:
@@ -239,9 +265,11 @@ def test_threads_of_one_process_share_a_store(tmp_path):
         t.join()
     assert not errors
     store.close()
-    data = json.loads(db.read_text())
-    assert sorted(int(k) for k in data["events"]) == list(range(1, 601))
-    assert len({d["article_id"] for d in data["events"].values()}) == 600
+    if backend.kind == "file":
+        data = json.loads(Path(backend.location).read_text())
+        assert sorted(int(k) for k in data["events"]) == list(range(1, 601))
+    events = backend.open().query(history=True)
+    assert len(events) == 600 and len({e.article_id for e in events}) == 600
 
 
 def test_tinydb_api_writes_through_journal_storage_are_seen(tmp_path):

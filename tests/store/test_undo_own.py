@@ -1,5 +1,6 @@
-"""Session undo (DecisionStore.undo_own): takes back this session's own change and nothing else,
-atomically under the file lock, for a decision, a note or a batch; another writer's change wins."""
+"""Session undo (Store.undo_own) on both backends: takes back this session's own change and nothing
+else, atomically (the file lock, the server's lock), for a decision, a note or a batch; another
+writer's change wins."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,15 +17,18 @@ from triage.store.storage import journal_path
 
 
 @pytest.fixture
-def db(tmp_path):
-    return tmp_path / "d.json"
+def db(backend):
+    """Where the stores of a test live: a TinyDB file, or a PostgreSQL database (its roles the users)."""
+    return backend
 
 
-def store_for(db: Path, user: str) -> DecisionStore:
-    return DecisionStore(db, user=user, host="desk", rescue_dirs=[db.parent / "rescue"])
+def store_for(db: Any, user: str) -> Any:
+    if isinstance(db, Path):  # the TinyDB file only
+        return DecisionStore(db, user=user, host="desk", rescue_dirs=[db.parent / "rescue"])
+    return db.open(user=user, host="desk")
 
 
-def state(store: DecisionStore, article_id: str) -> tuple[str | None, str]:
+def state(store: Any, article_id: str) -> tuple[str | None, str]:
     store.refresh()
     event = store.current(article_id)
     return (event.decision.value if event and event.decision else None, event.note if event else "")
@@ -106,8 +111,9 @@ def test_a_given_state_is_used_when_passed(db):
 
 def test_an_event_from_another_process_is_a_conflict(db, tmp_path):
     code = (
-        "import sys; from triage.store import DecisionStore\n"
-        f"s = DecisionStore({str(db)!r}, user='carl'); e = s.decide('a1', 'flag'); print(e.uid); s.close()\n"
+        "import sys; from triage.store.open import open_store\n"
+        f"s = open_store({db.where('carl')!r}, user='carl', rescue_dirs=[{str(tmp_path / 'r')!r}])\n"
+        "e = s.decide('a1', 'flag'); print(e.uid); s.close()\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                           check=True)
@@ -121,7 +127,8 @@ def test_an_event_from_another_process_is_a_conflict(db, tmp_path):
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
-def test_undo_on_a_full_disk_is_pending_not_lost(db):
+def test_undo_on_a_full_disk_is_pending_not_lost(tmp_path):
+    db = tmp_path / "d.json"  # the file's own fault (PostgreSQL's: test_pg_faults.py)
     ann = store_for(db, "ann")
     mine = ann.decide("a1", "flag")
     journal_path(db).unlink(missing_ok=True)

@@ -1,6 +1,7 @@
 """Subprocess writer for the store tests: decides events and prints each id once the call has returned.
 
 usage: writer.py DB PREFIX COUNT [--compact-every N] [--fsize-limit BYTES]
+DB is a TinyDB file or a postgresql:// URL (its user is then the writer, whatever --user says).
 COUNT 0 means forever (the kill loop). A printed line is an acknowledged (durable) event.
 With --fsize-limit the process may not grow files past BYTES (RLIMIT_FSIZE, SIGXFSZ ignored): writes
 fail with EFBIG like on a full disk; the writer then reports the pending count, lifts the limit and retries.
@@ -16,7 +17,8 @@ import signal
 import sys
 import time
 
-from triage.store import DecisionStore, PendingWriteError
+from triage.store import PendingWriteError
+from triage.store.open import open_store
 
 
 def main() -> int:
@@ -33,7 +35,7 @@ def main() -> int:
                         help="only refresh until this file exists; print the view")
     args = parser.parse_args()
     decisions = ("follow-up", "archive", "flag")
-    store = DecisionStore(args.db, compact_every=args.compact_every, user=args.user)
+    store = open_store(args.db, compact_every=args.compact_every, user=args.user)
     if args.fsize_limit:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (args.fsize_limit, resource.RLIM_INFINITY))
@@ -56,7 +58,8 @@ def main() -> int:
             refreshes += 1
         store.refresh()
         view = [(e.article_id, e.decision.value if e.decision else None) for e in store.query(history=True)]
-        loads = store._journal.storage.full_loads
+        journal = getattr(store, "_journal", None)  # the TinyDB file's own count
+        loads = journal.storage.full_loads if journal is not None else 0
         print(json.dumps({"refreshes": refreshes, "view": view, "full_loads": loads}))
         store.close()
         return 0

@@ -259,9 +259,10 @@ def _register_subcommands() -> None:
     from triage.cli.feeds import feeds
     from triage.cli.ingest import fetch, ingest
     from triage.cli.serve import serve
+    from triage.cli.store import store
     from triage.cli.summarize import summarize
 
-    for command in (ingest, fetch, summarize, decide, decisions, recover, feeds, serve):
+    for command in (ingest, fetch, summarize, decide, decisions, recover, feeds, serve, store):
         cli.add_command(command)
 
 

@@ -22,7 +22,7 @@ from triage.infra.clock import now_iso
 from triage.model import Article, Decision, DecisionEvent
 
 if TYPE_CHECKING:
-    from triage.store import DecisionStore
+    from triage.store.api import Store
 
 __all__ = ["Action", "DecisionBook", "Saved"]
 
@@ -55,7 +55,7 @@ class Action:
 class DecisionBook:
     """Current decisions by article id; optimistic marks, durable writes in order on a writer thread."""
 
-    def __init__(self, store: Callable[[], DecisionStore]) -> None:
+    def __init__(self, store: Callable[[], Store]) -> None:
         self._store_factory = store
         self._current: dict[str, DecisionEvent] = {}
         self._lock = threading.Lock()
@@ -68,7 +68,7 @@ class DecisionBook:
         self._opened = False
 
     @property
-    def store(self) -> DecisionStore:
+    def store(self) -> Store:
         """The decision store (opened on first use: call from a worker)."""
         got = self._store_factory()
         self._opened = True
@@ -162,7 +162,7 @@ class DecisionBook:
         ids: list[str],
         provisional: list[DecisionEvent],
         what: str,
-        write: Callable[[DecisionStore], list[DecisionEvent]],
+        write: Callable[[Store], list[DecisionEvent]],
     ) -> Action:
         before = {aid: (self.decision(aid), self.note(aid)) for aid in ids}
         with self._lock:
@@ -177,7 +177,7 @@ class DecisionBook:
         ids: list[str],
         provisional: list[DecisionEvent],
         what: str,
-        write: Callable[[DecisionStore], list[DecisionEvent]],
+        write: Callable[[Store], list[DecisionEvent]],
     ) -> Saved:
         from triage.store.errors import PendingWriteError
 
@@ -236,7 +236,7 @@ class DecisionBook:
         given = note or ""
         uids = [ev.uid for ev in provisional]  # the events are known (and rescuable) before they are written
 
-        def write(store: DecisionStore) -> list[DecisionEvent]:
+        def write(store: Store) -> list[DecisionEvent]:
             if len(ids) == 1:
                 return [store.decide(targets[0], decision, given, uid=uids[0])]
             return store.decide_many(list(targets), decision, given, uids=uids)
@@ -248,7 +248,7 @@ class DecisionBook:
         ids = list(article_ids)
         provisional = [self._provisional(aid, self.decision(aid), note, "note") for aid in ids]
 
-        def write(store: DecisionStore) -> list[DecisionEvent]:
+        def write(store: Store) -> list[DecisionEvent]:
             return [store.set_note(ev.article_id, note, uid=ev.uid) for ev in provisional]
 
         return self._submit(ids, provisional, "note", write)
@@ -258,7 +258,7 @@ class DecisionBook:
         and tools' undo; the TUI's `u` is undo_action)."""
         ids = list(article_ids)
 
-        def write(store: DecisionStore) -> list[DecisionEvent]:
+        def write(store: Store) -> list[DecisionEvent]:
             return store.undo(ids)
 
         return self._submit(ids, [], "undo", write)
@@ -273,7 +273,7 @@ class DecisionBook:
         ]
         uids = {ev.article_id: ev.uid for ev in provisional}
 
-        def write(store: DecisionStore) -> list[DecisionEvent]:
+        def write(store: Store) -> list[DecisionEvent]:
             done = action.future.result()  # written before this job: one writer thread, in order
             result = store.undo_own(done.events, uids=uids)
             self._conflicts = [c.reason for c in result.conflicts]

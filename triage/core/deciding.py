@@ -16,7 +16,7 @@ from triage.model import Article, Decision, DecisionEvent
 
 if TYPE_CHECKING:
     from triage.config import Settings
-    from triage.store import DecisionStore
+    from triage.store.api import Store
     from triage.store.rescue import RescueResult
 
 __all__ = ["Decisions"]
@@ -32,7 +32,7 @@ class Decisions:
 
     def __init__(self, settings: Settings, db_path: Path, *, expand: Callable[[Sequence[str]], list[str]],
                  article_of: Callable[[str], Article | None], emit: Callable[[ServiceEvent], None],
-                 store: DecisionStore | None = None) -> None:
+                 store: Store | None = None) -> None:
         self._settings = settings
         self.db_path = db_path
         self._expand = expand
@@ -46,16 +46,17 @@ class Decisions:
         self.rescued: RescueResult | None = None  # when decisions went to a rescue file
 
     @property
-    def store(self) -> DecisionStore:
-        """The decision store, opened on first use (replaying an earlier session's rescue file)."""
+    def store(self) -> Store:
+        """The decision store, opened on first use (replaying an earlier session's rescue file): the
+        settings' PostgreSQL URL when they name one, else the TinyDB file at `db_path`."""
         if self._store is None:
             with self._store_lock:
                 if self._store is None:
-                    from triage.store import DecisionStore
+                    from triage.store.open import open_store
                     from triage.store.rescue import default_rescue_dirs
 
-                    self._store = DecisionStore(
-                        self.db_path,
+                    self._store = open_store(
+                        self._settings.db_url or self.db_path,
                         group_share=self._settings.store.group_share,
                         compact_every=self._settings.store.compact_every,
                         rescue_dirs=default_rescue_dirs(self._settings.data_dir),
@@ -170,7 +171,7 @@ class Decisions:
         queued = len(self.book.unwritten_events())
         return self.pending + queued, self.store_error or ("still being written" if queued else "")
 
-    def rescue_now(self, timeout: float = 1.0):
+    def rescue_now(self, timeout: float = 1.0) -> RescueResult | None:
         """Write every decision that is not durable to the rescue file at once; the RescueResult or None."""
         if self._store is None:
             return None

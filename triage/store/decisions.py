@@ -44,7 +44,7 @@ from typing import Any, Self
 from triage.model import Article, Decision, DecisionEvent
 from triage.store.compaction import Compactor
 from triage.store.errors import PendingWriteError
-from triage.store.events import decision_or_none, new_uid, to_event, undo_target, utc_now_iso
+from triage.store.events import decision_or_none, new_uid, to_doc, to_event, undo_target, utc_now_iso
 from triage.store.query import EventQuery, decision_value
 from triage.store.replay import Rescuer
 from triage.store.rescue import ReplayReport, RescueResult, default_rescue_dirs
@@ -252,6 +252,24 @@ class DecisionStore:
         except PendingWriteError as exc:
             return UndoResult(tuple(exc.events), tuple(conflicts), saved=False, error=self.last_error)
         return UndoResult(tuple(written), tuple(conflicts))
+
+    def append_events(self, events: Sequence[DecisionEvent]) -> int:
+        """Append events as they are (user, host, at and uid kept), skipping uids the file holds: a
+        desk's history moved in (`triage store copy`). How many were added; PendingWriteError as decide."""
+        added: list[Doc] = []
+
+        def build() -> list[Doc]:
+            log = self._journal.log
+            held = {d.get("uid") for d in log.docs} | {d.get("uid") for d in log.pending}
+            added[:] = []
+            for doc in (to_doc(e) for e in events):
+                if doc["uid"] and doc["uid"] not in held:
+                    held.add(doc["uid"])
+                    added.append(doc)
+            return list(added)
+
+        self._journal.write(build)
+        return len(added)
 
     # ---- public API: reading ---------------------------------------------------------------------
     def current(self, article_id: str) -> DecisionEvent | None:

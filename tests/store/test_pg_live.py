@@ -1,0 +1,69 @@
+"""Live across hosts on PostgreSQL: a decision made by another process reaches this store's refresh()
+through LISTEN/NOTIFY; refresh() costs no round trip when nothing changed; a listener that was away
+reads the rows again when it reconnects (NOTIFY kept nothing for it)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import psycopg
+
+WRITE = ("import sys\nfrom triage.store.open import open_store\n"
+         "s = open_store(sys.argv[1], rescue_dirs=[sys.argv[2]])\n"
+         "for aid in sys.argv[3:]:\n    s.decide(aid, 'flag', 'from afar')\ns.close()\n")
+
+
+def decide_elsewhere(pg, user: str, *ids: str) -> float:
+    """Another process (its own data folder) decides; the moment its write returned."""
+    folder = str(pg.tmp / f"other-{user}")
+    proc = subprocess.run([sys.executable, "-c", WRITE, pg.url_for(user), folder, *ids], capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return time.monotonic()
+
+
+def wait_for(store, article_id: str, limit: float = 10.0) -> float:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if store.refresh() and article_id in store.current_many():
+            return time.monotonic()
+        time.sleep(0.01)
+    raise AssertionError(f"{article_id} never arrived")
+
+
+def test_another_process_decision_reaches_refresh(pg):
+    ann = pg.open(user="ann")
+    assert ann.refresh() is False
+    written = decide_elsewhere(pg, "bob", "b1")
+    seen = wait_for(ann, "b1")
+    print(f"fan-out after the other process returned: {1000 * (seen - written):.1f} ms")
+    event = ann.current("b1")
+    assert (event.user, event.note) == ("bob", "from afar")
+    assert ann.refresh() is False
+
+
+def test_refresh_without_news_asks_the_server_nothing(pg):
+    ann = pg.open(user="ann")
+    ann.decide("a1", "flag")  # its own notification: no fetch for that either
+    ann.refresh()
+    # pg_stat_activity is live: a backend's state_change moves with every statement it runs
+    query = ("SELECT pid, state_change FROM pg_stat_activity WHERE usename = 'ann' AND datname = %s "
+             "ORDER BY pid")
+    before = pg.server.sql(query, "postgres", (pg.dbname,))
+    for _ in range(200):
+        assert ann.refresh() is False
+    after = pg.server.sql(query, "postgres", (pg.dbname,))
+    assert len(before) == 2 and after == before  # the store's connection and its listener: untouched
+
+
+def test_a_listener_that_was_away_reads_the_rows_again(pg):
+    ann = pg.open(user="ann")
+    with psycopg.connect(pg.server.url(pg.dbname, pg.server.superuser), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'ann'")
+    decide_elsewhere(pg, "bob", "while-away-1", "while-away-2")  # notified while nobody listened
+    wait_for(ann, "while-away-2")
+    assert {"while-away-1", "while-away-2"} <= set(ann.current_many())
+    ann.decide("a3", "archive")  # and it writes again
+    assert [e.article_id for e in ann.query(history=True)] == ["while-away-1", "while-away-2", "a3"]

@@ -1,0 +1,57 @@
+"""open_store: the one place that picks the backend for a store location (a file path or a URL).
+
+A ``postgresql://`` URL opens the PostgreSQL store (the `postgres` extra: psycopg 3); anything else
+is a TinyDB decisions file, as it always was. Without the extra a URL gets one sentence naming it,
+never a traceback and never a file named after the URL.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from triage.store.errors import StoreError
+from triage.store.pg.conninfo import UrlError, display_name, is_server_url
+
+if TYPE_CHECKING:
+    from triage.store.api import Store
+
+__all__ = ["MissingExtraError", "is_server_url", "open_store", "store_name"]
+
+EXTRA_HINT = "pip install 'triage[postgres]'"
+
+
+class MissingExtraError(StoreError):
+    """A PostgreSQL URL on an install without the `postgres` extra."""
+
+
+def store_name(location: str | os.PathLike[str]) -> str:
+    """A store's location as people may see it (a URL without any password)."""
+    return display_name(location) if isinstance(location, str) and is_server_url(location) else str(location)
+
+
+def open_store(location: str | os.PathLike[str], *, group_share: bool = False, compact_every: int = 1000,
+               rescue_dirs: Sequence[str | os.PathLike[str]] | None = None, user: str | None = None,
+               host: str | None = None, replay: bool = True) -> Store:
+    """The store at `location`: PostgreSQL for a postgresql:// URL, else the TinyDB file.
+
+    `user` names the writer of a file store only: on PostgreSQL the database role does (the URL's
+    user, or libpq's default). StoreError, one sentence, when the location cannot be used."""
+    if isinstance(location, str) and is_server_url(location):
+        try:
+            import psycopg  # noqa: F401 - only to learn whether the extra is installed
+        except ImportError:
+            raise MissingExtraError(
+                f"{display_name(location)}: a PostgreSQL store needs triage's postgres extra "
+                f"({EXTRA_HINT}).") from None
+        from triage.store.pg.store import PostgresStore
+
+        try:
+            return PostgresStore(location.strip(), host=host, rescue_dirs=rescue_dirs, replay=replay)
+        except UrlError as exc:
+            raise StoreError(str(exc)) from None
+    from triage.store.decisions import DecisionStore
+
+    return DecisionStore(location, group_share=group_share, compact_every=compact_every,
+                         rescue_dirs=rescue_dirs, user=user, host=host, replay=replay)

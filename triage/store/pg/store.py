@@ -1,0 +1,669 @@
+"""PostgresStore: the decision record in PostgreSQL, with the semantics of the TinyDB file store.
+
+* Events are rows of ``triage.events``, appended and never changed; their order is the ``id`` the
+  server gives. Every write is one transaction that first takes an advisory lock, so ids commit in
+  order and a reader that asks for ``id > newest seen`` misses nothing; under that lock the store
+  reads what others wrote before it builds the events (undo and undo_own act on fresh history).
+* Who acted is the role that wrote the row: the insert leaves ``username`` to the column's default
+  (``current_user``) and row-level security refuses any other name.
+* Every event has a unique ``uid`` (a unique column): a write whose fate is unknown (a connection cut
+  during COMMIT) is simply sent again, ``ON CONFLICT (uid) DO NOTHING``, and lands exactly once.
+* A write that cannot be made durable (server down, restarted, connection cut, statement timeout)
+  keeps its events pending in memory, shown by current() and history(), retried on the next write,
+  refresh(), retry_pending() and close(); rescue() moves them to a rescue file, replayed once by uid
+  when a later store first reaches the server.
+* The server down at start is no error: the store opens empty, says why in ``last_error`` and
+  connects on the next write or refresh().
+* A mirror of the events in memory answers every read. ``refresh()`` reads the LISTEN connection's
+  socket without a round trip and fetches new rows only after a notification, on reconnecting (NOTIFY
+  keeps nothing for a listener that was away) and every few seconds as a safety net.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Self
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from triage.infra.atomic import make_dirs
+from triage.infra.sanitize import sanitize_line
+from triage.model import Article, Decision, DecisionEvent
+from triage.store.build import decide_doc, new_doc
+from triage.store.errors import NewerSchemaError, PendingWriteError, StoreError
+from triage.store.events import (
+    EVENT_KEYS,
+    at_key,
+    decision_or_none,
+    new_uid,
+    normalise_doc,
+    to_doc,
+    to_event,
+    undo_target,
+    utc_now_iso,
+)
+from triage.store.log import EventLog
+from triage.store.pg.conninfo import UrlError, check_url, display_name, rescue_key
+from triage.store.pg.schema import SchemaMissingError, check_schema
+from triage.store.query import EventQuery, decision_value
+from triage.store.rescue import (
+    ReplayReport,
+    RescueResult,
+    default_rescue_dirs,
+    locked_rescue_files,
+    rescue_candidates,
+    retire,
+    write_rescue,
+)
+from triage.store.undo import SessionUndo, UndoResult
+
+__all__ = ["PostgresStore"]
+
+log = logging.getLogger(__name__)
+
+Doc = dict[str, Any]
+CHANNEL = "triage_events"
+WRITE_LOCK = (0x7472, 1)  # pg_advisory_xact_lock keys every writer of triage.events takes
+_COLUMNS = ("uid", "article_id", "decision", "note", "host", "at", "title", "source", "url", "action",
+            "batch", "version", "urgency", "slugline", "wire_version")
+_SELECT = ("SELECT id, uid, article_id, decision, note, username, host, at, title, source, url, action, "
+           "batch, version, urgency, slugline, wire_version FROM triage.events")
+_ROW_KEYS = ("uid", "article_id", "decision", "note", "user", "host", "at", "title", "source", "url",
+             "action", "batch", "version", "urgency", "slugline", "wire_version")
+_SAFETY_SECONDS = 5.0  # refresh() asks the server for new rows at least this often
+_RECONNECT_SECONDS = 0.5  # refresh() tries a lost server no more often than this
+STATEMENT_TIMEOUT = "5s"  # a write waits no longer (unless the URL's options set statement_timeout)
+
+
+def _reason(exc: BaseException) -> str:
+    """A failure in one line: the server's or libpq's first line (which never holds a password)."""
+    if isinstance(exc, StoreError):
+        return str(exc)
+    if isinstance(exc, pg_errors.QueryCanceled):
+        return "the server cancelled the write (statement timeout)"
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return sanitize_line(first)[:300] or type(exc).__name__
+
+
+def _busy(exc: BaseException) -> bool:
+    return isinstance(exc, (pg_errors.QueryCanceled, pg_errors.LockNotAvailable))
+
+
+def row_doc(row: Sequence[Any]) -> tuple[int, Doc] | None:
+    """A row of triage.events as (id, event document), each field's type checked; None if not usable."""
+    if len(row) != len(_ROW_KEYS) + 1 or type(row[0]) is not int:
+        return None
+    doc = normalise_doc(dict(zip(_ROW_KEYS, row[1:], strict=True)))
+    return (row[0], doc) if doc is not None and doc["uid"] else None
+
+
+class PostgresStore:
+    """Decision events in a PostgreSQL database shared by a newsroom (see module docstring)."""
+
+    def __init__(self, url: str, *, host: str | None = None,
+                 rescue_dirs: Sequence[str | os.PathLike[str]] | None = None, replay: bool = True,
+                 connect_timeout: float = 3.0) -> None:
+        check_url(url)
+        self.name = display_name(url)
+        try:
+            params = conninfo_to_dict(url)
+        except psycopg.Error:  # libpq's reason may quote the URL: not repeated
+            raise UrlError(f"{self.name}: not a PostgreSQL URL libpq can read.") from None
+        params.setdefault("connect_timeout", str(max(1, round(connect_timeout))))
+        params.setdefault("application_name", "triage")
+        self._conninfo = make_conninfo("", **params)
+        self.user = str(params.get("user") or _login_name())  # until the server says who we are
+        self.host = host if host is not None else socket.gethostname()
+        dirs = rescue_dirs if rescue_dirs is not None else default_rescue_dirs()
+        self.rescue_dirs = [Path(d) for d in dirs]
+        self._rescue_path = self.rescue_dirs[0] / rescue_key(url)
+        self._mutex = threading.RLock()
+        self._log = EventLog()
+        self._undo = SessionUndo()
+        self._conn: psycopg.Connection[Any] | None = None
+        self._listen: psycopg.Connection[Any] | None = None
+        self._last_error = ""
+        self._lock_busy = False
+        self._unreported = False
+        self._closed = False
+        self._inflight: list[Doc] = []  # events being written right now (seen by rescue())
+        self._built = False  # the write in progress has built its events
+        self._want_replay = replay
+        self._next_try = 0.0
+        self._next_check = 0.0
+        self.replayed: ReplayReport | None = None
+        with self._mutex:
+            try:
+                self._connect()
+            except (NewerSchemaError, SchemaMissingError):
+                raise  # the server answered: this database is not one this triage can use
+            except (psycopg.Error, StoreError) as exc:
+                self._failed(exc)
+
+    # ---- state the UI shows ----------------------------------------------------------------------
+    @property
+    def last_error(self) -> str:
+        """The reason of the latest failed write or connection ("" after one that worked)."""
+        return self._last_error
+
+    @property
+    def lock_busy(self) -> bool:
+        """True when that failure was contention (another writer held the lock past the timeout)."""
+        return self._lock_busy
+
+    @property
+    def damage(self) -> str:
+        """Rows are checked by the server's constraints and again on reading: nothing is set aside."""
+        return ""
+
+    @property
+    def pending(self) -> int:
+        """Events accepted in memory but not yet durable (they are retried)."""
+        return len(self._log.pending)
+
+    @property
+    def connected(self) -> bool:
+        """True while the store holds a working connection to the server."""
+        return self._conn is not None and not self._conn.closed
+
+    # ---- the connections -------------------------------------------------------------------------
+    def _failed(self, exc: BaseException) -> None:
+        error = f"{self.name}: {_reason(exc)}"
+        if error != self._last_error:  # a server that stays away is logged once, not every poll
+            log.warning("PostgreSQL store %s", error)
+        self._last_error = error
+        self._lock_busy = _busy(exc)
+        if self._conn is not None and (self._conn.broken or self._conn.closed):
+            self._drop()
+
+    def _drop(self) -> None:
+        for conn in (self._conn, self._listen):
+            if conn is not None:
+                try:
+                    conn.close()
+                except Exception:  # noqa: BLE001 - already gone
+                    pass
+        self._conn = self._listen = None
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        """The working connection, connecting (and catching up, replaying) first when there is none."""
+        if self._conn is not None and not self._conn.closed and not self._conn.broken:
+            return self._conn
+        self._drop()
+        conn = psycopg.connect(self._conninfo, autocommit=True)
+        try:
+            if "statement_timeout" not in self._conninfo:
+                conn.execute(f"SET statement_timeout = '{STATEMENT_TIMEOUT}'")
+            check_schema(conn, self.name)
+            row = conn.execute("SELECT current_user").fetchone()
+            listen = psycopg.connect(self._conninfo, autocommit=True)
+            listen.execute(f"LISTEN {CHANNEL}")
+        except BaseException:
+            conn.close()
+            raise
+        self._conn, self._listen = conn, listen
+        if row and isinstance(row[0], str):
+            self.user = row[0]
+        self._catch_up(conn)  # everything written while we were away: NOTIFY kept none of it
+        self._next_check = time.monotonic() + _SAFETY_SECONDS
+        if self._want_replay:
+            self._want_replay = False
+            self.replayed = self._replay(conn)
+        return conn
+
+    def _catch_up(self, conn: psycopg.Connection[Any]) -> bool:
+        """Take in the rows written since the newest one held; True if any came from others."""
+        rows = conn.execute(_SELECT + " WHERE id > %s ORDER BY id", (self._log.max_id,)).fetchall()
+        return self._take(rows, own=set())
+
+    def _take(self, rows: Iterable[Sequence[Any]], own: set[str]) -> bool:
+        others = False
+        pending = {d["uid"]: d for d in self._log.pending}
+        for row in rows:
+            found = row_doc(row)
+            if found is None or found[0] <= self._log.max_id:
+                continue
+            row_id, doc = found
+            self._log.add(row_id, doc)
+            if doc["uid"] in pending:  # a retried write that had landed after all: kept once
+                self._log.pending.remove(pending.pop(doc["uid"]))
+            elif doc["uid"] not in own:
+                others = True
+        self._unreported = self._unreported or others
+        return others
+
+    def _listener_news(self) -> bool:
+        """True when a notification names a row newer than those held (no round trip; raises if gone)."""
+        listen = self._listen
+        if listen is None or listen.closed or listen.broken:
+            raise psycopg.OperationalError("the notification connection is gone")
+        pgconn = listen.pgconn
+        pgconn.consume_input()
+        news = False
+        while (note := pgconn.notifies()) is not None:
+            payload = note.extra.decode("ascii", "replace")
+            news = news or not payload.isdigit() or int(payload) > self._log.max_id
+        return news
+
+    # ---- writing ---------------------------------------------------------------------------------
+    def _insert(self, conn: psycopg.Connection[Any], docs: list[Doc]) -> list[tuple[int, Doc]]:
+        """Insert events (lock held, in the caller's transaction); those new to the table as (id, doc),
+        each doc naming the user the server recorded. A uid already there is left as it is."""
+        if not docs:
+            return []
+        row = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
+        query = (f"INSERT INTO triage.events ({', '.join(_COLUMNS)}) VALUES "
+                 + ", ".join([row] * len(docs)) + " ON CONFLICT (uid) DO NOTHING RETURNING id, uid, username")
+        values = [doc.get(key) for doc in docs for key in _COLUMNS]
+        by_uid = {doc["uid"]: doc for doc in docs}
+        rows = conn.execute(query.encode(), values).fetchall()
+        return sorted((row_id, {**by_uid[uid], "user": user}) for row_id, uid, user in rows)
+
+    def _commit_local(self, written: list[tuple[int, Doc]], *, settled: bool = True) -> None:
+        """After a commit: the rows just written into the mirror; with `settled` nothing is pending any
+        more (each pending event was inserted, or found already there by its uid)."""
+        for row_id, doc in written:
+            if row_id > self._log.max_id:
+                self._log.add(row_id, doc)
+        if settled:
+            self._log.pending = []
+
+    def _transact(self, build: Callable[[], list[Doc]]) -> list[Doc]:
+        """One write: lock, catch up, build, insert pending + built, commit. A connection found dead
+        on first use (the server restarted meanwhile) is replaced once: the write is sent again, and
+        its uids make sure it lands once."""
+        docs: list[Doc] | None = None  # built once: a second attempt sends the same events (same uids)
+        for attempt in (1, 2):
+            reused = self.connected
+            conn = self._connect()
+            try:
+                with conn.transaction():
+                    conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", WRITE_LOCK)
+                    self._catch_up(conn)
+                    if docs is None:
+                        docs = self._inflight = build()
+                        self._built = True
+                    written = self._insert(conn, self._log.pending + docs)
+            except psycopg.OperationalError:
+                if attempt == 2 or not reused or not conn.broken:
+                    raise
+                self._drop()
+                continue
+            self._commit_local(written)
+            return docs
+        raise AssertionError("unreachable")
+
+    def _write(self, build: Callable[[], list[Doc]]) -> list[DecisionEvent]:
+        """Build events from fresh state under the server's lock; durable, or pending when that fails."""
+        with self._mutex:
+            if self._closed:
+                raise StoreError(f"{self.name}: the decision store is closed.")
+            self._built = False
+            try:
+                docs = self._transact(build)
+            except (psycopg.Error, StoreError) as exc:
+                docs = self._inflight if self._built else build()
+                self._log.pending.extend(docs)
+                self._failed(exc)
+                raise PendingWriteError(
+                    f"{self.name}: decision not saved yet ({_reason(exc)}); {len(self._log.pending)} kept in "
+                    f"memory and retried.", [to_event(d) for d in docs]) from exc
+            finally:
+                self._inflight = []
+            self._last_error, self._lock_busy = "", False
+            return [to_event(d) for d in self._written(docs)]
+
+    def _written(self, docs: list[Doc]) -> list[Doc]:
+        """The mirror's copies of `docs` (the server named their user), in the order given."""
+        out = []
+        for doc in docs:
+            hist = self._log.history(doc["article_id"])
+            out.append(next((d for d in reversed(hist) if d["uid"] == doc["uid"]), doc))
+        return out
+
+    def retry_pending(self) -> int:
+        """Try to write pending events now; returns how many are still pending (0: all saved)."""
+        with self._mutex:
+            if not self._log.pending or self._closed:
+                return len(self._log.pending)
+            try:
+                self._transact(list)
+                self._last_error, self._lock_busy = "", False
+            except (psycopg.Error, StoreError) as exc:
+                self._failed(exc)
+            return len(self._log.pending)
+
+    # ---- public API: changes ---------------------------------------------------------------------
+    def _doc(self, article_id: str, decision: str | None, note: str, action: str, batch: str, title: Any,
+             source: Any, url: Any, uid: str = "") -> Doc:
+        doc = new_doc(article_id, decision, note, action, batch, title, source, url, user=self.user,
+                      host=self.host, wire=self._log.latest(article_id) or {}, uid=uid)
+        self._undo.remember(doc["uid"])
+        return doc
+
+    def _decide_doc(self, article: Article | str, value: str | None, note: str, batch: str, title: str,
+                    source: str, url: str, uid: str) -> Doc:
+        article_id = article.id if isinstance(article, Article) else str(article)
+        doc = decide_doc(self._log.latest(article_id), article, value, note, batch, title, source, url,
+                         user=self.user, host=self.host, uid=uid)
+        self._undo.remember(doc["uid"])
+        return doc
+
+    def decide(self, article: Article | str, decision: Decision | str | None, note: str = "", *,
+               batch: str = "", title: str = "", source: str = "", url: str = "",
+               uid: str = "") -> DecisionEvent:
+        """Record a decision (None or "clear": clear it) durably; returns the event written."""
+        value = decision_value(decision)
+        return self._write(
+            lambda: [self._decide_doc(article, value, note, batch, title, source, url, uid)])[0]
+
+    def decide_many(self, articles: Sequence[Article | str], decision: Decision | str | None,
+                    note: str = "", *, uids: Sequence[str] | None = None) -> list[DecisionEvent]:
+        """The same decision for several articles: one batch id, one transaction."""
+        value = decision_value(decision)
+        batch = secrets.token_hex(6)
+        given = list(uids) if uids is not None else [""] * len(articles)
+        if len(given) != len(articles):
+            raise ValueError("uids must give one id per article")
+        return self._write(lambda: [self._decide_doc(a, value, note, batch, "", "", "", u)
+                                    for a, u in zip(articles, given, strict=False)])
+
+    def undo(self, article_ids: str | Sequence[str]) -> list[DecisionEvent]:
+        """Return each article to the state before its latest change, whoever made it."""
+        ids = [article_ids] if isinstance(article_ids, str) else list(article_ids)
+        batch = secrets.token_hex(6) if len(ids) > 1 else ""
+
+        def build() -> list[Doc]:
+            docs = []
+            for article_id in ids:
+                history = self._log.history(article_id)
+                target = undo_target(history)
+                if target is None:
+                    continue
+                last = history[-1]
+                docs.append(self._doc(article_id, target[0], target[1], "undo", batch, last.get("title"),
+                                      last.get("source"), last.get("url")))
+            return docs
+
+        return self._write(build)
+
+    def set_note(self, article_id: str, note: str, *, uid: str = "") -> DecisionEvent:
+        """Replace the note of an article (also with ""), keeping its decision."""
+
+        def build() -> list[Doc]:
+            latest = self._log.latest(article_id) or {}
+            return [self._doc(article_id, decision_or_none(latest.get("decision")), note, "note", "",
+                              latest.get("title"), latest.get("source"), latest.get("url"), uid)]
+
+        return self._write(build)[0]
+
+    def undo_own(self, events: Sequence[DecisionEvent], *,
+                 states: Mapping[str, tuple[Decision | str | None, str]] | None = None,
+                 uids: Mapping[str, str] | None = None) -> UndoResult:
+        """Take back events this store instance wrote, never anyone else's; atomic under the lock."""
+        wanted = list(events)
+        made = dict(uids or {})
+        given = {k: (decision_value(d), n) for k, (d, n) in states.items()} if states is not None else None
+        conflicts: list[Any] = []
+
+        def build() -> list[Doc]:
+            plan, found = self._undo.plan(wanted, self._log.history, given)
+            conflicts[:] = found
+            batch = secrets.token_hex(6) if len(plan) > 1 else ""
+            return [self._doc(aid, decision, note, "undo", batch, last.get("title"), last.get("source"),
+                              last.get("url"), made.get(aid, "")) for aid, decision, note, last in plan]
+
+        try:
+            written = self._write(build)
+        except PendingWriteError as exc:
+            return UndoResult(tuple(exc.events), tuple(conflicts), saved=False, error=self._last_error)
+        return UndoResult(tuple(written), tuple(conflicts))
+
+    def append_events(self, events: Sequence[DecisionEvent]) -> int:
+        """Append events as they are (user, host, at and uid kept), skipping uids the table holds:
+        moving a desk's history in (`triage store copy`). Only the schema's owner may write other
+        editors' names (row-level security); StoreError otherwise. How many were added."""
+        docs = [to_doc(e) for e in events]
+        with self._mutex:
+            try:
+                conn = self._connect()
+                with conn.transaction():
+                    conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", WRITE_LOCK)
+                    columns = ("username", *_COLUMNS)
+                    added = 0
+                    for start in range(0, len(docs), 1000):
+                        chunk = docs[start:start + 1000]
+                        row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+                        query = (f"INSERT INTO triage.events ({', '.join(columns)}) VALUES "
+                                 + ", ".join([row] * len(chunk)) + " ON CONFLICT (uid) DO NOTHING")
+                        values = [(d["user"] or self.user) if key == "username" else d.get(key)
+                                  for d in chunk for key in columns]
+                        cur = conn.execute(query.encode(), values)
+                        added += max(cur.rowcount, 0)
+                self._catch_up(conn)
+            except pg_errors.InsufficientPrivilege as exc:
+                raise StoreError(f"{self.name}: only the schema's owner may copy other editors' events in "
+                                 f"({_reason(exc)}).") from None
+            except psycopg.Error as exc:
+                self._failed(exc)
+                raise StoreError(f"{self.name}: the events could not be written ({_reason(exc)}).") from None
+            return added
+
+    # ---- public API: reading ---------------------------------------------------------------------
+    def current(self, article_id: str) -> DecisionEvent | None:
+        """The latest event of an article (its decision may be None: cleared), or None if never decided."""
+        with self._mutex:
+            doc = self._log.latest(article_id)
+            return to_event(doc) if doc is not None else None
+
+    def current_many(self, ids: Iterable[str] | None = None) -> dict[str, DecisionEvent]:
+        """Latest event per article, for the given ids (those with events) or for every article."""
+        with self._mutex:
+            latest = self._log.latest_all()
+            if ids is None:
+                return {aid: to_event(doc) for aid, (_, doc) in latest.items()}
+            return {aid: to_event(latest[aid][1]) for aid in ids if aid in latest}
+
+    def history(self, article_id: str) -> list[DecisionEvent]:
+        """Every event of an article, oldest first (pending ones last)."""
+        with self._mutex:
+            return [to_event(d) for d in self._log.history(article_id)]
+
+    def query(self, where: EventQuery | None = None, *, decision: Decision | str | None = None,
+              since: datetime | None = None, until: datetime | None = None, user: str | None = None,
+              source: str | None = None, text: str | None = None,
+              history: bool = False) -> list[DecisionEvent]:
+        """Filtered events, oldest first: the current one per article, or every event with history=True."""
+        if where is None:
+            where = EventQuery(decision=decision, since=since, until=until, user=user, source=source,
+                               text=text, history=history)
+        keep = where.doc_test()
+        with self._mutex:
+            if where.history:
+                docs = [d for d in self._log.docs if keep(d)] + [d for d in self._log.pending if keep(d)]
+            else:
+                chosen = sorted((p, d) for p, d in self._log.latest_all().values() if keep(d))
+                docs = [d for _, d in chosen]
+            return [to_event(d) for d in docs]
+
+    def __len__(self) -> int:
+        """Number of events, pending ones included."""
+        return len(self._log)
+
+    def refresh(self) -> bool:
+        """Retry pending events and take in what others wrote; True if others' events arrived.
+
+        Cheap when nothing changed: a read of the notification socket, no round trip. Never waits
+        for a write in progress on another thread (that write takes in the news itself)."""
+        if not self._mutex.acquire(blocking=False):
+            return False
+        try:
+            if self._closed:
+                return False
+            now = time.monotonic()
+            try:
+                if not self.connected:
+                    if now < self._next_try:
+                        return self._take_news()
+                    self._next_try = now + _RECONNECT_SECONDS
+                    self._connect()  # catches up on connecting
+                    self._last_error, self._lock_busy = "", False
+                if self._log.pending:
+                    self.retry_pending()  # catches up as it writes
+                elif self._listener_news() or now >= self._next_check:
+                    self._catch_up(self._connect())  # one statement (autocommit)
+                    self._next_check = now + _SAFETY_SECONDS
+            except (psycopg.Error, StoreError) as exc:
+                self._failed(exc)
+                self._drop()
+            return self._take_news()
+        finally:
+            self._mutex.release()
+
+    def _take_news(self) -> bool:
+        news, self._unreported = self._unreported, False
+        return news
+
+    # ---- faults and closing ----------------------------------------------------------------------
+    def discard_pending(self) -> list[DecisionEvent]:
+        """Give up the events that are not durable: they are never written later; the events dropped."""
+        with self._mutex:
+            dropped, self._log.pending = self._log.pending, []
+            return [to_event(d) for d in dropped]
+
+    def rescue(self, *, extra: Sequence[DecisionEvent] = (), timeout: float = 2.0) -> RescueResult | None:
+        """Write what is not durable to this user's rescue file for this server, replayed once by the
+        next store that reaches it; None if nothing is pending. Never raises for I/O."""
+        got = self._mutex.acquire(timeout=max(0.0, timeout))
+        try:
+            inflight, pending = list(self._inflight), list(self._log.pending)
+            docs: list[Doc] = []
+            seen: set[str] = set()
+            for doc in inflight + pending + [self._extra_doc(e) for e in extra]:
+                if doc["uid"] not in seen:
+                    seen.add(doc["uid"])
+                    docs.append(doc)
+            if not docs:
+                return None
+            try:
+                make_dirs(self._rescue_path.parent)
+            except OSError:
+                pass  # write_rescue tries the other places
+            result = write_rescue(self._rescue_path, docs, dirs=self.rescue_dirs[1:], timeout=timeout)
+            if result.path is not None and got:
+                moved = {id(d) for d in pending}
+                self._log.pending = [d for d in self._log.pending if id(d) not in moved]
+            return result
+        finally:
+            if got:
+                self._mutex.release()
+
+    def _extra_doc(self, event: DecisionEvent) -> Doc:
+        doc = to_doc(event)
+        doc["uid"] = doc["uid"] or new_uid()
+        doc["user"] = doc["user"] or self.user
+        doc["host"] = doc["host"] or self.host
+        doc["at"] = doc["at"] or utc_now_iso()
+        return doc
+
+    def _replay(self, conn: psycopg.Connection[Any]) -> ReplayReport | None:
+        """Write this user's rescued events for this server (uid not in the table, not superseded)."""
+        places = rescue_candidates(self._rescue_path, self.rescue_dirs[1:])
+        if not any(os.path.lexists(p) for p, _ in places):
+            return None
+        with locked_rescue_files(self._rescue_path, self.rescue_dirs[1:]) as (files, problems, refused):
+            if not files:
+                if not problems and not refused:
+                    return None
+                aside = tuple(p for p, _ in problems)
+                return ReplayReport(paths=aside, error="; ".join(r for _, r in problems), kept=aside,
+                                    refused=tuple(refused))
+            paths = tuple(f.path for f in files)
+            damaged = sum(f.damaged for f in files)
+            wanted = [doc for found in files for doc in found.docs]
+            counts = {"already": 0, "superseded": 0}
+            try:
+                with conn.transaction():
+                    conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", WRITE_LOCK)
+                    self._catch_up(conn)
+                    docs = self._new_events(conn, wanted, counts)
+                    written = self._insert(conn, docs)
+                self._commit_local(written, settled=False)
+            except psycopg.Error as exc:
+                return ReplayReport(paths=paths, damaged=damaged, error=_reason(exc), kept=paths,
+                                    refused=tuple(refused))
+            kept = []
+            for found in files:
+                try:
+                    renamed = retire(found)
+                except OSError:
+                    renamed = found.path
+                if renamed is not None:
+                    kept.append(renamed)
+            replayed = tuple(to_event(d) for d in self._written(docs))
+            return ReplayReport(replayed=replayed, already=counts["already"], superseded=counts["superseded"],
+                                paths=paths, damaged=damaged, kept=tuple(kept), refused=tuple(refused))
+
+    def _new_events(self, conn: psycopg.Connection[Any], wanted: list[Doc],
+                    counts: dict[str, int]) -> list[Doc]:
+        held = {row[0] for row in conn.execute("SELECT uid FROM triage.events WHERE uid = ANY(%s)",
+                                               ([d["uid"] for d in wanted],))}
+        newest: dict[str, str] = {}
+        out: list[Doc] = []
+        for doc in wanted:
+            if doc["uid"] in held:
+                counts["already"] += 1
+                continue
+            held.add(doc["uid"])
+            aid = doc["article_id"]
+            if aid not in newest:
+                latest = self._log.latest(aid)
+                newest[aid] = at_key(latest.get("at")) if latest is not None else ""
+            at = at_key(doc.get("at"))
+            if newest[aid] and at and at < newest[aid]:
+                counts["superseded"] += 1
+                continue
+            newest[aid] = max(newest[aid], at)
+            out.append({key: doc.get(key) for key in EVENT_KEYS})
+        return out
+
+    def compact(self) -> None:
+        """Nothing to fold: the server keeps the rows as they are written."""
+
+    def close(self, compact: bool | None = None) -> None:
+        """Retry pending events and close the connections; PendingWriteError if some were not saved."""
+        with self._mutex:
+            if self._closed:
+                return
+            if self._log.pending:
+                self.retry_pending()
+            self._closed = True
+            self._drop()
+            if self._log.pending:
+                lost = [to_event(d) for d in self._log.pending]
+                raise PendingWriteError(
+                    f"{self.name}: {len(lost)} decision(s) could not be saved ({self._last_error}).", lost)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no USER/LOGNAME and no passwd entry (containers)
+        return str(os.getuid())
