@@ -87,8 +87,8 @@ def test_the_decisions_command_shows_the_wire_fields_with_history(run, tmp_path)
     store.close()
     result = run("decisions", "--db", db, "--history", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert [(r["decision"], r["urgency"], r["slugline"]) for r in rows] == [("flag", "1", "QUAKE-COAST"),
-                                                                           ("archive", "1", "QUAKE-COAST")]
+    assert [(r["decision"], r["urgency"], r["slugline"]) for r in rows] == [("flagged", "1", "QUAKE-COAST"),
+                                                                           ("archived", "1", "QUAKE-COAST")]
 
 
 def ev(aid: str, user: str, source: str = "Wire", title: str = "", decision: Decision | None = Decision.FLAG,
