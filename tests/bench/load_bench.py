@@ -35,7 +35,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import scale_bench  # noqa: E402
 
-from triage.catalog import views  # noqa: E402
 from triage.config import load_settings  # noqa: E402
 from triage.core.events import LoadProgress  # noqa: E402
 from triage.core.service import TriageService, View  # noqa: E402
@@ -115,7 +114,7 @@ def arrivals(svc: TriageService, root: Path, n: int, profile: bool) -> dict[str,
     for _ in range(20):
         clock = Clock()
         try:
-            views.listing(svc.catalog, view, svc.versions.effective_decision, decided=list(svc.book._current))
+            svc.catalog.listing(view, svc.versions.effective_decision, decided=list(svc.book._current))
         except TypeError:  # a version of the walk without the hint
             break
         hinted.append(clock.read()[0])
