@@ -169,13 +169,11 @@ class Catalog:
             for story, art in placed:
                 pending.setdefault(keys[id(art)], []).append(story)
             for art in sorted(fresh, key=arrival):
-                story = stories.earlier_same_source(art, keys[id(art)], pending)
-                if story is None:
-                    story = art.id
-                else:
-                    stories.alias(art.id, story)
-                placed.append((story, art))
-                pending.setdefault(keys[id(art)], []).append(story)
+                earlier = stories.earlier_same_source(art, keys[id(art)], pending)
+                if earlier is not None:
+                    stories.alias(art.id, earlier)
+                placed.append((earlier or art.id, art))
+                pending.setdefault(keys[id(art)], []).append(earlier or art.id)
             for story, art in placed:
                 if stories.keep(story, art):
                     touched[story] = None
