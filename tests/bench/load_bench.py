@@ -8,7 +8,7 @@ with time.process_time() (CPU of this process: meaningful on a loaded machine) a
   cold load        TriageService.load() with a fresh data dir (nothing cached): until all N are read
   cold first batch the same, until the first batch is in the catalog (what the first paint waits on)
   warm load        a second service on the same data dir (ingest cache, duplicate index present)
-  arrival          one new story: catalog add (merge_articles) and the listing() rebuild that follows
+  arrival          one new story: catalog add (inbox.merge) and the listing() rebuild that follows
                    it (the TUI rebuilds the current view's listing in a worker after each arrival)
   listing          the default view's listing alone, median of 20
 
@@ -35,7 +35,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import scale_bench  # noqa: E402
 
-from triage.catalog import views  # noqa: E402
 from triage.config import load_settings  # noqa: E402
 from triage.core.events import LoadProgress  # noqa: E402
 from triage.core.service import TriageService, View  # noqa: E402
@@ -71,7 +70,7 @@ def timed_load(root: Path, profile: bool) -> tuple[TriageService, dict[str, floa
     clock = Clock()
     if prof:
         prof.enable()
-    svc.load()
+    svc.inbox.load()
     if prof:
         prof.disable()
         show(prof)
@@ -96,7 +95,7 @@ def arrivals(svc: TriageService, root: Path, n: int, profile: bool) -> dict[str,
         if prof:
             prof.enable()
         clock = Clock()
-        svc.merge_articles(arts)
+        svc.inbox.merge(arts)
         adds.append(clock.read()[0])
         clock = Clock()
         svc.listing(view)
@@ -115,7 +114,7 @@ def arrivals(svc: TriageService, root: Path, n: int, profile: bool) -> dict[str,
     for _ in range(20):
         clock = Clock()
         try:
-            views.listing(svc.catalog, view, svc.versions.effective_decision, decided=list(svc.book._current))
+            svc.catalog.listing(view, svc.versions.effective_decision, decided=svc.decisions.decided_ids())
         except TypeError:  # a version of the walk without the hint
             break
         hinted.append(clock.read()[0])
@@ -152,12 +151,12 @@ def main() -> None:
             (root / "decisions.json").unlink(missing_ok=True)
             svc, rows["cold load"] = timed_load(root, args.profile == "cold")
             print("cold", rows["cold load"], flush=True)
-            svc.stop()
+            svc.live.stop()
         svc, rows["warm load"] = timed_load(root, args.profile == "warm")
         print("warm", rows["warm load"], flush=True)
         rows["arrivals"] = arrivals(svc, root, n, args.profile == "arrivals")
         print("arrivals", rows["arrivals"], flush=True)
-        svc.stop()
+        svc.live.stop()
         print(f"\n{n} stories; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         for name, row in rows.items():
             print(f"| {name} | " + " | ".join(f"{k} {v}" for k, v in row.items()) + " |")

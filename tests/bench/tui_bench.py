@@ -40,8 +40,8 @@ def make_inbox(folder: Path, n: int) -> None:
 def seed_cache(service) -> None:
     from triage.model import Analysis, Entity
 
-    analyzer = service.analyzer
-    for art in service.articles:
+    analyzer = service.analyses.analyzer
+    for art in service.catalog.articles():
         first = art.text.split(". ")[:3]
         summary = tuple(s if s.endswith(".") else s + "." for s in first)
         spans = []
@@ -91,7 +91,7 @@ async def pilot_run(settings, inbox: Path, keys: int) -> tuple[float, list[float
     async with app.run_test(size=(160, 48)) as pilot:
         while True:
             lists = app.screen.query(ArticleList)
-            if lists and len(lists.first().rows) == len(svc.articles) > 0:
+            if lists and len(lists.first().rows) == len(svc.catalog.articles()) > 0:
                 break
             await asyncio.sleep(0.002)
         # The rows are set; the next screen update paints them (wait for it, not for idleness:
@@ -114,7 +114,7 @@ async def pilot_run(settings, inbox: Path, keys: int) -> tuple[float, list[float
         await pilot.pause(0.5)
     ArticleList.action_down = original_action
     Screen._compositor_refresh = original_refresh
-    svc.store.close()
+    svc.decisions.store.close()
     return first_paint, times
 
 
@@ -162,7 +162,7 @@ def main() -> None:
                                  overrides={"watch": {"enabled": False}})
         warm = TriageService(settings, inbox=[inbox], db_path=tmp / "d.json")
         t = time.perf_counter()
-        warm.load()
+        warm.inbox.load()
         print(f"first ingest (cold, fills the ingest cache): {time.perf_counter() - t:.2f} s")
         seed_cache(warm)
         first_paint, times = asyncio.run(pilot_run(settings, inbox, args.keys))

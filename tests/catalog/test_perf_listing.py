@@ -11,7 +11,6 @@ import random
 
 import pytest
 
-from triage.catalog import views
 from triage.catalog.catalog import Catalog
 from triage.catalog.listing import SORTS, VIEWS, View
 from triage.catalog.rules import compile_rules
@@ -81,11 +80,11 @@ def test_every_view_sort_and_filter_matches_the_rule(seed):
             for source in ("", "Desk"):
                 view = View(name, sort=sort, source=source)
                 want_ids, want_counts = _reference(cat, view, decided.get, keep)
-                got = views.listing(cat, view, decided.get, keep)
+                got = cat.listing(view, decided.get, keep)
                 assert got.ids == want_ids, (name, sort, source)
                 assert got.counts == want_counts
                 assert got.index == {aid: n for n, aid in enumerate(want_ids)}
-                hinted = views.listing(cat, view, decided.get, keep, decided=list(decided) + ["gone"])
+                hinted = cat.listing(view, decided.get, keep, decided=list(decided) + ["gone"])
                 assert (hinted.ids, hinted.counts) == (want_ids, want_counts)
 
 
@@ -97,11 +96,11 @@ def test_with_the_hint_decision_of_is_asked_only_about_decided_rows():
         asked.append(aid)
         return decided.get(aid)
 
-    listing = views.listing(cat, View("inbox"), decision_of, decided=decided)
+    listing = cat.listing(View("inbox"), decision_of, decided=decided)
     assert set(asked) <= set(decided) and len(asked) == len(set(asked))
     assert listing.ids == _reference(cat, View("inbox"), decided.get)[0]
     asked.clear()
-    views.listing(cat, View("inbox"), decision_of)
+    cat.listing(View("inbox"), decision_of)
     assert len(asked) == len(set(asked)) == len(cat.leaders())  # once per row, flashes included
 
 
@@ -112,7 +111,7 @@ def test_undecided_flashes_lead_then_newest_and_a_kept_decided_flash_keeps_its_d
              for i, d, u in (("old-flash", 1, 1), ("bulletin", 2, 2), ("plain", 3, None), ("new", 4, 3),
                              ("decided-flash", 5, 1))])
     decided = {"decided-flash": Decision.FLAG}
-    assert views.listing(cat, View("all"), decided.get).ids == (
+    assert cat.listing(View("all"), decided.get).ids == (
         "old-flash", "bulletin", "decided-flash", "new", "plain")
-    assert views.listing(cat, View("all"), lambda _a: None, keep={"old-flash"}).ids == (
+    assert cat.listing(View("all"), lambda _a: None, keep={"old-flash"}).ids == (
         "decided-flash", "bulletin", "new", "plain", "old-flash")

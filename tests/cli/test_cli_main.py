@@ -69,12 +69,12 @@ def test_md_report_takes_summaries_from_the_analysis_cache(
 
     settings = settings_factory(inbox=[demo_inbox])
     svc = TriageService(settings, inbox=[demo_inbox], db_path=settings.db_path)
-    svc.load()
-    art = svc.articles[0]
-    analysis = svc.analyze(art)  # the real model, as the TUI would
-    svc.analyzer.flush()
+    svc.inbox.load()
+    art = svc.catalog.articles()[0]
+    analysis = svc.analyses.analyze(art)  # the real model, as the TUI would
+    svc.analyses.analyzer.flush()
     svc.decide([art.id], Decision.FOLLOW_UP, "ring the desk")
-    svc.store.close()
+    svc.decisions.store.close()
     monkeypatch.setenv("TRIAGE_DATA_DIR", str(settings.data_dir))
     r = CliRunner().invoke(
         cli,

@@ -26,10 +26,10 @@ def _drop(svc: TriageService, inbox: Path, name: str) -> list[str]:
     """What the inbox watcher does with a file the agency pushed into the folder."""
     shutil.copy(KILLS / name, inbox / name)
     arts, probs = [], []
-    for part in iter_load([inbox / name], **svc._load_options()):
+    for part in iter_load([inbox / name], **svc.inbox.load_options()):
         arts += part.articles
         probs += part.problems
-    return svc.merge_articles(arts, probs)
+    return svc.inbox.merge(arts, probs)
 
 
 def _stories(n: int) -> list[Article]:
@@ -47,13 +47,13 @@ def test_the_10_digit_kill_replaces_the_9_digit_follow_up_and_brings_it_back(set
     shutil.copy(KILLS / FIRST, inbox / FIRST)
     svc = _service(settings_factory, inbox)
     try:
-        svc.load()
-        (story,) = [a.id for a in svc.articles]
-        assert svc.article(story).version == "978556838"
+        svc.inbox.load()
+        (story,) = [a.id for a in svc.catalog.articles()]
+        assert svc.catalog.article(story).version == "978556838"
         svc.decide([story], Decision.FOLLOW_UP)
         assert svc.listing(View("inbox")).ids == ()
         assert _drop(svc, inbox, KILL) == [story]
-        art = svc.article(story)
+        art = svc.catalog.article(story)
         assert art.version == "1542761538" and art.killed and "KILL" in art.marks  # the designator is a mark
         listing = svc.listing(View("inbox"))
         assert listing.ids == (story,)
@@ -64,11 +64,11 @@ def test_the_10_digit_kill_replaces_the_9_digit_follow_up_and_brings_it_back(set
         svc.close()
     again = _service(settings_factory, inbox)  # a restart reads both files: the kill still wins
     try:
-        again.load()
+        again.inbox.load()
         again.decisions.load()  # what the live side does on start
         listing = again.listing(View("inbox"))
         assert listing.ids == (story,) and listing.counts["follow-up"] == 0
-        assert again.row(story).reopened and again.article(story).killed
+        assert again.row(story).reopened and again.catalog.article(story).killed
     finally:
         again.close()
 
@@ -80,10 +80,10 @@ def test_an_older_version_that_arrives_later_never_replaces_the_newer_one(settin
     (inbox / "newer.xml").write_text(later, encoding="utf-8")
     svc = _service(settings_factory, inbox)
     try:
-        svc.load()
-        (story,) = [a.id for a in svc.articles]
+        svc.inbox.load()
+        (story,) = [a.id for a in svc.catalog.articles()]
         _drop(svc, inbox, FIRST)  # the 9-digit version, late
-        assert svc.article(story).version == "1542761538"
+        assert svc.catalog.article(story).version == "1542761538"
     finally:
         svc.close()
 
@@ -93,7 +93,7 @@ def test_a_kill_for_a_story_never_seen_leads_the_inbox(settings_factory, tmp_pat
     inbox.mkdir()
     svc = _service(settings_factory, inbox)
     try:
-        svc.set_articles(_stories(24))
+        svc.inbox.set_articles(_stories(24))
         (story,) = _drop(svc, inbox, KILL)  # dated 2018: the oldest story by far
         listing = svc.listing(View("inbox"))
         assert listing.ids[0] == story and len(listing.ids) == 25 and listing.counts["inbox"] == 25
@@ -107,7 +107,7 @@ def test_a_kill_for_a_story_never_seen_leads_the_inbox(settings_factory, tmp_pat
 def test_rows_kept_on_screen_after_a_decision_are_counted_apart(settings_factory, tmp_path):
     svc = _service(settings_factory, tmp_path)
     try:
-        svc.set_articles(_stories(25))
+        svc.inbox.set_articles(_stories(25))
         svc.decide(["s3"], Decision.FOLLOW_UP)
         listing = svc.listing(View("inbox"), keep={"s3"})
         assert len(listing.ids) == 25 and listing.counts["inbox"] == 24 and listing.kept == 1

@@ -46,12 +46,12 @@ def test_the_inbox_loads_progressively_and_says_how_far_it_got(settings_factory,
     (inbox / "broken.json").write_bytes(b"{not json")
     svc, heard = _service(settings_factory, inbox)
     try:
-        svc.load()
+        svc.inbox.load()
         progress = [e for e in heard if isinstance(e, events.LoadProgress)]
         assert progress[-1].finished and progress[-1].done == progress[-1].total == 8
         assert all(not e.finished for e in progress[:-1])
         changed = [i for e in heard if isinstance(e, events.ArticlesChanged) for i in e.change.changed]
-        assert len(changed) == len(set(changed)) == 7 == len(svc.articles)
+        assert len(changed) == len(set(changed)) == 7 == len(svc.catalog.articles())
         assert svc.progress == (8, 8, True)
         assert [p.where for p in svc.problems] == [str(inbox / "broken.json")]
         assert svc.start_loading().done()  # loaded by hand: nothing is read again
@@ -63,8 +63,8 @@ def test_a_merge_tells_only_what_changed(settings_factory, tmp_path):
     svc, heard = _service(settings_factory, None)
     try:
         art = Article(id="x", title="T", text="Body.", content_hash="h1")
-        assert svc.merge_articles([art]) == ["x"]
-        assert svc.merge_articles([art]) == []
+        assert svc.inbox.merge([art]) == ["x"]
+        assert svc.inbox.merge([art]) == []
         told = [e for e in heard if isinstance(e, events.ArticlesChanged)]
         assert len(told) == 1 and told[0].change.changed == ["x"]
     finally:
@@ -75,19 +75,20 @@ def test_a_decision_shows_at_once_and_undo_takes_back_only_this_sessions_own(set
     svc, heard = _service(settings_factory, None)
     other = None
     try:
-        svc.set_articles([Article(id=i, title=i, text="Body.", content_hash=i) for i in ("a", "b")])
+        svc.inbox.set_articles([Article(id=i, title=i, text="Body.", content_hash=i) for i in ("a", "b")])
         action = svc.decide_soon(["a"], Decision.FLAG, "check the figures")
-        assert svc.decision("a") is Decision.FLAG and svc.note("a") == "check the figures"  # before the write
+        # before the write
+        assert svc.decisions.decision("a") is Decision.FLAG and svc.decisions.note("a") == "check the figures"
         action.future.result(timeout=10)
         assert any(isinstance(e, events.WriteSettled) for e in heard)
         # Another process decides on b; this session's undo leaves it alone.
         other = TriageService(svc.settings, inbox=[], db_path=svc.db_path)
         other.decide(["b"], Decision.ARCHIVE)
         svc.refresh_decisions()
-        assert svc.decision("b") is Decision.ARCHIVE
+        assert svc.decisions.decision("b") is Decision.ARCHIVE
         undo = svc.undo_last()
         undo.future.result(timeout=10)
-        assert svc.decision("a") is None and svc.decision("b") is Decision.ARCHIVE
+        assert svc.decisions.decision("a") is None and svc.decisions.decision("b") is Decision.ARCHIVE
         assert svc.undo_last() is None  # nothing of ours is left to undo
     finally:
         svc.close()
@@ -98,24 +99,24 @@ def test_a_decision_shows_at_once_and_undo_takes_back_only_this_sessions_own(set
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full for a real ENOSPC")
 def test_a_refused_write_is_held_rescued_on_close_and_replayed_by_the_next_start(settings_factory, tmp_path):
     svc, heard = _service(settings_factory, None)
-    svc.set_articles([Article(id="a", title="A story", text="Body.", content_hash="h")])
+    svc.inbox.set_articles([Article(id="a", title="A story", text="Body.", content_hash="h")])
     svc.refresh_decisions()  # the store exists
     journal = Path(str(svc.db_path) + ".journal")
     journal.unlink(missing_ok=True)
     journal.symlink_to("/dev/full")
     svc.decide_soon(["a"], Decision.FOLLOW_UP).future.result(timeout=10)
-    count, why = svc.unsaved()
+    count, why = svc.decisions.unsaved()
     assert count == 1 and why
     svc.close()
-    rescue = svc.rescued
+    rescue = svc.decisions.rescued
     assert rescue is not None and Path(rescue.path).exists()
     assert stat.S_IMODE(os.stat(rescue.path).st_mode) == 0o600
     journal.unlink()
     again, _ = _service(settings_factory, None)
     try:
         again.refresh_decisions()
-        assert again.decision("a") is Decision.FOLLOW_UP
-        assert "Replayed 1" in again.replayed
+        assert again.decisions.decision("a") is Decision.FOLLOW_UP
+        assert "Replayed 1" in again.decisions.replayed
     finally:
         again.close()
 
@@ -129,16 +130,16 @@ def test_the_event_loop_never_waits_on_the_analysis_cache(settings_factory, tmp_
     )
     first, _ = _service(settings_factory, None, analysis={"processes": 0})
     try:
-        first.analyze(art)  # real model, written to the cache file
+        first.analyses.analyze(art)  # real model, written to the cache file
     finally:
         first.close()
     svc, heard = _service(settings_factory, None, analysis={"processes": 0})
     try:
-        svc.set_articles([art])
-        assert svc.cached_analysis(art, wait=False) is None  # the file is not read on the event loop
+        svc.inbox.set_articles([art])
+        assert svc.analyses.cached(art, wait=False) is None  # the file is not read on the event loop
         svc.analyses.read_cache()
         assert any(isinstance(e, events.Analysed) and not e.ids for e in heard)
-        got = svc.cached_analysis(art, wait=False)
+        got = svc.analyses.cached(art, wait=False)
         assert got is not None and got.summary
     finally:
         svc.close()
@@ -153,8 +154,8 @@ def test_the_live_side_starts_its_threads_and_stops_them(settings_factory, tmp_p
         svc.start(analyze=False)
         assert done.wait(30)
         assert any(isinstance(e, events.DecisionsChanged) for e in heard)
-        assert svc.more_started
-        threads = list(svc.live._threads)
+        assert svc.live.more_started
+        threads = list(svc.live.threads)
         assert {t.name for t in threads} >= {"triage-decisions", "triage-index", "triage-poll"}
     finally:
         svc.close()
@@ -197,8 +198,8 @@ def test_the_feed_spool_is_read_only_from_a_data_folder_of_ones_own(settings_fac
             os.chown(folder, 65534, 65534)
     svc, _ = _service(settings_factory, inbox, feeds=[{"url": "http://127.0.0.1:9/feed.xml"}])
     try:
-        svc.load()
-        titles = sorted(a.title for a in svc.articles)
+        svc.inbox.load()
+        titles = sorted(a.title for a in svc.catalog.articles())
         if owner == "mine":
             assert titles == ["A story in the spool", "Bridge story number 0"]
         else:
@@ -227,14 +228,14 @@ def test_search_indexing_waits_for_a_short_load_and_runs_alongside_a_long_one(
     inbox = _inbox(tmp_path, 12)
     svc, _ = _service(settings_factory, inbox)
     try:
-        svc.load()
+        svc.inbox.load()
         assert svc.catalog.unindexed == 12
-        svc.inbox_part.progress = (12, 20, False)  # as if eight files were still to read
+        svc.inbox.progress = (12, 20, False)  # as if eight files were still to read
         monkeypatch.setattr(live, "INDEX_DURING_LOAD_AFTER", 0.0 if long_load else 3600.0)
         threading.Thread(target=svc.live._index_loop, daemon=True).start()
         indexed = _wait_until(lambda: svc.catalog.unindexed == 0, 5.0 if long_load else 1.0)
         assert indexed == long_load
-        svc.inbox_part.progress = (20, 20, True)  # the load ends: everything is indexed
+        svc.inbox.progress = (20, 20, True)  # the load ends: everything is indexed
         assert _wait_until(lambda: svc.catalog.unindexed == 0, 5.0)
     finally:
         svc.close()

@@ -22,7 +22,7 @@ def _art(i, title, text="", source="Wire", dup=""):
 def _svc(settings_factory, articles, **rules):
     settings = settings_factory(overrides={"rules": rules} if rules else None)
     svc = TriageService(settings, inbox=[], db_path=settings.db_path)
-    svc.set_articles(articles)
+    svc.inbox.set_articles(articles)
     svc.refresh_decisions()
     return svc
 
@@ -78,20 +78,20 @@ def test_a_decision_on_a_duplicate_group_applies_to_every_member(settings_factor
     assert [r.article.id for r in rows] == ["a2", "a0"]
     assert next(r for r in rows if r.article.id == "a0").sources == 2
     svc.decide(["a0"], Decision.FLAG)
-    assert svc.decision("a1") is Decision.FLAG
+    assert svc.decisions.decision("a1") is Decision.FLAG
     svc.undo(["a0"])
-    assert svc.decision("a0") is None and svc.decision("a1") is None
+    assert svc.decisions.decision("a0") is None and svc.decisions.decision("a1") is None
 
 
 def test_live_merge_adds_updates_and_removes(settings_factory):
     svc = _svc(settings_factory, [_art(0, "First")])
-    changed = svc.merge_articles([_art(1, "Second")])
-    assert changed == ["a1"] and len(svc.articles) == 2
-    assert svc.merge_articles([_art(1, "Second")]) == []  # same content: nothing new
+    changed = svc.inbox.merge([_art(1, "Second")])
+    assert changed == ["a1"] and len(svc.catalog.articles()) == 2
+    assert svc.inbox.merge([_art(1, "Second")]) == []  # same content: nothing new
     p = Article(id="a9", title="File", text="x", path="/in/f.txt", content_hash="z")
-    svc.merge_articles([p])
-    svc.merge_articles([], removed_paths=["/in/f.txt"])
-    assert svc.article("a9") is None
+    svc.inbox.merge([p])
+    svc.inbox.merge([], removed_paths=["/in/f.txt"])
+    assert svc.catalog.article("a9") is None
 
 
 def test_screen_text_keeps_joiners_but_drops_controls():

@@ -24,10 +24,10 @@ def _service(settings_factory, inbox: Path) -> TriageService:
 def _merge_file(svc: TriageService, path: Path) -> list[str]:
     """What the inbox watcher does with a file that appeared or changed."""
     arts, probs = [], []
-    for part in iter_load([path], **svc._load_options()):
+    for part in iter_load([path], **svc.inbox.load_options()):
         arts += part.articles
         probs += part.problems
-    return svc.merge_articles(arts, probs)
+    return svc.inbox.merge(arts, probs)
 
 
 def _wire(folder: Path, name: str, title: str, paras: list[str], mtime: float) -> Path:
@@ -53,22 +53,22 @@ def test_an_edited_file_is_a_new_version_with_its_arrival_and_what_it_added(sett
     title, paras = _demo_story()
     path = _wire(inbox, "story.txt", title, paras, time.time() - 3600)
     svc = _service(settings_factory, inbox)
-    svc.load()
-    (story,) = [a.id for a in svc.articles]
-    assert not svc.article(story).updated
+    svc.inbox.load()
+    (story,) = [a.id for a in svc.catalog.articles()]
+    assert not svc.catalog.article(story).updated
     _wire(inbox, "story.txt", title, [*paras, NEW_PARA], time.time())
     assert _merge_file(svc, path) == [story]
-    art = svc.article(story)
+    art = svc.catalog.article(story)
     assert art.updated and art.updated_at > art.received
-    update, when = svc.update_of(story)
+    update, when = svc.versions.update_of(story)
     assert update.news and when == art.updated_at
     assert update.sentences[0].startswith("Later on Thursday officials")
     a, b = update.spans[0]
     assert art.text[a:b].startswith("Later on Thursday")
     # A second start knows it is an updated story, and still what it added.
     again = _service(settings_factory, inbox)
-    again.load()
-    assert again.article(story).updated and again.update_of(story)[0].news
+    again.inbox.load()
+    assert again.catalog.article(story).updated and again.versions.update_of(story)[0].news
 
 
 def test_a_resend_in_a_new_file_under_a_rewritten_headline_is_the_same_story(settings_factory, tmp_path):
@@ -77,19 +77,19 @@ def test_a_resend_in_a_new_file_under_a_rewritten_headline_is_the_same_story(set
     title, paras = _demo_story()
     _wire(inbox, "first.txt", title, paras, time.time() - 3600)
     svc = _service(settings_factory, inbox)
-    svc.load()
-    (story,) = [a.id for a in svc.articles]
+    svc.inbox.load()
+    (story,) = [a.id for a in svc.catalog.articles()]
     svc.decide([story], None)  # touch the store so the file exists
     second = _wire(inbox, "second.txt", "UPDATE 1-" + title.upper(), [*paras, NEW_PARA], time.time())
     assert _merge_file(svc, second) == [story]
-    assert len(svc.articles) == 1
-    assert svc.article(story).title.startswith("UPDATE 1-")
-    assert svc.update_of(story)[0].sentences[0].startswith("Later on Thursday")
+    assert len(svc.catalog.articles()) == 1
+    assert svc.catalog.article(story).title.startswith("UPDATE 1-")
+    assert svc.versions.update_of(story)[0].sentences[0].startswith("Later on Thursday")
     # Next start: the link is remembered, one story, the update still known.
     again = _service(settings_factory, inbox)
-    again.load()
-    assert [a.id for a in again.articles] == [story]
-    assert again.update_of(story)[0].news
+    again.inbox.load()
+    assert [a.id for a in again.catalog.articles()] == [story]
+    assert again.versions.update_of(story)[0].news
 
 
 def test_quiet_updates_add_nothing(wire_story):

@@ -43,7 +43,7 @@ def _service(settings_factory, tmp_path: Path, **ui) -> TriageService:
 
 def test_undecided_flashes_and_bulletins_lead_the_inbox_then_newest_first(settings_factory, tmp_path):
     svc = _service(settings_factory, tmp_path)
-    svc.set_articles(
+    svc.inbox.set_articles(
         [
             _art("old-flash", hours=1, what="a flood", urgency=1),
             _art("bulletin", hours=3, what="an election", urgency=2),
@@ -63,7 +63,7 @@ def test_undecided_flashes_and_bulletins_lead_the_inbox_then_newest_first(settin
 
 def test_provider_language_and_urgency_facets_filter_the_list(settings_factory, tmp_path):
     svc = _service(settings_factory, tmp_path)
-    svc.set_articles(
+    svc.inbox.set_articles(
         [
             _art("a", hours=1, what="trains", provider="AFP", language="fr-FR", urgency=3),
             _art("b", hours=2, what="ports", provider="dpa", language="de", urgency=1),
@@ -72,7 +72,7 @@ def test_provider_language_and_urgency_facets_filter_the_list(settings_factory, 
         ]
     )
     try:
-        facets = svc.facets()
+        facets = svc.catalog.facets()
         assert facets["provider"] == [("dpa", 2), ("AFP", 1)]
         assert facets["language"] == [("de", 2), ("en", 1), ("fr", 1)]  # "d" states none: the desk's
         assert facets["urgency"] == [("1", 1), ("3", 1), ("4", 1)]
@@ -88,11 +88,11 @@ def test_provider_language_and_urgency_facets_filter_the_list(settings_factory, 
 def test_an_agency_version_that_arrives_out_of_order_never_replaces_a_newer_one(settings_factory, tmp_path):
     svc = _service(settings_factory, tmp_path)
     try:
-        svc.set_articles([_art("story", hours=1, what="a summit", version="1")])
-        svc.merge_articles([_art("story", hours=3, what="a summit and its outcome", version="3")])
-        assert svc.article("story").version == "3"
-        svc.merge_articles([_art("story", hours=4, what="a summit, earlier take", version="2")])  # late
-        current = svc.article("story")
+        svc.inbox.set_articles([_art("story", hours=1, what="a summit", version="1")])
+        svc.inbox.merge([_art("story", hours=3, what="a summit and its outcome", version="3")])
+        assert svc.catalog.article("story").version == "3"
+        svc.inbox.merge([_art("story", hours=4, what="a summit, earlier take", version="2")])  # late
+        current = svc.catalog.article("story")
         assert current.version == "3" and "outcome" in current.text
     finally:
         svc.close()
@@ -101,12 +101,12 @@ def test_an_agency_version_that_arrives_out_of_order_never_replaces_a_newer_one(
 def test_a_decided_story_the_agency_kills_comes_back_to_the_inbox(settings_factory, tmp_path):
     svc = _service(settings_factory, tmp_path, reopen_on_update=[])  # updates re-open nothing...
     try:
-        svc.set_articles([_art("s", hours=1, what="a merger", version="1")])
+        svc.inbox.set_articles([_art("s", hours=1, what="a merger", version="1")])
         svc.decide(["s"], Decision.FOLLOW_UP)
         assert svc.listing(View("inbox")).ids == ()
         kill = _art("s", hours=2, what="a merger", version="2", pubstatus="canceled")
-        svc.merge_articles([kill])
-        assert svc.article("s").killed
+        svc.inbox.merge([kill])
+        assert svc.catalog.article("s").killed
         assert svc.listing(View("inbox")).ids == ("s",)  # ...but a kill does
         row = svc.row("s")
         assert row.reopened and row.decision is None and row.article.killed
@@ -118,7 +118,7 @@ def test_a_decided_story_the_agency_kills_comes_back_to_the_inbox(settings_facto
 
 def test_languages_go_by_primary_subtag_and_a_story_stating_none_is_in_the_desks(settings_factory, tmp_path):
     svc = _service(settings_factory, tmp_path)
-    svc.set_articles(
+    svc.inbox.set_articles(
         [
             _art("us", hours=1, what="trains", language="en-US"),
             _art("gb", hours=2, what="ports", language="en-GB"),
@@ -129,7 +129,7 @@ def test_languages_go_by_primary_subtag_and_a_story_stating_none_is_in_the_desks
         ]
     )
     try:
-        assert svc.facets()["language"] == [("en", 4), ("nb", 2)]  # not "en (0)" beside "en-GB (1)"
+        assert svc.catalog.facets()["language"] == [("en", 4), ("nb", 2)]  # not "en (0)" beside "en-GB (1)"
         assert set(svc.listing(View("all", source="language:en")).ids) == {"us", "gb", "none1", "none2"}
         assert set(svc.listing(View("all", source="language:en-GB")).ids) == {"us", "gb", "none1", "none2"}
         assert set(svc.listing(View("all", source="language:nb")).ids) == {"nb", "no"}
@@ -139,7 +139,7 @@ def test_languages_go_by_primary_subtag_and_a_story_stating_none_is_in_the_desks
 
 def test_the_urgency_filter_takes_a_range_and_search_takes_the_same_words(settings_factory, tmp_path):
     svc = _service(settings_factory, tmp_path)
-    svc.set_articles(
+    svc.inbox.set_articles(
         [
             _art("flash", hours=1, what="a flood", urgency=1),
             _art("bulletin", hours=2, what="an election", urgency=2),

@@ -31,8 +31,8 @@ def big_svc(tmp_path: Path) -> TriageService:
             Article(id=i, title=f"Story {i} about {words[k]}", text="", source=("Wire", "Daily")[n % 2])
             for n, i in enumerate(ids)
         ]
-        service.store.decide_many(arts, decision, note="")
-    assert len(service.store) == 100_000
+        service.decisions.store.decide_many(arts, decision, note="")
+    assert len(service.decisions.store) == 100_000
     return service
 
 

@@ -24,9 +24,9 @@ def analysed_demo(tmp_path_factory):
         db=base / "d.json", data_dir=base / "data", inbox=[str(inbox)], use_user_config=False
     )
     svc = TriageService(settings, inbox=[inbox], db_path=base / "d.json")
-    svc.load()
-    list(svc.analyze_many(svc.articles))
-    svc.analyzer.flush()
+    svc.inbox.load()
+    list(svc.analyses.analyze_many(svc.catalog.articles()))
+    svc.analyses.analyzer.flush()
     return base, inbox
 
 

@@ -26,7 +26,7 @@ def build_service(settings_factory, inbox=None, articles=None, **overrides) -> T
     settings = settings_factory(inbox=[inbox] if inbox else None, overrides=overrides or None)
     svc = TriageService(settings, inbox=[inbox] if inbox else [], db_path=settings.db_path)
     if articles is not None:
-        svc.set_articles(articles)
+        svc.inbox.set_articles(articles)
     return svc
 
 

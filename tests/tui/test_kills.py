@@ -25,14 +25,14 @@ def _service(settings_factory, inbox: Path):
 
     settings = settings_factory(inbox=[inbox], overrides={"watch": {"enabled": False}})
     svc = TriageService(settings, inbox=[inbox], db_path=settings.db_path)
-    svc.load()
+    svc.inbox.load()
     return svc
 
 
 def _drop(svc, inbox: Path, name: str) -> None:
     shutil.copy(KILLS / name, inbox / name)
-    arts = [a for part in iter_load([inbox / name], **svc._load_options()) for a in part.articles]
-    svc.merge_articles(arts)
+    arts = [a for part in iter_load([inbox / name], **svc.inbox.load_options()) for a in part.articles]
+    svc.inbox.merge(arts)
 
 
 def _lines(app) -> list[str]:
@@ -78,14 +78,14 @@ async def test_a_followed_up_story_killed_by_a_10_digit_version_is_killed_in_eve
 ):
     inbox = _inbox(tmp_path)
     svc = _service(settings_factory, inbox)
-    story = next(a.id for a in svc.articles if "Harbour" in a.title)
+    story = next(a.id for a in svc.catalog.articles() if "Harbour" in a.title)
     app = make_app(svc, now=NOW, analyze=False, loaded=True)
     async with app.run_test(size=(160, 48)) as pilot:
         lst = app.screen.query_one(ArticleList)
         await wait_for(pilot, lambda: story in lst.ids)
         lst.cursor = lst.index_of(story)
         await pilot.press("f")
-        await wait_for(pilot, lambda: svc.decision(story) is Decision.FOLLOW_UP)
+        await wait_for(pilot, lambda: svc.decisions.decision(story) is Decision.FOLLOW_UP)
         # The followed-up row stays listed until the view changes: the bar says so, "Inbox 24+1".
         await wait_for(pilot, lambda: "Inbox 24+1" in _lines(app)[0] and "Follow-up 1" in _lines(app)[0])
         assert len(lst.ids) == 25

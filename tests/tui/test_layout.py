@@ -62,14 +62,14 @@ def _demo_service(analysed_demo, tmp_path):
         overrides={"watch": {"enabled": False}},
     )
     svc = TriageService(settings, inbox=[inbox], db_path=tmp_path / "d.json")
-    svc.load()
+    svc.inbox.load()
     return svc
 
 
 async def _summary_on_screen(pilot, svc, article_id: str) -> None:
     app = pilot.app
-    art = svc.article(article_id)
-    analysis = svc.cached_analysis(art)
+    art = svc.catalog.article(article_id)
+    analysis = svc.analyses.cached(art)
     await wait_for(pilot, lambda: "•" in str(app.screen.query_one(SummaryPanel).render()))
     await wait_for(pilot, lambda: _norm(analysis.summary[0])[:40] in _norm(" ".join(screen_rows(app))))
 
@@ -274,7 +274,7 @@ async def test_every_demo_story_shows_whole_summary_sentences_and_a_line_of_chip
         for i in range(50):
             aid = _list(app).current_id
             await _summary_on_screen(pilot, svc, aid)
-            analysis = svc.cached_analysis(svc.article(aid))
+            analysis = svc.analyses.cached(svc.catalog.article(aid))
             rows = screen_rows(app)
             assert len(rows) == 24
             body = rows[1:23]  # under the top bar, above the footer
@@ -301,7 +301,7 @@ async def test_every_demo_story_shows_whole_summary_sentences_and_a_line_of_chip
                 )
             assert _list(app).region.height >= LIST_MIN
             await pilot.press("j")
-    svc.store.close()
+    svc.decisions.store.close()
     assert complete >= 45
 
 
@@ -327,7 +327,7 @@ async def test_the_five_counts_are_readable_in_the_top_bar_at_80_columns(analyse
                 "All",
                 "newest",
             }, word
-    svc.store.close()
+    svc.decisions.store.close()
 
 
 async def test_enter_reads_the_story_full_screen_with_its_summary_highlighted(analysed_demo, tmp_path):
@@ -339,7 +339,7 @@ async def test_enter_reads_the_story_full_screen_with_its_summary_highlighted(an
         aid = _list(app).current_id
         row_before = _list(app).cursor - int(_list(app).scroll_y)
         await _summary_on_screen(pilot, svc, aid)
-        article = svc.article(aid)
+        article = svc.catalog.article(aid)
         await pilot.press("enter")
         await pilot.pause(0.1)
         assert app.screen.reading and app.screen.query_one(ArticleText).has_focus
@@ -357,7 +357,7 @@ async def test_enter_reads_the_story_full_screen_with_its_summary_highlighted(an
             for seg in strip
             if seg.style and seg.style.bold and seg.style.underline
         )
-        first_sentence = svc.cached_analysis(article).summary[0]
+        first_sentence = svc.analyses.cached(article).summary[0]
         assert _norm(first_sentence)[:30] in _norm(marked)
         # space pages down the text in the reading view.
         text = app.screen.query_one(ArticleText)
@@ -376,7 +376,7 @@ async def test_enter_reads_the_story_full_screen_with_its_summary_highlighted(an
         assert app.screen.reading
         await pilot.press("tab")
         assert not app.screen.reading and _list(app).current_id == aid
-    svc.store.close()
+    svc.decisions.store.close()
 
 
 async def test_f_a_x_decide_in_the_reading_view_and_escape_returns_to_the_story_shown(
@@ -388,18 +388,18 @@ async def test_f_a_x_decide_in_the_reading_view_and_escape_returns_to_the_story_
         await wait_for(pilot, lambda: len(_list(app).ids) == 50)
         first = _list(app).current_id
         await pilot.press("enter", "x")
-        assert svc.decision(first) is Decision.FLAG
+        assert svc.decisions.decision(first) is Decision.FLAG
         assert app.screen.reading  # still reading: the next undecided story now
         shown = _list(app).current_id
         assert shown != first
-        title = svc.article(shown).title
+        title = svc.catalog.article(shown).title
         await pilot.pause(0.2)
         assert any(_norm(title)[:30] in _norm(r) for r in screen_rows(app)[1:5])
         await pilot.press("a")
-        assert svc.decision(shown) is Decision.ARCHIVE
+        assert svc.decisions.decision(shown) is Decision.ARCHIVE
         third = _list(app).current_id
         await pilot.press("f")
-        assert svc.decision(third) is Decision.FOLLOW_UP
+        assert svc.decisions.decision(third) is Decision.FOLLOW_UP
         fourth = _list(app).current_id
         await pilot.press("escape")
         await pilot.pause(0.1)
@@ -409,7 +409,7 @@ async def test_f_a_x_decide_in_the_reading_view_and_escape_returns_to_the_story_
         assert app.screen.reading
         await pilot.press("z")
         assert not app.screen.reading
-    svc.store.close()
+    svc.decisions.store.close()
 
 
 # -- decide and say why -----------------------------------------------------------------------------
@@ -428,27 +428,28 @@ async def test_shift_decision_writes_the_note_on_the_story_decided(settings_fact
         await pilot.press("F")
         assert isinstance(app.screen, NoteScreen)
         prompt = str(app.screen.query_one("#note-title").render())
-        assert "Follow up" in prompt and svc.article(decided).title in prompt
+        assert "Follow up" in prompt and svc.catalog.article(decided).title in prompt
         await pilot.press(*"call the desk", "enter")
-        assert svc.decision(decided) is Decision.FOLLOW_UP
-        assert svc.note(decided) == "call the desk"
+        assert svc.decisions.decision(decided) is Decision.FOLLOW_UP
+        assert svc.decisions.note(decided) == "call the desk"
         nxt = _list(app).current_id
-        assert nxt != decided and svc.note(nxt) == "" and svc.decision(nxt) is None
+        assert nxt != decided and svc.decisions.note(nxt) == "" and svc.decisions.decision(nxt) is None
         # Escape at the prompt decides nothing.
         await pilot.press("X")
         await pilot.press("escape")
-        assert svc.decision(nxt) is None and _list(app).current_id == nxt
+        assert svc.decisions.decision(nxt) is None and _list(app).current_id == nxt
         # A selection: the note goes with the decision on every story selected.
         await pilot.press("v", "v")
         chosen = set(_list(app).selected)
         await pilot.press("A")
         assert "2 selected" in str(app.screen.query_one("#note-title").render())
         await pilot.press(*"old", "enter")
-        assert all(svc.decision(i) is Decision.ARCHIVE and svc.note(i) == "old" for i in chosen)
+        assert all(svc.decisions.decision(i) is Decision.ARCHIVE for i in chosen)
+        assert all(svc.decisions.note(i) == "old" for i in chosen)
         # One undo takes back the decision and its note together (one event, one step).
         await pilot.press("u")
-        assert all(svc.decision(i) is None and svc.note(i) == "" for i in chosen)
-    svc.store.close()
+        assert all(svc.decisions.decision(i) is None and svc.decisions.note(i) == "" for i in chosen)
+    svc.decisions.store.close()
     events = [e for e in _events(svc.db_path) if e["article_id"] == decided]
     assert [(e["decision"], e["note"]) for e in events] == [("follow-up", "call the desk")]
 
@@ -517,7 +518,7 @@ async def test_larger_terminals_keep_three_panes(analysed_demo, tmp_path, size):
             lst.region.right <= panel.region.x and panel.region.bottom <= text.region.y
         )  # list | summary / text
         assert lst.region.height == size[1] - 2
-        analysis = svc.cached_analysis(svc.article(aid))
+        analysis = svc.analyses.cached(svc.catalog.article(aid))
         in_panel = _norm(" ".join(region_rows(app, panel.region)))
         assert all(_norm(s) in in_panel for s in analysis.summary)
         assert any(row.strip().startswith(CHIP_LABELS) for row in region_rows(app, panel.region))
@@ -528,4 +529,4 @@ async def test_larger_terminals_keep_three_panes(analysed_demo, tmp_path, size):
         assert screen.reading and not lst.display
         await pilot.press("escape")
         assert not screen.reading and lst.display and lst.current_id == aid
-    svc.store.close()
+    svc.decisions.store.close()

@@ -54,7 +54,7 @@ async def decided_elsewhere(settings_factory, tmp_path) -> float:
         command = [sys.executable, "-m", "triage", "decide", aid, "flag", "--db", str(svc.db_path)]
         subprocess.run(command, check=True, capture_output=True, timeout=60)
         start = time.monotonic()
-        await wait_for(pilot, lambda: svc.decision(aid) is Decision.FLAG, timeout=10)
+        await wait_for(pilot, lambda: svc.decisions.decision(aid) is Decision.FLAG, timeout=10)
         took = time.monotonic() - start
         lst = app.screen.query_one(ArticleList)
         await pilot.press("5")
@@ -99,7 +99,7 @@ async def test_a_decision_made_elsewhere_keeps_the_readers_place(settings_factor
             capture_output=True,
             timeout=60,
         )
-        await wait_for(pilot, lambda: svc.decision(other) is Decision.ARCHIVE, timeout=10)
+        await wait_for(pilot, lambda: svc.decisions.decision(other) is Decision.ARCHIVE, timeout=10)
         await pilot.pause(0.2)
         assert text.scroll_y == place
 

@@ -54,13 +54,13 @@ async def test_demo_move_down_follow_up_lands_in_tinydb(settings_factory, demo_i
         await pilot.press("j")
         target = _list(app).current.article
         await pilot.press("f")
-        await wait_for(pilot, lambda: svc.decision(target.id) is Decision.FOLLOW_UP)
+        await wait_for(pilot, lambda: svc.decisions.decision(target.id) is Decision.FOLLOW_UP)
         # The mark shows in the list: the decided row stays listed with its F mark.
         row_index = [r.article.id for r in _list(app).rows].index(target.id)
         assert _list(app).render_line(row_index - int(_list(app).scroll_y)).text[1] == "F"
         # The summary panel shows the key sentences once the real model has analysed it.
-        await wait_for(pilot, lambda: svc.cached_analysis(target) is not None, timeout=60)
-    svc.store.close()
+        await wait_for(pilot, lambda: svc.analyses.cached(target) is not None, timeout=60)
+    svc.decisions.store.close()
     events = [e for e in _events(svc.db_path) if e["article_id"] == target.id]
     assert events and events[-1]["decision"] == "follow-up"
     assert events[-1]["title"] == target.title
@@ -73,14 +73,14 @@ async def test_archive_flag_undo_and_views(settings_factory):
         await wait_for(pilot, lambda: len(_list(app).rows) == 6)
         first = _list(app).current.article.id
         await pilot.press("a")
-        assert svc.decision(first) is Decision.ARCHIVE
+        assert svc.decisions.decision(first) is Decision.ARCHIVE
         second = _list(app).current.article.id
         assert second != first  # moved on to the next undecided article
         await pilot.press("x")
-        assert svc.decision(second) is Decision.FLAG
+        assert svc.decisions.decision(second) is Decision.FLAG
         await pilot.press("u")  # undo the flag
-        assert svc.decision(second) is None
-        assert svc.decision(first) is Decision.ARCHIVE
+        assert svc.decisions.decision(second) is None
+        assert svc.decisions.decision(first) is Decision.ARCHIVE
         await pilot.press("4")  # archived view
         await wait_for(pilot, lambda: [r.article.id for r in _list(app).rows] == [first])
         await pilot.press("1")  # inbox: undecided only
@@ -104,10 +104,10 @@ async def test_multi_select_decides_a_batch_and_undo_undoes_it(settings_factory)
         assert len(chosen) == 3
         assert "3 selected" in str(app.screen.query_one("#topbar").render())
         await pilot.press("f")
-        assert all(svc.decision(i) is Decision.FOLLOW_UP for i in chosen)
+        assert all(svc.decisions.decision(i) is Decision.FOLLOW_UP for i in chosen)
         assert not _list(app).selected
         await pilot.press("u")
-        assert all(svc.decision(i) is None for i in chosen)
+        assert all(svc.decisions.decision(i) is None for i in chosen)
 
 
 async def test_note_is_saved_with_the_decision(settings_factory):
@@ -121,9 +121,9 @@ async def test_note_is_saved_with_the_decision(settings_factory):
         await pilot.press(*"call the desk")
         await pilot.press("enter")
         await pilot.press("f")
-        assert svc.note(aid) == "call the desk"
-        assert svc.decision(aid) is Decision.FOLLOW_UP
-    svc.store.close()
+        assert svc.decisions.note(aid) == "call the desk"
+        assert svc.decisions.decision(aid) is Decision.FOLLOW_UP
+    svc.decisions.store.close()
     last = [e for e in _events(svc.db_path) if e["article_id"] == aid][-1]
     assert last["note"] == "call the desk" and last["decision"] == "follow-up"
 
@@ -137,7 +137,7 @@ async def test_incremental_search_and_escape(settings_factory):
         # The letters echo at once; the list follows from the search index a moment later.
         await wait_for(pilot, lambda: {r.article.id for r in _list(app).rows} == {"a0", "a2", "a4"})
         # Typing in the search box does not trigger decisions (f, a, x are letters here).
-        assert all(svc.decision(i) is None for i in ("a0", "a2", "a4"))
+        assert all(svc.decisions.decision(i) is None for i in ("a0", "a2", "a4"))
         await pilot.press("enter")
         assert _list(app).has_focus
         await pilot.press("escape")
@@ -230,7 +230,7 @@ def test_markup_in_titles_reaches_the_tinydb_file_verbatim(settings_factory):
         settings_factory, articles=[Article(id="m", title="[b]x[/b]", text="t", content_hash="m")]
     )
     svc.decide(["m"], Decision.FLAG)
-    svc.store.close()
+    svc.decisions.store.close()
     raw = json.loads(svc.db_path.read_text())
     assert any(e["title"] == "[b]x[/b]" for e in raw["events"].values())
 
@@ -242,8 +242,8 @@ async def test_entity_filter_space_palette_and_review(settings_factory, demo_inb
         await wait_for(pilot, lambda: len(_list(app).rows) >= 50)
         await pilot.press("g")
         first = _list(app).current.article
-        await wait_for(pilot, lambda: svc.cached_analysis(first) is not None, timeout=60)
-        analysis = svc.cached_analysis(first)
+        await wait_for(pilot, lambda: svc.analyses.cached(first) is not None, timeout=60)
+        analysis = svc.analyses.cached(first)
         people = analysis.entities.get("people") or analysis.entities.get("places")
         assert people, "the demo article names people or places"
         # e: pick the first entity offered; the list narrows to articles that name it.
@@ -264,7 +264,7 @@ async def test_entity_filter_space_palette_and_review(settings_factory, demo_inb
         await pilot.press(*"Flag")
         await pilot.pause(0.3)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: svc.decision(first.id) is Decision.FLAG)
+        await wait_for(pilot, lambda: svc.decisions.decision(first.id) is Decision.FLAG)
         # r: the review screen lists the decision.
         await pilot.press("r")
         from triage.tui.screens.review import ReviewScreen
@@ -301,7 +301,7 @@ async def test_disk_full_shows_not_saved_keeps_the_decision_and_saves_it_when_sp
     if not os.path.exists("/dev/full"):
         pytest.skip("no /dev/full on this system")
     svc = build_service(settings_factory, articles=_articles())
-    svc.store  # noqa: B018 - create the file first
+    svc.decisions.store  # noqa: B018 - create the file first
     journal = Path(str(svc.db_path) + ".journal")
     if journal.exists():
         journal.unlink()
@@ -311,8 +311,8 @@ async def test_disk_full_shows_not_saved_keeps_the_decision_and_saves_it_when_sp
         await wait_for(pilot, lambda: len(_list(app).rows) == 6)
         aid = _list(app).current.article.id
         await pilot.press("f")
-        assert svc.decision(aid) is Decision.FOLLOW_UP  # kept in memory and shown
-        assert svc.pending == 1
+        assert svc.decisions.decision(aid) is Decision.FOLLOW_UP  # kept in memory and shown
+        assert svc.decisions.pending == 1
         await pilot.pause(0.2)
         toasts = " ".join(str(t.render()) for t in app.screen.query("Toast"))
         assert "NOT saved yet" in toasts and "No space left" in toasts
@@ -328,10 +328,10 @@ async def test_disk_full_shows_not_saved_keeps_the_decision_and_saves_it_when_sp
         assert "NOT saved yet" in toasts and ": saved" not in toasts
         await pilot.press("escape")
         journal.unlink()  # space again: the store poll retries
-        await wait_for(pilot, lambda: svc.pending == 0, timeout=10)
+        await wait_for(pilot, lambda: svc.decisions.pending == 0, timeout=10)
         await pilot.pause(0.1)
         assert "NOT SAVED" not in str(app.screen.query_one("#topbar").render())
-    svc.store.close()
+    svc.decisions.store.close()
     assert [e["decision"] for e in _events(svc.db_path) if e["article_id"] == aid] == ["follow-up", "archive"]
 
 
@@ -342,7 +342,7 @@ async def test_without_a_trained_model_the_panel_says_entities_are_unavailable(s
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: len(_list(app).rows) == 2)
         art = _list(app).current.article
-        await wait_for(pilot, lambda: svc.cached_analysis(art) is not None, timeout=60)
+        await wait_for(pilot, lambda: svc.analyses.cached(art) is not None, timeout=60)
         await pilot.pause(0.3)
         panel = str(app.screen.query_one(SummaryPanel).render())
         assert "Entities unavailable" in panel

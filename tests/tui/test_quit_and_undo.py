@@ -43,7 +43,7 @@ def _events(path) -> list[dict]:
 
 
 def _disk_full(svc) -> Path:
-    svc.store  # noqa: B018 - the file exists first
+    svc.decisions.store  # noqa: B018 - the file exists first
     journal = Path(str(svc.db_path) + ".journal")
     journal.unlink(missing_ok=True)
     journal.symlink_to("/dev/full")  # a real ENOSPC on every journal write, even as root
@@ -62,7 +62,7 @@ async def test_disk_full_then_q_asks_and_quit_anyway_rescues_the_decision(settin
         await wait_for(pilot, lambda: len(app.screen.query_one(ArticleList).ids) == 4)
         aid = app.screen.query_one(ArticleList).current_id
         await pilot.press("f")
-        await wait_for(pilot, lambda: svc.pending == 1)
+        await wait_for(pilot, lambda: svc.decisions.pending == 1)
         await pilot.press("q")
         await wait_for(pilot, lambda: isinstance(app.screen, QuitScreen))
         shown = str(app.screen.query_one("#quit-title").render()) + str(
@@ -74,7 +74,7 @@ async def test_disk_full_then_q_asks_and_quit_anyway_rescues_the_decision(settin
     svc.close()
     rescue = Path(str(svc.db_path) + ".rescue")
     assert rescue.exists() and stat.S_IMODE(rescue.stat().st_mode) == 0o600
-    assert svc.rescued is not None and "next start replays them" in svc.rescued.message
+    assert svc.decisions.rescued is not None and "next start replays them" in svc.decisions.rescued.message
     # The next start (here: the store the CLI and TUI open) replays it and says so.
     Path(str(svc.db_path) + ".journal").unlink()
     again = DecisionStore(svc.db_path)
@@ -93,7 +93,7 @@ async def test_q_with_unsaved_decisions_retries_and_quits_once_they_are_saved(se
         await wait_for(pilot, lambda: len(app.screen.query_one(ArticleList).ids) == 4)
         aid = app.screen.query_one(ArticleList).current_id
         await pilot.press("x")
-        await wait_for(pilot, lambda: svc.pending == 1)
+        await wait_for(pilot, lambda: svc.decisions.pending == 1)
         await pilot.press("q")
         await wait_for(pilot, lambda: isinstance(app.screen, QuitScreen))
         await pilot.press("w")  # still full: says so and stays
@@ -106,7 +106,7 @@ async def test_q_with_unsaved_decisions_retries_and_quits_once_they_are_saved(se
             await pilot.press("w")
         await wait_for(pilot, lambda: not app.is_running)
     svc.close()
-    assert svc.rescued is None and not Path(str(svc.db_path) + ".rescue").exists()
+    assert svc.decisions.rescued is None and not Path(str(svc.db_path) + ".rescue").exists()
     assert [e["decision"] for e in _events(svc.db_path) if e["article_id"] == aid] == ["flag"]
 
 
@@ -119,24 +119,25 @@ async def test_u_undoes_this_sessions_last_action_and_nothing_else(settings_fact
         await pilot.press("u")
         await pilot.pause(0.1)
         assert "Nothing to undo in this session" in _toasts(app)
-        assert all(svc.decision(i) is None for i in lst.ids)  # the row under the cursor was not touched
+        # the row under the cursor was not touched
+        assert all(svc.decisions.decision(i) is None for i in lst.ids)
         await pilot.pause(0.3)
         assert not svc.db_path.exists() or _events(svc.db_path) == []  # and nothing was written
         first = lst.current_id
         await pilot.press("f")  # first -> follow-up, the cursor moves on
         second = lst.current_id
         await pilot.press("n", *"check", "enter")  # a note on the second story
-        await wait_for(pilot, lambda: svc.note(second) == "check")
+        await wait_for(pilot, lambda: svc.decisions.note(second) == "check")
         await pilot.press("u")  # undoes the note, not the decision
-        await wait_for(pilot, lambda: svc.note(second) == "" and svc.book.queued == 0)
-        assert svc.decision(first) is Decision.FOLLOW_UP
+        await wait_for(pilot, lambda: svc.decisions.note(second) == "" and svc.decisions.book.queued == 0)
+        assert svc.decisions.decision(first) is Decision.FOLLOW_UP
         # Another person changes `first` now: our undo of `first` must leave their decision alone.
         other = DecisionStore(svc.db_path, user="bob", host="desk")
         other.decide(first, Decision.ARCHIVE)
         other.close()
         await pilot.press("u")
         await wait_for(pilot, lambda: "changed since by bob@desk" in _toasts(app), timeout=10)
-        await wait_for(pilot, lambda: svc.decision(first) is Decision.ARCHIVE)
+        await wait_for(pilot, lambda: svc.decisions.decision(first) is Decision.ARCHIVE)
     svc.close()
     mine = [e for e in _events(svc.db_path) if e["article_id"] == first]
     assert [(e["user"], e["decision"]) for e in mine][-1] == ("bob", "archive")
@@ -154,11 +155,12 @@ class _FailsOn(Analyzer):
 async def test_one_story_that_cannot_be_summarised_does_not_stop_the_others(settings_factory, tmp_path):
     arts = _articles(4)
     svc = build_service(settings_factory, articles=arts, analysis={"processes": 0})
-    svc.analyzer = _FailsOn(cache_path=tmp_path / "cache.sqlite")
+    svc.analyses.analyzer = _FailsOn(cache_path=tmp_path / "cache.sqlite")
     app = make_app(svc, now=NOW, analyze=True, loaded=True)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_for(pilot, lambda: svc.pool is not None and svc.pool.queue.done == 4, timeout=90)
-        assert {a.id for a in arts if svc.cached_analysis(a) is not None} == {"a0", "a2", "a3"}
+        pool = lambda: svc.analyses.pool  # noqa: E731
+        await wait_for(pilot, lambda: (p := pool()) is not None and p.queue.done == 4, timeout=90)
+        assert {a.id for a in arts if svc.analyses.cached(a) is not None} == {"a0", "a2", "a3"}
         assert any(
             "could not be summarised" in p.reason and "breaks the pipeline" in p.reason for p in svc.problems
         )

@@ -49,7 +49,7 @@ ARTICLES = [
 def svc(tmp_path: Path) -> TriageService:
     settings = load_settings(db=tmp_path / "d.json", data_dir=tmp_path / "data", use_user_config=False)
     service = TriageService(settings, inbox=[], db_path=tmp_path / "d.json")
-    service.set_articles(ARTICLES)
+    service.inbox.set_articles(ARTICLES)
     service.decide(["a1"], Decision.FOLLOW_UP, note="ask the [b]desk[/b]")
     service.decide(["a2"], Decision.ARCHIVE)
     service.decide(["a3"], Decision.FLAG)
@@ -96,7 +96,7 @@ async def _move_to(pilot, screen: ReviewScreen, aid: str) -> None:
 
 
 def _current(svc: TriageService, aid: str) -> DecisionEvent:
-    return svc.store.history(aid)[-1]
+    return svc.decisions.store.history(aid)[-1]
 
 
 async def test_opens_at_80x24_with_narrow_columns(svc):
@@ -250,10 +250,10 @@ async def test_sort_keys_cycle_and_reverse(svc):
         assert _ids(screen)[0] == "gone1"  # newest first
         await pilot.press("s", "s")  # decision, then title
         assert screen.sort_column == "title"
-        titles = [svc.store.history(i)[-1].title.casefold() for i in _ids(screen)]
+        titles = [svc.decisions.store.history(i)[-1].title.casefold() for i in _ids(screen)]
         assert titles == sorted(titles)
         await pilot.press("R")
-        titles = [svc.store.history(i)[-1].title.casefold() for i in _ids(screen)]
+        titles = [svc.decisions.store.history(i)[-1].title.casefold() for i in _ids(screen)]
         assert titles == sorted(titles, reverse=True)
 
 
@@ -261,9 +261,9 @@ async def test_change_and_clear_a_decision_from_the_table(svc):
     async with ReviewApp(svc).run_test(size=(80, 24)) as pilot:
         screen = await _ready(pilot)
         await _move_to(pilot, screen, "a2")
-        before = len(svc.store.history("a2"))
+        before = len(svc.decisions.store.history("a2"))
         await pilot.press("x")
-        hist = svc.store.history("a2")
+        hist = svc.decisions.store.history("a2")
         assert len(hist) == before + 1 and hist[-1].decision is Decision.FLAG
         table = screen.query_one("#rv-table", DataTable)
         assert table.get_cell("a2", "decision").plain == "flagged"
@@ -394,7 +394,7 @@ async def test_through_the_real_app_r_opens_review(svc):
         await pilot.press("q")  # back, not quit
         await pilot.pause()
         assert isinstance(pilot.app.screen, MainScreen)
-        assert svc.decision("a4") is Decision.FLAG
+        assert svc.decisions.decision("a4") is Decision.FLAG
 
 
 def _events(n: int, today: date) -> list[DecisionEvent]:
@@ -481,9 +481,9 @@ async def test_u_on_an_article_page_that_undoes_another_story_leaves_this_page_a
         await pilot.press("u")  # the session's last action was the archive of "gone1"
         for _ in range(100):
             await pilot.pause(0.05)
-            if svc.decision("gone1") is None and not svc.book.queued:
+            if svc.decisions.decision("gone1") is None and not svc.decisions.book.queued:
                 break
-        assert svc.decision("gone1") is None and svc.decision("a1") is Decision.FOLLOW_UP
+        assert svc.decisions.decision("gone1") is None and svc.decisions.decision("a1") is Decision.FOLLOW_UP
         decision_line = str(view.query_one("#av-decision").render())
         assert "follow-up" in decision_line and "undecided" not in decision_line
         toasts = " ".join(str(t.render()) for t in pilot.app.screen.query("Toast"))
@@ -494,18 +494,18 @@ async def test_a_two_sources_row_archived_is_one_row_and_g_and_G_go_to_the_ends(
     settings = load_settings(db=tmp_path / "d.json", data_dir=tmp_path / "data", use_user_config=False)
     service = TriageService(settings, inbox=[], db_path=tmp_path / "d.json")
     resend = replace(ARTICLES[1], id="a2b", source="Harbour Times", duplicates_of="a2")
-    service.set_articles([*ARTICLES, resend])
+    service.inbox.set_articles([*ARTICLES, resend])
     assert service.row("a2").sources == 2  # the list shows "2 sources"
     service.decide(["a1"], Decision.FOLLOW_UP)
     service.decide(["a2"], Decision.ARCHIVE)  # the row: both sources get the decision
     service.decide(["a3"], Decision.FLAG)
-    assert service.decision("a2b") is Decision.ARCHIVE
+    assert service.decisions.decision("a2b") is Decision.ARCHIVE
     async with ReviewApp(service).run_test(size=(80, 24)) as pilot:
         screen = await _ready(pilot)
         assert sorted(_ids(screen)) == ["a1", "a2", "a3"]
         await _move_to(pilot, screen, "a2")
         await pilot.press("x")  # changed on the review: still one row
-        await wait_for(pilot, lambda: service.decision("a2b") is Decision.FLAG)
+        await wait_for(pilot, lambda: service.decisions.decision("a2b") is Decision.FLAG)
         for _ in range(20):
             await pilot.pause()
         assert sorted(_ids(screen)) == ["a1", "a2", "a3"]
@@ -520,9 +520,9 @@ async def test_a_two_sources_row_archived_is_one_row_and_g_and_G_go_to_the_ends(
 async def test_a_decided_story_the_wire_killed_is_marked_in_the_review(tmp_path):
     settings = load_settings(db=tmp_path / "d.json", data_dir=tmp_path / "data", use_user_config=False)
     service = TriageService(settings, inbox=[], db_path=tmp_path / "d.json")
-    service.set_articles(ARTICLES)
+    service.inbox.set_articles(ARTICLES)
     service.decide(["a1"], Decision.FOLLOW_UP)
-    service.merge_articles([replace(ARTICLES[0], pubstatus="canceled", content_hash="killed", version="2")])
+    service.inbox.merge([replace(ARTICLES[0], pubstatus="canceled", content_hash="killed", version="2")])
     async with ReviewApp(service).run_test(size=(80, 24)) as pilot:
         screen = await _ready(pilot)
         table = screen.query_one("#rv-table", DataTable)

@@ -22,7 +22,7 @@ def _app(analysed_demo, tmp_path):
     settings = load_settings(db=tmp_path / "d.json", data_dir=base / "data", inbox=[str(inbox)],
                              use_user_config=False, overrides={"watch": {"enabled": False}})
     svc = TriageService(settings, inbox=[inbox], db_path=tmp_path / "d.json")
-    svc.load()
+    svc.inbox.load()
     return make_app(svc, now=NOW)
 
 

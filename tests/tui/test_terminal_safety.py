@@ -101,8 +101,9 @@ async def _until_screen(pilot, kind) -> None:
 
 async def test_every_screen_and_dialog_shows_hostile_stored_text_cleaned(settings_factory):
     svc = build_service(settings_factory)
-    svc.set_articles(_articles(), [Problem(where=HOSTILE, reason=HOSTILE)])
-    list(svc.analyze_many(svc.articles))  # the real model: summaries and entity names from hostile text
+    svc.inbox.set_articles(_articles(), [Problem(where=HOSTILE, reason=HOSTILE)])
+    # the real model: summaries and entity names from hostile text
+    list(svc.analyses.analyze_many(svc.catalog.articles()))
     # Notes written into the real decisions file, as a colleague's would be.
     svc.decide_soon(["evil1"], Decision.FLAG, note=HOSTILE).future.result(timeout=30)
     svc.note_soon("evil2", f"{OSC}{MARKUP} check").future.result(timeout=30)

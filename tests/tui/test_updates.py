@@ -57,16 +57,16 @@ async def test_an_archived_story_that_gets_a_new_paragraph_comes_back_marked(set
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: len(_list(app).ids) == 3)
         aid = _list(app).current_id
-        title = svc.article(aid).title
+        title = svc.catalog.article(aid).title
         await pilot.press("a")  # archived
         await pilot.press("1")  # a fresh inbox view: the archived story is gone from it
-        await wait_for(pilot, lambda: aid not in _list(app).ids and svc.book.queued == 0)
+        await wait_for(pilot, lambda: aid not in _list(app).ids and svc.decisions.book.queued == 0)
         # The agency resends it with a new paragraph: the file changes on disk.
         _append(_story_file(inbox, title), NEW_PARA)
         await wait_for(pilot, lambda: aid in _list(app).ids, timeout=20)
         row = svc.row(aid)
         assert row.article.updated and row.reopened and row.decision is None
-        assert svc.decision(aid) is Decision.ARCHIVE  # the history still says archived
+        assert svc.decisions.decision(aid) is Decision.ARCHIVE  # the history still says archived
         line = next(_list(app).render_line(y).text for y in range(_list(app).size.height)
                     if title[:20] in _list(app).render_line(y).text)
         assert "↻" in line
@@ -81,8 +81,8 @@ async def test_an_archived_story_that_gets_a_new_paragraph_comes_back_marked(set
         assert "↻ updated" in plain
         # Deciding again records the new version: the story stays decided.
         await pilot.press("escape", "a")
-        await wait_for(pilot, lambda: svc.book.queued == 0 and svc.current_event(aid).version
-                       == svc.article(aid).content_hash)
+        await wait_for(pilot, lambda: svc.decisions.book.queued == 0 and svc.decisions.event(aid).version
+                       == svc.catalog.article(aid).content_hash)
         await pilot.press("2", "1")
         await wait_for(pilot, lambda: aid not in _list(app).ids)
     svc.close()
@@ -96,14 +96,15 @@ async def test_follow_up_stays_in_its_view_and_a_quiet_update_reopens_nothing(se
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: len(_list(app).ids) == 3)
         first, second = _list(app).ids[:2]
-        t1, t2 = svc.article(first).title, svc.article(second).title
+        t1, t2 = svc.catalog.article(first).title, svc.catalog.article(second).title
         await pilot.press("f")  # first: follow-up
         await pilot.press("a")  # second: archived
-        await wait_for(pilot, lambda: svc.book.queued == 0)
+        await wait_for(pilot, lambda: svc.decisions.book.queued == 0)
         _append(_story_file(inbox, t1), NEW_PARA)
         quiet = _story_file(inbox, t2)
         quiet.write_text(quiet.read_text(encoding="utf-8").replace(",", " ,"), encoding="utf-8")
-        await wait_for(pilot, lambda: svc.article(first).updated and svc.article(second).updated, timeout=20)
+        article = svc.catalog.article
+        await wait_for(pilot, lambda: article(first).updated and article(second).updated, timeout=20)
         await pilot.press("2")  # follow-up: still there, marked
         await wait_for(pilot, lambda: _list(app).ids == (first,))
         assert svc.row(first).article.updated and svc.row(first).decision is Decision.FOLLOW_UP

@@ -141,7 +141,7 @@ async def _bells(settings_factory, enabled: bool) -> int:
     async with app.run_test(size=(100, 30)) as pilot:
         lst = app.screen.query_one(ArticleList)
         await wait_for(pilot, lambda: len(lst.ids) == 1)
-        svc.merge_articles(
+        svc.inbox.merge(
             [
                 _art("flash1", "Quake hits the coast", 1, urgency=1),
                 _art("flash2", "Second quake", 1, urgency=1),
@@ -149,11 +149,11 @@ async def _bells(settings_factory, enabled: bool) -> int:
             ]
         )
         await wait_for(pilot, lambda: len(lst.ids) == 4)
-        svc.merge_articles(
+        svc.inbox.merge(
             [_art("flash1", "Quake hits the coast again", 1, urgency=1)]
         )  # its update: rung already
         await wait_for(pilot, lambda: any("again" in r.article.title for r in lst.rows))
-        svc.merge_articles([_art("bull2", "Another bulletin", 1, urgency=2)])
+        svc.inbox.merge([_art("bull2", "Another bulletin", 1, urgency=2)])
         await wait_for(pilot, lambda: len(lst.ids) == 5)
         await pilot.pause(0.1)
     svc.close()
@@ -221,18 +221,18 @@ async def test_a_followed_up_story_killed_by_a_later_version_comes_back_with_the
         await wait_for(pilot, lambda: "story1" in lst.ids)
         lst.cursor = lst.index_of("story1")
         await pilot.press("f")
-        await wait_for(pilot, lambda: svc.decision("story1") is Decision.FOLLOW_UP)
+        await wait_for(pilot, lambda: svc.decisions.decision("story1") is Decision.FOLLOW_UP)
         await pilot.press("1")
         await wait_for(pilot, lambda: "story1" not in lst.ids)
         update = _art("story1", "Mayor resigns, deputy takes over", 30, guid="urn:wire:1", version="2",
                       content_hash="v2", updated=True)
-        svc.merge_articles([update])  # a plain update of a followed-up story stays where it is
+        svc.inbox.merge([update])  # a plain update of a followed-up story stays where it is
         await wait_for(pilot, lambda: svc.row("story1").article.version == "2")
         await pilot.pause(0.2)
         assert "story1" not in lst.ids
         kill = _art("story1", "Mayor resigns", 1, guid="urn:wire:1", version="3", pubstatus="canceled",
                     content_hash="v3", updated=True)
-        svc.merge_articles([kill])
+        svc.inbox.merge([kill])
         await wait_for(pilot, lambda: "story1" in lst.ids)
         row = svc.row("story1")
         assert row.reopened and row.article.killed

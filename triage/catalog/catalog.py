@@ -5,8 +5,9 @@ results) call `add`/`analysed` from their own threads; the cost of an arriving s
 its near-duplicates come from the MinHash LSH index (DuplicateIndex), its place in the list from a
 bisect into a date-sorted list, its group from a walk over its own group's links only.
 
-Readers come in two kinds. `listing()` (the ids a view shows, and every view's count) walks the
-whole inbox, so it runs in a worker thread, holding the lock only to copy the order. `article()`,
+Readers come in two kinds. `listing()` (the ids a view shows, and every view's count), `matching()`
+(search: the FTS5 index, a scan for what it has not seen yet), `sources()` and `facets()` walk the
+whole inbox, so they run in a worker thread, holding the lock only to copy what they walk. `article()`,
 `row()`, `group()` and `leader_of()` are O(1) dict reads without the lock, safe on the event loop.
 """
 
@@ -15,22 +16,25 @@ from __future__ import annotations
 import bisect
 import itertools
 import logging
+import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import filterfalse
+from operator import attrgetter, itemgetter
 
-from triage.catalog import views
 from triage.catalog.groups import Groups, article_key
-from triage.catalog.listing import Listing, Row, View, date_key
+from triage.catalog.listing import VIEWS, Listing, Row, View, date_key, primary_language, shown_source
 from triage.catalog.rules import RuleSet
 from triage.catalog.stories import Stories, arrival, same_version
-from triage.model import Analysis, Article, Decision, Problem
+from triage.model import Analysis, Article, Decision, Problem, PubStatus
 
-__all__ = ["Catalog", "Change"]
+__all__ = ["FACETS", "FLASH_URGENCY", "Catalog", "Change", "DecisionOf", "entity_words", "facet_value",
+           "split_query", "urgency_range"]
 
 log = logging.getLogger(__name__)
 
-DecisionOf = Callable[[str], "Decision | None"]
+DecisionOf = Callable[[str], Decision | None]
 
 
 @dataclass
@@ -165,13 +169,11 @@ class Catalog:
             for story, art in placed:
                 pending.setdefault(keys[id(art)], []).append(story)
             for art in sorted(fresh, key=arrival):
-                story = stories.earlier_same_source(art, keys[id(art)], pending)
-                if story is None:
-                    story = art.id
-                else:
-                    stories.alias(art.id, story)
-                placed.append((story, art))
-                pending.setdefault(keys[id(art)], []).append(story)
+                earlier = stories.earlier_same_source(art, keys[id(art)], pending)
+                if earlier is not None:
+                    stories.alias(art.id, earlier)
+                placed.append((earlier or art.id, art))
+                pending.setdefault(keys[id(art)], []).append(earlier or art.id)
             for story, art in placed:
                 if stories.keep(story, art):
                     touched[story] = None
@@ -254,22 +256,132 @@ class Catalog:
     # -- views (walks of the inbox: workers call these) ------------------------------------------
     def matching(self, search: str, entity: str = "") -> set[str] | None:
         """Ids whose title, source, text or entities hold every search word (as a word prefix) and
-        the entity (as a phrase); None when there is nothing to filter on."""
-        return views.matching(self, search, entity)
+        the entity (as a phrase); None when there is nothing to filter on. The index answers for what
+        it holds; what it has not seen yet is scanned."""
+        from triage.catalog.search import fts_query
 
+        if not fts_query(search, entity):
+            return None
+        with self._lock:
+            pending = [self._arts[i] for i in self._unindexed if i in self._arts]
+        found: set[str] = set()
+        if self._search is not None:
+            found = self._search.search(search, entity) or set()
+        else:
+            pending = list(self._arts.values())
+        if pending:
+            found |= _scan(pending, search, entity, self._analysis_of)
+        return found
+
+    # The walk is a handful of C-level passes (map, filter, set and dict builds) rather than Python code
+    # per story: it runs after every arrival and decision, in a thread that shares the interpreter with
+    # the screen.
     def listing(self, view: View, decision_of: DecisionOf, keep: Iterable[str] = (),
                 decided: Iterable[str] | None = None) -> Listing:
-        """The ids `view` lists, in order, and every view's count (`decided`: every id that may have a
-        decision, when the caller knows; `decision_of` is then asked about those only)."""
-        return views.listing(self, view, decision_of, keep, decided)
+        """The ids `view` lists, in order, and the count of every view (duplicate groups count once,
+        muted stories only in "all"). Ids in `keep` stay listed whatever their decision.
+
+        `decided`, when given, holds every id that may have a decision (the others have none): then
+        `decision_of` is asked about those only, not about every row."""
+        keep = set(keep)
+        lead, arts = self.groups.leader, self._arts
+        with self._lock:  # articles, order, groups and marks agree with each other under the lock
+            # The rows: group leaders and ungrouped stories (a member maps to its leader, a leader to
+            # nothing).
+            rows = list(filterfalse(lead.__contains__, map(_ID, reversed(self._sorted))))
+            muted = {aid for aid in self._muted if aid in arts and aid not in lead}
+            leading = _leading(rows, arts)
+            if decided is not None:
+                decided = [aid for aid in decided if aid in arts and aid not in lead]
+        terms, words = split_query(view.search)
+        matched = self.matching(words, view.entity) if (words or view.entity) else None
+        decs = _decisions(rows if decided is None else decided, decision_of)
+        counts = dict.fromkeys(VIEWS, 0)
+        counts["all"] = len(rows)
+        inbox = len(rows) - len(muted)
+        for aid, dec in decs.items():
+            if aid not in muted:
+                counts[dec.view] += 1
+                inbox -= 1
+        counts["inbox"] += inbox
+        ids = _in_view(rows, view.name, decs, muted, keep)
+        for wanted in filter(None, (self._source_filter(view.source),
+                                    *(self._facet_filter(kind, value) for kind, value in terms))):
+            ids = [aid for aid in ids if (art := arts.get(aid)) is not None and wanted(art)]
+        if matched is not None:
+            ids = list(filter(matched.__contains__, ids))
+        index = dict(zip(ids, range(len(ids)), strict=True))
+        if view.sort == "newest":
+            # Undecided kills and withholds first (whatever their date: a kill of a story never seen is
+            # still news to the desk), then flashes and bulletins (flash before bulletin), each newest
+            # first; then the rest in their order. A decided one (or one kept on screen) stays at its date.
+            top = sorted((rank, index[aid], aid) for aid, rank in leading.items()
+                         if aid in index and aid not in keep and aid not in decs)
+            if top:
+                first = {aid for _u, _n, aid in top}
+                ids = [aid for _u, _n, aid in top] + list(filterfalse(first.__contains__, ids))
+                index = dict(zip(ids, range(len(ids)), strict=True))
+        elif view.sort in ("source", "priority"):
+            if view.sort == "source":
+                ids.sort(key=lambda i: shown_source(arts[i]).casefold() if i in arts else "")
+            else:
+                members, watched = self.groups.members, self._watched
+                ids.sort(key=lambda i: (len(watched.get(i, ())), len(members.get(i, (i,)))), reverse=True)
+            index = dict(zip(ids, range(len(ids)), strict=True))
+        return Listing(view, tuple(ids), index, counts, kept=_kept(view.name, keep, index, decs, muted))
+
+    def _source_filter(self, source: str) -> Callable[[Article], bool] | None:
+        """A test for View.source: one source (feed or folder name), "tag:T" (the feeds tagged T),
+        "provider:P" (the agency), "language:L" (by primary subtag: "en-GB" is "en") or "urgency:N" /
+        "urgency:N-M" (a range of levels, "1-2": flashes and bulletins)."""
+        if not source:
+            return None
+        kind, _, value = source.partition(":")
+        if kind in FACETS and value:
+            return self._facet_filter(kind, value)
+        if source.startswith("tag:"):
+            tag = source[4:].casefold()
+            names = {n for n, tags in self.source_tags.items() if tag in (t.casefold() for t in tags)}
+            files = {f for f, tags in self.file_tags.items() if tag in (t.casefold() for t in tags)}
+            return lambda art: art.source in names or art.path.rsplit("/", 1)[-1] in files
+        return lambda art: art.source == source
+
+    def _facet_filter(self, kind: str, value: str) -> Callable[[Article], bool]:
+        if kind == "urgency":
+            span = urgency_range(value)
+            if span is None:
+                return lambda art: False
+            low, high = span
+            return lambda art: art.urgency is not None and low <= art.urgency <= high
+        if kind == "language":
+            want, default = primary_language(value), self.default_language
+            return lambda art: facet_value(art, kind, default) == want
+        return lambda art: facet_value(art, kind) == value
 
     def facets(self) -> dict[str, list[tuple[str, int]]]:
-        """(value, stories) for provider, language and urgency."""
-        return views.facets(self)
+        """(value, stories) for each facet the wire gives (provider, language, urgency), most first;
+        urgency in its own order, flash first. Walks the inbox: call from a worker."""
+        with self._lock:
+            counts: dict[str, dict[str, int]] = {k: {} for k in FACETS}
+            for art in self._arts.values():
+                if self.groups.leader_of(art.id) != art.id:
+                    continue
+                for kind in FACETS:
+                    value = facet_value(art, kind, self.default_language)
+                    if value:
+                        counts[kind][value] = counts[kind].get(value, 0) + 1
+        out = {k: sorted(v.items(), key=lambda kv: (-kv[1], kv[0].casefold())) for k, v in counts.items()}
+        out["urgency"] = sorted(counts["urgency"].items(), key=lambda kv: int(kv[0]))
+        return out
 
     def sources(self) -> list[tuple[str, int]]:
         """(source name, stories) for every source in the inbox, most stories first."""
-        return views.sources(self)
+        with self._lock:
+            counts: dict[str, int] = {}
+            for art in self._arts.values():
+                if self.groups.leader_of(art.id) == art.id:
+                    counts[art.source] = counts.get(art.source, 0) + 1
+        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].casefold()))
 
     def tags(self) -> list[str]:
         """Every feed tag (folder) named in the configuration, sorted."""
@@ -318,7 +430,7 @@ class Catalog:
                 self._unindexed.pop(aid, None)
                 if art is not None:
                     batch.append(art)
-        docs = [(a.id, a.title, a.source, a.text, views.entity_words(self._analysis_of(a.id))) for a in batch]
+        docs = [(a.id, a.title, a.source, a.text, entity_words(self._analysis_of(a.id))) for a in batch]
         try:
             self._search.put_many(docs)
         except Exception:
@@ -333,4 +445,115 @@ class Catalog:
     def unindexed(self) -> int:
         """How many articles wait for the search index."""
         return len(self._unindexed)
+
+
+# -- what a view lists, from plain values (no catalog state) ------------------------------------
+_ID = itemgetter(2)  # the id in an entry of the catalog's date order
+_URGENCY = attrgetter("urgency")
+_STATUS = attrgetter("pubstatus")
+_STOPPED = (PubStatus.CANCELED.value, PubStatus.WITHHELD.value)
+
+
+def _leading(rows: list[str], arts: dict[str, Article]) -> dict[str, int]:
+    """The rows that lead the default order, with their rank: 0 killed or withheld, else the urgency
+    of a flash or bulletin. Each field is read in one pass and only the few rows that hold a kill or
+    an urgency at or above FLASH_URGENCY are looked at one by one."""
+    stories = list(map(arts.__getitem__, rows))
+    out: dict[str, int] = {}
+    urgencies = list(map(_URGENCY, stories))
+    for value in set(urgencies):
+        if value is not None and value <= FLASH_URGENCY:
+            out.update((rows[at], value) for at in _positions(urgencies, value))
+    statuses = list(map(_STATUS, stories))
+    for status in _STOPPED:
+        out.update((rows[at], 0) for at in _positions(statuses, status))
+    return out
+
+
+def _positions(values: list[object], value: object) -> Iterator[int]:
+    """Every position where `values` holds `value` (list.index: C-level scans)."""
+    at = -1
+    for _ in range(values.count(value)):
+        at = values.index(value, at + 1)
+        yield at
+
+
+def _decisions(ids: Iterable[str], decision_of: DecisionOf) -> dict[str, Decision]:
+    """The decided ones among `ids`, with their decision (one call of decision_of per id)."""
+    return {aid: dec for aid, dec in zip(ids, map(decision_of, ids), strict=True) if dec is not None}
+
+
+def _in_view(rows: list[str], name: str, decs: dict[str, Decision], muted: set[str],
+             keep: set[str]) -> list[str]:
+    """The rows a view lists by decision: "all" every one; the others leave muted stories out, "inbox"
+    the decided ones, a decision's view the others; ids in `keep` stay whatever their decision."""
+    if name == "all":
+        return rows[:]
+    wanted = Decision.from_view(name)
+    if wanted is None:  # "inbox", or a view of no decision: what is left out, the few
+        out = (muted | decs.keys() if name == "inbox" else muted) - keep
+        return list(filterfalse(out.__contains__, rows)) if out else rows[:]
+    chosen = {aid for aid, dec in decs.items() if dec is wanted and aid not in muted} | keep
+    return list(filter(chosen.__contains__, rows))
+
+
+def _kept(name: str, keep: set[str], index: dict[str, int], decs: dict[str, Decision],
+          muted: set[str]) -> int:
+    """How many listed rows the view's count leaves out: decided (or muted) on screen, kept listed
+    until the view changes, so "Inbox 24" over 25 rows says "+1"."""
+    if name == "all" or not keep:
+        return 0
+    wanted = Decision.from_view(name)
+    return sum(1 for aid in keep if aid in index and (aid in muted or decs.get(aid) is not wanted))
+
+
+FACETS = ("provider", "language", "urgency")
+# Undecided stories at or above this urgency (1 flash, 2 bulletin) lead the default order.
+FLASH_URGENCY = 2
+
+
+def facet_value(art: Article, kind: str, default_language: str = "") -> str:
+    """The article's value for a facet, as a filter names it ("" when the item does not say); a story
+    that states no language is in the desk's own (`default_language`), as the analysis takes it."""
+    if kind == "provider":
+        return art.provider
+    if kind == "language":
+        return primary_language(art.language or default_language)
+    return str(art.urgency) if art.urgency is not None else ""
+
+
+_QUERY_TERM = re.compile(r"(?<!\S)(provider|language|urgency):(\S+)", re.IGNORECASE)
+_RANGE = re.compile(r"^(\d)(?:-(\d))?$")
+
+
+def split_query(text: str) -> tuple[list[tuple[str, str]], str]:
+    """The facet terms of a search or filter ("urgency:1-2", "language:de", "provider:AFP") and the
+    words left for the text search: `/` takes what `S` sets, in the same words."""
+    terms = [(m.group(1).casefold(), m.group(2)) for m in _QUERY_TERM.finditer(text or "")]
+    return terms, _QUERY_TERM.sub(" ", text or "").strip() if terms else (text or "")
+
+
+def urgency_range(value: str) -> tuple[int, int] | None:
+    """"2" -> (2, 2), "1-2" -> (1, 2) (either order), None when it is not a level or a range of levels."""
+    m = _RANGE.match(value.strip())
+    if m is None:
+        return None
+    low, high = int(m.group(1)), int(m.group(2) or m.group(1))
+    return (min(low, high), max(low, high))
+
+
+def entity_words(analysis: Analysis | None) -> str:
+    if analysis is None:
+        return ""
+    return "\n".join(e.text for group in analysis.entities.values() for e in group)
+
+
+def _scan(articles: Iterable[Article], search: str, entity: str,
+          analysis_of: Callable[[str], Analysis | None]) -> set[str]:
+    """The same match as the index, by reading texts (for articles the index has not seen yet)."""
+    from triage.catalog.search import scan_match
+
+    return {art.id for art in articles
+            if scan_match("\n".join((art.title, art.source, art.text, entity_words(analysis_of(art.id)))),
+                          search, entity)}
 

@@ -24,8 +24,13 @@ import threading
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from triage.infra.sqlitedb import open_index, transaction
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 __all__ = ["BANDS", "DuplicateIndex", "jaccard_arrays", "minhash", "shingle_array"]
 
@@ -168,7 +173,7 @@ class DuplicateIndex:
         self._lock = threading.Lock()
         self._params = f"v2 t={threshold} s={shingle_size} r={ROWS} b={BANDS}"
         self.conn = open_index(path, self._prepare, "duplicate index")
-        self._shingles: dict[str, object] = {}  # text key -> shingle array, oldest first
+        self._shingles: dict[str, NDArray[np.uint32]] = {}  # text key -> shingle array, oldest first
         self._shingle_bytes = 0
 
     def _prepare(self, conn: sqlite3.Connection) -> sqlite3.Connection:
@@ -276,7 +281,8 @@ class DuplicateIndex:
             theirs = shingles_of(other)
             score = jaccard_arrays(shingles_of(tk), theirs) if theirs is not None else estimate
             if score >= self.threshold:
-                out.append((*sorted((tk, other)), score))
+                first, second = sorted((tk, other))
+                out.append((first, second, score))
         return out
 
     def _remember(self, tk: str, shingles):

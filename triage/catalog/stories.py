@@ -50,14 +50,14 @@ class Stories:
                 held.discard((story, key))
                 touched[story] = None
             for art in arts:
-                story = self._story_of.get(art.id) or (art.id if art.id in self._versions else None)
-                if story is None and rewritten is not None and rewritten != art.id:
-                    story = rewritten
-                    self.alias(art.id, story)
-                if story is None:
+                known = self._story_of.get(art.id) or (art.id if art.id in self._versions else None)
+                if known is None and rewritten is not None and rewritten != art.id:
+                    known = rewritten
+                    self.alias(art.id, known)
+                if known is None:
                     fresh.append(art)
                 else:
-                    placed.append((story, art))
+                    placed.append((known, art))
         return placed, fresh
 
     def drop_path(self, path: str, touched: dict[str, None]) -> None:

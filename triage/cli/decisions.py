@@ -217,10 +217,10 @@ def _cached_summaries(ctx: click.Context, inbox: tuple[str, ...]) -> dict[str, l
     from triage.core.service import TriageService
 
     service = TriageService(settings, inbox=folders)
-    service.load()
+    service.inbox.load()
     out: dict[str, list[str]] = {}
-    for article in service.articles:
-        analysis = service.cached_analysis(article)
+    for article in service.catalog.articles():
+        analysis = service.analyses.cached(article)
         if analysis is not None and analysis.summary:
             out[article.id] = list(analysis.summary)
     return out

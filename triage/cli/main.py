@@ -138,7 +138,7 @@ def run_tui(settings, inbox: list[Path], db_path: Path, *, start: str = "main") 
             raise click.UsageError(f"{folder}: no such inbox folder or file")
     service = TriageService(settings, inbox=inbox, db_path=db_path)
     try:
-        service.store  # noqa: B018 - opens (and checks) the decisions file before the screen takes over
+        service.decisions.store  # noqa: B018 - opens (and checks) the decisions file before the screen takes over
     except StoreError as exc:
         click.echo(f"triage: {sanitize_line(exc)}", err=True)
         sys.exit(1)
@@ -155,8 +155,8 @@ def run_tui(settings, inbox: list[Path], db_path: Path, *, start: str = "main") 
         # After SIGTERM/SIGHUP the rescue file already holds what is not durable: close within the
         # watchdog's time rather than waiting out a refusing disk.
         service.close(timeout=3.0 if signals.signum else 10.0)
-        if service.rescued is not None:
-            click.echo(f"triage: {sanitize_line(service.rescued.message)}", err=True)
+        if service.decisions.rescued is not None:
+            click.echo(f"triage: {sanitize_line(service.decisions.rescued.message)}", err=True)
     if signals.signum:
         sys.exit(128 + signals.signum)
 

@@ -3,12 +3,17 @@
 What the TUI may know of the list comes from here: the view, its rows and the listing.
 """
 
+from typing import TYPE_CHECKING
+
 from triage.catalog.listing import SORTS, VIEWS, Listing, Row, View
+
+if TYPE_CHECKING:
+    from triage.store.query import EventQuery, haystack
 
 __all__ = ["SORTS", "VIEWS", "EventQuery", "Listing", "Row", "View", "haystack"]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     """The store's event query, imported when first asked for: the TUI's start-up does not load the
     store (and TinyDB) before the first paint."""
     if name in ("EventQuery", "haystack"):

@@ -27,7 +27,7 @@ class Analyses:
     """Cached analyses at once, the others from worker processes; nothing here loads spaCy itself."""
 
     def __init__(self, settings: Settings, catalog: Catalog, *, emit: Callable[[ServiceEvent], None],
-                 spawn: Callable[..., None], analyzer: Analyzer | None = None,
+                 spawn: Callable[..., object], analyzer: Analyzer | None = None,
                  known: dict[str, Analysis] | None = None) -> None:
         self._settings = settings
         self._catalog = catalog
@@ -92,7 +92,8 @@ class Analyses:
         self._set([(article.id, got)])
         return got
 
-    def analyze_many(self, articles: Sequence[Article], progress=None) -> Iterable[tuple[str, Analysis]]:
+    def analyze_many(self, articles: Sequence[Article], progress: Callable[[int, int], None] | None = None
+                     ) -> Iterable[tuple[str, Analysis]]:
         for aid, analysis in self.analyzer.analyze_many(articles, progress=progress):
             self._set([(aid, analysis)])
             yield aid, analysis

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from triage.catalog.catalog import Change
@@ -91,7 +91,7 @@ class Notice(ServiceEvent):
     """A sentence for the person: `severity` is information, warning or error."""
 
     text: str
-    severity: str = "information"
+    severity: Literal["information", "warning", "error"] = "information"
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from triage.model import Article, Problem
 if TYPE_CHECKING:
     from triage.catalog.catalog import Catalog, Change
     from triage.config import Settings
+    from triage.sources.base import IngestResult
+    from triage.sources.fetch import Progress
 
 __all__ = ["Inbox", "feed_tags", "settle_memory"]
 
@@ -188,7 +190,7 @@ class Inbox:
         return change.changed
 
     # -- feeds -----------------------------------------------------------------------------------
-    def fetch_feeds(self, progress=None):
+    def fetch_feeds(self, progress: Progress | None = None) -> IngestResult:
         """Fetch the configured feeds once (a worker thread); returns the IngestResult (not merged)."""
         from triage.sources.fetch import fetch_feeds, fetch_options
 

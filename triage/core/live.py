@@ -1,5 +1,6 @@
 """The service's live side: background threads for loading, watching, feeds, search indexing, analysis
-and the store poll, at a lower CPU priority than the screen. They drive the service's public calls."""
+and the store poll, at a lower CPU priority than the screen. It is given the parts it drives (the
+inbox, the decisions, the analyses) and callbacks for the rest; it never sees the service."""
 
 from __future__ import annotations
 
@@ -14,9 +15,13 @@ from triage.core.events import DecisionsChanged, Notice, ServiceEvent, StatusTex
 from triage.infra.priority import READING, lower_priority
 
 if TYPE_CHECKING:
-    from triage.core.service import TriageService
+    from triage.config import Settings
+    from triage.core.analysing import Analyses
+    from triage.core.deciding import Decisions
+    from triage.core.inbox import Inbox
+    from triage.sources.watch import WatchUpdate
 
-__all__ = ["Live", "background_priority"]
+__all__ = ["Live", "background_priority", "spawn"]
 
 log = logging.getLogger(__name__)
 
@@ -24,36 +29,51 @@ log = logging.getLogger(__name__)
 INDEX_DURING_LOAD_AFTER = 15.0
 
 
-class Live:
-    """The background threads of one service; `start` runs them, `stop` ends them."""
+def spawn(target: Callable[..., object], name: str, *args: object) -> threading.Thread:
+    """Run `target(*args)` in a daemon thread below the screen's CPU priority."""
 
-    def __init__(self, service: TriageService) -> None:
-        self._svc = service
+    def run() -> None:
+        background_priority()
+        target(*args)
+
+    thread = threading.Thread(target=run, daemon=True, name=name)
+    thread.start()
+    return thread
+
+
+class Live:
+    """The background threads of one service; `start` runs them, `stop` ends them.
+
+    `index_some(n)` puts up to n waiting stories into the search index and says how many waited;
+    `save_marks()` writes the read marks taken since the last call."""
+
+    def __init__(self, settings: Settings, *, emit: Callable[[ServiceEvent], None], inbox: Inbox,
+                 decisions: Decisions, analyses: Analyses, index_some: Callable[[int], int],
+                 save_marks: Callable[[], None]) -> None:
+        self._settings = settings
+        self._emit = emit
+        self._inbox = inbox
+        self._decisions = decisions
+        self._analyses = analyses
+        self._index_some = index_some
+        self._save_marks = save_marks
         self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self.threads: list[threading.Thread] = []  # every thread started, for tests and shutdown
         self.more_started = False
         self._analyze_on = True
         self._damage = ""  # the decisions file's damage last told
 
-    @property
-    def stopping(self) -> threading.Event:
-        return self._stop
-
-    def start(self, listener: Callable[[ServiceEvent], None] | None = None, *, analyze: bool = True,
-              load: bool = True, defer: bool = False) -> None:
+    def start(self, *, analyze: bool = True, load: bool = True, defer: bool = False) -> None:
         """Run the live side: the progressive load (unless already loaded) and the decisions at once;
         then the inbox watcher, feed refreshes, search indexing, analysis and the store poll. With
         `defer`, those wait for start_more() (a screen calls it once it has painted)."""
-        svc = self._svc
-        if listener is not None:
-            svc.listeners.append(listener)
         self._stop.clear()
         self._analyze_on = analyze
         self.spawn(self._open_decisions, "triage-decisions")
         if load:
-            svc.start_loading()
+            self._inbox.start_loading()
         else:
-            svc.inbox_part.loaded_already()
+            self._inbox.loaded_already()
         if not defer:
             self.start_more()
 
@@ -63,77 +83,68 @@ class Live:
         if self.more_started:
             return
         self.more_started = True
-        svc = self._svc
-        self.spawn(svc.analyses.read_cache, "triage-analysis-cache")
+        self.spawn(self._analyses.read_cache, "triage-analysis-cache")
         if self._analyze_on:
-            svc.start_analysis()
-        self.spawn(self._after_load, "triage-live", svc.start_loading())
+            self._analyses.start()
+        self.spawn(self._after_load, "triage-live", self._inbox.start_loading())
         self.spawn(self._index_loop, "triage-index")
-        poll = svc.settings.store.poll_seconds
+        poll = self._settings.store.poll_seconds
         if poll > 0:
             self.spawn(self._poll_loop, "triage-poll", poll)
 
-    def spawn(self, target, name: str, *args) -> None:
-        """Run `target(*args)` in a daemon thread below the screen's CPU priority."""
-        def run() -> None:
-            background_priority()
-            target(*args)
-
-        t = threading.Thread(target=run, daemon=True, name=name)
-        t.start()
-        self._threads.append(t)
+    def spawn(self, target: Callable[..., object], name: str, *args: object) -> None:
+        """Run `target(*args)` in a background thread of this live side."""
+        self.threads.append(spawn(target, name, *args))
 
     def _open_decisions(self) -> None:
-        svc = self._svc
+        decisions, emit = self._decisions, self._emit
         try:
-            svc.decisions.load()
+            decisions.load()
         except Exception as exc:
             log.exception("reading decisions failed")
-            svc.emit(Notice(f"Decisions file: {exc}", "error"))
-        if svc.replayed:
-            svc.emit(Notice(svc.replayed, "warning"))
-        self._damage = svc.damage
+            emit(Notice(f"Decisions file: {exc}", "error"))
+        if decisions.replayed:
+            emit(Notice(decisions.replayed, "warning"))
+        self._damage = decisions.damage
         if self._damage:
-            svc.emit(Notice(self._damage, "warning"))
-        svc.emit(DecisionsChanged())
+            emit(Notice(self._damage, "warning"))
+        emit(DecisionsChanged())
 
     def _after_load(self, loading: Future[None]) -> None:
         try:
             loading.result()
         except Exception:
             return
-        svc = self._svc
         if self._stop.is_set():
             return
-        if svc.settings.feeds:
+        if self._settings.feeds:
             self.spawn(self._feeds_loop, "triage-feeds")
-        if svc.settings.watch.enabled and svc.inbox:
+        if self._settings.watch.enabled and self._inbox.folders:
             self._watch()
 
     def _watch(self) -> None:
         from triage.sources.watch import watch_paths
 
-        svc = self._svc
+        inbox = self._inbox
 
-        def changed(update) -> None:
-            svc.merge_articles(update.articles, update.problems, removed_paths=update.removed)
+        def changed(update: WatchUpdate) -> None:
+            inbox.merge(update.articles, update.problems, removed_paths=update.removed)
 
         try:
-            watch_paths(list(svc.inbox), changed, stop_event=self._stop, **svc.watch_options())
+            watch_paths(list(inbox.folders), changed, stop_event=self._stop, **inbox.watch_options())
         except Exception as exc:
             log.exception("watching the inbox failed")
-            svc.emit(Notice(f"Live inbox updates stopped: {exc}", "warning"))
+            self._emit(Notice(f"Live inbox updates stopped: {exc}", "warning"))
 
     def _feeds_loop(self) -> None:
-        svc = self._svc
-        minutes = svc.settings.fetch.refresh_minutes
+        minutes = self._settings.fetch.refresh_minutes
         while not self._stop.is_set():
             try:
-                svc.refresh_feeds()
+                self._inbox.refresh_feeds()
             except Exception as exc:
                 log.exception("feed refresh failed")
-                svc.emit(Notice(f"Feed refresh failed: {exc}", "error"))
-            svc.emit(StatusText(""))
+                self._emit(Notice(f"Feed refresh failed: {exc}", "error"))
+            self._emit(StatusText(""))
             if minutes <= 0 or self._stop.wait(minutes * 60):
                 return
 
@@ -142,7 +153,7 @@ class Live:
         # search during the load scans what is not indexed yet). A long load (a big inbox) is indexed
         # alongside, a batch at a time with a pause, so that the index is nearly whole when it ends.
         started = time.monotonic()
-        while not self._svc.progress[2]:
+        while not self._inbox.progress[2]:
             if time.monotonic() - started < INDEX_DURING_LOAD_AFTER:
                 pause = 0.25
             else:
@@ -156,32 +167,31 @@ class Live:
     def _index_batch(self) -> int:
         """Index up to 500 waiting stories; how many there were (0 after a failure, which waits)."""
         try:
-            return self._svc.catalog.index_some(500)
+            return self._index_some(500)
         except Exception as exc:  # a full disk, say: search scans what is not indexed meanwhile
             log.warning("search indexing failed (%s); trying again in 30 s", exc)
             self._stop.wait(30)
             return 0
 
     def _poll_loop(self, seconds: float) -> None:
-        svc = self._svc
         while not self._stop.wait(seconds):
-            svc.versions.save_read_marks()
+            self._save_marks()
             try:
-                changed, saved_now = svc.decisions.poll()
+                changed, saved_now = self._decisions.poll()
             except Exception:
                 log.exception("store poll failed")
                 continue
             if changed:
-                svc.emit(DecisionsChanged(saved_now=saved_now))
-                damage = svc.damage
+                self._emit(DecisionsChanged(saved_now=saved_now))
+                damage = self._decisions.damage
                 if damage and damage != self._damage:
-                    svc.emit(Notice(damage, "warning"))
+                    self._emit(Notice(damage, "warning"))
                 self._damage = damage
 
     def stop(self) -> None:
         """Stop the background threads and worker processes (the queued writes still finish)."""
         self._stop.set()
-        self._svc.analyses.stop()
+        self._analyses.stop()
 
 
 def background_priority() -> None:

@@ -38,7 +38,7 @@ class TriageApp(App[None]):
 
     async def action_quit(self) -> None:
         """Quit; with decisions not saved, say how many and why first, and never lose them."""
-        count, _why = self.service.unsaved()
+        count, _why = self.service.faces.decisions.unsaved()
         if not count:
             self.exit()
             return

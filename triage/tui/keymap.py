@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from triage.model import Decision
 
@@ -135,10 +135,10 @@ def _entries(screen: str) -> Iterator[Key]:
     return (k for k in KEYS if screen in k.screens)
 
 
-def bindings(screen: str) -> list[Binding]:
+def bindings(screen: str) -> list[BindingType]:
     """The BINDINGS of one screen (or widget: "list", "text"; the app: "app"), in the table's order;
     on the deciding screens the decision keys share a footer group."""
-    out = []
+    out: list[BindingType] = []
     entries = list(_entries(screen))
     if screen == MAIN:  # deciding first, then help, reading, search, review
         entries.sort(key=lambda k: k.rank)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 
 from triage.infra.sanitize import sanitize
@@ -11,11 +9,11 @@ from triage.infra.sanitize import sanitize
 __all__ = ["plain", "safe_text"]
 
 
-def plain(value: Any, *, one_line: bool = False) -> str:
+def plain(value: object, *, one_line: bool = False) -> str:
     """Strip what a terminal could act on (the one sanitiser, triage.infra.sanitize); tabs become spaces."""
     return sanitize(value, one_line=one_line).replace("\t", " ")
 
 
-def safe_text(value: Any, style: str = "", *, one_line: bool = False) -> Text:
+def safe_text(value: object, style: str = "", *, one_line: bool = False) -> Text:
     """A rich Text holding `value` literally (never parsed as markup)."""
     return Text(plain(value, one_line=one_line), style=style)

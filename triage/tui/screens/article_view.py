@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -22,6 +22,10 @@ from triage.tui.keymap import bindings
 from triage.tui.safe import plain, safe_text
 from triage.tui.screens.dialogs import toggle_key_panel
 from triage.tui.widgets.summary_lines import wire_lines
+
+if TYPE_CHECKING:
+    from triage.core.book import Action
+    from triage.core.service import TriageService
 
 __all__ = ["ArticleViewScreen", "event_line"]
 
@@ -89,15 +93,16 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
     class Written(Message):
         """A decision made here reached the writer thread's end (saved, or held as NOT saved)."""
 
-    def __init__(self, service, article_id: str, event: DecisionEvent | None = None) -> None:
+    def __init__(self, service: TriageService, article_id: str, event: DecisionEvent | None = None) -> None:
         super().__init__()
         self.service = service
+        self._summaries, self._decisions = service.faces.summaries, service.faces.decisions
         self.article_id = article_id
         self.event = event
         self.written: list[DecisionEvent] = []
         self._stored: list[DecisionEvent] | None = None  # the history as the store has it
         self._unwritten: list[DecisionEvent] = []  # made here, not in _stored yet
-        found = service.article(article_id)
+        found = service.faces.articles.article(article_id)
         self.in_inbox = found is not None
         self.article: Article = found if found is not None else synthetic_article(article_id, event)
         self.analysis: Analysis | None = None
@@ -129,7 +134,7 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
         self.query_one("#av-meta", Static).update(meta)
         if self.in_inbox and art.text.strip():
             try:
-                self.analysis = self.service.cached_analysis(art, wait=False)
+                self.analysis = self._summaries.cached(art, wait=False)
             except Exception as exc:
                 log.exception("analysis cache failed for %s", art.id)
                 self.status = f"No summary: the analysis cache could not be read ({exc})."
@@ -149,7 +154,7 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
     def load_history(self) -> None:
         """Read the article's history from the store off the event loop (its lock may be busy)."""
         try:
-            events = list(self.service.history(self.article_id))
+            events = list(self._decisions.history(self.article_id))
         except Exception:
             log.exception("history failed for %s", self.article_id)
             events = None
@@ -165,9 +170,9 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
     def on_article_view_screen_written(self, _: Written) -> None:
         self.load_history()
 
-    def _made(self, action) -> None:
+    def _made(self, action: Action) -> None:
         """A decision or undo made here: shown at once, the history re-read once it is written."""
-        events = self.service.events_of(action)
+        events = self._decisions.events_of(action)
         self.written.extend(events)  # the review screen applies them by article
         self._unwritten.extend(ev for ev in events if ev.article_id == self.article_id)
         if events and not any(ev.article_id == self.article_id for ev in events):
@@ -180,7 +185,7 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
     def analyze(self) -> None:
         """Analyse the article off the event loop (the first call loads the spaCy model)."""
         try:
-            got = self.service.analyze(self.article)
+            got = self._summaries.analyze(self.article)
         except Exception as exc:
             log.exception("analysis failed for %s", self.article.id)
             self.post_message(self.AnalysisReady(self.article.id, None, str(exc)))
@@ -234,7 +239,8 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
                 summary.append(", ".join(plain(n, one_line=True) for n in names))
         else:
             summary.append(plain(self.status, one_line=True), style="italic")
-        self.query_one("#av-summary", Static).update(summary.rstrip() or summary)
+        summary.rstrip()
+        self.query_one("#av-summary", Static).update(summary)
 
         count = f"{len(history)} event" + ("" if len(history) == 1 else "s")
         hist = Text(f"History ({count}, oldest first, local time)\n", style="bold underline")

@@ -3,40 +3,65 @@ saying saved or NOT saved. The service answers at once and writes in the backgro
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Protocol
 
-from triage.core.book import Saved
 from triage.model import CLEAR_LABEL, Decision
 from triage.tui.screens.dialogs import NoteScreen
+from triage.tui.screens.host import Asks, HasList, Tells
 from triage.tui.widgets.article_list import ArticleList
 
-__all__ = ["Deciding"]
+if TYPE_CHECKING:
+    from triage.core.book import Saved
+    from triage.core.service import TriageService
+
+__all__ = ["Deciding", "DecidingHost"]
+
+
+class DecidingHost(Tells, HasList, Asks, Protocol):
+    """What deciding needs of its screen: the list, a sentence, a dialog, and to be told to repaint."""
+
+    def set_status(self) -> None:
+        """The top bar again (NOT SAVED is read afresh)."""
+        ...
+
+    def reshow_story(self, among: Collection[str] | None = None) -> None:
+        """The story on screen again (its decision changed); with `among`, only when it is one of them."""
+        ...
+
+    def request_listing(self) -> None:
+        """The list's ids and counts again, from a worker."""
+        ...
 
 
 class Deciding:
     """The main screen's decisions; owns the set of stories decided on screen (they stay listed
     until the view changes)."""
 
-    def __init__(self, screen: Any) -> None:
-        self.screen = screen
-        self.service = screen.service
+    def __init__(self, host: DecidingHost, service: TriageService) -> None:
+        self.host = host
+        self.service = service
+        self._articles = service.faces.articles
+        self._decisions = service.faces.decisions
+        self._advance = service.settings.ui.advance_after_decision
         self.keep: set[str] = set()
 
     @property
     def _list(self) -> ArticleList:
-        return self.screen.query_one(ArticleList)
+        return self.host.article_list
 
     def targets(self) -> list[str]:
         """The selection in list order (without walking the list), else the story under the cursor."""
         lst = self._list
         if lst.selected:
-            return sorted((i for i in lst.selected if lst.index_of(i) is not None), key=lst.index_of)
+            where = {i: at for i in lst.selected if (at := lst.index_of(i)) is not None}
+            return sorted(where, key=where.__getitem__)
         return [lst.current_id] if lst.current_id else []
 
     def _targets_or_say(self) -> list[str]:
         ids = self.targets()
         if not ids:
-            self.screen.tell("No article selected.", severity="warning")
+            self.host.tell("No article selected.", severity="warning")
         return ids
 
     def decided(self, ids: list[str], advance: bool) -> None:
@@ -45,10 +70,10 @@ class Deciding:
         self.keep.update(ids)
         lst.update_row()
         lst.clear_selection()
-        if advance and self.service.settings.ui.advance_after_decision:
+        if advance and self._advance:
             lst.select_next(lambda r: r.decision is None)
-        self.screen.story.reshow()
-        self.screen.request_listing()  # counts follow, off the event loop
+        self.host.reshow_story()
+        self.host.request_listing()  # counts follow, off the event loop
 
     def saved(self, saved: Saved | None) -> None:
         """A write finished (the service's writer thread): say saved, or NOT saved and why."""
@@ -63,13 +88,12 @@ class Deciding:
         if saved.error:
             why = saved.error.rstrip(".")
             kept = "" if "retried" in why else ". It is kept in memory and retried"
-            self.screen.tell(f"NOT saved yet ({noun}): {why}{kept}.", severity="error", timeout=8)
+            self.host.tell(f"NOT saved yet ({noun}): {why}{kept}.", severity="error", timeout=8)
         else:
-            self.screen.tell(f"Saved: {noun}.", timeout=2)
-        self.screen.set_status()
+            self.host.tell(f"Saved: {noun}.", timeout=2)
+        self.host.set_status()
         self._list.update_row()
-        if self.screen.story.shown_id in {e.article_id for e in saved.events}:
-            self.screen.story.reshow()
+        self.host.reshow_story(among={e.article_id for e in saved.events})
 
     def decide(self, value: str, note: str | None = None, ids: list[str] | None = None) -> None:
         """Decide (shown at once, written by the service), then move on to the next undecided story."""
@@ -85,8 +109,8 @@ class Deciding:
             return
         verb = Decision.parse(value).verb
         if len(ids) == 1:
-            article = self.service.article(ids[0])
-            title, note = (article.title if article else ids[0]), self.service.note(ids[0])
+            article = self._articles.article(ids[0])
+            title, note = (article.title if article else ids[0]), self._decisions.note(ids[0])
         else:
             title, note = f"{len(ids)} selected articles", ""
 
@@ -94,17 +118,16 @@ class Deciding:
             if text is not None:  # None: escape, nothing decided
                 self.decide(value, text or None, ids)
 
-        self.screen.app.push_screen(NoteScreen(title, note, prompt=f"{verb}, with a note: ",
-                                               placeholder="why? enter decides with this note, esc cancels"),
-                                    decide)
+        self.host.ask(NoteScreen(title, note, prompt=f"{verb}, with a note: ",
+                                 placeholder="why? enter decides with this note, esc cancels"), decide)
 
     def undo(self) -> None:
         action = self.service.undo_last()
         if action is None:
-            self.screen.tell("Nothing to undo in this session.", timeout=2)
+            self.host.tell("Nothing to undo in this session.", timeout=2)
             return
         lst = self._list
-        first = lst.index_of(self.service.leader_of(action.ids[0])) if action.ids else None
+        first = lst.index_of(self._articles.leader_of(action.ids[0])) if action.ids else None
         if first is not None:
             lst.cursor = first
         self.decided(action.ids, advance=False)
@@ -119,4 +142,4 @@ class Deciding:
             if note is not None:
                 self.decided(self.service.note_soon(aid, note).ids, advance=False)
 
-        self.screen.app.push_screen(NoteScreen(row.article.title, self.service.note(aid)), save)
+        self.host.ask(NoteScreen(row.article.title, self._decisions.note(aid)), save)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -25,7 +27,10 @@ __all__ = [
 ]
 
 
-def toggle_key_panel(screen) -> None:
+ScreenResult = TypeVar("ScreenResult")
+
+
+def toggle_key_panel(screen: Screen[ScreenResult]) -> None:
     """Show or hide Textual's panel of the keys of `screen` (its own bindings, always current)."""
     panels = screen.query("HelpPanel")
     if panels:

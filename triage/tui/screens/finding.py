@@ -4,18 +4,22 @@ language and urgency), the views and the sort, and what escape backs out of."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
+from textual.timer import Timer
 from textual.widgets import Input
 
-from triage.core import SORTS
+from triage.core import SORTS, View
 from triage.tui.format import urgency_word
 from triage.tui.safe import plain
 from triage.tui.screens.dialogs import PickScreen
-from triage.tui.widgets.article_list import ArticleList
+from triage.tui.screens.host import Asks, HasList, RunsWork, Tells
 from triage.tui.widgets.summary_lines import KIND_LABELS
 
-__all__ = ["SEARCH_DEBOUNCE", "Finding", "source_items"]
+if TYPE_CHECKING:
+    from triage.core.faces import Faces
+
+__all__ = ["SEARCH_DEBOUNCE", "Finding", "FindingHost", "source_items"]
 
 SEARCH_DEBOUNCE = 0.12  # seconds after the last typed letter before the list is filtered
 FACETS = (("provider", "Providers"), ("language", "Languages"), ("urgency", "Urgency"))
@@ -29,7 +33,8 @@ def _facet_label(kind: str, value: str, count: int) -> str:
 
 
 def source_items(
-    sources: list[tuple[str, int]], tags: list, facets: dict[str, list[tuple[str, int]]]
+    sources: list[tuple[str, int]], tags: list[str] | list[tuple[str, int]],
+    facets: dict[str, list[tuple[str, int]]]
 ) -> list[tuple[str | None, str]]:
     """The source picker's entries as (value, label), in sections (value None: a section's heading);
     values are what View.source takes: a source name, "tag:T", "provider:P", "language:L", "urgency:N"."""
@@ -53,24 +58,43 @@ def source_items(
     return items
 
 
+class FindingHost(Tells, HasList, Asks, RunsWork, Protocol):
+    """What finding needs of its screen: the view it sets, the reading view it leaves, the search box."""
+
+    view: View
+    reading: bool
+
+    @property
+    def search_box(self) -> Input: ...
+
+    def forget_kept(self) -> None:
+        """Rows decided on screen leave the list with the next view."""
+        ...
+
+    def request_listing(self) -> None:
+        """The list's ids and counts again, from a worker."""
+        ...
+
+
 class Finding:
     """The main screen's search, filters, views and sort; owns the search box's debounce timer."""
 
-    def __init__(self, screen: Any) -> None:
-        self.screen = screen
-        self.service = screen.service
-        self._timer = None
+    def __init__(self, host: FindingHost, faces: Faces) -> None:
+        self.host = host
+        self._articles = faces.articles
+        self._summaries = faces.summaries
+        self._timer: Timer | None = None
 
     @property
     def _box(self) -> Input:
-        return self.screen.query_one("#search", Input)
+        return self.host.search_box
 
-    def _set_view(self, **changes) -> None:
-        self.screen.view = replace(self.screen.view, **changes)
+    def _set_view(self, **changes: str) -> None:
+        self.host.view = replace(self.host.view, **changes)
 
     # -- search ----------------------------------------------------------------------------------
     def search(self) -> None:
-        self.screen.reading = False
+        self.host.reading = False
         box = self._box
         box.display = True
         box.focus()
@@ -79,23 +103,23 @@ class Finding:
         """A letter in the search box: it shows at once; the list follows a moment after the last one."""
         if self._timer is not None:
             self._timer.stop()
-        self._timer = self.screen.set_timer(SEARCH_DEBOUNCE, lambda: self._set_search(value))
+        self._timer = self.host.after(SEARCH_DEBOUNCE, lambda: self._set_search(value))
 
     def _set_search(self, value: str) -> None:
         self._timer = None
-        if value != self.screen.view.search:
+        if value != self.host.view.search:
             self._set_view(search=value)
 
     def submitted(self, value: str) -> None:
         if self._timer is not None:
             self._timer.stop()
             self._set_search(value)
-        self.screen.query_one(ArticleList).focus()
+        self.host.article_list.focus()
 
     def back(self) -> None:
         """escape: out of the reading view, the search, the entity filter, the source filter, the
         selection, in that order."""
-        screen, box, lst = self.screen, self._box, self.screen.query_one(ArticleList)
+        screen, box, lst = self.host, self._box, self.host.article_list
         view = screen.view
         if screen.reading:  # back to the list, the same story under the cursor
             screen.reading = False
@@ -118,14 +142,14 @@ class Finding:
 
     # -- filters ---------------------------------------------------------------------------------
     def entity_filter(self) -> None:
-        screen = self.screen
+        screen = self.host
         screen.reading = False
         if screen.view.entity:
             self._set_view(entity="")
             return
-        lst = screen.query_one(ArticleList)
+        lst = screen.article_list
         art = lst.current.article if lst.current else None
-        analysis = self.service.cached_analysis(art, wait=False) if art else None
+        analysis = self._summaries.cached(art, wait=False) if art else None
         if analysis is None or not any(analysis.entities.values()):
             screen.tell("No entities known for this article yet.", severity="warning")
             return
@@ -134,44 +158,40 @@ class Finding:
             for kind in ("people", "places", "organisations", "groups")
             for e in analysis.entities.get(kind, ())
         ]
-        screen.app.push_screen(
-            PickScreen("Show articles naming:", items), lambda v: self._set_view(entity=v) if v else None
-        )
+        screen.ask(PickScreen("Show articles naming:", items),
+                   lambda v: self._set_view(entity=v) if v else None)
 
     def source_filter(self) -> None:
         """Only one source, folder (tag), provider, language or urgency; again (or escape) clears it.
         The choices are counted in a worker: they walk the inbox."""
-        if self.screen.view.source:
+        if self.host.view.source:
             self._set_view(source="")
             return
-        self.screen.run_worker(
-            self._count_sources, thread=True, exclusive=True, group="sources", exit_on_error=False
-        )
+        self.host.in_thread(self._count_sources, group="sources", exclusive=True)
 
     def _count_sources(self) -> None:
-        svc = self.service
-        items = source_items(svc.sources(), svc.tags(), svc.facets())
-        self.screen.app.call_from_thread(self._pick_source, items)
+        arts = self._articles
+        items = source_items(arts.sources(), arts.tags(), arts.facets())
+        self.host.from_thread(lambda: self._pick_source(items))
 
     def _pick_source(self, items: list[tuple[str | None, str]]) -> None:
         if not items:
-            self.screen.tell("No sources yet.", severity="warning")
+            self.host.tell("No sources yet.", severity="warning")
             return
-        self.screen.app.push_screen(
-            PickScreen("Show only stories from:", items), lambda v: self._set_view(source=v) if v else None
-        )
+        self.host.ask(PickScreen("Show only stories from:", items),
+                      lambda v: self._set_view(source=v) if v else None)
 
     # -- views and sort --------------------------------------------------------------------------
     def view(self, name: str) -> None:
-        screen = self.screen
+        screen = self.host
         screen.reading = False
-        screen.deciding.keep.clear()
+        screen.forget_kept()
         if screen.view.name == name:  # the same view again: a fresh look (decided rows leave it)
             screen.request_listing()
         self._set_view(name=name)
 
     def sort(self) -> None:
-        sort = self.screen.view.sort
+        sort = self.host.view.sort
         nxt = SORTS[(SORTS.index(sort) + 1) % len(SORTS)] if sort in SORTS else SORTS[0]
         self._set_view(sort=nxt)
-        self.screen.tell(f"Sorted by {nxt}.", timeout=2)
+        self.host.tell(f"Sorted by {nxt}.", timeout=2)

@@ -6,40 +6,51 @@ from __future__ import annotations
 import os
 import sys
 import webbrowser
-from typing import Any
+from typing import Protocol
 
 from triage.tui.safe import plain
-from triage.tui.screens.dialogs import MessageScreen
-from triage.tui.widgets.article_list import ArticleList
+from triage.tui.screens.host import HasList, Tells
 
-__all__ = ["copy_url", "local_browser_available", "open_url"]
+__all__ = ["LinksHost", "copy_url", "local_browser_available", "open_url"]
 
 
-def _url(screen: Any) -> str | None:
-    lst = screen.query_one(ArticleList)
+class LinksHost(Tells, HasList, Protocol):
+    """What the links need of their screen: the story under the cursor, the clipboard, a message."""
+
+    def copy_to_clipboard(self, text: str) -> None:
+        """Put text on the terminal's clipboard (OSC 52)."""
+        ...
+
+    def show_message(self, title: str, body: str) -> None:
+        """A dialog with a title and a body to read (or copy by hand)."""
+        ...
+
+
+def _url(host: LinksHost) -> str | None:
+    lst = host.article_list
     url = lst.current.article.url if lst.current else ""
     if not url:
-        screen.tell("This article has no URL.", severity="warning")
+        host.tell("This article has no URL.", severity="warning")
         return None
     return plain(url, one_line=True)
 
 
-def copy_url(screen: Any) -> None:
-    url = _url(screen)
+def copy_url(host: LinksHost) -> None:
+    url = _url(host)
     if url:
-        screen.app.copy_to_clipboard(url)
-        screen.tell(f"Copied to the terminal clipboard: {url}", timeout=3)
+        host.copy_to_clipboard(url)
+        host.tell(f"Copied to the terminal clipboard: {url}", timeout=3)
 
 
-def open_url(screen: Any) -> None:
-    url = _url(screen)
+def open_url(host: LinksHost) -> None:
+    url = _url(host)
     if not url:
         return
     if local_browser_available():
         webbrowser.open(url)
-        screen.tell(f"Opened {url}", timeout=3)
+        host.tell(f"Opened {url}", timeout=3)
     else:
-        screen.app.push_screen(MessageScreen("No local browser here (press c to copy):", url))
+        host.show_message("No local browser here (press c to copy):", url)
 
 
 def local_browser_available() -> bool:

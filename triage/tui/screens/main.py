@@ -12,18 +12,23 @@ show); the key handlers here delegate to them.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from datetime import datetime
+from typing import TypedDict, Unpack
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Footer, Input
 
-from triage.core import VIEWS, View
+from triage.core import VIEWS, Listing, View
 from triage.core.events import (
     Analysed,
     AnalysisStopped,
@@ -42,7 +47,7 @@ from triage.tui.safe import plain
 from triage.tui.screens import links
 from triage.tui.screens.bell import FlashBell
 from triage.tui.screens.deciding import Deciding
-from triage.tui.screens.dialogs import HelpScreen, ProblemsScreen
+from triage.tui.screens.dialogs import HelpScreen, MessageScreen, ProblemsScreen
 from triage.tui.screens.finding import Finding
 from triage.tui.screens.listing_feed import ListingFeed
 from triage.tui.screens.panes import Panes
@@ -51,10 +56,23 @@ from triage.tui.widgets.article_list import ArticleList
 from triage.tui.widgets.reader import ArticleText, SummaryPanel
 from triage.tui.widgets.topbar import Status, TopBar
 
-__all__ = ["MainScreen"]
+__all__ = ["MainScreen", "StatusChanges"]
 
 READER_DEBOUNCE = 0.08  # seconds: moves closer than this are "key held down"
 TICK_SECONDS = 60  # the visible rows and the panel repaint this often (embargoes count down)
+
+
+class StatusChanges(TypedDict, total=False):
+    """Fields of the top bar's Status a caller may change (see topbar.Status)."""
+
+    view: View
+    counts: dict[str, int]
+    selected: int
+    loading: tuple[int, int] | None
+    analysing: tuple[int, int] | None
+    activity: str
+    matches: int | None
+    kept: int
 
 
 class MainScreen(Screen):
@@ -88,18 +106,79 @@ class MainScreen(Screen):
         self.clock = Clock(now)
         self._analyze = analyze
         self._preloaded = loaded
-        self.deciding = Deciding(self)
-        self.finding = Finding(self)
-        self.story = StoryPane(self, analyze=analyze)
+        self.deciding = Deciding(self, service)
+        self.finding = Finding(self, service.faces)
+        self.story = StoryPane(self, service, analyze=analyze)
         self._status = Status(view=self.view)
         self.bell = FlashBell(
-            s.ui.bell_on_flash, service.article, lambda: self.app.bell()
+            s.ui.bell_on_flash, service.faces.articles.article, lambda: self.app.bell()
         )
         self._last_move = 0.0
-        self._reader_timer = None
-        self.listing = ListingFeed(self)
+        self._reader_timer: Timer | None = None
+        self.listing = ListingFeed(self, service.listing)
         self._last_progress_paint = 0.0
-        self.panes = Panes(self)
+        self.panes = Panes(self, self.story)
+
+    # -- what the parts ask of the screen (see screens.host and each part's Protocol) -------------
+    @property
+    def article_list(self) -> ArticleList:
+        return self.query_one(ArticleList)
+
+    @property
+    def search_box(self) -> Input:
+        return self.query_one("#search", Input)
+
+    @property
+    def summary_panel(self) -> SummaryPanel:
+        return self.query_one(SummaryPanel)
+
+    @property
+    def article_text(self) -> ArticleText:
+        return self.query_one(ArticleText)
+
+    @property
+    def body(self) -> Widget:
+        return self.query_one("#body")
+
+    def ask(self, dialog: ModalScreen[str | None], then: Callable[[str | None], None]) -> None:
+        self.app.push_screen(dialog, then)
+
+    def show_message(self, title: str, body: str) -> None:
+        self.app.push_screen(MessageScreen(title, body))
+
+    def copy_to_clipboard(self, text: str) -> None:
+        self.app.copy_to_clipboard(text)
+
+    def in_thread(self, job: Callable[[], None], *, group: str, exclusive: bool = False) -> None:
+        self.run_worker(job, thread=True, group=group, exclusive=exclusive, exit_on_error=False)
+
+    def from_thread(self, callback: Callable[[], object]) -> None:
+        self.app.call_from_thread(callback)
+
+    def after(self, seconds: float, callback: Callable[[], object]) -> Timer:
+        return self.set_timer(seconds, callback)
+
+    def reshow_story(self, among: Collection[str] | None = None) -> None:
+        if among is None or self.story.shown_id in among:
+            self.story.reshow()
+
+    def forget_kept(self) -> None:
+        self.deciding.keep.clear()
+
+    def kept(self) -> frozenset[str]:
+        return frozenset(self.deciding.keep)
+
+    def show_listing(self, listing: Listing) -> None:
+        """A listing for the current view, built in a worker: the list, the panel and the counts."""
+        lst = self.article_list
+        current = lst.current_id
+        lst.set_listing(listing, keep=self.service.faces.articles.leader_of(current) if current else None)
+        if not listing.ids:
+            self.story.show(None)
+        else:
+            self.call_after_refresh(self.service.start_more)  # once: later calls do nothing
+        self.set_status(counts=listing.counts, selected=len(lst.selected), matches=len(listing.ids),
+                        kept=listing.kept)
 
     # -- layout ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -144,7 +223,7 @@ class MainScreen(Screen):
         """Called on the service's threads: hand the event to the event loop."""
         self.post_message(self.FromService(event))
 
-    def on_resize(self, event) -> None:
+    def on_resize(self, event: events.Resize) -> None:
         self._apply_layout(event.size.width)
         self._paint_status()
 
@@ -244,9 +323,9 @@ class MainScreen(Screen):
         self.request_listing()
 
     # -- status ----------------------------------------------------------------------------------
-    def set_status(self, **changes) -> None:
+    def set_status(self, **changes: Unpack[StatusChanges]) -> None:
         """Change some of the top bar's fields (see topbar.Status); NOT SAVED is always read afresh."""
-        self._status = replace(self._status, not_saved=self.service.pending, **changes)
+        self._status = replace(self._status, not_saved=self.service.faces.decisions.pending, **changes)
         self._paint_status()
 
     def _paint_status(self) -> None:
@@ -276,7 +355,7 @@ class MainScreen(Screen):
             self.story.show(msg.article_id)
 
     def tell(
-        self, message: str, *, severity: str = "information", timeout: float = 3, title: str = ""
+        self, message: str, *, severity: SeverityLevel = "information", timeout: float = 3, title: str = ""
     ) -> None:
         """A notification that may quote untrusted text (URLs, file names, errors): cleaned, never markup."""
         self.notify(

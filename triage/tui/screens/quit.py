@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -12,6 +14,9 @@ from textual.widgets import Label, Static
 
 from triage.tui.keymap import bindings
 from triage.tui.safe import plain
+
+if TYPE_CHECKING:
+    from triage.core.service import TriageService
 
 __all__ = ["QuitScreen"]
 
@@ -35,9 +40,10 @@ class QuitScreen(ModalScreen[bool]):
             self.why = why
             super().__init__()
 
-    def __init__(self, service) -> None:
+    def __init__(self, service: TriageService) -> None:
         super().__init__()
         self.service = service
+        self._decisions = service.faces.decisions
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -46,7 +52,7 @@ class QuitScreen(ModalScreen[bool]):
             yield Static(id="quit-status")
 
     def on_mount(self) -> None:
-        self._show(*self.service.unsaved())
+        self._show(*self._decisions.unsaved())
 
     def _show(self, count: int, why: str, status: str = "") -> None:
         title = Text(f"{count} decision{'s are' if count != 1 else ' is'} NOT saved", style="bold")
@@ -73,11 +79,10 @@ class QuitScreen(ModalScreen[bool]):
     def _retry(self) -> None:
         """Finish queued writes and retry refused ones, off the event loop (the lock may be busy)."""
         try:
-            self.service.flush_writes(5)
-            self.service.refresh_decisions()
-        except Exception:  # the count below says what is left
-            pass
-        self.post_message(self.Retried(*self.service.unsaved()))
+            left = self.service.retry_writes(5)
+        except Exception:  # the count says what is left
+            left = self._decisions.unsaved()
+        self.post_message(self.Retried(*left))
 
     def on_quit_screen_retried(self, msg: Retried) -> None:
         if msg.left == 0:

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from triage.core.versions import one_row_per_story
+from triage.infra.when import parse_when
 from triage.model import Decision, DecisionEvent
 from triage.tui.format import kill_word
 from triage.tui.keymap import bindings
@@ -38,6 +39,9 @@ from triage.tui.screens.review_filter import (
 )
 from triage.tui.screens.review_table import ReviewTable, filters_line, status_line
 from triage.tui.widgets.activity import Activity, ActivityChart, activity_of
+
+if TYPE_CHECKING:
+    from triage.core.service import TriageService
 
 __all__ = [
     "COLUMNS",
@@ -91,9 +95,10 @@ class ReviewScreen(Screen):
 
         count: int
 
-    def __init__(self, service, *, name: str | None = None, id: str | None = None) -> None:
+    def __init__(self, service: TriageService, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
         self.service = service
+        self._articles, self._decisions = service.faces.articles, service.faces.decisions
         self.filter = ReviewFilter()
         self.sort_column = "when"
         self.sort_descending = True
@@ -108,6 +113,14 @@ class ReviewScreen(Screen):
         self._asked = 0  # generation of the last refresh_rows; the Rows of an older one are dropped
         self._answered = 0  # generation of the rows shown
         self.loaded = False
+
+    @property
+    def filter_input(self) -> Input:
+        return self.query_one("#rv-input", Input)
+
+    @property
+    def table(self) -> DataTable[object]:
+        return self.query_one("#rv-table", DataTable)
 
     @property
     def settled(self) -> bool:
@@ -144,7 +157,7 @@ class ReviewScreen(Screen):
             # Through the service, so the main screen's view of decisions is refreshed too (the store
             # reports a change once: whoever asks first must pass it on).
             self.service.refresh_decisions()
-            count = self.service.event_count()
+            count = self._decisions.event_count()
         except Exception:
             log.exception("review: polling the store failed")
             return
@@ -160,13 +173,13 @@ class ReviewScreen(Screen):
     def load(self) -> None:
         """Read every article's current decision from the store, off the event loop."""
         try:
-            seen = self.service.event_count()
+            seen = self._decisions.event_count()
             by_id: dict[str, DecisionEvent] = {}
-            for ev in self.service.current_events().values():  # cleared articles included; the newest wins
+            for ev in self._decisions.current_events().values():  # cleared articles included; the newest wins
                 old = by_id.get(ev.article_id)
                 if old is None or ev.at >= old.at:
                     by_id[ev.article_id] = ev
-            by_id = one_row_per_story(by_id, self.service.leader_of)
+            by_id = one_row_per_story(by_id, self._articles.leader_of)
             hay = {aid: haystack(ev) for aid, ev in by_id.items()}
             marks = {aid: word for aid in by_id if (word := self._mark_of(aid))}
         except Exception as exc:
@@ -177,7 +190,7 @@ class ReviewScreen(Screen):
 
     def _mark_of(self, article_id: str) -> str:
         """KILLED or WITHHELD when the wire stopped the story as it is in the inbox now, else ""."""
-        art = self.service.article(article_id)
+        art = self._articles.article(article_id)
         return kill_word(art) if art is not None else ""
 
     def on_review_screen_loaded(self, message: Loaded) -> None:
@@ -204,7 +217,7 @@ class ReviewScreen(Screen):
         The filter line changes at once; matching, sorting and counting (whose cost grows with the
         decisions: 100,000 take about a second) run in a worker thread, and the table follows."""
         try:
-            since, until = time_bounds(self.filter, self.service.parse_when)
+            since, until = time_bounds(self.filter, parse_when)
         except ValueError as exc:
             self.notify(plain(f"Time range not understood: {exc}", one_line=True), severity="error",
                         markup=False)
@@ -222,7 +235,7 @@ class ReviewScreen(Screen):
         # it only reads (the loop replaces single entries when it changes a row).
         try:
             matched = filter_events(events, flt, since=bounds[0], until=bounds[1], hay=self._hay,
-                                    tags=self.service.source_tags)
+                                    tags=self._articles.source_tags)
             rows = sort_events(matched, *sort)
             activity = activity_of(matched, self.today)
         except Exception:  # a bug here must not leave the table stale without a word
@@ -266,7 +279,7 @@ class ReviewScreen(Screen):
 
     def _apply(self, events: Iterable[DecisionEvent], keep: str | None = None) -> None:
         try:
-            self._seen = self.service.event_count()  # our own writes need no reload
+            self._seen = self._decisions.event_count()  # our own writes need no reload
         except Exception:  # a store failing here failed the write already, and said so
             log.exception("review: counting events failed")
         events = list(events)
@@ -276,7 +289,7 @@ class ReviewScreen(Screen):
                 self._by_id[ev.article_id] = ev
                 self._hay[ev.article_id] = haystack(ev)
         touched = {ev.article_id: ev for ev in events}
-        for aid, story in ((aid, self.service.leader_of(aid)) for aid in touched):
+        for aid, story in ((aid, self._articles.leader_of(aid)) for aid in touched):
             # one row per story: a member decided with its row goes back under it
             if story != aid and story in self._by_id and aid in self._by_id:
                 mine, row = self._by_id[aid], self._by_id[story]
@@ -349,7 +362,7 @@ class ReviewScreen(Screen):
         decision = None if value == "clear" else Decision.parse(value)
         # Shown at once; the write happens on the service's writer thread, which says saved or NOT saved.
         action = self.service.decide_soon([ev.article_id], decision, note=ev.note)
-        self._apply(self.service.events_of(action), keep=ev.article_id)
+        self._apply(self._decisions.events_of(action), keep=ev.article_id)
 
     def action_undo(self) -> None:
         """Undo this session's last action (a decision, a note or a batch), nothing else."""
@@ -357,7 +370,7 @@ class ReviewScreen(Screen):
         if action is None:
             self.notify("Nothing to undo in this session.", timeout=2, markup=False)
             return
-        self._apply(self.service.events_of(action), keep=action.ids[0] if action.ids else None)
+        self._apply(self._decisions.events_of(action), keep=action.ids[0] if action.ids else None)
 
     def action_filter_decision(self) -> None:
         i = DECISION_FILTERS.index(self.filter.decision)

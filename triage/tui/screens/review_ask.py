@@ -3,15 +3,19 @@ it as it is typed (debounced) or on enter, put it back on escape."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Protocol
 
+from textual.notifications import SeverityLevel
+from textual.timer import Timer
 from textual.widgets import DataTable, Input
 
+from triage.infra.when import parse_when
 from triage.tui.safe import plain
 from triage.tui.screens.review_filter import ReviewFilter, time_bounds
 
-__all__ = ["PROMPTS", "FilterAsk"]
+__all__ = ["PROMPTS", "FilterAsk", "FilterHost"]
 
 PROMPTS = {
     "text": ("text", "words in title, note, source, user or id"),
@@ -22,24 +26,44 @@ PROMPTS = {
 DEBOUNCE = 0.25  # seconds after the last letter before the table follows
 
 
+class FilterHost(Protocol):
+    """What the filter input needs of the review screen: its filter, its input and table, a timer."""
+
+    filter: ReviewFilter
+
+    @property
+    def filter_input(self) -> Input: ...
+
+    @property
+    def table(self) -> DataTable[object]: ...
+
+    def refresh_rows(self) -> None:
+        """Filter, sort and redraw the table for the current filter."""
+        ...
+
+    def notify(self, message: str, *, severity: SeverityLevel = ..., markup: bool = ...) -> None: ...
+
+    def set_timer(self, delay: float, callback: Callable[[], object]) -> Timer: ...
+
+
 class FilterAsk:
     """Owns which filter is being asked for, its value before, and the typing debounce."""
 
-    def __init__(self, screen: Any) -> None:
-        self.screen = screen
+    def __init__(self, host: FilterHost) -> None:
+        self.host = host
         self.asking = ""
         self._before = ""
-        self._debounce = None
+        self._debounce: Timer | None = None
 
     @property
     def _input(self) -> Input:
-        return self.screen.query_one("#rv-input", Input)
+        return self.host.filter_input
 
     def value_of(self, what: str) -> str:
-        flt = self.screen.filter
+        flt = self.host.filter
         if what == "range":
             return (flt.since + (" " + flt.until if flt.until else "")).strip()
-        return getattr(flt, what)
+        return str(getattr(flt, what))
 
     def ask(self, what: str) -> None:
         """Show the input for one filter; Enter applies, Escape cancels."""
@@ -54,13 +78,13 @@ class FilterAsk:
         inp.focus()
 
     def set(self, what: str, value: str) -> None:
-        screen = self.screen
+        screen = self.host
         if what == "range":
             parts = value.replace("..", " ").split()
             since = parts[0] if parts else ""
             until = parts[1] if len(parts) > 1 else ""
             try:
-                time_bounds(ReviewFilter(since=since, until=until), screen.service.parse_when)
+                time_bounds(ReviewFilter(since=since, until=until), parse_when)
             except ValueError as exc:
                 screen.notify(
                     plain(f"Time range not understood: {exc}", one_line=True), severity="error", markup=False
@@ -77,9 +101,11 @@ class FilterAsk:
         what = self.asking
         if self._debounce is not None:
             self._debounce.stop()
-        self._debounce = self.screen.set_timer(
-            DEBOUNCE, lambda: self.asking == what and self.set(what, value)
-        )
+        def apply() -> None:
+            if self.asking == what:
+                self.set(what, value)
+
+        self._debounce = self.host.set_timer(DEBOUNCE, apply)
 
     def submitted(self, value: str) -> None:
         what = self.asking
@@ -93,7 +119,7 @@ class FilterAsk:
             self._debounce = None
         self.asking = ""
         self._input.remove_class("-shown")
-        self.screen.query_one("#rv-table", DataTable).focus()
+        self.host.table.focus()
 
     def cancel(self) -> bool:
         """Escape: close the input and put the filter back; False when no input was open."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -66,7 +66,7 @@ def filter_events(
     since: str | None = None,
     until: str | None = None,
     hay: dict[str, str] | None = None,
-    tags: dict[str, tuple[str, ...]] | None = None,
+    tags: Mapping[str, tuple[str, ...]] | None = None,
 ) -> list[DecisionEvent]:
     """The events matching a filter (since/until: UTC keys from time_bounds), through the one event
     query the store and `triage decisions` use (`hay`: article id -> haystack(event), read only):

@@ -3,33 +3,63 @@ the cursor, what an update added (compared in a worker), and why a summary is mi
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import TYPE_CHECKING, Protocol
 
+from triage.model import Analysis, Article, DecisionEvent
 from triage.tui.format import kill_word
-from triage.tui.widgets.article_list import ArticleList
+from triage.tui.screens.host import HasList, RunsWork
 from triage.tui.widgets.reader import ArticleText, SummaryPanel
 
-__all__ = ["StoryPane"]
+if TYPE_CHECKING:
+    from triage.catalog.changes import Update
+    from triage.core.service import TriageService
+
+__all__ = ["StoryHost", "StoryPane"]
+
+log = logging.getLogger(__name__)
+
+Shown = tuple[Article | None, Analysis | None, DecisionEvent | None, "Update | None"]
+
+
+class StoryHost(HasList, RunsWork, Protocol):
+    """What the story pane needs of its screen: the panes it paints and whether the reading view is on."""
+
+    @property
+    def summary_panel(self) -> SummaryPanel: ...
+
+    @property
+    def article_text(self) -> ArticleText: ...
+
+    @property
+    def reading(self) -> bool: ...
+
+    def relayout(self) -> None:
+        """The panes' heights again (the story's summary may need more or fewer lines)."""
+        ...
 
 
 class StoryPane:
     """Owns what is on screen (article, analysis, decision, update) and the reasons summaries failed."""
 
-    def __init__(self, screen: Any, *, analyze: bool) -> None:
-        self.screen = screen
-        self.service = screen.service
+    def __init__(self, host: StoryHost, service: TriageService, *, analyze: bool) -> None:
+        self.host = host
+        self._service = service
+        faces = service.faces
+        self._articles, self._summaries = faces.articles, faces.summaries
+        self._decisions, self._versions = faces.decisions, faces.updates
         self.analyze = analyze
         self.shown_id: str | None = None
         self.analysis_error = ""
         self.failed: dict[str, str] = {}  # stories whose analysis failed, and why
-        self._updates: dict[tuple[str, str], object] = {}  # (id, version) -> what the update added
-        self._shown: tuple = (None, None, None, None)  # article, analysis, decision event, update
+        self._updates: dict[tuple[str, str], Update | None] = {}  # (id, version) -> what the update added
+        self._shown: Shown = (None, None, None, None)  # article, analysis, decision event, update
         self._shown_status = ""
         self._reopened = ""  # why the story on screen is back in the inbox (KILLED, WITHHELD, updated)
         self.text_stale = False  # the text pane was hidden when the story changed
 
     @property
-    def article(self):
+    def article(self) -> Article | None:
         return self._shown[0]
 
     def _status(self, article_id: str | None) -> str:
@@ -47,39 +77,35 @@ class StoryPane:
         self.show(self.shown_id, scroll=False)
 
     def show(self, article_id: str | None, scroll: bool = True) -> None:
-        screen, svc = self.screen, self.service
+        screen = self.host
         self.shown_id = article_id
-        article = svc.article(article_id) if article_id else None
-        analysis = svc.cached_analysis(article, wait=False) if article else None
+        article = self._articles.article(article_id) if article_id else None
+        analysis = self._summaries.cached(article, wait=False) if article else None
         if article is not None and analysis is None and self.analyze:
-            svc.prioritise([article.id, *screen.query_one(ArticleList).neighbours()])
+            self._summaries.prioritise([article.id, *screen.article_list.neighbours()])
         status = "" if analysis is not None else self._status(article_id)
-        event = svc.current_event(article_id) if article_id else None
-        row = svc.row(article_id) if article_id else None
+        event = self._decisions.event(article_id) if article_id else None
+        row = self._service.row(article_id) if article_id else None
         reopened = (kill_word(row.article) or "updated") if row is not None and row.reopened else ""
         update = None
         if article is not None and article.updated:
             key = (article.id, article.content_hash)
             if key not in self._updates:
                 self._updates[key] = None  # being compared (once)
-                screen.run_worker(
-                    lambda: self._load_update(article.id, article.content_hash),
-                    thread=True,
-                    group="update",
-                    exit_on_error=False,
-                )
+                aid, content_hash = article.id, article.content_hash
+                screen.in_thread(lambda: self._load_update(aid, content_hash), group="update")
             update = self._updates[key] or None
         same = self._shown_status == status and self._reopened == reopened and all(
             a is b for a, b in zip((article, analysis, event, update), self._shown, strict=True)
         )
         if same and not scroll:  # an event about other stories: nothing to draw again
             return
-        screen.query_one(SummaryPanel).show(article, analysis, status=status, event=event, update=update,
+        screen.summary_panel.show(article, analysis, status=status, event=event, update=update,
                                             reopened=reopened)
         self._shown = (article, analysis, event, update)
         self._shown_status = status
         self._reopened = reopened
-        if screen.query_one(ArticleText).display:
+        if screen.article_text.display:
             self.paint_text(scroll)
         else:  # hidden (small terminals, outside the reading view): painted when it shows
             self.text_stale = True
@@ -87,8 +113,8 @@ class StoryPane:
 
     def paint_text(self, scroll: bool) -> None:
         article, analysis, event, update = self._shown
-        text = self.screen.query_one(ArticleText)
-        shown_event = event if self.screen.reading else None
+        text = self.host.article_text
+        shown_event = event if self.host.reading else None
         if scroll:
             text.show(article, analysis, shown_event, update, self._reopened)
         else:
@@ -102,20 +128,24 @@ class StoryPane:
             self.text_stale = False
             self.paint_text(scroll=True)
 
+    def paint_for_reading(self) -> None:
+        """The reading view opens: the text with its decision line, at the top unless it was on screen."""
+        stale, self.text_stale = self.text_stale, False
+        self.paint_text(scroll=stale)
+
     def _load_update(self, article_id: str, content_hash: str) -> None:
         """In a worker: compare the story with the version the reader last saw or decided, then
         remember that they have now seen this one."""
         try:
-            got = self.service.update_of(article_id)
-        except Exception as exc:
-            self.screen.app.log.error(f"update comparison failed: {exc!r}")
+            got = self._versions.update_of(article_id)
+        except Exception:
+            log.exception("update comparison failed")
             got = None
-        self.service.mark_read(article_id)
-        self.screen.app.call_from_thread(
-            self._update_ready, article_id, content_hash, got[0] if got else None
-        )
+        self._service.mark_read(article_id)
+        update = got[0] if got else None
+        self.host.from_thread(lambda: self._update_ready(article_id, content_hash, update))
 
-    def _update_ready(self, article_id: str, content_hash: str, update) -> None:
+    def _update_ready(self, article_id: str, content_hash: str, update: Update | None) -> None:
         self._updates[(article_id, content_hash)] = update
         if article_id == self.shown_id:
             self.show(article_id, scroll=False)
@@ -124,4 +154,4 @@ class StoryPane:
         """The clock moved (once a minute): repaint the panel when the story on it has an embargo."""
         article = self._shown[0]
         if article is not None and article.embargoed:
-            self.screen.query_one(SummaryPanel).repaint()
+            self.host.summary_panel.repaint()

@@ -221,8 +221,8 @@ class ArticleText(VerticalScroll, can_focus=True):
     def action_page_text(self) -> None:
         self.scroll_page_down(animate=False)
 
-    def action_back(self) -> None:
-        self.screen.action_back()
+    async def action_back(self) -> None:
+        await self.run_action("screen.back")
 
     def action_down(self) -> None:
         self.scroll_down()

@@ -159,15 +159,16 @@ def _parts(status: Status, levels: dict[str, int]) -> dict[str, Text | list[Text
 
 def _join(parts: dict[str, Text | list[Text]], dropped: set[str], view_items: int | None = None) -> Text:
     out = Text()
-    if "brand" not in dropped and parts["brand"]:
-        out.append_text(parts["brand"])
+    brand = parts["brand"]
+    if "brand" not in dropped and isinstance(brand, Text) and brand:
+        out.append_text(brand)
     views = parts["views"] if "views" not in dropped else []
-    for item in views[:view_items]:
+    for item in views[:view_items] if isinstance(views, list) else [views]:
         out.append(" ")
         out.append_text(item)
     for name in ("sort", "filter", "selected", "progress", "not_saved"):
         part = parts[name]
-        if name in dropped or not part:
+        if name in dropped or not part or not isinstance(part, Text):
             continue
         out.append("  " if out else " ")
         out.append_text(part)

@@ -1,0 +1,128 @@
+"""What a screen may read of the service's parts: typed, read-only faces (Protocols), handed out
+together as `Faces`. A screen holds the faces it needs and calls the service for what a person does
+(decide, note, undo); it never holds a part itself, so nothing on screen can write the article set,
+the decision store or the analysis cache behind the service's back."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from triage.model import Analysis, Article, Decision, DecisionEvent
+
+if TYPE_CHECKING:
+    from triage.catalog.changes import Update
+    from triage.core.book import Action
+
+__all__ = ["Articles", "DecisionRecord", "Faces", "StoryUpdates", "Summaries"]
+
+
+class Articles(Protocol):
+    """The article set: one story, its duplicate group, and what the source filter offers. Reading a
+    story is O(1) (the event loop may); `sources` and `facets` walk the inbox (a worker's job)."""
+
+    def article(self, article_id: str) -> Article | None:
+        """One article by id, or None."""
+        ...
+
+    def leader_of(self, article_id: str) -> str:
+        """The id of the list row that shows the article (its duplicate group's leader)."""
+        ...
+
+    def group(self, article_id: str) -> list[str]:
+        """Ids of the article's near-duplicate group, leader first."""
+        ...
+
+    def sources(self) -> list[tuple[str, int]]:
+        """(source name, stories), most stories first."""
+        ...
+
+    def tags(self) -> list[str]:
+        """Every feed folder (tag) the configuration names."""
+        ...
+
+    def facets(self) -> dict[str, list[tuple[str, int]]]:
+        """(value, stories) by provider, language and urgency."""
+        ...
+
+    @property
+    def source_tags(self) -> Mapping[str, tuple[str, ...]]:
+        """Each feed's tags (its folders), for filters over decided stories."""
+        ...
+
+
+class Summaries(Protocol):
+    """Analyses: the cached ones at once, one computed on demand, the story on screen first."""
+
+    def cached(self, article: Article, *, wait: bool = True) -> Analysis | None:
+        """Known or cached; never loads the model. wait=False (the event loop) never reads the file."""
+        ...
+
+    def analyze(self, article: Article) -> Analysis:
+        """Analyse one article now (may load the model: a worker's job)."""
+        ...
+
+    def prioritise(self, article_ids: Sequence[str]) -> None:
+        """Analyse these before the rest (the story on screen and its neighbours)."""
+        ...
+
+
+class DecisionRecord(Protocol):
+    """Decisions as they stand (the optimistic marks included) and what is not saved yet."""
+
+    def decision(self, article_id: str) -> Decision | None:
+        """The current decision of one article."""
+        ...
+
+    def event(self, article_id: str) -> DecisionEvent | None:
+        """The latest decision event of one article (None when never decided)."""
+        ...
+
+    def note(self, article_id: str) -> str:
+        """The current note of one article ("" when none)."""
+        ...
+
+    def history(self, article_id: str) -> list[DecisionEvent]:
+        """Every event of an article, oldest first (reads the store: a worker's job)."""
+        ...
+
+    def event_count(self) -> int:
+        """How many events the store holds (cheap: a reload is due when it changes)."""
+        ...
+
+    def current_events(self) -> dict[str, DecisionEvent]:
+        """The latest event of every article in the store, cleared ones included."""
+        ...
+
+    def events_of(self, action: Action) -> list[DecisionEvent]:
+        """The current events of an action's articles (what a screen shows right after it)."""
+        ...
+
+    def unsaved(self) -> tuple[int, str]:
+        """(decisions not durable yet, why): refused and held, or still queued."""
+        ...
+
+    @property
+    def pending(self) -> int:
+        """Decisions held in memory because the store refused them."""
+        ...
+
+
+class StoryUpdates(Protocol):
+    """What an update of a story added since the version the user last saw or decided."""
+
+    def update_of(self, story_id: str, since: str = "") -> tuple[Update, str] | None:
+        """(what changed, when the current version arrived), or None (reads kept versions: a worker)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Faces:
+    """The read-only faces of the service's parts, as a screen is given them."""
+
+    articles: Articles
+    summaries: Summaries
+    decisions: DecisionRecord
+    updates: StoryUpdates
+
