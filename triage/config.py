@@ -41,6 +41,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "sources.duplicate_threshold": (0, 1),
     "sources.shingle_size": (1, 50),
     "sources.max_depth": (1, 256),
+    "sources.parse_seconds": (0.1, 600),
     "fetch.refresh_minutes": (0, 10_080),
     "fetch.timeout_seconds": (0.1, 600),
     "fetch.max_bytes": (1, 2_000_000_000),
