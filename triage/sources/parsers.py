@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 
 PARSE_SECONDS = 10.0  # the default bound on one file or feed body (config: sources.parse_seconds)
 IDLE_HELPERS = 4  # helpers kept for the next load
-FLUSH_SECONDS = 0.25  # results waiting longer than this are handed out even mid-batch
+FLUSH_SECONDS = 0.25
+STARTUP_SECONDS = 60.0  # a helper's start (an interpreter and the readers' imports) on a busy machine  # results waiting longer than this are handed out even mid-batch
 
 # (path, stat result, articles, problems) of one file
 Parsed = tuple[Path, os.stat_result, list[Article], list[Problem]]
@@ -76,6 +77,12 @@ def _serve(conn: Connection) -> None:
     A ("cut", id, n) message met between calls ends the job before call n (another helper has the rest)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the terminal's ^C is the parent's to act on
     lower_priority(READING, whole_process=True)
+    try:  # what readers import on first use, so no file's time bound pays for it
+        import feedparser  # noqa: F401
+        import lxml.html  # noqa: F401
+    except ImportError:
+        pass
+    conn.send("ready")
     cuts: dict[int, int] = {}
     while True:
         try:
@@ -120,6 +127,12 @@ class _Helper:
         self.proc = ctx.Process(target=_serve, args=(child,), daemon=True, name="triage-parser")
         self.proc.start()
         child.close()
+        try:  # started and its imports done: the clock of its first file starts after them
+            if not self.conn.poll(STARTUP_SECONDS) or self.conn.recv() != "ready":
+                raise OSError("a parsing helper did not start")
+        except (EOFError, OSError):
+            self.end()
+            raise OSError("a parsing helper did not start") from None
 
     def end(self) -> None:
         """Stop the process at once (it may be in the middle of a call)."""
@@ -182,13 +195,15 @@ class _Work:
 
 def run_bounded(calls: Sequence[Call], *, seconds: float = PARSE_SECONDS, processes: int = 1,
                 job_size: int = 50, first_job: int | None = None,
-                stall: float = 1.0) -> Iterator[list[tuple[int, Any]]]:
+                stall: float | None = None) -> Iterator[list[tuple[int, Any]]]:
     """Run `calls` in helper processes and hand out (index, outcome) pairs as they end, a few at a
     time, in any order. A call that runs longer than `seconds` has its helper ended and gets a
     Failed(timed_out=True); a helper that dies gives its current call a Failed. Calls go out in jobs
-    of `job_size` (the first of `first_job`); a call running longer than `stall` seconds keeps its
+    of `job_size` (the first of `first_job`); a call running longer than `stall` seconds (default: a
+    quarter of `seconds`, at most one) keeps its
     helper, and the calls after it in its job go to another one. Where no helper process can start,
     the calls run here, in order, unbounded."""
+    stall = min(1.0, seconds / 4) if stall is None else stall
     queue: deque[list[int]] = deque()
     size = first_job or job_size
     i = 0
@@ -210,9 +225,10 @@ def run_bounded(calls: Sequence[Call], *, seconds: float = PARSE_SECONDS, proces
                 try:
                     helper = _IDLE.take()
                 except (OSError, ValueError) as exc:
-                    log.warning("parsing in this process, unbounded (no helper process: %s)", exc)
-                    failures = 3
-                    break
+                    failures += 1
+                    if failures >= 3:
+                        log.warning("parsing in this process, unbounded (no helper process: %s)", exc)
+                    continue
                 indices = queue.popleft()
                 jobs += 1
                 try:

@@ -8,9 +8,11 @@ from typing import Any
 
 from triage.infra.clock import datetime_key, now_iso, utc_key
 from triage.model import Decision, DecisionEvent
+from triage.store.lines import check_event, is_timestamp
 
 __all__ = [
-    "EVENT_KEYS", "SCHEMA_VERSION", "WIRE_KEYS", "at_key", "decision_or_none", "iso_key", "new_uid",
+    "EVENT_KEYS", "SCHEMA_VERSION", "WIRE_KEYS", "at_key", "decision_or_none", "fitted_event", "iso_key",
+    "new_uid",
     "normalise_doc", "to_doc", "to_event", "undo_target", "utc_now_iso",
 ]
 
@@ -96,6 +98,20 @@ def normalise_doc(doc: dict[str, Any]) -> dict[str, Any] | None:
     if out["action"] not in ACTIONS:
         out["action"] = "decide" if out["decision"] else "clear"
     return out
+
+
+def fitted_event(doc: Any) -> dict[str, Any] | None:
+    """A main-file entry as an event that passes check_event: as it is when it does; else its fields
+    brought to their types (text as text, an `at` that is no time as "", an unknown decision as none),
+    as the schema upgrade does; None when it is not an event at all (no article_id)."""
+    if not check_event(doc):
+        return doc
+    norm = normalise_doc(doc)
+    if norm is None:
+        return None
+    if not is_timestamp(norm["at"]):
+        norm["at"] = ""
+    return None if check_event(norm) else norm
 
 
 def undo_target(history: list[dict[str, Any]]) -> tuple[str | None, str] | None:
