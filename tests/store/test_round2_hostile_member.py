@@ -142,8 +142,8 @@ def test_an_at_that_is_no_time_breaks_no_reader(desk: Path, tmp_path: Path, wher
 # ---- the fuzz test: any field, any JSON type, any id -------------------------------------------------
 
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**63), 2**63) | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=40) | st.sampled_from(["", "\u202e", "\x1b]0;x\x07", "\x9b31m", "9999-99-99T99:99:99Z",
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=40) | st.sampled_from(["", "\u202e", "\x1b]0;x\x07", "\x9b31m", "9999-99-99T99:99:99Z",
                                                "2024-02-30T10:00:00Z", "flag", "undo"]),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
     max_leaves=5,

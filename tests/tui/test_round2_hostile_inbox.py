@@ -20,7 +20,8 @@ async def test_j_answers_and_the_good_stories_are_listed_beside_hostile_files(se
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "000-brackets.md").write_text("[" * 300_000)
-    (inbox / "001-bomb.rss").write_bytes(b'<?xml version="1.0"?>\n<rss version="2.0">' + b"<!DOCTYPE[" * 50_000)
+    bomb = b'<?xml version="1.0"?>\n<rss version="2.0">' + b"<!DOCTYPE[" * 50_000
+    (inbox / "001-bomb.rss").write_bytes(bomb)
     for k in range(20):
         (inbox / f"good-{k:02d}.txt").write_text(f"Good story {k}\n\nThe body of good story {k}.\n")
     svc = build_service(settings_factory, inbox=inbox)
