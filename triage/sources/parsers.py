@@ -36,8 +36,8 @@ log = logging.getLogger(__name__)
 
 PARSE_SECONDS = 10.0  # the default bound on one file or feed body (config: sources.parse_seconds)
 IDLE_HELPERS = 4  # helpers kept for the next load
-FLUSH_SECONDS = 0.25
-STARTUP_SECONDS = 60.0  # a helper's start (an interpreter and the readers' imports) on a busy machine  # results waiting longer than this are handed out even mid-batch
+FLUSH_SECONDS = 0.25  # results waiting longer than this are handed out even mid-batch
+STARTUP_SECONDS = 60.0  # a helper's start (an interpreter and the readers' imports) on a busy machine
 
 # (path, stat result, articles, problems) of one file
 Parsed = tuple[Path, os.stat_result, list[Article], list[Problem]]
