@@ -20,7 +20,6 @@ import pytest
 
 from tests.cli.test_serve import SETPRIV, _free_port, _path, _start, _stop, _token
 from tests.sources.hostile_server import HostileServer
-from triage.cli.serve import open_socket_folder, unix_socket
 
 AS_NOBODY = [SETPRIV or "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
@@ -127,6 +126,8 @@ def test_another_user_on_the_other_loopback_address_stops_it_from_starting(tmp_p
 
 
 def test_a_socket_folder_that_is_a_link_is_refused(tmp_path):
+    from triage.cli.serve import open_socket_folder
+
     mine = tmp_path / "mine"
     mine.mkdir(mode=0o700)
     (tmp_path / "link").symlink_to(mine)
@@ -138,6 +139,8 @@ def test_a_socket_folder_that_is_a_link_is_refused(tmp_path):
 def test_a_link_swapped_in_after_the_check_does_not_move_the_socket():
     """Hole 7: the folder was checked with stat and bound later by path; a link swapped in between put
     the socket in another user's 0777 folder."""
+    from triage.cli.serve import open_socket_folder, unix_socket
+
     top = Path(tempfile.mkdtemp(prefix="triage-swap-"))
     try:
         mine, theirs = top / "run", top / "theirs"

@@ -11,8 +11,7 @@ import time
 from pathlib import Path
 
 from triage.sources import loader
-from triage.sources.parsers import Failed, run_bounded
-from triage.sources.readers.feedfile import doctype_span, parse_feed_bytes
+from triage.sources.readers.feedfile import parse_feed_bytes
 from triage.sources.readers.plaintext import markdown_to_text
 
 from .conftest import demo_dir
@@ -41,6 +40,8 @@ def test_a_doctype_bomb_in_a_feed_body_costs_linear_time():
 
 
 def test_the_doctype_span_is_what_the_old_pattern_found():
+    from triage.sources.readers.feedfile import doctype_span
+
     entity = b'<?xml version="1.0"?>\n<!DOCTYPE rss [ <!ENTITY e "x"> ]  >\n<rss version="2.0"/>'
     start, end = doctype_span(entity)
     assert entity[start:end] == b'<!DOCTYPE rss [ <!ENTITY e "x"> ]  >'
@@ -108,6 +109,8 @@ def test_a_file_over_parse_seconds_is_one_problem_and_the_rest_is_read(tmp_path)
 
 def test_a_slow_call_holds_back_no_other_and_is_ended_at_its_bound():
     """The pool's own contract, with a call that is slow for real (a sleep) among quick ones."""
+    from triage.sources.parsers import Failed, run_bounded
+
     calls = [(time.sleep, (30,))] + [(str.upper, (f"item {k}",)) for k in range(10)]
     started = time.monotonic()
     order = []

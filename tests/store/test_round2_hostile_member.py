@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.store.test_hostile_colleague import AS_NOBODY, NOBODY, _colleague_can_run_triage, _triage, desk
@@ -141,10 +141,11 @@ def test_an_at_that_is_no_time_breaks_no_reader(desk: Path, tmp_path: Path, wher
 
 # ---- the fuzz test: any field, any JSON type, any id -------------------------------------------------
 
+ODD_TEXT = ["", "\u202e", "\x1b]0;x\x07", "\x9b31m", "9999-99-99T99:99:99Z", "2024-02-30T10:00:00Z", "flag",
+            "undo"]
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**63), 2**63)
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=40) | st.sampled_from(["", "\u202e", "\x1b]0;x\x07", "\x9b31m", "9999-99-99T99:99:99Z",
-                                               "2024-02-30T10:00:00Z", "flag", "undo"]),
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=40) | st.sampled_from(ODD_TEXT),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
     max_leaves=5,
 )
@@ -170,6 +171,8 @@ def _owned_store(root: Path) -> Path:
 @needs_setpriv
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
 @given(lines=st.lists(HOSTILE_LINE, min_size=1, max_size=4))
+@example(lines=[(2**53 - 1, {"title": "the largest id"})])
+@example(lines=[(3, {"at": None}), (4, {"at": ["x"]}), (5, {"note": None, "user": 7})])
 def test_fuzz_a_members_well_formed_lines_cost_only_themselves(lines) -> None:
     top = Path(tempfile.mkdtemp(prefix="triage-fuzz-"))  # a folder uid 65534 can enter
     try:
