@@ -41,5 +41,6 @@ async def test_j_answers_and_the_good_stories_are_listed_beside_hostile_files(se
             answers.append(time.monotonic() - started)
             assert _list(app).cursor == before + 1
         # generous: the bound the issue asks of is 250 ms; before the fix a key waited minutes
+        print(f"j answered in {max(answers) * 1000:.0f} ms at most ({len(answers)} presses)")
         assert max(answers) < 5, answers
     svc.close()
