@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from triage.infra.priority import READING, lower_priority
 from triage.infra.private import Confinement, confined_reads
@@ -78,8 +78,8 @@ def _serve(conn: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the terminal's ^C is the parent's to act on
     lower_priority(READING, whole_process=True)
     try:  # what readers import on first use, so no file's time bound pays for it
-        import feedparser  # noqa: F401
-        import lxml.html  # noqa: F401
+        import feedparser  # type: ignore[import-untyped]  # noqa: F401
+        import lxml.html  # type: ignore[import-untyped]  # noqa: F401
     except ImportError:
         pass
     conn.send("ready")
@@ -256,10 +256,11 @@ def run_bounded(calls: Sequence[Call], *, seconds: float = PARSE_SECONDS, proces
                 due.append(oldest + FLUSH_SECONDS)
             timeout = max(0.01, min(due) - now) if due else None
             flush = False
-            for conn in wait(list(busy), timeout):
-                work = busy[conn]  # type: ignore[index]
+            for ready_one in wait(list(busy), timeout):
+                conn = cast(Connection, ready_one)
+                work = busy[conn]
                 try:
-                    job, n, outcome = conn.recv()  # type: ignore[union-attr]
+                    job, n, outcome = conn.recv()
                 except (EOFError, OSError):
                     flush |= _lost(work, busy, queue, ready, "the reader's process ended while reading it",
                                    retried)
@@ -269,7 +270,7 @@ def run_bounded(calls: Sequence[Call], *, seconds: float = PARSE_SECONDS, proces
                 if job != work.job:
                     continue
                 if n < 0:
-                    del busy[conn]  # type: ignore[arg-type]
+                    del busy[conn]
                     _IDLE.give_back(work.helper)
                     flush = True
                     continue

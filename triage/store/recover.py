@@ -82,7 +82,8 @@ def _salvage_main(text: str, aside: list[bytes]) -> tuple[dict[int, dict[str, An
 def _salvage_journal(path: Path, aside: list[bytes], problems: list[str]
                      ) -> tuple[list[tuple[int, dict[str, Any], bytes]], int]:
     """(id, event, the line) of each journal line that is an event, in file order; lines lost."""
-    found, lost = [], 0
+    found: list[tuple[int, dict[str, Any], bytes]] = []
+    lost = 0
     try:
         fd = open_regular(path, os.O_RDONLY)
     except FileNotFoundError:
