@@ -136,7 +136,7 @@ def test_an_at_that_is_no_time_breaks_no_reader(desk: Path, tmp_path: Path, wher
     assert _triage(desk, "recover", "--db", str(db), "--output", str(fixed)).returncode == 0
     events = DecisionStore(fixed, group_share=True, rescue_dirs=[]).query(history=True)
     assert ("a1", "archive") in [(e.article_id, e.decision and e.decision.value) for e in events]
-    assert all(e.at == "" or e.at[:4].isdigit() for e in events)
+    assert all(isinstance(e.at, str) for e in events)  # text whatever the line held
 
 
 # ---- the fuzz test: any field, any JSON type, any id -------------------------------------------------

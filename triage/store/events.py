@@ -8,7 +8,7 @@ from typing import Any
 
 from triage.infra.clock import datetime_key, now_iso, utc_key
 from triage.model import Decision, DecisionEvent
-from triage.store.lines import check_event, is_timestamp
+from triage.store.lines import TEXT_FIELDS, check_event
 
 __all__ = [
     "EVENT_KEYS", "SCHEMA_VERSION", "WIRE_KEYS", "at_key", "decision_or_none", "fitted_event", "iso_key",
@@ -101,17 +101,25 @@ def normalise_doc(doc: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def fitted_event(doc: Any) -> dict[str, Any] | None:
-    """A main-file entry as an event that passes check_event: as it is when it does; else its fields
-    brought to their types (text as text, an `at` that is no time as "", an unknown decision as none),
-    as the schema upgrade does; None when it is not an event at all (no article_id)."""
+    """A main-file entry as an event whose every field has its type: as it is when it passes
+    check_event; else a copy with text fields as text (null as ""), an unknown decision or urgency as
+    none. None when it is not an event at all (no article_id that is text). Nothing else changes, so
+    what someone wrote by hand is still shown as written (sanitised on the way out)."""
     if not check_event(doc):
         return doc
-    norm = normalise_doc(doc)
-    if norm is None:
+    if type(doc) is not dict or type(doc.get("article_id")) is not str:
         return None
-    if not is_timestamp(norm["at"]):
-        norm["at"] = ""
-    return None if check_event(norm) else norm
+    out = dict(doc)
+    for key in (*TEXT_FIELDS, "at"):
+        value = out.get(key)
+        if key in out and type(value) is not str:
+            out[key] = "" if value is None else str(value)
+    if decision_or_none(out.get("decision")) is None:
+        out["decision"] = None
+    urgency = out.get("urgency")
+    if urgency is not None and (type(urgency) is not int or not 0 <= urgency <= 9):
+        out["urgency"] = None
+    return out
 
 
 def undo_target(history: list[dict[str, Any]]) -> tuple[str | None, str] | None:

@@ -21,7 +21,6 @@ from triage.store.files import MAX_MAIN, encode_tables, journal_path, open_regul
 from triage.store.lines import (
     MAX_ID_STEP,
     MAX_LINE,
-    check_event,
     decode_json,
     decode_prefix,
     decode_record,
@@ -35,9 +34,8 @@ _ENTRY = re.compile(r'"(\d{1,15})"\s*:\s*\{')
 
 
 def _event(doc: Any) -> dict[str, Any] | None:
-    """An entry as an event of the current shape, or None when it is not one (see check_event)."""
-    norm = normalise_doc(doc)
-    return None if norm is None or check_event(norm) else norm
+    """An entry as an event of the current shape (every field of its type), or None when it is not one."""
+    return normalise_doc(doc)
 
 
 def _salvage_main(text: str, aside: list[bytes]) -> tuple[dict[int, dict[str, Any]], int]:
@@ -71,10 +69,7 @@ def _salvage_main(text: str, aside: list[bytes]) -> tuple[dict[int, dict[str, An
             continue
         pos = end
         norm = normalise_doc(doc)
-        if norm is not None and check_event(norm):
-            lost += 1
-            aside.append(text[match.start():end].encode("utf-8", "replace")[:MAX_LINE])
-        elif norm is not None:  # documents of other tables (meta) are not events and not lost
+        if norm is not None:  # documents of other tables (meta) are not events and not lost
             found[int(match.group(1))] = norm
     return found, lost
 
