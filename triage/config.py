@@ -67,6 +67,7 @@ class SourcesSettings:
     follow_symlinks: bool
     allowed_roots: tuple[str, ...]
     max_depth: int = field(metadata=_range(1, 256))
+    parse_seconds: float = field(metadata=_range(0.1, 600))
     ignore: tuple[str, ...]
     duplicate_threshold: float = field(metadata=_range(0, 1))
     shingle_size: int = field(metadata=_range(1, 50))

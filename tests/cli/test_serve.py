@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
@@ -84,6 +85,11 @@ def _token(url: str) -> str:
     return url.rsplit("token=", 1)[1]
 
 
+def _path(url: str) -> str:
+    """The secret path the printed URL names ("/PREFIX"), under which everything is served."""
+    return urlsplit(url).path.rstrip("/")
+
+
 async def _get(url: str, **kw) -> tuple[int, str, dict]:
     async with _session() as s, s.get(url, allow_redirects=False, **kw) as r:
         return r.status, await r.text(), dict(r.cookies)
@@ -99,18 +105,23 @@ def test_the_printed_url_carries_a_token_of_its_own_each_run(tmp_path):
 
 def test_no_token_and_a_wrong_token_are_refused(served):
     port, url = served
-    status, body, _ = asyncio.run(_get(f"http://127.0.0.1:{port}/"))
+    base = f"http://127.0.0.1:{port}{_path(url)}"
+    status, body, _ = asyncio.run(_get(f"{base}/"))
     assert status == 403 and "secret token" in body
-    status, _, _ = asyncio.run(_get(f"http://127.0.0.1:{port}/?token=" + "x" * len(_token(url))))
+    status, _, _ = asyncio.run(_get(f"{base}/?token=" + "x" * len(_token(url))))
     assert status == 403
     for path in ("/static/js/textual.js", "/download/x"):  # everything it serves, not only the page
-        assert asyncio.run(_get(f"http://127.0.0.1:{port}{path}"))[0] == 403
+        assert asyncio.run(_get(f"{base}{path}"))[0] == 403
+    # nothing at all outside the secret path, the right token included
+    assert asyncio.run(_get(f"http://127.0.0.1:{port}/?token={_token(url)}"))[0] == 404
 
 
-async def _open_page(port: int, token: str, session: aiohttp.ClientSession) -> str:
-    async with session.get(f"http://127.0.0.1:{port}/?token={token}", allow_redirects=False) as r:
-        assert r.status == 303 and r.headers["Location"] == "/"  # the token leaves the address bar
-    async with session.get(f"http://127.0.0.1:{port}/") as r:
+async def _open_page(port: int, url: str, session: aiohttp.ClientSession) -> str:
+    base = f"http://127.0.0.1:{port}{_path(url)}"
+    async with session.get(f"{base}/?token={_token(url)}", allow_redirects=False) as r:
+        # the token leaves the address bar
+        assert r.status == 303 and r.headers["Location"] == f"{_path(url)}/"
+    async with session.get(f"{base}/") as r:
         assert r.status == 200
         return await r.text()
 
@@ -120,10 +131,11 @@ def test_the_right_token_serves_the_page_and_the_websocket_upgrades(served):
 
     async def go():
         async with _session() as s:
-            page = await _open_page(port, _token(url), s)
-            assert f"ws://127.0.0.1:{port}/ws" in page
+            page = await _open_page(port, url, s)
+            assert f"ws://127.0.0.1:{port}{_path(url)}/ws" in page
             origin = {"Origin": f"http://127.0.0.1:{port}"}
-            async with s.ws_connect(f"ws://127.0.0.1:{port}/ws?width=80&height=24", headers=origin) as ws:
+            where = f"ws://127.0.0.1:{port}{_path(url)}/ws?width=80&height=24"
+            async with s.ws_connect(where, headers=origin) as ws:
                 msg = await asyncio.wait_for(ws.receive(), 60)  # the triage process draws its screen
                 return msg.type
 
@@ -135,10 +147,10 @@ def test_a_websocket_from_another_sites_page_is_refused(served):
 
     async def go(origin: str | None):
         async with _session() as s:
-            await _open_page(port, _token(url), s)
+            await _open_page(port, url, s)
             headers = {"Origin": origin} if origin else {}
             try:
-                async with s.ws_connect(f"ws://127.0.0.1:{port}/ws", headers=headers):
+                async with s.ws_connect(f"ws://127.0.0.1:{port}{_path(url)}/ws", headers=headers):
                     return 101
             except aiohttp.WSServerHandshakeError as exc:
                 return exc.status
@@ -159,13 +171,13 @@ def test_sessions_beyond_the_cap_are_refused_with_a_reason(served):
 
     async def go():
         async with _session() as s:
-            await _open_page(port, _token(url), s)
+            await _open_page(port, url, s)
             origin = {"Origin": f"http://127.0.0.1:{port}"}
-            async with s.ws_connect(f"ws://127.0.0.1:{port}/ws", headers=origin):
-                async with s.get(f"http://127.0.0.1:{port}/") as r:
+            async with s.ws_connect(f"ws://127.0.0.1:{port}{_path(url)}/ws", headers=origin):
+                async with s.get(f"http://127.0.0.1:{port}{_path(url)}/") as r:
                     page = (r.status, await r.text())
                 try:
-                    async with s.ws_connect(f"ws://127.0.0.1:{port}/ws", headers=origin):
+                    async with s.ws_connect(f"ws://127.0.0.1:{port}{_path(url)}/ws", headers=origin):
                         second = 101
                 except aiohttp.WSServerHandshakeError as exc:
                     second = exc.status
@@ -192,14 +204,14 @@ def test_the_socket_is_0600_in_a_0700_folder_and_serves_with_the_token(on_socket
     assert stat.S_ISSOCK(os.lstat(path).st_mode)
     assert stat.S_IMODE(os.lstat(path).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
-    assert url.startswith("http://localhost:8000/?token=")
+    assert url.startswith("http://localhost:8000/") and "/?token=" in url
 
     async def go(token: str):
         conn = aiohttp.UnixConnector(path=str(path))
         async with _session(connector=conn) as s:
-            async with s.get(f"http://localhost:8000/?token={token}", allow_redirects=False) as r:
+            async with s.get(f"http://localhost:8000{_path(url)}/?token={token}", allow_redirects=False) as r:
                 first = r.status
-            async with s.get("http://localhost:8000/") as r:
+            async with s.get(f"http://localhost:8000{_path(url)}/") as r:
                 return first, r.status
 
     assert asyncio.run(go("wrong")) == (403, 403)
@@ -298,28 +310,32 @@ def test_a_cookie_that_is_not_utf8_or_a_malformed_token_is_refused_never_a_trace
         host = f"Host: 127.0.0.1:{port}".encode()
         name = f"triage-serve-{port}".encode()
         token = _token(url).encode()
+        at = _path(url).encode()
+        cookie = b"\r\nCookie: " + name
         refused = [
-            b"GET / HTTP/1.1\r\n" + host + b"\r\nCookie: " + name + b"=\xff\xfe\xfd",  # not UTF-8
-            b"GET / HTTP/1.1\r\n" + host + b"\r\nCookie: " + name + b"=\xed\xa0\x80",  # a lone surrogate
-            b"GET / HTTP/1.1\r\n" + host + b"\r\nCookie: " + name + b"=" + token + "é".encode(),
-            b"GET / HTTP/1.1\r\n" + host + b"\r\nCookie: " + name + b'="' + token[:-1] + b'"',
-            b"GET / HTTP/1.1\r\n" + host + b"\r\nCookie: " + name + b"=; " + name + b"=x",
-            b"GET /?token=%FF%FE HTTP/1.1\r\n" + host,
-            b"GET /?token=%ED%A0%80 HTTP/1.1\r\n" + host,
-            b"GET /?token=" + token + b"%00 HTTP/1.1\r\n" + host,
-            b"GET /?token=&token= HTTP/1.1\r\n" + host,
-            b"GET /ws?token=" + token[:-1] + b" HTTP/1.1\r\n" + host + b"\r\nOrigin: http://" + host[6:],
-            b"GET / HTTP/1.1\r\nHost: \xff\xfe",
-            b"GET /ws HTTP/1.1\r\n" + host + b"\r\nOrigin: http://[::1",
+            b"GET " + at + b"/ HTTP/1.1\r\n" + host + cookie + b"=\xff\xfe\xfd",  # not UTF-8
+            b"GET " + at + b"/ HTTP/1.1\r\n" + host + cookie + b"=\xed\xa0\x80",  # a lone surrogate
+            b"GET " + at + b"/ HTTP/1.1\r\n" + host + cookie + b"=" + token + "é".encode(),
+            b"GET " + at + b"/ HTTP/1.1\r\n" + host + cookie + b'="' + token[:-1] + b'"',
+            b"GET " + at + b"/ HTTP/1.1\r\n" + host + cookie + b"=; " + name + b"=x",
+            b"GET " + at + b"/?token=%FF%FE HTTP/1.1\r\n" + host,
+            b"GET " + at + b"/?token=%ED%A0%80 HTTP/1.1\r\n" + host,
+            b"GET " + at + b"/?token=" + token + b"%00 HTTP/1.1\r\n" + host,
+            b"GET " + at + b"/?token=&token= HTTP/1.1\r\n" + host,
+            b"GET " + at + b"/ws?token=" + token[:-1] + b" HTTP/1.1\r\n" + host + b"\r\nOrigin: http://"
+            + host[6:],
+            b"GET " + at + b"/ HTTP/1.1\r\nHost: \xff\xfe",
+            b"GET " + at + b"/ws HTTP/1.1\r\n" + host + b"\r\nOrigin: http://[::1",
         ]
         for head in refused:
             assert _raw(port, head).startswith(b"HTTP/1.1 403"), head
         # bytes HTTP itself forbids (a control character) are aiohttp's own 400, logged in one line
-        control = b"GET / HTTP/1.1\r\n" + host + b"\r\nCookie: " + name + b"=\x01"
+        control = b"GET " + at + b"/ HTTP/1.1\r\n" + host + cookie + b"=\x01"
         assert _raw(port, control).split()[1] == b"400"
         # the redirect that swaps the token for a cookie stays on this server
         for path in (b"//evil.example/", b"/\\evil.example/", b"/%5Cevil.example/", b"///evil.example/"):
-            got = _raw(port, b"GET " + path + b"?token=" + token + b" HTTP/1.1\r\n" + host, whole_head=True)
+            got = _raw(port, b"GET " + at + path + b"?token=" + token + b" HTTP/1.1\r\n" + host,
+                       whole_head=True)
             assert got.startswith(b"HTTP/1.1 303"), path
             [location] = [line.split(b":", 1)[1].strip() for line in got.split(b"\r\n")
                           if line.lower().startswith(b"location:")]
@@ -337,14 +353,15 @@ _ATTACK = r"""
 import asyncio, json, os, re, sys
 import aiohttp
 
-port, tokenlen = int(sys.argv[1]), int(sys.argv[2])
-base = f"http://127.0.0.1:{port}"
+port, tokenlen, at = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+root = f"http://127.0.0.1:{port}"
+base = root + at  # the worst case: the other user learnt the secret path, not the token
 
 async def ws(headers, cookies=None):
     jar = aiohttp.CookieJar(unsafe=True)
     async with aiohttp.ClientSession(cookie_jar=jar, cookies=cookies) as s:
         try:
-            async with s.ws_connect(f"ws://127.0.0.1:{port}/ws?width=80&height=24", headers=headers) as w:
+            async with s.ws_connect(f"ws://127.0.0.1:{port}{at}/ws?width=80&height=24", headers=headers) as w:
                 await w.send_str(json.dumps(["stdin", "x"]))  # the flag key, if anything got through
                 await asyncio.sleep(3)
                 return 101
@@ -359,8 +376,8 @@ async def page():
 async def main():
     out = {"page": await page()}
     out["ws_foreign_origin"] = await ws({"Origin": "http://evil.example"})
-    out["ws_own_origin_no_token"] = await ws({"Origin": base})
-    out["ws_guessed_cookie"] = await ws({"Origin": base}, {f"triage-serve-{port}": "A" * tokenlen})
+    out["ws_own_origin_no_token"] = await ws({"Origin": root})
+    out["ws_guessed_cookie"] = await ws({"Origin": root}, {f"triage-serve-{port}": "A" * tokenlen})
     out["ws_no_origin"] = await ws({})
     seen = []
     for pid in os.listdir("/proc"):  # the token is in no command line the other user can read
@@ -397,7 +414,7 @@ def test_attack_1_another_local_user_cannot_read_or_drive_the_served_tui(tmp_pat
     port = _free_port()
     proc, url = _start(tmp_path, "--port", str(port))
     try:
-        out = subprocess.run([*nobody_python, "-c", _ATTACK, str(port), str(len(_token(url)))],
+        out = subprocess.run([*nobody_python, "-c", _ATTACK, str(port), str(len(_token(url))), _path(url)],
                              capture_output=True, text=True, timeout=120, cwd="/")
         assert out.returncode == 0, out.stderr
         seen = json.loads(out.stdout)

@@ -125,9 +125,14 @@ def test_serve_shows_the_article_list_in_headless_chromium(tmp_path):
     browser = None
     try:
         url = _printed_url(server, timeout=60)
-        assert _wait_http(f"http://127.0.0.1:{port}/", timeout=30).status_code == 403  # no token, no page
+        secret_path = url.split("?token=")[0]  # everything lives under a secret path
+        assert _wait_http(secret_path, timeout=30).status_code == 403  # no token, no page
+        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 404
         with httpx.Client(follow_redirects=True) as client:  # the token becomes a cookie, the page loads
-            assert client.get(url, timeout=10).status_code == 200
+            page = client.get(url, timeout=10)
+            assert page.status_code == 200
+            assert page.headers["X-Frame-Options"] == "DENY"  # no other site's page frames it
+            assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
         browser = subprocess.Popen(
             [
                 CHROMIUM,

@@ -63,6 +63,7 @@ def _groups(articles: list[Any], settings: Any, data_dir: Path | None):
 def ingest(ctx: click.Context, sources: tuple[str, ...], as_json: bool, no_cache: bool) -> None:
     """Read SOURCE files, folders or feed URLs and print their articles; problems go to stderr."""
     from triage.infra.log import setup_logging
+    from triage.infra.sanitize import escape_forbidden
     from triage.sources import load
     from triage.sources.scan import scan_options
 
@@ -92,7 +93,10 @@ def ingest(ctx: click.Context, sources: tuple[str, ...], as_json: bool, no_cache
             )
             if a.duplicates_of:
                 row["duplicates_of"] = a.duplicates_of
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            # controls, bidi and format characters (C1 and U+202E as C0) and the lone surrogates of a
+            # file name that is not UTF-8 become \u escapes: valid UTF-8 on any terminal, and `path`
+            # still names the file (os.fsencode of the decoded value gives its bytes back)
+            out.write(escape_forbidden(json.dumps(row, ensure_ascii=False)) + "\n")
         out.flush()
     else:
         _table(result.articles)

@@ -1,15 +1,19 @@
 """`triage serve`: the TUI in a web browser through textual-serve, for its owner only.
 
-Each run makes a secret token, printed once in the URL to open; the page, its files and the websocket
-refuse anyone without it (the first visit swaps the token in the URL for a cookie). The Host header
-must name the served address or a loopback name and a websocket's Origin must match it (no DNS
-rebinding, no other site's page driving it); at most `serve.max_sessions` sessions run at once.
-`--socket PATH` listens on a Unix socket (0600, in a folder only its owner can enter) instead of a
-port: `ssh -L 8000:PATH host` forwards one.
+Each run makes a secret token and a secret path, printed once in the URL to open; the page, its files
+and the websocket live under that path only and refuse anyone without the token (the first visit swaps
+it for a cookie whose Path is the secret path, so a browser never sends it to another server on
+localhost: browsers keep cookies apart by path, not by port). The Host header must name the served
+address or a loopback name and a websocket's Origin must match it (no DNS rebinding, no other site's
+page driving it); no page may be framed; at most `serve.max_sessions` sessions run at once. On a
+loopback address it listens on 127.0.0.1 and ::1 both, the two places `localhost` may lead, or does
+not start. `--socket PATH` listens on a Unix socket (0600, made through a descriptor of a folder only
+its owner can enter) instead of a port: `ssh -L 8000:PATH host` forwards one.
 """
 
 from __future__ import annotations
 
+import errno
 import hmac
 import os
 import secrets
@@ -51,13 +55,58 @@ def _one_line_for_bad_requests(record: Any) -> bool:
     return True
 
 
+def is_loopback(host: str) -> bool:
+    """True for a name or address of this host's loopback."""
+    return host.strip("[]").lower() in LOOPBACK_NAMES
+
+
+def loopback_sockets(port: int) -> list[socket.socket]:
+    """Listening sockets on 127.0.0.1 and ::1 at `port`: every address `localhost` may name. OSError
+    when either is taken (another user listening there would be sent the browser's requests); a host
+    without IPv6 gets 127.0.0.1 alone."""
+    made: list[socket.socket] = []
+    for family, address in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+        try:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+        except OSError:
+            continue  # no IPv6 here: ::1 names nothing
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # never a port someone listens on
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind((address, port))
+            sock.listen(128)
+        except OSError as exc:
+            sock.close()
+            if family == socket.AF_INET6 and exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+                continue
+            for other in made:
+                other.close()
+            shown = f"[{address}]" if ":" in address else address
+            raise OSError(exc.errno, f"{shown}:{port} is taken ({exc.strerror}); `localhost` may lead there, "
+                                     "so triage serve does not start: choose another --port") from None
+        made.append(sock)
+    return made
+
+
 def make_server(command: str, *, host: str, port: int, socket_path: Path | None, max_sessions: int,
-                token: str, announce: Any = lambda: None) -> Any:
-    """A textual-serve Server that checks the token, Host and Origin and caps the sessions."""
+                token: str, announce: Any = lambda: None, prefix: str = "",
+                socket_folder: int | None = None) -> Any:
+    """A textual-serve Server under the path /`prefix`/ that checks the token, Host and Origin, forbids
+    framing and caps the sessions. With `socket_folder` (a descriptor of the socket's folder) the
+    socket is made through it."""
     from aiohttp import web
     from textual_serve.server import Server
 
     cookie = f"{COOKIE}-{port}" if socket_path is None else f"{COOKIE}-sock"
+    prefix = prefix or secrets.token_urlsafe(16)
+    if socket_path is not None and socket_folder is None:
+        socket_path, socket_folder = open_socket_folder(socket_path)
+    base = f"/{prefix}/"
+
+    async def no_framing(_request: web.Request, response: web.StreamResponse) -> None:
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
 
     class GuardedServer(Server):
         sessions = 0  # websockets open now
@@ -71,7 +120,9 @@ def make_server(command: str, *, host: str, port: int, socket_path: Path | None,
         def _origin_ok(self, request: web.Request) -> bool:
             origin = request.headers.get("Origin")
             if origin is None:
-                return request.path != "/ws"  # browsers always send one on a websocket
+                # browsers always send one on a websocket
+                upgrade = request.headers.get("Upgrade", "").lower() == "websocket"
+                return not upgrade and request.path != f"{base}ws"
             try:
                 parts = urlsplit(origin)
             except ValueError:
@@ -97,6 +148,11 @@ def make_server(command: str, *, host: str, port: int, socket_path: Path | None,
 
         def _refusal(self, request: web.Request) -> web.StreamResponse | None:
             """The response that refuses `request`, or None to serve it."""
+            first = request.path[1:].split("/", 1)[0]
+            if not (hmac.compare_digest(first.encode("utf-8", "replace"), prefix.encode())
+                    and request.path.startswith(base)):
+                return web.Response(status=404, text="triage serve: nothing here (open the URL triage serve "
+                                                     "printed)\n")
             if not self._host_ok(request):
                 return web.Response(status=403, text="triage serve: refused: the Host header names another "
                                                      "site (open the URL triage serve printed)\n")
@@ -108,7 +164,7 @@ def make_server(command: str, *, host: str, port: int, socket_path: Path | None,
                 target = request.rel_url.with_query(query) if query else request.rel_url.with_query(None)
                 # a path only, on this server (a browser reads "//site/x" and "/\\site/x" as another site)
                 response = web.Response(status=303, headers={"Location": "/" + str(target).lstrip("/\\")})
-                response.set_cookie(cookie, token, httponly=True, samesite="Strict", path="/")
+                response.set_cookie(cookie, token, httponly=True, samesite="Strict", path=base)
                 return response
             if not self._token_ok(request.cookies.get(cookie)):
                 return web.Response(status=403, text="triage serve: refused: open the URL with the secret "
@@ -116,8 +172,10 @@ def make_server(command: str, *, host: str, port: int, socket_path: Path | None,
             return None
 
         async def _make_app(self) -> web.Application:
-            app = await super()._make_app()
-            app.middlewares.append(self.guard)
+            served = await super()._make_app()
+            app = web.Application(middlewares=[self.guard])
+            app.add_subapp(base.rstrip("/"), served)  # every route under the secret path
+            app.on_response_prepare.append(no_framing)
             return app
 
         def _full(self) -> web.Response | None:
@@ -170,12 +228,10 @@ def make_server(command: str, *, host: str, port: int, socket_path: Path | None,
             await runner.setup()
             try:
                 if socket_path is not None:
-                    old = os.umask(0o177)  # the socket is born 0600 (its folder is 0700 as well)
-                    try:
-                        await web.UnixSite(runner, str(socket_path)).start()
-                    finally:
-                        os.umask(old)
-                    os.chmod(socket_path, 0o600)
+                    await web.SockSite(runner, unix_socket(socket_path, socket_folder)).start()
+                elif is_loopback(host):
+                    for sock in loopback_sockets(port):
+                        await web.SockSite(runner, sock).start()
                 else:
                     await web.TCPSite(runner, host, port).start()
                 announce()
@@ -188,44 +244,90 @@ def make_server(command: str, *, host: str, port: int, socket_path: Path | None,
                 await runner.cleanup()
                 if socket_path is not None:
                     try:
-                        if stat.S_ISSOCK(os.lstat(socket_path).st_mode):
-                            os.unlink(socket_path)
+                        name, where = socket_path.name, socket_folder
+                        if stat.S_ISSOCK(os.stat(name, dir_fd=where, follow_symlinks=False).st_mode):
+                            os.unlink(name, dir_fd=where)
                     except OSError:
                         pass
 
     return GuardedServer(command, host=host, port=port, title="triage")
 
 
-def _check_socket_path(path: Path) -> Path:
-    """The socket path to listen on: its folder made (0700) or checked to be only ours; a stale socket
-    of ours removed; UsageError naming the path otherwise."""
+def open_socket_folder(path: Path) -> tuple[Path, int]:
+    """The socket path to listen on and a descriptor of its folder, opened without following a link
+    (O_NOFOLLOW) and checked through the descriptor to be only ours; a stale socket of ours removed;
+    UsageError naming the path otherwise. The socket is then made through the descriptor, so no link
+    swapped in for the folder afterwards can move it."""
     from triage.infra.private import private_dir
 
     path = path.expanduser().absolute()
     folder = path.parent
     try:
-        if not folder.exists():
+        if not os.path.lexists(folder):
             private_dir(folder)
-        st = os.stat(folder)
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError as exc:
-        raise click.UsageError(f"--socket {path}: its folder cannot be made ({exc.strerror or exc})") \
-            from None
-    if st.st_uid != os.geteuid() or stat.S_IMODE(st.st_mode) & 0o077:
-        raise click.UsageError(f"--socket {path}: its folder {folder} is open to other users; put the socket "
-                               "in a folder only you can enter (mode 0700), e.g. ~/.triage/serve.sock")
+        why = "it is a symbolic link" if exc.errno in (errno.ELOOP, errno.ENOTDIR) else exc.strerror or exc
+        raise click.UsageError(f"--socket {path}: its folder cannot be used ({why})") from None
     try:
-        old = os.lstat(path)
+        st = os.fstat(fd)
+        if st.st_uid != os.geteuid() or stat.S_IMODE(st.st_mode) & 0o077:
+            raise click.UsageError(f"--socket {path}: its folder {folder} is open to other users; put the "
+                                   "socket in a folder only you can enter (mode 0700), e.g. "
+                                   "~/.triage/serve.sock")
+        _clear_stale(path, fd)
+    except BaseException:
+        os.close(fd)
+        raise
+    return path, fd
+
+
+def _clear_stale(path: Path, folder: int) -> None:
+    """Remove a socket of a killed run at `path` (in the folder open on `folder`); UsageError when
+    something else is there or a server listens on it."""
+    try:
+        old = os.stat(path.name, dir_fd=folder, follow_symlinks=False)
     except FileNotFoundError:
-        return path
+        return
     if not stat.S_ISSOCK(old.st_mode):
         raise click.UsageError(f"--socket {path}: a file that is not a socket is in the way")
     with socket.socket(socket.AF_UNIX) as probe:
         try:
-            probe.connect(str(path))
+            probe.connect(_through(folder, path.name))
         except OSError:
-            os.unlink(path)  # nobody listens: a socket left by a run that was killed
-            return path
+            os.unlink(path.name, dir_fd=folder)  # nobody listens: a socket left by a run that was killed
+            return
     raise click.UsageError(f"--socket {path}: another server is listening on it")
+
+
+def _through(folder: int, name: str) -> str:
+    """A path to `name` in the folder open on `folder` that no link can redirect (Linux's /proc)."""
+    return f"/proc/self/fd/{folder}/{name}"
+
+
+def unix_socket(path: Path, folder: int | None) -> socket.socket:
+    """A listening Unix socket, 0600, made in the folder open on `folder` (see open_socket_folder); where
+    /proc is missing it is made by path and the folder checked again after the bind."""
+    if folder is None:
+        path, folder = open_socket_folder(path)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old = os.umask(0o177)  # the socket is born 0600 (its folder is 0700 as well)
+    try:
+        direct = os.path.isdir(f"/proc/self/fd/{folder}")
+        sock.bind(_through(folder, path.name) if direct else str(path))
+        if not direct:
+            now, held = os.lstat(path.parent), os.fstat(folder)
+            if (now.st_dev, now.st_ino) != (held.st_dev, held.st_ino) or stat.S_ISLNK(now.st_mode):
+                sock.close()
+                raise OSError(errno.ELOOP, "its folder was swapped for another while the socket was made")
+        os.chmod(path.name, 0o600, dir_fd=folder)
+        sock.listen(128)
+    except BaseException:
+        sock.close()
+        raise
+    finally:
+        os.umask(old)
+    return sock
 
 
 @click.command("serve")
@@ -253,31 +355,32 @@ def serve(ctx: click.Context, host: str, port: int | None, socket_path: Path | N
     if not folders:
         raise click.UsageError("no inbox: give an INBOX folder or --demo")
     port = int(port if port is not None else settings.serve.port)
+    folder = None
     if socket_path is not None:
-        socket_path = _check_socket_path(socket_path)
+        socket_path, folder = open_socket_folder(socket_path)
     setup_logging(settings.data_dir, group=settings.store.group_share)
-    if socket_path is None and host.strip("[]").lower() not in LOOPBACK_NAMES:
+    if socket_path is None and not is_loopback(host):
         click.echo(f"triage: warning: serving on {host}, not loopback: the token crosses the network in "
                    "clear text; prefer an SSH forward to 127.0.0.1 or --socket", err=True)
     parts = [sys.executable, "-m", "triage"]
     if ctx.obj.get("config"):
         parts += ["--config", ctx.obj["config"]]
-    parts += ["--db", str(settings.db_path), *folders]
-    token = secrets.token_urlsafe(32)
+    parts += ["--db", settings.db, *folders]
+    token, prefix = secrets.token_urlsafe(32), secrets.token_urlsafe(16)
 
     def announce() -> None:
         if socket_path is not None:
             click.echo(f"Serving on the Unix socket {socket_path}. "
                        f"Forward it: ssh -L 8000:{socket_path} HOST", err=True)
-            click.echo(f"Then open: http://localhost:8000/?token={token}")
+            click.echo(f"Then open: http://localhost:8000/{prefix}/?token={token}")
         else:
             shown = f"[{host}]" if ":" in host else host
-            click.echo(f"Open: http://{shown}:{port}/?token={token}")
+            click.echo(f"Open: http://{shown}:{port}/{prefix}/?token={token}")
         sys.stdout.flush()
 
     server = make_server(" ".join(shlex.quote(p) for p in parts), host=host, port=port,
                          socket_path=socket_path, max_sessions=settings.serve.max_sessions,
-                         token=token, announce=announce)
+                         token=token, announce=announce, prefix=prefix, socket_folder=folder)
     try:
         server.serve()
     except OSError as exc:

@@ -31,6 +31,7 @@ from triage.infra.private import NotPrivate, file_mode, private_dir
 from triage.model import Article, Problem
 from triage.sources.base import IngestResult, Rejected, clean_problems
 from triage.sources.httpget import FetchError, Reach, get, run_sync
+from triage.sources.parsers import PARSE_SECONDS, Failed, run_bounded
 from triage.sources.registry import SPOOL_STATE_SUFFIX, SPOOL_SUFFIX, read_file
 
 __all__ = ["FetchError", "fetch_feeds", "fetch_options", "read_spool", "spool_slug"]
@@ -110,6 +111,40 @@ def _parse_body(body: bytes, url: str, name: str, problems: list[Problem]) -> tu
             raise Rejected("sent JSON that is not a JSON Feed")
         return read_json_feed(obj, url, name, problems), None
     return parse_feed_bytes(body, url, name, problems)
+
+
+def _parse_body_apart(body: bytes, url: str, name: str) -> tuple[list[Article], list[Problem], Any, str]:
+    """_parse_body as a helper process runs it: (articles, problems, the teaser entries, why rejected).
+    Of the parse only what the full-text step reads (each teaser's link and summary) comes back."""
+    from triage.sources.readers.feedfile import teaser_links
+
+    problems: list[Problem] = []
+    try:
+        articles, parsed = _parse_body(body, url, name, problems)
+    except Rejected as exc:
+        return [], problems, None, str(exc)
+    teasers = None
+    if parsed is not None:
+        teasers = {"entries": [{"link": link, "summary": summary}
+                               for link, summary in teaser_links(parsed).items()]}
+    return articles, problems, teasers, ""
+
+
+def _parse_bounded(body: bytes, url: str, name: str, seconds: float, problems: list[Problem]
+                   ) -> tuple[list[Article], Any]:
+    """A feed body parsed in a helper process within `seconds` (see triage.sources.parsers); Rejected
+    when it is not a feed, or took too long to read."""
+    outcome: Any = Failed("no result")
+    for got in run_bounded([(_parse_body_apart, (body, url, name))], seconds=seconds):
+        outcome = got[0][1]
+    if isinstance(outcome, Failed):
+        raise Rejected(f"{outcome.reason} (sources.parse_seconds): not read" if outcome.timed_out
+                       else f"could not be read ({outcome.reason})")
+    articles, found, teasers, rejected = outcome
+    problems.extend(found)
+    if rejected:
+        raise Rejected(rejected)
+    return articles, teasers
 
 
 def read_spool(spool_dir: Path) -> IngestResult:
@@ -212,6 +247,7 @@ def fetch_feeds(
     spool_max_entries: int = SPOOL_LIMIT,
     spool_max_bytes: int = SPOOL_BYTES,
     group_share: bool = False,
+    parse_seconds: float = PARSE_SECONDS,
 ) -> IngestResult:
     """Fetch each feed once, `concurrency` at a time; with a spool_dir, use and keep ETag/Last-Modified
     and spool the entries (see fetch_options for the config's names).
@@ -220,13 +256,15 @@ def fetch_feeds(
     one problem line per feed that failed, in the order of `feeds`. Never raises for a bad feed.
     `timeout` bounds each request as a whole. Linked article pages (`fetch_full_article`) are fetched
     from public addresses or the feed's own origin only (`local_pages`: from local ones too), checked
-    where each connection is made. `progress(done, total, name)` is called, in the calling
+    where each connection is made. Each body is parsed in a helper process within `parse_seconds`
+    (see triage.sources.parsers). `progress(done, total, name)` is called, in the calling
     thread or a fetch thread of its own, as each feed is done (safe to forward to a UI thread).
     """
     opts = {"timeout": max(float(timeout), 0.1), "max_bytes": max(int(max_bytes), 1),
             "user_agent": user_agent,
             "full": fetch_full_article, "local_pages": local_pages, "entries": max(int(spool_max_entries), 1),
-            "bytes": max(int(spool_max_bytes), 1), "group": group_share}
+            "bytes": max(int(spool_max_bytes), 1), "group": group_share,
+            "seconds": max(float(parse_seconds), 0.1)}
     result = IngestResult()
     if spool_dir is not None:
         try:
@@ -325,7 +363,8 @@ async def _fetch_one(client: Any, url: str, name: str, spool_dir: Path | None,
     now = now_iso(seconds=True)
     if resp.status != 304:
         try:
-            fresh, parsed = await asyncio.to_thread(_parse_body, resp.body, url, name, result.problems)
+            fresh, parsed = await asyncio.to_thread(_parse_bounded, resp.body, url, name, opts["seconds"],
+                                                    result.problems)
             parsed_ok = True
         except Rejected as exc:  # no validators saved: the next fetch reads the whole body again
             result.problems.append(Problem(url, f"feed {exc}"))

@@ -15,7 +15,7 @@ from pathlib import Path
 from triage.infra.clock import now_iso
 from triage.model import Article, Problem
 from triage.sources.base import IngestResult, clean_problems
-from triage.sources.parsers import Parsed, ParserPool, parse_files
+from triage.sources.parsers import PARSE_SECONDS, Parsed, ParserPool
 from triage.sources.readers.versions import version_rank
 from triage.sources.scan import DEFAULT_IGNORE, LINK_OUT, ignored, inside, iter_scan, os_reason, shown
 
@@ -200,12 +200,6 @@ def _cached_first(paths, meta: dict[str, tuple[int, int]], cache, ignore: Sequen
         yield chunk, fresh
 
 
-def _read_batch(part: list[tuple[Path, os.stat_result]], max_file_bytes: int, versions: _Versions,
-                cache, confine=None) -> tuple[list[Article], list[Problem]]:
-    """Parse some files here and record them (see _record)."""
-    return _record(parse_files(part, max_file_bytes, confine), versions, cache)
-
-
 def _record(parsed: list[Parsed], versions: _Versions, cache) -> tuple[list[Article], list[Problem]]:
     """Keep some files' parses (and first-seen times, versions) in the cache: the articles and
     problems, ready to show."""
@@ -227,8 +221,8 @@ def _record(parsed: list[Parsed], versions: _Versions, cache) -> tuple[list[Arti
 
 
 def _parsers_for(files: int, processes: int | None) -> int:
-    """How many helper processes parse `files` files: none for a few (starting one costs more than
-    it saves), else one per core unless `processes` says otherwise."""
+    """How many helper processes parse `files` files side by side: 0 (the pool's one) for a few,
+    else one per core unless `processes` says otherwise."""
     if processes is not None:
         return max(0, processes) if files >= PARALLEL_FROM else 0
     return min(4, os.cpu_count() or 1) if files >= PARALLEL_FROM else 0
@@ -248,14 +242,16 @@ def iter_load(
     max_depth: int = 32,
     confine: Sequence[str] | None = None,
     parse_processes: int | None = None,
+    parse_seconds: float = PARSE_SECONDS,
 ) -> Iterator[LoadBatch]:
     """Read files and folders progressively: cached files first (one read of the cache, no parsing),
     then the others in batches (the first one small, so a screen can show something at once).
 
-    Feed URLs among `paths` are not fetched here (see load). No duplicate grouping. A big batch of
-    files is parsed in helper processes (`parse_processes`; None: one per core, from PARALLEL_FROM
-    files on). Each batch's
-    parses are written to the cache before it is yielded, so a kill loses at most one batch of work.
+    Feed URLs among `paths` are not fetched here (see load). No duplicate grouping. Files are parsed
+    in helper processes, each within `parse_seconds` (see triage.sources.parsers), a big batch in
+    several (`parse_processes`; None: one per core, from PARALLEL_FROM files on); parses come back
+    as files are done, so a slow file holds back no other. Each batch's parses are written to the
+    cache before it is yielded, so a kill loses at most one batch of work.
     """
     from triage.sources.cache import IngestCache
     from triage.sources.scan import read_confinement
@@ -286,10 +282,11 @@ def iter_load(
             head = list(itertools.islice(stream, first_batch))
             todo_now = [(p, st) for p, st in head if meta.get(str(p)) != (st.st_size, st.st_mtime_ns)]
             if len(todo_now) == len(head) and head:
-                batch_out = _read_batch(todo_now, max_file_bytes, versions, cache, reads)
                 read_early = {str(p) for p, _ in todo_now}
-                done += len(todo_now)
-                yield LoadBatch(batch_out[0], batch_out[1], done, 0)
+                for parsed in ParserPool(1, parse_seconds).map([todo_now], max_file_bytes, reads):
+                    admitted, probs_out = _record(parsed, versions, cache)
+                    done += len(parsed)
+                    yield LoadBatch(admitted, probs_out, done, 0)
             files = head + list(stream)
         else:
             files = list(stream)
@@ -333,7 +330,7 @@ def iter_load(
             parts.append(todo[i:i + size])
             i += size
             size = batch
-        with ParserPool(_parsers_for(len(todo), parse_processes)) as parsers:
+        with ParserPool(_parsers_for(len(todo), parse_processes), parse_seconds) as parsers:
             for parsed in parsers.map(parts, max_file_bytes, reads):
                 admitted, probs_out = _record(parsed, versions, cache)
                 done += len(parsed)
@@ -366,6 +363,7 @@ def load(
     allowed_roots: Sequence[str] = (),
     max_depth: int = 32,
     confine: Sequence[str] | None = None,
+    parse_seconds: float = PARSE_SECONDS,
 ) -> IngestResult:
     """Read files, folders (recursively) and http(s) feed URLs into articles; never raises for bad input.
 
@@ -377,7 +375,7 @@ def load(
     problems: list[Problem] = []
     for part in iter_load(paths, max_file_bytes=max_file_bytes, follow_symlinks=follow_symlinks,
                           ignore=ignore, cache_path=cache_path, first_batch=400, allowed_roots=allowed_roots,
-                          max_depth=max_depth, confine=confine):
+                          max_depth=max_depth, confine=confine, parse_seconds=parse_seconds):
         articles.extend(part.articles)
         problems.extend(part.problems)
     urls = [os.fspath(p) for p in paths if isinstance(p, str | os.PathLike) and _is_url(os.fspath(p))]
@@ -386,7 +384,7 @@ def load(
 
         res = fetch_feeds(
             [{"url": u, "name": ""} for u in urls], spool_dir, timeout=fetch_timeout,
-            max_bytes=fetch_max_bytes, user_agent=user_agent,
+            max_bytes=fetch_max_bytes, user_agent=user_agent, parse_seconds=parse_seconds,
         )
         articles = _Versions(None).admit(articles + list(res.articles))  # one article per id
         problems.extend(res.problems)

@@ -165,4 +165,5 @@ def scan_options(section: dict[str, Any]) -> dict[str, Any]:
     return {"max_file_bytes": int(section["max_file_bytes"]),
             "follow_symlinks": bool(section["follow_symlinks"]),
             "ignore": tuple(section["ignore"]), "allowed_roots": tuple(section.get("allowed_roots", ())),
-            "max_depth": int(section.get("max_depth", 32))}
+            "max_depth": int(section.get("max_depth", 32)),
+            **({"parse_seconds": float(section["parse_seconds"])} if "parse_seconds" in section else {})}

@@ -8,9 +8,11 @@ from typing import Any
 
 from triage.infra.clock import datetime_key, now_iso, utc_key
 from triage.model import Decision, DecisionEvent
+from triage.store.lines import TEXT_FIELDS, check_event
 
 __all__ = [
-    "EVENT_KEYS", "SCHEMA_VERSION", "WIRE_KEYS", "at_key", "decision_or_none", "iso_key", "new_uid",
+    "EVENT_KEYS", "SCHEMA_VERSION", "WIRE_KEYS", "at_key", "decision_or_none", "fitted_event", "iso_key",
+    "new_uid",
     "normalise_doc", "to_doc", "to_event", "undo_target", "utc_now_iso",
 ]
 
@@ -95,6 +97,28 @@ def normalise_doc(doc: dict[str, Any]) -> dict[str, Any] | None:
         out["decision"] = None
     if out["action"] not in ACTIONS:
         out["action"] = "decide" if out["decision"] else "clear"
+    return out
+
+
+def fitted_event(doc: Any) -> dict[str, Any] | None:
+    """A main-file entry as an event whose every field has its type: as it is when it passes
+    check_event; else a copy with text fields as text (null as ""), an unknown decision or urgency as
+    none. None when it is not an event at all (no article_id that is text). Nothing else changes, so
+    what someone wrote by hand is still shown as written (sanitised on the way out)."""
+    if not check_event(doc):
+        return doc
+    if type(doc) is not dict or type(doc.get("article_id")) is not str:
+        return None
+    out = dict(doc)
+    for key in (*TEXT_FIELDS, "at"):
+        value = out.get(key)
+        if key in out and type(value) is not str:
+            out[key] = "" if value is None else str(value)
+    if decision_or_none(out.get("decision")) is None:
+        out["decision"] = None
+    urgency = out.get("urgency")
+    if urgency is not None and (type(urgency) is not int or not 0 <= urgency <= 9):
+        out["urgency"] = None
     return out
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from triage.store.errors import CorruptStoreError, StoreError
-from triage.store.lines import MAX_LINE, decode_json, decode_record, split_lines
+from triage.store.lines import MAX_LINE, decode_json, decode_record, own_id, split_lines
 
 __all__ = [
     "MAX_MAIN", "Record", "Tables", "apply_records", "damaged_message", "encode_records", "encode_tables",
@@ -218,18 +218,22 @@ def encode_tables(tables: Tables) -> bytes:
 
 
 def apply_records(tables: Tables, records: list[Record]) -> list[Record]:
-    """Add journal records to tables, skipping ids already present (a compaction that was cut short)."""
+    """Add journal records to tables, skipping ids already present (a compaction that was cut short);
+    an id far past the table's newest is not taken (see lines.own_id): the record goes after it."""
     applied = []
     top: dict[str, int] = {}
     for table, doc_id, doc in records:
         current = tables.setdefault(table, {})
         if table not in top:
-            top[table] = max((int(k) for k in current), default=0)
-        if doc_id <= top[table]:
+            top[table] = max((int(k) for k in current if k.isascii() and k.isdigit()), default=0)
+        filed = own_id(doc_id, top[table])
+        if filed != doc_id and doc in current.values():
+            continue  # filed after the others already (by an earlier read of the same line)
+        if filed <= top[table]:
             continue
-        current[str(doc_id)] = doc
-        top[table] = doc_id
-        applied.append((table, doc_id, doc))
+        current[str(filed)] = doc
+        top[table] = filed
+        applied.append((table, filed, doc))
     return applied
 
 

@@ -13,20 +13,25 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 __all__ = [
-    "MAX_LINE", "TEXT_FIELDS", "check_event", "decode_json", "decode_line", "decode_prefix", "decode_record",
-    "split_lines",
+    "MAX_ID_STEP", "MAX_LINE", "TEXT_FIELDS", "check_event", "decode_json", "decode_line", "decode_prefix",
+    "decode_record", "is_timestamp", "own_id", "split_lines",
 ]
 
 # bytes one journal or rescue line may take; a longer one is damaged (only its head is read)
 MAX_LINE = 1 << 20
 MAX_DEPTH = 64  # nesting a line may have (an event has two levels)
-TEXT_FIELDS = ("note", "user", "host", "at", "title", "source", "url", "action", "batch", "uid", "version",
+TEXT_FIELDS = ("note", "user", "host", "title", "source", "url", "action", "batch", "uid", "version",
                "slugline", "wire_version")
 DECISION_VALUES = ("follow-up", "archive", "flag")
-_MAX_ID = 1 << 53
+# How far past the newest id it holds a record's own id may reach: a line never moves the store's
+# numbering further than this, whatever id it says it has (see own_id).
+MAX_ID_STEP = 1 << 20
+# an ISO 8601 stamp as triage writes it (or an older file did): date, time, fraction, zone
+_STAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?")
 _SPACE = re.compile(r"[ \t\n\r]*")
 _SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")  # a surrogate escape: paired ones are fine, lone ones are not
 
@@ -131,8 +136,27 @@ def decode_line(raw: bytes) -> Any:
     return decode_json(text)
 
 
+# ---- what an event may hold: the one check every reader of a store applies ----------------------
+# (the journal's lines, the main file's entries, rescue files, recovery; a database backend's rows too)
+
+def is_timestamp(value: Any) -> bool:
+    """True for an ISO 8601 date and time that exists (what `at` must hold)."""
+    if type(value) is not str or not _STAMP.fullmatch(value):
+        return False
+    try:
+        stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
+        return False
+    return True
+
+
 def check_event(doc: Any) -> str:
-    """Why `doc` is not an event document ("" when it is one)."""
+    """Why `doc` is not an event document ("" when it is one): every field of its type, `at` a time.
+
+    Text fields hold text when present (never null), `decision` is a known one or null, `urgency`
+    a number from 0 to 9 or null, `at` a date and time that exists (or "" when unknown).
+    """
     if type(doc) is not dict:
         return "not an object"
     aid = doc.get("article_id")
@@ -142,13 +166,22 @@ def check_event(doc: Any) -> str:
     if decision is not None and (type(decision) is not str or decision not in DECISION_VALUES):
         return "an unknown decision"
     for key in TEXT_FIELDS:
-        value = doc.get(key)
-        if value is not None and type(value) is not str:
+        if key in doc and type(doc[key]) is not str:
             return f"{key} is not text"
+    at = doc.get("at", "")
+    if at != "" and not is_timestamp(at):  # absent or "": an event of a file from before stamps
+        return "at is not a date and time"
     urgency = doc.get("urgency")
     if urgency is not None and (type(urgency) is not int or not 0 <= urgency <= 9):
         return "urgency is not a number from 0 to 9"
     return ""
+
+
+def own_id(doc_id: int, top: int) -> int:
+    """The id a store files a record under, given the newest id it holds (`top`): the record's own id
+    while that is at most MAX_ID_STEP past `top`, else `top` + 1. So no line, whatever id it says it
+    has, can push the ids of the records after it out of the range every reader accepts."""
+    return doc_id if doc_id <= top + MAX_ID_STEP else top + 1
 
 
 def decode_record(raw: bytes) -> tuple[str, int, dict[str, Any]]:
@@ -157,7 +190,7 @@ def decode_record(raw: bytes) -> tuple[str, int, dict[str, Any]]:
     if type(obj) is not dict or not {"t", "id", "doc"} <= obj.keys():
         raise ValueError("not a journal record")
     table, doc_id, doc = obj["t"], obj["id"], obj["doc"]
-    if type(table) is not str or type(doc_id) is not int or not 0 < doc_id < _MAX_ID or type(doc) is not dict:
+    if type(table) is not str or type(doc_id) is not int or doc_id <= 0 or type(doc) is not dict:
         raise ValueError("not a journal record")
     if table == "events" and (why := check_event(doc)):
         raise ValueError(f"not an event ({why})")

@@ -6,7 +6,9 @@ import bisect
 import itertools
 from typing import Any
 
+from triage.store.events import fitted_event
 from triage.store.files import Record, Tables
+from triage.store.lines import check_event, own_id
 
 __all__ = ["EventLog"]
 
@@ -36,6 +38,8 @@ class EventLog:
     def replace(self, raw_events: dict[str, Any]) -> int:
         """Take a TinyDB events table ({"1": doc, ...}) as the committed events; pending ones stay.
 
+        Every document is brought to an event's types (events.fitted_event) and every id passes own_id
+        (an id far past the others is renumbered).
         Returns how many entries were left out (not events, or not under a numeric id)."""
         skipped = 0
         try:
@@ -50,27 +54,34 @@ class EventLog:
             ids, docs = [ids[i] for i in order], [docs[i] for i in order]
         hist: dict[str, list[int]] = {}
         get = hist.get
-        for index, doc in enumerate(docs):  # the common case in one tight loop (10^5 events)
-            aid = doc.get("article_id") if type(doc) is dict else None
-            if type(aid) is not str:
-                break
+        top = 0
+        kept_ids: list[int] = []
+        kept_docs: list[Doc] = []
+        for doc_id, doc in zip(ids, docs, strict=True):  # 10^5 events: one tight loop
+            if check_event(doc):
+                doc = fitted_event(doc)
+                if doc is None or doc_id <= 0:
+                    skipped += 1
+                    continue
+            elif doc_id <= 0:
+                skipped += 1
+                continue
+            top = doc_id = own_id(doc_id, top)
+            aid = doc["article_id"]
             known = get(aid)
             if known is None:
-                hist[aid] = [index]
+                hist[aid] = [len(kept_docs)]
             else:
-                known.append(index)
-        else:
-            self.docs, self.ids, self.hist = docs, ids, hist
-            self.max_id = ids[-1] if ids else 0
-            return skipped
-        self.docs, self.ids, self.hist, self.max_id = [], [], {}, 0  # some document is not an event
-        for doc_id, doc in zip(ids, docs, strict=False):
-            skipped += not self.add(doc_id, doc)
+                known.append(len(kept_docs))
+            kept_ids.append(doc_id)
+            kept_docs.append(doc)
+        self.docs, self.ids, self.hist = kept_docs, kept_ids, hist
+        self.max_id = top
         return skipped
 
     def add(self, doc_id: int, doc: Any) -> bool:
         """Append one committed event; False (skipped) for a document that is not an event."""
-        if not isinstance(doc, dict) or not isinstance(doc.get("article_id"), str):
+        if check_event(doc):
             return False
         self.hist.setdefault(doc["article_id"], []).append(len(self.docs))
         self.docs.append(doc)
@@ -79,17 +90,18 @@ class EventLog:
         return True
 
     def apply(self, records: list[Record], extra: Tables) -> None:
-        """Journal records: new events are added (ids already held are skipped), other tables to `extra`."""
+        """Journal records: new events are added (ids already held are skipped), other tables to `extra`.
+        An id far past the newest (see own_id) is not taken: the event is added after the others."""
         for table, doc_id, doc in records:
             if table != "events":
                 extra.setdefault(table, {})[str(doc_id)] = doc
-            elif doc_id > self.max_id:
+            elif self.max_id < doc_id == own_id(doc_id, self.max_id):
                 self.add(doc_id, doc)
                 if self.pending and self.pending[0] == doc:
                     self.pending.pop(0)  # a retried write that did land after all: keep it once
             elif not self._holds(doc_id, doc):
                 # the id was taken by another document (a plain TinyDB insert into the main file while
-                # this line waited in the journal): keep the event, after the others
+                # this line waited in the journal), or is far past the others: keep the event, after them
                 self.add(self.max_id + 1, doc)
 
     def _holds(self, doc_id: int, doc: Doc) -> bool:

@@ -18,12 +18,24 @@ from triage.infra.atomic import make_dirs, replace, write_temp
 from triage.store.errors import StoreError
 from triage.store.events import SCHEMA_VERSION, normalise_doc, utc_now_iso
 from triage.store.files import MAX_MAIN, encode_tables, journal_path, open_regular, os_reason
-from triage.store.lines import MAX_LINE, decode_json, decode_prefix, decode_record, split_lines
+from triage.store.lines import (
+    MAX_ID_STEP,
+    MAX_LINE,
+    decode_json,
+    decode_prefix,
+    decode_record,
+    split_lines,
+)
 from triage.store.rescue import default_rescue_dirs, locked_rescue_files
 
 __all__ = ["RecoverReport", "recover", "recover_events", "salvage"]
 
 _ENTRY = re.compile(r'"(\d{1,15})"\s*:\s*\{')
+
+
+def _event(doc: Any) -> dict[str, Any] | None:
+    """An entry as an event of the current shape (every field of its type), or None when it is not one."""
+    return normalise_doc(doc)
 
 
 def _salvage_main(text: str, aside: list[bytes]) -> tuple[dict[int, dict[str, Any]], int]:
@@ -35,7 +47,7 @@ def _salvage_main(text: str, aside: list[bytes]) -> tuple[dict[int, dict[str, An
     if isinstance(data, dict) and isinstance(data.get("events"), dict):
         found, lost = {}, 0
         for key, doc in data["events"].items():
-            norm = normalise_doc(doc) if key.isascii() and key.isdigit() and len(key) < 16 else None
+            norm = _event(doc) if key.isascii() and key.isdigit() and len(key) < 16 else None
             if norm is None:
                 lost += 1
                 aside.append(encode_tables({"events": {key: doc}}))
@@ -66,8 +78,10 @@ def _salvage_main(text: str, aside: list[bytes]) -> tuple[dict[int, dict[str, An
 
 
 def _salvage_journal(path: Path, aside: list[bytes], problems: list[str]
-                     ) -> tuple[list[tuple[int, dict[str, Any]]], int]:
-    found, lost = [], 0
+                     ) -> tuple[list[tuple[int, dict[str, Any], bytes]], int]:
+    """(id, event, the line) of each journal line that is an event, in file order; lines lost."""
+    found: list[tuple[int, dict[str, Any], bytes]] = []
+    lost = 0
     try:
         fd = open_regular(path, os.O_RDONLY)
     except FileNotFoundError:
@@ -105,14 +119,14 @@ def _salvage_journal(path: Path, aside: list[bytes], problems: list[str]
         if not too_long:
             try:
                 table, doc_id, doc = decode_record(line)
-                norm = normalise_doc(doc) if table == "events" else None
+                norm = _event(doc) if table == "events" else None
             except ValueError:
                 norm = None
         if norm is None:
             lost += 1
             aside.append(line[:MAX_LINE])
         else:
-            found.append((doc_id, norm))
+            found.append((doc_id, norm, line))
     return found, lost
 
 
@@ -152,14 +166,37 @@ def salvage(src: Path, aside: list[bytes] | None = None, problems: list[str] | N
     aside = [] if aside is None else aside
     problems = [] if problems is None else problems
     main, lost = _salvage_main(_read_main(src, problems), aside)
+    main, far = _in_bounds(main, aside)
     jfound, jlost = _salvage_journal(journal, aside, problems)
     top = max(main, default=0)
+    held = dict(main)  # id -> event, to know a line compacted (or written twice) already
     ordered = [main[k] for k in sorted(main)]
-    for doc_id, doc in jfound:
-        if doc_id > top:  # ids at or below the main file's were compacted into it already
-            ordered.append(doc)
-            top = doc_id
-    return ordered, lost + jlost + len(problems)
+    for doc_id, doc, line in jfound:
+        if doc_id > top + MAX_ID_STEP:  # an id far past the others (see lines.own_id): set aside
+            jlost += 1
+            aside.append(line)
+            top = doc_id  # the lines after it that number on from it are kept
+            continue
+        if held.get(doc_id) == doc:
+            continue
+        held[doc_id] = doc
+        ordered.append(doc)
+        top = max(top, doc_id)
+    return ordered, lost + far + jlost + len(problems)
+
+
+def _in_bounds(main: dict[int, dict[str, Any]], aside: list[bytes]) -> tuple[dict[int, dict[str, Any]], int]:
+    """The main file's events without an entry whose id is far past the ones before it (set aside);
+    (events, how many were set aside)."""
+    kept: dict[int, dict[str, Any]] = {}
+    top = 0
+    for key in sorted(main):
+        if key > top + MAX_ID_STEP:
+            aside.append(encode_tables({"events": {str(key): main[key]}}))
+        else:
+            kept[key] = main[key]
+        top = key
+    return kept, len(main) - len(kept)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from triage.infra.atomic import fsync_dir, make_dirs, write_all
 from triage.infra.sanitize import sanitize_line
 from triage.model import DecisionEvent
 from triage.store.events import normalise_doc
-from triage.store.lines import decode_line, split_lines
+from triage.store.lines import check_event, decode_line, split_lines
 from triage.store.lock import flock_until
 
 __all__ = [
@@ -280,7 +280,7 @@ def _read_locked(target: Path, fallback: bool, store: str, deadline: float) -> R
             doc = normalise_doc(obj["doc"])
         except (ValueError, KeyError, TypeError):
             doc = None
-        if doc is None or not doc.get("uid"):
+        if doc is None or not doc.get("uid") or check_event(doc):
             damaged += 0 if unfinished and number == len(items) else 1
             continue
         if fallback and obj.get("store") != store:

@@ -156,6 +156,8 @@ class EventJournal:
             or type(meta.get("through")) is not int or newer is None
         ):
             return False
+        if max(0, meta["through"] - self.log.max_id) != len(newer):  # a made-up "through": no huge range
+            return False
         expected = list(range(self.log.max_id + 1, meta["through"] + 1))
         if [doc_id for doc_id, _ in newer] != expected:
             return False

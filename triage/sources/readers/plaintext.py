@@ -12,9 +12,12 @@ from triage.sources.base import Rejected, make_article
 __all__ = ["read_markdown", "read_wire_text", "split_paragraphs", "strip_furniture"]
 
 
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
 def split_paragraphs(text: str) -> list[str]:
     """Paragraphs of a cleaned text (blank-line separated); lines inside a paragraph are kept."""
-    return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    return [p.strip() for p in _PARAGRAPH_BREAK.split(text) if p.strip()]
 
 
 def strip_furniture(paragraphs: list[str]) -> tuple[list[str], str, str]:
@@ -88,14 +91,36 @@ def parse_front_matter(text: str) -> tuple[dict[str, str], str]:
     return meta, "\n".join(lines[end + 1:])
 
 
+# Inline markup, each pattern linear on any line: a span never runs past the next opening of its own
+# kind (a link text stops at "[" or "]", a bold one at the next "**"), so no start scans the line again.
 _MD_INLINE = [
-    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # images -> alt text
-    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # links -> link text
-    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),  # bold
+    (re.compile(r"!\[([^\[\]]*)\]\((?:[^()]|\([^()]*\))*\)"), r"\1"),  # images -> alt text
+    (re.compile(r"\[([^\[\]]+)\]\((?:[^()]|\([^()]*\))*\)"), r"\1"),  # links -> link text
+    (re.compile(r"\*\*(?=\S)((?:[^*]|\*(?!\*))+?)(?<=\S)\*\*"), r"\1"),  # **bold**
+    (re.compile(r"__(?=\S)((?:[^_]|_(?!_))+?)(?<=\S)__"), r"\1"),  # __bold__
     (re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])"), r"\1"),  # *em*
     (re.compile(r"`([^`\n]+)`"), r"\1"),  # code
-    (re.compile(r"<[^>\n]{1,200}>"), ""),  # inline HTML tags
+    (re.compile(r"<[^<>\n]{1,200}>"), ""),  # inline HTML tags
 ]
+_HEADING = re.compile(r"\s{0,3}(#{1,6})\s+")
+_QUOTE = re.compile(r"^\s{0,3}>\s?")
+_BULLET = re.compile(r"^(\s*)[*+]\s+")
+
+
+def _heading(line: str) -> tuple[int, str] | None:
+    """(level, text) of an ATX heading line ("## Text ##"), else None."""
+    m = _HEADING.match(line)
+    if m is None:
+        return None
+    return len(m.group(1)), line[m.end():].rstrip().rstrip("#").rstrip()
+
+
+def _is_rule(line: str) -> bool:
+    """True for a thematic break ("---", "* * *", "___")."""
+    if len(line) - len(line.lstrip()) > 3:
+        return False
+    marks = "".join(line.split())
+    return len(marks) >= 3 and marks[0] in "-*_" and marks == marks[0] * len(marks)
 
 
 def markdown_to_text(md: str) -> tuple[str, str]:
@@ -103,19 +128,19 @@ def markdown_to_text(md: str) -> tuple[str, str]:
     title = ""
     out: list[str] = []
     for line in md.split("\n"):
-        m = re.match(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$", line)
-        if m:
-            if not title and len(m.group(1)) == 1:
-                title = m.group(2)
+        heading = _heading(line)
+        if heading is not None:
+            level, text = heading
+            if not title and level == 1:
+                title = text
                 continue
-            line = m.group(2)
-            out.extend(["", line, ""])
+            out.extend(["", text, ""])
             continue
-        if re.match(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$", line):
+        if _is_rule(line):
             out.append("")
             continue
-        line = re.sub(r"^\s{0,3}>\s?", "", line)
-        line = re.sub(r"^(\s*)[*+]\s+", r"\1- ", line)
+        line = _QUOTE.sub("", line)
+        line = _BULLET.sub(r"\1- ", line)
         for rx, rep in _MD_INLINE:
             line = rx.sub(rep, line)
         out.append(line)
