@@ -157,9 +157,9 @@ class Analyzer:
                     self._cache.flush()
                     since_flush = 0
             else:
-                hit = repeated.get(keys[i]) or self._cache.get(keys[i])
-                if hit is None:  # evicted or unreadable meanwhile: compute it now
-                    hit = self.analyze(article, ks[i])
+                found = repeated.get(keys[i]) or self._cache.get(keys[i])
+                # evicted or unreadable meanwhile: compute it now
+                hit = found if found is not None else self.analyze(article, ks[i])
             if progress is not None:
                 progress(done, total)
             yield article.id, hit

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
-from pathlib import Path
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, TextIO
 
 import click
@@ -16,6 +16,7 @@ from triage.infra.counts import reading_time
 if TYPE_CHECKING:
     from triage.analysis import Analyzer
     from triage.config import Settings
+    from triage.model import Article
 
 __all__ = ["summarize"]
 
@@ -122,27 +123,13 @@ def _jsonl_block(analyzer: Any, lines: list[tuple[int, str]], out: TextIO) -> in
     return bad
 
 
-def _read_articles(settings: Any, sources: tuple[str, ...]) -> tuple[list[Any], list[str]]:
-    """Articles from files/folders via triage.sources, else plain .txt (headline line + paragraphs)."""
-    try:
-        from triage.sources import load
-    except ImportError:
-        load = None
-    if load is not None:
-        result = load(list(sources))
-        return list(result.articles), [" ".join(str(p).split()) for p in result.problems]
-    from triage.model import Article
+def _read_articles(settings: Settings, sources: tuple[str, ...]) -> tuple[list[Article], list[str]]:
+    """Articles from files and folders, read as `triage ingest` reads them (the same limits)."""
+    from triage.sources import load
+    from triage.sources.scan import scan_options
 
-    articles, problems = [], []
-    for src in sources:
-        try:
-            raw = Path(src).read_text(encoding="utf-8", errors="replace")
-        except OSError as exc:
-            problems.append(f"{src}: cannot be read ({exc.strerror or exc})")
-            continue
-        title, _, body = raw.strip().partition("\n")
-        articles.append(Article(id=Path(src).stem, title=title.strip(), text=body.strip(), path=src))
-    return articles, problems
+    result = load(list(sources), **scan_options(asdict(settings.sources)))
+    return list(result.articles), [" ".join(str(p).split()) for p in result.problems]
 
 
 def _print(article: Any, analysis: Any, out: TextIO, width: int = 100) -> None:
