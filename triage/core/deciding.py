@@ -112,8 +112,12 @@ class Decisions:
 
     def decide_soon(self, article_ids: Sequence[str], decision: Decision | None,
                     note: str | None = None) -> Action:
-        ids = self._expand(article_ids)
-        return self._record(self.book.decide(self._targets(ids), decision, note))
+        ids: dict[str, str] = {}  # member -> the row (its duplicate group's leader) it is decided on
+        for row in article_ids:
+            members = self._expand([row])
+            for member in members:
+                ids.setdefault(member, members[0] if len(members) > 1 else "")
+        return self._record(self.book.decide(self._targets(list(ids)), decision, note, list(ids.values())))
 
     def note_soon(self, article_id: str, note: str) -> Action:
         return self._record(self.book.set_note(self._expand([article_id]), note))

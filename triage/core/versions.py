@@ -102,7 +102,7 @@ class Versions:
         """The content hash of the version the user last saw or decided (whichever came later), or ""."""
         seen = self._read_marks.get(story_id)
         event = self._event_of(story_id)
-        decided = (getattr(event, "version", "") or "", event.at) if event is not None else ("", "")
+        decided = (event.content_hash, event.at) if event is not None else ("", "")
         if seen and (not decided[0] or seen[1] >= decided[1]):
             return seen[0]
         return decided[0]
@@ -134,19 +134,19 @@ class Versions:
             return None
         decision = event.decision
         art = self.catalog.article(article_id)
-        if art is not None and art.killed and event.version != art.content_hash:
+        if art is not None and art.killed and event.content_hash != art.content_hash:
             # The agency killed or withheld a story after it was decided: it is back in front of the
             # desk whatever ui.reopen_on_update says (a follow-up on a killed story must not be missed).
             self.reopened.add(article_id)
             return None
-        if (decision not in self._reopen_on or art is None or not art.updated or not event.version
-                or event.version == art.content_hash):
+        if (decision not in self._reopen_on or art is None or not art.updated or not event.content_hash
+                or event.content_hash == art.content_hash):
             self.reopened.discard(article_id)
             return decision
-        key = (article_id, event.version, art.content_hash)
+        key = (article_id, event.content_hash, art.content_hash)
         news = self._news_since.get(key)
         if news is None:
-            got = self.update_of(article_id, since=event.version)
+            got = self.update_of(article_id, since=event.content_hash)
             news = self._news_since[key] = bool(got and got[0].news)
         if news:
             self.reopened.add(article_id)

@@ -58,12 +58,13 @@ class Store(Protocol):
     # -- writing ------------------------------------------------------------------------------------
     def decide(self, article: Article | str, decision: Decision | str | None, note: str = "", *,
                batch: str = "", title: str = "", source: str = "", url: str = "",
-               uid: str = "") -> DecisionEvent:
+               uid: str = "", story: str = "") -> DecisionEvent:
         """Record a decision (None or "clear": clear it) durably; the event written."""
         ...
 
     def decide_many(self, articles: Sequence[Article | str], decision: Decision | str | None,
-                    note: str = "", *, uids: Sequence[str] | None = None) -> list[DecisionEvent]:
+                    note: str = "", *, uids: Sequence[str] | None = None,
+                    stories: Sequence[str] | None = None) -> list[DecisionEvent]:
         """The same decision for several articles in one durable write (one batch id)."""
         ...
 

@@ -25,7 +25,7 @@ __all__ = [
 MAX_LINE = 1 << 20
 MAX_DEPTH = 64  # nesting a line may have (an event has two levels)
 TEXT_FIELDS = ("note", "user", "host", "title", "source", "url", "action", "batch", "uid", "version",
-               "slugline", "wire_version")
+               "slugline", "wire_version", "story")
 DECISION_VALUES = ("follow-up", "archive", "flag")
 # How far past the newest id it holds a record's own id may reach: a line never moves the store's
 # numbering further than this, whatever id it says it has (see own_id).
