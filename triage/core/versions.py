@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from triage.catalog.catalog import Catalog
     from triage.catalog.changes import Update
     from triage.config import Settings
+    from triage.store.query import one_row_per_story
 
 __all__ = ["Versions", "one_row_per_story"]
 
@@ -155,21 +156,11 @@ class Versions:
         return decision
 
 
+def __getattr__(name: str) -> object:
+    """one_row_per_story lives with the store's query (the CLI's exports use it without the service);
+    imported when first asked for, so the TUI's start-up does not load the store before the first paint."""
+    if name == "one_row_per_story":
+        from triage.store import query
 
-def one_row_per_story(events: dict[str, DecisionEvent], story_of: Callable[[str], str]
-                      ) -> dict[str, DecisionEvent]:
-    """Current events by article id, one per story: a decision made on a list row is written for every
-    version and near-duplicate the row stands for, and is one decision to a person. Events of one story
-    (`story_of`: the list row an article id belongs to) that say the same (decision and note) become the
-    row's own event, else the newest; a story whose members were decided apart keeps each of them."""
-    by_story: dict[str, list[DecisionEvent]] = {}
-    for ev in events.values():
-        by_story.setdefault(story_of(ev.article_id), []).append(ev)
-    out: dict[str, DecisionEvent] = {}
-    for story, evs in by_story.items():
-        if len(evs) > 1 and len({(ev.decision, ev.note) for ev in evs}) == 1:
-            own = next((ev for ev in evs if ev.article_id == story), None)
-            evs = [own or max(evs, key=lambda ev: ev.at)]
-        for ev in evs:
-            out[ev.article_id] = ev
-    return out
+        return query.one_row_per_story
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -20,7 +20,7 @@ from triage.model import Article, Decision, DecisionEvent
 
 if TYPE_CHECKING:
     from triage.store.query import EventQuery
-    from triage.store.rescue import ReplayReport, RescueResult
+    from triage.store.rescue import ReplayReport, RescueResult, Waiting
     from triage.store.undo import UndoResult
 
 __all__ = ["Store"]
@@ -122,6 +122,11 @@ class Store(Protocol):
 
     def rescue(self, *, extra: Sequence[DecisionEvent] = (), timeout: float = 2.0) -> RescueResult | None:
         """Write what is not durable to this user's rescue file, replayed once by the next start."""
+        ...
+
+    def waiting_rescue(self) -> Waiting:
+        """This user's rescue files of this store not replayed yet: the next store opened to write
+        (the TUI's start, `triage decide`) replays them; a reader only names them."""
         ...
 
     def compact(self) -> None:

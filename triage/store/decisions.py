@@ -48,7 +48,7 @@ from triage.store.errors import PendingWriteError
 from triage.store.events import decision_or_none, to_doc, to_event, undo_target
 from triage.store.query import EventQuery, decision_value
 from triage.store.replay import Rescuer
-from triage.store.rescue import ReplayReport, RescueResult, default_rescue_dirs
+from triage.store.rescue import ReplayReport, RescueResult, Waiting, default_rescue_dirs
 from triage.store.sync import EventJournal
 from triage.store.undo import SessionUndo, UndoResult
 
@@ -75,19 +75,21 @@ class DecisionStore:
         self, path: str | os.PathLike[str], *, group_share: bool = False, compact_every: int = 1000,
         user: str | None = None, host: str | None = None, lock_timeout: float = 10.0,
         background_compaction: bool = True, rescue_dirs: Sequence[str | os.PathLike[str]] | None = None,
-        replay: bool = True,
+        replay: bool = True, read_only: bool = False,
     ) -> None:
         self.path = Path(path).expanduser()
         self.user = user if user is not None else _login_name()
         self.host = host if host is not None else socket.gethostname()
-        self._journal = EventJournal(self.path, group_share=group_share, lock_timeout=lock_timeout)
+        self._journal = EventJournal(self.path, group_share=group_share, lock_timeout=lock_timeout,
+                                     read_only=read_only)
         self._compactor = Compactor(self._journal, compact_every=compact_every,
                                     background=background_compaction)
         dirs = [Path(d) for d in rescue_dirs] if rescue_dirs is not None else default_rescue_dirs()
         self._rescuer = Rescuer(self._journal, dirs, user=self.user, host=self.host)
         self._undo = SessionUndo()
         self._journal.open()
-        self.replayed: ReplayReport | None = self._rescuer.replay() if replay else None  # None: nothing found
+        # None: nothing found (or not looked for: a reader never replays)
+        self.replayed: ReplayReport | None = self._rescuer.replay() if replay and not read_only else None
 
     # ---- state the UI shows ----------------------------------------------------------------------
     @property
@@ -114,6 +116,11 @@ class DecisionStore:
     def rescue_dirs(self) -> list[Path]:
         """The fallback places of rescue files, in order."""
         return self._rescuer.dirs
+
+    def waiting_rescue(self) -> Waiting:
+        """This user's rescue files of this store that no start has replayed yet (the next store
+        opened to write replays them)."""
+        return self._rescuer.waiting()
 
     @property
     def compact_every(self) -> int:

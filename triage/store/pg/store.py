@@ -60,10 +60,12 @@ from triage.store.query import EventQuery, decision_value
 from triage.store.rescue import (
     ReplayReport,
     RescueResult,
+    Waiting,
     default_rescue_dirs,
     locked_rescue_files,
     rescue_candidates,
     retire,
+    waiting_rescue_files,
     write_rescue,
 )
 from triage.store.undo import SessionUndo, UndoResult
@@ -113,7 +115,7 @@ class PostgresStore:
 
     def __init__(self, url: str, *, host: str | None = None,
                  rescue_dirs: Sequence[str | os.PathLike[str]] | None = None, replay: bool = True,
-                 connect_timeout: float = 3.0) -> None:
+                 connect_timeout: float = 3.0, read_only: bool = False) -> None:
         check_url(url)
         self.name = display_name(url)
         try:
@@ -139,7 +141,8 @@ class PostgresStore:
         self._closed = False
         self._inflight: list[Doc] = []  # events being written right now (seen by rescue())
         self._built = False  # the write in progress has built its events
-        self._want_replay = replay
+        self._want_replay = replay and not read_only
+        self._read_only = read_only  # a reader: never replays, never writes
         self._next_try = 0.0
         self._next_check = 0.0
         self.replayed: ReplayReport | None = None
@@ -171,6 +174,10 @@ class PostgresStore:
     def pending(self) -> int:
         """Events accepted in memory but not yet durable (they are retried)."""
         return len(self._log.pending)
+
+    def waiting_rescue(self) -> Waiting:
+        """This user's rescue files for this server that no start has replayed yet."""
+        return waiting_rescue_files(self._rescue_path, self.rescue_dirs[1:])
 
     @property
     def connected(self) -> bool:
@@ -309,6 +316,8 @@ class PostgresStore:
         with self._mutex:
             if self._closed:
                 raise StoreError(f"{self.name}: the decision store is closed.")
+            if self._read_only:
+                raise StoreError(f"{self.name}: the decision store was opened for reading only.")
             self._built = False
             try:
                 docs = self._transact(build)
