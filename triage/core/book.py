@@ -38,6 +38,7 @@ class Saved:
     pending: int = 0  # events held in memory after this write
     conflicts: list[str] = field(default_factory=list)  # undo: articles someone else changed since (reasons)
     lost: bool = False  # the write raised: the store does not hold these events (the book keeps them)
+    retrying: bool = False  # not durable yet: the store holds the events and retries them (`error` says so)
 
 
 @dataclass
@@ -179,6 +180,7 @@ class DecisionBook:
             except PendingWriteError as exc:  # held in memory by the store and retried
                 result.events = list(exc.events)
                 result.error = str(exc) or str(store.last_error or "the decisions file cannot be written")
+                result.retrying = True
             result.pending = store.pending
         except Exception as exc:  # the UI says it; the mark stays with NOT SAVED
             log.exception("writing %s failed", what)
@@ -274,7 +276,8 @@ class DecisionBook:
             if not result.saved:
                 from triage.store.errors import PendingWriteError
 
-                raise PendingWriteError(result.error or "the undo could not be written", list(result.events))
+                why = result.error or "the undo could not be written"
+                raise PendingWriteError(f"{why}; it is kept in memory and retried", list(result.events))
             return list(result.events)
 
         return self._submit(ids, provisional, "undo", write)
