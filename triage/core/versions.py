@@ -1,12 +1,16 @@
 """Stories that change, as the service sees them: versions kept, what an update added, read marks, and
-decided stories that an update (or a kill) puts back in the inbox."""
+decided stories that an update (or a kill) puts back in the inbox.
+
+The kept versions are the ingest cache's (a cache); read marks and story aliases are the user's own
+(triage.core.mine)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
+from triage.core.mine import Mine
 from triage.infra.clock import now_iso
 from triage.model import Decision, DecisionEvent
 
@@ -14,11 +18,13 @@ if TYPE_CHECKING:
     from triage.catalog.catalog import Catalog
     from triage.catalog.changes import Update
     from triage.config import Settings
+    from triage.sources.cache import IngestCache
     from triage.store.query import one_row_per_story
 
 __all__ = ["Versions", "one_row_per_story"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Versions:
@@ -42,13 +48,14 @@ class Versions:
         self._news_since: dict[tuple[str, str, str], bool] = {}
         self._read_marks: dict[str, tuple[str, str]] = {}  # story -> (version hash, when) the user read
         self._unsaved_marks: list[tuple[str, str, str]] = []
+        self.mine = Mine(settings.data_dir)  # read marks and aliases: the user's own file
 
     def prepare(self) -> None:
-        """Before a load: the links and read marks kept from earlier runs."""
-        self.catalog.set_aliases(self._ingest_cache(lambda c: c.aliases()) or {})
-        self._read_marks.update(self._ingest_cache(lambda c: c.read_marks()) or {})
+        """Before a load: the links and read marks kept from earlier runs (mine alone)."""
+        self.catalog.set_aliases(self.mine.aliases())
+        self._read_marks.update(self.mine.read_marks())
 
-    def _ingest_cache(self, use):
+    def _ingest_cache(self, use: Callable[[IngestCache], T]) -> T | None:
         """Run `use(cache)` on a short-lived connection to the ingest cache (any thread); None on failure."""
         from triage.sources.cache import IngestCache
 
@@ -62,9 +69,10 @@ class Versions:
             cache.close()
 
     def keep_aliases(self) -> None:
+        """Keep the story links the catalog made since the last call (mine alone)."""
         links = self.catalog.take_aliases()
         if links:
-            self._ingest_cache(lambda c: c.add_aliases(links))
+            self.mine.add_aliases(links)
 
     # -- versions of a story ---------------------------------------------------------------------
     def update_of(self, story_id: str, since: str = "") -> tuple[Update, str] | None:
@@ -121,9 +129,10 @@ class Versions:
         self._unsaved_marks.append((story_id, *mark))  # written by the poll thread, never the caller
 
     def save_read_marks(self) -> None:
+        """Write the marks made since the last call (the poll thread)."""
         marks, self._unsaved_marks = self._unsaved_marks, []
         if marks:
-            self._ingest_cache(lambda c: c.add_read_marks(marks))
+            self.mine.add_read_marks(marks)
 
     def effective_decision(self, article_id: str) -> Decision | None:
         """The decision the views go by: a story decided in a way `ui.reopen_on_update` names comes back

@@ -8,6 +8,18 @@ that cannot be made durable is held `pending`, retried, and rescued on demand.
 
 Who acted is the backend's word, never the caller's: the file store names the login of the process
 that wrote (its uid owns the write), PostgreSQL the database role (`current_user`).
+
+What lives here, and what does not (the homes of state; triage.core.mine lists them all):
+
+* **The desk's durable record**, this interface: decisions and their history. The desk's next records
+  (takes, hand-offs and their acknowledgements, desk watches) join it as members of their own, written
+  and read the same way on both backends (a PostgreSQL migration, a table of the TinyDB file).
+* **The desk's short-lived state, presence** (who has which story open, who is on the desk), lives
+  beside the store and never in its history: it expires on its own and is never exported or copied.
+  It gets a face of its own next to this one, opened from the same location (a file beside the
+  TinyDB file; a table without history on PostgreSQL).
+* **Not here**: what is one user's alone (read marks, aliases: triage.core.mine; rescue files: the
+  user's own, replayed by uid) and the caches (ingest, analysis).
 """
 
 from __future__ import annotations
