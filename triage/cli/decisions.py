@@ -94,12 +94,9 @@ def _parse_date(end: bool):
 def _find_in_inbox(paths: list[Path], article_id: str) -> tuple[Any, str]:
     """The article with this id in the inbox, or (None, why not)."""
     try:
-        from triage.sources import load  # type: ignore[attr-defined]
+        from triage.sources import load
     except ImportError:
-        try:
-            from triage.sources.loader import load
-        except ImportError:
-            return None, "the inbox reader is not available"
+        return None, "the inbox reader is not available"
     try:
         result = load([str(p) for p in paths])
     except Exception as exc:  # noqa: BLE001 - a reader bug must not lose the decision
