@@ -178,7 +178,11 @@ class Analysis:
 
 @dataclass(frozen=True)
 class DecisionEvent:
-    """One change of decision; the current decision of an article is its latest event."""
+    """One change of decision; the current decision of an article is its latest event.
+
+    Built in one place (triage.store.build). `version` is the agency's, as on Article; `content_hash`
+    names the text that was decided. Stored keys predate these names: triage.store.events maps them.
+    """
 
     article_id: str
     decision: Decision | None  # None: cleared or undone
@@ -192,7 +196,8 @@ class DecisionEvent:
     action: str = "decide"  # decide | undo | clear | note
     batch: str = ""  # events written together (multi-select) share a batch id
     uid: str = ""  # unique per event ("" in files from before uids): replays and session undo match on it
-    version: str = ""  # content hash of the story version the decision was made on ("" when unknown)
+    content_hash: str = ""  # Article.content_hash of the story version decided ("" when unknown)
     urgency: int | None = None  # the wire's urgency of the story when decided (exports carry it)
     slugline: str = ""
-    wire_version: str = ""  # the agency's version of the story when decided
+    version: str = ""  # the agency's version of the story when decided (Article.version)
+    story: str = ""  # the list row it was decided on: its duplicate group's leader ("" when on its own)

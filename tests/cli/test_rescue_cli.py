@@ -31,17 +31,31 @@ def leave_rescue_file(db: Path, *ids: str) -> Path:
     return result.path
 
 
-@pytest.mark.parametrize("command", [("decisions", "--format", "json"), ("decide", "z9", "archive")])
-def test_the_next_command_replays_and_says_so(run, tmp_path, command):
+def test_decisions_only_reads_it_names_the_rescue_file_and_leaves_it(run, tmp_path):
     db = tmp_path / "d.json"
     path = leave_rescue_file(db, "r1", "r2")
-    result = run(*command, "--db", db)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    result = run("decisions", "--db", db, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert "Replayed" not in result.stderr
+    assert str(path) in result.stderr and "the next `triage` or `triage decide`" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert [r["article_id"] for r in json.loads(result.stdout)] == ["seed"]  # not written, not listed
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file() and p.name in before}
+    assert after == before  # the store, its journal and the rescue file: untouched
+    assert path.exists()
+
+
+def test_the_next_decide_replays_and_says_so(run, tmp_path):
+    db = tmp_path / "d.json"
+    path = leave_rescue_file(db, "r1", "r2")
+    result = run("decide", "z9", "archive", "--db", db)
     assert result.exit_code == 0, result.stderr
     line = (f"triage: Replayed 2 decisions saved in {path} when the last session could not write them.")
     assert line in result.stderr.splitlines()
     assert not path.exists()
     again = run("decisions", "--db", db, "--format", "json")
-    assert "Replayed" not in again.stderr
+    assert "Replayed" not in again.stderr and "wait in" not in again.stderr
     rows = json.loads(again.stdout)
     assert [r["article_id"] for r in rows if r["article_id"].startswith("r")] == ["r1", "r2"]
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from tinydb import TinyDB
@@ -93,6 +95,7 @@ def test_a_full_disk_is_reported_and_the_mark_stays(tmp_path):
     os.symlink("/dev/full", journal)
     saved = book.decide(["a1"], Decision.ARCHIVE).future.result(10)
     assert saved.error and saved.pending == 1
+    assert saved.retrying and not saved.lost  # said by an attribute, not by the words of the message
     assert book.decision("a1") is Decision.ARCHIVE and book.pending == 1
     journal.unlink()
     changed, saved_now = book.poll()
@@ -116,3 +119,43 @@ def test_poll_brings_other_processes_decisions_but_never_hides_an_unwritten_one(
     assert book.decision("a1") is Decision.FOLLOW_UP  # what this session just did stays on screen
     mine.future.result(10)
     assert book.decision("a1") is Decision.FOLLOW_UP  # and it is the latest event once written
+
+
+def test_a_write_that_raises_is_lost_not_retrying(tmp_path):
+    class Broken(DecisionStore):
+        def decide(self, *args, **kwargs):
+            raise RuntimeError("a bug in the store")
+
+    store = Broken(tmp_path / "d.json")
+    book = DecisionBook(lambda: store)
+    saved = book.decide(["a1"], Decision.FLAG).future.result(10)
+    assert saved.lost and not saved.retrying and "a bug in the store" in saved.error
+    assert book.decision("a1") is Decision.FLAG and [e.article_id for e in book.unwritten_events()] == ["a1"]
+    store.close()
+
+
+def test_the_mark_shown_at_once_is_the_event_the_store_writes(tmp_path):
+    """One builder: the optimistic event and the stored one differ only in who wrote it, when, and the
+    batch id the store gives."""
+    go = threading.Event()
+
+    class Slow(DecisionStore):
+        def decide_many(self, *args, **kwargs):
+            go.wait(10)  # the book's mark is looked at before the write happens
+            return super().decide_many(*args, **kwargs)
+
+    store = Slow(tmp_path / "d.json")
+    book = DecisionBook(lambda: store)
+    story = Article(id="a1", title="T" * 5000, text="x", source="S", url="https://e/1", urgency=2,
+                    slugline="SLUG", version="3", content_hash="h1")
+    book.decide([story, "a1b"], Decision.FLAG, "ring", stories=["a1", "a1"])
+    shown = {aid: book.event(aid) for aid in ("a1", "a1b")}
+    go.set()
+    book.flush(10)
+    for aid, early in shown.items():
+        stored = store.current(aid)
+        assert stored is not None and early is not None and early.batch and stored.batch
+        assert replace(early, user=stored.user, host=stored.host, at=stored.at, batch=stored.batch) == stored
+    assert shown["a1"].version == "3" and shown["a1"].content_hash == "h1" and shown["a1"].story == "a1"
+    assert len(shown["a1"].title) == 2048  # clipped as the store clips it
+    store.close()

@@ -13,7 +13,7 @@ from triage.store import DecisionStore
 from triage.store.export import FORMATS, format_decisions
 
 KEYS = ["article_id", "decision", "note", "user", "host", "at", "title", "source", "url", "action", "batch",
-        "uid", "version", "urgency", "slugline", "wire_version"]
+        "uid", "version", "urgency", "slugline", "wire_version", "story"]
 
 
 @pytest.fixture

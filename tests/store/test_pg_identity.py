@@ -28,8 +28,8 @@ def test_one_editors_role_cannot_write_an_event_as_anothers(pg):
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
             conn.execute("INSERT INTO triage.events (uid, article_id, decision, username, at, action) "
                          "VALUES ('forged', 'a1', 'flag', 'bob', 'now', 'decide')")
-        row = conn.execute("INSERT INTO triage.events (uid, article_id, decision, at, action) "
-                           "VALUES ('own', 'a1', 'flag', 'now', 'decide') RETURNING username").fetchone()
+        row = conn.execute("INSERT INTO triage.events (uid, article_id, decision, at, action) VALUES ('own', "
+                           "'a1', 'flag', '2026-11-25T10:00:00Z', 'decide') RETURNING username").fetchone()
         assert row == ("ann",)
         for statement in ("UPDATE triage.events SET username = 'bob'", "DELETE FROM triage.events"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):  # append-only for the desk

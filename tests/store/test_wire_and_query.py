@@ -30,10 +30,10 @@ def run(tmp_path, monkeypatch):
 def test_an_article_decision_stores_its_wire_fields_and_notes_and_undo_keep_them(backend):
     store = backend.open()
     event = store.decide(FLASH, "flag", "check")
-    assert (event.urgency, event.slugline, event.wire_version) == (1, "QUAKE-COAST", "2")
+    assert (event.urgency, event.slugline, event.version) == (1, "QUAKE-COAST", "2")
     assert store.set_note("w1", "called").slugline == "QUAKE-COAST"
     assert store.decide("w1", "archive").urgency == 1  # by id only: carried forward
-    assert store.undo("w1")[0].wire_version == "2"
+    assert store.undo("w1")[0].version == "2"
     store.close()
     again = backend.open()  # read back from the file, or from the server's rows
     assert [(e.urgency, e.slugline) for e in again.history("w1")] == [(1, "QUAKE-COAST")] * 4
@@ -52,7 +52,7 @@ def test_files_from_before_the_wire_fields_still_load(tmp_path):
     journal_path(db).write_text(json.dumps(line) + "\n")
     store = DecisionStore(db)
     old, j = store.current("old"), store.current("j")
-    assert (old.urgency, old.slugline, old.wire_version) == (None, "", "")
+    assert (old.urgency, old.slugline, old.version) == (None, "", "")
     assert j.decision is Decision.ARCHIVE and j.uid == "" and j.urgency is None
     store.close()
 

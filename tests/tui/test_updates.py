@@ -81,7 +81,7 @@ async def test_an_archived_story_that_gets_a_new_paragraph_comes_back_marked(set
         assert "↻ updated" in plain
         # Deciding again records the new version: the story stays decided.
         await pilot.press("escape", "a")
-        await wait_for(pilot, lambda: svc.decisions.book.queued == 0 and svc.decisions.event(aid).version
+        await wait_for(pilot, lambda: svc.decisions.book.queued == 0 and svc.decisions.event(aid).content_hash
                        == svc.catalog.article(aid).content_hash)
         await pilot.press("2", "1")
         await wait_for(pilot, lambda: aid not in _list(app).ids)

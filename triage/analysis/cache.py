@@ -15,6 +15,7 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from triage.infra.sqlitedb import make_private_file
 
 from ..model import Analysis, Entity
 
-__all__ = ["AnalysisCache", "analysis_from_dict", "analysis_to_dict", "content_hash"]
+__all__ = ["AnalysisCache", "analysis_from_dict", "analysis_to_dict", "content_hash", "summaries_by_hash"]
 
 log = logging.getLogger(__name__)
 _SCHEMA = 1
@@ -204,3 +205,36 @@ class AnalysisCache:
                 return
             self._raw.update(items)
             self._pending.clear()
+
+
+def summaries_by_hash(path: Path, hashes: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Summary sentences cached for these content hashes, without loading an inbox or a model and
+    without writing: the file is opened read-only (missing or unreadable: {}). Of several analyses of
+    one text (another model, summariser or language) the one written last is taken; entries made
+    for a length asked for once (a `|k` key) are left out."""
+    wanted = {h for h in hashes if h}
+    if not wanted or not path.is_file():
+        return {}
+    found: dict[str, tuple[int, str]] = {}
+    try:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+        try:
+            rows = con.execute("SELECT rowid, key, value FROM analyses").fetchall()
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        log.warning("analysis cache %s cannot be read (%s)", path, exc)
+        return {}
+    for rowid, key, value in rows:
+        parts = str(key).split("|")
+        if parts[0] in wanted and len(parts) == 4 and rowid > found.get(parts[0], (-1, ""))[0]:
+            found[parts[0]] = (rowid, value)
+    out: dict[str, tuple[str, ...]] = {}
+    for digest, (_, value) in found.items():
+        try:
+            summary = json.loads(value)["summary"]
+        except (ValueError, KeyError, TypeError):
+            continue
+        if isinstance(summary, list) and all(isinstance(s, str) for s in summary):
+            out[digest] = tuple(summary)
+    return out

@@ -12,7 +12,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -30,7 +30,7 @@ def _say(message: str, *, err: bool = True) -> None:
     click.echo(sanitize_line(message), err=err)
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     _say(f"triage: {message}")
     sys.exit(code)
 
@@ -48,10 +48,16 @@ def _settings(ctx: click.Context) -> Any:
         _fail(str(exc), 2)
 
 
-def _db_path(ctx: click.Context, db: str | None) -> tuple[Path, bool]:
+def _db_path(ctx: click.Context, db: str | None) -> tuple[str | Path, bool]:
+    """The store's location (a postgresql:// URL as it is, else the decisions file) and group_share."""
+    from triage.store.open import is_server_url
+
     settings = _settings(ctx)
-    path = Path(db).expanduser() if db else Path(settings.db_path)
-    return path, settings.store.group_share
+    if db:
+        location: str | Path = db.strip() if is_server_url(db) else Path(db).expanduser()
+    else:
+        location = settings.db_url or Path(settings.db_path)
+    return location, settings.store.group_share
 
 
 def _parse_decision(ctx: click.Context, param: click.Parameter, value: str) -> str | None:
@@ -88,12 +94,9 @@ def _parse_date(end: bool):
 def _find_in_inbox(paths: list[Path], article_id: str) -> tuple[Any, str]:
     """The article with this id in the inbox, or (None, why not)."""
     try:
-        from triage.sources import load  # type: ignore[attr-defined]
+        from triage.sources import load
     except ImportError:
-        try:
-            from triage.sources.loader import load
-        except ImportError:
-            return None, "the inbox reader is not available"
+        return None, "the inbox reader is not available"
     try:
         result = load([str(p) for p in paths])
     except Exception as exc:  # noqa: BLE001 - a reader bug must not lose the decision
@@ -104,23 +107,31 @@ def _find_in_inbox(paths: list[Path], article_id: str) -> tuple[Any, str]:
     return None, f"not found in {', '.join(str(p) for p in paths)}"
 
 
-def _open_store(ctx: click.Context, path: Path, group_share: bool, *, must_exist: bool) -> Any:
-    """The decision store, after replaying what an earlier session could not write (said on stderr)."""
-    from triage.store import DecisionStore, StoreError
+def _open_store(ctx: click.Context, location: str | Path, group_share: bool, *, must_exist: bool,
+                read_only: bool = False) -> Any:
+    """The decision store. A writer first replays what an earlier session could not write (said on
+    stderr); a reader (`read_only`) never changes the store and says when a rescue file waits."""
+    from triage.store import StoreError
+    from triage.store.open import open_store, store_name
     from triage.store.rescue import default_rescue_dirs, rescue_candidates
     from triage.store.storage import journal_path
 
     dirs = default_rescue_dirs(_settings(ctx).data_dir)
-    rescued = any(p.exists() for p, _fallback in rescue_candidates(path, dirs))
-    if must_exist and not path.exists() and not journal_path(path).exists() and not rescued:
-        # (a rescue file alone counts: its decisions were made, the disk only refused them)
-        _fail(f"{path}: no such decisions file.")
+    if isinstance(location, Path):
+        rescued = any(p.exists() for p, _fallback in rescue_candidates(location, dirs))
+        if must_exist and not location.exists() and not journal_path(location).exists() and not rescued:
+            # (a rescue file alone counts: its decisions were made, the disk only refused them)
+            _fail(f"{location}: no such decisions file.")
     try:
-        store = DecisionStore(path, group_share=group_share, rescue_dirs=dirs)
+        store = open_store(location, group_share=group_share, rescue_dirs=dirs, replay=not read_only,
+                           read_only=read_only)
     except StoreError as exc:
         _fail(str(exc))
     if store.replayed is not None:  # decisions an earlier session could not write, saved now (or why not)
         for line in store.replayed.message.splitlines():
+            _say(f"triage: {line}")
+    if read_only:  # named, never replayed here: reading never writes
+        for line in store.waiting_rescue().lines(store_name(location)):
             _say(f"triage: {line}")
     if store.damage:  # damaged lines were skipped (and kept): say which, and the way out
         _say(f"triage: warning: {store.damage}")
@@ -151,7 +162,7 @@ def _save_or_drop(store: Any) -> bool:
 @click.argument("decision", metavar="(follow-up|archive|flag|clear)", callback=_parse_decision)
 @click.argument("inbox", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--note", default="", help="A note kept with the decision (default: keep the current note).")
-@click.option("--db", type=click.Path(dir_okay=False), help="The decisions file (TinyDB JSON).")
+@click.option("--db", help="The decisions file (TinyDB JSON) or a postgresql:// URL.")
 @click.option("--no-compact", is_flag=True,
               help="Leave the event in the journal (faster on big files; plain TinyDB readers see it after "
                    "the next compaction).")
@@ -166,13 +177,15 @@ def decide(ctx: click.Context, article_id: str, decision: str, inbox: tuple[Path
         _fail(f"article id {article_id!r} is empty or holds control, escape or bidi characters; "
               f"nothing was recorded.", 2)
     note = sanitize(note).strip()
-    path, group_share = _db_path(ctx, db)
+    from triage.store.open import store_name
+
+    location, group_share = _db_path(ctx, db)
     paths = list(inbox) or list(_settings(ctx).inbox)
     article, why = (None, "not looked up: no INBOX folder was given after the decision, nor [paths] inbox in "
                           "the config")
     if paths:
         article, why = _find_in_inbox(paths, article_id)
-    store = _open_store(ctx, path, group_share, must_exist=False)
+    store = _open_store(ctx, location, group_share, must_exist=False)
     code = 0
     try:
         if article is None and store.current(article_id) is None:
@@ -183,8 +196,9 @@ def decide(ctx: click.Context, article_id: str, decision: str, inbox: tuple[Path
         except PendingWriteError as exc:  # retried here; if still refused, dropped: never written later
             event = exc.events[0]
             if not _save_or_drop(store):
-                _say(f"triage: {path}: the decision was not saved ({store.last_error}); nothing was written, "
-                     f"run the command again when the file can be written.")
+                kind = "file" if isinstance(location, Path) else "database"
+                _say(f"triage: {store_name(location)}: the decision was not saved ({store.last_error}); "
+                     f"nothing was written, run the command again when the {kind} can be written.")
                 code = 1
         if code == 0:
             label = event.decision.value if event.decision else "cleared"
@@ -204,26 +218,14 @@ def decide(ctx: click.Context, article_id: str, decision: str, inbox: tuple[Path
     sys.exit(code)
 
 
-def _cached_summaries(ctx: click.Context, inbox: tuple[str, ...]) -> dict[str, list[str]] | None:
-    """Summary sentences the TUI already computed for articles still in the inbox (no model load)."""
-    settings = (ctx.obj or {}).get("settings") if ctx.obj else None
-    if settings is None:
-        from triage.config import load_settings
+def _cached_summaries(ctx: click.Context, events: list[Any]) -> dict[str, list[str]]:
+    """Summary sentences the TUI already computed for the versions these events were decided on,
+    read from the analysis cache by content hash: no inbox is read and no model is loaded."""
+    from triage.analysis.cache import summaries_by_hash
 
-        settings = load_settings()
-    folders = [Path(p) for p in inbox] or [p for p in settings.inbox if p.exists()]
-    if not folders:
-        return None
-    from triage.core.service import TriageService
-
-    service = TriageService(settings, inbox=folders)
-    service.inbox.load()
-    out: dict[str, list[str]] = {}
-    for article in service.catalog.articles():
-        analysis = service.analyses.cached(article)
-        if analysis is not None and analysis.summary:
-            out[article.id] = list(analysis.summary)
-    return out
+    path = Path(_settings(ctx).data_dir) / "analysis-cache.sqlite"
+    found = summaries_by_hash(path, (ev.content_hash for ev in events))
+    return {ev.article_id: list(found[ev.content_hash]) for ev in events if ev.content_hash in found}
 
 
 def _read_summaries(path: Path) -> dict[str, list[str]]:
@@ -262,10 +264,10 @@ def _read_summaries(path: Path) -> dict[str, list[str]]:
 @click.option("--history", is_flag=True, help="Every event, oldest first (default: one row per article).")
 @click.option("--summaries", type=click.Path(dir_okay=False, path_type=Path),
               help="JSON lines from `triage summarize --jsonl`, shown in md and json output.")
-@click.option("--inbox", "inbox", multiple=True, type=click.Path(exists=True),
-              help="md: take summary sentences from the analysis cache of these inbox folders "
-                   "(default: the inbox from the config). Repeatable.")
-@click.option("--db", type=click.Path(dir_okay=False), help="The decisions file (TinyDB JSON).")
+@click.option("--inbox", "inbox", multiple=True, type=click.Path(),
+              help="Accepted for older scripts and ignored: md takes summary sentences from the analysis "
+                   "cache by the text each decision was made on.", hidden=True)
+@click.option("--db", help="The decisions file (TinyDB JSON) or a postgresql:// URL.")
 @click.pass_context
 def decisions(ctx: click.Context, decision: str | None, since: datetime | None, until: datetime | None,
               user: str | None, source: str | None, text: str | None, fmt: str, output: Path | None,
@@ -273,12 +275,11 @@ def decisions(ctx: click.Context, decision: str | None, since: datetime | None, 
     """List decisions: one row per article with its current decision (--history: every event)."""
     from triage.store import EventQuery
     from triage.store.export import format_decisions
+    from triage.store.query import one_row_per_story, recorded_story
 
-    path, group_share = _db_path(ctx, db)
+    location, group_share = _db_path(ctx, db)
     sums = _read_summaries(summaries) if summaries else None
-    if sums is None and fmt == "md":
-        sums = _cached_summaries(ctx, inbox)
-    store = _open_store(ctx, path, group_share, must_exist=True)
+    store = _open_store(ctx, location, group_share, must_exist=True, read_only=True)
     tags = _feed_tags(ctx) if (source or "").strip().lower().startswith("tag:") else None
     where = EventQuery(decision=decision, since=since, until=until, user=user, source=source, text=text,
                        history=history, tags=tags)
@@ -286,16 +287,22 @@ def decisions(ctx: click.Context, decision: str | None, since: datetime | None, 
         events = store.query(where)
     finally:
         store.close(compact=False)
+    if not history:  # a duplicate group decided on one list row is one row here too
+        by_id = {ev.article_id: ev for ev in events}
+        kept = one_row_per_story(by_id, recorded_story(by_id))
+        events = [ev for ev in events if kept.get(ev.article_id) is ev]
+    if sums is None and fmt == "md":
+        sums = _cached_summaries(ctx, events)
     width = shutil.get_terminal_size((80, 24)).columns if output is None and sys.stdout.isatty() else 80
     rendered = format_decisions(events, fmt, summaries=sums, width=width)
     if output is None:
         click.echo(rendered, nl=False)
         return
-    _write_output(output, rendered, path, group_share)
+    _write_output(output, rendered, group_share)
     _say(f"{len(events)} row(s) written to {output}")
 
 
-def _write_output(output: Path, text: str, db: Path, group_share: bool) -> None:
+def _write_output(output: Path, text: str, group_share: bool) -> None:
     """Replace `output` atomically (a link planted there is replaced, its target never written) with the
     decisions file's mode: 0600, or 0660 with store.group_share."""
     from triage.infra.atomic import write_text_atomic
@@ -331,7 +338,13 @@ def recover(ctx: click.Context, db: str | None, output: str | None) -> None:
     from triage.store.recover import recover_events
     from triage.store.rescue import default_rescue_dirs
 
-    path, group_share = _db_path(ctx, db)
+    location, group_share = _db_path(ctx, db)
+    if not isinstance(location, Path):
+        from triage.store.open import store_name
+
+        _fail(f"{store_name(location)}: recover mends a decisions file; a PostgreSQL database is kept whole "
+              f"by its server (use its backups, or `triage store copy` to move a desk).", 2)
+    path = location
     if output:
         target = Path(output).expanduser()
     else:

@@ -229,17 +229,19 @@ def demo_cmd(ctx: click.Context, keep: bool) -> None:
     """Open the TUI on the bundled demo inbox with a temporary decisions file."""
     import shutil
 
-    own = ctx.obj.get("db")
+    from triage.store.open import store_name
+
+    own: str | None = ctx.obj.get("db")  # a file or a postgresql:// URL, passed on as it was given
     tmp = None if own else Path(tempfile.mkdtemp(prefix="triage-demo-"))
-    db = Path(own) if own else tmp / "decisions.json"
-    settings = settings_of(ctx, db=str(db))
+    db = own if own else str(Path(tmp or ".") / "decisions.json")
+    settings = settings_of(ctx, db=db)
     try:
         run_tui(settings, [demo_dir()], settings.db_path)
     finally:
         if tmp is not None and not keep:
             shutil.rmtree(tmp, ignore_errors=True)
     if own or keep:
-        click.echo(f"Demo decisions: {db}")
+        click.echo(f"Demo decisions: {store_name(db)}")
     else:
         click.echo("Demo decisions were temporary and are gone (use --keep, or --db FILE, to keep them).")
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from triage.infra.clock import now_iso
 from triage.model import Article, Decision, DecisionEvent
 
 if TYPE_CHECKING:
@@ -39,6 +38,7 @@ class Saved:
     pending: int = 0  # events held in memory after this write
     conflicts: list[str] = field(default_factory=list)  # undo: articles someone else changed since (reasons)
     lost: bool = False  # the write raised: the store does not hold these events (the book keeps them)
+    retrying: bool = False  # not durable yet: the store holds the events and retries them (`error` says so)
 
 
 @dataclass
@@ -132,30 +132,20 @@ class DecisionBook:
         return bool(saved_now), saved_now
 
     # -- writing ---------------------------------------------------------------------------------
-    def _provisional(
-        self, target: Article | str, decision: Decision | None, note: str, action: str, batch: str = ""
-    ) -> DecisionEvent:
-        from triage.store import new_uid
+    def _provisional(self, target: Article | str, decision: Decision | None, note: str, action: str,
+                     batch: str = "", story: str = "") -> DecisionEvent:
+        """The event shown until the store's comes back, built by the store's own builder (the user and
+        host are the store's word, filled in when it is written)."""
+        from triage.store.build import change_doc, decide_doc
+        from triage.store.events import to_doc, to_event
 
         aid = target.id if isinstance(target, Article) else target
         old = self._current.get(aid)
-        art = target if isinstance(target, Article) else None
-        return DecisionEvent(
-            article_id=aid,
-            decision=decision,
-            note=note,
-            at=now_iso(),
-            action=action,
-            batch=batch,
-            uid=new_uid(),
-            title=art.title if art else (old.title if old else ""),
-            source=art.source if art else (old.source if old else ""),
-            url=art.url if art else (old.url if old else ""),
-            version=art.content_hash if art else (old.version if old else ""),
-            urgency=art.urgency if art else (old.urgency if old else None),
-            slugline=art.slugline if art else (old.slugline if old else ""),
-            wire_version=art.version if art else (old.wire_version if old else ""),
-        )
+        latest = to_doc(old) if old is not None else None
+        value = decision.value if decision is not None else None
+        if action in ("decide", "clear"):
+            return to_event(decide_doc(latest, target, value, note, batch, story=story))
+        return to_event(change_doc(latest, aid, value, note, action, batch))
 
     def _submit(
         self,
@@ -190,6 +180,7 @@ class DecisionBook:
             except PendingWriteError as exc:  # held in memory by the store and retried
                 result.events = list(exc.events)
                 result.error = str(exc) or str(store.last_error or "the decisions file cannot be written")
+                result.retrying = True
             result.pending = store.pending
         except Exception as exc:  # the UI says it; the mark stays with NOT SAVED
             log.exception("writing %s failed", what)
@@ -216,30 +207,31 @@ class DecisionBook:
                 log.exception("a save listener failed")
         return result
 
-    def decide(
-        self, targets: Sequence[Article | str], decision: Decision | None, note: str | None = None
-    ) -> Action:
+    def decide(self, targets: Sequence[Article | str], decision: Decision | None, note: str | None = None,
+               stories: Sequence[str] | None = None) -> Action:
         """Record a decision for these articles: shown at once, durable when the future completes.
 
-        A note of None keeps each article's current note."""
+        A note of None keeps each article's current note. `stories`: for each target, the list row it
+        is decided on (its duplicate group's leader), "" for one decided on its own."""
         ids = [t.id if isinstance(t, Article) else t for t in targets]
         if not ids:
             done: Future[Saved] = Future()
             done.set_result(Saved("decide"))
             return Action("decide", [], {}, done)
+        rows = list(stories) if stories is not None else [""] * len(ids)
         notes = {aid: (note or self.note(aid)) for aid in ids}  # the store keeps the note when given none
         batch = f"b{datetime.now(UTC).timestamp():.6f}" if len(ids) > 1 else ""
         provisional = [
-            self._provisional(t, decision, notes[aid], "decide" if decision else "clear", batch)
-            for t, aid in zip(targets, ids, strict=True)
+            self._provisional(t, decision, notes[aid], "decide" if decision else "clear", batch, story)
+            for t, aid, story in zip(targets, ids, rows, strict=True)
         ]
         given = note or ""
         uids = [ev.uid for ev in provisional]  # the events are known (and rescuable) before they are written
 
         def write(store: Store) -> list[DecisionEvent]:
             if len(ids) == 1:
-                return [store.decide(targets[0], decision, given, uid=uids[0])]
-            return store.decide_many(list(targets), decision, given, uids=uids)
+                return [store.decide(targets[0], decision, given, uid=uids[0], story=rows[0])]
+            return store.decide_many(list(targets), decision, given, uids=uids, stories=rows)
 
         return self._submit(ids, provisional, "decide", write)
 
@@ -284,7 +276,8 @@ class DecisionBook:
             if not result.saved:
                 from triage.store.errors import PendingWriteError
 
-                raise PendingWriteError(result.error or "the undo could not be written", list(result.events))
+                why = result.error or "the undo could not be written"
+                raise PendingWriteError(f"{why}; it is kept in memory and retried", list(result.events))
             return list(result.events)
 
         return self._submit(ids, provisional, "undo", write)

@@ -1,5 +1,16 @@
 """Decisions, as the service keeps them: the store (opened on first use), the book of optimistic marks
-and its writer thread, this session's actions (undo), and the rescue when the disk refuses them."""
+and its writer thread, this session's actions (undo), and the rescue when the disk refuses them.
+
+The one path of a decision that is not durable yet (mine alone until it is):
+
+1. **queued**: the book shows it at once and hands it to its writer thread (`book.unwritten_events()`);
+2. **pending**: the store took it but could not make it durable (disk full, lock, server away): it is
+   shown, counted by `store.pending`, and retried on every poll (`Saved.retrying`);
+3. **rescued**: on quit (or when asked) whatever is still queued or pending goes to the user's own
+   rescue file (0600; `rescue_now`), and leaves the store's pending list;
+4. **replayed**: the next start that opens the store to write (the TUI, `triage decide`) writes each
+   rescued event once, by uid, then removes the file. A reader (`triage decisions`) only names it.
+"""
 
 from __future__ import annotations
 
@@ -112,8 +123,12 @@ class Decisions:
 
     def decide_soon(self, article_ids: Sequence[str], decision: Decision | None,
                     note: str | None = None) -> Action:
-        ids = self._expand(article_ids)
-        return self._record(self.book.decide(self._targets(ids), decision, note))
+        ids: dict[str, str] = {}  # member -> the row (its duplicate group's leader) it is decided on
+        for row in article_ids:
+            members = self._expand([row])
+            for member in members:
+                ids.setdefault(member, members[0] if len(members) > 1 else "")
+        return self._record(self.book.decide(self._targets(list(ids)), decision, note, list(ids.values())))
 
     def note_soon(self, article_id: str, note: str) -> Action:
         return self._record(self.book.set_note(self._expand([article_id]), note))

@@ -1,12 +1,16 @@
 """Stories that change, as the service sees them: versions kept, what an update added, read marks, and
-decided stories that an update (or a kill) puts back in the inbox."""
+decided stories that an update (or a kill) puts back in the inbox.
+
+The kept versions are the ingest cache's (a cache); read marks and story aliases are the user's own
+(triage.core.mine)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
+from triage.core.mine import Mine
 from triage.infra.clock import now_iso
 from triage.model import Decision, DecisionEvent
 
@@ -14,10 +18,13 @@ if TYPE_CHECKING:
     from triage.catalog.catalog import Catalog
     from triage.catalog.changes import Update
     from triage.config import Settings
+    from triage.sources.cache import IngestCache
+    from triage.store.query import one_row_per_story
 
 __all__ = ["Versions", "one_row_per_story"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Versions:
@@ -41,13 +48,14 @@ class Versions:
         self._news_since: dict[tuple[str, str, str], bool] = {}
         self._read_marks: dict[str, tuple[str, str]] = {}  # story -> (version hash, when) the user read
         self._unsaved_marks: list[tuple[str, str, str]] = []
+        self.mine = Mine(settings.data_dir)  # read marks and aliases: the user's own file
 
     def prepare(self) -> None:
-        """Before a load: the links and read marks kept from earlier runs."""
-        self.catalog.set_aliases(self._ingest_cache(lambda c: c.aliases()) or {})
-        self._read_marks.update(self._ingest_cache(lambda c: c.read_marks()) or {})
+        """Before a load: the links and read marks kept from earlier runs (mine alone)."""
+        self.catalog.set_aliases(self.mine.aliases())
+        self._read_marks.update(self.mine.read_marks())
 
-    def _ingest_cache(self, use):
+    def _ingest_cache(self, use: Callable[[IngestCache], T]) -> T | None:
         """Run `use(cache)` on a short-lived connection to the ingest cache (any thread); None on failure."""
         from triage.sources.cache import IngestCache
 
@@ -61,9 +69,10 @@ class Versions:
             cache.close()
 
     def keep_aliases(self) -> None:
+        """Keep the story links the catalog made since the last call (mine alone)."""
         links = self.catalog.take_aliases()
         if links:
-            self._ingest_cache(lambda c: c.add_aliases(links))
+            self.mine.add_aliases(links)
 
     # -- versions of a story ---------------------------------------------------------------------
     def update_of(self, story_id: str, since: str = "") -> tuple[Update, str] | None:
@@ -102,7 +111,7 @@ class Versions:
         """The content hash of the version the user last saw or decided (whichever came later), or ""."""
         seen = self._read_marks.get(story_id)
         event = self._event_of(story_id)
-        decided = (getattr(event, "version", "") or "", event.at) if event is not None else ("", "")
+        decided = (event.content_hash, event.at) if event is not None else ("", "")
         if seen and (not decided[0] or seen[1] >= decided[1]):
             return seen[0]
         return decided[0]
@@ -120,9 +129,10 @@ class Versions:
         self._unsaved_marks.append((story_id, *mark))  # written by the poll thread, never the caller
 
     def save_read_marks(self) -> None:
+        """Write the marks made since the last call (the poll thread)."""
         marks, self._unsaved_marks = self._unsaved_marks, []
         if marks:
-            self._ingest_cache(lambda c: c.add_read_marks(marks))
+            self.mine.add_read_marks(marks)
 
     def effective_decision(self, article_id: str) -> Decision | None:
         """The decision the views go by: a story decided in a way `ui.reopen_on_update` names comes back
@@ -134,19 +144,19 @@ class Versions:
             return None
         decision = event.decision
         art = self.catalog.article(article_id)
-        if art is not None and art.killed and event.version != art.content_hash:
+        if art is not None and art.killed and event.content_hash != art.content_hash:
             # The agency killed or withheld a story after it was decided: it is back in front of the
             # desk whatever ui.reopen_on_update says (a follow-up on a killed story must not be missed).
             self.reopened.add(article_id)
             return None
-        if (decision not in self._reopen_on or art is None or not art.updated or not event.version
-                or event.version == art.content_hash):
+        if (decision not in self._reopen_on or art is None or not art.updated or not event.content_hash
+                or event.content_hash == art.content_hash):
             self.reopened.discard(article_id)
             return decision
-        key = (article_id, event.version, art.content_hash)
+        key = (article_id, event.content_hash, art.content_hash)
         news = self._news_since.get(key)
         if news is None:
-            got = self.update_of(article_id, since=event.version)
+            got = self.update_of(article_id, since=event.content_hash)
             news = self._news_since[key] = bool(got and got[0].news)
         if news:
             self.reopened.add(article_id)
@@ -155,21 +165,11 @@ class Versions:
         return decision
 
 
+def __getattr__(name: str) -> object:
+    """one_row_per_story lives with the store's query (the CLI's exports use it without the service);
+    imported when first asked for, so the TUI's start-up does not load the store before the first paint."""
+    if name == "one_row_per_story":
+        from triage.store import query
 
-def one_row_per_story(events: dict[str, DecisionEvent], story_of: Callable[[str], str]
-                      ) -> dict[str, DecisionEvent]:
-    """Current events by article id, one per story: a decision made on a list row is written for every
-    version and near-duplicate the row stands for, and is one decision to a person. Events of one story
-    (`story_of`: the list row an article id belongs to) that say the same (decision and note) become the
-    row's own event, else the newest; a story whose members were decided apart keeps each of them."""
-    by_story: dict[str, list[DecisionEvent]] = {}
-    for ev in events.values():
-        by_story.setdefault(story_of(ev.article_id), []).append(ev)
-    out: dict[str, DecisionEvent] = {}
-    for story, evs in by_story.items():
-        if len(evs) > 1 and len({(ev.decision, ev.note) for ev in evs}) == 1:
-            own = next((ev for ev in evs if ev.article_id == story), None)
-            evs = [own or max(evs, key=lambda ev: ev.at)]
-        for ev in evs:
-            out[ev.article_id] = ev
-    return out
+        return query.one_row_per_story
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,6 +8,18 @@ that cannot be made durable is held `pending`, retried, and rescued on demand.
 
 Who acted is the backend's word, never the caller's: the file store names the login of the process
 that wrote (its uid owns the write), PostgreSQL the database role (`current_user`).
+
+What lives here, and what does not (the homes of state; triage.core.mine lists them all):
+
+* **The desk's durable record**, this interface: decisions and their history. The desk's next records
+  (takes, hand-offs and their acknowledgements, desk watches) join it as members of their own, written
+  and read the same way on both backends (a PostgreSQL migration, a table of the TinyDB file).
+* **The desk's short-lived state, presence** (who has which story open, who is on the desk), lives
+  beside the store and never in its history: it expires on its own and is never exported or copied.
+  It gets a face of its own next to this one, opened from the same location (a file beside the
+  TinyDB file; a table without history on PostgreSQL).
+* **Not here**: what is one user's alone (read marks, aliases: triage.core.mine; rescue files: the
+  user's own, replayed by uid) and the caches (ingest, analysis).
 """
 
 from __future__ import annotations
@@ -20,7 +32,7 @@ from triage.model import Article, Decision, DecisionEvent
 
 if TYPE_CHECKING:
     from triage.store.query import EventQuery
-    from triage.store.rescue import ReplayReport, RescueResult
+    from triage.store.rescue import ReplayReport, RescueResult, Waiting
     from triage.store.undo import UndoResult
 
 __all__ = ["Store"]
@@ -58,12 +70,13 @@ class Store(Protocol):
     # -- writing ------------------------------------------------------------------------------------
     def decide(self, article: Article | str, decision: Decision | str | None, note: str = "", *,
                batch: str = "", title: str = "", source: str = "", url: str = "",
-               uid: str = "") -> DecisionEvent:
+               uid: str = "", story: str = "") -> DecisionEvent:
         """Record a decision (None or "clear": clear it) durably; the event written."""
         ...
 
     def decide_many(self, articles: Sequence[Article | str], decision: Decision | str | None,
-                    note: str = "", *, uids: Sequence[str] | None = None) -> list[DecisionEvent]:
+                    note: str = "", *, uids: Sequence[str] | None = None,
+                    stories: Sequence[str] | None = None) -> list[DecisionEvent]:
         """The same decision for several articles in one durable write (one batch id)."""
         ...
 
@@ -121,6 +134,11 @@ class Store(Protocol):
 
     def rescue(self, *, extra: Sequence[DecisionEvent] = (), timeout: float = 2.0) -> RescueResult | None:
         """Write what is not durable to this user's rescue file, replayed once by the next start."""
+        ...
+
+    def waiting_rescue(self) -> Waiting:
+        """This user's rescue files of this store not replayed yet: the next store opened to write
+        (the TUI's start, `triage decide`) replays them; a reader only names them."""
         ...
 
     def compact(self) -> None:

@@ -42,29 +42,19 @@ from pathlib import Path
 from typing import Any, Self
 
 from triage.model import Article, Decision, DecisionEvent
+from triage.store.build import change_doc, decide_doc
 from triage.store.compaction import Compactor
 from triage.store.errors import PendingWriteError
-from triage.store.events import decision_or_none, new_uid, to_doc, to_event, undo_target, utc_now_iso
+from triage.store.events import decision_or_none, to_doc, to_event, undo_target
 from triage.store.query import EventQuery, decision_value
 from triage.store.replay import Rescuer
-from triage.store.rescue import ReplayReport, RescueResult, default_rescue_dirs
+from triage.store.rescue import ReplayReport, RescueResult, Waiting, default_rescue_dirs
 from triage.store.sync import EventJournal
 from triage.store.undo import SessionUndo, UndoResult
 
 __all__ = ["DecisionStore"]
 
 Doc = dict[str, Any]
-_CLIP = {"note": 60000, "title": 2048, "url": 8192}  # characters a field keeps: a line stays under 1 MiB
-
-
-def _text(value: Any, key: str = "") -> str:
-    """A stored text field as a string (a document written by hand may hold anything), of bounded length."""
-    text = value if isinstance(value, str) else ("" if value is None else str(value))
-    return text[: _CLIP.get(key, 1024)]
-
-
-def _urgency(value: Any) -> int | None:
-    return value if type(value) is int and 0 <= value <= 9 else None
 
 
 def _login_name() -> str:
@@ -85,19 +75,21 @@ class DecisionStore:
         self, path: str | os.PathLike[str], *, group_share: bool = False, compact_every: int = 1000,
         user: str | None = None, host: str | None = None, lock_timeout: float = 10.0,
         background_compaction: bool = True, rescue_dirs: Sequence[str | os.PathLike[str]] | None = None,
-        replay: bool = True,
+        replay: bool = True, read_only: bool = False,
     ) -> None:
         self.path = Path(path).expanduser()
         self.user = user if user is not None else _login_name()
         self.host = host if host is not None else socket.gethostname()
-        self._journal = EventJournal(self.path, group_share=group_share, lock_timeout=lock_timeout)
+        self._journal = EventJournal(self.path, group_share=group_share, lock_timeout=lock_timeout,
+                                     read_only=read_only)
         self._compactor = Compactor(self._journal, compact_every=compact_every,
                                     background=background_compaction)
         dirs = [Path(d) for d in rescue_dirs] if rescue_dirs is not None else default_rescue_dirs()
         self._rescuer = Rescuer(self._journal, dirs, user=self.user, host=self.host)
         self._undo = SessionUndo()
         self._journal.open()
-        self.replayed: ReplayReport | None = self._rescuer.replay() if replay else None  # None: nothing found
+        # None: nothing found (or not looked for: a reader never replays)
+        self.replayed: ReplayReport | None = self._rescuer.replay() if replay and not read_only else None
 
     # ---- state the UI shows ----------------------------------------------------------------------
     @property
@@ -125,54 +117,37 @@ class DecisionStore:
         """The fallback places of rescue files, in order."""
         return self._rescuer.dirs
 
+    def waiting_rescue(self) -> Waiting:
+        """This user's rescue files of this store that no start has replayed yet (the next store
+        opened to write replays them)."""
+        return self._rescuer.waiting()
+
     @property
     def compact_every(self) -> int:
         """Journal records between compactions (0: never by itself)."""
         return self._compactor.compact_every
 
     # ---- writing ---------------------------------------------------------------------------------
-    def _new_doc(self, article_id: str, decision: str | None, note: str, action: str, batch: str,
-                 title: Any, source: Any, url: Any, uid: str = "", wire: Doc | None = None) -> Doc:
-        uid = uid or new_uid()
-        self._undo.remember(uid)
-        if wire is None:  # a note or an undo: about the version the article's last event was on
-            wire = self._journal.log.latest(article_id) or {}
-        return {
-            "article_id": article_id, "decision": decision, "note": _text(note, "note"), "user": self.user,
-            "host": self.host, "at": utc_now_iso(), "title": _text(title, "title"), "source": _text(source),
-            "url": _text(url, "url"), "action": action, "batch": batch, "uid": uid,
-            "version": _text(wire.get("version")),
-            "urgency": _urgency(wire.get("urgency")), "slugline": _text(wire.get("slugline")),
-            "wire_version": _text(wire.get("wire_version")),
-        }
+    def _change_doc(self, latest: Doc | None, article_id: str, decision: str | None, note: str, action: str,
+                    batch: str, uid: str = "") -> Doc:
+        doc = change_doc(latest, article_id, decision, note, action, batch, user=self.user, host=self.host,
+                         uid=uid)
+        self._undo.remember(doc["uid"])
+        return doc
 
     def _decide_doc(self, article: Article | str, value: str | None, note: str, batch: str,
-                    title: str, source: str, url: str, uid: str = "") -> Doc:
-        wire: Doc = {"version": ""}
-        if isinstance(article, Article):
-            article_id = article.id
-            title, source, url = title or article.title, source or article.source, url or article.url
-            wire = {"version": article.content_hash,  # which version of the story was decided
-                    "urgency": article.urgency, "slugline": article.slugline, "wire_version": article.version}
-        else:
-            article_id = str(article)
-        if not article_id:
-            raise ValueError("an article id is required")
+                    title: str, source: str, url: str, uid: str = "", story: str = "") -> Doc:
+        article_id = article.id if isinstance(article, Article) else str(article)
         latest = self._journal.log.latest(article_id)
-        if latest is not None:
-            title = title or _text(latest.get("title"), "title")
-            source = source or _text(latest.get("source"))
-            url = url or _text(latest.get("url"), "url")
-            note = note or _text(latest.get("note"), "note")
-            if not isinstance(article, Article):  # by id only: the story's wire fields carry forward
-                wire = {**latest, "version": ""}
-        action = "decide" if value else "clear"
-        return self._new_doc(article_id, value, note, action, batch, title, source, url, uid, wire)
+        doc = decide_doc(latest, article, value, note, batch, title, source, url, user=self.user,
+                         host=self.host, uid=uid, story=story)
+        self._undo.remember(doc["uid"])
+        return doc
 
     # ---- public API: changes ---------------------------------------------------------------------
     def decide(self, article: Article | str, decision: Decision | str | None, note: str = "", *,
                batch: str = "", title: str = "", source: str = "", url: str = "",
-               uid: str = "") -> DecisionEvent:
+               uid: str = "", story: str = "") -> DecisionEvent:
         """Record a decision (None or "clear": clear it) durably; returns the event written.
 
         `uid`: the event's id when the caller made one (new_uid()) to know the event before it is
@@ -180,18 +155,20 @@ class DecisionStore:
         """
         value = decision_value(decision)
         return self._journal.write(
-            lambda: [self._decide_doc(article, value, note, batch, title, source, url, uid)])[0]
+            lambda: [self._decide_doc(article, value, note, batch, title, source, url, uid, story)])[0]
 
     def decide_many(self, articles: Sequence[Article | str], decision: Decision | str | None,
-                    note: str = "", *, uids: Sequence[str] | None = None) -> list[DecisionEvent]:
+                    note: str = "", *, uids: Sequence[str] | None = None,
+                    stories: Sequence[str] | None = None) -> list[DecisionEvent]:
         """The same decision for several articles: one batch id, one durable write (`uids`: as in decide)."""
         value = decision_value(decision)
         batch = secrets.token_hex(6)
         given = list(uids) if uids is not None else [""] * len(articles)
-        if len(given) != len(articles):
-            raise ValueError("uids must give one id per article")
-        return self._journal.write(lambda: [self._decide_doc(a, value, note, batch, "", "", "", u)
-                                    for a, u in zip(articles, given, strict=False)])
+        rows = list(stories) if stories is not None else [""] * len(articles)
+        if len(given) != len(articles) or len(rows) != len(articles):
+            raise ValueError("uids and stories must give one id per article")
+        return self._journal.write(lambda: [self._decide_doc(a, value, note, batch, "", "", "", u, r)
+                                    for a, u, r in zip(articles, given, rows, strict=True)])
 
     def undo(self, article_ids: str | Sequence[str]) -> list[DecisionEvent]:
         """Return each article to the state before its latest change (see module docstring)."""
@@ -206,9 +183,7 @@ class DecisionStore:
                 if target is None:
                     continue
                 decision, note = target
-                last = history[-1]
-                docs.append(self._new_doc(article_id, decision, note, "undo", batch,
-                                          last.get("title"), last.get("source"), last.get("url")))
+                docs.append(self._change_doc(history[-1], article_id, decision, note, "undo", batch))
             return docs
 
         return self._journal.write(build)
@@ -217,9 +192,9 @@ class DecisionStore:
         """Replace the note of an article (also with ""), keeping its decision (`uid`: as in decide)."""
 
         def build() -> list[Doc]:
-            latest = self._journal.log.latest(article_id) or {}
-            return [self._new_doc(article_id, decision_or_none(latest.get("decision")), note, "note", "",
-                                  latest.get("title"), latest.get("source"), latest.get("url"), uid)]
+            latest = self._journal.log.latest(article_id)
+            decision = decision_or_none(latest.get("decision")) if latest is not None else None
+            return [self._change_doc(latest, article_id, decision, note, "note", "", uid)]
 
         return self._journal.write(build)[0]
 
@@ -244,8 +219,8 @@ class DecisionStore:
             plan, found = self._undo.plan(wanted, self._journal.log.history, given)
             conflicts[:] = found
             batch = secrets.token_hex(6) if len(plan) > 1 else ""
-            return [self._new_doc(aid, decision, note, "undo", batch, last.get("title"), last.get("source"),
-                                  last.get("url"), made.get(aid, "")) for aid, decision, note, last in plan]
+            return [self._change_doc(last, aid, decision, note, "undo", batch, made.get(aid, ""))
+                    for aid, decision, note, last in plan]
 
         try:
             written = self._journal.write(build)

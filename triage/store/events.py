@@ -1,4 +1,10 @@
-"""Decision events as stored documents: field names, normalisation, fast conversion to DecisionEvent."""
+"""Decision events as stored documents: field names, normalisation, fast conversion to DecisionEvent.
+
+The stored keys are those files and tables have always held; where DecisionEvent's attribute is named
+otherwise (`version` holds the text's hash, `wire_version` the agency's version) KEY_TO_ATTR maps them,
+here and nowhere else. Files written before the rename, and triage versions before it sharing one
+file or database, so read and write the same documents.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,8 @@ from triage.model import Decision, DecisionEvent
 from triage.store.lines import TEXT_FIELDS, check_event
 
 __all__ = [
-    "EVENT_KEYS", "SCHEMA_VERSION", "WIRE_KEYS", "at_key", "decision_or_none", "fitted_event", "iso_key",
+    "EVENT_KEYS", "KEY_TO_ATTR", "SCHEMA_VERSION", "WIRE_KEYS",
+    "at_key", "decision_or_none", "fitted_event", "iso_key",
     "new_uid",
     "normalise_doc", "to_doc", "to_event", "undo_target", "utc_now_iso",
 ]
@@ -19,15 +26,18 @@ __all__ = [
 SCHEMA_VERSION = 2
 WIRE_KEYS = ("urgency", "slugline", "wire_version")  # optional: events written before them lack them
 EVENT_KEYS = ("article_id", "decision", "note", "user", "host", "at", "title", "source", "url", "action",
-              "batch", "uid", "version", *WIRE_KEYS)
+              "batch", "uid", "version", *WIRE_KEYS, "story")
+# stored key -> DecisionEvent attribute, where the two differ (the stored keys stay as files hold them)
+KEY_TO_ATTR = {"version": "content_hash", "wire_version": "version"}
 ACTIONS = ("decide", "clear", "undo", "note")
 
 _DECISIONS: dict[Any, Decision | None] = {d.value: d for d in Decision}
 _DEFAULTS: dict[str, Any] = {
     f.name: (f.default if f.default is not MISSING else None) for f in fields(DecisionEvent)
 }
-_DEFAULTS.update(uid="", version="")
+_DEFAULTS.update(uid="", content_hash="")
 _KEYSET = frozenset(EVENT_KEYS)
+_ATTRS = tuple((key, KEY_TO_ATTR.get(key, key)) for key in EVENT_KEYS)
 _FAST = hasattr(DecisionEvent, "__dict__") and "__slots__" not in DecisionEvent.__dict__
 
 
@@ -55,10 +65,12 @@ def to_event(doc: dict[str, Any]) -> DecisionEvent:
     values = dict(_DEFAULTS)
     if doc.keys() <= _KEYSET:  # the usual case: nothing but event fields (some may be missing)
         values.update(doc)
+        values["content_hash"] = doc.get("version", "")
+        values["version"] = values.pop("wire_version", "")
     else:
-        for key in EVENT_KEYS:
+        for key, attr in _ATTRS:
             if key in doc:
-                values[key] = doc[key]
+                values[attr] = doc[key]
     try:
         values["decision"] = _DECISIONS.get(values["decision"])
     except TypeError:  # an unhashable value written by hand (a list): no decision
@@ -72,7 +84,7 @@ def to_event(doc: dict[str, Any]) -> DecisionEvent:
 
 def to_doc(event: DecisionEvent) -> dict[str, Any]:
     """A DecisionEvent as a stored document (decision as its string value, null when cleared)."""
-    doc = {key: getattr(event, key) for key in EVENT_KEYS}
+    doc = {key: getattr(event, attr) for key, attr in _ATTRS}
     doc["decision"] = event.decision.value if event.decision is not None else None
     return doc
 

@@ -25,7 +25,7 @@ __all__ = [
 MAX_LINE = 1 << 20
 MAX_DEPTH = 64  # nesting a line may have (an event has two levels)
 TEXT_FIELDS = ("note", "user", "host", "title", "source", "url", "action", "batch", "uid", "version",
-               "slugline", "wire_version")
+               "slugline", "wire_version", "story")
 DECISION_VALUES = ("follow-up", "archive", "flag")
 # How far past the newest id it holds a record's own id may reach: a line never moves the store's
 # numbering further than this, whatever id it says it has (see own_id).
@@ -112,7 +112,8 @@ def decode_json(text: str, *, max_depth: int | None = MAX_DEPTH, strict: bool = 
     wherever it is shown) only what does not parse at all."""
     if max_depth is not None and not _depth_ok(text, max_depth):
         raise ValueError(f"nested more than {max_depth} levels deep")
-    obj, end = _decode(text, _SPACE.match(text).end(), strict)
+    start = _SPACE.match(text)  # always matches: the pattern may match nothing
+    obj, end = _decode(text, start.end() if start else 0, strict)
     if text[end:].strip():
         raise ValueError("not valid JSON: Extra data")
     return obj

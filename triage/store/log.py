@@ -109,7 +109,7 @@ class EventLog:
         at = bisect.bisect_left(self.ids, doc_id)
         if at < len(self.ids) and self.ids[at] == doc_id and self.docs[at] == doc:
             return True  # the usual case: a compaction cut short left the line in the journal
-        return any(self.docs[i] == doc for i in self.hist.get(doc.get("article_id"), ()))
+        return any(self.docs[i] == doc for i in self.hist.get(str(doc.get("article_id")), ()))
 
     def latest(self, article_id: str) -> Doc | None:
         """The latest event of an article, pending ones included."""

@@ -33,11 +33,12 @@ def store_name(location: str | os.PathLike[str]) -> str:
 
 def open_store(location: str | os.PathLike[str], *, group_share: bool = False, compact_every: int = 1000,
                rescue_dirs: Sequence[str | os.PathLike[str]] | None = None, user: str | None = None,
-               host: str | None = None, replay: bool = True) -> Store:
+               host: str | None = None, replay: bool = True, read_only: bool = False) -> Store:
     """The store at `location`: PostgreSQL for a postgresql:// URL, else the TinyDB file.
 
     `user` names the writer of a file store only: on PostgreSQL the database role does (the URL's
-    user, or libpq's default). StoreError, one sentence, when the location cannot be used."""
+    user, or libpq's default). `read_only`: a reader (`triage decisions`) that never writes, not even a
+    replay or a schema upgrade. StoreError, one sentence, when the location cannot be used."""
     if isinstance(location, str) and is_server_url(location):
         try:
             import psycopg  # noqa: F401 - only to learn whether the extra is installed
@@ -48,10 +49,11 @@ def open_store(location: str | os.PathLike[str], *, group_share: bool = False, c
         from triage.store.pg.store import PostgresStore
 
         try:
-            return PostgresStore(location.strip(), host=host, rescue_dirs=rescue_dirs, replay=replay)
+            return PostgresStore(location.strip(), host=host, rescue_dirs=rescue_dirs, replay=replay,
+                                 read_only=read_only)
         except UrlError as exc:
             raise StoreError(str(exc)) from None
     from triage.store.decisions import DecisionStore
 
     return DecisionStore(location, group_share=group_share, compact_every=compact_every,
-                         rescue_dirs=rescue_dirs, user=user, host=host, replay=replay)
+                         rescue_dirs=rescue_dirs, user=user, host=host, replay=replay, read_only=read_only)

@@ -22,7 +22,7 @@ from typing import Any
 from triage.model import Decision, DecisionEvent
 from triage.store.events import at_key, iso_key
 
-__all__ = ["EventQuery", "decision_value", "haystack"]
+__all__ = ["EventQuery", "decision_value", "haystack", "one_row_per_story", "recorded_story"]
 
 _CLEAR_WORDS = ("clear", "cleared", "none", "undecided")
 _ANY = object()  # any decision
@@ -172,3 +172,28 @@ class EventQuery:
                     continue
             out.append(event)
         return out
+
+def one_row_per_story(events: Mapping[str, DecisionEvent], story_of: Callable[[str], str]
+                      ) -> dict[str, DecisionEvent]:
+    """Current events by article id, one per story: a decision made on a list row is written for every
+    version and near-duplicate the row stands for, and is one decision to a person. Events of one story
+    (`story_of`: the list row an article id belongs to) that say the same (decision and note) become the
+    row's own event, else the newest; a story whose members were decided apart keeps each of them."""
+    by_story: dict[str, list[DecisionEvent]] = {}
+    for ev in events.values():
+        by_story.setdefault(story_of(ev.article_id), []).append(ev)
+    out: dict[str, DecisionEvent] = {}
+    for story, evs in by_story.items():
+        if len(evs) > 1 and len({(ev.decision, ev.note) for ev in evs}) == 1:
+            own = next((ev for ev in evs if ev.article_id == story), None)
+            evs = [own or max(evs, key=lambda ev: ev.at)]
+        for ev in evs:
+            out[ev.article_id] = ev
+    return out
+
+
+def recorded_story(events: Mapping[str, DecisionEvent]) -> Callable[[str], str]:
+    """The list row each event of `events` (by article id) was decided on, as its event says: the
+    `story` recorded when a duplicate group was decided, else the article itself. For a reader that
+    has no catalog (the CLI's exports)."""
+    return lambda aid: (ev.story or aid) if (ev := events.get(aid)) is not None else aid

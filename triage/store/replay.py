@@ -22,9 +22,11 @@ from triage.store.events import at_key, new_uid, to_doc, to_event, utc_now_iso
 from triage.store.rescue import (
     ReplayReport,
     RescueResult,
+    Waiting,
     locked_rescue_files,
     rescue_candidates,
     retire,
+    waiting_rescue_files,
     write_rescue,
 )
 from triage.store.sync import EventJournal, reason_of
@@ -42,6 +44,10 @@ class Rescuer:
         self.dirs = list(dirs)
         self.user = user
         self.host = host
+
+    def waiting(self) -> Waiting:
+        """The rescue files there are for this store (looked at, not read, not replayed)."""
+        return waiting_rescue_files(self.journal.path, self.dirs)
 
     def _any_exists(self) -> bool:
         for target, _ in rescue_candidates(self.journal.path, self.dirs):

@@ -37,7 +37,7 @@ from triage.store.lines import check_event, decode_line, split_lines
 from triage.store.lock import flock_until
 
 __all__ = [
-    "RESCUE_SUFFIX", "ReplayReport", "RescueResult", "default_rescue_dirs", "locked_rescue_files",
+    "RESCUE_SUFFIX", "ReplayReport", "RescueResult", "Waiting", "default_rescue_dirs", "locked_rescue_files",
     "rescue_candidates", "rescue_path", "write_rescue",
 ]
 
@@ -287,6 +287,38 @@ def _read_locked(target: Path, fallback: bool, store: str, deadline: float) -> R
             continue  # a name clash with another decisions file's rescue file: not ours
         docs.append(doc)
     return RescueFile(target, fd, docs, damaged)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """The rescue files of a store as a reader finds them: looked at (lstat), never read or changed."""
+
+    paths: tuple[Path, ...] = ()  # this user's own: the next start that writes replays them
+    refused: tuple[tuple[Path, str], ...] = ()  # never replayed: not this user's own, or others may write
+
+    def lines(self, store: str) -> list[str]:
+        """What a reader tells the user, one sentence a file."""
+        out = [f"decisions an earlier session could not save wait in {path}; they are not listed here, and "
+               f"the next `triage` or `triage decide` on {store} saves them." for path in self.paths]
+        out += [f"{path}: not replayed ({why}); it was left as it is." for path, why in self.refused]
+        return out
+
+
+def waiting_rescue_files(path: Path, dirs: Sequence[Path]) -> Waiting:
+    """The rescue files there are for the store whose own rescue file is `rescue_path(path)`."""
+    own: list[Path] = []
+    refused: list[tuple[Path, str]] = []
+    for target, _fallback in rescue_candidates(path, dirs):
+        try:
+            st = os.lstat(target)
+        except OSError:
+            continue
+        why = "a symbolic link, not followed" if stat.S_ISLNK(st.st_mode) else _owned(st)
+        if why:
+            refused.append((target, why))
+        else:
+            own.append(target)
+    return Waiting(tuple(own), tuple(refused))
 
 
 @contextmanager

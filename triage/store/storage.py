@@ -333,7 +333,8 @@ class JournalStorage(Storage):
                 os.close(fd)
         else:  # lines appended while the temp file was written move to a fresh journal
             replace(write_temp(self.journal, tail, self.mode, st), self.journal)
-            self._j_ino = stat_or_none(self.journal).st_ino
+            fresh = stat_or_none(self.journal)
+            self._j_ino = fresh.st_ino if fresh is not None else None
         self._j_offset = len(tail)
         self._j_lines = self.journal_records = tail.count(b"\n")
         return True

@@ -32,8 +32,10 @@ def reason_of(exc: OSError | StoreError) -> str:
 class EventJournal:
     """The event log of one decisions file, its lock and its storage (see module docstring)."""
 
-    def __init__(self, path: Path, *, group_share: bool = False, lock_timeout: float = 10.0) -> None:
+    def __init__(self, path: Path, *, group_share: bool = False, lock_timeout: float = 10.0,
+                 read_only: bool = False) -> None:
         self.path = path
+        self.read_only = read_only  # never writes: an older schema is upgraded in memory only
         self.storage = JournalStorage(path, group_share=group_share, lock_timeout=lock_timeout)
         self.mutex = threading.RLock()
         self.log = EventLog()
@@ -95,7 +97,7 @@ class EventJournal:
             if norm is not None:
                 migrated[key] = norm
         self.meta = self.new_meta()
-        if self.path.exists():
+        if self.path.exists() and not self.read_only:
             try:
                 with self.storage.locked():
                     self.migrated_backup = self.storage.backup(f".v{version}.bak")
@@ -177,6 +179,8 @@ class EventJournal:
         with self.mutex:
             if self.closed:
                 raise StoreError(f"{self.path}: the decision store is closed.")
+            if self.read_only:
+                raise StoreError(f"{self.path}: the decision store was opened for reading only.")
             docs: list[Doc] | None = None
             try:
                 with self.storage.locked():

@@ -40,7 +40,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from triage.infra.atomic import make_dirs
 from triage.infra.sanitize import sanitize_line
 from triage.model import Article, Decision, DecisionEvent
-from triage.store.build import decide_doc, new_doc
+from triage.store.build import change_doc, decide_doc
 from triage.store.errors import NewerSchemaError, PendingWriteError, StoreError
 from triage.store.events import (
     EVENT_KEYS,
@@ -60,10 +60,12 @@ from triage.store.query import EventQuery, decision_value
 from triage.store.rescue import (
     ReplayReport,
     RescueResult,
+    Waiting,
     default_rescue_dirs,
     locked_rescue_files,
     rescue_candidates,
     retire,
+    waiting_rescue_files,
     write_rescue,
 )
 from triage.store.undo import SessionUndo, UndoResult
@@ -76,11 +78,11 @@ Doc = dict[str, Any]
 CHANNEL = "triage_events"
 WRITE_LOCK = (0x7472, 1)  # pg_advisory_xact_lock keys every writer of triage.events takes
 _COLUMNS = ("uid", "article_id", "decision", "note", "host", "at", "title", "source", "url", "action",
-            "batch", "version", "urgency", "slugline", "wire_version")
+            "batch", "version", "urgency", "slugline", "wire_version", "story")
 _SELECT = ("SELECT id, uid, article_id, decision, note, username, host, at, title, source, url, action, "
-           "batch, version, urgency, slugline, wire_version FROM triage.events")
+           "batch, version, urgency, slugline, wire_version, story FROM triage.events")
 _ROW_KEYS = ("uid", "article_id", "decision", "note", "user", "host", "at", "title", "source", "url",
-             "action", "batch", "version", "urgency", "slugline", "wire_version")
+             "action", "batch", "version", "urgency", "slugline", "wire_version", "story")
 _SAFETY_SECONDS = 5.0  # refresh() asks the server for new rows at least this often
 _RECONNECT_SECONDS = 0.5  # refresh() tries a lost server no more often than this
 STATEMENT_TIMEOUT = "5s"  # a write waits no longer (unless the URL's options set statement_timeout)
@@ -113,7 +115,7 @@ class PostgresStore:
 
     def __init__(self, url: str, *, host: str | None = None,
                  rescue_dirs: Sequence[str | os.PathLike[str]] | None = None, replay: bool = True,
-                 connect_timeout: float = 3.0) -> None:
+                 connect_timeout: float = 3.0, read_only: bool = False) -> None:
         check_url(url)
         self.name = display_name(url)
         try:
@@ -139,7 +141,8 @@ class PostgresStore:
         self._closed = False
         self._inflight: list[Doc] = []  # events being written right now (seen by rescue())
         self._built = False  # the write in progress has built its events
-        self._want_replay = replay
+        self._want_replay = replay and not read_only
+        self._read_only = read_only  # a reader: never replays, never writes
         self._next_try = 0.0
         self._next_check = 0.0
         self.replayed: ReplayReport | None = None
@@ -171,6 +174,10 @@ class PostgresStore:
     def pending(self) -> int:
         """Events accepted in memory but not yet durable (they are retried)."""
         return len(self._log.pending)
+
+    def waiting_rescue(self) -> Waiting:
+        """This user's rescue files for this server that no start has replayed yet."""
+        return waiting_rescue_files(self._rescue_path, self.rescue_dirs[1:])
 
     @property
     def connected(self) -> bool:
@@ -309,6 +316,8 @@ class PostgresStore:
         with self._mutex:
             if self._closed:
                 raise StoreError(f"{self.name}: the decision store is closed.")
+            if self._read_only:
+                raise StoreError(f"{self.name}: the decision store was opened for reading only.")
             self._built = False
             try:
                 docs = self._transact(build)
@@ -345,39 +354,41 @@ class PostgresStore:
             return len(self._log.pending)
 
     # ---- public API: changes ---------------------------------------------------------------------
-    def _doc(self, article_id: str, decision: str | None, note: str, action: str, batch: str, title: Any,
-             source: Any, url: Any, uid: str = "") -> Doc:
-        doc = new_doc(article_id, decision, note, action, batch, title, source, url, user=self.user,
-                      host=self.host, wire=self._log.latest(article_id) or {}, uid=uid)
+    def _change_doc(self, latest: Doc | None, article_id: str, decision: str | None, note: str, action: str,
+                    batch: str, uid: str = "") -> Doc:
+        doc = change_doc(latest, article_id, decision, note, action, batch, user=self.user, host=self.host,
+                         uid=uid)
         self._undo.remember(doc["uid"])
         return doc
 
     def _decide_doc(self, article: Article | str, value: str | None, note: str, batch: str, title: str,
-                    source: str, url: str, uid: str) -> Doc:
+                    source: str, url: str, uid: str, story: str = "") -> Doc:
         article_id = article.id if isinstance(article, Article) else str(article)
         doc = decide_doc(self._log.latest(article_id), article, value, note, batch, title, source, url,
-                         user=self.user, host=self.host, uid=uid)
+                         user=self.user, host=self.host, uid=uid, story=story)
         self._undo.remember(doc["uid"])
         return doc
 
     def decide(self, article: Article | str, decision: Decision | str | None, note: str = "", *,
                batch: str = "", title: str = "", source: str = "", url: str = "",
-               uid: str = "") -> DecisionEvent:
+               uid: str = "", story: str = "") -> DecisionEvent:
         """Record a decision (None or "clear": clear it) durably; returns the event written."""
         value = decision_value(decision)
         return self._write(
-            lambda: [self._decide_doc(article, value, note, batch, title, source, url, uid)])[0]
+            lambda: [self._decide_doc(article, value, note, batch, title, source, url, uid, story)])[0]
 
     def decide_many(self, articles: Sequence[Article | str], decision: Decision | str | None,
-                    note: str = "", *, uids: Sequence[str] | None = None) -> list[DecisionEvent]:
+                    note: str = "", *, uids: Sequence[str] | None = None,
+                    stories: Sequence[str] | None = None) -> list[DecisionEvent]:
         """The same decision for several articles: one batch id, one transaction."""
         value = decision_value(decision)
         batch = secrets.token_hex(6)
         given = list(uids) if uids is not None else [""] * len(articles)
-        if len(given) != len(articles):
-            raise ValueError("uids must give one id per article")
-        return self._write(lambda: [self._decide_doc(a, value, note, batch, "", "", "", u)
-                                    for a, u in zip(articles, given, strict=False)])
+        rows = list(stories) if stories is not None else [""] * len(articles)
+        if len(given) != len(articles) or len(rows) != len(articles):
+            raise ValueError("uids and stories must give one id per article")
+        return self._write(lambda: [self._decide_doc(a, value, note, batch, "", "", "", u, r)
+                                    for a, u, r in zip(articles, given, rows, strict=True)])
 
     def undo(self, article_ids: str | Sequence[str]) -> list[DecisionEvent]:
         """Return each article to the state before its latest change, whoever made it."""
@@ -391,9 +402,7 @@ class PostgresStore:
                 target = undo_target(history)
                 if target is None:
                     continue
-                last = history[-1]
-                docs.append(self._doc(article_id, target[0], target[1], "undo", batch, last.get("title"),
-                                      last.get("source"), last.get("url")))
+                docs.append(self._change_doc(history[-1], article_id, target[0], target[1], "undo", batch))
             return docs
 
         return self._write(build)
@@ -402,9 +411,9 @@ class PostgresStore:
         """Replace the note of an article (also with ""), keeping its decision."""
 
         def build() -> list[Doc]:
-            latest = self._log.latest(article_id) or {}
-            return [self._doc(article_id, decision_or_none(latest.get("decision")), note, "note", "",
-                              latest.get("title"), latest.get("source"), latest.get("url"), uid)]
+            latest = self._log.latest(article_id)
+            decision = decision_or_none(latest.get("decision")) if latest is not None else None
+            return [self._change_doc(latest, article_id, decision, note, "note", "", uid)]
 
         return self._write(build)[0]
 
@@ -421,8 +430,8 @@ class PostgresStore:
             plan, found = self._undo.plan(wanted, self._log.history, given)
             conflicts[:] = found
             batch = secrets.token_hex(6) if len(plan) > 1 else ""
-            return [self._doc(aid, decision, note, "undo", batch, last.get("title"), last.get("source"),
-                              last.get("url"), made.get(aid, "")) for aid, decision, note, last in plan]
+            return [self._change_doc(last, aid, decision, note, "undo", batch, made.get(aid, ""))
+                    for aid, decision, note, last in plan]
 
         try:
             written = self._write(build)

@@ -87,7 +87,7 @@ class Deciding:
         noun = f"{n} articles {what}" if n > 1 else f"article {what}"
         if saved.error:
             why = saved.error.rstrip(".")
-            kept = "" if "retried" in why else ". It is kept in memory and retried"
+            kept = "" if saved.retrying else ". It is kept in memory and retried"
             self.host.tell(f"NOT saved yet ({noun}): {why}{kept}.", severity="error", timeout=8)
         else:
             self.host.tell(f"Saved: {noun}.", timeout=2)
