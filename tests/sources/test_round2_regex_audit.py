@@ -32,7 +32,6 @@ KNOWN_QUADRATIC: dict[tuple[str, str], str] = {
     ("triage.sources.readers.anpa", "_WRITER"): "2.5 s on 'ap ' x 6,666",
     ("triage.sources.readers.ninjs_rules", "_VERSION"): "3.1 s on ' \\n' x 10,000",
     ("triage.sources.readers.wirexml", "_PROLOG"): "over 30 s of CPU on 20,000 characters",
-    ("triage.store.export", "_FORMULA"): "2.2 s on 20,000 spaces",
 }
 
 _CHILD = r"""

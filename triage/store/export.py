@@ -130,14 +130,22 @@ def _table(events: Sequence[DecisionEvent], width: int) -> str:
 
 # Cells a spreadsheet would run as a formula (OWASP CSV injection): =, +, -, @, tab and CR first, also
 # after leading spaces or newlines, and their full-width forms, which some spreadsheets convert.
-_FORMULA = re.compile(r"[\s]*[=+\-@\t\r\uff1d\uff0b\uff0d\uff20]")
+_FORMULA_FIRST = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
+
+
+def _is_formula(text: str) -> bool:
+    """True when a spreadsheet would run the cell: a formula character after any leading white space,
+    or a tab or CR among that white space (one scan, whatever the cell holds)."""
+    rest = text.lstrip()
+    lead = text[: len(text) - len(rest)]
+    return "\t" in lead or "\r" in lead or rest[:1] in _FORMULA_FIRST
 
 
 def csv_cell(value: Any) -> str:
     """A CSV cell that is safe to open: no control characters (newlines and tabs stay inside the quoted
     cell), and a ' before anything a spreadsheet would take as a formula."""
     text = sanitize(value)
-    return "'" + text if _FORMULA.match(text) else text
+    return "'" + text if _is_formula(text) else text
 
 
 def _csv(events: Iterable[DecisionEvent]) -> str:
