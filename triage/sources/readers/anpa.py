@@ -13,11 +13,12 @@ from pathlib import Path
 
 from triage.model import Article
 from triage.sources.base import Rejected, WireFields, make_article
+from triage.sources.readers.framed import FramedReader
 from triage.sources.readers.iptc7901 import dateline_of, ednote_split
 from triage.sources.readers.urgency import urgency_of
 from triage.sources.readers.versions import advisory, take_key
 
-__all__ = ["looks_like_anpa", "read_anpa"]
+__all__ = ["READER", "looks_like_anpa", "read_anpa"]
 
 _START = re.compile(rb"^[\r\n ]*\x16*\x01[A-Za-z]\d{4}\x1f")
 _SELECTOR = re.compile(r"^\s*([A-Za-z])\s([A-Za-z])[\x13\x14]?[\x11\x12]?\s+(?P<slug>\S+)(?P<rest>.*?)\s*$")
@@ -149,3 +150,6 @@ def read_anpa(text: str, path: Path, source: str) -> list[Article]:
             wire=w,
         )
     ]
+
+
+READER = FramedReader("anpa", looks_like_anpa, re.compile(r"\x16*\x01[A-Za-z]\d{4}\x1f"), read_anpa)

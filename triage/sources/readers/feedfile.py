@@ -15,13 +15,21 @@ from pathlib import Path
 from typing import Any
 
 from triage.infra.text import clean_line
-from triage.model import Article, Problem
+from triage.model import Article, Problem, ProblemKind
 from triage.sources.base import Rejected, WireFields, controls_restored, controls_to_stand_ins, make_article
 from triage.sources.decode import decode_bytes
+from triage.sources.reader import Reader, Sample
 from triage.sources.readers.html import html_to_text
 from triage.sources.readers.plaintext import split_paragraphs, strip_furniture
 
-__all__ = ["doctype_span", "entries_to_articles", "is_binary_not_feed", "looks_like_feed", "parse_feed_bytes"]
+__all__ = [
+    "READER",
+    "doctype_span",
+    "entries_to_articles",
+    "is_binary_not_feed",
+    "looks_like_feed",
+    "parse_feed_bytes",
+]
 
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _SUBSET_END = re.compile(rb"\][ \t\n\r\f\v]*>")  # the end of a DOCTYPE's internal subset
@@ -343,3 +351,23 @@ def read_feed_file(data: bytes, path: Path, source: str, problems: list[Problem]
         raise Rejected("is an HTML page, not a feed")
     articles, _ = parse_feed_bytes(data, path, source, problems)
     return articles
+
+
+class _FeedReader(Reader):
+    """An RSS or Atom feed saved to a file: by its name, or a file of no firmer kind that opens with a
+    feed's root element."""
+
+    kind = "feed"
+    extensions = frozenset({".xml", ".rss", ".atom", ".rdf"})
+
+    def claims(self, sample: Sample) -> bool:
+        return sample.named == "feed" or (sample.named in ("", "text") and looks_like_feed(sample.opening))
+
+    def read(self, sample: Sample, source: str, problems: list[Problem]) -> list[Article]:
+        # A text feed with a few NUL or other control bytes is not binary (its controls are removed).
+        if is_binary_not_feed(sample.data):
+            raise Rejected("is a binary file, not an RSS or Atom feed", ProblemKind.UNSUPPORTED)
+        return read_feed_file(sample.data, sample.path, source, problems)
+
+
+READER = _FeedReader()

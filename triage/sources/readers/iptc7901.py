@@ -18,10 +18,11 @@ from pathlib import Path
 from triage.model import Article
 from triage.sources.base import Rejected, WireFields, make_article
 from triage.sources.readers.agency_copy import NOTEBOOK, designator_line, is_filler, notebook_note
+from triage.sources.readers.framed import FramedReader
 from triage.sources.readers.urgency import urgency_of
 from triage.sources.readers.versions import TakeKey, advisory, take_key
 
-__all__ = ["closing_time", "dateline_of", "ednote_split", "looks_like_7901", "read_7901"]
+__all__ = ["READER", "closing_time", "dateline_of", "ednote_split", "looks_like_7901", "read_7901"]
 
 SOH, STX, ETX, EOT = "\x01", "\x02", "\x03", "\x04"
 _HEADER = re.compile(r"^\s*([A-Za-z]{1,12})(\d{1,6})\s+(\d)\s+([A-Za-z]{1,3})\s+(\d{1,6})\b[ \t]*(.*)$")
@@ -200,3 +201,6 @@ def read_7901(text: str, path: Path, source: str) -> list[Article]:
     return [
         make_article(title=title, text="\n\n".join(paras), path=path, source=source, published=when, wire=w)
     ]
+
+
+READER = FramedReader("7901", looks_like_7901, re.compile(r"\x01"), read_7901)

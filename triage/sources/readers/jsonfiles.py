@@ -10,14 +10,27 @@ article made of its `description`.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from triage.model import Article, Problem
 from triage.sources.base import Rejected, as_text, make_article
+from triage.sources.reader import Sample, TextReader
 from triage.sources.readers.html import html_to_text
 
-__all__ = ["article_from_object", "is_json_feed", "loads", "read_json", "read_json_feed", "read_jsonl"]
+__all__ = [
+    "JSON",
+    "JSON_LINES",
+    "article_from_object",
+    "is_json_feed",
+    "json_document",
+    "loads",
+    "read_json",
+    "read_json_feed",
+    "read_jsonl",
+    "states_ninjs_keys",
+]
 
 # Where article text is found. A lone object needs one of _BODY_KEYS (or a title with a _LEAD_KEYS text
 # and some article metadata): a manifest's "description" alone does not make an article.
@@ -314,3 +327,57 @@ def read_json_feed(
     if not articles and items:
         raise Rejected("is a JSON Feed with no readable items")
     return articles
+
+
+_NINJS_KEY = re.compile(rb'"(uri|\$schema|\$standard)"\s*:')
+
+
+def states_ninjs_keys(sample: Sample) -> bool:
+    """JSON (opening with an object or a list) that names a ninjs identity key ("uri", "$schema") in its
+    first 200 KB, whatever the file is called (but not JSON Lines, or mail)."""
+    return (
+        sample.named not in ("eml", "mbox", "jsonl")
+        and sample.opening[:1] in (b"{", b"[")
+        and _NINJS_KEY.search(sample.data[:200_000]) is not None
+    )
+
+
+def json_document(sample: Sample) -> Any:
+    """The sample's JSON document, parsed once for every reader that asks (None when it does not parse)."""
+
+    def parse() -> Any:
+        text = sample.text
+        if not text.lstrip().startswith(("{", "[")):
+            return None
+        try:
+            return loads(text)
+        except Rejected:
+            return None
+
+    return sample.memo("json", parse)
+
+
+class _JsonReader(TextReader):
+    kind = "json"
+    extensions = frozenset({".json"})
+
+    def claims(self, sample: Sample) -> bool:
+        return sample.named == "json" or states_ninjs_keys(sample)
+
+    def read_text(self, text: str, path: Path, source: str, problems: list[Problem]) -> list[Article]:
+        return read_json(text, path, source, problems)
+
+
+class _JsonLinesReader(TextReader):
+    kind = "jsonl"
+    extensions = frozenset({".jsonl", ".ndjson"})
+
+    def claims(self, sample: Sample) -> bool:
+        return sample.named == "jsonl"
+
+    def read_text(self, text: str, path: Path, source: str, problems: list[Problem]) -> list[Article]:
+        return read_jsonl(text, path, source, problems)
+
+
+JSON = _JsonReader()
+JSON_LINES = _JsonLinesReader()

@@ -11,9 +11,12 @@ from pathlib import Path
 
 from triage.model import Article, Problem
 from triage.sources.base import Rejected, iso_date, make_article
+from triage.sources.reader import Reader, Sample, binary_refused
 from triage.sources.readers.html import extract_html, html_to_text
 
 __all__ = [
+    "MAILBOX",
+    "MESSAGE",
     "decode_header_text",
     "looks_like_mbox",
     "looks_like_message",
@@ -227,3 +230,36 @@ def read_mbox(data: bytes, path: Path, source: str, problems: list[Problem]) -> 
     if not articles:
         raise Rejected("holds no readable messages")
     return articles
+
+
+class _MessageReader(Reader):
+    """One RFC 822 message: an .eml file, or any file that opens with a mail header block."""
+
+    kind = "eml"
+    extensions = frozenset({".eml"})
+
+    def claims(self, sample: Sample) -> bool:
+        return sample.named == "eml" or (sample.named != "mbox" and looks_like_message(sample.head))
+
+    def read(self, sample: Sample, source: str, problems: list[Problem]) -> list[Article]:
+        binary_refused(sample, "an e-mail message")
+        return read_eml(sample.data, sample.path, source)
+
+
+class _MailboxReader(Reader):
+    """An mbox file: by its name, or a file of no firmer kind that opens with a "From " envelope."""
+
+    kind = "mbox"
+    extensions = frozenset({".mbox", ".mbx"})
+
+    def claims(self, sample: Sample) -> bool:
+        unnamed = sample.named in ("", "text")
+        return sample.named == "mbox" or (unnamed and looks_like_mbox(sample.data[:4096]))
+
+    def read(self, sample: Sample, source: str, problems: list[Problem]) -> list[Article]:
+        binary_refused(sample, "a mailbox")
+        return read_mbox(sample.data, sample.path, source, problems)
+
+
+MESSAGE = _MessageReader()
+MAILBOX = _MailboxReader()

@@ -12,9 +12,11 @@ from urllib.parse import urlsplit
 
 from triage.model import Article, Problem
 from triage.sources.base import Rejected, WireFields, make_article
+from triage.sources.reader import Sample
 from triage.sources.readers.html import html_to_text
 from triage.sources.readers.nitf import nitf_story
 from triage.sources.readers.versions import advisory
+from triage.sources.readers.wiredoc import WireXmlReader
 from triage.sources.readers.wirexml import (
     Kids,
     attr,
@@ -26,7 +28,7 @@ from triage.sources.readers.wirexml import (
     paragraphs,
 )
 
-__all__ = ["code_of", "read_newsml_g2", "strip_version"]
+__all__ = ["READER", "code_of", "read_newsml_g2", "strip_version"]
 
 _SKIPPED = {
     "packageItem": "package item",
@@ -255,3 +257,18 @@ def read_newsml_g2(root, path: Path, source: str, problems: list[Problem]) -> li
     if not articles and not problems:
         raise Rejected("is a NewsML-G2 news message with no items")
     return articles
+
+
+class _G2Reader(WireXmlReader):
+    """NewsML-G2 by its root element; a root other formats use too (an OASIS XML catalog) only in the
+    G2 namespace."""
+
+    def claims(self, sample: Sample) -> bool:
+        return super().claims(sample) or (
+            sample.named not in ("eml", "mbox")
+            and sample.root == "catalog"
+            and b"iptc.org/std/nar/" in sample.head
+        )
+
+
+READER = _G2Reader("newsml-g2", read_newsml_g2)

@@ -17,9 +17,10 @@ from pathlib import Path
 from triage.model import Article, Problem
 from triage.sources.base import Rejected, WireFields, make_article
 from triage.sources.readers.html import html_to_text
+from triage.sources.readers.wiredoc import WireXmlReader
 from triage.sources.readers.wirexml import Kids, descendants, el_text
 
-__all__ = ["RITZAU_ROOTS", "read_ritzau"]
+__all__ = ["READER", "RITZAU_ROOTS", "read_ritzau"]
 
 RITZAU_ROOTS = {"RBNews", "XMLNewsQueuedResponse"}
 _ZONE = "Europe/Copenhagen"  # PublishDate is Danish local time
@@ -97,3 +98,6 @@ def read_ritzau(root, path: Path, source: str, problems: list[Problem]) -> list[
         else:
             articles.append(got)
     return articles
+
+
+READER = WireXmlReader("ritzau", read_ritzau)

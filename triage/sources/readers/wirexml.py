@@ -17,6 +17,7 @@ from triage.sources.base import Rejected, controls_restored, controls_to_stand_i
 __all__ = [
     "WIRE_ROOTS",
     "Kids",
+
     "attr",
     "child",
     "children",
@@ -264,7 +265,7 @@ def _raw_text_skipping(el, skipped: set[str]) -> str:
 
 
 def parse_wire_xml(text: str):
-    """Parse decoded XML text safely: (root element, problem or ""). Raises Rejected when unusable.
+    """Parse decoded XML text safely: (root element, what is broken or ""). Raises Rejected when unusable.
 
     Entity declarations are refused; forbidden C0 controls are swapped for stand-ins first (restored in
     each field by the helpers above). A document that is not well-formed is parsed again in lxml's
@@ -307,7 +308,7 @@ def parse_wire_xml(text: str):
         root = None
     if root is None:
         raise Rejected(f"is not well-formed XML ({reason})")
-    return _local_names(root), f"is not well-formed XML ({reason}): read what could be recovered"
+    return _local_names(root), f"is not well-formed XML ({reason})"
 
 
 _ALL_BUT_FORBIDDEN_C0 = bytes(b for b in range(256) if b >= 32 or b in (9, 10, 13))
@@ -376,3 +377,4 @@ def _syntax_reason(exc: Exception) -> str:
     msg = re.sub(r",? line \d+, column \d+$", "", msg)
     line, col = getattr(exc, "lineno", 0), getattr(exc, "offset", 0)
     return f"{msg[:100]} at line {line}, column {col}" if line else msg[:100]
+
