@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import re
 
+from triage.model import ProblemKind
 from triage.sources.base import Rejected
 
 __all__ = ["decode_bytes", "looks_binary"]
@@ -61,10 +62,10 @@ _HIGH = bytes(range(0x80, 0x100))
 
 def _is_utf8_head(head: bytes) -> bool:
     """True when a head of bytes is UTF-8 (a character cut at the end of the sample is allowed)."""
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return exc.reason == "unexpected end of data" and exc.start >= len(head) - 3
+    try:  # not final: a sequence cut at the end is held back, only a real fault raises
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return False
     return True
 
 
@@ -166,7 +167,7 @@ def decode_bytes(data: bytes, declared: str = "") -> tuple[str, str]:
         except UnicodeDecodeError:
             pass
     if looks_binary(data):
-        raise Rejected("is a binary file, not text")
+        raise Rejected("is a binary file, not text", ProblemKind.UNSUPPORTED)
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from triage.model import ProblemKind
+
 __all__ = ["FetchError", "Reach", "Response", "get", "is_local_address", "make_client", "run_sync"]
 
 MAX_REDIRECTS = 5
@@ -29,7 +31,12 @@ _REDIRECTS = {301, 302, 303, 307, 308}
 
 
 class FetchError(Exception):
-    """A feed or page could not be fetched; the message is the plain reason."""
+    """A feed or page could not be fetched; the message is the plain reason, `kind` says whether triage
+    refused it (a private address, a scheme it never uses) or it failed (network, HTTP, size)."""
+
+    def __init__(self, reason: str, kind: ProblemKind = ProblemKind.FETCH_FAILED) -> None:
+        super().__init__(reason)
+        self.kind = kind
 
 
 @dataclass
@@ -153,7 +160,7 @@ def _guarded_backend() -> Any:
                               local_address: str | None = None, socket_options: Any = None) -> Any:
             request = _REQUEST.get()
             if request is None:  # only get() makes requests with this client
-                raise FetchError("a request made outside triage's fetch: refused")
+                raise FetchError("a request made outside triage's fetch: refused", ProblemKind.REFUSED)
             try:
                 infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
             except (OSError, UnicodeError):
@@ -162,7 +169,7 @@ def _guarded_backend() -> Any:
             refused = [ip for ip in addresses if not request.allows(host, port, ip)]
             if refused or not addresses:
                 raise FetchError(f"leads to a local or private address ({host[:80]} is "
-                                 f"{(refused or ['nothing'])[0]}): refused")
+                                 f"{(refused or ['nothing'])[0]}): refused", ProblemKind.REFUSED)
             error: Exception | None = None
             for ip in addresses:
                 try:
@@ -177,7 +184,7 @@ def _guarded_backend() -> Any:
 
         async def connect_unix_socket(self, path: str, timeout: float | None = None,
                                       socket_options: Any = None) -> Any:
-            raise FetchError("a request to a Unix socket: refused")
+            raise FetchError("a request to a Unix socket: refused", ProblemKind.REFUSED)
 
         async def sleep(self, seconds: float) -> None:
             await self._inner.sleep(seconds)
@@ -207,9 +214,10 @@ async def _check_hop(url: str, reach: Reach, local_ok: bool) -> None:
     is made (after its one lookup: a name may resolve otherwise the second time)."""
     origin = _origin(url)
     if origin[0] not in ("http", "https"):
-        raise FetchError(f"redirects to a {origin[0] or 'schemeless'} URL: refused (only http and https)")
+        raise FetchError(f"redirects to a {origin[0] or 'schemeless'} URL: refused (only http and https)",
+                         ProblemKind.REFUSED)
     if not origin[1]:
-        raise FetchError("redirects to a URL with no host: refused")
+        raise FetchError("redirects to a URL with no host: refused", ProblemKind.REFUSED)
     if origin == reach.trusted or (reach.feed and local_ok) or reach.local:
         return
     try:
@@ -217,7 +225,8 @@ async def _check_hop(url: str, reach: Reach, local_ok: bool) -> None:
     except ValueError:
         return  # a name: see _guarded_backend
     if is_local_address(origin[1]):
-        raise FetchError(f"leads to a local or private address ({origin[1][:80]}): refused")
+        raise FetchError(f"leads to a local or private address ({origin[1][:80]}): refused",
+                         ProblemKind.REFUSED)
 
 
 class _Decoder:
@@ -323,7 +332,7 @@ async def get(client: Any, url: str, headers: dict[str, str], *, timeout: float,
     except httpx.InvalidURL as exc:
         raise FetchError(f"is not a valid URL ({exc})") from None
     except httpx.UnsupportedProtocol:
-        raise FetchError("is not an http(s) URL") from None
+        raise FetchError("is not an http(s) URL", ProblemKind.REFUSED) from None
     except httpx.HTTPError as exc:
         reason = str(exc) or type(exc).__name__
         raise FetchError(f"could not be fetched ({reason[:120]})") from None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from triage.model import Article
+from triage.model import Article, ProblemKind
 from triage.sources.base import Rejected, WireFields, make_article
 from triage.sources.readers.framed import FramedReader
 from triage.sources.readers.iptc7901 import dateline_of, ednote_split
@@ -139,7 +139,7 @@ def read_anpa(text: str, path: Path, source: str) -> list[Article]:
     w.identity = f"anpa:{w.provider.lower()}:{keyword.lower()}:{date}"
     w.subjects = [(f"anpa-category:{selector.group(2).lower()}", "")]
     if not title and not paras:
-        raise Rejected("is ANPA-1312 wire copy with neither a headline nor text")
+        raise Rejected("is ANPA-1312 wire copy with neither a headline nor text", ProblemKind.NOT_A_STORY)
     return [
         make_article(
             title=title,  # never the keyword: with no headline line, the text's first sentence is it

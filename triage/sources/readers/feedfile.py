@@ -277,9 +277,9 @@ def parse_feed_bytes(
     Raises Rejected when nothing is recoverable or the bytes are not a feed at all.
     """
     if not data.strip():
-        raise Rejected("is empty")
+        raise Rejected("is empty", ProblemKind.EMPTY)
     if is_binary_not_feed(data):
-        raise Rejected("is a binary file, not an RSS or Atom feed")
+        raise Rejected("is a binary file, not an RSS or Atom feed", ProblemKind.UNSUPPORTED)
     data, defused = _defuse(data)
     if defused:
         problems.append(
@@ -330,7 +330,7 @@ def parse_feed_bytes(
     elif not articles:
         if not version:
             raise Rejected("is not an RSS or Atom feed")
-        problems.append(Problem(str(where), "feed has no entries"))
+        problems.append(Problem(str(where), "feed has no entries", ProblemKind.NOT_A_STORY))
     elif empty or controls:
         problems.append(
             Problem(

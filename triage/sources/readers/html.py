@@ -7,7 +7,7 @@ from pathlib import Path
 
 from triage.infra.sanitize import XML_ILLEGAL
 from triage.infra.text import clean_line, clean_text
-from triage.model import Article, Problem
+from triage.model import Article, Problem, ProblemKind
 from triage.sources.base import Rejected, controls_restored, controls_to_stand_ins, make_article
 from triage.sources.reader import Sample, TextReader
 
@@ -155,7 +155,7 @@ def _looks_truncated(html: str) -> bool:
 def read_html(text: str, path: Path, source: str, problems: list[Problem]) -> list[Article]:
     """A saved web page: trafilatura's main text (no navigation or boilerplate) and metadata."""
     if not text.strip():
-        raise Rejected("is empty")
+        raise Rejected("is empty", ProblemKind.EMPTY)
     if "<" not in text:
         raise Rejected("is not HTML (no markup found)")
     meta = extract_html(text)
@@ -166,7 +166,8 @@ def read_html(text: str, path: Path, source: str, problems: list[Problem]) -> li
             + (" and looks truncated" if _looks_truncated(text) else "")
         )
     if _looks_truncated(text):
-        problems.append(Problem(str(path), "HTML looks truncated (no closing </html>): read what was there"))
+        problems.append(Problem(str(path), "HTML looks truncated (no closing </html>): read what was there",
+                                ProblemKind.PARTIAL))
     paragraphs = [" ".join(p.split()) for p in body.split("\n") if p.strip()]
     return [
         make_article(

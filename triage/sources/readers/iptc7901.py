@@ -15,7 +15,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from triage.model import Article
+from triage.model import Article, ProblemKind
 from triage.sources.base import Rejected, WireFields, make_article
 from triage.sources.readers.agency_copy import NOTEBOOK, designator_line, is_filler, notebook_note
 from triage.sources.readers.framed import FramedReader
@@ -175,7 +175,8 @@ def read_7901(text: str, path: Path, source: str) -> list[Article]:
     book_note, book_marks = notebook_note(body_lines[notebook + 1 :]) if notebook >= 0 else ("", [])
     paras, note = ednote_split(_paras(body_lines[:notebook] if notebook >= 0 else body_lines))
     if is_filler(title, "\n".join(paras)):
-        raise Rejected("is the agency's copyright filler (Impressum), not a story: skipped")
+        raise Rejected("is the agency's copyright filler (Impressum), not a story: skipped",
+                       ProblemKind.NOT_A_STORY)
     w = WireFields(urgency=urgency_of(prio, "7901"), ednote=book_note or note)
     w.marks = [*marks, *book_marks]
     w.author = byline.split(",")[0].strip() if byline else ""

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from triage.model import Article, Problem
+from triage.model import Article, Problem, ProblemKind
 from triage.sources.base import Rejected, as_text, make_article
 from triage.sources.reader import Sample, TextReader
 from triage.sources.readers.html import html_to_text
@@ -62,16 +62,31 @@ _CONTAINERS = ("articles", "items", "entries", "stories", "posts")
 _MAX_INT_DIGITS = 4000  # Python refuses int() of more than 4,300 digits; longer numbers stay digit strings
 
 
+class NotJson(Rejected):
+    """JSON that does not parse; `more_after` when a whole value is followed by more (JSON Lines)."""
+
+    def __init__(self, reason: str, *, more_after: bool = False) -> None:
+        super().__init__(reason, ProblemKind.BAD_FORMAT)
+        self.more_after = more_after
+
+
 def loads(text: str) -> Any:
     """json.loads that fails only with Rejected and a plain reason (bad syntax, nesting, huge numbers)."""
+    decoder = json.JSONDecoder(parse_int=_parse_int)
     try:
-        return json.loads(text, parse_int=_parse_int)
+        value, end = decoder.raw_decode(text, len(text) - len(text.lstrip(" \t\r\n")))
     except json.JSONDecodeError as exc:
-        raise Rejected(f"is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+        raise NotJson(f"is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
     except RecursionError:
         raise Rejected("is JSON nested too deeply to read") from None
     except ValueError as exc:  # pragma: no cover - json raises JSONDecodeError for what we know of
         raise Rejected(f"is not valid JSON ({' '.join(str(exc).split())[:100]})") from None
+    rest = text[end:].lstrip(" \t\r\n")
+    if rest:  # what json.loads calls "Extra data"
+        at = len(text) - len(rest)
+        line, column = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+        raise NotJson(f"is not valid JSON (Extra data at line {line} column {column})", more_after=True)
+    return value
 
 
 def json_type(value: Any) -> str:
@@ -224,29 +239,29 @@ def read_jsonl(text: str, path: Path, source: str, problems: list[Problem]) -> l
         try:
             obj = loads(line)
         except Rejected as exc:
-            problems.append(Problem(f"{path}:{n}", f"line {n} {exc}: skipped"))
+            problems.append(Problem(f"{path}:{n}", f"line {n} {exc}: skipped", ProblemKind.PARTIAL))
             continue
         art, why = article_from_object(obj, path, source, f"line {n}")
         if art is None:
-            problems.append(Problem(f"{path}:{n}", why + ": skipped"))
+            problems.append(Problem(f"{path}:{n}", why + ": skipped", ProblemKind.PARTIAL))
         else:
             articles.append(art)
     if not seen_any:
-        raise Rejected("is empty")
+        raise Rejected("is empty", ProblemKind.EMPTY)
     if not articles:
-        raise Rejected("holds no usable article lines (see the problems above)")
+        raise Rejected("holds no usable article lines (see the problems above)", ProblemKind.NOT_A_STORY)
     return articles
 
 
 def read_json(text: str, path: Path, source: str, problems: list[Problem]) -> list[Article]:
     """A .json file: a JSON Feed, a list of article objects, {"articles"|"items": [...]} or one article."""
     if not text.strip():
-        raise Rejected("is empty")
+        raise Rejected("is empty", ProblemKind.EMPTY)
     try:
         obj = loads(text)
-    except Rejected as exc:
+    except NotJson as exc:
         # Maybe it is JSON Lines with a .json name.
-        if "Extra data" in str(exc) and text.lstrip().startswith("{"):
+        if exc.more_after and text.lstrip().startswith("{"):
             return read_jsonl(text, path, source, problems)
         raise
     if is_json_feed(obj):
@@ -272,11 +287,12 @@ def read_json(text: str, path: Path, source: str, problems: list[Problem]) -> li
     for i, item in enumerate(items):
         art, why = article_from_object(item, path, source, f"item {i + 1}")
         if art is None:
-            problems.append(Problem(str(path), why + ": skipped"))
+            problems.append(Problem(str(path), why + ": skipped", ProblemKind.PARTIAL))
         else:
             articles.append(art)
     if not articles:
-        raise Rejected("is neither a feed nor article objects (no item has a title and text)")
+        raise Rejected("is neither a feed nor article objects (no item has a title and text)",
+                       ProblemKind.NOT_A_STORY)
     return articles
 
 
@@ -325,7 +341,7 @@ def read_json_feed(
             )
         )
     if not articles and items:
-        raise Rejected("is a JSON Feed with no readable items")
+        raise Rejected("is a JSON Feed with no readable items", ProblemKind.NOT_A_STORY)
     return articles
 
 

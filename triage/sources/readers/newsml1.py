@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from triage.model import Article, Problem
+from triage.model import Article, Problem, ProblemKind
 from triage.sources.base import Rejected, WireFields, make_article
 from triage.sources.readers.html import html_to_text
 from triage.sources.readers.newsmlg2 import strip_version
@@ -147,7 +147,7 @@ def read_newsml1(root, path: Path, source: str, problems: list[Problem]) -> list
     envelope = child(root, "NewsEnvelope")
     items = list(descendants(root, "NewsItem"))
     if not items:
-        raise Rejected("is a NewsML 1 document with no NewsItem")
+        raise Rejected("is a NewsML 1 document with no NewsItem", ProblemKind.NOT_A_STORY)
     articles: list[Article] = []
     for n, item in enumerate(items, start=1):
         got = _item(item, envelope, path, source)

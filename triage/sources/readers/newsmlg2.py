@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from triage.model import Article, Problem
+from triage.model import Article, Problem, ProblemKind
 from triage.sources.base import Rejected, WireFields, make_article
 from triage.sources.reader import Sample
 from triage.sources.readers.html import html_to_text
@@ -231,11 +231,14 @@ def read_newsml_g2(root, path: Path, source: str, problems: list[Problem]) -> li
     """A newsItem, or a newsMessage's items; every other G2 item is named and skipped."""
     name = local(root)
     if name in _SKIPPED:
-        raise Rejected(f"is a NewsML-G2 {_SKIPPED[name]}, not a news story: skipped")
+        raise Rejected(f"is a NewsML-G2 {_SKIPPED[name]}, not a news story: skipped", ProblemKind.NOT_A_STORY)
     if name == "contentSet" and (story := _fragment_story(root, path, source)) is not None:
         return [story]
     if name in ("itemMeta", "contentMeta", "contentSet", "groupSet"):
-        raise Rejected(f"is a fragment of a NewsML-G2 item (<{name}> alone), not a whole item: skipped")
+        raise Rejected(
+            f"is a fragment of a NewsML-G2 item (<{name}> alone), not a whole item: skipped",
+            ProblemKind.NOT_A_STORY,
+        )
     item_set = child(root, "itemSet")
     items = [root] if name == "newsItem" else list(item_set) if item_set is not None else []
     lang = attr(root, "lang")
@@ -245,7 +248,8 @@ def read_newsml_g2(root, path: Path, source: str, problems: list[Problem]) -> li
         label = f"item {n}" + (f" ({attr(item, 'guid')})" if attr(item, "guid") else "")
         if kind != "newsItem":
             if kind:
-                problems.append(Problem(str(path), f"{label}: skipped: {_SKIPPED.get(kind, kind)}"))
+                skipped = f"{label}: skipped: {_SKIPPED.get(kind, kind)}"
+                problems.append(Problem(str(path), skipped, ProblemKind.PARTIAL))
             continue
         got = _news_item(item, path, source, lang)
         if isinstance(got, str):
@@ -255,7 +259,7 @@ def read_newsml_g2(root, path: Path, source: str, problems: list[Problem]) -> li
         if wrong := _related_problem(item):
             problems.append(Problem(str(path), f"{label}: {wrong}" if len(items) > 1 else wrong))
     if not articles and not problems:
-        raise Rejected("is a NewsML-G2 news message with no items")
+        raise Rejected("is a NewsML-G2 news message with no items", ProblemKind.NOT_A_STORY)
     return articles
 
 

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from triage.model import Article, Problem
+from triage.model import Article, Problem, ProblemKind
 from triage.sources.base import Rejected, WireFields, as_text, make_article
 from triage.sources.reader import Reader, Sample
 from triage.sources.readers.html import html_to_text
@@ -317,7 +317,7 @@ def read_ninjs(obj: Any, path: Path, source: str, problems: list[Problem]) -> li
         elif not isinstance(got, str):
             articles.append(got)
     if not articles and not problems:
-        raise Rejected("is a ninjs file with no items")
+        raise Rejected("is a ninjs file with no items", ProblemKind.NOT_A_STORY)
     return articles
 
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from triage.infra.text import byline_author, clean_text, dateline_date, is_furniture
-from triage.model import Article, Problem
+from triage.model import Article, Problem, ProblemKind
 from triage.sources.base import Rejected, make_article
 from triage.sources.reader import Sample, TextReader
 
@@ -47,7 +47,7 @@ def read_wire_text(text: str, path: Path, source: str) -> list[Article]:
     """A .txt article: headline on the first non-empty line, paragraphs after."""
     body = clean_text(text)
     if not body:
-        raise Rejected("is empty")
+        raise Rejected("is empty", ProblemKind.EMPTY)
     head, _, rest = body.partition("\n")
     title = head.strip()
     paragraphs, author, date = strip_furniture(split_paragraphs(rest))
@@ -152,7 +152,7 @@ def read_markdown(text: str, path: Path, source: str) -> list[Article]:
     """A .md article: front matter (title, date, source, url, author) or a `# Title` heading."""
     text = clean_text(text)
     if not text:
-        raise Rejected("is empty")
+        raise Rejected("is empty", ProblemKind.EMPTY)
     meta, body = parse_front_matter(text)
     heading, plain = markdown_to_text(body)
     title = meta.get("title") or heading
@@ -160,7 +160,7 @@ def read_markdown(text: str, path: Path, source: str) -> list[Article]:
     if not title and paragraphs:
         title = paragraphs.pop(0)
     if not paragraphs and not title:
-        raise Rejected("holds no article text")
+        raise Rejected("holds no article text", ProblemKind.NOT_A_STORY)
     return [make_article(
         title=title,
         text="\n\n".join(paragraphs),
