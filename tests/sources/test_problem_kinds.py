@@ -88,3 +88,13 @@ def test_json_lines_named_json_still_read(tmp_path: Path) -> None:
                     encoding="utf-8")
     articles, problems = read_file(path)
     assert [a.title for a in articles] == ["One", "Two"] and problems == []
+
+
+def test_watch_passes_the_parse_bound_on(tmp_path: Path) -> None:
+    """sources.parse_seconds reaches the reads a watch makes: a bound no parse can meet times each out."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    story = inbox / "story.md"
+    story.write_text("# Headline\n\n" + "A paragraph of the story. " * 20000, encoding="utf-8")
+    update = changes_to_update({(Change.added, str(story))}, [str(inbox)], parse_seconds=1e-6)
+    assert update.articles == [] and [p.kind for p in update.problems] == [ProblemKind.TIMED_OUT]
