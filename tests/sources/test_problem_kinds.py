@@ -75,7 +75,9 @@ def test_a_missing_path_given_to_load_is_missing(tmp_path: Path) -> None:
     assert [p.kind for p in res.problems] == [ProblemKind.MISSING]
 
 
-@pytest.mark.parametrize(("text", "more_after"), [('{"a": 1}\n{"b": 2}', True), ('{"a": 1', False), ("[1] x", True)])
+@pytest.mark.parametrize(
+    ("text", "more_after"), [('{"a": 1}\n{"b": 2}', True), ('{"a": 1', False), ("[1] x", True)]
+)
 def test_json_that_goes_on_after_its_value_is_told_by_structure(text: str, more_after: bool) -> None:
     with pytest.raises(NotJson) as err:
         loads(text)
@@ -84,8 +86,10 @@ def test_json_that_goes_on_after_its_value_is_told_by_structure(text: str, more_
 
 def test_json_lines_named_json_still_read(tmp_path: Path) -> None:
     path = tmp_path / "lines.json"
-    path.write_text('{"title": "One", "text": "First body."}\n{"title": "Two", "text": "Second body."}\n',
-                    encoding="utf-8")
+    path.write_text(
+        '{"title": "One", "text": "First body."}\n{"title": "Two", "text": "Second body."}\n',
+        encoding="utf-8",
+    )
     articles, problems = read_file(path)
     assert [a.title for a in articles] == ["One", "Two"] and problems == []
 

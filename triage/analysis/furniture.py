@@ -51,8 +51,10 @@ _DISCLAIMER = re.compile(
 
 # Leading furniture, matched again and again at the start of a paragraph.
 _NAME_WORD = r"(?:[A-Z][\w'’.-]*|and|of|for|the|de|van|von|der|al|&)"
+# Tried only where a word does not go on ((?<!...)): over a run of letters each start is one step.
 _LEADING = re.compile(
-    "|".join(
+    r"(?<![\w'’.-])(?:"
+    + "|".join(
         f"(?:{p})"
         for p in (
             # Daily Mail bylines, the page's line breaks turned into " . ": "By . Jane Doe . "
@@ -70,9 +72,9 @@ _LEADING = re.compile(
             # another agency's credit, before a dash: "(Sports Network) - "
             rf"{_PLACE_DATE}\((?:[A-Z][\w&'’.-]*\s?){{1,4}}\)\s*(?:--|—|–|-|_)\s+",
             # a dateline in capitals before a dash: "BERLIN — ", "WASHINGTON, Dec. 1 -- ", "BERLIN _ "
-            r"[A-Z]{3,}(?:[ ,]+[A-Z]{2,}\.?)*(?:,\s*[A-Z][a-z]+\.?(?:\s+\d{1,2})?)?\s+(?:--|—|–|_)\s+",
+            r"[A-Z]{3,}(?:[ ,]+[A-Z]{2,}\.?){0,6}(?:,\s*[A-Z][a-z]+\.?(?:\s+\d{1,2})?)?\s+(?:--|—|–|_)\s+",
             # ... and before a hyphen when a date says it is one: "ROTTERDAM, Dec 2 - "
-            r"[A-Z]{3,}(?:[ ,]+[A-Z]{2,}\.?)*,\s*[A-Z][a-z]{2,}\.?\s+\d{1,2}\s+-\s+",
+            r"[A-Z]{3,}(?:[ ,]+[A-Z]{2,}\.?){0,6},\s*[A-Z][a-z]{2,}\.?\s+\d{1,2}\s+-\s+",
             # a dateline in brackets: "(New York, NY - October 21) "
             r"\([A-Z][\w'’.]*(?:\s+[A-Z][\w'’.]*){0,3}(?:,\s*[A-Z][\w.]*)?\s*(?:--|—|–|-)\s*"
             r"[A-Z][a-z]+\.?\s+\d{1,2}(?:,\s*\d{4})?\)\s*",
@@ -80,6 +82,7 @@ _LEADING = re.compile(
             r"(?:Eds?|EDS)\s*:[^.]{0,200}\.\s+",
         )
     )
+    + ")"
 )
 
 _CAPTION_MARKS = re.compile(
@@ -87,7 +90,7 @@ _CAPTION_MARKS = re.compile(
     r"(?:[ ,]+(?:left|right|centre|center|above|below|top|bottom|with \w+))*\)",
     re.IGNORECASE,
 )
-_CAPTION_LABEL = re.compile(r"^(?:[A-Z][\w'’-]*\s?){1,3}:\s+\S")  # "Retread: David Cameron with ..."
+_CAPTION_LABEL = re.compile(r"^(?:[A-Z][\w'’-]*+\s?){1,3}:\s+\S")  # "Retread: David Cameron with ..."
 _CAPTION_WORDS = re.compile(r"^(?:pictured|picture|photo|photograph|video|watch|file)\b", re.IGNORECASE)
 
 

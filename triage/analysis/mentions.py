@@ -171,7 +171,9 @@ _LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z]+(?![\w'’-])")
 # Two names glued in one span: "Tesco — Netto Poland", "Public Image Ltd. Cream",
 # "Blues Incorporated for The Rolling Stones"; a score glued to a team: "Caboolture 43–5".
 _GLUE = re.compile(
-    r"\s+[—–-]\s+|(?:(?<=\bLtd\.)|(?<=\bInc\.)|(?<=\bCo\.))\s+(?=[A-Z])|\s+(?:for|with|and|of)\s+(?=The\s)"
+    # each run of spaces is tried from its start only ((?<!\s)): linear over any run of white space
+    r"(?<!\s)\s+[—–-]\s+|(?:(?<=\bLtd\.)|(?<=\bInc\.)|(?<=\bCo\.))\s+(?=[A-Z])"
+    r"|(?<!\s)\s+(?:for|with|and|of)\s+(?=The\s)"
 )
 # "Amnesty International Man-kei Tam", "House Nancy Pelosi": a body's name, then a person's.
 _BODY_ENDS = frozenset(
@@ -182,7 +184,7 @@ _HYPHEN_GIVEN = re.compile(r"^[A-Z][a-z]+-[a-z]+$")  # "Man-kei", "Jae-in"
 _AGENCY_PREFIX = re.compile(r"^\(?(?:CNN|AP|AFP|Reuters|UPI)\)\s*(?=\S)")
 _COMPANY_SUFFIX = re.compile(r",\s*(?:Inc|Ltd|LLC|Corp|Co)\.?$")  # "Hungarian National Asset Management, Inc"
 _LIST_GAPS = frozenset({",", "and", "or", ", and", ", or"})
-_SCORE = re.compile(r"\s+\d+[–-]\d+$")
+_SCORE = re.compile(r"(?<!\s)\s++\d++[–-]\d++$")  # a run of spaces tried from its start only
 _ACRONYM = re.compile(r"^[A-Z][A-Za-z0-9&.-]{1,9}$")
 
 

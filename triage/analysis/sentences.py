@@ -23,7 +23,9 @@ _QUOTES = '"“”«»„‟'
 # A line of its own (ended by a single line break) that is no sentence: short, no closing punctuation,
 # no list bullet. Above a story's first sentence that is a header: the headline repeated, a kicker, a
 # desk line ("Försvar TT").
-_HEADER_LINE = re.compile(r"[^\S\n]*([^\s•*–—-][^\n]{0,79})\n(?=[^\S\n]*\S)")
+# A header line (its leading spaces skipped by the caller: a pattern that began with them would cost
+# quadratic time when searched over a run of spaces).
+_HEADER_LINE = re.compile(r"([^\s•*–—-][^\n]{0,79})\n(?=[^\S\n]*\S)")
 _HEADER_WORDS = 6
 
 # spaCy's English stop words plus reporting verbs that carry no topic.
@@ -113,12 +115,17 @@ def _paragraph_spans(text: str) -> list[tuple[int, int]]:
 def _past_header_lines(text: str, a: int, b: int, title: str) -> int:
     """Where the story starts in its first paragraph text[a:b], past header lines above it."""
     pos = a
-    while m := _HEADER_LINE.match(text, pos, b):
+    while True:
+        start = pos
+        while start < b and text[start] != "\n" and text[start].isspace():
+            start += 1
+        m = _HEADER_LINE.match(text, start, b)
+        if not m:
+            return pos
         line = m.group(1).strip()
         if line != title and (len(line.split()) > _HEADER_WORDS or line[-1] in ".!?:;,\"”’)"):
-            break
+            return pos
         pos = m.end()
-    return pos
 
 
 def _trimmed(text: str, a: int, b: int) -> tuple[int, int]:

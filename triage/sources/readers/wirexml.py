@@ -50,11 +50,10 @@ WIRE_ROOTS = {
     "contentSet": "newsml-g2",
     "groupSet": "newsml-g2",  # a package's groups
 }
-_PROLOG = re.compile(
-    r"\s*(?:<\?[^>]{0,2000}\?>\s*|<!--.{0,20000}?-->\s*|<!DOCTYPE[^>\[]{0,2000}(?:\[.{0,20000}?\])?\s*>\s*)*"
-    r"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)",
-    re.DOTALL,
-)
+# An element's start: "<name" or "<prefix:name" (matched at one place only, never searched).
+_TAG = re.compile(r"<(?:[A-Za-z_][\w.-]*+:)?([A-Za-z_][\w.-]*+)")
+_SUBSET_END = re.compile(r"\][ \t\n\r\f\v]*>")  # the end of a DOCTYPE's internal subset
+_SPACE = re.compile(r"\s*")  # matched where the last part ended: each space is read once
 # Set by parse_wire_xml: whether the document held raw controls, swapped for stand-ins before parsing.
 # Only then are stand-ins turned back into controls (a "␛" in ordinary text is never touched).
 _HAD_CONTROLS: ContextVar[bool] = ContextVar("wire_xml_had_controls", default=False)
@@ -108,8 +107,34 @@ def root_name(head: bytes) -> str:
         text = sample.decode(enc, "ignore").lstrip("\ufeff")
     else:
         text = sample.decode("utf-8", "ignore").lstrip("\ufeff")
-    m = _PROLOG.match(text)
-    return m.group(1) if m else ""
+    return _root_of(text)
+
+
+def _root_of(text: str) -> str:
+    """The first element's name past the prolog (declaration, processing instructions, comments, a
+    DOCTYPE with its internal subset); one pass, each part found with str.find (linear in the text)."""
+    pos = _SPACE.match(text).end()
+    while pos < len(text):
+        if text.startswith("<?", pos):
+            end = text.find("?>", pos + 2)
+            pos = end + 2 if end >= 0 else -1
+        elif text.startswith("<!--", pos):
+            end = text.find("-->", pos + 4)
+            pos = end + 3 if end >= 0 else -1
+        elif text.startswith("<!DOCTYPE", pos):
+            close, subset = text.find(">", pos), text.find("[", pos)
+            if subset >= 0 and (close < 0 or subset < close):
+                m = _SUBSET_END.search(text, subset)
+                pos = m.end() if m else -1
+            else:
+                pos = close + 1 if close >= 0 else -1
+        else:
+            m = _TAG.match(text, pos)
+            return m.group(1) if m else ""
+        if pos < 0:
+            return ""
+        pos = _SPACE.match(text, pos).end()
+    return ""
 
 
 def local(el: object) -> str:
