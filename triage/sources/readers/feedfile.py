@@ -44,9 +44,9 @@ def looks_like_feed(head: bytes) -> bool:
 def is_binary_not_feed(data: bytes) -> bool:
     """True for bytes that are binary (a known signature, or machine data) and do not open like a feed.
     A document that opens with a feed's root element is parsed whatever controls it holds."""
-    from triage.sources.decode import _SIGNATURES, looks_binary
+    from triage.sources.decode import BINARY_SIGNATURES, looks_binary
 
-    if data.startswith(_SIGNATURES):
+    if data.startswith(BINARY_SIGNATURES):
         return True
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     return not looks_like_feed(head) and looks_binary(data)
@@ -130,9 +130,9 @@ def _stand_in_controls(data: bytes) -> tuple[bytes, int]:
     Bytes without controls come back as they are. Feeds with controls are decoded first (the
     stand-ins are not ASCII), so the result is UTF-8 with a matching declaration.
     """
-    from triage.sources.decode import _utf16_guess
+    from triage.sources.decode import utf16_guess
 
-    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff")) or bool(_utf16_guess(data[:4096]))
+    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff")) or bool(utf16_guess(data[:4096]))
     if not utf16 and len(data.translate(None, _C0_BYTES)) == len(data):
         return data, 0
     try:
