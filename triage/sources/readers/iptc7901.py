@@ -17,6 +17,7 @@ from pathlib import Path
 
 from triage.model import Article, ProblemKind
 from triage.sources.base import Rejected, WireFields, make_article
+from triage.sources.providers import provider_name
 from triage.sources.readers.agency_copy import NOTEBOOK, designator_line, is_filler, notebook_note
 from triage.sources.readers.framed import FramedReader
 from triage.sources.readers.urgency import urgency_of
@@ -181,7 +182,9 @@ def read_7901(text: str, path: Path, source: str) -> list[Article]:
     w.marks = [*marks, *book_marks]
     w.author = byline.split(",")[0].strip() if byline else ""
     w.dateline, agency = dateline_of(paras[0]) if paras else ("", "")
-    w.provider = agency or sid
+    # The one name of the agency, by its dateline or its source id: a kill with no "(dpa)" dateline
+    # ("eca") then has the same identity as the story it kills.
+    w.provider = provider_name(agency or sid)
     # A version marker closes the keyword line in parentheses: "(1. Neufassung)", "(Berichtigung)".
     marker = re.search(r"\(([^()]*)\)\s*$", keyword)
     key = take_key(marker.group(1)) if marker else TakeKey()
@@ -196,8 +199,9 @@ def read_7901(text: str, path: Path, source: str) -> list[Article]:
         w.pubstatus = "canceled"
     elif any(s.withhold for s in signals):
         w.pubstatus = "withheld"
-    if keyword:
-        w.identity = f"7901:{w.provider.lower()}:{keyword.lower()}:{when[:10]}"
+    if keyword:  # the keyword line is the story (7901 states no story date: the time line is when the
+        # take was sent, and a lead, correction or kill sent after midnight is still the same story)
+        w.identity = f"7901:{w.provider.lower()}:{keyword.lower()}"
     w.subjects = [(f"7901-category:{category.lower()}", "")]
     return [
         make_article(title=title, text="\n\n".join(paras), path=path, source=source, published=when, wire=w)
