@@ -2,7 +2,7 @@
 stamps, datelines, captions.
 
 Two kinds of guesses, each cheap to get wrong:
-- `is_furniture(line)`: a whole short paragraph or sentence that is not story text (it is never
+- `is_summary_furniture(line)`: a whole short paragraph or sentence that is not story text (it is never
   chosen for a summary, so a wrong guess costs that one sentence);
 - `leading_furniture(text)`: how many characters at the start of a paragraph are a byline, a time
   stamp or a dateline ("By . Daily Mail Reporter . ", "UPDATED: . 13:47 EST, 4 January 2012 . ",
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["MAX_FURNITURE_CHARS", "caption_score", "is_furniture", "leading_furniture"]
+__all__ = ["MAX_FURNITURE_CHARS", "caption_score", "is_summary_furniture", "leading_furniture"]
 
 from triage.infra.text import is_furniture as _wire_furniture  # crossheads, disclaimers, bylines, datelines
 
@@ -94,8 +94,8 @@ _CAPTION_LABEL = re.compile(r"^(?:[A-Z][\w'’-]*+\s?){1,3}:\s+\S")  # "Retread:
 _CAPTION_WORDS = re.compile(r"^(?:pictured|picture|photo|photograph|video|watch|file)\b", re.IGNORECASE)
 
 
-def is_furniture(line: str) -> bool:
-    """True for a short wire-copy line that is not story text. The wire's crossheads, disclaimers,
+def is_summary_furniture(line: str) -> bool:
+    """True for a short wire-copy line a summary must never take. The wire's crossheads, disclaimers,
     bylines and datelines are the text cleaner's rule (triage.infra.text); added here is what only a
     summary must never take: page disclaimers, slugs and take keys, editors' notes, a lone dateline."""
     if len(line) > MAX_FURNITURE_CHARS:

@@ -19,7 +19,7 @@ from typing import Any
 from .gazetteer import is_given_name, is_place
 from .sentences import STOP_WORDS, doc_text
 
-__all__ = ["KIND_OF_LABEL", "NAMED_KINDS", "PERSON_TITLES", "Mention", "clean_name", "entity_mentions"]
+__all__ = ["KIND_OF_LABEL", "NAMED_KINDS", "PERSON_TITLES", "Mention", "clean_mention", "entity_mentions"]
 
 KIND_OF_LABEL = {
     "PERSON": "people",
@@ -203,7 +203,7 @@ class Mention:
         return iter((self.text, self.kind))
 
 
-def clean_name(text: str, kind: str) -> str:
+def clean_mention(text: str, kind: str) -> str:
     """Spacing, edge punctuation, possessives, a leading article, titles (people), trailing lower-case
     words, a glued dateline credit, a company suffix."""
     t = _AGENCY_PREFIX.sub("", _SPACE.sub(" ", text).strip())
@@ -376,8 +376,8 @@ def entity_mentions(doc: Any, body_start: int = 0) -> list[Mention]:
             named_end, named_business = ent.end_char, "business" in cues
         if kind == "places":
             prev_end, prev_cues = ent.end_char, frozenset(cues)
-        for part, part_kind in _parts(clean_name(raw, kind), kind):
-            text = clean_name(part, part_kind)
+        for part, part_kind in _parts(clean_mention(raw, kind), kind):
+            text = clean_mention(part, part_kind)
             if not is_junk(text, part_kind):
                 out.append(Mention(text, part_kind, frozenset(cues), acronym))
     return out

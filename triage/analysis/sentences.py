@@ -13,9 +13,17 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from .furniture import is_furniture, leading_furniture
+from .furniture import is_summary_furniture, leading_furniture
 
-__all__ = ["STOP_WORDS", "Sentence", "doc_text", "is_furniture", "remember_text", "split_sentences", "stem"]
+__all__ = [
+    "STOP_WORDS",
+    "Sentence",
+    "doc_text",
+    "is_summary_furniture",
+    "remember_text",
+    "split_sentences",
+    "stem",
+]
 
 _PARA_BREAK = re.compile(r"\n[ \t]*\n\s*")
 _HAS_WORD = re.compile(r"\w")
@@ -123,7 +131,7 @@ def _past_header_lines(text: str, a: int, b: int, title: str) -> int:
         if not m:
             return pos
         line = m.group(1).strip()
-        if line != title and (len(line.split()) > _HEADER_WORDS or line[-1] in ".!?:;,\"”’)"):
+        if line != title and (len(line.split()) > _HEADER_WORDS or line[-1] in '.!?:;,"”’)'):
             return pos
         pos = m.end()
 
@@ -216,7 +224,7 @@ def split_sentences(doc: Any, offset: int = 0) -> list[Sentence]:
     # a guess costs one sentence at most: a paragraph is judged whole only when it is one sentence
     per_para = Counter(bisect_right([pa for pa, _ in paras], a) - 1 for a, _ in cuts)
     para_furniture = [
-        per_para[i] == 1 and is_furniture(text[leading_furniture(text, a, b) : b])
+        per_para[i] == 1 and is_summary_furniture(text[leading_furniture(text, a, b) : b])
         for i, (a, b) in enumerate(paras)
     ]
     last_para = -1
@@ -226,7 +234,7 @@ def split_sentences(doc: Any, offset: int = 0) -> list[Sentence]:
         pi = 0 if p != last_para else sents[-1].para_index + 1
         last_para = p
         t = text[a:b]
-        sents.append(Sentence(a, b, t, len(sents), p, pi, para_furniture[p] or is_furniture(t)))
+        sents.append(Sentence(a, b, t, len(sents), p, pi, para_furniture[p] or is_summary_furniture(t)))
     if not sents:
         return sents
     # token facts, one pass over the doc's attribute array (no Token objects: this runs on every token)
