@@ -40,7 +40,7 @@ _HEADER_WORDS = 6
 try:
     from spacy.lang.en.stop_words import STOP_WORDS as _SPACY_STOP
 except ImportError:  # pragma: no cover
-    _SPACY_STOP = frozenset()
+    _SPACY_STOP: frozenset[str] = frozenset()  # type: ignore[no-redef]
 STOP_WORDS = frozenset(_SPACY_STOP) | {
     "said",
     "says",

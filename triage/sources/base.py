@@ -123,7 +123,7 @@ def iso_date(value: object) -> str:
         if isinstance(value, datetime):
             dt = value
         elif hasattr(value, "tm_year"):
-            dt = datetime(*value[:6], tzinfo=UTC)  # type: ignore[index]
+            dt = datetime(*value[:6], tzinfo=UTC)  # type: ignore[index, misc]
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             dt = datetime.fromtimestamp(float(value), tz=UTC)
         else:

@@ -234,7 +234,8 @@ def _remove_table(doc: Any, aot: Any, index: int) -> str | None:
         return None
     want = old[:index] + old[index + 1:]
     # Each table's text: its header line ([[feeds]], rendered by the document) and its body.
-    starts, cursor, end = [], 0, 0
+    starts: list[int] = []
+    cursor = end = 0
     for t in aot.body:
         body = t.as_string()
         at = text.find(body, cursor) if body else cursor

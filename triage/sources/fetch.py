@@ -376,8 +376,8 @@ async def _fetch_one(client: Any, url: str, name: str, spool_dir: Path | None,
         if opts["full"] and parsed is not None:
             from triage.sources.fulltext import with_full_texts
 
-            spooled = await asyncio.to_thread(_spooled, spool_file)
-            fresh = await with_full_texts(client, url, fresh, parsed, spooled, opts)
+            kept = await asyncio.to_thread(_spooled, spool_file)
+            fresh = await with_full_texts(client, url, fresh, parsed, kept, opts)
     # The spool is made durable FIRST (temp file, fsync, rename, directory fsync); only then is the
     # conditional-request state written. A crash or a failed write in between leaves the old ETag /
     # Last-Modified, so the next fetch gets the entries again instead of a 304 that hides them.

@@ -78,8 +78,8 @@ def _serve(conn: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the terminal's ^C is the parent's to act on
     lower_priority(READING, whole_process=True)
     try:  # what readers import on first use, so no file's time bound pays for it
-        import feedparser  # type: ignore[import-untyped]  # noqa: F401
-        import lxml.html  # type: ignore[import-untyped]  # noqa: F401
+        import feedparser  # noqa: F401
+        import lxml.html  # noqa: F401
     except ImportError:
         pass
     conn.send("ready")

@@ -74,7 +74,7 @@ def read_spool(text: str, path: Path, problems: list[Problem]) -> list[Article]:
             url=obj.get("url"),
             published=obj.get("published") or "",
             author=obj.get("author"),
-            received=obj.get("received") if isinstance(obj.get("received"), str) else "",
+            received=received if isinstance(received := obj.get("received"), str) else "",
             article_id=obj["id"],
             wire=_spooled_wire(obj),
         )

@@ -110,10 +110,15 @@ def root_name(head: bytes) -> str:
     return _root_of(text)
 
 
+def _past_space(text: str, pos: int) -> int:
+    m = _SPACE.match(text, pos)
+    return m.end() if m else pos
+
+
 def _root_of(text: str) -> str:
     """The first element's name past the prolog (declaration, processing instructions, comments, a
     DOCTYPE with its internal subset); one pass, each part found with str.find (linear in the text)."""
-    pos = _SPACE.match(text).end()
+    pos = _past_space(text, 0)
     while pos < len(text):
         if text.startswith("<?", pos):
             end = text.find("?>", pos + 2)
@@ -133,7 +138,7 @@ def _root_of(text: str) -> str:
             return m.group(1) if m else ""
         if pos < 0:
             return ""
-        pos = _SPACE.match(text, pos).end()
+        pos = _past_space(text, pos)
     return ""
 
 
