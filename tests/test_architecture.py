@@ -58,12 +58,6 @@ PRIVATE_READS_ALLOWED = {
     ("triage.cli.main", "os._exit"): "the stdlib's documented exit without cleanup, after a signal",
     ("triage.cli.serve", "super()._make_app"): "textual-serve's Server has no public hook for middleware; "
                                                "the subclass extends its parent's own method",
-    ("triage.sources.httpget", "transport._pool"): "httpx's pool; the sources part moves to httpcore's "
-                                                   "public ConnectionPool (issue 25)",
-    ("triage.sources.readers.feedfile", "triage.sources.decode._SIGNATURES"): "the sources part's readers "
-                                                                              "rework (issue 25)",
-    ("triage.sources.readers.feedfile", "triage.sources.decode._utf16_guess"): "the sources part's readers "
-                                                                               "rework (issue 25)",
 }
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 __all__ = [
     "Article",
     "Problem",
+    "ProblemKind",
     "Entity",
     "Analysis",
     "Decision",
@@ -137,12 +138,33 @@ class Article:
         return [p.strip() for p in self.text.split("\n\n") if p.strip()]
 
 
+class ProblemKind(str, enum.Enum):
+    """What went wrong with a source item, for code to test; the Problem's sentence is for people."""
+
+    MISSING = "missing"  # not there (deleted, or a broken link), or gone between the stat and the open
+    DENIED = "denied"  # there, but this user may not read it
+    NOT_A_FILE = "not_a_file"  # a folder, device, socket, pipe or link loop
+    TOO_LARGE = "too_large"  # over sources.max_file_bytes
+    EMPTY = "empty"  # no bytes, or white space only
+    UNSUPPORTED = "unsupported"  # a kind of file no reader takes (binary, unknown type)
+    BAD_FORMAT = "bad_format"  # a known format, broken or not as the standard says
+    NOT_A_STORY = "not_a_story"  # read, but it holds no article (filler, navigation, no text)
+    PARTIAL = "partial"  # read, but part of it was skipped or cut off
+    TIMED_OUT = "timed_out"  # parsing took longer than sources.parse_seconds
+    OUTSIDE_INBOX = "outside_inbox"  # a link that leads out of the folders being read
+    FETCH_FAILED = "fetch_failed"  # a feed that could not be fetched (network, HTTP status)
+    REFUSED = "refused"  # a feed address refused (a private or loopback host, a scheme we never use)
+    CONFIG = "config"  # a setting or rule that cannot be used
+    UNREADABLE = "unreadable"  # anything else that stopped the read
+
+
 @dataclass(frozen=True)
 class Problem:
-    """A source item that could not be read: where, and why in one plain sentence."""
+    """A source item that could not be read: where, why in one plain sentence, and the kind of why."""
 
     where: str
     reason: str
+    kind: ProblemKind = ProblemKind.UNREADABLE
 
     def __str__(self) -> str:
         return f"{self.where}: {self.reason}"

@@ -6,7 +6,7 @@ import re
 
 from triage.analysis import summarize_text
 from triage.analysis.features import brevity
-from triage.analysis.sentences import is_furniture, split_sentences
+from triage.analysis.sentences import is_summary_furniture, split_sentences
 from triage.analysis.summarize import near_repeat, word_bigrams
 
 from .conftest import demo_article
@@ -45,7 +45,7 @@ def test_wire_story_headline_crossheads_and_disclaimer_stay_out(pipe, wire):
     assert not summary[0].startswith("Russia begins mobilizing")
     assert wire.title not in " ".join(summary)
     for s in summary:
-        assert not is_furniture(s)
+        assert not is_summary_furniture(s)
         assert "adding “vote”" not in s and "Everyone would like to leave” –" not in s
         assert "has not been edited by NDTV" not in s
 
@@ -60,13 +60,13 @@ def test_wire_story_says_each_thing_once(pipe, wire):
 
 
 def test_furniture_lines_are_recognised():
-    assert is_furniture("– adding “vote” –")
-    assert is_furniture("– “Everyone would like to leave” –")
-    assert is_furniture(
+    assert is_summary_furniture("– adding “vote” –")
+    assert is_summary_furniture("– “Everyone would like to leave” –")
+    assert is_summary_furniture(
         "(Except for the headline, this story has not been edited by NDTV staff and is "
         "published on a syndicated channel.)"
     )
-    assert not is_furniture("Moscow began a mandatory call-up of troops on Thursday.")
+    assert not is_summary_furniture("Moscow began a mandatory call-up of troops on Thursday.")
 
 
 def test_summary_never_picks_furniture_even_when_k_is_large(pipe, wire):
@@ -82,8 +82,10 @@ def test_brevity_separates_the_two_regimes():
 
 
 def test_newspaper_bylines_are_furniture():
-    assert is_furniture("By . Daily Mail Reporter . PUBLISHED: . 12:06 EST, 3 October 2013 . | . UPDATED: .")
-    assert not is_furniture("The report was published on Monday by the ministry.")
+    assert is_summary_furniture(
+        "By . Daily Mail Reporter . PUBLISHED: . 12:06 EST, 3 October 2013 . | . UPDATED: ."
+    )
+    assert not is_summary_furniture("The report was published on Monday by the ministry.")
 
 
 # Texts below are written for these tests in the style of web news pages (no copyrighted text).

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from triage.analysis import summarize_text
-from triage.analysis.furniture import is_furniture, leading_furniture
+from triage.analysis.furniture import is_summary_furniture, leading_furniture
 from triage.analysis.sentences import split_sentences
 
 WIRE = """BC-Germany-Politics,1stLd-Writethru
@@ -53,7 +53,7 @@ The finance ministry said it expected the economy to grow by 0.3 percent next ye
     ],
 )
 def test_wire_transmission_lines_are_furniture(line):
-    assert is_furniture(line)
+    assert is_summary_furniture(line)
 
 
 @pytest.mark.parametrize(
@@ -66,7 +66,7 @@ def test_wire_transmission_lines_are_furniture(line):
     ],
 )
 def test_story_sentences_are_not_furniture(line):
-    assert not is_furniture(line)
+    assert not is_summary_furniture(line)
 
 
 @pytest.mark.parametrize(

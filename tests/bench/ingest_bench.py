@@ -25,7 +25,10 @@ sys.path.insert(0, str(REPO))
 
 from triage.sources import load, read_file
 
-SHARED = REPO / ".." / "shared" / "samples"
+# The shared folder beside the checkout (/work/main -> /work/shared) or beside the worktrees' folder.
+_SHARED_ROOT = next((d for d in (REPO.parent / "shared", REPO.parent.parent / "shared") if d.is_dir()),
+                    REPO.parent / "shared")
+SHARED = _SHARED_ROOT / "samples"
 
 
 def _paragraphs() -> list[str]:
@@ -125,7 +128,7 @@ def bench_feeds(rounds: int = 20) -> dict[str, float]:
     }
 
 
-BBC = REPO / ".." / "shared" / "eval" / "bbc-dev.jsonl"
+BBC = _SHARED_ROOT / "eval" / "bbc-dev.jsonl"
 G2_EXAMPLE = REPO / "tests/sources/data/wire/newsml-g2/examples/LISTING_2_NewsML-G2_Text_Document.xml"
 
 

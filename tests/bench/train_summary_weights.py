@@ -43,7 +43,7 @@ SETS = ("bbc-dev", "cnndm-dev", "cnndm-dev2")
 from triage.analysis.analyzer import doc_input  # noqa: E402 - after the sys.path entry above
 from triage.analysis.features import BASE_FEATURES, FEATURES, regime, sentence_features  # noqa: E402
 from triage.analysis.pipeline import load_pipeline  # noqa: E402
-from triage.analysis.sentences import is_furniture, split_sentences  # noqa: E402
+from triage.analysis.sentences import is_summary_furniture, split_sentences  # noqa: E402
 from triage.analysis.summarize import Weights, choose, lead_mask, score_sentences  # noqa: E402
 
 _scorer = None
@@ -258,7 +258,7 @@ def load_items(args) -> dict[str, list[dict]]:
     for group in items.values():
         for it in group:
             for s in it["sents"]:  # a cache made before a furniture rule was added
-                s.furniture = s.furniture or is_furniture(s.text)
+                s.furniture = s.furniture or is_summary_furniture(s.text)
             it["X"], _ = sentence_features(it["sents"], it["title"], it["k"], args.saturate)
             it["beta"] = regime(it["k"], sum(1 for s in it["sents"] if not s.furniture), args.saturate)
     return items

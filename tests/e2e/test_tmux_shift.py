@@ -19,7 +19,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not HAVE_TMUX, reason="tmux is
 TESTS = Path(__file__).resolve().parents[1]
 KILLS = TESTS / "core" / "data" / "kills"
 ANPA = TESTS / "sources" / "data" / "wire" / "own"
-OTHER_READER = pytest.mark.xfail(strict=False, reason="reader: other helper's branch")
 
 # (format, story file, kill file, words of the story's title)
 CASES = [
@@ -28,8 +27,7 @@ CASES = [
     pytest.param(KILLS / "ninjs-story.json", KILLS / "ninjs-kill.json", "Ferry service", id="ninjs"),
     pytest.param(KILLS / "nitf-story.xml", KILLS / "nitf-kill.xml", "Library to open", id="nitf"),
     pytest.param(ANPA / "ap-correction.tst", ANPA / "ap-kill.tst", "spending bill", id="anpa"),
-    pytest.param(KILLS / "dpa-7901-story.txt", KILLS / "dpa-7901-kill.txt", "Port orders", id="iptc7901",
-                 marks=OTHER_READER),
+    pytest.param(KILLS / "dpa-7901-story.txt", KILLS / "dpa-7901-kill.txt", "Port orders", id="iptc7901"),
     pytest.param(KILLS / "newsml1-story.xml", KILLS / "newsml1-kill.xml", "Old river bridge", id="newsml1"),
 ]
 

@@ -231,3 +231,13 @@ def test_a_kill_keeps_the_story_identity():
     for story, kill in pairs:
         assert one(story).id == one(kill).id, (story, kill)
     assert one("reuters-g2-kill.xml").marks == ("KILL",)
+
+
+def test_dpa_7901_kill_with_no_dateline_lands_on_the_story_it_kills() -> None:
+    """The kill names no "(dpa)" in a dateline (its source id "eca" is all) and is sent the next day:
+    it is still the same story, so it lands on the one the desk followed up."""
+    kills = Path(__file__).resolve().parents[1] / "core" / "data" / "kills"
+    [story], _ = read_file(kills / "dpa-7901-story.txt")
+    [kill], _ = read_file(kills / "dpa-7901-kill.txt")
+    assert kill.provider == story.provider == "dpa"
+    assert kill.id == story.id and kill.killed and not story.killed

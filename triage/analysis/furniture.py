@@ -2,7 +2,7 @@
 stamps, datelines, captions.
 
 Two kinds of guesses, each cheap to get wrong:
-- `is_furniture(line)`: a whole short paragraph or sentence that is not story text (it is never
+- `is_summary_furniture(line)`: a whole short paragraph or sentence that is not story text (it is never
   chosen for a summary, so a wrong guess costs that one sentence);
 - `leading_furniture(text)`: how many characters at the start of a paragraph are a byline, a time
   stamp or a dateline ("By . Daily Mail Reporter . ", "UPDATED: . 13:47 EST, 4 January 2012 . ",
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["MAX_FURNITURE_CHARS", "caption_score", "is_furniture", "leading_furniture"]
+__all__ = ["MAX_FURNITURE_CHARS", "caption_score", "is_summary_furniture", "leading_furniture"]
 
 from triage.infra.text import is_furniture as _wire_furniture  # crossheads, disclaimers, bylines, datelines
 
@@ -51,8 +51,10 @@ _DISCLAIMER = re.compile(
 
 # Leading furniture, matched again and again at the start of a paragraph.
 _NAME_WORD = r"(?:[A-Z][\w'’.-]*|and|of|for|the|de|van|von|der|al|&)"
+# Tried only where a word does not go on ((?<!...)): over a run of letters each start is one step.
 _LEADING = re.compile(
-    "|".join(
+    r"(?<![\w'’.-])(?:"
+    + "|".join(
         f"(?:{p})"
         for p in (
             # Daily Mail bylines, the page's line breaks turned into " . ": "By . Jane Doe . "
@@ -70,9 +72,9 @@ _LEADING = re.compile(
             # another agency's credit, before a dash: "(Sports Network) - "
             rf"{_PLACE_DATE}\((?:[A-Z][\w&'’.-]*\s?){{1,4}}\)\s*(?:--|—|–|-|_)\s+",
             # a dateline in capitals before a dash: "BERLIN — ", "WASHINGTON, Dec. 1 -- ", "BERLIN _ "
-            r"[A-Z]{3,}(?:[ ,]+[A-Z]{2,}\.?)*(?:,\s*[A-Z][a-z]+\.?(?:\s+\d{1,2})?)?\s+(?:--|—|–|_)\s+",
+            r"[A-Z]{3,}(?:[ ,]+[A-Z]{2,}\.?){0,6}(?:,\s*[A-Z][a-z]+\.?(?:\s+\d{1,2})?)?\s+(?:--|—|–|_)\s+",
             # ... and before a hyphen when a date says it is one: "ROTTERDAM, Dec 2 - "
-            r"[A-Z]{3,}(?:[ ,]+[A-Z]{2,}\.?)*,\s*[A-Z][a-z]{2,}\.?\s+\d{1,2}\s+-\s+",
+            r"[A-Z]{3,}(?:[ ,]+[A-Z]{2,}\.?){0,6},\s*[A-Z][a-z]{2,}\.?\s+\d{1,2}\s+-\s+",
             # a dateline in brackets: "(New York, NY - October 21) "
             r"\([A-Z][\w'’.]*(?:\s+[A-Z][\w'’.]*){0,3}(?:,\s*[A-Z][\w.]*)?\s*(?:--|—|–|-)\s*"
             r"[A-Z][a-z]+\.?\s+\d{1,2}(?:,\s*\d{4})?\)\s*",
@@ -80,6 +82,7 @@ _LEADING = re.compile(
             r"(?:Eds?|EDS)\s*:[^.]{0,200}\.\s+",
         )
     )
+    + ")"
 )
 
 _CAPTION_MARKS = re.compile(
@@ -87,12 +90,12 @@ _CAPTION_MARKS = re.compile(
     r"(?:[ ,]+(?:left|right|centre|center|above|below|top|bottom|with \w+))*\)",
     re.IGNORECASE,
 )
-_CAPTION_LABEL = re.compile(r"^(?:[A-Z][\w'’-]*\s?){1,3}:\s+\S")  # "Retread: David Cameron with ..."
+_CAPTION_LABEL = re.compile(r"^(?:[A-Z][\w'’-]*+\s?){1,3}:\s+\S")  # "Retread: David Cameron with ..."
 _CAPTION_WORDS = re.compile(r"^(?:pictured|picture|photo|photograph|video|watch|file)\b", re.IGNORECASE)
 
 
-def is_furniture(line: str) -> bool:
-    """True for a short wire-copy line that is not story text. The wire's crossheads, disclaimers,
+def is_summary_furniture(line: str) -> bool:
+    """True for a short wire-copy line a summary must never take. The wire's crossheads, disclaimers,
     bylines and datelines are the text cleaner's rule (triage.infra.text); added here is what only a
     summary must never take: page disclaimers, slugs and take keys, editors' notes, a lone dateline."""
     if len(line) > MAX_FURNITURE_CHARS:

@@ -19,7 +19,7 @@ from typing import Any
 from .gazetteer import is_given_name, is_place
 from .sentences import STOP_WORDS, doc_text
 
-__all__ = ["KIND_OF_LABEL", "NAMED_KINDS", "PERSON_TITLES", "Mention", "clean_name", "entity_mentions"]
+__all__ = ["KIND_OF_LABEL", "NAMED_KINDS", "PERSON_TITLES", "Mention", "clean_mention", "entity_mentions"]
 
 KIND_OF_LABEL = {
     "PERSON": "people",
@@ -171,7 +171,9 @@ _LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z]+(?![\w'’-])")
 # Two names glued in one span: "Tesco — Netto Poland", "Public Image Ltd. Cream",
 # "Blues Incorporated for The Rolling Stones"; a score glued to a team: "Caboolture 43–5".
 _GLUE = re.compile(
-    r"\s+[—–-]\s+|(?:(?<=\bLtd\.)|(?<=\bInc\.)|(?<=\bCo\.))\s+(?=[A-Z])|\s+(?:for|with|and|of)\s+(?=The\s)"
+    # each run of spaces is tried from its start only ((?<!\s)): linear over any run of white space
+    r"(?<!\s)\s+[—–-]\s+|(?:(?<=\bLtd\.)|(?<=\bInc\.)|(?<=\bCo\.))\s+(?=[A-Z])"
+    r"|(?<!\s)\s+(?:for|with|and|of)\s+(?=The\s)"
 )
 # "Amnesty International Man-kei Tam", "House Nancy Pelosi": a body's name, then a person's.
 _BODY_ENDS = frozenset(
@@ -182,7 +184,7 @@ _HYPHEN_GIVEN = re.compile(r"^[A-Z][a-z]+-[a-z]+$")  # "Man-kei", "Jae-in"
 _AGENCY_PREFIX = re.compile(r"^\(?(?:CNN|AP|AFP|Reuters|UPI)\)\s*(?=\S)")
 _COMPANY_SUFFIX = re.compile(r",\s*(?:Inc|Ltd|LLC|Corp|Co)\.?$")  # "Hungarian National Asset Management, Inc"
 _LIST_GAPS = frozenset({",", "and", "or", ", and", ", or"})
-_SCORE = re.compile(r"\s+\d+[–-]\d+$")
+_SCORE = re.compile(r"(?<!\s)\s++\d++[–-]\d++$")  # a run of spaces tried from its start only
 _ACRONYM = re.compile(r"^[A-Z][A-Za-z0-9&.-]{1,9}$")
 
 
@@ -201,7 +203,7 @@ class Mention:
         return iter((self.text, self.kind))
 
 
-def clean_name(text: str, kind: str) -> str:
+def clean_mention(text: str, kind: str) -> str:
     """Spacing, edge punctuation, possessives, a leading article, titles (people), trailing lower-case
     words, a glued dateline credit, a company suffix."""
     t = _AGENCY_PREFIX.sub("", _SPACE.sub(" ", text).strip())
@@ -374,8 +376,8 @@ def entity_mentions(doc: Any, body_start: int = 0) -> list[Mention]:
             named_end, named_business = ent.end_char, "business" in cues
         if kind == "places":
             prev_end, prev_cues = ent.end_char, frozenset(cues)
-        for part, part_kind in _parts(clean_name(raw, kind), kind):
-            text = clean_name(part, part_kind)
+        for part, part_kind in _parts(clean_mention(raw, kind), kind):
+            text = clean_mention(part, part_kind)
             if not is_junk(text, part_kind):
                 out.append(Mention(text, part_kind, frozenset(cues), acronym))
     return out

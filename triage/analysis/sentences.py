@@ -13,9 +13,17 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from .furniture import is_furniture, leading_furniture
+from .furniture import is_summary_furniture, leading_furniture
 
-__all__ = ["STOP_WORDS", "Sentence", "doc_text", "is_furniture", "remember_text", "split_sentences", "stem"]
+__all__ = [
+    "STOP_WORDS",
+    "Sentence",
+    "doc_text",
+    "is_summary_furniture",
+    "remember_text",
+    "split_sentences",
+    "stem",
+]
 
 _PARA_BREAK = re.compile(r"\n[ \t]*\n\s*")
 _HAS_WORD = re.compile(r"\w")
@@ -23,14 +31,16 @@ _QUOTES = '"“”«»„‟'
 # A line of its own (ended by a single line break) that is no sentence: short, no closing punctuation,
 # no list bullet. Above a story's first sentence that is a header: the headline repeated, a kicker, a
 # desk line ("Försvar TT").
-_HEADER_LINE = re.compile(r"[^\S\n]*([^\s•*–—-][^\n]{0,79})\n(?=[^\S\n]*\S)")
+# A header line (its leading spaces skipped by the caller: a pattern that began with them would cost
+# quadratic time when searched over a run of spaces).
+_HEADER_LINE = re.compile(r"([^\s•*–—-][^\n]{0,79})\n(?=[^\S\n]*\S)")
 _HEADER_WORDS = 6
 
 # spaCy's English stop words plus reporting verbs that carry no topic.
 try:
     from spacy.lang.en.stop_words import STOP_WORDS as _SPACY_STOP
 except ImportError:  # pragma: no cover
-    _SPACY_STOP = frozenset()
+    _SPACY_STOP: frozenset[str] = frozenset()  # type: ignore[no-redef]
 STOP_WORDS = frozenset(_SPACY_STOP) | {
     "said",
     "says",
@@ -113,12 +123,17 @@ def _paragraph_spans(text: str) -> list[tuple[int, int]]:
 def _past_header_lines(text: str, a: int, b: int, title: str) -> int:
     """Where the story starts in its first paragraph text[a:b], past header lines above it."""
     pos = a
-    while m := _HEADER_LINE.match(text, pos, b):
+    while True:
+        start = pos
+        while start < b and text[start] != "\n" and text[start].isspace():
+            start += 1
+        m = _HEADER_LINE.match(text, start, b)
+        if not m:
+            return pos
         line = m.group(1).strip()
-        if line != title and (len(line.split()) > _HEADER_WORDS or line[-1] in ".!?:;,\"”’)"):
-            break
+        if line != title and (len(line.split()) > _HEADER_WORDS or line[-1] in '.!?:;,"”’)'):
+            return pos
         pos = m.end()
-    return pos
 
 
 def _trimmed(text: str, a: int, b: int) -> tuple[int, int]:
@@ -209,7 +224,7 @@ def split_sentences(doc: Any, offset: int = 0) -> list[Sentence]:
     # a guess costs one sentence at most: a paragraph is judged whole only when it is one sentence
     per_para = Counter(bisect_right([pa for pa, _ in paras], a) - 1 for a, _ in cuts)
     para_furniture = [
-        per_para[i] == 1 and is_furniture(text[leading_furniture(text, a, b) : b])
+        per_para[i] == 1 and is_summary_furniture(text[leading_furniture(text, a, b) : b])
         for i, (a, b) in enumerate(paras)
     ]
     last_para = -1
@@ -219,7 +234,7 @@ def split_sentences(doc: Any, offset: int = 0) -> list[Sentence]:
         pi = 0 if p != last_para else sents[-1].para_index + 1
         last_para = p
         t = text[a:b]
-        sents.append(Sentence(a, b, t, len(sents), p, pi, para_furniture[p] or is_furniture(t)))
+        sents.append(Sentence(a, b, t, len(sents), p, pi, para_furniture[p] or is_summary_furniture(t)))
     if not sents:
         return sents
     # token facts, one pass over the doc's attribute array (no Token objects: this runs on every token)

@@ -32,7 +32,7 @@ from triage.core.faces import Faces
 from triage.core.inbox import Inbox, feed_tags
 from triage.core.live import Live, spawn
 from triage.core.versions import Versions
-from triage.model import Analysis, Decision, DecisionEvent, Problem
+from triage.model import Analysis, Decision, DecisionEvent, Problem, ProblemKind
 
 if TYPE_CHECKING:  # imported lazily at run time: keeps `triage --help` and the store CLI light
     from concurrent.futures import Future
@@ -147,9 +147,10 @@ class TriageService:
     @property
     def problems(self) -> list[Problem]:
         """Problems from loading, from the rules, and from the analysis."""
-        rule_problems = [Problem("config [rules]", e) for e in self.rules.errors]
+        rule_problems = [Problem("config [rules]", e, ProblemKind.CONFIG) for e in self.rules.errors]
         if self.settings.feeds_problem:
-            rule_problems.append(Problem(str(self.settings.feeds_file), self.settings.feeds_problem))
+            rule_problems.append(Problem(str(self.settings.feeds_file), self.settings.feeds_problem,
+                                         ProblemKind.CONFIG))
         return rule_problems + self.catalog.problems
 
     def listing(self, view: View, keep: Iterable[str] = ()) -> Listing:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from triage.infra.sanitize import has_forbidden
 from triage.infra.text import clean_line, clean_text, normalise_title
-from triage.model import Article, Problem
+from triage.model import Article, Problem, ProblemKind
 
 __all__ = [
     "IngestResult",
@@ -41,7 +41,17 @@ __all__ = [
 
 
 class Rejected(Exception):
-    """Raised by a reader when a whole file is unusable; the message is the plain reason."""
+    """Raised by a reader when a whole file is unusable: the message is the plain reason, `kind` what
+    code tests (a broken document unless said otherwise)."""
+
+    def __init__(self, reason: str, kind: ProblemKind = ProblemKind.BAD_FORMAT) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.kind = kind
+
+    def problem(self, where: str) -> Problem:
+        """The Problem this rejection makes for `where`."""
+        return Problem(where, self.reason, self.kind)
 
 
 @dataclass
@@ -71,7 +81,7 @@ def clean_problems(problems: list[Problem]) -> list[Problem]:
     out = []
     for p in problems:
         where, reason = clean_line(p.where), clean_line(p.reason)
-        out.append(p if (where, reason) == (p.where, p.reason) else Problem(where, reason))
+        out.append(p if (where, reason) == (p.where, p.reason) else replace(p, where=where, reason=reason))
     return out
 
 
@@ -113,7 +123,7 @@ def iso_date(value: object) -> str:
         if isinstance(value, datetime):
             dt = value
         elif hasattr(value, "tm_year"):
-            dt = datetime(*value[:6], tzinfo=UTC)  # type: ignore[index]
+            dt = datetime(*value[:6], tzinfo=UTC)  # type: ignore[index, misc]
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             dt = datetime.fromtimestamp(float(value), tz=UTC)
         else:

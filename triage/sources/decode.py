@@ -11,9 +11,10 @@ from __future__ import annotations
 import codecs
 import re
 
+from triage.model import ProblemKind
 from triage.sources.base import Rejected
 
-__all__ = ["decode_bytes", "looks_binary"]
+__all__ = ["BINARY_SIGNATURES", "decode_bytes", "looks_binary", "utf16_guess"]
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -25,7 +26,7 @@ _BOMS = (
 _LATIN = re.compile(
     r"^(cp125[02478]|windows-125[02478]|iso8859_(1|2|3|4|9|10|13|14|15|16)|latin_?1|mac_?(roman|latin2)|cp850|cp437|ascii)$"
 )
-_SIGNATURES = (
+BINARY_SIGNATURES = (
     b"\x89PNG",
     b"GIF8",
     b"\xff\xd8\xff",
@@ -61,10 +62,10 @@ _HIGH = bytes(range(0x80, 0x100))
 
 def _is_utf8_head(head: bytes) -> bool:
     """True when a head of bytes is UTF-8 (a character cut at the end of the sample is allowed)."""
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return exc.reason == "unexpected end of data" and exc.start >= len(head) - 3
+    try:  # not final: a sequence cut at the end is held back, only a real fault raises
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return False
     return True
 
 
@@ -76,9 +77,9 @@ def looks_binary(data: bytes) -> bool:
     binary: such text is read and the controls removed. Compressed or machine data does.
     """
     head = data[:4096]
-    if any(head.startswith(sig) for sig in _SIGNATURES) or head[4:8] == b"ftyp":
+    if any(head.startswith(sig) for sig in BINARY_SIGNATURES) or head[4:8] == b"ftyp":
         return True
-    if not head or head.startswith(tuple(b for b, _ in _BOMS)) or _utf16_guess(head):
+    if not head or head.startswith(tuple(b for b, _ in _BOMS)) or utf16_guess(head):
         return False  # UTF-16/32 text is mostly NUL bytes; decoding it tells whether it is text
     ctrl = len(head) - len(head.translate(None, _CTRL))
     if ctrl / len(head) > 0.10:
@@ -91,7 +92,7 @@ def looks_binary(data: bytes) -> bool:
     return False
 
 
-def _utf16_guess(data: bytes) -> str:
+def utf16_guess(data: bytes) -> str:
     """'utf-16-le' / 'utf-16-be' when every other byte is mostly NUL (BOM-less UTF-16 Latin text)."""
     sample = data[:4096]
     if len(sample) < 4:
@@ -159,14 +160,14 @@ def decode_bytes(data: bytes, declared: str = "") -> tuple[str, str]:
                     f"starts with a {enc.upper()} byte-order mark but is not valid {enc.upper()} "
                     f"(byte {exc.start + len(bom)})"
                 ) from None
-    guess16 = _utf16_guess(data)
+    guess16 = utf16_guess(data)
     if guess16:
         try:
             return data.decode(guess16), guess16
         except UnicodeDecodeError:
             pass
     if looks_binary(data):
-        raise Rejected("is a binary file, not text")
+        raise Rejected("is a binary file, not text", ProblemKind.UNSUPPORTED)
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:

@@ -16,7 +16,6 @@ names are re-exported here.
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -205,7 +204,16 @@ class FeedFile:
         atomic_write_text(self.path, self.text())
 
 
-_ATTACHED = re.compile(r"(?:^[ \t]*#[^\n]*\n)+\Z", re.MULTILINE)
+def _without_attached_comments(text: str) -> str:
+    """The text without the comment lines that end it (they belong to the table after them); read
+    line by line from the end, so the cost is linear whatever the text holds."""
+    end = len(text)
+    while end and text[end - 1] == "\n":
+        start = text.rfind("\n", 0, end - 1) + 1
+        if not text[start : end - 1].lstrip(" \t").startswith("#"):
+            break
+        end = start
+    return text[:end]
 
 
 def _remove_table(doc: Any, aot: Any, index: int) -> str | None:
@@ -226,7 +234,8 @@ def _remove_table(doc: Any, aot: Any, index: int) -> str | None:
         return None
     want = old[:index] + old[index + 1:]
     # Each table's text: its header line ([[feeds]], rendered by the document) and its body.
-    starts, cursor, end = [], 0, 0
+    starts: list[int] = []
+    cursor = end = 0
     for t in aot.body:
         body = t.as_string()
         at = text.find(body, cursor) if body else cursor
@@ -244,7 +253,7 @@ def _remove_table(doc: Any, aot: Any, index: int) -> str | None:
     kept = "".join(it.as_string() for it in tail[blank:])
     if starts:
         bounds = starts + [end]
-        joined = _ATTACHED.sub("", text[: bounds[index]]) + kept
+        joined = _without_attached_comments(text[: bounds[index]]) + kept
         rest = text[bounds[index + 1]:]
         while joined.endswith("\n\n\n") or (joined.endswith("\n\n") and rest.startswith("\n")):
             joined = joined[:-1]  # no run of blank lines where the table was

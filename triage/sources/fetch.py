@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from triage.infra.atomic import write_text_atomic
 from triage.infra.clock import now_iso
 from triage.infra.private import NotPrivate, file_mode, private_dir
-from triage.model import Article, Problem
+from triage.model import Article, Problem, ProblemKind
 from triage.sources.base import IngestResult, Rejected, clean_problems
 from triage.sources.httpget import FetchError, Reach, get, run_sync
 from triage.sources.parsers import PARSE_SECONDS, Failed, run_bounded
@@ -105,8 +105,9 @@ def _parse_body(body: bytes, url: str, name: str, problems: list[Problem]) -> tu
         try:
             obj = loads(stripped.decode("utf-8", "replace"))
         except Rejected as exc:
-            reason = str(exc).removeprefix("is ").replace("not valid JSON", "JSON that does not parse")
-            raise Rejected("sent " + reason) from None
+            said = exc.reason.removeprefix("is ")  # "is not valid JSON (...)": the feed *sent* it
+            said = said.replace("not valid JSON", "JSON that does not parse")
+            raise Rejected("sent " + said, exc.kind) from None
         if not is_json_feed(obj):
             raise Rejected("sent JSON that is not a JSON Feed")
         return read_json_feed(obj, url, name, problems), None
@@ -138,8 +139,9 @@ def _parse_bounded(body: bytes, url: str, name: str, seconds: float, problems: l
     for got in run_bounded([(_parse_body_apart, (body, url, name))], seconds=seconds):
         outcome = got[0][1]
     if isinstance(outcome, Failed):
-        raise Rejected(f"{outcome.reason} (sources.parse_seconds): not read" if outcome.timed_out
-                       else f"could not be read ({outcome.reason})")
+        if outcome.timed_out:
+            raise Rejected(f"{outcome.reason} (sources.parse_seconds): not read", ProblemKind.TIMED_OUT)
+        raise Rejected(f"could not be read ({outcome.reason})", ProblemKind.UNREADABLE)
     articles, found, teasers, rejected = outcome
     problems.extend(found)
     if rejected:
@@ -301,7 +303,8 @@ async def _fetch_all(feeds: list[dict[str, Any]], spool_dir: Path | None, opts: 
             url = str(feed.get("url") or "") if isinstance(feed, dict) else ""
             name = str(feed.get("name") or "") if isinstance(feed, dict) else ""
             if not url:
-                return IngestResult(problems=[Problem("[[feeds]]", f"feed {n} has no url: skipped")])
+                return IngestResult(problems=[Problem("[[feeds]]", f"feed {n} has no url: skipped",
+                                                      ProblemKind.CONFIG)])
             try:
                 async with gate:
                     res = await _fetch_one(client, url, name, spool_dir, opts)
@@ -355,7 +358,7 @@ async def _fetch_one(client: Any, url: str, name: str, spool_dir: Path | None,
         resp = await get(client, url, headers, timeout=opts["timeout"], max_bytes=opts["max_bytes"],
                          reach=Reach.for_feed(url))
     except FetchError as exc:
-        result.problems.append(Problem(url, f"feed {exc}"))
+        result.problems.append(Problem(url, f"feed {exc}", exc.kind))
         result.articles.extend(await asyncio.to_thread(_spooled, spool_file))
         return result
     fresh: list[Article] = []
@@ -367,14 +370,14 @@ async def _fetch_one(client: Any, url: str, name: str, spool_dir: Path | None,
                                                     result.problems)
             parsed_ok = True
         except Rejected as exc:  # no validators saved: the next fetch reads the whole body again
-            result.problems.append(Problem(url, f"feed {exc}"))
+            result.problems.append(Problem(url, f"feed {exc.reason}", exc.kind))
             fresh, parsed = [], None
         fresh = [replace(a, received=a.received or now, source=name or a.source) for a in fresh]
         if opts["full"] and parsed is not None:
             from triage.sources.fulltext import with_full_texts
 
-            spooled = await asyncio.to_thread(_spooled, spool_file)
-            fresh = await with_full_texts(client, url, fresh, parsed, spooled, opts)
+            kept = await asyncio.to_thread(_spooled, spool_file)
+            fresh = await with_full_texts(client, url, fresh, parsed, kept, opts)
     # The spool is made durable FIRST (temp file, fsync, rename, directory fsync); only then is the
     # conditional-request state written. A crash or a failed write in between leaves the old ETag /
     # Last-Modified, so the next fetch gets the entries again instead of a 304 that hides them.

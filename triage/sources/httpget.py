@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from triage.model import ProblemKind
+
 __all__ = ["FetchError", "Reach", "Response", "get", "is_local_address", "make_client", "run_sync"]
 
 MAX_REDIRECTS = 5
@@ -29,7 +31,12 @@ _REDIRECTS = {301, 302, 303, 307, 308}
 
 
 class FetchError(Exception):
-    """A feed or page could not be fetched; the message is the plain reason."""
+    """A feed or page could not be fetched; the message is the plain reason, `kind` says whether triage
+    refused it (a private address, a scheme it never uses) or it failed (network, HTTP, size)."""
+
+    def __init__(self, reason: str, kind: ProblemKind = ProblemKind.FETCH_FAILED) -> None:
+        super().__init__(reason)
+        self.kind = kind
 
 
 @dataclass
@@ -153,7 +160,7 @@ def _guarded_backend() -> Any:
                               local_address: str | None = None, socket_options: Any = None) -> Any:
             request = _REQUEST.get()
             if request is None:  # only get() makes requests with this client
-                raise FetchError("a request made outside triage's fetch: refused")
+                raise FetchError("a request made outside triage's fetch: refused", ProblemKind.REFUSED)
             try:
                 infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
             except (OSError, UnicodeError):
@@ -162,7 +169,7 @@ def _guarded_backend() -> Any:
             refused = [ip for ip in addresses if not request.allows(host, port, ip)]
             if refused or not addresses:
                 raise FetchError(f"leads to a local or private address ({host[:80]} is "
-                                 f"{(refused or ['nothing'])[0]}): refused")
+                                 f"{(refused or ['nothing'])[0]}): refused", ProblemKind.REFUSED)
             error: Exception | None = None
             for ip in addresses:
                 try:
@@ -177,7 +184,7 @@ def _guarded_backend() -> Any:
 
         async def connect_unix_socket(self, path: str, timeout: float | None = None,
                                       socket_options: Any = None) -> Any:
-            raise FetchError("a request to a Unix socket: refused")
+            raise FetchError("a request to a Unix socket: refused", ProblemKind.REFUSED)
 
         async def sleep(self, seconds: float) -> None:
             await self._inner.sleep(seconds)
@@ -192,13 +199,75 @@ def make_client(*, timeout: float, max_connections: int, headers: dict[str, str]
     import httpcore
     import httpx
 
-    transport = httpx.AsyncHTTPTransport(trust_env=False)
-    # httpx has no public way to give its pool a network backend: the transport gets a pool built so.
-    transport._pool = httpcore.AsyncConnectionPool(
+    pool = httpcore.AsyncConnectionPool(
         ssl_context=httpx.create_ssl_context(), max_connections=max_connections,  # SSL_CERT_FILE honoured
         max_keepalive_connections=0, network_backend=_guarded_backend())
-    return httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(timeout), follow_redirects=False,
-                             headers=headers, trust_env=False)
+    return httpx.AsyncClient(transport=_pool_transport(pool), timeout=httpx.Timeout(timeout),
+                             follow_redirects=False, headers=headers, trust_env=False)
+
+
+def _pool_transport(pool: Any) -> Any:
+    """An httpx transport over an httpcore pool of our own making (httpx's public extension point, as
+    its own transport is one over a pool it makes itself and never lets one set its network backend).
+    httpcore's errors become httpx's of the same name, so callers see only httpx's."""
+    import httpcore
+    import httpx
+
+    def as_httpx(exc: Exception) -> Exception:
+        for cls in type(exc).__mro__:
+            mapped = getattr(httpx, cls.__name__, None)
+            if isinstance(mapped, type) and issubclass(mapped, httpx.TransportError):
+                return mapped(str(exc))
+        return exc
+
+    class Body(httpx.AsyncByteStream):
+        def __init__(self, stream: Any) -> None:
+            self._stream = stream
+
+        async def __aiter__(self) -> Any:
+            try:
+                async for part in self._stream:
+                    yield part
+            except httpcore.TimeoutException as exc:
+                raise as_httpx(exc) from exc
+            except (httpcore.NetworkError, httpcore.ProtocolError) as exc:
+                raise as_httpx(exc) from exc
+
+        async def aclose(self) -> None:
+            await self._stream.aclose()
+
+    class PoolTransport(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            url = request.url
+            core = httpcore.Request(
+                method=request.method,
+                url=httpcore.URL(
+                    scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
+                ),
+                headers=request.headers.raw,
+                content=request.stream,
+                extensions=request.extensions,
+            )
+            try:
+                resp = await pool.handle_async_request(core)
+            except (
+                httpcore.TimeoutException,
+                httpcore.NetworkError,
+                httpcore.ProtocolError,
+                httpcore.UnsupportedProtocol,
+            ) as exc:
+                raise as_httpx(exc) from exc
+            return httpx.Response(
+                status_code=resp.status,
+                headers=resp.headers,
+                stream=Body(resp.stream),
+                extensions=resp.extensions,
+            )
+
+        async def aclose(self) -> None:
+            await pool.aclose()
+
+    return PoolTransport()
 
 
 async def _check_hop(url: str, reach: Reach, local_ok: bool) -> None:
@@ -207,9 +276,12 @@ async def _check_hop(url: str, reach: Reach, local_ok: bool) -> None:
     is made (after its one lookup: a name may resolve otherwise the second time)."""
     origin = _origin(url)
     if origin[0] not in ("http", "https"):
-        raise FetchError(f"redirects to a {origin[0] or 'schemeless'} URL: refused (only http and https)")
+        raise FetchError(
+            f"redirects to a {origin[0] or 'schemeless'} URL: refused (only http and https)",
+            ProblemKind.REFUSED,
+        )
     if not origin[1]:
-        raise FetchError("redirects to a URL with no host: refused")
+        raise FetchError("redirects to a URL with no host: refused", ProblemKind.REFUSED)
     if origin == reach.trusted or (reach.feed and local_ok) or reach.local:
         return
     try:
@@ -217,7 +289,9 @@ async def _check_hop(url: str, reach: Reach, local_ok: bool) -> None:
     except ValueError:
         return  # a name: see _guarded_backend
     if is_local_address(origin[1]):
-        raise FetchError(f"leads to a local or private address ({origin[1][:80]}): refused")
+        raise FetchError(
+            f"leads to a local or private address ({origin[1][:80]}): refused", ProblemKind.REFUSED
+        )
 
 
 class _Decoder:
@@ -226,16 +300,19 @@ class _Decoder:
     def __init__(self, encoding: str, max_bytes: int) -> None:
         codings = [c for c in (c.strip().lower() for c in encoding.split(",")) if c and c != "identity"]
         if len(codings) > 1:
-            raise FetchError(f"sent a body compressed {len(codings)} times (Content-Encoding: "
-                             f"{', '.join(codings)[:60]}): refused")
+            raise FetchError(
+                f"sent a body compressed {len(codings)} times (Content-Encoding: "
+                f"{', '.join(codings)[:60]}): refused"
+            )
         coding = codings[0] if codings else ""
         if coding in ("gzip", "x-gzip"):
             self._z: Any = zlib.decompressobj(16 + zlib.MAX_WBITS)
         elif coding == "deflate":
             self._z = zlib.decompressobj()
         elif coding:
-            raise FetchError("sent a body in an encoding triage does not read "
-                             f"(Content-Encoding: {coding[:30]})")
+            raise FetchError(
+                f"sent a body in an encoding triage does not read (Content-Encoding: {coding[:30]})"
+            )
         else:
             self._z = None
         self.raw_deflate = coding == "deflate"
@@ -291,8 +368,9 @@ async def _one(client: Any, url: str, headers: dict[str, str], max_bytes: int, s
         return Response(resp.status_code, out_headers, decoder.body(), str(resp.url), resp.reason_phrase)
 
 
-async def get(client: Any, url: str, headers: dict[str, str], *, timeout: float, max_bytes: int,
-              reach: Reach) -> Response:
+async def get(
+    client: Any, url: str, headers: dict[str, str], *, timeout: float, max_bytes: int, reach: Reach
+) -> Response:
     """GET `url` following redirects (each hop checked against `reach`) within one `timeout` for the
     whole; FetchError with the plain reason otherwise. The client must not follow redirects itself."""
     import httpx
@@ -323,7 +401,7 @@ async def get(client: Any, url: str, headers: dict[str, str], *, timeout: float,
     except httpx.InvalidURL as exc:
         raise FetchError(f"is not a valid URL ({exc})") from None
     except httpx.UnsupportedProtocol:
-        raise FetchError("is not an http(s) URL") from None
+        raise FetchError("is not an http(s) URL", ProblemKind.REFUSED) from None
     except httpx.HTTPError as exc:
         reason = str(exc) or type(exc).__name__
         raise FetchError(f"could not be fetched ({reason[:120]})") from None

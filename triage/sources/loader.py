@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from triage.infra.clock import now_iso
-from triage.model import Article, Problem
+from triage.model import Article, Problem, ProblemKind
 from triage.sources.base import IngestResult, clean_problems
 from triage.sources.parsers import PARSE_SECONDS, Parsed, ParserPool
 from triage.sources.readers.versions import version_rank
-from triage.sources.scan import DEFAULT_IGNORE, LINK_OUT, ignored, inside, iter_scan, os_reason, shown
+from triage.sources.scan import DEFAULT_IGNORE, LINK_OUT, ignored, inside, iter_scan, os_problem, shown
 
 __all__ = ["DEFAULT_IGNORE", "LoadBatch", "iter_load", "iter_scan", "load", "shown"]
 
@@ -60,10 +60,16 @@ def _iter_resolve(paths, follow_symlinks: bool, ignore: Sequence[str], problems:
         try:
             s = os.fspath(raw)
         except TypeError:
-            problems.append(Problem(repr(raw), "is not a file, folder or feed URL"))
+            problems.append(Problem(repr(raw), "is not a file, folder or feed URL", ProblemKind.UNSUPPORTED))
             continue
         if "\x00" in s:
-            problems.append(Problem(s.replace("\x00", "\\0"), "is not a valid path (it holds a NUL byte)"))
+            problems.append(
+                Problem(
+                    s.replace("\x00", "\\0"),
+                    "is not a valid path (it holds a NUL byte)",
+                    ProblemKind.UNSUPPORTED,
+                )
+            )
             continue
         if _is_url(s):
             urls.append(s)
@@ -72,16 +78,22 @@ def _iter_resolve(paths, follow_symlinks: bool, ignore: Sequence[str], problems:
         try:
             st = os.stat(p)
         except OSError as exc:
-            problems.append(Problem(shown(p), os_reason(exc)))
+            problems.append(Problem(shown(p), *os_problem(exc)))
             continue
         if stat.S_ISDIR(st.st_mode):
             roots.append(str(p).rstrip(os.sep) + os.sep)
-            found = iter_scan(p, problems, follow_symlinks=follow_symlinks, ignore=ignore,
-                              allowed_roots=allowed_roots, max_depth=max_depth)
+            found = iter_scan(
+                p,
+                problems,
+                follow_symlinks=follow_symlinks,
+                ignore=ignore,
+                allowed_roots=allowed_roots,
+                max_depth=max_depth,
+            )
         elif confine is not None and not follow_symlinks and os.path.islink(p):
             continue  # a scan would not list it either
         elif confine is not None and not inside(os.path.realpath(p), confine):
-            problems.append(Problem(shown(p), LINK_OUT))
+            problems.append(Problem(shown(p), LINK_OUT, ProblemKind.OUTSIDE_INBOX))
             continue
         else:
             found = iter([(p, st)])
@@ -91,7 +103,9 @@ def _iter_resolve(paths, follow_symlinks: bool, ignore: Sequence[str], problems:
                     seen.add(str(path))
                     yield path, fst
         except RecursionError:
-            problems.append(Problem(shown(p), "folder tree is nested too deeply to scan"))
+            problems.append(
+                Problem(shown(p), "folder tree is nested too deeply to scan", ProblemKind.NOT_A_FILE)
+            )
 
 
 class _Versions:
@@ -178,7 +192,7 @@ def _cached_first(paths, meta: dict[str, tuple[int, int]], cache, ignore: Sequen
     for path, arts in cache.iter_articles(under):
         if path not in received:
             received[path] = ""
-            rel = next((path[len(r):] for r in roots if path.startswith(r)), os.path.basename(path))
+            rel = next((path[len(r) :] for r in roots if path.startswith(r)), os.path.basename(path))
             if any(ignored(part, ignore) for part in rel.split(os.sep)):
                 continue  # ignored since it was cached: the scan will not list it either
             try:
@@ -207,7 +221,7 @@ def _record(parsed: list[Parsed], versions: _Versions, cache) -> tuple[list[Arti
     probs_out: list[Problem] = []
     rows = []
     for path, st, arts, probs in parsed:
-        probs_out.extend(Problem(shown(p.where), p.reason) for p in probs)
+        probs_out.extend(replace(p, where=shown(p.where)) for p in probs)
         arts = [a if a.received else replace(a, received=_iso(st.st_mtime)) for a in arts]
         arts_out.extend(arts)
         if arts:
@@ -263,8 +277,11 @@ def iter_load(
         # before the folders are scanned for what is new (a big inbox paints at once).
         early: set[str] = set()
         done = 0
-        folders = any(os.path.isdir(os.path.expanduser(os.fspath(p))) for p in paths
-                      if isinstance(p, str | os.PathLike) and not _is_url(os.fspath(p)))
+        folders = any(
+            os.path.isdir(os.path.expanduser(os.fspath(p)))
+            for p in paths
+            if isinstance(p, str | os.PathLike) and not _is_url(os.fspath(p))
+        )
         # (a few named files, as the watcher reads them, are looked up one by one below instead)
         meta = cache.meta() if cache is not None and folders else {}
         if meta:
@@ -274,8 +291,9 @@ def iter_load(
                 yield LoadBatch(versions.admit(part[0]), [], done, max(done, len(meta)))
         problems: list[Problem] = []
         roots: list[str] = []
-        stream = _iter_resolve(paths, follow_symlinks, ignore, problems, [], roots, allowed_roots, max_depth,
-                               confine)
+        stream = _iter_resolve(
+            paths, follow_symlinks, ignore, problems, [], roots, allowed_roots, max_depth, confine
+        )
         reads = read_confinement(paths, allowed_roots, confine, follow_symlinks)  # checked again at each open
         read_early: set[str] = set()
         if not early and folders:  # nothing shown yet: read the first files found before walking the rest
@@ -297,11 +315,18 @@ def iter_load(
         if len(files) < 200 and cache is not None and not early:  # a few files (the watcher, a CLI call)
             hits = cache.lookup([str(p) for p, _ in files])
             meta = {k: (v[0], v[1]) for k, v in hits.items()}
-        fresh_paths = {str(p) for p, st in files  # (files read early are shown already)
-                       if str(p) not in early and str(p) not in read_early
-                       and meta.get(str(p)) == (st.st_size, st.st_mtime_ns)}
-        todo = [(p, st) for p, st in files
-                if str(p) not in fresh_paths and str(p) not in early and str(p) not in read_early]
+        fresh_paths = {
+            str(p)
+            for p, st in files  # (files read early are shown already)
+            if str(p) not in early
+            and str(p) not in read_early
+            and meta.get(str(p)) == (st.st_size, st.st_mtime_ns)
+        }
+        todo = [
+            (p, st)
+            for p, st in files
+            if str(p) not in fresh_paths and str(p) not in early and str(p) not in read_early
+        ]
         if fresh_paths:
             mtimes = {str(p): st.st_mtime for p, st in files}
             chunk: list[Article] = []
@@ -327,7 +352,7 @@ def iter_load(
         parts = []
         i = 0
         while i < len(todo):
-            parts.append(todo[i:i + size])
+            parts.append(todo[i : i + size])
             i += size
             size = batch
         with ParserPool(_parsers_for(len(todo), parse_processes), parse_seconds) as parsers:
@@ -373,9 +398,18 @@ def load(
     """
     articles: list[Article] = []
     problems: list[Problem] = []
-    for part in iter_load(paths, max_file_bytes=max_file_bytes, follow_symlinks=follow_symlinks,
-                          ignore=ignore, cache_path=cache_path, first_batch=400, allowed_roots=allowed_roots,
-                          max_depth=max_depth, confine=confine, parse_seconds=parse_seconds):
+    for part in iter_load(
+        paths,
+        max_file_bytes=max_file_bytes,
+        follow_symlinks=follow_symlinks,
+        ignore=ignore,
+        cache_path=cache_path,
+        first_batch=400,
+        allowed_roots=allowed_roots,
+        max_depth=max_depth,
+        confine=confine,
+        parse_seconds=parse_seconds,
+    ):
         articles.extend(part.articles)
         problems.extend(part.problems)
     urls = [os.fspath(p) for p in paths if isinstance(p, str | os.PathLike) and _is_url(os.fspath(p))]
@@ -383,11 +417,14 @@ def load(
         from triage.sources.fetch import fetch_feeds
 
         res = fetch_feeds(
-            [{"url": u, "name": ""} for u in urls], spool_dir, timeout=fetch_timeout,
-            max_bytes=fetch_max_bytes, user_agent=user_agent, parse_seconds=parse_seconds,
+            [{"url": u, "name": ""} for u in urls],
+            spool_dir,
+            timeout=fetch_timeout,
+            max_bytes=fetch_max_bytes,
+            user_agent=user_agent,
+            parse_seconds=parse_seconds,
         )
         articles = _Versions(None).admit(articles + list(res.articles))  # one article per id
         problems.extend(res.problems)
     result = IngestResult(articles=articles, problems=clean_problems(problems))
     return result
-

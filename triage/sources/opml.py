@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from triage.infra.sanitize import XML_ILLEGAL
-from triage.model import Problem
+from triage.model import Problem, ProblemKind
 from triage.sources.feedmodel import Feed, check_url, clean_name, merge_feeds
 
 __all__ = ["ListError", "Subscriptions", "parse_newsboat_urls", "parse_opml", "read_subscriptions", "to_opml"]
@@ -38,7 +38,12 @@ _FEED_DOCUMENTS = {"rss": "an RSS feed", "feed": "an Atom feed", "RDF": "an RSS 
 
 
 class ListError(Exception):
-    """The whole file is unusable; the message is the plain reason (the caller names the file)."""
+    """The whole file is unusable; the message is the plain reason (the caller names the file).
+    `ill_formed` says the XML did not parse, which a second reading may mend."""
+
+    def __init__(self, reason: str, *, ill_formed: bool = False) -> None:
+        super().__init__(reason)
+        self.ill_formed = ill_formed
 
 
 @dataclass(frozen=True)
@@ -103,7 +108,8 @@ def _checked_xml(data: bytes):
     except ET.ParseError as exc:
         line, col = getattr(exc, "position", (0, 0))
         reason = str(exc).split(":", 1)[0]
-        raise ListError(f"is not well-formed XML ({reason} at line {line}, column {col + 1})") from None
+        raise ListError(f"is not well-formed XML ({reason} at line {line}, column {col + 1})",
+                        ill_formed=True) from None
     except (ValueError, LookupError) as exc:  # e.g. an encoding expat does not know
         raise ListError(f"could not be decoded as XML ({_shown(str(exc))})") from None
 
@@ -118,7 +124,7 @@ def _recovered_xml(data: bytes):
     try:
         return _checked_xml(data), ()
     except ListError as exc:
-        if "not well-formed" not in str(exc):
+        if not exc.ill_formed:
             raise
         fixed, n = _BARE_AMP.subn(b"&amp;", data)
         if not n:
@@ -188,7 +194,7 @@ def parse_opml(data: bytes) -> Subscriptions:
         try:
             url = check_url(raw_url)
         except ValueError as exc:
-            problems.append(Problem(where, f"{exc}: skipped"))
+            problems.append(Problem(where, f"{exc}: skipped", ProblemKind.PARTIAL))
             continue
         if title in (url, raw_url):
             title = ""  # a reader that had no title wrote the URL as the text
@@ -324,7 +330,7 @@ def parse_newsboat_urls(text: str) -> Subscriptions:
         try:
             url = check_url(first)
         except ValueError as exc:
-            problems.append(Problem(where, f"{exc}: skipped"))
+            problems.append(Problem(where, f"{exc}: skipped", ProblemKind.PARTIAL))
             continue
         name = ""
         tags: list[str] = []

@@ -26,7 +26,7 @@ from typing import Any, cast
 
 from triage.infra.priority import READING, lower_priority
 from triage.infra.private import Confinement, confined_reads
-from triage.model import Article, Problem
+from triage.model import Article, Problem, ProblemKind
 from triage.sources.registry import read_file
 from triage.sources.scan import shown
 
@@ -78,8 +78,8 @@ def _serve(conn: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the terminal's ^C is the parent's to act on
     lower_priority(READING, whole_process=True)
     try:  # what readers import on first use, so no file's time bound pays for it
-        import feedparser  # type: ignore[import-untyped]  # noqa: F401
-        import lxml.html  # type: ignore[import-untyped]  # noqa: F401
+        import feedparser  # noqa: F401
+        import lxml.html  # noqa: F401
     except ImportError:
         pass
     conn.send("ready")
@@ -361,8 +361,11 @@ class ParserPool:
 def _parsed(file: tuple[Path, os.stat_result], outcome: Any) -> Parsed:
     path, st = file
     if isinstance(outcome, Failed):
-        reason = (f"{outcome.reason} (sources.parse_seconds): skipped" if outcome.timed_out
-                  else f"could not be read ({outcome.reason})")
-        return path, st, [], [Problem(shown(path), reason)]
+        if outcome.timed_out:
+            problem = Problem(shown(path), f"{outcome.reason} (sources.parse_seconds): skipped",
+                              ProblemKind.TIMED_OUT)
+        else:
+            problem = Problem(shown(path), f"could not be read ({outcome.reason})")
+        return path, st, [], [problem]
     arts, probs = outcome
     return path, st, arts, probs

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from triage.infra.private import Confinement, inside
-from triage.model import Problem
-from triage.sources.registry import SPOOL_STATE_SUFFIX
+from triage.model import Problem, ProblemKind
+from triage.sources.readers.spool import SPOOL_STATE_SUFFIX
 
-__all__ = ["DEFAULT_IGNORE", "LINK_OUT", "confinement", "ignored", "inside", "iter_scan", "os_reason",
+__all__ = ["DEFAULT_IGNORE", "LINK_OUT", "confinement", "ignored", "inside", "iter_scan", "os_problem",
            "read_confinement", "scan_options", "shown"]
 
 DEFAULT_IGNORE = (".*", "*~", "*.swp", "*.tmp", "*.part")
@@ -91,7 +91,7 @@ def iter_scan(root: Path, problems: list[Problem], *, follow_symlinks: bool = Tr
     try:
         st = os.stat(root)
     except OSError as exc:
-        problems.append(Problem(shown(root), os_reason(exc)))
+        problems.append(Problem(shown(root), *os_problem(exc)))
         return
     visited = {(st.st_dev, st.st_ino)}
     roots = confinement([root], allowed_roots)
@@ -101,10 +101,13 @@ def iter_scan(root: Path, problems: list[Problem], *, follow_symlinks: bool = Tr
             with os.scandir(folder) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except PermissionError:
-            problems.append(Problem(shown(folder), "folder cannot be read: permission denied"))
+            problems.append(
+                Problem(shown(folder), "folder cannot be read: permission denied", ProblemKind.DENIED)
+            )
             return
         except OSError as exc:
-            problems.append(Problem(shown(folder), f"folder cannot be read ({os_reason(exc)})"))
+            reason, kind = os_problem(exc)
+            problems.append(Problem(shown(folder), f"folder cannot be read ({reason})", kind))
             return
         for entry in entries:
             if ignored(entry.name, ignore):
@@ -115,55 +118,77 @@ def iter_scan(root: Path, problems: list[Problem], *, follow_symlinks: bool = Tr
                 if is_link and not follow_symlinks:
                     continue
                 if is_link and not inside(os.path.realpath(entry.path), roots):
-                    problems.append(Problem(shown(path), LINK_OUT))
+                    problems.append(Problem(shown(path), LINK_OUT, ProblemKind.OUTSIDE_INBOX))
                     continue
                 est = entry.stat(follow_symlinks=True)
             except OSError as exc:
                 if exc.errno == errno.ELOOP:
-                    problems.append(Problem(shown(path), "is a symbolic link loop: skipped"))
+                    problems.append(
+                        Problem(shown(path), "is a symbolic link loop: skipped", ProblemKind.NOT_A_FILE)
+                    )
                 elif exc.errno == errno.ENOENT and entry.is_symlink():
-                    problems.append(Problem(shown(path), "is a broken symbolic link: skipped"))
+                    problems.append(
+                        Problem(shown(path), "is a broken symbolic link: skipped", ProblemKind.MISSING)
+                    )
                 else:
-                    problems.append(Problem(shown(path), f"cannot be read ({os_reason(exc)})"))
+                    reason, kind = os_problem(exc)
+                    problems.append(Problem(shown(path), f"cannot be read ({reason})", kind))
                 continue
             except ValueError:  # a name the OS hands back that Python cannot use
-                problems.append(Problem(shown(path), "has a name that cannot be used: skipped"))
+                problems.append(
+                    Problem(shown(path), "has a name that cannot be used: skipped", ProblemKind.UNREADABLE)
+                )
                 continue
             if stat.S_ISDIR(est.st_mode):
                 key = (est.st_dev, est.st_ino)
                 if key in visited:
-                    problems.append(Problem(shown(path), "is a symbolic link loop (a folder that contains "
-                                                         "itself): skipped"))
+                    problems.append(
+                        Problem(
+                            shown(path),
+                            "is a symbolic link loop (a folder that contains itself): skipped",
+                            ProblemKind.NOT_A_FILE,
+                        )
+                    )
                     continue
                 if depth >= max_depth:
-                    problems.append(Problem(shown(path), f"is nested more than {max_depth} folders deep: "
-                                                         "skipped (sources.max_depth)"))
+                    problems.append(
+                        Problem(
+                            shown(path),
+                            f"is nested more than {max_depth} folders deep: skipped (sources.max_depth)",
+                            ProblemKind.NOT_A_FILE,
+                        )
+                    )
                     continue
                 visited.add(key)
                 yield from walk(path, depth + 1)
             elif stat.S_ISREG(est.st_mode):
                 yield path, est
             else:
-                problems.append(Problem(shown(path), NOT_REGULAR))
+                problems.append(Problem(shown(path), NOT_REGULAR, ProblemKind.NOT_A_FILE))
 
     yield from walk(root, 0)
 
 
-def os_reason(exc: OSError) -> str:
-    """The plain reason of an OS error met on a path."""
+def os_problem(exc: OSError) -> tuple[str, ProblemKind]:
+    """The plain reason of an OS error met on a path, and its kind."""
     if exc.errno == errno.ENOENT:
-        return "does not exist"
-    if exc.errno == errno.EACCES:
-        return "permission denied"
+        return "does not exist", ProblemKind.MISSING
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied", ProblemKind.DENIED
     if exc.errno == errno.ELOOP:
-        return "is a symbolic link loop"
-    return exc.strerror or str(exc)
+        return "is a symbolic link loop", ProblemKind.NOT_A_FILE
+    if exc.errno == errno.EISDIR:
+        return "is a folder, not a file", ProblemKind.NOT_A_FILE
+    return exc.strerror or str(exc), ProblemKind.UNREADABLE
 
 
 def scan_options(section: dict[str, Any]) -> dict[str, Any]:
     """The load options (iter_load, load, watch_paths) from the config's [sources] section."""
-    return {"max_file_bytes": int(section["max_file_bytes"]),
-            "follow_symlinks": bool(section["follow_symlinks"]),
-            "ignore": tuple(section["ignore"]), "allowed_roots": tuple(section.get("allowed_roots", ())),
-            "max_depth": int(section.get("max_depth", 32)),
-            **({"parse_seconds": float(section["parse_seconds"])} if "parse_seconds" in section else {})}
+    return {
+        "max_file_bytes": int(section["max_file_bytes"]),
+        "follow_symlinks": bool(section["follow_symlinks"]),
+        "ignore": tuple(section["ignore"]),
+        "allowed_roots": tuple(section.get("allowed_roots", ())),
+        "max_depth": int(section.get("max_depth", 32)),
+        **({"parse_seconds": float(section["parse_seconds"])} if "parse_seconds" in section else {}),
+    }

@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from triage.model import Article, Problem
+from triage.model import Article, Problem, ProblemKind
 
 __all__ = ["WatchUpdate", "awatch_paths", "changes_to_update", "watch_paths"]
 
@@ -42,7 +42,8 @@ class WatchUpdate:
 
 
 def _load_opts(opts: dict[str, Any]) -> dict[str, Any]:
-    allowed = {"max_file_bytes", "follow_symlinks", "ignore", "cache_path", "allowed_roots", "max_depth"}
+    allowed = {"max_file_bytes", "follow_symlinks", "ignore", "cache_path", "allowed_roots", "max_depth",
+               "parse_seconds"}
     return {k: v for k, v in opts.items() if k in allowed}
 
 
@@ -99,14 +100,15 @@ def changes_to_update(changes: Iterable[tuple[Any, str]], roots: Sequence[str] =
         confine = confinement(roots, opts.get("allowed_roots", ())) if roots else None
         if confine is not None:
             out = {p for p in to_read if os.path.lexists(p) and not inside(os.path.realpath(p), confine)}
-            update.problems.extend(Problem(shown(p), LINK_OUT) for p in sorted(out)
+            update.problems.extend(Problem(shown(p), LINK_OUT, ProblemKind.OUTSIDE_INBOX) for p in sorted(out)
                                    if opts.get("follow_symlinks", True) or not os.path.islink(p))
             to_read = [p for p in to_read if p not in out]
         res = load(to_read, confine=confine, **_load_opts(opts))
         update.articles = res.articles
-        # A file deleted between the event and the read is a removal, not a problem.
+        # A file deleted between the event and the read is a removal, not a problem, whenever it went
+        # (before the stat, or between the stat and the open).
         for p in res.problems:
-            if p.reason == "does not exist":
+            if p.kind is ProblemKind.MISSING:
                 update.removed.append(p.where)
             else:
                 update.problems.append(p)

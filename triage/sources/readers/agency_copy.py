@@ -43,8 +43,8 @@ _DESIGNATOR_LINE = re.compile(rf"^\s*(?:(?:{_DESIGNATOR})\s*)+$"
                               re.IGNORECASE)
 # A byline closing a headline: "... legend Mueller By Manuel Schwarz, dpa" (dpa 7901),
 # "... don't count on it By Tom Krasovic, The San Diego Union-Tribune", "... By dpa correspondents".
-_TITLE_BYLINE = re.compile(
-    r"\s+By\s+(?P<name>(?:[A-Z][\w'’.-]*|dpa|and|de|van|von|der|al|bin)(?:\s+(?:[A-Z][\w'’.-]*|and|de|van|von|"
+_TITLE_BYLINE = re.compile(  # (?<!\s): a run of spaces is tried from its start only (linear)
+    r"(?<!\s)\s++By\s+(?P<name>(?:[A-Z][\w'’.-]*|dpa|and|de|van|von|der|al|bin)(?:\s+(?:[A-Z][\w'’.-]*|and|de|van|von|"
     r"der|al|bin|correspondents?|staff|reporters?)){0,6})(?:\s*,\s*(?P<org>[^,]{2,60}))?\s*$"
 )
 
@@ -103,8 +103,10 @@ _MONTH = (
     r"mag|giu|lug|ago|set|ott|nov|dic|ene|abr|jan|fév|avr|mai|juin|juil|août|sept|oct|déc)\.?"
 )
 _DATE = rf"(?:{_MONTH}\s+\d{{1,2}}(?:,?\s+\d{{4}})?|\d{{1,2}}\.?\s+{_MONTH}(?:\s+\d{{4}})?)"
-_PLACE = (r"[A-ZÀ-ÞÅÄÖ][\w'’./-]*(?:[ -][A-ZÀ-ÞÅÄÖa-z][\w'’./-]*){0,3}"
-          r"(?:,\s*[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,2})?")
+# Each word's letters taken whole (*+): the hyphen is both in a word and between words, and a pattern
+# free to split "A-A-A-..." every way would take time to the fourth power of its length.
+_PLACE = (r"[A-ZÀ-ÞÅÄÖ][\w'’./-]*+(?:[ -][A-ZÀ-ÞÅÄÖa-z][\w'’./-]*+){0,3}"
+          r"(?:,\s*[A-Z][\w'’.-]*+(?:\s+[A-Z][\w'’.-]*+){0,2})?")
 _AGENCY = r"\((?P<agency>[A-Za-z][\w/&.-]{1,20}(?:\s[\w/&.-]{1,12}){0,2})\)"
 # A dateline opening the text, with what follows it cut: each pattern beside the copy it is for.
 _DATELINES = [

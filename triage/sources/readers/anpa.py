@@ -11,17 +11,19 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from triage.model import Article
+from triage.model import Article, ProblemKind
 from triage.sources.base import Rejected, WireFields, make_article
+from triage.sources.readers.framed import FramedReader
 from triage.sources.readers.iptc7901 import dateline_of, ednote_split
 from triage.sources.readers.urgency import urgency_of
 from triage.sources.readers.versions import advisory, take_key
 
-__all__ = ["looks_like_anpa", "read_anpa"]
+__all__ = ["READER", "looks_like_anpa", "read_anpa"]
 
 _START = re.compile(rb"^[\r\n ]*\x16*\x01[A-Za-z]\d{4}\x1f")
 _SELECTOR = re.compile(r"^\s*([A-Za-z])\s([A-Za-z])[\x13\x14]?[\x11\x12]?\s+(?P<slug>\S+)(?P<rest>.*?)\s*$")
-_TAIL = re.compile(r"\s+(?P<date>\d{1,2}-\d{1,2})(?:\s+(?P<words>\d{1,5}))?\s*$")
+# A run of spaces is tried from its start only ((?<!\s)), so a search over one is linear.
+_TAIL = re.compile(r"(?<!\s)\s++(?P<date>\d{1,2}-\d{1,2})(?:\s+(?P<words>\d{1,5}))?\s*$")
 _CYCLE = re.compile(r"^(?:bc|am|pm|ap|ab|ad|dc)-", re.IGNORECASE)
 _CLOSING = re.compile(
     r"^\s*(?P<agency>[A-Z]{2,5})-(?P<desk>[A-Z]{2,4})-(?P<m>\d{2})-(?P<d>\d{2})-(?P<y>\d{2,4})\s+"
@@ -31,9 +33,15 @@ _ALERTS = {"FLASH", "BULLETIN", "URGENT", "APNEWSALERT", "AP NEWS ALERT", "BC-AP
            "MORE",
            "ENDIT", "ENDS"}
 _BY = re.compile(r"^\s*by\s+", re.IGNORECASE)
-_WRITER = re.compile(
-    r"\b(associated press|ap)\b.*\b(writer|correspondent|reporter|editor)s?\b", re.IGNORECASE
-)
+# "Associated Press Writer", "AP Business Correspondent": the agency, then the writer's role after it
+# (two searches, not one pattern with ".*" between them, which is quadratic on "ap ap ap ...").
+_WRITER_AGENCY = re.compile(r"\b(?:associated press|ap)\b", re.IGNORECASE)
+_WRITER_ROLE = re.compile(r"\b(?:writer|correspondent|reporter|editor)s?\b", re.IGNORECASE)
+
+
+def _is_writer_line(line: str) -> bool:
+    agency = _WRITER_AGENCY.search(line)
+    return agency is not None and _WRITER_ROLE.search(line, agency.end()) is not None
 
 
 # The keyword (slug) line that opens the header: "BC-LT--Argentina-Cancer Beauty,466",
@@ -105,7 +113,7 @@ def read_anpa(text: str, path: Path, source: str) -> list[Article]:
             notes.append(re.sub(r"^eds?\s*:\s*", "", h, flags=re.IGNORECASE))
         elif _BY.match(h):
             author = author or _name(h)
-        elif _WRITER.search(h) or h.upper() in _ALERTS:
+        elif _is_writer_line(h) or h.upper() in _ALERTS:
             continue
         elif not title and not _is_keyword_line(h, selector.group("slug")):
             title = h
@@ -138,7 +146,7 @@ def read_anpa(text: str, path: Path, source: str) -> list[Article]:
     w.identity = f"anpa:{w.provider.lower()}:{keyword.lower()}:{date}"
     w.subjects = [(f"anpa-category:{selector.group(2).lower()}", "")]
     if not title and not paras:
-        raise Rejected("is ANPA-1312 wire copy with neither a headline nor text")
+        raise Rejected("is ANPA-1312 wire copy with neither a headline nor text", ProblemKind.NOT_A_STORY)
     return [
         make_article(
             title=title,  # never the keyword: with no headline line, the text's first sentence is it
@@ -149,3 +157,6 @@ def read_anpa(text: str, path: Path, source: str) -> list[Article]:
             wire=w,
         )
     ]
+
+
+READER = FramedReader("anpa", looks_like_anpa, re.compile(r"\x16*\x01[A-Za-z]\d{4}\x1f"), read_anpa)

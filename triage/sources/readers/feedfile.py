@@ -15,13 +15,21 @@ from pathlib import Path
 from typing import Any
 
 from triage.infra.text import clean_line
-from triage.model import Article, Problem
+from triage.model import Article, Problem, ProblemKind
 from triage.sources.base import Rejected, WireFields, controls_restored, controls_to_stand_ins, make_article
 from triage.sources.decode import decode_bytes
+from triage.sources.reader import Reader, Sample
 from triage.sources.readers.html import html_to_text
 from triage.sources.readers.plaintext import split_paragraphs, strip_furniture
 
-__all__ = ["doctype_span", "entries_to_articles", "is_binary_not_feed", "looks_like_feed", "parse_feed_bytes"]
+__all__ = [
+    "READER",
+    "doctype_span",
+    "entries_to_articles",
+    "is_binary_not_feed",
+    "looks_like_feed",
+    "parse_feed_bytes",
+]
 
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _SUBSET_END = re.compile(rb"\][ \t\n\r\f\v]*>")  # the end of a DOCTYPE's internal subset
@@ -36,9 +44,9 @@ def looks_like_feed(head: bytes) -> bool:
 def is_binary_not_feed(data: bytes) -> bool:
     """True for bytes that are binary (a known signature, or machine data) and do not open like a feed.
     A document that opens with a feed's root element is parsed whatever controls it holds."""
-    from triage.sources.decode import _SIGNATURES, looks_binary
+    from triage.sources.decode import BINARY_SIGNATURES, looks_binary
 
-    if data.startswith(_SIGNATURES):
+    if data.startswith(BINARY_SIGNATURES):
         return True
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     return not looks_like_feed(head) and looks_binary(data)
@@ -122,9 +130,9 @@ def _stand_in_controls(data: bytes) -> tuple[bytes, int]:
     Bytes without controls come back as they are. Feeds with controls are decoded first (the
     stand-ins are not ASCII), so the result is UTF-8 with a matching declaration.
     """
-    from triage.sources.decode import _utf16_guess
+    from triage.sources.decode import utf16_guess
 
-    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff")) or bool(_utf16_guess(data[:4096]))
+    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff")) or bool(utf16_guess(data[:4096]))
     if not utf16 and len(data.translate(None, _C0_BYTES)) == len(data):
         return data, 0
     try:
@@ -269,9 +277,9 @@ def parse_feed_bytes(
     Raises Rejected when nothing is recoverable or the bytes are not a feed at all.
     """
     if not data.strip():
-        raise Rejected("is empty")
+        raise Rejected("is empty", ProblemKind.EMPTY)
     if is_binary_not_feed(data):
-        raise Rejected("is a binary file, not an RSS or Atom feed")
+        raise Rejected("is a binary file, not an RSS or Atom feed", ProblemKind.UNSUPPORTED)
     data, defused = _defuse(data)
     if defused:
         problems.append(
@@ -322,7 +330,7 @@ def parse_feed_bytes(
     elif not articles:
         if not version:
             raise Rejected("is not an RSS or Atom feed")
-        problems.append(Problem(str(where), "feed has no entries"))
+        problems.append(Problem(str(where), "feed has no entries", ProblemKind.NOT_A_STORY))
     elif empty or controls:
         problems.append(
             Problem(
@@ -343,3 +351,23 @@ def read_feed_file(data: bytes, path: Path, source: str, problems: list[Problem]
         raise Rejected("is an HTML page, not a feed")
     articles, _ = parse_feed_bytes(data, path, source, problems)
     return articles
+
+
+class _FeedReader(Reader):
+    """An RSS or Atom feed saved to a file: by its name, or a file of no firmer kind that opens with a
+    feed's root element."""
+
+    kind = "feed"
+    extensions = frozenset({".xml", ".rss", ".atom", ".rdf"})
+
+    def claims(self, sample: Sample) -> bool:
+        return sample.named == "feed" or (sample.named in ("", "text") and looks_like_feed(sample.opening))
+
+    def read(self, sample: Sample, source: str, problems: list[Problem]) -> list[Article]:
+        # A text feed with a few NUL or other control bytes is not binary (its controls are removed).
+        if is_binary_not_feed(sample.data):
+            raise Rejected("is a binary file, not an RSS or Atom feed", ProblemKind.UNSUPPORTED)
+        return read_feed_file(sample.data, sample.path, source, problems)
+
+
+READER = _FeedReader()

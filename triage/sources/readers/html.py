@@ -7,10 +7,11 @@ from pathlib import Path
 
 from triage.infra.sanitize import XML_ILLEGAL
 from triage.infra.text import clean_line, clean_text
-from triage.model import Article, Problem
+from triage.model import Article, Problem, ProblemKind
 from triage.sources.base import Rejected, controls_restored, controls_to_stand_ins, make_article
+from triage.sources.reader import Sample, TextReader
 
-__all__ = ["extract_html", "html_to_text", "read_html"]
+__all__ = ["READER", "extract_html", "html_to_text", "read_html"]
 
 _BLOCK = {
     "p",
@@ -154,7 +155,7 @@ def _looks_truncated(html: str) -> bool:
 def read_html(text: str, path: Path, source: str, problems: list[Problem]) -> list[Article]:
     """A saved web page: trafilatura's main text (no navigation or boilerplate) and metadata."""
     if not text.strip():
-        raise Rejected("is empty")
+        raise Rejected("is empty", ProblemKind.EMPTY)
     if "<" not in text:
         raise Rejected("is not HTML (no markup found)")
     meta = extract_html(text)
@@ -165,7 +166,8 @@ def read_html(text: str, path: Path, source: str, problems: list[Problem]) -> li
             + (" and looks truncated" if _looks_truncated(text) else "")
         )
     if _looks_truncated(text):
-        problems.append(Problem(str(path), "HTML looks truncated (no closing </html>): read what was there"))
+        problems.append(Problem(str(path), "HTML looks truncated (no closing </html>): read what was there",
+                                ProblemKind.PARTIAL))
     paragraphs = [" ".join(p.split()) for p in body.split("\n") if p.strip()]
     return [
         make_article(
@@ -178,3 +180,28 @@ def read_html(text: str, path: Path, source: str, problems: list[Problem]) -> li
             author=meta.get("author", ""),
         )
     ]
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]{0,500}?charset=["']?([A-Za-z0-9_.:-]{1,40})""", re.IGNORECASE)
+
+
+class _HtmlReader(TextReader):
+    """A saved web page: by its name, or a file of no firmer kind that opens with <html> or its doctype."""
+
+    kind = "html"
+    extensions = frozenset({".html", ".htm", ".xhtml"})
+
+    def claims(self, sample: Sample) -> bool:
+        return sample.named == "html" or (
+            sample.named in ("", "text") and sample.opening.startswith((b"<!doctype html", b"<html"))
+        )
+
+    def charset(self, sample: Sample) -> str:
+        m = _META_CHARSET.search(sample.head)
+        return m.group(1).decode("ascii", "ignore") if m else ""
+
+    def read_text(self, text: str, path: Path, source: str, problems: list[Problem]) -> list[Article]:
+        return read_html(text, path, source, problems)
+
+
+READER = _HtmlReader()

@@ -15,13 +15,15 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from triage.model import Article
+from triage.model import Article, ProblemKind
 from triage.sources.base import Rejected, WireFields, make_article
+from triage.sources.providers import provider_name
 from triage.sources.readers.agency_copy import NOTEBOOK, designator_line, is_filler, notebook_note
+from triage.sources.readers.framed import FramedReader
 from triage.sources.readers.urgency import urgency_of
 from triage.sources.readers.versions import TakeKey, advisory, take_key
 
-__all__ = ["closing_time", "dateline_of", "ednote_split", "looks_like_7901", "read_7901"]
+__all__ = ["READER", "closing_time", "dateline_of", "ednote_split", "looks_like_7901", "read_7901"]
 
 SOH, STX, ETX, EOT = "\x01", "\x02", "\x03", "\x04"
 _HEADER = re.compile(r"^\s*([A-Za-z]{1,12})(\d{1,6})\s+(\d)\s+([A-Za-z]{1,3})\s+(\d{1,6})\b[ \t]*(.*)$")
@@ -174,12 +176,15 @@ def read_7901(text: str, path: Path, source: str) -> list[Article]:
     book_note, book_marks = notebook_note(body_lines[notebook + 1 :]) if notebook >= 0 else ("", [])
     paras, note = ednote_split(_paras(body_lines[:notebook] if notebook >= 0 else body_lines))
     if is_filler(title, "\n".join(paras)):
-        raise Rejected("is the agency's copyright filler (Impressum), not a story: skipped")
+        raise Rejected("is the agency's copyright filler (Impressum), not a story: skipped",
+                       ProblemKind.NOT_A_STORY)
     w = WireFields(urgency=urgency_of(prio, "7901"), ednote=book_note or note)
     w.marks = [*marks, *book_marks]
     w.author = byline.split(",")[0].strip() if byline else ""
     w.dateline, agency = dateline_of(paras[0]) if paras else ("", "")
-    w.provider = agency or sid
+    # The one name of the agency, by its dateline or its source id: a kill with no "(dpa)" dateline
+    # ("eca") then has the same identity as the story it kills.
+    w.provider = provider_name(agency or sid)
     # A version marker closes the keyword line in parentheses: "(1. Neufassung)", "(Berichtigung)".
     marker = re.search(r"\(([^()]*)\)\s*$", keyword)
     key = take_key(marker.group(1)) if marker else TakeKey()
@@ -194,9 +199,13 @@ def read_7901(text: str, path: Path, source: str) -> list[Article]:
         w.pubstatus = "canceled"
     elif any(s.withhold for s in signals):
         w.pubstatus = "withheld"
-    if keyword:
-        w.identity = f"7901:{w.provider.lower()}:{keyword.lower()}:{when[:10]}"
+    if keyword:  # the keyword line is the story (7901 states no story date: the time line is when the
+        # take was sent, and a lead, correction or kill sent after midnight is still the same story)
+        w.identity = f"7901:{w.provider.lower()}:{keyword.lower()}"
     w.subjects = [(f"7901-category:{category.lower()}", "")]
     return [
         make_article(title=title, text="\n\n".join(paras), path=path, source=source, published=when, wire=w)
     ]
+
+
+READER = FramedReader("7901", looks_like_7901, re.compile(r"\x01"), read_7901)

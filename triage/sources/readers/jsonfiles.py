@@ -10,14 +10,27 @@ article made of its `description`.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
-from triage.model import Article, Problem
+from triage.model import Article, Problem, ProblemKind
 from triage.sources.base import Rejected, as_text, make_article
+from triage.sources.reader import Sample, TextReader
 from triage.sources.readers.html import html_to_text
 
-__all__ = ["article_from_object", "is_json_feed", "loads", "read_json", "read_json_feed", "read_jsonl"]
+__all__ = [
+    "JSON",
+    "JSON_LINES",
+    "article_from_object",
+    "is_json_feed",
+    "json_document",
+    "loads",
+    "read_json",
+    "read_json_feed",
+    "read_jsonl",
+    "states_ninjs_keys",
+]
 
 # Where article text is found. A lone object needs one of _BODY_KEYS (or a title with a _LEAD_KEYS text
 # and some article metadata): a manifest's "description" alone does not make an article.
@@ -49,16 +62,31 @@ _CONTAINERS = ("articles", "items", "entries", "stories", "posts")
 _MAX_INT_DIGITS = 4000  # Python refuses int() of more than 4,300 digits; longer numbers stay digit strings
 
 
+class NotJson(Rejected):
+    """JSON that does not parse; `more_after` when a whole value is followed by more (JSON Lines)."""
+
+    def __init__(self, reason: str, *, more_after: bool = False) -> None:
+        super().__init__(reason, ProblemKind.BAD_FORMAT)
+        self.more_after = more_after
+
+
 def loads(text: str) -> Any:
     """json.loads that fails only with Rejected and a plain reason (bad syntax, nesting, huge numbers)."""
+    decoder = json.JSONDecoder(parse_int=_parse_int)
     try:
-        return json.loads(text, parse_int=_parse_int)
+        value, end = decoder.raw_decode(text, len(text) - len(text.lstrip(" \t\r\n")))
     except json.JSONDecodeError as exc:
-        raise Rejected(f"is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+        raise NotJson(f"is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
     except RecursionError:
         raise Rejected("is JSON nested too deeply to read") from None
     except ValueError as exc:  # pragma: no cover - json raises JSONDecodeError for what we know of
         raise Rejected(f"is not valid JSON ({' '.join(str(exc).split())[:100]})") from None
+    rest = text[end:].lstrip(" \t\r\n")
+    if rest:  # what json.loads calls "Extra data"
+        at = len(text) - len(rest)
+        line, column = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+        raise NotJson(f"is not valid JSON (Extra data at line {line} column {column})", more_after=True)
+    return value
 
 
 def json_type(value: Any) -> str:
@@ -211,29 +239,29 @@ def read_jsonl(text: str, path: Path, source: str, problems: list[Problem]) -> l
         try:
             obj = loads(line)
         except Rejected as exc:
-            problems.append(Problem(f"{path}:{n}", f"line {n} {exc}: skipped"))
+            problems.append(Problem(f"{path}:{n}", f"line {n} {exc}: skipped", ProblemKind.PARTIAL))
             continue
         art, why = article_from_object(obj, path, source, f"line {n}")
         if art is None:
-            problems.append(Problem(f"{path}:{n}", why + ": skipped"))
+            problems.append(Problem(f"{path}:{n}", why + ": skipped", ProblemKind.PARTIAL))
         else:
             articles.append(art)
     if not seen_any:
-        raise Rejected("is empty")
+        raise Rejected("is empty", ProblemKind.EMPTY)
     if not articles:
-        raise Rejected("holds no usable article lines (see the problems above)")
+        raise Rejected("holds no usable article lines (see the problems above)", ProblemKind.NOT_A_STORY)
     return articles
 
 
 def read_json(text: str, path: Path, source: str, problems: list[Problem]) -> list[Article]:
     """A .json file: a JSON Feed, a list of article objects, {"articles"|"items": [...]} or one article."""
     if not text.strip():
-        raise Rejected("is empty")
+        raise Rejected("is empty", ProblemKind.EMPTY)
     try:
         obj = loads(text)
-    except Rejected as exc:
+    except NotJson as exc:
         # Maybe it is JSON Lines with a .json name.
-        if "Extra data" in str(exc) and text.lstrip().startswith("{"):
+        if exc.more_after and text.lstrip().startswith("{"):
             return read_jsonl(text, path, source, problems)
         raise
     if is_json_feed(obj):
@@ -259,11 +287,12 @@ def read_json(text: str, path: Path, source: str, problems: list[Problem]) -> li
     for i, item in enumerate(items):
         art, why = article_from_object(item, path, source, f"item {i + 1}")
         if art is None:
-            problems.append(Problem(str(path), why + ": skipped"))
+            problems.append(Problem(str(path), why + ": skipped", ProblemKind.PARTIAL))
         else:
             articles.append(art)
     if not articles:
-        raise Rejected("is neither a feed nor article objects (no item has a title and text)")
+        raise Rejected("is neither a feed nor article objects (no item has a title and text)",
+                       ProblemKind.NOT_A_STORY)
     return articles
 
 
@@ -312,5 +341,59 @@ def read_json_feed(
             )
         )
     if not articles and items:
-        raise Rejected("is a JSON Feed with no readable items")
+        raise Rejected("is a JSON Feed with no readable items", ProblemKind.NOT_A_STORY)
     return articles
+
+
+_NINJS_KEY = re.compile(rb'"(uri|\$schema|\$standard)"\s*:')
+
+
+def states_ninjs_keys(sample: Sample) -> bool:
+    """JSON (opening with an object or a list) that names a ninjs identity key ("uri", "$schema") in its
+    first 200 KB, whatever the file is called (but not JSON Lines, or mail)."""
+    return (
+        sample.named not in ("eml", "mbox", "jsonl")
+        and sample.opening[:1] in (b"{", b"[")
+        and _NINJS_KEY.search(sample.data[:200_000]) is not None
+    )
+
+
+def json_document(sample: Sample) -> Any:
+    """The sample's JSON document, parsed once for every reader that asks (None when it does not parse)."""
+
+    def parse() -> Any:
+        text = sample.text
+        if not text.lstrip().startswith(("{", "[")):
+            return None
+        try:
+            return loads(text)
+        except Rejected:
+            return None
+
+    return sample.memo("json", parse)
+
+
+class _JsonReader(TextReader):
+    kind = "json"
+    extensions = frozenset({".json"})
+
+    def claims(self, sample: Sample) -> bool:
+        return sample.named == "json" or states_ninjs_keys(sample)
+
+    def read_text(self, text: str, path: Path, source: str, problems: list[Problem]) -> list[Article]:
+        return read_json(text, path, source, problems)
+
+
+class _JsonLinesReader(TextReader):
+    kind = "jsonl"
+    extensions = frozenset({".jsonl", ".ndjson"})
+
+    def claims(self, sample: Sample) -> bool:
+        return sample.named == "jsonl"
+
+    def read_text(self, text: str, path: Path, source: str, problems: list[Problem]) -> list[Article]:
+        return read_jsonl(text, path, source, problems)
+
+
+JSON = _JsonReader()
+JSON_LINES = _JsonLinesReader()

@@ -9,11 +9,14 @@ from email.message import EmailMessage, Message
 from email.utils import parseaddr
 from pathlib import Path
 
-from triage.model import Article, Problem
+from triage.model import Article, Problem, ProblemKind
 from triage.sources.base import Rejected, iso_date, make_article
+from triage.sources.reader import Reader, Sample, binary_refused
 from triage.sources.readers.html import extract_html, html_to_text
 
 __all__ = [
+    "MAILBOX",
+    "MESSAGE",
     "decode_header_text",
     "looks_like_mbox",
     "looks_like_message",
@@ -150,7 +153,7 @@ def message_to_article(msg: Message, where: str | Path, source: str) -> Article:
         text = "\n\n".join(line for line in text.split("\n") if line.strip())
     subject = _header(msg, "subject")
     if not text.strip() and not subject.strip():
-        raise Rejected("holds a message with no subject and no text part")
+        raise Rejected("holds a message with no subject and no text part", ProblemKind.NOT_A_STORY)
     name, addr = parseaddr(_header(msg, "from"))
     return make_article(
         title=subject,
@@ -196,7 +199,7 @@ def _reflow(text: str) -> str:
 def read_eml(data: bytes, path: Path, source: str) -> list[Article]:
     """An .eml file: one message."""
     if not data.strip():
-        raise Rejected("is empty")
+        raise Rejected("is empty", ProblemKind.EMPTY)
     msg = email.message_from_bytes(_without_leading_space(data), policy=email.policy.default)
     if not msg.keys():
         raise Rejected("is not an e-mail message (no headers)")
@@ -206,7 +209,7 @@ def read_eml(data: bytes, path: Path, source: str) -> list[Article]:
 def read_mbox(data: bytes, path: Path, source: str, problems: list[Problem]) -> list[Article]:
     """An mbox file: every message an article; a bad message is a problem, the rest still load."""
     if not data.strip():
-        raise Rejected("is empty")
+        raise Rejected("is empty", ProblemKind.EMPTY)
     chunks = re.split(rb"(?:^|\n)From [^\n]*\n", data)
     articles: list[Article] = []
     n = 0
@@ -219,11 +222,44 @@ def read_mbox(data: bytes, path: Path, source: str, problems: list[Problem]) -> 
             msg = email.message_from_bytes(chunk, policy=email.policy.default)
             articles.append(message_to_article(msg, path, source))
         except Rejected as exc:
-            problems.append(Problem(str(path), f"message {n} {exc}: skipped"))
+            problems.append(Problem(str(path), f"message {n} {exc}: skipped", ProblemKind.PARTIAL))
         except Exception as exc:  # noqa: BLE001 - one bad message never stops the mailbox
             problems.append(
                 Problem(str(path), f"message {n} could not be read ({type(exc).__name__}): skipped")
             )
     if not articles:
-        raise Rejected("holds no readable messages")
+        raise Rejected("holds no readable messages", ProblemKind.NOT_A_STORY)
     return articles
+
+
+class _MessageReader(Reader):
+    """One RFC 822 message: an .eml file, or any file that opens with a mail header block."""
+
+    kind = "eml"
+    extensions = frozenset({".eml"})
+
+    def claims(self, sample: Sample) -> bool:
+        return sample.named == "eml" or (sample.named != "mbox" and looks_like_message(sample.head))
+
+    def read(self, sample: Sample, source: str, problems: list[Problem]) -> list[Article]:
+        binary_refused(sample, "an e-mail message")
+        return read_eml(sample.data, sample.path, source)
+
+
+class _MailboxReader(Reader):
+    """An mbox file: by its name, or a file of no firmer kind that opens with a "From " envelope."""
+
+    kind = "mbox"
+    extensions = frozenset({".mbox", ".mbx"})
+
+    def claims(self, sample: Sample) -> bool:
+        unnamed = sample.named in ("", "text")
+        return sample.named == "mbox" or (unnamed and looks_like_mbox(sample.data[:4096]))
+
+    def read(self, sample: Sample, source: str, problems: list[Problem]) -> list[Article]:
+        binary_refused(sample, "a mailbox")
+        return read_mbox(sample.data, sample.path, source, problems)
+
+
+MESSAGE = _MessageReader()
+MAILBOX = _MailboxReader()

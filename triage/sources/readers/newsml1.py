@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from triage.model import Article, Problem
+from triage.model import Article, Problem, ProblemKind
 from triage.sources.base import Rejected, WireFields, make_article
 from triage.sources.readers.html import html_to_text
 from triage.sources.readers.newsmlg2 import strip_version
 from triage.sources.readers.nitf import nitf_story
 from triage.sources.readers.versions import advisory
+from triage.sources.readers.wiredoc import WireXmlReader
 from triage.sources.readers.wirexml import attr, child, children, descendants, el_text, paragraphs
 
-__all__ = ["read_newsml1"]
+__all__ = ["READER", "read_newsml1"]
 
 _TEXT_MEDIA = {"text", "html", "xhtml", "nitf", ""}
 _TEXT_FORMATS = {"", "text", "html", "xhtml", "nitf", "ascii", "iso-8859-1", "utf-8", "plain"}
@@ -146,7 +147,7 @@ def read_newsml1(root, path: Path, source: str, problems: list[Problem]) -> list
     envelope = child(root, "NewsEnvelope")
     items = list(descendants(root, "NewsItem"))
     if not items:
-        raise Rejected("is a NewsML 1 document with no NewsItem")
+        raise Rejected("is a NewsML 1 document with no NewsItem", ProblemKind.NOT_A_STORY)
     articles: list[Article] = []
     for n, item in enumerate(items, start=1):
         got = _item(item, envelope, path, source)
@@ -155,3 +156,6 @@ def read_newsml1(root, path: Path, source: str, problems: list[Problem]) -> list
         else:
             articles.append(got)
     return articles
+
+
+READER = WireXmlReader("newsml1", read_newsml1)

@@ -10,11 +10,13 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from triage.model import Article, Problem
+from triage.model import Article, Problem, ProblemKind
 from triage.sources.base import Rejected, WireFields, make_article
+from triage.sources.reader import Sample
 from triage.sources.readers.html import html_to_text
 from triage.sources.readers.nitf import nitf_story
 from triage.sources.readers.versions import advisory
+from triage.sources.readers.wiredoc import WireXmlReader
 from triage.sources.readers.wirexml import (
     Kids,
     attr,
@@ -26,7 +28,7 @@ from triage.sources.readers.wirexml import (
     paragraphs,
 )
 
-__all__ = ["code_of", "read_newsml_g2", "strip_version"]
+__all__ = ["READER", "code_of", "read_newsml_g2", "strip_version"]
 
 _SKIPPED = {
     "packageItem": "package item",
@@ -229,11 +231,14 @@ def read_newsml_g2(root, path: Path, source: str, problems: list[Problem]) -> li
     """A newsItem, or a newsMessage's items; every other G2 item is named and skipped."""
     name = local(root)
     if name in _SKIPPED:
-        raise Rejected(f"is a NewsML-G2 {_SKIPPED[name]}, not a news story: skipped")
+        raise Rejected(f"is a NewsML-G2 {_SKIPPED[name]}, not a news story: skipped", ProblemKind.NOT_A_STORY)
     if name == "contentSet" and (story := _fragment_story(root, path, source)) is not None:
         return [story]
     if name in ("itemMeta", "contentMeta", "contentSet", "groupSet"):
-        raise Rejected(f"is a fragment of a NewsML-G2 item (<{name}> alone), not a whole item: skipped")
+        raise Rejected(
+            f"is a fragment of a NewsML-G2 item (<{name}> alone), not a whole item: skipped",
+            ProblemKind.NOT_A_STORY,
+        )
     item_set = child(root, "itemSet")
     items = [root] if name == "newsItem" else list(item_set) if item_set is not None else []
     lang = attr(root, "lang")
@@ -243,7 +248,8 @@ def read_newsml_g2(root, path: Path, source: str, problems: list[Problem]) -> li
         label = f"item {n}" + (f" ({attr(item, 'guid')})" if attr(item, "guid") else "")
         if kind != "newsItem":
             if kind:
-                problems.append(Problem(str(path), f"{label}: skipped: {_SKIPPED.get(kind, kind)}"))
+                skipped = f"{label}: skipped: {_SKIPPED.get(kind, kind)}"
+                problems.append(Problem(str(path), skipped, ProblemKind.PARTIAL))
             continue
         got = _news_item(item, path, source, lang)
         if isinstance(got, str):
@@ -253,5 +259,20 @@ def read_newsml_g2(root, path: Path, source: str, problems: list[Problem]) -> li
         if wrong := _related_problem(item):
             problems.append(Problem(str(path), f"{label}: {wrong}" if len(items) > 1 else wrong))
     if not articles and not problems:
-        raise Rejected("is a NewsML-G2 news message with no items")
+        raise Rejected("is a NewsML-G2 news message with no items", ProblemKind.NOT_A_STORY)
     return articles
+
+
+class _G2Reader(WireXmlReader):
+    """NewsML-G2 by its root element; a root other formats use too (an OASIS XML catalog) only in the
+    G2 namespace."""
+
+    def claims(self, sample: Sample) -> bool:
+        return super().claims(sample) or (
+            sample.named not in ("eml", "mbox")
+            and sample.root == "catalog"
+            and b"iptc.org/std/nar/" in sample.head
+        )
+
+
+READER = _G2Reader("newsml-g2", read_newsml_g2)

@@ -10,14 +10,16 @@ import re
 from pathlib import Path
 from typing import Any
 
-from triage.model import Article, Problem
+from triage.model import Article, Problem, ProblemKind
 from triage.sources.base import Rejected, WireFields, as_text, make_article
+from triage.sources.reader import Reader, Sample
 from triage.sources.readers.html import html_to_text
+from triage.sources.readers.jsonfiles import json_document, states_ninjs_keys
 from triage.sources.readers.newsmlg2 import strip_version
 from triage.sources.readers.ninjs_rules import part_problem
 from triage.sources.readers.urgency import urgency_of
 
-__all__ = ["looks_like_ninjs", "read_ninjs", "unwrap"]
+__all__ = ["READER", "looks_like_ninjs", "read_ninjs", "unwrap"]
 
 # ninjs 1.x-3.x property names: an object with a "uri" and one of these is read as ninjs.
 _MARKERS = {
@@ -315,5 +317,22 @@ def read_ninjs(obj: Any, path: Path, source: str, problems: list[Problem]) -> li
         elif not isinstance(got, str):
             articles.append(got)
     if not articles and not problems:
-        raise Rejected("is a ninjs file with no items")
+        raise Rejected("is a ninjs file with no items", ProblemKind.NOT_A_STORY)
     return articles
+
+
+class _NinjsReader(Reader):
+    """ninjs: JSON naming ninjs keys whatever the file is called, or any .json file, whose document
+    looks like ninjs items."""
+
+    kind = "ninjs"
+
+    def claims(self, sample: Sample) -> bool:
+        named = sample.named == "json" or states_ninjs_keys(sample)
+        return named and looks_like_ninjs(json_document(sample))
+
+    def read(self, sample: Sample, source: str, problems: list[Problem]) -> list[Article]:
+        return read_ninjs(json_document(sample), sample.path, source, problems)
+
+
+READER = _NinjsReader()

@@ -54,7 +54,7 @@ _SHAPE_1 = frozenset(
     "infosource person place organisation object subject byline $standard trustindicator".split()
 )
 _SCHEMA_VERSION = re.compile(r"ninjs-schema_(\d+)\.(\d+)")
-_VERSION = re.compile(r"\s*(\d+)\.(\d+)")
+_VERSION = re.compile(r"(?<![\s\d])\s*+(\d++)\.(\d+)")  # from a run's start only: linear
 
 
 def item_version(obj: dict[str, Any], keys: dict[str, Any]) -> Version | None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from triage.model import Article, Problem
 from triage.sources.base import WireFields, make_article
 from triage.sources.readers.versions import advisory
+from triage.sources.readers.wiredoc import WireXmlReader
 from triage.sources.readers.wirexml import (
     Kids,
     attr,
@@ -21,7 +22,7 @@ from triage.sources.readers.wirexml import (
     paragraphs,
 )
 
-__all__ = ["NitfStory", "nitf_date", "nitf_story", "read_nitf"]
+__all__ = ["READER", "NitfStory", "nitf_date", "nitf_story", "read_nitf"]
 
 _STATUS = {
     "usable": "usable",
@@ -131,3 +132,6 @@ def read_nitf(root, path: Path, source: str, problems: list[Problem]) -> list[Ar
             wire=story.wire,
         )
     ]
+
+
+READER = WireXmlReader("nitf", read_nitf)

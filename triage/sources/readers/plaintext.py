@@ -6,10 +6,11 @@ import re
 from pathlib import Path
 
 from triage.infra.text import byline_author, clean_text, dateline_date, is_furniture
-from triage.model import Article
+from triage.model import Article, Problem, ProblemKind
 from triage.sources.base import Rejected, make_article
+from triage.sources.reader import Sample, TextReader
 
-__all__ = ["read_markdown", "read_wire_text", "split_paragraphs", "strip_furniture"]
+__all__ = ["MARKDOWN", "TEXT", "read_markdown", "read_wire_text", "split_paragraphs", "strip_furniture"]
 
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
@@ -46,7 +47,7 @@ def read_wire_text(text: str, path: Path, source: str) -> list[Article]:
     """A .txt article: headline on the first non-empty line, paragraphs after."""
     body = clean_text(text)
     if not body:
-        raise Rejected("is empty")
+        raise Rejected("is empty", ProblemKind.EMPTY)
     head, _, rest = body.partition("\n")
     title = head.strip()
     paragraphs, author, date = strip_furniture(split_paragraphs(rest))
@@ -151,7 +152,7 @@ def read_markdown(text: str, path: Path, source: str) -> list[Article]:
     """A .md article: front matter (title, date, source, url, author) or a `# Title` heading."""
     text = clean_text(text)
     if not text:
-        raise Rejected("is empty")
+        raise Rejected("is empty", ProblemKind.EMPTY)
     meta, body = parse_front_matter(text)
     heading, plain = markdown_to_text(body)
     title = meta.get("title") or heading
@@ -159,7 +160,7 @@ def read_markdown(text: str, path: Path, source: str) -> list[Article]:
     if not title and paragraphs:
         title = paragraphs.pop(0)
     if not paragraphs and not title:
-        raise Rejected("holds no article text")
+        raise Rejected("holds no article text", ProblemKind.NOT_A_STORY)
     return [make_article(
         title=title,
         text="\n\n".join(paragraphs),
@@ -170,3 +171,33 @@ def read_markdown(text: str, path: Path, source: str) -> list[Article]:
         author=meta.get("author") or author,
         guid=meta.get("id") or meta.get("guid") or "",
     )]
+
+
+class _TextReader(TextReader):
+    """Wire copy as plain text, by its name: the last reader asked, after every format with a mark."""
+
+    kind = "text"
+    extensions = frozenset({".txt", ".text", ".wire"})
+
+    def claims(self, sample: Sample) -> bool:
+        return sample.named == "text"
+
+    def read_text(self, text: str, path: Path, source: str, problems: list[Problem]) -> list[Article]:
+        return read_wire_text(text, path, source)
+
+
+class _MarkdownReader(TextReader):
+    """A Markdown article, by its name."""
+
+    kind = "markdown"
+    extensions = frozenset({".md", ".markdown", ".mdown"})
+
+    def claims(self, sample: Sample) -> bool:
+        return sample.named == "markdown"
+
+    def read_text(self, text: str, path: Path, source: str, problems: list[Problem]) -> list[Article]:
+        return read_markdown(text, path, source)
+
+
+TEXT = _TextReader()
+MARKDOWN = _MarkdownReader()

@@ -14,12 +14,13 @@ import html
 from datetime import datetime
 from pathlib import Path
 
-from triage.model import Article, Problem
+from triage.model import Article, Problem, ProblemKind
 from triage.sources.base import Rejected, WireFields, make_article
 from triage.sources.readers.html import html_to_text
+from triage.sources.readers.wiredoc import WireXmlReader
 from triage.sources.readers.wirexml import Kids, descendants, el_text
 
-__all__ = ["RITZAU_ROOTS", "read_ritzau"]
+__all__ = ["READER", "RITZAU_ROOTS", "read_ritzau"]
 
 RITZAU_ROOTS = {"RBNews", "XMLNewsQueuedResponse"}
 _ZONE = "Europe/Copenhagen"  # PublishDate is Danish local time
@@ -88,7 +89,7 @@ def read_ritzau(root, path: Path, source: str, problems: list[Problem]) -> list[
         if not items and error:
             raise Rejected(f"is a Ritzau response reporting an error ({error[:100]})")
     if not items:
-        raise Rejected("is a Ritzau news response with no stories")
+        raise Rejected("is a Ritzau news response with no stories", ProblemKind.NOT_A_STORY)
     articles: list[Article] = []
     for n, item in enumerate(items, start=1):
         got = _story(item, path, source)
@@ -97,3 +98,6 @@ def read_ritzau(root, path: Path, source: str, problems: list[Problem]) -> list[
         else:
             articles.append(got)
     return articles
+
+
+READER = WireXmlReader("ritzau", read_ritzau)

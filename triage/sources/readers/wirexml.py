@@ -17,6 +17,7 @@ from triage.sources.base import Rejected, controls_restored, controls_to_stand_i
 __all__ = [
     "WIRE_ROOTS",
     "Kids",
+
     "attr",
     "child",
     "children",
@@ -49,11 +50,10 @@ WIRE_ROOTS = {
     "contentSet": "newsml-g2",
     "groupSet": "newsml-g2",  # a package's groups
 }
-_PROLOG = re.compile(
-    r"\s*(?:<\?[^>]{0,2000}\?>\s*|<!--.{0,20000}?-->\s*|<!DOCTYPE[^>\[]{0,2000}(?:\[.{0,20000}?\])?\s*>\s*)*"
-    r"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)",
-    re.DOTALL,
-)
+# An element's start: "<name" or "<prefix:name" (matched at one place only, never searched).
+_TAG = re.compile(r"<(?:[A-Za-z_][\w.-]*+:)?([A-Za-z_][\w.-]*+)")
+_SUBSET_END = re.compile(r"\][ \t\n\r\f\v]*>")  # the end of a DOCTYPE's internal subset
+_SPACE = re.compile(r"\s*")  # matched where the last part ended: each space is read once
 # Set by parse_wire_xml: whether the document held raw controls, swapped for stand-ins before parsing.
 # Only then are stand-ins turned back into controls (a "␛" in ordinary text is never touched).
 _HAD_CONTROLS: ContextVar[bool] = ContextVar("wire_xml_had_controls", default=False)
@@ -107,8 +107,39 @@ def root_name(head: bytes) -> str:
         text = sample.decode(enc, "ignore").lstrip("\ufeff")
     else:
         text = sample.decode("utf-8", "ignore").lstrip("\ufeff")
-    m = _PROLOG.match(text)
-    return m.group(1) if m else ""
+    return _root_of(text)
+
+
+def _past_space(text: str, pos: int) -> int:
+    m = _SPACE.match(text, pos)
+    return m.end() if m else pos
+
+
+def _root_of(text: str) -> str:
+    """The first element's name past the prolog (declaration, processing instructions, comments, a
+    DOCTYPE with its internal subset); one pass, each part found with str.find (linear in the text)."""
+    pos = _past_space(text, 0)
+    while pos < len(text):
+        if text.startswith("<?", pos):
+            end = text.find("?>", pos + 2)
+            pos = end + 2 if end >= 0 else -1
+        elif text.startswith("<!--", pos):
+            end = text.find("-->", pos + 4)
+            pos = end + 3 if end >= 0 else -1
+        elif text.startswith("<!DOCTYPE", pos):
+            close, subset = text.find(">", pos), text.find("[", pos)
+            if subset >= 0 and (close < 0 or subset < close):
+                m = _SUBSET_END.search(text, subset)
+                pos = m.end() if m else -1
+            else:
+                pos = close + 1 if close >= 0 else -1
+        else:
+            m = _TAG.match(text, pos)
+            return m.group(1) if m else ""
+        if pos < 0:
+            return ""
+        pos = _past_space(text, pos)
+    return ""
 
 
 def local(el: object) -> str:
@@ -264,7 +295,7 @@ def _raw_text_skipping(el, skipped: set[str]) -> str:
 
 
 def parse_wire_xml(text: str):
-    """Parse decoded XML text safely: (root element, problem or ""). Raises Rejected when unusable.
+    """Parse decoded XML text safely: (root element, what is broken or ""). Raises Rejected when unusable.
 
     Entity declarations are refused; forbidden C0 controls are swapped for stand-ins first (restored in
     each field by the helpers above). A document that is not well-formed is parsed again in lxml's
@@ -307,7 +338,7 @@ def parse_wire_xml(text: str):
         root = None
     if root is None:
         raise Rejected(f"is not well-formed XML ({reason})")
-    return _local_names(root), f"is not well-formed XML ({reason}): read what could be recovered"
+    return _local_names(root), f"is not well-formed XML ({reason})"
 
 
 _ALL_BUT_FORBIDDEN_C0 = bytes(b for b in range(256) if b >= 32 or b in (9, 10, 13))
@@ -376,3 +407,4 @@ def _syntax_reason(exc: Exception) -> str:
     msg = re.sub(r",? line \d+, column \d+$", "", msg)
     line, col = getattr(exc, "lineno", 0), getattr(exc, "offset", 0)
     return f"{msg[:100]} at line {line}, column {col}" if line else msg[:100]
+
