@@ -9,8 +9,8 @@ import logging.handlers
 import os
 import re
 import sys
+from io import TextIOWrapper
 from pathlib import Path
-from typing import IO
 
 from triage.infra.private import NotPrivate, open_private, private_dir
 
@@ -48,9 +48,11 @@ class _PrivateRotatingHandler(logging.handlers.RotatingFileHandler):
         self._group = group
         super().__init__(path, maxBytes=LOG_BYTES, backupCount=2, encoding="utf-8", errors="backslashreplace")
 
-    def _open(self) -> IO[str]:
+    def _open(self) -> TextIOWrapper:
         fd = open_private(self.baseFilename, os.O_WRONLY | os.O_APPEND, group=self._group)
-        return os.fdopen(fd, "a", encoding="utf-8", errors="backslashreplace")
+        stream = os.fdopen(fd, "a", encoding="utf-8", errors="backslashreplace")
+        assert isinstance(stream, TextIOWrapper)  # text mode: always a TextIOWrapper
+        return stream
 
 
 def setup_logging(data_dir: Path, *, group: bool = False) -> Path | None:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from triage.infra.sanitize import has_forbidden
 from triage.infra.text import clean_line, clean_text, normalise_title
@@ -327,7 +328,7 @@ class WireFields:
     correction: bool = False
     marks: list[str] = field(default_factory=list)  # take designators: "REFILE", "1ST LEAD", "EXTRA" ...
 
-    def article_fields(self) -> dict[str, object]:
+    def article_fields(self) -> dict[str, Any]:
         """The Article keyword arguments, every string through the one sanitiser (see `_clean_lines`)."""
         urgency = self.urgency if isinstance(self.urgency, int) and 1 <= self.urgency <= 9 else None
         pairs = self.subjects[:200]

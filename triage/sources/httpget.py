@@ -165,7 +165,7 @@ def _guarded_backend() -> Any:
                 infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
             except (OSError, UnicodeError):
                 raise FetchError(f"names a host that does not resolve ({host[:80]})") from None
-            addresses = list(dict.fromkeys(info[4][0] for info in infos))
+            addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
             refused = [ip for ip in addresses if not request.allows(host, port, ip)]
             if refused or not addresses:
                 raise FetchError(f"leads to a local or private address ({host[:80]} is "

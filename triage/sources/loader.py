@@ -332,7 +332,7 @@ def iter_load(
             chunk: list[Article] = []
             paths_in_chunk: set[str] = set()
             limit = first_batch * 20  # the first chunk small: a screen shows it at once
-            source = hits.items() if hits else cache.iter_articles(fresh_paths)
+            source = hits.items() if hits or cache is None else cache.iter_articles(fresh_paths)
             for path, entry in source:
                 arts = entry[2] if isinstance(entry, tuple) else entry
                 if path not in fresh_paths:

@@ -126,7 +126,8 @@ def _part_text(part: Message) -> str:
             return part.get_content()
     except (LookupError, UnicodeDecodeError, AssertionError, KeyError, ValueError):
         pass
-    payload = part.get_payload(decode=True) or b""
+    raw = part.get_payload(decode=True)
+    payload = raw if isinstance(raw, bytes) else b""
     from triage.sources.decode import decode_bytes
 
     try:

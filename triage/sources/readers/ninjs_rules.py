@@ -125,7 +125,7 @@ def _representation(keys: dict[str, Any], version: Version | None) -> str:
     value = keys.get("representationtype")
     if value is None:
         return ""
-    allowed = _REPRESENTATIONS.get(version[0], ()) if version is not None else ()
+    allowed: tuple[str, ...] = _REPRESENTATIONS.get(version[0], ()) if version is not None else ()
     allowed = allowed or ("complete", "incomplete", "full", "partial")
     if value not in allowed:
         shown = repr(value[:30]) if isinstance(value, str) else json_type(value)
@@ -168,7 +168,8 @@ def _associations(keys: dict[str, Any], version: Version | None) -> str:
             wants = f"{_said(version)} wants an object of named items"
             return f"has 'associations' that is {json_type(value)}, where {wants}"
         named = [(f"'{name}'", item) for name, item in value.items()]
-        needs, since = ("uri",) if version != (1, 0) else (), "1.1"
+        needs: tuple[str, ...] = ("uri",) if version != (1, 0) else ()
+        since = "1.1"
     else:
         if not isinstance(value, list):
             return (
