@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 from rich.text import Text
 
+from triage.core import READS, View
+from triage.infra.counts import count_of
 from triage.model import CLEAR_LABEL, Article, Decision
 from triage.tui.safe import plain
 
@@ -23,6 +25,7 @@ __all__ = [
     "kill_banner",
     "kill_word",
     "local_when",
+    "nothing_listed",
     "parse_iso",
     "urgency_mark",
     "urgency_word",
@@ -205,4 +208,37 @@ def wire_flags(article: Article, now: datetime) -> Text:
         if i:
             out.append(" · ", style="dim")
         out.append(text, style=style)
+    return out
+
+
+# -- an empty list -------------------------------------------------------------------------------
+def nothing_listed(view: View, all_stories: int, *, folders: list[str], problems: int, watching: bool,
+                   loading: bool) -> Text:
+    """What the list area says when it lists nothing. With no story at all: where it looked, what
+    triage reads, `p` for problems and whether the folder is watched (it stays until a story comes);
+    otherwise why this view is empty and how to see more."""
+    where = ", ".join(plain(f, one_line=True) for f in folders) or "the inbox"
+    out = Text()
+    if loading and not all_stories:
+        out.append(f"Reading {where}…", style="italic")
+        return out
+    if not all_stories:
+        out.append(f"No stories in {where}.", style="bold")
+        out.append(f"\ntriage reads {READS}.")
+        if problems:
+            out.append(f"\n{count_of(problems, 'item')} could not be read: press p to see why.", style="bold")
+        else:
+            out.append("\np lists what could not be read (nothing so far).")
+        if watching:
+            out.append(f"\nWatching {where}: stories show here as they arrive.", style="italic")
+        else:
+            out.append("\nNot watching (watch is off): start triage again after adding files.",
+                       style="italic")
+        return out
+    if view.search or view.entity or view.source:
+        out.append("No story matches the search or filter: esc clears it.", style="italic")
+    elif view.name == "inbox":
+        out.append("The inbox is empty: every story has a decision. 5 lists them all.", style="italic")
+    else:
+        out.append(f"No {view.name} stories. 1 goes back to the inbox.", style="italic")
     return out

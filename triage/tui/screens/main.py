@@ -41,7 +41,7 @@ from triage.core.events import (
     WriteSettled,
 )
 from triage.core.service import TriageService
-from triage.tui.format import Clock
+from triage.tui.format import Clock, nothing_listed
 from triage.tui.keymap import bindings
 from triage.tui.safe import plain
 from triage.tui.screens import links
@@ -174,6 +174,11 @@ class MainScreen(Screen):
         current = lst.current_id
         lst.set_listing(listing, keep=self.service.faces.articles.leader_of(current) if current else None)
         if not listing.ids:
+            settings = self.service.settings
+            lst.say_when_empty(nothing_listed(
+                listing.view, listing.counts.get("all", 0), folders=[str(f) for f in settings.inbox],
+                problems=len(self.service.problems), watching=settings.watch.enabled,
+                loading=not self.service.progress[2]))
             self.story.show(None)
         else:
             self.call_after_refresh(self.service.start_more)  # once: later calls do nothing

@@ -85,6 +85,12 @@ class SummaryPanel(Static):
         return got
 
     @property
+    def settled(self) -> bool:
+        """What it shows is final: a story's summary, or nothing (not a status while it is analysed)."""
+        article, analysis = self._content[0], self._content[1]
+        return article is None or analysis is not None
+
+    @property
     def text_width(self) -> int:
         """Cells a line of text has (the panel's width less its padding; 78 before the first layout)."""
         width = self.size.width - self.styles.padding.left - self.styles.padding.right

@@ -241,7 +241,7 @@ def build_summary(
     what the story's latest version added, said in one line at the top; `reopened`: see decision_line."""
     width = max(10, width)
     if article is None:
-        return SummaryLines(head=(Text("No article selected.", style="italic"),))
+        return SummaryLines(head=(Text(plain(status, one_line=True), style="italic"),))
     head: list[Text] = []
     if now is None:
         from datetime import UTC
