@@ -96,3 +96,78 @@ async def test_at_80x24_the_list_takes_the_rows_a_short_summary_leaves(settings_
         panel = app.screen.query_one(SummaryPanel)
         assert panel.size.height <= 4, panel.size.height
     svc.close()
+
+
+# -- undo and notes, in the words of what happened -------------------------------------------------
+def _stories(n: int = 6):
+    from triage.model import Article
+
+    return [Article(id=f"s{i}", title=f"Germany bans airline number {i}", text=f"Story {i} text.",
+                    source="wire", received=f"2024-01-01T0{i}:00:00Z") for i in range(n)]
+
+
+def _toasts(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def test_undo_and_a_note_read_as_what_happened_in_the_review(settings_factory):
+    from textual.widgets import DataTable
+
+    from triage.tui.screens.article_view import ArticleViewScreen
+    from triage.tui.screens.dialogs import NoteScreen
+    from triage.tui.screens.review import ReviewScreen
+
+    svc = build_service(settings_factory, articles=_stories())
+    app = make_app(svc, now=NOW, analyze=False, loaded=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: len(_list(app).rows) == 6)
+        await pilot.press("j", "j")
+        aid = _list(app).current_id
+        title = svc.catalog.article(aid).title
+        await pilot.press("a")
+        await wait_for(pilot, lambda: not svc.decisions.unsaved()[0])
+        await pilot.press("u")
+        await wait_for(pilot, lambda: any("undo" in t for t in _toasts(app)))
+        told = next(t for t in _toasts(app) if "undo" in t)
+        assert "undo of archive" in told and title[:30] in told and "restored" not in told, told
+        assert _list(app).current_id == aid
+        await pilot.press("n")
+        assert isinstance(app.screen, NoteScreen)
+        await pilot.press(*"ask the desk", "enter")
+        await wait_for(pilot, lambda: not svc.decisions.unsaved()[0])
+        # A story with only a note: another one, never decided.
+        await pilot.press("j")
+        only_note = _list(app).current_id
+        await pilot.press("n", *"call back", "enter")
+        await wait_for(pilot, lambda: not svc.decisions.unsaved()[0])
+        await pilot.press("r")
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        await wait_for(pilot, lambda: screen.settled and screen.query_one(DataTable).row_count == 2)
+        table = screen.query_one(DataTable)
+        for story in (aid, only_note):
+            assert table.get_cell(story, "decision").plain == "note"
+            assert svc.catalog.article(story).title[:20] in table.get_cell(story, "title").plain
+            assert story not in table.get_cell(story, "title").plain
+        table.move_cursor(row=screen.rows.shown_ids.index(aid))
+        await pilot.press("enter")
+        view = app.screen
+        assert isinstance(view, ArticleViewScreen)
+        await wait_for(pilot, lambda: "3 events" in str(view.query_one("#av-history").render()))
+        history = str(view.query_one("#av-history").render())
+        words = [line.split("  ")[1] for line in history.splitlines()[1:]]
+        assert words == ["archived", "undo of archive", "note"], history
+        decision = str(view.query_one("#av-decision").render())
+        assert "Decision: undecided" in decision and "cleared" not in decision
+        assert "cleared" not in history
+    svc.close()
+
+
+def test_a_wrapped_summary_sentence_in_the_review_is_indented_under_its_first_word():
+    from triage.tui.widgets.summary_lines import bullet_lines
+
+    sentence = "The legislature of Taiwan voted 66 to 27 to legalize same-sex marriage, seven days ahead."
+    lines = bullet_lines(sentence, 40).plain.splitlines()
+    assert len(lines) > 1 and lines[0].startswith("• ")
+    assert all(line.startswith("  ") and not line.startswith("   ") for line in lines[1:]), lines
+    assert " ".join(line.strip("• ").strip() for line in lines) == sentence

@@ -9,7 +9,7 @@ from rich.text import Text
 
 from triage.core import READS, View
 from triage.infra.counts import count_of
-from triage.model import CLEAR_LABEL, Article, Decision
+from triage.model import CLEAR_LABEL, Article, Decision, DecisionEvent
 from triage.tui.safe import plain
 
 __all__ = [
@@ -17,6 +17,8 @@ __all__ = [
     "DECISION_STYLES",
     "Clock",
     "age",
+    "act_word",
+    "story_word",
     "decision_text",
     "decision_word",
     "duration",
@@ -57,9 +59,38 @@ class Clock:
 
 
 # -- decisions -----------------------------------------------------------------------------------
+UNDECIDED = "undecided"
+
+
 def decision_word(decision: Decision | None) -> str:
-    """'follow-up', 'archived', 'flagged', or 'cleared' for no decision."""
-    return decision.label if decision is not None else CLEAR_LABEL
+    """A story's state: 'follow-up', 'archived', 'flagged', or 'undecided' for no decision."""
+    return decision.label if decision is not None else UNDECIDED
+
+
+def act_word(ev: DecisionEvent, before: DecisionEvent | None = None) -> str:
+    """What one event did, in the words of what happened: 'archived', 'cleared' (a decision taken
+    off), 'note' (a note, the decision as it was), 'undo of archive' (`before`: the event it took back)."""
+    if ev.action == "undo":
+        if before is None:
+            return "undo"
+        if before.action == "note" or (before.decision == ev.decision and before.note != ev.note):
+            return "undo of note"
+        if before.action == "undo":
+            return "undo of undo"
+        return f"undo of {before.decision.value}" if before.decision is not None else "undo of clear"
+    if ev.action == "note":
+        return "note"
+    return ev.decision.label if ev.decision is not None else CLEAR_LABEL
+
+
+def story_word(ev: DecisionEvent) -> str:
+    """A review row's word for a story by its latest event: its decision, 'note' (a note and no
+    decision), 'cleared' (a decision taken off) or 'undecided' (an undo left none)."""
+    if ev.decision is not None:
+        return ev.decision.label
+    if ev.action == "decide" or ev.action == "clear":
+        return CLEAR_LABEL
+    return "note" if ev.note else UNDECIDED
 
 
 _DECISION_TEXTS: dict[Decision | None, Text] = {}

@@ -22,6 +22,7 @@ __all__ = [
     "KIND_LABELS",
     "SummaryLines",
     "build_summary",
+    "bullet_lines",
     "decision_line",
     "flow",
     "wire_lines",
@@ -71,6 +72,12 @@ def _bullet(bullet: Text, body: Text, width: int) -> list[Text]:
         row.append_text(line)
         out.append(row)
     return out
+
+
+def bullet_lines(body: str, width: int) -> Text:
+    """One summary sentence as '• ' and its words wrapped to `width`, later lines indented under the
+    first word (untrusted text cleaned, literal)."""
+    return Text("\n").join(_bullet(_label("• "), Text(plain(body, one_line=True)), max(10, width)))
 
 
 def _cut(text: Text, width: int) -> Text:
