@@ -171,3 +171,36 @@ def test_a_wrapped_summary_sentence_in_the_review_is_indented_under_its_first_wo
     assert len(lines) > 1 and lines[0].startswith("• ")
     assert all(line.startswith("  ") and not line.startswith("   ") for line in lines[1:]), lines
     assert " ".join(line.strip("• ").strip() for line in lines) == sentence
+
+
+# -- search puts the cursor on the first match -----------------------------------------------------
+async def test_search_puts_the_cursor_on_the_first_match_unless_the_story_under_it_matches(settings_factory):
+    from triage.model import Article
+
+    words = ["shelf spaces", "rain", "space station", "harbour", "budget", "space walk", "tennis",
+             "space probe"]
+    arts = [Article(id=f"q{i}", title=f"Story about {w}", text=f"All about {w} today.", source="wire",
+                    received=f"2024-01-01T{10 + i}:00:00Z") for i, w in enumerate(words)]
+    svc = build_service(settings_factory, articles=arts)
+    app = make_app(svc, now=NOW, analyze=False, loaded=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: len(_list(app).rows) == 8)
+        lst = _list(app)
+        await pilot.press("j", "j", "j")  # the 4th row: not a match
+        assert "space" not in svc.catalog.article(lst.current_id).title
+        await pilot.press("slash", *"space", "enter")
+        await wait_for(pilot, lambda: app.screen.view.search == "space" and len(lst.ids) < 8)
+        await pilot.pause(0.1)
+        assert lst.cursor == 0 and lst.current_id == lst.ids[0]
+        # The story under the cursor matches a new search: it stays there.
+        await pilot.press("j")
+        kept = lst.current_id
+        await pilot.press("slash", "escape")
+        await wait_for(pilot, lambda: app.screen.view.search == "" and len(lst.ids) == 8)
+        await pilot.pause(0.1)
+        assert lst.current_id == kept
+        await pilot.press("slash", *"space", "enter")
+        await wait_for(pilot, lambda: app.screen.view.search == "space" and len(lst.ids) < 8)
+        await pilot.pause(0.1)
+        assert lst.current_id == kept and lst.cursor == 1
+    svc.close()

@@ -114,6 +114,7 @@ class MainScreen(Screen):
             s.ui.bell_on_flash, service.faces.articles.article, lambda: self.app.bell()
         )
         self._last_move = 0.0
+        self._shown_view: View | None = None  # the view of the listing on screen
         self._reader_timer: Timer | None = None
         self.listing = ListingFeed(self, service.listing)
         self._last_progress_paint = 0.0
@@ -172,7 +173,12 @@ class MainScreen(Screen):
         """A listing for the current view, built in a worker: the list, the panel and the counts."""
         lst = self.article_list
         current = lst.current_id
-        lst.set_listing(listing, keep=self.service.faces.articles.leader_of(current) if current else None)
+        # A new search or filter: the story under the cursor stays if it matches, else the first match.
+        shown, self._shown_view = self._shown_view, listing.view
+        found = shown is None or (shown.search, shown.entity, shown.source) != (
+            listing.view.search, listing.view.entity, listing.view.source)
+        lst.set_listing(listing, keep=self.service.faces.articles.leader_of(current) if current else None,
+                        from_top=found)
         if not listing.ids:
             settings = self.service.settings
             lst.say_when_empty(nothing_listed(

@@ -104,9 +104,10 @@ class ArticleList(ScrollView, can_focus=True):
         self._empty_lines: tuple[int, list[Strip]] = (0, [])
 
     # -- data ------------------------------------------------------------------------------------
-    def set_listing(self, listing: Listing, keep: str | None = None) -> None:
+    def set_listing(self, listing: Listing, keep: str | None = None, *, from_top: bool = False) -> None:
         """Show these ids (O(1) here: the listing was built in a worker); the story `keep` stays under
-        the cursor, at the same place on screen, when it is still listed."""
+        the cursor, at the same place on screen, when it is still listed. Otherwise the cursor keeps
+        its row, or with `from_top` (a new search) goes to the first row."""
         old_offset = self.cursor - int(self.scroll_y)
         self._ids = listing.ids
         self._index = listing.index
@@ -115,7 +116,7 @@ class ArticleList(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, len(self._ids))
         target = listing.index.get(keep) if keep is not None else None
         if target is None:
-            target = min(self.cursor, len(self._ids) - 1)
+            target = 0 if from_top else min(self.cursor, len(self._ids) - 1)
         target = max(0, target)
         if keep is not None and target == listing.index.get(keep):
             height = self.scrollable_content_region.height or 1
