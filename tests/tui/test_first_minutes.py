@@ -204,3 +204,53 @@ async def test_search_puts_the_cursor_on_the_first_match_unless_the_story_under_
         await pilot.pause(0.1)
         assert lst.current_id == kept and lst.cursor == 1
     svc.close()
+
+
+# -- at 80x24 ----------------------------------------------------------------------------------------
+def _rows(app) -> list[str]:
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+async def test_at_80x24_the_dialog_footer_ednote_and_language_read_whole(settings_factory):
+    from triage.model import Article
+    from triage.tui.screens.dialogs import NoteScreen
+    from triage.tui.widgets.footer import KeysFooter
+
+    ednote = ("Editors: this story moved earlier under a wrong slug and is repeated here for all "
+              "clients with the corrected slug; it replaces the earlier item, which should not be used")
+    arts = [
+        Article(id="e1", title="Germany bans Mahan Air of Iran", text="The ban began on Monday.",
+                source="wire", language="en-GB", ednote=ednote, received="2024-01-01T10:00:00Z"),
+        Article(id="e2", title="La France interdit une compagnie", text="L'interdiction commence lundi.",
+                source="wire", language="fr-FR", received="2024-01-01T09:00:00Z"),
+    ]
+    svc = build_service(settings_factory, articles=arts)
+    app = make_app(svc, now=NOW, analyze=False, loaded=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: len(_list(app).rows) == 2)
+        await pilot.pause(0.2)
+        panel = str(app.screen.query_one(SummaryPanel).render())
+        assert "en-GB" not in panel and "\nen" not in "\n" + panel  # the desk's own language: not said
+        note_lines = panel[panel.index("Ed. note"):].splitlines()[:2]
+        assert note_lines[-1].endswith("…"), note_lines  # cut short, and it says so
+        await pilot.press("j")
+        await pilot.pause(0.2)
+        assert "fr-FR" in str(app.screen.query_one(SummaryPanel).render())  # another language: said
+        # The note dialog: "Note for: <title>", a space after the colon.
+        await pilot.press("k", "n")
+        assert isinstance(app.screen, NoteScreen)
+        await pilot.pause(0.1)
+        assert "Note for: Germany bans" in str(app.screen.query_one("#note-title").render())
+        await pilot.press("escape")
+        # The reading view's footer: the keys it shows are whole, none cut at the edge.
+        await pilot.press("enter")
+        await pilot.pause(0.5)
+        footer = app.screen.query_one(KeysFooter)
+        row = _rows(app)[-1]
+        assert "Page down" in row and "esc" in row
+        shown = [k for k in footer.query("FooterKey") if k.display and not k.has_class("-command-palette")]
+        for key in shown:
+            assert key.region.right - 1 <= 80 - 12, (key.description, key.region)
+            assert key.description in row
+        assert "+n▏" not in row and not row.rstrip().endswith("+n")
+    svc.close()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from rich.text import Text
 
-from triage.core import READS, View
+from triage.core import READS, View, primary_language
 from triage.infra.counts import count_of
 from triage.model import CLEAR_LABEL, Article, Decision, DecisionEvent
 from triage.tui.safe import plain
@@ -219,9 +219,10 @@ def kill_banner(article: Article) -> str:
     return "WITHHELD: do not use for now" if article.pubstatus == "withheld" else ""
 
 
-def wire_flags(article: Article, now: datetime) -> Text:
-    """The panel's wire line: FLASH / BULLETIN, CORRECTION, the language, the embargo (words, so it
-    reads without colour); an empty Text when the item says none of these."""
+def wire_flags(article: Article, now: datetime, desk_language: str = "") -> Text:
+    """The panel's wire line: FLASH / BULLETIN, CORRECTION, the language where it is not the desk's
+    (by primary subtag: en-GB on an "en" desk is not said), the embargo (words, so it reads without
+    colour); an empty Text when the item says none of these."""
     parts: list[tuple[str, str]] = []
     word = urgency_word(article.urgency)
     if word:
@@ -229,7 +230,7 @@ def wire_flags(article: Article, now: datetime) -> Text:
     if article.correction:
         parts.append(("CORRECTION", "bold"))
     lang = plain(article.language, one_line=True)[:12]
-    if lang:
+    if lang and primary_language(lang) != primary_language(desk_language):
         parts.append((lang, "bold"))
     emb = embargo_line(article, now)
     if emb:

@@ -14,13 +14,14 @@ from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from triage.model import Analysis, Article, Decision, DecisionEvent
 from triage.tui.format import DECISION_STYLES, act_word, decision_text, local_when
 from triage.tui.keymap import bindings
 from triage.tui.safe import plain, safe_text
 from triage.tui.screens.dialogs import toggle_key_panel
+from triage.tui.widgets.footer import KeysFooter
 from triage.tui.widgets.summary_lines import bullet_lines, wire_lines
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
             yield Static(id="av-summary")
             yield Static(id="av-history")
             yield Static(id="av-text")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         art = self.article
@@ -210,7 +211,8 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
         history = self._history()
         current = history[-1] if history else self.event
         dec = Text()
-        for line in wire_lines(self.article, datetime.now(UTC)):  # kill banner, flash, embargo, ed. note
+        desk = self.service.settings.ui.default_language
+        for line in wire_lines(self.article, datetime.now(UTC), desk):  # kill banner, flash, embargo, ednote
             dec.append_text(line)
             dec.append("\n")
         dec.append("Decision: ", style="bold")

@@ -154,7 +154,8 @@ class NoteScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            label = Text(plain(self._prompt, one_line=True), style="bold")
+            # the prompt's own space kept before the title ("Note for: Germany…", never "for:Germany")
+            label = Text(plain(self._prompt, one_line=True).rstrip() + " ", style="bold")
             label.append(plain(self._title, one_line=True)[:200])
             yield Static(label, id="note-title")
             # The stored note may be anyone's text: cleaned before the Input holds it, one line.

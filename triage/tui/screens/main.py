@@ -26,7 +26,7 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from triage.core import VIEWS, Listing, View
 from triage.core.events import (
@@ -53,6 +53,7 @@ from triage.tui.screens.listing_feed import ListingFeed
 from triage.tui.screens.panes import Panes
 from triage.tui.screens.story import StoryPane
 from triage.tui.widgets.article_list import ArticleList
+from triage.tui.widgets.footer import KeysFooter
 from triage.tui.widgets.reader import ArticleText, SummaryPanel
 from triage.tui.widgets.topbar import Status, TopBar
 
@@ -202,10 +203,11 @@ class MainScreen(Screen):
                 default_language=self.service.settings.ui.default_language,
             )
             with Vertical(id="reader"):
-                yield SummaryPanel(id="summary", clock=self.clock)
+                yield SummaryPanel(id="summary", clock=self.clock,
+                                   desk_language=self.service.settings.ui.default_language)
                 yield ArticleText(id="text")
         yield Input(placeholder="search title, text, entities (enter: keep, esc: clear)", id="search")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#search", Input).display = False

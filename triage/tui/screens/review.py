@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from triage.core.versions import one_row_per_story
 from triage.infra.when import parse_when
@@ -39,6 +39,7 @@ from triage.tui.screens.review_filter import (
 )
 from triage.tui.screens.review_table import ReviewTable, filters_line, status_line
 from triage.tui.widgets.activity import Activity, ActivityChart, activity_of
+from triage.tui.widgets.footer import KeysFooter
 
 if TYPE_CHECKING:
     from triage.core.service import TriageService
@@ -135,7 +136,7 @@ class ReviewScreen(Screen):
         table: DataTable = DataTable(id="rv-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Input(id="rv-input", compact=False)
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self.rows = ReviewTable(self.query_one("#rv-table", DataTable))

@@ -38,9 +38,10 @@ class SummaryPanel(Static):
     class WidthChanged(Message):
         """The panel's width changed: the lines it needs did too (the screen sizes the panes again)."""
 
-    def __init__(self, *args, clock: Clock | None = None, **kwargs) -> None:
+    def __init__(self, *args, clock: Clock | None = None, desk_language: str = "", **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.clock = clock or Clock()
+        self.desk_language = desk_language  # a story in it does not say its language
         self._width = 0
         self._content: tuple = (None, None, "", None, None, "")
         self._height: int | None = None
@@ -81,6 +82,7 @@ class SummaryPanel(Static):
                 update=update,
                 now=self.clock.now(),
                 reopened=reopened,
+                desk_language=self.desk_language,
             )
         return got
 
