@@ -254,3 +254,38 @@ async def test_at_80x24_the_dialog_footer_ednote_and_language_read_whole(setting
             assert key.description in row
         assert "+n▏" not in row and not row.rstrip().endswith("+n")
     svc.close()
+
+
+# -- age: by publication, with arrival beside it when it came much later ------------------------------
+async def test_the_row_shows_age_by_publication_and_a_late_arrival_beside_it(settings_factory):
+    from triage.model import Article
+
+    arts = [  # NOW is 2024-01-01 12:00 UTC
+        Article(id="fresh", title="Fresh story", text="Fresh.", source="wire",
+                published="2024-01-01T09:00:00Z", received="2024-01-01T09:20:00Z"),
+        Article(id="old", title="Old story arriving now", text="Old.", source="wire",
+                published="2019-01-04", received="2024-01-01T11:55:00Z"),
+        Article(id="undated", title="Story with no date", text="Undated.", source="wire",
+                received="2024-01-01T11:50:00Z"),
+    ]
+    svc = build_service(settings_factory, articles=arts)
+    app = make_app(svc, now=NOW, analyze=False, loaded=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: len(_list(app).rows) == 3)
+        await pilot.pause(0.1)
+        by_title = {t: next(line for line in _list_lines(app) if t in line) for t in
+                    ("Fresh story", "Old story", "Story with no date")}
+        assert by_title["Fresh story"].rstrip().endswith(" 3h")  # published 3 h ago, came 20 min later
+        assert by_title["Old story"].rstrip().endswith(" 4y ↓5m")  # published 2019, arrived 5 min ago
+        assert by_title["Story with no date"].rstrip().endswith(" 10m")  # no date: by its arrival
+        assert all(len(line) <= 80 for line in _list_lines(app))
+        # The reading view says both in full.
+        _list(app).cursor = _list(app).index_of("old")
+        await pilot.pause(0.1)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        from triage.tui.widgets.reader import ArticleText
+
+        shown = app.screen.query_one(ArticleText).shown_text.plain
+        assert "2019-01-04" in shown and "arrived 2024-01-01" in shown
+    svc.close()

@@ -17,6 +17,7 @@ __all__ = [
     "DECISION_STYLES",
     "Clock",
     "age",
+    "arrived_late",
     "act_word",
     "story_word",
     "decision_text",
@@ -29,6 +30,7 @@ __all__ = [
     "local_when",
     "nothing_listed",
     "parse_iso",
+    "row_age",
     "urgency_mark",
     "urgency_word",
     "utc_key",
@@ -155,6 +157,28 @@ def age(iso: str, now: datetime) -> str:
         if secs >= size:
             return f"{int(secs // size)}{unit}"
     return "now"
+
+
+LATE_ARRIVAL = 3_600  # seconds between publication and arrival from which the list shows both
+
+
+def arrived_late(published: str, received: str) -> bool:
+    """True when a story came in more than an hour after it was published (a late or re-sent item,
+    an archive folder): the list and the reading view then say when it arrived, too."""
+    pub, got = parse_iso(published), parse_iso(received)
+    return pub is not None and got is not None and (got - pub).total_seconds() > LATE_ARRIVAL
+
+
+def row_age(published: str, received: str, now: datetime) -> str:
+    """The list's age of a story: by its publication ('3h'), else by its arrival; with '↓' and the
+    arrival's age beside it when it came in more than an hour later ('7y ↓5m': published seven
+    years ago, arrived five minutes ago)."""
+    first = age(published, now) if parse_iso(published) is not None else ""
+    if not first:
+        return age(received, now)
+    if arrived_late(published, received):
+        return f"{first} ↓{age(received, now)}"
+    return first
 
 
 def duration(seconds: float) -> str:

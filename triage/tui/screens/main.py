@@ -41,6 +41,7 @@ from triage.core.events import (
     WriteSettled,
 )
 from triage.core.service import TriageService
+from triage.infra.counts import count_of
 from triage.tui.format import Clock, nothing_listed
 from triage.tui.keymap import bindings
 from triage.tui.safe import plain
@@ -269,9 +270,10 @@ class MainScreen(Screen):
         self.request_listing()
         change, loaded = ev.change, not ev.loading and self.service.progress[2]
         if change.problems and loaded:
-            self.tell(f"{len(change.problems)} new problem(s): press p to see them.", severity="warning")
+            self.tell(f"{count_of(len(change.problems), 'new problem')}: press p to see them.",
+                      severity="warning")
         if change.changed and loaded:
-            self.tell(f"{len(change.changed)} new or updated article(s).", timeout=3)
+            self.tell(f"{count_of(len(change.changed), 'new or updated article')}.", timeout=3)
         self.bell.arrived(change.changed)
         if self.story.shown_id and self.story.shown_id in change.changed:
             self.story.reshow()
@@ -283,13 +285,15 @@ class MainScreen(Screen):
             problems = self.service.problems
             if problems:
                 self.tell(
-                    f"{len(problems)} item(s) could not be read: press p to see them.", severity="warning"
+                    f"{count_of(len(problems), 'item')} could not be read: press p to see why.",
+                    severity="warning"
                 )
 
     def on_decisions_changed(self, ev: DecisionsChanged) -> None:
         self.request_listing()
         if ev.saved_now:
-            self.tell(f"Saved now: {ev.saved_now} decision(s) that could not be written before.", timeout=4)
+            self.tell(f"Saved now: {count_of(ev.saved_now, 'decision')} that could not be written before.",
+                      timeout=4)
         self.story.reshow()
         self.set_status()
 

@@ -18,7 +18,7 @@ from textual.strip import Strip
 
 from triage.core import Listing, Row
 from triage.model import Decision
-from triage.tui.format import Clock, age, embargo_short, kill_word, urgency_mark
+from triage.tui.format import Clock, embargo_short, kill_word, row_age, urgency_mark
 from triage.tui.keymap import bindings
 from triage.tui.safe import plain
 
@@ -370,7 +370,7 @@ class ArticleList(ScrollView, can_focus=True):
         if art.updated:  # a story that changed since it first came: marked, in colour or none
             title_text = "↻ " + title_text
         source_text = plain(row.source, one_line=True)
-        age_text = age(art.published or art.received, now)
+        age_text = row_age(art.published, art.received, now)
         extra_parts = []
         if row.sources > 1:
             extra_parts.append(f"{row.sources} sources")

@@ -8,7 +8,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from triage.model import Analysis, Article, DecisionEvent
-from triage.tui.format import BANNER_STYLE, Clock, kill_banner, local_when
+from triage.tui.format import BANNER_STYLE, Clock, arrived_late, kill_banner, local_when
 from triage.tui.keymap import bindings
 from triage.tui.safe import plain
 from triage.tui.widgets.summary_lines import (
@@ -146,6 +146,8 @@ def article_text(
         for m in (
             article.source,
             local_when(article.published, "date") if article.published else "",
+            f"arrived {local_when(article.received)}" if arrived_late(article.published, article.received)
+            else "",
             article.url,
         )
         if m
