@@ -31,7 +31,8 @@ def _art(**wire) -> Article:
 
 def test_decisions_are_worded_by_the_model():
     assert [decision_word(d) for d in Decision] == [d.label for d in Decision]
-    assert decision_word(None) == CLEAR_LABEL
+    assert decision_word(None) == "undecided"  # a state; "cleared" is an act (a decision taken off)
+    assert CLEAR_LABEL == "cleared"
     assert decision_text(Decision.FLAG).plain == "flagged"
 
 

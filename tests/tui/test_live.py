@@ -124,4 +124,4 @@ async def test_the_first_read_is_not_announced_as_news_but_an_arrival_is(setting
         (inbox / "late.txt").write_text("A late story lands\n\nIt was dropped while the app ran.\n")
         await wait_for(pilot, lambda: "A late story lands" in _titles(app), timeout=10)
         await wait_for(pilot, lambda: news() != [], timeout=5)
-        assert news() == ["1 new or updated article(s)."]
+        assert news() == ["1 new or updated article."]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from triage.infra.counts import count_of
+from triage.sources.readers import READS  # what triage reads, said once (the TUI says it too)
 
 if TYPE_CHECKING:
     from triage.config import Settings
@@ -30,12 +31,6 @@ DEMO_CREDIT = (
     "licensed CC BY 2.5 (https://creativecommons.org/licenses/by/2.5/), cleaned of page furniture (changes "
     "made), and 5 NASA news releases (December 2023, public domain; credit: NASA). Sources, original URLs "
     "and the full licence notes: SOURCES.md beside the demo inbox"
-)
-
-# What triage reads, for the messages that say a folder held none of it.
-READS = (
-    "wire copy (ANPA-1312, IPTC 7901, NewsML-G2, NewsML 1, NITF, ninjs), RSS, Atom and JSON feeds, HTML "
-    "pages, e-mail (.eml, .mbox), JSON and JSON Lines articles, plain text and Markdown"
 )
 
 

@@ -5,12 +5,13 @@ What the TUI may know of the list comes from here: the view, its rows and the li
 
 from typing import TYPE_CHECKING
 
-from triage.catalog.listing import SORTS, VIEWS, Listing, Row, View
+from triage.catalog.listing import SORTS, VIEWS, Listing, Row, View, primary_language
+from triage.sources.readers import READS
 
 if TYPE_CHECKING:
     from triage.store.query import EventQuery, haystack
 
-__all__ = ["SORTS", "VIEWS", "EventQuery", "Listing", "Row", "View", "haystack"]
+__all__ = ["READS", "SORTS", "VIEWS", "EventQuery", "Listing", "Row", "View", "haystack", "primary_language"]
 
 
 def __getattr__(name: str) -> object:

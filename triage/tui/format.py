@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 
 from rich.text import Text
 
-from triage.model import CLEAR_LABEL, Article, Decision
+from triage.core import READS, View, primary_language
+from triage.infra.counts import count_of
+from triage.model import CLEAR_LABEL, Article, Decision, DecisionEvent
 from triage.tui.safe import plain
 
 __all__ = [
@@ -15,6 +17,9 @@ __all__ = [
     "DECISION_STYLES",
     "Clock",
     "age",
+    "arrived_late",
+    "act_word",
+    "story_word",
     "decision_text",
     "decision_word",
     "duration",
@@ -23,7 +28,9 @@ __all__ = [
     "kill_banner",
     "kill_word",
     "local_when",
+    "nothing_listed",
     "parse_iso",
+    "row_age",
     "urgency_mark",
     "urgency_word",
     "utc_key",
@@ -54,9 +61,38 @@ class Clock:
 
 
 # -- decisions -----------------------------------------------------------------------------------
+UNDECIDED = "undecided"
+
+
 def decision_word(decision: Decision | None) -> str:
-    """'follow-up', 'archived', 'flagged', or 'cleared' for no decision."""
-    return decision.label if decision is not None else CLEAR_LABEL
+    """A story's state: 'follow-up', 'archived', 'flagged', or 'undecided' for no decision."""
+    return decision.label if decision is not None else UNDECIDED
+
+
+def act_word(ev: DecisionEvent, before: DecisionEvent | None = None) -> str:
+    """What one event did, in the words of what happened: 'archived', 'cleared' (a decision taken
+    off), 'note' (a note, the decision as it was), 'undo of archive' (`before`: the event it took back)."""
+    if ev.action == "undo":
+        if before is None:
+            return "undo"
+        if before.action == "note" or (before.decision == ev.decision and before.note != ev.note):
+            return "undo of note"
+        if before.action == "undo":
+            return "undo of undo"
+        return f"undo of {before.decision.value}" if before.decision is not None else "undo of clear"
+    if ev.action == "note":
+        return "note"
+    return ev.decision.label if ev.decision is not None else CLEAR_LABEL
+
+
+def story_word(ev: DecisionEvent) -> str:
+    """A review row's word for a story by its latest event: its decision, 'note' (a note and no
+    decision), 'cleared' (a decision taken off) or 'undecided' (an undo left none)."""
+    if ev.decision is not None:
+        return ev.decision.label
+    if ev.action == "decide" or ev.action == "clear":
+        return CLEAR_LABEL
+    return "note" if ev.note else UNDECIDED
 
 
 _DECISION_TEXTS: dict[Decision | None, Text] = {}
@@ -123,6 +159,28 @@ def age(iso: str, now: datetime) -> str:
     return "now"
 
 
+LATE_ARRIVAL = 3_600  # seconds between publication and arrival from which the list shows both
+
+
+def arrived_late(published: str, received: str) -> bool:
+    """True when a story came in more than an hour after it was published (a late or re-sent item,
+    an archive folder): the list and the reading view then say when it arrived, too."""
+    pub, got = parse_iso(published), parse_iso(received)
+    return pub is not None and got is not None and (got - pub).total_seconds() > LATE_ARRIVAL
+
+
+def row_age(published: str, received: str, now: datetime) -> str:
+    """The list's age of a story: by its publication ('3h'), else by its arrival; with '↓' and the
+    arrival's age beside it when it came in more than an hour later ('7y ↓5m': published seven
+    years ago, arrived five minutes ago)."""
+    first = age(published, now) if parse_iso(published) is not None else ""
+    if not first:
+        return age(received, now)
+    if arrived_late(published, received):
+        return f"{first} ↓{age(received, now)}"
+    return first
+
+
 def duration(seconds: float) -> str:
     """A time still to go, in words a desk reads at a glance: '42 min', '2 h 5 min', '3 d 4 h'."""
     minutes = max(1, int(seconds // 60) + (1 if seconds % 60 else 0))
@@ -185,9 +243,10 @@ def kill_banner(article: Article) -> str:
     return "WITHHELD: do not use for now" if article.pubstatus == "withheld" else ""
 
 
-def wire_flags(article: Article, now: datetime) -> Text:
-    """The panel's wire line: FLASH / BULLETIN, CORRECTION, the language, the embargo (words, so it
-    reads without colour); an empty Text when the item says none of these."""
+def wire_flags(article: Article, now: datetime, desk_language: str = "") -> Text:
+    """The panel's wire line: FLASH / BULLETIN, CORRECTION, the language where it is not the desk's
+    (by primary subtag: en-GB on an "en" desk is not said), the embargo (words, so it reads without
+    colour); an empty Text when the item says none of these."""
     parts: list[tuple[str, str]] = []
     word = urgency_word(article.urgency)
     if word:
@@ -195,7 +254,7 @@ def wire_flags(article: Article, now: datetime) -> Text:
     if article.correction:
         parts.append(("CORRECTION", "bold"))
     lang = plain(article.language, one_line=True)[:12]
-    if lang:
+    if lang and primary_language(lang) != primary_language(desk_language):
         parts.append((lang, "bold"))
     emb = embargo_line(article, now)
     if emb:
@@ -205,4 +264,37 @@ def wire_flags(article: Article, now: datetime) -> Text:
         if i:
             out.append(" · ", style="dim")
         out.append(text, style=style)
+    return out
+
+
+# -- an empty list -------------------------------------------------------------------------------
+def nothing_listed(view: View, all_stories: int, *, folders: list[str], problems: int, watching: bool,
+                   loading: bool) -> Text:
+    """What the list area says when it lists nothing. With no story at all: where it looked, what
+    triage reads, `p` for problems and whether the folder is watched (it stays until a story comes);
+    otherwise why this view is empty and how to see more."""
+    where = ", ".join(plain(f, one_line=True) for f in folders) or "the inbox"
+    out = Text()
+    if loading and not all_stories:
+        out.append(f"Reading {where}…", style="italic")
+        return out
+    if not all_stories:
+        out.append(f"No stories in {where}.", style="bold")
+        out.append(f"\ntriage reads {READS}.")
+        if problems:
+            out.append(f"\n{count_of(problems, 'item')} could not be read: press p to see why.", style="bold")
+        else:
+            out.append("\np lists what could not be read (nothing so far).")
+        if watching:
+            out.append(f"\nWatching {where}: stories show here as they arrive.", style="italic")
+        else:
+            out.append("\nNot watching (watch is off): start triage again after adding files.",
+                       style="italic")
+        return out
+    if view.search or view.entity or view.source:
+        out.append("No story matches the search or filter: esc clears it.", style="italic")
+    elif view.name == "inbox":
+        out.append("The inbox is empty: every story has a decision. 5 lists them all.", style="italic")
+    else:
+        out.append(f"No {view.name} stories. 1 goes back to the inbox.", style="italic")
     return out

@@ -9,8 +9,11 @@ terminal. The choices, for a person deciding from the summary:
 - Small terminals (stacked): the list over the summary. The list keeps `LIST_SHARE` of the rows
   (7 of 22 at 80x24), so it does not jump as the cursor moves; a story whose sentences and first
   line of chips need more takes rows from the list, down to `LIST_MIN`. Only past that does the
-  panel leave out whole sentences (and says how many). The text is in the reading view (enter),
-  unless the terminal is tall enough (`STACKED_TEXT_FROM` rows) to show it under the summary too.
+  panel leave out whole sentences (and says how many). A story whose whole summary needs fewer rows
+  than are left gives the rest back to the list (once its summary is there: while it is being
+  analysed the list keeps its share, so it does not grow and shrink back). The text is in the
+  reading view (enter), unless the terminal is tall enough (`STACKED_TEXT_FROM` rows) to show it
+  under the summary too.
 """
 
 from __future__ import annotations
@@ -35,11 +38,12 @@ class Plan:
     text: bool
 
 
-def plan_layout(body_rows: int, *, stacked: bool, needed: int, full: int) -> Plan:
+def plan_layout(body_rows: int, *, stacked: bool, needed: int, full: int, settled: bool = False) -> Plan:
     """Rows for the list, the summary and whether the text shows, for a body `body_rows` high.
 
     `needed`: the summary's lines for its head, every sentence whole and one line of chips;
-    `full`: its lines for everything (more chips, key terms)."""
+    `full`: its lines for everything (more chips, key terms); `settled`: the summary is what it
+    will be (not a status while it is worked out), so rows it does not need go to the list."""
     body_rows = max(1, body_rows)
     needed = max(1, needed)
     full = max(needed, full)
@@ -51,6 +55,8 @@ def plan_layout(body_rows: int, *, stacked: bool, needed: int, full: int) -> Pla
     list_rows = max(LIST_MIN, round(body_rows * LIST_SHARE))
     if body_rows < STACKED_TEXT_FROM:
         summary = max(1, body_rows - list_rows - 1)  # 1: the border under the list
+        if settled and full < summary:
+            summary = full
         if summary < needed:
             summary = max(summary, min(needed, body_rows - LIST_MIN - 1))
         return Plan(body_rows - 1 - summary, summary, False)

@@ -14,14 +14,15 @@ from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from triage.model import Analysis, Article, Decision, DecisionEvent
-from triage.tui.format import decision_text, local_when
+from triage.tui.format import DECISION_STYLES, act_word, decision_text, local_when
 from triage.tui.keymap import bindings
 from triage.tui.safe import plain, safe_text
 from triage.tui.screens.dialogs import toggle_key_panel
-from triage.tui.widgets.summary_lines import wire_lines
+from triage.tui.widgets.footer import KeysFooter
+from triage.tui.widgets.summary_lines import bullet_lines, wire_lines
 
 if TYPE_CHECKING:
     from triage.core.book import Action
@@ -35,14 +36,12 @@ log = logging.getLogger(__name__)
 MAX_TEXT_CHARS = 100_000
 
 
-def event_line(ev: DecisionEvent) -> Text:
-    """One history line: when, what, who, note (untrusted parts as literal text)."""
+def event_line(ev: DecisionEvent, before: DecisionEvent | None = None) -> Text:
+    """One history line: when, what happened ('archived', 'note', 'undo of archive': `before` is the
+    event before it), who, note (untrusted parts as literal text)."""
     out = Text()
     out.append(local_when(ev.at) + "  ", style="dim")
-    word = ev.action if ev.action in ("undo", "note") else ""
-    out.append_text(decision_text(ev.decision))
-    if word:
-        out.append(f" ({word})", style="dim")
+    out.append(act_word(ev, before), style=DECISION_STYLES[ev.decision])
     if ev.user:
         out.append("  by ")
         out.append(plain(ev.user, one_line=True), style="bold")
@@ -116,7 +115,7 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
             yield Static(id="av-summary")
             yield Static(id="av-history")
             yield Static(id="av-text")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         art = self.article
@@ -212,7 +211,8 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
         history = self._history()
         current = history[-1] if history else self.event
         dec = Text()
-        for line in wire_lines(self.article, datetime.now(UTC)):  # kill banner, flash, embargo, ed. note
+        desk = self.service.settings.ui.default_language
+        for line in wire_lines(self.article, datetime.now(UTC), desk):  # kill banner, flash, embargo, ednote
             dec.append_text(line)
             dec.append("\n")
         dec.append("Decision: ", style="bold")
@@ -226,9 +226,10 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
         if self.analysis is not None:
             if not self.analysis.summary:
                 summary.append("No summary: no sentences to choose from.", style="italic")
+            width = self._text_width()
             for sentence in self.analysis.summary:
-                summary.append("• ", style="bold")
-                summary.append(plain(sentence, one_line=True) + "\n")
+                summary.append_text(bullet_lines(sentence, width))
+                summary.append("\n")
             names = [
                 e.text
                 for kind in ("people", "places", "organisations")
@@ -245,7 +246,8 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
         count = f"{len(history)} event" + ("" if len(history) == 1 else "s")
         hist = Text(f"History ({count}, oldest first, local time)\n", style="bold underline")
         hist.append_text(
-            Text("\n").join(event_line(ev) for ev in history) if history else Text("none", style="dim")
+            Text("\n").join(event_line(ev, history[i - 1] if i else None) for i, ev in enumerate(history))
+            if history else Text("none", style="dim")
         )
         self.query_one("#av-history", Static).update(hist)
 
@@ -263,6 +265,15 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
         else:
             body.append("(no text kept)", style="dim")
         self.query_one("#av-text", Static).update(body)
+
+    def _text_width(self) -> int:
+        """Cells a line of the body has (its padding and scroll bar off); the screen's before layout."""
+        body = self.query_one("#av-body", VerticalScroll)
+        return (body.size.width or self.app.size.width) - 2 - 2
+
+    def on_resize(self) -> None:
+        if self.analysis is not None:
+            self._draw()  # the summary's sentences are wrapped to the width, their lines indented
 
     # -- actions ---------------------------------------------------------------------------------
     def action_down(self) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING, Protocol
 
 from triage.model import CLEAR_LABEL, Decision
+from triage.tui.format import story_word
 from triage.tui.screens.dialogs import NoteScreen
 from triage.tui.screens.host import Asks, HasList, Tells
 from triage.tui.widgets.article_list import ArticleList
@@ -45,6 +46,7 @@ class Deciding:
         self._decisions = service.faces.decisions
         self._advance = service.settings.ui.advance_after_decision
         self.keep: set[str] = set()
+        self._undone: dict[str, str] = {}  # article id -> what its pending undo takes back ("archive")
 
     @property
     def _list(self) -> ArticleList:
@@ -85,6 +87,8 @@ class Deciding:
             decision = saved.events[0].decision
             what = decision.label if decision is not None else CLEAR_LABEL
         noun = f"{n} articles {what}" if n > 1 else f"article {what}"
+        if saved.what == "undo" and n == 1:
+            noun = self._undo_words(saved.events[0].article_id)
         if saved.error:
             why = saved.error.rstrip(".")
             kept = "" if saved.retrying else ". It is kept in memory and retried"
@@ -94,6 +98,17 @@ class Deciding:
         self.host.set_status()
         self._list.update_row()
         self.host.reshow_story(among={e.article_id for e in saved.events})
+
+    def _undo_words(self, article_id: str) -> str:
+        """'undo of archive on “Germany bans…” (undecided again)': what an undo took back, on which story."""
+        undone = self._undone.pop(article_id, "")
+        article = self._articles.article(article_id)
+        title = article.title if article is not None and article.title else article_id
+        if len(title) > 40:
+            title = title[:39].rstrip() + "…"
+        event = self._decisions.event(article_id)
+        now = story_word(event) if event is not None else "undecided"
+        return f"undo{' of ' + undone if undone else ''} on “{title}” ({now} again)"
 
     def decide(self, value: str, note: str | None = None, ids: list[str] | None = None) -> None:
         """Decide (shown at once, written by the service), then move on to the next undecided story."""
@@ -126,6 +141,12 @@ class Deciding:
         if action is None:
             self.host.tell("Nothing to undo in this session.", timeout=2)
             return
+        for aid, (decision, note) in action.before.items():
+            now = self._decisions.event(aid)
+            if now is not None and now.decision != decision:
+                self._undone[aid] = decision.value if decision is not None else "clear"
+            elif now is not None and now.note != note:
+                self._undone[aid] = "note"
         lst = self._list
         first = lst.index_of(self._articles.leader_of(action.ids[0])) if action.ids else None
         if first is not None:

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from triage.infra.counts import count_of
 from triage.model import Decision, Problem
 from triage.tui.keymap import bindings, help_groups
 from triage.tui.safe import plain, safe_text
@@ -43,7 +44,8 @@ _MARKS = ", ".join(f"{d.mark} {d.label}" for d in Decision)
 KEY_LEGEND = (
     "After f, a or x the cursor moves on to the next undecided story; F, A or X ask for a note "
     f"first and keep it with the decision. List marks: {_MARKS}, ★ watched, ∅ muted, "
-    "↻ updated, !! flash, ! bulletin, KILLED / WITHHELD do not use, EMB embargoed (UTC)."
+    "↻ updated, !! flash, ! bulletin, KILLED / WITHHELD do not use, EMB embargoed (UTC), "
+    "↓5m arrived 5 min ago."
 )
 TWO_COLUMNS_FROM = 72  # columns: narrower terminals get one column (it scrolls)
 
@@ -154,7 +156,8 @@ class NoteScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            label = Text(plain(self._prompt, one_line=True), style="bold")
+            # the prompt's own space kept before the title ("Note for: Germany…", never "for:Germany")
+            label = Text(plain(self._prompt, one_line=True).rstrip() + " ", style="bold")
             label.append(plain(self._title, one_line=True)[:200])
             yield Static(label, id="note-title")
             # The stored note may be anyone's text: cleaned before the Input holds it, one line.
@@ -191,7 +194,7 @@ class ProblemsScreen(ModalScreen[None]):
             text.append("No problems: every file and feed was read.")
         else:
             text.append(
-                f"{len(self._problems)} item(s) could not be read (or were read only in part):\n\n",
+                f"{count_of(len(self._problems), 'item')} could not be read (or were read only in part):\n\n",
                 style="bold",
             )
             for p in self._problems:

@@ -26,7 +26,7 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from triage.core import VIEWS, Listing, View
 from triage.core.events import (
@@ -41,7 +41,8 @@ from triage.core.events import (
     WriteSettled,
 )
 from triage.core.service import TriageService
-from triage.tui.format import Clock
+from triage.infra.counts import count_of
+from triage.tui.format import Clock, nothing_listed
 from triage.tui.keymap import bindings
 from triage.tui.safe import plain
 from triage.tui.screens import links
@@ -53,6 +54,7 @@ from triage.tui.screens.listing_feed import ListingFeed
 from triage.tui.screens.panes import Panes
 from triage.tui.screens.story import StoryPane
 from triage.tui.widgets.article_list import ArticleList
+from triage.tui.widgets.footer import KeysFooter
 from triage.tui.widgets.reader import ArticleText, SummaryPanel
 from triage.tui.widgets.topbar import Status, TopBar
 
@@ -114,6 +116,7 @@ class MainScreen(Screen):
             s.ui.bell_on_flash, service.faces.articles.article, lambda: self.app.bell()
         )
         self._last_move = 0.0
+        self._shown_view: View | None = None  # the view of the listing on screen
         self._reader_timer: Timer | None = None
         self.listing = ListingFeed(self, service.listing)
         self._last_progress_paint = 0.0
@@ -172,8 +175,18 @@ class MainScreen(Screen):
         """A listing for the current view, built in a worker: the list, the panel and the counts."""
         lst = self.article_list
         current = lst.current_id
-        lst.set_listing(listing, keep=self.service.faces.articles.leader_of(current) if current else None)
+        # A new search or filter: the story under the cursor stays if it matches, else the first match.
+        shown, self._shown_view = self._shown_view, listing.view
+        found = shown is None or (shown.search, shown.entity, shown.source) != (
+            listing.view.search, listing.view.entity, listing.view.source)
+        lst.set_listing(listing, keep=self.service.faces.articles.leader_of(current) if current else None,
+                        from_top=found)
         if not listing.ids:
+            settings = self.service.settings
+            lst.say_when_empty(nothing_listed(
+                listing.view, listing.counts.get("all", 0), folders=[str(f) for f in settings.inbox],
+                problems=len(self.service.problems), watching=settings.watch.enabled,
+                loading=not self.service.progress[2]))
             self.story.show(None)
         else:
             self.call_after_refresh(self.service.start_more)  # once: later calls do nothing
@@ -191,10 +204,11 @@ class MainScreen(Screen):
                 default_language=self.service.settings.ui.default_language,
             )
             with Vertical(id="reader"):
-                yield SummaryPanel(id="summary", clock=self.clock)
+                yield SummaryPanel(id="summary", clock=self.clock,
+                                   desk_language=self.service.settings.ui.default_language)
                 yield ArticleText(id="text")
         yield Input(placeholder="search title, text, entities (enter: keep, esc: clear)", id="search")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#search", Input).display = False
@@ -256,9 +270,10 @@ class MainScreen(Screen):
         self.request_listing()
         change, loaded = ev.change, not ev.loading and self.service.progress[2]
         if change.problems and loaded:
-            self.tell(f"{len(change.problems)} new problem(s): press p to see them.", severity="warning")
+            self.tell(f"{count_of(len(change.problems), 'new problem')}: press p to see them.",
+                      severity="warning")
         if change.changed and loaded:
-            self.tell(f"{len(change.changed)} new or updated article(s).", timeout=3)
+            self.tell(f"{count_of(len(change.changed), 'new or updated article')}.", timeout=3)
         self.bell.arrived(change.changed)
         if self.story.shown_id and self.story.shown_id in change.changed:
             self.story.reshow()
@@ -270,13 +285,15 @@ class MainScreen(Screen):
             problems = self.service.problems
             if problems:
                 self.tell(
-                    f"{len(problems)} item(s) could not be read: press p to see them.", severity="warning"
+                    f"{count_of(len(problems), 'item')} could not be read: press p to see why.",
+                    severity="warning"
                 )
 
     def on_decisions_changed(self, ev: DecisionsChanged) -> None:
         self.request_listing()
         if ev.saved_now:
-            self.tell(f"Saved now: {ev.saved_now} decision(s) that could not be written before.", timeout=4)
+            self.tell(f"Saved now: {count_of(ev.saved_now, 'decision')} that could not be written before.",
+                      timeout=4)
         self.story.reshow()
         self.set_status()
 

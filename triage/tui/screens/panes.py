@@ -67,7 +67,8 @@ class Panes:
             return
         stacked = screen.stacked
         lines = summary.lines_for()
-        plan = plan_layout(body.size.height, stacked=stacked, needed=lines.needed, full=lines.full)
+        plan = plan_layout(body.size.height, stacked=stacked, needed=lines.needed, full=lines.full,
+                           settled=summary.settled)
         # +1: the border under it (list_rows is None in the wide layout: full height)
         lst.styles.height = plan.list_rows + 1 if stacked and plan.list_rows is not None else None
         summary.styles.height = plan.summary_rows + (1 if plan.text else 0)

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from triage.core.versions import one_row_per_story
 from triage.infra.when import parse_when
@@ -39,6 +39,7 @@ from triage.tui.screens.review_filter import (
 )
 from triage.tui.screens.review_table import ReviewTable, filters_line, status_line
 from triage.tui.widgets.activity import Activity, ActivityChart, activity_of
+from triage.tui.widgets.footer import KeysFooter
 
 if TYPE_CHECKING:
     from triage.core.service import TriageService
@@ -135,7 +136,7 @@ class ReviewScreen(Screen):
         table: DataTable = DataTable(id="rv-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Input(id="rv-input", compact=False)
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self.rows = ReviewTable(self.query_one("#rv-table", DataTable))
@@ -180,6 +181,7 @@ class ReviewScreen(Screen):
                 if old is None or ev.at >= old.at:
                     by_id[ev.article_id] = ev
             by_id = one_row_per_story(by_id, self._articles.leader_of)
+            by_id = {aid: self._titled(ev) for aid, ev in by_id.items()}
             hay = {aid: haystack(ev) for aid, ev in by_id.items()}
             marks = {aid: word for aid in by_id if (word := self._mark_of(aid))}
         except Exception as exc:
@@ -187,6 +189,16 @@ class ReviewScreen(Screen):
             self.post_message(self.Loaded({}, error=str(exc)))
         else:
             self.post_message(self.Loaded(by_id, hay, seen, marks=marks))
+
+    def _titled(self, ev: DecisionEvent) -> DecisionEvent:
+        """The event with its story's headline where it kept none (a note on a story never decided
+        is written without one): a row names the story, never only its id."""
+        if ev.title:
+            return ev
+        art = self._articles.article(ev.article_id)
+        if art is None or not art.title:
+            return ev
+        return replace(ev, title=art.title, source=ev.source or art.source, url=ev.url or art.url)
 
     def _mark_of(self, article_id: str) -> str:
         """KILLED or WITHHELD when the wire stopped the story as it is in the inbox now, else ""."""
@@ -282,7 +294,7 @@ class ReviewScreen(Screen):
             self._seen = self._decisions.event_count()  # our own writes need no reload
         except Exception:  # a store failing here failed the write already, and said so
             log.exception("review: counting events failed")
-        events = list(events)
+        events = [self._titled(ev) for ev in events]
         for ev in events:
             old = self._by_id.get(ev.article_id)
             if old is None or ev.at >= old.at:

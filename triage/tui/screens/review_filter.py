@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from triage.model import DecisionEvent
-from triage.tui.format import decision_word, utc_key
+from triage.tui.format import story_word, utc_key
 
 __all__ = [
     "COLUMNS",
@@ -81,7 +81,7 @@ def filter_events(
 
 _SORT_KEYS = {
     "when": lambda ev: ev.at,
-    "decision": lambda ev: decision_word(ev.decision),
+    "decision": story_word,
     "title": lambda ev: ev.title.casefold(),
     "source": lambda ev: ev.source.casefold(),
     "user": lambda ev: ev.user.casefold(),

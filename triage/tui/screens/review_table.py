@@ -7,7 +7,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from triage.model import DecisionEvent
-from triage.tui.format import BANNER_STYLE, decision_text, local_when
+from triage.tui.format import BANNER_STYLE, DECISION_STYLES, local_when, story_word
 from triage.tui.safe import plain
 from triage.tui.screens.review_filter import MAX_ROWS, ReviewFilter
 
@@ -51,7 +51,7 @@ def _cells(ev: DecisionEvent, layout: tuple[tuple[str, int], ...], mark: str = "
         if name == "when":
             cells.append(Text(local_when(ev.at, "short" if short else "full"), style="dim", end=""))
         elif name == "decision":
-            cells.append(decision_text(ev.decision))
+            cells.append(Text(story_word(ev), style=DECISION_STYLES[ev.decision], end=""))
         elif name == "title" and not ev.title:
             cells.append(Text(plain(ev.article_id, one_line=True), style="dim italic", end=""))
         elif name == "title" and ev.note and "note" not in widths:  # the note column is hidden

@@ -83,7 +83,7 @@ class StoryPane:
         analysis = self._summaries.cached(article, wait=False) if article else None
         if article is not None and analysis is None and self.analyze:
             self._summaries.prioritise([article.id, *screen.article_list.neighbours()])
-        status = "" if analysis is not None else self._status(article_id)
+        status = "" if analysis is not None or article is None else self._status(article_id)
         event = self._decisions.event(article_id) if article_id else None
         row = self._service.row(article_id) if article_id else None
         reopened = (kill_word(row.article) or "updated") if row is not None and row.reopened else ""

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
+from rich.text import Text
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -17,7 +18,7 @@ from textual.strip import Strip
 
 from triage.core import Listing, Row
 from triage.model import Decision
-from triage.tui.format import Clock, age, embargo_short, kill_word, urgency_mark
+from triage.tui.format import Clock, embargo_short, kill_word, row_age, urgency_mark
 from triage.tui.keymap import bindings
 from triage.tui.safe import plain
 
@@ -99,11 +100,14 @@ class ArticleList(ScrollView, can_focus=True):
         self.selected: set[str] = set()
         self._posted: str | None = None  # the article id last announced with Highlighted
         self._text_cache: dict[tuple, tuple] = {}
+        self._empty = Text()  # what the list says when it lists nothing (see `say_when_empty`)
+        self._empty_lines: tuple[int, list[Strip]] = (0, [])
 
     # -- data ------------------------------------------------------------------------------------
-    def set_listing(self, listing: Listing, keep: str | None = None) -> None:
+    def set_listing(self, listing: Listing, keep: str | None = None, *, from_top: bool = False) -> None:
         """Show these ids (O(1) here: the listing was built in a worker); the story `keep` stays under
-        the cursor, at the same place on screen, when it is still listed."""
+        the cursor, at the same place on screen, when it is still listed. Otherwise the cursor keeps
+        its row, or with `from_top` (a new search) goes to the first row."""
         old_offset = self.cursor - int(self.scroll_y)
         self._ids = listing.ids
         self._index = listing.index
@@ -112,7 +116,7 @@ class ArticleList(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, len(self._ids))
         target = listing.index.get(keep) if keep is not None else None
         if target is None:
-            target = min(self.cursor, len(self._ids) - 1)
+            target = 0 if from_top else min(self.cursor, len(self._ids) - 1)
         target = max(0, target)
         if keep is not None and target == listing.index.get(keep):
             height = self.scrollable_content_region.height or 1
@@ -120,6 +124,34 @@ class ArticleList(ScrollView, can_focus=True):
             self.scroll_to(y=max(0, target - offset), animate=False, immediate=True)
         self.cursor = target
         self.refresh()
+
+    def say_when_empty(self, text: Text) -> None:
+        """What the list area says while it lists nothing (an empty inbox: where, what triage reads,
+        `p`); shown wrapped to the list's width until a row arrives."""
+        if text != self._empty:
+            self._empty = text
+            self._empty_lines = (0, [])
+            self.refresh()
+
+    @property
+    def empty_text(self) -> str:
+        """The words the list shows when it is empty (as plain text)."""
+        return self._empty.plain if not self._ids else ""
+
+    def _empty_strip(self, y: int, width: int) -> Strip:
+        cached_width, strips = self._empty_lines
+        if cached_width != width:
+            lines = self._empty.wrap(self.app.console, max(1, width - 2), overflow="fold")
+            strips = []
+            for line in lines:
+                row = Text(" ", end="")
+                row.append_text(line)
+                strips.append(Strip(list(row.render(self.app.console))))
+            self._empty_lines = (width, strips)
+        base = self.rich_style
+        if 0 <= y < len(strips):
+            return strips[y].apply_style(base).adjust_cell_length(width, base)
+        return Strip.blank(width, base)
 
     def index_of(self, article_id: str) -> int | None:
         """Where an article is listed (O(1))."""
@@ -264,6 +296,8 @@ class ArticleList(ScrollView, can_focus=True):
         index = int(self.scroll_y) + y
         width = self.scrollable_content_region.width
         base = self.rich_style
+        if not self._ids:
+            return self._empty_strip(y, width)
         row = self._row_of(self._ids[index]) if index < len(self._ids) else None
         if row is None:
             return Strip.blank(width, base)
@@ -336,7 +370,7 @@ class ArticleList(ScrollView, can_focus=True):
         if art.updated:  # a story that changed since it first came: marked, in colour or none
             title_text = "↻ " + title_text
         source_text = plain(row.source, one_line=True)
-        age_text = age(art.published or art.received, now)
+        age_text = row_age(art.published, art.received, now)
         extra_parts = []
         if row.sources > 1:
             extra_parts.append(f"{row.sources} sources")

@@ -8,7 +8,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from triage.model import Analysis, Article, DecisionEvent
-from triage.tui.format import BANNER_STYLE, Clock, kill_banner, local_when
+from triage.tui.format import BANNER_STYLE, Clock, arrived_late, kill_banner, local_when
 from triage.tui.keymap import bindings
 from triage.tui.safe import plain
 from triage.tui.widgets.summary_lines import (
@@ -38,9 +38,10 @@ class SummaryPanel(Static):
     class WidthChanged(Message):
         """The panel's width changed: the lines it needs did too (the screen sizes the panes again)."""
 
-    def __init__(self, *args, clock: Clock | None = None, **kwargs) -> None:
+    def __init__(self, *args, clock: Clock | None = None, desk_language: str = "", **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.clock = clock or Clock()
+        self.desk_language = desk_language  # a story in it does not say its language
         self._width = 0
         self._content: tuple = (None, None, "", None, None, "")
         self._height: int | None = None
@@ -81,8 +82,15 @@ class SummaryPanel(Static):
                 update=update,
                 now=self.clock.now(),
                 reopened=reopened,
+                desk_language=self.desk_language,
             )
         return got
+
+    @property
+    def settled(self) -> bool:
+        """What it shows is final: a story's summary, or nothing (not a status while it is analysed)."""
+        article, analysis = self._content[0], self._content[1]
+        return article is None or analysis is not None
 
     @property
     def text_width(self) -> int:
@@ -138,6 +146,8 @@ def article_text(
         for m in (
             article.source,
             local_when(article.published, "date") if article.published else "",
+            f"arrived {local_when(article.received)}" if arrived_late(article.published, article.received)
+            else "",
             article.url,
         )
         if m

@@ -22,6 +22,7 @@ __all__ = [
     "KIND_LABELS",
     "SummaryLines",
     "build_summary",
+    "bullet_lines",
     "decision_line",
     "flow",
     "wire_lines",
@@ -71,6 +72,28 @@ def _bullet(bullet: Text, body: Text, width: int) -> list[Text]:
         row.append_text(line)
         out.append(row)
     return out
+
+
+def _first_lines(text: Text, width: int, count: int) -> list[Text]:
+    """The first `count` lines of `text` wrapped to `width`; when more were left out, the last one
+    ends in "…" (an editors' note cut short says so)."""
+    lines = _wrap(text, width)
+    if len(lines) <= count:
+        return lines
+    kept = lines[:count]
+    last = kept[-1].copy()
+    if last.cell_len >= width:
+        last.truncate(max(0, width - 1))
+    last.rstrip()
+    last.append("…")
+    kept[-1] = last
+    return kept
+
+
+def bullet_lines(body: str, width: int) -> Text:
+    """One summary sentence as '• ' and its words wrapped to `width`, later lines indented under the
+    first word (untrusted text cleaned, literal)."""
+    return Text("\n").join(_bullet(_label("• "), Text(plain(body, one_line=True)), max(10, width)))
 
 
 def _cut(text: Text, width: int) -> Text:
@@ -189,14 +212,15 @@ def update_line(article: Article, update=None, now: datetime | None = None) -> T
     return line
 
 
-def wire_lines(article: Article, now: datetime) -> list[Text]:
+def wire_lines(article: Article, now: datetime, desk_language: str = "") -> list[Text]:
     """What the wire says of the item, apart from its copy: the kill banner, FLASH / CORRECTION /
-    language / embargo, the editors' note. Words in reverse video: readable without colour."""
+    language (where it is not the desk's) / embargo, the editors' note. Words in reverse video:
+    readable without colour."""
     out = []
     banner = kill_banner(article)
     if banner:
         out.append(Text(f" {banner} ", style=BANNER_STYLE))
-    flags = wire_flags(article, now)
+    flags = wire_flags(article, now, desk_language)
     if flags:
         out.append(flags)
     if article.ednote:
@@ -235,25 +259,26 @@ def build_summary(
     update=None,
     now: datetime | None = None,
     reopened: str = "",
+    desk_language: str = "",
 ) -> SummaryLines:
     """Wrap a story's summary for `width` cells. Compact: each kind of chips and the terms on one
     line (whole chips, "+N" for the rest), for small terminals. `update` (triage.catalog.changes.Update):
     what the story's latest version added, said in one line at the top; `reopened`: see decision_line."""
     width = max(10, width)
     if article is None:
-        return SummaryLines(head=(Text("No article selected.", style="italic"),))
+        return SummaryLines(head=(Text(plain(status, one_line=True), style="italic"),))
     head: list[Text] = []
     if now is None:
         from datetime import UTC
 
         now = datetime.now(UTC)
-    for wire in wire_lines(article, now):
-        head.extend(_wrap(wire, width)[:2] if compact else _wrap(wire, width))
+    for wire in wire_lines(article, now, desk_language):
+        head.extend(_first_lines(wire, width, 2) if compact else _wrap(wire, width))
     if article.updated:
-        head.extend(_wrap(update_line(article, update, now), width)[:2])
+        head.extend(_first_lines(update_line(article, update, now), width, 2))
     line = decision_line(event, reopened)
     if line is not None:
-        head.extend(_wrap(line, width)[:2] if compact else _wrap(line, width))
+        head.extend(_first_lines(line, width, 2) if compact else _wrap(line, width))
     if analysis is None:
         head.extend(_wrap(Text(plain(status, one_line=True) or "Analysing…", style="italic"), width))
         return SummaryLines(head=tuple(head))
