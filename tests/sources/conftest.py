@@ -95,11 +95,17 @@ def copy_demo(dest: Path, names: list[str]) -> list[Path]:
 
 
 def demo_article(prefix: str) -> tuple[str, list[str]]:
-    """(title, paragraphs) of a demo .txt article."""
+    """(title, paragraphs) of a demo .txt article (its Wikinews dateline line, the publication date,
+    is not a paragraph of the story)."""
+    import re
+
     p = next(p for p in sorted(demo_dir().iterdir()) if p.name.startswith(prefix))
     text = p.read_text(encoding="utf-8")
     title, _, rest = text.partition("\n")
-    return title.strip(), [x.strip() for x in rest.split("\n\n") if x.strip()]
+    paras = [x.strip() for x in rest.split("\n\n") if x.strip()]
+    if paras and re.fullmatch(r"[A-Z][a-z]+day, [A-Z][a-z]+ \d{1,2}, \d{4}", paras[0]):
+        paras = paras[1:]
+    return title.strip(), paras
 
 
 @pytest.fixture

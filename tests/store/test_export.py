@@ -157,3 +157,24 @@ def test_the_formula_guard_is_one_scan_of_a_long_cell():
     start = time.process_time()
     assert csv_cell(" " * 200_000 + "x") == " " * 200_000 + "x"
     assert time.process_time() - start < 1.0  # the pattern took seconds on 20,000 spaces
+
+
+def test_a_story_with_only_a_note_is_in_the_csv_as_a_note(tmp_path):
+    """Issue 29: archive, undo, then a note: the story is undecided with a note, and the CSV export (the
+    current decisions) lists it, saying 'note', where it used to leave it out."""
+    import csv
+    import io
+
+    from triage.store import DecisionStore
+    from triage.store.export import format_decisions
+
+    store = DecisionStore(tmp_path / "d.json")
+    store.decide("s1", "archive", title="Harbour reopens")
+    store.undo("s1")
+    store.set_note("s1", "check the figures")
+    store.decide("s2", "archive", title="Cleared one")
+    store.decide("s2", None)
+    rows = list(csv.DictReader(io.StringIO(format_decisions(store.query(), "csv"))))
+    assert [(r["article_id"], r["decision"], r["note"], r["title"]) for r in rows] == [
+        ("s1", "note", "check the figures", "Harbour reopens")]
+    store.close()

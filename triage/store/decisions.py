@@ -273,7 +273,8 @@ class DecisionStore:
         """Filtered events, oldest first: the current one per article, or every event with history=True.
 
         `where` is an EventQuery (triage.store.query says what each filter means); the keywords build
-        one when it is not given. Without a decision, current mode leaves out cleared articles.
+        one when it is not given. Without a decision, current mode leaves out articles with neither a
+        decision nor a note.
         """
         if where is None:
             where = EventQuery(decision=decision, since=since, until=until, user=user, source=source,

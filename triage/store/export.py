@@ -40,10 +40,15 @@ def event_row(event: DecisionEvent) -> dict[str, Any]:
     return row
 
 
-def decision_word(decision: Decision | None) -> str:
-    """The decision as the screens say it ("flagged", "archived", "follow-up", "cleared"): the table and
-    the CSV are read by people beside the screen. JSON keeps the stored value, for tools."""
-    return decision.label if isinstance(decision, Decision) else CLEAR_LABEL
+def decision_word(decision: Decision | None, action: str = "clear", note: str = "") -> str:
+    """The decision as the screens say it ("flagged", "archived", "follow-up"), and for an event with
+    none what happened: "cleared" (a decision taken off), "note" (only a note), else "undecided". The
+    table and the CSV are read by people beside the screen; JSON keeps the stored value, for tools."""
+    if isinstance(decision, Decision):
+        return decision.label
+    if action == "note" and note:
+        return "note"
+    return CLEAR_LABEL if action == "clear" else "undecided"
 
 
 def _one_line(value: Any) -> str:
@@ -92,7 +97,7 @@ def _table(events: Sequence[DecisionEvent], width: int) -> str:
     rows = [
         {
             "WHEN (UTC)": _when(e.at),
-            "DECISION": decision_word(e.decision),
+            "DECISION": decision_word(e.decision, e.action, e.note),
             "U": str(e.urgency) if type(e.urgency) is int else "",
             "SLUG": _one_line(e.slugline),
             "TITLE": _one_line(e.title) or _one_line(e.article_id),
@@ -154,7 +159,7 @@ def _csv(events: Iterable[DecisionEvent]) -> str:
     writer.writerow(EVENT_KEYS)
     for event in events:
         row = event_row(event)
-        row["decision"] = decision_word(event.decision)
+        row["decision"] = decision_word(event.decision, event.action, event.note)
         row["urgency"] = "" if row["urgency"] is None else str(row["urgency"])
         writer.writerow([csv_cell(row[key]) for key in EVENT_KEYS])
     return buf.getvalue()

@@ -3,7 +3,8 @@
 Used by DecisionStore.query, ``triage decisions`` and the review screen alike:
 
 * ``decision``: a decision ("follow-up", "archive", "flag" or a Decision), "clear"/"cleared" (cleared
-  ones only) or "all"; None means "all" with ``history`` and "decided ones only" without it.
+  ones only) or "all"; None means "all" with ``history`` and, without it, the articles decided or
+  holding a note (undecided with a note is part of the record).
 * ``since`` / ``until``: inclusive bounds on ``at`` (aware datetimes, or canonical UTC keys).
 * ``user``: the exact login name, casefolded (``ann`` matches ``Ann``, never ``joanna``).
 * ``source``: a casefolded substring of the source, or ``tag:NAME``: the sources tagged NAME in ``tags``
@@ -109,9 +110,9 @@ class EventQuery:
         want, lo, hi, user_cf = self._want, self._lo, self._hi, self._user
         source_cf, tagged = self._source, self._tagged
 
-        def keep(decision: Any, at: Any, user: Any, source: Any) -> bool:
+        def keep(decision: Any, at: Any, user: Any, source: Any, note: Any = "") -> bool:
             if want is _DECIDED:
-                if decision is None:
+                if decision is None and not note:  # undecided with a note is part of the record
                     return False
             elif want is not _ANY and decision != want:
                 return False
@@ -133,7 +134,7 @@ class EventQuery:
 
         def test(doc: Mapping[str, Any]) -> bool:
             get = doc.get
-            if not keep(get("decision"), get("at"), get("user"), get("source")):
+            if not keep(get("decision"), get("at"), get("user"), get("source"), get("note")):
                 return False
             if terms:
                 hay = _doc_haystack(doc)
@@ -149,7 +150,7 @@ class EventQuery:
     def matches(self, event: DecisionEvent, hay: str | None = None) -> bool:
         """True if an event passes every filter (`hay`: its haystack(), when the caller keeps them)."""
         value = event.decision.value if isinstance(event.decision, Decision) else None
-        if not self._keeper()(value, event.at, event.user, event.source):
+        if not self._keeper()(value, event.at, event.user, event.source, event.note):
             return False
         if self._terms:
             hay = haystack(event) if hay is None else hay
@@ -163,7 +164,7 @@ class EventQuery:
         out = []
         for event in events:
             value = event.decision.value if isinstance(event.decision, Decision) else None
-            if not keep(value, event.at, event.user, event.source):
+            if not keep(value, event.at, event.user, event.source, event.note):
                 continue
             if terms:
                 text = known.get(event.article_id)
