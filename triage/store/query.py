@@ -105,8 +105,8 @@ class EventQuery:
         set_(self, "_tagged", tagged)
         set_(self, "_terms", tuple((self.text or "").casefold().split()))
 
-    def _keeper(self) -> Callable[[Any, Any, Any, Any], bool]:
-        """The test on (decision value, at, user, source), each filter bound to a local (the hot loop)."""
+    def _keeper(self) -> Callable[[Any, Any, Any, Any, Any], bool]:
+        """The test on (decision value, at, user, source, note), each filter bound to a local (the hot loop)."""
         want, lo, hi, user_cf = self._want, self._lo, self._hi, self._user
         source_cf, tagged = self._source, self._tagged
 
