@@ -106,7 +106,7 @@ class EventQuery:
         set_(self, "_terms", tuple((self.text or "").casefold().split()))
 
     def _keeper(self) -> Callable[[Any, Any, Any, Any, Any], bool]:
-        """The test on (decision value, at, user, source, note), each filter bound to a local (the hot loop)."""
+        """The test on (decision value, at, user, source, note), each filter a local (the hot loop)."""
         want, lo, hi, user_cf = self._want, self._lo, self._hi, self._user
         source_cf, tagged = self._source, self._tagged
 
