@@ -180,6 +180,11 @@ class Inbox:
         self._catalog.replace(articles, problems)
         self.progress = (len(self._catalog), len(self._catalog), True)
 
+    def known_paths(self) -> set[str]:
+        """Every file the catalog holds a story or a problem of (walks the catalog: a worker's job)."""
+        stories = {a.path for a in self._catalog.articles() if a.path}
+        return stories | {p.where for p in self._catalog.problems}
+
     def merge(
         self, articles: Iterable[Article], problems: Iterable[Problem] = (), removed_paths: Iterable[str] = ()
     ) -> list[str]:

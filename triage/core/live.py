@@ -62,6 +62,7 @@ class Live:
         self.more_started = False
         self._analyze_on = True
         self._damage = ""  # the decisions file's damage last told
+        self._load_began = 0.0  # when this live side's load started (0: it read nothing itself)
 
     def start(self, *, analyze: bool = True, load: bool = True, defer: bool = False) -> None:
         """Run the live side: the progressive load (unless already loaded) and the decisions at once;
@@ -71,6 +72,7 @@ class Live:
         self._analyze_on = analyze
         self.spawn(self._open_decisions, "triage-decisions")
         if load:
+            self._load_began = time.time()
             self._inbox.start_loading()
         else:
             self._inbox.loaded_already()
@@ -130,11 +132,33 @@ class Live:
         def changed(update: WatchUpdate) -> None:
             inbox.merge(update.articles, update.problems, removed_paths=update.removed)
 
+        ready = threading.Event()
+        if self._load_began:
+            self.spawn(self._catch_up, "triage-catch-up", ready, changed)
         try:
-            watch_paths(list(inbox.folders), changed, stop_event=self._stop, **inbox.watch_options())
+            watch_paths(list(inbox.folders), changed, stop_event=self._stop, ready=ready,
+                        **inbox.watch_options())
         except Exception as exc:
             log.exception("watching the inbox failed")
             self._emit(Notice(f"Live inbox updates stopped: {exc}", "warning"))
+
+    def _catch_up(self, ready: threading.Event, changed: Callable[[WatchUpdate], None]) -> None:
+        """Files dropped after the load listed the folders and before the watcher ran (a big inbox
+        loads for seconds): read once the watcher is listening, so none waits for the next start."""
+        from triage.sources.watch import arrivals
+
+        while not ready.wait(0.5):
+            if self._stop.is_set():
+                return
+        inbox = self._inbox
+        try:
+            update = arrivals(list(inbox.folders), inbox.known_paths(), self._load_began - 1.0,
+                              **inbox.watch_options())
+        except Exception:
+            log.exception("reading what arrived during the load failed")
+            return
+        if update and not self._stop.is_set():
+            changed(update)
 
     def _feeds_loop(self) -> None:
         minutes = self._settings.fetch.refresh_minutes

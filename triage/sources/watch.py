@@ -26,7 +26,7 @@ from typing import Any
 
 from triage.model import Article, Problem, ProblemKind
 
-__all__ = ["WatchUpdate", "awatch_paths", "changes_to_update", "watch_paths"]
+__all__ = ["WatchUpdate", "arrivals", "awatch_paths", "changes_to_update", "watch_paths"]
 
 
 @dataclass
@@ -115,6 +115,32 @@ def changes_to_update(changes: Iterable[tuple[Any, str]], roots: Sequence[str] =
     return update
 
 
+def arrivals(paths: Sequence[str | os.PathLike[str]], known: set[str], since: float,
+             **opts: Any) -> WatchUpdate:
+    """The files in the watched folders that a load did not read and a watcher started later never
+    heard of: a path not in `known`, or a file changed at `since` (the load's start, seconds since the
+    epoch) or later. Read as the watcher reads a change (the same checks), once."""
+    from watchfiles import Change
+
+    roots = _dirs(paths)
+    max_depth = int(opts.get("max_depth", 32))
+    found: set[tuple[Any, str]] = set()
+    for root in roots:
+        base = root.rstrip(os.sep).count(os.sep)
+        for folder, dirs, files in os.walk(root):
+            if folder.count(os.sep) - base >= max_depth:
+                dirs[:] = []
+            for name in files:
+                path = os.path.join(folder, name)
+                try:
+                    changed = os.lstat(path).st_mtime >= since
+                except OSError:
+                    continue
+                if changed or path not in known:
+                    found.add((Change.added, path))
+    return changes_to_update(found, roots, **opts) if found else WatchUpdate()
+
+
 def _dirs(paths: Sequence[str | os.PathLike[str]]) -> list[str]:
     return [os.fspath(p) for p in paths if os.path.isdir(os.fspath(p))]
 
@@ -136,6 +162,8 @@ def watch_paths(
 
     dirs = _dirs(paths)
     if not dirs:
+        if ready is not None:
+            ready.set()  # nothing to listen to: nothing missed either
         return
     stop = stop_event or threading.Event()
     for changes in watch(*dirs, debounce=debounce_ms, step=50, stop_event=stop, rust_timeout=200,
