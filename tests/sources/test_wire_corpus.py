@@ -7,12 +7,17 @@ document or with `json`, never by calling triage's readers: headline, guid, vers
 pubstatus, embargo, language, ednote, byline, dateline, slugline, subjects and provider. A file that
 is not a text story (a picture, video, package, concept, planning or event item) must be named and
 skipped in one plain line. The counts are printed with `-s` (files read / fields checked / right).
+
+The agency fixtures in tests/sources/data/wire/agencies (each an agency's real layout with text of our
+own) are checked the same way against STATED.toml beside them: what each file states, written by
+reading it, with the first and last words of its text clean of furniture.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,7 +26,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from triage.model import ProblemKind
 from triage.sources import read_file
+from triage.sources.base import identity_id
 from triage.sources.providers import provider_name
 
 WIRE = Path(__file__).parent / "data" / "wire"
@@ -364,6 +371,62 @@ def test_every_field_a_real_example_states_comes_out_as_stated(path: Path):
     assert not wrong, wrong
 
 
+# -- the agency fixtures ------------------------------------------------------------------------------
+AGENCIES = WIRE / "agencies"
+STATED_BY_HAND = tomllib.loads((AGENCIES / "STATED.toml").read_text(encoding="utf-8"))
+AGENCY_TABLE: dict[tuple[str, str], list[int]] = {}
+
+
+def agency_got(article, name: str, want: object) -> object:
+    """The article's value for a stated field, in the form STATED.toml states it."""
+    text = squash(article.text)
+    if name == "first":
+        return want if text.startswith(str(want)) else text[: len(str(want)) + 20]
+    if name == "last":
+        return want if text.endswith(str(want)) else text[-len(str(want)) - 20 :]
+    if name == "identity":  # an e-mail's Message-ID: the story's id is made from it
+        return want if article.id == identity_id(guid=str(want)) else article.id
+    if name == "language":  # the primary subtag
+        return article.language.split("-")[0].lower()
+    if name == "byline":  # ANPA sends bylines in capitals
+        author = squash(article.author)
+        return want if author.casefold() == str(want).casefold() else author
+    if name == "marks":
+        return list(article.marks)
+    if name == "ednote":
+        return squash(article.ednote)
+    return getattr(article, {"headline": "title"}.get(name, name))
+
+
+def test_the_agency_table_names_every_fixture():
+    fixtures = {p.name for p in AGENCIES.iterdir() if p.name not in ("STATED.toml", "NOTICE.md")}
+    assert set(STATED_BY_HAND) == fixtures
+    assert len(fixtures) == 27
+
+
+@pytest.mark.parametrize("name", sorted(STATED_BY_HAND))
+def test_every_field_an_agency_fixture_states_comes_out_as_stated(name: str):
+    entry = STATED_BY_HAND[name]
+    articles, problems = read_file(AGENCIES / name)
+    row = AGENCY_TABLE.setdefault((entry["format"], entry["agency"]), [0, 0])
+    if "not_a_story" in entry:  # a filler: no story, one plain line saying what it is
+        assert not articles
+        assert [p.kind for p in problems] == [ProblemKind.NOT_A_STORY]
+        assert entry["not_a_story"] in problems[0].reason
+        return
+    assert not problems, problems
+    assert len(articles) == len(entry["items"]), [a.title for a in articles]
+    wrong = []
+    for want, article in zip(entry["items"], articles, strict=True):
+        for field_name, value in want.items():
+            row[0] += 1
+            if agency_got(article, field_name, value) == value:
+                row[1] += 1
+            else:
+                wrong.append((field_name, value, agency_got(article, field_name, value)))
+    assert not wrong, wrong
+
+
 def test_the_corpus_is_all_here_and_the_tally(capsys):
     kinds = {
         "newsml-g2 examples": len(list(WIRE.glob("newsml-g2/examples/*.xml"))),
@@ -381,6 +444,14 @@ def test_the_corpus_is_all_here_and_the_tally(capsys):
         print(f"{'format':<11} {'agency':<32} {'stated':>6} {'right':>6}")
         for (fmt, agency), (stated, right) in sorted(TABLE.items()):
             print(f"{fmt:<11} {agency[:32]:<32} {stated:>6} {right:>6}")
+        if AGENCY_TABLE:
+            print(f"\nagency fixtures ({len(STATED_BY_HAND)} files in {AGENCIES.relative_to(WIRE)})")
+            print(f"{'format':<11} {'agency':<32} {'stated':>6} {'right':>6}")
+            for (fmt, agency), (stated, right) in sorted(AGENCY_TABLE.items()):
+                print(f"{fmt:<11} {agency[:32]:<32} {stated:>6} {right:>6}")
+            stated_all = sum(r[0] for r in AGENCY_TABLE.values())
+            right_all = sum(r[1] for r in AGENCY_TABLE.values())
+            print(f"{'all':<11} {'':<32} {stated_all:>6} {right_all:>6}")
     if TABLE:  # the parametrized tests ran in this session: the table adds up to the tally
         assert sum(r[0] for r in TABLE.values()) == TALLY["checked"]
         assert sum(r[1] for r in TABLE.values()) == TALLY["right"]

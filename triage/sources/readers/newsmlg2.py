@@ -138,6 +138,15 @@ def _ednote(el) -> str:
     return " ".join(notes)
 
 
+def _xhtml_slugline(content_set) -> str:
+    """dpa's XHTML header keywords (`<ul class="slugline"><li>Fußball</li>...`), joined with "/" as dpa's
+    7901 keyword lines join them: the item's slugline when its contentMeta gives none."""
+    for ul in descendants(content_set, "ul") if content_set is not None else ():
+        if "slugline" in attr(ul, "class").split():
+            return "/".join(t for li in descendants(ul, "li") if (t := el_text(li)))
+    return ""
+
+
 def _body(content_set) -> tuple[list[str], dict]:
     """Paragraphs of the first textual rendition, and the NITF story's fields if it was NITF."""
     for rendition in content_set if content_set is not None else ():
@@ -185,7 +194,7 @@ def _news_item(item, path: Path, source: str, inherited_lang: str) -> Article | 
     w.correction = bool(signals & {"correction", "correct"})
     urg = el_text(c.one("urgency"))
     w.urgency = int(urg) if urg.isdigit() else None
-    w.slugline = el_text(c.one("slugline"))
+    w.slugline = el_text(c.one("slugline")) or _xhtml_slugline(top.one("contentSet"))
     w.dateline = el_text(c.one("dateline"))
     authors = [_party(x) for x in c.all("creator")] or [el_text(b) for b in c.all("by")]
     w.author = ", ".join(a for a in authors if a)
