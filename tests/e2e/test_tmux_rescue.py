@@ -60,16 +60,21 @@ def test_a_decision_the_disk_refused_survives_the_terminal_going_away(tmp_path, 
     assert stat.S_IMODE(rescue.stat().st_mode) == 0o600
     (line,) = rescue.read_text(encoding="utf-8").splitlines()
     assert json.loads(line)["doc"]["decision"] == "follow-up"
-    # Space again: the next command replays it, says so, and the rescue file is gone.
+    # Space again. Reading never writes: `triage decisions` names the waiting file and leaves it; the
+    # next command that writes (`triage decide`) replays it, says so, and the rescue file is gone.
     Path(f"{db}.journal").unlink()
-    out = subprocess.run(
-        [str(TRIAGE), "decisions", "--db", str(db), "--format", "json"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        timeout=60,
-    )
+    aid = json.loads(line)["doc"]["article_id"]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(TRIAGE), *args], capture_output=True, text=True,
+                              env={**os.environ, **env}, timeout=60)
+
+    out = run("decisions", "--db", str(db), "--format", "json")
+    assert out.returncode == 0, out.stderr
+    assert "could not save wait in" in out.stderr and rescue.exists()
+    out = run("decide", aid, "follow-up", "--db", str(db))
     assert out.returncode == 0, out.stderr
     assert "Replayed 1 decision" in out.stderr
-    assert [row["decision"] for row in json.loads(out.stdout)] == ["follow-up"]
     assert not rescue.exists()
+    out = run("decisions", "--db", str(db), "--format", "json")
+    assert [row["decision"] for row in json.loads(out.stdout)] == ["follow-up"]
