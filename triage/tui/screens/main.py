@@ -116,6 +116,7 @@ class MainScreen(Screen):
             s.ui.bell_on_flash, service.faces.articles.article, lambda: self.app.bell()
         )
         self._last_move = 0.0
+        self._touched = False  # a key pressed here: from then on the cursor stays on its story
         self._shown_view: View | None = None  # the view of the listing on screen
         self._reader_timer: Timer | None = None
         self.listing = ListingFeed(self, service.listing)
@@ -171,16 +172,22 @@ class MainScreen(Screen):
     def kept(self) -> frozenset[str]:
         return frozenset(self.deciding.keep)
 
+    def on_key(self, event: events.Key) -> None:
+        """Any key the person presses: the cursor is theirs from now on (see show_listing)."""
+        self._touched = True
+
     def show_listing(self, listing: Listing) -> None:
-        """A listing for the current view, built in a worker: the list, the panel and the counts."""
+        """A listing for the current view, built in a worker: the list, the panel and the counts.
+        Until the person presses a key the cursor stays on the top row, so a load that puts newer
+        stories above the first one read opens on the story the list leads with."""
         lst = self.article_list
-        current = lst.current_id
+        current = lst.current_id if self._touched else None
         # A new search or filter: the story under the cursor stays if it matches, else the first match.
         shown, self._shown_view = self._shown_view, listing.view
         found = shown is None or (shown.search, shown.entity, shown.source) != (
             listing.view.search, listing.view.entity, listing.view.source)
         lst.set_listing(listing, keep=self.service.faces.articles.leader_of(current) if current else None,
-                        from_top=found)
+                        from_top=found or not self._touched)
         if not listing.ids:
             settings = self.service.settings
             lst.say_when_empty(nothing_listed(
