@@ -165,7 +165,7 @@ _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 _SPACE = re.compile(r"\s+")
 _EDGE = re.compile(r"^[\W_]+|[\W_]+$")
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
-_AND = re.compile(r"\s+(?:and|&)\s+")
+_AND = re.compile(r"(?<!\s)\s+(?:and|&)\s+")  # from a run's start only: linear on long white space
 _INNER_POSSESSIVE = re.compile(r"(?:'s|’s|s'|s’)\s+(?=[A-Z])")
 _LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z]+(?![\w'’-])")
 # Two names glued in one span: "Tesco — Netto Poland", "Public Image Ltd. Cream",
