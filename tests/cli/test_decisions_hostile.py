@@ -136,7 +136,10 @@ def test_title_copied_from_the_store_is_echoed_safely(run, planted):
 def test_error_messages_quote_paths_sanitised(run, tmp_path):
     folder = tmp_path / f"x{RETITLE}\u202e"
     folder.mkdir()
-    result = run("decisions", "--db", folder / "missing.json")
+    result = run("decisions", "--db", folder / "missing.json")  # a desk where nothing was decided yet
+    assert result.exit_code == 0 and "nothing decided there yet" in result.stderr
+    assert_terminal_safe(result.stderr)
+    result = run("decisions", "--db", folder / "no-such-folder" / "d.json")  # a mistyped path
     assert result.exit_code == 1 and "no such decisions file" in result.stderr
     assert_terminal_safe(result.stderr)
     broken = folder / "d.json"

@@ -90,3 +90,18 @@ def test_members_decided_apart_stay_apart(run, tmp_path):
         store.decide("s1b", "flag", "not this one")  # changed on its own later: its row says so
     rows = json.loads(run("decisions", "--db", db, "--format", "json").stdout)
     assert sorted((r["article_id"], r["decision"]) for r in rows) == [("s1", "archive"), ("s1b", "flag")]
+
+
+def test_a_desk_with_nothing_decided_yet_lists_nothing_in_every_format(run, tmp_path):
+    """The decisions file is made by the first decision: before it, the record is empty (exit 0, an
+    empty list for tools, a line on stderr saying why), never an error, and nothing is created."""
+    import json
+
+    db = tmp_path / "decisions.json"
+    for fmt, want in (("json", []), ("csv", None), ("table", None)):
+        result = run("decisions", "--db", db, "--format", fmt, "--history")
+        assert result.exit_code == 0, result.stderr
+        assert "nothing decided there yet" in result.stderr
+        if want is not None:
+            assert json.loads(result.stdout) == want
+    assert not db.exists()

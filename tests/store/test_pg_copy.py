@@ -85,8 +85,12 @@ def test_copy_a_desk_to_postgresql_and_back_twice(pg, tmp_path, monkeypatch):
 
 def test_copy_refuses_a_missing_source_and_the_same_store(tmp_path, monkeypatch):
     isolate(monkeypatch, tmp_path)
-    missing = triage("store", "copy", str(tmp_path / "nope.json"), str(tmp_path / "d.json"), cwd=tmp_path)
+    nowhere = str(tmp_path / "nope" / "d.json")  # a folder that does not exist: a mistyped path
+    missing = triage("store", "copy", nowhere, str(tmp_path / "d.json"), cwd=tmp_path)
     assert missing.returncode == 1 and "no such decisions file" in missing.stderr
+    # a decisions file not made yet is an empty record: nothing to copy, and DST is not made either
+    empty = triage("store", "copy", str(tmp_path / "nope.json"), str(tmp_path / "d.json"), cwd=tmp_path)
+    assert empty.returncode == 0 and "nothing to copy" in empty.stderr and not (tmp_path / "d.json").exists()
     DecisionStore(tmp_path / "d.json").close()
     (tmp_path / "d.json").write_text('{"events": {}}')
     same = triage("store", "copy", str(tmp_path / "d.json"), str(tmp_path / "d.json"), cwd=tmp_path)

@@ -107,6 +107,17 @@ def _find_in_inbox(paths: list[Path], article_id: str) -> tuple[Any, str]:
     return None, f"not found in {', '.join(str(p) for p in paths)}"
 
 
+def _empty_record(ctx: click.Context, location: str | Path) -> bool:
+    """A decisions file not made yet, in a folder that exists, with no rescue file of mine waiting."""
+    from triage.store.open import nothing_decided_yet
+    from triage.store.rescue import default_rescue_dirs, rescue_candidates
+
+    if not isinstance(location, Path) or not nothing_decided_yet(location):
+        return False
+    dirs = default_rescue_dirs(_settings(ctx).data_dir)
+    return not any(p.exists() for p, _fallback in rescue_candidates(location, dirs))
+
+
 def _open_store(ctx: click.Context, location: str | Path, group_share: bool, *, must_exist: bool,
                 read_only: bool = False) -> Any:
     """The decision store. A writer first replays what an earlier session could not write (said on
@@ -279,14 +290,18 @@ def decisions(ctx: click.Context, decision: str | None, since: datetime | None, 
 
     location, group_share = _db_path(ctx, db)
     sums = _read_summaries(summaries) if summaries else None
-    store = _open_store(ctx, location, group_share, must_exist=True, read_only=True)
-    tags = _feed_tags(ctx) if (source or "").strip().lower().startswith("tag:") else None
-    where = EventQuery(decision=decision, since=since, until=until, user=user, source=source, text=text,
-                       history=history, tags=tags)
-    try:
-        events = store.query(where)
-    finally:
-        store.close(compact=False)
+    if _empty_record(ctx, location):  # a desk where nothing has been decided: its record is empty
+        _say(f"triage: {location}: nothing decided there yet (no decisions file).")
+        events: list[Any] = []
+    else:
+        store = _open_store(ctx, location, group_share, must_exist=True, read_only=True)
+        tags = _feed_tags(ctx) if (source or "").strip().lower().startswith("tag:") else None
+        where = EventQuery(decision=decision, since=since, until=until, user=user, source=source,
+                           text=text, history=history, tags=tags)
+        try:
+            events = store.query(where)
+        finally:
+            store.close(compact=False)
     if not history:  # a duplicate group decided on one list row is one row here too
         by_id = {ev.article_id: ev for ev in events}
         kept = one_row_per_story(by_id, recorded_story(by_id))

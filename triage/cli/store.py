@@ -73,11 +73,14 @@ def copy_cmd(ctx: click.Context, src: str, dst: str) -> None:
     it twice is safe. Into PostgreSQL, run it as the schema's owner (editors may write only in their
     own name)."""
     from triage.store.errors import StoreError
-    from triage.store.open import is_server_url, open_store, store_name
+    from triage.store.open import is_server_url, nothing_decided_yet, open_store, store_name
     from triage.store.pg.copy import HistorySink, copy_history
     from triage.store.rescue import default_rescue_dirs
 
     settings = group_settings(ctx)
+    if nothing_decided_yet(src):  # an empty record: nothing to copy, and DST is left as it is
+        say(f"triage: store copy: {src}: nothing decided there yet; nothing to copy.", err=True)
+        return
     if not is_server_url(src) and not os.path.isfile(os.path.expanduser(src)):
         fail(f"store copy: {src}: no such decisions file.")
     if store_name(src) == store_name(dst) or (not is_server_url(src) and not is_server_url(dst)

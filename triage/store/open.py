@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from triage.store.errors import StoreError
@@ -17,13 +18,25 @@ from triage.store.pg.conninfo import UrlError, display_name, is_server_url
 if TYPE_CHECKING:
     from triage.store.api import Store
 
-__all__ = ["MissingExtraError", "is_server_url", "open_store", "store_name"]
+__all__ = ["MissingExtraError", "is_server_url", "nothing_decided_yet", "open_store", "store_name"]
 
 EXTRA_HINT = "pip install 'triage[postgres]'"
 
 
 class MissingExtraError(StoreError):
     """A PostgreSQL URL on an install without the `postgres` extra."""
+
+
+def nothing_decided_yet(location: str | os.PathLike[str]) -> bool:
+    """True for a decisions file not made yet (neither it nor its journal) in a folder that exists: a
+    desk where nothing has been decided, whose record is empty. False for a URL (the server says) and
+    for a path whose folder is missing (a mistyped path, said as such by the caller)."""
+    if isinstance(location, str) and is_server_url(location):
+        return False
+    from triage.store.files import journal_path
+
+    path = Path(os.path.expanduser(os.fspath(location)))
+    return path.parent.is_dir() and not path.exists() and not journal_path(path).exists()
 
 
 def store_name(location: str | os.PathLike[str]) -> str:
