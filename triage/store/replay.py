@@ -18,13 +18,14 @@ from typing import Any
 
 from triage.model import DecisionEvent
 from triage.store.errors import StoreError
-from triage.store.events import at_key, new_uid, to_doc, to_event, utc_now_iso
+from triage.store.events import at_key, to_event
 from triage.store.rescue import (
     ReplayReport,
     RescueResult,
     Waiting,
     locked_rescue_files,
     rescue_candidates,
+    rescue_docs,
     retire,
     waiting_rescue_files,
     write_rescue,
@@ -67,11 +68,7 @@ class Rescuer:
             # before pending: a failed write moves its docs there, then clears this
             inflight = list(journal.inflight)
             pending = list(journal.log.pending)
-            docs, seen = [], set()
-            for doc in inflight + pending + [self._extra_doc(e) for e in extra]:
-                if doc["uid"] not in seen:
-                    seen.add(doc["uid"])
-                    docs.append(doc)
+            docs = rescue_docs(inflight + pending, extra, user=self.user, host=self.host)
             if not docs:
                 return None
             result = write_rescue(journal.path, docs, dirs=self.dirs, timeout=timeout)
@@ -82,14 +79,6 @@ class Rescuer:
         finally:
             if got:
                 journal.mutex.release()
-
-    def _extra_doc(self, event: DecisionEvent) -> Doc:
-        doc = to_doc(event)
-        doc["uid"] = doc["uid"] or new_uid()
-        doc["user"] = doc["user"] or self.user
-        doc["host"] = doc["host"] or self.host
-        doc["at"] = doc["at"] or utc_now_iso()
-        return doc
 
     # ---- replaying -------------------------------------------------------------------------------
     def replay(self, *, timeout: float = 2.0) -> ReplayReport | None:

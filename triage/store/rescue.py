@@ -32,13 +32,13 @@ from typing import Any
 from triage.infra.atomic import fsync_dir, make_dirs, write_all
 from triage.infra.sanitize import sanitize_line
 from triage.model import DecisionEvent
-from triage.store.events import normalise_doc
+from triage.store.events import new_uid, normalise_doc, to_doc, utc_now_iso
 from triage.store.lines import check_event, decode_line, split_lines
 from triage.store.lock import flock_until
 
 __all__ = [
     "RESCUE_SUFFIX", "ReplayReport", "RescueResult", "Waiting", "default_rescue_dirs", "locked_rescue_files",
-    "rescue_candidates", "rescue_path", "write_rescue",
+    "rescue_candidates", "rescue_docs", "rescue_path", "write_rescue",
 ]
 
 RESCUE_SUFFIX = ".rescue"
@@ -199,6 +199,25 @@ def _append(target: Path, payload: bytes, deadline: float) -> None:
         fsync_dir(target.parent)
         return
     raise OSError(errno.EAGAIN, "the rescue file kept being replaced", str(target))
+
+
+def rescue_docs(held: Sequence[dict[str, Any]], extra: Sequence[DecisionEvent], *, user: str,
+                host: str) -> list[dict[str, Any]]:
+    """What a rescue writes, whichever store: the documents it holds (in flight, then pending) and
+    `extra` events a caller accepted but never handed over, each once by uid; an extra event missing
+    its uid, user, host or time is given them."""
+    def filled(event: DecisionEvent) -> dict[str, Any]:
+        doc = to_doc(event)
+        doc["uid"] = doc["uid"] or new_uid()
+        doc["user"] = doc["user"] or user
+        doc["host"] = doc["host"] or host
+        doc["at"] = doc["at"] or utc_now_iso()
+        return doc
+
+    out: dict[str, dict[str, Any]] = {}
+    for doc in [*held, *map(filled, extra)]:
+        out.setdefault(doc["uid"], doc)
+    return list(out.values())
 
 
 def write_rescue(path: Path, docs: Sequence[dict[str, Any]], *, dirs: Sequence[Path],

@@ -46,12 +46,10 @@ from triage.store.events import (
     EVENT_KEYS,
     at_key,
     decision_or_none,
-    new_uid,
     normalise_doc,
     to_doc,
     to_event,
     undo_target,
-    utc_now_iso,
 )
 from triage.store.log import EventLog
 from triage.store.pg.conninfo import UrlError, check_url, display_name, rescue_key
@@ -64,6 +62,7 @@ from triage.store.rescue import (
     default_rescue_dirs,
     locked_rescue_files,
     rescue_candidates,
+    rescue_docs,
     retire,
     waiting_rescue_files,
     write_rescue,
@@ -557,12 +556,7 @@ class PostgresStore:
         got = self._mutex.acquire(timeout=max(0.0, timeout))
         try:
             inflight, pending = list(self._inflight), list(self._log.pending)
-            docs: list[Doc] = []
-            seen: set[str] = set()
-            for doc in inflight + pending + [self._extra_doc(e) for e in extra]:
-                if doc["uid"] not in seen:
-                    seen.add(doc["uid"])
-                    docs.append(doc)
+            docs = rescue_docs(inflight + pending, extra, user=self.user, host=self.host)
             if not docs:
                 return None
             try:
@@ -577,14 +571,6 @@ class PostgresStore:
         finally:
             if got:
                 self._mutex.release()
-
-    def _extra_doc(self, event: DecisionEvent) -> Doc:
-        doc = to_doc(event)
-        doc["uid"] = doc["uid"] or new_uid()
-        doc["user"] = doc["user"] or self.user
-        doc["host"] = doc["host"] or self.host
-        doc["at"] = doc["at"] or utc_now_iso()
-        return doc
 
     def _replay(self, conn: psycopg.Connection[Any]) -> ReplayReport | None:
         """Write this user's rescued events for this server (uid not in the table, not superseded)."""
