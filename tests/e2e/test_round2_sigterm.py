@@ -11,19 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from .tmux import HAVE_TMUX, Tmux
+from .tmux import HAVE_TMUX, Tmux, ended, until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not HAVE_TMUX, reason="tmux is not installed")]
 
-
-def _until(predicate, what: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = predicate()
-        if got:
-            return got
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _helpers_of(pid: int) -> list[int]:
@@ -39,14 +30,6 @@ def _helpers_of(pid: int) -> list[int]:
                 out.append(int(entry.name))
     return out
 
-
-def _ended(pid: int) -> bool:
-    """Gone, or a zombie its parent (tmux) has not reaped yet: either way it has stopped running."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rsplit(")", 1)[1].split()[0] == "Z"
 
 
 @pytest.mark.parametrize("how", ["sigterm", "sighup"])
@@ -64,15 +47,15 @@ def test_a_signal_is_acted_on_while_hostile_and_big_files_are_read(tmp_path, how
     db = tmp_path / "decisions.json"
     with Tmux(tmp_path, f"--db {db} {inbox}", exec_=True) as term:
         term.wait(lambda s: "Good story" in s, timeout=90)
-        pid = _until(term.pane_pid, "the triage process")
-        busy = _until(lambda: _helpers_of(pid), "a parsing helper")  # the big file is being read
+        pid = until(term.pane_pid, "the triage process")
+        busy = until(lambda: _helpers_of(pid), "a parsing helper")  # the big file is being read
         told = time.monotonic()
         if how == "sighup":
             os.kill(pid, signal.SIGHUP)
         else:
             os.kill(pid, signal.SIGTERM)
-        _until(lambda: _ended(pid), "the process to end", timeout=120)
+        until(lambda: ended(pid), "the process to end", timeout=120)
         took = time.monotonic() - told
         print(f"{how}: the process ended {took:.2f} s after the signal")
         assert took < 5, f"ended {took:.1f} s after the signal"
-        _until(lambda: not any(Path(f"/proc/{h}").exists() for h in busy), "the helpers to end", timeout=10)
+        until(lambda: not any(Path(f"/proc/{h}").exists() for h in busy), "the helpers to end", timeout=10)

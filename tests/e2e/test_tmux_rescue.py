@@ -17,7 +17,7 @@ import pytest
 
 from triage.store import DecisionStore
 
-from .tmux import HAVE_TMUX, TRIAGE, Tmux
+from .tmux import HAVE_TMUX, TRIAGE, Tmux, ended, until
 
 pytestmark = [
     pytest.mark.e2e,
@@ -25,15 +25,6 @@ pytestmark = [
     pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system"),
 ]
 
-
-def _until(predicate, what: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = predicate()
-        if got:
-            return got
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.parametrize("how", ["sighup", "sigterm"])
@@ -45,14 +36,14 @@ def test_a_decision_the_disk_refused_survives_the_terminal_going_away(tmp_path, 
         term.wait(lambda s: "Inbox 50" in s)
         term.keys("f")
         term.wait(lambda s: "NOT SAVED" in s)
-        pid = _until(term.pane_pid, "the triage process")
+        pid = until(term.pane_pid, "the triage process")
         assert b"triage" in Path(f"/proc/{pid}/cmdline").read_bytes()
         if how == "sighup":
             term.kill()  # the terminal is gone
         else:
             os.kill(pid, signal.SIGTERM)
         told = time.monotonic()
-        _until(lambda: not Path(f"/proc/{pid}").exists(), "the process to end", timeout=30)
+        until(lambda: ended(pid), "the process to end", timeout=30)
         assert time.monotonic() - told < 9.5, "it ends by closing, not by the 10 s watchdog"
         env = term.env
     rescue = Path(f"{db}.rescue")

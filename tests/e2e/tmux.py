@@ -13,6 +13,26 @@ TRIAGE = Path(sys.executable).with_name("triage")
 HAVE_TMUX = shutil.which("tmux") is not None
 
 
+def until(predicate, what: str, timeout: float = 60.0):
+    """predicate()'s first true value, asked every 0.05 s; fails naming `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = predicate()
+        if got:
+            return got
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def ended(pid: int) -> bool:
+    """Gone, or a zombie its parent (tmux) has not reaped yet: either way it has stopped running."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
+
+
 class Tmux:
     """One tmux session running the installed `triage ARGS` in a private HOME; use as a context manager."""
 
