@@ -15,6 +15,8 @@ __all__ = [
     "DecisionEvent",
     "ENTITY_KINDS",
     "CLEAR_LABEL",
+    "NOTE_LABEL",
+    "UNDECIDED_LABEL",
     "CLEAR_WORDS",
     "PubStatus",
 ]
@@ -82,7 +84,9 @@ _ALIASES = {
     "follow": Decision.FOLLOW_UP,
 }
 CLEAR_WORDS = frozenset({"clear", "cleared", "none", "undecided"})
-CLEAR_LABEL = "cleared"
+CLEAR_LABEL = "cleared"  # a decision taken off
+UNDECIDED_LABEL = "undecided"  # no decision (an undo left none)
+NOTE_LABEL = "note"  # only a note
 
 
 class PubStatus(str, enum.Enum):
@@ -223,3 +227,13 @@ class DecisionEvent:
     slugline: str = ""
     version: str = ""  # the agency's version of the story when decided (Article.version)
     story: str = ""  # the list row it was decided on: its duplicate group's leader ("" when on its own)
+
+
+def story_word(event: DecisionEvent) -> str:
+    """A story's word by its latest event, on screens and in exports alike: its decision, 'note' (a
+    note and no decision), 'cleared' (a decision taken off) or 'undecided' (an undo left none)."""
+    if event.decision is not None:
+        return event.decision.label
+    if event.action in ("decide", "clear"):
+        return CLEAR_LABEL
+    return NOTE_LABEL if event.note else UNDECIDED_LABEL

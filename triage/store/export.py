@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from triage.infra.sanitize import escape_forbidden, sanitize, sanitize_line
-from triage.model import CLEAR_LABEL, Decision, DecisionEvent
+from triage.model import Decision, DecisionEvent, story_word
 from triage.store.events import EVENT_KEYS, to_doc
 
 __all__ = ["FORMATS", "csv_cell", "decision_word", "event_row", "format_decisions", "md_escape", "md_url"]
@@ -40,15 +40,10 @@ def event_row(event: DecisionEvent) -> dict[str, Any]:
     return row
 
 
-def decision_word(decision: Decision | None, action: str = "clear", note: str = "") -> str:
-    """The decision as the screens say it ("flagged", "archived", "follow-up"), and for an event with
-    none what happened: "cleared" (a decision taken off), "note" (only a note), else "undecided". The
-    table and the CSV are read by people beside the screen; JSON keeps the stored value, for tools."""
-    if isinstance(decision, Decision):
-        return decision.label
-    if action == "note" and note:
-        return "note"
-    return CLEAR_LABEL if action == "clear" else "undecided"
+def decision_word(event: DecisionEvent) -> str:
+    """The decision as the screens say it (model.story_word): the table and the CSV are read by people
+    beside the screen; JSON keeps the stored value, for tools."""
+    return story_word(event)
 
 
 def _one_line(value: Any) -> str:
@@ -97,7 +92,7 @@ def _table(events: Sequence[DecisionEvent], width: int) -> str:
     rows = [
         {
             "WHEN (UTC)": _when(e.at),
-            "DECISION": decision_word(e.decision, e.action, e.note),
+            "DECISION": decision_word(e),
             "U": str(e.urgency) if type(e.urgency) is int else "",
             "SLUG": _one_line(e.slugline),
             "TITLE": _one_line(e.title) or _one_line(e.article_id),
@@ -159,7 +154,7 @@ def _csv(events: Iterable[DecisionEvent]) -> str:
     writer.writerow(EVENT_KEYS)
     for event in events:
         row = event_row(event)
-        row["decision"] = decision_word(event.decision, event.action, event.note)
+        row["decision"] = decision_word(event)
         row["urgency"] = "" if row["urgency"] is None else str(row["urgency"])
         writer.writerow([csv_cell(row[key]) for key in EVENT_KEYS])
     return buf.getvalue()

@@ -9,7 +9,15 @@ from rich.text import Text
 
 from triage.core import READS, View, primary_language
 from triage.infra.counts import count_of
-from triage.model import CLEAR_LABEL, Article, Decision, DecisionEvent
+from triage.model import (
+    CLEAR_LABEL,
+    NOTE_LABEL,
+    UNDECIDED_LABEL,
+    Article,
+    Decision,
+    DecisionEvent,
+    story_word,
+)
 from triage.tui.safe import plain
 
 __all__ = [
@@ -61,7 +69,7 @@ class Clock:
 
 
 # -- decisions -----------------------------------------------------------------------------------
-UNDECIDED = "undecided"
+UNDECIDED = UNDECIDED_LABEL
 
 
 def decision_word(decision: Decision | None) -> str:
@@ -81,18 +89,8 @@ def act_word(ev: DecisionEvent, before: DecisionEvent | None = None) -> str:
             return "undo of undo"
         return f"undo of {before.decision.value}" if before.decision is not None else "undo of clear"
     if ev.action == "note":
-        return "note"
+        return NOTE_LABEL
     return ev.decision.label if ev.decision is not None else CLEAR_LABEL
-
-
-def story_word(ev: DecisionEvent) -> str:
-    """A review row's word for a story by its latest event: its decision, 'note' (a note and no
-    decision), 'cleared' (a decision taken off) or 'undecided' (an undo left none)."""
-    if ev.decision is not None:
-        return ev.decision.label
-    if ev.action == "decide" or ev.action == "clear":
-        return CLEAR_LABEL
-    return "note" if ev.note else UNDECIDED
 
 
 _DECISION_TEXTS: dict[Decision | None, Text] = {}
