@@ -138,8 +138,10 @@ def test_decisions_output_file_and_summaries(run, db, tmp_path):
 
 
 def test_decisions_errors(run, db, tmp_path):
-    result = run("decisions", "--db", tmp_path / "missing.json")
+    result = run("decisions", "--db", tmp_path / "nowhere" / "missing.json")  # a mistyped folder
     assert result.exit_code == 1 and "missing.json" in result.stderr and "no such" in result.stderr
+    result = run("decisions", "--db", tmp_path / "missing.json")  # not made yet: nothing decided there
+    assert result.exit_code == 0 and "nothing decided there yet" in result.stderr
     result = run("decisions", "--db", db, "--since", "someday")
     assert result.exit_code == 2
     result = run("decisions", "--db", db, "--format", "xml")
