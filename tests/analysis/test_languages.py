@@ -15,7 +15,7 @@ import pytest
 
 from triage.analysis import Analyzer
 from triage.analysis import pipeline as pipeline_mod
-from triage.analysis.cache import content_hash
+from triage.analysis.cache import analysis_key
 from triage.analysis.engine import doc_input
 from triage.analysis.languages import installed, pipeline_for, primary_language
 from triage.analysis.pool import AnalysisPool
@@ -122,7 +122,7 @@ def test_an_english_story_is_analysed_as_before(pipe):
     an = Analyzer(cache_path=None)
     story = demo_article(3)
     tagged = replace(story, language="en-GB")
-    h = content_hash(story.title, story.text)
+    h = analysis_key(story.title, story.text)
     # the key of an untagged English story is what it was before languages: existing caches stay valid
     assert an.cache_key(story) == f"{h}|{pipe.description}|{summarizer_version()}|k4" == an.cache_key(tagged)
     assert an.analyze(story) == an.analyze(tagged)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..model import Analysis, Article
 from .batching import BULK_CHARS, BatchLimit, batches
-from .cache import AnalysisCache, content_hash
+from .cache import AnalysisCache, analysis_key
 from .engine import WORDS_PER_MINUTE, Engine, doc_input
 from .pipeline import Pipeline
 from .version import summarizer_version
@@ -73,7 +73,7 @@ class Analyzer:
 
     def cache_key(self, article: Article, k: int | None = None) -> str:
         """(content hash, its language's pipeline + version, summariser version, length) as one string."""
-        h = article.content_hash or content_hash(article.title, article.text)
+        h = article.content_hash or analysis_key(article.title, article.text)
         return f"{h}|{self._settings_key(article.language)}" + (f"|k{k}" if k is not None else "")
 
     def cached(self, article: Article) -> Analysis | None:

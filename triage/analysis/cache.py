@@ -24,14 +24,14 @@ from triage.infra.sqlitedb import make_private_file
 
 from ..model import Analysis, Entity
 
-__all__ = ["AnalysisCache", "analysis_from_dict", "analysis_to_dict", "content_hash", "summaries_by_hash"]
+__all__ = ["AnalysisCache", "analysis_from_dict", "analysis_to_dict", "analysis_key", "summaries_by_hash"]
 
 log = logging.getLogger(__name__)
 _SCHEMA = 1
 
 
-def content_hash(title: str, text: str) -> str:
-    """Stable hash of an article's title and text."""
+def analysis_key(title: str, text: str) -> str:
+    """The cache key of a text whose article carries no `content_hash` (the sources' version hash)."""
     return hashlib.sha256(f"{title}\x00{text}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 

@@ -16,6 +16,8 @@ from typing import Any, NoReturn
 
 import click
 
+from triage.cli.common import say
+
 __all__ = ["decide", "decisions", "recover"]
 
 DECISION_CHOICES = ("follow-up", "archive", "flag", "clear")
@@ -24,10 +26,8 @@ _pause = time.sleep  # between retries (a test frees the disk here)
 
 
 def _say(message: str, *, err: bool = True) -> None:
-    """One line to the terminal, sanitised: ids, titles, paths and reasons may come from a shared file."""
-    from triage.infra.sanitize import sanitize_line
-
-    click.echo(sanitize_line(message), err=err)
+    """cli.common.say, to stderr unless told: what `decisions` says beside its output."""
+    say(message, err=err)
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
