@@ -9,9 +9,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, get_type_hints
 
-__all__ = ["RANGES", "SECTIONS", "AnalysisSettings", "ConfigError", "FetchSettings", "PathsSettings",
-           "RulesSettings", "ServeSettings", "Settings", "SourcesSettings", "StoreSettings", "UiSettings",
-           "WatchSettings", "default_config_text", "feeds_file_for", "load_settings", "user_config_path"]
+__all__ = ["RANGES", "SECTIONS", "AnalysisSettings", "ConfigError", "DeskSettings", "FetchSettings",
+           "PathsSettings", "RulesSettings", "ServeSettings", "Settings", "SourcesSettings", "StoreSettings",
+           "UiSettings", "WatchSettings", "default_config_text", "feeds_file_for", "load_settings", "user_config_path"]
 
 APP_NAME = "triage"
 # A store location starting so is a PostgreSQL URL, not a file (as triage.store.open reads it).
@@ -120,6 +120,15 @@ class StoreSettings:
 
 
 @dataclass(frozen=True)
+class DeskSettings:
+    """[desk]: several editors on one store (takes, presence, the shared analysis)."""
+
+    take_minutes: float = field(metadata=_range(1, 24 * 60))
+    presence_seconds: float = field(metadata=_range(5, 3_600))
+    shared_analysis: bool
+
+
+@dataclass(frozen=True)
 class ServeSettings:
     """[serve]: `triage serve`."""
 
@@ -139,6 +148,7 @@ class UiSettings:
     stack_below_columns: int = field(metadata=_range(0, 10_000))
     default_language: str
     bell_on_flash: bool
+    bell_on_watch: bool
 
 
 @dataclass(frozen=True)
@@ -151,8 +161,8 @@ class RulesSettings:
 
 SECTIONS: dict[str, type] = {
     "paths": PathsSettings, "sources": SourcesSettings, "fetch": FetchSettings, "watch": WatchSettings,
-    "analysis": AnalysisSettings, "store": StoreSettings, "serve": ServeSettings, "ui": UiSettings,
-    "rules": RulesSettings,
+    "analysis": AnalysisSettings, "store": StoreSettings, "desk": DeskSettings, "serve": ServeSettings,
+    "ui": UiSettings, "rules": RulesSettings,
 }
 # Every number's range by its dotted name (for messages and tests).
 RANGES: dict[str, tuple[float, float]] = {
@@ -253,6 +263,7 @@ class Settings:
     watch: WatchSettings
     analysis: AnalysisSettings
     store: StoreSettings
+    desk: DeskSettings
     serve: ServeSettings
     ui: UiSettings
     rules: RulesSettings

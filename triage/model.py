@@ -19,6 +19,13 @@ __all__ = [
     "UNDECIDED_LABEL",
     "CLEAR_WORDS",
     "PubStatus",
+    "DESK",
+    "Take",
+    "Handoff",
+    "Watch",
+    "DeskAct",
+    "DESK_ACTS",
+    "Seen",
 ]
 
 
@@ -237,3 +244,94 @@ def story_word(event: DecisionEvent) -> str:
     if event.action in ("decide", "clear"):
         return CLEAR_LABEL
     return NOTE_LABEL if event.note else UNDECIDED_LABEL
+
+
+# --- the desk: several editors on one store ----------------------------------------------------------
+# Times are UTC ISO 8601 strings, as on DecisionEvent. Who acted (`user`, `sender`, `owner`) is the
+# backend's word: on one host the owner of the file it was read from, on PostgreSQL the role that wrote
+# the row; never a name the record states.
+
+DESK = "@desk"  # a hand-off to the whole desk rather than to one colleague
+DESK_ACTS = ("take", "release", "handoff", "ack", "watch", "unwatch")
+
+
+@dataclass(frozen=True)
+class Take:
+    """A story held by one editor, so that colleagues leave it to them. It ends when given back, when
+    `until` passes, or when the story is decided after `since` (triage.desk applies that last rule)."""
+
+    article_id: str
+    user: str
+    host: str = ""
+    since: str = ""
+    until: str = ""
+    story: str = ""  # the list row it was taken on (its duplicate group's leader; "" on its own)
+    title: str = ""
+    uid: str = ""
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """A story handed on to a colleague (`to`: a user name) or to the whole desk (`to` == DESK), with a
+    note. `seen_by`/`seen_at` say who acknowledged it and when ("": not yet)."""
+
+    uid: str
+    article_id: str
+    sender: str
+    to: str
+    note: str = ""
+    at: str = ""
+    host: str = ""
+    title: str = ""
+    story: str = ""
+    seen_by: str = ""
+    seen_at: str = ""
+
+    @property
+    def seen(self) -> bool:
+        return bool(self.seen_by)
+
+
+@dataclass(frozen=True)
+class Watch:
+    """A named standing search, in the query language of `/`. `desk`: shared with the desk (kept in the
+    store); else personal (kept in my own folder)."""
+
+    name: str
+    query: str
+    owner: str
+    desk: bool = True
+    at: str = ""
+
+
+@dataclass(frozen=True)
+class DeskAct:
+    """One line of the desk's history: a take, release, hand-off, acknowledgement or watch change
+    (`kind` is one of DESK_ACTS). `ref` is what an act refers to (an ack: the hand-off's uid; a watch
+    change: the watch's name)."""
+
+    kind: str
+    article_id: str
+    user: str
+    at: str
+    host: str = ""
+    to: str = ""
+    note: str = ""
+    uid: str = ""
+    ref: str = ""
+    title: str = ""
+    story: str = ""
+
+
+@dataclass(frozen=True)
+class Seen:
+    """Presence: one editor's open TUI, short-lived and never in the history. `article_id` is the story
+    open in its reading pane or full screen ("" none), open since `since`; `beat` is its last sign of
+    life (an entry whose beat is older than desk.presence_seconds is gone)."""
+
+    user: str
+    host: str
+    pid: int
+    article_id: str = ""
+    since: str = ""
+    beat: str = ""

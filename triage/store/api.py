@@ -24,18 +24,18 @@ What lives here, and what does not (the homes of state; triage.core.mine lists t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from triage.model import Article, Decision, DecisionEvent
+from triage.model import Article, Decision, DecisionEvent, DeskAct, Handoff, Seen, Take, Watch
 
 if TYPE_CHECKING:
     from triage.store.query import EventQuery
     from triage.store.rescue import ReplayReport, RescueResult, Waiting
     from triage.store.undo import UndoResult
 
-__all__ = ["Store"]
+__all__ = ["DeskRecord", "PresenceBoard", "Store"]
 
 
 @runtime_checkable
@@ -147,4 +147,128 @@ class Store(Protocol):
 
     def close(self, compact: bool | None = None) -> None:
         """Retry pending events and close; PendingWriteError when some still could not be saved."""
+        ...
+
+
+@runtime_checkable
+class DeskRecord(Protocol):
+    """The desk's durable record beside the decisions: takes, hand-offs with their acknowledgements,
+    desk watches, and the history of all of them. Opened from the same location as the Store
+    (`triage.store.open.open_desk`): on one host a desk folder beside the decisions file, with one file
+    per member that only that member's uid writes; on PostgreSQL tables whose rows name the role that
+    wrote them.
+
+    Identity is the backend's word: a record shown as ana's was written by ana's uid (the owner of the
+    file it was read from) or ana's role. A line or row that names someone else is never believed.
+    Writes are durable when the call returns, or raise StoreError (one sentence) and change nothing.
+    A damaged or hostile record is skipped and said once in `damage`; it costs only itself.
+    """
+
+    user: str  # who this record's writes are attributed to (the backend's word)
+    host: str
+
+    @property
+    def last_error(self) -> str:
+        """The reason of the latest failed write ("" after one that worked)."""
+        ...
+
+    @property
+    def damage(self) -> str:
+        """One sentence about records that could not be read and were skipped ("" when none)."""
+        ...
+
+    # -- writing ------------------------------------------------------------------------------------
+    def take(self, article_id: str, *, minutes: float, story: str = "", title: str = "",
+             ended: Callable[[Take], bool] | None = None) -> Take:
+        """Take a story for this user for `minutes` (taking it again renews it). Atomic across
+        processes and hosts: of two takes at the same moment exactly one wins. HeldError, naming the
+        holder, when another editor's take is in force; `ended(take)` says a take is over although
+        neither given back nor expired (the story was decided after it)."""
+        ...
+
+    def release(self, article_id: str) -> Take | None:
+        """Give back this user's take of a story; the take given back (None: I held none)."""
+        ...
+
+    def hand(self, article_id: str, to: str, note: str = "", *, story: str = "",
+             title: str = "") -> Handoff:
+        """Hand a story on to a colleague (a user name) or to the desk (model.DESK), with a note."""
+        ...
+
+    def acknowledge(self, handoff_uid: str) -> Handoff:
+        """Say that this user has seen a hand-off addressed to them (or to the desk); the hand-off as
+        it now stands. Acknowledging again is a no-op. NotYoursError for one addressed to another;
+        KeyError for a uid that does not exist."""
+        ...
+
+    def add_watch(self, name: str, query: str) -> Watch:
+        """Add (or change, when it is this user's) a desk watch. NotYoursError when a colleague's
+        watch has that name."""
+        ...
+
+    def remove_watch(self, name: str) -> Watch | None:
+        """Remove this user's desk watch of that name (None: there is none). NotYoursError for a
+        colleague's: nobody removes another's."""
+        ...
+
+    # -- reading ------------------------------------------------------------------------------------
+    def takes(self) -> list[Take]:
+        """The takes in force now (not given back, not expired), oldest first; at most one per story."""
+        ...
+
+    def handoffs(self, *, since: str = "") -> list[Handoff]:
+        """Hand-offs (made at or after `since`, UTC ISO; "": all) with their acknowledgement, oldest
+        first."""
+        ...
+
+    def watches(self) -> list[Watch]:
+        """The desk's watches, by name."""
+        ...
+
+    def acts(self, article_id: str | None = None, *, since: str = "") -> list[DeskAct]:
+        """The desk's history (of one story, or all; at or after `since`), oldest first."""
+        ...
+
+    def members(self) -> list[str]:
+        """The people of the desk: those who may use this store (the file's group; the database roles
+        granted the editor role) and those who have written to it; sorted."""
+        ...
+
+    def refresh(self) -> bool:
+        """Take in what other processes or hosts wrote; True when anything arrived. Cheap when nothing
+        changed (an open TUI calls it every second)."""
+        ...
+
+    def close(self) -> None:
+        ...
+
+
+@runtime_checkable
+class PresenceBoard(Protocol):
+    """Who is on the desk now and what each has open: short-lived, never in any history, never
+    exported or copied. One entry per open TUI (user, host, pid), replaced in place: it does not grow.
+    An entry whose last beat is older than `expiry` seconds is gone, so a TUI killed or cut off leaves
+    the desk within that time. On one host a file per member in the desk folder (ages read from the
+    kernel's file times, not from what a process's clock says); on PostgreSQL a table without history
+    (ages from the server's clock)."""
+
+    user: str
+    host: str
+    expiry: float  # seconds
+
+    def show(self, article_id: str) -> None:
+        """What this TUI has open now ("": nothing); it is also a beat. Visible to the others at their
+        next `seen()`."""
+        ...
+
+    def beat(self) -> None:
+        """This TUI is still here (called every few seconds while it runs)."""
+        ...
+
+    def seen(self) -> list[Seen]:
+        """Everyone present now, this TUI included, by user."""
+        ...
+
+    def leave(self) -> None:
+        """This TUI leaves the desk (its entry goes at once)."""
         ...

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from triage.model import DecisionEvent
+    from triage.model import DecisionEvent, Take
 
-__all__ = ["CorruptStoreError", "LockTimeoutError", "NewerSchemaError", "PendingWriteError", "StoreError"]
+__all__ = ["CorruptStoreError", "HeldError", "LockTimeoutError", "NewerSchemaError", "NotYoursError",
+           "PendingWriteError", "StoreError"]
 
 
 class StoreError(Exception):
@@ -39,3 +40,16 @@ class PendingWriteError(StoreError):
     def __init__(self, message: str, events: list[DecisionEvent]) -> None:
         super().__init__(message)
         self.events = events
+
+
+class HeldError(StoreError):
+    """A story another editor holds (`take`: theirs, still in force); the message names them."""
+
+    def __init__(self, message: str, take: Take) -> None:
+        super().__init__(message)
+        self.take = take
+
+
+class NotYoursError(StoreError):
+    """An act on a record that is another editor's (their watch, a hand-off addressed to someone
+    else); the message names whose it is. Nobody acts in another's name."""

@@ -16,9 +16,10 @@ from triage.store.errors import StoreError
 from triage.store.pg.conninfo import UrlError, display_name, is_server_url
 
 if TYPE_CHECKING:
-    from triage.store.api import Store
+    from triage.store.api import DeskRecord, PresenceBoard, Store
 
-__all__ = ["MissingExtraError", "is_server_url", "nothing_decided_yet", "open_store", "store_name"]
+__all__ = ["MissingExtraError", "desk_folder", "is_server_url", "nothing_decided_yet", "open_desk",
+           "open_presence", "open_store", "store_name"]
 
 EXTRA_HINT = "pip install 'triage[postgres]'"
 
@@ -44,6 +45,61 @@ def store_name(location: str | os.PathLike[str]) -> str:
     return display_name(location) if isinstance(location, str) and is_server_url(location) else str(location)
 
 
+def _need_extra(location: str) -> None:
+    try:
+        import psycopg  # noqa: F401 - only to learn whether the extra is installed
+    except ImportError:
+        raise MissingExtraError(
+            f"{display_name(location)}: a PostgreSQL store needs triage's postgres extra "
+            f"({EXTRA_HINT}).") from None
+
+
+def desk_folder(location: str | os.PathLike[str]) -> Path:
+    """The desk folder of a decisions file: beside it, named after it (`decisions.json.desk`). It holds
+    one file per member (takes, hand-offs, watches; presence) and the shared analysis. ValueError for a
+    URL (a PostgreSQL desk keeps all of it in the database)."""
+    if isinstance(location, str) and is_server_url(location):
+        raise ValueError("a PostgreSQL store has no desk folder")
+    path = Path(os.path.expanduser(os.fspath(location)))
+    return path.with_name(path.name + ".desk")
+
+
+def open_desk(location: str | os.PathLike[str], *, group_share: bool = False, user: str | None = None,
+              host: str | None = None, read_only: bool = False) -> DeskRecord:
+    """The desk record that belongs with the store at `location` (see open_store). `user` names the
+    writer on one host only when it is this process's own login (tests); identity is otherwise the
+    owner of the files, or the database role. StoreError, one sentence, when it cannot be used."""
+    if isinstance(location, str) and is_server_url(location):
+        _need_extra(location)
+        from triage.store.pg.desk import PostgresDesk  # type: ignore[import-not-found]  # MERGE: drop
+
+        try:
+            return PostgresDesk(location.strip(), host=host, read_only=read_only)
+        except UrlError as exc:
+            raise StoreError(str(exc)) from None
+    from triage.store.deskfiles import FileDesk  # type: ignore[import-not-found]  # MERGE: drop
+
+    return FileDesk(desk_folder(location), group_share=group_share, user=user, host=host,
+                    read_only=read_only)
+
+
+def open_presence(location: str | os.PathLike[str], *, expiry: float, group_share: bool = False,
+                  host: str | None = None) -> PresenceBoard:
+    """Presence beside the store at `location`: a file per member in the desk folder, or a table on
+    PostgreSQL. StoreError, one sentence, when it cannot be used."""
+    if isinstance(location, str) and is_server_url(location):
+        _need_extra(location)
+        from triage.store.pg.desk import PostgresPresence
+
+        try:
+            return PostgresPresence(location.strip(), expiry=expiry, host=host)
+        except UrlError as exc:
+            raise StoreError(str(exc)) from None
+    from triage.store.presence import FilePresence  # type: ignore[import-not-found]  # MERGE: drop
+
+    return FilePresence(desk_folder(location), expiry=expiry, group_share=group_share, host=host)
+
+
 def open_store(location: str | os.PathLike[str], *, group_share: bool = False, compact_every: int = 1000,
                rescue_dirs: Sequence[str | os.PathLike[str]] | None = None, user: str | None = None,
                host: str | None = None, replay: bool = True, read_only: bool = False) -> Store:
@@ -53,12 +109,7 @@ def open_store(location: str | os.PathLike[str], *, group_share: bool = False, c
     user, or libpq's default). `read_only`: a reader (`triage decisions`) that never writes, not even a
     replay or a schema upgrade. StoreError, one sentence, when the location cannot be used."""
     if isinstance(location, str) and is_server_url(location):
-        try:
-            import psycopg  # noqa: F401 - only to learn whether the extra is installed
-        except ImportError:
-            raise MissingExtraError(
-                f"{display_name(location)}: a PostgreSQL store needs triage's postgres extra "
-                f"({EXTRA_HINT}).") from None
+        _need_extra(location)
         from triage.store.pg.store import PostgresStore
 
         try:
