@@ -11,7 +11,8 @@ from typing import Any, get_type_hints
 
 __all__ = ["RANGES", "SECTIONS", "AnalysisSettings", "ConfigError", "DeskSettings", "FetchSettings",
            "PathsSettings", "RulesSettings", "ServeSettings", "Settings", "SourcesSettings", "StoreSettings",
-           "UiSettings", "WatchSettings", "default_config_text", "feeds_file_for", "load_settings", "user_config_path"]
+           "UiSettings", "WatchSettings", "default_config_text", "feeds_file_for", "load_settings",
+           "user_config_path"]
 
 APP_NAME = "triage"
 # A store location starting so is a PostgreSQL URL, not a file (as triage.store.open reads it).
