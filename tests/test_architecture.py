@@ -243,7 +243,7 @@ def _face_members() -> dict[str, set[str]]:
 
     out = {}
     for field in dataclasses.fields(faces.Faces):
-        proto = getattr(faces, str(field.type))
+        proto = getattr(faces, str(field.type).removesuffix(" | None"))
         out[field.name] = {n for n in vars(proto) if not n.startswith("_")}
     return out
 

@@ -19,6 +19,7 @@ __all__ = [
     "Analysed",
     "ArticlesChanged",
     "DecisionsChanged",
+    "DeskChanged",
     "LoadProgress",
     "Notice",
     "ServiceEvent",
@@ -60,6 +61,14 @@ class DecisionsChanged(ServiceEvent):
     """Decisions changed on disk (another process, or a replay); `saved_now` earlier refused writes landed."""
 
     saved_now: int = 0
+
+
+@dataclass(frozen=True)
+class DeskChanged(ServiceEvent):
+    """The desk changed: presence, takes, hand-offs or watches (mine, or another editor's within a
+    second). `for_me` lists hand-offs to me that arrived since the last such event (a notice)."""
+
+    for_me: tuple[str, ...] = ()  # story ids newly handed to me
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from triage.model import Analysis, Article, Decision, DecisionEvent
+from triage.model import Analysis, Article, Decision, DecisionEvent, DeskAct, Handoff, Seen, Take, Watch
 
 if TYPE_CHECKING:
     from triage.catalog.changes import Update
     from triage.core.book import Action
 
-__all__ = ["Articles", "DecisionRecord", "Faces", "StoryUpdates", "Summaries"]
+__all__ = ["Articles", "DecisionRecord", "DeskView", "Faces", "StoryUpdates", "Summaries", "WatchCount"]
 
 
 class Articles(Protocol):
@@ -118,6 +118,73 @@ class StoryUpdates(Protocol):
 
 
 @dataclass(frozen=True)
+class WatchCount:
+    """A watch (mine or the desk's) with the stories it matches now and those of them I have not opened."""
+
+    watch: Watch
+    matches: tuple[str, ...]  # list rows (story ids), newest first
+    unread: tuple[str, ...]  # of those, the ones I have not opened
+
+
+class DeskView(Protocol):
+    """The desk as this editor sees it: who is here, who has what open, who holds what, what is handed
+    to me, the watches. Every member is O(1) or walks only the desk's own records (never the inbox), so
+    the event loop may call them; they read what the live side last took in (a `DeskChanged` event
+    says when that changed)."""
+
+    @property
+    def me(self) -> str:
+        """This editor's name as the desk knows it (the backend's word)."""
+        ...
+
+    @property
+    def problem(self) -> str:
+        """One sentence when the desk cannot be used now (its folder refused, the server down); ""."""
+        ...
+
+    def people(self) -> list[Seen]:
+        """Everyone present now (me included), by user."""
+        ...
+
+    def readers(self, story_id: str) -> list[Seen]:
+        """The colleagues (not me) who have this story, or one of its group, open now."""
+        ...
+
+    def holder(self, story_id: str) -> Take | None:
+        """The take in force on this story or its group (anyone's, mine included), or None."""
+        ...
+
+    def handoffs_of(self, story_id: str) -> list[Handoff]:
+        """The hand-offs of this story or its group, oldest first."""
+        ...
+
+    def for_me(self) -> list[Handoff]:
+        """Hand-offs to me or to the desk that are still open (not acknowledged by me, the story not
+        decided since), oldest first: the top bar's "N for you"."""
+        ...
+
+    def mine(self) -> list[str]:
+        """Story ids taken by me or handed to me and still open, newest first (the "mine" view)."""
+        ...
+
+    def members(self) -> list[str]:
+        """The colleagues one may hand a story to (the desk group and those in the store), sorted."""
+        ...
+
+    def watches(self) -> list[WatchCount]:
+        """Every watch (the desk's and mine) with its matches, by name."""
+        ...
+
+    def watch_terms(self, story_id: str) -> list[str]:
+        """The words of this story that watches matched, for highlighting ([] when none)."""
+        ...
+
+    def acts(self, story_id: str) -> list[DeskAct]:
+        """The desk's history of this story and its group (takes, hand-offs, acknowledgements)."""
+        ...
+
+
+@dataclass(frozen=True)
 class Faces:
     """The read-only faces of the service's parts, as a screen is given them."""
 
@@ -125,4 +192,5 @@ class Faces:
     summaries: Summaries
     decisions: DecisionRecord
     updates: StoryUpdates
+    desk: DeskView | None = None  # MERGE: required once the desk part (issue 26) builds it
 
