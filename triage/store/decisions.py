@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import secrets
 import socket
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -42,15 +41,15 @@ from pathlib import Path
 from typing import Any, Self
 
 from triage.model import Article, Decision, DecisionEvent
-from triage.store.build import change_doc, decide_doc
 from triage.store.compaction import Compactor
-from triage.store.errors import PendingWriteError
-from triage.store.events import decision_or_none, to_doc, to_event, undo_target
-from triage.store.query import EventQuery, decision_value
-from triage.store.replay import Rescuer
+from triage.store.errors import PendingWriteError, StoreError
+from triage.store.events import to_doc, to_event
+from triage.store.query import EventQuery
+from triage.store.replay import Rescuer, pick_new
 from triage.store.rescue import ReplayReport, RescueResult, Waiting, default_rescue_dirs
-from triage.store.sync import EventJournal
-from triage.store.undo import SessionUndo, UndoResult
+from triage.store.sync import EventJournal, reason_of
+from triage.store.undo import UndoResult
+from triage.store.writing import DecisionWriter
 
 __all__ = ["DecisionStore"]
 
@@ -68,7 +67,8 @@ class DecisionStore:
     """Decision events for articles, kept in one TinyDB file that several processes may share.
 
     Composed of an EventJournal (the events, the files, the lock, writing), a Compactor, a Rescuer
-    (rescue files and their replay) and a SessionUndo (which events this instance wrote).
+    (rescue files and their replay) and a DecisionWriter (the rules of each change, shared with the
+    PostgreSQL store).
     """
 
     def __init__(
@@ -85,11 +85,15 @@ class DecisionStore:
         self._compactor = Compactor(self._journal, compact_every=compact_every,
                                     background=background_compaction)
         dirs = [Path(d) for d in rescue_dirs] if rescue_dirs is not None else default_rescue_dirs()
-        self._rescuer = Rescuer(self._journal, dirs, user=self.user, host=self.host)
-        self._undo = SessionUndo()
-        self._journal.open()
+        journal = self._journal
+        self._rescuer = Rescuer(self.path, dirs, mutex=journal.mutex, log=journal.log,
+                                inflight=lambda: journal.inflight, who=lambda: (self.user, self.host))
+        self._writer = DecisionWriter(
+            latest=lambda aid: journal.log.latest(aid), history=lambda aid: journal.log.history(aid),
+            write=journal.write, who=lambda: (self.user, self.host), last_error=lambda: journal.last_error)
+        journal.open()
         # None: nothing found (or not looked for: a reader never replays)
-        self.replayed: ReplayReport | None = self._rescuer.replay() if replay and not read_only else None
+        self.replayed: ReplayReport | None = self._replay() if replay and not read_only else None
 
     # ---- state the UI shows ----------------------------------------------------------------------
     @property
@@ -127,24 +131,7 @@ class DecisionStore:
         """Journal records between compactions (0: never by itself)."""
         return self._compactor.compact_every
 
-    # ---- writing ---------------------------------------------------------------------------------
-    def _change_doc(self, latest: Doc | None, article_id: str, decision: str | None, note: str, action: str,
-                    batch: str, uid: str = "") -> Doc:
-        doc = change_doc(latest, article_id, decision, note, action, batch, user=self.user, host=self.host,
-                         uid=uid)
-        self._undo.remember(doc["uid"])
-        return doc
-
-    def _decide_doc(self, article: Article | str, value: str | None, note: str, batch: str,
-                    title: str, source: str, url: str, uid: str = "", story: str = "") -> Doc:
-        article_id = article.id if isinstance(article, Article) else str(article)
-        latest = self._journal.log.latest(article_id)
-        doc = decide_doc(latest, article, value, note, batch, title, source, url, user=self.user,
-                         host=self.host, uid=uid, story=story)
-        self._undo.remember(doc["uid"])
-        return doc
-
-    # ---- public API: changes ---------------------------------------------------------------------
+    # ---- public API: changes (the rules: writing.py) ---------------------------------------------
     def decide(self, article: Article | str, decision: Decision | str | None, note: str = "", *,
                batch: str = "", title: str = "", source: str = "", url: str = "",
                uid: str = "", story: str = "") -> DecisionEvent:
@@ -153,50 +140,22 @@ class DecisionStore:
         `uid`: the event's id when the caller made one (new_uid()) to know the event before it is
         written, e.g. to rescue it if the write never happens; by default a new one.
         """
-        value = decision_value(decision)
-        return self._journal.write(
-            lambda: [self._decide_doc(article, value, note, batch, title, source, url, uid, story)])[0]
+        return self._writer.decide(article, decision, note, batch=batch, title=title, source=source,
+                                   url=url, uid=uid, story=story)
 
     def decide_many(self, articles: Sequence[Article | str], decision: Decision | str | None,
                     note: str = "", *, uids: Sequence[str] | None = None,
                     stories: Sequence[str] | None = None) -> list[DecisionEvent]:
         """The same decision for several articles: one batch id, one durable write (`uids`: as in decide)."""
-        value = decision_value(decision)
-        batch = secrets.token_hex(6)
-        given = list(uids) if uids is not None else [""] * len(articles)
-        rows = list(stories) if stories is not None else [""] * len(articles)
-        if len(given) != len(articles) or len(rows) != len(articles):
-            raise ValueError("uids and stories must give one id per article")
-        return self._journal.write(lambda: [self._decide_doc(a, value, note, batch, "", "", "", u, r)
-                                    for a, u, r in zip(articles, given, rows, strict=True)])
+        return self._writer.decide_many(articles, decision, note, uids=uids, stories=stories)
 
     def undo(self, article_ids: str | Sequence[str]) -> list[DecisionEvent]:
         """Return each article to the state before its latest change (see module docstring)."""
-        ids = [article_ids] if isinstance(article_ids, str) else list(article_ids)
-        batch = secrets.token_hex(6) if len(ids) > 1 else ""
-
-        def build() -> list[Doc]:
-            docs = []
-            for article_id in ids:
-                history = self._journal.log.history(article_id)
-                target = undo_target(history)
-                if target is None:
-                    continue
-                decision, note = target
-                docs.append(self._change_doc(history[-1], article_id, decision, note, "undo", batch))
-            return docs
-
-        return self._journal.write(build)
+        return self._writer.undo(article_ids)
 
     def set_note(self, article_id: str, note: str, *, uid: str = "") -> DecisionEvent:
         """Replace the note of an article (also with ""), keeping its decision (`uid`: as in decide)."""
-
-        def build() -> list[Doc]:
-            latest = self._journal.log.latest(article_id)
-            decision = decision_or_none(latest.get("decision")) if latest is not None else None
-            return [self._change_doc(latest, article_id, decision, note, "note", "", uid)]
-
-        return self._journal.write(build)[0]
+        return self._writer.set_note(article_id, note, uid=uid)
 
     def undo_own(self, events: Sequence[DecisionEvent], *,
                  states: Mapping[str, tuple[Decision | str | None, str]] | None = None,
@@ -210,23 +169,7 @@ class DecisionStore:
         raises for I/O: when the write cannot be made durable the events are kept pending (shown,
         retried) and ``saved`` is False. `uids`: article id -> the id of its undo event (as in decide).
         """
-        wanted = list(events)
-        made = dict(uids or {})
-        given = {k: (decision_value(d), n) for k, (d, n) in states.items()} if states is not None else None
-        conflicts: list[Any] = []
-
-        def build() -> list[Doc]:
-            plan, found = self._undo.plan(wanted, self._journal.log.history, given)
-            conflicts[:] = found
-            batch = secrets.token_hex(6) if len(plan) > 1 else ""
-            return [self._change_doc(last, aid, decision, note, "undo", batch, made.get(aid, ""))
-                    for aid, decision, note, last in plan]
-
-        try:
-            written = self._journal.write(build)
-        except PendingWriteError as exc:
-            return UndoResult(tuple(exc.events), tuple(conflicts), saved=False, error=self.last_error)
-        return UndoResult(tuple(written), tuple(conflicts))
+        return self._writer.undo_own(events, states=states, uids=uids)
 
     def append_events(self, events: Sequence[DecisionEvent]) -> int:
         """Append events as they are (user, host, at and uid kept), skipping uids the file holds: a
@@ -245,6 +188,21 @@ class DecisionStore:
 
         self._journal.write(build)
         return len(added)
+
+    def _replay(self) -> ReplayReport | None:
+        journal = self._journal
+
+        def write(docs: list[Doc], counts: dict[str, int]) -> list[Doc]:
+            with journal.mutex, journal.storage.locked():
+                journal.sync_locked()
+                log = journal.log
+                held = {d.get("uid") for d in log.docs if type(d.get("uid")) is str}
+                held.update(d.get("uid") for d in log.pending)
+                replayed = pick_new(docs, held, log.latest, counts)
+                journal.flush_locked(replayed)
+                return replayed
+
+        return self._rescuer.replay(write, failures=(OSError, StoreError), reason=reason_of)
 
     # ---- public API: reading ---------------------------------------------------------------------
     def current(self, article_id: str) -> DecisionEvent | None:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import getpass
 import logging
 import os
-import secrets
 import socket
 import threading
 import time
@@ -37,37 +36,28 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from triage.infra.atomic import make_dirs
 from triage.infra.sanitize import sanitize_line
 from triage.model import Article, Decision, DecisionEvent
-from triage.store.build import change_doc, decide_doc
 from triage.store.errors import NewerSchemaError, PendingWriteError, StoreError
 from triage.store.events import (
     EVENT_KEYS,
-    at_key,
-    decision_or_none,
     normalise_doc,
     to_doc,
     to_event,
-    undo_target,
 )
 from triage.store.log import EventLog
 from triage.store.pg.conninfo import UrlError, check_url, display_name, rescue_key
 from triage.store.pg.schema import SchemaMissingError, check_schema
-from triage.store.query import EventQuery, decision_value
+from triage.store.query import EventQuery
+from triage.store.replay import Rescuer, pick_new
 from triage.store.rescue import (
     ReplayReport,
     RescueResult,
     Waiting,
     default_rescue_dirs,
-    locked_rescue_files,
-    rescue_candidates,
-    rescue_docs,
-    retire,
-    waiting_rescue_files,
-    write_rescue,
 )
-from triage.store.undo import SessionUndo, UndoResult
+from triage.store.undo import UndoResult
+from triage.store.writing import DecisionWriter
 
 __all__ = ["PostgresStore"]
 
@@ -131,7 +121,6 @@ class PostgresStore:
         self._rescue_path = self.rescue_dirs[0] / rescue_key(url)
         self._mutex = threading.RLock()
         self._log = EventLog()
-        self._undo = SessionUndo()
         self._conn: psycopg.Connection[Any] | None = None
         self._listen: psycopg.Connection[Any] | None = None
         self._last_error = ""
@@ -145,6 +134,11 @@ class PostgresStore:
         self._next_try = 0.0
         self._next_check = 0.0
         self.replayed: ReplayReport | None = None
+        self._rescuer = Rescuer(self._rescue_path, self.rescue_dirs[1:], mutex=self._mutex, log=self._log,
+                                inflight=lambda: self._inflight, who=lambda: (self.user, self.host),
+                                make_parent=True)
+        self._writer = DecisionWriter(latest=self._log.latest, history=self._log.history, write=self._write,
+                                      who=lambda: (self.user, self.host), last_error=lambda: self._last_error)
         with self._mutex:
             try:
                 self._connect()
@@ -176,7 +170,7 @@ class PostgresStore:
 
     def waiting_rescue(self) -> Waiting:
         """This user's rescue files for this server that no start has replayed yet."""
-        return waiting_rescue_files(self._rescue_path, self.rescue_dirs[1:])
+        return self._rescuer.waiting()
 
     @property
     def connected(self) -> bool:
@@ -352,91 +346,33 @@ class PostgresStore:
                 self._failed(exc)
             return len(self._log.pending)
 
-    # ---- public API: changes ---------------------------------------------------------------------
-    def _change_doc(self, latest: Doc | None, article_id: str, decision: str | None, note: str, action: str,
-                    batch: str, uid: str = "") -> Doc:
-        doc = change_doc(latest, article_id, decision, note, action, batch, user=self.user, host=self.host,
-                         uid=uid)
-        self._undo.remember(doc["uid"])
-        return doc
-
-    def _decide_doc(self, article: Article | str, value: str | None, note: str, batch: str, title: str,
-                    source: str, url: str, uid: str, story: str = "") -> Doc:
-        article_id = article.id if isinstance(article, Article) else str(article)
-        doc = decide_doc(self._log.latest(article_id), article, value, note, batch, title, source, url,
-                         user=self.user, host=self.host, uid=uid, story=story)
-        self._undo.remember(doc["uid"])
-        return doc
-
+    # ---- public API: changes (the rules: writing.py) ---------------------------------------------
     def decide(self, article: Article | str, decision: Decision | str | None, note: str = "", *,
                batch: str = "", title: str = "", source: str = "", url: str = "",
                uid: str = "", story: str = "") -> DecisionEvent:
         """Record a decision (None or "clear": clear it) durably; returns the event written."""
-        value = decision_value(decision)
-        return self._write(
-            lambda: [self._decide_doc(article, value, note, batch, title, source, url, uid, story)])[0]
+        return self._writer.decide(article, decision, note, batch=batch, title=title, source=source,
+                                   url=url, uid=uid, story=story)
 
     def decide_many(self, articles: Sequence[Article | str], decision: Decision | str | None,
                     note: str = "", *, uids: Sequence[str] | None = None,
                     stories: Sequence[str] | None = None) -> list[DecisionEvent]:
         """The same decision for several articles: one batch id, one transaction."""
-        value = decision_value(decision)
-        batch = secrets.token_hex(6)
-        given = list(uids) if uids is not None else [""] * len(articles)
-        rows = list(stories) if stories is not None else [""] * len(articles)
-        if len(given) != len(articles) or len(rows) != len(articles):
-            raise ValueError("uids and stories must give one id per article")
-        return self._write(lambda: [self._decide_doc(a, value, note, batch, "", "", "", u, r)
-                                    for a, u, r in zip(articles, given, rows, strict=True)])
+        return self._writer.decide_many(articles, decision, note, uids=uids, stories=stories)
 
     def undo(self, article_ids: str | Sequence[str]) -> list[DecisionEvent]:
         """Return each article to the state before its latest change, whoever made it."""
-        ids = [article_ids] if isinstance(article_ids, str) else list(article_ids)
-        batch = secrets.token_hex(6) if len(ids) > 1 else ""
-
-        def build() -> list[Doc]:
-            docs = []
-            for article_id in ids:
-                history = self._log.history(article_id)
-                target = undo_target(history)
-                if target is None:
-                    continue
-                docs.append(self._change_doc(history[-1], article_id, target[0], target[1], "undo", batch))
-            return docs
-
-        return self._write(build)
+        return self._writer.undo(article_ids)
 
     def set_note(self, article_id: str, note: str, *, uid: str = "") -> DecisionEvent:
         """Replace the note of an article (also with ""), keeping its decision."""
-
-        def build() -> list[Doc]:
-            latest = self._log.latest(article_id)
-            decision = decision_or_none(latest.get("decision")) if latest is not None else None
-            return [self._change_doc(latest, article_id, decision, note, "note", "", uid)]
-
-        return self._write(build)[0]
+        return self._writer.set_note(article_id, note, uid=uid)
 
     def undo_own(self, events: Sequence[DecisionEvent], *,
                  states: Mapping[str, tuple[Decision | str | None, str]] | None = None,
                  uids: Mapping[str, str] | None = None) -> UndoResult:
         """Take back events this store instance wrote, never anyone else's; atomic under the lock."""
-        wanted = list(events)
-        made = dict(uids or {})
-        given = {k: (decision_value(d), n) for k, (d, n) in states.items()} if states is not None else None
-        conflicts: list[Any] = []
-
-        def build() -> list[Doc]:
-            plan, found = self._undo.plan(wanted, self._log.history, given)
-            conflicts[:] = found
-            batch = secrets.token_hex(6) if len(plan) > 1 else ""
-            return [self._change_doc(last, aid, decision, note, "undo", batch, made.get(aid, ""))
-                    for aid, decision, note, last in plan]
-
-        try:
-            written = self._write(build)
-        except PendingWriteError as exc:
-            return UndoResult(tuple(exc.events), tuple(conflicts), saved=False, error=self._last_error)
-        return UndoResult(tuple(written), tuple(conflicts))
+        return self._writer.undo_own(events, states=states, uids=uids)
 
     def append_events(self, events: Sequence[DecisionEvent]) -> int:
         """Append events as they are (user, host, at and uid kept), skipping uids the table holds:
@@ -553,85 +489,24 @@ class PostgresStore:
     def rescue(self, *, extra: Sequence[DecisionEvent] = (), timeout: float = 2.0) -> RescueResult | None:
         """Write what is not durable to this user's rescue file for this server, replayed once by the
         next store that reaches it; None if nothing is pending. Never raises for I/O."""
-        got = self._mutex.acquire(timeout=max(0.0, timeout))
-        try:
-            inflight, pending = list(self._inflight), list(self._log.pending)
-            docs = rescue_docs(inflight + pending, extra, user=self.user, host=self.host)
-            if not docs:
-                return None
-            try:
-                make_dirs(self._rescue_path.parent)
-            except OSError:
-                pass  # write_rescue tries the other places
-            result = write_rescue(self._rescue_path, docs, dirs=self.rescue_dirs[1:], timeout=timeout)
-            if result.path is not None and got:
-                moved = {id(d) for d in pending}
-                self._log.pending = [d for d in self._log.pending if id(d) not in moved]
-            return result
-        finally:
-            if got:
-                self._mutex.release()
+        return self._rescuer.rescue(extra, timeout)
 
     def _replay(self, conn: psycopg.Connection[Any]) -> ReplayReport | None:
         """Write this user's rescued events for this server (uid not in the table, not superseded)."""
-        places = rescue_candidates(self._rescue_path, self.rescue_dirs[1:])
-        if not any(os.path.lexists(p) for p, _ in places):
-            return None
-        with locked_rescue_files(self._rescue_path, self.rescue_dirs[1:]) as (files, problems, refused):
-            if not files:
-                if not problems and not refused:
-                    return None
-                aside = tuple(p for p, _ in problems)
-                return ReplayReport(paths=aside, error="; ".join(r for _, r in problems), kept=aside,
-                                    refused=tuple(refused))
-            paths = tuple(f.path for f in files)
-            damaged = sum(f.damaged for f in files)
-            wanted = [doc for found in files for doc in found.docs]
-            counts = {"already": 0, "superseded": 0}
-            try:
-                with conn.transaction():
-                    conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", WRITE_LOCK)
-                    self._catch_up(conn)
-                    docs = self._new_events(conn, wanted, counts)
-                    written = self._insert(conn, docs)
-                self._commit_local(written, settled=False)
-            except psycopg.Error as exc:
-                return ReplayReport(paths=paths, damaged=damaged, error=_reason(exc), kept=paths,
-                                    refused=tuple(refused))
-            kept = []
-            for found in files:
-                try:
-                    renamed = retire(found)
-                except OSError:
-                    renamed = found.path
-                if renamed is not None:
-                    kept.append(renamed)
-            replayed = tuple(to_event(d) for d in self._written(docs))
-            return ReplayReport(replayed=replayed, already=counts["already"], superseded=counts["superseded"],
-                                paths=paths, damaged=damaged, kept=tuple(kept), refused=tuple(refused))
 
-    def _new_events(self, conn: psycopg.Connection[Any], wanted: list[Doc],
-                    counts: dict[str, int]) -> list[Doc]:
-        held = {row[0] for row in conn.execute("SELECT uid FROM triage.events WHERE uid = ANY(%s)",
-                                               ([d["uid"] for d in wanted],))}
-        newest: dict[str, str] = {}
-        out: list[Doc] = []
-        for doc in wanted:
-            if doc["uid"] in held:
-                counts["already"] += 1
-                continue
-            held.add(doc["uid"])
-            aid = doc["article_id"]
-            if aid not in newest:
-                latest = self._log.latest(aid)
-                newest[aid] = at_key(latest.get("at")) if latest is not None else ""
-            at = at_key(doc.get("at"))
-            if newest[aid] and at and at < newest[aid]:
-                counts["superseded"] += 1
-                continue
-            newest[aid] = max(newest[aid], at)
-            out.append({key: doc.get(key) for key in EVENT_KEYS})
-        return out
+        def write(wanted: list[Doc], counts: dict[str, int]) -> list[Doc]:
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", WRITE_LOCK)
+                self._catch_up(conn)
+                held = {row[0] for row in conn.execute("SELECT uid FROM triage.events WHERE uid = ANY(%s)",
+                                                       ([d["uid"] for d in wanted],))}
+                docs = [{key: doc.get(key) for key in EVENT_KEYS}
+                        for doc in pick_new(wanted, held, self._log.latest, counts)]
+                written = self._insert(conn, docs)
+            self._commit_local(written, settled=False)
+            return self._written(docs)
+
+        return self._rescuer.replay(write, failures=(psycopg.Error,), reason=_reason)
 
     def compact(self) -> None:
         """Nothing to fold: the server keeps the rows as they are written."""
