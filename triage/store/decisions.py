@@ -35,12 +35,12 @@ from __future__ import annotations
 import getpass
 import os
 import socket
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
 
-from triage.model import Article, Decision, DecisionEvent
+from triage.model import Decision, DecisionEvent
 from triage.store.compaction import Compactor
 from triage.store.errors import PendingWriteError, StoreError
 from triage.store.events import to_doc, to_event
@@ -48,7 +48,6 @@ from triage.store.query import EventQuery
 from triage.store.replay import Rescuer, pick_new
 from triage.store.rescue import ReplayReport, RescueResult, Waiting, default_rescue_dirs
 from triage.store.sync import EventJournal, reason_of
-from triage.store.undo import UndoResult
 from triage.store.writing import DecisionWriter
 
 __all__ = ["DecisionStore"]
@@ -63,12 +62,12 @@ def _login_name() -> str:
         return str(os.getuid())
 
 
-class DecisionStore:
+class DecisionStore(DecisionWriter):
     """Decision events for articles, kept in one TinyDB file that several processes may share.
 
-    Composed of an EventJournal (the events, the files, the lock, writing), a Compactor, a Rescuer
-    (rescue files and their replay) and a DecisionWriter (the rules of each change, shared with the
-    PostgreSQL store).
+    A DecisionWriter (the rules of each change, shared with the PostgreSQL store) over an EventJournal
+    (the events, the files, the lock, writing), with a Compactor and a Rescuer (rescue files and
+    their replay).
     """
 
     def __init__(
@@ -77,6 +76,7 @@ class DecisionStore:
         background_compaction: bool = True, rescue_dirs: Sequence[str | os.PathLike[str]] | None = None,
         replay: bool = True, read_only: bool = False,
     ) -> None:
+        super().__init__()
         self.path = Path(path).expanduser()
         self.user = user if user is not None else _login_name()
         self.host = host if host is not None else socket.gethostname()
@@ -88,9 +88,6 @@ class DecisionStore:
         journal = self._journal
         self._rescuer = Rescuer(self.path, dirs, mutex=journal.mutex, log=journal.log,
                                 inflight=lambda: journal.inflight, who=lambda: (self.user, self.host))
-        self._writer = DecisionWriter(
-            latest=lambda aid: journal.log.latest(aid), history=lambda aid: journal.log.history(aid),
-            write=journal.write, who=lambda: (self.user, self.host), last_error=lambda: journal.last_error)
         journal.open()
         # None: nothing found (or not looked for: a reader never replays)
         self.replayed: ReplayReport | None = self._replay() if replay and not read_only else None
@@ -131,46 +128,6 @@ class DecisionStore:
         """Journal records between compactions (0: never by itself)."""
         return self._compactor.compact_every
 
-    # ---- public API: changes (the rules: writing.py) ---------------------------------------------
-    def decide(self, article: Article | str, decision: Decision | str | None, note: str = "", *,
-               batch: str = "", title: str = "", source: str = "", url: str = "",
-               uid: str = "", story: str = "") -> DecisionEvent:
-        """Record a decision (None or "clear": clear it) durably; returns the event written.
-
-        `uid`: the event's id when the caller made one (new_uid()) to know the event before it is
-        written, e.g. to rescue it if the write never happens; by default a new one.
-        """
-        return self._writer.decide(article, decision, note, batch=batch, title=title, source=source,
-                                   url=url, uid=uid, story=story)
-
-    def decide_many(self, articles: Sequence[Article | str], decision: Decision | str | None,
-                    note: str = "", *, uids: Sequence[str] | None = None,
-                    stories: Sequence[str] | None = None) -> list[DecisionEvent]:
-        """The same decision for several articles: one batch id, one durable write (`uids`: as in decide)."""
-        return self._writer.decide_many(articles, decision, note, uids=uids, stories=stories)
-
-    def undo(self, article_ids: str | Sequence[str]) -> list[DecisionEvent]:
-        """Return each article to the state before its latest change (see module docstring)."""
-        return self._writer.undo(article_ids)
-
-    def set_note(self, article_id: str, note: str, *, uid: str = "") -> DecisionEvent:
-        """Replace the note of an article (also with ""), keeping its decision (`uid`: as in decide)."""
-        return self._writer.set_note(article_id, note, uid=uid)
-
-    def undo_own(self, events: Sequence[DecisionEvent], *,
-                 states: Mapping[str, tuple[Decision | str | None, str]] | None = None,
-                 uids: Mapping[str, str] | None = None) -> UndoResult:
-        """Take back events this store instance wrote (a decision, a note, a batch), never anyone else's.
-
-        Atomic: under the file lock, after reading what other processes wrote, each article goes back
-        to the state just before its event (or to ``states[article_id]`` = (decision, note) when
-        given) only while no other writer changed it since; those are returned as conflicts and left
-        alone. One "undo" event per article, all in one durable write (several: one batch id). Never
-        raises for I/O: when the write cannot be made durable the events are kept pending (shown,
-        retried) and ``saved`` is False. `uids`: article id -> the id of its undo event (as in decide).
-        """
-        return self._writer.undo_own(events, states=states, uids=uids)
-
     def append_events(self, events: Sequence[DecisionEvent]) -> int:
         """Append events as they are (user, host, at and uid kept), skipping uids the file holds: a
         desk's history moved in (`triage store copy`). How many were added; PendingWriteError as decide."""
@@ -203,6 +160,16 @@ class DecisionStore:
                 return replayed
 
         return self._rescuer.replay(write, failures=(OSError, StoreError), reason=reason_of)
+
+    # ---- the writer's primitives (writing.py) -----------------------------------------------------
+    def _latest(self, article_id: str) -> Doc | None:
+        return self._journal.log.latest(article_id)
+
+    def _history(self, article_id: str) -> list[Doc]:
+        return self._journal.log.history(article_id)
+
+    def _write(self, build: Callable[[], list[Doc]]) -> list[DecisionEvent]:
+        return self._journal.write(build)
 
     # ---- public API: reading ---------------------------------------------------------------------
     def current(self, article_id: str) -> DecisionEvent | None:

@@ -1,9 +1,10 @@
 """DecisionWriter: the rules of every change to the decision record, written once for both backends.
 
-A backend gives three primitives: the latest event of an article and its history (both read under
-the backend's write lock, after taking in what others wrote) and ``write(build)``, which runs
-``build`` under that lock and makes the events it returns durable (or keeps them pending and raises
-PendingWriteError). Everything else is here: which events a decide, a batch, an undo, a note or an
+Each store is a DecisionWriter (as tinydb's storages are a Storage) and gives three primitives: the
+latest event of an article and its history (both read under the backend's write lock, after taking
+in what others wrote) and ``_write(build)``, which runs ``build`` under that lock and makes the
+events it returns durable (or keeps them pending and raises PendingWriteError); with ``user``,
+``host`` and ``last_error``. Everything else is here: which events a decide, a batch, an undo, a note or an
 undo of this session's own changes makes (build.py builds each one), their batch ids, and the record
 of which events this instance wrote (undo.py's SessionUndo).
 """
@@ -11,6 +12,7 @@ of which events this instance wrote (undo.py's SessionUndo).
 from __future__ import annotations
 
 import secrets
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -27,39 +29,56 @@ Doc = dict[str, Any]
 Build = Callable[[], list[Doc]]
 
 
-class DecisionWriter:
+class DecisionWriter(ABC):
     """Builds the events of each change from fresh state and hands them to the backend's durable write."""
 
-    def __init__(self, *, latest: Callable[[str], Doc | None], history: Callable[[str], list[Doc]],
-                 write: Callable[[Build], list[DecisionEvent]], who: Callable[[], tuple[str, str]],
-                 last_error: Callable[[], str]) -> None:
-        self._latest = latest
-        self._history = history
-        self._write = write
-        self._who = who  # (user, host) as the backend knows them now (a server names its role on connecting)
-        self._last_error = last_error
-        self._undo = SessionUndo()
+    user: str  # who the events name (a server names its role on connecting)
+    host: str
+
+    def __init__(self) -> None:
+        self._session_undo = SessionUndo()
+
+    @property
+    @abstractmethod
+    def last_error(self) -> str:
+        """The reason of the latest failed write ("" after one that worked)."""
+
+    @abstractmethod
+    def _latest(self, article_id: str) -> Doc | None:
+        """The article's latest event, pending ones included (called under the write lock)."""
+
+    @abstractmethod
+    def _history(self, article_id: str) -> list[Doc]:
+        """The article's events oldest first, pending ones last (called under the write lock)."""
+
+    @abstractmethod
+    def _write(self, build: Build) -> list[DecisionEvent]:
+        """Run `build` under the write lock after taking in others' events; its events made durable,
+        or kept pending with PendingWriteError."""
 
     def _change_doc(self, latest: Doc | None, article_id: str, decision: str | None, note: str, action: str,
                     batch: str, uid: str = "") -> Doc:
-        user, host = self._who()
-        doc = change_doc(latest, article_id, decision, note, action, batch, user=user, host=host, uid=uid)
-        self._undo.remember(doc["uid"])
+        doc = change_doc(latest, article_id, decision, note, action, batch, user=self.user, host=self.host,
+                         uid=uid)
+        self._session_undo.remember(doc["uid"])
         return doc
 
     def _decide_doc(self, article: Article | str, value: str | None, note: str, batch: str, title: str,
                     source: str, url: str, uid: str, story: str) -> Doc:
         article_id = article.id if isinstance(article, Article) else str(article)
-        user, host = self._who()
         doc = decide_doc(self._latest(article_id), article, value, note, batch, title, source, url,
-                         user=user, host=host, uid=uid, story=story)
-        self._undo.remember(doc["uid"])
+                         user=self.user, host=self.host, uid=uid, story=story)
+        self._session_undo.remember(doc["uid"])
         return doc
 
     def decide(self, article: Article | str, decision: Decision | str | None, note: str = "", *,
                batch: str = "", title: str = "", source: str = "", url: str = "", uid: str = "",
                story: str = "") -> DecisionEvent:
-        """One decision (None or "clear": clear it); the event written."""
+        """Record a decision (None or "clear": clear it) durably; returns the event written.
+
+        `uid`: the event's id when the caller made one (new_uid()) to know the event before it is
+        written, e.g. to rescue it if the write never happens; by default a new one.
+        """
         value = decision_value(decision)
         return self._write(
             lambda: [self._decide_doc(article, value, note, batch, title, source, url, uid, story)])[0]
@@ -67,7 +86,7 @@ class DecisionWriter:
     def decide_many(self, articles: Sequence[Article | str], decision: Decision | str | None,
                     note: str = "", *, uids: Sequence[str] | None = None,
                     stories: Sequence[str] | None = None) -> list[DecisionEvent]:
-        """The same decision for several articles: one batch id, one durable write."""
+        """The same decision for several articles: one batch id, one durable write (`uids`: as in decide)."""
         value = decision_value(decision)
         batch = secrets.token_hex(6)
         given = list(uids) if uids is not None else [""] * len(articles)
@@ -78,7 +97,11 @@ class DecisionWriter:
                                     for a, u, r in zip(articles, given, rows, strict=True)])
 
     def undo(self, article_ids: str | Sequence[str]) -> list[DecisionEvent]:
-        """Each article back to the state before its latest change, whoever made it (undo_target)."""
+        """Return each article to the state before its latest change, whoever made it.
+
+        An article's history is a stack of states (decision, note): every decide, clear or note event
+        pushes one, every undo event pops one (events.undo_target). An article with nothing left to
+        undo gets no event."""
         ids = [article_ids] if isinstance(article_ids, str) else list(article_ids)
         batch = secrets.token_hex(6) if len(ids) > 1 else ""
 
@@ -95,7 +118,7 @@ class DecisionWriter:
         return self._write(build)
 
     def set_note(self, article_id: str, note: str, *, uid: str = "") -> DecisionEvent:
-        """The note of an article replaced (also with ""), its decision kept."""
+        """Replace the note of an article (also with ""), keeping its decision (`uid`: as in decide)."""
 
         def build() -> list[Doc]:
             latest = self._latest(article_id)
@@ -107,14 +130,22 @@ class DecisionWriter:
     def undo_own(self, events: Sequence[DecisionEvent], *,
                  states: Mapping[str, tuple[Decision | str | None, str]] | None = None,
                  uids: Mapping[str, str] | None = None) -> UndoResult:
-        """This instance's own events taken back, never anyone else's (undo.py); never raises for I/O."""
+        """Take back events this store instance wrote (a decision, a note, a batch), never anyone else's.
+
+        Atomic: under the write lock, after reading what others wrote, each article goes back to the
+        state just before its event (or to ``states[article_id]`` = (decision, note) when given) only
+        while no other writer changed it since; those are returned as conflicts and left alone. One
+        "undo" event per article, all in one durable write (several: one batch id). Never raises for
+        I/O: when the write cannot be made durable the events are kept pending (shown, retried) and
+        ``saved`` is False. `uids`: article id -> the id of its undo event (as in decide).
+        """
         wanted = list(events)
         made = dict(uids or {})
         given = {k: (decision_value(d), n) for k, (d, n) in states.items()} if states is not None else None
         conflicts: list[UndoConflict] = []
 
         def build() -> list[Doc]:
-            plan, found = self._undo.plan(wanted, self._history, given)
+            plan, found = self._session_undo.plan(wanted, self._history, given)
             conflicts[:] = found
             batch = secrets.token_hex(6) if len(plan) > 1 else ""
             return [self._change_doc(last, aid, decision, note, "undo", batch, made.get(aid, ""))
@@ -123,5 +154,5 @@ class DecisionWriter:
         try:
             written = self._write(build)
         except PendingWriteError as exc:
-            return UndoResult(tuple(exc.events), tuple(conflicts), saved=False, error=self._last_error())
+            return UndoResult(tuple(exc.events), tuple(conflicts), saved=False, error=self.last_error)
         return UndoResult(tuple(written), tuple(conflicts))

@@ -27,7 +27,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
@@ -37,7 +37,7 @@ from psycopg import errors as pg_errors
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from triage.infra.sanitize import sanitize_line
-from triage.model import Article, Decision, DecisionEvent
+from triage.model import Decision, DecisionEvent
 from triage.store.errors import NewerSchemaError, PendingWriteError, StoreError
 from triage.store.events import (
     EVENT_KEYS,
@@ -56,7 +56,6 @@ from triage.store.rescue import (
     Waiting,
     default_rescue_dirs,
 )
-from triage.store.undo import UndoResult
 from triage.store.writing import DecisionWriter
 
 __all__ = ["PostgresStore"]
@@ -99,12 +98,13 @@ def row_doc(row: Sequence[Any]) -> tuple[int, Doc] | None:
     return (row[0], doc) if doc is not None and doc["uid"] else None
 
 
-class PostgresStore:
+class PostgresStore(DecisionWriter):
     """Decision events in a PostgreSQL database shared by a newsroom (see module docstring)."""
 
     def __init__(self, url: str, *, host: str | None = None,
                  rescue_dirs: Sequence[str | os.PathLike[str]] | None = None, replay: bool = True,
                  connect_timeout: float = 3.0, read_only: bool = False) -> None:
+        super().__init__()
         check_url(url)
         self.name = display_name(url)
         try:
@@ -137,8 +137,6 @@ class PostgresStore:
         self._rescuer = Rescuer(self._rescue_path, self.rescue_dirs[1:], mutex=self._mutex, log=self._log,
                                 inflight=lambda: self._inflight, who=lambda: (self.user, self.host),
                                 make_parent=True)
-        self._writer = DecisionWriter(latest=self._log.latest, history=self._log.history, write=self._write,
-                                      who=lambda: (self.user, self.host), last_error=lambda: self._last_error)
         with self._mutex:
             try:
                 self._connect()
@@ -346,34 +344,6 @@ class PostgresStore:
                 self._failed(exc)
             return len(self._log.pending)
 
-    # ---- public API: changes (the rules: writing.py) ---------------------------------------------
-    def decide(self, article: Article | str, decision: Decision | str | None, note: str = "", *,
-               batch: str = "", title: str = "", source: str = "", url: str = "",
-               uid: str = "", story: str = "") -> DecisionEvent:
-        """Record a decision (None or "clear": clear it) durably; returns the event written."""
-        return self._writer.decide(article, decision, note, batch=batch, title=title, source=source,
-                                   url=url, uid=uid, story=story)
-
-    def decide_many(self, articles: Sequence[Article | str], decision: Decision | str | None,
-                    note: str = "", *, uids: Sequence[str] | None = None,
-                    stories: Sequence[str] | None = None) -> list[DecisionEvent]:
-        """The same decision for several articles: one batch id, one transaction."""
-        return self._writer.decide_many(articles, decision, note, uids=uids, stories=stories)
-
-    def undo(self, article_ids: str | Sequence[str]) -> list[DecisionEvent]:
-        """Return each article to the state before its latest change, whoever made it."""
-        return self._writer.undo(article_ids)
-
-    def set_note(self, article_id: str, note: str, *, uid: str = "") -> DecisionEvent:
-        """Replace the note of an article (also with ""), keeping its decision."""
-        return self._writer.set_note(article_id, note, uid=uid)
-
-    def undo_own(self, events: Sequence[DecisionEvent], *,
-                 states: Mapping[str, tuple[Decision | str | None, str]] | None = None,
-                 uids: Mapping[str, str] | None = None) -> UndoResult:
-        """Take back events this store instance wrote, never anyone else's; atomic under the lock."""
-        return self._writer.undo_own(events, states=states, uids=uids)
-
     def append_events(self, events: Sequence[DecisionEvent]) -> int:
         """Append events as they are (user, host, at and uid kept), skipping uids the table holds:
         moving a desk's history in (`triage store copy`). Only the schema's owner may write other
@@ -403,6 +373,13 @@ class PostgresStore:
                 self._failed(exc)
                 raise StoreError(f"{self.name}: the events could not be written ({_reason(exc)}).") from None
             return added
+
+    # ---- the writer's primitives (writing.py; _write above) ---------------------------------------
+    def _latest(self, article_id: str) -> Doc | None:
+        return self._log.latest(article_id)
+
+    def _history(self, article_id: str) -> list[Doc]:
+        return self._log.history(article_id)
 
     # ---- public API: reading ---------------------------------------------------------------------
     def current(self, article_id: str) -> DecisionEvent | None:
