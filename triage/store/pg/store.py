@@ -41,12 +41,11 @@ from triage.model import Decision, DecisionEvent
 from triage.store.errors import NewerSchemaError, PendingWriteError, StoreError
 from triage.store.events import (
     EVENT_KEYS,
-    normalise_doc,
     to_doc,
     to_event,
 )
-from triage.store.log import EventLog
 from triage.store.pg.conninfo import UrlError, check_url, display_name, rescue_key
+from triage.store.pg.mirror import SELECT, ServerMirror, row_doc
 from triage.store.pg.schema import SchemaMissingError, check_schema
 from triage.store.query import EventQuery
 from triage.store.replay import Rescuer, pick_new
@@ -67,10 +66,6 @@ CHANNEL = "triage_events"
 WRITE_LOCK = (0x7472, 1)  # pg_advisory_xact_lock keys every writer of triage.events takes
 _COLUMNS = ("uid", "article_id", "decision", "note", "host", "at", "title", "source", "url", "action",
             "batch", "version", "urgency", "slugline", "wire_version", "story")
-_SELECT = ("SELECT id, uid, article_id, decision, note, username, host, at, title, source, url, action, "
-           "batch, version, urgency, slugline, wire_version, story FROM triage.events")
-_ROW_KEYS = ("uid", "article_id", "decision", "note", "user", "host", "at", "title", "source", "url",
-             "action", "batch", "version", "urgency", "slugline", "wire_version", "story")
 _SAFETY_SECONDS = 5.0  # refresh() asks the server for new rows at least this often
 _RECONNECT_SECONDS = 0.5  # refresh() tries a lost server no more often than this
 STATEMENT_TIMEOUT = "5s"  # a write waits no longer (unless the URL's options set statement_timeout)
@@ -88,14 +83,6 @@ def _reason(exc: BaseException) -> str:
 
 def _busy(exc: BaseException) -> bool:
     return isinstance(exc, (pg_errors.QueryCanceled, pg_errors.LockNotAvailable))
-
-
-def row_doc(row: Sequence[Any]) -> tuple[int, Doc] | None:
-    """A row of triage.events as (id, event document), each field's type checked; None if not usable."""
-    if len(row) != len(_ROW_KEYS) + 1 or type(row[0]) is not int:
-        return None
-    doc = normalise_doc(dict(zip(_ROW_KEYS, row[1:], strict=True)))
-    return (row[0], doc) if doc is not None and doc["uid"] else None
 
 
 class PostgresStore(DecisionWriter):
@@ -120,7 +107,8 @@ class PostgresStore(DecisionWriter):
         self.rescue_dirs = [Path(d) for d in dirs]
         self._rescue_path = self.rescue_dirs[0] / rescue_key(url)
         self._mutex = threading.RLock()
-        self._log = EventLog()
+        self._log = ServerMirror(self._fetch)
+        self._recent: dict[str, Doc] = {}  # the rows the last write inserted, by uid
         self._conn: psycopg.Connection[Any] | None = None
         self._listen: psycopg.Connection[Any] | None = None
         self._last_error = ""
@@ -221,9 +209,28 @@ class PostgresStore(DecisionWriter):
         return conn
 
     def _catch_up(self, conn: psycopg.Connection[Any]) -> bool:
-        """Take in the rows written since the newest one held; True if any came from others."""
-        rows = conn.execute(_SELECT + " WHERE id > %s ORDER BY id", (self._log.max_id,)).fetchall()
+        """Take in the rows written since the newest one held; True if any came from others. The first
+        time only the newest id is read: older rows are read when asked for (mirror.py)."""
+        if not self._log.started:
+            row = conn.execute("SELECT coalesce(max(id), 0) FROM triage.events").fetchone()
+            self._log.start(int(row[0]) if row else 0)
+            return False
+        rows = conn.execute(SELECT + " WHERE id > %s ORDER BY id", (self._log.max_id,)).fetchall()
         return self._take(rows, own=set())
+
+    def _fetch(self, query: str, params: Sequence[Any]) -> list[Sequence[Any]] | None:
+        """The mirror's reads, on the working connection (in a write, inside its transaction); None when
+        there is none (a read never waits to connect) or it fails."""
+        conn = self._conn
+        if conn is None or conn.closed or conn.broken:
+            return None
+        try:
+            return conn.execute(query, params).fetchall()
+        except psycopg.Error as exc:
+            if conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+                raise  # inside a write: the write fails and keeps its events pending
+            self._failed(exc)
+            return None
 
     def _take(self, rows: Iterable[Sequence[Any]], own: set[str]) -> bool:
         others = False
@@ -271,6 +278,7 @@ class PostgresStore(DecisionWriter):
     def _commit_local(self, written: list[tuple[int, Doc]], *, settled: bool = True) -> None:
         """After a commit: the rows just written into the mirror; with `settled` nothing is pending any
         more (each pending event was inserted, or found already there by its uid)."""
+        self._recent = {doc["uid"]: doc for _, doc in written}
         for row_id, doc in written:
             if row_id > self._log.max_id:
                 self._log.add(row_id, doc)
@@ -328,8 +336,8 @@ class PostgresStore(DecisionWriter):
         """The mirror's copies of `docs` (the server named their user), in the order given."""
         out = []
         for doc in docs:
-            hist = self._log.history(doc["article_id"])
-            out.append(next((d for d in reversed(hist) if d["uid"] == doc["uid"]), doc))
+            latest = self._recent.get(doc["uid"]) or self._log.latest(doc["article_id"])
+            out.append(latest if latest is not None and latest["uid"] == doc["uid"] else doc)
         return out
 
     def retry_pending(self) -> int:
@@ -391,10 +399,9 @@ class PostgresStore(DecisionWriter):
     def current_many(self, ids: Iterable[str] | None = None) -> dict[str, DecisionEvent]:
         """Latest event per article, for the given ids (those with events) or for every article."""
         with self._mutex:
-            latest = self._log.latest_all()
             if ids is None:
-                return {aid: to_event(doc) for aid, (_, doc) in latest.items()}
-            return {aid: to_event(latest[aid][1]) for aid in ids if aid in latest}
+                return {aid: to_event(doc) for aid, (_, doc) in self._log.latest_all().items()}
+            return {aid: to_event(doc) for aid, doc in self._log.latest_many(ids).items()}
 
     def history(self, article_id: str) -> list[DecisionEvent]:
         """Every event of an article, oldest first (pending ones last)."""
@@ -412,7 +419,7 @@ class PostgresStore(DecisionWriter):
         keep = where.doc_test()
         with self._mutex:
             if where.history:
-                docs = [d for d in self._log.docs if keep(d)] + [d for d in self._log.pending if keep(d)]
+                docs = [d for d in self._log.every_event() if keep(d)]
             else:
                 chosen = sorted((p, d) for p, d in self._log.latest_all().values() if keep(d))
                 docs = [d for _, d in chosen]

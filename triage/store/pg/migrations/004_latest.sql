@@ -1,0 +1,28 @@
+-- 004: each article's latest event, kept beside the history so that a store opens and reads the current
+-- decisions without reading every event (a desk's history grows to millions of rows). A row trigger
+-- keeps it as events are inserted; it runs as the schema's owner, so the desk may read it but never
+-- write it by hand.
+
+CREATE TABLE triage.latest (
+    article_id text PRIMARY KEY,
+    id         bigint NOT NULL
+);
+
+INSERT INTO triage.latest (article_id, id)
+    SELECT article_id, max(id) FROM triage.events GROUP BY article_id;
+
+CREATE FUNCTION triage.keep_latest() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    INSERT INTO triage.latest AS l (article_id, id) VALUES (NEW.article_id, NEW.id)
+        ON CONFLICT (article_id) DO UPDATE SET id = EXCLUDED.id WHERE l.id < EXCLUDED.id;
+    RETURN NULL;
+END
+$$;
+
+REVOKE ALL ON FUNCTION triage.keep_latest() FROM PUBLIC;
+
+CREATE TRIGGER events_latest AFTER INSERT ON triage.events
+    FOR EACH ROW EXECUTE FUNCTION triage.keep_latest();
+
+GRANT SELECT ON triage.latest TO triage_desk;
