@@ -5,7 +5,9 @@ With --db postgresql://... (or --start-server: a throwaway local cluster, as the
 measures the two backends in the same run instead: a durable decide on the TinyDB file and on
 PostgreSQL (median, p99), then a desk of simulated editors (50 by default, each deciding once every
 2 s and polling refresh() as an open TUI does): p99 decide and the slowest fan-out, the time until
-every other editor's refresh() has taken a decision in.
+every other editor's refresh() has taken a decision in. With --history N (and --start-server, or a
+--db URL whose role owns the schema) it fills N events by COPY instead and times opening that
+history: open, the current decisions of 10,000 articles, every article's, the count, one history.
 Each size starts from the same seeded TinyDB file (events over 60 days, 10,000 articles at most).
 Measured per storage: open + current decisions of 10,000 articles, decide (durable: fdatasync; the
 store compacts every 1000 events in a thread meanwhile), a filtered query. Plain TinyDB inserts are
@@ -369,6 +371,71 @@ def backends(url: str, decides: int, editors: int, seconds: float) -> int:
     return 0
 
 
+def fill_history(owner_url: str, events: int, articles: int, rng: random.Random) -> float:
+    """`events` decision events over `articles` articles in the last 60 days, by COPY; seconds taken."""
+    import psycopg
+
+    now = datetime.now(UTC)
+    step = timedelta(days=60) / events
+    start = now - timedelta(days=60)
+    t = time.perf_counter()
+    with psycopg.connect(owner_url, autocommit=True) as conn, conn.cursor().copy(
+            "COPY triage.events (uid, article_id, decision, note, username, host, at, title, source, url, "
+            "action) FROM STDIN") as copy:
+        for n in range(events):
+            a = rng.randrange(articles)
+            decision = rng.choice(DECISIONS)
+            copy.write_row((f"bench-{n}", f"{a:012x}", decision, "call the desk back" if n % 7 == 0 else "",
+                            rng.choice(USERS), "newsroom-1",
+                            (start + step * n).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                            f"Headline {a}: officials respond to the storm damage in region {a % 97}",
+                            SOURCES[a % len(SOURCES)], f"https://news.example/{a}",
+                            "decide" if decision else "clear"))
+    with psycopg.connect(owner_url, autocommit=True) as conn:
+        conn.execute("ANALYZE triage.events")
+        conn.execute("ANALYZE triage.latest")
+    return time.perf_counter() - t
+
+
+def history_open(owner_url: str, url: str, events: int, articles: int, rng: random.Random,
+                 runs: int = 5) -> int:
+    """Opening a long history on PostgreSQL (see the module docstring); the medians of `runs` runs."""
+    from triage.store.open import open_store
+
+    print(f"filling {events:,} events over {articles:,} articles by COPY ...", flush=True)
+    print(f"  filled in {fill_history(owner_url, events, articles, rng):.1f} s")
+    wanted = [f"{a:012x}" for a in rng.sample(range(articles), 10_000)]
+    times: dict[str, list[float]] = {"open": [], "cur10k": [], "all": [], "len": [], "history": [],
+                                     "decide": []}
+    with tempfile.TemporaryDirectory(prefix="store-bench-") as tmp:
+        for run in range(runs):
+            t0 = time.perf_counter()
+            store = open_store(url, rescue_dirs=[Path(tmp)])
+            t1 = time.perf_counter()
+            current = store.current_many(wanted)
+            t2 = time.perf_counter()
+            count = len(store)
+            t3 = time.perf_counter()
+            store.history(wanted[run])
+            t4 = time.perf_counter()
+            store.decide(wanted[-1 - run], "flag", "bench")
+            t5 = time.perf_counter()
+            every = store.current_many()
+            t6 = time.perf_counter()
+            store.close()
+            for key, took in (("open", t1 - t0), ("cur10k", t2 - t1), ("len", t3 - t2), ("history", t4 - t3),
+                              ("decide", t5 - t4), ("all", t6 - t5)):
+                times[key].append(took)
+    med = {key: statistics.median(values) for key, values in times.items()}
+    print(f"opening {count:,} events ({len(every):,} articles; {len(current):,} of the 10,000 asked have "
+          f"a decision), median of {runs}:")
+    print(f"  open {ms(med['open']):.0f} ms; current of 10,000 articles {ms(med['cur10k']):.0f} ms; "
+          f"first paint's store part {ms(med['open'] + med['cur10k']):.0f} ms")
+    print(f"  count {ms(med['len']):.0f} ms; one history {ms(med['history']):.1f} ms; first decide "
+          f"{ms(med['decide']):.1f} ms; every article's current ({len(every):,}) {ms(med['all']):.0f} ms")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="", help="a postgresql:// URL: compare the two backends")
@@ -380,6 +447,9 @@ def main() -> int:
     parser.add_argument("--decides", type=int, default=2000, help="durable decides timed per size (store)")
     parser.add_argument("--kills", type=int, default=200, help="kill -9 rounds (0: skip)")
     parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument("--history", type=int, default=0,
+                        help="with --start-server or --db: fill this many events and time opening them")
+    parser.add_argument("--articles", type=int, default=200_000, help="articles the --history events are over")
     args = parser.parse_args()
     if args.start_server:
         from tests.store.conftest import PgServer, pg_bindir
@@ -392,13 +462,19 @@ def main() -> int:
         server.init()
         server.template()
         try:
-            return backends(server.url(server.new_db(), server.role("bench")), args.decides, args.editors,
-                            args.seconds)
+            dbname = server.new_db()
+            url = server.url(dbname, server.role("bench"))
+            if args.history:
+                return history_open(server.url(dbname, server.superuser), url, args.history, args.articles,
+                                    random.Random(args.seed))
+            return backends(url, args.decides, args.editors, args.seconds)
         finally:
             server.stop("fast")
             import shutil
 
             shutil.rmtree(server.root, ignore_errors=True)
+    if args.db and args.history:
+        return history_open(args.db, args.db, args.history, args.articles, random.Random(args.seed))
     if args.db:
         return backends(args.db, args.decides, args.editors, args.seconds)
     rng = random.Random(args.seed)

@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from triage.store.events import normalise_doc
+from triage.model import Decision
+from triage.store.events import ACTIONS, normalise_doc
 
 __all__ = ["ROW_KEYS", "SELECT", "Fetch", "ServerMirror", "row_doc"]
 
@@ -30,15 +31,26 @@ ROW_KEYS = ("uid", "article_id", "decision", "note", "user", "host", "at", "titl
 _LATEST_OF = ("SELECT e.id, e.uid, e.article_id, e.decision, e.note, e.username, e.host, e.at, e.title, "
               "e.source, e.url, e.action, e.batch, e.version, e.urgency, e.slugline, e.wire_version, e.story "
               "FROM triage.latest l JOIN triage.events e ON e.id = l.id")
+_TEXT_AT = tuple(i + 1 for i, key in enumerate(ROW_KEYS) if key not in ("decision", "urgency"))
+_DECIDED = frozenset({None, *(d.value for d in Decision)})
 _CHUNK = 10_000  # article ids per query
 
 
 def row_doc(row: Row) -> tuple[int, Doc] | None:
-    """A row of triage.events as (id, event document), each field's type checked; None if not usable."""
+    """A row of triage.events as (id, event document), each field's type checked; None if not usable.
+
+    The table's constraints give every field its type, so a row is usually taken as it is (checked, not
+    rebuilt: a history read at once is hundreds of thousands of rows); any other is normalised."""
     if len(row) != len(ROW_KEYS) + 1 or type(row[0]) is not int:
         return None
-    doc = normalise_doc(dict(zip(ROW_KEYS, row[1:], strict=True)))
-    return (row[0], doc) if doc is not None and doc["uid"] else None
+    doc = dict(zip(ROW_KEYS, row[1:], strict=True))
+    urgency = doc["urgency"]
+    fits = urgency is None or (type(urgency) is int and 0 <= urgency <= 9)
+    if (fits and all(type(row[i]) is str for i in _TEXT_AT) and row[1] and row[2]
+            and doc["decision"] in _DECIDED and doc["action"] in ACTIONS):
+        return row[0], doc
+    fixed = normalise_doc(doc)
+    return (row[0], fixed) if fixed is not None and fixed["uid"] else None
 
 
 class ServerMirror:

@@ -60,6 +60,7 @@ from triage.store.writing import DecisionWriter
 __all__ = ["PostgresStore"]
 
 log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())  # the log file (infra.log) or nowhere: never logging's stderr fallback
 
 Doc = dict[str, Any]
 CHANNEL = "triage_events"
@@ -78,6 +79,14 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, pg_errors.QueryCanceled):
         return "the server cancelled the write (statement timeout)"
     first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if isinstance(exc, psycopg.OperationalError) and " failed: " in first:
+        # libpq: 'connection failed: connection to server at "h", port p failed: <why>': the why is what helps
+        why = first.rpartition(" failed: ")[2].removeprefix("FATAL:").strip()
+        if "certificate verify failed" in why:
+            why = f"its TLS certificate is not signed by a CA that sslrootcert trusts ({why})"
+        elif "does not match host name" in why:
+            why = f"its TLS certificate names another host ({why})"
+        first = f"cannot connect to the server: {why}"
     return sanitize_line(first)[:300] or type(exc).__name__
 
 
