@@ -16,6 +16,7 @@ probability 1 - (1 - 0.6^3)^20 = 0.99 (0.93 at 0.5); unrelated stories (J < 0.1)
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import re
@@ -317,9 +318,6 @@ class DuplicateIndex:
                 into[tk] = np.frombuffer(blob, dtype=np.uint32)
 
     def close(self) -> None:
-        """Close the connection."""
-        with self._lock:
-            try:
-                self.conn.close()
-            except sqlite3.Error:
-                pass
+        """Close the connection (one already broken is simply let go)."""
+        with self._lock, contextlib.suppress(sqlite3.Error):
+            self.conn.close()

@@ -8,6 +8,7 @@ indexes nothing and a new story costs one insert. Any SQLite failure makes it an
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import logging
@@ -166,9 +167,6 @@ class SearchIndex:
                 return set()
 
     def close(self) -> None:
-        """Close the connection."""
-        with self._lock:
-            try:
-                self.conn.close()
-            except sqlite3.Error:
-                pass
+        """Close the connection (one already broken is simply let go)."""
+        with self._lock, contextlib.suppress(sqlite3.Error):
+            self.conn.close()

@@ -16,7 +16,15 @@ from triage.sources.readers.newsmlg2 import strip_version
 from triage.sources.readers.nitf import nitf_story
 from triage.sources.readers.versions import advisory
 from triage.sources.readers.wiredoc import WireXmlReader
-from triage.sources.readers.wirexml import attr, child, children, descendants, el_text, paragraphs
+from triage.sources.readers.wirexml import (
+    attr,
+    child,
+    children,
+    descendants,
+    el_text,
+    paragraphs,
+    read_each,
+)
 
 __all__ = ["READER", "read_newsml1"]
 
@@ -148,14 +156,7 @@ def read_newsml1(root, path: Path, source: str, problems: list[Problem]) -> list
     items = list(descendants(root, "NewsItem"))
     if not items:
         raise Rejected("is a NewsML 1 document with no NewsItem", ProblemKind.NOT_A_STORY)
-    articles: list[Article] = []
-    for n, item in enumerate(items, start=1):
-        got = _item(item, envelope, path, source)
-        if isinstance(got, str):
-            problems.append(Problem(str(path), f"news item {n}: {got}" if len(items) > 1 else got))
-        else:
-            articles.append(got)
-    return articles
+    return read_each(items, lambda item: _item(item, envelope, path, source), path, "news item", problems)
 
 
 READER = WireXmlReader("newsml1", read_newsml1)

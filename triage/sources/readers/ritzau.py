@@ -18,7 +18,7 @@ from triage.model import Article, Problem, ProblemKind
 from triage.sources.base import Rejected, WireFields, make_article
 from triage.sources.readers.html import html_to_text
 from triage.sources.readers.wiredoc import WireXmlReader
-from triage.sources.readers.wirexml import Kids, descendants, el_text
+from triage.sources.readers.wirexml import Kids, descendants, el_text, read_each
 
 __all__ = ["READER", "RITZAU_ROOTS", "read_ritzau"]
 
@@ -90,14 +90,7 @@ def read_ritzau(root, path: Path, source: str, problems: list[Problem]) -> list[
             raise Rejected(f"is a Ritzau response reporting an error ({error[:100]})")
     if not items:
         raise Rejected("is a Ritzau news response with no stories", ProblemKind.NOT_A_STORY)
-    articles: list[Article] = []
-    for n, item in enumerate(items, start=1):
-        got = _story(item, path, source)
-        if isinstance(got, str):
-            problems.append(Problem(str(path), f"story {n}: {got}" if len(items) > 1 else got))
-        else:
-            articles.append(got)
-    return articles
+    return read_each(items, lambda item: _story(item, path, source), path, "story", problems)
 
 
 READER = WireXmlReader("ritzau", read_ritzau)

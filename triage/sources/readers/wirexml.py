@@ -9,9 +9,12 @@ but is UTF-8 reads right) and handed to lxml as UTF-8, overriding the declaratio
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
 
+from triage.model import Article, Problem
 from triage.sources.base import Rejected, controls_restored, controls_to_stand_ins
 
 __all__ = [
@@ -26,6 +29,7 @@ __all__ = [
     "local",
     "paragraphs",
     "parse_wire_xml",
+    "read_each",
     "restored",
     "root_name",
 ]
@@ -189,6 +193,20 @@ class Kids:
     def all(self, name: str) -> list:
         """Every child with this name."""
         return self.by.get(name, [])
+
+
+def read_each(items: Sequence[Any], read: Callable[[Any], Article | str], path: Path, noun: str,
+              problems: list[Problem]) -> list[Article]:
+    """The articles of a document's items; an item that is none (`read` says why) is a problem of the
+    file, named "<noun> <n>" when the document holds several."""
+    articles: list[Article] = []
+    for n, item in enumerate(items, start=1):
+        got = read(item)
+        if isinstance(got, str):
+            problems.append(Problem(str(path), f"{noun} {n}: {got}" if len(items) > 1 else got))
+        else:
+            articles.append(got)
+    return articles
 
 
 def restored(text: str) -> str:
