@@ -66,6 +66,7 @@ class ServerMirror:
         self._hist: dict[str, list[tuple[int, Doc]]] = {}
         self._all = False  # every article's latest event is held
         self._count: int | None = None  # committed rows up to max_id (counted when first asked)
+        self._top = 0  # the highest id held (a row read may be newer than max_id)
 
     def start(self, newest: int) -> None:
         """Begin at the server's newest id: what came before is read when asked for."""
@@ -78,6 +79,7 @@ class ServerMirror:
         held = self._latest.get(aid)
         if held is None or held[0] < row_id:
             self._latest[aid] = (row_id, doc)
+            self._top = max(self._top, row_id)
         self._absent.discard(aid)
         hist = self._hist.get(aid)
         if hist is not None and (not hist or hist[-1][0] < row_id):
@@ -94,6 +96,7 @@ class ServerMirror:
                 held = self._latest.get(found[1]["article_id"])
                 if held is None or held[0] < found[0]:
                     self._latest[found[1]["article_id"]] = found
+                    self._top = max(self._top, found[0])
 
     def _load(self, ids: Iterable[str]) -> None:
         """Read the latest events of the articles not known yet (one query per chunk of ids)."""
@@ -137,7 +140,7 @@ class ServerMirror:
                 self._all = True
                 self._absent.clear()
         latest = dict(self._latest)
-        base = max(self.max_id, max((p for p, _ in latest.values()), default=0)) + 1
+        base = max(self.max_id, self._top) + 1
         for n, doc in enumerate(self.pending):
             latest[doc["article_id"]] = (base + n, doc)
         return latest

@@ -118,6 +118,7 @@ class PostgresStore(DecisionWriter):
         self._mutex = threading.RLock()
         self._log = ServerMirror(self._fetch)
         self._recent: dict[str, Doc] = {}  # the rows the last write inserted, by uid
+        self._events: dict[str, tuple[Doc, DecisionEvent]] = {}  # article id -> its latest doc, as an event
         self._conn: psycopg.Connection[Any] | None = None
         self._listen: psycopg.Connection[Any] | None = None
         self._last_error = ""
@@ -409,8 +410,15 @@ class PostgresStore(DecisionWriter):
         """Latest event per article, for the given ids (those with events) or for every article."""
         with self._mutex:
             if ids is None:
-                return {aid: to_event(doc) for aid, (_, doc) in self._log.latest_all().items()}
-            return {aid: to_event(doc) for aid, doc in self._log.latest_many(ids).items()}
+                return {aid: self._event(aid, doc) for aid, (_, doc) in self._log.latest_all().items()}
+            return {aid: self._event(aid, doc) for aid, doc in self._log.latest_many(ids).items()}
+
+    def _event(self, article_id: str, doc: Doc) -> DecisionEvent:
+        """An article's latest event as a DecisionEvent, made once (a poll asks for every one again)."""
+        made = self._events.get(article_id)
+        if made is None or made[0] is not doc:
+            made = self._events[article_id] = (doc, to_event(doc))
+        return made[1]
 
     def history(self, article_id: str) -> list[DecisionEvent]:
         """Every event of an article, oldest first (pending ones last)."""
