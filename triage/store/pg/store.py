@@ -237,8 +237,8 @@ class PostgresStore(DecisionWriter):
         try:
             return conn.execute(query, params).fetchall()
         except psycopg.Error as exc:
-            if conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
-                raise  # inside a write: the write fails and keeps its events pending
+            if not conn.broken and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                raise  # inside a write's transaction: the write fails and keeps its events pending
             self._failed(exc)
             return None
 
