@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import isolate
-from tests.store.conftest import SERVER_UID, PgServer, pg_bindir
+from tests.store.conftest import SERVER_UID, PgServer
 
 PASSWORD = "Tls-secret-7"
 
@@ -50,19 +50,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def tls_server():
-    """A cluster of its own, on 127.0.0.1 over TLS only (and its Unix socket for the owner)."""
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        pytest.skip("psycopg is not installed (pip install 'triage[postgres]')")
-    bindir = pg_bindir()
-    if bindir is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql")
+def tls_server(pg_server):
+    """A cluster of its own, on 127.0.0.1 over TLS only (and its Unix socket for the owner); it skips
+    where the session's server does (pg_server), and where openssl is missing."""
     if shutil.which("openssl") is None:
         pytest.skip("the openssl command is missing: no certificate can be made")
     root = Path(tempfile.mkdtemp(prefix="triage-pg-tls-"))
-    server = PgServer(bindir, root, port=_free_port())
+    server = PgServer(pg_server.bindir, root, port=_free_port())
     try:
         server.init()
         certs = root / "certs"
