@@ -436,6 +436,8 @@ def history_open(owner_url: str, url: str, events: int, articles: int, rng: rand
     print(f"  count {ms(med['len']):.0f} ms; one history {ms(med['history']):.1f} ms; first decide "
           f"{ms(med['decide']):.1f} ms; every article's current ({len(every):,}) {ms(med['all']):.0f} ms, "
           f"asked again (a poll's reload) {ms(med['again']):.0f} ms")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  peak memory of this process (filling included) {peak:.0f} MB")
     return 0
 
 
