@@ -61,15 +61,15 @@ def _undecided(event: DecisionEvent | None) -> bool:
     return event is None or event.decision is None
 
 
-def build_handover(desk: Desk, store: Store, articles: Iterable[Article] | None, *, since: timedelta,
+def build_handover(desk: Desk, store: Store | None, articles: Iterable[Article] | None, *, since: timedelta,
                    event_of: Callable[[str], DecisionEvent | None],
                    match: Callable[[str], list[str]] | None = None, default_language: str = "") -> Handover:
     """The handover of the period ending now. `articles`: the stories at hand (list rows; None: none
     known); `event_of(id)`: a story's latest decision event; `match(query)`: the rows a watch matches
-    (else each story is read against it)."""
+    (else each story is read against it). `store` None: nothing was decided there yet."""
     now = datetime.now(UTC)
     start = datetime_key(now - since)
-    events = store.query(since=now - since, history=True)
+    events = store.query(since=now - since, history=True) if store is not None else []
     editors: dict[str, dict[str, DecisionEvent]] = {}
     for event in events:
         if event.decision in (Decision.FOLLOW_UP, Decision.FLAG) or (event.action == "note" and event.note):
