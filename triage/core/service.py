@@ -291,8 +291,9 @@ class TriageService:
         worker's job)."""
         from triage.desk.handover import build_handover
 
-        return build_handover(self.desk, self.decisions.store, self.catalog.articles(), since=since,
-                              event_of=self.decisions.event, match=self._watch_rows)
+        store = self.decisions.store
+        return build_handover(self.desk, store, self.catalog.articles(), since=since, event_of=store.current,
+                              match=self._watch_rows, default_language=self.settings.ui.default_language)
 
     # -- saving ----------------------------------------------------------------------------------
     def refresh_decisions(self) -> bool:

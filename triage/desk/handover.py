@@ -69,7 +69,10 @@ def build_handover(desk: Desk, store: Store | None, articles: Iterable[Article] 
     (else each story is read against it). `store` None: nothing was decided there yet."""
     now = datetime.now(UTC)
     start = datetime_key(now - since)
-    events = store.query(since=now - since, history=True) if store is not None else []
+    events: list[DecisionEvent] = []
+    if store is not None:
+        store.refresh()  # what the other editors wrote up to now
+        events = store.query(since=now - since, history=True)
     editors: dict[str, dict[str, DecisionEvent]] = {}
     for event in events:
         if event.decision in (Decision.FOLLOW_UP, Decision.FLAG) or (event.action == "note" and event.note):
