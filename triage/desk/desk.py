@@ -151,6 +151,8 @@ class Desk:
         self._known_for_me: set[str] | None = None  # hand-off uids to me already told
         self._known_hits: set[str] | None = None
         self._closed = False
+        self._loaded = False  # the first poll takes in the whole record
+        self._in_force_last: frozenset[str] = frozenset()
         self.wake = threading.Event()  # set when the poll has something to do at once
 
     # -- the backends --------------------------------------------------------------------------------
@@ -434,12 +436,18 @@ class Desk:
             if self._closed:
                 return DeskPoll()
             changed |= self._do_noted()
+            arrived = not self._loaded
             try:
-                changed |= record.refresh()
+                arrived |= record.refresh()
             except Exception as exc:  # noqa: BLE001 - a poll never dies: said, and tried again
                 log.warning("desk refresh failed: %s", exc)
             changed |= self._beat()
-            changed |= self._reload()
+            if arrived:  # rebuilt only when something was written: the history grows all day
+                changed |= self._reload()
+                self._loaded = True
+            in_force = frozenset(t.uid for t in self._seen.takes.values() if self._in_force(t))
+            changed |= in_force != self._in_force_last  # a take ran out, or its story was decided
+            self._in_force_last = in_force
         hits = self._count_watches() if self._watches_due else ()
         if hits or self._watches_due:
             changed = True
