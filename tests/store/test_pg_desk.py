@@ -1,0 +1,386 @@
+"""The desk on PostgreSQL, played for real: roles that cannot act as each other (the API and raw SQL),
+two hosts racing for one story, another host's take and hand-off reaching refresh() through
+LISTEN/NOTIFY (also after the listener's backend was terminated), presence that ages out by the
+server's clock after a SIGKILL, and the server stopped and started mid-session."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psycopg
+import pytest
+
+from triage.model import DESK
+from triage.store.errors import HeldError, NotYoursError, StoreError
+from triage.store.open import open_desk, open_presence
+from triage.store.pg.desk import DESK_LOCK, PostgresDesk, PostgresPresence
+
+HOST = """\
+import json, os, sys, time
+from triage.store.errors import HeldError
+from triage.store.open import open_desk, open_presence
+url, host, action = sys.argv[1], sys.argv[2], sys.argv[3]
+args = sys.argv[4:]
+if action == "take":  # take each story once the barrier file exists; say who won each
+    desk = open_desk(url, host=host)
+    print("ready", flush=True)
+    while not os.path.exists(args[0]):
+        time.sleep(0.002)
+    for article in args[1:]:
+        try:
+            print(json.dumps({"article": article, "won": desk.take(article, minutes=30).user}), flush=True)
+        except HeldError as exc:
+            print(json.dumps({"article": article, "held": exc.take.user, "said": str(exc)}), flush=True)
+    desk.close()
+elif action == "hand":
+    desk = open_desk(url, host=host)
+    desk.take(args[0], minutes=30)
+    print(desk.hand(args[0], args[1], args[2]).uid, flush=True)
+    desk.close()
+elif action == "show":  # an open TUI showing a story, beating until it is killed
+    board = open_presence(url, expiry=float(args[1]), host=host)
+    board.show(args[0])
+    print("shown", flush=True)
+    while True:
+        time.sleep(0.2)
+        board.beat()
+"""
+
+
+def host_env(pg, name: str) -> dict[str, str]:
+    """A host of its own: its own home and data folders."""
+    home = pg.tmp / f"host-{name}"
+    (home / "data").mkdir(parents=True, exist_ok=True)
+    return {**os.environ, "HOME": str(home), "XDG_DATA_HOME": str(home / "data"),
+            "XDG_STATE_HOME": str(home / "state"), "XDG_CONFIG_HOME": str(home / "config")}
+
+
+def on_host(pg, user: str, action: str, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", HOST, pg.url_for(user), f"{user}-host", action, *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=host_env(pg, user))
+
+
+def finished(proc: subprocess.Popen[str]) -> list[str]:
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    return out.splitlines()
+
+
+@pytest.fixture
+def desk(pg):
+    """Opens PostgresDesk records as given roles; closes them afterwards."""
+    opened: list[PostgresDesk] = []
+
+    def open_as(user: str, host: str = "", **kw) -> PostgresDesk:
+        pg.server.role(user)
+        record = open_desk(pg.url_for(user), host=host or f"{user}-host", **kw)
+        assert isinstance(record, PostgresDesk)
+        opened.append(record)
+        return record
+
+    yield open_as
+    for record in opened:
+        record.close()
+
+
+def arrives(record: PostgresDesk, test, limit: float = 10.0) -> float:
+    """refresh() until `test()` holds; the moment it did (AssertionError after `limit`)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if record.refresh() and test():
+            return time.monotonic()
+        time.sleep(0.005)
+    raise AssertionError("never arrived")
+
+
+# ---- identity --------------------------------------------------------------------------------------
+def test_the_act_names_the_role_not_what_the_client_says(desk):
+    ann = desk("ann")
+    ann.user = "bob"  # a client that lies about who it is...
+    taken = ann.take("a1", minutes=30)
+    handed = ann.hand("a2", "cho", "check the figures")
+    assert (taken.user, handed.sender) == ("ann", "ann")  # ...is named by its role all the same
+    cho = desk("cho")
+    assert [(a.kind, a.user) for a in cho.acts()] == [("take", "ann"), ("handoff", "ann")]
+    assert cho.acknowledge(handed.uid).seen_by == "cho"
+
+
+def test_a_role_cannot_write_or_change_anothers_acts_or_presence_even_in_raw_sql(desk, pg):
+    bob = desk("bob")
+    for_bob = bob.hand("a1", "cho", "to cho")  # a hand-off neither ann nor bob may acknowledge
+    bob.take("a2", minutes=30)
+    bobs_board = PostgresPresence(pg.url_for("bob"), expiry=60, host="bob-host")
+    bobs_board.show("a2")
+    desk("ann")
+    with psycopg.connect(pg.url_for("ann"), autocommit=True) as conn:
+        for forged in (
+                "INSERT INTO triage.desk_acts (uid, kind, article_id, who, until) VALUES "
+                "('f1', 'take', 'a3', 'bob', now() + interval '1 hour')",
+                "INSERT INTO triage.desk_acts (uid, kind, article_id, who, to_user) VALUES "
+                "('f2', 'handoff', 'a3', 'bob', 'cho')",
+                "INSERT INTO triage.desk_acts (uid, kind, article_id, who, ref) VALUES "
+                f"('f3', 'ack', 'a1', 'cho', '{for_bob.uid}')",
+                # in her own name, but of a hand-off that is cho's to acknowledge
+                f"INSERT INTO triage.desk_acts (uid, kind, article_id, ref) VALUES ('f4', 'ack', 'a1', "
+                f"'{for_bob.uid}')",
+                "INSERT INTO triage.presence (who, host, pid, article_id) VALUES ('bob', 'h', 1, 'a3')"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+                conn.execute(forged)
+        for statement in ("UPDATE triage.desk_acts SET who = 'ann'", "DELETE FROM triage.desk_acts"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):  # append-only for the desk
+                conn.execute(statement)
+        # bob's presence row is not hers: invisible to her UPDATE and DELETE
+        assert conn.execute("UPDATE triage.presence SET article_id = 'x' WHERE who = 'bob'").rowcount == 0
+        assert conn.execute("DELETE FROM triage.presence WHERE who = 'bob'").rowcount == 0
+        # her own rows she may write, and only in her name
+        row = conn.execute("INSERT INTO triage.desk_acts (uid, kind, article_id, until) VALUES "
+                           "('own', 'take', 'a4', now() + interval '1 minute') RETURNING who").fetchone()
+        assert row == ("ann",)
+        conn.execute("INSERT INTO triage.presence (host, pid, article_id) VALUES ('ann-host', 7, 'a4')")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+            conn.execute("UPDATE triage.presence SET who = 'bob' WHERE who = 'ann'")
+    [bobs] = [s for s in bobs_board.seen() if s.user == "bob"]
+    assert bobs.article_id == "a2"
+    cho = desk("cho")
+    assert [(a.uid, a.user) for a in cho.acts("a4")] == [("own", "ann")]
+    assert {(t.article_id, t.user) for t in cho.takes()} == {("a2", "bob"), ("a4", "ann")}
+    assert not cho.handoffs()[0].seen  # no forged acknowledgement landed
+    bobs_board.leave()
+
+
+def test_nobody_acknowledges_or_removes_what_is_not_theirs(desk):
+    ann, bob, cho = desk("ann"), desk("bob"), desk("cho")
+    to_bob = ann.hand("a1", "bob", "yours")
+    to_desk = ann.hand("a2", DESK, "anyone")
+    with pytest.raises(NotYoursError, match="for bob"):
+        cho.acknowledge(to_bob.uid)
+    with pytest.raises(KeyError):
+        cho.acknowledge("no-such-uid")
+    assert cho.acknowledge(to_desk.uid).seen_by == "cho"
+    assert bob.acknowledge(to_desk.uid).seen_by == "cho"  # seen once: a second ack is a no-op
+    assert bob.acknowledge(to_bob.uid).seen_by == "bob"
+    arrives(ann, lambda: [a.kind for a in ann.acts()].count("ack") == 2)  # the others' acts, on refresh()
+    ann.add_watch("ukraine", "Ukraine OR Kyiv")
+    with pytest.raises(NotYoursError, match="ann's"):
+        bob.add_watch("ukraine", "Kiev")
+    with pytest.raises(NotYoursError, match="ann's"):
+        bob.remove_watch("ukraine")
+    arrives(cho, lambda: [(w.query, w.owner) for w in cho.watches()] == [("Ukraine OR Kyiv", "ann")])
+    assert ann.remove_watch("ukraine") is not None
+    arrives(cho, lambda: cho.watches() == [])
+
+
+def test_members_are_the_editor_roles_and_those_who_wrote(desk, pg):
+    pg.open(user="dee").decide("d1", "flag")  # wrote a decision
+    ann = desk("ann")
+    desk("bob")
+    pg.server.sql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'outsider') THEN "
+                  "CREATE ROLE outsider LOGIN; END IF; END $$")
+    members = ann.members()
+    assert {"ann", "bob", "dee"} <= set(members) and "outsider" not in members
+    assert members == sorted(members) and pg.server.superuser not in members
+
+
+# ---- takes -----------------------------------------------------------------------------------------
+def test_two_hosts_racing_for_a_story_exactly_one_wins_and_the_other_is_told_who(desk, pg):
+    for user in ("ann", "bob"):
+        pg.server.role(user)
+    stories = [f"flash-{n}" for n in range(5)]
+    barrier = pg.tmp / "go"
+    hosts = [on_host(pg, user, "take", str(barrier), *stories) for user in ("ann", "bob")]
+    for proc in hosts:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    # hold the desk's lock so that both hosts' first takes are queued behind it at the same moment
+    with psycopg.connect(pg.server.url(pg.dbname, pg.server.superuser), autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s, %s)", DESK_LOCK)
+        barrier.touch()
+        waiting = ("SELECT count(*) FROM pg_stat_activity WHERE usename IN ('ann', 'bob') "
+                   "AND wait_event_type = 'Lock'")
+        deadline = time.monotonic() + 30
+        while holder.execute(waiting).fetchone() != (2,) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert holder.execute(waiting).fetchone() == (2,), "both takes should wait on the lock"
+        holder.execute("SELECT pg_advisory_unlock(%s, %s)", DESK_LOCK)
+    results = [json.loads(line) for proc in hosts for line in finished(proc)]
+    cho = desk("cho")
+    for story in stories:
+        [won] = [r["won"] for r in results if r["article"] == story and "won" in r]
+        [lost] = [r for r in results if r["article"] == story and "held" in r]
+        assert lost["held"] == won and f"taken by {won} on {won}-host" in lost["said"]
+        assert [t.user for t in cho.takes() if t.article_id == story] == [won]
+        assert [a.user for a in cho.acts(story)] == [won]  # the loser wrote nothing
+
+
+def test_a_take_renews_is_given_back_and_expires_by_the_servers_clock(desk):
+    ann, bob = desk("ann"), desk("bob")
+    first = ann.take("a1", minutes=30)
+    again = ann.take("a1", minutes=60)  # taking it again renews it
+    assert again.until > first.until and [t.uid for t in ann.takes()] == [again.uid]
+    assert bob.release("a1") is None  # not bob's to give back
+    with pytest.raises(HeldError, match="ann"):
+        bob.take("a1", minutes=30)
+    decided = bob.take("a1", minutes=30, ended=lambda take: take.user == "ann")  # ann's was decided meanwhile
+    assert decided.user == "bob"
+    assert bob.release("a1").uid != again.uid and bob.takes() == []
+    short = ann.take("a2", minutes=0.01)  # 0.6 s
+    assert [t.article_id for t in ann.takes()] == ["a2"]
+    time.sleep(1.0)
+    assert ann.takes() == [] and bob.take("a2", minutes=30).user == "bob"
+    assert short.until < bob.takes()[0].since
+    arrives(ann, lambda: len(ann.acts()) == 6)
+    assert [(a.kind, a.user) for a in ann.acts()] == [("take", "ann"), ("take", "ann"), ("take", "bob"),
+                                                      ("release", "bob"), ("take", "ann"), ("take", "bob")]
+
+
+def test_a_reader_writes_nothing(desk):
+    reader = desk("ann", read_only=True)
+    with pytest.raises(StoreError, match="reading only"):
+        reader.take("a1", minutes=30)
+    assert reader.takes() == [] and reader.acts() == []
+
+
+# ---- live across hosts -----------------------------------------------------------------------------
+def test_another_hosts_take_and_hand_off_reach_refresh(desk, pg):
+    ann = desk("ann")
+    assert ann.refresh() is False
+    pg.server.role("bob")
+    [uid] = finished(on_host(pg, "bob", "hand", "b1", "ann", "over to you"))
+    written = time.monotonic()
+    seen = arrives(ann, lambda: any(h.uid == uid for h in ann.handoffs()))
+    print(f"take + hand-off seen {1000 * (seen - written):.1f} ms after the other host's write returned")
+    assert [(t.article_id, t.user, t.host) for t in ann.takes()] == [("b1", "bob", "bob-host")]
+    assert [(h.sender, h.to, h.note) for h in ann.handoffs()] == [("bob", "ann", "over to you")]
+    assert ann.refresh() is False
+
+
+def test_refresh_without_news_asks_the_server_nothing(desk, pg):
+    ann = desk("ann")
+    ann.take("a1", minutes=30)  # its own notification: nothing to fetch for that either
+    ann.refresh()
+    query = ("SELECT pid, state_change FROM pg_stat_activity WHERE usename = 'ann' AND datname = %s "
+             "AND application_name = 'triage desk'")
+    before = pg.server.sql(query, "postgres", (pg.dbname,))
+    for _ in range(200):
+        assert ann.refresh() is False
+    assert len(before) == 1 and pg.server.sql(query, "postgres", (pg.dbname,)) == before
+
+
+def test_a_listener_that_was_terminated_reads_what_it_missed(desk, pg):
+    ann = desk("ann")
+    ann.take("a0", minutes=30)
+    pg.server.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'ann' "
+                  "AND application_name = 'triage desk'")
+    pg.server.role("bob")
+    [uid] = finished(on_host(pg, "bob", "hand", "b1", "ann", "while you were away"))  # nobody listened
+    written = time.monotonic()
+    seen = arrives(ann, lambda: any(h.uid == uid for h in ann.handoffs()))
+    print(f"after pg_terminate_backend: seen {1000 * (seen - written):.1f} ms after the write returned")
+    assert ann.last_error == "" and [t.article_id for t in ann.takes()] == ["a0", "b1"]
+    ann.release("a0")  # and it writes again
+    assert [t.article_id for t in desk("cho").takes()] == ["b1"]
+
+
+# ---- presence --------------------------------------------------------------------------------------
+def test_presence_show_seen_leave(pg):
+    for user in ("ann", "bob"):
+        pg.server.role(user)
+    ann = open_presence(pg.url_for("ann"), expiry=30, host="h1")
+    bob = open_presence(pg.url_for("bob"), expiry=30, host="h2")
+    assert isinstance(ann, PostgresPresence)
+    ann.show("a1")
+    bob.show("")
+    [first] = [s for s in bob.seen() if s.user == "ann"]
+    assert (first.host, first.pid, first.article_id) == ("h1", os.getpid(), "a1")
+    ann.beat()  # a beat keeps what is open and since when
+    [beaten] = [s for s in bob.seen() if s.user == "ann"]
+    assert beaten.since == first.since and beaten.beat > first.beat
+    ann.show("a2")
+    [moved] = [s for s in bob.seen() if s.user == "ann"]
+    assert moved.article_id == "a2" and moved.since > first.since
+    assert [s.user for s in ann.seen()] == ["ann", "bob"]
+    ann.leave()
+    assert [s.user for s in bob.seen()] == ["bob"]
+    bob.leave()
+    assert pg.server.sql("SELECT count(*) FROM triage.presence", pg.dbname) == [(0,)]  # no history kept
+
+
+def test_a_killed_tuis_presence_ages_out_by_the_servers_clock(pg):
+    for user in ("ann", "bob"):
+        pg.server.role(user)
+    proc = on_host(pg, "bob", "show", "b7", "2")
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "shown"
+        ann = PostgresPresence(pg.url_for("ann"), expiry=2, host="h1")
+        assert [(s.user, s.article_id) for s in ann.seen()] == [("bob", "b7")]
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    assert [s.user for s in ann.seen()] == ["bob"]  # not gone at once: it ages out
+    deadline = time.monotonic() + 20
+    while ann.seen() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert ann.seen() == []
+    # a beat stamped in the future by hand counts for nothing: the server stamps it
+    with psycopg.connect(pg.url_for("ann"), autocommit=True) as conn:
+        conn.execute("INSERT INTO triage.presence (host, pid, article_id, beat) "
+                     "VALUES ('h9', 9, 'a9', now() + interval '1 day')")
+    deadline = time.monotonic() + 20
+    while ann.seen() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert ann.seen() == []
+
+
+# ---- faults ----------------------------------------------------------------------------------------
+@pytest.fixture
+def restart(pg):
+    """Stops the session's server for a test; it is running again afterwards whatever happens."""
+    yield pg.server
+    if pg.server.run(str(pg.server.bindir / "pg_ctl"), "-D", str(pg.server.data), "status",
+                     check=False).returncode != 0:
+        pg.server.start()
+
+
+def one_sentence(exc: BaseException) -> str:
+    text = str(exc)
+    assert "\n" not in text and "Traceback" not in text and text.endswith(".")
+    return text
+
+
+def test_the_server_stopped_and_started_mid_session(desk, pg, restart):
+    ann, bob = desk("ann"), desk("bob")
+    board = PostgresPresence(pg.url_for("ann"), expiry=30, host="h1")
+    ann.take("a1", minutes=30)
+    board.show("a1")
+    restart.stop()
+    with pytest.raises(StoreError) as failed:
+        ann.take("a2", minutes=30)
+    assert one_sentence(failed.value).startswith(pg.server.url(pg.dbname, "ann").split("?")[0])
+    assert ann.last_error and [t.article_id for t in ann.takes()] == ["a1"]  # nothing changed
+    with pytest.raises(StoreError) as failed:
+        board.show("a2")
+    one_sentence(failed.value)
+    assert bob.refresh() is False and bob.last_error  # it says so, and keeps what it held
+    restart.start()
+    assert ann.take("a2", minutes=30).user == "ann"
+    board.show("a2")
+    assert [(s.user, s.article_id) for s in board.seen()] == [("ann", "a2")]
+    arrives(bob, lambda: len(bob.takes()) == 2)
+    assert bob.last_error == ""
+    board.leave()
+
+
+def test_the_server_down_at_start_opens_empty_and_says_why(desk, pg, restart):
+    desk("ann").close()  # the role exists
+    restart.stop()
+    ann = desk("ann")
+    assert ann.last_error and ann.takes() == []
+    with pytest.raises(StoreError) as failed:
+        ann.hand("a1", "bob")
+    one_sentence(failed.value)
+    restart.start()
+    assert ann.hand("a1", "bob").sender == "ann" and ann.last_error == ""
