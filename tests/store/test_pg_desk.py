@@ -100,19 +100,23 @@ def arrives(record: PostgresDesk, test, limit: float = 10.0) -> float:
 
 # ---- identity --------------------------------------------------------------------------------------
 def test_the_act_names_the_role_not_what_the_client_says(desk):
-    ann = desk("ann")
+    ann, bob = desk("ann"), desk("bob")
+    bob.take("b1", minutes=30)
     ann.user = "bob"  # a client that lies about who it is...
     taken = ann.take("a1", minutes=30)
     handed = ann.hand("a2", "cho", "check the figures")
     assert (taken.user, handed.sender) == ("ann", "ann")  # ...is named by its role all the same
+    with pytest.raises(HeldError, match="taken by bob"):
+        ann.take("b1", minutes=30)  # ...and bob's take is not hers to renew
     cho = desk("cho")
-    assert [(a.kind, a.user) for a in cho.acts()] == [("take", "ann"), ("handoff", "ann")]
+    assert [(a.kind, a.user) for a in cho.acts()] == [("take", "bob"), ("take", "ann"), ("handoff", "ann")]
     assert cho.acknowledge(handed.uid).seen_by == "cho"
 
 
 def test_a_role_cannot_write_or_change_anothers_acts_or_presence_even_in_raw_sql(desk, pg):
     bob = desk("bob")
     for_bob = bob.hand("a1", "cho", "to cho")  # a hand-off neither ann nor bob may acknowledge
+    to_desk = bob.hand("a5", DESK, "anyone")  # one anyone but bob may acknowledge
     bob.take("a2", minutes=30)
     bobs_board = PostgresPresence(pg.url_for("bob"), expiry=60, host="bob-host")
     bobs_board.show("a2")
@@ -150,6 +154,10 @@ def test_a_role_cannot_write_or_change_anothers_acts_or_presence_even_in_raw_sql
     assert [(a.uid, a.user) for a in cho.acts("a4")] == [("own", "ann")]
     assert {(t.article_id, t.user) for t in cho.takes()} == {("a2", "bob"), ("a4", "ann")}
     assert not cho.handoffs()[0].seen  # no forged acknowledgement landed
+    with psycopg.connect(pg.url_for("bob"), autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+            conn.execute("INSERT INTO triage.desk_acts (uid, kind, article_id, ref) "
+                         f"VALUES ('f5', 'ack', 'a5', '{to_desk.uid}')")
     bobs_board.leave()
 
 
@@ -159,6 +167,8 @@ def test_nobody_acknowledges_or_removes_what_is_not_theirs(desk):
     to_desk = ann.hand("a2", DESK, "anyone")
     with pytest.raises(NotYoursError, match="for bob"):
         cho.acknowledge(to_bob.uid)
+    with pytest.raises(NotYoursError, match="a colleague"):
+        ann.acknowledge(to_desk.uid)  # the sender does not acknowledge their own hand-off to the desk
     with pytest.raises(KeyError):
         cho.acknowledge("no-such-uid")
     assert cho.acknowledge(to_desk.uid).seen_by == "cho"
@@ -219,8 +229,9 @@ def test_two_hosts_racing_for_a_story_exactly_one_wins_and_the_other_is_told_who
 def test_a_take_renews_is_given_back_and_expires_by_the_servers_clock(desk):
     ann, bob = desk("ann"), desk("bob")
     first = ann.take("a1", minutes=30)
-    again = ann.take("a1", minutes=60)  # taking it again renews it
-    assert again.until > first.until and [t.uid for t in ann.takes()] == [again.uid]
+    again = ann.take("a1", minutes=60)  # taking it again renews it: the same take, a later end
+    assert (again.uid, again.since) == (first.uid, first.since) and again.until > first.until
+    assert ann.takes() == [again]
     assert bob.release("a1") is None  # not bob's to give back
     with pytest.raises(HeldError, match="ann"):
         bob.take("a1", minutes=30)

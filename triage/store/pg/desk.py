@@ -61,6 +61,7 @@ EDITOR_ROLE = "triage_desk"
 STATEMENT_TIMEOUT = "5s"  # a desk write waits no longer for the lock (unless the URL's options say)
 _SAFETY_SECONDS = 5.0  # refresh() asks the server for new rows at least this often
 _RECONNECT_SECONDS = 0.5  # refresh() tries a lost server no more often than this
+_MAX_TAKE_MINUTES = 7 * 24 * 60  # a week: longer is a mistake, not a take
 _MEMBERS_SECONDS = 30.0  # members() asks the server again after this long
 _COLUMNS = "id, uid, kind, article_id, who, host, at, until, to_user, note, ref, title, story"
 _CATCH_UP = (f"SELECT clock_timestamp(), a.* FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT {_COLUMNS} "
@@ -142,17 +143,19 @@ class _Fold:
         act = DeskAct(kind=kind, article_id=article_id, user=who, at=when, host=host, to=to, note=note,
                       uid=uid, ref=ref, title=title, story=story)
         self.acts.append(act)
-        if kind == "take":
+        held = self.holders.get(article_id)
+        if kind == "take" and held is not None and held.user == who and ref and ref == held.uid:
+            self.holders[article_id] = replace(held, until=_stamp(until), host=host)  # renewed: same take
+        elif kind == "take":
             self.holders[article_id] = Take(article_id, who, host, when, _stamp(until), story, title, uid)
         elif kind == "release":
-            held = self.holders.get(article_id)
             if held is not None and held.user == who:
                 del self.holders[article_id]
         elif kind == "handoff":
             self.handoffs[uid] = Handoff(uid, article_id, who, to, note, when, host, title, story)
         elif kind == "ack":
             handed = self.handoffs.get(ref)
-            if handed is not None and not handed.seen and handed.to in (who, DESK):
+            if handed is not None and not handed.seen and _addressed(handed, who):
                 self.handoffs[ref] = replace(handed, seen_by=who, seen_at=when)
         elif kind == "watch":
             watch = self.watches.get(ref)
@@ -176,6 +179,7 @@ class PostgresDesk:
     def __init__(self, url: str, *, host: str | None = None, read_only: bool = False,
                  connect_timeout: float = 3.0) -> None:
         self.name, self._conninfo, self.user = _location(url, connect_timeout)
+        self._role = self.user
         self.host = host if host is not None else socket.gethostname()
         self._read_only = read_only
         self._mutex = threading.RLock()
@@ -245,6 +249,7 @@ class PostgresDesk:
             conn.close()
             raise
         self._conn, self.user = conn, role or self.user
+        self._role = self.user  # the server's word, whatever a caller later sets `user` to
         self._catch_up(conn)  # everything written while we were away: NOTIFY kept none of it
         self._next_check = time.monotonic() + _SAFETY_SECONDS
         return conn
@@ -334,16 +339,19 @@ class PostgresDesk:
         colleague's take is in force (see module docstring: atomic across hosts)."""
         if not article_id:
             raise ValueError("take: no story given")
+        if not 0 < minutes <= _MAX_TAKE_MINUTES:
+            raise ValueError(f"a take lasts more than 0 and at most {_MAX_TAKE_MINUTES} minutes")
         uid = _new_uid()
 
         def act(conn: psycopg.Connection[Any]) -> Take:
             held = self._fold.holder(article_id, self._server_now())
-            if held is not None and held.user != self.user and not (ended is not None and ended(held)):
+            if held is not None and held.user != self._role and not (ended is not None and ended(held)):
                 raise HeldError(_held_sentence(held), held)
-            self._insert(conn, uid, "take", article_id, seconds=max(0.0, minutes * 60.0), story=story,
+            renewed = held.uid if held is not None and held.user == self._role else ""
+            self._insert(conn, uid, "take", article_id, seconds=minutes * 60.0, ref=renewed, story=story,
                          title=title)
             taken = self._fold.holders.get(article_id)
-            assert taken is not None and taken.uid == uid
+            assert taken is not None
             return taken
 
         return self._write("the take", act)
@@ -354,7 +362,7 @@ class PostgresDesk:
 
         def act(conn: psycopg.Connection[Any]) -> Take | None:
             held = self._fold.holder(article_id, self._server_now())
-            if held is None or held.user != self.user:
+            if held is None or held.user != self._role:
                 return None
             self._insert(conn, uid, "release", article_id, ref=held.uid, story=held.story, title=held.title)
             return held
@@ -364,12 +372,13 @@ class PostgresDesk:
     def hand(self, article_id: str, to: str, note: str = "", *, story: str = "",
              title: str = "") -> Handoff:
         """Hand a story on to a colleague (a role name) or to the desk (model.DESK), with a note."""
-        if not article_id or not to.strip():
-            raise ValueError("hand: a story and a colleague (or the desk) are needed")
+        if not article_id:
+            raise ValueError("hand: no story given")
+        _check_name(to, "the colleague's name")
         uid = _new_uid()
 
         def act(conn: psycopg.Connection[Any]) -> Handoff:
-            self._insert(conn, uid, "handoff", article_id, to=to.strip(), note=note, story=story,
+            self._insert(conn, uid, "handoff", article_id, to=to, note=note, story=story,
                          title=title)
             return self._fold.handoffs[uid]
 
@@ -384,9 +393,10 @@ class PostgresDesk:
             handed = self._fold.handoffs.get(handoff_uid)
             if handed is None:
                 raise KeyError(handoff_uid)
-            if handed.to not in (self.user, DESK):
-                raise NotYoursError(f"{self.name}: the hand-off of {handed.article_id} is for {handed.to}, "
-                                    f"not for {self.user}.")
+            if not _addressed(handed, self._role):
+                whom = "a colleague on the desk" if handed.to == DESK else handed.to
+                raise NotYoursError(f"{self.name}: the hand-off of {handed.article_id} by {handed.sender} is "
+                                    f"for {whom}, so only they acknowledge it.")
             if not handed.seen:
                 self._insert(conn, uid, "ack", handed.article_id, ref=handoff_uid, story=handed.story,
                              title=handed.title)
@@ -396,15 +406,18 @@ class PostgresDesk:
 
     def add_watch(self, name: str, query: str) -> Watch:
         """Add (or change, when it is this role's) a desk watch; NotYoursError for a colleague's."""
-        if not name.strip():
-            raise ValueError("a watch needs a name")
+        _check_name(name, "the watch's name")
+        if not query.strip():
+            raise ValueError("a watch needs a query")
         uid = _new_uid()
 
         def act(conn: psycopg.Connection[Any]) -> Watch:
             watch = self._fold.watches.get(name)
-            if watch is not None and watch.owner != self.user:
-                raise NotYoursError(f"{self.name}: the desk watch {name!r} is {watch.owner}'s.")
-            self._insert(conn, uid, "watch", ref=name, note=query)
+            if watch is not None and watch.owner != self._role:
+                raise NotYoursError(f"{self.name}: the desk watch {name!r} is {watch.owner}'s; pick another "
+                                    f"name.")
+            if watch is None or watch.query != query:
+                self._insert(conn, uid, "watch", ref=name, note=query)
             return self._fold.watches[name]
 
         return self._write("the watch", act)
@@ -417,7 +430,7 @@ class PostgresDesk:
             watch = self._fold.watches.get(name)
             if watch is None:
                 return None
-            if watch.owner != self.user:
+            if watch.owner != self._role:
                 raise NotYoursError(f"{self.name}: the desk watch {name!r} is {watch.owner}'s; only they "
                                     f"remove it.")
             self._insert(conn, uid, "unwatch", ref=name)
@@ -601,6 +614,17 @@ class PostgresPresence:
         finally:
             with self._mutex:
                 self._close()
+
+
+def _addressed(handed: Handoff, user: str) -> bool:
+    """True when `user` may acknowledge the hand-off: its addressee, or anyone on the desk but its sender
+    for one handed to the desk (the same rule as the table's row-level security)."""
+    return handed.to == user or (handed.to == DESK and user != handed.sender)
+
+
+def _check_name(value: str, what: str) -> None:
+    if not value or len(value) > 128 or any(c.isspace() or not c.isprintable() for c in value):
+        raise ValueError(f"{what} must be one word of printable characters")
 
 
 def _new_uid() -> str:

@@ -73,13 +73,14 @@ CREATE TRIGGER desk_acts_notify AFTER INSERT ON triage.desk_acts
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION triage.notify_desk();
 
 -- The desk reads everything and appends in its own name only; an acknowledgement only of a hand-off
--- addressed to the writer or to the desk. No update, no delete.
+-- addressed to the writer, or to the desk by someone else. No update, no delete.
 ALTER TABLE triage.desk_acts ENABLE ROW LEVEL SECURITY;
 CREATE POLICY desk_reads ON triage.desk_acts FOR SELECT TO triage_desk USING (true);
 CREATE POLICY own_name_only ON triage.desk_acts FOR INSERT TO triage_desk
     WITH CHECK (who = current_user AND (kind <> 'ack' OR EXISTS (
         SELECT 1 FROM triage.desk_acts h
-        WHERE h.uid = desk_acts.ref AND h.kind = 'handoff' AND h.to_user IN (current_user, '@desk'))));
+        WHERE h.uid = desk_acts.ref AND h.kind = 'handoff'
+          AND (h.to_user = current_user OR (h.to_user = '@desk' AND h.who <> current_user)))));
 
 GRANT SELECT, INSERT ON triage.desk_acts TO triage_desk;
 GRANT USAGE ON SEQUENCE triage.desk_acts_id_seq TO triage_desk;
