@@ -68,7 +68,7 @@ _CATCH_UP = (f"SELECT clock_timestamp(), a.* FROM (SELECT 1) AS one LEFT JOIN LA
              f"FROM triage.desk_acts WHERE id > %s ORDER BY id) AS a ON true")
 _INSERT = ("INSERT INTO triage.desk_acts (uid, kind, article_id, host, until, to_user, note, ref, title, "
            "story) VALUES (%s, %s, %s, %s, clock_timestamp() + %s::interval, %s, %s, %s, %s, %s) "
-           f"ON CONFLICT DO NOTHING RETURNING {_COLUMNS}")
+           f"ON CONFLICT (uid) DO NOTHING RETURNING {_COLUMNS}")
 _MEMBERS = (
     "WITH RECURSIVE desk(oid) AS (SELECT oid FROM pg_roles WHERE rolname = %s "
     "UNION SELECT m.member FROM pg_auth_members m JOIN desk ON m.roleid = desk.oid) "

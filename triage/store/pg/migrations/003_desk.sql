@@ -25,8 +25,6 @@ CREATE TABLE triage.desk_acts (
 );
 
 CREATE INDEX desk_acts_article ON triage.desk_acts (article_id, id);
--- A hand-off is acknowledged once: two colleagues opening a desk hand-off at once make one ack.
-CREATE UNIQUE INDEX desk_acts_one_ack ON triage.desk_acts (ref) WHERE kind = 'ack';
 
 -- Every insert, raw SQL included, takes the desk's lock first (the client takes it earlier, before it
 -- reads who holds a story): ids commit in order, so a reader asking for `id > newest seen` misses
