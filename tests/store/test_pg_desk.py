@@ -11,10 +11,12 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psycopg
 import pytest
 
+from tests.cli.conftest import isolate
 from triage.model import DESK
 from triage.store.errors import HeldError, NotYoursError, StoreError
 from triage.store.open import open_desk, open_presence
@@ -395,3 +397,71 @@ def test_the_server_down_at_start_opens_empty_and_says_why(desk, pg, restart):
     one_sentence(failed.value)
     restart.start()
     assert ann.hand("a1", "bob").sender == "ann" and ann.last_error == ""
+
+
+# ---- moving a desk ---------------------------------------------------------------------------------
+def triage(*args: str, cwd) -> subprocess.CompletedProcess[str]:
+    """The installed `triage` command."""
+    command = str(Path(sys.executable).with_name("triage"))
+    return subprocess.run([command, *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
+
+
+def a_desk(desk) -> PostgresDesk:
+    """Takes (one renewed, one given back), hand-offs (one seen), watches (one removed); a reader."""
+    ann, bob = desk("ann"), desk("bob")
+    ann.take("a1", minutes=30)
+    ann.take("a1", minutes=45)
+    bob.take("b1", minutes=30)
+    bob.release("b1")
+    bob.acknowledge(ann.hand("a2", "bob", "the figures").uid)
+    ann.hand("a3", DESK, "anyone")
+    bob.add_watch("ukraine", "Ukraine OR Kyiv")
+    ann.add_watch("old", "x")
+    ann.remove_watch("old")
+    reader = desk("cho")
+    arrives(reader, lambda: len(reader.acts()) == 10)
+    return reader
+
+
+def test_store_copy_takes_a_desks_acts_into_postgresql_as_they_are_and_is_safe_twice(desk, pg, tmp_path,
+                                                                                     monkeypatch):
+    isolate(monkeypatch, tmp_path)
+    source = a_desk(desk)
+    other = pg.server.new_db()
+    owner = pg.server.url(other, pg.server.superuser)  # writing others' names in: the owner's job
+    first = triage("store", "copy", pg.url_for("cho"), owner, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "Copied 10 of 10 desk act(s) (0 already there)." in first.stdout
+    again = triage("store", "copy", pg.url_for("cho"), owner, cwd=tmp_path)
+    assert again.returncode == 0 and "Copied 0 of 10 desk act(s)" in again.stdout
+    moved = PostgresDesk(pg.server.url(other, "cho"))
+    try:
+        assert moved.acts() == source.acts()  # who, host, when, uid, what: all kept
+        assert moved.takes() == source.takes() and moved.handoffs() == source.handoffs()
+        assert moved.watches() == source.watches()
+    finally:
+        moved.close()
+
+
+def test_store_copy_of_a_desk_is_refused_when_it_would_not_be_faithful(desk, pg, tmp_path, monkeypatch):
+    isolate(monkeypatch, tmp_path)
+    a_desk(desk)
+    other = pg.server.new_db()
+    editor = triage("store", "copy", pg.url_for("cho"), pg.server.url(other, "cho"), cwd=tmp_path)
+    assert editor.returncode == 1 and "only the schema's owner may copy a desk's acts in" in editor.stderr
+    pg.server.role("dee")
+    there = PostgresDesk(pg.server.url(other, "dee"))
+    try:
+        there.add_watch("ukraine", "Kyiv")  # the destination's own watch of that name is dee's
+        copied = triage("store", "copy", pg.url_for("cho"), pg.server.url(other, pg.server.superuser),
+                        cwd=tmp_path)
+        assert copied.returncode == 1
+        said = "the desk's acts were not copied: here the desk watch 'ukraine' would not be bob's"
+        assert said in copied.stderr
+        assert len(copied.stderr.strip().splitlines()) == 1
+        there.refresh()
+        assert [a.user for a in there.acts()] == ["dee"]  # nothing was copied
+    finally:
+        there.close()
+    back = triage("store", "copy", pg.url_for("cho"), str(tmp_path / "back.json"), cwd=tmp_path)
+    assert back.returncode == 0 and "the desk's 10 act(s) (takes, hand-offs, watches) stay in" in back.stderr

@@ -34,6 +34,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from copy import deepcopy
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -69,6 +70,8 @@ _CATCH_UP = (f"SELECT clock_timestamp(), a.* FROM (SELECT 1) AS one LEFT JOIN LA
 _INSERT = ("INSERT INTO triage.desk_acts (uid, kind, article_id, host, until, to_user, note, ref, title, "
            "story) VALUES (%s, %s, %s, %s, clock_timestamp() + %s::interval, %s, %s, %s, %s, %s) "
            f"ON CONFLICT (uid) DO NOTHING RETURNING {_COLUMNS}")
+_APPEND = ("INSERT INTO triage.desk_acts (uid, kind, article_id, who, host, at, until, to_user, note, ref, "
+           "title, story)")
 _MEMBERS = (
     "WITH RECURSIVE desk(oid) AS (SELECT oid FROM pg_roles WHERE rolname = %s "
     "UNION SELECT m.member FROM pg_auth_members m JOIN desk ON m.roleid = desk.oid) "
@@ -438,6 +441,54 @@ class PostgresDesk:
 
         return self._write("removing the watch", act)
 
+    def append_acts(self, acts: Sequence[DeskAct], *, takes: Sequence[Take] = (),
+                    handoffs: Sequence[Handoff] = (), watches: Sequence[Watch] = ()) -> int:
+        """Append another desk's acts as they are (who, host, time and uid kept), skipping uids the table
+        holds: moving a desk in (`triage store copy`). `takes`, `handoffs` and `watches` are what the
+        source says is in force: a take's end comes from them (a take over there ends at its own time
+        here), and the copy is committed only when this table then says the same of each, else nothing
+        is copied and StoreError says what would differ. Only the schema's owner may write others' names
+        and keep their times; StoreError for anyone else. How many acts were added."""
+        ends = {t.uid: t.until for t in takes}
+        rows = []
+        for act in acts:
+            if act.kind == "take":
+                until = ends.get(act.uid) or ends.get(act.ref) or act.at
+            else:
+                until = None
+            rows.append((act.uid, act.kind, act.article_id, act.user, act.host, act.at, until, act.to,
+                         act.note, act.ref, act.title, act.story))
+        with self._mutex:
+            try:
+                conn = self._connect()
+                owner = conn.execute("SELECT pg_has_role(current_user, relowner, 'MEMBER') FROM pg_class "
+                                     "WHERE oid = 'triage.desk_acts'::regclass").fetchone()
+                if not owner or not owner[0]:
+                    raise StoreError(f"{self.name}: only the schema's owner may copy a desk's acts in (an "
+                                     f"editor writes in their own name and at the server's time only).")
+                with conn.transaction():
+                    conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", DESK_LOCK)
+                    self._catch_up(conn)
+                    trial = deepcopy(self._fold)
+                    added: list[Sequence[Any]] = []
+                    for start in range(0, len(rows), 500):
+                        chunk = rows[start:start + 500]
+                        values = ", ".join(["(" + ", ".join(["%s"] * 12) + ")"] * len(chunk))
+                        query = (_APPEND + f" VALUES {values} ON CONFLICT (uid) DO NOTHING "
+                                 f"RETURNING {_COLUMNS}")
+                        added += conn.execute(query.encode(), [v for row in chunk for v in row]).fetchall()
+                    for row in sorted(added, key=lambda r: r[0]):
+                        trial.add(row)
+                    differs = _differs(trial, takes, handoffs, watches)
+                    if differs:
+                        raise StoreError(f"{self.name}: the desk's acts were not copied: here {differs}.")
+            except psycopg.Error as exc:
+                self._failed(exc)
+                raise StoreError(f"{self.name}: the desk's acts were not copied ({_reason(exc)}).") from None
+            self._fold = trial
+            self._last_error = ""
+            return len(added)
+
     # ---- reading ---------------------------------------------------------------------------------
     def takes(self) -> list[Take]:
         """The takes in force now by the server's clock, oldest first; at most one per story."""
@@ -625,6 +676,25 @@ def _addressed(handed: Handoff, user: str) -> bool:
 def _check_name(value: str, what: str) -> None:
     if not value or len(value) > 128 or any(c.isspace() or not c.isprintable() for c in value):
         raise ValueError(f"{what} must be one word of printable characters")
+
+
+def _differs(fold: _Fold, takes: Sequence[Take], handoffs: Sequence[Handoff],
+             watches: Sequence[Watch]) -> str:
+    """What the fold says otherwise than a source's takes, hand-offs and watches ("" when nothing)."""
+    for take in takes:
+        held = fold.holders.get(take.article_id)
+        if held is None or (held.user, held.uid, held.until) != (take.user, take.uid, take.until):
+            return f"the take of {take.article_id} would not be {take.user}'s until {take.until}"
+    for handoff in handoffs:
+        found = fold.handoffs.get(handoff.uid)
+        if found is None or (found.sender, found.to, found.seen_by, found.seen_at) != (
+                handoff.sender, handoff.to, handoff.seen_by, handoff.seen_at):
+            return f"the hand-off of {handoff.article_id} by {handoff.sender} would read differently"
+    for watch in watches:
+        found_watch = fold.watches.get(watch.name)
+        if found_watch is None or (found_watch.owner, found_watch.query) != (watch.owner, watch.query):
+            return f"the desk watch {watch.name!r} would not be {watch.owner}'s"
+    return ""
 
 
 def _new_uid() -> str:
