@@ -387,6 +387,20 @@ def test_the_server_stopped_and_started_mid_session(desk, pg, restart):
     board.leave()
 
 
+def test_a_restart_between_calls_costs_nothing(desk, pg, restart):
+    ann = desk("ann")
+    board = PostgresPresence(pg.url_for("ann"), expiry=30, host="h1")
+    ann.take("a1", minutes=30)
+    board.show("a1")
+    restart.stop()
+    restart.start()
+    assert ann.take("a2", minutes=30).user == "ann"  # the dead connection is replaced, the write sent once
+    board.show("a2")
+    assert [(s.user, s.article_id) for s in board.seen()] == [("ann", "a2")]
+    assert [a.article_id for a in desk("bob").acts()] == ["a1", "a2"]
+    board.leave()
+
+
 def test_the_server_down_at_start_opens_empty_and_says_why(desk, pg, restart):
     desk("ann").close()  # the role exists
     restart.stop()

@@ -66,7 +66,7 @@ _MAX_TAKE_MINUTES = 7 * 24 * 60  # a week: longer is a mistake, not a take
 _MEMBERS_SECONDS = 30.0  # members() asks the server again after this long
 _COLUMNS = "id, uid, kind, article_id, who, host, at, until, to_user, note, ref, title, story"
 _CATCH_UP = (f"SELECT clock_timestamp(), a.* FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT {_COLUMNS} "
-             f"FROM triage.desk_acts WHERE id > %s ORDER BY id) AS a ON true")
+             f"FROM triage.desk_acts WHERE id > %s) AS a ON true ORDER BY a.id")
 _INSERT = ("INSERT INTO triage.desk_acts (uid, kind, article_id, host, until, to_user, note, ref, title, "
            "story) VALUES (%s, %s, %s, %s, clock_timestamp() + %s::interval, %s, %s, %s, %s, %s) "
            f"ON CONFLICT (uid) DO NOTHING RETURNING {_COLUMNS}")
