@@ -200,8 +200,7 @@ class DeskState:
         made = self.handoffs.get(uid)
         if made is None:
             return None
-        believed = [(at, user) for at, user in self.acks.get(uid, ())
-                    if user == made.to or (made.to == DESK and user != made.sender)]
+        believed = [(at, user) for at, user in self.acks.get(uid, ()) if self.may_acknowledge(made, user)]
         if not believed:
             return made
         at, user = min(believed)
@@ -224,11 +223,20 @@ class DeskState:
         names = sorted({name for _, name in self.watches})
         return [w for w in (self.watch_named(n) for n in names) if w is not None]
 
+    def may_acknowledge(self, handoff: Handoff, user: str) -> bool:
+        """Whether `user` is one who may say they saw it: the one it is for, or a colleague for the desk."""
+        return user == handoff.to or (handoff.to == DESK and user != handoff.sender)
+
     def history(self) -> list[DeskAct]:
+        """Every act, oldest first; an acknowledgement of a hand-off that was not for its writer is none."""
         if not self._sorted:
             self.acts.sort(key=lambda a: (a.at, a.user))
             self._sorted = True
-        return self.acts
+        return [a for a in self.acts if a.kind != "ack" or self._fair_ack(a)]
+
+    def _fair_ack(self, act: DeskAct) -> bool:
+        made = self.handoffs.get(act.ref)
+        return made is None or self.may_acknowledge(made, act.user)
 
 
 # ---- the files -------------------------------------------------------------------------------------
@@ -353,7 +361,7 @@ class FileDesk:
             handoff = self._state.handoff(handoff_uid)
             if handoff is None:
                 raise KeyError(handoff_uid)
-            if handoff.to != self.user and (handoff.to != DESK or handoff.sender == self.user):
+            if not self._state.may_acknowledge(handoff, self.user):
                 whom = "the desk" if handoff.to == DESK else handoff.to
                 who = "a colleague" if handoff.to == DESK else whom
                 raise NotYoursError(f"the hand-off of {handoff.article_id} by {handoff.sender} is for "
