@@ -348,9 +348,11 @@ class PostgresDesk:
 
         def act(conn: psycopg.Connection[Any]) -> Take:
             held = self._fold.holder(article_id, self._server_now())
-            if held is not None and held.user != self._role and not (ended is not None and ended(held)):
+            if held is not None and ended is not None and ended(held):
+                held = None  # over although in force (decided since): a new take, not a renewal
+            if held is not None and held.user != self._role:
                 raise HeldError(_held_sentence(held), held)
-            renewed = held.uid if held is not None and held.user == self._role else ""
+            renewed = held.uid if held is not None else ""
             self._insert(conn, uid, "take", article_id, seconds=minutes * 60.0, ref=renewed, story=story,
                          title=title)
             taken = self._fold.holders.get(article_id)
