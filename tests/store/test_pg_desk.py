@@ -17,6 +17,7 @@ import psycopg
 import pytest
 
 from tests.cli.conftest import isolate
+from tests.store.desk_users import NOBODY, Remote, needs_root, shared_folder
 from triage.model import DESK
 from triage.store.errors import HeldError, NotYoursError, StoreError
 from triage.store.open import open_desk, open_presence
@@ -479,3 +480,47 @@ def test_store_copy_of_a_desk_is_refused_when_it_would_not_be_faithful(desk, pg,
         there.close()
     back = triage("store", "copy", pg.url_for("cho"), str(tmp_path / "back.json"), cwd=tmp_path)
     assert back.returncode == 0 and "the desk's 10 act(s) (takes, hand-offs, watches) stay in" in back.stderr
+
+
+@needs_root
+def test_store_copy_takes_a_desk_folder_into_postgresql_with_each_members_acts_as_theirs(pg, tmp_path,
+                                                                                      monkeypatch):
+    """Two real uids on one host (root and 65534, through a forked child); the owner copies their desk."""
+    from triage.store.decisions import DecisionStore
+
+    isolate(monkeypatch, tmp_path)
+    folder = shared_folder()
+    try:
+        db = folder / "decisions.json"
+        DecisionStore(db, group_share=True, rescue_dirs=[tmp_path / "r"]).close()
+        mine = open_desk(str(db), group_share=True)
+        colleague = Remote(lambda: open_desk(str(db), group_share=True), uid=NOBODY, gid=NOBODY)
+        try:
+            mine.take("a1", minutes=30)
+            mine.take("a1", minutes=45)  # renewed
+            handed = colleague.hand("a2", mine.user, "the figures")
+            colleague.take("b1", minutes=30)
+            colleague.add_watch("ukraine", "Ukraine OR Kyiv")
+            mine.refresh()
+            mine.acknowledge(handed.uid)
+            mine.hand("a3", DESK, "anyone")
+            colleague.refresh()
+            source_view = (colleague.acts(), colleague.takes(), colleague.handoffs(), colleague.watches())
+        finally:
+            colleague.stop()
+        owner = pg.server.url(pg.dbname, pg.server.superuser)
+        first = triage("store", "copy", str(db), owner, cwd=tmp_path)
+        assert first.returncode == 0, first.stderr
+        assert "Copied 7 of 7 desk act(s) (0 already there)." in first.stdout
+        again = triage("store", "copy", str(db), owner, cwd=tmp_path)
+        assert again.returncode == 0 and "Copied 0 of 7 desk act(s)" in again.stdout
+        moved = PostgresDesk(pg.url_for("cho"))
+        try:
+            assert (moved.acts(), moved.takes(), moved.handoffs(), moved.watches()) == source_view
+            assert {a.user for a in moved.acts()} == {mine.user, colleague.user}  # each one's own
+        finally:
+            moved.close()
+    finally:
+        import shutil
+
+        shutil.rmtree(folder.parent, ignore_errors=True)

@@ -74,13 +74,23 @@ def copy_cmd(ctx: click.Context, src: str, dst: str) -> None:
     own name); the desk's takes, hand-offs and watches go with the decisions. Out of PostgreSQL into a
     file they stay behind: a desk folder believes a member's acts only from that member's own file."""
     from triage.store.errors import StoreError
-    from triage.store.open import is_server_url, nothing_decided_yet, open_store, store_name
+    from triage.store.open import desk_folder, is_server_url, nothing_decided_yet, open_store, store_name
     from triage.store.pg.copy import HistorySink, copy_history
     from triage.store.rescue import default_rescue_dirs
 
     settings = group_settings(ctx)
-    if nothing_decided_yet(src):  # an empty record: nothing to copy, and DST is left as it is
-        say(f"triage: store copy: {src}: nothing decided there yet; nothing to copy.", err=True)
+    if nothing_decided_yet(src):  # an empty record: no decisions to copy, and DST is left as it is
+        if not is_server_url(dst) or not desk_folder(os.path.expanduser(src)).is_dir():
+            say(f"triage: store copy: {src}: nothing decided there yet; nothing to copy.", err=True)
+            return
+        say(f"triage: store copy: {src}: nothing decided there yet; only the desk's acts are copied.",
+            err=True)
+        try:
+            desk_only = _copy_desk(src, dst, settings.store.group_share)
+        except StoreError as exc:
+            fail(f"store copy: {exc}")
+        if desk_only:
+            say(desk_only[0], err=desk_only[1])
         return
     if not is_server_url(src) and not os.path.isfile(os.path.expanduser(src)):
         fail(f"store copy: {src}: no such decisions file.")
