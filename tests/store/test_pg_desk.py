@@ -189,14 +189,19 @@ def test_nobody_acknowledges_or_removes_what_is_not_theirs(desk):
 
 
 def test_members_are_the_editor_roles_and_those_who_wrote(desk, pg):
-    pg.open(user="dee").decide("d1", "flag")  # wrote a decision
+    pg.server.sql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'outsider') THEN "
+                  "CREATE ROLE outsider LOGIN; END IF; "
+                  "IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'night_desk') THEN "
+                  "CREATE ROLE night_desk NOLOGIN IN ROLE triage_desk; END IF; END $$")
+    pg.server.sql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'eve') THEN "
+                  "CREATE ROLE eve LOGIN IN ROLE night_desk; END IF; END $$")  # an editor through a group
+    pg.server.sql("INSERT INTO triage.desk_acts (uid, kind, article_id, who, until) VALUES "
+                  "('copied', 'take', 'z1', 'zoe', now())", pg.dbname)  # a copied act: zoe is no role
     ann = desk("ann")
     desk("bob")
-    pg.server.sql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'outsider') THEN "
-                  "CREATE ROLE outsider LOGIN; END IF; END $$")
     members = ann.members()
-    assert {"ann", "bob", "dee"} <= set(members) and "outsider" not in members
-    assert members == sorted(members) and pg.server.superuser not in members
+    assert {"ann", "bob", "eve", "zoe"} <= set(members) and members == sorted(members)
+    assert not {"outsider", "night_desk", "triage_desk", pg.server.superuser} & set(members)
 
 
 # ---- takes -----------------------------------------------------------------------------------------

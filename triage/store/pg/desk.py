@@ -75,8 +75,7 @@ _APPEND = ("INSERT INTO triage.desk_acts (uid, kind, article_id, who, host, at, 
 _MEMBERS = (
     "WITH RECURSIVE desk(oid) AS (SELECT oid FROM pg_roles WHERE rolname = %s "
     "UNION SELECT m.member FROM pg_auth_members m JOIN desk ON m.roleid = desk.oid) "
-    "SELECT rolname FROM pg_roles WHERE oid IN (SELECT oid FROM desk) AND rolcanlogin "
-    "UNION SELECT who FROM triage.desk_acts UNION SELECT username FROM triage.events")
+    "SELECT rolname FROM pg_roles WHERE oid IN (SELECT oid FROM desk) AND rolcanlogin")
 
 
 def _reason(exc: BaseException) -> str:
@@ -517,21 +516,19 @@ class PostgresDesk:
                     if (article_id is None or a.article_id == article_id) and a.at >= start]
 
     def members(self) -> list[str]:
-        """Login roles granted the editor role (directly or through another role) and everyone who has
-        written a decision or a desk act; sorted. Asked again after a while; the last answer (or the
-        writers held) while the server is away."""
+        """The login roles granted the editor role (directly or through another role) and everyone who
+        wrote a desk act; sorted. The roles are asked again after a while (the last answer while the
+        server is away); the writers are those of the acts held."""
         with self._mutex:
-            asked, names = self._members
-            if names and time.monotonic() - asked < _MEMBERS_SECONDS:
-                return list(names)
-            try:
-                rows = self._connect().execute(_MEMBERS, (EDITOR_ROLE,)).fetchall()
-            except psycopg.Error as exc:
-                self._failed(exc)
-                return sorted(set(names) | {a.user for a in self._fold.acts})
-            found = sorted({str(r[0]) for r in rows if r[0]})
-            self._members = (time.monotonic(), found)
-            return list(found)
+            asked, roles = self._members
+            if not roles or time.monotonic() - asked >= _MEMBERS_SECONDS:
+                try:
+                    rows = self._connect().execute(_MEMBERS, (EDITOR_ROLE,)).fetchall()
+                    roles = [str(r[0]) for r in rows if r[0]]
+                    self._members = (time.monotonic(), roles)
+                except psycopg.Error as exc:
+                    self._failed(exc)
+            return sorted({*roles, *(a.user for a in self._fold.acts)})
 
     def refresh(self) -> bool:
         """Take in what others wrote; True if anything arrived. Cheap when nothing changed: a read of
