@@ -393,6 +393,22 @@ def test_the_server_stopped_and_started_mid_session(desk, pg, restart):
     board.leave()
 
 
+def test_a_write_refused_at_commit_leaves_nothing_behind(desk, pg):
+    ann = desk("ann")
+    pg.server.sql("CREATE FUNCTION triage.refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                  "IF NEW.article_id = 'doomed' THEN RAISE EXCEPTION 'refused at commit'; END IF; "
+                  "RETURN NULL; "
+                  "END $$", pg.dbname)
+    pg.server.sql("CREATE CONSTRAINT TRIGGER refuse AFTER INSERT ON triage.desk_acts DEFERRABLE INITIALLY "
+                  "DEFERRED FOR EACH ROW EXECUTE FUNCTION triage.refuse()", pg.dbname)
+    with pytest.raises(StoreError, match="refused at commit") as failed:
+        ann.take("doomed", minutes=30)  # the row was inserted and read back; the COMMIT failed
+    one_sentence(failed.value)
+    assert ann.takes() == [] and ann.acts() == []  # nothing of it stays in what the record shows
+    assert ann.take("fine", minutes=30).article_id == "fine"
+    assert [a.article_id for a in ann.acts()] == ["fine"]
+
+
 def test_a_restart_between_calls_costs_nothing(desk, pg, restart):
     ann = desk("ann")
     board = PostgresPresence(pg.url_for("ann"), expiry=30, host="h1")

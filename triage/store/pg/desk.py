@@ -169,6 +169,14 @@ class _Fold:
                 del self.watches[ref]
         return act
 
+    def mark(self) -> tuple[int, int, dict[str, Take], dict[str, Handoff], dict[str, Watch]]:
+        """The state now, to go back to when a write's transaction fails after taking its rows in."""
+        return self.max_id, len(self.acts), dict(self.holders), dict(self.handoffs), dict(self.watches)
+
+    def restore(self, mark: tuple[int, int, dict[str, Take], dict[str, Handoff], dict[str, Watch]]) -> None:
+        self.max_id, count, self.holders, self.handoffs, self.watches = mark
+        del self.acts[count:]
+
     def holder(self, article_id: str, now: str) -> Take | None:
         """The take of a story in force at `now` (server time), given back and expired ones not."""
         held = self.holders.get(article_id)
@@ -305,12 +313,17 @@ class PostgresDesk:
                 raise StoreError(f"{self.name}: the desk record was opened for reading only.")
             for attempt in (1, 2):
                 reused = self.connected
+                mark = self._fold.mark()
                 try:
-                    conn = self._connect()
-                    with conn.transaction():
-                        conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", DESK_LOCK)
-                        self._catch_up(conn)
-                        result = act(conn)
+                    try:
+                        conn = self._connect()
+                        with conn.transaction():
+                            conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", DESK_LOCK)
+                            self._catch_up(conn)
+                            result = act(conn)
+                    except BaseException:
+                        self._fold.restore(mark)  # rows the failed transaction took in were never written
+                        raise
                 except psycopg.OperationalError as exc:
                     if attempt == 1 and reused and self._conn is not None and self._conn.broken:
                         self._drop()
