@@ -256,6 +256,29 @@ def test_a_take_renews_is_given_back_and_expires_by_the_servers_clock(desk):
                                                       ("release", "bob"), ("take", "ann"), ("take", "bob")]
 
 
+def test_a_host_whose_clock_is_hours_wrong_still_sees_takes_end_by_the_servers(desk, monkeypatch):
+    from datetime import timedelta
+
+    from triage.store.pg import desk as pg_desk
+
+    ann = desk("ann")
+    right_now = pg_desk.host_now
+    monkeypatch.setattr(pg_desk, "host_now", lambda: right_now() + timedelta(hours=2))
+    ahead = desk("bob")  # its clock says two hours later than the server's
+    ann.take("a1", minutes=30)
+    arrives(ahead, lambda: bool(ahead.takes()))  # in force for it too, though its clock is past `until`
+    with pytest.raises(HeldError, match="ann"):
+        ahead.take("a1", minutes=30)
+    mine = ahead.take("a2", minutes=30)
+    assert mine.since[:13] == ann.takes()[0].since[:13]  # stamped by the server, not by its clock
+    monkeypatch.setattr(pg_desk, "host_now", lambda: right_now() - timedelta(hours=2))
+    behind = desk("cho")  # and this one's, two hours earlier
+    ann.take("a3", minutes=0.01)
+    arrives(behind, lambda: any(a.article_id == "a3" for a in behind.acts()))
+    time.sleep(1.0)
+    assert sorted(t.article_id for t in behind.takes()) == ["a1", "a2"]  # a3 ended by the server's clock
+
+
 def test_a_reader_writes_nothing(desk):
     reader = desk("ann", read_only=True)
     with pytest.raises(StoreError, match="reading only"):

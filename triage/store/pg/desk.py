@@ -119,6 +119,11 @@ def _open(conninfo: str, name: str) -> tuple[psycopg.Connection[Any], str]:
     return conn, str(row[0]) if row else ""
 
 
+def host_now() -> datetime:
+    """This host's clock, which may be wrong: the desk only ever uses it corrected by the server's."""
+    return datetime.now(UTC)
+
+
 def _stamp(value: object) -> str:
     return datetime_key(value) if isinstance(value, datetime) else ""
 
@@ -289,7 +294,7 @@ class PostgresDesk:
         if self._heard > (1 << 61):  # a payload that was not an id: this read answered it
             self._heard = 0
         if rows:
-            self._offset = rows[0][0] - datetime.now(UTC)
+            self._offset = rows[0][0] - host_now()
         self._take_in(row[1:] for row in rows if row[1] is not None)
 
     def _take_in(self, rows: Iterable[Sequence[Any]]) -> None:
@@ -300,7 +305,7 @@ class PostgresDesk:
 
     def _server_now(self) -> str:
         """Now by the server's clock (this host's clock corrected by the last round trip's reading)."""
-        return datetime_key(datetime.now(UTC) + self._offset)
+        return datetime_key(host_now() + self._offset)
 
     # ---- writing ---------------------------------------------------------------------------------
     def _write(self, what: str, act: Callable[[psycopg.Connection[Any]], T]) -> T:
