@@ -600,6 +600,7 @@ class FileDesk:
             try:
                 if self.read_only:
                     raise StoreError(f"{self.folder}: the desk was opened read-only; nothing was written.")
+                self.refresh()  # catch up first, so the lock is held only for what came meanwhile
                 self._hold_lock()
                 try:
                     self.refresh()
