@@ -198,6 +198,47 @@ def test_of_two_processes_taking_at_once_exactly_one_wins(site: DeskSite) -> Non
     assert len(judge.takes()) == 12 and all(t.user in names for t in judge.takes())
 
 
+@needs_root
+def test_two_members_writing_a_new_desk_at_once_both_get_in() -> None:
+    """The lock file and each member's file have the group's mode from their first instant: a colleague
+    who opens the lock a moment after it was made is never refused (a umask of 077 makes that likely)."""
+    old_umask = os.umask(0o077)
+    try:
+        for round_ in range(12):
+            folder = shared_folder()
+            db = str(folder / "decisions.json")
+            try:
+                racers = [Remote(lambda db=db: open_desk(db, group_share=True)),
+                          Remote(lambda db=db: open_desk(db, group_share=True), uid=NOBODY, gid=NOBODY)]
+                results: list[Any] = [None, None]
+                gate = threading.Barrier(2)
+
+                def run(i: int, racers: list[Remote] = racers, results: list[Any] = results,
+                        gate: threading.Barrier = gate, round_: int = round_) -> None:
+                    gate.wait()
+                    try:
+                        results[i] = racers[i].take(f"r{round_}-{i}", minutes=5)
+                    except StoreError as exc:
+                        results[i] = exc
+
+                threads = [threading.Thread(target=run, args=(i,)) for i in (0, 1)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join(60)
+                for r in racers:
+                    r.stop()
+                assert all(isinstance(r, Take) for r in results), results
+                lock = desk_folder(db) / "desk.lock"
+                assert stat.S_IMODE(lock.stat().st_mode) == 0o660
+            finally:
+                import shutil
+
+                shutil.rmtree(folder.parent, ignore_errors=True)
+    finally:
+        os.umask(old_umask)
+
+
 # ---- hand-offs ----------------------------------------------------------------------------------------
 
 def test_a_hand_off_reaches_the_colleague_who_acknowledges_it_once(site: DeskSite) -> None:

@@ -35,6 +35,7 @@ from triage.model import DESK, DESK_ACTS, DeskAct, Handoff, Take, Watch
 from triage.store.deskfolder import (
     DeskClock,
     check_folder,
+    create_exact,
     file_mode,
     iso_ns,
     login_of,
@@ -518,9 +519,9 @@ class FileDesk:
             fd = open_regular(path, os.O_RDONLY)
         except FileNotFoundError:
             return False
-        except OSError as exc:
+        except OSError as exc:  # said once; looked at again when it changes (it may be readable then)
             self._note_file(name, lst.st_ino, os_reason(exc))
-            self._tails[name] = _Tail(lst.st_ino, (lst.st_ino, lst.st_size))
+            self._tails[name] = _Tail(-1, (lst.st_ino, lst.st_size))
             return False
         try:
             return self._read(name, fd, tail)
@@ -618,6 +619,7 @@ class FileDesk:
     def _hold_lock(self) -> None:
         check_folder(self.folder, self.group_share, create=True)
         try:
+            create_exact(self._lock.path, self._lock.mode)
             self._lock.acquire()
         except LockTimeout:
             raise StoreError(f"{self.folder}: busy: another process has held the desk's lock for more than "
@@ -652,6 +654,7 @@ class FileDesk:
             raise ValueError(f"a desk line longer than {MAX_DESK_LINE} bytes")
         path = self._my_path()
         try:
+            create_exact(path, self._mode)
             fd = open_regular(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, self._mode, one_link=True)
         except OSError as exc:
             raise StoreError(f"{path}: cannot write the desk record ({os_reason(exc)}); nothing was "

@@ -27,8 +27,8 @@ from triage.infra.atomic import make_dirs
 from triage.infra.clock import datetime_key
 from triage.store.errors import StoreError
 
-__all__ = ["DeskClock", "check_folder", "file_mode", "folder_mode", "iso_ns", "kernel_now_ns", "login_of",
-           "my_login", "names_owner"]
+__all__ = ["DeskClock", "check_folder", "create_exact", "file_mode", "folder_mode", "iso_ns", "kernel_now_ns",
+           "login_of", "my_login", "names_owner"]
 
 SHARED_FOLDER = 0o3770  # setgid (files keep the group) + sticky (nobody removes another's file)
 PRIVATE_FOLDER = 0o700
@@ -154,6 +154,36 @@ def _settle(folder: Path, st: os.stat_result, group_share: bool) -> os.stat_resu
         raise _refuse(folder, f"a desk folder anyone on the host may write; its owner ({owner}) can fix it "
                               f"with `chmod 3770 {folder}`.")
     return st
+
+
+def create_exact(path: Path, mode: int) -> None:
+    """Make an empty file with exactly `mode` from its first instant (a temp file set up, then linked
+    into place): a colleague who opens it at once is never refused by a mode the umask narrowed. An
+    existing file is left alone. Raises OSError."""
+    if os.path.lexists(path):
+        return
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{time.monotonic_ns()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        os.fchmod(fd, mode)
+        gid = os.stat(path.parent).st_gid
+        if mode & 0o070 and os.fstat(fd).st_gid != gid:
+            try:
+                os.fchown(fd, -1, gid)
+            except OSError:
+                pass
+        os.close(fd)
+        fd = -1
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
 
 
 # ---- the kernel's clock ----------------------------------------------------------------------------
