@@ -94,23 +94,31 @@ def check_folder(folder: Path, group_share: bool, *, create: bool) -> os.stat_re
 
 
 def _make(folder: Path, group_share: bool) -> os.stat_result:
+    """Make the folder whole before it appears (set up under a temp name, then renamed into place), so
+    a colleague never meets it half made (ours and 0700 for a moment)."""
     try:
         make_dirs(folder.parent, 0o770 if group_share else 0o700)
-        os.mkdir(folder, 0o700)
-    except FileExistsError:
-        return check_folder(folder, group_share, create=False) or _make(folder, group_share)
     except OSError as exc:
         raise _refuse(folder, f"cannot make the desk folder ({exc.strerror}).") from None
+    tmp = folder.with_name(f".{folder.name}.{os.getpid()}-{time.monotonic_ns()}.tmp")
     try:
-        if group_share:
-            _take_group(folder)
-        os.chmod(folder, folder_mode(group_share))
-        return os.stat(folder)
+        os.mkdir(tmp, 0o700)
+        try:
+            if group_share:
+                _take_group(tmp, folder)
+            os.chmod(tmp, folder_mode(group_share))
+            os.rename(tmp, folder)
+        except BaseException:
+            os.rmdir(tmp)
+            raise
     except OSError as exc:
-        raise _refuse(folder, f"cannot set up the desk folder ({exc.strerror}).") from None
+        if exc.errno in (errno.EEXIST, errno.ENOTEMPTY) or os.path.lexists(folder):
+            return check_folder(folder, group_share, create=False) or _make(folder, group_share)
+        raise _refuse(folder, f"cannot make the desk folder ({exc.strerror}).") from None
+    return check_folder(folder, group_share, create=False) or _make(folder, group_share)
 
 
-def _take_group(folder: Path) -> None:
+def _take_group(made: Path, folder: Path) -> None:
     """Give a new shared folder the decisions file's group (else its folder's): the desk's group."""
     decisions = folder.with_name(folder.name.removesuffix(".desk"))
     for source in (decisions, folder.parent):
@@ -118,9 +126,9 @@ def _take_group(folder: Path) -> None:
             gid = os.stat(source).st_gid
         except OSError:
             continue
-        if gid != os.stat(folder).st_gid:
+        if gid != os.stat(made).st_gid:
             try:
-                os.chown(folder, -1, gid)
+                os.chown(made, -1, gid)
             except OSError:
                 pass  # not a member of that group: the folder keeps ours
         return
