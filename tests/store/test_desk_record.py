@@ -507,3 +507,60 @@ def test_a_lock_file_is_only_ever_flocked_never_written(db: Path) -> None:
     assert lock.stat().st_size == 0
     with open(lock, "r+") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again once the take returned
+
+
+def test_refresh_when_nothing_changed_opens_no_file(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import triage.store.deskfiles as deskfiles
+
+    writer, reader = open_desk(db), open_desk(db)
+    writer.take("a1", minutes=5)
+    assert reader.refresh() is True
+    opened: list[str] = []
+    real = deskfiles.open_regular
+
+    def counting(path: Any, *args: Any, **kw: Any) -> int:
+        opened.append(str(path))
+        return real(path, *args, **kw)
+
+    monkeypatch.setattr(deskfiles, "open_regular", counting)
+    assert [reader.refresh() for _ in range(20)] == [False] * 20
+    assert opened == []  # a stat of the folder and of each member's file, nothing read
+    writer.hand("a1", DESK)
+    opened.clear()
+    assert reader.refresh() is True and len(opened) == 1  # the one file that grew
+
+
+SKEWED_TAKE = """
+import sys, time
+shift = float(sys.argv[2]) * 1e9
+real_ns, real = time.time_ns, time.time
+time.time_ns = lambda: real_ns() + int(shift)
+time.time = lambda: real() + shift / 1e9
+from triage.store.open import open_desk
+desk = open_desk(sys.argv[1])
+if sys.argv[3] == "take":
+    print(desk.take("a1", minutes=30).until)
+else:
+    print([t.article_id for t in desk.takes()])
+"""
+
+
+@pytest.mark.parametrize("shift", [3600, -3600])
+def test_a_process_with_its_clock_an_hour_off_takes_for_the_time_it_asked(db: Path, shift: int) -> None:
+    """Stamps come from the kernel's clock: a take made by a process an hour ahead does not last an
+    hour and a half, one made an hour behind is not over at once, and such a reader sees ours."""
+    from triage.infra.clock import parse_iso
+
+    def skewed(what: str) -> str:
+        out = subprocess.run([sys.executable, "-c", SKEWED_TAKE, str(db), str(shift), what],
+                             capture_output=True,
+                             text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip()
+
+    until = parse_iso(skewed("take"))
+    assert until is not None and abs(until.timestamp() - (time.time() + 1800)) < 60
+    assert [t.article_id for t in open_desk(db).takes()] == ["a1"]
+    open_desk(db).release("a1")
+    open_desk(db).take("a2", minutes=30)
+    assert skewed("read") == "['a2']"

@@ -90,8 +90,10 @@ def check_desk_line(doc: Any, owner: str) -> str:
     kind = doc.get("kind")
     if type(kind) is not str or kind not in DESK_ACTS:
         return "an unknown kind"
-    for key, limit in LIMITS.items():
-        value = doc.get(key, "")
+    for key, value in doc.items():
+        limit = LIMITS.get(key)
+        if limit is None:
+            continue
         if type(value) is not str:
             return f"{key} is not text"
         if len(value) > limit:
