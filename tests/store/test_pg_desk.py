@@ -347,8 +347,43 @@ def test_presence_show_seen_leave(pg):
     assert [s.user for s in ann.seen()] == ["ann", "bob"]
     ann.leave()
     assert [s.user for s in bob.seen()] == ["bob"]
+    ann.beat()  # a timer's beat after leaving does not bring it back...
+    assert [s.user for s in bob.seen()] == ["bob"]
+    ann.show("a3")  # ...showing a story again does
+    assert [(s.user, s.article_id) for s in bob.seen()] == [("ann", "a3"), ("bob", "")]
+    ann.leave()
     bob.leave()
     assert pg.server.sql("SELECT count(*) FROM triage.presence", pg.dbname) == [(0,)]  # no history kept
+
+
+def test_a_member_cannot_flood_the_desk_or_store_unbounded_text(desk, pg):
+    from triage.store.pg.desk import MAX_PER_MEMBER
+
+    desk("ann")
+    bob = desk("bob")
+    with psycopg.connect(pg.url_for("ann"), autocommit=True) as conn:
+        conn.execute("INSERT INTO triage.presence (host, pid) SELECT 'h', g FROM generate_series(1, 500) g")
+        for statement in ("INSERT INTO triage.presence (host, pid, article_id) "
+                          "VALUES ('h', 0, repeat('x', 9999))",
+                          "INSERT INTO triage.desk_acts (uid, kind, article_id, until) "
+                          "VALUES ('long', 'take', repeat('x', 9999), now())",
+                          "INSERT INTO triage.desk_acts (uid, kind, article_id, to_user, note) "
+                          "VALUES ('long', 'handoff', 'a1', 'bob', repeat('x', 99999))"):
+            with pytest.raises(psycopg.errors.CheckViolation):
+                conn.execute(statement)
+    board = PostgresPresence(pg.url_for("bob"), expiry=30, host="h2")
+    board.show("b1")
+    seen = board.seen()
+    assert len([s for s in seen if s.user == "ann"]) == MAX_PER_MEMBER and ("bob", "b1") in {
+        (s.user, s.article_id) for s in seen}
+    with pytest.raises(ValueError):
+        board.show("x" * 9999)
+    with pytest.raises(ValueError):
+        bob.hand("a1", "ann", "x" * 99999)
+    with pytest.raises(ValueError):
+        bob.hand("a1", "two words")
+    assert bob.take("a1", minutes=5, title="T" * 5000).title == "T" * 1000  # a title is cut to fit
+    board.leave()
 
 
 def test_a_killed_tuis_presence_ages_out_by_the_servers_clock(pg):

@@ -51,7 +51,7 @@ from triage.store.errors import HeldError, NewerSchemaError, NotYoursError, Stor
 from triage.store.pg.conninfo import UrlError, check_url, display_name
 from triage.store.pg.schema import SchemaMissingError, check_schema
 
-__all__ = ["CHANNEL", "DESK_LOCK", "PostgresDesk", "PostgresPresence"]
+__all__ = ["CHANNEL", "DESK_LOCK", "LIMITS", "MAX_PER_MEMBER", "PostgresDesk", "PostgresPresence", "host_now"]
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,10 @@ EDITOR_ROLE = "triage_desk"
 STATEMENT_TIMEOUT = "5s"  # a desk write waits no longer for the lock (unless the URL's options say)
 _SAFETY_SECONDS = 5.0  # refresh() asks the server for new rows at least this often
 _RECONNECT_SECONDS = 0.5  # refresh() tries a lost server no more often than this
+LIMITS = {"article_id": 512, "host": 255, "to": 64, "note": 4000, "ref": 256, "title": 1000,
+          "story": 512}  # characters each text may take (the table's CHECK says the same)
 _MAX_TAKE_MINUTES = 7 * 24 * 60  # a week: longer is a mistake, not a take
+MAX_PER_MEMBER = 64  # presence rows of one role shown at most (one who makes thousands shows these)
 _MEMBERS_SECONDS = 30.0  # members() asks the server again after this long
 _COLUMNS = "id, uid, kind, article_id, who, host, at, until, to_user, note, ref, title, story"
 _CATCH_UP = (f"SELECT clock_timestamp(), a.* FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT {_COLUMNS} "
@@ -347,10 +350,11 @@ class PostgresDesk:
                 story: str = "") -> None:
         """Insert one act in the caller's transaction (lock held, caught up) and take it in; an act whose
         uid the table holds already (a write sent again) is left as it is."""
+        _check_lengths(article_id=article_id, host=self.host, to=to, note=note, ref=ref, story=story)
         self._mine.add(uid)
         until = timedelta(seconds=seconds) if seconds is not None else None
-        rows = conn.execute(_INSERT, (uid, kind, article_id, self.host, until, to, note, ref, title,
-                                      story)).fetchall()
+        rows = conn.execute(_INSERT, (uid, kind, article_id, self.host, until, to, note, ref,
+                                      title[:LIMITS["title"]], story)).fetchall()
         self._take_in(rows)
 
     def take(self, article_id: str, *, minutes: float, story: str = "", title: str = "",
@@ -599,6 +603,7 @@ class PostgresPresence:
         self.expiry = float(expiry)
         self.pid = os.getpid()
         self._article = ""
+        self._left = False
         self._mutex = threading.Lock()
         self._conn: psycopg.Connection[Any] | None = None
         self._last_error = ""
@@ -653,28 +658,33 @@ class PostgresPresence:
         self._conn = None
 
     def show(self, article_id: str) -> None:
-        """What this TUI has open now ("": nothing); also a beat."""
-        self._article = article_id
+        """What this TUI has open now ("": nothing); also a beat (and a return after leave())."""
+        if type(article_id) is not str or len(article_id) > LIMITS["article_id"]:
+            raise ValueError(f"an article id is text of at most {LIMITS['article_id']} characters")
+        self._article, self._left = article_id, False
         self._run("presence not shown",
                   "INSERT INTO triage.presence (host, pid, article_id) VALUES (%s, %s, %s) "
                   "ON CONFLICT (who, host, pid) DO UPDATE SET article_id = EXCLUDED.article_id",
                   (self.host, self.pid, article_id))
 
     def beat(self) -> None:
-        """This TUI is still here (the server stamps the time)."""
-        self.show(self._article)
+        """This TUI is still here (the server stamps the time); nothing after leave() until show()."""
+        if not self._left:
+            self.show(self._article)
 
     def seen(self) -> list[Seen]:
         """Everyone present now by the server's clock, this TUI included, by user."""
         rows = self._run("presence not read",
-                         "SELECT who, host, pid, article_id, since, beat FROM triage.presence "
-                         "WHERE beat > clock_timestamp() - make_interval(secs => %s) ORDER BY who, host, pid",
-                         (self.expiry,))
+                         "SELECT who, host, pid, article_id, since, beat FROM (SELECT *, row_number() OVER "
+                         "(PARTITION BY who ORDER BY beat DESC) AS n FROM triage.presence WHERE beat > "
+                         "clock_timestamp() - make_interval(secs => %s)) AS live WHERE n <= %s "
+                         "ORDER BY who, host, pid", (self.expiry, MAX_PER_MEMBER))
         return [Seen(str(who), str(host), int(pid), str(article), _stamp(since), _stamp(beat))
                 for who, host, pid, article, since, beat in rows]
 
     def leave(self) -> None:
         """This TUI leaves the desk: its row goes at once, and the connection is closed."""
+        self._left = True
         try:
             self._run("leaving the desk failed",
                       "DELETE FROM triage.presence WHERE who = current_user AND host = %s AND pid = %s",
@@ -691,8 +701,15 @@ def _addressed(handed: Handoff, user: str) -> bool:
 
 
 def _check_name(value: str, what: str) -> None:
-    if not value or len(value) > 128 or any(c.isspace() or not c.isprintable() for c in value):
-        raise ValueError(f"{what} must be one word of printable characters")
+    if not value or len(value) > LIMITS["to"] or any(c.isspace() or not c.isprintable() for c in value):
+        raise ValueError(f"{what} must be one word of at most {LIMITS['to']} printable characters")
+
+
+def _check_lengths(**fields: str) -> None:
+    """ValueError for a field longer than the table takes (a title is cut to fit instead)."""
+    for key, value in fields.items():
+        if len(value) > LIMITS[key]:
+            raise ValueError(f"{key} is longer than {LIMITS[key]} characters")
 
 
 def _differs(fold: _Fold, takes: Sequence[Take], handoffs: Sequence[Handoff],

@@ -19,6 +19,9 @@ CREATE TABLE triage.desk_acts (
     ref        text NOT NULL DEFAULT '',          -- an ack: the hand-off's uid; a watch: its name
     title      text NOT NULL DEFAULT '',
     story      text NOT NULL DEFAULT '',
+    CHECK (length(article_id) <= 512 AND length(who) <= 64 AND length(host) <= 255
+           AND length(to_user) <= 64 AND length(note) <= 4000 AND length(ref) <= 256
+           AND length(title) <= 1000 AND length(story) <= 512),
     CHECK (kind <> 'take' OR until IS NOT NULL),
     CHECK (kind <> 'handoff' OR to_user <> ''),
     CHECK (kind NOT IN ('ack', 'watch', 'unwatch') OR ref <> '')
@@ -93,6 +96,7 @@ CREATE TABLE triage.presence (
     article_id text NOT NULL DEFAULT '',
     since      timestamptz NOT NULL DEFAULT clock_timestamp(),
     beat       timestamptz NOT NULL DEFAULT clock_timestamp(),
+    CHECK (length(host) <= 255 AND length(article_id) <= 512),
     PRIMARY KEY (who, host, pid)
 );
 
