@@ -328,6 +328,29 @@ def test_a_listener_that_was_terminated_reads_what_it_missed(desk, pg):
 
 
 # ---- presence --------------------------------------------------------------------------------------
+def test_a_wrong_password_is_never_said(desk, pg, tmp_path, monkeypatch):
+    from triage.store.api import DeskRecord, PresenceBoard
+
+    pg.server.sql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pw_editor') THEN "
+                  "CREATE ROLE pw_editor LOGIN IN ROLE triage_desk; END IF; END $$")
+    pg.server.sql("ALTER ROLE pw_editor PASSWORD 'Right-pw-1'")
+    passfile = tmp_path / "pgpass"
+    passfile.write_text("*:*:*:pw_editor:Wrong-pw-9\n")
+    passfile.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(passfile))
+    url = pg.server.url(pg.dbname, "pw_editor")
+    record, board = PostgresDesk(url), PostgresPresence(url, expiry=30)
+    assert isinstance(record, DeskRecord) and isinstance(board, PresenceBoard)
+    with pytest.raises(StoreError) as took:
+        record.take("a1", minutes=5)
+    with pytest.raises(StoreError) as shown:
+        board.show("a1")
+    for said in (record.last_error, str(took.value), str(shown.value)):
+        assert "password authentication failed" in said
+        assert "Wrong-pw-9" not in said and "Right-pw-1" not in said
+    record.close()
+
+
 def test_presence_show_seen_leave(pg):
     for user in ("ann", "bob"):
         pg.server.role(user)
