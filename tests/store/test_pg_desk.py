@@ -1,7 +1,8 @@
 """The desk on PostgreSQL, played for real: roles that cannot act as each other (the API and raw SQL),
 two hosts racing for one story, another host's take and hand-off reaching refresh() through
-LISTEN/NOTIFY (also after the listener's backend was terminated), presence that ages out by the
-server's clock after a SIGKILL, and the server stopped and started mid-session."""
+LISTEN/NOTIFY (also after the listener's backend was terminated), takes and presence aged by the
+server's clock (hosts hours off; a SIGKILLed TUI), faults (the server stopped and started, a COMMIT
+refused, a wrong password), and `triage store copy` of a desk's acts into PostgreSQL."""
 
 from __future__ import annotations
 
@@ -328,6 +329,21 @@ def test_a_listener_that_was_terminated_reads_what_it_missed(desk, pg):
 
 
 # ---- presence --------------------------------------------------------------------------------------
+def test_a_schema_made_newer_mid_session_is_said_not_raised_by_refresh(desk, pg):
+    ann = desk("ann")
+    ann.take("a1", minutes=30)
+    pg.server.sql("INSERT INTO triage.schema_migrations (version, name) VALUES (999, '999_later.sql')",
+                  pg.dbname)
+    pg.server.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'ann'")
+    deadline = time.monotonic() + 10
+    while "newer triage" not in ann.last_error and time.monotonic() < deadline:
+        assert ann.refresh() is False
+        time.sleep(0.05)
+    assert "newer triage" in ann.last_error and [t.article_id for t in ann.takes()] == ["a1"]
+    with pytest.raises(StoreError, match="newer triage"):
+        ann.take("a2", minutes=30)
+
+
 def test_a_wrong_password_is_never_said(desk, pg, tmp_path, monkeypatch):
     from triage.store.api import DeskRecord, PresenceBoard
 

@@ -10,8 +10,9 @@ and its presence (PostgresPresence), beside the decisions in the same database (
   to commit, then sees it and gets HeldError naming the holder. (Desk writes are rare next to
   decisions, so one lock for the desk costs nothing, and it also makes ids commit in order: the table's
   own trigger takes it for raw inserts too, so `id > newest seen` misses no row.) A later take of a
-  story supersedes an earlier one: the client only writes it when the earlier is over (given back,
-  expired, or ended by the `ended` rule, which is the desk's to apply).
+  story supersedes an earlier one: triage writes it only when the earlier is over (given back,
+  expired, or ended by the `ended` rule, which is the desk's to apply). A member who goes round triage
+  with raw SQL can take a colleague's story over that way, but only in their own name, in the history.
 * Live across hosts: an insert notifies ``triage_desk`` with the newest id. ``refresh()`` reads the
   connection's socket without a round trip and fetches rows only after a notification, on reconnecting
   (NOTIFY keeps nothing for a listener that was away) and every few seconds as a safety net.
@@ -22,6 +23,8 @@ and its presence (PostgresPresence), beside the decisions in the same database (
 * Presence is a table without history: one row per (role, host, pid), upserted by each beat, stamped by
   the server's clock; rows older than the expiry are gone for every reader, so a killed TUI's row ages
   out. Each role changes only its own rows.
+* Moving a desk in (`triage store copy`): ``append_acts`` writes another desk's acts in their authors'
+  names, as the schema's owner only, and commits only when the table then reads as the source did.
 """
 
 from __future__ import annotations
@@ -548,7 +551,7 @@ class PostgresDesk:
                     rows = self._connect().execute(_MEMBERS, (EDITOR_ROLE,)).fetchall()
                     roles = [str(r[0]) for r in rows if r[0]]
                     self._members = (time.monotonic(), roles)
-                except psycopg.Error as exc:
+                except (psycopg.Error, StoreError) as exc:
                     self._failed(exc)
             return sorted({*roles, *(a.user for a in self._fold.acts)})
 
@@ -574,7 +577,7 @@ class PostgresDesk:
                         assert self._conn is not None
                         self._catch_up(self._conn)  # one statement (autocommit)
                         self._next_check = now + _SAFETY_SECONDS
-            except psycopg.Error as exc:
+            except (psycopg.Error, StoreError) as exc:
                 self._failed(exc)
                 self._drop()
             return self._take_news()
