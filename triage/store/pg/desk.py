@@ -57,6 +57,7 @@ from triage.store.pg.schema import SchemaMissingError, check_schema
 __all__ = ["CHANNEL", "DESK_LOCK", "LIMITS", "MAX_PER_MEMBER", "PostgresDesk", "PostgresPresence", "host_now"]
 
 log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())  # the log file (infra.log) or nowhere: never logging's stderr fallback
 
 T = TypeVar("T")
 CHANNEL = "triage_desk"
