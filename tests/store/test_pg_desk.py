@@ -642,3 +642,20 @@ def test_store_copy_takes_a_desk_folder_into_postgresql_with_each_members_acts_a
         import shutil
 
         shutil.rmtree(folder.parent, ignore_errors=True)
+
+
+def test_store_copy_of_a_desk_where_nothing_was_decided_yet_copies_its_acts(pg, tmp_path, monkeypatch):
+    isolate(monkeypatch, tmp_path)
+    db = tmp_path / "decisions.json"  # never made: nothing decided, but a story was taken
+    mine = open_desk(str(db))
+    taken = mine.take("a1", minutes=30)
+    mine.close()
+    copied = triage("store", "copy", str(db), pg.server.url(pg.dbname, pg.server.superuser), cwd=tmp_path)
+    assert copied.returncode == 0, copied.stderr
+    assert "nothing decided there yet; only the desk's acts are copied" in copied.stderr
+    assert "Copied 1 of 1 desk act(s) (0 already there)." in copied.stdout and not db.exists()
+    moved = PostgresDesk(pg.url_for("cho"))
+    try:
+        assert moved.takes() == [taken]
+    finally:
+        moved.close()
