@@ -149,6 +149,11 @@ def test_a_role_cannot_write_or_change_anothers_acts_or_presence_even_in_raw_sql
         row = conn.execute("INSERT INTO triage.desk_acts (uid, kind, article_id, until) VALUES "
                            "('own', 'take', 'a4', now() + interval '1 minute') RETURNING who").fetchone()
         assert row == ("ann",)
+        # her own times are the server's: a take dated in the past, or for ten years, is not
+        row = conn.execute("INSERT INTO triage.desk_acts (uid, kind, article_id, at, until) VALUES ('old', "
+                           "'take', 'a6', '2001-01-01', now() + interval '10 years') RETURNING "
+                           "now() - at < interval '1 minute', until - at <= interval '7 days'").fetchone()
+        assert row == (True, True)
         conn.execute("INSERT INTO triage.presence (host, pid, article_id) VALUES ('ann-host', 7, 'a4')")
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
             conn.execute("UPDATE triage.presence SET who = 'bob' WHERE who = 'ann'")
@@ -156,7 +161,7 @@ def test_a_role_cannot_write_or_change_anothers_acts_or_presence_even_in_raw_sql
     assert bobs.article_id == "a2"
     cho = desk("cho")
     assert [(a.uid, a.user) for a in cho.acts("a4")] == [("own", "ann")]
-    assert {(t.article_id, t.user) for t in cho.takes()} == {("a2", "bob"), ("a4", "ann")}
+    assert {(t.article_id, t.user) for t in cho.takes()} == {("a2", "bob"), ("a4", "ann"), ("a6", "ann")}
     assert not cho.handoffs()[0].seen  # no forged acknowledgement landed
     with psycopg.connect(pg.url_for("bob"), autocommit=True) as conn:
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):

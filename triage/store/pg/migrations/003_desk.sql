@@ -31,8 +31,8 @@ CREATE INDEX desk_acts_article ON triage.desk_acts (article_id, id);
 
 -- Every insert, raw SQL included, takes the desk's lock first (the client takes it earlier, before it
 -- reads who holds a story): ids commit in order, so a reader asking for `id > newest seen` misses
--- nothing. An editor's act is stamped by the server's clock; the owner (copying a desk in) keeps the
--- times it brings.
+-- nothing. An editor's act is stamped by the server's clock, and a take lasts a week at most; the
+-- owner (copying a desk in) keeps the times it brings.
 CREATE FUNCTION triage.desk_act_in() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM pg_advisory_xact_lock(29810, 3);
@@ -51,8 +51,8 @@ BEGIN
     IF NOT pg_has_role(current_user, owner, 'MEMBER') THEN
         minutes := NEW.until - NEW.at;
         NEW.at := clock_timestamp();
-        IF NEW.until IS NOT NULL THEN
-            NEW.until := NEW.at + greatest(minutes, interval '0');
+        IF NEW.until IS NOT NULL THEN  -- a take lasts what was asked, a week at most
+            NEW.until := NEW.at + least(greatest(minutes, interval '0'), interval '7 days');
         END IF;
     END IF;
     RETURN NEW;
