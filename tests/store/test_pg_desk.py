@@ -96,7 +96,8 @@ def arrives(record: PostgresDesk, test, limit: float = 10.0) -> float:
     """refresh() until `test()` holds; the moment it did (AssertionError after `limit`)."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        if record.refresh() and test():
+        record.refresh()
+        if test():
             return time.monotonic()
         time.sleep(0.005)
     raise AssertionError("never arrived")
