@@ -99,9 +99,11 @@ def site(request) -> Iterator[DeskSite]:
         shutil.rmtree(Path(s.location).parent.parent, ignore_errors=True)
 
 
-def _caught_up(desk: Any, timeout: float = 10.0) -> None:
+def _caught_up(desk: Any, until: Callable[[], bool] | None = None, timeout: float = 10.0) -> None:
+    """refresh() until something arrived (and `until` holds): a file answers at once, a server's
+    notification may still be on its way (and notifications of one's own writes may come first)."""
     deadline = time.monotonic() + timeout
-    while not desk.refresh():
+    while not (desk.refresh() and until is None) and not (until is not None and until()):
         assert time.monotonic() < deadline, "nothing arrived"
         time.sleep(0.01)
 
@@ -113,14 +115,14 @@ def test_a_take_is_seen_by_a_colleague_renewed_in_place_and_given_back(site: Des
     take = ana.take("a1", minutes=30, story="s1", title="Flash: quake")
     assert (take.article_id, take.user, take.story, take.title) == ("a1", ana.user, "s1", "Flash: quake")
     assert take.since < take.until and take.uid
-    _caught_up(ben)
+    _caught_up(ben, lambda: bool(ben.takes()))
     assert ben.takes() == [take]
     again = ana.take("a1", minutes=60)
     assert (again.uid, again.since) == (take.uid, take.since) and again.until > take.until
     assert ana.takes() == [again]
     assert ana.release("a1") == again
     assert ana.takes() == [] and ana.release("a1") is None
-    _caught_up(ben)
+    _caught_up(ben, lambda: not ben.takes())
     assert ben.takes() == [] and ben.release("a1") is None
 
 
@@ -132,7 +134,7 @@ def test_a_take_in_force_is_held_against_a_colleague_and_names_the_holder(site: 
     assert held.value.take.user == ana.user and ana.user in str(held.value)
     assert "a1" in str(held.value) and len(str(held.value).splitlines()) == 1
     ben.take("a2", minutes=30)  # another story is free
-    ana.refresh()
+    _caught_up(ana, lambda: len(ana.takes()) == 2)
     assert sorted(t.article_id for t in ana.takes()) == ["a1", "a2"]
 
 
@@ -144,14 +146,14 @@ def test_an_expired_take_is_gone_and_a_colleague_may_take_the_story(site: DeskSi
     assert ana.takes() == []
     won = ben.take("a1", minutes=30)
     assert won.user == ben.user
-    _caught_up(ana)
+    _caught_up(ana, lambda: bool(ana.takes()))
     assert [t.user for t in ana.takes()] == [ben.user]
 
 
 def test_a_take_the_caller_says_has_ended_is_no_longer_held(site: DeskSite) -> None:
     ana, ben = site.open(0), site.open(1)
     held = ben.take("a1", minutes=30)
-    ana.refresh()
+    _caught_up(ana, lambda: bool(ana.takes()))
     with pytest.raises(HeldError):
         ana.take("a1", minutes=30, ended=lambda t: False)
     seen: list[Take] = []
@@ -196,6 +198,47 @@ def test_of_two_processes_taking_at_once_exactly_one_wins(site: DeskSite) -> Non
     assert len(judge.takes()) == 12 and all(t.user in names for t in judge.takes())
 
 
+@needs_root
+def test_two_members_writing_a_new_desk_at_once_both_get_in() -> None:
+    """The lock file and each member's file have the group's mode from their first instant: a colleague
+    who opens the lock a moment after it was made is never refused (a umask of 077 makes that likely)."""
+    old_umask = os.umask(0o077)
+    try:
+        for round_ in range(12):
+            folder = shared_folder()
+            db = str(folder / "decisions.json")
+            try:
+                racers = [Remote(lambda db=db: open_desk(db, group_share=True)),
+                          Remote(lambda db=db: open_desk(db, group_share=True), uid=NOBODY, gid=NOBODY)]
+                results: list[Any] = [None, None]
+                gate = threading.Barrier(2)
+
+                def run(i: int, racers: list[Remote] = racers, results: list[Any] = results,
+                        gate: threading.Barrier = gate, round_: int = round_) -> None:
+                    gate.wait()
+                    try:
+                        results[i] = racers[i].take(f"r{round_}-{i}", minutes=5)
+                    except StoreError as exc:
+                        results[i] = exc
+
+                threads = [threading.Thread(target=run, args=(i,)) for i in (0, 1)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join(60)
+                for r in racers:
+                    r.stop()
+                assert all(isinstance(r, Take) for r in results), results
+                lock = desk_folder(db) / "desk.lock"
+                assert stat.S_IMODE(lock.stat().st_mode) == 0o660
+            finally:
+                import shutil
+
+                shutil.rmtree(folder.parent, ignore_errors=True)
+    finally:
+        os.umask(old_umask)
+
+
 # ---- hand-offs ----------------------------------------------------------------------------------------
 
 def test_a_hand_off_reaches_the_colleague_who_acknowledges_it_once(site: DeskSite) -> None:
@@ -204,12 +247,12 @@ def test_a_hand_off_reaches_the_colleague_who_acknowledges_it_once(site: DeskSit
     assert (made.sender, made.to, made.note) == (ana.user, ben.user, "check the figures")
     assert (made.story, made.title) == ("s1", "Rates")
     assert made.at and made.uid and not made.seen
-    _caught_up(ben)
+    _caught_up(ben, lambda: bool(ben.handoffs()))
     assert [h.uid for h in ben.handoffs()] == [made.uid] and not ben.handoffs()[0].seen
     seen = ben.acknowledge(made.uid)
     assert seen.seen and seen.seen_by == ben.user and seen.seen_at >= made.at
     assert ben.acknowledge(made.uid) == seen  # again: nothing changes
-    _caught_up(ana)
+    _caught_up(ana, lambda: ana.handoffs()[0].seen)
     assert ana.handoffs() == [seen]
     with pytest.raises(NotYoursError):
         ana.acknowledge(made.uid)  # addressed to ben
@@ -222,7 +265,7 @@ def test_a_hand_off_to_the_desk_is_acknowledged_by_a_colleague(site: DeskSite) -
     first = ana.hand("a1", ben.user)
     later = ana.hand("a2", DESK, "anyone?")
     assert later.to == DESK
-    _caught_up(ben)
+    _caught_up(ben, lambda: len(ben.handoffs()) == 2)
     assert ben.acknowledge(later.uid).seen_by == ben.user
     assert [h.uid for h in ben.handoffs()] == [first.uid, later.uid]
     assert [h.uid for h in ben.handoffs(since=later.at)] == [later.uid]
@@ -242,13 +285,13 @@ def test_desk_watches_are_shared_changed_and_removed_only_by_their_owner(site: D
         ben.remove_watch("ukraine")
     changed = ana.add_watch("ukraine", "ukraine OR kyiv OR odesa")
     assert changed.query == "ukraine OR kyiv OR odesa"
-    _caught_up(ben)
+    _caught_up(ben, lambda: "odesa" in str(ben.watches()))
     assert [w.query for w in ben.watches() if w.name == "ukraine"] == ["ukraine OR kyiv OR odesa"]
     assert ana.remove_watch("ukraine") == changed
     assert ana.remove_watch("ukraine") is None
-    _caught_up(ben)
+    _caught_up(ben, lambda: len(ben.watches()) == 1)
     assert ben.add_watch("ukraine", "kyiv").owner == ben.user  # free again
-    ana.refresh()
+    _caught_up(ana, lambda: len(ana.watches()) == 2)
     assert [(w.name, w.owner) for w in ana.watches()] == [("rates", ben.user), ("ukraine", ben.user)]
 
 
@@ -262,7 +305,7 @@ def test_the_history_holds_every_act_by_who_made_it(site: DeskSite) -> None:
     ben.acknowledge(handed.uid)
     ben.add_watch("w", "quake")
     ben.remove_watch("w")
-    ana.refresh()
+    _caught_up(ana, lambda: len(ana.acts()) == 6)
     acts = ana.acts()
     assert [a.kind for a in acts] == ["take", "handoff", "release", "ack", "watch", "unwatch"]
     assert set(a.kind for a in acts) == set(DESK_ACTS)
@@ -277,7 +320,7 @@ def test_the_history_holds_every_act_by_who_made_it(site: DeskSite) -> None:
 def test_members_are_those_of_the_desk_and_those_who_wrote(site: DeskSite) -> None:
     ana, ben = site.open(0), site.open(1)
     ben.take("a1", minutes=5)
-    ana.refresh()
+    _caught_up(ana, lambda: bool(ana.takes()))
     assert {ana.user, ben.user} <= set(ana.members())
     assert ana.members() == sorted(ana.members())
 
@@ -464,3 +507,60 @@ def test_a_lock_file_is_only_ever_flocked_never_written(db: Path) -> None:
     assert lock.stat().st_size == 0
     with open(lock, "r+") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again once the take returned
+
+
+def test_refresh_when_nothing_changed_opens_no_file(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import triage.store.deskfiles as deskfiles
+
+    writer, reader = open_desk(db), open_desk(db)
+    writer.take("a1", minutes=5)
+    assert reader.refresh() is True
+    opened: list[str] = []
+    real = deskfiles.open_regular
+
+    def counting(path: Any, *args: Any, **kw: Any) -> int:
+        opened.append(str(path))
+        return real(path, *args, **kw)
+
+    monkeypatch.setattr(deskfiles, "open_regular", counting)
+    assert [reader.refresh() for _ in range(20)] == [False] * 20
+    assert opened == []  # a stat of the folder and of each member's file, nothing read
+    writer.hand("a1", DESK)
+    opened.clear()
+    assert reader.refresh() is True and len(opened) == 1  # the one file that grew
+
+
+SKEWED_TAKE = """
+import sys, time
+shift = float(sys.argv[2]) * 1e9
+real_ns, real = time.time_ns, time.time
+time.time_ns = lambda: real_ns() + int(shift)
+time.time = lambda: real() + shift / 1e9
+from triage.store.open import open_desk
+desk = open_desk(sys.argv[1])
+if sys.argv[3] == "take":
+    print(desk.take("a1", minutes=30).until)
+else:
+    print([t.article_id for t in desk.takes()])
+"""
+
+
+@pytest.mark.parametrize("shift", [3600, -3600])
+def test_a_process_with_its_clock_an_hour_off_takes_for_the_time_it_asked(db: Path, shift: int) -> None:
+    """Stamps come from the kernel's clock: a take made by a process an hour ahead does not last an
+    hour and a half, one made an hour behind is not over at once, and such a reader sees ours."""
+    from triage.infra.clock import parse_iso
+
+    def skewed(what: str) -> str:
+        out = subprocess.run([sys.executable, "-c", SKEWED_TAKE, str(db), str(shift), what],
+                             capture_output=True,
+                             text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip()
+
+    until = parse_iso(skewed("take"))
+    assert until is not None and abs(until.timestamp() - (time.time() + 1800)) < 60
+    assert [t.article_id for t in open_desk(db).takes()] == ["a1"]
+    open_desk(db).release("a1")
+    open_desk(db).take("a2", minutes=30)
+    assert skewed("read") == "['a2']"

@@ -35,6 +35,7 @@ from triage.model import DESK, DESK_ACTS, DeskAct, Handoff, Take, Watch
 from triage.store.deskfolder import (
     DeskClock,
     check_folder,
+    create_exact,
     file_mode,
     iso_ns,
     login_of,
@@ -89,8 +90,10 @@ def check_desk_line(doc: Any, owner: str) -> str:
     kind = doc.get("kind")
     if type(kind) is not str or kind not in DESK_ACTS:
         return "an unknown kind"
-    for key, limit in LIMITS.items():
-        value = doc.get(key, "")
+    for key, value in doc.items():
+        limit = LIMITS.get(key)
+        if limit is None:
+            continue
         if type(value) is not str:
             return f"{key} is not text"
         if len(value) > limit:
@@ -200,8 +203,7 @@ class DeskState:
         made = self.handoffs.get(uid)
         if made is None:
             return None
-        believed = [(at, user) for at, user in self.acks.get(uid, ())
-                    if user == made.to or (made.to == DESK and user != made.sender)]
+        believed = [(at, user) for at, user in self.acks.get(uid, ()) if self.may_acknowledge(made, user)]
         if not believed:
             return made
         at, user = min(believed)
@@ -224,11 +226,20 @@ class DeskState:
         names = sorted({name for _, name in self.watches})
         return [w for w in (self.watch_named(n) for n in names) if w is not None]
 
+    def may_acknowledge(self, handoff: Handoff, user: str) -> bool:
+        """Whether `user` is one who may say they saw it: the one it is for, or a colleague for the desk."""
+        return user == handoff.to or (handoff.to == DESK and user != handoff.sender)
+
     def history(self) -> list[DeskAct]:
+        """Every act, oldest first; an acknowledgement of a hand-off that was not for its writer is none."""
         if not self._sorted:
             self.acts.sort(key=lambda a: (a.at, a.user))
             self._sorted = True
-        return self.acts
+        return [a for a in self.acts if a.kind != "ack" or self._fair_ack(a)]
+
+    def _fair_ack(self, act: DeskAct) -> bool:
+        made = self.handoffs.get(act.ref)
+        return made is None or self.may_acknowledge(made, act.user)
 
 
 # ---- the files -------------------------------------------------------------------------------------
@@ -353,7 +364,7 @@ class FileDesk:
             handoff = self._state.handoff(handoff_uid)
             if handoff is None:
                 raise KeyError(handoff_uid)
-            if handoff.to != self.user and (handoff.to != DESK or handoff.sender == self.user):
+            if not self._state.may_acknowledge(handoff, self.user):
                 whom = "the desk" if handoff.to == DESK else handoff.to
                 who = "a colleague" if handoff.to == DESK else whom
                 raise NotYoursError(f"the hand-off of {handoff.article_id} by {handoff.sender} is for "
@@ -510,9 +521,9 @@ class FileDesk:
             fd = open_regular(path, os.O_RDONLY)
         except FileNotFoundError:
             return False
-        except OSError as exc:
+        except OSError as exc:  # said once; looked at again when it changes (it may be readable then)
             self._note_file(name, lst.st_ino, os_reason(exc))
-            self._tails[name] = _Tail(lst.st_ino, (lst.st_ino, lst.st_size))
+            self._tails[name] = _Tail(-1, (lst.st_ino, lst.st_size))
             return False
         try:
             return self._read(name, fd, tail)
@@ -592,6 +603,7 @@ class FileDesk:
             try:
                 if self.read_only:
                     raise StoreError(f"{self.folder}: the desk was opened read-only; nothing was written.")
+                self.refresh()  # catch up first, so the lock is held only for what came meanwhile
                 self._hold_lock()
                 try:
                     self.refresh()
@@ -609,6 +621,7 @@ class FileDesk:
     def _hold_lock(self) -> None:
         check_folder(self.folder, self.group_share, create=True)
         try:
+            create_exact(self._lock.path, self._lock.mode)
             self._lock.acquire()
         except LockTimeout:
             raise StoreError(f"{self.folder}: busy: another process has held the desk's lock for more than "
@@ -643,6 +656,7 @@ class FileDesk:
             raise ValueError(f"a desk line longer than {MAX_DESK_LINE} bytes")
         path = self._my_path()
         try:
+            create_exact(path, self._mode)
             fd = open_regular(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, self._mode, one_link=True)
         except OSError as exc:
             raise StoreError(f"{path}: cannot write the desk record ({os_reason(exc)}); nothing was "

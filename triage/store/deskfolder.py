@@ -27,8 +27,8 @@ from triage.infra.atomic import make_dirs
 from triage.infra.clock import datetime_key
 from triage.store.errors import StoreError
 
-__all__ = ["DeskClock", "check_folder", "file_mode", "folder_mode", "iso_ns", "kernel_now_ns", "login_of",
-           "my_login", "names_owner"]
+__all__ = ["DeskClock", "check_folder", "create_exact", "file_mode", "folder_mode", "iso_ns", "kernel_now_ns",
+           "login_of", "my_login", "names_owner"]
 
 SHARED_FOLDER = 0o3770  # setgid (files keep the group) + sticky (nobody removes another's file)
 PRIVATE_FOLDER = 0o700
@@ -94,23 +94,31 @@ def check_folder(folder: Path, group_share: bool, *, create: bool) -> os.stat_re
 
 
 def _make(folder: Path, group_share: bool) -> os.stat_result:
+    """Make the folder whole before it appears (set up under a temp name, then renamed into place), so
+    a colleague never meets it half made (ours and 0700 for a moment)."""
     try:
         make_dirs(folder.parent, 0o770 if group_share else 0o700)
-        os.mkdir(folder, 0o700)
-    except FileExistsError:
-        return check_folder(folder, group_share, create=False) or _make(folder, group_share)
     except OSError as exc:
         raise _refuse(folder, f"cannot make the desk folder ({exc.strerror}).") from None
+    tmp = folder.with_name(f".{folder.name}.{os.getpid()}-{time.monotonic_ns()}.tmp")
     try:
-        if group_share:
-            _take_group(folder)
-        os.chmod(folder, folder_mode(group_share))
-        return os.stat(folder)
+        os.mkdir(tmp, 0o700)
+        try:
+            if group_share:
+                _take_group(tmp, folder)
+            os.chmod(tmp, folder_mode(group_share))
+            os.rename(tmp, folder)
+        except BaseException:
+            os.rmdir(tmp)
+            raise
     except OSError as exc:
-        raise _refuse(folder, f"cannot set up the desk folder ({exc.strerror}).") from None
+        if exc.errno in (errno.EEXIST, errno.ENOTEMPTY) or os.path.lexists(folder):
+            return check_folder(folder, group_share, create=False) or _make(folder, group_share)
+        raise _refuse(folder, f"cannot make the desk folder ({exc.strerror}).") from None
+    return check_folder(folder, group_share, create=False) or _make(folder, group_share)
 
 
-def _take_group(folder: Path) -> None:
+def _take_group(made: Path, folder: Path) -> None:
     """Give a new shared folder the decisions file's group (else its folder's): the desk's group."""
     decisions = folder.with_name(folder.name.removesuffix(".desk"))
     for source in (decisions, folder.parent):
@@ -118,9 +126,9 @@ def _take_group(folder: Path) -> None:
             gid = os.stat(source).st_gid
         except OSError:
             continue
-        if gid != os.stat(folder).st_gid:
+        if gid != os.stat(made).st_gid:
             try:
-                os.chown(folder, -1, gid)
+                os.chown(made, -1, gid)
             except OSError:
                 pass  # not a member of that group: the folder keeps ours
         return
@@ -154,6 +162,36 @@ def _settle(folder: Path, st: os.stat_result, group_share: bool) -> os.stat_resu
         raise _refuse(folder, f"a desk folder anyone on the host may write; its owner ({owner}) can fix it "
                               f"with `chmod 3770 {folder}`.")
     return st
+
+
+def create_exact(path: Path, mode: int) -> None:
+    """Make an empty file with exactly `mode` from its first instant (a temp file set up, then linked
+    into place): a colleague who opens it at once is never refused by a mode the umask narrowed. An
+    existing file is left alone. Raises OSError."""
+    if os.path.lexists(path):
+        return
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{time.monotonic_ns()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        os.fchmod(fd, mode)
+        gid = os.stat(path.parent).st_gid
+        if mode & 0o070 and os.fstat(fd).st_gid != gid:
+            try:
+                os.fchown(fd, -1, gid)
+            except OSError:
+                pass
+        os.close(fd)
+        fd = -1
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
 
 
 # ---- the kernel's clock ----------------------------------------------------------------------------

@@ -71,7 +71,7 @@ def open_desk(location: str | os.PathLike[str], *, group_share: bool = False, us
     owner of the files, or the database role. StoreError, one sentence, when it cannot be used."""
     if isinstance(location, str) and is_server_url(location):
         _need_extra(location)
-        from triage.store.pg.desk import PostgresDesk  # type: ignore[import-not-found]  # MERGE: drop
+        from triage.store.pg.desk import PostgresDesk
 
         try:
             return PostgresDesk(location.strip(), host=host, read_only=read_only)

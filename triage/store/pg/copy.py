@@ -3,6 +3,10 @@
 Every event keeps its user, host, time and uid; an event the destination holds already (same uid)
 is skipped, so a copy run twice adds nothing the second time. Events of files from before uids get
 one made from their content and place, the same on every run.
+
+The desk's acts (takes, hand-offs, acknowledgements, desk watches) go into PostgreSQL only: there the
+schema's owner may write each act in its author's name, as the decisions are. Into a desk folder no
+copy is faithful, since a member's acts are believed only from a file that member's uid writes.
 """
 
 from __future__ import annotations
@@ -13,11 +17,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
 
-from triage.model import DecisionEvent
-from triage.store.api import Store
+from triage.model import DecisionEvent, DeskAct, Handoff, Take, Watch
+from triage.store.api import DeskRecord, Store
 from triage.store.events import to_doc
 
-__all__ = ["CopyReport", "HistorySink", "copy_history", "with_uids"]
+__all__ = ["CopyReport", "DeskSink", "HistorySink", "copy_desk", "copy_history", "with_uids"]
 
 
 @runtime_checkable
@@ -26,6 +30,17 @@ class HistorySink(Store, Protocol):
 
     def append_events(self, events: Sequence[DecisionEvent]) -> int:
         """Append events keeping user, host, time and uid; skip uids held; how many were added."""
+        ...
+
+
+@runtime_checkable
+class DeskSink(DeskRecord, Protocol):
+    """A desk record that takes another desk's acts as they are (PostgreSQL)."""
+
+    def append_acts(self, acts: Sequence[DeskAct], *, takes: Sequence[Take] = (),
+                    handoffs: Sequence[Handoff] = (), watches: Sequence[Watch] = ()) -> int:
+        """Append acts keeping who, host, time and uid; skip uids held; committed only when the sink then
+        says the same takes, hand-offs and watches; how many were added."""
         ...
 
 
@@ -61,3 +76,12 @@ def copy_history(source: Store, destination: HistorySink) -> CopyReport:
     """Every event of `source`, oldest first, into `destination` (see module docstring)."""
     events = with_uids(source.query(history=True))
     return CopyReport(len(events), destination.append_events(events))
+
+
+def copy_desk(source: DeskRecord, destination: DeskSink) -> CopyReport:
+    """Every act of `source`'s desk, oldest first, into `destination`, with what is in force there."""
+    source.refresh()
+    acts = source.acts()
+    added = destination.append_acts(acts, takes=source.takes(), handoffs=source.handoffs(),
+                                    watches=source.watches())
+    return CopyReport(len(acts), added)
