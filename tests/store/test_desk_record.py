@@ -164,6 +164,11 @@ def test_a_take_the_caller_says_has_ended_is_no_longer_held(site: DeskSite) -> N
 
     mine = ana.take("a1", minutes=30, ended=decided_since)
     assert mine.user == ana.user and seen and seen[0].uid == held.uid
+    assert ana.takes() == [mine]  # the desk sees the take made since, not the ended one
+    _caught_up(ben, lambda: [t.user for t in ben.takes()] == [ana.user])
+    with pytest.raises(HeldError) as again:
+        ben.take("a1", minutes=30)
+    assert again.value.take.user == ana.user
     mine_again = ana.take("a1", minutes=30, ended=lambda t: True)  # mine ended too: a new take, not a renewal
     assert mine_again.uid != mine.uid
 

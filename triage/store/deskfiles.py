@@ -192,12 +192,18 @@ class DeskState:
         return sorted(self.held.values(), key=lambda t: (t.since, t.user))
 
     def takes(self, now: str) -> list[Take]:
-        """At most one per story: of two claims (only a line written without the lock makes two), the
-        first."""
-        first: dict[str, Take] = {}
+        """The holder of each story (see holder), oldest first."""
+        latest: dict[str, Take] = {}
         for take in self.in_force(now):
-            first.setdefault(take.article_id, take)
-        return list(first.values())
+            latest[take.article_id] = take
+        return sorted(latest.values(), key=lambda t: (t.since, t.user))
+
+    def holder(self, article_id: str, now: str) -> Take | None:
+        """Who holds a story: of the claims still in force, the latest. A take is written under the
+        lock only once every earlier claim was given back, expired or ended (the story decided since),
+        so an earlier one still in force is one that ended."""
+        claims = [t for t in self.in_force(now) if t.article_id == article_id]
+        return claims[-1] if claims else None
 
     def handoff(self, uid: str) -> Handoff | None:
         made = self.handoffs.get(uid)
@@ -311,14 +317,12 @@ class FileDesk:
             raise ValueError("a take lasts a positive number of minutes")
 
         def build(now: int) -> dict[str, Any]:
-            mine = None
-            for held in self._state.in_force(iso_ns(now)):
-                if held.article_id != article_id or (ended is not None and ended(held)):
-                    continue
-                if held.user != self.user:
-                    raise HeldError(f"{article_id} is held by {held.user} until {held.until[11:16]} UTC.",
-                                    held)
-                mine = held
+            held = self._state.holder(article_id, iso_ns(now))
+            if held is not None and ended is not None and ended(held):
+                held = None
+            if held is not None and held.user != self.user:
+                raise HeldError(f"{article_id} is held by {held.user} until {held.until[11:16]} UTC.", held)
+            mine = held
             doc = self._doc("take", now, article_id=article_id, until=iso_ns(now + int(minutes * 60e9)),
                             story=story, title=title[:LIMITS["title"]])
             if mine is not None:
