@@ -60,7 +60,8 @@ LIMITS = {"uid": 64, "user": 64, "host": 255, "article_id": 512, "story": 512, "
           "note": 4000, "ref": 256, "query": 2000}
 REQUIRED = {"take": ("article_id", "until"), "release": ("article_id",), "handoff": ("article_id", "to"),
             "ack": ("ref",), "watch": ("ref", "query"), "unwatch": ("ref",)}
-_NAME = re.compile(r"[^\s\x00-\x1f\x7f]+")  # a colleague's login or a watch's name: no spaces, no controls
+_LOGIN = re.compile(r"[^\s\x00-\x1f\x7f]+")  # a colleague's login: no spaces, no control characters
+_TITLE = re.compile(r"[^\s\x00-\x1f\x7f](?:[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f])?")  # a watch's name
 
 
 def make_uid(owner: str) -> str:
@@ -122,10 +123,11 @@ def _text(value: str, what: str, limit: int, *, required: bool = False) -> str:
     return value
 
 
-def _name(value: str, what: str) -> str:
+def _name(value: str, what: str, pattern: re.Pattern[str] = _LOGIN) -> str:
     _text(value, what, LIMITS["to"], required=True)
-    if not _NAME.fullmatch(value):
-        raise ValueError(f"{what} holds spaces or control characters")
+    if not pattern.fullmatch(value):
+        why = "spaces or control characters" if pattern is _LOGIN else "control characters or end spaces"
+        raise ValueError(f"{what} holds {why}")
     return value
 
 
@@ -386,7 +388,7 @@ class FileDesk:
         return handoff
 
     def add_watch(self, name: str, query: str) -> Watch:
-        _name(name, "the watch's name")
+        _name(name, "the watch's name", _TITLE)
         _text(query, "the query", LIMITS["query"], required=True)
 
         def build(now: int) -> dict[str, Any] | None:
