@@ -286,6 +286,8 @@ class FileDesk:
         self._state = DeskState()
         self._tails: dict[str, _Tail] = {}
         self._folder_key: tuple[int, int] | None = None
+        self._folder_id: tuple[int, int] | None = None  # (inode, owner) of the folder first read
+        self._replaced = ""  # said when the folder itself was swapped for another since
         self._names: list[str] = []
         self._damaged: list[tuple[str, int, str]] = []  # (file, line, why)
         self._damaged_count = 0
@@ -303,6 +305,8 @@ class FileDesk:
 
     @property
     def damage(self) -> str:
+        if self._replaced:
+            return self._replaced
         if not self._damaged:
             return ""
         name, number, why = self._damaged[0]
@@ -493,6 +497,13 @@ class FileDesk:
                 self._rebuild_needed = True
             return False
         key = (st.st_ino, st.st_mtime_ns)
+        if self._folder_id is None:
+            self._folder_id = (st.st_ino, st.st_uid)
+        elif self._folder_id[0] != st.st_ino and not self._replaced:
+            # its folder (the decisions file's) is the group's to write: a member may rename the whole
+            # desk folder away and make another; nobody's lines become another's, but say it
+            self._replaced = (f"{self.folder}: the desk folder was replaced since it was opened (it is now "
+                              f"{login_of(st.st_uid)}'s); what the old one held is no longer shown.")
         # a folder changed within the last seconds is listed again: its time is coarse, so a file made
         # in the same tick as the last listing leaves it unchanged
         if key != self._folder_key or self._clock.now_ns() - st.st_mtime_ns < 2_000_000_000:
@@ -660,19 +671,9 @@ class FileDesk:
         data = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
         if len(data) > MAX_DESK_LINE:
             raise ValueError(f"a desk line longer than {MAX_DESK_LINE} bytes")
-        path = self._my_path()
-        try:
-            create_exact(path, self._mode)
-            fd = open_regular(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, self._mode, one_link=True)
-        except OSError as exc:
-            raise StoreError(f"{path}: cannot write the desk record ({os_reason(exc)}); nothing was "
-                             "recorded.") from None
+        path, fd, st = self._open_mine()
         size = 0
         try:
-            st = os.fstat(fd)
-            if st.st_uid != os.geteuid():  # made by another member a moment ago: write our own elsewhere
-                self._mine = None
-                raise StoreError(f"{path}: made by another member; not written (try again).")
             new = st.st_size == 0
             if stat.S_ISREG(st.st_mode):
                 self._settle_file(fd, st)
@@ -697,6 +698,26 @@ class FileDesk:
                 fsync_dir(self.folder)
             except OSError:
                 pass
+
+    def _open_mine(self) -> tuple[Path, int, os.stat_result]:
+        """Open this member's own file to append (made with its mode when missing). A file of that name
+        another member made (before us, or in a desk folder swapped for theirs) is left alone: we write
+        to a name of our own beside it."""
+        for _ in range(3):
+            path = self._my_path()
+            try:
+                create_exact(path, self._mode)
+                fd = open_regular(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, self._mode, one_link=True)
+            except OSError as exc:
+                raise StoreError(f"{path}: cannot write the desk record ({os_reason(exc)}); nothing was "
+                                 "recorded.") from None
+            st = os.fstat(fd)
+            if st.st_uid == os.geteuid():
+                return path, fd, st
+            os.close(fd)
+            self._mine = None
+        raise StoreError(f"{self.folder}: other members keep making files under this member's name; "
+                         "nothing was recorded.")
 
     def _settle_file(self, fd: int, st: os.stat_result) -> None:
         """Our file's mode and group: the group reads it (the folder's group), nobody else does."""
