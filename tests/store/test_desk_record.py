@@ -558,8 +558,7 @@ def test_a_process_with_its_clock_an_hour_off_takes_for_the_time_it_asked(db: Pa
 
     def skewed(what: str) -> str:
         out = subprocess.run([sys.executable, "-c", SKEWED_TAKE, str(db), str(shift), what],
-                             capture_output=True,
-                             text=True, timeout=60)
+                             capture_output=True, text=True, timeout=60)
         assert out.returncode == 0, out.stderr
         return out.stdout.strip()
 
@@ -583,3 +582,12 @@ def test_names_are_checked_before_anything_is_written(db: Path) -> None:
     with pytest.raises(ValueError):
         desk.take("a1", minutes=0)
     assert [a.kind for a in desk.acts()] == ["watch"]
+
+
+def test_a_member_file_removed_since_it_was_read_is_said(db: Path) -> None:
+    writer = open_desk(db)
+    writer.take("a1", minutes=5)
+    reader = open_desk(db)
+    (desk_folder(db) / f"{writer.user}.jsonl").unlink()  # as the folder's owner may
+    assert reader.refresh() is True and reader.takes() == []
+    assert "removed since it was read" in reader.damage

@@ -287,7 +287,7 @@ class FileDesk:
         self._tails: dict[str, _Tail] = {}
         self._folder_key: tuple[int, int] | None = None
         self._folder_id: tuple[int, int] | None = None  # (inode, owner) of the folder first read
-        self._replaced = ""  # said when the folder itself was swapped for another since
+        self._replaced = ""  # said when the folder, or a file read before, was swapped or removed since
         self._names: list[str] = []
         self._damaged: list[tuple[str, int, str]] = []  # (file, line, why)
         self._damaged_count = 0
@@ -513,8 +513,12 @@ class FileDesk:
             except OSError as exc:
                 raise StoreError(f"{self.folder}: cannot read the desk folder ({exc.strerror}).") from None
             self._folder_key = key
-            if any(name not in self._names for name, tail in self._tails.items() if tail.offset):
-                self._rebuild_needed = True  # a file read before is gone: what it said goes too
+            gone = [name for name, tail in self._tails.items() if tail.offset and name not in self._names]
+            if gone:  # a file read before was removed (by its owner, or the folder's): so is what it said
+                if not self._replaced:
+                    self._replaced = (f"{self.folder / gone[0]}: removed since it was read; what it held "
+                                      "is no longer shown.")
+                self._rebuild_needed = True
                 return True
         changed = False
         for name in self._names:
