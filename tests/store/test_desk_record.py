@@ -579,8 +579,9 @@ def test_names_are_checked_before_anything_is_written(db: Path) -> None:
     for bad in ("two words", "ana\n", ""):
         with pytest.raises(ValueError):
             desk.hand("a1", bad)
-    with pytest.raises(ValueError):
-        desk.take("a1", minutes=0)
+    for bad_minutes in (0, -5, float("nan"), 1e12):
+        with pytest.raises(ValueError):
+            desk.take("a1", minutes=bad_minutes)
     assert [a.kind for a in desk.acts()] == ["watch"]
 
 

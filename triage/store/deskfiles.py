@@ -55,6 +55,7 @@ VERSION = 1
 MAX_DESK_LINE = 64 * 1024  # bytes one line may take; a longer one is damaged
 MAX_DESK_FILE = 1 << 30  # bytes of one member's file a reader takes in at most
 MAX_DAMAGE = 1000  # damaged lines remembered (the count goes on)
+MAX_TAKE_MINUTES = 7 * 24 * 60  # a take longer than a week is a slip of the keyboard
 # the text a line may hold, and how long each may be
 LIMITS = {"uid": 64, "user": 64, "host": 255, "article_id": 512, "story": 512, "title": 1000, "to": 64,
           "note": 4000, "ref": 256, "query": 2000}
@@ -319,8 +320,8 @@ class FileDesk:
              ended: Callable[[Take], bool] | None = None) -> Take:
         _text(article_id, "article_id", LIMITS["article_id"], required=True)
         _text(story, "story", LIMITS["story"])
-        if not minutes > 0:
-            raise ValueError("a take lasts a positive number of minutes")
+        if not 0 < minutes <= MAX_TAKE_MINUTES:
+            raise ValueError(f"a take lasts more than 0 and at most {MAX_TAKE_MINUTES} minutes")
 
         def build(now: int) -> dict[str, Any]:
             held = self._state.holder(article_id, iso_ns(now))
