@@ -140,9 +140,9 @@ def test_a_take_in_force_is_held_against_a_colleague_and_names_the_holder(site: 
 
 def test_an_expired_take_is_gone_and_a_colleague_may_take_the_story(site: DeskSite) -> None:
     ana, ben = site.open(0), site.open(1)
-    short = ana.take("a1", minutes=1.5 / 60)
+    short = ana.take("a1", minutes=3 / 60)
     assert ana.takes() == [short]
-    time.sleep(1.7)
+    time.sleep(3.2)
     assert ana.takes() == []
     won = ben.take("a1", minutes=30)
     assert won.user == ben.user
