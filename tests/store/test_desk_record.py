@@ -592,3 +592,26 @@ def test_a_member_file_removed_since_it_was_read_is_said(db: Path) -> None:
     (desk_folder(db) / f"{writer.user}.jsonl").unlink()  # as the folder's owner may
     assert reader.refresh() is True and reader.takes() == []
     assert "removed since it was read" in reader.damage
+
+
+def test_the_history_keeps_the_order_the_lock_let_the_acts_in(db: Path) -> None:
+    """A line stamped a little ahead (a clock of coarser grain, a process whose offset was measured a
+    moment earlier) does not put the next act before it: each act is stamped after every act read."""
+    from triage.store.deskfiles import make_uid
+    from triage.store.deskfolder import iso_ns
+
+    first = open_desk(db)
+    first.take("a1", minutes=5)
+    soon = iso_ns(time.time_ns() + 400_000_000)
+    ahead = {"v": 1, "kind": "handoff", "uid": make_uid(first.user), "at": soon, "user": first.user,
+             "host": "h", "article_id": "a1", "to": DESK}
+    with open(desk_folder(db) / f"{first.user}.jsonl", "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(ahead) + "\n")
+    second = open_desk(db)
+    second.release("a1")
+    far = dict(ahead, uid=make_uid(first.user), at="2099-01-01T00:00:00.000000Z")  # a stamp not followed
+    with open(desk_folder(db) / f"{first.user}.jsonl", "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(far) + "\n")
+    second.hand("a1", DESK)
+    assert [a.kind for a in second.acts()] == ["take", "handoff", "release", "handoff", "handoff"]
+    assert second.acts()[3].at < "2030"

@@ -16,6 +16,7 @@ incrementally; `refresh()` when nothing changed is a stat of the folder and of e
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import os
@@ -26,11 +27,12 @@ import stat
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from triage.infra.atomic import fsync_dir
-from triage.infra.clock import utc_key
+from triage.infra.clock import parse_iso, utc_key
 from triage.model import DESK, DESK_ACTS, DeskAct, Handoff, Take, Watch
 from triage.store.deskfolder import (
     DeskClock,
@@ -38,6 +40,7 @@ from triage.store.deskfolder import (
     create_exact,
     file_mode,
     iso_ns,
+    kernel_now_ns,
     login_of,
     my_login,
     names_owner,
@@ -55,12 +58,14 @@ VERSION = 1
 MAX_DESK_LINE = 64 * 1024  # bytes one line may take; a longer one is damaged
 MAX_DESK_FILE = 1 << 30  # bytes of one member's file a reader takes in at most
 MAX_DAMAGE = 1000  # damaged lines remembered (the count goes on)
+KEEP_STAMPS = 64  # the latest stamps kept to stamp after (lines far ahead cannot hide them all)
 MAX_TAKE_MINUTES = 7 * 24 * 60  # a take longer than a week is a slip of the keyboard
 # the text a line may hold, and how long each may be
 LIMITS = {"uid": 64, "user": 64, "host": 255, "article_id": 512, "story": 512, "title": 1000, "to": 64,
           "note": 4000, "ref": 256, "query": 2000}
 REQUIRED = {"take": ("article_id", "until"), "release": ("article_id",), "handoff": ("article_id", "to"),
             "ack": ("ref",), "watch": ("ref", "query"), "unwatch": ("ref",)}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LOGIN = re.compile(r"[^\s\x00-\x1f\x7f]+")  # a colleague's login: no spaces, no control characters
 _TITLE = re.compile(r"[^\s\x00-\x1f\x7f](?:[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f])?")  # a watch's name
 
@@ -147,6 +152,7 @@ class DeskState:
         self.watches: dict[tuple[str, str], tuple[str, Watch]] = {}  # (owner, name) -> (first at, watch)
         self.acts: list[DeskAct] = []
         self.writers: set[str] = set()
+        self.latest: list[str] = []  # the latest stamps read, sorted (a few: see next_stamp)
         self._sorted = True
 
     def apply(self, doc: dict[str, Any], owner: str) -> None:
@@ -157,6 +163,9 @@ class DeskState:
                       note=get("note", "") or get("query", ""), uid=doc["uid"], ref=get("ref", ""),
                       title=get("title", ""), story=get("story", ""))
         self.writers.add(owner)
+        if len(self.latest) < KEEP_STAMPS or at > self.latest[0]:
+            bisect.insort(self.latest, at)
+            del self.latest[:-KEEP_STAMPS]
         if self.acts and (self.acts[-1].at, self.acts[-1].user) > (at, owner):
             self._sorted = False
         self.acts.append(act)
@@ -185,6 +194,20 @@ class DeskState:
                                                            desk=True, at=at))
         else:  # unwatch
             self.watches.pop((owner, act.ref), None)
+
+    def next_stamp(self, now_ns: int) -> int:
+        """A stamp for a line written now (under the lock): after every line read so far, so the
+        history's order is the order the lock let the lines in, whatever each clock's grain. A stamp
+        more than a second ahead of now (a hand-written line) is not followed."""
+        cap = iso_ns(now_ns + 1_000_000_000)
+        below = bisect.bisect_right(self.latest, cap)
+        floor = self.latest[below - 1] if below else ""
+        if floor < iso_ns(now_ns):
+            return now_ns
+        stamp = parse_iso(floor)
+        if stamp is None:
+            return now_ns
+        return (stamp - _EPOCH) // timedelta(microseconds=1) * 1000 + 1000
 
     # -- views -------------------------------------------------------------------------------------
     def in_force(self, now: str) -> list[Take]:
@@ -629,7 +652,7 @@ class FileDesk:
                 self._hold_lock()
                 try:
                     self.refresh()
-                    doc = build(self._clock.now_ns())
+                    doc = build(self._state.next_stamp(kernel_now_ns(self.folder)))
                     if doc is not None:
                         self._append(doc)
                         self.refresh()
