@@ -615,3 +615,22 @@ def test_the_history_keeps_the_order_the_lock_let_the_acts_in(db: Path) -> None:
     second.hand("a1", DESK)
     assert [a.kind for a in second.acts()] == ["take", "handoff", "release", "handoff", "handoff"]
     assert second.acts()[3].at < "2030"
+
+
+def test_of_a_member_file_too_large_to_read_its_latest_lines_are_read(db: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file larger than a reader takes in at once (a member who writes gigabytes) costs its older
+    lines, said once; what is in force now (its latest lines) and what comes after are read."""
+    import triage.store.deskfiles as deskfiles
+
+    monkeypatch.setattr(deskfiles, "MAX_DESK_FILE", 4096)
+    writer = open_desk(db)
+    for i in range(40):
+        writer.take(f"old-{i}", minutes=30)
+    writer.take("latest", minutes=30)
+    reader = open_desk(db)
+    held = {t.article_id for t in reader.takes()}
+    assert "latest" in held and "old-0" not in held and 0 < len(held) < 41
+    assert "to read; only its last" in reader.damage
+    writer.take("after", minutes=30)
+    assert reader.refresh() and "after" in {t.article_id for t in reader.takes()}

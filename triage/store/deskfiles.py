@@ -56,7 +56,7 @@ SUFFIX = ".jsonl"
 LOCK_NAME = "desk.lock"
 VERSION = 1
 MAX_DESK_LINE = 64 * 1024  # bytes one line may take; a longer one is damaged
-MAX_DESK_FILE = 1 << 30  # bytes of one member's file a reader takes in at most
+MAX_DESK_FILE = 64 << 20  # bytes of one member's file a reader takes in at once (its latest)
 MAX_DAMAGE = 1000  # damaged lines remembered (the count goes on)
 KEEP_STAMPS = 64  # the latest stamps kept to stamp after (lines far ahead cannot hide them all)
 MAX_TAKE_MINUTES = 7 * 24 * 60  # a take longer than a week is a slip of the keyboard
@@ -593,11 +593,13 @@ class FileDesk:
         tail.key = (st.st_ino, st.st_size)
         if not tail.believed:
             return False
-        end = min(st.st_size, MAX_DESK_FILE)
-        if st.st_size > MAX_DESK_FILE:
-            self._note_file(name, st.st_ino, f"larger than {MAX_DESK_FILE >> 20} MiB; only its start is read")
+        skip = st.st_size - tail.offset > MAX_DESK_FILE  # read its latest lines: they hold what is in force
+        if skip:
+            self._note_file(name, st.st_ino, f"more than {MAX_DESK_FILE >> 20} MiB to read; only its last "
+                                             f"{MAX_DESK_FILE >> 20} MiB are")
+            tail.offset = st.st_size - MAX_DESK_FILE
         os.lseek(fd, tail.offset, os.SEEK_SET)
-        left = [max(0, end - tail.offset)]
+        left = [max(0, st.st_size - tail.offset)]
 
         def read(n: int) -> bytes:
             data = os.read(fd, min(n, left[0])) if left[0] > 0 else b""
@@ -609,6 +611,9 @@ class FileDesk:
         for line, too_long, taken in split_lines(read, MAX_DESK_LINE):
             tail.offset += taken
             tail.lines += 1
+            if skip:  # the end of a line whose start was skipped
+                skip = False
+                continue
             if too_long:
                 self._note(name, tail.lines, f"longer than {MAX_DESK_LINE} bytes")
                 continue
