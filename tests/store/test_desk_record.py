@@ -634,3 +634,17 @@ def test_of_a_member_file_too_large_to_read_its_latest_lines_are_read(db: Path,
     assert "to read; only its last" in reader.damage
     writer.take("after", minutes=30)
     assert reader.refresh() and "after" in {t.article_id for t in reader.takes()}
+
+
+def test_a_reader_thread_never_waits_for_a_write_waiting_on_the_lock(db: Path) -> None:
+    FileDesk(desk_folder(db)).take("a0", minutes=5)
+    desk = FileDesk(desk_folder(db), lock_timeout=3)
+    with open(desk_folder(db) / "desk.lock", "r+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # another process's write, in effect
+        writer = threading.Thread(target=lambda: pytest.raises(StoreError, desk.take, "a1", minutes=5))
+        writer.start()
+        time.sleep(0.2)
+        started = time.monotonic()
+        assert [t.article_id for t in desk.takes()] == ["a0"] and desk.refresh() is False
+        assert time.monotonic() - started < 1.5  # not the 3 s the writer waits
+        writer.join(10)

@@ -648,25 +648,26 @@ class FileDesk:
                 "host": self.host[:LIMITS["host"]], **fields}
 
     def _write(self, build: Callable[[int], dict[str, Any] | None]) -> None:
-        """Under the desk's lock: take in what the others wrote, build the line (or raise), append it."""
-        with self._guard:
+        """Under the desk's lock: take in what the others wrote, build the line (or raise), append it.
+        Readers in other threads wait only for that, never for the lock (each thread takes it itself)."""
+        try:
+            if self.read_only:
+                raise StoreError(f"{self.folder}: the desk was opened read-only; nothing was written.")
+            self.refresh()  # catch up first, so the lock is held only for what came meanwhile
+            self._hold_lock()
             try:
-                if self.read_only:
-                    raise StoreError(f"{self.folder}: the desk was opened read-only; nothing was written.")
-                self.refresh()  # catch up first, so the lock is held only for what came meanwhile
-                self._hold_lock()
-                try:
+                with self._guard:
                     self.refresh()
                     doc = build(self._state.next_stamp(kernel_now_ns(self.folder)))
                     if doc is not None:
                         self._append(doc)
                         self.refresh()
-                finally:
-                    self._lock.release()
-            except StoreError as exc:
-                self._last_error = str(exc)
-                raise
-            self._last_error = ""
+            finally:
+                self._lock.release()
+        except StoreError as exc:
+            self._last_error = str(exc)
+            raise
+        self._last_error = ""
 
     def _hold_lock(self) -> None:
         check_folder(self.folder, self.group_share, create=True)
