@@ -16,7 +16,7 @@ import pytest
 
 from tests.store.desk_users import AS_NOBODY, AS_OUTSIDER, NOBODY, OUTSIDER, Remote, needs_root, shared
 from triage.model import Take
-from triage.store.deskfiles import make_uid
+from triage.store.deskstate import make_uid
 from triage.store.errors import StoreError
 from triage.store.open import desk_folder, open_desk
 

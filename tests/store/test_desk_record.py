@@ -597,8 +597,8 @@ def test_a_member_file_removed_since_it_was_read_is_said(db: Path) -> None:
 def test_the_history_keeps_the_order_the_lock_let_the_acts_in(db: Path) -> None:
     """A line stamped a little ahead (a clock of coarser grain, a process whose offset was measured a
     moment earlier) does not put the next act before it: each act is stamped after every act read."""
-    from triage.store.deskfiles import make_uid
     from triage.store.deskfolder import iso_ns
+    from triage.store.deskstate import make_uid
 
     first = open_desk(db)
     first.take("a1", minutes=5)
