@@ -18,6 +18,7 @@ import pytest
 
 NOBODY = 65534  # the second member of the desk (its group, gid 65534, is the desk's)
 OUTSIDER = 4242  # a uid and gid outside the desk's group
+TIMEOUT = 120.0  # seconds a child may take to answer one call
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
                                 reason="needs root (and setpriv) to act as another user")
@@ -93,7 +94,7 @@ class Remote:
         self._proc = ctx.Process(target=_serve, args=(child, factory, uid, gid), daemon=True)
         self._proc.start()
         child.close()
-        reply = self._conn.recv()
+        reply = self._receive()
         if reply[0] == "err":
             self._proc.join(5)
             raise _unpack(reply[1])
@@ -103,9 +104,15 @@ class Remote:
         """An attribute or property of the object in the child."""
         return self._ask(("get", name, (), {}))
 
+    def _receive(self) -> Any:
+        if not self._conn.poll(TIMEOUT):
+            self.kill()
+            raise TimeoutError(f"the child process did not answer within {TIMEOUT} s")
+        return self._conn.recv()
+
     def _ask(self, msg: tuple[str, str, tuple[Any, ...], dict[str, Any]]) -> Any:
         self._conn.send(msg)
-        kind, value = self._conn.recv()
+        kind, value = self._receive()
         if kind == "err":
             raise _unpack(value)
         return value

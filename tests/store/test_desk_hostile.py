@@ -16,7 +16,7 @@ import pytest
 
 from tests.store.desk_users import AS_NOBODY, AS_OUTSIDER, NOBODY, OUTSIDER, Remote, needs_root, shared
 from triage.model import Take
-from triage.store.deskfiles import make_uid
+from triage.store.deskstate import make_uid
 from triage.store.errors import StoreError
 from triage.store.open import desk_folder, open_desk
 
@@ -226,3 +226,32 @@ def test_a_take_root_holds_is_held_against_the_member_and_the_race_is_fair(share
         assert isinstance(getattr(held.value, "take", None), Take)
     finally:
         member.stop()
+
+
+SWAP = """
+import json, os, sys
+folder, line = sys.argv[1], sys.argv[2]
+os.rename(folder, folder + ".old")
+os.mkdir(folder, 0o3770)
+os.chmod(folder, 0o3770)
+with open(os.path.join(folder, "root.jsonl"), "w") as fh:
+    fh.write(line)
+"""
+
+
+def test_a_member_who_swaps_the_whole_desk_folder_is_named_and_still_speaks_for_nobody(shared: Path) -> None:
+    """The decisions file's folder is the group's to write, so a member can rename the desk folder away
+    and make another: root's record is then no longer shown (said in `damage`), and nothing in the new
+    folder is believed as root's."""
+    db = shared / "decisions.json"
+    root = _root_desk(db)
+    reader = open_desk(db, group_share=True)
+    out = _as(AS_NOBODY, SWAP, str(desk_folder(db)), _line("root", article_id="forged").decode())
+    assert out.returncode == 0, out.stderr
+    reader.refresh()
+    assert reader.takes() == []
+    assert "was replaced since it was opened" in reader.damage and "nobody's" in reader.damage
+    root.take("a9", minutes=5)  # root still writes, to a file of its own in the new folder
+    fresh = open_desk(db, group_share=True)
+    assert [(t.article_id, t.user) for t in fresh.takes()] == [("a9", "root")]
+    assert "named after another member, but it is nobody's" in fresh.damage

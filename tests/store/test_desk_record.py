@@ -140,9 +140,9 @@ def test_a_take_in_force_is_held_against_a_colleague_and_names_the_holder(site: 
 
 def test_an_expired_take_is_gone_and_a_colleague_may_take_the_story(site: DeskSite) -> None:
     ana, ben = site.open(0), site.open(1)
-    short = ana.take("a1", minutes=1.5 / 60)
+    short = ana.take("a1", minutes=3 / 60)
     assert ana.takes() == [short]
-    time.sleep(1.7)
+    time.sleep(3.2)
     assert ana.takes() == []
     won = ben.take("a1", minutes=30)
     assert won.user == ben.user
@@ -164,6 +164,11 @@ def test_a_take_the_caller_says_has_ended_is_no_longer_held(site: DeskSite) -> N
 
     mine = ana.take("a1", minutes=30, ended=decided_since)
     assert mine.user == ana.user and seen and seen[0].uid == held.uid
+    assert ana.takes() == [mine]  # the desk sees the take made since, not the ended one
+    _caught_up(ben, lambda: [t.user for t in ben.takes()] == [ana.user])
+    with pytest.raises(HeldError) as again:
+        ben.take("a1", minutes=30)
+    assert again.value.take.user == ana.user
     mine_again = ana.take("a1", minutes=30, ended=lambda t: True)  # mine ended too: a new take, not a renewal
     assert mine_again.uid != mine.uid
 
@@ -553,8 +558,7 @@ def test_a_process_with_its_clock_an_hour_off_takes_for_the_time_it_asked(db: Pa
 
     def skewed(what: str) -> str:
         out = subprocess.run([sys.executable, "-c", SKEWED_TAKE, str(db), str(shift), what],
-                             capture_output=True,
-                             text=True, timeout=60)
+                             capture_output=True, text=True, timeout=60)
         assert out.returncode == 0, out.stderr
         return out.stdout.strip()
 
@@ -564,3 +568,83 @@ def test_a_process_with_its_clock_an_hour_off_takes_for_the_time_it_asked(db: Pa
     open_desk(db).release("a1")
     open_desk(db).take("a2", minutes=30)
     assert skewed("read") == "['a2']"
+
+
+def test_names_are_checked_before_anything_is_written(db: Path) -> None:
+    desk = open_desk(db)
+    assert desk.add_watch("central bank", "ecb OR fed").name == "central bank"
+    for bad in ("", " lead", "a\x1b]2;x\x07", "x" * 65):
+        with pytest.raises(ValueError):
+            desk.add_watch(bad, "q")
+    for bad in ("two words", "ana\n", ""):
+        with pytest.raises(ValueError):
+            desk.hand("a1", bad)
+    for bad_minutes in (0, -5, float("nan"), 1e12):
+        with pytest.raises(ValueError):
+            desk.take("a1", minutes=bad_minutes)
+    assert [a.kind for a in desk.acts()] == ["watch"]
+
+
+def test_a_member_file_removed_since_it_was_read_is_said(db: Path) -> None:
+    writer = open_desk(db)
+    writer.take("a1", minutes=5)
+    reader = open_desk(db)
+    (desk_folder(db) / f"{writer.user}.jsonl").unlink()  # as the folder's owner may
+    assert reader.refresh() is True and reader.takes() == []
+    assert "removed since it was read" in reader.damage
+
+
+def test_the_history_keeps_the_order_the_lock_let_the_acts_in(db: Path) -> None:
+    """A line stamped a little ahead (a clock of coarser grain, a process whose offset was measured a
+    moment earlier) does not put the next act before it: each act is stamped after every act read."""
+    from triage.store.deskfolder import iso_ns
+    from triage.store.deskstate import make_uid
+
+    first = open_desk(db)
+    first.take("a1", minutes=5)
+    soon = iso_ns(time.time_ns() + 400_000_000)
+    ahead = {"v": 1, "kind": "handoff", "uid": make_uid(first.user), "at": soon, "user": first.user,
+             "host": "h", "article_id": "a1", "to": DESK}
+    with open(desk_folder(db) / f"{first.user}.jsonl", "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(ahead) + "\n")
+    second = open_desk(db)
+    second.release("a1")
+    far = dict(ahead, uid=make_uid(first.user), at="2099-01-01T00:00:00.000000Z")  # a stamp not followed
+    with open(desk_folder(db) / f"{first.user}.jsonl", "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(far) + "\n")
+    second.hand("a1", DESK)
+    assert [a.kind for a in second.acts()] == ["take", "handoff", "release", "handoff", "handoff"]
+    assert second.acts()[3].at < "2030"
+
+
+def test_of_a_member_file_too_large_to_read_its_latest_lines_are_read(db: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file larger than a reader takes in at once (a member who writes gigabytes) costs its older
+    lines, said once; what is in force now (its latest lines) and what comes after are read."""
+    import triage.store.deskfiles as deskfiles
+
+    monkeypatch.setattr(deskfiles, "MAX_DESK_FILE", 4096)
+    writer = open_desk(db)
+    for i in range(40):
+        writer.take(f"old-{i}", minutes=30)
+    writer.take("latest", minutes=30)
+    reader = open_desk(db)
+    held = {t.article_id for t in reader.takes()}
+    assert "latest" in held and "old-0" not in held and 0 < len(held) < 41
+    assert "to read; only its last" in reader.damage
+    writer.take("after", minutes=30)
+    assert reader.refresh() and "after" in {t.article_id for t in reader.takes()}
+
+
+def test_a_reader_thread_never_waits_for_a_write_waiting_on_the_lock(db: Path) -> None:
+    FileDesk(desk_folder(db)).take("a0", minutes=5)
+    desk = FileDesk(desk_folder(db), lock_timeout=3)
+    with open(desk_folder(db) / "desk.lock", "r+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # another process's write, in effect
+        writer = threading.Thread(target=lambda: pytest.raises(StoreError, desk.take, "a1", minutes=5))
+        writer.start()
+        time.sleep(0.2)
+        started = time.monotonic()
+        assert [t.article_id for t in desk.takes()] == ["a0"] and desk.refresh() is False
+        assert time.monotonic() - started < 1.5  # not the 3 s the writer waits
+        writer.join(10)

@@ -16,7 +16,6 @@ incrementally; `refresh()` when nothing changed is a stat of the folder and of e
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -25,91 +24,40 @@ import socket
 import stat
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from triage.infra.atomic import fsync_dir
 from triage.infra.clock import utc_key
-from triage.model import DESK, DESK_ACTS, DeskAct, Handoff, Take, Watch
+from triage.model import DESK, DeskAct, Handoff, Take, Watch
 from triage.store.deskfolder import (
     DeskClock,
     check_folder,
     create_exact,
     file_mode,
     iso_ns,
+    kernel_now_ns,
     login_of,
     my_login,
     names_owner,
 )
+from triage.store.deskstate import LIMITS, VERSION, DeskState, check_desk_line, make_uid
 from triage.store.errors import HeldError, NotYoursError, StoreError
 from triage.store.files import open_regular, os_reason
-from triage.store.lines import decode_line, is_timestamp, split_lines
+from triage.store.lines import decode_line, split_lines
 from triage.store.lock import LockTimeout, StoreLock
 
-__all__ = ["LOCK_NAME", "MAX_DESK_LINE", "SUFFIX", "FileDesk", "check_desk_line", "make_uid", "uid_is_owners"]
+__all__ = ["LOCK_NAME", "MAX_DESK_LINE", "SUFFIX", "FileDesk"]
 
 SUFFIX = ".jsonl"
 LOCK_NAME = "desk.lock"
-VERSION = 1
 MAX_DESK_LINE = 64 * 1024  # bytes one line may take; a longer one is damaged
-MAX_DESK_FILE = 1 << 30  # bytes of one member's file a reader takes in at most
+MAX_DESK_FILE = 64 << 20  # bytes of one member's file a reader takes in at once (its latest)
 MAX_DAMAGE = 1000  # damaged lines remembered (the count goes on)
-# the text a line may hold, and how long each may be
-LIMITS = {"uid": 64, "user": 64, "host": 255, "article_id": 512, "story": 512, "title": 1000, "to": 64,
-          "note": 4000, "ref": 256, "query": 2000}
-REQUIRED = {"take": ("article_id", "until"), "release": ("article_id",), "handoff": ("article_id", "to"),
-            "ack": ("ref",), "watch": ("ref", "query"), "unwatch": ("ref",)}
-_NAME = re.compile(r"[^\s\x00-\x1f\x7f]+")  # a colleague's login or a watch's name: no spaces, no controls
-
-
-def make_uid(owner: str) -> str:
-    """A new uid bound to its writer: random, then a hash of the writer's login and that random part."""
-    head = secrets.token_hex(8)
-    return head + hashlib.blake2b(f"{owner}\0{head}".encode(), digest_size=8).hexdigest()
-
-
-def uid_is_owners(uid: str, owner: str) -> bool:
-    """True when `uid` was made by make_uid(owner): one member cannot reuse another's uid as their own."""
-    if len(uid) != 32:
-        return False
-    head = uid[:16]
-    return hashlib.blake2b(f"{owner}\0{head}".encode(), digest_size=8).hexdigest() == uid[16:]
-
-
-def check_desk_line(doc: Any, owner: str) -> str:
-    """Why a line of `owner`'s file is not believed ("" when it is): a known kind, every field text of a
-    bounded length, the stamps real times, the writer its owner and the uid its owner's."""
-    if type(doc) is not dict:
-        return "not an object"
-    version = doc.get("v")
-    if type(version) is not int:
-        return "no version"
-    if version > VERSION:
-        return "written by a newer triage"
-    kind = doc.get("kind")
-    if type(kind) is not str or kind not in DESK_ACTS:
-        return "an unknown kind"
-    for key, value in doc.items():
-        limit = LIMITS.get(key)
-        if limit is None:
-            continue
-        if type(value) is not str:
-            return f"{key} is not text"
-        if len(value) > limit:
-            return f"{key} is longer than {limit} characters"
-    for key in REQUIRED[kind]:
-        if key != "until" and not doc.get(key):
-            return f"no {key}"
-    if not is_timestamp(doc.get("at")):
-        return "at is not a date and time"
-    if kind == "take" and not is_timestamp(doc.get("until")):
-        return "until is not a date and time"
-    if doc.get("user") != owner:
-        return f"it names {doc.get('user')!r}, but the file is {owner}'s"
-    if not uid_is_owners(doc.get("uid", ""), owner):
-        return f"its uid is not one {owner} made"
-    return ""
+MAX_TAKE_MINUTES = 7 * 24 * 60  # a take longer than a week is a slip of the keyboard
+_LOGIN = re.compile(r"[^\s\x00-\x1f\x7f]+")  # a colleague's login: no spaces, no control characters
+_TITLE = re.compile(r"[^\s\x00-\x1f\x7f](?:[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f])?")  # a watch's name
 
 
 def _text(value: str, what: str, limit: int, *, required: bool = False) -> str:
@@ -122,127 +70,15 @@ def _text(value: str, what: str, limit: int, *, required: bool = False) -> str:
     return value
 
 
-def _name(value: str, what: str) -> str:
+def _name(value: str, what: str, pattern: re.Pattern[str] = _LOGIN) -> str:
     _text(value, what, LIMITS["to"], required=True)
-    if not _NAME.fullmatch(value):
-        raise ValueError(f"{what} holds spaces or control characters")
+    if not pattern.fullmatch(value):
+        why = "spaces or control characters" if pattern is _LOGIN else "control characters or end spaces"
+        raise ValueError(f"{what} holds {why}")
     return value
 
 
-# ---- what the lines say, taken in one at a time ----------------------------------------------------
-
-class DeskState:
-    """The desk as the lines read so far say it is: each member's takes, the hand-offs and their
-    acknowledgements, the watches, and the history. Lines are applied in each file's order; the
-    files' lines interleave by their stamps only where it matters (the history, the first of two
-    claims)."""
-
-    def __init__(self) -> None:
-        self.held: dict[tuple[str, str], Take] = {}  # (user, article) -> that user's latest take of it
-        self.handoffs: dict[str, Handoff] = {}  # uid -> hand-off as made (without its acknowledgement)
-        self.acks: dict[str, list[tuple[str, str]]] = {}  # hand-off uid -> [(at, user)]
-        self.watches: dict[tuple[str, str], tuple[str, Watch]] = {}  # (owner, name) -> (first at, watch)
-        self.acts: list[DeskAct] = []
-        self.writers: set[str] = set()
-        self._sorted = True
-
-    def apply(self, doc: dict[str, Any], owner: str) -> None:
-        """Take in one checked line of `owner`'s file."""
-        get = doc.get
-        kind, at, aid = doc["kind"], utc_key(doc["at"]), get("article_id", "")
-        act = DeskAct(kind=kind, article_id=aid, user=owner, at=at, host=get("host", ""), to=get("to", ""),
-                      note=get("note", "") or get("query", ""), uid=doc["uid"], ref=get("ref", ""),
-                      title=get("title", ""), story=get("story", ""))
-        self.writers.add(owner)
-        if self.acts and (self.acts[-1].at, self.acts[-1].user) > (at, owner):
-            self._sorted = False
-        self.acts.append(act)
-        key = (owner, aid)
-        if kind == "take":
-            before = self.held.get(key)
-            if before is not None and act.ref and act.ref == before.uid:  # a renewal keeps since and uid
-                self.held[key] = replace(before, until=utc_key(doc["until"]), host=act.host)
-            else:
-                self.held[key] = Take(article_id=aid, user=owner, host=act.host, since=at,
-                                      until=utc_key(doc["until"]), story=act.story, title=act.title,
-                                      uid=act.uid)
-        elif kind == "release":
-            before = self.held.get(key)
-            if before is not None and act.ref in ("", before.uid):
-                del self.held[key]
-        elif kind == "handoff":
-            self.handoffs.setdefault(act.uid, Handoff(uid=act.uid, article_id=aid, sender=owner, to=act.to,
-                                                      note=act.note, at=at, host=act.host, title=act.title,
-                                                      story=act.story))
-        elif kind == "ack":
-            self.acks.setdefault(act.ref, []).append((at, owner))
-        elif kind == "watch":
-            first = self.watches.get((owner, act.ref), (at, None))[0]
-            self.watches[(owner, act.ref)] = (first, Watch(name=act.ref, query=get("query", ""), owner=owner,
-                                                           desk=True, at=at))
-        else:  # unwatch
-            self.watches.pop((owner, act.ref), None)
-
-    # -- views -------------------------------------------------------------------------------------
-    def in_force(self, now: str) -> list[Take]:
-        """Every member's takes not given back and not expired at `now`, oldest first (expired ones are
-        forgotten: a take never comes back but by a new line)."""
-        for key in [k for k, t in self.held.items() if t.until <= now]:
-            del self.held[key]
-        return sorted(self.held.values(), key=lambda t: (t.since, t.user))
-
-    def takes(self, now: str) -> list[Take]:
-        """At most one per story: of two claims (only a line written without the lock makes two), the
-        first."""
-        first: dict[str, Take] = {}
-        for take in self.in_force(now):
-            first.setdefault(take.article_id, take)
-        return list(first.values())
-
-    def handoff(self, uid: str) -> Handoff | None:
-        made = self.handoffs.get(uid)
-        if made is None:
-            return None
-        believed = [(at, user) for at, user in self.acks.get(uid, ()) if self.may_acknowledge(made, user)]
-        if not believed:
-            return made
-        at, user = min(believed)
-        return replace(made, seen_by=user, seen_at=at)
-
-    def all_handoffs(self, since: str) -> list[Handoff]:
-        chosen = [self.handoff(uid) for uid, h in self.handoffs.items() if h.at >= since]
-        return sorted((h for h in chosen if h is not None), key=lambda h: (h.at, h.uid))
-
-    def watch_of(self, owner: str, name: str) -> Watch | None:
-        found = self.watches.get((owner, name))
-        return found[1] if found else None
-
-    def watch_named(self, name: str) -> Watch | None:
-        """The desk's watch of that name: of two members' (made without the lock), the first made."""
-        claims = sorted((first, owner, w) for (owner, n), (first, w) in self.watches.items() if n == name)
-        return claims[0][2] if claims else None
-
-    def all_watches(self) -> list[Watch]:
-        names = sorted({name for _, name in self.watches})
-        return [w for w in (self.watch_named(n) for n in names) if w is not None]
-
-    def may_acknowledge(self, handoff: Handoff, user: str) -> bool:
-        """Whether `user` is one who may say they saw it: the one it is for, or a colleague for the desk."""
-        return user == handoff.to or (handoff.to == DESK and user != handoff.sender)
-
-    def history(self) -> list[DeskAct]:
-        """Every act, oldest first; an acknowledgement of a hand-off that was not for its writer is none."""
-        if not self._sorted:
-            self.acts.sort(key=lambda a: (a.at, a.user))
-            self._sorted = True
-        return [a for a in self.acts if a.kind != "ack" or self._fair_ack(a)]
-
-    def _fair_ack(self, act: DeskAct) -> bool:
-        made = self.handoffs.get(act.ref)
-        return made is None or self.may_acknowledge(made, act.user)
-
-
-# ---- the files -------------------------------------------------------------------------------------
+# ---- the files ----------------------------------------------------------------------------------------
 
 @dataclass
 class _Tail:
@@ -278,6 +114,8 @@ class FileDesk:
         self._state = DeskState()
         self._tails: dict[str, _Tail] = {}
         self._folder_key: tuple[int, int] | None = None
+        self._folder_id: tuple[int, int] | None = None  # (inode, owner) of the folder first read
+        self._replaced = ""  # said when the folder, or a file read before, was swapped or removed since
         self._names: list[str] = []
         self._damaged: list[tuple[str, int, str]] = []  # (file, line, why)
         self._damaged_count = 0
@@ -295,6 +133,8 @@ class FileDesk:
 
     @property
     def damage(self) -> str:
+        if self._replaced:
+            return self._replaced
         if not self._damaged:
             return ""
         name, number, why = self._damaged[0]
@@ -307,18 +147,16 @@ class FileDesk:
              ended: Callable[[Take], bool] | None = None) -> Take:
         _text(article_id, "article_id", LIMITS["article_id"], required=True)
         _text(story, "story", LIMITS["story"])
-        if not minutes > 0:
-            raise ValueError("a take lasts a positive number of minutes")
+        if not 0 < minutes <= MAX_TAKE_MINUTES:
+            raise ValueError(f"a take lasts more than 0 and at most {MAX_TAKE_MINUTES} minutes")
 
         def build(now: int) -> dict[str, Any]:
-            mine = None
-            for held in self._state.in_force(iso_ns(now)):
-                if held.article_id != article_id or (ended is not None and ended(held)):
-                    continue
-                if held.user != self.user:
-                    raise HeldError(f"{article_id} is held by {held.user} until {held.until[11:16]} UTC.",
-                                    held)
-                mine = held
+            held = self._state.holder(article_id, iso_ns(now))
+            if held is not None and ended is not None and ended(held):
+                held = None
+            if held is not None and held.user != self.user:
+                raise HeldError(f"{article_id} is held by {held.user} until {held.until[11:16]} UTC.", held)
+            mine = held
             doc = self._doc("take", now, article_id=article_id, until=iso_ns(now + int(minutes * 60e9)),
                             story=story, title=title[:LIMITS["title"]])
             if mine is not None:
@@ -382,7 +220,7 @@ class FileDesk:
         return handoff
 
     def add_watch(self, name: str, query: str) -> Watch:
-        _name(name, "the watch's name")
+        _name(name, "the watch's name", _TITLE)
         _text(query, "the query", LIMITS["query"], required=True)
 
         def build(now: int) -> dict[str, Any] | None:
@@ -487,6 +325,13 @@ class FileDesk:
                 self._rebuild_needed = True
             return False
         key = (st.st_ino, st.st_mtime_ns)
+        if self._folder_id is None:
+            self._folder_id = (st.st_ino, st.st_uid)
+        elif self._folder_id[0] != st.st_ino and not self._replaced:
+            # its folder (the decisions file's) is the group's to write: a member may rename the whole
+            # desk folder away and make another; nobody's lines become another's, but say it
+            self._replaced = (f"{self.folder}: the desk folder was replaced since it was opened (it is now "
+                              f"{login_of(st.st_uid)}'s); what the old one held is no longer shown.")
         # a folder changed within the last seconds is listed again: its time is coarse, so a file made
         # in the same tick as the last listing leaves it unchanged
         if key != self._folder_key or self._clock.now_ns() - st.st_mtime_ns < 2_000_000_000:
@@ -496,8 +341,12 @@ class FileDesk:
             except OSError as exc:
                 raise StoreError(f"{self.folder}: cannot read the desk folder ({exc.strerror}).") from None
             self._folder_key = key
-            if any(name not in self._names for name, tail in self._tails.items() if tail.offset):
-                self._rebuild_needed = True  # a file read before is gone: what it said goes too
+            gone = [name for name, tail in self._tails.items() if tail.offset and name not in self._names]
+            if gone:  # a file read before was removed (by its owner, or the folder's): so is what it said
+                if not self._replaced:
+                    self._replaced = (f"{self.folder / gone[0]}: removed since it was read; what it held "
+                                      "is no longer shown.")
+                self._rebuild_needed = True
                 return True
         changed = False
         for name in self._names:
@@ -548,11 +397,13 @@ class FileDesk:
         tail.key = (st.st_ino, st.st_size)
         if not tail.believed:
             return False
-        end = min(st.st_size, MAX_DESK_FILE)
-        if st.st_size > MAX_DESK_FILE:
-            self._note_file(name, st.st_ino, f"larger than {MAX_DESK_FILE >> 20} MiB; only its start is read")
+        skip = st.st_size - tail.offset > MAX_DESK_FILE  # read its latest lines: they hold what is in force
+        if skip:
+            self._note_file(name, st.st_ino, f"more than {MAX_DESK_FILE >> 20} MiB to read; only its last "
+                                             f"{MAX_DESK_FILE >> 20} MiB are")
+            tail.offset = st.st_size - MAX_DESK_FILE
         os.lseek(fd, tail.offset, os.SEEK_SET)
-        left = [max(0, end - tail.offset)]
+        left = [max(0, st.st_size - tail.offset)]
 
         def read(n: int) -> bytes:
             data = os.read(fd, min(n, left[0])) if left[0] > 0 else b""
@@ -564,6 +415,9 @@ class FileDesk:
         for line, too_long, taken in split_lines(read, MAX_DESK_LINE):
             tail.offset += taken
             tail.lines += 1
+            if skip:  # the end of a line whose start was skipped
+                skip = False
+                continue
             if too_long:
                 self._note(name, tail.lines, f"longer than {MAX_DESK_LINE} bytes")
                 continue
@@ -598,25 +452,26 @@ class FileDesk:
                 "host": self.host[:LIMITS["host"]], **fields}
 
     def _write(self, build: Callable[[int], dict[str, Any] | None]) -> None:
-        """Under the desk's lock: take in what the others wrote, build the line (or raise), append it."""
-        with self._guard:
+        """Under the desk's lock: take in what the others wrote, build the line (or raise), append it.
+        Readers in other threads wait only for that, never for the lock (each thread takes it itself)."""
+        try:
+            if self.read_only:
+                raise StoreError(f"{self.folder}: the desk was opened read-only; nothing was written.")
+            self.refresh()  # catch up first, so the lock is held only for what came meanwhile
+            self._hold_lock()
             try:
-                if self.read_only:
-                    raise StoreError(f"{self.folder}: the desk was opened read-only; nothing was written.")
-                self.refresh()  # catch up first, so the lock is held only for what came meanwhile
-                self._hold_lock()
-                try:
+                with self._guard:
                     self.refresh()
-                    doc = build(self._clock.now_ns())
+                    doc = build(self._state.next_stamp(kernel_now_ns(self.folder)))
                     if doc is not None:
                         self._append(doc)
                         self.refresh()
-                finally:
-                    self._lock.release()
-            except StoreError as exc:
-                self._last_error = str(exc)
-                raise
-            self._last_error = ""
+            finally:
+                self._lock.release()
+        except StoreError as exc:
+            self._last_error = str(exc)
+            raise
+        self._last_error = ""
 
     def _hold_lock(self) -> None:
         check_folder(self.folder, self.group_share, create=True)
@@ -654,19 +509,9 @@ class FileDesk:
         data = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
         if len(data) > MAX_DESK_LINE:
             raise ValueError(f"a desk line longer than {MAX_DESK_LINE} bytes")
-        path = self._my_path()
-        try:
-            create_exact(path, self._mode)
-            fd = open_regular(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, self._mode, one_link=True)
-        except OSError as exc:
-            raise StoreError(f"{path}: cannot write the desk record ({os_reason(exc)}); nothing was "
-                             "recorded.") from None
+        path, fd, st = self._open_mine()
         size = 0
         try:
-            st = os.fstat(fd)
-            if st.st_uid != os.geteuid():  # made by another member a moment ago: write our own elsewhere
-                self._mine = None
-                raise StoreError(f"{path}: made by another member; not written (try again).")
             new = st.st_size == 0
             if stat.S_ISREG(st.st_mode):
                 self._settle_file(fd, st)
@@ -691,6 +536,26 @@ class FileDesk:
                 fsync_dir(self.folder)
             except OSError:
                 pass
+
+    def _open_mine(self) -> tuple[Path, int, os.stat_result]:
+        """Open this member's own file to append (made with its mode when missing). A file of that name
+        another member made (before us, or in a desk folder swapped for theirs) is left alone: we write
+        to a name of our own beside it."""
+        for _ in range(3):
+            path = self._my_path()
+            try:
+                create_exact(path, self._mode)
+                fd = open_regular(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, self._mode, one_link=True)
+            except OSError as exc:
+                raise StoreError(f"{path}: cannot write the desk record ({os_reason(exc)}); nothing was "
+                                 "recorded.") from None
+            st = os.fstat(fd)
+            if st.st_uid == os.geteuid():
+                return path, fd, st
+            os.close(fd)
+            self._mine = None
+        raise StoreError(f"{self.folder}: other members keep making files under this member's name; "
+                         "nothing was recorded.")
 
     def _settle_file(self, fd: int, st: os.stat_result) -> None:
         """Our file's mode and group: the group reads it (the folder's group), nobody else does."""

@@ -4,6 +4,10 @@ the two things every file in it relies on: whose a file is, and what time it is 
 Shared (store.group_share), the folder is 3770: setgid so every file keeps the desk's group, sticky
 so no member can remove or rename another's file, nothing for anyone outside the group. Alone, 0700.
 A folder members can remove each other's files in is fixed by its owner, and refused by the others.
+Two powers remain that no mode takes away: the folder's owner may remove files in it (an administrator
+can make it, `install -d -m 3770 -g DESK <db>.desk`, so no member owns it), and a member may rename
+the whole folder away, since its parent is the group's to write for the decisions file. Either loses
+records and is said (FileDesk.damage); neither makes anything appear as another member's.
 
 Who wrote a file is its owner's login (the passwd name of its uid), never what it says. What time it
 is comes from the kernel's file times (a file made a moment ago), so a process whose clock is set

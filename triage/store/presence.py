@@ -16,6 +16,7 @@ import os
 import secrets
 import socket
 import stat
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,7 @@ class FilePresence:
         self._since = ""
         self._written = False
         self._left = False
+        self._guard = threading.Lock()  # a TUI beats from one thread and leaves from another
         check_folder(self.folder, group_share, create=False)
         self._clean_own()
 
@@ -84,16 +86,20 @@ class FilePresence:
     def show(self, article_id: str) -> None:
         if type(article_id) is not str or len(article_id) > 512:
             raise ValueError("an article id is text of at most 512 characters")
-        self._left = False
-        if self._written and article_id == self._article:
-            self.beat()
-            return
-        self._article, self._since = article_id, self._clock.now_iso()
-        self._write()
+        with self._guard:
+            self._left = False
+            if self._written and article_id == self._article:
+                self._beat()
+                return
+            self._article, self._since = article_id, self._clock.now_iso()
+            self._write()
 
     def beat(self) -> None:
-        if self._left:
-            return
+        with self._guard:
+            if not self._left:
+                self._beat()
+
+    def _beat(self) -> None:
         if self._written:
             try:
                 os.utime(self.path, follow_symlinks=False)  # the kernel stamps it: that is the beat
@@ -128,15 +134,16 @@ class FilePresence:
         return sorted(found, key=lambda s: (s.user, s.host, s.pid))
 
     def leave(self) -> None:
-        self._left = True
-        if self._written:
-            self._written = False
-            try:
-                os.unlink(self.path)
-            except FileNotFoundError:
-                pass
-            except OSError as exc:
-                raise StoreError(f"{self.path}: cannot leave the desk ({exc.strerror}).") from None
+        with self._guard:
+            self._left = True
+            if self._written:
+                self._written = False
+                try:
+                    os.unlink(self.path)
+                except FileNotFoundError:
+                    pass
+                except OSError as exc:
+                    raise StoreError(f"{self.path}: cannot leave the desk ({exc.strerror}).") from None
 
     # -- the files ---------------------------------------------------------------------------------------
     def _entry(self, path: Path, name: str, now: int, limit: int) -> Seen | None:
