@@ -177,9 +177,10 @@ def _save_or_drop(store: Any) -> bool:
 @click.option("--no-compact", is_flag=True,
               help="Leave the event in the journal (faster on big files; plain TinyDB readers see it after "
                    "the next compaction).")
+@click.option("--anyway", is_flag=True, help="Decide even when a colleague has taken the story.")
 @click.pass_context
 def decide(ctx: click.Context, article_id: str, decision: str, inbox: tuple[Path, ...], note: str,
-           db: str | None, no_compact: bool) -> None:
+           db: str | None, no_compact: bool, anyway: bool) -> None:
     """Record a decision for ARTICLE_ID; title, source and url come from INBOX when the id is found there."""
     from triage.infra.sanitize import has_forbidden, sanitize
     from triage.store import PendingWriteError, StoreError
@@ -191,6 +192,12 @@ def decide(ctx: click.Context, article_id: str, decision: str, inbox: tuple[Path
     from triage.store.open import store_name
 
     location, group_share = _db_path(ctx, db)
+    if not anyway:  # a story a colleague holds is never decided silently: say who, and stop
+        from triage.cli.desk import exit_held, holder_of
+
+        held = holder_of(ctx, db, article_id)
+        if held:
+            exit_held(held)
     paths = list(inbox) or list(_settings(ctx).inbox)
     article, why = (None, "not looked up: no INBOX folder was given after the decision, nor [paths] inbox in "
                           "the config")
@@ -278,11 +285,15 @@ def _read_summaries(path: Path) -> dict[str, list[str]]:
 @click.option("--inbox", "inbox", multiple=True, type=click.Path(),
               help="Accepted for older scripts and ignored: md takes summary sentences from the analysis "
                    "cache by the text each decision was made on.", hidden=True)
+@click.option("--assigned-to", "assigned_to", metavar="USER",
+              help="Only stories handed to USER (the desk's hand-offs), with the hand-off's note; "
+                   "those not decided yet too.")
 @click.option("--db", help="The decisions file (TinyDB JSON) or a postgresql:// URL.")
 @click.pass_context
 def decisions(ctx: click.Context, decision: str | None, since: datetime | None, until: datetime | None,
               user: str | None, source: str | None, text: str | None, fmt: str, output: Path | None,
-              history: bool, summaries: Path | None, inbox: tuple[str, ...], db: str | None) -> None:
+              history: bool, summaries: Path | None, inbox: tuple[str, ...], assigned_to: str | None,
+              db: str | None) -> None:
     """List decisions: one row per article with its current decision (--history: every event)."""
     from triage.store import EventQuery
     from triage.store.export import format_decisions
@@ -302,19 +313,41 @@ def decisions(ctx: click.Context, decision: str | None, since: datetime | None, 
             events = store.query(where)
         finally:
             store.close(compact=False)
-    if not history:  # a duplicate group decided on one list row is one row here too
+    handed = None
+    if assigned_to is not None:
+        filtered = any(x is not None for x in (decision, since, until, user, source, text)) or history
+        events, handed = _assigned(ctx, db, events, assigned_to.strip(), keep_undecided=not filtered)
+    elif not history:  # a duplicate group decided on one list row is one row here too
         by_id = {ev.article_id: ev for ev in events}
         kept = one_row_per_story(by_id, recorded_story(by_id))
         events = [ev for ev in events if kept.get(ev.article_id) is ev]
     if sums is None and fmt == "md":
         sums = _cached_summaries(ctx, events)
     width = shutil.get_terminal_size((80, 24)).columns if output is None and sys.stdout.isatty() else 80
-    rendered = format_decisions(events, fmt, summaries=sums, width=width)
+    rendered = format_decisions(events, fmt, summaries=sums, width=width, handoffs=handed)
     if output is None:
         click.echo(rendered, nl=False)
         return
     _write_output(output, rendered, group_share)
     _say(f"{len(events)} row(s) written to {output}")
+
+
+def _assigned(ctx: click.Context, db: str | None, events: list[Any], user: str, *,
+              keep_undecided: bool) -> tuple[list[Any], dict[str, Any]]:
+    """The rows of stories handed to `user` (the latest hand-off of each), and those hand-offs by
+    article id. A story not decided yet gets a row of its own (no decision) unless other filters
+    were given (then only the events they kept)."""
+    from triage.cli.desk import handed_to
+    from triage.model import DecisionEvent
+
+    handoffs = handed_to(ctx, db, user)
+    rows: list[Any] = [ev for ev in events if ev.article_id in handoffs]
+    have = {ev.article_id for ev in rows}
+    if keep_undecided:
+        rows += [DecisionEvent(h.article_id, None, user="", at=h.at, title=h.title, action="handoff",
+                               story=h.story)
+                 for aid, h in handoffs.items() if aid not in have]
+    return rows, handoffs
 
 
 def _write_output(output: Path, text: str, group_share: bool) -> None:

@@ -66,9 +66,11 @@ class DecisionsChanged(ServiceEvent):
 @dataclass(frozen=True)
 class DeskChanged(ServiceEvent):
     """The desk changed: presence, takes, hand-offs or watches (mine, or another editor's within a
-    second). `for_me` lists hand-offs to me that arrived since the last such event (a notice)."""
+    second). `for_me` lists hand-offs to me that arrived since the last such event (a notice);
+    `watch_hits` the stories a watch matches that it did not before."""
 
     for_me: tuple[str, ...] = ()  # story ids newly handed to me
+    watch_hits: tuple[str, ...] = ()  # story ids that newly match a watch (ui.bell_on_watch rings)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from triage.model import Analysis, Article, Decision, DecisionEvent, DeskAct, Handoff, Seen, Take, Watch
+from triage.desk.desk import WatchCount
+from triage.model import Analysis, Article, Decision, DecisionEvent, DeskAct, Handoff, Seen, Take
 
 if TYPE_CHECKING:
     from triage.catalog.changes import Update
@@ -117,15 +118,6 @@ class StoryUpdates(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class WatchCount:
-    """A watch (mine or the desk's) with the stories it matches now and those of them I have not opened."""
-
-    watch: Watch
-    matches: tuple[str, ...]  # list rows (story ids), newest first
-    unread: tuple[str, ...]  # of those, the ones I have not opened
-
-
 class DeskView(Protocol):
     """The desk as this editor sees it: who is here, who has what open, who holds what, what is handed
     to me, the watches. Every member is O(1) or walks only the desk's own records (never the inbox), so
@@ -192,5 +184,5 @@ class Faces:
     summaries: Summaries
     decisions: DecisionRecord
     updates: StoryUpdates
-    desk: DeskView | None = None  # MERGE: required once the desk part (issue 26) builds it
+    desk: DeskView
 

@@ -1,5 +1,6 @@
-"""The service's live side: background threads for loading, watching, feeds, search indexing, analysis
-and the store poll, at a lower CPU priority than the screen. It is given the parts it drives (the
+"""The service's live side: background threads for loading, watching, feeds, search indexing, analysis,
+the store poll and the desk's (takes, hand-offs, presence, watches), at a lower CPU priority than the
+screen. It is given the parts it drives (the
 inbox, the decisions, the analyses) and callbacks for the rest; it never sees the service."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
-from triage.core.events import DecisionsChanged, Notice, ServiceEvent, StatusText
+from triage.core.events import DecisionsChanged, DeskChanged, Notice, ServiceEvent, StatusText
 from triage.infra.priority import READING, lower_priority
 
 if TYPE_CHECKING:
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from triage.core.analysing import Analyses
     from triage.core.deciding import Decisions
     from triage.core.inbox import Inbox
+    from triage.desk import Desk
     from triage.sources.watch import WatchUpdate
 
 __all__ = ["Live", "background_priority", "spawn"]
@@ -27,6 +29,8 @@ log = logging.getLogger(__name__)
 
 # A load still running after this many seconds (a big inbox) is indexed for search alongside.
 INDEX_DURING_LOAD_AFTER = 15.0
+# Seconds between desk polls when the store poll is off (store.poll_seconds = 0): presence still beats.
+DESK_IDLE_SECONDS = 5.0
 
 
 def spawn(target: Callable[..., object], name: str, *args: object) -> threading.Thread:
@@ -49,7 +53,7 @@ class Live:
 
     def __init__(self, settings: Settings, *, emit: Callable[[ServiceEvent], None], inbox: Inbox,
                  decisions: Decisions, analyses: Analyses, index_some: Callable[[int], int],
-                 save_marks: Callable[[], None]) -> None:
+                 save_marks: Callable[[], None], desk: Desk | None = None) -> None:
         self._settings = settings
         self._emit = emit
         self._inbox = inbox
@@ -57,6 +61,7 @@ class Live:
         self._analyses = analyses
         self._index_some = index_some
         self._save_marks = save_marks
+        self._desk = desk
         self._stop = threading.Event()
         self.threads: list[threading.Thread] = []  # every thread started, for tests and shutdown
         self.more_started = False
@@ -93,6 +98,8 @@ class Live:
         poll = self._settings.store.poll_seconds
         if poll > 0:
             self.spawn(self._poll_loop, "triage-poll", poll)
+        if self._desk is not None:
+            self.spawn(self._desk_loop, "triage-desk", poll if poll > 0 else DESK_IDLE_SECONDS)
 
     def spawn(self, target: Callable[..., object], name: str, *args: object) -> None:
         """Run `target(*args)` in a background thread of this live side."""
@@ -212,9 +219,31 @@ class Live:
                     self._emit(Notice(damage, "warning"))
                 self._damage = damage
 
+    def _desk_loop(self, seconds: float) -> None:
+        """Take in the desk every `seconds`, and at once when this TUI did something the desk should see
+        (opened a story, decided one); tell the listeners when anything changed."""
+        desk = self._desk
+        assert desk is not None
+        while not self._stop.is_set():
+            desk.wake.clear()
+            try:
+                found = desk.poll()
+            except Exception:
+                log.exception("desk poll failed")
+            else:
+                if found.changed:
+                    self._emit(DeskChanged(for_me=found.for_me, watch_hits=found.watch_hits))
+            desk.wake.wait(seconds)
+
+    def wake_desk(self) -> None:
+        """Poll the desk now rather than at the next tick (a watch changed)."""
+        if self._desk is not None:
+            self._desk.wake.set()
+
     def stop(self) -> None:
         """Stop the background threads and worker processes (the queued writes still finish)."""
         self._stop.set()
+        self.wake_desk()
         self._analyses.stop()
 
 

@@ -7,7 +7,8 @@ Where each kind of state lives (DESIGN.md, "one home per kind"):
   the store, `triage.store` (a TinyDB file or PostgreSQL), behind `triage.store.api.Store`;
 * **the desk's short-lived state** (presence): beside the store, never in its history (see
   `triage.store.api`);
-* **mine alone**: my read marks and story aliases (here); my decisions not durable yet, which take one
+* **mine alone**: my read marks, the stories I opened, story aliases and my personal watches (here);
+  my decisions not durable yet, which take one
   path told in `triage.core.deciding`: the book's queue, the store's pending list, my rescue file,
   replayed by my next start;
 * **caches** that may be thrown away: the ingest cache (`triage.sources.cache`, also the story's kept
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from triage.infra.sqlitedb import connect_private
+from triage.model import Watch
 
 __all__ = ["MINE_FILE", "Mine"]
 
@@ -37,13 +39,16 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS read_marks (story TEXT PRIMARY KEY, hash TEXT NOT NULL, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS aliases (id TEXT PRIMARY KEY, story TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS opened (story TEXT PRIMARY KEY, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS watches (name TEXT PRIMARY KEY, query TEXT NOT NULL, at TEXT NOT NULL);
 """
 T = TypeVar("T")
 
 
 class Mine:
-    """My read marks (story -> the version's content hash and when I read it) and story aliases (an
-    article id -> the story it continues), in my own file. Each call opens a short connection, so any
+    """My read marks (story -> the version's content hash and when I read it), the stories I opened
+    (any version: a watch's "not opened yet"), story aliases (an article id -> the story it continues)
+    and my personal watches, in my own file. Each call opens a short connection, so any
     thread may call; a file that cannot be used is logged and the call gives its empty answer."""
 
     def __init__(self, data_dir: Path) -> None:
@@ -116,6 +121,44 @@ class Mine:
         rows = list(links)
         if rows:
             self._use(lambda c: _write(c, "INSERT OR REPLACE INTO aliases VALUES (?, ?)", rows), None)
+
+    def opened(self) -> dict[str, str]:
+        """Story id -> when I first opened it (in the reading pane or full screen)."""
+        rows: list[Any] = self._use(lambda c: c.execute("SELECT story, at FROM opened").fetchall(), [])
+        return {story: at for story, at in rows}
+
+    def add_opened(self, marks: Iterable[tuple[str, str]]) -> None:
+        """Keep (story, when) for stories opened; the first opening stays."""
+        rows = list(marks)
+        if rows:
+            self._use(lambda c: _write(c, "INSERT OR IGNORE INTO opened VALUES (?, ?)", rows), None)
+
+    def watches(self) -> list[Watch]:
+        """My personal watches, by name (owner "": they are mine; the desk part names me)."""
+        rows: list[Any] = self._use(
+            lambda c: c.execute("SELECT name, query, at FROM watches ORDER BY name").fetchall(), [])
+        return [Watch(name, query, "", desk=False, at=at) for name, query, at in _texts(rows, 3)]
+
+    def add_watch(self, name: str, query: str, at: str) -> Watch:
+        """Add or change a personal watch; the watch kept. OSError when my file cannot be written."""
+        def put(conn: sqlite3.Connection) -> bool:
+            _write(conn, "INSERT OR REPLACE INTO watches VALUES (?, ?, ?)", [(name, query, at)])
+            return True
+
+        if not self._use(put, False):
+            raise OSError(f"{self.path}: the watch could not be kept (see the log)")
+        return Watch(name, query, "", desk=False, at=at)
+
+    def remove_watch(self, name: str) -> Watch | None:
+        """Remove my personal watch of that name; the watch removed (None: there was none)."""
+        def drop(conn: sqlite3.Connection) -> Watch | None:
+            row = conn.execute("SELECT name, query, at FROM watches WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                return None
+            _write(conn, "DELETE FROM watches WHERE name = ?", [(name,)])
+            return Watch(str(row[0]), str(row[1]), "", desk=False, at=str(row[2]))
+
+        return self._use(drop, None)
 
 
 def _write(conn: sqlite3.Connection, sql: str, rows: Sequence[tuple[str, ...]]) -> None:

@@ -6,6 +6,7 @@ does the work that needs more than one of them:
 * `analyses` (core.analysing): the analyses known, the cache and the pool of worker processes;
 * `decisions` (core.deciding): the store, the book of optimistic marks, this session's undo;
 * `versions` (core.versions): what an update changed, read marks, stories a change re-opens;
+* `desk` (triage.desk): takes, hand-offs, presence and watches (several editors on one store);
 * `live` (core.live): the background threads that drive the rest.
 
 The CLI and tests reach the parts directly (`svc.inbox.load()`, `svc.decisions.decision(id)`). A
@@ -27,20 +28,23 @@ from triage.catalog.rules import RuleSet, compile_rules
 from triage.core.analysing import Analyses
 from triage.core.book import Action
 from triage.core.deciding import Decisions
-from triage.core.events import DecisionsChanged, ServiceEvent
+from triage.core.events import DecisionsChanged, DeskChanged, ServiceEvent
 from triage.core.faces import Faces
 from triage.core.inbox import Inbox, feed_tags
 from triage.core.live import Live, spawn
 from triage.core.versions import Versions
-from triage.model import Analysis, Decision, DecisionEvent, Problem, ProblemKind
+from triage.desk import Desk
+from triage.model import Analysis, Decision, DecisionEvent, Handoff, Problem, ProblemKind, Take, Watch
 
 if TYPE_CHECKING:  # imported lazily at run time: keeps `triage --help` and the store CLI light
     from concurrent.futures import Future
+    from datetime import timedelta
 
     from triage.analysis import Analyzer
     from triage.catalog.catalog import Change
     from triage.config import Settings
-    from triage.store.api import Store
+    from triage.desk.handover import Handover
+    from triage.store.api import DeskRecord, PresenceBoard, Store
     from triage.store.rescue import RescueResult
 
 __all__ = ["SORTS", "VIEWS", "Listing", "Row", "TriageService", "View"]
@@ -88,11 +92,17 @@ class TriageService:
             prepare=self.versions.prepare,
             changed=self._changed,
         )
+        self.desk = Desk(self._open_desk, own=self.versions.mine, take_minutes=settings.desk.take_minutes,
+                         open_presence=self._open_presence, group=self.catalog.group,
+                         leader_of=self.catalog.leader_of, event_of=self.decisions.event,
+                         article_of=self.catalog.article, match=self._watch_rows,
+                         watched_of=self._watched_of, rules=self.rules,
+                         beat_seconds=min(5.0, settings.desk.presence_seconds / 4))
         self.live = Live(settings, emit=self.emit, inbox=self.inbox, decisions=self.decisions,
                          analyses=self.analyses, index_some=self.catalog.index_some,
-                         save_marks=self.versions.save_read_marks)
+                         save_marks=self.versions.save_read_marks, desk=self.desk)
         self.faces = Faces(articles=self.catalog, summaries=self.analyses, decisions=self.decisions,
-                           updates=self.versions)
+                           updates=self.versions, desk=self.desk)
 
     # -- listening -------------------------------------------------------------------------------
     def emit(self, event: ServiceEvent) -> None:
@@ -105,6 +115,7 @@ class TriageService:
 
     def _changed(self, change: Change) -> None:
         self.versions.keep_aliases()
+        self.desk.articles_changed()
         self.analyses.forget(change.changed)
         if change:
             self.analyses.want(change.changed)
@@ -115,6 +126,28 @@ class TriageService:
             for member in self.catalog.group(aid):
                 out[member] = None
         return list(out)
+
+    def _location(self) -> str | Path:
+        return self.settings.db_url or self.db_path
+
+    def _open_desk(self) -> DeskRecord:
+        from triage.store.open import open_desk
+
+        return open_desk(self._location(), group_share=self.settings.store.group_share)
+
+    def _open_presence(self) -> PresenceBoard:
+        from triage.store.open import open_presence
+
+        return open_presence(self._location(), expiry=self.settings.desk.presence_seconds,
+                             group_share=self.settings.store.group_share)
+
+    def _watch_rows(self, query: str) -> list[str]:
+        """The list rows a watch's query matches, as `/` finds them, whatever their decision."""
+        return list(self.catalog.listing(View("all", search=query), lambda _aid: None).ids)
+
+    def _watched_of(self, row: str) -> tuple[str, ...]:
+        found = self.catalog.row(row, None)
+        return found.watched if found is not None else ()
 
     # -- the live side ---------------------------------------------------------------------------
     def start(
@@ -178,8 +211,10 @@ class TriageService:
         self, article_ids: Sequence[str], decision: Decision | None, note: str | None = None
     ) -> Action:
         """Decide for articles and their duplicate groups: shown at once, written by the writer
-        thread, kept as this session's last action (undo)."""
-        return self.decisions.decide_soon(article_ids, decision, note)
+        thread, kept as this session's last action (undo). My takes of them are given back."""
+        action = self.decisions.decide_soon(article_ids, decision, note)
+        self.desk.decided(action.ids)
+        return action
 
     def note_soon(self, article_id: str, note: str) -> Action:
         """Set the note on an article (and its group), keeping its decision (undoable)."""
@@ -197,7 +232,7 @@ class TriageService:
         self, article_ids: Sequence[str], decision: Decision | None, note: str | None = None
     ) -> list[DecisionEvent]:
         """Record a decision and wait until it is durable (or held as not saved)."""
-        return self.decisions.decide_soon(article_ids, decision, note).future.result().events
+        return self.decide_soon(article_ids, decision, note).future.result().events
 
     def set_note(self, article_id: str, note: str) -> list[DecisionEvent]:
         """Set a note and wait until it is durable (or held as not saved)."""
@@ -206,6 +241,59 @@ class TriageService:
     def undo(self, article_ids: Sequence[str]) -> list[DecisionEvent]:
         """Return articles (and their groups) to their previous state; waits for the write."""
         return self.decisions.undo_soon(article_ids).future.result().events
+
+    # -- the desk: writes to the desk's record (call from a worker); the face is `faces.desk` --------
+    def take(self, story_id: str) -> Take:
+        """Take a story (its whole group) for me; HeldError names the colleague who holds it."""
+        took = self.desk.take(story_id)
+        self.emit(DeskChanged())
+        return took
+
+    def give_back(self, story_id: str) -> list[Take]:
+        """Give back my take of a story; the takes given back."""
+        given = self.desk.give_back(story_id)
+        self.emit(DeskChanged())
+        return given
+
+    def hand(self, story_id: str, to: str, note: str = "") -> Handoff:
+        """Hand a story to a colleague (a user name) or to the desk (model.DESK), with a note."""
+        handed = self.desk.hand(story_id, to, note)
+        self.emit(DeskChanged())
+        return handed
+
+    def acknowledge(self, story_id: str) -> list[Handoff]:
+        """Say I have seen the hand-offs of a story addressed to me or to the desk."""
+        seen = self.desk.acknowledge(story_id)
+        self.emit(DeskChanged())
+        return seen
+
+    def viewing(self, story_id: str) -> None:
+        """The story this TUI has open now ("": none): shown to the desk, kept as opened and read, and
+        its hand-offs to me acknowledged, by the live side (never on the caller's thread)."""
+        if story_id:
+            self.versions.mark_read(story_id)
+        self.desk.viewing(story_id)
+
+    def add_watch(self, name: str, query: str, *, desk: bool) -> Watch:
+        """Add or change a watch (the query language of `/`): the desk's, or mine alone."""
+        watch = self.desk.add_watch(name, query, desk=desk)
+        self.live.wake_desk()
+        return watch
+
+    def remove_watch(self, name: str) -> Watch | None:
+        """Remove my watch of that name (mine alone first, else my desk watch)."""
+        gone = self.desk.remove_watch(name)
+        self.live.wake_desk()
+        return gone
+
+    def handover(self, since: timedelta) -> Handover:
+        """The shift's handover for the period ending now (reads the store and walks the inbox: a
+        worker's job)."""
+        from triage.desk.handover import build_handover
+
+        store = self.decisions.store
+        return build_handover(self.desk, store, self.catalog.articles(), since=since, event_of=store.current,
+                              match=self._watch_rows, default_language=self.settings.ui.default_language)
 
     # -- saving ----------------------------------------------------------------------------------
     def refresh_decisions(self) -> bool:
@@ -230,6 +318,7 @@ class TriageService:
         """Persist what is pending: queued writes, analyses to their cache, the journal into the file.
         A decision the disk still refuses goes to the rescue file. Never raises for a failed write."""
         self.live.stop()
+        self.desk.close()
         self.versions.save_read_marks()
         self.decisions.close(timeout)
         self.analyses.flush()

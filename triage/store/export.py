@@ -12,10 +12,11 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from triage.infra.sanitize import escape_forbidden, sanitize, sanitize_line
-from triage.model import Decision, DecisionEvent, story_word
+from triage.model import DESK, Decision, DecisionEvent, Handoff, story_word
 from triage.store.events import EVENT_KEYS, to_doc
 
-__all__ = ["FORMATS", "csv_cell", "decision_word", "event_row", "format_decisions", "md_escape", "md_url"]
+__all__ = ["FORMATS", "HANDOFF_KEYS", "csv_cell", "decision_word", "event_row", "format_decisions",
+           "handoff_row", "md_escape", "md_url"]
 
 FORMATS = ("table", "csv", "json", "md")
 _GROUPS: tuple[tuple[str | None, str], ...] = (
@@ -38,6 +39,22 @@ def event_row(event: DecisionEvent) -> dict[str, Any]:
         elif key != "decision" and not isinstance(value, str):
             row[key] = "" if value is None else str(value)
     return row
+
+
+# What `triage decisions --assigned-to USER` adds to each row: the hand-off the story came by.
+HANDOFF_KEYS = ("handed_by", "handed_to", "handoff_note", "handed_at", "seen_by", "seen_at")
+
+
+def handoff_row(handoff: Handoff) -> dict[str, str]:
+    """The export record of a hand-off (HANDOFF_KEYS)."""
+    return {"handed_by": handoff.sender, "handed_to": handoff.to, "handoff_note": handoff.note,
+            "handed_at": handoff.at, "seen_by": handoff.seen_by, "seen_at": handoff.seen_at}
+
+
+def _handoff_line(handoff: Handoff) -> str:
+    whom = "the desk" if handoff.to == DESK else handoff.to
+    note = f": {handoff.note}" if handoff.note else ""
+    return f"{handoff.sender} to {whom}{note}"
 
 
 def decision_word(event: DecisionEvent) -> str:
@@ -86,9 +103,11 @@ def _fit(value: str, width: int) -> str:
     return "".join(out) + "…" + " " * (width - 1 - used)
 
 
-def _table(events: Sequence[DecisionEvent], width: int) -> str:
+def _table(events: Sequence[DecisionEvent], width: int,
+           handoffs: Mapping[str, Handoff] | None = None) -> str:
     if not events:
         return "No decisions.\n"
+    handoffs = handoffs or {}
     rows = [
         {
             "WHEN (UTC)": _when(e.at),
@@ -98,7 +117,7 @@ def _table(events: Sequence[DecisionEvent], width: int) -> str:
             "TITLE": _one_line(e.title) or _one_line(e.article_id),
             "SOURCE": _one_line(e.source),
             "USER": _one_line(e.user),
-            "NOTE": _one_line(e.note),
+            "NOTE": _one_line(_handoff_line(handoffs[e.article_id]) if e.article_id in handoffs else e.note),
         }
         for e in events
     ]
@@ -148,23 +167,30 @@ def csv_cell(value: Any) -> str:
     return "'" + text if _is_formula(text) else text
 
 
-def _csv(events: Iterable[DecisionEvent]) -> str:
+def _csv(events: Iterable[DecisionEvent], handoffs: Mapping[str, Handoff] | None = None) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(EVENT_KEYS)
+    keys = EVENT_KEYS + (HANDOFF_KEYS if handoffs is not None else ())
+    writer.writerow(keys)
     for event in events:
         row = event_row(event)
         row["decision"] = decision_word(event)
         row["urgency"] = "" if row["urgency"] is None else str(row["urgency"])
-        writer.writerow([csv_cell(row[key]) for key in EVENT_KEYS])
+        if handoffs is not None:
+            handoff = handoffs.get(event.article_id)
+            row.update(handoff_row(handoff) if handoff is not None else dict.fromkeys(HANDOFF_KEYS, ""))
+        writer.writerow([csv_cell(row[key]) for key in keys])
     return buf.getvalue()
 
 
-def _json(events: Iterable[DecisionEvent], summaries: Mapping[str, Sequence[str]] | None) -> str:
+def _json(events: Iterable[DecisionEvent], summaries: Mapping[str, Sequence[str]] | None,
+          handoffs: Mapping[str, Handoff] | None = None) -> str:
     """One JSON array; characters a terminal could act on are written as \\u escapes (same data)."""
     rows = []
     for event in events:
         row = event_row(event)
+        if handoffs is not None and event.article_id in handoffs:
+            row.update(handoff_row(handoffs[event.article_id]))
         if summaries is not None:
             row["summary"] = [str(s) for s in summaries.get(row["article_id"], ())]
         rows.append(row)
@@ -205,12 +231,15 @@ def _code_span(value: Any) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def _md(events: Sequence[DecisionEvent], summaries: Mapping[str, Sequence[str]] | None) -> str:
+def _md(events: Sequence[DecisionEvent], summaries: Mapping[str, Sequence[str]] | None,
+        handoffs: Mapping[str, Handoff] | None = None) -> str:
     out = ["# Decisions", ""]
     if not events:
         return "\n".join(out + ["No decisions.", ""])
     for value, heading in _GROUPS:
         group = [e for e in events if (e.decision.value if e.decision else None) == value]
+        if value is None and handoffs is not None:
+            heading = "Not decided, or cleared"
         if not group:
             continue
         out += [f"## {heading} ({len(group)})", ""]
@@ -229,6 +258,8 @@ def _md(events: Sequence[DecisionEvent], summaries: Mapping[str, Sequence[str]] 
             note = md_escape(e.note)
             if note:
                 out += [f"> {note}", ""]
+            if handoffs is not None and e.article_id in handoffs:
+                out += [f"> handed on: {md_escape(_handoff_line(handoffs[e.article_id]))}", ""]
             sentences = [s for s in map(md_escape, (summaries or {}).get(e.article_id, ())) if s]
             if sentences:
                 out += [f"- {s}" for s in sentences] + [""]
@@ -236,15 +267,17 @@ def _md(events: Sequence[DecisionEvent], summaries: Mapping[str, Sequence[str]] 
 
 
 def format_decisions(events: Iterable[DecisionEvent], fmt: str, *,
-                     summaries: Mapping[str, Sequence[str]] | None = None, width: int = 80) -> str:
-    """Events as text in one of FORMATS (table, csv, json, md); summaries: article id -> sentences."""
+                     summaries: Mapping[str, Sequence[str]] | None = None, width: int = 80,
+                     handoffs: Mapping[str, Handoff] | None = None) -> str:
+    """Events as text in one of FORMATS (table, csv, json, md); summaries: article id -> sentences;
+    handoffs: article id -> the hand-off it came by (`--assigned-to`), shown with its note."""
     events = list(events)
     if fmt == "table":
-        return _table(events, width)
+        return _table(events, width, handoffs)
     if fmt == "csv":
-        return _csv(events)
+        return _csv(events, handoffs)
     if fmt == "json":
-        return _json(events, summaries)
+        return _json(events, summaries, handoffs)
     if fmt == "md":
-        return _md(events, summaries)
+        return _md(events, summaries, handoffs)
     raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
