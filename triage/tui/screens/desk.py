@@ -16,7 +16,14 @@ from triage.infra.counts import count_of
 from triage.model import DESK, Handoff, Take
 from triage.tui.format import local_when
 from triage.tui.safe import plain
-from triage.tui.screens.desk_dialogs import AskScreen, HandoverScreen, HandScreen, MineScreen, WatchesScreen
+from triage.tui.screens.desk_dialogs import (
+    AskScreen,
+    HandoverScreen,
+    HandScreen,
+    MineScreen,
+    WatchesScreen,
+    handover_text,
+)
 from triage.tui.screens.host import HasList, RunsWork, Tells
 from triage.tui.widgets.article_list import DeskMark
 
@@ -79,10 +86,10 @@ class DeskPart:
     def __init__(self, host: DeskHost, service: TriageService) -> None:
         self.host = host
         self.service = service
-        self.desk: DeskView | None = getattr(service.faces, "desk", None)
+        self.desk: DeskView | None = service.faces.desk
         self._articles = service.faces.articles
         self._bell = service.settings.ui.bell_on_watch
-        self._db_url = bool(getattr(service.settings, "db_url", ""))
+        self._db_url = bool(service.settings.db_url)
 
     # -- what the rows, the panel and the bar show ----------------------------------------------
     def mark(self, story_id: str) -> DeskMark | None:
@@ -171,7 +178,7 @@ class DeskPart:
             for sid in ev.for_me:
                 h = handed.get(sid)
                 self.host.tell(self._handed_you(sid, h), title="Handed to you", timeout=8)
-        hits: Sequence[str] = getattr(ev, "watch_hits", ())
+        hits = ev.watch_hits
         if hits:
             if self._bell:
                 self.host.ring()
@@ -248,12 +255,13 @@ class DeskPart:
             return
 
         def take() -> str:
-            from triage.store.errors import HeldError
-
             try:
                 took = self.service.take(story)
-            except HeldError as exc:
-                return f"{self.held_words(exc.take)} — {exc}"
+            except Exception as exc:  # the store's HeldError carries the colleague's take
+                held = getattr(exc, "take", None)
+                if not isinstance(held, Take):
+                    raise
+                return f"{self.held_words(held)}: {exc}"
             until = f" until {local_when(took.until, 'clock')}" if took.until else ""
             return f"You have it{until}: {title}."
         self._work(take, severity_on_error="warning")
@@ -353,9 +361,8 @@ class DeskPart:
         if self._no_desk():
             return
 
-        def load() -> str:
-            report = self.service.handover(timedelta(hours=HANDOVER_HOURS))
-            return report.markdown() if callable(getattr(report, "markdown", None)) else str(report)
+        def load() -> Text:
+            return handover_text(self.service.handover(timedelta(hours=HANDOVER_HOURS)))
 
         self.host.open_dialog(HandoverScreen(load, f"Handover: the last {HANDOVER_HOURS} hours"))
 

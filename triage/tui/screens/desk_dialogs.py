@@ -5,7 +5,8 @@ cleaned and shown literally (triage.tui.safe), never as markup."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -14,11 +15,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from triage.model import DESK, Article, DecisionEvent, Handoff, Take
+from triage.tui.format import local_when
 from triage.tui.keymap import bindings
 from triage.tui.safe import plain, safe_text
 
-__all__ = ["AskScreen", "HandScreen", "HandoverScreen", "ListScreen", "MineScreen", "WatchAddScreen",
-           "WatchesScreen"]
+__all__ = ["AskScreen", "HandScreen", "HandoverReport", "HandoverScreen", "ListScreen", "MineScreen",
+           "WatchAddScreen", "WatchesScreen", "handover_text"]
 
 log = logging.getLogger(__name__)
 
@@ -236,6 +239,107 @@ class HandScreen(ModalScreen[tuple[str, str] | None]):
         self.dismiss(None)
 
 
+class WatchHitLike(Protocol):
+    @property
+    def watch(self) -> str: ...
+
+    @property
+    def article(self) -> Article: ...
+
+
+class HandoverReport(Protocol):
+    """What the handover screen reads of the service's handover report (its fields)."""
+
+    @property
+    def since(self) -> str: ...
+
+    @property
+    def until(self) -> str: ...
+
+    @property
+    def editors(self) -> Mapping[str, Sequence[DecisionEvent]]: ...
+
+    @property
+    def takes(self) -> Sequence[Take]: ...
+
+    @property
+    def open_handoffs(self) -> Sequence[Handoff]: ...
+
+    @property
+    def unacknowledged(self) -> Sequence[Handoff]: ...
+
+    @property
+    def flashes(self) -> Sequence[Article]: ...
+
+    @property
+    def kills(self) -> Sequence[Article]: ...
+
+    @property
+    def corrections(self) -> Sequence[Article]: ...
+
+    @property
+    def watch_hits(self) -> Sequence[WatchHitLike]: ...
+
+    @property
+    def stories_known(self) -> bool: ...
+
+
+def _line(*parts: tuple[str, str]) -> Text:
+    out = Text("  ")
+    for words, style in parts:
+        out.append(plain(words, one_line=True), style=style)
+    return out
+
+
+def handover_text(report: HandoverReport) -> Text:
+    """The handover as the screen shows it: plain text in sections (the CLI's is Markdown), every
+    stored text cleaned and literal."""
+    def title(t: str, aid: str) -> str:
+        text = plain(t, one_line=True) or aid
+        return text if len(text) <= 70 else text[:69] + "…"
+
+    def to(h: Handoff) -> str:
+        return "the desk" if h.to == DESK else h.to
+
+    rows: list[Text] = [Text(f"From {local_when(report.since)} to {local_when(report.until)}", style="dim")]
+
+    def section(heading: str, lines: list[Text], empty: str) -> None:
+        rows.append(Text())
+        rows.append(Text(f"{heading} ({len(lines)})", style="bold underline"))
+        rows.extend(lines or [Text("  " + empty, style="dim")])
+
+    editors: list[Text] = []
+    for user, events in report.editors.items():
+        editors.append(_line((user, "bold")))
+        for e in events:
+            word = e.decision.label if e.decision else "note"
+            editors.append(_line(("  " + word + ": ", ""), (title(e.title, e.article_id), ""),
+                                 (f" — {e.note}" if e.note else "", "italic")))
+    section("Followed up and flagged", editors, "Nothing followed up or flagged.")
+    takes = [_line((title(t.title, t.article_id), ""), (f"  {t.user}", "bold"),
+                   (f" until {local_when(t.until, 'clock')}", "dim")) for t in report.takes]
+    section("Takes still open", takes, "No story is taken.")
+    section("Hand-offs still open", [
+        _line((title(h.title, h.article_id), ""), (f"  {h.sender} → {to(h)}", "bold"),
+              (f" {local_when(h.at, 'clock')}", "dim"), (f" — {h.note}" if h.note else "", "italic"))
+        for h in report.open_handoffs], "No hand-off is open.")
+    section("Hand-offs not acknowledged", [
+        _line((title(h.title, h.article_id), ""), (f"  {h.sender} → {to(h)}", "bold"),
+              (f" {local_when(h.at, 'clock')}", "dim")) for h in report.unacknowledged],
+            "Every hand-off was acknowledged.")
+    if report.stories_known:
+        def stories(items: Sequence[Article]) -> list[Text]:
+            return [_line((title(a.title, a.id), ""), (f"  {a.source}", "dim")) for a in items]
+
+        section("Undecided flashes and bulletins", stories(report.flashes), "None.")
+        section("Kills and withholds", stories(report.kills), "None.")
+        section("Corrections and new versions", stories(report.corrections), "None.")
+        hits = [_line((w.watch + ": ", "bold"), (title(w.article.title, w.article.id), ""))
+                for w in report.watch_hits]
+        section("Watch hits nobody opened", hits, "None.")
+    return Text("\n").join(rows)
+
+
 class HandoverScreen(ModalScreen[None]):
     """The shift's handover as plain text, scrollable (j / k, PgDn); `load` (a worker's job: it reads the
     history) gives its text, and the screen says "reading…" until then."""
@@ -247,7 +351,7 @@ class HandoverScreen(ModalScreen[None]):
         background: $panel; padding: 0 1; border-subtitle-align: right; }
     """
 
-    def __init__(self, load: Callable[[], str], title: str = "Handover: the last 8 hours") -> None:
+    def __init__(self, load: Callable[[], Text], title: str = "Handover: the last 8 hours") -> None:
         super().__init__()
         self._load = load
         self._title = title
@@ -267,12 +371,12 @@ class HandoverScreen(ModalScreen[None]):
             text = self._load()
         except Exception as exc:  # one sentence on screen, the traceback in the log
             log.exception("handover failed")
-            text = f"The handover could not be made: {exc}"
+            text = safe_text(f"The handover could not be made: {exc}")
         self.app.call_from_thread(self._show, text)
 
-    def _show(self, text: str) -> None:
-        self.text = plain(text)
-        self.query_one("#handover-body", Static).update(Text(self.text))
+    def _show(self, text: Text) -> None:
+        self.text = text.plain
+        self.query_one("#handover-body", Static).update(text)
 
     def action_down(self) -> None:
         self.query_one(VerticalScroll).scroll_down(animate=False)

@@ -64,6 +64,7 @@ __all__ = ["MainScreen", "StatusChanges"]
 
 READER_DEBOUNCE = 0.08  # seconds: moves closer than this are "key held down"
 TICK_SECONDS = 60  # the visible rows and the panel repaint this often (embargoes count down)
+DESK_TICK_SECONDS = 1.0  # the top bar's desk part is read again this often (a store gone quiet says nothing)
 
 
 class StatusChanges(TypedDict, total=False):
@@ -260,12 +261,21 @@ class MainScreen(Screen):
         svc.start(analyze=self._analyze, load=not self._preloaded, defer=True)
         self.set_timer(1.5, svc.start_more)  # at the latest
         self.set_interval(TICK_SECONDS, self.tick)
+        self.set_interval(DESK_TICK_SECONDS, self._desk_tick)
         self.request_listing()
 
     def tick(self) -> None:
         """Once a minute: the visible rows and the panel again (ages move on, embargoes pass)."""
         self.query_one(ArticleList).refresh()
         self.story.tick()
+
+    def _desk_tick(self) -> None:
+        """The bar's desk fields again when they changed (a store that cannot be reached at start, or
+        comes back, emits no event)."""
+        people, for_me, problem, _word = self.desk.status()
+        s = self._status
+        if (people, for_me, problem) != (s.people, s.for_me, s.problem):
+            self.set_status()
 
     def on_unmount(self) -> None:
         if self._from_service in self.service.listeners:
