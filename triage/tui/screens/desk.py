@@ -361,8 +361,12 @@ class DeskPart:
         if self._no_desk():
             return
 
+        def title_of(story_id: str) -> str:
+            article = self._articles.article(story_id)
+            return article.title if article is not None else ""
+
         def load() -> Text:
-            return handover_text(self.service.handover(timedelta(hours=HANDOVER_HOURS)))
+            return handover_text(self.service.handover(timedelta(hours=HANDOVER_HOURS)), title_of)
 
         self.host.open_dialog(HandoverScreen(load, f"Handover: the last {HANDOVER_HOURS} hours"))
 

@@ -25,6 +25,8 @@ __all__ = ["AskScreen", "HandScreen", "HandoverReport", "HandoverScreen", "ListS
 
 log = logging.getLogger(__name__)
 
+WATCHES_REFRESH_SECONDS = 1.0  # the watches screen reads its counts again this often
+
 _BOX = """{name} {{ align: center middle; }}
 {name} > Vertical {{ width: 76; max-width: 100%; height: auto; max-height: 100%; border: round $accent;
     background: $panel; padding: 0 1; }}
@@ -88,6 +90,7 @@ class ListScreen(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         for options in self.query(OptionList):
+            options.highlighted = 0
             options.focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -140,12 +143,28 @@ class WatchesScreen(ListScreen):
                          "enter: list its stories · + add · - remove · esc closes")
         self._read_rows, self._add, self._remove = rows, add, remove
 
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.set_interval(WATCHES_REFRESH_SECONDS, self._counts_again)
+
+    async def _counts_again(self) -> None:
+        """The counts as the desk's poll last made them (a new watch is counted by the next poll)."""
+        rows = self._read_rows()
+        if [(v, t.plain) for v, t in rows] != [(v, t.plain) for v, t in self._rows]:
+            at = self.highlighted
+            self._rows = rows
+            await self.recompose()
+            super().on_mount()
+            values = [v for v, _t in rows]
+            if at in values:
+                self.query_one(OptionList).highlighted = values.index(at)
+
     async def _again(self, said: str) -> None:
         if said:
             self.notify(plain(said, one_line=True), markup=False, timeout=4)
         self._rows = self._read_rows()
         await self.recompose()
-        self.on_mount()
+        super().on_mount()
 
     def action_add_watch(self) -> None:
         async def added(got: tuple[str, str, bool] | None) -> None:
@@ -214,7 +233,15 @@ class HandScreen(ModalScreen[tuple[str, str] | None]):
             yield _hint("j / k: pick · enter: then the note · enter again hands it on · esc cancels")
 
     def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
+        options = self.query_one(OptionList)
+        options.highlighted = 0
+        options.focus()
+
+    @property
+    def picked(self) -> str | None:
+        """The colleague (or the desk) under the cursor."""
+        at = self.query_one(OptionList).highlighted
+        return self._people[at][0] if at is not None else None
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self._to = self._people[int(event.option.id or 0)][0]
@@ -291,11 +318,12 @@ def _line(*parts: tuple[str, str]) -> Text:
     return out
 
 
-def handover_text(report: HandoverReport) -> Text:
+def handover_text(report: HandoverReport, title_of: Callable[[str], str] = lambda _aid: "") -> Text:
     """The handover as the screen shows it: plain text in sections (the CLI's is Markdown), every
-    stored text cleaned and literal."""
+    stored text cleaned and literal; `title_of(id)` names a story the record has no title for (the
+    inbox on screen knows it)."""
     def title(t: str, aid: str) -> str:
-        text = plain(t, one_line=True) or aid
+        text = plain(t or title_of(aid), one_line=True) or aid
         return text if len(text) <= 70 else text[:69] + "…"
 
     def to(h: Handoff) -> str:
