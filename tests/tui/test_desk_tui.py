@@ -250,7 +250,8 @@ async def test_handing_on_with_a_note_and_n_for_you_from_the_colleague(desk):
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and _list(app).current_id == bank)
         await wait_for(pilot, lambda: "for you" not in _bar(app), timeout=10)
         seen = json.loads(_colleague(desk, "desk", "--json").stdout)
-        assert [h["seen"] for h in seen["handoffs"] if h["article_id"] == bank] == [True]  # the sender sees it
+        # the sender sees that it was seen
+        assert [h["seen"] for h in seen["handoffs"] if h["article_id"] == bank] == [True]
 
 
 async def test_the_mine_view_lists_what_i_took(desk):
@@ -343,3 +344,39 @@ async def test_80x24_shows_the_desk_on_the_bar_and_rows_whole(desk):
         assert len(bar) <= 80 and "Inbox" in bar
         row = _row_text(app, bank)
         assert len(row) == _list(app).size.width and "Central bank" in row
+
+
+# -- issue 27: a store that cannot be reached is said on the top bar before anything is pending ---------
+async def test_a_desk_folder_that_cannot_be_used_is_said_on_the_bar_and_clears_when_fixed(desk):
+    folder = desk / "desk" / "decisions.json.desk"  # a colleague made it, and left it open to all
+    folder.mkdir()
+    os.chown(folder, NOBODY, NOBODY)
+    folder.chmod(0o777)
+    svc = _service(desk)
+    app = make_app(svc, analyze=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: len(_list(app).rows) == len(STORIES))
+        await wait_for(pilot, lambda: "⚠ desk folder" in _bar(app), timeout=10)
+        assert svc.faces.decisions.pending == 0 and "NOT SAVED" not in _bar(app)
+        assert "sticky" in svc.faces.desk.problem
+        folder.chmod(0o3770)  # its owner fixes it as the sentence says: the bar clears, no key pressed
+        await wait_for(pilot, lambda: "⚠" not in _bar(app), timeout=10)
+        await pilot.press("h")  # and the desk works
+        story = _list(app).current_id
+        await wait_for(pilot, lambda: "mine" in _row_text(app, story), timeout=10)
+
+
+async def test_a_server_down_at_start_still_opens_the_tui_and_the_bar_says_so(desk):
+    import importlib.util
+
+    if None in (importlib.util.find_spec("psycopg"), importlib.util.find_spec("triage.store.pg.desk")):
+        pytest.skip("the PostgreSQL desk (triage.store.pg.desk) or psycopg is not installed here")
+    url = f"postgresql:///triage?host={desk / 'no-server'}&port=5999"
+    settings = load_settings(db=url, data_dir=desk / "mine", inbox=[str(desk / "inbox")],
+                             use_user_config=False, overrides={"store": {"poll_seconds": 0.2}})
+    svc = TriageService(settings, inbox=[desk / "inbox"], db_path=settings.db_path)
+    app = make_app(svc, analyze=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: len(_list(app).rows) == len(STORIES))
+        await wait_for(pilot, lambda: "⚠ server down" in _bar(app), timeout=15)
+        assert svc.faces.decisions.pending == 0
