@@ -53,3 +53,21 @@ def test_marks_and_aliases_an_older_triage_kept_in_the_ingest_cache_are_adopted_
     legacy.close()
     later = Mine(tmp_path)
     assert later.read_marks() == {"s1": ("v3", "2026-11-26T08:00:00.000000Z")}  # adopted once, kept mine
+
+
+def test_personal_watches_and_opened_stories_are_kept_in_my_own_file(tmp_path):
+    """The desk's watches live in the store; mine alone, and what I opened, live here (0600)."""
+    data = tmp_path / "data"
+    mine = Mine(data)
+    assert mine.watches() == [] and mine.opened() == {}
+    mine.add_watch("Money", "central bank", "2026-01-01T00:00:00.000000Z")
+    mine.add_watch("Money", "central bank rates", "2026-01-02T00:00:00.000000Z")  # changed in place
+    mine.add_opened([("s1", "2026-01-01T10:00:00.000000Z")])
+    mine.add_opened([("s1", "2026-01-03T10:00:00.000000Z"), ("s2", "2026-01-03T10:00:00.000000Z")])
+    again = Mine(data)
+    assert [(w.name, w.query, w.desk) for w in again.watches()] == [("Money", "central bank rates", False)]
+    assert again.opened() == {"s1": "2026-01-01T10:00:00.000000Z", "s2": "2026-01-03T10:00:00.000000Z"}
+    gone = again.remove_watch("Money")
+    assert gone is not None and gone.query == "central bank rates"
+    assert again.remove_watch("Money") is None and Mine(data).watches() == []
+    assert stat.S_IMODE((data / MINE_FILE).stat().st_mode) == 0o600

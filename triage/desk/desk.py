@@ -77,6 +77,7 @@ class _Seen:
     people: tuple[Seen, ...] = ()
     watches: tuple[Watch, ...] = ()  # the desk's
     members: tuple[str, ...] = ()
+    acts: dict[str, tuple[DeskAct, ...]] = field(default_factory=dict)  # by story, oldest first
 
 
 def login_name() -> str:
@@ -150,6 +151,8 @@ class Desk:
         self._known_for_me: set[str] | None = None  # hand-off uids to me already told
         self._known_hits: set[str] | None = None
         self._closed = False
+        self._loaded = False  # the first poll takes in the whole record
+        self._in_force_last: frozenset[str] = frozenset()
         self.wake = threading.Event()  # set when the poll has something to do at once
 
     # -- the backends --------------------------------------------------------------------------------
@@ -294,12 +297,8 @@ class Desk:
 
     def acts(self, story_id: str) -> list[DeskAct]:
         """The desk's history of this story and its group (takes, hand-offs, acknowledgements)."""
-        if self._record is None:
-            return []
-        with self._lock:
-            out: list[DeskAct] = []
-            for member in self._group(story_id):
-                out += self._record.acts(member)
+        acts = self._seen.acts
+        out = [a for member in self._group(story_id) for a in acts.get(member, ())]
         return sorted(out, key=lambda a: utc_key(a.at))
 
     # -- acts (writes: a worker's job) ---------------------------------------------------------------
@@ -437,12 +436,18 @@ class Desk:
             if self._closed:
                 return DeskPoll()
             changed |= self._do_noted()
+            arrived = not self._loaded
             try:
-                changed |= record.refresh()
+                arrived |= record.refresh()
             except Exception as exc:  # noqa: BLE001 - a poll never dies: said, and tried again
                 log.warning("desk refresh failed: %s", exc)
             changed |= self._beat()
-            changed |= self._reload()
+            if arrived:  # rebuilt only when something was written: the history grows all day
+                changed |= self._reload()
+                self._loaded = True
+            in_force = frozenset(t.uid for t in self._seen.takes.values() if self._in_force(t))
+            changed |= in_force != self._in_force_last  # a take ran out, or its story was decided
+            self._in_force_last = in_force
         hits = self._count_watches() if self._watches_due else ()
         if hits or self._watches_due:
             changed = True
@@ -465,9 +470,14 @@ class Desk:
                 log.warning("presence not shown: %s", exc)
         if opened:
             self._own.add_opened(opened)
-            self._opened.update((s, at) for s, at in opened if s not in self._opened)
-            self._watches_due = True
-            for story, _at in opened:
+            fresh = {s for s, _at in opened if s not in self._opened}
+            self._opened.update((s, at) for s, at in opened if s in fresh)
+            if fresh:  # the unread counts only: the matches stand
+                self._counts = tuple(WatchCount(c.watch, c.matches,
+                                                tuple(r for r in c.unread if r not in fresh))
+                                     for c in self._counts)
+                did = True
+            for story in dict(opened):
                 if self.acknowledge(story):
                     did = True
         for story in decided:
@@ -501,12 +511,17 @@ class Desk:
     def _reload(self) -> bool:
         """Take the record's state as it stands into what the face reads; True when it changed."""
         record = self.record
+        by_story: dict[str, list[DeskAct]] = {}
+        for act in record.acts():
+            if act.article_id:
+                by_story.setdefault(act.article_id, []).append(act)
         seen = _Seen(
             takes={t.article_id: t for t in record.takes()},
             handoffs=tuple(record.handoffs()),
             people=self._seen.people,
             watches=tuple(record.watches()),
             members=tuple(record.members()),
+            acts={story: tuple(acts) for story, acts in by_story.items()},
         )
         if record.damage and not self._problem:
             log.warning("desk record: %s", record.damage)

@@ -77,7 +77,7 @@ def open_desk(location: str | os.PathLike[str], *, group_share: bool = False, us
             return PostgresDesk(location.strip(), host=host, read_only=read_only)
         except UrlError as exc:
             raise StoreError(str(exc)) from None
-    from triage.store.deskfiles import FileDesk  # type: ignore[import-not-found]  # MERGE: drop
+    from triage.store.deskfiles import FileDesk
 
     return FileDesk(desk_folder(location), group_share=group_share, user=user, host=host,
                     read_only=read_only)
@@ -95,7 +95,7 @@ def open_presence(location: str | os.PathLike[str], *, expiry: float, group_shar
             return PostgresPresence(location.strip(), expiry=expiry, host=host)
         except UrlError as exc:
             raise StoreError(str(exc)) from None
-    from triage.store.presence import FilePresence  # type: ignore[import-not-found]  # MERGE: drop
+    from triage.store.presence import FilePresence
 
     return FilePresence(desk_folder(location), expiry=expiry, group_share=group_share, host=host)
 

@@ -1,0 +1,466 @@
+"""The DeskRecord contract (triage.store.api), on both backends: the desk folder beside a TinyDB file,
+two real uids writing it (root and uid 65534, the second through a forked child that drops to it),
+and a real PostgreSQL with two roles. Takes, renewals, release, expiry, `ended`, a race of two
+processes, hand-offs and their acknowledgement, watches, the history, refresh across instances; then
+what only the files have: a full disk, a write cut short, a lock held elsewhere, the folder's modes."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import stat
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.store.desk_users import NOBODY, Remote, needs_root, shared_folder
+from triage.model import DESK, DESK_ACTS, Take
+from triage.store.deskfiles import FileDesk
+from triage.store.errors import HeldError, NotYoursError, StoreError
+from triage.store.open import desk_folder, open_desk
+
+ROLES = ("ana", "ben")
+
+
+@dataclass
+class DeskSite:
+    """One desk for a test and a way to open it as its first or second member."""
+
+    kind: str
+    location: str
+    server: Any = None
+    dbname: str = ""
+    opened: list[Any] = field(default_factory=list)
+
+    def where(self, who: int) -> str:
+        if self.kind == "file":
+            return self.location
+        return self.server.url(self.dbname, self.server.role(ROLES[who]))
+
+    def factory(self, who: int, **kw: Any) -> Callable[[], Any]:
+        where = self.where(who)
+        if self.kind == "file":
+            kw.setdefault("group_share", True)
+        return lambda: open_desk(where, **kw)
+
+    def open(self, who: int = 0, **kw: Any) -> Any:
+        """The desk as member `who` (0: this process's user; 1: a colleague), in this process where
+        that is possible, else in a child process running as the colleague's uid."""
+        if self.kind == "file" and who == 1:
+            desk: Any = Remote(self.factory(who, **kw), uid=NOBODY, gid=NOBODY)
+        else:
+            desk = self.factory(who, **kw)()
+        self.opened.append(desk)
+        return desk
+
+    def remote(self, who: int, **kw: Any) -> Remote:
+        """The desk as member `who` in a process of its own (for races)."""
+        uid = NOBODY if self.kind == "file" and who == 1 else None
+        desk = Remote(self.factory(who, **kw), uid=uid, gid=uid)
+        self.opened.append(desk)
+        return desk
+
+    def close_all(self) -> None:
+        for desk in self.opened:
+            if isinstance(desk, Remote):
+                desk.stop()
+            else:
+                desk.close()
+
+
+@pytest.fixture(params=["file", "pg"])
+def site(request) -> Iterator[DeskSite]:
+    """Each test on the desk folder of a group-shared TinyDB file and on a fresh PostgreSQL database."""
+    if request.param == "file":
+        if os.geteuid() != 0:
+            pytest.skip("a second member on one host needs root to act as uid 65534")
+        folder = shared_folder()
+        s = DeskSite("file", str(folder / "decisions.json"))
+    else:
+        try:
+            import triage.store.pg.desk  # noqa: F401
+        except ImportError as exc:
+            pytest.skip(f"the PostgreSQL desk does not import yet ({exc})")
+        server = request.getfixturevalue("pg_server")
+        s = DeskSite("pg", "", server, server.new_db())
+    yield s
+    s.close_all()
+    if s.kind == "file":
+        import shutil
+
+        shutil.rmtree(Path(s.location).parent.parent, ignore_errors=True)
+
+
+def _caught_up(desk: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not desk.refresh():
+        assert time.monotonic() < deadline, "nothing arrived"
+        time.sleep(0.01)
+
+
+# ---- takes ------------------------------------------------------------------------------------------
+
+def test_a_take_is_seen_by_a_colleague_renewed_in_place_and_given_back(site: DeskSite) -> None:
+    ana, ben = site.open(0), site.open(1)
+    take = ana.take("a1", minutes=30, story="s1", title="Flash: quake")
+    assert (take.article_id, take.user, take.story, take.title) == ("a1", ana.user, "s1", "Flash: quake")
+    assert take.since < take.until and take.uid
+    _caught_up(ben)
+    assert ben.takes() == [take]
+    again = ana.take("a1", minutes=60)
+    assert (again.uid, again.since) == (take.uid, take.since) and again.until > take.until
+    assert ana.takes() == [again]
+    assert ana.release("a1") == again
+    assert ana.takes() == [] and ana.release("a1") is None
+    _caught_up(ben)
+    assert ben.takes() == [] and ben.release("a1") is None
+
+
+def test_a_take_in_force_is_held_against_a_colleague_and_names_the_holder(site: DeskSite) -> None:
+    ana, ben = site.open(0), site.open(1)
+    ana.take("a1", minutes=30)
+    with pytest.raises(HeldError) as held:
+        ben.take("a1", minutes=30)
+    assert held.value.take.user == ana.user and ana.user in str(held.value)
+    assert "a1" in str(held.value) and len(str(held.value).splitlines()) == 1
+    ben.take("a2", minutes=30)  # another story is free
+    ana.refresh()
+    assert sorted(t.article_id for t in ana.takes()) == ["a1", "a2"]
+
+
+def test_an_expired_take_is_gone_and_a_colleague_may_take_the_story(site: DeskSite) -> None:
+    ana, ben = site.open(0), site.open(1)
+    short = ana.take("a1", minutes=1.5 / 60)
+    assert ana.takes() == [short]
+    time.sleep(1.7)
+    assert ana.takes() == []
+    won = ben.take("a1", minutes=30)
+    assert won.user == ben.user
+    _caught_up(ana)
+    assert [t.user for t in ana.takes()] == [ben.user]
+
+
+def test_a_take_the_caller_says_has_ended_is_no_longer_held(site: DeskSite) -> None:
+    ana, ben = site.open(0), site.open(1)
+    held = ben.take("a1", minutes=30)
+    ana.refresh()
+    with pytest.raises(HeldError):
+        ana.take("a1", minutes=30, ended=lambda t: False)
+    seen: list[Take] = []
+
+    def decided_since(take: Take) -> bool:
+        seen.append(take)
+        return take.uid == held.uid
+
+    mine = ana.take("a1", minutes=30, ended=decided_since)
+    assert mine.user == ana.user and seen and seen[0].uid == held.uid
+    mine_again = ana.take("a1", minutes=30, ended=lambda t: True)  # mine ended too: a new take, not a renewal
+    assert mine_again.uid != mine.uid
+
+
+def test_of_two_processes_taking_at_once_exactly_one_wins(site: DeskSite) -> None:
+    racers = [site.remote(0), site.remote(1)]
+    names = {r.user for r in racers}
+    assert len(names) == 2
+    for round_ in range(12):
+        article = f"race-{round_}"
+        results: list[Any] = [None, None]
+        gate = threading.Barrier(2)
+
+        def run(i: int, article: str = article, results: list[Any] = results, gate: threading.Barrier = gate
+                ) -> None:
+            gate.wait()
+            try:
+                results[i] = racers[i].take(article, minutes=30)
+            except HeldError as exc:
+                results[i] = exc
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in (0, 1)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        won = [r for r in results if isinstance(r, Take)]
+        lost = [r for r in results if isinstance(r, HeldError)]
+        assert len(won) == 1 and len(lost) == 1, results
+        assert lost[0].take.user == won[0].user
+    judge = site.open(0)
+    assert len(judge.takes()) == 12 and all(t.user in names for t in judge.takes())
+
+
+# ---- hand-offs ----------------------------------------------------------------------------------------
+
+def test_a_hand_off_reaches_the_colleague_who_acknowledges_it_once(site: DeskSite) -> None:
+    ana, ben = site.open(0), site.open(1)
+    made = ana.hand("a1", ben.user, "check the figures", story="s1", title="Rates")
+    assert (made.sender, made.to, made.note) == (ana.user, ben.user, "check the figures")
+    assert (made.story, made.title) == ("s1", "Rates")
+    assert made.at and made.uid and not made.seen
+    _caught_up(ben)
+    assert [h.uid for h in ben.handoffs()] == [made.uid] and not ben.handoffs()[0].seen
+    seen = ben.acknowledge(made.uid)
+    assert seen.seen and seen.seen_by == ben.user and seen.seen_at >= made.at
+    assert ben.acknowledge(made.uid) == seen  # again: nothing changes
+    _caught_up(ana)
+    assert ana.handoffs() == [seen]
+    with pytest.raises(NotYoursError):
+        ana.acknowledge(made.uid)  # addressed to ben
+    with pytest.raises(KeyError):
+        ben.acknowledge("0" * 32)
+
+
+def test_a_hand_off_to_the_desk_is_acknowledged_by_a_colleague(site: DeskSite) -> None:
+    ana, ben = site.open(0), site.open(1)
+    first = ana.hand("a1", ben.user)
+    later = ana.hand("a2", DESK, "anyone?")
+    assert later.to == DESK
+    _caught_up(ben)
+    assert ben.acknowledge(later.uid).seen_by == ben.user
+    assert [h.uid for h in ben.handoffs()] == [first.uid, later.uid]
+    assert [h.uid for h in ben.handoffs(since=later.at)] == [later.uid]
+
+
+# ---- watches ------------------------------------------------------------------------------------------
+
+def test_desk_watches_are_shared_changed_and_removed_only_by_their_owner(site: DeskSite) -> None:
+    ana, ben = site.open(0), site.open(1)
+    watch = ana.add_watch("ukraine", "ukraine OR kyiv")
+    assert (watch.name, watch.query, watch.owner) == ("ukraine", "ukraine OR kyiv", ana.user) and watch.desk
+    ben.add_watch("rates", "central bank")  # a write takes in what the others wrote first
+    assert [(w.name, w.owner) for w in ben.watches()] == [("rates", ben.user), ("ukraine", ana.user)]
+    with pytest.raises(NotYoursError):
+        ben.add_watch("ukraine", "something else")
+    with pytest.raises(NotYoursError):
+        ben.remove_watch("ukraine")
+    changed = ana.add_watch("ukraine", "ukraine OR kyiv OR odesa")
+    assert changed.query == "ukraine OR kyiv OR odesa"
+    _caught_up(ben)
+    assert [w.query for w in ben.watches() if w.name == "ukraine"] == ["ukraine OR kyiv OR odesa"]
+    assert ana.remove_watch("ukraine") == changed
+    assert ana.remove_watch("ukraine") is None
+    _caught_up(ben)
+    assert ben.add_watch("ukraine", "kyiv").owner == ben.user  # free again
+    ana.refresh()
+    assert [(w.name, w.owner) for w in ana.watches()] == [("rates", ben.user), ("ukraine", ben.user)]
+
+
+# ---- history, members, refresh ------------------------------------------------------------------------
+
+def test_the_history_holds_every_act_by_who_made_it(site: DeskSite) -> None:
+    ana, ben = site.open(0), site.open(1)
+    ana.take("a1", minutes=30, title="T1")
+    handed = ana.hand("a1", ben.user, "yours")
+    ana.release("a1")
+    ben.acknowledge(handed.uid)
+    ben.add_watch("w", "quake")
+    ben.remove_watch("w")
+    ana.refresh()
+    acts = ana.acts()
+    assert [a.kind for a in acts] == ["take", "handoff", "release", "ack", "watch", "unwatch"]
+    assert set(a.kind for a in acts) == set(DESK_ACTS)
+    assert [a.user for a in acts] == [ana.user] * 3 + [ben.user] * 3
+    assert acts[1].to == ben.user and acts[1].note == "yours" and acts[3].ref == handed.uid
+    assert acts[4].ref == "w" and acts[0].title == "T1"
+    assert [a.at for a in acts] == sorted(a.at for a in acts)
+    assert [a.kind for a in ana.acts("a1")] == ["take", "handoff", "release", "ack"]
+    assert [a.kind for a in ana.acts(since=acts[3].at)] == ["ack", "watch", "unwatch"]
+
+
+def test_members_are_those_of_the_desk_and_those_who_wrote(site: DeskSite) -> None:
+    ana, ben = site.open(0), site.open(1)
+    ben.take("a1", minutes=5)
+    ana.refresh()
+    assert {ana.user, ben.user} <= set(ana.members())
+    assert ana.members() == sorted(ana.members())
+
+
+def test_refresh_takes_in_another_instances_writes_and_is_quiet_after(site: DeskSite) -> None:
+    one, two = site.open(0), site.open(0)
+    one.take("a1", minutes=5)
+    _caught_up(two)
+    assert [t.article_id for t in two.takes()] == ["a1"]
+    assert two.refresh() is False
+    one.hand("a1", DESK)
+    _caught_up(two)
+    assert len(two.handoffs()) == 1 and two.refresh() is False
+
+
+def test_a_read_only_desk_writes_nothing(site: DeskSite) -> None:
+    site.open(0).take("a1", minutes=5)
+    reader = site.open(0, read_only=True)
+    assert [t.article_id for t in reader.takes()] == ["a1"]
+    with pytest.raises(StoreError):
+        reader.take("a2", minutes=5)
+    assert [t.article_id for t in reader.takes()] == ["a1"]
+
+
+# ---- the files only -------------------------------------------------------------------------------------
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "decisions.json"
+
+
+def test_the_desk_is_opened_beside_the_decisions_file_private_by_default(db: Path) -> None:
+    desk = open_desk(db)
+    assert not desk_folder(db).exists()  # nothing is made before the first write
+    desk.take("a1", minutes=5)
+    folder = desk_folder(db)
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+    mine = folder / f"{desk.user}.jsonl"
+    assert stat.S_IMODE(os.stat(mine).st_mode) == 0o600
+    line = json.loads(mine.read_text().splitlines()[0])
+    assert line["kind"] == "take" and line["user"] == desk.user and line["article_id"] == "a1"
+
+
+def test_on_one_host_nobody_writes_the_desk_under_another_name(db: Path) -> None:
+    with pytest.raises(StoreError) as refused:
+        open_desk(db, user="somebody-else")
+    assert "own login" in str(refused.value)
+
+
+@needs_root
+def test_a_shared_desk_folder_is_setgid_and_sticky_and_its_files_are_the_groups_to_read() -> None:
+    folder = shared_folder()
+    try:
+        db = folder / "decisions.json"
+        desk = open_desk(db, group_share=True)
+        desk.take("a1", minutes=5)
+        st = os.stat(desk_folder(db))
+        assert stat.S_IMODE(st.st_mode) == 0o3770 and st.st_gid == NOBODY
+        mine = os.stat(desk_folder(db) / f"{desk.user}.jsonl")
+        assert stat.S_IMODE(mine.st_mode) == 0o640 and mine.st_gid == NOBODY
+        assert stat.S_IMODE(os.stat(desk_folder(db) / "desk.lock").st_mode) == 0o660
+    finally:
+        import shutil
+
+        shutil.rmtree(folder.parent, ignore_errors=True)
+
+
+def test_its_owner_makes_a_folder_without_the_sticky_bit_sticky(db: Path) -> None:
+    folder = desk_folder(db)
+    folder.mkdir(mode=0o770)
+    os.chmod(folder, 0o2770)
+    open_desk(db, group_share=True).take("a1", minutes=5)
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o3770
+
+
+@needs_root
+def test_a_folder_of_another_member_without_the_sticky_bit_is_refused_in_one_sentence() -> None:
+    shared = shared_folder()
+    try:
+        db = shared / "decisions.json"
+        folder = desk_folder(db)
+        folder.mkdir()
+        os.chown(folder, NOBODY, NOBODY)
+        os.chmod(folder, 0o2770)
+
+        def as_member() -> Any:
+            return open_desk(db, group_share=True)
+
+        with pytest.raises(StoreError) as refused:
+            Remote(as_member, uid=1000, gid=NOBODY)  # in the desk's group, not the folder's owner
+        text = str(refused.value)
+        assert "no sticky bit" in text and "chmod" in text and len(text.splitlines()) == 1
+    finally:
+        import shutil
+
+        shutil.rmtree(shared.parent, ignore_errors=True)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
+def test_a_full_disk_refuses_the_write_in_one_sentence_and_nothing_is_believed(db: Path) -> None:
+    desk = open_desk(db)
+    desk.take("a0", minutes=5)
+    mine = desk_folder(db) / f"{desk.user}.jsonl"
+    kept = mine.read_bytes()
+    mine.unlink()
+    mine.symlink_to("/dev/full")  # our own link: the write gets a real ENOSPC
+    fresh = open_desk(db)
+    with pytest.raises(StoreError) as full:
+        fresh.take("a1", minutes=5)
+    assert "No space left" in str(full.value) and "nothing was recorded" in str(full.value)
+    assert fresh.last_error == str(full.value) and fresh.takes() == [] and fresh.damage == ""
+    mine.unlink()
+    mine.write_bytes(kept)
+    assert [t.article_id for t in open_desk(db).takes()] == ["a0"]
+
+
+def test_a_write_cut_short_leaves_no_half_line_and_the_next_one_works(db: Path) -> None:
+    desk = open_desk(db)
+    desk.take("a0", minutes=5)
+    mine = desk_folder(db) / f"{desk.user}.jsonl"
+    size = mine.stat().st_size
+    script = (
+        "import resource, sys\n"
+        "from triage.store.open import open_desk\n"
+        "desk = open_desk(sys.argv[1])\n"
+        f"resource.setrlimit(resource.RLIMIT_FSIZE, ({size + 40}, {size + 40}))\n"
+        "try:\n"
+        "    desk.take('a1', minutes=5, title='x' * 200)\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script, str(db)], capture_output=True, text=True, timeout=60)
+    assert out.stdout.startswith("StoreError") and "nothing was recorded" in out.stdout, out.stderr
+    assert mine.stat().st_size == size  # the part that was written is gone again
+    assert desk.refresh() is False and desk.damage == ""
+    desk.take("a2", minutes=5)
+    assert sorted(t.article_id for t in open_desk(db).takes()) == ["a0", "a2"]
+
+
+def test_an_unfinished_line_of_a_writer_that_died_is_never_read_and_is_cut_off(db: Path) -> None:
+    desk = open_desk(db)
+    desk.take("a0", minutes=5)
+    mine = desk_folder(db) / f"{desk.user}.jsonl"
+    with open(mine, "ab") as fh:
+        fh.write(b'{"v":1,"kind":"take","uid":"')  # a writer killed mid-line
+    reader = open_desk(db)
+    assert [t.article_id for t in reader.takes()] == ["a0"] and reader.damage == ""
+    desk.take("a1", minutes=5)
+    assert reader.refresh() and sorted(t.article_id for t in reader.takes()) == ["a0", "a1"]
+    assert reader.damage == "" and all(json.loads(line) for line in mine.read_text().splitlines())
+
+
+def test_a_lock_held_elsewhere_makes_a_write_wait_a_bounded_time_then_say_busy(db: Path) -> None:
+    FileDesk(desk_folder(db)).take("a0", minutes=5)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, sys, time\nf = open(sys.argv[1], 'r+')\n"
+         "fcntl.flock(f, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(60)\n",
+         str(desk_folder(db) / "desk.lock")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        desk = FileDesk(desk_folder(db), lock_timeout=0.3)
+        with pytest.raises(StoreError) as busy:
+            desk.take("a1", minutes=5)
+        assert "busy" in str(busy.value)
+        assert [t.article_id for t in desk.takes()] == ["a0"]  # reading never waits for the lock
+    finally:
+        holder.kill()
+        holder.wait()
+    FileDesk(desk_folder(db), lock_timeout=0.3).take("a1", minutes=5)
+
+
+def test_a_hand_off_to_the_desk_is_not_acknowledged_by_its_own_sender(db: Path) -> None:
+    desk = open_desk(db)
+    made = desk.hand("a1", DESK)
+    with pytest.raises(NotYoursError):
+        desk.acknowledge(made.uid)
+    assert not desk.handoffs()[0].seen
+
+
+def test_a_lock_file_is_only_ever_flocked_never_written(db: Path) -> None:
+    desk = open_desk(db)
+    desk.take("a1", minutes=5)
+    lock = desk_folder(db) / "desk.lock"
+    assert lock.stat().st_size == 0
+    with open(lock, "r+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again once the take returned
