@@ -380,3 +380,22 @@ async def test_a_server_down_at_start_still_opens_the_tui_and_the_bar_says_so(de
         await wait_for(pilot, lambda: len(_list(app).rows) == len(STORIES))
         await wait_for(pilot, lambda: "⚠ server down" in _bar(app), timeout=15)
         assert svc.faces.decisions.pending == 0
+
+
+async def test_a_new_story_a_watch_matches_rings_the_bell_when_asked(desk):
+    _colleague(desk, "watches", "add", "Volcano", "volcano", "--desk")
+    svc = _service(desk, ui={"bell_on_watch": True})
+    app = make_app(svc, analyze=False)
+    rings: list[int] = []
+    app.bell = lambda: rings.append(1)  # type: ignore[method-assign]  # the terminal's bell, counted
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await _started(pilot, app)
+        await wait_for(pilot, lambda: any(c.watch.name == "Volcano" for c in svc.faces.desk.watches()),
+                       timeout=10)
+        await pilot.pause(1.0)
+        assert rings == []  # nothing new matched yet
+        new = desk / "inbox" / "volcano.txt"
+        new.write_text("Volcano erupts near the town\n\nThe volcano erupted overnight.\n", encoding="utf-8")
+        await wait_for(pilot, lambda: len(_list(app).rows) == len(STORIES) + 1, timeout=15)
+        await wait_for(pilot, lambda: rings == [1], timeout=15)
+        assert any("for your watches" in n for n in _notices(app))
