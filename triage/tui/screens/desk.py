@@ -320,11 +320,13 @@ class DeskPart:
         rows = []
         for count in self.desk.watches():
             w = count.watch
-            label = Text(f"{plain(w.name, one_line=True)[:24]:<24} ", style="bold")
-            label.append(f"{len(count.unread):>4} unread / {len(count.matches):<4} ",
+            name = plain(w.name, one_line=True)
+            label = Text(f"{name if len(name) <= 18 else name[:17] + '…':<18} ", style="bold")
+            label.append(f"{len(count.unread):>3} unread / {len(count.matches):<4} ",
                          style="bold" if count.unread else "dim")
             label.append("desk  " if w.desk else "mine  ", style="dim")
-            label.append(plain(w.query, one_line=True)[:40])
+            query = plain(w.query, one_line=True)
+            label.append(query if len(query) <= 22 else query[:21] + "…")
             rows.append((w.name, label))
         return rows
 

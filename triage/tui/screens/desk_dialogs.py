@@ -190,7 +190,7 @@ class WatchAddScreen(ModalScreen[tuple[str, str, bool] | None]):
         with Vertical():
             yield Label(Text("A new watch", style="bold"))
             yield Input(placeholder="name, e.g. Ukraine", id="watch-name")
-            yield Input(placeholder="search, as with /  (e.g. ukraine OR kyiv)", id="watch-query")
+            yield Input(placeholder="search, as with /  (e.g. central bank, urgency:1-2)", id="watch-query")
             yield Checkbox("shared with the desk (else mine alone)", True, id="watch-desk")
             yield _hint("tab: next field · enter in the search adds it · esc cancels")
 
