@@ -188,6 +188,12 @@ async def test_the_take_key_takes_and_gives_back_and_the_colleague_is_told_who_h
         await wait_for(pilot, lambda: "mine" not in _row_text(app, story))
         assert any(n.startswith("Given back") for n in _notices(app))
         assert _colleague(desk, "take", story).returncode == 0  # free for the colleague now
+        await wait_for(pilot, lambda: "nobody has it" in _row_text(app, story), timeout=10)
+        await pilot.press("h")  # theirs now: not taken, and it says who holds it
+        await wait_for(pilot, lambda: any(n.startswith("Not taken: nobody holds this since")
+                                          for n in _notices(app)), timeout=10)
+        held = svc.faces.desk.holder(story)
+        assert held is not None and held.user == "nobody"
 
 
 async def test_deciding_a_story_the_colleague_holds_asks_first_and_never_decides_silently(desk):

@@ -24,7 +24,7 @@ from triage.tui.screens.desk_dialogs import (
     WatchesScreen,
     handover_text,
 )
-from triage.tui.screens.host import HasList, RunsWork, Tells
+from triage.tui.screens.host import HasList, RunsWork, SeverityLevel, Tells
 from triage.tui.widgets.article_list import DeskMark
 
 if TYPE_CHECKING:
@@ -217,22 +217,24 @@ class DeskPart:
             self.host.tell("No article selected.", severity="warning")
         return story
 
-    def _work(self, job: Callable[[], str], *, severity_on_error: str = "error") -> None:
-        """Run an act off the event loop; its sentence (or the error's) is told when it is done."""
+    def _work(self, job: Callable[[], tuple[str, SeverityLevel]]) -> None:
+        """Run an act off the event loop (it writes the desk's record); its sentence, or the error's,
+        is told when it is done."""
         def run() -> None:
+            said: str
+            severity: SeverityLevel
             try:
-                said, severity = job(), "information"
-            except Exception as exc:
+                said, severity = job()
+            except Exception as exc:  # one sentence on screen; the store's errors are sentences
                 log.info("desk act refused: %s", exc)
-                said, severity = str(exc), severity_on_error
+                said, severity = str(exc), "error"
             self.host.from_thread(lambda: self._done(said, severity))
 
         self.host.in_thread(run, group="desk")
 
-    def _done(self, said: str, severity: str) -> None:
+    def _done(self, said: str, severity: SeverityLevel) -> None:
         if said:
-            self.host.tell(said, severity="warning" if severity == "warning" else
-                           "error" if severity == "error" else "information", timeout=5)
+            self.host.tell(said, severity=severity, timeout=5)
         self.host.article_list.refresh()
         self.host.set_status()
         self.host.reshow_story()
@@ -248,23 +250,25 @@ class DeskPart:
         held = self.desk.holder(story)
         title = self._story_title(story)
         if held is not None and self._is_me(held.user):
-            def give() -> str:
-                given = self.service.give_back(story)
-                return f"Given back: {title}." if given else f"You did not hold {title}."
+            def give() -> tuple[str, SeverityLevel]:
+                if self.service.give_back(story):
+                    return f"Given back: {title}.", "information"
+                return f"You did not hold {title}.", "warning"
             self._work(give)
             return
 
-        def take() -> str:
+        def take() -> tuple[str, SeverityLevel]:
             try:
                 took = self.service.take(story)
             except Exception as exc:  # the store's HeldError carries the colleague's take
-                held = getattr(exc, "take", None)
-                if not isinstance(held, Take):
+                theirs = getattr(exc, "take", None)
+                if not isinstance(theirs, Take):
                     raise
-                return f"{self.held_words(held)}: {exc}"
+                until = f" (until {local_when(theirs.until, 'clock')})" if theirs.until else ""
+                return f"Not taken: {self.held_words(theirs)}{until}.", "warning"
             until = f" until {local_when(took.until, 'clock')}" if took.until else ""
-            return f"You have it{until}: {title}."
-        self._work(take, severity_on_error="warning")
+            return f"You have it{until}: {title}.", "information"
+        self._work(take)
 
     def _story_title(self, story_id: str) -> str:
         article = self._articles.article(story_id)
@@ -286,9 +290,9 @@ class DeskPart:
                 return
             to, note = answer
 
-            def job() -> str:
+            def job() -> tuple[str, SeverityLevel]:
                 self.service.hand(story, to, note)
-                return f"Handed to {_who(to)}: {self._story_title(story)}."
+                return f"Handed to {_who(to)}: {self._story_title(story)}.", "information"
             self._work(job)
 
         self.host.open_dialog(HandScreen(article.title if article is not None else story, people), handed)
