@@ -405,3 +405,32 @@ async def test_a_new_story_a_watch_matches_rings_the_bell_when_asked(desk):
         await wait_for(pilot, lambda: len(_list(app).rows) == len(STORIES) + 1, timeout=15)
         await wait_for(pilot, lambda: rings == [1], timeout=15)
         assert any("for your watches" in n for n in _notices(app))
+
+
+async def test_changing_a_decision_in_the_review_asks_when_a_colleague_holds_the_story(desk):
+    from triage.tui.screens.article_view import ArticleViewScreen
+
+    svc = _service(desk)
+    app = make_app(svc, analyze=False)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await _started(pilot, app)
+        story = _list(app).current_id
+        await pilot.press("x")
+        await wait_for(pilot, lambda: svc.faces.decisions.decision(story) is Decision.FLAG)
+        await pilot.pause(1.0)  # written, then the colleague takes it up again
+        _colleague(desk, "take", story)
+        await wait_for(pilot, lambda: svc.faces.desk.holder(story) is not None, timeout=10)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ReviewScreen")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ArticleViewScreen))
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, AskScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ArticleViewScreen))
+        assert svc.faces.decisions.decision(story) is Decision.FLAG
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, AskScreen))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: svc.faces.decisions.decision(story) is Decision.ARCHIVE)

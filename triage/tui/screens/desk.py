@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from triage.core.faces import DeskView
     from triage.core.service import TriageService
 
-__all__ = ["DeskHost", "DeskPart", "HANDOVER_HOURS"]
+__all__ = ["HANDOVER_HOURS", "DeskHost", "DeskPart", "ask_if_held", "held_words"]
 
 log = logging.getLogger(__name__)
 
@@ -109,9 +109,8 @@ class DeskPart:
 
     def held_words(self, take: Take) -> str:
         """'ana holds this since 10:02' (or 'You hold this…')."""
-        who = "You hold" if self._is_me(take.user) else f"{plain(take.user, one_line=True)} holds"
-        since = local_when(take.since, "clock") if take.since else ""
-        return f"{who} this{' since ' + since if since else ''}"
+        assert self.desk is not None
+        return held_words(self.desk, take)
 
     def story_line(self, story_id: str) -> Text | None:
         """The panel's desk line for a story: who holds it, who has it open, hand-offs and their notes."""
@@ -379,24 +378,39 @@ class DeskPart:
     # -- deciding a held story -----------------------------------------------------------------
     def before_deciding(self, ids: Sequence[str], then: Callable[[], None]) -> None:
         """Decide at once unless a colleague holds one of the stories: then ask first, naming them."""
-        desk = self.desk
-        held = None
-        if desk is not None:
-            for story in ids:
-                take = desk.holder(story)
-                if take is not None and not self._is_me(take.user):
-                    held = take
-                    break
-        if held is None:
-            then()
-            return
-        others = f" (and {count_of(len(ids) - 1, 'more story')})" if len(ids) > 1 else ""
-        question = f"{self.held_words(held)}{others} — decide anyway?"
+        ask_if_held(self.desk, ids, then, self.host.open_dialog, self.host.tell)
 
-        def answered(yes: object) -> None:
-            if yes is True:
-                then()
-            else:
-                self.host.tell("Not decided: left to its holder.", timeout=3)
 
-        self.host.open_dialog(AskScreen(question, "Yes, decide anyway"), answered)
+def held_words(desk: DeskView, take: Take) -> str:
+    """'ana holds this since 10:02' (or 'You hold this…')."""
+    mine = take.user.casefold() == desk.me.casefold()
+    who = "You hold" if mine else f"{plain(take.user, one_line=True)} holds"
+    since = local_when(take.since, "clock") if take.since else ""
+    return f"{who} this{' since ' + since if since else ''}"
+
+
+def ask_if_held(desk: DeskView | None, ids: Sequence[str], go: Callable[[], None],
+                open_dialog: Callable[[ModalScreen, Callable[[object], None]], object],
+                tell: Callable[..., None]) -> None:
+    """Call `go` at once unless a colleague holds one of the stories `ids`: then ask first, naming
+    them and since when, and say so when the answer is no. Never decides silently, never refuses
+    silently (the main screen's deciding and the review's story view both come through here)."""
+    held = None
+    if desk is not None:
+        me = desk.me.casefold()
+        held = next((t for story in ids if (t := desk.holder(story)) is not None and t.user.casefold() != me),
+                    None)
+    if held is None:
+        go()
+        return
+    assert desk is not None
+    others = f" (and {count_of(len(ids) - 1, 'more story')})" if len(ids) > 1 else ""
+    question = f"{held_words(desk, held)}{others} — decide anyway?"
+
+    def answered(yes: object) -> None:
+        if yes is True:
+            go()
+        else:
+            tell("Not decided: left to its holder.", timeout=3)
+
+    open_dialog(AskScreen(question, "Yes, decide anyway"), answered)
