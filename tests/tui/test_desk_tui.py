@@ -23,14 +23,12 @@ from triage.model import DESK, Decision
 from triage.tui.app import make_app
 from triage.tui.screens.desk_dialogs import AskScreen, HandoverScreen, HandScreen, MineScreen, WatchesScreen
 from triage.tui.screens.main import MainScreen
-from triage.tui.widgets.article_list import ArticleList
+from triage.tui.widgets.article_list import ArticleList, DeskMark
 
 from .helpers import wait_for
 
 NOBODY = 65534
 AS_NOBODY = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
-pytestmark = pytest.mark.skipif(shutil.which("setpriv") is None or os.geteuid() != 0,
-                                reason="needs root and setpriv to act as a colleague (uid 65534)")
 
 STORIES = {
     "storm.txt": ("Storm hits the coast", "A storm warning was issued for the coast. Ukraine sent aid."),
@@ -45,6 +43,8 @@ def desk() -> Iterator[Path]:
     """A desk on one host: a folder the desk's group (gid 65534 here) shares (setgid, 2770) for the
     decisions file and the desk folder beside it, an inbox both can read, and each editor's own data
     folder; a config that says the store is group-shared."""
+    if shutil.which("setpriv") is None or os.geteuid() != 0:
+        pytest.skip("needs root and setpriv to act as a colleague (uid 65534)")
     top = Path(tempfile.mkdtemp(prefix="triage-desk-tui-"))
     top.chmod(0o755)
     shared = top / "desk"
@@ -119,6 +119,49 @@ def _reader(top: Path, story: str) -> subprocess.Popen[str]:
                             env=env, cwd="/")
     assert proc.stdout is not None and proc.stdout.readline().strip() == "open", proc.stderr
     return proc
+
+
+# -- what the rows, the bar and the panel say (no colleague needed) ----------------------------------
+def test_a_row_says_who_holds_the_story_in_the_columns_it_has():
+    mark = DeskMark(holder="ana", readers=("ben", "cy"))
+    assert mark.words(80) == ("ana has it", "◦ben+1")
+    assert mark.words(60) == ("⊙ana", "◦ben+1")
+    assert DeskMark(holder="me", mine=True).words(80) == ("mine", "")
+    long = DeskMark(holder="\x1b[31mverylongname\u202e")  # a name is someone's text: cleaned, cut
+    assert long.words(60)[0] == "⊙verylon…"
+
+
+def test_the_top_bar_keeps_for_you_and_the_store_problem_at_80_columns():
+    from triage.core import View
+    from triage.tui.widgets.topbar import Status, render_status
+
+    status = Status(view=View(), counts={"inbox": 12345, "follow-up": 12, "flagged": 3, "archived": 999,
+                                         "all": 23000}, people=("ana", "ben"), for_me=2, not_saved=1,
+                    problem="PostgreSQL store postgresql:///desk: connection is bad.",
+                    problem_word="server down")
+    wide = render_status(status, 200).plain
+    assert "desk: ana ben" in wide and "⚠ server down: PostgreSQL store" in wide
+    for width in (80, 60):
+        bar = render_status(status, width).plain
+        assert len(bar) <= width
+        assert "⚠ server down" in bar and "2 for you" in bar and "1 NOT SAVED" in bar
+
+
+def test_watch_words_are_highlighted_by_spans_and_the_text_stays_literal():
+    from triage.model import Analysis, Article
+    from triage.tui.widgets.reader import article_text
+    from triage.tui.widgets.summary_lines import build_summary
+
+    art = Article(id="a1", title="[bold]Kyiv[/bold] talks", text="Talks in Kyiv resumed. Kyivans wait.",
+                  source="Wire")
+    analysis = Analysis(summary=("Talks in Kyiv resumed.",), spans=((0, 22),))
+    lines = build_summary(art, analysis, 60, watch_terms=["kyiv"])
+    (sentence,) = lines.sentences[0]
+    assert [sentence.plain[sp.start:sp.end] for sp in sentence.spans if "yellow" in str(sp.style)] == ["Kyiv"]
+    text = article_text(art, analysis, terms=["kyiv"])
+    assert "[bold]Kyiv[/bold] talks" in text.plain  # never read as markup
+    marked = [text.plain[sp.start:sp.end] for sp in text.spans if "yellow" in str(sp.style)]
+    assert marked == ["Kyiv", "Kyiv"]  # in the title and the text; "Kyivans" is another word
 
 
 def _list(app) -> ArticleList:
