@@ -50,6 +50,8 @@ SERVICE_FOR_TUI = {
     "settings", "faces", "listeners", "start", "start_more", "start_loading", "progress", "problems",
     "listing", "row", "decide_soon", "note_soon", "undo_last", "mark_read", "rescue_now", "retry_writes",
     "refresh_decisions",
+    # the desk's acts (issue 26): a worker calls them; `viewing` only notes the story on screen
+    "take", "give_back", "hand", "acknowledge", "viewing", "add_watch", "remove_watch", "handover",
 }
 # Names a screen gives the faces it holds (`self._decisions = service.faces.decisions`).
 FACE_HOLDERS = {"articles", "summaries", "decisions", "updates", "_articles", "_summaries", "_decisions",

@@ -10,6 +10,7 @@ import pytest
 from triage.tui import keymap
 from triage.tui.app import TriageApp
 from triage.tui.screens.article_view import ArticleViewScreen
+from triage.tui.screens.desk_dialogs import AskScreen, HandoverScreen, HandScreen, MineScreen, WatchesScreen
 from triage.tui.screens.dialogs import HelpScreen, MessageScreen, NoteScreen, PickScreen, ProblemsScreen
 from triage.tui.screens.main import MainScreen
 from triage.tui.screens.quit import QuitScreen
@@ -30,6 +31,11 @@ OWNERS = {
     "problems": ProblemsScreen,
     "message": MessageScreen,
     "quit": QuitScreen,
+    "hand": HandScreen,
+    "mine": MineScreen,
+    "watches": WatchesScreen,
+    "handover": HandoverScreen,
+    "ask": AskScreen,
 }
 README = Path(__file__).resolve().parents[2] / "README.md"
 

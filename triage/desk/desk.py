@@ -136,6 +136,7 @@ class Desk:
         self._record: DeskRecord | None = None
         self._presence: PresenceBoard | None = None
         self._problem = ""
+        self._down = ""  # why the record's last refresh failed ("" when it worked)
         self._me = ""
         self._seen = _Seen()
         self._counts: tuple[WatchCount, ...] = ()
@@ -193,7 +194,7 @@ class Desk:
     @property
     def problem(self) -> str:
         """One sentence when the desk cannot be used now (its folder refused, the server down); ""."""
-        return self._problem
+        return self._down or self._problem
 
     def people(self) -> list[Seen]:
         """Everyone present now (me included), by user."""
@@ -439,8 +440,12 @@ class Desk:
             arrived = not self._loaded
             try:
                 arrived |= record.refresh()
+                down = record.last_error  # a server away is said there (the refresh goes on)
             except Exception as exc:  # noqa: BLE001 - a poll never dies: said, and tried again
                 log.warning("desk refresh failed: %s", exc)
+                down = str(exc)
+            changed |= down != self._down
+            self._down = down  # said in `problem` (the top bar) until the record answers again
             changed |= self._beat()
             if arrived:  # rebuilt only when something was written: the history grows all day
                 changed |= self._reload()

@@ -3,6 +3,8 @@ and the wire's marks (urgency, embargo, kills), each readable without colour."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from rich.text import Text
@@ -22,6 +24,7 @@ from triage.tui.safe import plain
 
 __all__ = [
     "BANNER_STYLE",
+    "WATCH_STYLE",
     "DECISION_STYLES",
     "Clock",
     "age",
@@ -33,6 +36,7 @@ __all__ = [
     "duration",
     "embargo_line",
     "embargo_short",
+    "highlight_words",
     "kill_banner",
     "kill_word",
     "local_when",
@@ -52,6 +56,19 @@ DECISION_STYLES: dict[Decision | None, str] = {
     None: "dim",
 }
 BANNER_STYLE = "bold reverse"
+WATCH_STYLE = "bold black on yellow"  # words a watch matched, in the summary and the text
+
+
+def highlight_words(text: Text, words: Sequence[str], style: str = WATCH_STYLE) -> Text:
+    """Style every whole-word, any-case occurrence of `words` in `text` (by spans: the text stays
+    literal, never markup); the same Text, for chaining."""
+    wanted = sorted({w.strip() for w in words if w and w.strip()}, key=len, reverse=True)
+    if not wanted or not text.plain:
+        return text
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in wanted) + r")(?!\w)", re.IGNORECASE)
+    for m in pattern.finditer(text.plain):
+        text.stylize(style, m.start(), m.end())
+    return text
 
 
 class Clock:

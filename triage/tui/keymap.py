@@ -18,9 +18,12 @@ __all__ = ["KEYS", "SCREENS", "Key", "bindings", "help_groups", "key_names", "pa
            "readme_key_table"]
 
 MAIN, LIST, TEXT, REVIEW, ARTICLE = "main", "list", "text", "review", "article"
-SCREENS = ("app", MAIN, LIST, TEXT, REVIEW, ARTICLE, "help", "note", "pick", "problems", "message", "quit")
+DESK_DIALOGS = ("hand", "mine", "watches", "handover", "ask")  # the desk's screens (issue 26)
+SCREENS = ("app", MAIN, LIST, TEXT, REVIEW, ARTICLE, "help", "note", "pick", "problems", "message", "quit",
+           *DESK_DIALOGS)
 DECIDING = (MAIN, REVIEW, ARTICLE)
-DIALOGS = ("help", "note", "pick", "problems", "message", "quit")
+DIALOGS = ("help", "note", "pick", "problems", "message", "quit", *DESK_DIALOGS)
+_LISTS = ("hand", "mine", "watches", "handover")  # desk screens that move with j / k
 
 
 @dataclass(frozen=True)
@@ -55,9 +58,9 @@ _EVERY = (REVIEW, ARTICLE, *DIALOGS)
 
 KEYS: tuple[Key, ...] = (
     # -- moving ----------------------------------------------------------------------------------
-    Key("down", "j,down", "Down", "Move", (LIST, TEXT, REVIEW, ARTICLE, "help"), help="next / previous story",
-        joint="move"),
-    Key("up", "k,up", "Up", "Move", (LIST, TEXT, REVIEW, ARTICLE, "help"), joint="move"),
+    Key("down", "j,down", "Down", "Move", (LIST, TEXT, REVIEW, ARTICLE, "help", *_LISTS),
+        help="next / previous story", joint="move"),
+    Key("up", "k,up", "Up", "Move", (LIST, TEXT, REVIEW, ARTICLE, "help", *_LISTS), joint="move"),
     Key("top", "g,home", "Top", "Move", (LIST, REVIEW), help="top / bottom", joint="ends"),
     Key("bottom", "G,end", "Bottom", "Move", (LIST, REVIEW), joint="ends"),
     Key("page_down", "pagedown,ctrl+d", "Page down", "Move", (LIST,), help="page the list", joint="page"),
@@ -78,7 +81,7 @@ KEYS: tuple[Key, ...] = (
       for d in Decision),
     Key("clear", "backspace,delete", "Clear", "Decide", (REVIEW, ARTICLE), help="clear the decision (review)",
         show=(REVIEW, ARTICLE)),
-    Key("undo", "u", "Undo", "Decide", DECIDING, help="undo this session's last (a batch too)", show=DECIDING,
+    Key("undo", "u", "Undo", "Decide", DECIDING, help="undo your own last act", show=DECIDING,
         palette=True, rank=2),
     Key("note", "n", "Note", "Decide", (MAIN,), help="note on this story", show=(MAIN,), palette=True,
         rank=3),
@@ -104,6 +107,22 @@ KEYS: tuple[Key, ...] = (
     Key("filter_range", "T", "Date range", "Review", (REVIEW,), help="filter by dates", show=(REVIEW,)),
     Key("reset_filters", "0", "Reset filters", "Review", (REVIEW,), help="reset the filters", show=(REVIEW,)),
     Key("reload", "ctrl+r", "Reload", "Review", (REVIEW,), help="read the decisions again"),
+    # -- the desk (several editors, one store) ----------------------------------------------------
+    Key("take", "h", "Take / give back", "Decide", (MAIN,), help="take or give back; hand on",
+        palette=True, joint="hold"),
+    Key("hand", "H", "Hand on, with a note", "Decide", (MAIN,), help="hand it to a colleague or the desk, with a note",
+        palette=True, joint="hold"),
+    Key("mine", "m", "Mine: taken by or handed to me", "More", (MAIN,), help="mine, watches, handover", palette=True,
+        joint="desk"),
+    Key("watches", "W", "Watches and unread counts", "More", (MAIN,), help="watches and their unread stories", palette=True,
+        joint="desk"),
+    Key("handover", "D", "Handover of the shift", "More", (MAIN,), help="the shift's handover (8 h)", palette=True,
+        joint="desk"),
+    Key("add_watch", "plus", "Add watch", "", ("watches",), help="add a watch (desk or mine)",
+        show=("watches",)),
+    Key("remove_watch", "minus", "Remove watch", "", ("watches",), help="remove the watch",
+        show=("watches",)),
+    Key("yes", "y", "Yes", "", ("ask",), help="decide anyway (when asked)", show=("ask",)),
     # -- more ------------------------------------------------------------------------------------
     Key("copy_url", "c", "Copy URL", "More", (MAIN,), help="copy the URL", palette=True),
     Key("open_url", "o", "Open URL", "More", (MAIN,), help="open the URL", palette=True),
@@ -152,7 +171,7 @@ def bindings(screen: str) -> list[BindingType]:
 
 _SHOWN = {"down": "↓", "up": "↑", "question_mark": "?", "slash": "/", "escape": "esc", "pagedown": "PgDn",
           "pageup": "PgUp", "home": "Home", "end": "End", "shift+down": "shift+↓", "shift+up": "shift+↑",
-          "delete": "del"}
+          "delete": "del", "plus": "+", "minus": "-"}
 
 
 def key_names(keys: str) -> str:

@@ -20,6 +20,7 @@ from triage.model import Analysis, Article, Decision, DecisionEvent
 from triage.tui.format import DECISION_STYLES, act_word, decision_text, local_when
 from triage.tui.keymap import bindings
 from triage.tui.safe import plain, safe_text
+from triage.tui.screens.desk import ask_if_held
 from triage.tui.screens.dialogs import toggle_key_panel
 from triage.tui.widgets.footer import KeysFooter
 from triage.tui.widgets.summary_lines import bullet_lines, wire_lines
@@ -286,12 +287,16 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
         self.action_decide("clear")
 
     def action_decide(self, value: str) -> None:
-        """Record a new decision (or clear it) for this article, keeping its note."""
+        """Record a new decision (or clear it) for this article, keeping its note; a story a colleague
+        holds asks first."""
         decision = None if value == "clear" else Decision.parse(value)
         current = self._current()
         note = current.note if current is not None else ""
         # Shown at once; the service's writer thread saves it and says saved or NOT saved.
-        self._made(self.service.decide_soon([self.article_id], decision, note=note))
+        ask_if_held(self.service.faces.desk, [self.article_id],
+                    lambda: self._made(self.service.decide_soon([self.article_id], decision, note=note)),
+                    lambda dialog, then: self.app.push_screen(dialog, then),
+                    lambda words, **kw: self.notify(words, markup=False, **kw))
 
     def action_undo(self) -> None:
         """Undo this session's last action (a decision, a note or a batch), nothing else."""

@@ -3,7 +3,7 @@ saying saved or NOT saved. The service answers at once and writes in the backgro
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from triage.model import CLEAR_LABEL, Decision
@@ -39,8 +39,11 @@ class Deciding:
     """The main screen's decisions; owns the set of stories decided on screen (they stay listed
     until the view changes)."""
 
-    def __init__(self, host: DecidingHost, service: TriageService) -> None:
+    def __init__(self, host: DecidingHost, service: TriageService, *,
+                 guard: Callable[[Sequence[str], Callable[[], None]], None] | None = None) -> None:
         self.host = host
+        # guard(ids, go): calls go() at once, or after asking (a colleague holds one of the stories)
+        self._guard = guard or (lambda _ids, go: go())
         self.service = service
         self._articles = service.faces.articles
         self._decisions = service.faces.decisions
@@ -114,7 +117,9 @@ class Deciding:
         """Decide (shown at once, written by the service), then move on to the next undecided story."""
         ids = ids if ids is not None else self._targets_or_say()
         if ids:
-            self.decided(self.service.decide_soon(ids, Decision.parse(value), note).ids, advance=True)
+            chosen = ids
+            self._guard(chosen, lambda: self.decided(
+                self.service.decide_soon(chosen, Decision.parse(value), note).ids, advance=True))
 
     def decide_note(self, value: str) -> None:
         """Ask for the note first, then write the decision and the note as one event on the story (or
@@ -131,10 +136,12 @@ class Deciding:
 
         def decide(text: str | None) -> None:
             if text is not None:  # None: escape, nothing decided
-                self.decide(value, text or None, ids)
+                self.decided(self.service.decide_soon(ids, Decision.parse(value), text or None).ids,
+                             advance=True)
 
-        self.host.ask(NoteScreen(title, note, prompt=f"{verb}, with a note: ",
-                                 placeholder="why? enter decides with this note, esc cancels"), decide)
+        self._guard(ids, lambda: self.host.ask(
+            NoteScreen(title, note, prompt=f"{verb}, with a note: ",
+                       placeholder="why? enter decides with this note, esc cancels"), decide))
 
     def undo(self) -> None:
         action = self.service.undo_last()

@@ -140,6 +140,32 @@ class Finding:
         elif not lst.has_focus:
             lst.focus()
 
+    def search_for(self, query: str) -> None:
+        """List what `query` matches (a watch's), the search box showing it; escape clears it."""
+        screen, box = self.host, self._box
+        screen.reading = False
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        box.display = True
+        with box.prevent(Input.Changed):
+            box.value = query
+        self._set_view(search=query)
+        screen.article_list.focus()
+
+    def show_all(self) -> None:
+        """Every story, no search or filter (to go to a story the view does not list)."""
+        screen, box = self.host, self._box
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        with box.prevent(Input.Changed):
+            box.value = ""
+        box.display = False
+        screen.forget_kept()
+        self._set_view(name="all", search="", entity="", source="")
+        screen.article_list.focus()
+
     # -- filters ---------------------------------------------------------------------------------
     def entity_filter(self) -> None:
         screen = self.host

@@ -34,6 +34,7 @@ from triage.core.events import (
     AnalysisStopped,
     ArticlesChanged,
     DecisionsChanged,
+    DeskChanged,
     LoadProgress,
     Notice,
     ServiceEvent,
@@ -48,6 +49,7 @@ from triage.tui.safe import plain
 from triage.tui.screens import links
 from triage.tui.screens.bell import FlashBell
 from triage.tui.screens.deciding import Deciding
+from triage.tui.screens.desk import DeskPart
 from triage.tui.screens.dialogs import HelpScreen, MessageScreen, ProblemsScreen
 from triage.tui.screens.finding import Finding
 from triage.tui.screens.listing_feed import ListingFeed
@@ -62,6 +64,7 @@ __all__ = ["MainScreen", "StatusChanges"]
 
 READER_DEBOUNCE = 0.08  # seconds: moves closer than this are "key held down"
 TICK_SECONDS = 60  # the visible rows and the panel repaint this often (embargoes count down)
+DESK_TICK_SECONDS = 1.0  # the top bar's desk part is read again this often (a store gone quiet says nothing)
 
 
 class StatusChanges(TypedDict, total=False):
@@ -108,9 +111,10 @@ class MainScreen(Screen):
         self.clock = Clock(now)
         self._analyze = analyze
         self._preloaded = loaded
-        self.deciding = Deciding(self, service)
+        self.desk = DeskPart(self, service)
+        self.deciding = Deciding(self, service, guard=self.desk.before_deciding)
         self.finding = Finding(self, service.faces)
-        self.story = StoryPane(self, service, analyze=analyze)
+        self.story = StoryPane(self, service, analyze=analyze, desk=self.desk)
         self._status = Status(view=self.view)
         self.bell = FlashBell(
             s.ui.bell_on_flash, service.faces.articles.article, lambda: self.app.bell()
@@ -119,6 +123,7 @@ class MainScreen(Screen):
         self._touched = False  # a key pressed here: from then on the cursor stays on its story
         self._shown_view: View | None = None  # the view of the listing on screen
         self._reader_timer: Timer | None = None
+        self._goto: str | None = None  # a story to put the cursor on once the listing holds it
         self.listing = ListingFeed(self, service.listing)
         self._last_progress_paint = 0.0
         self.panes = Panes(self, self.story)
@@ -146,6 +151,29 @@ class MainScreen(Screen):
 
     def ask(self, dialog: ModalScreen[str | None], then: Callable[[str | None], None]) -> None:
         self.app.push_screen(dialog, then)
+
+    def open_dialog(self, dialog: ModalScreen, then: Callable[[object], None] | None = None) -> None:
+        self.app.push_screen(dialog, then)
+
+    def ring(self) -> None:
+        self.app.bell()
+
+    def go_to_story(self, story_id: str) -> None:
+        """The cursor on a story; when the view does not list it, every story is shown first."""
+        leader = self.service.faces.articles.leader_of(story_id) or story_id
+        lst = self.article_list
+        self.reading = False
+        at = lst.index_of(leader)
+        if at is not None:
+            lst.cursor = at
+            lst.focus()
+            return
+        self._goto = leader
+        self.finding.show_all()
+
+    def search_for(self, query: str) -> None:
+        """List what a search (a watch's query) matches, the search box saying it."""
+        self.finding.search_for(query)
 
     def show_message(self, title: str, body: str) -> None:
         self.app.push_screen(MessageScreen(title, body))
@@ -182,12 +210,15 @@ class MainScreen(Screen):
         stories above the first one read opens on the story the list leads with."""
         lst = self.article_list
         current = lst.current_id if self._touched else None
+        goto = self._goto if self._goto is not None and self._goto in listing.index else None
+        if goto is not None:
+            self._goto, current = None, goto
         # A new search or filter: the story under the cursor stays if it matches, else the first match.
         shown, self._shown_view = self._shown_view, listing.view
         found = shown is None or (shown.search, shown.entity, shown.source) != (
             listing.view.search, listing.view.entity, listing.view.source)
         lst.set_listing(listing, keep=self.service.faces.articles.leader_of(current) if current else None,
-                        from_top=found or not self._touched)
+                        from_top=goto is None and (found or not self._touched))
         if not listing.ids:
             settings = self.service.settings
             lst.say_when_empty(nothing_listed(
@@ -208,6 +239,7 @@ class MainScreen(Screen):
                 id="list",
                 clock=self.clock,
                 row_of=self.service.row,
+                desk_of=self.desk.mark,
                 default_language=self.service.settings.ui.default_language,
             )
             with Vertical(id="reader"):
@@ -229,12 +261,21 @@ class MainScreen(Screen):
         svc.start(analyze=self._analyze, load=not self._preloaded, defer=True)
         self.set_timer(1.5, svc.start_more)  # at the latest
         self.set_interval(TICK_SECONDS, self.tick)
+        self.set_interval(DESK_TICK_SECONDS, self._desk_tick)
         self.request_listing()
 
     def tick(self) -> None:
         """Once a minute: the visible rows and the panel again (ages move on, embargoes pass)."""
         self.query_one(ArticleList).refresh()
         self.story.tick()
+
+    def _desk_tick(self) -> None:
+        """The bar's desk fields again when they changed (a store that cannot be reached at start, or
+        comes back, emits no event)."""
+        people, for_me, problem, _word = self.desk.status()
+        s = self._status
+        if (people, for_me, problem) != (s.people, s.for_me, s.problem):
+            self.set_status()
 
     def on_unmount(self) -> None:
         if self._from_service in self.service.listeners:
@@ -322,6 +363,9 @@ class MainScreen(Screen):
         self.set_status(analysing=None)
         self.story.reshow()
 
+    def on_desk_changed(self, ev: DeskChanged) -> None:
+        self.desk.changed(ev)
+
     def on_write_settled(self, ev: WriteSettled) -> None:
         self.deciding.saved(ev.saved)
 
@@ -349,7 +393,9 @@ class MainScreen(Screen):
     # -- status ----------------------------------------------------------------------------------
     def set_status(self, **changes: Unpack[StatusChanges]) -> None:
         """Change some of the top bar's fields (see topbar.Status); NOT SAVED is always read afresh."""
-        self._status = replace(self._status, not_saved=self.service.faces.decisions.pending, **changes)
+        people, for_me, problem, word = self.desk.status()
+        self._status = replace(self._status, not_saved=self.service.faces.decisions.pending, people=people,
+                               for_me=for_me, problem=problem, problem_word=word, **changes)
         self._paint_status()
 
     def _paint_status(self) -> None:
@@ -434,6 +480,21 @@ class MainScreen(Screen):
         from triage.tui.screens.review import ReviewScreen
 
         self.app.push_screen(ReviewScreen(self.service), lambda _=None: self.refresh_view())
+
+    def action_take(self) -> None:
+        self.desk.take()
+
+    def action_hand(self) -> None:
+        self.desk.hand()
+
+    def action_mine(self) -> None:
+        self.desk.mine()
+
+    def action_watches(self) -> None:
+        self.desk.watches()
+
+    def action_handover(self) -> None:
+        self.desk.handover()
 
     def action_problems(self) -> None:
         self.app.push_screen(ProblemsScreen(self.service.problems))

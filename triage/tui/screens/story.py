@@ -12,6 +12,8 @@ from triage.tui.screens.host import HasList, RunsWork
 from triage.tui.widgets.reader import ArticleText, SummaryPanel
 
 if TYPE_CHECKING:
+    from rich.text import Text
+
     from triage.catalog.changes import Update
     from triage.core.service import TriageService
 
@@ -39,11 +41,25 @@ class StoryHost(HasList, RunsWork, Protocol):
         ...
 
 
+class DeskLines(Protocol):
+    """What the desk adds to the story on screen: its line (who holds it, who has it open, hand-offs),
+    the words watches matched in it, and being told which story is open."""
+
+    def story_line(self, story_id: str) -> Text | None: ...
+
+    def terms(self, story_id: str) -> list[str]: ...
+
+    def viewing(self, story_id: str | None) -> None: ...
+
+
 class StoryPane:
     """Owns what is on screen (article, analysis, decision, update) and the reasons summaries failed."""
 
-    def __init__(self, host: StoryHost, service: TriageService, *, analyze: bool) -> None:
+    def __init__(self, host: StoryHost, service: TriageService, *, analyze: bool,
+                 desk: DeskLines | None = None) -> None:
         self.host = host
+        self._desk = desk
+        self._desk_shown: tuple[str, tuple[str, ...]] = ("", ())  # the desk line's words, the terms
         self._service = service
         faces = service.faces
         self._articles, self._summaries = faces.articles, faces.summaries
@@ -78,6 +94,8 @@ class StoryPane:
 
     def show(self, article_id: str | None, scroll: bool = True) -> None:
         screen = self.host
+        if article_id != self.shown_id and self._desk is not None:
+            self._desk.viewing(article_id)
         self.shown_id = article_id
         article = self._articles.article(article_id) if article_id else None
         analysis = self._summaries.cached(article, wait=False) if article else None
@@ -95,13 +113,16 @@ class StoryPane:
                 aid, content_hash = article.id, article.content_hash
                 screen.in_thread(lambda: self._load_update(aid, content_hash), group="update")
             update = self._updates[key] or None
-        same = self._shown_status == status and self._reopened == reopened and all(
-            a is b for a, b in zip((article, analysis, event, update), self._shown, strict=True)
-        )
+        desk_line = self._desk.story_line(article_id) if self._desk is not None and article_id else None
+        terms = tuple(self._desk.terms(article_id)) if self._desk is not None and article_id else ()
+        desk_shown = (desk_line.plain if desk_line is not None else "", terms)
+        same = (self._shown_status == status and self._reopened == reopened and desk_shown == self._desk_shown
+                and all(a is b for a, b in zip((article, analysis, event, update), self._shown, strict=True)))
         if same and not scroll:  # an event about other stories: nothing to draw again
             return
         screen.summary_panel.show(article, analysis, status=status, event=event, update=update,
-                                            reopened=reopened)
+                                  reopened=reopened, desk=desk_line, terms=terms)
+        self._desk_shown = desk_shown
         self._shown = (article, analysis, event, update)
         self._shown_status = status
         self._reopened = reopened
@@ -115,11 +136,12 @@ class StoryPane:
         article, analysis, event, update = self._shown
         text = self.host.article_text
         shown_event = event if self.host.reading else None
+        terms = self._desk_shown[1]
         if scroll:
-            text.show(article, analysis, shown_event, update, self._reopened)
+            text.show(article, analysis, shown_event, update, self._reopened, terms=terms)
         else:
             y = text.scroll_y
-            text.show(article, analysis, shown_event, update, self._reopened)
+            text.show(article, analysis, shown_event, update, self._reopened, terms=terms)
             text.scroll_to(y=y, animate=False)
 
     def refresh_text(self) -> None:

@@ -6,6 +6,7 @@ few ids on screen when it paints, so a decision or an analysis shows without reb
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -22,7 +23,42 @@ from triage.tui.format import Clock, embargo_short, kill_word, row_age, urgency_
 from triage.tui.keymap import bindings
 from triage.tui.safe import plain
 
-__all__ = ["ArticleList"]
+__all__ = ["ArticleList", "DeskMark"]
+
+Flags = list[tuple[str, bool]]  # a row's marks before its title: (words, loud)
+NAME_CELLS = 8  # a colleague's name on a row is cut to this many cells
+WIDE_MARKS_FROM = 70  # list columns from which a take reads "ana has it" (narrower: "⊙ana")
+
+
+@dataclass(frozen=True)
+class DeskMark:
+    """Who is on a story, as its row says it: the holder of its take (`mine`: me) and the colleagues
+    who have it open. Names are untrusted text: the list cleans them."""
+
+    holder: str = ""
+    mine: bool = False
+    readers: tuple[str, ...] = ()
+
+    def words(self, width: int) -> tuple[str, str]:
+        """(the take's words, the readers' words) for a list `width` cells wide."""
+        wide = width >= WIDE_MARKS_FROM
+        take = ""
+        if self.mine:
+            take = "mine" if wide else "⊙me"
+        elif self.holder:
+            name = _name(self.holder)
+            take = f"{name} has it" if wide else f"⊙{name}"
+        readers = ""
+        if self.readers:
+            first = _name(self.readers[0])
+            more = f"+{len(self.readers) - 1}" if len(self.readers) > 1 else ""
+            readers = f"◦{first}{more}"
+        return take, readers
+
+
+def _name(name: str) -> str:
+    text = plain(name, one_line=True) or "?"
+    return text if cell_len(text) <= NAME_CELLS else set_cell_size(text, NAME_CELLS - 1) + "…"
 
 
 def _fit(text: str, width: int) -> str:
@@ -49,6 +85,8 @@ class ArticleList(ScrollView, can_focus=True):
         "article-list--watched",
         "article-list--dim",
         "article-list--banner",
+        "article-list--mine",
+        "article-list--held",
     }
 
     DEFAULT_CSS = """
@@ -65,6 +103,8 @@ class ArticleList(ScrollView, can_focus=True):
     ArticleList > .article-list--watched { color: $warning; text-style: bold; }
     ArticleList > .article-list--dim { color: $text-muted; }
     ArticleList > .article-list--banner { text-style: bold reverse; }
+    ArticleList > .article-list--mine { color: $success; text-style: bold; }
+    ArticleList > .article-list--held { color: $warning; text-style: bold reverse; }
     """
 
     cursor: reactive[int] = reactive(0, always_update=True, init=False)
@@ -89,9 +129,11 @@ class ArticleList(ScrollView, can_focus=True):
         clock: Clock | None = None,
         default_language: str = "en",
         row_of: Callable[[str], Row | None] | None = None,
+        desk_of: Callable[[str], DeskMark | None] | None = None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
+        self._desk_of: Callable[[str], DeskMark | None] = desk_of or (lambda _aid: None)
         self._ids: tuple[str, ...] = ()
         self._index: dict[str, int] = {}
         self._row_of: Callable[[str], Row | None] = row_of or (lambda _aid: None)
@@ -315,7 +357,7 @@ class ArticleList(ScrollView, can_focus=True):
         }.get(row.decision)  # type: ignore[arg-type]
         sel = "▌" if aid in self.selected else " "
         star = "★" if row.watched else (" " if not row.muted else "∅")
-        title, extra, flags = self._texts(row, width)
+        title, extra, flags, take = self._texts(row, width)
         title_style = style
         if row.decision is not None and index != self.cursor:
             title_style = style + self.get_component_rich_style("article-list--decided")
@@ -333,6 +375,11 @@ class ArticleList(ScrollView, can_focus=True):
                     flag, style + self.get_component_rich_style("article-list--banner") if loud else style
                 )
             )
+            segments.append(Segment(" ", style))
+        if take:  # who holds the story: a colleague's take loud, mine in green
+            words, mine = take
+            held = "article-list--mine" if mine else "article-list--held"
+            segments.append(Segment(words, style + self.get_component_rich_style(held)))
             segments.append(Segment(" ", style))
         segments.append(Segment(title, title_style))
         if extra:
@@ -355,23 +402,28 @@ class ArticleList(ScrollView, can_focus=True):
             out.append((embargo, True))
         return out
 
-    def _texts(self, row: Row, width: int) -> tuple[str, str, list[tuple[str, bool]]]:
-        """The row's title fitted to the width, its right-hand part (sources, language, source, age) and
-        its flags, remembered per article, width and minute: a repaint of the same rows formats nothing
-        again."""
+    def _texts(self, row: Row, width: int) -> tuple[str, str, Flags, tuple[str, bool] | None]:
+        """The row's title fitted to the width, its right-hand part (readers, sources, language, source,
+        age), its flags and who holds it, remembered per article, width, desk mark and minute: a repaint
+        of the same rows formats nothing again."""
         art = row.article
         now = self.clock.now()
-        key = (art.id, width, row.sources, row.reopened, now.replace(second=0, microsecond=0))
+        desk = self._desk_of(art.id)
+        key = (art.id, width, row.sources, row.reopened, now.replace(second=0, microsecond=0), desk)
         got = self._text_cache.get(key)
         if got is not None and got[0] is art:
-            return got[1], got[2], got[3]
+            return got[1], got[2], got[3], got[4]
         flags = self._flags(row, now)
+        take_words, readers = desk.words(width) if desk is not None else ("", "")
+        take = (take_words, desk.mine) if desk is not None and take_words else None
         title_text = plain(art.title, one_line=True) or "(untitled)"
         if art.updated:  # a story that changed since it first came: marked, in colour or none
             title_text = "↻ " + title_text
         source_text = plain(row.source, one_line=True)
         age_text = row_age(art.published, art.received, now)
         extra_parts = []
+        if readers:
+            extra_parts.append(readers)
         if row.sources > 1:
             extra_parts.append(f"{row.sources} sources")
         lang = plain(row.foreign_language(self._default_language), one_line=True)[:5]
@@ -383,11 +435,12 @@ class ArticleList(ScrollView, can_focus=True):
             extra_parts.append(age_text.rjust(3))
         extra = " ".join(extra_parts)
         used = 4 + (cell_len(extra) + 1 if extra else 0) + sum(cell_len(f) + 1 for f, _ in flags)
+        used += cell_len(take_words) + 1 if take_words else 0
         title = _fit(title_text, max(1, width - used))
         if len(self._text_cache) > 4000:
             self._text_cache.clear()
-        self._text_cache[key] = (art, title, extra, flags)
-        return title, extra, flags
+        self._text_cache[key] = (art, title, extra, flags, take)
+        return title, extra, flags, take
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self._ids)

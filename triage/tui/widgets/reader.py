@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
 from triage.model import Analysis, Article, DecisionEvent
-from triage.tui.format import BANNER_STYLE, Clock, arrived_late, kill_banner, local_when
+from triage.tui.format import BANNER_STYLE, Clock, arrived_late, highlight_words, kill_banner, local_when
 from triage.tui.keymap import bindings
 from triage.tui.safe import plain
 from triage.tui.widgets.summary_lines import (
@@ -43,7 +45,7 @@ class SummaryPanel(Static):
         self.clock = clock or Clock()
         self.desk_language = desk_language  # a story in it does not say its language
         self._width = 0
-        self._content: tuple = (None, None, "", None, None, "")
+        self._content: tuple = (None, None, "", None, None, "", None, ())
         self._height: int | None = None
         self._compact = False
         self._lines: dict[tuple[int, bool], SummaryLines] = {}
@@ -57,10 +59,13 @@ class SummaryPanel(Static):
         event: DecisionEvent | None = None,
         update=None,
         reopened: str = "",
+        desk: Text | None = None,
+        terms: Sequence[str] = (),
     ) -> None:
         """Show `article`'s summary (or a status line while it is being analysed); `update`: what its
-        latest version added (an updated story); `reopened`: why a decided story is back in the inbox."""
-        self._content = (article, analysis, status, event, update, reopened)
+        latest version added (an updated story); `reopened`: why a decided story is back in the inbox;
+        `desk`: the desk's line on it; `terms`: words watches matched (highlighted)."""
+        self._content = (article, analysis, status, event, update, reopened, desk, tuple(terms))
         self._lines.clear()
         self._paint()
 
@@ -71,7 +76,7 @@ class SummaryPanel(Static):
         key = (width, self._compact)
         got = self._lines.get(key)
         if got is None:
-            article, analysis, status, event, update, reopened = self._content
+            article, analysis, status, event, update, reopened, desk, terms = self._content
             got = self._lines[key] = build_summary(
                 article,
                 analysis,
@@ -83,6 +88,8 @@ class SummaryPanel(Static):
                 now=self.clock.now(),
                 reopened=reopened,
                 desk_language=self.desk_language,
+                desk=desk,
+                watch_terms=terms,
             )
         return got
 
@@ -130,16 +137,19 @@ def article_text(
     event: DecisionEvent | None = None,
     update=None,
     reopened: str = "",
+    terms: Sequence[str] = (),
 ) -> Text:
     """Title, meta line (and the decision and note, when given) and full text, summary sentences
-    highlighted; with `update`, the sentences it added marked as new. A killed or withheld item says
-    so above its title: its text is not for use."""
+    highlighted; with `update`, the sentences it added marked as new; `terms` (words watches matched)
+    highlighted in the title and the text. A killed or withheld item says so above its title: its
+    text is not for use."""
     out = Text()
     banner = kill_banner(article)
     if banner:
         out.append(f" {banner} ", style=BANNER_STYLE)
         out.append("\n")
-    out.append(plain(article.title, one_line=True) or "(untitled)", style="bold")
+    out.append_text(highlight_words(Text(plain(article.title, one_line=True) or "(untitled)", style="bold"),
+                                    terms))
     out.append("\n")
     meta = [
         m
@@ -187,6 +197,7 @@ def article_text(
         for s, e in update.spans:
             if e <= len(shown):
                 body_text.stylize(NEW_STYLE, s, e)
+    highlight_words(body_text, terms)
     out.append_text(body_text)
     if not body.strip():
         out.append("(This article has no text.)", style="italic")
@@ -217,13 +228,15 @@ class ArticleText(VerticalScroll, can_focus=True):
         event: DecisionEvent | None = None,
         update=None,
         reopened: str = "",
+        *,
+        terms: Sequence[str] = (),
     ) -> None:
         """Render an article's full text (scrolled to the top); with `event`, its decision and note;
-        with `update`, the sentences its latest version added marked."""
+        with `update`, the sentences its latest version added marked; `terms` highlighted."""
         body = self.query_one("#article-body", Static)
         self.shown_text = (
             Text("") if article is None
-            else article_text(article, analysis, event=event, update=update, reopened=reopened)
+            else article_text(article, analysis, event=event, update=update, reopened=reopened, terms=terms)
         )
         body.update(self.shown_text)
         self.scroll_home(animate=False)

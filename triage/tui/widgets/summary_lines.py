@@ -7,6 +7,7 @@ before any more sentences: a person decides from the sentences and the names tog
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,7 +15,7 @@ from rich.console import Console
 from rich.text import Text
 
 from triage.model import Analysis, Article, DecisionEvent
-from triage.tui.format import BANNER_STYLE, kill_banner, local_when, wire_flags
+from triage.tui.format import BANNER_STYLE, highlight_words, kill_banner, local_when, wire_flags
 from triage.tui.safe import plain
 
 __all__ = [
@@ -260,10 +261,14 @@ def build_summary(
     now: datetime | None = None,
     reopened: str = "",
     desk_language: str = "",
+    desk: Text | None = None,
+    watch_terms: Sequence[str] = (),
 ) -> SummaryLines:
     """Wrap a story's summary for `width` cells. Compact: each kind of chips and the terms on one
     line (whole chips, "+N" for the rest), for small terminals. `update` (triage.catalog.changes.Update):
-    what the story's latest version added, said in one line at the top; `reopened`: see decision_line."""
+    what the story's latest version added, said in one line at the top; `reopened`: see decision_line;
+    `desk`: who holds the story, who has it open, its hand-offs (a line at the top); `watch_terms`:
+    words a watch matched, highlighted in the sentences."""
     width = max(10, width)
     if article is None:
         return SummaryLines(head=(Text(plain(status, one_line=True), style="italic"),))
@@ -279,6 +284,8 @@ def build_summary(
     line = decision_line(event, reopened)
     if line is not None:
         head.extend(_first_lines(line, width, 2) if compact else _wrap(line, width))
+    if desk is not None and desk.plain:
+        head.extend(_first_lines(desk, width, 2))
     if analysis is None:
         head.extend(_wrap(Text(plain(status, one_line=True) or "Analysing…", style="italic"), width))
         return SummaryLines(head=tuple(head))
@@ -287,7 +294,8 @@ def build_summary(
         empty = Text("No summary: the article has no sentences to choose from.", style="italic")
         head.extend(_wrap(empty, width))
     for sentence in analysis.summary:
-        sentences.append(tuple(_bullet(_label("• "), Text(plain(sentence, one_line=True)), width)))
+        body = highlight_words(Text(plain(sentence, one_line=True)), watch_terms)
+        sentences.append(tuple(_bullet(_label("• "), body, width)))
     chips: list[tuple[Text, ...]] = []
     if analysis.entities_available:
         for kind in CHIP_KINDS:

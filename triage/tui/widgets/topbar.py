@@ -17,6 +17,10 @@ fits; no label is ever cut in the middle of a word. In words, from the first thi
 The current view's count says "+N" for the N rows decided on screen that stay listed until the view
 changes ("Inbox 24+1" over 25 rows): the count is of the view, the rows are what the list holds.
 
+The desk's part comes after progress: who else is on the desk ("desk: ana bo"; then "desk 2", then
+gone, early), a store that cannot be reached ("⚠ server down…", cut shorter but never dropped) and
+"N for you" (hand-offs to me still open, never dropped).
+
 NOT SAVED is never dropped (decisions the disk refused: the one thing a person must not miss).
 The five view counts come next: in their tightest form they and NOT SAVED take at most 60 cells,
 so at 80 columns all five always show. Only on narrower terminals are whole parts dropped, the
@@ -49,10 +53,13 @@ MARK_LABELS = {
 # (part, level): applied in this order until the bar fits (see the module docstring).
 DEGRADE: tuple[tuple[str, int], ...] = (
     ("brand", 1),
+    ("desk", 1),
+    ("problem", 1),
     ("views", 1),
     ("sort", 1),
     ("progress", 1),
     ("filter", 1),
+    ("desk", 2),
     ("progress", 2),
     ("views", 2),
     ("views", 3),
@@ -60,8 +67,10 @@ DEGRADE: tuple[tuple[str, int], ...] = (
     ("views", 4),
 )
 # Last resort (very narrow terminals): parts dropped whole, least important first.
-DROP_ORDER = ("brand", "sort", "progress", "filter", "selected", "views")
+DROP_ORDER = ("brand", "desk", "sort", "progress", "filter", "selected", "views")
 FILTER_CHARS = (20, 12)
+PROBLEM_CELLS = 48  # the store's problem (its short word, then its sentence) cut to this many cells
+DESK_NAMES = 3  # colleagues named on the bar; more are counted
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,10 @@ class Status:
     not_saved: int = 0
     matches: int | None = None  # stories the search or filter found (None: not known yet, or no filter)
     kept: int = 0  # rows decided on screen and still listed: the view's count leaves them out ("+1")
+    people: tuple[str, ...] = ()  # colleagues on the desk now (me left out)
+    for_me: int = 0  # hand-offs to me (or the desk) still open
+    problem: str = ""  # the store cannot be used now (the server down, the desk folder refused)
+    problem_word: str = "store down"  # the problem in two words ("server down"), where the bar is short
 
 
 def compact_count(n: int) -> str:
@@ -142,6 +155,27 @@ def _filter(status: Status, level: int) -> Text:
     return out
 
 
+def _desk(status: Status, level: int) -> str:
+    if not status.people or level >= 2:
+        return ""
+    if level == 1:
+        return f"desk {len(status.people)}"
+    names = [plain(n, one_line=True)[:10] for n in status.people[:DESK_NAMES]]
+    more = f" +{len(status.people) - DESK_NAMES}" if len(status.people) > DESK_NAMES else ""
+    return "desk: " + " ".join(names) + more
+
+
+def _problem(status: Status, level: int) -> Text:
+    if not status.problem:
+        return Text()
+    words = plain(status.problem_word, one_line=True)
+    if level == 0:
+        words = f"{words}: {plain(status.problem, one_line=True).rstrip('.')}"
+        if len(words) > PROBLEM_CELLS:
+            words = words[: PROBLEM_CELLS - 1].rstrip() + "…"
+    return Text(f"⚠ {words}", style="bold reverse")
+
+
 def _parts(status: Status, levels: dict[str, int]) -> dict[str, Text | list[Text]]:
     """Every part of the bar at the given levels (an empty Text: not shown)."""
     parts: dict[str, Text | list[Text]] = {}
@@ -151,6 +185,9 @@ def _parts(status: Status, levels: dict[str, int]) -> dict[str, Text | list[Text
     parts["filter"] = _filter(status, levels["filter"])
     parts["selected"] = Text(f"{status.selected:,} selected", style="bold") if status.selected else Text()
     parts["progress"] = Text(_progress(status, levels["progress"]), style="italic")
+    parts["desk"] = Text(_desk(status, levels["desk"]), style="dim")
+    parts["problem"] = _problem(status, levels["problem"])
+    parts["for_me"] = Text(f"{status.for_me} for you", style="bold reverse") if status.for_me else Text()
     parts["not_saved"] = (
         Text(f"{status.not_saved:,} NOT SAVED", style="bold reverse") if status.not_saved else Text()
     )
@@ -166,7 +203,7 @@ def _join(parts: dict[str, Text | list[Text]], dropped: set[str], view_items: in
     for item in views[:view_items] if isinstance(views, list) else [views]:
         out.append(" ")
         out.append_text(item)
-    for name in ("sort", "filter", "selected", "progress", "not_saved"):
+    for name in ("sort", "filter", "selected", "progress", "desk", "problem", "for_me", "not_saved"):
         part = parts[name]
         if name in dropped or not part or not isinstance(part, Text):
             continue
@@ -177,7 +214,7 @@ def _join(parts: dict[str, Text | list[Text]], dropped: set[str], view_items: in
 
 def render_status(status: Status, width: int) -> Text:
     """The bar for `width` cells: the widest form that fits, degraded in the `DEGRADE` order."""
-    levels = {"brand": 0, "views": 0, "sort": 0, "progress": 0, "filter": 0}
+    levels = {"brand": 0, "views": 0, "sort": 0, "progress": 0, "filter": 0, "desk": 0, "problem": 0}
     out = _join(_parts(status, levels), set())
     for part, level in DEGRADE:
         if out.cell_len <= width:
@@ -202,7 +239,8 @@ def render_status(status: Status, width: int) -> Text:
 
 
 class TopBar(Static):
-    """Counts per view, the view's sort and filters, progress, and how many decisions are NOT SAVED."""
+    """Counts per view, the view's sort and filters, progress, the desk, and how many decisions are NOT
+    SAVED."""
 
     def show(self, status: Status, width: int) -> None:
         """Render `status` for a terminal `width` columns wide."""

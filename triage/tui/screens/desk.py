@@ -1,0 +1,416 @@
+"""The desk on the main screen: who has which story open and who took it (the rows, the panel, the top
+bar), take / give back, hand on, my stories, the watches, the shift's handover, and asking before a
+story a colleague holds is decided. It reads the desk through its face (`DeskView`) and acts through
+the service, the writes in a worker; what others do arrives as `DeskChanged`, no key pressed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Protocol
+
+from rich.text import Text
+
+from triage.infra.counts import count_of
+from triage.model import DESK, Handoff, Take
+from triage.tui.format import local_when
+from triage.tui.safe import plain
+from triage.tui.screens.desk_dialogs import (
+    AskScreen,
+    HandoverScreen,
+    HandScreen,
+    MineScreen,
+    WatchesScreen,
+    handover_text,
+)
+from triage.tui.screens.host import HasList, RunsWork, SeverityLevel, Tells
+from triage.tui.widgets.article_list import DeskMark
+
+if TYPE_CHECKING:
+    from textual.screen import ModalScreen
+
+    from triage.core.events import DeskChanged
+    from triage.core.faces import DeskView
+    from triage.core.service import TriageService
+
+__all__ = ["HANDOVER_HOURS", "DeskHost", "DeskPart", "ask_if_held", "held_words"]
+
+log = logging.getLogger(__name__)
+
+HANDOVER_HOURS = 8  # the handover screen's period
+TITLE_CELLS = 60  # a story's title in a sentence or a dialog row is cut to this
+
+
+def _title(title: str, fallback: str) -> str:
+    text = plain(title, one_line=True) or fallback
+    return text if len(text) <= TITLE_CELLS else text[: TITLE_CELLS - 1].rstrip() + "…"
+
+
+def _who(name: str) -> str:
+    return "the desk" if name == DESK else plain(name, one_line=True)
+
+
+class DeskHost(Tells, HasList, RunsWork, Protocol):
+    """What the desk part needs of its screen: dialogs with any answer, the panes and bar to repaint,
+    and a story to go to."""
+
+    def open_dialog(self, dialog: ModalScreen, then: Callable[[object], None] | None = None) -> None:
+        """Push a dialog; `then` gets its answer."""
+        ...
+
+    def set_status(self) -> None:
+        """The top bar again (the desk's part is read afresh)."""
+        ...
+
+    def reshow_story(self, among: Collection[str] | None = None) -> None:
+        """The story on screen again (who holds it changed)."""
+        ...
+
+    def go_to_story(self, story_id: str) -> None:
+        """Put the cursor on a story (showing every story when the view does not list it)."""
+        ...
+
+    def search_for(self, query: str) -> None:
+        """List the stories a search matches (a watch's query)."""
+        ...
+
+    def ring(self) -> None:
+        """The terminal's bell."""
+        ...
+
+
+class DeskPart:
+    """The main screen's desk. With no desk (a service without one) every key says so in a sentence."""
+
+    def __init__(self, host: DeskHost, service: TriageService) -> None:
+        self.host = host
+        self.service = service
+        self.desk: DeskView | None = service.faces.desk
+        self._articles = service.faces.articles
+        self._bell = service.settings.ui.bell_on_watch
+        self._db_url = bool(service.settings.db_url)
+
+    # -- what the rows, the panel and the bar show ----------------------------------------------
+    def mark(self, story_id: str) -> DeskMark | None:
+        """Who holds the story and who has it open, for its list row (None: nobody)."""
+        desk = self.desk
+        if desk is None:
+            return None
+        take = desk.holder(story_id)
+        readers = tuple(dict.fromkeys(s.user for s in desk.readers(story_id)))
+        if take is None and not readers:
+            return None
+        mine = take is not None and self._is_me(take.user)
+        return DeskMark(holder=take.user if take is not None else "", mine=mine, readers=readers)
+
+    def _is_me(self, name: str) -> bool:
+        return self.desk is not None and name.casefold() == self.desk.me.casefold()
+
+    def held_words(self, take: Take) -> str:
+        """'ana holds this since 10:02' (or 'You hold this…')."""
+        assert self.desk is not None
+        return held_words(self.desk, take)
+
+    def story_line(self, story_id: str) -> Text | None:
+        """The panel's desk line for a story: who holds it, who has it open, hand-offs and their notes."""
+        desk = self.desk
+        if desk is None or not story_id:
+            return None
+        out = Text()
+        take = desk.holder(story_id)
+        if take is not None:
+            out.append("◆ ", style="bold")
+            out.append(self.held_words(take), style="bold")
+            if take.until:
+                out.append(f" (until {local_when(take.until, 'clock')})", style="dim")
+        readers = list(dict.fromkeys(s.user for s in desk.readers(story_id)))
+        if readers:
+            out.append("  " if out else "")
+            out.append("open by " + ", ".join(plain(r, one_line=True) for r in readers), style="italic")
+        for handoff in desk.handoffs_of(story_id)[-2:]:
+            out.append("  " if out else "")
+            out.append(self._handoff_words(handoff))
+        return out if out else None
+
+    def _handoff_words(self, h: Handoff) -> Text:
+        to = "you" if self._is_me(h.to) else _who(h.to)
+        sender = "you" if self._is_me(h.sender) else plain(h.sender, one_line=True)
+        words = Text(f"→ {sender} handed it to {to}", style="bold")
+        if h.note:
+            words.append(": ")
+            words.append(plain(h.note, one_line=True))
+        words.append(f" (seen by {plain(h.seen_by, one_line=True)})" if h.seen else " (not seen yet)",
+                     style="dim")
+        return words
+
+    def terms(self, story_id: str) -> list[str]:
+        """The words watches matched in the story, for highlighting."""
+        if self.desk is None or not story_id:
+            return []
+        try:
+            return self.desk.watch_terms(story_id)
+        except Exception:  # a highlight is a nicety: never a crash
+            log.exception("watch terms failed")
+            return []
+
+    def status(self) -> tuple[tuple[str, ...], int, str, str]:
+        """The top bar's desk fields: (colleagues present, hand-offs for me, the store's problem, that
+        problem in two words)."""
+        desk = self.desk
+        word = "server down" if self._db_url else "desk folder"
+        if desk is None:
+            return (), 0, "", word
+        people = tuple(dict.fromkeys(s.user for s in desk.people() if not self._is_me(s.user)))
+        return people, len(desk.for_me()), desk.problem, word
+
+    # -- what the others did -------------------------------------------------------------------
+    def changed(self, ev: DeskChanged) -> None:
+        """The desk changed: rows, bar and panel again; a notice per story handed to me; the bell on a
+        new watch match when `ui.bell_on_watch` asks for it."""
+        self.host.article_list.refresh()
+        self.host.set_status()
+        self.host.reshow_story()
+        if self.desk is not None and ev.for_me:
+            handed = {h.article_id: h for h in self.desk.for_me()}
+            handed.update({h.story: h for h in self.desk.for_me() if h.story})
+            for sid in ev.for_me:
+                h = handed.get(sid)
+                self.host.tell(self._handed_you(sid, h), title="Handed to you", timeout=8)
+        hits = ev.watch_hits
+        if hits:
+            if self._bell:
+                self.host.ring()
+            self.host.tell(f"{count_of(len(hits), 'new story')} for your watches: W lists them.",
+                           timeout=4)
+
+    def _handed_you(self, story_id: str, h: Handoff | None) -> str:
+        article = self._articles.article(story_id)
+        title = _title(article.title if article is not None else (h.title if h else ""), story_id)
+        if h is None:
+            return f"Handed to you: {title}"
+        words = f"{plain(h.sender, one_line=True)} handed you: {title}"
+        return words + (f" ({plain(h.note, one_line=True)})" if h.note else "")
+
+    # -- showing -------------------------------------------------------------------------------
+    def viewing(self, story_id: str | None) -> None:
+        """The story in the reading pane changed: the desk shows it to the others (a hand-off to me
+        it was is acknowledged by the desk's poll)."""
+        if self.desk is None:
+            return
+        try:
+            self.service.viewing(story_id or "")
+        except Exception:
+            log.exception("presence failed")
+
+    # -- acts ----------------------------------------------------------------------------------
+    def _no_desk(self) -> bool:
+        if self.desk is None:
+            self.host.tell("The desk is not available here.", severity="warning")
+            return True
+        return False
+
+    def _current(self) -> str | None:
+        story = self.host.article_list.current_id
+        if story is None:
+            self.host.tell("No article selected.", severity="warning")
+        return story
+
+    def _work(self, job: Callable[[], tuple[str, SeverityLevel]]) -> None:
+        """Run an act off the event loop (it writes the desk's record); its sentence, or the error's,
+        is told when it is done."""
+        def run() -> None:
+            said: str
+            severity: SeverityLevel
+            try:
+                said, severity = job()
+            except Exception as exc:  # one sentence on screen; the store's errors are sentences
+                log.info("desk act refused: %s", exc)
+                said, severity = str(exc), "error"
+            self.host.from_thread(lambda: self._done(said, severity))
+
+        self.host.in_thread(run, group="desk")
+
+    def _done(self, said: str, severity: SeverityLevel) -> None:
+        if said:
+            self.host.tell(said, severity=severity, timeout=5)
+        self.host.article_list.refresh()
+        self.host.set_status()
+        self.host.reshow_story()
+
+    def take(self) -> None:
+        """h: take the story under the cursor, or give it back when it is mine."""
+        if self._no_desk():
+            return
+        story = self._current()
+        if story is None:
+            return
+        assert self.desk is not None
+        held = self.desk.holder(story)
+        title = self._story_title(story)
+        if held is not None and self._is_me(held.user):
+            def give() -> tuple[str, SeverityLevel]:
+                if self.service.give_back(story):
+                    return f"Given back: {title}.", "information"
+                return f"You did not hold {title}.", "warning"
+            self._work(give)
+            return
+
+        def take() -> tuple[str, SeverityLevel]:
+            try:
+                took = self.service.take(story)
+            except Exception as exc:  # the store's HeldError carries the colleague's take
+                theirs = getattr(exc, "take", None)
+                if not isinstance(theirs, Take):
+                    raise
+                until = f" (until {local_when(theirs.until, 'clock')})" if theirs.until else ""
+                return f"Not taken: {self.held_words(theirs)}{until}.", "warning"
+            until = f" until {local_when(took.until, 'clock')}" if took.until else ""
+            return f"You have it{until}: {title}.", "information"
+        self._work(take)
+
+    def _story_title(self, story_id: str) -> str:
+        article = self._articles.article(story_id)
+        return "“" + _title(article.title if article is not None else "", story_id) + "”"
+
+    def hand(self) -> None:
+        """H: hand the story under the cursor to a colleague or to the desk, with a note."""
+        if self._no_desk():
+            return
+        story = self._current()
+        if story is None:
+            return
+        assert self.desk is not None
+        people = [(DESK, "the desk (anyone on it)")] + [(m, m) for m in self.desk.members()]
+        article = self._articles.article(story)
+
+        def handed(answer: object) -> None:
+            if not isinstance(answer, tuple):
+                return
+            to, note = answer
+
+            def job() -> tuple[str, SeverityLevel]:
+                self.service.hand(story, to, note)
+                return f"Handed to {_who(to)}: {self._story_title(story)}.", "information"
+            self._work(job)
+
+        self.host.open_dialog(HandScreen(article.title if article is not None else story, people), handed)
+
+    def mine(self) -> None:
+        """m: my stories (taken by me, handed to me); enter goes to one."""
+        if self._no_desk():
+            return
+        assert self.desk is not None
+        rows: list[tuple[str, Text]] = []
+        for story in self.desk.mine():
+            take = self.desk.holder(story)
+            taken = take is not None and self._is_me(take.user)
+            label = Text("taken   " if taken else "for you ", style="bold")
+            article = self._articles.article(story)
+            label.append(_title(article.title if article is not None else "", story))
+            for h in self.desk.handoffs_of(story)[-1:]:
+                if self._is_me(h.to) or h.to == DESK:
+                    label.append(f"  from {plain(h.sender, one_line=True)}", style="dim")
+                    if h.note:
+                        label.append(f": {plain(h.note, one_line=True)}", style="dim")
+            rows.append((story, label))
+        self.host.open_dialog(MineScreen(rows), lambda got: self.host.go_to_story(got)
+                              if isinstance(got, str) else None)
+
+    def watch_rows(self) -> list[tuple[str, Text]]:
+        """The watches as the watches screen lists them: name, unread / matching, desk or mine, query."""
+        assert self.desk is not None
+        rows = []
+        for count in self.desk.watches():
+            w = count.watch
+            name = plain(w.name, one_line=True)
+            label = Text(f"{name if len(name) <= 18 else name[:17] + '…':<18} ", style="bold")
+            label.append(f"{len(count.unread):>3} unread / {len(count.matches):<4} ",
+                         style="bold" if count.unread else "dim")
+            label.append("desk  " if w.desk else "mine  ", style="dim")
+            query = plain(w.query, one_line=True)
+            label.append(query if len(query) <= 22 else query[:21] + "…")
+            rows.append((w.name, label))
+        return rows
+
+    def watches(self) -> None:
+        """W: the watches with their unread counts; enter lists a watch's stories."""
+        if self._no_desk():
+            return
+        assert self.desk is not None
+        queries = {c.watch.name: c.watch.query for c in self.desk.watches()}
+
+        def add(name: str, query: str, shared: bool) -> str:
+            try:
+                self.service.add_watch(name, query, desk=shared)
+            except Exception as exc:
+                return f"Not added: {exc}"
+            queries[name] = query
+            return f"Watch added: {name} ({'the desk' if shared else 'mine'})."
+
+        def remove(name: str) -> str:
+            try:
+                gone = self.service.remove_watch(name)
+            except Exception as exc:
+                return f"Not removed: {exc}"
+            return f"Watch removed: {name}." if gone is not None else f"No watch {name} of yours."
+
+        def opened(name: object) -> None:
+            if isinstance(name, str) and queries.get(name):
+                self.host.search_for(queries[name])
+
+        self.host.open_dialog(WatchesScreen(self.watch_rows, add=add, remove=remove), opened)
+
+    def handover(self) -> None:
+        """D: the shift's handover (the last HANDOVER_HOURS), as plain text."""
+        if self._no_desk():
+            return
+
+        def title_of(story_id: str) -> str:
+            article = self._articles.article(story_id)
+            return article.title if article is not None else ""
+
+        def load() -> Text:
+            return handover_text(self.service.handover(timedelta(hours=HANDOVER_HOURS)), title_of)
+
+        self.host.open_dialog(HandoverScreen(load, f"Handover: the last {HANDOVER_HOURS} hours"))
+
+    # -- deciding a held story -----------------------------------------------------------------
+    def before_deciding(self, ids: Sequence[str], then: Callable[[], None]) -> None:
+        """Decide at once unless a colleague holds one of the stories: then ask first, naming them."""
+        ask_if_held(self.desk, ids, then, self.host.open_dialog, self.host.tell)
+
+
+def held_words(desk: DeskView, take: Take) -> str:
+    """'ana holds this since 10:02' (or 'You hold this…')."""
+    mine = take.user.casefold() == desk.me.casefold()
+    who = "You hold" if mine else f"{plain(take.user, one_line=True)} holds"
+    since = local_when(take.since, "clock") if take.since else ""
+    return f"{who} this{' since ' + since if since else ''}"
+
+
+def ask_if_held(desk: DeskView | None, ids: Sequence[str], go: Callable[[], None],
+                open_dialog: Callable[[ModalScreen, Callable[[object], None]], object],
+                tell: Callable[..., None]) -> None:
+    """Call `go` at once unless a colleague holds one of the stories `ids`: then ask first, naming
+    them and since when, and say so when the answer is no. Never decides silently, never refuses
+    silently (the main screen's deciding and the review's story view both come through here)."""
+    held = None
+    if desk is not None:
+        me = desk.me.casefold()
+        held = next((t for story in ids if (t := desk.holder(story)) is not None and t.user.casefold() != me),
+                    None)
+    if held is None:
+        go()
+        return
+    assert desk is not None
+    others = f" (and {count_of(len(ids) - 1, 'more story')})" if len(ids) > 1 else ""
+    question = f"{held_words(desk, held)}{others} — decide anyway?"
+
+    def answered(yes: object) -> None:
+        if yes is True:
+            go()
+        else:
+            tell("Not decided: left to its holder.", timeout=3)
+
+    open_dialog(AskScreen(question, "Yes, decide anyway"), answered)
