@@ -71,9 +71,6 @@ def test_a_colleagues_take_is_hers_and_refuses_mine_and_decide_asks_first(desk: 
         svc.close()
 
 
-@pytest.mark.xfail(strict=True, reason="the file record's takes() keeps the first claim of a story, also "
-                                       "when that take was ended by a decision and a colleague took the "
-                                       "story since (triage.store.deskfiles, DeskState.takes)")
 def test_a_take_made_after_a_decided_one_shows_to_the_desk(desk: Path) -> None:
     _colleague_can_run_triage(desk)
     db = str(desk / "desk" / "decisions.json")

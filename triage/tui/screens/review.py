@@ -24,6 +24,7 @@ from triage.tui.format import kill_word
 from triage.tui.keymap import bindings
 from triage.tui.safe import plain
 from triage.tui.screens.article_view import ArticleViewScreen
+from triage.tui.screens.desk import ask_if_held
 from triage.tui.screens.dialogs import toggle_key_panel
 from triage.tui.screens.review_ask import FilterAsk
 from triage.tui.screens.review_filter import (
@@ -372,9 +373,15 @@ class ReviewScreen(Screen):
         if ev is None:
             return
         decision = None if value == "clear" else Decision.parse(value)
-        # Shown at once; the write happens on the service's writer thread, which says saved or NOT saved.
-        action = self.service.decide_soon([ev.article_id], decision, note=ev.note)
-        self._apply(self._decisions.events_of(action), keep=ev.article_id)
+
+        def go() -> None:
+            # Shown at once; the service's writer thread saves it and says saved or NOT saved.
+            action = self.service.decide_soon([ev.article_id], decision, note=ev.note)
+            self._apply(self._decisions.events_of(action), keep=ev.article_id)
+
+        ask_if_held(self.service.faces.desk, [ev.article_id], go,
+                    lambda dialog, then: self.app.push_screen(dialog, then),
+                    lambda words, **kw: self.notify(words, markup=False, **kw))
 
     def action_undo(self) -> None:
         """Undo this session's last action (a decision, a note or a batch), nothing else."""
