@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from triage.infra.private import read_regular
+from triage.infra.private import NotRegular, read_regular
 
 from ..model import ENTITY_KINDS, Analysis, Article, Entity
 from .cache import analysis_to_dict
@@ -301,8 +301,10 @@ class SharedCache:
             return None
         except (OSError, BadEntry) as exc:
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            if isinstance(exc, OSError) and exc.errno == errno.ELOOP:
-                why = "a symbolic link"
+            if os.path.islink(path):
+                why = "a symbolic link, not followed"
+            elif isinstance(exc, NotRegular):
+                why = "a pipe, device or socket, not a file"
             self.bad_entries += 1
             self._tell(path.name, "shared analysis %s of story %s is unusable (%s); analysing it afresh",
                        path.name, article.id, why)
