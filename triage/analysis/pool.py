@@ -19,6 +19,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
+from triage.infra.priority import READING, lower_priority
+
 from ..model import Analysis, Article
 from .batching import LIVE, Outcome, size_of
 from .shared import Claim
@@ -197,6 +199,7 @@ class AnalysisPool:
         those whose claim no longer stands."""
         shared = self.analyzer.shared
         assert shared is not None
+        lower_priority(READING)
         try:
             shared.prune()
         except Exception:

@@ -249,7 +249,10 @@ class SharedCache:
         except FileExistsError:
             return
         if self.group and gid >= 0:
-            os.chown(folder, -1, gid)
+            try:
+                os.chown(folder, -1, gid)  # the desk's group (a member may chown to it)
+            except OSError:
+                pass
         os.chmod(folder, self.dir_mode)
 
     def _prepare(self) -> bool:
