@@ -11,7 +11,10 @@ Subcommands (one function each, `cmd_<name>`; more parts of the desk add theirs)
              the services' own CPU (their threads: reading, the desk's polling) is shown beside it.
              Stories are made from ../shared/eval texts as scale_bench.py makes them (read there,
              never copied). Goal: N = 3 at most 1.3 times one alone. `--unshared` adds the N
-             services with desk.shared_analysis off, each analysing everything (as before).
+             services with desk.shared_analysis off, each analysing everything (as before). Then
+             one more editor starts on the inbox the desk has analysed ("1 more, later"): it
+             should analyse nothing and start no worker process; "wall s" is from its start to
+             every summary in hand (the inbox's reading included).
 
 The last line of each subcommand is its summary.
 """
@@ -93,15 +96,20 @@ if __name__ == "__main__":
 '''
 
 
-def run_services(root: Path, inbox: Path, n: int, processes: int, share: bool = True) -> list[dict]:
-    """N services started at one moment on `inbox` and one decisions file in `root`; each one's figures."""
-    shutil.rmtree(root, ignore_errors=True)  # new stories: nothing analysed, nothing cached
-    root.mkdir(parents=True)
+def run_services(root: Path, inbox: Path, n: int, processes: int, share: bool = True,
+                 fresh: bool = True) -> list[dict]:
+    """N services started at one moment on `inbox` and one decisions file in `root` (`fresh`: a new
+    desk, nothing analysed; else the desk as the last run left it, each service a new editor with
+    nothing cached); each one's figures."""
+    if fresh:
+        shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True, exist_ok=True)
     script = root / "service.py"
     script.write_text(SERVICE, encoding="utf-8")
-    go = root / "go"
+    tag = str(time.monotonic_ns())
+    go = root / f"go-{tag}"
     procs = [subprocess.Popen([sys.executable, str(script), str(inbox), str(root / "decisions.json"),
-                               str(root / f"data-{i}"), str(go), str(processes), "1" if share else "0"],
+                               str(root / f"data-{tag}-{i}"), str(go), str(processes), "1" if share else "0"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=root)
              for i in range(n)]
     time.sleep(2.0)  # each has imported triage and waits
@@ -130,13 +138,15 @@ def cmd_analysis(args: argparse.Namespace) -> None:
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
     print(f"{'run':<24} {'worker CPU s':>12} {'service CPU s':>13} {'wall s':>7} {'computed':>22} "
           f"{'from desk':>16} {'workers':>7}")
-    ratios = []
+    ratios: list[float] = []
+    before: list[float] = []
     try:
         for r in range(args.repeat):
             rows = {}
             runs = [(1, True), (args.tuis, True)] + ([(args.tuis, False)] if args.unshared else [])
             for n, share in runs:
-                outs = run_services(top / f"run{r}-{n}", inbox, n, args.processes, share)
+                outs = run_services(top / f"run{r}-{n}{'' if share else '-unshared'}", inbox, n,
+                                    args.processes, share)
                 cpu = sum(o["worker_cpu"] for o in outs)
                 rows[n if share else -n] = cpu
                 name = f"{n} at once{'' if share else ', unshared'} #{r + 1}"
@@ -148,10 +158,18 @@ def cmd_analysis(args: argparse.Namespace) -> None:
                 if sum(o["computed"] for o in outs) != outs[0]["stories"]:
                     print(f"  note: {sum(o['computed'] for o in outs)} analyses for {outs[0]['stories']} stories")
             ratios.append(rows[args.tuis] / rows[1])
+            if args.unshared:
+                before.append(rows[-args.tuis] / rows[1])
+            [late] = run_services(top / f"run{r}-{args.tuis}", inbox, 1, args.processes, fresh=False)
+            print(f"{f'1 more, later #{r + 1}':<24} {late['worker_cpu']:12.1f} {late['service_cpu']:13.1f} "
+                  f"{late['seconds']:7.1f} {late['computed']:>22} {late['from_desk']:>16} {late['workers']:7d}",
+                  flush=True)
     finally:
         if not args.keep:
             shutil.rmtree(top, ignore_errors=True)
     each = ", ".join(f"{x:.2f}" for x in ratios)
+    if before:
+        print(f"unshared (as before), {args.tuis} TUIs against 1: {statistics.median(before):.2f}x")
     print(f"analysis CPU, {args.tuis} TUIs together against 1 alone: {statistics.median(ratios):.2f}x "
           f"(each run: {each}; goal <= 1.3x)")
 

@@ -152,6 +152,14 @@ class AnalysisPool:
         if hits:
             self._deliver(hits, [])
         if todo and self.analyzer.shared is not None:
+            todo = self._not_shared(todo)
+            if not todo:
+                return True
+            try:
+                lane.start()  # the model loads before the claims: a claim lasts one batch's analysis
+            except LaneDown as down:
+                self._fatal(down.why, todo)
+                return False
             todo = self._claim(todo)
         if not todo:
             return True
@@ -170,6 +178,20 @@ class AnalysisPool:
         finally:  # after the entries are written: the desk never sees neither claim nor entry
             for art in todo:
                 self.analyzer.release(art)
+
+    def _not_shared(self, arts: list[Article]) -> list[Article]:
+        """The stories of a batch the desk has no analysis of; the others are delivered now."""
+        rest: list[Article] = []
+        hits: list[tuple[str, Analysis]] = []
+        for art in arts:
+            got = self.analyzer.from_shared(art)
+            if got is None:
+                rest.append(art)
+            else:
+                hits.append((art.id, got))
+        if hits:
+            self._from_desk(hits)
+        return rest
 
     def _claim(self, arts: list[Article]) -> list[Article]:
         """The stories of a batch this process is to analyse: the others are the desk's already
