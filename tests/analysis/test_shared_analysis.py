@@ -394,3 +394,35 @@ def test_a_shared_folder_where_members_could_remove_each_others_entries_is_not_u
     assert not os.listdir(desk / "analysis")
     [line] = [r.getMessage() for r in caplog.records]
     assert "no sticky bit" in line and "this editor only" in line
+
+
+def test_a_story_whose_claimant_is_killed_meanwhile_is_analysed_here(tmp_path, analysed):
+    arts, want = analysed
+    art = arts[0]
+    folder = tmp_path / "decisions.json.desk" / "analysis"
+    an = Analyzer(cache_path=tmp_path / "mine.sqlite", shared=SharedCache(folder))
+    code = ("import sys, time; from pathlib import Path; from triage.analysis.shared import SharedCache; "
+            "print(SharedCache(Path(sys.argv[1])).claim(sys.argv[2]).value, flush=True); time.sleep(600)")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(folder), an.cache_key(art)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "mine"
+        delivered = threading.Event()
+        pool = AnalysisPool(an, article_of={art.id: art}.get, processes=0,
+                            on_done=lambda ok, bad: delivered.set() if ok or bad else None)
+        pool.start()
+        pool.add([art.id])
+        deadline = time.monotonic() + 60
+        while not pool.awaiting and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert pool.awaiting == 1 and not delivered.is_set()  # another process has it
+        holder.kill()  # kill -9: its claim stays behind
+        holder.wait()
+        assert delivered.wait(60)
+        pool.stop()
+    finally:
+        holder.kill()
+        holder.wait()
+    got = an.cached(art)
+    assert pool.computed == 1 and got is not None and got.summary == want[art.id].summary
+    assert not list(folder.glob("*.claim"))

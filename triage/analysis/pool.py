@@ -100,6 +100,12 @@ class AnalysisPool:
             log.exception("analysis cache flush failed")
         self._deliver(hits, [])
 
+    @property
+    def awaiting(self) -> int:
+        """How many stories wait for another process of the desk to analyse them."""
+        with self._await_lock:
+            return len(self._awaiting)
+
     def worker_pids(self) -> list[int]:
         """The ids of the worker processes running now."""
         return self._workers.pids()

@@ -222,10 +222,12 @@ class SharedCache:
     # -- the folder
     @property
     def file_mode(self) -> int:
+        """The mode of entries and claims: the group reads them when it shares the desk."""
         return 0o640 if self.group else 0o600
 
     @property
     def dir_mode(self) -> int:
+        """The mode of the folders made: setgid and sticky when a group shares the desk."""
         return 0o3770 if self.group else 0o700
 
     def _tell(self, what: str, message: str, *args: object) -> None:
