@@ -17,6 +17,7 @@ from .batching import BULK_CHARS, BatchLimit, batches
 from .cache import AnalysisCache, analysis_key
 from .engine import WORDS_PER_MINUTE, Engine, doc_input
 from .pipeline import Pipeline
+from .shared import Claim, SharedCache
 from .version import summarizer_version
 from .workers import WorkerPool
 
@@ -34,12 +35,13 @@ class Analyzer:
 
     def __init__(self, *, cache_path: Path | None = None, sentences: int = 4, ratio: float = 0.0,
                  min_sentences: int = 2, max_sentences: int = 6, model: str = "auto", batch_size: int = 16,
-                 processes_above: int = 400, keep_in_memory: bool = True):
+                 processes_above: int = 400, keep_in_memory: bool = True, shared: SharedCache | None = None):
         self.engine = Engine(sentences=sentences, ratio=ratio, min_sentences=min_sentences,
                              max_sentences=max_sentences, model=model)
         self.batch_size = max(1, batch_size)
         self.processes_above = processes_above
         self._cache = AnalysisCache(cache_path, keep_in_memory=keep_in_memory)
+        self.shared = shared  # the desk's analyses, behind this editor's own cache
         self._length_key = f"r{ratio}:{min_sentences}-{max_sentences}" if ratio > 0 else f"k{sentences}"
         self._keys: dict[str, str] = {}  # language tag -> the rest of its cache key
         self._keys_loaded = False
@@ -92,16 +94,49 @@ class Analyzer:
         """Write new analyses to the cache file."""
         self._cache.flush()
 
+    # -- the desk's shared analyses (file I/O: never on an event loop)
+    def from_shared(self, article: Article) -> Analysis | None:
+        """The desk's analysis of this article version, checked, kept in this editor's cache; or None."""
+        if self.shared is None:
+            return None
+        key = self.cache_key(article)
+        got = self.shared.get(key, article)
+        if got is not None:
+            self._cache.put(key, got)
+        return got
+
+    def share(self, article: Article, analysis: Analysis) -> None:
+        """Give the desk an analysis made here."""
+        if self.shared is not None:
+            self.shared.put(self.cache_key(article), article, analysis)
+
+    def claim(self, article: Article) -> Claim:
+        """Claim the analysis of this article version for this process (see SharedCache.claim)."""
+        return self.shared.claim(self.cache_key(article)) if self.shared is not None else Claim.FREE
+
+    def claim_stands(self, article: Article) -> bool:
+        """True while another process's claim on this article version holds."""
+        return self.shared is not None and self.shared.claim_stands(self.cache_key(article))
+
+    def release(self, article: Article) -> None:
+        """Give up this process's claim on this article version."""
+        if self.shared is not None:
+            self.shared.release(self.cache_key(article))
+
     # -- analysis
     def analyze(self, article: Article, k: int | None = None) -> Analysis:
         """The Analysis of one article (from the cache when there); `k` overrides the length setting."""
         key = self.cache_key(article, k)
         hit = self._cache.get(key)
+        if hit is None and k is None:
+            hit = self.from_shared(article)
         if hit is not None:
             return hit
         [result] = self.analyze_chunk([(article, k)])
         self._cache.put(self.cache_key(article, k), result)
         self._cache.flush()  # one small transaction: a crash or kill later loses nothing
+        if k is None:
+            self.share(article, result)
         return result
 
     def analyze_chunk(self, chunk: Sequence[tuple[Article, int | None]]) -> list[Analysis]:

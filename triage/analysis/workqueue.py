@@ -89,6 +89,17 @@ class AnalysisQueue:
             self._wake.wait(timeout)
         return ids
 
+    def again(self, article_ids: Sequence[str]) -> None:
+        """Taken ids that must be analysed after all (another process gave them up): next in line."""
+        with self._lock:
+            back = [aid for aid in article_ids if aid in self._taken]
+            for aid in back:
+                self._taken.discard(aid)
+                self._waiting.add(aid)
+            self._ids.extendleft(reversed(back))
+        if back:
+            self._wake.set()
+
     def finished(self, article_id: str) -> None:
         """An id has been analysed (or given up on)."""
         with self._lock:

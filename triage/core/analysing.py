@@ -1,5 +1,6 @@
-"""Summaries as the service keeps them: the analyses known, the cache in front of the model, and the
-background pool of worker processes fed with the story on screen first."""
+"""Summaries as the service keeps them: the analyses known, this editor's cache, the desk's shared
+analyses (a file store with `desk.shared_analysis`) in front of the model, and the background pool of
+worker processes fed with the story on screen first."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from triage.model import Analysis, Article, Problem
 if TYPE_CHECKING:
     from triage.analysis import Analyzer
     from triage.analysis.pool import AnalysisPool
+    from triage.analysis.shared import SharedCache
     from triage.catalog.catalog import Catalog
     from triage.config import Settings
 
@@ -50,13 +52,24 @@ class Analyses:
                 cache_path=self._settings.data_dir / "analysis-cache.sqlite",
                 sentences=a.sentences, ratio=a.ratio, min_sentences=a.min_sentences,
                 max_sentences=a.max_sentences, model=a.model, batch_size=a.batch_size,
-                processes_above=a.processes_above,
+                processes_above=a.processes_above, shared=self._shared(),
             )
         return self._analyzer
 
     @analyzer.setter
     def analyzer(self, analyzer: Analyzer) -> None:
         self._analyzer = analyzer
+
+    def _shared(self) -> SharedCache | None:
+        """The desk's shared analyses: a folder beside a decisions file (a PostgreSQL store keeps each
+        editor's own cache), group-shared as the file is. Nothing is read or made here."""
+        s = self._settings
+        if s.db_url or not s.desk.shared_analysis:
+            return None
+        from triage.analysis.shared import SharedCache
+        from triage.store.open import desk_folder
+
+        return SharedCache(desk_folder(s.db) / "analysis", group=s.store.group_share)
 
     def cached(self, article: Article, *, wait: bool = True) -> Analysis | None:
         """Known or in the cache: never loads the model. With wait=False (the event loop) it never
@@ -74,6 +87,8 @@ class Analyses:
                 self.unavailable = f"analysis unavailable ({type(exc).__name__}: {exc})"
             return None
         got = analyzer.cached(article)
+        if got is None and wait:
+            got = analyzer.from_shared(article)
         if got is not None:
             self.known[article.id] = got
         return got
@@ -140,7 +155,8 @@ class Analyses:
         return f"{art.title[:80]} ({art.path or article_id})" if art else article_id
 
     def want(self, ids: Iterable[str]) -> None:
-        """Queue the rows among `ids` that have no analysis yet (near-duplicates: their leader only)."""
+        """Queue the rows among `ids` that have no analysis yet (near-duplicates: their leader only);
+        those the desk has analysed are read instead (files: a background thread's call)."""
         if self.pool is None:
             return
         analyzer, catalog = self.analyzer, self._catalog
@@ -151,7 +167,7 @@ class Analyses:
             art = catalog.article(aid)
             if art is not None and not analyzer.is_cached(art):
                 todo.append(aid)
-        self.pool.queue.add(todo)
+        self.pool.add(todo)
 
     def prioritise(self, article_ids: Sequence[str]) -> None:
         if self.pool is not None:
