@@ -67,9 +67,12 @@ class Analyses:
         if s.db_url or not s.desk.shared_analysis:
             return None
         from triage.analysis.shared import SharedCache
+        from triage.store.deskfolder import check_folder
         from triage.store.open import desk_folder
 
-        return SharedCache(desk_folder(s.db) / "analysis", group=s.store.group_share)
+        group = s.store.group_share
+        return SharedCache(desk_folder(s.db) / "analysis", group=group,
+                           make_folder=lambda folder: check_folder(folder, group, create=True))
 
     def cached(self, article: Article, *, wait: bool = True) -> Analysis | None:
         """Known or in the cache: never loads the model. With wait=False (the event loop) it never
