@@ -30,6 +30,7 @@ from typing import Any
 
 from triage.infra.atomic import fsync_dir
 from triage.infra.clock import utc_key
+from triage.infra.sanitize import has_forbidden
 from triage.model import DESK, DeskAct, Handoff, Take, Watch
 from triage.store.deskfolder import (
     DeskClock,
@@ -56,8 +57,8 @@ MAX_DESK_LINE = 64 * 1024  # bytes one line may take; a longer one is damaged
 MAX_DESK_FILE = 64 << 20  # bytes of one member's file a reader takes in at once (its latest)
 MAX_DAMAGE = 1000  # damaged lines remembered (the count goes on)
 MAX_TAKE_MINUTES = 7 * 24 * 60  # a take longer than a week is a slip of the keyboard
-_LOGIN = re.compile(r"[^\s\x00-\x1f\x7f]+")  # a colleague's login: no spaces, no control characters
-_TITLE = re.compile(r"[^\s\x00-\x1f\x7f](?:[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f])?")  # a watch's name
+_LOGIN = re.compile(r"\S+")  # a colleague's login: no spaces (and nothing the sanitiser forbids)
+_TITLE = re.compile(r"\S(?:.*\S)?", re.DOTALL)  # a watch's name: no end spaces (nor anything forbidden)
 
 
 def _text(value: str, what: str, limit: int, *, required: bool = False) -> str:
@@ -72,7 +73,7 @@ def _text(value: str, what: str, limit: int, *, required: bool = False) -> str:
 
 def _name(value: str, what: str, pattern: re.Pattern[str] = _LOGIN) -> str:
     _text(value, what, LIMITS["to"], required=True)
-    if not pattern.fullmatch(value):
+    if has_forbidden(value) or not pattern.fullmatch(value):
         why = "spaces or control characters" if pattern is _LOGIN else "control characters or end spaces"
         raise ValueError(f"{what} holds {why}")
     return value
