@@ -58,7 +58,7 @@ MAX_DESK_FILE = 64 << 20  # bytes of one member's file a reader takes in at once
 MAX_DAMAGE = 1000  # damaged lines remembered (the count goes on)
 MAX_TAKE_MINUTES = 7 * 24 * 60  # a take longer than a week is a slip of the keyboard
 _LOGIN = re.compile(r"\S+")  # a colleague's login: no spaces (and nothing the sanitiser forbids)
-_TITLE = re.compile(r"\S(?:.*\S)?", re.DOTALL)  # a watch's name: no end spaces (nor anything forbidden)
+_TITLE = re.compile(r"\S(?:[\S ]*\S)?")  # a watch's name: one line, no end spaces (nor anything forbidden)
 
 
 def _text(value: str, what: str, limit: int, *, required: bool = False) -> str:
