@@ -573,7 +573,7 @@ def test_a_process_with_its_clock_an_hour_off_takes_for_the_time_it_asked(db: Pa
 def test_names_are_checked_before_anything_is_written(db: Path) -> None:
     desk = open_desk(db)
     assert desk.add_watch("central bank", "ecb OR fed").name == "central bank"
-    for bad in ("", " lead", "a\x1b]2;x\x07", "x" * 65):
+    for bad in ("", " lead", "a\x1b]2;x\x07", "two\nlines", "a\u202eb", "x" * 65):
         with pytest.raises(ValueError):
             desk.add_watch(bad, "q")
     for bad in ("two words", "ana\n", ""):
