@@ -468,6 +468,8 @@ async def test_changing_a_decision_in_the_review_asks_when_a_colleague_holds_the
         await pilot.pause(0.5)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ArticleViewScreen))
+        # the story's history holds the colleague's take beside the decisions, by its real author
+        await wait_for(pilot, lambda: "taken  by nobody" in str(app.screen.query_one("#av-history").render()))
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, AskScreen))
         await pilot.press("escape")

@@ -16,7 +16,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
 
-from triage.model import Analysis, Article, Decision, DecisionEvent
+from triage.infra.clock import utc_key
+from triage.model import DESK, Analysis, Article, Decision, DecisionEvent, DeskAct
 from triage.tui.format import DECISION_STYLES, act_word, decision_text, local_when
 from triage.tui.keymap import bindings
 from triage.tui.safe import plain, safe_text
@@ -51,6 +52,28 @@ def event_line(ev: DecisionEvent, before: DecisionEvent | None = None) -> Text:
     if ev.note:
         out.append("  note: ", style="italic")
         out.append(plain(ev.note, one_line=True))
+    return out
+
+
+_ACT_WORDS = {"take": "taken", "release": "given back", "handoff": "handed on", "ack": "seen"}
+
+
+def desk_act_line(act: DeskAct) -> Text:
+    """One history line of the desk: a take, a give-back, a hand-off (to whom, with its note) or an
+    acknowledgement, by whom (untrusted parts as literal text)."""
+    out = Text()
+    out.append(local_when(act.at) + "  ", style="dim")
+    out.append(_ACT_WORDS.get(act.kind, act.kind), style="bold cyan")
+    if act.kind == "handoff":
+        out.append(" to ")
+        out.append("the desk" if act.to == DESK else plain(act.to, one_line=True), style="bold")
+    out.append("  by ")
+    out.append(plain(act.user, one_line=True), style="bold")
+    if act.host:
+        out.append("@" + plain(act.host, one_line=True))
+    if act.note:
+        out.append("  note: ", style="italic")
+        out.append(plain(act.note, one_line=True))
     return out
 
 
@@ -208,6 +231,15 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
         stored = self._stored if self._stored is not None else ([self.event] if self.event else [])
         return stored + self._unwritten
 
+    def _desk_acts(self) -> list[DeskAct]:
+        """The desk's acts on this story (what the desk part last took in: no file is read here)."""
+        desk = self.service.faces.desk
+        try:
+            return [a for a in desk.acts(self.article_id) if a.kind in _ACT_WORDS]
+        except Exception:  # noqa: BLE001 - the history still shows the decisions
+            log.exception("desk acts failed for %s", self.article_id)
+            return []
+
     def _draw(self) -> None:
         history = self._history()
         current = history[-1] if history else self.event
@@ -244,12 +276,14 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
         summary.rstrip()
         self.query_one("#av-summary", Static).update(summary)
 
-        count = f"{len(history)} event" + ("" if len(history) == 1 else "s")
+        # Decisions and the desk's acts (takes, hand-offs, acknowledgements) in one list, by time.
+        lines = [(utc_key(ev.at), event_line(ev, history[i - 1] if i else None))
+                 for i, ev in enumerate(history)]
+        lines += [(utc_key(act.at), desk_act_line(act)) for act in self._desk_acts()]
+        lines.sort(key=lambda pair: pair[0])
+        count = f"{len(lines)} event" + ("" if len(lines) == 1 else "s")
         hist = Text(f"History ({count}, oldest first, local time)\n", style="bold underline")
-        hist.append_text(
-            Text("\n").join(event_line(ev, history[i - 1] if i else None) for i, ev in enumerate(history))
-            if history else Text("none", style="dim")
-        )
+        hist.append_text(Text("\n").join(line for _, line in lines) if lines else Text("none", style="dim"))
         self.query_one("#av-history", Static).update(hist)
 
         body = Text("Text\n", style="bold underline")
