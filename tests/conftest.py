@@ -25,6 +25,14 @@ def _isolated_env(tmp_path_factory, monkeypatch):
         monkeypatch.delenv(var, raising=False)
 
 
+@pytest.fixture(scope="session")
+def pg_server():
+    """A real PostgreSQL for the session (initdb + pg_ctl on a Unix socket: tests/store/conftest.py)."""
+    from tests.store.conftest import start_pg_server
+
+    yield from start_pg_server()
+
+
 @pytest.fixture
 def shared() -> Path:
     """../shared (development data); tests that need it skip where it is absent (a user's clone)."""

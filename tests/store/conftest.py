@@ -143,9 +143,9 @@ def caught_up(store: Any, timeout: float = 10.0) -> bool:
     return True
 
 
-@pytest.fixture(scope="session")
-def pg_server():
-    """The session's PostgreSQL (skips with the reason where it cannot run here)."""
+def start_pg_server():
+    """The session's PostgreSQL, as a generator for the `pg_server` fixture of tests/conftest.py (one
+    server for the store's, the desk's and the TUI's tests); skips with the reason where it cannot run."""
     try:
         import psycopg  # noqa: F401
     except ImportError:

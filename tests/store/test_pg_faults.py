@@ -50,6 +50,23 @@ def test_server_down_at_start_opens_keeps_rescues_and_replays_once(pg, restart):
     assert third.replayed is None and len(third.history("a1")) == 1  # replayed once only
 
 
+def test_a_store_opened_while_the_server_was_down_is_told_of_what_it_holds_once_back(pg, restart):
+    """A reader that opened with no server (the TUI's list: nothing decided) learns, on its first
+    connection, that the decisions already there are news to it, not history it has seen."""
+    pg.open(user="ann").decide("a1", "flag", "before")
+    pg.open(user="ben").close()  # the role exists
+    restart.stop()
+    late = pg.open(user="ben")
+    assert late.current_many() == {} and late.refresh() is False
+    restart.start()
+    deadline = time.monotonic() + 10
+    while not late.refresh():
+        assert time.monotonic() < deadline, "the decisions already on the server were never news"
+        time.sleep(0.1)
+    assert late.current_many()["a1"].note == "before"
+    assert late.refresh() is False  # said once
+
+
 def test_server_restarted_mid_session_writes_pending_once(pg, restart):
     ann, bob = pg.open(user="ann"), pg.open(user="bob")
     ann.decide("a0", "archive")

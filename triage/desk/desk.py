@@ -188,7 +188,9 @@ class Desk:
     def me(self) -> str:
         """This editor's name as the desk knows it (the backend's word)."""
         if not self._me:
-            self._me = self._record.user if self._record is not None else login_name()
+            if self._record is None:  # not opened yet: the login for now, never kept as the desk's word
+                return login_name()
+            self._me = self._record.user
         return self._me
 
     @property

@@ -135,6 +135,7 @@ class PostgresStore(DecisionWriter):
         self._rescuer = Rescuer(self._rescue_path, self.rescue_dirs[1:], mutex=self._mutex, log=self._log,
                                 inflight=lambda: self._inflight, who=lambda: (self.user, self.host),
                                 make_parent=True)
+        self._opened = False  # True once __init__ is over: a first connection later is a late one
         with self._mutex:
             try:
                 self._connect()
@@ -142,6 +143,7 @@ class PostgresStore(DecisionWriter):
                 raise  # the server answered: this database is not one this triage can use
             except (psycopg.Error, StoreError) as exc:
                 self._failed(exc)
+            self._opened = True
 
     # ---- state the UI shows ----------------------------------------------------------------------
     @property
@@ -223,8 +225,13 @@ class PostgresStore(DecisionWriter):
         time only the newest id is read: older rows are read when asked for (mirror.py)."""
         if not self._log.started:
             row = conn.execute("SELECT coalesce(max(id), 0) FROM triage.events").fetchone()
-            self._log.start(int(row[0]) if row else 0)
-            return False
+            newest = int(row[0]) if row else 0
+            self._log.start(newest)
+            # Opened while the server was away, a reader was told "nothing decided": what the server
+            # holds is news to it now (the TUI's list reloads), not history it already has.
+            arrived = self._opened and newest > 0
+            self._unreported = self._unreported or arrived
+            return arrived
         rows = conn.execute(SELECT + " WHERE id > %s ORDER BY id", (self._log.max_id,)).fetchall()
         return self._take(rows, own=set())
 
