@@ -4,8 +4,7 @@ feeds.toml is written only by triage (`triage feeds import | add | remove`), und
 temp file + fsync + os.replace, so a failed or interrupted change leaves the previous list whole; it is
 kept 0600 (feed URLs can carry private tokens). The user's config.toml is never written: its [[feeds]]
 tables keep working and are merged in by `triage.config` (see `merge_feeds`). Comments a user adds to
-feeds.toml survive triage's edits (tomlkit). The feed model itself is triage.sources.feedmodel; its
-names are re-exported here.
+feeds.toml survive triage's edits (tomlkit). The feed model itself is triage.sources.feedmodel.
 
     feeds = read_feeds(path)                  # list[Feed]; a missing file is an empty list
     with edit_feeds(path) as ff:              # locked read-modify-write; saved only if changed
@@ -25,38 +24,12 @@ from typing import Any
 from triage.infra.atomic import write_text_atomic
 from triage.infra.private import tighten
 from triage.sources.feedmodel import (
-    FEEDS_FILE_NAME,
-    MAX_NAME,
-    MAX_URL,
     Feed,
     FeedListError,
-    check_url,
-    clean_name,
-    feed_from_entry,
     feeds_from_data,
-    find_feeds,
-    merge_feeds,
-    read_feeds,
-    url_key,
 )
 
-__all__ = [
-    "FEEDS_FILE_NAME",
-    "MAX_NAME",
-    "MAX_URL",
-    "Feed",
-    "FeedFile",
-    "FeedListError",
-    "check_url",
-    "clean_name",
-    "edit_feeds",
-    "feed_from_entry",
-    "feeds_from_data",
-    "find_feeds",
-    "merge_feeds",
-    "read_feeds",
-    "url_key",
-]
+__all__ = ["FeedFile", "edit_feeds"]
 
 HEADER = (
     "triage's feed list, kept by `triage feeds import | add | remove` (see `triage feeds --help`).",
