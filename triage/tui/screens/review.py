@@ -30,7 +30,6 @@ from triage.tui.screens.review_ask import FilterAsk
 from triage.tui.screens.review_filter import (
     COLUMNS,
     DECISION_FILTERS,
-    MAX_ROWS,
     RANGES,
     ReviewFilter,
     filter_events,
@@ -45,16 +44,7 @@ from triage.tui.widgets.footer import KeysFooter
 if TYPE_CHECKING:
     from triage.core.service import TriageService
 
-__all__ = [
-    "COLUMNS",
-    "DECISION_FILTERS",
-    "MAX_ROWS",
-    "RANGES",
-    "ReviewFilter",
-    "ReviewScreen",
-    "filter_events",
-    "sort_events",
-]
+__all__ = ["ReviewScreen"]
 
 log = logging.getLogger(__name__)
 
