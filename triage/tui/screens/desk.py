@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rich.text import Text
 
@@ -28,13 +28,13 @@ from triage.tui.screens.host import HasList, RunsWork, SeverityLevel, Tells
 from triage.tui.widgets.article_list import DeskMark
 
 if TYPE_CHECKING:
-    from textual.screen import ModalScreen
+    from textual.screen import ModalScreen, Screen
 
     from triage.core.events import DeskChanged
     from triage.core.faces import DeskView
     from triage.core.service import TriageService
 
-__all__ = ["HANDOVER_HOURS", "DeskHost", "DeskPart", "ask_if_held", "held_words"]
+__all__ = ["HANDOVER_HOURS", "DeskHost", "DeskPart", "ask_if_held", "ask_if_held_on", "held_words"]
 
 log = logging.getLogger(__name__)
 
@@ -414,3 +414,10 @@ def ask_if_held(desk: DeskView | None, ids: Sequence[str], go: Callable[[], None
             tell("Not decided: left to its holder.", timeout=3)
 
     open_dialog(AskScreen(question, "Yes, decide anyway"), answered)
+
+
+def ask_if_held_on(screen: Screen[Any], desk: DeskView | None, ids: Sequence[str],
+                   go: Callable[[], None]) -> None:
+    """ask_if_held from a screen: its app shows the question, its notices say when the answer is no."""
+    ask_if_held(desk, ids, go, lambda dialog, then: screen.app.push_screen(dialog, then),
+                lambda words, **kw: screen.notify(words, markup=False, **kw))
