@@ -18,7 +18,8 @@ import psycopg
 import pytest
 
 from tests.cli.conftest import isolate
-from tests.store.desk_users import NOBODY, Remote, needs_root, shared_folder
+from tests.colleague import NOBODY, needs_root, shared_folder
+from tests.store.desk_users import Remote
 from triage.model import DESK
 from triage.store.errors import HeldError, NotYoursError, StoreError
 from triage.store.open import open_desk, open_presence
