@@ -27,6 +27,7 @@ from triage.sources.feedmodel import (
     Feed,
     FeedListError,
     feeds_from_data,
+    unreadable,
 )
 
 __all__ = ["FeedFile", "edit_feeds"]
@@ -61,16 +62,11 @@ class FeedFile:
         """Read the file; a missing file is a new, empty one."""
         try:
             text = path.read_text(encoding="utf-8")
+            data = tomllib.loads(text)
         except FileNotFoundError:
             return cls(path, None, [])
-        except UnicodeDecodeError:
-            raise FeedListError(f"{path}: not UTF-8 text: fix it or move it aside") from None
-        except OSError as exc:
-            raise FeedListError(f"{path}: cannot read the feeds file ({exc.strerror or exc})") from None
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise FeedListError(f"{path}: not valid TOML ({exc}): fix it or move it aside") from None
+        except (UnicodeDecodeError, OSError, tomllib.TOMLDecodeError) as exc:
+            raise unreadable(path, exc) from None
         return cls(path, text, feeds_from_data(data, str(path)))
 
     @property
