@@ -13,7 +13,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.colleague import AS_NOBODY, NOBODY, as_user, needs_root, shared_folder
 from triage.analysis import Analyzer
 from triage.analysis.pool import AnalysisPool
 from triage.analysis.shared import BadEntry, Claim, SharedCache, entry_bytes, entry_from_bytes
@@ -68,11 +68,8 @@ if __name__ == "__main__":
     main()
 '''
 
-NOBODY, OUTSIDER = 65534, 65533
-AS_NOBODY = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
-AS_OUTSIDER = ["setpriv", f"--reuid={OUTSIDER}", f"--regid={OUTSIDER}", "--clear-groups"]
-needs_root = pytest.mark.skipif(shutil.which("setpriv") is None or os.geteuid() != 0,
-                                reason="needs root and setpriv to act as other users")
+OUTSIDER = 65533
+AS_OUTSIDER = as_user(OUTSIDER)
 
 
 def _demo_inbox(dest: Path, n: int | None = None) -> Path:
@@ -296,14 +293,9 @@ def test_a_claim_stands_while_its_holder_lives_and_is_taken_over_when_it_dies_or
 @pytest.fixture
 def group_desk() -> Iterator[Path]:
     """A folder the desk's group (gid 65534) shares, setgid 2770, as a decisions file's folder is."""
-    top = Path(tempfile.mkdtemp(prefix="triage-shared-"))
-    top.chmod(0o755)
-    shared = top / "desk"
-    shared.mkdir()
-    os.chown(shared, os.geteuid(), NOBODY)
-    shared.chmod(0o2770)
+    shared = shared_folder("triage-shared-")
     yield shared
-    shutil.rmtree(top, ignore_errors=True)
+    shutil.rmtree(shared.parent, ignore_errors=True)
 
 
 MEMBER = r'''

@@ -15,7 +15,8 @@ from click.testing import CliRunner
 
 from triage.cli.main import cli
 from triage.config import load_settings
-from triage.sources.feedlist import Feed, edit_feeds, read_feeds
+from triage.sources.feedlist import edit_feeds
+from triage.sources.feedmodel import Feed, read_feeds
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "opml"
 CONTROL = [chr(c) for c in [*range(0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]] + [

@@ -5,22 +5,22 @@ colleague (uid 65534 through setpriv). A take in one shows in the other with no 
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.colleague import AS_NOBODY, NOBODY, needs_root, readable_inbox, shared_folder
+
 from .tmux import HAVE_TMUX, TRIAGE, Tmux
 
-NOBODY = 65534
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not HAVE_TMUX, reason="tmux is not installed"),
-    pytest.mark.skipif(shutil.which("setpriv") is None or os.geteuid() != 0,
-                       reason="needs root and setpriv to run the colleague's TUI as uid 65534"),
+    needs_root,
 ]
 
 STORIES = {
@@ -34,18 +34,8 @@ STORIES = {
 def desk() -> Iterator[Path]:
     """The desk's shared folder (setgid 2770, the group 65534), an inbox both read, a home each, and a
     config saying the store is group-shared."""
-    top = Path(tempfile.mkdtemp(prefix="triage-desk-e2e-"))
-    top.chmod(0o755)
-    shared = top / "desk"
-    shared.mkdir()
-    os.chown(shared, os.geteuid(), NOBODY)
-    shared.chmod(0o2770)
-    inbox = top / "inbox"
-    inbox.mkdir()
-    inbox.chmod(0o755)
-    for name, (title, text) in STORIES.items():
-        (inbox / name).write_text(f"{title}\n\n{text}\n", encoding="utf-8")
-        (inbox / name).chmod(0o644)
+    top = shared_folder("triage-desk-e2e-").parent
+    readable_inbox(top, STORIES)
     for home, owner in (("mine", os.geteuid()), ("theirs", NOBODY)):
         (top / home).mkdir()
         os.chown(top / home, owner, owner)
@@ -86,8 +76,7 @@ def test_a_take_in_one_tui_shows_in_the_colleagues_beside_it(desk: Path) -> None
         env = " ".join(f"{k}={v}" for k, v in {
             "HOME": theirs, "XDG_DATA_HOME": theirs / "data", "XDG_CONFIG_HOME": theirs / "cfg",
             "TERM": "xterm-256color", "LANG": "C.UTF-8", "PATH": f"{TRIAGE.parent}:/usr/bin:/bin"}.items())
-        colleague = (f"cd / && {env} setpriv --reuid={NOBODY} --regid={NOBODY} --clear-groups "
-                     f"{TRIAGE} {args}; sleep 30")
+        colleague = f"cd / && {env} {shlex.join(AS_NOBODY)} {TRIAGE} {args}; sleep 30"
         subprocess.run(["tmux", "split-window", "-h", "-t", term.session, colleague], check=True)
         for pane in (0, 1):
             _wait(term.session, pane, lambda s: all(t[:20] in s for t, _ in STORIES.values()))

@@ -14,7 +14,8 @@ from textual.widgets import DataTable
 from triage.config import load_settings
 from triage.core.service import TriageService
 from triage.model import Article, Decision
-from triage.tui.screens.review import MAX_ROWS, ReviewScreen
+from triage.tui.screens.review import ReviewScreen
+from triage.tui.screens.review_filter import MAX_ROWS
 
 from ..tui.test_review import ReviewApp, _ready
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from triage.sources.feedlist import check_url, url_key
+from triage.sources.feedmodel import check_url, url_key
 from triage.sources.opml import MAX_BYTES, ListError, parse_opml, read_subscriptions, to_opml
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "opml"

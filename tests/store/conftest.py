@@ -228,3 +228,26 @@ def pg(pg_server, tmp_path):
     b.location = b.url_for("writer")
     yield b
     b.close_all()
+
+
+@pytest.fixture
+def restart(pg):
+    """Stops the session's server for a test; it is running again afterwards whatever happens."""
+    yield pg.server
+    if pg.server.run(str(pg.server.bindir / "pg_ctl"), "-D", str(pg.server.data), "status",
+                     check=False).returncode != 0:
+        pg.server.start()
+
+
+def quiet_refreshes(pg: Any, refresh: Any, user: str, application: str | None = None) -> int:
+    """Call `refresh` 200 times, each finding no news, and check that none of `user`'s connections to
+    the test database ran a statement meanwhile (pg_stat_activity's state_change moves with each one);
+    the number of those connections."""
+    query = ("SELECT pid, state_change FROM pg_stat_activity WHERE usename = %s AND datname = %s"
+             + (" AND application_name = %s" if application is not None else "") + " ORDER BY pid")
+    params = (user, pg.dbname) + ((application,) if application is not None else ())
+    before = pg.server.sql(query, "postgres", params)
+    for _ in range(200):
+        assert refresh() is False
+    assert pg.server.sql(query, "postgres", params) == before
+    return len(before)

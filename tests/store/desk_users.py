@@ -9,32 +9,39 @@ import multiprocessing
 import os
 import shutil
 import signal
-import tempfile
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-NOBODY = 65534  # the second member of the desk (its group, gid 65534, is the desk's)
+from tests.colleague import as_user, shared_folder
+
 OUTSIDER = 4242  # a uid and gid outside the desk's group
 TIMEOUT = 120.0  # seconds a child may take to answer one call
-
-needs_root = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
-                                reason="needs root (and setpriv) to act as another user")
-AS_NOBODY = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
-AS_OUTSIDER = ["setpriv", f"--reuid={OUTSIDER}", f"--regid={OUTSIDER}", "--clear-groups"]
+AS_OUTSIDER = as_user(OUTSIDER)
 
 
-def shared_folder() -> Path:
-    """A folder the desk's group (gid 65534) shares, setgid 2770, in a temp folder others may enter."""
-    top = Path(tempfile.mkdtemp(prefix="triage-desk-"))
-    top.chmod(0o755)
-    shared = top / "desk"
-    shared.mkdir()
-    os.chown(shared, os.geteuid(), NOBODY)
-    shared.chmod(0o2770)
-    return shared
+def race(calls: Sequence[Callable[[], Any]], expected: type[BaseException]) -> list[Any]:
+    """Start every call at one moment, each in its thread: what each returned, or the `expected`
+    exception it raised (any other fails the test, as a result that is not there)."""
+    results: list[Any] = [None] * len(calls)
+    gate = threading.Barrier(len(calls))
+
+    def run(i: int) -> None:
+        gate.wait()
+        try:
+            results[i] = calls[i]()
+        except expected as exc:
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results
 
 
 @pytest.fixture

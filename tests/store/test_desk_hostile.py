@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.store.desk_users import AS_NOBODY, AS_OUTSIDER, NOBODY, OUTSIDER, Remote, needs_root, shared
+from tests.colleague import AS_NOBODY, NOBODY, needs_root
+from tests.store.desk_users import AS_OUTSIDER, OUTSIDER, Remote, shared
 from triage.model import Take
 from triage.store.deskstate import make_uid
 from triage.store.errors import StoreError
@@ -98,8 +99,20 @@ def test_a_file_named_after_root_that_another_member_made_is_not_believed(shared
     assert open_desk(db, group_share=True).takes() == []
 
 
-REMOVE = """
+TRY_EACH = """
 import os, sys
+
+def try_each(tries):
+    '''Each attempt, said as DID (it worked) or refused with the errno.'''
+    for name, attempt in tries.items():
+        try:
+            attempt()
+            print("DID", name)
+        except OSError as exc:
+            print("refused", name, exc.errno)
+"""
+
+REMOVE = TRY_EACH + """
 target, own = sys.argv[1], sys.argv[2]
 open(own, "ab").close()
 tries = {
@@ -112,12 +125,7 @@ tries = {
     "hard link": lambda: os.link(target, own + ".link"),
     "lock file": lambda: os.unlink(os.path.join(os.path.dirname(target), "desk.lock")),
 }
-for name, attempt in tries.items():
-    try:
-        attempt()
-        print("DID", name)
-    except OSError as exc:
-        print("refused", name, exc.errno)
+try_each(tries)
 """
 
 
@@ -135,19 +143,13 @@ def test_a_member_can_neither_remove_nor_replace_nor_write_roots_file(shared: Pa
     root.take("a2", minutes=5)  # root still writes
 
 
-OUTSIDE = """
-import os, sys
+OUTSIDE = TRY_EACH + """
 folder = sys.argv[1]
-for name, attempt in {
+try_each({
     "list": lambda: os.listdir(folder),
     "read": lambda: open(os.path.join(folder, "root.jsonl"), "rb").read(),
     "write": lambda: open(os.path.join(folder, "outsider.jsonl"), "ab").close(),
-}.items():
-    try:
-        attempt()
-        print("DID", name)
-    except OSError as exc:
-        print("refused", name, exc.errno)
+})
 """
 
 

@@ -21,7 +21,8 @@ from typing import Any
 
 import pytest
 
-from tests.store.desk_users import NOBODY, Remote, needs_root, shared_folder
+from tests.colleague import NOBODY, needs_root, shared_folder
+from tests.store.desk_users import Remote, race
 from triage.model import DESK, DESK_ACTS, Take
 from triage.store.deskfiles import FileDesk
 from triage.store.errors import HeldError, NotYoursError, StoreError
@@ -179,22 +180,7 @@ def test_of_two_processes_taking_at_once_exactly_one_wins(site: DeskSite) -> Non
     assert len(names) == 2
     for round_ in range(12):
         article = f"race-{round_}"
-        results: list[Any] = [None, None]
-        gate = threading.Barrier(2)
-
-        def run(i: int, article: str = article, results: list[Any] = results, gate: threading.Barrier = gate
-                ) -> None:
-            gate.wait()
-            try:
-                results[i] = racers[i].take(article, minutes=30)
-            except HeldError as exc:
-                results[i] = exc
-
-        threads = [threading.Thread(target=run, args=(i,)) for i in (0, 1)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+        results = race([lambda r=r, article=article: r.take(article, minutes=30) for r in racers], HeldError)
         won = [r for r in results if isinstance(r, Take)]
         lost = [r for r in results if isinstance(r, HeldError)]
         assert len(won) == 1 and len(lost) == 1, results
@@ -215,22 +201,8 @@ def test_two_members_writing_a_new_desk_at_once_both_get_in() -> None:
             try:
                 racers = [Remote(lambda db=db: open_desk(db, group_share=True)),
                           Remote(lambda db=db: open_desk(db, group_share=True), uid=NOBODY, gid=NOBODY)]
-                results: list[Any] = [None, None]
-                gate = threading.Barrier(2)
-
-                def run(i: int, racers: list[Remote] = racers, results: list[Any] = results,
-                        gate: threading.Barrier = gate, round_: int = round_) -> None:
-                    gate.wait()
-                    try:
-                        results[i] = racers[i].take(f"r{round_}-{i}", minutes=5)
-                    except StoreError as exc:
-                        results[i] = exc
-
-                threads = [threading.Thread(target=run, args=(i,)) for i in (0, 1)]
-                for t in threads:
-                    t.start()
-                for t in threads:
-                    t.join(60)
+                results = race([lambda r=r, i=i, round_=round_: r.take(f"r{round_}-{i}", minutes=5)
+                                for i, r in enumerate(racers)], StoreError)
                 for r in racers:
                     r.stop()
                 assert all(isinstance(r, Take) for r in results), results

@@ -11,31 +11,24 @@ import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.colleague import AS_NOBODY, NOBODY, needs_root, shared_folder
 from triage.store import DecisionStore
 from triage.store.storage import journal_path
 
-NOBODY = 65534
-pytestmark = pytest.mark.skipif(shutil.which("setpriv") is None or os.geteuid() != 0,
-                                reason="needs root and setpriv to act as another user")
-AS_NOBODY = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+pytestmark = needs_root
 
 
 @pytest.fixture
 def desk() -> Iterator[Path]:
     """A folder the desk's group (gid 65534 here) shares: setgid, 2770, holding the owner's group-shared
     store, and a config saying so."""
-    top = Path(tempfile.mkdtemp(prefix="triage-desk-"))
-    top.chmod(0o755)
-    shared = top / "desk"
-    shared.mkdir()
-    os.chown(shared, os.geteuid(), NOBODY)
-    shared.chmod(0o2770)
+    shared = shared_folder()
+    top = shared.parent
     (top / "group.toml").write_text("[store]\ngroup_share = true\n", encoding="utf-8")
     theirs = top / "theirs"  # the colleague's own data folder
     theirs.mkdir()

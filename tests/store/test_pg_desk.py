@@ -18,7 +18,9 @@ import psycopg
 import pytest
 
 from tests.cli.conftest import isolate
-from tests.store.desk_users import NOBODY, Remote, needs_root, shared_folder
+from tests.colleague import NOBODY, needs_root, shared_folder
+from tests.store.conftest import quiet_refreshes
+from tests.store.desk_users import Remote
 from triage.model import DESK
 from triage.store.errors import HeldError, NotYoursError, StoreError
 from triage.store.open import open_desk, open_presence
@@ -311,12 +313,7 @@ def test_refresh_without_news_asks_the_server_nothing(desk, pg):
     ann = desk("ann")
     ann.take("a1", minutes=30)  # its own notification: nothing to fetch for that either
     ann.refresh()
-    query = ("SELECT pid, state_change FROM pg_stat_activity WHERE usename = 'ann' AND datname = %s "
-             "AND application_name = 'triage desk'")
-    before = pg.server.sql(query, "postgres", (pg.dbname,))
-    for _ in range(200):
-        assert ann.refresh() is False
-    assert len(before) == 1 and pg.server.sql(query, "postgres", (pg.dbname,)) == before
+    assert quiet_refreshes(pg, ann.refresh, "ann", "triage desk") == 1
 
 
 def test_a_listener_that_was_terminated_reads_what_it_missed(desk, pg):
@@ -458,15 +455,6 @@ def test_a_killed_tuis_presence_ages_out_by_the_servers_clock(pg):
 
 
 # ---- faults ----------------------------------------------------------------------------------------
-@pytest.fixture
-def restart(pg):
-    """Stops the session's server for a test; it is running again afterwards whatever happens."""
-    yield pg.server
-    if pg.server.run(str(pg.server.bindir / "pg_ctl"), "-D", str(pg.server.data), "status",
-                     check=False).returncode != 0:
-        pg.server.start()
-
-
 def one_sentence(exc: BaseException) -> str:
     text = str(exc)
     assert "\n" not in text and "Traceback" not in text and text.endswith(".")

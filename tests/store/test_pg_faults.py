@@ -18,15 +18,6 @@ def uid_count(pg, uid: str) -> int:
     return pg.server.sql("SELECT count(*) FROM triage.events WHERE uid = %s", pg.dbname, (uid,))[0][0]
 
 
-@pytest.fixture
-def restart(pg):
-    """Stops the session's server for a test; it is running again afterwards whatever happens."""
-    yield pg.server
-    if pg.server.run(str(pg.server.bindir / "pg_ctl"), "-D", str(pg.server.data), "status",
-                     check=False).returncode != 0:
-        pg.server.start()
-
-
 def test_server_down_at_start_opens_keeps_rescues_and_replays_once(pg, restart):
     pg.open(user="ann").close()  # the role exists
     restart.stop()

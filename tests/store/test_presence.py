@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.store.desk_users import AS_NOBODY, NOBODY, Remote, needs_root, shared
+from tests.colleague import AS_NOBODY, NOBODY, needs_root
+from tests.store.desk_users import Remote, shared
 from triage.infra.clock import parse_iso
 from triage.store.open import desk_folder, open_presence
 from triage.store.presence import FilePresence

@@ -17,7 +17,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.store.test_hostile_colleague import AS_NOBODY, NOBODY, _colleague_can_run_triage, _triage, desk
+from tests.colleague import AS_NOBODY, NOBODY
+from tests.store.test_hostile_colleague import _colleague_can_run_triage, _triage, desk
 from tests.tui.test_review import ReviewApp, _ids, _ready
 from triage.config import load_settings
 from triage.core.service import TriageService

@@ -11,12 +11,14 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.colleague import AS_NOBODY, CAN_ACT_AS_ANOTHER, NOBODY, readable_inbox, shared_folder
 from triage.config import load_settings
 from triage.core.service import TriageService
 from triage.model import DESK, Decision
@@ -26,9 +28,6 @@ from triage.tui.screens.main import MainScreen
 from triage.tui.widgets.article_list import ArticleList, DeskMark
 
 from .helpers import wait_for
-
-NOBODY = 65534
-AS_NOBODY = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
 
 STORIES = {
     "storm.txt": ("Storm hits the coast", "A storm warning was issued for the coast. Ukraine sent aid."),
@@ -43,20 +42,10 @@ def desk() -> Iterator[Path]:
     """A desk on one host: a folder the desk's group (gid 65534 here) shares (setgid, 2770) for the
     decisions file and the desk folder beside it, an inbox both can read, and each editor's own data
     folder; a config that says the store is group-shared."""
-    if shutil.which("setpriv") is None or os.geteuid() != 0:
+    if not CAN_ACT_AS_ANOTHER:
         pytest.skip("needs root and setpriv to act as a colleague (uid 65534)")
-    top = Path(tempfile.mkdtemp(prefix="triage-desk-tui-"))
-    top.chmod(0o755)
-    shared = top / "desk"
-    shared.mkdir()
-    os.chown(shared, os.geteuid(), NOBODY)
-    shared.chmod(0o2770)
-    inbox = top / "inbox"
-    inbox.mkdir()
-    inbox.chmod(0o755)
-    for name, (title, text) in STORIES.items():
-        (inbox / name).write_text(f"{title}\n\n{text}\n", encoding="utf-8")
-        (inbox / name).chmod(0o644)
+    top = shared_folder("triage-desk-tui-").parent
+    readable_inbox(top, STORIES)
     theirs = top / "theirs"
     theirs.mkdir()
     os.chown(theirs, NOBODY, NOBODY)
@@ -193,11 +182,19 @@ async def _started(pilot, app) -> None:
     await wait_for(pilot, lambda: app.service.faces.desk.me != "")
 
 
-async def test_a_colleagues_take_and_open_story_show_on_my_rows_and_bar_with_no_key_pressed(desk):
+@asynccontextmanager
+async def _my_tui(desk: Path, *,
+                  notifications: bool = False) -> AsyncIterator[tuple[TriageService, Any, Any]]:
+    """My TUI on the desk at 80x24, its stories listed and the desk known: (service, app, pilot)."""
     svc = _service(desk)
     app = make_app(svc, analyze=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24), notifications=notifications) as pilot:
         await _started(pilot, app)
+        yield svc, app, pilot
+
+
+async def test_a_colleagues_take_and_open_story_show_on_my_rows_and_bar_with_no_key_pressed(desk):
+    async with _my_tui(desk) as (svc, app, pilot):
         bank, quake = _id_of(app, "Central bank raises rates"), _id_of(app, "Quake shakes the capital")
         _colleague(desk, "take", bank)
         await wait_for(pilot, lambda: "nobody has it" in _row_text(app, bank), timeout=10)
@@ -215,10 +212,7 @@ async def test_a_colleagues_take_and_open_story_show_on_my_rows_and_bar_with_no_
 
 
 async def test_the_take_key_takes_and_gives_back_and_the_colleague_is_told_who_holds_it(desk):
-    svc = _service(desk)
-    app = make_app(svc, analyze=False)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await _started(pilot, app)
+    async with _my_tui(desk, notifications=True) as (svc, app, pilot):
         story = _list(app).current_id
         await pilot.press("h")
         await wait_for(pilot, lambda: "mine" in _row_text(app, story), timeout=10)
@@ -240,10 +234,7 @@ async def test_the_take_key_takes_and_gives_back_and_the_colleague_is_told_who_h
 
 
 async def test_deciding_a_story_the_colleague_holds_asks_first_and_never_decides_silently(desk):
-    svc = _service(desk)
-    app = make_app(svc, analyze=False)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await _started(pilot, app)
+    async with _my_tui(desk, notifications=True) as (svc, app, pilot):
         story = _list(app).current_id
         _colleague(desk, "take", story)
         await wait_for(pilot, lambda: svc.faces.desk.holder(story) is not None, timeout=10)
@@ -262,10 +253,7 @@ async def test_deciding_a_story_the_colleague_holds_asks_first_and_never_decides
 
 
 async def test_handing_on_with_a_note_and_n_for_you_from_the_colleague(desk):
-    svc = _service(desk)
-    app = make_app(svc, analyze=False)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await _started(pilot, app)
+    async with _my_tui(desk, notifications=True) as (svc, app, pilot):
         storm, bank = _id_of(app, "Storm hits the coast"), _id_of(app, "Central bank raises rates")
         me = svc.faces.desk.me
         _colleague(desk, "assign", bank, me, "--note", "check the \x1b[31mfigures")
@@ -304,10 +292,7 @@ async def test_handing_on_with_a_note_and_n_for_you_from_the_colleague(desk):
 
 
 async def test_the_mine_view_lists_what_i_took(desk):
-    svc = _service(desk)
-    app = make_app(svc, analyze=False)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await _started(pilot, app)
+    async with _my_tui(desk) as (svc, app, pilot):
         await pilot.press("m")
         await wait_for(pilot, lambda: isinstance(app.screen, MineScreen))
         assert app.screen.highlighted is None  # nothing is mine yet: it says how to take one
@@ -326,10 +311,7 @@ async def test_the_mine_view_lists_what_i_took(desk):
 
 async def test_watches_view_counts_unread_opens_as_a_filter_and_highlights_the_words(desk):
     _colleague(desk, "watches", "add", "Aid", "ukraine", "--desk")
-    svc = _service(desk)
-    app = make_app(svc, analyze=False)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await _started(pilot, app)
+    async with _my_tui(desk) as (svc, app, pilot):
         await wait_for(pilot, lambda: [len(c.matches) for c in svc.faces.desk.watches()
                                        if c.watch.name == "Aid"] == [1], timeout=10)
         await pilot.press("W")
@@ -363,10 +345,7 @@ async def test_watches_view_counts_unread_opens_as_a_filter_and_highlights_the_w
 
 
 async def test_the_handover_screen_opens_with_the_shift(desk):
-    svc = _service(desk)
-    app = make_app(svc, analyze=False)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await _started(pilot, app)
+    async with _my_tui(desk) as (svc, app, pilot):
         bank = _id_of(app, "Central bank raises rates")
         _colleague(desk, "take", bank)
         _colleague(desk, "assign", bank, "--desk", "--note", "rates")
@@ -380,10 +359,7 @@ async def test_the_handover_screen_opens_with_the_shift(desk):
 
 
 async def test_80x24_shows_the_desk_on_the_bar_and_rows_whole(desk):
-    svc = _service(desk)
-    app = make_app(svc, analyze=False)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await _started(pilot, app)
+    async with _my_tui(desk) as (svc, app, pilot):
         bank = _id_of(app, "Central bank raises rates")
         _colleague(desk, "take", bank)
         _colleague(desk, "assign", bank, svc.faces.desk.me, "--note", "look")
@@ -453,10 +429,7 @@ async def test_a_new_story_a_watch_matches_rings_the_bell_when_asked(desk):
 async def test_changing_a_decision_in_the_review_asks_when_a_colleague_holds_the_story(desk):
     from triage.tui.screens.article_view import ArticleViewScreen
 
-    svc = _service(desk)
-    app = make_app(svc, analyze=False)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await _started(pilot, app)
+    async with _my_tui(desk, notifications=True) as (svc, app, pilot):
         story = _list(app).current_id
         await pilot.press("x")
         await wait_for(pilot, lambda: svc.faces.decisions.decision(story) is Decision.FLAG)

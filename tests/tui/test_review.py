@@ -18,13 +18,8 @@ from triage.core.service import TriageService
 from triage.model import Article, Decision, DecisionEvent
 from triage.store import parse_when
 from triage.tui.screens.article_view import ArticleViewScreen
-from triage.tui.screens.review import (
-    ReviewFilter,
-    ReviewScreen,
-    filter_events,
-    sort_events,
-    time_bounds,
-)
+from triage.tui.screens.review import ReviewScreen
+from triage.tui.screens.review_filter import ReviewFilter, filter_events, sort_events, time_bounds
 from triage.tui.widgets.activity import activity_of, day_counts, render_activity
 
 from .helpers import wait_for

@@ -13,7 +13,8 @@ from triage.tui.app import make_app
 from triage.tui.screens.article_view import ArticleViewScreen
 from triage.tui.screens.dialogs import HelpScreen, NoteScreen, PickScreen, ProblemsScreen
 from triage.tui.screens.quit import QuitScreen
-from triage.tui.screens.review import ReviewFilter, ReviewScreen
+from triage.tui.screens.review import ReviewScreen
+from triage.tui.screens.review_filter import ReviewFilter
 from triage.tui.widgets.article_list import ArticleList
 
 from .helpers import NOW, build_service, wait_for

@@ -178,6 +178,13 @@ class AnalysisCache:
         self._ensure()
         return len(set(self._raw) | set(self._mem or {}))
 
+    def _write(self, items: list[tuple[str, str]]) -> None:
+        """Insert or replace these entries in one transaction."""
+        con = self._connect()
+        with con:
+            con.executemany("INSERT OR REPLACE INTO analyses VALUES (?, ?)", items)
+        con.close()
+
     def flush(self) -> None:
         """Write pending entries in one transaction; other processes' entries are kept."""
         with self._lock:
@@ -186,17 +193,11 @@ class AnalysisCache:
                 return
             items = list(self._pending.items())
             try:
-                con = self._connect()
-                with con:
-                    con.executemany("INSERT OR REPLACE INTO analyses VALUES (?, ?)", items)
-                con.close()
+                self._write(items)
             except sqlite3.DatabaseError as exc:
                 self._discard(exc)
                 try:
-                    con = self._connect()
-                    with con:
-                        con.executemany("INSERT OR REPLACE INTO analyses VALUES (?, ?)", items)
-                    con.close()
+                    self._write(items)
                 except sqlite3.Error as exc2:
                     log.warning("analysis cache %s cannot be written (%s)", self.path, exc2)
                     return

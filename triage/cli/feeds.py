@@ -30,7 +30,7 @@ def _feeds_file(settings: Any) -> Path:
 
 def _all_feeds(settings: Any) -> list:
     """Settings.feeds (config.toml's, then feeds.toml's) as Feed objects."""
-    from triage.sources.feedlist import Feed
+    from triage.sources.feedmodel import Feed
 
     return [
         Feed(
@@ -64,7 +64,8 @@ def feeds() -> None:
 def import_cmd(ctx: click.Context, file: str) -> None:
     """Add the feeds of FILE: OPML 1.0/2.0 (newsboat, Miniflux, NetNewsWire, Feedly ...) or newsboat's
     urls file ('-' reads stdin). Folders become tags; feeds already in the list are not added again."""
-    from triage.sources.feedlist import FeedListError, edit_feeds
+    from triage.sources.feedlist import edit_feeds
+    from triage.sources.feedmodel import FeedListError
     from triage.sources.opml import MAX_BYTES, ListError, read_subscriptions
 
     settings = group_settings(ctx)
@@ -167,7 +168,7 @@ def _table(rows: list[dict[str, Any]], width: int | None) -> list[str]:
     no width (a pipe or a file), every cell whole."""
     from rich.cells import cell_len
 
-    from triage.sources.feedlist import clean_name
+    from triage.sources.feedmodel import clean_name
 
     cells = [
         (
@@ -240,7 +241,8 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def add_cmd(ctx: click.Context, url: str, name: str, tags: tuple[str, ...]) -> None:
     """Add the feed at URL (http or https; feed:// is read as http://)."""
-    from triage.sources.feedlist import Feed, FeedListError, check_url, clean_name, edit_feeds, url_key
+    from triage.sources.feedlist import edit_feeds
+    from triage.sources.feedmodel import Feed, FeedListError, check_url, clean_name, url_key
 
     settings = group_settings(ctx)
     try:
@@ -280,7 +282,8 @@ def add_cmd(ctx: click.Context, url: str, name: str, tags: tuple[str, ...]) -> N
 @click.pass_context
 def remove_cmd(ctx: click.Context, feed: str) -> None:
     """Remove one feed, given by its URL or its name (as `triage feeds list` shows it)."""
-    from triage.sources.feedlist import FeedListError, edit_feeds, find_feeds
+    from triage.sources.feedlist import edit_feeds
+    from triage.sources.feedmodel import FeedListError, find_feeds
 
     settings = group_settings(ctx)
     target = _feeds_file(settings)

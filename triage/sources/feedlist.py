@@ -4,8 +4,7 @@ feeds.toml is written only by triage (`triage feeds import | add | remove`), und
 temp file + fsync + os.replace, so a failed or interrupted change leaves the previous list whole; it is
 kept 0600 (feed URLs can carry private tokens). The user's config.toml is never written: its [[feeds]]
 tables keep working and are merged in by `triage.config` (see `merge_feeds`). Comments a user adds to
-feeds.toml survive triage's edits (tomlkit). The feed model itself is triage.sources.feedmodel; its
-names are re-exported here.
+feeds.toml survive triage's edits (tomlkit). The feed model itself is triage.sources.feedmodel.
 
     feeds = read_feeds(path)                  # list[Feed]; a missing file is an empty list
     with edit_feeds(path) as ff:              # locked read-modify-write; saved only if changed
@@ -25,38 +24,13 @@ from typing import Any
 from triage.infra.atomic import write_text_atomic
 from triage.infra.private import tighten
 from triage.sources.feedmodel import (
-    FEEDS_FILE_NAME,
-    MAX_NAME,
-    MAX_URL,
     Feed,
     FeedListError,
-    check_url,
-    clean_name,
-    feed_from_entry,
     feeds_from_data,
-    find_feeds,
-    merge_feeds,
-    read_feeds,
-    url_key,
+    unreadable,
 )
 
-__all__ = [
-    "FEEDS_FILE_NAME",
-    "MAX_NAME",
-    "MAX_URL",
-    "Feed",
-    "FeedFile",
-    "FeedListError",
-    "check_url",
-    "clean_name",
-    "edit_feeds",
-    "feed_from_entry",
-    "feeds_from_data",
-    "find_feeds",
-    "merge_feeds",
-    "read_feeds",
-    "url_key",
-]
+__all__ = ["FeedFile", "edit_feeds"]
 
 HEADER = (
     "triage's feed list, kept by `triage feeds import | add | remove` (see `triage feeds --help`).",
@@ -88,16 +62,11 @@ class FeedFile:
         """Read the file; a missing file is a new, empty one."""
         try:
             text = path.read_text(encoding="utf-8")
+            data = tomllib.loads(text)
         except FileNotFoundError:
             return cls(path, None, [])
-        except UnicodeDecodeError:
-            raise FeedListError(f"{path}: not UTF-8 text: fix it or move it aside") from None
-        except OSError as exc:
-            raise FeedListError(f"{path}: cannot read the feeds file ({exc.strerror or exc})") from None
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise FeedListError(f"{path}: not valid TOML ({exc}): fix it or move it aside") from None
+        except (UnicodeDecodeError, OSError, tomllib.TOMLDecodeError) as exc:
+            raise unreadable(path, exc) from None
         return cls(path, text, feeds_from_data(data, str(path)))
 
     @property

@@ -28,6 +28,7 @@ __all__ = [
     "find_feeds",
     "merge_feeds",
     "read_feeds",
+    "unreadable",
     "url_key",
 ]
 
@@ -210,13 +211,18 @@ def read_feeds(path: Path) -> list[Feed]:
             data = tomllib.load(fh)
     except FileNotFoundError:
         return []
-    except tomllib.TOMLDecodeError as exc:
-        raise FeedListError(f"{path}: not valid TOML ({exc}): fix it or move it aside") from None
-    except UnicodeDecodeError:
-        raise FeedListError(f"{path}: not UTF-8 text: fix it or move it aside") from None
-    except OSError as exc:
-        raise FeedListError(f"{path}: cannot read the feeds file ({exc.strerror or exc})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+        raise unreadable(path, exc) from None
     return feeds_from_data(data, str(path))
+
+
+def unreadable(path: Path, exc: Exception) -> FeedListError:
+    """The one sentence for a feeds file that cannot be read: not UTF-8, not TOML, or refused by the OS."""
+    if isinstance(exc, UnicodeDecodeError):
+        return FeedListError(f"{path}: not UTF-8 text: fix it or move it aside")
+    if isinstance(exc, tomllib.TOMLDecodeError):
+        return FeedListError(f"{path}: not valid TOML ({exc}): fix it or move it aside")
+    return FeedListError(f"{path}: cannot read the feeds file ({getattr(exc, 'strerror', None) or exc})")
 
 
 def merge_feeds(*lists: Iterable[Feed]) -> list[Feed]:

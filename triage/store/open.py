@@ -8,9 +8,9 @@ never a traceback and never a file named after the URL.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from triage.store.errors import StoreError
 from triage.store.pg.conninfo import UrlError, display_name, is_server_url
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["MissingExtraError", "desk_folder", "is_server_url", "nothing_decided_yet", "open_desk",
            "open_presence", "open_store", "store_name"]
 
+T = TypeVar("T")
 EXTRA_HINT = "pip install 'triage[postgres]'"
 
 
@@ -54,6 +55,14 @@ def _need_extra(location: str) -> None:
             f"({EXTRA_HINT}).") from None
 
 
+def _said(make: Callable[[], T]) -> T:
+    """A PostgreSQL part made from its URL, a URL it cannot use said as a StoreError."""
+    try:
+        return make()
+    except UrlError as exc:
+        raise StoreError(str(exc)) from None
+
+
 def desk_folder(location: str | os.PathLike[str]) -> Path:
     """The desk folder of a decisions file: beside it, named after it (`decisions.json.desk`). It holds
     one file per member (takes, hand-offs, watches; presence) and the shared analysis. ValueError for a
@@ -73,10 +82,7 @@ def open_desk(location: str | os.PathLike[str], *, group_share: bool = False, us
         _need_extra(location)
         from triage.store.pg.desk import PostgresDesk
 
-        try:
-            return PostgresDesk(location.strip(), host=host, read_only=read_only)
-        except UrlError as exc:
-            raise StoreError(str(exc)) from None
+        return _said(lambda: PostgresDesk(location.strip(), host=host, read_only=read_only))
     from triage.store.deskfiles import FileDesk
 
     return FileDesk(desk_folder(location), group_share=group_share, user=user, host=host,
@@ -91,10 +97,7 @@ def open_presence(location: str | os.PathLike[str], *, expiry: float, group_shar
         _need_extra(location)
         from triage.store.pg.desk import PostgresPresence
 
-        try:
-            return PostgresPresence(location.strip(), expiry=expiry, host=host)
-        except UrlError as exc:
-            raise StoreError(str(exc)) from None
+        return _said(lambda: PostgresPresence(location.strip(), expiry=expiry, host=host))
     from triage.store.presence import FilePresence
 
     return FilePresence(desk_folder(location), expiry=expiry, group_share=group_share, host=host)
@@ -112,11 +115,8 @@ def open_store(location: str | os.PathLike[str], *, group_share: bool = False, c
         _need_extra(location)
         from triage.store.pg.store import PostgresStore
 
-        try:
-            return PostgresStore(location.strip(), host=host, rescue_dirs=rescue_dirs, replay=replay,
-                                 read_only=read_only)
-        except UrlError as exc:
-            raise StoreError(str(exc)) from None
+        return _said(lambda: PostgresStore(location.strip(), host=host, rescue_dirs=rescue_dirs,
+                                           replay=replay, read_only=read_only))
     from triage.store.decisions import DecisionStore
 
     return DecisionStore(location, group_share=group_share, compact_every=compact_every,

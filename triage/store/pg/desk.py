@@ -29,7 +29,6 @@ and its presence (PostgresPresence), beside the decisions in the same database (
 
 from __future__ import annotations
 
-import getpass
 import logging
 import os
 import secrets
@@ -43,16 +42,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg import errors as pg_errors
 from psycopg import pq
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from triage.infra.clock import datetime_key, utc_key
 from triage.infra.sanitize import sanitize_line
 from triage.model import DESK, DeskAct, Handoff, Seen, Take, Watch
 from triage.store.errors import HeldError, NewerSchemaError, NotYoursError, StoreError
-from triage.store.pg.conninfo import UrlError, check_url, display_name
-from triage.store.pg.schema import SchemaMissingError, check_schema
+from triage.store.pg.connect import close_quietly, locate, open_checked, reason
+from triage.store.pg.schema import SchemaMissingError
 
 __all__ = ["CHANNEL", "DESK_LOCK", "LIMITS", "MAX_PER_MEMBER", "PostgresDesk", "PostgresPresence", "host_now"]
 
@@ -63,7 +60,6 @@ T = TypeVar("T")
 CHANNEL = "triage_desk"
 DESK_LOCK = (0x7472, 3)  # pg_advisory_xact_lock keys every writer of triage.desk_acts takes
 EDITOR_ROLE = "triage_desk"
-STATEMENT_TIMEOUT = "5s"  # a desk write waits no longer for the lock (unless the URL's options say)
 _SAFETY_SECONDS = 5.0  # refresh() asks the server for new rows at least this often
 _RECONNECT_SECONDS = 0.5  # refresh() tries a lost server no more often than this
 LIMITS = {"article_id": 512, "host": 255, "to": 64, "note": 4000, "ref": 256, "title": 1000,
@@ -86,44 +82,7 @@ _MEMBERS = (
 
 
 def _reason(exc: BaseException) -> str:
-    """A failure in one line: the server's or libpq's first line (which never holds a password)."""
-    if isinstance(exc, StoreError):
-        return str(exc)
-    if isinstance(exc, pg_errors.QueryCanceled):
-        return "the server cancelled it (statement timeout: the desk was busy)"
-    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    return sanitize_line(first)[:300] or type(exc).__name__
-
-
-def _location(url: str, connect_timeout: float) -> tuple[str, str, str]:
-    """(name people may see, libpq conninfo, the user until the server says) for a URL; UrlError."""
-    check_url(url)
-    name = display_name(url)
-    try:
-        params = conninfo_to_dict(url)
-    except psycopg.Error:  # libpq's reason may quote the URL: not repeated
-        raise UrlError(f"{name}: not a PostgreSQL URL libpq can read.") from None
-    params.setdefault("connect_timeout", str(max(1, round(connect_timeout))))
-    params.setdefault("application_name", "triage desk")
-    try:
-        login = getpass.getuser()
-    except Exception:  # noqa: BLE001 - no USER/LOGNAME and no passwd entry (containers)
-        login = str(os.getuid())
-    return name, make_conninfo("", **params), str(params.get("user") or login)
-
-
-def _open(conninfo: str, name: str) -> tuple[psycopg.Connection[Any], str]:
-    """A checked autocommit connection (schema, statement timeout) and the role it logged in as."""
-    conn = psycopg.connect(conninfo, autocommit=True)
-    try:
-        if "statement_timeout" not in conninfo:
-            conn.execute(f"SET statement_timeout = '{STATEMENT_TIMEOUT}'")
-        check_schema(conn, name)
-        row = conn.execute("SELECT current_user").fetchone()
-    except BaseException:
-        conn.close()
-        raise
-    return conn, str(row[0]) if row else ""
+    return reason(exc, "the server cancelled it (statement timeout: the desk was busy)")
 
 
 def host_now() -> datetime:
@@ -200,7 +159,7 @@ class PostgresDesk:
 
     def __init__(self, url: str, *, host: str | None = None, read_only: bool = False,
                  connect_timeout: float = 3.0) -> None:
-        self.name, self._conninfo, self.user = _location(url, connect_timeout)
+        self.name, self._conninfo, self.user = locate(url, connect_timeout, "triage desk")
         self._role = self.user
         self.host = host if host is not None else socket.gethostname()
         self._read_only = read_only
@@ -250,11 +209,7 @@ class PostgresDesk:
             self._drop()
 
     def _drop(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            except Exception:  # noqa: BLE001 - already gone
-                pass
+        close_quietly(self._conn)
         self._conn = None
 
     def _connect(self) -> psycopg.Connection[Any]:
@@ -263,7 +218,7 @@ class PostgresDesk:
             assert self._conn is not None
             return self._conn
         self._drop()
-        conn, role = _open(self._conninfo, self.name)
+        conn, role = open_checked(self._conninfo, self.name)
         try:
             conn.add_notify_handler(lambda note: self._note(note.payload))
             conn.execute(f"LISTEN {CHANNEL}")  # before catching up: nothing falls between the two
@@ -602,7 +557,7 @@ class PostgresPresence:
 
     def __init__(self, url: str, *, expiry: float, host: str | None = None,
                  connect_timeout: float = 3.0) -> None:
-        self.name, self._conninfo, self.user = _location(url, connect_timeout)
+        self.name, self._conninfo, self.user = locate(url, connect_timeout, "triage desk")
         self.host = host if host is not None else socket.gethostname()
         self.expiry = float(expiry)
         self.pid = os.getpid()
@@ -625,7 +580,7 @@ class PostgresPresence:
                 try:
                     if not reused:
                         self._close()
-                        self._conn, role = _open(self._conninfo, self.name)
+                        self._conn, role = open_checked(self._conninfo, self.name)
                         self.user = role or self.user
                         self._conn.execute(  # this role's rows from TUIs that died: gone for good
                             "DELETE FROM triage.presence WHERE who = current_user "
@@ -654,11 +609,7 @@ class PostgresPresence:
         raise StoreError(error) from None
 
     def _close(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            except Exception:  # noqa: BLE001 - already gone
-                pass
+        close_quietly(self._conn)
         self._conn = None
 
     def show(self, article_id: str) -> None:

@@ -21,7 +21,6 @@
 
 from __future__ import annotations
 
-import getpass
 import logging
 import os
 import socket
@@ -34,9 +33,7 @@ from typing import Any, Self
 
 import psycopg
 from psycopg import errors as pg_errors
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from triage.infra.sanitize import sanitize_line
 from triage.model import Decision, DecisionEvent
 from triage.store.errors import NewerSchemaError, PendingWriteError, StoreError
 from triage.store.events import (
@@ -44,9 +41,10 @@ from triage.store.events import (
     to_doc,
     to_event,
 )
-from triage.store.pg.conninfo import UrlError, check_url, display_name, rescue_key
+from triage.store.pg.connect import close_quietly, locate, open_checked, reason
+from triage.store.pg.conninfo import rescue_key
 from triage.store.pg.mirror import SELECT, ServerMirror, row_doc
-from triage.store.pg.schema import SchemaMissingError, check_schema
+from triage.store.pg.schema import SchemaMissingError
 from triage.store.query import EventQuery
 from triage.store.replay import Rescuer, pick_new
 from triage.store.rescue import (
@@ -69,25 +67,10 @@ _COLUMNS = ("uid", "article_id", "decision", "note", "host", "at", "title", "sou
             "batch", "version", "urgency", "slugline", "wire_version", "story")
 _SAFETY_SECONDS = 5.0  # refresh() asks the server for new rows at least this often
 _RECONNECT_SECONDS = 0.5  # refresh() tries a lost server no more often than this
-STATEMENT_TIMEOUT = "5s"  # a write waits no longer (unless the URL's options set statement_timeout)
 
 
 def _reason(exc: BaseException) -> str:
-    """A failure in one line: the server's or libpq's first line (which never holds a password)."""
-    if isinstance(exc, StoreError):
-        return str(exc)
-    if isinstance(exc, pg_errors.QueryCanceled):
-        return "the server cancelled the write (statement timeout)"
-    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    if isinstance(exc, psycopg.OperationalError) and " failed: " in first:
-        # libpq: 'connection failed: connection to server at "h", port p failed: <why>': the why is what helps
-        why = first.rpartition(" failed: ")[2].removeprefix("FATAL:").strip()
-        if "certificate verify failed" in why:
-            why = f"its TLS certificate is not signed by a CA that sslrootcert trusts ({why})"
-        elif "does not match host name" in why:
-            why = f"its TLS certificate names another host ({why})"
-        first = f"cannot connect to the server: {why}"
-    return sanitize_line(first)[:300] or type(exc).__name__
+    return reason(exc, "the server cancelled the write (statement timeout)")
 
 
 def _busy(exc: BaseException) -> bool:
@@ -101,16 +84,7 @@ class PostgresStore(DecisionWriter):
                  rescue_dirs: Sequence[str | os.PathLike[str]] | None = None, replay: bool = True,
                  connect_timeout: float = 3.0, read_only: bool = False) -> None:
         super().__init__()
-        check_url(url)
-        self.name = display_name(url)
-        try:
-            params = conninfo_to_dict(url)
-        except psycopg.Error:  # libpq's reason may quote the URL: not repeated
-            raise UrlError(f"{self.name}: not a PostgreSQL URL libpq can read.") from None
-        params.setdefault("connect_timeout", str(max(1, round(connect_timeout))))
-        params.setdefault("application_name", "triage")
-        self._conninfo = make_conninfo("", **params)
-        self.user = str(params.get("user") or _login_name())  # until the server says who we are
+        self.name, self._conninfo, self.user = locate(url, connect_timeout, "triage")
         self.host = host if host is not None else socket.gethostname()
         dirs = rescue_dirs if rescue_dirs is not None else default_rescue_dirs()
         self.rescue_dirs = [Path(d) for d in dirs]
@@ -187,11 +161,7 @@ class PostgresStore(DecisionWriter):
 
     def _drop(self) -> None:
         for conn in (self._conn, self._listen):
-            if conn is not None:
-                try:
-                    conn.close()
-                except Exception:  # noqa: BLE001 - already gone
-                    pass
+            close_quietly(conn)
         self._conn = self._listen = None
 
     def _connect(self) -> psycopg.Connection[Any]:
@@ -199,20 +169,15 @@ class PostgresStore(DecisionWriter):
         if self._conn is not None and not self._conn.closed and not self._conn.broken:
             return self._conn
         self._drop()
-        conn = psycopg.connect(self._conninfo, autocommit=True)
+        conn, role = open_checked(self._conninfo, self.name)
         try:
-            if "statement_timeout" not in self._conninfo:
-                conn.execute(f"SET statement_timeout = '{STATEMENT_TIMEOUT}'")
-            check_schema(conn, self.name)
-            row = conn.execute("SELECT current_user").fetchone()
             listen = psycopg.connect(self._conninfo, autocommit=True)
             listen.execute(f"LISTEN {CHANNEL}")
         except BaseException:
             conn.close()
             raise
         self._conn, self._listen = conn, listen
-        if row and isinstance(row[0], str):
-            self.user = row[0]
+        self.user = role or self.user
         self._catch_up(conn)  # everything written while we were away: NOTIFY kept none of it
         self._next_check = time.monotonic() + _SAFETY_SECONDS
         if self._want_replay:
@@ -539,9 +504,3 @@ class PostgresStore(DecisionWriter):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-
-def _login_name() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no USER/LOGNAME and no passwd entry (containers)
-        return str(os.getuid())

@@ -21,7 +21,7 @@ from triage.model import DESK, Analysis, Article, Decision, DecisionEvent, DeskA
 from triage.tui.format import DECISION_STYLES, act_word, decision_text, local_when
 from triage.tui.keymap import bindings
 from triage.tui.safe import plain, safe_text
-from triage.tui.screens.desk import ask_if_held
+from triage.tui.screens.desk import ask_if_held_on
 from triage.tui.screens.dialogs import toggle_key_panel
 from triage.tui.widgets.footer import KeysFooter
 from triage.tui.widgets.summary_lines import bullet_lines, wire_lines
@@ -327,10 +327,8 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
         current = self._current()
         note = current.note if current is not None else ""
         # Shown at once; the service's writer thread saves it and says saved or NOT saved.
-        ask_if_held(self.service.faces.desk, [self.article_id],
-                    lambda: self._made(self.service.decide_soon([self.article_id], decision, note=note)),
-                    lambda dialog, then: self.app.push_screen(dialog, then),
-                    lambda words, **kw: self.notify(words, markup=False, **kw))
+        ask_if_held_on(self, self.service.faces.desk, [self.article_id],
+                       lambda: self._made(self.service.decide_soon([self.article_id], decision, note=note)))
 
     def action_undo(self) -> None:
         """Undo this session's last action (a decision, a note or a batch), nothing else."""

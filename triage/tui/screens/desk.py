@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rich.text import Text
 
@@ -28,13 +28,13 @@ from triage.tui.screens.host import HasList, RunsWork, SeverityLevel, Tells
 from triage.tui.widgets.article_list import DeskMark
 
 if TYPE_CHECKING:
-    from textual.screen import ModalScreen
+    from textual.screen import ModalScreen, Screen
 
     from triage.core.events import DeskChanged
     from triage.core.faces import DeskView
     from triage.core.service import TriageService
 
-__all__ = ["HANDOVER_HOURS", "DeskHost", "DeskPart", "ask_if_held", "held_words"]
+__all__ = ["HANDOVER_HOURS", "DeskHost", "DeskPart", "ask_if_held", "ask_if_held_on", "held_words"]
 
 log = logging.getLogger(__name__)
 
@@ -216,6 +216,15 @@ class DeskPart:
             self.host.tell("No article selected.", severity="warning")
         return story
 
+    def _acting_on(self) -> tuple[DeskView, str] | None:
+        """The desk and the story under the cursor for an act on it; None, said, when either is missing."""
+        if self._no_desk():
+            return None
+        story = self._current()
+        if story is None or self.desk is None:
+            return None
+        return self.desk, story
+
     def _work(self, job: Callable[[], tuple[str, SeverityLevel]]) -> None:
         """Run an act off the event loop (it writes the desk's record); its sentence, or the error's,
         is told when it is done."""
@@ -240,13 +249,11 @@ class DeskPart:
 
     def take(self) -> None:
         """h: take the story under the cursor, or give it back when it is mine."""
-        if self._no_desk():
+        acting = self._acting_on()
+        if acting is None:
             return
-        story = self._current()
-        if story is None:
-            return
-        assert self.desk is not None
-        held = self.desk.holder(story)
+        desk, story = acting
+        held = desk.holder(story)
         title = self._story_title(story)
         if held is not None and self._is_me(held.user):
             def give() -> tuple[str, SeverityLevel]:
@@ -275,13 +282,11 @@ class DeskPart:
 
     def hand(self) -> None:
         """H: hand the story under the cursor to a colleague or to the desk, with a note."""
-        if self._no_desk():
+        acting = self._acting_on()
+        if acting is None:
             return
-        story = self._current()
-        if story is None:
-            return
-        assert self.desk is not None
-        people = [(DESK, "the desk (anyone on it)")] + [(m, m) for m in self.desk.members()]
+        desk, story = acting
+        people = [(DESK, "the desk (anyone on it)")] + [(m, m) for m in desk.members()]
         article = self._articles.article(story)
 
         def handed(answer: object) -> None:
@@ -414,3 +419,10 @@ def ask_if_held(desk: DeskView | None, ids: Sequence[str], go: Callable[[], None
             tell("Not decided: left to its holder.", timeout=3)
 
     open_dialog(AskScreen(question, "Yes, decide anyway"), answered)
+
+
+def ask_if_held_on(screen: Screen[Any], desk: DeskView | None, ids: Sequence[str],
+                   go: Callable[[], None]) -> None:
+    """ask_if_held from a screen: its app shows the question, its notices say when the answer is no."""
+    ask_if_held(desk, ids, go, lambda dialog, then: screen.app.push_screen(dialog, then),
+                lambda words, **kw: screen.notify(words, markup=False, **kw))

@@ -24,13 +24,12 @@ from triage.tui.format import kill_word
 from triage.tui.keymap import bindings
 from triage.tui.safe import plain
 from triage.tui.screens.article_view import ArticleViewScreen
-from triage.tui.screens.desk import ask_if_held
+from triage.tui.screens.desk import ask_if_held_on
 from triage.tui.screens.dialogs import toggle_key_panel
 from triage.tui.screens.review_ask import FilterAsk
 from triage.tui.screens.review_filter import (
     COLUMNS,
     DECISION_FILTERS,
-    MAX_ROWS,
     RANGES,
     ReviewFilter,
     filter_events,
@@ -45,16 +44,7 @@ from triage.tui.widgets.footer import KeysFooter
 if TYPE_CHECKING:
     from triage.core.service import TriageService
 
-__all__ = [
-    "COLUMNS",
-    "DECISION_FILTERS",
-    "MAX_ROWS",
-    "RANGES",
-    "ReviewFilter",
-    "ReviewScreen",
-    "filter_events",
-    "sort_events",
-]
+__all__ = ["ReviewScreen"]
 
 log = logging.getLogger(__name__)
 
@@ -379,9 +369,7 @@ class ReviewScreen(Screen):
             action = self.service.decide_soon([ev.article_id], decision, note=ev.note)
             self._apply(self._decisions.events_of(action), keep=ev.article_id)
 
-        ask_if_held(self.service.faces.desk, [ev.article_id], go,
-                    lambda dialog, then: self.app.push_screen(dialog, then),
-                    lambda words, **kw: self.notify(words, markup=False, **kw))
+        ask_if_held_on(self, self.service.faces.desk, [ev.article_id], go)
 
     def action_undo(self) -> None:
         """Undo this session's last action (a decision, a note or a batch), nothing else."""

@@ -1,0 +1,85 @@
+"""Connecting to PostgreSQL by one rule for the decision store and the desk: a URL made into libpq's
+conninfo, a connection checked before use, a failure told in one line, a dead connection closed quietly.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from triage.infra.sanitize import sanitize_line
+from triage.store.errors import StoreError
+from triage.store.pg.conninfo import UrlError, check_url, display_name
+from triage.store.pg.schema import check_schema
+
+__all__ = ["STATEMENT_TIMEOUT", "close_quietly", "locate", "login_name", "open_checked", "reason"]
+
+STATEMENT_TIMEOUT = "5s"  # a write waits no longer (unless the URL's options set statement_timeout)
+
+
+def login_name() -> str:
+    """This process's login name, or its uid where there is none (containers without a passwd entry)."""
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no USER/LOGNAME and no passwd entry (containers)
+        return str(os.getuid())
+
+
+def locate(url: str, connect_timeout: float, application: str) -> tuple[str, str, str]:
+    """(name people may see, libpq conninfo, the user until the server says) for a URL; UrlError."""
+    check_url(url)
+    name = display_name(url)
+    try:
+        params = conninfo_to_dict(url)
+    except psycopg.Error:  # libpq's reason may quote the URL: not repeated
+        raise UrlError(f"{name}: not a PostgreSQL URL libpq can read.") from None
+    params.setdefault("connect_timeout", str(max(1, round(connect_timeout))))
+    params.setdefault("application_name", application)
+    return name, make_conninfo("", **params), str(params.get("user") or login_name())
+
+
+def open_checked(conninfo: str, name: str) -> tuple[psycopg.Connection[Any], str]:
+    """A checked autocommit connection (statement timeout, schema) and the role it logged in as."""
+    conn = psycopg.connect(conninfo, autocommit=True)
+    try:
+        if "statement_timeout" not in conninfo:
+            conn.execute(f"SET statement_timeout = '{STATEMENT_TIMEOUT}'")
+        check_schema(conn, name)
+        row = conn.execute("SELECT current_user").fetchone()
+    except BaseException:
+        conn.close()
+        raise
+    return conn, str(row[0]) if row and isinstance(row[0], str) else ""
+
+
+def reason(exc: BaseException, cancelled: str) -> str:
+    """A failure in one line: the server's or libpq's first line (which never holds a password);
+    `cancelled` is what a statement timeout meant to the caller."""
+    if isinstance(exc, StoreError):
+        return str(exc)
+    if isinstance(exc, pg_errors.QueryCanceled):
+        return cancelled
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if isinstance(exc, psycopg.OperationalError) and " failed: " in first:
+        # libpq: 'connection failed: connection to server at "h", port p failed: <why>': the why is what helps
+        why = first.rpartition(" failed: ")[2].removeprefix("FATAL:").strip()
+        if "certificate verify failed" in why:
+            why = f"its TLS certificate is not signed by a CA that sslrootcert trusts ({why})"
+        elif "does not match host name" in why:
+            why = f"its TLS certificate names another host ({why})"
+        first = f"cannot connect to the server: {why}"
+    return sanitize_line(first)[:300] or type(exc).__name__
+
+
+def close_quietly(conn: psycopg.Connection[Any] | None) -> None:
+    """Close a connection that may be gone already."""
+    if conn is not None:
+        try:
+            conn.close()
+        except Exception:  # noqa: BLE001 - already gone
+            pass
