@@ -171,6 +171,15 @@ def test_hostile_text_in_the_middle_leaves_the_rest(before, middle, after):
     assert out.startswith(before) and out.endswith(after)
 
 
+def test_a_string_sequence_cut_off_never_swallows_the_rest_of_the_text():
+    """Found by the property above: an OSC or DCS without its BEL or ST ends at a newline or a forbidden
+    character, so the text after it survives."""
+    assert sanitize("\x1b]0;x\x07\x1b]\u202e0") == "0"
+    assert sanitize("head\x1b]2;cut off\nthe rest") == "head\nthe rest"
+    assert sanitize("head\x1bPq#0\x1b[31mred") == "headred"
+    assert sanitize("a\x1b]0;title\x07b") == "ab"  # a whole one still goes whole
+
+
 def test_every_forbidden_character_is_one_python_calls_unprintable():
     """The fast paths (str.isprintable) elsewhere rely on this; U+FFFC is the one visible exception."""
     for code in range(0x110000):

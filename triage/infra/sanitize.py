@@ -54,14 +54,16 @@ _DROP = re.compile(f"[{FORBIDDEN_CHARS}]+")
 XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 # ESC-introduced sequences, removed whole so their parameters do not show as text: CSI (ESC [ ...
-# final), OSC (ESC ] ... BEL or ST, bounded when cut off), DCS/SOS/PM/APC (ESC P/X/^/_ ... ST), and
+# final), OSC (ESC ] ... BEL or ST), DCS/SOS/PM/APC (ESC P/X/^/_ ... ST), and
 # other escapes (ESC + intermediates + final, or a lone ESC). 8-bit C1 controls are dropped one by one,
-# never treated as introducers: a Latin-1 byte must not swallow the text after it.
+# never treated as introducers: a Latin-1 byte must not swallow the text after it. A string sequence
+# cut off (no BEL or ST) ends at a newline or a forbidden character and is bounded: it never swallows
+# the rest of a text.
 _ESCAPES = re.compile(
     r"""
     \x1b\[[0-?]*[ -/]*[@-~]?
-  | \x1b\][^\x07\x1b]{0,2048}(?:\x07|\x1b\\)?
-  | \x1b[PX^_][^\x1b]{0,2048}(?:\x1b\\)?
+  | \x1b\][^\x07\x1b\n""" + FORBIDDEN_CHARS + r"""]{0,2048}(?:\x07|\x1b\\)?
+  | \x1b[PX^_][^\x1b\n""" + FORBIDDEN_CHARS + r"""]{0,2048}(?:\x1b\\)?
   | \x1b[ -/]*[0-~]?
     """,
     re.VERBOSE,
