@@ -535,13 +535,14 @@ def cmd_j_under_load(args: argparse.Namespace) -> None:
         busy = press_j(term, args.presses, 0.3)
         print(f"  with {args.editors} editors: {ms_(busy)} ({len(busy)} presses)", flush=True)
         rows.append((f"{args.editors} others", busy, os.getloadavg()[0]))
-        top_bar = scale_bench.strip(term.screen()[0])
+        screen = term.screen()
+        top_bar = scale_bench.strip(screen[0])
+        marks = sum(("has it" in x or "◦" in x) for x in screen)
         stop.touch()
         failed = reap(pids)
         pids = []
-        marks = sum(("has it" in x or "◦" in x) for x in term.screen())
-        print(f"  the top bar then: {top_bar.strip()[:100]!r}; simulated editors failed: {failed}")
-        print(f"  rows showing a colleague at the end: {marks}")
+        print(f"  the top bar then: {top_bar.strip()[:110]!r}; simulated editors failed: {failed}")
+        print(f"  rows on screen showing a colleague (a take or a reader) then: {marks}")
         for name, values, load in rows:
             p95 = sorted(values)[max(0, int(len(values) * 0.95) - 1)] if values else float("nan")
             print(f"  {name:<12} median {statistics.median(values) * 1000:6.1f} ms  p95 {p95 * 1000:6.1f} ms  "
