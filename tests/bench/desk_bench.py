@@ -333,7 +333,7 @@ def row_of(lines: list[str], number: str) -> str:
 
 
 def cmd_latency(args: argparse.Namespace) -> None:
-    from scale_bench import cursor_row, strip
+    from scale_bench import strip
 
     why = need_root_tmux()
     if why:
@@ -472,10 +472,25 @@ def colleague(db: str, ids: list[str], newest: list[str], stop: str, seed: int) 
     desk.close()
 
 
-def press_j(term: Term, count: int, gap: float) -> list[float]:
-    """Keystroke -> the cursor row on screen is another row (as scale_bench.press_j), seconds."""
-    from scale_bench import cursor_row
+def cursor_row(lines: list[str]) -> tuple[int, str] | None:
+    """(screen row, its text) of the list row under the cursor: the one row whose background differs
+    (scale_bench's, with the list's last screen row included: the cursor sits there once it scrolls)."""
+    from scale_bench import _SGR_BG, strip
 
+    bgs: dict[str, list[int]] = {}
+    for i, line in enumerate(lines[1:-1], 1):
+        m = _SGR_BG.search(line)
+        if m:
+            bgs.setdefault(m.group(1), []).append(i)
+    singles = [rows[0] for rows in bgs.values() if len(rows) == 1]
+    return (singles[0], strip(lines[singles[0]])[:60].strip()) if singles else None
+
+
+def press_j(term: Term, count: int, gap: float) -> list[float]:
+    """Keystroke -> the cursor row on screen is another row (as scale_bench.press_j), seconds; from the
+    list's top."""
+    term.keys("g")
+    time.sleep(0.5)
     times = []
     for _ in range(count):
         before = cursor_row(term.screen(True))
@@ -520,7 +535,7 @@ def cmd_j_under_load(args: argparse.Namespace) -> None:
         every = list(ids.values())
         term = Term(top, "j", f"--config {cfg} --db {db} {inbox}", size=args.size)
         if term.wait(lambda ls: bool(ls) and "reading" not in scale_bench.strip(ls[0])
-                     and scale_bench.cursor_row(term.screen(True)) is not None, 300, step=0.2) is None:
+                     and cursor_row(term.screen(True)) is not None, 300, step=0.2) is None:
             sys.exit("the TUI did not finish reading the inbox:\n" + "\n".join(term.screen()))
         time.sleep(2.0)
         print(f"one TUI {args.size} on {len(ids)} stories; {os.cpu_count()} cores, load average "
