@@ -25,8 +25,8 @@ Subcommands (one function each, `cmd_<name>`; more parts of the desk add theirs)
              in one installed TUI on N stories made as scale_bench.py makes them, first alone, then
              while 9 simulated editors (each its own process and uid, in the desk group) use the desk
              record, presence and store directly: a show every 1-2 s, a take (the previous one given
-             back) every 3-6 s, a decision every ~10 s, half of them on the 40 newest stories (the
-             list's first screen). Goal: median at most 50 ms.
+             back) every 3-6 s, a decision every ~10 s, half of them on the stories of the list's
+             first screen. Goal: median at most 50 ms.
   size       10 simulated editors (each its own process and uid) do an hour of desk work, compressed:
              each works through its hour's schedule as fast as the real record objects write it (an
              act every 30-60 simulated s: take, give back, hand on with a note, acknowledge, decide;
@@ -417,15 +417,29 @@ def cmd_latency(args: argparse.Namespace) -> None:
 
 # ---- j under load ------------------------------------------------------------------------------------
 def story_ids(inbox: Path) -> dict[str, str]:
-    """Each inbox file's story id (as the TUI reads it), by file name."""
+    """Each inbox story's id (as the TUI reads it), by its title."""
     from triage.sources.registry import read_file
 
     ids = {}
     for path in sorted(inbox.iterdir()):
         articles, _ = read_file(path)
         if articles:
-            ids[path.name] = articles[0].id
+            ids[articles[0].title] = articles[0].id
     return ids
+
+
+def on_screen(lines: list[str], ids: dict[str, str]) -> list[str]:
+    """The ids of the stories whose rows the list shows now (matched by the start of their titles)."""
+    from scale_bench import strip
+
+    found = []
+    for line in lines[1:-1]:
+        row = re.split(r"\s{2,}|▕", strip(line).strip())[0]
+        whole = re.match(r"(?:[⊙◦]\S+ )*(.*?\(\d+\))", row)  # scale_bench's titles end "(N)"
+        shown = whole.group(1) if whole else re.sub(r"^(?:[⊙◦]\S+ )*", "", row).split("…")[0].strip()
+        if len(shown) >= 12:
+            found += [aid for title, aid in ids.items() if title.startswith(shown)][:1]
+    return found
 
 
 def colleague(db: str, ids: list[str], newest: list[str], stop: str, seed: int) -> None:
@@ -530,20 +544,23 @@ def cmd_j_under_load(args: argparse.Namespace) -> None:
         scale_bench.make_inbox(inbox, args.stories)
         readable(inbox)
         ids = story_ids(inbox)
-        names = sorted(ids)
-        newest = [ids[n] for n in names[-40:]]
         every = list(ids.values())
         term = Term(top, "j", f"--config {cfg} --db {db} {inbox}", size=args.size)
         if term.wait(lambda ls: bool(ls) and "reading" not in scale_bench.strip(ls[0])
                      and cursor_row(term.screen(True)) is not None, 300, step=0.2) is None:
             sys.exit("the TUI did not finish reading the inbox:\n" + "\n".join(term.screen()))
         time.sleep(2.0)
-        print(f"one TUI {args.size} on {len(ids)} stories; {os.cpu_count()} cores, load average "
+        newest = on_screen(term.screen(), ids)  # the list's first screen: what the editor sees
+        print(f"one TUI {args.size} on {len(ids)} stories ({len(newest)} on its first screen); {os.cpu_count()} cores, load average "
               f"{os.getloadavg()[0]:.1f}", flush=True)
         rows = []
         alone = press_j(term, args.presses, 0.3)
         rows.append(("alone", alone, os.getloadavg()[0]))
         print(f"  alone: {ms_(alone)} ({len(alone)} presses)", flush=True)
+        term.keys("g")
+        time.sleep(1.0)
+        newest = list(dict.fromkeys(newest + on_screen(term.screen(), ids)))
+        print(f"  {len(newest)} stories on the list's first screen", flush=True)
         pids = [fork_editor(SIM_UID + k, colleague, str(db), every, newest, str(stop), k)
                 for k in range(1, args.editors + 1)]
         time.sleep(5.0)
@@ -552,7 +569,7 @@ def cmd_j_under_load(args: argparse.Namespace) -> None:
         rows.append((f"{args.editors} others", busy, os.getloadavg()[0]))
         screen = term.screen()
         top_bar = scale_bench.strip(screen[0])
-        marks = sum(("has it" in x or "◦" in x) for x in screen)
+        marks = sum(("has it" in x or "◦" in x or "⊙" in x) for x in screen)
         stop.touch()
         failed = reap(pids)
         pids = []
