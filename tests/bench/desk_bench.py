@@ -564,7 +564,18 @@ def cmd_j_under_load(args: argparse.Namespace) -> None:
         pids = [fork_editor(SIM_UID + k, colleague, str(db), every, newest, str(stop), k)
                 for k in range(1, args.editors + 1)]
         time.sleep(5.0)
+        spy = None
+        if args.profile:  # where the TUI's time goes meanwhile (py-spy, sampling its threads)
+            shell = subprocess.run(["tmux", "display-message", "-p", "-t", term.session, "#{pane_pid}"],
+                                   capture_output=True, text=True).stdout.strip()
+            tui = subprocess.run(["pgrep", "-P", shell, "-f", "triage"], capture_output=True,
+                                 text=True).stdout.split()
+            spy = subprocess.Popen(["py-spy", "record", "-p", tui[0], "-d", str(int(args.presses * 0.35)),
+                                    "-r", "200", "-f", "raw", "--threads", "-o", args.profile, "--nonblocking"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         busy = press_j(term, args.presses, 0.3)
+        if spy is not None:
+            spy.wait(60)
         print(f"  with {args.editors} editors: {ms_(busy)} ({len(busy)} presses)", flush=True)
         rows.append((f"{args.editors} others", busy, os.getloadavg()[0]))
         screen = term.screen()
@@ -730,6 +741,7 @@ def main() -> None:
     j.add_argument("--editors", type=int, default=9)
     j.add_argument("--presses", type=int, default=40)
     j.add_argument("--size", default="120x40")
+    j.add_argument("--profile", help="write py-spy's samples of the TUI under load here (raw stacks)")
     j.set_defaults(run=cmd_j_under_load)
     z = sub.add_parser("size", help="what the desk keeps after 10 editors' simulated hour")
     z.add_argument("--editors", type=int, default=10)
