@@ -303,7 +303,8 @@ def _desk_editor(location: str, name: str, everyone: list[str], seconds: float, 
     expected = {other: 1 for other in everyone if other != name}
     seen_takes: set[str] = set()
     next_decide, next_take, next_show, next_seen = (start + rng.uniform(0, period), start + rng.uniform(0, take_period),
-                                                   start + rng.uniform(0, 2), start)
+                                                   start + rng.uniform(0, 2), start + rng.uniform(0, 1))
+    next_poll = start + rng.uniform(0, poll)  # each TUI's poll at its own phase
     d = k = 0
     held = ""
     shown: list[float] = []
@@ -312,11 +313,13 @@ def _desk_editor(location: str, name: str, everyone: list[str], seconds: float, 
     while time.monotonic() < start + seconds + 3.0:
         now = time.monotonic()
         working = now < start + seconds
+        wrote = False
         if working and now >= next_decide:
             d += 1
             t = time.perf_counter()
             store.decide(f"{name}-{d}", "flag", "desk")
             records.append(("decide", name, f"{name}-{d}", time.monotonic(), time.perf_counter() - t))
+            wrote = True
             next_decide += period
         if working and now >= next_take:
             k += 1
@@ -326,20 +329,25 @@ def _desk_editor(location: str, name: str, everyone: list[str], seconds: float, 
             held = f"{name}-t{k}"
             desk.take(held, minutes=30)
             records.append(("take", name, held, time.monotonic(), time.perf_counter() - t))
+            wrote = True
             next_take += take_period
         if working and now >= next_show:
             t = time.perf_counter()
             board.show(f"{rng.choice(everyone)}-{max(1, d)}")
             shown.append(time.perf_counter() - t)
             next_show += 2.0
-        if store.refresh():
+        polling = now >= next_poll
+        if polling:
+            next_poll += poll
+        # what arrived: by this refresh, or taken in by one of my own writes (each catches up first)
+        if (polling and store.refresh()) or wrote:
             at = time.monotonic()
             for other, n in expected.items():
                 while store.current(f"{other}-{n}") is not None:
                     records.append(("seen", name, f"{other}-{n}", at, 0.0))
                     n += 1
                 expected[other] = n
-        if desk.refresh():
+        if (polling and desk.refresh()) or wrote:
             at = time.monotonic()
             for take in desk.takes():
                 if not take.article_id.startswith(f"{name}-t") and take.article_id not in seen_takes:
@@ -350,7 +358,8 @@ def _desk_editor(location: str, name: str, everyone: list[str], seconds: float, 
             people = len(board.seen())
             records.append(("people", name, str(people), time.monotonic(), time.perf_counter() - t))
             next_seen += 1.0
-        time.sleep(poll)
+        soon = min(next_poll, next_seen, *((next_decide, next_take, next_show) if working else ()))
+        time.sleep(max(0.0, min(soon - time.monotonic(), poll)))
     if held:
         desk.release(held)
     board.leave()
@@ -439,7 +448,7 @@ def desk(locations: list[str], editors: int, seconds: float, period: float, poll
     return out
 
 
-def backends(urls: list[str], decides: int, editors: int, seconds: float, poll: float = 0.1) -> int:
+def backends(urls: list[str], decides: int, editors: int, seconds: float, poll: float = 1.0) -> int:
     """The two backends in one run (see the module docstring). `urls`: PostgreSQL, one per editor or one."""
     from triage.store.open import store_name
 
@@ -456,7 +465,7 @@ def backends(urls: list[str], decides: int, editors: int, seconds: float, poll: 
                   f"max {ms(r['max']):6.1f} ms")
         print(f"{editors} editors, each its own process, for {seconds:.0f} s: a decision every 2 s, a take every "
               f"4 s (the last given back), a presence show every 2 s; refresh() of store and desk every "
-              f"{poll:g} s and presence seen() every 1 s (an open TUI polls every 1 s: add up to that)")
+              f"{poll:g} s and presence seen() every 1 s (an open TUI polls both every store.poll_seconds, 1 s by default)")
         summary = []
         for name, locations in (("TinyDB file", [str(directory / "desk2.json")]), ("PostgreSQL", urls)):
             sub = directory / name.split()[0]
@@ -556,7 +565,8 @@ def main() -> int:
                         help="start a throwaway PostgreSQL (Debian's initdb/pg_ctl) and compare on it")
     parser.add_argument("--editors", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0, help="how long the simulated desk decides")
-    parser.add_argument("--poll", type=float, default=0.1, help="seconds between each editor's refresh()")
+    parser.add_argument("--poll", type=float, default=1.0,
+                        help="seconds between each editor's refresh() (an open TUI: store.poll_seconds, 1 s)")
     parser.add_argument("--one-role", action="store_true",
                         help="with --start-server: every editor the same role (else each its own)")
     parser.add_argument("--sizes", default="1000,10000,100000")
