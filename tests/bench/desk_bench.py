@@ -22,11 +22,12 @@ Subcommands (one function each, `cmd_<name>`; more parts of the desk add theirs)
              h again -> gone from B's), N trials each a random 0.3-1.3 s apart; median and slowest.
              Both TUIs keep the default store.poll_seconds (1 s). Goal: slowest at most 2 s.
   j-under-load  `j` -> the cursor row moved on screen (tmux capture, as scale_bench.py measures it)
-             in one installed TUI on N stories made as scale_bench.py makes them, first alone, then
+             in one installed TUI on N stories made as scale_bench.py makes them, alone, then
              while 9 simulated editors (each its own process and uid, in the desk group) use the desk
              record, presence and store directly: a show every 1-2 s, a take (the previous one given
              back) every 3-6 s, a decision every ~10 s, half of them on the stories of the list's
-             first screen. Goal: median at most 50 ms.
+             first screen, then alone again once their presence expired (the machine's other load
+             changes meanwhile: the two "alone" rows bracket it). Goal: median at most 50 ms.
   size       10 simulated editors (each its own process and uid) do an hour of desk work, compressed:
              each works through its hour's schedule as fast as the real record objects write it (an
              act every 30-60 simulated s: take, give back, hand on with a note, acknowledge, decide;
@@ -586,6 +587,10 @@ def cmd_j_under_load(args: argparse.Namespace) -> None:
         pids = []
         print(f"  the top bar then: {top_bar.strip()[:110]!r}; simulated editors failed: {failed}")
         print(f"  rows on screen showing a colleague (a take or a reader) then: {marks}")
+        time.sleep(35.0)  # their presence expires: the desk is quiet again (the machine's other load stays)
+        after = press_j(term, args.presses, 0.3)
+        rows.append(("alone again", after, os.getloadavg()[0]))
+        print(f"  alone again: {ms_(after)} ({len(after)} presses)", flush=True)
         for name, values, load in rows:
             p95 = sorted(values)[max(0, int(len(values) * 0.95) - 1)] if values else float("nan")
             print(f"  {name:<12} median {statistics.median(values) * 1000:6.1f} ms  p95 {p95 * 1000:6.1f} ms  "
