@@ -3,9 +3,12 @@
 Run from the repo root:  python tests/bench/store_bench.py   (about 2-4 minutes)
 With --db postgresql://... (or --start-server: a throwaway local cluster, as the tests start one) it
 measures the two backends in the same run instead: a durable decide on the TinyDB file and on
-PostgreSQL (median, p99), then a desk of simulated editors (50 by default, each deciding once every
-2 s and polling refresh() as an open TUI does): p99 decide and the slowest fan-out, the time until
-every other editor's refresh() has taken a decision in. With --history N (and --start-server, or a
+PostgreSQL (median, p99), then a desk of simulated editors (50 by default), each its own process and
+its own identity (on the file store its own uid in the desk group when run as root; with
+--start-server its own role): each decides once every 2 s, takes a story every 4 s (giving back the
+last, through the desk record), shows a story every 2 s (presence), and polls refresh() of the store
+and the desk (and presence's seen() every second) as an open TUI does: p99 decide and take, and the
+slowest fan-out of each, the time from its return until every other editor's refresh() has taken it in. With --history N (and --start-server, or a
 --db URL whose role owns the schema) it fills N events by COPY instead and times opening that
 history: open, the current decisions of 10,000 articles, every article's, the count, one history.
 Each size starts from the same seeded TinyDB file (events over 60 days, 10,000 articles at most).
@@ -30,7 +33,6 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -271,103 +273,218 @@ def durable_decides(location: str, decides: int, rescue: Path) -> dict[str, floa
     return {"median": statistics.median(times), "p99": pct(times, 0.99), "max": max(times), "n": decides}
 
 
-def _editor_process(location: str, names: list[str], everyone: list[str], seconds: float, period: float,
-                    poll: float, start: float, rescue: str, out: Any) -> None:
-    """Editors (threads of one process, each with its own store): decide every `period` seconds from
-    `start` for `seconds`, poll refresh() every `poll`; report decides and when others' were seen."""
-    import threading
+NOBODY = 65534  # the file desk's group (as the e2e tests)
+SIM_UID = 21000  # on the file store each simulated editor is its own uid: SIM_UID + n (login: the number)
 
-    from triage.store.open import open_store
 
+def _become(uid: int) -> None:
+    """This (child) process is now editor `uid`, in the desk's group."""
+    os.setgroups([])
+    os.setgid(NOBODY)
+    os.setuid(uid)
+    os.umask(0o007)
+
+
+def _desk_editor(location: str, name: str, everyone: list[str], seconds: float, period: float, poll: float,
+                 take_period: float, start: float, rescue: str, out: str, seed: int) -> None:
+    """One editor, in its own process (and, on the file store, its own uid; on PostgreSQL its own role):
+    from `start` for `seconds`, decides every `period` s, takes a story every `take_period` s (giving
+    back the last), shows a story (presence) every 2 s; refresh() of the store and the desk every
+    `poll` s and presence's seen() every 1 s, as an open TUI does; writes what it did and when it saw
+    the others' decisions and takes to `out` (json)."""
+    from triage.store.open import open_desk, open_presence, open_store
+
+    rng = random.Random(seed)
+    share = not is_url(location)
+    store = open_store(location, group_share=share, rescue_dirs=[rescue])
+    desk = open_desk(location, group_share=share)
+    board = open_presence(location, expiry=30, group_share=share)
     records: list[tuple[str, str, str, float, float]] = []
-    lock = threading.Lock()
+    expected = {other: 1 for other in everyone if other != name}
+    seen_takes: set[str] = set()
+    next_decide, next_take, next_show, next_seen = (start + rng.uniform(0, period), start + rng.uniform(0, take_period),
+                                                   start + rng.uniform(0, 2), start + rng.uniform(0, 1))
+    next_poll = start + rng.uniform(0, poll)  # each TUI's poll at its own phase
+    d = k = 0
+    held = ""
+    shown: list[float] = []
+    while time.monotonic() < start - 0.05:
+        time.sleep(0.05)
+    while time.monotonic() < start + seconds + 3.0:
+        now = time.monotonic()
+        working = now < start + seconds
+        wrote = False
+        if working and now >= next_decide:
+            d += 1
+            t = time.perf_counter()
+            store.decide(f"{name}-{d}", "flag", "desk")
+            records.append(("decide", name, f"{name}-{d}", time.monotonic(), time.perf_counter() - t))
+            wrote = True
+            next_decide += period
+        if working and now >= next_take:
+            k += 1
+            t = time.perf_counter()
+            if held:
+                desk.release(held)
+            held = f"{name}-t{k}"
+            desk.take(held, minutes=30)
+            records.append(("take", name, held, time.monotonic(), time.perf_counter() - t))
+            wrote = True
+            next_take += take_period
+        if working and now >= next_show:
+            t = time.perf_counter()
+            board.show(f"{rng.choice(everyone)}-{max(1, d)}")
+            shown.append(time.perf_counter() - t)
+            next_show += 2.0
+        polling = now >= next_poll
+        if polling:
+            next_poll += poll
+        # what arrived: by this refresh, or taken in by one of my own writes (each catches up first)
+        if (polling and store.refresh()) or wrote:
+            at = time.monotonic()
+            for other, n in expected.items():
+                while store.current(f"{other}-{n}") is not None:
+                    records.append(("seen", name, f"{other}-{n}", at, 0.0))
+                    n += 1
+                expected[other] = n
+        if (polling and desk.refresh()) or wrote:
+            at = time.monotonic()
+            for take in desk.takes():
+                if not take.article_id.startswith(f"{name}-t") and take.article_id not in seen_takes:
+                    seen_takes.add(take.article_id)
+                    records.append(("seen", name, take.article_id, at, 0.0))
+        if now >= next_seen:
+            t = time.perf_counter()
+            people = len(board.seen())
+            records.append(("people", name, str(people), time.monotonic(), time.perf_counter() - t))
+            next_seen += 1.0
+        soon = min(next_poll, next_seen, *((next_decide, next_take, next_show) if working else ()))
+        time.sleep(max(0.0, min(soon - time.monotonic(), poll)))
+    if held:
+        desk.release(held)
+    board.leave()
+    store.close()
+    desk.close()
+    Path(out).write_text(json.dumps({"records": records, "show": shown}))
 
-    def editor(name: str, phase: float) -> None:
-        store = open_store(location, user=name, rescue_dirs=[f"{rescue}/{name}"])
-        expected = {other: 1 for other in everyone if other != name}  # the next decision of each other
-        next_decide = start + phase
-        n = 0
-        while time.monotonic() < start + seconds + 2.0:
-            now = time.monotonic()
-            if now >= next_decide and now < start + seconds:
-                n += 1
-                t = time.perf_counter()
-                store.decide(f"{name}-{n}", "flag", "desk")
-                took = time.perf_counter() - t
-                with lock:
-                    records.append(("decide", name, f"{name}-{n}", time.monotonic(), took))
-                next_decide += period
-            if store.refresh():  # look up what others decided next: a few lookups, not a scan
-                at = time.monotonic()
-                for other, k in expected.items():
-                    while store.current(f"{other}-{k}") is not None:
-                        with lock:
-                            records.append(("seen", name, f"{other}-{k}", at, 0.0))
-                        k += 1
-                    expected[other] = k
-            time.sleep(poll)
-        store.close()
 
-    rng = random.Random(hash(tuple(names)))
-    threads = [threading.Thread(target=editor, args=(nm, rng.uniform(0, period))) for nm in names]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    out.put(records)
+def is_url(location: str) -> bool:
+    return location.startswith(("postgresql://", "postgres://"))
 
 
-def desk(location: str, editors: int, seconds: float, period: float, poll: float, tmp: Path,
-         processes: int = 5) -> dict[str, float]:
-    """A desk of `editors` on one store (see the module docstring); figures in seconds."""
-    import multiprocessing
-
-    ctx = multiprocessing.get_context("fork")
-    queue = ctx.Queue()
+def desk(locations: list[str], editors: int, seconds: float, period: float, poll: float, tmp: Path,
+         take_period: float = 4.0) -> dict[str, float]:
+    """A desk of `editors` on one store, each in its own process (see the module docstring); figures
+    in seconds. `locations`: one per editor (on PostgreSQL each its own role), or one for all."""
     names = [f"ed{n:02d}" for n in range(editors)]
-    start = time.monotonic() + 3.0  # every store opened before the first decision
-    procs = [ctx.Process(target=_editor_process, args=(location, names[k::processes], names, seconds, period,
-                                                       poll, start, str(tmp / "rescue"), queue))
-             for k in range(processes)]
-    for proc in procs:
-        proc.start()
-    records = [r for _ in procs for r in queue.get(timeout=seconds + 120)]
-    for proc in procs:
-        proc.join()
-    decided = {aid: (at, took) for kind, _, aid, at, took in records if kind == "decide"}
+    file_store = not is_url(locations[0])
+    uids = os.geteuid() == 0 and file_store
+    if uids:  # the desk's shared folder: setgid, of the desk group, as on a shared host
+        top = tmp / "shared"
+        top.mkdir()
+        os.chown(top, 0, NOBODY)
+        top.chmod(0o2770)
+        locations = [str(top / "desk.json")]
+        names = [str(SIM_UID + n) for n in range(editors)]  # what the file desk calls them: their uid
+    outs = tmp / "out"
+    outs.mkdir(exist_ok=True)
+    outs.chmod(0o1777)
+    (tmp / "rescue").mkdir(exist_ok=True)
+    (tmp / "rescue").chmod(0o1777)
+    if uids:
+        from triage.store.deskfolder import check_folder
+        from triage.store.open import desk_folder, open_store
+
+        open_store(locations[0], group_share=True).close()  # the file, of the group, before anyone writes
+        check_folder(desk_folder(locations[0]), True, create=True)
+    start = time.monotonic() + 3.0 + editors * 0.1  # every store opened before the first decision
+    pids = []
+    for n, name in enumerate(names):
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                if uids:
+                    _become(SIM_UID + n)
+                _desk_editor(locations[n % len(locations)], name, names, seconds, period, poll, take_period,
+                             start, str(tmp / "rescue" / name), str(outs / f"{name}.json"), n)
+            except BaseException:  # noqa: BLE001 - said; the child ends
+                import traceback
+
+                traceback.print_exc()
+                code = 1
+            finally:
+                os._exit(code)
+        pids.append(pid)
+    failed = 0
+    for pid in pids:
+        failed += os.waitpid(pid, 0)[1] != 0
+    records, shows = [], []
+    for name in names:
+        path = outs / f"{name}.json"
+        if path.exists():
+            got = json.loads(path.read_text())
+            records += [tuple(r) for r in got["records"]]
+            shows += got["show"]
+    made = {kind: {aid: (at, took) for k, _, aid, at, took in records if k == kind} for kind in ("decide", "take")}
     seen: dict[str, list[float]] = {}
     for kind, _, aid, at, _ in records:
-        if kind == "seen" and aid in decided:
+        if kind == "seen":
             seen.setdefault(aid, []).append(at)
-    fanout = [max(times) - decided[aid][0] for aid, times in seen.items() if len(times) == editors - 1]
-    incomplete = sum(1 for aid in decided if len(seen.get(aid, ())) != editors - 1)
-    durations = [took for _, took in decided.values()]
-    return {"decides": len(decided), "median": statistics.median(durations), "p99": pct(durations, 0.99),
-            "fan_median": statistics.median(fanout), "fan_p99": pct(fanout, 0.99), "fan_max": max(fanout),
-            "incomplete": incomplete}
+    out: dict[str, float] = {"failed": failed, "editors": len(names), "identities": len(names) if uids or
+                             len(locations) > 1 else 1}
+    for kind in ("decide", "take"):
+        acts = made[kind]
+        fanout = [max(seen[aid]) - acts[aid][0] for aid in acts if len(seen.get(aid, ())) == editors - 1]
+        durations = [took for _, took in acts.values()]
+        out.update({f"{kind}s": len(acts), f"{kind}_median": statistics.median(durations),
+                    f"{kind}_p99": pct(durations, 0.99), f"{kind}_fan_median": statistics.median(fanout),
+                    f"{kind}_fan_p99": pct(fanout, 0.99), f"{kind}_fan_max": max(fanout),
+                    f"{kind}_incomplete": sum(1 for aid in acts if len(seen.get(aid, ())) != editors - 1)})
+    looks = [took for kind, _, _, _, took in records if kind == "people"]
+    people = [int(aid) for kind, _, aid, _, _ in records if kind == "people"]
+    out.update({"show_p99": pct(shows, 0.99), "seen_p99": pct(looks, 0.99), "people_max": max(people),
+                "people_median": statistics.median(people)})
+    return out
 
 
-def backends(url: str, decides: int, editors: int, seconds: float) -> int:
-    """The two backends in one run (see the module docstring)."""
+def backends(urls: list[str], decides: int, editors: int, seconds: float, poll: float = 1.0) -> int:
+    """The two backends in one run (see the module docstring). `urls`: PostgreSQL, one per editor or one."""
     from triage.store.open import store_name
 
+    url = urls[0]
     with tempfile.TemporaryDirectory(prefix="store-bench-") as tmp:
         directory = Path(tmp)
+        directory.chmod(0o755)
         file_db = str(directory / "desk.json")
-        print(f"durable decide, {decides} each (the file: fdatasync of the journal; PostgreSQL: a commit)")
+        print(f"durable decide, {decides} each (the file: fdatasync of the journal; PostgreSQL: a commit); "
+              f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
         for name, location in (("TinyDB file", file_db), ("PostgreSQL", url)):
             r = durable_decides(location, decides, directory / "rescue")
             print(f"  {name:<12} median {ms(r['median']):6.2f} ms  p99 {ms(r['p99']):6.2f} ms  "
                   f"max {ms(r['max']):6.1f} ms")
-        print(f"{editors} editors, each deciding once every 2 s for {seconds:.0f} s, refresh() every 0.1 s "
-              f"(an open TUI polls every 1 s: add up to that)")
-        for name, location in (("TinyDB file", str(directory / "desk2.json")), ("PostgreSQL", url)):
-            r = desk(location, editors, seconds, 2.0, 0.1, directory)
-            print(f"  {name:<12} {int(r['decides'])} decides: median {ms(r['median']):6.2f} ms  p99 "
-                  f"{ms(r['p99']):6.2f} ms; fan-out to all {editors - 1} others: median "
-                  f"{ms(r['fan_median']):6.0f} ms  p99 {ms(r['fan_p99']):6.0f} ms  slowest "
-                  f"{ms(r['fan_max']):6.0f} ms ({int(r['incomplete'])} not seen by all)")
+        print(f"{editors} editors, each its own process, for {seconds:.0f} s: a decision every 2 s, a take every "
+              f"4 s (the last given back), a presence show every 2 s; refresh() of store and desk every "
+              f"{poll:g} s and presence seen() every 1 s (an open TUI polls both every store.poll_seconds, 1 s by default)")
+        summary = []
+        for name, locations in (("TinyDB file", [str(directory / "desk2.json")]), ("PostgreSQL", urls)):
+            sub = directory / name.split()[0]
+            sub.mkdir()
+            r = desk(locations, editors, seconds, 2.0, poll, sub)
+            who = (f"{int(r['identities'])} identities" + (" (uids)" if name.startswith("TinyDB") else " (roles)")
+                   if r["identities"] > 1 else "one identity")
+            print(f"  {name:<12} {who}, failed {int(r['failed'])}, load average {os.getloadavg()[0]:.1f}")
+            for kind, what in (("decide", "decides"), ("take", "takes")):
+                print(f"    {int(r[kind + 's'])} {what}: median {ms(r[kind + '_median']):6.2f} ms  p99 "
+                      f"{ms(r[kind + '_p99']):6.2f} ms; fan-out to all {editors - 1} others: median "
+                      f"{ms(r[kind + '_fan_median']):6.0f} ms  p99 {ms(r[kind + '_fan_p99']):6.0f} ms  slowest "
+                      f"{ms(r[kind + '_fan_max']):6.0f} ms ({int(r[kind + '_incomplete'])} not seen by all)")
+            print(f"    presence: show p99 {ms(r['show_p99']):.1f} ms, seen() p99 {ms(r['seen_p99']):.1f} ms, "
+                  f"people seen median {r['people_median']:.0f} (most {int(r['people_max'])})")
+            summary.append(f"{name}: p99 decide {ms(r['decide_p99']):.1f} ms, slowest fan-out decision "
+                           f"{ms(r['decide_fan_max']):.0f} ms / take {ms(r['take_fan_max']):.0f} ms")
         print(f"(PostgreSQL: {store_name(url)})")
+        print(f"desk of {editors}: " + "; ".join(summary) + " (goal <= 1 s fan-out)")
     return 0
 
 
@@ -448,6 +565,10 @@ def main() -> int:
                         help="start a throwaway PostgreSQL (Debian's initdb/pg_ctl) and compare on it")
     parser.add_argument("--editors", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0, help="how long the simulated desk decides")
+    parser.add_argument("--poll", type=float, default=1.0,
+                        help="seconds between each editor's refresh() (an open TUI: store.poll_seconds, 1 s)")
+    parser.add_argument("--one-role", action="store_true",
+                        help="with --start-server: every editor the same role (else each its own)")
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--decides", type=int, default=2000, help="durable decides timed per size (store)")
     parser.add_argument("--kills", type=int, default=200, help="kill -9 rounds (0: skip)")
@@ -465,14 +586,20 @@ def main() -> int:
             return 1
         server = PgServer(bindir, Path(tempfile.mkdtemp(prefix="triage-pg-bench-")))
         server.init()
+        server.stop("fast")
+        with open(server.data / "postgresql.conf", "a", encoding="utf-8") as conf:
+            conf.write(f"\nmax_connections = {max(200, 4 * args.editors + 40)}\n")  # four a TUI
+        server.start()
         server.template()
         try:
             dbname = server.new_db()
             url = server.url(dbname, server.role("bench"))
+            urls = [server.url(dbname, server.role(f"ed{n:02d}")) for n in range(args.editors)]
             if args.history:
                 return history_open(server.url(dbname, server.superuser), url, args.history, args.articles,
                                     random.Random(args.seed))
-            return backends(url, args.decides, args.editors, args.seconds)
+            return backends([url] if args.one_role else urls, args.decides, args.editors, args.seconds,
+                            args.poll)
         finally:
             server.stop("fast")
             import shutil
@@ -481,7 +608,7 @@ def main() -> int:
     if args.db and args.history:
         return history_open(args.db, args.db, args.history, args.articles, random.Random(args.seed))
     if args.db:
-        return backends(args.db, args.decides, args.editors, args.seconds)
+        return backends([args.db], args.decides, args.editors, args.seconds, args.poll)
     rng = random.Random(args.seed)
     sizes = [int(s) for s in args.sizes.split(",")]
     rows = []
