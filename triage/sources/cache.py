@@ -132,17 +132,8 @@ class IngestCache:
         for path, _i, aid, title, text, source, url, published, apath, chash, author, received, wire in rows:
             out.setdefault(_path(path), []).append(
                 Article(
-                    id=aid,
-                    title=title,
-                    text=text,
-                    source=source,
-                    url=url,
-                    published=published,
-                    received=received,
-                    path=_path(apath),
-                    content_hash=chash,
-                    author=author,
-                    **_unwire(wire),
+                    id=aid, title=title, text=text, source=source, url=url, published=published,
+                    received=received, path=_path(apath), content_hash=chash, author=author, **_unwire(wire),
                 )
             )
         return out
