@@ -127,39 +127,10 @@ subsidiaries automaker carmaker chipmaker drugmaker distributor distributors who
 _STATE = re.compile(r"^[A-Z]{2}$|^[A-Z][a-z]{1,3}\.$")  # "Gardena, CA", "Hammond, La."
 _ANON_BEFORE = frozenset({"named", "called", "nicknamed", "pseudonym", "alias"})
 _PRONOUNS = frozenset({"her", "his", "their", "its", "your", "my", "our"})
-_TIME_WORDS = frozenset(
-    {
-        "a.m.",
-        "p.m.",
-        "am",
-        "pm",
-        "utc",
-        "gmt",
-        "bst",
-        "ist",
-        "est",
-        "edt",
-        "cet",
-        "cest",
-        "pst",
-        "pdt",
-        "cst",
-        "cdt",
-        "mst",
-        "mdt",
-        "aest",
-        "aedt",
-        "jst",
-        "hkt",
-        "msk",
-        "c.e.",
-        "b.c.",
-        "b.c.e.",
-        "a.d.",
-        "bc",
-        "ad",
-    }
-)
+_TIME_WORDS = frozenset({
+    "a.m.", "p.m.", "am", "pm", "utc", "gmt", "bst", "ist", "est", "edt", "cet", "cest", "pst", "pdt", "cst",
+    "cdt", "mst", "mdt", "aest", "aedt", "jst", "hkt", "msk", "c.e.", "b.c.", "b.c.e.", "a.d.", "bc", "ad",
+})
 
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 _SPACE = re.compile(r"\s+")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -19,10 +20,12 @@ from triage.cli.common import fail, group_settings, say
 if TYPE_CHECKING:
     from triage.config import Settings
     from triage.desk import Desk
-    from triage.model import DecisionEvent, Handoff
+    from triage.model import DecisionEvent, Handoff, Seen, Take
     from triage.store.api import Store
 
 __all__ = ["assign", "desk", "desk_of", "exit_held", "handed_to", "handover", "holder_of", "take", "watches"]
+
+_T = TypeVar("_T")
 
 _DB_HELP = "The decisions file (TinyDB JSON) or a postgresql:// URL; the desk is kept beside it."
 
@@ -218,6 +221,42 @@ def assign(ctx: click.Context, article_id: str, user: str | None, to_desk: bool,
         say(f"{article_id}: handed to {whom}" + (f" ({handed.note})" if handed.note else ""))
 
 
+def _read_desk(ctx: click.Context, db: str | None, read: Callable[[_Session], _T]) -> _T:
+    """What `read` finds on the desk, opened to read and closed again; a store error ends the command
+    with its one sentence (exit 1)."""
+    from triage.store.errors import StoreError
+
+    with _Session(ctx, db, read_only=True) as session:
+        try:
+            return read(session)
+        except StoreError as exc:
+            fail(str(exc))
+
+
+def _desk_now(session: _Session) -> tuple[list[Seen], list[Take], list[Handoff]]:
+    """Who is on the desk (presence that cannot be read is only a warning), the takes in force and the
+    open hand-offs."""
+    from triage.store.errors import StoreError
+    from triage.store.open import open_presence
+
+    try:
+        board = open_presence(session.location, expiry=session.settings.desk.presence_seconds,
+                              group_share=session.settings.store.group_share)
+        people = board.seen()
+    except StoreError as exc:
+        say(f"triage: warning: presence: {exc}", err=True)
+        people = []
+    takes = session.desk.takes_in_force()
+    return people, takes, [h for h in session.desk.record.handoffs() if not session.desk.settled(h)]
+
+
+def _echo_json(doc: Any) -> None:
+    """Print a JSON document with every control, escape or bidi character escaped (valid UTF-8 anywhere)."""
+    from triage.infra.sanitize import escape_forbidden
+
+    click.echo(escape_forbidden(json.dumps(doc, indent=2, ensure_ascii=False)))
+
+
 def _handoff_row(h: Handoff) -> dict[str, Any]:
     return {"article_id": h.article_id, "from": h.sender, "to": h.to, "note": h.note, "at": h.at,
             "seen": h.seen, "seen_by": h.seen_by, "seen_at": h.seen_at, "title": h.title}
@@ -229,24 +268,9 @@ def _handoff_row(h: Handoff) -> dict[str, Any]:
 @click.pass_context
 def desk(ctx: click.Context, as_json: bool, db: str | None) -> None:
     """Who is on the desk now, what each has open, the takes and the open hand-offs."""
-    from triage.infra.sanitize import escape_forbidden
     from triage.model import DESK
-    from triage.store.errors import StoreError
-    from triage.store.open import open_presence
 
-    with _Session(ctx, db, read_only=True) as session:
-        try:
-            board = open_presence(session.location, expiry=session.settings.desk.presence_seconds,
-                                  group_share=session.settings.store.group_share)
-            people = board.seen()
-        except StoreError as exc:
-            say(f"triage: warning: presence: {exc}", err=True)
-            people = []
-        try:
-            takes = session.desk.takes_in_force()
-            handoffs = [h for h in session.desk.record.handoffs() if not session.desk.settled(h)]
-        except StoreError as exc:
-            fail(str(exc))
+    people, takes, handoffs = _read_desk(ctx, db, _desk_now)
     if as_json:
         doc = {
             "people": [{"user": s.user, "host": s.host, "article_id": s.article_id, "since": s.since}
@@ -255,7 +279,7 @@ def desk(ctx: click.Context, as_json: bool, db: str | None) -> None:
                        "title": t.title} for t in takes],
             "handoffs": [_handoff_row(h) for h in handoffs],
         }
-        click.echo(escape_forbidden(json.dumps(doc, indent=2, ensure_ascii=False)))
+        _echo_json(doc)
         return
     say(f"On the desk ({len(people)}):" if people else "Nobody is on the desk now.")
     for s in people:
@@ -281,18 +305,11 @@ def watches() -> None:
 @click.pass_context
 def watches_list(ctx: click.Context, as_json: bool, db: str | None) -> None:
     """The desk's watches and your own."""
-    from triage.infra.sanitize import escape_forbidden
-    from triage.store.errors import StoreError
-
-    with _Session(ctx, db, read_only=True) as session:
-        try:
-            found = session.desk.all_watches()
-        except StoreError as exc:
-            fail(str(exc))
+    found = _read_desk(ctx, db, lambda session: session.desk.all_watches())
     if as_json:
         rows = [{"name": w.name, "query": w.query, "owner": w.owner, "desk": w.desk, "at": w.at}
                 for w in found]
-        click.echo(escape_forbidden(json.dumps(rows, indent=2, ensure_ascii=False)))
+        _echo_json(rows)
         return
     if not found:
         say("No watches. Add one: triage watches add NAME QUERY [--desk]")

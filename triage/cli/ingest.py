@@ -12,28 +12,14 @@ import click
 
 from triage.cli.common import group_settings, no_stories, say, terminal_width
 from triage.infra.counts import count_of
+from triage.sources.base import WIRE_ARTICLE_FIELDS
 
 __all__ = ["fetch", "ingest"]
 
+# The fields of a JSON row as they are; subjects and correction follow, shaped for JSON.
 _KEYS = (
-    "id",
-    "title",
-    "source",
-    "url",
-    "published",
-    "text",
-    "path",
-    "urgency",
-    "slugline",
-    "version",
-    "pubstatus",
-    "embargoed",
-    "ednote",
-    "author",
-    "dateline",
-    "language",
-    "guid",
-    "provider",
+    ("id", "title", "source", "url", "published", "text", "path")
+    + tuple(k for k in WIRE_ARTICLE_FIELDS if k not in ("subjects", "correction"))
 )
 
 

@@ -29,6 +29,7 @@ from triage.model import Article, Problem, ProblemKind
 __all__ = [
     "IngestResult",
     "Rejected",
+    "WIRE_ARTICLE_FIELDS",
     "WireFields",
     "clean_problems",
     "content_hash",
@@ -301,6 +302,12 @@ def _tidy_wire(title: str, body: str, w: WireFields) -> tuple[str, str]:
 
 
 _PUBSTATUS = {"usable": "usable", "withheld": "withheld", "canceled": "canceled", "cancelled": "canceled"}
+# The Article fields a wire item states (what WireFields.article_fields gives), in the one order the
+# ingest cache and `triage ingest --json` keep them.
+WIRE_ARTICLE_FIELDS = (
+    "urgency", "slugline", "version", "pubstatus", "embargoed", "ednote", "author", "dateline", "language",
+    "guid", "subjects", "provider", "correction",
+)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from triage.model import Article
+from triage.sources.base import WIRE_ARTICLE_FIELDS
 
 __all__ = ["PARSER_VERSION", "IngestCache"]
 
@@ -62,20 +63,8 @@ def _storable(row: tuple[Any, ...]) -> bool:
 
 
 # What the wire says (Article fields), kept as one JSON object per row: only the fields an item states.
-_WIRE_FIELDS = (
-    "urgency",
-    "slugline",
-    "version",
-    "pubstatus",
-    "embargoed",
-    "ednote",
-    "dateline",
-    "language",
-    "guid",
-    "subjects",
-    "provider",
-    "correction",
-)
+# The author has a column of its own.
+_WIRE_FIELDS = tuple(k for k in WIRE_ARTICLE_FIELDS if k != "author")
 _PLAIN = Article(id="", title="", text="")
 
 
@@ -143,17 +132,8 @@ class IngestCache:
         for path, _i, aid, title, text, source, url, published, apath, chash, author, received, wire in rows:
             out.setdefault(_path(path), []).append(
                 Article(
-                    id=aid,
-                    title=title,
-                    text=text,
-                    source=source,
-                    url=url,
-                    published=published,
-                    received=received,
-                    path=_path(apath),
-                    content_hash=chash,
-                    author=author,
-                    **_unwire(wire),
+                    id=aid, title=title, text=text, source=source, url=url, published=published,
+                    received=received, path=_path(apath), content_hash=chash, author=author, **_unwire(wire),
                 )
             )
         return out

@@ -22,16 +22,7 @@ from typing import Any
 
 from triage.infra.clock import utc_key
 from triage.model import Seen
-from triage.store.deskfolder import (
-    DeskClock,
-    check_folder,
-    file_mode,
-    iso_ns,
-    kernel_now_ns,
-    login_of,
-    my_login,
-    names_owner,
-)
+from triage.store import deskfolder
 from triage.store.errors import StoreError
 from triage.store.files import open_regular, pid_alive
 
@@ -66,20 +57,20 @@ class FilePresence:
     def __init__(self, folder: str | os.PathLike[str], *, expiry: float, group_share: bool = False,
                  host: str | None = None) -> None:
         self.folder = Path(folder)
-        self.user = my_login()
+        self.user = deskfolder.my_login()
         self.host = host or socket.gethostname()
         self.expiry = float(expiry)
         self.group_share = group_share
         self.pid = os.getpid()
         self.path = self.folder / f"{self.user}.{secrets.token_hex(8)}{SUFFIX}"
-        self._mode = file_mode(group_share)
-        self._clock = DeskClock(self.folder)
+        self._mode = deskfolder.file_mode(group_share)
+        self._clock = deskfolder.DeskClock(self.folder)
         self._article = ""
         self._since = ""
         self._written = False
         self._left = False
         self._guard = threading.Lock()  # a TUI beats from one thread and leaves from another
-        check_folder(self.folder, group_share, create=False)
+        deskfolder.check_folder(self.folder, group_share, create=False)
         self._clean_own()
 
     # -- PresenceBoard ---------------------------------------------------------------------------------
@@ -119,7 +110,7 @@ class FilePresence:
             return []
         except OSError as exc:
             raise StoreError(f"{self.folder}: cannot read the desk folder ({exc.strerror}).") from None
-        now = kernel_now_ns(self.folder)
+        now = deskfolder.kernel_now_ns(self.folder)
         limit = int(self.expiry * 1e9)
         found: list[Seen] = []
         per_member: dict[str, int] = {}
@@ -156,8 +147,8 @@ class FilePresence:
             age = now - st.st_mtime_ns
             if not stat.S_ISREG(st.st_mode) or age > limit or age < -limit or st.st_size > MAX_PRESENCE:
                 return None
-            owner = login_of(st.st_uid)
-            if not names_owner(name, owner, SUFFIX):
+            owner = deskfolder.login_of(st.st_uid)
+            if not deskfolder.names_owner(name, owner, SUFFIX):
                 return None
             doc = read_entry(os.read(fd, MAX_PRESENCE + 1))
         except OSError:
@@ -167,11 +158,11 @@ class FilePresence:
         if doc is None or (doc["host"] == self.host and not pid_alive(doc["pid"])):
             return None
         return Seen(user=owner, host=doc["host"], pid=doc["pid"], article_id=doc["article_id"],
-                    since=doc["since"], beat=iso_ns(st.st_mtime_ns))
+                    since=doc["since"], beat=deskfolder.iso_ns(st.st_mtime_ns))
 
     def _write(self) -> None:
         """Replace this TUI's entry whole (a temp renamed onto it: ours, so allowed in a sticky folder)."""
-        check_folder(self.folder, self.group_share, create=True)
+        deskfolder.check_folder(self.folder, self.group_share, create=True)
         body = json.dumps({"v": VERSION, "host": self.host[:255], "pid": self.pid,
                            "article_id": self._article, "since": self._since}, ensure_ascii=False)
         tmp = self.folder / f".{self.path.name}.{secrets.token_hex(4)}.tmp"
@@ -207,13 +198,13 @@ class FilePresence:
             entries = list(os.scandir(self.folder))
         except OSError:
             return
-        now = kernel_now_ns(self.folder)
+        now = deskfolder.kernel_now_ns(self.folder)
         limit = int(self.expiry * 1e9)
         me = os.geteuid()
         for entry in entries:
             name = entry.name
             temp = name.startswith(f".{self.user}.") and name.endswith(".tmp")
-            if not (temp or (name.endswith(SUFFIX) and names_owner(name, self.user, SUFFIX))):
+            if not (temp or (name.endswith(SUFFIX) and deskfolder.names_owner(name, self.user, SUFFIX))):
                 continue
             try:
                 st = entry.stat(follow_symlinks=False)

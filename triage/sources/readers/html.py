@@ -10,35 +10,12 @@ from triage.infra.text import clean_line, clean_text
 from triage.model import Article, Problem, ProblemKind
 from triage.sources.base import Rejected, controls_restored, controls_to_stand_ins, make_article
 from triage.sources.reader import Sample, TextReader
+from triage.sources.readers.wirexml import TEXT_BLOCKS
 
 __all__ = ["READER", "extract_html", "html_to_text", "read_html"]
 
-_BLOCK = {
-    "p",
-    "div",
-    "br",
-    "li",
-    "ul",
-    "ol",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "blockquote",
-    "pre",
-    "tr",
-    "table",
-    "section",
-    "article",
-    "header",
-    "footer",
-    "figure",
-    "figcaption",
-    "dd",
-    "dt",
-    "dl",
+_BLOCK = TEXT_BLOCKS | {
+    "div", "br", "ul", "ol", "table", "section", "article", "header", "footer", "figure", "figcaption", "dl",
     "hr",
 }
 _NOT_XML_EXTRA = re.compile("[\ud800-\udfff\ufffe\uffff]")  # what XML cannot hold besides the controls

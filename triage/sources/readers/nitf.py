@@ -9,18 +9,9 @@ from pathlib import Path
 
 from triage.model import Article, Problem
 from triage.sources.base import WireFields, make_article
+from triage.sources.readers import wirexml as wx
 from triage.sources.readers.versions import advisory
 from triage.sources.readers.wiredoc import WireXmlReader
-from triage.sources.readers.wirexml import (
-    Kids,
-    attr,
-    child,
-    children,
-    descendants,
-    el_text,
-    local,
-    paragraphs,
-)
 
 __all__ = ["READER", "NitfStory", "nitf_date", "nitf_story", "read_nitf"]
 
@@ -56,11 +47,11 @@ def byline_text(el) -> str:
     """The author of an NITF byline: its person elements, else its text without "By" and titles."""
     if el is None:
         return ""
-    people = [el_text(p) for p in descendants(el, "person") if el_text(p)]
+    people = [wx.el_text(p) for p in wx.descendants(el, "person") if wx.el_text(p)]
     if people:
         return ", ".join(people)
     parts = [el.text or ""] + [c.tail or "" for c in el if c.tail]
-    text = " ".join(" ".join(parts).split()) or el_text(el)
+    text = " ".join(" ".join(parts).split()) or wx.el_text(el)
     return _BY.sub("", text).strip(" ,")
 
 
@@ -68,50 +59,52 @@ def nitf_story(root) -> NitfStory:
     """Read an <nitf> element (or a bare <body>, as some NewsML items carry)."""
     story = NitfStory()
     w = story.wire
-    head = child(root, "head")
-    body = root if local(root) == "body" else child(root, "body")
-    docdata = child(head, "docdata")
-    w.language = attr(root, "lang") or attr(root, "baselang")  # NTB: <nitf baselang="nb-NO">
+    head = wx.child(root, "head")
+    body = root if wx.local(root) == "body" else wx.child(root, "body")
+    docdata = wx.child(head, "docdata")
+    w.language = wx.attr(root, "lang") or wx.attr(root, "baselang")  # NTB: <nitf baselang="nb-NO">
     if docdata is not None:
-        urg = attr(child(docdata, "urgency"), "ed-urg")
+        urg = wx.attr(wx.child(docdata, "urgency"), "ed-urg")
         w.urgency = int(urg) if urg.isdigit() else None
-        w.guid = attr(child(docdata, "doc-id"), "id-string")
-        status = attr(docdata, "management-status").lower()
+        w.guid = wx.attr(wx.child(docdata, "doc-id"), "id-string")
+        status = wx.attr(docdata, "management-status").lower()
         w.pubstatus = _STATUS.get(status, "")
-        release = attr(child(docdata, "date.release"), "norm")
+        release = wx.attr(wx.child(docdata, "date.release"), "norm")
         if status == "embargoed" and release:
             w.embargoed = nitf_date(release)
-        story.published = nitf_date(attr(child(docdata, "date.issue"), "norm") or release)
-        du = child(docdata, "du-key")
-        w.version = attr(du, "version") or attr(du, "generation")
-        notes = [attr(m, "info") for m in children(docdata, "ed-msg") if attr(m, "info")]
-        corr = child(docdata, "correction")
+        story.published = nitf_date(wx.attr(wx.child(docdata, "date.issue"), "norm") or release)
+        du = wx.child(docdata, "du-key")
+        w.version = wx.attr(du, "version") or wx.attr(du, "generation")
+        messages = wx.children(docdata, "ed-msg")
+        notes = [wx.attr(m, "info") for m in messages if wx.attr(m, "info")]
+        corr = wx.child(docdata, "correction")
         if corr is not None:
             w.correction = True
-            notes += [attr(corr, "info")] if attr(corr, "info") else []
-        if any(attr(m, "msg-type").lower() in ("kill", "withdrawal") for m in children(docdata, "ed-msg")):
+            notes += [wx.attr(corr, "info")] if wx.attr(corr, "info") else []
+        if any(wx.attr(m, "msg-type").lower() in ("kill", "withdrawal") for m in messages):
             w.pubstatus = "canceled"
         w.ednote = "\n\n".join(notes)
         w.subjects = [
-            (attr(c, "value") or el_text(c), el_text(c))
-            for c in descendants(docdata, "classifier")
-            if attr(c, "type").lower() in ("subject", "") and el_text(c)
+            (wx.attr(c, "value") or wx.el_text(c), wx.el_text(c))
+            for c in wx.descendants(docdata, "classifier")
+            if wx.attr(c, "type").lower() in ("subject", "") and wx.el_text(c)
         ]
-        w.slugline = attr(child(docdata, "du-key"), "key")
-    bhead = Kids(child(body, "body.head"))  # its children by name, indexed once
+        w.slugline = wx.attr(wx.child(docdata, "du-key"), "key")
+    bhead = wx.Kids(wx.child(body, "body.head"))  # its children by name, indexed once
     hed = bhead.one("hedline")
     hed = bhead.one("headline") if hed is None else hed
-    story.title = el_text(child(hed, "hl1")) or el_text(child(head, "title"))
+    story.title = wx.el_text(wx.child(hed, "hl1")) or wx.el_text(wx.child(head, "title"))
     w.author = ", ".join(a for a in (byline_text(b) for b in bhead.all("byline")) if a)
-    w.dateline = el_text(bhead.one("dateline"))
-    w.provider = (el_text(bhead.one("distributor")) or attr(child(docdata, "doc.copyright"), "holder")
-                  or attr(child(docdata, "doc-id"), "regsrc"))
+    w.dateline = wx.el_text(bhead.one("dateline"))
+    w.provider = (wx.el_text(bhead.one("distributor"))
+                  or wx.attr(wx.child(docdata, "doc.copyright"), "holder")
+                  or wx.attr(wx.child(docdata, "doc-id"), "regsrc"))
     # NITF's slug is docdata's du-key; some producers (amerine/nitfr's fixtures) write a <slugline> instead.
-    w.slugline = w.slugline or el_text(bhead.one("slugline")) or el_text(child(head, "slugline"))
-    content = child(body, "body.content")
-    story.paragraphs = paragraphs(content) if content is not None else []
+    w.slugline = w.slugline or wx.el_text(bhead.one("slugline")) or wx.el_text(wx.child(head, "slugline"))
+    content = wx.child(body, "body.content")
+    story.paragraphs = wx.paragraphs(content) if content is not None else []
     if not story.paragraphs:
-        story.paragraphs = paragraphs(bhead.one("abstract"))
+        story.paragraphs = wx.paragraphs(bhead.one("abstract"))
     return story
 
 

@@ -18,6 +18,7 @@ from triage.model import Article, Problem
 from triage.sources.base import Rejected, controls_restored, controls_to_stand_ins
 
 __all__ = [
+    "TEXT_BLOCKS",
     "WIRE_ROOTS",
     "Kids",
 
@@ -62,26 +63,11 @@ _SPACE = re.compile(r"\s*")  # matched where the last part ended: each space is 
 # Only then are stand-ins turned back into controls (a "␛" in ordinary text is never touched).
 _HAD_CONTROLS: ContextVar[bool] = ContextVar("wire_xml_had_controls", default=False)
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-_BLOCKS = {
-    "p",
-    "hl1",
-    "hl2",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "li",
-    "pre",
-    "block",
-    "dd",
-    "dt",
-    "tr",
-    "blockquote",
-    "caption",
-    "nitf-table-summary",
-}
+# HTML's elements that each hold a block of text; NITF and XHTML bodies use them too.
+TEXT_BLOCKS = frozenset(
+    {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "dd", "dt", "tr", "blockquote"}
+)
+_BLOCKS = TEXT_BLOCKS | {"hl1", "hl2", "block", "caption", "nitf-table-summary"}
 _SKIP = {
     "media",
     "media-caption",

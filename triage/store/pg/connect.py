@@ -5,7 +5,11 @@ conninfo, a connection checked before use, a failure told in one line, a dead co
 from __future__ import annotations
 
 import getpass
+import logging
 import os
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -17,9 +21,12 @@ from triage.store.errors import StoreError
 from triage.store.pg.conninfo import UrlError, check_url, display_name
 from triage.store.pg.schema import check_schema
 
-__all__ = ["STATEMENT_TIMEOUT", "close_quietly", "locate", "login_name", "open_checked", "reason"]
+__all__ = ["STATEMENT_TIMEOUT", "Health", "close_quietly", "locate", "login_name", "open_checked", "reason",
+           "refresh_without_waiting", "waiting_payloads"]
 
 STATEMENT_TIMEOUT = "5s"  # a write waits no longer (unless the URL's options set statement_timeout)
+SAFETY_SECONDS = 5.0  # refresh() asks the server for new rows at least this often
+RECONNECT_SECONDS = 0.5  # refresh() tries a lost server no more often than this
 
 
 def login_name() -> str:
@@ -83,3 +90,73 @@ def close_quietly(conn: psycopg.Connection[Any] | None) -> None:
             conn.close()
         except Exception:  # noqa: BLE001 - already gone
             pass
+
+
+def waiting_payloads(conn: psycopg.Connection[Any] | None, what: str) -> list[str]:
+    """The payloads of the notifications waiting on a connection's socket, read without a round trip;
+    OperationalError when `what` (the connection, as the caller calls it) is gone."""
+    if conn is None or conn.closed or conn.broken:
+        raise psycopg.OperationalError(f"{what} is gone")
+    pgconn = conn.pgconn
+    pgconn.consume_input()
+    payloads = []
+    while (note := pgconn.notifies()) is not None:
+        payloads.append(note.extra.decode("ascii", "replace"))
+    return payloads
+
+
+class Health:
+    """A connection's state as the UI shows it, one rule for the store and the desk: the latest
+    failure in one line (logged once while it stays the same, not at every poll), and the pace at
+    which refresh() tries a lost server again and asks a live one for new rows."""
+
+    def __init__(self, log: logging.Logger, what: str) -> None:
+        self._log = log
+        self._what = what  # the log line's subject ("PostgreSQL store")
+        self.last_error = ""  # the reason of the latest failed call ("" after one that worked)
+        self._next_try = 0.0
+        self._next_check = 0.0
+
+    def failed(self, error: str) -> None:
+        """Note a failure (`error` is its one line, naming the server)."""
+        if error != self.last_error:  # a server that stays away is logged once, not every poll
+            self._log.warning("%s %s", self._what, error)
+        self.last_error = error
+
+    def worked(self) -> None:
+        self.last_error = ""
+
+    def may_try(self, now: float) -> bool:
+        """True when a lost server may be tried again at `now` (time.monotonic()); starts the wait."""
+        if now < self._next_try:
+            return False
+        self._next_try = now + RECONNECT_SECONDS
+        return True
+
+    def check_due(self, now: float) -> bool:
+        """True when a live server is due to be asked for new rows even without a notification."""
+        return now >= self._next_check
+
+    def checked(self, now: float) -> None:
+        """New rows were read at `now`: the next safety check is a while off."""
+        self._next_check = now + SAFETY_SECONDS
+
+
+def refresh_without_waiting(mutex: threading.RLock, *, closed: Callable[[], bool],
+                            step: Callable[[float], None], failed: Callable[[BaseException], None],
+                            news: Callable[[], bool]) -> bool:
+    """refresh()'s one outline: never waits for a write in progress on another thread (that write takes
+    in the news itself); `step(now)` reconnects at its Health's pace or reads what is new; a failure is
+    `failed`; then `news()` says whether others' rows arrived."""
+    if not mutex.acquire(blocking=False):
+        return False
+    try:
+        if closed():
+            return False
+        try:
+            step(time.monotonic())
+        except (psycopg.Error, StoreError) as exc:
+            failed(exc)
+        return news()
+    finally:
+        mutex.release()

@@ -48,7 +48,7 @@ from triage.infra.clock import datetime_key, utc_key
 from triage.infra.sanitize import sanitize_line
 from triage.model import DESK, DeskAct, Handoff, Seen, Take, Watch
 from triage.store.errors import HeldError, NewerSchemaError, NotYoursError, StoreError
-from triage.store.pg.connect import close_quietly, locate, open_checked, reason
+from triage.store.pg import connect
 from triage.store.pg.schema import SchemaMissingError
 
 __all__ = ["CHANNEL", "DESK_LOCK", "LIMITS", "MAX_PER_MEMBER", "PostgresDesk", "PostgresPresence", "host_now"]
@@ -60,8 +60,6 @@ T = TypeVar("T")
 CHANNEL = "triage_desk"
 DESK_LOCK = (0x7472, 3)  # pg_advisory_xact_lock keys every writer of triage.desk_acts takes
 EDITOR_ROLE = "triage_desk"
-_SAFETY_SECONDS = 5.0  # refresh() asks the server for new rows at least this often
-_RECONNECT_SECONDS = 0.5  # refresh() tries a lost server no more often than this
 LIMITS = {"article_id": 512, "host": 255, "to": 64, "note": 4000, "ref": 256, "title": 1000,
           "story": 512}  # characters each text may take (the table's CHECK says the same)
 _MAX_TAKE_MINUTES = 7 * 24 * 60  # a week: longer is a mistake, not a take
@@ -82,7 +80,7 @@ _MEMBERS = (
 
 
 def _reason(exc: BaseException) -> str:
-    return reason(exc, "the server cancelled it (statement timeout: the desk was busy)")
+    return connect.reason(exc, "the server cancelled it (statement timeout: the desk was busy)")
 
 
 def host_now() -> datetime:
@@ -159,7 +157,7 @@ class PostgresDesk:
 
     def __init__(self, url: str, *, host: str | None = None, read_only: bool = False,
                  connect_timeout: float = 3.0) -> None:
-        self.name, self._conninfo, self.user = locate(url, connect_timeout, "triage desk")
+        self.name, self._conninfo, self.user = connect.locate(url, connect_timeout, "triage desk")
         self._role = self.user
         self.host = host if host is not None else socket.gethostname()
         self._read_only = read_only
@@ -170,10 +168,8 @@ class PostgresDesk:
         self._heard = 0  # the newest id a notification named (news when above the newest held)
         self._unreported = False  # others' acts taken in since the last refresh()
         self._offset = timedelta(0)  # the server's clock minus this host's, at the last round trip
-        self._last_error = ""
+        self._health = connect.Health(log, "PostgreSQL desk")
         self._closed = False
-        self._next_try = 0.0
-        self._next_check = 0.0
         self._members: tuple[float, list[str]] = (0.0, [])
         with self._mutex:
             try:
@@ -187,7 +183,7 @@ class PostgresDesk:
     @property
     def last_error(self) -> str:
         """The reason of the latest failed write or connection ("" after one that worked)."""
-        return self._last_error
+        return self._health.last_error
 
     @property
     def damage(self) -> str:
@@ -201,15 +197,16 @@ class PostgresDesk:
 
     # ---- the connection --------------------------------------------------------------------------
     def _failed(self, exc: BaseException) -> None:
-        error = f"{self.name}: {_reason(exc)}"
-        if error != self._last_error:  # a server that stays away is logged once, not every poll
-            log.warning("PostgreSQL desk %s", error)
-        self._last_error = error
+        self._health.failed(f"{self.name}: {_reason(exc)}")
         if self._conn is not None and (self._conn.broken or self._conn.closed):
             self._drop()
 
+    def _lost(self, exc: BaseException) -> None:
+        self._failed(exc)
+        self._drop()
+
     def _drop(self) -> None:
-        close_quietly(self._conn)
+        connect.close_quietly(self._conn)
         self._conn = None
 
     def _connect(self) -> psycopg.Connection[Any]:
@@ -218,7 +215,7 @@ class PostgresDesk:
             assert self._conn is not None
             return self._conn
         self._drop()
-        conn, role = open_checked(self._conninfo, self.name)
+        conn, role = connect.open_checked(self._conninfo, self.name)
         try:
             conn.add_notify_handler(lambda note: self._note(note.payload))
             conn.execute(f"LISTEN {CHANNEL}")  # before catching up: nothing falls between the two
@@ -228,7 +225,7 @@ class PostgresDesk:
         self._conn, self.user = conn, role or self.user
         self._role = self.user  # the server's word, whatever a caller later sets `user` to
         self._catch_up(conn)  # everything written while we were away: NOTIFY kept none of it
-        self._next_check = time.monotonic() + _SAFETY_SECONDS
+        self._health.checked(time.monotonic())
         return conn
 
     def _note(self, payload: str) -> None:
@@ -240,14 +237,10 @@ class PostgresDesk:
 
     def _listen(self) -> None:
         """Take in the notifications waiting on the socket (no round trip; raises when it is gone)."""
-        conn = self._conn
-        if conn is None or conn.closed or conn.broken:
-            raise psycopg.OperationalError("the connection is gone")
-        pgconn = conn.pgconn
-        pgconn.consume_input()
-        while (note := pgconn.notifies()) is not None:
-            self._note(note.extra.decode("ascii", "replace"))
-        if pgconn.status != pq.ConnStatus.OK:
+        for payload in connect.waiting_payloads(self._conn, "the connection"):
+            self._note(payload)
+        assert self._conn is not None
+        if self._conn.pgconn.status != pq.ConnStatus.OK:
             raise psycopg.OperationalError("the connection is gone")
 
     def _catch_up(self, conn: psycopg.Connection[Any]) -> None:
@@ -300,7 +293,7 @@ class PostgresDesk:
                 except psycopg.Error as exc:
                     self._failed(exc)
                     raise StoreError(f"{self.name}: {what} was not saved ({_reason(exc)}).") from None
-                self._last_error = ""
+                self._health.worked()
                 return result
             raise AssertionError("unreachable")
 
@@ -468,7 +461,7 @@ class PostgresDesk:
                 self._failed(exc)
                 raise StoreError(f"{self.name}: the desk's acts were not copied ({_reason(exc)}).") from None
             self._fold = trial
-            self._last_error = ""
+            self._health.worked()
             return len(added)
 
     # ---- reading ---------------------------------------------------------------------------------
@@ -514,31 +507,21 @@ class PostgresDesk:
     def refresh(self) -> bool:
         """Take in what others wrote; True if anything arrived. Cheap when nothing changed: a read of
         the connection's socket, no round trip. Never waits for a write in progress on another thread."""
-        if not self._mutex.acquire(blocking=False):
-            return False
-        try:
-            if self._closed:
-                return False
-            now = time.monotonic()
-            try:
-                if not self.connected:
-                    if now < self._next_try:
-                        return self._take_news()
-                    self._next_try = now + _RECONNECT_SECONDS
-                    self._connect()  # catches up on connecting
-                    self._last_error = ""
-                else:
-                    self._listen()
-                    if self._news or now >= self._next_check:
-                        assert self._conn is not None
-                        self._catch_up(self._conn)  # one statement (autocommit)
-                        self._next_check = now + _SAFETY_SECONDS
-            except (psycopg.Error, StoreError) as exc:
-                self._failed(exc)
-                self._drop()
-            return self._take_news()
-        finally:
-            self._mutex.release()
+        return connect.refresh_without_waiting(self._mutex, closed=lambda: self._closed,
+                                               step=self._refresh_step, failed=self._lost,
+                                               news=self._take_news)
+
+    def _refresh_step(self, now: float) -> None:
+        if not self.connected:
+            if self._health.may_try(now):
+                self._connect()  # catches up on connecting
+                self._health.worked()
+            return
+        self._listen()
+        if self._news or self._health.check_due(now):
+            assert self._conn is not None
+            self._catch_up(self._conn)  # one statement (autocommit)
+            self._health.checked(now)
 
     def _take_news(self) -> bool:
         news, self._unreported = self._unreported, False
@@ -557,7 +540,7 @@ class PostgresPresence:
 
     def __init__(self, url: str, *, expiry: float, host: str | None = None,
                  connect_timeout: float = 3.0) -> None:
-        self.name, self._conninfo, self.user = locate(url, connect_timeout, "triage desk")
+        self.name, self._conninfo, self.user = connect.locate(url, connect_timeout, "triage desk")
         self.host = host if host is not None else socket.gethostname()
         self.expiry = float(expiry)
         self.pid = os.getpid()
@@ -565,12 +548,12 @@ class PostgresPresence:
         self._left = False
         self._mutex = threading.Lock()
         self._conn: psycopg.Connection[Any] | None = None
-        self._last_error = ""
+        self._health = connect.Health(log, "PostgreSQL presence")
 
     @property
     def last_error(self) -> str:
         """The reason of the latest failed call ("" after one that worked)."""
-        return self._last_error
+        return self._health.last_error
 
     def _run(self, what: str, statement: str, params: Sequence[Any] = ()) -> list[Any]:
         """One statement on the connection (made, or replaced once when found dead); StoreError."""
@@ -580,7 +563,7 @@ class PostgresPresence:
                 try:
                     if not reused:
                         self._close()
-                        self._conn, role = open_checked(self._conninfo, self.name)
+                        self._conn, role = connect.open_checked(self._conninfo, self.name)
                         self.user = role or self.user
                         self._conn.execute(  # this role's rows from TUIs that died: gone for good
                             "DELETE FROM triage.presence WHERE who = current_user "
@@ -595,21 +578,19 @@ class PostgresPresence:
                     return self._fail(what, exc)
                 except psycopg.Error as exc:
                     return self._fail(what, exc)
-                self._last_error = ""
+                self._health.worked()
                 return rows
             raise AssertionError("unreachable")
 
     def _fail(self, what: str, exc: psycopg.Error) -> list[Any]:
         error = f"{self.name}: {what} ({_reason(exc)})."
-        if error != self._last_error:
-            log.warning("PostgreSQL presence %s", error)
-        self._last_error = error
+        self._health.failed(error)
         if self._conn is not None and (self._conn.broken or self._conn.closed):
             self._close()
         raise StoreError(error) from None
 
     def _close(self) -> None:
-        close_quietly(self._conn)
+        connect.close_quietly(self._conn)
         self._conn = None
 
     def show(self, article_id: str) -> None:

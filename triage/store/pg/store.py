@@ -41,7 +41,15 @@ from triage.store.events import (
     to_doc,
     to_event,
 )
-from triage.store.pg.connect import close_quietly, locate, open_checked, reason
+from triage.store.pg.connect import (
+    Health,
+    close_quietly,
+    locate,
+    open_checked,
+    reason,
+    refresh_without_waiting,
+    waiting_payloads,
+)
 from triage.store.pg.conninfo import rescue_key
 from triage.store.pg.mirror import SELECT, ServerMirror, row_doc
 from triage.store.pg.schema import SchemaMissingError
@@ -65,8 +73,6 @@ CHANNEL = "triage_events"
 WRITE_LOCK = (0x7472, 1)  # pg_advisory_xact_lock keys every writer of triage.events takes
 _COLUMNS = ("uid", "article_id", "decision", "note", "host", "at", "title", "source", "url", "action",
             "batch", "version", "urgency", "slugline", "wire_version", "story")
-_SAFETY_SECONDS = 5.0  # refresh() asks the server for new rows at least this often
-_RECONNECT_SECONDS = 0.5  # refresh() tries a lost server no more often than this
 
 
 def _reason(exc: BaseException) -> str:
@@ -95,7 +101,7 @@ class PostgresStore(DecisionWriter):
         self._events: dict[str, tuple[Doc, DecisionEvent]] = {}  # article id -> its latest doc, as an event
         self._conn: psycopg.Connection[Any] | None = None
         self._listen: psycopg.Connection[Any] | None = None
-        self._last_error = ""
+        self._health = Health(log, "PostgreSQL store")
         self._lock_busy = False
         self._unreported = False
         self._closed = False
@@ -103,8 +109,6 @@ class PostgresStore(DecisionWriter):
         self._built = False  # the write in progress has built its events
         self._want_replay = replay and not read_only
         self._read_only = read_only  # a reader: never replays, never writes
-        self._next_try = 0.0
-        self._next_check = 0.0
         self.replayed: ReplayReport | None = None
         self._rescuer = Rescuer(self._rescue_path, self.rescue_dirs[1:], mutex=self._mutex, log=self._log,
                                 inflight=lambda: self._inflight, who=lambda: (self.user, self.host),
@@ -123,7 +127,7 @@ class PostgresStore(DecisionWriter):
     @property
     def last_error(self) -> str:
         """The reason of the latest failed write or connection ("" after one that worked)."""
-        return self._last_error
+        return self._health.last_error
 
     @property
     def lock_busy(self) -> bool:
@@ -151,13 +155,18 @@ class PostgresStore(DecisionWriter):
 
     # ---- the connections -------------------------------------------------------------------------
     def _failed(self, exc: BaseException) -> None:
-        error = f"{self.name}: {_reason(exc)}"
-        if error != self._last_error:  # a server that stays away is logged once, not every poll
-            log.warning("PostgreSQL store %s", error)
-        self._last_error = error
+        self._health.failed(f"{self.name}: {_reason(exc)}")
         self._lock_busy = _busy(exc)
         if self._conn is not None and (self._conn.broken or self._conn.closed):
             self._drop()
+
+    def _worked(self) -> None:
+        self._health.worked()
+        self._lock_busy = False
+
+    def _lost(self, exc: BaseException) -> None:
+        self._failed(exc)
+        self._drop()
 
     def _drop(self) -> None:
         for conn in (self._conn, self._listen):
@@ -179,7 +188,7 @@ class PostgresStore(DecisionWriter):
         self._conn, self._listen = conn, listen
         self.user = role or self.user
         self._catch_up(conn)  # everything written while we were away: NOTIFY kept none of it
-        self._next_check = time.monotonic() + _SAFETY_SECONDS
+        self._health.checked(time.monotonic())
         if self._want_replay:
             self._want_replay = False
             self.replayed = self._replay(conn)
@@ -232,16 +241,8 @@ class PostgresStore(DecisionWriter):
 
     def _listener_news(self) -> bool:
         """True when a notification names a row newer than those held (no round trip; raises if gone)."""
-        listen = self._listen
-        if listen is None or listen.closed or listen.broken:
-            raise psycopg.OperationalError("the notification connection is gone")
-        pgconn = listen.pgconn
-        pgconn.consume_input()
-        news = False
-        while (note := pgconn.notifies()) is not None:
-            payload = note.extra.decode("ascii", "replace")
-            news = news or not payload.isdigit() or int(payload) > self._log.max_id
-        return news
+        payloads = waiting_payloads(self._listen, "the notification connection")
+        return any(not payload.isdigit() or int(payload) > self._log.max_id for payload in payloads)
 
     # ---- writing ---------------------------------------------------------------------------------
     def _insert(self, conn: psycopg.Connection[Any], docs: list[Doc]) -> list[tuple[int, Doc]]:
@@ -311,7 +312,7 @@ class PostgresStore(DecisionWriter):
                     f"memory and retried.", [to_event(d) for d in docs]) from exc
             finally:
                 self._inflight = []
-            self._last_error, self._lock_busy = "", False
+            self._worked()
             return [to_event(d) for d in self._written(docs)]
 
     def _written(self, docs: list[Doc]) -> list[Doc]:
@@ -329,7 +330,7 @@ class PostgresStore(DecisionWriter):
                 return len(self._log.pending)
             try:
                 self._transact(list)
-                self._last_error, self._lock_busy = "", False
+                self._worked()
             except (psycopg.Error, StoreError) as exc:
                 self._failed(exc)
             return len(self._log.pending)
@@ -423,30 +424,20 @@ class PostgresStore(DecisionWriter):
 
         Cheap when nothing changed: a read of the notification socket, no round trip. Never waits
         for a write in progress on another thread (that write takes in the news itself)."""
-        if not self._mutex.acquire(blocking=False):
-            return False
-        try:
-            if self._closed:
-                return False
-            now = time.monotonic()
-            try:
-                if not self.connected:
-                    if now < self._next_try:
-                        return self._take_news()
-                    self._next_try = now + _RECONNECT_SECONDS
-                    self._connect()  # catches up on connecting
-                    self._last_error, self._lock_busy = "", False
-                if self._log.pending:
-                    self.retry_pending()  # catches up as it writes
-                elif self._listener_news() or now >= self._next_check:
-                    self._catch_up(self._connect())  # one statement (autocommit)
-                    self._next_check = now + _SAFETY_SECONDS
-            except (psycopg.Error, StoreError) as exc:
-                self._failed(exc)
-                self._drop()
-            return self._take_news()
-        finally:
-            self._mutex.release()
+        return refresh_without_waiting(self._mutex, closed=lambda: self._closed, step=self._refresh_step,
+                                       failed=self._lost, news=self._take_news)
+
+    def _refresh_step(self, now: float) -> None:
+        if not self.connected:
+            if not self._health.may_try(now):
+                return
+            self._connect()  # catches up on connecting
+            self._worked()
+        if self._log.pending:
+            self.retry_pending()  # catches up as it writes
+        elif self._listener_news() or self._health.check_due(now):
+            self._catch_up(self._connect())  # one statement (autocommit)
+            self._health.checked(now)
 
     def _take_news(self) -> bool:
         news, self._unreported = self._unreported, False
@@ -495,8 +486,8 @@ class PostgresStore(DecisionWriter):
             self._drop()
             if self._log.pending:
                 lost = [to_event(d) for d in self._log.pending]
-                raise PendingWriteError(
-                    f"{self.name}: {len(lost)} decision(s) could not be saved ({self._last_error}).", lost)
+                raise PendingWriteError(f"{self.name}: {len(lost)} decision(s) could not be saved "
+                                        f"({self._health.last_error}).", lost)
 
     def __enter__(self) -> Self:
         return self

@@ -41,18 +41,8 @@ MAX_TEXT_CHARS = 100_000
 def event_line(ev: DecisionEvent, before: DecisionEvent | None = None) -> Text:
     """One history line: when, what happened ('archived', 'note', 'undo of archive': `before` is the
     event before it), who, note (untrusted parts as literal text)."""
-    out = Text()
-    out.append(local_when(ev.at) + "  ", style="dim")
-    out.append(act_word(ev, before), style=DECISION_STYLES[ev.decision])
-    if ev.user:
-        out.append("  by ")
-        out.append(plain(ev.user, one_line=True), style="bold")
-        if ev.host:
-            out.append("@" + plain(ev.host, one_line=True))
-    if ev.note:
-        out.append("  note: ", style="italic")
-        out.append(plain(ev.note, one_line=True))
-    return out
+    what = Text.assemble((act_word(ev, before), DECISION_STYLES[ev.decision]))
+    return _history_line(ev.at, what, ev.user, ev.host, ev.note)
 
 
 _ACT_WORDS = {"take": "taken", "release": "given back", "handoff": "handed on", "ack": "seen"}
@@ -61,19 +51,26 @@ _ACT_WORDS = {"take": "taken", "release": "given back", "handoff": "handed on", 
 def desk_act_line(act: DeskAct) -> Text:
     """One history line of the desk: a take, a give-back, a hand-off (to whom, with its note) or an
     acknowledgement, by whom (untrusted parts as literal text)."""
-    out = Text()
-    out.append(local_when(act.at) + "  ", style="dim")
-    out.append(_ACT_WORDS.get(act.kind, act.kind), style="bold cyan")
+    what = Text.assemble((_ACT_WORDS.get(act.kind, act.kind), "bold cyan"))
     if act.kind == "handoff":
-        out.append(" to ")
-        out.append("the desk" if act.to == DESK else plain(act.to, one_line=True), style="bold")
-    out.append("  by ")
-    out.append(plain(act.user, one_line=True), style="bold")
-    if act.host:
-        out.append("@" + plain(act.host, one_line=True))
-    if act.note:
+        what.append(" to ")
+        what.append("the desk" if act.to == DESK else plain(act.to, one_line=True), style="bold")
+    return _history_line(act.at, what, act.user, act.host, act.note)
+
+
+def _history_line(at: str, what: Text, user: str, host: str, note: str) -> Text:
+    """The one layout of a history line: "when  what  by user@host  note: ..." (each part as literal text)."""
+    out = Text()
+    out.append(local_when(at) + "  ", style="dim")
+    out.append_text(what)
+    if user:
+        out.append("  by ")
+        out.append(plain(user, one_line=True), style="bold")
+        if host:
+            out.append("@" + plain(host, one_line=True))
+    if note:
         out.append("  note: ", style="italic")
-        out.append(plain(act.note, one_line=True))
+        out.append(plain(note, one_line=True))
     return out
 
 

@@ -24,11 +24,22 @@ __all__ = [
     "NoteScreen",
     "PickScreen",
     "ProblemsScreen",
+    "box_css",
     "toggle_key_panel",
 ]
 
 
 ScreenResult = TypeVar("ScreenResult")
+
+
+def box_css(screen: str, width: int, border: str = "$accent") -> str:
+    """The CSS of a dialog: `screen` centres one Vertical box, at most `width` cells wide, with a round
+    border in `border`."""
+    return f"""
+    {screen} {{ align: center middle; }}
+    {screen} > Vertical {{ width: {width}; max-width: 100%; height: auto; border: round {border};
+        background: $panel; padding: 0 1; }}
+    """
 
 
 def toggle_key_panel(screen: Screen[ScreenResult]) -> None:
@@ -134,11 +145,7 @@ class NoteScreen(ModalScreen[str | None]):
     for a decision with a note, the decision)."""
 
     BINDINGS = bindings("note")
-    DEFAULT_CSS = """
-    NoteScreen { align: center middle; }
-    NoteScreen > Vertical { width: 70; max-width: 100%; height: auto; border: round $accent;
-        background: $panel; padding: 0 1; }
-    """
+    DEFAULT_CSS = box_css("NoteScreen", 70)
 
     def __init__(
         self,
@@ -249,11 +256,7 @@ class MessageScreen(ModalScreen[None]):
     """Show a text (a URL, an error) until a key closes it."""
 
     BINDINGS = bindings("message")
-    DEFAULT_CSS = """
-    MessageScreen { align: center middle; }
-    MessageScreen > Vertical { width: 90; max-width: 100%; height: auto; border: round $accent;
-        background: $panel; padding: 0 1; }
-    """
+    DEFAULT_CSS = box_css("MessageScreen", 90)
 
     def __init__(self, title: str, body: str) -> None:
         super().__init__()

@@ -14,6 +14,7 @@ from textual.widgets import Label, Static
 
 from triage.tui.keymap import bindings
 from triage.tui.safe import plain
+from triage.tui.screens.dialogs import box_css
 
 if TYPE_CHECKING:
     from triage.core.service import TriageService
@@ -25,10 +26,7 @@ class QuitScreen(ModalScreen[bool]):
     """Dismissed with True to quit (what is not saved goes to the rescue file), False to stay."""
 
     BINDINGS = bindings("quit")
-    DEFAULT_CSS = """
-    QuitScreen { align: center middle; }
-    QuitScreen > Vertical { width: 74; max-width: 100%; height: auto; border: round $error;
-        background: $panel; padding: 0 1; }
+    DEFAULT_CSS = box_css("QuitScreen", 74, "$error") + """
     QuitScreen #quit-status { color: $text-muted; }
     """
 
