@@ -11,7 +11,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from triage.cli.decisions import decide, decisions, recover
+from triage.cli.decisions import decide, decisions, recover_command
 
 
 @click.group()
@@ -21,7 +21,7 @@ def cli() -> None:
 
 cli.add_command(decide)
 cli.add_command(decisions)
-cli.add_command(recover)
+cli.add_command(recover_command)
 
 
 def isolate(monkeypatch: pytest.MonkeyPatch, root: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from triage.sources import load
-from triage.sources.fetch import fetch_feeds, read_spool
+from triage.sources.fetch import fetch_feeds, read_spool_folder
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -103,7 +103,7 @@ def test_fetch_spool_conditional_and_items_kept(server, tmp_path: Path, nasa_rss
     # The spool reads back with the loader, ids kept, state files ignored.
     spooled = load([spool])
     assert not spooled.problems and sorted(a.id for a in spooled.articles) == sorted(received)
-    assert sorted(a.id for a in read_spool(spool).articles) == sorted(received)
+    assert sorted(a.id for a in read_spool_folder(spool).articles) == sorted(received)
     assert all(a.path == feeds[0]["url"] for a in spooled.articles)
 
 

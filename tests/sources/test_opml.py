@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from triage.sources.feedmodel import check_url, url_key
+from triage.sources.feedmodel import feed_url, url_key
 from triage.sources.opml import MAX_BYTES, ListError, parse_opml, read_subscriptions, to_opml
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "opml"
@@ -379,15 +379,15 @@ def test_controls_bidi_and_markup_in_titles_are_neutralised():
 )
 def test_only_http_and_https_urls_are_accepted(url, reason):
     with pytest.raises(ValueError, match=re.escape(reason)):
-        check_url(url)
+        feed_url(url)
     doc = f'<opml version="2.0"><body><outline text="T" xmlUrl="{url.replace("<", "&lt;")}"/></body></opml>'
     subs = read_subscriptions(doc.encode())
     assert subs.feeds == () and reason in subs.problems[0].reason
 
 
 def test_feed_scheme_and_url_normalisation():
-    assert check_url(" feed://example.org/rss ") == "http://example.org/rss"
-    assert check_url("feed:https://example.org/rss") == "https://example.org/rss"
+    assert feed_url(" feed://example.org/rss ") == "http://example.org/rss"
+    assert feed_url("feed:https://example.org/rss") == "https://example.org/rss"
     assert url_key("HTTP://Example.ORG:80") == url_key("http://example.org/") == "http://example.org/"
     assert url_key("https://example.org:443/a?b=1#frag") == "https://example.org/a?b=1"
     assert url_key("https://example.org/a/") != url_key(

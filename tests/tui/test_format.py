@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from triage.infra.clock import datetime_key, parse_iso
 from triage.model import CLEAR_LABEL, Article, Decision
 from triage.tui.format import (
     age,
@@ -15,10 +16,8 @@ from triage.tui.format import (
     kill_banner,
     kill_word,
     local_when,
-    parse_iso,
     urgency_mark,
     urgency_word,
-    utc_key,
     wire_flags,
 )
 
@@ -50,7 +49,7 @@ def test_ages_and_times(zone):
     assert local_when("2026-11-26T10:42:00Z", "clock", now=NOW) == "26 Nov 10:42"
     assert local_when("\x1b]2;x\x07garbage") == "garbage"
     assert parse_iso("2026-11-26") == datetime(2026, 11, 26, tzinfo=UTC)
-    assert utc_key(datetime(2026, 11, 26, 10, 42, tzinfo=UTC)) == "2026-11-26T10:42:00.000000Z"
+    assert datetime_key(datetime(2026, 11, 26, 10, 42, tzinfo=UTC)) == "2026-11-26T10:42:00.000000Z"
 
 
 def test_urgency_marks_read_without_colour():

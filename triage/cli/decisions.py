@@ -18,7 +18,7 @@ import click
 
 from triage.cli.common import say
 
-__all__ = ["decide", "decisions", "recover"]
+__all__ = ["decide", "decisions", "recover_command"]
 
 DECISION_CHOICES = ("follow-up", "archive", "flag", "clear")
 RETRY_SECONDS = 1.0  # how long `triage decide` keeps retrying a write the disk refused before it gives up
@@ -372,12 +372,12 @@ def _feed_tags(ctx: click.Context) -> dict[str, tuple[str, ...]]:
     return out
 
 
-@click.command()
+@click.command("recover")
 @click.option("--db", type=click.Path(dir_okay=False),
               help="The damaged decisions file (default: from the config).")
 @click.option("--output", type=click.Path(dir_okay=False), help="The new file (default: beside it, dated).")
 @click.pass_context
-def recover(ctx: click.Context, db: str | None, output: str | None) -> None:
+def recover_command(ctx: click.Context, db: str | None, output: str | None) -> None:
     """Copy every event that still parses into a new decisions file; the damaged file is kept as it is.
 
     Decisions an earlier session could not write (its rescue file) are copied in as well."""

@@ -242,11 +242,11 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
 def add_cmd(ctx: click.Context, url: str, name: str, tags: tuple[str, ...]) -> None:
     """Add the feed at URL (http or https; feed:// is read as http://)."""
     from triage.sources.feedlist import edit_feeds
-    from triage.sources.feedmodel import Feed, FeedListError, check_url, clean_name, url_key
+    from triage.sources.feedmodel import Feed, FeedListError, clean_name, feed_url, url_key
 
     settings = group_settings(ctx)
     try:
-        url = check_url(url)
+        url = feed_url(url)
     except ValueError as exc:
         fail(f"{url}: {exc}", 2)
     clean_tags = [t for t in (clean_name(t) for t in tags) if t]

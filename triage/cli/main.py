@@ -257,7 +257,7 @@ def review_cmd(ctx: click.Context, inbox: tuple[str, ...]) -> None:
 
 def _register_subcommands() -> None:
     """Add the subcommands each layer provides; their modules import nothing heavy until they run."""
-    from triage.cli.decisions import decide, decisions, recover
+    from triage.cli.decisions import decide, decisions, recover_command
     from triage.cli.desk import assign, desk, handover, take, watches
     from triage.cli.feeds import feeds
     from triage.cli.ingest import fetch, ingest
@@ -265,8 +265,8 @@ def _register_subcommands() -> None:
     from triage.cli.store import store
     from triage.cli.summarize import summarize
 
-    for command in (ingest, fetch, summarize, decide, decisions, recover, feeds, serve, store, take, assign,
-                    desk, watches, handover):
+    for command in (ingest, fetch, summarize, decide, decisions, recover_command, feeds, serve, store, take,
+                    assign, desk, watches, handover):
         cli.add_command(command)
 
 

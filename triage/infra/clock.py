@@ -26,7 +26,7 @@ def parse_iso(value: object) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
-        dt = datetime.fromisoformat(value)
+        dt = datetime.fromisoformat(value.strip())
     except ValueError:
         return None
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)

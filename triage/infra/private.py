@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["Confinement", "NotPrivate", "NotRegular", "OutsideRoots", "check_private_dir", "confined_reads",
-           "dir_mode", "file_mode", "inside", "open_private", "private_dir", "read_regular", "real_path_of",
-           "tighten"]
+           "dir_mode", "inside", "open_private", "private_dir", "private_file_mode", "read_regular",
+           "real_path_of", "tighten"]
 
 
 class NotRegular(OSError):
@@ -77,7 +77,7 @@ def dir_mode(group: bool = False) -> int:
     return 0o770 if group else 0o700
 
 
-def file_mode(group: bool = False) -> int:
+def private_file_mode(group: bool = False) -> int:
     """The mode of a private file."""
     return 0o660 if group else 0o600
 
@@ -92,7 +92,7 @@ def tighten(path: str | os.PathLike[str], *, group: bool = False) -> None:
         return
     if st.st_uid != os.geteuid() or stat.S_ISLNK(st.st_mode):
         return
-    allowed = dir_mode(group) if stat.S_ISDIR(st.st_mode) else file_mode(group)
+    allowed = dir_mode(group) if stat.S_ISDIR(st.st_mode) else private_file_mode(group)
     mode = stat.S_IMODE(st.st_mode)
     if mode & ~allowed:
         try:
@@ -140,10 +140,10 @@ def private_dir(path: str | os.PathLike[str], *, group: bool = False) -> Path:
 def open_private(path: str | os.PathLike[str], flags: int = os.O_WRONLY | os.O_APPEND, *,
                  group: bool = False) -> int:
     """An fd on `path`, created with the private mode if missing and tightened if ours (O_CREAT added)."""
-    fd = os.open(path, flags | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), file_mode(group))
+    fd = os.open(path, flags | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), private_file_mode(group))
     try:
         st = os.fstat(fd)
-        allowed = file_mode(group)
+        allowed = private_file_mode(group)
         if st.st_uid == os.geteuid() and stat.S_IMODE(st.st_mode) & ~allowed:
             os.fchmod(fd, stat.S_IMODE(st.st_mode) & allowed)
     except OSError:

@@ -21,7 +21,7 @@ __all__ = [
     "FEEDS_FILE_NAME",
     "Feed",
     "FeedListError",
-    "check_url",
+    "feed_url",
     "clean_name",
     "feed_from_entry",
     "feeds_from_data",
@@ -87,7 +87,7 @@ class Feed:
 
 
 
-def check_url(raw: str) -> str:
+def feed_url(raw: str) -> str:
     """The URL to store for `raw` (feed:// becomes http://); ValueError with a plain reason otherwise.
 
     Only http and https are fetched: file:, exec:, javascript: and the like are refused.
@@ -186,7 +186,7 @@ def feed_from_entry(entry: Any, n: int, file: str = "") -> Feed:
         raise ValueError(f"feed {n}: its url holds control, escape or bidi characters")
     if url[:5].lower() == "feed:":
         try:
-            url = check_url(url)  # feed:// becomes http://; anything else odd is kept for fetch to report
+            url = feed_url(url)  # feed:// becomes http://; anything else odd is kept for fetch to report
         except ValueError:
             pass
     feed = Feed(url, clean_name(name), tuple(paths), clean_line(site), file)

@@ -27,14 +27,14 @@ from urllib.parse import urlsplit
 
 from triage.infra.atomic import write_text_atomic
 from triage.infra.clock import now_iso
-from triage.infra.private import NotPrivate, file_mode, private_dir
+from triage.infra.private import NotPrivate, private_dir, private_file_mode
 from triage.model import Article, Problem, ProblemKind
 from triage.sources.base import IngestResult, Rejected, clean_problems
 from triage.sources.httpget import FetchError, Reach, get, run_sync
 from triage.sources.parsers import PARSE_SECONDS, Failed, run_bounded
 from triage.sources.registry import SPOOL_STATE_SUFFIX, SPOOL_SUFFIX, read_file
 
-__all__ = ["FetchError", "fetch_feeds", "fetch_options", "read_spool", "spool_slug"]
+__all__ = ["FetchError", "fetch_feeds", "fetch_options", "read_spool_folder", "spool_slug"]
 
 Progress = Callable[[int, int, str], None]
 
@@ -149,7 +149,7 @@ def _parse_bounded(body: bytes, url: str, name: str, seconds: float, problems: l
     return articles, teasers
 
 
-def read_spool(spool_dir: Path) -> IngestResult:
+def read_spool_folder(spool_dir: Path) -> IngestResult:
     """Every article kept in a spool folder (no fetching)."""
     result = IngestResult()
     if not spool_dir.is_dir():
@@ -189,7 +189,8 @@ def _spool_merge(spool_file: Path, fresh: list[Article], problems: list[Problem]
     """
     from filelock import FileLock, Timeout
 
-    lock = FileLock(str(spool_file.parent / f".{spool_file.name}.lock"), timeout=30, mode=file_mode(group))
+    lock = FileLock(str(spool_file.parent / f".{spool_file.name}.lock"), timeout=30,
+                    mode=private_file_mode(group))
     try:
         with lock:
             return _spool_merge_locked(spool_file, fresh, problems if problems is not None else [],

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 
 from triage.infra.sanitize import XML_ILLEGAL
 from triage.model import Problem, ProblemKind
-from triage.sources.feedmodel import Feed, check_url, clean_name, merge_feeds
+from triage.sources.feedmodel import Feed, clean_name, feed_url, merge_feeds
 
 __all__ = ["ListError", "Subscriptions", "parse_newsboat_urls", "parse_opml", "read_subscriptions", "to_opml"]
 
@@ -192,7 +192,7 @@ def parse_opml(data: bytes) -> Subscriptions:
         title = clean_name(entry.get("title") or "")
         where = f'outline "{_shown(title)}"' if title else f"outline {_shown(raw_url)}"
         try:
-            url = check_url(raw_url)
+            url = feed_url(raw_url)
         except ValueError as exc:
             problems.append(Problem(where, f"{exc}: skipped", ProblemKind.PARTIAL))
             continue
@@ -205,7 +205,7 @@ def parse_opml(data: bytes) -> Subscriptions:
         )
         site = sites.get(raw_url, "")
         try:
-            site = check_url(site) if site else ""
+            site = feed_url(site) if site else ""
         except ValueError:
             site = ""
         feeds.append(Feed(url, title, tuple(dict.fromkeys(folders)), site))
@@ -328,7 +328,7 @@ def parse_newsboat_urls(text: str) -> Subscriptions:
         if "://" in first or first.lower().startswith("feed:"):
             url_like += 1
         try:
-            url = check_url(first)
+            url = feed_url(first)
         except ValueError as exc:
             problems.append(Problem(where, f"{exc}: skipped", ProblemKind.PARTIAL))
             continue

@@ -15,14 +15,14 @@ from typing import Any
 from triage.model import Article
 from triage.store.events import new_uid, utc_now_iso
 
-__all__ = ["change_doc", "decide_doc", "text_of"]
+__all__ = ["change_doc", "decide_doc", "field_text"]
 
 Doc = dict[str, Any]
 _CLIP = {"note": 60000, "title": 2048, "url": 8192}  # characters a field keeps: a line stays under 1 MiB
 _WIRE = ("version", "urgency", "slugline", "wire_version")  # stored keys of what the story said when decided
 
 
-def text_of(value: Any, key: str = "") -> str:
+def field_text(value: Any, key: str = "") -> str:
     """A stored text field as a string of bounded length (a record may hold anything)."""
     text = value if isinstance(value, str) else ("" if value is None else str(value))
     return text[: _CLIP.get(key, 1024)]
@@ -35,12 +35,12 @@ def _urgency(value: Any) -> int | None:
 def _doc(article_id: str, decision: str | None, note: Any, action: str, batch: str, *, title: Any,
          source: Any, url: Any, wire: Mapping[str, Any], story: Any, user: str, host: str, uid: str) -> Doc:
     return {
-        "article_id": article_id, "decision": decision, "note": text_of(note, "note"), "user": user,
-        "host": host, "at": utc_now_iso(), "title": text_of(title, "title"), "source": text_of(source),
-        "url": text_of(url, "url"), "action": action, "batch": batch, "uid": uid or new_uid(),
-        "version": text_of(wire.get("version")), "urgency": _urgency(wire.get("urgency")),
-        "slugline": text_of(wire.get("slugline")), "wire_version": text_of(wire.get("wire_version")),
-        "story": text_of(story),
+        "article_id": article_id, "decision": decision, "note": field_text(note, "note"), "user": user,
+        "host": host, "at": utc_now_iso(), "title": field_text(title, "title"), "source": field_text(source),
+        "url": field_text(url, "url"), "action": action, "batch": batch, "uid": uid or new_uid(),
+        "version": field_text(wire.get("version")), "urgency": _urgency(wire.get("urgency")),
+        "slugline": field_text(wire.get("slugline")), "wire_version": field_text(wire.get("wire_version")),
+        "story": field_text(story),
     }
 
 
@@ -61,11 +61,11 @@ def decide_doc(latest: Mapping[str, Any] | None, article: Article | str, value: 
     if not article_id:
         raise ValueError("an article id is required")
     if latest is not None:
-        title = title or text_of(latest.get("title"), "title")
-        source = source or text_of(latest.get("source"))
-        url = url or text_of(latest.get("url"), "url")
-        note = note or text_of(latest.get("note"), "note")
-        story = story or text_of(latest.get("story"))
+        title = title or field_text(latest.get("title"), "title")
+        source = source or field_text(latest.get("source"))
+        url = url or field_text(latest.get("url"), "url")
+        note = note or field_text(latest.get("note"), "note")
+        story = story or field_text(latest.get("story"))
         if not isinstance(article, Article):  # by id only: the story's wire fields carry forward
             wire = {**{k: latest.get(k) for k in _WIRE}, "version": ""}
     return _doc(article_id, value, note, "decide" if value else "clear", batch, title=title, source=source,

@@ -15,7 +15,7 @@ from triage.infra.sanitize import escape_forbidden, sanitize, sanitize_line
 from triage.model import DESK, Decision, DecisionEvent, Handoff, story_word
 from triage.store.events import EVENT_KEYS, to_doc
 
-__all__ = ["FORMATS", "HANDOFF_KEYS", "csv_cell", "decision_word", "event_row", "format_decisions",
+__all__ = ["FORMATS", "HANDOFF_KEYS", "csv_cell", "event_row", "format_decisions",
            "handoff_row", "md_escape", "md_url"]
 
 FORMATS = ("table", "csv", "json", "md")
@@ -55,12 +55,6 @@ def _handoff_line(handoff: Handoff) -> str:
     whom = "the desk" if handoff.to == DESK else handoff.to
     note = f": {handoff.note}" if handoff.note else ""
     return f"{handoff.sender} to {whom}{note}"
-
-
-def decision_word(event: DecisionEvent) -> str:
-    """The decision as the screens say it (model.story_word): the table and the CSV are read by people
-    beside the screen; JSON keeps the stored value, for tools."""
-    return story_word(event)
 
 
 def _one_line(value: Any) -> str:
@@ -111,7 +105,7 @@ def _table(events: Sequence[DecisionEvent], width: int,
     rows = [
         {
             "WHEN (UTC)": _when(e.at),
-            "DECISION": decision_word(e),
+            "DECISION": story_word(e),  # as the screens say it; JSON keeps the stored value
             "U": str(e.urgency) if type(e.urgency) is int else "",
             "SLUG": _one_line(e.slugline),
             "TITLE": _one_line(e.title) or _one_line(e.article_id),
@@ -174,7 +168,7 @@ def _csv(events: Iterable[DecisionEvent], handoffs: Mapping[str, Handoff] | None
     writer.writerow(keys)
     for event in events:
         row = event_row(event)
-        row["decision"] = decision_word(event)
+        row["decision"] = story_word(event)
         row["urgency"] = "" if row["urgency"] is None else str(row["urgency"])
         if handoffs is not None:
             handoff = handoffs.get(event.article_id)

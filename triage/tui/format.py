@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from rich.text import Text
 
 from triage.core import READS, View, primary_language
+from triage.infra.clock import parse_iso
 from triage.infra.counts import count_of
 from triage.model import (
     CLEAR_LABEL,
@@ -41,11 +42,9 @@ __all__ = [
     "kill_word",
     "local_when",
     "nothing_listed",
-    "parse_iso",
     "row_age",
     "urgency_mark",
     "urgency_word",
-    "utc_key",
     "wire_flags",
 ]
 
@@ -124,17 +123,6 @@ def decision_text(decision: Decision | None) -> Text:
 
 
 # -- times ---------------------------------------------------------------------------------------
-def parse_iso(iso: str) -> datetime | None:
-    """An ISO 8601 time as an aware datetime (naive ones are UTC); None when it is not one."""
-    if not iso:
-        return None
-    try:
-        when = datetime.fromisoformat(iso.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
 _STYLES = {"full": "%Y-%m-%d %H:%M", "short": "%m-%d %H:%M", "date": "%Y-%m-%d"}
 
 
@@ -149,12 +137,6 @@ def local_when(iso: str, style: str = "full", *, now: datetime | None = None) ->
         today = (now or datetime.now(UTC)).astimezone().date()
         return local.strftime("%H:%M") if local.date() == today else local.strftime("%d %b %H:%M").lstrip("0")
     return local.strftime(_STYLES[style])
-
-
-def utc_key(value: datetime) -> str:
-    """A datetime as events write their time ('YYYY-MM-DDTHH:MM:SS.ffffffZ', UTC): compares as text."""
-    dt = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 _AGE_UNITS = (("y", 31_536_000), ("mo", 2_592_000), ("d", 86_400), ("h", 3_600), ("m", 60))

@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
+from triage.core import haystack
 from triage.core.versions import one_row_per_story
 from triage.infra.when import parse_when
 from triage.model import Decision, DecisionEvent
@@ -33,7 +34,6 @@ from triage.tui.screens.review_filter import (
     RANGES,
     ReviewFilter,
     filter_events,
-    haystack,
     sort_events,
     time_bounds,
 )

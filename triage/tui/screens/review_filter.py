@@ -6,8 +6,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from triage.infra.clock import datetime_key
 from triage.model import DecisionEvent
-from triage.tui.format import story_word, utc_key
+from triage.tui.format import story_word
 
 __all__ = [
     "COLUMNS",
@@ -16,7 +17,6 @@ __all__ = [
     "RANGES",
     "ReviewFilter",
     "filter_events",
-    "haystack",
     "sort_events",
     "time_bounds",
 ]
@@ -47,16 +47,9 @@ def time_bounds(flt: ReviewFilter, parse_when: Callable[..., datetime]) -> tuple
     `parse_when` is the service's (today, yesterday, 7d, 30d, ISO dates: local days); ValueError
     with a plain reason for anything else.
     """
-    since = utc_key(parse_when(flt.since)) if flt.since.strip() else None
-    until = utc_key(parse_when(flt.until, end=True)) if flt.until.strip() else None
+    since = datetime_key(parse_when(flt.since)) if flt.since.strip() else None
+    until = datetime_key(parse_when(flt.until, end=True)) if flt.until.strip() else None
     return since, until
-
-
-def haystack(ev: DecisionEvent) -> str:
-    """What the text filter looks in (the store's rule: title, note, source, user, id, url)."""
-    from triage.core import haystack as store_haystack
-
-    return store_haystack(ev)
 
 
 def filter_events(

@@ -11,8 +11,9 @@ from datetime import date, datetime, time, timedelta
 from rich.text import Text
 from textual.widgets import Static
 
+from triage.infra.clock import datetime_key
 from triage.model import Decision, DecisionEvent
-from triage.tui.format import DECISION_STYLES, decision_word, utc_key
+from triage.tui.format import DECISION_STYLES, decision_word
 from triage.tui.safe import plain
 
 __all__ = ["Activity", "ActivityChart", "activity_of", "bars", "day_counts", "render_activity"]
@@ -23,7 +24,7 @@ DAYS = 30
 
 def _local_midnight_utc(day: date) -> str:
     """The UTC timestamp (as events write it) of local midnight starting `day`."""
-    return utc_key(datetime.combine(day, time.min).astimezone())
+    return datetime_key(datetime.combine(day, time.min).astimezone())
 
 
 def day_counts(events: Iterable[DecisionEvent], today: date, days: int = DAYS) -> list[int]:
