@@ -72,3 +72,29 @@ def test_few_files_start_one_helper_only():
     assert loader._parsers_for(loader.PARALLEL_FROM - 1, None) == 0
     assert loader._parsers_for(loader.PARALLEL_FROM, 0) == 0
     assert loader._parsers_for(loader.PARALLEL_FROM, None) >= 1
+
+
+def test_helpers_start_under_a_tui_whose_stderr_has_no_descriptor(tmp_path):
+    """Under Textual sys.stderr is a capture whose fileno() is -1, and multiprocessing hands that to the
+    resource tracker it starts on the first spawn: every helper failed to start ("bad value(s) in
+    fds_to_keep") and a cold inbox was parsed in the loader's thread, unbounded. Played in a fresh
+    process, where no tracker runs yet."""
+    import subprocess
+    import sys
+
+    script = (
+        "import os, sys\n"
+        "from triage.sources import parsers\n"
+        "class Capture:\n"
+        "    def write(self, text): return len(text)\n"
+        "    def flush(self): pass\n"
+        "    def fileno(self): return -1\n"
+        "sys.stdout = sys.stderr = Capture()\n"
+        "out = [r for batch in parsers.run_bounded([(os.getpid, ())], seconds=30) for r in batch]\n"
+        "sys.__stdout__.write(f'{os.getpid()} {out[0][1]}\\n')\n"
+    )
+    got = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert got.returncode == 0, got.stderr
+    parent, helper = got.stdout.split()
+    assert helper != parent  # the call ran in a helper process, not here
+    assert "unbounded" not in got.stderr

@@ -7,7 +7,6 @@ spawned otherwise (forking a threaded process is unsafe): a spawned worker loads
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
 import sys
@@ -17,6 +16,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from triage.infra.priority import ANALYSIS, lower_priority
+from triage.infra.spawning import real_std_streams
 
 from .batching import Item, Outcome, isolated
 from .cache import analysis_from_dict, analysis_to_dict
@@ -61,21 +61,6 @@ def _serve(conn, options: dict[str, Any], background: bool, forked: bool) -> Non
                    for aid, r, why in isolated(engine.analyze_chunk, batch)])
 
 
-@contextlib.contextmanager
-def _real_std_streams():
-    """Start processes with the real stdout/stderr in place: under a TUI (or a test harness) sys.stderr
-    is a capture object without a usable file descriptor, which multiprocessing's spawn passes on."""
-    saved = sys.stdout, sys.stderr
-    try:
-        if sys.__stdout__ is not None:
-            sys.stdout = sys.__stdout__
-        if sys.__stderr__ is not None:
-            sys.stderr = sys.__stderr__
-        yield
-    finally:
-        sys.stdout, sys.stderr = saved
-
-
 class WorkerProcess:
     """One worker process and the pipe to it."""
 
@@ -93,7 +78,7 @@ class WorkerProcess:
         proc = ctx.Process(target=_serve, args=(child, self.options, self.background, fork),  # type: ignore[attr-defined]
                            daemon=True, name="triage-analysis")
         self.proc = proc
-        with _real_std_streams():
+        with real_std_streams():
             proc.start()
         child.close()
         self.conn = parent

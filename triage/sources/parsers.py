@@ -26,6 +26,7 @@ from typing import Any, cast
 
 from triage.infra.priority import READING, lower_priority
 from triage.infra.private import Confinement, confined_reads
+from triage.infra.spawning import real_std_streams
 from triage.model import Article, Problem, ProblemKind
 from triage.sources.registry import read_file
 from triage.sources.scan import shown
@@ -125,7 +126,8 @@ class _Helper:
         ctx = multiprocessing.get_context("spawn")  # the app has threads: a fork would copy their locks
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(target=_serve, args=(child,), daemon=True, name="triage-parser")
-        self.proc.start()
+        with real_std_streams():  # under the TUI sys.stderr has no descriptor to hand to a spawn
+            self.proc.start()
         child.close()
         try:  # started and its imports done: the clock of its first file starts after them
             if not self.conn.poll(STARTUP_SECONDS) or self.conn.recv() != "ready":
