@@ -359,7 +359,10 @@ def cmd_latency(args: argparse.Namespace) -> None:
             if term.wait(lambda ls: sum(bool(TOKEN.search(x)) for x in ls) >= 5, 90) is None:
                 sys.exit("a TUI did not show the stories:\n" + "\n".join(term.screen()))
         time.sleep(3.0)  # both on the desk, first polls done
-        print(f"two TUIs 80x24 (A root, B uid {NOBODY}) on {args.stories} stories, store.poll_seconds 1 "
+        from triage.config import load_settings
+
+        poll = load_settings(use_user_config=False).store.poll_seconds
+        print(f"two TUIs 80x24 (A root, B uid {NOBODY}) on {args.stories} stories, store.poll_seconds {poll:g} "
               f"(default); {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}", flush=True)
 
         def under_cursor() -> str:

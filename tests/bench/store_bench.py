@@ -465,7 +465,7 @@ def backends(urls: list[str], decides: int, editors: int, seconds: float, poll: 
                   f"max {ms(r['max']):6.1f} ms")
         print(f"{editors} editors, each its own process, for {seconds:.0f} s: a decision every 2 s, a take every "
               f"4 s (the last given back), a presence show every 2 s; refresh() of store and desk every "
-              f"{poll:g} s and presence seen() every 1 s (an open TUI polls both every store.poll_seconds, 1 s by default)")
+              f"{poll:g} s and presence seen() every 1 s (an open TUI polls both every store.poll_seconds, 0.5 s by default)")
         summary = []
         for name, locations in (("TinyDB file", [str(directory / "desk2.json")]), ("PostgreSQL", urls)):
             sub = directory / name.split()[0]
@@ -565,8 +565,8 @@ def main() -> int:
                         help="start a throwaway PostgreSQL (Debian's initdb/pg_ctl) and compare on it")
     parser.add_argument("--editors", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0, help="how long the simulated desk decides")
-    parser.add_argument("--poll", type=float, default=1.0,
-                        help="seconds between each editor's refresh() (an open TUI: store.poll_seconds, 1 s)")
+    parser.add_argument("--poll", type=float, default=0.5,
+                        help="seconds between each editor's refresh() (an open TUI: store.poll_seconds, 0.5 s)")
     parser.add_argument("--one-role", action="store_true",
                         help="with --start-server: every editor the same role (else each its own)")
     parser.add_argument("--sizes", default="1000,10000,100000")
