@@ -14,7 +14,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from triage.cli.decisions import decide, decisions, recover
+from triage.cli.decisions import decide, decisions, recover_command
 from triage.store import DecisionStore
 
 DEMO = Path(__file__).resolve().parents[2] / "triage" / "demo"  # the bundled demo articles, in a sub folder
@@ -27,7 +27,7 @@ def cli() -> None:
 
 cli.add_command(decide)
 cli.add_command(decisions)
-cli.add_command(recover)
+cli.add_command(recover_command)
 
 
 @pytest.fixture
