@@ -620,3 +620,22 @@ def test_a_reader_thread_never_waits_for_a_write_waiting_on_the_lock(db: Path) -
         assert [t.article_id for t in desk.takes()] == ["a0"] and desk.refresh() is False
         assert time.monotonic() - started < 1.5  # not the 3 s the writer waits
         writer.join(10)
+
+
+def test_a_write_that_fails_before_its_line_keeps_every_earlier_line(db: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    desk = open_desk(db)
+    desk.take("a0", minutes=5)
+    mine = desk_folder(db) / f"{desk.user}.jsonl"
+    kept = mine.read_bytes()
+    os.chmod(mine, 0o644)  # a mode to set back: the write fails there (a read-only remount, EIO)
+
+    def refused(fd: int, mode: int) -> None:
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(os, "fchmod", refused)
+    with pytest.raises(StoreError):
+        desk.take("a1", minutes=5)
+    assert mine.read_bytes() == kept  # not cut to nothing
+    monkeypatch.undo()
+    assert [t.article_id for t in open_desk(db).takes()] == ["a0"]

@@ -511,12 +511,11 @@ class FileDesk:
         if len(data) > MAX_DESK_LINE:
             raise ValueError(f"a desk line longer than {MAX_DESK_LINE} bytes")
         path, fd, st = self._open_mine()
-        size = 0
+        size = st.st_size  # what a failure cuts back to: never less than was there
+        new = size == 0
         try:
-            new = st.st_size == 0
             if stat.S_ISREG(st.st_mode):
                 self._settle_file(fd, st)
-            size = st.st_size
             if size and os.pread(fd, 1, size - 1) != b"\n":
                 size = self._cut_unfinished(fd, size)
             view = memoryview(data)
