@@ -639,3 +639,18 @@ def test_a_write_that_fails_before_its_line_keeps_every_earlier_line(db: Path,
     assert mine.read_bytes() == kept  # not cut to nothing
     monkeypatch.undo()
     assert [t.article_id for t in open_desk(db).takes()] == ["a0"]
+
+
+def test_a_line_read_then_cut_back_by_its_failed_write_is_not_believed_after_the_next(db: Path) -> None:
+    desk = open_desk(db)
+    desk.take("a0", minutes=5)
+    mine = desk_folder(db) / f"{desk.user}.jsonl"
+    before = mine.stat().st_size
+    reader = open_desk(db)
+    desk.take("a1", minutes=5)  # whole in the file, then its fdatasync fails: the writer cuts it off
+    assert reader.refresh() and sorted(t.article_id for t in reader.takes()) == ["a0", "a1"]
+    time.sleep(0.05)
+    os.truncate(mine, before)
+    open_desk(db).take("a2", minutes=5)  # the retry: a line of the same length where a1 was
+    reader.refresh()
+    assert sorted(t.article_id for t in reader.takes()) == ["a0", "a2"]

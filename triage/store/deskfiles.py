@@ -86,8 +86,9 @@ class _Tail:
     """How far one member's file has been read."""
 
     ino: int
-    key: tuple[int, int] = (-1, -1)  # (inode, size) at the last look
+    key: tuple[int, int, int] = (-1, -1, -1)  # (inode, size, modified) at the last look
     offset: int = 0  # bytes taken in (complete lines only)
+    last: bytes = b""  # the last line taken in, with its newline: still there, or the file was cut back
     lines: int = 0
     believed: bool = False  # its lines are its owner's (its name says whose it is)
 
@@ -365,7 +366,7 @@ class FileDesk:
         except OSError as exc:
             raise StoreError(f"{path}: cannot read the desk record ({exc.strerror}).") from None
         tail = self._tails.get(name)
-        if tail is not None and tail.key == (lst.st_ino, lst.st_size):
+        if tail is not None and tail.key == (lst.st_ino, lst.st_size, lst.st_mtime_ns):
             return False
         try:
             fd = open_regular(path, os.O_RDONLY)
@@ -373,7 +374,7 @@ class FileDesk:
             return False
         except OSError as exc:  # said once; looked at again when it changes (it may be readable then)
             self._note_file(name, lst.st_ino, os_reason(exc))
-            self._tails[name] = _Tail(-1, (lst.st_ino, lst.st_size))
+            self._tails[name] = _Tail(-1, (lst.st_ino, lst.st_size, lst.st_mtime_ns))
             return False
         try:
             return self._read(name, fd, tail)
@@ -382,8 +383,11 @@ class FileDesk:
 
     def _read(self, name: str, fd: int, tail: _Tail | None) -> bool:
         st = os.fstat(fd)
-        if tail is not None and (tail.ino != st.st_ino or st.st_size < tail.offset):
-            if tail.offset:  # replaced or cut short: what was read of it may no longer be so
+        if tail is not None and (tail.ino != st.st_ino or st.st_size < tail.offset or (
+                tail.last and os.pread(fd, len(tail.last), tail.offset - len(tail.last)) != tail.last)):
+            # replaced or cut back (a write whose sync failed, and another line since where it was):
+            # what was read of it may no longer be so
+            if tail.offset:
                 self._rebuild_needed = True
                 return True
             tail = None
@@ -395,7 +399,7 @@ class FileDesk:
             self._tails[name] = tail
             if not named:
                 self._note_file(name, st.st_ino, f"named after another member, but it is {owner}'s")
-        tail.key = (st.st_ino, st.st_size)
+        tail.key = (st.st_ino, st.st_size, st.st_mtime_ns)
         if not tail.believed:
             return False
         skip = st.st_size - tail.offset > MAX_DESK_FILE  # read its latest lines: they hold what is in force
@@ -416,6 +420,7 @@ class FileDesk:
         for line, too_long, taken in split_lines(read, MAX_DESK_LINE):
             tail.offset += taken
             tail.lines += 1
+            tail.last = line + b"\n" if not too_long else b""
             if skip:  # the end of a line whose start was skipped
                 skip = False
                 continue
