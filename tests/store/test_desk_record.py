@@ -581,12 +581,13 @@ def test_the_history_keeps_the_order_the_lock_let_the_acts_in(db: Path) -> None:
         fh.write(json.dumps(ahead) + "\n")
     second = open_desk(db)
     second.release("a1")
-    far = dict(ahead, uid=make_uid(first.user), at="2099-01-01T00:00:00.000000Z")  # a stamp not followed
+    # a stamp hours ahead (a clock set right since): believed, not followed
+    far = dict(ahead, uid=make_uid(first.user), at=iso_ns(time.time_ns() + 2 * 3600 * 10**9))
     with open(desk_folder(db) / f"{first.user}.jsonl", "a", encoding="utf-8") as fh:
         fh.write(json.dumps(far) + "\n")
     second.hand("a1", DESK)
     assert [a.kind for a in second.acts()] == ["take", "handoff", "release", "handoff", "handoff"]
-    assert second.acts()[3].at < "2030"
+    assert second.acts()[3].at < far["at"] == second.acts()[4].at
 
 
 def test_of_a_member_file_too_large_to_read_its_latest_lines_are_read(db: Path,
@@ -654,3 +655,24 @@ def test_a_line_read_then_cut_back_by_its_failed_write_is_not_believed_after_the
     open_desk(db).take("a2", minutes=5)  # the retry: a line of the same length where a1 was
     reader.refresh()
     assert sorted(t.article_id for t in reader.takes()) == ["a0", "a2"]
+
+
+def test_a_take_dated_far_ahead_or_longer_than_a_week_written_by_hand_is_not_believed(db: Path) -> None:
+    from triage.store.deskstate import make_uid
+
+    desk = open_desk(db)
+    desk.take("a0", minutes=5)
+    mine = desk_folder(db) / f"{desk.user}.jsonl"
+    now = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
+
+    def line(article: str, at: str, until: str) -> bytes:
+        doc = {"v": 1, "kind": "take", "uid": make_uid(desk.user), "at": at, "user": desk.user, "host": "h",
+               "article_id": article, "until": until}
+        return json.dumps(doc).encode() + b"\n"
+
+    with open(mine, "ab") as fh:  # a member holding every story for ever, or always the latest claim
+        fh.write(line("ahead", "2098-01-01T10:00:00.000000Z", "2098-01-01T11:00:00.000000Z"))
+        fh.write(line("forever", now, "2099-01-01T10:00:00.000000Z"))
+    reader = open_desk(db)
+    assert [t.article_id for t in reader.takes()] == ["a0"]
+    assert "not believed" in reader.damage and "1 more" in reader.damage

@@ -25,6 +25,7 @@ import stat
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ from triage.store.deskfolder import (
     my_login,
     names_owner,
 )
-from triage.store.deskstate import LIMITS, VERSION, DeskState, check_desk_line, make_uid
+from triage.store.deskstate import LIMITS, MAX_TAKE_MINUTES, VERSION, DeskState, check_desk_line, make_uid
 from triage.store.errors import HeldError, NotYoursError, StoreError
 from triage.store.files import open_regular, os_reason
 from triage.store.lines import decode_line, split_lines
@@ -56,7 +57,6 @@ LOCK_NAME = "desk.lock"
 MAX_DESK_LINE = 64 * 1024  # bytes one line may take; a longer one is damaged
 MAX_DESK_FILE = 64 << 20  # bytes of one member's file a reader takes in at once (its latest)
 MAX_DAMAGE = 1000  # damaged lines remembered (the count goes on)
-MAX_TAKE_MINUTES = 7 * 24 * 60  # a take longer than a week is a slip of the keyboard
 _LOGIN = re.compile(r"\S+")  # a colleague's login: no spaces (and nothing the sanitiser forbids)
 _TITLE = re.compile(r"\S(?:[\S ]*\S)?")  # a watch's name: one line, no end spaces (nor anything forbidden)
 
@@ -416,6 +416,7 @@ class FileDesk:
             return data
 
         owner = login_of(st.st_uid)
+        written = datetime.fromtimestamp(st.st_mtime_ns / 1e9, UTC)
         changed = False
         for line, too_long, taken in split_lines(read, MAX_DESK_LINE):
             tail.offset += taken
@@ -434,7 +435,7 @@ class FileDesk:
             except ValueError as exc:
                 self._note(name, tail.lines, str(exc))
                 continue
-            why = check_desk_line(doc, owner)
+            why = check_desk_line(doc, owner, written)
             if why:
                 self._note(name, tail.lines, why)
                 continue
