@@ -676,3 +676,23 @@ def test_a_take_dated_far_ahead_or_longer_than_a_week_written_by_hand_is_not_bel
     reader = open_desk(db)
     assert [t.article_id for t in reader.takes()] == ["a0"]
     assert "not believed" in reader.damage and "1 more" in reader.damage
+
+
+def test_refresh_when_nothing_changed_looks_no_more_at_files_not_believed(
+        db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import triage.store.deskfiles as deskfiles
+
+    writer = open_desk(db)
+    writer.take("a1", minutes=5)
+    folder = desk_folder(db)
+    for n in range(200):  # a member's heap of files named after nobody they are
+        (folder / f"someone{n}.jsonl").write_bytes(b"{}\n")
+    os.utime(folder, (time.time() - 10, time.time() - 10))  # listed once, then quiet
+    reader = open_desk(db)
+    assert [t.article_id for t in reader.takes()] == ["a1"]
+    looked: list[str] = []
+    real = os.lstat
+    monkeypatch.setattr(deskfiles.os, "lstat", lambda path, *a, **k: looked.append(str(path))
+                        or real(path, *a, **k))
+    assert reader.refresh() is False
+    assert looked == [str(folder / f"{writer.user}.jsonl")]  # the one file believed

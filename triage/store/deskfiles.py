@@ -336,7 +336,8 @@ class FileDesk:
                               f"{login_of(st.st_uid)}'s); what the old one held is no longer shown.")
         # a folder changed within the last seconds is listed again: its time is coarse, so a file made
         # in the same tick as the last listing leaves it unchanged
-        if key != self._folder_key or self._clock.now_ns() - st.st_mtime_ns < 2_000_000_000:
+        listed = key != self._folder_key or self._clock.now_ns() - st.st_mtime_ns < 2_000_000_000
+        if listed:
             try:
                 self._names = sorted(e.name for e in os.scandir(self.folder)
                                      if e.name.endswith(SUFFIX) and not e.name.startswith("."))
@@ -352,6 +353,9 @@ class FileDesk:
                 return True
         changed = False
         for name in self._names:
+            tail = self._tails.get(name)
+            if not listed and tail is not None and tail.ino >= 0 and not tail.believed:
+                continue  # whose a file is stays so: another put in its place would change the folder
             changed |= self._scan(name)
             if self._rebuild_needed:
                 return True
