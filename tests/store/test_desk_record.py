@@ -696,3 +696,20 @@ def test_refresh_when_nothing_changed_looks_no_more_at_files_not_believed(
                         or real(path, *a, **k))
     assert reader.refresh() is False
     assert looked == [str(folder / f"{writer.user}.jsonl")]  # the one file believed
+
+
+def test_of_a_heap_of_files_of_one_member_only_a_few_are_read(db: Path) -> None:
+    from triage.store.deskfiles import MAX_FILES
+    from triage.store.deskstate import make_uid
+
+    writer = open_desk(db)
+    writer.take("a0", minutes=5)
+    folder = desk_folder(db)
+    now = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
+    for n in range(MAX_FILES + 3):
+        doc = {"v": 1, "kind": "handoff", "uid": make_uid(writer.user), "at": now, "user": writer.user,
+               "host": "h", "article_id": f"h{n}", "to": DESK}
+        (folder / f"{writer.user}.{n:016x}.jsonl").write_text(json.dumps(doc) + "\n")
+    reader = open_desk(db)
+    assert len(reader.handoffs()) + len(reader.takes()) == MAX_FILES
+    assert f"more than {MAX_FILES} files" in reader.damage

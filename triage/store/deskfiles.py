@@ -57,6 +57,7 @@ LOCK_NAME = "desk.lock"
 MAX_DESK_LINE = 64 * 1024  # bytes one line may take; a longer one is damaged
 MAX_DESK_FILE = 64 << 20  # bytes of one member's file a reader takes in at once (its latest)
 MAX_DAMAGE = 1000  # damaged lines remembered (the count goes on)
+MAX_FILES = 4  # files of one member read (they write one, or two when another took their plain name)
 _LOGIN = re.compile(r"\S+")  # a colleague's login: no spaces (and nothing the sanitiser forbids)
 _TITLE = re.compile(r"\S(?:[\S ]*\S)?")  # a watch's name: one line, no end spaces (nor anything forbidden)
 
@@ -91,6 +92,7 @@ class _Tail:
     last: bytes = b""  # the last line taken in, with its newline: still there, or the file was cut back
     lines: int = 0
     believed: bool = False  # its lines are its owner's (its name says whose it is)
+    owner: str = ""
 
 
 class FileDesk:
@@ -399,10 +401,14 @@ class FileDesk:
             owner = login_of(st.st_uid)
             named = names_owner(name, owner, SUFFIX)
             # a device only comes through our own link (e.g. /dev/full): nothing in it to read
-            tail = _Tail(st.st_ino, believed=named and stat.S_ISREG(st.st_mode))
-            self._tails[name] = tail
+            tail = _Tail(st.st_ino, believed=named and stat.S_ISREG(st.st_mode), owner=owner)
             if not named:
                 self._note_file(name, st.st_ino, f"named after another member, but it is {owner}'s")
+            elif tail.believed and sum(t.believed and t.owner == owner
+                                       for t in self._tails.values()) >= MAX_FILES:
+                tail.believed = False  # a heap of one member's files costs the desk no more than these
+                self._note_file(name, st.st_ino, f"one of more than {MAX_FILES} files of {owner}")
+            self._tails[name] = tail
         tail.key = (st.st_ino, st.st_size, st.st_mtime_ns)
         if not tail.believed:
             return False
