@@ -581,12 +581,13 @@ def test_the_history_keeps_the_order_the_lock_let_the_acts_in(db: Path) -> None:
         fh.write(json.dumps(ahead) + "\n")
     second = open_desk(db)
     second.release("a1")
-    far = dict(ahead, uid=make_uid(first.user), at="2099-01-01T00:00:00.000000Z")  # a stamp not followed
+    # a stamp hours ahead (a clock set right since): believed, not followed
+    far = dict(ahead, uid=make_uid(first.user), at=iso_ns(time.time_ns() + 2 * 3600 * 10**9))
     with open(desk_folder(db) / f"{first.user}.jsonl", "a", encoding="utf-8") as fh:
         fh.write(json.dumps(far) + "\n")
     second.hand("a1", DESK)
     assert [a.kind for a in second.acts()] == ["take", "handoff", "release", "handoff", "handoff"]
-    assert second.acts()[3].at < "2030"
+    assert second.acts()[3].at < far["at"] == second.acts()[4].at
 
 
 def test_of_a_member_file_too_large_to_read_its_latest_lines_are_read(db: Path,
@@ -620,3 +621,95 @@ def test_a_reader_thread_never_waits_for_a_write_waiting_on_the_lock(db: Path) -
         assert [t.article_id for t in desk.takes()] == ["a0"] and desk.refresh() is False
         assert time.monotonic() - started < 1.5  # not the 3 s the writer waits
         writer.join(10)
+
+
+def test_a_write_that_fails_before_its_line_keeps_every_earlier_line(db: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    desk = open_desk(db)
+    desk.take("a0", minutes=5)
+    mine = desk_folder(db) / f"{desk.user}.jsonl"
+    kept = mine.read_bytes()
+    os.chmod(mine, 0o644)  # a mode to set back: the write fails there (a read-only remount, EIO)
+
+    def refused(fd: int, mode: int) -> None:
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(os, "fchmod", refused)
+    with pytest.raises(StoreError):
+        desk.take("a1", minutes=5)
+    assert mine.read_bytes() == kept  # not cut to nothing
+    monkeypatch.undo()
+    assert [t.article_id for t in open_desk(db).takes()] == ["a0"]
+
+
+def test_a_line_read_then_cut_back_by_its_failed_write_is_not_believed_after_the_next(db: Path) -> None:
+    desk = open_desk(db)
+    desk.take("a0", minutes=5)
+    mine = desk_folder(db) / f"{desk.user}.jsonl"
+    before = mine.stat().st_size
+    reader = open_desk(db)
+    desk.take("a1", minutes=5)  # whole in the file, then its fdatasync fails: the writer cuts it off
+    assert reader.refresh() and sorted(t.article_id for t in reader.takes()) == ["a0", "a1"]
+    time.sleep(0.05)
+    os.truncate(mine, before)
+    open_desk(db).take("a2", minutes=5)  # the retry: a line of the same length where a1 was
+    reader.refresh()
+    assert sorted(t.article_id for t in reader.takes()) == ["a0", "a2"]
+
+
+def test_a_take_dated_far_ahead_or_longer_than_a_week_written_by_hand_is_not_believed(db: Path) -> None:
+    from triage.store.deskstate import make_uid
+
+    desk = open_desk(db)
+    desk.take("a0", minutes=5)
+    mine = desk_folder(db) / f"{desk.user}.jsonl"
+    now = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
+
+    def line(article: str, at: str, until: str) -> bytes:
+        doc = {"v": 1, "kind": "take", "uid": make_uid(desk.user), "at": at, "user": desk.user, "host": "h",
+               "article_id": article, "until": until}
+        return json.dumps(doc).encode() + b"\n"
+
+    with open(mine, "ab") as fh:  # a member holding every story for ever, or always the latest claim
+        fh.write(line("ahead", "2098-01-01T10:00:00.000000Z", "2098-01-01T11:00:00.000000Z"))
+        fh.write(line("forever", now, "2099-01-01T10:00:00.000000Z"))
+    reader = open_desk(db)
+    assert [t.article_id for t in reader.takes()] == ["a0"]
+    assert "not believed" in reader.damage and "1 more" in reader.damage
+
+
+def test_refresh_when_nothing_changed_looks_no_more_at_files_not_believed(
+        db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import triage.store.deskfiles as deskfiles
+
+    writer = open_desk(db)
+    writer.take("a1", minutes=5)
+    folder = desk_folder(db)
+    for n in range(200):  # a member's heap of files named after nobody they are
+        (folder / f"someone{n}.jsonl").write_bytes(b"{}\n")
+    os.utime(folder, (time.time() - 10, time.time() - 10))  # listed once, then quiet
+    reader = open_desk(db)
+    assert [t.article_id for t in reader.takes()] == ["a1"]
+    looked: list[str] = []
+    real = os.lstat
+    monkeypatch.setattr(deskfiles.os, "lstat", lambda path, *a, **k: looked.append(str(path))
+                        or real(path, *a, **k))
+    assert reader.refresh() is False
+    assert looked == [str(folder / f"{writer.user}.jsonl")]  # the one file believed
+
+
+def test_of_a_heap_of_files_of_one_member_only_a_few_are_read(db: Path) -> None:
+    from triage.store.deskfiles import MAX_FILES
+    from triage.store.deskstate import make_uid
+
+    writer = open_desk(db)
+    writer.take("a0", minutes=5)
+    folder = desk_folder(db)
+    now = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
+    for n in range(MAX_FILES + 3):
+        doc = {"v": 1, "kind": "handoff", "uid": make_uid(writer.user), "at": now, "user": writer.user,
+               "host": "h", "article_id": f"h{n}", "to": DESK}
+        (folder / f"{writer.user}.{n:016x}.jsonl").write_text(json.dumps(doc) + "\n")
+    reader = open_desk(db)
+    assert len(reader.handoffs()) + len(reader.takes()) == MAX_FILES
+    assert f"more than {MAX_FILES} files" in reader.damage

@@ -248,3 +248,27 @@ def test_a_colleagues_presence_shows_under_their_own_name_and_only_so(shared: Pa
     assert {(s.user, s.article_id) for s in mine.seen()} == {("root", "a1"), ("nobody", "a2")}
     colleague.leave()  # still running; its entry goes with leave()
     assert {(s.user, s.article_id) for s in mine.seen()} == {("root", "a1")}
+
+
+def test_a_poll_when_no_entry_changed_opens_no_file_and_makes_none(db: Path, remotes,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from triage.store import deskfolder, presence
+
+    mine = open_presence(db, expiry=30, host="here")
+    mine.show("b1")
+    theirs = _board(db, remotes, host="there")
+    theirs.show("b2")
+    assert [s.article_id for s in mine.seen()] == ["b1", "b2"]
+    opened: list[str] = []
+    made: list[object] = []
+    real_open = presence.open_regular
+    monkeypatch.setattr(presence, "open_regular", lambda path, *a, **k: opened.append(str(path))
+                        or real_open(path, *a, **k))
+    real_now = deskfolder.kernel_now_ns
+    monkeypatch.setattr(deskfolder, "kernel_now_ns", lambda *a: made.append(a) or real_now(*a))
+    mine.beat()
+    theirs.beat()
+    assert [s.article_id for s in mine.seen()] == ["b1", "b2"]
+    assert opened == [] and made == []  # a stat of each entry; nothing opened, no file made
+    theirs.show("b3")  # replaced whole: read again
+    assert [s.article_id for s in mine.seen()] == ["b1", "b3"] and len(opened) == 1

@@ -25,6 +25,7 @@ import stat
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ from triage.store.deskfolder import (
     my_login,
     names_owner,
 )
-from triage.store.deskstate import LIMITS, VERSION, DeskState, check_desk_line, make_uid
+from triage.store.deskstate import LIMITS, MAX_TAKE_MINUTES, VERSION, DeskState, check_desk_line, make_uid
 from triage.store.errors import HeldError, NotYoursError, StoreError
 from triage.store.files import open_regular, os_reason
 from triage.store.lines import decode_line, split_lines
@@ -56,7 +57,7 @@ LOCK_NAME = "desk.lock"
 MAX_DESK_LINE = 64 * 1024  # bytes one line may take; a longer one is damaged
 MAX_DESK_FILE = 64 << 20  # bytes of one member's file a reader takes in at once (its latest)
 MAX_DAMAGE = 1000  # damaged lines remembered (the count goes on)
-MAX_TAKE_MINUTES = 7 * 24 * 60  # a take longer than a week is a slip of the keyboard
+MAX_FILES = 4  # files of one member read (they write one, or two when another took their plain name)
 _LOGIN = re.compile(r"\S+")  # a colleague's login: no spaces (and nothing the sanitiser forbids)
 _TITLE = re.compile(r"\S(?:[\S ]*\S)?")  # a watch's name: one line, no end spaces (nor anything forbidden)
 
@@ -86,10 +87,12 @@ class _Tail:
     """How far one member's file has been read."""
 
     ino: int
-    key: tuple[int, int] = (-1, -1)  # (inode, size) at the last look
+    key: tuple[int, int, int] = (-1, -1, -1)  # (inode, size, modified) at the last look
     offset: int = 0  # bytes taken in (complete lines only)
+    last: bytes = b""  # the last line taken in, with its newline: still there, or the file was cut back
     lines: int = 0
     believed: bool = False  # its lines are its owner's (its name says whose it is)
+    owner: str = ""
 
 
 class FileDesk:
@@ -335,7 +338,8 @@ class FileDesk:
                               f"{login_of(st.st_uid)}'s); what the old one held is no longer shown.")
         # a folder changed within the last seconds is listed again: its time is coarse, so a file made
         # in the same tick as the last listing leaves it unchanged
-        if key != self._folder_key or self._clock.now_ns() - st.st_mtime_ns < 2_000_000_000:
+        listed = key != self._folder_key or self._clock.now_ns() - st.st_mtime_ns < 2_000_000_000
+        if listed:
             try:
                 self._names = sorted(e.name for e in os.scandir(self.folder)
                                      if e.name.endswith(SUFFIX) and not e.name.startswith("."))
@@ -351,6 +355,9 @@ class FileDesk:
                 return True
         changed = False
         for name in self._names:
+            tail = self._tails.get(name)
+            if not listed and tail is not None and tail.ino >= 0 and not tail.believed:
+                continue  # whose a file is stays so: another put in its place would change the folder
             changed |= self._scan(name)
             if self._rebuild_needed:
                 return True
@@ -365,7 +372,7 @@ class FileDesk:
         except OSError as exc:
             raise StoreError(f"{path}: cannot read the desk record ({exc.strerror}).") from None
         tail = self._tails.get(name)
-        if tail is not None and tail.key == (lst.st_ino, lst.st_size):
+        if tail is not None and tail.key == (lst.st_ino, lst.st_size, lst.st_mtime_ns):
             return False
         try:
             fd = open_regular(path, os.O_RDONLY)
@@ -373,7 +380,7 @@ class FileDesk:
             return False
         except OSError as exc:  # said once; looked at again when it changes (it may be readable then)
             self._note_file(name, lst.st_ino, os_reason(exc))
-            self._tails[name] = _Tail(-1, (lst.st_ino, lst.st_size))
+            self._tails[name] = _Tail(-1, (lst.st_ino, lst.st_size, lst.st_mtime_ns))
             return False
         try:
             return self._read(name, fd, tail)
@@ -382,8 +389,11 @@ class FileDesk:
 
     def _read(self, name: str, fd: int, tail: _Tail | None) -> bool:
         st = os.fstat(fd)
-        if tail is not None and (tail.ino != st.st_ino or st.st_size < tail.offset):
-            if tail.offset:  # replaced or cut short: what was read of it may no longer be so
+        if tail is not None and (tail.ino != st.st_ino or st.st_size < tail.offset or (
+                tail.last and os.pread(fd, len(tail.last), tail.offset - len(tail.last)) != tail.last)):
+            # replaced or cut back (a write whose sync failed, and another line since where it was):
+            # what was read of it may no longer be so
+            if tail.offset:
                 self._rebuild_needed = True
                 return True
             tail = None
@@ -391,11 +401,15 @@ class FileDesk:
             owner = login_of(st.st_uid)
             named = names_owner(name, owner, SUFFIX)
             # a device only comes through our own link (e.g. /dev/full): nothing in it to read
-            tail = _Tail(st.st_ino, believed=named and stat.S_ISREG(st.st_mode))
-            self._tails[name] = tail
+            tail = _Tail(st.st_ino, believed=named and stat.S_ISREG(st.st_mode), owner=owner)
             if not named:
                 self._note_file(name, st.st_ino, f"named after another member, but it is {owner}'s")
-        tail.key = (st.st_ino, st.st_size)
+            elif tail.believed and sum(t.believed and t.owner == owner
+                                       for t in self._tails.values()) >= MAX_FILES:
+                tail.believed = False  # a heap of one member's files costs the desk no more than these
+                self._note_file(name, st.st_ino, f"one of more than {MAX_FILES} files of {owner}")
+            self._tails[name] = tail
+        tail.key = (st.st_ino, st.st_size, st.st_mtime_ns)
         if not tail.believed:
             return False
         skip = st.st_size - tail.offset > MAX_DESK_FILE  # read its latest lines: they hold what is in force
@@ -412,10 +426,12 @@ class FileDesk:
             return data
 
         owner = login_of(st.st_uid)
+        written = datetime.fromtimestamp(st.st_mtime_ns / 1e9, UTC)
         changed = False
         for line, too_long, taken in split_lines(read, MAX_DESK_LINE):
             tail.offset += taken
             tail.lines += 1
+            tail.last = line + b"\n" if not too_long else b""
             if skip:  # the end of a line whose start was skipped
                 skip = False
                 continue
@@ -429,7 +445,7 @@ class FileDesk:
             except ValueError as exc:
                 self._note(name, tail.lines, str(exc))
                 continue
-            why = check_desk_line(doc, owner)
+            why = check_desk_line(doc, owner, written)
             if why:
                 self._note(name, tail.lines, why)
                 continue
@@ -511,12 +527,11 @@ class FileDesk:
         if len(data) > MAX_DESK_LINE:
             raise ValueError(f"a desk line longer than {MAX_DESK_LINE} bytes")
         path, fd, st = self._open_mine()
-        size = 0
+        size = st.st_size  # what a failure cuts back to: never less than was there
+        new = size == 0
         try:
-            new = st.st_size == 0
             if stat.S_ISREG(st.st_mode):
                 self._settle_file(fd, st)
-            size = st.st_size
             if size and os.pread(fd, 1, size - 1) != b"\n":
                 size = self._cut_unfinished(fd, size)
             view = memoryview(data)

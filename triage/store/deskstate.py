@@ -18,7 +18,8 @@ from triage.model import DESK, DESK_ACTS, DeskAct, Handoff, Take, Watch
 from triage.store.deskfolder import iso_ns
 from triage.store.lines import is_timestamp
 
-__all__ = ["LIMITS", "VERSION", "DeskState", "check_desk_line", "make_uid", "uid_is_owners"]
+__all__ = ["LIMITS", "MAX_TAKE_MINUTES", "VERSION", "DeskState", "check_desk_line", "make_uid",
+           "uid_is_owners"]
 
 VERSION = 1
 # the text a line may hold, and how long each may be
@@ -26,6 +27,10 @@ LIMITS = {"uid": 64, "user": 64, "host": 255, "article_id": 512, "story": 512, "
           "note": 4000, "ref": 256, "query": 2000}
 REQUIRED = {"take": ("article_id", "until"), "release": ("article_id",), "handoff": ("article_id", "to"),
             "ack": ("ref",), "watch": ("ref", "query"), "unwatch": ("ref",)}
+MAX_TAKE_MINUTES = 7 * 24 * 60  # a take longer than a week is a slip of the keyboard (or not believed)
+# how far after its file was last written a line may be dated: the writer's stamp is the kernel's
+# time (or a second past the latest line), so more than a clock set right again is a line dated ahead
+AHEAD_OF_FILE = timedelta(days=1)
 KEEP_STAMPS = 64  # the latest stamps kept to stamp after (lines far ahead cannot hide them all)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -44,9 +49,10 @@ def uid_is_owners(uid: str, owner: str) -> bool:
     return hashlib.blake2b(f"{owner}\0{head}".encode(), digest_size=8).hexdigest() == uid[16:]
 
 
-def check_desk_line(doc: Any, owner: str) -> str:
+def check_desk_line(doc: Any, owner: str, written: datetime | None = None) -> str:
     """Why a line of `owner`'s file is not believed ("" when it is): a known kind, every field text of a
-    bounded length, the stamps real times, the writer its owner and the uid its owner's."""
+    bounded length, the stamps real times (not dated far past `written`, when the file was last written;
+    a take of at most a week), the writer its owner and the uid its owner's."""
     if type(doc) is not dict:
         return "not an object"
     version = doc.get("v")
@@ -76,6 +82,13 @@ def check_desk_line(doc: Any, owner: str) -> str:
         return f"it names {doc.get('user')!r}, but the file is {owner}'s"
     if not uid_is_owners(doc.get("uid", ""), owner):
         return f"its uid is not one {owner} made"
+    at = parse_iso(doc["at"])
+    if at is None or (written is not None and at > written + AHEAD_OF_FILE):
+        return "dated after its file was last written"
+    if kind == "take":
+        until = parse_iso(doc["until"])
+        if until is None or until - at > timedelta(minutes=MAX_TAKE_MINUTES + 1):
+            return "a take longer than a week"
     return ""
 
 

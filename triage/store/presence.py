@@ -3,8 +3,9 @@ in the desk folder (`<login>.<token>.presence`), replaced whole when what it has
 touched at each beat. Never in any history; it does not grow.
 
 Who an entry is comes from the file's owner (a file named after someone else is not believed). How
-old it is comes from the kernel: its modification time against that of a file made this instant, so
-a process whose clock is set differently ages like any other. An entry older than the expiry, or of a
+old it is comes from the kernel: its modification time against the kernel's time now (DeskClock: the
+change time of a file made every few seconds), so a process whose clock is set differently ages like
+any other. An entry older than the expiry, or of a
 process of this host that is gone, is not shown. Its owner removes it on leave(), and a TUI removes
 its own stale ones from earlier runs when it starts: in a sticky folder nobody else can.
 """
@@ -70,6 +71,9 @@ class FilePresence:
         self._written = False
         self._left = False
         self._guard = threading.Lock()  # a TUI beats from one thread and leaves from another
+        # what each entry read holds, by (name, inode, owner, size): an entry is replaced whole when it
+        # changes (a beat only touches it), so a poll opens only the entries new since the last
+        self._read: dict[tuple[str, int, int, int], dict[str, Any] | None] = {}
         deskfolder.check_folder(self.folder, group_share, create=False)
         self._clean_own()
 
@@ -110,18 +114,40 @@ class FilePresence:
             return []
         except OSError as exc:
             raise StoreError(f"{self.folder}: cannot read the desk folder ({exc.strerror}).") from None
-        now = deskfolder.kernel_now_ns(self.folder)
+        now = self._clock.now_ns()
         limit = int(self.expiry * 1e9)
         found: list[Seen] = []
         per_member: dict[str, int] = {}
+        read: dict[tuple[str, int, int, int], dict[str, Any] | None] = {}
         for entry in entries:
             name = entry.name
             if not name.endswith(SUFFIX) or name.startswith("."):
                 continue
-            seen = self._entry(Path(entry.path), name, now, limit)
-            if seen is not None and per_member.get(seen.user, 0) < MAX_PER_MEMBER:
-                per_member[seen.user] = per_member.get(seen.user, 0) + 1
-                found.append(seen)
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            age = now - st.st_mtime_ns
+            if not stat.S_ISREG(st.st_mode) or age > limit or age < -limit or st.st_size > MAX_PRESENCE:
+                continue  # a link, a FIFO, an entry whose beats stopped: not read
+            owner = deskfolder.login_of(st.st_uid)
+            if not deskfolder.names_owner(name, owner, SUFFIX) or per_member.get(owner, 0) >= MAX_PER_MEMBER:
+                continue
+            key = (name, st.st_ino, st.st_uid, st.st_size)
+            if key in self._read:
+                doc = self._read[key]
+            else:
+                try:
+                    doc = self._entry(Path(entry.path), st)
+                except OSError:
+                    continue  # gone or replaced meanwhile, or not readable now: looked at again next time
+            read[key] = doc
+            if doc is None or (doc["host"] == self.host and not pid_alive(doc["pid"])):
+                continue
+            per_member[owner] = per_member.get(owner, 0) + 1
+            found.append(Seen(user=owner, host=doc["host"], pid=doc["pid"], article_id=doc["article_id"],
+                              since=doc["since"], beat=deskfolder.iso_ns(st.st_mtime_ns)))
+        self._read = read
         return sorted(found, key=lambda s: (s.user, s.host, s.pid))
 
     def leave(self) -> None:
@@ -137,28 +163,18 @@ class FilePresence:
                     raise StoreError(f"{self.path}: cannot leave the desk ({exc.strerror}).") from None
 
     # -- the files ---------------------------------------------------------------------------------------
-    def _entry(self, path: Path, name: str, now: int, limit: int) -> Seen | None:
-        try:
-            fd = open_regular(path, os.O_RDONLY)
-        except OSError:
-            return None  # gone meanwhile, another's link, a FIFO: not an entry
+    @staticmethod
+    def _entry(path: Path, listed: os.stat_result) -> dict[str, Any] | None:
+        """What the entry `listed` holds (None when it holds no entry). OSError when it cannot be read
+        now, or is not that file any more (replaced meanwhile; another's link, a FIFO in its place)."""
+        fd = open_regular(path, os.O_RDONLY)
         try:
             st = os.fstat(fd)
-            age = now - st.st_mtime_ns
-            if not stat.S_ISREG(st.st_mode) or age > limit or age < -limit or st.st_size > MAX_PRESENCE:
-                return None
-            owner = deskfolder.login_of(st.st_uid)
-            if not deskfolder.names_owner(name, owner, SUFFIX):
-                return None
-            doc = read_entry(os.read(fd, MAX_PRESENCE + 1))
-        except OSError:
-            return None
+            if (st.st_ino, st.st_uid, st.st_size) != (listed.st_ino, listed.st_uid, listed.st_size):
+                raise FileNotFoundError(path)
+            return read_entry(os.read(fd, MAX_PRESENCE + 1))
         finally:
             os.close(fd)
-        if doc is None or (doc["host"] == self.host and not pid_alive(doc["pid"])):
-            return None
-        return Seen(user=owner, host=doc["host"], pid=doc["pid"], article_id=doc["article_id"],
-                    since=doc["since"], beat=deskfolder.iso_ns(st.st_mtime_ns))
 
     def _write(self) -> None:
         """Replace this TUI's entry whole (a temp renamed onto it: ours, so allowed in a sticky folder)."""
