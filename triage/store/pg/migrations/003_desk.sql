@@ -83,7 +83,11 @@ CREATE POLICY own_name_only ON triage.desk_acts FOR INSERT TO triage_desk
         WHERE h.uid = desk_acts.ref AND h.kind = 'handoff'
           AND (h.to_user = current_user OR (h.to_user = '@desk' AND h.who <> current_user)))));
 
-GRANT SELECT, INSERT ON triage.desk_acts TO triage_desk;
+-- Every column but `id`: readers catch up by `id > newest seen`, so a row dated far ahead of the
+-- sequence would hide every later one from the desk.
+GRANT SELECT ON triage.desk_acts TO triage_desk;
+GRANT INSERT (uid, kind, article_id, who, host, at, until, to_user, note, ref, title, story)
+    ON triage.desk_acts TO triage_desk;
 GRANT USAGE ON SEQUENCE triage.desk_acts_id_seq TO triage_desk;
 
 -- Presence: short-lived, one row per open TUI (role, host, pid), upserted by its beats. The server

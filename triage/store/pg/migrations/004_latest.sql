@@ -26,3 +26,10 @@ CREATE TRIGGER events_latest AFTER INSERT ON triage.events
     FOR EACH ROW EXECUTE FUNCTION triage.keep_latest();
 
 GRANT SELECT ON triage.latest TO triage_desk;
+
+-- The desk inserts every column of an event but `id` (and `written_at`): an id chosen far ahead of
+-- the sequence would stay the latest of its article here and hide every later row from readers
+-- catching up by `id > newest seen`.
+REVOKE INSERT ON triage.events FROM triage_desk;
+GRANT INSERT (uid, article_id, decision, note, username, host, at, title, source, url, action, batch,
+              version, urgency, slugline, wire_version, story) ON triage.events TO triage_desk;
