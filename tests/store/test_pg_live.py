@@ -62,3 +62,26 @@ def test_a_listener_that_was_away_reads_the_rows_again(pg):
     assert {"while-away-1", "while-away-2"} <= set(ann.current_many())
     ann.decide("a3", "archive")  # and it writes again
     assert [e.article_id for e in ann.query(history=True)] == ["while-away-1", "while-away-2", "a3"]
+
+
+def test_a_hostile_notification_payload_costs_a_read_not_the_refresh(pg):
+    """Any role may NOTIFY the channels: a payload of thousands of digits (past int()'s limit), or of
+    digits that are not ASCII, is news to check, never an exception out of refresh()."""
+    from triage.store.open import open_desk
+
+    ann = pg.open(user="ann")
+    desk = open_desk(pg.url_for("ann"), host="ann-host")
+    try:
+        with psycopg.connect(pg.url_for("bob"), autocommit=True) as conn:
+            for channel in ("triage_events", "triage_desk"):
+                for payload in ("9" * 5000, "\u00b2", "\u0661\u0662"):
+                    conn.execute("SELECT pg_notify(%s, %s)", (channel, payload))
+        time.sleep(0.2)
+        for _ in range(3):
+            ann.refresh()
+            desk.refresh()
+        assert ann.last_error == "" and desk.last_error == ""
+        decide_elsewhere(pg, "bob", "b1")
+        wait_for(ann, "b1")
+    finally:
+        desk.close()

@@ -229,7 +229,8 @@ class PostgresDesk:
         return conn
 
     def _note(self, payload: str) -> None:
-        self._heard = max(self._heard, int(payload) if payload.isdigit() else 1 << 62)
+        row_id = connect.notified_id(payload)
+        self._heard = max(self._heard, row_id if row_id is not None else 1 << 62)
 
     @property
     def _news(self) -> bool:
