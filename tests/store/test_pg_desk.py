@@ -316,6 +316,16 @@ def test_refresh_without_news_asks_the_server_nothing(desk, pg):
     assert quiet_refreshes(pg, ann.refresh, "ann", "triage desk") == 1
 
 
+def test_a_notification_naming_an_id_far_ahead_costs_one_read_not_one_every_refresh(desk, pg):
+    ann = desk("ann")
+    desk("bob")
+    with psycopg.connect(pg.url_for("bob"), autocommit=True) as conn:  # any role may NOTIFY
+        conn.execute("SELECT pg_notify('triage_desk', '2000000000000000000')")
+    time.sleep(0.2)
+    ann.refresh()  # reads what is new (nothing): the notification is answered
+    assert quiet_refreshes(pg, ann.refresh, "ann", "triage desk") == 1
+
+
 def test_a_listener_that_was_terminated_reads_what_it_missed(desk, pg):
     ann = desk("ann")
     ann.take("a0", minutes=30)
