@@ -36,7 +36,8 @@ GRANT INSERT (uid, article_id, decision, note, username, host, at, title, source
 
 -- Every insert, raw SQL included, takes the writers' lock first (as triage.desk_acts does): ids commit
 -- in order, so a reader asking for `id > newest seen` misses no row a member wrote by hand.
-CREATE FUNCTION triage.events_in() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION triage.events_in() RETURNS trigger LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM pg_advisory_xact_lock(29810, 1);
     RETURN NULL;
