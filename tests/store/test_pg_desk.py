@@ -173,6 +173,22 @@ def test_a_role_cannot_write_or_change_anothers_acts_or_presence_even_in_raw_sql
     bobs_board.leave()
 
 
+def test_a_member_who_may_create_functions_cannot_unstamp_her_own_times(desk, pg):
+    """The stamping trigger runs as the member: with a schema she may create in (public, before
+    PostgreSQL 15) put first on her search_path, a pg_has_role of her own would keep her times."""
+    desk("ann")
+    pg.server.sql("CREATE SCHEMA IF NOT EXISTS mine", pg.dbname)
+    pg.server.sql("GRANT USAGE, CREATE ON SCHEMA mine TO ann", pg.dbname)
+    with psycopg.connect(pg.url_for("ann"), autocommit=True) as conn:
+        conn.execute("CREATE FUNCTION mine.pg_has_role(name, oid, text) RETURNS boolean "
+                     "LANGUAGE sql AS 'SELECT true'")
+        conn.execute("SET search_path = mine, pg_catalog")
+        row = conn.execute("INSERT INTO triage.desk_acts (uid, kind, article_id, at, until) VALUES ('old', "
+                           "'take', 'a6', '2001-01-01', now() + interval '10 years') RETURNING "
+                           "now() - at < interval '1 minute', until - at <= interval '7 days'").fetchone()
+    assert row == (True, True)
+
+
 def test_nobody_acknowledges_or_removes_what_is_not_theirs(desk):
     ann, bob, cho = desk("ann"), desk("bob"), desk("cho")
     to_bob = ann.hand("a1", "bob", "yours")
@@ -313,6 +329,16 @@ def test_refresh_without_news_asks_the_server_nothing(desk, pg):
     ann = desk("ann")
     ann.take("a1", minutes=30)  # its own notification: nothing to fetch for that either
     ann.refresh()
+    assert quiet_refreshes(pg, ann.refresh, "ann", "triage desk") == 1
+
+
+def test_a_notification_naming_an_id_far_ahead_costs_one_read_not_one_every_refresh(desk, pg):
+    ann = desk("ann")
+    desk("bob")
+    with psycopg.connect(pg.url_for("bob"), autocommit=True) as conn:  # any role may NOTIFY
+        conn.execute("SELECT pg_notify('triage_desk', '2000000000000000000')")
+    time.sleep(0.2)
+    ann.refresh()  # reads what is new (nothing): the notification is answered
     assert quiet_refreshes(pg, ann.refresh, "ann", "triage desk") == 1
 
 

@@ -95,3 +95,20 @@ def test_a_wrong_password_is_never_echoed_in_the_error_or_the_log(pw_editor, tmp
         assert "Wrong-pw-9" not in text and "Right-pw-1" not in text
     store.discard_pending()
     store.close()
+
+
+def test_a_member_cannot_choose_the_id_of_a_row_and_hide_every_later_one(pg):
+    """Readers catch up by `id > newest seen` and triage.latest keeps the highest id: a row given an id
+    far ahead of the sequence would make every later decision invisible to the desk."""
+    ann = pg.open(user="ann")
+    pg.open(user="bob")
+    with psycopg.connect(pg.url_for("bob"), autocommit=True) as conn:
+        for statement in (
+                "INSERT INTO triage.events (id, uid, article_id, decision, at, action) VALUES "
+                "(9000000000000000000, 'ahead', 'a1', 'flag', '2026-11-25T10:00:00Z', 'decide')",
+                "INSERT INTO triage.desk_acts (id, uid, kind, article_id, until) VALUES "
+                "(9000000000000000000, 'ahead', 'take', 'a1', now() + interval '1 minute')"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
+    ann.decide("a1", "archive")
+    assert pg.open(user="cho").current("a1").decision.value == "archive"

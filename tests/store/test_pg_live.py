@@ -62,3 +62,52 @@ def test_a_listener_that_was_away_reads_the_rows_again(pg):
     assert {"while-away-1", "while-away-2"} <= set(ann.current_many())
     ann.decide("a3", "archive")  # and it writes again
     assert [e.article_id for e in ann.query(history=True)] == ["while-away-1", "while-away-2", "a3"]
+
+
+def test_a_hostile_notification_payload_costs_a_read_not_the_refresh(pg):
+    """Any role may NOTIFY the channels: a payload of thousands of digits (past int()'s limit), or of
+    digits that are not ASCII, is news to check, never an exception out of refresh()."""
+    from triage.store.open import open_desk
+
+    ann = pg.open(user="ann")
+    desk = open_desk(pg.url_for("ann"), host="ann-host")
+    try:
+        with psycopg.connect(pg.url_for("bob"), autocommit=True) as conn:
+            for channel in ("triage_events", "triage_desk"):
+                for payload in ("9" * 5000, "\u00b2", "\u0661\u0662"):
+                    conn.execute("SELECT pg_notify(%s, %s)", (channel, payload))
+        time.sleep(0.2)
+        for _ in range(3):
+            ann.refresh()
+            desk.refresh()
+        assert ann.last_error == "" and desk.last_error == ""
+        decide_elsewhere(pg, "bob", "b1")
+        wait_for(ann, "b1")
+    finally:
+        desk.close()
+
+
+def test_a_row_inserted_by_hand_without_the_lock_still_reaches_every_reader(pg):
+    """Readers catch up by `id > newest seen`, so ids must commit in order: a member's raw INSERT that
+    skips the writers' lock (its id drawn, its commit late) would land behind a reader's mark and stay
+    unseen by every open TUI. The table takes the lock itself, as triage.desk_acts does."""
+    import threading
+
+    cho = pg.open(user="cho")
+    bob = pg.open(user="bob")
+    pg.open(user="ann").close()
+    assert cho.current_many() == {}  # every article's latest is held from now on: news comes by catch-up
+    with psycopg.connect(pg.url_for("ann")) as raw:
+        raw.execute("INSERT INTO triage.events (uid, article_id, decision, at, action) "
+                    "VALUES ('by-hand', 'a1', 'flag', '2026-11-25T10:00:00Z', 'decide')")
+        writer = threading.Thread(target=bob.decide, args=("b1", "flag"))
+        writer.start()
+        writer.join(1.0)
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline and "b1" not in cho.current_many():
+            cho.refresh()
+            time.sleep(0.02)
+        raw.commit()
+    writer.join(10.0)
+    wait_for(cho, "a1", limit=12.0)
+    assert {"a1", "b1"} <= cho.current_many().keys()

@@ -22,7 +22,7 @@ from triage.store.pg.conninfo import UrlError, check_url, display_name
 from triage.store.pg.schema import check_schema
 
 __all__ = ["STATEMENT_TIMEOUT", "Health", "close_quietly", "locate", "login_name", "open_checked", "reason",
-           "refresh_without_waiting", "waiting_payloads"]
+           "notified_id", "refresh_without_waiting", "waiting_payloads"]
 
 STATEMENT_TIMEOUT = "5s"  # a write waits no longer (unless the URL's options set statement_timeout)
 SAFETY_SECONDS = 5.0  # refresh() asks the server for new rows at least this often
@@ -103,6 +103,14 @@ def waiting_payloads(conn: psycopg.Connection[Any] | None, what: str) -> list[st
     while (note := pgconn.notifies()) is not None:
         payloads.append(note.extra.decode("ascii", "replace"))
     return payloads
+
+
+def notified_id(payload: str) -> int | None:
+    """The row id a notification names, or None for a payload that is not one (any role may NOTIFY:
+    thousands of digits, or digits that are not ASCII, are not ids and never raise)."""
+    if payload.isascii() and payload.isdigit() and len(payload) <= 19:
+        return int(payload)
+    return None
 
 
 class Health:

@@ -229,7 +229,8 @@ class PostgresDesk:
         return conn
 
     def _note(self, payload: str) -> None:
-        self._heard = max(self._heard, int(payload) if payload.isdigit() else 1 << 62)
+        row_id = connect.notified_id(payload)
+        self._heard = max(self._heard, row_id if row_id is not None else 1 << 63)
 
     @property
     def _news(self) -> bool:
@@ -245,9 +246,8 @@ class PostgresDesk:
 
     def _catch_up(self, conn: psycopg.Connection[Any]) -> None:
         """Take in the acts written since the newest one held; note when others' arrived."""
+        self._heard = 0  # this read answers what was heard; a notification arriving during it is news again
         rows = conn.execute(_CATCH_UP, (self._fold.max_id,)).fetchall()
-        if self._heard > (1 << 61):  # a payload that was not an id: this read answered it
-            self._heard = 0
         if rows:
             self._offset = rows[0][0] - host_now()
         self._take_in(row[1:] for row in rows if row[1] is not None)
@@ -283,6 +283,7 @@ class PostgresDesk:
                             result = act(conn)
                     except BaseException:
                         self._fold.restore(mark)  # rows the failed transaction took in were never written
+                        self._heard = 1 << 63  # others' rows it read are read again by the next refresh
                         raise
                 except psycopg.OperationalError as exc:
                     if attempt == 1 and reused and self._conn is not None and self._conn.broken:

@@ -45,6 +45,7 @@ from triage.store.pg.connect import (
     Health,
     close_quietly,
     locate,
+    notified_id,
     open_checked,
     reason,
     refresh_without_waiting,
@@ -242,7 +243,8 @@ class PostgresStore(DecisionWriter):
     def _listener_news(self) -> bool:
         """True when a notification names a row newer than those held (no round trip; raises if gone)."""
         payloads = waiting_payloads(self._listen, "the notification connection")
-        return any(not payload.isdigit() or int(payload) > self._log.max_id for payload in payloads)
+        ids = [notified_id(payload) for payload in payloads]
+        return any(row_id is None or row_id > self._log.max_id for row_id in ids)
 
     # ---- writing ---------------------------------------------------------------------------------
     def _insert(self, conn: psycopg.Connection[Any], docs: list[Doc]) -> list[tuple[int, Doc]]:

@@ -29,11 +29,15 @@ CREATE TABLE triage.desk_acts (
 
 CREATE INDEX desk_acts_article ON triage.desk_acts (article_id, id);
 
+-- The triggers run as the inserting member: each names its own search_path, so a function or operator
+-- she created in a schema she put first on hers is never the one they call.
+
 -- Every insert, raw SQL included, takes the desk's lock first (the client takes it earlier, before it
 -- reads who holds a story): ids commit in order, so a reader asking for `id > newest seen` misses
 -- nothing. An editor's act is stamped by the server's clock, and a take lasts a week at most; the
 -- owner (copying a desk in) keeps the times it brings.
-CREATE FUNCTION triage.desk_act_in() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION triage.desk_act_in() RETURNS trigger LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM pg_advisory_xact_lock(29810, 3);
     RETURN NULL;
@@ -43,7 +47,8 @@ $$;
 CREATE TRIGGER desk_acts_in BEFORE INSERT ON triage.desk_acts
     FOR EACH STATEMENT EXECUTE FUNCTION triage.desk_act_in();
 
-CREATE FUNCTION triage.desk_act_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION triage.desk_act_stamp() RETURNS trigger LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     owner oid := (SELECT relowner FROM pg_class WHERE oid = TG_RELID);
     minutes interval;
@@ -63,7 +68,8 @@ CREATE TRIGGER desk_acts_stamp BEFORE INSERT ON triage.desk_acts
     FOR EACH ROW EXECUTE FUNCTION triage.desk_act_stamp();
 
 -- Live across hosts: one small notification per insert statement (the newest id), sent at commit.
-CREATE FUNCTION triage.notify_desk() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION triage.notify_desk() RETURNS trigger LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM pg_notify('triage_desk', (SELECT max(id)::text FROM new_rows));
     RETURN NULL;
@@ -83,7 +89,11 @@ CREATE POLICY own_name_only ON triage.desk_acts FOR INSERT TO triage_desk
         WHERE h.uid = desk_acts.ref AND h.kind = 'handoff'
           AND (h.to_user = current_user OR (h.to_user = '@desk' AND h.who <> current_user)))));
 
-GRANT SELECT, INSERT ON triage.desk_acts TO triage_desk;
+-- Every column but `id`: readers catch up by `id > newest seen`, so a row dated far ahead of the
+-- sequence would hide every later one from the desk.
+GRANT SELECT ON triage.desk_acts TO triage_desk;
+GRANT INSERT (uid, kind, article_id, who, host, at, until, to_user, note, ref, title, story)
+    ON triage.desk_acts TO triage_desk;
 GRANT USAGE ON SEQUENCE triage.desk_acts_id_seq TO triage_desk;
 
 -- Presence: short-lived, one row per open TUI (role, host, pid), upserted by its beats. The server
@@ -100,7 +110,8 @@ CREATE TABLE triage.presence (
     PRIMARY KEY (who, host, pid)
 );
 
-CREATE FUNCTION triage.presence_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION triage.presence_stamp() RETURNS trigger LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     NEW.beat := clock_timestamp();
     IF TG_OP = 'UPDATE' AND NEW.article_id IS NOT DISTINCT FROM OLD.article_id THEN
