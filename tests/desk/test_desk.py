@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -166,6 +167,30 @@ def test_watches_count_matches_and_unread_and_name_the_words_that_matched(desk_o
     assert ana.remove_watch("Money") is not None
     ana.desk.poll()
     assert "Money" not in {c.watch.name for c in ana.faces.desk.watches()}
+
+
+def test_arrivals_count_the_watches_again_only_as_often_as_the_last_count_allows(desk_of):
+    # a count walks the inbox once per watch: on a busy wire (an arrival every poll) it must not run
+    # every 0.5 s, but a watch added counts at once and an arrival is counted soon after
+    ana = desk_of("ana")
+    ana.add_watch("Weather", "storm", desk=False)
+    calls: list[str] = []
+    real = ana.desk._match
+
+    def slow(query: str) -> list[str]:
+        calls.append(query)
+        time.sleep(0.05)
+        return real(query)
+
+    ana.desk._match = slow
+    ana.desk.poll()
+    assert calls == ["storm"]  # the watch was added: counted at once
+    ana.inbox.merge([_art(9, "Storm moves inland")])
+    assert ana.desk.poll().watch_hits == ()
+    assert calls == ["storm"]  # within four counts' time of the last: not yet
+    time.sleep(0.25)
+    assert ana.desk.poll().watch_hits == ("a9",)
+    assert calls == ["storm", "storm"]
 
 
 def test_the_handover_says_what_happened(desk_of):

@@ -148,7 +148,9 @@ class Desk:
         self._opened_new: list[tuple[str, str]] = []
         self._decided: list[str] = []
         self._last_beat = 0.0
-        self._watches_due = True
+        self._watches_due = True  # a watch changed: count at the next poll
+        self._articles_due = False  # stories changed: count when the last count's cost allows
+        self._count_again_at = 0.0  # time.monotonic() before which arrivals alone do not count again
         self._known_for_me: set[str] | None = None  # hand-off uids to me already told
         self._known_hits: set[str] | None = None
         self._closed = False
@@ -421,8 +423,9 @@ class Desk:
         self.wake.set()
 
     def articles_changed(self) -> None:
-        """Stories arrived or changed: the watch counts are due again."""
-        self._watches_due = True
+        """Stories arrived or changed: the watch counts are due again (at most WATCH_SHARE of the desk
+        thread's time: a count walks the inbox once per watch, and a busy wire changes it every poll)."""
+        self._articles_due = True
 
     def poll(self) -> DeskPoll:
         """Do what was noted (presence, opened marks, acknowledgements, releases), take in what the
@@ -455,10 +458,14 @@ class Desk:
             in_force = frozenset(t.uid for t in self._seen.takes.values() if self._in_force(t))
             changed |= in_force != self._in_force_last  # a take ran out, or its story was decided
             self._in_force_last = in_force
-        hits = self._count_watches() if self._watches_due else ()
-        if hits or self._watches_due:
+        hits: tuple[str, ...] = ()
+        if self._watches_due or (self._articles_due and time.monotonic() >= self._count_again_at):
+            self._watches_due = self._articles_due = False  # before: a change during the count counts again
+            started = time.monotonic()
+            hits = self._count_watches()
+            ended = time.monotonic()
+            self._count_again_at = ended + (ended - started) * (1 / WATCH_SHARE - 1)
             changed = True
-        self._watches_due = False
         for_me = self._new_for_me()
         return DeskPoll(changed or bool(for_me), for_me, hits)
 
@@ -608,6 +615,7 @@ class Desk:
 
 
 _RULE = "rules.watch"  # the `at` of a watch that is a config rule, not a kept watch
+WATCH_SHARE = 0.2  # while stories keep arriving, counting the watches takes at most this share of the time
 
 
 def _replace(seen: _Seen, **changes: object) -> _Seen:
