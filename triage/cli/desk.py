@@ -139,8 +139,9 @@ def holder_of(ctx: click.Context, db: str | None, article_id: str) -> str:
         return ""  # no desk beside this file: nobody has taken anything
     session = _Session(ctx, db, read_only=True)
     try:
-        me = session.desk.me
-        take = next((t for t in session.desk.takes_in_force() if t.article_id == article_id), None)
+        takes = session.desk.takes_in_force()  # opens the record: `me` is its user from now on
+        me = session.desk.me  # (before it, the login: not the role a PostgreSQL desk knows me by)
+        take = next((t for t in takes if t.article_id == article_id), None)
     except StoreError:
         return ""  # no desk there (or not usable): nobody holds anything
     finally:
