@@ -139,3 +139,13 @@ def test_decide_is_not_stopped_by_my_own_take_when_the_desk_knows_me_by_another_
     monkeypatch.setenv("TRIAGE_DATA_DIR", str(home / "data"))
     out = CliRunner().invoke(cli, ["decide", "desk-1", "archive", "--db", str(db)])
     assert out.exit_code == 0, out.output
+
+
+def test_assigned_to_lists_a_story_handed_on_since_under_its_new_holder_only(home: Path) -> None:
+    db = home / "d.json"
+    assert triage(home, "assign", "desk-1", "ana", "--note", "first", "--db", db).returncode == 0
+    assert triage(home, "assign", "desk-1", "ben", "--note", "ana is off", "--db", db).returncode == 0
+    ana = json.loads(triage(home, "decisions", "--db", db, "--assigned-to", "ana", "--format", "json").stdout)
+    ben = json.loads(triage(home, "decisions", "--db", db, "--assigned-to", "ben", "--format", "json").stdout)
+    assert ana == []
+    assert [(r["article_id"], r["handoff_note"]) for r in ben] == [("desk-1", "ana is off")]
