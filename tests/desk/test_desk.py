@@ -126,6 +126,17 @@ def test_a_hand_off_to_the_desk_ends_when_the_story_is_decided(desk_of):
     assert not ben.desk.is_open(open_one) and ben.desk.settled(open_one)
 
 
+def test_a_story_handed_on_again_is_no_longer_for_its_first_addressee(desk_of):
+    ana, ben = desk_of("ana"), desk_of("ben")
+    ben.desk.poll()
+    ana.hand("a2", ME, "check the figures")
+    ana.hand("a2", "zoe", "I am off: zoe has it")
+    ben.desk.poll()
+    assert ben.faces.desk.for_me() == [] and ben.faces.desk.mine() == []
+    report = ben.handover(timedelta(hours=1))
+    assert [(h.to, h.note) for h in report.open_handoffs] == [("zoe", "I am off: zoe has it")]
+
+
 def test_taking_my_own_story_again_renews_it_and_a_hand_off_names_someone(desk_of):
     """A colleague's take refusing mine needs another uid: tests/desk/test_two_editors.py."""
     ana = desk_of("ana")

@@ -29,7 +29,7 @@ from triage.model import DESK, Article, DecisionEvent, DeskAct, Handoff, Seen, T
 if TYPE_CHECKING:
     from triage.store.api import DeskRecord, PresenceBoard
 
-__all__ = ["Desk", "DeskPoll", "MyOwn", "WatchCount", "decided_after", "login_name"]
+__all__ = ["Desk", "DeskPoll", "MyOwn", "WatchCount", "decided_after", "handed_on", "login_name"]
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,7 @@ class _Seen:
     watches: tuple[Watch, ...] = ()  # the desk's
     members: tuple[str, ...] = ()
     acts: dict[str, tuple[DeskAct, ...]] = field(default_factory=dict)  # by story, oldest first
+    handed_on: frozenset[str] = frozenset()  # uids of hand-offs whose story was handed again since
 
 
 def login_name() -> str:
@@ -96,6 +97,13 @@ def decided_after(event: DecisionEvent | None, since: str) -> bool:
     if event is None or event.action == "note":
         return False
     return utc_key(event.at) > utc_key(since)
+
+
+def handed_on(handoffs: Iterable[Handoff]) -> frozenset[str]:
+    """The uids of the hand-offs (oldest first) whose story was handed again later: no longer open."""
+    listed = list(handoffs)
+    latest = {h.article_id: h.uid for h in listed}
+    return frozenset(h.uid for h in listed if latest[h.article_id] != h.uid)
 
 
 def _same(a: str, b: str) -> bool:
@@ -230,8 +238,8 @@ class Desk:
         return [h for h in self._seen.handoffs if h.article_id in members]
 
     def is_open(self, handoff: Handoff) -> bool:
-        """Not acknowledged, and its story not decided since it was handed."""
-        return not handoff.seen and not self.settled(handoff)
+        """Not acknowledged, not handed on again since, and its story not decided since it was handed."""
+        return not handoff.seen and handoff.uid not in self._seen.handed_on and not self.settled(handoff)
 
     def settled(self, handoff: Handoff) -> bool:
         """The hand-off's story (or one of its group) was decided after it was handed."""
@@ -529,9 +537,11 @@ class Desk:
         for act in record.acts():
             if act.article_id:
                 by_story.setdefault(act.article_id, []).append(act)
+        handoffs = tuple(record.handoffs())
         seen = _Seen(
             takes={t.article_id: t for t in record.takes()},
-            handoffs=tuple(record.handoffs()),
+            handoffs=handoffs,
+            handed_on=handed_on(handoffs),
             people=self._seen.people,
             watches=tuple(record.watches()),
             members=tuple(record.members()),

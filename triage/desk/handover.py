@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from triage.desk.desk import Desk, handed_on
 from triage.desk.watching import article_matches
 from triage.infra.clock import datetime_key, utc_key
 from triage.infra.sanitize import escape_forbidden, sanitize_line
 from triage.model import DESK, Article, Decision, DecisionEvent, Handoff, Take
 
 if TYPE_CHECKING:
-    from triage.desk.desk import Desk
     from triage.store.api import Store
 
 __all__ = ["Handover", "WatchHit", "build_handover", "handover_json", "handover_markdown"]
@@ -81,7 +81,8 @@ def build_handover(desk: Desk, store: Store | None, articles: Iterable[Article] 
     record.refresh()
     handoffs = record.handoffs()
     takes = desk.takes_in_force()
-    open_handoffs = [h for h in handoffs if desk.is_open(h)]
+    later = handed_on(handoffs)
+    open_handoffs = [h for h in handoffs if desk.is_open(h) and h.uid not in later]
     unacknowledged = [h for h in handoffs if not h.seen and _in(h.at, start)]
     stories = list(articles) if articles is not None else []
     fresh = [a for a in stories if _in(a.received, start) or (a.updated and _in(a.updated_at, start))]
