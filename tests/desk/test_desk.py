@@ -204,6 +204,15 @@ def test_arrivals_count_the_watches_again_only_as_often_as_the_last_count_allows
     assert calls == ["storm", "storm"]
 
 
+def test_the_handover_leaves_out_a_follow_up_its_editor_cleared_since(desk_of):
+    ana = desk_of("ana")
+    ana.decide(["a2"], Decision.FOLLOW_UP, "call the bank")
+    ana.decide(["a2"], None)
+    ana.decide(["a3"], Decision.FLAG)
+    report = ana.handover(timedelta(hours=1))
+    assert {u: [e.article_id for e in evs] for u, evs in report.editors.items()} == {ME: ["a3"]}
+
+
 def test_the_handover_says_what_happened(desk_of):
     ana, ben = desk_of("ana"), desk_of("ben")
     ana.decide(["a2"], Decision.FOLLOW_UP, "call the bank")

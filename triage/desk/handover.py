@@ -74,9 +74,12 @@ def build_handover(desk: Desk, store: Store | None, articles: Iterable[Article] 
         store.refresh()  # what the other editors wrote up to now
         events = store.query(since=now - since, history=True)
     editors: dict[str, dict[str, DecisionEvent]] = {}
-    for event in events:
+    for event in events:  # oldest first: an editor's later act on a story replaces the earlier one
+        kept = editors.setdefault(event.user, {})
         if event.decision in (Decision.FOLLOW_UP, Decision.FLAG) or (event.action == "note" and event.note):
-            editors.setdefault(event.user, {})[event.story or event.article_id] = event
+            kept[event.story or event.article_id] = event
+        else:  # archived, cleared or undone since: not what the shift left
+            kept.pop(event.story or event.article_id, None)
     record = desk.record
     record.refresh()
     handoffs = record.handoffs()
@@ -102,7 +105,7 @@ def build_handover(desk: Desk, store: Store | None, articles: Iterable[Article] 
     return Handover(
         since=start, until=datetime_key(now),
         editors={user: sorted(kept.values(), key=lambda e: utc_key(e.at))
-                 for user, kept in sorted(editors.items())},
+                 for user, kept in sorted(editors.items()) if kept},
         takes=takes, open_handoffs=open_handoffs, unacknowledged=unacknowledged, flashes=flashes,
         kills=kills, corrections=corrections, watch_hits=hits, stories_known=articles is not None)
 
