@@ -213,6 +213,17 @@ def test_the_handover_leaves_out_a_follow_up_its_editor_cleared_since(desk_of):
     assert {u: [e.article_id for e in evs] for u, evs in report.editors.items()} == {ME: ["a3"]}
 
 
+def test_stories_opened_before_still_count_as_read_when_one_is_opened_before_the_first_poll(desk_of):
+    # the main screen opens its first row at once: that must not hide what my file says I opened
+    ana = desk_of("ana")
+    ana.versions.mine.add_opened([("a0", now_iso())])  # opened in an earlier session
+    ana.add_watch("Weather", "storm", desk=False)
+    ana.viewing("a2")
+    ana.desk.poll()
+    (weather,) = ana.faces.desk.watches()
+    assert weather.matches == ("a0",) and weather.unread == ()
+
+
 def test_the_handover_says_what_happened(desk_of):
     ana, ben = desk_of("ana"), desk_of("ben")
     ana.decide(["a2"], Decision.FOLLOW_UP, "call the bank")

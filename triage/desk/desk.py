@@ -149,7 +149,7 @@ class Desk:
         self._seen = _Seen()
         self._counts: tuple[WatchCount, ...] = ()
         self._mine_watches: tuple[Watch, ...] = ()
-        self._opened: dict[str, str] = {}
+        self._opened: dict[str, str] | None = None  # the stories I opened, read from my file on first use
         self._terms: dict[tuple[str, str], list[str]] = {}
         # what the poll is to do: the story on screen (None: unchanged), stories opened, stories decided
         self._show: str | None = None
@@ -491,9 +491,10 @@ class Desk:
             except Exception as exc:  # noqa: BLE001 - presence is short-lived: the next beat tries again
                 log.warning("presence not shown: %s", exc)
         if opened:
+            known = self._opened_now()  # (read before the write: what is fresh is told by the file)
             self._own.add_opened(opened)
-            fresh = {s for s, _at in opened if s not in self._opened}
-            self._opened.update((s, at) for s, at in opened if s in fresh)
+            fresh = {s for s, _at in opened if s not in known}
+            known.update((s, at) for s, at in opened if s in fresh)
             if fresh:  # the unread counts only: the matches stand
                 self._counts = tuple(WatchCount(c.watch, c.matches,
                                                 tuple(r for r in c.unread if r not in fresh))
@@ -567,8 +568,7 @@ class Desk:
 
     def _count_watches(self) -> tuple[str, ...]:
         """Count every watch's matches (walks the inbox through `match`); the rows newly matched."""
-        if not self._opened:
-            self._opened = self._own.opened()
+        opened = self._opened_now()
         self._mine_watches = tuple(self._personal())
         watches: dict[str, Watch] = {}
         for watch in (*self._seen.watches, *self._mine_watches):
@@ -581,8 +581,8 @@ class Desk:
                 except Exception as exc:  # noqa: BLE001 - one bad query costs only its own count
                     log.warning("watch %r: %s", watch.name, exc)
                     rows = ()
-                counts.append(WatchCount(watch, rows, tuple(r for r in rows if r not in self._opened)))
-        counts += self._rule_counts({w.name for w in watches.values()})
+                counts.append(WatchCount(watch, rows, tuple(r for r in rows if r not in opened)))
+        counts += self._rule_counts({w.name for w in watches.values()}, opened)
         counts.sort(key=lambda c: (c.watch.name.casefold(), not c.watch.desk))
         self._counts = tuple(counts)
         self._terms.clear()
@@ -594,7 +594,12 @@ class Desk:
         self._known_hits |= matched
         return tuple(sorted(fresh))
 
-    def _rule_counts(self, taken: set[str]) -> list[WatchCount]:
+    def _opened_now(self) -> dict[str, str]:
+        if self._opened is None:
+            self._opened = self._own.opened()
+        return self._opened
+
+    def _rule_counts(self, taken: set[str], opened: dict[str, str]) -> list[WatchCount]:
         """The config's `rules.watch` entries, shown as my watches (marked by `at`)."""
         labels = [r.label for r in self._rules.watch if r.label not in taken]
         if not labels or self._match is None:
@@ -605,7 +610,7 @@ class Desk:
                 if label in by_label:
                     by_label[label].append(row)
         return [WatchCount(Watch(label, label, self.me, desk=False, at=_RULE), tuple(rows),
-                           tuple(r for r in rows if r not in self._opened))
+                           tuple(r for r in rows if r not in opened))
                 for label, rows in by_label.items()]
 
     def close(self) -> None:
