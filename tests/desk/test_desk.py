@@ -230,6 +230,14 @@ def test_stories_opened_before_still_count_as_read_when_one_is_opened_before_the
     assert weather.matches == ("a0",) and weather.unread == ()
 
 
+def test_the_handover_names_a_duplicate_group_once(desk_of):
+    ana = desk_of("ana")
+    ana.inbox.merge([_art(7, "Volcano: flash", urgency=1),
+                     _art(8, "Volcano: flash, again", dup="a7", urgency=1)])
+    report = ana.handover(timedelta(hours=1))
+    assert [a.id for a in report.flashes if a.title.startswith("Volcano")] == ["a7"]
+
+
 def test_the_handover_says_what_happened(desk_of):
     ana, ben = desk_of("ana"), desk_of("ben")
     ana.decide(["a2"], Decision.FOLLOW_UP, "call the bank")
