@@ -302,3 +302,20 @@ def test_the_live_side_tells_of_a_hand_off_to_me_without_a_key_pressed(desk_of):
             break
         threading.Event().wait(0.1)
     assert not any(s.article_id == "a2" for s in ben.faces.desk.people())
+
+
+def test_a_desk_that_cannot_be_opened_looks_my_login_up_once(monkeypatch):
+    # the event loop asks `me` for every row it paints (readers, holder): no user-database call each time
+    import triage.desk.desk as desk_module
+    from triage.core.mine import Mine
+
+    calls: list[int] = []
+    monkeypatch.setattr(desk_module, "login_name", lambda: calls.append(1) or "me")
+
+    def refused():
+        raise OSError("the desk folder is not mine")
+
+    desk = desk_module.Desk(refused, own=Mine(Path("/nonexistent")), take_minutes=30)
+    assert desk.poll().changed is False and "cannot be used" in desk.problem
+    assert [desk.me for _ in range(100)] == ["me"] * 100
+    assert calls == [1]

@@ -146,6 +146,7 @@ class Desk:
         self._problem = ""
         self._down = ""  # why the record's last refresh failed ("" when it worked)
         self._me = ""
+        self._login = ""
         self._seen = _Seen()
         self._counts: tuple[WatchCount, ...] = ()
         self._mine_watches: tuple[Watch, ...] = ()
@@ -199,7 +200,9 @@ class Desk:
         """This editor's name as the desk knows it (the backend's word)."""
         if not self._me:
             if self._record is None:  # not opened yet: the login for now, never kept as the desk's word
-                return login_name()
+                if not self._login:  # (looked up once: the event loop asks for every row it paints)
+                    self._login = login_name()
+                return self._login
             self._me = self._record.user
         return self._me
 
