@@ -121,3 +121,31 @@ def test_desk_commands_are_light(args: list[str], home: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=home, timeout=120,
                          env=env)
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr
+
+
+def test_decide_is_not_stopped_by_my_own_take_when_the_desk_knows_me_by_another_name(
+        home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # on PostgreSQL the desk knows me by my role, not my login: `decide` must compare the take's user
+    # with the record's name for me, which it has only once the record is open
+    from click.testing import CliRunner
+
+    import triage.desk.desk as desk_module
+    from triage.cli.main import cli
+
+    db = home / "d.json"
+    assert triage(home, "take", "desk-1", "--db", db).returncode == 0
+    monkeypatch.setattr(desk_module, "login_name", lambda: "not-my-role")
+    monkeypatch.setenv("TRIAGE_CONFIG", str(home / "none.toml"))
+    monkeypatch.setenv("TRIAGE_DATA_DIR", str(home / "data"))
+    out = CliRunner().invoke(cli, ["decide", "desk-1", "archive", "--db", str(db)])
+    assert out.exit_code == 0, out.output
+
+
+def test_assigned_to_lists_a_story_handed_on_since_under_its_new_holder_only(home: Path) -> None:
+    db = home / "d.json"
+    assert triage(home, "assign", "desk-1", "ana", "--note", "first", "--db", db).returncode == 0
+    assert triage(home, "assign", "desk-1", "ben", "--note", "ana is off", "--db", db).returncode == 0
+    ana = json.loads(triage(home, "decisions", "--db", db, "--assigned-to", "ana", "--format", "json").stdout)
+    ben = json.loads(triage(home, "decisions", "--db", db, "--assigned-to", "ben", "--format", "json").stdout)
+    assert ana == []
+    assert [(r["article_id"], r["handoff_note"]) for r in ben] == [("desk-1", "ana is off")]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -125,6 +126,17 @@ def test_a_hand_off_to_the_desk_ends_when_the_story_is_decided(desk_of):
     assert not ben.desk.is_open(open_one) and ben.desk.settled(open_one)
 
 
+def test_a_story_handed_on_again_is_no_longer_for_its_first_addressee(desk_of):
+    ana, ben = desk_of("ana"), desk_of("ben")
+    ben.desk.poll()
+    ana.hand("a2", ME, "check the figures")
+    ana.hand("a2", "zoe", "I am off: zoe has it")
+    ben.desk.poll()
+    assert ben.faces.desk.for_me() == [] and ben.faces.desk.mine() == []
+    report = ben.handover(timedelta(hours=1))
+    assert [(h.to, h.note) for h in report.open_handoffs] == [("zoe", "I am off: zoe has it")]
+
+
 def test_taking_my_own_story_again_renews_it_and_a_hand_off_names_someone(desk_of):
     """A colleague's take refusing mine needs another uid: tests/desk/test_two_editors.py."""
     ana = desk_of("ana")
@@ -134,6 +146,13 @@ def test_taking_my_own_story_again_renews_it_and_a_hand_off_names_someone(desk_o
     assert len(ana.desk.record.takes()) == 1
     with pytest.raises(ValueError):
         ana.hand("a0", "  ", "to nobody")
+
+
+def _poll_until_hits(svc, seconds: float = 5.0):
+    deadline = time.monotonic() + seconds
+    while not (found := svc.desk.poll()).watch_hits and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return found
 
 
 def test_watches_count_matches_and_unread_and_name_the_words_that_matched(desk_of):
@@ -160,12 +179,63 @@ def test_watches_count_matches_and_unread_and_name_the_words_that_matched(desk_o
     assert {c.watch.name: c.unread for c in ben.faces.desk.watches()} == {"Weather": ("a0",)}  # mine alone
     # a new story that matches is a hit (the bell), once
     ana.inbox.merge([_art(9, "Storm moves inland")])
-    found = ana.desk.poll()
+    found = _poll_until_hits(ana)  # arrivals recount as the last count's cost allows: soon, not at once
     assert found.watch_hits == ("a9",)
     assert ana.desk.poll().watch_hits == ()
     assert ana.remove_watch("Money") is not None
     ana.desk.poll()
     assert "Money" not in {c.watch.name for c in ana.faces.desk.watches()}
+
+
+def test_arrivals_count_the_watches_again_only_as_often_as_the_last_count_allows(desk_of):
+    # a count walks the inbox once per watch: on a busy wire (an arrival every poll) it must not run
+    # every 0.5 s, but a watch added counts at once and an arrival is counted soon after
+    ana = desk_of("ana")
+    ana.add_watch("Weather", "storm", desk=False)
+    calls: list[str] = []
+    real = ana.desk._match
+
+    def slow(query: str) -> list[str]:
+        calls.append(query)
+        time.sleep(0.05)
+        return real(query)
+
+    ana.desk._match = slow
+    ana.desk.poll()
+    assert calls == ["storm"]  # the watch was added: counted at once
+    ana.inbox.merge([_art(9, "Storm moves inland")])
+    assert ana.desk.poll().watch_hits == ()
+    assert calls == ["storm"]  # within four counts' time of the last: not yet
+    assert _poll_until_hits(ana).watch_hits == ("a9",)  # once four counts' time has passed
+    assert calls == ["storm", "storm"]
+
+
+def test_the_handover_leaves_out_a_follow_up_its_editor_cleared_since(desk_of):
+    ana = desk_of("ana")
+    ana.decide(["a2"], Decision.FOLLOW_UP, "call the bank")
+    ana.decide(["a2"], None)
+    ana.decide(["a3"], Decision.FLAG)
+    report = ana.handover(timedelta(hours=1))
+    assert {u: [e.article_id for e in evs] for u, evs in report.editors.items()} == {ME: ["a3"]}
+
+
+def test_stories_opened_before_still_count_as_read_when_one_is_opened_before_the_first_poll(desk_of):
+    # the main screen opens its first row at once: that must not hide what my file says I opened
+    ana = desk_of("ana")
+    ana.versions.mine.add_opened([("a0", now_iso())])  # opened in an earlier session
+    ana.add_watch("Weather", "storm", desk=False)
+    ana.viewing("a2")
+    ana.desk.poll()
+    (weather,) = ana.faces.desk.watches()
+    assert weather.matches == ("a0",) and weather.unread == ()
+
+
+def test_the_handover_names_a_duplicate_group_once(desk_of):
+    ana = desk_of("ana")
+    ana.inbox.merge([_art(7, "Volcano: flash", urgency=1),
+                     _art(8, "Volcano: flash, again", dup="a7", urgency=1)])
+    report = ana.handover(timedelta(hours=1))
+    assert [a.id for a in report.flashes if a.title.startswith("Volcano")] == ["a7"]
 
 
 def test_the_handover_says_what_happened(desk_of):
@@ -232,3 +302,20 @@ def test_the_live_side_tells_of_a_hand_off_to_me_without_a_key_pressed(desk_of):
             break
         threading.Event().wait(0.1)
     assert not any(s.article_id == "a2" for s in ben.faces.desk.people())
+
+
+def test_a_desk_that_cannot_be_opened_looks_my_login_up_once(monkeypatch):
+    # the event loop asks `me` for every row it paints (readers, holder): no user-database call each time
+    import triage.desk.desk as desk_module
+    from triage.core.mine import Mine
+
+    calls: list[int] = []
+    monkeypatch.setattr(desk_module, "login_name", lambda: calls.append(1) or "me")
+
+    def refused():
+        raise OSError("the desk folder is not mine")
+
+    desk = desk_module.Desk(refused, own=Mine(Path("/nonexistent")), take_minutes=30)
+    assert desk.poll().changed is False and "cannot be used" in desk.problem
+    assert [desk.me for _ in range(100)] == ["me"] * 100
+    assert calls == [1]

@@ -139,8 +139,9 @@ def holder_of(ctx: click.Context, db: str | None, article_id: str) -> str:
         return ""  # no desk beside this file: nobody has taken anything
     session = _Session(ctx, db, read_only=True)
     try:
-        me = session.desk.me
-        take = next((t for t in session.desk.takes_in_force() if t.article_id == article_id), None)
+        takes = session.desk.takes_in_force()  # opens the record: `me` is its user from now on
+        me = session.desk.me  # (before it, the login: not the role a PostgreSQL desk knows me by)
+        take = next((t for t in takes if t.article_id == article_id), None)
     except StoreError:
         return ""  # no desk there (or not usable): nobody holds anything
     finally:
@@ -152,7 +153,8 @@ def holder_of(ctx: click.Context, db: str | None, article_id: str) -> str:
 
 
 def handed_to(ctx: click.Context, db: str | None, user: str) -> dict[str, Handoff]:
-    """The latest hand-off of each story handed to `user` (case does not matter), by article id."""
+    """The stories whose latest hand-off is to `user` (case does not matter; one handed on since to
+    someone else is not theirs any more), with that hand-off, by article id."""
     from triage.store.errors import StoreError
 
     session = _Session(ctx, db, read_only=True)
@@ -163,7 +165,8 @@ def handed_to(ctx: click.Context, db: str | None, user: str) -> dict[str, Handof
     finally:
         session.desk.close()
         session.decided.close()
-    return {h.article_id: h for h in handoffs if h.to.casefold() == user.casefold()}
+    latest = {h.article_id: h for h in handoffs}  # oldest first: the last one of a story stays
+    return {aid: h for aid, h in latest.items() if h.to.casefold() == user.casefold()}
 
 
 @click.command("take")

@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 INDEX_DURING_LOAD_AFTER = 15.0
 # Seconds between desk polls when the store poll is off (store.poll_seconds = 0): presence still beats.
 DESK_IDLE_SECONDS = 5.0
+# A poll woken early (a story opened) waits this long first: a burst of keys (j held down) is one poll,
+# not one presence write, record read and presence folder read per key.
+DESK_SETTLE_SECONDS = 0.1
 
 
 def spawn(target: Callable[..., object], name: str, *args: object) -> threading.Thread:
@@ -233,7 +236,8 @@ class Live:
             else:
                 if found.changed:
                     self._emit(DeskChanged(for_me=found.for_me, watch_hits=found.watch_hits))
-            desk.wake.wait(seconds)
+            if desk.wake.wait(seconds):
+                self._stop.wait(DESK_SETTLE_SECONDS)
 
     def wake_desk(self) -> None:
         """Poll the desk now rather than at the next tick (a watch changed)."""

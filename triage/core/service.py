@@ -291,8 +291,9 @@ class TriageService:
         worker's job)."""
         from triage.desk.handover import build_handover
 
-        store = self.decisions.store
-        return build_handover(self.desk, store, self.catalog.articles(), since=since, event_of=store.current,
+        store, catalog = self.decisions.store, self.catalog
+        rows = [a for r in catalog.leaders() if (a := catalog.article(r)) is not None]  # a group once
+        return build_handover(self.desk, store, rows, since=since, event_of=store.current,
                               match=self._watch_rows, default_language=self.settings.ui.default_language)
 
     # -- saving ----------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from triage.model import DESK, Article, DecisionEvent, DeskAct, Handoff, Seen, T
 if TYPE_CHECKING:
     from triage.store.api import DeskRecord, PresenceBoard
 
-__all__ = ["Desk", "DeskPoll", "MyOwn", "WatchCount", "decided_after", "login_name"]
+__all__ = ["Desk", "DeskPoll", "MyOwn", "WatchCount", "decided_after", "handed_on", "login_name"]
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,7 @@ class _Seen:
     watches: tuple[Watch, ...] = ()  # the desk's
     members: tuple[str, ...] = ()
     acts: dict[str, tuple[DeskAct, ...]] = field(default_factory=dict)  # by story, oldest first
+    handed_on: frozenset[str] = frozenset()  # uids of hand-offs whose story was handed again since
 
 
 def login_name() -> str:
@@ -96,6 +97,13 @@ def decided_after(event: DecisionEvent | None, since: str) -> bool:
     if event is None or event.action == "note":
         return False
     return utc_key(event.at) > utc_key(since)
+
+
+def handed_on(handoffs: Iterable[Handoff]) -> frozenset[str]:
+    """The uids of the hand-offs (oldest first) whose story was handed again later: no longer open."""
+    listed = list(handoffs)
+    latest = {h.article_id: h.uid for h in listed}
+    return frozenset(h.uid for h in listed if latest[h.article_id] != h.uid)
 
 
 def _same(a: str, b: str) -> bool:
@@ -138,17 +146,20 @@ class Desk:
         self._problem = ""
         self._down = ""  # why the record's last refresh failed ("" when it worked)
         self._me = ""
+        self._login = ""
         self._seen = _Seen()
         self._counts: tuple[WatchCount, ...] = ()
         self._mine_watches: tuple[Watch, ...] = ()
-        self._opened: dict[str, str] = {}
+        self._opened: dict[str, str] | None = None  # the stories I opened, read from my file on first use
         self._terms: dict[tuple[str, str], list[str]] = {}
         # what the poll is to do: the story on screen (None: unchanged), stories opened, stories decided
         self._show: str | None = None
         self._opened_new: list[tuple[str, str]] = []
         self._decided: list[str] = []
         self._last_beat = 0.0
-        self._watches_due = True
+        self._watches_due = True  # a watch changed: count at the next poll
+        self._articles_due = False  # stories changed: count when the last count's cost allows
+        self._count_again_at = 0.0  # time.monotonic() before which arrivals alone do not count again
         self._known_for_me: set[str] | None = None  # hand-off uids to me already told
         self._known_hits: set[str] | None = None
         self._closed = False
@@ -189,7 +200,9 @@ class Desk:
         """This editor's name as the desk knows it (the backend's word)."""
         if not self._me:
             if self._record is None:  # not opened yet: the login for now, never kept as the desk's word
-                return login_name()
+                if not self._login:  # (looked up once: the event loop asks for every row it paints)
+                    self._login = login_name()
+                return self._login
             self._me = self._record.user
         return self._me
 
@@ -228,8 +241,8 @@ class Desk:
         return [h for h in self._seen.handoffs if h.article_id in members]
 
     def is_open(self, handoff: Handoff) -> bool:
-        """Not acknowledged, and its story not decided since it was handed."""
-        return not handoff.seen and not self.settled(handoff)
+        """Not acknowledged, not handed on again since, and its story not decided since it was handed."""
+        return not handoff.seen and handoff.uid not in self._seen.handed_on and not self.settled(handoff)
 
     def settled(self, handoff: Handoff) -> bool:
         """The hand-off's story (or one of its group) was decided after it was handed."""
@@ -421,8 +434,9 @@ class Desk:
         self.wake.set()
 
     def articles_changed(self) -> None:
-        """Stories arrived or changed: the watch counts are due again."""
-        self._watches_due = True
+        """Stories arrived or changed: the watch counts are due again (at most WATCH_SHARE of the desk
+        thread's time: a count walks the inbox once per watch, and a busy wire changes it every poll)."""
+        self._articles_due = True
 
     def poll(self) -> DeskPoll:
         """Do what was noted (presence, opened marks, acknowledgements, releases), take in what the
@@ -455,10 +469,14 @@ class Desk:
             in_force = frozenset(t.uid for t in self._seen.takes.values() if self._in_force(t))
             changed |= in_force != self._in_force_last  # a take ran out, or its story was decided
             self._in_force_last = in_force
-        hits = self._count_watches() if self._watches_due else ()
-        if hits or self._watches_due:
+        hits: tuple[str, ...] = ()
+        if self._watches_due or (self._articles_due and time.monotonic() >= self._count_again_at):
+            self._watches_due = self._articles_due = False  # before: a change during the count counts again
+            started = time.monotonic()
+            hits = self._count_watches()
+            ended = time.monotonic()
+            self._count_again_at = ended + (ended - started) * (1 / WATCH_SHARE - 1)
             changed = True
-        self._watches_due = False
         for_me = self._new_for_me()
         return DeskPoll(changed or bool(for_me), for_me, hits)
 
@@ -476,9 +494,10 @@ class Desk:
             except Exception as exc:  # noqa: BLE001 - presence is short-lived: the next beat tries again
                 log.warning("presence not shown: %s", exc)
         if opened:
+            known = self._opened_now()  # (read before the write: what is fresh is told by the file)
             self._own.add_opened(opened)
-            fresh = {s for s, _at in opened if s not in self._opened}
-            self._opened.update((s, at) for s, at in opened if s in fresh)
+            fresh = {s for s, _at in opened if s not in known}
+            known.update((s, at) for s, at in opened if s in fresh)
             if fresh:  # the unread counts only: the matches stand
                 self._counts = tuple(WatchCount(c.watch, c.matches,
                                                 tuple(r for r in c.unread if r not in fresh))
@@ -522,9 +541,11 @@ class Desk:
         for act in record.acts():
             if act.article_id:
                 by_story.setdefault(act.article_id, []).append(act)
+        handoffs = tuple(record.handoffs())
         seen = _Seen(
             takes={t.article_id: t for t in record.takes()},
-            handoffs=tuple(record.handoffs()),
+            handoffs=handoffs,
+            handed_on=handed_on(handoffs),
             people=self._seen.people,
             watches=tuple(record.watches()),
             members=tuple(record.members()),
@@ -550,8 +571,7 @@ class Desk:
 
     def _count_watches(self) -> tuple[str, ...]:
         """Count every watch's matches (walks the inbox through `match`); the rows newly matched."""
-        if not self._opened:
-            self._opened = self._own.opened()
+        opened = self._opened_now()
         self._mine_watches = tuple(self._personal())
         watches: dict[str, Watch] = {}
         for watch in (*self._seen.watches, *self._mine_watches):
@@ -564,8 +584,8 @@ class Desk:
                 except Exception as exc:  # noqa: BLE001 - one bad query costs only its own count
                     log.warning("watch %r: %s", watch.name, exc)
                     rows = ()
-                counts.append(WatchCount(watch, rows, tuple(r for r in rows if r not in self._opened)))
-        counts += self._rule_counts({w.name for w in watches.values()})
+                counts.append(WatchCount(watch, rows, tuple(r for r in rows if r not in opened)))
+        counts += self._rule_counts({w.name for w in watches.values()}, opened)
         counts.sort(key=lambda c: (c.watch.name.casefold(), not c.watch.desk))
         self._counts = tuple(counts)
         self._terms.clear()
@@ -577,7 +597,12 @@ class Desk:
         self._known_hits |= matched
         return tuple(sorted(fresh))
 
-    def _rule_counts(self, taken: set[str]) -> list[WatchCount]:
+    def _opened_now(self) -> dict[str, str]:
+        if self._opened is None:
+            self._opened = self._own.opened()
+        return self._opened
+
+    def _rule_counts(self, taken: set[str], opened: dict[str, str]) -> list[WatchCount]:
         """The config's `rules.watch` entries, shown as my watches (marked by `at`)."""
         labels = [r.label for r in self._rules.watch if r.label not in taken]
         if not labels or self._match is None:
@@ -588,7 +613,7 @@ class Desk:
                 if label in by_label:
                     by_label[label].append(row)
         return [WatchCount(Watch(label, label, self.me, desk=False, at=_RULE), tuple(rows),
-                           tuple(r for r in rows if r not in self._opened))
+                           tuple(r for r in rows if r not in opened))
                 for label, rows in by_label.items()]
 
     def close(self) -> None:
@@ -608,6 +633,7 @@ class Desk:
 
 
 _RULE = "rules.watch"  # the `at` of a watch that is a config rule, not a kept watch
+WATCH_SHARE = 0.2  # while stories keep arriving, counting the watches takes at most this share of the time
 
 
 def _replace(seen: _Seen, **changes: object) -> _Seen:

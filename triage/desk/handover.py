@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from triage.desk.desk import Desk, handed_on
 from triage.desk.watching import article_matches
 from triage.infra.clock import datetime_key, utc_key
 from triage.infra.sanitize import escape_forbidden, sanitize_line
 from triage.model import DESK, Article, Decision, DecisionEvent, Handoff, Take
 
 if TYPE_CHECKING:
-    from triage.desk.desk import Desk
     from triage.store.api import Store
 
 __all__ = ["Handover", "WatchHit", "build_handover", "handover_json", "handover_markdown"]
@@ -74,14 +74,18 @@ def build_handover(desk: Desk, store: Store | None, articles: Iterable[Article] 
         store.refresh()  # what the other editors wrote up to now
         events = store.query(since=now - since, history=True)
     editors: dict[str, dict[str, DecisionEvent]] = {}
-    for event in events:
+    for event in events:  # oldest first: an editor's later act on a story replaces the earlier one
+        kept = editors.setdefault(event.user, {})
         if event.decision in (Decision.FOLLOW_UP, Decision.FLAG) or (event.action == "note" and event.note):
-            editors.setdefault(event.user, {})[event.story or event.article_id] = event
+            kept[event.story or event.article_id] = event
+        else:  # archived, cleared or undone since: not what the shift left
+            kept.pop(event.story or event.article_id, None)
     record = desk.record
     record.refresh()
     handoffs = record.handoffs()
     takes = desk.takes_in_force()
-    open_handoffs = [h for h in handoffs if desk.is_open(h)]
+    later = handed_on(handoffs)
+    open_handoffs = [h for h in handoffs if desk.is_open(h) and h.uid not in later]
     unacknowledged = [h for h in handoffs if not h.seen and _in(h.at, start)]
     stories = list(articles) if articles is not None else []
     fresh = [a for a in stories if _in(a.received, start) or (a.updated and _in(a.updated_at, start))]
@@ -101,7 +105,7 @@ def build_handover(desk: Desk, store: Store | None, articles: Iterable[Article] 
     return Handover(
         since=start, until=datetime_key(now),
         editors={user: sorted(kept.values(), key=lambda e: utc_key(e.at))
-                 for user, kept in sorted(editors.items())},
+                 for user, kept in sorted(editors.items()) if kept},
         takes=takes, open_handoffs=open_handoffs, unacknowledged=unacknowledged, flashes=flashes,
         kills=kills, corrections=corrections, watch_hits=hits, stories_known=articles is not None)
 
