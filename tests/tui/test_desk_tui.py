@@ -153,6 +153,46 @@ def test_watch_words_are_highlighted_by_spans_and_the_text_stays_literal():
     assert marked == ["Kyiv", "Kyiv"]  # in the title and the text; "Kyivans" is another word
 
 
+async def test_adding_and_removing_a_watch_writes_off_the_event_loop():
+    """+ and - on the watches screen write the desk's record (a lock, an fsync, a PostgreSQL server that
+    may be down): never on the event loop, where the TUI would freeze until the write gave up."""
+    import threading
+
+    from rich.text import Text
+    from textual.app import App
+    from textual.widgets import Input
+
+    from triage.tui.screens.desk_dialogs import WatchAddScreen
+
+    threads: list[str] = []
+    rows: list[tuple[str, Text]] = [("old", Text("old"))]
+
+    def add(name: str, query: str, shared: bool) -> str:
+        threads.append(threading.current_thread().name)
+        rows.append((name, Text(name)))
+        return f"Watch added: {name}."
+
+    def remove(name: str) -> str:
+        threads.append(threading.current_thread().name)
+        rows[:] = [r for r in rows if r[0] != name]
+        return f"Watch removed: {name}."
+
+    app: App[None] = App()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.push_screen(WatchesScreen(lambda: list(rows), add=add, remove=remove))
+        await pilot.press("plus")
+        await wait_for(pilot, lambda: isinstance(app.screen, WatchAddScreen), timeout=5)
+        app.screen.query_one("#watch-name", Input).value = "ukraine"
+        app.screen.query_one("#watch-query", Input).value = "kyiv"
+        app.screen.query_one("#watch-query", Input).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(threads) == 1 and isinstance(app.screen, WatchesScreen), timeout=5)
+        await pilot.press("minus")
+        await wait_for(pilot, lambda: len(threads) == 2, timeout=5)
+    assert threading.main_thread().name not in threads, threads
+    assert [v for v, _t in rows] == ["ukraine"]
+
+
 def _list(app) -> ArticleList:
     return app.screen.query_one(ArticleList)
 

@@ -4,6 +4,7 @@ cleaned and shown literally (triage.tui.safe), never as markup."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
@@ -131,7 +132,8 @@ class MineScreen(ListScreen):
 class WatchesScreen(ListScreen):
     """The watches with their unread counts; enter lists a watch's stories (its query as the search);
     + adds one (the desk's or mine), - removes the one under the cursor. `add` and `remove` are the
-    service's acts; `rows` reads the watches again after either."""
+    service's acts (run in a thread: they write the desk's record); `rows` reads the watches again
+    after either."""
 
     BINDINGS = bindings("watches")
     DEFAULT_CSS = _BOX.format(name="WatchesScreen")
@@ -168,15 +170,15 @@ class WatchesScreen(ListScreen):
 
     def action_add_watch(self) -> None:
         async def added(got: tuple[str, str, bool] | None) -> None:
-            if got is not None:
-                await self._again(self._add(*got))
+            if got is not None:  # a write to the desk's record (a lock, an fsync, a server): off the loop
+                await self._again(await asyncio.to_thread(self._add, *got))
 
         self.app.push_screen(WatchAddScreen(), added)
 
     async def action_remove_watch(self) -> None:
         name = self.highlighted
         if name is not None:
-            await self._again(self._remove(name))
+            await self._again(await asyncio.to_thread(self._remove, name))
 
 
 class WatchAddScreen(ModalScreen[tuple[str, str, bool] | None]):
