@@ -153,6 +153,30 @@ def test_watch_words_are_highlighted_by_spans_and_the_text_stays_literal():
     assert marked == ["Kyiv", "Kyiv"]  # in the title and the text; "Kyivans" is another word
 
 
+def test_the_panel_desk_line_stays_short_with_many_readers_and_long_notes():
+    """The panel's desk line (80x24: a few lines over the summary) names three readers and counts the
+    rest, and cuts a hand-off's note (up to 4,000 characters from a colleague): the summary stays."""
+    from types import SimpleNamespace
+
+    from triage.model import Handoff, Seen
+    from triage.tui.screens.desk import NOTE_CELLS, DeskPart
+
+    note = "\x1b[31m" + "please check the quote " * 170
+    handoffs = [Handoff(uid=f"u{i}", article_id="s1", sender="ana", to="me", note=note,
+                        at="2024-01-01T10:00:00Z") for i in range(2)]
+    desk = SimpleNamespace(
+        me="me", holder=lambda _sid: None, handoffs_of=lambda _sid: handoffs,
+        readers=lambda _sid: [Seen(user=f"editor{i}", host="h", pid=i, article_id="s1") for i in range(50)])
+    service = SimpleNamespace(faces=SimpleNamespace(desk=desk, articles=None),
+                              settings=SimpleNamespace(ui=SimpleNamespace(bell_on_watch=False), db_url=""))
+    line = DeskPart(SimpleNamespace(), service).story_line("s1")  # type: ignore[arg-type]
+    assert line is not None
+    text = line.plain
+    assert "open by editor0, editor1, editor2 +47" in text and "editor3" not in text
+    assert len(text) < 2 * (NOTE_CELLS + 80) + 60, len(text)
+    assert "\x1b" not in text and "please check the quote" in text
+
+
 async def test_adding_and_removing_a_watch_writes_off_the_event_loop():
     """+ and - on the watches screen write the desk's record (a lock, an fsync, a PostgreSQL server that
     may be down): never on the event loop, where the TUI would freeze until the write gave up."""

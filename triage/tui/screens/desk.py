@@ -40,11 +40,18 @@ log = logging.getLogger(__name__)
 
 HANDOVER_HOURS = 8  # the handover screen's period
 TITLE_CELLS = 60  # a story's title in a sentence or a dialog row is cut to this
+NOTE_CELLS = 100  # a hand-off's note on the panel or a dialog row (the whole note: the history, z)
+READERS_NAMED = 3  # colleagues named as having a story open on the panel; more are counted
+
+
+def _short(text: str, cells: int) -> str:
+    """Someone's text cleaned, on one line, cut to `cells` characters."""
+    text = plain(text, one_line=True)
+    return text if len(text) <= cells else text[: cells - 1].rstrip() + "…"
 
 
 def _title(title: str, fallback: str) -> str:
-    text = plain(title, one_line=True) or fallback
-    return text if len(text) <= TITLE_CELLS else text[: TITLE_CELLS - 1].rstrip() + "…"
+    return _short(title, TITLE_CELLS) or _short(fallback, TITLE_CELLS)
 
 
 def _who(name: str) -> str:
@@ -126,8 +133,10 @@ class DeskPart:
                 out.append(f" (until {local_when(take.until, 'clock')})", style="dim")
         readers = list(dict.fromkeys(s.user for s in desk.readers(story_id)))
         if readers:
+            more = f" +{len(readers) - READERS_NAMED}" if len(readers) > READERS_NAMED else ""
+            named = ", ".join(_short(r, TITLE_CELLS) for r in readers[:READERS_NAMED])
             out.append("  " if out else "")
-            out.append("open by " + ", ".join(plain(r, one_line=True) for r in readers), style="italic")
+            out.append(f"open by {named}{more}", style="italic")
         for handoff in desk.handoffs_of(story_id)[-2:]:
             out.append("  " if out else "")
             out.append(self._handoff_words(handoff))
@@ -139,7 +148,7 @@ class DeskPart:
         words = Text(f"→ {sender} handed it to {to}", style="bold")
         if h.note:
             words.append(": ")
-            words.append(plain(h.note, one_line=True))
+            words.append(_short(h.note, NOTE_CELLS))
         words.append(f" (seen by {plain(h.seen_by, one_line=True)})" if h.seen else " (not seen yet)",
                      style="dim")
         return words
@@ -190,7 +199,7 @@ class DeskPart:
         if h is None:
             return f"Handed to you: {title}"
         words = f"{plain(h.sender, one_line=True)} handed you: {title}"
-        return words + (f" ({plain(h.note, one_line=True)})" if h.note else "")
+        return words + (f" ({_short(h.note, NOTE_CELLS)})" if h.note else "")
 
     # -- showing -------------------------------------------------------------------------------
     def viewing(self, story_id: str | None) -> None:
@@ -317,7 +326,7 @@ class DeskPart:
                 if self._is_me(h.to) or h.to == DESK:
                     label.append(f"  from {plain(h.sender, one_line=True)}", style="dim")
                     if h.note:
-                        label.append(f": {plain(h.note, one_line=True)}", style="dim")
+                        label.append(f": {_short(h.note, NOTE_CELLS)}", style="dim")
             rows.append((story, label))
         self.host.open_dialog(MineScreen(rows), lambda got: self.host.go_to_story(got)
                               if isinstance(got, str) else None)
