@@ -177,6 +177,32 @@ def test_the_panel_desk_line_stays_short_with_many_readers_and_long_notes():
     assert "\x1b" not in text and "please check the quote" in text
 
 
+def test_many_stories_handed_at_once_are_told_in_one_notice():
+    """A colleague handing me fifty stories at once gives one notice with the count, not fifty toasts
+    over the screen for eight seconds; a few are still told one by one, with the sender and note."""
+    from types import SimpleNamespace
+
+    from triage.core.events import DeskChanged
+    from triage.model import Handoff
+    from triage.tui.screens.desk import DeskPart
+
+    told: list[str] = []
+    handoffs = [Handoff(uid=f"u{i}", article_id=f"s{i}", sender="ana", to="me", note="look", title=f"T{i}")
+                for i in range(50)]
+    desk = SimpleNamespace(me="me", for_me=lambda: handoffs)
+    host = SimpleNamespace(article_list=SimpleNamespace(refresh=lambda: None), set_status=lambda: None,
+                           reshow_story=lambda: None, tell=lambda words, **_kw: told.append(words))
+    articles = SimpleNamespace(article=lambda _i: None)
+    service = SimpleNamespace(faces=SimpleNamespace(desk=desk, articles=articles),
+                              settings=SimpleNamespace(ui=SimpleNamespace(bell_on_watch=False), db_url=""))
+    part = DeskPart(host, service)  # type: ignore[arg-type]
+    part.changed(DeskChanged(for_me=tuple(h.article_id for h in handoffs)))
+    assert told == ["50 stories handed to you: m lists them."]
+    told.clear()
+    part.changed(DeskChanged(for_me=("s1", "s2")))
+    assert told == ["ana handed you: T1 (look)", "ana handed you: T2 (look)"]
+
+
 async def test_adding_and_removing_a_watch_writes_off_the_event_loop():
     """+ and - on the watches screen write the desk's record (a lock, an fsync, a PostgreSQL server that
     may be down): never on the event loop, where the TUI would freeze until the write gave up."""

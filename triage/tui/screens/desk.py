@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 HANDOVER_HOURS = 8  # the handover screen's period
 TITLE_CELLS = 60  # a story's title in a sentence or a dialog row is cut to this
 NOTE_CELLS = 100  # a hand-off's note on the panel or a dialog row (the whole note: the history, z)
+HANDED_TOLD = 3  # stories handed to me at once told one by one; more are told as a count
 READERS_NAMED = 3  # colleagues named as having a story open on the panel; more are counted
 
 
@@ -180,12 +181,17 @@ class DeskPart:
         self.host.article_list.refresh()
         self.host.set_status()
         self.host.reshow_story()
-        if self.desk is not None and ev.for_me:
-            handed = {h.article_id: h for h in self.desk.for_me()}
-            handed.update({h.story: h for h in self.desk.for_me() if h.story})
+        if self.desk is not None and len(ev.for_me) > HANDED_TOLD:  # one notice, not a screenful
+            self.host.tell(f"{count_of(len(ev.for_me), 'story')} handed to you: m lists them.",
+                           title="Handed to you", timeout=8)
+        elif self.desk is not None and ev.for_me:
+            handed: dict[str, Handoff] = {}
+            for h in self.desk.for_me():
+                handed[h.article_id] = h
+                if h.story:
+                    handed[h.story] = h
             for sid in ev.for_me:
-                h = handed.get(sid)
-                self.host.tell(self._handed_you(sid, h), title="Handed to you", timeout=8)
+                self.host.tell(self._handed_you(sid, handed.get(sid)), title="Handed to you", timeout=8)
         hits = ev.watch_hits
         if hits:
             if self._bell:
