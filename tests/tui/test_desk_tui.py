@@ -203,6 +203,30 @@ def test_many_stories_handed_at_once_are_told_in_one_notice():
     assert told == ["ana handed you: T1 (look)", "ana handed you: T2 (look)"]
 
 
+def test_asking_before_deciding_counts_the_held_stories_not_the_selection():
+    """Ten stories selected, one held by a colleague: the question names the holder and says nothing of
+    nine more (they are nobody's); two held say "and 1 more story held"."""
+    from types import SimpleNamespace
+
+    from triage.model import Take
+    from triage.tui.screens.desk import ask_if_held
+
+    takes = {"s0": Take(article_id="s0", user="ana"), "s1": Take(article_id="s1", user="me")}
+    desk = SimpleNamespace(me="me", holder=takes.get)
+    asked: list[str] = []
+    ids = [f"s{i}" for i in range(10)]
+    ask_if_held(desk, ids, lambda: None, lambda dialog, _then: asked.append(dialog._question),  # type: ignore
+                lambda *_a, **_k: None)
+    assert asked == ["ana holds this — decide anyway?"]
+    takes["s5"] = Take(article_id="s5", user="bo")
+    ask_if_held(desk, ids, lambda: None, lambda dialog, _then: asked.append(dialog._question),  # type: ignore
+                lambda *_a, **_k: None)
+    assert asked[-1] == "ana holds this (and 1 more story held) — decide anyway?"
+    went: list[bool] = []
+    ask_if_held(desk, ["s1", "s9"], lambda: went.append(True), lambda *_a: None, lambda *_a, **_k: None)
+    assert went == [True]  # mine or nobody's: no question
+
+
 async def test_adding_and_removing_a_watch_writes_off_the_event_loop():
     """+ and - on the watches screen write the desk's record (a lock, an fsync, a PostgreSQL server that
     may be down): never on the event loop, where the TUI would freeze until the write gave up."""

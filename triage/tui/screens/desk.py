@@ -415,17 +415,16 @@ def ask_if_held(desk: DeskView | None, ids: Sequence[str], go: Callable[[], None
     """Call `go` at once unless a colleague holds one of the stories `ids`: then ask first, naming
     them and since when, and say so when the answer is no. Never decides silently, never refuses
     silently (the main screen's deciding and the review's story view both come through here)."""
-    held = None
+    held: list[Take] = []
     if desk is not None:
         me = desk.me.casefold()
-        held = next((t for story in ids if (t := desk.holder(story)) is not None and t.user.casefold() != me),
-                    None)
-    if held is None:
+        held = [t for story in ids if (t := desk.holder(story)) is not None and t.user.casefold() != me]
+    if not held:
         go()
         return
     assert desk is not None
-    others = f" (and {count_of(len(ids) - 1, 'more story')})" if len(ids) > 1 else ""
-    question = f"{held_words(desk, held)}{others} — decide anyway?"
+    others = f" (and {count_of(len(held) - 1, 'more story', 'more stories')} held)" if len(held) > 1 else ""
+    question = f"{held_words(desk, held[0])}{others} — decide anyway?"
 
     def answered(yes: object) -> None:
         if yes is True:
