@@ -566,3 +566,18 @@ async def test_changing_a_decision_in_the_review_asks_when_a_colleague_holds_the
         await wait_for(pilot, lambda: isinstance(app.screen, AskScreen))
         await pilot.press("y")
         await wait_for(pilot, lambda: svc.faces.decisions.decision(story) is Decision.ARCHIVE)
+
+
+def test_a_colleagues_wide_name_on_the_top_bar_is_cut_by_cells():
+    """Names on the bar are cut to ten terminal cells, not ten characters: a name in CJK (two cells a
+    character) took twenty and pushed "N for you" and the view counts into degrading."""
+    from rich.cells import cell_len
+
+    from triage.core import View
+    from triage.tui.safe import short
+    from triage.tui.widgets.topbar import Status, render_status
+
+    assert short("\x1b]2;x\x07王小明王小明王小明", 10) == "王小明王…"
+    assert cell_len(short("王小明王小明", 10)) <= 10
+    wide = render_status(Status(view=View(), people=("王小明王小明王小明王小明",)), 200).plain
+    assert "desk: 王小明王…" in wide

@@ -15,7 +15,7 @@ from rich.text import Text
 from triage.infra.counts import count_of
 from triage.model import DESK, Handoff, Take
 from triage.tui.format import local_when
-from triage.tui.safe import plain
+from triage.tui.safe import plain, short
 from triage.tui.screens.desk_dialogs import (
     AskScreen,
     HandoverScreen,
@@ -45,14 +45,8 @@ HANDED_TOLD = 3  # stories handed to me at once told one by one; more are told a
 READERS_NAMED = 3  # colleagues named as having a story open on the panel; more are counted
 
 
-def _short(text: str, cells: int) -> str:
-    """Someone's text cleaned, on one line, cut to `cells` characters."""
-    text = plain(text, one_line=True)
-    return text if len(text) <= cells else text[: cells - 1].rstrip() + "…"
-
-
 def _title(title: str, fallback: str) -> str:
-    return _short(title, TITLE_CELLS) or _short(fallback, TITLE_CELLS)
+    return short(title, TITLE_CELLS) or short(fallback, TITLE_CELLS)
 
 
 def _who(name: str) -> str:
@@ -135,7 +129,7 @@ class DeskPart:
         readers = list(dict.fromkeys(s.user for s in desk.readers(story_id)))
         if readers:
             more = f" +{len(readers) - READERS_NAMED}" if len(readers) > READERS_NAMED else ""
-            named = ", ".join(_short(r, TITLE_CELLS) for r in readers[:READERS_NAMED])
+            named = ", ".join(short(r, TITLE_CELLS) for r in readers[:READERS_NAMED])
             out.append("  " if out else "")
             out.append(f"open by {named}{more}", style="italic")
         for handoff in desk.handoffs_of(story_id)[-2:]:
@@ -149,7 +143,7 @@ class DeskPart:
         words = Text(f"→ {sender} handed it to {to}", style="bold")
         if h.note:
             words.append(": ")
-            words.append(_short(h.note, NOTE_CELLS))
+            words.append(short(h.note, NOTE_CELLS))
         words.append(f" (seen by {plain(h.seen_by, one_line=True)})" if h.seen else " (not seen yet)",
                      style="dim")
         return words
@@ -205,7 +199,7 @@ class DeskPart:
         if h is None:
             return f"Handed to you: {title}"
         words = f"{plain(h.sender, one_line=True)} handed you: {title}"
-        return words + (f" ({_short(h.note, NOTE_CELLS)})" if h.note else "")
+        return words + (f" ({short(h.note, NOTE_CELLS)})" if h.note else "")
 
     # -- showing -------------------------------------------------------------------------------
     def viewing(self, story_id: str | None) -> None:
@@ -332,7 +326,7 @@ class DeskPart:
                 if self._is_me(h.to) or h.to == DESK:
                     label.append(f"  from {plain(h.sender, one_line=True)}", style="dim")
                     if h.note:
-                        label.append(f": {_short(h.note, NOTE_CELLS)}", style="dim")
+                        label.append(f": {short(h.note, NOTE_CELLS)}", style="dim")
             rows.append((story, label))
         self.host.open_dialog(MineScreen(rows), lambda got: self.host.go_to_story(got)
                               if isinstance(got, str) else None)
@@ -343,13 +337,11 @@ class DeskPart:
         rows = []
         for count in self.desk.watches():
             w = count.watch
-            name = plain(w.name, one_line=True)
-            label = Text(f"{name if len(name) <= 18 else name[:17] + '…':<18} ", style="bold")
+            label = Text(f"{short(w.name, 18):<18} ", style="bold")
             label.append(f"{len(count.unread):>3} unread / {len(count.matches):<4} ",
                          style="bold" if count.unread else "dim")
             label.append("desk  " if w.desk else "mine  ", style="dim")
-            query = plain(w.query, one_line=True)
-            label.append(query if len(query) <= 22 else query[:21] + "…")
+            label.append(short(w.query, 22))
             rows.append((w.name, label))
         return rows
 

@@ -19,7 +19,7 @@ from textual.widgets.option_list import Option
 from triage.model import DESK, Article, DecisionEvent, Handoff, Take
 from triage.tui.format import local_when
 from triage.tui.keymap import bindings
-from triage.tui.safe import plain, safe_text
+from triage.tui.safe import plain, safe_text, short
 
 __all__ = ["AskScreen", "HandScreen", "HandoverReport", "HandoverScreen", "ListScreen", "MineScreen",
            "WatchAddScreen", "WatchesScreen", "handover_text"]
@@ -325,8 +325,7 @@ def handover_text(report: HandoverReport, title_of: Callable[[str], str] = lambd
     stored text cleaned and literal; `title_of(id)` names a story the record has no title for (the
     inbox on screen knows it)."""
     def title(t: str, aid: str) -> str:
-        text = plain(t or title_of(aid), one_line=True) or aid
-        return text if len(text) <= 70 else text[:69] + "…"
+        return short(t or title_of(aid), 70) or short(aid, 70)
 
     def to(h: Handoff) -> str:
         return "the desk" if h.to == DESK else h.to
