@@ -153,6 +153,120 @@ def test_watch_words_are_highlighted_by_spans_and_the_text_stays_literal():
     assert marked == ["Kyiv", "Kyiv"]  # in the title and the text; "Kyivans" is another word
 
 
+def test_the_panel_desk_line_stays_short_with_many_readers_and_long_notes():
+    """The panel's desk line (80x24: a few lines over the summary) names three readers and counts the
+    rest, and cuts a hand-off's note (up to 4,000 characters from a colleague): the summary stays."""
+    from types import SimpleNamespace
+
+    from triage.model import Handoff, Seen
+    from triage.tui.screens.desk import NOTE_CELLS, DeskPart
+
+    note = "\x1b[31m" + "please check the quote " * 170
+    handoffs = [Handoff(uid=f"u{i}", article_id="s1", sender="ana", to="me", note=note,
+                        at="2024-01-01T10:00:00Z") for i in range(2)]
+    desk = SimpleNamespace(
+        me="me", holder=lambda _sid: None, handoffs_of=lambda _sid: handoffs,
+        readers=lambda _sid: [Seen(user=f"editor{i}", host="h", pid=i, article_id="s1") for i in range(50)])
+    service = SimpleNamespace(faces=SimpleNamespace(desk=desk, articles=None),
+                              settings=SimpleNamespace(ui=SimpleNamespace(bell_on_watch=False), db_url=""))
+    line = DeskPart(SimpleNamespace(), service).story_line("s1")  # type: ignore[arg-type]
+    assert line is not None
+    text = line.plain
+    assert "open by editor0, editor1, editor2 +47" in text and "editor3" not in text
+    assert len(text) < 2 * (NOTE_CELLS + 80) + 60, len(text)
+    assert "\x1b" not in text and "please check the quote" in text
+
+
+def test_many_stories_handed_at_once_are_told_in_one_notice():
+    """A colleague handing me fifty stories at once gives one notice with the count, not fifty toasts
+    over the screen for eight seconds; a few are still told one by one, with the sender and note."""
+    from types import SimpleNamespace
+
+    from triage.core.events import DeskChanged
+    from triage.model import Handoff
+    from triage.tui.screens.desk import DeskPart
+
+    told: list[str] = []
+    handoffs = [Handoff(uid=f"u{i}", article_id=f"s{i}", sender="ana", to="me", note="look", title=f"T{i}")
+                for i in range(50)]
+    desk = SimpleNamespace(me="me", for_me=lambda: handoffs)
+    host = SimpleNamespace(article_list=SimpleNamespace(refresh=lambda: None), set_status=lambda: None,
+                           reshow_story=lambda: None, tell=lambda words, **_kw: told.append(words))
+    articles = SimpleNamespace(article=lambda _i: None)
+    service = SimpleNamespace(faces=SimpleNamespace(desk=desk, articles=articles),
+                              settings=SimpleNamespace(ui=SimpleNamespace(bell_on_watch=False), db_url=""))
+    part = DeskPart(host, service)  # type: ignore[arg-type]
+    part.changed(DeskChanged(for_me=tuple(h.article_id for h in handoffs)))
+    assert told == ["50 stories handed to you: m lists them."]
+    told.clear()
+    part.changed(DeskChanged(for_me=("s1", "s2")))
+    assert told == ["ana handed you: T1 (look)", "ana handed you: T2 (look)"]
+
+
+def test_asking_before_deciding_counts_the_held_stories_not_the_selection():
+    """Ten stories selected, one held by a colleague: the question names the holder and says nothing of
+    nine more (they are nobody's); two held say "and 1 more story held"."""
+    from types import SimpleNamespace
+
+    from triage.model import Take
+    from triage.tui.screens.desk import ask_if_held
+
+    takes = {"s0": Take(article_id="s0", user="ana"), "s1": Take(article_id="s1", user="me")}
+    desk = SimpleNamespace(me="me", holder=takes.get)
+    asked: list[str] = []
+    ids = [f"s{i}" for i in range(10)]
+    ask_if_held(desk, ids, lambda: None, lambda dialog, _then: asked.append(dialog._question),  # type: ignore
+                lambda *_a, **_k: None)
+    assert asked == ["ana holds this — decide anyway?"]
+    takes["s5"] = Take(article_id="s5", user="bo")
+    ask_if_held(desk, ids, lambda: None, lambda dialog, _then: asked.append(dialog._question),  # type: ignore
+                lambda *_a, **_k: None)
+    assert asked[-1] == "ana holds this (and 1 more story held) — decide anyway?"
+    went: list[bool] = []
+    ask_if_held(desk, ["s1", "s9"], lambda: went.append(True), lambda *_a: None, lambda *_a, **_k: None)
+    assert went == [True]  # mine or nobody's: no question
+
+
+async def test_adding_and_removing_a_watch_writes_off_the_event_loop():
+    """+ and - on the watches screen write the desk's record (a lock, an fsync, a PostgreSQL server that
+    may be down): never on the event loop, where the TUI would freeze until the write gave up."""
+    import threading
+
+    from rich.text import Text
+    from textual.app import App
+    from textual.widgets import Input
+
+    from triage.tui.screens.desk_dialogs import WatchAddScreen
+
+    threads: list[str] = []
+    rows: list[tuple[str, Text]] = [("old", Text("old"))]
+
+    def add(name: str, query: str, shared: bool) -> str:
+        threads.append(threading.current_thread().name)
+        rows.append((name, Text(name)))
+        return f"Watch added: {name}."
+
+    def remove(name: str) -> str:
+        threads.append(threading.current_thread().name)
+        rows[:] = [r for r in rows if r[0] != name]
+        return f"Watch removed: {name}."
+
+    app: App[None] = App()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.push_screen(WatchesScreen(lambda: list(rows), add=add, remove=remove))
+        await pilot.press("plus")
+        await wait_for(pilot, lambda: isinstance(app.screen, WatchAddScreen), timeout=5)
+        app.screen.query_one("#watch-name", Input).value = "ukraine"
+        app.screen.query_one("#watch-query", Input).value = "kyiv"
+        app.screen.query_one("#watch-query", Input).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(threads) == 1 and isinstance(app.screen, WatchesScreen), timeout=5)
+        await pilot.press("minus")
+        await wait_for(pilot, lambda: len(threads) == 2, timeout=5)
+    assert threading.main_thread().name not in threads, threads
+    assert [v for v, _t in rows] == ["ukraine"]
+
+
 def _list(app) -> ArticleList:
     return app.screen.query_one(ArticleList)
 
@@ -452,3 +566,18 @@ async def test_changing_a_decision_in_the_review_asks_when_a_colleague_holds_the
         await wait_for(pilot, lambda: isinstance(app.screen, AskScreen))
         await pilot.press("y")
         await wait_for(pilot, lambda: svc.faces.decisions.decision(story) is Decision.ARCHIVE)
+
+
+def test_a_colleagues_wide_name_on_the_top_bar_is_cut_by_cells():
+    """Names on the bar are cut to ten terminal cells, not ten characters: a name in CJK (two cells a
+    character) took twenty and pushed "N for you" and the view counts into degrading."""
+    from rich.cells import cell_len
+
+    from triage.core import View
+    from triage.tui.safe import short
+    from triage.tui.widgets.topbar import Status, render_status
+
+    assert short("\x1b]2;x\x07王小明王小明王小明", 10) == "王小明王…"
+    assert cell_len(short("王小明王小明", 10)) <= 10
+    wide = render_status(Status(view=View(), people=("王小明王小明王小明王小明",)), 200).plain
+    assert "desk: 王小明王…" in wide

@@ -181,3 +181,19 @@ async def test_every_screen_and_dialog_shows_hostile_stored_text_cleaned(setting
         await _until_screen(pilot, QuitScreen)
         _check(app, "quit dialog")
     svc.close()
+
+
+async def test_a_watch_query_from_the_shared_store_reaches_the_search_box_cleaned(settings_factory):
+    """Enter on a watch (W) puts its query in the search box: a desk watch is a colleague's text read
+    back from the shared store, so the box gets it cleaned, on one line."""
+    svc = build_service(settings_factory)
+    svc.inbox.set_articles(_articles())
+    app = make_app(svc, now=NOW, analyze=False, loaded=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        lst = app.screen.query_one(ArticleList)
+        await wait_for(pilot, lambda: len(lst.ids) == 2)
+        app.screen.search_for(f"{OSC}storm\n{BIDI}coast{C1}")
+        await pilot.pause(0.3)
+        box = app.screen.query_one("#search", Input)
+        assert box.value and not has_forbidden(box.value) and "\n" not in box.value, repr(box.value)
+        assert "storm" in box.value and "coast" in box.value

@@ -241,8 +241,8 @@ class ArticleViewScreen(Screen[list[DecisionEvent]]):
         history = self._history()
         current = history[-1] if history else self.event
         dec = Text()
-        desk = self.service.settings.ui.default_language
-        for line in wire_lines(self.article, datetime.now(UTC), desk):  # kill banner, flash, embargo, ednote
+        language = self.service.settings.ui.default_language
+        for line in wire_lines(self.article, datetime.now(UTC), language):  # kill, flash, embargo, ednote
             dec.append_text(line)
             dec.append("\n")
         dec.append("Decision: ", style="bold")

@@ -15,7 +15,7 @@ from rich.text import Text
 from triage.infra.counts import count_of
 from triage.model import DESK, Handoff, Take
 from triage.tui.format import local_when
-from triage.tui.safe import plain
+from triage.tui.safe import plain, short
 from triage.tui.screens.desk_dialogs import (
     AskScreen,
     HandoverScreen,
@@ -40,11 +40,13 @@ log = logging.getLogger(__name__)
 
 HANDOVER_HOURS = 8  # the handover screen's period
 TITLE_CELLS = 60  # a story's title in a sentence or a dialog row is cut to this
+NOTE_CELLS = 100  # a hand-off's note on the panel or a dialog row (the whole note: the history, z)
+HANDED_TOLD = 3  # stories handed to me at once told one by one; more are told as a count
+READERS_NAMED = 3  # colleagues named as having a story open on the panel; more are counted
 
 
 def _title(title: str, fallback: str) -> str:
-    text = plain(title, one_line=True) or fallback
-    return text if len(text) <= TITLE_CELLS else text[: TITLE_CELLS - 1].rstrip() + "…"
+    return short(title, TITLE_CELLS) or short(fallback, TITLE_CELLS)
 
 
 def _who(name: str) -> str:
@@ -126,8 +128,10 @@ class DeskPart:
                 out.append(f" (until {local_when(take.until, 'clock')})", style="dim")
         readers = list(dict.fromkeys(s.user for s in desk.readers(story_id)))
         if readers:
+            more = f" +{len(readers) - READERS_NAMED}" if len(readers) > READERS_NAMED else ""
+            named = ", ".join(short(r, TITLE_CELLS) for r in readers[:READERS_NAMED])
             out.append("  " if out else "")
-            out.append("open by " + ", ".join(plain(r, one_line=True) for r in readers), style="italic")
+            out.append(f"open by {named}{more}", style="italic")
         for handoff in desk.handoffs_of(story_id)[-2:]:
             out.append("  " if out else "")
             out.append(self._handoff_words(handoff))
@@ -139,7 +143,7 @@ class DeskPart:
         words = Text(f"→ {sender} handed it to {to}", style="bold")
         if h.note:
             words.append(": ")
-            words.append(plain(h.note, one_line=True))
+            words.append(short(h.note, NOTE_CELLS))
         words.append(f" (seen by {plain(h.seen_by, one_line=True)})" if h.seen else " (not seen yet)",
                      style="dim")
         return words
@@ -171,12 +175,17 @@ class DeskPart:
         self.host.article_list.refresh()
         self.host.set_status()
         self.host.reshow_story()
-        if self.desk is not None and ev.for_me:
-            handed = {h.article_id: h for h in self.desk.for_me()}
-            handed.update({h.story: h for h in self.desk.for_me() if h.story})
+        if self.desk is not None and len(ev.for_me) > HANDED_TOLD:  # one notice, not a screenful
+            self.host.tell(f"{count_of(len(ev.for_me), 'story')} handed to you: m lists them.",
+                           title="Handed to you", timeout=8)
+        elif self.desk is not None and ev.for_me:
+            handed: dict[str, Handoff] = {}
+            for h in self.desk.for_me():
+                handed[h.article_id] = h
+                if h.story:
+                    handed[h.story] = h
             for sid in ev.for_me:
-                h = handed.get(sid)
-                self.host.tell(self._handed_you(sid, h), title="Handed to you", timeout=8)
+                self.host.tell(self._handed_you(sid, handed.get(sid)), title="Handed to you", timeout=8)
         hits = ev.watch_hits
         if hits:
             if self._bell:
@@ -190,7 +199,7 @@ class DeskPart:
         if h is None:
             return f"Handed to you: {title}"
         words = f"{plain(h.sender, one_line=True)} handed you: {title}"
-        return words + (f" ({plain(h.note, one_line=True)})" if h.note else "")
+        return words + (f" ({short(h.note, NOTE_CELLS)})" if h.note else "")
 
     # -- showing -------------------------------------------------------------------------------
     def viewing(self, story_id: str | None) -> None:
@@ -317,7 +326,7 @@ class DeskPart:
                 if self._is_me(h.to) or h.to == DESK:
                     label.append(f"  from {plain(h.sender, one_line=True)}", style="dim")
                     if h.note:
-                        label.append(f": {plain(h.note, one_line=True)}", style="dim")
+                        label.append(f": {short(h.note, NOTE_CELLS)}", style="dim")
             rows.append((story, label))
         self.host.open_dialog(MineScreen(rows), lambda got: self.host.go_to_story(got)
                               if isinstance(got, str) else None)
@@ -328,13 +337,11 @@ class DeskPart:
         rows = []
         for count in self.desk.watches():
             w = count.watch
-            name = plain(w.name, one_line=True)
-            label = Text(f"{name if len(name) <= 18 else name[:17] + '…':<18} ", style="bold")
+            label = Text(f"{short(w.name, 18):<18} ", style="bold")
             label.append(f"{len(count.unread):>3} unread / {len(count.matches):<4} ",
                          style="bold" if count.unread else "dim")
             label.append("desk  " if w.desk else "mine  ", style="dim")
-            query = plain(w.query, one_line=True)
-            label.append(query if len(query) <= 22 else query[:21] + "…")
+            label.append(short(w.query, 22))
             rows.append((w.name, label))
         return rows
 
@@ -400,17 +407,16 @@ def ask_if_held(desk: DeskView | None, ids: Sequence[str], go: Callable[[], None
     """Call `go` at once unless a colleague holds one of the stories `ids`: then ask first, naming
     them and since when, and say so when the answer is no. Never decides silently, never refuses
     silently (the main screen's deciding and the review's story view both come through here)."""
-    held = None
+    held: list[Take] = []
     if desk is not None:
         me = desk.me.casefold()
-        held = next((t for story in ids if (t := desk.holder(story)) is not None and t.user.casefold() != me),
-                    None)
-    if held is None:
+        held = [t for story in ids if (t := desk.holder(story)) is not None and t.user.casefold() != me]
+    if not held:
         go()
         return
     assert desk is not None
-    others = f" (and {count_of(len(ids) - 1, 'more story')})" if len(ids) > 1 else ""
-    question = f"{held_words(desk, held)}{others} — decide anyway?"
+    others = f" (and {count_of(len(held) - 1, 'more story', 'more stories')} held)" if len(held) > 1 else ""
+    question = f"{held_words(desk, held[0])}{others} — decide anyway?"
 
     def answered(yes: object) -> None:
         if yes is True:

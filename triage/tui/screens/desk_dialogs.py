@@ -4,6 +4,7 @@ cleaned and shown literally (triage.tui.safe), never as markup."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
@@ -18,7 +19,7 @@ from textual.widgets.option_list import Option
 from triage.model import DESK, Article, DecisionEvent, Handoff, Take
 from triage.tui.format import local_when
 from triage.tui.keymap import bindings
-from triage.tui.safe import plain, safe_text
+from triage.tui.safe import plain, safe_text, short
 
 __all__ = ["AskScreen", "HandScreen", "HandoverReport", "HandoverScreen", "ListScreen", "MineScreen",
            "WatchAddScreen", "WatchesScreen", "handover_text"]
@@ -131,7 +132,8 @@ class MineScreen(ListScreen):
 class WatchesScreen(ListScreen):
     """The watches with their unread counts; enter lists a watch's stories (its query as the search);
     + adds one (the desk's or mine), - removes the one under the cursor. `add` and `remove` are the
-    service's acts; `rows` reads the watches again after either."""
+    service's acts (run in a thread: they write the desk's record); `rows` reads the watches again
+    after either."""
 
     BINDINGS = bindings("watches")
     DEFAULT_CSS = _BOX.format(name="WatchesScreen")
@@ -168,15 +170,15 @@ class WatchesScreen(ListScreen):
 
     def action_add_watch(self) -> None:
         async def added(got: tuple[str, str, bool] | None) -> None:
-            if got is not None:
-                await self._again(self._add(*got))
+            if got is not None:  # a write to the desk's record (a lock, an fsync, a server): off the loop
+                await self._again(await asyncio.to_thread(self._add, *got))
 
         self.app.push_screen(WatchAddScreen(), added)
 
     async def action_remove_watch(self) -> None:
         name = self.highlighted
         if name is not None:
-            await self._again(self._remove(name))
+            await self._again(await asyncio.to_thread(self._remove, name))
 
 
 class WatchAddScreen(ModalScreen[tuple[str, str, bool] | None]):
@@ -323,8 +325,7 @@ def handover_text(report: HandoverReport, title_of: Callable[[str], str] = lambd
     stored text cleaned and literal; `title_of(id)` names a story the record has no title for (the
     inbox on screen knows it)."""
     def title(t: str, aid: str) -> str:
-        text = plain(t or title_of(aid), one_line=True) or aid
-        return text if len(text) <= 70 else text[:69] + "…"
+        return short(t or title_of(aid), 70) or short(aid, 70)
 
     def to(h: Handoff) -> str:
         return "the desk" if h.to == DESK else h.to

@@ -141,7 +141,9 @@ class Finding:
             lst.focus()
 
     def search_for(self, query: str) -> None:
-        """List what `query` matches (a watch's), the search box showing it; escape clears it."""
+        """List what `query` matches (a watch's), the search box showing it; escape clears it. The query
+        may be a colleague's (a desk watch read back from the shared store): cleaned, one line."""
+        query = plain(query, one_line=True)
         screen, box = self.host, self._box
         screen.reading = False
         if self._timer is not None:

@@ -21,7 +21,7 @@ from triage.core import Listing, Row
 from triage.model import Decision
 from triage.tui.format import Clock, embargo_short, kill_word, row_age, urgency_mark
 from triage.tui.keymap import bindings
-from triage.tui.safe import plain
+from triage.tui.safe import plain, short
 
 __all__ = ["ArticleList", "DeskMark"]
 
@@ -57,8 +57,7 @@ class DeskMark:
 
 
 def _name(name: str) -> str:
-    text = plain(name, one_line=True) or "?"
-    return text if cell_len(text) <= NAME_CELLS else set_cell_size(text, NAME_CELLS - 1) + "…"
+    return short(name, NAME_CELLS) or "?"
 
 
 def _fit(text: str, width: int) -> str:

@@ -38,7 +38,7 @@ from textual.widgets import Static
 from triage.core import VIEWS, View
 from triage.model import Decision
 from triage.tui.keymap import KEYS
-from triage.tui.safe import plain
+from triage.tui.safe import plain, short
 
 __all__ = ["DEGRADE", "VIEW_LABELS", "Status", "TopBar", "compact_count", "render_status"]
 
@@ -160,7 +160,7 @@ def _desk(status: Status, level: int) -> str:
         return ""
     if level == 1:
         return f"desk {len(status.people)}"
-    names = [plain(n, one_line=True)[:10] for n in status.people[:DESK_NAMES]]
+    names = [short(n, 10) for n in status.people[:DESK_NAMES]]
     more = f" +{len(status.people) - DESK_NAMES}" if len(status.people) > DESK_NAMES else ""
     return "desk: " + " ".join(names) + more
 
