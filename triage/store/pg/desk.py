@@ -47,6 +47,7 @@ from psycopg import pq
 from triage.infra.clock import datetime_key, utc_key
 from triage.infra.sanitize import sanitize_line
 from triage.model import DESK, DeskAct, Handoff, Seen, Take, Watch
+from triage.store.deskstate import MAX_TAKE_MINUTES
 from triage.store.errors import HeldError, NewerSchemaError, NotYoursError, StoreError
 from triage.store.pg import connect
 from triage.store.pg.schema import SchemaMissingError
@@ -62,7 +63,6 @@ DESK_LOCK = (0x7472, 3)  # pg_advisory_xact_lock keys every writer of triage.des
 EDITOR_ROLE = "triage_desk"
 LIMITS = {"article_id": 512, "host": 255, "to": 64, "note": 4000, "ref": 256, "title": 1000,
           "story": 512}  # characters each text may take (the table's CHECK says the same)
-_MAX_TAKE_MINUTES = 7 * 24 * 60  # a week: longer is a mistake, not a take
 MAX_PER_MEMBER = 64  # presence rows of one role shown at most (one who makes thousands shows these)
 _MEMBERS_SECONDS = 30.0  # members() asks the server again after this long
 _COLUMNS = "id, uid, kind, article_id, who, host, at, until, to_user, note, ref, title, story"
@@ -316,8 +316,8 @@ class PostgresDesk:
         colleague's take is in force (see module docstring: atomic across hosts)."""
         if not article_id:
             raise ValueError("take: no story given")
-        if not 0 < minutes <= _MAX_TAKE_MINUTES:
-            raise ValueError(f"a take lasts more than 0 and at most {_MAX_TAKE_MINUTES} minutes")
+        if not 0 < minutes <= MAX_TAKE_MINUTES:
+            raise ValueError(f"a take lasts more than 0 and at most {MAX_TAKE_MINUTES} minutes")
         uid = _new_uid()
 
         def act(conn: psycopg.Connection[Any]) -> Take:
