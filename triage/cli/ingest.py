@@ -144,7 +144,8 @@ def fetch(ctx: click.Context, timeout: float | None) -> None:
     def progress(done: int, total: int, name: str) -> None:
         say(f"[{done}/{total}] {name}", err=True)
 
-    options = fetch_options(asdict(settings.fetch), group_share=group)
+    options = fetch_options(asdict(settings.fetch), group_share=group,
+                            parse_seconds=settings.sources.parse_seconds)
     if timeout is not None:
         options["timeout"] = float(timeout)
     result = fetch_feeds(feeds, spool, progress=progress, **options)
