@@ -98,3 +98,22 @@ def test_helpers_start_under_a_tui_whose_stderr_has_no_descriptor(tmp_path):
     parent, helper = got.stdout.split()
     assert helper != parent  # the call ran in a helper process, not here
     assert "unbounded" not in got.stderr
+
+
+def test_nothing_a_helper_runs_reaches_the_terminal():
+    """A reader's print, warning or log record in a parsing helper went to the process's real stdout and
+    stderr, which under the TUI are the screen it draws on."""
+    import subprocess
+    import sys
+
+    script = (
+        "import logging, warnings\n"
+        "from triage.sources import parsers\n"
+        "calls = [(print, ('PRINTED',)), (warnings.warn, ('WARNED',)), (logging.warning, ('LOGGED',))]\n"
+        "out = sorted(n for batch in parsers.run_bounded(calls, seconds=30) for n, _ in batch)\n"
+        "print('done', out)\n"
+    )
+    got = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == "done [0, 1, 2]\n"
+    assert "WARNED" not in got.stderr and "LOGGED" not in got.stderr

@@ -17,7 +17,7 @@ import sys
 import threading
 from collections.abc import Iterator
 
-__all__ = ["real_std_streams"]
+__all__ = ["real_std_streams", "silence"]
 
 _SWAP = threading.Lock()
 
@@ -38,3 +38,14 @@ def real_std_streams() -> Iterator[None]:
                 if sys.stderr is sys.__stderr__:  # put back unless someone else changed it meanwhile
                     sys.stderr = saved
     yield
+
+
+def silence(stderr: bool) -> None:
+    """Called first in a helper process: it never writes to stdout (the CLI's JSON lines) nor, under a
+    TUI, to the terminal (a print, a warning or a log record from a library it runs)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for fd, stream in ((1, "stdout"), (2, "stderr")) if stderr else ((1, "stdout"),):
+        getattr(sys, stream).flush()
+        os.dup2(devnull, fd)
+        setattr(sys, stream, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - lives as long as the process
+    os.close(devnull)

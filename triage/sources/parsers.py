@@ -26,7 +26,7 @@ from typing import Any, cast
 
 from triage.infra.priority import READING, lower_priority
 from triage.infra.private import Confinement, confined_reads
-from triage.infra.spawning import real_std_streams
+from triage.infra.spawning import real_std_streams, silence
 from triage.model import Article, Problem, ProblemKind
 from triage.sources.registry import read_file
 from triage.sources.scan import shown
@@ -77,6 +77,7 @@ def _serve(conn: Connection) -> None:
     """A helper's loop: a job is (id, calls); each call's outcome is sent as it ends, then (id, -1).
     A ("cut", id, n) message met between calls ends the job before call n (another helper has the rest)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the terminal's ^C is the parent's to act on
+    silence(stderr=True)  # a reader's print, warning or log record must not reach the screen
     lower_priority(READING, whole_process=True)
     try:  # what readers import on first use, so no file's time bound pays for it
         import feedparser  # noqa: F401
