@@ -117,3 +117,49 @@ def test_nothing_a_helper_runs_reaches_the_terminal():
     assert got.returncode == 0, got.stderr
     assert got.stdout == "done [0, 1, 2]\n"
     assert "WARNED" not in got.stderr and "LOGGED" not in got.stderr
+
+
+def test_a_helper_stops_when_its_app_is_killed_mid_call():
+    """A helper in the middle of a slow call went on to its end after the app was killed: no one was left
+    to end it at its bound (a file that takes minutes kept a core busy for minutes)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = ("import time\nfrom triage.sources import parsers\n"
+              "list(parsers.run_bounded([(time.sleep, (120,))], seconds=300))\n")
+    app = subprocess.Popen([sys.executable, "-c", script])
+    helper = None
+    try:
+        deadline = time.monotonic() + 60
+        while helper is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+            for task in os.listdir(f"/proc/{app.pid}/task"):
+                with open(f"/proc/{app.pid}/task/{task}/children") as fh:
+                    for kid in fh.read().split():
+                        with open(f"/proc/{kid}/cmdline", "rb") as cmd:
+                            line = cmd.read()
+                        if b"spawn_main" in line and b"resource_tracker" not in line:
+                            helper = int(kid)
+        assert helper is not None, "no helper started"
+        time.sleep(1.0)  # the call is running
+    finally:
+        app.kill()
+        app.wait()
+
+    def running(pid: int) -> bool:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    gone_by = time.monotonic() + 20
+    while running(helper) and time.monotonic() < gone_by:
+        time.sleep(0.1)
+    alive = running(helper)
+    if alive:
+        os.kill(helper, signal.SIGKILL)
+    assert not alive, "the helper outlived its app"

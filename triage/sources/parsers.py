@@ -73,11 +73,26 @@ def parse_files(part: Sequence[tuple[Path, os.stat_result]], max_file_bytes: int
 
 # ---- the helper process ----------------------------------------------------------------------------
 
+def _end_with_parent() -> None:
+    """A helper whose app is gone (killed, crashed) stops at once, even in the middle of a call: no one
+    is left to end a slow one at its bound."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        wait([parent.sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="triage-parent-watch").start()
+
+
 def _serve(conn: Connection) -> None:
     """A helper's loop: a job is (id, calls); each call's outcome is sent as it ends, then (id, -1).
     A ("cut", id, n) message met between calls ends the job before call n (another helper has the rest)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the terminal's ^C is the parent's to act on
     silence(stderr=True)  # a reader's print, warning or log record must not reach the screen
+    _end_with_parent()
     lower_priority(READING, whole_process=True)
     try:  # what readers import on first use, so no file's time bound pays for it
         import feedparser  # noqa: F401
