@@ -163,3 +163,22 @@ def test_a_helper_stops_when_its_app_is_killed_mid_call():
     if alive:
         os.kill(helper, signal.SIGKILL)
     assert not alive, "the helper outlived its app"
+
+
+def test_where_no_helper_starts_a_crashing_call_is_that_items_failure_only():
+    """Parsed here when no helper process can start (an interpreter that will not run): a call that
+    raised ended the whole run, and the outcomes of the calls after it were never given."""
+    import subprocess
+    import sys
+
+    script = (
+        "import multiprocessing\n"
+        "from triage.sources import parsers\n"
+        "multiprocessing.set_executable('/bin/false')\n"
+        "calls = [(str.upper, ('a',)), (int, ('x',)), (str.upper, ('b',))]\n"
+        "got = dict(r for batch in parsers.run_bounded(calls, seconds=30) for r in batch)\n"
+        "print(got[0], type(got[1]).__name__, got[1].reason, got[2])\n"
+    )
+    got = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == "A Failed the reader failed (ValueError) B\n"

@@ -73,6 +73,14 @@ def parse_files(part: Sequence[tuple[Path, os.stat_result]], max_file_bytes: int
 
 # ---- the helper process ----------------------------------------------------------------------------
 
+def _call(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    """One call's outcome, here or in a helper: a reader's crash is that item's problem only."""
+    try:
+        return fn(*args)
+    except Exception as exc:  # noqa: BLE001
+        return Failed(f"the reader failed ({type(exc).__name__})")
+
+
 def _end_with_parent() -> None:
     """A helper whose app is gone (killed, crashed) stops at once, even in the middle of a call: no one
     is left to end a slow one at its bound."""
@@ -120,10 +128,7 @@ def _serve(conn: Connection) -> None:
                 cuts[late[1]] = late[2]
             if i >= cuts.get(job, len(calls)):
                 break
-            try:
-                reply = (job, i, fn(*args))
-            except Exception as exc:  # noqa: BLE001 - a reader's crash is that item's problem only
-                reply = (job, i, Failed(f"the reader failed ({type(exc).__name__})"))
+            reply = (job, i, _call(fn, args))
             try:
                 conn.send(reply)
             except (OSError, ValueError):
@@ -263,8 +268,7 @@ def run_bounded(calls: Sequence[Call], *, seconds: float = PARSE_SECONDS, proces
                 working += 1
             if failures >= 3 and queue:  # no helper at all: here, in order, as before helpers
                 for n in sorted(n for job in queue for n in job):
-                    fn, args = calls[n]
-                    yield [(n, fn(*args))]
+                    yield [(n, _call(*calls[n]))]
                 queue.clear()
             if not busy:
                 continue
