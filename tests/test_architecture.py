@@ -440,3 +440,19 @@ def test_light_commands_do_not_import_spacy_or_textual(args, tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60
     )
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr
+
+
+def test_help_does_not_import_the_readers_or_their_parsers(tmp_path):
+    """`triage --help` and every light command import triage.sources' small modules only (the list of
+    what triage reads): not the loader, the helper processes' pool, the registry or base."""
+    heavy = ("triage.sources.loader", "triage.sources.parsers", "triage.sources.registry",
+             "triage.sources.base")
+    code = (
+        "import sys; from triage.cli.main import cli\n"
+        "try:\n    cli(['--help'], prog_name='triage')\nexcept SystemExit:\n    pass\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr

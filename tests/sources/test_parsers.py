@@ -98,3 +98,87 @@ def test_helpers_start_under_a_tui_whose_stderr_has_no_descriptor(tmp_path):
     parent, helper = got.stdout.split()
     assert helper != parent  # the call ran in a helper process, not here
     assert "unbounded" not in got.stderr
+
+
+def test_nothing_a_helper_runs_reaches_the_terminal():
+    """A reader's print, warning or log record in a parsing helper went to the process's real stdout and
+    stderr, which under the TUI are the screen it draws on."""
+    import subprocess
+    import sys
+
+    script = (
+        "import logging, warnings\n"
+        "from triage.sources import parsers\n"
+        "calls = [(print, ('PRINTED',)), (warnings.warn, ('WARNED',)), (logging.warning, ('LOGGED',))]\n"
+        "out = sorted(n for batch in parsers.run_bounded(calls, seconds=30) for n, _ in batch)\n"
+        "print('done', out)\n"
+    )
+    got = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == "done [0, 1, 2]\n"
+    assert "WARNED" not in got.stderr and "LOGGED" not in got.stderr
+
+
+def test_a_helper_stops_when_its_app_is_killed_mid_call():
+    """A helper in the middle of a slow call went on to its end after the app was killed: no one was left
+    to end it at its bound (a file that takes minutes kept a core busy for minutes)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = ("import time\nfrom triage.sources import parsers\n"
+              "list(parsers.run_bounded([(time.sleep, (120,))], seconds=300))\n")
+    app = subprocess.Popen([sys.executable, "-c", script])
+    helper = None
+    try:
+        deadline = time.monotonic() + 60
+        while helper is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+            for task in os.listdir(f"/proc/{app.pid}/task"):
+                with open(f"/proc/{app.pid}/task/{task}/children") as fh:
+                    for kid in fh.read().split():
+                        with open(f"/proc/{kid}/cmdline", "rb") as cmd:
+                            line = cmd.read()
+                        if b"spawn_main" in line and b"resource_tracker" not in line:
+                            helper = int(kid)
+        assert helper is not None, "no helper started"
+        time.sleep(1.0)  # the call is running
+    finally:
+        app.kill()
+        app.wait()
+
+    def running(pid: int) -> bool:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    gone_by = time.monotonic() + 20
+    while running(helper) and time.monotonic() < gone_by:
+        time.sleep(0.1)
+    alive = running(helper)
+    if alive:
+        os.kill(helper, signal.SIGKILL)
+    assert not alive, "the helper outlived its app"
+
+
+def test_where_no_helper_starts_a_crashing_call_is_that_items_failure_only():
+    """Parsed here when no helper process can start (an interpreter that will not run): a call that
+    raised ended the whole run, and the outcomes of the calls after it were never given."""
+    import subprocess
+    import sys
+
+    script = (
+        "import multiprocessing\n"
+        "from triage.sources import parsers\n"
+        "multiprocessing.set_executable('/bin/false')\n"
+        "calls = [(str.upper, ('a',)), (int, ('x',)), (str.upper, ('b',))]\n"
+        "got = dict(r for batch in parsers.run_bounded(calls, seconds=30) for r in batch)\n"
+        "print(got[0], type(got[1]).__name__, got[1].reason, got[2])\n"
+    )
+    got = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == "A Failed the reader failed (ValueError) B\n"

@@ -157,3 +157,28 @@ def test_the_same_bomb_as_a_file_in_the_inbox_is_one_problem(tmp_path):
     assert time.monotonic() - started < 60
     assert {f"Good story {k}" for k in range(3)} <= {a.title for a in arts}
     assert [Path(p.where).name for p in probs] == ["bomb.rss"]
+
+
+def test_triage_fetch_bounds_a_feed_body_by_the_configured_parse_seconds(tmp_path, hostile, monkeypatch):
+    """`triage fetch` (and the TUI's feed refresh) parsed every body within the built-in 10 s whatever
+    [sources] parse_seconds said: only `triage ingest URL` passed the setting on."""
+    from click.testing import CliRunner
+
+    from triage.cli.main import cli
+
+    items = "".join(f"<item><title>Item {k}</title><link>https://example.org/{k}</link>"
+                    f"<description>{f'Words of item {k}. ' * 20}</description></item>" for k in range(6000))
+    body = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Big</title>{items}</channel></rss>'
+            .encode())
+
+    def big(conn, _request):
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+                     b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+
+    server = hostile({"/feed.xml": big})
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[sources]\nparse_seconds = 0.1\n\n[[feeds]]\nname = "Big"\n'
+                   f'url = "{server.url("/feed.xml")}"\n')
+    monkeypatch.setenv("TRIAGE_DATA_DIR", str(tmp_path / "data"))
+    r = CliRunner().invoke(cli, ["--config", str(cfg), "fetch", "--timeout", "30"])
+    assert "took longer than 0.1 s to read (sources.parse_seconds)" in r.output, r.output

@@ -217,10 +217,13 @@ def summaries_by_hash(path: Path, hashes: Iterable[str]) -> dict[str, tuple[str,
     if not wanted or not path.is_file():
         return {}
     found: dict[str, tuple[int, str]] = {}
+    rows: list[tuple[int, str, str]] = []
     try:
         con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
-        try:
-            rows = con.execute("SELECT rowid, key, value FROM analyses").fetchall()
+        try:  # each hash's keys ("<hash>|...") through the key's index, not the whole cache read
+            for digest in wanted:
+                rows += con.execute("SELECT rowid, key, value FROM analyses WHERE key > ? AND key < ?",
+                                    (f"{digest}|", f"{digest}}}")).fetchall()
         finally:
             con.close()
     except sqlite3.Error as exc:

@@ -8,31 +8,19 @@ spawned otherwise (forking a threaded process is unsafe): a spawned worker loads
 from __future__ import annotations
 
 import multiprocessing
-import os
-import sys
 import threading
 import time
 from multiprocessing.connection import Connection
 from typing import Any
 
 from triage.infra.priority import ANALYSIS, lower_priority
-from triage.infra.spawning import real_std_streams
+from triage.infra.spawning import real_std_streams, silence
 
 from .batching import Item, Outcome, isolated
 from .cache import analysis_from_dict, analysis_to_dict
 from .engine import Engine
 
-__all__ = ["WorkerProcess", "silence"]
-
-
-def silence(stderr: bool) -> None:
-    """Workers never write to stdout (the CLI's JSON lines) nor, under a TUI, to the terminal."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    for fd, stream in ((1, "stdout"), (2, "stderr")) if stderr else ((1, "stdout"),):
-        getattr(sys, stream).flush()
-        os.dup2(devnull, fd)
-        setattr(sys, stream, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - lives as long as the worker
-    os.close(devnull)
+__all__ = ["WorkerProcess"]
 
 
 def _serve(conn, options: dict[str, Any], background: bool, forked: bool) -> None:

@@ -12,15 +12,17 @@ import click
 
 from triage.cli.common import group_settings, no_stories, say, terminal_width
 from triage.infra.counts import count_of
-from triage.sources.base import WIRE_ARTICLE_FIELDS
 
 __all__ = ["fetch", "ingest"]
 
-# The fields of a JSON row as they are; subjects and correction follow, shaped for JSON.
-_KEYS = (
-    ("id", "title", "source", "url", "published", "text", "path")
-    + tuple(k for k in WIRE_ARTICLE_FIELDS if k not in ("subjects", "correction"))
-)
+
+def _keys() -> tuple[str, ...]:
+    """The fields of a JSON row as they are; subjects and correction follow, shaped for JSON. (Found
+    when a command runs: every command imports this module, and triage.sources.base is not light.)"""
+    from triage.sources.base import WIRE_ARTICLE_FIELDS
+
+    return ("id", "title", "source", "url", "published", "text", "path") + tuple(
+        k for k in WIRE_ARTICLE_FIELDS if k not in ("subjects", "correction"))
 
 
 def _groups(articles: list[Any], settings: Any, data_dir: Path | None):
@@ -70,9 +72,9 @@ def ingest(ctx: click.Context, sources: tuple[str, ...], as_json: bool, no_cache
     for p in result.problems:
         say(f"triage: {p}", err=True)
     if as_json:
-        out = sys.stdout
+        out, keys = sys.stdout, _keys()
         for a in result.articles:
-            row = {k: getattr(a, k) for k in _KEYS}
+            row = {k: getattr(a, k) for k in keys}
             row["subjects"] = [{"code": code, "name": name} for code, name in a.subjects]
             row.update(
                 correction=a.correction, received=a.received, content_hash=a.content_hash, updated=a.updated
@@ -142,7 +144,8 @@ def fetch(ctx: click.Context, timeout: float | None) -> None:
     def progress(done: int, total: int, name: str) -> None:
         say(f"[{done}/{total}] {name}", err=True)
 
-    options = fetch_options(asdict(settings.fetch), group_share=group)
+    options = fetch_options(asdict(settings.fetch), group_share=group,
+                            parse_seconds=settings.sources.parse_seconds)
     if timeout is not None:
         options["timeout"] = float(timeout)
     result = fetch_feeds(feeds, spool, progress=progress, **options)

@@ -200,7 +200,8 @@ class Inbox:
         from triage.sources.fetch import fetch_feeds, fetch_options
 
         options = fetch_options(
-            asdict(self._settings.fetch), group_share=self._settings.store.group_share
+            asdict(self._settings.fetch), group_share=self._settings.store.group_share,
+            parse_seconds=self._settings.sources.parse_seconds,
         )
         return fetch_feeds(
             self._settings.feeds, self._settings.data_dir / "spool", progress=progress, **options

@@ -3,34 +3,49 @@
 Under Textual (and under a test harness) sys.stdout and sys.stderr are capture objects whose fileno()
 is -1. multiprocessing passes sys.stderr's descriptor to its resource tracker when it starts that
 process (on the first spawn of a session), and a -1 there fails the start with "bad value(s) in
-fds_to_keep": every helper process after it would fail too. So processes are started with the real
-streams in place, under one lock: two threads swapping the streams at once could leave the real ones
-in place for good, and a print from any thread would then write over the screen.
+fds_to_keep": every helper process after it would fail too. So the tracker is started (when it is not
+running) with the real stderr in place, under one lock, and only for that moment: the process start
+itself reads neither stream, and a print from another thread meanwhile must still go to the capture,
+not over the screen.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import threading
 from collections.abc import Iterator
 
-__all__ = ["real_std_streams"]
+__all__ = ["real_std_streams", "silence"]
 
 _SWAP = threading.Lock()
 
 
 @contextlib.contextmanager
 def real_std_streams() -> Iterator[None]:
-    """Start processes inside this block: the process's real stdout and stderr are in place (one thread
-    at a time), and whatever was there before is put back after."""
-    with _SWAP:
-        saved = sys.stdout, sys.stderr
-        try:
-            if sys.__stdout__ is not None:
-                sys.stdout = sys.__stdout__
-            if sys.__stderr__ is not None:
-                sys.stderr = sys.__stderr__
-            yield
-        finally:
-            sys.stdout, sys.stderr = saved
+    """Start processes inside this block: multiprocessing's resource tracker is running (started with
+    the process's real stderr if it was not), so a start needs no descriptor of sys.stderr."""
+    if os.name == "posix" and sys.__stderr__ is not None:
+        from multiprocessing import resource_tracker
+
+        with _SWAP:
+            saved = sys.stderr
+            sys.stderr = sys.__stderr__
+            try:
+                resource_tracker.ensure_running()
+            finally:
+                if sys.stderr is sys.__stderr__:  # put back unless someone else changed it meanwhile
+                    sys.stderr = saved
+    yield
+
+
+def silence(stderr: bool) -> None:
+    """Called first in a helper process: it never writes to stdout (the CLI's JSON lines) nor, under a
+    TUI, to the terminal (a print, a warning or a log record from a library it runs)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for fd, stream in ((1, "stdout"), (2, "stderr")) if stderr else ((1, "stdout"),):
+        getattr(sys, stream).flush()
+        os.dup2(devnull, fd)
+        setattr(sys, stream, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - lives as long as the process
+    os.close(devnull)

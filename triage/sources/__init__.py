@@ -12,8 +12,25 @@ feeds (feed URLs via httpx, spool), watch (live folders, watchfiles). All untrus
 triage.infra.text in `base.make_article`, the one place Articles are built.
 """
 
-from triage.sources.base import IngestResult
-from triage.sources.loader import load
-from triage.sources.registry import read_file
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from triage.sources.base import IngestResult
+    from triage.sources.loader import load
+    from triage.sources.registry import read_file
 
 __all__ = ["IngestResult", "load", "read_file"]
+
+# Imported on first use: a module of this package (the readers' one-line READS, the feed list) is
+# imported by every command, and must not bring the loader, the parsers and the registry with it.
+_HOMES = {"IngestResult": "triage.sources.base", "load": "triage.sources.loader",
+          "read_file": "triage.sources.registry"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        return getattr(importlib.import_module(_HOMES[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,7 +22,7 @@ __all__ = ["PARSER_VERSION", "IngestCache"]
 log = logging.getLogger(__name__)
 
 # Bump when a reader's output changes, so cached parses are redone.
-PARSER_VERSION = 6
+PARSER_VERSION = 7  # 7: linear Markdown (links with parentheses, bold kinds apart), readers as Reader classes
 
 _SCHEMA_VERSION = 4  # 3: paths stored as their bytes (os.fsencode); 4: what the wire says, kept (arts.wire)
 _SCHEMA = """

@@ -84,9 +84,12 @@ def _adopt_old_spool(spool_dir: Path, url: str, name: str) -> None:
                 pass
 
 
-def fetch_options(section: dict[str, Any], group_share: bool = False) -> dict[str, Any]:
-    """The keyword arguments of fetch_feeds from the config's [fetch] section."""
-    return {"timeout": float(section["timeout_seconds"]), "max_bytes": int(section["max_bytes"]),
+def fetch_options(section: dict[str, Any], group_share: bool = False,
+                  parse_seconds: float = PARSE_SECONDS) -> dict[str, Any]:
+    """The keyword arguments of fetch_feeds from the config's [fetch] section (and the bound on parsing
+    a body, [sources] parse_seconds)."""
+    return {"parse_seconds": float(parse_seconds),
+            "timeout": float(section["timeout_seconds"]), "max_bytes": int(section["max_bytes"]),
             "user_agent": str(section["user_agent"]),
             "fetch_full_article": bool(section["fetch_full_article"]),
             "local_pages": bool(section.get("local_pages", False)),

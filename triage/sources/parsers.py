@@ -26,7 +26,7 @@ from typing import Any, cast
 
 from triage.infra.priority import READING, lower_priority
 from triage.infra.private import Confinement, confined_reads
-from triage.infra.spawning import real_std_streams
+from triage.infra.spawning import real_std_streams, silence
 from triage.model import Article, Problem, ProblemKind
 from triage.sources.registry import read_file
 from triage.sources.scan import shown
@@ -73,10 +73,34 @@ def parse_files(part: Sequence[tuple[Path, os.stat_result]], max_file_bytes: int
 
 # ---- the helper process ----------------------------------------------------------------------------
 
+def _call(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    """One call's outcome, here or in a helper: a reader's crash is that item's problem only."""
+    try:
+        return fn(*args)
+    except Exception as exc:  # noqa: BLE001
+        return Failed(f"the reader failed ({type(exc).__name__})")
+
+
+def _end_with_parent() -> None:
+    """A helper whose app is gone (killed, crashed) stops at once, even in the middle of a call: no one
+    is left to end a slow one at its bound."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        wait([parent.sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="triage-parent-watch").start()
+
+
 def _serve(conn: Connection) -> None:
     """A helper's loop: a job is (id, calls); each call's outcome is sent as it ends, then (id, -1).
     A ("cut", id, n) message met between calls ends the job before call n (another helper has the rest)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the terminal's ^C is the parent's to act on
+    silence(stderr=True)  # a reader's print, warning or log record must not reach the screen
+    _end_with_parent()
     lower_priority(READING, whole_process=True)
     try:  # what readers import on first use, so no file's time bound pays for it
         import feedparser  # noqa: F401
@@ -104,10 +128,7 @@ def _serve(conn: Connection) -> None:
                 cuts[late[1]] = late[2]
             if i >= cuts.get(job, len(calls)):
                 break
-            try:
-                reply = (job, i, fn(*args))
-            except Exception as exc:  # noqa: BLE001 - a reader's crash is that item's problem only
-                reply = (job, i, Failed(f"the reader failed ({type(exc).__name__})"))
+            reply = (job, i, _call(fn, args))
             try:
                 conn.send(reply)
             except (OSError, ValueError):
@@ -247,8 +268,7 @@ def run_bounded(calls: Sequence[Call], *, seconds: float = PARSE_SECONDS, proces
                 working += 1
             if failures >= 3 and queue:  # no helper at all: here, in order, as before helpers
                 for n in sorted(n for job in queue for n in job):
-                    fn, args = calls[n]
-                    yield [(n, fn(*args))]
+                    yield [(n, _call(*calls[n]))]
                 queue.clear()
             if not busy:
                 continue

@@ -122,14 +122,19 @@ def arrivals(paths: Sequence[str | os.PathLike[str]], known: set[str], since: fl
     epoch) or later. Read as the watcher reads a change (the same checks), once."""
     from watchfiles import Change
 
+    from triage.sources.scan import DEFAULT_IGNORE, ignored
+
     roots = _dirs(paths)
     max_depth = int(opts.get("max_depth", 32))
+    ignore = opts.get("ignore", DEFAULT_IGNORE)
     found: set[tuple[Any, str]] = set()
     for root in roots:
         base = root.rstrip(os.sep).count(os.sep)
         for folder, dirs, files in os.walk(root):
             if folder.count(os.sep) - base >= max_depth:
                 dirs[:] = []
+            else:  # a folder a scan skips (.git ...) is not walked: its files would be dropped anyway
+                dirs[:] = [d for d in dirs if not ignored(d, ignore)]
             for name in files:
                 path = os.path.join(folder, name)
                 try:
