@@ -174,7 +174,11 @@ def run(n: int, root: Path, size: str, triage: Path, warm_runs: int = 5) -> dict
         make_inbox(inbox, n)
     print(f"[{n}] corpus ready ({time.perf_counter() - t:.0f} s)", flush=True)
     shutil.rmtree(data, ignore_errors=True)
-    db.unlink(missing_ok=True)
+    # Everything kept beside the decisions file too: the desk folder holds the shared analysis, which
+    # would otherwise make a "cold" start read the summaries of the last run.
+    shutil.rmtree(db.with_name(db.name + ".desk"), ignore_errors=True)
+    for kept in (db, db.with_name(db.name + ".journal"), db.with_name(db.name + ".lock")):
+        kept.unlink(missing_ok=True)
     subprocess.run(["sync"])
     # a cold page cache too
     subprocess.run(["sh", "-c", "echo 3 > /proc/sys/vm/drop_caches"], capture_output=True)
