@@ -51,10 +51,16 @@ class Tmux:
         prefix = " ".join(f"{k}={v}" for k, v in self.env.items())
         # exec: the pane's process is triage itself (signals reach it); else a shell keeps the pane open
         cmd = f"{prefix} exec {TRIAGE} {args}" if exec_ else f"{prefix} {TRIAGE} {args}; sleep 30"
-        subprocess.run(
-            ["tmux", "new-session", "-d", "-s", self.session, "-x", str(size[0]), "-y", str(size[1]), cmd],
-            check=True,
-        )
+        new = ["tmux", "new-session", "-d", "-s", self.session, "-x", str(size[0]), "-y", str(size[1]), cmd]
+        # A tmux server whose last session just ended exits, and a new session asked of it meanwhile is
+        # refused ("server exited unexpectedly"): the next try starts a server of its own.
+        for attempt in range(5):
+            made = subprocess.run(new, capture_output=True, text=True)
+            if made.returncode == 0:
+                break
+            time.sleep(0.2 * (attempt + 1))
+        else:
+            raise AssertionError(f"tmux new-session failed: {made.stderr.strip()}")
 
     def __enter__(self) -> Tmux:
         return self
