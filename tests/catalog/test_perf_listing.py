@@ -14,7 +14,7 @@ import pytest
 from triage.catalog.catalog import Catalog
 from triage.catalog.listing import SORTS, VIEWS, View
 from triage.catalog.rules import compile_rules
-from triage.model import Article, Decision
+from triage.model import Article, Decision, PubStatus
 
 
 def _reference(cat: Catalog, view: View, decision_of, keep=()) -> tuple[tuple[str, ...], dict[str, int]]:
@@ -115,3 +115,15 @@ def test_undecided_flashes_lead_then_newest_and_a_kept_decided_flash_keeps_its_d
         "old-flash", "bulletin", "decided-flash", "new", "plain")
     assert cat.listing(View("all"), lambda _a: None, keep={"old-flash"}).ids == (
         "decided-flash", "bulletin", "new", "plain", "old-flash")
+
+
+def test_a_kill_leads_even_when_its_story_was_decided_on_screen():
+    """A story decided on screen stays at its date (keep), but a kill that arrives for it reopens it:
+    undecided, it leads the list like any kill; decided again, it goes back to its date."""
+    cat = Catalog()
+    cat.add([Article(id=i, title=i, text=f"text {i}", source="Wire", published=f"2024-01-0{d}T00:00:00Z",
+                     content_hash=i, path=f"/in/{i}", pubstatus=s)
+             for i, d, s in (("killed", 1, PubStatus.CANCELED.value), ("plain", 2, "usable"), ("new", 3, "usable"))])
+    assert cat.listing(View("inbox"), lambda _a: None, keep={"killed"}).ids == ("killed", "new", "plain")
+    decided = {"killed": Decision.ARCHIVE}
+    assert cat.listing(View("inbox"), decided.get, keep={"killed"}).ids == ("new", "plain", "killed")

@@ -314,9 +314,11 @@ class Catalog:
         if view.sort == "newest":
             # Undecided kills and withholds first (whatever their date: a kill of a story never seen is
             # still news to the desk), then flashes and bulletins (flash before bulletin), each newest
-            # first; then the rest in their order. A decided one (or one kept on screen) stays at its date.
+            # first; then the rest in their order. A decided one stays at its date, and so does a flash
+            # kept on screen (decided there, so the rows do not jump), but not an undecided kill: a kill
+            # that arrives for a story decided on screen reopens it and leads.
             top = sorted((rank, index[aid], aid) for aid, rank in leading.items()
-                         if aid in index and aid not in keep and aid not in decs)
+                         if aid in index and (aid not in keep or rank == 0) and aid not in decs)
             if top:
                 first = {aid for _u, _n, aid in top}
                 ids = [aid for _u, _n, aid in top] + list(filterfalse(first.__contains__, ids))
