@@ -239,3 +239,44 @@ def test_search_indexing_waits_for_a_short_load_and_runs_alongside_a_long_one(
         assert _wait_until(lambda: svc.catalog.unindexed == 0, 5.0)
     finally:
         svc.close()
+
+
+def test_a_held_load_waits_after_its_first_stories_until_the_screen_has_painted(settings_factory, tmp_path,
+                                                                                 monkeypatch):
+    """`triage` starts reading before Textual starts: the first batch is read, then the rest waits
+    until the screen has painted it (start_more), so it does not compete with the screen for the
+    interpreter; a screen that never says so holds it up HOLD_SECONDS at most."""
+    import triage.core.inbox as inbox_mod
+
+    inbox = tmp_path / "inbox"  # a first batch of 48 parsed files, then the rest
+    inbox.mkdir()
+    for i in range(120):
+        (inbox / f"story-{i:03d}.txt").write_text(
+            f"Story number {i}\n\nStory {i} is about item {i * 7919 % 1000} of the list, and about "
+            f"nothing else: {i} {i * 31} {i * 97}.\n", encoding="utf-8")
+    monkeypatch.setattr(inbox_mod, "HOLD_SECONDS", 60.0)
+    svc, _heard = _service(settings_factory, inbox)
+    try:
+        loading = svc.start_loading(hold=True)
+        deadline = threading.Event()
+        for _ in range(600):
+            if svc.progress[0]:
+                break
+            deadline.wait(0.05)
+        first = svc.progress
+        assert first[0] and not first[2] and len(svc.catalog.articles()) == first[0] < 120
+        deadline.wait(0.5)
+        assert svc.progress == first and not loading.done()  # held: nothing more was read
+        svc.start_more()  # the screen has painted
+        loading.result(timeout=60)
+        assert svc.progress == (120, 120, True) and len(svc.catalog.articles()) == 120
+    finally:
+        svc.close()
+
+    monkeypatch.setattr(inbox_mod, "HOLD_SECONDS", 0.2)
+    svc, _heard = _service(settings_factory, inbox)
+    try:
+        svc.start_loading(hold=True).result(timeout=60)  # nobody paints: it goes on by itself
+        assert svc.progress == (120, 120, True)
+    finally:
+        svc.close()

@@ -144,6 +144,9 @@ def run_tui(settings, inbox: list[Path], db_path: Path, *, start: str = "main") 
         sys.exit(1)
     for problem in service.rules.errors:
         click.echo(f"triage: config: {sanitize_line(problem)}", err=True)
+    # The inbox is read while Textual imports and starts (make_app does not start it again); after its
+    # first batch the reading waits for the screen to paint it.
+    service.start_loading(hold=True)
     from triage.tui.app import make_app
 
     app = make_app(service, start=start)

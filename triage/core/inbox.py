@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 # Above this many stories, what is loaded is taken out of the garbage collector's full passes.
 SETTLE_ABOVE = 2000
+# How long a held load waits after its first batch for the screen to paint it (see hold_after_first).
+HOLD_SECONDS = 2.0
 
 
 class Inbox:
@@ -52,6 +54,8 @@ class Inbox:
         self._indexes_open = False
         self.progress = (0, 0, False)  # files read, files in all, finished
         self._loading: Future[None] | None = None
+        self._resume = threading.Event()
+        self._resume.set()
 
     # -- options ---------------------------------------------------------------------------------
     def load_options(self) -> dict[str, Any]:
@@ -112,9 +116,13 @@ class Inbox:
         told to listeners) as soon as it is read; problems are kept, never raised."""
         from triage.sources.loader import iter_load
 
-        if not self._indexes_open and self._settings.sources.duplicate_threshold > 0:
-            # numpy (the near-duplicate signatures) imports while the folders are scanned, not after
-            threading.Thread(target=lambda: __import__("numpy"), daemon=True, name="triage-import").start()
+        # numpy (the near-duplicate signatures) imports in a thread while the folders are scanned, not
+        # after. A warm start's first batch comes from the ingest cache and needs no numpy: then it
+        # imports once that batch is shown, as it would hold the interpreter while the screen starts.
+        want_numpy = not self._indexes_open and self._settings.sources.duplicate_threshold > 0
+        if want_numpy and not Path(self.load_options()["cache_path"]).exists():
+            want_numpy = False
+            _import_numpy()
         self.open_indexes()
         self._prepare()
         first = True
@@ -132,6 +140,14 @@ class Inbox:
             self.progress = (done, total, False)
             self._emit(LoadProgress(done, total))
             self._told(change, loading=True)
+            if len(catalog) and (want_numpy or not self._resume.is_set()):
+                # The screen paints the first stories before the next batch competes with it for the
+                # interpreter (a held load; see hold_after_first).
+                self._resume.wait(HOLD_SECONDS)
+                self._resume.set()
+                if want_numpy:
+                    want_numpy = False
+                    _import_numpy()
         if first:
             catalog.replace([])
         self.progress = (done, total, True)
@@ -146,6 +162,16 @@ class Inbox:
         self._changed(change)
         if change:
             self._emit(ArticlesChanged(change, loading=loading))
+
+    def hold_after_first(self) -> None:
+        """Make the next load wait after its first batch until resume() (at most HOLD_SECONDS): a
+        screen that is starting paints that batch first, without the rest of the inbox competing with
+        it for the interpreter (a warm start's first screenful comes from the cache in tens of ms)."""
+        self._resume.clear()
+
+    def resume(self) -> None:
+        """The screen has painted: a held load goes on."""
+        self._resume.set()
 
     def start_loading(self) -> Future[None]:
         """Begin load() in a background thread (once); the app starts up meanwhile."""
@@ -215,6 +241,10 @@ class Inbox:
 
         result = self.fetch_feeds(progress=progress)
         return self.merge(result.articles, result.problems)
+
+
+def _import_numpy() -> None:
+    threading.Thread(target=lambda: __import__("numpy"), daemon=True, name="triage-import").start()
 
 
 def settle_memory() -> None:

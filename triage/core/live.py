@@ -93,6 +93,7 @@ class Live:
         if self.more_started:
             return
         self.more_started = True
+        self._inbox.resume()
         self.spawn(self._analyses.read_cache, "triage-analysis-cache")
         if self._analyze_on:
             self._analyses.start()

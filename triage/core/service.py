@@ -167,8 +167,11 @@ class TriageService:
         """The rest of the live side, once (a screen calls it when it has painted)."""
         self.live.start_more()
 
-    def start_loading(self) -> Future[None]:
-        """Begin reading the inbox in a background thread (once); the app starts up meanwhile."""
+    def start_loading(self, *, hold: bool = False) -> Future[None]:
+        """Begin reading the inbox in a background thread (once); the app starts up meanwhile. With
+        `hold`, the load waits after its first batch until start_more() (the screen has painted it)."""
+        if hold and not self.live.more_started:
+            self.inbox.hold_after_first()
         return self.inbox.start_loading()
 
     @property

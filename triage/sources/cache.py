@@ -182,15 +182,18 @@ class IngestCache:
             return {}
         return out
 
-    def iter_articles(self, paths: set[str], chunk: int = 2000):
+    def iter_articles(self, paths: set[str], chunk: int = 2000, first: int = 0):
         """(path, articles) for the cached files among `paths`, streamed in path order (a warm start
-        reads the whole table once, in chunks, without building one big dict first)."""
+        reads the whole table once, in chunks, without building one big dict first). `first`: rows in
+        the first chunk, when the caller wants a screenful before the rest (0: `chunk`)."""
         if self.conn is None or not paths:
             return
         try:
             cur = self.conn.execute("SELECT * FROM arts ORDER BY path, idx")
+            size = first or chunk
             while True:
-                rows = cur.fetchmany(chunk)
+                rows = cur.fetchmany(size)
+                size = chunk
                 if not rows:
                     break
                 wanted = [r for r in rows if _path(r[0]) in paths]

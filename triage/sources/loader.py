@@ -189,7 +189,7 @@ def _cached_first(paths, meta: dict[str, tuple[int, int]], cache, ignore: Sequen
     chunk: list[Article] = []
     received: dict[str, str] = {}  # path -> its file's time, for every path passed so far
     fresh: set[str] = set()  # paths in this chunk
-    for path, arts in cache.iter_articles(under):
+    for path, arts in cache.iter_articles(under, first=size):
         if path not in received:
             received[path] = ""
             rel = next((path[len(r) :] for r in roots if path.startswith(r)), os.path.basename(path))
