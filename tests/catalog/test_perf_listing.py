@@ -123,7 +123,8 @@ def test_a_kill_leads_even_when_its_story_was_decided_on_screen():
     cat = Catalog()
     cat.add([Article(id=i, title=i, text=f"text {i}", source="Wire", published=f"2024-01-0{d}T00:00:00Z",
                      content_hash=i, path=f"/in/{i}", pubstatus=s)
-             for i, d, s in (("killed", 1, PubStatus.CANCELED.value), ("plain", 2, "usable"), ("new", 3, "usable"))])
+             for i, d, s in (("killed", 1, PubStatus.CANCELED.value), ("plain", 2, PubStatus.USABLE.value),
+                             ("new", 3, PubStatus.USABLE.value))])
     assert cat.listing(View("inbox"), lambda _a: None, keep={"killed"}).ids == ("killed", "new", "plain")
     decided = {"killed": Decision.ARCHIVE}
     assert cat.listing(View("inbox"), decided.get, keep={"killed"}).ids == ("new", "plain", "killed")
