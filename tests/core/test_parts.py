@@ -280,3 +280,51 @@ def test_a_held_load_waits_after_its_first_stories_until_the_screen_has_painted(
         assert svc.progress == (120, 120, True)
     finally:
         svc.close()
+
+
+def test_a_screen_keeps_what_the_list_led_with_and_the_next_start_reads_those_first(settings_factory,
+                                                                                     tmp_path):
+    """Once the inbox and the decisions are read, and again on closing, the files of the start view's
+    first rows are kept in the ingest cache; the next start's first batch is those stories."""
+    from triage.catalog.listing import View
+    from triage.sources.cache import IngestCache
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for i in range(260):  # the newest are the highest numbers (file times: no dates in the text)
+        path = inbox / f"story-{i:03d}.txt"
+        path.write_text(f"Story number {i}\n\nStory {i} is about item {i * 7919 % 1000}, and about "
+                        f"nothing else: {i} {i * 31} {i * 97}.\n", encoding="utf-8")
+        os.utime(path, (1_700_000_000 + i * 60, 1_700_000_000 + i * 60))
+    cache_path = tmp_path / "data" / "ingest-cache.sqlite"
+
+    def kept() -> list[str]:
+        cache = IngestCache(cache_path)
+        try:
+            return [Path(p).name for p in cache.first_screen()]
+        finally:
+            cache.close()
+
+    svc, _heard = _service(settings_factory, inbox)
+    try:
+        svc.start(analyze=False)
+        svc.start_loading().result(timeout=60)
+        for _ in range(200):  # after the load, on the live side's thread
+            if kept():
+                break
+            threading.Event().wait(0.05)
+        top = [Path(svc.catalog.article(a).path).name for a in svc.listing(View()).ids[:240]]
+        assert kept() == top and top[0] == "story-259.txt" and len(top) == 240
+        svc.decide([svc.listing(View()).ids[0]], Decision.ARCHIVE)
+    finally:
+        svc.close()
+    assert kept()[0] == "story-258.txt"  # on closing: the decided one has left the inbox view
+
+    svc, heard = _service(settings_factory, inbox)
+    try:
+        svc.inbox.load()
+        first = next(e for e in heard if isinstance(e, events.ArticlesChanged))
+        names = {Path(svc.catalog.article(a).path).name for a in first.change.changed}
+        assert names == set(kept())
+    finally:
+        svc.close()

@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 SETTLE_ABOVE = 2000
 # How long a held load waits after its first batch for the screen to paint it (see hold_after_first).
 HOLD_SECONDS = 2.0
+# The stories the list leads with that are kept for the next start's first batch (keep_first_screen):
+# a tall terminal's screenful, and the loader's first cached batch.
+FIRST_SCREEN = 240
 
 
 class Inbox:
@@ -162,6 +165,22 @@ class Inbox:
         self._changed(change)
         if change:
             self._emit(ArticlesChanged(change, loading=loading))
+
+    def keep_first_screen(self, ids: Sequence[str]) -> None:
+        """Keep the files of these stories (the list's first rows, in order) in the ingest cache: the
+        next start reads them before any other, so its first screen is the one the full list shows."""
+        from triage.sources.cache import IngestCache
+
+        paths: dict[str, None] = {}
+        for aid in ids[:FIRST_SCREEN]:
+            art = self._catalog.article(aid)
+            if art is not None and art.path:
+                paths[art.path] = None
+        cache = IngestCache(Path(self.load_options()["cache_path"]))
+        try:
+            cache.set_first_screen(list(paths))
+        finally:
+            cache.close()
 
     def hold_after_first(self) -> None:
         """Make the next load wait after its first batch until resume() (at most HOLD_SECONDS): a

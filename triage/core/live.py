@@ -52,11 +52,13 @@ class Live:
     """The background threads of one service; `start` runs them, `stop` ends them.
 
     `index_some(n)` puts up to n waiting stories into the search index and says how many waited;
-    `save_marks()` writes the read marks taken since the last call."""
+    `save_marks()` writes the read marks taken since the last call; `keep_first_screen()` keeps what
+    the list leads with for the next start, once the inbox and the decisions are read."""
 
     def __init__(self, settings: Settings, *, emit: Callable[[ServiceEvent], None], inbox: Inbox,
                  decisions: Decisions, analyses: Analyses, index_some: Callable[[int], int],
-                 save_marks: Callable[[], None], desk: Desk | None = None) -> None:
+                 save_marks: Callable[[], None], keep_first_screen: Callable[[], None] | None = None,
+                 desk: Desk | None = None) -> None:
         self._settings = settings
         self._emit = emit
         self._inbox = inbox
@@ -64,6 +66,8 @@ class Live:
         self._analyses = analyses
         self._index_some = index_some
         self._save_marks = save_marks
+        self._keep_first_screen = keep_first_screen
+        self._decisions_read = threading.Event()
         self._desk = desk
         self._stop = threading.Event()
         self.threads: list[threading.Thread] = []  # every thread started, for tests and shutdown
@@ -121,6 +125,7 @@ class Live:
         self._damage = decisions.damage
         if self._damage:
             emit(Notice(self._damage, "warning"))
+        self._decisions_read.set()
         emit(DecisionsChanged())
 
     def _after_load(self, loading: Future[None]) -> None:
@@ -130,6 +135,8 @@ class Live:
             return
         if self._stop.is_set():
             return
+        if self._keep_first_screen is not None and self._load_began and self._decisions_read.wait(30):
+            self._keep_first_screen()  # for the next start, should this one not close cleanly
         if self._settings.feeds:
             self.spawn(self._feeds_loop, "triage-feeds")
         if self._settings.watch.enabled and self._inbox.folders:

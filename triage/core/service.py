@@ -100,7 +100,8 @@ class TriageService:
                          beat_seconds=min(5.0, settings.desk.presence_seconds / 4))
         self.live = Live(settings, emit=self.emit, inbox=self.inbox, decisions=self.decisions,
                          analyses=self.analyses, index_some=self.catalog.index_some,
-                         save_marks=self.versions.save_read_marks, desk=self.desk)
+                         save_marks=self.versions.save_read_marks, keep_first_screen=self.keep_first_screen,
+                         desk=self.desk)
         self.faces = Faces(articles=self.catalog, summaries=self.analyses, decisions=self.decisions,
                            updates=self.versions, desk=self.desk)
 
@@ -318,9 +319,21 @@ class TriageService:
         """Write every decision that is not durable to the rescue file at once (signals, quit anyway)."""
         return self.decisions.rescue_now(timeout)
 
+    def keep_first_screen(self) -> None:
+        """Keep which stories the start view leads with now, for the next start's first paint (a
+        cache: a failure is logged, never raised)."""
+        ui = self.settings.ui
+        view = View(name=ui.view, sort=ui.sort) if ui.view in VIEWS else View()
+        try:
+            self.inbox.keep_first_screen(self.listing(view).ids)
+        except Exception:
+            log.exception("keeping the first screen failed")
+
     def close(self, timeout: float = 10.0) -> None:
         """Persist what is pending: queued writes, analyses to their cache, the journal into the file.
         A decision the disk still refuses goes to the rescue file. Never raises for a failed write."""
+        if self.live.more_started and self.progress[2]:  # a screen ran on a whole inbox: what it led with
+            self.keep_first_screen()
         self.live.stop()
         self.desk.close()
         self.versions.save_read_marks()

@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS versions (id TEXT NOT NULL, hash TEXT NOT NULL, recei
     title TEXT NOT NULL, text TEXT NOT NULL, PRIMARY KEY (id, hash)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS aliases (id TEXT PRIMARY KEY, story TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS read_marks (story TEXT PRIMARY KEY, hash TEXT NOT NULL, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS first_screen (pos INTEGER PRIMARY KEY, path BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS arts_by_id ON arts (id);
 """
 _DROP = (
     "DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS arts; DROP TABLE IF EXISTS kv; "
@@ -181,6 +183,35 @@ class IngestCache:
             log.warning("ingest cache read failed: %s", exc)
             return {}
         return out
+
+    def first_screen(self) -> list[str]:
+        """The files of the stories the list led with when it was last kept (set_first_screen), in
+        order: a warm start reads these first, so its first screen is the one the full list will show."""
+        return [_path(p) for (p,) in self._rows("SELECT path FROM first_screen ORDER BY pos")]
+
+    def set_first_screen(self, paths: list[str]) -> None:
+        """Keep the files of the stories the list leads with now (at most a few hundred)."""
+        if self.conn is None:
+            return
+        try:
+            with self.conn:
+                self.conn.execute("BEGIN IMMEDIATE")
+                self.conn.execute("DELETE FROM first_screen")
+                self.conn.executemany("INSERT INTO first_screen (pos, path) VALUES (?, ?)",
+                                      [(i, _key(p)) for i, p in enumerate(paths)])
+        except (sqlite3.Error, UnicodeEncodeError) as exc:
+            log.warning("ingest cache write failed: %s", exc)
+
+    def shared_ids(self, ids: list[str]) -> set[str]:
+        """Those of these article ids that more than one cached file holds (one title in one folder,
+        say): which file keeps such an id depends on the order files are admitted in a load."""
+        return {
+            aid
+            for (aid,) in self._in_chunks(
+                "SELECT id FROM arts WHERE id IN ({marks}) GROUP BY id HAVING count(DISTINCT path) > 1",
+                list(dict.fromkeys(ids)),
+            )
+        }
 
     def iter_articles(self, paths: set[str], chunk: int = 2000, first: int = 0):
         """(path, articles) for the cached files among `paths`, streamed in path order (a warm start

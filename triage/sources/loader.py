@@ -166,9 +166,17 @@ class _Versions:
         return out
 
 
+# A file holding more stories than this (a feed spool) is not read ahead for the first screen.
+_FIRST_SCREEN_FILE_MAX = 20
+
+
 def _cached_first(paths, meta: dict[str, tuple[int, int]], cache, ignore: Sequence[str], size: int):
     """(articles, paths) chunks of the cached files under `paths` that are unchanged on disk (a stat
-    each), for a big inbox only (200 files and more); the scan that follows finds the rest."""
+    each), for a big inbox only (200 files and more); the scan that follows finds the rest.
+
+    The first chunk holds the files of the stories the list led with last time (the cache's
+    first_screen), so the first screen painted is the one the whole inbox will show; then the rest,
+    in path order."""
     roots: list[str] = []
     singles: set[str] = set()
     for raw in paths:
@@ -186,23 +194,43 @@ def _cached_first(paths, meta: dict[str, tuple[int, int]], cache, ignore: Sequen
     under = {p for p in meta if p in singles or any(p.startswith(r) for r in roots)}
     if len(under) < 200:
         return
-    chunk: list[Article] = []
     received: dict[str, str] = {}  # path -> its file's time, for every path passed so far
-    fresh: set[str] = set()  # paths in this chunk
-    for path, arts in cache.iter_articles(under, first=size):
+
+    def unchanged(path: str) -> str:
+        """The file's time if it is as cached (and not ignored), else ""; one stat, once a path."""
         if path not in received:
             received[path] = ""
             rel = next((path[len(r) :] for r in roots if path.startswith(r)), os.path.basename(path))
             if any(ignored(part, ignore) for part in rel.split(os.sep)):
-                continue  # ignored since it was cached: the scan will not list it either
+                return ""  # ignored since it was cached: the scan will not list it either
             try:
                 st = os.stat(path)
             except OSError:
-                continue  # gone (or unreadable): the scan says which
+                return ""  # gone (or unreadable): the scan says which
             if (st.st_size, st.st_mtime_ns) != meta[path]:
-                continue  # changed: read again after the scan
+                return ""  # changed: read again after the scan
             received[path] = _iso(st.st_mtime)
-        when = received[path]
+        return received[path]
+
+    chunk: list[Article] = []
+    fresh: set[str] = set()  # paths in this chunk
+    top = [p for p in cache.first_screen()[:size] if p in under]
+    ahead = cache.lookup(top) if top else {}
+    # A file whose id another file holds too stays in path order: which of them keeps the id is decided
+    # by the order they are admitted in, and reading one ahead must not change it from the last start.
+    shared = cache.shared_ids([a.id for _s, _m, arts in ahead.values() for a in arts]) if ahead else set()
+    for path, (_size, _mtime, arts) in ahead.items():
+        if len(arts) > _FIRST_SCREEN_FILE_MAX or any(a.id in shared for a in arts):
+            continue
+        if when := unchanged(path):
+            fresh.add(path)
+            chunk.extend(a if a.received else replace(a, received=when) for a in arts)
+    if fresh:
+        yield chunk, fresh
+        under = under - fresh
+        fresh, chunk, size = set(), [], 5000
+    for path, arts in cache.iter_articles(under, first=size):
+        when = unchanged(path)
         if not when:
             continue
         fresh.add(path)
