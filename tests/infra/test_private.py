@@ -234,3 +234,20 @@ def test_the_analysis_cache_is_private_too(tmp_path: Path) -> None:
     assert stat.S_IMODE(where.stat().st_mode) == 0o600
     assert stat.S_IMODE(where.parent.stat().st_mode) == 0o700
     assert analyzer.cached(art) is not None
+
+
+def test_a_sticky_folder_of_ours_is_shared_by_design_refused_never_closed(tmp_path: Path) -> None:
+    """Root owns /tmp: keeping a cache or data folder there must not chmod /tmp to 0700 (that locks every
+    other user out of it). A sticky folder is left as it is, and nothing private is kept in it."""
+    from triage.infra.private import NotPrivate
+    from triage.sources.cache import IngestCache
+
+    shared = tmp_path / "tmp-like"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)
+    with pytest.raises(NotPrivate, match="may be written by other users"):
+        private_dir(shared)
+    assert stat.S_IMODE(os.stat(shared).st_mode) == 0o1777
+    cache = IngestCache(shared / "ingest-cache.sqlite")  # a cache there: loading goes on without it
+    assert cache.conn is None and stat.S_IMODE(os.stat(shared).st_mode) == 0o1777
+    assert not (shared / "ingest-cache.sqlite").exists()

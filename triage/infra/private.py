@@ -85,12 +85,17 @@ def private_file_mode(group: bool = False) -> int:
 def tighten(path: str | os.PathLike[str], *, group: bool = False) -> None:
     """Take away what others (and, unless `group`, the group) may do with a file or folder we own.
 
-    A path owned by someone else, or a symbolic link, is left as it is: it is not ours to change."""
+    A path owned by someone else, or a symbolic link, is left as it is: it is not ours to change. So is
+    a folder with the sticky bit (/tmp, /var/tmp, a desk folder): it is shared by design, even when we
+    own it (root owns /tmp), and closing it would lock everyone else out of it; check_private_dir then
+    refuses to keep anything private there."""
     try:
         st = os.lstat(path)
     except OSError:
         return
     if st.st_uid != os.geteuid() or stat.S_ISLNK(st.st_mode):
+        return
+    if stat.S_ISDIR(st.st_mode) and st.st_mode & stat.S_ISVTX:
         return
     allowed = dir_mode(group) if stat.S_ISDIR(st.st_mode) else private_file_mode(group)
     mode = stat.S_IMODE(st.st_mode)
