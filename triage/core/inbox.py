@@ -25,13 +25,11 @@ __all__ = ["Inbox", "feed_tags", "settle_memory"]
 
 log = logging.getLogger(__name__)
 
-# Above this many stories, what is loaded is taken out of the garbage collector's full passes.
-SETTLE_ABOVE = 2000
-# How long a held load waits after its first batch for the screen to paint it (see hold_after_first).
-HOLD_SECONDS = 2.0
-# The stories the list leads with that are kept for the next start's first batch (keep_first_screen):
-# a tall terminal's screenful, and the loader's first cached batch.
-FIRST_SCREEN = 240
+# SETTLE_ABOVE: above this many stories, what is loaded is taken out of the garbage collector's full
+# passes. HOLD_SECONDS: how long a held load waits after its first batch for the screen to paint it
+# (hold_after_first). FIRST_SCREEN: how many of the rows the list leads with are kept for the next
+# start's first batch (keep_first_screen): a tall terminal's screenful, the loader's first cached batch.
+SETTLE_ABOVE, HOLD_SECONDS, FIRST_SCREEN = 2000, 2.0, 240
 
 
 class Inbox:
