@@ -135,12 +135,23 @@ class Live:
             return
         if self._stop.is_set():
             return
-        if self._keep_first_screen is not None and self._load_began and self._decisions_read.wait(30):
-            self._keep_first_screen()  # for the next start, should this one not close cleanly
+        if self._keep_first_screen is not None and self._load_began:
+            # for the next start, should this one not close cleanly; in a thread of its own, so that
+            # decisions slow to read (a lock held elsewhere, a server away) never delay the watcher
+            self.spawn(self._first_screen_when_decided, "triage-first-screen")
         if self._settings.feeds:
             self.spawn(self._feeds_loop, "triage-feeds")
         if self._settings.watch.enabled and self._inbox.folders:
             self._watch()
+
+    def _first_screen_when_decided(self) -> None:
+        for _ in range(60):  # at most 30 s; close() keeps it anyway
+            if self._stop.is_set():
+                return
+            if self._decisions_read.wait(0.5):
+                if self._keep_first_screen is not None:
+                    self._keep_first_screen()
+                return
 
     def _watch(self) -> None:
         from triage.sources.watch import watch_paths
