@@ -319,3 +319,17 @@ def test_a_desk_that_cannot_be_opened_looks_my_login_up_once(monkeypatch):
     assert desk.poll().changed is False and "cannot be used" in desk.problem
     assert [desk.me for _ in range(100)] == ["me"] * 100
     assert calls == [1]
+
+
+def test_beats_alone_are_no_change_but_a_colleague_arriving_is(desk_of):
+    """Every open TUI beats every few seconds: a beat moves no one on screen, so a poll that only saw
+    beats reports no change (else every beat of every colleague repainted every screen)."""
+    ana = desk_of("ana")
+    desk = ana.desk
+    desk._beat_seconds = 0.0  # a beat at every poll
+    desk.poll()
+    time.sleep(0.02)  # a beat's time differs from the last one's
+    assert [desk.poll().changed for _ in range(4)] == [False] * 4
+    ben = desk_of("ben")
+    ben.desk.poll()  # ben's TUI is on the desk now
+    assert desk.poll().changed

@@ -529,7 +529,9 @@ class Desk:
         except Exception as exc:  # noqa: BLE001 - presence is a nicety
             log.warning("presence failed: %s", exc)
             return False
-        if people != self._seen.people:
+        # A beat moves every entry's time and is nothing anyone sees: only who is here and on what
+        # story counts as a change (else every colleague's beat repainted every screen).
+        if _present(people) != _present(self._seen.people):
             self._seen = _replace(self._seen, people=people)
             return True
         return False
@@ -634,6 +636,10 @@ class Desk:
 
 _RULE = "rules.watch"  # the `at` of a watch that is a config rule, not a kept watch
 WATCH_SHARE = 0.2  # while stories keep arriving, counting the watches takes at most this share of the time
+
+
+def _present(people: tuple[Seen, ...]) -> tuple[tuple[str, str, int, str, str], ...]:
+    return tuple((p.user, p.host, p.pid, p.article_id, p.since) for p in people)
 
 
 def _replace(seen: _Seen, **changes: object) -> _Seen:
