@@ -23,7 +23,7 @@ import pytest
 from tests.colleague import AS_NOBODY, NOBODY, as_user, needs_root, shared_folder
 from triage.analysis import Analyzer
 from triage.analysis.pool import AnalysisPool
-from triage.analysis.shared import BadEntry, Claim, SharedCache, entry_bytes, entry_from_bytes
+from triage.analysis.shared import BadEntry, Claim, SharedCache, entry_bytes, entry_from_bytes, file_stem
 from triage.model import Analysis, Article, Entity
 
 # One TUI's service, headless: waits for the go file, then runs the live side (load, analysis) as
@@ -287,6 +287,34 @@ def test_a_claim_stands_while_its_holder_lives_and_is_taken_over_when_it_dies_or
     analysis = Analysis(summary=("Some text.",), spans=((0, 10),))
     mine.put("key-2", art, analysis)
     assert mine.claim("key-2") is Claim.DONE  # nothing to claim: read it
+
+
+def test_a_claim_replaced_again_and_again_is_still_taken_over_after_the_wait(tmp_path):
+    """A member who re-creates their claim file (a new inode each time) more often than the wait, from a
+    host we cannot check, held a story for good: the wait runs from the first sight of any claim on it."""
+    folder = tmp_path / "decisions.json.desk" / "analysis"
+    patient = SharedCache(folder, claim_wait=0.3)
+    assert patient.usable()
+    claim = folder / f"{file_stem('key-1')}.claim"
+    kept = []
+
+    def replant() -> None:
+        new = folder / "plant.tmp"
+        new.write_text(json.dumps({"pid": 1, "host": "elsewhere.example", "start": 1}), encoding="utf-8")
+        if claim.exists():
+            kept.append(claim.open())  # the old inode stays alive: the new file gets another
+        os.replace(new, claim)
+
+    replant()
+    assert patient.claim("key-1") is Claim.THEIRS
+    got = []
+    for _ in range(4):
+        time.sleep(0.12)
+        replant()
+        got.append(patient.claim("key-1"))
+    assert got[-1] is Claim.FREE and Claim.FREE in got[1:]
+    for f in kept:
+        f.close()
 
 
 # -- another member and an outsider (real uids) ---------------------------------------------------

@@ -220,7 +220,7 @@ class SharedCache:
         self._host = socket.gethostname()
         self._me = {"pid": os.getpid(), "host": self._host, "start": _start_time(os.getpid())}
         self._mine: set[str] = set()  # claims held by this process (file stems)
-        self._seen: dict[str, tuple[tuple[int, int], float]] = {}  # stem -> (claim file id, first seen)
+        self._seen: dict[str, float] = {}  # stem -> when a claim on it was first seen (monotonic)
         self._told: set[str] = set()  # what was logged already (once each)
         self.bad_entries = 0  # entries found unusable: each cost its story a fresh analysis
 
@@ -410,12 +410,14 @@ class SharedCache:
         try:
             st = os.lstat(path)
         except FileNotFoundError:
+            self._seen.pop(stem, None)  # let go: a later claim is timed afresh
             return None
         except OSError:
             return Claim.FREE
         try:
             holder = json.loads(read_regular(path, MAX_CLAIM_BYTES, follow=False))
         except FileNotFoundError:
+            self._seen.pop(stem, None)
             return None
         except (OSError, ValueError, RecursionError):
             holder = None  # unreadable: only our clock can end it
@@ -428,17 +430,19 @@ class SharedCache:
                     pass
             self._seen.pop(stem, None)
             return Claim.FREE
-        ident = (st.st_ino, st.st_dev)
+        # Timed from the first sight of a claim on this story, whatever file holds it now: a member who
+        # replaces their claim file again and again (a new inode each time) still holds it only
+        # `claim_wait` seconds by our clock.
         now = time.monotonic()
-        seen = self._seen.get(stem)
-        if seen is None or seen[0] != ident:
+        since = self._seen.get(stem)
+        if since is None:
             if len(self._seen) > 100_000:
                 self._seen.clear()
-            self._seen[stem] = (ident, now)
+            self._seen[stem] = now
             return Claim.THEIRS
-        if now - seen[1] >= self.claim_wait:
+        if now - since >= self.claim_wait:
             self._tell(f"stale:{stem}", "shared analysis claim %s has been held for %.0f s; taking it over",
-                       path.name, now - seen[1])
+                       path.name, now - since)
             return Claim.FREE
         return Claim.THEIRS
 
