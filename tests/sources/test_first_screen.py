@@ -90,3 +90,29 @@ def test_reading_ahead_never_changes_which_file_keeps_a_shared_id(tmp_path):
     first = next(iter_load([inbox], cache_path=cache))
     assert [Path(a.path).name for a in first.articles] == ["0003.txt"]
     assert ids() == before
+
+
+def test_a_file_keeps_the_id_it_had_whatever_order_a_later_load_admits_it_in(tmp_path):
+    """Two files of one title in one folder share an id: the first admitted keeps it, the other gets
+    its path's. A later load that meets them the other way round (helpers finish in any order; the
+    cache is read by path) gives each the id it had, so a decision never moves to the other file."""
+    from triage.model import Article
+    from triage.sources.loader import _Versions
+
+    def art(name: str, text: str) -> Article:
+        return Article(id="shared-title", title="Desk notice", text=text, source="inbox",
+                       path=str(tmp_path / "inbox" / name), content_hash=f"hash-{name}")
+
+    a, b = art("a.txt", "The first notice."), art("b.txt", "The second notice.")
+    cache = IngestCache(tmp_path / "ingest.sqlite")
+    try:
+        first = _Versions(cache)
+        before = {x.path: x.id for x in first.admit([b, a])}  # b finished first
+        cache.write([], first.new_seen)
+        assert before[b.path] == "shared-title" != before[a.path]
+        again = _Versions(cache)
+        later = again.admit([a, b])  # by path: a first
+        assert {x.path: x.id for x in later} == before
+        assert not any(x.updated for x in later)  # neither is taken for a new version of the other
+    finally:
+        cache.close()

@@ -108,6 +108,17 @@ def _iter_resolve(paths, follow_symlinks: bool, ignore: Sequence[str], problems:
             )
 
 
+def _versioned(a: Article) -> bool:
+    """Versions the agency numbered (a flash and its writethru, a kill): one story under one id."""
+    return bool(a.version or a.killed)
+
+
+def _own_id(a: Article) -> str:
+    """The id of an article that shares its id with another file's: of its id and its own path."""
+    where = Path(a.path)
+    return hashlib.sha256(f"{a.id}\x00{where.parent.name}/{where.name}".encode()).hexdigest()[:12]
+
+
 class _Versions:
     """Ids across a whole load: one article per id, `received` = first seen, `updated` when changed."""
 
@@ -118,31 +129,46 @@ class _Versions:
         self.new_versions: list[tuple[str, str, str, str, str]] = []
 
     def admit(self, articles: list[Article]) -> list[Article]:
+        cache = self.cache
+        seen = cache.seen_for(list(dict.fromkeys(a.id for a in articles))) if cache is not None else {}
+        # Two files under one id (one title in one folder, nothing versioned): the first admitted keeps
+        # it and the other gets an id of its own path. Which came first depends on the order of this
+        # load (helpers finish in any order; a start from the cache goes by path), so a file that had
+        # its path's id before keeps it, whatever the order: a decision never moves to the other file.
+        own = {}
+        if seen:
+            maybe = [_own_id(a) for a in articles
+                     if a.id in seen and seen[a.id][0] != a.content_hash and not _versioned(a)]
+            if maybe and cache is not None:
+                own = cache.seen_for(maybe)
+                seen.update(own)
         unique = []
         for a in articles:
+            if own and (nid := _own_id(a)) in own and not _versioned(a):
+                a = replace(a, id=nid)
             first = self.by_id.get(a.id)
             if first is not None:
                 if first.content_hash == a.content_hash:
                     continue
-                if a.version or first.version or a.killed or first.killed:
+                if _versioned(a) or _versioned(first):
                     # Versions the agency numbered (a flash and its writethru, a kill): one story
                     # under the agency's id; the catalog keeps them all and shows the newest.
                     if version_rank(a) > version_rank(first):
                         self.by_id[a.id] = a
                     unique.append(a)
                     continue
-                where = Path(a.path)
-                nid = hashlib.sha256(f"{a.id}\x00{where.parent.name}/{where.name}".encode()).hexdigest()[:12]
+                nid = _own_id(a)
                 if nid in self.by_id:
                     continue
                 a = replace(a, id=nid)
             self.by_id[a.id] = a
             unique.append(a)
-        if self.cache is None:
+        if cache is None:
             return unique
-        seen = self.cache.seen_for([a.id for a in unique])
+        asked = set(seen) | {a.id for a in articles} | set(own)
+        seen.update(cache.seen_for([a.id for a in unique if a.id not in asked]))  # ids of own paths
         changed = [(a.id, a.content_hash) for a in unique if a.id in seen and seen[a.id][0] != a.content_hash]
-        known_versions = self.cache.versions_for(changed)
+        known_versions = cache.versions_for(changed)
         out = []
         for a in unique:
             known = seen.get(a.id)
