@@ -673,6 +673,8 @@ def test_a_take_dated_far_ahead_or_longer_than_a_week_written_by_hand_is_not_bel
     with open(mine, "ab") as fh:  # a member holding every story for ever, or always the latest claim
         fh.write(line("ahead", "2098-01-01T10:00:00.000000Z", "2098-01-01T11:00:00.000000Z"))
         fh.write(line("forever", now, "2099-01-01T10:00:00.000000Z"))
+    ahead = time.mktime((2098, 1, 1, 12, 0, 0, 0, 0, 0))
+    os.utime(mine, (ahead, ahead))  # and the file's time set to match: its owner may set it
     reader = open_desk(db)
     assert [t.article_id for t in reader.takes()] == ["a0"]
     assert "not believed" in reader.damage and "1 more" in reader.damage

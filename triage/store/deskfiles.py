@@ -426,7 +426,8 @@ class FileDesk:
             return data
 
         owner = login_of(st.st_uid)
-        written = datetime.fromtimestamp(st.st_mtime_ns / 1e9, UTC)
+        # when the file was last written: its ctime, which no one can set (its owner can set the mtime)
+        written = datetime.fromtimestamp(st.st_ctime_ns / 1e9, UTC)
         changed = False
         for line, too_long, taken in split_lines(read, MAX_DESK_LINE):
             tail.offset += taken
