@@ -92,3 +92,20 @@ def test_migrating_a_desk_with_history_fills_the_latest_table(pg_server, tmp_pat
     store = open_store(pg_server.url(name, pg_server.role("writer")), rescue_dirs=[tmp_path / "r"])
     assert {aid: e.note for aid, e in store.current_many().items()} == {"x1": "second", "x2": "other"}
     store.close()
+
+
+def test_a_session_stopped_inside_a_transaction_is_ended_by_the_server(pg):
+    """A TUI stopped (SIGSTOP, a laptop asleep) in the middle of a write held the desk's advisory lock, and
+    every editor's writes with it, until it ran again: the server now ends such a session itself, and
+    a silent TCP peer is noticed by keepalives in about 30 s."""
+    from triage.store.pg.connect import IDLE_IN_TRANSACTION, locate, open_checked
+
+    pg.open(user="ann").close()  # the schema is in place
+    name, conninfo, _user = locate(pg.url_for("ann"), 5.0, "triage-test")
+    assert "keepalives_idle=10" in conninfo and "tcp_user_timeout=30000" in conninfo
+    conn, role = open_checked(conninfo, name)
+    try:
+        assert role == "ann"
+        assert conn.execute("SHOW idle_in_transaction_session_timeout").fetchone() == (IDLE_IN_TRANSACTION,)
+    finally:
+        conn.close()

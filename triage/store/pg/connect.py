@@ -25,6 +25,7 @@ __all__ = ["STATEMENT_TIMEOUT", "Health", "close_quietly", "locate", "login_name
            "notified_id", "refresh_without_waiting", "waiting_payloads"]
 
 STATEMENT_TIMEOUT = "5s"  # a write waits no longer (unless the URL's options set statement_timeout)
+IDLE_IN_TRANSACTION = "15s"  # a session idle inside a transaction this long is ended by the server
 SAFETY_SECONDS = 5.0  # refresh() asks the server for new rows at least this often
 RECONNECT_SECONDS = 0.5  # refresh() tries a lost server no more often than this
 
@@ -47,6 +48,11 @@ def locate(url: str, connect_timeout: float, application: str) -> tuple[str, str
         raise UrlError(f"{name}: not a PostgreSQL URL libpq can read.") from None
     params.setdefault("connect_timeout", str(max(1, round(connect_timeout))))
     params.setdefault("application_name", application)
+    # A TCP peer that goes silent (a laptop asleep, a cable pulled) is noticed in about 30 s, not the
+    # kernel's 2 hours (libpq ignores these on a Unix socket).
+    for key, value in (("keepalives", "1"), ("keepalives_idle", "10"), ("keepalives_interval", "5"),
+                       ("keepalives_count", "4"), ("tcp_user_timeout", "30000")):
+        params.setdefault(key, value)
     return name, make_conninfo("", **params), str(params.get("user") or login_name())
 
 
@@ -56,6 +62,9 @@ def open_checked(conninfo: str, name: str) -> tuple[psycopg.Connection[Any], str
     try:
         if "statement_timeout" not in conninfo:
             conn.execute(f"SET statement_timeout = '{STATEMENT_TIMEOUT}'")
+        # A client stopped inside a transaction (SIGSTOP, a debugger) must not hold the desk's
+        # advisory lock, and with it every editor's writes, until it runs again.
+        conn.execute(f"SET idle_in_transaction_session_timeout = '{IDLE_IN_TRANSACTION}'")
         check_schema(conn, name)
         row = conn.execute("SELECT current_user").fetchone()
     except BaseException:
