@@ -157,7 +157,7 @@ def run_tui(settings, inbox: list[Path], db_path: Path, *, start: str = "main") 
         signals.restore()
         # After SIGTERM/SIGHUP the rescue file already holds what is not durable: close within the
         # watchdog's time rather than waiting out a refusing disk.
-        service.close(timeout=3.0 if signals.signum else 10.0)
+        service.close(timeout=3.0 if signals.signum else 10.0, keep_screen=not signals.signum)
         if service.decisions.rescued is not None:
             click.echo(f"triage: {sanitize_line(service.decisions.rescued.message)}", err=True)
     if signals.signum:

@@ -174,7 +174,8 @@ class Inbox:
             art = self._catalog.article(aid)
             if art is not None and art.path:
                 paths[art.path] = None
-        cache = IngestCache(Path(self.load_options()["cache_path"]))
+        # a cache nicety: another process writing the cache is not waited for more than a moment
+        cache = IngestCache(Path(self.load_options()["cache_path"]), timeout=0.5)
         try:
             cache.set_first_screen(list(paths))
         finally:

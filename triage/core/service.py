@@ -329,12 +329,14 @@ class TriageService:
         except Exception:
             log.exception("keeping the first screen failed")
 
-    def close(self, timeout: float = 10.0) -> None:
+    def close(self, timeout: float = 10.0, *, keep_screen: bool = True) -> None:
         """Persist what is pending: queued writes, analyses to their cache, the journal into the file.
-        A decision the disk still refuses goes to the rescue file. Never raises for a failed write."""
-        if self.live.more_started and self.progress[2]:  # a screen ran on a whole inbox: what it led with
-            self.keep_first_screen()
+        A decision the disk still refuses goes to the rescue file. Never raises for a failed write.
+        `keep_screen`: keep what the list leads with for the next start (not when a signal ends it:
+        the live side kept it once the inbox was read)."""
         self.live.stop()
+        if keep_screen and self.live.more_started and self.progress[2]:  # a screen ran on a whole inbox
+            self.keep_first_screen()
         self.desk.close()
         self.versions.save_read_marks()
         self.decisions.close(timeout)

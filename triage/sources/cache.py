@@ -113,13 +113,13 @@ def _row(path: str, idx: int, a: Article) -> tuple[Any, ...]:
 class IngestCache:
     """Parsed files keyed by path with (size, mtime_ns); ids first seen with their first content hash."""
 
-    def __init__(self, path: Path, *, group: bool = False) -> None:
+    def __init__(self, path: Path, *, group: bool = False, timeout: float = 10) -> None:
         from triage.infra.sqlitedb import connect_private
 
         self.path = Path(path)
         self.conn: sqlite3.Connection | None = None
         try:
-            conn = connect_private(self.path, group=group)  # it holds the text of every story read: 0600
+            conn = connect_private(self.path, group=group, timeout=timeout)  # it holds the text of every story read: 0600
             if conn.execute("PRAGMA user_version").fetchone()[0] != _SCHEMA_VERSION:
                 conn.executescript(_DROP)
                 conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
