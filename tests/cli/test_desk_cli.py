@@ -149,3 +149,14 @@ def test_assigned_to_lists_a_story_handed_on_since_under_its_new_holder_only(hom
     ben = json.loads(triage(home, "decisions", "--db", db, "--assigned-to", "ben", "--format", "json").stdout)
     assert ana == []
     assert [(r["article_id"], r["handoff_note"]) for r in ben] == [("desk-1", "ana is off")]
+
+
+def test_decide_says_so_when_the_desk_cannot_be_read_to_check_for_a_take(home: Path) -> None:
+    """A desk that cannot be read (here a file where its folder should be) no longer lets `decide` pass a
+    colleague's take in silence: the decision is made, and stderr says the take could not be checked."""
+    db = home / "decisions.json"
+    (home / "decisions.json.desk").write_text("not a folder")
+    out = triage(home, "decide", "a1", "flag", "--db", db)
+    assert out.returncode == 0 and out.stdout.strip() == "a1: flag"
+    assert "the desk cannot be read, so whether a colleague holds a1 is not known" in out.stderr
+    assert "not a folder" in out.stderr

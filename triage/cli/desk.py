@@ -142,8 +142,12 @@ def holder_of(ctx: click.Context, db: str | None, article_id: str) -> str:
         takes = session.desk.takes_in_force()  # opens the record: `me` is its user from now on
         me = session.desk.me  # (before it, the login: not the role a PostgreSQL desk knows me by)
         take = next((t for t in takes if t.article_id == article_id), None)
-    except StoreError:
-        return ""  # no desk there (or not usable): nobody holds anything
+    except StoreError as exc:  # the decision is still made, but never silently past a take
+        from triage.infra.sanitize import sanitize_line
+
+        click.echo(f"triage: the desk cannot be read, so whether a colleague holds "
+                   f"{sanitize_line(article_id)} is not known: {sanitize_line(exc)}", err=True)
+        return ""
     finally:
         session.desk.close()
         session.decided.close()

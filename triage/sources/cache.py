@@ -119,7 +119,8 @@ class IngestCache:
         self.path = Path(path)
         self.conn: sqlite3.Connection | None = None
         try:
-            conn = connect_private(self.path, group=group, timeout=timeout)  # it holds the text of every story read: 0600
+            # it holds the text of every story read: 0600
+            conn = connect_private(self.path, group=group, timeout=timeout)
             if conn.execute("PRAGMA user_version").fetchone()[0] != _SCHEMA_VERSION:
                 conn.executescript(_DROP)
                 conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
