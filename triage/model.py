@@ -292,10 +292,13 @@ class Handoff:
         return bool(self.seen_by)
 
 
+RULE_WATCH = "rules.watch"  # the `at` of a watch that is a config rule (`rules.watch`), not a kept one
+
+
 @dataclass(frozen=True)
 class Watch:
     """A named standing search, in the query language of `/`. `desk`: shared with the desk (kept in the
-    store); else personal (kept in my own folder)."""
+    store); else personal (kept in my own folder); `at` RULE_WATCH: a config rule, named by its label."""
 
     name: str
     query: str

@@ -6,6 +6,7 @@ the colleague holds asks first."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -445,7 +446,7 @@ async def test_watches_view_counts_unread_opens_as_a_filter_and_highlights_the_w
         await wait_for(pilot, lambda: isinstance(app.screen, WatchesScreen)
                        and any(str(o.prompt).startswith("Rates") for o in app.screen.query_one(
                            "OptionList")._options))
-        while app.screen.highlighted != "Aid":
+        while app.screen.highlighted != "desk:Aid":
             await pilot.press("k")
         await pilot.press("enter")  # its stories, as a search
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen)
@@ -456,6 +457,37 @@ async def test_watches_view_counts_unread_opens_as_a_filter_and_highlights_the_w
         text = app.screen.query_one("#text").shown_text
         styled = {text.plain[s.start:s.end] for s in text.spans if "yellow" in str(s.style)}
         assert styled == {"Ukraine"}
+
+
+async def _highlight(pilot, app, value: str) -> None:
+    for _ in range(20):
+        if app.screen.highlighted == value:
+            return
+        await pilot.press("j")
+    assert app.screen.highlighted == value, [v for v, _t in app.screen._rows]
+
+
+async def test_a_desk_watch_and_mine_of_one_name_are_each_their_own_row(desk):
+    """The desk's watch "Aid" and my own "Aid" are two rows: enter on mine runs my search, and - on the
+    desk's removes the desk's (it removed mine, the first one found by name)."""
+    _colleague(desk, "watches", "add", "Aid", "ukraine", "--desk")
+    async with _my_tui(desk) as (svc, app, pilot):
+        await asyncio.to_thread(svc.add_watch, "Aid", "bank", desk=False)
+        both = [(False, "bank"), (True, "ukraine")]
+        await wait_for(pilot, lambda: sorted((c.watch.desk, c.watch.query) for c in svc.faces.desk.watches()
+                                             if c.watch.name == "Aid") == both, timeout=10)
+        await pilot.press("W")
+        await wait_for(pilot, lambda: isinstance(app.screen, WatchesScreen))
+        await _highlight(pilot, app, "mine:Aid")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.view.search == "bank")
+        await pilot.press("W")
+        await wait_for(pilot, lambda: isinstance(app.screen, WatchesScreen))
+        await _highlight(pilot, app, "desk:Aid")
+        await pilot.press("minus")
+        # a colleague's desk watch is theirs: mine stays whatever the answer
+        await wait_for(pilot, lambda: any(n.startswith("Not removed") for n in _notices(app)), timeout=10)
+        assert any(not c.watch.desk and c.watch.name == "Aid" for c in svc.faces.desk.watches())
 
 
 async def test_the_handover_screen_opens_with_the_shift(desk):

@@ -284,9 +284,9 @@ class TriageService:
         self.live.wake_desk()
         return watch
 
-    def remove_watch(self, name: str) -> Watch | None:
-        """Remove my watch of that name (mine alone first, else my desk watch)."""
-        gone = self.desk.remove_watch(name)
+    def remove_watch(self, name: str, desk: bool | None = None) -> Watch | None:
+        """Remove my watch of that name (mine alone first, else my desk watch; or the one `desk` says)."""
+        gone = self.desk.remove_watch(name, desk)
         self.live.wake_desk()
         return gone
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Protocol
 from triage.catalog.rules import RuleSet
 from triage.desk.watching import matched_words, rule_words
 from triage.infra.clock import now_iso, utc_key
-from triage.model import DESK, Article, DecisionEvent, DeskAct, Handoff, Seen, Take, Watch
+from triage.model import DESK, RULE_WATCH, Article, DecisionEvent, DeskAct, Handoff, Seen, Take, Watch
 
 if TYPE_CHECKING:
     from triage.store.api import DeskRecord, PresenceBoard
@@ -299,11 +299,11 @@ class Desk:
             return got
         row = self._leader_of(story_id)
         queries = [c.watch.query for c in self._counts
-                   if c.watch.at != _RULE and (row in c.matches or story_id in c.matches)]
+                   if c.watch.at != RULE_WATCH and (row in c.matches or story_id in c.matches)]
         text = article.title + "\n" + article.text
         words = matched_words(text, queries)
         labels = [c.watch.query for c in self._counts
-                  if c.watch.at == _RULE and (row in c.matches or story_id in c.matches)]
+                  if c.watch.at == RULE_WATCH and (row in c.matches or story_id in c.matches)]
         if labels:
             words += [w for w in rule_words(text, self._rules, labels) if w not in words]
         if len(self._terms) > 1000:
@@ -396,15 +396,17 @@ class Desk:
             self._watches_due = True
         return watch
 
-    def remove_watch(self, name: str) -> Watch | None:
+    def remove_watch(self, name: str, desk: bool | None = None) -> Watch | None:
         """Remove my watch of that name: my personal one first, else my desk watch (NotYoursError for a
-        colleague's desk watch); the watch removed, or None."""
+        colleague's desk watch); only the one `desk` says when it is given; the watch removed, or None."""
         with self._lock:
-            gone = self._own.remove_watch(name)
+            gone = self._own.remove_watch(name) if desk is not True else None
             if gone is not None:
                 self._mine_watches = tuple(self._personal())
                 self._watches_due = True
                 return Watch(gone.name, gone.query, self.me, desk=False, at=gone.at)
+            if desk is False:
+                return None
             gone = self.record.remove_watch(name)
             self._reload()
             self._watches_due = True
@@ -614,7 +616,7 @@ class Desk:
             for label in self._watched_of(row):
                 if label in by_label:
                     by_label[label].append(row)
-        return [WatchCount(Watch(label, label, self.me, desk=False, at=_RULE), tuple(rows),
+        return [WatchCount(Watch(label, label, self.me, desk=False, at=RULE_WATCH), tuple(rows),
                            tuple(r for r in rows if r not in opened))
                 for label, rows in by_label.items()]
 
@@ -634,7 +636,6 @@ class Desk:
                     log.warning("desk record not closed: %s", exc)
 
 
-_RULE = "rules.watch"  # the `at` of a watch that is a config rule, not a kept watch
 WATCH_SHARE = 0.2  # while stories keep arriving, counting the watches takes at most this share of the time
 
 

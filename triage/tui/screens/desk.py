@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from rich.text import Text
 
 from triage.infra.counts import count_of
-from triage.model import DESK, Handoff, Take
+from triage.model import DESK, RULE_WATCH, Handoff, Take, Watch
 from triage.tui.format import local_when
 from triage.tui.safe import plain, short
 from triage.tui.screens.desk_dialogs import (
@@ -47,6 +47,15 @@ READERS_NAMED = 3  # colleagues named as having a story open on the panel; more 
 
 def _title(title: str, fallback: str) -> str:
     return short(title, TITLE_CELLS) or short(fallback, TITLE_CELLS)
+
+
+def _watch_kind(w: Watch) -> str:
+    return "rule" if w.at == RULE_WATCH else "desk" if w.desk else "mine"
+
+
+def _watch_key(w: Watch) -> str:
+    """What a watches row stands for: its kind and its name ("desk:Ukraine", "mine:Ukraine")."""
+    return f"{_watch_kind(w)}:{w.name}"
 
 
 def _who(name: str) -> str:
@@ -332,7 +341,8 @@ class DeskPart:
                               if isinstance(got, str) else None)
 
     def watch_rows(self) -> list[tuple[str, Text]]:
-        """The watches as the watches screen lists them: name, unread / matching, desk or mine, query."""
+        """The watches as the watches screen lists them: name, unread / matching, desk, mine or a config
+        rule, query. A row's value says which watch it is (a desk watch and mine may share a name)."""
         assert self.desk is not None
         rows = []
         for count in self.desk.watches():
@@ -340,36 +350,48 @@ class DeskPart:
             label = Text(f"{short(w.name, 18):<18} ", style="bold")
             label.append(f"{len(count.unread):>3} unread / {len(count.matches):<4} ",
                          style="bold" if count.unread else "dim")
-            label.append("desk  " if w.desk else "mine  ", style="dim")
+            label.append(f"{_watch_kind(w):<6}", style="dim")
             label.append(short(w.query, 22))
-            rows.append((w.name, label))
+            rows.append((_watch_key(w), label))
         return rows
 
     def watches(self) -> None:
-        """W: the watches with their unread counts; enter lists a watch's stories."""
+        """W: the watches with their unread counts; enter lists a watch's stories (its search; a config
+        rule's matches)."""
         if self._no_desk():
             return
         assert self.desk is not None
-        queries = {c.watch.name: c.watch.query for c in self.desk.watches()}
+        desk = self.desk
 
         def add(name: str, query: str, shared: bool) -> str:
             try:
                 self.service.add_watch(name, query, desk=shared)
             except Exception as exc:
                 return f"Not added: {exc}"
-            queries[name] = query
             return f"Watch added: {name} ({'the desk' if shared else 'mine'})."
 
-        def remove(name: str) -> str:
+        def remove(key: str) -> str:
+            kind, _, name = key.partition(":")
+            if kind == "rule":
+                return f"{name} is a rule of the config (rules.watch): remove it there."
             try:
-                gone = self.service.remove_watch(name)
+                gone = self.service.remove_watch(name, desk=kind == "desk")
             except Exception as exc:
                 return f"Not removed: {exc}"
             return f"Watch removed: {name}." if gone is not None else f"No watch {name} of yours."
 
-        def opened(name: object) -> None:
-            if isinstance(name, str) and queries.get(name):
-                self.host.search_for(queries[name])
+        def opened(key: object) -> None:
+            count = next((c for c in desk.watches() if _watch_key(c.watch) == key), None)
+            if count is None:
+                return
+            if count.watch.at != RULE_WATCH:
+                self.host.search_for(count.watch.query)
+                return
+            rows = [(story, Text(_title(a.title if (a := self._articles.article(story)) else "", story)))
+                    for story in count.matches]
+            self.host.open_dialog(MineScreen(rows, title=f"Matching the rule {short(count.watch.name, 40)}",
+                                             empty="No story matches this rule now."),
+                                  lambda got: self.host.go_to_story(got) if isinstance(got, str) else None)
 
         self.host.open_dialog(WatchesScreen(self.watch_rows, add=add, remove=remove), opened)
 

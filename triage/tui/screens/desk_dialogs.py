@@ -123,10 +123,9 @@ class MineScreen(ListScreen):
     BINDINGS = bindings("mine")
     DEFAULT_CSS = _BOX.format(name="MineScreen")
 
-    def __init__(self, rows: list[tuple[str, Text]]) -> None:
-        super().__init__("Mine: taken by me or handed to me", rows,
-                         "Nothing is yours now: h takes the story under the cursor.",
-                         "enter: go to the story · esc closes")
+    def __init__(self, rows: list[tuple[str, Text]], *, title: str = "Mine: taken by me or handed to me",
+                 empty: str = "Nothing is yours now: h takes the story under the cursor.") -> None:
+        super().__init__(title, rows, empty, "enter: go to the story · esc closes")
 
 
 class WatchesScreen(ListScreen):
