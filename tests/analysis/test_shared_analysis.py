@@ -227,8 +227,8 @@ def test_a_damaged_or_hostile_entry_costs_its_story_one_fresh_analysis_and_one_l
 
 
 def test_the_checker_refuses_what_is_not_an_analysis_of_this_text():
-    art = Article(id="a", title="Title", text="One sentence here. Another one there.")
-    good = Analysis(summary=("Another one there.",), spans=((19, 37),),
+    art = Article(id="a", title="Title", text="One sentence here. Another one there, Ann Lee said.")
+    good = Analysis(summary=("Another one there, Ann Lee said.",), spans=((19, 51),),
                     entities={"people": (Entity("Ann Lee", "people", 2, ("Lee",)),)}, key_terms=("one",),
                     model="m 1", reading_minutes=0.1)
     key = "k|m 1|5|k4"
@@ -243,6 +243,11 @@ def test_the_checker_refuses_what_is_not_an_analysis_of_this_text():
         (tamper(spans=[[18, 37]]), "not the text at its span"),
         (tamper(spans=[[19, 370]]), "in range"),
         (tamper(summary=["Another one there.", "x"]), "differ in length"),
+        # a summary made of pieces of sentences, and names and terms the story does not have
+        (tamper(summary=["One sentence", "Ann Lee said."], spans=[[0, 12], [38, 51]]), "whole sentence"),
+        (tamper(entities={"people": [["John Doe", 1, []]]}), "a name is not in the story"),
+        (tamper(entities={"people": [["Ann Lee", 1, ["Ann Bribes"]]]}), "a name is not in the story"),
+        (tamper(key_terms=["bribes"]), "a key term is not in the story"),
         (tamper(entities={"weapons": []}), "kind is unknown"),
         (tamper(entities={"people": [["A", -1, []]]}), "count"),
         (tamper(entities={"people": [["A" * 5000, 1, []]]}), "too long"),

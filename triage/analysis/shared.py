@@ -36,7 +36,7 @@ __all__ = ["BadEntry", "Claim", "SharedCache", "entry_bytes", "entry_from_bytes"
 log = logging.getLogger(__name__)
 
 SCHEMA = 1
-MAX_ENTRY_BYTES = 1 << 20  # far above any real analysis (a few kB): a bigger file is not read
+MAX_ENTRY_BYTES = 256 << 10  # far above any real analysis (a few kB): a bigger file is not read
 MAX_CLAIM_BYTES = 4096
 CLAIM_WAIT = 60.0  # a claim seen longer than this (by our own clock) is taken over
 KEEP_DAYS = 30  # our own entries older than this are removed when a pool starts
@@ -118,6 +118,33 @@ def _entities(value: Any) -> dict[str, tuple[Entity, ...]]:
     return out
 
 
+# What may come right before a summary sentence's first character (after spaces) or right at its end: a
+# sentence ends there. An entry of another member holds only whole sentences of the story, so it can
+# leave some out but never make one up from pieces ("The minister" + "take bribes").
+_SENTENCE_EDGE = frozenset('.!?"\'”’()[]…:;«»-—–')  # not a comma: clauses are not sentences
+_WORD_EDGE = '.,;:!?"\'“”‘’()[]{}«»…-—–'
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _sentence_at(text: str, a: int, b: int) -> bool:
+    before = text[:a]
+    kept = before.rstrip()
+    starts = not kept or kept[-1] in _SENTENCE_EDGE or "\n" in before[len(kept):]
+    ends = b == len(text) or text[b - 1] in _SENTENCE_EDGE or "\n" in text[b:b + 2] or not text[b:].strip()
+    return starts and ends
+
+
+def _in_story(values: Any, hay: str, what: str) -> None:
+    """Every name or term an entry gives is in the story (headline or text): a member cannot add one."""
+    for value in values:
+        words = [w.strip(_WORD_EDGE) for w in _folded(value).split()]
+        if not all(w in hay for w in words if w):
+            raise BadEntry(f"{what} is not in the story")
+
+
 def _analysis(d: Any, article: Article) -> Analysis:
     if not isinstance(d, dict):
         raise BadEntry("analysis is not an object")
@@ -135,6 +162,8 @@ def _analysis(d: Any, article: Article) -> Analysis:
         b = _int(span[1], "a span's end", a + 1, len(text))
         if text[a:b] != sentence:
             raise BadEntry("a summary sentence is not the text at its span")
+        if not _sentence_at(text, a, b):
+            raise BadEntry("a summary sentence is not a whole sentence of the text")
         pairs.append((a, b))
         end = b
     minutes = d.get("reading_minutes", 0.0)
@@ -144,10 +173,14 @@ def _analysis(d: Any, article: Article) -> Analysis:
     available = d.get("entities_available", True)
     if not isinstance(available, bool):
         raise BadEntry("entities_available is not true or false")
+    entities = _entities(d.get("entities", {}))
+    key_terms = tuple(_str(t, "a key term") for t in _list(d.get("key_terms", []), "key_terms",
+                                                           _LIMITS["key_terms"]))
+    hay = _folded(f"{article.title}\n{article.text}")
+    _in_story((n for group in entities.values() for e in group for n in (e.text, *e.variants)), hay, "a name")
+    _in_story(key_terms, hay, "a key term")
     return Analysis(
-        summary=tuple(summary), spans=tuple(pairs), entities=_entities(d.get("entities", {})),
-        key_terms=tuple(_str(t, "a key term") for t in _list(d.get("key_terms", []), "key_terms",
-                                                              _LIMITS["key_terms"])),
+        summary=tuple(summary), spans=tuple(pairs), entities=entities, key_terms=key_terms,
         model=_str(d.get("model", ""), "model"), entities_available=available,
         reading_minutes=float(minutes),
     )
@@ -337,8 +370,10 @@ class SharedCache:
         except OSError:
             pass
 
-    def _create(self, path: Path, payload: bytes) -> bool:
-        """Create `path` holding `payload`, never replacing a file there: False when one is."""
+    def _create(self, path: Path, payload: bytes, *, durable: bool = False) -> bool:
+        """Create `path` holding `payload`, never replacing a file there: False when one is. `durable`:
+        on disk before it is linked in (an entry, which no one can replace: after a power cut an empty one
+        would cost every colleague a fresh analysis of its story for good; a claim is short-lived)."""
         tmp = self.folder / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _FLAGS, self.file_mode)
         try:
@@ -349,6 +384,8 @@ class SharedCache:
                 view = memoryview(payload)
                 while view:
                     view = view[os.write(fd, view):]
+                if durable:
+                    os.fsync(fd)
             finally:
                 os.close(fd)
             os.link(tmp, path)
@@ -366,7 +403,7 @@ class SharedCache:
         if not self.usable():
             return
         try:
-            self._create(self.path(key), entry_bytes(key, article, analysis))
+            self._create(self.path(key), entry_bytes(key, article, analysis), durable=True)
         except OSError as exc:  # the folder full, taken away: the analysis is still ours
             self._tell(f"put:{exc.errno}", "shared analysis folder %s cannot be written (%s); "
                        "analyses stay with this editor meanwhile", self.folder, exc.strerror or exc)
