@@ -117,6 +117,7 @@ class FileDesk:
         self._guard = threading.RLock()
         self._state = DeskState()
         self._tails: dict[str, _Tail] = {}
+        self._believed_files: dict[str, set[str]] = {}  # owner -> the names of their files believed
         self._folder_key: tuple[int, int] | None = None
         self._folder_id: tuple[int, int] | None = None  # (inode, owner) of the folder first read
         self._replaced = ""  # said when the folder, or a file read before, was swapped or removed since
@@ -309,6 +310,7 @@ class FileDesk:
             changed = self._refresh()
             if self._rebuild_needed:
                 self._state, self._tails, self._folder_key = DeskState(), {}, None
+                self._believed_files = {}
                 self._damaged, self._damaged_count, self._noted = [], 0, set()
                 self._refresh()
                 changed = True
@@ -404,10 +406,15 @@ class FileDesk:
             tail = _Tail(st.st_ino, believed=named and stat.S_ISREG(st.st_mode), owner=owner)
             if not named:
                 self._note_file(name, st.st_ino, f"named after another member, but it is {owner}'s")
-            elif tail.believed and sum(t.believed and t.owner == owner
-                                       for t in self._tails.values()) >= MAX_FILES:
-                tail.believed = False  # a heap of one member's files costs the desk no more than these
-                self._note_file(name, st.st_ino, f"one of more than {MAX_FILES} files of {owner}")
+            elif tail.believed:
+                # a heap of one member's files costs the desk no more than these (counted by owner, not
+                # by walking every file read: that was the square of a heap's size)
+                files = self._believed_files.setdefault(owner, set())
+                if len(files - {name}) >= MAX_FILES:
+                    tail.believed = False
+                    self._note_file(name, st.st_ino, f"one of more than {MAX_FILES} files of {owner}")
+                else:
+                    files.add(name)
             self._tails[name] = tail
         tail.key = (st.st_ino, st.st_size, st.st_mtime_ns)
         if not tail.believed:
