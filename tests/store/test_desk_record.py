@@ -86,11 +86,7 @@ def site(request) -> Iterator[DeskSite]:
         folder = shared_folder()
         s = DeskSite("file", str(folder / "decisions.json"))
     else:
-        try:
-            import triage.store.pg.desk  # noqa: F401
-        except ImportError as exc:
-            pytest.skip(f"the PostgreSQL desk does not import yet ({exc})")
-        server = request.getfixturevalue("pg_server")
+        server = request.getfixturevalue("pg_server")  # skips, with its reason, where it cannot run
         s = DeskSite("pg", "", server, server.new_db())
     yield s
     s.close_all()
@@ -270,6 +266,19 @@ def test_desk_watches_are_shared_changed_and_removed_only_by_their_owner(site: D
     assert ben.add_watch("ukraine", "kyiv").owner == ben.user  # free again
     _caught_up(ana, lambda: len(ana.watches()) == 2)
     assert [(w.name, w.owner) for w in ana.watches()] == [("rates", ben.user), ("ukraine", ben.user)]
+
+
+def test_both_stores_take_and_refuse_the_same_names(site: DeskSite) -> None:
+    """A watch's name may hold spaces ("ukraine war"), a colleague's may not; neither may hold control
+    characters or end in spaces: one rule for the file and for PostgreSQL (PostgreSQL refused the first)."""
+    ana = site.open(0)
+    assert ana.add_watch("ukraine war", "ukraine").name == "ukraine war"
+    for bad in ("ukraine\x1b[2J", "ukraine ", "", "x" * 65):
+        with pytest.raises(ValueError):
+            ana.add_watch(bad, "ukraine")
+    for bad in ("ben smith", "ben\x07", ""):
+        with pytest.raises(ValueError):
+            ana.hand("a1", bad, "")
 
 
 # ---- history, members, refresh ------------------------------------------------------------------------

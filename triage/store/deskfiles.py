@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
 import socket
 import stat
@@ -31,7 +30,6 @@ from typing import Any
 
 from triage.infra.atomic import fsync_dir
 from triage.infra.clock import utc_key
-from triage.infra.sanitize import has_forbidden
 from triage.model import DESK, DeskAct, Handoff, Take, Watch
 from triage.store.deskfolder import (
     DeskClock,
@@ -45,6 +43,8 @@ from triage.store.deskfolder import (
     names_owner,
 )
 from triage.store.deskstate import LIMITS, MAX_TAKE_MINUTES, VERSION, DeskState, check_desk_line, make_uid
+from triage.store.deskstate import check_name as _name
+from triage.store.deskstate import check_text as _text
 from triage.store.errors import HeldError, NotYoursError, StoreError
 from triage.store.files import open_regular, os_reason
 from triage.store.lines import decode_line, split_lines
@@ -58,26 +58,6 @@ MAX_DESK_LINE = 64 * 1024  # bytes one line may take; a longer one is damaged
 MAX_DESK_FILE = 64 << 20  # bytes of one member's file a reader takes in at once (its latest)
 MAX_DAMAGE = 1000  # damaged lines remembered (the count goes on)
 MAX_FILES = 4  # files of one member read (they write one, or two when another took their plain name)
-_LOGIN = re.compile(r"\S+")  # a colleague's login: no spaces (and nothing the sanitiser forbids)
-_TITLE = re.compile(r"\S(?:[\S ]*\S)?")  # a watch's name: one line, no end spaces (nor anything forbidden)
-
-
-def _text(value: str, what: str, limit: int, *, required: bool = False) -> str:
-    if type(value) is not str:
-        raise TypeError(f"{what} must be text")
-    if required and not value:
-        raise ValueError(f"{what} is empty")
-    if len(value) > limit:
-        raise ValueError(f"{what} is longer than {limit} characters")
-    return value
-
-
-def _name(value: str, what: str, pattern: re.Pattern[str] = _LOGIN) -> str:
-    _text(value, what, LIMITS["to"], required=True)
-    if has_forbidden(value) or not pattern.fullmatch(value):
-        why = "spaces or control characters" if pattern is _LOGIN else "control characters or end spaces"
-        raise ValueError(f"{what} holds {why}")
-    return value
 
 
 # ---- the files ----------------------------------------------------------------------------------------
@@ -225,7 +205,7 @@ class FileDesk:
         return handoff
 
     def add_watch(self, name: str, query: str) -> Watch:
-        _name(name, "the watch's name", _TITLE)
+        _name(name, "the watch's name", watch=True)
         _text(query, "the query", LIMITS["query"], required=True)
 
         def build(now: int) -> dict[str, Any] | None:

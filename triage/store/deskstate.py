@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import re
 import secrets
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from triage.infra.clock import parse_iso, utc_key
+from triage.infra.sanitize import has_forbidden
 from triage.model import DESK, DESK_ACTS, DeskAct, Handoff, Take, Watch
 from triage.store.deskfolder import iso_ns
 from triage.store.lines import is_timestamp
@@ -25,6 +27,31 @@ VERSION = 1
 # the text a line may hold, and how long each may be
 LIMITS = {"uid": 64, "user": 64, "host": 255, "article_id": 512, "story": 512, "title": 1000, "to": 64,
           "note": 4000, "ref": 256, "query": 2000}
+_LOGIN = re.compile(r"\S+")  # a colleague's login: no spaces (and nothing the sanitiser forbids)
+_WATCH = re.compile(r"\S(?:[\S ]*\S)?")  # a watch's name: one line, no end spaces (nor anything forbidden)
+
+
+def check_text(value: str, what: str, limit: int, *, required: bool = False) -> str:
+    """`value`, if it is text of at most `limit` characters (and not empty when `required`)."""
+    if type(value) is not str:
+        raise TypeError(f"{what} must be text")
+    if required and not value:
+        raise ValueError(f"{what} is empty")
+    if len(value) > limit:
+        raise ValueError(f"{what} is longer than {limit} characters")
+    return value
+
+
+def check_name(value: str, what: str, *, watch: bool = False) -> str:
+    """`value`, if it can name a colleague (one word) or, with `watch`, a watch (words, one line): the
+    same rule for both stores."""
+    check_text(value, what, LIMITS["to"], required=True)
+    if has_forbidden(value) or not (_WATCH if watch else _LOGIN).fullmatch(value):
+        why = "control characters or end spaces" if watch else "spaces or control characters"
+        raise ValueError(f"{what} holds {why}")
+    return value
+
+
 REQUIRED = {"take": ("article_id", "until"), "release": ("article_id",), "handoff": ("article_id", "to"),
             "ack": ("ref",), "watch": ("ref", "query"), "unwatch": ("ref",)}
 MAX_TAKE_MINUTES = 7 * 24 * 60  # a take longer than a week is a slip of the keyboard (or not believed)

@@ -47,7 +47,7 @@ from psycopg import pq
 from triage.infra.clock import datetime_key, utc_key
 from triage.infra.sanitize import sanitize_line
 from triage.model import DESK, DeskAct, Handoff, Seen, Take, Watch
-from triage.store.deskstate import MAX_TAKE_MINUTES
+from triage.store.deskstate import LIMITS, MAX_TAKE_MINUTES, check_name  # LIMITS: the table's CHECKs too
 from triage.store.errors import HeldError, NewerSchemaError, NotYoursError, StoreError
 from triage.store.pg import connect
 from triage.store.pg.schema import SchemaMissingError
@@ -61,8 +61,6 @@ T = TypeVar("T")
 CHANNEL = "triage_desk"
 DESK_LOCK = (0x7472, 3)  # pg_advisory_xact_lock keys every writer of triage.desk_acts takes
 EDITOR_ROLE = "triage_desk"
-LIMITS = {"article_id": 512, "host": 255, "to": 64, "note": 4000, "ref": 256, "title": 1000,
-          "story": 512}  # characters each text may take (the table's CHECK says the same)
 MAX_PER_MEMBER = 64  # presence rows of one role shown at most (one who makes thousands shows these)
 _MEMBERS_SECONDS = 30.0  # members() asks the server again after this long
 _COLUMNS = "id, uid, kind, article_id, who, host, at, until, to_user, note, ref, title, story"
@@ -353,7 +351,7 @@ class PostgresDesk:
         """Hand a story on to a colleague (a role name) or to the desk (model.DESK), with a note."""
         if not article_id:
             raise ValueError("hand: no story given")
-        _check_name(to, "the colleague's name")
+        check_name(to, "the colleague's name")
         uid = _new_uid()
 
         def act(conn: psycopg.Connection[Any]) -> Handoff:
@@ -385,7 +383,7 @@ class PostgresDesk:
 
     def add_watch(self, name: str, query: str) -> Watch:
         """Add (or change, when it is this role's) a desk watch; NotYoursError for a colleague's."""
-        _check_name(name, "the watch's name")
+        check_name(name, "the watch's name", watch=True)
         if not query.strip():
             raise ValueError("a watch needs a query")
         uid = _new_uid()
@@ -635,11 +633,6 @@ def _addressed(handed: Handoff, user: str) -> bool:
     """True when `user` may acknowledge the hand-off: its addressee, or anyone on the desk but its sender
     for one handed to the desk (the same rule as the table's row-level security)."""
     return handed.to == user or (handed.to == DESK and user != handed.sender)
-
-
-def _check_name(value: str, what: str) -> None:
-    if not value or len(value) > LIMITS["to"] or any(c.isspace() or not c.isprintable() for c in value):
-        raise ValueError(f"{what} must be one word of at most {LIMITS['to']} printable characters")
 
 
 def _check_lengths(**fields: str) -> None:
