@@ -623,13 +623,25 @@ def test_a_reader_thread_never_waits_for_a_write_waiting_on_the_lock(db: Path) -
     desk = FileDesk(desk_folder(db), lock_timeout=3)
     with open(desk_folder(db) / "desk.lock", "r+") as held:
         fcntl.flock(held, fcntl.LOCK_EX)  # another process's write, in effect
-        writer = threading.Thread(target=lambda: pytest.raises(StoreError, desk.take, "a1", minutes=5))
+        waited: list[object] = []
+
+        def write() -> None:
+            began = time.monotonic()
+            try:
+                desk.take("a1", minutes=5)
+                waited.append("taken")
+            except StoreError:
+                waited.append(time.monotonic() - began)
+
+        writer = threading.Thread(target=write)
         writer.start()
         time.sleep(0.2)
         started = time.monotonic()
         assert [t.article_id for t in desk.takes()] == ["a0"] and desk.refresh() is False
         assert time.monotonic() - started < 1.5  # not the 3 s the writer waits
         writer.join(10)
+    # the writer waited out its lock timeout and was refused, all the while the reader read
+    assert len(waited) == 1 and isinstance(waited[0], float) and waited[0] >= 2.5, waited
 
 
 def test_a_write_that_fails_before_its_line_keeps_every_earlier_line(db: Path,
