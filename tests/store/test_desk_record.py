@@ -736,3 +736,18 @@ def test_of_a_heap_of_files_of_one_member_only_a_few_are_read(db: Path) -> None:
     reader = open_desk(db)
     assert len(reader.handoffs()) + len(reader.takes()) == MAX_FILES
     assert f"more than {MAX_FILES} files" in reader.damage
+
+
+def test_a_new_desk_folder_never_replaces_an_empty_one_another_member_just_made(tmp_path: Path) -> None:
+    """rename(2) replaces an empty folder: the second of two members making a desk at once took the first
+    one's folder away from under its lock file. Moving a folder into place never replaces one."""
+    from triage.store.deskfolder import _rename_noreplace
+
+    made, theirs = tmp_path / "made", tmp_path / "theirs"
+    made.mkdir()
+    theirs.mkdir()
+    with pytest.raises(FileExistsError):
+        _rename_noreplace(made, theirs)
+    assert made.is_dir() and theirs.is_dir()
+    _rename_noreplace(made, tmp_path / "free")
+    assert (tmp_path / "free").is_dir() and not made.exists()

@@ -16,6 +16,7 @@ differently neither expires the others' entries nor lives forever itself.
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import functools
 import os
@@ -26,6 +27,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from triage.infra.atomic import make_dirs
 from triage.infra.clock import datetime_key
@@ -111,7 +113,7 @@ def _make(folder: Path, group_share: bool) -> os.stat_result:
             if group_share:
                 _take_group(tmp, folder)
             os.chmod(tmp, folder_mode(group_share))
-            os.rename(tmp, folder)
+            _rename_noreplace(tmp, folder)
         except BaseException:
             os.rmdir(tmp)
             raise
@@ -120,6 +122,36 @@ def _make(folder: Path, group_share: bool) -> os.stat_result:
             return check_folder(folder, group_share, create=False) or _make(folder, group_share)
         raise _refuse(folder, f"cannot make the desk folder ({exc.strerror}).") from None
     return check_folder(folder, group_share, create=False) or _make(folder, group_share)
+
+
+_AT_FDCWD, _RENAME_NOREPLACE = -100, 1
+
+
+@functools.cache
+def _renameat2() -> Any:
+    """libc's renameat2, or None where there is none (not Linux, an old C library)."""
+    try:
+        return ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+
+
+def _rename_noreplace(src: Path, dst: Path) -> None:
+    """Rename `src` to `dst` unless `dst` is there (FileExistsError). A plain rename(2) of a folder
+    replaces an empty folder in its place: two members making a new desk at once, the second replaced
+    the first's folder in the instant before anything was in it, and the first's lock file went with
+    it. Python's os has no RENAME_NOREPLACE, so libc's renameat2 is called; where the kernel or the
+    file system has none, the folder is looked for first (a window of microseconds remains there)."""
+    call = _renameat2()
+    if call is not None:
+        if call(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), _RENAME_NOREPLACE) == 0:
+            return
+        err = ctypes.get_errno()
+        if err not in (errno.EINVAL, errno.ENOSYS):
+            raise OSError(err, os.strerror(err), str(dst))
+    if os.path.lexists(dst):
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(dst))
+    os.rename(src, dst)
 
 
 def _take_group(made: Path, folder: Path) -> None:
