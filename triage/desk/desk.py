@@ -17,6 +17,7 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
@@ -154,8 +155,10 @@ class Desk:
         self._terms: dict[tuple[str, str], list[str]] = {}
         # what the poll is to do: the story on screen (None: unchanged), stories opened, stories decided
         self._show: str | None = None
-        self._opened_new: list[tuple[str, str]] = []
-        self._decided: list[str] = []
+        # noted on the event loop, done by the poll's thread: deques, whose append and popleft are atomic
+        # (a list swapped out by the poll lost what the event loop appended to it in that instant)
+        self._opened_new: deque[tuple[str, str]] = deque()
+        self._decided: deque[str] = deque()
         self._last_beat = 0.0
         self._watches_due = True  # a watch changed: count at the next poll
         self._articles_due = False  # stories changed: count when the last count's cost allows
@@ -485,8 +488,8 @@ class Desk:
     def _do_noted(self) -> bool:
         did = False
         show, self._show = self._show, None
-        opened, self._opened_new = self._opened_new, []
-        decided, self._decided = self._decided, []
+        opened = [self._opened_new.popleft() for _ in range(len(self._opened_new))]
+        decided = [self._decided.popleft() for _ in range(len(self._decided))]
         board = self._board()
         if show is not None and board is not None:
             try:
