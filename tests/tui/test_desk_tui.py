@@ -209,11 +209,13 @@ def test_asking_before_deciding_counts_the_held_stories_not_the_selection():
     nine more (they are nobody's); two held say "and 1 more story held"."""
     from types import SimpleNamespace
 
-    from triage.model import Take
+    from triage.model import Seen, Take
+    from triage.tui.format import local_when
     from triage.tui.screens.desk import ask_if_held
 
     takes = {"s0": Take(article_id="s0", user="ana"), "s1": Take(article_id="s1", user="me")}
-    desk = SimpleNamespace(me="me", holder=takes.get)
+    here = [Seen("ana", "h", 1), Seen("me", "h", 2)]  # bo's TUI is not open
+    desk = SimpleNamespace(me="me", holder=takes.get, people=lambda: here)
     asked: list[str] = []
     ids = [f"s{i}" for i in range(10)]
     ask_if_held(desk, ids, lambda: None, lambda dialog, _then: asked.append(dialog._question),  # type: ignore
@@ -226,6 +228,12 @@ def test_asking_before_deciding_counts_the_held_stories_not_the_selection():
     went: list[bool] = []
     ask_if_held(desk, ["s1", "s9"], lambda: went.append(True), lambda *_a: None, lambda *_a, **_k: None)
     assert went == [True]  # mine or nobody's: no question
+    # a holder whose TUI is gone (killed, closed): the take holds until it ends, and the question says so
+    takes["s7"] = Take(article_id="s7", user="bo", until="2026-12-07T18:30:00.000000Z")
+    ask_if_held(desk, ["s7"], lambda: None, lambda dialog, _then: asked.append(dialog._question),  # type: ignore
+                lambda *_a, **_k: None)
+    assert asked[-1] == (f"bo holds this, not on the desk now (until "
+                         f"{local_when('2026-12-07T18:30:00.000000Z', 'clock')}) — decide anyway?")
 
 
 async def test_adding_and_removing_a_watch_writes_off_the_event_loop():

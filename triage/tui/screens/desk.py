@@ -416,11 +416,13 @@ class DeskPart:
 
 
 def held_words(desk: DeskView, take: Take) -> str:
-    """'ana holds this since 10:02' (or 'You hold this…')."""
+    """'ana holds this since 10:02' (or 'You hold this…'), and ', not on the desk now' when no TUI of
+    theirs is open (killed, or closed): the take still holds until it ends, and the words say why."""
     mine = take.user.casefold() == desk.me.casefold()
     who = "You hold" if mine else f"{plain(take.user, one_line=True)} holds"
     since = local_when(take.since, "clock") if take.since else ""
-    return f"{who} this{' since ' + since if since else ''}"
+    away = not mine and all(s.user.casefold() != take.user.casefold() for s in desk.people())
+    return f"{who} this{' since ' + since if since else ''}{', not on the desk now' if away else ''}"
 
 
 def ask_if_held(desk: DeskView | None, ids: Sequence[str], go: Callable[[], None],
@@ -438,7 +440,8 @@ def ask_if_held(desk: DeskView | None, ids: Sequence[str], go: Callable[[], None
         return
     assert desk is not None
     others = f" (and {count_of(len(held) - 1, 'more story', 'more stories')} held)" if len(held) > 1 else ""
-    question = f"{held_words(desk, held[0])}{others} — decide anyway?"
+    until = f" (until {local_when(held[0].until, 'clock')})" if held[0].until else ""
+    question = f"{held_words(desk, held[0])}{until}{others} — decide anyway?"
 
     def answered(yes: object) -> None:
         if yes is True:
