@@ -20,7 +20,8 @@ Subcommands (one function each, `cmd_<name>`; more parts of the desk add theirs)
              (editor A moves the cursor onto a story, so its reading pane shows it -> "◦A" on that row
              in B's screen) and take (A presses h -> "A has it" on that row in B's screen; A presses
              h again -> gone from B's), N trials each a random 0.3-1.3 s apart; median and slowest.
-             Both TUIs keep the default store.poll_seconds (1 s). Goal: slowest at most 2 s.
+             Both TUIs keep the default store.poll_seconds (0.5 s; the docs' "at a 1 s poll" figures are from
+             when the default was 1 s). Goal: slowest at most 2 s.
   j-under-load  `j` -> the cursor row moved on screen (tmux capture, as scale_bench.py measures it)
              in one installed TUI on N stories made as scale_bench.py makes them, alone, then
              while 9 simulated editors (each its own process and uid, in the desk group) use the desk
