@@ -106,3 +106,22 @@ def test_an_editor_cannot_copy_others_events_in(pg, tmp_path, monkeypatch, edito
     result = triage("store", "copy", str(src), pg.url_for(editor), cwd=tmp_path)
     assert result.returncode == 1 and "only the schema's owner" in result.stderr
     assert pg.open(user=editor).query(history=True) == []  # nothing half-copied
+
+
+def test_a_row_a_member_planted_under_a_colleagues_uid_stops_the_copy(pg, tmp_path, monkeypatch):
+    """Uids are readable in the shared file: a member who puts a row of their own under a colleague's
+    uid before the desk is moved kept it in the colleague's place (the copy skipped uids already there).
+    Now the copy checks such rows and copies nothing when one says otherwise."""
+    isolate(monkeypatch, tmp_path)
+    src = tmp_path / "desk.json"
+    store = DecisionStore(src, user="ann", rescue_dirs=[tmp_path / "r"])
+    ev = store.decide("story-1", "follow-up", "keep on it")
+    store.close()
+    ben = pg.open(user="ben")
+    ben.decide("story-1", "archive", "planted", uid=ev.uid)
+    ben.close()
+    owner = pg.server.url(pg.dbname, pg.server.superuser)
+    result = triage("store", "copy", str(src), owner, cwd=tmp_path)
+    assert result.returncode == 1 and "is there already, but as another event (ben's)" in result.stderr
+    rows = pg.server.sql("SELECT uid, username, decision FROM triage.events", pg.dbname)
+    assert rows == [(ev.uid, "ben", "archive")]  # nothing copied; the planted row is for the owner to see

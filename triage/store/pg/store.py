@@ -34,6 +34,7 @@ from typing import Any, Self
 import psycopg
 from psycopg import errors as pg_errors
 
+from triage.infra.sanitize import sanitize_line
 from triage.model import Decision, DecisionEvent
 from triage.store.errors import NewerSchemaError, PendingWriteError, StoreError
 from triage.store.events import (
@@ -358,6 +359,14 @@ class PostgresStore(DecisionWriter):
                                   for d in chunk for key in columns]
                         cur = conn.execute(query.encode(), values)
                         added += max(cur.rowcount, 0)
+                    # A uid the table held already must be the same event: a member may have put a row
+                    # of their own under a colleague's uid (uids are readable in the shared file), and
+                    # skipping it would keep theirs in place of the colleague's. Checked in the same
+                    # transaction: any difference rolls the whole copy back.
+                    if added < len(docs):
+                        wrong = self._not_as_copied(conn, docs)
+                        if wrong:
+                            raise StoreError(f"{self.name}: nothing copied: {wrong}")
                 self._catch_up(conn)
             except pg_errors.InsufficientPrivilege as exc:
                 raise StoreError(f"{self.name}: only the schema's owner may copy other editors' events in "
@@ -366,6 +375,21 @@ class PostgresStore(DecisionWriter):
                 self._failed(exc)
                 raise StoreError(f"{self.name}: the events could not be written ({_reason(exc)}).") from None
             return added
+
+    def _not_as_copied(self, conn: psycopg.Connection[Any], docs: list[dict[str, Any]]) -> str:
+        """What a row already in the table under one of `docs`' uids says otherwise ("" when nothing)."""
+        by_uid = {d["uid"]: d for d in docs}
+        fields = ("article_id", "decision", "note", "action", "at")
+        for start in range(0, len(docs), 1000):
+            part = [d["uid"] for d in docs[start:start + 1000]]
+            for uid, user, *values in conn.execute(
+                    f"SELECT uid, username, {', '.join(fields)} FROM triage.events WHERE uid = ANY(%s)",
+                    (part,)).fetchall():
+                doc = by_uid[uid]
+                if user != (doc["user"] or self.user) or tuple(values) != tuple(doc.get(f) for f in fields):
+                    return (f"the event {sanitize_line(uid)} is there already, but as another event "
+                            f"({sanitize_line(user)}'s); a member may have put it in a colleague's place")
+        return ""
 
     # ---- the writer's primitives (writing.py; _write above) ---------------------------------------
     def _latest(self, article_id: str) -> Doc | None:
