@@ -45,6 +45,7 @@ def main():
     loaded = threading.Event()
     svc.listeners.append(lambda e: loaded.set() if isinstance(e, events.LoadProgress) and e.finished
                          else None)
+    print("ready", flush=True)
     while not os.path.exists(go):
         time.sleep(0.01)
     svc.start()
@@ -101,7 +102,8 @@ def _run_services(tmp_path: Path, inbox: Path, names: list[str], processes: int 
                                str(tmp_path / f"data-{name}"), str(go), str(processes)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
              for name in names]
-    time.sleep(1.0)  # each imports triage and waits for the go file
+    for p in procs:  # each has imported triage and waits for the go file: they start together
+        assert p.stdout is not None and p.stdout.readline().strip() == "ready"
     go.touch()
     outs = []
     for p in procs:

@@ -86,6 +86,7 @@ def main():
     loaded = threading.Event()
     svc.listeners.append(lambda e: loaded.set() if isinstance(e, events.LoadProgress) and e.finished
                          else None)
+    print("ready", flush=True)
     while not os.path.exists(go):
         time.sleep(0.005)
     started = time.monotonic()
@@ -134,7 +135,8 @@ def run_services(root: Path, inbox: Path, n: int, processes: int, share: bool = 
                                str(root / f"data-{tag}-{i}"), str(go), str(processes), "1" if share else "0"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=root)
              for i in range(n)]
-    time.sleep(2.0)  # each has imported triage and waits
+    for p in procs:  # each has imported triage and waits for the go file: they start together
+        assert p.stdout is not None and p.stdout.readline().strip() == "ready", p.stderr.read() if p.stderr else ""
     go.touch()
     outs = []
     for p in procs:
